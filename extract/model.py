@@ -1,0 +1,183 @@
+"""The document model: a policy document and the annotations the pipeline stages attach to it.
+
+Offsets: every `Span` cites the ORIGINAL decoded text (`PolicyDocument.original`), so a quote can
+always be checked with ``doc.original[span.start:span.end] == span.quote``. Stages work on
+`PolicyDocument.text` (normalised: pinyin removed, PDF artefacts repaired, punctuation unified,
+Traditional converted to Simplified) and map back with `PolicyDocument.span()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Role = Literal["lead", "participant"]
+
+# Kinds of responsible bodies; values are the graph labels (CamelCase, as Neo4j expects).
+UNIT_KINDS = (
+    "Department",  # a government department or office (市科技局, 市委组织部)
+    "Government",  # a people's government (天河区政府, 韶关市人民政府)
+    "ParkCommittee",  # management committee of a zone or park (清远高新区, 广州开发区管委会)
+    "Collective",  # a collective actor (各县（市、区）人民政府, 各有关部门)
+    "Media",  # newspapers, TV and radio stations
+    "Institute",  # research institutes, universities, public institutions
+    "Firm",  # companies
+    "Organisation",  # anything else (associations, command posts, leading groups)
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the original text: [start, end) and the text itself."""
+
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class ResolvedUnit:
+    """What a unit as written resolves to (see extract.resolve)."""
+
+    unit_id: str  # stable id, e.g. "dept:清远市科学技术局"
+    name: str  # canonical name, e.g. "清远市科学技术局"
+    kind: str  # one of UNIT_KINDS
+    jurisdiction: str  # e.g. "清远市"; "" when not tied to one
+    rule: str  # which rule decided: alias, exact, prefix-carried, suffix-shared, typo, ...
+    flagged: bool = False  # a decision a person should check (typo repaired, guess)
+    note: str = ""
+
+
+@dataclass
+class UnitMention:
+    """A responsible unit named in a clause, with its role in the task."""
+
+    written: str  # as in the normalised text (Simplified, artefacts repaired)
+    role: Role
+    span: Span  # in the original text
+    written_original: str = ""  # as in the original text (may be Traditional / hold pinyin)
+    resolved: ResolvedUnit | None = None
+
+
+@dataclass
+class Clause:
+    """A responsibility clause: （牵头单位：…，参与单位：…）, (責任單位:…), （A、B负责）."""
+
+    span: Span
+    form: str  # e.g. "labelled", "inline", "responsible-list"
+    units: list[UnitMention] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """A numbered or unnumbered heading/paragraph of the outline."""
+
+    path: str  # e.g. "三.(一).1" ; unnumbered paragraphs get ".n"
+    marker: str  # the numbering as written: "三、", "（一）", "1.", "" for unnumbered
+    level: int  # 1 = 一、 , 2 = （一）, 3 = 1. , 4 = （1）, 5+ unnumbered paragraphs
+    title: str  # heading text (normalised, without the marker)
+    span: Span  # whole paragraph, original text
+    parent: str | None = None  # path of the parent section
+    year: int | None = None  # a year the heading sets ("二、到2020年的主要任务")
+
+
+@dataclass
+class Task:
+    """A task: an outline item that carries a responsibility clause."""
+
+    path: str  # "三.(一).1"; several clauses in one paragraph get suffixes a, b
+    title: str  # heading text or the paragraph's first sentence (normalised)
+    span: Span  # the task paragraph in the original text
+    clause: Clause
+    section_path: str = ""  # path of the outline item the task belongs to
+    title_original: str = ""
+
+    @property
+    def lead_units(self) -> list[UnitMention]:
+        return [u for u in self.clause.units if u.role == "lead"]
+
+    @property
+    def participant_units(self) -> list[UnitMention]:
+        return [u for u in self.clause.units if u.role == "participant"]
+
+
+@dataclass
+class Target:
+    """A quantitative target: indicator must reach value (unit) by year."""
+
+    indicator: str  # as written (normalised)
+    indicator_id: str  # canonical id, e.g. "ind:高新技术企业"
+    indicator_name: str  # canonical name
+    unit: str  # 家, 件, %, 亿元, 万家 ... (magnitude kept as written)
+    year: int | None
+    value: float
+    span: Span
+    value_max: float | None = None  # for ranges "2—3家"
+    qualifier: str = ""  # 达到, 超, 以上, 力争, 保底, 累计, 新增 ...
+    source: Literal["table", "text"] = "text"
+    task_path: str = ""  # "" for plan-level targets
+
+
+@dataclass
+class Entity:
+    """A named platform, park or firm (or a category node for generic phrases)."""
+
+    text: str  # as written (normalised)
+    kind: Literal["Platform", "Park", "Firm"]
+    span: Span
+    subtype: str = ""  # 实验室, 孵化器, 高新区, ...
+    entity_id: str = ""  # canonical id within the jurisdiction, e.g. "park:清远市:清远高新区"
+    name: str = ""  # canonical name
+    task_path: str = ""  # the task whose paragraph mentions it ("" outside tasks)
+    generic: bool = False  # a category ("各类孵化器"), never a named node
+
+
+@dataclass
+class DocumentMeta:
+    title: str = ""
+    issuer: str = ""
+    jurisdiction: str = ""  # "清远市"
+    province: str = ""
+    period: tuple[int, int] | None = None
+    status: str = ""  # 征求意见稿 ...
+    source_notes: str = ""
+    inferred: dict[str, str] = field(default_factory=dict)  # field -> how it was inferred
+
+
+@dataclass
+class PolicyDocument:
+    """One source file and everything the pipeline found in it."""
+
+    path: Path
+    sha256: str
+    encoding: str
+    original: str  # decoded text, exactly as the file says
+    text: str = ""  # normalised (Simplified) text the stages read
+    display: str = ""  # normalised text before Traditional->Simplified (same length as text)
+    offsets: list[int] = field(default_factory=list)  # text index -> original index (len(text)+1)
+    meta: DocumentMeta = field(default_factory=DocumentMeta)
+    sections: list[Section] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def doc_id(self) -> str:
+        return f"doc:{self.sha256[:16]}"
+
+    def span(self, start: int, end: int) -> Span:
+        """The original-text span behind text[start:end] of the normalised text."""
+        o_start = self.offsets[start]
+        # end maps through the last character so that a quote never swallows what follows
+        o_end = self.offsets[end - 1] + 1 if end > start else o_start
+        return Span(o_start, o_end, self.original[o_start:o_end])
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(f"{self.name}: {message}")

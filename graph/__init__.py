@@ -1,0 +1,1 @@
+"""policykg.graph stage."""

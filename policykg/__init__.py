@@ -1,0 +1,36 @@
+"""policykg: who is responsible for what in Chinese government policy documents.
+
+The stages live under this namespace: `policykg.extract` (text -> document model),
+`policykg.graph` (model -> networkx, exports, database loaders), `policykg.queries` (canned
+Cypher, one runner for the embedded engine and Neo4j), `policykg.visualize` (graph -> HTML).
+The functions below are what the CLI commands call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "build", "connect", "open"]
+
+
+def build(data: Any, out: Any = "out", **kwargs: Any) -> Any:
+    """Build the graph and tables from a folder (or file) of plans; see policykg.api.build."""
+    from policykg.api import build as _build
+
+    return _build(data, out, **kwargs)
+
+
+def open(out: Any = "out", **kwargs: Any) -> Any:  # noqa: A001 - the notebook-facing name
+    """Open a built OUT folder on the embedded engine; rows via .query()/.cypher()."""
+    from policykg.queries.runner import open_embedded
+
+    return open_embedded(out, **kwargs)
+
+
+def connect(uri: str | None = None, **kwargs: Any) -> Any:
+    """Connect to Neo4j (NEO4J_URI etc. by default); rows via .query()/.cypher()."""
+    from policykg.queries.runner import connect_neo4j
+
+    return connect_neo4j(uri, **kwargs)

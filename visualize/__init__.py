@@ -1,0 +1,1 @@
+"""policykg.visualize stage."""
