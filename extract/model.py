@@ -58,6 +58,7 @@ class UnitMention:
     span: Span  # in the original text
     written_original: str = ""  # as in the original text (may be Traditional / hold pinyin)
     resolved: ResolvedUnit | None = None
+    separator: str = ""  # what preceded it in its list: "" (first), "、", "，", "；"
 
 
 @dataclass
@@ -80,6 +81,8 @@ class Section:
     span: Span  # whole paragraph, original text
     parent: str | None = None  # path of the parent section
     year: int | None = None  # a year the heading sets ("二、到2020年的主要任务")
+    heading_only: bool = False  # a numbered heading with no body ("2.主要任务。")
+    text_range: tuple[int, int] = (0, 0)  # the paragraph in the NORMALISED text
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Task:
     clause: Clause
     section_path: str = ""  # path of the outline item the task belongs to
     title_original: str = ""
+    text_range: tuple[int, int] = (0, 0)  # the task paragraph in the NORMALISED text
 
     @property
     def lead_units(self) -> list[UnitMention]:

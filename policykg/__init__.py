@@ -22,7 +22,7 @@ def build(data: Any, out: Any = "out", **kwargs: Any) -> Any:
     return _build(data, out, **kwargs)
 
 
-def open(out: Any = "out", **kwargs: Any) -> Any:  # noqa: A001 - the notebook-facing name
+def open(out: Any = "out", **kwargs: Any) -> Any:
     """Open a built OUT folder on the embedded engine; rows via .query()/.cypher()."""
     from policykg.queries.runner import open_embedded
 

@@ -1,0 +1,218 @@
+"""Build throughput and peak memory of `policykg build` on generated corpora.
+
+    python bench/bench_build.py [--sizes 10,100,1000] [--seed 0] [--cli] [--score]
+
+For each size N it generates (or reuses) the corpus bench/corpus-N (bench/make_corpus.py), runs
+the build in a fresh subprocess — `policykg.api.build(DOCS, OUT)`, or the `policykg build DOCS
+--out OUT` command with --cli — and prints wall time, MB/s, documents/s and the peak resident
+memory of the build process (from wait4) and of any processes it waited for. With --score it also
+scores the build's tables against the corpus's ground truth (../shared/eval/score.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+SCORER = ROOT.parent / "shared" / "eval" / "score.py"
+
+sys.path.insert(0, str(BENCH))
+from make_corpus import make_corpus  # noqa: E402
+
+# Runs in the child: times the import apart from the build, reports its children's peak memory.
+CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from policykg.api import build
+t1 = time.perf_counter()
+build(sys.argv[1], sys.argv[2])
+t2 = time.perf_counter()
+print("BENCH " + json.dumps({"import_s": t1 - t0, "build_s": t2 - t1,
+      "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+@dataclass
+class Result:
+    size: int
+    megabytes: float
+    wall_s: float
+    build_s: float | None  # without interpreter start-up and imports (API mode)
+    maxrss_mb: float
+    children_maxrss_mb: float | None
+    ok: bool
+    error: str = ""
+    f1: str = ""
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.megabytes / (self.build_s or self.wall_s)
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.size / (self.build_s or self.wall_s)
+
+
+def corpus(size: int, seed: int, root: Path) -> Path:
+    """The corpus folder for this size, generated unless an identical one is there."""
+    folder = root / f"corpus-{size}" if seed == 0 else root / f"corpus-{size}-s{seed}"
+    truth = folder / "truth.json"
+    if truth.exists():
+        meta = json.loads(truth.read_text(encoding="utf-8"))
+        if meta.get("seed") == seed and meta.get("docs") == size:
+            return folder
+        shutil.rmtree(folder)
+    print(f"generating {folder} ...", file=sys.stderr)
+    make_corpus(size, folder, seed)
+    return folder
+
+
+def build_command(docs: Path, out: Path, use_cli: bool) -> list[str]:
+    if use_cli:
+        exe = Path(sys.executable).with_name("policykg")
+        return [str(exe) if exe.exists() else "policykg", "build", str(docs), "--out", str(out)]
+    return [sys.executable, "-c", CHILD, str(docs), str(out)]
+
+
+def measure(size: int, docs: Path, use_cli: bool, score: bool) -> Result:
+    megabytes = sum(p.stat().st_size for p in docs.glob("*.txt")) / 1e6
+    with tempfile.TemporaryDirectory(prefix=f"policykg-bench-{size}-") as tmp:
+        out = Path(tmp) / "out"
+        # A fresh helper process per size, so that RUSAGE_CHILDREN's peak is this build's peak only.
+        helper = [sys.executable, "-c", HELPER, json.dumps(build_command(docs, out, use_cli))]
+        done = subprocess.run(helper, capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0 or not done.stdout.strip():
+            return Result(size, megabytes, 0, None, 0, None, False, error=(done.stderr.strip() or "?")[-400:])
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        if r["rc"] != 0:
+            lines = [x for x in r["stderr"].strip().splitlines() if x.strip()]
+            return Result(
+                size,
+                megabytes,
+                r["wall_s"],
+                None,
+                r["maxrss_kb"] / 1024,
+                None,
+                False,
+                error=lines[-1] if lines else f"exit {r['rc']}",
+            )
+        report = r["report"]
+        result = Result(
+            size,
+            megabytes,
+            r["wall_s"],
+            report.get("build_s"),
+            r["maxrss_kb"] / 1024,
+            report["children_maxrss_kb"] / 1024 if "children_maxrss_kb" in report else None,
+            True,
+        )
+        if score:
+            result.f1 = score_build(out, docs.parent)
+    return result
+
+
+# The helper starts the build as its only child and reads that child's peak RSS from
+# RUSAGE_CHILDREN, which (unlike psutil sampling) cannot miss a short peak.
+HELPER = """
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+proc = subprocess.run(json.loads(sys.argv[1]), capture_output=True, text=True)
+wall = time.perf_counter() - t0
+report = {}
+for line in proc.stdout.splitlines():
+    if line.startswith("BENCH "):
+        report = json.loads(line[6:])
+print(json.dumps({"wall_s": wall, "rc": proc.returncode, "stderr": proc.stderr[-4000:], "report": report,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def score_build(out: Path, corpus_dir: Path) -> str:
+    """Precision and recall of responsibilities and targets against the corpus truth (score.py)."""
+    if not SCORER.exists():
+        return "no scorer"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCORER),
+            "--pred",
+            str(out),
+            "--gold",
+            str(corpus_dir / "truth"),
+            "--sources",
+            str(corpus_dir / "docs"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        return "score failed: " + (done.stderr.strip().splitlines() or ["?"])[-1][:80]
+    try:
+        data = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return "score: unreadable output"
+    overall = data.get("overall", data)
+    parts = []
+    for key in ("responsibilities", "targets"):
+        figures = overall.get(key)
+        if isinstance(figures, dict) and {"p", "r"} <= set(figures):
+            parts.append(f"{key[:4]} P {figures['p']:.2f} R {figures['r']:.2f}")
+    return ", ".join(parts) or json.dumps(overall)[:80]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,100,1000", help="comma-separated document counts")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--corpus-root", type=Path, default=BENCH, help="where corpus-N folders live")
+    parser.add_argument("--cli", action="store_true", help="time `policykg build` instead of the API")
+    parser.add_argument("--score", action="store_true", help="also score each build against the truth")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes: not a list of integers: {args.sizes!r}")
+    if not sizes or min(sizes) < 1:
+        parser.error("--sizes: give positive document counts")
+
+    results = []
+    for size in sizes:
+        docs = corpus(size, args.seed, args.corpus_root) / "docs"
+        print(f"building {size} documents ({docs}) ...", file=sys.stderr)
+        results.append(measure(size, docs, args.cli, args.score))
+
+    mode = "policykg build (CLI)" if args.cli else "policykg.api.build"
+    print(f"\n{mode}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    head = (
+        f"{'docs':>6} {'MB':>7} {'wall s':>8} {'build s':>8} {'MB/s':>7} {'docs/s':>8} "
+        f"{'peak RSS MB':>12} {'children MB':>12}"
+    )
+    print(head + ("  score" if args.score else ""))
+    failed = 0
+    for r in results:
+        if not r.ok:
+            failed += 1
+            print(f"{r.size:>6} {r.megabytes:>7.2f}  FAILED: {r.error}")
+            continue
+        build_s = f"{r.build_s:8.2f}" if r.build_s is not None else f"{'-':>8}"
+        children = f"{r.children_maxrss_mb:12.0f}" if r.children_maxrss_mb else f"{'-':>12}"
+        print(
+            f"{r.size:>6} {r.megabytes:>7.2f} {r.wall_s:>8.2f} {build_s} {r.mb_per_s:>7.2f} "
+            f"{r.docs_per_s:>8.1f} {r.maxrss_mb:>12.0f} {children}" + (f"  {r.f1}" if args.score else "")
+        )
+    print("MB/s and docs/s use the build time (imports excluded) when the API reports it, else wall time.")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""Responsibility clauses: who leads a task and who takes part, as the plan states it.
+
+Forms (words in resources/clause_words.json):
+  labelled   （牵头单位：A，参与单位：B、C）  (責任單位:A、B)  【责任单位：A】  牵头单位：A；配合单位：B
+  inline     （A、B牵头，C、D配合）  （A负责）  （A、B等负责）  （A、B按职责分工负责）
+Conventions: units under a lead label or before 牵头 lead; under 配合/参与/… or before
+配合/参与/落实 they participate. Where a clause names responsible units (责任单位, 负责) but no
+lead, the first listed unit leads and the rest participate ("列第一位者为牵头单位"); where it
+also names a lead, the responsible units participate. "按职责分工负责" makes every unit a lead
+of its share. Parentheses that are not clauses (（2018-2022年）, （现有1家）) are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from policykg.extract.model import Clause, PolicyDocument, Task, UnitMention
+from policykg.extract.outline import heading_title
+
+OPEN_BRACKETS = {"（": "）", "【": "】", "[": "]", "〖": "〗"}
+CLOSE_BRACKETS = {v: k for k, v in OPEN_BRACKETS.items()}
+
+
+@lru_cache(maxsize=1)
+def clause_words() -> dict[str, Any]:
+    return json.loads(resources.files("policykg.extract").joinpath("resources/clause_words.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> dict[str, Any]:
+    words = clause_words()
+    label_role = {w: role for role, ws in words["labels"].items() for w in ws}
+    verb_role = {w: role for role, ws in words["verbs"].items() for w in ws}
+    by_len = sorted(label_role, key=len, reverse=True)
+    label_re = re.compile(r"(" + "|".join(map(re.escape, by_len)) + r")\s*[：:]\s*")
+    verbs = sorted(verb_role, key=len, reverse=True)
+    verb_re = re.compile(r"(?:等)?(" + "|".join(map(re.escape, verbs)) + r")$")
+    suffixes = tuple(sorted(words["unit_suffixes"], key=len, reverse=True))
+    return {
+        "label_role": label_role,
+        "verb_role": verb_role,
+        "label": label_re,
+        "verb": verb_re,
+        "suffixes": suffixes,
+        "not_unit": tuple(words["not_unit_words"]),
+        "separators": set(words["separators"]),
+    }
+
+
+@dataclass
+class ParsedUnit:
+    written: str
+    start: int  # offsets in the normalised text
+    end: int
+    role: str  # lead | participant | responsible | shared
+    separator: str  # what preceded it in its list ("" for the first)
+
+
+def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
+    """Top-level bracketed groups [start, end) (brackets included) with balanced nesting;
+    any opening bracket may be closed by any closing one ("(" … "）" is common)."""
+    groups: list[tuple[int, int]] = []
+    depth, start = 0, -1
+    for i, ch in enumerate(text):
+        if ch in OPEN_BRACKETS:
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in CLOSE_BRACKETS and depth:
+            depth -= 1
+            if depth == 0:
+                groups.append((base + start, base + i + 1))
+    return groups
+
+
+def split_units(text: str, base: int, separators: set[str]) -> list[tuple[str, int, int, str]]:
+    """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)]."""
+    out: list[tuple[str, int, int, str]] = []
+    depth, seg_start, sep = 0, 0, ""
+    for i, ch in enumerate(text + "\0"):
+        if ch in OPEN_BRACKETS or ch == "(":
+            depth += 1
+        elif (ch in CLOSE_BRACKETS or ch == ")") and depth:
+            depth -= 1
+        elif depth == 0 and (ch in separators or ch == "\0"):
+            raw = text[seg_start:i]
+            lead = len(raw) - len(raw.lstrip(" \t\n由"))
+            unit = raw.strip(" \t\n").lstrip("由").rstrip("。.")
+            if unit.endswith("等") and len(unit) > 2:
+                unit = unit[:-1]
+            if unit:
+                s = base + seg_start + lead
+                out.append((unit, s, s + len(unit), sep))
+            sep = ch if ch != "\0" else ""
+            seg_start = i + 1
+    return out
+
+
+def looks_like_unit(name: str) -> bool:
+    p = _patterns()
+    if not (2 <= len(name) <= 40) or re.search(r"\d", name):
+        return False
+    if any(w in name for w in p["not_unit"]):
+        return False
+    core = re.sub(r"（[^）]*）", "", name)
+    return core.endswith(p["suffixes"]) or core.startswith("各")
+
+
+def parse_labelled(content: str, base: int) -> list[ParsedUnit] | None:
+    """（牵头单位：A，参与单位：B、C） -> units with roles; None if no label opens the clause."""
+    p = _patterns()
+    labels = list(p["label"].finditer(content))
+    if not labels or content[: labels[0].start()].strip(" ，,；;"):
+        return None
+    units: list[ParsedUnit] = []
+    for i, m in enumerate(labels):
+        role = p["label_role"][m.group(1)]
+        end = labels[i + 1].start() if i + 1 < len(labels) else len(content)
+        chunk = content[m.end() : end].rstrip(" ，,；;。")
+        for unit, s, e, sep in split_units(chunk, base + m.end(), p["separators"]):
+            units.append(ParsedUnit(unit, s, e, role, sep if units and units[-1].role == role else ""))
+    return units or None
+
+
+def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
+    """（A、B牵头，C配合） / （A负责） -> units with roles; None unless every part ends with a
+    role verb and names units."""
+    p = _patterns()
+    units: list[ParsedUnit] = []
+    for seg, s, _e, _sep in split_units(content, base, {"，", "；", ",", ";"}):
+        m = p["verb"].search(seg)
+        if not m:
+            return None
+        role = p["verb_role"][m.group(1)]
+        names = seg[: m.start()]
+        parts = split_units(names, s, p["separators"])
+        if not parts or not all(looks_like_unit(u) for u, *_ in parts):
+            return None
+        units.extend(ParsedUnit(u, us, ue, role, sep) for u, us, ue, sep in parts)
+    return units or None
+
+
+def assign_roles(units: list[ParsedUnit]) -> list[ParsedUnit]:
+    """Resolve 'responsible' and 'shared' into lead / participant."""
+    has_lead = any(u.role == "lead" for u in units)
+    first_responsible = True
+    for u in units:
+        if u.role == "shared":
+            u.role = "lead"
+        elif u.role == "responsible":
+            if has_lead:
+                u.role = "participant"
+            else:
+                u.role = "lead" if first_responsible else "participant"
+                first_responsible = False
+    return units
+
+
+_BARE_LABEL = re.compile(r"(?:^|(?<=[。；]))")
+
+
+def find_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[ParsedUnit]]]:
+    """All responsibility clauses in a paragraph: (start, end, form, units), offsets normalised."""
+    found: list[tuple[int, int, str, list[ParsedUnit]]] = []
+    for start, end in bracket_groups(text):
+        content = text[start + 1 : end - 1]
+        units = parse_labelled(content, base + start + 1)
+        form = "labelled"
+        if units is None:
+            units = parse_inline(content, base + start + 1)
+            form = "inline"
+        if units:
+            found.append((base + start, base + end, form, assign_roles(units)))
+    if not found:
+        # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
+        m = _patterns()["label"].search(text)
+        if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n "):
+            content = text[m.start() :]
+            units = parse_labelled(content, base + m.start())
+            if units:
+                found.append((base + m.start(), base + len(text.rstrip("。")), "labelled-bare", assign_roles(units)))
+    return found
+
+
+def _first_sentence(text: str) -> str:
+    return heading_title(text)
+
+
+def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
+    """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
+    from policykg.extract.outline import match_marker
+
+    by_path = {s.path: s for s in doc.sections}
+    raw: list[tuple[str, str, Any, tuple[int, int, str, list[ParsedUnit]]]] = []
+    children_with_clause: dict[str, int] = {}
+    previous_task_path: str | None = None
+    previous_title = ""
+    for section in doc.sections:
+        start, end = section.text_range
+        para = doc.text[start:end]
+        clauses = find_clauses(para, start)
+        if not clauses:
+            previous_task_path = None
+            continue
+        parent = by_path.get(section.parent) if section.parent else None
+        only_clause = clauses[0][0] == start and clauses[-1][1] >= end - 1
+        if section.marker:  # a numbered item carrying its own clause
+            path, title = section.path, section.title
+        elif only_clause and previous_task_path is not None:
+            # a paragraph that is just the clause belongs to the paragraph before it
+            path, title = previous_task_path, previous_title
+        elif parent is not None and parent.heading_only:
+            path, title = section.path, _first_sentence(para)
+            children_with_clause[parent.path] = children_with_clause.get(parent.path, 0) + 1
+        elif parent is not None:
+            path, title = parent.path, parent.title  # a continuation paragraph of the item
+        else:
+            path, title = section.path, _first_sentence(para)
+        if match_marker(title or "") is None and not title:
+            title = _first_sentence(para)
+        for clause in clauses:
+            raw.append((path, title, section, clause))
+        previous_task_path, previous_title = path, title
+
+    # a heading-only item with ONE clause-bearing paragraph is itself the task ("7.优化…。")
+    lifted: dict[str, tuple[str, str]] = {}
+    for parent_path, count in children_with_clause.items():
+        if count == 1:
+            parent = by_path[parent_path]
+            lifted[parent_path] = (parent.path, parent.title)
+
+    counts: dict[str, int] = {}
+    for path, *_ in raw:
+        counts[path] = counts.get(path, 0) + 1
+    seen: dict[str, int] = {}
+    tasks: list[Task] = []
+    for path, title, section, (c_start, c_end, form, units) in raw:
+        final_path, final_title = path, title
+        if not section.marker and section.parent in lifted and path == section.path:
+            final_path, final_title = lifted[section.parent]
+        n = seen.get(path, 0)
+        seen[path] = n + 1
+        if counts[path] > 1:
+            final_path = f"{final_path}{chr(ord('a') + n)}" if n < 26 else f"{final_path}_{n + 1}"
+        p_start, p_end = section.text_range
+        mentions = [
+            UnitMention(
+                written=u.written,
+                role="lead" if u.role == "lead" else "participant",
+                span=doc.span(u.start, u.end),
+            )
+            for u in units
+        ]
+        for u, mention in zip(units, mentions):
+            mention.written_original = mention.span.quote
+            mention.separator = u.separator
+        clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
+        tasks.append(
+            Task(
+                path=final_path,
+                title=final_title,
+                span=doc.span(p_start, p_end),
+                clause=clause,
+                section_path=section.path,
+                title_original=_display_title(doc, p_start, p_end, final_title),
+                text_range=(p_start, p_end),
+            )
+        )
+    doc.tasks = tasks
+    return doc
+
+
+def _display_title(doc: PolicyDocument, start: int, end: int, title: str) -> str:
+    """The title as the document writes it (Traditional kept), for display."""
+    if not doc.display:
+        return title
+    i = doc.text.find(title, start, end) if title else -1
+    return doc.display[i : i + len(title)] if i >= 0 else title

@@ -1,0 +1,169 @@
+"""Platforms, parks and firms a policy document mentions, as `Entity` records.
+
+`entity_pipeline()` is `spacy.blank("zh")` (character tokens, no downloaded model) plus the components
+in `extract.entity_components`; `extract_entities(doc)` runs it over the normalised text and maps each
+mention back to the original text, the task whose paragraph holds it, and a canonical id:
+``platform:<jurisdiction>:<name>``, ``park:<jurisdiction>:<name>``, ``firm:<name>``; categories
+(各类孵化器) get ``category:<kind>:<phrase>`` and ``generic=True``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+import spacy
+from spacy.language import Language
+
+from .entity_components import PIPELINE, jurisdiction_short, load_knowledge
+from .model import Entity, PolicyDocument
+
+_LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
+
+
+@cache
+def entity_pipeline() -> Language:
+    """spacy.blank("zh") with the entity components; built once per process."""
+    nlp = spacy.blank("zh")
+    for name in PIPELINE:
+        nlp.add_pipe(name)
+    return nlp
+
+
+def canonical_name(kind: str, name: str, jurisdiction: str = "") -> str:
+    """The form a name is merged under within a jurisdiction.
+
+    清远国家高新区 / 清远市高新区 / 清远高新技术产业开发区 / 高新区 (in a 清远市 plan) -> 清远高新区;
+    广东韶关国家农业科技园区 (in a 韶关市 plan) -> 韶关国家农业科技园区.
+    """
+    k = load_knowledge()
+    n = name.strip().replace("(", "（").replace(")", "）")
+    n = re.sub(r"[“”\"'‘’\s]", "", n)
+    short = jurisdiction_short(jurisdiction)
+    ending = k.ending_of(n)
+    if ending is not None and ending.canonical:
+        n = n[: len(n) - len(ending.suffix)] + ending.canonical
+        ending = k.ending_of(n)
+    if kind == "Park" and ending is not None and n == ending.suffix and short:
+        n = short + n  # a bare 高新区 inside a plan is the jurisdiction's own
+    if kind == "Park" and ending is not None and ending.subtype == "高新区":
+        stem = _LEVEL_BEFORE_ZONE.sub("", n[: len(n) - len(ending.suffix)])
+        if short and stem in (short + "市", short + "县", short + "区"):
+            stem = short
+        n = stem + ending.suffix if stem else n
+    if short and not n.startswith(short):
+        for province in _provinces():
+            if n.startswith(province) and n[len(province) :].startswith(short):
+                n = n[len(province) :]
+                break
+    return n
+
+
+@cache
+def _provinces() -> tuple[str, ...]:
+    k = load_knowledge()
+    names = [w for w in k.generic_words if w.endswith(("省", "自治区")) or w in ("广东", "粤")]
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def entity_id(kind: str, name: str, jurisdiction: str) -> str:
+    """Canonical id: platform:<jurisdiction>:<name>, park:<jurisdiction>:<name>, firm:<name>."""
+    canonical = canonical_name(kind, name, jurisdiction)
+    if kind == "Firm":
+        return f"firm:{canonical}"
+    if kind not in ("Platform", "Park"):
+        raise ValueError(f"entity_id: unknown entity kind {kind!r}")
+    return f"{kind.lower()}:{jurisdiction}:{canonical}"
+
+
+def category_id(kind: str, phrase: str) -> str:
+    return f"category:{kind}:{phrase}"
+
+
+def _resolver() -> Any:
+    """extract.resolve.resolve_unit when that module exists (parks named as units share one node)."""
+    try:
+        from .resolve import resolve_unit
+    except ImportError:
+        return None
+    return resolve_unit
+
+
+def _park_unit_id(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
+    resolve_unit = _resolver()
+    if resolve_unit is None:
+        return None
+    try:
+        unit = resolve_unit(written, jurisdiction, province)
+    except Exception:  # a name the resolver does not take is simply not a unit
+        return None
+    if unit is not None and unit.unit_id.startswith("park:"):
+        return unit.unit_id, unit.name
+    return None
+
+
+def extract_entities(doc: PolicyDocument) -> list[Entity]:
+    """Platforms, parks and firms (and categories) mentioned in `doc.text`, in text order."""
+    nlp = entity_pipeline()
+    sdoc = nlp.make_doc(doc.text)
+    sdoc._.jurisdiction = doc.meta.jurisdiction
+    for _, proc in nlp.pipeline:
+        sdoc = proc(sdoc)
+    jurisdiction = doc.meta.jurisdiction
+    province = doc.meta.province
+    tasks = sorted(doc.tasks, key=lambda t: t.span.end - t.span.start)
+
+    # firms' short names: 豪美 is 豪美新材 when that is the only longer firm name it starts
+    firm_names = {e.text for e in sdoc.ents if e.label_ == "Firm" and not e._.generic}
+    firm_full: dict[str, str] = {}
+    for short in firm_names:
+        longer = [n for n in firm_names if n != short and n.startswith(short)]
+        if len(longer) == 1:
+            firm_full[short] = longer[0]
+
+    entities: list[Entity] = []
+    for ent in sdoc.ents:
+        kind = ent.label_
+        span = doc.span(ent.start_char, ent.end_char)
+        task_path = ""
+        for task in tasks:
+            if task.span.start <= span.start < task.span.end:
+                task_path = task.path
+                break
+        if ent._.generic:
+            phrase = ent.text
+            entities.append(
+                Entity(
+                    text=ent.text,
+                    kind=kind,
+                    span=span,
+                    subtype=ent._.subtype,
+                    entity_id=category_id(kind, phrase),
+                    name=phrase,
+                    task_path=task_path,
+                    generic=True,
+                )
+            )
+            continue
+        written = ent._.alias_of or ent._.written or ent.text
+        if kind == "Firm":
+            written = firm_full.get(written, written)
+        eid = entity_id(kind, written, jurisdiction)
+        name = canonical_name(kind, written, jurisdiction)
+        if kind == "Park":
+            unit = _park_unit_id(name, jurisdiction, province)
+            if unit is not None:
+                eid, name = unit
+        entities.append(
+            Entity(
+                text=ent.text,
+                kind=kind,
+                span=span,
+                subtype=ent._.subtype,
+                entity_id=eid,
+                name=name,
+                task_path=task_path,
+            )
+        )
+    return entities

@@ -1,0 +1,565 @@
+"""spaCy components that find platforms, parks and firms in normalised policy text.
+
+The pipeline runs on `spacy.blank("zh")` (one token per character); every component has one job:
+
+- ``entity_endings``: names that end in a kind word (研究院, 产业园, 有限公司): the ending is found with a
+  PhraseMatcher, the start by reading leftwards to the verb or preposition that introduces the name.
+- ``entity_lists``: names given only by context: a list followed by its kind ("天安智谷、华大电商孵化器等
+  孵化载体"), or by a count and an ending ("广清（清城）、广德（英德）三个产业园").
+- ``entity_categories``: decides which candidates are categories (各类孵化器, 省级高新区, 科技企业孵化器).
+- ``entity_repeats``: a name found once is found everywhere else in the same document.
+- ``entity_select``: one kind per name, no overlaps; the result is ``doc.ents``.
+
+Candidates live in ``doc.spans["entity_candidates"]``; span extensions carry subtype, category flag,
+canonical name and the evidence. All knowledge is read from ``resources/entities_*`` files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+RESOURCES = Path(__file__).parent / "resources"
+CANDIDATES = "entity_candidates"
+KINDS = ("Platform", "Park", "Firm")
+
+for _name, _default in (
+    ("subtype", ""),
+    ("generic", False),
+    ("evidence", ""),  # ending | list | count-list | repeat | alias
+    ("cue_strength", ""),  # strong | weak, for list evidence
+    ("written", ""),  # name as read (an item of a count list gets its ending added)
+    ("alias_of", ""),  # for a bare ending (高新区) resolved to a named park
+):
+    if not Span.has_extension(_name):
+        Span.set_extension(_name, default=_default)
+if not Doc.has_extension("jurisdiction"):
+    Doc.set_extension("jurisdiction", default="")
+
+
+@dataclass(frozen=True)
+class Ending:
+    suffix: str
+    kind: str  # Platform | Park | Firm | "-" (blocks: not an entity)
+    subtype: str
+    canonical: str = ""
+
+
+@dataclass(frozen=True)
+class ListCue:
+    cue: str
+    kind: str
+    subtype: str
+    strong: bool
+
+
+@dataclass
+class EntityKnowledge:
+    """Everything the components know, loaded from resources/entities_* files."""
+
+    endings: dict[str, Ending]
+    generic_words: frozenset[str]
+    triggers: list[str]
+    leading_strip: list[str]
+    quantifiers: list[str]
+    quantity: re.Pattern[str]
+    conjunctions: list[str]
+    hard_stops: frozenset[str]
+    max_name_chars: int
+    paren_max_chars: int
+    quote_max_chars: int
+    cues: list[ListCue]
+    bare_alias_subtypes: frozenset[str]
+    weak_endings: tuple[str, ...]
+    trigger_re: re.Pattern[str] = field(init=False)
+    max_generic_len: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        alternation = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
+        self.trigger_re = re.compile(f"(?:{alternation})")
+        self.max_generic_len = max(len(w) for w in self.generic_words)
+
+    def ending_of(self, name: str) -> Ending | None:
+        """The longest known ending of `name`."""
+        for n in range(min(len(name), 12), 0, -1):
+            ending = self.endings.get(name[-n:])
+            if ending is not None:
+                return ending
+        return None
+
+    def is_generic_words(self, text: str) -> bool:
+        """True if `text` is made up entirely of generic words (empty text counts as generic)."""
+        text = re.sub(r"[\s“”\"'‘’（）()·\-—]", "", text)
+        n = len(text)
+        reach = [False] * (n + 1)
+        reach[0] = True
+        for i in range(n):
+            if not reach[i]:
+                continue
+            for j in range(i + 1, min(n, i + self.max_generic_len) + 1):
+                if text[i:j] in self.generic_words:
+                    reach[j] = True
+        return reach[n]
+
+
+def _read_tsv(path: Path) -> list[list[str]]:
+    rows = []
+    header_seen = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        rows.append(line.split("\t"))
+    return rows
+
+
+@cache
+def load_knowledge(resources: Path = RESOURCES) -> EntityKnowledge:
+    endings: dict[str, Ending] = {}
+    for row in _read_tsv(resources / "entities_suffixes.tsv"):
+        suffix, kind, subtype = row[0], row[1], row[2]
+        canonical = row[3] if len(row) > 3 else ""
+        endings[suffix] = Ending(suffix, kind, subtype, canonical)
+    words: set[str] = set()
+    for line in (resources / "entities_generic_words.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0]
+        words.update(w for w in line.split() if w)
+    cues = [
+        ListCue(r[0], r[1], r[2], r[3] == "strong") for r in _read_tsv(resources / "entities_list_cues.tsv")
+    ]
+    cues.sort(key=lambda c: len(c.cue), reverse=True)
+    b = json.loads((resources / "entities_boundaries.json").read_text(encoding="utf-8"))
+    return EntityKnowledge(
+        endings=endings,
+        generic_words=frozenset(words),
+        triggers=list(b["triggers"]),
+        leading_strip=sorted(b["leading_strip"], key=len, reverse=True),
+        quantifiers=sorted(b["quantifiers"], key=len, reverse=True),
+        quantity=re.compile(b["quantity_pattern"]),
+        conjunctions=sorted(b["conjunctions"], key=len, reverse=True),
+        hard_stops=frozenset(b["hard_stops"]),
+        max_name_chars=int(b["max_name_chars"]),
+        paren_max_chars=int(b["paren_max_chars"]),
+        quote_max_chars=int(b["quote_max_chars"]),
+        cues=cues,
+        bare_alias_subtypes=frozenset(b.get("bare_alias_subtypes", [])),
+        weak_endings=tuple(b.get("weak_endings", [])),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a name's start
+
+
+_OPEN = {"）": "（", ")": "("}
+_QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
+_OPENERS = set("（(“‘「『")
+
+
+def scan_left(text: str, end: int, k: EntityKnowledge) -> int:
+    """Leftmost index a name ending at `end` can start at: up to a hard stop or unbalanced bracket."""
+    i = end
+    limit = max(0, end - k.max_name_chars)
+    while i > limit:
+        c = text[i - 1]
+        if c in _OPEN or c in _QUOTE_CLOSE:
+            opener = _OPEN.get(c) or _QUOTE_CLOSE[c]
+            width = k.paren_max_chars if c in _OPEN else k.quote_max_chars
+            j = text.rfind(opener, max(0, i - 2 - width), i - 1)
+            inner = text[j + 1 : i - 1] if j >= 0 else ""
+            if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner):
+                break
+            i = j
+            continue
+        if c in k.hard_stops or c in _OPENERS:
+            break
+        i -= 1
+    return i
+
+
+def _ends_with_ending(text: str, k: EntityKnowledge) -> bool:
+    text = text.rstrip("）)")
+    return any(text.endswith(s) for s in k.endings if len(s) >= 2)
+
+
+def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int, bool]:
+    """Cut the left context text[start:end] down to where the name begins.
+
+    Returns (name start, quantified): quantified when a quantifier (一批, 各类, 3家) introduces it.
+    """
+    left = text[start:end]
+    cut = 0
+    for m in k.trigger_re.finditer(left):
+        # a trigger inside brackets or quotes belongs to the name
+        if left.count("（", 0, m.start()) > left.count("）", 0, m.start()):
+            continue
+        if left.count("“", 0, m.start()) > left.count("”", 0, m.start()):
+            continue
+        cut = max(cut, m.end())
+    for conj in k.conjunctions:
+        pos = left.rfind(conj)
+        while pos > cut:
+            if _ends_with_ending(text[start : start + pos], k):
+                cut = pos + len(conj)
+                break
+            pos = left.rfind(conj, 0, pos)
+    quantified = False
+    changed = True
+    while changed and cut < len(left):
+        changed = False
+        rest = left[cut:]
+        for q in k.quantifiers:
+            if rest.startswith(q):
+                cut += len(q)
+                quantified = changed = True
+                break
+        else:
+            m = k.quantity.match(rest)
+            if m:
+                cut += m.end()
+                quantified = changed = True
+                continue
+            for w in k.leading_strip:
+                if rest.startswith(w) and len(rest) > len(w):
+                    cut += len(w)
+                    changed = True
+                    break
+    return start + cut, quantified
+
+
+def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
+    """Take in a place qualifier written after the name: 国家机器人检测与评定中心(广州)."""
+    if end < len(text) and text[end] in "（(":
+        close = "）" if text[end] == "（" else ")"
+        j = text.find(close, end + 1, end + 2 + k.paren_max_chars)
+        inner = text[end + 1 : j] if j > 0 else ""
+        if inner and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", inner) and not k.is_generic_words(inner):
+            if not any(w in inner for w in ("简称", "单位", "以下", "试行", "暂行")):
+                return j + 1
+    return end
+
+
+# ---------------------------------------------------------------------------------------------
+# Components
+
+
+def _add(doc: Doc, start: int, end: int, kind: str, subtype: str, evidence: str, **ext: object) -> Span | None:
+    span = doc.char_span(start, end, label=kind, alignment_mode="expand")
+    if span is None or not span.text.strip():
+        return None
+    span._.subtype = subtype
+    span._.evidence = evidence
+    span._.written = str(ext.pop("written", "") or span.text)
+    for key, value in ext.items():
+        setattr(span._, key, value)
+    doc.spans.setdefault(CANDIDATES, [])
+    group = doc.spans[CANDIDATES]
+    group.append(span)
+    return span
+
+
+@Language.factory("entity_endings")
+class EntityEndings:
+    """Candidates from name endings (研究院, 产业园, 有限公司) with the start read leftwards."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.k = load_knowledge()
+        self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        for suffix in self.k.endings:
+            self.matcher.add(suffix, [nlp.make_doc(suffix)])
+
+    def __call__(self, doc: Doc) -> Doc:
+        k = self.k
+        text = doc.text
+        matches = []
+        for match_id, s, e in self.matcher(doc):
+            suffix = doc.vocab.strings[match_id]
+            span = doc[s:e]
+            matches.append((span.start_char, span.end_char, suffix))
+        # keep only the longest ending among overlapping ones (产业园区 over 产业园, 创新中心城市 blocks)
+        matches.sort(key=lambda m: (m[0], -(m[1] - m[0])))
+        kept: list[tuple[int, int, str]] = []
+        for m in sorted(matches, key=lambda m: -(m[1] - m[0])):
+            if any(m[0] < o[1] and o[0] < m[1] for o in kept):
+                continue
+            kept.append(m)
+        kept.sort()
+        doc.spans[CANDIDATES] = list(doc.spans[CANDIDATES]) if CANDIDATES in doc.spans else []
+        for s_char, e_char, suffix in kept:
+            ending = k.endings[suffix]
+            if ending.kind == "-":
+                continue
+            # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
+            after = text[e_char : e_char + 4]
+            if any(after.startswith(b.suffix) for b in k.endings.values() if b.kind == "-"):
+                continue
+            left_start = scan_left(text, s_char, k)
+            start, quantified = trim_left(text, left_start, s_char, k)
+            end = extend_right(text, e_char, k)
+            _add(
+                doc,
+                start,
+                end,
+                ending.kind,
+                ending.subtype,
+                "ending",
+                generic=quantified,
+            )
+        return doc
+
+
+_CUE_SKIP = re.compile(r"^(?:一批|若干|各类|一系列|多个|多家)")
+
+
+@Language.factory("entity_lists")
+class EntityLists:
+    """Names given by a list and its kind: "X、Y等孵化载体", "A、B、C三个产业园"."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.k = load_knowledge()
+
+    def _cue_after(self, text: str, pos: int) -> ListCue | None:
+        rest = text[pos : pos + 14]
+        rest = _CUE_SKIP.sub("", rest)
+        for i in range(0, min(len(rest), 9)):
+            lead = rest[:i]
+            if lead and not self.k.is_generic_words(lead.replace("和", "")):
+                break
+            for cue in self.k.cues:
+                if rest.startswith(cue.cue, i):
+                    return cue
+        return None
+
+    def _items(self, text: str, end: int) -> list[tuple[int, int]]:
+        """The 、-separated items of a list ending at `end` (the first item trimmed at its trigger)."""
+        k = self.k
+        items: list[tuple[int, int]] = []
+        pos = end
+        while True:
+            start = scan_left(text, pos, k)
+            if start < pos and start > 0 and text[start - 1] == "、":
+                items.append((start, pos))
+                pos = start - 1
+                continue
+            first, quantified = trim_left(text, start, pos, k)
+            if first < pos:
+                items.append((first, pos))
+            break
+        items.reverse()
+        return items
+
+    def _good_item(self, item: str) -> bool:
+        k = self.k
+        if not 2 <= len(item) <= 20:
+            return False
+        if item.startswith("“") and item.endswith("”"):
+            return False
+        if re.fullmatch(r"[\d\W_a-zA-Z]+", item):
+            return False
+        return not k.is_generic_words(item)
+
+    def __call__(self, doc: Doc) -> Doc:
+        k = self.k
+        text = doc.text
+        for m in re.finditer("等", text):
+            p = m.start()
+            if text[p - 1 : p] in ("等", "平", "相", "同", "对", "初", "高", "中") or text[p + 1 : p + 2] in "等级":
+                continue
+            cue = self._cue_after(text, p + 1)
+            if cue is None:
+                continue
+            for s, e in self._items(text, p):
+                item = text[s:e]
+                if not self._good_item(item):
+                    continue
+                own = k.ending_of(item)
+                if own is not None and own.kind != "-" and not cue.strong:
+                    continue  # the item's ending already says its kind
+                _add(
+                    doc,
+                    s,
+                    e,
+                    cue.kind,
+                    cue.subtype,
+                    "list",
+                    cue_strength="strong" if cue.strong else "weak",
+                )
+        # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
+        for span in list(doc.spans.get(CANDIDATES, [])):
+            own = k.ending_of(span.text)
+            if span._.evidence != "ending" or own is None or span.text != own.suffix:
+                continue
+            s = span.start_char
+            m = re.search(r"(?:和|及)?[一二三四五六七八九十两几0-9]+(?:个|家|大)$", text[max(0, s - 6) : s])
+            if not m:
+                continue
+            list_end = s - len(m.group(0))
+            for a, b in self._items(text, list_end):
+                item = text[a:b]
+                if self._good_item(item):
+                    _add(
+                        doc,
+                        a,
+                        b,
+                        span.label_,
+                        span._.subtype,
+                        "count-list",
+                        written=item + span.text,
+                    )
+        return doc
+
+
+@Language.factory("entity_categories")
+class EntityCategories:
+    """Marks candidates that name a kind, not an entity: nothing but generic words before the ending,
+    a quantifier before (一批孵化器) or a count after (国家重点实验室21家)."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.k = load_knowledge()
+
+    def __call__(self, doc: Doc) -> Doc:
+        k = self.k
+        text = doc.text
+        for span in doc.spans.get(CANDIDATES, []):
+            if span._.evidence in ("list", "count-list"):
+                continue
+            name = span.text
+            ending = k.ending_of(re.sub(r"[（(][^）)]*[）)]$", "", name))
+            prefix = name[: len(name) - len(ending.suffix)] if ending else name
+            prefix = re.sub(r"[（(][^）)]*[）)]$", "", prefix)
+            after = text[span.end_char : span.end_char + 6]
+            counted = bool(re.match(r"[0-9０-９一二三四五六七八九十两]+[—\-－~～]?[0-9]*(?:家|个|所|座)", after))
+            if span._.generic or counted or k.is_generic_words(prefix):
+                span._.generic = True
+        return doc
+
+
+@Language.factory("entity_repeats")
+class EntityRepeats:
+    """A name found once is a name wherever it recurs in the document (天安智谷, 先导稀材)."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.k = load_knowledge()
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        spans = list(doc.spans.get(CANDIDATES, []))
+        known: dict[str, Span] = {}
+        for span in spans:
+            if span._.generic or span._.evidence == "count-list" or len(span.text) < 2:
+                continue
+            known.setdefault(span.text, span)
+        taken = {(s.start_char, s.end_char) for s in spans}
+        for name, model in known.items():
+            for m in re.finditer(re.escape(name), text):
+                if (m.start(), m.end()) in taken:
+                    continue
+                _add(
+                    doc,
+                    m.start(),
+                    m.end(),
+                    model.label_,
+                    model._.subtype,
+                    "repeat",
+                    cue_strength=model._.cue_strength,
+                )
+        return doc
+
+
+_PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
+
+
+@Language.factory("entity_select")
+class EntitySelect:
+    """One kind per name within the document, then the longest non-overlapping mentions -> doc.ents.
+    A bare ending of a park kind (高新区) becomes an alias of the park it stands for, where that is
+    unambiguous: the nearest such park named earlier in the paragraph, else the only one in the
+    document, else the jurisdiction's own."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.k = load_knowledge()
+
+    def __call__(self, doc: Doc) -> Doc:
+        k = self.k
+        spans = list(doc.spans.get(CANDIDATES, []))
+        # kind per name: a strong list cue beats the ending; otherwise the ending's kind
+        votes: dict[str, dict[str, int]] = {}
+        subtype_of: dict[tuple[str, str], str] = {}
+        for span in spans:
+            if span._.generic:
+                continue
+            weight = 3 if span._.cue_strength == "strong" else 2 if span._.evidence == "ending" else 1
+            v = votes.setdefault(span.text, {})
+            v[span.label_] = v.get(span.label_, 0) + weight
+            key = (span.text, span.label_)
+            if key not in subtype_of or span._.cue_strength == "strong":
+                subtype_of[key] = span._.subtype
+        for span in spans:
+            if span.text in votes and not span._.generic:
+                kind = max(votes[span.text].items(), key=lambda kv: kv[1])[0]
+                if kind != span.label_:
+                    span.label_ = kind
+                span._.subtype = subtype_of.get((span.text, span.label_), span._.subtype)
+        # overlaps: named before categories, longer before shorter, stronger evidence first
+        order = sorted(
+            spans,
+            key=lambda s: (s._.generic, -(s.end_char - s.start_char), -_PRIORITY.get(s._.evidence, 0)),
+        )
+        chosen: list[Span] = []
+        used = [False] * (len(doc) + 1)
+        for span in order:
+            if any(used[i] for i in range(span.start, span.end)):
+                continue
+            for i in range(span.start, span.end):
+                used[i] = True
+            chosen.append(span)
+        chosen.sort(key=lambda s: s.start)
+        self._resolve_bare(doc, chosen)
+        doc.spans[CANDIDATES] = spans
+        doc.ents = [s for s in chosen]
+        return doc
+
+    def _resolve_bare(self, doc: Doc, chosen: list[Span]) -> None:
+        k = self.k
+        text = doc.text
+        named = [s for s in chosen if not s._.generic and s.label_ == "Park"]
+        short = jurisdiction_short(doc._.jurisdiction)
+        for span in chosen:
+            if not (span._.generic and span.label_ == "Park" and span.text in k.bare_alias_subtypes):
+                continue
+            para_start = text.rfind("\n", 0, span.start_char) + 1
+            same = [s for s in named if s._.subtype == span._.subtype]
+            before = [s for s in same if para_start <= s.start_char < span.start_char]
+            names = {s.text for s in same}
+            target = ""
+            if before:
+                target = before[-1].text
+            elif len(names) == 1:
+                target = next(iter(names))
+            elif not names and short:
+                target = short + span.text
+            if target:
+                span._.generic = False
+                span._.alias_of = target
+                span._.evidence = "alias"
+
+
+def jurisdiction_short(jurisdiction: str) -> str:
+    """清远市 -> 清远; 天河区 -> 天河; '' stays ''."""
+    j = jurisdiction.strip()
+    for tail in ("特别行政区", "自治州", "自治县", "地区", "市", "区", "县", "盟", "州", "省"):
+        if j.endswith(tail) and len(j) - len(tail) >= 2:
+            return j[: -len(tail)]
+    return j
+
+
+PIPELINE = ("entity_endings", "entity_lists", "entity_categories", "entity_repeats", "entity_select")

@@ -1,0 +1,322 @@
+"""Normalisation: original text -> the text the stages read, with an offset map back.
+
+Each step is a small named function over a `MappedText` (text plus, for every character, the
+index of the original character it came from), so any span found in the normalised text can
+be cited in the original file. Steps, in order:
+
+  strip_markup        HTML tags, scripts, entities (only for .html sources)
+  unify_characters    CR/LF, zero-width and odd spaces, full-width digits and letters
+  remove_pinyin       ruby annotations flattened into the text: 人(rén) -> 人
+  remove_page_markers PDF page numbers on their own line: "- 1 -", "第 3 页"
+  collapse_repeats    headings a PDF printed several times: 1.1.1.1.打造打造打造打造 -> 1.打造
+  tidy_whitespace     strip lines; drop spaces next to CJK (kept between numbers in table rows)
+  join_broken_lines   lines a PDF broke mid-sentence or mid-name, and open parentheses
+  unify_punctuation   half-width ( ) : , ; -> full-width where they are prose punctuation
+  to_simplified       Traditional -> Simplified (opencc t2s); the form before is kept as display
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+FULLWIDTH_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】〔〕…—·「」『』"
+_CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+@dataclass
+class MappedText:
+    """Text whose every character remembers its index in the original (offs[i]); offs has one
+    extra entry, the end of the original."""
+
+    text: str
+    offs: list[int]
+
+    @classmethod
+    def of(cls, original: str) -> MappedText:
+        return cls(original, list(range(len(original) + 1)))
+
+    def apply(self, edits: Iterable[tuple[int, int, str]]) -> MappedText:
+        """Replace text[start:end] by repl for each (non-overlapping, sorted) edit. Replacement
+        characters map to the originals they replace: one to one when lengths match or the
+        replacement is a prefix of what it replaces, else all to the first replaced one."""
+        out: list[str] = []
+        offs: list[int] = []
+        pos = 0
+        for start, end, repl in edits:
+            if start < pos:
+                continue  # overlapping edit: first one wins
+            out.append(self.text[pos:start])
+            offs.extend(self.offs[pos:start])
+            if repl:
+                old = self.text[start:end]
+                if len(repl) == end - start or old.startswith(repl):
+                    offs.extend(self.offs[start : start + len(repl)])
+                else:
+                    offs.extend([self.offs[start]] * len(repl))
+                out.append(repl)
+            pos = end
+        out.append(self.text[pos:])
+        offs.extend(self.offs[pos:])
+        return MappedText("".join(out), offs)
+
+    def sub(self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> MappedText:
+        fn = repl if callable(repl) else (lambda m, r=repl: m.expand(r))
+        edits = [(m.start(), m.end(), fn(m)) for m in pattern.finditer(self.text)]
+        return self.apply(e for e in edits if e[2] != self.text[e[0] : e[1]]) if edits else self
+
+
+# --- markup -------------------------------------------------------------------------------
+
+_HTML_DROP = re.compile(r"<(script|style|head)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
+_HTML_BLOCK = re.compile(r"<\s*/?\s*(p|div|br|li|tr|h[1-6]|table|section|article|ul|ol|title)\b[^>]*>", re.I)
+_HTML_CELL = re.compile(r"<\s*/?\s*t[dh]\b[^>]*>", re.I)
+_HTML_TAG = re.compile(r"<[^>]{0,2000}>")
+_HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
+
+
+def strip_markup(t: MappedText) -> MappedText:
+    t = t.sub(_HTML_DROP, "")
+    t = t.sub(_HTML_BLOCK, "\n")
+    t = t.sub(_HTML_CELL, "\t")
+    t = t.sub(_HTML_TAG, "")
+    return t.sub(_HTML_ENTITY, lambda m: html.unescape(m.group(0)))
+
+
+# --- characters ---------------------------------------------------------------------------
+
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c]")
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_ODD_SPACE = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_FULLWIDTH_ALNUM = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff05\uff0e\uff0b\uff0d]")
+
+
+def unify_characters(t: MappedText) -> MappedText:
+    t = t.sub(_NEWLINES, "\n")
+    t = t.sub(_ZERO_WIDTH, "")
+    t = t.sub(_ODD_SPACE, " ")
+    # ２０２２ -> 2022, ％ -> %, ． -> . (same length, offsets stay one to one)
+    return t.sub(_FULLWIDTH_ALNUM, lambda m: chr(ord(m.group(0)) - 0xFEE0))
+
+
+# Ruby pinyin flattened after a character: 人(rén), 的(de), 區(qū). Lower-case Latin with
+# tone marks, right after a CJK character; (R&D), (GDP), (A類) are left alone.
+_PINYIN = re.compile(
+    rf"(?<=[{CJK}])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{{1,7}}[)）]"
+)
+
+
+def remove_pinyin(t: MappedText) -> MappedText:
+    return t.sub(_PINYIN, "")
+
+
+_PAGE_MARKER = re.compile(
+    r"^[ \t]*(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|\d{1,4}\s*/\s*\d{1,4})[ \t]*$",
+    re.M,
+)
+
+
+def remove_page_markers(t: MappedText) -> MappedText:
+    return t.sub(_PAGE_MARKER, "")
+
+
+# --- repeated headings --------------------------------------------------------------------
+
+_MAX_CHUNK = 40
+
+
+def _repeat_at(s: str, i: int, k: int) -> int:
+    """Smallest chunk length p such that s[i:i+p] stands k times in a row at i (0 if none)."""
+    for p in range(1, min(_MAX_CHUNK, (len(s) - i) // k) + 1):
+        chunk = s[i : i + p]
+        if chunk.strip() and s.startswith(chunk * k, i):
+            return p
+    return 0
+
+
+_MARKER_CHARS = set("0123456789.．、（）()一二三四五六七八九十第章节")
+
+
+def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
+    """Edits collapsing a PDF heading printed k times chunk by chunk
+    ("（三）（三）（三）（三）创新…发展创新…发展…行动行动行动行动", "3.新布局…。新布局…。…"),
+    or None. The repetition may start after a heading number printed once ("4....推进…")."""
+    lead = len(line) - len(line.lstrip())
+    for k in (4, 3, 5, 6, 2):
+        for first in range(lead, min(lead + 6, len(line))):
+            if first > lead and line[first - 1] not in _MARKER_CHARS:
+                break
+            i, edits, kept = first, [], 0
+            while i < len(line):
+                p = _repeat_at(line, i, k)
+                # an ASCII digit run ("1000") is a number, not a repeated heading
+                if not p or (p == 1 and line[i].isdigit()):
+                    break
+                edits.append((i, i + p * k, line[i : i + p]))
+                kept += p
+                i += p * k
+            # a real repeated heading: several chunks, or one long one, with enough text
+            enough = len(edits) >= 3 if k == 2 else (len(edits) >= 2 or (edits and kept >= 4))
+            if enough and kept >= 4:
+                return edits
+    return None
+
+
+def collapse_repeats(t: MappedText) -> MappedText:
+    edits: list[tuple[int, int, str]] = []
+    pos = 0
+    for line in t.text.split("\n"):
+        if len(line) >= 8:
+            found = _collapse_line(line)
+            if found:
+                edits.extend((pos + s, pos + e, r) for s, e, r in found)
+        pos += len(line) + 1
+    return t.apply(edits) if edits else t
+
+
+# --- whitespace and broken lines ------------------------------------------------------------
+
+_NUM_TOKEN = re.compile(r"(?<!\S)[-+]?\d[\d,.]*%?(?!\S)")
+_SENTENCE_PUNCT = re.compile(r"[，。；！？]")
+
+
+def is_tabular(line: str) -> bool:
+    """A table row flattened on one line: several bare numbers, no prose punctuation."""
+    return not _SENTENCE_PUNCT.search(line) and len(_NUM_TOKEN.findall(line)) >= 2
+
+
+_EDGE_SPACE = re.compile(r"^[ \t]+|[ \t]+$", re.M)
+_CJK_SPACE = re.compile(rf"(?<=[{CJK}{FULLWIDTH_PUNCT}])[ \t]+|[ \t]+(?=[{CJK}{FULLWIDTH_PUNCT}])")
+_SPACE_RUN = re.compile(r" {2,}")
+
+
+def tidy_whitespace(t: MappedText) -> MappedText:
+    t = t.sub(_EDGE_SPACE, "")
+    edits: list[tuple[int, int, str]] = []
+    pos = 0
+    for line in t.text.split("\n"):
+        if not is_tabular(line):
+            edits.extend((pos + m.start(), pos + m.end(), "") for m in _CJK_SPACE.finditer(line))
+        pos += len(line) + 1
+    t = t.apply(edits) if edits else t
+    return t.sub(_SPACE_RUN, " ")
+
+
+HEADING_START = re.compile(
+    r"^(?:[一二三四五六七八九十百]+[、.．]|[（(][一二三四五六七八九十百]+[）)]|\d{1,3}(?:[.．、](?!\d)|\s)"
+    r"|[（(]\d{1,3}[）)]|[①-⑳]|第[一二三四五六七八九十百]+[章节条部分]|附件|附表)"
+)
+_TERMINAL = set("。！？；：”’）)》】」』")
+
+
+def _width(line: str) -> float:
+    return sum(1.0 if ord(c) > 0x2E7F else 0.5 for c in line)
+
+
+def _wrap_width(lines: list[str]) -> float | None:
+    """The fixed line width of hard-wrapped (PDF) text, or None for ordinary paragraphs."""
+    widths = [round(_width(x)) for x in lines if _width(x) >= 8]
+    if len(widths) < 20:
+        return None
+    mode, _ = Counter(widths).most_common(1)[0]
+    near = sum(1 for w in widths if mode - 2 <= w <= mode)
+    return float(mode) if mode >= 15 and near / len(widths) >= 0.35 else None
+
+
+def _open_parens(line: str) -> int:
+    return line.count("（") + line.count("(") - line.count("）") - line.count(")")
+
+
+def join_broken_lines(t: MappedText) -> MappedText:
+    """Join lines broken mid-sentence. In hard-wrapped (PDF) text a full line, or one that
+    ends mid-sentence, continues on the next non-empty line unless that starts a heading or a
+    table row. In any text, a line with an unclosed parenthesis continues (clauses such as
+    （牵头单位：…\\n…） are one unit)."""
+    lines = t.text.split("\n")
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    width = _wrap_width(lines)
+    nonempty = [i for i, x in enumerate(lines) if x.strip()]
+    edits: list[tuple[int, int, str]] = []
+    depth = 0
+    for a, b in pairwise(nonempty):
+        cur, nxt = lines[a], lines[b]
+        depth = max(0, depth + _open_parens(cur))
+        join = 0 < depth <= 3 and not HEADING_START.match(nxt) and b - a <= 3
+        if not join and width is not None and not is_tabular(cur) and not HEADING_START.match(nxt):
+            heading_only = bool(HEADING_START.match(cur)) and _width(cur) < width - 3
+            full = _width(cur) >= width - 1.5
+            mid_sentence = cur[-1] not in _TERMINAL
+            if not heading_only and (full or mid_sentence):
+                join = not is_tabular(nxt) or (not _CJK_CHAR.search(nxt) and mid_sentence)
+        if join:
+            glue = " " if is_tabular(nxt) or (cur[-1].isascii() and nxt[0].isascii()) else ""
+            edits.append((starts[a] + len(cur), starts[b], glue))
+        elif depth and (HEADING_START.match(nxt) or b - a > 3):
+            depth = 0
+    return t.apply(edits) if edits else t
+
+
+# --- punctuation and script -----------------------------------------------------------------
+
+_PUNCT_MAP = {"(": "（", ")": "）", ":": "：", ",": "，", ";": "；", "?": "？", "!": "！"}
+# half-width : and , between digits are numbers (13:46, 1,000), not prose punctuation
+_HALF_PUNCT = re.compile(r"[()?!;]|(?<!\d)[:,]|[:,](?!\d)")
+
+
+def unify_punctuation(t: MappedText) -> MappedText:
+    return t.sub(_HALF_PUNCT, lambda m: _PUNCT_MAP[m.group(0)])
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Callable[[str], str]:
+    import opencc
+
+    return opencc.OpenCC("t2s").convert
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified, character for character (offsets must not move)."""
+    convert = _t2s()
+    out = convert(text)
+    if len(out) == len(text):
+        return out
+    # a phrase rule changed the length somewhere: fall back line by line, then char by char
+    lines = []
+    for line in text.split("\n"):
+        c = convert(line)
+        lines.append(c if len(c) == len(line) else "".join(convert(ch) if len(convert(ch)) == 1 else ch for ch in line))
+    return "\n".join(lines)
+
+
+Step = Callable[[MappedText], MappedText]
+STEPS: list[tuple[str, Step]] = [
+    ("unify_characters", unify_characters),
+    ("remove_pinyin", remove_pinyin),
+    ("remove_page_markers", remove_page_markers),
+    ("collapse_repeats", collapse_repeats),
+    ("tidy_whitespace", tidy_whitespace),
+    ("join_broken_lines", join_broken_lines),
+    ("unify_punctuation", unify_punctuation),
+]
+
+
+def normalise(original: str, markup: str = "text") -> tuple[str, str, list[int]]:
+    """Returns (simplified text, display text, offsets): display is the normalised text before
+    Traditional->Simplified; both share `offsets` (normalised index -> original index)."""
+    t = MappedText.of(original)
+    if markup == "html":
+        t = strip_markup(t)
+    for _name, step in STEPS:
+        t = step(t)
+    assert len(t.offs) == len(t.text) + 1
+    return to_simplified(t.text), t.text, t.offs

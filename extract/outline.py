@@ -1,0 +1,133 @@
+"""Outline: the numbered structure of a plan (一、 / （一） / 1. / （1） / ①) and its paragraphs.
+
+Plans number their parts in a fixed order of marker kinds, each in full- and half-width forms
+(一、 一. ; （一） (一) ; 1. 1． 1、 ; （1） (1) 1) ; ① ...). A paragraph with a marker opens an
+item at that rank and closes every open item of the same or a lower rank. Paths read like
+`三.(一).1`. A numbered heading with no body ("2.主要任务。") owns the unnumbered paragraphs
+after it: they get paths `…2.1`, `…2.2` (the n-th unnumbered paragraph); after an item with
+a body, unnumbered paragraphs continue that item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from policykg.extract.model import PolicyDocument, Section
+
+_CN_NUM = "一二三四五六七八九十百零〇"
+
+# (rank, pattern, path element builder); rank 0 is the coarsest
+MARKERS: list[tuple[int, re.Pattern[str]]] = [
+    (0, re.compile(rf"^第[{_CN_NUM}\d]+[章部篇](?:分)?[、.．\s]?")),
+    (1, re.compile(rf"^([{_CN_NUM}]+)[、.．](?!\d)")),
+    (2, re.compile(rf"^[（(]([{_CN_NUM}]+)[）)][、.．]?")),
+    (3, re.compile(r"^(\d{1,3})(?:[.．、](?!\d)|[)）](?![\d%]))[、]?")),
+    (4, re.compile(r"^[（(](\d{1,3})[）)][、.．]?")),
+    (5, re.compile(r"^([①-⑳])")),
+    (2, re.compile(rf"^第([{_CN_NUM}]+)条")),
+]
+
+_YEAR_IN_HEADING = re.compile(r"(?:到|至|截至|于)?((?:19|20)\d{2})\s*年")
+_TITLE_END = re.compile(r"[。！？；]")
+
+
+@dataclass
+class Paragraph:
+    start: int  # normalised text offsets
+    end: int
+    text: str
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    out: list[Paragraph] = []
+    pos = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lead = len(line) - len(line.lstrip())
+            out.append(Paragraph(pos + lead, pos + lead + len(stripped), stripped))
+        pos += len(line) + 1
+    return out
+
+
+def match_marker(text: str) -> tuple[int, str, str] | None:
+    """(rank, path element, marker as written) of a paragraph's numbering, or None."""
+    for rank, pattern in MARKERS:
+        m = pattern.match(text)
+        if not m:
+            continue
+        rest = text[m.end() :]
+        # "1.5亿元", "2018年…" and "3、4月" are numbers, not markers; a marker needs text after it
+        if not rest.strip() or (rank == 3 and re.match(r"^[\d.%]", rest)):
+            continue
+        if rank == 0:
+            element = m.group(0).rstrip("、.． ")
+        elif rank in (2, 4):
+            element = f"({m.group(1)})"
+        else:
+            element = m.group(1)
+        return rank, element, m.group(0)
+    return None
+
+
+def heading_title(body: str) -> str:
+    """A heading's title: its text up to the first sentence end."""
+    m = _TITLE_END.search(body)
+    title = body[: m.start()] if m else body
+    return title.strip().rstrip("：:，,")
+
+
+def is_heading_only(body: str) -> bool:
+    """A numbered line that is a heading with no body text: short, one sentence at most."""
+    m = _TITLE_END.search(body)
+    tail = body[m.end() :].strip() if m else ""
+    return not tail and len(body) <= 60
+
+
+def build_outline(doc: PolicyDocument) -> PolicyDocument:
+    """Fill doc.sections: one Section per numbered item and per unnumbered paragraph."""
+    sections: list[Section] = []
+    stack: list[tuple[int, Section]] = []  # (rank, section) of the open items
+    child_count: dict[str, int] = {}
+    for para in paragraphs(doc.text):
+        marker = match_marker(para.text)
+        if marker is not None:
+            rank, element, written = marker
+            while stack and stack[-1][0] >= rank:
+                stack.pop()
+            parent = stack[-1][1] if stack else None
+            path = f"{parent.path}.{element}" if parent else element
+            body = para.text[len(written) :].strip()
+            year = _YEAR_IN_HEADING.search(heading_title(body))
+            section = Section(
+                path=path,
+                marker=written,
+                level=len(stack) + 1,
+                title=heading_title(body),
+                span=doc.span(para.start, para.end),
+                parent=parent.path if parent else None,
+                year=int(year.group(1)) if year else (parent.year if parent else None),
+                heading_only=is_heading_only(body),
+                text_range=(para.start, para.end),
+            )
+            stack.append((rank, section))
+        else:
+            parent = stack[-1][1] if stack else None
+            key = parent.path if parent else ""
+            child_count[key] = child_count.get(key, 0) + 1
+            n = child_count[key]
+            section = Section(
+                path=f"{key}.{n}" if key else f"¶{n}",
+                marker="",
+                level=(parent.level + 1) if parent else 1,
+                title=heading_title(para.text),
+                span=doc.span(para.start, para.end),
+                parent=parent.path if parent else None,
+                year=parent.year if parent else None,
+                heading_only=False,
+                text_range=(para.start, para.end),
+            )
+        sections.append(section)
+    doc.sections = sections
+    return doc

@@ -1,0 +1,91 @@
+"""The extraction pipeline: small named stages, each filling one kind of annotation on the
+PolicyDocument (spaCy's model: the document carries its annotations from stage to stage).
+
+    read -> normalise -> meta  (load_document)
+    outline -> clauses -> resolve -> entities -> targets  (STAGES)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from policykg.extract.clauses import extract_tasks
+from policykg.extract.meta import complete_meta
+from policykg.extract.model import DocumentMeta, PolicyDocument
+from policykg.extract.normalise import normalise
+from policykg.extract.outline import build_outline
+from policykg.extract.read import read_source
+
+Stage = Callable[[PolicyDocument], PolicyDocument]
+
+
+def load_document(path: Path, meta: DocumentMeta | None = None) -> PolicyDocument:
+    """Read, decode and normalise one file; metadata from `meta` (a manifest entry), the
+    gaps inferred from the text. Raises read.SourceError for files that cannot be read."""
+    source = read_source(Path(path))
+    text, display, offsets = normalise(source.text, source.markup)
+    doc = PolicyDocument(
+        path=Path(path),
+        sha256=source.sha256,
+        encoding=source.encoding,
+        original=source.text,
+        text=text,
+        display=display,
+        offsets=offsets,
+    )
+    doc.meta = complete_meta(meta, text, doc.name)
+    return doc
+
+
+def resolve_units(doc: PolicyDocument) -> PolicyDocument:
+    """Resolve every unit of every clause to a canonical body, list by list (a 市 prefix or
+    a shared suffix written once applies to its neighbours)."""
+    from policykg.extract.resolve import resolve_unit_list
+
+    for task in doc.tasks:
+        units = task.clause.units
+        resolved = resolve_unit_list(
+            [u.written for u in units],
+            doc.meta.jurisdiction,
+            province=doc.meta.province,
+            separators=[u.separator for u in units],
+        )
+        for unit, res in zip(units, resolved):
+            unit.resolved = res
+    return doc
+
+
+def extract_entities(doc: PolicyDocument) -> PolicyDocument:
+    from policykg.extract.entities import extract_entities as _extract
+
+    doc.entities = _extract(doc)
+    return doc
+
+
+def extract_targets(doc: PolicyDocument) -> PolicyDocument:
+    from policykg.extract.targets import extract_targets as _extract
+
+    doc.targets = _extract(doc)
+    return doc
+
+
+STAGES: list[tuple[str, Stage]] = [
+    ("outline", build_outline),
+    ("clauses", extract_tasks),
+    ("resolve", resolve_units),
+    ("entities", extract_entities),
+    ("targets", extract_targets),
+]
+
+
+def process_document(doc: PolicyDocument, stages: list[tuple[str, Stage]] | None = None) -> PolicyDocument:
+    for _name, stage in stages if stages is not None else STAGES:
+        doc = stage(doc)
+    return doc
+
+
+def process_file(path: Path, meta: DocumentMeta | None = None,
+                 stages: list[tuple[str, Stage]] | None = None) -> PolicyDocument:
+    """One file through every stage."""
+    return process_document(load_document(path, meta), stages)

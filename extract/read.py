@@ -1,0 +1,171 @@
+"""Reading source files: bytes -> decoded original text, whatever the format and encoding.
+
+Government files come as UTF-8, UTF-8 with BOM, GB18030/GBK (older sites and Windows tools),
+occasionally UTF-16; as .txt, .md, .html pages, .docx and .pdf. The decoded text returned
+here is the ORIGINAL every offset cites; markup (HTML tags) is removed later by normalisation
+so that quotes still point into the file's own text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
+DOCX_SUFFIXES = {".docx"}
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | DOCX_SUFFIXES | PDF_SUFFIXES
+
+
+class SourceError(Exception):
+    """A file that cannot be read as a policy document; the message names the file."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    data: bytes
+    sha256: str
+    encoding: str
+    text: str  # the original text every offset cites
+    markup: str  # "text" | "html" | "docx" | "pdf"
+
+
+_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.I)
+
+
+def decode_bytes(data: bytes, path: Path, declared: str | None = None) -> tuple[str, str]:
+    """Decode text bytes: BOM first, then strict UTF-8, then GB18030 (a superset of GBK/GB2312),
+    then a statistical guess. Returns (text, encoding name)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data[:8192]:
+        raise SourceError(path, "binary file (NUL bytes), not a text document")
+    candidates = ["utf-8", "gb18030"]
+    if declared:
+        norm = declared.lower().replace("_", "-")
+        if norm in {"gbk", "gb2312", "gb-2312", "gb18030", "cp936"}:
+            norm = "gb18030"  # decode any GB family member with its superset
+        candidates.insert(0, norm)
+    for enc in candidates:
+        try:
+            text = data.decode(enc, errors="strict")
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if _looks_like_text(text):
+            return text, "gbk" if enc == "gb18030" and _is_plain_gbk(data) else enc
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and _looks_like_text(str(best)):
+        return str(best), best.encoding
+    raise SourceError(path, "cannot decode: not UTF-8, GB18030/GBK or another known text encoding")
+
+
+def _is_plain_gbk(data: bytes) -> bool:
+    try:
+        data.decode("gbk")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return True
+    control = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f\v")
+    return control / len(text) < 0.01
+
+
+def read_source(path: Path) -> SourceFile:
+    """Read one document file; raises SourceError with a one-line reason."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(path, "no such file")
+    if path.is_dir():
+        raise SourceError(path, "is a folder, not a document")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise SourceError(path, f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .docx or .pdf")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise SourceError(path, "empty file")
+    if suffix in DOCX_SUFFIXES:
+        return SourceFile(path, data, sha, "docx", _docx_text(path, data), "docx")
+    if suffix in PDF_SUFFIXES:
+        return SourceFile(path, data, sha, "pdf", _pdf_text(path), "pdf")
+    declared = None
+    if suffix in HTML_SUFFIXES:
+        m = _HTML_CHARSET.search(data[:4096])
+        declared = m.group(1).decode("ascii", "ignore") if m else None
+    text, encoding = decode_bytes(data, path, declared)
+    if not text.strip():
+        raise SourceError(path, "empty file (only white space)")
+    return SourceFile(path, data, sha, encoding, text, "html" if suffix in HTML_SUFFIXES else "text")
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx_text(path: Path, data: bytes) -> str:
+    """Paragraph text of a .docx (tables row by row, cells tab-separated), no extra library."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            xml = zf.read("word/document.xml")
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise SourceError(path, f"not a valid .docx file ({exc})") from exc
+    root = ElementTree.fromstring(xml)
+    lines: list[str] = []
+    body = root.find(f"{_W}body")
+    for block in body if body is not None else []:
+        if block.tag == f"{_W}p":
+            lines.append(_docx_para(block))
+        elif block.tag == f"{_W}tbl":
+            for row in block.iter(f"{_W}tr"):
+                cells = ["".join(_docx_para(p) for p in tc.iter(f"{_W}p")) for tc in row.iter(f"{_W}tc")]
+                lines.append("\t".join(cells))
+    return "\n".join(lines)
+
+
+def _docx_para(p: ElementTree.Element) -> str:
+    parts = []
+    for node in p.iter():
+        if node.tag == f"{_W}t" and node.text:
+            parts.append(node.text)
+        elif node.tag == f"{_W}tab":
+            parts.append("\t")
+        elif node.tag in (f"{_W}br", f"{_W}cr"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _pdf_text(path: Path) -> str:
+    try:
+        from pypdf import PdfReader
+    except ImportError as exc:
+        raise SourceError(path, "reading PDF needs pypdf (pip install 'policykg[pdf]')") from exc
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:
+        raise SourceError(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    text = "\n".join(f"- {i} -\n{t}" for i, t in enumerate(pages, 1))
+    if not any(p.strip() for p in pages):
+        raise SourceError(path, "PDF has no text layer (scanned image?)")
+    return text

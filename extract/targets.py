@@ -1,0 +1,748 @@
+"""Quantitative targets: indicator tables and targets stated in the text.
+
+Two readers over the normalised text (`PolicyDocument.text`):
+
+* `find_table_targets` reads yearly indicator tables however the text flattened them: one cell
+  per line, a whole row on one line, a label broken over lines; a header of years
+  ("主要指标 2018年 2019年 …", optionally 序号 / 单位 / 属性 columns) says what each value cell is.
+* `find_text_targets` reads sentences such as "到2022年，高新技术企业数量超380家",
+  "2018年，建成广东省实验室1家", "保底100家，力争130家", "形成1—2个…产业集群": a number with a
+  measure unit, the indicator before it (or after it, "建成1家省技术创新中心"), the qualifiers
+  around it (达到, 超, 以上, 力争, 累计 …), and the year from the sentence, the paragraph, the
+  heading ("二、到2020年的主要任务"), a period name (“十四五”期间 -> 2025) or the plan's end year.
+  Baselines (（现有1家）, sections on 发展基础) and money given as subsidies are not targets.
+
+Both return `RawTarget`s with offsets into the text they read; `extract_targets` maps them to
+the original text with `doc.span`, canonicalises indicators (resources/indicators.json), drops
+text targets that repeat an earlier text target, and attaches the task whose paragraph holds the
+target. The vocabulary (units, magnitudes, qualifier words, markers) is in
+resources/target_units.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .model import PolicyDocument, Target
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+
+# --- vocabulary -------------------------------------------------------------------------------
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass
+class Vocabulary:
+    raw: dict[str, Any]
+    magnitudes: dict[str, float]
+    count_units: set[str]
+    currency_units: set[str]
+    number_unit: re.Pattern[str]
+    qual_before: dict[str, str]
+    qual_after: dict[str, str]
+    qual_after_re: re.Pattern[str]
+    indicators: list[dict[str, Any]]
+    alias_index: dict[str, str]
+    patterns: list[tuple[re.Pattern[str], str]]
+
+    def words(self, key: str) -> list[str]:
+        return list(self.raw.get(key, []))
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    raw = json.loads((RESOURCES / "target_units.json").read_text(encoding="utf-8"))
+    ind = json.loads((RESOURCES / "indicators.json").read_text(encoding="utf-8"))
+    mags = raw["magnitudes"]
+    units = raw["count_units"] + raw["measure_units"]
+    number = r"\d+(?:,\d{3})*(?:\.\d+)?"
+    number_unit = re.compile(
+        rf"(?<![\d.A-Za-z])(?P<value>{number})"
+        rf"(?:\s*(?:[—–\-~～－]{{1,2}}|至)\s*(?P<value_max>{number}))?"
+        rf"\s*(?P<unit>(?:{_alternation(list(mags))})?(?:{_alternation(units)}))"
+    )
+    qual_after = raw["qualifiers_after"]
+    alias_index: dict[str, str] = {}
+    patterns: list[tuple[re.Pattern[str], str]] = []
+    vocab = Vocabulary(raw, mags, set(raw["count_units"]), set(raw["currency_units"]), number_unit,
+                       raw["qualifiers_before"], qual_after,
+                       re.compile(rf"^(?:{_alternation(list(qual_after))})"), ind["indicators"], alias_index,
+                       patterns)
+    for entry in ind["indicators"]:
+        canonical = entry["canonical"]
+        for written in [canonical, *entry.get("aliases", [])]:
+            alias_index[indicator_key(written, vocab)] = canonical
+        patterns.extend((re.compile(p), canonical) for p in entry.get("patterns", []))
+    return vocab
+
+
+# --- indicator names ----------------------------------------------------------------------------
+
+_QUOTES = re.compile(r"[“”\"'‘’「」『』\s]")
+
+
+def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
+    """The reduced form indicators are compared by: no quotes, spaces or 的, no leading 全市 /
+    verbs, no trailing 数量 / 总数; a trailing level word (孵化器省级) moved to the front."""
+    vocab = vocab or vocabulary()
+    key = _QUOTES.sub("", written).replace("的", "").replace("(", "（").replace(")", "）")
+    key = key.replace("（R&D）", "").replace("（GDP）", "")
+    key = _strip_prefixes(key, vocab.words("indicator_strip_prefixes") + vocab.words("increment_markers"))
+    for suffix in vocab.words("indicator_strip_suffixes"):
+        if key.endswith(suffix) and len(key) > len(suffix) + 1:
+            key = key[: -len(suffix)]
+    for level in vocab.words("level_words"):
+        if key.endswith(level) and len(key) > len(level):
+            key = level + key[: -len(level)]
+            break
+    return key
+
+
+def canonical_indicator(written: str, vocab: Vocabulary | None = None) -> str:
+    vocab = vocab or vocabulary()
+    key = indicator_key(written, vocab)
+    if key in vocab.alias_index:
+        return vocab.alias_index[key]
+    for pattern, canonical in vocab.patterns:
+        if pattern.search(key):
+            return canonical
+    return key
+
+
+def _strip_prefixes(text: str, prefixes: list[str], keep_one: bool = True) -> str:
+    """Leading words removed, repeatedly; with keep_one a word that is all there is stays."""
+    ordered = sorted(set(prefixes), key=len, reverse=True)
+    changed = True
+    while changed and text:
+        changed = False
+        for p in ordered:
+            if text.startswith(p) and (len(text) > len(p) or not keep_one):
+                text = text[len(p):]
+                changed = True
+                break
+    return text
+
+
+# --- results of the readers --------------------------------------------------------------------
+
+
+@dataclass
+class RawTarget:
+    """A target found in a text: offsets index that text."""
+
+    indicator: str
+    unit: str
+    value: float
+    year: int | None
+    start: int  # quote
+    end: int
+    value_max: float | None = None
+    qualifier: str = ""
+    source: str = "text"
+    ind_start: int = -1
+    ind_end: int = -1
+
+
+@dataclass
+class Finding:
+    """Targets, warnings (offset, message) and the stretches of text that were tables."""
+
+    targets: list[RawTarget] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+    regions: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _number(token: str) -> float | None:
+    try:
+        return float(token.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def year_in_range(year: int, period: tuple[int, int] | None) -> bool:
+    if period:
+        return period[0] - 10 <= year <= period[1] + 30
+    return 1990 <= year <= 2100
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[^\s|｜]+")
+_YEAR_CELL = re.compile(r"^((?:19|20)\d{2})\s*年?(?:[（(]?([^\d（）()]{0,6})[）)]?)?$")
+_BARE_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_NUMERIC = re.compile(r"^[-+]?\d")
+_VALUE_CELL = re.compile(r"^(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)\s*(?P<unit>[^\d\s]{0,4})$")
+_LABEL_UNIT = re.compile(r"^(?P<label>.+?)\s*[（(](?P<unit>[^（）()]{1,6})[）)]$")
+_PROSE = re.compile(r"[，。；：！？]")
+
+
+@dataclass
+class _Token:
+    text: str
+    start: int
+    end: int
+    line: int
+
+
+def _tokens(text: str, start: int = 0) -> list[_Token]:
+    out: list[_Token] = []
+    line_no = text.count("\n", 0, start)
+    pos = start
+    for m in _TOKEN.finditer(text, start):
+        line_no += text.count("\n", pos, m.start())
+        pos = m.start()
+        tok = _Token(m.group(), m.start(), m.end(), line_no)
+        # "2018 年" (a PDF's spacing): the 年 belongs to the year
+        if tok.text == "年" and out and _BARE_YEAR.match(out[-1].text) and out[-1].line == line_no:
+            out[-1] = _Token(out[-1].text + "年", out[-1].start, tok.end, line_no)
+            continue
+        out.append(tok)
+    return out
+
+
+def _year_of_cell(token: str, vocab: Vocabulary) -> int | None:
+    m = _YEAR_CELL.match(token)
+    if not m:
+        return None
+    suffix = m.group(2) or ""
+    if suffix and not any(s in suffix for s in vocab.words("table_year_suffixes")):
+        return None
+    if not token[4:].strip() and not suffix:
+        return int(m.group(1))  # bare "2018": accepted only inside a run of years (caller)
+    return int(m.group(1))
+
+
+def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Finding:
+    """Yearly indicator tables: a header with a run of at least two years, then rows of a label
+    (optionally with （unit）) and one value per year column."""
+    vocab = vocabulary()
+    found = Finding()
+    toks = _tokens(text)
+    i = 0
+    while i < len(toks):
+        header = _read_header(toks, i, vocab)
+        if header is None:
+            i += 1
+            continue
+        columns, years, end = header
+        for y, tok in years:
+            if not year_in_range(y, period):
+                found.warnings.append((tok.start, f"table year {y} out of range for plan period {period}"))
+        j, rows_end = _read_rows(text, toks, end, columns, years, vocab, found)
+        found.regions.append((toks[i].start, rows_end))
+        i = max(j, i + 1)
+    return found
+
+
+def _read_header(toks: list[_Token], i: int, vocab: Vocabulary) -> tuple[list[str], list[tuple[int, _Token]], int] | None:
+    """Header cells from toks[i]: [序号] [label] [单位] year year … [trailing]. Returns the column
+    kinds ("index", "label", "unit", "year", "trail"), the year cells and the next token index."""
+    label_words = set(vocab.words("table_label_columns"))
+    unit_words = set(vocab.words("table_unit_columns"))
+    index_words = set(vocab.words("table_index_columns"))
+    trail_words = set(vocab.words("table_trailing_columns"))
+    columns: list[str] = []
+    j = i
+    while j < len(toks) and toks[j].text in index_words | label_words | unit_words:
+        t = toks[j].text
+        columns.append("index" if t in index_words else "unit" if t in unit_words else "label")
+        j += 1
+    years: list[tuple[int, _Token]] = []
+    while j < len(toks):
+        y = _year_of_cell(toks[j].text, vocab)
+        if y is None or (years and y <= years[-1][0]):
+            break
+        years.append((y, toks[j]))
+        columns.append("year")
+        j += 1
+    if len(years) < 2:
+        return None
+    # bare years ("2018 2019") only count with a label column or the 年 written
+    if "label" not in columns and all(_BARE_YEAR.match(t.text) for _, t in years):
+        return None
+    if "label" not in columns:
+        columns.insert(0, "label")
+    while j < len(toks) and toks[j].text in trail_words:
+        columns.append("trail")
+        j += 1
+    return columns, years, j
+
+
+def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years: list[tuple[int, _Token]],
+               vocab: Vocabulary, found: Finding) -> tuple[int, int]:
+    """Rows after the header until prose; returns (next token index, end offset of the table)."""
+    n_years = len(years)
+    has_unit = "unit" in columns
+    has_index = "index" in columns
+    n_trail = columns.count("trail")
+    empty = set(vocab.words("table_empty_cells"))
+    units = vocab.count_units | set(vocab.raw["measure_units"])
+    end_offset = toks[j - 1].end
+    while j < len(toks):
+        k = j
+        if has_index and _NUMERIC.match(toks[k].text) and "." not in toks[k].text.rstrip("."):
+            k += 1
+        label_toks: list[_Token] = []
+        while k < len(toks) and not _is_cell_value(toks[k].text, empty) and not _PROSE.search(toks[k].text):
+            if has_unit and label_toks and _strip_parens(toks[k].text) in units:
+                break
+            label_toks.append(toks[k])
+            k += 1
+        if not label_toks or (k < len(toks) and _PROSE.search(toks[k].text)) or len(label_toks) > 4:
+            break
+        label = "".join(t.text for t in label_toks)
+        if len(label) > 40:
+            break
+        unit = ""
+        if has_unit and k < len(toks) and _strip_parens(toks[k].text) in units:
+            unit = _strip_parens(toks[k].text)
+            k += 1
+        cells: list[_Token] = []
+        while k < len(toks) and _is_cell_value(toks[k].text, empty):
+            cells.append(toks[k])
+            k += 1
+        if not cells:
+            break  # a label with no values: the table has ended (a heading, a caption)
+        trail = 0
+        while n_trail and trail < n_trail and k < len(toks) and toks[k].line == cells[-1].line \
+                and not _PROSE.search(toks[k].text) and len(toks[k].text) <= 6:
+            trail += 1
+            k += 1
+        numeric_trail = n_trail - trail  # trailing columns written as numbers (年均增速 …)
+        m = _LABEL_UNIT.match(label)
+        indicator = m.group("label") if m else label
+        if m and not unit:
+            unit = m.group("unit")
+        where = label_toks[0].start
+        if len(cells) not in (n_years, n_years + max(0, numeric_trail)):
+            kind = "missing cell" if len(cells) < n_years else "extra column"
+            found.warnings.append((where, f"table row “{label}”: {kind} ({len(cells)} values for "
+                                          f"{n_years} year columns); row skipped"))
+        else:
+            for (year, _), cell in zip(years, cells[:n_years]):
+                if cell.text in empty:
+                    continue
+                cm = _VALUE_CELL.match(cell.text)
+                value = _number(cm.group("num")) if cm else None
+                if value is None or (cm and cm.group("unit") and cm.group("unit") not in units):
+                    found.warnings.append((cell.start, f"table row “{label}”, {year}: value “{cell.text}” "
+                                                       "does not parse; cell skipped"))
+                    continue
+                cell_unit = (cm.group("unit") if cm else "") or unit
+                found.targets.append(RawTarget(indicator=indicator, unit=cell_unit, value=value, year=year,
+                                               start=label_toks[0].start, end=label_toks[-1].end,
+                                               source="table", ind_start=label_toks[0].start,
+                                               ind_end=label_toks[0].start + len(indicator)))
+        end_offset = toks[k - 1].end
+        j = k
+    return j, end_offset
+
+
+def _strip_parens(token: str) -> str:
+    return token.strip("（）()")
+
+
+def _is_cell_value(token: str, empty: set[str]) -> bool:
+    return token in empty or bool(_NUMERIC.match(token)) and len(token) <= 16
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+HEADING = re.compile(
+    r"^\s*(?:(?P<l1>[一二三四五六七八九十百]+[、.．])|(?P<l0>第[一二三四五六七八九十百]+[章节部分])"
+    r"|(?P<l2>[（(][一二三四五六七八九十百]+[）)])|(?P<l3>\d{1,3}[.、．](?!\d))"
+    r"|(?P<l4>[（(]\d{1,3}[）)]|\d{1,3}[)）])|(?P<l5>[①-⑳]))"
+)
+_LEVELS = {"l0": 0, "l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
+_SENTENCE_END = re.compile(r"[。；;！？!?]")
+_CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n"
+_COMMA_BOUNDARY = "，,；;。：:！？!?\n"
+_YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年(末|底|前|内)?")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass
+class _Event:
+    pos: int
+    year: int | None
+
+
+def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vocabulary,
+                 warnings: list[tuple[int, str]]) -> list[_Event]:
+    """Places in a paragraph that set the target year: "到2022年", "2018年，", "确保2020年",
+    “十四五”期间, "三年内"."""
+    events: list[_Event] = []
+    before_ok = vocab.words("year_context_before")
+    not_before = vocab.words("year_context_not_before")
+    not_after = vocab.words("year_context_not_after")
+    for m in _YEAR.finditer(para):
+        year = int(m.group(1))
+        prev = para[max(0, m.start() - 4): m.start()]
+        nxt = para[m.end(): m.end() + 4]
+        if any(prev.endswith(w) for w in not_before) or any(nxt.startswith(w) for w in not_after):
+            continue
+        at_start = m.start() == 0 or para[m.start() - 1] in _CLAUSE_BOUNDARY
+        led = any(prev.endswith(w) for w in before_ok)
+        followed = bool(m.group(2)) or (nxt[:1] in ("，", ",", "、", "：", ":"))
+        if not (led or (at_start and followed) or (led and followed)):
+            continue
+        if not year_in_range(year, period):
+            warnings.append((base + m.start(), f"year {year} out of range for plan period {period}; ignored"))
+            continue
+        events.append(_Event(m.start(), year))
+    for name, end_year in vocab.raw["period_names"].items():
+        for m in re.finditer(re.escape(name), para):
+            tail = para[m.end(): m.end() + 4].lstrip("”\"’")
+            if tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末":
+                if period is None or end_year >= period[0]:
+                    events.append(_Event(m.start(), end_year))
+    if period:
+        for w in vocab.words("horizon_words"):
+            events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
+    events.sort(key=lambda e: e.pos)
+    return events
+
+
+@dataclass
+class _Scope:
+    level: int
+    year: int | None
+    baseline: bool
+
+
+def find_text_targets(text: str, period: tuple[int, int] | None = None,
+                      skip: list[tuple[int, int]] | None = None) -> Finding:
+    """Targets stated in sentences, outside the `skip` regions (tables)."""
+    vocab = vocabulary()
+    found = Finding()
+    skip = skip or []
+    default_year = period[1] if period else None
+    stack: list[_Scope] = []
+    carry: int | None = None
+    pos = 0
+    for line in text.split("\n"):
+        base = pos
+        pos += len(line) + 1
+        if not line.strip() or any(a <= base < b for a, b in skip):
+            continue
+        hm = HEADING.match(line)
+        title = line
+        if hm:
+            level = _LEVELS[hm.lastgroup or "l5"]
+            while stack and stack[-1].level >= level:
+                stack.pop()
+            cut = _SENTENCE_END.search(line, hm.end())
+            title = line[: cut.start()] if cut else line
+            if len(title) > 40:
+                title = line[: hm.end()]
+            tevents = _year_events(title, base, period, vocab, found.warnings) if len(title) <= 40 else []
+            baseline = any(w in title for w in vocab.words("baseline_section_words"))
+            stack.append(_Scope(level, tevents[-1].year if tevents else None, baseline))
+            carry = None
+        elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) and not vocab.number_unit.search(line) \
+                and any(w in line for w in vocab.words("baseline_section_words")):
+            stack.append(_Scope(9, None, True))  # an unnumbered heading such as "发展基础"
+            carry = None
+        if any(s.baseline for s in stack):
+            continue
+        scope_year = next((s.year for s in reversed(stack) if s.year is not None), None)
+        events = _year_events(line, base, period, vocab, found.warnings)
+        fallback = carry or scope_year or default_year
+        _read_paragraph(line, base, events, fallback, period, vocab, found)
+        if events and not hm:
+            carry = events[-1].year
+        elif events and hm:
+            carry = events[-1].year
+    return found
+
+
+def _sentence_bounds(para: str, pos: int) -> tuple[int, int]:
+    start = max((m.end() for m in _SENTENCE_END.finditer(para, 0, pos)), default=0)
+    m = _SENTENCE_END.search(para, pos)
+    return start, (m.start() if m else len(para))
+
+
+def _clause_start(para: str, pos: int, boundary: str) -> int:
+    i = pos
+    depth = 0
+    while i > 0:
+        c = para[i - 1]
+        if c in "）)":
+            depth += 1
+        elif c in "（(":
+            if depth == 0:
+                return i  # inside a parenthesis: the clause starts after it opens
+            depth -= 1
+        elif depth == 0 and c in boundary:
+            return i
+        i -= 1
+    return 0
+
+
+def _clause_end(para: str, pos: int, boundary: str) -> int:
+    i = pos
+    while i < len(para) and para[i] not in boundary and para[i] not in "（(":
+        i += 1
+    return i
+
+
+def _open_paren(para: str, pos: int) -> int | None:
+    """Start of the parenthesis that encloses pos, or None."""
+    depth = 0
+    for i in range(pos - 1, -1, -1):
+        c = para[i]
+        if c in "）)":
+            depth += 1
+        elif c in "（(":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
+                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding) -> None:
+    last_in_sentence: dict[int, RawTarget] = {}
+    not_before = vocab.words("not_target_before")
+    baseline = vocab.words("baseline_markers")
+    recurring = vocab.words("recurring_markers")
+    matches: list[tuple[int, int, dict[str, Any]]] = []
+    for m in vocab.number_unit.finditer(para):
+        matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
+                                              "unit": m.group("unit")}))
+    for w in vocab.words("breakthrough_words"):
+        for m in re.finditer(re.escape(w), para):
+            matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
+    matches.sort(key=lambda x: x[0])
+    for start, end, g in matches:
+        s_start, s_end = _sentence_bounds(para, start)
+        prev_target = last_in_sentence.get(s_start)
+        # inside a parenthesis: only "（其中国家级3家）"-style asides count, never baselines or notes
+        paren = _open_paren(para, start)
+        if paren is not None:
+            inner = para[paren + 1: start]
+            if any(inner.startswith(w) or w in inner for w in baseline) or not inner.strip():
+                continue
+        prev1 = para[start - 1: start] if start else ""
+        if prev1 in ("第", "前", "/", "／", "+", "＋", ".") or para[end: end + 1] in ("/", "／"):
+            continue
+        if para[end: end + 1].isascii() and para[end: end + 1].isalnum():
+            continue
+        c_start = _clause_start(para, start, _COMMA_BOUNDARY)
+        comma_clause = _PARENS.sub("", para[c_start:start])
+        if any(w in comma_clause for w in baseline) or any(w in comma_clause for w in not_before):
+            continue
+        unit = g["unit"]
+        base_unit = unit
+        for mag in sorted(vocab.magnitudes, key=len, reverse=True):
+            if base_unit.startswith(mag) and len(base_unit) > len(mag):
+                base_unit = base_unit[len(mag):]
+                break
+        # qualifiers after the unit: 以上, 左右, 内
+        after = end
+        quals: list[str] = []
+        qa = vocab.qual_after_re.match(para[after:])
+        if qa:
+            quals_after = [vocab.qual_after[qa.group()]]
+            after += qa.end()
+        else:
+            quals_after = []
+        nxt = para[after: after + 1]
+        if nxt == "的" and not para[after + 1: after + 3] in ("目标", "水平"):
+            continue  # "产值超500亿元的产业集群": a modifier
+        follows_noun = bool(_CJK.match(nxt)) and nxt not in "的"
+        is_count = base_unit in vocab.count_units
+        if follows_noun and not is_count and not para[after: after + 2] in ("目标",) and "breakthrough" not in g:
+            continue  # "主营业务收入5亿元以上企业": an amount describing what follows
+        # the indicator
+        i_start = _clause_start(para, start, _CLAUSE_BOUNDARY)
+        before = para[i_start:start]
+        before_stripped, quals_before = _strip_qualifiers(before, vocab)
+        indicator, ind_offset = _clean_indicator(before_stripped, vocab)
+        ind_start = i_start + ind_offset
+        ind_end = ind_start + len(indicator)
+        if "breakthrough" in g:
+            indicator = re.split(r"[和及与]", indicator)[-1] if indicator else indicator
+            indicator = _strip_prefixes(indicator, ["实现", *vocab.words("indicator_strip_prefixes")])
+            ind_start, ind_end = start - len(indicator), start
+            quals_before.append("突破")
+        elif follows_noun and is_count and (not indicator or indicator in vocab.words("level_words")
+                                            or before_stripped.endswith("等")):
+            # "建成1家省技术创新中心": the indicator follows the number
+            if para[start - 1: start] == "等" and not _enumeration_verb(para[s_start:start], vocab):
+                continue
+            c_end = _clause_end(para, after, _CLAUSE_BOUNDARY)
+            indicator = para[after:c_end].rstrip("等")
+            ind_start, ind_end = after, after + len(indicator)
+        elif follows_noun:
+            continue  # "培育…1000家企业…" with an indicator on both sides: unclear
+        if indicator.startswith("占") and prev_target is not None:
+            indicator = prev_target.indicator + indicator
+        if (not indicator or indicator in vocab.words("level_words")) and prev_target is not None:
+            indicator = _complete_elliptical(indicator, prev_target.indicator, vocab)
+        if not indicator or len(indicator) < 2:
+            continue
+        # qualifiers from the clause ("力争到2025年，…", "保底100家")
+        sentence_head = para[s_start:start]
+        for w in vocab.words("clause_qualifiers"):
+            if w in comma_clause or (w in sentence_head[:8] and w not in quals_before):
+                quals_before.append(vocab.qual_before.get(w, w))
+        qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
+        # the year
+        if any(w in comma_clause or w in sentence_head[:6] for w in recurring):
+            year = None
+        else:
+            in_sentence = [e for e in events if s_start <= e.pos < start]
+            earlier = [e for e in events if e.pos < start]
+            if in_sentence:
+                year = in_sentence[-1].year
+            elif earlier:
+                year = earlier[-1].year
+            else:
+                year = fallback
+            if year is not None and period and year < period[0]:
+                continue  # a year before the plan: a baseline
+        value = _number(g["value"])
+        vmax = _number(g["value_max"]) if g["value_max"] else None
+        if value is None:
+            found.warnings.append((base + start, f"number “{g['value']}” does not parse"))
+            continue
+        q_start = min(i_start, ind_start) if ind_start >= 0 else i_start
+        q_end = max(after, ind_end)
+        target = RawTarget(indicator=indicator, unit=unit, value=value, year=year, start=base + q_start,
+                           end=base + q_end, value_max=vmax, qualifier=qualifier, source="text",
+                           ind_start=base + ind_start, ind_end=base + ind_end)
+        found.targets.append(target)
+        last_in_sentence[s_start] = target
+
+
+def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
+    """Qualifier words between the indicator and the number: "达到", "超", "累计达", "不少于"."""
+    quals: list[str] = []
+    keys = sorted(vocab.qual_before, key=len, reverse=True)
+    text = before.rstrip()
+    changed = True
+    while changed:
+        changed = False
+        for k in keys:
+            if text.endswith(k):
+                quals.append(vocab.qual_before[k])
+                text = text[: -len(k)].rstrip()
+                changed = True
+                break
+    return text, list(reversed(quals))
+
+
+_PARENS = re.compile(r"[（(][^（）()]*[）)]")
+_YEAR_PHRASE = re.compile(r"^(?:(?:力争|争取|确保|计划)?(?:到|至|在|于|截至)?\s*\d{4}\s*年(?:末|底|前|内)?[，,]?)")
+
+
+def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
+    """The indicator in the text before a number; returns it and its offset in `text`."""
+    offset = 0
+    original = text
+    while True:
+        before = text
+        m = _YEAR_PHRASE.match(text)
+        if m:
+            text = text[m.end():]
+        for name in vocab.raw["period_names"]:
+            m2 = re.match(rf"^[“\"]?{name}[”\"]?(?:期间|时期|末)?[，,]?", text)
+            if m2:
+                text = text[m2.end():]
+        for w in vocab.words("horizon_words"):
+            if text.startswith(w):
+                text = text[len(w):]
+        text = _strip_prefixes(text, vocab.words("indicator_strip_prefixes"), keep_one=False)
+        if text == before:
+            break
+    if "等" in text[:-1]:
+        text = text[text.rindex("等") + 1:]
+    text = text.strip(" ，,、")
+    offset = original.find(text) if text else len(original)
+    return text, max(0, offset)
+
+
+def _enumeration_verb(sentence: str, vocab: Vocabulary) -> bool:
+    return any(v in sentence for v in vocab.words("enumeration_verbs"))
+
+
+def _complete_elliptical(indicator: str, previous: str, vocab: Vocabulary) -> str:
+    """"国家级2—3家" after "科技企业孵化器省级8家": the previous indicator with this level."""
+    levels = sorted(vocab.words("level_words") + ["国家", "省", "市"], key=len, reverse=True)
+    key = indicator_key(previous, vocab)
+    for lv in levels:
+        if key.startswith(lv):
+            key = key[len(lv):]
+            break
+    return indicator + key if indicator else previous
+
+
+# --- the document -------------------------------------------------------------------------------
+
+
+def _dedup_key(t: RawTarget) -> tuple[Any, ...]:
+    return (t.year, t.value, t.value_max)
+
+
+def _same_indicator(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    vocab = vocabulary()
+    ka = _strip_prefixes(indicator_key(a, vocab), vocab.words("increment_markers"))
+    kb = _strip_prefixes(indicator_key(b, vocab), vocab.words("increment_markers"))
+    if canonical_indicator(ka, vocab) == canonical_indicator(kb, vocab):
+        return True
+    short, long_ = sorted((ka, kb), key=len)
+    return len(short) >= 4 and short in long_
+
+
+def drop_repeats(targets: list[RawTarget]) -> list[RawTarget]:
+    """Text targets that restate an earlier text target (same year and value, same indicator)
+    are dropped; table rows and the text that repeats them are both kept."""
+    kept: list[RawTarget] = []
+    for t in targets:
+        if t.source == "text" and any(
+            k.source == "text" and _dedup_key(k) == _dedup_key(t) and _same_indicator(k.indicator, t.indicator)
+            for k in kept
+        ):
+            continue
+        kept.append(t)
+    return kept
+
+
+def _position(doc: PolicyDocument, offset: int) -> str:
+    line = doc.original.count("\n", 0, offset) + 1
+    col = offset - (doc.original.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {col}"
+
+
+def extract_targets(doc: PolicyDocument) -> list[Target]:
+    """All quantitative targets of a document; problems go to doc.warn with their position."""
+    vocab = vocabulary()
+    text = doc.text
+    period = doc.meta.period if doc.meta else None
+    tables = find_table_targets(text, period)
+    prose = find_text_targets(text, period, tables.regions)
+    for offset, message in tables.warnings + prose.warnings:
+        doc.warn(f"{_position(doc, doc.offsets[min(offset, len(text))])}: {message}")
+    raws = tables.targets + drop_repeats(prose.targets)
+    tasks = sorted(doc.tasks, key=lambda t: t.span.end - t.span.start)
+    out: list[Target] = []
+    for r in raws:
+        span = doc.span(r.start, r.end)
+        canonical = canonical_indicator(r.indicator, vocab)
+        task_path = next((t.path for t in tasks if t.span.start <= span.start < t.span.end), "")
+        out.append(Target(indicator=r.indicator, indicator_id=f"ind:{canonical}", indicator_name=canonical,
+                          unit=r.unit, year=r.year, value=r.value, span=span, value_max=r.value_max,
+                          qualifier=r.qualifier, source="table" if r.source == "table" else "text",
+                          task_path=task_path))
+    return out

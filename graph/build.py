@@ -1,0 +1,144 @@
+"""PolicyDocuments -> one networkx MultiDiGraph (the schema is docs/graph-schema.md).
+
+Plain data: nodes and edges carry only str/int/float/bool or lists of str, so that the graph
+goes to JSON, GraphML, Neo4j and FalkorDB unchanged. Ids are stable (built from the document
+sha256, task paths and canonical names), so the same input always gives the same graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+from policykg.extract.model import Entity, PolicyDocument, Span, Target, Task
+
+UNIT_LABEL = "Unit"
+ENTITY_LABEL = "Entity"
+
+
+def task_id(doc: PolicyDocument, task: Task) -> str:
+    return f"task:{doc.sha256[:16]}:{task.path}"
+
+
+def _prov(doc: PolicyDocument, span: Span) -> dict[str, Any]:
+    return {"docSha256": doc.sha256, "start": span.start, "end": span.end, "quote": span.quote}
+
+
+def _add_node(g: nx.MultiDiGraph, node_id: str, label: str, extra_labels: Iterable[str] = (),
+              **props: Any) -> dict[str, Any]:
+    """Add a node or merge into an existing one (labels united, aliases and docs collected,
+    first provenance kept)."""
+    if node_id in g:
+        data = g.nodes[node_id]
+        labels = list(dict.fromkeys([*data["labels"], label, *extra_labels]))
+        data["labels"] = labels
+        for key in ("aliases", "docs"):
+            if key in props:
+                data[key] = list(dict.fromkeys([*data.get(key, []), *props.pop(key)]))
+        for key, value in props.items():
+            data.setdefault(key, value)
+        return data
+    g.add_node(node_id, id=node_id, label=label, labels=list(dict.fromkeys([label, *extra_labels])), **props)
+    return g.nodes[node_id]
+
+
+def _add_edge(g: nx.MultiDiGraph, source: str, target: str, rel: str, key: str, **props: Any) -> None:
+    # the key is the MultiDiGraph key (graph.json writes it as the edge's "key" field)
+    g.add_edge(source, target, key=key, type=rel, **props)
+
+
+def add_document(g: nx.MultiDiGraph, doc: PolicyDocument) -> None:
+    meta = doc.meta
+    period = meta.period or (None, None)
+    first_line = doc.span(0, min(len(doc.text), max(1, doc.text.find("\n")))) if doc.text else Span(0, 0, "")
+    _add_node(
+        g, doc.doc_id, "Document",
+        name=meta.title or doc.name, file=doc.name, sha256=doc.sha256,
+        jurisdiction=meta.jurisdiction, province=meta.province, issuer=meta.issuer,
+        periodStart=period[0] if period[0] is not None else "", periodEnd=period[1] if period[1] is not None else "",
+        status=meta.status, encoding=doc.encoding,
+        inferred=[f"{k}: {v}" for k, v in meta.inferred.items()],
+        **_prov(doc, first_line),
+    )
+    for task in doc.tasks:
+        add_task(g, doc, task)
+    for entity in doc.entities:
+        add_entity(g, doc, entity)
+    for target in doc.targets:
+        add_target(g, doc, target)
+
+
+def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
+    tid = task_id(doc, task)
+    _add_node(
+        g, tid, "Task",
+        name=task.title, title=task.title, titleOriginal=task.title_original or task.title, path=task.path,
+        docId=doc.doc_id, docSha256=doc.sha256, clauseForm=task.clause.form,
+        start=task.clause.span.start, end=task.clause.span.end, quote=task.clause.span.quote,
+        paragraphStart=task.span.start, paragraphEnd=task.span.end,
+    )
+    _add_edge(g, tid, doc.doc_id, "PART_OF", "PART_OF", **_prov(doc, task.span))
+    for i, unit in enumerate(task.clause.units):
+        res = unit.resolved
+        if res is None:
+            continue
+        _add_node(
+            g, res.unit_id, res.kind, [UNIT_LABEL],
+            name=res.name, kind=res.kind, jurisdiction=res.jurisdiction,
+            aliases=[unit.written], docs=[doc.sha256], **_prov(doc, unit.span),
+        )
+        rel = "LEADS" if unit.role == "lead" else "PARTICIPATES_IN"
+        _add_edge(
+            g, res.unit_id, tid, rel, f"{rel}:{i}",
+            written=unit.written, rule=res.rule, flagged=res.flagged, taskPath=task.path,
+            **_prov(doc, unit.span),
+        )
+
+
+def add_entity(g: nx.MultiDiGraph, doc: PolicyDocument, entity: Entity) -> None:
+    if entity.generic or not entity.entity_id:
+        return
+    label = entity.kind
+    _add_node(
+        g, entity.entity_id, label, [ENTITY_LABEL],
+        name=entity.name or entity.text, subtype=entity.subtype, jurisdiction=doc.meta.jurisdiction,
+        aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span),
+    )
+    source = doc.doc_id
+    if entity.task_path:
+        tid = f"task:{doc.sha256[:16]}:{entity.task_path}"
+        source = tid if tid in g else source
+    _add_edge(
+        g, source, entity.entity_id, "MENTIONS", f"MENTIONS:{entity.span.start}",
+        written=entity.text, **_prov(doc, entity.span),
+    )
+
+
+def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
+    _add_node(
+        g, target.indicator_id, "Indicator",
+        name=target.indicator_name or target.indicator, unit=target.unit,
+        aliases=[target.indicator], docs=[doc.sha256], **_prov(doc, target.span),
+    )
+    source = doc.doc_id
+    if target.task_path:
+        tid = f"task:{doc.sha256[:16]}:{target.task_path}"
+        source = tid if tid in g else source
+    key = f"TARGETS:{target.year}:{target.span.start}:{target.value}"
+    _add_edge(
+        g, source, target.indicator_id, "TARGETS", key,
+        year=target.year if target.year is not None else "", value=target.value,
+        valueMax=target.value_max if target.value_max is not None else "",
+        unit=target.unit, qualifier=target.qualifier, source=target.source,
+        written=target.indicator, taskPath=target.task_path, **_prov(doc, target.span),
+    )
+
+
+def build_graph(docs: Iterable[PolicyDocument]) -> nx.MultiDiGraph:
+    """The responsibility graph of all documents: Document, Task, unit, entity and indicator
+    nodes; PART_OF, LEADS, PARTICIPATES_IN, MENTIONS and TARGETS edges."""
+    g = nx.MultiDiGraph()
+    for doc in docs:
+        add_document(g, doc)
+    return g

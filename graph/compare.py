@@ -1,0 +1,476 @@
+"""What changed between two versions of a plan: targets, tasks, who leads and who takes part.
+
+`compare(doc_a, doc_b)` matches the tasks of version A to those of version B one to one, so that a
+reworded title ("共建省实验室等重大创新平台" -> "建立与大湾区协同创新平台") still pairs with its
+task: the pair score combines title similarity, paragraph-text similarity and overlap of the
+responsible units, and the assignment maximising the total score over all plausible pairs is taken
+(networkx max_weight_matching, i.e. the optimal assignment, not a greedy one). Unpaired tasks are
+added or removed. Targets are matched by indicator (canonical id, else the most similar indicator
+name with the same unit) and year.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import os
+import re
+import tempfile
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import networkx as nx
+
+from policykg.extract.model import PolicyDocument, Target, Task, UnitMention
+
+# Below this pair score two tasks are different tasks (a removal plus an addition), however few
+# tasks remain unpaired. Two tasks of one plan sharing boilerplate score ~0.15-0.25; a task and its
+# reworded next version ~0.45 and up.
+MIN_TASK_SCORE = 0.33
+# Indicator names of two versions are paired by name when their canonical ids differ.
+MIN_INDICATOR_SCORE = 0.6
+WEIGHTS = {"title": 0.3, "text": 0.4, "units": 0.2, "lead": 0.1}
+
+_NOISE = re.compile(r"[\s\u3000。，、；：:;,.()（）“”\"'《》\-—－]|^\d+|^[一二三四五六七八九十]+")
+
+
+def _clean(text: str) -> str:
+    return _NOISE.sub("", text)
+
+
+def bigrams(text: str) -> set[str]:
+    text = _clean(text)
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def dice(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
+
+
+def title_similarity(a: str, b: str) -> float:
+    """Character bigrams (robust to reordering) or difflib (robust to single-character edits)."""
+    a, b = _clean(a), _clean(b)
+    if not a or not b:
+        return 0.0
+    return max(dice(bigrams(a), bigrams(b)), difflib.SequenceMatcher(None, a, b, autojunk=False).ratio())
+
+
+def unit_key(unit: UnitMention) -> str:
+    """The canonical unit id when resolved, else the written form (whitespace removed)."""
+    if unit.resolved is not None and unit.resolved.unit_id:
+        return unit.resolved.unit_id
+    return "written:" + re.sub(r"\s+", "", unit.written)
+
+
+def unit_label(unit: UnitMention) -> str:
+    return re.sub(r"\s+", "", unit.written) or (unit.resolved.name if unit.resolved else "")
+
+
+def task_paragraph(doc: PolicyDocument, task: Task) -> str:
+    """The task paragraph in the normalised text (artefacts repaired, Simplified), found through
+    the offset map; the original slice when the document carries no normalised text."""
+    if doc.text and doc.offsets:
+        start = bisect_left(doc.offsets, task.span.start, 0, len(doc.text))
+        end = bisect_left(doc.offsets, task.span.end, start, len(doc.text))
+        return doc.text[start:end]
+    if doc.original:
+        return doc.original[task.span.start : task.span.end]
+    return ""
+
+
+@dataclass(frozen=True)
+class TaskSimilarity:
+    title: float
+    text: float | None  # None when either paragraph text is unknown
+    units: float  # Jaccard of all responsible units
+    lead: float  # Jaccard of the leads
+    score: float
+
+
+def task_similarity(title_a: str, text_a: str, units_a: tuple[set[str], set[str]],
+                    title_b: str, text_b: str, units_b: tuple[set[str], set[str]]) -> TaskSimilarity:
+    t = title_similarity(title_a, title_b)
+    x = dice(bigrams(text_a), bigrams(text_b)) if text_a and text_b else None
+    all_a, all_b = units_a[0] | units_a[1], units_b[0] | units_b[1]
+    u = len(all_a & all_b) / len(all_a | all_b) if all_a | all_b else 0.0
+    lead = len(units_a[0] & units_b[0]) / len(units_a[0] | units_b[0]) if units_a[0] | units_b[0] else 0.0
+    parts = {"title": t, "text": x, "units": u, "lead": lead}
+    weights = {k: w for k, w in WEIGHTS.items() if parts[k] is not None}
+    score = sum(parts[k] * w for k, w in weights.items()) / sum(weights.values())  # type: ignore[operator]
+    return TaskSimilarity(t, x, u, lead, round(score, 4))
+
+
+@dataclass
+class TaskMatch:
+    """Task a of version A is task b of version B."""
+
+    a: Task
+    b: Task
+    similarity: TaskSimilarity
+
+    @property
+    def leads_a(self) -> list[UnitMention]:
+        return self.a.lead_units
+
+    @property
+    def leads_b(self) -> list[UnitMention]:
+        return self.b.lead_units
+
+    @property
+    def reassigned(self) -> bool:
+        return {unit_key(u) for u in self.a.lead_units} != {unit_key(u) for u in self.b.lead_units}
+
+    @property
+    def participants_added(self) -> list[UnitMention]:
+        before = {unit_key(u) for u in self.a.participant_units}
+        return _unique(u for u in self.b.participant_units if unit_key(u) not in before)
+
+    @property
+    def participants_dropped(self) -> list[UnitMention]:
+        after = {unit_key(u) for u in self.b.participant_units}
+        return _unique(u for u in self.a.participant_units if unit_key(u) not in after)
+
+    @property
+    def retitled(self) -> bool:
+        return _clean(self.a.title) != _clean(self.b.title)
+
+
+def _unique(units: Iterable[UnitMention]) -> list[UnitMention]:
+    seen: dict[str, UnitMention] = {}
+    for unit in units:
+        seen.setdefault(unit_key(unit), unit)
+    return list(seen.values())
+
+
+TargetStatus = Literal["changed", "added", "removed", "same"]
+
+
+@dataclass
+class TargetChange:
+    indicator: str  # the indicator's name (B's when both)
+    indicator_a: str
+    indicator_b: str
+    year: int | None
+    unit: str
+    value_a: float | None
+    value_b: float | None
+    status: TargetStatus
+    quote_a: str = ""
+    quote_b: str = ""
+
+
+@dataclass
+class DocumentSummary:
+    name: str
+    title: str
+    period: tuple[int, int] | None
+    sha256: str
+    n_tasks: int
+    n_targets: int
+
+    @classmethod
+    def of(cls, doc: PolicyDocument) -> DocumentSummary:
+        return cls(doc.name, doc.meta.title or doc.name, doc.meta.period, doc.sha256, len(doc.tasks), len(doc.targets))
+
+
+@dataclass
+class Comparison:
+    a: DocumentSummary
+    b: DocumentSummary
+    matches: list[TaskMatch] = field(default_factory=list)
+    removed: list[Task] = field(default_factory=list)  # in A only
+    added: list[Task] = field(default_factory=list)  # in B only
+    targets: list[TargetChange] = field(default_factory=list)
+
+    @property
+    def reassigned(self) -> list[TaskMatch]:
+        return [m for m in self.matches if m.reassigned]
+
+    @property
+    def participant_changes(self) -> list[TaskMatch]:
+        return [m for m in self.matches if m.participants_added or m.participants_dropped]
+
+    @property
+    def retitled(self) -> list[TaskMatch]:
+        return [m for m in self.matches if m.retitled]
+
+    @property
+    def changed_targets(self) -> list[TargetChange]:
+        return [t for t in self.targets if t.status == "changed"]
+
+    def target(self, indicator: str, year: int) -> TargetChange | None:
+        """The change of one indicator (canonical or written name) in one year, if compared."""
+        for change in self.targets:
+            names = {change.indicator, change.indicator_a, change.indicator_b}
+            if change.year == year and indicator in names:
+                return change
+        return None
+
+    def match_of(self, task_a: Task) -> TaskMatch | None:
+        return next((m for m in self.matches if m.a is task_a), None)
+
+
+# ---- tasks -------------------------------------------------------------------------------------
+
+
+def match_tasks(doc_a: PolicyDocument, doc_b: PolicyDocument,
+                min_score: float = MIN_TASK_SCORE) -> tuple[list[TaskMatch], list[Task], list[Task]]:
+    """The optimal one-to-one pairing of A's tasks with B's (pairs scoring below min_score are
+    never made); returns the pairs in A's order, A's unpaired tasks, B's unpaired tasks."""
+
+    def features(doc: PolicyDocument, task: Task) -> tuple[str, str, tuple[set[str], set[str]]]:
+        text = task_paragraph(doc, task)
+        clause = doc.text[bisect_left(doc.offsets, task.clause.span.start, 0, len(doc.text)):
+                          bisect_left(doc.offsets, task.clause.span.end, 0, len(doc.text))] if doc.text else ""
+        if clause:  # the units are scored on their own; the paragraph text is the task's content
+            text = text.replace(clause, "")
+        units = ({unit_key(u) for u in task.lead_units}, {unit_key(u) for u in task.participant_units})
+        return task.title, text, units
+
+    fa = [features(doc_a, t) for t in doc_a.tasks]
+    fb = [features(doc_b, t) for t in doc_b.tasks]
+    graph = nx.Graph()
+    sims: dict[tuple[int, int], TaskSimilarity] = {}
+    for i, (ta, xa, ua) in enumerate(fa):
+        for j, (tb, xb, ub) in enumerate(fb):
+            sim = task_similarity(ta, xa, ua, tb, xb, ub)
+            if sim.score >= min_score:
+                sims[i, j] = sim
+                graph.add_edge(("a", i), ("b", j), weight=sim.score)
+    pairs: dict[int, int] = {}
+    for u, v in nx.max_weight_matching(graph):
+        (_, i), (_, j) = sorted((u, v))  # ("a", i) sorts before ("b", j)
+        pairs[i] = j
+    matches = [TaskMatch(doc_a.tasks[i], doc_b.tasks[j], sims[i, j]) for i, j in sorted(pairs.items())]
+    paired_b = set(pairs.values())
+    removed = [t for i, t in enumerate(doc_a.tasks) if i not in pairs]
+    added = [t for j, t in enumerate(doc_b.tasks) if j not in paired_b]
+    return matches, removed, added
+
+
+# ---- targets -----------------------------------------------------------------------------------
+
+
+def _indicator_key(target: Target) -> str:
+    return target.indicator_id or "ind:" + _clean(target.indicator)
+
+
+def _representative(targets: list[Target]) -> Target:
+    """One target per (indicator, year): the plan-level table cell first, then plan-level text."""
+    return min(targets, key=lambda t: (t.source != "table", bool(t.task_path), t.span.start))
+
+
+def _by_indicator_year(doc: PolicyDocument) -> dict[str, dict[int | None, Target]]:
+    grouped: dict[str, dict[int | None, list[Target]]] = {}
+    for target in doc.targets:
+        grouped.setdefault(_indicator_key(target), {}).setdefault(target.year, []).append(target)
+    return {key: {year: _representative(ts) for year, ts in years.items()} for key, years in grouped.items()}
+
+
+def _name(targets: dict[int | None, Target]) -> str:
+    first = next(iter(targets.values()))
+    return first.indicator_name or first.indicator
+
+
+def _pair_indicators(a: dict[str, dict[int | None, Target]],
+                     b: dict[str, dict[int | None, Target]]) -> list[tuple[str | None, str | None]]:
+    """Indicator keys of A and B paired: same canonical id, else the best name match (same unit)."""
+    pairs: list[tuple[str | None, str | None]] = [(k, k) for k in a if k in b]
+    rest_a = [k for k in a if k not in b]
+    rest_b = [k for k in b if k not in a]
+    graph = nx.Graph()
+    for i, ka in enumerate(rest_a):
+        unit_a = next(iter(a[ka].values())).unit
+        for j, kb in enumerate(rest_b):
+            if next(iter(b[kb].values())).unit != unit_a:
+                continue
+            score = title_similarity(_name(a[ka]), _name(b[kb]))
+            if score >= MIN_INDICATOR_SCORE:
+                graph.add_edge(("a", i), ("b", j), weight=score)
+    paired_a: set[int] = set()
+    paired_b: set[int] = set()
+    for u, v in nx.max_weight_matching(graph):
+        (_, i), (_, j) = sorted((u, v))
+        pairs.append((rest_a[i], rest_b[j]))
+        paired_a.add(i)
+        paired_b.add(j)
+    pairs += [(k, None) for i, k in enumerate(rest_a) if i not in paired_a]
+    pairs += [(None, k) for j, k in enumerate(rest_b) if j not in paired_b]
+    return pairs
+
+
+def compare_targets(doc_a: PolicyDocument, doc_b: PolicyDocument) -> list[TargetChange]:
+    a, b = _by_indicator_year(doc_a), _by_indicator_year(doc_b)
+    changes: list[TargetChange] = []
+    for ka, kb in _pair_indicators(a, b):
+        years_a = a.get(ka, {}) if ka else {}
+        years_b = b.get(kb, {}) if kb else {}
+        name = _name(years_b) if years_b else _name(years_a)
+        name_a = _name(years_a) if years_a else ""
+        name_b = _name(years_b) if years_b else ""
+        for year in sorted(set(years_a) | set(years_b), key=lambda y: (y is None, y or 0)):
+            ta, tb = years_a.get(year), years_b.get(year)
+            if ta and tb:
+                same = ta.value == tb.value and ta.value_max == tb.value_max and ta.unit == tb.unit
+                status: TargetStatus = "same" if same else "changed"
+            else:
+                status = "removed" if ta else "added"
+            changes.append(TargetChange(
+                indicator=name, indicator_a=name_a, indicator_b=name_b, year=year,
+                unit=(tb or ta).unit,  # type: ignore[union-attr]
+                value_a=ta.value if ta else None, value_b=tb.value if tb else None, status=status,
+                quote_a=ta.span.quote if ta else "", quote_b=tb.span.quote if tb else "",
+            ))
+    order = {"changed": 0, "removed": 1, "added": 2, "same": 3}
+    changes.sort(key=lambda c: (order[c.status], c.indicator, c.year or 0))
+    return changes
+
+
+def compare(doc_a: PolicyDocument, doc_b: PolicyDocument, *, min_score: float = MIN_TASK_SCORE) -> Comparison:
+    """What changed from version A to version B."""
+    matches, removed, added = match_tasks(doc_a, doc_b, min_score)
+    return Comparison(
+        a=DocumentSummary.of(doc_a), b=DocumentSummary.of(doc_b),
+        matches=matches, removed=removed, added=added, targets=compare_targets(doc_a, doc_b),
+    )
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "change", "path_a", "path_b", "title_a", "title_b", "match_score", "lead_a", "lead_b",
+    "participants_added", "participants_dropped", "indicator", "year", "unit", "value_a", "value_b",
+]
+
+
+def _units(units: Iterable[UnitMention]) -> str:
+    return " | ".join(unit_label(u) for u in units)
+
+
+def _value(v: float | None) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def comparison_rows(c: Comparison) -> list[dict[str, str]]:
+    """One row per change: task-removed, task-added, lead-changed, participants-changed,
+    task-retitled, target-changed, target-removed, target-added."""
+    rows: list[dict[str, str]] = []
+
+    def row(change: str, **values: str) -> None:
+        rows.append({col: "" for col in CSV_COLUMNS} | {"change": change} | values)
+
+    for m in c.matches:
+        base = {"path_a": m.a.path, "path_b": m.b.path, "title_a": m.a.title, "title_b": m.b.title,
+                "match_score": f"{m.similarity.score:.2f}", "lead_a": _units(m.leads_a), "lead_b": _units(m.leads_b)}
+        if m.reassigned:
+            row("lead-changed", **base)
+        if m.participants_added or m.participants_dropped:
+            row("participants-changed", **base, participants_added=_units(m.participants_added),
+                participants_dropped=_units(m.participants_dropped))
+        if m.retitled and not m.reassigned and not (m.participants_added or m.participants_dropped):
+            row("task-retitled", **base)
+    for t in c.removed:
+        row("task-removed", path_a=t.path, title_a=t.title, lead_a=_units(t.lead_units))
+    for t in c.added:
+        row("task-added", path_b=t.path, title_b=t.title, lead_b=_units(t.lead_units))
+    for g in c.targets:
+        if g.status != "same":
+            row(f"target-{g.status}", indicator=g.indicator, year="" if g.year is None else str(g.year),
+                unit=g.unit, value_a=_value(g.value_a), value_b=_value(g.value_b))
+    return rows
+
+
+def write_comparison_csv(c: Comparison, path: Path | str) -> Path:
+    """The changes as CSV (UTF-8 with BOM, for spreadsheet programs); written to a temporary
+    file and renamed, so a failure never leaves half a table."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".compare-", suffix=".csv", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(comparison_rows(c))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _period(s: DocumentSummary) -> str:
+    return f"{s.period[0]}-{s.period[1]}" if s.period else "period unknown"
+
+
+def format_report(c: Comparison) -> str:
+    """A readable account of the changes, most consequential first."""
+    out: list[str] = []
+    add = out.append
+    add(f"A: {c.a.title} ({_period(c.a)}; {c.a.name}; {c.a.n_tasks} tasks, {c.a.n_targets} targets)")
+    add(f"B: {c.b.title} ({_period(c.b)}; {c.b.name}; {c.b.n_tasks} tasks, {c.b.n_targets} targets)")
+    add(f"Tasks: {len(c.matches)} matched, {len(c.removed)} removed, {len(c.added)} added, "
+        f"{len(c.reassigned)} re-assigned, {len(c.participant_changes)} with participants changed, "
+        f"{len(c.retitled)} retitled")
+    same = sum(1 for t in c.targets if t.status == "same")
+    add(f"Targets: {len(c.changed_targets)} changed, {same} unchanged, "
+        f"{sum(t.status == 'removed' for t in c.targets)} only in A, {sum(t.status == 'added' for t in c.targets)} only in B")
+
+    if c.changed_targets:
+        add("")
+        add("Targets changed (same indicator and year):")
+        for g in c.changed_targets:
+            unit = "" if g.unit in ("", "%") else g.unit
+            pct = "%" if g.unit == "%" else ""
+            renamed = f"  [A: {g.indicator_a}]" if g.indicator_a and g.indicator_a != g.indicator else ""
+            add(f"  {g.indicator} {g.year}: {_value(g.value_a)}{pct} -> {_value(g.value_b)}{pct} {unit}".rstrip()
+                + renamed)
+    for status, heading in (("removed", "Targets only in A"), ("added", "Targets only in B")):
+        items = [g for g in c.targets if g.status == status]
+        if items:
+            add("")
+            add(f"{heading}:")
+            by_indicator: dict[str, list[str]] = {}
+            for g in items:
+                value = g.value_a if status == "removed" else g.value_b
+                by_indicator.setdefault(g.indicator, []).append(f"{g.year}: {_value(value)}{g.unit}")
+            for indicator, values in by_indicator.items():
+                add(f"  {indicator}  " + ", ".join(values))
+    if c.reassigned:
+        add("")
+        add("Tasks re-assigned (lead changed):")
+        for m in c.reassigned:
+            add(f"  {m.a.path} {m.a.title}  ->  {m.b.path} {m.b.title}  (match {m.similarity.score:.2f})")
+            add(f"      lead: {_units(m.leads_a) or '-'}  ->  {_units(m.leads_b) or '-'}")
+    if c.participant_changes:
+        add("")
+        add("Participants changed:")
+        for m in c.participant_changes:
+            add(f"  {m.a.path} -> {m.b.path} {m.b.title}")
+            if m.participants_added:
+                add(f"      + {_units(m.participants_added)}")
+            if m.participants_dropped:
+                add(f"      - {_units(m.participants_dropped)}")
+    if c.removed:
+        add("")
+        add("Tasks removed (in A only):")
+        for t in c.removed:
+            add(f"  {t.path} {t.title}  (lead: {_units(t.lead_units) or '-'})")
+    if c.added:
+        add("")
+        add("Tasks added (in B only):")
+        for t in c.added:
+            add(f"  {t.path} {t.title}  (lead: {_units(t.lead_units) or '-'})")
+    if c.retitled:
+        add("")
+        add("Tasks matched under a new title:")
+        for m in c.retitled:
+            s = m.similarity
+            text = f"{s.text:.2f}" if s.text is not None else "-"
+            add(f"  {m.a.path} {m.a.title}  ->  {m.b.path} {m.b.title}  "
+                f"(match {s.score:.2f}: title {s.title:.2f}, text {text}, units {s.units:.2f})")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,508 @@
+"""Loading a policykg graph into a Cypher database: the statements and the batching.
+
+One set of `UNWIND $rows … MERGE` statements serves both engines (Neo4j through the official
+driver, the embedded FalkorDB); only the schema statements differ per engine (see
+`CypherEngine.ensure_schema`). Each batch is one transaction: it commits whole or not at all.
+
+Documents are the unit of replacement. Every loaded Document node carries `loadDigest`, a hash
+of all rows the document owns (its Document and Task nodes and every edge with its
+`docSha256`); it is written last, after the document's edges, so a load that fails midway leaves
+the document marked as changed and the next load replaces it. A document already in the
+database with the same digest is skipped; one with the same file but other content (or the same
+sha256 and other rows, e.g. a newer extractor) has its Tasks, Document node and edges deleted
+and its sha256 removed from the `docs` lists of shared nodes, then is loaded afresh. Shared
+nodes (units, entities, indicators) left with no document and no edge are deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import networkx as nx
+
+# Labels and relationship types cannot be query parameters, so they are spliced into the
+# statement text: only names matching these patterns (CamelCase / UPPER_SNAKE_CASE, as the
+# schema prescribes) ever are, and they come from the graph file, never from a user's query.
+LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
+REL_TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+PROPERTY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+# Labels of the schema (docs/graph-schema.md); others matching LABEL_PATTERN load as well.
+SCHEMA_LABELS = (
+    "Document", "Task", "Unit", "Department", "Government", "ParkCommittee", "Collective", "Media",
+    "Institute", "Firm", "Organisation", "Entity", "Platform", "Park", "Category", "Indicator",
+)  # fmt: skip
+SCHEMA_REL_TYPES = ("LEADS", "PARTICIPATES_IN", "PART_OF", "MENTIONS", "TARGETS")
+
+# Properties of shared nodes that accumulate over documents: merged as a union, not replaced.
+UNION_LIST_PROPERTIES = ("docs", "aliases")
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+class LoadError(Exception):
+    """A load that could not complete; the message says what, where, and what was kept."""
+
+
+class GraphFileError(LoadError):
+    """A graph.json that is missing or does not follow docs/graph-schema.md."""
+
+
+@dataclass
+class WriteCounters:
+    """What one or more write transactions changed (both engines report these)."""
+
+    nodes_created: int = 0
+    nodes_deleted: int = 0
+    relationships_created: int = 0
+    relationships_deleted: int = 0
+    properties_set: int = 0
+    labels_added: int = 0
+
+    def add(self, other: WriteCounters) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class CypherEngine(Protocol):
+    """What the loader needs from a database: a write transaction per call, and reads."""
+
+    name: str
+
+    def ensure_schema(self, labels: Sequence[str]) -> None:
+        """Uniqueness on `id` for every label, plus the lookup indexes the loader uses."""
+
+    def write(self, statement: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], WriteCounters]:
+        """Run one statement in its own write transaction (all or nothing)."""
+
+    def read(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run a read-only statement; rows as dicts."""
+
+
+@dataclass
+class Batch:
+    """One transaction's worth of work: a fixed statement and its parameter rows."""
+
+    kind: str  # human-readable: "nodes Task", "edges Department-LEADS->Task", ...
+    statement: str
+    rows: list[dict[str, Any]]
+    expect_rows: bool = False  # the statement returns count(*) that must equal len(rows)
+
+
+@dataclass
+class LoadSummary:
+    """What a load did, for the `policykg load` report."""
+
+    engine: str
+    documents_new: list[str] = field(default_factory=list)
+    documents_replaced: list[str] = field(default_factory=list)
+    documents_unchanged: list[str] = field(default_factory=list)
+    documents_removed: list[str] = field(default_factory=list)
+    nodes_in_graph: int = 0
+    edges_in_graph: int = 0
+    batches: int = 0
+    counters: WriteCounters = field(default_factory=WriteCounters)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        c = self.counters
+        return [
+            f"engine: {self.engine}",
+            f"documents: {len(self.documents_new)} new, {len(self.documents_replaced)} replaced, "
+            f"{len(self.documents_unchanged)} unchanged, {len(self.documents_removed)} removed",
+            f"graph: {self.nodes_in_graph} nodes, {self.edges_in_graph} edges",
+            f"created: {c.nodes_created} nodes, {c.relationships_created} relationships; "
+            f"deleted: {c.nodes_deleted} nodes, {c.relationships_deleted} relationships; "
+            f"properties set: {c.properties_set}",
+            f"{self.batches} batches in {self.seconds:.2f} s",
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "documentsNew": self.documents_new,
+            "documentsReplaced": self.documents_replaced,
+            "documentsUnchanged": self.documents_unchanged,
+            "documentsRemoved": self.documents_removed,
+            "nodesInGraph": self.nodes_in_graph,
+            "edgesInGraph": self.edges_in_graph,
+            "batches": self.batches,
+            "counters": dict(self.counters.__dict__),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# --------------------------------------------------------------------------- reading the graph
+
+
+def read_graph_file(out_dir: str | Path) -> nx.MultiDiGraph:
+    """OUT/graph.json as a MultiDiGraph (policykg.graph.read_graph when the build stage has it)."""
+    out = Path(out_dir)
+    path = out / "graph.json" if out.is_dir() or not out.suffix else out
+    if not path.is_file():
+        raise GraphFileError(f"{path}: no graph file; run `policykg build DATA --out {out}` first")
+    try:
+        from policykg.graph import read_graph  # type: ignore[attr-defined]
+    except ImportError:
+        read_graph = None
+    try:
+        if read_graph is not None and path.name == "graph.json":
+            graph = read_graph(path.parent)
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            graph = nx.node_link_graph(data, edges="edges", multigraph=True, directed=True)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise GraphFileError(f"{path}: not a policykg graph file ({exc})") from exc
+    if not isinstance(graph, nx.MultiDiGraph):
+        graph = nx.MultiDiGraph(graph)
+    return graph
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def property_value(value: Any) -> Any:
+    """A value both engines store as a property: scalars, homogeneous scalar lists; else JSON."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+        items = [item for item in items if item is not None]
+        kinds = {type(item) for item in items}
+        if not items or (len(kinds) == 1 and kinds <= {bool, int, float, str}):
+            return items
+        if kinds <= {int, float}:
+            return [float(item) for item in items]
+        return json.dumps(items, ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _properties(data: dict[str, Any], skip: Iterable[str], where: str) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    skipped = set(skip)
+    for key, value in data.items():
+        if key in skipped or value is None:
+            continue
+        if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
+            raise GraphFileError(f"{where}: property name {key!r} is not a valid Cypher property name")
+        props[key] = property_value(value)
+    return props
+
+
+def node_labels(node_id: str, data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(primary label, other labels sorted), validated."""
+    primary = data.get("label")
+    labels = list(data.get("labels") or ([primary] if primary else []))
+    if not primary and labels:
+        primary = labels[0]
+    if not primary:
+        raise GraphFileError(f"node {node_id!r}: no label")
+    for label in [primary, *labels]:
+        if not isinstance(label, str) or not LABEL_PATTERN.match(label):
+            raise GraphFileError(f"node {node_id!r}: label {label!r} is not a CamelCase label")
+    return primary, tuple(sorted(set(labels) - {primary}))
+
+
+def _digest(rows: list[Any]) -> str:
+    text = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class PreparedGraph:
+    """The graph cut into rows: per label set for nodes, per (label, type, label) for edges."""
+
+    node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]]
+    edge_groups: dict[tuple[str, str, str], list[dict[str, Any]]]
+    documents: dict[str, dict[str, Any]]  # sha256 -> {id, sha256, file, name, digest}
+    owned_by: dict[str, str]  # node id -> sha256 of the document that owns it (Document, Task)
+    labels: list[str]
+    node_count: int
+    edge_count: int
+
+
+def prepare_graph(graph: nx.MultiDiGraph) -> PreparedGraph:
+    """Validate the graph and turn it into parameter rows."""
+    node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+    primary_of: dict[str, str] = {}
+    documents: dict[str, dict[str, Any]] = {}
+    owned_by: dict[str, str] = {}
+    owned_rows: dict[str, list[Any]] = defaultdict(list)
+    all_labels: set[str] = set()
+    for node_id, data in graph.nodes(data=True):
+        if not isinstance(node_id, str) or not node_id:
+            raise GraphFileError(f"node {node_id!r}: ids must be non-empty strings")
+        primary, extra = node_labels(node_id, data)
+        primary_of[node_id] = primary
+        all_labels.update((primary, *extra))
+        props = _properties(data, ("id", "labels", *UNION_LIST_PROPERTIES), f"node {node_id!r}")
+        props["label"] = primary
+        row: dict[str, Any] = {"id": node_id, "props": props}
+        for name in UNION_LIST_PROPERTIES:
+            value = data.get(name)
+            row[name] = None if value is None else [str(item) for item in property_value(list(value))]
+        node_groups[(primary, extra)].append(row)
+        if primary == "Document":
+            sha = str(data.get("sha256") or data.get("docSha256") or "")
+            if not sha:
+                raise GraphFileError(f"node {node_id!r}: a Document without sha256")
+            documents[sha] = {"id": node_id, "sha256": sha, "file": str(data.get("file") or ""),
+                              "name": str(data.get("name") or data.get("file") or node_id)}
+            owned_by[node_id] = sha
+            owned_rows[sha].append(row)
+        elif primary == "Task":
+            sha = str(data.get("docSha256") or "")
+            if sha:
+                owned_by[node_id] = sha
+                owned_rows[sha].append(row)
+    edge_groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    edge_count = 0
+    for source, target, key, data in graph.edges(keys=True, data=True):
+        rel_type = data.get("type")
+        where = f"edge {source!r} -> {target!r} ({key!r})"
+        if not isinstance(rel_type, str) or not REL_TYPE_PATTERN.match(rel_type):
+            raise GraphFileError(f"{where}: type {rel_type!r} is not an UPPER_SNAKE_CASE type")
+        edge_key = str(data.get("key", key))
+        props = _properties(data, ("type", "key"), where)
+        props["key"] = edge_key
+        row = {"source": source, "target": target, "key": edge_key, "props": props}
+        edge_groups[(primary_of[source], rel_type, primary_of[target])].append(row)
+        sha = str(data.get("docSha256") or "")
+        if sha:
+            owned_rows[sha].append([rel_type, row])
+        edge_count += 1
+    for sha, doc in documents.items():
+        doc["digest"] = _digest(sorted(owned_rows[sha], key=lambda item: json.dumps(item, sort_keys=True,
+                                                                                    ensure_ascii=False)))
+    return PreparedGraph(dict(node_groups), dict(edge_groups), documents, owned_by,
+                         sorted(all_labels), graph.number_of_nodes(), edge_count)
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def _label(name: str) -> str:
+    if not LABEL_PATTERN.match(name):  # defence in depth: prepare_graph validated already
+        raise GraphFileError(f"label {name!r} is not a CamelCase label")
+    return f"`{name}`"
+
+
+def _rel_type(name: str) -> str:
+    if not REL_TYPE_PATTERN.match(name):
+        raise GraphFileError(f"relationship type {name!r} is not an UPPER_SNAKE_CASE type")
+    return f"`{name}`"
+
+
+def merge_nodes_statement(primary: str, extra: Sequence[str]) -> str:
+    """MERGE on the primary label's `id` (unique per label), then the other labels and properties.
+
+    `docs` and `aliases` become the union of what the database holds and what the row brings.
+    """
+    lines = ["UNWIND $rows AS row", f"MERGE (n:{_label(primary)} {{id: row.id}})"]
+    if extra:
+        lines.append("SET n:" + ":".join(_label(label) for label in extra))
+    lines.append("SET n += row.props")
+    for name in UNION_LIST_PROPERTIES:
+        lines.append(
+            f"SET n.{name} = CASE WHEN row.{name} IS NULL THEN n.{name} "
+            f"ELSE [x IN coalesce(n.{name}, []) WHERE NOT x IN row.{name}] + row.{name} END"
+        )
+    lines.append("RETURN count(n) AS rows")
+    return "\n".join(lines)
+
+
+def merge_edges_statement(source_label: str, rel_type: str, target_label: str) -> str:
+    """MERGE one relationship per (source, target, type, key); endpoints matched by label + id."""
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"MATCH (a:{_label(source_label)} {{id: row.source}})",
+        f"MATCH (b:{_label(target_label)} {{id: row.target}})",
+        f"MERGE (a)-[r:{_rel_type(rel_type)} {{key: row.key}}]->(b)",
+        "SET r += row.props",
+        "RETURN count(r) AS rows",
+    ])
+
+
+EXISTING_DOCUMENTS = "MATCH (d:Document) RETURN d.id AS id, d.sha256 AS sha256, d.file AS file, " \
+    "d.name AS name, d.loadDigest AS digest"
+
+# Deleting a document: its Tasks (and with them every edge a task has), then the Document node
+# (with the document-level MENTIONS/TARGETS edges); edges are the document's own by schema.
+DELETE_TASKS = "UNWIND $shas AS sha MATCH (t:Task {docSha256: sha}) DETACH DELETE t RETURN count(*) AS rows"
+DELETE_DOCUMENTS = "UNWIND $shas AS sha MATCH (d:Document {sha256: sha}) DETACH DELETE d RETURN count(*) AS rows"
+SHARED_NODES_OF_DOCUMENTS = "MATCH (n) WHERE n.docs IS NOT NULL AND any(x IN n.docs WHERE x IN $shas) " \
+    "RETURN n.label AS label, n.id AS id"
+
+
+def strip_docs_statement(label: str) -> str:
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"MATCH (n:{_label(label)} {{id: row.id}})",
+        "SET n.docs = [x IN n.docs WHERE NOT x IN $shas]",
+        "WITH n WHERE size(n.docs) = 0 AND NOT (n)--()",
+        "DELETE n",
+        "RETURN count(*) AS rows",
+    ])
+
+
+SET_DIGEST = "UNWIND $rows AS row MATCH (d:Document {id: row.id}) SET d.loadDigest = row.digest " \
+    "RETURN count(d) AS rows"
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+# --------------------------------------------------------------------------- the load
+
+
+@dataclass
+class LoadPlan:
+    """Which documents to add, replace, keep and remove, and the batches to run."""
+
+    summary: LoadSummary
+    stale_shas: list[str]
+    batches: list[Batch]
+
+
+def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_name: str,
+              batch_size: int = DEFAULT_BATCH_SIZE, prune: bool = False) -> LoadPlan:
+    """Compare the graph's documents with the database's and list the batches to run.
+
+    prune: also remove documents the database holds that the graph does not (the embedded engine
+    mirrors one OUT folder; a Neo4j database may hold several corpora, so it does not prune).
+    """
+    if batch_size < 1:
+        raise LoadError(f"batch size must be at least 1, not {batch_size}")
+    summary = LoadSummary(engine=engine_name, nodes_in_graph=prepared.node_count,
+                          edges_in_graph=prepared.edge_count)
+    by_sha = {str(doc.get("sha256")): doc for doc in existing if doc.get("sha256")}
+    by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in existing:
+        if doc.get("file"):
+            by_file[str(doc["file"])].append(doc)
+    stale: dict[str, str] = {}  # sha -> name
+    to_load: set[str] = set()
+    for sha, doc in sorted(prepared.documents.items(), key=lambda item: item[1]["name"]):
+        same = by_sha.get(sha)
+        older = [old for old in by_file.get(doc["file"], []) if old.get("sha256") != sha] if doc["file"] else []
+        if same is not None and same.get("digest") == doc["digest"] and not older:
+            summary.documents_unchanged.append(doc["name"])
+            continue
+        to_load.add(sha)
+        if same is not None or older:
+            summary.documents_replaced.append(doc["name"])
+            if same is not None:
+                stale[sha] = doc["name"]
+            for old in older:
+                stale[str(old["sha256"])] = str(old.get("name") or old.get("file"))
+        else:
+            summary.documents_new.append(doc["name"])
+    if prune:
+        for sha, old in by_sha.items():
+            if sha not in prepared.documents and sha not in stale:
+                stale[sha] = str(old.get("name") or old.get("file") or old.get("id"))
+                summary.documents_removed.append(stale[sha])
+
+    batches: list[Batch] = []
+    for (primary, extra), rows in sorted(prepared.node_groups.items()):
+        if primary in ("Document", "Task"):
+            rows = [row for row in rows if prepared.owned_by.get(row["id"], "") in to_load
+                    or row["id"] not in prepared.owned_by]
+        statement = merge_nodes_statement(primary, extra)
+        kind = "nodes " + ":".join((primary, *extra))
+        batches.extend(Batch(kind, statement, chunk, True) for chunk in _chunks(rows, batch_size))
+    for (source_label, rel_type, target_label), rows in sorted(prepared.edge_groups.items()):
+        rows = [row for row in rows if not row["props"].get("docSha256")
+                or row["props"]["docSha256"] in to_load]
+        statement = merge_edges_statement(source_label, rel_type, target_label)
+        kind = f"edges {source_label}-{rel_type}->{target_label}"
+        batches.extend(Batch(kind, statement, chunk, True) for chunk in _chunks(rows, batch_size))
+    digests = [{"id": prepared.documents[sha]["id"], "digest": prepared.documents[sha]["digest"]}
+               for sha in sorted(to_load)]
+    batches.extend(Batch("document digests", SET_DIGEST, chunk, True) for chunk in _chunks(digests, batch_size))
+    return LoadPlan(summary, sorted(stale), [batch for batch in batches if batch.rows])
+
+
+def _run_batch(engine: CypherEngine, batch: Batch, params: dict[str, Any], number: int, total: int,
+               done: WriteCounters) -> WriteCounters:
+    try:
+        rows, counters = engine.write(batch.statement, params)
+    except LoadError as exc:
+        raise LoadError(
+            f"batch {number} of {total} ({batch.kind}, {len(batch.rows)} rows) failed and was rolled back: "
+            f"{exc}; committed before it: {done.nodes_created} nodes and {done.relationships_created} "
+            f"relationships created; documents not yet complete are reloaded by the next load"
+        ) from exc
+    if batch.expect_rows:
+        matched = int(rows[0]["rows"]) if rows else 0
+        if matched != len(batch.rows):
+            raise LoadError(f"batch {number} of {total} ({batch.kind}): {len(batch.rows) - matched} of "
+                            f"{len(batch.rows)} rows matched no node (an edge endpoint missing?)")
+    return counters
+
+
+def load_prepared(engine: CypherEngine, prepared: PreparedGraph, batch_size: int = DEFAULT_BATCH_SIZE,
+                  prune: bool = False, progress: Callable[[int, int, str], None] | None = None) -> LoadSummary:
+    """Schema first, then deletions of replaced documents, node batches, edge batches, digests."""
+    started = time.perf_counter()
+    engine.ensure_schema(prepared.labels)
+    existing = engine.read(EXISTING_DOCUMENTS, {})
+    plan = plan_load(prepared, existing, engine.name, batch_size, prune)
+    summary = plan.summary
+    counters = summary.counters
+    deletion: list[Batch] = []
+    if plan.stale_shas:
+        shared = engine.read(SHARED_NODES_OF_DOCUMENTS, {"shas": plan.stale_shas})
+        for sha_chunk in _chunks([{"sha": sha} for sha in plan.stale_shas], max(1, batch_size // 50)):
+            shas = [row["sha"] for row in sha_chunk]
+            deletion.append(Batch("delete tasks of replaced documents", DELETE_TASKS, [{"shas": shas}]))
+            deletion.append(Batch("delete replaced documents", DELETE_DOCUMENTS, [{"shas": shas}]))
+        by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in shared:
+            if row.get("label") and LABEL_PATTERN.match(str(row["label"])):
+                by_label[str(row["label"])].append({"id": row["id"]})
+        for label, rows in sorted(by_label.items()):
+            for chunk in _chunks(rows, batch_size):
+                deletion.append(Batch(f"unlink {label} from replaced documents", strip_docs_statement(label),
+                                      chunk))
+    total = len(deletion) + len(plan.batches)
+    number = 0
+    for batch in deletion:
+        number += 1
+        params = batch.rows[0] if batch.kind.startswith("delete") else {"rows": batch.rows,
+                                                                          "shas": plan.stale_shas}
+        counters.add(_run_batch(engine, batch, params, number, total, counters))
+        if progress:
+            progress(number, total, batch.kind)
+    for batch in plan.batches:
+        number += 1
+        counters.add(_run_batch(engine, batch, {"rows": batch.rows}, number, total, counters))
+        if progress:
+            progress(number, total, batch.kind)
+    summary.batches = total
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def load_graph(engine: CypherEngine, graph: nx.MultiDiGraph, batch_size: int = DEFAULT_BATCH_SIZE,
+               prune: bool = False, progress: Callable[[int, int, str], None] | None = None) -> LoadSummary:
+    """Load (or update) a graph through `engine`; see the module docstring for the rules."""
+    return load_prepared(engine, prepare_graph(graph), batch_size, prune, progress)

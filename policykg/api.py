@@ -1,0 +1,226 @@
+"""The functions the CLI commands call (sqlite-utils style: the notebook API and the command
+line are the same code). `build` is the main job: documents -> graph -> files in OUT.
+
+OUT is written whole or not at all: everything goes to a temporary folder beside OUT and is
+moved into place at the end, so a failed build never leaves a half-written OUT, and an OUT
+folder that policykg did not make is never overwritten.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policykg.extract.meta import load_manifest, meta_from_manifest
+from policykg.extract.model import PolicyDocument
+from policykg.extract.pipeline import process_file
+from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
+from policykg.graph.build import build_graph
+from policykg.graph.export import GRAPH_JSON, write_outputs
+
+OUT_MARKER = ".policykg-out"  # a file that says: this folder is a policykg build output
+
+
+class BuildError(Exception):
+    """Nothing useful could be built; the message is one line naming the file and problem."""
+
+
+@dataclass
+class BuildReport:
+    out: Path
+    documents: int = 0
+    tasks: int = 0
+    units: int = 0
+    unit_mentions: int = 0
+    flagged: int = 0
+    targets: int = 0
+    entities: int = 0
+    nodes: int = 0
+    edges: int = 0
+    seconds: float = 0.0
+    bytes_read: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    inferred: list[str] = field(default_factory=list)
+    files: dict[str, int] = field(default_factory=dict)
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"built {self.out}: {self.documents} documents, {self.tasks} tasks, {self.units} units "
+            f"({self.unit_mentions} assignments), {self.flagged} flagged, {self.targets} targets, "
+            f"{self.entities} entities; graph {self.nodes} nodes / {self.edges} edges in {self.seconds:.1f} s",
+        ]
+        lines += [f"inferred: {x}" for x in self.inferred]
+        return lines
+
+
+def input_files(data: Path) -> list[Path]:
+    """The documents under a folder (recursively; hidden files and the manifest skipped), or a
+    single file."""
+    if not data.exists():
+        raise BuildError(f"{data}: no such file or folder")
+    if data.is_file():
+        return [data]
+    files = [
+        p for p in sorted(data.rglob("*"))
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(data).parts)
+        and p.name.lower() not in ("readme.md", "readme.txt")
+    ]
+    if not files:
+        raise BuildError(f"{data}: no documents (.txt, .md, .html, .docx, .pdf) in this folder")
+    return files
+
+
+def extract_documents(
+    files: Iterable[Path],
+    manifest_dir: Path | None = None,
+    report: BuildReport | None = None,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+) -> list[PolicyDocument]:
+    """Run the extraction pipeline over files; unreadable files become report errors."""
+    report = report or BuildReport(out=Path("."))
+    manifest = load_manifest(manifest_dir) if manifest_dir else {}
+    docs: list[PolicyDocument] = []
+    seen: dict[str, Path] = {}
+    files = list(files)
+    for path in progress(files) if progress else files:
+        entry = manifest.get(path.name)
+        try:
+            doc = process_file(path, meta_from_manifest(entry) if entry else None)
+        except SourceError as exc:
+            report.errors.append(str(exc))
+            continue
+        except Exception as exc:
+            report.errors.append(f"{path}: extraction failed ({type(exc).__name__}: {exc})")
+            continue
+        if entry is None and manifest.get(doc.sha256):
+            entry = manifest[doc.sha256]
+            doc = process_file(path, meta_from_manifest(entry))
+        if doc.sha256 in seen:
+            report.warnings.append(f"{path}: same content as {seen[doc.sha256]}; skipped")
+            continue
+        seen[doc.sha256] = path
+        report.bytes_read += path.stat().st_size
+        if entry is None:
+            how = ", ".join(f"{k} {v}" for k, v in doc.meta.inferred.items()
+                            if k in ("title", "jurisdiction", "period"))
+            report.inferred.append(
+                f"{path.name}: no manifest entry; title '{doc.meta.title}', jurisdiction "
+                f"'{doc.meta.jurisdiction or '?'}', period {doc.meta.period or '?'} ({how})")
+        if not doc.tasks:
+            what = "no responsibility clauses (no tasks)" + ("" if doc.targets else " and no targets")
+            report.warnings.append(f"{path}: {what}")
+        report.warnings.extend(doc.warnings)
+        docs.append(doc)
+    return docs
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / OUT_MARKER).exists() and not (out / GRAPH_JSON).exists():
+        raise BuildError(f"{out}: folder is not empty and was not made by policykg; choose another --out")
+    parent = out.resolve().parent
+    if not parent.exists():
+        raise BuildError(f"{out}: parent folder {parent} does not exist")
+    probe = parent / f".policykg-probe-{time.time_ns()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise BuildError(f"{out}: cannot write here ({exc.strerror or exc})") from exc
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move the finished tmp folder into place; the old OUT goes only after the new one is in."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{time.time_ns()}")
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        # the embedded database is rebuilt from graph.json on first use, so it is not carried over
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build(
+    data: Path | str,
+    out: Path | str = "out",
+    *,
+    manifest_dir: Path | str | None = None,
+    views: bool = True,
+    strict: bool = False,
+    progress: bool | None = None,
+) -> BuildReport:
+    """Build the graph and every output file from a folder (or one file) of plans into OUT.
+
+    Raises BuildError when nothing useful can be built (no readable document, an unwritable
+    OUT, or any error with strict=True)."""
+    t0 = time.perf_counter()
+    data, out = Path(data), Path(out)
+    files = input_files(data)
+    _check_out(out)
+    report = BuildReport(out=out)
+    bar = None
+    if progress or (progress is None and len(files) >= 20 and sys.stderr.isatty()):
+        from tqdm import tqdm
+
+        def bar(items: Iterable[Path]) -> Iterable[Path]:
+            return tqdm(items, total=len(files), desc="extracting", unit="doc", file=sys.stderr)
+    mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
+    try:
+        docs = extract_documents(files, mdir, report, bar)
+    except ValueError as exc:  # a broken manifest
+        raise BuildError(str(exc)) from exc
+    if not docs:
+        raise BuildError(report.errors[0] if len(report.errors) == 1 else
+                         f"{data}: no document could be read ({len(report.errors)} errors: "
+                         f"{'; '.join(report.errors[:3])})")
+    if strict and report.errors:
+        raise BuildError(report.errors[0])
+    g = build_graph(docs)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
+    try:
+        report.files = write_outputs(g, docs, tmp)
+        if views:
+            from policykg.visualize import write_views
+
+            write_views(g, tmp / "views")
+        (tmp / OUT_MARKER).write_text("policykg build output; safe to delete and rebuild\n", encoding="utf-8")
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    report.documents = len(docs)
+    report.tasks = sum(len(d.tasks) for d in docs)
+    report.unit_mentions = sum(len(t.clause.units) for d in docs for t in d.tasks)
+    report.units = sum(1 for _, d in g.nodes(data=True) if "Unit" in d.get("labels", ()))
+    report.flagged = sum(1 for d in docs for t in d.tasks for u in t.clause.units if u.resolved and u.resolved.flagged)
+    report.targets = sum(len(d.targets) for d in docs)
+    report.entities = sum(1 for d in docs for e in d.entities if not e.generic)
+    report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
+          role: str | None = None) -> list[dict[str, Any]]:
+    """The tasks a unit leads and takes part in (any alias), as rows."""
+    from dataclasses import asdict
+
+    from policykg.graph.export import read_graph
+    from policykg.graph.lookup import tasks_of_unit
+
+    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role)]

@@ -1,0 +1,14 @@
+// name: documents
+// description: The documents loaded, with period, status and counts of tasks, units and targets.
+// param: jurisdiction (str, optional): only documents of this jurisdiction; e.g. 清远市
+// returns: document, docId, file, jurisdiction, periodStart, periodEnd, status, tasks, units, targets
+MATCH (d:Document)
+WHERE $jurisdiction IS NULL OR d.jurisdiction = $jurisdiction
+OPTIONAL MATCH (t:Task)-[:PART_OF]->(d)
+WITH d, count(t) AS tasks, sum(size([(t)-[:TARGETS]->(:Indicator) | 1])) AS taskTargets
+OPTIONAL MATCH (u:Unit)-[:LEADS|PARTICIPATES_IN]->(:Task)-[:PART_OF]->(d)
+WITH d, tasks, taskTargets, count(DISTINCT u) AS units
+RETURN d.name AS document, d.id AS docId, d.file AS file, d.jurisdiction AS jurisdiction,
+       d.periodStart AS periodStart, d.periodEnd AS periodEnd, d.status AS status,
+       tasks, units, taskTargets + size([(d)-[:TARGETS]->(:Indicator) | 1]) AS targets
+ORDER BY jurisdiction, periodStart, document

@@ -1,0 +1,16 @@
+// name: unit_workload
+// description: Workload per unit: how many tasks each unit leads and takes part in.
+// param: doc (doc, optional): only tasks of this document (id, sha256, file name or title words); e.g. qingyuan_innovation_action_plan_2020-2022_draft.txt
+// param: jurisdiction (str, optional): only units of this jurisdiction; e.g. 清远市
+// param: limit (int, optional, default 1000): at most this many units; e.g. 20
+// returns: unit, unitId, kind, jurisdiction, leads, participates, tasks
+MATCH (u:Unit)-[r:LEADS|PARTICIPATES_IN]->(t:Task)
+WHERE ($doc IS NULL OR t.docId IN $doc) AND ($jurisdiction IS NULL OR u.jurisdiction = $jurisdiction)
+WITH u, t, collect(DISTINCT type(r)) AS roles
+WITH u,
+     sum(CASE WHEN 'LEADS' IN roles THEN 1 ELSE 0 END) AS leads,
+     sum(CASE WHEN 'PARTICIPATES_IN' IN roles THEN 1 ELSE 0 END) AS participates,
+     count(t) AS tasks
+RETURN u.name AS unit, u.id AS unitId, u.kind AS kind, u.jurisdiction AS jurisdiction, leads, participates, tasks
+ORDER BY tasks DESC, leads DESC, unit
+LIMIT $limit
