@@ -37,6 +37,7 @@ for _name, _default in (
     ("cue_strength", ""),  # strong | weak, for list evidence
     ("written", ""),  # name as read (an item of a count list gets its ending added)
     ("alias_of", ""),  # for a bare ending (高新区) resolved to a named park
+    ("clean", False),  # the start is certain: after punctuation or a list separator
 ):
     if not Span.has_extension(_name):
         Span.set_extension(_name, default=_default)
@@ -165,8 +166,9 @@ _QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
 _OPENERS = set("（(“‘「『")
 
 
-def scan_left(text: str, end: int, k: EntityKnowledge) -> int:
-    """Leftmost index a name ending at `end` can start at: up to a hard stop or unbalanced bracket."""
+def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False) -> int:
+    """Leftmost index a name ending at `end` can start at: up to a hard stop or unbalanced bracket
+    (and, before a kind ending, a digit: table cells and years run into names)."""
     i = end
     limit = max(0, end - k.max_name_chars)
     while i > limit:
@@ -180,7 +182,7 @@ def scan_left(text: str, end: int, k: EntityKnowledge) -> int:
                 break
             i = j
             continue
-        if c in k.hard_stops or c in _OPENERS:
+        if c in k.hard_stops or c in _OPENERS or (digits_stop and c.isdigit()):
             break
         i -= 1
     return i
@@ -213,6 +215,8 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
                 break
             pos = left.rfind(conj, 0, pos)
     quantified = False
+    for m in k.quantity.finditer(left, cut):
+        cut, quantified = m.end(), True
     changed = True
     while changed and cut < len(left):
         changed = False
@@ -229,7 +233,7 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
                 quantified = changed = True
                 continue
             for w in k.leading_strip:
-                if rest.startswith(w) and len(rest) > len(w):
+                if rest.startswith(w):
                     cut += len(w)
                     changed = True
                     break
@@ -298,13 +302,14 @@ class EntityEndings:
             ending = k.endings[suffix]
             if ending.kind == "-":
                 continue
+            end = extend_right(text, e_char, k)
             # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
-            after = text[e_char : e_char + 4]
+            after = text[end : end + 6]
             if any(after.startswith(b.suffix) for b in k.endings.values() if b.kind == "-"):
                 continue
-            left_start = scan_left(text, s_char, k)
+            left_start = scan_left(text, s_char, k, digits_stop=True)
             start, quantified = trim_left(text, left_start, s_char, k)
-            end = extend_right(text, e_char, k)
+            clean = start == left_start and (left_start == 0 or not text[left_start - 1].isdigit())
             _add(
                 doc,
                 start,
@@ -313,6 +318,7 @@ class EntityEndings:
                 ending.subtype,
                 "ending",
                 generic=quantified,
+                clean=clean,
             )
         return doc
 
@@ -331,11 +337,8 @@ class EntityLists:
         rest = text[pos : pos + 14]
         rest = _CUE_SKIP.sub("", rest)
         for i in range(0, min(len(rest), 9)):
-            lead = rest[:i]
-            if lead and not self.k.is_generic_words(lead.replace("和", "")):
-                break
             for cue in self.k.cues:
-                if rest.startswith(cue.cue, i):
+                if rest.startswith(cue.cue, i) and self.k.is_generic_words(rest[:i].replace("和", "")):
                     return cue
         return None
 
@@ -392,6 +395,7 @@ class EntityLists:
                     cue.subtype,
                     "list",
                     cue_strength="strong" if cue.strong else "weak",
+                    clean=text[s - 1 : s] == "、" or e < len(text) and text[e] == "、",
                 )
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
         for span in list(doc.spans.get(CANDIDATES, [])):
@@ -414,6 +418,7 @@ class EntityLists:
                         span._.subtype,
                         "count-list",
                         written=item + span.text,
+                        clean=True,
                     )
         return doc
 
@@ -440,6 +445,36 @@ class EntityCategories:
             counted = bool(re.match(r"[0-9０-９一二三四五六七八九十两]+[—\-－~～]?[0-9]*(?:家|个|所|座)", after))
             if span._.generic or counted or k.is_generic_words(prefix):
                 span._.generic = True
+        return doc
+
+
+@Language.factory("entity_anchors")
+class EntityAnchors:
+    """A name whose start was a guess (健全广清产业园) is cut to a name seen with a certain start in the
+    same document (广清产业园 in a list or after punctuation)."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.k = load_knowledge()
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = list(doc.spans.get(CANDIDATES, []))
+        clean = sorted({s.text for s in spans if s._.clean and len(s.text) >= 3}, key=len, reverse=True)
+        out: list[Span] = []
+        for span in spans:
+            if not span._.clean and span._.evidence == "ending":
+                for name in clean:
+                    if len(name) < len(span.text) and span.text.endswith(name):
+                        start = span.end_char - len(name)
+                        shorter = doc.char_span(start, span.end_char, label=span.label_)
+                        if shorter is not None:
+                            for attr in ("subtype", "generic", "evidence", "cue_strength"):
+                                setattr(shorter._, attr, getattr(span._, attr))
+                            shorter._.written = name
+                            shorter._.clean = True
+                            span = shorter
+                        break
+            out.append(span)
+        doc.spans[CANDIDATES] = out
         return doc
 
 
@@ -562,4 +597,11 @@ def jurisdiction_short(jurisdiction: str) -> str:
     return j
 
 
-PIPELINE = ("entity_endings", "entity_lists", "entity_categories", "entity_repeats", "entity_select")
+PIPELINE = (
+    "entity_endings",
+    "entity_lists",
+    "entity_anchors",
+    "entity_categories",
+    "entity_repeats",
+    "entity_select",
+)

@@ -63,7 +63,8 @@ def vocabulary() -> Vocabulary:
     ind = json.loads((RESOURCES / "indicators.json").read_text(encoding="utf-8"))
     mags = raw["magnitudes"]
     units = raw["count_units"] + raw["measure_units"]
-    number = r"\d+(?:,\d{3})*(?:\.\d+)?"
+    # permissive here, checked against _STRICT_NUMBER after: "1.2.3家" is warned, not misread
+    number = r"\d(?:(?:[\d.,]|[Oo](?=\d))*\d)?"
     number_unit = re.compile(
         rf"(?<![\d.A-Za-z])(?P<value>{number})"
         rf"(?:\s*(?:[—–\-~～－]{{1,2}}|至)\s*(?P<value_max>{number}))?"
@@ -86,6 +87,8 @@ def vocabulary() -> Vocabulary:
 
 # --- indicator names ----------------------------------------------------------------------------
 
+_STRICT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+_DESCRIPTIVE = re.compile(r"^具有[^的]{1,12}的")  # "具有较强竞争力的创新型产业集群"
 _QUOTES = re.compile(r"[“”\"'‘’「」『』\s]")
 
 
@@ -93,7 +96,8 @@ def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
     """The reduced form indicators are compared by: no quotes, spaces or 的, no leading 全市 /
     verbs, no trailing 数量 / 总数; a trailing level word (孵化器省级) moved to the front."""
     vocab = vocab or vocabulary()
-    key = _QUOTES.sub("", written).replace("的", "").replace("(", "（").replace(")", "）")
+    key = _DESCRIPTIVE.sub("", _QUOTES.sub("", written))
+    key = key.replace("的", "").replace("(", "（").replace(")", "）")
     key = key.replace("（R&D）", "").replace("（GDP）", "")
     key = _strip_prefixes(key, vocab.words("indicator_strip_prefixes") + vocab.words("increment_markers"))
     for suffix in vocab.words("indicator_strip_suffixes"):
@@ -351,7 +355,7 @@ def _strip_parens(token: str) -> str:
 
 
 def _is_cell_value(token: str, empty: set[str]) -> bool:
-    return token in empty or bool(_NUMERIC.match(token)) and len(token) <= 16
+    return token in empty or (bool(_NUMERIC.match(token)) and len(token) <= 16)
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -457,9 +461,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         events = _year_events(line, base, period, vocab, found.warnings)
         fallback = carry or scope_year or default_year
         _read_paragraph(line, base, events, fallback, period, vocab, found)
-        if events and not hm:
-            carry = events[-1].year
-        elif events and hm:
+        if (events and not hm) or (events and hm):
             carry = events[-1].year
     return found
 
@@ -538,14 +540,20 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             continue
         c_start = _clause_start(para, start, _COMMA_BOUNDARY)
         comma_clause = _PARENS.sub("", para[c_start:start])
-        if any(w in comma_clause for w in baseline) or any(w in comma_clause for w in not_before):
-            continue
         unit = g["unit"]
         base_unit = unit
         for mag in sorted(vocab.magnitudes, key=len, reverse=True):
             if base_unit.startswith(mag) and len(base_unit) > len(mag):
                 base_unit = base_unit[len(mag):]
                 break
+        if any(w in comma_clause for w in baseline):
+            continue
+        if any(base_unit.endswith(c) for c in vocab.currency_units) and any(w in comma_clause for w in not_before):
+            continue  # "给予奖补30万元": a subsidy, not a target
+        if ("breakthrough" not in g and not _STRICT_NUMBER.fullmatch(g["value"])) or (
+                g["value_max"] and not _STRICT_NUMBER.fullmatch(g["value_max"])):
+            found.warnings.append((base + start, f"number “{para[start:end]}” does not parse; skipped"))
+            continue
         # qualifiers after the unit: 以上, 左右, 内
         after = end
         quals: list[str] = []
@@ -556,11 +564,11 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         else:
             quals_after = []
         nxt = para[after: after + 1]
-        if nxt == "的" and not para[after + 1: after + 3] in ("目标", "水平"):
+        if nxt == "的" and para[after + 1: after + 3] not in ("目标", "水平"):
             continue  # "产值超500亿元的产业集群": a modifier
         follows_noun = bool(_CJK.match(nxt)) and nxt not in "的"
         is_count = base_unit in vocab.count_units
-        if follows_noun and not is_count and not para[after: after + 2] in ("目标",) and "breakthrough" not in g:
+        if follows_noun and not is_count and para[after: after + 2] not in ("目标",) and "breakthrough" not in g:
             continue  # "主营业务收入5亿元以上企业": an amount describing what follows
         # the indicator
         i_start = _clause_start(para, start, _CLAUSE_BOUNDARY)
@@ -584,8 +592,9 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             ind_start, ind_end = after, after + len(indicator)
         elif follows_noun:
             continue  # "培育…1000家企业…" with an indicator on both sides: unclear
-        if indicator.startswith("占") and prev_target is not None:
-            indicator = prev_target.indicator + indicator
+        if indicator.startswith("占"):
+            subject = prev_target.indicator if prev_target is not None else _previous_subject(para, s_start, i_start, vocab)
+            indicator = subject + indicator
         if (not indicator or indicator in vocab.words("level_words")) and prev_target is not None:
             indicator = _complete_elliptical(indicator, prev_target.indicator, vocab)
         if not indicator or len(indicator) < 2:
@@ -613,7 +622,6 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         value = _number(g["value"])
         vmax = _number(g["value_max"]) if g["value_max"] else None
         if value is None:
-            found.warnings.append((base + start, f"number “{g['value']}” does not parse"))
             continue
         q_start = min(i_start, ind_start) if ind_start >= 0 else i_start
         q_end = max(after, ind_end)
@@ -622,6 +630,18 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
                            ind_start=base + ind_start, ind_end=base + ind_end)
         found.targets.append(target)
         last_in_sentence[s_start] = target
+
+
+def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabulary) -> str:
+    """The subject of the clause before ("全社会研发投入实现翻一番，占…比例提高到1.5%")."""
+    if clause_start <= s_start + 1:
+        return ""
+    prev_start = _clause_start(para, clause_start - 1, _CLAUSE_BOUNDARY)
+    clause = para[prev_start: clause_start - 1]
+    ends = [clause.find(w) for w in vocab.words("subject_end_words") if w in clause]
+    subject = clause[: min(ends)] if ends else ""
+    cleaned, _ = _clean_indicator(subject, vocab)
+    return cleaned
 
 
 def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
@@ -668,6 +688,9 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
         text = text[text.rindex("等") + 1:]
     text = text.strip(" ，,、")
     offset = original.find(text) if text else len(original)
+    for w in vocab.words("indicator_drop_words"):
+        if w in text[1:-1]:
+            text = text.replace(w, "")  # "园区拥有高新技术企业" -> "园区高新技术企业"
     return text, max(0, offset)
 
 

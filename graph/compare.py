@@ -50,6 +50,31 @@ def dice(a: set[str], b: set[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
 
 
+_SENTENCE = re.compile(r"[^。；;！？!?]+[。；;！？!?]?")
+
+
+def sentences(text: str) -> list[str]:
+    return [c for c in (_clean(m.group()) for m in _SENTENCE.finditer(text)) if len(c) >= 4]
+
+
+def text_similarity(a: str, b: str) -> float:
+    """How much two task paragraphs say the same: bigram Dice of the whole, or — when a version
+    kept a paragraph's sentences and added others around them — the share of the shorter
+    paragraph (by length) whose sentences reappear nearly verbatim in the longer one."""
+    whole = dice(bigrams(a), bigrams(b))
+    sa, sb = sentences(a), sentences(b)
+    if not sa or not sb:
+        return whole
+    shorter, longer = (sa, sb) if sum(map(len, sa)) <= sum(map(len, sb)) else (sb, sa)
+    longer_grams = [bigrams(s) for s in longer]
+    kept = 0
+    for s in shorter:
+        grams = bigrams(s)
+        if any(dice(grams, g) >= 0.7 for g in longer_grams):
+            kept += len(s)
+    return max(whole, kept / sum(map(len, shorter)))
+
+
 def title_similarity(a: str, b: str) -> float:
     """Character bigrams (robust to reordering) or difflib (robust to single-character edits)."""
     a, b = _clean(a), _clean(b)
@@ -93,7 +118,7 @@ class TaskSimilarity:
 def task_similarity(title_a: str, text_a: str, units_a: tuple[set[str], set[str]],
                     title_b: str, text_b: str, units_b: tuple[set[str], set[str]]) -> TaskSimilarity:
     t = title_similarity(title_a, title_b)
-    x = dice(bigrams(text_a), bigrams(text_b)) if text_a and text_b else None
+    x = text_similarity(text_a, text_b) if text_a and text_b else None
     all_a, all_b = units_a[0] | units_a[1], units_b[0] | units_b[1]
     u = len(all_a & all_b) / len(all_a | all_b) if all_a | all_b else 0.0
     lead = len(units_a[0] & units_b[0]) / len(units_a[0] | units_b[0]) if units_a[0] | units_b[0] else 0.0

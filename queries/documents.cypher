@@ -5,7 +5,8 @@
 MATCH (d:Document)
 WHERE $jurisdiction IS NULL OR d.jurisdiction = $jurisdiction
 OPTIONAL MATCH (t:Task)-[:PART_OF]->(d)
-WITH d, count(t) AS tasks, sum(size([(t)-[:TARGETS]->(:Indicator) | 1])) AS taskTargets
+OPTIONAL MATCH (t)-[g:TARGETS]->(:Indicator)
+WITH d, count(DISTINCT t) AS tasks, count(g) AS taskTargets
 OPTIONAL MATCH (u:Unit)-[:LEADS|PARTICIPATES_IN]->(:Task)-[:PART_OF]->(d)
 WITH d, tasks, taskTargets, count(DISTINCT u) AS units
 RETURN d.name AS document, d.id AS docId, d.file AS file, d.jurisdiction AS jurisdiction,

@@ -8,8 +8,8 @@ MATCH (u:Unit)-[r:LEADS|PARTICIPATES_IN]->(t:Task)
 WHERE ($doc IS NULL OR t.docId IN $doc) AND ($jurisdiction IS NULL OR u.jurisdiction = $jurisdiction)
 WITH u, t, collect(DISTINCT type(r)) AS roles
 WITH u,
-     sum(CASE WHEN 'LEADS' IN roles THEN 1 ELSE 0 END) AS leads,
-     sum(CASE WHEN 'PARTICIPATES_IN' IN roles THEN 1 ELSE 0 END) AS participates,
+     count(CASE WHEN 'LEADS' IN roles THEN t END) AS leads,
+     count(CASE WHEN 'PARTICIPATES_IN' IN roles THEN t END) AS participates,
      count(t) AS tasks
 RETURN u.name AS unit, u.id AS unitId, u.kind AS kind, u.jurisdiction AS jurisdiction, leads, participates, tasks
 ORDER BY tasks DESC, leads DESC, unit

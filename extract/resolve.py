@@ -1,0 +1,597 @@
+"""Resolve responsible units as written ("市科技局", "发展改革委", "广州开发区") to canonical bodies.
+
+A unit name means nothing without the plan it is written in: 市教育局 in a 清远市 plan is 清远市教育局,
+in a 广州市 plan 广州市教育局. Resolution therefore always takes the document's jurisdiction and
+returns a `ResolvedUnit` whose id is stable across documents:
+
+    dept:<full name>   gov:<name>   media:<name>   inst:<name>   firm:<name>
+    park:<jurisdiction>:<name>   coll:<jurisdiction>:<name>   org:<jurisdiction>:<name>
+
+Domain knowledge is data (extract/resources/units_*): the alias table of departments and party
+bodies (units_departments.tsv), kind rules by prefix/suffix (units_kinds.tsv), park-name forms
+(units_parks.tsv), local naming (units_local.tsv) and place-name rules (units_places.json).
+Every call is cached by (written, jurisdiction, province): corpora repeat the same few dozen names.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
+from itertools import permutations
+from pathlib import Path
+
+from .model import UNIT_KINDS, ResolvedUnit
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+
+LEVELS = "国省市县"  # national > province > prefecture city > district/county
+NATIONAL = "全国"
+
+# rules meaning "found in the alias table": the unit is a known standing body
+TABLE_RULES = frozenset({"exact", "alias", "abbreviation", "local-alias", "typo", "prefix-carried"})
+
+ID_PREFIX = {
+    "Department": "dept",
+    "Government": "gov",
+    "Media": "media",
+    "Institute": "inst",
+    "Firm": "firm",
+    "ParkCommittee": "park",
+    "Collective": "coll",
+    "Organisation": "org",
+}
+# kinds whose ids carry the jurisdiction: their names alone are not unique across places
+SCOPED_KINDS = frozenset({"ParkCommittee", "Collective", "Organisation"})
+
+# suffixes one item of a list may share with the next ("广州开发区、南沙开发区管委会")
+SHARED_SUFFIXES = ("管理委员会", "管委会", "人民政府", "政府", "局", "委", "办", "厅")
+
+_HALF_TO_FULL = str.maketrans({"(": "（", ")": "）", ",": "，", ";": "；", ":": "：", "、": "、"})
+_SPACE = re.compile(r"\s+")
+_EDGE_PUNCT = "。，、；：,.;:\"'“”‘’《》<>"
+
+
+# ---------------------------------------------------------------------------------------------
+# data tables
+
+
+@dataclass(frozen=True)
+class BodyType:
+    """A row of units_departments.tsv: a kind of standing body found at some levels."""
+
+    canonical: str  # template: {J} jurisdiction, {S} its short name
+    kind: str
+    levels: str  # subset of LEVELS
+
+    @property
+    def core(self) -> str:
+        """The canonical name without jurisdiction placeholders (what a bare written form matches)."""
+        return self.canonical.replace("中共{J}", "").replace("{J}", "").replace("{S}", "")
+
+
+@dataclass(frozen=True)
+class Tables:
+    by_core: dict[str, tuple[BodyType, ...]]  # written core -> bodies it may stand for
+    cores_by_shape: dict[tuple[int, str], tuple[str, ...]]  # (length, last char) -> cores (typo repair)
+    kind_prefix: tuple[tuple[str, str], ...]  # longest first
+    kind_exact: dict[str, str]
+    kind_suffix: tuple[tuple[str, str], ...]  # longest first
+    park_strip: tuple[str, ...]  # committee suffixes
+    park_short: tuple[tuple[str, str], ...]  # long form -> short form
+    local: dict[tuple[str, str], str]  # (jurisdiction, canonical) -> local canonical
+    national: frozenset[str]
+    municipalities: frozenset[str]
+    level_of_suffix: tuple[tuple[str, str], ...]  # longest first
+    level_prefix: dict[str, str]
+    place_suffixes: frozenset[str]
+
+
+def _rows(name: str) -> Iterator[list[str]]:
+    path = RESOURCES / name
+    with path.open(encoding="utf-8", newline="") as handle:
+        for lineno, row in enumerate(csv.reader(handle, delimiter="\t"), 1):
+            if not row or not row[0].strip() or row[0].startswith("#"):
+                continue
+            yield [cell.strip() for cell in row] + [""] * 4
+            if len(row) < 2:
+                raise ValueError(f"{path}: line {lineno}: expected tab-separated columns")
+
+
+def _variants(written: str) -> set[str]:
+    """Spellings plans use interchangeably: with or without 和, 委员会 shortened to 委."""
+    forms = {written}
+    for form in list(forms):
+        forms.add(form.replace("和", ""))
+    for form in list(forms):
+        if form.endswith("委员会"):
+            forms.add(form[: -len("委员会")] + "委")
+        forms.add(form.replace("委员会", "委"))
+    return {f for f in forms if f}
+
+
+@cache
+def tables() -> Tables:
+    """Load the resource tables once per process."""
+    by_core: dict[str, list[BodyType]] = {}
+    for row in _rows("units_departments.tsv"):
+        canonical, kind, levels, aliases = row[0], row[1], row[2], row[3]
+        if kind not in UNIT_KINDS or not levels or set(levels) - set(LEVELS):
+            raise ValueError(f"{RESOURCES / 'units_departments.tsv'}: bad row {row[:4]}")
+        body = BodyType(canonical, kind, levels)
+        written_forms = {body.core} | {a for a in aliases.split("|") if a}
+        for written in written_forms:
+            for form in _variants(written):
+                bodies = by_core.setdefault(form, [])
+                if body not in bodies:
+                    bodies.append(body)
+    shapes: dict[tuple[int, str], list[str]] = {}
+    for core in by_core:
+        shapes.setdefault((len(core), core[-1]), []).append(core)
+
+    prefix, exact, suffix = [], {}, []
+    for row in _rows("units_kinds.tsv"):
+        match, pattern, kind = row[0], row[1], row[2]
+        if kind not in UNIT_KINDS or match not in ("prefix", "suffix", "exact"):
+            raise ValueError(f"{RESOURCES / 'units_kinds.tsv'}: bad row {row[:3]}")
+        if match == "prefix":
+            prefix.append((pattern, kind))
+        elif match == "exact":
+            exact[pattern] = kind
+        else:
+            suffix.append((pattern, kind))
+
+    strip, short = [], []
+    for row in _rows("units_parks.tsv"):
+        (strip.append(row[0]) if row[1] == "strip" else short.append((row[0], row[1])))
+
+    local = {(row[0], row[1]): row[2] for row in _rows("units_local.tsv")}
+    places = json.loads((RESOURCES / "units_places.json").read_text(encoding="utf-8"))
+    return Tables(
+        by_core={k: tuple(v) for k, v in by_core.items()},
+        cores_by_shape={k: tuple(v) for k, v in shapes.items()},
+        kind_prefix=tuple(sorted(prefix, key=lambda p: -len(p[0]))),
+        kind_exact=exact,
+        kind_suffix=tuple(sorted(suffix, key=lambda p: -len(p[0]))),
+        park_strip=tuple(sorted(strip, key=len, reverse=True)),
+        park_short=tuple(sorted(short, key=lambda p: -len(p[0]))),
+        local=local,
+        national=frozenset(places["national"]),
+        municipalities=frozenset(places["municipalities"]),
+        level_of_suffix=tuple(sorted(places["level_of_suffix"].items(), key=lambda p: -len(p[0]))),
+        level_prefix=dict(places["level_prefix"]),
+        place_suffixes=frozenset(places["place_suffixes"]),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# jurisdictions
+
+_PLACE_PART = re.compile(r".{2,}?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|区|县|旗)")
+_ETHNIC_STEM = re.compile(r"^(.{2,}?)(?:(?:[^族]{1,2}族)*|维吾尔)自治[区州县旗]$")
+
+
+def _level_of_place(place: str) -> str:
+    for suffix, level in tables().level_of_suffix:
+        if place.endswith(suffix):
+            return level
+    return ""
+
+
+def _short_name(place: str) -> str:
+    """清远市 -> 清远, 广西壮族自治区 -> 广西, 沙县 -> 沙县 (a one-character stem is no name)."""
+    m = _ETHNIC_STEM.match(place)
+    if m:
+        return m.group(1)
+    for suffix, _ in tables().level_of_suffix:
+        if place.endswith(suffix) and len(place) - len(suffix) >= 2:
+            return place[: -len(suffix)]
+    return place
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """The document's place, its level and the places above it."""
+
+    name: str  # "清远市", "广东省", "天河区", "全国"
+    level: str  # one of LEVELS
+    short: str
+    above: dict[str, str]  # level -> enclosing jurisdiction ("省" -> "广东省")
+
+    def at(self, level: str) -> str:
+        """The jurisdiction at `level` that encloses this one ("" when not known)."""
+        if level == self.level:
+            return self.name
+        if level == "国":
+            return NATIONAL
+        return self.above.get(level, "")
+
+
+@lru_cache(maxsize=4096)
+def _jurisdiction(name: str, province: str) -> Jurisdiction:
+    t = tables()
+    name = _SPACE.sub("", name)
+    if name in t.national or not name:
+        return Jurisdiction(NATIONAL, "国", NATIONAL, {})
+    parts = _PLACE_PART.findall(name)
+    if "".join(parts) != name:
+        parts = [name]
+    above: dict[str, str] = {}
+    for part in parts[:-1]:
+        above.setdefault(_level_of_place(part), part)
+    last = parts[-1]
+    level = _level_of_place(last) or "市"
+    if last in t.municipalities:
+        above.setdefault("省", last)
+    if province and province != last:
+        above.setdefault("省", _SPACE.sub("", province))
+    return Jurisdiction(last, level, _short_name(last), above)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def unit_key(written: str) -> str:
+    """Normalised comparison key: no whitespace, full-width punctuation, no list punctuation at the edges.
+
+    >>> unit_key(" 市科技局、")
+    '市科技局'
+    """
+    key = _SPACE.sub("", written.replace("\u00a0", "").replace("\u3000", "")).translate(_HALF_TO_FULL)
+    return key.strip(_EDGE_PUNCT)
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    chars = iter(long)
+    return all(c in chars for c in short)
+
+
+def _make(kind: str, name: str, jurisdiction: str, rule: str, flagged: bool = False, note: str = "",
+          id_name: str = "") -> ResolvedUnit:
+    prefix = ID_PREFIX[kind]
+    key = id_name or name
+    unit_id = f"{prefix}:{jurisdiction}:{key}" if kind in SCOPED_KINDS else f"{prefix}:{key}"
+    return ResolvedUnit(unit_id, name, kind, jurisdiction, rule, flagged, note)
+
+
+def _kind_by_rules(name: str) -> str:
+    """The kind the data file gives `name` by prefix, exact form or suffix ("" when none)."""
+    t = tables()
+    if name in t.kind_exact:
+        return t.kind_exact[name]
+    for pattern, kind in t.kind_prefix:
+        if name.startswith(pattern) and len(name) > len(pattern):
+            return kind
+    for pattern, kind in t.kind_suffix:
+        if name.endswith(pattern):
+            return kind
+    return ""
+
+
+def _looks_like_place(name: str) -> bool:
+    """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own."""
+    t = tables()
+    return 2 <= len(name) <= 10 and name[-1] in t.place_suffixes and "（" not in name
+
+
+# ---------------------------------------------------------------------------------------------
+# the analysis of one written name
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Where a written name places its body: at the document's level, a level prefix or a place."""
+
+    how: str  # "bare" | "level" | "place"
+    level: str = ""  # for "level": one of LEVELS; for "place": the place's level
+    place: str = ""  # for "place": the jurisdiction named
+    written_prefix: str = ""  # the characters that said so ("市", "清远市")
+
+
+def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
+    """Ways to read `written` as (where, core): bare, level prefix (市…), named place (清远市…)."""
+    t = tables()
+    yield _Scope("bare"), written
+    if len(written) > 1 and written[0] in t.level_prefix:
+        yield _Scope("level", t.level_prefix[written[0]], written_prefix=written[0]), written[1:]
+    # the document's own names and the places above it, also by their short names
+    known = [jur.name, *jur.above.values()]
+    for place in known:
+        for form in (place, _short_name(place)):
+            if len(form) >= 2 and written.startswith(form) and len(written) > len(form):
+                yield _Scope("place", _level_of_place(place), place, form), written[len(form) :]
+    # any other place named in full ("天河区政府", "广州市科技局" in a 清远 plan)
+    for end in range(2, len(written) - 1):
+        head = written[:end]
+        if head[-1] in "省市区县州盟旗" and head not in known:
+            level = _level_of_place(head)
+            if level:
+                yield _Scope("place", level, head, head), written[end:]
+
+
+def _where(scope: _Scope, body: BodyType | None, jur: Jurisdiction) -> tuple[str, str, str]:
+    """(jurisdiction, level, note) for a body read in `scope` within the document's jurisdiction."""
+    if scope.how == "place":
+        place = scope.place
+        level = scope.level
+        if place == jur.name or place in jur.above.values():
+            return place, level, ""
+        return place, level, f"{place}: named place"
+    if scope.how == "level":
+        level = scope.level
+        if level == jur.level or (jur.level == "县" and scope.written_prefix == jur.name[-1:]):
+            return jur.name, jur.level, ""
+        if LEVELS.index(level) < LEVELS.index(jur.level):
+            above = jur.at(level)
+            if above:
+                return above, level, f"{scope.written_prefix}: {above}"
+            return "", level, f"{scope.written_prefix}: enclosing jurisdiction not known"
+        return jur.name, level, f"{scope.written_prefix}-level body named in a {jur.level}-level plan"
+    # bare: the document's own level if the body exists there, else the nearest level above
+    if body is None or jur.level in body.levels:
+        return jur.name, jur.level, ""
+    for level in reversed(LEVELS[: LEVELS.index(jur.level)]):
+        if level in body.levels:
+            above = jur.at(level)
+            return above, level, f"a {level}-level name: {above or 'enclosing jurisdiction not known'}"
+    return jur.name, jur.level, f"not a {jur.level}-level name"
+
+
+def _pick(bodies: Sequence[BodyType], level: str) -> BodyType:
+    for body in bodies:
+        if level in body.levels:
+            return body
+    return bodies[0]
+
+
+def _target_level(scope: _Scope, bodies: Sequence[BodyType], jur: Jurisdiction) -> str:
+    if scope.how != "bare":
+        return scope.level
+    if any(jur.level in b.levels for b in bodies):
+        return jur.level
+    for level in reversed(LEVELS[: LEVELS.index(jur.level)]):
+        if any(level in b.levels for b in bodies):
+            return level
+    return jur.level
+
+
+def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Jurisdiction,
+                rule: str, note: str = "") -> ResolvedUnit:
+    t = tables()
+    body = _pick(bodies, _target_level(scope, bodies, jur))
+    where, level, where_note = _where(scope, body, jur)
+    canonical = body.canonical
+    if not rule:
+        if core == body.core:
+            rule = "exact"
+        elif _is_subsequence(core, body.core) or _is_subsequence(core.replace("委", "委员会"), body.core):
+            rule = "abbreviation"
+        else:
+            rule = "alias"
+    local = t.local.get((where, canonical))
+    if local:
+        canonical, rule = local, "local-alias"
+        note = "; ".join(filter(None, [note, f"{where} names this body {local}"]))
+    flagged = rule == "typo" or (not where and level != "国") or "not a" in where_note
+    if level == "国":
+        name, where = canonical.replace("{J}", "").replace("{S}", ""), NATIONAL
+    else:
+        place = where or scope.written_prefix or level
+        if "{J}" in canonical or "{S}" in canonical:
+            name = canonical.replace("{J}", place).replace("{S}", _short_name(place))
+        else:
+            name = place + canonical
+    if level != jur.level and scope.how == "level" and LEVELS.index(level) > LEVELS.index(jur.level):
+        # 区科技局 in a city plan: each district's bureau, not one body
+        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name)
+    note = "; ".join(filter(None, [note, where_note]))
+    return _make(body.kind, name, where, rule, flagged, note)
+
+
+def _typo_candidates(core: str) -> list[str]:
+    """Known cores `core` may be a slip of: halves swapped (农村农业局), one character off."""
+    t = tables()
+    found: list[str] = []
+    if len(core) >= 5 and core[-1] in "局委厅部办":
+        stem, last = core[:-1], core[-1]
+        if len(stem) % 2 == 0:
+            chunks = [stem[i : i + 2] for i in range(0, len(stem), 2)]
+            for order in permutations(chunks):
+                candidate = "".join(order) + last
+                if candidate != core and candidate in t.by_core:
+                    found.append(candidate)
+        for candidate in t.cores_by_shape.get((len(core), last), ()):
+            diff = [i for i, (a, b) in enumerate(zip(core, candidate, strict=True)) if a != b]
+            swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and core[diff[0]] == candidate[diff[1]] \
+                and core[diff[1]] == candidate[diff[0]]
+            if (len(diff) == 1 and len(core) >= 6) or swapped:
+                found.append(candidate)
+    return list(dict.fromkeys(found))
+
+
+def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
+    """A zone or park and its management committee are one node: park:<jurisdiction>:<short name>."""
+    t = tables()
+    name, notes = written, []
+    for suffix in t.park_strip:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            notes.append(f"{suffix}: the park's committee")
+            break
+    for long, short in t.park_short:
+        if long in name:
+            name = name.replace(long, short)
+    if name.startswith(jur.name) and len(name) > len(jur.name):
+        name = jur.short + name[len(jur.name) :]
+    elif len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level:
+        name = jur.short + name[1:]
+    elif _kind_by_rules(name) == "ParkCommittee" and any(name == s for s, _ in t.kind_suffix):
+        name = jur.short + name  # 高新区 alone: the jurisdiction's own
+        notes.append(f"the {jur.name} {written}")
+    return _make("ParkCommittee", name, jur.name, "park", False, "; ".join(notes))
+
+
+def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
+    t = tables()
+    name = written
+    if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level \
+            and _kind_by_rules(name[1:]) == "Collective":
+        name = name[1:]
+    elif name.startswith(jur.name):
+        name = name[len(jur.name) :]
+    if name.endswith("政府") and not name.endswith("人民政府"):
+        name = name[: -len("政府")] + "人民政府"
+    return _make("Collective", jur.name + name, jur.name, "collective", id_name=name)
+
+
+def _named(written: str, kind: str, jur: Jurisdiction, rule: str, flagged: bool = False,
+           note: str = "") -> ResolvedUnit:
+    """A body known only by its own name: expand a leading 市/区 to the jurisdiction, keep the rest."""
+    t = tables()
+    name = written
+    if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level \
+            and jur.level != "国":
+        name = jur.name + name[1:]
+    elif (kind in ("Department", "Organisation") and jur.level != "国" and not name.startswith(jur.short)
+          and not any(name.startswith(p) for p in jur.above.values())
+          and not re.match(r"^.{2,6}?[省市区县]", name)):
+        name = jur.name + name  # a bare department name is the document's own
+    return _make(kind, name, jur.name, rule, flagged, note)
+
+
+@lru_cache(maxsize=200_000)
+def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUnit, _Scope]:
+    """Resolve one (normalised) name; also say how the name placed itself (for list rules)."""
+    jur = _jurisdiction(jurisdiction, province)
+    t = tables()
+    if not written:
+        return _make("Organisation", "", jur.name, "unknown", True, "empty unit name"), _Scope("bare")
+    name = written[2:] if written.startswith("中共") and len(written) > 2 else written
+
+    if _kind_by_rules(name) == "Collective" or (
+        len(name) > 1 and name[0] in t.level_prefix and _kind_by_rules(name[1:]) == "Collective"
+        and t.kind_exact.get(name[1:]) != "Government"
+    ):
+        return _collective(name, jur), _Scope("bare")
+
+    splits = list(_splits(name, jur))
+    for scope, core in splits:
+        bodies = t.by_core.get(core)
+        if bodies:
+            return _from_table(core, bodies, scope, jur, ""), scope
+    for scope, core in splits:
+        candidates = _typo_candidates(core)
+        bodies_found = {b for c in candidates for b in t.by_core[c]}
+        if candidates and len({b.canonical for b in bodies_found}) == 1:
+            note = f"{core} read as {candidates[0]}"
+            return _from_table(candidates[0], t.by_core[candidates[0]], scope, jur, "typo", note), scope
+
+    kind = _kind_by_rules(name)
+    if kind == "ParkCommittee":
+        return _park(name, jur), _Scope("bare")
+    if kind == "Government" or (not kind and _looks_like_place(name)):
+        place = name
+        for suffix in ("人民政府", "政府"):
+            place = place.removesuffix(suffix)
+        if place and _looks_like_place(place):
+            gov = place + "人民政府"
+            return _make("Government", gov, place, "place" if place == name else "government"), _Scope("bare")
+    if kind:
+        return _named(name, kind, jur, "kind-suffix"), _Scope("bare")
+    return _named(name, "Organisation", jur, "unknown", True, "no rule matched this name"), _Scope("bare")
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def resolve_unit(written: str, jurisdiction: str, *, province: str = "") -> ResolvedUnit:
+    """Resolve one unit as written in a document of `jurisdiction` ("清远市"; "全国" or "" national).
+
+    `written` is Simplified, full-width punctuated ("市科技局", "各县（市、区）人民政府").
+    `province` names the enclosing province for 省… names in city and district plans. Never raises:
+    a name no rule knows resolves to org:<jurisdiction>:<name> with rule "unknown", flagged.
+    """
+    unit, _ = _analyse(unit_key(written), _SPACE.sub("", jurisdiction), _SPACE.sub("", province))
+    return replace(unit)
+
+
+def _shared_suffix(units: Sequence[str], separators: Sequence[str], i: int) -> str:
+    """The suffix item i leaves to a later item of the same 、-run ("" when none)."""
+    for j in range(i + 1, len(units)):
+        if separators[j] != "、":
+            return ""
+        for suffix in SHARED_SUFFIXES:
+            if units[j].endswith(suffix) and len(units[j]) > len(suffix):
+                return "" if units[i].endswith(suffix) else suffix
+    return ""
+
+
+def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str = "",
+                      separators: Sequence[str] | None = None) -> list[ResolvedUnit]:
+    """Resolve the units of ONE clause, in order, applying the rules that span a list.
+
+    separators[i] is the separator before units[i] ("" for the first; "、", "，", "；"); when not
+    given every separator is taken as "、".
+    - prefix-carried: "市科技创新委、发展改革委" - a 市/省/区 prefix written once at the head also
+      holds for later bare department names (省科技厅、发展改革委: the province's 发展改革委).
+    - suffix-shared: "广州开发区、南沙开发区管委会", "天河区、南沙区政府", "市财政、审计局" - an item
+      without the suffix the next item of its 、-run ends with is read with that suffix.
+    """
+    keys = [unit_key(u) for u in units]
+    jurisdiction, province = _SPACE.sub("", jurisdiction), _SPACE.sub("", province)
+    seps = list(separators) if separators is not None else ["", *["、"] * (len(units) - 1)]
+    if len(seps) != len(units):
+        raise ValueError(f"resolve_unit_list: {len(units)} units but {len(seps)} separators")
+    seps = [s.translate(_HALF_TO_FULL) for s in seps]
+
+    results: list[ResolvedUnit] = []
+    carried, carried_from = "", ""
+    for i, key in enumerate(keys):
+        unit, scope = _analyse(key, jurisdiction, province)
+        rule, note = unit.rule, unit.note
+        suffix = _shared_suffix(keys, seps, i)
+        if suffix and unit.rule not in TABLE_RULES:
+            for form in ([carried + key + suffix] if carried else []) + [key + suffix]:
+                shared, shared_scope = _analyse(form, jurisdiction, province)
+                later, _ = _analyse(next(k for k in keys[i + 1 :] if k.endswith(suffix)), jurisdiction,
+                                    province)
+                if shared.kind == later.kind and shared.rule != "unknown" and (
+                    shared.kind != "Department" or shared.rule in TABLE_RULES
+                ):
+                    unit, scope = shared, shared_scope
+                    rule, note = "suffix-shared", f"{key} read as {key}{suffix}"
+                    break
+        if scope.how == "level" and unit.kind in ("Department", "Organisation", "Media", "Government"):
+            carried, carried_from = scope.written_prefix, key
+        elif scope.how == "bare" and carried and unit.rule in TABLE_RULES and rule != "suffix-shared":
+            with_prefix, with_scope = _analyse(carried + key, jurisdiction, province)
+            if with_prefix.rule in TABLE_RULES and with_scope.how == "level":
+                unit = with_prefix
+                rule = "typo" if with_prefix.rule == "typo" else "prefix-carried"
+                note = "; ".join(filter(None, [with_prefix.note, f"{carried} carried from {carried_from}"]))
+        results.append(replace(unit, rule=rule, note=note))
+    return results
+
+
+def find_units(name: str, jurisdictions: Iterable[str]) -> list[ResolvedUnit]:
+    """Every body `name` (any alias: 科技局, 市科技局, 清远市科学技术局) stands for in `jurisdictions`.
+
+    Only known bodies count: names from the alias table, people's governments, and parks or
+    collectives of that jurisdiction; a name no rule knows finds nothing. One result per unit_id.
+    """
+    found: dict[str, ResolvedUnit] = {}
+    for jurisdiction in jurisdictions:
+        unit = resolve_unit(name, jurisdiction)
+        jur = _jurisdiction(_SPACE.sub("", jurisdiction), "")
+        known = unit.rule in TABLE_RULES and not unit.flagged or unit.rule == "typo"
+        known = known or unit.rule in ("place", "government")
+        known = known or (unit.kind in ("ParkCommittee", "Collective") and unit.jurisdiction == jur.name
+                          and (unit.kind == "Collective" or unit.name.startswith(jur.short)))
+        if known and unit.unit_id not in found:
+            found[unit.unit_id] = unit
+    return list(found.values())

@@ -1,0 +1,433 @@
+"""One runner for both engines: canned queries (queries/*.cypher) and ad-hoc read queries.
+
+`policykg.open(OUT)` (embedded FalkorDB, loading OUT/graph.json on first use or when it
+changed) and `policykg.connect(uri, …)` (Neo4j) both return a `PolicyGraph`; the CLI commands
+`policykg query` and `policykg cypher` call the same methods. User input reaches the database
+only as query parameters; the statement of a canned query is its file's text, unchanged, on
+either engine; everything runs in a read transaction (GRAPH.RO_QUERY on FalkorDB,
+`execute_read` on Neo4j), so a query that writes is refused by the database itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import csv
+import io
+import json
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from policykg.queries.catalog import CannedQuery, QueryError, canned_query, load_catalog
+
+__all__ = ["PolicyGraph", "QueryError", "Rows", "connect_neo4j", "open_embedded"]
+
+WRITE_REFUSED = "policykg cypher runs read-only queries; this one writes and was refused"
+
+
+class Rows(list):
+    """Query rows: a list of dicts (column -> value), with the column order kept."""
+
+    def __init__(self, columns: Sequence[str], rows: Iterable[dict[str, Any]] = (), seconds: float = 0.0) -> None:
+        super().__init__(rows)
+        self.columns = list(columns)
+        self.seconds = seconds
+
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame (pandas is the `notebook` extra)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise QueryError("DataFrames need pandas: pip install 'policykg[notebook]'") from exc
+        return pd.DataFrame(list(self), columns=self.columns)
+
+    df = to_dataframe
+
+    def column(self, name: str) -> list[Any]:
+        return [row.get(name) for row in self]
+
+    def to_json(self) -> str:
+        return json.dumps(list(self), ensure_ascii=False, indent=2, default=str)
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.columns)
+        for row in self:
+            writer.writerow([_cell(row.get(column)) for column in self.columns])
+        return buffer.getvalue()
+
+    def to_table(self, max_width: int = 60) -> str:
+        cells = [[_cell(row.get(column)) for column in self.columns] for row in self]
+        cells = [[value if _width(value) <= max_width else _clip(value, max_width) for value in row] for row in cells]
+        widths = [max([_width(column), *(_width(row[i]) for row in cells)]) for i, column in enumerate(self.columns)]
+        lines = ["  ".join(_pad(column, widths[i]) for i, column in enumerate(self.columns)),
+                 "  ".join("-" * width for width in widths)]
+        lines += ["  ".join(_pad(value, widths[i]) for i, value in enumerate(row)) for row in cells]
+        lines.append(f"({len(self)} row{'s' if len(self) != 1 else ''})")
+        return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_cell(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else str(value)
+    return str(value)
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)  # CJK cells take two columns
+
+
+def _clip(text: str, width: int) -> str:
+    out, used = [], 0
+    for char in text:
+        used += 2 if ord(char) > 0x2E7F else 1
+        if used > width - 1:
+            break
+        out.append(char)
+    return "".join(out) + "…"
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+# --------------------------------------------------------------------------- engines
+
+
+class ReadBackend(Protocol):
+    name: str
+
+    def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        """Run a read-only statement; (columns, rows)."""
+
+    def close(self) -> None: ...
+
+
+class EmbeddedBackend:
+    """The embedded FalkorDB server of one OUT folder."""
+
+    def __init__(self, server: Any, timeout_ms: int | None = None) -> None:
+        from policykg.graph.embedded import GRAPH_NAME
+
+        self.server = server
+        self.graph = server.client().select_graph(GRAPH_NAME)
+        self.timeout_ms = timeout_ms
+        self.name = f"embedded FalkorDB ({server.db_dir})"
+
+    def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import ResponseError
+
+        from policykg.graph.embedded import FalkorEngine
+
+        try:
+            result = self.graph.ro_query(statement, params, timeout=self.timeout_ms)
+        except ResponseError as exc:
+            message = str(exc).replace("\n", " ")
+            if "read-only" in message or "RO_QUERY" in message:
+                raise QueryError(WRITE_REFUSED) from exc
+            raise QueryError(f"the embedded engine refused the query: {message}") from exc
+        except RedisConnectionError as exc:
+            raise QueryError(f"the embedded server went away: {exc}") from exc
+        columns = [str(column[1]) for column in (result.header or [])]
+        return columns, FalkorEngine._rows(result)
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+class Neo4jBackend:
+    """A Neo4j database through the official driver; each query in a read transaction."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.name = engine.name
+
+    def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        from neo4j.exceptions import ClientError
+
+        from policykg.graph.cypher_load import LoadError
+        from policykg.graph.neo4j_loader import _plain
+
+        def work(tx: Any) -> tuple[list[str], list[dict[str, Any]]]:
+            result = tx.run(statement, params)
+            keys = list(result.keys())
+            return keys, [{key: _plain(record[key]) for key in keys} for record in result]
+
+        def run() -> tuple[list[str], list[dict[str, Any]]]:
+            with self.engine._session() as session:
+                return session.execute_read(work)
+
+        try:
+            return self.engine._check(run)
+        except LoadError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and (
+                "AccessMode" in str(cause.code or "") or "read access mode" in str(cause.message or "")
+            ):
+                raise QueryError(WRITE_REFUSED) from exc
+            raise QueryError(str(exc)) from exc
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+# --------------------------------------------------------------------------- parameters
+
+UNITS_STATEMENT = ("MATCH (u:Unit) RETURN u.id AS id, u.name AS name, u.aliases AS aliases, "
+                   "u.jurisdiction AS jurisdiction, u.kind AS kind")
+DOCUMENTS_STATEMENT = ("MATCH (d:Document) RETURN d.id AS id, d.sha256 AS sha256, d.file AS file, d.name AS name, "
+                       "d.jurisdiction AS jurisdiction")
+_SPACES = re.compile(r"\s+")
+
+
+def _norm(text: Any) -> str:
+    """Compare forms loosely: no spaces, full-width brackets as half-width."""
+    return _SPACES.sub("", str(text or "")).replace("（", "(").replace("）", ")")
+
+
+@dataclass
+class ResolvedParam:
+    name: str
+    written: str
+    ids: list[str]
+    labels: list[str]
+    rule: str
+
+
+class UnitDirectory:
+    """The graph's own units, to turn a unit as a user writes it into canonical ids."""
+
+    def __init__(self, units: list[dict[str, Any]]) -> None:
+        self.units = units
+        self.by_id = {str(unit["id"]): unit for unit in units}
+
+    def resolve(self, written: str, jurisdiction: str | None = None) -> tuple[list[dict[str, Any]], str]:
+        """(matching units, rule): id, then name, then alias, then the resolver, then containment."""
+        text = str(written).strip()
+        key = _norm(text)
+        candidates = self.units
+        if jurisdiction:
+            candidates = [unit for unit in self.units if jurisdiction in str(unit.get("jurisdiction") or "")] \
+                or self.units
+        if text in self.by_id:
+            return [self.by_id[text]], "id"
+        for rule, test in (
+            ("name", lambda unit: _norm(unit.get("name")) == key),
+            ("alias", lambda unit: key in {_norm(alias) for alias in unit.get("aliases") or []}),
+        ):
+            found = [unit for unit in candidates if test(unit)]
+            if found:
+                return found, rule
+        found = self._by_resolver(text, candidates)
+        if found:
+            return found, "resolver"
+        if len(key) >= 2:
+            found = [unit for unit in candidates
+                     if key in _norm(unit.get("name")) or any(key in _norm(alias) for alias in unit.get("aliases") or [])]
+            if found:
+                return found, "contains"
+        return [], "none"
+
+    def _by_resolver(self, text: str, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """extract.resolve's alias tables (科技局 -> 科学技术局), kept to the units in the graph."""
+        try:
+            from policykg.extract.resolve import find_units  # type: ignore[import-not-found]
+        except ImportError:
+            return []
+        jurisdictions = sorted({str(unit.get("jurisdiction")) for unit in candidates if unit.get("jurisdiction")})
+        try:
+            resolved = find_units(text, jurisdictions)
+        except Exception:  # the resolver is a helper here: a failure falls through to containment
+            return []
+        ids = {getattr(unit, "unit_id", None) for unit in resolved or []}
+        return [unit for unit in candidates if unit["id"] in ids]
+
+
+class DocumentDirectory:
+    def __init__(self, documents: list[dict[str, Any]]) -> None:
+        self.documents = documents
+
+    def resolve(self, written: str) -> tuple[list[dict[str, Any]], str]:
+        text = str(written).strip()
+        key = _norm(text)
+        tests = (
+            ("id", lambda doc: text == doc.get("id")),
+            ("sha256", lambda doc: len(text) >= 8 and str(doc.get("sha256") or "").startswith(text.lower())),
+            ("file", lambda doc: text in (doc.get("file"), Path(str(doc.get("file") or "")).stem)),
+            ("title", lambda doc: key == _norm(doc.get("name"))),
+            ("title words", lambda doc: bool(key) and key in _norm(doc.get("name"))),
+            ("file words", lambda doc: bool(key) and key in str(doc.get("file") or "")),
+        )
+        for rule, test in tests:
+            found = [doc for doc in self.documents if test(doc)]
+            if found:
+                return found, rule
+        return [], "none"
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class PolicyGraph:
+    """A loaded policy graph: `.query(name, **params)` and `.cypher(text, **params)` return Rows."""
+
+    def __init__(self, backend: ReadBackend, load_summary: Any = None) -> None:
+        self.backend = backend
+        self.load_summary = load_summary
+        self.notes: list[str] = []  # how parameters were resolved in the last query
+        self._units: UnitDirectory | None = None
+        self._documents: DocumentDirectory | None = None
+        self._closed = False
+
+    @property
+    def engine(self) -> str:
+        return self.backend.name
+
+    # -- catalog
+    @staticmethod
+    def queries() -> list[CannedQuery]:
+        return list(load_catalog().values())
+
+    # -- parameter resolution
+    def units(self) -> UnitDirectory:
+        if self._units is None:
+            self._units = UnitDirectory(self.backend.read(UNITS_STATEMENT, {})[1])
+        return self._units
+
+    def documents(self) -> DocumentDirectory:
+        if self._documents is None:
+            self._documents = DocumentDirectory(self.backend.read(DOCUMENTS_STATEMENT, {})[1])
+        return self._documents
+
+    def resolve_unit(self, written: str, jurisdiction: str | None = None) -> list[dict[str, Any]]:
+        """The graph's units a written form (id, name, alias, 科技局) stands for."""
+        return self.units().resolve(written, jurisdiction)[0]
+
+    def prepare(self, name: str, params: dict[str, Any]) -> tuple[CannedQuery, dict[str, Any]]:
+        """The canned query and its final parameters (types converted, units and documents resolved)."""
+        query = canned_query(name)
+        unknown = sorted(set(params) - {param.name for param in query.params})
+        if unknown:
+            known = ", ".join(param.name for param in query.params) or "none"
+            raise QueryError(f"query {name}: unknown parameter {', '.join(unknown)} (parameters: {known})")
+        final: dict[str, Any] = {}
+        self.notes = []
+        scope = params.get("jurisdiction")
+        for param in query.params:
+            value = params.get(param.name)
+            if value is None or value == "":
+                if param.required:
+                    raise QueryError(f"query {name}: parameter {param.name} is required ({param.description}; "
+                                     f"e.g. --param {param.name}={param.example})")
+                final[param.name] = param.default
+                continue
+            value = param.convert(value)
+            if param.kind == "unit":
+                final[param.name] = self._resolve_many(param.name, value, lambda text: self.units().resolve(
+                    text, str(scope) if scope else None), "unit")
+            elif param.kind == "doc":
+                final[param.name] = self._resolve_many(param.name, value, self.documents().resolve, "document")
+            else:
+                final[param.name] = value
+        return query, final
+
+    def _resolve_many(self, name: str, value: Any, resolve: Any, what: str) -> list[str]:
+        ids: list[str] = []
+        for text in value if isinstance(value, list) else [value]:
+            found, rule = resolve(text)
+            if not found:
+                raise QueryError(f"parameter {name}: no {what} in the graph matches {text!r}")
+            ids += [str(item["id"]) for item in found if str(item["id"]) not in ids]
+            shown = ", ".join(f"{item.get('name')} ({item['id']})" for item in found[:8])
+            more = f" and {len(found) - 8} more" if len(found) > 8 else ""
+            self.notes.append(f"{name}={text} -> {shown}{more} [{rule}]")
+        return ids
+
+    # -- running
+    def query(self, name: str, **params: Any) -> Rows:
+        """Run a canned query (see `policykg query --list`); unit/doc parameters accept aliases."""
+        query, final = self.prepare(name, params)
+        return self._read(query.statement, final, query.returns)
+
+    def cypher(self, text: str, **params: Any) -> Rows:
+        """An ad-hoc read-only Cypher query; values only through params ($name in the text)."""
+        if not text or not text.strip():
+            raise QueryError("empty Cypher query")
+        return self._read(text, params, ())
+
+    def _read(self, statement: str, params: dict[str, Any], expected: Sequence[str]) -> Rows:
+        started = time.perf_counter()
+        columns, rows = self.backend.read(statement, params)
+        return Rows(columns or list(expected), rows, time.perf_counter() - started)
+
+    # -- lifetime
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.backend.close()
+
+    def __enter__(self) -> PolicyGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<PolicyGraph on {self.engine}>"
+
+
+def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool = False, batch_size: int | None = None,
+                  timeout_ms: int | None = None) -> PolicyGraph:
+    """Start (or join) the embedded server of OUT, load OUT/graph.json if it changed; a PolicyGraph.
+
+    Close it (or use `with`) to save and stop the server; it is also stopped at interpreter exit.
+    """
+    from policykg.graph.cypher_load import DEFAULT_BATCH_SIZE, LoadError
+    from policykg.graph.embedded import EmbeddedError, EmbeddedServer
+
+    out_dir = Path(out)
+    if not (out_dir / "graph.json").is_file():
+        raise QueryError(f"{out_dir / 'graph.json'}: no graph file; run `policykg build DATA --out {out_dir}` first")
+    server = EmbeddedServer(out_dir)
+    try:
+        server.start()
+    except EmbeddedError as exc:
+        raise QueryError(str(exc)) from exc
+    try:
+        summary = server.sync(force=force_load, batch_size=batch_size or DEFAULT_BATCH_SIZE) if load else None
+    except (LoadError, EmbeddedError) as exc:
+        server.stop()
+        raise QueryError(f"{out_dir / 'graph.json'}: loading into the embedded engine failed: {exc}") from exc
+    except BaseException:
+        server.stop()
+        raise
+    session = PolicyGraph(EmbeddedBackend(server, timeout_ms), summary)
+    session.notes = list(server.notes)
+    atexit.register(session.close)
+    return session
+
+
+def connect_neo4j(uri: str | None = None, username: str | None = None, password: str | None = None,
+                  database: str | None = None) -> PolicyGraph:
+    """Connect to Neo4j (arguments, else NEO4J_URI / NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_DATABASE)."""
+    from policykg.graph.cypher_load import LoadError
+    from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings
+
+    try:
+        engine = Neo4jEngine(Neo4jSettings.from_env(uri, username, password, database))
+    except LoadError as exc:
+        raise QueryError(str(exc)) from exc
+    session = PolicyGraph(Neo4jBackend(engine))
+    atexit.register(session.close)
+    return session

@@ -1,0 +1,120 @@
+"""Every responsibility-clause form, one test each, on sentences shaped like real plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from policykg.extract.clauses import extract_tasks, find_clauses
+from policykg.extract.normalise import normalise
+from policykg.extract.outline import build_outline
+from policykg.extract.pipeline import load_document
+
+
+def roles(text: str) -> list[list[tuple[str, str]]]:
+    """[(role, unit), …] per clause found in a normalised paragraph."""
+    norm, _, _ = normalise(text)
+    return [[(u.role, u.written) for u in units] for _, _, _, units in find_clauses(norm)]
+
+
+def test_labelled_lead_and_participants() -> None:
+    assert roles("1.引进资源。（牵头单位：市科技局，参与单位：市发展改革局、清远高新区、广清产业园）") == [[
+        ("lead", "市科技局"), ("participant", "市发展改革局"), ("participant", "清远高新区"),
+        ("participant", "广清产业园")]]
+
+
+@pytest.mark.parametrize("label", ["配合单位", "参加单位", "协办单位", "协助单位", "配合部门"])
+def test_participant_labels(label: str) -> None:
+    assert roles(f"做好工作。（牵头单位：市科技局；{label}：市财政局、市税务局）") == [[
+        ("lead", "市科技局"), ("participant", "市财政局"), ("participant", "市税务局")]]
+
+
+@pytest.mark.parametrize("label", ["牵头部门", "主责单位"])
+def test_lead_labels(label: str) -> None:
+    assert roles(f"做好工作。（{label}：市科技局、市教育局）") == [[("lead", "市科技局"), ("lead", "市教育局")]]
+
+
+@pytest.mark.parametrize("text", ["(責任單位:市科技創新委、發展改革委)", "（责任单位：市科技创新委、发展改革委）",
+                                  "（责任部门：市科技创新委、发展改革委）"])
+def test_responsible_units_first_leads(text: str) -> None:
+    # no 牵头 named: the first listed unit leads, the rest participate
+    assert roles("建设平台。" + text) == [[("lead", "市科技创新委"), ("participant", "发展改革委")]]
+
+
+def test_responsible_after_lead_participate() -> None:
+    assert roles("（牵头单位：市科技局，责任单位：市财政局、市教育局）") == [[
+        ("lead", "市科技局"), ("participant", "市财政局"), ("participant", "市教育局")]]
+
+
+def test_inline_lead_and_cooperate() -> None:
+    assert roles("推进融合发展（市科技局、市发展改革局牵头，市财政局、市税务局配合）。") == [[
+        ("lead", "市科技局"), ("lead", "市发展改革局"), ("participant", "市财政局"), ("participant", "市税务局")]]
+
+
+def test_inline_single_responsible() -> None:
+    assert roles("加强宣传引导（市委宣传部负责）。") == [[("lead", "市委宣传部")]]
+
+
+def test_inline_etc_responsible() -> None:
+    assert roles("加强宣传引导（市委宣传部、市科技局等负责）。") == [[("lead", "市委宣传部"), ("participant", "市科技局")]]
+
+
+def test_inline_shared_duty_all_lead() -> None:
+    assert roles("落实政策（市财政局、市税务局按职责分工负责）。") == [[("lead", "市财政局"), ("lead", "市税务局")]]
+
+
+def test_inline_implement_participates() -> None:
+    assert roles("落实政策（市科技局牵头，各县（市、区）人民政府落实）。") == [[
+        ("lead", "市科技局"), ("participant", "各县（市、区）人民政府")]]
+
+
+@pytest.mark.parametrize("sep", ["、", "，", ",", "；"])
+def test_separators(sep: str) -> None:
+    assert roles(f"（牵头单位：市科技局，参与单位：市农业农村局{sep}市财政局）") == [[
+        ("lead", "市科技局"), ("participant", "市农业农村局"), ("participant", "市财政局")]]
+
+
+def test_half_width_open_full_width_close() -> None:
+    assert roles("营造氛围。 (牵头单位：市发展改革局，参与单位：市住建局）") == [[
+        ("lead", "市发展改革局"), ("participant", "市住建局")]]
+
+
+def test_clause_words_split_by_line_break() -> None:
+    text = "提升创新水平。（牵头单\n位：市\n 科技局，参与单位：市发展\n改革局）\n"
+    assert roles(text) == [[("lead", "市科技局"), ("participant", "市发展改革局")]]
+
+
+def test_inner_parentheses_stay_whole() -> None:
+    assert roles("（牵头单位：市科技局，参与单位：各县（市、区）人民政府、广东省职教城（清远）事务中心）") == [[
+        ("lead", "市科技局"), ("participant", "各县（市、区）人民政府"), ("participant", "广东省职教城（清远）事务中心")]]
+
+
+@pytest.mark.parametrize("text", [
+    "清远市三年行动计划（2018-2022年）", "新培育省级孵化器（现有1家）", "研发投入（R&D）占比", "各县（市、区）要落实",
+    "支持龙头企业（含农业企业）发展", "（注：2016年入池企业33家，科技信贷7100万元）",
+])
+def test_parentheses_that_are_not_clauses(text: str) -> None:
+    assert roles(text) == []
+
+
+def test_bare_label_line() -> None:
+    assert roles("完善服务体系。牵头单位：市科技局；配合单位：市财政局") == [[
+        ("lead", "市科技局"), ("participant", "市财政局")]]
+
+
+def test_several_clauses_in_one_paragraph(tmp_path: Path) -> None:
+    f = tmp_path / "plan.txt"
+    f.write_text("某市行动计划\n一、主要任务\n（一）开放合作\n2.主要任务。\n"
+                 "促进联合创新。建设基地（责任单位：市商务委、科技创新委），推动合作（责任单位：市科技创新委）。\n"
+                 "深化交流。（责任单位：市外办）\n", encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    assert [(t.path, t.title) for t in doc.tasks] == [
+        ("一.(一).2.1a", "促进联合创新"), ("一.(一).2.1b", "促进联合创新"), ("一.(一).2.2", "深化交流")]
+
+
+def test_heading_only_item_with_one_clause_paragraph_is_the_task(tmp_path: Path) -> None:
+    f = tmp_path / "plan.txt"
+    f.write_text("三、保障措施\n（三）资金保障。\n7.优化资源配置模式。\n完善配置方式。（责任单位：市科技创新委、财政局）\n",
+                 encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    assert [(t.path, t.title) for t in doc.tasks] == [("三.(三).7", "优化资源配置模式")]

@@ -1,0 +1,117 @@
+"""Reading and normalisation: encodings, pinyin, Traditional, PDF artefacts, punctuation, and
+the offset map that lets every extracted item cite the ORIGINAL text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from policykg.extract.normalise import MappedText, collapse_repeats, normalise
+from policykg.extract.pipeline import load_document
+from policykg.extract.read import SourceError, read_source
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SAMPLE = "为加快建设（牵头单位：市科技局，参与单位：市发展改革局）"
+
+
+def norm(text: str) -> str:
+    return normalise(text)[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "utf-16"])
+def test_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
+    f = tmp_path / f"plan-{encoding}.txt"
+    f.write_bytes(SAMPLE.encode(encoding))
+    src = read_source(f)
+    assert src.text == SAMPLE
+
+
+def test_gbk_file_reports_gbk(tmp_path: Path) -> None:
+    f = tmp_path / "gbk.txt"
+    f.write_bytes(SAMPLE.encode("gbk"))
+    assert read_source(f).encoding == "gbk"
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"", "empty file"), (b"  \n\t\n", "empty file"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+])
+def test_unreadable_files_name_the_problem(tmp_path: Path, content: bytes, problem: str) -> None:
+    f = tmp_path / "bad.txt"
+    f.write_bytes(content)
+    with pytest.raises(SourceError) as err:
+        read_source(f)
+    assert str(err.value).startswith(str(f)) and problem in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file"):
+        read_source(tmp_path / "nope.txt")
+
+
+def test_pinyin_removed_but_real_parentheses_kept() -> None:
+    assert norm("廣州市人(rén)民政府關于研究與試驗發展(R&D)經費的(de)通(tōng)知") == "广州市人民政府关于研究与试验发展（R&D）经费的通知"
+
+
+def test_traditional_to_simplified_keeps_display_and_length() -> None:
+    text, display, offsets = normalise("(責任單位:市科技創新委、發展改革委)")
+    assert text == "（责任单位：市科技创新委、发展改革委）"
+    assert display == "（責任單位：市科技創新委、發展改革委）"
+    assert len(offsets) == len(text) + 1
+
+
+def test_repeated_pdf_headings_collapse() -> None:
+    assert norm("1.1.1.1.打造走廊打造走廊打造走廊打造走廊。。。。抢抓机遇") == "1.打造走廊。抢抓机遇"
+    assert norm("（（（（五五五五））））产业技术创新提升行动产业技术创新提升行动产业技术创新提升行动产业技术创新提升行动") \
+        == "（五）产业技术创新提升行动"
+    assert norm("3.新布局建设省级高新区。新布局建设省级高新区。新布局建设省级高新区。新布局建设省级高新区。抓住机遇") \
+        == "3.新布局建设省级高新区。抓住机遇"
+    assert norm(" 4....推进金融发展推进金融发展推进金融发展推进金融发展。。。。鼓励银行") == "4.推进金融发展。鼓励银行"
+
+
+@pytest.mark.parametrize("text", ["高新技术企业10000家", "的的重要平台", "研究研究", "每年1111万元", "哈哈"])
+def test_ordinary_text_is_not_collapsed(text: str) -> None:
+    t = collapse_repeats(MappedText.of(text))
+    assert t.text == text
+
+
+def test_page_markers_removed() -> None:
+    assert "- 1 -" not in norm("- 1 -\n\n附件\n第 2 页\n正文")
+    assert norm("- 1 -\n正文") == "\n正文"
+
+
+def test_broken_lines_and_names_joined_in_pdf_text() -> None:
+    doc = DATA / "qingyuan_innovation_action_plan_2019-2021_draft_pdf.txt"
+    text = normalise(read_source(doc).text)[0]
+    assert "（牵头单位：广清帮扶指挥部，参与单位：市科技局、市工业和信息化局、市商务局、各县（市、区）人民政府）" in text
+    assert "高新区全国排名（位） 101 99 97 95" in text.split("\n")  # table rows stay rows
+
+
+def test_punctuation_unified_but_numbers_kept() -> None:
+    assert norm("目标:超过1,000家;时间13:46") == "目标：超过1,000家；时间13:46"
+    assert norm("２０２２年达到３５％") == "2022年达到35%"
+
+
+def test_html_markup_stripped(tmp_path: Path) -> None:
+    f = tmp_path / "page.html"
+    f.write_text("<html><head><title>x</title><script>var a=1;</script></head><body><p>加强合作&nbsp;"
+                 "（牵头单位：市科技局）</p></body></html>", encoding="utf-8")
+    doc = load_document(f)
+    assert doc.text.strip() == "加强合作（牵头单位：市科技局）"
+    i = doc.text.index("市科技局")
+    assert doc.span(i, i + 4).quote == "市科技局"
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.txt")), ids=lambda p: p.name[:24])
+def test_offsets_cite_the_original(path: Path) -> None:
+    doc = load_document(path)
+    assert len(doc.offsets) == len(doc.text) + 1
+    assert all(a <= b for a, b in zip(doc.offsets, doc.offsets[1:]))
+    # every normalised character comes from an original character of the same reading
+    orig_simplified = normalise(doc.original)[0]
+    assert orig_simplified == doc.text
+    for i in range(0, len(doc.text), 37):
+        ch = doc.text[i]
+        if ch.strip() and ch not in "（）：，；？！":
+            span = doc.span(i, i + 1)
+            assert normalise(span.quote)[0].strip() == ch, (i, ch, span)
