@@ -30,19 +30,41 @@ RESOURCES = Path(__file__).parent / "resources"
 CANDIDATES = "entity_candidates"
 KINDS = ("Platform", "Park", "Firm")
 
+# what the selected mentions (doc.ents) carry; candidates are `Candidate` records in
+# doc.user_data[CANDIDATES] because span extensions are keyed by offsets, and several candidates
+# may share offsets until `entity_select` has chosen.
 for _name, _default in (
     ("subtype", ""),
     ("generic", False),
     ("evidence", ""),  # ending | list | count-list | repeat | alias
-    ("cue_strength", ""),  # strong | weak, for list evidence
     ("written", ""),  # name as read (an item of a count list gets its ending added)
     ("alias_of", ""),  # for a bare ending (高新区) resolved to a named park
-    ("clean", False),  # the start is certain: after punctuation or a list separator
 ):
     if not Span.has_extension(_name):
         Span.set_extension(_name, default=_default)
 if not Doc.has_extension("jurisdiction"):
     Doc.set_extension("jurisdiction", default="")
+
+
+@dataclass
+class Candidate:
+    """A possible mention: text[start:end] of one kind, with the evidence that found it."""
+
+    start: int
+    end: int
+    kind: str
+    subtype: str
+    evidence: str  # ending | list | count-list | repeat | alias
+    text: str
+    written: str = ""  # name as read (an item of a count list gets its ending added)
+    generic: bool = False
+    clean: bool = False  # the start is certain: after punctuation or a list separator
+    cue_strength: str = ""  # strong | weak, for list evidence
+    alias_of: str = ""
+
+
+def candidates(doc: Doc) -> list[Candidate]:
+    return doc.user_data.setdefault(CANDIDATES, [])
 
 
 @dataclass(frozen=True)
@@ -256,19 +278,12 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
 # Components
 
 
-def _add(doc: Doc, start: int, end: int, kind: str, subtype: str, evidence: str, **ext: object) -> Span | None:
-    span = doc.char_span(start, end, label=kind, alignment_mode="expand")
-    if span is None or not span.text.strip():
-        return None
-    span._.subtype = subtype
-    span._.evidence = evidence
-    span._.written = str(ext.pop("written", "") or span.text)
-    for key, value in ext.items():
-        setattr(span._, key, value)
-    doc.spans.setdefault(CANDIDATES, [])
-    group = doc.spans[CANDIDATES]
-    group.append(span)
-    return span
+def _add(doc: Doc, start: int, end: int, kind: str, subtype: str, evidence: str, **extra: object) -> None:
+    text = doc.text[start:end]
+    if not text.strip():
+        return
+    written = str(extra.pop("written", "") or text)
+    candidates(doc).append(Candidate(start, end, kind, subtype, evidence, text, written, **extra))  # type: ignore[arg-type]
 
 
 @Language.factory("entity_endings")

@@ -96,9 +96,9 @@ def _rows(name: str) -> Iterator[list[str]]:
         for lineno, row in enumerate(csv.reader(handle, delimiter="\t"), 1):
             if not row or not row[0].strip() or row[0].startswith("#"):
                 continue
-            yield [cell.strip() for cell in row] + [""] * 4
             if len(row) < 2:
                 raise ValueError(f"{path}: line {lineno}: expected tab-separated columns")
+            yield [cell.strip() for cell in row] + [""] * 4
 
 
 def _variants(written: str) -> set[str]:
@@ -377,6 +377,12 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
         canonical, rule = local, "local-alias"
         note = "; ".join(filter(None, [note, f"{where} names this body {local}"]))
     flagged = rule == "typo" or (not where and level != "国") or "not a" in where_note
+    if scope.how != "bare" and level not in body.levels:
+        flagged, where_note = True, "; ".join(filter(None, [where_note, f"{body.core} is no {level}-level body"]))
+    if scope.how == "level" and LEVELS.index(level) > LEVELS.index(jur.level):
+        # 区科技局 in a city plan: each district's bureau, not one body
+        name = scope.written_prefix + canonical.replace("中共{J}", "").replace("{J}", "").replace("{S}", "")
+        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name)
     if level == "国":
         name, where = canonical.replace("{J}", "").replace("{S}", ""), NATIONAL
     else:
@@ -385,9 +391,6 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
             name = canonical.replace("{J}", place).replace("{S}", _short_name(place))
         else:
             name = place + canonical
-    if level != jur.level and scope.how == "level" and LEVELS.index(level) > LEVELS.index(jur.level):
-        # 区科技局 in a city plan: each district's bureau, not one body
-        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name)
     note = "; ".join(filter(None, [note, where_note]))
     return _make(body.kind, name, where, rule, flagged, note)
 
@@ -408,7 +411,7 @@ def _typo_candidates(core: str) -> list[str]:
             diff = [i for i, (a, b) in enumerate(zip(core, candidate, strict=True)) if a != b]
             swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and core[diff[0]] == candidate[diff[1]] \
                 and core[diff[1]] == candidate[diff[0]]
-            if (len(diff) == 1 and len(core) >= 6) or swapped:
+            if (len(diff) == 1 and len(core) >= 5) or swapped:
                 found.append(candidate)
     return list(dict.fromkeys(found))
 
@@ -456,7 +459,7 @@ def _named(written: str, kind: str, jur: Jurisdiction, rule: str, flagged: bool 
     if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level \
             and jur.level != "国":
         name = jur.name + name[1:]
-    elif (kind in ("Department", "Organisation") and jur.level != "国" and not name.startswith(jur.short)
+    elif (kind == "Department" and jur.level != "国" and not name.startswith(jur.short)
           and not any(name.startswith(p) for p in jur.above.values())
           and not re.match(r"^.{2,6}?[省市区县]", name)):
         name = jur.name + name  # a bare department name is the document's own
@@ -570,7 +573,9 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
             carried, carried_from = scope.written_prefix, key
         elif scope.how == "bare" and carried and unit.rule in TABLE_RULES and rule != "suffix-shared":
             with_prefix, with_scope = _analyse(carried + key, jurisdiction, province)
-            if with_prefix.rule in TABLE_RULES and with_scope.how == "level":
+            if with_prefix.rule in TABLE_RULES and with_scope.how == "level" and not (
+                with_prefix.flagged and with_prefix.rule != "typo"
+            ):
                 unit = with_prefix
                 rule = "typo" if with_prefix.rule == "typo" else "prefix-carried"
                 note = "; ".join(filter(None, [with_prefix.note, f"{carried} carried from {carried_from}"]))

@@ -183,7 +183,6 @@ _TOKEN = re.compile(r"[^\s|｜]+")
 _YEAR_CELL = re.compile(r"^((?:19|20)\d{2})\s*年?(?:[（(]?([^\d（）()]{0,6})[）)]?)?$")
 _BARE_YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _NUMERIC = re.compile(r"^[-+]?\d")
-_VALUE_CELL = re.compile(r"^(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)\s*(?P<unit>[^\d\s]{0,4})$")
 _LABEL_UNIT = re.compile(r"^(?P<label>.+?)\s*[（(](?P<unit>[^（）()]{1,6})[）)]$")
 _PROSE = re.compile(r"[，。；：！？]")
 
@@ -246,13 +245,14 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
     return found
 
 
-def _read_header(toks: list[_Token], i: int, vocab: Vocabulary) -> tuple[list[str], list[tuple[int, _Token]], int] | None:
+def _read_header(toks: list[_Token], i: int,
+                 vocab: Vocabulary) -> tuple[list[str], list[tuple[int, _Token]], int] | None:
     """Header cells from toks[i]: [序号] [label] [单位] year year … [trailing]. Returns the column
     kinds ("index", "label", "unit", "year", "trail"), the year cells and the next token index."""
     label_words = set(vocab.words("table_label_columns"))
     unit_words = set(vocab.words("table_unit_columns"))
     index_words = set(vocab.words("table_index_columns"))
-    trail_words = set(vocab.words("table_trailing_columns"))
+    trail_words = vocab.words("table_trailing_columns")
     columns: list[str] = []
     j = i
     while j < len(toks) and toks[j].text in index_words | label_words | unit_words:
@@ -274,50 +274,66 @@ def _read_header(toks: list[_Token], i: int, vocab: Vocabulary) -> tuple[list[st
         return None
     if "label" not in columns:
         columns.insert(0, "label")
-    while j < len(toks) and toks[j].text in trail_words:
+    while j < len(toks) and len(toks[j].text) <= 12 and any(w in toks[j].text for w in trail_words):
         columns.append("trail")
         j += 1
     return columns, years, j
 
 
+_CELL = re.compile(r"^[\[〔【（(]?[-+]?\d")
+_VALUE_CELL = re.compile(r"^(?P<open>[\[〔【（(]?)(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)(?P<close>[\]〕】）)]?)"
+                         r"\s*(?P<unit>[^\d\s\]〕】）)]{0,4})$")
+
+
 def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years: list[tuple[int, _Token]],
                vocab: Vocabulary, found: Finding) -> tuple[int, int]:
-    """Rows after the header until prose; returns (next token index, end offset of the table)."""
+    """Rows after the header until prose; returns (next token index, end offset of the table).
+    A row is [index] label… [unit] one value per year [trailing cells]."""
     n_years = len(years)
     has_unit = "unit" in columns
     has_index = "index" in columns
     n_trail = columns.count("trail")
     empty = set(vocab.words("table_empty_cells"))
+    trail_values = set(vocab.words("table_trailing_values"))
     units = vocab.count_units | set(vocab.raw["measure_units"])
     end_offset = toks[j - 1].end
+    last_index = 0
+
+    def is_index(k: int) -> bool:
+        t = toks[k].text.rstrip(".、")
+        if not t.isdigit() or k + 1 >= len(toks) or _is_cell_value(toks[k + 1].text, empty):
+            return False
+        return has_index or int(t) == last_index + 1
+
     while j < len(toks):
         k = j
-        if has_index and _NUMERIC.match(toks[k].text) and "." not in toks[k].text.rstrip("."):
+        if is_index(k):
+            last_index = int(toks[k].text.rstrip(".、"))
             k += 1
         label_toks: list[_Token] = []
         while k < len(toks) and not _is_cell_value(toks[k].text, empty) and not _PROSE.search(toks[k].text):
-            if has_unit and label_toks and _strip_parens(toks[k].text) in units:
-                break
             label_toks.append(toks[k])
             k += 1
-        if not label_toks or (k < len(toks) and _PROSE.search(toks[k].text)) or len(label_toks) > 4:
+        if not label_toks or (k < len(toks) and _PROSE.search(toks[k].text)) or len(label_toks) > 5:
             break
+        unit = ""
+        if has_unit and len(label_toks) >= 2 and len(label_toks[-1].text) <= 8:
+            unit = _strip_parens(label_toks.pop().text)
         label = "".join(t.text for t in label_toks)
         if len(label) > 40:
             break
-        unit = ""
-        if has_unit and k < len(toks) and _strip_parens(toks[k].text) in units:
-            unit = _strip_parens(toks[k].text)
-            k += 1
         cells: list[_Token] = []
+        n_max = n_years + n_trail
         while k < len(toks) and _is_cell_value(toks[k].text, empty):
+            if len(cells) >= n_max and is_index(k):
+                break  # the next row's number
             cells.append(toks[k])
             k += 1
         if not cells:
             break  # a label with no values: the table has ended (a heading, a caption)
         trail = 0
-        while n_trail and trail < n_trail and k < len(toks) and toks[k].line == cells[-1].line \
-                and not _PROSE.search(toks[k].text) and len(toks[k].text) <= 6:
+        while trail < n_trail and k < len(toks) and not _PROSE.search(toks[k].text) and (
+                toks[k].text in trail_values or (toks[k].line == cells[-1].line and len(toks[k].text) <= 6)):
             trail += 1
             k += 1
         numeric_trail = n_trail - trail  # trailing columns written as numbers (年均增速 …)
@@ -326,7 +342,7 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
         if m and not unit:
             unit = m.group("unit")
         where = label_toks[0].start
-        if len(cells) not in (n_years, n_years + max(0, numeric_trail)):
+        if not n_years <= len(cells) <= n_years + numeric_trail:
             kind = "missing cell" if len(cells) < n_years else "extra column"
             found.warnings.append((where, f"table row “{label}”: {kind} ({len(cells)} values for "
                                           f"{n_years} year columns); row skipped"))
@@ -336,14 +352,16 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
                     continue
                 cm = _VALUE_CELL.match(cell.text)
                 value = _number(cm.group("num")) if cm else None
-                if value is None or (cm and cm.group("unit") and cm.group("unit") not in units):
+                if cm is None or value is None or (cm.group("unit") and cm.group("unit") not in units):
                     found.warnings.append((cell.start, f"table row “{label}”, {year}: value “{cell.text}” "
                                                        "does not parse; cell skipped"))
                     continue
-                cell_unit = (cm.group("unit") if cm else "") or unit
+                cell_unit = cm.group("unit") or unit
+                bracketed = bool(cm.group("open")) and cm.group("open") in "[〔【"
                 found.targets.append(RawTarget(indicator=indicator, unit=cell_unit, value=value, year=year,
                                                start=label_toks[0].start, end=label_toks[-1].end,
-                                               source="table", ind_start=label_toks[0].start,
+                                               source="table", qualifier="累计" if bracketed else "",
+                                               ind_start=label_toks[0].start,
                                                ind_end=label_toks[0].start + len(indicator)))
         end_offset = toks[k - 1].end
         j = k

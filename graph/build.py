@@ -43,9 +43,9 @@ def _add_node(g: nx.MultiDiGraph, node_id: str, label: str, extra_labels: Iterab
     return g.nodes[node_id]
 
 
-def _add_edge(g: nx.MultiDiGraph, source: str, target: str, rel: str, key: str, **props: Any) -> None:
+def _add_edge(g: nx.MultiDiGraph, u: str, v: str, rel: str, key: str, /, **props: Any) -> None:
     # the key is the MultiDiGraph key (graph.json writes it as the edge's "key" field)
-    g.add_edge(source, target, key=key, type=rel, **props)
+    g.add_edge(u, v, key=key, type=rel, **props)
 
 
 def add_document(g: nx.MultiDiGraph, doc: PolicyDocument) -> None:

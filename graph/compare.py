@@ -57,22 +57,25 @@ def sentences(text: str) -> list[str]:
     return [c for c in (_clean(m.group()) for m in _SENTENCE.finditer(text)) if len(c) >= 4]
 
 
+def coverage(x: list[str], y: list[str]) -> float:
+    """How much of x (by length) reappears in y: each sentence of x scored by its most similar
+    sentence of y (bigram Dice), so a condensed or lightly edited sentence still counts in part."""
+    if not x or not y:
+        return 0.0
+    grams_y = [bigrams(s) for s in y]
+    total = sum(len(s) for s in x)
+    return sum(len(s) * max(dice(bigrams(s), g) for g in grams_y) for s in x) / total
+
+
 def text_similarity(a: str, b: str) -> float:
-    """How much two task paragraphs say the same: bigram Dice of the whole, or — when a version
-    kept a paragraph's sentences and added others around them — the share of the shorter
-    paragraph (by length) whose sentences reappear nearly verbatim in the longer one."""
+    """How much two task paragraphs say the same. Bigram Dice of the whole, or sentence coverage
+    when a version kept a paragraph's sentences and added others (or merged two tasks): mostly the
+    coverage of the better-covered side, partly the other side's, so that of two tasks merged into
+    one the one contributing more text wins."""
     whole = dice(bigrams(a), bigrams(b))
     sa, sb = sentences(a), sentences(b)
-    if not sa or not sb:
-        return whole
-    shorter, longer = (sa, sb) if sum(map(len, sa)) <= sum(map(len, sb)) else (sb, sa)
-    longer_grams = [bigrams(s) for s in longer]
-    kept = 0
-    for s in shorter:
-        grams = bigrams(s)
-        if any(dice(grams, g) >= 0.7 for g in longer_grams):
-            kept += len(s)
-    return max(whole, kept / sum(map(len, shorter)))
+    ca, cb = coverage(sa, sb), coverage(sb, sa)
+    return max(whole, 0.75 * max(ca, cb) + 0.25 * min(ca, cb))
 
 
 def title_similarity(a: str, b: str) -> float:
