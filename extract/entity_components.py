@@ -10,7 +10,8 @@ The pipeline runs on `spacy.blank("zh")` (one token per character); every compon
 - ``entity_repeats``: a name found once is found everywhere else in the same document.
 - ``entity_select``: one kind per name, no overlaps; the result is ``doc.ents``.
 
-Candidates live in ``doc.spans["entity_candidates"]``; span extensions carry subtype, category flag,
+Candidates are `Candidate` records in ``doc.user_data["entity_candidates"]`` (copied to ``doc.spans`` at
+the end); the chosen mentions are ``doc.ents``, whose extensions carry subtype, category flag,
 canonical name and the evidence. All knowledge is read from ``resources/entities_*`` files.
 """
 
@@ -312,7 +313,6 @@ class EntityEndings:
                 continue
             kept.append(m)
         kept.sort()
-        doc.spans[CANDIDATES] = list(doc.spans[CANDIDATES]) if CANDIDATES in doc.spans else []
         for s_char, e_char, suffix in kept:
             ending = k.endings[suffix]
             if ending.kind == "-":
@@ -354,6 +354,12 @@ class EntityLists:
         for i in range(0, min(len(rest), 9)):
             for cue in self.k.cues:
                 if rest.startswith(cue.cue, i) and self.k.is_generic_words(rest[:i].replace("和", "")):
+                    # the cue must be the head noun: 科技企业集聚区 is a park, not firms
+                    tail = rest[i + len(cue.cue) :]
+                    if any(tail.startswith(e) for e in self.k.endings if len(e) >= 2) or any(
+                        tail.startswith(c.cue) for c in self.k.cues if len(c.cue) >= 2
+                    ):
+                        return None
                     return cue
         return None
 
@@ -400,8 +406,10 @@ class EntityLists:
                 if not self._good_item(item):
                     continue
                 own = k.ending_of(item)
-                if own is not None and own.kind != "-" and not cue.strong:
-                    continue  # the item's ending already says its kind
+                # the item's ending says its kind, unless the list calls it an incubator (…产业园)
+                if own is not None and own.kind != "-":
+                    if not (cue.strong and cue.kind == "Platform" and own.kind == "Park"):
+                        continue
                 _add(
                     doc,
                     s,
@@ -410,14 +418,14 @@ class EntityLists:
                     cue.subtype,
                     "list",
                     cue_strength="strong" if cue.strong else "weak",
-                    clean=text[s - 1 : s] == "、" or e < len(text) and text[e] == "、",
+                    clean=text[s - 1 : s] == "、" or (e < len(text) and text[e] == "、"),
                 )
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
-        for span in list(doc.spans.get(CANDIDATES, [])):
-            own = k.ending_of(span.text)
-            if span._.evidence != "ending" or own is None or span.text != own.suffix:
+        for cand in list(candidates(doc)):
+            own = k.ending_of(cand.text)
+            if cand.evidence != "ending" or own is None or cand.text != own.suffix:
                 continue
-            s = span.start_char
+            s = cand.start
             m = re.search(r"(?:和|及)?[一二三四五六七八九十两几0-9]+(?:个|家|大)$", text[max(0, s - 6) : s])
             if not m:
                 continue
@@ -425,16 +433,30 @@ class EntityLists:
             for a, b in self._items(text, list_end):
                 item = text[a:b]
                 if self._good_item(item):
-                    _add(
-                        doc,
-                        a,
-                        b,
-                        span.label_,
-                        span._.subtype,
-                        "count-list",
-                        written=item + span.text,
-                        clean=True,
-                    )
+                    _add(doc, a, b, cand.kind, cand.subtype, "count-list", written=item + cand.text, clean=True)
+        return doc
+
+
+@Language.factory("entity_anchors")
+class EntityAnchors:
+    """A name whose start was a guess (健全广清产业园) is cut to a name seen with a certain start in the
+    same document (广清产业园 in a list or after punctuation)."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.k = load_knowledge()
+
+    def __call__(self, doc: Doc) -> Doc:
+        cands = candidates(doc)
+        clean = sorted({c.text for c in cands if c.clean and len(c.text) >= 3}, key=len, reverse=True)
+        for cand in cands:
+            if cand.clean or cand.evidence != "ending":
+                continue
+            for name in clean:
+                if len(name) < len(cand.text) and cand.text.endswith(name):
+                    cand.start = cand.end - len(name)
+                    cand.text = cand.written = name
+                    cand.clean = True
+                    break
         return doc
 
 
@@ -449,47 +471,16 @@ class EntityCategories:
     def __call__(self, doc: Doc) -> Doc:
         k = self.k
         text = doc.text
-        for span in doc.spans.get(CANDIDATES, []):
-            if span._.evidence in ("list", "count-list"):
+        for cand in candidates(doc):
+            if cand.evidence in ("list", "count-list"):
                 continue
-            name = span.text
-            ending = k.ending_of(re.sub(r"[（(][^）)]*[）)]$", "", name))
+            name = re.sub(r"[（(][^）)]*[）)]$", "", cand.text)
+            ending = k.ending_of(name)
             prefix = name[: len(name) - len(ending.suffix)] if ending else name
-            prefix = re.sub(r"[（(][^）)]*[）)]$", "", prefix)
-            after = text[span.end_char : span.end_char + 6]
+            after = text[cand.end : cand.end + 6]
             counted = bool(re.match(r"[0-9０-９一二三四五六七八九十两]+[—\-－~～]?[0-9]*(?:家|个|所|座)", after))
-            if span._.generic or counted or k.is_generic_words(prefix):
-                span._.generic = True
-        return doc
-
-
-@Language.factory("entity_anchors")
-class EntityAnchors:
-    """A name whose start was a guess (健全广清产业园) is cut to a name seen with a certain start in the
-    same document (广清产业园 in a list or after punctuation)."""
-
-    def __init__(self, nlp: Language, name: str) -> None:
-        self.k = load_knowledge()
-
-    def __call__(self, doc: Doc) -> Doc:
-        spans = list(doc.spans.get(CANDIDATES, []))
-        clean = sorted({s.text for s in spans if s._.clean and len(s.text) >= 3}, key=len, reverse=True)
-        out: list[Span] = []
-        for span in spans:
-            if not span._.clean and span._.evidence == "ending":
-                for name in clean:
-                    if len(name) < len(span.text) and span.text.endswith(name):
-                        start = span.end_char - len(name)
-                        shorter = doc.char_span(start, span.end_char, label=span.label_)
-                        if shorter is not None:
-                            for attr in ("subtype", "generic", "evidence", "cue_strength"):
-                                setattr(shorter._, attr, getattr(span._, attr))
-                            shorter._.written = name
-                            shorter._.clean = True
-                            span = shorter
-                        break
-            out.append(span)
-        doc.spans[CANDIDATES] = out
+            if counted or k.is_generic_words(prefix):
+                cand.generic = True
         return doc
 
 
@@ -502,26 +493,18 @@ class EntityRepeats:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text
-        spans = list(doc.spans.get(CANDIDATES, []))
-        known: dict[str, Span] = {}
-        for span in spans:
-            if span._.generic or span._.evidence == "count-list" or len(span.text) < 2:
+        cands = candidates(doc)
+        known: dict[str, Candidate] = {}
+        for cand in cands:
+            if cand.generic or cand.evidence == "count-list" or len(cand.text) < 2:
                 continue
-            known.setdefault(span.text, span)
-        taken = {(s.start_char, s.end_char) for s in spans}
+            known.setdefault(cand.text, cand)
+        taken = {(c.start, c.end) for c in cands}
         for name, model in known.items():
             for m in re.finditer(re.escape(name), text):
                 if (m.start(), m.end()) in taken:
                     continue
-                _add(
-                    doc,
-                    m.start(),
-                    m.end(),
-                    model.label_,
-                    model._.subtype,
-                    "repeat",
-                    cue_strength=model._.cue_strength,
-                )
+                _add(doc, m.start(), m.end(), model.kind, model.subtype, "repeat", cue_strength=model.cue_strength)
         return doc
 
 
@@ -533,74 +516,82 @@ class EntitySelect:
     """One kind per name within the document, then the longest non-overlapping mentions -> doc.ents.
     A bare ending of a park kind (高新区) becomes an alias of the park it stands for, where that is
     unambiguous: the nearest such park named earlier in the paragraph, else the only one in the
-    document, else the jurisdiction's own."""
+    document, else (none named) the jurisdiction's own."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
     def __call__(self, doc: Doc) -> Doc:
-        k = self.k
-        spans = list(doc.spans.get(CANDIDATES, []))
+        cands = candidates(doc)
         # kind per name: a strong list cue beats the ending; otherwise the ending's kind
         votes: dict[str, dict[str, int]] = {}
-        subtype_of: dict[tuple[str, str], str] = {}
-        for span in spans:
-            if span._.generic:
+        subtype_of: dict[tuple[str, str], tuple[int, str]] = {}
+        for c in cands:
+            if c.generic:
                 continue
-            weight = 3 if span._.cue_strength == "strong" else 2 if span._.evidence == "ending" else 1
-            v = votes.setdefault(span.text, {})
-            v[span.label_] = v.get(span.label_, 0) + weight
-            key = (span.text, span.label_)
-            if key not in subtype_of or span._.cue_strength == "strong":
-                subtype_of[key] = span._.subtype
-        for span in spans:
-            if span.text in votes and not span._.generic:
-                kind = max(votes[span.text].items(), key=lambda kv: kv[1])[0]
-                if kind != span.label_:
-                    span.label_ = kind
-                span._.subtype = subtype_of.get((span.text, span.label_), span._.subtype)
+            weight = 3 if c.cue_strength == "strong" else 2 if c.evidence == "ending" else 1
+            v = votes.setdefault(c.text, {})
+            v[c.kind] = v.get(c.kind, 0) + weight
+            key = (c.text, c.kind)
+            if key not in subtype_of or weight > subtype_of[key][0]:
+                subtype_of[key] = (weight, c.subtype)
+        for c in cands:
+            if c.text in votes and not c.generic:
+                c.kind = max(votes[c.text].items(), key=lambda kv: kv[1])[0]
+                c.subtype = subtype_of.get((c.text, c.kind), (0, c.subtype))[1]
         # overlaps: named before categories, longer before shorter, stronger evidence first
-        order = sorted(
-            spans,
-            key=lambda s: (s._.generic, -(s.end_char - s.start_char), -_PRIORITY.get(s._.evidence, 0)),
-        )
-        chosen: list[Span] = []
-        used = [False] * (len(doc) + 1)
-        for span in order:
-            if any(used[i] for i in range(span.start, span.end)):
+        order = sorted(cands, key=lambda c: (c.generic, -(c.end - c.start), -_PRIORITY.get(c.evidence, 0)))
+        chosen: list[Candidate] = []
+        used = bytearray(len(doc.text) + 1)
+        for c in order:
+            if any(used[c.start : c.end]):
                 continue
-            for i in range(span.start, span.end):
-                used[i] = True
-            chosen.append(span)
-        chosen.sort(key=lambda s: s.start)
+            used[c.start : c.end] = b"\x01" * (c.end - c.start)
+            chosen.append(c)
+        chosen.sort(key=lambda c: c.start)
         self._resolve_bare(doc, chosen)
-        doc.spans[CANDIDATES] = spans
-        doc.ents = [s for s in chosen]
+        ents: list[Span] = []
+        for c in chosen:
+            span = doc.char_span(c.start, c.end, label=c.kind, kb_id=c.subtype, alignment_mode="expand")
+            if span is None or (ents and span.start < ents[-1].end):
+                continue
+            span._.subtype = c.subtype
+            span._.generic = c.generic
+            span._.evidence = c.evidence
+            span._.written = c.written
+            span._.alias_of = c.alias_of
+            ents.append(span)
+        doc.ents = ents
+        doc.spans[CANDIDATES] = [
+            s
+            for c in cands
+            if (s := doc.char_span(c.start, c.end, label=c.kind, kb_id=c.subtype, alignment_mode="expand"))
+        ]
         return doc
 
-    def _resolve_bare(self, doc: Doc, chosen: list[Span]) -> None:
+    def _resolve_bare(self, doc: Doc, chosen: list[Candidate]) -> None:
         k = self.k
         text = doc.text
-        named = [s for s in chosen if not s._.generic and s.label_ == "Park"]
+        named = [c for c in chosen if not c.generic and c.kind == "Park"]
         short = jurisdiction_short(doc._.jurisdiction)
-        for span in chosen:
-            if not (span._.generic and span.label_ == "Park" and span.text in k.bare_alias_subtypes):
+        for c in chosen:
+            if not (c.generic and c.kind == "Park" and c.text in k.bare_alias_subtypes):
                 continue
-            para_start = text.rfind("\n", 0, span.start_char) + 1
-            same = [s for s in named if s._.subtype == span._.subtype]
-            before = [s for s in same if para_start <= s.start_char < span.start_char]
-            names = {s.text for s in same}
+            para_start = text.rfind("\n", 0, c.start) + 1
+            same = [n for n in named if n.subtype == c.subtype]
+            before = [n for n in same if para_start <= n.start < c.start]
+            names = {n.written for n in same}
             target = ""
             if before:
-                target = before[-1].text
+                target = before[-1].written
             elif len(names) == 1:
                 target = next(iter(names))
             elif not names and short:
-                target = short + span.text
+                target = short + c.text
             if target:
-                span._.generic = False
-                span._.alias_of = target
-                span._.evidence = "alias"
+                c.generic = False
+                c.alias_of = target
+                c.evidence = "alias"
 
 
 def jurisdiction_short(jurisdiction: str) -> str:

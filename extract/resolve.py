@@ -556,29 +556,29 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
     carried, carried_from = "", ""
     for i, key in enumerate(keys):
         unit, scope = _analyse(key, jurisdiction, province)
-        rule, note = unit.rule, unit.note
+        rule, note, written = unit.rule, unit.note, key
         suffix = _shared_suffix(keys, seps, i)
         if suffix and unit.rule not in TABLE_RULES:
-            for form in ([carried + key + suffix] if carried else []) + [key + suffix]:
-                shared, shared_scope = _analyse(form, jurisdiction, province)
-                later, _ = _analyse(next(k for k in keys[i + 1 :] if k.endswith(suffix)), jurisdiction,
-                                    province)
-                if shared.kind == later.kind and shared.rule != "unknown" and (
-                    shared.kind != "Department" or shared.rule in TABLE_RULES
-                ):
-                    unit, scope = shared, shared_scope
-                    rule, note = "suffix-shared", f"{key} read as {key}{suffix}"
-                    break
+            shared, shared_scope = _analyse(key + suffix, jurisdiction, province)
+            later, _ = _analyse(next(k for k in keys[i + 1 :] if k.endswith(suffix)), jurisdiction, province)
+            if shared.kind == later.kind and shared.rule != "unknown" and (
+                shared.kind != "Department" or shared.rule in TABLE_RULES
+            ):
+                unit, scope, written = shared, shared_scope, key + suffix
+                rule = "typo" if shared.rule == "typo" else "suffix-shared"
+                note = "; ".join(filter(None, [shared.note, f"{key} read as {written}"]))
         if scope.how == "level" and unit.kind in ("Department", "Organisation", "Media", "Government"):
             carried, carried_from = scope.written_prefix, key
-        elif scope.how == "bare" and carried and unit.rule in TABLE_RULES and rule != "suffix-shared":
-            with_prefix, with_scope = _analyse(carried + key, jurisdiction, province)
+        elif scope.how == "bare" and carried and unit.rule in TABLE_RULES:
+            with_prefix, with_scope = _analyse(carried + written, jurisdiction, province)
             if with_prefix.rule in TABLE_RULES and with_scope.how == "level" and not (
                 with_prefix.flagged and with_prefix.rule != "typo"
             ):
                 unit = with_prefix
-                rule = "typo" if with_prefix.rule == "typo" else "prefix-carried"
-                note = "; ".join(filter(None, [with_prefix.note, f"{carried} carried from {carried_from}"]))
+                if rule != "suffix-shared" or with_prefix.rule == "typo":
+                    rule = "typo" if with_prefix.rule == "typo" else "prefix-carried"
+                note = "; ".join(filter(None, [with_prefix.note, note if written != key else "",
+                                               f"{carried} carried from {carried_from}"]))
         results.append(replace(unit, rule=rule, note=note))
     return results
 

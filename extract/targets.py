@@ -182,7 +182,6 @@ def year_in_range(year: int, period: tuple[int, int] | None) -> bool:
 _TOKEN = re.compile(r"[^\s|｜]+")
 _YEAR_CELL = re.compile(r"^((?:19|20)\d{2})\s*年?(?:[（(]?([^\d（）()]{0,6})[）)]?)?$")
 _BARE_YEAR = re.compile(r"^(?:19|20)\d{2}$")
-_NUMERIC = re.compile(r"^[-+]?\d")
 _LABEL_UNIT = re.compile(r"^(?P<label>.+?)\s*[（(](?P<unit>[^（）()]{1,6})[）)]$")
 _PROSE = re.compile(r"[，。；：！？]")
 
@@ -373,7 +372,7 @@ def _strip_parens(token: str) -> str:
 
 
 def _is_cell_value(token: str, empty: set[str]) -> bool:
-    return token in empty or (bool(_NUMERIC.match(token)) and len(token) <= 16)
+    return token in empty or (bool(_CELL.match(token)) and len(token) <= 16)
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -394,7 +393,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 @dataclass
 class _Event:
     pos: int
-    year: int | None
+    year: int | None  # None: a year was written but is out of range (warned)
 
 
 def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vocabulary,
@@ -417,7 +416,9 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         if not (led or (at_start and followed) or (led and followed)):
             continue
         if not year_in_range(year, period):
-            warnings.append((base + m.start(), f"year {year} out of range for plan period {period}; ignored"))
+            warnings.append((base + m.start(), f"year {year} out of range for plan period {period}; "
+                                               "targets of its sentence skipped"))
+            events.append(_Event(m.start(), None))
             continue
         events.append(_Event(m.start(), year))
     for name, end_year in vocab.raw["period_names"].items():
@@ -465,9 +466,10 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             title = line[: cut.start()] if cut else line
             if len(title) > 40:
                 title = line[: hm.end()]
-            tevents = _year_events(title, base, period, vocab, found.warnings) if len(title) <= 40 else []
+            # the heading's own year (warnings come from the line's scan below)
+            tevents = _year_events(title, base, period, vocab, []) if len(title) <= 40 else []
             baseline = any(w in title for w in vocab.words("baseline_section_words"))
-            stack.append(_Scope(level, tevents[-1].year if tevents else None, baseline))
+            stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
             carry = None
         elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) and not vocab.number_unit.search(line) \
                 and any(w in line for w in vocab.words("baseline_section_words")):
@@ -479,8 +481,9 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         events = _year_events(line, base, period, vocab, found.warnings)
         fallback = carry or scope_year or default_year
         _read_paragraph(line, base, events, fallback, period, vocab, found)
-        if (events and not hm) or (events and hm):
-            carry = events[-1].year
+        good = [e.year for e in events if e.year is not None]
+        if good:
+            carry = good[-1]
     return found
 
 
@@ -620,8 +623,9 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         # qualifiers from the clause ("力争到2025年，…", "保底100家")
         sentence_head = para[s_start:start]
         for w in vocab.words("clause_qualifiers"):
-            if w in comma_clause or (w in sentence_head[:8] and w not in quals_before):
-                quals_before.append(vocab.qual_before.get(w, w))
+            q = vocab.qual_before.get(w, w)
+            if (w in comma_clause or w in sentence_head[:8]) and not any(q in x for x in quals_before):
+                quals_before.append(q)
         qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
         # the year
         if any(w in comma_clause or w in sentence_head[:6] for w in recurring):
@@ -630,8 +634,10 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             in_sentence = [e for e in events if s_start <= e.pos < start]
             earlier = [e for e in events if e.pos < start]
             if in_sentence:
+                if in_sentence[-1].year is None:
+                    continue  # the sentence's year is out of range (warned)
                 year = in_sentence[-1].year
-            elif earlier:
+            elif earlier and earlier[-1].year is not None:
                 year = earlier[-1].year
             else:
                 year = fallback

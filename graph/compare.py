@@ -23,16 +23,18 @@ from pathlib import Path
 from typing import Literal
 
 import networkx as nx
-
-from policykg.extract.model import PolicyDocument, Target, Task, UnitMention
+from policykg.extract.model import PolicyDocument, Section, Target, Task, UnitMention
 
 # Below this pair score two tasks are different tasks (a removal plus an addition), however few
 # tasks remain unpaired. Two tasks of one plan sharing boilerplate score ~0.15-0.25; a task and its
 # reworded next version ~0.45 and up.
 MIN_TASK_SCORE = 0.33
+# Shared units alone never make two tasks one: the title or the paragraph must agree this much.
+MIN_CONTENT = 0.3
 # Indicator names of two versions are paired by name when their canonical ids differ.
 MIN_INDICATOR_SCORE = 0.6
-WEIGHTS = {"title": 0.3, "text": 0.4, "units": 0.2, "lead": 0.1}
+# section: similarity of the headings the tasks sit under (versions mostly keep their actions).
+WEIGHTS = {"title": 0.3, "text": 0.35, "units": 0.15, "lead": 0.1, "section": 0.1}
 
 _NOISE = re.compile(r"[\s\u3000。，、；：:;,.()（）“”\"'《》\-—－]|^\d+|^[一二三四五六七八九十]+")
 
@@ -115,20 +117,64 @@ class TaskSimilarity:
     text: float | None  # None when either paragraph text is unknown
     units: float  # Jaccard of all responsible units
     lead: float  # Jaccard of the leads
+    section: float  # similarity of the headings the tasks sit under
     score: float
 
 
-def task_similarity(title_a: str, text_a: str, units_a: tuple[set[str], set[str]],
-                    title_b: str, text_b: str, units_b: tuple[set[str], set[str]]) -> TaskSimilarity:
+@dataclass(frozen=True)
+class TaskFeatures:
+    """What a task is compared by."""
+
+    title: str
+    text: str  # the paragraph without its responsibility clause
+    leads: set[str]  # unit keys
+    participants: set[str]
+    section: str  # the heading the task sits under ("入珠融湾科技创新合作行动")
+
+
+def task_features(doc: PolicyDocument, task: Task) -> TaskFeatures:
+    text = task_paragraph(doc, task)
+    clause = task.clause.span.quote
+    if doc.text and doc.offsets:
+        start = bisect_left(doc.offsets, task.clause.span.start, 0, len(doc.text))
+        clause = doc.text[start : bisect_left(doc.offsets, task.clause.span.end, start, len(doc.text))]
+    if clause:  # the units are scored on their own; the paragraph text is the task's content
+        text = text.replace(clause, "")
+    return TaskFeatures(
+        title=task.title,
+        text=text,
+        leads={unit_key(u) for u in task.lead_units},
+        participants={unit_key(u) for u in task.participant_units},
+        section=section_heading(doc, task),
+    )
+
+
+def section_heading(doc: PolicyDocument, task: Task) -> str:
+    """The title of the outline item above the task's own ("（一）…行动" above "1.…"). Of
+    several items with one path (an outline that missed a heading), the nearest before the task."""
+
+    def before(path: str | None, position: int) -> Section | None:
+        found = [s for s in doc.sections if s.path == path and s.span.start <= position]
+        return found[-1] if found else None
+
+    own = before(task.section_path or task.path, task.span.start)
+    parent = before(own.parent, own.span.start) if own is not None and own.parent else None
+    return parent.title if parent is not None else ""
+
+
+def task_similarity(fa: TaskFeatures, fb: TaskFeatures) -> TaskSimilarity:
+    title_a, text_a, units_a = fa.title, fa.text, (fa.leads, fa.participants)
+    title_b, text_b, units_b = fb.title, fb.text, (fb.leads, fb.participants)
     t = title_similarity(title_a, title_b)
     x = text_similarity(text_a, text_b) if text_a and text_b else None
     all_a, all_b = units_a[0] | units_a[1], units_b[0] | units_b[1]
     u = len(all_a & all_b) / len(all_a | all_b) if all_a | all_b else 0.0
     lead = len(units_a[0] & units_b[0]) / len(units_a[0] | units_b[0]) if units_a[0] | units_b[0] else 0.0
-    parts = {"title": t, "text": x, "units": u, "lead": lead}
+    section = title_similarity(fa.section, fb.section) if fa.section and fb.section else None
+    parts = {"title": t, "text": x, "units": u, "lead": lead, "section": section}
     weights = {k: w for k, w in WEIGHTS.items() if parts[k] is not None}
     score = sum(parts[k] * w for k, w in weights.items()) / sum(weights.values())  # type: ignore[operator]
-    return TaskSimilarity(t, x, u, lead, round(score, 4))
+    return TaskSimilarity(t, x, u, lead, section or 0.0, round(score, 4))
 
 
 @dataclass
@@ -246,26 +292,17 @@ class Comparison:
 
 def match_tasks(doc_a: PolicyDocument, doc_b: PolicyDocument,
                 min_score: float = MIN_TASK_SCORE) -> tuple[list[TaskMatch], list[Task], list[Task]]:
-    """The optimal one-to-one pairing of A's tasks with B's (pairs scoring below min_score are
-    never made); returns the pairs in A's order, A's unpaired tasks, B's unpaired tasks."""
+    """The optimal one-to-one pairing of A's tasks with B's (pairs scoring below min_score, or
+    whose titles and paragraphs both differ, are never made); returns the pairs in A's order, A's unpaired tasks, B's unpaired tasks."""
 
-    def features(doc: PolicyDocument, task: Task) -> tuple[str, str, tuple[set[str], set[str]]]:
-        text = task_paragraph(doc, task)
-        clause = doc.text[bisect_left(doc.offsets, task.clause.span.start, 0, len(doc.text)):
-                          bisect_left(doc.offsets, task.clause.span.end, 0, len(doc.text))] if doc.text else ""
-        if clause:  # the units are scored on their own; the paragraph text is the task's content
-            text = text.replace(clause, "")
-        units = ({unit_key(u) for u in task.lead_units}, {unit_key(u) for u in task.participant_units})
-        return task.title, text, units
-
-    fa = [features(doc_a, t) for t in doc_a.tasks]
-    fb = [features(doc_b, t) for t in doc_b.tasks]
+    fa = [task_features(doc_a, t) for t in doc_a.tasks]
+    fb = [task_features(doc_b, t) for t in doc_b.tasks]
     graph = nx.Graph()
     sims: dict[tuple[int, int], TaskSimilarity] = {}
-    for i, (ta, xa, ua) in enumerate(fa):
-        for j, (tb, xb, ub) in enumerate(fb):
-            sim = task_similarity(ta, xa, ua, tb, xb, ub)
-            if sim.score >= min_score:
+    for i, features_a in enumerate(fa):
+        for j, features_b in enumerate(fb):
+            sim = task_similarity(features_a, features_b)
+            if sim.score >= min_score and max(sim.title, sim.text or 0.0) >= MIN_CONTENT:
                 sims[i, j] = sim
                 graph.add_edge(("a", i), ("b", j), weight=sim.score)
     pairs: dict[int, int] = {}
@@ -445,8 +482,9 @@ def format_report(c: Comparison) -> str:
         f"{len(c.reassigned)} re-assigned, {len(c.participant_changes)} with participants changed, "
         f"{len(c.retitled)} retitled")
     same = sum(1 for t in c.targets if t.status == "same")
-    add(f"Targets: {len(c.changed_targets)} changed, {same} unchanged, "
-        f"{sum(t.status == 'removed' for t in c.targets)} only in A, {sum(t.status == 'added' for t in c.targets)} only in B")
+    only_a = sum(t.status == "removed" for t in c.targets)
+    only_b = sum(t.status == "added" for t in c.targets)
+    add(f"Targets: {len(c.changed_targets)} changed, {same} unchanged, {only_a} only in A, {only_b} only in B")
 
     if c.changed_targets:
         add("")
