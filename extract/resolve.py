@@ -88,6 +88,8 @@ class Tables:
     level_of_suffix: tuple[tuple[str, str], ...]  # longest first
     level_prefix: dict[str, str]
     place_suffixes: frozenset[str]
+    generic_places: frozenset[str]  # 自治区, 直辖市, 县（市、区）: a kind of place, not a place
+    name_heads: tuple[str, ...]  # what full names put before the jurisdiction: 中共, 国家税务总局
 
 
 def _rows(name: str) -> Iterator[list[str]]:
@@ -164,6 +166,10 @@ def tables() -> Tables:
         level_of_suffix=tuple(sorted(places["level_of_suffix"].items(), key=lambda p: -len(p[0]))),
         level_prefix=dict(places["level_prefix"]),
         place_suffixes=frozenset(places["place_suffixes"]),
+        generic_places=frozenset(places["generic_places"]),
+        name_heads=tuple(sorted({b.canonical.split("{J}")[0] for bs in by_core.values() for b in bs
+                                 if "{J}" in b.canonical and not b.canonical.startswith("{J}")},
+                                key=len, reverse=True)),
     )
 
 
@@ -366,7 +372,7 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     where, level, where_note = _where(scope, body, jur)
     canonical = body.canonical
     if not rule:
-        if core == body.core:
+        if core in (body.core, body.canonical.replace("{J}", "").replace("{S}", "")):
             rule = "exact"
         elif _is_subsequence(core, body.core) or _is_subsequence(core.replace("委", "委员会"), body.core):
             rule = "abbreviation"
@@ -473,8 +479,19 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
     t = tables()
     if not written:
         return _make("Organisation", "", jur.name, "unknown", True, "empty unit name"), _Scope("bare")
-    name = written[2:] if written.startswith("中共") and len(written) > 2 else written
-
+    name = written
+    if name.endswith("等") and len(name) > 2:
+        name = name[:-1]  # "市科技局等": the list goes on, the unit does not change
+    if name.endswith("）") and "（" in name and name.index("（") > 1 and not _kind_by_rules(name):
+        # "市发展改革局（市能源局）": a second name of the same body
+        head = name[: name.rindex("（")]
+        unit, scope = _analyse(head, jurisdiction, province)
+        if unit.rule in TABLE_RULES:
+            note = "; ".join(filter(None, [unit.note, f"{name[len(head):]} dropped"]))
+            return replace(unit, note=note), scope
+    generic = name.removesuffix("人民政府").removesuffix("政府")
+    if generic in t.generic_places:
+        return _collective(name, jur), _Scope("bare")
     if _kind_by_rules(name) == "Collective" or (
         len(name) > 1 and name[0] in t.level_prefix and _kind_by_rules(name[1:]) == "Collective"
         and t.kind_exact.get(name[1:]) != "Government"
@@ -482,6 +499,13 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
         return _collective(name, jur), _Scope("bare")
 
     splits = list(_splits(name, jur))
+    # full names: 中共清远市委员会组织部, 国家税务总局清远市税务局 - the head belongs to the canonical
+    for head in t.name_heads:
+        if name.startswith(head) and len(name) > len(head) + 1:
+            for scope, core in _splits(name[len(head) :], jur):
+                bodies = tuple(b for b in t.by_core.get(core, ()) if b.canonical.startswith(head + "{J}"))
+                if bodies and scope.how != "bare":
+                    return _from_table(head + core, bodies, scope, jur, ""), scope
     for scope, core in splits:
         bodies = t.by_core.get(core)
         if bodies:
@@ -593,7 +617,7 @@ def find_units(name: str, jurisdictions: Iterable[str]) -> list[ResolvedUnit]:
     for jurisdiction in jurisdictions:
         unit = resolve_unit(name, jurisdiction)
         jur = _jurisdiction(_SPACE.sub("", jurisdiction), "")
-        known = unit.rule in TABLE_RULES and not unit.flagged or unit.rule == "typo"
+        known = (unit.rule in TABLE_RULES and not unit.flagged) or unit.rule == "typo"
         known = known or unit.rule in ("place", "government")
         known = known or (unit.kind in ("ParkCommittee", "Collective") and unit.jurisdiction == jur.name
                           and (unit.kind == "Collective" or unit.name.startswith(jur.short)))

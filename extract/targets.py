@@ -68,7 +68,9 @@ def vocabulary() -> Vocabulary:
     number_unit = re.compile(
         rf"(?<![\d.A-Za-z])(?P<value>{number})"
         rf"(?:\s*(?:[—–\-~～－]{{1,2}}|至)\s*(?P<value_max>{number}))?"
-        rf"\s*(?P<unit>(?:{_alternation(list(mags))})?(?:{_alternation(units)}))"
+        rf"\s*(?P<unit>(?:{_alternation(list(mags))})?(?:{_alternation(units)})"
+        # a bare magnitude ("突破1万，") at the end of a clause
+        rf"|(?:{_alternation(list(mags))})(?=[，,。；;、）)\s]|$))"
     )
     qual_after = raw["qualifiers_after"]
     alias_index: dict[str, str] = {}
@@ -545,6 +547,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         for m in re.finditer(re.escape(w), para):
             matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
     matches.sort(key=lambda x: x[0])
+    paired = _respective_years(para, matches, period)
     for start, end, g in matches:
         s_start, s_end = _sentence_bounds(para, start)
         prev_target = last_in_sentence.get(s_start)
@@ -601,6 +604,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         if "breakthrough" in g:
             indicator = re.split(r"[和及与]", indicator)[-1] if indicator else indicator
             indicator = _strip_prefixes(indicator, ["实现", *vocab.words("indicator_strip_prefixes")])
+            indicator = indicator.removesuffix("实现")
             ind_start, ind_end = start - len(indicator), start
             quals_before.append("突破")
         elif follows_noun and is_count and (not indicator or indicator in vocab.words("level_words")
@@ -633,7 +637,9 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         else:
             in_sentence = [e for e in events if s_start <= e.pos < start]
             earlier = [e for e in events if e.pos < start]
-            if in_sentence:
+            if start in paired:
+                year = paired[start]
+            elif in_sentence:
                 if in_sentence[-1].year is None:
                     continue  # the sentence's year is out of range (warned)
                 year = in_sentence[-1].year
@@ -654,6 +660,22 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
                            ind_start=base + ind_start, ind_end=base + ind_end)
         found.targets.append(target)
         last_in_sentence[s_start] = target
+
+
+_RESPECTIVE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
+
+
+def _respective_years(para: str, matches: list[tuple[int, int, dict[str, Any]]],
+                      period: tuple[int, int] | None) -> dict[int, int]:
+    """"2023年、2025年分别达到100家、150家": the n-th value belongs to the n-th year."""
+    paired: dict[int, int] = {}
+    for m in re.finditer("分别", para):
+        s_start, s_end = _sentence_bounds(para, m.start())
+        years = [int(y.group(1)) for y in _RESPECTIVE_YEAR.finditer(para, s_start, m.start())]
+        values = [start for start, _end, g in matches if m.end() <= start < s_end and "breakthrough" not in g]
+        if len(years) >= 2 and len(years) == len(values) and all(year_in_range(y, period) for y in years):
+            paired.update(zip(values, years))
+    return paired
 
 
 def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabulary) -> str:

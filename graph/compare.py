@@ -290,10 +290,12 @@ class Comparison:
 # ---- tasks -------------------------------------------------------------------------------------
 
 
-def match_tasks(doc_a: PolicyDocument, doc_b: PolicyDocument,
-                min_score: float = MIN_TASK_SCORE) -> tuple[list[TaskMatch], list[Task], list[Task]]:
+def match_tasks(
+    doc_a: PolicyDocument, doc_b: PolicyDocument, min_score: float = MIN_TASK_SCORE
+) -> tuple[list[TaskMatch], list[Task], list[Task]]:
     """The optimal one-to-one pairing of A's tasks with B's (pairs scoring below min_score, or
-    whose titles and paragraphs both differ, are never made); returns the pairs in A's order, A's unpaired tasks, B's unpaired tasks."""
+    whose titles and paragraphs both differ, are never made); returns the pairs in A's order,
+    A's unpaired tasks, B's unpaired tasks."""
 
     fa = [task_features(doc_a, t) for t in doc_a.tasks]
     fb = [task_features(doc_b, t) for t in doc_b.tasks]
@@ -340,8 +342,9 @@ def _name(targets: dict[int | None, Target]) -> str:
     return first.indicator_name or first.indicator
 
 
-def _pair_indicators(a: dict[str, dict[int | None, Target]],
-                     b: dict[str, dict[int | None, Target]]) -> list[tuple[str | None, str | None]]:
+def _pair_indicators(
+    a: dict[str, dict[int | None, Target]], b: dict[str, dict[int | None, Target]]
+) -> list[tuple[str | None, str | None]]:
     """Indicator keys of A and B paired: same canonical id, else the best name match (same unit)."""
     pairs: list[tuple[str | None, str | None]] = [(k, k) for k in a if k in b]
     rest_a = [k for k in a if k not in b]
@@ -379,16 +382,26 @@ def compare_targets(doc_a: PolicyDocument, doc_b: PolicyDocument) -> list[Target
         for year in sorted(set(years_a) | set(years_b), key=lambda y: (y is None, y or 0)):
             ta, tb = years_a.get(year), years_b.get(year)
             if ta and tb:
-                same = ta.value == tb.value and ta.value_max == tb.value_max and ta.unit == tb.unit
+                # a unit written in one version only (a table row without "（个）") is no change
+                same_unit = ta.unit == tb.unit or not ta.unit or not tb.unit
+                same = ta.value == tb.value and ta.value_max == tb.value_max and same_unit
                 status: TargetStatus = "same" if same else "changed"
             else:
                 status = "removed" if ta else "added"
-            changes.append(TargetChange(
-                indicator=name, indicator_a=name_a, indicator_b=name_b, year=year,
-                unit=(tb or ta).unit,  # type: ignore[union-attr]
-                value_a=ta.value if ta else None, value_b=tb.value if tb else None, status=status,
-                quote_a=ta.span.quote if ta else "", quote_b=tb.span.quote if tb else "",
-            ))
+            changes.append(
+                TargetChange(
+                    indicator=name,
+                    indicator_a=name_a,
+                    indicator_b=name_b,
+                    year=year,
+                    unit=(tb.unit if tb and tb.unit else ta.unit if ta else ""),
+                    value_a=ta.value if ta else None,
+                    value_b=tb.value if tb else None,
+                    status=status,
+                    quote_a=ta.span.quote if ta else "",
+                    quote_b=tb.span.quote if tb else "",
+                )
+            )
     order = {"changed": 0, "removed": 1, "added": 2, "same": 3}
     changes.sort(key=lambda c: (order[c.status], c.indicator, c.year or 0))
     return changes
@@ -398,16 +411,33 @@ def compare(doc_a: PolicyDocument, doc_b: PolicyDocument, *, min_score: float = 
     """What changed from version A to version B."""
     matches, removed, added = match_tasks(doc_a, doc_b, min_score)
     return Comparison(
-        a=DocumentSummary.of(doc_a), b=DocumentSummary.of(doc_b),
-        matches=matches, removed=removed, added=added, targets=compare_targets(doc_a, doc_b),
+        a=DocumentSummary.of(doc_a),
+        b=DocumentSummary.of(doc_b),
+        matches=matches,
+        removed=removed,
+        added=added,
+        targets=compare_targets(doc_a, doc_b),
     )
 
 
 # ---- output ------------------------------------------------------------------------------------
 
 CSV_COLUMNS = [
-    "change", "path_a", "path_b", "title_a", "title_b", "match_score", "lead_a", "lead_b",
-    "participants_added", "participants_dropped", "indicator", "year", "unit", "value_a", "value_b",
+    "change",
+    "path_a",
+    "path_b",
+    "title_a",
+    "title_b",
+    "match_score",
+    "lead_a",
+    "lead_b",
+    "participants_added",
+    "participants_dropped",
+    "indicator",
+    "year",
+    "unit",
+    "value_a",
+    "value_b",
 ]
 
 
@@ -430,13 +460,24 @@ def comparison_rows(c: Comparison) -> list[dict[str, str]]:
         rows.append({col: "" for col in CSV_COLUMNS} | {"change": change} | values)
 
     for m in c.matches:
-        base = {"path_a": m.a.path, "path_b": m.b.path, "title_a": m.a.title, "title_b": m.b.title,
-                "match_score": f"{m.similarity.score:.2f}", "lead_a": _units(m.leads_a), "lead_b": _units(m.leads_b)}
+        base = {
+            "path_a": m.a.path,
+            "path_b": m.b.path,
+            "title_a": m.a.title,
+            "title_b": m.b.title,
+            "match_score": f"{m.similarity.score:.2f}",
+            "lead_a": _units(m.leads_a),
+            "lead_b": _units(m.leads_b),
+        }
         if m.reassigned:
             row("lead-changed", **base)
         if m.participants_added or m.participants_dropped:
-            row("participants-changed", **base, participants_added=_units(m.participants_added),
-                participants_dropped=_units(m.participants_dropped))
+            row(
+                "participants-changed",
+                **base,
+                participants_added=_units(m.participants_added),
+                participants_dropped=_units(m.participants_dropped),
+            )
         if m.retitled and not m.reassigned and not (m.participants_added or m.participants_dropped):
             row("task-retitled", **base)
     for t in c.removed:
@@ -445,8 +486,14 @@ def comparison_rows(c: Comparison) -> list[dict[str, str]]:
         row("task-added", path_b=t.path, title_b=t.title, lead_b=_units(t.lead_units))
     for g in c.targets:
         if g.status != "same":
-            row(f"target-{g.status}", indicator=g.indicator, year="" if g.year is None else str(g.year),
-                unit=g.unit, value_a=_value(g.value_a), value_b=_value(g.value_b))
+            row(
+                f"target-{g.status}",
+                indicator=g.indicator,
+                year="" if g.year is None else str(g.year),
+                unit=g.unit,
+                value_a=_value(g.value_a),
+                value_b=_value(g.value_b),
+            )
     return rows
 
 
@@ -478,9 +525,11 @@ def format_report(c: Comparison) -> str:
     add = out.append
     add(f"A: {c.a.title} ({_period(c.a)}; {c.a.name}; {c.a.n_tasks} tasks, {c.a.n_targets} targets)")
     add(f"B: {c.b.title} ({_period(c.b)}; {c.b.name}; {c.b.n_tasks} tasks, {c.b.n_targets} targets)")
-    add(f"Tasks: {len(c.matches)} matched, {len(c.removed)} removed, {len(c.added)} added, "
+    add(
+        f"Tasks: {len(c.matches)} matched, {len(c.removed)} removed, {len(c.added)} added, "
         f"{len(c.reassigned)} re-assigned, {len(c.participant_changes)} with participants changed, "
-        f"{len(c.retitled)} retitled")
+        f"{len(c.retitled)} retitled"
+    )
     same = sum(1 for t in c.targets if t.status == "same")
     only_a = sum(t.status == "removed" for t in c.targets)
     only_b = sum(t.status == "added" for t in c.targets)
@@ -493,8 +542,10 @@ def format_report(c: Comparison) -> str:
             unit = "" if g.unit in ("", "%") else g.unit
             pct = "%" if g.unit == "%" else ""
             renamed = f"  [A: {g.indicator_a}]" if g.indicator_a and g.indicator_a != g.indicator else ""
-            add(f"  {g.indicator} {g.year}: {_value(g.value_a)}{pct} -> {_value(g.value_b)}{pct} {unit}".rstrip()
-                + renamed)
+            add(
+                f"  {g.indicator} {g.year}: {_value(g.value_a)}{pct} -> {_value(g.value_b)}{pct} {unit}".rstrip()
+                + renamed
+            )
     for status, heading in (("removed", "Targets only in A"), ("added", "Targets only in B")):
         items = [g for g in c.targets if g.status == status]
         if items:
@@ -537,6 +588,129 @@ def format_report(c: Comparison) -> str:
         for m in c.retitled:
             s = m.similarity
             text = f"{s.text:.2f}" if s.text is not None else "-"
-            add(f"  {m.a.path} {m.a.title}  ->  {m.b.path} {m.b.title}  "
-                f"(match {s.score:.2f}: title {s.title:.2f}, text {text}, units {s.units:.2f})")
+            add(
+                f"  {m.a.path} {m.a.title}  ->  {m.b.path} {m.b.title}  "
+                f"(match {s.score:.2f}: title {s.title:.2f}, text {text}, units {s.units:.2f})"
+            )
     return "\n".join(out) + "\n"
+
+
+# ---- documents of a built graph ------------------------------------------------------------------
+
+
+def find_document(g: nx.MultiDiGraph, ref: str) -> str:
+    """The Document node a reference names: its id, file name, sha256 (or a prefix of 8+ hex
+    digits) or a part of its title. Raises LookupError (none or several)."""
+    docs = {n: d for n, d in g.nodes(data=True) if d.get("label") == "Document"}
+    exact = [n for n, d in docs.items() if ref in (n, d.get("file"), d.get("sha256"), d.get("name"))]
+    if len(exact) == 1:
+        return exact[0]
+    loose = exact or [
+        n
+        for n, d in docs.items()
+        if (len(ref) >= 8 and str(d.get("sha256", "")).startswith(ref.lower())) or ref in str(d.get("name", ""))
+    ]
+    if len(loose) == 1:
+        return loose[0]
+    if not loose:
+        raise LookupError(f"{ref}: no document of the graph has this file name, id, sha256 or title")
+    names = ", ".join(sorted(str(docs[n].get("file")) for n in loose))
+    raise LookupError(f"{ref}: names {len(loose)} documents ({names}); give the file name")
+
+
+def document_from_graph(g: nx.MultiDiGraph, doc_node: str, source: Path | None = None) -> PolicyDocument:
+    """A PolicyDocument rebuilt from one document's nodes and edges: tasks with their resolved
+    units, targets. With the source file (same sha256) the paragraph texts are available too."""
+    from policykg.extract.model import Clause, DocumentMeta, ResolvedUnit, Span, Target
+    from policykg.extract.pipeline import load_document
+
+    d = g.nodes[doc_node]
+    sha = str(d.get("sha256", ""))
+    doc: PolicyDocument | None = None
+    if source is not None and source.is_file():
+        loaded = load_document(source)
+        if loaded.sha256 == sha:
+            from policykg.extract.outline import build_outline
+
+            doc = build_outline(loaded)  # the headings tasks sit under, for matching
+    if doc is None:
+        doc = PolicyDocument(
+            path=Path(str(d.get("file", doc_node))), sha256=sha, encoding=str(d.get("encoding", "")), original=""
+        )
+    start, end = d.get("periodStart"), d.get("periodEnd")
+    doc.meta = DocumentMeta(
+        title=str(d.get("name", "")),
+        issuer=str(d.get("issuer", "")),
+        jurisdiction=str(d.get("jurisdiction", "")),
+        province=str(d.get("province", "")),
+        period=(int(start), int(end)) if start not in ("", None) and end not in ("", None) else None,
+        status=str(d.get("status", "")),
+    )
+    tasks: list[Task] = []
+    for task_node, _, e in g.in_edges(doc_node, data=True):
+        if e.get("type") != "PART_OF":
+            continue
+        t = g.nodes[task_node]
+        units: list[tuple[int, UnitMention]] = []
+        for unit_node, _, ue in g.in_edges(task_node, data=True):
+            if ue.get("type") not in ("LEADS", "PARTICIPATES_IN"):
+                continue
+            u = g.nodes[unit_node]
+            order = int(str(ue.get("key", ":0")).rsplit(":", 1)[-1] or 0)
+            resolved = ResolvedUnit(
+                unit_id=unit_node,
+                name=str(u.get("name", "")),
+                kind=str(u.get("kind", u.get("label", ""))),
+                jurisdiction=str(u.get("jurisdiction", "")),
+                rule=str(ue.get("rule", "")),
+                flagged=bool(ue.get("flagged", False)),
+            )
+            span = Span(int(ue.get("start", 0)), int(ue.get("end", 0)), str(ue.get("quote", "")))
+            role = "lead" if ue["type"] == "LEADS" else "participant"
+            units.append((order, UnitMention(str(ue.get("written", "")), role, span, resolved=resolved)))
+        clause = Clause(
+            Span(int(t.get("start", 0)), int(t.get("end", 0)), str(t.get("quote", ""))),
+            str(t.get("clauseForm", "")),
+            [u for _, u in sorted(units, key=lambda x: x[0])],
+        )
+        paragraph = Span(int(t.get("paragraphStart", 0)), int(t.get("paragraphEnd", 0)), "")
+        tasks.append(
+            Task(
+                path=str(t.get("path", "")),
+                title=str(t.get("title", "")),
+                span=paragraph,
+                clause=clause,
+                section_path=str(t.get("path", "")),
+            )
+        )
+    doc.tasks = sorted(tasks, key=lambda t: t.span.start)
+    task_nodes = {f"task:{sha[:16]}:{t.path}" for t in doc.tasks}
+    targets: list[Target] = []
+    for source_node in [doc_node, *task_nodes]:
+        if source_node not in g:
+            continue
+        for _, indicator, e in g.out_edges(source_node, data=True):
+            if e.get("type") != "TARGETS":
+                continue
+            ind = g.nodes[indicator]
+            year = e.get("year")
+            value_max = e.get("valueMax")
+            targets.append(
+                Target(
+                    indicator=str(e.get("written", ind.get("name", ""))),
+                    indicator_id=indicator,
+                    indicator_name=str(ind.get("name", "")),
+                    unit=str(e.get("unit", "")),
+                    year=int(year) if year not in ("", None) else None,
+                    value=float(e.get("value", 0)),
+                    span=Span(int(e.get("start", 0)), int(e.get("end", 0)), str(e.get("quote", ""))),
+                    value_max=float(value_max) if value_max not in ("", None) else None,
+                    qualifier=str(e.get("qualifier", "")),
+                    source="table" if e.get("source") == "table" else "text",
+                    task_path=str(e.get("taskPath", "")),
+                )
+            )
+    doc.targets = sorted(targets, key=lambda t: t.span.start)
+    if not doc.text:  # no normalised text: keep sections out, paragraphs unknown
+        doc.sections = []
+    return doc

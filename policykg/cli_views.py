@@ -1,3 +1,54 @@
-"""CLI commands of this area (registered on policykg.cli.main)."""
+"""`policykg views OUT_DIR`: (re)write the interactive HTML views of a built graph into OUT_DIR/views/."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import networkx as nx
+
+from policykg.cli import PolicykgError, main
+
+
+def _read_graph(out_dir: Path) -> nx.MultiDiGraph:
+    from policykg.graph import read_graph
+
+    try:
+        return read_graph(out_dir)
+    except FileNotFoundError as exc:
+        raise PolicykgError(str(exc)) from exc
+    except ValueError as exc:
+        raise PolicykgError(str(exc)) from exc
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--unit", "units", multiple=True, metavar="NAME",
+              help="Write the ego view of only this unit (id, name or alias); repeatable. Default: every unit.")
+@click.option("--no-unit-views", is_flag=True, help="Write no ego view per unit.")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=None,
+              help="Aggregate views with more nodes than this to units and documents (default 6000).")
+@click.option("--inline", "inline_assets", is_flag=True,
+              help="Put vis-network and the page scripts into every page (each file then stands alone).")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+def views(out_dir: Path, units: tuple[str, ...], no_unit_views: bool, max_nodes: int | None, inline_assets: bool,
+          quiet: bool) -> None:
+    """Write the interactive network views of OUT_DIR/graph.json into OUT_DIR/views/."""
+    from policykg.visualize import DEFAULT_MAX_NODES, UnknownUnitError, write_views
+
+    graph = _read_graph(out_dir)
+    try:
+        written = write_views(graph, out_dir / "views", units=list(units) if units else None,
+                              unit_views=not no_unit_views, max_nodes=max_nodes or DEFAULT_MAX_NODES,
+                              inline_assets=inline_assets)
+    except UnknownUnitError as exc:
+        raise PolicykgError(f"{out_dir / 'graph.json'}: {exc}") from exc
+    except OSError as exc:
+        raise PolicykgError(f"{exc.filename or out_dir / 'views'}: {exc.strerror or exc}") from exc
+    if not quiet:
+        pages = [p for p in written if p.suffix == ".html"]
+        click.echo(f"wrote {len(pages)} views to {out_dir / 'views'} (open {out_dir / 'views' / 'index.html'})")
+        if units:
+            for page in pages:
+                if page.parent.name == "units":
+                    click.echo(f"  {page}")

@@ -86,8 +86,8 @@ def offline_page(browser: Any, width: int = 1400, height: int = 900) -> Iterator
     page.on("request", on_request)
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
-    page._policykg_state = state  # noqa: SLF001 - open_view finds the report list here
-    page._policykg_reports = reports  # noqa: SLF001
+    page._policykg_state = state
+    page._policykg_reports = reports
     try:
         yield page, reports
     finally:
@@ -98,8 +98,8 @@ def open_view(page: Any, path: Path, ready: str = "window.policykgView && window
               timeout_ms: int = 60_000) -> PageReport:
     """Open a view from the file system and wait until its script says it is drawn."""
     report = PageReport(Path(path))
-    page._policykg_state["current"] = report  # noqa: SLF001
-    page._policykg_reports.append(report)  # noqa: SLF001
+    page._policykg_state["current"] = report
+    page._policykg_reports.append(report)
     started = time.perf_counter()
     page.goto(Path(path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
     page.wait_for_function(f"() => Boolean({ready})", timeout=timeout_ms, polling=20)

@@ -297,10 +297,8 @@ def radial_layout(
             if node in positions:
                 continue
             angles = [angle_of[t] for t in touched if t in angle_of]
-            if angles:
-                mean = math.atan2(sum(math.sin(a) for a in angles), sum(math.cos(a) for a in angles))
-            else:
-                mean = 0.0
+            # Circular mean; a node touching no inner node goes to angle 0.
+            mean = math.atan2(sum(math.sin(a) for a in angles), sum(math.cos(a) for a in angles)) if angles else 0.0
             wanted.append((mean % (2 * math.pi), str(node), node))
         if not wanted:
             continue

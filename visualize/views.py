@@ -32,11 +32,10 @@ from typing import Any
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from policykg.visualize.layout import graph_layout, radial_layout
 from pyvis.edge import Edge
 from pyvis.network import Network
 from pyvis.node import Node
-
-from policykg.visualize.layout import graph_layout, radial_layout
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -152,6 +151,7 @@ class GraphIndex:
                 self.units.append(node)
             if label == "Document":
                 self.documents.append(node)
+        self.unit_set = frozenset(self.units)
         self.documents.sort(key=lambda d: (str(graph.nodes[d].get("name", "")), d))
         self.units.sort(key=lambda u: (str(graph.nodes[u].get("name", "")), u))
         self.doc_index = {doc: i for i, doc in enumerate(self.documents)}
@@ -202,7 +202,8 @@ class GraphIndex:
         """Every name a node can be searched by: name, aliases, id, and a task's path and title."""
         data = self.graph.nodes[node]
         found: list[str] = []
-        for value in (data.get("name"), data.get("title"), data.get("path"), *(data.get("aliases") or []), node):
+        for value in (data.get("name"), data.get("title"), data.get("path"), *(data.get("aliases") or []),
+                      data.get("titleOriginal"), node):
             if value and str(value) not in found:
                 found.append(str(value))
         return found
@@ -227,20 +228,27 @@ class GraphIndex:
         return resolved
 
     def _unknown_unit_message(self, query: str, by_name: dict[str, list[str]]) -> str:
+        query = query.strip()
         if not self.units:
             return f"unknown unit '{query}': the graph has no units"
-        canonical = {self.display_name(u) for u in self.units}
-        query = query.strip()
-        containing = sorted((n for n in canonical if query and (query in n or n in query)), key=len)
-        close = difflib.get_close_matches(query, list(by_name), n=8, cutoff=0.3)
-        suggestions: list[str] = []
-        for name in [*containing, *close]:
-            shown = name if name in canonical else f"{name} ({self.display_name(by_name[name][0])})"
-            if shown not in suggestions:
-                suggestions.append(shown)
-        if not suggestions:
+        scored: list[tuple[float, str, str]] = []
+        for unit in self.units:
+            best, best_name = 0.0, ""
+            for name in self.names(unit):
+                if name == unit:
+                    continue  # ids are accepted but not suggested
+                score = difflib.SequenceMatcher(None, query, name).ratio()
+                if query and (query in name or name in query):
+                    score = max(score, 0.6 + 0.4 * min(len(query), len(name)) / max(len(query), len(name)))
+                if score > best:
+                    best, best_name = score, name
+            if best >= 0.3:
+                scored.append((best, self.display_name(unit), best_name))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        if not scored:
             return f"unknown unit '{query}': no similar unit name among {len(self.units)} units"
-        return f"unknown unit '{query}'; closest names: " + ", ".join(suggestions[:6])
+        shown = [name if written == name else f"{name} (written {written})" for _, name, written in scored[:6]]
+        return f"unknown unit '{query}'; closest names: " + ", ".join(shown)
 
 
 # --- selecting what each view shows --------------------------------------------------------------
@@ -339,13 +347,13 @@ def cooperation_view(index: GraphIndex, max_nodes: int) -> ViewGraph:
     edges = []
     for (a, b), count in sorted(weight.items()):
         if a in kept and b in kept:
-            titles = "\n".join(
-                f"· {index.graph.nodes[t].get('path', '')} {_short(index.display_name(t), 40)}" for t in examples[(a, b)])
+            titles = "\n".join(f"· {index.graph.nodes[t].get('path', '')} {_short(index.display_name(t), 40)}"
+                                for t in examples[(a, b)])
             more = f"\n… and {count - len(examples[(a, b)])} more" if count > len(examples[(a, b)]) else ""
             edges.append((a, b, f"{a}|{b}", {"type": "CO_OPERATES", "weight": count,
                                              "tasks": titles + more}))
-    return ViewGraph("cooperation", "协作网络 Unit co-operation", f"{len(nodes)} units · {len(edges)} pairs sharing tasks",
-                     "cooperation.html", nodes, edges, note=note)
+    subtitle = f"{len(nodes)} units · {len(edges)} pairs sharing tasks"
+    return ViewGraph("cooperation", "协作网络 Unit co-operation", subtitle, "cooperation.html", nodes, edges, note=note)
 
 
 def aggregated(index: GraphIndex, view: ViewGraph, max_nodes: int) -> ViewGraph:
@@ -471,7 +479,7 @@ def _vis_options(n_nodes: int) -> dict[str, Any]:
         "physics": {"enabled": False},
         "layout": {"improvedLayout": False},
         "nodes": {"font": {"size": 13, "face": "sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "borderWidth": 1, "scaling": {"label": {"drawThreshold": 7}}},
+                  "borderWidth": 1, "scaling": {"label": {"drawThreshold": 6}}},
         "edges": {"smooth": False, "arrows": {"to": {"enabled": True, "scaleFactor": 0.45}},
                   "selectionWidth": 2, "hoverWidth": 1.5},
         "interaction": {"hover": not big, "tooltipDelay": 150, "hideEdgesOnDrag": big, "hideEdgesOnZoom": big,
@@ -502,8 +510,10 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
             extra["href"] = root + hrefs[node]
         if node == view.centre:
             extra["borderWidth"] = 4
+        # Units and documents keep readable labels when zoomed out; tasks and entities give way.
+        font_size = 18 if kind == "Document" or node in index.unit_set else 12
         net.add_node(node, label=_node_label(index, node), shape=style["shape"], color=style["color"],
-                     size=size, x=x, y=y, title=_node_tooltip(index, node), kind=kind,
+                     size=size, x=x, y=y, title=_node_tooltip(index, node), kind=kind, font={"size": font_size},
                      names=index.names(node), docs=index.node_docs(node), **extra)
     types: Counter[str] = Counter()
     for source, target, edge_id, data in view.edges:
@@ -621,10 +631,9 @@ def write_views(
     """
     views_dir = Path(views_dir)
     index = GraphIndex(graph)
+    ego_units = list(index.units) if unit_views else []
     if units is not None:
         ego_units = index.resolve_units(list(units))
-    else:
-        ego_units = list(index.units) if unit_views else []
     taken_docs: set[str] = set()
     taken_units: set[str] = set()
     hrefs: dict[str, str] = {}
