@@ -111,6 +111,9 @@ def looks_like_unit(name: str) -> bool:
     return core.endswith(p["suffixes"]) or core.startswith("各")
 
 
+_OTHER_LABEL = re.compile(r"[，,；;。\s]*[\u4e00-\u9fff]{2,8}[：:]")
+
+
 def parse_labelled(content: str, base: int) -> list[ParsedUnit] | None:
     """（牵头单位：A，参与单位：B、C） -> units with roles; None if no label opens the clause."""
     p = _patterns()
@@ -121,6 +124,10 @@ def parse_labelled(content: str, base: int) -> list[ParsedUnit] | None:
     for i, m in enumerate(labels):
         role = p["label_role"][m.group(1)]
         end = labels[i + 1].start() if i + 1 < len(labels) else len(content)
+        # another kind of label ends the list: "责任单位：A；完成时限：2022年底"
+        other = _OTHER_LABEL.search(content, m.end(), end)
+        if other:
+            end = other.start()
         chunk = content[m.end() : end].rstrip(" ，,；;。")
         for unit, s, e, sep in split_units(chunk, base + m.end(), p["separators"]):
             units.append(ParsedUnit(unit, s, e, role, sep if units and units[-1].role == role else ""))
@@ -132,16 +139,24 @@ def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
     role verb and names units."""
     p = _patterns()
     units: list[ParsedUnit] = []
-    for seg, s, _e, _sep in split_units(content, base, {"，", "；", ",", ";"}):
+    pending: list[ParsedUnit] = []  # units listed before the segment that names their role
+    for seg, s, _e, sep0 in split_units(content, base, {"，", "；", ",", ";"}):
         m = p["verb"].search(seg)
-        if not m:
-            return None
-        role = p["verb_role"][m.group(1)]
-        names = seg[: m.start()]
+        names = seg[: m.start()] if m else seg
         parts = split_units(names, s, p["separators"])
         if not parts or not all(looks_like_unit(u) for u, *_ in parts):
             return None
-        units.extend(ParsedUnit(u, us, ue, role, sep) for u, us, ue, sep in parts)
+        group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
+        if not m:
+            pending.extend(group)
+            continue
+        role = p["verb_role"][m.group(1)]
+        for u in [*pending, *group]:
+            u.role = role
+        units.extend([*pending, *group])
+        pending = []
+    if pending:
+        return None
     return units or None
 
 
@@ -151,7 +166,8 @@ def assign_roles(units: list[ParsedUnit]) -> list[ParsedUnit]:
     first_responsible = True
     for u in units:
         if u.role == "shared":
-            u.role = "lead"
+            # every unit leads its own share, unless the clause names the lead ("A牵头，各部门按职责分工负责")
+            u.role = "participant" if has_lead else "lead"
         elif u.role == "responsible":
             if has_lead:
                 u.role = "participant"
@@ -184,6 +200,68 @@ def find_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[Par
             units = parse_labelled(content, base + m.start())
             if units:
                 found.append((base + m.start(), base + len(text.rstrip("。")), "labelled-bare", assign_roles(units)))
+    return found
+
+
+_TASK_HEADER = re.compile(
+    r"^(重点任务|主要任务|工作任务|任务内容|工作内容|具体任务|具体措施|任务|措施|工作措施|政策措施|事项|工作事项)(名称)?$"
+)
+_NUMBER_HEADER = re.compile(r"^(序号|编号|序|号)$")
+
+
+def _cells(line: str) -> list[str] | None:
+    """A table row's cells: tab-separated (.docx, TSV) or a Markdown row; None for prose."""
+    if "\t" in line:
+        cells = [c.strip() for c in line.split("\t")]
+    elif line.startswith("|") and line.count("|") >= 3:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    else:
+        return None
+    return cells if len(cells) >= 2 else None
+
+
+def find_table_tasks(text: str) -> list[tuple[str, str, int, int, list[ParsedUnit]]]:
+    """Task tables (任务分工表): a header row naming a task column and unit columns
+    (牵头单位, 责任单位, 配合单位…), then one task per row. Returns
+    (number, title, row start, row end, units) with normalised offsets."""
+    p = _patterns()
+    roles = {w: r for r, ws in clause_words()["labels"].items() for w in ws}
+    found: list[tuple[str, str, int, int, list[ParsedUnit]]] = []
+    header: dict[str, Any] | None = None
+    tables = 0
+    pos = 0
+    for line in text.split("\n"):
+        cells = _cells(line)
+        if cells is None:
+            header = None
+        elif header is None:
+            unit_cols = {i: roles[c] for i, c in enumerate(cells) if c in roles}
+            task_cols = [i for i, c in enumerate(cells) if _TASK_HEADER.match(c)]
+            if unit_cols and task_cols:
+                tables += 1
+                header = {"table": tables, "units": unit_cols, "task": task_cols[-1], "n": len(cells), "row": 0,
+                          "number": next((i for i, c in enumerate(cells) if _NUMBER_HEADER.match(c)), None)}
+        elif not all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
+            header["row"] += 1
+            if len(cells) < max(header["units"]) + 1 or not cells[header["task"]]:
+                pos += len(line) + 1
+                continue
+            number = cells[header["number"]] if header["number"] is not None else ""
+            number = number if re.fullmatch(r"\d{1,4}", number or "") else str(header["row"])
+            # cell offsets inside the line: find each cell's text from the left
+            cursor, spans = 0, []
+            for c in cells:
+                i = line.find(c, cursor) if c else cursor
+                spans.append(i)
+                cursor = i + len(c)
+            units: list[ParsedUnit] = []
+            for col, role in sorted(header["units"].items()):
+                for u, us, ue, sep in split_units(cells[col], pos + spans[col], p["separators"]):
+                    units.append(ParsedUnit(u, us, ue, role, sep))
+            if units:
+                number = number if header["table"] == 1 else f"{header['table']}.{number}"
+                found.append((number, heading_title(cells[header["task"]]), pos, pos + len(line), assign_roles(units)))
+        pos += len(line) + 1
     return found
 
 
@@ -271,8 +349,24 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
                 text_range=(p_start, p_end),
             )
         )
+    tasks.extend(_table_tasks(doc))
     doc.tasks = tasks
     return doc
+
+
+def _table_tasks(doc: PolicyDocument) -> list[Task]:
+    """Tasks from 任务分工表 rows; paths 表.<序号>."""
+    tasks = []
+    for number, title, start, end, units in find_table_tasks(doc.text):
+        mentions = [UnitMention(written=u.written, role="lead" if u.role == "lead" else "participant",
+                                span=doc.span(u.start, u.end), separator=u.separator) for u in units]
+        for m in mentions:
+            m.written_original = m.span.quote
+        row = doc.span(start, end)
+        tasks.append(Task(path=f"表.{number}", title=title, span=row, clause=Clause(row, "table", mentions),
+                          section_path="表", title_original=_display_title(doc, start, end, title),
+                          text_range=(start, end)))
+    return tasks
 
 
 def _display_title(doc: PolicyDocument, start: int, end: int, title: str) -> str:

@@ -101,7 +101,10 @@ class EntityKnowledge:
     quote_max_chars: int
     cues: list[ListCue]
     bare_alias_subtypes: frozenset[str]
-    weak_endings: tuple[str, ...]
+    conjunction_heads: tuple[str, ...]
+    park_committee_words: tuple[str, ...]
+    after_number_strip: tuple[str, ...]
+    slogan_joiners: str
     trigger_re: re.Pattern[str] = field(init=False)
     max_generic_len: int = field(init=False)
 
@@ -176,7 +179,10 @@ def load_knowledge(resources: Path = RESOURCES) -> EntityKnowledge:
         quote_max_chars=int(b["quote_max_chars"]),
         cues=cues,
         bare_alias_subtypes=frozenset(b.get("bare_alias_subtypes", [])),
-        weak_endings=tuple(b.get("weak_endings", [])),
+        conjunction_heads=tuple(b.get("conjunction_heads", [])),
+        park_committee_words=tuple(b.get("park_committee_words", [])),
+        after_number_strip=tuple(sorted(b.get("after_number_strip", []), key=len, reverse=True)),
+        slogan_joiners=str(b.get("slogan_joiners", "")),
     )
 
 
@@ -203,6 +209,8 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
             inner = text[j + 1 : i - 1] if j >= 0 else ""
             if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner):
                 break
+            if re.fullmatch(r"[0-9一二三四五六七八九十]+", inner):
+                break  # an outline marker （四） is not part of a name
             i = j
             continue
         if c in k.hard_stops or c in _OPENERS or (digits_stop and c.isdigit()):
@@ -211,9 +219,9 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
     return i
 
 
-def _ends_with_ending(text: str, k: EntityKnowledge) -> bool:
+def _ends_like_entity(text: str, k: EntityKnowledge) -> bool:
     text = text.rstrip("）)")
-    return any(text.endswith(s) for s in k.endings if len(s) >= 2)
+    return text.endswith(k.conjunction_heads)
 
 
 def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int, bool]:
@@ -223,7 +231,15 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
     """
     left = text[start:end]
     cut = 0
-    for m in k.trigger_re.finditer(left):
+    quantified = False
+    # after a number the scan stopped at: 1家省技术创新中心, 3个以上国家级…, 2021 年高新区
+    if start > 0 and (text[start - 1].isdigit() or text[start - 1] == " "):
+        for w in k.after_number_strip:
+            if left.startswith(w):
+                cut = len(w)
+                quantified = w not in ("年", "月", "日", "号")
+                break
+    for m in k.trigger_re.finditer(left, cut):
         # a trigger inside brackets or quotes belongs to the name
         if left.count("（", 0, m.start()) > left.count("）", 0, m.start()):
             continue
@@ -232,35 +248,54 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
         cut = max(cut, m.end())
     for conj in k.conjunctions:
         pos = left.rfind(conj)
-        while pos > cut:
-            if _ends_with_ending(text[start : start + pos], k):
+        while pos >= cut:
+            if pos > 0 and _ends_like_entity(left[:pos], k):
                 cut = pos + len(conj)
                 break
             pos = left.rfind(conj, 0, pos)
-    quantified = False
     for m in k.quantity.finditer(left, cut):
         cut, quantified = m.end(), True
+    for q in k.quantifiers:
+        pos = left.rfind(q, cut)
+        if pos >= 0:
+            cut, quantified = pos + len(q), True
     changed = True
     while changed and cut < len(left):
         changed = False
         rest = left[cut:]
-        for q in k.quantifiers:
-            if rest.startswith(q):
-                cut += len(q)
-                quantified = changed = True
+        for w in k.leading_strip:
+            if rest.startswith(w):
+                cut += len(w)
+                changed = True
                 break
-        else:
-            m = k.quantity.match(rest)
-            if m:
-                cut += m.end()
-                quantified = changed = True
-                continue
-            for w in k.leading_strip:
-                if rest.startswith(w):
-                    cut += len(w)
-                    changed = True
-                    break
+    # 以高新区为重点: 以 opens a prepositional phrase closed by 为
+    if left[cut : cut + 1] == "以" and "为" in text[end : end + 12]:
+        cut += 1
     return start + cut, quantified
+
+
+def list_items(text: str, end: int, k: EntityKnowledge) -> tuple[list[tuple[int, int]], bool]:
+    """The 、-separated items of a list ending at `end`, the first one cut at the word that
+    introduces the list; and whether a quantifier introduces it (建设一批A、B、C)."""
+    items: list[tuple[int, int]] = []
+    pos = end
+    quantified = False
+    while True:
+        start = scan_left(text, pos, k)
+        first, quantified = trim_left(text, start, pos, k)
+        if first == start and start > 0 and text[start - 1] == "、" and len(items) < 40:
+            items.append((start, pos))
+            pos = start - 1
+            continue
+        if first < pos:
+            items.append((first, pos))
+        break
+    items.reverse()
+    return items, quantified
+
+
+def list_quantified(text: str, end: int, k: EntityKnowledge) -> bool:
+    return list_items(text, end, k)[1]
 
 
 def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
@@ -269,7 +304,7 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
         close = "）" if text[end] == "（" else ")"
         j = text.find(close, end + 1, end + 2 + k.paren_max_chars)
         inner = text[end + 1 : j] if j > 0 else ""
-        if inner and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", inner) and not k.is_generic_words(inner):
+        if inner and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", inner):
             if not any(w in inner for w in ("简称", "单位", "以下", "试行", "暂行")):
                 return j + 1
     return end
@@ -323,8 +358,12 @@ class EntityEndings:
             if any(after.startswith(b.suffix) for b in k.endings.values() if b.kind == "-"):
                 continue
             left_start = scan_left(text, s_char, k, digits_stop=True)
+            if left_start > 0 and text[left_start - 1] in k.slogan_joiners:
+                continue  # a term of a slogan formula: “广州总部+清远基地”
             start, quantified = trim_left(text, left_start, s_char, k)
             clean = start == left_start and (left_start == 0 or not text[left_start - 1].isdigit())
+            if start == left_start and left_start > 0 and text[left_start - 1] == "、":
+                quantified = quantified or list_quantified(text, left_start - 1, k)
             _add(
                 doc,
                 start,
@@ -356,30 +395,14 @@ class EntityLists:
                 if rest.startswith(cue.cue, i) and self.k.is_generic_words(rest[:i].replace("和", "")):
                     # the cue must be the head noun: 科技企业集聚区 is a park, not firms
                     tail = rest[i + len(cue.cue) :]
-                    if any(tail.startswith(e) for e in self.k.endings if len(e) >= 2) or any(
-                        tail.startswith(c.cue) for c in self.k.cues if len(c.cue) >= 2
-                    ):
+                    heads = [e for e in self.k.endings if len(e) >= 2] + [c.cue for c in self.k.cues]
+                    if any(tail.startswith(h) and tail[len(h) : len(h) + 1] != "化" for h in heads):
                         return None
                     return cue
         return None
 
     def _items(self, text: str, end: int) -> list[tuple[int, int]]:
-        """The 、-separated items of a list ending at `end` (the first item trimmed at its trigger)."""
-        k = self.k
-        items: list[tuple[int, int]] = []
-        pos = end
-        while True:
-            start = scan_left(text, pos, k)
-            if start < pos and start > 0 and text[start - 1] == "、":
-                items.append((start, pos))
-                pos = start - 1
-                continue
-            first, quantified = trim_left(text, start, pos, k)
-            if first < pos:
-                items.append((first, pos))
-            break
-        items.reverse()
-        return items
+        return list_items(text, end, self.k)[0]
 
     def _good_item(self, item: str) -> bool:
         k = self.k
@@ -420,6 +443,15 @@ class EntityLists:
                     cue_strength="strong" if cue.strong else "weak",
                     clean=text[s - 1 : s] == "、" or (e < len(text) and text[e] == "、"),
                 )
+        # a park named by its management committee: 协助莞韶园管委会
+        for word in k.park_committee_words:
+            for m in re.finditer(re.escape(word), text):
+                start = scan_left(text, m.start(), k, digits_stop=True)
+                first, _ = trim_left(text, start, m.start(), k)
+                name = text[first : m.start()]
+                own = k.ending_of(name)
+                if len(name) >= 2 and own is None and name[-1] in "园区城岛谷港镇":
+                    _add(doc, first, m.start(), "Park", "园区", "list", cue_strength="weak", clean=first == start)
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
         for cand in list(candidates(doc)):
             own = k.ending_of(cand.text)

@@ -164,7 +164,8 @@ def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
                 i += p * k
             # a real repeated heading: several chunks, or one long one, with enough text
             enough = len(edits) >= 3 if k == 2 else (len(edits) >= 2 or (edits and kept >= 4))
-            if enough and kept >= 4:
+            # headings are words: a repeated rule ("|---|---|") or number is not one
+            if enough and kept >= 4 and any(_CJK_CHAR.search(r) for _, _, r in edits):
                 return edits
     return None
 
@@ -193,8 +194,17 @@ def is_tabular(line: str) -> bool:
 
 
 _EDGE_SPACE = re.compile(r"^[ \t]+|[ \t]+$", re.M)
-_CJK_SPACE = re.compile(rf"(?<=[{CJK}{FULLWIDTH_PUNCT}])[ \t]+|[ \t]+(?=[{CJK}{FULLWIDTH_PUNCT}])")
+# tabs are left alone: inside a line they separate table cells (.docx tables, TSV)
+_CJK_SPACE = re.compile(rf"(?<=[{CJK}{FULLWIDTH_PUNCT}]) +| +(?=[{CJK}{FULLWIDTH_PUNCT}])")
+# "市科技局 市财政局": a space after a unit's last character and before a unit's first one
+# separates two names (lists typed with spaces); elsewhere a space inside CJK text is noise
+_UNIT_END = "局委办厅部府会院司组室处所站社台队心"
+_UNIT_START = "市省区县各国中州自"
 _SPACE_RUN = re.compile(r" {2,}")
+
+
+def _separates_units(line: str, start: int, end: int) -> bool:
+    return start > 0 and end < len(line) and line[start - 1] in _UNIT_END and line[end] in _UNIT_START
 
 
 def tidy_whitespace(t: MappedText) -> MappedText:
@@ -203,7 +213,10 @@ def tidy_whitespace(t: MappedText) -> MappedText:
     pos = 0
     for line in t.text.split("\n"):
         if not is_tabular(line):
-            edits.extend((pos + m.start(), pos + m.end(), "") for m in _CJK_SPACE.finditer(line))
+            edits.extend(
+                (pos + m.start(), pos + m.end(), "" if not _separates_units(line, m.start(), m.end()) else " ")
+                for m in _CJK_SPACE.finditer(line)
+            )
         pos += len(line) + 1
     t = t.apply(edits) if edits else t
     return t.sub(_SPACE_RUN, " ")

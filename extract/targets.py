@@ -318,7 +318,7 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
         if not label_toks or (k < len(toks) and _PROSE.search(toks[k].text)) or len(label_toks) > 5:
             break
         unit = ""
-        if has_unit and len(label_toks) >= 2 and len(label_toks[-1].text) <= 8:
+        if has_unit and len(label_toks) >= 2 and _looks_like_unit(label_toks[-1].text, vocab):
             unit = _strip_parens(label_toks.pop().text)
         label = "".join(t.text for t in label_toks)
         if len(label) > 40:
@@ -367,6 +367,14 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
         end_offset = toks[k - 1].end
         j = k
     return j, end_offset
+
+
+def _looks_like_unit(token: str, vocab: Vocabulary) -> bool:
+    """A unit cell: 家, %, 亿元, 件/万人, （人年）."""
+    bare = _strip_parens(token)
+    units = [*vocab.count_units, *vocab.raw["measure_units"]]
+    one = rf"(?:{_alternation(list(vocab.magnitudes))})?(?:{_alternation(units)})"
+    return bool(re.fullmatch(rf"{one}(?:[/／·]{one}?[\u4e00-\u9fff]{{0,3}})?", bare))
 
 
 def _strip_parens(token: str) -> str:
@@ -548,6 +556,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
     matches.sort(key=lambda x: x[0])
     paired = _respective_years(para, matches, period)
+    prev_after = -1
     for start, end, g in matches:
         s_start, s_end = _sentence_bounds(para, start)
         prev_target = last_in_sentence.get(s_start)
@@ -590,12 +599,17 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         nxt = para[after: after + 1]
         if nxt == "的" and para[after + 1: after + 3] not in ("目标", "水平"):
             continue  # "产值超500亿元的产业集群": a modifier
-        follows_noun = bool(_CJK.match(nxt)) and nxt not in "的"
+        follows_noun = bool(_CJK.match(nxt)) and nxt not in "的" and not (
+            nxt in _CONJUNCTIONS and para[after + 1: after + 2].isdigit())  # "150家和200家"
         is_count = base_unit in vocab.count_units
         if follows_noun and not is_count and para[after: after + 2] not in ("目标",) and "breakthrough" not in g:
             continue  # "主营业务收入5亿元以上企业": an amount describing what follows
         # the indicator
         i_start = _clause_start(para, start, _CLAUSE_BOUNDARY)
+        if prev_target is not None and i_start < prev_after <= start:
+            i_start = prev_after  # "100家、150家和200家": what follows the last value
+            while i_start < start and para[i_start] in _CONJUNCTIONS:
+                i_start += 1
         before = para[i_start:start]
         before_stripped, quals_before = _strip_qualifiers(before, vocab)
         indicator, ind_offset = _clean_indicator(before_stripped, vocab)
@@ -660,8 +674,10 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
                            ind_start=base + ind_start, ind_end=base + ind_end)
         found.targets.append(target)
         last_in_sentence[s_start] = target
+        prev_after = after
 
 
+_CONJUNCTIONS = "和及与或、"
 _RESPECTIVE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
 
 
@@ -735,8 +751,8 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     text = text.strip(" ，,、")
     offset = original.find(text) if text else len(original)
     for w in vocab.words("indicator_drop_words"):
-        if w in text[1:-1]:
-            text = text.replace(w, "")  # "园区拥有高新技术企业" -> "园区高新技术企业"
+        # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
+        text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
     return text, max(0, offset)
 
 

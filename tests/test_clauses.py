@@ -118,3 +118,40 @@ def test_heading_only_item_with_one_clause_paragraph_is_the_task(tmp_path: Path)
                  encoding="utf-8")
     doc = extract_tasks(build_outline(load_document(f)))
     assert [(t.path, t.title) for t in doc.tasks] == [("三.(三).7", "优化资源配置模式")]
+
+
+def test_units_listed_before_the_verb_segment_share_its_role() -> None:
+    assert roles("（市科技局、市财政局，各县（市、区）人民政府负责）") == [[
+        ("lead", "市科技局"), ("participant", "市财政局"), ("participant", "各县（市、区）人民政府")]]
+
+
+def test_shared_duty_after_a_named_lead_participates() -> None:
+    assert roles("（科技部、发展改革委牵头，各有关部门按职责分工负责）") == [[
+        ("lead", "科技部"), ("lead", "发展改革委"), ("participant", "各有关部门")]]
+
+
+def test_other_labels_end_the_unit_list() -> None:
+    assert roles("（责任单位：市科技局、市财政局；完成时限：2022年底）") == [[("lead", "市科技局"), ("participant", "市财政局")]]
+
+
+def test_space_separated_unit_list() -> None:
+    assert roles("（牵头单位：市科技局 市财政局，配合单位：各区政府）") == [[
+        ("lead", "市科技局"), ("lead", "市财政局"), ("participant", "各区政府")]]
+
+
+def test_task_tables(tmp_path: Path) -> None:
+    f = tmp_path / "plan.txt"
+    f.write_text("重点任务分工表\n序号\t重点任务\t牵头单位\t配合单位\t完成时限\n"
+                 "1\t建设省实验室。推进建设\t市科技局\t市财政局、市发展改革局\t2022年\n"
+                 "2\t培育高新技术企业\t市科技局、市税务局\t各县（市、区）人民政府\t持续推进\n\n"
+                 "| 序号 | 工作任务 | 责任单位 |\n|---|---|---|\n| 1 | 加快人才引进 | 市委组织部、市人力资源社会保障局 |\n",
+                 encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    got = [(t.path, t.title, [(u.role, u.written) for u in t.clause.units]) for t in doc.tasks]
+    assert got == [
+        ("表.1", "建设省实验室", [("lead", "市科技局"), ("participant", "市财政局"), ("participant", "市发展改革局")]),
+        ("表.2", "培育高新技术企业", [("lead", "市科技局"), ("lead", "市税务局"), ("participant", "各县（市、区）人民政府")]),
+        ("表.2.1", "加快人才引进", [("lead", "市委组织部"), ("participant", "市人力资源社会保障局")]),
+    ]
+    for t in doc.tasks:
+        assert doc.original[t.clause.span.start:t.clause.span.end] == t.clause.span.quote

@@ -128,7 +128,9 @@ class ViewGraph:
     subtitle: str
     path: str  # relative to views/
     nodes: list[str]
-    edges: list[tuple[str, str, str, dict[str, Any]]]  # (from, to, edge id, properties with "type")
+    # (from, to, key, properties with "type"): the graph's key for graph edges, the relationship
+    # type for derived ones (co-operation, aggregation); the page's edge id is from|to|key.
+    edges: list[tuple[str, str, str, dict[str, Any]]]
     positions: dict[str, tuple[float, float]] = field(default_factory=dict)
     note: str = ""
     aggregated: bool = False
@@ -257,7 +259,7 @@ class GraphIndex:
 def _graph_edges(index: GraphIndex, triples: Iterable[tuple[str, str, Any]]) -> list[tuple[str, str, str, dict]]:
     edges = []
     for source, target, key in triples:
-        edges.append((source, target, _edge_id(source, target, key), index.graph.edges[source, target, key]))
+        edges.append((source, target, str(key), index.graph.edges[source, target, key]))
     return edges
 
 
@@ -350,7 +352,7 @@ def cooperation_view(index: GraphIndex, max_nodes: int) -> ViewGraph:
             titles = "\n".join(f"· {index.graph.nodes[t].get('path', '')} {_short(index.display_name(t), 40)}"
                                 for t in examples[(a, b)])
             more = f"\n… and {count - len(examples[(a, b)])} more" if count > len(examples[(a, b)]) else ""
-            edges.append((a, b, f"{a}|{b}", {"type": "CO_OPERATES", "weight": count,
+            edges.append((a, b, "CO_OPERATES", {"type": "CO_OPERATES", "weight": count,
                                              "tasks": titles + more}))
     subtitle = f"{len(nodes)} units · {len(edges)} pairs sharing tasks"
     return ViewGraph("cooperation", "协作网络 Unit co-operation", subtitle, "cooperation.html", nodes, edges, note=note)
@@ -371,7 +373,7 @@ def aggregated(index: GraphIndex, view: ViewGraph, max_nodes: int) -> ViewGraph:
             if node not in seen:
                 seen.add(node)
                 nodes.append(node)
-    edges = [(unit, doc, f"{unit}|{doc}|{rel}", {"type": rel, "weight": n, "tasks": f"{n} tasks"})
+    edges = [(unit, doc, rel, {"type": rel, "weight": n, "tasks": f"{n} tasks"})
              for (unit, doc, rel), n in sorted(counts.items())]
     note = (f"Aggregated: the full view has {len(view.nodes)} nodes (more than {max_nodes}); shown are "
             f"units and documents, linked by the number of tasks led or joined. Open a document's "
@@ -516,7 +518,7 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
                      size=size, x=x, y=y, title=_node_tooltip(index, node), kind=kind, font={"size": font_size},
                      names=index.names(node), docs=index.node_docs(node), **extra)
     types: Counter[str] = Counter()
-    for source, target, edge_id, data in view.edges:
+    for source, target, key, data in view.edges:
         rel = str(data.get("type"))
         types[rel] += 1
         style = edge_styles.get(rel, edge_styles["_other"])
@@ -524,8 +526,8 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
         if data.get("weight") is not None:
             width = round(min(10.0, width + 1.6 * math.log2(float(data["weight"]))), 2)
         doc = index.doc_of_sha.get(str(data.get("docSha256")))
-        net.add_edge(source, target, id=edge_id, type=rel, color=style["color"], dashes=style["dashes"],
-                     width=width, title=_edge_tooltip(index, data),
+        net.add_edge(source, target, id=_edge_id(source, target, key), key=key, type=rel, weight=data.get("weight"),
+                     color=style["color"], dashes=style["dashes"], width=width, title=_edge_tooltip(index, data),
                      doc=index.doc_index[doc] if doc is not None else None,
                      arrows="" if rel == "CO_OPERATES" else "to")
     nodes, edges, _heading, _height, _width, options = net.get_network_data()
