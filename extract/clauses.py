@@ -37,7 +37,8 @@ def _patterns() -> dict[str, Any]:
     label_role = {w: role for role, ws in words["labels"].items() for w in ws}
     verb_role = {w: role for role, ws in words["verbs"].items() for w in ws}
     by_len = sorted(label_role, key=len, reverse=True)
-    label_re = re.compile(r"(" + "|".join(map(re.escape, by_len)) + r")\s*[：:]\s*")
+    # a label is followed by a colon, or stands in its own brackets: 【牵头单位】市科技局
+    label_re = re.compile(r"【?(" + "|".join(map(re.escape, by_len)) + r")(?:\s*[：:]|】)\s*")
     verbs = sorted(verb_role, key=len, reverse=True)
     verb_re = re.compile(r"(?:等)?(" + "|".join(map(re.escape, verbs)) + r")$")
     suffixes = tuple(sorted(words["unit_suffixes"], key=len, reverse=True))
@@ -49,6 +50,7 @@ def _patterns() -> dict[str, Any]:
         "suffixes": suffixes,
         "not_unit": tuple(words["not_unit_words"]),
         "separators": set(words["separators"]),
+        "trailing_generic": tuple(sorted(words["trailing_generic"], key=len, reverse=True)),
     }
 
 
@@ -91,6 +93,10 @@ def split_units(text: str, base: int, separators: set[str]) -> list[tuple[str, i
             raw = text[seg_start:i]
             lead = len(raw) - len(raw.lstrip(" \t\n由"))
             unit = raw.strip(" \t\n").lstrip("由").rstrip("。.")
+            for generic in _patterns()["trailing_generic"]:  # "市财政局等部门" names 市财政局
+                if unit.endswith(generic) and len(unit) > len(generic) + 1:
+                    unit = unit[: -len(generic)]
+                    break
             if unit.endswith("等") and len(unit) > 2:
                 unit = unit[:-1]
             if unit:
@@ -183,8 +189,11 @@ _BARE_LABEL = re.compile(r"(?:^|(?<=[。；]))")
 def find_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[ParsedUnit]]]:
     """All responsibility clauses in a paragraph: (start, end, form, units), offsets normalised."""
     found: list[tuple[int, int, str, list[ParsedUnit]]] = []
+    labels = _patterns()["label_role"]
     for start, end in bracket_groups(text):
         content = text[start + 1 : end - 1]
+        if content in labels:  # 【牵头单位】 labels the text after it: read below
+            continue
         units = parse_labelled(content, base + start + 1)
         form = "labelled"
         if units is None:
@@ -195,7 +204,7 @@ def find_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[Par
     if not found:
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
         m = _patterns()["label"].search(text)
-        if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n "):
+        if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】"):
             content = text[m.start() :]
             units = parse_labelled(content, base + m.start())
             if units:

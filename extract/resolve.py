@@ -512,8 +512,8 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             return _from_table(core, bodies, scope, jur, ""), scope
     for scope, core in splits:
         candidates = _typo_candidates(core)
-        bodies_found = {b for c in candidates for b in t.by_core[c]}
-        if candidates and len({b.canonical for b in bodies_found}) == 1:
+        meant = {_pick(t.by_core[c], _target_level(scope, t.by_core[c], jur)) for c in candidates}
+        if len(meant) == 1:
             note = f"{core} read as {candidates[0]}"
             return _from_table(candidates[0], t.by_core[candidates[0]], scope, jur, "typo", note), scope
 

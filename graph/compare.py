@@ -652,11 +652,12 @@ def document_from_graph(g: nx.MultiDiGraph, doc_node: str, source: Path | None =
             continue
         t = g.nodes[task_node]
         units: list[tuple[int, UnitMention]] = []
-        for unit_node, _, ue in g.in_edges(task_node, data=True):
+        for unit_node, _, key, ue in g.in_edges(task_node, keys=True, data=True):
             if ue.get("type") not in ("LEADS", "PARTICIPATES_IN"):
                 continue
             u = g.nodes[unit_node]
-            order = int(str(ue.get("key", ":0")).rsplit(":", 1)[-1] or 0)
+            # edge keys are "LEADS:3": the unit's place in the clause
+            order = int(str(ue.get("key", key)).rsplit(":", 1)[-1] or 0)
             resolved = ResolvedUnit(
                 unit_id=unit_node,
                 name=str(u.get("name", "")),

@@ -155,3 +155,13 @@ def test_task_tables(tmp_path: Path) -> None:
     ]
     for t in doc.tasks:
         assert doc.original[t.clause.span.start:t.clause.span.end] == t.clause.span.quote
+
+
+def test_bracketed_labels() -> None:
+    assert roles("加强宣传。【牵头单位】市委宣传部【配合单位】市科技局、清远日报社") == [[
+        ("lead", "市委宣传部"), ("participant", "市科技局"), ("participant", "清远日报社")]]
+
+
+def test_separately_lead_and_generic_tails() -> None:
+    assert roles("（市发展改革委、市科技局分别牵头，市财政局等有关部门配合）") == [[
+        ("lead", "市发展改革委"), ("lead", "市科技局"), ("participant", "市财政局")]]

@@ -264,7 +264,7 @@ def clause_leads(path: Path, title: str) -> list[str]:
     """The lead units the source text's clause names for the task with this title."""
     text = re.sub(r"\s+|-\d+-", "", path.read_text(encoding="utf-8"))
     paragraph = text[text.index(title) :]
-    clause = re.search(r"（牵头单位：([^，、；）]+)", paragraph)
+    clause = re.search(r"[（(]牵头单位[：:]([^，,、；）)]+)", paragraph)
     return [clause.group(1)]
 
 
