@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -68,37 +67,39 @@ def _provinces() -> tuple[str, ...]:
 
 
 def entity_id(kind: str, name: str, jurisdiction: str) -> str:
-    """Canonical id: platform:<jurisdiction>:<name>, park:<jurisdiction>:<name>, firm:<name>."""
+    """Canonical id: platform:<jurisdiction>:<name>, park:<jurisdiction>:<name>, firm:<name>.
+
+    Parks go through extract.resolve (when present) so that a park mentioned and the same park
+    named as a responsible unit are one node."""
+    return canonical_entity(kind, name, jurisdiction)[0]
+
+
+def canonical_entity(kind: str, name: str, jurisdiction: str, province: str = "") -> tuple[str, str]:
+    """(id, canonical name) of a named platform, park or firm."""
     canonical = canonical_name(kind, name, jurisdiction)
     if kind == "Firm":
-        return f"firm:{canonical}"
+        return f"firm:{canonical}", canonical
     if kind not in ("Platform", "Park"):
         raise ValueError(f"entity_id: unknown entity kind {kind!r}")
-    return f"{kind.lower()}:{jurisdiction}:{canonical}"
+    if kind == "Park":
+        unit = _park_unit(canonical, jurisdiction, province)
+        if unit is not None:
+            return unit
+    return f"{kind.lower()}:{jurisdiction}:{canonical}", canonical
 
 
 def category_id(kind: str, phrase: str) -> str:
     return f"category:{kind}:{phrase}"
 
 
-def _resolver() -> Any:
-    """extract.resolve.resolve_unit when that module exists (parks named as units share one node)."""
+def _park_unit(name: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
+    """The resolver's id for a park (extract.resolve.resolve_unit), when that module exists."""
     try:
         from .resolve import resolve_unit
     except ImportError:
         return None
-    return resolve_unit
-
-
-def _park_unit_id(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
-    resolve_unit = _resolver()
-    if resolve_unit is None:
-        return None
-    try:
-        unit = resolve_unit(written, jurisdiction, province)
-    except Exception:  # a name the resolver does not take is simply not a unit
-        return None
-    if unit is not None and unit.unit_id.startswith("park:"):
+    unit = resolve_unit(name, jurisdiction, province=province)
+    if unit.unit_id.startswith("park:"):
         return unit.unit_id, unit.name
     return None
 
@@ -149,12 +150,7 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
         written = ent._.alias_of or ent._.written or ent.text
         if kind == "Firm":
             written = firm_full.get(written, written)
-        eid = entity_id(kind, written, jurisdiction)
-        name = canonical_name(kind, written, jurisdiction)
-        if kind == "Park":
-            unit = _park_unit_id(name, jurisdiction, province)
-            if unit is not None:
-                eid, name = unit
+        eid, name = canonical_entity(kind, written, jurisdiction, province)
         entities.append(
             Entity(
                 text=ent.text,

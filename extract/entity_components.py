@@ -268,8 +268,8 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
                 cut += len(w)
                 changed = True
                 break
-    # 以高新区为重点: 以 opens a prepositional phrase closed by 为
-    if left[cut : cut + 1] == "以" and "为" in text[end : end + 12]:
+    # 以高新区为重点: 以 opens a prepositional phrase closed by 为 in the same clause
+    if left[cut : cut + 1] == "以" and "为" in re.split(r"[，。；：\n]", text[end : end + 60], maxsplit=1)[0]:
         cut += 1
     return start + cut, quantified
 
@@ -304,9 +304,9 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
         close = "）" if text[end] == "（" else ")"
         j = text.find(close, end + 1, end + 2 + k.paren_max_chars)
         inner = text[end + 1 : j] if j > 0 else ""
-        if inner and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", inner):
-            if not any(w in inner for w in ("简称", "单位", "以下", "试行", "暂行")):
-                return j + 1
+        blocked = any(w in inner for w in ("简称", "单位", "以下", "试行", "暂行")) or k.ending_of(inner) is not None
+        if inner and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", inner) and not blocked:
+            return j + 1
     return end
 
 
@@ -430,9 +430,9 @@ class EntityLists:
                     continue
                 own = k.ending_of(item)
                 # the item's ending says its kind, unless the list calls it an incubator (…产业园)
-                if own is not None and own.kind != "-":
-                    if not (cue.strong and cue.kind == "Platform" and own.kind == "Park"):
-                        continue
+                overridden = cue.strong and cue.kind == "Platform" and own is not None and own.kind == "Park"
+                if own is not None and own.kind != "-" and not overridden:
+                    continue
                 _add(
                     doc,
                     s,
@@ -464,7 +464,7 @@ class EntityLists:
             list_end = s - len(m.group(0))
             for a, b in self._items(text, list_end):
                 item = text[a:b]
-                if self._good_item(item):
+                if self._good_item(item) and k.ending_of(item) is None:
                     _add(doc, a, b, cand.kind, cand.subtype, "count-list", written=item + cand.text, clean=True)
         return doc
 
@@ -478,8 +478,15 @@ class EntityAnchors:
         self.k = load_knowledge()
 
     def __call__(self, doc: Doc) -> Doc:
+        k = self.k
         cands = candidates(doc)
-        clean = sorted({c.text for c in cands if c.clean and len(c.text) >= 3}, key=len, reverse=True)
+        named = set()
+        for c in cands:
+            ending = k.ending_of(c.text)
+            prefix = c.text[: len(c.text) - len(ending.suffix)] if ending else c.text
+            if c.clean and len(c.text) >= 3 and not k.is_generic_words(prefix):
+                named.add(c.text)
+        clean = sorted(named, key=len, reverse=True)
         for cand in cands:
             if cand.clean or cand.evidence != "ending":
                 continue
@@ -511,9 +518,35 @@ class EntityCategories:
             prefix = name[: len(name) - len(ending.suffix)] if ending else name
             after = text[cand.end : cand.end + 6]
             counted = bool(re.match(r"[0-9０-９一二三四五六七八九十两]+[—\-－~～]?[0-9]*(?:家|个|所|座)", after))
-            if counted or k.is_generic_words(prefix):
+            # a place written after the name makes it one: 国家技术标准创新基地（广州）
+            place = re.search(r"[（(]([^）)]{2,4})[）)]$", cand.text)
+            qualified = place is not None and k.ending_of(place.group(1)) is None
+            if counted or (k.is_generic_words(prefix) and not qualified):
                 cand.generic = True
+        self._named_by_siblings(doc)
         return doc
+
+    def _named_by_siblings(self, doc: Doc) -> None:
+        """A descriptive name in a list of named ones is a name too: 化学地球动力学联合实验室、
+        国际中医药转化研究中心、种业科技创新中心. Lists of categories stay categories."""
+        text = doc.text
+        by_start = {c.start: c for c in candidates(doc) if c.evidence == "ending"}
+        by_end = {c.end: c for c in candidates(doc) if c.evidence == "ending"}
+        for c in list(by_start.values()):
+            if not c.generic or c.end - c.start < 8:
+                continue
+            siblings = []
+            left = by_end.get(c.start - 1) if text[c.start - 1 : c.start] == "、" else None
+            while left is not None and len(siblings) < 12:
+                siblings.append(left)
+                left = by_end.get(left.start - 1) if text[left.start - 1 : left.start] == "、" else None
+            right = by_start.get(c.end + 1) if text[c.end : c.end + 1] == "、" else None
+            while right is not None and len(siblings) < 24:
+                siblings.append(right)
+                right = by_start.get(right.end + 1) if text[right.end : right.end + 1] == "、" else None
+            named = sum(1 for s in siblings if not s.generic)
+            if named >= 2 and named > len(siblings) - named:
+                c.generic = False
 
 
 @Language.factory("entity_repeats")

@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,8 @@ def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
     key = key.replace("（R&D）", "").replace("（GDP）", "")
     key = _strip_prefixes(key, vocab.words("indicator_strip_prefixes") + vocab.words("increment_markers"))
     for suffix in vocab.words("indicator_strip_suffixes"):
-        if key.endswith(suffix) and len(key) > len(suffix) + 1:
+        keep = any(key.endswith(k) for k in vocab.words("indicator_keep_suffixes"))
+        if key.endswith(suffix) and len(key) > len(suffix) + 1 and not keep:
             key = key[: -len(suffix)]
     for level in vocab.words("level_words"):
         if key.endswith(level) and len(key) > len(level):
@@ -182,7 +184,7 @@ def year_in_range(year: int, period: tuple[int, int] | None) -> bool:
 # --- tables -------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[^\s|｜]+")
-_YEAR_CELL = re.compile(r"^((?:19|20)\d{2})\s*年?(?:[（(]?([^\d（）()]{0,6})[）)]?)?$")
+_YEAR_CELL = re.compile(r"^(\d{4})\s*(年?)(?:[（(]?([^\d（）()]{0,6})[）)]?)?$")
 _BARE_YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _LABEL_UNIT = re.compile(r"^(?P<label>.+?)\s*[（(](?P<unit>[^（）()]{1,6})[）)]$")
 _PROSE = re.compile(r"[，。；：！？]")
@@ -196,14 +198,25 @@ class _Token:
     line: int
 
 
+# where a normaliser squeezed the space out of a row: "主要指标2021年2022年", "高新技术企业（家）350"
+_RULE = re.compile(r"^[-:—–=]{3,}$")
+_SQUEEZED = re.compile(r"(?<=[\u3400-\u9fff）)%])(?=\d)")
+
+
 def _tokens(text: str, start: int = 0) -> list[_Token]:
     out: list[_Token] = []
     line_no = text.count("\n", 0, start)
     pos = start
+    pieces: list[tuple[str, int, int]] = []
     for m in _TOKEN.finditer(text, start):
-        line_no += text.count("\n", pos, m.start())
-        pos = m.start()
-        tok = _Token(m.group(), m.start(), m.end(), line_no)
+        cuts = [0, *(c.start() for c in _SQUEEZED.finditer(m.group())), len(m.group())]
+        pieces.extend((m.group()[a:b], m.start() + a, m.start() + b) for a, b in pairwise(cuts))
+    for piece, p_start, p_end in pieces:
+        line_no += text.count("\n", pos, p_start)
+        pos = p_start
+        if _RULE.match(piece):
+            continue  # a Markdown table's rule "| --- | --- |"
+        tok = _Token(piece, p_start, p_end, line_no)
         # "2018 年" (a PDF's spacing): the 年 belongs to the year
         if tok.text == "年" and out and _BARE_YEAR.match(out[-1].text) and out[-1].line == line_no:
             out[-1] = _Token(out[-1].text + "年", out[-1].start, tok.end, line_no)
@@ -216,11 +229,11 @@ def _year_of_cell(token: str, vocab: Vocabulary) -> int | None:
     m = _YEAR_CELL.match(token)
     if not m:
         return None
-    suffix = m.group(2) or ""
+    suffix = m.group(3) or ""
     if suffix and not any(s in suffix for s in vocab.words("table_year_suffixes")):
         return None
-    if not token[4:].strip() and not suffix:
-        return int(m.group(1))  # bare "2018": accepted only inside a run of years (caller)
+    if not m.group(2) and not _BARE_YEAR.match(m.group(1)):
+        return None  # a bare number is a year only if it looks like one; "2202年" is (and is warned)
     return int(m.group(1))
 
 
@@ -294,6 +307,7 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     has_unit = "unit" in columns
     has_index = "index" in columns
     n_trail = columns.count("trail")
+    n_labels = columns.count("label")
     empty = set(vocab.words("table_empty_cells"))
     trail_values = set(vocab.words("table_trailing_values"))
     units = vocab.count_units | set(vocab.raw["measure_units"])
@@ -320,6 +334,8 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
         unit = ""
         if has_unit and len(label_toks) >= 2 and _looks_like_unit(label_toks[-1].text, vocab):
             unit = _strip_parens(label_toks.pop().text)
+        if n_labels >= 2 and len(label_toks) >= n_labels and len({t.line for t in label_toks}) == 1:
+            label_toks = label_toks[n_labels - 1:]  # "创新投入 研发经费投入强度": a category column first
         label = "".join(t.text for t in label_toks)
         if len(label) > 40:
             break
@@ -396,7 +412,7 @@ _LEVELS = {"l0": 0, "l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
 _SENTENCE_END = re.compile(r"[。；;！？!?]")
 _CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n"
 _COMMA_BOUNDARY = "，,；;。：:！？!?\n"
-_YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年(末|底|前|内)?")
+_YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年((?:末|底)?(?:前|内|以前)?)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -434,9 +450,9 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     for name, end_year in vocab.raw["period_names"].items():
         for m in re.finditer(re.escape(name), para):
             tail = para[m.end(): m.end() + 4].lstrip("”\"’")
-            if tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末":
-                if period is None or end_year >= period[0]:
-                    events.append(_Event(m.start(), end_year))
+            in_period = period is None or end_year >= period[0]
+            if (tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末") and in_period:
+                events.append(_Event(m.start(), end_year))
     if period:
         for w in vocab.words("horizon_words"):
             events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
@@ -558,7 +574,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     paired = _respective_years(para, matches, period)
     prev_after = -1
     for start, end, g in matches:
-        s_start, s_end = _sentence_bounds(para, start)
+        s_start, _ = _sentence_bounds(para, start)
         prev_target = last_in_sentence.get(s_start)
         # inside a parenthesis: only "（其中国家级3家）"-style asides count, never baselines or notes
         paren = _open_paren(para, start)
@@ -567,7 +583,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             if any(inner.startswith(w) or w in inner for w in baseline) or not inner.strip():
                 continue
         prev1 = para[start - 1: start] if start else ""
-        if prev1 in ("第", "前", "/", "／", "+", "＋", ".") or para[end: end + 1] in ("/", "／"):
+        if prev1 in ("第", "前", "从", "由", "/", "／", "+", "＋", ".") or para[end: end + 1] in ("/", "／"):
             continue
         if para[end: end + 1].isascii() and para[end: end + 1].isalnum():
             continue
@@ -589,7 +605,6 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             continue
         # qualifiers after the unit: 以上, 左右, 内
         after = end
-        quals: list[str] = []
         qa = vocab.qual_after_re.match(para[after:])
         if qa:
             quals_after = [vocab.qual_after[qa.group()]]
@@ -597,6 +612,8 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         else:
             quals_after = []
         nxt = para[after: after + 1]
+        if any(para.startswith(w, after) for w in vocab.words("duration_words")):
+            continue  # "3个月内", "5个工作日": a time limit
         if nxt == "的" and para[after + 1: after + 3] not in ("目标", "水平"):
             continue  # "产值超500亿元的产业集群": a modifier
         follows_noun = bool(_CJK.match(nxt)) and nxt not in "的" and not (
@@ -632,21 +649,26 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         elif follows_noun:
             continue  # "培育…1000家企业…" with an indicator on both sides: unclear
         if indicator.startswith("占"):
-            subject = prev_target.indicator if prev_target is not None else _previous_subject(para, s_start, i_start, vocab)
+            subject = (prev_target.indicator if prev_target is not None
+                       else _previous_subject(para, s_start, i_start, vocab))
             indicator = subject + indicator
         if (not indicator or indicator in vocab.words("level_words")) and prev_target is not None:
             indicator = _complete_elliptical(indicator, prev_target.indicator, vocab)
         if not indicator or len(indicator) < 2:
             continue
         # qualifiers from the clause ("力争到2025年，…", "保底100家")
-        sentence_head = para[s_start:start]
+        # an opening clause without a value ("力争到2025年，…") qualifies the whole sentence
+        head_end = min([s_start + i for i, c in enumerate(para[s_start:start]) if c in "，,"] or [start])
+        head = para[s_start:head_end] if not vocab.number_unit.search(para, s_start, head_end) else ""
+        scope = comma_clause + "|" + head
         for w in vocab.words("clause_qualifiers"):
             q = vocab.qual_before.get(w, w)
-            if (w in comma_clause or w in sentence_head[:8]) and not any(q in x for x in quals_before):
+            if w in scope and not any(q in x for x in quals_before):
                 quals_before.append(q)
         qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
         # the year
-        if any(w in comma_clause or w in sentence_head[:6] for w in recurring):
+        own_year = any(c_start <= e.pos < start for e in events)
+        if not own_year and any(w in scope for w in recurring):
             year = None
         else:
             in_sentence = [e for e in events if s_start <= e.pos < start]
@@ -724,7 +746,7 @@ def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
 
 
 _PARENS = re.compile(r"[（(][^（）()]*[）)]")
-_YEAR_PHRASE = re.compile(r"^(?:(?:力争|争取|确保|计划)?(?:到|至|在|于|截至)?\s*\d{4}\s*年(?:末|底|前|内)?[，,]?)")
+_YEAR_PHRASE = re.compile(r"^(?:(?:力争|争取|确保|计划)?(?:到|至|在|于|截至)?\s*\d{4}\s*年(?:末|底)?(?:前|内|以前)?[，,]?)")
 
 
 def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
@@ -748,7 +770,7 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
             break
     if "等" in text[:-1]:
         text = text[text.rindex("等") + 1:]
-    text = text.strip(" ，,、")
+    text = text.strip(" ，,、").removesuffix("的")
     offset = original.find(text) if text else len(original)
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
@@ -762,7 +784,7 @@ def _enumeration_verb(sentence: str, vocab: Vocabulary) -> bool:
 
 def _complete_elliptical(indicator: str, previous: str, vocab: Vocabulary) -> str:
     """"国家级2—3家" after "科技企业孵化器省级8家": the previous indicator with this level."""
-    levels = sorted(vocab.words("level_words") + ["国家", "省", "市"], key=len, reverse=True)
+    levels = sorted([*vocab.words("level_words"), "国家", "省", "市"], key=len, reverse=True)
     key = indicator_key(previous, vocab)
     for lv in levels:
         if key.startswith(lv):

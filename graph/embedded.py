@@ -386,14 +386,14 @@ class FalkorEngine:
         """
         wanted = {(label, "id") for label in labels} | {("Document", "id"), ("Task", "id"),
                                                           ("Task", "docSha256"), ("Document", "sha256")}
-        for label, prop in sorted(wanted):
+        for label, _prop in sorted(wanted):
             if not LABEL_PATTERN.match(label):
                 raise LoadError(f"label {label!r} is not a CamelCase label")
         existing = self._indexed()
         for label, prop in sorted(wanted - existing):
             self.graph.query(f"CREATE INDEX FOR (n:`{label}`) ON (n.{prop})")
-        constrained = {row["label"] for row in self.read("CALL db.constraints()", {}) if row.get("properties") == ["id"]} \
-            if existing else set()
+        constraints = self.read("CALL db.constraints()", {}) if existing else []
+        constrained = {row["label"] for row in constraints if row.get("properties") == ["id"]}
         pending = []
         for label in sorted({label for label, prop in wanted if prop == "id"} - constrained):
             self.client.connection.execute_command("GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE",

@@ -115,16 +115,22 @@ def tasks_of_unit(g: nx.MultiDiGraph, name: str, jurisdiction: str | None = None
     return rows
 
 
+def chinese_number(text: str) -> int | None:
+    """一 -> 1, 十 -> 10, 十二 -> 12, 二十三 -> 23 (outline numbers stay below a hundred)."""
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
+    if not text or any(c not in digits and c != "十" for c in text):
+        return None
+    if "十" not in text:
+        return digits[text[-1]]
+    tens, _, ones = text.partition("十")
+    return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+
+
 def _path_key(path: str) -> list[tuple[int, Any]]:
-    """Sort 三.(一).10 after 三.(一).9: numbers by value, Chinese numerals by value."""
-    cn = {c: i for i, c in enumerate("零一二三四五六七八九十", 0)}
+    """Sort 三.(一).10 after 三.(一).9 and 十一 after 九: numbers by value, others as text."""
     out: list[tuple[int, Any]] = []
     for part in path.replace("(", "").replace(")", "").split("."):
         digits = "".join(ch for ch in part if ch.isdigit())
-        if digits:
-            out.append((0, int(digits)))
-        elif part and all(ch in cn for ch in part):
-            out.append((0, sum(cn[ch] for ch in part) if len(part) > 1 else cn[part]))
-        else:
-            out.append((1, part))
+        value = int(digits) if digits else chinese_number(part)
+        out.append((0, value, part) if value is not None else (1, 0, part))
     return out

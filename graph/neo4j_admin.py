@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-
 from policykg.graph.cypher_load import (
     UNION_LIST_PROPERTIES,
     LoadError,

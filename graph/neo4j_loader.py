@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-
 from policykg.graph.cypher_load import (
     DEFAULT_BATCH_SIZE,
     LABEL_PATTERN,
@@ -112,8 +111,9 @@ class Neo4jEngine:
         try:
             return call()
         except AuthError as exc:
-            raise Neo4jConnectionError(f"Neo4j at {self.settings.uri} refused the user name or password of "
-                                       f"user {self.settings.username!r} (check NEO4J_USERNAME/NEO4J_PASSWORD)") from exc
+            raise Neo4jConnectionError(
+                f"Neo4j at {self.settings.uri} refused the user name or password of user "
+                f"{self.settings.username!r} (check NEO4J_USERNAME/NEO4J_PASSWORD)") from exc
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             raise Neo4jConnectionError(f"Neo4j unreachable at {self.settings.uri}: {exc}") from exc
         except ConstraintError as exc:
@@ -135,7 +135,7 @@ class Neo4jEngine:
     def write(self, statement: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], WriteCounters]:
         def work(tx: Any) -> tuple[list[dict[str, Any]], WriteCounters]:
             result = tx.run(statement, params)
-            rows = [{key: _plain(record[key]) for key in record.keys()} for record in result]
+            rows = [{key: _plain(value) for key, value in record.items()} for record in result]
             return rows, _counters(result.consume())
 
         def run() -> tuple[list[dict[str, Any]], WriteCounters]:
@@ -149,7 +149,7 @@ class Neo4jEngine:
 
         def work(tx: Any) -> list[dict[str, Any]]:
             result = tx.run(statement, params)
-            return [{key: _plain(record[key]) for key in record.keys()} for record in result]
+            return [{key: _plain(value) for key, value in record.items()} for record in result]
 
         def run() -> list[dict[str, Any]]:
             with self._session() as session:

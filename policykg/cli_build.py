@@ -57,10 +57,14 @@ def emit_rows(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
 @click.option("--views/--no-views", default=True, show_default=True, help="Write the HTML views too.")
 @click.option("--strict", is_flag=True, help="Fail (and write nothing) if any file cannot be read.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
-def build(data_dir: Path, out_dir: Path, manifest_dir: Path | None, views: bool, strict: bool, quiet: bool) -> None:
+@click.option("--jobs", "-j", "workers", type=click.IntRange(1, 64), default=None,
+              help="Extraction processes (default: up to 4, one per core).")
+def build(data_dir: Path, out_dir: Path, manifest_dir: Path | None, views: bool, strict: bool, quiet: bool,
+          workers: int | None) -> None:
     """Build the responsibility graph from DATA_DIR (a folder of plans, or one file)."""
     try:
-        report = api.build(data_dir, out_dir, manifest_dir=manifest_dir, views=views, strict=strict)
+        report = api.build(data_dir, out_dir, manifest_dir=manifest_dir, views=views, strict=strict,
+                           workers=workers)
     except api.BuildError as exc:
         raise PolicykgError(str(exc)) from exc
     except OSError as exc:

@@ -23,7 +23,7 @@ def _neo4j_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Use Neo4j (NEO4J_URI etc.) instead of the embedded FalkorDB under OUT."),
         click.option("--uri", default=None, help="Neo4j URI (default: $NEO4J_URI); implies --neo4j."),
         click.option("--user", "username", default=None, help="Neo4j user (default: $NEO4J_USERNAME)."),
-        click.option("--password", default=None, help="Neo4j password (default: $NEO4J_PASSWORD; prefer the variable)."),
+        click.option("--password", default=None, help="Neo4j password (default: $NEO4J_PASSWORD, preferred)."),
         click.option("--database", default=None, help="Neo4j database (default: $NEO4J_DATABASE or the server's)."),
     ]
     for option in reversed(options):

@@ -125,10 +125,9 @@ class EmbeddedBackend:
         self.name = f"embedded FalkorDB ({server.db_dir})"
 
     def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        from policykg.graph.embedded import FalkorEngine
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import ResponseError
-
-        from policykg.graph.embedded import FalkorEngine
 
         try:
             result = self.graph.ro_query(statement, params, timeout=self.timeout_ms)
@@ -155,7 +154,6 @@ class Neo4jBackend:
 
     def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
         from neo4j.exceptions import ClientError
-
         from policykg.graph.cypher_load import LoadError
         from policykg.graph.neo4j_loader import _plain
 
@@ -233,8 +231,8 @@ class UnitDirectory:
         if found:
             return found, "resolver"
         if len(key) >= 2:
-            found = [unit for unit in candidates
-                     if key in _norm(unit.get("name")) or any(key in _norm(alias) for alias in unit.get("aliases") or [])]
+            found = [unit for unit in candidates if key in _norm(unit.get("name"))
+                     or any(key in _norm(alias) for alias in unit.get("aliases") or [])]
             if found:
                 return found, "contains"
         return [], "none"
@@ -355,12 +353,12 @@ class PolicyGraph:
         return ids
 
     # -- running
-    def query(self, name: str, **params: Any) -> Rows:
+    def query(self, name: str, /, **params: Any) -> Rows:
         """Run a canned query (see `policykg query --list`); unit/doc parameters accept aliases."""
         query, final = self.prepare(name, params)
         return self._read(query.statement, final, query.returns)
 
-    def cypher(self, text: str, **params: Any) -> Rows:
+    def cypher(self, text: str, /, **params: Any) -> Rows:
         """An ad-hoc read-only Cypher query; values only through params ($name in the text)."""
         if not text or not text.strip():
             raise QueryError("empty Cypher query")

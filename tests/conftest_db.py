@@ -13,7 +13,6 @@ from typing import Any
 
 import networkx as nx
 import pytest
-
 from policykg.graph.cypher_load import UNION_LIST_PROPERTIES, prepare_graph, read_graph_file
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -207,7 +207,8 @@ def _pack(pieces: list[np.ndarray]) -> list[np.ndarray]:
     for piece in pieces:
         low, high = piece.min(axis=0), piece.max(axis=0)
         boxes.append((low, high - low + NODE_SPACING * 1.5))
-    row_width = max(max(size[0] for _, size in boxes), math.sqrt(sum(s[0] * s[1] for _, s in boxes)) * 1.3)
+    # Rows about 1.6 times as wide as the whole is high: the shape of a screen.
+    row_width = max(max(size[0] for _, size in boxes), math.sqrt(1.6 * sum(s[0] * s[1] for _, s in boxes)) * 1.15)
     placed: list[np.ndarray] = []
     x = y = row_height = 0.0
     for piece, (low, size) in zip(pieces, boxes, strict=True):
@@ -227,9 +228,11 @@ def graph_layout(
     groups: Mapping[Hashable, Hashable | None] | None = None,
     *,
     seed: int = 0,
+    spacing: float = 1.0,
 ) -> dict[Hashable, Position]:
     """Positions for an undirected view of the nodes; `groups` (node -> group or None) is used
-    for components above GROUPED_ABOVE nodes."""
+    for components above GROUPED_ABOVE nodes; `spacing` multiplies the distances (views whose
+    nodes all carry long labels need more room)."""
     index = {node: i for i, node in enumerate(node_ids)}
     weights: dict[tuple[int, int], float] = defaultdict(float)
     for a, b, w in edges:
@@ -273,7 +276,7 @@ def graph_layout(
     positions: dict[Hashable, Position] = {}
     for piece, members in zip(_pack(pieces), piece_members, strict=True):
         for (x, y), i in zip(piece, members, strict=True):
-            positions[node_ids[i]] = (round(float(x), 1), round(float(y), 1))
+            positions[node_ids[i]] = (round(float(x) * spacing, 1), round(float(y) * spacing, 1))
     return positions
 
 

@@ -470,8 +470,8 @@ def _layout(index: GraphIndex, view: ViewGraph) -> dict[str, tuple[float, float]
                 groups[node] = node
             elif node in index.doc_of_task:
                 groups[node] = index.doc_of_task[node]
-    weights = [(s, t, float(d.get("weight", 1.0))) for s, t, _, d in view.edges]
-    return graph_layout(view.nodes, weights, groups)
+    # Unweighted: heavy pairs pulled together would pile the busiest units (and their labels) up.
+    return graph_layout(view.nodes, [(s, t, 1.0) for s, t, _, _ in view.edges], groups)
 
 
 def _vis_options(n_nodes: int) -> dict[str, Any]:
@@ -547,6 +547,15 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
 
 
 # --- pages -------------------------------------------------------------------------------------------
+
+
+def _empty_message(index: GraphIndex, view: ViewGraph) -> str:
+    if index.graph.number_of_nodes() == 0:
+        return ("The graph has no nodes: no document in the input produced tasks, units, entities or targets. "
+                "Check the input folder and the build's warnings.")
+    if view.kind == "cooperation":
+        return "No unit leads or takes part in any task, so no two units share one."
+    return "Nothing in the graph belongs to this view."
 
 
 def _asset_context(inline: bool, root: str) -> dict[str, Any]:
@@ -665,7 +674,8 @@ def write_views(
             root = "../" * view.path.count("/")
             data = view_page_data(index, view, hrefs, root)
             html = page.render(title=view.title, subtitle=view.subtitle, kind=view.kind, data=_script_json(data),
-                               empty=not view.nodes, **_asset_context(inline_assets, root))
+                               empty=not view.nodes, empty_message=_empty_message(index, view),
+                               **_asset_context(inline_assets, root))
             _write(work / view.path, html)
             written.append(view.path)
             if view.kind in ("network", "cooperation"):

@@ -118,6 +118,8 @@
   const t0 = performance.now();
   const network = new vis.Network($("network"), { nodes: nodesView, edges: edgesView }, data.options);
   api.network = network;
+  // Positions are fixed: fit them to the canvas once, without animation.
+  network.fit({ animation: false });
   api.timings.constructed = performance.now();
   api.timings.constructMs = performance.now() - t0;
   network.once("afterDrawing", () => {
