@@ -47,8 +47,9 @@ class Result:
     megabytes: float
     wall_s: float
     build_s: float | None  # without interpreter start-up and imports (API mode)
-    maxrss_mb: float
+    maxrss_mb: float  # the largest single process of the build (wait4 / RUSAGE_CHILDREN)
     children_maxrss_mb: float | None
+    tree_peak_mb: float | None  # all processes of the build together (sampled every 50 ms)
     ok: bool
     error: str = ""
     f1: str = ""
@@ -91,7 +92,7 @@ def measure(size: int, docs: Path, use_cli: bool, score: bool) -> Result:
         helper = [sys.executable, "-c", HELPER, json.dumps(build_command(docs, out, use_cli))]
         done = subprocess.run(helper, capture_output=True, text=True, cwd=ROOT)
         if done.returncode != 0 or not done.stdout.strip():
-            return Result(size, megabytes, 0, None, 0, None, False, error=(done.stderr.strip() or "?")[-400:])
+            return Result(size, megabytes, 0, None, 0, None, None, False, error=(done.stderr.strip() or "?")[-400:])
         r = json.loads(done.stdout.strip().splitlines()[-1])
         if r["rc"] != 0:
             lines = [x for x in r["stderr"].strip().splitlines() if x.strip()]
@@ -101,6 +102,7 @@ def measure(size: int, docs: Path, use_cli: bool, score: bool) -> Result:
                 r["wall_s"],
                 None,
                 r["maxrss_kb"] / 1024,
+                None,
                 None,
                 False,
                 error=lines[-1] if lines else f"exit {r['rc']}",
@@ -113,6 +115,7 @@ def measure(size: int, docs: Path, use_cli: bool, score: bool) -> Result:
             report.get("build_s"),
             r["maxrss_kb"] / 1024,
             report["children_maxrss_kb"] / 1024 if "children_maxrss_kb" in report else None,
+            r["tree_peak_kb"] / 1024 if r.get("tree_peak_kb") else None,
             True,
         )
         if score:
@@ -123,16 +126,41 @@ def measure(size: int, docs: Path, use_cli: bool, score: bool) -> Result:
 # The helper starts the build as its only child and reads that child's peak RSS from
 # RUSAGE_CHILDREN, which (unlike psutil sampling) cannot miss a short peak.
 HELPER = """
-import json, resource, subprocess, sys, time
-t0 = time.perf_counter()
-proc = subprocess.run(json.loads(sys.argv[1]), capture_output=True, text=True)
-wall = time.perf_counter() - t0
+import json, resource, subprocess, sys, tempfile, time
+try:
+    import psutil
+except ImportError:
+    psutil = None
+cmd = json.loads(sys.argv[1])
+with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+    tree_peak = 0
+    while proc.poll() is None:  # sample the whole tree: a worker pool's memory adds up
+        if psutil is not None:
+            try:
+                root = psutil.Process(proc.pid)
+                rss = root.memory_info().rss
+                for child in root.children(recursive=True):
+                    try:
+                        rss += child.memory_info().rss
+                    except psutil.Error:
+                        pass
+                tree_peak = max(tree_peak, rss)
+            except psutil.Error:
+                pass
+        time.sleep(0.05)
+    wall = time.perf_counter() - t0
+    out.seek(0)
+    err.seek(0)
+    stdout, stderr = out.read(), err.read()
 report = {}
-for line in proc.stdout.splitlines():
+for line in stdout.splitlines():
     if line.startswith("BENCH "):
         report = json.loads(line[6:])
-print(json.dumps({"wall_s": wall, "rc": proc.returncode, "stderr": proc.stderr[-4000:], "report": report,
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+print(json.dumps({"wall_s": wall, "rc": proc.returncode, "stderr": stderr[-4000:], "report": report,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  "tree_peak_kb": tree_peak // 1024 if psutil is not None else None}))
 """
 
 
@@ -195,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{mode}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     head = (
         f"{'docs':>6} {'MB':>7} {'wall s':>8} {'build s':>8} {'MB/s':>7} {'docs/s':>8} "
-        f"{'peak RSS MB':>12} {'children MB':>12}"
+        f"{'max proc MB':>12} {'tree MB':>9}"
     )
     print(head + ("  score" if args.score else ""))
     failed = 0
@@ -205,11 +233,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r.size:>6} {r.megabytes:>7.2f}  FAILED: {r.error}")
             continue
         build_s = f"{r.build_s:8.2f}" if r.build_s is not None else f"{'-':>8}"
-        children = f"{r.children_maxrss_mb:12.0f}" if r.children_maxrss_mb else f"{'-':>12}"
+        tree = f"{r.tree_peak_mb:9.0f}" if r.tree_peak_mb else f"{'-':>9}"
         print(
-            f"{r.size:>6} {r.megabytes:>7.2f} {r.wall_s:>8.2f} {build_s} {r.mb_per_s:>7.2f} "
-            f"{r.docs_per_s:>8.1f} {r.maxrss_mb:>12.0f} {children}" + (f"  {r.f1}" if args.score else "")
+            f"{r.size:>6} {r.megabytes:>7.2f} {r.wall_s:>8.2f} {build_s} {r.mb_per_s:>7.3f} "
+            f"{r.docs_per_s:>8.2f} {r.maxrss_mb:>12.0f} {tree}" + (f"  {r.f1}" if args.score else "")
         )
+    print("max proc MB: peak RSS of the largest process of the build (main or a worker; from wait4).")
+    print("tree MB: peak RSS of the build and its workers together (psutil, sampled every 50 ms).")
     print("MB/s and docs/s use the build time (imports excluded) when the API reports it, else wall time.")
     return 1 if failed else 0
 

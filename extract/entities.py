@@ -10,12 +10,12 @@ mention back to the original text, the task whose paragraph holds it, and a cano
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import spacy
 from spacy.language import Language
 
-from .entity_components import PIPELINE, jurisdiction_short, load_knowledge
+from .entity_components import PIPELINE, CharTokenizer, jurisdiction_short, load_knowledge
 from .model import Entity, PolicyDocument
 
 _LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
@@ -25,6 +25,7 @@ _LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
 def entity_pipeline() -> Language:
     """spacy.blank("zh") with the entity components; built once per process."""
     nlp = spacy.blank("zh")
+    nlp.tokenizer = CharTokenizer(nlp.vocab)
     for name in PIPELINE:
         nlp.add_pipe(name)
     return nlp
@@ -74,6 +75,7 @@ def entity_id(kind: str, name: str, jurisdiction: str) -> str:
     return canonical_entity(kind, name, jurisdiction)[0]
 
 
+@lru_cache(maxsize=65536)
 def canonical_entity(kind: str, name: str, jurisdiction: str, province: str = "") -> tuple[str, str]:
     """(id, canonical name) of a named platform, park or firm."""
     canonical = canonical_name(kind, name, jurisdiction)
@@ -81,7 +83,7 @@ def canonical_entity(kind: str, name: str, jurisdiction: str, province: str = ""
         return f"firm:{canonical}", canonical
     if kind not in ("Platform", "Park"):
         raise ValueError(f"entity_id: unknown entity kind {kind!r}")
-    if kind == "Park":
+    if kind == "Park" and jurisdiction:
         unit = _park_unit(canonical, jurisdiction, province)
         if unit is not None:
             return unit

@@ -1,14 +1,17 @@
 """spaCy components that find platforms, parks and firms in normalised policy text.
 
-The pipeline runs on `spacy.blank("zh")` (one token per character); every component has one job:
+The pipeline is `spacy.blank("zh")` with `CharTokenizer` (one token per character, whitespace included,
+so token offsets are character offsets); every component has one job:
 
 - ``entity_endings``: names that end in a kind word (研究院, 产业园, 有限公司): the ending is found with a
   PhraseMatcher, the start by reading leftwards to the verb or preposition that introduces the name.
 - ``entity_lists``: names given only by context: a list followed by its kind ("天安智谷、华大电商孵化器等
   孵化载体"), or by a count and an ending ("广清（清城）、广德（英德）三个产业园").
+- ``entity_anchors``: a name whose start was guessed (健全广清产业园) is cut to a name the same document
+  writes with a certain start (广清产业园 after punctuation or in a list).
 - ``entity_categories``: decides which candidates are categories (各类孵化器, 省级高新区, 科技企业孵化器).
 - ``entity_repeats``: a name found once is found everywhere else in the same document.
-- ``entity_select``: one kind per name, no overlaps; the result is ``doc.ents``.
+- ``entity_select``: one kind per name, no overlaps, bare 高新区 resolved; the result is ``doc.ents``.
 
 Candidates are `Candidate` records in ``doc.user_data["entity_candidates"]`` (copied to ``doc.spans`` at
 the end); the chosen mentions are ``doc.ents``, whose extensions carry subtype, category flag,
@@ -26,6 +29,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
 
 RESOURCES = Path(__file__).parent / "resources"
 CANDIDATES = "entity_candidates"
@@ -68,6 +72,27 @@ def candidates(doc: Doc) -> list[Candidate]:
     return doc.user_data.setdefault(CANDIDATES, [])
 
 
+def doc_text(doc: Doc) -> str:
+    text = doc.user_data.get("entity_text")
+    if text is None:
+        text = doc.user_data["entity_text"] = doc.text
+    return text
+
+
+class CharTokenizer:
+    """One token per character, whitespace included: token i is character i, and the text is kept
+    so that components never rebuild it (Doc.text joins every token). Three times faster than the
+    zh tokenizer's own character segmentation, which also has to align whitespace."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+
+    def __call__(self, text: str) -> Doc:
+        doc = Doc(self.vocab, words=list(text), spaces=[False] * len(text))  # words may be spaces
+        doc.user_data["entity_text"] = text
+        return doc
+
+
 @dataclass(frozen=True)
 class Ending:
     suffix: str
@@ -105,13 +130,24 @@ class EntityKnowledge:
     park_committee_words: tuple[str, ...]
     after_number_strip: tuple[str, ...]
     slogan_joiners: str
+    provinces: tuple[str, ...]  # longest first
+    province_named_subtypes: frozenset[str]
+    list_marker: str
+    list_marker_words: tuple[str, ...]
+    count_list: re.Pattern[str]
+    paren_not_place: tuple[str, ...]
+    modifier_endings: tuple[str, ...]
+    count_after: re.Pattern[str]
+    firm_short_context: tuple[str, ...]
     trigger_re: re.Pattern[str] = field(init=False)
     max_generic_len: int = field(init=False)
+    blocking: tuple[str, ...] = field(init=False)  # endings that are no entity (事务中心)
 
     def __post_init__(self) -> None:
         alternation = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
         self.trigger_re = re.compile(f"(?:{alternation})")
         self.max_generic_len = max(len(w) for w in self.generic_words)
+        self.blocking = tuple(e.suffix for e in self.endings.values() if e.kind == "-")
 
     def ending_of(self, name: str) -> Ending | None:
         """The longest known ending of `name`."""
@@ -149,6 +185,13 @@ def _read_tsv(path: Path) -> list[list[str]]:
     return rows
 
 
+def _read_words(path: Path) -> set[str]:
+    words: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words.update(w for w in line.split("#", 1)[0].split() if w)
+    return words
+
+
 @cache
 def load_knowledge(resources: Path = RESOURCES) -> EntityKnowledge:
     endings: dict[str, Ending] = {}
@@ -156,10 +199,9 @@ def load_knowledge(resources: Path = RESOURCES) -> EntityKnowledge:
         suffix, kind, subtype = row[0], row[1], row[2]
         canonical = row[3] if len(row) > 3 else ""
         endings[suffix] = Ending(suffix, kind, subtype, canonical)
-    words: set[str] = set()
-    for line in (resources / "entities_generic_words.txt").read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0]
-        words.update(w for w in line.split() if w)
+    words = _read_words(resources / "entities_generic_words.txt")
+    provinces = _read_words(resources / "entities_provinces.txt")
+    words |= provinces
     cues = [
         ListCue(r[0], r[1], r[2], r[3] == "strong") for r in _read_tsv(resources / "entities_list_cues.tsv")
     ]
@@ -183,6 +225,15 @@ def load_knowledge(resources: Path = RESOURCES) -> EntityKnowledge:
         park_committee_words=tuple(b.get("park_committee_words", [])),
         after_number_strip=tuple(sorted(b.get("after_number_strip", []), key=len, reverse=True)),
         slogan_joiners=str(b.get("slogan_joiners", "")),
+        provinces=tuple(sorted(provinces, key=len, reverse=True)),
+        province_named_subtypes=frozenset(b.get("province_named_subtypes", [])),
+        list_marker=str(b["list_marker"]),
+        list_marker_words=tuple(b.get("list_marker_words", [])),
+        count_list=re.compile(b["count_list_pattern"]),
+        paren_not_place=tuple(b.get("paren_not_place", [])),
+        modifier_endings=tuple(b.get("modifier_endings", [])),
+        count_after=re.compile(b["count_after_pattern"]),
+        firm_short_context=tuple(b.get("firm_short_right_context", [])),
     )
 
 
@@ -304,7 +355,7 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
         close = "）" if text[end] == "（" else ")"
         j = text.find(close, end + 1, end + 2 + k.paren_max_chars)
         inner = text[end + 1 : j] if j > 0 else ""
-        blocked = any(w in inner for w in ("简称", "单位", "以下", "试行", "暂行")) or k.ending_of(inner) is not None
+        blocked = any(w in inner for w in k.paren_not_place) or k.ending_of(inner) is not None
         if inner and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", inner) and not blocked:
             return j + 1
     return end
@@ -315,7 +366,8 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
 
 
 def _add(doc: Doc, start: int, end: int, kind: str, subtype: str, evidence: str, **extra: object) -> None:
-    text = doc.text[start:end]
+    # doc.text joins every token: read it once per document (user_data), not once per candidate
+    text = doc_text(doc)[start:end]
     if not text.strip():
         return
     written = str(extra.pop("written", "") or text)
@@ -334,18 +386,18 @@ class EntityEndings:
 
     def __call__(self, doc: Doc) -> Doc:
         k = self.k
-        text = doc.text
+        text = doc_text(doc)
         matches = []
+        # CharTokenizer: token i is character i, so match offsets are character offsets
         for match_id, s, e in self.matcher(doc):
-            suffix = doc.vocab.strings[match_id]
-            span = doc[s:e]
-            matches.append((span.start_char, span.end_char, suffix))
+            matches.append((s, e, doc.vocab.strings[match_id]))
         # keep only the longest ending among overlapping ones (产业园区 over 产业园, 创新中心城市 blocks)
-        matches.sort(key=lambda m: (m[0], -(m[1] - m[0])))
         kept: list[tuple[int, int, str]] = []
+        used = bytearray(len(text) + 1)
         for m in sorted(matches, key=lambda m: -(m[1] - m[0])):
-            if any(m[0] < o[1] and o[0] < m[1] for o in kept):
+            if any(used[m[0] : m[1]]):
                 continue
+            used[m[0] : m[1]] = b"\x01" * (m[1] - m[0])
             kept.append(m)
         kept.sort()
         for s_char, e_char, suffix in kept:
@@ -354,8 +406,7 @@ class EntityEndings:
                 continue
             end = extend_right(text, e_char, k)
             # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
-            after = text[end : end + 6]
-            if any(after.startswith(b.suffix) for b in k.endings.values() if b.kind == "-"):
+            if text.startswith(k.blocking, end):
                 continue
             left_start = scan_left(text, s_char, k, digits_stop=True)
             if left_start > 0 and text[left_start - 1] in k.slogan_joiners:
@@ -377,26 +428,30 @@ class EntityEndings:
         return doc
 
 
-_CUE_SKIP = re.compile(r"^(?:一批|若干|各类|一系列|多个|多家)")
-
-
 @Language.factory("entity_lists")
 class EntityLists:
     """Names given by a list and its kind: "X、Y等孵化载体", "A、B、C三个产业园"."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
+        # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
+        self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
         rest = text[pos : pos + 14]
-        rest = _CUE_SKIP.sub("", rest)
+        for q in self.k.quantifiers:  # 等一批创新载体
+            if rest.startswith(q):
+                rest = rest[len(q) :]
+                break
         for i in range(0, min(len(rest), 9)):
             for cue in self.k.cues:
                 if rest.startswith(cue.cue, i) and self.k.is_generic_words(rest[:i].replace("和", "")):
                     # the cue must be the head noun: 科技企业集聚区 is a park, not firms
                     tail = rest[i + len(cue.cue) :]
-                    heads = [e for e in self.k.endings if len(e) >= 2] + [c.cue for c in self.k.cues]
-                    if any(tail.startswith(h) and tail[len(h) : len(h) + 1] != "化" for h in heads):
+                    if tail.startswith(self.heads) and any(
+                        tail.startswith(h) and not tail.startswith(self.k.modifier_endings, len(h))
+                        for h in self.heads
+                    ):
                         return None
                     return cue
         return None
@@ -416,10 +471,11 @@ class EntityLists:
 
     def __call__(self, doc: Doc) -> Doc:
         k = self.k
-        text = doc.text
-        for m in re.finditer("等", text):
+        text = doc_text(doc)
+        marker = k.list_marker
+        for m in re.finditer(re.escape(marker), text):
             p = m.start()
-            if text[p - 1 : p] in ("等", "平", "相", "同", "对", "初", "高", "中") or text[p + 1 : p + 2] in "等级":
+            if any(text.startswith(w, p - w.index(marker)) for w in k.list_marker_words if p >= w.index(marker)):
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -450,7 +506,7 @@ class EntityLists:
                 first, _ = trim_left(text, start, m.start(), k)
                 name = text[first : m.start()]
                 own = k.ending_of(name)
-                if len(name) >= 2 and own is None and name[-1] in "园区城岛谷港镇":
+                if len(name) >= 2 and own is None and not k.is_generic_words(name) and name[-1] != "会":
                     _add(doc, first, m.start(), "Park", "园区", "list", cue_strength="weak", clean=first == start)
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
         for cand in list(candidates(doc)):
@@ -458,7 +514,7 @@ class EntityLists:
             if cand.evidence != "ending" or own is None or cand.text != own.suffix:
                 continue
             s = cand.start
-            m = re.search(r"(?:和|及)?[一二三四五六七八九十两几0-9]+(?:个|家|大)$", text[max(0, s - 6) : s])
+            m = k.count_list.search(text[max(0, s - 6) : s])
             if not m:
                 continue
             list_end = s - len(m.group(0))
@@ -509,27 +565,34 @@ class EntityCategories:
 
     def __call__(self, doc: Doc) -> Doc:
         k = self.k
-        text = doc.text
+        text = doc_text(doc)
         for cand in candidates(doc):
             if cand.evidence in ("list", "count-list"):
                 continue
             name = re.sub(r"[（(][^）)]*[）)]$", "", cand.text)
             ending = k.ending_of(name)
             prefix = name[: len(name) - len(ending.suffix)] if ending else name
-            after = text[cand.end : cand.end + 6]
-            counted = bool(re.match(r"[0-9０-９一二三四五六七八九十两]+[—\-－~～]?[0-9]*(?:家|个|所|座)", after))
+            counted = k.count_after.match(text, cand.end) is not None
             # a place written after the name makes it one: 国家技术标准创新基地（广州）
             place = re.search(r"[（(]([^）)]{2,4})[）)]$", cand.text)
             qualified = place is not None and k.ending_of(place.group(1)) is None
-            if counted or (k.is_generic_words(prefix) and not qualified):
+            # 江苏省产业技术研究院 names an institute; 广东省实验室, 广东省科技企业孵化器 are levels
+            provincial = (
+                ending is not None
+                and ending.subtype in k.province_named_subtypes
+                and any(prefix.startswith(p) and len(prefix) > len(p) + 1 for p in k.provinces)
+            )
+            if counted or (k.is_generic_words(prefix) and not qualified and not provincial):
                 cand.generic = True
+            elif len(prefix.strip("“”")) < 2 and ending is not None and len(ending.suffix) <= 3:
+                cand.kind = "-"  # one character before a short ending is a word, not a name: 清新区
         self._named_by_siblings(doc)
         return doc
 
     def _named_by_siblings(self, doc: Doc) -> None:
         """A descriptive name in a list of named ones is a name too: 化学地球动力学联合实验室、
         国际中医药转化研究中心、种业科技创新中心. Lists of categories stay categories."""
-        text = doc.text
+        text = doc_text(doc)
         by_start = {c.start: c for c in candidates(doc) if c.evidence == "ending"}
         by_end = {c.end: c for c in candidates(doc) if c.evidence == "ending"}
         for c in list(by_start.values()):
@@ -557,7 +620,7 @@ class EntityRepeats:
         self.k = load_knowledge()
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         cands = candidates(doc)
         known: dict[str, Candidate] = {}
         for cand in cands:
@@ -570,7 +633,24 @@ class EntityRepeats:
                 if (m.start(), m.end()) in taken:
                     continue
                 _add(doc, m.start(), m.end(), model.kind, model.subtype, "repeat", cue_strength=model.cue_strength)
+        self._firm_short_names(doc, text, known)
         return doc
+
+    def _firm_short_names(self, doc: Doc, text: str, known: dict[str, Candidate]) -> None:
+        """以韶钢为龙头: a firm's first two characters, in a firm's context, stand for the firm."""
+        k = self.k
+        for name, model in known.items():
+            short = name[:2]
+            if model.kind != "Firm" or len(name) < 4 or k.is_generic_words(short) or short in known:
+                continue
+            for m in re.finditer(re.escape(short), text):
+                if text.startswith(name, m.start()) or not text.startswith(k.firm_short_context, m.end()):
+                    continue
+                before = text[m.start() - 1 : m.start()]
+                if before and before not in k.hard_stops and not k.trigger_re.search(text[m.start() - 2 : m.start()]):
+                    if before != "以":
+                        continue
+                _add(doc, m.start(), m.end(), "Firm", model.subtype, "repeat", written=name)
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
@@ -587,7 +667,7 @@ class EntitySelect:
         self.k = load_knowledge()
 
     def __call__(self, doc: Doc) -> Doc:
-        cands = candidates(doc)
+        cands = [c for c in candidates(doc) if c.kind in KINDS]
         # kind per name: a strong list cue beats the ending; otherwise the ending's kind
         votes: dict[str, dict[str, int]] = {}
         subtype_of: dict[tuple[str, str], tuple[int, str]] = {}
@@ -607,7 +687,7 @@ class EntitySelect:
         # overlaps: named before categories, longer before shorter, stronger evidence first
         order = sorted(cands, key=lambda c: (c.generic, -(c.end - c.start), -_PRIORITY.get(c.evidence, 0)))
         chosen: list[Candidate] = []
-        used = bytearray(len(doc.text) + 1)
+        used = bytearray(len(doc_text(doc)) + 1)
         for c in order:
             if any(used[c.start : c.end]):
                 continue
@@ -636,7 +716,7 @@ class EntitySelect:
 
     def _resolve_bare(self, doc: Doc, chosen: list[Candidate]) -> None:
         k = self.k
-        text = doc.text
+        text = doc_text(doc)
         named = [c for c in chosen if not c.generic and c.kind == "Park"]
         short = jurisdiction_short(doc._.jurisdiction)
         for c in chosen:

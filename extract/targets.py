@@ -294,7 +294,7 @@ def _read_header(toks: list[_Token], i: int,
     return columns, years, j
 
 
-_CELL = re.compile(r"^[\[〔【（(]?[-+]?\d")
+_CELL = re.compile(r"^[\[〔【（(]?[-+]?\d[\d.,]*\S{0,4}$")  # "5G基站（个）" is a label, not a cell
 _VALUE_CELL = re.compile(r"^(?P<open>[\[〔【（(]?)(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)(?P<close>[\]〕】）)]?)"
                          r"\s*(?P<unit>[^\d\s\]〕】）)]{0,4})$")
 
@@ -510,6 +510,12 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         good = [e.year for e in events if e.year is not None]
         if good:
             carry = good[-1]
+            if not hm and line.rstrip().endswith(("：", ":")):
+                # "到2023年，实现以下目标：" introduces the numbered items that follow
+                if stack:
+                    stack[-1].year = good[-1]
+                else:
+                    stack.append(_Scope(0, good[-1], False))
     return found
 
 
@@ -572,6 +578,9 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
     matches.sort(key=lambda x: x[0])
     paired = _respective_years(para, matches, period)
+    named = _respective_indicators(para, matches, vocab)
+    marker = HEADING.match(para)
+    marker_end = marker.end() if marker else 0  # "1．高新技术企业达到500家": not part of the indicator
     prev_after = -1
     for start, end, g in matches:
         s_start, _ = _sentence_bounds(para, start)
@@ -580,14 +589,14 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         paren = _open_paren(para, start)
         if paren is not None:
             inner = para[paren + 1: start]
-            if any(inner.startswith(w) or w in inner for w in baseline) or not inner.strip():
+            if any(w in inner for w in baseline) or not inner.strip():
                 continue
         prev1 = para[start - 1: start] if start else ""
         if prev1 in ("第", "前", "从", "由", "/", "／", "+", "＋", ".") or para[end: end + 1] in ("/", "／"):
             continue
         if para[end: end + 1].isascii() and para[end: end + 1].isalnum():
             continue
-        c_start = _clause_start(para, start, _COMMA_BOUNDARY)
+        c_start = max(_clause_start(para, start, _COMMA_BOUNDARY), marker_end)
         comma_clause = _PARENS.sub("", para[c_start:start])
         unit = g["unit"]
         base_unit = unit
@@ -622,7 +631,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         if follows_noun and not is_count and para[after: after + 2] not in ("目标",) and "breakthrough" not in g:
             continue  # "主营业务收入5亿元以上企业": an amount describing what follows
         # the indicator
-        i_start = _clause_start(para, start, _CLAUSE_BOUNDARY)
+        i_start = max(_clause_start(para, start, _CLAUSE_BOUNDARY), marker_end)
         if prev_target is not None and i_start < prev_after <= start:
             i_start = prev_after  # "100家、150家和200家": what follows the last value
             while i_start < start and para[i_start] in _CONJUNCTIONS:
@@ -648,6 +657,10 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             ind_start, ind_end = after, after + len(indicator)
         elif follows_noun:
             continue  # "培育…1000家企业…" with an indicator on both sides: unclear
+        if start in named:
+            indicator = named[start]
+            ind_start = para.find(indicator, _sentence_bounds(para, start)[0])
+            ind_end = ind_start + len(indicator)
         if indicator.startswith("占"):
             subject = (prev_target.indicator if prev_target is not None
                        else _previous_subject(para, s_start, i_start, vocab))
@@ -716,6 +729,21 @@ def _respective_years(para: str, matches: list[tuple[int, int, dict[str, Any]]],
     return paired
 
 
+def _respective_indicators(para: str, matches: list[tuple[int, int, dict[str, Any]]],
+                           vocab: Vocabulary) -> dict[int, str]:
+    """"高新技术企业和科技型中小企业分别达到500家和1000家": the n-th value, the n-th indicator."""
+    named: dict[int, str] = {}
+    for m in re.finditer("分别", para):
+        s_start, s_end = _sentence_bounds(para, m.start())
+        c_start = _clause_start(para, m.start(), _COMMA_BOUNDARY)
+        subject, _ = _clean_indicator(para[max(s_start, c_start): m.start()], vocab)
+        names = [x for x in re.split(r"[和及与、]|以及", subject) if x]
+        values = [start for start, _end, g in matches if m.end() <= start < s_end and "breakthrough" not in g]
+        if len(names) >= 2 and len(names) == len(values):
+            named.update(zip(values, names))
+    return named
+
+
 def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabulary) -> str:
     """The subject of the clause before ("全社会研发投入实现翻一番，占…比例提高到1.5%")."""
     if clause_start <= s_start + 1:
@@ -746,7 +774,8 @@ def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
 
 
 _PARENS = re.compile(r"[（(][^（）()]*[）)]")
-_YEAR_PHRASE = re.compile(r"^(?:(?:力争|争取|确保|计划)?(?:到|至|在|于|截至)?\s*\d{4}\s*年(?:末|底)?(?:前|内|以前)?[，,]?)")
+_YEAR_PHRASE = re.compile(
+    r"^(?:(?:力争|争取|确保|计划)?(?:到|至|在|于|截至)?\s*\d{4}\s*年(?:末|底)?(?:前|内|以前)?[，,]?)")
 
 
 def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
@@ -770,7 +799,7 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
             break
     if "等" in text[:-1]:
         text = text[text.rindex("等") + 1:]
-    text = text.strip(" ，,、").removesuffix("的")
+    text = text.strip(" ，,、").removesuffix("的").lstrip("—－-•·●○■□◆◇★☆*> ")
     offset = original.find(text) if text else len(original)
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays

@@ -2,8 +2,9 @@
 
 `compare(doc_a, doc_b)` matches the tasks of version A to those of version B one to one, so that a
 reworded title ("共建省实验室等重大创新平台" -> "建立与大湾区协同创新平台") still pairs with its
-task: the pair score combines title similarity, paragraph-text similarity and overlap of the
-responsible units, and the assignment maximising the total score over all plausible pairs is taken
+task: the pair score combines title similarity, paragraph-text similarity (with sentence coverage,
+for paragraphs that grew or were merged), overlap of the responsible units and similarity of the
+headings above the tasks, and the assignment maximising the total score over all plausible pairs is taken
 (networkx max_weight_matching, i.e. the optimal assignment, not a greedy one). Unpaired tasks are
 added or removed. Targets are matched by indicator (canonical id, else the most similar indicator
 name with the same unit) and year.
@@ -19,6 +20,7 @@ import tempfile
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -43,23 +45,25 @@ def _clean(text: str) -> str:
     return _NOISE.sub("", text)
 
 
-def bigrams(text: str) -> set[str]:
+@lru_cache(maxsize=1 << 16)  # every sentence is compared with every sentence of the other version
+def bigrams(text: str) -> frozenset[str]:
     text = _clean(text)
-    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+    return frozenset({text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set()))
 
 
-def dice(a: set[str], b: set[str]) -> float:
+def dice(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
 
 
 _SENTENCE = re.compile(r"[^。；;！？!?]+[。；;！？!?]?")
 
 
-def sentences(text: str) -> list[str]:
-    return [c for c in (_clean(m.group()) for m in _SENTENCE.finditer(text)) if len(c) >= 4]
+@lru_cache(maxsize=4096)
+def sentences(text: str) -> tuple[str, ...]:
+    return tuple(c for c in (_clean(m.group()) for m in _SENTENCE.finditer(text)) if len(c) >= 4)
 
 
-def coverage(x: list[str], y: list[str]) -> float:
+def coverage(x: tuple[str, ...], y: tuple[str, ...]) -> float:
     """How much of x (by length) reappears in y: each sentence of x scored by its most similar
     sentence of y (bigram Dice), so a condensed or lightly edited sentence still counts in part."""
     if not x or not y:

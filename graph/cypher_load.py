@@ -351,11 +351,25 @@ SHARED_NODES_OF_DOCUMENTS = "MATCH (n) WHERE n.docs IS NOT NULL AND any(x IN n.d
 
 
 def strip_docs_statement(label: str) -> str:
+    """Remove replaced documents' sha256s from shared nodes' `docs`.
+
+    Deleting the orphans is a statement of its own: FalkorDB drops the SET of a statement whose
+    later `WITH … WHERE` filters every row out (seen with FalkorDB 4.x).
+    """
     return "\n".join([
         "UNWIND $rows AS row",
         f"MATCH (n:{_label(label)} {{id: row.id}})",
         "SET n.docs = [x IN n.docs WHERE NOT x IN $shas]",
-        "WITH n WHERE size(n.docs) = 0 AND NOT (n)--()",
+        "RETURN count(n) AS rows",
+    ])
+
+
+def delete_orphans_statement(label: str) -> str:
+    """Shared nodes no document names any more and no edge reaches."""
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"MATCH (n:{_label(label)} {{id: row.id}})",
+        "WHERE size(n.docs) = 0 AND NOT (n)--()",
         "DELETE n",
         "RETURN count(*) AS rows",
     ])
@@ -483,12 +497,14 @@ def load_prepared(engine: CypherEngine, prepared: PreparedGraph, batch_size: int
             for chunk in _chunks(rows, batch_size):
                 deletion.append(Batch(f"unlink {label} from replaced documents", strip_docs_statement(label),
                                       chunk))
+                deletion.append(Batch(f"delete {label} nodes no document names", delete_orphans_statement(label),
+                                      chunk))
     total = len(deletion) + len(plan.batches)
     number = 0
     for batch in deletion:
         number += 1
-        params = batch.rows[0] if batch.kind.startswith("delete") else {"rows": batch.rows,
-                                                                          "shas": plan.stale_shas}
+        params = batch.rows[0] if batch.statement in (DELETE_TASKS, DELETE_DOCUMENTS) else {
+            "rows": batch.rows, "shas": plan.stale_shas}
         counters.add(_run_batch(engine, batch, params, number, total, counters))
         if progress:
             progress(number, total, batch.kind)

@@ -35,7 +35,7 @@ SCRIPT_BATCH = 500
 
 def _column_type(values: list[Any]) -> str:
     """The neo4j-admin type of a property column, from its non-null values."""
-    present = [value for value in values if value is not None]
+    present = [value for value in values if value is not None and value != ""]  # "" = not given
     if not present:
         return "string"
     if all(isinstance(value, list) for value in present):
@@ -59,8 +59,8 @@ def _column_type(values: list[Any]) -> str:
 
 
 def _cell(value: Any, column_type: str, delimiter: str) -> str:
-    if value is None:
-        return ""
+    if value is None or value == "":
+        return ""  # neo4j-admin: an empty field sets no property
     if column_type.endswith("[]"):
         items = value if isinstance(value, list) else [value]
         return delimiter.join(("true" if item else "false") if isinstance(item, bool) else str(item) for item in items)
@@ -152,7 +152,7 @@ def export_neo4j_admin(graph: nx.MultiDiGraph, dest: str | Path) -> list[Path]:
         rel_files.append(path.name)
         written.append(path)
 
-    command = ["neo4j-admin", "database", "import", "full", f"--array-delimiter={delimiter}",
+    command = ["neo4j-admin database import full", f"--array-delimiter={delimiter}",
                "--multiline-fields=true", "--overwrite-destination=false"]
     command += [f"--nodes={name}" for name in node_files] + [f"--relationships={name}" for name in rel_files]
     command.append('"${1:-neo4j}"')
@@ -163,7 +163,8 @@ def export_neo4j_admin(graph: nx.MultiDiGraph, dest: str | Path) -> list[Path]:
         "# Run from this folder on the Neo4j host: ./import.sh [DATABASE]\n"
         "# Afterwards, create the constraints of load.cypher's first lines (cypher-shell) and start it.\n"
         "set -e\ncd \"$(dirname \"$0\")\"\n"
-        + " \\\n  ".join(shlex.quote(part) if not part.startswith('"$') else part for part in command) + "\n",
+        + " \\\n  ".join(part if part.startswith(('"$', "neo4j-admin ")) else shlex.quote(part) for part in command)
+        + "\n",
         encoding="utf-8",
     )
     script.chmod(0o755)

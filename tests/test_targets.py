@@ -298,6 +298,17 @@ def test_text_forms(sentence: str, expected: list[tuple]) -> None:
     assert _text(sentence) == expected
 
 
+def test_respective_values() -> None:
+    assert _text("到2022年，高新技术企业和科技型中小企业分别达到500家和1000家。") == [
+        (2022, 500, None, "家", "达到", "高新技术企业"), (2022, 1000, None, "家", "", "科技型中小企业")]
+
+
+def test_a_list_introduced_by_a_year() -> None:
+    text = "（二）发展目标\n到2021年，实现以下目标：\n1．全社会研发投入强度达到2.5%。\n2．高新技术企业达到500家。"
+    assert _text(text) == [(2021, 2.5, None, "%", "达到", "全社会研发投入强度"),
+                           (2021, 500, None, "家", "达到", "高新技术企业")]
+
+
 def test_year_from_heading_and_from_period_name() -> None:
     text = "二、到2020年的主要任务\n1、每万人口有效发明专利拥有量达到4件。\n三、工作措施\n2、新增省级工程中心3家。"
     assert [(y, v) for y, v, *_ in _text(text, (2017, 2021))] == [(2020, 4), (2021, 3)]  # heading, then plan end
@@ -325,6 +336,8 @@ def test_a_baseline_in_parentheses_is_not_a_target() -> None:
     "扶持中科院韶关育成中心、暨南大学韶关研究院等3家省级新型研发机构。",  # counting named bodies
     "以全球排名前100名的大学为目标。",  # a rank threshold
     "面向未来10-15年，建设5G基站。",  # years, and 5G is a name
+    "审批时限压缩至5个工作日，3个月内办结。",  # time limits
+    "对获批的国家级孵化器，一次性奖励100万元。",
 ])
 def test_what_is_not_a_target(sentence: str) -> None:
     assert _text(sentence) == []
@@ -362,6 +375,26 @@ def test_table_row_on_one_line_with_index_unit_and_attribute_columns() -> None:
                     ("每万人口高价值发明专利拥有量", "件/万人", 2020, 1.2),
                     ("每万人口高价值发明专利拥有量", "件/万人", 2025, 3)]
     assert warnings == []
+
+
+def test_table_in_markdown_with_a_category_column() -> None:
+    text = ("| 类别 | 指标 | 单位 | 2020年 | 2025年 |\n| --- | --- | --- | --- | --- |\n"
+            "| 创新投入 | 研发经费投入强度 | % | 2.1 | 2.8 |\n| 基础研究经费占比 | % | 5 | 8 |\n")
+    rows, warnings = _table(text)
+    assert rows == [("研发经费投入强度", "%", 2020, 2.1), ("研发经费投入强度", "%", 2025, 2.8),
+                    ("基础研究经费占比", "%", 2020, 5), ("基础研究经费占比", "%", 2025, 8)]
+    assert warnings == []
+
+
+def test_table_squeezed_by_normalisation(tmp_path: Path) -> None:
+    # the normaliser drops spaces next to Chinese text: "主要指标2021年2022年", "高新技术企业（家）350"
+    path = tmp_path / "plan.txt"
+    path.write_text("某市行动计划（2021-2022年）\n\n主要指标 2021年 2022年\n高新技术企业（家） 350 380\n",
+                    encoding="utf-8")
+    doc = load_document(path)
+    assert "主要指标2021年2022年" in doc.text
+    assert [(t.indicator, t.year, t.value) for t in extract_targets(doc)] == [
+        ("高新技术企业", 2021, 350), ("高新技术企业", 2022, 380)]
 
 
 def test_table_label_split_over_lines() -> None:

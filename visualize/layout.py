@@ -71,8 +71,8 @@ def force_layout(
             delta = pos[src] - pos[dst]
             dist = np.sqrt(np.maximum((delta**2).sum(axis=1), 1e-9))
             pull = delta * (dist * weight / k)[:, None]
-            np.add.at(displacement, src, -pull)
-            np.add.at(displacement, dst, pull)
+            for axis in (0, 1):
+                displacement[:, axis] += np.bincount(dst, pull[:, axis], n) - np.bincount(src, pull[:, axis], n)
         # Weak gravity keeps disconnected pieces of a group from drifting away.
         displacement -= pos * (0.05 * k)
         length = np.sqrt(np.maximum((displacement**2).sum(axis=1), 1e-12))

@@ -154,6 +154,9 @@ class GraphIndex:
             if label == "Document":
                 self.documents.append(node)
         self.unit_set = frozenset(self.units)
+        self.tooltips: dict[str, str] = {}
+        self.edge_tooltips: dict[tuple[str, str, str], str] = {}
+        self._docs_cache: dict[str, list[int]] = {}
         self.documents.sort(key=lambda d: (str(graph.nodes[d].get("name", "")), d))
         self.units.sort(key=lambda u: (str(graph.nodes[u].get("name", "")), u))
         self.doc_index = {doc: i for i, doc in enumerate(self.documents)}
@@ -192,6 +195,12 @@ class GraphIndex:
 
     def node_docs(self, node: str) -> list[int]:
         """Indices (into self.documents) of the documents a node occurs in."""
+        cached = self._docs_cache.get(node)
+        if cached is None:
+            cached = self._docs_cache[node] = self._node_docs(node)
+        return cached
+
+    def _node_docs(self, node: str) -> list[int]:
         data = self.graph.nodes[node]
         if self.kind[node] == "Document":
             return [self.doc_index[node]]
@@ -386,10 +395,19 @@ def aggregated(index: GraphIndex, view: ViewGraph, max_nodes: int) -> ViewGraph:
 
 
 def _node_tooltip(index: GraphIndex, node: str) -> str:
+    """The hover text of a node; the same in every view, so computed once per node."""
+    cached = index.tooltips.get(node)
+    if cached is None:
+        cached = index.tooltips[node] = _compose_node_tooltip(index, node)
+    return cached
+
+
+def _compose_node_tooltip(index: GraphIndex, node: str) -> str:
     data = index.graph.nodes[node]
     kind = index.kind[node]
     lines: list[str] = []
-    doc_names = [index.display_name(index.documents[i]) for i in index.node_docs(node)]
+    doc_indices = index.node_docs(node)
+    doc_names = [index.display_name(index.documents[i]) for i in doc_indices[:4]]
     if kind == "Task":
         lines.append(_short(str(data.get("title") or data.get("name") or node), 120))
         lines.append(f"任务 Task {data.get('path', '')}")
@@ -421,7 +439,7 @@ def _node_tooltip(index: GraphIndex, node: str) -> str:
             led = sum(1 for _, r in roles if r == "LEADS")
             lines.append(f"牵头 L {led} · 参与 P {len(roles) - led}")
         if doc_names:
-            lines.append(f"{len(doc_names)} document(s): " + _short("；".join(doc_names), 160))
+            lines.append(f"{len(doc_indices)} document(s): " + _short("；".join(doc_names), 160))
     return "\n".join(lines)
 
 
@@ -471,7 +489,9 @@ def _layout(index: GraphIndex, view: ViewGraph) -> dict[str, tuple[float, float]
             elif node in index.doc_of_task:
                 groups[node] = index.doc_of_task[node]
     # Unweighted: heavy pairs pulled together would pile the busiest units (and their labels) up.
-    return graph_layout(view.nodes, [(s, t, 1.0) for s, t, _, _ in view.edges], groups)
+    # Every node of the co-operation view is a unit with a long label drawn at any zoom: more room.
+    spacing = 2.0 if view.kind == "cooperation" else 1.0
+    return graph_layout(view.nodes, [(s, t, 1.0) for s, t, _, _ in view.edges], groups, spacing=spacing)
 
 
 def _vis_options(n_nodes: int) -> dict[str, Any]:
@@ -526,8 +546,13 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
         if data.get("weight") is not None:
             width = round(min(10.0, width + 1.6 * math.log2(float(data["weight"]))), 2)
         doc = index.doc_of_sha.get(str(data.get("docSha256")))
+        if "weight" in data:
+            title = _edge_tooltip(index, data)  # a derived edge, drawn once
+        else:
+            title = index.edge_tooltips.get((source, target, key)) or index.edge_tooltips.setdefault(
+                (source, target, key), _edge_tooltip(index, data))
         net.add_edge(source, target, id=_edge_id(source, target, key), key=key, type=rel, weight=data.get("weight"),
-                     color=style["color"], dashes=style["dashes"], width=width, title=_edge_tooltip(index, data),
+                     color=style["color"], dashes=style["dashes"], width=width, title=title,
                      doc=index.doc_index[doc] if doc is not None else None,
                      arrows="" if rel == "CO_OPERATES" else "to")
     nodes, edges, _heading, _height, _width, options = net.get_network_data()

@@ -89,6 +89,7 @@
 
   const nodes = new vis.DataSet(data.nodes);
   const edges = new vis.DataSet(data.edges);
+  api.datasets = { nodes: nodes, edges: edges };
   const nodesView = new vis.DataView(nodes, { filter: (n) => visibleNodes.has(n.id) });
   const edgesView = new vis.DataView(edges, { filter: (e) => visibleEdges.has(e.id) });
   function applyFilters() {
@@ -118,11 +119,12 @@
   const t0 = performance.now();
   const network = new vis.Network($("network"), { nodes: nodesView, edges: edgesView }, data.options);
   api.network = network;
-  // Positions are fixed: fit them to the canvas once, without animation.
-  network.fit({ animation: false });
   api.timings.constructed = performance.now();
   api.timings.constructMs = performance.now() - t0;
   network.once("afterDrawing", () => {
+    // Positions are fixed; fit once the labels have been measured by the first drawing (big
+    // views draw no label at the fitted zoom, and a second full drawing would cost seconds).
+    if (!data.view.big) network.fit({ animation: false });
     api.timings.firstDraw = performance.now();
     api.ready = true;
     document.body.dataset.ready = "1";
