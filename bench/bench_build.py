@@ -34,7 +34,7 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from policykg.api import build
 t1 = time.perf_counter()
-build(sys.argv[1], sys.argv[2])
+build(sys.argv[1], sys.argv[2], views=sys.argv[3] == "views")
 t2 = time.perf_counter()
 print("BENCH " + json.dumps({"import_s": t1 - t0, "build_s": t2 - t1,
       "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
@@ -77,19 +77,20 @@ def corpus(size: int, seed: int, root: Path) -> Path:
     return folder
 
 
-def build_command(docs: Path, out: Path, use_cli: bool) -> list[str]:
+def build_command(docs: Path, out: Path, use_cli: bool, views: bool = True) -> list[str]:
     if use_cli:
         exe = Path(sys.executable).with_name("policykg")
-        return [str(exe) if exe.exists() else "policykg", "build", str(docs), "--out", str(out)]
-    return [sys.executable, "-c", CHILD, str(docs), str(out)]
+        cmd = [str(exe) if exe.exists() else "policykg", "build", str(docs), "--out", str(out)]
+        return cmd if views else [*cmd, "--no-views"]
+    return [sys.executable, "-c", CHILD, str(docs), str(out), "views" if views else "no-views"]
 
 
-def measure(size: int, docs: Path, use_cli: bool, score: bool) -> Result:
+def measure(size: int, docs: Path, use_cli: bool, score: bool, views: bool = True) -> Result:
     megabytes = sum(p.stat().st_size for p in docs.glob("*.txt")) / 1e6
     with tempfile.TemporaryDirectory(prefix=f"policykg-bench-{size}-") as tmp:
         out = Path(tmp) / "out"
         # A fresh helper process per size, so that RUSAGE_CHILDREN's peak is this build's peak only.
-        helper = [sys.executable, "-c", HELPER, json.dumps(build_command(docs, out, use_cli))]
+        helper = [sys.executable, "-c", HELPER, json.dumps(build_command(docs, out, use_cli, views))]
         done = subprocess.run(helper, capture_output=True, text=True, cwd=ROOT)
         if done.returncode != 0 or not done.stdout.strip():
             return Result(size, megabytes, 0, None, 0, None, None, False, error=(done.stderr.strip() or "?")[-400:])
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--corpus-root", type=Path, default=BENCH, help="where corpus-N folders live")
     parser.add_argument("--cli", action="store_true", help="time `policykg build` instead of the API")
+    parser.add_argument("--no-views", action="store_true", help="build without the HTML views")
     parser.add_argument("--score", action="store_true", help="also score each build against the truth")
     args = parser.parse_args(argv)
     try:
@@ -217,9 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         docs = corpus(size, args.seed, args.corpus_root) / "docs"
         print(f"building {size} documents ({docs}) ...", file=sys.stderr)
-        results.append(measure(size, docs, args.cli, args.score))
+        results.append(measure(size, docs, args.cli, args.score, views=not args.no_views))
 
     mode = "policykg build (CLI)" if args.cli else "policykg.api.build"
+    mode += ", no views" if args.no_views else ""
     print(f"\n{mode}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     head = (
         f"{'docs':>6} {'MB':>7} {'wall s':>8} {'build s':>8} {'MB/s':>7} {'docs/s':>8} "

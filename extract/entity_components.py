@@ -172,16 +172,20 @@ class EntityKnowledge:
         return reach[n]
 
 
-def _read_tsv(path: Path) -> list[list[str]]:
+def _read_tsv(path: Path, columns: int, kinds: tuple[str, ...]) -> list[list[str]]:
+    """Rows of a resource table after its header; a bad row is an error naming file and line."""
     rows = []
     header_seen = False
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         if not header_seen:
             header_seen = True
             continue
-        rows.append(line.split("\t"))
+        row = line.split("\t")
+        if len(row) < columns or not row[0] or row[1] not in kinds:
+            raise ValueError(f"{path}: line {lineno}: expected {columns} tab-separated columns, kind one of {kinds}")
+        rows.append(row)
     return rows
 
 
@@ -195,7 +199,7 @@ def _read_words(path: Path) -> set[str]:
 @cache
 def load_knowledge(resources: Path = RESOURCES) -> EntityKnowledge:
     endings: dict[str, Ending] = {}
-    for row in _read_tsv(resources / "entities_suffixes.tsv"):
+    for row in _read_tsv(resources / "entities_suffixes.tsv", 3, (*KINDS, "-")):
         suffix, kind, subtype = row[0], row[1], row[2]
         canonical = row[3] if len(row) > 3 else ""
         endings[suffix] = Ending(suffix, kind, subtype, canonical)
@@ -203,7 +207,8 @@ def load_knowledge(resources: Path = RESOURCES) -> EntityKnowledge:
     provinces = _read_words(resources / "entities_provinces.txt")
     words |= provinces
     cues = [
-        ListCue(r[0], r[1], r[2], r[3] == "strong") for r in _read_tsv(resources / "entities_list_cues.tsv")
+        ListCue(r[0], r[1], r[2], r[3] == "strong")
+        for r in _read_tsv(resources / "entities_list_cues.tsv", 4, KINDS)
     ]
     cues.sort(key=lambda c: len(c.cue), reverse=True)
     b = json.loads((resources / "entities_boundaries.json").read_text(encoding="utf-8"))
@@ -647,9 +652,14 @@ class EntityRepeats:
                 if text.startswith(name, m.start()) or not text.startswith(k.firm_short_context, m.end()):
                     continue
                 before = text[m.start() - 1 : m.start()]
-                if before and before not in k.hard_stops and not k.trigger_re.search(text[m.start() - 2 : m.start()]):
-                    if before != "以":
-                        continue
+                introduced = (
+                    not before
+                    or before in k.hard_stops
+                    or before == "以"
+                    or k.trigger_re.search(text[m.start() - 2 : m.start()]) is not None
+                )
+                if not introduced:
+                    continue
                 _add(doc, m.start(), m.end(), "Firm", model.subtype, "repeat", written=name)
 
 

@@ -233,14 +233,20 @@ def _width(line: str) -> float:
     return sum(1.0 if ord(c) > 0x2E7F else 0.5 for c in line)
 
 
+def _ends_mid_sentence(line: str) -> bool:
+    return line[-1] not in _TERMINAL and not HEADING_START.match(line) and not is_tabular(line)
+
+
 def _wrap_width(lines: list[str]) -> float | None:
-    """The fixed line width of hard-wrapped (PDF) text, or None for ordinary paragraphs."""
-    widths = [round(_width(x)) for x in lines if _width(x) >= 8]
-    if len(widths) < 20:
+    """The line width of hard-wrapped (PDF) text, or None for ordinary paragraphs. In PDF text
+    most lines stop mid-sentence; in ordinary text lines are paragraphs or headings."""
+    long_lines = [x for x in lines if _width(x) >= 12]
+    if len(long_lines) < 20:
         return None
-    mode, _ = Counter(widths).most_common(1)[0]
-    near = sum(1 for w in widths if mode - 2 <= w <= mode)
-    return float(mode) if mode >= 15 and near / len(widths) >= 0.35 else None
+    mid = sorted(_width(x) for x in long_lines if _ends_mid_sentence(x))
+    if len(mid) / len(long_lines) < 0.45:
+        return None
+    return mid[len(mid) // 2]  # the median width of a full line
 
 
 def _open_parens(line: str) -> int:
@@ -267,12 +273,14 @@ def join_broken_lines(t: MappedText) -> MappedText:
         join = 0 < depth <= 3 and not HEADING_START.match(nxt) and b - a <= 3
         if not join and width is not None and not is_tabular(cur) and not HEADING_START.match(nxt):
             heading_only = bool(HEADING_START.match(cur)) and _width(cur) < width - 3
-            full = _width(cur) >= width - 1.5
+            full = _width(cur) >= width - 1
             mid_sentence = cur[-1] not in _TERMINAL
             if not heading_only and (full or mid_sentence):
                 join = not is_tabular(nxt) or (not _CJK_CHAR.search(nxt) and mid_sentence)
         if join:
-            glue = " " if is_tabular(nxt) or (cur[-1].isascii() and nxt[0].isascii()) else ""
+            # words of Latin text need their space back; a number broken over lines does not
+            glue = " " if is_tabular(nxt) or (cur[-1].isalpha() and cur[-1].isascii() and nxt[0].isascii()
+                                               and nxt[0].isalpha()) else ""
             edits.append((starts[a] + len(cur), starts[b], glue))
         elif depth and (HEADING_START.match(nxt) or b - a > 3):
             depth = 0

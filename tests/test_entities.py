@@ -66,6 +66,55 @@ def test_pipeline_is_blank_chinese_with_one_job_per_component() -> None:
     ]
 
 
+# General forms of other provinces' plans (sentences as such plans write them): what must be found
+# as named, and what must come out as a category.
+GENERAL_FORMS = [
+    ("支持之江实验室、西湖实验室建设，争创国家实验室。", ["之江实验室", "西湖实验室"], ["国家实验室"]),
+    (
+        "推进苏州工业园区、昆山高新区创新发展，支持武汉东湖新技术开发区建设世界一流科技园区。",
+        ["苏州工业园区", "昆山高新区", "武汉东湖新技术开发区"],
+        ["世界一流科技园区"],
+    ),
+    (
+        "鼓励华为技术有限公司、中兴通讯股份有限公司等龙头企业牵头组建创新联合体。",
+        ["华为技术有限公司", "中兴通讯股份有限公司"],
+        [],
+    ),
+    ("支持宁德时代、比亚迪等企业建设国家企业技术中心。", ["宁德时代", "比亚迪"], ["国家企业技术中心"]),
+    (
+        "鼓励江苏省产业技术研究院、深圳清华大学研究院等新型研发机构发展。",
+        ["江苏省产业技术研究院", "深圳清华大学研究院"],
+        ["新型研发机构"],
+    ),
+    (
+        "到2025年，全省建成省级以上科技企业孵化器100家、众创空间200家、星创天地50家。",
+        [],
+        ["科技企业孵化器", "众创空间", "星创天地"],
+    ),
+    ("在滨海新区、雄安新区布局建设一批产业创新中心。", ["滨海新区", "雄安新区"], ["产业创新中心"]),
+    ("推进福州软件园、厦门火炬高新区、泉州芯谷等园区建设。", ["福州软件园", "厦门火炬高新区", "泉州芯谷"], []),
+]
+
+
+@pytest.mark.parametrize(("sentence", "names", "categories"), GENERAL_FORMS)
+def test_general_forms(sentence: str, names: list[str], categories: list[str]) -> None:
+    doc = entity_pipeline()(sentence)
+    assert [e.text for e in doc.ents if not e._.generic] == names
+    found_categories = [e.text for e in doc.ents if e._.generic]
+    assert all(c in found_categories for c in categories), found_categories
+
+
+def test_bad_knowledge_file_is_a_clear_error(tmp_path: Path) -> None:
+    from policykg.extract.entity_components import RESOURCES, load_knowledge
+
+    for f in RESOURCES.glob("entities_*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    with (tmp_path / "entities_suffixes.tsv").open("a", encoding="utf-8") as out:
+        out.write("研究院\tInstitute\t研究院\n")
+    with pytest.raises(ValueError, match=r"entities_suffixes\.tsv: line \d+"):
+        load_knowledge(tmp_path)
+
+
 @pytest.mark.parametrize("file", DOCUMENTS)
 def test_recall_of_named_entities(file: str) -> None:
     expected = EXPECTED["documents"][file]["named"]

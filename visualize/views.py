@@ -556,7 +556,14 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
                      doc=index.doc_index[doc] if doc is not None else None,
                      arrows="" if rel == "CO_OPERATES" else "to")
     nodes, edges, _heading, _height, _width, options = net.get_network_data()
-    docs_shown = sorted({d for n in nodes for d in n["docs"]})
+    # The documents this view draws from: its edges' documents and its document nodes. A bureau
+    # in a plan's view keeps only that plan in its list (not the hundreds it occurs in).
+    view_docs = {e["doc"] for e in edges if e["doc"] is not None}
+    view_docs.update(index.doc_index[n] for n in view.nodes if index.kind[n] == "Document")
+    for node in nodes:
+        node["docs"] = [d for d in node["docs"] if d in view_docs]
+    _drop_defaults(nodes, edges)
+    docs_shown = sorted(view_docs)
     return {
         "view": {"kind": view.kind, "title": view.title, "subtitle": view.subtitle, "note": view.note,
                  "aggregated": view.aggregated, "centre": view.centre, "big": len(nodes) > BIG_VIEW},
@@ -569,6 +576,28 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
         "edges": edges,
         "options": json.loads(options),
     }
+
+
+def _drop_defaults(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
+    """Leave out what the page script derives (edge id = from|to|key) or takes from the kind's
+    or type's style: a third less to write and to parse in views with thousands of edges."""
+    node_styles, edge_styles = styles()["nodes"], styles()["edges"]
+    for node in nodes:
+        style = node_styles.get(node["kind"], node_styles["_other"])
+        for prop in ("color", "shape"):
+            if node.get(prop) == style[prop]:
+                del node[prop]
+    for edge in edges:
+        style = edge_styles.get(edge["type"], edge_styles["_other"])
+        del edge["id"]
+        for prop in ("color", "dashes", "width"):
+            if edge.get(prop) == style[prop]:
+                del edge[prop]
+        if edge.get("arrows") == "to":
+            del edge["arrows"]
+        for prop in ("weight", "doc"):
+            if edge.get(prop) is None:
+                del edge[prop]
 
 
 # --- pages -------------------------------------------------------------------------------------------

@@ -19,6 +19,21 @@
     return node;
   };
 
+  // Fill in what the page leaves out: edge ids (from|to|key) and styles of the kind or type.
+  data.nodes.forEach((n) => {
+    const s = data.nodeStyles[n.kind];
+    if (n.color === undefined) n.color = s.color;
+    if (n.shape === undefined) n.shape = s.shape;
+  });
+  data.edges.forEach((e) => {
+    const s = data.edgeStyles[e.type];
+    if (e.id === undefined) e.id = e.from + "|" + e.to + "|" + e.key;
+    if (e.color === undefined) e.color = s.color;
+    if (e.dashes === undefined) e.dashes = s.dashes;
+    if (e.width === undefined) e.width = s.width;
+    if (e.arrows === undefined) e.arrows = "to";
+    if (e.doc === undefined) e.doc = null;
+  });
   api.nodeIds = () => data.nodes.map((n) => n.id);
   api.edgeIds = () => data.edges.map((e) => e.id);
   api.edgeTriples = () => data.edges.map((e) => [e.from, e.to, e.id]);
