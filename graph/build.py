@@ -97,14 +97,18 @@ def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
 
 
 def add_entity(g: nx.MultiDiGraph, doc: PolicyDocument, entity: Entity) -> None:
-    if entity.generic or not entity.entity_id:
+    if not entity.entity_id:
         return
-    label = entity.kind
-    _add_node(
-        g, entity.entity_id, label, [ENTITY_LABEL],
-        name=entity.name or entity.text, subtype=entity.subtype, jurisdiction=doc.meta.jurisdiction,
-        aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span),
-    )
+    if entity.generic:
+        # a category ("各类孵化器"): one node per kind of thing, never a named entity
+        _add_node(g, entity.entity_id, "Category", name=entity.name or entity.text, kind=entity.kind,
+                  subtype=entity.subtype, aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span))
+    else:
+        _add_node(
+            g, entity.entity_id, entity.kind, [ENTITY_LABEL],
+            name=entity.name or entity.text, subtype=entity.subtype, jurisdiction=doc.meta.jurisdiction,
+            aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span),
+        )
     source = doc.doc_id
     if entity.task_path:
         tid = f"task:{doc.sha256[:16]}:{entity.task_path}"

@@ -89,10 +89,6 @@ def _slug(text: str, taken: set[str]) -> str:
     return slug
 
 
-def _edge_id(source: str, target: str, key: Any) -> str:
-    return f"{source}|{target}|{key}"
-
-
 class _ViewNetwork(Network):
     """A pyvis Network whose add_node/add_edge take constant time (pyvis looks node ids up in a
     list, quadratic at 10k nodes); nodes and edges are still pyvis Node/Edge option dicts."""
@@ -102,12 +98,15 @@ class _ViewNetwork(Network):
         self.options = options
         self._node_set: set[str] = set()
 
-    def add_node(self, n_id: str, label: str | None = None, shape: str = "dot", color: str = "#97c2fc",
+    def add_node(self, n_id: str, label: str | None = None, shape: str | None = None, color: str | None = None,
                  **options: Any) -> None:
         if n_id in self._node_set:
             return
-        node = Node(n_id, shape, label=label if label is not None else n_id, font_color=self.font_color,
-                    color=color, **options)
+        node = Node(n_id, shape, label=label if label is not None else n_id, font_color=self.font_color, **options)
+        if shape is None:  # the page script takes shape and colour from the kind's style
+            del node.options["shape"]
+        if color is not None:
+            node.options["color"] = color
         self.nodes.append(node.options)
         self.node_ids.append(n_id)
         self.node_map[n_id] = node.options
@@ -116,7 +115,8 @@ class _ViewNetwork(Network):
     def add_edge(self, source: str, to: str, **options: Any) -> None:
         if source not in self._node_set or to not in self._node_set:
             raise ValueError(f"edge {source} -> {to} names a node that is not in the view")
-        self.edges.append(Edge(source, to, self.directed, **options).options)
+        # directed=False: pyvis would add arrows="to" to every edge; the page script does that.
+        self.edges.append(Edge(source, to, False, **options).options)
 
 
 @dataclass
@@ -155,6 +155,7 @@ class GraphIndex:
                 self.documents.append(node)
         self.unit_set = frozenset(self.units)
         self.tooltips: dict[str, str] = {}
+        self.node_facts: dict[str, dict[str, Any]] = {}
         self.edge_tooltips: dict[tuple[str, str, str], str] = {}
         self._docs_cache: dict[str, list[int]] = {}
         self.documents.sort(key=lambda d: (str(graph.nodes[d].get("name", "")), d))
@@ -509,8 +510,23 @@ def _vis_options(n_nodes: int) -> dict[str, Any]:
     }
 
 
+def _node_facts(index: GraphIndex, node: str) -> dict[str, Any]:
+    """The parts of a node's vis item that are the same in every view (computed once)."""
+    facts = index.node_facts.get(node)
+    if facts is None:
+        kind = index.kind[node]
+        # Units and documents keep readable labels when zoomed out; tasks and entities give way.
+        font_size = 18 if kind == "Document" or node in index.unit_set else 12
+        facts = index.node_facts[node] = {
+            "label": _node_label(index, node), "title": _node_tooltip(index, node), "kind": kind,
+            "font": {"size": font_size}, "names": index.names(node)}
+    return facts
+
+
 def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], root: str) -> dict[str, Any]:
-    """Everything the page script needs: vis nodes/edges (pyvis dicts) and the view's facts."""
+    """Everything the page script needs: vis nodes/edges (pyvis dicts) and the view's facts.
+    Colour, shape, dashes and default widths come from the kind's or type's style and edge ids
+    are from|to|key: the page script fills those in, so that big views stay small to parse."""
     node_styles, edge_styles = styles()["nodes"], styles()["edges"]
     positions = _layout(index, view)
     degree: Counter[str] = Counter()
@@ -518,51 +534,48 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
         w = float(data.get("weight", 1))
         degree[source] += w
         degree[target] += w
+    # The documents this view draws from: its edges' documents and its document nodes. A bureau
+    # in a plan's view keeps only that plan in its list (not the hundreds it occurs in).
+    edge_docs: list[int | None] = []
+    for _, _, _, data in view.edges:
+        doc = index.doc_of_sha.get(str(data.get("docSha256")))
+        edge_docs.append(index.doc_index[doc] if doc is not None else None)
+    view_docs = {d for d in edge_docs if d is not None}
+    view_docs.update(index.doc_index[n] for n in view.nodes if index.kind[n] == "Document")
     net = _ViewNetwork(_vis_options(len(view.nodes)))
     kinds: Counter[str] = Counter()
     for node in view.nodes:
-        kind = index.kind[node]
+        facts = _node_facts(index, node)
+        kind = facts["kind"]
         kinds[kind] += 1
-        style = node_styles.get(kind, node_styles["_other"])
-        base = 14.0 if kind in ("Document",) else 6.0 if kind == "Task" else 9.0
-        size = round(min(48.0, base + 3.2 * math.sqrt(degree[node])), 1)
+        base = 14.0 if kind == "Document" else 6.0 if kind == "Task" else 9.0
         x, y = positions.get(node, (0.0, 0.0))
         extra: dict[str, Any] = {}
         if node in hrefs:
             extra["href"] = root + hrefs[node]
         if node == view.centre:
             extra["borderWidth"] = 4
-        # Units and documents keep readable labels when zoomed out; tasks and entities give way.
-        font_size = 18 if kind == "Document" or node in index.unit_set else 12
-        net.add_node(node, label=_node_label(index, node), shape=style["shape"], color=style["color"],
-                     size=size, x=x, y=y, title=_node_tooltip(index, node), kind=kind, font={"size": font_size},
-                     names=index.names(node), docs=index.node_docs(node), **extra)
+        net.add_node(node, size=round(min(48.0, base + 3.2 * math.sqrt(degree[node])), 1), x=x, y=y,
+                     docs=[d for d in index.node_docs(node) if d in view_docs], **facts, **extra)
     types: Counter[str] = Counter()
-    for source, target, key, data in view.edges:
+    for (source, target, key, data), doc in zip(view.edges, edge_docs, strict=True):
         rel = str(data.get("type"))
         types[rel] += 1
-        style = edge_styles.get(rel, edge_styles["_other"])
-        width = style["width"]
-        if data.get("weight") is not None:
-            width = round(min(10.0, width + 1.6 * math.log2(float(data["weight"]))), 2)
-        doc = index.doc_of_sha.get(str(data.get("docSha256")))
-        if "weight" in data:
-            title = _edge_tooltip(index, data)  # a derived edge, drawn once
+        extra = {}
+        if "weight" in data:  # a derived edge (co-operation, aggregation), drawn once
+            extra["weight"] = data["weight"]
+            width = edge_styles.get(rel, edge_styles["_other"])["width"]
+            extra["width"] = round(min(10.0, width + 1.6 * math.log2(float(data["weight"]))), 2)
+            title = _edge_tooltip(index, data)
         else:
             title = index.edge_tooltips.get((source, target, key)) or index.edge_tooltips.setdefault(
                 (source, target, key), _edge_tooltip(index, data))
-        net.add_edge(source, target, id=_edge_id(source, target, key), key=key, type=rel, weight=data.get("weight"),
-                     color=style["color"], dashes=style["dashes"], width=width, title=title,
-                     doc=index.doc_index[doc] if doc is not None else None,
-                     arrows="" if rel == "CO_OPERATES" else "to")
+        if doc is not None:
+            extra["doc"] = doc
+        if rel == "CO_OPERATES":
+            extra["arrows"] = ""
+        net.add_edge(source, target, key=key, type=rel, title=title, **extra)
     nodes, edges, _heading, _height, _width, options = net.get_network_data()
-    # The documents this view draws from: its edges' documents and its document nodes. A bureau
-    # in a plan's view keeps only that plan in its list (not the hundreds it occurs in).
-    view_docs = {e["doc"] for e in edges if e["doc"] is not None}
-    view_docs.update(index.doc_index[n] for n in view.nodes if index.kind[n] == "Document")
-    for node in nodes:
-        node["docs"] = [d for d in node["docs"] if d in view_docs]
-    _drop_defaults(nodes, edges)
     docs_shown = sorted(view_docs)
     return {
         "view": {"kind": view.kind, "title": view.title, "subtitle": view.subtitle, "note": view.note,
@@ -576,28 +589,6 @@ def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], ro
         "edges": edges,
         "options": json.loads(options),
     }
-
-
-def _drop_defaults(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
-    """Leave out what the page script derives (edge id = from|to|key) or takes from the kind's
-    or type's style: a third less to write and to parse in views with thousands of edges."""
-    node_styles, edge_styles = styles()["nodes"], styles()["edges"]
-    for node in nodes:
-        style = node_styles.get(node["kind"], node_styles["_other"])
-        for prop in ("color", "shape"):
-            if node.get(prop) == style[prop]:
-                del node[prop]
-    for edge in edges:
-        style = edge_styles.get(edge["type"], edge_styles["_other"])
-        del edge["id"]
-        for prop in ("color", "dashes", "width"):
-            if edge.get(prop) == style[prop]:
-                del edge[prop]
-        if edge.get("arrows") == "to":
-            del edge["arrows"]
-        for prop in ("weight", "doc"):
-            if edge.get(prop) is None:
-                del edge[prop]
 
 
 # --- pages -------------------------------------------------------------------------------------------
