@@ -14,6 +14,11 @@ parks and targets, following docs/graph-schema.md). For each size it prints:
   edges meanwhile, as vis-network's hideEdgesOnDrag/hideEdgesOnZoom do);
 - search: milliseconds to find a unit by an alias and focus it;
 and does the same for the default view of the largest size (aggregated above DEFAULT_MAX_NODES).
+
+    .venv/bin/python bench/bench_views.py --built OUT_DIR
+
+times write_views on a built graph (e.g. `policykg build bench/corpus-1000 --out OUT_DIR`) with
+one ego view per unit, and the time-to-usable of its main views and of its largest ego view.
 """
 
 from __future__ import annotations
@@ -73,10 +78,15 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--unit-views", action="store_true", help="also write one ego view per unit")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--built", type=Path, metavar="OUT_DIR",
+                        help="instead: a built OUT_DIR (e.g. of bench/corpus-1000): time writing all its views "
+                             "(one per unit too) and opening the main ones")
     args = parser.parse_args()
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} not found: apt-get install -y chromium", file=sys.stderr)
         return 2
+    if args.built:
+        return bench_built(args.built, args.repeats)
     print(f"{'graph nodes':>11} {'edges':>6} {'pages':>5} {'write s':>8} | {'view':<10} {'nodes':>6} {'edges':>6} "
           f"{'MB':>5} {'usable s':>8} {'redraw ms':>9} {'drag ms':>7} {'search ms':>9}")
     with tempfile.TemporaryDirectory(prefix="bench_views_") as tmp, chromium_browser() as browser, \
@@ -99,6 +109,40 @@ def main() -> int:
                 print(f"{graph.number_of_nodes():>11} {graph.number_of_edges():>6} {pages:>5} {seconds:>8.2f} | "
                       f"{view:<10} {row['nodes']:>6} {row['edges']:>6} {row['mb']:>5.1f} {row['usable']:>8.2f} "
                       f"{row['redraw']:>9.1f} {row['drag']:>7.1f} {row['search']:>9.1f}", flush=True)
+    return 0
+
+
+def bench_built(out_dir: Path, repeats: int) -> int:
+    from policykg.graph import read_graph
+
+    graph = read_graph(out_dir)
+    with tempfile.TemporaryDirectory(prefix="bench_views_") as tmp:
+        started = time.perf_counter()
+        written = write_views(graph, Path(tmp) / "views")
+        seconds = time.perf_counter() - started
+        pages = [p for p in written if p.suffix == ".html"]
+        size = sum(p.stat().st_size for p in written) / 1e6
+        print(f"{out_dir}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges -> {len(pages)} pages, "
+              f"{size:.0f} MB in {seconds:.1f} s")
+        views = Path(tmp) / "views"
+        ego = max((views / "units").glob("*.html"), key=lambda p: p.stat().st_size, default=None)
+        with chromium_browser() as browser, offline_page(browser) as (page, _):
+            for path in [views / "network.html", views / "cooperation.html", ego]:
+                if path is None:
+                    continue
+                usable = []
+                for _ in range(repeats):
+                    report = open_view(page, path, timeout_ms=180_000)
+                    if report.console_errors or report.page_errors or report.external_requests:
+                        raise SystemExit(f"{path}: {report.console_errors} {report.page_errors}")
+                    usable.append(report.seconds_to_ready)
+                nodes = page.evaluate("window.policykgView.data.nodes.length")
+                edges = page.evaluate("window.policykgView.data.edges.length")
+                print(f"  {path.relative_to(views)}: {nodes} nodes, {edges} edges, "
+                      f"{path.stat().st_size / 1e6:.1f} MB, usable in {statistics.median(usable):.2f} s")
+            report = open_view(page, views / "index.html", ready="window.policykgIndex && window.policykgIndex.ready")
+            print(f"  index.html: {(views / 'index.html').stat().st_size / 1e6:.1f} MB, "
+                  f"usable in {report.seconds_to_ready:.2f} s")
     return 0
 
 

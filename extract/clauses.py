@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from policykg.extract.model import Clause, PolicyDocument, Task, UnitMention
+from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention
 from policykg.extract.outline import heading_title
 
 OPEN_BRACKETS = {"（": "）", "【": "】", "[": "]", "〖": "〗"}
@@ -42,6 +42,9 @@ def _patterns() -> dict[str, Any]:
     verbs = sorted(verb_role, key=len, reverse=True)
     verb_re = re.compile(r"(?:等)?(" + "|".join(map(re.escape, verbs)) + r")$")
     suffixes = tuple(sorted(words["unit_suffixes"], key=len, reverse=True))
+    levels = "|".join(map(re.escape, sorted(words["admin_levels"], key=len, reverse=True)))
+    bodies = "|".join(map(re.escape, sorted(words["admin_bodies"], key=len, reverse=True)))
+    headers = words["table_headers"]
     return {
         "label_role": label_role,
         "verb_role": verb_role,
@@ -49,8 +52,24 @@ def _patterns() -> dict[str, Any]:
         "verb": verb_re,
         "suffixes": suffixes,
         "not_unit": tuple(words["not_unit_words"]),
+        "not_unit_start": tuple(words["not_unit_starts"]),
+        "measure": re.compile(r"[\d零〇一二两三四五六七八九十百千万几多余数]\s*(?:"
+                              + "|".join(words["measure_words"]) + ")"),
         "separators": set(words["separators"]),
         "trailing_generic": tuple(sorted(words["trailing_generic"], key=len, reverse=True)),
+        "first_leads": re.compile(words["first_leads_note"]),
+        "deadline": re.compile(words["deadline"]),
+        "lead_marks": tuple(words["lead_marks"]),
+        "joint": re.compile("|".join(map(re.escape, words["joint_words"]))),
+        "conjunction": re.compile("|".join(map(re.escape, sorted(words["conjunctions"], key=len, reverse=True)))),
+        "admin_bodies": set(words["admin_bodies"]),
+        # "各市" "自治区" … then "县（市、区）政府": one collective written over 、
+        "admin_open": re.compile(rf"各(?:{levels})"),
+        "admin_level": re.compile(rf"(?:{levels})"),
+        "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})"),
+        "task_header": set(headers["task"]),
+        "number_header": set(headers["number"]),
+        "other_header": set(headers["other"]),
     }
 
 
@@ -104,6 +123,42 @@ def split_units(text: str, base: int, separators: set[str]) -> list[tuple[str, i
                 out.append((unit, s, s + len(unit), sep))
             sep = ch if ch != "\0" else ""
             seg_start = i + 1
+    return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+
+
+def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, int, str]]:
+    """'市科技局和市财政局' -> two units; '工业和信息化部', '党委和政府' stay one (the part before
+    the conjunction is no unit name, or the part after is a bare body word)."""
+    p = _patterns()
+    name, start, _end, sep = unit
+    for m in p["conjunction"].finditer(name):
+        left, right = name[: m.start()], name[m.end() :]
+        if left.endswith(p["suffixes"]) and looks_like_unit(left) and looks_like_unit(right) \
+                and right not in p["admin_bodies"] and len(right) >= 3:
+            rest = _split_conjunction((right, start + m.end(), start + len(name), m.group(0)))
+            return [(left, start, start + len(left), sep), *rest]
+    return [unit]
+
+
+def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
+                      base: int) -> list[tuple[str, int, int, str]]:
+    """'各市、县（市、区）政府', '各省、自治区、直辖市人民政府': the levels listed with 、 name one
+    collective body, whose suffix is written once at the end."""
+    p = _patterns()
+    out: list[tuple[str, int, int, str]] = []
+    i = 0
+    while i < len(units):
+        if p["admin_open"].fullmatch(units[i][0]):
+            j = i + 1
+            while j < len(units) and units[j][3] == "、" and p["admin_level"].fullmatch(units[j][0]):
+                j += 1
+            if j < len(units) and units[j][3] == "、" and p["admin_close"].fullmatch(units[j][0]):
+                start, end = units[i][1], units[j][2]
+                out.append((text[start - base : end - base], start, end, units[i][3]))
+                i = j + 1
+                continue
+        out.append(units[i])
+        i += 1
     return out
 
 
@@ -111,20 +166,40 @@ def looks_like_unit(name: str) -> bool:
     p = _patterns()
     if not (2 <= len(name) <= 40) or re.search(r"\d", name):
         return False
-    if any(w in name for w in p["not_unit"]):
+    if any(w in name for w in p["not_unit"]) or name.startswith(p["not_unit_start"]) or p["measure"].search(name):
         return False
     core = re.sub(r"（[^）]*）", "", name)
     return core.endswith(p["suffixes"]) or core.startswith("各")
 
 
 _OTHER_LABEL = re.compile(r"[，,；;。\s]*[\u4e00-\u9fff]{2,8}[：:]")
+# labels of other kinds before the unit labels: "牵头领导：王五；牵头单位：…"
+_LEADING_LABELS = re.compile(r"^(?:\s*[\u4e00-\u9fff]{2,8}[：:][^；;，,：:]{0,30}[；;，,])+")
+
+
+def _is_note(part: str) -> bool:
+    """A part of a clause that is not a unit list: '列第一位者为牵头单位', '2024年底前完成'."""
+    p = _patterns()
+    return bool(p["first_leads"].search(part) or p["deadline"].fullmatch(part))
+
+
+def _mark_leads(units: list[ParsedUnit]) -> list[ParsedUnit]:
+    """'省科技厅（牵头）' in a list: the unit leads; its name is written without the mark."""
+    for u in units:
+        for mark in _patterns()["lead_marks"]:
+            if u.written.endswith(mark) and len(u.written) > len(mark) + 1:
+                u.written = u.written[: -len(mark)]
+                u.end -= len(mark)
+                u.role = "lead"
+                break
+    return units
 
 
 def parse_labelled(content: str, base: int) -> list[ParsedUnit] | None:
     """（牵头单位：A，参与单位：B、C） -> units with roles; None if no label opens the clause."""
     p = _patterns()
     labels = list(p["label"].finditer(content))
-    if not labels or content[: labels[0].start()].strip(" ，,；;"):
+    if not labels or _LEADING_LABELS.sub("", content[: labels[0].start()]).strip(" ，,；;\n"):
         return None
     units: list[ParsedUnit] = []
     for i, m in enumerate(labels):
@@ -134,23 +209,32 @@ def parse_labelled(content: str, base: int) -> list[ParsedUnit] | None:
         other = _OTHER_LABEL.search(content, m.end(), end)
         if other:
             end = other.start()
-        chunk = content[m.end() : end].rstrip(" ，,；;。")
-        for unit, s, e, sep in split_units(chunk, base + m.end(), p["separators"]):
+        chunk = content[m.end() : end].rstrip(" ，,；;。\n")
+        for unit, s, e, sep in split_units(chunk, base + m.end(), p["separators"] | {"\n"}):
+            if _is_note(unit):
+                continue
             units.append(ParsedUnit(unit, s, e, role, sep if units and units[-1].role == role else ""))
-    return units or None
+    return _mark_leads(units) or None
 
 
 def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
-    """（A、B牵头，C配合） / （A负责） -> units with roles; None unless every part ends with a
-    role verb and names units."""
+    """（A、B牵头，C配合） / （A负责） / （A会同B负责） -> units with roles; None unless every part
+    ends with a role verb and names units (notes and time limits after the units aside)."""
     p = _patterns()
     units: list[ParsedUnit] = []
     pending: list[ParsedUnit] = []  # units listed before the segment that names their role
-    for seg, s, _e, sep0 in split_units(content, base, {"，", "；", ",", ";"}):
+    segments = split_units(content, base, {"，", "；", ",", ";"})
+    while segments and _is_note(segments[-1][0]):
+        segments.pop()
+    for seg, s, _e, sep0 in segments:
         m = p["verb"].search(seg)
         names = seg[: m.start()] if m else seg
-        parts = split_units(names, s, p["separators"])
-        if not parts or not all(looks_like_unit(u) for u, *_ in parts):
+        # "A会同B、C负责": A takes the verb's role, the units after 会同 take part
+        joint = p["joint"].search(names)
+        head, tail = (names[: joint.start()], names[joint.end() :]) if joint and m else (names, "")
+        parts = split_units(head, s, p["separators"])
+        tail_parts = split_units(tail, s + joint.end(), p["separators"]) if joint and m else []
+        if not parts or not all(looks_like_unit(u) for u, *_ in parts + tail_parts):
             return None
         group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
         if not m:
@@ -160,34 +244,35 @@ def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
         for u in [*pending, *group]:
             u.role = role
         units.extend([*pending, *group])
+        units.extend(ParsedUnit(u, us, ue, "participant", sep if i else "，")
+                     for i, (u, us, ue, sep) in enumerate(tail_parts))
         pending = []
     if pending:
         return None
-    return units or None
+    return _mark_leads(units) or None
 
 
-def assign_roles(units: list[ParsedUnit]) -> list[ParsedUnit]:
-    """Resolve 'responsible' and 'shared' into lead / participant."""
+def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[ParsedUnit]:
+    """Resolve 'responsible' and 'shared' into lead / participant. `first_leads`: the clause or
+    the document says the first listed unit leads ("列第一位者为牵头单位")."""
     has_lead = any(u.role == "lead" for u in units)
-    first_responsible = True
+    first = True
     for u in units:
-        if u.role == "shared":
+        if u.role == "shared" and not first_leads:
             # every unit leads its own share, unless the clause names the lead ("A牵头，各部门按职责分工负责")
             u.role = "participant" if has_lead else "lead"
-        elif u.role == "responsible":
+        elif u.role in ("responsible", "shared"):
             if has_lead:
                 u.role = "participant"
             else:
-                u.role = "lead" if first_responsible else "participant"
-                first_responsible = False
+                u.role = "lead" if first else "participant"
+                first = False
     return units
 
 
-_BARE_LABEL = re.compile(r"(?:^|(?<=[。；]))")
-
-
-def find_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[ParsedUnit]]]:
-    """All responsibility clauses in a paragraph: (start, end, form, units), offsets normalised."""
+def raw_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[ParsedUnit]]]:
+    """The clauses of a paragraph with the roles as written (lead, participant, responsible,
+    shared): (start, end, form, units), offsets normalised."""
     found: list[tuple[int, int, str, list[ParsedUnit]]] = []
     labels = _patterns()["label_role"]
     for start, end in bracket_groups(text):
@@ -200,7 +285,7 @@ def find_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[Par
             units = parse_inline(content, base + start + 1)
             form = "inline"
         if units:
-            found.append((base + start, base + end, form, assign_roles(units)))
+            found.append((base + start, base + end, form, units))
     if not found:
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
         m = _patterns()["label"].search(text)
@@ -208,14 +293,16 @@ def find_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[Par
             content = text[m.start() :]
             units = parse_labelled(content, base + m.start())
             if units:
-                found.append((base + m.start(), base + len(text.rstrip("。")), "labelled-bare", assign_roles(units)))
+                found.append((base + m.start(), base + len(text.rstrip("。")), "labelled-bare", units))
     return found
 
 
-_TASK_HEADER = re.compile(
-    r"^(重点任务|主要任务|工作任务|任务内容|工作内容|具体任务|具体措施|任务|措施|工作措施|政策措施|事项|工作事项)(名称)?$"
-)
-_NUMBER_HEADER = re.compile(r"^(序号|编号|序|号)$")
+def find_clauses(text: str, base: int = 0, first_leads: bool = False) -> list[tuple[int, int, str, list[ParsedUnit]]]:
+    """All responsibility clauses in a paragraph: (start, end, form, units with lead /
+    participant roles), offsets normalised."""
+    note = _patterns()["first_leads"]
+    return [(s, e, form, assign_roles(units, first_leads or bool(note.search(text[s - base : e - base]))))
+            for s, e, form, units in raw_clauses(text, base)]
 
 
 def _cells(line: str) -> list[str] | None:
@@ -229,48 +316,163 @@ def _cells(line: str) -> list[str] | None:
     return cells if len(cells) >= 2 else None
 
 
-def find_table_tasks(text: str) -> list[tuple[str, str, int, int, list[ParsedUnit]]]:
-    """Task tables (任务分工表): a header row naming a task column and unit columns
-    (牵头单位, 责任单位, 配合单位…), then one task per row. Returns
-    (number, title, row start, row end, units) with normalised offsets."""
+def _header_columns(cells: list[str]) -> dict[str, Any] | None:
+    """Columns of a task table's header row: the task column, the unit columns with their roles
+    and the number column; None unless it names a task column and a unit column."""
     p = _patterns()
-    roles = {w: r for r, ws in clause_words()["labels"].items() for w in ws}
-    found: list[tuple[str, str, int, int, list[ParsedUnit]]] = []
-    header: dict[str, Any] | None = None
-    tables = 0
+    names = [re.sub(r"\s+", "", c) for c in cells]
+    unit_cols = {i: p["label_role"][c] for i, c in enumerate(names) if c in p["label_role"]}
+    task_cols = [i for i, c in enumerate(names) if c.removesuffix("名称") in p["task_header"] or c in p["task_header"]]
+    if not unit_cols or not task_cols:
+        return None
+    return {"units": unit_cols, "task": task_cols[-1] if len(task_cols) == 1 else task_cols[0], "n": len(cells),
+            "number": next((i for i, c in enumerate(names) if c in p["number_header"]), None)}
+
+
+def _is_header_cell(line: str) -> bool:
+    p = _patterns()
+    c = re.sub(r"\s+", "", line)
+    return c in p["label_role"] or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
+
+
+TableRow = tuple[str, str, int, int, list[ParsedUnit]]
+
+
+def _row_units(header: dict[str, Any], cells: list[tuple[str, int]]) -> list[ParsedUnit]:
+    p = _patterns()
+    units: list[ParsedUnit] = []
+    for col, role in sorted(header["units"].items()):
+        if col < len(cells):
+            text, start = cells[col]
+            for u, us, ue, sep in split_units(text, start, p["separators"]):
+                units.append(ParsedUnit(u, us, ue, role, sep))
+    return _mark_leads(units)
+
+
+def _is_unit_list(cell: str) -> bool:
+    parts = split_units(cell, 0, _patterns()["separators"])
+    return bool(parts) and all(looks_like_unit(u) for u, *_ in parts)
+
+
+def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], int] | None:
+    """A task table printed one cell per line (PDF and web copies): header cells on lines of
+    their own, then each row as its number and its cells. Returns (rows, next line index)."""
+    j = i
+    while j < len(lines) and _is_header_cell(lines[j][1]):
+        j += 1
+    header = _header_columns([x for _, x in lines[i:j]]) if j - i >= 3 else None
+    if header is None:
+        return None
+    n, number_col = header["n"], header["number"]
+    rows: list[TableRow] = []
+    expected = 1
+    while j < len(lines):
+        if number_col is not None:
+            if lines[j][1] != str(expected):
+                break
+            k = j + 1
+            while k < len(lines) and lines[k][1] != str(expected + 1) and k - j < 3 * n:
+                k += 1
+            if k - j < 2:
+                break
+            if k >= len(lines) or k - j >= 3 * n:  # the last row: as many lines as it has cells
+                k = min(len(lines), j + n)
+            cell_lines = lines[j + 1 : k]
+            number = str(expected)
+        else:
+            k = min(len(lines), j + n)
+            cell_lines = lines[j:k]
+            number = str(expected)
+        cols = [c for c in range(n) if c != number_col]
+        if len(cell_lines) == len(cols):
+            cells: list[tuple[str, int]] = [("", 0)] * n
+            for c, (pos, text) in zip(cols, cell_lines):
+                cells[c] = (text, pos)
+        else:
+            # cells lost or wrapped over lines: unit lists fill the unit columns in order, time
+            # limits are dropped, the rest is the task
+            cells = [("", 0)] * n
+            unit_lines = [x for x in cell_lines if _is_unit_list(x[1])]
+            task_lines = [x for x in cell_lines if x not in unit_lines and not _is_note(x[1])]
+            for c, (pos, text) in zip(sorted(header["units"]), unit_lines):
+                cells[c] = (text, pos)
+            if task_lines:
+                cells[header["task"]] = ("".join(t for _, t in task_lines), task_lines[0][0])
+        units = _row_units(header, cells)
+        title = cells[header["task"]][0]
+        if units and title:
+            end = cell_lines[-1][0] + len(cell_lines[-1][1])
+            rows.append((number, heading_title(title), lines[j][0], end, units))
+        expected += 1
+        j = k
+    return (rows, j) if rows else None
+
+
+def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
+    """Task tables (任务分工表): a header row naming a task column and unit columns
+    (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, TSV),
+    Markdown, or one cell per line. Returns (number, title, row start, row end, units) with
+    normalised offsets."""
+    lines: list[tuple[int, str]] = []
     pos = 0
     for line in text.split("\n"):
-        cells = _cells(line)
-        if cells is None:
-            header = None
-        elif header is None:
-            unit_cols = {i: roles[c] for i, c in enumerate(cells) if c in roles}
-            task_cols = [i for i, c in enumerate(cells) if _TASK_HEADER.match(c)]
-            if unit_cols and task_cols:
-                tables += 1
-                header = {"table": tables, "units": unit_cols, "task": task_cols[-1], "n": len(cells), "row": 0,
-                          "number": next((i for i, c in enumerate(cells) if _NUMBER_HEADER.match(c)), None)}
-        elif not all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
-            header["row"] += 1
-            if len(cells) < max(header["units"]) + 1 or not cells[header["task"]]:
-                pos += len(line) + 1
-                continue
-            number = cells[header["number"]] if header["number"] is not None else ""
-            number = number if re.fullmatch(r"\d{1,4}", number or "") else str(header["row"])
-            # cell offsets inside the line: find each cell's text from the left
-            cursor, spans = 0, []
-            for c in cells:
-                i = line.find(c, cursor) if c else cursor
-                spans.append(i)
-                cursor = i + len(c)
-            units: list[ParsedUnit] = []
-            for col, role in sorted(header["units"].items()):
-                for u, us, ue, sep in split_units(cells[col], pos + spans[col], p["separators"]):
-                    units.append(ParsedUnit(u, us, ue, role, sep))
-            if units:
-                number = number if header["table"] == 1 else f"{header['table']}.{number}"
-                found.append((number, heading_title(cells[header["task"]]), pos, pos + len(line), assign_roles(units)))
+        lines.append((pos, line))
         pos += len(line) + 1
+    found: list[TableRow] = []
+    tables = 0
+
+    def add(table: list[TableRow]) -> None:
+        nonlocal tables
+        tables += 1
+        for number, title, start, end, units in table:
+            found.append((number if tables == 1 else f"{tables}.{number}", title, start, end,
+                          assign_roles(units, first_leads)))
+
+    i = 0
+    while i < len(lines):
+        start, line = lines[i]
+        cells = _cells(line)
+        header = _header_columns(cells) if cells else None
+        if header is not None:
+            rows: list[TableRow] = []
+            i += 1
+            while i < len(lines):
+                row_start, row = lines[i]
+                if not row.strip():  # blank lines between rows (HTML <tr> on lines of their own)
+                    i += 1
+                    continue
+                if (cells := _cells(row)) is None:
+                    break
+                i += 1
+                if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
+                    continue  # Markdown rule under the header
+                if len(cells) < max(header["units"]) + 1 or not cells[header["task"]]:
+                    continue
+                number = cells[header["number"]] if header["number"] is not None else ""
+                number = number if re.fullmatch(r"\d{1,4}", number or "") else str(len(rows) + 1)
+                # cell offsets inside the line: find each cell's text from the left
+                cursor, spans = 0, []
+                for c in cells:
+                    k = row.find(c, cursor) if c else cursor
+                    spans.append((c, row_start + k))
+                    cursor = k + len(c)
+                units = _row_units(header, spans)
+                if units:
+                    rows.append((number, heading_title(cells[header["task"]]), row_start, row_start + len(row), units))
+            if rows:
+                add(rows)
+            continue
+        if cells is None and _is_header_cell(line):
+            nonempty = [x for x in lines[i:] if x[1].strip()]
+            got = _cell_table([(p + len(x) - len(x.lstrip()), x.strip()) for p, x in nonempty], 0)
+            if got is not None:
+                rows, used = got
+                add(rows)
+                last = nonempty[used - 1][0] if used else start
+                while i < len(lines) and lines[i][0] <= last:
+                    i += 1
+                continue
+        i += 1
     return found
 
 
@@ -278,74 +480,117 @@ def _first_sentence(text: str) -> str:
     return heading_title(text)
 
 
-def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
-    """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
-    from policykg.extract.outline import match_marker
+def _without_clauses(title: str) -> str:
+    """A title with any clause it carries cut out: "搭建转化平台（市科技局牵头）" -> "搭建转化平台"."""
+    for s, e, _form, _units in reversed(raw_clauses(title)):
+        title = title[:s] + title[e:]
+    return title.strip().rstrip("：:，,。")
 
-    by_path = {s.path: s for s in doc.sections}
-    raw: list[tuple[str, str, Any, tuple[int, int, str, list[ParsedUnit]]]] = []
-    children_with_clause: dict[str, int] = {}
-    previous_task_path: str | None = None
-    previous_title = ""
+
+@dataclass
+class _Para:
+    """A paragraph of the outline with the clauses it carries (raw roles)."""
+
+    section: Section
+    start: int
+    end: int
+    clauses: list[tuple[int, int, str, list[ParsedUnit]]]
+
+    @property
+    def clause_only(self) -> bool:
+        """The paragraph is nothing but its clause(s): "责任单位：区科技局" on a line of its own."""
+        return bool(self.clauses) and not self.section.marker and self.clauses[0][0] == self.start \
+            and self.clauses[-1][1] >= self.end - 1
+
+    @property
+    def label_line(self) -> bool:
+        return self.clause_only and len(self.clauses) == 1 and self.clauses[0][2] == "labelled-bare"
+
+
+def _paragraphs(doc: PolicyDocument) -> list[_Para]:
+    """The outline's paragraphs with their clauses; label lines that follow each other
+    ("牵头单位：A" / "配合单位：B") make one clause."""
+    paras: list[_Para] = []
     for section in doc.sections:
         start, end = section.text_range
-        para = doc.text[start:end]
-        clauses = find_clauses(para, start)
-        if not clauses:
-            previous_task_path = None
+        para = _Para(section, start, end, raw_clauses(doc.text[start:end], start))
+        prev = paras[-1] if paras else None
+        if para.label_line and prev is not None and prev.label_line:
+            (s, _e, form, units), = prev.clauses
+            prev.clauses = [(s, para.clauses[0][1], form, units + para.clauses[0][3])]
+            prev.end = para.end
             continue
+        paras.append(para)
+    return paras
+
+
+def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
+    """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
+    by_path = {s.path: s for s in doc.sections}
+    first_leads = bool(_patterns()["first_leads"].search(doc.text))
+    # (path, title, task paragraph start, clause, own section, is a child of a heading-only item)
+    raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool]] = []
+    n_children: dict[str, int] = {}
+    previous: tuple[str, str, int, bool] | None = None  # identity of the paragraph before
+    for para in _paragraphs(doc):
+        section = para.section
+        text = doc.text[para.start : para.end]
         parent = by_path.get(section.parent) if section.parent else None
-        only_clause = clauses[0][0] == start and clauses[-1][1] >= end - 1
-        if section.marker:  # a numbered item carrying its own clause
-            path, title = section.path, section.title
-        elif only_clause and previous_task_path is not None:
+        child = False
+        if para.clause_only and previous is not None:
             # a paragraph that is just the clause belongs to the paragraph before it
-            path, title = previous_task_path, previous_title
+            path, title, task_start, child = previous
+        elif section.marker:  # a numbered item
+            path, title, task_start = section.path, section.title, para.start
         elif parent is not None and parent.heading_only:
-            path, title = section.path, _first_sentence(para)
-            children_with_clause[parent.path] = children_with_clause.get(parent.path, 0) + 1
+            # unnumbered task paragraphs under a heading with no body: …2.1, …2.2
+            n_children[parent.path] = n_children.get(parent.path, 0) + 1
+            path, title, task_start, child = f"{parent.path}.{n_children[parent.path]}", _first_sentence(text), \
+                para.start, True
         elif parent is not None:
-            path, title = parent.path, parent.title  # a continuation paragraph of the item
+            path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
         else:
-            path, title = section.path, _first_sentence(para)
-        if match_marker(title or "") is None and not title:
-            title = _first_sentence(para)
-        for clause in clauses:
-            raw.append((path, title, section, clause))
-        previous_task_path, previous_title = path, title
+            path, title, task_start = section.path, _first_sentence(text), para.start
+        title = _without_clauses(title) or _without_clauses(_first_sentence(text)) or title
+        for clause in para.clauses:
+            raw.append((path, title, task_start, clause, section, child))
+        previous = (path, title, task_start, child)
 
     # a heading-only item with ONE clause-bearing paragraph is itself the task ("7.优化…。")
-    lifted: dict[str, tuple[str, str]] = {}
-    for parent_path, count in children_with_clause.items():
-        if count == 1:
-            parent = by_path[parent_path]
-            lifted[parent_path] = (parent.path, parent.title)
+    child_paths: dict[str, set[str]] = {}
+    for path, _t, _s, _c, _section, child in raw:
+        if child:
+            child_paths.setdefault(path.rsplit(".", 1)[0], set()).add(path)
+    lifted = {paths.pop(): by_path[parent] for parent, paths in child_paths.items() if len(paths) == 1}
 
     counts: dict[str, int] = {}
     for path, *_ in raw:
         counts[path] = counts.get(path, 0) + 1
     seen: dict[str, int] = {}
     tasks: list[Task] = []
-    for path, title, section, (c_start, c_end, form, units) in raw:
+    for path, title, task_start, (c_start, c_end, form, units), section, _child in raw:
         final_path, final_title = path, title
-        if not section.marker and section.parent in lifted and path == section.path:
-            final_path, final_title = lifted[section.parent]
+        if path in lifted:
+            final_path, final_title = lifted[path].path, _without_clauses(lifted[path].title)
         n = seen.get(path, 0)
         seen[path] = n + 1
         if counts[path] > 1:
             final_path = f"{final_path}{chr(ord('a') + n)}" if n < 26 else f"{final_path}_{n + 1}"
-        p_start, p_end = section.text_range
+        own = bool(_patterns()["first_leads"].search(doc.text[c_start:c_end]))
+        units = assign_roles([ParsedUnit(u.written, u.start, u.end, u.role, u.separator) for u in units],
+                             first_leads or own)
+        p_start, p_end = task_start, max(section.text_range[1], c_end)
         mentions = [
             UnitMention(
                 written=u.written,
                 role="lead" if u.role == "lead" else "participant",
                 span=doc.span(u.start, u.end),
+                separator=u.separator,
             )
             for u in units
         ]
-        for u, mention in zip(units, mentions):
+        for mention in mentions:
             mention.written_original = mention.span.quote
-            mention.separator = u.separator
         clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
         tasks.append(
             Task(
@@ -358,15 +603,15 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
                 text_range=(p_start, p_end),
             )
         )
-    tasks.extend(_table_tasks(doc))
+    tasks.extend(_table_tasks(doc, first_leads))
     doc.tasks = tasks
     return doc
 
 
-def _table_tasks(doc: PolicyDocument) -> list[Task]:
+def _table_tasks(doc: PolicyDocument, first_leads: bool = False) -> list[Task]:
     """Tasks from 任务分工表 rows; paths 表.<序号>."""
     tasks = []
-    for number, title, start, end, units in find_table_tasks(doc.text):
+    for number, title, start, end, units in find_table_tasks(doc.text, first_leads):
         mentions = [UnitMention(written=u.written, role="lead" if u.role == "lead" else "participant",
                                 span=doc.span(u.start, u.end), separator=u.separator) for u in units]
         for m in mentions:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,71 @@ PROVINCES = ("北京市", "天津市", "上海市", "重庆市", "河北省", "�
              "四川省", "贵州省", "云南省", "陕西省", "甘肃省", "青海省", "台湾省", "内蒙古自治区",
              "广西壮族自治区", "西藏自治区", "宁夏回族自治区", "新疆维吾尔自治区")
 _PROVINCE = re.compile("|".join(PROVINCES))
-_NOT_PLACES = {"城市", "全市", "本市", "我市", "各市", "地级市", "上市", "超市", "股市", "都市", "县市",
-               "新市", "该市", "在市", "门市", "集市", "市市", "和市", "副省", "全省", "本省", "我省",
-               "各省", "该省", "外省", "分省", "强省", "大省", "兴省"}
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict[str, Any]:
+    words = json.loads(resources.files("policykg.extract").joinpath("resources/meta_places.json").read_text("utf-8"))
+    ministry = "|".join(map(re.escape, words["ministry_suffixes"]))
+    return {
+        "not_places": set(words["not_places"]),
+        "not_in_name": tuple(words["not_in_place_names"]),
+        # 国务院办公厅关于… ; 国家发展改革委 科技部关于… ; 科技部关于…
+        "national_head": re.compile(
+            "^(?:" + "|".join(map(re.escape, sorted(words["national_heads"], key=len, reverse=True))) + ")"),
+        "ministry_head": re.compile(
+            rf"^((?:国家[\u4e00-\u9fff]{{1,12}}?|[\u4e00-\u9fff]{{1,8}}?(?:{ministry}))(?:[、\s]+[\u4e00-\u9fff]{{2,14}})*)关于"),
+        "national_number": re.compile(
+            "^(?:" + "|".join(map(re.escape, words["national_doc_numbers"])) + r")\S{0,6}?〔\d{4}〕\d+号"),
+    }
+
+
+# a place at the head of a title: 浙江省 / 杭州市 / 西湖区 / 恩施土家族苗族自治州 / 宁乡市
+_PLACE_TOKEN = re.compile(
+    "(?:" + "|".join(PROVINCES) + r")|[\u4e00-\u9fff]{2,8}?(?:自治州|自治县|自治旗|地区)"
+    r"|[\u4e00-\u9fff]{2,6}?[市州盟]|[\u4e00-\u9fff]{1,4}?(?:新区|区|县|旗)")
+_GOVERNMENT_OF = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|自治区|市|州|盟|区|县|旗))人民政府")
+
+
+def _is_place(name: str) -> bool:
+    p = _places()
+    return name not in p["not_places"] and not any(w in name for w in p["not_in_name"]) \
+        and not name.startswith(("市", "省", "区", "县"))
+
+
+def title_places(title: str) -> list[str]:
+    """The places a title opens with, coarsest first: "杭州市西湖区科技…" -> [杭州市, 西湖区]."""
+    places: list[str] = []
+    pos = 0
+    while len(places) < 3:
+        m = _PLACE_TOKEN.match(title, pos)
+        if not m or not _is_place(m.group(0)):
+            break
+        name, pos = m.group(0), m.end()
+        if name.endswith("县") and title[pos : pos + 1] == "区":  # 赣县区: a county become a district
+            name, pos = name + "区", pos + 1
+        places.append(name)
+    return places
+
+
+def is_national(text: str, title: str) -> str:
+    """How the document shows it is a national one (issuer or document number), or ""."""
+    p = _places()
+
+    def national_issuer(line: str) -> bool:
+        if p["national_head"].search(line):
+            return True
+        ministry = p["ministry_head"].search(line)  # a ministry, not a local office (市委宣传部)
+        return bool(ministry) and not re.search(r"[省市区县州旗]|中共", ministry.group(1))
+
+    if national_issuer(title):
+        return "national issuer at the head of the title"
+    for line in [x.strip() for x in text.split("\n") if x.strip()][:8]:
+        if p["national_number"].match(line):
+            return f"national document number '{line}'"
+        if national_issuer(line) and _PLAN_WORDS.search(line):
+            return f"national issuer on '{line[:30]}'"
+    return ""
 
 
 def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:
@@ -108,7 +172,10 @@ def infer_meta(text: str, file_name: str = "") -> DocumentMeta:
     meta.title, how = infer_title(text)
     meta.inferred["title"] = how
     head = text[:3000]
-    m = _PERIOD.search(meta.title) or _PERIOD.search(head)
+    # the title's period, or one on a line of its own near the top; a period in the body
+    # ("建设…（2023—2025年）") is a task's, not the plan's
+    top = [x.strip() for x in text.split("\n") if x.strip()][:12]
+    m = _PERIOD.search(meta.title) or next((p for p in map(_PERIOD.fullmatch, top) if p), None)
     if m:
         meta.period = (int(m.group(1)), int(m.group(2)))
         meta.inferred["period"] = f"'{m.group(0)}' in the title" if m.group(0) in meta.title else f"'{m.group(0)}'"
@@ -126,12 +193,21 @@ def infer_meta(text: str, file_name: str = "") -> DocumentMeta:
     if s:
         meta.status = s.group(1)
         meta.inferred["status"] = f"'{s.group(1)}' near the top"
-    cities = Counter(c for c in _CITY.findall(text) if c not in _NOT_PLACES and not c.startswith(("市", "全")))
+    not_places = _places()["not_places"]
+    cities = Counter(c for c in _CITY.findall(text) if c not in not_places and _is_place(c))
     provinces = Counter(_PROVINCE.findall(text))
-    title_place = _PROVINCE.match(meta.title) or re.match(r"^([\u4e00-\u9fff]{2,4}?(?:市|省|自治区))", meta.title)
-    if title_place:
-        place = title_place.group(0)
+    governments = Counter(g for g in _GOVERNMENT_OF.findall(text) if _is_place(g) and g not in not_places)
+    head_places = title_places(meta.title)
+    national = is_national(text, meta.title)
+    if national:
+        place = "全国"
+        meta.inferred["jurisdiction"] = national
+    elif head_places:
+        place = head_places[-1]  # the most specific place the title names
         meta.inferred["jurisdiction"] = "named at the head of the title"
+    elif governments:
+        place, n = governments.most_common(1)[0]
+        meta.inferred["jurisdiction"] = f"the people's government named most ({n} times)"
     elif cities:
         place, n = cities.most_common(1)[0]
         meta.inferred["jurisdiction"] = f"the city named most ({n} times)"
@@ -142,16 +218,23 @@ def infer_meta(text: str, file_name: str = "") -> DocumentMeta:
         place = ""
         meta.inferred["jurisdiction"] = "none found"
     meta.jurisdiction = place
-    if place.endswith(("省", "自治区")):
+    if place.endswith(("省", "自治区")) or place in PROVINCES:
         meta.province = place
-    elif provinces:
+    elif head_places and _PROVINCE.fullmatch(head_places[0]):
+        meta.province = head_places[0]
+        meta.inferred["province"] = "named at the head of the title"
+    elif provinces and place != "全国":
         meta.province = provinces.most_common(1)[0][0]
         meta.inferred["province"] = "the province named most"
-    own = re.search(re.escape(place) + r"人民政府(?:办公厅|办公室)?", text) if place else None
+    if place == "全国":
+        meta.issuer = next((w for w in ("国务院办公厅", "国务院") if w in text[:2000]), "")
+        if meta.issuer:
+            meta.inferred["issuer"] = f"'{meta.issuer}' in the text"
+    own = re.search(re.escape(place) + r"人民政府(?:办公厅|办公室)?", text) if place and place != "全国" else None
     if own:
         meta.issuer = own.group(0)
         meta.inferred["issuer"] = f"'{own.group(0)}' in the text"
-    if not meta.issuer and place:
+    if not meta.issuer and place and place != "全国":
         meta.issuer = f"{place}人民政府"
         meta.inferred["issuer"] = "assumed: the jurisdiction's people's government"
     return meta

@@ -80,8 +80,27 @@ _HTML_TAG = re.compile(r"<[^>]{0,2000}>")
 _HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 
 
+_HTML_TABLE = re.compile(r"<\s*table\b.*?<\s*/\s*table\s*>", re.S | re.I)
+_HTML_CELL_BLOCK = re.compile(r"<\s*/?\s*(p|div|br|li|ul|ol|span|h[1-6])\b[^>]*>", re.I)
+_HTML_CELL_OPEN = re.compile(r"<\s*t[dh]\b[^>]*>", re.I)
+
+
+def _flatten_table_cells(t: MappedText) -> MappedText:
+    """Inside an HTML table, paragraphs and line breaks within a cell do not end the row:
+    each <tr> becomes one line of tab-separated cells (the form task tables are read in)."""
+    edits: list[tuple[int, int, str]] = []
+    for table in _HTML_TABLE.finditer(t.text):
+        for m in _HTML_CELL_BLOCK.finditer(t.text, table.start(), table.end()):
+            edits.append((m.start(), m.end(), ""))
+        # a cell opens with nothing and closes with a tab: "序号\t重点任务\t…"
+        for m in _HTML_CELL_OPEN.finditer(t.text, table.start(), table.end()):
+            edits.append((m.start(), m.end(), ""))
+    return t.apply(sorted(edits)) if edits else t
+
+
 def strip_markup(t: MappedText) -> MappedText:
     t = t.sub(_HTML_DROP, "")
+    t = _flatten_table_cells(t)
     t = t.sub(_HTML_BLOCK, "\n")
     t = t.sub(_HTML_CELL, "\t")
     t = t.sub(_HTML_TAG, "")

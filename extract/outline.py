@@ -18,15 +18,20 @@ from policykg.extract.model import PolicyDocument, Section
 _CN_NUM = "一二三四五六七八九十百零〇"
 
 # (rank, pattern, path element builder); rank 0 is the coarsest
+# 规划 add 第X章 / 第X节 above 一、: a chapter holds sections, a section holds 一、 items
 MARKERS: list[tuple[int, re.Pattern[str]]] = [
     (0, re.compile(rf"^第[{_CN_NUM}\d]+[章部篇](?:分)?[、.．\s]?")),
-    (1, re.compile(rf"^([{_CN_NUM}]+)[、.．](?!\d)")),
-    (2, re.compile(rf"^[（(]([{_CN_NUM}]+)[）)][、.．]?")),
-    (3, re.compile(r"^(\d{1,3})(?:[.．、](?!\d)|[)）](?![\d%]))[、]?")),
-    (4, re.compile(r"^[（(](\d{1,3})[）)][、.．]?")),
-    (5, re.compile(r"^([①-⑳])")),
-    (2, re.compile(rf"^第([{_CN_NUM}]+)条")),
+    (1, re.compile(rf"^第[{_CN_NUM}\d]+节[、.．\s]?")),
+    (2, re.compile(rf"^([{_CN_NUM}]+)[、.．](?!\d)")),
+    (3, re.compile(rf"^[（(]([{_CN_NUM}]+)[）)][、.．]?")),
+    (4, re.compile(r"^(\d{1,3})(?:[.．、](?!\d)|[)）](?![\d%]))[、]?")),
+    (5, re.compile(r"^[（(](\d{1,3})[）)][、.．]?")),
+    (6, re.compile(r"^([①-⑳])")),
+    (3, re.compile(rf"^第([{_CN_NUM}]+)条")),
 ]
+_NUMBER_RANK = 4  # "1." : "1.5亿元" is a number, not a marker
+_PAREN_RANKS = (3, 5)  # （一） （1） : path elements keep their parentheses
+_WHOLE_RANKS = (0, 1)  # 第一章 / 第一节 : the marker as written is the path element
 
 _YEAR_IN_HEADING = re.compile(r"(?:到|至|截至|于)?((?:19|20)\d{2})\s*年")
 _TITLE_END = re.compile(r"[。！？；]")
@@ -59,11 +64,11 @@ def match_marker(text: str) -> tuple[int, str, str] | None:
             continue
         rest = text[m.end() :]
         # "1.5亿元", "2018年…" and "3、4月" are numbers, not markers; a marker needs text after it
-        if not rest.strip() or (rank == 3 and re.match(r"^[\d.%]", rest)):
+        if not rest.strip() or (rank == _NUMBER_RANK and re.match(r"^[\d.%]", rest)):
             continue
-        if rank == 0:
+        if rank in _WHOLE_RANKS:
             element = m.group(0).rstrip("、.． ")
-        elif rank in (2, 4):
+        elif rank in _PAREN_RANKS:
             element = f"({m.group(1)})"
         else:
             element = m.group(1)

@@ -184,6 +184,7 @@ def year_in_range(year: int, period: tuple[int, int] | None) -> bool:
 # --- tables -------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[^\s|｜]+")
+_PREFIXED_YEAR_CELL = re.compile(r"^([^\d（）()]{1,6})[（(](\d{4})\s*年?[）)]$")
 _YEAR_CELL = re.compile(r"^(\d{4})\s*(年?)(?:[（(]?([^\d（）()]{0,6})[）)]?)?$")
 _BARE_YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _LABEL_UNIT = re.compile(r"^(?P<label>.+?)\s*[（(](?P<unit>[^（）()]{1,6})[）)]$")
@@ -199,6 +200,7 @@ class _Token:
 
 
 # where a normaliser squeezed the space out of a row: "主要指标2021年2022年", "高新技术企业（家）350"
+_PLAIN_NUMBER = re.compile(r"^\d+(?:,\d{3})*(?:\.\d+)?$")
 _RULE = re.compile(r"^[-:—–=]{3,}$")
 _SQUEEZED = re.compile(r"(?<=[\u3400-\u9fff）)%])(?=\d)")
 
@@ -217,9 +219,22 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
         if _RULE.match(piece):
             continue  # a Markdown table's rule "| --- | --- |"
         tok = _Token(piece, p_start, p_end, line_no)
-        # "2018 年" (a PDF's spacing): the 年 belongs to the year
-        if tok.text == "年" and out and _BARE_YEAR.match(out[-1].text) and out[-1].line == line_no:
-            out[-1] = _Token(out[-1].text + "年", out[-1].start, tok.end, line_no)
+        prev = out[-1] if out else None
+        # "2018 年", "1.5 %" (a PDF's spacing): the 年 belongs to the year, the % to the number
+        if prev and ((tok.text == "年" and _BARE_YEAR.match(prev.text))
+                     or (tok.text in ("%", "％") and _PLAIN_NUMBER.match(prev.text))):
+            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
+            continue
+        # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
+        if prev and prev.line < line_no and re.match(r"^\d+(?:\.\d+)?$", prev.text.rstrip(".")) and (
+                (prev.text.endswith(".") and tok.text[:1].isdigit())
+                or (re.match(r"^\.\d", tok.text) and "." not in prev.text)):
+            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
+            continue
+        # "20⏎26年": a year the PDF broke at the end of a line
+        if prev and prev.line < line_no and prev.text.isdigit() and len(prev.text) < 4 \
+                and re.match(r"^\d+年", tok.text) and re.match(r"^\d{4}年", prev.text + tok.text):
+            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
             continue
         out.append(tok)
     return out
@@ -228,6 +243,10 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
 def _year_of_cell(token: str, vocab: Vocabulary) -> int | None:
     m = _YEAR_CELL.match(token)
     if not m:
+        # "目标值（2025年）": the year after a word such as 目标值 / 基期
+        p = _PREFIXED_YEAR_CELL.match(token)
+        if p and any(w in p.group(1) for w in vocab.words("table_year_suffixes")):
+            return int(p.group(2))
         return None
     suffix = m.group(3) or ""
     if suffix and not any(s in suffix for s in vocab.words("table_year_suffixes")):
@@ -281,8 +300,14 @@ def _read_header(toks: list[_Token], i: int,
         years.append((y, toks[j]))
         columns.append("year")
         j += 1
-    if len(years) < 2:
+    # one year column only with a header that is plainly a table's ("指标 单位 2025年目标")
+    if not years:
         return None
+    if len(years) < 2:
+        only = years[0][1].text
+        marked = only not in (f"{years[0][0]}年", str(years[0][0]))  # "2025年目标值", "目标值（2025年）"
+        if "label" not in columns or not ("unit" in columns or marked):
+            return None
     # bare years ("2018 2019") only count with a label column or the 年 written
     if "label" not in columns and all(_BARE_YEAR.match(t.text) for _, t in years):
         return None
@@ -354,6 +379,8 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
             trail += 1
             k += 1
         numeric_trail = n_trail - trail  # trailing columns written as numbers (年均增速 …)
+        if len(cells) == n_years + 1 and not numeric_trail:
+            cells = _join_broken_number(cells)
         m = _LABEL_UNIT.match(label)
         indicator = m.group("label") if m else label
         if m and not unit:
@@ -383,6 +410,21 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
         end_offset = toks[k - 1].end
         j = k
     return j, end_offset
+
+
+def _join_broken_number(cells: list[_Token]) -> list[_Token]:
+    """A row flattened on a line or two, one value too many, and a single line break between
+    two values that join into one number ("1942 2⏎233 2568"): the PDF broke that number."""
+    if len({c.line for c in cells}) == len(cells):
+        return cells  # one cell per line: which two would belong together is anyone's guess
+    breaks = [i for i in range(len(cells) - 1) if cells[i].line < cells[i + 1].line]
+    if len(breaks) != 1:
+        return cells
+    i = breaks[0]
+    a, b = cells[i], cells[i + 1]
+    if a.text.isdigit() and _PLAIN_NUMBER.match(b.text.rstrip("%")):
+        return [*cells[:i], _Token(a.text + b.text, a.start, b.end, a.line), *cells[i + 2:]]
+    return cells
 
 
 def _looks_like_unit(token: str, vocab: Vocabulary) -> bool:

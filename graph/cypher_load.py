@@ -193,15 +193,20 @@ def property_value(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+_VALID_PROPERTY_NAMES: set[str] = set()
+
+
 def _properties(data: dict[str, Any], skip: Iterable[str], where: str) -> dict[str, Any]:
     props: dict[str, Any] = {}
     skipped = set(skip)
     for key, value in data.items():
         if key in skipped or value is None:
             continue
-        if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
-            raise GraphFileError(f"{where}: property name {key!r} is not a valid Cypher property name")
-        props[key] = property_value(value)
+        if key not in _VALID_PROPERTY_NAMES:
+            if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
+                raise GraphFileError(f"{where}: property name {key!r} is not a valid Cypher property name")
+            _VALID_PROPERTY_NAMES.add(key)
+        props[key] = value if isinstance(value, (str, int, float, bool)) else property_value(value)
     return props
 
 
@@ -219,9 +224,19 @@ def node_labels(node_id: str, data: dict[str, Any]) -> tuple[str, tuple[str, ...
     return primary, tuple(sorted(set(labels) - {primary}))
 
 
-def _digest(rows: list[Any]) -> str:
-    text = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _canonical(row: dict[str, Any], rel_type: str = "") -> str:
+    """A row as text for the document digest: key order does not matter, values are scalars/lists."""
+    fixed = sorted((key, value) for key, value in row.items() if key != "props")
+    return repr((rel_type, fixed, sorted(row["props"].items())))
+
+
+def _digest(rows: list[str]) -> str:
+    """Order-free hash of a document's rows (each already canonical JSON)."""
+    digest = hashlib.sha256()
+    for text in sorted(rows):
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 @dataclass
@@ -243,7 +258,7 @@ def prepare_graph(graph: nx.MultiDiGraph) -> PreparedGraph:
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
     owned_by: dict[str, str] = {}
-    owned_rows: dict[str, list[Any]] = defaultdict(list)
+    owned_rows: dict[str, list[str]] = defaultdict(list)
     all_labels: set[str] = set()
     for node_id, data in graph.nodes(data=True):
         if not isinstance(node_id, str) or not node_id:
@@ -265,12 +280,12 @@ def prepare_graph(graph: nx.MultiDiGraph) -> PreparedGraph:
             documents[sha] = {"id": node_id, "sha256": sha, "file": str(data.get("file") or ""),
                               "name": str(data.get("name") or data.get("file") or node_id)}
             owned_by[node_id] = sha
-            owned_rows[sha].append(row)
+            owned_rows[sha].append(_canonical(row))
         elif primary == "Task":
             sha = str(data.get("docSha256") or "")
             if sha:
                 owned_by[node_id] = sha
-                owned_rows[sha].append(row)
+                owned_rows[sha].append(_canonical(row))
     edge_groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     edge_count = 0
     for source, target, key, data in graph.edges(keys=True, data=True):
@@ -285,11 +300,10 @@ def prepare_graph(graph: nx.MultiDiGraph) -> PreparedGraph:
         edge_groups[(primary_of[source], rel_type, primary_of[target])].append(row)
         sha = str(data.get("docSha256") or "")
         if sha:
-            owned_rows[sha].append([rel_type, row])
+            owned_rows[sha].append(_canonical(row, rel_type))
         edge_count += 1
     for sha, doc in documents.items():
-        doc["digest"] = _digest(sorted(owned_rows[sha], key=lambda item: json.dumps(item, sort_keys=True,
-                                                                                    ensure_ascii=False)))
+        doc["digest"] = _digest(owned_rows[sha])
     return PreparedGraph(dict(node_groups), dict(edge_groups), documents, owned_by,
                          sorted(all_labels), graph.number_of_nodes(), edge_count)
 

@@ -89,11 +89,13 @@ def _emit(rows: Any, fmt: str) -> None:
 @_neo4j_options
 @click.option("--batch-size", default=None, type=click.IntRange(min=1),
               help="Rows per transaction (default 1000).")
+@click.option("--embedded", is_flag=True, help="Load into the embedded FalkorDB even if NEO4J_URI is set.")
 @click.option("--force", is_flag=True, help="Embedded: reload even when graph.json did not change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
-         database: str | None, batch_size: int | None, force: bool, as_json: bool) -> None:
-    """Load OUT_DIR/graph.json into the embedded FalkorDB (default) or Neo4j (--neo4j).
+         database: str | None, batch_size: int | None, embedded: bool, force: bool, as_json: bool) -> None:
+    """Load OUT_DIR/graph.json into Neo4j (NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD,
+    NEO4J_DATABASE, or the flags), or into the embedded FalkorDB when no Neo4j is configured.
 
     Idempotent: documents already loaded with the same content are skipped; a changed document
     replaces its earlier version; every other document's data is left as it is.
@@ -103,16 +105,17 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
 
     size = batch_size or DEFAULT_BATCH_SIZE
     try:
-        if use_neo4j or uri:
+        if embedded and (use_neo4j or uri):
+            raise LoadError("--embedded and --neo4j/--uri exclude each other")
+        if not embedded and (use_neo4j or uri or os.environ.get("NEO4J_URI")):
             from policykg.graph.neo4j_loader import Neo4jSettings, load_into_neo4j
 
             graph = read_graph_file(out_dir)
             settings = Neo4jSettings.from_env(uri, username, password, database)
             summary = load_into_neo4j(graph, settings, batch_size=size)
         else:
-            if os.environ.get("NEO4J_URI"):
-                click.echo("note: NEO4J_URI is set; loading into the embedded engine (add --neo4j for Neo4j)",
-                           err=True)
+            click.echo(f"note: loading into the embedded engine under {out_dir} (no NEO4J_URI; --neo4j for Neo4j)",
+                       err=True)
             if not (out_dir / "graph.json").is_file():
                 raise LoadError(f"{out_dir / 'graph.json'}: no graph file; "
                                 f"run `policykg build DATA --out {out_dir}` first")

@@ -163,3 +163,18 @@ def test_truth_files_follow_the_gold_format(corpus: Path) -> None:
             assert {"path", "title", "lead", "participants", "quote"} <= set(task)
         for target in doc["indicator_targets"]:
             assert {"indicator", "unit", "year", "value", "source", "quote"} <= set(target)
+
+
+def test_bench_build_prints_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import bench_build
+
+    assert bench_build.main(["--sizes", "3", "--corpus-root", str(tmp_path), "--no-views"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.split()[:1] == ["3"])
+    _size, megabytes, wall, build, mb_s, docs_s, max_proc, *_ = row.split()
+    size = sum(p.stat().st_size for p in (tmp_path / "corpus-3" / "docs").glob("*.txt")) / 1e6
+    assert float(megabytes) == pytest.approx(size, abs=0.01)
+    assert 0 < float(build) <= float(wall)
+    assert float(docs_s) == pytest.approx(3 / float(build), rel=0.05)
+    assert float(mb_s) == pytest.approx(float(megabytes) / float(build), abs=0.002)
+    assert float(max_proc) > 50  # a Python process with the pipeline loaded

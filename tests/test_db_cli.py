@@ -134,6 +134,9 @@ def test_neo4j_unreachable_is_clear_and_never_shows_the_password(out: Path) -> N
         assert "Traceback" not in result.stderr
     flagged = run("query", "documents", "--uri", env["NEO4J_URI"], "--password", secret)
     assert flagged.returncode == 1 and secret not in flagged.stderr + flagged.stdout
+    # `policykg load OUT` goes to Neo4j whenever NEO4J_URI is set; --embedded keeps it local
+    implicit = run("load", str(out), env=env)
+    assert implicit.returncode == 1 and "Neo4j unreachable" in implicit.stderr
 
 
 def test_neo4j_without_uri_says_how_to_set_it() -> None:

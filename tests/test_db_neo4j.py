@@ -5,6 +5,7 @@ embedded engine, with the same answers."""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
@@ -84,6 +85,26 @@ def test_every_canned_query_gives_the_embedded_answer(out: Path, engine: Neo4jEn
     finally:
         neo4j.close()
         embedded.close()
+
+
+def test_neo4j_receives_the_cypher_files_unchanged(out: Path, engine: Neo4jEngine,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """The driver's own log of each Bolt RUN message holds the .cypher file's text verbatim."""
+    load_graph(engine, sample_graph(out))
+    session = policykg.connect()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="neo4j"):
+            for name, query in load_catalog().items():
+                caplog.clear()
+                params = {p.name: p.example for p in query.params if p.required}
+                if name == "task_detail":
+                    params = {"task": query.param("task").example}
+                session.query(name, **params)
+                runs = [r.getMessage() for r in caplog.records if "C: RUN" in r.getMessage()]
+                assert any(repr(query.path.read_text(encoding="utf-8")) in message for message in runs), name
+                assert os.environ.get("NEO4J_PASSWORD", "\0") not in caplog.text
+    finally:
+        session.close()
 
 
 def test_changed_document_replaced_in_neo4j(out: Path, engine: Neo4jEngine,

@@ -158,6 +158,7 @@ EXPECTED: dict[str, dict] = {
             (2025, 20, None, "家", "超", "新型研发机构"),
             (2025, 10, None, "家", "以上", "省级新型研发机构"),
             (2025, 1, None, "家", "力争|新增", "省级高新区"),
+            (None, 2, None, "个", "力争|每年|以上", "条件成熟的县域申报省级以上农业科技园"),
             (2025, 1, None, "家", "", "具有一定影响力和特色的国家级农业科技园"),
             (2025, 5, None, "家", "", "国家级孵化器"),
             (2025, 1, None, "家", "", "省级以上大学科技园"),
@@ -395,6 +396,13 @@ def test_table_squeezed_by_normalisation(tmp_path: Path) -> None:
     assert "主要指标2021年2022年" in doc.text
     assert [(t.indicator, t.year, t.value) for t in extract_targets(doc)] == [
         ("高新技术企业", 2021, 350), ("高新技术企业", 2022, 380)]
+
+
+def test_table_with_one_target_year() -> None:
+    rows, _ = _table("指标 单位 2025年目标值 属性\n研发经费投入强度 % 2.8 预期性\n高新技术企业 家 3000 预期性\n")
+    assert rows == [("研发经费投入强度", "%", 2025, 2.8), ("高新技术企业", "家", 2025, 3000)]
+    rows, _ = _table("到2025年，科技创新水平显著提升。\n高新技术企业（家） 3000\n")  # prose, not a header
+    assert rows == []
 
 
 def test_table_label_split_over_lines() -> None:

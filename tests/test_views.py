@@ -156,6 +156,13 @@ def test_every_view_opens_offline_and_shows_exactly_its_graph(
         if view["kind"] == "network":
             assert nodes == set(graph.nodes)
             assert triples == graph_edge_set(graph, graph.edges(keys=True))
+            # Task tooltips: title, path, the clause as quoted, the document.
+            tooltips = {n["id"]: n["title"] for n in tab.evaluate("window.policykgView.data.nodes")}
+            for task, data in graph.nodes(data=True):
+                if data["label"] == "Task":
+                    doc = graph.nodes[data["docId"]]["name"]
+                    for part in (data["title"][:60], data["path"], data["quote"][:60], doc):
+                        assert part in tooltips[task], (task, part)
         elif view["kind"] == "document":
             doc = next(d for d in docs if d in nodes and graph.nodes[d]["name"] == view["title"])
             seen_docs.add(doc)
@@ -348,6 +355,15 @@ def test_large_graph_is_aggregated_above_the_threshold(tmp_path: Path, page: tup
     docs = {n for n, d in graph.nodes(data=True) if d["label"] == "Document"}
     assert nodes == docs | {u for u, _, _ in counts}
     assert {(e["from"], e["to"], e["key"]): e["weight"] for e in edges} == dict(counts)
+    # Below the threshold the same graph is drawn whole (a "big" view: no physics, no arrowheads,
+    # edges hidden while panning), with exactly its nodes and edges.
+    write_views(graph, tmp_path / "whole", unit_views=False, max_nodes=graph.number_of_nodes())
+    assert_clean(open_view(tab, tmp_path / "whole" / "network.html"))
+    view, nodes, edges = page_graph(tab)
+    assert view["big"] and not view["aggregated"]
+    assert nodes == set(graph.nodes)
+    assert {(e["from"], e["to"], e["key"]) for e in edges} == graph_edge_set(graph, graph.edges(keys=True))
+    assert canvas_ink(tab) > 0.005
     # A document's view stays whole, drawn with positions from Python and physics off.
     doc_page = next((tmp_path / "views" / "documents").glob("*.html"))
     assert_clean(open_view(tab, doc_page))

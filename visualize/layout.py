@@ -36,7 +36,7 @@ def force_layout(
     n: int,
     edges: Sequence[tuple[int, int, float]],
     *,
-    iterations: int = 60,
+    iterations: int = 45,
     seed: int = 0,
 ) -> np.ndarray:
     """Fruchterman-Reingold positions (n × 2) roughly inside the unit disc."""
@@ -285,32 +285,40 @@ def radial_layout(
     inner: Sequence[Hashable],
     outer_rings: Sequence[Mapping[Hashable, Sequence[Hashable]]],
 ) -> dict[Hashable, Position]:
-    """The centre at (0, 0), `inner` nodes evenly on a ring in the given order, and each outer
-    ring's nodes placed in the order of the mean angle of the inner nodes they touch."""
+    """The centre at (0, 0), `inner` nodes evenly on a ring in the given order, and for each of
+    the outer rings: nodes touching several inner nodes on a ring inside the inner one (a partner
+    of many tasks between the centre and its tasks), nodes touching one inner node on a ring
+    outside, each in the order of the (mean) angle of the inner nodes it touches."""
     positions: dict[Hashable, Position] = {centre: (0.0, 0.0)}
     angle_of: dict[Hashable, float] = {}
     radius = max(NODE_SPACING * 2.5, len(inner) * NODE_SPACING * 1.1 / (2 * math.pi))
+    inner_radius = radius
     for k, node in enumerate(inner):
         angle = 2 * math.pi * k / max(1, len(inner))
         angle_of[node] = angle
         positions[node] = (round(radius * math.cos(angle), 1), round(radius * math.sin(angle), 1))
-    for ring in outer_rings:
-        wanted = []
+
+    def place(ring: list[tuple[float, str, Hashable]], ring_radius: float) -> None:
+        # Even spacing in the order of the wanted angles, rotated so that the first node sits
+        # at its wanted angle: neighbours on the ring stay near the inner nodes they touch.
+        ring.sort()
+        offset = ring[0][0]
+        for k, (_, _, node) in enumerate(ring):
+            angle = offset + 2 * math.pi * k / len(ring)
+            positions[node] = (round(ring_radius * math.cos(angle), 1), round(ring_radius * math.sin(angle), 1))
+
+    for ring_number, ring in enumerate(outer_rings):
+        inside: list[tuple[float, str, Hashable]] = []
+        outside: list[tuple[float, str, Hashable]] = []
         for node, touched in ring.items():
             if node in positions:
                 continue
-            angles = [angle_of[t] for t in touched if t in angle_of]
-            # Circular mean; a node touching no inner node goes to angle 0.
+            angles = sorted({angle_of[t] for t in touched if t in angle_of})
             mean = math.atan2(sum(math.sin(a) for a in angles), sum(math.cos(a) for a in angles)) if angles else 0.0
-            wanted.append((mean % (2 * math.pi), str(node), node))
-        if not wanted:
-            continue
-        wanted.sort()
-        radius = max(radius + NODE_SPACING * 3, len(wanted) * NODE_SPACING / (2 * math.pi))
-        # Even spacing in the order of the wanted angles, rotated so that the first node sits
-        # at its wanted angle: neighbours on the ring stay near the tasks they touch.
-        offset = wanted[0][0]
-        for k, (_, _, node) in enumerate(wanted):
-            angle = offset + 2 * math.pi * k / len(wanted)
-            positions[node] = (round(radius * math.cos(angle), 1), round(radius * math.sin(angle), 1))
+            (inside if len(angles) >= 2 else outside).append((mean % (2 * math.pi), str(node), node))
+        if inside:
+            place(inside, inner_radius * (0.45 + 0.2 * ring_number))
+        if outside:
+            radius = max(radius + NODE_SPACING * 3, len(outside) * NODE_SPACING / (2 * math.pi))
+            place(outside, radius)
     return positions

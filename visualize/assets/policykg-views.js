@@ -31,7 +31,6 @@
     if (e.color === undefined) e.color = s.color;
     if (e.dashes === undefined) e.dashes = s.dashes;
     if (e.width === undefined) e.width = s.width;
-    if (e.arrows === undefined) e.arrows = "to";
     if (e.doc === undefined) e.doc = null;
   });
   api.nodeIds = () => data.nodes.map((n) => n.id);
