@@ -441,8 +441,8 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 if not row.strip():  # blank lines between rows (HTML <tr> on lines of their own)
                     i += 1
                     continue
-                if (cells := _cells(row)) is None:
-                    break
+                if (cells := _cells(row)) is None or _header_columns(cells) is not None:
+                    break  # prose, or the header of the next table
                 i += 1
                 if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
                     continue  # Markdown rule under the header

@@ -380,7 +380,7 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
             rule = "alias"
     local = t.local.get((where, canonical))
     if local:
-        canonical, rule = local, "local-alias"
+        canonical, rule = local, ("typo" if rule == "typo" else "local-alias")
         note = "; ".join(filter(None, [note, f"{where} names this body {local}"]))
     flagged = rule == "typo" or (not where and level != "国") or "not a" in where_note
     if scope.how != "bare" and level not in body.levels:
@@ -407,7 +407,7 @@ def _typo_candidates(core: str) -> list[str]:
     found: list[str] = []
     if len(core) >= 5 and core[-1] in "局委厅部办":
         stem, last = core[:-1], core[-1]
-        if len(stem) % 2 == 0:
+        if len(stem) in (4, 6):  # two or three two-character parts
             chunks = [stem[i : i + 2] for i in range(0, len(stem), 2)]
             for order in permutations(chunks):
                 candidate = "".join(order) + last

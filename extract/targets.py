@@ -202,7 +202,7 @@ class _Token:
 # where a normaliser squeezed the space out of a row: "主要指标2021年2022年", "高新技术企业（家）350"
 _PLAIN_NUMBER = re.compile(r"^\d+(?:,\d{3})*(?:\.\d+)?$")
 _RULE = re.compile(r"^[-:—–=]{3,}$")
-_SQUEEZED = re.compile(r"(?<=[\u3400-\u9fff）)%])(?=\d)")
+_SQUEEZED = re.compile(r"(?<=[\u3400-\u9fff）)%])(?=\d)|(?<=\d年)(?=[\u3400-\u9fff])")
 
 
 def _tokens(text: str, start: int = 0) -> list[_Token]:
@@ -210,8 +210,11 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
     line_no = text.count("\n", 0, start)
     pos = start
     pieces: list[tuple[str, int, int]] = []
+    suffixes = tuple(vocabulary().words("table_year_suffixes"))  # "2025年目标值" stays one cell
     for m in _TOKEN.finditer(text, start):
-        cuts = [0, *(c.start() for c in _SQUEEZED.finditer(m.group())), len(m.group())]
+        word = m.group()
+        cuts = [0, *(c.start() for c in _SQUEEZED.finditer(word)
+                     if word[c.start() - 1] != "年" or not word.startswith(suffixes, c.start())), len(word)]
         pieces.extend((m.group()[a:b], m.start() + a, m.start() + b) for a, b in pairwise(cuts))
     for piece, p_start, p_end in pieces:
         line_no += text.count("\n", pos, p_start)
@@ -294,6 +297,7 @@ def _read_header(toks: list[_Token], i: int,
         j += 1
     years: list[tuple[int, _Token]] = []
     while j < len(toks):
+        _join_broken_year(toks, j, vocab)
         y = _year_of_cell(toks[j].text, vocab)
         if y is None or (years and y <= years[-1][0]):
             break
@@ -322,6 +326,21 @@ def _read_header(toks: list[_Token], i: int,
 _CELL = re.compile(r"^[\[〔【（(]?[-+]?\d[\d.,]*\S{0,4}$")  # "5G基站（个）" is a label, not a cell
 _VALUE_CELL = re.compile(r"^(?P<open>[\[〔【（(]?)(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)(?P<close>[\]〕】）)]?)"
                          r"\s*(?P<unit>[^\d\s\]〕】）)]{0,4})$")
+
+
+def _join_broken_year(toks: list[_Token], j: int, vocab: Vocabulary) -> None:
+    """"202⏎2 年": a header year the PDF broke over lines, joined in place."""
+    first = toks[j]
+    if not first.text.isdigit() or len(first.text) >= 4:
+        return
+    text = first.text
+    for k in range(j + 1, min(j + 3, len(toks))):
+        text += toks[k].text
+        if re.fullmatch(r"\d{4}年\S*", text) and _year_of_cell(text, vocab) is not None:
+            toks[j: k + 1] = [_Token(text, first.start, toks[k].end, first.line)]
+            return
+        if not re.fullmatch(r"\d{1,4}年?", text):
+            return
 
 
 def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years: list[tuple[int, _Token]],

@@ -261,6 +261,10 @@ class Comparison:
     matches: list[TaskMatch] = field(default_factory=list)
     removed: list[Task] = field(default_factory=list)  # in A only
     added: list[Task] = field(default_factory=list)  # in B only
+    # a removed task whose text lives on in a task of B (merged), and an added task whose text
+    # comes from a task of A (split off): task -> (the other version's task, share of text)
+    kept_in: dict[int, tuple[Task, float]] = field(default_factory=dict)  # id(removed A task) ->
+    taken_from: dict[int, tuple[Task, float]] = field(default_factory=dict)  # id(added B task) ->
     targets: list[TargetChange] = field(default_factory=list)
 
     @property
@@ -421,7 +425,28 @@ def compare(doc_a: PolicyDocument, doc_b: PolicyDocument, *, min_score: float = 
         removed=removed,
         added=added,
         targets=compare_targets(doc_a, doc_b),
+        kept_in=text_kept(doc_a, removed, doc_b),
+        taken_from=text_kept(doc_b, added, doc_a),
     )
+
+
+# A removed task is reported as merged into a task of the other version when this share of its
+# text (sentence coverage) reappears there.
+MIN_KEPT = 0.6
+
+
+def text_kept(doc_x: PolicyDocument, tasks: list[Task], doc_y: PolicyDocument) -> dict[int, tuple[Task, float]]:
+    """For unpaired tasks of X: the task of Y that holds most of its text, when that is most."""
+    texts_y = [(t, sentences(task_features(doc_y, t).text)) for t in doc_y.tasks]
+    kept: dict[int, tuple[Task, float]] = {}
+    for task in tasks:
+        own = sentences(task_features(doc_x, task).text)
+        scored = [(coverage(own, other), t) for t, other in texts_y]
+        if scored:
+            share, where = max(scored, key=lambda x: x[0])
+            if share >= MIN_KEPT:
+                kept[id(task)] = (where, share)
+    return kept
 
 
 # ---- output ------------------------------------------------------------------------------------
@@ -437,6 +462,7 @@ CSV_COLUMNS = [
     "lead_b",
     "participants_added",
     "participants_dropped",
+    "note",
     "indicator",
     "year",
     "unit",
@@ -453,6 +479,13 @@ def _value(v: float | None) -> str:
     if v is None:
         return ""
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _kept_note(kept: tuple[Task, float] | None, what: str) -> str:
+    if kept is None:
+        return ""
+    task, share = kept
+    return f"{what} {task.path} {task.title} ({share:.0%})"
 
 
 def comparison_rows(c: Comparison) -> list[dict[str, str]]:
@@ -485,9 +518,11 @@ def comparison_rows(c: Comparison) -> list[dict[str, str]]:
         if m.retitled and not m.reassigned and not (m.participants_added or m.participants_dropped):
             row("task-retitled", **base)
     for t in c.removed:
-        row("task-removed", path_a=t.path, title_a=t.title, lead_a=_units(t.lead_units))
+        note = _kept_note(c.kept_in.get(id(t)), "text kept in B")
+        row("task-removed", path_a=t.path, title_a=t.title, lead_a=_units(t.lead_units), note=note)
     for t in c.added:
-        row("task-added", path_b=t.path, title_b=t.title, lead_b=_units(t.lead_units))
+        note = _kept_note(c.taken_from.get(id(t)), "text from A")
+        row("task-added", path_b=t.path, title_b=t.title, lead_b=_units(t.lead_units), note=note)
     for g in c.targets:
         if g.status != "same":
             row(
@@ -580,12 +615,14 @@ def format_report(c: Comparison) -> str:
         add("")
         add("Tasks removed (in A only):")
         for t in c.removed:
-            add(f"  {t.path} {t.title}  (lead: {_units(t.lead_units) or '-'})")
+            note = _kept_note(c.kept_in.get(id(t)), "its text is kept in B")
+            add(f"  {t.path} {t.title}  (lead: {_units(t.lead_units) or '-'})" + (f"; {note}" if note else ""))
     if c.added:
         add("")
         add("Tasks added (in B only):")
         for t in c.added:
-            add(f"  {t.path} {t.title}  (lead: {_units(t.lead_units) or '-'})")
+            note = _kept_note(c.taken_from.get(id(t)), "its text comes from A")
+            add(f"  {t.path} {t.title}  (lead: {_units(t.lead_units) or '-'})" + (f"; {note}" if note else ""))
     if c.retitled:
         add("")
         add("Tasks matched under a new title:")

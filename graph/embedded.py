@@ -342,8 +342,11 @@ class EmbeddedServer:
             raise
         if GRAPH_NAME in self.graph_names():
             client.select_graph(GRAPH_NAME).delete()
-        client.connection.execute_command("GRAPH.COPY", STAGING_GRAPH_NAME, GRAPH_NAME)
-        client.select_graph(STAGING_GRAPH_NAME).delete()
+        try:  # FalkorDB follows a key RENAME; GRAPH.COPY is the slower fallback
+            client.connection.execute_command("RENAME", STAGING_GRAPH_NAME, GRAPH_NAME)
+        except Exception:
+            client.connection.execute_command("GRAPH.COPY", STAGING_GRAPH_NAME, GRAPH_NAME)
+            client.select_graph(STAGING_GRAPH_NAME).delete()
         client.connection.set(LOADED_FROM_KEY, sha)
         self.save()
         summary.engine = f"embedded FalkorDB ({self.db_dir})"

@@ -31,7 +31,8 @@ ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "
 
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
     data = nx.node_link_data(g, edges="edges")
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    # compact: big corpora make graphs of hundreds of thousands of edges
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:

@@ -91,12 +91,23 @@ def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> PolicyDocument | st
         return f"{path}: extraction failed ({type(exc).__name__}: {exc})"
 
 
+def _warm_up() -> None:
+    """Load the pipeline's models and tables once, before the workers fork, so that each
+    worker does not load them again."""
+    from policykg.extract.clauses import clause_words
+    from policykg.extract.entities import entity_pipeline
+
+    clause_words()
+    entity_pipeline()
+
+
 def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> Iterator[PolicyDocument | str]:
-    if workers <= 1 or len(jobs) < 8:
+    if workers <= 1 or len(jobs) < 16:  # below that, starting workers costs more than it saves
         yield from map(_extract_one, jobs)
         return
     import multiprocessing
 
+    _warm_up()
     # fork: workers inherit the loaded vocabularies; imap keeps the input order (stable ids)
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     with ctx.Pool(workers) as pool:

@@ -176,6 +176,35 @@ def test_removed_added_and_reassigned(versions: tuple[PolicyDocument, PolicyDocu
     assert [u.written for u in moved.participants_added] == ["市委宣传部"]
 
 
+CENTRE = (
+    "聚焦优势领域，争取建设省技术创新中心，集聚行业最优秀人才、机构，形成面向全省的公共技术创新平台。"
+    "借助省高水平研究院布局机遇，成建制、成体系引进国家级科研机构、高等院校等国家科研力量。"
+)
+
+
+def test_merged_task_is_reported_as_kept(tmp_path: Path) -> None:
+    a = make_doc(
+        "a.txt",
+        [
+            (ACTION1, "共建省实验室等重大创新平台", LAB, ["市科技局"], ["市发展改革局"]),
+            (ACTION1, "建设省技术创新中心和高水平研究院", CENTRE, ["市科技局"], ["清远高新区"]),
+        ],
+    )
+    b = make_doc(
+        "b.txt",
+        [(ACTION1, "建立与大湾区协同创新平台", LAB_REWORDED + CENTRE, ["市科技局"], ["市发展改革局", "清远高新区"])],
+    )
+    c = compare(a, b)
+    (merged,) = c.removed
+    (match,) = c.matches
+    assert c.kept_in[id(merged)][0] is match.b
+    assert c.kept_in[id(merged)][1] >= 0.6
+    assert f"its text is kept in B {match.b.path}" in format_report(c)
+    with write_comparison_csv(c, tmp_path / "c.csv").open(encoding="utf-8-sig", newline="") as fh:
+        (removed_row,) = [r for r in csv.DictReader(fh) if r["change"] == "task-removed"]
+    assert removed_row["note"].startswith(f"text kept in B {match.b.path}")
+
+
 def test_matching_is_one_to_one_and_order_free(versions: tuple[PolicyDocument, PolicyDocument]) -> None:
     a, b = versions
     shuffled = make_doc("b2.txt", list(reversed(VERSION_B)))

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import opencc
 import pytest
-
 from policykg.extract.model import UNIT_KINDS, ResolvedUnit
 from policykg.extract.resolve import (
     ID_PREFIX,
@@ -254,7 +253,7 @@ def test_every_two_part_name_of_the_table_is_repaired_when_reversed() -> None:
     """Not one hard-coded pair: any AABB局/委/厅 of the table written BBAA resolves back to it."""
     t = tables()
     checked = 0
-    for core, bodies in t.by_core.items():
+    for core in t.by_core:
         if len(core) != 5 or core[-1] not in "局委厅":
             continue
         swapped = core[2:4] + core[0:2] + core[-1]
@@ -313,7 +312,7 @@ def test_inner_parentheses_stay_whole(written: str, kind: str) -> None:
         (QINGYUAN, "清远市智慧农业研究院", "Institute"),
         (GUANGZHOU, "华南理工大学", "Institute"),
         (GUANGZHOU, "中国科学院广州生物医药与健康研究院", "Institute"),
-        (QINGYUAN, "粤科金融集团", "Firm"),
+        (BY_ORIGINAL["001_2bdc0bcdbbb894b5.txt"], "粤科金融集团", "Firm"),
         (GUANGZHOU, "各区政府", "Collective"),
         (GUANGZHOU, "南沙区政府", "Government"),
         (GUANGZHOU, "天河区", "Government"),
@@ -367,7 +366,7 @@ def test_government_and_collective_names() -> None:
 
 def test_province_level_names() -> None:
     province_doc = {"jurisdiction": "广东省", "province": ""}
-    in_doc(BY_ORIGINAL["002_52a14dd7ab9d5471.txt"], "省科技厅")
+    in_doc(QINGYUAN, "省科技厅")
     forms = ("省科技厅", "省科学技术厅", "广东省科学技术厅", "科技厅")
     assert {resolve_in(province_doc, f).unit_id for f in forms} == {"dept:广东省科学技术厅"}
     # named in a city plan: the province of the plan
@@ -457,7 +456,7 @@ def test_list_checks_its_separators() -> None:
 
 
 def in_doc_quote(doc: dict, quote: str) -> str:
-    in_doc(doc, simplified(quote).replace(",", "，").translate(str.maketrans({"(": "（", ")": "）", ":": "："})))
+    in_doc(doc, simplified(quote))
     return quote
 
 

@@ -162,6 +162,7 @@ def test_every_view_opens_offline_and_shows_exactly_its_graph(
                 if data["label"] == "Task":
                     doc = graph.nodes[data["docId"]]["name"]
                     for part in (data["title"][:60], data["path"], data["quote"][:60], doc):
+                        part = " ".join(part.split())  # line breaks inside a clause are shown as spaces
                         assert part in tooltips[task], (task, part)
         elif view["kind"] == "document":
             doc = next(d for d in docs if d in nodes and graph.nodes[d]["name"] == view["title"])
@@ -428,3 +429,31 @@ def test_views_reference_no_external_url(sample_out: Path) -> None:
                 assert not target.startswith(("http:", "https:", "//")), (path, target)
     css = (views / "assets" / "vis-network.min.css").read_text(encoding="utf-8")
     assert "url(http" not in css.replace(" ", "") and "@import" not in css
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_names_with_markup_are_shown_as_text(sample_graph: nx.MultiDiGraph, tmp_path: Path,
+                                             page: tuple[Any, list[Any]]) -> None:
+    """Names come from the documents: one that looks like markup must neither break the page
+    nor run; it is found by the search box and shown as written."""
+    tab, _ = page
+    graph = sample_graph.copy()
+    unit = next(n for n, d in graph.nodes(data=True) if "Unit" in d["labels"] and graph.out_degree(n))
+    hostile = '</script><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">局'
+    graph.nodes[unit]["aliases"] = [*graph.nodes[unit].get("aliases", []), hostile]
+    graph.nodes[unit]["name"] = hostile
+    written = write_views(graph, tmp_path / "views", units=[hostile])
+    ego = next(p for p in written if p.parent.name == "units")
+    for path in (tmp_path / "views" / "network.html", ego):
+        assert_clean(open_view(tab, path))
+        assert tab.evaluate("window.pwned") is None
+        assert unit in tab.evaluate("window.policykgView.nodeIds()")
+        tab.fill("#search", hostile)
+        tab.press("#search", "Enter")
+        assert tab.evaluate("window.policykgView.selectedNodes()") == [unit]
+        assert hostile in tab.inner_text("#details")
+    assert_clean(open_view(tab, tmp_path / "views" / "index.html", ready=INDEX_READY))
+    assert tab.evaluate("window.pwned") is None
+    tab.fill("#unit-filter", hostile)
+    assert tab.inner_text("#units tbody").count(hostile) == 1
