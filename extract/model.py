@@ -8,6 +8,7 @@ Traditional converted to Simplified) and map back with `PolicyDocument.span()`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -159,7 +160,7 @@ class PolicyDocument:
     original: str  # decoded text, exactly as the file says
     text: str = ""  # normalised (Simplified) text the stages read
     display: str = ""  # normalised text before Traditional->Simplified (same length as text)
-    offsets: list[int] = field(default_factory=list)  # text index -> original index (len(text)+1)
+    offsets: Sequence[int] = field(default_factory=list)  # text index -> original index (len(text)+1)
     meta: DocumentMeta = field(default_factory=DocumentMeta)
     sections: list[Section] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)

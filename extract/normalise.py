@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -188,15 +189,44 @@ def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
     return None
 
 
+# a heading number printed several times ("3．3．3．3．", "（二）（二）（二）"): the heading
+# that follows is repeated too, and a PDF may have wrapped it over the next lines
+_REPEATED_MARKER = re.compile(r"^\s*(\d{1,2}[.．、]|[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)\1{1,5}")
+
+
+def _collapse_wrapped(lines: list[str], starts: list[int], i: int) -> list[tuple[int, int, str]] | None:
+    """Edits collapsing a repeated heading that starts on line i and runs on over the next
+    non-empty lines (their breaks are dropped with the repeats)."""
+    text, where = lines[i], [starts[i] + k for k in range(len(lines[i]))]
+    for j in range(i + 1, min(i + 8, len(lines))):
+        if lines[j].strip():
+            text += lines[j]
+            where += [starts[j] + k for k in range(len(lines[j]))]
+            if len(text) > 4 * _MAX_CHUNK + 12:
+                break
+    found = _collapse_line(text)
+    if not found or found[-1][1] <= len(lines[i]):
+        return None
+    return [(where[s], where[e - 1] + 1, r) for s, e, r in found]
+
+
 def collapse_repeats(t: MappedText) -> MappedText:
     edits: list[tuple[int, int, str]] = []
-    pos = 0
-    for line in t.text.split("\n"):
-        if len(line) >= 8:
-            found = _collapse_line(line)
-            if found:
-                edits.extend((pos + s, pos + e, r) for s, e, r in found)
+    lines = t.text.split("\n")
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
         pos += len(line) + 1
+    done = 0  # edits reach up to here (a wrapped heading covers the lines after it)
+    for i, line in enumerate(lines):
+        if starts[i] < done or len(line) < 8:
+            continue
+        found = [(starts[i] + s, starts[i] + e, r) for s, e, r in _collapse_line(line) or []]
+        if _REPEATED_MARKER.match(line) and (not found or found[-1][1] >= starts[i] + len(line) - 1):
+            found = _collapse_wrapped(lines, starts, i) or found
+        if found:
+            edits.extend(found)
+            done = found[-1][1]
     return t.apply(edits) if edits else t
 
 
@@ -349,7 +379,7 @@ STEPS: list[tuple[str, Step]] = [
 ]
 
 
-def normalise(original: str, markup: str = "text") -> tuple[str, str, list[int]]:
+def normalise(original: str, markup: str = "text") -> tuple[str, str, array[int]]:
     """Returns (simplified text, display text, offsets): display is the normalised text before
     Traditional->Simplified; both share `offsets` (normalised index -> original index)."""
     t = MappedText.of(original)
@@ -358,4 +388,5 @@ def normalise(original: str, markup: str = "text") -> tuple[str, str, list[int]]
     for _name, step in STEPS:
         t = step(t)
     assert len(t.offs) == len(t.text) + 1
-    return to_simplified(t.text), t.text, t.offs
+    # a compact int array: a list of Python ints costs ~36 bytes per character of text
+    return to_simplified(t.text), t.text, array("l", t.offs)

@@ -24,6 +24,8 @@ from functools import cache, lru_cache
 from itertools import permutations
 from pathlib import Path
 
+import opencc
+
 from .model import UNIT_KINDS, ResolvedUnit
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -241,14 +243,26 @@ def _jurisdiction(name: str, province: str) -> Jurisdiction:
 # helpers
 
 
+@lru_cache(maxsize=100_000)
 def unit_key(written: str) -> str:
-    """Normalised comparison key: no whitespace, full-width punctuation, no list punctuation at the edges.
+    """Normalised comparison key: Simplified, no whitespace, full-width punctuation, no list
+    punctuation at the edges. Input is normally Simplified already; converting again is cheap
+    insurance for callers such as the CLI, where a user may type 科技創新委.
 
     >>> unit_key(" 市科技局、")
     '市科技局'
     """
     key = _SPACE.sub("", written.replace("\u00a0", "").replace("\u3000", "")).translate(_HALF_TO_FULL)
-    return key.strip(_EDGE_PUNCT)
+    return _to_simplified(key.strip(_EDGE_PUNCT))
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _to_simplified(text: str) -> str:
+    return _t2s().convert(text) if text else text
 
 
 def _is_subsequence(short: str, long: str) -> bool:
@@ -281,7 +295,8 @@ def _kind_by_rules(name: str) -> str:
 def _looks_like_place(name: str) -> bool:
     """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own."""
     t = tables()
-    return 2 <= len(name) <= 10 and name[-1] in t.place_suffixes and "（" not in name
+    return 2 <= len(name) <= 10 and name[-1] in t.place_suffixes and "（" not in name \
+        and not _kind_by_rules(name)  # 清远高新区 is a park, not a district
 
 
 # ---------------------------------------------------------------------------------------------
@@ -558,6 +573,16 @@ def _shared_suffix(units: Sequence[str], separators: Sequence[str], i: int) -> s
     return ""
 
 
+def _may_share(key: str, suffix: str, alone: ResolvedUnit, shared: ResolvedUnit) -> bool:
+    """Whether `key` + `suffix` is a plausible reading: a place + 政府, a park + 管委会, a table body."""
+    if suffix in ("人民政府", "政府"):
+        place = key.removeprefix("各")
+        return place in tables().generic_places or place in tables().level_prefix or _looks_like_place(place)
+    if suffix in ("管委会", "管理委员会"):
+        return alone.kind == shared.kind == "ParkCommittee"
+    return shared.rule in TABLE_RULES
+
+
 def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str = "",
                       separators: Sequence[str] | None = None) -> list[ResolvedUnit]:
     """Resolve the units of ONE clause, in order, applying the rules that span a list.
@@ -585,9 +610,7 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
         if suffix and unit.rule not in TABLE_RULES:
             shared, shared_scope = _analyse(key + suffix, jurisdiction, province)
             later, _ = _analyse(next(k for k in keys[i + 1 :] if k.endswith(suffix)), jurisdiction, province)
-            if shared.kind == later.kind and shared.rule != "unknown" and (
-                shared.kind != "Department" or shared.rule in TABLE_RULES
-            ):
+            if shared.kind == later.kind and _may_share(key, suffix, unit, shared):
                 unit, scope, written = shared, shared_scope, key + suffix
                 rule = "typo" if shared.rule == "typo" else "suffix-shared"
                 note = "; ".join(filter(None, [shared.note, f"{key} read as {written}"]))

@@ -362,7 +362,8 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
         t = toks[k].text.rstrip(".、")
         if not t.isdigit() or k + 1 >= len(toks) or _is_cell_value(toks[k + 1].text, empty):
             return False
-        return has_index or int(t) == last_index + 1
+        # without a 序号 column, only "3 高新技术企业 …" on one line is a row number
+        return has_index or (int(t) == last_index + 1 and toks[k + 1].line == toks[k].line)
 
     while j < len(toks):
         k = j

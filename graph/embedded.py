@@ -189,8 +189,11 @@ class EmbeddedServer:
                     f"{self.socket_path}; stop it (kill {pid}) and retry"
                 )
             self._client = client
-            self.owned = False
-            self.notes.append(f"using the embedded server already running (pid {pid})")
+            # Nobody else connected: its starter is gone (a killed CLI, a restarted notebook
+            # kernel), so this process takes it over and stops it when done.
+            self.owned = self._only_client(client)
+            self.notes.append(f"took over the embedded server left running (pid {pid})" if self.owned
+                              else f"using the embedded server already running (pid {pid})")
             return True
         if pid is not None:
             self.notes.append(f"removed the pid file of a server that is gone (pid {pid}; crashed or killed)")
@@ -205,6 +208,13 @@ class EmbeddedServer:
             self.notes.append(f"removed a stale socket left by a crashed server ({self.socket_path})")
             self.socket_path.unlink(missing_ok=True)
         return False
+
+    @staticmethod
+    def _only_client(client: Any) -> bool:
+        try:
+            return len(client.connection.client_list()) <= 1
+        except Exception:  # cannot tell: leave the server to whoever started it
+            return False
 
     def _read_pid(self) -> int | None:
         try:

@@ -31,8 +31,9 @@ ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "
 
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
     data = nx.node_link_data(g, edges="edges")
-    # compact: big corpora make graphs of hundreds of thousands of edges
-    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    # compact and streamed: big corpora make graphs of hundreds of thousands of edges
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
@@ -47,6 +48,9 @@ def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
         raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
 
 
+_GRAPHML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
+
+
 def _graphml_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return "|".join(str(v) for v in value)
@@ -55,13 +59,54 @@ def _graphml_value(value: Any) -> Any:
     return value
 
 
+def _graphml_keys(items: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Attribute name -> GraphML type; a name seen with mixed types is a string."""
+    types: dict[str, str] = {}
+    for data in items:
+        for k, v in data.items():
+            t = _GRAPHML_TYPES.get(type(_graphml_value(v)), "string")
+            if types.setdefault(k, t) != t:
+                types[k] = "string"
+    return types
+
+
 def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
-    h = nx.MultiDiGraph()
-    for n, data in g.nodes(data=True):
-        h.add_node(n, **{k: _graphml_value(v) for k, v in data.items()})
-    for u, v, k, data in g.edges(keys=True, data=True):
-        h.add_edge(u, v, key=k, **{kk: _graphml_value(vv) for kk, vv in data.items()})
-    nx.write_graphml(h, path, encoding="utf-8")
+    """GraphML, streamed element by element (networkx's writer builds the whole XML tree in
+    memory, which for a corpus of a thousand plans takes gigabytes). Lists are joined by |."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    node_keys = _graphml_keys(d for _, d in g.nodes(data=True))
+    edge_keys = _graphml_keys(d for *_, d in g.edges(data=True))
+
+    def fmt(value: Any, kind: str) -> str:
+        value = _graphml_value(value)
+        if kind == "boolean":
+            return "true" if value else "false"
+        if kind == "string":
+            return escape(str(value))
+        return str(value)
+
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                 '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+                 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                 'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+                 'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
+        ids = {}
+        for scope, keys in (("node", node_keys), ("edge", edge_keys)):
+            for i, (name, kind) in enumerate(keys.items()):
+                ids[scope, name] = f"{scope[0]}{i}"
+                fh.write(f'<key id="{scope[0]}{i}" for="{scope}" attr.name={quoteattr(name)} attr.type="{kind}"/>\n')
+        fh.write('<graph edgedefault="directed">\n')
+        for n, data in g.nodes(data=True):
+            fh.write(f"<node id={quoteattr(str(n))}>")
+            fh.writelines(f'<data key="{ids["node", k]}">{fmt(v, node_keys[k])}</data>' for k, v in data.items())
+            fh.write("</node>\n")
+        for u, v, k, data in g.edges(keys=True, data=True):
+            fh.write(f"<edge id={quoteattr(str(k))} source={quoteattr(str(u))} target={quoteattr(str(v))}>")
+            fh.writelines(f'<data key="{ids["edge", a]}">{fmt(b, edge_keys[a])}</data>' for a, b in data.items())
+            fh.write("</edge>\n")
+        fh.write("</graph>\n</graphml>\n")
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> int:
@@ -138,14 +183,30 @@ def write_responsibilities_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     """The 任务分工表 as coordinators keep it: one row per task, 牵头单位 and 参与单位 columns,
     plus a sheet with every (task, unit, role) row."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "任务分工表"
+    # write-only mode streams rows to disk: a corpus of a thousand plans has ~100k rows
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("任务分工表")
+    for i, width in enumerate([30, 12, 36, 24, 48, 60], 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
     header = ["文件", "任务编号", "任务", "牵头单位", "参与单位", "原文"]
-    ws.append(header)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def cells(values: list[Any], style: dict[str, Any]) -> list[WriteOnlyCell]:
+        out = []
+        for value in values:
+            c = WriteOnlyCell(ws, value=value)
+            for attr, v in style.items():
+                setattr(c, attr, v)
+            out.append(c)
+        return out
+
+    ws.append(cells(header, {"font": bold}))
     tasks: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         t = tasks.setdefault((r["doc_sha256"], r["task_path"]), {
@@ -153,23 +214,15 @@ def write_responsibilities_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
             "lead": [], "part": [], "quote": r["quote"]})
         (t["lead"] if r["role"] == "lead" else t["part"]).append(r["unit"])
     for t in tasks.values():
-        ws.append([t["doc"], t["path"], t["title"], "、".join(t["lead"]), "、".join(t["part"]),
-                   " ".join(t["quote"].split())])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, width in enumerate([30, 12, 36, 24, 48, 60], 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+        ws.append(cells([t["doc"], t["path"], t["title"], "、".join(t["lead"]), "、".join(t["part"]),
+                         " ".join(t["quote"].split())], {"alignment": wrap}))
+    ws.auto_filter.ref = f"A1:F{len(tasks) + 1}"
     detail = wb.create_sheet("明细")
+    detail.freeze_panes = "A2"
+    detail.auto_filter.ref = f"A1:{get_column_letter(len(RESPONSIBILITY_COLUMNS))}{len(rows) + 1}"
     detail.append(RESPONSIBILITY_COLUMNS)
     for r in rows:
         detail.append([r.get(c, "") for c in RESPONSIBILITY_COLUMNS])
-    detail.freeze_panes = "A2"
-    detail.auto_filter.ref = detail.dimensions
     wb.save(path)
 
 

@@ -234,6 +234,20 @@ def test_a_running_server_is_shared_and_stopped_by_its_starter_only(out: Path, t
         assert again.owned and again.sync() is None
 
 
+def test_a_server_left_running_by_a_dead_process_is_taken_over(out: Path, tmp_path: Path) -> None:
+    target = fresh_copy(out, tmp_path)
+    left = EmbeddedServer(target).start()
+    left.sync()
+    pid = left.process.pid if left.process else None
+    left.client().connection.close()  # its starter goes away without stopping it
+    left.client().connection.connection_pool.disconnect()
+    with EmbeddedServer(target) as taker:
+        assert taker.owned and any("took over" in note for note in taker.notes)
+        assert taker.sync() is None
+    assert left.process is not None and left.process.wait(timeout=30) == 0
+    assert pid is not None and not taker.socket_path.exists()
+
+
 def test_no_tcp_port_and_a_socket_under_out(out: Path, tmp_path: Path) -> None:
     target = fresh_copy(out, tmp_path)
     with EmbeddedServer(target) as running:
