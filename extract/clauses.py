@@ -2,12 +2,16 @@
 
 Forms (words in resources/clause_words.json):
   labelled   （牵头单位：A，参与单位：B、C）  (責任單位:A、B)  【责任单位：A】  牵头单位：A；配合单位：B
-  inline     （A、B牵头，C、D配合）  （A负责）  （A、B等负责）  （A、B按职责分工负责）
+  inline     （A、B牵头，C、D配合）  （A负责）  （A、B等负责）  （A、B按职责分工负责）  （A会同B负责）
+             （A、B按职责分工负责，列第一位者为牵头单位）  （A牵头，2024年底前完成）
+  label lines  "牵头单位：A" / "配合单位：B" on lines of their own after the task (one clause)
+  tables     任务分工表 as tab-separated rows (.docx, TSV, HTML), Markdown, or one cell per line
 Conventions: units under a lead label or before 牵头 lead; under 配合/参与/… or before
 配合/参与/落实 they participate. Where a clause names responsible units (责任单位, 负责) but no
 lead, the first listed unit leads and the rest participate ("列第一位者为牵头单位"); where it
 also names a lead, the responsible units participate. "按职责分工负责" makes every unit a lead
-of its share. Parentheses that are not clauses (（2018-2022年）, （现有1家）) are left alone.
+of its share, unless the document says the first listed unit leads ("列第一位者为牵头单位");
+"A（牵头）" in a list leads. Parentheses that are not clauses (（2018-2022年）, （现有1家）) are left alone.
 """
 
 from __future__ import annotations

@@ -191,7 +191,8 @@ def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
 
 # a heading number printed several times ("3．3．3．3．", "（二）（二）（二）"): the heading
 # that follows is repeated too, and a PDF may have wrapped it over the next lines
-_REPEATED_MARKER = re.compile(r"^\s*(\d{1,2}[.．、]|[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)\1{1,5}")
+_REPEATED_MARKER = re.compile(
+    r"^\s*(\d{1,2}[.．、]|[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)\1{1,5}")
 
 
 def _collapse_wrapped(lines: list[str], starts: list[int], i: int) -> list[tuple[int, int, str]] | None:
@@ -222,7 +223,7 @@ def collapse_repeats(t: MappedText) -> MappedText:
         if starts[i] < done or len(line) < 8:
             continue
         found = [(starts[i] + s, starts[i] + e, r) for s, e, r in _collapse_line(line) or []]
-        if _REPEATED_MARKER.match(line) and (not found or found[-1][1] >= starts[i] + len(line) - 1):
+        if _REPEATED_MARKER.match(line):
             found = _collapse_wrapped(lines, starts, i) or found
         if found:
             edits.extend(found)
@@ -232,7 +233,7 @@ def collapse_repeats(t: MappedText) -> MappedText:
 
 # --- whitespace and broken lines ------------------------------------------------------------
 
-_NUM_TOKEN = re.compile(r"(?<!\S)[-+]?\d[\d,.]*%?(?!\S)")
+_NUM_TOKEN = re.compile(r"(?<!\S)[-+]?\d[\d,.]*(?:%|年)?(?!\S)")
 _SENTENCE_PUNCT = re.compile(r"[，。；！？]")
 
 

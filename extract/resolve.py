@@ -11,6 +11,21 @@ Domain knowledge is data (extract/resources/units_*): the alias table of departm
 bodies (units_departments.tsv), kind rules by prefix/suffix (units_kinds.tsv), park-name forms
 (units_parks.tsv), local naming (units_local.tsv) and place-name rules (units_places.json).
 Every call is cached by (written, jurisdiction, province): corpora repeat the same few dozen names.
+
+ResolvedUnit.rule says which rule decided:
+    exact          the standard name (市科学技术局, 中共清远市委员会组织部)
+    abbreviation   a short form made of the standard name's characters (市科技局, 市市场监管局)
+    alias          another table form (市金融工作局 -> 地方金融监督管理局)
+    local-alias    a jurisdiction's own name for a standard body (units_local.tsv)
+    typo           a repaired slip (市农村农业局 -> 农业农村局), always flagged
+    prefix-carried a 市/省/区 written once at the head of a list (resolve_unit_list)
+    suffix-shared  a suffix written once at the end of a 、-run (resolve_unit_list)
+    collective     各县（市、区）人民政府, 各有关部门: a set of bodies
+    place          a division named alone (天河区 = 天河区人民政府)
+    government     a people's government not in the table form (石角镇人民政府)
+    park           a zone or park, one node with its committee (清远高新区 = 清远高新区管委会)
+    kind-suffix    not in the table; typed by its suffix (…研究院, …指挥部, …有限公司)
+    unknown        nothing matched: org:<jurisdiction>:<name>, flagged
 """
 
 from __future__ import annotations
@@ -52,7 +67,7 @@ SCOPED_KINDS = frozenset({"ParkCommittee", "Collective", "Organisation"})
 # suffixes one item of a list may share with the next ("广州开发区、南沙开发区管委会")
 SHARED_SUFFIXES = ("管理委员会", "管委会", "人民政府", "政府", "局", "委", "办", "厅")
 
-_HALF_TO_FULL = str.maketrans({"(": "（", ")": "）", ",": "，", ";": "；", ":": "：", "、": "、"})
+_HALF_TO_FULL = str.maketrans({"(": "（", ")": "）", ",": "，", ";": "；", ":": "："})
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCT = "。，、；：,.;:\"'“”‘’《》<>"
 
@@ -407,7 +422,9 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     if level == "国":
         name, where = canonical.replace("{J}", "").replace("{S}", ""), NATIONAL
     else:
-        place = where or scope.written_prefix or level
+        # enclosing jurisdiction not known: name it by the document's place, so that 省科技厅 in a
+        # 清远市 plan and in a 长沙市 plan stay two bodies ("清远市所在省科学技术厅", flagged)
+        place = where or f"{jur.name}所在{level}"
         if "{J}" in canonical or "{S}" in canonical:
             name = canonical.replace("{J}", place).replace("{S}", _short_name(place))
         else:
@@ -462,9 +479,11 @@ def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
 def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
     t = tables()
     name = written
-    if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level \
-            and _kind_by_rules(name[1:]) == "Collective":
-        name = name[1:]
+    rest = name[1:]
+    if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level and (
+        rest in t.kind_exact or any(rest.startswith(p) for p, k in t.kind_prefix if k == "Collective")
+    ):
+        name = rest  # 市各有关部门 = 各有关部门; 市直有关部门 keeps its 市
     elif name.startswith(jur.name):
         name = name[len(jur.name) :]
     if name.endswith("政府") and not name.endswith("人民政府"):
@@ -507,10 +526,10 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
     generic = name.removesuffix("人民政府").removesuffix("政府")
     if generic in t.generic_places:
         return _collective(name, jur), _Scope("bare")
-    if _kind_by_rules(name) == "Collective" or (
+    in_table = name in t.by_core or (len(name) > 1 and name[0] in t.level_prefix and name[1:] in t.by_core)
+    if not in_table and (_kind_by_rules(name) == "Collective" or (
         len(name) > 1 and name[0] in t.level_prefix and _kind_by_rules(name[1:]) == "Collective"
-        and t.kind_exact.get(name[1:]) != "Government"
-    ):
+    )):
         return _collective(name, jur), _Scope("bare")
 
     splits = list(_splits(name, jur))

@@ -430,7 +430,9 @@ def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_na
     to_load: set[str] = set()
     for sha, doc in sorted(prepared.documents.items(), key=lambda item: item[1]["name"]):
         same = by_sha.get(sha)
-        older = [old for old in by_file.get(doc["file"], []) if old.get("sha256") != sha] if doc["file"] else []
+        # an earlier version: same file, other content (and not itself a document of this graph)
+        older = [old for old in by_file.get(doc["file"], []) if old.get("sha256") not in prepared.documents] \
+            if doc["file"] else []
         if same is not None and same.get("digest") == doc["digest"] and not older:
             summary.documents_unchanged.append(doc["name"])
             continue

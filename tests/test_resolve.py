@@ -379,6 +379,7 @@ def test_province_not_known_is_flagged_not_guessed() -> None:
     unit = resolve_unit("省科技厅", "清远市")
     assert unit.flagged and unit.jurisdiction == ""
     assert unit.unit_id != "dept:广东省科学技术厅"
+    assert unit.unit_id != resolve_unit("省科技厅", "长沙市").unit_id
 
 
 @pytest.mark.parametrize("national", ["全国", "", "国务院"])
@@ -522,3 +523,49 @@ def test_same_pairs_hold_as_combinations() -> None:
     forms = ["市住建局", "市住房城乡建设局", "市住房和城乡建设局", "住房和城乡建设局", "清远市住房和城乡建设局"]
     for a, b in combinations(forms, 2):
         assert resolve_in(QINGYUAN, a).unit_id == resolve_in(QINGYUAN, b).unit_id
+
+
+def test_traditional_input_is_tolerated() -> None:
+    """The CLI may pass what a user types: 科技創新委 finds the same body as 科技创新委."""
+    assert resolve_in(GUANGZHOU, "市科技創新委").unit_id == resolve_in(GUANGZHOU, "市科技创新委").unit_id
+    assert unit_key("廣州開發區管委會") == "广州开发区管委会"
+
+
+def test_collective_prefixes_do_not_swallow_named_bodies() -> None:
+    assert resolve_in(QINGYUAN, "市直机关工委").kind == "Department"
+    assert resolve_in(QINGYUAN, "市直有关部门").kind == "Collective"
+    assert resolve_in(QINGYUAN, "市各有关部门").unit_id == resolve_in(QINGYUAN, "各有关部门").unit_id
+
+
+def test_a_park_does_not_take_a_government_suffix() -> None:
+    listed = resolve_unit_list(["清远高新区", "清城区政府"], "清远市")
+    assert listed[0].unit_id == "park:清远市:清远高新区"
+    assert listed[1].unit_id == "gov:清城区人民政府"
+
+
+def test_one_city_body_written_two_ways() -> None:
+    """A city has a 文化广电旅游局 or a 文化广电旅游体育局, never both: one body."""
+    doc = in_doc(BY_ORIGINAL["003_31a4abef5afc7bf1.txt"], "市文化广电旅游体育局")
+    assert resolve_in(doc, "市文化广电旅游局").unit_id == resolve_in(doc, "市文化广电旅游体育局").unit_id
+
+
+BENCH_DEPARTMENTS = ROOT / "bench" / "vocab" / "departments.tsv"
+
+
+@pytest.mark.skipif(not BENCH_DEPARTMENTS.is_file(), reason="bench vocabulary not present")
+@pytest.mark.parametrize(("jurisdiction", "prefix"), [("清远市", "市"), ("长沙市", "市"), ("清城区", "区")])
+def test_benchmark_vocabulary_forms_agree(jurisdiction: str, prefix: str) -> None:
+    """The benchmark generator's written forms and variants of one body give one id, one per body."""
+    ids_by_body: dict[str, set[str]] = {}
+    for line in BENCH_DEPARTMENTS.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        written, canonical, kind, _weight, *rest = line.split("\t")
+        forms = [written, *(v for v in (rest[0] if rest else "").split("|") if v)]
+        units = [resolve_unit(re.sub("^市", prefix, f), jurisdiction, province="广东省") for f in forms]
+        assert {u.kind for u in units} == {kind}, forms
+        assert all(u.rule not in ("unknown", "kind-suffix") for u in units), units
+        ids_by_body[canonical] = {u.unit_id for u in units}
+    assert all(len(ids) == 1 for ids in ids_by_body.values()), ids_by_body
+    all_ids = [next(iter(ids)) for ids in ids_by_body.values()]
+    assert len(all_ids) == len(set(all_ids))
