@@ -466,14 +466,19 @@ def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
     for long, short in t.park_short:
         if long in name:
             name = name.replace(long, short)
-    if name.startswith(jur.name) and len(name) > len(jur.name):
-        name = jur.short + name[len(jur.name) :]
+    generic = {pattern for pattern, kind in t.kind_suffix if kind == "ParkCommittee"}
+    where = jur.name
+    named = re.match(r"^(.{2,6}?[市州盟])(.{2,})$", name)
+    if named and (named.group(1) == jur.name or (jur.level in "国省" and _level_of_place(named.group(1)) == "市")):
+        # 清远市高新区 = 清远高新区; 广州市南沙开发区 = 南沙开发区 (in a province plan: the city's park)
+        where, rest = named.group(1), named.group(2)
+        name = _short_name(where) + rest if rest in generic else rest
     elif len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level:
         name = jur.short + name[1:]
-    elif _kind_by_rules(name) == "ParkCommittee" and any(name == s for s, _ in t.kind_suffix):
+    elif name in generic:
         name = jur.short + name  # 高新区 alone: the jurisdiction's own
         notes.append(f"the {jur.name} {written}")
-    return _make("ParkCommittee", name, jur.name, "park", False, "; ".join(notes))
+    return _make("ParkCommittee", name, where, "park", False, "; ".join(notes))
 
 
 def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:

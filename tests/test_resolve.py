@@ -569,3 +569,9 @@ def test_benchmark_vocabulary_forms_agree(jurisdiction: str, prefix: str) -> Non
     assert all(len(ids) == 1 for ids in ids_by_body.values()), ids_by_body
     all_ids = [next(iter(ids)) for ids in ids_by_body.values()]
     assert len(all_ids) == len(set(all_ids))
+
+
+def test_park_named_with_its_city_in_a_province_plan() -> None:
+    in_doc(GUANGZHOU, "南沙开发区管委会")
+    assert resolve_unit("广州市南沙开发区管委会", "广东省").unit_id == resolve_in(GUANGZHOU, "南沙开发区管委会").unit_id
+    assert resolve_unit("清远市高新区", "广东省").unit_id == resolve_in(QINGYUAN, "清远高新区").unit_id
