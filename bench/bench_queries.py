@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=None, help="a built OUT folder (default: build the bench corpus)")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (embedded default 5000)")
     args = parser.parse_args()
 
     from policykg.graph.cypher_load import prepare_graph, read_graph_file

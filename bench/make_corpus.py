@@ -219,7 +219,7 @@ class DocBuilder:
                 unit.written = name
         lead_txt = "、".join(u.written for u in leads)
         part_txt = "、".join(u.written for u in parts)
-        listed = False
+        listed: bool | str = False
         if form == "labelled":
             label_l, label_p = rng.choice(
                 [
@@ -252,9 +252,9 @@ class DocBuilder:
         elif form == "inline-fuze":
             text = f"（{lead_txt}负责）"
             listed = True
-        elif form == "division":  # (A、B按职责分工负责)
+        elif form == "division":  # (A、B按职责分工负责): every unit leads its own share
             text = f"（{'、'.join(names)}按职责分工负责）"
-            listed = True
+            listed = "shared"
         else:
             raise ValueError(form)
         return text, leads, parts, listed
@@ -495,9 +495,13 @@ def build_document(index: int, seed: int, vocab: Vocab) -> dict[str, Any]:
                 "participant_ids": [u.canonical for u in parts],
                 "kinds": [u.kind for u in leads + parts],
             }
-            if listed:
+            everyone = leads + parts
+            if listed == "shared":
+                task.update(lead=[u.written for u in everyone], participants=[],
+                            lead_ids=[u.canonical for u in everyone], participant_ids=[],
+                            responsible=[u.written for u in everyone])
+            elif listed:
                 # a plain list names no roles: the first is read as lead (the gold's convention)
-                everyone = leads + parts
                 task.update(
                     lead=[everyone[0].written],
                     participants=[u.written for u in everyone[1:]],

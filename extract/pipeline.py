@@ -24,7 +24,7 @@ def load_document(path: Path, meta: DocumentMeta | None = None) -> PolicyDocumen
     """Read, decode and normalise one file; metadata from `meta` (a manifest entry), the
     gaps inferred from the text. Raises read.SourceError for files that cannot be read."""
     source = read_source(Path(path))
-    text, display, offsets = normalise(source.text, source.markup)
+    text, display, offsets = normalise(source.text)  # markup was already turned into text
     doc = PolicyDocument(
         path=Path(path),
         sha256=source.sha256,

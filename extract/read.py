@@ -1,9 +1,10 @@
 """Reading source files: bytes -> decoded original text, whatever the format and encoding.
 
 Government files come as UTF-8, UTF-8 with BOM, GB18030/GBK (older sites and Windows tools),
-occasionally UTF-16; as .txt, .md, .html pages, .docx and .pdf. The decoded text returned
-here is the ORIGINAL every offset cites; markup (HTML tags) is removed later by normalisation
-so that quotes still point into the file's own text.
+occasionally UTF-16; as .txt, .md, .html pages, .docx and .pdf. The text returned here is the
+ORIGINAL every offset cites: the decoded file for plain text, and the visible text for markup
+(HTML without tags and with entities decoded; the paragraphs of a .docx; the text layer of a
+PDF), so that a quote reads as the document reads, never as a tag soup.
 """
 
 from __future__ import annotations
@@ -115,8 +116,12 @@ def read_source(path: Path) -> SourceFile:
         m = _HTML_CHARSET.search(data[:4096])
         declared = m.group(1).decode("ascii", "ignore") if m else None
     text, encoding = decode_bytes(data, path, declared)
+    if suffix in HTML_SUFFIXES:
+        from policykg.extract.normalise import MappedText, strip_markup
+
+        text = strip_markup(MappedText.of(text)).text
     if not text.strip():
-        raise SourceError(path, "empty file (only white space)")
+        raise SourceError(path, "empty file (only white space or markup)")
     return SourceFile(path, data, sha, encoding, text, "html" if suffix in HTML_SUFFIXES else "text")
 
 

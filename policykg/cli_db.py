@@ -57,13 +57,14 @@ def _parse_params(pairs: tuple[str, ...], typed: bool) -> dict[str, Any]:
 
 
 def _session(out: str, use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
-             database: str | None, reload: bool = False) -> Any:
+             database: str | None, reload: bool = False, timeout: float | None = None) -> Any:
     from policykg.queries.runner import QueryError, connect_neo4j, open_embedded
 
     try:
+        timeout_ms = int(timeout * 1000) if timeout else None
         if use_neo4j or uri:
-            return connect_neo4j(uri, username, password, database)
-        session = open_embedded(out, force_load=reload)
+            return connect_neo4j(uri, username, password, database, timeout_ms=timeout_ms)
+        session = open_embedded(out, force_load=reload, timeout_ms=timeout_ms)
     except QueryError as exc:
         raise PolicykgError(str(exc)) from exc
     for note in session.notes:
@@ -88,7 +89,7 @@ def _emit(rows: Any, fmt: str) -> None:
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @_neo4j_options
 @click.option("--batch-size", default=None, type=click.IntRange(min=1),
-              help="Rows per transaction (default 1000).")
+              help="Rows per transaction (default: 1000 on Neo4j, 5000 embedded).")
 @click.option("--embedded", is_flag=True, help="Load into the embedded FalkorDB even if NEO4J_URI is set.")
 @click.option("--force", is_flag=True, help="Embedded: reload even when graph.json did not change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -101,9 +102,8 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
     replaces its earlier version; every other document's data is left as it is.
     """
     from policykg.graph.cypher_load import DEFAULT_BATCH_SIZE, LoadError, read_graph_file
-    from policykg.graph.embedded import EmbeddedError, EmbeddedServer
+    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
 
-    size = batch_size or DEFAULT_BATCH_SIZE
     try:
         if embedded and (use_neo4j or uri):
             raise LoadError("--embedded and --neo4j/--uri exclude each other")
@@ -112,7 +112,7 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
 
             graph = read_graph_file(out_dir)
             settings = Neo4jSettings.from_env(uri, username, password, database)
-            summary = load_into_neo4j(graph, settings, batch_size=size)
+            summary = load_into_neo4j(graph, settings, batch_size=batch_size or DEFAULT_BATCH_SIZE)
         else:
             click.echo(f"note: loading into the embedded engine under {out_dir} (no NEO4J_URI; --neo4j for Neo4j)",
                        err=True)
@@ -122,7 +122,7 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
             with EmbeddedServer(out_dir) as server:
                 for note in server.notes:
                     click.echo(f"note: {note}", err=True)
-                summary = server.sync(force=force, batch_size=size)
+                summary = server.sync(force=force, batch_size=batch_size or EMBEDDED_BATCH_SIZE)
             if summary is None:
                 click.echo(f"{out_dir / 'graph.json'} is already loaded in {server.db_dir} (use --force to reload)")
                 return
@@ -169,9 +169,11 @@ def export_neo4j_admin(out_dir: Path, dest: Path | None) -> None:
 @click.option("--out", "out", default="out", show_default=True, type=click.Path(file_okay=False),
               help="The built OUT folder (embedded engine).")
 @click.option("--reload", is_flag=True, help="Embedded: reload OUT/graph.json first.")
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=None,
+              help="Stop the query after this many seconds.")
 @_neo4j_options
 def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: str, out: str, reload: bool,
-          use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
+          timeout: float | None, use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
           database: str | None) -> None:
     """Run the canned query NAME (queries/*.cypher) on the embedded engine or Neo4j."""
     from policykg.queries.catalog import QueryError, canned_query, load_catalog
@@ -195,7 +197,7 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
     missing = [param.name for param in canned.params if param.required and param.name not in values]
     if missing:
         raise PolicykgError(f"query {name}: missing parameter {', '.join(missing)}\n{canned.usage()}")
-    session = _session(out, use_neo4j, uri, username, password, database, reload)
+    session = _session(out, use_neo4j, uri, username, password, database, reload, timeout)
     try:
         rows = session.query(name, **values)
         for note in session.notes:
@@ -214,14 +216,16 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--out", "out", default="out", show_default=True, type=click.Path(file_okay=False),
               help="The built OUT folder (embedded engine).")
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=None,
+              help="Stop the query after this many seconds.")
 @_neo4j_options
-def cypher(statement: str, params: tuple[str, ...], fmt: str, out: str, use_neo4j: bool, uri: str | None,
-           username: str | None, password: str | None, database: str | None) -> None:
+def cypher(statement: str, params: tuple[str, ...], fmt: str, out: str, timeout: float | None, use_neo4j: bool,
+           uri: str | None, username: str | None, password: str | None, database: str | None) -> None:
     """Run an ad-hoc read-only Cypher STATEMENT; writes are refused."""
     from policykg.queries.catalog import QueryError
 
     values = _parse_params(params, typed=True)
-    session = _session(out, use_neo4j, uri, username, password, database)
+    session = _session(out, use_neo4j, uri, username, password, database, timeout=timeout)
     try:
         rows = session.cypher(statement, **values)
     except QueryError as exc:

@@ -135,6 +135,8 @@ class EmbeddedBackend:
             message = str(exc).replace("\n", " ")
             if "read-only" in message or "RO_QUERY" in message:
                 raise QueryError(WRITE_REFUSED) from exc
+            if "timed out" in message.lower():
+                raise QueryError(f"the query took longer than {self.timeout_ms} ms and was stopped") from exc
             raise QueryError(f"the embedded engine refused the query: {message}") from exc
         except RedisConnectionError as exc:
             raise QueryError(f"the embedded server went away: {exc}") from exc
@@ -148,9 +150,10 @@ class EmbeddedBackend:
 class Neo4jBackend:
     """A Neo4j database through the official driver; each query in a read transaction."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, timeout_ms: int | None = None) -> None:
         self.engine = engine
         self.name = engine.name
+        self.timeout_ms = timeout_ms
 
     def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
         from neo4j.exceptions import ClientError
@@ -161,6 +164,11 @@ class Neo4jBackend:
             result = tx.run(statement, params)
             keys = list(result.keys())
             return keys, [{key: _plain(record[key]) for key in keys} for record in result]
+
+        if self.timeout_ms:
+            from neo4j import unit_of_work
+
+            work = unit_of_work(timeout=self.timeout_ms / 1000)(work)
 
         def run() -> tuple[list[str], list[dict[str, Any]]]:
             with self.engine._session() as session:
@@ -391,8 +399,8 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
 
     Close it (or use `with`) to save and stop the server; it is also stopped at interpreter exit.
     """
-    from policykg.graph.cypher_load import DEFAULT_BATCH_SIZE, LoadError
-    from policykg.graph.embedded import EmbeddedError, EmbeddedServer
+    from policykg.graph.cypher_load import LoadError
+    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
 
     out_dir = Path(out)
     if not (out_dir / "graph.json").is_file():
@@ -403,7 +411,7 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     except EmbeddedError as exc:
         raise QueryError(str(exc)) from exc
     try:
-        summary = server.sync(force=force_load, batch_size=batch_size or DEFAULT_BATCH_SIZE) if load else None
+        summary = server.sync(force=force_load, batch_size=batch_size or EMBEDDED_BATCH_SIZE) if load else None
     except (LoadError, EmbeddedError) as exc:
         server.stop()
         raise QueryError(f"{out_dir / 'graph.json'}: loading into the embedded engine failed: {exc}") from exc
@@ -417,7 +425,7 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
 
 
 def connect_neo4j(uri: str | None = None, username: str | None = None, password: str | None = None,
-                  database: str | None = None) -> PolicyGraph:
+                  database: str | None = None, timeout_ms: int | None = None) -> PolicyGraph:
     """Connect to Neo4j (arguments, else NEO4J_URI / NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_DATABASE)."""
     from policykg.graph.cypher_load import LoadError
     from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings
@@ -426,6 +434,6 @@ def connect_neo4j(uri: str | None = None, username: str | None = None, password:
         engine = Neo4jEngine(Neo4jSettings.from_env(uri, username, password, database))
     except LoadError as exc:
         raise QueryError(str(exc)) from exc
-    session = PolicyGraph(Neo4jBackend(engine))
+    session = PolicyGraph(Neo4jBackend(engine, timeout_ms))
     atexit.register(session.close)
     return session

@@ -85,6 +85,9 @@ def test_cypher_reads_and_refuses_writes(out: Path) -> None:
     assert refused.returncode == 1 and "read-only" in refused.stderr
     still = run("cypher", "MATCH (n) RETURN count(n) AS n", "--out", str(out), "--format", "json")
     assert json.loads(still.stdout)[0]["n"] > 0
+    slow = run("cypher", "UNWIND range(1, 50000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x) AS n",
+               "--out", str(out), "--timeout", "0.05")
+    assert slow.returncode == 1 and "longer than 50 ms" in slow.stderr
 
 
 def test_query_errors_are_one_clear_line(out: Path, tmp_path: Path) -> None:

@@ -115,3 +115,16 @@ def test_offsets_cite_the_original(path: Path) -> None:
         if ch.strip() and ch not in "（）：，；？！":
             span = doc.span(i, i + 1)
             assert normalise(span.quote)[0].strip() == ch, (i, ch, span)
+
+
+def test_html_quotes_read_as_the_page_reads(tmp_path: Path) -> None:
+    from policykg.extract.clauses import extract_tasks
+    from policykg.extract.outline import build_outline
+
+    f = tmp_path / "page.html"
+    f.write_text("<html><body><p>1.加强合作。推进交流<span>（牵头单位：</span><b>市科技局</b>，参与单位：市财政局&amp;"
+                 "市税务局）</p></body></html>", encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    quote = doc.tasks[0].clause.span.quote
+    assert quote == "（牵头单位：市科技局，参与单位：市财政局&市税务局）"
+    assert doc.original[doc.tasks[0].clause.span.start:doc.tasks[0].clause.span.end] == quote
