@@ -156,6 +156,10 @@ def test_every_view_opens_offline_and_shows_exactly_its_graph(
         if view["kind"] == "network":
             assert nodes == set(graph.nodes)
             assert triples == graph_edge_set(graph, graph.edges(keys=True))
+            # Lead edges solid, participation dashed (as drawn: the vis DataSet's items).
+            drawn = tab.evaluate("window.policykgView.datasets.edges.get().map(e => [e.type, e.dashes])")
+            assert {t for t, dashes in drawn if dashes} >= {"PARTICIPATES_IN"}
+            assert not any(dashes for t, dashes in drawn if t == "LEADS")
             # Task tooltips: title, path, the clause as quoted, the document.
             tooltips = {n["id"]: n["title"] for n in tab.evaluate("window.policykgView.data.nodes")}
             for task, data in graph.nodes(data=True):
@@ -365,6 +369,11 @@ def test_large_graph_is_aggregated_above_the_threshold(tmp_path: Path, page: tup
     assert nodes == set(graph.nodes)
     assert {(e["from"], e["to"], e["key"]) for e in edges} == graph_edge_set(graph, graph.edges(keys=True))
     assert canvas_ink(tab) > 0.005
+    # Big views start with solid lines (dashes cost ten times as much to draw); a box adds them.
+    dashed = "window.policykgView.datasets.edges.get().filter(e => e.type === 'PARTICIPATES_IN' && e.dashes).length"
+    assert tab.evaluate(dashed) == 0
+    tab.check("#dashes")
+    assert tab.evaluate(dashed) == sum(1 for _, _, t in graph.edges(data="type") if t == "PARTICIPATES_IN")
     # A document's view stays whole, drawn with positions from Python and physics off.
     doc_page = next((tmp_path / "views" / "documents").glob("*.html"))
     assert_clean(open_view(tab, doc_page))

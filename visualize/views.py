@@ -115,7 +115,7 @@ class _ViewNetwork(Network):
     def add_edge(self, source: str, to: str, **options: Any) -> None:
         if source not in self._node_set or to not in self._node_set:
             raise ValueError(f"edge {source} -> {to} names a node that is not in the view")
-        # directed=False: pyvis would add arrows="to" to every edge; the page script does that.
+        # directed=False: pyvis would write arrows="to" into every edge; the view's options do it once.
         self.edges.append(Edge(source, to, False, **options).options)
 
 
