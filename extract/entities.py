@@ -1,10 +1,12 @@
-"""Platforms, parks and firms a policy document mentions, as `Entity` records.
+"""Platforms, parks, firms and departments a policy document mentions, as `Entity` records.
 
 `entity_pipeline()` is `spacy.blank("zh")` (character tokens, no downloaded model) plus the components
 in `extract.entity_components`; `extract_entities(doc)` runs it over the normalised text and maps each
 mention back to the original text, the task whose paragraph holds it, and a canonical id:
 ``platform:<jurisdiction>:<name>``, ``park:<jurisdiction>:<name>``, ``firm:<name>``; categories
-(各类孵化器) get ``category:<kind>:<phrase>`` and ``generic=True``.
+(各类孵化器) get ``category:<kind>:<phrase>`` and ``generic=True``. Departments named in running text
+(争取省科技厅更大支持) get the resolver's unit id (``dept:广东省科学技术厅``), the node their clauses use;
+those inside a responsibility clause are the clause stage's units, not mentions.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from functools import cache, lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
-from .entity_components import PIPELINE, CharTokenizer, jurisdiction_short, load_knowledge
-from .model import Entity, PolicyDocument
+from .entity_components import DEPARTMENT, PIPELINE, CharTokenizer, jurisdiction_short, load_knowledge
+from .model import Entity, PolicyDocument, Span
 
 _LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
 
@@ -106,13 +109,24 @@ def _park_unit(name: str, jurisdiction: str, province: str) -> tuple[str, str] |
     return None
 
 
-def extract_entities(doc: PolicyDocument) -> list[Entity]:
-    """Platforms, parks and firms (and categories) mentioned in `doc.text`, in text order."""
+def entity_doc(text: str, jurisdiction: str = "", province: str = "") -> Doc:
+    """The entity pipeline run over `text` of a plan of `jurisdiction` (in `province`)."""
     nlp = entity_pipeline()
-    sdoc = nlp.make_doc(doc.text)
-    sdoc._.jurisdiction = doc.meta.jurisdiction
+    sdoc = nlp.make_doc(text)
+    sdoc._.jurisdiction = jurisdiction
+    sdoc._.province = province
     for _, proc in nlp.pipeline:
         sdoc = proc(sdoc)
+    return sdoc
+
+
+def _in_clause(span: Span, clauses: list[Span]) -> bool:
+    return any(c.start <= span.start and span.end <= c.end for c in clauses)
+
+
+def extract_entities(doc: PolicyDocument) -> list[Entity]:
+    """Platforms, parks, firms, departments (and categories) mentioned in `doc.text`, in text order."""
+    sdoc = entity_doc(doc.text, doc.meta.jurisdiction, doc.meta.province)
     jurisdiction = doc.meta.jurisdiction
     province = doc.meta.province
     tasks = sorted(doc.tasks, key=lambda t: t.span.end - t.span.start)
@@ -125,10 +139,13 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
         if len(longer) == 1:
             firm_full[short] = longer[0]
 
+    clauses = [t.clause.span for t in doc.tasks]
     entities: list[Entity] = []
     for ent in sdoc.ents:
         kind = ent.label_
         span = doc.span(ent.start_char, ent.end_char)
+        if kind == DEPARTMENT and _in_clause(span, clauses):
+            continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention
         task_path = ""
         for task in tasks:
             if task.span.start <= span.start < task.span.end:
@@ -146,6 +163,18 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
                     name=phrase,
                     task_path=task_path,
                     generic=True,
+                )
+            )
+            continue
+        if kind == DEPARTMENT:
+            entities.append(
+                Entity(
+                    text=ent.text,
+                    kind=kind,
+                    span=span,
+                    entity_id=ent._.unit_id,
+                    name=ent._.unit_name,
+                    task_path=task_path,
                 )
             )
             continue

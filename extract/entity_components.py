@@ -1,4 +1,4 @@
-"""spaCy components that find platforms, parks and firms in normalised policy text.
+"""spaCy components that find platforms, parks, firms and departments in normalised policy text.
 
 The pipeline is `spacy.blank("zh")` with `CharTokenizer` (one token per character, whitespace included,
 so token offsets are character offsets); every component has one job:
@@ -11,11 +11,14 @@ so token offsets are character offsets); every component has one job:
   writes with a certain start (广清产业园 after punctuation or in a list).
 - ``entity_categories``: decides which candidates are categories (各类孵化器, 省级高新区, 科技企业孵化器).
 - ``entity_repeats``: a name found once is found everywhere else in the same document.
+- ``entity_departments``: departments named in running text (争取省科技厅更大支持), by the resolver's
+  table of department names (extract.resolve) with their level prefix or place; resolved to unit ids.
 - ``entity_select``: one kind per name, no overlaps, bare 高新区 resolved; the result is ``doc.ents``.
 
 Candidates are `Candidate` records in ``doc.user_data["entity_candidates"]`` (copied to ``doc.spans`` at
 the end); the chosen mentions are ``doc.ents``, whose extensions carry subtype, category flag,
-canonical name and the evidence. All knowledge is read from ``resources/entities_*`` files.
+canonical name and the evidence. All knowledge is read from ``resources/entities_*`` files (the
+department names from the resolver's ``resources/units_departments.tsv``, through extract.resolve).
 """
 
 from __future__ import annotations
@@ -25,15 +28,20 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from .model import ResolvedUnit
+
 RESOURCES = Path(__file__).parent / "resources"
 CANDIDATES = "entity_candidates"
 KINDS = ("Platform", "Park", "Firm")
+DEPARTMENT = "Department"
+MENTION_KINDS = (*KINDS, DEPARTMENT)  # what doc.ents may hold
 
 # what the selected mentions (doc.ents) carry; candidates are `Candidate` records in
 # doc.user_data[CANDIDATES] because span extensions are keyed by offsets, and several candidates
@@ -44,11 +52,14 @@ for _name, _default in (
     ("evidence", ""),  # ending | list | count-list | repeat | alias
     ("written", ""),  # name as read (an item of a count list gets its ending added)
     ("alias_of", ""),  # for a bare ending (高新区) resolved to a named park
+    ("unit_id", ""),  # for a department: the resolver's unit id (dept:清远市科学技术局)
+    ("unit_name", ""),  # for a department: the resolver's canonical name
 ):
     if not Span.has_extension(_name):
         Span.set_extension(_name, default=_default)
-if not Doc.has_extension("jurisdiction"):
-    Doc.set_extension("jurisdiction", default="")
+for _name in ("jurisdiction", "province"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default="")
 
 
 @dataclass
@@ -66,6 +77,8 @@ class Candidate:
     clean: bool = False  # the start is certain: after punctuation or a list separator
     cue_strength: str = ""  # strong | weak, for list evidence
     alias_of: str = ""
+    unit_id: str = ""  # departments: the resolver's id and canonical name
+    unit_name: str = ""
 
 
 def candidates(doc: Doc) -> list[Candidate]:
@@ -239,6 +252,63 @@ def load_knowledge(resources: Path = RESOURCES) -> EntityKnowledge:
         modifier_endings=tuple(b.get("modifier_endings", [])),
         count_after=re.compile(b["count_after_pattern"]),
         firm_short_context=tuple(b.get("firm_short_right_context", [])),
+    )
+
+
+@dataclass(frozen=True)
+class DepartmentKnowledge:
+    """What `entity_departments` knows: the resolver's department names and the context rules of
+    resources/entities_departments.json."""
+
+    lengths_by_last: dict[str, tuple[int, ...]]  # last character -> lengths of names ending in it, longest first
+    names: frozenset[str]  # written forms (no level prefix) of Department rows of units_departments.tsv
+    level_prefixes: frozenset[str]  # 省 市 区 县 旗
+    name_heads: tuple[str, ...]  # what full names put before the place: 中共, 国家税务总局
+    places: frozenset[str]  # provinces and municipalities written in full
+    min_bare_chars: int
+    prefix_required_heads: tuple[str, ...]
+    introducers: frozenset[str]
+    blocked_after: dict[str, str]
+    ending_re: re.Pattern[str] = field(init=False)
+    introducer_lengths: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ending_re", re.compile(f"[{re.escape(''.join(self.lengths_by_last))}]"))
+        object.__setattr__(self, "introducer_lengths", tuple(sorted({len(w) for w in self.introducers})))
+
+
+@cache
+def load_departments(resources: Path = RESOURCES) -> DepartmentKnowledge:
+    """Department names from the resolver's table (extract.resolve.tables) and the context rules of
+    entities_departments.json; a bad file is an error naming it."""
+    from .resolve import tables
+
+    path = resources / "entities_departments.json"
+    k = load_knowledge(resources)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        introducers = {*d["introducers"], *k.triggers, *k.leading_strip}
+        rules = (int(d["min_bare_chars"]), tuple(d["prefix_required_heads"]), dict(d["blocked_after"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc.__class__.__name__}: {exc}") from None
+    t = tables()
+    names = frozenset(
+        name for name, bodies in t.by_core.items() if len(name) >= 2 and any(b.kind == DEPARTMENT for b in bodies)
+    )
+    lengths: dict[str, set[int]] = {}
+    for name in names:
+        lengths.setdefault(name[-1], set()).add(len(name))
+    places = [p for p in k.provinces if p.endswith(("省", "自治区", "市"))]
+    return DepartmentKnowledge(
+        lengths_by_last={c: tuple(sorted(n, reverse=True)) for c, n in lengths.items()},
+        names=names,
+        level_prefixes=frozenset(t.level_prefix),
+        name_heads=tuple(sorted(t.name_heads, key=len, reverse=True)),
+        places=frozenset(places),
+        min_bare_chars=rules[0],
+        prefix_required_heads=rules[1],
+        introducers=frozenset(introducers),
+        blocked_after=rules[2],
     )
 
 
@@ -663,6 +733,97 @@ class EntityRepeats:
                 _add(doc, m.start(), m.end(), "Firm", model.subtype, "repeat", written=name)
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+class _Places(NamedTuple):
+    """Places a department may be named with in one document: its own, its province, the provinces."""
+
+    names: frozenset[str]
+    lengths: tuple[int, ...]  # longest first
+    ends: frozenset[str]  # last characters
+
+
+@Language.factory("entity_departments")
+class EntityDepartments:
+    """Departments named in running text: 争取省科技厅更大支持, 由市科技局会同市财政局制定, 科技部、
+    财政部联合印发. A name of the resolver's department table, with the level prefix (省/市/区/县) or
+    place (清远市, 广东省; 中共清远市委…) written before it, is a mention when the resolver reads it as a
+    Department; the candidate carries the resolver's unit id, so that a mention and a clause's unit
+    are one node. Not a mention: a word the name is part of (科技部门, 工作部署), a name whose prefix may
+    belong to another place (广州市科技局 is not 市科技局), a branch named after it (国家税务总局清远市…).
+    Responsibility clauses are the clause stage's: extract_entities drops mentions inside them."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.d = load_departments()
+
+    def _start(self, text: str, s: int, places: _Places) -> int | None:
+        """Where the written name of the department whose table name starts at `s` begins (before its
+        place or level prefix); None when the context says it is no department."""
+        d = self.d
+        before = text[s - 1] if s > 0 else ""
+        if before in places.ends:
+            for n in places.lengths:
+                if n <= s and text[s - n : s] in places.names:
+                    p = s - n
+                    for head in d.name_heads:
+                        if text.startswith(head, p - len(head)):
+                            return p - len(head)
+                    return p
+        if before in d.level_prefixes:
+            p = s - 1
+        else:
+            p = s
+            if text.startswith(d.prefix_required_heads, s):
+                return None
+        if p > 0 and _CJK.match(text, p - 1) and not any(
+            text[p - n : p] in d.introducers for n in d.introducer_lengths if n <= p
+        ):
+            return None  # 广州市科技局, 全市科技局, 国家林业局: the prefix is not this plan's level
+        return p
+
+    def __call__(self, doc: Doc) -> Doc:
+        from .resolve import TABLE_RULES, resolve_unit
+
+        d = self.d
+        text = doc_text(doc)
+        jurisdiction, province = doc._.jurisdiction, doc._.province
+        names = frozenset({p for p in (jurisdiction, province) if p} | d.places)
+        places = _Places(names, tuple(sorted({len(p) for p in names}, reverse=True)), frozenset(p[-1] for p in names))
+        units: dict[str, ResolvedUnit] = {}
+        branch_of = tuple(p for p in (jurisdiction, jurisdiction_short(jurisdiction), province) if p)
+        found: list[tuple[int, int, int]] = []  # (start of the table name, end, start of the written name)
+        for m in d.ending_re.finditer(text):
+            e = m.end()
+            blocked = d.blocked_after.get(m.group(), "")
+            if e < len(text) and text[e] in blocked:
+                continue
+            for n in d.lengths_by_last[m.group()]:
+                if n <= e and text[e - n : e] in d.names:
+                    s = e - n
+                    break
+            else:
+                continue
+            if branch_of and text.startswith(branch_of, e):
+                continue  # 国家税务总局清远市税务局, 人民银行清远市中心支行: a branch, named in full later
+            p = self._start(text, s, places)
+            if p is None or (p == s and n < d.min_bare_chars):
+                continue
+            # a second name in brackets right after a department is the same body (市发展改革局（市能源局）)
+            if found and text[p - 1 : p] == "（" and found[-1][1] == p - 1:
+                continue
+            found.append((s, e, p))
+        for _s, e, p in found:
+            written = text[p:e]
+            unit = units.get(written)
+            if unit is None:
+                unit = units[written] = resolve_unit(written, jurisdiction, province=province)
+            if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
+                continue  # 区科技局 in a city plan: each district's bureau, a collective
+            _add(doc, p, e, DEPARTMENT, "", "department", clean=True, unit_id=unit.unit_id, unit_name=unit.name)
+        return doc
+
+
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
 
 
@@ -677,12 +838,13 @@ class EntitySelect:
         self.k = load_knowledge()
 
     def __call__(self, doc: Doc) -> Doc:
-        cands = [c for c in candidates(doc) if c.kind in KINDS]
-        # kind per name: a strong list cue beats the ending; otherwise the ending's kind
+        cands = [c for c in candidates(doc) if c.kind in MENTION_KINDS]
+        # kind per name: a strong list cue beats the ending; otherwise the ending's kind (a
+        # department's kind is the resolver's, it takes no part)
         votes: dict[str, dict[str, int]] = {}
         subtype_of: dict[tuple[str, str], tuple[int, str]] = {}
         for c in cands:
-            if c.generic:
+            if c.generic or c.kind == DEPARTMENT:
                 continue
             weight = 3 if c.cue_strength == "strong" else 2 if c.evidence == "ending" else 1
             v = votes.setdefault(c.text, {})
@@ -691,7 +853,7 @@ class EntitySelect:
             if key not in subtype_of or weight > subtype_of[key][0]:
                 subtype_of[key] = (weight, c.subtype)
         for c in cands:
-            if c.text in votes and not c.generic:
+            if c.text in votes and not c.generic and c.kind != DEPARTMENT:
                 c.kind = max(votes[c.text].items(), key=lambda kv: kv[1])[0]
                 c.subtype = subtype_of.get((c.text, c.kind), (0, c.subtype))[1]
         # overlaps: named before categories, longer before shorter, stronger evidence first
@@ -715,6 +877,8 @@ class EntitySelect:
             span._.evidence = c.evidence
             span._.written = c.written
             span._.alias_of = c.alias_of
+            span._.unit_id = c.unit_id
+            span._.unit_name = c.unit_name
             ents.append(span)
         doc.ents = ents
         doc.spans[CANDIDATES] = [
@@ -764,5 +928,6 @@ PIPELINE = (
     "entity_anchors",
     "entity_categories",
     "entity_repeats",
+    "entity_departments",
     "entity_select",
 )

@@ -129,7 +129,7 @@ class Entity:
     """A named platform, park or firm (or a category node for generic phrases)."""
 
     text: str  # as written (normalised)
-    kind: Literal["Platform", "Park", "Firm"]
+    kind: Literal["Platform", "Park", "Firm", "Department"]  # Department: the resolver's unit id
     span: Span
     subtype: str = ""  # 实验室, 孵化器, 高新区, ...
     entity_id: str = ""  # canonical id within the jurisdiction, e.g. "park:清远市:清远高新区"

@@ -268,12 +268,18 @@ class EmbeddedServer:
             time.sleep(0.02)
 
     def _failure_reason(self, stderr: str) -> str:
+        """The server's own error lines (log prefix and the memory-overcommit warning left out)."""
         lines = [line for line in stderr.splitlines() if line.strip()]
         with contextlib.suppress(OSError):
             lines += [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
-        interesting = [line for line in lines if "#" in line or "rror" in line or "ailed" in line or "Can't" in line]
-        chosen = (interesting or lines)[-3:]
-        return " | ".join(line.strip() for line in chosen) or f"no message; see {self.log_path}"
+        errors = [line.split(" # ", 1)[-1].strip() for line in lines
+                  if " # " in line and "overcommit" not in line]
+        errors += [line.strip() for line in lines if " # " not in line and ("rror" in line or "ailed" in line)]
+        reason = " | ".join(errors[-2:]) or f"no message; see {self.log_path}"
+        if "RDB" in reason or "DB" in reason.split():
+            reason += (f"; the dump {self.db_dir / DUMP_NAME} is damaged: delete {self.db_dir} and policykg "
+                       "reloads the graph from graph.json")
+        return reason
 
     def save(self) -> None:
         """Write the dump now (SAVE blocks until graph.rdb is on disk)."""
