@@ -265,6 +265,7 @@ class DepartmentKnowledge:
     level_prefixes: frozenset[str]  # 省 市 区 县 旗
     name_heads: tuple[str, ...]  # what full names put before the place: 中共, 国家税务总局
     places: frozenset[str]  # provinces and municipalities written in full
+    generic_places: tuple[str, ...]  # 县（市、区）: before a department, each such place's own (a collective)
     min_bare_chars: int
     prefix_required_heads: tuple[str, ...]
     introducers: frozenset[str]
@@ -305,6 +306,7 @@ def load_departments(resources: Path = RESOURCES) -> DepartmentKnowledge:
         level_prefixes=frozenset(t.level_prefix),
         name_heads=tuple(sorted(t.name_heads, key=len, reverse=True)),
         places=frozenset(places),
+        generic_places=tuple(sorted(t.generic_places, key=len, reverse=True)),
         min_bare_chars=rules[0],
         prefix_required_heads=rules[1],
         introducers=frozenset(introducers),
@@ -734,6 +736,7 @@ class EntityRepeats:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 class _Places(NamedTuple):
@@ -776,11 +779,26 @@ class EntityDepartments:
             p = s
             if text.startswith(d.prefix_required_heads, s):
                 return None
-        if p > 0 and _CJK.match(text, p - 1) and not any(
-            text[p - n : p] in d.introducers for n in d.introducer_lengths if n <= p
-        ):
-            return None  # 广州市科技局, 全市科技局, 国家林业局: the prefix is not this plan's level
-        return p
+        if text.endswith(d.generic_places, max(0, p - 8), p):
+            return None  # 各县（市、区）科技局: every county's bureau, a collective
+        if self._introduced(text, p):
+            return p
+        if p < s:
+            # 学习广州市科技局: a place of two or three characters named in full, itself introduced
+            for n in (2, 3):
+                q = p - n
+                stem = text[q:p]
+                if q >= 0 and _CJK_RUN.fullmatch(stem) and self._introduced(text, q) and not any(
+                    stem[i : i + m] in d.introducers for m in d.introducer_lengths for i in range(n - m + 1)
+                ):
+                    return q
+        return None  # 全市科技局, 国家林业局, 推动城市…: not a department of a level or place
+
+    def _introduced(self, text: str, p: int) -> bool:
+        """Whether a name may start at `p`: after punctuation, a line start, or an introducing word."""
+        if p == 0 or not _CJK.match(text, p - 1):
+            return True
+        return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
 
     def __call__(self, doc: Doc) -> Doc:
         from .resolve import TABLE_RULES, resolve_unit

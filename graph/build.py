@@ -12,6 +12,7 @@ from typing import Any
 
 import networkx as nx
 from policykg.extract.model import Entity, PolicyDocument, Span, Target, Task
+from policykg.extract.resolve import resolve_unit
 
 UNIT_LABEL = "Unit"
 ENTITY_LABEL = "Entity"
@@ -103,6 +104,14 @@ def add_entity(g: nx.MultiDiGraph, doc: PolicyDocument, entity: Entity) -> None:
         # a category ("各类孵化器"): one node per kind of thing, never a named entity
         _add_node(g, entity.entity_id, "Category", name=entity.name or entity.text, kind=entity.kind,
                   subtype=entity.subtype, aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span))
+    elif entity.kind == "Department":
+        # a department named in running text is the unit node its clauses lead from: one node
+        unit = resolve_unit(entity.text, doc.meta.jurisdiction, province=doc.meta.province)
+        _add_node(
+            g, entity.entity_id, "Department", [UNIT_LABEL],
+            name=entity.name or unit.name, kind="Department", jurisdiction=unit.jurisdiction,
+            aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span),
+        )
     else:
         _add_node(
             g, entity.entity_id, entity.kind, [ENTITY_LABEL],

@@ -172,8 +172,12 @@ def test_a_constraint_violation_rolls_the_batch_back_and_says_so(out: Path, serv
         load_graph(engine, graph)
     message = str(failure.value)
     assert "unique constraint" in message and "rolled back" in message and "Department" in message
-    # the whole Department batch is absent, not half of it
-    assert engine.read("MATCH (n:Department) RETURN count(n) AS n", {})[0]["n"] == 0
+    # the whole batch holding that unit is absent, not part of it
+    [batch_ids] = [[row["id"] for row in rows] for rows in prepare_graph(graph).node_groups.values()
+                   if any(row["id"] == "dept:清远市科学技术局" for row in rows)]
+    assert len(batch_ids) > 1
+    found = engine.read("MATCH (n) WHERE n.id IN $ids RETURN n.id AS id, n.name AS name", {"ids": batch_ids})
+    assert found == [{"id": "dept:清远市科学技术局", "name": "conflict"}]
 
 
 def test_a_failed_embedded_load_keeps_the_previous_graph(out: Path, tmp_path: Path) -> None:

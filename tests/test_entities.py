@@ -159,8 +159,8 @@ def test_ids_are_canonical_and_scoped_by_jurisdiction(file: str) -> None:
     jurisdiction = doc.meta.jurisdiction
     assert jurisdiction
     for e in doc.entities:
-        if e.generic:
-            continue
+        if e.generic or e.kind == "Department":
+            continue  # departments carry the resolver's unit id (test_department_ids_are_the_resolvers)
         assert e.name
         if e.kind == "Firm":
             assert e.entity_id == f"firm:{e.name}"
@@ -245,6 +245,162 @@ def test_short_firm_names_join_their_full_name() -> None:
 def test_entities_are_entity_records() -> None:
     doc = document("shaoguan_sci_tech_innovation_action_plan_2017-2020.txt")
     assert doc.entities
-    assert all(isinstance(e, Entity) and e.kind in ("Platform", "Park", "Firm") for e in doc.entities)
+    assert all(isinstance(e, Entity) and e.kind in ("Platform", "Park", "Firm", "Department") for e in doc.entities)
     starts = [e.span.start for e in doc.entities]
     assert starts == sorted(starts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Departments named in running text: Entity(kind="Department") with the resolver's unit id
+
+# What a reader finds in each sample outside the responsibility clauses: (context as it reads in
+# the normalised text, the department, the heading of the part it is in or ""). The 14th five-year
+# plan and the 韶关 plan name departments only generically (县级科技部门) or inside clauses.
+READER_DEPARTMENTS: dict[str, list[tuple[str, str, str]]] = {
+    "guangzhou_intl_sci_tech_innovation_hub_action_plan_2018-2020.txt": [
+        ("请径向市科技创新委反映", "市科技创新委", ""),
+    ],
+    "qingyuan_innovation_action_plan_2019-2021_draft_pdf.txt": [
+        ("加强与省科技厅的衔接", "省科技厅", ""),
+        ("争取省科技厅更大支持", "省科技厅", "保障措施"),
+    ],
+    "qingyuan_innovation_action_plan_2020-2022_draft.txt": [
+        ("特派员名单报送省科技厅", "省科技厅", ""),
+        ("争取省科技厅更大支持", "省科技厅", "保障措施"),
+    ],
+    "qingyuan_sci_tech_14th_five_year_plan_2021-2025.txt": [],
+    "shaoguan_sci_tech_innovation_action_plan_2017-2020.txt": [],
+}
+# Phrases that name no department: kinds of departments (科技部门) are not the ministry 科技部.
+READER_NOT_DEPARTMENTS: dict[str, list[str]] = {
+    "qingyuan_sci_tech_14th_five_year_plan_2021-2025.txt": ["科技部门人员"],
+    "shaoguan_sci_tech_innovation_action_plan_2017-2020.txt": ["县级科技部门", "市本级科技部门"],
+}
+
+
+def departments(doc: PolicyDocument) -> list[Entity]:
+    return [e for e in doc.entities if e.kind == "Department"]
+
+
+def test_reader_lists_cover_the_samples() -> None:
+    assert sorted(READER_DEPARTMENTS) == DOCUMENTS
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_departments_a_reader_finds_in_running_text(file: str) -> None:
+    doc = document(file)
+    found = departments(doc)
+    for context, name, heading in READER_DEPARTMENTS[file]:
+        at = doc.text.find(context)
+        assert at >= 0, f"{file}: {context!r} is not in the text"
+        start = at + context.index(name)
+        where = doc.span(start, start + len(name))
+        hits = [e for e in found if e.span == where]
+        assert [e.text for e in hits] == [name], (context, [(e.text, e.span) for e in found])
+        if heading:  # the part of the plan it is in (四、保障措施)
+            tops = [s for s in doc.sections if s.level == 1 and s.span.start <= where.start]
+            assert max(tops, key=lambda s: s.span.start).title == heading, context
+    for phrase in READER_NOT_DEPARTMENTS.get(file, []):
+        at = doc.text.find(phrase)
+        assert at >= 0, f"{file}: {phrase!r} is not in the text"
+        inside = doc.span(at, at + len(phrase))
+        assert not [e for e in found if inside.start <= e.span.start < inside.end], phrase
+    # every mention is one a reader would list (nothing else comes out of the samples)
+    assert len(found) == len(READER_DEPARTMENTS[file]), [(e.text, e.span) for e in found]
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_department_ids_are_the_resolvers(file: str) -> None:
+    from policykg.extract.resolve import resolve_unit
+
+    doc = document(file)
+    for e in departments(doc):
+        unit = resolve_unit(e.text, doc.meta.jurisdiction, province=doc.meta.province)
+        assert unit.kind == "Department"
+        assert (e.entity_id, e.name) == (unit.unit_id, unit.name)
+        assert not e.generic and e.entity_id.startswith("dept:")
+
+
+def test_a_mentioned_department_is_the_clause_unit_it_leads_as() -> None:
+    """Where the body a text names also leads tasks, mention and clause unit have one id."""
+    shared = 0
+    for file in DOCUMENTS:
+        doc = document(file)
+        lead_ids: dict[str, set[str]] = {}
+        for task in doc.tasks:
+            for u in task.lead_units:
+                if u.resolved is not None and u.resolved.rule not in ("prefix-carried", "suffix-shared"):
+                    lead_ids.setdefault(norm(u.written), set()).add(u.resolved.unit_id)
+        for e in departments(doc):
+            if norm(e.text) in lead_ids:
+                assert lead_ids[norm(e.text)] == {e.entity_id}, (file, e.text, lead_ids[norm(e.text)])
+                shared += 1
+    assert shared >= 1  # 广州: 市科技创新委 leads tasks and is named in the closing notice
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_no_department_mention_inside_a_responsibility_clause(file: str) -> None:
+    from policykg.extract.entities import entity_doc
+
+    doc = document(file)
+    clauses = [t.clause.span for t in doc.tasks]
+    for e in departments(doc):
+        assert not any(c.start <= e.span.start < c.end for c in clauses), (e.text, e.span)
+    # the pipeline itself does read the clauses' departments: the clause stage owns them
+    if any(u.resolved is not None and u.resolved.kind == "Department" for t in doc.tasks for u in t.clause.units):
+        sdoc = entity_doc(doc.text, doc.meta.jurisdiction, doc.meta.province)
+        in_clauses = [
+            ent for ent in sdoc.ents
+            if ent.label_ == "Department"
+            and any(c.start <= doc.span(ent.start_char, ent.end_char).start < c.end for c in clauses)
+        ]
+        assert in_clauses
+
+
+# Running text of other plans: (sentence, jurisdiction, province, departments a reader names).
+GENERAL_DEPARTMENT_FORMS = [
+    ("由市科技局会同市财政局制定科技计划项目管理办法。", "长沙市", "湖南省", ["市科技局", "市财政局"]),
+    ("积极争取科技部、国家发展改革委、工业和信息化部等国家部委支持。", "常州市", "江苏省",
+     ["科技部", "国家发展改革委", "工业和信息化部"]),
+    ("主动对接江苏省科技厅和省工信厅，组织开展科普宣传活动（市委宣传部）。", "常州市", "江苏省",
+     ["江苏省科技厅", "省工信厅", "市委宣传部"]),
+    ("配合国家税务总局金华市税务局落实研发费用加计扣除，人民银行金华市中心支行给予支持。", "金华市", "浙江省",
+     ["国家税务总局金华市税务局"]),
+    ("学习借鉴杭州市科技局的经验，由区科技局报市科技局备案。", "西湖区", "浙江省",
+     ["杭州市科技局", "区科技局", "市科技局"]),
+    # kinds of departments, other places' bureaus of every county, words that hold a name
+    ("加强县级科技部门能力建设，各县（市、区）科技局、宣传部门要统筹科技部署。", "绵阳市", "四川省", []),
+    ("全市科技局系统做好国办发〔2023〕18号文件落实，中外办学、政府办事要规范。", "洛阳市", "河南省", []),
+    # 区科技局 in a city plan is each district's bureau: a collective, not one department
+    ("由区科技局具体实施。", "洛阳市", "河南省", []),
+]
+
+
+@pytest.mark.parametrize(("sentence", "jurisdiction", "province", "names"), GENERAL_DEPARTMENT_FORMS)
+def test_general_department_forms(sentence: str, jurisdiction: str, province: str, names: list[str]) -> None:
+    from policykg.extract.entities import entity_doc
+    from policykg.extract.resolve import resolve_unit
+
+    sdoc = entity_doc(sentence, jurisdiction, province)
+    found = [e for e in sdoc.ents if e.label_ == "Department"]
+    assert [e.text for e in found] == names
+    for e in found:
+        assert e._.unit_id == resolve_unit(e.text, jurisdiction, province=province).unit_id
+
+
+def test_a_department_mention_is_the_unit_node_in_the_graph() -> None:
+    from policykg.graph import build_graph
+
+    docs = [document(f) for f in DOCUMENTS]
+    g = build_graph(docs)
+    mentioned = {e.entity_id for d in docs for e in departments(d)}
+    assert mentioned
+    for node in mentioned:
+        data = g.nodes[node]
+        assert data["label"] == "Department" and "Unit" in data["labels"] and "Entity" not in data["labels"]
+        assert data["jurisdiction"]
+        kinds = {d["type"] for _, _, d in g.in_edges(node, data=True)}
+        assert "MENTIONS" in kinds
+    # a body that leads tasks and is mentioned: LEADS and MENTIONS touch the same node
+    leading = {u for u, _, d in g.edges(data=True) if d["type"] == "LEADS"}
+    assert mentioned & leading
