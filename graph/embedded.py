@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -481,3 +482,21 @@ def describe(server: EmbeddedServer) -> dict[str, Any]:
 
 def to_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def stop_server(out_dir: str | Path) -> bool:
+    """Stop the embedded server that holds OUT_DIR, if one runs: a rebuild replaces the folder
+    it serves, and the database is reloaded from the new graph.json on first use."""
+    server = EmbeddedServer(out_dir)
+    try:
+        if not server._adopt_running_server():
+            return False
+    except EmbeddedError:  # alive but not answering: ask it to go
+        pid = server._read_pid()
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+        return True
+    server.owned = True
+    server.stop()
+    return True

@@ -176,6 +176,10 @@ def _replace_dir(tmp: Path, out: Path) -> None:
     """Move the finished tmp folder into place; the old OUT goes only after the new one is in."""
     old = None
     if out.exists():
+        if (out / "falkordb").is_dir():
+            from policykg.graph.embedded import stop_server
+
+            stop_server(out)  # it serves the folder being replaced
         old = out.with_name(f".{out.name}.old-{time.time_ns()}")
         out.rename(old)
     try:

@@ -195,3 +195,33 @@ def test_foreign_out_folder_is_never_overwritten(tmp_path: Path) -> None:
     res = run("build", str(DATA), "--out", str(out), "--no-views")
     assert res.returncode != 0 and "not made by policykg" in one_line_error(res)
     assert (out / "thesis.docx").read_bytes() == b"precious"
+
+
+def test_rebuild_stops_the_embedded_server_of_the_old_out(tmp_path: Path) -> None:
+    import policykg
+    from policykg import api
+
+    out = tmp_path / "out"
+    api.build(DATA, out, views=False)
+    db = policykg.open(out)
+    assert len(db.query("documents")) == 5
+    pid = int((out / "falkordb" / "falkordb.pid").read_text())
+    api.build(DATA, out, views=False)  # replaces OUT while the server still holds it
+    import time
+
+    def gone() -> bool:  # exited (a zombie until this test process, its parent, reaps it)
+        try:
+            return "\tZ" in Path(f"/proc/{pid}/status").read_text().split("State:")[1][:4]
+        except (FileNotFoundError, IndexError):
+            return not Path(f"/proc/{pid}").exists()
+
+    for _ in range(100):
+        if gone():
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the old server is still running")
+    db.close()
+    db2 = policykg.open(out)
+    assert len(db2.query("documents")) == 5
+    db2.close()

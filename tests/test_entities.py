@@ -404,3 +404,27 @@ def test_a_department_mention_is_the_unit_node_in_the_graph() -> None:
     # a body that leads tasks and is mentioned: LEADS and MENTIONS touch the same node
     leading = {u for u, _, d in g.edges(data=True) if d["type"] == "LEADS"}
     assert mentioned & leading
+
+
+def test_the_pipeline_reads_clause_departments_as_the_resolver_does() -> None:
+    """Clauses are a check of the department reader: each department a clause names with a table
+    form (not a repaired typo, not a prefix carried from a neighbour) is read at the same place
+    with the same unit id (mentions there are then dropped: the clause stage owns them)."""
+    from policykg.extract.entities import entity_doc
+
+    checked = 0
+    for file in DOCUMENTS:
+        doc = document(file)
+        sdoc = entity_doc(doc.text, doc.meta.jurisdiction, doc.meta.province)
+        read = {}
+        for ent in sdoc.ents:
+            if ent.label_ == "Department":
+                span = doc.span(ent.start_char, ent.end_char)
+                read[(span.start, span.end)] = ent._.unit_id
+        for u in (u for t in doc.tasks for u in t.clause.units):
+            res = u.resolved
+            if res is not None and res.kind == "Department" and res.rule in ("exact", "abbreviation", "alias",
+                                                                            "local-alias"):
+                assert read.get((u.span.start, u.span.end)) == res.unit_id, (file, u.written, u.span)
+                checked += 1
+    assert checked >= 100
