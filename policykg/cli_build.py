@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from policykg import api
 from policykg.cli import PolicykgError, main
-
-
-def emit_rows(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
-    """Rows to stdout as an aligned table, CSV or a JSON array."""
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
-        return
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-        click.echo(buf.getvalue(), nl=False)
-        return
-    if not rows:
-        click.echo("(no rows)")
-        return
-    from wcwidth import wcswidth  # CJK characters take two columns in a terminal
-
-    def cell(v: Any) -> str:
-        s = " ".join(str(v).split())
-        return s if len(s) <= 60 else s[:59] + "…"
-
-    table = [[cell(r.get(c, "")) for c in columns] for r in rows]
-    widths = [max(wcswidth(c), *(wcswidth(row[i]) for row in table)) for i, c in enumerate(columns)]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(v + " " * (w - wcswidth(v)) for v, w in zip(values, widths)).rstrip()
-
-    click.echo(line(columns))
-    click.echo(line(["-" * w for w in widths]))
-    for row in table:
-        click.echo(line(row))
 
 
 @main.command()
@@ -93,9 +56,13 @@ def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, 
         rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role)
     except (UnitNotFound, AmbiguousUnit, FileNotFoundError, ValueError) as exc:
         raise PolicykgError(str(exc)) from exc
+    from policykg.queries.runner import Rows  # one table/CSV/JSON printer for every command
+
     columns = ["doc", "task_path", "task_title", "role", "unit_name"] if fmt == "table" else \
         ["doc", "doc_title", "task_path", "task_title", "role", "unit_id", "unit_name", "written", "quote"]
-    emit_rows(rows, columns, fmt)
+    table = Rows(columns, [{c: r[c] for c in columns} for r in rows])
+    click.echo(table.to_json() if fmt == "json" else table.to_csv() if fmt == "csv" else table.to_table(),
+               nl=fmt != "csv")
     if fmt == "table" and rows:
         leads = sum(r["role"] == "lead" for r in rows)
         click.echo(f"{rows[0]['unit_name']}: leads {leads}, takes part in {len(rows) - leads}", err=True)
