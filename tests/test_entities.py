@@ -428,3 +428,15 @@ def test_the_pipeline_reads_clause_departments_as_the_resolver_does() -> None:
                 assert read.get((u.span.start, u.span.end)) == res.unit_id, (file, u.written, u.span)
                 checked += 1
     assert checked >= 100
+
+
+def test_bad_department_rules_file_is_a_clear_error(tmp_path: Path) -> None:
+    from policykg.extract.entity_components import RESOURCES, load_departments
+
+    for f in RESOURCES.glob("entities_*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    rules = json.loads((tmp_path / "entities_departments.json").read_text(encoding="utf-8"))
+    del rules["introducers"]
+    (tmp_path / "entities_departments.json").write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"entities_departments\.json: KeyError"):
+        load_departments(tmp_path)
