@@ -128,3 +128,44 @@ def test_html_quotes_read_as_the_page_reads(tmp_path: Path) -> None:
     quote = doc.tasks[0].clause.span.quote
     assert quote == "（牵头单位：市科技局，参与单位：市财政局&市税务局）"
     assert doc.original[doc.tasks[0].clause.span.start:doc.tasks[0].clause.span.end] == quote
+
+
+def _minimal_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with a text layer (Helvetica, ASCII), written by hand."""
+    stream = "BT /F1 12 Tf 72 720 Td " + " ".join(f"({x}) Tj 0 -16 Td" for x in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def test_pdf_text_layer_is_read(tmp_path: Path) -> None:
+    pytest.importorskip("pypdf", reason="PDF reading is the optional `pdf` extra")
+    f = tmp_path / "plan.pdf"
+    f.write_bytes(_minimal_pdf(["Action plan 2021-2023", "Task one"]))
+    src = read_source(f)
+    assert src.markup == "pdf" and "Action plan 2021-2023" in src.text and src.text.startswith("- 1 -")
+    doc = load_document(f)
+    assert "- 1 -" not in doc.text  # page markers go in normalisation
+
+
+def test_broken_pdf_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("pypdf")
+    f = tmp_path / "broken.pdf"
+    f.write_bytes(b"%PDF-1.4\nthis is not really a pdf")
+    with pytest.raises(SourceError) as err:
+        read_source(f)
+    assert str(f) in str(err.value)
