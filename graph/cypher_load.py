@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import networkx as nx
+from policykg.graph.export import NODE_LINK_KEYS
 
 # Labels and relationship types cannot be query parameters, so they are spliced into the
 # statement text: only names matching these patterns (CamelCase / UPPER_SNAKE_CASE, as the
@@ -158,7 +159,7 @@ def read_graph_file(out_dir: str | Path) -> nx.MultiDiGraph:
             graph = read_graph(path.parent)
         else:
             data = json.loads(path.read_text(encoding="utf-8"))
-            graph = nx.node_link_graph(data, edges="edges", multigraph=True, directed=True)
+            graph = nx.node_link_graph(data, multigraph=True, directed=True, **NODE_LINK_KEYS)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GraphFileError(f"{path}: not a policykg graph file ({exc})") from exc
     if not isinstance(graph, nx.MultiDiGraph):

@@ -14,6 +14,9 @@ from policykg.extract.model import PolicyDocument
 
 GRAPH_JSON = "graph.json"
 GRAPHML = "graph.graphml"
+# node-link JSON, with the edge ends under "from"/"to": TARGETS edges carry a property called
+# `source` (table or text), which the default "source"/"target" keys would overwrite
+NODE_LINK_KEYS = {"edges": "edges", "source": "from", "target": "to"}
 
 RESPONSIBILITY_COLUMNS = [
     "doc", "doc_sha256", "doc_title", "jurisdiction", "task_id", "task_path", "task_title", "role",
@@ -30,7 +33,7 @@ ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "
 
 
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
-    data = nx.node_link_data(g, edges="edges")
+    data = nx.node_link_data(g, **NODE_LINK_KEYS)
     # compact and streamed: big corpora make graphs of hundreds of thousands of edges
     with path.open("w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
@@ -43,7 +46,7 @@ def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
         raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return nx.node_link_graph(data, directed=True, multigraph=True, edges="edges")
+        return nx.node_link_graph(data, directed=True, multigraph=True, **NODE_LINK_KEYS)
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
 

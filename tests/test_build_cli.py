@@ -225,3 +225,11 @@ def test_rebuild_stops_the_embedded_server_of_the_old_out(tmp_path: Path) -> Non
     db2 = policykg.open(out)
     assert len(db2.query("documents")) == 5
     db2.close()
+
+
+def test_targets_keep_their_source_through_graph_json(built: Path) -> None:
+    from policykg.graph import read_graph
+
+    g = read_graph(built)
+    sources = {d["source"] for *_, d in g.edges(data=True) if d["type"] == "TARGETS"}
+    assert sources == {"table", "text"}

@@ -4,7 +4,6 @@ computation on the networkx graph (graph.json) for the aggregate queries."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import networkx as nx
 import pytest
 from conftest_db import QINGYUAN_2020, build_sample, qingyuan_2020_tasks, sample_graph
+from policykg.graph.export import write_graph_json
 from policykg.queries.catalog import QueryError, load_catalog
 from policykg.queries.runner import PolicyGraph
 
@@ -155,8 +155,7 @@ def test_lead_issues_found_when_a_task_loses_or_gains_a_lead(out: Path, tmp_path
     graph.add_edge(extra_unit, second_task, key="LEADS:test", type="LEADS", docSha256=graph.nodes[doc]["sha256"])
     variant = tmp_path / "variant"
     variant.mkdir()
-    (variant / "graph.json").write_text(json.dumps(nx.node_link_data(graph, edges="edges"), ensure_ascii=False),
-                                        encoding="utf-8")
+    write_graph_json(graph, variant / "graph.json")
     with policykg.open(variant) as session:
         rows = session.query("tasks_lead_issues", doc=QY2020_FILE)
     assert [(row["path"], row["issue"], row["leadCount"]) for row in rows] == sorted(

@@ -18,6 +18,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 from policykg.graph import read_graph
+from policykg.graph.export import write_graph_json
 from policykg.visualize import UnknownUnitError, write_views
 from policykg.visualize.browser import CHROMIUM, chromium_browser, offline_page, open_view
 
@@ -413,8 +414,7 @@ def test_views_command_writes_the_named_units_and_reports_a_missing_graph(sample
     out.mkdir()
     result = CliRunner().invoke(main, ["views", str(out)])
     assert result.exit_code == 1 and "graph.json" in result.output and not (out / "views").exists()
-    data = nx.node_link_data(sample_graph, edges="edges")
-    (out / "graph.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    write_graph_json(sample_graph, out / "graph.json")
     unit, alias = next((n, a) for n, d in sample_graph.nodes(data=True) if "Unit" in d["labels"]
                        for a in d.get("aliases") or [] if a != d["name"])
     result = CliRunner().invoke(main, ["views", str(out), "--unit", alias])
