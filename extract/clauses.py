@@ -480,10 +480,6 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     return found
 
 
-def _first_sentence(text: str) -> str:
-    return heading_title(text)
-
-
 def _without_clauses(title: str) -> str:
     """A title with any clause it carries cut out: "搭建转化平台（市科技局牵头）" -> "搭建转化平台"."""
     for s, e, _form, _units in reversed(raw_clauses(title)):
@@ -549,13 +545,13 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         elif parent is not None and parent.heading_only:
             # unnumbered task paragraphs under a heading with no body: …2.1, …2.2
             n_children[parent.path] = n_children.get(parent.path, 0) + 1
-            path, title, task_start, child = f"{parent.path}.{n_children[parent.path]}", _first_sentence(text), \
+            path, title, task_start, child = f"{parent.path}.{n_children[parent.path]}", heading_title(text), \
                 para.start, True
         elif parent is not None:
             path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
         else:
-            path, title, task_start = section.path, _first_sentence(text), para.start
-        title = _without_clauses(title) or _without_clauses(_first_sentence(text)) or title
+            path, title, task_start = section.path, heading_title(text), para.start
+        title = _without_clauses(title) or _without_clauses(heading_title(text)) or title
         for clause in para.clauses:
             raw.append((path, title, task_start, clause, section, child))
         previous = (path, title, task_start, child)

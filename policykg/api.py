@@ -8,6 +8,7 @@ folder that policykg did not make is never overwritten.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -101,6 +102,17 @@ def _warm_up() -> None:
     entity_pipeline()
 
 
+def _entry_by_content(path: Path, manifest: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """A manifest entry for a renamed file, matched by its sha256 (found before extraction, so
+    the file goes through the pipeline once)."""
+    if not manifest:
+        return None
+    try:
+        return manifest.get(hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        return None  # the reader reports it
+
+
 def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> Iterator[PolicyDocument | str]:
     if workers <= 1 or len(jobs) < 16:  # below that, starting workers costs more than it saves
         yield from map(_extract_one, jobs)
@@ -127,16 +139,13 @@ def extract_documents(
     manifest = load_manifest(manifest_dir) if manifest_dir else {}
     docs: list[PolicyDocument] = []
     seen: dict[str, Path] = {}
-    jobs = [(path, manifest.get(path.name)) for path in files]
+    jobs = [(path, manifest.get(path.name) or _entry_by_content(path, manifest)) for path in files]
     results = _results(jobs, workers)
     for (path, entry), result in zip(jobs, progress(results) if progress else results):
         if isinstance(result, str):
             report.errors.append(result)
             continue
         doc = result
-        if entry is None and manifest.get(doc.sha256):
-            entry = manifest[doc.sha256]
-            doc = process_file(path, meta_from_manifest(entry))
         if doc.sha256 in seen:
             report.warnings.append(f"{path}: same content as {seen[doc.sha256]}; skipped")
             continue

@@ -233,3 +233,13 @@ def test_targets_keep_their_source_through_graph_json(built: Path) -> None:
     g = read_graph(built)
     sources = {d["source"] for *_, d in g.edges(data=True) if d["type"] == "TARGETS"}
     assert sources == {"table", "text"}
+
+
+def test_renamed_file_keeps_its_manifest_entry_by_content(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(DATA / "manifest.json", data)
+    shutil.copy(DATA / "shaoguan_sci_tech_innovation_action_plan_2017-2020.txt", data / "renamed.txt")
+    res = run("build", str(data), "--out", str(tmp_path / "out"), "--no-views")
+    assert res.returncode == 0, res.stderr
+    assert "inferred" not in res.stdout  # the manifest entry was found by sha256
