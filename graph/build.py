@@ -57,7 +57,7 @@ def add_document(g: nx.MultiDiGraph, doc: PolicyDocument) -> None:
         g, doc.doc_id, "Document",
         name=meta.title or doc.name, file=doc.name, sha256=doc.sha256,
         jurisdiction=meta.jurisdiction, province=meta.province, issuer=meta.issuer,
-        periodStart=period[0] if period[0] is not None else "", periodEnd=period[1] if period[1] is not None else "",
+        periodStart=period[0], periodEnd=period[1],  # None (JSON null) when unknown, never ""
         status=meta.status, encoding=doc.encoding,
         inferred=[f"{k}: {v}" for k, v in meta.inferred.items()],
         **_prov(doc, first_line),
@@ -141,8 +141,7 @@ def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
     key = f"TARGETS:{target.year}:{target.span.start}:{target.value}"
     _add_edge(
         g, source, target.indicator_id, "TARGETS", key,
-        year=target.year if target.year is not None else "", value=target.value,
-        valueMax=target.value_max if target.value_max is not None else "",
+        year=target.year, value=target.value, valueMax=target.value_max,  # None (null) when absent
         unit=target.unit, qualifier=target.qualifier, source=target.source,
         written=target.indicator, taskPath=target.task_path, **_prov(doc, target.span),
     )

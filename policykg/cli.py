@@ -19,4 +19,4 @@ def main() -> None:
 
 
 # Commands are registered by the modules below (one per area, so they can grow independently).
-from policykg import cli_build, cli_compare, cli_db, cli_views  # noqa: E402,F401
+from policykg import cli_build, cli_compare, cli_db, cli_evaluate, cli_views  # noqa: E402,F401

@@ -61,15 +61,34 @@ class Rows(list):
         return buffer.getvalue()
 
     def to_table(self, max_width: int = 60) -> str:
+        """A plain-text table; a cell wider than max_width is shortened in the middle, keeping
+        its end (a plan's period and status) and staying distinct from the column's other cells."""
+        from policykg.graph.labels import display_width, unique_short_labels
+
         cells = [[_cell(row.get(column)) for column in self.columns] for row in self]
-        cells = [[value if _width(value) <= max_width else _clip(value, max_width) for value in row] for row in cells]
-        widths = [max([_width(column), *(_width(row[i]) for row in cells)]) for i, column in enumerate(self.columns)]
+        for i in range(len(self.columns)):
+            long = [row[i] for row in cells if display_width(row[i]) > max_width]
+            if long:
+                labels = unique_short_labels(sorted({row[i] for row in cells}), max_width)
+                for row in cells:
+                    row[i] = labels[row[i]]
+        widths = [max([display_width(column), *(display_width(row[i]) for row in cells)])
+                  for i, column in enumerate(self.columns)]
         lines = ["  ".join(_pad(column, widths[i]) for i, column in enumerate(self.columns)),
                  "  ".join("-" * width for width in widths)]
         lines += ["  ".join(_pad(value, widths[i]) for i, value in enumerate(row)) for row in cells]
         lines.append(f"({len(self)} row{'s' if len(self) != 1 else ''})")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """Notebooks: an HTML table with every value in full."""
+        from html import escape
+
+        head = "".join(f"<th>{escape(column)}</th>" for column in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape(_cell(row.get(column)))}</td>" for column in self.columns)
+                       + "</tr>" for row in self)
+        return (f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                f"<p>{len(self)} row{'s' if len(self) != 1 else ''}</p>")
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -83,22 +102,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)  # CJK cells take two columns
-
-
-def _clip(text: str, width: int) -> str:
-    out, used = [], 0
-    for char in text:
-        used += 2 if ord(char) > 0x2E7F else 1
-        if used > width - 1:
-            break
-        out.append(char)
-    return "".join(out) + "…"
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    from policykg.graph.labels import display_width
+
+    return text + " " * (width - display_width(text))
 
 
 # --------------------------------------------------------------------------- engines
