@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,7 @@ def entity_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
 
 XLSX_COLUMNS = ("序号", "任务", "任务内容", "牵头单位", "配合单位", "完成时限", "原文", "备注")
 XLSX_WIDTHS = (6, 28, 48, 22, 30, 12, 48, 16)
+OVERVIEW_SHEET = "总表"
 LEAD_FROM_ORDER_MARK = "牵头单位按排列顺序推定"  # the clause names no lead: the first unit listed is read as lead
 _SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
@@ -226,10 +228,11 @@ def _sheet_names(titles: list[str]) -> list[str]:
     names: list[str] = []
     taken: set[str] = set()
     for i, title in enumerate(titles, 1):
-        base = f"{i} " + title.translate(_SHEET_NAME_FORBIDDEN).replace("'", "’")
-        name = base if len(base) <= 31 else shorten(base, 31 + sum(ord(c) > 0x2E7F for c in base[:31]))[:31]
-        while name.lower() in taken or name.lower() == "总表":
-            name = name[:28] + f"~{len(taken)}"
+        prefix = f"{i} "
+        name = prefix + shorten(title.translate(_SHEET_NAME_FORBIDDEN).replace("'", "’"), 31 - len(prefix), len)
+        name = name[:31]
+        while name.lower() in taken or name.lower() == OVERVIEW_SHEET:
+            name = name[:27] + f"~{len(taken)}"
         taken.add(name.lower())
         names.append(name)
     return names
@@ -305,7 +308,7 @@ def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,
         ws.set_footer("&C第 &P 页，共 &N 页")
         ws.autofilter(0, 0, 0, columns - 1)
 
-    overview = wb.add_worksheet("总表")
+    overview = wb.add_worksheet(OVERVIEW_SHEET)
     overview_columns = ("序号", "文件", "辖区", "期限", "状态", "任务数", "牵头推定", "工作表")
     for col, width in enumerate((6, 60, 12, 12, 12, 8, 10, 30)):
         overview.set_column(col, col, width)
@@ -349,14 +352,22 @@ def document_rows(docs: Iterable[PolicyDocument]) -> list[dict[str, Any]]:
              "status": d.meta.status} for d in docs]
 
 
-def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path) -> dict[str, int]:
-    """Every file of a build into out_dir (which must exist). Returns row counts."""
-    write_graph_json(g, out_dir / GRAPH_JSON)
-    write_graphml(g, out_dir / GRAPHML)
+def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path,
+                  stage: Callable[[str], AbstractContextManager[Any]] | None = None) -> dict[str, int]:
+    """Every file of a build into out_dir (which must exist). Returns row counts. `stage(name)`
+    wraps each writer (progress reporting)."""
+    stage = stage or (lambda _name: nullcontext())
+    with stage(GRAPH_JSON):
+        write_graph_json(g, out_dir / GRAPH_JSON)
+    with stage(GRAPHML):
+        write_graphml(g, out_dir / GRAPHML)
     resp = list(responsibility_rows(docs))
-    counts = {"responsibilities": _write_csv(out_dir / "responsibilities.csv", RESPONSIBILITY_COLUMNS, resp)}
-    write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx", document_rows(docs))
-    counts["resolution"] = _write_csv(out_dir / "resolution.csv", RESOLUTION_COLUMNS, resolution_rows(docs))
-    counts["targets"] = _write_csv(out_dir / "targets.csv", TARGET_COLUMNS, target_rows(docs))
-    counts["entities"] = _write_csv(out_dir / "entities.csv", ENTITY_COLUMNS, entity_rows(docs))
+    with stage("responsibilities.csv"):
+        counts = {"responsibilities": _write_csv(out_dir / "responsibilities.csv", RESPONSIBILITY_COLUMNS, resp)}
+    with stage("responsibilities.xlsx"):
+        write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx", document_rows(docs))
+    with stage("resolution.csv, targets.csv, entities.csv"):
+        counts["resolution"] = _write_csv(out_dir / "resolution.csv", RESOLUTION_COLUMNS, resolution_rows(docs))
+        counts["targets"] = _write_csv(out_dir / "targets.csv", TARGET_COLUMNS, target_rows(docs))
+        counts["entities"] = _write_csv(out_dir / "entities.csv", ENTITY_COLUMNS, entity_rows(docs))
     return counts

@@ -5,7 +5,7 @@ label keeps the trailing bracketed groups and cuts the middle, never the end."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 # bracketed groups at the end of a title: （2020-2022年）, (征求意见稿), 〔2021〕
 _TRAILING_GROUP = re.compile(r"(?:[（(〔\[【][^（）()〔〕\[\]【】]*[)）〕\]】]\s*)+$")
@@ -17,29 +17,29 @@ def display_width(text: str) -> int:
     return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
 
 
-def _head(text: str, width: int) -> str:
+def _head(text: str, width: int, width_of: Callable[[str], int] = display_width) -> str:
     out, used = [], 0
     for char in text:
-        used += display_width(char)
+        used += width_of(char)
         if used > width:
             break
         out.append(char)
     return "".join(out)
 
 
-def shorten(text: str, width: int) -> str:
+def shorten(text: str, width: int, width_of: Callable[[str], int] = display_width) -> str:
     """TEXT in at most WIDTH columns (when it can be done): the head, an ellipsis, and the
-    trailing bracketed groups kept whole."""
+    trailing bracketed groups kept whole. `width_of=len` counts characters instead."""
     text = " ".join(str(text).split())
-    if display_width(text) <= width:
+    if width_of(text) <= width:
         return text
     match = _TRAILING_GROUP.search(text)
     tail = match.group(0).strip() if match and match.start() > 0 else ""
     body = text[: match.start()].rstrip() if tail else text
-    room = width - display_width(tail) - 1
+    room = width - width_of(tail) - 1
     if room < 4:  # the tail alone is too long: plain cut
-        return _head(text, width - 1) + ELLIPSIS
-    return _head(body, room) + ELLIPSIS + tail
+        return _head(text, width - 1, width_of) + ELLIPSIS
+    return _head(body, room, width_of) + ELLIPSIS + tail
 
 
 def unique_short_labels(texts: Iterable[str], width: int) -> dict[str, str]:

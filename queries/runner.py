@@ -14,6 +14,7 @@ import atexit
 import csv
 import io
 import json
+import os
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,10 @@ class Rows(list):
         return pd.DataFrame(list(self), columns=self.columns)
 
     df = to_dataframe
+
+    def select(self, columns: Sequence[str]) -> Rows:
+        """The same rows with only these columns."""
+        return Rows(columns, ({c: row.get(c) for c in columns} for row in self), self.seconds)
 
     def column(self, name: str) -> list[Any]:
         return [row.get(name) for row in self]
@@ -330,10 +335,7 @@ class PolicyGraph:
     def prepare(self, name: str, params: dict[str, Any]) -> tuple[CannedQuery, dict[str, Any]]:
         """The canned query and its final parameters (types converted, units and documents resolved)."""
         query = canned_query(name)
-        unknown = sorted(set(params) - {param.name for param in query.params})
-        if unknown:
-            known = ", ".join(param.name for param in query.params) or "none"
-            raise QueryError(f"query {name}: unknown parameter {', '.join(unknown)} (parameters: {known})")
+        query.check(params)  # unknown names (did you mean), missing ones, unmet `needs`
         final: dict[str, Any] = {}
         self.notes = []
         scope = params.get("jurisdiction")
@@ -342,7 +344,7 @@ class PolicyGraph:
             if value is None or value == "":
                 if param.required:
                     raise QueryError(f"query {name}: parameter {param.name} is required ({param.description}; "
-                                     f"e.g. --param {param.name}={param.example})")
+                                     f"e.g. .query({name!r}, {param.name}={param.example!r}))")
                 final[param.name] = param.default
                 continue
             value = param.convert(value)
@@ -437,6 +439,9 @@ def connect_neo4j(uri: str | None = None, username: str | None = None, password:
     from policykg.graph.cypher_load import LoadError
     from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings
 
+    if not (uri or os.environ.get("NEO4J_URI")):
+        raise QueryError("no Neo4j URI: pass uri='neo4j://host:7687' (and username=, password=) "
+                         "or set NEO4J_URI")
     try:
         engine = Neo4jEngine(Neo4jSettings.from_env(uri, username, password, database))
     except LoadError as exc:
