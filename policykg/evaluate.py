@@ -245,7 +245,7 @@ def evaluate(gold_dir: Path | str, out: Path | str = "out", sources: Path | str 
     resp = _read_table(out / "responsibilities.csv",
                        ["doc", "doc_sha256", "task_path", "task_title", "role", "unit", "unit_id", "quote"])
     targets = _read_table(out / "targets.csv", ["doc_sha256", "indicator", "unit", "year", "value", "quote"])
-    names = {row["doc"]: row["doc_sha256"] for row in resp}
+    names = {row["doc"]: row["doc_sha256"] for row in (*resp, *targets) if row.get("doc")}
     documents: dict[str, Any] = {}
     totals: Counter[str] = Counter()
     sha_of: dict[str, str] = {}
