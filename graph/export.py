@@ -273,9 +273,9 @@ def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,
     every page, frozen header). The (task, unit, role) detail is responsibilities.csv.
 
     `documents` (doc_sha256, doc, title, jurisdiction, period, status) gives every document its
-    sheet, also one without tasks. XlsxWriter in constant_memory mode: rows are streamed to disk.
+    sheet, also one without tasks. Rows are streamed to disk (graph/xlsx.py).
     Returns the number of task rows."""
-    import xlsxwriter
+    from policykg.graph.xlsx import CENTRED, LINK, TEXT, Workbook, write_table
 
     tasks = xlsx_tasks(rows)
     by_doc: dict[str, list[dict[str, Any]]] = {}
@@ -288,60 +288,26 @@ def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,
         by_doc.setdefault(t["doc_sha256"], []).append(t)
     order = list(by_doc)
     names = _sheet_names([docs[sha].get("title") or docs[sha]["doc"] for sha in order])
-
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
-    header = wb.add_format({"bold": True, "text_wrap": True, "valign": "vcenter", "align": "center",
-                            "border": 1, "bg_color": "#DDEBF7"})
-    cell = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
-    centred = wb.add_format({"text_wrap": True, "valign": "top", "align": "center", "border": 1})
-    link = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "font_color": "blue", "underline": 1})
-
-    def print_ready(ws: Any, title: str, columns: int) -> None:
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)  # one page wide, as many long as needed
-        ws.repeat_rows(0)
-        ws.freeze_panes(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.set_header("&C" + title.replace("&", "&&")[:200])
-        ws.set_footer("&C第 &P 页，共 &N 页")
-        ws.autofilter(0, 0, 0, columns - 1)
-
-    overview = wb.add_worksheet(OVERVIEW_SHEET)
-    overview_columns = ("序号", "文件", "辖区", "期限", "状态", "任务数", "牵头推定", "工作表")
-    for col, width in enumerate((6, 60, 12, 12, 12, 8, 10, 30)):
-        overview.set_column(col, col, width)
-    print_ready(overview, "任务分工表 总表", len(overview_columns))
-    overview.write_row(0, 0, overview_columns, header)
-    for i, (sha, name) in enumerate(zip(order, names), 1):
-        d = docs[sha]
-        inferred = sum(t["lead_from_order"] for t in by_doc[sha])
-        overview.write_number(i, 0, i, centred)
-        overview.write_string(i, 1, d.get("title") or d["doc"], cell)
-        overview.write_string(i, 2, d.get("jurisdiction") or "", cell)
-        overview.write_string(i, 3, d.get("period") or "", cell)
-        overview.write_string(i, 4, d.get("status") or "", cell)
-        overview.write_number(i, 5, len(by_doc[sha]), centred)
-        overview.write_number(i, 6, inferred, centred)
-        overview.write_url(i, 7, f"internal:'{name}'!A1", link, string=name)
-
-    for sha, name in zip(order, names):
-        ws = wb.add_worksheet(name)
-        for col, width in enumerate(XLSX_WIDTHS):
-            ws.set_column(col, col, width)
-        print_ready(ws, docs[sha].get("title") or docs[sha]["doc"], len(XLSX_COLUMNS))
-        ws.write_row(0, 0, XLSX_COLUMNS, header)
-        for n, t in enumerate(by_doc[sha], 1):
-            ws.write_number(n, 0, n, centred)
-            ws.write_string(n, 1, f"{t['path']} {t['title']}".strip(), cell)
-            ws.write_string(n, 2, _clean_quote(t["text"]), cell)
-            ws.write_string(n, 3, "、".join(t["lead"]), cell)
-            ws.write_string(n, 4, "、".join(t["part"]), cell)
-            ws.write_string(n, 5, t["deadline"], centred)
-            ws.write_string(n, 6, _clean_quote(t["quote"]), cell)
-            ws.write_string(n, 7, LEAD_FROM_ORDER_MARK if t["lead_from_order"] else "", cell)
-    wb.close()
+    with Workbook(path) as wb:
+        overview = wb.sheet(OVERVIEW_SHEET, (6, 60, 12, 12, 12, 8, 10, 34), "任务分工表 总表")
+        overview_styles = (CENTRED, TEXT, TEXT, TEXT, TEXT, CENTRED, CENTRED, LINK)
+        write_table(overview, ("序号", "文件", "辖区", "期限", "状态", "任务数", "牵头推定", "工作表"), (
+            ((i, d.get("title") or d["doc"], d.get("jurisdiction") or "", d.get("period") or "",
+              d.get("status") or "", len(by_doc[sha]), sum(t["lead_from_order"] for t in by_doc[sha]), name),
+             overview_styles)
+            for i, (sha, name, d) in enumerate(((sha, name, docs[sha]) for sha, name in zip(order, names)), 1)))
+        for i, name in enumerate(names, 2):
+            overview.link(f"H{i}", name)
+        overview.close()
+        styles = (CENTRED, TEXT, TEXT, TEXT, TEXT, CENTRED, TEXT, TEXT)
+        for sha, name in zip(order, names):
+            sheet = wb.sheet(name, XLSX_WIDTHS, docs[sha].get("title") or docs[sha]["doc"])
+            write_table(sheet, XLSX_COLUMNS, (
+                ((n, f"{t['path']} {t['title']}".strip(), _clean_quote(t["text"]), "、".join(t["lead"]),
+                  "、".join(t["part"]), t["deadline"], _clean_quote(t["quote"]),
+                  LEAD_FROM_ORDER_MARK if t["lead_from_order"] else ""), styles)
+                for n, t in enumerate(by_doc[sha], 1)))
+            sheet.close()
     return len(tasks)
 
 

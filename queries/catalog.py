@@ -117,6 +117,12 @@ class CannedQuery:
                 parts.append(f"-p {param.name}={value}")
         return " ".join(parts)
 
+    def python_example(self) -> str:
+        """The same example as a call of PolicyGraph.query."""
+        wanted = {param.name for param in self.params if param.required} or set(self.needs[0] if self.needs else ())
+        args = [repr(self.name), *(f"{p.name}={p.example!r}" for p in self.params if p.name in wanted and p.example)]
+        return f".query({', '.join(args)})"
+
     def usage(self) -> str:
         parts = [f"{self.name}: {self.description}", "parameters (-p NAME=VALUE):"]
         for param in self.params:

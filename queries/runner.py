@@ -335,7 +335,10 @@ class PolicyGraph:
     def prepare(self, name: str, params: dict[str, Any]) -> tuple[CannedQuery, dict[str, Any]]:
         """The canned query and its final parameters (types converted, units and documents resolved)."""
         query = canned_query(name)
-        query.check(params)  # unknown names (did you mean), missing ones, unmet `needs`
+        try:
+            query.check(params)  # unknown names (did you mean), missing ones, unmet `needs`
+        except QueryError as exc:
+            raise QueryError(f"{exc}; e.g. {query.python_example()}") from None
         final: dict[str, Any] = {}
         self.notes = []
         scope = params.get("jurisdiction")

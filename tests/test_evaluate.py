@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest_db import build_sample
+
 from policykg.evaluate import EvaluationError, evaluate, prf, report_lines, unit_keys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,7 +181,7 @@ def test_a_gold_document_the_build_does_not_have(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "x.json").write_text(json.dumps({"doc": "other.txt", "tasks": [], "indicator_targets": []}),
                                    encoding="utf-8")
-    with pytest.raises(EvaluationError, match="other.txt"):
+    with pytest.raises(EvaluationError, match=r"other\.txt"):
         evaluate(folder, out)
     sources = tmp_path / "sources"
     sources.mkdir()

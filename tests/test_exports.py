@@ -107,6 +107,11 @@ def test_xlsx_is_print_ready(out: Path) -> None:
         widths = [sheet.column_dimensions[c].width for c in "ABCDEFG"]
         assert all(w and w >= 5 for w in widths)
     assert "明细" not in wb.sheetnames  # the (task, unit, role) detail is responsibilities.csv
+    overview = wb[OVERVIEW_SHEET]
+    for row in range(2, overview.max_row + 1):  # each document's row links to its sheet
+        assert overview.cell(row, 8).hyperlink.location == f"'{overview.cell(row, 8).value}'!A1"
+    titles = {d["name"] for d in documents(out)}
+    assert {wb[name].oddHeader.center.text for name in wb.sheetnames[1:]} == titles  # printed on every page
 
 
 # ---- GraphML and typed values -------------------------------------------------------------------
