@@ -67,7 +67,10 @@ def _session(out: str, use_neo4j: bool, uri: str | None, username: str | None, p
             if not (uri or os.environ.get("NEO4J_URI")):
                 raise PolicykgError("no Neo4j URI: pass --uri neo4j://host:7687 or set NEO4J_URI")
             return connect_neo4j(uri, username, password, database, timeout_ms=timeout_ms)
-        session = open_embedded(out, force_load=reload, timeout_ms=timeout_ms)
+        from policykg.progress import Progress
+
+        session = open_embedded(out, force_load=reload, timeout_ms=timeout_ms,
+                                progress=Progress().batches("loading into the embedded engine"))
     except QueryError as exc:
         raise PolicykgError(str(exc)) from exc
     for note in session.notes:

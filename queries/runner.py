@@ -406,10 +406,11 @@ class PolicyGraph:
 
 
 def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool = False, batch_size: int | None = None,
-                  timeout_ms: int | None = None) -> PolicyGraph:
+                  timeout_ms: int | None = None, progress: Any = None) -> PolicyGraph:
     """Start (or join) the embedded server of OUT, load OUT/graph.json if it changed; a PolicyGraph.
 
     Close it (or use `with`) to save and stop the server; it is also stopped at interpreter exit.
+    `progress(done, total, kind)` hears of each load batch.
     """
     from policykg.graph.cypher_load import LoadError
     from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
@@ -423,7 +424,8 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     except EmbeddedError as exc:
         raise QueryError(str(exc)) from exc
     try:
-        summary = server.sync(force=force_load, batch_size=batch_size or EMBEDDED_BATCH_SIZE) if load else None
+        summary = server.sync(force=force_load, batch_size=batch_size or EMBEDDED_BATCH_SIZE,
+                              progress=progress) if load else None
     except (LoadError, EmbeddedError) as exc:
         server.stop()
         raise QueryError(f"{out_dir / 'graph.json'}: loading into the embedded engine failed: {exc}") from exc
