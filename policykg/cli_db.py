@@ -236,7 +236,7 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
         width = max(len(query_name) for query_name in catalog)
         for query_name, canned in catalog.items():
             click.echo(f"{query_name.ljust(width)}  {canned.summary()}")
-        click.echo("(policykg query NAME --help: a query's parameters, their types and an example)")
+        click.echo("(policykg query NAME --help: a query's parameters, their types and an example)", err=True)
         return
     if not name:
         raise PolicykgError("name a query (policykg query --list shows them)")
