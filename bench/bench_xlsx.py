@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from policykg.extract.read import read_source
-from policykg.graph.export import write_responsibilities_xlsx
+from policykg.graph.export import read_graph, write_responsibilities_xlsx, xlsx_documents
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,15 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     with (args.out / "responsibilities.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     graph = json.loads((args.out / "graph.json").read_text(encoding="utf-8"))
-    docs, paragraphs = [], {}
+    docs = xlsx_documents(read_graph(args.out))
+    paragraphs: dict[str, str] = {}
     texts: dict[str, str] = {}
-    for node in graph["nodes"]:
-        if node["label"] == "Document":
-            period = f"{node['periodStart']}-{node['periodEnd']}" if node.get("periodStart") else ""
-            docs.append({"doc_sha256": node["sha256"], "doc": node["file"], "title": node["name"],
-                         "jurisdiction": node.get("jurisdiction", ""), "period": period,
-                         "status": node.get("status", "")})
-            if args.data:
+    if args.data:
+        for node in graph["nodes"]:
+            if node["label"] == "Document":
                 texts[node["sha256"]] = read_source(args.data / node["file"]).text
     if args.data:
         for node in graph["nodes"]:

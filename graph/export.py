@@ -311,11 +311,18 @@ def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,
     return len(tasks)
 
 
-def document_rows(docs: Iterable[PolicyDocument]) -> list[dict[str, Any]]:
-    return [{"doc_sha256": d.sha256, "doc": d.name, "title": d.meta.title or d.name,
-             "jurisdiction": d.meta.jurisdiction,
-             "period": f"{d.meta.period[0]}-{d.meta.period[1]}" if d.meta.period else "",
-             "status": d.meta.status} for d in docs]
+def xlsx_documents(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The graph's documents as the 任务分工表's overview lists them, in build order."""
+    docs = []
+    for _, d in g.nodes(data=True):
+        if d.get("label") != "Document":
+            continue
+        start, end = d.get("periodStart"), d.get("periodEnd")
+        docs.append({"doc_sha256": d.get("sha256", ""), "doc": d.get("file", ""), "title": d.get("name", ""),
+                     "jurisdiction": d.get("jurisdiction", ""),
+                     "period": f"{start}-{end}" if start not in (None, "") and end not in (None, "") else "",
+                     "status": d.get("status", "")})
+    return docs
 
 
 def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path,
@@ -331,7 +338,7 @@ def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path,
     with stage("responsibilities.csv"):
         counts = {"responsibilities": _write_csv(out_dir / "responsibilities.csv", RESPONSIBILITY_COLUMNS, resp)}
     with stage("responsibilities.xlsx"):
-        write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx", document_rows(docs))
+        write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx", xlsx_documents(g))
     with stage("resolution.csv, targets.csv, entities.csv"):
         counts["resolution"] = _write_csv(out_dir / "resolution.csv", RESOLUTION_COLUMNS, resolution_rows(docs))
         counts["targets"] = _write_csv(out_dir / "targets.csv", TARGET_COLUMNS, target_rows(docs))
