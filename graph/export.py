@@ -226,15 +226,10 @@ def _sheet_names(titles: list[str]) -> list[str]:
     from policykg.graph.labels import shorten
 
     names: list[str] = []
-    taken: set[str] = set()
     for i, title in enumerate(titles, 1):
-        prefix = f"{i} "
-        name = prefix + shorten(title.translate(_SHEET_NAME_FORBIDDEN).replace("'", "’"), 31 - len(prefix), len)
-        name = name[:31]
-        while name.lower() in taken or name.lower() == OVERVIEW_SHEET:
-            name = name[:27] + f"~{len(taken)}"
-        taken.add(name.lower())
-        names.append(name)
+        prefix = f"{i} "  # the number (the overview's 序号) keeps names unique, and apart from 总表
+        clean = title.translate(_SHEET_NAME_FORBIDDEN).replace("'", "’")
+        names.append((prefix + shorten(clean, 31 - len(prefix), len))[:31])
     return names
 
 
