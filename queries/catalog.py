@@ -101,7 +101,7 @@ class CannedQuery:
         present = {key for key, value in given.items() if value not in (None, "", [])}
         missing = [param.name for param in self.params if param.required and param.name not in present]
         if missing:
-            raise QueryError(f"query {self.name}: missing required parameter {', '.join(missing)}")
+            raise QueryError(f"query {self.name}: missing parameter {', '.join(missing)} (required)")
         if self.needs and not any(set(group) <= present for group in self.needs):
             raise QueryError(f"query {self.name}: give {', or '.join(' and '.join(g) for g in self.needs)}")
 

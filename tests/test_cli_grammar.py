@@ -123,7 +123,7 @@ def test_query_names_and_keys_get_suggestions(out: Path) -> None:
 
 def test_query_without_required_parameters_is_an_error(out: Path) -> None:
     res = run("query", "tasks_led_by", "--out", str(out))
-    assert res.returncode != 0 and "missing required parameter unit" in res.stderr and "example:" in res.stderr
+    assert res.returncode != 0 and "missing parameter unit (required)" in res.stderr and "example:" in res.stderr
     res = run("query", "task_detail", "--out", str(out))
     assert res.returncode != 0 and "give task, or doc and path" in res.stderr
     res = run("query", "task_detail", "-p", "doc=qingyuan_innovation_action_plan_2020-2022_draft.txt",
