@@ -34,13 +34,14 @@ import csv
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from itertools import permutations
 from pathlib import Path
 
 import opencc
 
+from . import gazetteer
 from .model import UNIT_KINDS, ResolvedUnit
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -100,6 +101,7 @@ class Tables:
     park_strip: tuple[str, ...]  # committee suffixes
     park_short: tuple[tuple[str, str], ...]  # long form -> short form
     local: dict[tuple[str, str], str]  # (jurisdiction, canonical) -> local canonical
+    renamed: dict[tuple[str, str], tuple[str, str]]  # (jurisdiction, old canonical) -> (new, year)
     national: frozenset[str]
     municipalities: frozenset[str]
     level_of_suffix: tuple[tuple[str, str], ...]  # longest first
@@ -168,6 +170,7 @@ def tables() -> Tables:
         (strip.append(row[0]) if row[1] == "strip" else short.append((row[0], row[1])))
 
     local = {(row[0], row[1]): row[2] for row in _rows("units_local.tsv")}
+    renamed = {(row[0], row[1]): (row[2], row[3]) for row in _rows("units_renamed.tsv")}
     places = json.loads((RESOURCES / "units_places.json").read_text(encoding="utf-8"))
     return Tables(
         by_core={k: tuple(v) for k, v in by_core.items()},
@@ -178,6 +181,7 @@ def tables() -> Tables:
         park_strip=tuple(sorted(strip, key=len, reverse=True)),
         park_short=tuple(sorted(short, key=lambda p: -len(p[0]))),
         local=local,
+        renamed=renamed,
         national=frozenset(places["national"]),
         municipalities=frozenset(places["municipalities"]),
         level_of_suffix=tuple(sorted(places["level_of_suffix"].items(), key=lambda p: -len(p[0]))),
@@ -198,6 +202,9 @@ _ETHNIC_STEM = re.compile(r"^(.{2,}?)(?:(?:[^族]{1,2}族)*|维吾尔)自治[区
 
 
 def _level_of_place(place: str) -> str:
+    levels = {d.level for d in gazetteer.lookup(place) if d.name == place}
+    if len(levels) == 1:
+        return levels.pop()  # 英德市 is a county-level city
     for suffix, level in tables().level_of_suffix:
         if place.endswith(suffix):
             return level
@@ -217,12 +224,14 @@ def _short_name(place: str) -> str:
 
 @dataclass(frozen=True)
 class Jurisdiction:
-    """The document's place, its level and the places above it."""
+    """The document's place, its level and the places above it (real divisions of the gazetteer)."""
 
-    name: str  # "清远市", "广东省", "天河区", "全国"
+    name: str  # "清远市", "广东省", "天河区", "全国"; "" when not known
     level: str  # one of LEVELS
     short: str
     above: dict[str, str]  # level -> enclosing jurisdiction ("省" -> "广东省")
+    code: str = ""  # GB/T 2260 code ("441800"; "000000" national; "" not a known division)
+    codes: dict[str, str] = field(default_factory=dict)  # name -> code, for this place and those above
 
     def at(self, level: str) -> str:
         """The jurisdiction at `level` that encloses this one ("" when not known)."""
@@ -233,25 +242,78 @@ class Jurisdiction:
         return self.above.get(level, "")
 
 
+UNKNOWN = "unknown"
+
+
+def _division_jurisdiction(division: gazetteer.Division) -> Jurisdiction:
+    if division.code == gazetteer.NATIONAL_CODE:
+        return Jurisdiction(NATIONAL, "国", NATIONAL, {}, division.code, {NATIONAL: division.code})
+    chain = [division, *division.ancestors()]
+    codes = {d.name: d.code for d in chain}
+    level = division.level
+    above = {d.level: d.name for d in chain[1:]}
+    if division.type == "直辖市":
+        # a municipality is a province-level city: its 市… bodies are the municipality's own
+        level, above = "市", {"省": division.name}
+    elif len(chain) > 1 and chain[1].type == "直辖市":
+        above = {"市": chain[1].name, "省": chain[1].name}
+    return Jurisdiction(division.name, level, division.short, above, division.code, codes)
+
+
 @lru_cache(maxsize=4096)
 def _jurisdiction(name: str, province: str) -> Jurisdiction:
     t = tables()
     name = _SPACE.sub("", name)
     if name in t.national or not name:
-        return Jurisdiction(NATIONAL, "国", NATIONAL, {})
+        return _division_jurisdiction(gazetteer.NATIONAL)
+    if name == UNKNOWN:
+        return Jurisdiction("", "市", "", {})
+    within = gazetteer.best(province) if province else None
+    division = gazetteer.best(name, within)
+    if division is not None:
+        return _division_jurisdiction(division)
+    # not a division the gazetteer knows (a town, a new district): read its parts by their suffixes
     parts = _PLACE_PART.findall(name)
     if "".join(parts) != name:
         parts = [name]
     above: dict[str, str] = {}
+    codes: dict[str, str] = {}
     for part in parts[:-1]:
         above.setdefault(_level_of_place(part), part)
+        known = gazetteer.best(part)
+        if known is not None:
+            codes[part] = known.code
     last = parts[-1]
     level = _level_of_place(last) or "市"
-    if last in t.municipalities:
-        above.setdefault("省", last)
     if province and province != last:
         above.setdefault("省", _SPACE.sub("", province))
-    return Jurisdiction(last, level, _short_name(last), above)
+        if within is not None:
+            codes.setdefault(above["省"], within.code)
+    return Jurisdiction(last, level, _short_name(last), above, "", codes)
+
+
+def jurisdiction_code(name: str, province: str = "") -> str:
+    """The GB/T 2260 code of a document's jurisdiction ("441800"; "000000" for 全国; "" when the
+    name is no division the gazetteer knows)."""
+    return _jurisdiction(_SPACE.sub("", name), _SPACE.sub("", province)).code
+
+
+def canonical_jurisdiction(name: str, province: str = "") -> str:
+    """The division's real name for a jurisdiction as written (清远 -> 清远市); "" when unknown."""
+    jur = _jurisdiction(_SPACE.sub("", name), _SPACE.sub("", province))
+    return jur.name if jur.code else ""
+
+
+def _place_code(place: str, jur: Jurisdiction) -> str:
+    """The GB/T 2260 code of a place named in a document of `jur` ("" when it is no known division)."""
+    if place == NATIONAL:
+        return gazetteer.NATIONAL_CODE
+    if place in jur.codes:
+        return jur.codes[place]
+    within = gazetteer.by_code(jur.code) if jur.code else None
+    province = within.province if within is not None and within.code != gazetteer.NATIONAL_CODE else None
+    division = gazetteer.best(place, province or within)
+    return division.code if division is not None and division.name == place else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,11 +348,25 @@ def _is_subsequence(short: str, long: str) -> bool:
 
 
 def _make(kind: str, name: str, jurisdiction: str, rule: str, flagged: bool = False, note: str = "",
-          id_name: str = "") -> ResolvedUnit:
+          id_name: str = "", jur: Jurisdiction | None = None) -> ResolvedUnit:
+    """A resolved unit and its id, keyed by the division code of its jurisdiction:
+    dept:441800:科学技术局 (清远市科学技术局), gov:440106:人民政府, park:441800:清远高新区,
+    dept:000000:科学技术部; a body whose name carries no jurisdiction (合肥海关, a firm, a
+    research centre) keeps its own name: dept:合肥海关, inst:中国科学院广州分院."""
     prefix = ID_PREFIX[kind]
     key = id_name or name
-    unit_id = f"{prefix}:{jurisdiction}:{key}" if kind in SCOPED_KINDS else f"{prefix}:{key}"
-    return ResolvedUnit(unit_id, name, kind, jurisdiction, rule, flagged, note)
+    code = _place_code(jurisdiction, jur) if jur is not None and jurisdiction else ""
+    if kind in ("Institute", "Firm", "Media"):
+        unit_id = f"{prefix}:{key}"
+    elif code and code != gazetteer.NATIONAL_CODE and not id_name and jurisdiction in key:
+        unit_id = f"{prefix}:{code}:{key.replace(jurisdiction, '', 1)}"
+    elif code and (kind in SCOPED_KINDS or id_name or code == gazetteer.NATIONAL_CODE):
+        unit_id = f"{prefix}:{code}:{key}"
+    elif kind in SCOPED_KINDS or (not jurisdiction and jur is not None and not jur.name):
+        unit_id = f"{prefix}:{jurisdiction or UNKNOWN}:{key}"
+    else:
+        unit_id = f"{prefix}:{key}"
+    return ResolvedUnit(unit_id, name, kind, jurisdiction, rule, flagged, note, code)
 
 
 def _kind_by_rules(name: str) -> str:
@@ -343,7 +419,7 @@ def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
     # any other place named in full ("天河区政府", "广州市科技局" in a 清远 plan)
     for end in range(2, len(written) - 1):
         head = written[:end]
-        if head[-1] in "省市区县州盟旗" and head not in known:
+        if head[-1] in "省市区县州盟旗" and head not in known and gazetteer.lookup(head):
             level = _level_of_place(head)
             if level:
                 yield _Scope("place", level, head, head), written[end:]
@@ -412,25 +488,29 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     if local:
         canonical, rule = local, ("typo" if rule == "typo" else "local-alias")
         note = "; ".join(filter(None, [note, f"{where} names this body {local}"]))
+    renamed = t.renamed.get((where, canonical))
+    if renamed:
+        old, (canonical, year) = canonical, renamed
+        note = "; ".join(filter(None, [note, f"{where}{old} renamed {where}{canonical} in {year}"]))
     flagged = rule == "typo" or (not where and level != "国") or "not a" in where_note
     if scope.how != "bare" and level not in body.levels:
         flagged, where_note = True, "; ".join(filter(None, [where_note, f"{body.core} is no {level}-level body"]))
     if scope.how == "level" and LEVELS.index(level) > LEVELS.index(jur.level):
         # 区科技局 in a city plan: each district's bureau, not one body
         name = scope.written_prefix + canonical.replace("中共{J}", "").replace("{J}", "").replace("{S}", "")
-        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name)
+        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name,
+                     jur=jur)
     if level == "国":
         name, where = canonical.replace("{J}", "").replace("{S}", ""), NATIONAL
     else:
-        # enclosing jurisdiction not known: name it by the document's place, so that 省科技厅 in a
-        # 清远市 plan and in a 长沙市 plan stay two bodies ("清远市所在省科学技术厅", flagged)
-        place = where or f"{jur.name}所在{level}"
+        # enclosing jurisdiction not known (a plan of unknown place): the level as written, flagged
+        place = where or {"省": "省", "市": "市", "县": "县"}.get(level, "")
         if "{J}" in canonical or "{S}" in canonical:
             name = canonical.replace("{J}", place).replace("{S}", _short_name(place))
         else:
             name = place + canonical
     note = "; ".join(filter(None, [note, where_note]))
-    return _make(body.kind, name, where, rule, flagged, note)
+    return _make(body.kind, name, where, rule, flagged, note, jur=jur)
 
 
 def _typo_candidates(core: str) -> list[str]:
@@ -478,7 +558,7 @@ def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
     elif name in generic:
         name = jur.short + name  # 高新区 alone: the jurisdiction's own
         notes.append(f"the {jur.name} {written}")
-    return _make("ParkCommittee", name, where, "park", False, "; ".join(notes))
+    return _make("ParkCommittee", name, where, "park", False, "; ".join(notes), jur=jur)
 
 
 def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
@@ -493,7 +573,7 @@ def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
         name = name[len(jur.name) :]
     if name.endswith("政府") and not name.endswith("人民政府"):
         name = name[: -len("政府")] + "人民政府"
-    return _make("Collective", jur.name + name, jur.name, "collective", id_name=name)
+    return _make("Collective", jur.name + name, jur.name, "collective", id_name=name, jur=jur)
 
 
 def _named(written: str, kind: str, jur: Jurisdiction, rule: str, flagged: bool = False,
@@ -508,7 +588,7 @@ def _named(written: str, kind: str, jur: Jurisdiction, rule: str, flagged: bool 
           and not any(name.startswith(p) for p in jur.above.values())
           and not re.match(r"^.{2,6}?[省市区县]", name)):
         name = jur.name + name  # a bare department name is the document's own
-    return _make(kind, name, jur.name, rule, flagged, note)
+    return _make(kind, name, jur.name, rule, flagged, note, jur=jur)
 
 
 @lru_cache(maxsize=200_000)
@@ -517,7 +597,7 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
     jur = _jurisdiction(jurisdiction, province)
     t = tables()
     if not written:
-        return _make("Organisation", "", jur.name, "unknown", True, "empty unit name"), _Scope("bare")
+        return _make("Organisation", "", jur.name, "unknown", True, "empty unit name", jur=jur), _Scope("bare")
     name = written
     if name.endswith("等") and len(name) > 2:
         name = name[:-1]  # "市科技局等": the list goes on, the unit does not change
@@ -565,7 +645,8 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             place = place.removesuffix(suffix)
         if place and _looks_like_place(place):
             gov = place + "人民政府"
-            return _make("Government", gov, place, "place" if place == name else "government"), _Scope("bare")
+            return _make("Government", gov, place, "place" if place == name else "government",
+                         jur=jur), _Scope("bare")
     if kind:
         return _named(name, kind, jur, "kind-suffix"), _Scope("bare")
     return _named(name, "Organisation", jur, "unknown", True, "no rule matched this name"), _Scope("bare")

@@ -100,10 +100,10 @@ def test_tasks_led_by_kejiju_in_qingyuan_2020_are_those_of_the_text(db: PolicyGr
     assert len(expected) == 15
     rows = db.query("tasks_led_by", unit="市科技局", doc=QY2020_FILE)
     assert [(row["path"], row["title"]) for row in rows] == expected
-    assert {row["unitId"] for row in rows} == {"dept:清远市科学技术局"}
+    assert {row["unitId"] for row in rows} == {"dept:441800:科学技术局"}
     assert all(row["written"] == ["市科技局"] for row in rows)
     # the canonical id and the canonical name give the same rows as the alias
-    assert db.query("tasks_led_by", unit="dept:清远市科学技术局", doc=QY2020_FILE) == rows
+    assert db.query("tasks_led_by", unit="dept:441800:科学技术局", doc=QY2020_FILE) == rows
     assert db.query("tasks_led_by", unit="清远市科学技术局", doc="清远市建设环粤港澳大湾区创新发展先行市三年行动计划（2020-2022年）") == rows
 
 
@@ -169,7 +169,7 @@ def test_lead_issues_found_when_a_task_loses_or_gains_a_lead(out: Path, tmp_path
 
 
 def test_unit_partners_count_shared_tasks(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
-    unit = "dept:清远市科学技术局"
+    unit = "dept:441800:科学技术局"
     tasks_of: dict[str, set[str]] = defaultdict(set)
     for source, _role, task in _unit_edges(graph):
         tasks_of[source].add(task)
@@ -184,7 +184,7 @@ def test_unit_partners_count_shared_tasks(db: PolicyGraph, graph: nx.MultiDiGrap
                   if "市科技局" in task["leads"] + task["participants"]
                   and "市发展改革局" in task["leads"] + task["participants"])
     rows = db.query("unit_partners", unit="市科技局", doc=QY2020_FILE)
-    assert {row["partnerId"]: row["sharedTasks"] for row in rows}["dept:清远市发展和改革局"] == in_text
+    assert {row["partnerId"]: row["sharedTasks"] for row in rows}["dept:441800:发展和改革局"] == in_text
 
 
 def test_unit_workload_counts_leads_and_participations(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
@@ -200,7 +200,7 @@ def test_unit_workload_counts_leads_and_participations(db: PolicyGraph, graph: n
     assert len(top) == 3 and all(row["jurisdiction"] == "清远市" for row in top)
     # 2020 plan from the text: 市科技局 leads 15 and takes part in the rest that name it
     tasks = qingyuan_2020_tasks()
-    [row] = [r for r in db.query("unit_workload", doc=QY2020_FILE) if r["unitId"] == "dept:清远市科学技术局"]
+    [row] = [r for r in db.query("unit_workload", doc=QY2020_FILE) if r["unitId"] == "dept:441800:科学技术局"]
     assert row["leads"] == sum("市科技局" in t["leads"] for t in tasks)
     assert row["participates"] == sum("市科技局" in t["participants"] for t in tasks)
 
@@ -275,7 +275,7 @@ def _unit_task_graph(graph: nx.MultiDiGraph) -> nx.Graph:
 
 def test_path_between_two_units_is_the_shortest(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     network = _unit_task_graph(graph)
-    start = "dept:清远市科学技术局"
+    start = "dept:441800:科学技术局"
     lengths = dict(nx.single_source_shortest_path_length(network, start))
     units = sorted(n for n in network if "Unit" in (graph.nodes[n].get("labels") or []) and n != start)
     by_length: dict[int | None, list[str]] = defaultdict(list)
@@ -333,11 +333,11 @@ def test_documents_lists_the_sample_with_counts(db: PolicyGraph, graph: nx.Multi
 
 
 def test_unit_aliases_resolve_to_canonical_ids_before_the_query(db: PolicyGraph) -> None:
-    assert [u["id"] for u in db.resolve_unit("市科技局")] == ["dept:清远市科学技术局"]
-    assert [u["id"] for u in db.resolve_unit("清远市科学技术局")] == ["dept:清远市科学技术局"]
+    assert [u["id"] for u in db.resolve_unit("市科技局")] == ["dept:441800:科学技术局"]
+    assert [u["id"] for u in db.resolve_unit("清远市科学技术局")] == ["dept:441800:科学技术局"]
     # a form written nowhere still finds the units containing it
     found = {u["id"] for u in db.resolve_unit("科学技术局")}
-    assert "dept:清远市科学技术局" in found
+    assert "dept:441800:科学技术局" in found
 
 
 def test_bad_parameters_are_clear_errors(db: PolicyGraph) -> None:
