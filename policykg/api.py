@@ -265,11 +265,12 @@ def build(
 
 
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None) -> list[dict[str, Any]]:
-    """The tasks a unit leads and takes part in (any alias), as rows."""
+          role: str | None = None, all_editions: bool = False) -> list[dict[str, Any]]:
+    """The tasks a unit leads and takes part in (any alias), as rows: of the newest edition of
+    each plan, or of every edition with all_editions=True."""
     from dataclasses import asdict
 
     from policykg.graph.export import read_graph
     from policykg.graph.lookup import tasks_of_unit
 
-    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role)]
+    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role, all_editions)]
