@@ -18,6 +18,7 @@ ResolvedUnit.rule says which rule decided:
     alias          another table form (市金融工作局 -> 地方金融监督管理局)
     local-alias    a jurisdiction's own name for a standard body (units_local.tsv)
     typo           a repaired slip (市农村农业局 -> 农业农村局), always flagged
+    review-file    a coordinator's correction in DATA/policykg-aliases.tsv (wins over every rule)
     prefix-carried a 市/省/区 written once at the head of a list (resolve_unit_list)
     suffix-shared  a suffix written once at the end of a 、-run (resolve_unit_list)
     collective     各县（市、区）人民政府, 各有关部门: a set of bodies
@@ -653,6 +654,82 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
 
 
 # ---------------------------------------------------------------------------------------------
+# the review file: a coordinator's corrections, read by every build, winning over the tables
+
+REVIEW_FILE = "policykg-aliases.tsv"
+REVIEW_COLUMNS = ("written", "jurisdiction", "canonical", "kind")
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    canonical: str
+    kind: str
+    line: int
+    source: str
+
+
+_review: dict[tuple[str, str], ReviewEntry] = {}
+
+
+def read_review_file(path: Path) -> tuple[dict[tuple[str, str], ReviewEntry], list[str]]:
+    """The rows of a review file (written form, jurisdiction, canonical name, kind; tab-separated,
+    # comments, an optional header line) keyed by (written key, jurisdiction; "" = any), and one
+    warning line per malformed row naming the file and the line (the row is left out)."""
+    entries: dict[tuple[str, str], ReviewEntry] = {}
+    warnings: list[str] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"{path}: cannot read the review file ({exc}); built without it"]
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if lineno == 1 and cells[0].lower() == "written":
+            continue
+        while len(cells) > 4 and not cells[-1]:
+            cells.pop()
+        problem = ""
+        if len(cells) != 4:
+            problem = f"expected 4 tab-separated columns ({', '.join(REVIEW_COLUMNS)}), found {len(cells)}"
+        elif not cells[0] or not cells[2]:
+            problem = "the written form and the canonical name must not be empty"
+        elif cells[3] not in UNIT_KINDS:
+            problem = f"kind {cells[3]!r} is not one of {', '.join(UNIT_KINDS)}"
+        if problem:
+            warnings.append(f"{path}: line {lineno}: {problem}; row ignored")
+            continue
+        written, jurisdiction, canonical, kind = cells
+        entries[(unit_key(written), _SPACE.sub("", jurisdiction))] = ReviewEntry(
+            unit_key(canonical), kind, lineno, path.name)
+    return entries, warnings
+
+
+def use_review_entries(entries: dict[tuple[str, str], ReviewEntry]) -> None:
+    """Make the review file's rows part of every resolution from now on (in this process and the
+    workers it forks); {} drops them."""
+    _review.clear()
+    _review.update(entries)
+
+
+def _reviewed(key: str, jurisdiction: str, province: str) -> ResolvedUnit | None:
+    if not _review:
+        return None
+    entry = _review.get((key, jurisdiction)) or _review.get((key, ""))
+    if entry is None:
+        return None
+    jur = _jurisdiction(jurisdiction, province)
+    # the canonical name's own place: the division it opens with, else the document's
+    where = jur.name
+    for end in range(len(entry.canonical) - 1, 1, -1):
+        if entry.canonical[:end] in gazetteer.full_names():
+            where = gazetteer.lookup(entry.canonical[:end], gazetteer.by_code(jur.code) if jur.code else None)[0].name
+            break
+    note = f"{entry.source} line {entry.line}"
+    return _make(entry.kind, entry.canonical, where, "review-file", False, note, jur=jur)
+
+
+# ---------------------------------------------------------------------------------------------
 # public API
 
 
@@ -663,7 +740,11 @@ def resolve_unit(written: str, jurisdiction: str, *, province: str = "") -> Reso
     `province` names the enclosing province for 省… names in city and district plans. Never raises:
     a name no rule knows resolves to org:<jurisdiction>:<name> with rule "unknown", flagged.
     """
-    unit, _ = _analyse(unit_key(written), _SPACE.sub("", jurisdiction), _SPACE.sub("", province))
+    key, jurisdiction, province = unit_key(written), _SPACE.sub("", jurisdiction), _SPACE.sub("", province)
+    reviewed = _reviewed(key, jurisdiction, province)
+    if reviewed is not None:
+        return reviewed
+    unit, _ = _analyse(key, jurisdiction, province)
     return replace(unit)
 
 
@@ -709,6 +790,11 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
     results: list[ResolvedUnit] = []
     carried, carried_from = "", ""
     for i, key in enumerate(keys):
+        reviewed = _reviewed(key, jurisdiction, province)
+        if reviewed is not None:  # a coordinator's correction wins over every rule
+            results.append(reviewed)
+            carried = ""
+            continue
         unit, scope = _analyse(key, jurisdiction, province)
         rule, note, written = unit.rule, unit.note, key
         suffix = _shared_suffix(keys, seps, i)

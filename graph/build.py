@@ -202,7 +202,8 @@ def add_plan_families(g: nx.MultiDiGraph) -> None:
         members.sort(key=lambda n: _edition_order(g.nodes[n]))
         newest = g.nodes[members[-1]]
         g.add_node(plan_id, id=plan_id, label="Plan", labels=["Plan"],
-                   name=family_key(newest["name"]) or newest["name"], jurisdiction=newest.get("jurisdiction", ""), editions=len(members), currentDocId=members[-1])
+                   name=family_key(newest["name"]) or newest["name"], jurisdiction=newest.get("jurisdiction", ""),
+                   editions=len(members), currentDocId=members[-1])
         for i, doc_id in enumerate(members):
             g.nodes[doc_id]["current"] = doc_id == members[-1]
             g.nodes[doc_id]["edition"] = i + 1
