@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 from policykg.extract.model import Entity, PolicyDocument, Span, Target, Task
 from policykg.extract.resolve import jurisdiction_code, resolve_unit
+from policykg.graph.compare import section_heading, task_content
 
 UNIT_LABEL = "Unit"
 ENTITY_LABEL = "Entity"
@@ -82,6 +83,10 @@ def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
         start=task.clause.span.start, end=task.clause.span.end, quote=task.clause.span.quote,
         paragraphStart=task.span.start, paragraphEnd=task.span.end,
     )
+    # what `policykg compare` reads of a task, so that a built graph compares as the files do
+    node = g.nodes[tid]
+    node.setdefault("content", task_content(doc, task))
+    node.setdefault("sectionTitle", section_heading(doc, task))
     _add_edge(g, tid, doc.doc_id, "PART_OF", "PART_OF", **_prov(doc, task.span))
     for i, unit in enumerate(task.clause.units):
         res = unit.resolved
