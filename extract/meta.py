@@ -51,7 +51,7 @@ _DATE_LINE = re.compile(r"^[（(]?\s*(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\
                         r"|^(?:时间|日期|发布时间|发布日期|成文日期)\s*[:：]")
 _WEB_DATE = re.compile(r"(?:时间|日期)\s*[:：]\s*((?:19|20)\d{2})[/\-.](\d{1,2})[/\-.](\d{1,2})")
 _DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔［\[（(【]\s*((?:19|20)\d{2})\s*[〕］\]）)】]\s*(\d{1,4})\s*号")
-_NOTICE = re.compile(r"^(.{2,60}?)关于(?:印发|转发|发布|颁布)《?(.+?)》?的(?:通知|函)$")
+_NOTICE = re.compile(r"^(.{0,60}?)关于(?:印发|转发|发布|颁布)《?(.+?)》?的(?:通知|函)$")
 _TITLE_ISSUER = re.compile(r"^(.{2,40}?)关于(.{4,})$")
 _SCRAPER_BLURB = re.compile(r"^下面是.{0,12}?整理的|【[^】]{0,12}】|[，,]?供大家参考。?$")
 _BODY_START = re.compile(r"^(为|根据|按照|现将|各|经|近年来|当前|目前)")
@@ -63,39 +63,55 @@ def _issuers() -> dict[str, Any]:
 
 
 @cache
-def _unit_patterns() -> dict[str, re.Pattern[str]]:
-    """Written forms of bodies by level, from the resolver's alias table: 省 + a provincial body,
-    市 + a city body, 区/县 + a county body, and national-only bodies (科技部, 国家发展改革委)."""
+def _unit_cores() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Written forms of bodies by level, from the resolver's alias table, indexed by their first two
+    characters: provincial, city and county bodies (written after 省 / 市 / 区 or 县) and
+    national-only bodies (科技部, 国家发展改革委)."""
     from policykg.extract.resolve import tables
 
-    t = tables()
     by_level: dict[str, set[str]] = {"国": set(), "省": set(), "市": set(), "县": set()}
-    for core, bodies in t.by_core.items():
-        if len(core) < 2 or core.startswith(("人民政府", "政府", "委")) or core in ("局", "委", "办"):
+    for core, bodies in tables().by_core.items():
+        if len(core) < 2 or core.startswith(("人民政府", "政府", "委")):
             continue
         for body in bodies:
             if body.kind != "Department":
                 continue
             if body.levels == "国" and len(core) >= 3:
                 by_level["国"].add(core)
-            for level in body.levels:
-                if level != "国":
-                    by_level[level].add(core)
+            for level in body.levels.replace("国", ""):
+                by_level[level].add(core)
+    indexed: dict[str, dict[str, tuple[str, ...]]] = {}
+    for level, cores in by_level.items():
+        heads: dict[str, list[str]] = {}
+        for core in cores:
+            heads.setdefault(core[:2], []).append(core)
+        indexed[level] = {k: tuple(sorted(v, key=len, reverse=True)) for k, v in heads.items()}
+    return indexed
 
-    def alternation(cores: set[str]) -> str:
-        return "|".join(sorted(map(re.escape, cores), key=len, reverse=True))
 
-    return {
-        "国": re.compile(rf"(?<![省市区县州])(?:{alternation(by_level['国'])})"),
-        "省": re.compile(rf"(?<![各全本我地])省(?:{alternation(by_level['省'])})"),
-        "市": re.compile(rf"(?<![各全本我地区县])市(?:{alternation(by_level['市'])})"),
-        "县": re.compile(rf"(?<![各全本我])[区县](?:{alternation(by_level['县'])})"),
-    }
+_LEVEL_OF_PREFIX = {"省": "省", "市": "市", "区": "县", "县": "县"}
+_NOT_OWN = "各全本我地"  # 各市科技局: every city's, not the plan's own
 
 
 def unit_levels(text: str) -> Counter[str]:
-    """How many bodies of each level (国/省/市/县) the text names as written in clauses."""
-    return Counter({level: len(pattern.findall(text)) for level, pattern in _unit_patterns().items()})
+    """How many bodies of each level (国/省/市/县) the text names as written in clauses: 省科技厅,
+    市科技局, 区科技局, 科技部. One pass over the text."""
+    cores = _unit_cores()
+    national = cores["国"]
+    counts: Counter[str] = Counter({"国": 0, "省": 0, "市": 0, "县": 0})
+    for i, char in enumerate(text):
+        level = _LEVEL_OF_PREFIX.get(char)
+        before = text[i - 1] if i else ""
+        if level and before not in _NOT_OWN and not (level == "市" and before in "区县"):
+            head = text[i + 1 : i + 3]
+            if any(text.startswith(core, i + 1) for core in cores[level].get(head, ())):
+                counts[level] += 1
+                continue
+        if before not in "省市区县州":
+            head = text[i : i + 2]
+            if head in national and any(text.startswith(core, i) for core in national[head]):
+                counts["国"] += 1
+    return counts
 
 
 def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:
@@ -177,7 +193,7 @@ def infer_title(text: str) -> tuple[str, str]:
         # a first half on the line before ("…先行市" + "三年行动计划（…）")
         if previous and len(previous) <= 40 and _is_title_line(previous) \
                 and not re.search(r"[：:，,>]", previous) and not _PLAN_WORDS.search(previous) \
-                and not _STATUS.search(previous) and previous not in ("附件",) \
+                and not _STATUS.search(previous) and not re.fullmatch(r"附件\s*\d*[：:]?|[-—\s\d]+", previous) \
                 and not _DOC_NUMBER.search(previous) and not re.fullmatch(r"[-—\s\d]+", previous):
             title = previous + line
         # a period on the next line ("…行动计划" + "（2017—2020年）")
@@ -230,7 +246,7 @@ def find_issuer(text: str, title_line: str = "") -> tuple[str, str]:
     lines = _lines(text, 100_000)
     for i, line in enumerate(lines[:12]):
         notice = _NOTICE.match(line)
-        if notice and _is_issuer(notice.group(1).split()[0]):
+        if notice and notice.group(1).strip() and _is_issuer(notice.group(1).split()[0]):
             return re.sub(r"\s+", " ", notice.group(1)).strip(), f"the notice on line {i + 1}"
     for i, line in enumerate(_head_lines(lines[:16])):
         m = _TITLE_ISSUER.match(line)
@@ -371,39 +387,45 @@ def infer_period(title: str, text: str, date_year: int | None) -> tuple[tuple[in
 
 def infer_jurisdiction(text: str, title: str, issuer: str, doc_number: str) -> tuple[str, str]:
     """(jurisdiction, how): a division's real name, 全国, or "unknown" when the evidence is weak."""
+    division, how = infer_division(text, title, issuer, doc_number)
+    return (division.name if division is not None else UNKNOWN), how
+
+
+def infer_division(text: str, title: str, issuer: str, doc_number: str) -> tuple[gazetteer.Division | None, str]:
+    """The division the document belongs to (None when the evidence is weak) and how it was found."""
     named = places_named(text)
     division, how = _issuer_division(issuer) if issuer else (None, "")
     if division is not None:
-        return division.name, f"{how}: {issuer}"
+        return division, f"{how}: {issuer}"
     if doc_number:
         m = _DOC_NUMBER.search(doc_number)
         division, how = _number_division(m.group(1), named) if m else (None, "")
         if division is not None:
-            return division.name, how
+            return division, how
     places = title_places(title)
     if places:
-        return places[-1].name, "named at the head of the title"
+        return places[-1], "named at the head of the title"
     levels = unit_levels(text)
     total = sum(levels.values())
     if total >= 2:
         level, n = levels.most_common(1)[0]
         if level == "国" and n >= 0.6 * total:
-            return NATIONAL, f"the units of its clauses are national bodies ({n} of {total})"
+            return gazetteer.NATIONAL, f"the units of its clauses are national bodies ({n} of {total})"
         if level != "国":
             at_level = Counter({name: c for name, c in named.items()
                                 if any(_unit_level(d) == level for d in gazetteer.lookup(name) if d.name == name)})
             if at_level:
                 (place, count), *rest = at_level.most_common(2)
                 if count >= 2 and (not rest or count > rest[0][1]):
-                    return place, f"{level}-level units in its clauses ({n} of {total}); the {level}-level " \
-                                  f"division named most ({count} times)"
-            return UNKNOWN, f"weak evidence: {level}-level units in its clauses but no {level}-level division " \
-                            "named clearly most"
+                    return gazetteer.best(place), f"{level}-level units in its clauses ({n} of {total}); " \
+                                                  f"the {level}-level division named most ({count} times)"
+            return None, f"weak evidence: {level}-level units in its clauses but no {level}-level division " \
+                         "named clearly most"
     if named:
         (place, count), *rest = named.most_common(2)
         if count >= 3 and (not rest or count >= 2 * rest[0][1]):
-            return place, f"weak evidence: the division named most ({count} times)"
-    return UNKNOWN, "weak evidence: no issuer, no place in the title, no units with a level"
+            return gazetteer.best(place), f"weak evidence: the division named most ({count} times)"
+    return None, "weak evidence: no issuer, no place in the title, no units with a level"
 
 
 def _unit_level(division: gazetteer.Division) -> str:
@@ -436,12 +458,15 @@ def infer_meta(text: str, file_name: str = "") -> DocumentMeta:
     if status:
         meta.status = status.group(1)
         meta.inferred["status"] = f"'{status.group(1)}' near the top"
-    elif meta.doc_number or (meta.issuer and "notice" in meta.inferred.get("issuer", "")):
+    elif meta.doc_number or "notice" in meta.inferred.get("title", "") \
+            or (meta.issuer and "notice" in meta.inferred.get("issuer", "")):
         meta.status = "印发"
         meta.inferred["status"] = "issued: it has a 文号 or an issuing notice"
-    meta.jurisdiction, how = infer_jurisdiction(text, meta.title, meta.issuer, meta.doc_number)
+    division, how = infer_division(text, meta.title, meta.issuer, meta.doc_number)
+    meta.jurisdiction = division.name if division is not None else UNKNOWN
     meta.inferred["jurisdiction"] = how
-    division = gazetteer.best(meta.jurisdiction) if meta.jurisdiction not in (UNKNOWN, NATIONAL) else None
+    if division is not None and division.code == gazetteer.NATIONAL_CODE:
+        division = None
     if division is not None and division.province is not None:
         meta.province = division.province.name
         meta.inferred["province"] = f"the gazetteer: {meta.jurisdiction} lies in {meta.province}"

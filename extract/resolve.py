@@ -359,7 +359,8 @@ def _make(kind: str, name: str, jurisdiction: str, rule: str, flagged: bool = Fa
     code = _place_code(jurisdiction, jur) if jur is not None and jurisdiction else ""
     if kind in ("Institute", "Firm", "Media"):
         unit_id = f"{prefix}:{key}"
-    elif code and code != gazetteer.NATIONAL_CODE and not id_name and jurisdiction in key:
+    elif code and code != gazetteer.NATIONAL_CODE and not id_name and (
+            key.startswith(jurisdiction) or (rule not in ("kind-suffix", "unknown") and jurisdiction in key)):
         unit_id = f"{prefix}:{code}:{key.replace(jurisdiction, '', 1)}"
     elif code and (kind in SCOPED_KINDS or id_name or code == gazetteer.NATIONAL_CODE):
         unit_id = f"{prefix}:{code}:{key}"
@@ -385,10 +386,15 @@ def _kind_by_rules(name: str) -> str:
 
 
 def _looks_like_place(name: str) -> bool:
-    """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own."""
+    """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own. Above the
+    township level it must be a division of the gazetteer ("有条件的市" is none); towns and
+    townships (镇, 乡) are not in it and are read by their suffix."""
     t = tables()
-    return 2 <= len(name) <= 10 and name[-1] in t.place_suffixes and "（" not in name \
-        and not _kind_by_rules(name)  # 清远高新区 is a park, not a district
+    if not (2 <= len(name) <= 10 and name[-1] in t.place_suffixes and "（" not in name):
+        return False
+    if _kind_by_rules(name):  # 清远高新区 is a park, not a district
+        return False
+    return name[-1] in "镇乡" or bool(gazetteer.lookup(name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,9 +427,13 @@ def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
     for end in range(2, len(written) - 1):
         head = written[:end]
         if head[-1] in "省市区县州盟旗" and head not in known and gazetteer.lookup(head):
-            level = _level_of_place(head)
+            # named by its real name (海西州 -> 海西蒙古族藏族自治州), preferring the plan's province
+            within = gazetteer.by_code(jur.code) if jur.code else None
+            real = gazetteer.best(head, within.province if within is not None and within.province else within)
+            place = real.name if real is not None and real.code != gazetteer.NATIONAL_CODE else head
+            level = _level_of_place(place) or _level_of_place(head)
             if level:
-                yield _Scope("place", level, head, head), written[end:]
+                yield _Scope("place", level, place, head), written[end:]
 
 
 def _where(scope: _Scope, body: BodyType | None, jur: Jurisdiction) -> tuple[str, str, str]:
@@ -574,20 +584,34 @@ def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
         name = name[len(jur.name) :]
     if name.endswith("政府") and not name.endswith("人民政府"):
         name = name[: -len("政府")] + "人民政府"
-    return _make("Collective", jur.name + name, jur.name, "collective", id_name=name, jur=jur)
+    full = name if jur.level == "国" else jur.name + name  # 各省级人民政府 of a national plan
+    return _make("Collective", full, jur.name, "collective", id_name=name, jur=jur)
+
+
+def _names_a_place(name: str) -> bool:
+    """Whether a body's name holds a real place (合肥海关, 人行韶关市中心支行): such a body is named
+    by itself, not by the plan's jurisdiction."""
+    names = gazetteer.full_names()
+    for size in range(2, min(len(name), 12) + 1):
+        for i in range(len(name) - size + 1):
+            part = name[i : i + size]
+            if part in names or any(d.short == part for d in gazetteer.lookup(part)):
+                return True
+    return False
 
 
 def _named(written: str, kind: str, jur: Jurisdiction, rule: str, flagged: bool = False,
            note: str = "") -> ResolvedUnit:
-    """A body known only by its own name: expand a leading 市/区 to the jurisdiction, keep the rest."""
+    """A body known only by its own name: expand a leading 市/区 to the jurisdiction, keep the rest.
+    A body whose name holds its own place (合肥海关, a state firm, a research centre) keeps its name."""
     t = tables()
     name = written
     if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level \
-            and jur.level != "国":
+            and jur.level != "国" and jur.name:
         name = jur.name + name[1:]
-    elif (kind == "Department" and jur.level != "国" and not name.startswith(jur.short)
+    elif (kind == "Department" and jur.level != "国" and jur.name and not name.startswith(jur.short)
           and not any(name.startswith(p) for p in jur.above.values())
-          and not re.match(r"^.{2,6}?[省市区县]", name)):
+          and not re.match(r"^.{2,6}?[省市区县]", name) and not _names_a_place(name)):
         name = jur.name + name  # a bare department name is the document's own
     return _make(kind, name, jur.name, rule, flagged, note, jur=jur)
 
@@ -645,9 +669,16 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
         for suffix in ("人民政府", "政府"):
             place = place.removesuffix(suffix)
         if place and _looks_like_place(place):
+            # the division's real name: 海西州 -> 海西蒙古族藏族自治州
+            within = gazetteer.by_code(jur.code) if jur.code else None
+            real = gazetteer.best(place, within.province if within is not None and within.province else within)
+            if real is not None and real.level in "省市县" and real.code != gazetteer.NATIONAL_CODE:
+                place = real.name
             gov = place + "人民政府"
             return _make("Government", gov, place, "place" if place == name else "government",
                          jur=jur), _Scope("bare")
+    if kind == "Government":  # a government of no division the gazetteer knows: a person should look
+        return _named(name, kind, jur, "kind-suffix", True, "no such division in the gazetteer"), _Scope("bare")
     if kind:
         return _named(name, kind, jur, "kind-suffix"), _Scope("bare")
     return _named(name, "Organisation", jur, "unknown", True, "no rule matched this name"), _Scope("bare")

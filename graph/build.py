@@ -208,10 +208,10 @@ def add_plan_families(g: nx.MultiDiGraph) -> None:
         newest = g.nodes[members[-1]]
         g.add_node(plan_id, id=plan_id, label="Plan", labels=["Plan"],
                    name=family_key(newest["name"]) or newest["name"], jurisdiction=newest.get("jurisdiction", ""),
-                   editions=len(members), currentDocId=members[-1])
+                   editions=len(members), editionIds=list(members), currentDocId=members[-1],
+                   docs=[g.nodes[m]["sha256"] for m in members])
         for i, doc_id in enumerate(members):
             g.nodes[doc_id]["current"] = doc_id == members[-1]
-            g.nodes[doc_id]["edition"] = i + 1
             g.add_edge(doc_id, plan_id, key="EDITION_OF", type="EDITION_OF")
             if i:
                 older = g.nodes[members[i - 1]]
@@ -222,7 +222,6 @@ def add_plan_families(g: nx.MultiDiGraph) -> None:
             data["current"] = bool(g.nodes[data["docId"]].get("current", True))
 
 
-_YEARS = re.compile(r"(?:19|20)\d{2}")
 _TITLE_FORMS = str.maketrans({"(": "（", ")": "）", "-": "—", "－": "—", "–": "—", "~": "—", "～": "—"})
 
 
@@ -231,37 +230,27 @@ def _title_key(title: str) -> str:
     return re.sub(r"\s", "", title).translate(_TITLE_FORMS)
 
 
-def _cited_edition(g: nx.MultiDiGraph, title: str, by_family: dict[str, list[str]], citing: str) -> str | None:
-    """The edition a cited title means: the one with the period it names, or the family's newest
-    when it names none (《清远市…三年行动计划》)."""
-    editions = [n for n in by_family.get(family_key(title), ()) if n != citing]
-    years = [int(y) for y in _YEARS.findall(title)]
-    if years:
-        editions = [n for n in editions if {g.nodes[n].get("periodStart"), g.nodes[n].get("periodEnd")} >= set(years)]
-        return editions[0] if editions else None
-    current = [n for n in editions if g.nodes[n].get("current")]
-    return (current or editions or [None])[0]
-
-
 def add_citations(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument]) -> None:
-    """CITES edges for the 《…》 titles of each document: to the cited Document when it is in the
-    corpus (same title; a title without a period means the family's newest edition), else to a
-    CitedDocument node named as written."""
-    by_title: dict[str, str] = {}
-    by_family: dict[str, list[str]] = {}
-    for node, data in g.nodes(data=True):
+    """CITES edges for the 《…》 titles of each document: to the cited plan's `Plan` node when one
+    of its editions is in the corpus (its id depends on the title, not on an edition's content,
+    so a new copy of the cited plan leaves the citing documents unchanged), else to a
+    CitedDocument node named as written. The edge keeps the title as written (with its period)."""
+    plans: dict[str, str] = {}
+    for _, data in g.nodes(data=True):
         if data.get("label") == "Document" and data.get("file") != data.get("name"):
-            by_title.setdefault(_title_key(data["name"]), node)
-            by_family.setdefault(family_key(data["name"]), []).append(node)
+            plans.setdefault(family_key(_title_key(data["name"])), data["planFamily"])
     for doc in docs:
         own = _title_key(doc.meta.title)
+        own_plan = g.nodes[doc.doc_id]["planFamily"]
         seen: set[str] = set()
         for m in _CITATION.finditer(doc.text):
             title = _title_key(m.group(1))
             if title == own or title in seen or not _DOCUMENT_WORDS.search(title):
                 continue
             seen.add(title)
-            target = by_title.get(title) or _cited_edition(g, title, by_family, doc.doc_id)
+            target = plans.get(family_key(title))
+            if target == own_plan:
+                continue  # a notice citing the plan it wraps
             if target is None:
                 target = f"cited:{title}"
                 if target not in g:
@@ -269,8 +258,6 @@ def add_citations(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument]) -> None:
                                docs=[doc.sha256])
                 else:
                     g.nodes[target]["docs"] = list(dict.fromkeys([*g.nodes[target]["docs"], doc.sha256]))
-            if target == doc.doc_id:
-                continue
             _add_edge(g, doc.doc_id, target, "CITES", f"CITES:{m.start()}", written=m.group(1),
                       **_prov(doc, doc.span(m.start(), m.end())))
 

@@ -688,10 +688,11 @@ def edition_label(g: nx.MultiDiGraph, doc_node: str) -> str:
     """"edition 1 of 2 of plan …, superseded" for a document of a plan family."""
     d = g.nodes[doc_node]
     plan = g.nodes.get(str(d.get("planFamily", "")), {})
-    if not plan or not d.get("edition"):
+    editions = list(plan.get("editionIds") or [])
+    if doc_node not in editions:
         return ""
     state = "the newest" if d.get("current") else "superseded"
-    return f"edition {d['edition']} of {plan.get('editions', '?')} of plan {plan.get('name', '')} ({state})"
+    return f"edition {editions.index(doc_node) + 1} of {len(editions)} of plan {plan.get('name', '')} ({state})"
 
 
 def family_editions(g: nx.MultiDiGraph, ref: str) -> list[str]:
@@ -700,8 +701,7 @@ def family_editions(g: nx.MultiDiGraph, ref: str) -> list[str]:
     plans = [n for n, d in g.nodes(data=True) if d.get("label") == "Plan" and ref in (n, d.get("name"))]
     plans = plans or [n for n, d in g.nodes(data=True) if d.get("label") == "Plan" and ref in str(d.get("name", ""))]
     plan = plans[0] if len(plans) == 1 else str(g.nodes[find_document(g, ref)].get("planFamily", ""))
-    members = [n for n, d in g.nodes(data=True) if d.get("label") == "Document" and d.get("planFamily") == plan]
-    return sorted(members, key=lambda n: int(g.nodes[n].get("edition") or 0))
+    return [n for n in g.nodes.get(plan, {}).get("editionIds") or [] if n in g]
 
 
 def document_from_graph(g: nx.MultiDiGraph, doc_node: str, source: Path | None = None) -> PolicyDocument:

@@ -1,10 +1,9 @@
 // name: documents
-// description: The documents loaded, with period, status and counts of tasks, units and targets.
+// description: The documents loaded, with period, status, whether each is the newest edition of its plan (current), and counts of tasks, units and targets.
 // param: jurisdiction (str, optional): only documents of this jurisdiction; e.g. 清远市
-// param: allEditions (bool, optional, default false): every edition of a plan, not only the newest (older editions are left out unless a doc is named); e.g. true
 // returns: document, docId, file, jurisdiction, periodStart, periodEnd, status, current, tasks, units, targets
 MATCH (d:Document)
-WHERE ($jurisdiction IS NULL OR d.jurisdiction = $jurisdiction) AND ($allEditions OR coalesce(d.current, true))
+WHERE $jurisdiction IS NULL OR d.jurisdiction = $jurisdiction
 OPTIONAL MATCH (t:Task)-[:PART_OF]->(d)
 OPTIONAL MATCH (t)-[g:TARGETS]->(:Indicator)
 WITH d, count(DISTINCT t) AS tasks, count(g) AS taskTargets

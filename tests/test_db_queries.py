@@ -43,10 +43,11 @@ def _doc_of(graph: nx.MultiDiGraph, file: str) -> str:
     return next(n for n, d in graph.nodes(data=True) if d.get("label") == "Document" and d.get("file") == file)
 
 
-def _unit_edges(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, str]]:
-    """(unit, role, task) over LEADS/PARTICIPATES_IN edges whose task belongs to a document."""
+def _unit_edges(graph: nx.MultiDiGraph, all_editions: bool = True) -> Iterator[tuple[str, str, str]]:
+    """(unit, role, task) over LEADS/PARTICIPATES_IN edges whose task belongs to a document; with
+    all_editions=False only the tasks of the newest edition of each plan (what queries count by default)."""
     for source, target, data in graph.edges(data=True):
-        if data.get("type") in UNIT_ROLES:
+        if data.get("type") in UNIT_ROLES and (all_editions or graph.nodes[target].get("current") is not False):
             yield source, data["type"], target
 
 
@@ -170,13 +171,15 @@ def test_lead_issues_found_when_a_task_loses_or_gains_a_lead(out: Path, tmp_path
 
 def test_unit_partners_count_shared_tasks(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     unit = "dept:441800:科学技术局"
-    tasks_of: dict[str, set[str]] = defaultdict(set)
-    for source, _role, task in _unit_edges(graph):
-        tasks_of[source].add(task)
-    expected = {other: len(tasks_of[unit] & tasks) for other, tasks in tasks_of.items()
-                if other != unit and tasks_of[unit] & tasks}
+    for all_editions in (False, True):
+        tasks_of: dict[str, set[str]] = defaultdict(set)
+        for source, _role, task in _unit_edges(graph, all_editions):
+            tasks_of[source].add(task)
+        expected = {other: len(tasks_of[unit] & tasks) for other, tasks in tasks_of.items()
+                    if other != unit and tasks_of[unit] & tasks}
+        rows = db.query("unit_partners", unit="市科技局", allEditions=all_editions)
+        assert {row["partnerId"]: row["sharedTasks"] for row in rows} == expected
     rows = db.query("unit_partners", unit="市科技局")
-    assert {row["partnerId"]: row["sharedTasks"] for row in rows} == expected
     counts = [row["sharedTasks"] for row in rows]
     assert counts == sorted(counts, reverse=True)
     # in the 2020 plan alone, 市发展改革局 shares exactly the tasks the text names both in
@@ -188,13 +191,15 @@ def test_unit_partners_count_shared_tasks(db: PolicyGraph, graph: nx.MultiDiGrap
 
 
 def test_unit_workload_counts_leads_and_participations(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
-    roles: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for unit, role, task in _unit_edges(graph):
-        roles[unit][role].add(task)
-    expected = {unit: (len(r["LEADS"]), len(r["PARTICIPATES_IN"]), len(r["LEADS"] | r["PARTICIPATES_IN"]))
-                for unit, r in roles.items()}
+    for all_editions in (False, True):
+        roles: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for unit, role, task in _unit_edges(graph, all_editions):
+            roles[unit][role].add(task)
+        expected = {unit: (len(r["LEADS"]), len(r["PARTICIPATES_IN"]), len(r["LEADS"] | r["PARTICIPATES_IN"]))
+                    for unit, r in roles.items()}
+        rows = db.query("unit_workload", allEditions=all_editions)
+        assert {row["unitId"]: (row["leads"], row["participates"], row["tasks"]) for row in rows} == expected
     rows = db.query("unit_workload")
-    assert {row["unitId"]: (row["leads"], row["participates"], row["tasks"]) for row in rows} == expected
     assert all(isinstance(row["leads"], int) for row in rows)
     top = db.query("unit_workload", limit=3, jurisdiction="清远市")
     assert len(top) == 3 and all(row["jurisdiction"] == "清远市" for row in top)
@@ -210,7 +215,7 @@ def test_units_by_jurisdiction(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     rows = db.query("units_by_jurisdiction")
     assert sorted(row["unitId"] for row in rows) == sorted(units)
     tasks_of: dict[str, set[str]] = defaultdict(set)
-    for unit, _role, task in _unit_edges(graph):
+    for unit, _role, task in _unit_edges(graph, all_editions=False):
         tasks_of[unit].add(task)
     assert {row["unitId"]: row["tasks"] for row in rows} == {unit: len(tasks_of[unit]) for unit in units}
     qingyuan = db.query("units_by_jurisdiction", jurisdiction="清远市")
@@ -302,7 +307,7 @@ def test_path_between_two_units_is_the_shortest(db: PolicyGraph, graph: nx.Multi
 
 def test_central_units_by_cooperation_degree(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     members: dict[str, set[str]] = defaultdict(set)
-    for unit, _role, task in _unit_edges(graph):
+    for unit, _role, task in _unit_edges(graph, all_editions=False):
         members[task].add(unit)
     partners: dict[str, set[str]] = defaultdict(set)
     for units in members.values():
@@ -390,3 +395,31 @@ def test_the_statement_sent_is_the_cypher_file_unchanged(db: PolicyGraph) -> Non
         assert sent[-1] == query.path.read_text(encoding="utf-8")
     # Neo4j goes through the same PolicyGraph.query; tests/test_db_neo4j.py checks the driver's
     # Bolt RUN log against the files when NEO4J_URI is set.
+
+
+# --------------------------------------------------------------------------- editions and citations
+
+
+def test_tasks_led_by_counts_the_newest_edition_unless_all_editions(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
+    unit = "dept:441800:科学技术局"
+    led = [task for source, role, task in _unit_edges(graph) if source == unit and role == "LEADS"]
+    newest = {t for t in led if graph.nodes[t]["current"]}
+    assert len(led) > len(newest) > 0, "the two 清远 editions both name 市科技局 as a lead"
+    assert len(db.query("tasks_led_by", unit="市科技局")) == len(newest)
+    assert len(db.query("tasks_led_by", unit="市科技局", allEditions=True)) == len(set(led))
+    # naming an older edition shows its tasks
+    older = next(d["file"] for _, d in graph.nodes(data=True) if d.get("label") == "Document" and d["current"] is False)
+    rows = db.query("tasks_led_by", unit="市科技局", doc=older)
+    assert rows and {row["document"] for row in rows} != {graph.nodes[_doc_of(graph, QY2020_FILE)]["name"]}
+
+
+def test_plans_citing_a_plan(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
+    cites = [(u, v) for u, v, d in graph.edges(data=True) if d.get("type") == "CITES"]
+    target = graph.nodes[_doc_of(graph, QY2020_FILE)]["planFamily"]
+    citing = {graph.nodes[u]["name"] for u, v in cites if v == target}
+    assert citing, "the 十四五 plan cites the 2020-2022 plan"
+    assert db.query("plans_citing", cited=target) == db.query("plans_citing", cited=QY2020_FILE)
+    rows = db.query("plans_citing", cited=target)
+    assert {row["document"] for row in rows} == citing and all(row["inCorpus"] for row in rows)
+    outside = db.query("plans_citing", cited="国家创新驱动发展战略纲要")
+    assert outside and not any(row["inCorpus"] for row in outside)
