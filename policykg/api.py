@@ -245,18 +245,23 @@ def build(
             return tqdm(items, total=len(files), desc="extracting", unit="doc", file=sys.stderr)
     mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
     _use_review_file(data if data.is_dir() else data.parent, report)
-    try:
-        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-        docs = extract_documents(files, mdir, report, bar, workers=workers)
-    except ValueError as exc:  # a broken manifest
-        raise BuildError(str(exc)) from exc
-    if not docs:
-        raise BuildError(report.errors[0] if len(report.errors) == 1 else
-                         f"{data}: no document could be read ({len(report.errors)} errors: "
-                         f"{'; '.join(report.errors[:3])})")
-    if strict and report.errors:
-        raise BuildError(report.errors[0])
-    g = build_graph(docs)
+    try:  # the review file's corrections hold for this build only
+        try:
+            workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+            docs = extract_documents(files, mdir, report, bar, workers=workers)
+        except ValueError as exc:  # a broken manifest
+            raise BuildError(str(exc)) from exc
+        if not docs:
+            raise BuildError(report.errors[0] if len(report.errors) == 1 else
+                             f"{data}: no document could be read ({len(report.errors)} errors: "
+                             f"{'; '.join(report.errors[:3])})")
+        if strict and report.errors:
+            raise BuildError(report.errors[0])
+        g = build_graph(docs)
+    finally:
+        from policykg.extract.resolve import use_review_entries
+
+        use_review_entries({})
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
     try:
         report.files = write_outputs(g, docs, tmp)

