@@ -51,7 +51,10 @@ _DATE_LINE = re.compile(r"^[（(]?\s*(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\
                         r"|^(?:时间|日期|发布时间|发布日期|成文日期)\s*[:：]")
 _WEB_DATE = re.compile(r"(?:时间|日期)\s*[:：]\s*((?:19|20)\d{2})[/\-.](\d{1,2})[/\-.](\d{1,2})")
 _DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔［\[（(【]\s*((?:19|20)\d{2})\s*[〕］\]）)】]\s*(\d{1,4})\s*号")
-_NOTICE = re.compile(r"^(.{0,60}?)关于(?:印发|转发|发布|颁布)《?(.+?)》?的(?:通知|函)$")
+_NOTICE = re.compile(r"^(.{0,60}?)(?:关于)?(?:印发|转发|发布|颁布)(?:关于)?《?(.+?)》?的(?:通知|函)$")
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0, "О": 0, "O": 0}
+_CN_DATE = re.compile(r"([〇○零ОO一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月"
+                      r"\s*([一二三四五六七八九十]{1,3})\s*日")
 _TITLE_ISSUER = re.compile(r"^(.{2,40}?)关于(.{4,})$")
 _SCRAPER_BLURB = re.compile(r"^下面是.{0,12}?整理的|【[^】]{0,12}】|[，,]?供大家参考。?$")
 _BODY_START = re.compile(r"^(为|根据|按照|现将|各|经|近年来|当前|目前)")
@@ -156,12 +159,48 @@ def meta_from_manifest(entry: dict[str, Any]) -> DocumentMeta:
 
 
 def _lines(text: str, limit: int = 60) -> list[str]:
-    return [_SCRAPER_BLURB.sub("", x.strip()) for x in text.split("\n") if x.strip()][:limit]
+    """The non-empty lines, a notice title broken over two lines joined again
+    ("…人民政府办公室关于印发…" / "…实施方案的通知")."""
+    lines: list[str] = []
+    for line in (_SCRAPER_BLURB.sub("", x.strip()) for x in text.split("\n") if x.strip()):
+        if len(lines) > limit:
+            break
+        if lines and re.search(r"(?:印发|转发)", lines[-1]) and not lines[-1].endswith(("通知", "函")) \
+                and len(lines[-1]) <= 60 and re.search(r"的(?:通知|函)$", line) and len(lines[-1] + line) <= 120:
+            lines[-1] += line
+        else:
+            lines.append(line)
+    return lines[:limit]
+
+
+def _cn_number(text: str) -> int:
+    """一 -> 1, 十二 -> 12, 二十三 -> 23."""
+    if "十" not in text:
+        return _CN_DIGITS.get(text, 0)
+    tens, _, ones = text.partition("十")
+    return (_CN_DIGITS.get(tens, 0) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+
+
+def _iso_date(line: str) -> str:
+    """A date written with digits or Chinese numerals (二〇二一年六月十八日), as ISO; "" when none."""
+    m = _DATE.search(line)
+    if m:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    m = _CN_DATE.search(line)
+    if m:
+        year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
+        return f"{year:04d}-{_cn_number(m.group(2)):02d}-{_cn_number(m.group(3)):02d}"
+    return ""
+
+
+def _is_date_line(line: str) -> bool:
+    line = line.strip()
+    return bool(_DATE_LINE.match(line)) or bool(_CN_DATE.fullmatch(line.strip("（）() ")))
 
 
 def _is_title_line(line: str) -> bool:
     return len(line) <= 90 and not re.search(r"[。；]|>>|当前位置|首页", line) \
-        and not _HEADING.match(line) and not _DATE_LINE.match(line) and not _BODY_START.match(line)
+        and not _HEADING.match(line) and not _is_date_line(line) and not _BODY_START.match(line)
 
 
 def _head_lines(lines: list[str]) -> list[str]:
@@ -221,9 +260,8 @@ def find_date(text: str) -> tuple[str, str]:
     tail = lines[-10:]
     for where, block in (("signature block", reversed(tail)), ("head", lines[:12])):
         for line in block:
-            m = _DATE.search(line)
-            if m and _DATE_LINE.match(line.strip()):
-                return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}", where
+            if _is_date_line(line) and _iso_date(line):
+                return _iso_date(line), where
     for line in lines[:12]:
         m = _WEB_DATE.search(line)
         if m:
@@ -254,7 +292,7 @@ def find_issuer(text: str, title_line: str = "") -> tuple[str, str]:
             return re.sub(r"\s+", " ", m.group(1)).strip(), f"the title on line {i + 1}"
     tail = lines[-8:]
     for i, line in enumerate(tail):
-        if _DATE.search(line) and _DATE_LINE.match(line):
+        if _is_date_line(line) and _iso_date(line):
             for above in reversed(tail[max(0, i - 3) : i]):
                 if _is_issuer(above) and not _HEADING.match(above) and "。" not in above:
                     return above, "the signature block"

@@ -340,3 +340,33 @@ def test_review_file_wins_and_bad_rows_are_named(tmp_path: Path) -> None:
     assert rows["县税务局"]["rule"] != "review-file"  # the malformed rows are left out
     entries, problems = read_review_file(review)
     assert len(entries) == 1 and len(problems) == 2
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a notice title broken over two lines; a date in Chinese numerals
+    ("清远市人民政府办公室关于印发清远市科技创新\n三年行动方案（2021—2023年）的通知\n清府办〔2021〕9号\n\n"
+     "各县（市、区）人民政府：\n现将方案印发给你们。\n\n清远市人民政府办公室\n二〇二一年六月十八日\n",
+     ("清远市科技创新三年行动方案（2021—2023年）", "清远市", (2021, 2023), "清远市人民政府办公室", "2021-06-18")),
+    # 印发 without 关于, and a provincial 府 文号
+    ("广东省人民政府印发关于进一步促进科技创新若干政策措施的通知\n粤府〔2019〕1号\n\n各地级以上市人民政府：\n现印发给你们。\n",
+     ("进一步促进科技创新若干政策措施", "广东省", None, "广东省人民政府", "")),
+    # a 通知 with no issuer before 关于: the signature block names it
+    ("关于印发《广州市天河区科技创新三年行动方案（2021—2023年）》的通知\n\n各街道办事处：\n现将方案印发给你们。\n\n"
+     "广州市天河区人民政府办公室\n2021年5月8日\n",
+     ("广州市天河区科技创新三年行动方案（2021—2023年）", "天河区", (2021, 2023), "广州市天河区人民政府办公室",
+      "2021-05-08")),
+    # a district whose name two cities share: the title's city decides
+    ("长春市朝阳区科技创新发展规划（2021—2025年）\n\n一、发展基础\n",
+     ("长春市朝阳区科技创新发展规划（2021—2025年）", "朝阳区", (2021, 2025), "朝阳区人民政府", "")),
+])
+def test_heads_of_other_layouts(text: str, want: tuple[Any, ...]) -> None:
+    meta = infer_meta(text)
+    assert (meta.title, meta.jurisdiction, meta.period, meta.issuer, meta.date) == want
+    assert meta.status == ("印发" if "通知" in text else "")
+
+
+def test_a_district_of_a_shared_name_resolves_in_its_own_city() -> None:
+    meta = infer_meta("长春市朝阳区科技创新发展规划（2021—2025年）\n\n一、发展基础\n")
+    assert meta.province == "吉林省"
+    unit = resolve_unit("区科技局", meta.jurisdiction, province=meta.province)
+    assert unit.unit_id == "dept:220104:科学技术局"
