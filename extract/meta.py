@@ -94,6 +94,7 @@ def _unit_cores() -> dict[str, dict[str, tuple[str, ...]]]:
 
 _LEVEL_OF_PREFIX = {"省": "省", "市": "市", "区": "县", "县": "县"}
 _NOT_OWN = "各全本我地"  # 各市科技局: every city's, not the plan's own
+_NOT_AFTER = "门署分位长"  # 科技部门, 部署, 局长: a word, not a body
 
 
 def unit_levels(text: str) -> Counter[str]:
@@ -112,7 +113,9 @@ def unit_levels(text: str) -> Counter[str]:
                 continue
         if before not in "省市区县州":
             head = text[i : i + 2]
-            if head in national and any(text.startswith(core, i) for core in national[head]):
+            # 科技部, not 科技部门 / 部署
+            if head in national and any(text.startswith(core, i) and text[i + len(core) : i + len(core) + 1]
+                                        not in _NOT_AFTER for core in national[head]):
                 counts["国"] += 1
     return counts
 
@@ -441,10 +444,20 @@ def infer_division(text: str, title: str, issuer: str, doc_number: str) -> tuple
         if division is not None:
             return division, how
     places = title_places(title)
-    if places:
-        return places[-1], "named at the head of the title"
     levels = unit_levels(text)
     total = sum(levels.values())
+    if places:
+        place = places[-1]
+        # a plan about a place is not always that place's: 关于支持赣州市…的若干意见 with 省…厅 units
+        # is the province's, with 科技部 units the nation's
+        if levels["国"] >= 5 and levels["国"] == total and place.level != "国":
+            return gazetteer.NATIONAL, f"the title names {place.name}, but its units are national bodies " \
+                                       f"({levels['国']} of {total})"
+        own = levels["市"] + levels["县"]
+        if place.level in "市县" and levels["省"] >= 3 and levels["省"] > 2 * own and place.province is not None:
+            return place.province, f"the title names {place.name}, but its units are provincial bodies " \
+                                   f"({levels['省']} of {total})"
+        return place, "named at the head of the title"
     if total >= 2:
         level, n = levels.most_common(1)[0]
         if level == "国" and n >= 0.6 * total:

@@ -370,3 +370,14 @@ def test_a_district_of_a_shared_name_resolves_in_its_own_city() -> None:
     assert meta.province == "吉林省"
     unit = resolve_unit("区科技局", meta.jurisdiction, province=meta.province)
     assert unit.unit_id == "dept:220104:科学技术局"
+
+
+def test_a_provincial_policy_about_a_city_is_the_provinces() -> None:
+    text = ("赣州市革命老区科技创新高质量发展若干措施\n\n为支持赣州市建设革命老区高质量发展示范区，制定以下措施。\n"
+            "一、支持建设创新平台\n（一）支持赣州市建设国家级高新区。（省科技厅牵头，省发展改革委、省财政厅配合）\n"
+            "（二）支持赣州市引进高层次人才。（省人力资源社会保障厅牵头，省科技厅配合）\n"
+            "（三）支持赣州市开展科技金融试点。（省地方金融监管局牵头，省科技厅、赣州市人民政府配合）\n")
+    meta = infer_meta(text)
+    assert meta.jurisdiction == "江西省" and "provincial bodies" in meta.inferred["jurisdiction"]
+    # 科技部门 is a word, not the ministry
+    assert infer_meta("韶关市科技创新行动计划\n\n加强县级科技部门能力建设。\n").jurisdiction == "韶关市"
