@@ -36,11 +36,12 @@ def connect(uri: str | None = None, **kwargs: Any) -> Any:
     return connect_neo4j(uri, **kwargs)
 
 
-def tasks(unit: str, out: Any = "out", *, jurisdiction: str | None = None, role: str | None = None) -> Any:
+def tasks(unit: str, out: Any = "out", *, jurisdiction: str | None = None, role: str | None = None,
+          all_editions: bool = False) -> Any:
     """The tasks a unit leads and takes part in (any alias), the rows `policykg tasks` prints."""
     from policykg.api import tasks as _tasks
 
-    return _tasks(unit, out, jurisdiction=jurisdiction, role=role)
+    return _tasks(unit, out, jurisdiction=jurisdiction, role=role, all_editions=all_editions)
 
 
 def evaluate(gold_dir: Any, out: Any = "out", sources: Any = None) -> dict[str, Any]:

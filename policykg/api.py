@@ -161,6 +161,9 @@ def extract_documents(
             report.inferred.append(
                 f"{path.name}: no manifest entry; title '{doc.meta.title}', jurisdiction "
                 f"'{doc.meta.jurisdiction or '?'}', period {doc.meta.period or '?'} ({how})")
+        if doc.meta.jurisdiction == "unknown":
+            report.warnings.append(f"{path}: jurisdiction unknown ({doc.meta.inferred.get('jurisdiction', '')}); "
+                                   "add it to the manifest")
         if not doc.tasks:
             what = "no responsibility clauses (no tasks)" + ("" if doc.targets else " and no targets")
             report.warnings.append(f"{path}: {what}")
@@ -206,6 +209,19 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _use_review_file(folder: Path, report: BuildReport) -> None:
+    """DATA/policykg-aliases.tsv, a coordinator's corrections: read by every build, winning over
+    the built-in tables; a malformed row is one warning and is left out."""
+    from policykg.extract.resolve import REVIEW_FILE, read_review_file, use_review_entries
+
+    path = folder / REVIEW_FILE
+    entries, problems = read_review_file(path) if path.is_file() else ({}, [])
+    use_review_entries(entries)
+    report.warnings.extend(problems)
+    if entries:
+        report.inferred.append(f"{path}: {len(entries)} corrections applied")
+
+
 def build(
     data: Path | str,
     out: Path | str = "out",
@@ -230,19 +246,25 @@ def build(
     def bar(items: Iterable[Any]) -> Iterable[Any]:
         return stages.items(items, len(files), "extracting", "doc")
     mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
-    try:
-        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-        docs = extract_documents(files, mdir, report, bar, workers=workers)
-    except ValueError as exc:  # a broken manifest
-        raise BuildError(str(exc)) from exc
-    if not docs:
-        raise BuildError(report.errors[0] if len(report.errors) == 1 else
-                         f"{data}: no document could be read ({len(report.errors)} errors: "
-                         f"{'; '.join(report.errors[:3])})")
-    if strict and report.errors:
-        raise BuildError(report.errors[0])
-    with stages.stage("graph"):
-        g = build_graph(docs)
+    _use_review_file(data if data.is_dir() else data.parent, report)
+    try:  # the review file's corrections hold for this build only
+        try:
+            workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+            docs = extract_documents(files, mdir, report, bar, workers=workers)
+        except ValueError as exc:  # a broken manifest
+            raise BuildError(str(exc)) from exc
+        if not docs:
+            raise BuildError(report.errors[0] if len(report.errors) == 1 else
+                             f"{data}: no document could be read ({len(report.errors)} errors: "
+                             f"{'; '.join(report.errors[:3])})")
+        if strict and report.errors:
+            raise BuildError(report.errors[0])
+        with stages.stage("graph"):
+            g = build_graph(docs)
+    finally:
+        from policykg.extract.resolve import use_review_entries
+
+        use_review_entries({})
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
     try:
         report.files = write_outputs(g, docs, tmp, stage=stages.stage)
@@ -270,14 +292,16 @@ def build(
     return report
 
 
-TASK_COLUMNS = ["doc", "doc_title", "task_path", "task_title", "role", "unit_id", "unit_name", "written", "quote"]
+TASK_COLUMNS = ["doc", "doc_title", "task_path", "task_title", "role", "unit_id", "unit_name", "written", "quote",
+                "current"]
 ROLES = ("lead", "participant")
 
 
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None) -> Any:
+          role: str | None = None, all_editions: bool = False) -> Any:
     """The tasks a unit leads and takes part in (any alias), as Rows (a list of dicts with
-    .to_dataframe(), .to_csv(), a table in notebooks): the rows `policykg tasks` prints."""
+    .to_dataframe(), .to_csv(), a table in notebooks): the rows `policykg tasks` prints. Of the
+    newest edition of each plan, or of every edition with all_editions=True."""
     from dataclasses import asdict
 
     from policykg.graph.export import read_graph
@@ -286,4 +310,5 @@ def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None
 
     if role not in (None, *ROLES):
         raise ValueError(f"role={role!r}: expected one of {', '.join(map(repr, ROLES))} or None")
-    return Rows(TASK_COLUMNS, [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role)])
+    return Rows(TASK_COLUMNS, [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role,
+                                                                all_editions)])
