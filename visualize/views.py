@@ -122,10 +122,12 @@ class GraphIndex:
         self.kind: dict[str, str] = {}
         self.units: list[str] = []
         self.documents: list[str] = []
+        self.entities = 0
         for node, data in graph.nodes(data=True):
             label = str(data.get("label") or "_other")
             self.kind[node] = label
             labels = data.get("labels") or [label]
+            self.entities += "Entity" in labels
             if "Unit" in labels:
                 self.units.append(node)
             if label == "Document":
@@ -133,7 +135,6 @@ class GraphIndex:
         self.unit_set = frozenset(self.units)
         self.tooltips: dict[str, str] = {}
         self.node_facts: dict[str, dict[str, Any]] = {}
-        self.edge_tooltips: dict[tuple[str, str, str], str] = {}
         self._docs_cache: dict[str, list[int]] = {}
         self.documents.sort(key=lambda d: (str(graph.nodes[d].get("name", "")), d))
         self.units.sort(key=lambda u: (str(graph.nodes[u].get("name", "")), u))
@@ -148,8 +149,13 @@ class GraphIndex:
         self.mentioning_tasks: dict[str, list[str]] = defaultdict(list)
         self.edges_of_doc: dict[str, list[tuple[str, str, Any]]] = defaultdict(list)
         self.doc_of_task: dict[str, str] = {}
-        for source, target, key, data in graph.edges(keys=True, data=True):
+        # Every edge once, as (source, target, key, properties): iterated by every later step.
+        self.edges: list[tuple[str, str, Any, dict[str, Any]]] = [*iter(graph.edges(keys=True, data=True))]
+        # (iter: list() would first ask the view its length, one more pass over every edge)
+        self.edge_types: Counter[str] = Counter()
+        for source, target, key, data in self.edges:
             rel = data.get("type")
+            self.edge_types[str(rel)] += 1
             if rel in RESPONSIBILITY_TYPES:
                 self.tasks_of_unit[source].append((target, rel))
                 letter = ROLE_LETTER[rel]
@@ -294,27 +300,19 @@ def _compose_node_tooltip(index: GraphIndex, node: str) -> str:
     return "\n".join(lines)
 
 
-def _edge_tooltip(index: GraphIndex, data: dict[str, Any]) -> str:
-    rel = str(data.get("type"))
-    legend = styles()["edges"].get(rel, styles()["edges"]["_other"])["legend"]
-    lines = [legend]
-    if data.get("weight") is not None:
-        lines[0] += f" × {data['weight']}"
-    if data.get("tasks"):
-        lines.append(str(data["tasks"]))
-    if data.get("written"):
-        lines.append(f"written: {data['written']}")
-    if rel == "TARGETS":
+def _edge_fields(data: dict[str, Any]) -> list[str]:
+    """What an edge's tooltip says below its type, as raw fields (written, quote, task path,
+    target value) that the page composes: a dict lookup each, for hundreds of thousands of edges."""
+    fields = [str(data.get("written") or ""), str(data.get("quote") or "")[:200], str(data.get("taskPath") or "")]
+    if data.get("type") == "TARGETS":
         value = data.get("value")
         if data.get("valueMax") not in (None, ""):
             value = f"{value}–{data['valueMax']}"
-        lines.append(" ".join(str(x) for x in (data.get("year"), data.get("qualifier"), value, data.get("unit"))
-                              if x not in (None, "")))
-    if data.get("quote"):
-        lines.append(f"“{_short(data['quote'], 200)}”")
-    if data.get("taskPath"):
-        lines.append(f"task {data['taskPath']}")
-    return "\n".join(lines)
+        fields.append(" ".join(str(x) for x in (data.get("year"), data.get("qualifier"), value, data.get("unit"))
+                               if x not in (None, "")))
+    while fields and not fields[-1]:
+        fields.pop()
+    return fields
 
 
 # --- structure: co-operation weights and communities ----------------------------------------------
@@ -340,7 +338,10 @@ class Structure:
         cooperation = nx.Graph()
         cooperation.add_nodes_from(u for u in index.units if u in self.task_count)
         cooperation.add_weighted_edges_from((a, b, w) for (a, b), w in self.pair_weight.items())
-        found = nx.community.louvain_communities(cooperation, weight="weight", seed=7) if cooperation else []
+        # threshold: stop refining a level when modularity gains less than this (the default 1e-7
+        # doubles the time on a thousand plans for partitions an analyst cannot tell apart).
+        found = nx.community.louvain_communities(cooperation, weight="weight", seed=7, threshold=1e-4) \
+            if cooperation else []
         strength = dict(cooperation.degree(weight="weight"))
         ranked = sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
         self.community_of: dict[str, int] = {}
@@ -363,8 +364,8 @@ class Structure:
             community = next((self.community_of[u] for u in ordered if u in self.community_of), None)
             if community is not None:
                 self.community_of[task] = community
-        for source, target, rel in index.graph.edges(data="type"):
-            if rel in RESPONSIBILITY_TYPES:
+        for source, target, _, data in index.edges:
+            if data.get("type") in RESPONSIBILITY_TYPES:
                 continue
             for task, other in ((source, target), (target, source)):
                 if index.kind.get(task) == "Task" and task in self.community_of and other not in index.unit_set:
@@ -374,7 +375,7 @@ class Structure:
                 self.community_of[node] = counter.most_common(1)[0][0]
         # What no task reaches (named by a document only, a unit of no task): its neighbours'.
         late: dict[str, Counter[int]] = defaultdict(Counter)
-        for source, target in index.graph.edges():
+        for source, target, _, _ in index.edges:
             for node, other in ((source, target), (target, source)):
                 if node not in self.community_of and other in self.community_of:
                     late[node][self.community_of[other]] += 1
@@ -443,7 +444,7 @@ def shared_data(index: GraphIndex, structure: Structure, max_nodes: int, title: 
         kind = index.kind[node]
         data = graph.nodes[node]
         item: dict[str, Any] = {"id": node, "kind": kind, "label": _node_label(index, node),
-                                "names": index.names(node), "docs": index.node_docs(node),
+                                "names": [n for n in index.names(node) if n != node], "docs": index.node_docs(node),
                                 "tip": _node_tooltip(index, node)}
         if node in structure.community_of:
             item["c"] = structure.community_of[node]
@@ -463,15 +464,14 @@ def shared_data(index: GraphIndex, structure: Structure, max_nodes: int, title: 
     type_names: list[str] = []
     type_index: dict[str, int] = {}
     edges = []
-    for source, target, key, data in graph.edges(keys=True, data=True):
+    for source, target, key, data in index.edges:
         rel = str(data.get("type"))
         if rel not in type_index:
             type_index[rel] = len(type_names)
             type_names.append(rel)
         doc = index.doc_of_sha.get(str(data.get("docSha256")))
-        tip = index.edge_tooltips.get((source, target, key)) or _edge_tooltip(index, data)
         edges.append([position[source], position[target], type_index[rel],
-                      index.doc_index[doc] if doc is not None else -1, str(key), tip])
+                      index.doc_index[doc] if doc is not None else -1, str(key), *_edge_fields(data)])
     docs = []
     for i, doc in enumerate(index.documents):
         data = graph.nodes[doc]
@@ -510,7 +510,7 @@ def network_layout(index: GraphIndex, structure: Structure, position: dict[str, 
                     f"“current editions only” to see them)." if hidden_editions else "")
     if len(shown) <= max_nodes:
         shown_set = set(shown)
-        edges = [(s, t, _edge_weight(str(rel))) for s, t, rel in graph.edges(data="type")
+        edges = [(s, t, _edge_weight(str(d.get("type")))) for s, t, _, d in index.edges
                  if s in shown_set and t in shown_set]
         # What belongs to no community (a plan naming entities but assigning no task) is grouped
         # by its first document, and that group named after the document.
@@ -572,12 +572,9 @@ def cooperation_layout(index: GraphIndex, structure: Structure, position: dict[s
     edges: list[list[Any]] = []
     for (a, b), count in sorted(structure.pair_weight.items()):
         if a in kept and b in kept:
-            examples = structure.pair_examples[(a, b)]
-            titles = "\n".join(f"· {index.graph.nodes[t].get('path', '')} {_short(index.display_name(t), 40)}"
-                               for t in examples)
-            more = f"\n… and {count - len(examples)} more" if count > len(examples) else ""
-            edges.append([position[a], position[b], "CO_OPERATES", count,
-                          f"共同任务 share tasks × {count}\n{titles}{more}"])
+            # The tooltip (composed in the page): the count and up to five of the shared tasks.
+            edges.append([position[a], position[b], "CO_OPERATES", count, "",
+                          [position[t] for t in structure.pair_examples[(a, b)]]])
     names = {i: c["name"] for i, c in enumerate(structure.communities)}
     block = _layout_block(nodes, [(a, b, 1.0) for a, b in structure.pair_weight if a in kept and b in kept],
                           {n: structure.community_of.get(n, -1) for n in nodes}, names, spacing=1.6)
@@ -619,7 +616,7 @@ PAGE_TITLES = {
 def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_links: bool) -> dict[str, Any]:
     graph = index.graph
     kinds = Counter(index.kind.values())
-    edge_types = Counter(str(rel) for _, _, rel in graph.edges(data="type"))
+    edge_types = index.edge_types
     unit_rows = []
     for unit in index.units:
         roles = index.tasks_of_unit.get(unit, [])
@@ -642,13 +639,14 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
              if u in unit_pos]
     summary = {
         "documents": len(index.documents), "tasks": kinds.get("Task", 0), "units": len(index.units),
-        "entities": sum(1 for n, d in graph.nodes(data=True) if "Entity" in (d.get("labels") or [])),
-        "indicators": kinds.get("Indicator", 0), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+        "entities": index.entities,
+        "indicators": kinds.get("Indicator", 0), "nodes": graph.number_of_nodes(), "edges": len(index.edges),
         "leads": edge_types.get("LEADS", 0), "participates": edge_types.get("PARTICIPATES_IN", 0),
         "targets": edge_types.get("TARGETS", 0), "mentions": edge_types.get("MENTIONS", 0),
         "communities": len(shared["communities"]),
     }
     network, cooperation = shared["network"], shared["cooperation"]
+    current = _current_docs(index)
     return {
         "title": title,
         "summary": summary,
@@ -656,7 +654,7 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         "nodeKinds": dict(kinds.most_common()),
         "views": [{"kind": "network", "title": PAGE_TITLES["network"][0], "href": "network.html",
                    "subtitle": f"{len(index.documents)} documents", "nodes": len(network["nodes"]),
-                   "edges": len(network["edges"]) if network["aggregated"] else graph.number_of_edges(),
+                   "edges": len(network["edges"]) if network["aggregated"] else len(index.edges),
                    "aggregated": network["aggregated"]},
                   {"kind": "cooperation", "title": PAGE_TITLES["cooperation"][0], "href": "cooperation.html",
                    "subtitle": cooperation["subtitle"], "nodes": len(cooperation["nodes"]),
@@ -664,7 +662,7 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         "communities": shared["communities"],
         "documents": [{"id": d, "name": index.display_name(d), "href": document_href(d),
                        "short": _short(index.display_name(d), 16), "tasks": tasks_per_doc[i],
-                       "current": i in _current_docs(index),
+                       "current": i in current,
                        "jurisdiction": graph.nodes[d].get("jurisdiction", "")}
                       for i, d in enumerate(index.documents)],
         "units": unit_rows,

@@ -68,15 +68,33 @@
     const colour = colourBy === "kind" ? style.color : communityColour(n.c);
     return { id: n.id, idx: i, label: n.label, full: n.label, kind: n.kind, x: x, y: y, size: size, shape: style.shape,
       color: colour, base: colour, font: { size: font, color: "#263238" }, title: n.tip, docs: n.docs || [], c: n.c,
-      importance: importance, names: n.names };
+      importance: importance };
   }
   function edgeItem(ei) {
     const e = D.edges[ei];
     const type = typeOf(e);
     const style = D.edgeStyles[type] || D.edgeStyles._other;
     return { id: D.nodes[e[0]].id + "|" + D.nodes[e[1]].id + "|" + e[4], from: D.nodes[e[0]].id, to: D.nodes[e[1]].id,
-      key: e[4], type: type, doc: e[3] >= 0 ? e[3] : null, title: e[5], color: style.color, base: style.color,
+      key: e[4], type: type, doc: e[3] >= 0 ? e[3] : null, title: edgeTitle(style, e), color: style.color, base: style.color,
       width: style.width, dashes: false, ei: ei };
+  }
+  // An edge's tooltip from its raw fields: [.., written, quote, task path, target value].
+  function edgeTitle(style, e) {
+    const lines = [style.legend];
+    if (e[5]) lines.push("written: " + e[5]);
+    if (e[8]) lines.push(e[8]);
+    if (e[6]) { const q = String(e[6]).split(/\s+/).join(" "); lines.push("“" + (q.length > 199 ? q.slice(0, 199) + "…" : q) + "”"); }
+    if (e[7]) lines.push("task " + e[7]);
+    return lines.join("\n");
+  }
+  // A derived edge (aggregation, co-operation): the count, and for co-operation up to five of
+  // the shared tasks (node indices into the shared data).
+  function derivedTitle(type, weight, title, examples) {
+    if (title) return title;
+    const lines = [(D.edgeStyles[type] || D.edgeStyles._other).legend + " × " + weight];
+    (examples || []).forEach((t) => lines.push("· " + (D.nodes[t].path || "") + " " + String(D.nodes[t].title || D.nodes[t].label).slice(0, 40)));
+    if (examples && weight > examples.length) lines.push("… and " + (weight - examples.length) + " more");
+    return lines.join("\n");
   }
   function derivedEdge(from, to, type, weight, title, key) {
     const style = D.edgeStyles[type] || D.edgeStyles._other;
@@ -259,7 +277,7 @@
     const block = D.cooperation;
     const model = { kind: "cooperation", title: "协作网络 Unit co-operation", subtitle: block.subtitle };
     fromPrecomputed(block, model);
-    model.edges = block.edges.map(([a, b, type, w, title]) => derivedEdge(D.nodes[a].id, D.nodes[b].id, type, w, title));
+    model.edges = block.edges.map(([a, b, type, w, title, examples]) => derivedEdge(D.nodes[a].id, D.nodes[b].id, type, w, derivedTitle(type, w, title, examples)));
     return model;
   }
 
@@ -432,16 +450,18 @@
 
   // Page state --------------------------------------------------------------------------------------
   let model = null;
-  const nodes = new vis.DataSet([]);
-  const edges = new vis.DataSet([]);
+  // Fresh data sets per model, filled before the network sees them (vis-network takes seconds
+  // to absorb thousands of items added one event at a time, milliseconds when given at once).
+  let nodes = new vis.DataSet([]);
+  let edges = new vis.DataSet([]);
   api.datasets = { nodes: nodes, edges: edges };
   let itemById = new Map();
   let visibleNodes = new Set(), visibleEdges = new Set();
   const kindsOn = new Set(), rolesOn = new Set();
   let docOn = null, hideIsolated = false, dashesOn = true;
   let selected = null;
-  const nodesView = new vis.DataView(nodes, { filter: (n) => visibleNodes.has(n.id) });
-  const edgesView = new vis.DataView(edges, { filter: (e) => visibleEdges.has(e.id) });
+  let nodesView = new vis.DataView(nodes, { filter: (n) => visibleNodes.has(n.id) });
+  let edgesView = new vis.DataView(edges, { filter: (e) => visibleEdges.has(e.id) });
 
   const options = {
     autoResize: true, physics: { enabled: false }, layout: { improvedLayout: false },
@@ -479,14 +499,21 @@
     (model.hiddenKindsDefault || []).forEach((k) => kindsOn.delete(k));
     model.edges.forEach((e) => rolesOn.add(e.type));
     docOn = null; hideIsolated = false;
-    buildFilters();
-    nodes.clear(); edges.clear();
+    const mark = (k) => { api.timings[k] = performance.now(); };
+    buildFilters(); mark("filters");
     if (model.needsLayout) layoutVisible(true);
-    computeVisible();
-    nodes.add(model.nodes);
-    edges.add(model.edges);
+    computeVisible(); mark("laidOut");
+    cullLabels(predictScale()); mark("predicted");
+    nodes = new vis.DataSet(model.nodes);
+    edges = new vis.DataSet(model.edges);
+    api.datasets = { nodes: nodes, edges: edges };
+    nodesView = new vis.DataView(nodes, { filter: (n) => visibleNodes.has(n.id) });
+    edgesView = new vis.DataView(edges, { filter: (e) => visibleEdges.has(e.id) });
+    network.setData({ nodes: nodesView, edges: edgesView }); mark("dataSet");
+    // Drawn once, already fitted: the zoom and centre the labels were chosen for.
+    network.moveTo({ position: api.predictedCentre, scale: api.predictedScale, animation: false });
     showCounts();
-    renderLegend();
+    renderLegend(); mark("legend");
     api.renders += 1;
     $("expand-all").hidden = !(model.kind === "unit" && model.grouped);
     $("categories-box").hidden = model.kind !== "unit" || !model.nodes.some((n) => n.kind === "Category");
@@ -501,17 +528,14 @@
   function afterChange(first) {
     network.once("afterDrawing", () => {
       api.timings.firstDraw = performance.now();
-      network.fit({ animation: false });
-      cullLabels();
+      if (!first) { network.fit({ animation: false }); cullLabels(); }
       api.timings.culled = performance.now();
-      const h = hash();
-      const want = h.get("node");
+      const want = hash().get("node");
       if (first && want && itemById.has(want)) selectNode(want, { noHash: true });
-      network.redraw();
       api.ready = true;
       document.body.dataset.ready = "1";
     });
-    network.redraw();
+    if (!first) network.redraw();
   }
 
   // Layout of what is visible (document and unit views, and after filters) --------------------------
@@ -679,14 +703,25 @@
     if (item.unit) return Math.min(15, 11.5 + Math.sqrt((item.importance - 1000) / 10));
     return item.kind === "Task" ? 11.5 : 11;
   }
-  function cullLabels() {
-    const scale = network.getScale();
+  // The zoom at which the fitted view will show the model's visible items (before drawing them).
+  function predictScale() {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    visibleNodes.forEach((id) => { const n = itemById.get(id); x0 = Math.min(x0, n.x - n.size); x1 = Math.max(x1, n.x + n.size); y0 = Math.min(y0, n.y - n.size); y1 = Math.max(y1, n.y + n.size); });
     const box = $("network").getBoundingClientRect();
-    const tl = network.DOMtoCanvas({ x: 0, y: 0 }), br = network.DOMtoCanvas({ x: box.width, y: box.height });
-    const bodyNodes = network.body.nodes;
+    api.predictedCentre = Number.isFinite(x0) ? { x: (x0 + x1) / 2, y: (y0 + y1) / 2 } : { x: 0, y: 0 };
+    if (!(x1 > x0) || !(y1 > y0)) return 1;
+    return Math.min(1.5, Math.min(box.width / (x1 - x0), box.height / (y1 - y0)) * 0.92);
+  }
+  function cullLabels(predicted) {
+    const scale = predicted || network.getScale();
+    if (predicted) api.predictedScale = predicted;
+    const box = $("network").getBoundingClientRect();
+    const tl = predicted ? { x: -Infinity, y: -Infinity } : network.DOMtoCanvas({ x: 0, y: 0 });
+    const br = predicted ? { x: Infinity, y: Infinity } : network.DOMtoCanvas({ x: box.width, y: box.height });
+    const bodyNodes = predicted ? null : network.body.nodes;
     const candidates = [];
     visibleNodes.forEach((id) => {
-      const item = itemById.get(id), drawn = bodyNodes[id];
+      const item = itemById.get(id), drawn = predicted ? item : bodyNodes[id];
       if (!item || !item.full || !drawn) return;
       if (drawn.x < tl.x - 200 / scale || drawn.x > br.x + 200 / scale || drawn.y < tl.y - 100 / scale || drawn.y > br.y + 100 / scale) { candidates.push([item, null, 0]); return; }
       const font = screenFont(item) / scale;
@@ -721,7 +756,7 @@
         updates.push({ id: item.id, label: label, font: item.font });
       }
     });
-    if (updates.length) nodes.update(updates);
+    if (updates.length && !predicted) nodes.update(updates);
     api.labelsShown = shown;
   }
   let cullTimer = null;
@@ -922,7 +957,7 @@
   });
 
   // Search: every node of the shared data; what is not in this view says why. -----------------------
-  const searchIndex = D.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.label, names: (n.names || [n.label]).map((s) => String(s).toLowerCase()) }));
+  const searchIndex = D.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.label, names: (n.names || [n.label]).concat([n.id]).map((s) => String(s).toLowerCase()) }));
   function search(query) {
     const q = String(query || "").trim().toLowerCase();
     if (!q) return [];
