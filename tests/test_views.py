@@ -196,7 +196,7 @@ def canvas_ink(page: Any) -> float:
 
 LABEL_BOXES_JS = """() => {
     // Boxes of the labels vis-network draws (its own measured label sizes, canvas units) for
-    // the visible nodes inside the canvas; pairs of boxes that intersect.
+    // the visible nodes inside the canvas; pairs of boxes that intersect by more than a pixel.
     const net = policykgView.network;
     net.redraw();
     const rect = document.getElementById('network').getBoundingClientRect();
@@ -207,7 +207,8 @@ LABEL_BOXES_JS = """() => {
         if (!node || !node.options.label) continue;
         const s = node.labelModule.size;
         if (!s || !s.width || node.options.font.size * net.getScale() < 2) continue;
-        if (s.left > br.x || s.left + s.width < tl.x || s.top > br.y || s.top + s.height < tl.y) continue;
+        // Nodes drawn in this frame (their label sizes are measured as drawn).
+        if (node.x < tl.x || node.x > br.x || node.y < tl.y || node.y > br.y) continue;
         boxes.push([s.left, s.top, s.width, s.height, id]);
     }
     let overlapping = 0;
