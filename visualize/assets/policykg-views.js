@@ -364,7 +364,8 @@
       const from = angle, to = angle + width;
       angle = to + gap;
       const mid = (from + to) / 2;
-      const docName = s.doc >= 0 ? D.docs[s.doc].short : "—";
+      // Editions of one plan share a name: the period tells their sectors apart.
+      const docName = s.doc < 0 ? "—" : D.docs[s.doc].period ? D.docs[s.doc].name.slice(0, 12) + "… " + D.docs[s.doc].period : D.docs[s.doc].short;
       const byRole = { L: [], P: [], M: [] };
       s.tasks.forEach((t) => byRole[roles.get(t)].push(t));
       const counts = "L " + byRole.L.length + " · P " + byRole.P.length + (byRole.M.length ? " · M " + byRole.M.length : "");
