@@ -9,6 +9,11 @@
 Parameter kinds: `unit` (resolved to a list of unit ids before the query runs), `doc` (resolved
 to a list of document ids), `str`, `int`, `float`. The whole file, header included, is the
 statement both engines receive.
+
+Where the Cypher must differ between the engines, the file says so once, with a line
+`// neo4j: WHY` after the portable statement, followed by the statement Neo4j runs instead. The
+embedded engine then receives the text before that line; Neo4j receives the header and the text
+from that line on.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ _PARAM = re.compile(
     r"(?:\s*,\s*default\s+(?P<default>[^)]*))?\)\s*:\s*(?P<text>.*)$"
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ENGINE_MARKER = re.compile(r"^//\s*(neo4j):", re.M)  # the start of an engine's own statement
+ENGINES = ("falkordb", "neo4j")
 
 
 class QueryError(Exception):
@@ -73,8 +80,13 @@ class CannedQuery:
     description: str
     params: tuple[QueryParam, ...]
     returns: tuple[str, ...]
-    statement: str  # the file's text, exactly as both engines receive it
+    statement: str  # the file's text, exactly as both engines receive it (or the portable part)
     path: Path = field(compare=False)
+    variants: tuple[tuple[str, str], ...] = ()  # (engine, statement) where an engine differs
+
+    def statement_for(self, engine: str) -> str:
+        """The text `engine` ("falkordb" or "neo4j") receives."""
+        return dict(self.variants).get(engine, self.statement)
 
     def param(self, name: str) -> QueryParam | None:
         return next((param for param in self.params if param.name == name), None)
@@ -113,8 +125,17 @@ def parse_query_file(path: Path) -> CannedQuery:
     for param in params:
         if f"${param.name}" not in text:
             raise QueryCatalogError(f"{path}: parameter {param.name!r} is declared but never used")
+    statement, variants = text, []
+    marker = _ENGINE_MARKER.search(text)
+    if marker:
+        statement = text[:marker.start()]
+        header = "".join(line for line in statement.splitlines(keepends=True) if _HEADER_LINE.match(line.strip()))
+        variants.append((marker.group(1), header + text[marker.start():]))
+        if _ENGINE_MARKER.search(text, marker.end()):
+            raise QueryCatalogError(f"{path}: more than one '// neo4j:' statement")
     return CannedQuery(name, fields["description"], tuple(params),
-                       tuple(column.strip() for column in fields["returns"].split(",") if column.strip()), text, path)
+                       tuple(column.strip() for column in fields["returns"].split(",") if column.strip()),
+                       statement, path, tuple(variants))
 
 
 def _parse_param(path: Path, value: str) -> QueryParam:
