@@ -152,10 +152,11 @@ def export_neo4j_admin(graph: nx.MultiDiGraph, dest: str | Path) -> list[Path]:
         rel_files.append(path.name)
         written.append(path)
 
-    command = ["neo4j-admin database import full", f"--array-delimiter={delimiter}",
+    # The database name goes first: --nodes/--relationships take one or more values (Neo4j
+    # 5.19+), so a name after them would be read as one more CSV file.
+    command = ["neo4j-admin database import full", '"${1:-neo4j}"', f"--array-delimiter={delimiter}",
                "--multiline-fields=true", "--overwrite-destination=false"]
     command += [f"--nodes={name}" for name in node_files] + [f"--relationships={name}" for name in rel_files]
-    command.append('"${1:-neo4j}"')
     script = target / "import.sh"
     script.write_text(
         "#!/bin/sh\n"

@@ -1,13 +1,22 @@
 """Loading into Neo4j with the official driver, through the statements of graph/cypher_load.py.
 
 Connection settings come from NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD and NEO4J_DATABASE
-(flags override them). The password is never printed, logged or put into an error message.
+(flags override them); bolt:// (one server) and neo4j:// (routing: a cluster, or one server
+answering for itself) URIs alike. The password is never printed, logged or put into an error
+message.
+
+`load_into_neo4j` runs the whole load (every batch) in ONE explicit write transaction, after
+the schema (which Neo4j cannot change in the same transaction): a load that fails anywhere — a
+refused batch, a dropped connection, a server that dies — is rolled back by the server whole,
+and the database keeps exactly what it had; the next load starts from there. Only documents
+that are new or changed are written, so the transaction's size is that of the change.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +27,8 @@ from policykg.graph.cypher_load import (
     LoadError,
     LoadSummary,
     WriteCounters,
-    load_graph,
+    load_prepared,
+    prepare_graph,
 )
 
 
@@ -74,6 +84,10 @@ def _counters(summary: Any) -> WriteCounters:
                          labels_added=c.labels_added)
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
 def _plain(value: Any) -> Any:
     """Neo4j values as plain Python (nodes and relationships as property dicts)."""
     from neo4j.graph import Node, Path, Relationship
@@ -98,7 +112,9 @@ class Neo4jEngine:
         from neo4j import GraphDatabase
 
         self.settings = settings
-        self.name = f"Neo4j ({settings.uri})"
+        self.name = f"Neo4j ({settings.describe()})"
+        self._tx: Any = None  # the open transaction of `single_transaction`
+        self._schema_labels: set[str] = set()  # labels whose constraints this engine has ensured
         try:
             self.driver = GraphDatabase.driver(settings.uri, auth=(settings.username, settings.password))
         except Exception as exc:  # malformed URI and the like (ConfigurationError, ValueError)
@@ -115,11 +131,14 @@ class Neo4jEngine:
                 f"Neo4j at {self.settings.uri} refused the user name or password of user "
                 f"{self.settings.username!r} (check NEO4J_USERNAME/NEO4J_PASSWORD)") from exc
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            if self._tx is not None:
+                raise Neo4jConnectionError(f"lost the connection to Neo4j at {self.settings.uri} during the load "
+                                           "(the server stopped or the connection dropped)") from exc
             raise Neo4jConnectionError(f"Neo4j unreachable at {self.settings.uri}: {exc}") from exc
         except ConstraintError as exc:
-            raise LoadError(f"constraint violation: {exc.message or exc}") from exc
+            raise LoadError(f"constraint violation: {_one_line(exc.message or exc)}") from exc
         except ClientError as exc:
-            raise LoadError(f"Neo4j refused the statement: {exc.message or exc}") from exc
+            raise LoadError(f"Neo4j refused the statement: {_one_line(exc.message or exc)}") from exc
 
     def close(self) -> None:
         self.driver.close()
@@ -129,14 +148,53 @@ class Neo4jEngine:
             else self.driver.session()
 
     def ensure_schema(self, labels: Sequence[str]) -> None:
-        for statement in neo4j_schema_statements(labels):
-            self.write(statement, {})
+        """Constraints and indexes, each in its own transaction (even inside `single_transaction`:
+        Neo4j does not mix schema and data changes in one)."""
+        wanted = set(labels) - self._schema_labels
+        if not wanted:
+            return
+        tx, self._tx = self._tx, None
+        try:
+            for statement in neo4j_schema_statements(sorted(wanted)):
+                self.write(statement, {})
+        finally:
+            self._tx = tx
+        self._schema_labels |= wanted
+
+    @contextmanager
+    def single_transaction(self) -> Iterator[None]:
+        """Every write() and read() inside runs in one explicit transaction, committed at the end
+        of the block, rolled back if it raises (or, when the connection is gone, by the server)."""
+        def begin() -> Any:
+            session = self._session()
+            try:
+                return session, session.begin_transaction()
+            except BaseException:
+                session.close()
+                raise
+
+        session, tx = self._check(begin)
+        self._tx = tx
+        try:
+            yield
+            self._check(tx.commit)
+        finally:
+            self._tx = None
+            # rolls back what was not committed; with the connection gone, the server does
+            with suppress(Exception):
+                if not tx.closed():
+                    tx.close()
+            with suppress(Exception):
+                session.close()
 
     def write(self, statement: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], WriteCounters]:
         def work(tx: Any) -> tuple[list[dict[str, Any]], WriteCounters]:
             result = tx.run(statement, params)
             rows = [{key: _plain(value) for key, value in record.items()} for record in result]
             return rows, _counters(result.consume())
+
+        if self._tx is not None:
+            return self._check(lambda: work(self._tx))
 
         def run() -> tuple[list[dict[str, Any]], WriteCounters]:
             with self._session() as session:
@@ -150,6 +208,9 @@ class Neo4jEngine:
         def work(tx: Any) -> list[dict[str, Any]]:
             result = tx.run(statement, params)
             return [{key: _plain(value) for key, value in record.items()} for record in result]
+
+        if self._tx is not None:
+            return self._check(lambda: work(self._tx))
 
         def run() -> list[dict[str, Any]]:
             with self._session() as session:
@@ -166,6 +227,48 @@ class Neo4jEngine:
 
 def load_into_neo4j(graph: nx.MultiDiGraph, settings: Neo4jSettings, batch_size: int = DEFAULT_BATCH_SIZE,
                     progress: Callable[[int, int, str], None] | None = None) -> LoadSummary:
-    """`policykg load OUT --neo4j`: the graph into Neo4j, replacing changed documents only."""
+    """`policykg load OUT --neo4j`: the graph into Neo4j, replacing changed documents only, in one
+    transaction (see the module docstring)."""
     with Neo4jEngine(settings) as engine:
-        return load_graph(engine, graph, batch_size=batch_size, prune=False, progress=progress)
+        return load_in_one_transaction(engine, graph, batch_size=batch_size, progress=progress)
+
+
+def load_in_one_transaction(engine: Neo4jEngine, graph: nx.MultiDiGraph, batch_size: int = DEFAULT_BATCH_SIZE,
+                            progress: Callable[[int, int, str], None] | None = None) -> LoadSummary:
+    """load_graph with every batch in one transaction: all of it commits, or none of it."""
+    prepared = prepare_graph(graph)
+    engine.ensure_schema(prepared.labels)
+    try:
+        with engine.single_transaction():
+            return load_prepared(engine, prepared, batch_size=batch_size, prune=False, progress=progress)
+    except LoadError as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, LoadError) else exc
+        where = str(exc).split(" failed and was rolled back: ")[0] if " failed and was rolled back: " in str(exc) \
+            else "the load"
+        raise type(cause)(f"{where}: {cause}; nothing of this load was committed (one transaction): the "
+                          "database holds what it held before, and the next load starts from there") from exc
+
+
+def unit_task_graph(engine: Neo4jEngine, name: str, jurisdiction: str | None = None) -> nx.MultiDiGraph:
+    """The part of the database `policykg tasks` reads, as the networkx graph graph/lookup.py
+    reads: every unit (to resolve `name` the same way), then the tasks and documents of the unit
+    it resolves to, with their LEADS/PARTICIPATES_IN edges."""
+    from policykg.graph.lookup import resolve_unit_id
+
+    graph = nx.MultiDiGraph()
+    for row in engine.read("MATCH (u:Unit) RETURN u.id AS id, labels(u) AS labels, properties(u) AS props", {}):
+        graph.add_node(row["id"], **{**row["props"], "labels": sorted(row["labels"])})
+    if not graph:
+        return graph
+    unit_id = resolve_unit_id(graph, name, jurisdiction)  # not found / ambiguous: raised as lookup does
+    rows = engine.read(
+        "MATCH (u:Unit {id: $id})-[r:LEADS|PARTICIPATES_IN]->(t:Task) "
+        "OPTIONAL MATCH (t)-[:PART_OF]->(d:Document) "
+        "RETURN type(r) AS type, properties(r) AS rel, t.id AS task, properties(t) AS taskProps, "
+        "d.id AS doc, properties(d) AS docProps", {"id": unit_id})
+    for row in rows:
+        graph.add_node(row["task"], **row["taskProps"])
+        if row["doc"] is not None:
+            graph.add_node(row["doc"], **row["docProps"])
+        graph.add_edge(unit_id, row["task"], **{**row["rel"], "type": row["type"]})
+    return graph

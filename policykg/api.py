@@ -265,11 +265,20 @@ def build(
 
 
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None) -> list[dict[str, Any]]:
-    """The tasks a unit leads and takes part in (any alias), as rows."""
+          role: str | None = None, neo4j: bool | None = None) -> list[dict[str, Any]]:
+    """The tasks a unit leads and takes part in (any alias), as rows: from OUT/graph.json, or
+    from Neo4j when `neo4j` is true (None: when NEO4J_URI is set)."""
+    import os
     from dataclasses import asdict
 
-    from policykg.graph.export import read_graph
     from policykg.graph.lookup import tasks_of_unit
+
+    if neo4j or (neo4j is None and os.environ.get("NEO4J_URI")):
+        from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings, unit_task_graph
+
+        with Neo4jEngine(Neo4jSettings.from_env()) as engine:
+            return [asdict(r) for r in tasks_of_unit(unit_task_graph(engine, unit, jurisdiction), unit,
+                                                     jurisdiction, role)]
+    from policykg.graph.export import read_graph
 
     return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role)]

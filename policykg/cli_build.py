@@ -48,13 +48,19 @@ def build(data_dir: Path, out_dir: Path, manifest_dir: Path | None, views: bool,
 @click.option("--jurisdiction", "-j", default=None, help="Choose among same-named units, e.g. 清远市.")
 @click.option("--role", type=click.Choice(["lead", "participant"]), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, fmt: str) -> None:
+@click.option("--neo4j", "use_neo4j", is_flag=True,
+              help="Read Neo4j (NEO4J_URI etc.); the default when NEO4J_URI is set.")
+def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, fmt: str, use_neo4j: bool) -> None:
     """The tasks UNIT leads and takes part in (any alias: 科技局, 市科技局, 清远市科学技术局)."""
+    from policykg.cli_db import say_engine, wants_neo4j
+    from policykg.graph.cypher_load import LoadError
     from policykg.graph.lookup import AmbiguousUnit, UnitNotFound
 
+    neo4j = wants_neo4j(use_neo4j)
+    say_engine(neo4j, out_dir, use_neo4j)
     try:
-        rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role)
-    except (UnitNotFound, AmbiguousUnit, FileNotFoundError, ValueError) as exc:
+        rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role, neo4j=neo4j)
+    except (UnitNotFound, AmbiguousUnit, FileNotFoundError, ValueError, LoadError) as exc:
         raise PolicykgError(str(exc)) from exc
     from policykg.queries.runner import Rows  # one table/CSV/JSON printer for every command
 

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -64,9 +65,18 @@ def build(quiet: bool = True) -> None:
         raise Neo4jServerError(f"mvn package in {HERE} failed (exit {result.returncode}):\n{tail}")
 
 
-def command(port: int = 0) -> list[str]:
+def command(home: Path, port: int = 0) -> list[str]:
     classpath = os.pathsep.join([str(CLASSES), CLASSPATH_FILE.read_text(encoding="utf-8").strip()])
-    return ["java", *JVM_OPTIONS, "-cp", classpath, MAIN_CLASS, *([str(port)] if port else [])]
+    extra = os.environ.get("POLICYKG_NEO4J_JVM_OPTIONS", "").split()
+    return ["java", *JVM_OPTIONS, *extra, f"-Dpolicykg.home={home}", "-cp", classpath, MAIN_CLASS,
+            *([str(port)] if port else [])]
+
+
+def admin_command() -> list[str]:
+    """`neo4j-admin` from the same jars (org.neo4j.cli.AdminTool): NEO4J_HOME and NEO4J_CONF in
+    the environment name the home whose data/databases/ it writes, as on a Neo4j host."""
+    classpath = os.pathsep.join([str(CLASSES), CLASSPATH_FILE.read_text(encoding="utf-8").strip()])
+    return ["java", *JVM_OPTIONS, "-cp", classpath, "org.neo4j.cli.AdminTool"]
 
 
 @dataclass
@@ -75,16 +85,30 @@ class Neo4jServer:
     uri: str
     username: str
     password: str = field(repr=False)
+    home: Path
+    owns_home: bool
     log: deque[str] = field(default_factory=lambda: deque(maxlen=50), repr=False)
 
     @classmethod
-    def start(cls, port: int = 0, timeout: float = START_TIMEOUT) -> Neo4jServer:
-        """Build if needed, start, wait for the READY line."""
+    def start(cls, port: int = 0, home: Path | None = None, timeout: float = START_TIMEOUT) -> Neo4jServer:
+        """Build if needed, start, wait for the READY line. With `home`, the data stays there
+        after stop (a restart on it finds the database as the last server left it)."""
         if missing_tools():
             raise Neo4jServerError(f"{' and '.join(missing_tools())} not installed: "
                                    "apt-get install openjdk-17-jdk-headless maven")
         build()
-        process = subprocess.Popen(command(port), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        owns_home = home is None
+        home = Path(tempfile.mkdtemp(prefix="policykg-neo4j-")) if home is None else home
+        try:
+            return cls._launch(port, home, owns_home, timeout)
+        except BaseException:
+            if owns_home:
+                shutil.rmtree(home, ignore_errors=True)
+            raise
+
+    @classmethod
+    def _launch(cls, port: int, home: Path, owns_home: bool, timeout: float) -> Neo4jServer:
+        process = subprocess.Popen(command(home, port), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace")
         log: deque[str] = deque(maxlen=50)
         ready: list[str] = []
@@ -110,7 +134,7 @@ class Neo4jServer:
             tail = "\n".join(list(log)[-15:])
             raise Neo4jServerError(f"the Neo4j test server did not become ready (exit {process.returncode}):\n{tail}")
         _, uri, _, username, _, password = ready[0].split()
-        return cls(process, uri, username, password, log)
+        return cls(process, uri, username, password, home, owns_home, log)
 
     def env(self) -> dict[str, str]:
         return {"NEO4J_URI": self.uri, "NEO4J_USERNAME": self.username, "NEO4J_PASSWORD": self.password}
@@ -132,11 +156,17 @@ class Neo4jServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._clean()
 
     def kill(self) -> None:
-        """Die at once (SIGKILL), as a crashed server would."""
+        """Die at once (SIGKILL), as a crashed server would; a given data folder is left as it was."""
         self.process.kill()
         self.process.wait()
+        self._clean()
+
+    def _clean(self) -> None:
+        if self.owns_home:
+            shutil.rmtree(self.home, ignore_errors=True)
 
     def __enter__(self) -> Neo4jServer:
         return self

@@ -23,7 +23,8 @@ import org.neo4j.io.ByteUnit;
  * A throw-away Neo4j 5 community server for policykg's tests and benches.
  *
  * <p>Bolt on 127.0.0.1 on a free port (or the port given as the first argument), auth on with a
- * generated password, data in a fresh temporary folder that is deleted on exit, a small page cache
+ * generated password, data in a fresh temporary folder that is deleted on exit (or in the folder of
+ * -Dpolicykg.home, kept), a small page cache
  * (the machines are shared). Prints one line {@code READY bolt://127.0.0.1:PORT user neo4j password
  * SECRET} on stdout once it accepts authenticated sessions, and stops when its stdin closes (the
  * process that started it exited or closed the pipe) or on SIGTERM.
@@ -36,7 +37,11 @@ public final class Neo4jTestServer {
     public static void main(String[] args) throws Exception {
         int requested = args.length > 0 ? Integer.parseInt(args[0]) : 0;
         String pageCache = System.getProperty("policykg.pagecache", "64m");
-        Path home = Files.createTempDirectory("policykg-neo4j-");
+        // -Dpolicykg.home=DIR: the caller owns the folder (a restart after a crash reuses it);
+        // otherwise a fresh temporary one, deleted on exit.
+        String given = System.getProperty("policykg.home", "");
+        boolean owned = given.isEmpty();
+        Path home = owned ? Files.createTempDirectory("policykg-neo4j-") : Files.createDirectories(Path.of(given));
         byte[] secret = new byte[18];
         new SecureRandom().nextBytes(secret);
         String password = HexFormat.of().formatHex(secret);
@@ -67,21 +72,27 @@ public final class Neo4jTestServer {
                     service = null;
                 }
                 if (requested > 0 || !isBindFailure(exc)) {
-                    deleteTree(home);
+                    if (owned) {
+                        deleteTree(home);
+                    }
                     throw exc;
                 }
                 lastBindFailure = new IOException("port " + port + " taken", exc);
             }
         }
         if (service == null) {
-            deleteTree(home);
+            if (owned) {
+                deleteTree(home);
+            }
             throw new IllegalStateException("no free port for Bolt", lastBindFailure);
         }
 
         final DatabaseManagementService running = service;
         Thread stop = new Thread(() -> {
             running.shutdown();
-            deleteTree(home);
+            if (owned) {
+                deleteTree(home);
+            }
         }, "policykg-neo4j-stop");
         Runtime.getRuntime().addShutdownHook(stop);
         waitForEndOfInput(System.in);
