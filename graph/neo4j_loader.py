@@ -116,13 +116,24 @@ class Neo4jEngine:
         self._tx: Any = None  # the open transaction of `single_transaction`
         self._schema_labels: set[str] = set()  # labels whose constraints this engine has ensured
         try:
-            self.driver = GraphDatabase.driver(settings.uri, auth=(settings.username, settings.password))
+            # notifications ("null value eliminated in set function" and the like) would reach the
+            # user's terminal through the driver's log: off
+            self.driver = GraphDatabase.driver(settings.uri, auth=(settings.username, settings.password),
+                                               notifications_min_severity="OFF")
         except Exception as exc:  # malformed URI and the like (ConfigurationError, ValueError)
             raise Neo4jConnectionError(f"bad Neo4j URI {settings.uri!r}: {exc}") from exc
         self._check(self.driver.verify_connectivity)
 
     def _check(self, call: Callable[[], Any]) -> Any:
-        from neo4j.exceptions import AuthError, ClientError, ConstraintError, ServiceUnavailable, SessionExpired
+        from neo4j.exceptions import (
+            AuthError,
+            ClientError,
+            ConstraintError,
+            DriverError,
+            Neo4jError,
+            ServiceUnavailable,
+            SessionExpired,
+        )
 
         try:
             return call()
@@ -139,6 +150,9 @@ class Neo4jEngine:
             raise LoadError(f"constraint violation: {_one_line(exc.message or exc)}") from exc
         except ClientError as exc:
             raise LoadError(f"Neo4j refused the statement: {_one_line(exc.message or exc)}") from exc
+        except (Neo4jError, DriverError) as exc:  # transient (memory limits, deadlocks) and the rest
+            raise LoadError(f"Neo4j failed the statement: {_one_line(getattr(exc, 'message', None) or exc)}") \
+                from exc
 
     def close(self) -> None:
         self.driver.close()

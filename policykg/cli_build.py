@@ -57,7 +57,7 @@ def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, 
     from policykg.graph.lookup import AmbiguousUnit, UnitNotFound
 
     neo4j = wants_neo4j(use_neo4j)
-    say_engine(neo4j, out_dir, use_neo4j)
+    say_engine(neo4j, out_dir, use_neo4j, embedded="graph.json")
     try:
         rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role, neo4j=neo4j)
     except (UnitNotFound, AmbiguousUnit, FileNotFoundError, ValueError, LoadError) as exc:

@@ -38,7 +38,7 @@ def wants_neo4j(use_neo4j: bool = False, uri: str | None = None, embedded: bool 
 
 
 def say_engine(neo4j: bool, out: Path | str, use_neo4j: bool = False, uri: str | None = None,
-               loading: bool = False) -> None:
+               loading: bool = False, embedded: str = "FalkorDB") -> None:
     """The one line on stderr that says which engine a command uses, and why."""
     if neo4j:
         why = "--uri" if uri else "--neo4j" if use_neo4j else "NEO4J_URI"
@@ -51,7 +51,7 @@ def say_engine(neo4j: bool, out: Path | str, use_neo4j: bool = False, uri: str |
                    "loads graph.json into the embedded engine that `policykg query` reads; "
                    "set NEO4J_URI or pass --neo4j/--uri to load into Neo4j", err=True)
     else:
-        click.echo(f"engine: embedded FalkorDB under {out} (NEO4J_URI unset; --neo4j or NEO4J_URI for Neo4j)",
+        click.echo(f"engine: embedded {embedded} under {out} (NEO4J_URI unset; --neo4j or NEO4J_URI for Neo4j)",
                    err=True)
 
 

@@ -29,7 +29,7 @@ SOURCES = [HERE / "pom.xml", *sorted((HERE / "src").rglob("*.java"))]
 # Small heap and page cache: the machines are shared (2 cores). The --add-opens are those
 # Neo4j's own launcher passes on Java 17.
 JVM_OPTIONS = [
-    "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:ActiveProcessorCount=2",
+    "-Xms128m", "-Xmx1g", "-XX:+UseSerialGC", "-XX:ActiveProcessorCount=2",
     "-Dpolicykg.pagecache=64m", "-Dfile.encoding=UTF-8",
     "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
     "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
