@@ -98,8 +98,9 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{key: _canonical(value) for key, value in row.items()} for row in rows]
+def _rows(rows: list[dict[str, Any]], empty_is_null: bool = False) -> list[dict[str, Any]]:
+    return [{key: None if empty_is_null and value == "" else _canonical(value) for key, value in row.items()}
+            for row in rows]
 
 
 def _order_columns(query: CannedQuery, statement: str) -> list[str]:
@@ -121,9 +122,9 @@ def _order_columns(query: CannedQuery, statement: str) -> list[str]:
 
 
 def assert_same_answer(query: CannedQuery, neo4j: list[dict[str, Any]], embedded: list[dict[str, Any]],
-                       what: str) -> None:
+                       what: str, empty_is_null: bool = False) -> None:
     """The same rows (as multisets), and where the query sorts, the same order of its sort columns."""
-    a, b = _rows(neo4j), _rows(embedded)
+    a, b = _rows(neo4j, empty_is_null), _rows(embedded, empty_is_null)
     order = _order_columns(query, query.statement)
     if order:
         assert [[row[c] for c in order] for row in a] == [[row[c] for c in order] for row in b], \
@@ -162,7 +163,7 @@ def parameter_sets(query: CannedQuery, session: PolicyGraph) -> list[dict[str, A
     return [required] if full == required else [required, full]
 
 
-def _compare_all_queries(neo4j: PolicyGraph, embedded: PolicyGraph, where: str) -> int:
+def _compare_all_queries(neo4j: PolicyGraph, embedded: PolicyGraph, where: str, empty_is_null: bool = False) -> int:
     compared = 0
     for name, query in load_catalog().items():
         for params in parameter_sets(query, embedded):
@@ -170,7 +171,7 @@ def _compare_all_queries(neo4j: PolicyGraph, embedded: PolicyGraph, where: str) 
             assert a.columns == b.columns == list(query.returns), name
             if query.variants and not b:  # Neo4j's own statement may reach farther
                 continue
-            assert_same_answer(query, a, b, f"{where}: {name} {params}")
+            assert_same_answer(query, a, b, f"{where}: {name} {params}", empty_is_null)
             compared += 1
     return compared
 
@@ -447,6 +448,12 @@ def test_neo4j_receives_the_cypher_files_unchanged(out: Path, engine: Neo4jEngin
 # --------------------------------------------------------------------------- neo4j-admin export
 
 
+def _without_empty(snapshot: tuple[dict[Any, Any], dict[Any, Any]]) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    nodes, edges = snapshot
+    return ({key: (labels, {k: v for k, v in props.items() if v != ""}) for key, (labels, props) in nodes.items()},
+            {key: {k: v for k, v in props.items() if v != ""} for key, props in edges.items()})
+
+
 def test_neo4j_admin_export_imports_with_neo4j_s_importer(out: Path, tmp_path: Path) -> None:
     """import.sh runs Neo4j's own `neo4j-admin database import full` (the importer of the Maven
     Central jars, behind a `neo4j-admin` on PATH) into a new database; a server started on it
@@ -472,14 +479,13 @@ def test_neo4j_admin_export_imports_with_neo4j_s_importer(out: Path, tmp_path: P
     assert "IMPORT DONE" in result.stdout + result.stderr
     server = Neo4jServer.start(home=home)
     try:
+        # An empty string in a typed column (valueMax: a number or "") is imported as no property;
+        # so "" and null are one here. Every other value comes back as the loader stores it.
         with Neo4jEngine(Neo4jSettings(server.uri, server.username, server.password)) as imported:
-            nodes, edges = db_snapshot(imported)
-            expected_nodes, expected_edges = graph_snapshot(graph)
-            assert nodes == expected_nodes
-            assert edges == expected_edges
+            assert _without_empty(db_snapshot(imported)) == _without_empty(graph_snapshot(graph))
         with connect_neo4j(server.uri, server.username, server.password) as on_import, \
                 open_embedded(fresh_copy(out, tmp_path)) as embedded:
-            assert _compare_all_queries(on_import, embedded, "imported") >= len(load_catalog())
+            assert _compare_all_queries(on_import, embedded, "imported", empty_is_null=True) >= len(load_catalog())
     finally:
         server.stop()
 
@@ -552,6 +558,6 @@ def test_server_down_is_one_clear_line(out: Path) -> None:
     for args in (("load", str(out)), ("query", "documents"), ("tasks", "市科技局", "--out", str(out))):
         result = _cli(*args, env={"NEO4J_URI": f"bolt://127.0.0.1:{port}"})
         assert result.returncode == 1, args
-        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
         assert len(errors) == 1 and "Neo4j unreachable at bolt://127.0.0.1" in errors[0], result.stderr
         assert "Traceback" not in result.stderr

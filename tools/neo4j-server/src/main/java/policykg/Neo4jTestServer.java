@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
@@ -59,6 +60,9 @@ public final class Neo4jTestServer {
                         .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
                         .setConfig(GraphDatabaseSettings.auth_enabled, true)
                         .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.parse(pageCache))
+                        // no usage reports: a test server talks to 127.0.0.1 only
+                        .setConfig(GraphDatabaseSettings.udc_enabled, false)
+                        .setConfig(GraphDatabaseInternalSettings.udc_network_enabled, false)
                         .build();
                 // The default user starts with password "neo4j" that must be changed; set ours.
                 service.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
