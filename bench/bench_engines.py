@@ -93,7 +93,7 @@ def main() -> None:
     from neo4j_server import Neo4jServer
     from policykg.graph.cypher_load import read_graph_file
     from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedServer
-    from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings, load_in_one_transaction
+    from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings, load_atomically
     from policykg.queries.catalog import load_catalog
     from policykg.queries.runner import connect_neo4j, open_embedded
 
@@ -129,10 +129,10 @@ def main() -> None:
             if engine.read("MATCH (n) RETURN count(n) AS n", {})[0]["n"]:
                 raise SystemExit(f"the Neo4j database at {settings.uri} is not empty")
             started = time.perf_counter()
-            load_in_one_transaction(engine, graph)
+            load_atomically(engine, graph)
             first = time.perf_counter() - started
             started = time.perf_counter()
-            load_in_one_transaction(engine, graph)
+            load_atomically(engine, graph)
             load["Neo4j 5.26"] = (first, time.perf_counter() - started)
         print("\n| engine | load s | rows/s | second load s |\n| --- | ---: | ---: | ---: |")
         for name, (first, again) in load.items():

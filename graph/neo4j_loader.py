@@ -5,16 +5,19 @@ Connection settings come from NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD and NEO4
 answering for itself) URIs alike. The password is never printed, logged or put into an error
 message.
 
-`load_into_neo4j` runs the whole load (every batch) in ONE explicit write transaction, after
-the schema (which Neo4j cannot change in the same transaction): a load that fails anywhere — a
-refused batch, a dropped connection, a server that dies — is rolled back by the server whole,
-and the database keeps exactly what it had; the next load starts from there. Only documents
-that are new or changed are written, so the transaction's size is that of the change.
+`load_into_neo4j` runs the load in explicit write transactions of WHOLE documents, after the
+schema (which Neo4j cannot change in the same transaction): each transaction holds a group of
+documents with their tasks, edges and the shared nodes those edges reach (a small graph: one
+transaction). A load that fails anywhere — a refused batch, a dropped connection, a server that
+dies — has its open transaction rolled back by the server: every document is in the database
+completely or not at all, and the next load completes the rest. Only documents that are new or
+changed are written.
 """
 
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -145,7 +148,7 @@ class Neo4jEngine:
             if self._tx is not None:
                 raise Neo4jConnectionError(f"lost the connection to Neo4j at {self.settings.uri} during the load "
                                            "(the server stopped or the connection dropped)") from exc
-            raise Neo4jConnectionError(f"Neo4j unreachable at {self.settings.uri}: {exc}") from exc
+            raise Neo4jConnectionError(f"Neo4j unreachable at {self.settings.uri}: {_one_line(exc)}") from exc
         except ConstraintError as exc:
             raise LoadError(f"constraint violation: {_one_line(exc.message or exc)}") from exc
         except ClientError as exc:
@@ -239,28 +242,106 @@ class Neo4jEngine:
         self.close()
 
 
+# Rows (document and task nodes, the documents' edges) per transaction: Neo4j keeps a
+# transaction's changes in memory (dbms.memory.transaction.total.max), so a big corpus is loaded
+# as several transactions of whole documents (about 60 MB of transaction state each).
+DOCUMENT_GROUP_ROWS = 20000
+
+
 def load_into_neo4j(graph: nx.MultiDiGraph, settings: Neo4jSettings, batch_size: int = DEFAULT_BATCH_SIZE,
-                    progress: Callable[[int, int, str], None] | None = None) -> LoadSummary:
-    """`policykg load OUT --neo4j`: the graph into Neo4j, replacing changed documents only, in one
-    transaction (see the module docstring)."""
+                    progress: Callable[[int, int, str], None] | None = None,
+                    group_rows: int = DOCUMENT_GROUP_ROWS) -> LoadSummary:
+    """`policykg load OUT --neo4j`: the graph into Neo4j, replacing changed documents only, whole
+    documents per transaction (see the module docstring)."""
     with Neo4jEngine(settings) as engine:
-        return load_in_one_transaction(engine, graph, batch_size=batch_size, progress=progress)
+        return load_atomically(engine, graph, batch_size=batch_size, progress=progress, group_rows=group_rows)
 
 
-def load_in_one_transaction(engine: Neo4jEngine, graph: nx.MultiDiGraph, batch_size: int = DEFAULT_BATCH_SIZE,
-                            progress: Callable[[int, int, str], None] | None = None) -> LoadSummary:
-    """load_graph with every batch in one transaction: all of it commits, or none of it."""
-    prepared = prepare_graph(graph)
-    engine.ensure_schema(prepared.labels)
-    try:
-        with engine.single_transaction():
-            return load_prepared(engine, prepared, batch_size=batch_size, prune=False, progress=progress)
-    except LoadError as exc:
-        cause = exc.__cause__ if isinstance(exc.__cause__, LoadError) else exc
-        where = str(exc).split(" failed and was rolled back: ")[0] if " failed and was rolled back: " in str(exc) \
-            else "the load"
-        raise type(cause)(f"{where}: {cause}; nothing of this load was committed (one transaction): the "
-                          "database holds what it held before, and the next load starts from there") from exc
+def document_groups(graph: nx.MultiDiGraph, group_rows: int = DOCUMENT_GROUP_ROWS) -> list[nx.MultiDiGraph]:
+    """The graph cut into sub-graphs of whole documents, about `group_rows` owned rows each: a
+    group holds its Documents, their Tasks, every edge they own (docSha256) and those edges' end
+    nodes. Then one last group: the whole graph, for what no document owns (its plan finds every
+    document unchanged by then)."""
+    owned_nodes: dict[str, list[str]] = defaultdict(list)
+    owned_edges: dict[str, list[tuple[Any, Any, Any]]] = defaultdict(list)
+    for node, data in graph.nodes(data=True):
+        if data.get("label") == "Document":
+            owned_nodes[str(data.get("sha256") or data.get("docSha256") or "")].append(node)
+        elif data.get("label") == "Task" and data.get("docSha256"):
+            owned_nodes[str(data["docSha256"])].append(node)
+    for source, target, key, data in graph.edges(keys=True, data=True):
+        if data.get("docSha256"):
+            owned_edges[str(data["docSha256"])].append((source, target, key))
+    groups: list[list[str]] = [[]]
+    size = 0
+    for sha in sorted(owned_nodes):
+        rows = len(owned_nodes[sha]) + len(owned_edges[sha])
+        if groups[-1] and size + rows > group_rows:
+            groups.append([])
+            size = 0
+        groups[-1].append(sha)
+        size += rows
+    if len(groups) == 1:
+        return [graph]
+    subgraphs = []
+    for shas in groups:
+        sub = nx.MultiDiGraph()
+        for sha in shas:
+            for node in owned_nodes[sha]:
+                sub.add_node(node, **graph.nodes[node])
+            for source, target, key in owned_edges[sha]:
+                for end in (source, target):
+                    if end not in sub:
+                        sub.add_node(end, **graph.nodes[end])
+                sub.add_edge(source, target, key=key, **graph.edges[source, target, key])
+        subgraphs.append(sub)
+    return [*subgraphs, graph]
+
+
+def load_atomically(engine: Neo4jEngine, graph: nx.MultiDiGraph, batch_size: int = DEFAULT_BATCH_SIZE,
+                    progress: Callable[[int, int, str], None] | None = None,
+                    group_rows: int = DOCUMENT_GROUP_ROWS) -> LoadSummary:
+    """load_graph in transactions of whole documents: a document is in the database completely or
+    not at all, whatever fails when (a small graph is one transaction: all of it, or nothing)."""
+    groups = [prepare_graph(sub) for sub in document_groups(graph, group_rows)]
+    whole = groups[-1]
+    all_shas = frozenset(whole.documents)
+    engine.ensure_schema(whole.labels)
+    total: LoadSummary | None = None
+    done_documents = 0
+    for prepared in groups:
+        try:
+            with engine.single_transaction():
+                summary = load_prepared(engine, prepared, batch_size=batch_size, prune=False, progress=progress,
+                                        also_in_graph=all_shas)
+        except LoadError as exc:
+            cause = exc.__cause__ if isinstance(exc.__cause__, LoadError) else exc
+            where = str(exc).split(" failed and was rolled back: ")[0] \
+                if " failed and was rolled back: " in str(exc) else "the load"
+            kept = ("nothing of this load was committed: the database holds what it held before"
+                    if not done_documents else
+                    f"{done_documents} of {len(whole.documents)} documents were committed whole before it, "
+                    "none is half-loaded")
+            raise type(cause)(f"{where}: {cause}; {kept}; the next load starts from there") from exc
+        done_documents += len(prepared.documents) if prepared is not whole else 0
+        if total is None:
+            total = summary
+            continue
+        if prepared is whole:  # every document is unchanged by now: keep the groups' account of them
+            summary.documents_new, summary.documents_replaced = total.documents_new, total.documents_replaced
+            summary.documents_unchanged = [name for name in summary.documents_unchanged
+                                           if name not in set(total.documents_new) | set(total.documents_replaced)]
+        else:
+            summary.documents_new = total.documents_new + summary.documents_new
+            summary.documents_replaced = total.documents_replaced + summary.documents_replaced
+            summary.documents_unchanged = total.documents_unchanged + summary.documents_unchanged
+        summary.counters.add(total.counters)
+        summary.batches += total.batches
+        summary.seconds += total.seconds
+        total = summary
+    assert total is not None
+    total.nodes_in_graph, total.edges_in_graph = whole.node_count, whole.edge_count
+    return total
 
 
 def unit_task_graph(engine: Neo4jEngine, name: str, jurisdiction: str | None = None) -> nx.MultiDiGraph:

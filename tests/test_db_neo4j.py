@@ -28,7 +28,8 @@ from policykg.graph.neo4j_loader import (
     Neo4jConnectionError,
     Neo4jEngine,
     Neo4jSettings,
-    load_in_one_transaction,
+    document_groups,
+    load_atomically,
     load_into_neo4j,
 )
 from policykg.queries.catalog import CannedQuery, QueryError, load_catalog
@@ -181,18 +182,47 @@ def _compare_all_queries(neo4j: PolicyGraph, embedded: PolicyGraph, where: str, 
 
 def test_load_into_neo4j_exactly_and_idempotently(out: Path, engine: Neo4jEngine) -> None:
     graph = sample_graph(out)
-    first = load_in_one_transaction(engine, graph, batch_size=100)
+    first = load_atomically(engine, graph, batch_size=100)
     assert len(first.documents_new) == 5
     assert db_snapshot(engine) == graph_snapshot(graph)
-    second = load_in_one_transaction(engine, graph, batch_size=100)
+    second = load_atomically(engine, graph, batch_size=100)
     assert len(second.documents_unchanged) == 5
     assert (second.counters.nodes_created, second.counters.relationships_created,
             second.counters.nodes_deleted, second.counters.relationships_deleted) == (0, 0, 0, 0)
     assert db_snapshot(engine) == graph_snapshot(graph)
 
 
+def test_a_big_load_goes_in_transactions_of_whole_documents(out: Path, engine: Neo4jEngine) -> None:
+    """With a small row budget the sample loads as several transactions (one per document or
+    so, then the rest); the result is the same graph, and a failure in the third transaction
+    leaves the documents of the first two complete and nothing of the others."""
+    graph = sample_graph(out)
+    assert len(document_groups(graph, group_rows=100)) > 3
+    summary = load_atomically(engine, graph, group_rows=100)
+    assert len(summary.documents_new) == 5 and not summary.documents_unchanged
+    assert db_snapshot(engine) == graph_snapshot(graph)
+    _delete_all(engine)
+    # a Unit holding the id of a department that the third transaction is the first to bring
+    groups = document_groups(graph, group_rows=100)
+    earlier = set(groups[0]) | set(groups[1])
+    department = next(node for node in sorted(groups[2]) if node not in earlier
+                      and "Department" in (graph.nodes[node].get("labels") or []))
+    engine.write("CREATE (:Unit {id: $id, name: 'placeholder'})", {"id": department})
+    committed = sum(1 for group in groups[:2] for _n, d in group.nodes(data=True) if d.get("label") == "Document")
+    with pytest.raises(LoadError, match=f"{committed} of 5 documents were committed whole"):
+        load_atomically(engine, graph, group_rows=100)
+    loaded = {row["sha"] for row in engine.read("MATCH (d:Document) RETURN d.sha256 AS sha", {})}
+    assert len(loaded) == committed
+    full = graph_snapshot(graph)
+    nodes, _edges = db_snapshot(engine)
+    for sha in loaded:  # each committed document with all its tasks
+        tasks = {n for n, (labels, props) in full[0].items() if "Task" in labels and props.get("docSha256") == sha}
+        assert tasks and tasks <= set(nodes)
+    assert not {n for n, (labels, props) in nodes.items() if "Task" in labels and props.get("docSha256") not in loaded}
+
+
 def test_constraints_and_indexes_are_created(out: Path, engine: Neo4jEngine) -> None:
-    load_in_one_transaction(engine, sample_graph(out))
+    load_atomically(engine, sample_graph(out))
     constraints = {row["label"]: row["props"] for row in engine.read(
         "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type WHERE type = 'UNIQUENESS' "
         "RETURN labelsOrTypes[0] AS label, properties AS props", {})}
@@ -213,8 +243,8 @@ def test_changed_document_replaced_in_neo4j(out: Path, engine: Neo4jEngine,
                                                          "（牵头单位：市工业和信息化局，参与单位：市发展改革局、市科技局、清远高新区、广清产业园）"),
                                             encoding="utf-8")
     changed = sample_graph(build_sample(tmp_path_factory, data, key="neo4j_changed"))
-    load_in_one_transaction(engine, sample_graph(out))
-    summary = load_in_one_transaction(engine, changed)
+    load_atomically(engine, sample_graph(out))
+    summary = load_atomically(engine, changed)
     assert len(summary.documents_replaced) == 1 and len(summary.documents_unchanged) == 4
     assert db_snapshot(engine) == graph_snapshot(changed)
 
@@ -233,13 +263,13 @@ def test_a_refused_batch_rolls_the_whole_load_back(out: Path, engine: Neo4jEngin
     engine.ensure_schema(["Unit", "Department"])
     engine.write("CREATE (:Unit {id: $id, name: 'placeholder'})", {"id": _some_department(graph)})
     with pytest.raises(LoadError, match="constraint") as failure:
-        load_in_one_transaction(engine, graph, batch_size=20)
+        load_atomically(engine, graph, batch_size=20)
     message = str(failure.value)
     assert "nothing of this load was committed" in message and "\n" not in message and "batch " in message
     # the batches before the refused one (categories, collectives, …) are gone too
     assert _count(engine) == (1, 0)
     engine.write("MATCH (n:Unit {name: 'placeholder'}) DELETE n", {})
-    assert len(load_in_one_transaction(engine, graph).documents_new) == 5
+    assert len(load_atomically(engine, graph).documents_new) == 5
 
 
 class CuttableProxy:
@@ -338,7 +368,7 @@ def test_a_server_dying_mid_load_is_one_line_and_leaves_nothing(out: Path, tmp_p
     try:
         with Neo4jEngine(Neo4jSettings(second.uri, second.username, second.password)) as engine:
             assert _count(engine) == (0, 0)
-            assert len(load_in_one_transaction(engine, graph).documents_new) == 5
+            assert len(load_atomically(engine, graph).documents_new) == 5
             assert db_snapshot(engine) == graph_snapshot(graph)
     finally:
         second.stop()
@@ -381,7 +411,7 @@ def test_routing_uri_and_database_setting(out: Path, engine: Neo4jEngine, neo4j_
 
 
 def test_every_canned_query_gives_the_embedded_answer(out: Path, engine: Neo4jEngine, tmp_path: Path) -> None:
-    load_in_one_transaction(engine, sample_graph(out))
+    load_atomically(engine, sample_graph(out))
     with connect_neo4j() as neo4j, open_embedded(fresh_copy(out, tmp_path)) as embedded:
         assert _compare_all_queries(neo4j, embedded, "sample") >= len(load_catalog())
         with pytest.raises(QueryError, match="read-only"):
@@ -391,7 +421,7 @@ def test_every_canned_query_gives_the_embedded_answer(out: Path, engine: Neo4jEn
 def test_every_canned_query_gives_the_embedded_answer_on_a_bench_corpus(
         corpus_out: Path, engine: Neo4jEngine, tmp_path: Path) -> None:
     graph = sample_graph(corpus_out)
-    summary = load_in_one_transaction(engine, graph)
+    summary = load_atomically(engine, graph)
     assert len(summary.documents_new) == sum(1 for _n, d in graph.nodes(data=True) if d.get("label") == "Document")
     assert db_snapshot(engine) == graph_snapshot(graph)
     with connect_neo4j() as neo4j, open_embedded(fresh_copy(corpus_out, tmp_path)) as embedded:
@@ -409,7 +439,7 @@ def _unit_task_network(graph: nx.MultiDiGraph) -> nx.Graph:
 def test_path_between_is_the_embedded_path_and_reaches_farther(out: Path, engine: Neo4jEngine,
                                                                tmp_path: Path) -> None:
     graph = sample_graph(out)
-    load_in_one_transaction(engine, graph)
+    load_atomically(engine, graph)
     network = _unit_task_network(graph)
     start = _some_department(graph)
     lengths = nx.single_source_shortest_path_length(network, start)
@@ -433,7 +463,7 @@ def test_neo4j_receives_the_cypher_files_unchanged(out: Path, engine: Neo4jEngin
                                                    caplog: pytest.LogCaptureFixture) -> None:
     """The driver's own log of each Bolt RUN message holds the .cypher file's text verbatim (its
     Neo4j statement where the file has one)."""
-    load_in_one_transaction(engine, sample_graph(out))
+    load_atomically(engine, sample_graph(out))
     with connect_neo4j() as session, caplog.at_level(logging.DEBUG, logger="neo4j"):
         for name, query in load_catalog().items():
             caplog.clear()
@@ -531,10 +561,11 @@ def test_python_api_follows_neo4j_uri(out: Path, engine: Neo4jEngine, tmp_path: 
                                       capsys: pytest.CaptureFixture[str]) -> None:
     import policykg
 
-    load_in_one_transaction(engine, sample_graph(out))
+    load_atomically(engine, sample_graph(out))
     with policykg.open(fresh_copy(out, tmp_path)) as session:
         assert session.backend.dialect == "neo4j" and session.query("documents")
     assert "engine: Neo4j" in capsys.readouterr().err
+    (tmp_path / "b").mkdir()
     with policykg.open(fresh_copy(out, tmp_path / "b"), neo4j=False) as session:
         assert session.backend.dialect == "falkordb"
 

@@ -35,7 +35,7 @@ JVM_OPTIONS = [
     "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
     "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED", "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
 ]
-START_TIMEOUT = 180.0
+START_TIMEOUT = 600.0  # minutes on a busy shared machine; seconds on an idle one
 
 
 class Neo4jServerError(RuntimeError):
