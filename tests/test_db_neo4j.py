@@ -202,13 +202,20 @@ def test_a_big_load_goes_in_transactions_of_whole_documents(out: Path, engine: N
     assert len(summary.documents_new) == 5 and not summary.documents_unchanged
     assert db_snapshot(engine) == graph_snapshot(graph)
     _delete_all(engine)
-    # a Unit holding the id of a department that the third transaction is the first to bring
-    groups = document_groups(graph, group_rows=100)
-    earlier = set(groups[0]) | set(groups[1])
-    department = next(node for node in sorted(groups[2]) if node not in earlier
-                      and "Department" in (graph.nodes[node].get("labels") or []))
-    engine.write("CREATE (:Unit {id: $id, name: 'placeholder'})", {"id": department})
-    committed = sum(1 for group in groups[:2] for _n, d in group.nodes(data=True) if d.get("label") == "Document")
+    # a plain Unit holding the id of a unit (a Department, Government, …: primary label not Unit)
+    # that a later transaction is the first to bring: that transaction fails on the constraint
+    groups = document_groups(graph, group_rows=100)[:-1]
+
+    def first_new_unit(k: int) -> str | None:
+        earlier = {node for group in groups[:k] for node in group}
+        return next((node for node in sorted(groups[k]) if node not in earlier
+                     and "Unit" in (graph.nodes[node].get("labels") or [])
+                     and graph.nodes[node].get("label") != "Unit"), None)
+
+    failing = next(k for k in range(1, len(groups)) if first_new_unit(k))
+    engine.write("CREATE (:Unit {id: $id, name: 'placeholder'})", {"id": first_new_unit(failing)})
+    committed = sum(1 for group in groups[:failing] for _n, d in group.nodes(data=True)
+                    if d.get("label") == "Document")
     with pytest.raises(LoadError, match=f"{committed} of 5 documents were committed whole"):
         load_atomically(engine, graph, group_rows=100)
     loaded = {row["sha"] for row in engine.read("MATCH (d:Document) RETURN d.sha256 AS sha", {})}
