@@ -221,10 +221,12 @@ def test_a_big_load_goes_in_transactions_of_whole_documents(out: Path, engine: N
     loaded = {row["sha"] for row in engine.read("MATCH (d:Document) RETURN d.sha256 AS sha", {})}
     assert len(loaded) == committed
     full = graph_snapshot(graph)
-    nodes, _edges = db_snapshot(engine)
-    for sha in loaded:  # each committed document with all its tasks
+    nodes, edges = db_snapshot(engine)
+    for sha in loaded:  # each committed document with all its tasks and all its edges
         tasks = {n for n, (labels, props) in full[0].items() if "Task" in labels and props.get("docSha256") == sha}
-        assert tasks and tasks <= set(nodes)
+        assert tasks <= set(nodes)
+        owned = {key: props for key, props in full[1].items() if props.get("docSha256") == sha}
+        assert owned and {key: edges.get(key) for key in owned} == owned
     assert not {n for n, (labels, props) in nodes.items() if "Task" in labels and props.get("docSha256") not in loaded}
 
 
