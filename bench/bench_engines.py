@@ -125,6 +125,8 @@ def main() -> None:
             started = time.perf_counter()
             embedded_server.sync(force=True, batch_size=EMBEDDED_BATCH_SIZE)
             load["embedded FalkorDB"] = (first, time.perf_counter() - started)
+            print(f"embedded FalkorDB: load {first:.1f} s, second load {load['embedded FalkorDB'][1]:.1f} s",
+                  flush=True)
         with Neo4jEngine(settings) as engine:
             if engine.read("MATCH (n) RETURN count(n) AS n", {})[0]["n"]:
                 raise SystemExit(f"the Neo4j database at {settings.uri} is not empty")
