@@ -413,7 +413,8 @@ class LoadPlan:
 
 
 def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_name: str,
-              batch_size: int = DEFAULT_BATCH_SIZE, prune: bool = False) -> LoadPlan:
+              batch_size: int = DEFAULT_BATCH_SIZE, prune: bool = False,
+              also_in_graph: frozenset[str] = frozenset()) -> LoadPlan:
     """Compare the graph's documents with the database's and list the batches to run.
 
     prune: also remove documents the database holds that the graph does not (the embedded engine
@@ -433,8 +434,8 @@ def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_na
     for sha, doc in sorted(prepared.documents.items(), key=lambda item: item[1]["name"]):
         same = by_sha.get(sha)
         # an earlier version: same file, other content (and not itself a document of this graph)
-        older = [old for old in by_file.get(doc["file"], []) if old.get("sha256") not in prepared.documents] \
-            if doc["file"] else []
+        older = [old for old in by_file.get(doc["file"], []) if old.get("sha256") not in prepared.documents
+                 and old.get("sha256") not in also_in_graph] if doc["file"] else []
         if same is not None and same.get("digest") == doc["digest"] and not older:
             summary.documents_unchanged.append(doc["name"])
             continue
@@ -492,12 +493,14 @@ def _run_batch(engine: CypherEngine, batch: Batch, params: dict[str, Any], numbe
 
 
 def load_prepared(engine: CypherEngine, prepared: PreparedGraph, batch_size: int = DEFAULT_BATCH_SIZE,
-                  prune: bool = False, progress: Callable[[int, int, str], None] | None = None) -> LoadSummary:
+                  prune: bool = False, progress: Callable[[int, int, str], None] | None = None,
+                  also_in_graph: frozenset[str] = frozenset()) -> LoadSummary:
     """Schema first, then deletions of replaced documents, node batches, edge batches, digests."""
     started = time.perf_counter()
     engine.ensure_schema(prepared.labels)
     existing = engine.read(EXISTING_DOCUMENTS, {})
-    plan = plan_load(prepared, existing, engine.name, batch_size, prune)
+    # also_in_graph: sha256s of documents a part-load (graph/neo4j_loader.py) leaves to another part
+    plan = plan_load(prepared, existing, engine.name, batch_size, prune, also_in_graph)
     summary = plan.summary
     counters = summary.counters
     deletion: list[Batch] = []

@@ -298,17 +298,26 @@ ROLES = ("lead", "participant")
 
 
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None, all_editions: bool = False) -> Any:
+          role: str | None = None, all_editions: bool = False, neo4j: bool | None = None) -> Any:
     """The tasks a unit leads and takes part in (any alias), as Rows (a list of dicts with
     .to_dataframe(), .to_csv(), a table in notebooks): the rows `policykg tasks` prints. Of the
-    newest edition of each plan, or of every edition with all_editions=True."""
+    newest edition of each plan, or of every edition with all_editions=True. From OUT/graph.json,
+    or from Neo4j when `neo4j` is true (None: when NEO4J_URI is set)."""
+    import os
     from dataclasses import asdict
 
-    from policykg.graph.export import read_graph
     from policykg.graph.lookup import tasks_of_unit
     from policykg.queries.runner import Rows
 
     if role not in (None, *ROLES):
         raise ValueError(f"role={role!r}: expected one of {', '.join(map(repr, ROLES))} or None")
-    return Rows(TASK_COLUMNS, [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role,
-                                                                all_editions)])
+    if neo4j or (neo4j is None and os.environ.get("NEO4J_URI")):
+        from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings, unit_task_graph
+
+        with Neo4jEngine(Neo4jSettings.from_env()) as engine:
+            graph = unit_task_graph(engine, unit, jurisdiction)
+    else:
+        from policykg.graph.export import read_graph
+
+        graph = read_graph(out)
+    return Rows(TASK_COLUMNS, [asdict(r) for r in tasks_of_unit(graph, unit, jurisdiction, role, all_editions)])

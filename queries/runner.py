@@ -118,6 +118,7 @@ def _pad(text: str, width: int) -> str:
 
 class ReadBackend(Protocol):
     name: str
+    dialect: str  # which statement of a canned query it runs: "falkordb" or "neo4j"
 
     def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
         """Run a read-only statement; (columns, rows)."""
@@ -127,6 +128,8 @@ class ReadBackend(Protocol):
 
 class EmbeddedBackend:
     """The embedded FalkorDB server of one OUT folder."""
+
+    dialect = "falkordb"
 
     def __init__(self, server: Any, timeout_ms: int | None = None) -> None:
         from policykg.graph.embedded import GRAPH_NAME
@@ -161,6 +164,8 @@ class EmbeddedBackend:
 
 class Neo4jBackend:
     """A Neo4j database through the official driver; each query in a read transaction."""
+
+    dialect = "neo4j"
 
     def __init__(self, engine: Any, timeout_ms: int | None = None) -> None:
         self.engine = engine
@@ -376,7 +381,7 @@ class PolicyGraph:
     def query(self, name: str, /, **params: Any) -> Rows:
         """Run a canned query (see `policykg query --list`); unit/doc parameters accept aliases."""
         query, final = self.prepare(name, params)
-        return self._read(query.statement, final, query.returns)
+        return self._read(query.statement_for(getattr(self.backend, "dialect", "falkordb")), final, query.returns)
 
     def cypher(self, text: str, /, **params: Any) -> Rows:
         """An ad-hoc read-only Cypher query; values only through params ($name in the text)."""
