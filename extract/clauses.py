@@ -35,46 +35,114 @@ def clause_words() -> dict[str, Any]:
     return json.loads(resources.files("policykg.extract").joinpath("resources/clause_words.json").read_text("utf-8"))
 
 
+def _alternation(words: list[str]) -> str:
+    return "|".join(map(re.escape, sorted(set(words), key=len, reverse=True)))
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, Any]:
     words = clause_words()
     label_role = {w: role for role, ws in words["labels"].items() for w in ws}
     verb_role = {w: role for role, ws in words["verbs"].items() for w in ws}
-    by_len = sorted(label_role, key=len, reverse=True)
+    grammar = words["label_grammar"]
+    # a label by composition: role word, optional 考核, body noun (牵头单位, 配合考核部门, 协同处室)
+    role_words = {w: role for role, ws in grammar["roles"].items() for w in ws}
+    composed = (f"(?:{_alternation(list(role_words))})(?:{_alternation(grammar['modifiers'])})?"
+                f"(?:{_alternation(grammar['bodies'])})")
+    label_word = f"{composed}|{_alternation(list(label_role))}"
     # a label is followed by a colon, or stands in its own brackets: 【牵头单位】市科技局
-    label_re = re.compile(r"【?(" + "|".join(map(re.escape, by_len)) + r")(?:\s*[：:]|】)\s*")
-    verbs = sorted(verb_role, key=len, reverse=True)
-    verb_re = re.compile(r"(?:等)?(" + "|".join(map(re.escape, verbs)) + r")$")
+    label_re = re.compile(rf"【?({label_word})(?:\s*[：:]|】)\s*")
+    vg = words["verb_grammar"]
+    cores = {w: role for role, ws in vg["cores"].items() for w in ws}
+    verb_re = re.compile(
+        rf"(?:等)?(?:(?P<explicit>{_alternation(list(verb_role))})|"
+        rf"(?P<pre>{_alternation(vg['prefixes'])})?(?P<mod>{_alternation(vg['modifiers'])})?"
+        rf"(?P<core>{_alternation(list(cores))})(?P<tail>{_alternation(vg['tails'] + list(vg['cores']['lead']))})?)$")
+    # what a verb leaves on a unit when the list was cut before its core: "各部门按职责"
+    residue = re.compile(rf"(?:等)?(?:{_alternation(vg['prefixes'])})?(?:{_alternation(vg['modifiers'])})?$")
     suffixes = tuple(sorted(words["unit_suffixes"], key=len, reverse=True))
-    levels = "|".join(map(re.escape, sorted(words["admin_levels"], key=len, reverse=True)))
-    bodies = "|".join(map(re.escape, sorted(words["admin_bodies"], key=len, reverse=True)))
+    levels = _alternation(words["admin_levels"])
+    bodies = _alternation(words["admin_bodies"])
     headers = words["table_headers"]
+    deadlines = words["deadlines"]
     return {
         "label_role": label_role,
+        "role_words": role_words,
+        "label_word": re.compile(label_word),
         "verb_role": verb_role,
+        "verb_cores": cores,
+        "sharing": set(vg["sharing_modifiers"]),
+        "lead_cores": set(vg["cores"]["lead"]),
         "label": label_re,
+        # a label without its colon (normalising drops the space after it), at the start of a part
+        "label_bare": re.compile(rf"(?:^|(?<=[，,；;。\s]))【?({composed})】?(?![：:])"),
         "verb": verb_re,
+        "residue": residue,
         "suffixes": suffixes,
         "not_unit": tuple(words["not_unit_words"]),
         "not_unit_start": tuple(words["not_unit_starts"]),
         "measure": re.compile(r"[\d零〇一二两三四五六七八九十百千万几多余数]\s*(?:"
                               + "|".join(words["measure_words"]) + ")"),
         "separators": set(words["separators"]),
-        "trailing_generic": tuple(sorted(words["trailing_generic"], key=len, reverse=True)),
+        "generic_tail": re.compile(words["generic_tail"]),
+        "score": re.compile(words["score_note"]),
+        "trailing_score": re.compile(r"[（(]\s*[\d.]+\s*分\s*[)）]$"),
         "first_leads": re.compile(words["first_leads_note"]),
         "deadline": re.compile(words["deadline"]),
+        "deadline_field": re.compile(rf"(?:{_alternation(deadlines['field_labels'])})\s*[：:]"),
         "lead_marks": tuple(words["lead_marks"]),
         "joint": re.compile("|".join(map(re.escape, words["joint_words"]))),
         "conjunction": re.compile("|".join(map(re.escape, sorted(words["conjunctions"], key=len, reverse=True)))),
         "admin_bodies": set(words["admin_bodies"]),
-        # "各市" "自治区" … then "县（市、区）政府": one collective written over 、
-        "admin_open": re.compile(rf"各(?:{levels})"),
+        # "各市" "有关区" … then "县（市、区）政府": one collective written over 、
+        "admin_open": re.compile(rf"(?:{_alternation(words['collective_prefixes'])})(?:{levels})"),
         "admin_level": re.compile(rf"(?:{levels})"),
-        "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})"),
-        "task_header": set(headers["task"]),
+        "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})?"),
+        "task_header": set(headers["task"]) | set(headers["text"]),
+        # a title column (重点任务) beside a text column (任务内容): the title names the task
+        "title_header": set(headers["task"]) - set(headers["text"]),
+        "text_header": set(headers["text"]),
+        "deadline_header": set(headers["deadline"]),
         "number_header": set(headers["number"]),
-        "other_header": set(headers["other"]),
+        "other_header": set(headers["other"]) | set(headers["deadline"]),
     }
+
+
+def label_role(label: str) -> str | None:
+    """The role a label names: 牵头单位 -> lead, 配合考核部门 -> participant, 责任单位 ->
+    responsible; None if `label` is no label."""
+    p = _patterns()
+    label = label.strip("【】 ")
+    if label in p["label_role"]:
+        return p["label_role"][label]
+    if not p["label_word"].fullmatch(label):
+        return None
+    word = max((w for w in p["role_words"] if label.startswith(w)), key=len)
+    return p["role_words"][word]
+
+
+def verb_role(m: re.Match[str]) -> str:
+    """The role of an inline verb (a match of the verb pattern): lead, responsible, shared or
+    participant."""
+    p = _patterns()
+    if m.group("explicit"):
+        return p["verb_role"][m.group("explicit")]
+    core, tail = m.group("core"), m.group("tail") or ""
+    role = p["verb_cores"][core]
+    if role == "lead" or tail in p["lead_cores"]:
+        return "lead"
+    if role == "responsible":
+        if tail == "落实" and core == "负责":
+            return "responsible"
+        if m.group("pre") or (m.group("mod") or "") in p["sharing"]:
+            return "shared"
+    return role
+
+
+def end_verb(text: str) -> re.Match[str] | None:
+    """The role verb a list part ends with (looked for in its last characters only: a part
+    may be a megabyte long)."""
+    return _patterns()["verb"].search(text, max(0, len(text) - 24))
 
 
 @dataclass
@@ -88,7 +156,9 @@ class ParsedUnit:
 
 def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Top-level bracketed groups [start, end) (brackets included) with balanced nesting;
-    any opening bracket may be closed by any closing one ("(" … "）" is common)."""
+    any opening bracket may be closed by any closing one ("(" … "）" is common). A bracket
+    left open at the end of the paragraph makes a group to the paragraph's end (a clause whose
+    closing bracket was lost); the caller tells the two apart by the last character."""
     groups: list[tuple[int, int]] = []
     depth, start = 0, -1
     for i, ch in enumerate(text):
@@ -100,11 +170,15 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
             depth -= 1
             if depth == 0:
                 groups.append((base + start, base + i + 1))
+    if depth:
+        groups.append((base + start, base + len(text)))
     return groups
 
 
-def split_units(text: str, base: int, separators: set[str]) -> list[tuple[str, int, int, str]]:
-    """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)]."""
+def split_units(text: str, base: int, separators: set[str], names: bool = True) -> list[tuple[str, int, int, str]]:
+    """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)].
+    `names`: the pieces are unit names (cleaned, split on 和/及, collectives joined); else
+    they are parts of a clause, returned as written."""
     out: list[tuple[str, int, int, str]] = []
     depth, seg_start, sep = 0, 0, ""
     for i, ch in enumerate(text + "\0"):
@@ -116,18 +190,29 @@ def split_units(text: str, base: int, separators: set[str]) -> list[tuple[str, i
             raw = text[seg_start:i]
             lead = len(raw) - len(raw.lstrip(" \t\n由"))
             unit = raw.strip(" \t\n").lstrip("由").rstrip("。.")
-            for generic in _patterns()["trailing_generic"]:  # "市财政局等部门" names 市财政局
-                if unit.endswith(generic) and len(unit) > len(generic) + 1:
-                    unit = unit[: -len(generic)]
-                    break
-            if unit.endswith("等") and len(unit) > 2:
-                unit = unit[:-1]
+            unit = _clean_unit(unit) if names else unit
             if unit:
                 s = base + seg_start + lead
                 out.append((unit, s, s + len(unit), sep))
             sep = ch if ch != "\0" else ""
             seg_start = i + 1
+    if not names:
+        return out
     return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+
+
+def _clean_unit(unit: str) -> str:
+    """A list item without what is not its name: a generic tail ("市财政局等相关部门" names
+    市财政局), a score ("市科技局（0.5分）"), a verb left over ("各部门按职责")."""
+    p = _patterns()
+    unit = p["trailing_score"].sub("", unit).rstrip()
+    m = p["generic_tail"].search(unit, max(0, len(unit) - 16))
+    if m and m.start() >= 2:
+        unit = unit[: m.start()]
+    m = p["residue"].search(unit, max(0, len(unit) - 16))
+    if m and m.start() >= 2 and m.end() > m.start():
+        unit = unit[: m.start()]
+    return unit
 
 
 def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, int, str]]:
@@ -146,8 +231,8 @@ def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, 
 
 def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
                       base: int) -> list[tuple[str, int, int, str]]:
-    """'各市、县（市、区）政府', '各省、自治区、直辖市人民政府': the levels listed with 、 name one
-    collective body, whose suffix is written once at the end."""
+    """'各市、县（市、区）政府', '各省、自治区、直辖市人民政府', '有关区、市政府', '各市、县': the
+    levels listed with 、 name one collective body, whose suffix is written once at the end."""
     p = _patterns()
     out: list[tuple[str, int, int, str]] = []
     i = 0
@@ -156,10 +241,12 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
             j = i + 1
             while j < len(units) and units[j][3] == "、" and p["admin_level"].fullmatch(units[j][0]):
                 j += 1
-            if j < len(units) and units[j][3] == "、" and p["admin_close"].fullmatch(units[j][0]):
-                start, end = units[i][1], units[j][2]
+            last = j if j < len(units) and units[j][3] == "、" and p["admin_close"].fullmatch(units[j][0]) \
+                else j - 1
+            if last > i:
+                start, end = units[i][1], units[last][2]
                 out.append((text[start - base : end - base], start, end, units[i][3]))
-                i = j + 1
+                i = last + 1
                 continue
         out.append(units[i])
         i += 1
@@ -179,12 +266,23 @@ def looks_like_unit(name: str) -> bool:
 _OTHER_LABEL = re.compile(r"[，,；;。\s]*[\u4e00-\u9fff]{2,8}[：:]")
 # labels of other kinds before the unit labels: "牵头领导：王五；牵头单位：…"
 _LEADING_LABELS = re.compile(r"^(?:\s*[\u4e00-\u9fff]{2,8}[：:][^；;，,：:]{0,30}[；;，,])+")
+_PART_SEPARATORS = {"，", "；", ",", ";", "。"}
+_LIST_SEPARATORS = {"、", "/", " ", "\n"}
 
 
 def _is_note(part: str) -> bool:
-    """A part of a clause that is not a unit list: '列第一位者为牵头单位', '2024年底前完成'."""
+    """A part of a clause that is not a unit list: '列第一位者为牵头单位', '2024年底前完成',
+    '完成时限：2022年底', a score '0.5分'."""
     p = _patterns()
-    return bool(p["first_leads"].search(part) or p["deadline"].fullmatch(part))
+    part = part.strip(" ，,；;。")
+    return bool(p["first_leads"].search(part) or p["deadline"].fullmatch(part) or p["score"].match(part)
+                or p["deadline_field"].match(part))
+
+
+def _notes_only(text: str) -> bool:
+    """Text before a clause's first label holds only notes and other fields (or nothing)."""
+    rest = _LEADING_LABELS.sub("", text)
+    return all(_is_note(x) for x, *_ in split_units(rest, 0, _PART_SEPARATORS | {" "}, names=False))
 
 
 def _mark_leads(units: list[ParsedUnit]) -> list[ParsedUnit]:
@@ -199,61 +297,93 @@ def _mark_leads(units: list[ParsedUnit]) -> list[ParsedUnit]:
     return units
 
 
-def parse_labelled(content: str, base: int) -> list[ParsedUnit] | None:
-    """（牵头单位：A，参与单位：B、C） -> units with roles; None if no label opens the clause."""
+def parse_parts(content: str, base: int, default_role: str | None,
+                strict: bool = True) -> list[ParsedUnit] | None:
+    """A list of units in parts separated by ，；, each part ending with a role verb or not:
+    （A、B牵头，C配合） / A会同B负责 / 由A牵头，会同B组织实施. A part without a verb takes the
+    role of the next part's verb, or `default_role` (the label's) when there is none; notes
+    (time limits, scores, "列第一位者为牵头单位") are skipped. None unless every part names
+    units (`strict`; a label's list keeps what it names unless it holds digits) and, with no
+    default role, every unit gets a role from a verb."""
     p = _patterns()
-    labels = list(p["label"].finditer(content))
-    if not labels or _LEADING_LABELS.sub("", content[: labels[0].start()]).strip(" ，,；;\n"):
+    units: list[ParsedUnit] = []
+    pending: list[ParsedUnit] = []  # units listed before the part that names their role
+    for seg, s, _e, sep0 in split_units(content, base, _PART_SEPARATORS, names=False):
+        if _is_note(seg):
+            continue
+        m = end_verb(seg)
+        names = seg[: m.start()] if m else seg
+        # "A会同B、C负责": A takes the verb's role, the units after 会同 take part
+        joint = p["joint"].search(names) if m else None
+        head, tail = (names[: joint.start()], names[joint.end() :]) if joint else (names, "")
+        parts = split_units(head, s, _LIST_SEPARATORS | {"、"}) if head.strip() else []
+        tail_parts = split_units(tail, s + joint.end(), _LIST_SEPARATORS | {"、"}) if joint else []
+        if not strict:
+            parts = [x for x in parts if looks_like_unit(x[0]) or not re.search(r"\d", x[0])]
+        if not parts and not tail_parts:
+            if strict:
+                return None
+            continue
+        if strict and not all(looks_like_unit(u) for u, *_ in parts + tail_parts):
+            return None
+        group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
+        if not m:
+            if default_role is None:
+                pending.extend(group)
+            else:
+                for u in [*pending, *group]:
+                    u.role = default_role
+                units.extend([*pending, *group])
+                pending = []
+            continue
+        role = verb_role(m)
+        for u in [*pending, *group]:
+            u.role = role
+        units.extend([*pending, *group])
+        units.extend(ParsedUnit(u, us, ue, "participant", sep if i else ("，" if group else sep0))
+                     for i, (u, us, ue, sep) in enumerate(tail_parts))
+        pending = []
+    if pending:
+        return None
+    return _mark_leads(units) or None
+
+
+def _label_matches(content: str, bare: bool) -> list[re.Match[str]]:
+    p = _patterns()
+    if not bare:
+        return [m for m in p["label"].finditer(content) if label_role(m.group(1))]
+    return [m for m in p["label_bare"].finditer(content) if label_role(m.group(1))]
+
+
+def parse_labelled(content: str, base: int, bare: bool = False) -> list[ParsedUnit] | None:
+    """（牵头单位：A，参与单位：B、C） -> units with roles; None if no label opens the clause
+    (notes and other fields such as 完成时限 may stand before, between and after the lists).
+    `bare`: labels written without their colon (（牵头单位市科技局）), whose lists must name units."""
+    labels = _label_matches(content, bare)
+    if not labels or not _notes_only(content[: labels[0].start()]):
         return None
     units: list[ParsedUnit] = []
     for i, m in enumerate(labels):
-        role = p["label_role"][m.group(1)]
+        role = label_role(m.group(1)) or "responsible"
         end = labels[i + 1].start() if i + 1 < len(labels) else len(content)
         # another kind of label ends the list: "责任单位：A；完成时限：2022年底"
         other = _OTHER_LABEL.search(content, m.end(), end)
         if other:
             end = other.start()
         chunk = content[m.end() : end].rstrip(" ，,；;。\n")
-        for unit, s, e, sep in split_units(chunk, base + m.end(), p["separators"] | {"\n"}):
-            if _is_note(unit):
-                continue
-            units.append(ParsedUnit(unit, s, e, role, sep if units and units[-1].role == role else ""))
+        got = parse_parts(chunk, base + m.end(), role, strict=bare)
+        if got is None:
+            if bare:
+                return None
+            continue
+        units.extend(got)
     return _mark_leads(units) or None
 
 
 def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
     """（A、B牵头，C配合） / （A负责） / （A会同B负责） -> units with roles; None unless every part
-    ends with a role verb and names units (notes and time limits after the units aside)."""
-    p = _patterns()
-    units: list[ParsedUnit] = []
-    pending: list[ParsedUnit] = []  # units listed before the segment that names their role
-    segments = split_units(content, base, {"，", "；", ",", ";"})
-    while segments and _is_note(segments[-1][0]):
-        segments.pop()
-    for seg, s, _e, sep0 in segments:
-        m = p["verb"].search(seg)
-        names = seg[: m.start()] if m else seg
-        # "A会同B、C负责": A takes the verb's role, the units after 会同 take part
-        joint = p["joint"].search(names)
-        head, tail = (names[: joint.start()], names[joint.end() :]) if joint and m else (names, "")
-        parts = split_units(head, s, p["separators"])
-        tail_parts = split_units(tail, s + joint.end(), p["separators"]) if joint and m else []
-        if not parts or not all(looks_like_unit(u) for u, *_ in parts + tail_parts):
-            return None
-        group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
-        if not m:
-            pending.extend(group)
-            continue
-        role = p["verb_role"][m.group(1)]
-        for u in [*pending, *group]:
-            u.role = role
-        units.extend([*pending, *group])
-        units.extend(ParsedUnit(u, us, ue, "participant", sep if i else "，")
-                     for i, (u, us, ue, sep) in enumerate(tail_parts))
-        pending = []
-    if pending:
-        return None
-    return _mark_leads(units) or None
+    ends with a role verb (or lists units the next verb takes) and names units."""
+    return parse_parts(content, base, None)
 
 
 def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[ParsedUnit]:
@@ -274,30 +404,44 @@ def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[Par
     return units
 
 
-def raw_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[ParsedUnit]]]:
+def _looks_like_clause(content: str) -> bool:
+    """A bracket that means to be a clause: it holds a label, or ends with a role verb."""
+    p = _patterns()
+    return bool(_label_matches(content, False)) or bool(end_verb(content.rstrip("。；，"))
+                                                        and not p["deadline"].search(content))
+
+
+def raw_clauses(text: str, base: int = 0,
+                problems: list[int] | None = None) -> list[tuple[int, int, str, list[ParsedUnit]]]:
     """The clauses of a paragraph with the roles as written (lead, participant, responsible,
-    shared): (start, end, form, units), offsets normalised."""
+    shared): (start, end, form, units), offsets normalised. `problems` collects the offsets
+    of brackets that look like clauses but could not be read."""
     found: list[tuple[int, int, str, list[ParsedUnit]]] = []
-    labels = _patterns()["label_role"]
     for start, end in bracket_groups(text):
-        content = text[start + 1 : end - 1]
-        if content in labels:  # 【牵头单位】 labels the text after it: read below
+        closed = text[end - 1] in CLOSE_BRACKETS
+        content = text[start + 1 : end - 1 if closed else end]
+        if label_role(content):  # 【牵头单位】 labels the text after it: read below
             continue
-        units = parse_labelled(content, base + start + 1)
-        form = "labelled"
+        b = base + start + 1
+        units, form = parse_labelled(content, b), "labelled"
         if units is None:
-            units = parse_inline(content, base + start + 1)
-            form = "inline"
+            units, form = parse_inline(content, b), "inline"
+        if units is None:
+            units, form = parse_labelled(content, b, bare=True), "labelled"
         if units:
             found.append((base + start, base + end, form, units))
+        elif problems is not None and _looks_like_clause(content):
+            problems.append(base + start)
     if not found:
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
-        m = _patterns()["label"].search(text)
-        if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】"):
+        m = next(iter(_label_matches(text, False)), None)
+        if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】，,"):
             content = text[m.start() :]
             units = parse_labelled(content, base + m.start())
             if units:
                 found.append((base + m.start(), base + len(text.rstrip("。")), "labelled-bare", units))
+            elif problems is not None:
+                problems.append(base + m.start())
     return found
 
 
