@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from policykg.extract.deadlines import read_deadline
 from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention
 from policykg.extract.outline import heading_title
 
@@ -454,7 +456,7 @@ def find_clauses(text: str, base: int = 0, first_leads: bool = False) -> list[tu
 
 
 def _cells(line: str) -> list[str] | None:
-    """A table row's cells: tab-separated (.docx, TSV) or a Markdown row; None for prose."""
+    """A table row's cells: tab-separated (.docx, .xlsx, TSV, HTML) or a Markdown row; None for prose."""
     if "\t" in line:
         cells = [c.strip() for c in line.split("\t")]
     elif line.startswith("|") and line.count("|") >= 3:
@@ -464,42 +466,98 @@ def _cells(line: str) -> list[str] | None:
     return cells if len(cells) >= 2 else None
 
 
+_HEADER_NOTE = re.compile(r"[（(][^）)]*[）)]$")
+
+
+def _header_name(cell: str) -> str:
+    """A header cell as a name: no spaces, no note in brackets ("牵头单位（部门）" -> 牵头单位)."""
+    name = re.sub(r"\s+", "", cell)
+    return _HEADER_NOTE.sub("", name) or name
+
+
 def _header_columns(cells: list[str]) -> dict[str, Any] | None:
-    """Columns of a task table's header row: the task column, the unit columns with their roles
-    and the number column; None unless it names a task column and a unit column."""
+    """Columns of a task table's header row, in any order and any subset: the title column
+    (重点任务), the text column (任务内容), the unit columns with their roles (牵头单位, 配合单位),
+    the number (序号) and deadline (完成时限) columns; None unless it names a task column and a
+    unit column."""
     p = _patterns()
-    names = [re.sub(r"\s+", "", c) for c in cells]
-    unit_cols = {i: p["label_role"][c] for i, c in enumerate(names) if c in p["label_role"]}
-    task_cols = [i for i, c in enumerate(names) if c.removesuffix("名称") in p["task_header"] or c in p["task_header"]]
-    if not unit_cols or not task_cols:
+    names = [_header_name(c) for c in cells]
+    unit_cols = {i: role for i, c in enumerate(names) if (role := label_role(c))}
+
+    def first(headers: set[str]) -> int | None:
+        return next((i for i, c in enumerate(names) if c in headers or c.removesuffix("名称") in headers), None)
+
+    title, text = first(p["title_header"]), first(p["text_header"])
+    if text == title:
+        text = None
+    task = title if title is not None else text
+    if not unit_cols or task is None:
         return None
-    return {"units": unit_cols, "task": task_cols[-1] if len(task_cols) == 1 else task_cols[0], "n": len(cells),
-            "number": next((i for i, c in enumerate(names) if c in p["number_header"]), None)}
+    return {"units": unit_cols, "task": task, "title": title, "text": text, "n": len(cells),
+            "number": first(p["number_header"]), "deadline": first(p["deadline_header"])}
 
 
 def _is_header_cell(line: str) -> bool:
     p = _patterns()
-    c = re.sub(r"\s+", "", line)
-    return c in p["label_role"] or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
+    c = _header_name(line)
+    return bool(label_role(c)) or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
 
 
-TableRow = tuple[str, str, int, int, list[ParsedUnit]]
+@dataclass
+class TableRow:
+    """One task of a task table, offsets in the normalised text."""
+
+    number: str
+    title: str
+    start: int  # the row
+    end: int
+    units: list[ParsedUnit]
+    text: tuple[int, int]  # the 任务内容 cell (or the task cell)
+    deadline: str = ""  # the 完成时限 cell as written
 
 
 def _row_units(header: dict[str, Any], cells: list[tuple[str, int]]) -> list[ParsedUnit]:
-    p = _patterns()
+    """The units of a row's unit columns; a column's cell may itself be a clause ("市科技局牵头，
+    市财政局配合") or carry notes."""
     units: list[ParsedUnit] = []
     for col, role in sorted(header["units"].items()):
-        if col < len(cells):
+        if col < len(cells) and cells[col][0]:
             text, start = cells[col]
-            for u, us, ue, sep in split_units(text, start, p["separators"]):
-                units.append(ParsedUnit(u, us, ue, role, sep))
+            units.extend(parse_parts(text, start, role, strict=False) or [])
     return _mark_leads(units)
 
 
 def _is_unit_list(cell: str) -> bool:
     parts = split_units(cell, 0, _patterns()["separators"])
     return bool(parts) and all(looks_like_unit(u) for u, *_ in parts)
+
+
+def _make_row(header: dict[str, Any], number: str, cells: list[tuple[str, int]], start: int, end: int,
+              carried: dict[int, tuple[str, int]]) -> TableRow | None:
+    """A task from a row's cells. Cells a merged column left empty (重点任务, 牵头单位 written once
+    for several rows) take the value of the row above (`carried`, updated here)."""
+    task_cols = [c for c in (header["title"], header["text"]) if c is not None]
+    if not any(cells[c][0] for c in task_cols if c < len(cells)):
+        carried.clear()  # a row with no task (a section row of the table) ends what was merged
+        return None
+    for col in [*task_cols, *header["units"]]:
+        if col < len(cells):
+            if cells[col][0]:
+                carried[col] = cells[col]
+            elif col in carried:
+                cells[col] = carried[col]
+    units = _row_units(header, cells)
+    title_col = header["title"] if header["title"] is not None and cells[header["title"]][0] else header["task"]
+    if header["text"] is not None and not cells[title_col][0]:
+        title_col = header["text"]
+    title = heading_title(cells[title_col][0])
+    if not units or not title:
+        return None
+    text_col = header["text"] if header["text"] is not None and cells[header["text"]][0] else title_col
+    text, text_start = cells[text_col]
+    deadline = cells[header["deadline"]][0] if header["deadline"] is not None and header["deadline"] < len(cells) \
+        else ""
+    return TableRow(number, title, start, end, units, (text_start, text_start + len(text)), deadline)
 
 
 def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], int] | None:
@@ -513,6 +571,7 @@ def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], i
         return None
     n, number_col = header["n"], header["number"]
     rows: list[TableRow] = []
+    carried: dict[int, tuple[str, int]] = {}
     expected = 1
     while j < len(lines):
         if number_col is not None:
@@ -526,31 +585,31 @@ def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], i
             if k >= len(lines) or k - j >= 3 * n:  # the last row: as many lines as it has cells
                 k = min(len(lines), j + n)
             cell_lines = lines[j + 1 : k]
-            number = str(expected)
         else:
             k = min(len(lines), j + n)
             cell_lines = lines[j:k]
-            number = str(expected)
+        number = str(expected)
         cols = [c for c in range(n) if c != number_col]
+        cells: list[tuple[str, int]] = [("", 0)] * n
         if len(cell_lines) == len(cols):
-            cells: list[tuple[str, int]] = [("", 0)] * n
             for c, (pos, text) in zip(cols, cell_lines):
                 cells[c] = (text, pos)
         else:
             # cells lost or wrapped over lines: unit lists fill the unit columns in order, time
-            # limits are dropped, the rest is the task
-            cells = [("", 0)] * n
+            # limits fill the deadline column, the rest is the task
             unit_lines = [x for x in cell_lines if _is_unit_list(x[1])]
-            task_lines = [x for x in cell_lines if x not in unit_lines and not _is_note(x[1])]
+            notes = [x for x in cell_lines if x not in unit_lines and _is_note(x[1])]
+            task_lines = [x for x in cell_lines if x not in unit_lines and x not in notes]
             for c, (pos, text) in zip(sorted(header["units"]), unit_lines):
                 cells[c] = (text, pos)
             if task_lines:
                 cells[header["task"]] = ("".join(t for _, t in task_lines), task_lines[0][0])
-        units = _row_units(header, cells)
-        title = cells[header["task"]][0]
-        if units and title:
-            end = cell_lines[-1][0] + len(cell_lines[-1][1])
-            rows.append((number, heading_title(title), lines[j][0], end, units))
+            if notes and header["deadline"] is not None:
+                cells[header["deadline"]] = (notes[0][1], notes[0][0])
+        end = cell_lines[-1][0] + len(cell_lines[-1][1]) if cell_lines else lines[j][0]
+        row = _make_row(header, number, cells, lines[j][0], end, carried) if cell_lines else None
+        if row is not None:
+            rows.append(row)
         expected += 1
         j = k
     return (rows, j) if rows else None
@@ -558,9 +617,8 @@ def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], i
 
 def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     """Task tables (任务分工表): a header row naming a task column and unit columns
-    (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, TSV),
-    Markdown, or one cell per line. Returns (number, title, row start, row end, units) with
-    normalised offsets."""
+    (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, .xlsx,
+    TSV, HTML), Markdown, or one cell per line. Offsets are normalised."""
     lines: list[tuple[int, str]] = []
     pos = 0
     for line in text.split("\n"):
@@ -572,9 +630,10 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     def add(table: list[TableRow]) -> None:
         nonlocal tables
         tables += 1
-        for number, title, start, end, units in table:
-            found.append((number if tables == 1 else f"{tables}.{number}", title, start, end,
-                          assign_roles(units, first_leads)))
+        for row in table:
+            row.number = row.number if tables == 1 else f"{tables}.{row.number}"
+            row.units = assign_roles(row.units, first_leads)
+            found.append(row)
 
     i = 0
     while i < len(lines):
@@ -583,6 +642,7 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
         header = _header_columns(cells) if cells else None
         if header is not None:
             rows: list[TableRow] = []
+            carried: dict[int, tuple[str, int]] = {}
             i += 1
             while i < len(lines):
                 row_start, row = lines[i]
@@ -594,9 +654,8 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 i += 1
                 if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
                     continue  # Markdown rule under the header
-                if len(cells) < max(header["units"]) + 1 or not cells[header["task"]]:
-                    continue
-                number = cells[header["number"]] if header["number"] is not None else ""
+                number = cells[header["number"]] if header["number"] is not None and header["number"] < len(cells) \
+                    else ""
                 number = number if re.fullmatch(r"\d{1,4}", number or "") else str(len(rows) + 1)
                 # cell offsets inside the line: find each cell's text from the left
                 cursor, spans = 0, []
@@ -604,18 +663,19 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                     k = row.find(c, cursor) if c else cursor
                     spans.append((c, row_start + k))
                     cursor = k + len(c)
-                units = _row_units(header, spans)
-                if units:
-                    rows.append((number, heading_title(cells[header["task"]]), row_start, row_start + len(row), units))
+                spans.extend([("", row_start + len(row))] * (header["n"] - len(spans)))
+                got = _make_row(header, number, spans, row_start, row_start + len(row), carried)
+                if got is not None:
+                    rows.append(got)
             if rows:
                 add(rows)
             continue
         if cells is None and _is_header_cell(line):
             nonempty = [x for x in lines[i:] if x[1].strip()]
-            got = _cell_table([(p + len(x) - len(x.lstrip()), x.strip()) for p, x in nonempty], 0)
-            if got is not None:
-                rows, used = got
-                add(rows)
+            got_table = _cell_table([(p + len(x) - len(x.lstrip()), x.strip()) for p, x in nonempty], 0)
+            if got_table is not None:
+                table, used = got_table
+                add(table)
                 last = nonempty[used - 1][0] if used else start
                 while i < len(lines) and lines[i][0] <= last:
                     i += 1
@@ -651,39 +711,72 @@ class _Para:
         return self.clause_only and len(self.clauses) == 1 and self.clauses[0][2] == "labelled-bare"
 
 
-def _paragraphs(doc: PolicyDocument) -> list[_Para]:
+def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     """The outline's paragraphs with their clauses; label lines that follow each other
-    ("牵头单位：A" / "配合单位：B") make one clause."""
+    ("牵头单位：A" / "配合单位：B") make one clause, and a field line after them
+    ("完成时限：2022年底") belongs to it."""
     paras: list[_Para] = []
+    field = _patterns()["deadline_field"]
     for section in doc.sections:
         start, end = section.text_range
-        para = _Para(section, start, end, raw_clauses(doc.text[start:end], start))
+        para = _Para(section, start, end, raw_clauses(doc.text[start:end], start, problems))
         prev = paras[-1] if paras else None
         if para.label_line and prev is not None and prev.label_line:
             (s, _e, form, units), = prev.clauses
             prev.clauses = [(s, para.clauses[0][1], form, units + para.clauses[0][3])]
             prev.end = para.end
             continue
+        if not para.clauses and prev is not None and prev.clause_only and not section.marker \
+                and field.match(doc.text, start):
+            s, _e, form, units = prev.clauses[-1]
+            prev.clauses[-1] = (s, end, form, units)
+            prev.end = end
+            continue
         paras.append(para)
     return paras
+
+
+def _plan_year(doc: PolicyDocument) -> int | None:
+    """The year "年内" and "6月底" mean: the plan's own, when it covers one year."""
+    period = doc.meta.period
+    return period[0] if period and period[0] == period[1] else None
+
+
+_TITLE_END = re.compile(r"[。！？；]")
+_LEADING_PUNCT = "，,。；;、：: \n\t）)】"
+
+
+def _item_extents(doc: PolicyDocument) -> dict[str, tuple[int, int]]:
+    """[start, end) of every numbered item with the unnumbered paragraphs that continue it."""
+    extents: dict[str, tuple[int, int]] = {}
+    for section in doc.sections:
+        key = section.path if section.marker else section.parent
+        if key is None:
+            continue
+        s, e = section.text_range
+        old = extents.get(key)
+        extents[key] = (min(old[0], s), max(old[1], e)) if old else (s, e)
+    return extents
 
 
 def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
     by_path = {s.path: s for s in doc.sections}
     first_leads = bool(_patterns()["first_leads"].search(doc.text))
-    # (path, title, task paragraph start, clause, own section, is a child of a heading-only item)
-    raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool]] = []
+    problems: list[int] = []
+    # (path, title, task paragraph start, clause, own section, is a child of a heading-only item,
+    #  where the task's text starts when no clause of the item comes before)
+    raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool, int]] = []
     n_children: dict[str, int] = {}
-    previous: tuple[str, str, int, bool] | None = None  # identity of the paragraph before
-    for para in _paragraphs(doc):
+    previous: tuple[str, str, int, bool, int] | None = None  # identity of the paragraph before
+    for para in _paragraphs(doc, problems):
         section = para.section
         text = doc.text[para.start : para.end]
         parent = by_path.get(section.parent) if section.parent else None
         child = False
         if para.clause_only and previous is not None:
             # a paragraph that is just the clause belongs to the paragraph before it
-            path, title, task_start, child = previous
+            path, title, task_start, child, text_from = previous
         elif section.marker:  # a numbered item
             path, title, task_start = section.path, section.title, para.start
         elif parent is not None and parent.heading_only:
@@ -695,14 +788,18 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
         else:
             path, title, task_start = section.path, heading_title(text), para.start
+        if not (para.clause_only and previous is not None):
+            # a continuation paragraph's text runs from the item's heading
+            text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
         title = _without_clauses(title) or _without_clauses(heading_title(text)) or title
         for clause in para.clauses:
-            raw.append((path, title, task_start, clause, section, child))
-        previous = (path, title, task_start, child)
+            raw.append((path, title, task_start, clause, section, child, text_from))
+        previous = (path, title, task_start, child, text_from)
+    _warn_unread(doc, problems)
 
     # a heading-only item with ONE clause-bearing paragraph is itself the task ("7.优化…。")
     child_paths: dict[str, set[str]] = {}
-    for path, _t, _s, _c, _section, child in raw:
+    for path, _t, _s, _c, _section, child, _f in raw:
         if child:
             child_paths.setdefault(path.rsplit(".", 1)[0], set()).add(path)
     lifted = {paths.pop(): by_path[parent] for parent, paths in child_paths.items() if len(paths) == 1}
@@ -710,9 +807,13 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     counts: dict[str, int] = {}
     for path, *_ in raw:
         counts[path] = counts.get(path, 0) + 1
+    last_clause = {path: i for i, (path, *_rest) in enumerate(raw)}
+    extents = _item_extents(doc)
+    plan_year = _plan_year(doc)
     seen: dict[str, int] = {}
+    covered: dict[str, int] = {}  # path -> end of its previous clause
     tasks: list[Task] = []
-    for path, title, task_start, (c_start, c_end, form, units), section, _child in raw:
+    for k, (path, title, task_start, (c_start, c_end, form, units), section, _child, text_from) in enumerate(raw):
         final_path, final_title = path, title
         if path in lifted:
             final_path, final_title = lifted[path].path, _without_clauses(lifted[path].title)
@@ -720,9 +821,22 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         seen[path] = n + 1
         if counts[path] > 1:
             final_path = f"{final_path}{chr(ord('a') + n)}" if n < 26 else f"{final_path}_{n + 1}"
-        own = bool(_patterns()["first_leads"].search(doc.text[c_start:c_end]))
+        # the text a clause covers: since the previous clause of its item, or the item heading
+        t_start = covered.get(path, text_from)
+        while t_start < c_start and doc.text[t_start] in _LEADING_PUNCT:
+            t_start += 1
+        t_end = c_end
+        if last_clause[path] == k and section.marker and c_end >= section.text_range[1] - 1 \
+                and not _TITLE_END.search(doc.text, t_start, c_start):
+            # the clause closes the item heading ("（一）搭建平台（市科技局牵头）"): the body after it
+            t_end = max(c_end, extents.get(section.path, (0, c_end))[1])
+        if n and t_start < c_start:
+            own = _without_clauses(heading_title(doc.text[t_start:c_start]))
+            final_title = own or final_title
+        covered[path] = c_end
+        own_note = bool(_patterns()["first_leads"].search(doc.text[c_start:c_end]))
         units = assign_roles([ParsedUnit(u.written, u.start, u.end, u.role, u.separator) for u in units],
-                             first_leads or own)
+                             first_leads or own_note)
         p_start, p_end = task_start, max(section.text_range[1], c_end)
         mentions = [
             UnitMention(
@@ -736,6 +850,8 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         for mention in mentions:
             mention.written_original = mention.span.quote
         clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
+        deadline = read_deadline(_clause_notes(doc.text[c_start:c_end], units, c_start), plan_year) \
+            or read_deadline(doc.text[t_start:t_end], plan_year, running_text=True)
         tasks.append(
             Task(
                 path=final_path,
@@ -745,6 +861,9 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
                 section_path=section.path,
                 title_original=_display_title(doc, p_start, p_end, final_title),
                 text_range=(p_start, p_end),
+                text_span=doc.span(t_start, t_end),
+                deadline=deadline[0] if deadline else "",
+                deadline_text=deadline[1] if deadline else "",
             )
         )
     tasks.extend(_table_tasks(doc, first_leads))
@@ -752,18 +871,50 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     return doc
 
 
+def _clause_notes(clause: str, units: list[ParsedUnit], base: int) -> str:
+    """A clause's text without its unit names (a unit may carry digits: 502所)."""
+    out, pos = [], 0
+    for u in sorted(units, key=lambda u: u.start):
+        out.append(clause[pos : max(pos, u.start - base)])
+        pos = max(pos, u.end - base)
+    out.append(clause[pos:])
+    return "".join(out)
+
+
+_MAX_WARNINGS = 20
+
+
+def _warn_unread(doc: PolicyDocument, problems: list[int]) -> None:
+    """One warning per clause that could not be read, naming its line in the original."""
+    if not problems:
+        return
+    line_starts = [0]
+    line_starts.extend(i + 1 for i, ch in enumerate(doc.original) if ch == "\n")
+    for offset in problems[:_MAX_WARNINGS]:
+        o = doc.offsets[offset]
+        line = bisect_right(line_starts, o)
+        snippet = " ".join(doc.original[o : o + 30].split())
+        doc.warn(f"line {line}: a responsibility clause could not be read: {snippet}…")
+    if len(problems) > _MAX_WARNINGS:
+        doc.warn(f"{len(problems) - _MAX_WARNINGS} more clauses could not be read")
+
+
 def _table_tasks(doc: PolicyDocument, first_leads: bool = False) -> list[Task]:
     """Tasks from 任务分工表 rows; paths 表.<序号>."""
     tasks = []
-    for number, title, start, end, units in find_table_tasks(doc.text, first_leads):
+    plan_year = _plan_year(doc)
+    for row in find_table_tasks(doc.text, first_leads):
         mentions = [UnitMention(written=u.written, role="lead" if u.role == "lead" else "participant",
-                                span=doc.span(u.start, u.end), separator=u.separator) for u in units]
+                                span=doc.span(u.start, u.end), separator=u.separator) for u in row.units]
         for m in mentions:
             m.written_original = m.span.quote
-        row = doc.span(start, end)
-        tasks.append(Task(path=f"表.{number}", title=title, span=row, clause=Clause(row, "table", mentions),
-                          section_path="表", title_original=_display_title(doc, start, end, title),
-                          text_range=(start, end)))
+        span = doc.span(row.start, row.end)
+        deadline = read_deadline(row.deadline, plan_year) if row.deadline else None
+        tasks.append(Task(path=f"表.{row.number}", title=row.title, span=span, clause=Clause(span, "table", mentions),
+                          section_path="表", title_original=_display_title(doc, row.start, row.end, row.title),
+                          text_range=(row.start, row.end), text_span=doc.span(*row.text),
+                          deadline=deadline[0] if deadline else "",
+                          deadline_text=deadline[1] if deadline else row.deadline))
     return tasks
 
 

@@ -108,8 +108,12 @@ def test_several_clauses_in_one_paragraph(tmp_path: Path) -> None:
                  "促进联合创新。建设基地（责任单位：市商务委、科技创新委），推动合作（责任单位：市科技创新委）。\n"
                  "深化交流。（责任单位：市外办）\n", encoding="utf-8")
     doc = extract_tasks(build_outline(load_document(f)))
+    # a later clause's task is named by the first sentence of its own text
     assert [(t.path, t.title) for t in doc.tasks] == [
-        ("一.(一).2.1a", "促进联合创新"), ("一.(一).2.1b", "促进联合创新"), ("一.(一).2.2", "深化交流")]
+        ("一.(一).2.1a", "促进联合创新"), ("一.(一).2.1b", "推动合作"), ("一.(一).2.2", "深化交流")]
+    assert [t.text for t in doc.tasks] == [
+        "促进联合创新。建设基地（责任单位：市商务委、科技创新委）", "推动合作（责任单位：市科技创新委）",
+        "深化交流。（责任单位：市外办）"]
 
 
 def test_heading_only_item_with_one_clause_paragraph_is_the_task(tmp_path: Path) -> None:
