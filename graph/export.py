@@ -21,6 +21,7 @@ NODE_LINK_KEYS = {"edges": "edges", "source": "from", "target": "to"}
 RESPONSIBILITY_COLUMNS = [
     "doc", "doc_sha256", "doc_title", "jurisdiction", "task_id", "task_path", "task_title", "role",
     "unit", "unit_id", "unit_name", "kind", "rule", "flagged", "quote", "start", "end",
+    "task_text", "deadline", "deadline_text",
 ]
 RESOLUTION_COLUMNS = ["doc", "doc_sha256", "jurisdiction", "written", "unit_id", "unit_name", "kind", "rule",
                       "flagged", "note", "count"]
@@ -137,6 +138,7 @@ def responsibility_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, An
                     "unit_name": res.name if res else "", "kind": res.kind if res else "",
                     "rule": res.rule if res else "", "flagged": "yes" if res and res.flagged else "",
                     "quote": task.clause.span.quote, "start": task.clause.span.start, "end": task.clause.span.end,
+                    "task_text": task.text, "deadline": task.deadline, "deadline_text": task.deadline_text,
                 }
 
 
