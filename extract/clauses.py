@@ -77,7 +77,11 @@ def _patterns() -> dict[str, Any]:
         "lead_cores": set(vg["cores"]["lead"]),
         "label": label_re,
         # a label without its colon (normalising drops the space after it), at the start of a part
-        "label_bare": re.compile(rf"(?:^|(?<=[，,；;。\s]))【?({composed})】?(?![：:])"),
+        "label_bare": re.compile(rf"【?({composed})】?(?![：:])"),
+        # a field that is not a unit list ends one: "；完成时限：2022年底", "【责任领导】王五"
+        "other_label": re.compile(rf"[，,；;。\s]*(?:【(?:{_alternation(words['field_labels'])})】"
+                                  rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
+                                  r"|(?<=[，,；;。\s])[\u4e00-\u9fff]{2,8}[：:])"),
         "verb": verb_re,
         "residue": residue,
         "suffixes": suffixes,
@@ -91,7 +95,7 @@ def _patterns() -> dict[str, Any]:
         "trailing_score": re.compile(r"[（(]\s*[\d.]+\s*分\s*[)）]$"),
         "first_leads": re.compile(words["first_leads_note"]),
         "deadline": re.compile(words["deadline"]),
-        "deadline_field": re.compile(rf"(?:{_alternation(deadlines['field_labels'])})\s*[：:]"),
+        "deadline_field": re.compile(rf"【?(?:{_alternation(deadlines['field_labels'])})(?:】|\s*[：:])"),
         "lead_marks": tuple(words["lead_marks"]),
         "joint": re.compile("|".join(map(re.escape, words["joint_words"]))),
         "conjunction": re.compile("|".join(map(re.escape, sorted(words["conjunctions"], key=len, reverse=True)))),
@@ -265,7 +269,6 @@ def looks_like_unit(name: str) -> bool:
     return core.endswith(p["suffixes"]) or core.startswith("各")
 
 
-_OTHER_LABEL = re.compile(r"[，,；;。\s]*[\u4e00-\u9fff]{2,8}[：:]")
 # labels of other kinds before the unit labels: "牵头领导：王五；牵头单位：…"
 _LEADING_LABELS = re.compile(r"^(?:\s*[\u4e00-\u9fff]{2,8}[：:][^；;，,：:]{0,30}[；;，,])+")
 _PART_SEPARATORS = {"，", "；", ",", ";", "。"}
@@ -362,14 +365,14 @@ def parse_labelled(content: str, base: int, bare: bool = False) -> list[ParsedUn
     (notes and other fields such as 完成时限 may stand before, between and after the lists).
     `bare`: labels written without their colon (（牵头单位市科技局）), whose lists must name units."""
     labels = _label_matches(content, bare)
-    if not labels or not _notes_only(content[: labels[0].start()]):
+    if not labels or not _notes_only(content[: labels[0].start()]) or (bare and labels[0].start() > 0):
         return None
     units: list[ParsedUnit] = []
     for i, m in enumerate(labels):
         role = label_role(m.group(1)) or "responsible"
         end = labels[i + 1].start() if i + 1 < len(labels) else len(content)
         # another kind of label ends the list: "责任单位：A；完成时限：2022年底"
-        other = _OTHER_LABEL.search(content, m.end(), end)
+        other = _patterns()["other_label"].search(content, m.end(), end)
         if other:
             end = other.start()
         chunk = content[m.end() : end].rstrip(" ，,；;。\n")
@@ -390,11 +393,19 @@ def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
 
 def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[ParsedUnit]:
     """Resolve 'responsible' and 'shared' into lead / participant. `first_leads`: the clause or
-    the document says the first listed unit leads ("列第一位者为牵头单位")."""
+    the document says the first listed unit leads ("列第一位者为牵头单位"). Units joined by 及
+    ("市科技局及市人社局负责") name two bodies with one role: the second takes the first's."""
+    conjunctions = set(clause_words()["same_role_conjunctions"])
     has_lead = any(u.role == "lead" for u in units)
     first = True
+    previous: ParsedUnit | None = None
+    previous_raw = ""  # the role the previous unit had before this resolution
     for u in units:
-        if u.role == "shared" and not first_leads:
+        joined = previous is not None and u.separator in conjunctions and u.role == previous_raw
+        previous_raw = u.role
+        if joined and previous is not None:
+            u.role = previous.role
+        elif u.role == "shared" and not first_leads:
             # every unit leads its own share, unless the clause names the lead ("A牵头，各部门按职责分工负责")
             u.role = "participant" if has_lead else "lead"
         elif u.role in ("responsible", "shared"):
@@ -403,6 +414,7 @@ def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[Par
             else:
                 u.role = "lead" if first else "participant"
                 first = False
+        previous = u
     return units
 
 
@@ -699,6 +711,7 @@ class _Para:
     start: int
     end: int
     clauses: list[tuple[int, int, str, list[ParsedUnit]]]
+    field: tuple[int, int] | None = None  # a field line after the clause ("时间节点：年内")
 
     @property
     def clause_only(self) -> bool:
@@ -728,9 +741,7 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
             continue
         if not para.clauses and prev is not None and prev.clause_only and not section.marker \
                 and field.match(doc.text, start):
-            s, _e, form, units = prev.clauses[-1]
-            prev.clauses[-1] = (s, end, form, units)
-            prev.end = end
+            prev.field = (start, end)
             continue
         paras.append(para)
     return paras
@@ -765,8 +776,9 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     first_leads = bool(_patterns()["first_leads"].search(doc.text))
     problems: list[int] = []
     # (path, title, task paragraph start, clause, own section, is a child of a heading-only item,
-    #  where the task's text starts when no clause of the item comes before)
-    raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool, int]] = []
+    #  where the task's text starts when no clause of the item comes before, a field line after it)
+    raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool, int,
+                    tuple[int, int] | None]] = []
     n_children: dict[str, int] = {}
     previous: tuple[str, str, int, bool, int] | None = None  # identity of the paragraph before
     for para in _paragraphs(doc, problems):
@@ -792,14 +804,15 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             # a continuation paragraph's text runs from the item's heading
             text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
         title = _without_clauses(title) or _without_clauses(heading_title(text)) or title
-        for clause in para.clauses:
-            raw.append((path, title, task_start, clause, section, child, text_from))
+        for i, clause in enumerate(para.clauses):
+            field = para.field if i == len(para.clauses) - 1 else None
+            raw.append((path, title, task_start, clause, section, child, text_from, field))
         previous = (path, title, task_start, child, text_from)
     _warn_unread(doc, problems)
 
     # a heading-only item with ONE clause-bearing paragraph is itself the task ("7.优化…。")
     child_paths: dict[str, set[str]] = {}
-    for path, _t, _s, _c, _section, child, _f in raw:
+    for path, _t, _s, _c, _section, child, _f, _field in raw:
         if child:
             child_paths.setdefault(path.rsplit(".", 1)[0], set()).add(path)
     lifted = {paths.pop(): by_path[parent] for parent, paths in child_paths.items() if len(paths) == 1}
@@ -813,7 +826,8 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     seen: dict[str, int] = {}
     covered: dict[str, int] = {}  # path -> end of its previous clause
     tasks: list[Task] = []
-    for k, (path, title, task_start, (c_start, c_end, form, units), section, _child, text_from) in enumerate(raw):
+    for k, (path, title, task_start, clause_read, section, _child, text_from, field) in enumerate(raw):
+        c_start, c_end, form, units = clause_read
         final_path, final_title = path, title
         if path in lifted:
             final_path, final_title = lifted[path].path, _without_clauses(lifted[path].title)
@@ -851,6 +865,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             mention.written_original = mention.span.quote
         clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
         deadline = read_deadline(_clause_notes(doc.text[c_start:c_end], units, c_start), plan_year) \
+            or (read_deadline(doc.text[field[0] : field[1]], plan_year) if field else None) \
             or read_deadline(doc.text[t_start:t_end], plan_year, running_text=True)
         tasks.append(
             Task(

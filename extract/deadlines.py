@@ -37,7 +37,8 @@ def _patterns() -> dict[str, Any]:
         # a date in running task text only where it says "by": 2022年底前, 6月底前完成, 年内完成
         "by": re.compile(rf"{date}(?:{before}(?:完成|出台|建成|实现|落地|印发|制定)?|(?<=[底末内])完成)"),
         "ongoing": re.compile(alt(words["ongoing"])),
-        "field": re.compile(rf"(?:{alt(words['field_labels'])})\s*[：:]\s*([^；;。）)\n]{{1,40}})"),
+        "field": re.compile(rf"(?:【(?:{alt(words['field_labels'])})】|(?:{alt(words['field_labels'])})\s*[：:])"
+                            r"\s*([^；;。）)【\n]{1,40})"),
     }
 
 
