@@ -627,6 +627,19 @@ def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], i
     return (rows, j) if rows else None
 
 
+def _section_row(lines: list[tuple[int, str]], i: int, header: dict[str, Any]) -> bool:
+    """Line i inside a table is a row merged over every column (its cell lost its tab): a short
+    line with no sentence end, followed by another row of the table."""
+    line = lines[i][1].strip()
+    if len(line) > 40 or "。" in line:
+        return False
+    for _pos, nxt in lines[i + 1 : i + 4]:
+        if nxt.strip():
+            cells = _cells(nxt)
+            return cells is not None and len(cells) > max(header["units"]) and _header_columns(cells) is None
+    return False
+
+
 def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     """Task tables (任务分工表): a header row naming a task column and unit columns
     (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, .xlsx,
@@ -661,7 +674,11 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 if not row.strip():  # blank lines between rows (HTML <tr> on lines of their own)
                     i += 1
                     continue
-                if (cells := _cells(row)) is None or _header_columns(cells) is not None:
+                if (cells := _cells(row)) is None and _section_row(lines, i, header):
+                    i += 1  # a row merged over every column ("一、创新平台建设"): no task
+                    carried.clear()
+                    continue
+                if cells is None or _header_columns(cells) is not None:
                     break  # prose, or the header of the next table
                 i += 1
                 if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
@@ -750,10 +767,14 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
 def _plan_year(doc: PolicyDocument) -> int | None:
     """The year "年内" and "6月底" mean: the plan's own, when it covers one year."""
     period = doc.meta.period
-    return period[0] if period and period[0] == period[1] else None
+    if period:
+        return period[0] if period[0] == period[1] else None
+    years = set(_TITLE_YEAR.findall(doc.meta.title or ""))  # "2024年工作要点": one year named
+    return int(years.pop()) if len(years) == 1 else None
 
 
 _TITLE_END = re.compile(r"[。！？；]")
+_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _LEADING_PUNCT = "，,。；;、：: \n\t）)】"
 
 

@@ -92,7 +92,9 @@ def _flatten_table_cells(t: MappedText) -> MappedText:
     edits: list[tuple[int, int, str]] = []
     for table in _HTML_TABLE.finditer(t.text):
         for m in _HTML_CELL_BLOCK.finditer(t.text, table.start(), table.end()):
-            edits.append((m.start(), m.end(), ""))
+            # a line break inside a cell separates what it lists ("市发展改革委<br>市工信局"); the
+            # space goes again where it does not stand between two unit names (tidy_whitespace)
+            edits.append((m.start(), m.end(), " " if m.group(1).lower() in ("br", "p", "div", "li") else ""))
         # a cell opens with nothing and closes with a tab: "序号\t重点任务\t…"
         for m in _HTML_CELL_OPEN.finditer(t.text, table.start(), table.end()):
             edits.append((m.start(), m.end(), ""))

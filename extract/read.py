@@ -201,8 +201,8 @@ def _xlsx_cell(value: object) -> str:
 
 
 def _xlsx_text(path: Path) -> str:
-    """Every sheet of a workbook (a coordinator's 任务分工表): the sheet's name on a line, then
-    its rows, cells tab-separated. A cell merged down a column (重点任务, 牵头单位 written once for
+    """Every sheet of a workbook (a coordinator's 任务分工表): its rows, cells tab-separated (the
+    sheet's name on a line before them when there are several). A cell merged down a column (重点任务, 牵头单位 written once for
     several rows) stands in every row it covers; one merged across columns stands once."""
     try:
         from openpyxl import load_workbook
@@ -221,13 +221,14 @@ def _xlsx_text(path: Path) -> str:
             for r in range(top + 1, min(merged.max_row, len(rows))):
                 if col < len(rows[r]):
                     rows[r][col] = rows[top][col]
-        lines.append(ws.title)
+        if len(wb.worksheets) > 1:  # several sheets: each one's name heads its rows
+            lines.append(ws.title)
         for row in rows:
             while row and not row[-1]:
                 row.pop()
             # a row with one cell filled stays a row (a section row inside the table)
             lines.append("\t".join(row) if len(row) > 1 else (row[0] + "\t" if row else ""))
     wb.close()
-    if not any(line.strip() for line in lines[1:]):
+    if not any(line.strip() for line in lines):
         raise SourceError(path, "empty workbook (no cell holds text)")
     return "\n".join(lines)
