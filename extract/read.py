@@ -202,8 +202,9 @@ def _xlsx_cell(value: object) -> str:
 
 def _xlsx_text(path: Path) -> str:
     """Every sheet of a workbook (a coordinator's 任务分工表): its rows, cells tab-separated (the
-    sheet's name on a line before them when there are several). A cell merged down a column (重点任务, 牵头单位 written once for
-    several rows) stands in every row it covers; one merged across columns stands once."""
+    sheet's name on a line before them when there are several). A cell merged down a column
+    (重点任务, 牵头单位 written once for several rows) stands in every row it covers; one merged
+    across columns stands once."""
     try:
         from openpyxl import load_workbook
 
