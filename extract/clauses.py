@@ -324,7 +324,9 @@ def parse_parts(content: str, base: int, default_role: str | None,
         parts = split_units(head, s, _LIST_SEPARATORS | {"、"}) if head.strip() else []
         tail_parts = split_units(tail, s + joint.end(), _LIST_SEPARATORS | {"、"}) if joint else []
         if not strict:
-            parts = [x for x in parts if looks_like_unit(x[0]) or not re.search(r"\d", x[0])]
+            # a label's list keeps what it names, but not a stray number ("2022年", "10家")
+            parts = [x for x in parts if not re.search(r"\d", x[0]) or
+                     (x[0].endswith(p["suffixes"]) and not p["measure"].search(x[0]))]
         if not parts and not tail_parts:
             if strict:
                 return None
@@ -873,6 +875,10 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         units = assign_roles([ParsedUnit(u.written, u.start, u.end, u.role, u.separator) for u in units],
                              first_leads or own_note)
         p_start, p_end = task_start, max(section.text_range[1], c_end)
+        if counts[path] > 1:
+            # several clauses in one item: each task's paragraph is the text its clause covers
+            # (not the whole paragraph once per clause: a megabyte paragraph holds thousands)
+            p_start, p_end = t_start, t_end
         mentions = [
             UnitMention(
                 written=u.written,

@@ -169,3 +169,58 @@ def test_bracketed_labels() -> None:
 def test_separately_lead_and_generic_tails() -> None:
     assert roles("（市发展改革委、市科技局分别牵头，市财政局等有关部门配合）") == [[
         ("lead", "市发展改革委"), ("lead", "市科技局"), ("participant", "市财政局")]]
+
+
+def test_unread_clause_warns_with_its_line(tmp_path: Path) -> None:
+    """A bracket that means to be a clause but names no unit: one warning naming its line in
+    the original file; the clauses around it are read."""
+    f = tmp_path / "plan.txt"
+    f.write_text("某市科技创新行动方案\n一、主要任务\n1.建设平台。推进平台建设。（牵头单位：市科技局）\n"
+                 "2.培育企业。实施培育计划。（牵头单位：2022年；配合单位：）\n"
+                 "3.引进人才。（市委组织部牵头，市人社局配合\n", encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    assert [(t.path, [(u.role, u.written) for u in t.clause.units]) for t in doc.tasks] == [
+        ("一.1", [("lead", "市科技局")]),
+        # a clause whose closing bracket was lost is read to the end of its paragraph
+        ("一.3", [("lead", "市委组织部"), ("participant", "市人社局")])]
+    assert len(doc.warnings) == 1 and "line 4:" in doc.warnings[0] and "（牵头单位：2022年" in doc.warnings[0]
+
+
+def test_clause_with_thousands_of_units_is_read_whole() -> None:
+    chars = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥金木水火土风云雷电山川河海江湖"
+    units = [f"市{a}{b}局" for a in chars for b in chars][:2000]
+    got = roles("推进建设。（牵头单位：市科技局，参与单位：" + "、".join(units) + "）")
+    assert got == [[("lead", "市科技局"), *(("participant", u) for u in units)]]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a label is a role word, 考核 or not, and a body noun
+    ("（主责部门：市科技局；配合考核部门：市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    ("（牵头处室：高新技术处 协同处室：政策法规处）", [("lead", "高新技术处"), ("participant", "政策法规处")]),
+    # fields and scores before, between and after the lists
+    ("（2分，牵头单位：市科技局，完成时限：2023年底，配合单位：市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    ("（责任单位：市科技局（0.5分）、市财政局（0.5分））", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # inline verbs by family
+    ("（市科技局牵头，市财政局、市税务局按职责分工配合）", [("lead", "市科技局"), ("participant", "市财政局"),
+                                                          ("participant", "市税务局")]),
+    ("（市发展改革委、市科技局按职责分别负责）", [("lead", "市发展改革委"), ("lead", "市科技局")]),
+    ("（市科技局负责，各县（市、区）政府分工落实）", [("lead", "市科技局"), ("participant", "各县（市、区）政府")]),
+    ("（市科技局牵头，市财政局负责）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # collectives and lists: no unit keeps a verb tail
+    ("（各地区、各部门按职责分工负责）", [("lead", "各地区"), ("lead", "各部门")]),
+    ("（责任单位：各部门按职责分工负责）", [("lead", "各部门")]),
+    ("（有关区、市政府负责）", [("lead", "有关区、市政府")]),
+    ("（市科技局及市财政局负责）", [("lead", "市科技局"), ("lead", "市财政局")]),
+    ("（市科技局牵头，市教育局等相关部门配合）", [("lead", "市科技局"), ("participant", "市教育局")]),
+])
+def test_composed_clause_forms(text: str, want: list[tuple[str, str]]) -> None:
+    assert roles("做好工作" + text) == [want]
+
+
+def test_dotless_item_numbers_in_sequence(tmp_path: Path) -> None:
+    f = tmp_path / "plan.txt"
+    f.write_text("某市工作安排\n一、重点工作\n1突破关键技术。实施攻关项目。（市科技局负责）\n"
+                 "2建设创新平台。（市发展改革委负责）\n3大工程带动投资增长。\n", encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    assert [(t.path, t.title) for t in doc.tasks] == [("一.1", "突破关键技术"), ("一.2", "建设创新平台")]
+    assert [s.path for s in doc.sections if s.marker] == ["一", "一.1", "一.2", "一.3"]
