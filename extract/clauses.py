@@ -85,6 +85,7 @@ def _patterns() -> dict[str, Any]:
         "verb": verb_re,
         "residue": residue,
         "suffixes": suffixes,
+        "places": tuple(sorted(words["place_suffixes"], key=len, reverse=True)),
         "not_unit": tuple(words["not_unit_words"]),
         "not_unit_start": tuple(words["not_unit_starts"]),
         "measure": re.compile(r"[\d零〇一二两三四五六七八九十百千万几多余数]\s*(?:"
@@ -420,6 +421,17 @@ def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[Par
     return units
 
 
+def _bare_list(content: str, base: int) -> list[ParsedUnit] | None:
+    """（市科技局、市财政局） closing a task: units with no label or verb, read as responsible
+    units (the first leads). Only names of bodies count: "（清远市）", "（广州）" stay text."""
+    p = _patterns()
+    parts = split_units(content, base, p["separators"])
+    if not parts or not all(looks_like_unit(u) and not re.sub(r"（[^）]*）", "", u).endswith(p["places"])
+                            for u, *_ in parts):
+        return None
+    return _mark_leads([ParsedUnit(u, s, e, "responsible", sep) for u, s, e, sep in parts])
+
+
 def _looks_like_clause(content: str) -> bool:
     """A bracket that means to be a clause: it holds a label, or ends with a role verb."""
     p = _patterns()
@@ -444,6 +456,8 @@ def raw_clauses(text: str, base: int = 0,
             units, form = parse_inline(content, b), "inline"
         if units is None:
             units, form = parse_labelled(content, b, bare=True), "labelled"
+        if units is None and closed and not text[end:].strip(" 。；;，,"):
+            units, form = _bare_list(content, b), "responsible-list"
         if units:
             found.append((base + start, base + end, form, units))
         elif problems is not None and _looks_like_clause(content):
@@ -629,6 +643,22 @@ def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], i
     return (rows, j) if rows else None
 
 
+def _sub_header(lines: list[tuple[int, str]], i: int, header: dict[str, Any]) -> int:
+    """A second header row under a merged 责任单位 cell ("" | 牵头 | 配合 | ""): the unit columns
+    take its roles. Returns the index of the first data row."""
+    while i < len(lines) and not lines[i][1].strip():
+        i += 1
+    cells = _cells(lines[i][1]) if i < len(lines) else None
+    if not cells or not any(cells):
+        return i
+    roles = {k: label_role(_header_name(c)) for k, c in enumerate(cells) if c}
+    if not all(roles.values()):
+        return i
+    for k, role in roles.items():
+        header["units"][k] = role
+    return i + 1
+
+
 def _section_row(lines: list[tuple[int, str]], i: int, header: dict[str, Any]) -> bool:
     """Line i inside a table is a row merged over every column (its cell lost its tab): a short
     line with no sentence end, followed by another row of the table."""
@@ -671,6 +701,7 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
             rows: list[TableRow] = []
             carried: dict[int, tuple[str, int]] = {}
             i += 1
+            i = _sub_header(lines, i, header)
             while i < len(lines):
                 row_start, row = lines[i]
                 if not row.strip():  # blank lines between rows (HTML <tr> on lines of their own)
