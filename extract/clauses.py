@@ -1,17 +1,25 @@
 """Responsibility clauses: who leads a task and who takes part, as the plan states it.
 
-Forms (words in resources/clause_words.json):
-  labelled   （牵头单位：A，参与单位：B、C）  (責任單位:A、B)  【责任单位：A】  牵头单位：A；配合单位：B
-  inline     （A、B牵头，C、D配合）  （A负责）  （A、B等负责）  （A、B按职责分工负责）  （A会同B负责）
-             （A、B按职责分工负责，列第一位者为牵头单位）  （A牵头，2024年底前完成）
-  label lines  "牵头单位：A" / "配合单位：B" on lines of their own after the task (one clause)
-  tables     任务分工表 as tab-separated rows (.docx, TSV, HTML), Markdown, or one cell per line
-Conventions: units under a lead label or before 牵头 lead; under 配合/参与/… or before
-配合/参与/落实 they participate. Where a clause names responsible units (责任单位, 负责) but no
-lead, the first listed unit leads and the rest participate ("列第一位者为牵头单位"); where it
-also names a lead, the responsible units participate. "按职责分工负责" makes every unit a lead
-of its share, unless the document says the first listed unit leads ("列第一位者为牵头单位");
-"A（牵头）" in a list leads. Parentheses that are not clauses (（2018-2022年）, （现有1家）) are left alone.
+The grammar is composed here; the words live in resources/clause_words.json.
+  labels     a role word, 考核 or not, and a body noun: 牵头单位 主责部门 配合考核处室 协同司局, written
+             with ：/:, in 【】, or with the colon lost (（牵头单位市科技局）); several labelled parts
+             in one bracket, separated by ，；。 or spaces; fields that are not units (完成时限：…,
+             时间节点, 6月底完成, 2022年底前, a score 0.5分) before, between or after the lists
+  inline     a list part ends with a verb: prefix? modifier? core tail? (按职责 分工 负责; 分别 牵头;
+             配合 落实). Lead: 牵头, 主责; 负责 without a lead named (the first listed leads);
+             负责 shared (分工负责, 按职责分别负责: each leads its share). Participant: 配合, 协同,
+             协助, 参与, 落实 (分头落实, 分工落实), and any 负责 after a 牵头 part. 会同: A会同B负责.
+  lists      、，；/ and spaces; 各县（市、区）, 有关区、市政府 one collective each; A及B two bodies,
+             one role; A等相关部门 names A; no unit keeps a verb tail ("各部门按职责")
+  lines      "牵头单位：A" / "配合单位：B" / "时间节点：年内" on lines of their own after the task
+  bare       （市科技局、市财政局） closing a task: responsible units
+  tables     任务分工表 with any subset and order of 序号 重点任务 任务内容 牵头单位 配合单位 完成时限,
+             tab-separated (.docx, .xlsx, TSV, HTML), Markdown, or one cell per line; merged cells
+             carried down, section rows skipped, a second header row (牵头 | 配合) under 责任单位
+"按职责分工负责" makes every unit a lead of its share, unless the clause names a lead or the
+document says the first listed unit leads ("列第一位者为牵头单位"); "A（牵头）" in a list leads.
+Parentheses that are not clauses (（2018-2022年）, （现有1家）) are left alone; one that looks like
+a clause but cannot be read is reported with its line.
 """
 
 from __future__ import annotations
