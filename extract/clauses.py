@@ -659,11 +659,16 @@ def _sub_header(lines: list[tuple[int, str]], i: int, header: dict[str, Any]) ->
     cells = _cells(lines[i][1]) if i < len(lines) else None
     if not cells or not any(cells):
         return i
-    roles = {k: label_role(_header_name(c)) for k, c in enumerate(cells) if c}
-    if not all(roles.values()):
+    roles = [label_role(_header_name(c)) for c in cells if c]
+    if not all(roles):
         return i
-    for k, role in roles.items():
+    # the row's leading empty cells may be lost (a line's edge tabs are white space): the roles
+    # stand under the merged cell, from the first unit column on
+    first = min(header["units"])
+    at = next(k for k, c in enumerate(cells) if c)
+    for k, role in enumerate(roles, max(at, first)):
         header["units"][k] = role
+    header["n"] = max(header["n"], max(header["units"]) + 1)
     return i + 1
 
 
@@ -724,9 +729,15 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 i += 1
                 if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
                     continue  # Markdown rule under the header
+                if len(cells) < header["n"] and header["number"] == 0 and not re.fullmatch(r"\d{1,4}", cells[0]):
+                    cells = ["", *cells]  # an empty 序号 cell lost with the line's leading tab
                 number = cells[header["number"]] if header["number"] is not None and header["number"] < len(cells) \
                     else ""
-                number = number if re.fullmatch(r"\d{1,4}", number or "") else str(len(rows) + 1)
+                if not re.fullmatch(r"\d{1,4}", number or ""):
+                    # a row with no number of its own continues the numbered row above: 1b, 1c
+                    base = re.sub(r"[a-z]+$", "", rows[-1].number) if rows else ""
+                    later = sum(1 for r in rows if re.fullmatch(re.escape(base) + "[a-z]", r.number))
+                    number = f"{base}{chr(ord('b') + later)}" if base and later < 25 else str(len(rows) + 1)
                 # cell offsets inside the line: find each cell's text from the left
                 cursor, spans = 0, []
                 for c in cells:
