@@ -175,6 +175,8 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     left open at the end of the paragraph makes a group to the paragraph's end (a clause whose
     closing bracket was lost); the caller tells the two apart by the last character."""
     groups: list[tuple[int, int]] = []
+    if not any(b in text for b in OPEN_BRACKETS):
+        return groups
     depth, start = 0, -1
     for i, ch in enumerate(text):
         if ch in OPEN_BRACKETS:

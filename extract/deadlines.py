@@ -29,7 +29,8 @@ def _patterns() -> dict[str, Any]:
     within = (r"(?:(?P<q>第?[一二三四1-4])季度|(?P<h>上半年|下半年)"
               r"|(?P<m>1[0-2]|0?[1-9])\s*月(?:份)?(?:(?P<d>\d{1,2})\s*日|(?P<part>底|末|中旬|上旬|下旬|初|中))?)")
     this_year = rf"(?P<this>{alt(words['this_year'])})"
-    date = rf"(?:(?<!\d)(?:{year})?(?:{within}|(?<=年)(?P<yend>底|末|内))?|{this_year})"
+    # (the lookahead keeps the empty match off every other character of a long text)
+    date = rf"(?:(?<!\d)(?=[\d第上下])(?:{year})?(?:{within}|(?<=年)(?P<yend>底|末|内))?|{this_year})"
     before = r"(?:前|以前|之前)"
     return {
         # a date anywhere in a clause note, a field or a table cell

@@ -224,3 +224,31 @@ def test_dotless_item_numbers_in_sequence(tmp_path: Path) -> None:
     doc = extract_tasks(build_outline(load_document(f)))
     assert [(t.path, t.title) for t in doc.tasks] == [("一.1", "突破关键技术"), ("一.2", "建设创新平台")]
     assert [s.path for s in doc.sections if s.marker] == ["一", "一.1", "一.2", "一.3"]
+
+
+@pytest.mark.parametrize(("written", "plan_year", "want"), [
+    ("2022年底前完成", None, ("2022", "2022年底前完成")),
+    ("完成时限：2022年6月底", None, ("2022-06", "2022年6月底")),
+    ("2024年12月31日前", None, ("2024-12-31", "2024年12月31日前")),
+    ("2023年第三季度", None, ("2023-09", "2023年第三季度")),
+    ("2023—2025年", None, ("2025", "2023—2025年")),
+    ("6月底完成", 2024, ("2024-06", "6月底完成")),
+    ("年内", 2024, ("2024", "年内")),
+    ("年内", None, ("", "年内")),  # a plan over several years: which year is not said
+    ("长期坚持", None, ("ongoing", "长期坚持")),
+    ("持续推进", None, ("ongoing", "持续推进")),
+])
+def test_deadline_forms(written: str, plan_year: int | None, want: tuple[str, str]) -> None:
+    from policykg.extract.deadlines import read_deadline
+
+    assert read_deadline(written, plan_year) == want
+
+
+def test_deadlines_in_running_text_only_where_a_limit_is_said() -> None:
+    from policykg.extract.deadlines import due_by, read_deadline
+
+    assert read_deadline("到2025年，高新技术企业达到500家", 2023, running_text=True) is None
+    assert read_deadline("持续推进平台建设", 2023, running_text=True) is None
+    assert read_deadline("力争9月底前完成首批项目遴选", 2023, running_text=True) == ("2023-09", "9月底前完成")
+    assert [due_by(d) for d in ("2024", "2024-02", "2024-06-15", "ongoing", "")] == [
+        "2024-12-31", "2024-02-29", "2024-06-15", "", ""]
