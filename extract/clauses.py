@@ -61,7 +61,8 @@ def _patterns() -> dict[str, Any]:
                 f"(?:{_alternation(grammar['bodies'])})")
     label_word = f"{composed}|{_alternation(list(label_role))}"
     # a label is followed by a colon, or stands in its own brackets: 【牵头单位】市科技局
-    label_re = re.compile(rf"【?({label_word})(?:\s*[：:]|】)\s*")
+    # a note in brackets may stand between a label and its colon: 牵头单位（部门）：
+    label_re = re.compile(rf"【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?(?:\s*[：:]|】)\s*")
     vg = words["verb_grammar"]
     cores = {w: role for role, ws in vg["cores"].items() for w in ws}
     verb_re = re.compile(
@@ -270,9 +271,12 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
     return out
 
 
+_NOT_IN_NAMES = re.compile(r"[\d：:。；;！？“”《》]")
+
+
 def looks_like_unit(name: str) -> bool:
     p = _patterns()
-    if not (2 <= len(name) <= 40) or re.search(r"\d", name):
+    if not (2 <= len(name) <= 40) or _NOT_IN_NAMES.search(name):
         return False
     if any(w in name for w in p["not_unit"]) or name.startswith(p["not_unit_start"]) or p["measure"].search(name):
         return False
@@ -431,6 +435,14 @@ def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[Par
     return units
 
 
+_INLINE_LABEL = re.compile(r"\s*([\u4e00-\u9fff]{1,6})\s*[：:]\s*")
+
+
+@lru_cache(maxsize=1)
+def _inline_labels() -> frozenset[str]:
+    return frozenset(clause_words()["inline_prefix_labels"])
+
+
 def _bare_list(content: str, base: int) -> list[ParsedUnit] | None:
     """（市科技局、市财政局） closing a task: units with no label or verb, read as responsible
     units (the first leads). Only names of bodies count: "（清远市）", "（广州）" stay text."""
@@ -464,6 +476,9 @@ def raw_clauses(text: str, base: int = 0,
         units, form = parse_labelled(content, b), "labelled"
         if units is None:
             units, form = parse_inline(content, b), "inline"
+        if units is None and (lab := _INLINE_LABEL.match(content)) and lab.group(1) in _inline_labels():
+            # "（分工：市科技局牵头，市财政局配合）": a word and a colon before an inline clause
+            units, form = parse_inline(content[lab.end() :], b + lab.end()), "inline"
         if units is None:
             units, form = parse_labelled(content, b, bare=True), "labelled"
         if units is None and closed and not text[end:].strip(" 。；;，,"):

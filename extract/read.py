@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -149,13 +150,28 @@ def _docx_text(path: Path, data: bytes) -> str:
             for row in block.iter(f"{_W}tr"):
                 cells: list[str] = []
                 for tc in row.iter(f"{_W}tc"):
-                    cells.append("".join(_docx_para(p) for p in tc.iter(f"{_W}p")).replace("\n", " "))
+                    cells.append(join_cell_lines(_docx_para(p) for p in tc.iter(f"{_W}p")))
                     # a cell merged over several columns keeps the row's columns in place
                     span = tc.find(f"{_W}tcPr/{_W}gridSpan")
                     extra = span.get(f"{_W}val", "1") if span is not None else "1"
                     cells.extend([""] * (int(extra) - 1 if extra.isdigit() else 0))
                 lines.append("\t".join(cells))
     return "\n".join(lines)
+
+
+_CELL_LINE_END = set("。；！？，、：:;,.!?）)》”")
+
+
+def join_cell_lines(lines: Iterable[str]) -> str:
+    """The lines of one table cell as one line: a line that ends without punctuation is an item
+    of a list ("市科技局" / "市财政局" stacked in a 牵头单位 cell), joined with 、; prose joins as is."""
+    out = ""
+    for line in lines:
+        line = " ".join(line.replace("\t", " ").split())
+        if not line:
+            continue
+        out += ("、" if out and out[-1] not in _CELL_LINE_END else "") + line
+    return out
 
 
 def _docx_para(p: ElementTree.Element) -> str:
@@ -197,7 +213,7 @@ def _xlsx_cell(value: object) -> str:
         return str(int(value))
     if isinstance(value, datetime.datetime | datetime.date):
         return f"{value.year}年{value.month}月{value.day}日"
-    return " ".join(str(value).replace("\t", " ").split())
+    return join_cell_lines(str(value).splitlines())
 
 
 def _xlsx_text(path: Path) -> str:

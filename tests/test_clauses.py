@@ -212,6 +212,11 @@ def test_clause_with_thousands_of_units_is_read_whole() -> None:
     ("（有关区、市政府负责）", [("lead", "有关区、市政府")]),
     ("（市科技局及市财政局负责）", [("lead", "市科技局"), ("lead", "市财政局")]),
     ("（市科技局牵头，市教育局等相关部门配合）", [("lead", "市科技局"), ("participant", "市教育局")]),
+    # a note between a label and its colon; a word and a colon before an inline clause
+    ("（牵头单位（部门）：市科技局；主要责任单位：市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    ("（分工：市科技局牵头，市财政局配合）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # units alone closing a task: responsible units, the first leads
+    ("。（市科技局、市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
 ])
 def test_composed_clause_forms(text: str, want: list[tuple[str, str]]) -> None:
     assert roles("做好工作" + text) == [want]
