@@ -432,7 +432,7 @@ def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[Par
                 u.role = "lead" if first else "participant"
                 first = False
         previous = u
-    return units
+    return _once(units)
 
 
 _INLINE_LABEL = re.compile(r"\s*([\u4e00-\u9fff]{1,6})\s*[：:]\s*")
@@ -978,6 +978,21 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     tasks.extend(_table_tasks(doc, first_leads))
     doc.tasks = tasks
     return doc
+
+
+def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
+    """A unit named twice in one clause ("A、B按职责分工负责，A牵头") is one unit, leading if
+    either mention leads."""
+    first: dict[str, ParsedUnit] = {}
+    out: list[ParsedUnit] = []
+    for u in units:
+        seen = first.get(u.written)
+        if seen is None:
+            first[u.written] = u
+            out.append(u)
+        elif u.role == "lead":
+            seen.role = "lead"
+    return out
 
 
 def _clause_notes(clause: str, units: list[ParsedUnit], base: int) -> str:

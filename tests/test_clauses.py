@@ -215,6 +215,10 @@ def test_clause_with_thousands_of_units_is_read_whole() -> None:
     # a note between a label and its colon; a word and a colon before an inline clause
     ("（牵头单位（部门）：市科技局；主要责任单位：市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
     ("（分工：市科技局牵头，市财政局配合）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # a unit named twice is one unit, leading if either mention leads; 统筹 leads, 指导 takes part
+    ("（市科技局、市财政局按职责分工负责，市科技局牵头）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    ("（市发展改革委统筹，各县（区）政府负责，市科技局指导）", [("lead", "市发展改革委"), ("participant", "各县（区）政府"),
+                                                            ("participant", "市科技局")]),
     # units alone closing a task: responsible units, the first leads
     ("。（市科技局、市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
 ])
