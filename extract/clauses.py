@@ -331,6 +331,11 @@ def parse_parts(content: str, base: int, default_role: str | None,
     for seg, s, _e, sep0 in split_units(content, base, _PART_SEPARATORS, names=False):
         if _is_note(seg):
             continue
+        part_role = default_role
+        label = p["label"].match(seg)
+        if label and label_role(label.group(1)):
+            # a labelled part among inline ones: "A、B按职责分工负责；牵头单位：A"
+            part_role, seg, s = label_role(label.group(1)), seg[label.end() :], s + label.end()
         m = end_verb(seg)
         names = seg[: m.start()] if m else seg
         # "A会同B、C负责": A takes the verb's role, the units after 会同 take part
@@ -350,11 +355,11 @@ def parse_parts(content: str, base: int, default_role: str | None,
             return None
         group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
         if not m:
-            if default_role is None:
+            if part_role is None:
                 pending.extend(group)
             else:
                 for u in [*pending, *group]:
-                    u.role = default_role
+                    u.role = part_role
                 units.extend([*pending, *group])
                 pending = []
             continue
@@ -489,7 +494,8 @@ def raw_clauses(text: str, base: int = 0,
             problems.append(base + start)
     if not found:
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
-        m = next(iter(_label_matches(text, False)), None)
+        groups = [(s, e) for s, e in bracket_groups(text) if not label_role(text[s + 1 : e - 1])]
+        m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)), None)
         if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】，,"):
             content = text[m.start() :]
             units = parse_labelled(content, base + m.start())

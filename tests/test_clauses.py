@@ -219,6 +219,10 @@ def test_clause_with_thousands_of_units_is_read_whole() -> None:
     ("（市科技局、市财政局按职责分工负责，市科技局牵头）", [("lead", "市科技局"), ("participant", "市财政局")]),
     ("（市发展改革委统筹，各县（区）政府负责，市科技局指导）", [("lead", "市发展改革委"), ("participant", "各县（区）政府"),
                                                             ("participant", "市科技局")]),
+    # labelled and inline parts in one bracket
+    ("（省科技厅、省财政厅按职责分工负责；牵头单位：省科技厅）", [("lead", "省科技厅"), ("participant", "省财政厅")]),
+    ("（市科技局牵头；配合单位：市财政局、市税务局）", [("lead", "市科技局"), ("participant", "市财政局"),
+                                                  ("participant", "市税务局")]),
     # units alone closing a task: responsible units, the first leads
     ("。（市科技局、市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
 ])
