@@ -424,3 +424,24 @@ def test_tasks_due_by_a_date(tmp_path_factory: pytest.TempPathFactory) -> None:
         assert want and sorted(r["path"] for r in rows) == want
     finally:
         session.close()
+
+
+def test_every_task_has_its_text_in_the_graph_and_the_csv(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Task nodes carry text/textStart/textEnd/deadline/deadlineText; responsibilities.csv has
+    task_text, deadline and deadline_text on every row."""
+    import csv
+
+    out = build_sample(tmp_path_factory, data=PLANS, key="plans")
+    graph = sample_graph(out)
+    by_task = {n: d for n, d in graph.nodes(data=True) if d.get("label") == "Task"}
+    assert by_task
+    for d in by_task.values():
+        assert d["text"].strip() and d["textStart"] < d["textEnd"]
+        assert d["textEnd"] - d["textStart"] >= len(d["text"].strip())
+        assert "deadline" in d and "deadlineText" in d
+    with (out / "responsibilities.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["task_text"].strip() for r in rows)
+    for r in rows:
+        assert r["task_text"] == by_task[r["task_id"]]["text"]
+        assert r["deadline"] == by_task[r["task_id"]]["deadline"]
