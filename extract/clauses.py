@@ -73,7 +73,7 @@ def _patterns() -> dict[str, Any]:
     residue = re.compile(rf"(?:等)?(?:{_alternation(vg['prefixes'])})?(?:{_alternation(vg['modifiers'])})?$")
     suffixes = tuple(sorted(words["unit_suffixes"], key=len, reverse=True))
     levels = _alternation(words["admin_levels"])
-    bodies = _alternation(words["admin_bodies"])
+    bodies = _alternation(words["admin_bodies"] + words["collective_bodies"])
     headers = words["table_headers"]
     deadlines = words["deadlines"]
     return {

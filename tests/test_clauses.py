@@ -210,6 +210,8 @@ def test_clause_with_thousands_of_units_is_read_whole() -> None:
     ("（各地区、各部门按职责分工负责）", [("lead", "各地区"), ("lead", "各部门")]),
     ("（责任单位：各部门按职责分工负责）", [("lead", "各部门")]),
     ("（有关区、市政府负责）", [("lead", "有关区、市政府")]),
+    ("（市科技局，各区、县级市人民政府）", [("lead", "市科技局"), ("participant", "各区、县级市人民政府")]),
+    ("（相关区、市科技主管部门负责）", [("lead", "相关区、市科技主管部门")]),
     ("（市科技局及市财政局负责）", [("lead", "市科技局"), ("lead", "市财政局")]),
     ("（市科技局牵头，市教育局等相关部门配合）", [("lead", "市科技局"), ("participant", "市教育局")]),
     # a note between a label and its colon; a word and a colon before an inline clause
