@@ -951,7 +951,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         if counts[path] > 1:
             # several clauses in one item: each task's paragraph is the text its clause covers
             # (not the whole paragraph once per clause: a megabyte paragraph holds thousands)
-            p_start, p_end = t_start, t_end
+            p_start, p_end = t_start, (max(t_end, section.text_range[1]) if last_clause[path] == k else t_end)
         mentions = [
             UnitMention(
                 written=u.written,
