@@ -48,13 +48,26 @@ class Paragraph:
     text: str
 
 
+# Markdown around a paragraph (plans converted from web pages): "## 一、主要任务", "**（一）…**",
+# "- 1.…", "> …"
+_MARKDOWN_LEAD = re.compile(r"^(?:#{1,6}\s*|>\s*|[-*+]\s+(?=\S)|\*\*|__)+")
+_MARKDOWN_TAIL = re.compile(r"(?:\*\*|__)$")
+
+
 def paragraphs(text: str) -> list[Paragraph]:
     out: list[Paragraph] = []
     pos = 0
     for line in text.split("\n"):
         stripped = line.strip()
+        if stripped and not stripped.startswith("|"):  # a Markdown table row stays as written
+            mark = _MARKDOWN_LEAD.match(stripped)
+            if mark and mark.end() < len(stripped):
+                stripped = stripped[mark.end() :]
+            tail = _MARKDOWN_TAIL.search(stripped)
+            if tail and tail.start() > 0:
+                stripped = stripped[: tail.start()]
         if stripped:
-            lead = len(line) - len(line.lstrip())
+            lead = line.find(stripped)
             out.append(Paragraph(pos + lead, pos + lead + len(stripped), stripped))
         pos += len(line) + 1
     return out

@@ -267,3 +267,14 @@ def test_deadlines_in_running_text_only_where_a_limit_is_said() -> None:
     assert read_deadline("力争9月底前完成首批项目遴选", 2023, running_text=True) == ("2023-09", "9月底前完成")
     assert [due_by(d) for d in ("2024", "2024-02", "2024-06-15", "ongoing", "")] == [
         "2024-12-31", "2024-02-29", "2024-06-15", "", ""]
+
+
+def test_markdown_outline(tmp_path: Path) -> None:
+    """A plan converted to Markdown: headings after #, bold items, list items are numbered items."""
+    f = tmp_path / "plan.md"
+    f.write_text("# 某市科技创新行动方案\n\n## 一、主要任务\n\n**（一）建设创新平台。**推进实验室建设。（市科技局牵头，市财政局配合）\n\n"
+                 "- 1.培育企业。实施培育计划。（责任单位：市科技局、市税务局）\n", encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    assert [(t.path, t.title, [(u.role, u.written) for u in t.clause.units]) for t in doc.tasks] == [
+        ("一.(一)", "建设创新平台", [("lead", "市科技局"), ("participant", "市财政局")]),
+        ("一.(一).1", "培育企业", [("lead", "市科技局"), ("participant", "市税务局")])]
