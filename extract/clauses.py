@@ -1023,8 +1023,8 @@ def _warn_unread(doc: PolicyDocument, problems: list[int]) -> None:
     for offset in problems[:_MAX_WARNINGS]:
         o = doc.offsets[offset]
         line = bisect_right(line_starts, o)
-        snippet = " ".join(doc.original[o : o + 30].split())
-        doc.warn(f"line {line}: a responsibility clause could not be read: {snippet}…")
+        snippet = " ".join(doc.original[o : o + 40].split("\n", 1)[0].split())
+        doc.warn(f"line {line}: a responsibility clause could not be read: {snippet}")
     if len(problems) > _MAX_WARNINGS:
         doc.warn(f"{len(problems) - _MAX_WARNINGS} more clauses could not be read")
 
