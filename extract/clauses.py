@@ -219,11 +219,17 @@ def split_units(text: str, base: int, separators: set[str], names: bool = True) 
     return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
 
 
+_TRAILING_NOTE = re.compile(r"[（(]([^（）()]*)[）)]$")
+
+
 def _clean_unit(unit: str) -> str:
     """A list item without what is not its name: a generic tail ("市财政局等相关部门" names
     市财政局), a score ("市科技局（0.5分）"), a verb left over ("各部门按职责")."""
     p = _patterns()
     unit = p["trailing_score"].sub("", unit).rstrip()
+    note = _TRAILING_NOTE.search(unit)
+    if note and note.start() >= 2 and (p["first_leads"].search(note.group(1)) or "下同" in note.group(1)):
+        unit = unit[: note.start()]  # "市财政局（列第一位的为牵头单位，下同）"
     m = p["generic_tail"].search(unit, max(0, len(unit) - 16))
     if m and m.start() >= 2:
         unit = unit[: m.start()]
@@ -295,7 +301,8 @@ def _is_note(part: str) -> bool:
     '完成时限：2022年底', a score '0.5分'."""
     p = _patterns()
     part = part.strip(" ，,；;。")
-    return bool(p["first_leads"].search(part) or p["deadline"].fullmatch(part) or p["score"].match(part)
+    outside = _TRAILING_NOTE.sub("", part) or part  # "A、B（列第一位者为牵头单位）" is a list
+    return bool(p["first_leads"].search(outside) or p["deadline"].fullmatch(part) or p["score"].match(part)
                 or p["deadline_field"].match(part))
 
 
