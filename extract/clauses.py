@@ -378,7 +378,12 @@ def parse_parts(content: str, base: int, default_role: str | None,
                      for i, (u, us, ue, sep) in enumerate(tail_parts))
         pending = []
     if pending:
-        return None
+        if not units:
+            return None
+        # units after the verb parts with no verb of their own ("A牵头，B、C"): they take part
+        for u in pending:
+            u.role = "participant" if any(x.role == "lead" for x in units) else "responsible"
+        units.extend(pending)
     return _mark_leads(units) or None
 
 

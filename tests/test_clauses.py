@@ -225,6 +225,9 @@ def test_clause_with_thousands_of_units_is_read_whole() -> None:
     ("（省科技厅、省财政厅按职责分工负责；牵头单位：省科技厅）", [("lead", "省科技厅"), ("participant", "省财政厅")]),
     ("（市科技局牵头；配合单位：市财政局、市税务局）", [("lead", "市科技局"), ("participant", "市财政局"),
                                                   ("participant", "市税务局")]),
+    # units after the lead with no verb of their own take part
+    ("（市科技局牵头，市财政局、各县（市、区）政府）", [("lead", "市科技局"), ("participant", "市财政局"),
+                                                ("participant", "各县（市、区）政府")]),
     # a note written after the last unit
     ("（责任单位：市科技局、市财政局（列第一位的为牵头单位，下同））", [("lead", "市科技局"), ("participant", "市财政局")]),
     # units alone closing a task: responsible units, the first leads
