@@ -62,7 +62,7 @@ def _patterns() -> dict[str, Any]:
     label_word = f"{composed}|{_alternation(list(label_role))}"
     # a label is followed by a colon, or stands in its own brackets: 【牵头单位】市科技局
     # a note in brackets may stand between a label and its colon: 牵头单位（部门）：
-    label_re = re.compile(rf"【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?(?:\s*[：:]|】)\s*")
+    label_re = re.compile(rf"【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?(?:\s*[：:]|】|为(?=[\u4e00-\u9fff]))\s*")
     vg = words["verb_grammar"]
     cores = {w: role for role, ws in vg["cores"].items() for w in ws}
     verb_re = re.compile(
@@ -471,6 +471,9 @@ def _bare_list(content: str, base: int) -> list[ParsedUnit] | None:
     return _mark_leads([ParsedUnit(u, s, e, "responsible", sep) for u, s, e, sep in parts])
 
 
+_BY_SENTENCE = re.compile(r"(?:(?<=[。；;])|^)\s*由([^。；;（）()]{2,200}?)[。；;]?\s*$")
+
+
 def _looks_like_clause(content: str) -> bool:
     """A bracket that means to be a clause: it holds a label, or ends with a role verb."""
     p = _patterns()
@@ -505,6 +508,13 @@ def raw_clauses(text: str, base: int = 0,
         elif problems is not None and _looks_like_clause(content):
             problems.append(base + start)
     if not found:
+        by = _BY_SENTENCE.search(text)
+        if by:
+            # "…。由市科技局牵头，市财政局配合。" closing the paragraph, with no brackets
+            units = parse_inline(by.group(1), base + by.start(1))
+            if units:
+                found.append((base + by.start(), base + by.end(1), "inline-bare", units))
+                return found
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
         groups = [(s, e) for s, e in bracket_groups(text) if not label_role(text[s + 1 : e - 1])]
         m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)), None)
@@ -546,6 +556,18 @@ def _header_name(cell: str) -> str:
     return _HEADER_NOTE.sub("", name) or name
 
 
+_HEADER_JOINERS = set("及和与、/（(")
+
+
+def _header_role(cell: str) -> str | None:
+    """The role a header cell names: 牵头单位, or 牵头单位及责任人 (a label and more after 及)."""
+    role = label_role(cell)
+    if role:
+        return role
+    m = _patterns()["label_word"].match(cell)
+    return label_role(m.group(0)) if m and cell[m.end() : m.end() + 1] in _HEADER_JOINERS else None
+
+
 def _header_columns(cells: list[str]) -> dict[str, Any] | None:
     """Columns of a task table's header row, in any order and any subset: the title column
     (重点任务), the text column (任务内容), the unit columns with their roles (牵头单位, 配合单位),
@@ -553,10 +575,15 @@ def _header_columns(cells: list[str]) -> dict[str, Any] | None:
     unit column."""
     p = _patterns()
     names = [_header_name(c) for c in cells]
-    unit_cols = {i: role for i, c in enumerate(names) if (role := label_role(c))}
+    unit_cols = {i: role for i, c in enumerate(names) if (role := _header_role(c))}
 
     def first(headers: set[str]) -> int | None:
-        return next((i for i, c in enumerate(names) if c in headers or c.removesuffix("名称") in headers), None)
+        exact = next((i for i, c in enumerate(names) if c in headers or c.removesuffix("名称") in headers), None)
+        if exact is not None:
+            return exact
+        # "重点任务及举措", "工作任务和要求": a task header with more words after 及/和
+        return next((i for i, c in enumerate(names) if len(c) <= 10 and i not in unit_cols
+                     and any(c.startswith(h) and c[len(h) : len(h) + 1] in _HEADER_JOINERS for h in headers)), None)
 
     title, text = first(p["title_header"]), first(p["text_header"])
     if text == title:

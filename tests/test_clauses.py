@@ -228,6 +228,10 @@ def test_clause_with_thousands_of_units_is_read_whole() -> None:
     # units after the lead with no verb of their own take part
     ("（市科技局牵头，市财政局、各县（市、区）政府）", [("lead", "市科技局"), ("participant", "市财政局"),
                                                 ("participant", "各县（市、区）政府")]),
+    # labels ending in 为 instead of a colon
+    ("（牵头单位为市科技局，配合单位为市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # an unbracketed 由… sentence closing the task
+    ("。由市科技局牵头，市财政局配合。", [("lead", "市科技局"), ("participant", "市财政局")]),
     # a note written after the last unit
     ("（责任单位：市科技局、市财政局（列第一位的为牵头单位，下同））", [("lead", "市科技局"), ("participant", "市财政局")]),
     # units alone closing a task: responsible units, the first leads
@@ -283,3 +287,11 @@ def test_markdown_outline(tmp_path: Path) -> None:
     assert [(t.path, t.title, [(u.role, u.written) for u in t.clause.units]) for t in doc.tasks] == [
         ("一.(一)", "建设创新平台", [("lead", "市科技局"), ("participant", "市财政局")]),
         ("一.(一).1", "培育企业", [("lead", "市科技局"), ("participant", "市税务局")])]
+
+
+def test_task_table_headers_with_more_words(tmp_path: Path) -> None:
+    from policykg.extract.clauses import find_table_tasks
+
+    rows = find_table_tasks("序号\t重点任务及举措\t牵头单位及责任人\t配合单位\n1\t建设平台\t市科技局\t市财政局\n")
+    assert [(r.title, [(u.role, u.written) for u in r.units]) for r in rows] == [
+        ("建设平台", [("lead", "市科技局"), ("participant", "市财政局")])]
