@@ -501,7 +501,8 @@ def raw_clauses(text: str, base: int = 0,
             units, form = parse_inline(content[lab.end() :], b + lab.end()), "inline"
         if units is None:
             units, form = parse_labelled(content, b, bare=True), "labelled"
-        if units is None and closed and not text[end:].strip(" 。；;，,"):
+        if units is None and closed and not text[end:].strip(" 。；;，,") \
+                and not any(w in text for w in clause_words()["not_task_words"]):
             units, form = _bare_list(content, b), "responsible-list"
         if units:
             found.append((base + start, base + end, form, units))
