@@ -25,7 +25,7 @@ def _patterns() -> dict[str, Any]:
     def alt(ws: list[str]) -> str:
         return "|".join(map(re.escape, sorted(ws, key=len, reverse=True)))
 
-    year = r"(?:(?P<y0>(?:19|20)\d{2})\s*[—\-–~～至到]\s*)?(?P<y>(?:19|20)\d{2})\s*年(?:度)?"
+    year = r"(?:(?P<y0>(?:19|20)\d{2})\s*年?\s*[—\-–~～至到]\s*)?(?P<y>(?:19|20)\d{2})\s*年(?:度)?"
     within = (r"(?:(?P<q>第?[一二三四1-4])季度|(?P<h>上半年|下半年)"
               r"|(?P<m>1[0-2]|0?[1-9])\s*月(?:份)?(?:(?P<d>\d{1,2})\s*日|(?P<part>底|末|中旬|上旬|下旬|初|中))?)")
     this_year = rf"(?P<this>{alt(words['this_year'])})"
