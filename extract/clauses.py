@@ -12,7 +12,8 @@ The grammar is composed here; the words live in resources/clause_words.json.
   lists      、，；/ and spaces; 各县（市、区）, 有关区、市政府 one collective each; A及B two bodies,
              one role; A等相关部门 names A; no unit keeps a verb tail ("各部门按职责")
   lines      "牵头单位：A" / "配合单位：B" / "时间节点：年内" on lines of their own after the task
-  bare       （市科技局、市财政局） closing a task: responsible units
+  bare       （市科技局、市财政局） closing a task: responsible units; "由A牵头，B配合。" closing a
+             paragraph; labels ending in 为 (牵头单位为A)
   tables     任务分工表 with any subset and order of 序号 重点任务 任务内容 牵头单位 配合单位 完成时限,
              tab-separated (.docx, .xlsx, TSV, HTML), Markdown, or one cell per line; merged cells
              carried down, section rows skipped, a second header row (牵头 | 配合) under 责任单位
