@@ -797,7 +797,11 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                     cells = ["", *cells]  # an empty 序号 cell lost with the line's leading tab
                 number = cells[header["number"]] if header["number"] is not None and header["number"] < len(cells) \
                     else ""
-                if not re.fullmatch(r"\d{1,4}", number or ""):
+                if number.strip() and not re.fullmatch(r"\d{1,4}", number):
+                    number = str(len(rows) + 1)  # numbered otherwise (一, （二）, ★): the row's place
+                elif header["number"] is None:
+                    number = str(len(rows) + 1)
+                else:
                     # a row with no number of its own continues the numbered row above: 1b, 1c
                     base = re.sub(r"[a-z]+$", "", rows[-1].number) if rows else ""
                     later = sum(1 for r in rows if re.fullmatch(re.escape(base) + "[a-z]", r.number))

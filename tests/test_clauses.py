@@ -296,3 +296,14 @@ def test_task_table_headers_with_more_words(tmp_path: Path) -> None:
     rows = find_table_tasks("序号\t重点任务及举措\t牵头单位及责任人\t配合单位\n1\t建设平台\t市科技局\t市财政局\n")
     assert [(r.title, [(u.role, u.written) for u in r.units]) for r in rows] == [
         ("建设平台", [("lead", "市科技局"), ("participant", "市财政局")])]
+
+
+def test_task_table_row_numbers() -> None:
+    """序号 in numerals or Chinese numbers; a row left unnumbered continues the row above; a
+    table with no 序号 column numbers its rows in order."""
+    from policykg.extract.clauses import find_table_tasks
+
+    rows = find_table_tasks("序号\t工作任务\t负责单位\n一\t制定细则\t省科技厅\n二\t开展试点\t省财政厅\n\t总结推广\t省教育厅\n")
+    assert [(r.number, r.title) for r in rows] == [("1", "制定细则"), ("2", "开展试点"), ("2b", "总结推广")]
+    rows = find_table_tasks("工作任务\t负责单位\n制定细则\t省科技厅\n开展试点\t省财政厅\n")
+    assert [(r.number, r.title) for r in rows] == [("1", "制定细则"), ("2", "开展试点")]
