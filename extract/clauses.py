@@ -801,7 +801,7 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                     number = str(len(rows) + 1)  # numbered otherwise (一, （二）, ★): the row's place
                 elif header["number"] is None:
                     number = str(len(rows) + 1)
-                else:
+                elif not number.strip():
                     # a row with no number of its own continues the numbered row above: 1b, 1c
                     base = re.sub(r"[a-z]+$", "", rows[-1].number) if rows else ""
                     later = sum(1 for r in rows if re.fullmatch(re.escape(base) + "[a-z]", r.number))
