@@ -169,6 +169,7 @@ class ParsedUnit:
     end: int
     role: str  # lead | participant | responsible | shared
     separator: str  # what preceded it in its list ("" for the first)
+    lead_from_order: bool = False  # leads because it is listed first, not by a label
 
 
 def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
@@ -448,6 +449,7 @@ def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[Par
                 u.role = "participant"
             else:
                 u.role = "lead" if first else "participant"
+                u.lead_from_order = first
                 first = False
         previous = u
     return _once(units)
@@ -1003,6 +1005,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
                 role="lead" if u.role == "lead" else "participant",
                 span=doc.span(u.start, u.end),
                 separator=u.separator,
+                lead_from_order=u.lead_from_order,
             )
             for u in units
         ]
@@ -1080,7 +1083,8 @@ def _table_tasks(doc: PolicyDocument, first_leads: bool = False) -> list[Task]:
     plan_year = _plan_year(doc)
     for row in find_table_tasks(doc.text, first_leads):
         mentions = [UnitMention(written=u.written, role="lead" if u.role == "lead" else "participant",
-                                span=doc.span(u.start, u.end), separator=u.separator) for u in row.units]
+                                span=doc.span(u.start, u.end), separator=u.separator,
+                                lead_from_order=u.lead_from_order) for u in row.units]
         for m in mentions:
             m.written_original = m.span.quote
         span = doc.span(row.start, row.end)
