@@ -99,6 +99,15 @@ class Task:
     section_path: str = ""  # path of the outline item the task belongs to
     title_original: str = ""
     text_range: tuple[int, int] = (0, 0)  # the task paragraph in the NORMALISED text
+    # what is to be done: the text the clause covers (from the item heading or the previous
+    # clause to this clause; a table row's 任务内容), in the original text
+    text_span: Span | None = None
+    deadline: str = ""  # ISO "2022", "2022-06", "2022-06-30", "ongoing", or "" when none is stated
+    deadline_text: str = ""  # the deadline as written ("2022年6月底前", "长期坚持")
+
+    @property
+    def text(self) -> str:
+        return self.text_span.quote if self.text_span else ""
 
     @property
     def lead_units(self) -> list[UnitMention]:

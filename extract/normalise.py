@@ -86,13 +86,28 @@ _HTML_CELL_BLOCK = re.compile(r"<\s*/?\s*(p|div|br|li|ul|ol|span|h[1-6])\b[^>]*>
 _HTML_CELL_OPEN = re.compile(r"<\s*t[dh]\b[^>]*>", re.I)
 
 
+_TAG_OR_SPACE = re.compile(r"<[^>]*>|\s+|&nbsp;")
+_CELL_LINE_END = set("。；！？，、：:;,.!?）)》”")
+_CELL_END = re.compile(r"\s*(?:<\s*/?\s*(?:p|div|br|li|ul|ol|span|h[1-6])\b[^>]*>\s*)*<\s*/?\s*t[dhr]\b", re.I)
+
+
+def _next_text(text: str, pos: int, end: int) -> bool:
+    """More words follow in the same cell (not only tags up to the cell's end)."""
+    return not _CELL_END.match(text, pos, end)
+
+
 def _flatten_table_cells(t: MappedText) -> MappedText:
     """Inside an HTML table, paragraphs and line breaks within a cell do not end the row:
     each <tr> becomes one line of tab-separated cells (the form task tables are read in)."""
     edits: list[tuple[int, int, str]] = []
     for table in _HTML_TABLE.finditer(t.text):
         for m in _HTML_CELL_BLOCK.finditer(t.text, table.start(), table.end()):
-            edits.append((m.start(), m.end(), ""))
+            # a line break inside a cell after words with no punctuation separates what the cell
+            # lists ("市发展改革委<br>市工信局"): 、, as a list in a cell is written
+            before = _TAG_OR_SPACE.sub("", t.text[max(table.start(), m.start() - 120) : m.start()])
+            ends_item = m.group(0).startswith("</") or m.group(1).lower() == "br"
+            listed = ends_item and before and before[-1] not in _CELL_LINE_END
+            edits.append((m.start(), m.end(), "、" if listed and _next_text(t.text, m.end(), table.end()) else ""))
         # a cell opens with nothing and closes with a tab: "序号\t重点任务\t…"
         for m in _HTML_CELL_OPEN.finditer(t.text, table.start(), table.end()):
             edits.append((m.start(), m.end(), ""))

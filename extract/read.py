@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -20,7 +21,8 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
 DOCX_SUFFIXES = {".docx"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | DOCX_SUFFIXES | PDF_SUFFIXES
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | DOCX_SUFFIXES | PDF_SUFFIXES | XLSX_SUFFIXES
 
 
 class SourceError(Exception):
@@ -39,7 +41,7 @@ class SourceFile:
     sha256: str
     encoding: str
     text: str  # the original text every offset cites
-    markup: str  # "text" | "html" | "docx" | "pdf"
+    markup: str  # "text" | "html" | "docx" | "pdf" | "xlsx"
 
 
 _HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.I)
@@ -99,7 +101,8 @@ def read_source(path: Path) -> SourceFile:
         raise SourceError(path, "is a folder, not a document")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise SourceError(path, f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .docx or .pdf")
+        raise SourceError(path, f"unsupported file type {suffix or '(none)'}; "
+                                "use .txt, .md, .html, .docx, .xlsx or .pdf")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -111,6 +114,8 @@ def read_source(path: Path) -> SourceFile:
         return SourceFile(path, data, sha, "docx", _docx_text(path, data), "docx")
     if suffix in PDF_SUFFIXES:
         return SourceFile(path, data, sha, "pdf", _pdf_text(path), "pdf")
+    if suffix in XLSX_SUFFIXES:
+        return SourceFile(path, data, sha, "xlsx", _xlsx_text(path), "xlsx")
     declared = None
     if suffix in HTML_SUFFIXES:
         m = _HTML_CHARSET.search(data[:4096])
@@ -143,9 +148,30 @@ def _docx_text(path: Path, data: bytes) -> str:
             lines.append(_docx_para(block))
         elif block.tag == f"{_W}tbl":
             for row in block.iter(f"{_W}tr"):
-                cells = ["".join(_docx_para(p) for p in tc.iter(f"{_W}p")) for tc in row.iter(f"{_W}tc")]
+                cells: list[str] = []
+                for tc in row.iter(f"{_W}tc"):
+                    cells.append(join_cell_lines(_docx_para(p) for p in tc.iter(f"{_W}p")))
+                    # a cell merged over several columns keeps the row's columns in place
+                    span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+                    extra = span.get(f"{_W}val", "1") if span is not None else "1"
+                    cells.extend([""] * (int(extra) - 1 if extra.isdigit() else 0))
                 lines.append("\t".join(cells))
     return "\n".join(lines)
+
+
+_CELL_LINE_END = set("。；！？，、：:;,.!?）)》”")
+
+
+def join_cell_lines(lines: Iterable[str]) -> str:
+    """The lines of one table cell as one line: a line that ends without punctuation is an item
+    of a list ("市科技局" / "市财政局" stacked in a 牵头单位 cell), joined with 、; prose joins as is."""
+    out = ""
+    for line in lines:
+        line = " ".join(line.replace("\t", " ").split())
+        if not line:
+            continue
+        out += ("、" if out and out[-1] not in _CELL_LINE_END else "") + line
+    return out
 
 
 def _docx_para(p: ElementTree.Element) -> str:
@@ -174,3 +200,52 @@ def _pdf_text(path: Path) -> str:
     if not any(p.strip() for p in pages):
         raise SourceError(path, "PDF has no text layer (scanned image?)")
     return text
+
+
+def _xlsx_cell(value: object) -> str:
+    """A spreadsheet cell as text: whole numbers without ".0", dates as 2022年6月30日, line
+    breaks inside a cell as spaces (a row is one line)."""
+    import datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime | datetime.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return join_cell_lines(str(value).splitlines())
+
+
+def _xlsx_text(path: Path) -> str:
+    """Every sheet of a workbook (a coordinator's 任务分工表): its rows, cells tab-separated (the
+    sheet's name on a line before them when there are several). A cell merged down a column
+    (重点任务, 牵头单位 written once for several rows) stands in every row it covers; one merged
+    across columns stands once."""
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for broken files
+        raise SourceError(path, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+    lines: list[str] = []
+    for ws in wb.worksheets:
+        rows = [[_xlsx_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        for merged in ws.merged_cells.ranges:
+            top = merged.min_row - 1
+            col = merged.min_col - 1
+            if top >= len(rows) or col >= len(rows[top]):
+                continue
+            for r in range(top + 1, min(merged.max_row, len(rows))):
+                if col < len(rows[r]):
+                    rows[r][col] = rows[top][col]
+        if len(wb.worksheets) > 1:  # several sheets: each one's name heads its rows
+            lines.append(ws.title)
+        for row in rows:
+            while row and not row[-1]:
+                row.pop()
+            # a row with one cell filled stays a row (a section row inside the table)
+            lines.append("\t".join(row) if len(row) > 1 else (row[0] + "\t" if row else ""))
+    wb.close()
+    if not any(line.strip() for line in lines):
+        raise SourceError(path, "empty workbook (no cell holds text)")
+    return "\n".join(lines)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
+from policykg.extract.deadlines import due_by
 from policykg.extract.model import Entity, PolicyDocument, Span, Target, Task
 from policykg.extract.resolve import jurisdiction_code, resolve_unit
 from policykg.graph.compare import section_heading, task_content
@@ -82,6 +83,9 @@ def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
         docId=doc.doc_id, docSha256=doc.sha256, clauseForm=task.clause.form,
         start=task.clause.span.start, end=task.clause.span.end, quote=task.clause.span.quote,
         paragraphStart=task.span.start, paragraphEnd=task.span.end,
+        text=task.text, textStart=task.text_span.start if task.text_span else task.span.start,
+        textEnd=task.text_span.end if task.text_span else task.span.end,
+        deadline=task.deadline, deadlineText=task.deadline_text, dueBy=due_by(task.deadline),
     )
     # what `policykg compare` reads of a task, so that a built graph compares as the files do
     node = g.nodes[tid]

@@ -22,6 +22,7 @@ NODE_LINK_KEYS = {"edges": "edges", "source": "from", "target": "to"}
 RESPONSIBILITY_COLUMNS = [
     "doc", "doc_sha256", "doc_title", "jurisdiction", "task_id", "task_path", "task_title", "role",
     "unit", "unit_id", "unit_name", "kind", "rule", "flagged", "lead_from_order", "quote", "start", "end",
+    "task_text", "deadline", "deadline_text",
 ]
 RESOLUTION_COLUMNS = ["doc", "doc_sha256", "jurisdiction", "written", "unit_id", "unit_name", "kind", "rule",
                       "flagged", "note", "count"]
@@ -168,6 +169,7 @@ def responsibility_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, An
                     "quote": task.clause.span.quote, "start": task.clause.span.start, "end": task.clause.span.end,
                     "lead_from_order": "yes" if unit.lead_from_order else "",
                     "task_paragraph": task.span.quote,
+                    "task_text": task.text, "deadline": task.deadline, "deadline_text": task.deadline_text,
                 }
 
 
