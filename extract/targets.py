@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -53,6 +54,8 @@ class Vocabulary:
     indicators: list[dict[str, Any]]
     alias_index: dict[str, str]
     patterns: list[tuple[re.Pattern[str], str]]
+    chinese_amount: re.Pattern[str]
+    parameter_patterns: list[re.Pattern[str]]
 
     def words(self, key: str) -> list[str]:
         return list(self.raw.get(key, []))
@@ -74,12 +77,15 @@ def vocabulary() -> Vocabulary:
         rf"|(?:{_alternation(list(mags))})(?=[，,。；;、）)\s]|$))"
     )
     qual_after = raw["qualifiers_after"]
+    # "两个", "十家": a Chinese numeral and a count unit (not inside a longer numeral or 第…)
+    chinese_amount = re.compile(rf"(?<![第零〇一二两三四五六七八九十百千万亿])(?P<cn>[零〇一二两三四五六七八九十百千]{{1,6}})"
+                                rf"(?P<unit>{_alternation(raw['count_units'])})")
     alias_index: dict[str, str] = {}
     patterns: list[tuple[re.Pattern[str], str]] = []
     vocab = Vocabulary(raw, mags, set(raw["count_units"]), set(raw["currency_units"]), number_unit,
                        raw["qualifiers_before"], qual_after,
-                       re.compile(rf"^(?:{_alternation(list(qual_after))})"), ind["indicators"], alias_index,
-                       patterns)
+                       re.compile(_alternation(list(qual_after))), ind["indicators"], alias_index,
+                       patterns, chinese_amount, [re.compile(p) for p in raw["parameter_patterns"]])
     for entry in ind["indicators"]:
         canonical = entry["canonical"]
         for written in [canonical, *entry.get("aliases", [])]:
@@ -157,6 +163,7 @@ class RawTarget:
     source: str = "text"
     ind_start: int = -1
     ind_end: int = -1
+    recurrence: str = ""  # "annual" for a quota "每年…" (then year is None)
 
 
 @dataclass
@@ -230,12 +237,12 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
             continue
         # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
         if prev and prev.line < line_no and re.match(r"^\d+(?:\.\d+)?$", prev.text.rstrip(".")) and (
-                (prev.text.endswith(".") and tok.text[:1].isdigit())
+                (prev.text.endswith(".") and _digits(tok.text[:1]))
                 or (re.match(r"^\.\d", tok.text) and "." not in prev.text)):
             out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
             continue
         # "20⏎26年": a year the PDF broke at the end of a line
-        if prev and prev.line < line_no and prev.text.isdigit() and len(prev.text) < 4 \
+        if prev and prev.line < line_no and _digits(prev.text) and len(prev.text) < 4 \
                 and re.match(r"^\d+年", tok.text) and re.match(r"^\d{4}年", prev.text + tok.text):
             out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
             continue
@@ -331,7 +338,7 @@ _VALUE_CELL = re.compile(r"^(?P<open>[\[〔【（(]?)(?P<num>\d+(?:,\d{3})*(?:\.
 def _join_broken_year(toks: list[_Token], j: int, vocab: Vocabulary) -> None:
     """"202⏎2 年": a header year the PDF broke over lines, joined in place."""
     first = toks[j]
-    if not first.text.isdigit() or len(first.text) >= 4:
+    if not _digits(first.text) or len(first.text) >= 4:
         return
     text = first.text
     for k in range(j + 1, min(j + 3, len(toks))):
@@ -359,8 +366,12 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     last_index = 0
 
     def is_index(k: int) -> bool:
-        t = toks[k].text.rstrip(".、")
-        if not t.isdigit() or k + 1 >= len(toks) or _is_cell_value(toks[k + 1].text, empty):
+        if k + 1 >= len(toks) or _is_cell_value(toks[k + 1].text, empty):
+            return False
+        if _ROW_MARKER.fullmatch(toks[k].text):
+            return True  # ①, ⑴, （1）, 一、: a row marker, never a value
+        t = toks[k].text.rstrip(".、．")
+        if not _digits(t):
             return False
         # without a 序号 column, only "3 高新技术企业 …" on one line is a row number
         return has_index or (int(t) == last_index + 1 and toks[k + 1].line == toks[k].line)
@@ -368,12 +379,19 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     while j < len(toks):
         k = j
         if is_index(k):
-            last_index = int(toks[k].text.rstrip(".、"))
+            number = toks[k].text.rstrip(".、．")
+            last_index = int(number) if _digits(number) else last_index + 1
             k += 1
         label_toks: list[_Token] = []
         while k < len(toks) and not _is_cell_value(toks[k].text, empty) and not _PROSE.search(toks[k].text):
             label_toks.append(toks[k])
             k += 1
+        if label_toks:
+            # "①高新技术企业（家）", "（1）孵化器": the row's marker written onto its label
+            first = label_toks[0]
+            mk = _ROW_MARKER.match(first.text)
+            if mk and mk.end() < len(first.text):
+                label_toks[0] = _Token(first.text[mk.end():], first.start + mk.end(), first.end, first.line)
         if not label_toks or (k < len(toks) and _PROSE.search(toks[k].text)) or len(label_toks) > 5:
             break
         unit = ""
@@ -432,6 +450,14 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     return j, end_offset
 
 
+_ROW_MARKER = re.compile(r"[①-⑳⑴-⒇⒈-⒛]|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)]|[一二三四五六七八九十]{1,3}[、．]")
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: "①".isdigit() is true, and int("①") raises."""
+    return text.isascii() and text.isdigit()
+
+
 def _join_broken_number(cells: list[_Token]) -> list[_Token]:
     """A row flattened on a line or two, one value too many, and a single line break between
     two values that join into one number ("1942 2⏎233 2568"): the PDF broke that number."""
@@ -442,7 +468,7 @@ def _join_broken_number(cells: list[_Token]) -> list[_Token]:
         return cells
     i = breaks[0]
     a, b = cells[i], cells[i + 1]
-    if a.text.isdigit() and _PLAIN_NUMBER.match(b.text.rstrip("%")):
+    if _digits(a.text) and _PLAIN_NUMBER.match(b.text.rstrip("%")):
         return [*cells[:i], _Token(a.text + b.text, a.start, b.end, a.line), *cells[i + 2:]]
     return cells
 
@@ -581,16 +607,67 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     return found
 
 
-def _sentence_bounds(para: str, pos: int) -> tuple[int, int]:
-    start = max((m.end() for m in _SENTENCE_END.finditer(para, 0, pos)), default=0)
-    m = _SENTENCE_END.search(para, pos)
-    return start, (m.start() if m else len(para))
+# Every look-up around a number is bounded: a clause longer than this is not one indicator, and a
+# bounded window keeps the reader linear in the length of a line (a 2 MB line without punctuation).
+_WINDOW = 160
+
+
+class _Para:
+    """One paragraph and what every number in it looks up, precomputed once: sentence ends,
+    commas, year events and the parenthesis open at each number (O(log n) per look-up)."""
+
+    def __init__(self, para: str, events: list[_Event]) -> None:
+        self.text = para
+        self.sentence_ends = [m.start() for m in _SENTENCE_END.finditer(para)]
+        self.commas = [m.start() for m in re.finditer(r"[，,]", para)]
+        self.events = events
+        self.event_pos = [e.pos for e in events]
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        i = bisect_left(self.sentence_ends, pos)
+        start = self.sentence_ends[i - 1] + 1 if i else 0
+        end = self.sentence_ends[i] if i < len(self.sentence_ends) else len(self.text)
+        return start, end
+
+    def first_comma(self, start: int, end: int) -> int:
+        i = bisect_left(self.commas, start)
+        return self.commas[i] if i < len(self.commas) and self.commas[i] < end else end
+
+    def has_event(self, start: int, end: int) -> bool:
+        i = bisect_left(self.event_pos, start)
+        return i < len(self.event_pos) and self.event_pos[i] < end
+
+    def last_event(self, before: int, not_before: int = -1) -> _Event | None:
+        i = bisect_left(self.event_pos, before) - 1
+        return self.events[i] if i >= 0 and self.event_pos[i] >= not_before else None
+
+
+def _open_parens(para: str, positions: list[int]) -> dict[int, int | None]:
+    """For each position (sorted), the start of the parenthesis that encloses it, or None."""
+    out: dict[int, int | None] = {}
+    stack: list[int] = []
+    parens = [(m.start(), m.group()) for m in re.finditer(r"[（()）]", para)]
+    k = 0
+    for pos in positions:
+        while k < len(parens) and parens[k][0] < pos:
+            at, c = parens[k]
+            if c in "（(":
+                stack.append(at)
+            elif stack:
+                stack.pop()
+            k += 1
+        out[pos] = stack[-1] if stack else None
+    return out
 
 
 def _clause_start(para: str, pos: int, boundary: str) -> int:
+    limit = max(0, pos - _WINDOW)
+    segment = para[limit:pos]
+    if not any(c in segment for c in "（()）"):  # the common case, at C speed
+        return limit + max(segment.rfind(c) for c in boundary) + 1
     i = pos
     depth = 0
-    while i > 0:
+    while i > limit:
         c = para[i - 1]
         if c in "）)":
             depth += 1
@@ -601,28 +678,60 @@ def _clause_start(para: str, pos: int, boundary: str) -> int:
         elif depth == 0 and c in boundary:
             return i
         i -= 1
-    return 0
+    return limit
 
 
 def _clause_end(para: str, pos: int, boundary: str) -> int:
-    i = pos
-    while i < len(para) and para[i] not in boundary and para[i] not in "（(":
-        i += 1
-    return i
+    limit = min(len(para), pos + _WINDOW)
+    found = [i for i in (para.find(c, pos, limit) for c in boundary + "（(") if i >= 0]
+    return min(found, default=limit)
 
 
-def _open_paren(para: str, pos: int) -> int | None:
-    """Start of the parenthesis that encloses pos, or None."""
-    depth = 0
-    for i in range(pos - 1, -1, -1):
-        c = para[i]
-        if c in "）)":
-            depth += 1
-        elif c in "（(":
-            if depth == 0:
-                return i
-            depth -= 1
-    return None
+def _in_short_quote(para: str, start: int, end: int) -> bool:
+    """A number inside a short quoted name: “3个100”工程, “1+N”政策体系."""
+    q = para.rfind("“", max(0, start - 12), start)
+    if q < 0 or para.find("”", q, start) >= 0:
+        return False
+    close = para.find("”", end, end + 12)
+    return close >= 0 and not _PROSE.search(para, q, close)
+
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+_CN_SCALES = {"十": 10, "百": 100, "千": 1000}
+
+
+def chinese_number(written: str) -> int | None:
+    """A Chinese numeral below ten thousand ("三", "十二", "两百", "一千五百") as a number."""
+    total, digit, seen = 0, None, False
+    for c in written:
+        if c in _CN_DIGITS:
+            if digit is not None:
+                return None  # "二三": not a number
+            digit = _CN_DIGITS[c]
+        elif c in _CN_SCALES:
+            total += (1 if digit is None else digit) * _CN_SCALES[c]
+            digit = None
+        else:
+            return None
+        seen = True
+    return total + (digit or 0) if seen else None
+
+
+def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[str, Any]]]:
+    """"建成两个国家级平台", "新增十家": a Chinese-numeral count right after a target verb; a value of
+    one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
+    ("两个维护", "三大工程")."""
+    out: list[tuple[int, int, dict[str, Any]]] = []
+    verbs = sorted({*vocab.words("enumeration_verbs"), *vocab.qual_before}, key=len, reverse=True)
+    for m in vocab.chinese_amount.finditer(para):
+        value = chinese_number(m.group("cn"))
+        if value is None or value < 2 or m.end() < len(para) and para[m.end()] in _CN_DIGITS:
+            continue
+        if not any(para.endswith(v, 0, m.start()) for v in verbs):
+            continue
+        out.append((m.start(), m.end(), {"value": str(value), "value_max": None, "unit": m.group("unit")}))
+    return out
 
 
 def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
@@ -631,35 +740,48 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     not_before = vocab.words("not_target_before")
     baseline = vocab.words("baseline_markers")
     recurring = vocab.words("recurring_markers")
+    param_words = vocab.words("parameter_words")
+    param_cap_words = vocab.words("parameter_cap_words")
+    subsidy_words = vocab.words("subsidy_words")
+    name_before = set(vocab.words("name_chars_before"))
+    name_after = set(vocab.words("name_chars_after"))
+    ctx = _Para(para, events)
     matches: list[tuple[int, int, dict[str, Any]]] = []
     for m in vocab.number_unit.finditer(para):
         matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
                                               "unit": m.group("unit")}))
+    matches.extend(_chinese_amounts(para, vocab))
     for w in vocab.words("breakthrough_words"):
         for m in re.finditer(re.escape(w), para):
             matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
     matches.sort(key=lambda x: x[0])
-    paired = _respective_years(para, matches, period)
-    named = _respective_indicators(para, matches, vocab)
+    starts = [s for s, _e, _g in matches]
+    paired = _respective_years(ctx, matches, starts, period)
+    named = _respective_indicators(ctx, matches, starts, vocab)
+    open_at = _open_parens(para, starts)
     marker = HEADING.match(para)
     marker_end = marker.end() if marker else 0  # "1．高新技术企业达到500家": not part of the indicator
     prev_after = -1
     for start, end, g in matches:
-        s_start, _ = _sentence_bounds(para, start)
+        s_start, s_end = ctx.sentence(start)
         prev_target = last_in_sentence.get(s_start)
         # inside a parenthesis: only "（其中国家级3家）"-style asides count, never baselines or notes
-        paren = _open_paren(para, start)
+        paren = open_at[start]
         if paren is not None:
-            inner = para[paren + 1: start]
+            inner = para[max(paren + 1, start - _WINDOW): start]
             if any(w in inner for w in baseline) or not inner.strip():
                 continue
         prev1 = para[start - 1: start] if start else ""
-        if prev1 in ("第", "前", "从", "由", "/", "／", "+", "＋", ".") or para[end: end + 1] in ("/", "／"):
-            continue
+        if prev1 in name_before or para[end: end + 1] in name_after:
+            continue  # part of a name or a ratio: 第3届, 1+N, 5·12, 3/4
         if para[end: end + 1].isascii() and para[end: end + 1].isalnum():
             continue
+        if _in_short_quote(para, start, end):
+            continue
         c_start = max(_clause_start(para, start, _COMMA_BOUNDARY), marker_end)
+        c_end = _clause_end(para, end, _COMMA_BOUNDARY)
         comma_clause = _PARENS.sub("", para[c_start:start])
+        whole_clause = para[c_start:c_end]
         unit = g["unit"]
         base_unit = unit
         for mag in sorted(vocab.magnitudes, key=len, reverse=True):
@@ -668,18 +790,25 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
                 break
         if any(w in comma_clause for w in baseline):
             continue
-        if any(base_unit.endswith(c) for c in vocab.currency_units) and any(w in comma_clause for w in not_before):
+        is_money = any(base_unit.endswith(c) for c in vocab.currency_units)
+        if is_money and any(w in comma_clause for w in not_before):
             continue  # "给予奖补30万元": a subsidy, not a target
+        # subsidy rates and ceilings are policy parameters: "按投资额30%的比例给予奖补", "最高500万元"
+        if any(w in whole_clause for w in param_words) or any(p.search(whole_clause) for p in vocab.parameter_patterns):
+            continue
+        if (is_money or base_unit in ("%", "‰")) and any(w in whole_clause for w in param_cap_words) and any(
+                w in para[max(s_start, start - _WINDOW): min(s_end, end + _WINDOW)] for w in subsidy_words):
+            continue
         if ("breakthrough" not in g and not _STRICT_NUMBER.fullmatch(g["value"])) or (
                 g["value_max"] and not _STRICT_NUMBER.fullmatch(g["value_max"])):
             found.warnings.append((base + start, f"number “{para[start:end]}” does not parse; skipped"))
             continue
         # qualifiers after the unit: 以上, 左右, 内
         after = end
-        qa = vocab.qual_after_re.match(para[after:])
+        qa = vocab.qual_after_re.match(para, after)
         if qa:
             quals_after = [vocab.qual_after[qa.group()]]
-            after += qa.end()
+            after = qa.end()
         else:
             quals_after = []
         nxt = para[after: after + 1]
@@ -712,17 +841,19 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         elif follows_noun and is_count and (not indicator or indicator in vocab.words("level_words")
                                             or before_stripped.endswith("等")):
             # "建成1家省技术创新中心": the indicator follows the number
-            if para[start - 1: start] == "等" and not _enumeration_verb(para[s_start:start], vocab):
+            if para[start - 1: start] == "等" and not _enumeration_verb(para[max(s_start, start - _WINDOW):start],
+                                                                         vocab):
                 continue
-            c_end = _clause_end(para, after, _CLAUSE_BOUNDARY)
-            indicator = para[after:c_end].rstrip("等")
+            c_end2 = _clause_end(para, after, _CLAUSE_BOUNDARY)
+            indicator = para[after:c_end2].rstrip("等")
             ind_start, ind_end = after, after + len(indicator)
         elif follows_noun:
             continue  # "培育…1000家企业…" with an indicator on both sides: unclear
         if start in named:
             indicator = named[start]
-            ind_start = para.find(indicator, _sentence_bounds(para, start)[0])
-            ind_end = ind_start + len(indicator)
+            found_at = para.find(indicator, max(s_start, start - _WINDOW), start)
+            if found_at >= 0:
+                ind_start, ind_end = found_at, found_at + len(indicator)
         if indicator.startswith("占"):
             subject = (prev_target.indicator if prev_target is not None
                        else _previous_subject(para, s_start, i_start, vocab))
@@ -733,29 +864,36 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             continue
         # qualifiers from the clause ("力争到2025年，…", "保底100家")
         # an opening clause without a value ("力争到2025年，…") qualifies the whole sentence
-        head_end = min([s_start + i for i, c in enumerate(para[s_start:start]) if c in "，,"] or [start])
-        head = para[s_start:head_end] if not vocab.number_unit.search(para, s_start, head_end) else ""
+        head_end = min(ctx.first_comma(s_start, start), s_start + _WINDOW)
+        k = bisect_left(starts, s_start)
+        head = para[s_start:head_end] if not (k < len(starts) and starts[k] < head_end) else ""
         scope = comma_clause + "|" + head
         for w in vocab.words("clause_qualifiers"):
             q = vocab.qual_before.get(w, w)
             if w in scope and not any(q in x for x in quals_before):
                 quals_before.append(q)
         qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
-        # the year
-        own_year = any(c_start <= e.pos < start for e in events)
-        if not own_year and any(w in scope for w in recurring):
+        # the year; a quota "每年…" (earlier in the sentence, no year written since) recurs
+        own_year = ctx.has_event(c_start, start)
+        window = para[max(s_start, start - _WINDOW): start]
+        last_marker = max((window.rfind(w) for w in recurring), default=-1)
+        marker_at = max(s_start, start - _WINDOW) + last_marker
+        recurrence = ""
+        if not own_year and (any(w in scope for w in recurring)
+                             or (last_marker >= 0 and not ctx.has_event(marker_at, start))):
             year = None
+            recurrence = "annual"
         else:
-            in_sentence = [e for e in events if s_start <= e.pos < start]
-            earlier = [e for e in events if e.pos < start]
+            in_sentence = ctx.last_event(start, s_start)
+            earlier = ctx.last_event(start)
             if start in paired:
                 year = paired[start]
-            elif in_sentence:
-                if in_sentence[-1].year is None:
+            elif in_sentence is not None:
+                if in_sentence.year is None:
                     continue  # the sentence's year is out of range (warned)
-                year = in_sentence[-1].year
-            elif earlier and earlier[-1].year is not None:
-                year = earlier[-1].year
+                year = in_sentence.year
+            elif earlier is not None and earlier.year is not None:
+                year = earlier.year
             else:
                 year = fallback
             if year is not None and period and year < period[0]:
@@ -768,7 +906,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         q_end = max(after, ind_end)
         target = RawTarget(indicator=indicator, unit=unit, value=value, year=year, start=base + q_start,
                            end=base + q_end, value_max=vmax, qualifier=qualifier, source="text",
-                           ind_start=base + ind_start, ind_end=base + ind_end)
+                           ind_start=base + ind_start, ind_end=base + ind_end, recurrence=recurrence)
         found.targets.append(target)
         last_in_sentence[s_start] = target
         prev_after = after
@@ -778,29 +916,38 @@ _CONJUNCTIONS = "和及与或、"
 _RESPECTIVE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
 
 
-def _respective_years(para: str, matches: list[tuple[int, int, dict[str, Any]]],
+def _values_after(matches: list[tuple[int, int, dict[str, Any]]], starts: list[int], start: int,
+                  end: int) -> list[int]:
+    lo, hi = bisect_left(starts, start), bisect_left(starts, end)
+    return [s for s, _e, g in matches[lo:hi] if "breakthrough" not in g]
+
+
+def _respective_years(ctx: _Para, matches: list[tuple[int, int, dict[str, Any]]], starts: list[int],
                       period: tuple[int, int] | None) -> dict[int, int]:
     """"2023年、2025年分别达到100家、150家": the n-th value belongs to the n-th year."""
+    para = ctx.text
     paired: dict[int, int] = {}
     for m in re.finditer("分别", para):
-        s_start, s_end = _sentence_bounds(para, m.start())
-        years = [int(y.group(1)) for y in _RESPECTIVE_YEAR.finditer(para, s_start, m.start())]
-        values = [start for start, _end, g in matches if m.end() <= start < s_end and "breakthrough" not in g]
+        s_start, s_end = ctx.sentence(m.start())
+        lo = max(s_start, m.start() - _WINDOW)
+        years = [int(y.group(1)) for y in _RESPECTIVE_YEAR.finditer(para, lo, m.start())]
+        values = _values_after(matches, starts, m.end(), min(s_end, m.end() + _WINDOW))
         if len(years) >= 2 and len(years) == len(values) and all(year_in_range(y, period) for y in years):
             paired.update(zip(values, years))
     return paired
 
 
-def _respective_indicators(para: str, matches: list[tuple[int, int, dict[str, Any]]],
+def _respective_indicators(ctx: _Para, matches: list[tuple[int, int, dict[str, Any]]], starts: list[int],
                            vocab: Vocabulary) -> dict[int, str]:
     """"高新技术企业和科技型中小企业分别达到500家和1000家": the n-th value, the n-th indicator."""
+    para = ctx.text
     named: dict[int, str] = {}
     for m in re.finditer("分别", para):
-        s_start, s_end = _sentence_bounds(para, m.start())
+        s_start, s_end = ctx.sentence(m.start())
         c_start = _clause_start(para, m.start(), _COMMA_BOUNDARY)
         subject, _ = _clean_indicator(para[max(s_start, c_start): m.start()], vocab)
         names = [x for x in re.split(r"[和及与、]|以及", subject) if x]
-        values = [start for start, _end, g in matches if m.end() <= start < s_end and "breakthrough" not in g]
+        values = _values_after(matches, starts, m.end(), min(s_end, m.end() + _WINDOW))
         if len(names) >= 2 and len(names) == len(values):
             named.update(zip(values, names))
     return named
@@ -810,7 +957,7 @@ def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabul
     """The subject of the clause before ("全社会研发投入实现翻一番，占…比例提高到1.5%")."""
     if clause_start <= s_start + 1:
         return ""
-    prev_start = _clause_start(para, clause_start - 1, _CLAUSE_BOUNDARY)
+    prev_start = max(_clause_start(para, clause_start - 1, _CLAUSE_BOUNDARY), s_start)
     clause = para[prev_start: clause_start - 1]
     ends = [clause.find(w) for w in vocab.words("subject_end_words") if w in clause]
     subject = clause[: min(ends)] if ends else ""
