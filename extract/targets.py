@@ -56,6 +56,7 @@ class Vocabulary:
     patterns: list[tuple[re.Pattern[str], str]]
     chinese_amount: re.Pattern[str]
     parameter_patterns: list[re.Pattern[str]]
+    plan_year: re.Pattern[str]
 
     def words(self, key: str) -> list[str]:
         return list(self.raw.get(key, []))
@@ -78,14 +79,16 @@ def vocabulary() -> Vocabulary:
     )
     qual_after = raw["qualifiers_after"]
     # "两个", "十家": a Chinese numeral and a count unit (not inside a longer numeral or 第…)
-    chinese_amount = re.compile(rf"(?<![第零〇一二两三四五六七八九十百千万亿])(?P<cn>[零〇一二两三四五六七八九十百千]{{1,6}})"
+    numerals = "零〇一二两三四五六七八九十百千"
+    chinese_amount = re.compile(rf"(?<![第{numerals}万亿])(?P<cn>[{numerals}]{{1,6}})"
                                 rf"(?P<unit>{_alternation(raw['count_units'])})")
     alias_index: dict[str, str] = {}
     patterns: list[tuple[re.Pattern[str], str]] = []
     vocab = Vocabulary(raw, mags, set(raw["count_units"]), set(raw["currency_units"]), number_unit,
                        raw["qualifiers_before"], qual_after,
                        re.compile(_alternation(list(qual_after))), ind["indicators"], alias_index,
-                       patterns, chinese_amount, [re.compile(p) for p in raw["parameter_patterns"]])
+                       patterns, chinese_amount, [re.compile(p) for p in raw["parameter_patterns"]],
+                       re.compile(rf"(?<![\d〇零一二两三四五六七八九十明去前后])(?:{_alternation(raw['plan_year_words'])})"))
     for entry in ind["indicators"]:
         canonical = entry["canonical"]
         for written in [canonical, *entry.get("aliases", [])]:
@@ -450,7 +453,8 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     return j, end_offset
 
 
-_ROW_MARKER = re.compile(r"[①-⑳⑴-⒇⒈-⒛]|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)]|[一二三四五六七八九十]{1,3}[、．]")
+_ROW_MARKER = re.compile(r"[①-⑳⑴-⒇⒈-⒛]|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)]"
+                         r"|[一二三四五六七八九十]{1,3}[、．]")
 
 
 def _digits(text: str) -> bool:
@@ -504,6 +508,9 @@ _YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年((?:末|底)?(?:前|�
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+_BOOK_TITLE = re.compile(r"《[^《》\n]{0,120}》")
+
+
 @dataclass
 class _Event:
     pos: int
@@ -518,7 +525,17 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     before_ok = vocab.words("year_context_before")
     not_before = vocab.words("year_context_not_before")
     not_after = vocab.words("year_context_not_after")
+    # a cited document's years (《…规划（2018-2022年）》, 《…“十四五”规划》) are its own, never the target's
+    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
+    title_starts = [a for a, _ in titles]
+
+    def cited(pos: int) -> bool:
+        i = bisect_right(title_starts, pos) - 1
+        return i >= 0 and titles[i][0] <= pos < titles[i][1]
+
     for m in _YEAR.finditer(para):
+        if cited(m.start()):
+            continue
         year = int(m.group(1))
         prev = para[max(0, m.start() - 4): m.start()]
         nxt = para[m.end(): m.end() + 4]
@@ -537,6 +554,8 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         events.append(_Event(m.start(), year))
     for name, end_year in vocab.raw["period_names"].items():
         for m in re.finditer(re.escape(name), para):
+            if cited(m.start()):
+                continue
             tail = para[m.end(): m.end() + 4].lstrip("”\"’")
             in_period = period is None or end_year >= period[0]
             if (tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末") and in_period:
@@ -544,6 +563,9 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     if period:
         for w in vocab.words("horizon_words"):
             events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
+    if period and period[0] == period[1]:
+        # an annual plan: "年底前", "年内", "今年" mean the plan's own year
+        events.extend(_Event(m.start(), period[1]) for m in vocab.plan_year.finditer(para) if not cited(m.start()))
     events.sort(key=lambda e: e.pos)
     return events
 
@@ -726,7 +748,7 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     verbs = sorted({*vocab.words("enumeration_verbs"), *vocab.qual_before}, key=len, reverse=True)
     for m in vocab.chinese_amount.finditer(para):
         value = chinese_number(m.group("cn"))
-        if value is None or value < 2 or m.end() < len(para) and para[m.end()] in _CN_DIGITS:
+        if value is None or value < 2 or (m.end() < len(para) and para[m.end()] in _CN_DIGITS):
             continue
         if not any(para.endswith(v, 0, m.start()) for v in verbs):
             continue
@@ -1038,12 +1060,17 @@ def _dedup_key(t: RawTarget) -> tuple[Any, ...]:
     return (t.year, t.value, t.value_max)
 
 
+@lru_cache(maxsize=4096)
+def _comparable_key(indicator: str) -> str:
+    vocab = vocabulary()
+    return _strip_prefixes(indicator_key(indicator, vocab), vocab.words("increment_markers"))
+
+
 def _same_indicator(a: str, b: str) -> bool:
     if a == b:
         return True
     vocab = vocabulary()
-    ka = _strip_prefixes(indicator_key(a, vocab), vocab.words("increment_markers"))
-    kb = _strip_prefixes(indicator_key(b, vocab), vocab.words("increment_markers"))
+    ka, kb = _comparable_key(a), _comparable_key(b)
     if canonical_indicator(ka, vocab) == canonical_indicator(kb, vocab):
         return True
     short, long_ = sorted((ka, kb), key=len)
@@ -1054,40 +1081,80 @@ def drop_repeats(targets: list[RawTarget]) -> list[RawTarget]:
     """Text targets that restate an earlier text target (same year and value, same indicator)
     are dropped; table rows and the text that repeats them are both kept."""
     kept: list[RawTarget] = []
+    by_key: dict[tuple[Any, ...], list[RawTarget]] = {}
     for t in targets:
-        if t.source == "text" and any(
-            k.source == "text" and _dedup_key(k) == _dedup_key(t) and _same_indicator(k.indicator, t.indicator)
-            for k in kept
-        ):
-            continue
+        if t.source == "text":
+            same = by_key.setdefault(_dedup_key(t), [])
+            if any(_same_indicator(k.indicator, t.indicator) for k in same):
+                continue
+            same.append(t)
         kept.append(t)
     return kept
 
 
-def _position(doc: PolicyDocument, offset: int) -> str:
-    line = doc.original.count("\n", 0, offset) + 1
-    col = offset - (doc.original.rfind("\n", 0, offset) + 1) + 1
-    return f"line {line}, column {col}"
+_TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\s*[—–\-~～至到])")
+
+
+def plan_period(doc: PolicyDocument) -> tuple[int, int] | None:
+    """The plan's period; for an annual plan whose metadata has none ("…2024年工作要点"), the one
+    year of its title."""
+    if doc.meta and doc.meta.period:
+        return doc.meta.period
+    title = doc.meta.title if doc.meta else ""
+    years = {int(y) for y in _TITLE_YEAR.findall(title or "")}
+    if len(years) == 1 and any(w in title for w in vocabulary().words("annual_plan_words")):
+        year = years.pop()
+        return (year, year)
+    return None
+
+
+class _Lines:
+    """Line and column of an offset in the original text, by bisection."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(m.end() for m in re.finditer("\n", text))]
+
+    def position(self, offset: int) -> str:
+        i = bisect_right(self.starts, offset) - 1
+        return f"line {i + 1}, column {offset - self.starts[i] + 1}"
+
+
+def _task_at(tasks: list[Any], task_starts: list[int], offset: int) -> str:
+    """The smallest task whose paragraph holds offset ("" outside tasks)."""
+    i = bisect_right(task_starts, offset) - 1
+    best = None
+    for t in tasks[max(0, i - 8): i + 1]:  # tasks are paragraphs: only the nearest few can hold it
+        if t.span.start <= offset < t.span.end and (best is None or t.span.end - t.span.start
+                                                     < best.span.end - best.span.start):
+            best = t
+    return best.path if best is not None else ""
 
 
 def extract_targets(doc: PolicyDocument) -> list[Target]:
     """All quantitative targets of a document; problems go to doc.warn with their position."""
     vocab = vocabulary()
     text = doc.text
-    period = doc.meta.period if doc.meta else None
+    period = plan_period(doc)
     tables = find_table_targets(text, period)
     prose = find_text_targets(text, period, tables.regions)
-    for offset, message in tables.warnings + prose.warnings:
-        doc.warn(f"{_position(doc, doc.offsets[min(offset, len(text))])}: {message}")
+    lines = _Lines(doc.original)
+    problems = tables.warnings + prose.warnings
+    for offset, message in problems[:_MAX_WARNINGS]:
+        doc.warn(f"{lines.position(doc.offsets[min(offset, len(text))])}: {message}")
+    if len(problems) > _MAX_WARNINGS:
+        doc.warn(f"{len(problems) - _MAX_WARNINGS} more target warnings not shown")
     raws = tables.targets + drop_repeats(prose.targets)
-    tasks = sorted(doc.tasks, key=lambda t: t.span.end - t.span.start)
+    tasks = sorted(doc.tasks, key=lambda t: t.span.start)
+    task_starts = [t.span.start for t in tasks]
     out: list[Target] = []
     for r in raws:
         span = doc.span(r.start, r.end)
         canonical = canonical_indicator(r.indicator, vocab)
-        task_path = next((t.path for t in tasks if t.span.start <= span.start < t.span.end), "")
         out.append(Target(indicator=r.indicator, indicator_id=f"ind:{canonical}", indicator_name=canonical,
                           unit=r.unit, year=r.year, value=r.value, span=span, value_max=r.value_max,
                           qualifier=r.qualifier, source="table" if r.source == "table" else "text",
-                          task_path=task_path))
+                          task_path=_task_at(tasks, task_starts, span.start), recurrence=r.recurrence))
     return out
+
+
+_MAX_WARNINGS = 200  # a garbage file must not bury the build's output in warnings

@@ -144,7 +144,8 @@ def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
         year=target.year if target.year is not None else "", value=target.value,
         valueMax=target.value_max if target.value_max is not None else "",
         unit=target.unit, qualifier=target.qualifier, source=target.source,
-        written=target.indicator, taskPath=target.task_path, **_prov(doc, target.span),
+        written=target.indicator, taskPath=target.task_path, recurrence=target.recurrence,
+        **_prov(doc, target.span),
     )
 
 
