@@ -57,6 +57,8 @@ class Vocabulary:
     chinese_amount: re.Pattern[str]
     parameter_patterns: list[re.Pattern[str]]
     plan_year: re.Pattern[str]
+    cell: re.Pattern[str]
+    value_cell: re.Pattern[str]
 
     def words(self, key: str) -> list[str]:
         return list(self.raw.get(key, []))
@@ -88,13 +90,30 @@ def vocabulary() -> Vocabulary:
                        raw["qualifiers_before"], qual_after,
                        re.compile(_alternation(list(qual_after))), ind["indicators"], alias_index,
                        patterns, chinese_amount, [re.compile(p) for p in raw["parameter_patterns"]],
-                       re.compile(rf"(?<![\d〇零一二两三四五六七八九十明去前后])(?:{_alternation(raw['plan_year_words'])})"))
+                       re.compile(rf"(?<![\d〇零一二两三四五六七八九十明去前后])(?:{_alternation(raw['plan_year_words'])})"),
+                       *_cell_patterns(raw))
     for entry in ind["indicators"]:
         canonical = entry["canonical"]
         for written in [canonical, *entry.get("aliases", [])]:
             alias_index[indicator_key(written, vocab)] = canonical
         patterns.extend((re.compile(p), canonical) for p in entry.get("patterns", []))
     return vocab
+
+
+def _cell_patterns(raw: dict[str, Any]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Table cells: loose (anything number-like, so that a bad number is warned) and exact."""
+    mags = _alternation(list(raw["magnitudes"]))
+    units = _alternation(raw["count_units"] + raw["measure_units"])
+    unit = rf"(?:(?:{mags})?(?:{units})(?:[/／][\u4e00-\u9fff]{{1,3}})?|(?:{mags}))"
+    pre = _alternation(list(raw["table_value_comparators"]))
+    after = _alternation(list(raw["qualifiers_after"]))
+    opens, closes = r"[\[〔【（(]", r"[\]〕】）)]"
+    loose = re.compile(rf"(?:{pre})?{opens}?[-+]?\d[\d.,]*(?:[—–\-~～]\d[\d.,]*)?{closes}?\s*(?:{unit})?"
+                       rf"(?:{after})?{closes}?")
+    exact = re.compile(rf"(?P<pre>{pre})?(?P<open>{opens}?)(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)"
+                       rf"(?:[—–\-~～](?P<max>\d+(?:,\d{{3}})*(?:\.\d+)?))?(?P<close>{closes}?)\s*"
+                       rf"(?P<unit>{unit})?(?P<after>{after})?{closes}?")
+    return loose, exact
 
 
 # --- indicator names ----------------------------------------------------------------------------
@@ -279,7 +298,10 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
     while i < len(toks):
         header = _read_header(toks, i, vocab)
         if header is None:
-            i += 1
+            j = _read_transposed(toks, i, vocab, period, found)
+            if j > i:
+                found.regions.append((toks[i].start, toks[j - 1].end))
+            i = max(j, i + 1)
             continue
         columns, years, end = header
         for y, tok in years:
@@ -289,6 +311,55 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
         found.regions.append((toks[i].start, rows_end))
         i = max(j, i + 1)
     return found
+
+
+def _read_transposed(toks: list[_Token], i: int, vocab: Vocabulary, period: tuple[int, int] | None,
+                     found: Finding) -> int:
+    """A table with years as rows: "年份 高新技术企业（家） 研发投入强度（%）", then "2023年 500 2.2" …
+    (a row per line or a cell per line). Returns the index after the table, or i when there is none."""
+    if toks[i].text not in vocab.words("table_year_row_columns"):
+        return i
+    empty = set(vocab.words("table_empty_cells"))
+    k = i + 1
+    labels: list[_Token] = []
+    while k < len(toks) and len(labels) < 30 and not _is_cell_value(toks[k].text, empty) \
+            and _year_of_cell(toks[k].text, vocab) is None and not _PROSE.search(toks[k].text) \
+            and len(toks[k].text) <= 30:
+        labels.append(toks[k])
+        k += 1
+    if not labels:
+        return i
+    rows: list[tuple[int, list[_Token]]] = []
+    while k < len(toks):
+        year = _year_of_cell(toks[k].text, vocab)
+        cells = toks[k + 1: k + 1 + len(labels)]
+        if year is None or len(cells) < len(labels) or not all(_is_cell_value(c.text, empty) for c in cells):
+            break
+        if rows and year <= rows[-1][0]:
+            break
+        rows.append((year, cells))
+        k += 1 + len(labels)
+    if len(rows) < 1 or (len(rows) < 2 and len(labels) < 2):
+        return i
+    for year, cells in rows:
+        if not year_in_range(year, period):
+            found.warnings.append((cells[0].start, f"table year {year} out of range for plan period {period}"))
+        for label, cell in zip(labels, cells):
+            if cell.text in empty:
+                continue
+            parsed = _parse_cell(cell.text, vocab)
+            m = _LABEL_UNIT.match(label.text)
+            indicator, unit = (m.group("label"), m.group("unit")) if m else (label.text, "")
+            if parsed is None:
+                found.warnings.append((cell.start, f"table column “{label.text}”, {year}: value “{cell.text}” "
+                                                   "does not parse; cell skipped"))
+                continue
+            value, value_max, cell_unit, qualifier = parsed
+            found.targets.append(RawTarget(indicator=indicator, unit=cell_unit or unit, value=value, year=year,
+                                           start=label.start, end=label.end, value_max=value_max,
+                                           source="table", qualifier=qualifier, ind_start=label.start,
+                                           ind_end=label.start + len(indicator)))
+    return k
 
 
 def _read_header(toks: list[_Token], i: int,
@@ -333,9 +404,6 @@ def _read_header(toks: list[_Token], i: int,
     return columns, years, j
 
 
-_CELL = re.compile(r"^[\[〔【（(]?[-+]?\d[\d.,]*\S{0,4}$")  # "5G基站（个）" is a label, not a cell
-_VALUE_CELL = re.compile(r"^(?P<open>[\[〔【（(]?)(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)(?P<close>[\]〕】）)]?)"
-                         r"\s*(?P<unit>[^\d\s\]〕】）)]{0,4})$")
 
 
 def _join_broken_year(toks: list[_Token], j: int, vocab: Vocabulary) -> None:
@@ -364,7 +432,6 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     n_labels = columns.count("label")
     empty = set(vocab.words("table_empty_cells"))
     trail_values = set(vocab.words("table_trailing_values"))
-    units = vocab.count_units | set(vocab.raw["measure_units"])
     end_offset = toks[j - 1].end
     last_index = 0
 
@@ -435,17 +502,17 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
             for (year, _), cell in zip(years, cells[:n_years]):
                 if cell.text in empty:
                     continue
-                cm = _VALUE_CELL.match(cell.text)
-                value = _number(cm.group("num")) if cm else None
-                if cm is None or value is None or (cm.group("unit") and cm.group("unit") not in units):
+                parsed = _parse_cell(cell.text, vocab)
+                if parsed is None:
                     found.warnings.append((cell.start, f"table row “{label}”, {year}: value “{cell.text}” "
                                                        "does not parse; cell skipped"))
                     continue
-                cell_unit = cm.group("unit") or unit
-                bracketed = bool(cm.group("open")) and cm.group("open") in "[〔【"
-                found.targets.append(RawTarget(indicator=indicator, unit=cell_unit, value=value, year=year,
+                value, value_max, cell_unit, qualifier = parsed
+                if cell_unit in vocab.magnitudes and unit:
+                    cell_unit += unit  # "1.2万" in a row of 家: 1.2万家
+                found.targets.append(RawTarget(indicator=indicator, unit=cell_unit or unit, value=value, year=year,
                                                start=label_toks[0].start, end=label_toks[-1].end,
-                                               source="table", qualifier="累计" if bracketed else "",
+                                               value_max=value_max, source="table", qualifier=qualifier,
                                                ind_start=label_toks[0].start,
                                                ind_end=label_toks[0].start + len(indicator)))
         end_offset = toks[k - 1].end
@@ -490,7 +557,29 @@ def _strip_parens(token: str) -> str:
 
 
 def _is_cell_value(token: str, empty: set[str]) -> bool:
-    return token in empty or (bool(_CELL.match(token)) and len(token) <= 16)
+    """A value cell (also one that will not parse, such as "3.8.0", so that it is warned); a number
+    followed by anything but a unit or qualifier ("5G基站") is a label."""
+    return token in empty or (len(token) <= 20 and bool(vocabulary().cell.fullmatch(token)))
+
+
+def _parse_cell(token: str, vocab: Vocabulary) -> tuple[float, float | None, str, str] | None:
+    """A value cell as (value, value_max, unit, qualifier): "350", "45%", "≥2.8", "[1200]" (cumulative),
+    "500以上", "2-3"; None when it does not parse."""
+    m = vocab.value_cell.fullmatch(token)
+    if not m:
+        return None
+    value = _number(m.group("num"))
+    value_max = _number(m.group("max")) if m.group("max") else None
+    if value is None:
+        return None
+    quals = []
+    if m.group("pre"):
+        quals.append(vocab.raw["table_value_comparators"][m.group("pre")])
+    if m.group("open") and m.group("open") in "[〔【":
+        quals.append("累计")
+    if m.group("after"):
+        quals.append(vocab.qual_after[m.group("after")])
+    return value, value_max, m.group("unit") or "", "|".join(dict.fromkeys(q for q in quals if q))
 
 
 # --- text ---------------------------------------------------------------------------------------
