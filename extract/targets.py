@@ -59,6 +59,7 @@ class Vocabulary:
     plan_year: re.Pattern[str]
     cell: re.Pattern[str]
     value_cell: re.Pattern[str]
+    bare_value: re.Pattern[str]
 
     def words(self, key: str) -> list[str]:
         return list(self.raw.get(key, []))
@@ -91,7 +92,9 @@ def vocabulary() -> Vocabulary:
                        re.compile(_alternation(list(qual_after))), ind["indicators"], alias_index,
                        patterns, chinese_amount, [re.compile(p) for p in raw["parameter_patterns"]],
                        re.compile(rf"(?<![\d〇零一二两三四五六七八九十明去前后])(?:{_alternation(raw['plan_year_words'])})"),
-                       *_cell_patterns(raw))
+                       *_cell_patterns(raw),
+                       re.compile(rf"(?:{_alternation(raw['bare_value_qualifiers'])})\s*(?P<value>\d+(?:\.\d+)?)"
+                                  rf"(?=(?:{_alternation(list(qual_after))})?(?:[，,。；;、）)\n]|$))"))
     for entry in ind["indicators"]:
         canonical = entry["canonical"]
         for written in [canonical, *entry.get("aliases", [])]:
@@ -862,6 +865,8 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
                                               "unit": m.group("unit")}))
     matches.extend(_chinese_amounts(para, vocab))
+    for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
+        matches.append((m.start("value"), m.end("value"), {"value": m.group("value"), "value_max": None, "unit": ""}))
     for w in vocab.words("breakthrough_words"):
         for m in re.finditer(re.escape(w), para):
             matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
@@ -1187,14 +1192,18 @@ _TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\s*[—–\-~～至�
 def plan_period(doc: PolicyDocument) -> tuple[int, int] | None:
     """The plan's period; for an annual plan whose metadata has none ("…2024年工作要点"), the one
     year of its title."""
-    if doc.meta and doc.meta.period:
-        return doc.meta.period
-    title = doc.meta.title if doc.meta else ""
+    meta = doc.meta
+    title = meta.title if meta else ""
     years = {int(y) for y in _TITLE_YEAR.findall(title or "")}
-    if len(years) == 1 and any(w in title for w in vocabulary().words("annual_plan_words")):
+    annual = len(years) == 1 and any(w in title for w in vocabulary().words("annual_plan_words"))
+    # a period the manifest gives stands; one inferred from the text (a cited “十四五” plan) does not
+    # outweigh the one year of an annual plan's title
+    if meta and meta.period and not (annual and "period" in meta.inferred):
+        return meta.period
+    if annual:
         year = years.pop()
         return (year, year)
-    return None
+    return meta.period if meta else None
 
 
 class _Lines:
