@@ -712,12 +712,13 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         good = [e.year for e in events if e.year is not None]
         if good:
             carry = good[-1]
-            if not hm and line.rstrip().endswith(("：", ":")):
-                # "到2023年，实现以下目标：" introduces the numbered items that follow
+            # a goals sentence in a block's body ("力争到2027年，…。", "到2023年，实现以下目标：") sets the
+            # year of the numbered items that follow in the same block
+            if not hm and (line.rstrip().endswith(("：", ":")) or period is None or carry >= period[0]):
                 if stack:
-                    stack[-1].year = good[-1]
+                    stack[-1].year = carry
                 else:
-                    stack.append(_Scope(0, good[-1], False))
+                    stack.append(_Scope(0, carry, False))
     return found
 
 
@@ -1186,7 +1187,8 @@ def drop_repeats(targets: list[RawTarget]) -> list[RawTarget]:
     return kept
 
 
-_TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\s*[—–\-~～至到])")
+_TITLE_YEAR = re.compile(r"(?<![\d—–\-~～至到])((?:19|20)\d{2})\s*年(?!\s*[—–\-~～至到])")
+_TITLE_RANGE = re.compile(r"(?:19|20)\d{2}\s*年?\s*[—–\-~～至到]+\s*(?:19|20)\d{2}")
 
 
 def plan_period(doc: PolicyDocument) -> tuple[int, int] | None:
@@ -1195,7 +1197,8 @@ def plan_period(doc: PolicyDocument) -> tuple[int, int] | None:
     meta = doc.meta
     title = meta.title if meta else ""
     years = {int(y) for y in _TITLE_YEAR.findall(title or "")}
-    annual = len(years) == 1 and any(w in title for w in vocabulary().words("annual_plan_words"))
+    annual = (len(years) == 1 and not _TITLE_RANGE.search(title)
+              and any(w in title for w in vocabulary().words("annual_plan_words")))
     # a period the manifest gives stands; one inferred from the text (a cited “十四五” plan) does not
     # outweigh the one year of an annual plan's title
     if meta and meta.period and not (annual and "period" in meta.inferred):
