@@ -600,6 +600,8 @@ _YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年((?:末|底)?(?:前|�
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+_CN_YEAR = re.compile(r"[一二三四五六七八九〇零]{4}(?=\s*年)")  # "到二〇二五年": read as 2025 (same length)
+_CN_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _BOOK_TITLE = re.compile(r"《[^《》\n]{0,120}》")
 
 
@@ -625,7 +627,7 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         i = bisect_right(title_starts, pos) - 1
         return i >= 0 and titles[i][0] <= pos < titles[i][1]
 
-    for m in _YEAR.finditer(para):
+    for m in _YEAR.finditer(_CN_YEAR.sub(lambda y: y.group().translate(_CN_YEAR_DIGITS), para)):
         if cited(m.start()):
             continue
         year = int(m.group(1))
@@ -948,6 +950,12 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         before_stripped, quals_before = _strip_qualifiers(before, vocab)
         indicator, ind_offset = _clean_indicator(before_stripped, vocab)
         ind_start = i_start + ind_offset
+        if not indicator and i_start > 0 and para[i_start - 1] in "：:" and not follows_noun:
+            # "研发投入强度：2.5%", "——高新技术企业：500家": the indicator before the colon
+            l_start = max(_clause_start(para, i_start - 1, _CLAUSE_BOUNDARY), marker_end)
+            label, _quals = _strip_qualifiers(para[l_start: i_start - 1], vocab)
+            indicator, ind_offset = _clean_indicator(label, vocab)
+            ind_start = l_start + ind_offset
         ind_end = ind_start + len(indicator)
         if "breakthrough" in g:
             indicator = re.split(r"[和及与]", indicator)[-1] if indicator else indicator
@@ -1104,6 +1112,9 @@ _YEAR_PHRASE = re.compile(
     r"^(?:(?:力争|争取|确保|计划)?(?:到|至|在|于|截至)?\s*\d{4}\s*年(?:末|底)?(?:前|内|以前)?[，,]?)")
 
 
+_COMPARED_WITH = re.compile(r"(?:比|较|相比|与)\d{4}\s*年(?:末|底)?(?:相比)?")
+
+
 def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     """The indicator in the text before a number; returns it and its offset in `text`."""
     offset = 0
@@ -1127,6 +1138,7 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
         text = text[text.rindex("等") + 1:]
     text = text.strip(" ，,、").removesuffix("的").lstrip("—－-•·●○■□◆◇★☆*> ")
     offset = original.find(text) if text else len(original)
+    text = _COMPARED_WITH.sub("", text)  # "研发经费比2020年增长50%": the base year is not the indicator
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
         text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
