@@ -619,6 +619,7 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     before_ok = vocab.words("year_context_before")
     not_before = vocab.words("year_context_not_before")
     not_after = vocab.words("year_context_not_after")
+    year_verbs = vocab.words("year_followed_by")
     # a cited document's years (《…规划（2018-2022年）》, 《…“十四五”规划》) are its own, never the target's
     titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
     title_starts = [a for a, _ in titles]
@@ -638,7 +639,9 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         at_start = m.start() == 0 or para[m.start() - 1] in _CLAUSE_BOUNDARY
         led = any(prev.endswith(w) for w in before_ok)
         followed = bool(m.group(2)) or (nxt[:1] in ("，", ",", "、", "：", ":"))
-        if not (led or (at_start and followed) or (led and followed)):
+        # "高新技术企业2023年达到500家": a year right before the verb of its value
+        verb_follows = any(para.startswith(w, m.end()) for w in year_verbs)
+        if not (led or (at_start and followed) or verb_follows):
             continue
         if not year_in_range(year, period):
             warnings.append((base + m.start(), f"year {year} out of range for plan period {period}; "
@@ -881,6 +884,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     marker = HEADING.match(para)
     marker_end = marker.end() if marker else 0  # "1．高新技术企业达到500家": not part of the indicator
     prev_after = -1
+    last_target: RawTarget | None = None
     for start, end, g in matches:
         s_start, s_end = ctx.sentence(start)
         prev_target = last_in_sentence.get(s_start)
@@ -985,6 +989,8 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             indicator = subject + indicator
         if (not indicator or indicator in vocab.words("level_words")) and prev_target is not None:
             indicator = _complete_elliptical(indicator, prev_target.indicator, vocab)
+        elif not indicator and last_target is not None and not before_stripped.strip("，,；;：: "):
+            indicator = last_target.indicator  # "2023年，达到500家；2024年，达到600家": the same indicator
         if not indicator or len(indicator) < 2:
             continue
         # qualifiers from the clause ("力争到2025年，…", "保底100家")
@@ -1034,6 +1040,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
                            ind_start=base + ind_start, ind_end=base + ind_end, recurrence=recurrence)
         found.targets.append(target)
         last_in_sentence[s_start] = target
+        last_target = target
         prev_after = after
 
 
@@ -1112,6 +1119,7 @@ _YEAR_PHRASE = re.compile(
     r"^(?:(?:力争|争取|确保|计划)?(?:到|至|在|于|截至)?\s*\d{4}\s*年(?:末|底)?(?:前|内|以前)?[，,]?)")
 
 
+_TRAILING_YEAR = re.compile(r"(?:到|至|在|于)?\d{4}\s*年(?:末|底)?(?:前)?$")  # "高新技术企业2023年"
 _COMPARED_WITH = re.compile(r"(?:比|较|相比|与)\d{4}\s*年(?:末|底)?(?:相比)?")
 
 
@@ -1138,7 +1146,7 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
         text = text[text.rindex("等") + 1:]
     text = text.strip(" ，,、").removesuffix("的").lstrip("—－-•·●○■□◆◇★☆*> ")
     offset = original.find(text) if text else len(original)
-    text = _COMPARED_WITH.sub("", text)  # "研发经费比2020年增长50%": the base year is not the indicator
+    text = _COMPARED_WITH.sub("", _TRAILING_YEAR.sub("", text))  # "研发经费比2020年增长50%": the base year is not the indicator
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
         text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
