@@ -365,6 +365,9 @@ def _read_transposed(toks: list[_Token], i: int, vocab: Vocabulary, period: tupl
     return k
 
 
+_UNIT_IN_HEADER = re.compile(r"[（(]单位[）)]$")
+
+
 def _read_header(toks: list[_Token], i: int,
                  vocab: Vocabulary) -> tuple[list[str], list[tuple[int, _Token]], int] | None:
     """Header cells from toks[i]: [序号] [label] [单位] year year … [trailing]. Returns the column
@@ -373,11 +376,21 @@ def _read_header(toks: list[_Token], i: int,
     unit_words = set(vocab.words("table_unit_columns"))
     index_words = set(vocab.words("table_index_columns"))
     trail_words = vocab.words("table_trailing_columns")
+    attr_words = set(vocab.words("table_attribute_columns"))
     columns: list[str] = []
     j = i
-    while j < len(toks) and toks[j].text in index_words | label_words | unit_words:
-        t = toks[j].text
-        columns.append("index" if t in index_words else "unit" if t in unit_words else "label")
+    while j < len(toks):
+        t = _UNIT_IN_HEADER.sub("", toks[j].text)  # "指标名称（单位）"
+        if t in index_words:
+            columns.append("index")
+        elif t in unit_words:
+            columns.append("unit")
+        elif t in label_words:
+            columns.append("label")
+        elif t in attr_words and "label" in columns:
+            columns.append("attr")  # "指标 属性 2020年 2025年": the attribute before the years
+        else:
+            break
         j += 1
     years: list[tuple[int, _Token]] = []
     while j < len(toks):
@@ -433,6 +446,7 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     has_index = "index" in columns
     n_trail = columns.count("trail")
     n_labels = columns.count("label")
+    n_attr = columns.count("attr")
     empty = set(vocab.words("table_empty_cells"))
     trail_values = set(vocab.words("table_trailing_values"))
     end_offset = toks[j - 1].end
@@ -467,6 +481,9 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
                 label_toks[0] = _Token(first.text[mk.end():], first.start + mk.end(), first.end, first.line)
         if not label_toks or (k < len(toks) and _PROSE.search(toks[k].text)) or len(label_toks) > 5:
             break
+        for _ in range(n_attr):
+            if len(label_toks) >= 2 and label_toks[-1].text in trail_values:
+                label_toks.pop()  # "研发投入强度 % 预期性 1.5 2.5": the attribute column before the years
         unit = ""
         if has_unit and len(label_toks) >= 2 and _looks_like_unit(label_toks[-1].text, vocab):
             unit = _strip_parens(label_toks.pop().text)
@@ -1146,7 +1163,7 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
         text = text[text.rindex("等") + 1:]
     text = text.strip(" ，,、").removesuffix("的").lstrip("—－-•·●○■□◆◇★☆*> ")
     offset = original.find(text) if text else len(original)
-    text = _COMPARED_WITH.sub("", _TRAILING_YEAR.sub("", text))  # "研发经费比2020年增长50%": the base year is not the indicator
+    text = _TRAILING_YEAR.sub("", _COMPARED_WITH.sub("", text))  # "研发经费比2020年增长50%": the base year is not the indicator
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
         text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])

@@ -510,6 +510,30 @@ def test_units_and_amounts(sentence: str, expected: list[tuple]) -> None:
     assert _text(sentence, (2021, 2025)) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("主要指标：\n——研发投入强度：2.5%。\n——高新技术企业：500家。",
+     [(2025, 2.5, None, "%", "", "研发投入强度"), (2025, 500, None, "家", "", "高新技术企业")]),
+    ("高新技术企业2023年达到500家，2024年达到600家。",
+     [(2023, 500, None, "家", "达到", "高新技术企业"), (2024, 600, None, "家", "达到", "高新技术企业")]),
+    ("2023年，高新技术企业达到500家；2024年，达到600家。",
+     [(2023, 500, None, "家", "达到", "高新技术企业"), (2024, 600, None, "家", "达到", "高新技术企业")]),
+    ("到二〇二四年，森林覆盖率稳定在67%以上。", [(2024, 67, None, "%", "保持在|以上", "森林覆盖率")]),
+    ("到2025年，研发经费比2020年增长50%。", [(2025, 50, None, "%", "增长", "研发经费")]),
+])
+def test_indicator_and_year_forms(text: str, expected: list[tuple]) -> None:
+    assert _text(text, (2021, 2025)) == expected
+
+
+def test_table_header_with_attribute_before_years_and_unit_in_label_header() -> None:
+    rows, warnings = _table("序号 指标 单位 属性 2020年 2025年\n1 研发投入强度 % 预期性 1.5 2.5\n"
+                            "2 高新技术企业 家 约束性 300 500\n")
+    assert rows == [("研发投入强度", "%", 2020, 1.5), ("研发投入强度", "%", 2025, 2.5),
+                    ("高新技术企业", "家", 2020, 300), ("高新技术企业", "家", 2025, 500)]
+    assert warnings == []
+    rows, _ = _table("指标名称（单位） 2022年 2025年\n高新技术企业（家） 300 500\n")
+    assert rows == [("高新技术企业", "家", 2022, 300), ("高新技术企业", "家", 2025, 500)]
+
+
 @pytest.mark.parametrize("sentence", [
     "对新认定的国家级专精特新“小巨人”企业，给予一次性奖励50万元。",
     "按设备投资额的30%给予补助，最高不超过500万元。",
