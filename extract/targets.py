@@ -1163,7 +1163,8 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
         text = text[text.rindex("等") + 1:]
     text = text.strip(" ，,、").removesuffix("的").lstrip("—－-•·●○■□◆◇★☆*> ")
     offset = original.find(text) if text else len(original)
-    text = _TRAILING_YEAR.sub("", _COMPARED_WITH.sub("", text))  # "研发经费比2020年增长50%": the base year is not the indicator
+    # "研发经费比2020年增长50%", "高新技术企业2023年达到…": a year is not part of the indicator
+    text = _TRAILING_YEAR.sub("", _COMPARED_WITH.sub("", text))
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
         text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
