@@ -75,7 +75,8 @@ def vocabulary() -> Vocabulary:
     number = r"\d(?:(?:[\d.,]|[Oo](?=\d))*\d)?"
     number_unit = re.compile(
         rf"(?<![\d.A-Za-z])(?P<value>{number})"
-        rf"(?:\s*(?:[—–\-~～－]{{1,2}}|至)\s*(?P<value_max>{number}))?"
+        # a range, the unit written once or on both ends ("1—2家", "5%—8%", "2到3个")
+        rf"(?:\s*(?:%\s*)?(?:[—–\-~～－]{{1,2}}|至|到)\s*(?P<value_max>{number}))?"
         rf"\s*(?P<unit>(?:{_alternation(list(mags))})?(?:{_alternation(units)})"
         # a bare magnitude ("突破1万，") at the end of a clause
         rf"|(?:{_alternation(list(mags))})(?=[，,。；;、）)\s]|$))"

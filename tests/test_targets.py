@@ -519,6 +519,8 @@ def test_units_and_amounts(sentence: str, expected: list[tuple]) -> None:
      [(2023, 500, None, "家", "达到", "高新技术企业"), (2024, 600, None, "家", "达到", "高新技术企业")]),
     ("到二〇二四年，森林覆盖率稳定在67%以上。", [(2024, 67, None, "%", "保持在|以上", "森林覆盖率")]),
     ("到2025年，研发经费比2020年增长50%。", [(2025, 50, None, "%", "增长", "研发经费")]),
+    ("到2025年，工业增加值年均增长5%—8%，建成2到3个平台。",
+     [(2025, 5, 8, "%", "年均增长", "工业增加值"), (2025, 2, 3, "个", "", "平台")]),
 ])
 def test_indicator_and_year_forms(text: str, expected: list[tuple]) -> None:
     assert _text(text, (2021, 2025)) == expected
@@ -543,6 +545,7 @@ def test_table_header_with_attribute_before_years_and_unit_in_label_header() -> 
     "展望二〇三五年，基本实现新型工业化，坚决做到两个维护，实施三大工程，建设一批项目。",
     "举办第3届数字经济大会，推进G107国道改造，发展4K/8K超高清视频。",
     "实施“3个100”工程，打造5A级景区。",
+    "风险补偿比例最高可达50%，贷款贴息比例不超过30%。",
 ])
 def test_parameters_and_names_are_not_targets(sentence: str) -> None:
     assert _text(sentence, (2021, 2025)) == []
