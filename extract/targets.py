@@ -488,7 +488,10 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
         unit = ""
         if has_unit and len(label_toks) >= 2 and _looks_like_unit(label_toks[-1].text, vocab):
             unit = _strip_parens(label_toks.pop().text)
-        if n_labels >= 2 and len(label_toks) >= n_labels and len({t.line for t in label_toks}) == 1:
+        one_line = len({t.line for t in label_toks}) == 1
+        one_per_line = len({t.line for t in label_toks}) == len(label_toks)
+        if n_labels >= 2 and ((len(label_toks) >= n_labels and one_line)
+                              or (len(label_toks) == n_labels and one_per_line)):
             label_toks = label_toks[n_labels - 1:]  # "创新投入 研发经费投入强度": a category column first
         label = "".join(t.text for t in label_toks)
         if len(label) > 40:
@@ -986,6 +989,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             ind_start, ind_end = start - len(indicator), start
             quals_before.append("突破")
         elif follows_noun and is_count and (not indicator or indicator in vocab.words("level_words")
+                                            or indicator in vocab.words("lone_verbs")
                                             or before_stripped.endswith("等")):
             # "建成1家省技术创新中心": the indicator follows the number
             if para[start - 1: start] == "等" and not _enumeration_verb(para[max(s_start, start - _WINDOW):start],
