@@ -65,6 +65,12 @@ class Vocabulary:
         return list(self.raw.get(key, []))
 
 
+@lru_cache(maxsize=64)
+def _word_set(key: str) -> frozenset[str]:
+    """A vocabulary list as a set, built once (the table reader asks at every token)."""
+    return frozenset(vocabulary().raw.get(key, []))
+
+
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     raw = json.loads((RESOURCES / "target_units.json").read_text(encoding="utf-8"))
@@ -373,11 +379,11 @@ def _read_header(toks: list[_Token], i: int,
                  vocab: Vocabulary) -> tuple[list[str], list[tuple[int, _Token]], int] | None:
     """Header cells from toks[i]: [序号] [label] [单位] year year … [trailing]. Returns the column
     kinds ("index", "label", "unit", "year", "trail"), the year cells and the next token index."""
-    label_words = set(vocab.words("table_label_columns"))
-    unit_words = set(vocab.words("table_unit_columns"))
-    index_words = set(vocab.words("table_index_columns"))
+    label_words = _word_set("table_label_columns")
+    unit_words = _word_set("table_unit_columns")
+    index_words = _word_set("table_index_columns")
     trail_words = vocab.words("table_trailing_columns")
-    attr_words = set(vocab.words("table_attribute_columns"))
+    attr_words = _word_set("table_attribute_columns")
     columns: list[str] = []
     j = i
     while j < len(toks):
@@ -705,10 +711,13 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     stack: list[_Scope] = []
     carry: int | None = None
     pos = 0
+    regions = sorted(skip)
+    region_starts = [a for a, _ in regions]
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
-        if not line.strip() or any(a <= base < b for a, b in skip):
+        r = bisect_right(region_starts, base) - 1
+        if not line.strip() or (r >= 0 and base < max(b for _a, b in regions[max(0, r - 2): r + 1])):
             continue
         hm = HEADING.match(line)
         title = line
@@ -902,6 +911,8 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     paired = _respective_years(ctx, matches, starts, period)
     named = _respective_indicators(ctx, matches, starts, vocab)
     open_at = _open_parens(para, starts)
+    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
+    title_starts = [a for a, _ in titles]
     marker = HEADING.match(para)
     marker_end = marker.end() if marker else 0  # "1．高新技术企业达到500家": not part of the indicator
     prev_after = -1
@@ -922,6 +933,9 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             continue
         if _in_short_quote(para, start, end):
             continue
+        t_i = bisect_right(title_starts, start) - 1
+        if t_i >= 0 and start < titles[t_i][1]:
+            continue  # inside a cited document's title: 《关于支持100家企业…》
         c_start = max(_clause_start(para, start, _COMMA_BOUNDARY), marker_end)
         c_end = _clause_end(para, end, _COMMA_BOUNDARY)
         comma_clause = _PARENS.sub("", para[c_start:start])
