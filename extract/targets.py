@@ -177,6 +177,9 @@ def _strip_prefixes(text: str, prefixes: list[str], keep_one: bool = True) -> st
     return text
 
 
+UNREADABLE = "targets could not be read here; skipped"
+
+
 # --- results of the readers --------------------------------------------------------------------
 
 
@@ -317,7 +320,11 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
         for y, tok in years:
             if not year_in_range(y, period):
                 found.warnings.append((tok.start, f"table year {y} out of range for plan period {period}"))
-        j, rows_end = _read_rows(text, toks, end, columns, years, vocab, found)
+        try:
+            j, rows_end = _read_rows(text, toks, end, columns, years, vocab, found)
+        except Exception as exc:  # one unreadable table must not cost the document its targets
+            found.warnings.append((toks[i].start, f"{UNREADABLE} (table): {type(exc).__name__}: {exc}"))
+            j, rows_end = end, toks[end - 1].end
         found.regions.append((toks[i].start, rows_end))
         i = max(j, i + 1)
     return found
@@ -743,7 +750,10 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         scope_year = next((s.year for s in reversed(stack) if s.year is not None), None)
         events = _year_events(line, base, period, vocab, found.warnings)
         fallback = carry or scope_year or default_year
-        _read_paragraph(line, base, events, fallback, period, vocab, found)
+        try:
+            _read_paragraph(line, base, events, fallback, period, vocab, found)
+        except Exception as exc:  # one unreadable line must not cost the document its targets
+            found.warnings.append((base, f"{UNREADABLE}: {type(exc).__name__}: {exc}"))
         good = [e.year for e in events if e.year is not None]
         if good:
             carry = good[-1]

@@ -16,6 +16,7 @@ from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.model import PolicyDocument
 from policykg.extract.pipeline import STAGES, load_document, process_document
 from policykg.extract.targets import (
+    UNREADABLE,
     canonical_indicator,
     extract_targets,
     find_table_targets,
@@ -674,3 +675,4 @@ def test_fuzzed_plans_never_raise_and_quotes_stay_exact(tmp_path: Path) -> None:
         for t in extract_targets(doc):
             assert doc.original[t.span.start:t.span.end] == t.span.quote
             assert t.recurrence in ("", "annual") and (t.recurrence == "" or t.year is None)
+        assert not [w for w in doc.warnings if UNREADABLE in w], text  # the readers' own guard never fired
