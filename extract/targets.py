@@ -1056,8 +1056,12 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         last_marker = max((window.rfind(w) for w in recurring), default=-1)
         marker_at = max(s_start, start - _WINDOW) + last_marker
         recurrence = ""
-        if not own_year and (any(w in scope for w in recurring)
-                             or (last_marker >= 0 and not ctx.has_event(marker_at, start))):
+        # "每年培训农民1000人次，选派特派员100名": a quota clause makes the clauses after it quotas too
+        # ("每年举办一次大赛，培育企业500家" does not: its 每年 clause states no amount)
+        quota_clause = last_marker >= 0 and not ctx.has_event(marker_at, start) and bool(
+            _values_after(matches, starts, marker_at, _clause_end(para, marker_at, _COMMA_BOUNDARY)))
+        short_head = head if len(head) <= 6 else ""  # "每年，…" / "力争每年，…" heads the sentence
+        if not own_year and (any(w in comma_clause + "|" + short_head for w in recurring) or quota_clause):
             year = None
             recurrence = "annual"
         else:
@@ -1075,6 +1079,8 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
                 year = fallback
             if year is not None and period and year < period[0]:
                 continue  # a year before the plan: a baseline
+        if not recurrence and "每年" in qualifier:
+            qualifier = "|".join(q for q in qualifier.split("|") if q != "每年")
         value = _number(g["value"])
         vmax = _number(g["value_max"]) if g["value_max"] else None
         if value is None:

@@ -547,6 +547,7 @@ def test_table_header_with_attribute_before_years_and_unit_in_label_header() -> 
     "举办第3届数字经济大会，推进G107国道改造，发展4K/8K超高清视频。",
     "实施“3个100”工程，打造5A级景区。",
     "风险补偿比例最高可达50%，贷款贴息比例不超过30%。",
+    "根据《关于培育100家科技领军企业的通知》要求，做好申报工作。",
 ])
 def test_parameters_and_names_are_not_targets(sentence: str) -> None:
     assert _text(sentence, (2021, 2025)) == []
@@ -571,6 +572,9 @@ def test_annual_quotas_recur_without_a_year(tmp_path: Path) -> None:
     assert got == [("培训高素质农民", "人次", None, 1000, "annual"), ("选派科技特派员", "名", None, 100, "annual"),
                    ("新增高新技术企业", "家", None, 100, "annual"),
                    ("培训", "万人次", 2025, 1, "")]  # a year written after 每年: the total by that year
+    # a 每年 clause that states no amount does not make the next clause a quota
+    assert _text("每年举办一次创新大赛，培育科技型企业500家。", (2021, 2025)) == [
+        (2025, 500, None, "家", "", "科技型企业")]
 
 
 def test_annual_plan_year_ends_mean_its_own_year(tmp_path: Path) -> None:
