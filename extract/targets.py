@@ -1172,6 +1172,7 @@ _YEAR_PHRASE = re.compile(
 
 
 _TRAILING_YEAR = re.compile(r"(?:到|至|在|于)?\d{4}\s*年(?:末|底)?(?:前)?$")  # "高新技术企业2023年"
+_FROM_BASE = re.compile(r"(?:由|从)\s*\d[\d.,]*\s*[^\d\s，。；]{0,6}$")  # "数控化率由55%提高到68%": the base
 _COMPARED_WITH = re.compile(r"(?:比|较|相比|与)\d{4}\s*年(?:末|底)?(?:相比)?")
 
 
@@ -1199,7 +1200,7 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     text = text.strip(" ，,、").removesuffix("的").lstrip("—－-•·●○■□◆◇★☆*> ")
     offset = original.find(text) if text else len(original)
     # "研发经费比2020年增长50%", "高新技术企业2023年达到…": a year is not part of the indicator
-    text = _TRAILING_YEAR.sub("", _COMPARED_WITH.sub("", text))
+    text = _FROM_BASE.sub("", _TRAILING_YEAR.sub("", _COMPARED_WITH.sub("", text)))
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
         text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
