@@ -628,8 +628,8 @@ HEADING = re.compile(
 )
 _LEVELS = {"l0": 0, "l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
 _SENTENCE_END = re.compile(r"[。；;！？!?]")
-_CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n"
-_COMMA_BOUNDARY = "，,；;。：:！？!?\n"
+_CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n\t|｜"  # a tab or a bar separates table cells
+_COMMA_BOUNDARY = "，,；;。：:！？!?\n\t|｜"
 _YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年((?:末|底)?(?:前|内|以前)?)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
