@@ -646,7 +646,7 @@ class _Event:
 
 
 def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vocabulary,
-                 warnings: list[tuple[int, str]]) -> list[_Event]:
+                 warnings: list[tuple[int, str]], row: bool = False) -> list[_Event]:
     """Places in a paragraph that set the target year: "到2022年", "2018年，", "确保2020年",
     “十四五”期间, "三年内"."""
     events: list[_Event] = []
@@ -675,7 +675,8 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         followed = bool(m.group(2)) or (nxt[:1] in ("，", ",", "、", "：", ":"))
         # "高新技术企业2023年达到500家": a year right before the verb of its value
         verb_follows = any(para.startswith(w, m.end()) for w in year_verbs)
-        if not (led or (at_start and followed) or verb_follows):
+        # in a table row a cell that starts with a year is its deadline ("2025年12月底")
+        if not (led or (at_start and (followed or row)) or verb_follows):
             continue
         if not year_in_range(year, period):
             warnings.append((base + m.start(), f"year {year} out of range for plan period {period}; "
@@ -748,14 +749,15 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         if any(s.baseline for s in stack):
             continue
         scope_year = next((s.year for s in reversed(stack) if s.year is not None), None)
-        events = _year_events(line, base, period, vocab, found.warnings)
+        row = line.count("\t") >= 2 or line.count("|") >= 3  # a row of a task table
+        events = _year_events(line, base, period, vocab, found.warnings, row)
         fallback = carry or scope_year or default_year
         try:
-            _read_paragraph(line, base, events, fallback, period, vocab, found)
+            _read_paragraph(line, base, events, fallback, period, vocab, found, row)
         except Exception as exc:  # one unreadable line must not cost the document its targets
             found.warnings.append((base, f"{UNREADABLE}: {type(exc).__name__}: {exc}"))
         good = [e.year for e in events if e.year is not None]
-        if good:
+        if good and not row:  # a row's deadline is its own, not the next row's
             carry = good[-1]
             # a goals sentence in a block's body ("力争到2027年，…。", "到2023年，实现以下目标：") sets the
             # year of the numbered items that follow in the same block
@@ -895,7 +897,7 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
 
 
 def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
-                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding) -> None:
+                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
     last_in_sentence: dict[int, RawTarget] = {}
     not_before = vocab.words("not_target_before")
     baseline = vocab.words("baseline_markers")
@@ -1075,6 +1077,11 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
                 year = in_sentence.year
             elif earlier is not None and earlier.year is not None:
                 year = earlier.year
+            elif row and ctx.has_event(end, len(para)):
+                later = ctx.events[bisect_left(ctx.event_pos, end)]  # the row's 完成时限 cell
+                if later.year is None:
+                    continue
+                year = later.year
             else:
                 year = fallback
             if year is not None and period and year < period[0]:

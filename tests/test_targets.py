@@ -579,6 +579,13 @@ def test_annual_quotas_recur_without_a_year(tmp_path: Path) -> None:
         (2025, 500, None, "家", "", "科技型企业")]
 
 
+def test_task_table_rows_take_their_own_deadline() -> None:
+    text = ("序号\t任务\t牵头单位\t完成时限\n1\t建成重点实验室10家\t市科技局\t2024年底前\n"
+            "2\t新增高新技术企业100家\t市科技局\t2025年12月底\n3\t培育瞪羚企业20家\t市科技局\t长期坚持\n")
+    assert [(y, v, i) for y, v, _m, _u, _q, i in _text(text, (2023, 2026))] == [
+        (2024, 10, "重点实验室"), (2025, 100, "新增高新技术企业"), (2026, 20, "瞪羚企业")]
+
+
 def test_annual_plan_year_ends_mean_its_own_year(tmp_path: Path) -> None:
     text = ("某省2024年数字经济工作要点\n\n根据《某省数字经济发展“十四五”规划》，提出如下要点。\n"
             "年底前，建成5G基站1.2万个。年内新增规模以上工业企业200家。2025年底前，完成改造项目100项。\n")
