@@ -487,6 +487,8 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
         while k < len(toks) and not _is_cell_value(toks[k].text, empty) and not _PROSE.search(toks[k].text):
             label_toks.append(toks[k])
             k += 1
+        if len(label_toks) >= 2 and _CATEGORY_MARKER.match(label_toks[0].text):
+            label_toks = label_toks[1:]  # "一、创新投入" / "（一）创新产出": a category row above the row
         if label_toks:
             # "①高新技术企业（家）", "（1）孵化器": the row's marker written onto its label
             first = label_toks[0]
@@ -559,6 +561,9 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
 
 _ROW_MARKER = re.compile(r"[①-⑳⑴-⒇⒈-⒛]|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)]"
                          r"|[一二三四五六七八九十]{1,3}[、．]")
+
+
+_CATEGORY_MARKER = re.compile(r"[一二三四五六七八九十]{1,3}[、．.]|[（(][一二三四五六七八九十]{1,3}[）)]")
 
 
 def _digits(text: str) -> bool:

@@ -609,6 +609,16 @@ def test_table_row_markers_never_raise(marker: str) -> None:
         assert rows == [("高新技术企业", "家", 2021, 350), ("高新技术企业", "家", 2022, 380)]
 
 
+def test_table_category_rows_are_not_labels() -> None:
+    text = ("指标\n2020年\n2025年\n一、创新投入\n研发投入强度（%）\n2.1\n2.8\n基础研究占比（%）\n5\n8\n"
+            "二、创新产出\n每万人口发明专利拥有量（件）\n3\n7\n")
+    rows, warnings = _table(text)
+    assert rows == [("研发投入强度", "%", 2020, 2.1), ("研发投入强度", "%", 2025, 2.8), ("基础研究占比", "%", 2020, 5),
+                    ("基础研究占比", "%", 2025, 8), ("每万人口发明专利拥有量", "件", 2020, 3),
+                    ("每万人口发明专利拥有量", "件", 2025, 7)]
+    assert warnings == []
+
+
 def test_table_cells_with_comparators_ranges_and_qualifiers() -> None:
     text = "指标\t单位\t2022年\t2025年\n研发投入强度\t%\t≥2.1\t≥2.8\n高新技术企业\t家\t500以上\t800以上\n" \
            "5G基站\t万个\t1.2\t2-3\n"
