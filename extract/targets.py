@@ -60,6 +60,7 @@ class Vocabulary:
     cell: re.Pattern[str]
     value_cell: re.Pattern[str]
     bare_value: re.Pattern[str]
+    verb_endings: tuple[str, ...] = ()
 
     def words(self, key: str) -> list[str]:
         return list(self.raw.get(key, []))
@@ -102,6 +103,8 @@ def vocabulary() -> Vocabulary:
                        *_cell_patterns(raw),
                        re.compile(rf"(?:{_alternation(raw['bare_value_qualifiers'])})\s*(?P<value>\d+(?:\.\d+)?)"
                                   rf"(?=(?:{_alternation(list(qual_after))})?(?:[，,。；;、）)\n]|$))"))
+    # "每个重点领域打造30个应用标杆": a clause that ends with its verb names what follows the number
+    vocab.verb_endings = tuple(sorted({*raw["enumeration_verbs"], *raw["lone_verbs"]}, key=len, reverse=True))
     for entry in ind["indicators"]:
         canonical = entry["canonical"]
         for written in [canonical, *entry.get("aliases", [])]:
@@ -1021,6 +1024,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             quals_before.append("突破")
         elif follows_noun and is_count and (not indicator or indicator in vocab.words("level_words")
                                             or indicator in vocab.words("lone_verbs")
+                                            or before_stripped.endswith(vocab.verb_endings)
                                             or before_stripped.endswith("等")):
             # "建成1家省技术创新中心": the indicator follows the number
             if para[start - 1: start] == "等" and not _enumeration_verb(para[max(s_start, start - _WINDOW):start],
