@@ -525,7 +525,7 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
             break  # a label with no values: the table has ended (a heading, a caption)
         trail = 0
         while trail < n_trail and k < len(toks) and not _PROSE.search(toks[k].text) and (
-                toks[k].text in trail_values or (toks[k].line == cells[-1].line and len(toks[k].text) <= 6)):
+                toks[k].text in trail_values or (toks[k].line == cells[-1].line and len(toks[k].text) <= 30)):
             trail += 1
             k += 1
         numeric_trail = n_trail - trail  # trailing columns written as numbers (年均增速 …)

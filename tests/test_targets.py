@@ -610,6 +610,14 @@ def test_table_row_markers_never_raise(marker: str) -> None:
         assert rows == [("高新技术企业", "家", 2021, 350), ("高新技术企业", "家", 2022, 380)]
 
 
+def test_table_with_a_lead_unit_column() -> None:
+    rows, warnings = _table("指标\t单位\t2023年\t2025年\t牵头单位\n研发投入强度\t%\t2.1\t2.5\t市科技局、市统计局、市发展改革委\n"
+                            "高新技术企业\t家\t300\t500\t市科技局\n", (2023, 2025))
+    assert rows == [("研发投入强度", "%", 2023, 2.1), ("研发投入强度", "%", 2025, 2.5),
+                    ("高新技术企业", "家", 2023, 300), ("高新技术企业", "家", 2025, 500)]
+    assert warnings == []
+
+
 def test_table_category_rows_are_not_labels() -> None:
     text = ("指标\n2020年\n2025年\n一、创新投入\n研发投入强度（%）\n2.1\n2.8\n基础研究占比（%）\n5\n8\n"
             "二、创新产出\n每万人口发明专利拥有量（件）\n3\n7\n")
