@@ -3,20 +3,29 @@
 Two readers over the normalised text (`PolicyDocument.text`):
 
 * `find_table_targets` reads yearly indicator tables however the text flattened them: one cell
-  per line, a whole row on one line, a label broken over lines; a header of years
-  ("主要指标 2018年 2019年 …", optionally 序号 / 单位 / 属性 columns) says what each value cell is.
+  per line, a whole row on one line, TSV (HTML/.docx tables), Markdown, a label broken over lines;
+  a header of years ("主要指标 2018年 2019年 …", optionally 序号 / 类别 / 单位 / 属性 / 牵头单位
+  columns) says what each value cell is; row markers (①, ⑴, （1）, 一、) and category rows are not
+  labels; cells may carry comparators, ranges and qualifiers (≥2.8, 2-3, 500以上, 〔3000〕). A table
+  with years as rows ("年份 高新技术企业（家） …" / "2023年 500 …") is read too.
 * `find_text_targets` reads sentences such as "到2022年，高新技术企业数量超380家",
-  "2018年，建成广东省实验室1家", "保底100家，力争130家", "形成1—2个…产业集群": a number with a
-  measure unit, the indicator before it (or after it, "建成1家省技术创新中心"), the qualifiers
-  around it (达到, 超, 以上, 力争, 累计 …), and the year from the sentence, the paragraph, the
-  heading ("二、到2020年的主要任务"), a period name (“十四五”期间 -> 2025) or the plan's end year.
-  Baselines (（现有1家）, sections on 发展基础) and money given as subsidies are not targets.
+  "2018年，建成广东省实验室1家", "保底100家，力争130家", "形成1—2个…产业集群", "算力规模超过300
+  EFLOPS", "建成两个国家级平台": a number (or a Chinese-numeral count after its verb) with a unit,
+  the indicator before it (or after it, "建成1家省技术创新中心"), the qualifiers around it (达到,
+  超, 以上, 力争, 累计 …), and the year from the sentence, the paragraph, the goals sentence of its
+  block ("力争到2027年，…。" then numbered items), the heading ("二、到2020年的主要任务"), a period
+  name (“十四五”期间 -> 2025), a task-table row's deadline, or the plan's end year; in an annual plan
+  "年底前/年内" mean the plan's year. A quota "每年…" has recurrence "annual" and no year. Years
+  and numbers inside a cited document's title (《…（2018-2022年）》) are never taken. Baselines
+  (（现有1家）, sections on 发展基础), subsidy rates and ceilings (按…30%的比例给予奖补, 最高500万元)
+  and numbers that are part of a name (第3届, 1+N, 5G, “3个100”) are not targets.
 
-Both return `RawTarget`s with offsets into the text they read; `extract_targets` maps them to
-the original text with `doc.span`, canonicalises indicators (resources/indicators.json), drops
-text targets that repeat an earlier text target, and attaches the task whose paragraph holds the
-target. The vocabulary (units, magnitudes, qualifier words, markers) is in
-resources/target_units.json.
+Every look-up around a number is bounded or by bisection, so both readers are linear in the
+length of a line and of a document. Both return `RawTarget`s with offsets into the text they read;
+`extract_targets` maps them to the original text with `doc.span`, canonicalises indicators
+(resources/indicators.json), drops text targets that repeat an earlier text target, and attaches
+the task whose paragraph holds the target. The vocabulary (units, magnitudes, qualifier words,
+parameter and name markers) is in resources/target_units.json.
 """
 
 from __future__ import annotations
