@@ -1057,6 +1057,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             indicator = _complete_elliptical(indicator, prev_target.indicator, vocab)
         elif not indicator and last_target is not None and not before_stripped.strip("，,；;：: "):
             indicator = last_target.indicator  # "2023年，达到500家；2024年，达到600家": the same indicator
+            ind_start = ind_end = i_start
         if not indicator or len(indicator) < 2:
             continue
         # qualifiers from the clause ("力争到2025年，…", "保底100家")
