@@ -1306,7 +1306,12 @@ def plan_period(doc: PolicyDocument) -> tuple[int, int] | None:
     if annual:
         year = years.pop()
         return (year, year)
-    return meta.period if meta else None
+    if meta and meta.period:
+        return meta.period
+    # "…国民经济和社会发展第十四个五年规划…纲要", "…“十四五”规划": the five years the title names
+    names = {**vocabulary().raw["period_names"], **vocabulary().raw["five_year_title_names"]}
+    named = [end for name, end in names.items() if name in (title or "")]
+    return (named[0] - 4, named[0]) if len(set(named)) == 1 else None
 
 
 class _Lines:
