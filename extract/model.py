@@ -133,6 +133,7 @@ class Target:
     qualifier: str = ""  # 达到, 超, 以上, 力争, 保底, 累计, 新增 ...
     source: Literal["table", "text"] = "text"
     task_path: str = ""  # "" for plan-level targets
+    recurrence: str = ""  # "annual" for a quota stated per year (每年…): then year is None
 
 
 @dataclass

@@ -155,7 +155,8 @@ def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
         g, source, target.indicator_id, "TARGETS", key,
         year=target.year, value=target.value, valueMax=target.value_max,  # None (null) when absent
         unit=target.unit, qualifier=target.qualifier, source=target.source,
-        written=target.indicator, taskPath=target.task_path, **_prov(doc, target.span),
+        written=target.indicator, taskPath=target.task_path, recurrence=target.recurrence,
+        **_prov(doc, target.span),
     )
 
 

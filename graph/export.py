@@ -28,7 +28,7 @@ RESOLUTION_COLUMNS = ["doc", "doc_sha256", "jurisdiction", "written", "unit_id",
                       "flagged", "note", "count"]
 TARGET_COLUMNS = [
     "doc", "doc_sha256", "task_path", "indicator", "indicator_id", "indicator_name", "unit", "year", "value",
-    "value_max", "qualifier", "source", "quote", "start", "end",
+    "value_max", "qualifier", "source", "quote", "start", "end", "recurrence",
 ]
 ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "entity_id", "name", "quote",
                   "start", "end"]
@@ -202,6 +202,7 @@ def target_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
                 "year": "" if t.year is None else t.year, "value": f"{t.value:g}",
                 "value_max": "" if t.value_max is None else f"{t.value_max:g}", "qualifier": t.qualifier,
                 "source": t.source, "quote": t.span.quote, "start": t.span.start, "end": t.span.end,
+                "recurrence": t.recurrence,
             }
 
 
