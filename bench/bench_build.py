@@ -199,6 +199,28 @@ def score_build(out: Path, corpus_dir: Path) -> str:
     return ", ".join(parts) or json.dumps(overall)[:80]
 
 
+# the floor: the least any build must do with the same bytes (read, decode, find the clauses)
+def floor_seconds(docs: Path) -> float:
+    """Seconds for a bare read + decode + clause-regex pass over every document of the corpus:
+    the figure the build's cost is compared with."""
+    import re
+    import time
+
+    clause = re.compile(r"[（(](?:牵头单位|责任单位|牵头部门|责任部门)[：:][^）)]*[）)]|[（(][^（）()]{2,80}(?:牵头|负责)[^（）()]{0,60}[）)]")
+    started = time.perf_counter()
+    found = 0
+    for path in sorted(docs.iterdir()):
+        if path.suffix not in (".txt", ".md"):
+            continue
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030", errors="replace")
+        found += sum(1 for _ in clause.finditer(text))
+    return time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,100,1000", help="comma-separated document counts")
@@ -241,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.size:>6} {r.megabytes:>7.2f} {r.wall_s:>8.2f} {build_s} {r.mb_per_s:>7.3f} "
             f"{r.docs_per_s:>8.2f} {r.maxrss_mb:>12.0f} {tree}" + (f"  {r.f1}" if args.score else "")
         )
+    floor_docs = corpus(max(sizes), args.seed, args.corpus_root) / "docs"
+    floor = min(floor_seconds(floor_docs) for _ in range(3))
+    floor_mb = sum(p.stat().st_size for p in floor_docs.glob("*.txt")) / 1e6
+    biggest = max((r for r in results if r.ok), key=lambda r: r.size, default=None)
+    print(f"floor (read + decode + clause regex, {max(sizes)} docs): {floor:.3f} s, {floor_mb / floor:.0f} MB/s"
+          + (f"; build / floor = {(biggest.build_s or biggest.wall_s) / floor:.0f}x" if biggest else ""))
     print("max proc MB: peak RSS of the largest process of the build (main or a worker; from wait4).")
     print("tree MB: peak RSS of the build and its workers together (psutil, sampled every 50 ms).")
     print("MB/s and docs/s use the build time (imports excluded) when the API reports it, else wall time.")

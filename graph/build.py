@@ -26,30 +26,95 @@ def _prov(doc: PolicyDocument, span: Span) -> dict[str, Any]:
     return {"docSha256": doc.sha256, "start": span.start, "end": span.end, "quote": span.quote}
 
 
-def _add_node(g: nx.MultiDiGraph, node_id: str, label: str, extra_labels: Iterable[str] = (),
-              **props: Any) -> dict[str, Any]:
-    """Add a node or merge into an existing one (labels united, aliases and docs collected,
-    first provenance kept)."""
-    if node_id in g:
-        data = g.nodes[node_id]
-        labels = list(dict.fromkeys([*data["labels"], label, *extra_labels]))
-        data["labels"] = labels
-        for key in ("aliases", "docs"):
-            if key in props:
-                data[key] = list(dict.fromkeys([*data.get(key, []), *props.pop(key)]))
-        for key, value in props.items():
-            data.setdefault(key, value)
-        return data
-    g.add_node(node_id, id=node_id, label=label, labels=list(dict.fromkeys([label, *extra_labels])), **props)
-    return g.nodes[node_id]
+class DocumentGraph:
+    """What one document adds to the graph: its node and edge additions in the order it makes
+    them, as plain data. An extraction worker sends this back instead of the document (it is
+    small and picklable), the build cache keeps it, and `GraphAssembler` replays it; a replay
+    in document order gives exactly the graph that adding the documents one by one gives."""
+
+    __slots__ = ("_ids", "ops")
+
+    def __init__(self) -> None:
+        # ("node", id, label, extra_labels, props) | ("edge", u, v, key, props with "type")
+        self.ops: list[tuple[Any, ...]] = []
+        self._ids: set[str] = set()
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._ids
+
+    def __getstate__(self) -> list[tuple[Any, ...]]:
+        return self.ops
+
+    def __setstate__(self, ops: list[tuple[Any, ...]]) -> None:
+        self.ops = ops
+        self._ids = {op[1] for op in ops if op[0] == "node"}
 
 
-def _add_edge(g: nx.MultiDiGraph, u: str, v: str, rel: str, key: str, /, **props: Any) -> None:
+_COLLECTED = ("aliases", "docs")  # list properties merged over every mention (first seen first)
+
+
+class GraphAssembler:
+    """Merges DocumentGraphs into one MultiDiGraph: labels united, aliases and docs collected,
+    the first provenance kept. Membership of the collected lists is kept in sets beside the
+    graph, so that merging the n-th mention of a unit costs the same as the first."""
+
+    def __init__(self) -> None:
+        self.graph = nx.MultiDiGraph()
+        self._members: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, part: DocumentGraph) -> None:
+        g = self.graph
+        nodes = g._node
+        members = self._members
+        for op in part.ops:
+            if op[0] == "edge":
+                _, u, v, key, props = op
+                g.add_edge(u, v, key=key, **props)
+                continue
+            _, node_id, label, extra_labels, props = op
+            data = nodes.get(node_id)
+            if data is None:
+                g.add_node(node_id, id=node_id, label=label, labels=list(dict.fromkeys([label, *extra_labels])),
+                           **{k: list(dict.fromkeys(v)) if k in _COLLECTED else v for k, v in props.items()})
+                data = nodes[node_id]
+                for key in _COLLECTED:
+                    if key in data:
+                        members[node_id, key] = set(data[key])
+                continue
+            labels = data["labels"]
+            for name in (label, *extra_labels):
+                if name not in labels:
+                    labels.append(name)
+            for key in _COLLECTED:
+                if key in props:
+                    seen = members.get((node_id, key))
+                    if seen is None:
+                        seen = members[node_id, key] = set()
+                        data[key] = []
+                    values = data[key]
+                    for value in props[key]:
+                        if value not in seen:
+                            seen.add(value)
+                            values.append(value)
+            for key, value in props.items():
+                if key not in _COLLECTED:
+                    data.setdefault(key, value)
+
+
+def _add_node(g: DocumentGraph, node_id: str, label: str, extra_labels: Iterable[str] = (),
+              **props: Any) -> None:
+    """Add a node, or merge into the node of that id (labels united, aliases and docs
+    collected, first provenance kept: see GraphAssembler)."""
+    g.ops.append(("node", node_id, label, tuple(extra_labels), props))
+    g._ids.add(node_id)
+
+
+def _add_edge(g: DocumentGraph, u: str, v: str, rel: str, key: str, /, **props: Any) -> None:
     # the key is the MultiDiGraph key (graph.json writes it as the edge's "key" field)
-    g.add_edge(u, v, key=key, type=rel, **props)
+    g.ops.append(("edge", u, v, key, {"type": rel, **props}))
 
 
-def add_document(g: nx.MultiDiGraph, doc: PolicyDocument) -> None:
+def add_document(g: DocumentGraph, doc: PolicyDocument) -> None:
     meta = doc.meta
     period = meta.period or (None, None)
     first_line = doc.span(0, min(len(doc.text), max(1, doc.text.find("\n")))) if doc.text else Span(0, 0, "")
@@ -70,7 +135,7 @@ def add_document(g: nx.MultiDiGraph, doc: PolicyDocument) -> None:
         add_target(g, doc, target)
 
 
-def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
+def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
     tid = task_id(doc, task)
     _add_node(
         g, tid, "Task",
@@ -97,7 +162,7 @@ def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
         )
 
 
-def add_entity(g: nx.MultiDiGraph, doc: PolicyDocument, entity: Entity) -> None:
+def add_entity(g: DocumentGraph, doc: PolicyDocument, entity: Entity) -> None:
     if not entity.entity_id:
         return
     if entity.generic:
@@ -128,7 +193,7 @@ def add_entity(g: nx.MultiDiGraph, doc: PolicyDocument, entity: Entity) -> None:
     )
 
 
-def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
+def add_target(g: DocumentGraph, doc: PolicyDocument, target: Target) -> None:
     _add_node(
         g, target.indicator_id, "Indicator",
         name=target.indicator_name or target.indicator, unit=target.unit,
@@ -148,10 +213,17 @@ def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
     )
 
 
-def build_graph(docs: Iterable[PolicyDocument]) -> nx.MultiDiGraph:
-    """The responsibility graph of all documents: Document, Task, unit, entity and indicator
-    nodes; PART_OF, LEADS, PARTICIPATES_IN, MENTIONS and TARGETS edges."""
-    g = nx.MultiDiGraph()
+def document_graph(doc: PolicyDocument) -> DocumentGraph:
+    """The nodes and edges one document adds (see DocumentGraph)."""
+    part = DocumentGraph()
+    add_document(part, doc)
+    return part
+
+
+def build_graph(docs: Iterable[PolicyDocument | DocumentGraph]) -> nx.MultiDiGraph:
+    """The responsibility graph of all documents (or of their DocumentGraphs): Document, Task,
+    unit, entity and indicator nodes; PART_OF, LEADS, PARTICIPATES_IN, MENTIONS and TARGETS edges."""
+    assembler = GraphAssembler()
     for doc in docs:
-        add_document(g, doc)
-    return g
+        assembler.add(doc if isinstance(doc, DocumentGraph) else document_graph(doc))
+    return assembler.graph

@@ -229,14 +229,45 @@ def write_responsibilities_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     wb.save(path)
 
 
-def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path) -> dict[str, int]:
-    """Every file of a build into out_dir (which must exist). Returns row counts."""
+# one document's rows of every table (what write_outputs needs of it, without the document)
+DocumentRows = dict[str, list[dict[str, Any]]]
+TABLES = {"responsibilities": RESPONSIBILITY_COLUMNS, "resolution": RESOLUTION_COLUMNS, "targets": TARGET_COLUMNS,
+          "entities": ENTITY_COLUMNS}
+
+
+def document_rows(doc: PolicyDocument) -> DocumentRows:
+    """The rows one document contributes to each table of the build."""
+    return {
+        "responsibilities": list(responsibility_rows([doc])),
+        "resolution": list(resolution_rows([doc])),
+        "targets": list(target_rows([doc])),
+        "entities": list(entity_rows([doc])),
+    }
+
+
+def write_outputs(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument | DocumentRows], out_dir: Path) -> dict[str, int]:
+    """Every file of a build into out_dir (which must exist). `docs` are the documents, or
+    their DocumentRows, read once in order (a stream: the tables are written as they come).
+    Returns row counts."""
     write_graph_json(g, out_dir / GRAPH_JSON)
     write_graphml(g, out_dir / GRAPHML)
-    resp = list(responsibility_rows(docs))
-    counts = {"responsibilities": _write_csv(out_dir / "responsibilities.csv", RESPONSIBILITY_COLUMNS, resp)}
+    resp: list[dict[str, Any]] = []
+    counts = dict.fromkeys(TABLES, 0)
+    # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
+    files = {name: (out_dir / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") for name in TABLES}
+    try:
+        writers = {name: csv.DictWriter(files[name], fieldnames=list(columns), extrasaction="ignore")
+                   for name, columns in TABLES.items()}
+        for writer in writers.values():
+            writer.writeheader()
+        for doc in docs:
+            rows = doc if isinstance(doc, dict) else document_rows(doc)
+            for name, writer in writers.items():
+                writer.writerows(rows[name])
+                counts[name] += len(rows[name])
+            resp.extend(rows["responsibilities"])
+    finally:
+        for fh in files.values():
+            fh.close()
     write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx")
-    counts["resolution"] = _write_csv(out_dir / "resolution.csv", RESOLUTION_COLUMNS, resolution_rows(docs))
-    counts["targets"] = _write_csv(out_dir / "targets.csv", TARGET_COLUMNS, target_rows(docs))
-    counts["entities"] = _write_csv(out_dir / "entities.csv", ENTITY_COLUMNS, entity_rows(docs))
     return counts
