@@ -18,7 +18,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .entity_components import DEPARTMENT, PIPELINE, CharTokenizer, jurisdiction_short, load_knowledge
+from .entity_components import DEPARTMENT, PIPELINE, CharTokenizer, EntityState, jurisdiction_short, load_knowledge
 from .model import Entity, PolicyDocument, Span
 
 _LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
@@ -120,19 +120,28 @@ def entity_doc(text: str, jurisdiction: str = "", province: str = "") -> Doc:
     return sdoc
 
 
+def entity_state(text: str, jurisdiction: str = "", province: str = "") -> EntityState:
+    """The entity components run over `text` directly (no spaCy Doc of one token per character):
+    the chosen mentions are `.chosen`, every candidate `.candidates`."""
+    state = EntityState(text, jurisdiction, province)
+    for _, proc in entity_pipeline().pipeline:
+        proc.run(state)
+    return state
+
+
 def _in_clause(span: Span, clauses: list[Span]) -> bool:
     return any(c.start <= span.start and span.end <= c.end for c in clauses)
 
 
 def extract_entities(doc: PolicyDocument) -> list[Entity]:
     """Platforms, parks, firms, departments (and categories) mentioned in `doc.text`, in text order."""
-    sdoc = entity_doc(doc.text, doc.meta.jurisdiction, doc.meta.province)
+    state = entity_state(doc.text, doc.meta.jurisdiction, doc.meta.province)
     jurisdiction = doc.meta.jurisdiction
     province = doc.meta.province
     tasks = sorted(doc.tasks, key=lambda t: t.span.end - t.span.start)
 
     # firms' short names: 豪美 is 豪美新材 when that is the only longer firm name it starts
-    firm_names = {e.text for e in sdoc.ents if e.label_ == "Firm" and not e._.generic}
+    firm_names = {e.text for e in state.chosen if e.kind == "Firm" and not e.generic}
     firm_full: dict[str, str] = {}
     for short in firm_names:
         longer = [n for n in firm_names if n != short and n.startswith(short)]
@@ -141,9 +150,9 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
 
     clauses = [t.clause.span for t in doc.tasks]
     entities: list[Entity] = []
-    for ent in sdoc.ents:
-        kind = ent.label_
-        span = doc.span(ent.start_char, ent.end_char)
+    for ent in state.chosen:
+        kind = ent.kind
+        span = doc.span(ent.start, ent.end)
         if kind == DEPARTMENT and _in_clause(span, clauses):
             continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention
         task_path = ""
@@ -151,14 +160,14 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
             if task.span.start <= span.start < task.span.end:
                 task_path = task.path
                 break
-        if ent._.generic:
+        if ent.generic:
             phrase = ent.text
             entities.append(
                 Entity(
                     text=ent.text,
                     kind=kind,
                     span=span,
-                    subtype=ent._.subtype,
+                    subtype=ent.subtype,
                     entity_id=category_id(kind, phrase),
                     name=phrase,
                     task_path=task_path,
@@ -172,13 +181,13 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
                     text=ent.text,
                     kind=kind,
                     span=span,
-                    entity_id=ent._.unit_id,
-                    name=ent._.unit_name,
+                    entity_id=ent.unit_id,
+                    name=ent.unit_name,
                     task_path=task_path,
                 )
             )
             continue
-        written = ent._.alias_of or ent._.written or ent.text
+        written = ent.alias_of or ent.written or ent.text
         if kind == "Firm":
             written = firm_full.get(written, written)
         eid, name = canonical_entity(kind, written, jurisdiction, province)
@@ -187,7 +196,7 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
                 text=ent.text,
                 kind=kind,
                 span=span,
-                subtype=ent._.subtype,
+                subtype=ent.subtype,
                 entity_id=eid,
                 name=name,
                 task_path=task_path,

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
@@ -81,15 +80,51 @@ class Candidate:
     unit_name: str = ""
 
 
-def candidates(doc: Doc) -> list[Candidate]:
-    return doc.user_data.setdefault(CANDIDATES, [])
+class EntityState:
+    """A text as the components read it: the text, its plan's jurisdiction and province, the
+    candidates found so far and (after entity_select) the chosen mentions. The components work on
+    this, not on token objects: `extract_entities` runs them over a plan's text directly, and a
+    spaCy Doc (the pipeline `entity_pipeline()`, for notebooks) carries one in its user_data."""
+
+    __slots__ = ("candidates", "chosen", "jurisdiction", "province", "text")
+
+    def __init__(self, text: str, jurisdiction: str = "", province: str = "") -> None:
+        self.text = text
+        self.jurisdiction = jurisdiction
+        self.province = province
+        self.candidates: list[Candidate] = []
+        self.chosen: list[Candidate] = []
 
 
-def doc_text(doc: Doc) -> str:
-    text = doc.user_data.get("entity_text")
-    if text is None:
-        text = doc.user_data["entity_text"] = doc.text
-    return text
+def doc_state(doc: Doc) -> EntityState:
+    """The EntityState a spaCy Doc carries (made on first use, from the Doc's text and extensions)."""
+    state = doc.user_data.get("entity_state")
+    if state is None:
+        text = doc.user_data.get("entity_text")
+        state = doc.user_data["entity_state"] = EntityState(
+            doc.text if text is None else text, doc._.jurisdiction, doc._.province)
+        state.candidates = doc.user_data.setdefault(CANDIDATES, state.candidates)
+    return state
+
+
+def candidates(doc: EntityState) -> list[Candidate]:
+    return doc.candidates
+
+
+def doc_text(doc: EntityState) -> str:
+    return doc.text
+
+
+class _Component:
+    """A pipeline component: `run` reads and extends an EntityState; as a spaCy component it runs
+    on the state the Doc carries."""
+
+    def run(self, doc: EntityState) -> None:
+        raise NotImplementedError
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.run(doc_state(doc))
+        return doc
 
 
 class CharTokenizer:
@@ -442,8 +477,7 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
 # Components
 
 
-def _add(doc: Doc, start: int, end: int, kind: str, subtype: str, evidence: str, **extra: object) -> None:
-    # doc.text joins every token: read it once per document (user_data), not once per candidate
+def _add(doc: EntityState, start: int, end: int, kind: str, subtype: str, evidence: str, **extra: object) -> None:
     text = doc_text(doc)[start:end]
     if not text.strip():
         return
@@ -452,22 +486,33 @@ def _add(doc: Doc, start: int, end: int, kind: str, subtype: str, evidence: str,
 
 
 @Language.factory("entity_endings")
-class EntityEndings:
+class EntityEndings(_Component):
     """Candidates from name endings (研究院, 产业园, 有限公司) with the start read leftwards."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
-        self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
-        for suffix in self.k.endings:
-            self.matcher.add(suffix, [nlp.make_doc(suffix)])
+        # every place an ending starts (one automaton pass in C), then every ending at that place
+        alternation = "|".join(re.escape(e) for e in sorted(self.k.endings, key=len, reverse=True))
+        self.ending_start = re.compile(f"(?=(?:{alternation}))")
+        self.lengths = sorted({len(e) for e in self.k.endings})
 
-    def __call__(self, doc: Doc) -> Doc:
+    def endings_in(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, ending) of every occurrence of every known ending, overlapping ones
+        included, by start then length (a PhraseMatcher's matches over character tokens)."""
+        endings = self.k.endings
+        found = []
+        for m in self.ending_start.finditer(text):
+            s = m.start()
+            for n in self.lengths:
+                piece = text[s : s + n]
+                if len(piece) == n and piece in endings:
+                    found.append((s, s + n, piece))
+        return found
+
+    def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
-        matches = []
-        # CharTokenizer: token i is character i, so match offsets are character offsets
-        for match_id, s, e in self.matcher(doc):
-            matches.append((s, e, doc.vocab.strings[match_id]))
+        matches = self.endings_in(text)
         # keep only the longest ending among overlapping ones (产业园区 over 产业园, 创新中心城市 blocks)
         kept: list[tuple[int, int, str]] = []
         used = bytearray(len(text) + 1)
@@ -502,11 +547,10 @@ class EntityEndings:
                 generic=quantified,
                 clean=clean,
             )
-        return doc
 
 
 @Language.factory("entity_lists")
-class EntityLists:
+class EntityLists(_Component):
     """Names given by a list and its kind: "X、Y等孵化载体", "A、B、C三个产业园"."""
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -546,7 +590,7 @@ class EntityLists:
             return False
         return not k.is_generic_words(item)
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
         marker = k.list_marker
@@ -599,18 +643,17 @@ class EntityLists:
                 item = text[a:b]
                 if self._good_item(item) and k.ending_of(item) is None:
                     _add(doc, a, b, cand.kind, cand.subtype, "count-list", written=item + cand.text, clean=True)
-        return doc
 
 
 @Language.factory("entity_anchors")
-class EntityAnchors:
+class EntityAnchors(_Component):
     """A name whose start was a guess (健全广清产业园) is cut to a name seen with a certain start in the
     same document (广清产业园 in a list or after punctuation)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         k = self.k
         cands = candidates(doc)
         named = set()
@@ -629,18 +672,17 @@ class EntityAnchors:
                     cand.text = cand.written = name
                     cand.clean = True
                     break
-        return doc
 
 
 @Language.factory("entity_categories")
-class EntityCategories:
+class EntityCategories(_Component):
     """Marks candidates that name a kind, not an entity: nothing but generic words before the ending,
     a quantifier before (一批孵化器) or a count after (国家重点实验室21家)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
         for cand in candidates(doc):
@@ -664,9 +706,8 @@ class EntityCategories:
             elif len(prefix.strip("“”")) < 2 and ending is not None and len(ending.suffix) <= 3:
                 cand.kind = "-"  # one character before a short ending is a word, not a name: 清新区
         self._named_by_siblings(doc)
-        return doc
 
-    def _named_by_siblings(self, doc: Doc) -> None:
+    def _named_by_siblings(self, doc: EntityState) -> None:
         """A descriptive name in a list of named ones is a name too: 化学地球动力学联合实验室、
         国际中医药转化研究中心、种业科技创新中心. Lists of categories stay categories."""
         text = doc_text(doc)
@@ -690,13 +731,13 @@ class EntityCategories:
 
 
 @Language.factory("entity_repeats")
-class EntityRepeats:
+class EntityRepeats(_Component):
     """A name found once is a name wherever it recurs in the document (天安智谷, 先导稀材)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         text = doc_text(doc)
         cands = candidates(doc)
         known: dict[str, Candidate] = {}
@@ -711,9 +752,8 @@ class EntityRepeats:
                     continue
                 _add(doc, m.start(), m.end(), model.kind, model.subtype, "repeat", cue_strength=model.cue_strength)
         self._firm_short_names(doc, text, known)
-        return doc
 
-    def _firm_short_names(self, doc: Doc, text: str, known: dict[str, Candidate]) -> None:
+    def _firm_short_names(self, doc: EntityState, text: str, known: dict[str, Candidate]) -> None:
         """以韶钢为龙头: a firm's first two characters, in a firm's context, stand for the firm."""
         k = self.k
         for name, model in known.items():
@@ -748,7 +788,7 @@ class _Places(NamedTuple):
 
 
 @Language.factory("entity_departments")
-class EntityDepartments:
+class EntityDepartments(_Component):
     """Departments named in running text: 争取省科技厅更大支持, 由市科技局会同市财政局制定, 科技部、
     财政部联合印发. A name of the resolver's department table, with the level prefix (省/市/区/县) or
     place (清远市, 广东省; 中共清远市委…) written before it, is a mention when the resolver reads it as a
@@ -800,12 +840,12 @@ class EntityDepartments:
             return True
         return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         from .resolve import TABLE_RULES, resolve_unit
 
         d = self.d
         text = doc_text(doc)
-        jurisdiction, province = doc._.jurisdiction, doc._.province
+        jurisdiction, province = doc.jurisdiction, doc.province
         names = frozenset({p for p in (jurisdiction, province) if p} | d.places)
         places = _Places(names, tuple(sorted({len(p) for p in names}, reverse=True)), frozenset(p[-1] for p in names))
         units: dict[str, ResolvedUnit] = {}
@@ -839,14 +879,13 @@ class EntityDepartments:
             if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
                 continue  # 区科技局 in a city plan: each district's bureau, a collective
             _add(doc, p, e, DEPARTMENT, "", "department", clean=True, unit_id=unit.unit_id, unit_name=unit.name)
-        return doc
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
 
 
 @Language.factory("entity_select")
-class EntitySelect:
+class EntitySelect(_Component):
     """One kind per name within the document, then the longest non-overlapping mentions -> doc.ents.
     A bare ending of a park kind (高新区) becomes an alias of the park it stands for, where that is
     unambiguous: the nearest such park named earlier in the paragraph, else the only one in the
@@ -855,7 +894,7 @@ class EntitySelect:
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         cands = [c for c in candidates(doc) if c.kind in MENTION_KINDS]
         # kind per name: a strong list cue beats the ending; otherwise the ending's kind (a
         # department's kind is the resolver's, it takes no part)
@@ -885,8 +924,13 @@ class EntitySelect:
             chosen.append(c)
         chosen.sort(key=lambda c: c.start)
         self._resolve_bare(doc, chosen)
+        doc.chosen = chosen
+
+    def __call__(self, doc: Doc) -> Doc:
+        state = doc_state(doc)
+        self.run(state)
         ents: list[Span] = []
-        for c in chosen:
+        for c in state.chosen:
             span = doc.char_span(c.start, c.end, label=c.kind, kb_id=c.subtype, alignment_mode="expand")
             if span is None or (ents and span.start < ents[-1].end):
                 continue
@@ -901,16 +945,17 @@ class EntitySelect:
         doc.ents = ents
         doc.spans[CANDIDATES] = [
             s
-            for c in cands
-            if (s := doc.char_span(c.start, c.end, label=c.kind, kb_id=c.subtype, alignment_mode="expand"))
+            for c in state.candidates
+            if c.kind in MENTION_KINDS
+            and (s := doc.char_span(c.start, c.end, label=c.kind, kb_id=c.subtype, alignment_mode="expand"))
         ]
         return doc
 
-    def _resolve_bare(self, doc: Doc, chosen: list[Candidate]) -> None:
+    def _resolve_bare(self, doc: EntityState, chosen: list[Candidate]) -> None:
         k = self.k
         text = doc_text(doc)
         named = [c for c in chosen if not c.generic and c.kind == "Park"]
-        short = jurisdiction_short(doc._.jurisdiction)
+        short = jurisdiction_short(doc.jurisdiction)
         for c in chosen:
             if not (c.generic and c.kind == "Park" and c.text in k.bare_alias_subtypes):
                 continue

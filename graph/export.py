@@ -33,10 +33,24 @@ ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "
 
 
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
-    data = nx.node_link_data(g, **NODE_LINK_KEYS)
-    # compact and streamed: big corpora make graphs of hundreds of thousands of edges
+    """nx.node_link_data(g, **NODE_LINK_KEYS) as compact JSON, written node by node and edge by
+    edge (the same bytes as json.dump of it, without building the whole structure first or
+    running json's pure-Python streaming encoder)."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with path.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        fh.write(f'{{"directed":true,"multigraph":true,"graph":{encode(g.graph)},"nodes":[')
+        fh.write(",".join(encode({**data, "id": n}) for n, data in g.nodes(data=True)))
+        fh.write('],"edges":[')
+        chunk: list[str] = []
+        first = True
+        for u, v, k, data in g.edges(keys=True, data=True):
+            chunk.append(encode({**data, "from": u, "to": v, "key": k}))
+            if len(chunk) >= 2000:
+                fh.write(("" if first else ",") + ",".join(chunk))
+                chunk, first = [], False
+        if chunk:
+            fh.write(("" if first else ",") + ",".join(chunk))
+        fh.write("]}")
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
