@@ -157,6 +157,30 @@ class ListCue:
     strong: bool
 
 
+def _words_re(words: list[str]) -> re.Pattern[str]:
+    """Any of `words`, tried in list order (an empty list matches nothing)."""
+    return re.compile("|".join(map(re.escape, words)) if words else "(?!)")
+
+
+_NOT_IN_WORDS = re.compile(r"[\s“”\"'‘’（）()·\-—]")
+_OUTLINE_NUMBER = re.compile(r"[0-9一二三四五六七八九十]+")
+_CLAUSE_STOP = re.compile(r"[，。；：\n]")
+_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,6}")
+_NO_WORDS = re.compile(r"[\d\W_a-zA-Z]+")
+_TRAILING_PAREN = re.compile(r"[（(][^）)]*[）)]$")
+_TRAILING_PLACE = re.compile(r"[（(]([^）)]{2,4})[）)]$")
+
+
+def _occurrences(word: str, text: str) -> list[int]:
+    """Starts of the non-overlapping occurrences of `word` in `text`, left to right (what
+    re.finditer(re.escape(word), text) finds, without compiling a pattern per word)."""
+    found, i = [], text.find(word)
+    while i >= 0:
+        found.append(i)
+        i = text.find(word, i + len(word))
+    return found
+
+
 @dataclass
 class EntityKnowledge:
     """Everything the components know, loaded from resources/entities_* files."""
@@ -190,12 +214,26 @@ class EntityKnowledge:
     trigger_re: re.Pattern[str] = field(init=False)
     max_generic_len: int = field(init=False)
     blocking: tuple[str, ...] = field(init=False)  # endings that are no entity (事务中心)
+    # the word lists as automata: `x.match(text, i)` is the first word of the list (in list order)
+    # written at i, `x.search(text, i)` whether any is written from i on
+    leading_strip_re: re.Pattern[str] = field(init=False)
+    quantifier_re: re.Pattern[str] = field(init=False)
+    conjunction_re: re.Pattern[str] = field(init=False)
+    cue_re: re.Pattern[str] = field(init=False)
+    cue_by_text: dict[str, ListCue] = field(init=False)
 
     def __post_init__(self) -> None:
         alternation = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
         self.trigger_re = re.compile(f"(?:{alternation})")
         self.max_generic_len = max(len(w) for w in self.generic_words)
         self.blocking = tuple(e.suffix for e in self.endings.values() if e.kind == "-")
+        self.leading_strip_re = _words_re(self.leading_strip)
+        self.quantifier_re = _words_re(self.quantifiers)
+        self.conjunction_re = _words_re(self.conjunctions)
+        self.cue_re = _words_re([c.cue for c in self.cues])
+        self.cue_by_text = {}
+        for cue in self.cues:
+            self.cue_by_text.setdefault(cue.cue, cue)
 
     def ending_of(self, name: str) -> Ending | None:
         """The longest known ending of `name`."""
@@ -207,7 +245,7 @@ class EntityKnowledge:
 
     def is_generic_words(self, text: str) -> bool:
         """True if `text` is made up entirely of generic words (empty text counts as generic)."""
-        text = re.sub(r"[\s“”\"'‘’（）()·\-—]", "", text)
+        text = _NOT_IN_WORDS.sub("", text)
         n = len(text)
         reach = [False] * (n + 1)
         reach[0] = True
@@ -372,7 +410,7 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
             inner = text[j + 1 : i - 1] if j >= 0 else ""
             if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner):
                 break
-            if re.fullmatch(r"[0-9一二三四五六七八九十]+", inner):
+            if _OUTLINE_NUMBER.fullmatch(inner):
                 break  # an outline marker （四） is not part of a name
             i = j
             continue
@@ -409,7 +447,7 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
         if left.count("“", 0, m.start()) > left.count("”", 0, m.start()):
             continue
         cut = max(cut, m.end())
-    for conj in k.conjunctions:
+    for conj in k.conjunctions if k.conjunction_re.search(left, cut) else ():
         pos = left.rfind(conj)
         while pos >= cut:
             if pos > 0 and _ends_like_entity(left[:pos], k):
@@ -418,21 +456,15 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
             pos = left.rfind(conj, 0, pos)
     for m in k.quantity.finditer(left, cut):
         cut, quantified = m.end(), True
-    for q in k.quantifiers:
+    for q in k.quantifiers if k.quantifier_re.search(left, cut) else ():
         pos = left.rfind(q, cut)
         if pos >= 0:
             cut, quantified = pos + len(q), True
-    changed = True
-    while changed and cut < len(left):
-        changed = False
-        rest = left[cut:]
-        for w in k.leading_strip:
-            if rest.startswith(w):
-                cut += len(w)
-                changed = True
-                break
+    # strip leading words, the first of the list that is written there, as long as one is
+    while cut < len(left) and (strip := k.leading_strip_re.match(left, cut)) is not None and strip.end() > cut:
+        cut = strip.end()
     # 以高新区为重点: 以 opens a prepositional phrase closed by 为 in the same clause
-    if left[cut : cut + 1] == "以" and "为" in re.split(r"[，。；：\n]", text[end : end + 60], maxsplit=1)[0]:
+    if left[cut : cut + 1] == "以" and "为" in _CLAUSE_STOP.split(text[end : end + 60], maxsplit=1)[0]:
         cut += 1
     return start + cut, quantified
 
@@ -468,7 +500,7 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
         j = text.find(close, end + 1, end + 2 + k.paren_max_chars)
         inner = text[end + 1 : j] if j > 0 else ""
         blocked = any(w in inner for w in k.paren_not_place) or k.ending_of(inner) is not None
-        if inner and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", inner) and not blocked:
+        if inner and _CJK_NAME.fullmatch(inner) and not blocked:
             return j + 1
     return end
 
@@ -491,19 +523,23 @@ class EntityEndings(_Component):
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
-        # every place an ending starts (one automaton pass in C), then every ending at that place
-        alternation = "|".join(re.escape(e) for e in sorted(self.k.endings, key=len, reverse=True))
-        self.ending_start = re.compile(f"(?=(?:{alternation}))")
-        self.lengths = sorted({len(e) for e in self.k.endings})
+        # every place an ending may start (its first character: one pass in C), then the endings
+        # of each length that begins with that character
+        lengths: dict[str, set[int]] = {}
+        for e in self.k.endings:
+            lengths.setdefault(e[0], set()).add(len(e))
+        self.lengths_by_first = {c: sorted(n) for c, n in lengths.items()}
+        self.ending_start = re.compile(f"[{re.escape(''.join(sorted(lengths)))}]")
 
     def endings_in(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, ending) of every occurrence of every known ending, overlapping ones
         included, by start then length (a PhraseMatcher's matches over character tokens)."""
         endings = self.k.endings
+        lengths_by_first = self.lengths_by_first
         found = []
         for m in self.ending_start.finditer(text):
             s = m.start()
-            for n in self.lengths:
+            for n in lengths_by_first[text[s]]:
                 piece = text[s : s + n]
                 if len(piece) == n and piece in endings:
                     found.append((s, s + n, piece))
@@ -565,16 +601,19 @@ class EntityLists(_Component):
                 rest = rest[len(q) :]
                 break
         for i in range(0, min(len(rest), 9)):
-            for cue in self.k.cues:
-                if rest.startswith(cue.cue, i) and self.k.is_generic_words(rest[:i].replace("和", "")):
-                    # the cue must be the head noun: 科技企业集聚区 is a park, not firms
-                    tail = rest[i + len(cue.cue) :]
-                    if tail.startswith(self.heads) and any(
-                        tail.startswith(h) and not tail.startswith(self.k.modifier_endings, len(h))
-                        for h in self.heads
-                    ):
-                        return None
-                    return cue
+            # the first cue of the list written at i, when what comes before it is generic words
+            written = self.k.cue_re.match(rest, i)
+            if written is None or not self.k.is_generic_words(rest[:i].replace("和", "")):
+                continue
+            cue = self.k.cue_by_text[written.group()]
+            # the cue must be the head noun: 科技企业集聚区 is a park, not firms
+            tail = rest[i + len(cue.cue) :]
+            if tail.startswith(self.heads) and any(
+                tail.startswith(h) and not tail.startswith(self.k.modifier_endings, len(h))
+                for h in self.heads
+            ):
+                return None
+            return cue
         return None
 
     def _items(self, text: str, end: int) -> list[tuple[int, int]]:
@@ -586,7 +625,7 @@ class EntityLists(_Component):
             return False
         if item.startswith("“") and item.endswith("”"):
             return False
-        if re.fullmatch(r"[\d\W_a-zA-Z]+", item):
+        if _NO_WORDS.fullmatch(item):
             return False
         return not k.is_generic_words(item)
 
@@ -688,12 +727,12 @@ class EntityCategories(_Component):
         for cand in candidates(doc):
             if cand.evidence in ("list", "count-list"):
                 continue
-            name = re.sub(r"[（(][^）)]*[）)]$", "", cand.text)
+            name = _TRAILING_PAREN.sub("", cand.text)
             ending = k.ending_of(name)
             prefix = name[: len(name) - len(ending.suffix)] if ending else name
             counted = k.count_after.match(text, cand.end) is not None
             # a place written after the name makes it one: 国家技术标准创新基地（广州）
-            place = re.search(r"[（(]([^）)]{2,4})[）)]$", cand.text)
+            place = _TRAILING_PLACE.search(cand.text)
             qualified = place is not None and k.ending_of(place.group(1)) is None
             # 江苏省产业技术研究院 names an institute; 广东省实验室, 广东省科技企业孵化器 are levels
             provincial = (
@@ -747,10 +786,11 @@ class EntityRepeats(_Component):
             known.setdefault(cand.text, cand)
         taken = {(c.start, c.end) for c in cands}
         for name, model in known.items():
-            for m in re.finditer(re.escape(name), text):
-                if (m.start(), m.end()) in taken:
+            for start in _occurrences(name, text):
+                if (start, start + len(name)) in taken:
                     continue
-                _add(doc, m.start(), m.end(), model.kind, model.subtype, "repeat", cue_strength=model.cue_strength)
+                _add(doc, start, start + len(name), model.kind, model.subtype, "repeat",
+                     cue_strength=model.cue_strength)
         self._firm_short_names(doc, text, known)
 
     def _firm_short_names(self, doc: EntityState, text: str, known: dict[str, Candidate]) -> None:
@@ -760,19 +800,20 @@ class EntityRepeats(_Component):
             short = name[:2]
             if model.kind != "Firm" or len(name) < 4 or k.is_generic_words(short) or short in known:
                 continue
-            for m in re.finditer(re.escape(short), text):
-                if text.startswith(name, m.start()) or not text.startswith(k.firm_short_context, m.end()):
+            for start in _occurrences(short, text):
+                end = start + len(short)
+                if text.startswith(name, start) or not text.startswith(k.firm_short_context, end):
                     continue
-                before = text[m.start() - 1 : m.start()]
+                before = text[start - 1 : start]
                 introduced = (
                     not before
                     or before in k.hard_stops
                     or before == "以"
-                    or k.trigger_re.search(text[m.start() - 2 : m.start()]) is not None
+                    or k.trigger_re.search(text[start - 2 : start]) is not None
                 )
                 if not introduced:
                     continue
-                _add(doc, m.start(), m.end(), "Firm", model.subtype, "repeat", written=name)
+                _add(doc, start, end, "Firm", model.subtype, "repeat", written=name)
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
