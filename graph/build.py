@@ -64,12 +64,24 @@ class GraphAssembler:
 
     def add(self, part: DocumentGraph) -> None:
         g = self.graph
-        nodes = g._node
+        nodes, succ, pred = g._node, g._succ, g._pred
         members = self._members
         for op in part.ops:
             if op[0] == "edge":
+                # MultiDiGraph.add_edge, inlined: the build adds hundreds of thousands of edges
                 _, u, v, key, props = op
-                g.add_edge(u, v, key=key, **props)
+                if u not in nodes:
+                    g.add_node(u)
+                if v not in nodes:
+                    g.add_node(v)
+                keys = succ[u].get(v)
+                if keys is None:
+                    keys = succ[u][v] = pred[v][u] = {}
+                data = keys.get(key)
+                if data is None:
+                    keys[key] = dict(props)
+                else:
+                    data.update(props)
                 continue
             _, node_id, label, extra_labels, props = op
             data = nodes.get(node_id)
