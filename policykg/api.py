@@ -49,6 +49,7 @@ class BuildReport:
     edges: int = 0
     seconds: float = 0.0
     bytes_read: int = 0
+    cached: int = 0  # documents whose record came from the old OUT's cache (not extracted again)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inferred: list[str] = field(default_factory=list)
@@ -395,6 +396,7 @@ def build(
             raise BuildError(report.errors[0] if len(report.errors) == 1 else
                              f"{data}: no document could be read ({len(report.errors)} errors: "
                              f"{'; '.join(report.errors[:3])})")
+        report.cached = cache.hits
         if strict and report.errors:
             raise BuildError(report.errors[0])
         # the records are read twice, one at a time: for the graph, then for the tables
