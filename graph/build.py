@@ -7,12 +7,14 @@ sha256, task paths and canonical names), so the same input always gives the same
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
 from policykg.extract.model import Entity, PolicyDocument, Span, Target, Task
-from policykg.extract.resolve import resolve_unit
+from policykg.extract.resolve import jurisdiction_code, resolve_unit
+from policykg.graph.compare import section_heading, task_content
 
 UNIT_LABEL = "Unit"
 ENTITY_LABEL = "Entity"
@@ -32,22 +34,24 @@ class DocumentGraph:
     small and picklable), the build cache keeps it, and `GraphAssembler` replays it; a replay
     in document order gives exactly the graph that adding the documents one by one gives."""
 
-    __slots__ = ("_ids", "ops")
+    __slots__ = ("_ids", "citations", "doc_id", "ops", "sha256")
 
-    def __init__(self) -> None:
+    def __init__(self, doc_id: str = "", sha256: str = "") -> None:
+        self.doc_id, self.sha256 = doc_id, sha256
         # ("node", id, label, extra_labels, props) | ("edge", u, v, key, props with "type")
         self.ops: list[tuple[Any, ...]] = []
         self._ids: set[str] = set()
+        self.citations: list[tuple[int, str, str, dict[str, Any]]] = []  # see document_citations
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._ids
 
-    def __getstate__(self) -> list[tuple[Any, ...]]:
-        return self.ops
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.doc_id, self.sha256, self.ops, self.citations
 
-    def __setstate__(self, ops: list[tuple[Any, ...]]) -> None:
-        self.ops = ops
-        self._ids = {op[1] for op in ops if op[0] == "node"}
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.doc_id, self.sha256, self.ops, self.citations = state
+        self._ids = {op[1] for op in self.ops if op[0] == "node"}
 
 
 _COLLECTED = ("aliases", "docs")  # list properties merged over every mention (first seen first)
@@ -134,6 +138,8 @@ def add_document(g: DocumentGraph, doc: PolicyDocument) -> None:
         g, doc.doc_id, "Document",
         name=meta.title or doc.name, file=doc.name, sha256=doc.sha256,
         jurisdiction=meta.jurisdiction, province=meta.province, issuer=meta.issuer,
+        jurisdictionCode=jurisdiction_code(meta.jurisdiction, meta.province) if meta.jurisdiction else "",
+        docNumber=meta.doc_number, date=meta.date, planFamily=plan_family_id(doc), current=True,
         periodStart=period[0] if period[0] is not None else "", periodEnd=period[1] if period[1] is not None else "",
         status=meta.status, encoding=doc.encoding,
         inferred=[f"{k}: {v}" for k, v in meta.inferred.items()],
@@ -155,6 +161,8 @@ def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
         docId=doc.doc_id, docSha256=doc.sha256, clauseForm=task.clause.form,
         start=task.clause.span.start, end=task.clause.span.end, quote=task.clause.span.quote,
         paragraphStart=task.span.start, paragraphEnd=task.span.end,
+        # what `policykg compare` reads of a task, so that a built graph compares as the files do
+        content=task_content(doc, task), sectionTitle=section_heading(doc, task),
     )
     _add_edge(g, tid, doc.doc_id, "PART_OF", "PART_OF", **_prov(doc, task.span))
     for i, unit in enumerate(task.clause.units):
@@ -163,7 +171,7 @@ def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
             continue
         _add_node(
             g, res.unit_id, res.kind, [UNIT_LABEL],
-            name=res.name, kind=res.kind, jurisdiction=res.jurisdiction,
+            name=res.name, kind=res.kind, jurisdiction=res.jurisdiction, jurisdictionCode=res.jurisdiction_code,
             aliases=[unit.written], docs=[doc.sha256], **_prov(doc, unit.span),
         )
         rel = "LEADS" if unit.role == "lead" else "PARTICIPATES_IN"
@@ -225,17 +233,148 @@ def add_target(g: DocumentGraph, doc: PolicyDocument, target: Target) -> None:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# plan families (editions) and citations
+
+_FAMILY_NOISE = re.compile(
+    r"[（(【\[]?\s*(?:(?:19|20)\d{2}\s*年?\s*[-—－–~～至到]*\s*)+年?(?:度)?\s*[)）】\]]?"  # periods, years
+    r"|[（(]\s*[-—－–]\s*(?:19|20)\d{2}\s*年\s*[)）]"
+    r"|[“”\"]?(?:十一五|十二五|十三五|十四五|十五五)[“”\"]?"
+    r"|[（(]?(?:征求意见稿|送审稿|讨论稿|草案|修订稿|代拟稿|试行|暂行)[)）]?"
+    r"|[\s·、，,。“”\"'‘’《》〈〉]")
+_CITATION = re.compile(r"《([^《》\n]{4,80})》")
+_DOCUMENT_WORDS = re.compile(
+    r"(?:法|条例|规定|办法|意见|通知|决定|规划|计划|方案|纲要|要点|细则|措施|政策|纲领|战略|指南|目录|建议|"
+    r"报告|行动|工程)(?:[（(][^（()）]{0,20}[)）])?$")
+
+
+def family_key(title: str) -> str:
+    """A plan's title without its period, five-year name, year or status: the editions of one
+    rolling plan share it ("…三年行动计划（2019-2021年）" and "…（2020-2022年）（征求意见稿）")."""
+    return _FAMILY_NOISE.sub("", title)
+
+
+def plan_family_id(doc: PolicyDocument) -> str:
+    key = family_key(doc.meta.title) if doc.meta.title else ""
+    if not key:
+        return f"plan:{doc.sha256[:16]}"  # a document without a title is a family of its own
+    scope = jurisdiction_code(doc.meta.jurisdiction, doc.meta.province) or doc.meta.jurisdiction or "unknown"
+    return f"plan:{scope}:{key}"
+
+
+_STATUS_RANK = {"征求意见稿": 0, "讨论稿": 0, "代拟稿": 0, "草案": 1, "送审稿": 1, "修订稿": 1}
+
+
+def _edition_order(data: dict[str, Any]) -> tuple[Any, ...]:
+    """Older editions first: by period, then date, then drafting stage (a draft before the issued plan)."""
+    def year(value: Any) -> int:
+        return value if isinstance(value, int) else -1
+    return (year(data.get("periodEnd")), year(data.get("periodStart")), data.get("date") or "",
+            _STATUS_RANK.get(data.get("status") or "", 2), data.get("sha256", ""))
+
+
+def add_plan_families(g: nx.MultiDiGraph) -> None:
+    """Plan nodes (EDITION_OF from each Document), SUPERSEDES from each edition to the one before
+    it, and `current` = True on the newest edition only (and on its tasks)."""
+    families: dict[str, list[str]] = {}
+    for node, data in g.nodes(data=True):
+        if data.get("label") == "Document":
+            families.setdefault(data["planFamily"], []).append(node)
+    for plan_id, members in families.items():
+        members.sort(key=lambda n: _edition_order(g.nodes[n]))
+        newest = g.nodes[members[-1]]
+        g.add_node(plan_id, id=plan_id, label="Plan", labels=["Plan"],
+                   name=family_key(newest["name"]) or newest["name"], jurisdiction=newest.get("jurisdiction", ""),
+                   editions=len(members), editionIds=list(members), currentDocId=members[-1],
+                   docs=[g.nodes[m]["sha256"] for m in members])
+        for i, doc_id in enumerate(members):
+            g.nodes[doc_id]["current"] = doc_id == members[-1]
+            g.add_edge(doc_id, plan_id, key="EDITION_OF", type="EDITION_OF")
+            if i:
+                older = g.nodes[members[i - 1]]
+                g.add_edge(doc_id, members[i - 1], key="SUPERSEDES", type="SUPERSEDES",
+                           fromPeriod=f"{older.get('periodStart', '')}-{older.get('periodEnd', '')}")
+    for _, data in g.nodes(data=True):
+        if data.get("label") == "Task":
+            data["current"] = bool(g.nodes[data["docId"]].get("current", True))
+
+
+_TITLE_FORMS = str.maketrans({"(": "（", ")": "）", "-": "—", "－": "—", "–": "—", "~": "—", "～": "—"})
+
+
+def _title_key(title: str) -> str:
+    """Titles as compared: no spaces, one kind of bracket and dash."""
+    return re.sub(r"\s", "", title).translate(_TITLE_FORMS)
+
+
+def document_citations(doc: PolicyDocument) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """The 《…》 titles a document cites, once each, not its own: (offset, title as compared, title
+    as written, provenance). What they point to needs the whole corpus: see add_citations."""
+    own = _title_key(doc.meta.title)
+    seen: set[str] = set()
+    found = []
+    for m in _CITATION.finditer(doc.text):
+        title = _title_key(m.group(1))
+        if title == own or title in seen or not _DOCUMENT_WORDS.search(title):
+            continue
+        seen.add(title)
+        found.append((m.start(), title, m.group(1), _prov(doc, doc.span(m.start(), m.end()))))
+    return found
+
+
+def add_citations(g: nx.MultiDiGraph, parts: Iterable[DocumentGraph]) -> None:
+    """CITES edges for the 《…》 titles of each document: to the cited plan's `Plan` node when one
+    of its editions is in the corpus (its id depends on the title, not on an edition's content,
+    so a new copy of the cited plan leaves the citing documents unchanged), else to a
+    CitedDocument node named as written. The edge keeps the title as written (with its period)."""
+    plans: dict[str, str] = {}
+    for _, data in g.nodes(data=True):
+        if data.get("label") == "Document" and data.get("file") != data.get("name"):
+            plans.setdefault(family_key(_title_key(data["name"])), data["planFamily"])
+    for part in parts:
+        own_plan = g.nodes[part.doc_id]["planFamily"]
+        for start, title, written, prov in part.citations:
+            target = plans.get(family_key(title))
+            if target == own_plan:
+                continue  # a notice citing the plan it wraps
+            if target is None:
+                target = f"cited:{title}"
+                if target not in g:
+                    g.add_node(target, id=target, label="CitedDocument", labels=["CitedDocument"], name=written,
+                               docs=[part.sha256])
+                else:
+                    g.nodes[target]["docs"] = list(dict.fromkeys([*g.nodes[target]["docs"], part.sha256]))
+            g.add_edge(part.doc_id, target, key=f"CITES:{start}", type="CITES", written=written, **prov)
+
+
 def document_graph(doc: PolicyDocument) -> DocumentGraph:
-    """The nodes and edges one document adds (see DocumentGraph)."""
-    part = DocumentGraph()
+    """The nodes and edges one document adds, and the titles it cites (see DocumentGraph)."""
+    part = DocumentGraph(doc.doc_id, doc.sha256)
     add_document(part, doc)
+    part.citations = document_citations(doc)
     return part
 
 
+class _Citing:
+    """What add_citations needs of a document once its part is in the graph."""
+
+    __slots__ = ("citations", "doc_id", "sha256")
+
+    def __init__(self, part: DocumentGraph) -> None:
+        self.doc_id, self.sha256, self.citations = part.doc_id, part.sha256, part.citations
+
+
 def build_graph(docs: Iterable[PolicyDocument | DocumentGraph]) -> nx.MultiDiGraph:
-    """The responsibility graph of all documents (or of their DocumentGraphs): Document, Task,
-    unit, entity and indicator nodes; PART_OF, LEADS, PARTICIPATES_IN, MENTIONS and TARGETS edges."""
+    """The responsibility graph of all documents (or of their DocumentGraphs): Document, Plan,
+    Task, unit, entity, indicator and CitedDocument nodes; PART_OF, LEADS, PARTICIPATES_IN,
+    MENTIONS, TARGETS, EDITION_OF, SUPERSEDES and CITES edges."""
     assembler = GraphAssembler()
+    citing = []
     for doc in docs:
-        assembler.add(doc if isinstance(doc, DocumentGraph) else document_graph(doc))
-    return assembler.graph
+        part = doc if isinstance(doc, DocumentGraph) else document_graph(doc)
+        assembler.add(part)
+        citing.append(_Citing(part))
+    g = assembler.graph
+    add_plan_families(g)
+    add_citations(g, citing)  # type: ignore[arg-type]
+    return g

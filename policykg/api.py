@@ -193,17 +193,18 @@ class RecordCache:
     the records of unchanged files from the old OUT and writes every record of this build into
     the new one (so documents that are gone drop out with the old OUT)."""
 
-    def __init__(self, old_out: Path | None, new_out: Path) -> None:
+    def __init__(self, old_out: Path | None, new_out: Path, corrections: str = "") -> None:
         self.old = old_out / CACHE_DIR if old_out is not None else None
         self.new = new_out / CACHE_DIR
         self.new.mkdir(parents=True, exist_ok=True)
+        self.corrections = corrections  # sha256 of the review file the build reads ("" for none)
         self.hits = 0
 
-    @staticmethod
-    def key(sha256: str, path: Path, entry: dict[str, Any] | None) -> str:
+    def key(self, sha256: str, path: Path, entry: dict[str, Any] | None) -> str:
         import json
 
-        about = json.dumps([pipeline_version(), str(path), entry], ensure_ascii=False, sort_keys=True, default=str)
+        about = json.dumps([pipeline_version(), str(path), entry, self.corrections], ensure_ascii=False,
+                           sort_keys=True, default=str)
         return f"{sha256}-{hashlib.sha256(about.encode()).hexdigest()[:16]}"
 
     def take(self, key: str) -> Path | None:
@@ -251,7 +252,7 @@ def extract_records(
     for path in files:
         sha256 = _file_sha256(path)
         entry = manifest.get(path.name) or _entry_by_content(sha256, manifest)
-        key = RecordCache.key(sha256, path, entry) if sha256 else None
+        key = cache.key(sha256, path, entry) if sha256 else None
         cached = cache.take(key) if key else None
         planned.append((path, key, cached))
         if cached is None:
@@ -280,6 +281,9 @@ def extract_records(
             report.inferred.append(
                 f"{path.name}: no manifest entry; title '{record.title}', jurisdiction "
                 f"'{record.jurisdiction or '?'}', period {record.period or '?'} ({how})")
+        if record.jurisdiction == "unknown":
+            report.warnings.append(f"{path}: jurisdiction unknown ({record.inferred.get('jurisdiction', '')}); "
+                                   "add it to the manifest")
         if not record.tasks:
             what = "no responsibility clauses (no tasks)" + ("" if record.targets else " and no targets")
             report.warnings.append(f"{path}: {what}")
@@ -357,6 +361,19 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _use_review_file(folder: Path, report: BuildReport) -> None:
+    """DATA/policykg-aliases.tsv, a coordinator's corrections: read by every build, winning over
+    the built-in tables; a malformed row is one warning and is left out."""
+    from policykg.extract.resolve import REVIEW_FILE, read_review_file, use_review_entries
+
+    path = folder / REVIEW_FILE
+    entries, problems = read_review_file(path) if path.is_file() else ({}, [])
+    use_review_entries(entries)
+    report.warnings.extend(problems)
+    if entries:
+        report.inferred.append(f"{path}: {len(entries)} corrections applied")
+
+
 def build(
     data: Path | str,
     out: Path | str = "out",
@@ -383,24 +400,33 @@ def build(
         def bar(items: Iterable[Any]) -> Iterable[Any]:
             return tqdm(items, total=len(files), desc="extracting", unit="doc", file=sys.stderr)
     mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
+    folder = data if data.is_dir() else data.parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
     try:
         workers = workers if workers is not None else min(4, os.cpu_count() or 1)
         old_out = out if (out / OUT_MARKER).exists() else None
-        cache = RecordCache(old_out, tmp)
-        try:
-            records = extract_records(files, mdir, report, cache, bar, workers=workers)
-        except ValueError as exc:  # a broken manifest
-            raise BuildError(str(exc)) from exc
-        if not records:
-            raise BuildError(report.errors[0] if len(report.errors) == 1 else
-                             f"{data}: no document could be read ({len(report.errors)} errors: "
-                             f"{'; '.join(report.errors[:3])})")
-        report.cached = cache.hits
-        if strict and report.errors:
-            raise BuildError(report.errors[0])
-        # the records are read twice, one at a time: for the graph, then for the tables
-        g = build_graph(load_record(path).graph for path in records)
+        from policykg.extract.resolve import REVIEW_FILE, use_review_entries
+
+        # the review file's corrections change what documents become: they are part of the cache key
+        review = folder / REVIEW_FILE
+        cache = RecordCache(old_out, tmp, (_file_sha256(review) or "") if review.is_file() else "")
+        _use_review_file(folder, report)
+        try:  # the review file's corrections hold for this build only
+            try:
+                records = extract_records(files, mdir, report, cache, bar, workers=workers)
+            except ValueError as exc:  # a broken manifest
+                raise BuildError(str(exc)) from exc
+            if not records:
+                raise BuildError(report.errors[0] if len(report.errors) == 1 else
+                                 f"{data}: no document could be read ({len(report.errors)} errors: "
+                                 f"{'; '.join(report.errors[:3])})")
+            report.cached = cache.hits
+            if strict and report.errors:
+                raise BuildError(report.errors[0])
+            # the records are read twice, one at a time: for the graph, then for the tables
+            g = build_graph(load_record(path).graph for path in records)
+        finally:
+            use_review_entries({})
         report.files = write_outputs(g, (load_record(path).rows for path in records), tmp)
         if views:
             from policykg.visualize import write_views
@@ -418,11 +444,12 @@ def build(
 
 
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None) -> list[dict[str, Any]]:
-    """The tasks a unit leads and takes part in (any alias), as rows."""
+          role: str | None = None, all_editions: bool = False) -> list[dict[str, Any]]:
+    """The tasks a unit leads and takes part in (any alias), as rows: of the newest edition of
+    each plan, or of every edition with all_editions=True."""
     from dataclasses import asdict
 
     from policykg.graph.export import read_graph
     from policykg.graph.lookup import tasks_of_unit
 
-    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role)]
+    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role, all_editions)]
