@@ -181,6 +181,9 @@ def _repeat_at(s: str, i: int, k: int) -> int:
 
 
 _MARKER_CHARS = set("0123456789.．、（）()一二三四五六七八九十第章节")
+# a chunk of at most _MAX_CHUNK characters standing twice in a row: every repeated heading
+# starts with one, so a line without one at its start is left without trying every k and width
+_TWICE = re.compile(rf"(.{{1,{_MAX_CHUNK}}})\1", re.S)
 
 
 def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
@@ -188,6 +191,8 @@ def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
     ("（三）（三）（三）（三）创新…发展创新…发展…行动行动行动行动", "3.新布局…。新布局…。…"),
     or None. The repetition may start after a heading number printed once ("4....推进…")."""
     lead = len(line) - len(line.lstrip())
+    if not any(_TWICE.match(line, first) for first in range(lead, min(lead + 6, len(line)))):
+        return None
     for k in (4, 3, 5, 6, 2):
         for first in range(lead, min(lead + 6, len(line))):
             if first > lead and line[first - 1] not in _MARKER_CHARS:
@@ -298,8 +303,12 @@ HEADING_START = re.compile(
 _TERMINAL = set("。！？；：”’）)》】」』")
 
 
+_NARROW = re.compile("[\x00-\u2e7f]+")  # half-width: Latin, digits, ASCII punctuation
+
+
 def _width(line: str) -> float:
-    return sum(1.0 if ord(c) > 0x2E7F else 0.5 for c in line)
+    wide = len(_NARROW.sub("", line))
+    return wide + 0.5 * (len(line) - wide)
 
 
 def _ends_mid_sentence(line: str) -> bool:

@@ -35,10 +35,24 @@ ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "
 
 
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
-    data = nx.node_link_data(g, **NODE_LINK_KEYS)
-    # compact and streamed: big corpora make graphs of hundreds of thousands of edges
+    """nx.node_link_data(g, **NODE_LINK_KEYS) as compact JSON, written node by node and edge by
+    edge (the same bytes as json.dump of it, without building the whole structure first or
+    running json's pure-Python streaming encoder)."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with path.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        fh.write(f'{{"directed":true,"multigraph":true,"graph":{encode(g.graph)},"nodes":[')
+        fh.write(",".join(encode({**data, "id": n}) for n, data in g.nodes(data=True)))
+        fh.write('],"edges":[')
+        chunk: list[str] = []
+        first = True
+        for u, v, k, data in g.edges(keys=True, data=True):
+            chunk.append(encode({**data, "from": u, "to": v, "key": k}))
+            if len(chunk) >= 2000:
+                fh.write(("" if first else ",") + ",".join(chunk))
+                chunk, first = [], False
+        if chunk:
+            fh.write(("" if first else ",") + ",".join(chunk))
+        fh.write("]}")
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
@@ -323,22 +337,52 @@ def xlsx_documents(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
     return docs
 
 
-def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path,
+# one document's rows of every table (what write_outputs needs of it, without the document)
+DocumentRows = dict[str, list[dict[str, Any]]]
+TABLES = {"responsibilities": RESPONSIBILITY_COLUMNS, "resolution": RESOLUTION_COLUMNS, "targets": TARGET_COLUMNS,
+          "entities": ENTITY_COLUMNS}
+
+
+def document_rows(doc: PolicyDocument) -> DocumentRows:
+    """The rows one document contributes to each table of the build."""
+    return {
+        "responsibilities": list(responsibility_rows([doc])),
+        "resolution": list(resolution_rows([doc])),
+        "targets": list(target_rows([doc])),
+        "entities": list(entity_rows([doc])),
+    }
+
+
+def write_outputs(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument | DocumentRows], out_dir: Path,
                   stage: Callable[[str], AbstractContextManager[Any]] | None = None) -> dict[str, int]:
-    """Every file of a build into out_dir (which must exist). Returns row counts. `stage(name)`
-    wraps each writer (progress reporting)."""
+    """Every file of a build into out_dir (which must exist). `docs` are the documents, or
+    their DocumentRows, read once in order (a stream: the tables are written as they come).
+    Returns row counts. `stage(name)` wraps each writer (progress reporting)."""
     stage = stage or (lambda _name: nullcontext())
     with stage(GRAPH_JSON):
         write_graph_json(g, out_dir / GRAPH_JSON)
     with stage(GRAPHML):
         write_graphml(g, out_dir / GRAPHML)
-    resp = list(responsibility_rows(docs))
-    with stage("responsibilities.csv"):
-        counts = {"responsibilities": _write_csv(out_dir / "responsibilities.csv", RESPONSIBILITY_COLUMNS, resp)}
+    resp: list[dict[str, Any]] = []
+    counts = dict.fromkeys(TABLES, 0)
+    with stage("responsibilities.csv, resolution.csv, targets.csv, entities.csv"):
+        # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
+        files = {name: (out_dir / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") for name in TABLES}
+        try:
+            writers = {name: csv.DictWriter(files[name], fieldnames=list(columns), extrasaction="ignore")
+                       for name, columns in TABLES.items()}
+            for writer in writers.values():
+                writer.writeheader()
+            for doc in docs:
+                rows = doc if isinstance(doc, dict) else document_rows(doc)
+                for name, writer in writers.items():
+                    writer.writerows(rows[name])
+                    counts[name] += len(rows[name])
+                resp.extend(rows["responsibilities"])
+        finally:
+            for fh in files.values():
+                fh.close()
     with stage("responsibilities.xlsx"):
         write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx", xlsx_documents(g))
-    with stage("resolution.csv, targets.csv, entities.csv"):
-        counts["resolution"] = _write_csv(out_dir / "resolution.csv", RESOLUTION_COLUMNS, resolution_rows(docs))
-        counts["targets"] = _write_csv(out_dir / "targets.csv", TARGET_COLUMNS, target_rows(docs))
-        counts["entities"] = _write_csv(out_dir / "entities.csv", ENTITY_COLUMNS, entity_rows(docs))
+    return counts
     return counts

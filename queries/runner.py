@@ -325,13 +325,41 @@ class PolicyGraph:
     # -- parameter resolution
     def units(self) -> UnitDirectory:
         if self._units is None:
-            self._units = UnitDirectory(self.backend.read(UNITS_STATEMENT, {})[1])
+            self._units = UnitDirectory(self._directory("units", UNITS_STATEMENT))
         return self._units
 
     def documents(self) -> DocumentDirectory:
         if self._documents is None:
-            self._documents = DocumentDirectory(self.backend.read(DOCUMENTS_STATEMENT, {})[1])
+            self._documents = DocumentDirectory(self._directory("documents", DOCUMENTS_STATEMENT))
         return self._documents
+
+    def _directory(self, name: str, statement: str) -> list[dict[str, Any]]:
+        """The rows of a directory statement. On the embedded engine they are kept in
+        OUT/.cache/<name>-<graph sha256>.json, the answer of the database for the graph.json it
+        holds, so that a one-shot `policykg query` does not fetch every unit again."""
+        path = None
+        server = getattr(self.backend, "server", None)
+        if server is not None and hasattr(server, "loaded_from"):
+            try:
+                loaded = server.loaded_from()
+            except Exception:  # the cache is a shortcut: without it, ask the database
+                loaded = None
+            if loaded:
+                path = Path(server.out_dir) / ".cache" / f"{name}-{loaded[:32]}.json"
+                try:
+                    return json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    pass
+        rows = self.backend.read(statement, {})[1]
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass
+        return rows
 
     def resolve_unit(self, written: str, jurisdiction: str | None = None) -> list[dict[str, Any]]:
         """The graph's units a written form (id, name, alias, 科技局) stands for."""
