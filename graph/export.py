@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 from policykg.extract.model import PolicyDocument
+from policykg.graph.sanitise import clean_row, clean_text, clean_value
 
 GRAPH_JSON = "graph.json"
 GRAPHML = "graph.graphml"
@@ -35,7 +36,9 @@ ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
     data = nx.node_link_data(g, **NODE_LINK_KEYS)
     # compact and streamed: big corpora make graphs of hundreds of thousands of edges
-    with path.open("w", encoding="utf-8") as fh:
+    # JSON escapes control characters, so quotes stay exactly the original text; only a lone
+    # surrogate (a file name that is not UTF-8) cannot be encoded and becomes "?"
+    with path.open("w", encoding="utf-8", errors="replace") as fh:
         json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -56,10 +59,10 @@ _GRAPHML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
 
 def _graphml_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
-        return "|".join(str(v) for v in value)
+        return clean_text("|".join(str(v) for v in value))
     if value is None:
         return ""
-    return value
+    return clean_value(value)  # XML 1.0 cannot carry most control characters (graph/sanitise.py)
 
 
 def _graphml_keys(items: Iterable[dict[str, Any]]) -> dict[str, str]:
@@ -102,11 +105,12 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
                 fh.write(f'<key id="{scope[0]}{i}" for="{scope}" attr.name={quoteattr(name)} attr.type="{kind}"/>\n')
         fh.write('<graph edgedefault="directed">\n')
         for n, data in g.nodes(data=True):
-            fh.write(f"<node id={quoteattr(str(n))}>")
+            fh.write(f"<node id={quoteattr(clean_text(str(n)))}>")
             fh.writelines(f'<data key="{ids["node", k]}">{fmt(v, node_keys[k])}</data>' for k, v in data.items())
             fh.write("</node>\n")
         for u, v, k, data in g.edges(keys=True, data=True):
-            fh.write(f"<edge id={quoteattr(str(k))} source={quoteattr(str(u))} target={quoteattr(str(v))}>")
+            fh.write(f"<edge id={quoteattr(clean_text(str(k)))} source={quoteattr(clean_text(str(u)))} "
+                     f"target={quoteattr(clean_text(str(v)))}>")
             fh.writelines(f'<data key="{ids["edge", a]}">{fmt(b, edge_keys[a])}</data>' for a, b in data.items())
             fh.write("</edge>\n")
         fh.write("</graph>\n</graphml>\n")
@@ -119,7 +123,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]
         writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(clean_row(row))  # the same text as GraphML/xlsx (graph/sanitise.py)
             n += 1
     return n
 
@@ -203,7 +207,9 @@ def write_responsibilities_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     def cells(values: list[Any], style: dict[str, Any]) -> list[WriteOnlyCell]:
         out = []
         for value in values:
-            c = WriteOnlyCell(ws, value=value)
+            c = WriteOnlyCell(ws, value=clean_value(value))  # openpyxl refuses XML-illegal characters
+            if c.data_type == "f":  # text that begins with "=" is text here, never a formula
+                c.data_type = "s"
             for attr, v in style.items():
                 setattr(c, attr, v)
             out.append(c)
@@ -225,7 +231,8 @@ def write_responsibilities_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     detail.auto_filter.ref = f"A1:{get_column_letter(len(RESPONSIBILITY_COLUMNS))}{len(rows) + 1}"
     detail.append(RESPONSIBILITY_COLUMNS)
     for r in rows:
-        detail.append([r.get(c, "") for c in RESPONSIBILITY_COLUMNS])
+        detail.append([cells([v], {})[0] if isinstance(v, str) and v.startswith("=") else clean_value(v)
+                       for v in (r.get(c, "") for c in RESPONSIBILITY_COLUMNS)])
     wb.save(path)
 
 

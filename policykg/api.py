@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,9 +22,10 @@ from policykg.extract.model import PolicyDocument
 from policykg.extract.pipeline import process_file
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import build_graph
-from policykg.graph.export import GRAPH_JSON, write_outputs
+from policykg.graph.export import write_outputs
+from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 
-OUT_MARKER = ".policykg-out"  # a file that says: this folder is a policykg build output
+__all__ = ["OUT_MARKER", "BuildError", "BuildReport", "build", "extract_documents", "input_files", "tasks"]
 
 
 class BuildError(Exception):
@@ -62,22 +61,59 @@ class BuildReport:
         return lines
 
 
-def input_files(data: Path) -> list[Path]:
-    """The documents under a folder (recursively; hidden files and the manifest skipped), or a
-    single file."""
+def input_files(data: Path, warnings: list[str] | None = None) -> list[Path]:
+    """The documents under a folder (recursively, following links; hidden files, the manifest
+    and policykg's own output folders skipped), or a single file. A symbolic-link loop or an
+    unreadable folder is skipped with a warning."""
     if not data.exists():
-        raise BuildError(f"{data}: no such file or folder")
+        raise BuildError(f"{_shown(data)}: no such file or folder"
+                         + (" (a broken symbolic link)" if data.is_symlink() else ""))
     if data.is_file():
         return [data]
-    files = [
-        p for p in sorted(data.rglob("*"))
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(data).parts)
-        and p.name.lower() not in ("readme.md", "readme.txt")
-    ]
+    if not data.is_dir():
+        raise BuildError(f"{_shown(data)}: not a file or folder of documents")
+    warnings = warnings if warnings is not None else []
+    files: list[Path] = []
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk_error(exc: OSError) -> None:
+        warnings.append(f"{_shown(Path(exc.filename or data))}: cannot read this folder "
+                        f"({exc.strerror or exc}); skipped")
+
+    for root, dirs, names in os.walk(data, followlinks=True, onerror=walk_error):
+        folder = Path(root)
+        try:
+            st = folder.stat()
+        except OSError:
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen_dirs:
+            warnings.append(f"{_shown(folder)}: a symbolic link back to a folder already read (a loop); skipped")
+            dirs[:] = []
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        if folder != data and is_policykg_folder(folder):
+            dirs[:] = []  # an OUT (or its staging copy) inside DATA: its views are not documents
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = folder / name
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES \
+                    or name.lower() in ("readme.md", "readme.txt"):
+                continue
+            if path.is_symlink() and not path.exists():
+                warnings.append(f"{_shown(path)}: a broken symbolic link; skipped")
+                continue
+            if path.is_file():
+                files.append(path)
     if not files:
-        raise BuildError(f"{data}: no documents (.txt, .md, .html, .docx, .pdf) in this folder")
-    return files
+        raise BuildError(f"{_shown(data)}: no documents (.txt, .md, .html, .docx, .pdf) in this folder")
+    return sorted(files)
+
+
+def _shown(path: Path) -> str:
+    """A path as a message shows it: bytes that are not UTF-8 as \\xNN."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> PolicyDocument | str:
@@ -89,7 +125,7 @@ def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> PolicyDocument | st
     except SourceError as exc:
         return str(exc)
     except Exception as exc:
-        return f"{path}: extraction failed ({type(exc).__name__}: {exc})"
+        return f"{_shown(path)}: extraction failed ({type(exc).__name__}: {exc})"
 
 
 def _warm_up() -> None:
@@ -147,7 +183,7 @@ def extract_documents(
             continue
         doc = result
         if doc.sha256 in seen:
-            report.warnings.append(f"{path}: same content as {seen[doc.sha256]}; skipped")
+            report.warnings.append(f"{_shown(path)}: same content as {_shown(seen[doc.sha256])}; skipped")
             continue
         seen[doc.sha256] = path
         report.bytes_read += path.stat().st_size
@@ -159,47 +195,49 @@ def extract_documents(
                 f"'{doc.meta.jurisdiction or '?'}', period {doc.meta.period or '?'} ({how})")
         if not doc.tasks:
             what = "no responsibility clauses (no tasks)" + ("" if doc.targets else " and no targets")
-            report.warnings.append(f"{path}: {what}")
+            report.warnings.append(f"{_shown(path)}: {what}")
         report.warnings.extend(doc.warnings)
         docs.append(doc)
     return docs
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise BuildError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / OUT_MARKER).exists() and not (out / GRAPH_JSON).exists():
-        raise BuildError(f"{out}: folder is not empty and was not made by policykg; choose another --out")
-    parent = out.resolve().parent
-    if not parent.exists():
-        raise BuildError(f"{out}: parent folder {parent} does not exist")
-    probe = parent / f".policykg-probe-{time.time_ns()}"
+def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildReport,
+                manifest_dir: Path | str | None, views: bool, strict: bool, progress: bool | None,
+                workers: int | None) -> tuple[list[PolicyDocument], Any]:
+    """Extract, build the graph and write every file into a staging folder swapped in as OUT."""
+    out = target.out
+    bar = None
+    if progress or (progress is None and len(files) >= 20 and sys.stderr.isatty()):
+        from tqdm import tqdm
+
+        def bar(items: Iterable[Any]) -> Iterable[Any]:
+            return tqdm(items, total=len(files), desc="extracting", unit="doc", file=sys.stderr)
+    mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
     try:
-        probe.mkdir()
-        probe.rmdir()
-    except OSError as exc:
-        raise BuildError(f"{out}: cannot write here ({exc.strerror or exc})") from exc
+        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+        docs = extract_documents(files, mdir, report, bar, workers=workers)
+    except ValueError as exc:  # a broken manifest
+        raise BuildError(str(exc)) from exc
+    if not docs:
+        raise BuildError(report.errors[0] if len(report.errors) == 1 else
+                         f"{_shown(data)}: no document could be read ({len(report.errors)} errors: "
+                         f"{'; '.join(report.errors[:3])})")
+    if strict and report.errors:
+        raise BuildError(report.errors[0])
+    if not any(doc.tasks or doc.targets for doc in docs):
+        # a graph of bare Document nodes replacing a good OUT helps nobody: keep the old one
+        where = _shown(docs[0].path) if len(docs) == 1 else f"{_shown(data)} ({len(docs)} documents read)"
+        raise BuildError(f"{where}: nothing to build: no responsibility clause (task) and no target found; "
+                         f"{out} was left as it was")
+    g = build_graph(docs)
+    tmp = target.staging()  # removed by the OutFolder unless committed
+    report.files = write_outputs(g, docs, tmp)
+    if views:
+        from policykg.visualize import write_views
 
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move the finished tmp folder into place; the old OUT goes only after the new one is in."""
-    old = None
-    if out.exists():
-        if (out / "falkordb").is_dir():
-            from policykg.graph.embedded import stop_server
-
-            stop_server(out)  # it serves the folder being replaced
-        old = out.with_name(f".{out.name}.old-{time.time_ns()}")
-        out.rename(old)
-    try:
-        tmp.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        # the embedded database is rebuilt from graph.json on first use, so it is not carried over
-        shutil.rmtree(old, ignore_errors=True)
+        write_views(g, tmp / "views")
+    target.commit(tmp)
+    return docs, g
 
 
 def build(
@@ -218,40 +256,14 @@ def build(
     OUT, or any error with strict=True)."""
     t0 = time.perf_counter()
     data, out = Path(data), Path(out)
-    files = input_files(data)
-    _check_out(out)
     report = BuildReport(out=out)
-    bar = None
-    if progress or (progress is None and len(files) >= 20 and sys.stderr.isatty()):
-        from tqdm import tqdm
-
-        def bar(items: Iterable[Any]) -> Iterable[Any]:
-            return tqdm(items, total=len(files), desc="extracting", unit="doc", file=sys.stderr)
-    mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
+    files = input_files(data, report.warnings)
     try:
-        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-        docs = extract_documents(files, mdir, report, bar, workers=workers)
-    except ValueError as exc:  # a broken manifest
+        with OutFolder(out, data) as target:
+            report.warnings.extend(target.notes)
+            docs, g = _build_into(target, data, files, report, manifest_dir, views, strict, progress, workers)
+    except OutError as exc:
         raise BuildError(str(exc)) from exc
-    if not docs:
-        raise BuildError(report.errors[0] if len(report.errors) == 1 else
-                         f"{data}: no document could be read ({len(report.errors)} errors: "
-                         f"{'; '.join(report.errors[:3])})")
-    if strict and report.errors:
-        raise BuildError(report.errors[0])
-    g = build_graph(docs)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
-    try:
-        report.files = write_outputs(g, docs, tmp)
-        if views:
-            from policykg.visualize import write_views
-
-            write_views(g, tmp / "views")
-        (tmp / OUT_MARKER).write_text("policykg build output; safe to delete and rebuild\n", encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     report.documents = len(docs)
     report.tasks = sum(len(d.tasks) for d in docs)
     report.unit_mentions = sum(len(t.clause.units) for d in docs for t in d.tasks)
