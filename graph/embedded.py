@@ -324,9 +324,13 @@ class EmbeddedServer:
                 raise
             aside = dump.with_name(f"{DUMP_NAME}.damaged")
             os.replace(dump, aside)
-            self.notes.append(f"the embedded store {dump} could not be loaded ({exc}); moved it to {aside.name} "
-                              "and reloaded the graph from graph.json")
-            self._spawn(redis_server, module)
+            try:
+                self._spawn(redis_server, module)
+            except EmbeddedError:
+                os.replace(aside, dump)  # not the dump's fault: keep it where it was
+                raise exc from None
+            self.notes.append(f"the embedded store {dump} was damaged (truncated?) and the server could not read "
+                              f"it; moved it to {aside.name} and reloaded the graph from graph.json")
 
     def _spawn(self, redis_server: str, module: str) -> None:
         password = secrets.token_hex(24)
