@@ -5,8 +5,8 @@
   graph.json alone proves nothing), unless it is empty.
 - An OUT holding anything policykg did not write (a DATA folder, notes) is not replaced either:
   the build says what is in the way and stops, so nothing the user had is ever lost.
-- One build per OUT at a time: a lock file beside OUT (.OUT.lock, flock); a second build says who
-  holds it and stops.
+- One build per OUT at a time: a lock file beside OUT (.OUT.lock, flock, removed when the build
+  ends); a second build says who holds it and stops.
 - The new OUT is written into a staging folder beside it (.OUT.tmp-*) and swapped in whole: with
   renameat2(RENAME_EXCHANGE) on Linux (one atomic step), else with two renames. Staging and old
   folders left by a killed build are removed by the next build; if a build died between the two
@@ -158,19 +158,27 @@ class OutFolder:
     def _lock(self) -> None:
         import fcntl
 
-        try:
-            handle = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise OutError(f"{self.out}: cannot create the build lock {self.lock_path} ({exc.strerror})") from exc
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            holder = os.pread(handle, 64, 0).decode(errors="replace").strip() or "?"
+        while True:
+            try:
+                handle = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise OutError(f"{self.out}: cannot create the build lock {self.lock_path} "
+                               f"({exc.strerror})") from exc
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                holder = os.pread(handle, 64, 0).decode(errors="replace").strip() or "?"
+                os.close(handle)
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    raise OutError(f"{self.out}: another policykg build (pid {holder}) is writing this folder; "
+                                   "wait for it to finish or choose another --out") from exc
+                raise OutError(f"{self.out}: cannot lock {self.lock_path} ({exc.strerror})") from exc
+            try:  # the file is removed when a build ends: make sure we locked the one that is there
+                if os.stat(self.lock_path).st_ino == os.fstat(handle).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
             os.close(handle)
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise OutError(f"{self.out}: another policykg build (pid {holder}) is writing this folder; "
-                               "wait for it to finish or choose another --out") from exc
-            raise OutError(f"{self.out}: cannot lock {self.lock_path} ({exc.strerror})") from exc
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
         self._lock_handle = handle
@@ -178,7 +186,7 @@ class OutFolder:
     def _unlock(self) -> None:
         if self._lock_handle is not None:
             with contextlib.suppress(OSError):
-                os.ftruncate(self._lock_handle, 0)
+                self.lock_path.unlink()  # while still holding it (see _lock)
             os.close(self._lock_handle)  # closing releases the flock
             self._lock_handle = None
 
