@@ -14,6 +14,7 @@ import codecs
 import hashlib
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -315,7 +316,8 @@ def _docx_text(path: Path, data: bytes) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             xml = _zip_member(path, zf, "word/document.xml", MAX_DOCX_XML_BYTES)
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, OSError, NotImplementedError, RuntimeError,
+            ValueError) as exc:
         raise SourceError(path, f"not a valid .docx file ({type(exc).__name__}: {exc})") from exc
     if b"<!ENTITY" in xml[:65536] or b"<!DOCTYPE" in xml[:65536]:
         raise SourceError(path, "not a valid .docx file (word/document.xml declares entities)")
