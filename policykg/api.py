@@ -191,7 +191,7 @@ def extract_documents(
             how = ", ".join(f"{k} {v}" for k, v in doc.meta.inferred.items()
                             if k in ("title", "jurisdiction", "period"))
             report.inferred.append(
-                f"{path.name}: no manifest entry; title '{doc.meta.title}', jurisdiction "
+                f"{_shown(Path(path.name))}: no manifest entry; title '{doc.meta.title}', jurisdiction "
                 f"'{doc.meta.jurisdiction or '?'}', period {doc.meta.period or '?'} ({how})")
         if not doc.tasks:
             what = "no responsibility clauses (no tasks)" + ("" if doc.targets else " and no targets")

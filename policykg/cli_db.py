@@ -223,8 +223,13 @@ def cypher(statement: str, params: tuple[str, ...], fmt: str, out: str, timeout:
            uri: str | None, username: str | None, password: str | None, database: str | None) -> None:
     """Run an ad-hoc read-only Cypher STATEMENT; writes are refused."""
     from policykg.queries.catalog import QueryError
+    from policykg.queries.runner import check_params
 
     values = _parse_params(params, typed=True)
+    try:
+        check_params(values)  # before the engine starts: a bad parameter costs nothing
+    except QueryError as exc:
+        raise PolicykgError(str(exc)) from exc
     session = _session(out, use_neo4j, uri, username, password, database, timeout=timeout)
     try:
         rows = session.cypher(statement, **values)

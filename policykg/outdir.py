@@ -27,6 +27,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; builds there are not locked against each other
+    fcntl = None  # type: ignore[assignment]
+
 OUT_MARKER = ".policykg-out"
 MARKER_LINE = "policykg build output; safe to delete and rebuild"
 # Names a build or a later policykg command writes into OUT (the marker lists a build's files too).
@@ -156,8 +161,8 @@ class OutFolder:
         self._unlock()
 
     def _lock(self) -> None:
-        import fcntl
-
+        if fcntl is None:
+            return
         while True:
             try:
                 handle = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
