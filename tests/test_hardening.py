@@ -274,7 +274,7 @@ def test_a_server_dying_mid_load_is_one_line_and_keeps_the_old_graph(out: Path, 
         pid = server_state(target)["pid"]
         from policykg.graph.cypher_load import LoadError
 
-        with pytest.raises((LoadError, EmbeddedError), match="went away|failed during the load") as err:
+        with pytest.raises((LoadError, EmbeddedError), match=r"went away|failed during the load") as err:
             server.sync(batch_size=20, progress=lambda n, total, kind: os.kill(pid, signal.SIGKILL) if n == 3 else None)
         assert "\n" not in str(err.value)
     finally:
