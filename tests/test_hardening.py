@@ -337,3 +337,33 @@ def test_a_stage_that_fails_on_a_document_keeps_the_rest_of_it() -> None:
     assert len(doc.tasks) == 24 and doc.entities  # every other stage's annotations kept
     assert doc.targets == []  # the failed stage's half-done work put back
     assert any("the targets stage failed (IndexError" in w for w in doc.warnings)
+
+
+def test_the_two_rename_swap_of_other_systems_replaces_out_whole(out: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where renameat2(RENAME_EXCHANGE) is missing (macOS, some file systems) OUT is swapped with
+    two renames; the result is the same and nothing is left beside OUT."""
+    import policykg.outdir
+    from policykg.api import build
+
+    monkeypatch.setattr(policykg.outdir, "_exchange", lambda a, b: False)
+    target = tmp_path / "out"
+    shutil.copytree(out, target)
+    build(DATA / "qingyuan_innovation_action_plan_2020-2022_draft.txt", target, views=False)
+    graph = json.loads((target / "graph.json").read_text(encoding="utf-8"))
+    assert sum(1 for n in graph["nodes"] if n.get("label") == "Document") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_out_that_is_a_link_is_built_where_it_points(out: Path, tmp_path: Path) -> None:
+    from policykg.api import build
+
+    real = tmp_path / "disk" / "out"
+    real.parent.mkdir()
+    shutil.copytree(out, real)
+    link = tmp_path / "out"
+    link.symlink_to(real, target_is_directory=True)
+    build(DATA / "qingyuan_innovation_action_plan_2020-2022_draft.txt", link, views=False)
+    assert link.is_symlink() and (real / OUT_MARKER).is_file()
+    assert sum(1 for n in json.loads((real / "graph.json").read_text(encoding="utf-8"))["nodes"]
+               if n.get("label") == "Document") == 1
