@@ -90,7 +90,16 @@ def canonical_entity(kind: str, name: str, jurisdiction: str, province: str = ""
         unit = _park_unit(canonical, jurisdiction, province)
         if unit is not None:
             return unit
-    return f"{kind.lower()}:{jurisdiction}:{canonical}", canonical
+    return f"{kind.lower()}:{_scope_key(jurisdiction, province)}:{canonical}", canonical
+
+
+def _scope_key(jurisdiction: str, province: str) -> str:
+    """Ids are keyed by the jurisdiction's division code (441800), its name when it has none."""
+    try:
+        from .resolve import jurisdiction_code
+    except ImportError:
+        return jurisdiction
+    return jurisdiction_code(jurisdiction, province) or jurisdiction
 
 
 def category_id(kind: str, phrase: str) -> str:

@@ -1,9 +1,17 @@
 """Document metadata: from a manifest when there is one, else inferred from the text.
 
 A manifest (`manifest.json` in the data folder) lists file, title, issuer, jurisdiction,
-province, period, status and source notes. A file without an entry still builds: its title,
-period and jurisdiction are inferred (title lines at the top, "…市人民政府", the city or
-province named most) and every inferred field says how in `DocumentMeta.inferred`.
+province, period, status and source notes. A file without an entry still builds: its head is
+read (title, issuer, 文号, date, status, period) and its jurisdiction inferred from the
+strongest evidence there is, and every inferred field says how in `DocumentMeta.inferred`:
+
+1. the issuing body: the 通知 line ("…人民政府办公厅关于印发…的通知"), a title that opens with
+   its issuer ("国务院办公厅关于…"), the signature block, the 文号 prefix (国办发, 皖政办, 清府办);
+2. the places the plan's own title opens with (浙江省…, 杭州市西湖区…);
+3. the level of the units its clauses name (省…厅: a province; 市…局: a city; 部/委/总局: national),
+   and the division of that level the text names most;
+4. nothing else: a jurisdiction is a real division of the gazetteer or 全国, never text that
+   merely ends in 市 or 县; when the evidence is weak it is "unknown", and the build says so.
 """
 
 from __future__ import annotations
@@ -11,92 +19,105 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from functools import lru_cache
-from importlib import resources
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from policykg.extract import gazetteer
 from policykg.extract.model import DocumentMeta
 
 MANIFEST_NAMES = ("manifest.json",)
+RESOURCES = Path(__file__).resolve().parent / "resources"
+UNKNOWN = "unknown"
+NATIONAL = gazetteer.NATIONAL_NAME
 
 _PLAN_WORDS = re.compile(r"(计划|规划|方案|意见|纲要|办法|通知|措施|要点|实施细则|政策|决定)")
-_PERIOD = re.compile(r"[（(]\s*((?:19|20)\d{2})\s*[-—－–~至到]+\s*((?:19|20)\d{2})\s*年?\s*[)）]")
+_STRONG_PLAN = re.compile(r"(计划|规划|方案|纲要|意见|措施|办法|要点|细则)")
+_DASH = r"[-—－–~～至到]+"
+_PERIOD = re.compile(rf"[（(]?\s*((?:19|20)\d{{2}})\s*年?\s*{_DASH}\s*((?:19|20)\d{{2}})\s*年?\s*[)）]?")
+_BRACKET_PERIOD = re.compile(rf"[（(]\s*((?:19|20)\d{{2}})\s*年?\s*{_DASH}\s*((?:19|20)\d{{2}})\s*年?\s*[)）]")
 _OPEN_PERIOD = re.compile(r"[（(]\s*[-—－–]?\s*((?:19|20)\d{2})\s*年\s*[)）]")
+_ANNUAL = re.compile(r"(?<![\d—\-－–~])((?:19|20)\d{2})\s*年?度?(?![\d—\-－–~年]*\d)(?=[\u4e00-\u9fff（(])")
+_BY_YEAR = re.compile(r"(?:到|至|截至)((?:19|20)\d{2})年")
 _FIVE_YEAR = {"十一五": (2006, 2010), "十二五": (2011, 2015), "十三五": (2016, 2020),
               "十四五": (2021, 2025), "十五五": (2026, 2030)}
-_STATUS = re.compile(r"(征求意见稿|送审稿|讨论稿|草案|试行|暂行)")
-_CITY = re.compile(r"([\u4e00-\u9fff]{2,4}?市)(?![场民委政级属直区县场值])")
-PROVINCES = ("北京市", "天津市", "上海市", "重庆市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省", "江苏省",
-             "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "海南省",
-             "四川省", "贵州省", "云南省", "陕西省", "甘肃省", "青海省", "台湾省", "内蒙古自治区",
-             "广西壮族自治区", "西藏自治区", "宁夏回族自治区", "新疆维吾尔自治区")
-_PROVINCE = re.compile("|".join(PROVINCES))
+_STATUS = re.compile(r"(征求意见稿|送审稿|讨论稿|草案|修订稿|试行|暂行)")
+_CITED = re.compile(r"《[^《》\n]{2,80}》")
+_HEADING = re.compile(
+    r"^(?:[一二三四五六七八九十百]+[、.．]|[（(][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十百]+[章节部分篇]"
+    r"|\d{1,2}[.、．](?!\d)|[（(]\d{1,2}[)）])")
+_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_DATE_LINE = re.compile(r"^[（(]?\s*(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*[)）]?$"
+                        r"|^(?:时间|日期|发布时间|发布日期|成文日期)\s*[:：]")
+_WEB_DATE = re.compile(r"(?:时间|日期)\s*[:：]\s*((?:19|20)\d{2})[/\-.](\d{1,2})[/\-.](\d{1,2})")
+_DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔［\[（(【]\s*((?:19|20)\d{2})\s*[〕］\]）)】]\s*(\d{1,4})\s*号")
+_NOTICE = re.compile(r"^(.{0,60}?)(?:关于)?(?:印发|转发|发布|颁布)(?:关于)?《?(.+?)》?的(?:通知|函)$")
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0, "О": 0, "O": 0}
+_CN_DATE = re.compile(r"([〇○零ОO一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月"
+                      r"\s*([一二三四五六七八九十]{1,3})\s*日")
+_TITLE_ISSUER = re.compile(r"^(.{2,40}?)关于(.{4,})$")
+_SCRAPER_BLURB = re.compile(r"^下面是.{0,12}?整理的|【[^】]{0,12}】|[，,]?供大家参考。?$")
+_BODY_START = re.compile(r"^(为|根据|按照|现将|各|经|近年来|当前|目前)")
 
 
-@lru_cache(maxsize=1)
-def _places() -> dict[str, Any]:
-    words = json.loads(resources.files("policykg.extract").joinpath("resources/meta_places.json").read_text("utf-8"))
-    ministry = "|".join(map(re.escape, words["ministry_suffixes"]))
-    return {
-        "not_places": set(words["not_places"]),
-        "not_in_name": tuple(words["not_in_place_names"]),
-        # 国务院办公厅关于… ; 国家发展改革委 科技部关于… ; 科技部关于…
-        "national_head": re.compile(
-            "^(?:" + "|".join(map(re.escape, sorted(words["national_heads"], key=len, reverse=True))) + ")"),
-        "ministry_head": re.compile(
-            rf"^((?:国家[\u4e00-\u9fff]{{1,12}}?|[\u4e00-\u9fff]{{1,8}}?(?:{ministry}))(?:[、\s]+[\u4e00-\u9fff]{{2,14}})*)关于"),
-        "national_number": re.compile(
-            "^(?:" + "|".join(map(re.escape, words["national_doc_numbers"])) + r")\S{0,6}?〔\d{4}〕\d+号"),
-    }
+@cache
+def _issuers() -> dict[str, Any]:
+    return json.loads((RESOURCES / "meta_issuers.json").read_text(encoding="utf-8"))
 
 
-# a place at the head of a title: 浙江省 / 杭州市 / 西湖区 / 恩施土家族苗族自治州 / 宁乡市
-_PLACE_TOKEN = re.compile(
-    "(?:" + "|".join(PROVINCES) + r")|[\u4e00-\u9fff]{2,8}?(?:自治州|自治县|自治旗|地区)"
-    r"|[\u4e00-\u9fff]{2,6}?[市州盟]|[\u4e00-\u9fff]{1,4}?(?:新区|区|县|旗)")
-_GOVERNMENT_OF = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|自治区|市|州|盟|区|县|旗))人民政府")
+@cache
+def _unit_cores() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Written forms of bodies by level, from the resolver's alias table, indexed by their first two
+    characters: provincial, city and county bodies (written after 省 / 市 / 区 or 县) and
+    national-only bodies (科技部, 国家发展改革委)."""
+    from policykg.extract.resolve import tables
+
+    by_level: dict[str, set[str]] = {"国": set(), "省": set(), "市": set(), "县": set()}
+    for core, bodies in tables().by_core.items():
+        if len(core) < 2 or core.startswith(("人民政府", "政府", "委")):
+            continue
+        for body in bodies:
+            if body.kind != "Department":
+                continue
+            if body.levels == "国" and len(core) >= 3:
+                by_level["国"].add(core)
+            for level in body.levels.replace("国", ""):
+                by_level[level].add(core)
+    indexed: dict[str, dict[str, tuple[str, ...]]] = {}
+    for level, cores in by_level.items():
+        heads: dict[str, list[str]] = {}
+        for core in cores:
+            heads.setdefault(core[:2], []).append(core)
+        indexed[level] = {k: tuple(sorted(v, key=len, reverse=True)) for k, v in heads.items()}
+    return indexed
 
 
-def _is_place(name: str) -> bool:
-    p = _places()
-    return name not in p["not_places"] and not any(w in name for w in p["not_in_name"]) \
-        and not name.startswith(("市", "省", "区", "县"))
+_LEVEL_OF_PREFIX = {"省": "省", "市": "市", "区": "县", "县": "县"}
+_NOT_OWN = "各全本我地"  # 各市科技局: every city's, not the plan's own
+_NOT_AFTER = "门署分位长"  # 科技部门, 部署, 局长: a word, not a body
 
 
-def title_places(title: str) -> list[str]:
-    """The places a title opens with, coarsest first: "杭州市西湖区科技…" -> [杭州市, 西湖区]."""
-    places: list[str] = []
-    pos = 0
-    while len(places) < 3:
-        m = _PLACE_TOKEN.match(title, pos)
-        if not m or not _is_place(m.group(0)):
-            break
-        name, pos = m.group(0), m.end()
-        if name.endswith("县") and title[pos : pos + 1] == "区":  # 赣县区: a county become a district
-            name, pos = name + "区", pos + 1
-        places.append(name)
-    return places
-
-
-def is_national(text: str, title: str) -> str:
-    """How the document shows it is a national one (issuer or document number), or ""."""
-    p = _places()
-
-    def national_issuer(line: str) -> bool:
-        if p["national_head"].search(line):
-            return True
-        ministry = p["ministry_head"].search(line)  # a ministry, not a local office (市委宣传部)
-        return bool(ministry) and not re.search(r"[省市区县州旗]|中共", ministry.group(1))
-
-    if national_issuer(title):
-        return "national issuer at the head of the title"
-    for line in [x.strip() for x in text.split("\n") if x.strip()][:8]:
-        if p["national_number"].match(line):
-            return f"national document number '{line}'"
-        if national_issuer(line) and _PLAN_WORDS.search(line):
-            return f"national issuer on '{line[:30]}'"
-    return ""
+def unit_levels(text: str) -> Counter[str]:
+    """How many bodies of each level (国/省/市/县) the text names as written in clauses: 省科技厅,
+    市科技局, 区科技局, 科技部. One pass over the text."""
+    cores = _unit_cores()
+    national = cores["国"]
+    counts: Counter[str] = Counter({"国": 0, "省": 0, "市": 0, "县": 0})
+    for i, char in enumerate(text):
+        level = _LEVEL_OF_PREFIX.get(char)
+        before = text[i - 1] if i else ""
+        if level and before not in _NOT_OWN and not (level == "市" and before in "区县"):
+            head = text[i + 1 : i + 3]
+            if any(text.startswith(core, i + 1) for core in cores[level].get(head, ())):
+                counts[level] += 1
+                continue
+        if before not in "省市区县州":
+            head = text[i : i + 2]
+            # 科技部, not 科技部门 / 部署
+            if head in national and any(text.startswith(core, i) and text[i + len(core) : i + len(core) + 1]
+                                        not in _NOT_AFTER for core in national[head]):
+                counts["国"] += 1
+    return counts
 
 
 def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:
@@ -131,111 +152,377 @@ def meta_from_manifest(entry: dict[str, Any]) -> DocumentMeta:
         period=(int(period[0]), int(period[1])) if period and len(period) == 2 else None,
         status=entry.get("status", ""),
         source_notes=entry.get("source_notes", ""),
+        doc_number=entry.get("doc_number", ""),
+        date=entry.get("date", ""),
     )
 
 
-_SCRAPER_BLURB = re.compile(r"^下面是.{0,12}?整理的|【[^】]{0,12}】|[，,]?供大家参考。?$")
-_NOTICE = re.compile(r"关于印发《?(.+?)》?的通知$")
-_STRONG_PLAN = re.compile(r"(计划|规划|方案|纲要|意见|措施|办法|要点)")
+# ---------------------------------------------------------------------------------------------
+# the head: title, issuer, 文号, date
+
+
+def _lines(text: str, limit: int = 60) -> list[str]:
+    """The non-empty lines, a notice title broken over two lines joined again
+    ("…人民政府办公室关于印发…" / "…实施方案的通知")."""
+    lines: list[str] = []
+    for line in (_SCRAPER_BLURB.sub("", x.strip()) for x in text.split("\n") if x.strip()):
+        if len(lines) > limit:
+            break
+        if lines and re.search(r"(?:印发|转发)", lines[-1]) and not lines[-1].endswith(("通知", "函")) \
+                and len(lines[-1]) <= 60 and re.search(r"的(?:通知|函)$", line) and len(lines[-1] + line) <= 120:
+            lines[-1] += line
+        else:
+            lines.append(line)
+    return lines[:limit]
+
+
+def _cn_number(text: str) -> int:
+    """一 -> 1, 十二 -> 12, 二十三 -> 23."""
+    if "十" not in text:
+        return _CN_DIGITS.get(text, 0)
+    tens, _, ones = text.partition("十")
+    return (_CN_DIGITS.get(tens, 0) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+
+
+def _iso_date(line: str) -> str:
+    """A date written with digits or Chinese numerals (二〇二一年六月十八日), as ISO; "" when none."""
+    m = _DATE.search(line)
+    if m:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    m = _CN_DATE.search(line)
+    if m:
+        year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
+        return f"{year:04d}-{_cn_number(m.group(2)):02d}-{_cn_number(m.group(3)):02d}"
+    return ""
+
+
+def _is_date_line(line: str) -> bool:
+    line = line.strip()
+    return bool(_DATE_LINE.match(line)) or bool(_CN_DATE.fullmatch(line.strip("（）() ")))
+
+
+def _is_title_line(line: str) -> bool:
+    return len(line) <= 90 and not re.search(r"[。；]|>>|当前位置|首页", line) \
+        and not _HEADING.match(line) and not _is_date_line(line) and not _BODY_START.match(line)
+
+
+def _head_lines(lines: list[str]) -> list[str]:
+    """The lines before the body starts: the first outline heading or running sentence ends the head
+    (a file holding body text only has no head, so no title)."""
+    head: list[str] = []
+    for line in lines[:16]:
+        if _HEADING.match(line) or (len(line) > 90) or (line.endswith("。") and len(line) > 30):
+            break
+        head.append(line)
+    return head
 
 
 def infer_title(text: str) -> tuple[str, str]:
     """The plan's title and how it was found. Titles are often split over two lines
     ("清远市建设…先行市" / "三年行动计划（2020-2022年）"), web pages put breadcrumbs first,
-    notices wrap the plan ("…关于印发《X》的通知"), scraped copies add a blurb."""
-    lines = [_SCRAPER_BLURB.sub("", x.strip()) for x in text.split("\n") if x.strip()][:40]
-    candidates = [i for i, line in enumerate(lines)
-                  if len(line) <= 80 and not re.search(r"[。；]|>>|当前位置", line)
-                  and _PLAN_WORDS.search(line) and not re.match(r"^(为|根据|按照|现将|各)", line)]
-    strong = [i for i in candidates if _STRONG_PLAN.search(lines[i])]
+    notices wrap the plan ("…关于印发《X》的通知"), scraped copies add a blurb. A file of body
+    text only (its first line a section heading or a sentence) has no title: ""."""
+    head = _head_lines(_lines(text))
+    candidates = [i for i, line in enumerate(head) if _is_title_line(line) and _PLAN_WORDS.search(line)]
+    strong = [i for i in candidates if _STRONG_PLAN.search(head[i])]
     for i in strong[:1] or candidates[:1]:
-        line = lines[i]
-        notice = _NOTICE.search(line)
-        if notice and _STRONG_PLAN.search(notice.group(1)):
-            return notice.group(1), f"plan named in the notice on line {i + 1}"
+        line = head[i]
+        notice = _NOTICE.match(line)
+        if notice and _STRONG_PLAN.search(notice.group(2)):
+            return notice.group(2), f"plan named in the notice on line {i + 1}"
         title = line
+        previous = head[i - 1] if i > 0 else ""
         # a first half on the line before ("…先行市" + "三年行动计划（…）")
-        if i > 0 and len(lines[i - 1]) <= 40 and not re.search(r"[。；：:，,>]", lines[i - 1]) \
-                and not _PLAN_WORDS.search(lines[i - 1]) and not _STATUS.search(lines[i - 1]) \
-                and lines[i - 1] not in ("附件",):
-            title = lines[i - 1] + line
+        if previous and len(previous) <= 40 and _is_title_line(previous) \
+                and not re.search(r"[：:，,>]", previous) and not _PLAN_WORDS.search(previous) \
+                and not _STATUS.search(previous) and not re.fullmatch(r"附件\s*\d*[：:]?|[-—\s\d]+", previous) \
+                and not _DOC_NUMBER.search(previous) and not re.fullmatch(r"[-—\s\d]+", previous):
+            title = previous + line
         # a period on the next line ("…行动计划" + "（2017—2020年）")
-        if i + 1 < len(lines) and _PERIOD.fullmatch(lines[i + 1]):
-            title += lines[i + 1]
+        if i + 1 < len(head) and _BRACKET_PERIOD.fullmatch(head[i + 1].replace(" ", "")):
+            title += head[i + 1].replace(" ", "")
         return title, f"title line {i + 1}"
-    return (lines[0][:60] if lines else ""), "first line"
+    return "", "no title line before the body"
+
+
+def find_doc_number(text: str) -> tuple[str, str, int] | None:
+    """(文号, prefix, year) of the document's own number: on a line of its own near the top or
+    after the signature; a 文号 inside a sentence cites another document."""
+    lines = _lines(text, 80)
+    for line in lines[:12] + lines[-8:]:
+        m = _DOC_NUMBER.search(line)
+        if m and len(line) <= len(m.group(0)) + 12 and "《" not in line:
+            return m.group(0).replace(" ", ""), m.group(1), int(m.group(2))
+    return None
+
+
+def find_date(text: str) -> tuple[str, str]:
+    """The document's date (ISO) and where it was found: a date line of its own in the signature
+    block or the head, or a web page's 时间: line."""
+    lines = _lines(text, 100_000)
+    tail = lines[-10:]
+    for where, block in (("signature block", reversed(tail)), ("head", lines[:12])):
+        for line in block:
+            if _is_date_line(line) and _iso_date(line):
+                return _iso_date(line), where
+    for line in lines[:12]:
+        m = _WEB_DATE.search(line)
+        if m:
+            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}", "the page's date line"
+    return "", ""
+
+
+def _is_issuer(name: str) -> bool:
+    name = name.strip()
+    if not name or len(name) > 40:
+        return False
+    if any(name.startswith(h) for h in _issuers()["national_heads"]):
+        return True
+    return name.endswith(tuple(_issuers()["issuer_suffixes"]))
+
+
+def find_issuer(text: str, title_line: str = "") -> tuple[str, str]:
+    """The issuing body and where it was found: the 通知 line, a title opening with its issuer,
+    the signature block (a body's name above the date at the end)."""
+    lines = _lines(text, 100_000)
+    for i, line in enumerate(lines[:12]):
+        notice = _NOTICE.match(line)
+        if notice and notice.group(1).strip() and _is_issuer(notice.group(1).split()[0]):
+            return re.sub(r"\s+", " ", notice.group(1)).strip(), f"the notice on line {i + 1}"
+    for i, line in enumerate(_head_lines(lines[:16])):
+        m = _TITLE_ISSUER.match(line)
+        if m and _is_issuer(re.split(r"[\s、]", m.group(1))[0]):
+            return re.sub(r"\s+", " ", m.group(1)).strip(), f"the title on line {i + 1}"
+    tail = lines[-8:]
+    for i, line in enumerate(tail):
+        if _is_date_line(line) and _iso_date(line):
+            for above in reversed(tail[max(0, i - 3) : i]):
+                if _is_issuer(above) and not _HEADING.match(above) and "。" not in above:
+                    return above, "the signature block"
+    return "", ""
+
+
+def _issuer_division(issuer: str) -> tuple[gazetteer.Division | None, str]:
+    """The division an issuing body belongs to: 浙江省人民政府办公厅 -> 浙江省, 国务院 -> 全国,
+    科技部 -> 全国 (a ministry), 合肥市科学技术局 -> 合肥市."""
+    first = re.split(r"[\s、]", issuer.strip())[0]
+    if not first:
+        return None, ""
+    if any(first.startswith(h) for h in _issuers()["national_heads"]):
+        return gazetteer.NATIONAL, "a national issuer"
+    for end in range(len(first) - 1, 1, -1):
+        head = first[:end]
+        if head in gazetteer.full_names():
+            found = gazetteer.lookup(head)
+            rest = first[end:]
+            inner = re.match(r"^(.{2,8}?(?:市|区|县|旗|自治县|自治州|州|盟))", rest)
+            if inner:
+                nested = [d for d in gazetteer.lookup(inner.group(1)) if found[0] in d.ancestors()]
+                if nested:
+                    return nested[0], "the issuer's name"
+            return found[0], "the issuer's name"
+    if unit_levels(first)["国"] or re.match(r"^国家", first):
+        return gazetteer.NATIONAL, "a national ministry"
+    return None, ""
+
+
+def _number_division(prefix: str, named: Counter[str]) -> tuple[gazetteer.Division | None, str]:
+    """The division a 文号 prefix stands for; a local abbreviation (宁政发: 宁夏 or 南京; 青政发:
+    青海 or 青岛) is settled by the places the text names."""
+    issuers = _issuers()
+    for national, body in sorted(issuers["national_doc_numbers"].items(), key=lambda p: -len(p[0])):
+        if prefix.startswith(national) and (len(prefix) <= len(national) + 4):
+            if len(national) == 1 and len(prefix) > 3:
+                continue  # 财/教/商…: a ministry's one-character prefix heads a short 文号 word only
+            return gazetteer.NATIONAL, f"文号 prefix {prefix} ({body})"
+    candidates: list[gazetteer.Division] = []
+    for abbr, province in sorted(issuers["province_abbreviations"].items(), key=lambda p: -len(p[0])):
+        if prefix.startswith(abbr) and prefix[len(abbr) :] in issuers["provincial_number_bodies"]:
+            division = gazetteer.best(province)
+            if division is not None:
+                candidates.append(division)
+            break
+    for body in issuers["local_number_bodies"]:
+        if prefix.endswith(body) and 1 <= len(prefix) - len(body) <= 2:
+            abbr = prefix[: -len(body)]
+            candidates += [d for d in gazetteer.divisions() if d.level in "市县" and d.name.startswith(abbr)
+                           and d.name in named]
+            break
+    if not candidates:
+        return None, ""
+
+    def weight(d: gazetteer.Division) -> int:
+        return named.get(d.name, 0) + sum(n for name, n in named.items()
+                                          for x in gazetteer.lookup(name) if d in x.ancestors())
+
+    ranked = sorted(candidates, key=lambda d: -weight(d))
+    if len(ranked) > 1 and weight(ranked[0]) == weight(ranked[1]):
+        return None, ""
+    return ranked[0], f"文号 prefix {prefix}"
+
+
+def title_places(title: str) -> list[gazetteer.Division]:
+    """The divisions a title opens with, coarsest first: "杭州市西湖区科技…" -> [杭州市, 西湖区]."""
+    found: list[gazetteer.Division] = []
+    pos = 0
+    while len(found) < 3:
+        division = None
+        for end in range(min(len(title), pos + 20), pos + 1, -1):
+            name = title[pos:end]
+            if name in gazetteer.full_names() or (name[-1] in "市县区州旗盟省" and gazetteer.lookup(name)):
+                candidates = gazetteer.lookup(name, found[-1] if found else None)
+                if found:
+                    candidates = [d for d in candidates if found[-1] in d.ancestors()] or []
+                if candidates:
+                    division, pos = candidates[0], end
+                    break
+        if division is None:
+            break
+        found.append(division)
+    return found
+
+
+def places_named(text: str) -> Counter[str]:
+    """How often each division is named in full, outside the titles of cited documents."""
+    return Counter(name for _, name in gazetteer.names_in(_CITED.sub("", text)))
+
+
+# ---------------------------------------------------------------------------------------------
+# period and status
+
+
+def infer_period(title: str, text: str, date_year: int | None) -> tuple[tuple[int, int] | None, str]:
+    """The plan's own period: from its title; a period line under the title; the preamble's
+    "到2025年" (its start the document's year); an annual plan's year ("2019年工作要点") as [Y, Y].
+    Periods inside 《…》 belong to the documents a plan cites, never to the plan."""
+    own_title = _CITED.sub("", title)
+    m = _PERIOD.search(own_title)
+    if m and int(m.group(1)) <= int(m.group(2)):
+        return (int(m.group(1)), int(m.group(2))), f"'{m.group(0)}' in the title"
+    named = [w for w in _FIVE_YEAR if w in own_title]
+    if named:
+        start, end = _FIVE_YEAR[named[0]]
+        return (start, end), f"“{named[0]}” in the title = {start}-{end}"
+    m = _OPEN_PERIOD.search(own_title)
+    if m:
+        start = date_year if date_year and date_year <= int(m.group(1)) else int(m.group(1))
+        return (start, int(m.group(1))), f"'{m.group(0)}' in the title (end year only)"
+    m = _ANNUAL.search(own_title)
+    if m:
+        return (int(m.group(1)), int(m.group(1))), f"an annual plan: '{m.group(1)}' in the title"
+    head = _head_lines(_lines(text))
+    for line in head:
+        m = _BRACKET_PERIOD.fullmatch(line.replace(" ", ""))
+        if m:
+            return (int(m.group(1)), int(m.group(2))), f"'{m.group(0)}' under the title"
+    preamble = _CITED.sub("", text[:1500])
+    m = _BY_YEAR.search(preamble)
+    if m and date_year and date_year <= int(m.group(1)) <= date_year + 15:
+        return (date_year, int(m.group(1))), f"'{m.group(0)}' in the text, from the document's year {date_year}"
+    return None, ""
+
+
+# ---------------------------------------------------------------------------------------------
+# jurisdiction
+
+
+def infer_jurisdiction(text: str, title: str, issuer: str, doc_number: str) -> tuple[str, str]:
+    """(jurisdiction, how): a division's real name, 全国, or "unknown" when the evidence is weak."""
+    division, how = infer_division(text, title, issuer, doc_number)
+    return (division.name if division is not None else UNKNOWN), how
+
+
+def infer_division(text: str, title: str, issuer: str, doc_number: str) -> tuple[gazetteer.Division | None, str]:
+    """The division the document belongs to (None when the evidence is weak) and how it was found."""
+    named = places_named(text)
+    division, how = _issuer_division(issuer) if issuer else (None, "")
+    if division is not None:
+        return division, f"{how}: {issuer}"
+    if doc_number:
+        m = _DOC_NUMBER.search(doc_number)
+        division, how = _number_division(m.group(1), named) if m else (None, "")
+        if division is not None:
+            return division, how
+    places = title_places(title)
+    levels = unit_levels(text)
+    total = sum(levels.values())
+    if places:
+        place = places[-1]
+        # a plan about a place is not always that place's: 关于支持赣州市…的若干意见 with 省…厅 units
+        # is the province's, with 科技部 units the nation's
+        if levels["国"] >= 5 and levels["国"] == total and place.level != "国":
+            return gazetteer.NATIONAL, f"the title names {place.name}, but its units are national bodies " \
+                                       f"({levels['国']} of {total})"
+        own = levels["市"] + levels["县"]
+        if place.level in "市县" and levels["省"] >= 3 and levels["省"] > 2 * own and place.province is not None:
+            return place.province, f"the title names {place.name}, but its units are provincial bodies " \
+                                   f"({levels['省']} of {total})"
+        return place, "named at the head of the title"
+    if total >= 2:
+        level, n = levels.most_common(1)[0]
+        if level == "国" and n >= 0.6 * total:
+            return gazetteer.NATIONAL, f"the units of its clauses are national bodies ({n} of {total})"
+        if level != "国":
+            at_level = Counter({name: c for name, c in named.items()
+                                if any(_unit_level(d) == level for d in gazetteer.lookup(name) if d.name == name)})
+            if at_level:
+                (place, count), *rest = at_level.most_common(2)
+                if count >= 2 and (not rest or count > rest[0][1]):
+                    return gazetteer.best(place), f"{level}-level units in its clauses ({n} of {total}); " \
+                                                  f"the {level}-level division named most ({count} times)"
+            return None, f"weak evidence: {level}-level units in its clauses but no {level}-level division " \
+                         "named clearly most"
+    if named:
+        (place, count), *rest = named.most_common(2)
+        if count >= 3 and (not rest or count >= 2 * rest[0][1]):
+            return gazetteer.best(place), f"weak evidence: the division named most ({count} times)"
+    return None, "weak evidence: no issuer, no place in the title, no units with a level"
+
+
+def _unit_level(division: gazetteer.Division) -> str:
+    """The prefix its own units carry: a county-level city's bureaus are 市…局 as well."""
+    if division.type in ("县级市", "直辖市"):
+        return "市"
+    return division.level
 
 
 def infer_meta(text: str, file_name: str = "") -> DocumentMeta:
-    """Title, issuer, jurisdiction, province, period and status inferred from the text."""
+    """Title, issuer, 文号, date, jurisdiction, province, period and status inferred from the text."""
     meta = DocumentMeta()
     meta.title, how = infer_title(text)
     meta.inferred["title"] = how
-    head = text[:3000]
-    # the title's period, or one on a line of its own near the top; a period in the body
-    # ("建设…（2023—2025年）") is a task's, not the plan's
-    top = [x.strip() for x in text.split("\n") if x.strip()][:12]
-    m = _PERIOD.search(meta.title) or next((p for p in map(_PERIOD.fullmatch, top) if p), None)
-    if m:
-        meta.period = (int(m.group(1)), int(m.group(2)))
-        meta.inferred["period"] = f"'{m.group(0)}' in the title" if m.group(0) in meta.title else f"'{m.group(0)}'"
-    else:
-        named = [w for w in _FIVE_YEAR if w in meta.title] or [w for w in _FIVE_YEAR if w in head[:300]]
-        if named:
-            meta.period = _FIVE_YEAR[named[0]]
-            meta.inferred["period"] = f"“{named[0]}” = {meta.period[0]}-{meta.period[1]}"
-        else:
-            m = _OPEN_PERIOD.search(meta.title)
-            if m:
-                meta.period = (int(m.group(1)), int(m.group(1)))
-                meta.inferred["period"] = f"'{m.group(0)}' in the title (end year only)"
-    s = _STATUS.search(head[:800])
-    if s:
-        meta.status = s.group(1)
-        meta.inferred["status"] = f"'{s.group(1)}' near the top"
-    not_places = _places()["not_places"]
-    cities = Counter(c for c in _CITY.findall(text) if c not in not_places and _is_place(c))
-    provinces = Counter(_PROVINCE.findall(text))
-    governments = Counter(g for g in _GOVERNMENT_OF.findall(text) if _is_place(g) and g not in not_places)
-    head_places = title_places(meta.title)
-    national = is_national(text, meta.title)
-    if national:
-        place = "全国"
-        meta.inferred["jurisdiction"] = national
-    elif head_places:
-        place = head_places[-1]  # the most specific place the title names
-        meta.inferred["jurisdiction"] = "named at the head of the title"
-    elif governments:
-        place, n = governments.most_common(1)[0]
-        meta.inferred["jurisdiction"] = f"the people's government named most ({n} times)"
-    elif cities:
-        place, n = cities.most_common(1)[0]
-        meta.inferred["jurisdiction"] = f"the city named most ({n} times)"
-    elif provinces:
-        place, n = provinces.most_common(1)[0]
-        meta.inferred["jurisdiction"] = f"the province named most ({n} times)"
-    else:
-        place = ""
-        meta.inferred["jurisdiction"] = "none found"
-    meta.jurisdiction = place
-    if place.endswith(("省", "自治区")) or place in PROVINCES:
-        meta.province = place
-    elif head_places and _PROVINCE.fullmatch(head_places[0]):
-        meta.province = head_places[0]
-        meta.inferred["province"] = "named at the head of the title"
-    elif provinces and place != "全国":
-        meta.province = provinces.most_common(1)[0][0]
-        meta.inferred["province"] = "the province named most"
-    if place == "全国":
-        meta.issuer = next((w for w in ("国务院办公厅", "国务院") if w in text[:2000]), "")
-        if meta.issuer:
-            meta.inferred["issuer"] = f"'{meta.issuer}' in the text"
-    own = re.search(re.escape(place) + r"人民政府(?:办公厅|办公室)?", text) if place and place != "全国" else None
-    if own:
-        meta.issuer = own.group(0)
-        meta.inferred["issuer"] = f"'{own.group(0)}' in the text"
-    if not meta.issuer and place and place != "全国":
-        meta.issuer = f"{place}人民政府"
+    number = find_doc_number(text)
+    if number:
+        meta.doc_number = number[0]
+        meta.inferred["doc_number"] = f"'{number[0]}'"
+    meta.date, how = find_date(text)
+    if meta.date:
+        meta.inferred["date"] = how
+    meta.issuer, how = find_issuer(text)
+    if meta.issuer:
+        meta.inferred["issuer"] = how
+    date_year = int(meta.date[:4]) if meta.date else (number[2] if number else None)
+    meta.period, how = infer_period(meta.title, text, date_year)
+    if meta.period:
+        meta.inferred["period"] = how
+    status = _STATUS.search(_CITED.sub("", text[:800]))
+    if status:
+        meta.status = status.group(1)
+        meta.inferred["status"] = f"'{status.group(1)}' near the top"
+    elif meta.doc_number or "notice" in meta.inferred.get("title", "") \
+            or (meta.issuer and "notice" in meta.inferred.get("issuer", "")):
+        meta.status = "印发"
+        meta.inferred["status"] = "issued: it has a 文号 or an issuing notice"
+    division, how = infer_division(text, meta.title, meta.issuer, meta.doc_number)
+    meta.jurisdiction = division.name if division is not None else UNKNOWN
+    meta.inferred["jurisdiction"] = how
+    if division is not None and division.code == gazetteer.NATIONAL_CODE:
+        division = None
+    if division is not None and division.province is not None:
+        meta.province = division.province.name
+        meta.inferred["province"] = f"the gazetteer: {meta.jurisdiction} lies in {meta.province}"
+    if not meta.issuer and division is not None:
+        meta.issuer = f"{division.name}人民政府"
         meta.inferred["issuer"] = "assumed: the jurisdiction's people's government"
     return meta
 
@@ -245,7 +532,7 @@ def complete_meta(meta: DocumentMeta | None, text: str, file_name: str = "") -> 
     guessed = infer_meta(text, file_name)
     if meta is None:
         return guessed
-    for name in ("title", "issuer", "jurisdiction", "province", "status"):
+    for name in ("title", "issuer", "jurisdiction", "province", "status", "doc_number", "date"):
         if not getattr(meta, name) and getattr(guessed, name):
             setattr(meta, name, getattr(guessed, name))
             if name in guessed.inferred:

@@ -41,13 +41,14 @@ class Span:
 class ResolvedUnit:
     """What a unit as written resolves to (see extract.resolve)."""
 
-    unit_id: str  # stable id, e.g. "dept:清远市科学技术局"
+    unit_id: str  # stable id keyed by division code, e.g. "dept:441800:科学技术局"
     name: str  # canonical name, e.g. "清远市科学技术局"
     kind: str  # one of UNIT_KINDS
     jurisdiction: str  # e.g. "清远市"; "" when not tied to one
     rule: str  # which rule decided: alias, exact, prefix-carried, suffix-shared, typo, ...
     flagged: bool = False  # a decision a person should check (typo repaired, guess)
     note: str = ""
+    jurisdiction_code: str = ""  # GB/T 2260 code of `jurisdiction` ("000000" national, "" none)
 
 
 @dataclass
@@ -147,6 +148,8 @@ class DocumentMeta:
     period: tuple[int, int] | None = None
     status: str = ""  # 征求意见稿 ...
     source_notes: str = ""
+    doc_number: str = ""  # 文号, e.g. 国办发〔2023〕18号
+    date: str = ""  # ISO date of issue or signature, e.g. 2023-05-10
     inferred: dict[str, str] = field(default_factory=dict)  # field -> how it was inferred
 
 

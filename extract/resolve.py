@@ -18,6 +18,7 @@ ResolvedUnit.rule says which rule decided:
     alias          another table form (市金融工作局 -> 地方金融监督管理局)
     local-alias    a jurisdiction's own name for a standard body (units_local.tsv)
     typo           a repaired slip (市农村农业局 -> 农业农村局), always flagged
+    review-file    a coordinator's correction in DATA/policykg-aliases.tsv (wins over every rule)
     prefix-carried a 市/省/区 written once at the head of a list (resolve_unit_list)
     suffix-shared  a suffix written once at the end of a 、-run (resolve_unit_list)
     collective     各县（市、区）人民政府, 各有关部门: a set of bodies
@@ -34,13 +35,14 @@ import csv
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from itertools import permutations
 from pathlib import Path
 
 import opencc
 
+from . import gazetteer
 from .model import UNIT_KINDS, ResolvedUnit
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -100,6 +102,7 @@ class Tables:
     park_strip: tuple[str, ...]  # committee suffixes
     park_short: tuple[tuple[str, str], ...]  # long form -> short form
     local: dict[tuple[str, str], str]  # (jurisdiction, canonical) -> local canonical
+    renamed: dict[tuple[str, str], tuple[str, str]]  # (jurisdiction, old canonical) -> (new, year)
     national: frozenset[str]
     municipalities: frozenset[str]
     level_of_suffix: tuple[tuple[str, str], ...]  # longest first
@@ -168,6 +171,7 @@ def tables() -> Tables:
         (strip.append(row[0]) if row[1] == "strip" else short.append((row[0], row[1])))
 
     local = {(row[0], row[1]): row[2] for row in _rows("units_local.tsv")}
+    renamed = {(row[0], row[1]): (row[2], row[3]) for row in _rows("units_renamed.tsv")}
     places = json.loads((RESOURCES / "units_places.json").read_text(encoding="utf-8"))
     return Tables(
         by_core={k: tuple(v) for k, v in by_core.items()},
@@ -178,6 +182,7 @@ def tables() -> Tables:
         park_strip=tuple(sorted(strip, key=len, reverse=True)),
         park_short=tuple(sorted(short, key=lambda p: -len(p[0]))),
         local=local,
+        renamed=renamed,
         national=frozenset(places["national"]),
         municipalities=frozenset(places["municipalities"]),
         level_of_suffix=tuple(sorted(places["level_of_suffix"].items(), key=lambda p: -len(p[0]))),
@@ -198,6 +203,9 @@ _ETHNIC_STEM = re.compile(r"^(.{2,}?)(?:(?:[^族]{1,2}族)*|维吾尔)自治[区
 
 
 def _level_of_place(place: str) -> str:
+    levels = {d.level for d in gazetteer.lookup(place) if d.name == place}
+    if len(levels) == 1:
+        return levels.pop()  # 英德市 is a county-level city
     for suffix, level in tables().level_of_suffix:
         if place.endswith(suffix):
             return level
@@ -217,12 +225,14 @@ def _short_name(place: str) -> str:
 
 @dataclass(frozen=True)
 class Jurisdiction:
-    """The document's place, its level and the places above it."""
+    """The document's place, its level and the places above it (real divisions of the gazetteer)."""
 
-    name: str  # "清远市", "广东省", "天河区", "全国"
+    name: str  # "清远市", "广东省", "天河区", "全国"; "" when not known
     level: str  # one of LEVELS
     short: str
     above: dict[str, str]  # level -> enclosing jurisdiction ("省" -> "广东省")
+    code: str = ""  # GB/T 2260 code ("441800"; "000000" national; "" not a known division)
+    codes: dict[str, str] = field(default_factory=dict)  # name -> code, for this place and those above
 
     def at(self, level: str) -> str:
         """The jurisdiction at `level` that encloses this one ("" when not known)."""
@@ -233,25 +243,78 @@ class Jurisdiction:
         return self.above.get(level, "")
 
 
+UNKNOWN = "unknown"
+
+
+def _division_jurisdiction(division: gazetteer.Division) -> Jurisdiction:
+    if division.code == gazetteer.NATIONAL_CODE:
+        return Jurisdiction(NATIONAL, "国", NATIONAL, {}, division.code, {NATIONAL: division.code})
+    chain = [division, *division.ancestors()]
+    codes = {d.name: d.code for d in chain}
+    level = division.level
+    above = {d.level: d.name for d in chain[1:]}
+    if division.type == "直辖市":
+        # a municipality is a province-level city: its 市… bodies are the municipality's own
+        level, above = "市", {"省": division.name}
+    elif len(chain) > 1 and chain[1].type == "直辖市":
+        above = {"市": chain[1].name, "省": chain[1].name}
+    return Jurisdiction(division.name, level, division.short, above, division.code, codes)
+
+
 @lru_cache(maxsize=4096)
 def _jurisdiction(name: str, province: str) -> Jurisdiction:
     t = tables()
     name = _SPACE.sub("", name)
     if name in t.national or not name:
-        return Jurisdiction(NATIONAL, "国", NATIONAL, {})
+        return _division_jurisdiction(gazetteer.NATIONAL)
+    if name == UNKNOWN:
+        return Jurisdiction("", "市", "", {})
+    within = gazetteer.best(province) if province else None
+    division = gazetteer.best(name, within)
+    if division is not None:
+        return _division_jurisdiction(division)
+    # not a division the gazetteer knows (a town, a new district): read its parts by their suffixes
     parts = _PLACE_PART.findall(name)
     if "".join(parts) != name:
         parts = [name]
     above: dict[str, str] = {}
+    codes: dict[str, str] = {}
     for part in parts[:-1]:
         above.setdefault(_level_of_place(part), part)
+        known = gazetteer.best(part)
+        if known is not None:
+            codes[part] = known.code
     last = parts[-1]
     level = _level_of_place(last) or "市"
-    if last in t.municipalities:
-        above.setdefault("省", last)
     if province and province != last:
         above.setdefault("省", _SPACE.sub("", province))
-    return Jurisdiction(last, level, _short_name(last), above)
+        if within is not None:
+            codes.setdefault(above["省"], within.code)
+    return Jurisdiction(last, level, _short_name(last), above, "", codes)
+
+
+def jurisdiction_code(name: str, province: str = "") -> str:
+    """The GB/T 2260 code of a document's jurisdiction ("441800"; "000000" for 全国; "" when the
+    name is no division the gazetteer knows)."""
+    return _jurisdiction(_SPACE.sub("", name), _SPACE.sub("", province)).code
+
+
+def canonical_jurisdiction(name: str, province: str = "") -> str:
+    """The division's real name for a jurisdiction as written (清远 -> 清远市); "" when unknown."""
+    jur = _jurisdiction(_SPACE.sub("", name), _SPACE.sub("", province))
+    return jur.name if jur.code else ""
+
+
+def _place_code(place: str, jur: Jurisdiction) -> str:
+    """The GB/T 2260 code of a place named in a document of `jur` ("" when it is no known division)."""
+    if place == NATIONAL:
+        return gazetteer.NATIONAL_CODE
+    if place in jur.codes:
+        return jur.codes[place]
+    within = gazetteer.by_code(jur.code) if jur.code else None
+    province = within.province if within is not None and within.code != gazetteer.NATIONAL_CODE else None
+    division = gazetteer.best(place, province or within)
+    return division.code if division is not None and division.name == place else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,11 +349,26 @@ def _is_subsequence(short: str, long: str) -> bool:
 
 
 def _make(kind: str, name: str, jurisdiction: str, rule: str, flagged: bool = False, note: str = "",
-          id_name: str = "") -> ResolvedUnit:
+          id_name: str = "", jur: Jurisdiction | None = None) -> ResolvedUnit:
+    """A resolved unit and its id, keyed by the division code of its jurisdiction:
+    dept:441800:科学技术局 (清远市科学技术局), gov:440106:人民政府, park:441800:清远高新区,
+    dept:000000:科学技术部; a body whose name carries no jurisdiction (合肥海关, a firm, a
+    research centre) keeps its own name: dept:合肥海关, inst:中国科学院广州分院."""
     prefix = ID_PREFIX[kind]
     key = id_name or name
-    unit_id = f"{prefix}:{jurisdiction}:{key}" if kind in SCOPED_KINDS else f"{prefix}:{key}"
-    return ResolvedUnit(unit_id, name, kind, jurisdiction, rule, flagged, note)
+    code = _place_code(jurisdiction, jur) if jur is not None and jurisdiction else ""
+    if kind in ("Institute", "Firm", "Media"):
+        unit_id = f"{prefix}:{key}"
+    elif code and code != gazetteer.NATIONAL_CODE and not id_name and (
+            key.startswith(jurisdiction) or (rule not in ("kind-suffix", "unknown") and jurisdiction in key)):
+        unit_id = f"{prefix}:{code}:{key.replace(jurisdiction, '', 1)}"
+    elif code and (kind in SCOPED_KINDS or id_name or code == gazetteer.NATIONAL_CODE):
+        unit_id = f"{prefix}:{code}:{key}"
+    elif kind in SCOPED_KINDS or (not jurisdiction and jur is not None and not jur.name):
+        unit_id = f"{prefix}:{jurisdiction or UNKNOWN}:{key}"
+    else:
+        unit_id = f"{prefix}:{key}"
+    return ResolvedUnit(unit_id, name, kind, jurisdiction, rule, flagged, note, code)
 
 
 def _kind_by_rules(name: str) -> str:
@@ -308,10 +386,15 @@ def _kind_by_rules(name: str) -> str:
 
 
 def _looks_like_place(name: str) -> bool:
-    """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own."""
+    """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own. Above the
+    township level it must be a division of the gazetteer ("有条件的市" is none); towns and
+    townships (镇, 乡) are not in it and are read by their suffix."""
     t = tables()
-    return 2 <= len(name) <= 10 and name[-1] in t.place_suffixes and "（" not in name \
-        and not _kind_by_rules(name)  # 清远高新区 is a park, not a district
+    if not (2 <= len(name) <= 10 and name[-1] in t.place_suffixes and "（" not in name):
+        return False
+    if _kind_by_rules(name):  # 清远高新区 is a park, not a district
+        return False
+    return name[-1] in "镇乡" or bool(gazetteer.lookup(name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,10 +426,14 @@ def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
     # any other place named in full ("天河区政府", "广州市科技局" in a 清远 plan)
     for end in range(2, len(written) - 1):
         head = written[:end]
-        if head[-1] in "省市区县州盟旗" and head not in known:
-            level = _level_of_place(head)
+        if head[-1] in "省市区县州盟旗" and head not in known and gazetteer.lookup(head):
+            # named by its real name (海西州 -> 海西蒙古族藏族自治州), preferring the plan's province
+            within = gazetteer.by_code(jur.code) if jur.code else None
+            real = gazetteer.best(head, within.province if within is not None and within.province else within)
+            place = real.name if real is not None and real.code != gazetteer.NATIONAL_CODE else head
+            level = _level_of_place(place) or _level_of_place(head)
             if level:
-                yield _Scope("place", level, head, head), written[end:]
+                yield _Scope("place", level, place, head), written[end:]
 
 
 def _where(scope: _Scope, body: BodyType | None, jur: Jurisdiction) -> tuple[str, str, str]:
@@ -412,25 +499,29 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     if local:
         canonical, rule = local, ("typo" if rule == "typo" else "local-alias")
         note = "; ".join(filter(None, [note, f"{where} names this body {local}"]))
+    renamed = t.renamed.get((where, canonical))
+    if renamed:
+        old, (canonical, year) = canonical, renamed
+        note = "; ".join(filter(None, [note, f"{where}{old} renamed {where}{canonical} in {year}"]))
     flagged = rule == "typo" or (not where and level != "国") or "not a" in where_note
     if scope.how != "bare" and level not in body.levels:
         flagged, where_note = True, "; ".join(filter(None, [where_note, f"{body.core} is no {level}-level body"]))
     if scope.how == "level" and LEVELS.index(level) > LEVELS.index(jur.level):
         # 区科技局 in a city plan: each district's bureau, not one body
         name = scope.written_prefix + canonical.replace("中共{J}", "").replace("{J}", "").replace("{S}", "")
-        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name)
+        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name,
+                     jur=jur)
     if level == "国":
         name, where = canonical.replace("{J}", "").replace("{S}", ""), NATIONAL
     else:
-        # enclosing jurisdiction not known: name it by the document's place, so that 省科技厅 in a
-        # 清远市 plan and in a 长沙市 plan stay two bodies ("清远市所在省科学技术厅", flagged)
-        place = where or f"{jur.name}所在{level}"
+        # enclosing jurisdiction not known (a plan of unknown place): the level as written, flagged
+        place = where or {"省": "省", "市": "市", "县": "县"}.get(level, "")
         if "{J}" in canonical or "{S}" in canonical:
             name = canonical.replace("{J}", place).replace("{S}", _short_name(place))
         else:
             name = place + canonical
     note = "; ".join(filter(None, [note, where_note]))
-    return _make(body.kind, name, where, rule, flagged, note)
+    return _make(body.kind, name, where, rule, flagged, note, jur=jur)
 
 
 def _typo_candidates(core: str) -> list[str]:
@@ -478,7 +569,7 @@ def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
     elif name in generic:
         name = jur.short + name  # 高新区 alone: the jurisdiction's own
         notes.append(f"the {jur.name} {written}")
-    return _make("ParkCommittee", name, where, "park", False, "; ".join(notes))
+    return _make("ParkCommittee", name, where, "park", False, "; ".join(notes), jur=jur)
 
 
 def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
@@ -493,22 +584,36 @@ def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
         name = name[len(jur.name) :]
     if name.endswith("政府") and not name.endswith("人民政府"):
         name = name[: -len("政府")] + "人民政府"
-    return _make("Collective", jur.name + name, jur.name, "collective", id_name=name)
+    full = name if jur.level == "国" else jur.name + name  # 各省级人民政府 of a national plan
+    return _make("Collective", full, jur.name, "collective", id_name=name, jur=jur)
+
+
+def _names_a_place(name: str) -> bool:
+    """Whether a body's name holds a real place (合肥海关, 人行韶关市中心支行): such a body is named
+    by itself, not by the plan's jurisdiction."""
+    names = gazetteer.full_names()
+    for size in range(2, min(len(name), 12) + 1):
+        for i in range(len(name) - size + 1):
+            part = name[i : i + size]
+            if part in names or any(d.short == part for d in gazetteer.lookup(part)):
+                return True
+    return False
 
 
 def _named(written: str, kind: str, jur: Jurisdiction, rule: str, flagged: bool = False,
            note: str = "") -> ResolvedUnit:
-    """A body known only by its own name: expand a leading 市/区 to the jurisdiction, keep the rest."""
+    """A body known only by its own name: expand a leading 市/区 to the jurisdiction, keep the rest.
+    A body whose name holds its own place (合肥海关, a state firm, a research centre) keeps its name."""
     t = tables()
     name = written
     if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level \
-            and jur.level != "国":
+            and jur.level != "国" and jur.name:
         name = jur.name + name[1:]
-    elif (kind == "Department" and jur.level != "国" and not name.startswith(jur.short)
+    elif (kind == "Department" and jur.level != "国" and jur.name and not name.startswith(jur.short)
           and not any(name.startswith(p) for p in jur.above.values())
-          and not re.match(r"^.{2,6}?[省市区县]", name)):
+          and not re.match(r"^.{2,6}?[省市区县]", name) and not _names_a_place(name)):
         name = jur.name + name  # a bare department name is the document's own
-    return _make(kind, name, jur.name, rule, flagged, note)
+    return _make(kind, name, jur.name, rule, flagged, note, jur=jur)
 
 
 @lru_cache(maxsize=200_000)
@@ -517,7 +622,7 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
     jur = _jurisdiction(jurisdiction, province)
     t = tables()
     if not written:
-        return _make("Organisation", "", jur.name, "unknown", True, "empty unit name"), _Scope("bare")
+        return _make("Organisation", "", jur.name, "unknown", True, "empty unit name", jur=jur), _Scope("bare")
     name = written
     if name.endswith("等") and len(name) > 2:
         name = name[:-1]  # "市科技局等": the list goes on, the unit does not change
@@ -564,11 +669,95 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
         for suffix in ("人民政府", "政府"):
             place = place.removesuffix(suffix)
         if place and _looks_like_place(place):
+            # the division's real name: 海西州 -> 海西蒙古族藏族自治州
+            within = gazetteer.by_code(jur.code) if jur.code else None
+            real = gazetteer.best(place, within.province if within is not None and within.province else within)
+            if real is not None and real.level in "省市县" and real.code != gazetteer.NATIONAL_CODE:
+                place = real.name
             gov = place + "人民政府"
-            return _make("Government", gov, place, "place" if place == name else "government"), _Scope("bare")
+            return _make("Government", gov, place, "place" if place == name else "government",
+                         jur=jur), _Scope("bare")
+    if kind == "Government":  # a government of no division the gazetteer knows: a person should look
+        return _named(name, kind, jur, "kind-suffix", True, "no such division in the gazetteer"), _Scope("bare")
     if kind:
         return _named(name, kind, jur, "kind-suffix"), _Scope("bare")
     return _named(name, "Organisation", jur, "unknown", True, "no rule matched this name"), _Scope("bare")
+
+
+# ---------------------------------------------------------------------------------------------
+# the review file: a coordinator's corrections, read by every build, winning over the tables
+
+REVIEW_FILE = "policykg-aliases.tsv"
+REVIEW_COLUMNS = ("written", "jurisdiction", "canonical", "kind")
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    canonical: str
+    kind: str
+    line: int
+    source: str
+
+
+_review: dict[tuple[str, str], ReviewEntry] = {}
+
+
+def read_review_file(path: Path) -> tuple[dict[tuple[str, str], ReviewEntry], list[str]]:
+    """The rows of a review file (written form, jurisdiction, canonical name, kind; tab-separated,
+    # comments, an optional header line) keyed by (written key, jurisdiction; "" = any), and one
+    warning line per malformed row naming the file and the line (the row is left out)."""
+    entries: dict[tuple[str, str], ReviewEntry] = {}
+    warnings: list[str] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"{path}: cannot read the review file ({exc}); built without it"]
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if lineno == 1 and cells[0].lower() == "written":
+            continue
+        while len(cells) > 4 and not cells[-1]:
+            cells.pop()
+        problem = ""
+        if len(cells) != 4:
+            problem = f"expected 4 tab-separated columns ({', '.join(REVIEW_COLUMNS)}), found {len(cells)}"
+        elif not cells[0] or not cells[2]:
+            problem = "the written form and the canonical name must not be empty"
+        elif cells[3] not in UNIT_KINDS:
+            problem = f"kind {cells[3]!r} is not one of {', '.join(UNIT_KINDS)}"
+        if problem:
+            warnings.append(f"{path}: line {lineno}: {problem}; row ignored")
+            continue
+        written, jurisdiction, canonical, kind = cells
+        entries[(unit_key(written), _SPACE.sub("", jurisdiction))] = ReviewEntry(
+            unit_key(canonical), kind, lineno, path.name)
+    return entries, warnings
+
+
+def use_review_entries(entries: dict[tuple[str, str], ReviewEntry]) -> None:
+    """Make the review file's rows part of every resolution from now on (in this process and the
+    workers it forks); {} drops them."""
+    _review.clear()
+    _review.update(entries)
+
+
+def _reviewed(key: str, jurisdiction: str, province: str) -> ResolvedUnit | None:
+    if not _review:
+        return None
+    entry = _review.get((key, jurisdiction)) or _review.get((key, ""))
+    if entry is None:
+        return None
+    jur = _jurisdiction(jurisdiction, province)
+    # the canonical name's own place: the division it opens with, else the document's
+    where = jur.name
+    for end in range(len(entry.canonical) - 1, 1, -1):
+        if entry.canonical[:end] in gazetteer.full_names():
+            where = gazetteer.lookup(entry.canonical[:end], gazetteer.by_code(jur.code) if jur.code else None)[0].name
+            break
+    note = f"{entry.source} line {entry.line}"
+    return _make(entry.kind, entry.canonical, where, "review-file", False, note, jur=jur)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,7 +771,11 @@ def resolve_unit(written: str, jurisdiction: str, *, province: str = "") -> Reso
     `province` names the enclosing province for 省… names in city and district plans. Never raises:
     a name no rule knows resolves to org:<jurisdiction>:<name> with rule "unknown", flagged.
     """
-    unit, _ = _analyse(unit_key(written), _SPACE.sub("", jurisdiction), _SPACE.sub("", province))
+    key, jurisdiction, province = unit_key(written), _SPACE.sub("", jurisdiction), _SPACE.sub("", province)
+    reviewed = _reviewed(key, jurisdiction, province)
+    if reviewed is not None:
+        return reviewed
+    unit, _ = _analyse(key, jurisdiction, province)
     return replace(unit)
 
 
@@ -628,6 +821,11 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
     results: list[ResolvedUnit] = []
     carried, carried_from = "", ""
     for i, key in enumerate(keys):
+        reviewed = _reviewed(key, jurisdiction, province)
+        if reviewed is not None:  # a coordinator's correction wins over every rule
+            results.append(reviewed)
+            carried = ""
+            continue
         unit, scope = _analyse(key, jurisdiction, province)
         rule, note, written = unit.rule, unit.note, key
         suffix = _shared_suffix(keys, seps, i)

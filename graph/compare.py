@@ -103,6 +103,12 @@ def unit_label(unit: UnitMention) -> str:
     return re.sub(r"\s+", "", unit.written) or (unit.resolved.name if unit.resolved else "")
 
 
+# PolicyDocument.extras keys of a document rebuilt from a graph (document_from_graph): what the
+# Task nodes carry for comparison, so that files and a built graph compare alike
+TASK_CONTENT = "task_content"  # task path -> paragraph text without its clause
+SECTION_TITLES = "section_titles"  # task path -> the heading above the task's own
+
+
 def task_paragraph(doc: PolicyDocument, task: Task) -> str:
     """The task paragraph in the normalised text (artefacts repaired, Simplified), found through
     the offset map; the original slice when the document carries no normalised text."""
@@ -136,7 +142,11 @@ class TaskFeatures:
     section: str  # the heading the task sits under ("入珠融湾科技创新合作行动")
 
 
-def task_features(doc: PolicyDocument, task: Task) -> TaskFeatures:
+def task_content(doc: PolicyDocument, task: Task) -> str:
+    """The task's paragraph without its responsibility clause: what its text is compared by."""
+    given = doc.extras.get(TASK_CONTENT, {}).get(task.path)
+    if given is not None:
+        return given
     text = task_paragraph(doc, task)
     clause = task.clause.span.quote
     if doc.text and doc.offsets:
@@ -144,9 +154,13 @@ def task_features(doc: PolicyDocument, task: Task) -> TaskFeatures:
         clause = doc.text[start : bisect_left(doc.offsets, task.clause.span.end, start, len(doc.text))]
     if clause:  # the units are scored on their own; the paragraph text is the task's content
         text = text.replace(clause, "")
+    return text
+
+
+def task_features(doc: PolicyDocument, task: Task) -> TaskFeatures:
     return TaskFeatures(
         title=task.title,
-        text=text,
+        text=task_content(doc, task),
         leads={unit_key(u) for u in task.lead_units},
         participants={unit_key(u) for u in task.participant_units},
         section=section_heading(doc, task),
@@ -156,6 +170,10 @@ def task_features(doc: PolicyDocument, task: Task) -> TaskFeatures:
 def section_heading(doc: PolicyDocument, task: Task) -> str:
     """The title of the outline item above the task's own ("（一）…行动" above "1.…"). Of
     several items with one path (an outline that missed a heading), the nearest before the task."""
+
+    given = doc.extras.get(SECTION_TITLES, {}).get(task.path)
+    if given is not None:
+        return given
 
     def before(path: str | None, position: int) -> Section | None:
         found = [s for s in doc.sections if s.path == path and s.span.start <= position]
@@ -248,10 +266,13 @@ class DocumentSummary:
     sha256: str
     n_tasks: int
     n_targets: int
+    status: str = ""
+    edition: str = ""  # "edition 1 of 2 of plan …" when the graph knows the plan family
 
     @classmethod
     def of(cls, doc: PolicyDocument) -> DocumentSummary:
-        return cls(doc.name, doc.meta.title or doc.name, doc.meta.period, doc.sha256, len(doc.tasks), len(doc.targets))
+        return cls(doc.name, doc.meta.title or doc.name, doc.meta.period, doc.sha256, len(doc.tasks),
+                   len(doc.targets), doc.meta.status, str(doc.extras.get("edition", "")))
 
 
 @dataclass
@@ -562,8 +583,12 @@ def format_report(c: Comparison) -> str:
     """A readable account of the changes, most consequential first."""
     out: list[str] = []
     add = out.append
-    add(f"A: {c.a.title} ({_period(c.a)}; {c.a.name}; {c.a.n_tasks} tasks, {c.a.n_targets} targets)")
-    add(f"B: {c.b.title} ({_period(c.b)}; {c.b.name}; {c.b.n_tasks} tasks, {c.b.n_targets} targets)")
+    for tag, side in (("A", c.a), ("B", c.b)):
+        status = f"; {side.status}" if side.status else ""
+        add(f"{tag}: {side.title} ({_period(side)}{status}; {side.name}; "
+            f"{side.n_tasks} tasks, {side.n_targets} targets)")
+        if side.edition:
+            add(f"   {side.edition}")
     add(
         f"Tasks: {len(c.matches)} matched, {len(c.removed)} removed, {len(c.added)} added, "
         f"{len(c.reassigned)} re-assigned, {len(c.participant_changes)} with participants changed, "
@@ -659,25 +684,37 @@ def find_document(g: nx.MultiDiGraph, ref: str) -> str:
     raise LookupError(f"{ref}: names {len(loose)} documents ({names}); give the file name")
 
 
+def edition_label(g: nx.MultiDiGraph, doc_node: str) -> str:
+    """"edition 1 of 2 of plan …, superseded" for a document of a plan family."""
+    d = g.nodes[doc_node]
+    plan = g.nodes.get(str(d.get("planFamily", "")), {})
+    editions = list(plan.get("editionIds") or [])
+    if doc_node not in editions:
+        return ""
+    state = "the newest" if d.get("current") else "superseded"
+    return f"edition {editions.index(doc_node) + 1} of {len(editions)} of plan {plan.get('name', '')} ({state})"
+
+
+def family_editions(g: nx.MultiDiGraph, ref: str) -> list[str]:
+    """The Document nodes of the plan family `ref` names (a plan id or name, or any of its
+    documents), oldest edition first."""
+    plans = [n for n, d in g.nodes(data=True) if d.get("label") == "Plan" and ref in (n, d.get("name"))]
+    plans = plans or [n for n, d in g.nodes(data=True) if d.get("label") == "Plan" and ref in str(d.get("name", ""))]
+    plan = plans[0] if len(plans) == 1 else str(g.nodes[find_document(g, ref)].get("planFamily", ""))
+    return [n for n in g.nodes.get(plan, {}).get("editionIds") or [] if n in g]
+
+
 def document_from_graph(g: nx.MultiDiGraph, doc_node: str, source: Path | None = None) -> PolicyDocument:
     """A PolicyDocument rebuilt from one document's nodes and edges: tasks with their resolved
-    units, targets. With the source file (same sha256) the paragraph texts are available too."""
+    units and what they are compared by (content, section title), targets. `source` is accepted
+    for compatibility and not read: the graph holds everything a comparison needs."""
     from policykg.extract.model import Clause, DocumentMeta, ResolvedUnit, Span, Target
-    from policykg.extract.pipeline import load_document
 
     d = g.nodes[doc_node]
     sha = str(d.get("sha256", ""))
-    doc: PolicyDocument | None = None
-    if source is not None and source.is_file():
-        loaded = load_document(source)
-        if loaded.sha256 == sha:
-            from policykg.extract.outline import build_outline
-
-            doc = build_outline(loaded)  # the headings tasks sit under, for matching
-    if doc is None:
-        doc = PolicyDocument(
-            path=Path(str(d.get("file", doc_node))), sha256=sha, encoding=str(d.get("encoding", "")), original=""
-        )
+    doc = PolicyDocument(
+        path=Path(str(d.get("file", doc_node))), sha256=sha, encoding=str(d.get("encoding", "")), original=""
+    )
     start, end = d.get("periodStart"), d.get("periodEnd")
     doc.meta = DocumentMeta(
         title=str(d.get("name", "")),
@@ -727,6 +764,13 @@ def document_from_graph(g: nx.MultiDiGraph, doc_node: str, source: Path | None =
         )
     doc.tasks = sorted(tasks, key=lambda t: t.span.start)
     task_nodes = {f"task:{sha[:16]}:{t.path}" for t in doc.tasks}
+    # what the comparison reads of each task, as the graph holds it (never re-read from a file:
+    # files and a built graph compare alike)
+    doc.extras[TASK_CONTENT] = {t.path: str(g.nodes[n].get("content", "")) for t in doc.tasks
+                                if (n := f"task:{sha[:16]}:{t.path}") in g}
+    doc.extras[SECTION_TITLES] = {t.path: str(g.nodes[n].get("sectionTitle", "")) for t in doc.tasks
+                                  if (n := f"task:{sha[:16]}:{t.path}") in g}
+    doc.extras["edition"] = edition_label(g, doc_node)
     targets: list[Target] = []
     for source_node in [doc_node, *task_nodes]:
         if source_node not in g:

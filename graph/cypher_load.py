@@ -40,8 +40,9 @@ PROPERTY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 SCHEMA_LABELS = (
     "Document", "Task", "Unit", "Department", "Government", "ParkCommittee", "Collective", "Media",
     "Institute", "Firm", "Organisation", "Entity", "Platform", "Park", "Category", "Indicator",
+    "Plan", "CitedDocument",
 )  # fmt: skip
-SCHEMA_REL_TYPES = ("LEADS", "PARTICIPATES_IN", "PART_OF", "MENTIONS", "TARGETS")
+SCHEMA_REL_TYPES = ("LEADS", "PARTICIPATES_IN", "PART_OF", "MENTIONS", "TARGETS", "EDITION_OF", "SUPERSEDES", "CITES")
 
 # Properties of shared nodes that accumulate over documents: merged as a union, not replaced.
 UNION_LIST_PROPERTIES = ("docs", "aliases")

@@ -84,6 +84,7 @@ class UnitTask:
     doc: str
     doc_title: str
     task_path: str
+    current: bool
     task_title: str
     role: str
     unit_id: str
@@ -93,8 +94,9 @@ class UnitTask:
 
 
 def tasks_of_unit(g: nx.MultiDiGraph, name: str, jurisdiction: str | None = None,
-                  role: str | None = None) -> list[UnitTask]:
-    """The tasks a unit leads and takes part in, in document and outline order."""
+                  role: str | None = None, all_editions: bool = False) -> list[UnitTask]:
+    """The tasks a unit leads and takes part in, in document and outline order: of the newest
+    edition of each plan only, unless `all_editions` (older editions are superseded)."""
     uid = resolve_unit_id(g, name, jurisdiction)
     rows: list[UnitTask] = []
     for _, task, data in g.out_edges(uid, data=True):
@@ -105,9 +107,12 @@ def tasks_of_unit(g: nx.MultiDiGraph, name: str, jurisdiction: str | None = None
         if role and r != role:
             continue
         t = g.nodes[task]
+        if not all_editions and t.get("current") is False:
+            continue
         d = g.nodes.get(t.get("docId", ""), {})
         rows.append(UnitTask(
             doc=d.get("file", ""), doc_title=d.get("name", ""), task_path=t.get("path", ""),
+            current=t.get("current") is not False,
             task_title=t.get("title", ""), role=r, unit_id=uid, unit_name=g.nodes[uid].get("name", uid),
             written=data.get("written", ""), quote=t.get("quote", ""),
         ))

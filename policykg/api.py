@@ -193,6 +193,9 @@ def extract_documents(
             report.inferred.append(
                 f"{_shown(Path(path.name))}: no manifest entry; title '{doc.meta.title}', jurisdiction "
                 f"'{doc.meta.jurisdiction or '?'}', period {doc.meta.period or '?'} ({how})")
+        if doc.meta.jurisdiction == "unknown":
+            how_known = doc.meta.inferred.get("jurisdiction", "")
+            report.warnings.append(f"{_shown(path)}: jurisdiction unknown ({how_known}); add it to the manifest")
         if not doc.tasks:
             what = "no responsibility clauses (no tasks)" + ("" if doc.targets else " and no targets")
             report.warnings.append(f"{_shown(path)}: {what}")
@@ -213,23 +216,29 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
         def bar(items: Iterable[Any]) -> Iterable[Any]:
             return tqdm(items, total=len(files), desc="extracting", unit="doc", file=sys.stderr)
     mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
-    try:
-        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-        docs = extract_documents(files, mdir, report, bar, workers=workers)
-    except ValueError as exc:  # a broken manifest
-        raise BuildError(str(exc)) from exc
-    if not docs:
-        raise BuildError(report.errors[0] if len(report.errors) == 1 else
-                         f"{_shown(data)}: no document could be read ({len(report.errors)} errors: "
-                         f"{'; '.join(report.errors[:3])})")
-    if strict and report.errors:
-        raise BuildError(report.errors[0])
-    if not any(doc.tasks or doc.targets for doc in docs):
-        # a graph of bare Document nodes replacing a good OUT helps nobody: keep the old one
-        where = _shown(docs[0].path) if len(docs) == 1 else f"{_shown(data)} ({len(docs)} documents read)"
-        raise BuildError(f"{where}: nothing to build: no responsibility clause (task) and no target found; "
-                         f"{out} was left as it was")
-    g = build_graph(docs)
+    _use_review_file(data if data.is_dir() else data.parent, report)
+    try:  # the review file's corrections hold for this build only
+        try:
+            workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+            docs = extract_documents(files, mdir, report, bar, workers=workers)
+        except ValueError as exc:  # a broken manifest
+            raise BuildError(str(exc)) from exc
+        if not docs:
+            raise BuildError(report.errors[0] if len(report.errors) == 1 else
+                             f"{_shown(data)}: no document could be read ({len(report.errors)} errors: "
+                             f"{'; '.join(report.errors[:3])})")
+        if strict and report.errors:
+            raise BuildError(report.errors[0])
+        if not any(doc.tasks or doc.targets for doc in docs):
+            # a graph of bare Document nodes replacing a good OUT helps nobody: keep the old one
+            where = _shown(docs[0].path) if len(docs) == 1 else f"{_shown(data)} ({len(docs)} documents read)"
+            raise BuildError(f"{where}: nothing to build: no responsibility clause (task) and no target found; "
+                             f"{out} was left as it was")
+        g = build_graph(docs)
+    finally:
+        from policykg.extract.resolve import use_review_entries
+
+        use_review_entries({})
     tmp = target.staging()  # removed by the OutFolder unless committed
     report.files = write_outputs(g, docs, tmp)
     if views:
@@ -238,6 +247,19 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
         write_views(g, tmp / "views")
     target.commit(tmp)
     return docs, g
+
+
+def _use_review_file(folder: Path, report: BuildReport) -> None:
+    """DATA/policykg-aliases.tsv, a coordinator's corrections: read by every build, winning over
+    the built-in tables; a malformed row is one warning and is left out."""
+    from policykg.extract.resolve import REVIEW_FILE, read_review_file, use_review_entries
+
+    path = folder / REVIEW_FILE
+    entries, problems = read_review_file(path) if path.is_file() else ({}, [])
+    use_review_entries(entries)
+    report.warnings.extend(problems)
+    if entries:
+        report.inferred.append(f"{path}: {len(entries)} corrections applied")
 
 
 def build(
@@ -277,11 +299,12 @@ def build(
 
 
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None) -> list[dict[str, Any]]:
-    """The tasks a unit leads and takes part in (any alias), as rows."""
+          role: str | None = None, all_editions: bool = False) -> list[dict[str, Any]]:
+    """The tasks a unit leads and takes part in (any alias), as rows: of the newest edition of
+    each plan, or of every edition with all_editions=True."""
     from dataclasses import asdict
 
     from policykg.graph.export import read_graph
     from policykg.graph.lookup import tasks_of_unit
 
-    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role)]
+    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role, all_editions)]

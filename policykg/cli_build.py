@@ -48,12 +48,16 @@ def build(data_dir: Path, out_dir: Path, manifest_dir: Path | None, views: bool,
 @click.option("--jurisdiction", "-j", default=None, help="Choose among same-named units, e.g. 清远市.")
 @click.option("--role", type=click.Choice(["lead", "participant"]), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, fmt: str) -> None:
-    """The tasks UNIT leads and takes part in (any alias: 科技局, 市科技局, 清远市科学技术局)."""
+@click.option("--all-editions", is_flag=True,
+              help="Count every edition of a plan, not only the newest (older editions are superseded).")
+def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, fmt: str,
+          all_editions: bool) -> None:
+    """The tasks UNIT leads and takes part in (any alias: 科技局, 市科技局, 清远市科学技术局), in the
+    newest edition of each plan unless --all-editions."""
     from policykg.graph.lookup import AmbiguousUnit, UnitNotFound
 
     try:
-        rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role)
+        rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role, all_editions=all_editions)
     except (UnitNotFound, AmbiguousUnit, FileNotFoundError, ValueError) as exc:
         raise PolicykgError(str(exc)) from exc
     from policykg.queries.runner import Rows  # one table/CSV/JSON printer for every command
@@ -66,4 +70,8 @@ def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, 
     if fmt == "table" and rows:
         leads = sum(r["role"] == "lead" for r in rows)
         click.echo(f"{rows[0]['unit_name']}: leads {leads}, takes part in {len(rows) - leads}", err=True)
+    if fmt == "table" and not all_editions:
+        older = len(api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role, all_editions=True)) - len(rows)
+        if older:
+            click.echo(f"newest editions only: --all-editions adds {older} tasks of older editions", err=True)
     sys.stdout.flush()

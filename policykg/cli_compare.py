@@ -30,29 +30,36 @@ def _from_file(path: Path):  # -> PolicyDocument
     return doc
 
 
-def _from_graph(out_dir: Path, refs: tuple[str, str], data_dir: Path | None):  # -> tuple of PolicyDocument
-    from policykg.graph import read_graph
-    from policykg.graph.compare import document_from_graph, find_document
+def _graph_of_files(paths: list[Path]):  # -> (nx.MultiDiGraph, document ids)
+    """The files through the pipeline and into a graph, as a build would put them."""
+    from policykg.graph.build import build_graph
+
+    docs = [_from_file(path) for path in paths]
+    return build_graph(docs), [doc.doc_id for doc in docs]
+
+
+def _documents(g, refs: list[str], where: str):  # -> tuple of PolicyDocument
+    """The two documents to compare, rebuilt from the graph (the one code path for files and
+    for a built graph). One ref: the two newest editions of its plan family, older first."""
+    from policykg.graph.compare import document_from_graph, family_editions, find_document
 
     try:
-        g = read_graph(out_dir)
-    except (FileNotFoundError, ValueError) as exc:
-        raise PolicykgError(str(exc)) from exc
-    docs = []
-    for ref in refs:
-        try:
-            node = find_document(g, ref)
-        except LookupError as exc:
-            raise PolicykgError(f"{out_dir}: {exc}") from exc
-        file_name = str(g.nodes[node].get("file", ""))
-        source = (data_dir / file_name) if data_dir is not None else None
-        docs.append(document_from_graph(g, node, source))
-    return docs[0], docs[1]
+        if len(refs) == 1:
+            editions = family_editions(g, refs[0])
+            if len(editions) < 2:
+                raise LookupError(f"{refs[0]}: its plan has {len(editions)} edition(s) in the graph; "
+                                  "name two documents to compare")
+            nodes = editions[-2:]
+        else:
+            nodes = [find_document(g, ref) for ref in refs]
+    except LookupError as exc:
+        raise PolicykgError(f"{where}: {exc}") from exc
+    return document_from_graph(g, nodes[0]), document_from_graph(g, nodes[1])
 
 
 @main.command()
 @click.argument("doc_a")
-@click.argument("doc_b")
+@click.argument("doc_b", required=False)
 @click.option(
     "--out",
     "out_dir",
@@ -66,7 +73,7 @@ def _from_graph(out_dir: Path, refs: tuple[str, str], data_dir: Path | None):  #
     "data_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="With --out: the folder of the source files, so paragraph texts help match tasks.",
+    help="Accepted for compatibility; not needed (the graph holds the paragraph texts compare reads).",
 )
 @click.option(
     "--csv",
@@ -82,25 +89,38 @@ def _from_graph(out_dir: Path, refs: tuple[str, str], data_dir: Path | None):  #
     help="Pair score below which two tasks count as different (default 0.33).",
 )
 def compare(
-    doc_a: str, doc_b: str, out_dir: Path | None, data_dir: Path | None, csv_path: Path | None, min_score: float | None
+    doc_a: str, doc_b: str | None, out_dir: Path | None, data_dir: Path | None, csv_path: Path | None,
+    min_score: float | None
 ) -> None:
     """What changed from plan DOC_A to plan DOC_B: targets changed for the same indicator and year,
     tasks added, removed, re-assigned (lead changed), participants added or dropped.
 
     DOC_A and DOC_B are two document files, or, with --out, two documents of a built graph.
+    With one argument (a plan or one of its documents, in --out OUT, default ./out): the plan's
+    two newest editions. Files and a built graph give the same answer (one code path).
     """
+    from policykg.graph import read_graph
     from policykg.graph.compare import MIN_TASK_SCORE, format_report, write_comparison_csv
     from policykg.graph.compare import compare as compare_documents
 
+    refs = [doc_a] if doc_b is None else [doc_a, doc_b]
+    if out_dir is None and doc_b is None:
+        out_dir = Path("out")
     if out_dir is not None:
-        a, b = _from_graph(out_dir, (doc_a, doc_b), data_dir)
+        try:
+            g = read_graph(out_dir)
+        except (FileNotFoundError, ValueError) as exc:
+            raise PolicykgError(str(exc)) from exc
+        where = str(out_dir)
     else:
-        paths = [Path(doc_a), Path(doc_b)]
+        paths = [Path(ref) for ref in refs]
         for path in paths:
             if not path.is_file():
                 hint = "" if path.exists() else " (to name documents of a built graph, add --out OUT)"
                 raise PolicykgError(f"{path}: no such file{hint}")
-        a, b = _from_file(paths[0]), _from_file(paths[1])
+        g, refs = _graph_of_files(paths)
+        where = "the files"
+    a, b = _documents(g, refs, where)
     result = compare_documents(a, b, min_score=MIN_TASK_SCORE if min_score is None else min_score)
     click.echo(format_report(result), nl=False)
     if csv_path is not None:

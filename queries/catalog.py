@@ -7,7 +7,7 @@
     // returns: unit, unitId, document, path, title
 
 Parameter kinds: `unit` (resolved to a list of unit ids before the query runs), `doc` (resolved
-to a list of document ids), `str`, `int`, `float`. The whole file, header included, is the
+to a list of document ids), `str`, `int`, `float`, `bool` (true/false). The whole file, header included, is the
 statement both engines receive.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 QUERY_DIR = Path(__file__).resolve().parent
-PARAM_KINDS = ("unit", "doc", "str", "int", "float")
+PARAM_KINDS = ("unit", "doc", "str", "int", "float", "bool")
 _HEADER_LINE = re.compile(r"^//\s*(name|description|param|returns):\s*(.*)$")
 _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<kind>\w+)\s*,\s*(?P<need>required|optional)"
@@ -57,6 +57,15 @@ class QueryParam:
                 return int(value)
             except (TypeError, ValueError):
                 raise QueryError(f"parameter {self.name}: expected an integer, not {value!r}") from None
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("true", "1", "yes", "y", "on"):
+                return True
+            if text in ("false", "0", "no", "n", "off", ""):
+                return False
+            raise QueryError(f"parameter {self.name}: expected true or false, not {value!r}")
         if self.kind == "float":
             try:
                 return float(value)

@@ -166,7 +166,7 @@ def test_gbk_file_and_file_without_tasks(tmp_path: Path) -> None:
     assert "inferred" in res.stdout and "清远市" in res.stdout  # no manifest: inference reported
     rows = list(csv.DictReader((out / "responsibilities.csv").open(encoding="utf-8-sig")))
     assert len({r["task_path"] for r in rows}) == 24
-    assert rows[0]["unit_id"] == "dept:清远市科学技术局"
+    assert rows[0]["unit_id"] == "dept:441800:科学技术局"
 
 
 def test_strict_fails_on_any_bad_file(tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_constraint_violation_on_load_is_reported_and_rolled_back(out: Path, tmp
 
     with EmbeddedServer(target) as server:
         server.engine().write("MATCH (n:Department {id: $id}) REMOVE n:Department RETURN n",
-                              {"id": "dept:清远市财政局"})
+                              {"id": "dept:441800:财政局"})
         server.save()
     result = run("load", str(target), "--force")
     assert result.returncode == 1

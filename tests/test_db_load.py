@@ -131,7 +131,7 @@ def test_reloading_a_changed_document_replaces_it_and_keeps_the_others(
     assert not any(old_sha in str(props) for props in after[1].values())
     rows = engine.read("MATCH (u:Unit)-[:LEADS]->(t:Task {path: $path})-[:PART_OF]->(d:Document {sha256: $sha}) "
                        "RETURN u.id AS id", {"path": "三.(一).1", "sha": new_sha})
-    assert [row["id"] for row in rows] == ["dept:清远市工业和信息化局"]
+    assert [row["id"] for row in rows] == ["dept:441800:工业和信息化局"]
 
 
 def test_loading_one_changed_document_alone_leaves_every_other_document(
@@ -167,17 +167,17 @@ def test_a_constraint_violation_rolls_the_batch_back_and_says_so(out: Path, serv
     engine = server.engine()
     engine.ensure_schema(prepare_graph(graph).labels)
     # a node of another kind holding a unit's id (e.g. loaded by an older resolver)
-    engine.write("CREATE (:Firm:Unit {id: $id, name: 'conflict'})", {"id": "dept:清远市科学技术局"})
+    engine.write("CREATE (:Firm:Unit {id: $id, name: 'conflict'})", {"id": "dept:441800:科学技术局"})
     with pytest.raises(LoadError) as failure:
         load_graph(engine, graph)
     message = str(failure.value)
     assert "unique constraint" in message and "rolled back" in message and "Department" in message
     # the whole batch holding that unit is absent, not part of it
     [batch_ids] = [[row["id"] for row in rows] for rows in prepare_graph(graph).node_groups.values()
-                   if any(row["id"] == "dept:清远市科学技术局" for row in rows)]
+                   if any(row["id"] == "dept:441800:科学技术局" for row in rows)]
     assert len(batch_ids) > 1
     found = engine.read("MATCH (n) WHERE n.id IN $ids RETURN n.id AS id, n.name AS name", {"ids": batch_ids})
-    assert found == [{"id": "dept:清远市科学技术局", "name": "conflict"}]
+    assert found == [{"id": "dept:441800:科学技术局", "name": "conflict"}]
 
 
 def test_a_failed_embedded_load_keeps_the_previous_graph(out: Path, tmp_path: Path) -> None:
@@ -187,7 +187,7 @@ def test_a_failed_embedded_load_keeps_the_previous_graph(out: Path, tmp_path: Pa
         # a unit whose kind changed (Department label gone): the next load's MERGE creates a second
         # Unit with its id, which the uniqueness constraint refuses
         running.engine().write("MATCH (n:Department {id: $id}) REMOVE n:Department RETURN n",
-                               {"id": "dept:清远市发展和改革局"})
+                               {"id": "dept:441800:发展和改革局"})
         before = db_snapshot(running.engine())
         with pytest.raises(LoadError, match="rolled back"):
             running.sync(force=True, batch_size=10)

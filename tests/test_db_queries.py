@@ -43,10 +43,11 @@ def _doc_of(graph: nx.MultiDiGraph, file: str) -> str:
     return next(n for n, d in graph.nodes(data=True) if d.get("label") == "Document" and d.get("file") == file)
 
 
-def _unit_edges(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, str]]:
-    """(unit, role, task) over LEADS/PARTICIPATES_IN edges whose task belongs to a document."""
+def _unit_edges(graph: nx.MultiDiGraph, all_editions: bool = True) -> Iterator[tuple[str, str, str]]:
+    """(unit, role, task) over LEADS/PARTICIPATES_IN edges whose task belongs to a document; with
+    all_editions=False only the tasks of the newest edition of each plan (what queries count by default)."""
     for source, target, data in graph.edges(data=True):
-        if data.get("type") in UNIT_ROLES:
+        if data.get("type") in UNIT_ROLES and (all_editions or graph.nodes[target].get("current") is not False):
             yield source, data["type"], target
 
 
@@ -100,10 +101,10 @@ def test_tasks_led_by_kejiju_in_qingyuan_2020_are_those_of_the_text(db: PolicyGr
     assert len(expected) == 15
     rows = db.query("tasks_led_by", unit="市科技局", doc=QY2020_FILE)
     assert [(row["path"], row["title"]) for row in rows] == expected
-    assert {row["unitId"] for row in rows} == {"dept:清远市科学技术局"}
+    assert {row["unitId"] for row in rows} == {"dept:441800:科学技术局"}
     assert all(row["written"] == ["市科技局"] for row in rows)
     # the canonical id and the canonical name give the same rows as the alias
-    assert db.query("tasks_led_by", unit="dept:清远市科学技术局", doc=QY2020_FILE) == rows
+    assert db.query("tasks_led_by", unit="dept:441800:科学技术局", doc=QY2020_FILE) == rows
     assert db.query("tasks_led_by", unit="清远市科学技术局", doc="清远市建设环粤港澳大湾区创新发展先行市三年行动计划（2020-2022年）") == rows
 
 
@@ -169,14 +170,16 @@ def test_lead_issues_found_when_a_task_loses_or_gains_a_lead(out: Path, tmp_path
 
 
 def test_unit_partners_count_shared_tasks(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
-    unit = "dept:清远市科学技术局"
-    tasks_of: dict[str, set[str]] = defaultdict(set)
-    for source, _role, task in _unit_edges(graph):
-        tasks_of[source].add(task)
-    expected = {other: len(tasks_of[unit] & tasks) for other, tasks in tasks_of.items()
-                if other != unit and tasks_of[unit] & tasks}
+    unit = "dept:441800:科学技术局"
+    for all_editions in (False, True):
+        tasks_of: dict[str, set[str]] = defaultdict(set)
+        for source, _role, task in _unit_edges(graph, all_editions):
+            tasks_of[source].add(task)
+        expected = {other: len(tasks_of[unit] & tasks) for other, tasks in tasks_of.items()
+                    if other != unit and tasks_of[unit] & tasks}
+        rows = db.query("unit_partners", unit="市科技局", allEditions=all_editions)
+        assert {row["partnerId"]: row["sharedTasks"] for row in rows} == expected
     rows = db.query("unit_partners", unit="市科技局")
-    assert {row["partnerId"]: row["sharedTasks"] for row in rows} == expected
     counts = [row["sharedTasks"] for row in rows]
     assert counts == sorted(counts, reverse=True)
     # in the 2020 plan alone, 市发展改革局 shares exactly the tasks the text names both in
@@ -184,23 +187,25 @@ def test_unit_partners_count_shared_tasks(db: PolicyGraph, graph: nx.MultiDiGrap
                   if "市科技局" in task["leads"] + task["participants"]
                   and "市发展改革局" in task["leads"] + task["participants"])
     rows = db.query("unit_partners", unit="市科技局", doc=QY2020_FILE)
-    assert {row["partnerId"]: row["sharedTasks"] for row in rows}["dept:清远市发展和改革局"] == in_text
+    assert {row["partnerId"]: row["sharedTasks"] for row in rows}["dept:441800:发展和改革局"] == in_text
 
 
 def test_unit_workload_counts_leads_and_participations(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
-    roles: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for unit, role, task in _unit_edges(graph):
-        roles[unit][role].add(task)
-    expected = {unit: (len(r["LEADS"]), len(r["PARTICIPATES_IN"]), len(r["LEADS"] | r["PARTICIPATES_IN"]))
-                for unit, r in roles.items()}
+    for all_editions in (False, True):
+        roles: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for unit, role, task in _unit_edges(graph, all_editions):
+            roles[unit][role].add(task)
+        expected = {unit: (len(r["LEADS"]), len(r["PARTICIPATES_IN"]), len(r["LEADS"] | r["PARTICIPATES_IN"]))
+                    for unit, r in roles.items()}
+        rows = db.query("unit_workload", allEditions=all_editions)
+        assert {row["unitId"]: (row["leads"], row["participates"], row["tasks"]) for row in rows} == expected
     rows = db.query("unit_workload")
-    assert {row["unitId"]: (row["leads"], row["participates"], row["tasks"]) for row in rows} == expected
     assert all(isinstance(row["leads"], int) for row in rows)
     top = db.query("unit_workload", limit=3, jurisdiction="清远市")
     assert len(top) == 3 and all(row["jurisdiction"] == "清远市" for row in top)
     # 2020 plan from the text: 市科技局 leads 15 and takes part in the rest that name it
     tasks = qingyuan_2020_tasks()
-    [row] = [r for r in db.query("unit_workload", doc=QY2020_FILE) if r["unitId"] == "dept:清远市科学技术局"]
+    [row] = [r for r in db.query("unit_workload", doc=QY2020_FILE) if r["unitId"] == "dept:441800:科学技术局"]
     assert row["leads"] == sum("市科技局" in t["leads"] for t in tasks)
     assert row["participates"] == sum("市科技局" in t["participants"] for t in tasks)
 
@@ -210,7 +215,7 @@ def test_units_by_jurisdiction(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     rows = db.query("units_by_jurisdiction")
     assert sorted(row["unitId"] for row in rows) == sorted(units)
     tasks_of: dict[str, set[str]] = defaultdict(set)
-    for unit, _role, task in _unit_edges(graph):
+    for unit, _role, task in _unit_edges(graph, all_editions=False):
         tasks_of[unit].add(task)
     assert {row["unitId"]: row["tasks"] for row in rows} == {unit: len(tasks_of[unit]) for unit in units}
     qingyuan = db.query("units_by_jurisdiction", jurisdiction="清远市")
@@ -275,7 +280,7 @@ def _unit_task_graph(graph: nx.MultiDiGraph) -> nx.Graph:
 
 def test_path_between_two_units_is_the_shortest(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     network = _unit_task_graph(graph)
-    start = "dept:清远市科学技术局"
+    start = "dept:441800:科学技术局"
     lengths = dict(nx.single_source_shortest_path_length(network, start))
     units = sorted(n for n in network if "Unit" in (graph.nodes[n].get("labels") or []) and n != start)
     by_length: dict[int | None, list[str]] = defaultdict(list)
@@ -302,7 +307,7 @@ def test_path_between_two_units_is_the_shortest(db: PolicyGraph, graph: nx.Multi
 
 def test_central_units_by_cooperation_degree(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     members: dict[str, set[str]] = defaultdict(set)
-    for unit, _role, task in _unit_edges(graph):
+    for unit, _role, task in _unit_edges(graph, all_editions=False):
         members[task].add(unit)
     partners: dict[str, set[str]] = defaultdict(set)
     for units in members.values():
@@ -333,11 +338,11 @@ def test_documents_lists_the_sample_with_counts(db: PolicyGraph, graph: nx.Multi
 
 
 def test_unit_aliases_resolve_to_canonical_ids_before_the_query(db: PolicyGraph) -> None:
-    assert [u["id"] for u in db.resolve_unit("市科技局")] == ["dept:清远市科学技术局"]
-    assert [u["id"] for u in db.resolve_unit("清远市科学技术局")] == ["dept:清远市科学技术局"]
+    assert [u["id"] for u in db.resolve_unit("市科技局")] == ["dept:441800:科学技术局"]
+    assert [u["id"] for u in db.resolve_unit("清远市科学技术局")] == ["dept:441800:科学技术局"]
     # a form written nowhere still finds the units containing it
     found = {u["id"] for u in db.resolve_unit("科学技术局")}
-    assert "dept:清远市科学技术局" in found
+    assert "dept:441800:科学技术局" in found
 
 
 def test_bad_parameters_are_clear_errors(db: PolicyGraph) -> None:
@@ -390,3 +395,31 @@ def test_the_statement_sent_is_the_cypher_file_unchanged(db: PolicyGraph) -> Non
         assert sent[-1] == query.path.read_text(encoding="utf-8")
     # Neo4j goes through the same PolicyGraph.query; tests/test_db_neo4j.py checks the driver's
     # Bolt RUN log against the files when NEO4J_URI is set.
+
+
+# --------------------------------------------------------------------------- editions and citations
+
+
+def test_tasks_led_by_counts_the_newest_edition_unless_all_editions(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
+    unit = "dept:441800:科学技术局"
+    led = [task for source, role, task in _unit_edges(graph) if source == unit and role == "LEADS"]
+    newest = {t for t in led if graph.nodes[t]["current"]}
+    assert len(led) > len(newest) > 0, "the two 清远 editions both name 市科技局 as a lead"
+    assert len(db.query("tasks_led_by", unit="市科技局")) == len(newest)
+    assert len(db.query("tasks_led_by", unit="市科技局", allEditions=True)) == len(set(led))
+    # naming an older edition shows its tasks
+    older = next(d["file"] for _, d in graph.nodes(data=True) if d.get("label") == "Document" and d["current"] is False)
+    rows = db.query("tasks_led_by", unit="市科技局", doc=older)
+    assert rows and {row["document"] for row in rows} != {graph.nodes[_doc_of(graph, QY2020_FILE)]["name"]}
+
+
+def test_plans_citing_a_plan(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
+    cites = [(u, v) for u, v, d in graph.edges(data=True) if d.get("type") == "CITES"]
+    target = graph.nodes[_doc_of(graph, QY2020_FILE)]["planFamily"]
+    citing = {graph.nodes[u]["name"] for u, v in cites if v == target}
+    assert citing, "the 十四五 plan cites the 2020-2022 plan"
+    assert db.query("plans_citing", cited=target) == db.query("plans_citing", cited=QY2020_FILE)
+    rows = db.query("plans_citing", cited=target)
+    assert {row["document"] for row in rows} == citing and all(row["inCorpus"] for row in rows)
+    outside = db.query("plans_citing", cited="国家创新驱动发展战略纲要")
+    assert outside and not any(row["inCorpus"] for row in outside)

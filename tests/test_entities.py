@@ -19,6 +19,7 @@ from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.model import Entity, PolicyDocument
 from policykg.extract.normalise import to_simplified
 from policykg.extract.pipeline import STAGES, load_document, process_document
+from policykg.extract.resolve import jurisdiction_code
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -165,7 +166,7 @@ def test_ids_are_canonical_and_scoped_by_jurisdiction(file: str) -> None:
         if e.kind == "Firm":
             assert e.entity_id == f"firm:{e.name}"
         else:
-            assert e.entity_id == f"{e.kind.lower()}:{jurisdiction}:{e.name}"
+            assert e.entity_id == f"{e.kind.lower()}:{jurisdiction_code(jurisdiction)}:{e.name}"
         assert e.entity_id == entity_id(e.kind, e.name, jurisdiction)
 
 
@@ -205,7 +206,7 @@ def test_written_forms_merge_to_one_id() -> None:
     for merge in EXPECTED["merges"]:
         ids = {entity_id(merge["kind"], w, merge["jurisdiction"]) for w in merge["written"]}
         assert len(ids) == 1, (merge, ids)
-        assert next(iter(ids)).startswith(f"{merge['kind'].lower()}:{merge['jurisdiction']}:")
+        assert next(iter(ids)).startswith(f"{merge['kind'].lower()}:{jurisdiction_code(merge['jurisdiction'])}:")
         if "id" in merge:
             assert ids == {merge["id"]}
 

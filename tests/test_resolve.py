@@ -14,10 +14,12 @@ from pathlib import Path
 
 import opencc
 import pytest
+from policykg.extract import gazetteer
 from policykg.extract.model import UNIT_KINDS, ResolvedUnit
 from policykg.extract.resolve import (
     ID_PREFIX,
     find_units,
+    jurisdiction_code,
     resolve_unit,
     resolve_unit_list,
     tables,
@@ -172,7 +174,7 @@ def test_forms_of_one_qingyuan_body(forms: tuple[str, ...]) -> None:
 
 def test_canonical_names_are_the_standard_full_names() -> None:
     doc = in_doc(QINGYUAN, "市科技局", "市住建局", "市市场监管局", "市人力资源社会保障局", "市委组织部")
-    assert resolve_in(doc, "市科技局").unit_id == "dept:清远市科学技术局"
+    assert resolve_in(doc, "市科技局").unit_id == "dept:441800:科学技术局"
     assert resolve_in(doc, "市住建局").name == "清远市住房和城乡建设局"
     assert resolve_in(doc, "市市场监管局").name == "清远市市场监督管理局"
     assert resolve_in(doc, "市人力资源社会保障局").name == "清远市人力资源和社会保障局"
@@ -216,7 +218,7 @@ def test_bureau_and_commission_stay_apart_unless_the_city_says_so() -> None:
     # units_local.tsv: since 2019 清远 has a 发展和改革局, so a 市发改委 in its plans is that body
     qy_bureau = resolve_in(QINGYUAN, "市发展改革局")
     qy_commission = resolve_in(QINGYUAN, "市发改委")
-    assert qy_commission.unit_id == qy_bureau.unit_id == "dept:清远市发展和改革局"
+    assert qy_commission.unit_id == qy_bureau.unit_id == "dept:441800:发展和改革局"
     assert qy_commission.rule == "local-alias"
 
 
@@ -228,7 +230,7 @@ def test_same_short_name_in_other_cities_is_another_body() -> None:
         assert qy.unit_id != gz.unit_id
         assert (qy.jurisdiction, gz.jurisdiction) == ("清远市", "广州市")
     shaoguan = BY_ORIGINAL["002_52a14dd7ab9d5471.txt"]
-    assert resolve_in(shaoguan, "市科技局").unit_id == "dept:韶关市科学技术局"
+    assert resolve_in(shaoguan, "市科技局").unit_id == "dept:440200:科学技术局"
     assert resolve_in(QINGYUAN, "市科技局").unit_id != resolve_in(QINGYUAN, "市工业和信息化局").unit_id
 
 
@@ -326,7 +328,7 @@ def test_kinds(doc: dict, written: str, kind: str) -> None:
     assert unit.kind == kind, unit
     assert unit.unit_id.startswith(ID_PREFIX[kind] + ":")
     if kind in ("ParkCommittee", "Collective", "Organisation"):
-        assert unit.unit_id.startswith(f"{ID_PREFIX[kind]}:{doc['jurisdiction']}:")
+        assert unit.unit_id.startswith(f"{ID_PREFIX[kind]}:{jurisdiction_code(doc['jurisdiction'])}:")
 
 
 def test_kind_rules_live_in_the_data_file() -> None:
@@ -345,14 +347,14 @@ def test_park_ids_are_reachable_from_the_park_name() -> None:
         resolve_in(QINGYUAN, name).unit_id
         for name in ("清远高新区", "清远高新区管委会", "清远高新技术产业开发区", "清远市高新区", "市高新区")
     }
-    assert ids == {"park:清远市:清远高新区"}
+    assert ids == {"park:441800:清远高新区"}
     assert resolve_in(GUANGZHOU, "广州开发区").unit_id == resolve_in(GUANGZHOU, "广州开发区管委会").unit_id
 
 
 def test_government_and_collective_names() -> None:
     doc = in_doc(GUANGZHOU, "各区政府", "南沙区政府")
     assert resolve_in(doc, "各区政府").unit_id == resolve_in(doc, "各区人民政府").unit_id
-    assert resolve_in(doc, "南沙区政府").unit_id == resolve_in(doc, "南沙区人民政府").unit_id == "gov:南沙区人民政府"
+    assert resolve_in(doc, "南沙区政府").unit_id == resolve_in(doc, "南沙区人民政府").unit_id == "gov:440115:人民政府"
     assert resolve_in(doc, "市政府").unit_id == resolve_in(QINGYUAN, "广州市人民政府").unit_id
     qy = resolve_in(QINGYUAN, "各县（市、区）人民政府")
     assert qy.unit_id == resolve_in(QINGYUAN, "各县（市、区）政府").unit_id
@@ -368,24 +370,31 @@ def test_province_level_names() -> None:
     province_doc = {"jurisdiction": "广东省", "province": ""}
     in_doc(QINGYUAN, "省科技厅")
     forms = ("省科技厅", "省科学技术厅", "广东省科学技术厅", "科技厅")
-    assert {resolve_in(province_doc, f).unit_id for f in forms} == {"dept:广东省科学技术厅"}
+    assert {resolve_in(province_doc, f).unit_id for f in forms} == {"dept:440000:科学技术厅"}
     # named in a city plan: the province of the plan
-    assert resolve_in(QINGYUAN, "省科技厅").unit_id == "dept:广东省科学技术厅"
+    assert resolve_in(QINGYUAN, "省科技厅").unit_id == "dept:440000:科学技术厅"
     assert resolve_in(QINGYUAN, "科技厅").jurisdiction == "广东省"
     assert resolve_in(QINGYUAN, "省委组织部").unit_id != resolve_in(QINGYUAN, "市委组织部").unit_id
 
 
-def test_province_not_known_is_flagged_not_guessed() -> None:
+def test_province_comes_from_the_gazetteer() -> None:
     unit = resolve_unit("省科技厅", "清远市")
+    assert not unit.flagged and unit.jurisdiction == "广东省"
+    assert unit.unit_id == "dept:440000:科学技术厅"
+    hunan = resolve_unit("省科技厅", "长沙市")
+    assert hunan.unit_id == "dept:430000:科学技术厅" and hunan.name == "湖南省科学技术厅"
+
+
+def test_province_not_known_is_flagged_not_guessed() -> None:
+    unit = resolve_unit("省科技厅", "unknown")
     assert unit.flagged and unit.jurisdiction == ""
-    assert unit.unit_id != "dept:广东省科学技术厅"
-    assert unit.unit_id != resolve_unit("省科技厅", "长沙市").unit_id
+    assert unit.name == "省科学技术厅"
 
 
 @pytest.mark.parametrize("national", ["全国", "", "国务院"])
 def test_national_names(national: str) -> None:
     unit = resolve_unit("科技部", national)
-    assert unit.unit_id == resolve_unit("科学技术部", national).unit_id == "dept:科学技术部"
+    assert unit.unit_id == resolve_unit("科学技术部", national).unit_id == "dept:000000:科学技术部"
     assert unit.jurisdiction == "全国"
     assert resolve_unit("发展改革委", national).name == "国家发展和改革委员会"
     assert resolve_unit("国务院", national).kind == "Government"
@@ -399,16 +408,18 @@ def test_national_body_named_in_a_city_plan() -> None:
 @pytest.mark.parametrize(("jurisdiction", "prefix"), [("天河区", "区"), ("佛冈县", "县"), ("英德市", "市")])
 def test_district_and_county_plans(jurisdiction: str, prefix: str) -> None:
     unit = resolve_unit(prefix + "科技局", jurisdiction, province="广东省")
-    assert unit.unit_id == f"dept:{jurisdiction}科学技术局"
+    code = gazetteer.best(jurisdiction).code
+    assert unit.unit_id == f"dept:{code}:科学技术局"
+    assert unit.name == f"{jurisdiction}科学技术局"
     assert resolve_unit(prefix + "委组织部", jurisdiction).name == f"中共{jurisdiction}委员会组织部"
-    assert resolve_unit(prefix + "政府", jurisdiction).unit_id == f"gov:{jurisdiction}人民政府"
+    assert resolve_unit(prefix + "政府", jurisdiction).unit_id == f"gov:{code}:人民政府"
     assert unit.unit_id != resolve_in(QINGYUAN, "市科技局").unit_id
 
 
 def test_city_named_in_a_district_plan_with_a_full_jurisdiction() -> None:
     unit = resolve_unit("市科技局", "广东省清远市清城区")
     assert unit.unit_id == resolve_in(QINGYUAN, "市科技局").unit_id
-    assert resolve_unit("区科技局", "广东省清远市清城区").unit_id == "dept:清城区科学技术局"
+    assert resolve_unit("区科技局", "广东省清远市清城区").unit_id == "dept:441802:科学技术局"
 
 
 # ---- list rules ---------------------------------------------------------------------------------
@@ -419,11 +430,11 @@ def test_prefix_written_once_is_carried() -> None:
     units, seps = clause_units(in_doc_quote(doc, "(責任單位:市科技創新委、發展改革委、教育局、知識産權局,天河區、南沙區政府)"))
     resolved = resolve_unit_list(units, doc["jurisdiction"], province=doc["province"], separators=seps)
     assert [u.rule for u in resolved[1:4]] == ["prefix-carried"] * 3
-    assert resolved[1].unit_id == resolve_in(doc, "市发展改革委").unit_id == "dept:广州市发展和改革委员会"
+    assert resolved[1].unit_id == resolve_in(doc, "市发展改革委").unit_id == "dept:440100:发展和改革委员会"
     assert resolved[2].unit_id == resolve_in(doc, "市教育局").unit_id
     # the head's prefix wins over the document's level: a province list in a city plan
     listed = resolve_unit_list(["省科技厅", "发展改革委"], "清远市", province="广东省")
-    assert listed[1].unit_id == "dept:广东省发展和改革委员会"
+    assert listed[1].unit_id == "dept:440000:发展和改革委员会"
     assert listed[1].rule == "prefix-carried"
 
 
@@ -433,11 +444,11 @@ def test_suffix_shared_by_consecutive_items() -> None:
     resolved = resolve_unit_list(units, doc["jurisdiction"], province=doc["province"], separators=seps)
     assert resolved[1].rule == "suffix-shared"
     assert resolved[1].unit_id == resolve_in(doc, "广州开发区管委会").unit_id
-    assert resolved[2].unit_id == "park:广州市:南沙开发区"
+    assert resolved[2].unit_id == "park:440100:南沙开发区"
     units, seps = clause_units(in_doc_quote(doc, "(責任單位:市科技創新委、發展改革委、教育局、知識産權局,天河區、南沙區政府)"))
     resolved = resolve_unit_list(units, doc["jurisdiction"], province=doc["province"], separators=seps)
     assert resolved[4].rule == "suffix-shared"
-    assert resolved[4].unit_id == resolve_in(doc, "天河区政府").unit_id == "gov:天河区人民政府"
+    assert resolved[4].unit_id == resolve_in(doc, "天河区政府").unit_id == "gov:440106:人民政府"
     # departments too: 市财政、审计局 = 市财政局、市审计局
     listed = resolve_unit_list(["市科技局", "财政", "审计局"], "清远市")
     assert listed[1].unit_id == resolve_unit("市财政局", "清远市").unit_id
@@ -467,10 +478,10 @@ def in_doc_quote(doc: dict, quote: str) -> str:
 def test_find_units_in_every_jurisdiction() -> None:
     cities = [d["jurisdiction"] for d in MANIFEST]
     found = find_units("科技局", cities)
-    assert {u.unit_id for u in found} == {f"dept:{c}科学技术局" for c in set(cities)}
+    assert {u.unit_id for u in found} == {f"dept:{gazetteer.best(c).code}:科学技术局" for c in set(cities)}
     for alias in ("市科技局", "科学技术局", "清远市科学技术局"):
-        assert [u.unit_id for u in find_units(alias, ["清远市"])] == ["dept:清远市科学技术局"]
-    assert find_units("清远高新区", ["清远市"])[0].unit_id == "park:清远市:清远高新区"
+        assert [u.unit_id for u in find_units(alias, ["清远市"])] == ["dept:441800:科学技术局"]
+    assert find_units("清远高新区", ["清远市"])[0].unit_id == "park:441800:清远高新区"
     assert find_units("某某不存在的东西", cities) == []
 
 
@@ -513,7 +524,7 @@ def test_any_text_of_the_samples_resolves_without_error() -> None:
             assert unit.kind in UNIT_KINDS
             assert unit.unit_id.startswith(ID_PREFIX[unit.kind] + ":")
             if unit.rule == "unknown":
-                assert unit.flagged and doc["jurisdiction"] in unit.unit_id
+                assert unit.flagged and jurisdiction_code(doc["jurisdiction"]) in unit.unit_id
             seen += 1
     assert seen > 1000
 
@@ -539,8 +550,8 @@ def test_collective_prefixes_do_not_swallow_named_bodies() -> None:
 
 def test_a_park_does_not_take_a_government_suffix() -> None:
     listed = resolve_unit_list(["清远高新区", "清城区政府"], "清远市")
-    assert listed[0].unit_id == "park:清远市:清远高新区"
-    assert listed[1].unit_id == "gov:清城区人民政府"
+    assert listed[0].unit_id == "park:441800:清远高新区"
+    assert listed[1].unit_id == "gov:441802:人民政府"
 
 
 def test_one_city_body_written_two_ways() -> None:
