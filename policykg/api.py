@@ -24,6 +24,9 @@ from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import build_graph
 from policykg.graph.export import write_outputs
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
+from policykg.progress import Progress
+
+INFERRED_FILE = "inferred.txt"  # one line per document whose metadata was inferred from its text
 
 __all__ = ["OUT_MARKER", "BuildError", "BuildReport", "build", "extract_documents", "input_files", "tasks"]
 
@@ -57,7 +60,9 @@ class BuildReport:
             f"({self.unit_mentions} assignments), {self.flagged} flagged, {self.targets} targets, "
             f"{self.entities} entities; graph {self.nodes} nodes / {self.edges} edges in {self.seconds:.1f} s",
         ]
-        lines += [f"inferred: {x}" for x in self.inferred]
+        if self.inferred:
+            lines.append(f"inferred title/jurisdiction/period of {len(self.inferred)} documents without a manifest "
+                         f"entry: see {self.out / INFERRED_FILE}")
         return lines
 
 
@@ -209,12 +214,10 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
                 workers: int | None) -> tuple[list[PolicyDocument], Any]:
     """Extract, build the graph and write every file into a staging folder swapped in as OUT."""
     out = target.out
-    bar = None
-    if progress or (progress is None and len(files) >= 20 and sys.stderr.isatty()):
-        from tqdm import tqdm
+    stages = Progress(progress)
 
-        def bar(items: Iterable[Any]) -> Iterable[Any]:
-            return tqdm(items, total=len(files), desc="extracting", unit="doc", file=sys.stderr)
+    def bar(items: Iterable[Any]) -> Iterable[Any]:
+        return stages.items(items, len(files), "extracting", "doc")
     mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
     _use_review_file(data if data.is_dir() else data.parent, report)
     try:  # the review file's corrections hold for this build only
@@ -234,17 +237,21 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
             where = _shown(docs[0].path) if len(docs) == 1 else f"{_shown(data)} ({len(docs)} documents read)"
             raise BuildError(f"{where}: nothing to build: no responsibility clause (task) and no target found; "
                              f"{out} was left as it was")
-        g = build_graph(docs)
+        with stages.stage("graph"):
+            g = build_graph(docs)
     finally:
         from policykg.extract.resolve import use_review_entries
 
         use_review_entries({})
     tmp = target.staging()  # removed by the OutFolder unless committed
-    report.files = write_outputs(g, docs, tmp)
+    report.files = write_outputs(g, docs, tmp, stage=stages.stage)
     if views:
         from policykg.visualize import write_views
 
-        write_views(g, tmp / "views")
+        with stages.stage("views"):
+            write_views(g, tmp / "views")
+    if report.inferred:
+        (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
     target.commit(tmp)
     return docs, g
 
@@ -298,13 +305,23 @@ def build(
     return report
 
 
+TASK_COLUMNS = ["doc", "doc_title", "task_path", "task_title", "role", "unit_id", "unit_name", "written", "quote",
+                "current"]
+ROLES = ("lead", "participant")
+
+
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None, all_editions: bool = False) -> list[dict[str, Any]]:
-    """The tasks a unit leads and takes part in (any alias), as rows: of the newest edition of
-    each plan, or of every edition with all_editions=True."""
+          role: str | None = None, all_editions: bool = False) -> Any:
+    """The tasks a unit leads and takes part in (any alias), as Rows (a list of dicts with
+    .to_dataframe(), .to_csv(), a table in notebooks): the rows `policykg tasks` prints. Of the
+    newest edition of each plan, or of every edition with all_editions=True."""
     from dataclasses import asdict
 
     from policykg.graph.export import read_graph
     from policykg.graph.lookup import tasks_of_unit
+    from policykg.queries.runner import Rows
 
-    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role, all_editions)]
+    if role not in (None, *ROLES):
+        raise ValueError(f"role={role!r}: expected one of {', '.join(map(repr, ROLES))} or None")
+    return Rows(TASK_COLUMNS, [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role,
+                                                                all_editions)])

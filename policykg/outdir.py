@@ -37,7 +37,7 @@ MARKER_LINE = "policykg build output; safe to delete and rebuild"
 # Names a build or a later policykg command writes into OUT (the marker lists a build's files too).
 KNOWN_NAMES = {
     OUT_MARKER, "graph.json", "graph.graphml", "responsibilities.csv", "responsibilities.xlsx", "resolution.csv",
-    "targets.csv", "entities.csv", "views", "falkordb", "neo4j-admin", "policykg-aliases.tsv", "cache",
+    "targets.csv", "entities.csv", "inferred.txt", "views", "falkordb", "neo4j-admin", "policykg-aliases.tsv", "cache",
 }
 
 
