@@ -185,7 +185,9 @@ class PolicyDocument:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        # a file name that is not valid UTF-8 shows its bad bytes as \xNN (never a lone surrogate,
+        # which no UTF-8 writer can carry)
+        return self.path.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
     @property
     def doc_id(self) -> str:

@@ -366,6 +366,25 @@ SHARED_NODES_OF_DOCUMENTS = "MATCH (n) WHERE n.docs IS NOT NULL AND any(x IN n.d
     "RETURN n.label AS label, n.id AS id"
 
 
+# The forms (aliases) the replaced documents wrote for each shared node: an alias is the
+# `written` of an edge into the node (LEADS/PARTICIPATES_IN/MENTIONS/TARGETS), so one that no
+# remaining edge writes came only from the replaced documents and goes with them.
+WRITTEN_BY_DOCUMENTS = "MATCH (n)-[r]-() WHERE r.docSha256 IN $shas AND r.written IS NOT NULL " \
+    "AND n.aliases IS NOT NULL RETURN n.label AS label, n.id AS id, collect(DISTINCT r.written) AS gone"
+
+
+def prune_aliases_statement(label: str) -> str:
+    """Drop the aliases only the replaced documents wrote (run after their edges are deleted)."""
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"MATCH (n:{_label(label)} {{id: row.id}})",
+        "OPTIONAL MATCH (n)-[r]-() WHERE r.written IS NOT NULL",
+        "WITH n, row, collect(DISTINCT r.written) AS still",
+        "SET n.aliases = [x IN coalesce(n.aliases, []) WHERE NOT x IN row.gone OR x IN still]",
+        "RETURN count(n) AS rows",
+    ])
+
+
 def strip_docs_statement(label: str) -> str:
     """Remove replaced documents' sha256s from shared nodes' `docs`.
 
@@ -506,6 +525,7 @@ def load_prepared(engine: CypherEngine, prepared: PreparedGraph, batch_size: int
     deletion: list[Batch] = []
     if plan.stale_shas:
         shared = engine.read(SHARED_NODES_OF_DOCUMENTS, {"shas": plan.stale_shas})
+        written = engine.read(WRITTEN_BY_DOCUMENTS, {"shas": plan.stale_shas})
         for sha_chunk in _chunks([{"sha": sha} for sha in plan.stale_shas], max(1, batch_size // 50)):
             shas = [row["sha"] for row in sha_chunk]
             deletion.append(Batch("delete tasks of replaced documents", DELETE_TASKS, [{"shas": shas}]))
@@ -514,6 +534,14 @@ def load_prepared(engine: CypherEngine, prepared: PreparedGraph, batch_size: int
         for row in shared:
             if row.get("label") and LABEL_PATTERN.match(str(row["label"])):
                 by_label[str(row["label"])].append({"id": row["id"]})
+        gone_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in written:
+            if row.get("label") and LABEL_PATTERN.match(str(row["label"])):
+                gone_by_label[str(row["label"])].append({"id": row["id"], "gone": list(row.get("gone") or [])})
+        for label, rows in sorted(gone_by_label.items()):
+            for chunk in _chunks(rows, batch_size):
+                deletion.append(Batch(f"drop {label} aliases only replaced documents wrote",
+                                      prune_aliases_statement(label), chunk))
         for label, rows in sorted(by_label.items()):
             for chunk in _chunks(rows, batch_size):
                 deletion.append(Batch(f"unlink {label} from replaced documents", strip_docs_statement(label),

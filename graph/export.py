@@ -12,6 +12,7 @@ from typing import Any
 
 import networkx as nx
 from policykg.extract.model import PolicyDocument
+from policykg.graph.sanitise import clean_row, clean_text, clean_value
 
 GRAPH_JSON = "graph.json"
 GRAPHML = "graph.graphml"
@@ -37,9 +38,11 @@ ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
     """nx.node_link_data(g, **NODE_LINK_KEYS) as compact JSON, written node by node and edge by
     edge (the same bytes as json.dump of it, without building the whole structure first or
-    running json's pure-Python streaming encoder)."""
+    running json's pure-Python streaming encoder). JSON escapes control characters, so quotes
+    stay exactly the original text; only a lone surrogate (a file name that is not UTF-8) cannot
+    be encoded and becomes "?"."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    with path.open("w", encoding="utf-8") as fh:
+    with path.open("w", encoding="utf-8", errors="replace") as fh:
         fh.write(f'{{"directed":true,"multigraph":true,"graph":{encode(g.graph)},"nodes":[')
         fh.write(",".join(encode({**data, "id": n}) for n, data in g.nodes(data=True)))
         fh.write('],"edges":[')
@@ -89,8 +92,8 @@ def graphml_edge_attributes(data: dict[str, Any]) -> dict[str, Any]:
 
 def _graphml_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
-        return "|".join(str(v) for v in value)
-    return value
+        return clean_text("|".join(str(v) for v in value))
+    return clean_value(value)  # XML 1.0 cannot carry most control characters (graph/sanitise.py)
 
 
 def _graphml_keys(items: Iterable[dict[str, Any]]) -> dict[str, str]:
@@ -146,11 +149,12 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
                 fh.write(f'<key id="{scope[0]}{i}" for="{scope}" attr.name={quoteattr(name)} attr.type="{kind}"/>\n')
         fh.write('<graph edgedefault="directed">\n')
         for n, data in g.nodes(data=True):
-            fh.write(f"<node id={quoteattr(str(n))}>")
+            fh.write(f"<node id={quoteattr(clean_text(str(n)))}>")
             fh.writelines(data_elements("node", node_keys, graphml_node_attributes(data)))
             fh.write("</node>\n")
         for u, v, k, data in g.edges(keys=True, data=True):
-            fh.write(f"<edge id={quoteattr(str(k))} source={quoteattr(str(u))} target={quoteattr(str(v))}>")
+            fh.write(f"<edge id={quoteattr(clean_text(str(k)))} source={quoteattr(clean_text(str(u)))} "
+                     f"target={quoteattr(clean_text(str(v)))}>")
             fh.writelines(data_elements("edge", edge_keys, graphml_edge_attributes(data)))
             fh.write("</edge>\n")
         fh.write("</graph>\n</graphml>\n")
@@ -163,7 +167,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]
         writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(clean_row(row))  # the same text as GraphML/xlsx (graph/sanitise.py)
             n += 1
     return n
 

@@ -13,7 +13,6 @@ import os
 import pickle
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,11 +25,13 @@ from policykg.extract.model import PolicyDocument
 from policykg.extract.pipeline import process_file
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import DocumentGraph, build_graph, document_graph
-from policykg.graph.export import GRAPH_JSON, DocumentRows, document_rows, write_outputs
+from policykg.graph.export import DocumentRows, document_rows, write_outputs
+from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.progress import Progress
 
-OUT_MARKER = ".policykg-out"  # a file that says: this folder is a policykg build output
 INFERRED_FILE = "inferred.txt"  # one line per document whose metadata was inferred from its text
+
+__all__ = ["OUT_MARKER", "BuildError", "BuildReport", "build", "extract_documents", "input_files", "tasks"]
 
 
 class BuildError(Exception):
@@ -69,22 +70,59 @@ class BuildReport:
         return lines
 
 
-def input_files(data: Path) -> list[Path]:
-    """The documents under a folder (recursively; hidden files and the manifest skipped), or a
-    single file."""
+def input_files(data: Path, warnings: list[str] | None = None) -> list[Path]:
+    """The documents under a folder (recursively, following links; hidden files, the manifest
+    and policykg's own output folders skipped), or a single file. A symbolic-link loop or an
+    unreadable folder is skipped with a warning."""
     if not data.exists():
-        raise BuildError(f"{data}: no such file or folder")
+        raise BuildError(f"{_shown(data)}: no such file or folder"
+                         + (" (a broken symbolic link)" if data.is_symlink() else ""))
     if data.is_file():
         return [data]
-    files = [
-        p for p in sorted(data.rglob("*"))
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(data).parts)
-        and p.name.lower() not in ("readme.md", "readme.txt")
-    ]
+    if not data.is_dir():
+        raise BuildError(f"{_shown(data)}: not a file or folder of documents")
+    warnings = warnings if warnings is not None else []
+    files: list[Path] = []
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk_error(exc: OSError) -> None:
+        warnings.append(f"{_shown(Path(exc.filename or data))}: cannot read this folder "
+                        f"({exc.strerror or exc}); skipped")
+
+    for root, dirs, names in os.walk(data, followlinks=True, onerror=walk_error):
+        folder = Path(root)
+        try:
+            st = folder.stat()
+        except OSError:
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen_dirs:
+            warnings.append(f"{_shown(folder)}: a symbolic link back to a folder already read (a loop); skipped")
+            dirs[:] = []
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        if folder != data and is_policykg_folder(folder):
+            dirs[:] = []  # an OUT (or its staging copy) inside DATA: its views are not documents
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = folder / name
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES \
+                    or name.lower() in ("readme.md", "readme.txt"):
+                continue
+            if path.is_symlink() and not path.exists():
+                warnings.append(f"{_shown(path)}: a broken symbolic link; skipped")
+                continue
+            if path.is_file():
+                files.append(path)
     if not files:
-        raise BuildError(f"{data}: no documents (.txt, .md, .html, .docx, .pdf) in this folder")
-    return files
+        raise BuildError(f"{_shown(data)}: no documents (.txt, .md, .html, .docx, .pdf) in this folder")
+    return sorted(files)
+
+
+def _shown(path: Path) -> str:
+    """A path as a message shows it: bytes that are not UTF-8 as \\xNN."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -276,21 +314,21 @@ def extract_records(
         else:
             record = load_record(cached)
         if record.sha256 in seen:
-            report.warnings.append(f"{path}: same content as {seen[record.sha256]}; skipped")
+            report.warnings.append(f"{_shown(path)}: same content as {_shown(seen[record.sha256])}; skipped")
             continue
         seen[record.sha256] = path
         report.bytes_read += path.stat().st_size
         if (manifest.get(path.name) or manifest.get(record.sha256)) is None:
             how = ", ".join(f"{k} {v}" for k, v in record.inferred.items() if k in ("title", "jurisdiction", "period"))
             report.inferred.append(
-                f"{path.name}: no manifest entry; title '{record.title}', jurisdiction "
+                f"{_shown(Path(path.name))}: no manifest entry; title '{record.title}', jurisdiction "
                 f"'{record.jurisdiction or '?'}', period {record.period or '?'} ({how})")
         if record.jurisdiction == "unknown":
-            report.warnings.append(f"{path}: jurisdiction unknown ({record.inferred.get('jurisdiction', '')}); "
+            report.warnings.append(f"{_shown(path)}: jurisdiction unknown ({record.inferred.get('jurisdiction', '')}); "
                                    "add it to the manifest")
         if not record.tasks:
             what = "no responsibility clauses (no tasks)" + ("" if record.targets else " and no targets")
-            report.warnings.append(f"{path}: {what}")
+            report.warnings.append(f"{_shown(path)}: {what}")
         report.warnings.extend(record.warnings)
         report.documents += 1
         report.tasks += record.tasks
@@ -328,41 +366,59 @@ def extract_documents(
     return docs
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise BuildError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / OUT_MARKER).exists() and not (out / GRAPH_JSON).exists():
-        raise BuildError(f"{out}: folder is not empty and was not made by policykg; choose another --out")
-    parent = out.resolve().parent
-    if not parent.exists():
-        raise BuildError(f"{out}: parent folder {parent} does not exist")
-    probe = parent / f".policykg-probe-{time.time_ns()}"
-    try:
-        probe.mkdir()
-        probe.rmdir()
-    except OSError as exc:
-        raise BuildError(f"{out}: cannot write here ({exc.strerror or exc})") from exc
+def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildReport,
+                manifest_dir: Path | str | None, views: bool, strict: bool, progress: bool | None,
+                workers: int | None) -> Any:
+    """Extract (through the per-document cache), build the graph and write every file into a
+    staging folder swapped in as OUT; returns the graph."""
+    out = target.out
+    stages = Progress(progress)
 
+    def bar(items: Iterable[Any]) -> Iterable[Any]:
+        return stages.items(items, len(files), "extracting", "doc")
+    mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
+    folder = data if data.is_dir() else data.parent
+    tmp = target.staging()  # removed by the OutFolder unless committed
+    from policykg.extract.resolve import REVIEW_FILE, use_review_entries
 
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move the finished tmp folder into place; the old OUT goes only after the new one is in."""
-    old = None
-    if out.exists():
-        if (out / "falkordb").is_dir():
-            from policykg.graph.embedded import stop_server
+    old_out = out if is_policykg_folder(out) else None
+    # the review file's corrections change what documents become: they are part of the cache key
+    review = folder / REVIEW_FILE
+    cache = RecordCache(old_out, tmp, (_file_sha256(review) or "") if review.is_file() else "")
+    _use_review_file(folder, report)
+    try:  # the review file's corrections hold for this build only
+        try:
+            workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+            records = extract_records(files, mdir, report, cache, bar, workers=workers)
+        except ValueError as exc:  # a broken manifest
+            raise BuildError(str(exc)) from exc
+        if not records:
+            raise BuildError(report.errors[0] if len(report.errors) == 1 else
+                             f"{_shown(data)}: no document could be read ({len(report.errors)} errors: "
+                             f"{'; '.join(report.errors[:3])})")
+        report.cached = cache.hits
+        if strict and report.errors:
+            raise BuildError(report.errors[0])
+        if not (report.tasks or report.targets):
+            # a graph of bare Document nodes replacing a good OUT helps nobody: keep the old one
+            where = _shown(files[0]) if len(files) == 1 else f"{_shown(data)} ({report.documents} documents read)"
+            raise BuildError(f"{where}: nothing to build: no responsibility clause (task) and no target found; "
+                             f"{out} was left as it was")
+        # the records are read twice, one at a time: for the graph, then for the tables
+        with stages.stage("graph"):
+            g = build_graph(load_record(path).graph for path in records)
+    finally:
+        use_review_entries({})
+    report.files = write_outputs(g, (load_record(path).rows for path in records), tmp, stage=stages.stage)
+    if views:
+        from policykg.visualize import write_views
 
-            stop_server(out)  # it serves the folder being replaced
-        old = out.with_name(f".{out.name}.old-{time.time_ns()}")
-        out.rename(old)
-    try:
-        tmp.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        # the embedded database is rebuilt from graph.json on first use, so it is not carried over
-        shutil.rmtree(old, ignore_errors=True)
+        with stages.stage("views"):
+            write_views(g, tmp / "views")
+    if report.inferred:
+        (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
+    target.commit(tmp)
+    return g
 
 
 def _use_review_file(folder: Path, report: BuildReport) -> None:
@@ -394,55 +450,14 @@ def build(
     OUT, or any error with strict=True)."""
     t0 = time.perf_counter()
     data, out = Path(data), Path(out)
-    files = input_files(data)
-    _check_out(out)
     report = BuildReport(out=out)
-    stages = Progress(progress)
-
-    def bar(items: Iterable[Any]) -> Iterable[Any]:
-        return stages.items(items, len(files), "extracting", "doc")
-    mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
-    folder = data if data.is_dir() else data.parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
+    files = input_files(data, report.warnings)
     try:
-        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-        old_out = out if (out / OUT_MARKER).exists() else None
-        from policykg.extract.resolve import REVIEW_FILE, use_review_entries
-
-        # the review file's corrections change what documents become: they are part of the cache key
-        review = folder / REVIEW_FILE
-        cache = RecordCache(old_out, tmp, (_file_sha256(review) or "") if review.is_file() else "")
-        _use_review_file(folder, report)
-        try:  # the review file's corrections hold for this build only
-            try:
-                records = extract_records(files, mdir, report, cache, bar, workers=workers)
-            except ValueError as exc:  # a broken manifest
-                raise BuildError(str(exc)) from exc
-            if not records:
-                raise BuildError(report.errors[0] if len(report.errors) == 1 else
-                                 f"{data}: no document could be read ({len(report.errors)} errors: "
-                                 f"{'; '.join(report.errors[:3])})")
-            report.cached = cache.hits
-            if strict and report.errors:
-                raise BuildError(report.errors[0])
-            # the records are read twice, one at a time: for the graph, then for the tables
-            with stages.stage("graph"):
-                g = build_graph(load_record(path).graph for path in records)
-        finally:
-            use_review_entries({})
-        report.files = write_outputs(g, (load_record(path).rows for path in records), tmp, stage=stages.stage)
-        if views:
-            from policykg.visualize import write_views
-
-            with stages.stage("views"):
-                write_views(g, tmp / "views")
-        if report.inferred:
-            (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
-        (tmp / OUT_MARKER).write_text("policykg build output; safe to delete and rebuild\n", encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        with OutFolder(out, data) as target:
+            report.warnings.extend(target.notes)
+            g = _build_into(target, data, files, report, manifest_dir, views, strict, progress, workers)
+    except OutError as exc:
+        raise BuildError(str(exc)) from exc
     report.units = sum(1 for _, d in g.nodes(data=True) if "Unit" in d.get("labels", ()))
     report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()
     report.seconds = time.perf_counter() - t0

@@ -14,7 +14,7 @@ TASK_TABLE_COLUMNS = ["doc", "task_path", "task_title", "role", "unit_name"]
 
 
 @main.command()
-@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.argument("data_dir", type=click.Path(path_type=Path, readable=False))  # the reader says why
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Output folder (replaced as a whole when the build succeeds).")
 @click.option("--manifest-dir", type=click.Path(path_type=Path), default=None,

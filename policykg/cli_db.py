@@ -300,8 +300,13 @@ def cypher(statement: str, params: tuple[str, ...], fmt: str, out_dir: Path, tim
            uri: str | None, username: str | None, password: str | None, database: str | None) -> None:
     """Run an ad-hoc read-only Cypher STATEMENT; writes are refused."""
     from policykg.queries.catalog import QueryError
+    from policykg.queries.runner import check_params
 
     values = _parse_params(params, typed=True)
+    try:
+        check_params(values)  # before the engine starts: a bad parameter costs nothing
+    except QueryError as exc:
+        raise PolicykgError(str(exc)) from exc
     session = _session(str(out_dir), use_neo4j, uri, username, password, database, timeout=timeout)
     try:
         rows = session.cypher(statement, **values)

@@ -27,6 +27,35 @@ from policykg.queries.catalog import CannedQuery, QueryError, canned_query, load
 __all__ = ["PolicyGraph", "QueryError", "Rows", "connect_neo4j", "open_embedded"]
 
 WRITE_REFUSED = "policykg cypher runs read-only queries; this one writes and was refused"
+PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Parameters both engines can take as they are: plain names, integers within 64 bits (a
+    bigger one would be clamped or wrapped silently), finite numbers."""
+    for name, value in params.items():
+        if not isinstance(name, str) or not PARAM_NAME.match(name):
+            raise QueryError(f"parameter name {name!r}: use letters, digits and _ only (e.g. --param year=2022)")
+        _check_value(name, value)
+
+
+def _check_value(name: str, value: Any) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            raise QueryError(f"parameter {name}: {value} does not fit in a 64-bit integer "
+                             f"({INT64[0]} to {INT64[1]})")
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise QueryError(f"parameter {name}: {value} is not a finite number")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_value(name, item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_value(f"{name}.{key}", item)
 
 
 class Rows(list):
@@ -409,12 +438,14 @@ class PolicyGraph:
     def query(self, name: str, /, **params: Any) -> Rows:
         """Run a canned query (see `policykg query --list`); unit/doc parameters accept aliases."""
         query, final = self.prepare(name, params)
+        check_params(final)
         return self._read(query.statement_for(getattr(self.backend, "dialect", "falkordb")), final, query.returns)
 
     def cypher(self, text: str, /, **params: Any) -> Rows:
         """An ad-hoc read-only Cypher query; values only through params ($name in the text)."""
         if not text or not text.strip():
             raise QueryError("empty Cypher query")
+        check_params(params)
         return self._read(text, params, ())
 
     def _read(self, statement: str, params: dict[str, Any], expected: Sequence[str]) -> Rows:
