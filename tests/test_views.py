@@ -1,18 +1,26 @@
-"""The HTML views (issue 5) in a real headless Chromium with the network blocked: every view of
-the real sample graph opens with no console error and no request leaving file://, holds exactly
-the nodes and edges of the graph it shows (recomputed here from the graph, not by the views
-code), the search box finds a unit by an alias, filters and the index's matrix work, and
-screenshots are written. Bad input: an unknown unit lists the closest names; an empty graph
-gives a page that says so."""
+"""The HTML views (issues 5 and 14) in a real headless Chromium with the network blocked.
+
+Every page of the real sample graph opens with no console error and no request leaving file://
+and draws from one shared data file; each view holds exactly the nodes and edges of the graph it
+shows (recomputed here from the graph, not by the views code): the whole network, the
+co-operation network, every document and every unit rendered in the page from its URL hash.
+Exploring: click highlights a node and its neighbours and dims the rest, double-click expands a
+neighbourhood from the shared data, filters re-run the layout and fit the view, the selected
+node is in the URL hash, labels do not overlap at the default zoom (boxes measured in the page),
+the aggregated view of a large graph groups jurisdictions and its search box says what it
+hides. Bad input: an unknown unit lists the closest names; an empty graph gives a page that says
+so; names that look like markup stay text."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import networkx as nx
 import pytest
@@ -28,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RESPONSIBILITY = ("LEADS", "PARTICIPATES_IN")
 INDEX_READY = "window.policykgIndex && window.policykgIndex.ready"
+READY = "window.policykgView && window.policykgView.ready"
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
 
@@ -47,6 +56,17 @@ def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_graph(sample_out: Path) -> nx.MultiDiGraph:
     return read_graph(sample_out)
+
+
+@pytest.fixture(scope="session")
+def large_views(tmp_path_factory: pytest.TempPathFactory) -> tuple[nx.MultiDiGraph, Path]:
+    """A synthetic corpus of ~3,000 nodes, drawn aggregated (max_nodes 2000)."""
+    from policykg.visualize.synthetic import synthetic_graph_of_size
+
+    graph = synthetic_graph_of_size(3000, seed=3)
+    views = tmp_path_factory.mktemp("views_large") / "views"
+    write_views(graph, views, max_nodes=2000)
+    return graph, views
 
 
 @pytest.fixture(scope="session")
@@ -75,18 +95,41 @@ def graph_edge_set(graph: nx.MultiDiGraph, edges: Any) -> set[tuple[str, str, st
     return {(u, v, str(k)) for u, v, k in edges}
 
 
+def is_current(graph: nx.MultiDiGraph, doc: str) -> bool:
+    return str(graph.nodes[doc].get("current", True)).lower() not in ("false", "0")
+
+
+def expected_network(graph: nx.MultiDiGraph) -> tuple[set[str], set[tuple[str, str, str]]]:
+    """The whole network of the current editions (every document, when the graph has no
+    `current` flags): nodes of no document or of a current one, edges between them from no
+    document or a current one."""
+    current = {d["sha256"] for n, d in graph.nodes(data=True) if d["label"] == "Document" and is_current(graph, n)}
+    nodes = set()
+    for node, data in graph.nodes(data=True):
+        shas = {data["sha256"]} if data["label"] == "Document" else set(data.get("docs") or []) or (
+            {data["docSha256"]} if data.get("docSha256") else set())
+        if not shas or shas & current:
+            nodes.add(node)
+    edges = {(u, v, str(k)) for u, v, k, d in graph.edges(keys=True, data=True)
+             if u in nodes and v in nodes and (not d.get("docSha256") or d["docSha256"] in current)}
+    return nodes, edges
+
+
 def expected_document(graph: nx.MultiDiGraph, doc: str) -> tuple[set[str], set[tuple[str, str, str]]]:
     sha = graph.nodes[doc]["sha256"]
     edges = {(u, v, str(k)) for u, v, k, d in graph.edges(keys=True, data=True) if d.get("docSha256") == sha}
     return {doc} | {u for u, _, _ in edges} | {v for _, v, _ in edges}, edges
 
 
-def expected_ego(graph: nx.MultiDiGraph, unit: str) -> tuple[set[str], set[tuple[str, str, str]]]:
+def unit_tasks(graph: nx.MultiDiGraph, unit: str) -> set[str]:
     tasks = {v for _, v, d in graph.out_edges(unit, data=True) if d["type"] in RESPONSIBILITY}
-    tasks |= {u for u, _, d in graph.in_edges(unit, data=True)
-              if d["type"] == "MENTIONS" and graph.nodes[u]["label"] == "Task"}
+    return tasks | {u for u, _, d in graph.in_edges(unit, data=True)
+                    if d["type"] == "MENTIONS" and graph.nodes[u]["label"] == "Task"}
+
+
+def expected_ego(graph: nx.MultiDiGraph, unit: str) -> tuple[set[str], set[tuple[str, str, str]]]:
     edges: set[tuple[str, str, str]] = set()
-    for task in tasks:
+    for task in unit_tasks(graph, unit):
         edges |= graph_edge_set(graph, graph.in_edges(task, keys=True))
         edges |= {(u, v, str(k)) for u, v, k, d in graph.out_edges(task, keys=True, data=True) if d["type"] != "PART_OF"}
     return {unit} | {u for u, _, _ in edges} | {v for _, v, _ in edges}, edges
@@ -104,9 +147,22 @@ def expected_cooperation(graph: nx.MultiDiGraph) -> tuple[set[str], dict[tuple[s
     return set().union(*units_of_task.values()) if units_of_task else set(), dict(pairs)
 
 
-def page_graph(page: Any) -> tuple[dict[str, Any], set[str], list[dict[str, Any]]]:
-    data = page.evaluate("window.policykgView.data")
-    return data["view"], {n["id"] for n in data["nodes"]}, data["edges"]
+def units_of(graph: nx.MultiDiGraph) -> list[str]:
+    return [n for n, d in graph.nodes(data=True) if "Unit" in d["labels"]]
+
+
+def busiest_unit(graph: nx.MultiDiGraph) -> str:
+    return max(units_of(graph), key=lambda u: (len(unit_tasks(graph, u)), u))
+
+
+def page_graph(page: Any) -> tuple[dict[str, Any], set[str], set[tuple[str, str, str]]]:
+    model = page.evaluate("({kind: policykgView.data.kind, centre: policykgView.data.centre || null, "
+                          "aggregated: !!policykgView.data.aggregated, grouped: !!policykgView.data.grouped})")
+    nodes = set(page.evaluate("policykgView.nodeIds()"))
+    edges = page.evaluate("policykgView.data.edges.map(e => [e.from, e.to, e.key])")
+    triples = {tuple(e) for e in edges}
+    assert len(triples) == len(edges)  # no edge drawn twice
+    return model, nodes, triples
 
 
 def assert_clean(report: Any) -> None:
@@ -114,6 +170,17 @@ def assert_clean(report: Any) -> None:
     assert report.page_errors == [], (report.path, report.page_errors)
     assert report.external_requests == [], (report.path, report.external_requests)
     assert report.blocked == [], (report.path, report.blocked)
+
+
+def navigate(page: Any, fragment: str) -> None:
+    """Change the URL hash of the open page and wait until it has drawn the new view."""
+    renders = page.evaluate("policykgView.renders")
+    page.evaluate("h => { location.hash = h; }", fragment)
+    page.wait_for_function(f"() => policykgView.renders > {renders} && policykgView.ready", timeout=30_000, polling=20)
+
+
+def wait_ready(page: Any) -> None:
+    page.wait_for_function(f"() => Boolean({READY})", timeout=30_000, polling=20)
 
 
 def canvas_ink(page: Any) -> float:
@@ -127,6 +194,46 @@ def canvas_ink(page: Any) -> float:
     }""")
 
 
+LABEL_BOXES_JS = """() => {
+    // Boxes of the labels vis-network draws (its own measured label sizes, canvas units) for
+    // the visible nodes inside the canvas; pairs of boxes that intersect by more than a pixel.
+    const net = policykgView.network;
+    net.redraw();
+    const rect = document.getElementById('network').getBoundingClientRect();
+    const tl = net.DOMtoCanvas({x: 0, y: 0}), br = net.DOMtoCanvas({x: rect.width, y: rect.height});
+    const boxes = [];
+    for (const id of policykgView.visibleNodeIds()) {
+        const node = net.body.nodes[id];
+        if (!node || !node.options.label) continue;
+        const s = node.labelModule.size;
+        if (!s || !s.width || node.options.font.size * net.getScale() < 2) continue;
+        // Nodes drawn in this frame (their label sizes are measured as drawn).
+        if (node.x < tl.x || node.x > br.x || node.y < tl.y || node.y > br.y) continue;
+        boxes.push([s.left, s.top, s.width, s.height, id]);
+    }
+    let overlapping = 0;
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+        const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+        if (w > 1 && h > 1) overlapping++;
+    }
+    return {labels: boxes.length, overlapping: overlapping};
+}"""
+
+
+def node_screen_point(page: Any, node: str) -> tuple[float, float]:
+    """Where a node is drawn, in page coordinates (for a real mouse click)."""
+    point = page.evaluate("""(id) => {
+        const net = policykgView.network;
+        const p = net.getPositions([id])[id];
+        const dom = net.canvasToDOM(p);
+        const rect = document.getElementById('network').getBoundingClientRect();
+        return [rect.left + dom.x, rect.top + dom.y];
+    }""", node)
+    return point[0], point[1]
+
+
 # --- browser tests ------------------------------------------------------------------------------------
 
 
@@ -138,53 +245,76 @@ def test_every_view_opens_offline_and_shows_exactly_its_graph(
     tab, _ = page
     views = sample_out / "views"
     graph = sample_graph
-    pages = sorted(views.rglob("*.html"))
-    unit_pages = sorted((views / "units").glob("*.html"))
-    doc_pages = sorted((views / "documents").glob("*.html"))
-    units = [n for n, d in graph.nodes(data=True) if "Unit" in d["labels"]]
+    # A handful of pages over one shared data file, whatever the number of units and plans.
+    assert sorted(p.name for p in views.iterdir() if p.is_file()) == [
+        "cooperation.html", "data.js", "document.html", "index.html", "network.html", "unit.html"]
+    assert not (views / "units").exists() and not (views / "documents").exists()
+    for name in ("network.html", "cooperation.html", "document.html", "unit.html"):
+        text = (views / name).read_text(encoding="utf-8")
+        assert 'src="data.js"' in text and len(text) < 10_000  # the data is not repeated in the pages
+
+    assert_clean(open_view(tab, views / "network.html"))
+    model, nodes, triples = page_graph(tab)
+    assert model["kind"] == "network" and not model["aggregated"]
+    assert (nodes, triples) == expected_network(graph)
+    drawn = tab.evaluate("policykgView.datasets.edges.get().map(e => [e.type, e.dashes])")
+    assert {t for t, dashes in drawn if dashes} >= {"PARTICIPATES_IN"}
+    assert not any(dashes for t, dashes in drawn if t == "LEADS")
+    # Task tooltips: title, path, the clause as quoted, the document (and text and deadline).
+    tooltips = {n["id"]: n["title"] for n in tab.evaluate("policykgView.data.nodes.map(n => ({id: n.id, title: n.title}))")}
+    for task, data in graph.nodes(data=True):
+        if data["label"] == "Task" and task in nodes:
+            doc = graph.nodes[data["docId"]]["name"]
+            parts = [data["title"][:60], data["path"], data["quote"][:60], doc, str(data.get("text") or "")[:60],
+                     str(data.get("deadlineText") or data.get("deadline") or "")]
+            for part in parts:
+                part = " ".join(part.split())  # line breaks inside a clause are shown as spaces
+                assert part in tooltips[task], (task, part)
+
+    assert_clean(open_view(tab, views / "cooperation.html"))
+    model, nodes, triples = page_graph(tab)
+    want_nodes, want_pairs = expected_cooperation(graph)
+    assert nodes == want_nodes
+    weights = tab.evaluate("policykgView.data.edges.map(e => [e.from, e.to, e.weight])")
+    assert {(a, b): w for a, b, w in weights} == want_pairs and max(want_pairs.values()) > 1
+
+    # Every plan, rendered in document.html from its hash, one page load for all of them.
     docs = [n for n, d in graph.nodes(data=True) if d["label"] == "Document"]
-    assert len(unit_pages) == len(units) > 0
-    assert len(doc_pages) == len(docs) == len(list(DATA.glob("*.txt")))
-    seen_docs, seen_units = set(), set()
-    for path in pages:
-        if path.name == "index.html":
-            assert_clean(open_view(tab, path, ready=INDEX_READY))
-            continue
-        assert_clean(open_view(tab, path))
-        view, nodes, edges = page_graph(tab)
-        triples = {(e["from"], e["to"], e["key"]) for e in edges}
-        assert len(triples) == len(edges), path  # no edge drawn twice
-        if view["kind"] == "network":
-            assert nodes == set(graph.nodes)
-            assert triples == graph_edge_set(graph, graph.edges(keys=True))
-            # Lead edges solid, participation dashed (as drawn: the vis DataSet's items).
-            drawn = tab.evaluate("window.policykgView.datasets.edges.get().map(e => [e.type, e.dashes])")
-            assert {t for t, dashes in drawn if dashes} >= {"PARTICIPATES_IN"}
-            assert not any(dashes for t, dashes in drawn if t == "LEADS")
-            # Task tooltips: title, path, the clause as quoted, the document.
-            tooltips = {n["id"]: n["title"] for n in tab.evaluate("window.policykgView.data.nodes")}
-            for task, data in graph.nodes(data=True):
-                if data["label"] == "Task":
-                    doc = graph.nodes[data["docId"]]["name"]
-                    for part in (data["title"][:60], data["path"], data["quote"][:60], doc):
-                        part = " ".join(part.split())  # line breaks inside a clause are shown as spaces
-                        assert part in tooltips[task], (task, part)
-        elif view["kind"] == "document":
-            doc = next(d for d in docs if d in nodes and graph.nodes[d]["name"] == view["title"])
-            seen_docs.add(doc)
-            assert (nodes, triples) == expected_document(graph, doc), path
-        elif view["kind"] == "ego":
-            seen_units.add(view["centre"])
-            assert (nodes, triples) == expected_ego(graph, view["centre"]), path
-        elif view["kind"] == "cooperation":
-            want_nodes, want_pairs = expected_cooperation(graph)
-            assert nodes == want_nodes
-            assert {(e["from"], e["to"]): e["weight"] for e in edges} == want_pairs
-            assert max(want_pairs.values()) > 1  # the sample has units sharing several tasks
-        else:
-            pytest.fail(f"{path}: unexpected view kind {view['kind']}")
-    assert seen_docs == set(docs)
-    assert seen_units == set(units)
+    assert len(docs) == len(list(DATA.glob("*.txt")))
+    assert_clean(open_view(tab, views / "document.html", fragment="doc=" + quote(docs[0], safe="")))
+    for doc in docs:
+        if doc != docs[0]:
+            navigate(tab, "doc=" + quote(doc, safe=""))
+        model, nodes, triples = page_graph(tab)
+        assert model["kind"] == "document" and (nodes, triples) == expected_document(graph, doc), doc
+        assert tab.inner_text("#title") == graph.nodes[doc]["name"]
+
+    # Every unit's ego view, in unit.html: Category nodes hidden by default; expanded and with
+    # every kind shown it holds exactly the unit's tasks and everything on them.
+    units = units_of(graph)
+    assert_clean(open_view(tab, views / "unit.html", fragment="unit=" + quote(units[0], safe="")))
+    grouped_seen = False
+    for unit in units:
+        if unit != units[0]:
+            navigate(tab, "unit=" + quote(unit, safe=""))
+        visible_kinds = set(tab.evaluate("policykgView.visibleNodeIds().map(id => policykgView.data.nodes.find(n => n.id === id).kind)"))
+        assert "Category" not in visible_kinds
+        model, nodes, triples = page_graph(tab)
+        assert model["centre"] == unit
+        if model["grouped"]:
+            grouped_seen = True
+            counts = tab.evaluate("policykgView.data.nodes.filter(n => n.bundle).map(n => n.bundle.tasks.length)")
+            assert sum(counts) == len(unit_tasks(graph, unit)) and len(counts) < len(unit_tasks(graph, unit))
+            renders = tab.evaluate("policykgView.renders")
+            tab.click("#expand-all")
+            tab.wait_for_function(f"() => policykgView.renders > {renders} && policykgView.ready")
+            model, nodes, triples = page_graph(tab)
+            assert not model["grouped"]
+        assert (nodes, triples) == expected_ego(graph, unit), unit
+        if any(graph.nodes[n]["label"] == "Category" for n in nodes):
+            tab.check("#show-categories")
+            assert tab.evaluate("policykgView.visibleCounts().nodes") == len(nodes)
+    assert grouped_seen, "the busiest sample unit has more than 40 tasks: its view starts grouped by document"
 
 
 @pytest.mark.browser
@@ -202,45 +332,250 @@ def test_search_box_finds_a_unit_by_an_alias(sample_out: Path, sample_graph: nx.
     candidates = sorted(
         (alias, unit) for unit, data in graph.nodes(data=True) if "Unit" in data["labels"]
         for alias in data.get("aliases") or [] if alias != data["name"] and owners[alias] == {unit}
+        and graph.out_degree(unit)
     )
     assert candidates, "the sample graph has units written under other names"
     alias, unit = candidates[len(candidates) // 2]
     for view in (sample_out / "views" / "network.html", sample_out / "views" / "cooperation.html"):
         assert_clean(open_view(tab, view))
         tab.fill("#search", alias)
-        tab.wait_for_selector("#search-results li")
-        first = tab.locator("#search-results li").first
+        tab.wait_for_selector("#search-results li[data-id]")
+        first = tab.locator("#search-results li[data-id]").first
         assert first.get_attribute("data-id") == unit
         tab.press("#search", "Enter")
-        assert tab.evaluate("window.policykgView.selectedNodes()") == [unit]
+        assert tab.evaluate("policykgView.selectedNodes()") == [unit]
         assert graph.nodes[unit]["name"] in tab.inner_text("#details")
 
 
 @pytest.mark.browser
 @needs_chromium
-def test_filters_by_document_kind_and_role(sample_out: Path, sample_graph: nx.MultiDiGraph,
-                                           page: tuple[Any, list[Any]]) -> None:
+def test_filters_rerun_the_layout_and_fit(sample_out: Path, sample_graph: nx.MultiDiGraph,
+                                          page: tuple[Any, list[Any]]) -> None:
     tab, _ = page
     graph = sample_graph
+    nodes, edges = expected_network(graph)
     assert_clean(open_view(tab, sample_out / "views" / "network.html"))
-    data = tab.evaluate("window.policykgView.data")
     # Role filter: unticking "leads" hides exactly the LEADS edges.
     tab.uncheck("#filter-roles input[data-role=LEADS]")
-    leads = sum(1 for _, _, t in graph.edges(data="type") if t == "LEADS")
-    assert tab.evaluate("window.policykgView.visibleCounts()")["edges"] == graph.number_of_edges() - leads
+    wait_ready(tab)
+    leads = sum(1 for u, v, k, t in graph.edges(keys=True, data="type") if t == "LEADS" and (u, v, str(k)) in edges)
+    assert tab.evaluate("policykgView.visibleCounts()")["edges"] == len(edges) - leads
     tab.check("#filter-roles input[data-role=LEADS]")
+    wait_ready(tab)
     # Kind filter: unticking tasks hides the tasks.
     tab.uncheck("#filter-kinds input[data-kind=Task]")
-    tasks = sum(1 for _, d in graph.nodes(data=True) if d["label"] == "Task")
-    assert tab.evaluate("window.policykgView.visibleCounts()")["nodes"] == graph.number_of_nodes() - tasks
+    wait_ready(tab)
+    tasks = sum(1 for n in nodes if graph.nodes[n]["label"] == "Task")
+    assert tab.evaluate("policykgView.visibleCounts()")["nodes"] == len(nodes) - tasks
     tab.check("#filter-kinds input[data-kind=Task]")
-    # Document filter: one plan's nodes (tasks, its document, shared nodes it names).
-    doc = max(data["docs"], key=lambda d: d["name"])
-    sha = graph.nodes[doc["id"]]["sha256"]
-    tab.select_option("#filter-doc", str(doc["index"]))
-    want = {n for n, d in graph.nodes(data=True) if sha in (d.get("docs") or [d.get("docSha256")])}
-    assert tab.evaluate("window.policykgView.visibleCounts()")["nodes"] == len(want)
-    assert str(tab.inner_text("#counts")).startswith(f"{len(want)} / {graph.number_of_nodes()} nodes")
+    wait_ready(tab)
+    # Document filter: one plan's nodes; the layout is run again on them and the view fitted.
+    docs = tab.evaluate("Array.from(document.querySelectorAll('#filter-doc option')).map(o => o.value).filter(Boolean)")
+    doc_index = docs[-1]
+    doc_id = tab.evaluate(f"policykgView.shared.docs[{doc_index}].id")
+    sha = graph.nodes[doc_id]["sha256"]
+    before = tab.evaluate("[policykgView.layouts || 0, policykgView.network.getPositions()]")
+    tab.select_option("#filter-doc", doc_index)
+    wait_ready(tab)
+    want = {n for n in nodes if sha in (graph.nodes[n].get("docs") or [graph.nodes[n].get("docSha256")])}
+    assert tab.evaluate("policykgView.visibleCounts()")["nodes"] == len(want)
+    assert str(tab.inner_text("#counts")).startswith(f"{len(want)} / {len(nodes)} nodes")
+    after = tab.evaluate("[policykgView.layouts || 0, policykgView.network.getPositions()]")
+    assert after[0] == before[0] + 1
+    moved = [n for n in want if before[1][n] != after[1][n]]
+    assert len(moved) > len(want) / 2  # laid out again, not left where they were
+    # Fitted: every visible node is drawn inside the canvas.
+    inside = tab.evaluate("""() => {
+        const net = policykgView.network, rect = document.getElementById('network').getBoundingClientRect();
+        const pos = net.getPositions(policykgView.visibleNodeIds());
+        return Object.values(pos).every(p => { const d = net.canvasToDOM(p); return d.x >= -1 && d.y >= -1 && d.x <= rect.width + 1 && d.y <= rect.height + 1; });
+    }""")
+    assert inside
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_click_highlights_neighbours_and_the_hash_shares_the_selection(
+    sample_out: Path, sample_graph: nx.MultiDiGraph, page: tuple[Any, list[Any]]
+) -> None:
+    tab, _ = page
+    graph = sample_graph
+    views = sample_out / "views"
+    assert_clean(open_view(tab, views / "cooperation.html"))
+    _, shown, _ = page_graph(tab)
+    unit = max(shown, key=lambda u: (graph.degree(u), u))
+    x, y = node_screen_point(tab, unit)
+    tab.mouse.click(x, y)
+    assert tab.evaluate("policykgView.selectedNodes()") == [unit]
+    _, pairs = expected_cooperation(graph)
+    neighbours = {b for a, b in pairs if a == unit} | {a for a, b in pairs if b == unit}
+    assert set(tab.evaluate("policykgView.highlighted")) == neighbours | {unit}
+    assert set(tab.evaluate("policykgView.dimmed")) == shown - neighbours - {unit}
+    dimmed = next(iter(shown - neighbours - {unit}), None)
+    if dimmed is not None:
+        colours = tab.evaluate("([a, b]) => [policykgView.datasets.nodes.get(a).color, policykgView.datasets.nodes.get(b).color]",
+                               [unit, dimmed])
+        assert colours[0] != colours[1] and "rgba(200,200,200" in colours[1]
+    # The details panel is in sight without scrolling: inside the viewport, over the network.
+    box = tab.locator("#panel").bounding_box()
+    assert box["y"] >= 0 and box["y"] + 40 < 900 and box["x"] + box["width"] <= 1400
+    assert graph.nodes[unit]["name"] in tab.inner_text("#details")
+    # The selection is in the URL; opening that URL selects the same node again.
+    url = tab.evaluate("location.href")
+    assert "node=" + quote(unit, safe="") in url or "node=" + quote(unit) in url
+    tab.goto("about:blank")
+    tab.goto(url)
+    wait_ready(tab)
+    assert tab.evaluate("policykgView.selectedNodes()") == [unit]
+    assert graph.nodes[unit]["name"] in tab.inner_text("#details")
+    # Clicking the background clears the highlight.
+    tab.evaluate("policykgView.clearSelection()")
+    assert tab.evaluate("policykgView.dimmed") == []
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_labels_are_short_titles_and_do_not_overlap_at_the_default_zoom(
+    sample_out: Path, sample_graph: nx.MultiDiGraph, page: tuple[Any, list[Any]], large_views: Any
+) -> None:
+    tab, _ = page
+    graph = sample_graph
+    views = sample_out / "views"
+    unit = busiest_unit(graph)
+    doc = max((n for n, d in graph.nodes(data=True) if d["label"] == "Document"), key=graph.degree)
+    pages = [(views / "network.html", ""), (views / "cooperation.html", ""),
+             (views / "unit.html", "unit=" + quote(unit, safe="")), (views / "document.html", "doc=" + quote(doc, safe="")),
+             (large_views[1] / "network.html", "")]
+    for path, fragment in pages:
+        assert_clean(open_view(tab, path, fragment=fragment))
+        measured = tab.evaluate(LABEL_BOXES_JS)
+        assert measured["labels"] >= 10, (path, fragment, measured)
+        assert measured["overlapping"] <= 0.02 * measured["labels"], (path, fragment, measured)
+    # Zooming in shows more labels (still without overlaps).
+    assert_clean(open_view(tab, views / "network.html"))
+    fitted = tab.evaluate(LABEL_BOXES_JS)["labels"]
+    tab.evaluate("""() => { const net = policykgView.network; net.moveTo({scale: net.getScale() * 2.5}); policykgView.cullLabels(); }""")
+    zoomed = tab.evaluate(LABEL_BOXES_JS)
+    assert zoomed["overlapping"] <= 0.02 * zoomed["labels"]
+    assert zoomed["labels"] > 0
+    # Tasks are labelled by a short title, not by their path (which is in the tooltip).
+    labels = tab.evaluate("policykgView.data.nodes.filter(n => n.kind === 'Task').map(n => [n.id, n.full, n.title])")
+    for task, label, tooltip in labels:
+        data = graph.nodes[task]
+        assert label != data["path"] and label.rstrip("…")[:4] == " ".join(data["title"].split())[:4]
+        assert len(label) <= 12 and data["path"] in tooltip
+    assert fitted >= 10
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_ego_view_centre_tasks_by_document_and_role_partners_outside(
+    sample_out: Path, sample_graph: nx.MultiDiGraph, page: tuple[Any, list[Any]]
+) -> None:
+    import math
+
+    tab, _ = page
+    graph = sample_graph
+    unit = busiest_unit(graph)
+    assert_clean(open_view(tab, sample_out / "views" / "unit.html", fragment="unit=" + quote(unit, safe="")))
+    tab.evaluate("policykgView.expandAll()")
+    wait_ready(tab)
+    items = tab.evaluate("policykgView.data.nodes.map(n => [n.id, n.x, n.y])")
+    pos = {n: (x, y) for n, x, y in items}
+    assert pos[unit] == (0, 0)
+    tasks = unit_tasks(graph, unit)
+    radius = {n: math.hypot(*pos[n]) for n in pos}
+    partners = {u for t in tasks for u, _, d in graph.in_edges(t, data=True) if d["type"] in RESPONSIBILITY} - {unit}
+    assert partners and min(radius[p] for p in partners) > max(radius[t] for t in tasks)
+    # Tasks of one document fill one sector: sorted by angle, they change document at most once
+    # per document (around the circle).
+    angle = {t: math.atan2(pos[t][1], pos[t][0]) % (2 * math.pi) for t in tasks}
+    by_angle = sorted(tasks, key=lambda t: angle[t])
+    docs = [graph.nodes[t]["docId"] for t in by_angle]
+    changes = sum(1 for a, b in zip(docs, docs[1:] + docs[:1], strict=True) if a != b)
+    assert changes <= len(set(docs))
+    # Lead tasks inside, participations outside.
+    role = {t: "L" if graph.has_edge(unit, t) and any(d["type"] == "LEADS" for d in graph.get_edge_data(unit, t).values())
+            else "P" for t in tasks}
+    led = [radius[t] for t in tasks if role[t] == "L"]
+    joined = [radius[t] for t in tasks if role[t] == "P"]
+    if led and joined:
+        assert max(led) < min(joined)
+    # The document sectors are named on the canvas, with their counts.
+    names = tab.evaluate("policykgView.data.groups.map(g => g.name)")
+    assert len(names) == len(set(docs)) and all(re.search(r"L \d+ · P \d+", n) for n in names)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_aggregated_view_groups_jurisdictions_expands_and_search_says_what_is_hidden(
+    large_views: tuple[nx.MultiDiGraph, Path], page: tuple[Any, list[Any]]
+) -> None:
+    tab, _ = page
+    graph, views = large_views
+    assert_clean(open_view(tab, views / "network.html"))
+    model, nodes, _ = page_graph(tab)
+    assert model["aggregated"] and "Aggregated" in tab.inner_text("#note")
+    doc_of = {t: d for t, d, rel in graph.edges(data="type") if rel == "PART_OF"}
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for u, t, rel in graph.edges(data="type"):
+        if rel in RESPONSIBILITY:
+            counts[(u, doc_of[t], rel)] += 1
+    docs = {n for n, d in graph.nodes(data=True) if d["label"] == "Document"}
+    assert nodes == docs | {u for u, _, _ in counts}
+    weights = tab.evaluate("policykgView.data.edges.map(e => [e.from, e.to, e.type, e.weight])")
+    assert {(a, b, t): w for a, b, t, w in weights if t != "CO_OPERATES"} == dict(counts)
+    # Jurisdictions as groups, named on the canvas; units of different jurisdictions that share
+    # tasks are linked.
+    groups = tab.evaluate("policykgView.data.groups.map(g => g.name.split(' · ')[0])")
+    assert set(groups) == {graph.nodes[d]["jurisdiction"] for d in docs}
+    _, pairs = expected_cooperation(graph)
+    cross = {(a, b): w for (a, b), w in pairs.items()
+             if graph.nodes[a]["jurisdiction"] != graph.nodes[b]["jurisdiction"]}
+    assert {(a, b): w for a, b, t, w in weights if t == "CO_OPERATES"} == cross
+    # Search: an indicator is not in the aggregated view, and the results say so.
+    indicator = next(d["name"] for _, d in graph.nodes(data=True) if d["label"] == "Indicator")
+    assert "indicators are not in this aggregated view" in tab.get_attribute("#search", "placeholder")
+    tab.fill("#search", indicator)
+    tab.wait_for_selector("#search-results li.elsewhere")
+    text = tab.inner_text("#search-results")
+    assert "no match in this view" in text and "not in the aggregated view" in text and "Indicator" in text
+    # Double-click a document: its tasks are added from the shared data, linked as in the graph.
+    doc = sorted(docs)[0]
+    x, y = node_screen_point(tab, doc)
+    tab.evaluate(f"policykgView.network.moveTo({{position: policykgView.network.getPositions(['{doc}'])['{doc}'], scale: 1}})")
+    x, y = node_screen_point(tab, doc)
+    tab.mouse.dblclick(x, y)
+    tab.wait_for_function("() => (policykgView.expansions || 0) > 0")
+    _, nodes_after, triples_after = page_graph(tab)
+    neighbours = set(graph.predecessors(doc)) | set(graph.successors(doc))
+    assert nodes_after == nodes | neighbours
+    added = {(u, v, str(k)) for u, v, k in graph.edges(keys=True) if (u in neighbours - nodes or v in neighbours - nodes)
+             and u in nodes_after and v in nodes_after}
+    assert added and added <= triples_after
+    assert set(tab.evaluate("policykgView.highlighted")) >= neighbours
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_ego_view_expands_a_neighbour_from_the_shared_data(sample_out: Path, sample_graph: nx.MultiDiGraph,
+                                                          page: tuple[Any, list[Any]]) -> None:
+    tab, _ = page
+    graph = sample_graph
+    unit = busiest_unit(graph)
+    assert_clean(open_view(tab, sample_out / "views" / "unit.html", fragment="unit=" + quote(unit, safe="")))
+    tab.evaluate("policykgView.expandAll()")
+    wait_ready(tab)
+    _, before, _ = page_graph(tab)
+    # A partner with tasks outside this ego view: expanding it adds them (button in the panel).
+    partner = max((n for n in before if n != unit and "Unit" in graph.nodes[n]["labels"]),
+                  key=lambda n: (len(set(graph.successors(n)) - before), n))
+    outside = (set(graph.successors(partner)) | set(graph.predecessors(partner))) - before
+    assert outside
+    tab.evaluate("id => policykgView.selectNode(id)", partner)
+    tab.click("#expand")
+    _, after, _ = page_graph(tab)
+    assert after == before | outside
 
 
 @pytest.mark.browser
@@ -254,11 +589,13 @@ def test_index_summary_chart_and_responsibility_matrix(sample_out: Path, sample_
     assert tab.inner_text("#summary .card[data-key=tasks] b") == str(len(tasks))
     docs = [n for n, d in graph.nodes(data=True) if d["label"] == "Document"]
     assert tab.inner_text("#summary .card[data-key=documents] b") == str(len(docs))
-    # Every view is linked, and every link points to a file that exists.
+    # Every link points to a page that exists (unit and document views by their hash).
     hrefs = tab.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
     views = sample_out / "views"
-    assert {str(p.relative_to(views)) for p in views.rglob("*.html")} - {"index.html"} <= set(hrefs)
-    assert all((views / h).is_file() for h in hrefs)
+    assert all((views / h.split("#")[0]).is_file() for h in hrefs)
+    assert {f"document.html#doc={quote(d, safe='')}" for d in docs} <= set(hrefs)
+    # Communities, named by their central unit.
+    assert tab.locator("#communities li").count() >= 2
     # Bar chart: the busiest unit first, with its real counts ("name: L x, P y").
     led = Counter(u for u, _, t in graph.edges(data="type") if t == "LEADS")
     joined = Counter(u for u, _, t in graph.edges(data="type") if t == "PARTICIPATES_IN")
@@ -267,7 +604,6 @@ def test_index_summary_chart_and_responsibility_matrix(sample_out: Path, sample_
     unit = next(n for n, d in graph.nodes(data=True) if d.get("name") == name and "Unit" in d["labels"])
     assert counts == f"L {led[unit]}, P {joined[unit]}"
     assert led[unit] + joined[unit] == max(led[u] + joined[u] for u in set(led) | set(joined))
-    per_unit = led + joined
     # Matrix over all tasks: one L/P cell per (unit, task), as in the graph.
     tab.select_option("#matrix-doc", "all")
     cells = Counter(tab.eval_on_selector_all("#matrix tbody td.L, #matrix tbody td.P", "els => els.map(e => e.textContent)"))
@@ -276,12 +612,23 @@ def test_index_summary_chart_and_responsibility_matrix(sample_out: Path, sample_
         if t in RESPONSIBILITY and roles.get((u, v)) != "L":
             roles[(u, v)] = "L" if t == "LEADS" else "P"
     assert cells == Counter(roles.values())
-    # Sortable: by L, descending.
+    # Columns: short task titles grouped under their document (one header per document, its span
+    # the number of its tasks); the path is in the header's tooltip.
+    spans = tab.eval_on_selector_all("#matrix th.doc", "els => els.map(e => [e.title, Number(e.getAttribute('colspan'))])")
+    per_doc = Counter(graph.nodes[graph.nodes[t]["docId"]]["name"] for t in tasks)
+    assert dict(spans) == dict(per_doc)
+    headers = tab.eval_on_selector_all("#matrix th.task", "els => els.map(e => [e.textContent, e.title])")
+    assert len(headers) == len(tasks)
+    paths = {graph.nodes[t]["path"] for t in tasks}
+    assert not any(text in paths for text, _ in headers) and all(title.split(" ")[0] in paths for _, title in headers)
+    # Rows sorted by workload (L + P) by default; sortable by L.
+    total = [int(x) for x in tab.eval_on_selector_all("#matrix tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")]
+    assert total == sorted(total, reverse=True) and total[0] == max(led[u] + joined[u] for u in set(led) | set(joined))
     tab.click("#matrix th[data-sort=L]")
-    tab.click("#matrix th[data-sort=L]") if tab.locator("#matrix th.sorted-asc").count() else None
-    led = [int(x) for x in tab.eval_on_selector_all("#matrix tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")]
-    assert led == sorted(led, reverse=True) and led[0] > 0
+    led_col = [int(x) for x in tab.eval_on_selector_all("#matrix tbody tr td:nth-child(3)", "els => els.map(e => e.textContent)")]
+    assert led_col == sorted(led_col, reverse=True) and led_col[0] > 0
     # Filterable: a unit's alias keeps that unit's row.
+    per_unit = led + joined
     unit = max(per_unit, key=lambda u: (per_unit[u], u))
     alias = next(a for a in graph.nodes[unit].get("aliases") or [graph.nodes[unit]["name"]])
     tab.fill("#matrix-unit-filter", alias)
@@ -295,17 +642,21 @@ def test_index_summary_chart_and_responsibility_matrix(sample_out: Path, sample_
 
 @pytest.mark.browser
 @needs_chromium
-def test_screenshots_show_drawn_networks(sample_out: Path, page: tuple[Any, list[Any]], screenshots: Path) -> None:
+def test_screenshots_show_drawn_networks(sample_out: Path, sample_graph: nx.MultiDiGraph, page: tuple[Any, list[Any]],
+                                         screenshots: Path, large_views: Any) -> None:
     tab, _ = page
     views = sample_out / "views"
-    ego = max((views / "units").glob("*.html"), key=lambda p: p.stat().st_size)
-    doc = max((views / "documents").glob("*.html"), key=lambda p: p.stat().st_size)
-    for path in (views / "network.html", views / "cooperation.html", doc, ego):
-        assert_clean(open_view(tab, path))
-        tab.hover("#network", position={"x": 5, "y": 5})
+    unit = busiest_unit(sample_graph)
+    doc = max((n for n, d in sample_graph.nodes(data=True) if d["label"] == "Document"), key=sample_graph.degree)
+    for name, path, fragment in (("network", views / "network.html", ""), ("cooperation", views / "cooperation.html", ""),
+                                 ("document", views / "document.html", "doc=" + quote(doc, safe="")),
+                                 ("unit", views / "unit.html", "unit=" + quote(unit, safe="")),
+                                 ("large_network", large_views[1] / "network.html", "")):
+        assert_clean(open_view(tab, path, fragment=fragment))
+        tab.hover("#network", position={"x": 5, "y": 200})
         ink = canvas_ink(tab)
         assert ink > 0.01, (path, ink)
-        shot = screenshots / f"{path.parent.name}_{path.stem}.png"
+        shot = screenshots / f"{name}.png"
         tab.screenshot(path=str(shot))
         assert shot.stat().st_size > 30_000
     print(f"\nscreenshots in {screenshots}")
@@ -317,7 +668,7 @@ def test_empty_graph_gives_a_page_that_says_so(tmp_path: Path, page: tuple[Any, 
     tab, _ = page
     written = write_views(nx.MultiDiGraph(), tmp_path / "views")
     assert {p.name for p in written} >= {"index.html", "network.html", "cooperation.html"}
-    for name in ("network.html", "cooperation.html"):
+    for name in ("network.html", "cooperation.html", "unit.html", "document.html"):
         assert_clean(open_view(tab, tmp_path / "views" / name))
         assert tab.is_visible("#empty")
         assert "This view is empty" in tab.inner_text("#empty")
@@ -329,68 +680,58 @@ def test_empty_graph_gives_a_page_that_says_so(tmp_path: Path, page: tuple[Any, 
 
 @pytest.mark.browser
 @needs_chromium
+def test_unknown_unit_in_the_hash_says_so(sample_out: Path, page: tuple[Any, list[Any]]) -> None:
+    tab, _ = page
+    assert_clean(open_view(tab, sample_out / "views" / "unit.html", fragment="unit=nobody"))
+    assert tab.is_visible("#empty") and "No unit nobody" in tab.inner_text("#empty")
+
+
+@pytest.mark.browser
+@needs_chromium
 def test_inlined_view_stands_alone(sample_graph: nx.MultiDiGraph, tmp_path: Path, page: tuple[Any, list[Any]]) -> None:
     tab, _ = page
     write_views(sample_graph, tmp_path / "views", inline_assets=True, unit_views=False)
-    assert not (tmp_path / "views" / "assets").exists()
+    assert not (tmp_path / "views" / "assets").exists() and not (tmp_path / "views" / "data.js").exists()
     alone = tmp_path / "elsewhere" / "network.html"
     alone.parent.mkdir()
     shutil.copyfile(tmp_path / "views" / "network.html", alone)
     report = open_view(tab, alone)
     assert_clean(report)
     assert report.requests == [alone.resolve().as_uri()]  # nothing but the page itself
-    assert set(tab.evaluate("window.policykgView.nodeIds()")) == set(sample_graph.nodes)
+    assert set(tab.evaluate("policykgView.nodeIds()")) == expected_network(sample_graph)[0]
 
 
 @pytest.mark.browser
 @needs_chromium
-def test_large_graph_is_aggregated_above_the_threshold(tmp_path: Path, page: tuple[Any, list[Any]]) -> None:
-    from policykg.visualize.synthetic import synthetic_graph_of_size
-
+def test_large_graph_below_the_threshold_is_drawn_whole(large_views: tuple[nx.MultiDiGraph, Path], tmp_path: Path,
+                                                        page: tuple[Any, list[Any]]) -> None:
     tab, _ = page
-    graph = synthetic_graph_of_size(3000, seed=3)
-    write_views(graph, tmp_path / "views", unit_views=False, max_nodes=2000)
-    # The whole network is over the threshold: units and documents, linked by task counts.
-    assert_clean(open_view(tab, tmp_path / "views" / "network.html"))
-    view, nodes, edges = page_graph(tab)
-    assert view["aggregated"] and "Aggregated" in tab.inner_text("#note")
-    doc_of = {t: d for t, d, rel in graph.edges(data="type") if rel == "PART_OF"}
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for u, t, rel in graph.edges(data="type"):
-        if rel in RESPONSIBILITY:
-            counts[(u, doc_of[t], rel)] += 1
-    docs = {n for n, d in graph.nodes(data=True) if d["label"] == "Document"}
-    assert nodes == docs | {u for u, _, _ in counts}
-    assert {(e["from"], e["to"], e["key"]): e["weight"] for e in edges} == dict(counts)
+    graph, _ = large_views
     # Below the threshold the same graph is drawn whole (a "big" view: no physics, no arrowheads,
-    # edges hidden while panning), with exactly its nodes and edges.
-    write_views(graph, tmp_path / "whole", unit_views=False, max_nodes=graph.number_of_nodes())
+    # edges hidden while panning), with exactly its nodes and edges, communities apart.
+    write_views(graph, tmp_path / "whole", max_nodes=graph.number_of_nodes())
     assert_clean(open_view(tab, tmp_path / "whole" / "network.html"))
-    view, nodes, edges = page_graph(tab)
-    assert view["big"] and not view["aggregated"]
+    model, nodes, triples = page_graph(tab)
+    assert not model["aggregated"]
     assert nodes == set(graph.nodes)
-    assert {(e["from"], e["to"], e["key"]) for e in edges} == graph_edge_set(graph, graph.edges(keys=True))
+    assert triples == graph_edge_set(graph, graph.edges(keys=True))
+    assert tab.evaluate("policykgView.data.nodes.length") > tab.evaluate("policykgView.shared.bigView")
     assert canvas_ink(tab) > 0.005
+    assert len(tab.evaluate("policykgView.data.groups")) >= 2
     # Big views start with solid lines (dashes cost ten times as much to draw); a box adds them.
-    dashed = "window.policykgView.datasets.edges.get().filter(e => e.type === 'PARTICIPATES_IN' && e.dashes).length"
+    dashed = "policykgView.datasets.edges.get().filter(e => e.type === 'PARTICIPATES_IN' && e.dashes).length"
     assert tab.evaluate(dashed) == 0
     tab.check("#dashes")
     assert tab.evaluate(dashed) == sum(1 for _, _, t in graph.edges(data="type") if t == "PARTICIPATES_IN")
-    # A document's view stays whole, drawn with positions from Python and physics off.
-    doc_page = next((tmp_path / "views" / "documents").glob("*.html"))
-    assert_clean(open_view(tab, doc_page))
-    view, nodes, edges = page_graph(tab)
-    assert not view["aggregated"] and len(nodes) > 40
-    assert tab.evaluate("window.policykgView.data.options.physics.enabled") is False
-    assert tab.evaluate("window.policykgView.data.nodes.every(n => Number.isFinite(n.x) && Number.isFinite(n.y))")
+    assert tab.evaluate("policykgView.network.physics.options.enabled") is False
+    assert tab.evaluate("policykgView.data.nodes.every(n => Number.isFinite(n.x) && Number.isFinite(n.y))")
 
 
 # --- bad input and the command line (no browser) -------------------------------------------------------
 
 
 def test_unknown_unit_lists_the_closest_names(sample_graph: nx.MultiDiGraph, sample_out: Path, tmp_path: Path) -> None:
-    unit = max((n for n, d in sample_graph.nodes(data=True) if "Unit" in d["labels"]),
-               key=lambda n: sample_graph.degree(n))
+    unit = max(units_of(sample_graph), key=lambda n: sample_graph.degree(n))
     name = sample_graph.nodes[unit]["name"]
     misspelt = name[:-1] + ("厅" if not name.endswith("厅") else "局")
     views = tmp_path / "views"
@@ -420,10 +761,10 @@ def test_views_command_writes_the_named_units_and_reports_a_missing_graph(sample
     result = CliRunner().invoke(main, ["views", str(out), "--unit", alias])
     assert result.exit_code == 0, result.output
     ego_pages = list((out / "views" / "units").glob("*.html"))
-    assert ego_pages and all('"centre":' in p.read_text(encoding="utf-8") for p in ego_pages)
-    centres = {json.loads(p.read_text(encoding="utf-8").split('id="view-data">')[1].split("</script>")[0])["view"]["centre"]
+    centres = {json.loads(p.read_text(encoding="utf-8").split('id="unit-id">')[1].split("</script>")[0])
                for p in ego_pages}
     assert unit in centres
+    assert all("unit.html#unit=" in p.read_text(encoding="utf-8") for p in ego_pages)
     assert (out / "views" / "index.html").is_file() and (out / "views" / "network.html").is_file()
 
 
@@ -441,6 +782,19 @@ def test_views_reference_no_external_url(sample_out: Path) -> None:
     assert "url(http" not in css.replace(" ", "") and "@import" not in css
 
 
+def test_views_grow_linearly_with_the_number_of_plans(tmp_path: Path) -> None:
+    """The shared data file grows in proportion to the graph, and the number of files does not
+    grow at all (the timing is in bench/bench_views.py)."""
+    from policykg.visualize.synthetic import synthetic_policy_graph
+
+    sizes = {}
+    for n in (50, 200):
+        written = write_views(synthetic_policy_graph(n, tasks_per_document=3, seed=1), tmp_path / f"v{n}")
+        sizes[n] = (len(written), sum(p.stat().st_size for p in written))
+    assert sizes[50][0] == sizes[200][0]
+    assert sizes[200][1] < 5 * sizes[50][1]
+
+
 @pytest.mark.browser
 @needs_chromium
 def test_names_with_markup_are_shown_as_text(sample_graph: nx.MultiDiGraph, tmp_path: Path,
@@ -454,14 +808,16 @@ def test_names_with_markup_are_shown_as_text(sample_graph: nx.MultiDiGraph, tmp_
     graph.nodes[unit]["aliases"] = [*graph.nodes[unit].get("aliases", []), hostile]
     graph.nodes[unit]["name"] = hostile
     written = write_views(graph, tmp_path / "views", units=[hostile])
-    ego = next(p for p in written if p.parent.name == "units")
-    for path in (tmp_path / "views" / "network.html", ego):
-        assert_clean(open_view(tab, path))
+    stub = next(p for p in written if p.parent.name == "units")
+    assert "<script>window.pwned" not in stub.read_text(encoding="utf-8")
+    for path, fragment in ((tmp_path / "views" / "network.html", ""),
+                           (tmp_path / "views" / "unit.html", "unit=" + quote(unit, safe=""))):
+        assert_clean(open_view(tab, path, fragment=fragment))
         assert tab.evaluate("window.pwned") is None
-        assert unit in tab.evaluate("window.policykgView.nodeIds()")
+        assert unit in tab.evaluate("policykgView.nodeIds()")
         tab.fill("#search", hostile)
         tab.press("#search", "Enter")
-        assert tab.evaluate("window.policykgView.selectedNodes()") == [unit]
+        assert tab.evaluate("policykgView.selectedNodes()") == [unit]
         assert hostile in tab.inner_text("#details")
     assert_clean(open_view(tab, tmp_path / "views" / "index.html", ready=INDEX_READY))
     assert tab.evaluate("window.pwned") is None

@@ -95,13 +95,17 @@ def offline_page(browser: Any, width: int = 1400, height: int = 900) -> Iterator
 
 
 def open_view(page: Any, path: Path, ready: str = "window.policykgView && window.policykgView.ready",
-              timeout_ms: int = 60_000) -> PageReport:
-    """Open a view from the file system and wait until its script says it is drawn."""
+              timeout_ms: int = 60_000, fragment: str = "") -> PageReport:
+    """Open a view from the file system (with `fragment` as its URL hash, e.g. "unit=ID") and
+    wait until its script says it is drawn."""
     report = PageReport(Path(path))
     page._policykg_state["current"] = report
     page._policykg_reports.append(report)
     started = time.perf_counter()
-    page.goto(Path(path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+    if page.url.split("#")[0] == Path(path).resolve().as_uri() and fragment:
+        page.goto("about:blank")  # a new hash on the same page would not reload it
+    url = Path(path).resolve().as_uri() + (f"#{fragment}" if fragment else "")
+    page.goto(url, wait_until="load", timeout=timeout_ms)
     page.wait_for_function(f"() => Boolean({ready})", timeout=timeout_ms, polling=20)
     report.seconds_to_ready = time.perf_counter() - started
     return report

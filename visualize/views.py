@@ -1,17 +1,18 @@
-"""The interactive views: graph (docs/graph-schema.md) -> self-contained HTML pages in OUT/views/.
+"""The interactive views: graph (docs/graph-schema.md) -> HTML pages in OUT/views/ that read one
+shared data file, views/data.js.
 
-Networks are built with pyvis (its Node/Edge data model and options); the pages come from this
-package's own templates, because pyvis' template pulls bootstrap (and, unless inlined,
-vis-network and tom-select) from a CDN, which leaves a blank page on an offline machine. The
-vendored vis-network files are written once to views/assets/ (or inlined into every page), and
-every position is computed in Python with physics off, so a page draws at once even at 10k nodes.
-
-Views written:
-- network.html: the whole graph (aggregated to units and documents above `max_nodes`);
+data.js holds every node and edge once (label, search names, documents, community, tooltip) and
+the precomputed layouts of the two big views; the pages draw from it with vis-network:
+- network.html: the whole graph, communities coloured and laid out apart (aggregated to units and
+  documents grouped by jurisdiction above `max_nodes`);
 - cooperation.html: units linked when they share tasks, weighted by how many;
-- documents/<file>.html: one plan: its document node and every edge that came from it;
-- units/<id>.html: one unit's ego view: its tasks, their partners, entities and targets;
+- document.html#doc=ID: one plan, laid out in the page by chapter;
+- unit.html#unit=ID: one unit's ego view, laid out in the page (tasks by document and role
+  around it, partners outside);
 - index.html: links, summary numbers, tasks led/participated per unit, responsibility matrix.
+Per-unit and per-document views are rendered in the page from the shared file, so the views of a
+corpus are a handful of files whatever its size, and every cost here is linear in the graph.
+A selected node is in the URL hash (#node=ID), so a view can be shared as a link.
 """
 
 from __future__ import annotations
@@ -24,30 +25,33 @@ import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from policykg.visualize.layout import graph_layout, radial_layout
-from pyvis.edge import Edge
-from pyvis.network import Network
-from pyvis.node import Node
+from policykg.visualize.layout import grouped_layout
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ASSET_FILES = ("vis-network.min.js", "vis-network.min.css", "policykg-views.js", "policykg-views.css",
                "policykg-index.js")
-# Above this many nodes a view is aggregated (units and documents only) instead of drawn whole.
+# Above this many nodes the whole network is aggregated (units and documents by jurisdiction).
 DEFAULT_MAX_NODES = 6000
 # Views with more nodes than this hide edges while dragging/zooming, to stay responsive.
 BIG_VIEW = 1500
+# Colours of the largest communities; the others are drawn grey.
+COMMUNITY_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+                     "#bcbd22", "#3949ab", "#00897b", "#c2185b", "#6d4c41", "#7cb342", "#f4511e", "#5e35b1")
+OTHER_COLOUR = "#9e9e9e"
+PAGES = ("network", "cooperation", "document", "unit")
 
 RESPONSIBILITY_TYPES = ("LEADS", "PARTICIPATES_IN")
 ROLE_LETTER = {"LEADS": "L", "PARTICIPATES_IN": "P"}
+_CLAUSE_BREAK = re.compile(r"[，。；：,;:（(、！!？?]")
 
 
 class UnknownUnitError(ValueError):
@@ -67,15 +71,28 @@ def _templates() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _script_json(value: Any) -> Markup:
-    """JSON safe inside <script type="application/json">: no '</' can close the element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.replace("</", "<\\/").replace("<!--", "<\\!--"))
+    """JSON safe inside a <script> element: no '</' can close it."""
+    return Markup(_json(value).replace("</", "<\\/").replace("<!--", "<\\!--"))
 
 
 def _short(text: str, limit: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def short_title(title: str, limit: int = 12) -> str:
+    """A task's label: its title up to the first clause break (when that leaves a phrase), cut to
+    `limit` characters. The path, which repeats across plans, goes into the tooltip."""
+    title = " ".join(str(title).split())
+    head = _CLAUSE_BREAK.split(title, 1)[0].strip()
+    if len(head) >= 4:
+        title = head
+    return _short(title, limit)
 
 
 def _slug(text: str, taken: set[str]) -> str:
@@ -89,52 +106,12 @@ def _slug(text: str, taken: set[str]) -> str:
     return slug
 
 
-class _ViewNetwork(Network):
-    """A pyvis Network whose add_node/add_edge take constant time (pyvis looks node ids up in a
-    list, quadratic at 10k nodes); nodes and edges are still pyvis Node/Edge option dicts."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        super().__init__(directed=True, height="100%", width="100%")
-        self.options = options
-        self._node_set: set[str] = set()
-
-    def add_node(self, n_id: str, label: str | None = None, shape: str | None = None, color: str | None = None,
-                 **options: Any) -> None:
-        if n_id in self._node_set:
-            return
-        node = Node(n_id, shape, label=label if label is not None else n_id, font_color=self.font_color, **options)
-        if shape is None:  # the page script takes shape and colour from the kind's style
-            del node.options["shape"]
-        if color is not None:
-            node.options["color"] = color
-        self.nodes.append(node.options)
-        self.node_ids.append(n_id)
-        self.node_map[n_id] = node.options
-        self._node_set.add(n_id)
-
-    def add_edge(self, source: str, to: str, **options: Any) -> None:
-        if source not in self._node_set or to not in self._node_set:
-            raise ValueError(f"edge {source} -> {to} names a node that is not in the view")
-        # directed=False: pyvis would write arrows="to" into every edge; the view's options do it once.
-        self.edges.append(Edge(source, to, False, **options).options)
+def unit_href(unit: str) -> str:
+    return "unit.html#unit=" + quote(unit, safe="")
 
 
-@dataclass
-class ViewGraph:
-    """What one page shows: node ids of the graph and edges (graph edges or derived ones)."""
-
-    kind: str  # network | document | ego | cooperation
-    title: str
-    subtitle: str
-    path: str  # relative to views/
-    nodes: list[str]
-    # (from, to, key, properties with "type"): the graph's key for graph edges, the relationship
-    # type for derived ones (co-operation, aggregation); the page's edge id is from|to|key.
-    edges: list[tuple[str, str, str, dict[str, Any]]]
-    positions: dict[str, tuple[float, float]] = field(default_factory=dict)
-    note: str = ""
-    aggregated: bool = False
-    centre: str | None = None
+def document_href(doc: str) -> str:
+    return "document.html#doc=" + quote(doc, safe="")
 
 
 class GraphIndex:
@@ -145,10 +122,12 @@ class GraphIndex:
         self.kind: dict[str, str] = {}
         self.units: list[str] = []
         self.documents: list[str] = []
+        self.entities = 0
         for node, data in graph.nodes(data=True):
             label = str(data.get("label") or "_other")
             self.kind[node] = label
             labels = data.get("labels") or [label]
+            self.entities += "Entity" in labels
             if "Unit" in labels:
                 self.units.append(node)
             if label == "Document":
@@ -156,7 +135,6 @@ class GraphIndex:
         self.unit_set = frozenset(self.units)
         self.tooltips: dict[str, str] = {}
         self.node_facts: dict[str, dict[str, Any]] = {}
-        self.edge_tooltips: dict[tuple[str, str, str], str] = {}
         self._docs_cache: dict[str, list[int]] = {}
         self.documents.sort(key=lambda d: (str(graph.nodes[d].get("name", "")), d))
         self.units.sort(key=lambda u: (str(graph.nodes[u].get("name", "")), u))
@@ -171,8 +149,13 @@ class GraphIndex:
         self.mentioning_tasks: dict[str, list[str]] = defaultdict(list)
         self.edges_of_doc: dict[str, list[tuple[str, str, Any]]] = defaultdict(list)
         self.doc_of_task: dict[str, str] = {}
-        for source, target, key, data in graph.edges(keys=True, data=True):
+        # Every edge once, as (source, target, key, properties): iterated by every later step.
+        self.edges: list[tuple[str, str, Any, dict[str, Any]]] = [*iter(graph.edges(keys=True, data=True))]
+        # (iter: list() would first ask the view its length, one more pass over every edge)
+        self.edge_types: Counter[str] = Counter()
+        for source, target, key, data in self.edges:
             rel = data.get("type")
+            self.edge_types[str(rel)] += 1
             if rel in RESPONSIBILITY_TYPES:
                 self.tasks_of_unit[source].append((target, rel))
                 letter = ROLE_LETTER[rel]
@@ -263,138 +246,6 @@ class GraphIndex:
         return f"unknown unit '{query}'; closest names: " + ", ".join(shown)
 
 
-# --- selecting what each view shows --------------------------------------------------------------
-
-
-def _graph_edges(index: GraphIndex, triples: Iterable[tuple[str, str, Any]]) -> list[tuple[str, str, str, dict]]:
-    edges = []
-    for source, target, key in triples:
-        edges.append((source, target, str(key), index.graph.edges[source, target, key]))
-    return edges
-
-
-def whole_network_view(index: GraphIndex) -> ViewGraph:
-    graph = index.graph
-    return ViewGraph("network", "全部网络 Whole network", f"{len(index.documents)} documents", "network.html",
-                     list(graph.nodes), _graph_edges(index, graph.edges(keys=True)))
-
-
-def document_view(index: GraphIndex, doc: str, path: str) -> ViewGraph:
-    """A plan: its document node and every edge that came from it (edge docSha256 = its sha256)."""
-    triples = index.edges_of_doc.get(doc, [])
-    nodes = [doc]
-    seen = {doc}
-    for source, target, _ in triples:
-        for node in (source, target):
-            if node not in seen:
-                seen.add(node)
-                nodes.append(node)
-    data = index.graph.nodes[doc]
-    subtitle = " · ".join(str(x) for x in (data.get("issuer"), data.get("jurisdiction"), data.get("file")) if x)
-    return ViewGraph("document", index.display_name(doc), subtitle, path, nodes, _graph_edges(index, triples))
-
-
-def ego_view(index: GraphIndex, unit: str, path: str) -> ViewGraph:
-    """A unit, the tasks it leads, joins or is mentioned by, and everything on those tasks except
-    their PART_OF link to the document (the document is in each task's tooltip and filter)."""
-    graph = index.graph
-    tasks: list[str] = []
-    seen_tasks: set[str] = set()
-    for task, _ in index.tasks_of_unit.get(unit, []):
-        if task not in seen_tasks:
-            seen_tasks.add(task)
-            tasks.append(task)
-    for task in index.mentioning_tasks.get(unit, []):
-        if task not in seen_tasks:
-            seen_tasks.add(task)
-            tasks.append(task)
-    tasks.sort(key=lambda t: (index.doc_of_task.get(t, ""), str(graph.nodes[t].get("start", 0)).zfill(9), t))
-    triples: list[tuple[str, str, Any]] = []
-    for task in tasks:
-        triples.extend((s, t, k) for s, t, k in graph.in_edges(task, keys=True))
-        triples.extend((s, t, k) for s, t, k, rel in graph.out_edges(task, keys=True, data="type")
-                       if rel != "PART_OF")
-    nodes, seen = [unit], {unit}
-    for source, target, _ in triples:
-        for node in (source, target):
-            if node not in seen:
-                seen.add(node)
-                nodes.append(node)
-    led = sum(1 for _, rel in index.tasks_of_unit.get(unit, []) if rel == "LEADS")
-    joined = sum(1 for _, rel in index.tasks_of_unit.get(unit, []) if rel == "PARTICIPATES_IN")
-    subtitle = f"{index.kind[unit]} · 牵头 L {led} · 参与 P {joined} · {len(tasks)} tasks"
-    view = ViewGraph("ego", index.display_name(unit), subtitle, path, nodes, _graph_edges(index, triples),
-                     centre=unit)
-    # Partners on the second ring, entities and indicators on the third, each near its tasks.
-    partners: dict[str, list[str]] = defaultdict(list)
-    others: dict[str, list[str]] = defaultdict(list)
-    for source, target, _ in triples:
-        if source in seen_tasks and target not in seen_tasks:
-            others[target].append(source)
-        elif target in seen_tasks and source not in seen_tasks and source != unit:
-            partners[source].append(target)
-    view.positions = radial_layout(unit, tasks, [partners, others])
-    return view
-
-
-def cooperation_view(index: GraphIndex, max_nodes: int) -> ViewGraph:
-    """Units linked when they share tasks (lead or participant), weighted by how many."""
-    weight: Counter[tuple[str, str]] = Counter()
-    examples: dict[tuple[str, str], list[str]] = defaultdict(list)
-    task_count: Counter[str] = Counter()
-    for task, roles in index.units_of_task.items():
-        members = sorted(roles)
-        task_count.update(members)
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                weight[(a, b)] += 1
-                if len(examples[(a, b)]) < 5:
-                    examples[(a, b)].append(task)
-    nodes = sorted(task_count, key=lambda u: (-task_count[u], u))
-    note = ""
-    if len(nodes) > max_nodes:
-        note = f"Showing the {max_nodes} units with the most tasks of {len(nodes)}."
-        nodes = nodes[:max_nodes]
-    kept = set(nodes)
-    edges = []
-    for (a, b), count in sorted(weight.items()):
-        if a in kept and b in kept:
-            titles = "\n".join(f"· {index.graph.nodes[t].get('path', '')} {_short(index.display_name(t), 40)}"
-                                for t in examples[(a, b)])
-            more = f"\n… and {count - len(examples[(a, b)])} more" if count > len(examples[(a, b)]) else ""
-            edges.append((a, b, "CO_OPERATES", {"type": "CO_OPERATES", "weight": count,
-                                             "tasks": titles + more}))
-    subtitle = f"{len(nodes)} units · {len(edges)} pairs sharing tasks"
-    return ViewGraph("cooperation", "协作网络 Unit co-operation", subtitle, "cooperation.html", nodes, edges, note=note)
-
-
-def aggregated(index: GraphIndex, view: ViewGraph, max_nodes: int) -> ViewGraph:
-    """Units and documents only, a unit linked to a plan by how many of its tasks it leads or
-    joins there: what a view shows when the full one would have more than max_nodes nodes."""
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for source, target, _, data in view.edges:
-        rel = data.get("type")
-        if rel in RESPONSIBILITY_TYPES and target in index.doc_of_task:
-            counts[(source, index.doc_of_task[target], rel)] += 1
-    nodes = [n for n in view.nodes if index.kind.get(n) == "Document" or n == view.centre]
-    seen = set(nodes)
-    for unit, doc, _ in counts:
-        for node in (unit, doc):
-            if node not in seen:
-                seen.add(node)
-                nodes.append(node)
-    edges = [(unit, doc, rel, {"type": rel, "weight": n, "tasks": f"{n} tasks"})
-             for (unit, doc, rel), n in sorted(counts.items())]
-    note = (f"Aggregated: the full view has {len(view.nodes)} nodes (more than {max_nodes}); shown are "
-            f"units and documents, linked by the number of tasks led or joined. Open a document's "
-            f"or a unit's view for the detail.")
-    return ViewGraph(view.kind, view.title, view.subtitle, view.path, nodes, edges, note=note, aggregated=True,
-                     centre=view.centre)
-
-
-# --- drawing ---------------------------------------------------------------------------------------
-
-
 def _node_tooltip(index: GraphIndex, node: str) -> str:
     """The hover text of a node; the same in every view, so computed once per node."""
     cached = index.tooltips.get(node)
@@ -412,6 +263,11 @@ def _compose_node_tooltip(index: GraphIndex, node: str) -> str:
     if kind == "Task":
         lines.append(_short(str(data.get("title") or data.get("name") or node), 120))
         lines.append(f"任务 Task {data.get('path', '')}")
+        deadline = data.get("deadlineText") or data.get("deadline")
+        if deadline:
+            lines.append(f"期限 deadline: {deadline}")
+        if data.get("text"):
+            lines.append(f"原文 {_short(data['text'], 400)}")
         if data.get("quote"):
             lines.append(f"“{_short(data['quote'], 300)}”")
         if doc_names:
@@ -444,172 +300,298 @@ def _compose_node_tooltip(index: GraphIndex, node: str) -> str:
     return "\n".join(lines)
 
 
-def _edge_tooltip(index: GraphIndex, data: dict[str, Any]) -> str:
-    rel = str(data.get("type"))
-    legend = styles()["edges"].get(rel, styles()["edges"]["_other"])["legend"]
-    lines = [legend]
-    if data.get("weight") is not None:
-        lines[0] += f" × {data['weight']}"
-    if data.get("tasks"):
-        lines.append(str(data["tasks"]))
-    if data.get("written"):
-        lines.append(f"written: {data['written']}")
-    if rel == "TARGETS":
+def _edge_fields(data: dict[str, Any]) -> list[str]:
+    """What an edge's tooltip says below its type, as raw fields (written, quote, task path,
+    target value) that the page composes: a dict lookup each, for hundreds of thousands of edges."""
+    fields = [str(data.get("written") or ""), str(data.get("quote") or "")[:200], str(data.get("taskPath") or "")]
+    if data.get("type") == "TARGETS":
         value = data.get("value")
         if data.get("valueMax") not in (None, ""):
             value = f"{value}–{data['valueMax']}"
-        lines.append(" ".join(str(x) for x in (data.get("year"), data.get("qualifier"), value, data.get("unit"))
-                              if x not in (None, "")))
-    if data.get("quote"):
-        lines.append(f"“{_short(data['quote'], 200)}”")
-    if data.get("taskPath"):
-        lines.append(f"task {data['taskPath']}")
-    return "\n".join(lines)
+        fields.append(" ".join(str(x) for x in (data.get("year"), data.get("qualifier"), value, data.get("unit"))
+                               if x not in (None, "")))
+    while fields and not fields[-1]:
+        fields.pop()
+    return fields
+
+
+# --- structure: co-operation weights and communities ----------------------------------------------
+
+
+class Structure:
+    """The co-operation network (units linked by the tasks they share) and its communities
+    (networkx's Louvain), each named by its central unit; every node gets the community of the
+    tasks it belongs to (a task: its lead unit's)."""
+
+    def __init__(self, index: GraphIndex) -> None:
+        self.pair_weight: Counter[tuple[str, str]] = Counter()
+        self.pair_examples: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.task_count: Counter[str] = Counter()
+        for task, roles in index.units_of_task.items():
+            members = sorted(roles)
+            self.task_count.update(members)
+            for i, a in enumerate(members):
+                for b in members[i + 1 :]:
+                    self.pair_weight[(a, b)] += 1
+                    if len(self.pair_examples[(a, b)]) < 5:
+                        self.pair_examples[(a, b)].append(task)
+        cooperation = nx.Graph()
+        cooperation.add_nodes_from(u for u in index.units if u in self.task_count)
+        cooperation.add_weighted_edges_from((a, b, w) for (a, b), w in self.pair_weight.items())
+        # threshold: stop refining a level when modularity gains less than this (the default 1e-7
+        # doubles the time on a thousand plans for partitions an analyst cannot tell apart).
+        found = nx.community.louvain_communities(cooperation, weight="weight", seed=7, threshold=1e-4) \
+            if cooperation else []
+        strength = dict(cooperation.degree(weight="weight"))
+        ranked = sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
+        self.community_of: dict[str, int] = {}
+        self.communities: list[dict[str, Any]] = []
+        for members in ranked:
+            if len(members) < 2:
+                continue  # a unit sharing no task with any other is no community
+            number = len(self.communities)
+            centre = max(members, key=lambda u: (strength.get(u, 0), self.task_count[u], u))
+            colour = COMMUNITY_COLOURS[number] if number < len(COMMUNITY_COLOURS) else OTHER_COLOUR
+            self.communities.append({"name": index.display_name(centre), "centre": centre, "units": len(members),
+                                     "colour": colour})
+            for unit in members:
+                self.community_of[unit] = number
+        # Tasks: the community of their lead (else first participant); documents and entities:
+        # the most common community of their tasks.
+        votes: dict[str, Counter[int]] = defaultdict(Counter)
+        for task, roles in index.units_of_task.items():
+            ordered = sorted(roles, key=lambda u: (roles[u] != "L", u))
+            community = next((self.community_of[u] for u in ordered if u in self.community_of), None)
+            if community is not None:
+                self.community_of[task] = community
+        for source, target, _, data in index.edges:
+            if data.get("type") in RESPONSIBILITY_TYPES:
+                continue
+            for task, other in ((source, target), (target, source)):
+                if index.kind.get(task) == "Task" and task in self.community_of and other not in index.unit_set:
+                    votes[other][self.community_of[task]] += 1
+        for node, counter in votes.items():
+            if node not in self.community_of:
+                self.community_of[node] = counter.most_common(1)[0][0]
+        # What no task reaches (named by a document only, a unit of no task): its neighbours'.
+        late: dict[str, Counter[int]] = defaultdict(Counter)
+        for source, target, _, _ in index.edges:
+            for node, other in ((source, target), (target, source)):
+                if node not in self.community_of and other in self.community_of:
+                    late[node][self.community_of[other]] += 1
+        for node, counter in late.items():
+            self.community_of[node] = counter.most_common(1)[0][0]
+
+
+# --- the shared data file -----------------------------------------------------------------------------
 
 
 def _node_label(index: GraphIndex, node: str) -> str:
     data = index.graph.nodes[node]
     kind = index.kind[node]
     if kind == "Task":
-        return str(data.get("path") or _short(index.display_name(node), 12))
+        return short_title(data.get("title") or data.get("name") or data.get("path") or node)
     if kind == "Document":
         return _short(index.display_name(node), 18)
-    return _short(index.display_name(node), 16)
+    return _short(index.display_name(node), 14)
 
 
-def _layout(index: GraphIndex, view: ViewGraph) -> dict[str, tuple[float, float]]:
-    if view.positions:
-        return view.positions
-    groups: dict[str, str | None] = {}
-    if view.kind == "cooperation":
-        groups = {n: index.graph.nodes[n].get("jurisdiction") for n in view.nodes}
-    else:
-        for node in view.nodes:
-            if index.kind[node] == "Document":
-                groups[node] = node
-            elif node in index.doc_of_task:
-                groups[node] = index.doc_of_task[node]
-    # Unweighted: heavy pairs pulled together would pile the busiest units (and their labels) up.
-    # Every node of the co-operation view is a unit with a long label drawn at any zoom: more room.
-    spacing = 2.0 if view.kind == "cooperation" else 1.0
-    return graph_layout(view.nodes, [(s, t, 1.0) for s, t, _, _ in view.edges], groups, spacing=spacing)
+def _jurisdiction(index: GraphIndex, node: str) -> str:
+    data = index.graph.nodes[node]
+    if data.get("jurisdiction"):
+        return str(data["jurisdiction"])
+    docs = index.node_docs(node)
+    if docs:
+        return str(index.graph.nodes[index.documents[docs[0]]].get("jurisdiction") or "")
+    return ""
 
 
-def _vis_options(n_nodes: int) -> dict[str, Any]:
-    big = n_nodes > BIG_VIEW
+def _current_docs(index: GraphIndex) -> set[int]:
+    """Documents shown by default: the current edition of each plan family (identity's
+    Document.current flag; every document when the graph has no such flag)."""
+    return {i for i, doc in enumerate(index.documents)
+            if str(index.graph.nodes[doc].get("current", True)).lower() not in ("false", "0")}
+
+
+def _layout_block(node_ids: list[str], edges: list[tuple[str, str, float]], group_of: dict[str, Any],
+                  group_names: dict[Any, str], spacing: float = 1.0) -> dict[str, Any]:
+    positions, boxes = grouped_layout(node_ids, edges, group_of, spacing=spacing)
     return {
-        "autoResize": True,
-        "physics": {"enabled": False},
-        "layout": {"improvedLayout": False},
-        "nodes": {"font": {"size": 13, "face": "sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "borderWidth": 1, "scaling": {"label": {"drawThreshold": 6}}},
-        # Arrowheads halve the drawing time of a big view, and at its fitted zoom they are
-        # smaller than a pixel; direction is always unit -> task -> document there anyway.
-        "edges": {"smooth": False, "arrows": {"to": {"enabled": not big, "scaleFactor": 0.45}},
-                  "selectionWidth": 2, "hoverWidth": 1.5},
-        "interaction": {"hover": not big, "tooltipDelay": 150, "hideEdgesOnDrag": big, "hideEdgesOnZoom": big,
-                        "multiselect": False, "navigationButtons": False, "keyboard": False},
+        "x": [positions[n][0] for n in node_ids], "y": [positions[n][1] for n in node_ids],
+        "groups": [{"name": group_names[b.group], "key": b.group, "x": b.x, "y": b.y, "w": b.width,
+                    "h": b.height, "size": b.size} for b in boxes if group_names.get(b.group)],
     }
 
 
-def _node_facts(index: GraphIndex, node: str) -> dict[str, Any]:
-    """The parts of a node's vis item that are the same in every view (computed once)."""
-    facts = index.node_facts.get(node)
-    if facts is None:
+def _edge_weight(rel: str) -> float:
+    # A task is pulled to its document harder than to its units: the tasks of two editions that
+    # share every unit still form two clusters around their two documents.
+    return 3.0 if rel == "PART_OF" else 1.0
+
+
+def shared_data(index: GraphIndex, structure: Structure, max_nodes: int, title: str) -> dict[str, Any]:
+    """Everything the pages draw from: nodes, edges, documents, communities and the layouts of
+    the whole network and the co-operation network."""
+    graph = index.graph
+    node_ids = list(graph.nodes)
+    position = {n: i for i, n in enumerate(node_ids)}
+    current = _current_docs(index)
+    led = Counter(u for u, rel in ((u, r) for u, tasks in index.tasks_of_unit.items() for _, r in tasks)
+                  if rel == "LEADS")
+    tasks_per_doc = Counter(index.doc_index[d] for d in index.doc_of_task.values() if d in index.doc_index)
+    nodes = []
+    for node in node_ids:
         kind = index.kind[node]
-        # Units and documents keep readable labels when zoomed out; tasks and entities give way.
-        font_size = 18 if kind == "Document" or node in index.unit_set else 12
-        facts = index.node_facts[node] = {
-            "label": _node_label(index, node), "title": _node_tooltip(index, node), "kind": kind,
-            "font": {"size": font_size}, "names": index.names(node)}
-    return facts
-
-
-def view_page_data(index: GraphIndex, view: ViewGraph, hrefs: dict[str, str], root: str) -> dict[str, Any]:
-    """Everything the page script needs: vis nodes/edges (pyvis dicts) and the view's facts.
-    Colour, shape, dashes and default widths come from the kind's or type's style and edge ids
-    are from|to|key: the page script fills those in, so that big views stay small to parse."""
-    node_styles, edge_styles = styles()["nodes"], styles()["edges"]
-    positions = _layout(index, view)
-    degree: Counter[str] = Counter()
-    for source, target, _, data in view.edges:
-        w = float(data.get("weight", 1))
-        degree[source] += w
-        degree[target] += w
-    # The documents this view draws from: its edges' documents and its document nodes. A bureau
-    # in a plan's view keeps only that plan in its list (not the hundreds it occurs in).
-    edge_docs: list[int | None] = []
-    for _, _, _, data in view.edges:
-        doc = index.doc_of_sha.get(str(data.get("docSha256")))
-        edge_docs.append(index.doc_index[doc] if doc is not None else None)
-    view_docs = {d for d in edge_docs if d is not None}
-    view_docs.update(index.doc_index[n] for n in view.nodes if index.kind[n] == "Document")
-    net = _ViewNetwork(_vis_options(len(view.nodes)))
-    kinds: Counter[str] = Counter()
-    for node in view.nodes:
-        facts = _node_facts(index, node)
-        kind = facts["kind"]
-        kinds[kind] += 1
-        base = 14.0 if kind == "Document" else 6.0 if kind == "Task" else 9.0
-        x, y = positions.get(node, (0.0, 0.0))
-        extra: dict[str, Any] = {}
-        if node in hrefs:
-            extra["href"] = root + hrefs[node]
-        if node == view.centre:
-            extra["borderWidth"] = 4
-        net.add_node(node, size=round(min(48.0, base + 3.2 * math.sqrt(degree[node])), 1), x=x, y=y,
-                     docs=[d for d in index.node_docs(node) if d in view_docs], **facts, **extra)
-    types: Counter[str] = Counter()
-    for (source, target, key, data), doc in zip(view.edges, edge_docs, strict=True):
+        data = graph.nodes[node]
+        item: dict[str, Any] = {"id": node, "kind": kind, "label": _node_label(index, node),
+                                "names": [n for n in index.names(node) if n != node], "docs": index.node_docs(node),
+                                "tip": _node_tooltip(index, node)}
+        if node in structure.community_of:
+            item["c"] = structure.community_of[node]
+        if node in index.unit_set:
+            item["unit"] = 1
+            item["led"] = led[node]
+            item["joined"] = len(index.tasks_of_unit.get(node, [])) - led[node]
+            item["jur"] = _jurisdiction(index, node)
+        elif kind == "Task":
+            item["path"] = str(data.get("path") or "")
+            item["title"] = str(data.get("title") or data.get("name") or "")
+            if data.get("deadline"):
+                item["deadline"] = str(data["deadline"])
+        elif kind == "Document":
+            item["tasks"] = tasks_per_doc[index.doc_index[node]]
+        nodes.append(item)
+    type_names: list[str] = []
+    type_index: dict[str, int] = {}
+    edges = []
+    for source, target, key, data in index.edges:
         rel = str(data.get("type"))
-        types[rel] += 1
-        extra = {}
-        if "weight" in data:  # a derived edge (co-operation, aggregation), drawn once
-            extra["weight"] = data["weight"]
-            width = edge_styles.get(rel, edge_styles["_other"])["width"]
-            extra["width"] = round(min(10.0, width + 1.6 * math.log2(float(data["weight"]))), 2)
-            title = _edge_tooltip(index, data)
-        else:
-            title = index.edge_tooltips.get((source, target, key)) or index.edge_tooltips.setdefault(
-                (source, target, key), _edge_tooltip(index, data))
-        if doc is not None:
-            extra["doc"] = doc
-        if rel == "CO_OPERATES":
-            extra["arrows"] = ""
-        net.add_edge(source, target, key=key, type=rel, title=title, **extra)
-    nodes, edges, _heading, _height, _width, options = net.get_network_data()
-    docs_shown = sorted(view_docs)
+        if rel not in type_index:
+            type_index[rel] = len(type_names)
+            type_names.append(rel)
+        doc = index.doc_of_sha.get(str(data.get("docSha256")))
+        edges.append([position[source], position[target], type_index[rel],
+                      index.doc_index[doc] if doc is not None else -1, str(key), *_edge_fields(data)])
+    docs = []
+    for i, doc in enumerate(index.documents):
+        data = graph.nodes[doc]
+        docs.append({"id": doc, "name": index.display_name(doc), "short": _short(index.display_name(doc), 16),
+                     "jurisdiction": str(data.get("jurisdiction") or ""), "file": str(data.get("file") or ""),
+                     "current": i in current, "tasks": tasks_per_doc[i],
+                     "period": "–".join(str(data[k]) for k in ("periodStart", "periodEnd") if data.get(k))})
+    node_styles, edge_styles = styles()["nodes"], styles()["edges"]
     return {
-        "view": {"kind": view.kind, "title": view.title, "subtitle": view.subtitle, "note": view.note,
-                 "aggregated": view.aggregated, "centre": view.centre, "big": len(nodes) > BIG_VIEW},
-        "docs": [{"index": i, "id": index.documents[i], "name": index.display_name(index.documents[i]),
-                  "href": root + hrefs[index.documents[i]] if index.documents[i] in hrefs else None}
-                 for i in docs_shown],
-        "nodeStyles": {k: {**node_styles.get(k, node_styles["_other"]), "count": c} for k, c in kinds.most_common()},
-        "edgeStyles": {k: {**edge_styles.get(k, edge_styles["_other"]), "count": c} for k, c in types.most_common()},
-        "nodes": nodes,
-        "edges": edges,
-        "options": json.loads(options),
+        "title": title,
+        "nodeStyles": node_styles, "edgeStyles": edge_styles, "types": type_names,
+        "communities": structure.communities, "otherColour": OTHER_COLOUR,
+        "docs": docs, "nodes": nodes, "edges": edges,
+        "network": network_layout(index, structure, position, current, max_nodes),
+        "cooperation": cooperation_layout(index, structure, position, max_nodes),
+        "bigView": BIG_VIEW,
     }
+
+
+def _shown_by_default(index: GraphIndex, node: str, current: set[int]) -> bool:
+    docs = index.node_docs(node)
+    return not docs or any(d in current for d in docs)
+
+
+def network_layout(index: GraphIndex, structure: Structure, position: dict[str, int], current: set[int],
+                   max_nodes: int) -> dict[str, Any]:
+    """The whole network of the current editions, communities apart; above max_nodes nodes,
+    aggregated: units and documents, grouped by jurisdiction, a unit linked to a plan by the
+    number of its tasks it leads or joins there, and units of different jurisdictions linked by
+    the tasks they share."""
+    graph = index.graph
+    shown = [n for n in graph.nodes if _shown_by_default(index, n, current)]
+    names = {i: c["name"] for i, c in enumerate(structure.communities)}
+    hidden_editions = len(index.documents) - len(current)
+    edition_note = (f"Showing the current editions only ({hidden_editions} older editions hidden; untick "
+                    f"“current editions only” to see them)." if hidden_editions else "")
+    if len(shown) <= max_nodes:
+        shown_set = set(shown)
+        edges = [(s, t, _edge_weight(str(d.get("type")))) for s, t, _, d in index.edges
+                 if s in shown_set and t in shown_set]
+        # What belongs to no community (a plan naming entities but assigning no task) is grouped
+        # by its first document, and that group named after the document.
+        group_of: dict[str, Any] = {}
+        for node in shown:
+            if node in structure.community_of:
+                group_of[node] = structure.community_of[node]
+            else:
+                docs = index.node_docs(node)
+                group_of[node] = f"doc:{docs[0]}" if docs else -1
+                if docs:
+                    names[group_of[node]] = "文件 " + _short(index.display_name(index.documents[docs[0]]), 24)
+        block = _layout_block(shown, edges, group_of, names)
+        return {"aggregated": False, "nodes": [position[n] for n in shown], "note": edition_note, **block}
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for unit, tasks in index.tasks_of_unit.items():
+        for task, rel in tasks:
+            doc = index.doc_of_task.get(task)
+            if doc is not None and index.doc_index[doc] in current:
+                counts[(unit, doc, rel)] += 1
+    nodes = [d for i, d in enumerate(index.documents) if i in current]
+    seen = set(nodes)
+    for unit, _, _ in counts:
+        if unit not in seen:
+            seen.add(unit)
+            nodes.append(unit)
+    jurisdiction = {n: _jurisdiction(index, n) or "—" for n in nodes}
+    derived: list[list[Any]] = [[position[u], position[d], rel, n, f"{ROLE_LETTER[rel]} × {n} tasks"]
+                                for (u, d, rel), n in sorted(counts.items())]
+    for (a, b), weight in sorted(structure.pair_weight.items()):
+        if a in seen and b in seen and jurisdiction[a] != jurisdiction[b]:
+            derived.append([position[a], position[b], "CO_OPERATES", weight, f"共同任务 share {weight} tasks"])
+    node_at = {position[n]: n for n in nodes}
+    layout_edges = [(node_at[e[0]], node_at[e[1]], min(4.0, 1.0 + math.log(e[3]))) for e in derived
+                    if e[2] != "CO_OPERATES"]
+    groups = Counter(jurisdiction.values())
+    block = _layout_block(nodes, layout_edges, jurisdiction,
+                          {j: f"{j} · {n} nodes" for j, n in groups.items()})
+    hidden = Counter(index.kind[n] for n in graph.nodes if n not in seen)
+    note = (f"Aggregated: the whole network has {len(shown)} nodes (more than {max_nodes}). Shown are units and "
+            f"documents grouped by jurisdiction; a unit is linked to a plan by the number of tasks it leads or "
+            f"joins there, and units of different jurisdictions by the tasks they share. Not shown here: "
+            + ", ".join(f"{n} {kind}" for kind, n in hidden.most_common())
+            + ". Double-click a node to expand it; the search box finds every node.")
+    if edition_note:
+        note += " " + edition_note
+    return {"aggregated": True, "nodes": [position[n] for n in nodes], "edges": derived,
+            "hiddenKinds": dict(hidden.most_common()), "note": note, **block}
+
+
+def cooperation_layout(index: GraphIndex, structure: Structure, position: dict[str, int],
+                       max_nodes: int) -> dict[str, Any]:
+    nodes = sorted(structure.task_count, key=lambda u: (-structure.task_count[u], u))
+    note = ""
+    if len(nodes) > max_nodes:
+        note = f"Showing the {max_nodes} units with the most tasks of {len(nodes)}."
+        nodes = nodes[:max_nodes]
+    kept = set(nodes)
+    edges: list[list[Any]] = []
+    for (a, b), count in sorted(structure.pair_weight.items()):
+        if a in kept and b in kept:
+            # The tooltip (composed in the page): the count and up to five of the shared tasks.
+            edges.append([position[a], position[b], "CO_OPERATES", count, "",
+                          [position[t] for t in structure.pair_examples[(a, b)]]])
+    names = {i: c["name"] for i, c in enumerate(structure.communities)}
+    block = _layout_block(nodes, [(a, b, 1.0) for a, b in structure.pair_weight if a in kept and b in kept],
+                          {n: structure.community_of.get(n, -1) for n in nodes}, names, spacing=1.6)
+    return {"nodes": [position[n] for n in nodes], "edges": edges, "note": note,
+            "subtitle": f"{len(nodes)} units · {len(edges)} pairs sharing tasks", **block}
 
 
 # --- pages -------------------------------------------------------------------------------------------
 
 
-def _empty_message(index: GraphIndex, view: ViewGraph) -> str:
-    if index.graph.number_of_nodes() == 0:
-        return ("The graph has no nodes: no document in the input produced tasks, units, entities or targets. "
-                "Check the input folder and the build's warnings.")
-    if view.kind == "cooperation":
-        return "No unit leads or takes part in any task, so no two units share one."
-    return "Nothing in the graph belongs to this view."
-
-
-def _asset_context(inline: bool, root: str) -> dict[str, Any]:
+def _asset_context(inline: bool, root: str, data_js: str | None = None) -> dict[str, Any]:
     if not inline:
         return {"inline": False, "root": root}
-    return {"inline": True, "root": root,
-            "assets": {name.replace(".", "_").replace("-", "_"): Markup(_asset_text(name)) for name in ASSET_FILES}}
+    assets = {name.replace(".", "_").replace("-", "_"): Markup(_asset_text(name)) for name in ASSET_FILES}
+    if data_js is not None:
+        assets["data_js"] = Markup(data_js.replace("</script", "<\\/script"))
+    return {"inline": True, "root": root, "assets": assets}
 
 
 @lru_cache(maxsize=8)
@@ -623,22 +605,32 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _index_data(index: GraphIndex, views: list[ViewGraph], hrefs: dict[str, str], title: str) -> dict[str, Any]:
+PAGE_TITLES = {
+    "network": ("全部网络 Whole network", "communities of units that share tasks, coloured and laid out apart"),
+    "cooperation": ("协作网络 Unit co-operation", "units linked when they share tasks"),
+    "document": ("文件 Document", "one plan"),
+    "unit": ("单位 Unit", "one unit's tasks, partners and entities"),
+}
+
+
+def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_links: bool) -> dict[str, Any]:
     graph = index.graph
     kinds = Counter(index.kind.values())
-    edge_types = Counter(str(rel) for _, _, rel in graph.edges(data="type"))
+    edge_types = index.edge_types
     unit_rows = []
     for unit in index.units:
         roles = index.tasks_of_unit.get(unit, [])
         led = sum(1 for _, rel in roles if rel == "LEADS")
         unit_rows.append({"id": unit, "name": index.display_name(unit), "kind": index.kind[unit],
                           "aliases": [str(a) for a in graph.nodes[unit].get("aliases") or []],
-                          "led": led, "joined": len(roles) - led, "href": hrefs.get(unit)})
+                          "led": led, "joined": len(roles) - led,
+                          "href": unit_href(unit) if unit_links else None})
     tasks = sorted((t for t in graph.nodes if index.kind[t] == "Task"),
                    key=lambda t: (index.doc_index.get(index.doc_of_task.get(t, ""), -1),
                                   int(graph.nodes[t].get("start") or 0), t))
     task_rows = [{"id": t, "path": str(graph.nodes[t].get("path") or ""),
                   "title": _short(index.display_name(t), 80),
+                  "short": short_title(graph.nodes[t].get("title") or index.display_name(t), 10),
                   "doc": index.doc_index.get(index.doc_of_task.get(t, ""), -1)} for t in tasks]
     tasks_per_doc = Counter(t["doc"] for t in task_rows)
     task_pos = {t: i for i, t in enumerate(tasks)}
@@ -647,27 +639,44 @@ def _index_data(index: GraphIndex, views: list[ViewGraph], hrefs: dict[str, str]
              if u in unit_pos]
     summary = {
         "documents": len(index.documents), "tasks": kinds.get("Task", 0), "units": len(index.units),
-        "entities": sum(1 for n, d in graph.nodes(data=True) if "Entity" in (d.get("labels") or [])),
-        "indicators": kinds.get("Indicator", 0), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+        "entities": index.entities,
+        "indicators": kinds.get("Indicator", 0), "nodes": graph.number_of_nodes(), "edges": len(index.edges),
         "leads": edge_types.get("LEADS", 0), "participates": edge_types.get("PARTICIPATES_IN", 0),
         "targets": edge_types.get("TARGETS", 0), "mentions": edge_types.get("MENTIONS", 0),
+        "communities": len(shared["communities"]),
     }
+    network, cooperation = shared["network"], shared["cooperation"]
+    current = _current_docs(index)
     return {
         "title": title,
         "summary": summary,
         "edgeTypes": dict(edge_types.most_common()),
         "nodeKinds": dict(kinds.most_common()),
-        "views": [{"kind": v.kind, "title": v.title, "subtitle": v.subtitle, "href": v.path,
-                   "nodes": len(v.nodes), "edges": len(v.edges), "aggregated": v.aggregated}
-                  for v in views if v.kind in ("network", "cooperation")],
-        "documents": [{"id": d, "name": index.display_name(d), "href": hrefs.get(d),
-                       "tasks": tasks_per_doc[i],
+        "views": [{"kind": "network", "title": PAGE_TITLES["network"][0], "href": "network.html",
+                   "subtitle": f"{len(index.documents)} documents", "nodes": len(network["nodes"]),
+                   "edges": len(network["edges"]) if network["aggregated"] else len(index.edges),
+                   "aggregated": network["aggregated"]},
+                  {"kind": "cooperation", "title": PAGE_TITLES["cooperation"][0], "href": "cooperation.html",
+                   "subtitle": cooperation["subtitle"], "nodes": len(cooperation["nodes"]),
+                   "edges": len(cooperation["edges"]), "aggregated": False}],
+        "communities": shared["communities"],
+        "documents": [{"id": d, "name": index.display_name(d), "href": document_href(d),
+                       "short": _short(index.display_name(d), 16), "tasks": tasks_per_doc[i],
+                       "current": i in current,
                        "jurisdiction": graph.nodes[d].get("jurisdiction", "")}
                       for i, d in enumerate(index.documents)],
         "units": unit_rows,
         "tasks": task_rows,
         "cells": cells,
     }
+
+
+def _unit_stub(unit: str) -> str:
+    """A small page that opens a unit's ego view (for `policykg views OUT --unit NAME`)."""
+    target = "../" + unit_href(unit)
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url={target}">'
+            f'<title>{Markup.escape(unit)}</title></head><body><a href="{target}">{Markup.escape(unit)}</a>'
+            f'<script type="application/json" id="unit-id">{_script_json(unit)}</script></body></html>')
 
 
 def write_views(
@@ -680,27 +689,21 @@ def write_views(
     inline_assets: bool = False,
     title: str = "policykg",
 ) -> list[Path]:
-    """Write every view of `graph` into `views_dir` (replaced whole; nothing half-written is left
+    """Write the views of `graph` into `views_dir` (replaced whole; nothing half-written is left
     if this fails) and return the paths written, index.html first.
 
-    units: write the ego views of only these units (ids, names or aliases; an unknown one raises
-    UnknownUnitError listing the closest names, before anything is written); unit_views=False
-    writes none. max_nodes: views with more nodes are aggregated. inline_assets: put vis-network
-    and the page scripts into every page instead of views/assets/ (one file is then enough).
+    units: also write units/<name>.html, a link page to the ego view of each of these units (ids,
+    names or aliases; an unknown one raises UnknownUnitError listing the closest names, before
+    anything is written). unit_views=False: the index links no unit view. max_nodes: above it
+    the whole network is aggregated. inline_assets: put vis-network, the page scripts and the
+    data into every page instead of views/assets/ and views/data.js (each page then stands alone).
     """
     views_dir = Path(views_dir)
     index = GraphIndex(graph)
-    ego_units = list(index.units) if unit_views else []
-    if units is not None:
-        ego_units = index.resolve_units(list(units))
-    taken_docs: set[str] = set()
-    taken_units: set[str] = set()
-    hrefs: dict[str, str] = {}
-    for doc in index.documents:
-        stem = Path(str(graph.nodes[doc].get("file") or "")).stem or doc
-        hrefs[doc] = f"documents/{_slug(stem, taken_docs)}.html"
-    for unit in ego_units:
-        hrefs[unit] = f"units/{_slug(unit, taken_units)}.html"
+    stubs = index.resolve_units(list(units)) if units is not None else []
+    structure = Structure(index)
+    shared = shared_data(index, structure, max_nodes, title)
+    data_js = "window.policykgData = " + _json(shared) + ";\n"
 
     work = views_dir.parent / f".{views_dir.name}.tmp-{os.getpid()}"
     if work.exists():
@@ -713,30 +716,22 @@ def write_views(
             for name in ASSET_FILES:
                 shutil.copyfile(ASSETS_DIR / name, work / "assets" / name)
                 written.append(f"assets/{name}")
+            _write(work / "data.js", data_js)
+            written.append("data.js")
         page = _templates().get_template("view.html")
-        summaries: list[ViewGraph] = []
-
-        def emit(view: ViewGraph) -> None:
-            if len(view.nodes) > max_nodes and view.kind != "cooperation":
-                view = aggregated(index, view, max_nodes)
-            root = "../" * view.path.count("/")
-            data = view_page_data(index, view, hrefs, root)
-            html = page.render(title=view.title, subtitle=view.subtitle, kind=view.kind, data=_script_json(data),
-                               empty=not view.nodes, empty_message=_empty_message(index, view),
-                               **_asset_context(inline_assets, root))
-            _write(work / view.path, html)
-            written.append(view.path)
-            if view.kind in ("network", "cooperation"):
-                summaries.append(view)
-
-        emit(whole_network_view(index))
-        emit(cooperation_view(index, max_nodes))
-        for doc in index.documents:
-            emit(document_view(index, doc, hrefs[doc]))
-        for unit in ego_units:
-            emit(ego_view(index, unit, hrefs[unit]))
+        for kind in PAGES:
+            heading, subtitle = PAGE_TITLES[kind]
+            _write(work / f"{kind}.html", page.render(
+                title=heading, subtitle=subtitle, kind=kind, empty=graph.number_of_nodes() == 0,
+                **_asset_context(inline_assets, "", data_js)))
+            written.append(f"{kind}.html")
+        taken: set[str] = set()
+        for unit in stubs:
+            path = f"units/{_slug(index.display_name(unit), taken)}.html"
+            _write(work / path, _unit_stub(unit))
+            written.append(path)
         index_page = _templates().get_template("index.html").render(
-            title=title, data=_script_json(_index_data(index, summaries, hrefs, title)),
+            title=title, data=_script_json(_index_data(index, shared, title, unit_views)),
             empty=graph.number_of_nodes() == 0, **_asset_context(inline_assets, ""))
         _write(work / "index.html", index_page)
         written.insert(0, "index.html")

@@ -32,8 +32,12 @@
     const note = v.aggregated ? " (aggregated: units and documents)" : "";
     $("main-views").appendChild(el("li", {}, [link(v.href, v.title), " — " + v.subtitle + ", " + v.nodes + " nodes, " + v.edges + " edges" + note]));
   });
+  const communityList = $("communities");
+  (data.communities || []).forEach((c) => communityList.appendChild(el("li", {}, [
+    el("span", { class: "swatch", style: "background:" + c.colour }), " " + c.name + " — " + c.units + " units"])));
+  if (!(data.communities || []).length) communityList.appendChild(el("li", { text: "No two units share a task." }));
   const docBody = $("documents").querySelector("tbody");
-  data.documents.forEach((d) => docBody.appendChild(el("tr", {}, [el("td", {}, [link(d.href, d.name)]), el("td", { text: d.jurisdiction || "" }), el("td", { text: String(d.tasks) })])));
+  data.documents.forEach((d) => docBody.appendChild(el("tr", {}, [el("td", {}, [link(d.href, d.name), d.current === false ? " (older edition)" : ""]), el("td", { text: d.jurisdiction || "" }), el("td", { text: String(d.tasks) })])));
 
   // Sortable tables: click a header to sort by it; numbers sort descending first.
   function makeSortable(table, rows, render) {
@@ -91,13 +95,15 @@
   data.tasks.forEach((t, i) => { if (!tasksOfDoc.has(t.doc)) tasksOfDoc.set(t.doc, []); tasksOfDoc.get(t.doc).push(i); });
   if (data.tasks.length <= 400) docSelect.appendChild(el("option", { value: "all", text: "全部 all documents" }));
   data.documents.forEach((d, i) => { if (tasksOfDoc.has(i)) docSelect.appendChild(el("option", { value: String(i), text: d.name + " (" + tasksOfDoc.get(i).length + ")" })); });
-  let sortKey = "L", sortDir = -1;
+  let sortKey = "total", sortDir = -1;
   function matrixColumns() {
     const v = docSelect.value;
     const cols = v === "all" ? data.tasks.map((_, i) => i) : (tasksOfDoc.get(Number(v)) || []);
     const q = $("matrix-task-filter").value.trim().toLowerCase();
     return q ? cols.filter((i) => (data.tasks[i].path + " " + data.tasks[i].title).toLowerCase().includes(q)) : cols;
   }
+  // Rows: units, sortable by name, by workload (L + P, L, P) or by their role in one task.
+  // Columns: tasks by a short title, grouped under their document (the path is in the tooltip).
   function renderMatrix() {
     const table = $("matrix");
     const head = table.querySelector("thead"), body = table.querySelector("tbody");
@@ -107,8 +113,9 @@
     const uq = $("matrix-unit-filter").value.trim().toLowerCase();
     const rows = new Map();
     cols.forEach((t) => (byTask.get(t) || new Map()).forEach((role, u) => {
-      if (!rows.has(u)) rows.set(u, { u: u, L: 0, P: 0 });
+      if (!rows.has(u)) rows.set(u, { u: u, L: 0, P: 0, total: 0 });
       rows.get(u)[role] += 1;
+      rows.get(u).total += 1;
     }));
     let list = [...rows.values()].filter((r) => {
       const unit = data.units[r.u];
@@ -118,23 +125,36 @@
     list.sort((a, b) => {
       let x, y;
       if (sortKey === "name") { x = data.units[a.u].name; y = data.units[b.u].name; }
-      else if (sortKey === "L" || sortKey === "P") { x = a[sortKey]; y = b[sortKey]; }
+      else if (sortKey === "L" || sortKey === "P" || sortKey === "total") { x = a[sortKey]; y = b[sortKey]; }
       else { x = roleRank[(byTask.get(sortKey) || new Map()).get(a.u)] || 0; y = roleRank[(byTask.get(sortKey) || new Map()).get(b.u)] || 0; }
-      return (x < y ? -1 : x > y ? 1 : 0) * sortDir || data.units[a.u].name.localeCompare(data.units[b.u].name);
+      return (x < y ? -1 : x > y ? 1 : 0) * sortDir || b.total - a.total || data.units[a.u].name.localeCompare(data.units[b.u].name);
     });
-    const hr = el("tr");
-    const header = (key, text, cls, title) => {
-      const th = el("th", { class: cls + (sortKey === key ? (sortDir > 0 ? " sorted-asc" : " sorted-desc") : ""), title: title || null, "data-sort": String(key), text: text });
+    const docRow = el("tr"), hr = el("tr");
+    const header = (key, text, cls, title, rowspan) => {
+      const th = el("th", { class: cls + (sortKey === key ? (sortDir > 0 ? " sorted-asc" : " sorted-desc") : ""), title: title || null, "data-sort": String(key), text: text, rowspan: rowspan || null });
       th.addEventListener("click", () => { sortDir = sortKey === key ? -sortDir : (key === "name" ? 1 : -1); sortKey = key; renderMatrix(); });
-      hr.appendChild(th);
+      return th;
     };
-    header("name", "单位 Unit", "unit");
-    header("L", "L", "num"); header("P", "P", "num");
-    cols.forEach((t) => header(t, data.tasks[t].path || String(t), "task", data.tasks[t].path + " " + data.tasks[t].title));
-    head.appendChild(hr);
+    docRow.appendChild(header("name", "单位 Unit", "unit", null, 2));
+    docRow.appendChild(header("total", "合计 L+P", "num", "workload: tasks led or joined", 2));
+    docRow.appendChild(header("L", "L", "num", "tasks led", 2));
+    docRow.appendChild(header("P", "P", "num", "tasks joined", 2));
+    // One header cell per run of columns from the same document.
+    let run = null;
+    cols.forEach((t) => {
+      const d = data.tasks[t].doc;
+      if (!run || run.doc !== d) {
+        const doc = data.documents[d] || { name: "—", short: "—" };
+        run = { doc: d, th: el("th", { class: "doc", colspan: "1", title: doc.name, "data-doc": String(d), text: doc.short || doc.name }) };
+        docRow.appendChild(run.th);
+      } else run.th.setAttribute("colspan", String(Number(run.th.getAttribute("colspan")) + 1));
+      const task = data.tasks[t];
+      hr.appendChild(header(t, task.short || task.path || String(t), "task", task.path + " " + task.title + "\n" + ((data.documents[d] || {}).name || "")));
+    });
+    head.appendChild(docRow); head.appendChild(hr);
     list.forEach((r) => {
       const unit = data.units[r.u];
-      const tr = el("tr", { "data-id": unit.id }, [el("td", { class: "unit" }, [link(unit.href, unit.name)]), el("td", { text: String(r.L) }), el("td", { text: String(r.P) })]);
+      const tr = el("tr", { "data-id": unit.id }, [el("td", { class: "unit" }, [link(unit.href, unit.name)]), el("td", { text: String(r.total) }), el("td", { text: String(r.L) }), el("td", { text: String(r.P) })]);
       cols.forEach((t) => { const role = (byTask.get(t) || new Map()).get(r.u) || ""; tr.appendChild(el("td", { class: role, text: role })); });
       body.appendChild(tr);
     });
