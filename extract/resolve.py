@@ -204,7 +204,6 @@ def tables() -> Tables:
 # jurisdictions
 
 _PLACE_PART = re.compile(r".{2,}?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|区|县|旗)")
-_ETHNIC_STEM = re.compile(r"^(.{2,}?)(?:(?:[^族]{1,2}族)*|维吾尔)自治[区州县旗]$")
 
 
 def _level_of_place(place: str) -> str:
@@ -219,9 +218,8 @@ def _level_of_place(place: str) -> str:
 
 def _short_name(place: str) -> str:
     """清远市 -> 清远, 广西壮族自治区 -> 广西, 沙县 -> 沙县 (a one-character stem is no name)."""
-    m = _ETHNIC_STEM.match(place)
-    if m:
-        return m.group(1)
+    if re.search(r"自治[区州县旗]$", place):
+        return gazetteer.short_name(place)
     for suffix, _ in tables().level_of_suffix:
         if place.endswith(suffix) and len(place) - len(suffix) >= 2:
             return place[: -len(suffix)]
@@ -431,7 +429,10 @@ def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
     yield _Scope("bare"), written
     level_word = _level_prefix(written)
     if level_word:
-        yield _Scope("level", t.level_prefix[level_word], written_prefix=level_word), written[len(level_word):]
+        # the word the plan's own division ends in is its own level: 区科技厅 in a 自治区 plan
+        own = jur.name and jur.level != "国" and jur.name.endswith(level_word)
+        level = jur.level if own else t.level_prefix[level_word]
+        yield _Scope("level", level, written_prefix=level_word), written[len(level_word):]
     # the document's own names and the places above it, also by their short names
     known = [jur.name, *jur.above.values()]
     for place in known:
@@ -524,8 +525,9 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     if scope.how == "level" and LEVELS.index(level) > LEVELS.index(jur.level):
         # 区科技局 in a city plan: each district's bureau, not one body
         name = scope.written_prefix + canonical.replace("中共{J}", "").replace("{J}", "").replace("{S}", "")
-        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name,
-                     jur=jur)
+        # in a national plan, 市科技局 are the cities' bureaus: 各市科学技术局, not "全国市…"
+        full = "各" + name if jur.level == "国" else jur.name + name
+        return _make("Collective", full, jur.name, "collective", True, where_note, id_name=name, jur=jur)
     if level == "国":
         name, where = canonical.replace("{J}", "").replace("{S}", ""), NATIONAL
     else:
@@ -660,6 +662,10 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             note = "; ".join(filter(None, [unit.note, f"{name[len(head):]} dropped"]))
             return replace(unit, note=note), scope
     generic = name.removesuffix("人民政府").removesuffix("政府")
+    if generic != name and jur.level != "国" and generic in t.level_prefix and jur.name.endswith(generic) \
+            and jur.code:
+        # 自治区人民政府 in a 广西 plan, 省政府 in a province's: the plan's own government
+        return _make("Government", jur.name + "人民政府", jur.name, "government", jur=jur), _Scope("bare")
     if generic in t.generic_places:
         return _collective(name, jur), _Scope("bare")
     level_word = _level_prefix(name)

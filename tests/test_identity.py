@@ -74,6 +74,10 @@ def sample_graph(sample_out: Path) -> nx.MultiDiGraph:
     ("襄樊市", "420600", "襄阳市"),  # a renamed city
     ("锡林郭勒盟", "152500", "锡林郭勒盟"),
     ("阿鲁科尔沁旗", "150421", "阿鲁科尔沁旗"),
+    ("伊犁州", "654000", "伊犁哈萨克自治州"),  # a people without 族 (哈萨克)
+    ("黔东南州", "522600", "黔东南苗族侗族自治州"),  # two peoples
+    ("西双版纳", "532800", "西双版纳傣族自治州"),
+    ("巴音郭楞州", "652800", "巴音郭楞蒙古自治州"),
     ("广西", "450000", "广西壮族自治区"),
     ("广东省清远市", "441800", "清远市"),
     ("广州市天河区", "440106", "天河区"),
@@ -146,10 +150,18 @@ def test_units_resolve_to_their_standard_names(name: str, processed: dict[str, P
     ("中国科学院武汉分院", "湖北省", "中国科学院武汉分院", "Institute"),
     ("曲靖供电局", "曲靖市", "曲靖供电局", "Firm"),
     ("关山街道办事处", "洪山区", "洪山区关山街道办事处", "Government"),
+    ("区科技厅", "广西壮族自治区", "广西壮族自治区科学技术厅", "Department"),  # 区 of a 自治区 plan: the region
+    ("自治区人民政府", "广西壮族自治区", "广西壮族自治区人民政府", "Government"),
+    ("伊犁州科技局", "新疆维吾尔自治区", "伊犁哈萨克自治州科学技术局", "Department"),
 ])
 def test_level_words_and_bodies_without_a_level(written: str, jurisdiction: str, name: str, kind: str) -> None:
     unit = resolve_unit(written, jurisdiction)
     assert (unit.name, unit.kind, unit.flagged) == (name, kind, False)
+
+
+def test_a_lower_level_body_in_a_national_plan_is_each_of_them() -> None:
+    unit = resolve_unit("市政府", "全国")  # never "全国市人民政府"
+    assert (unit.name, unit.kind, unit.flagged) == ("各市人民政府", "Collective", True)
 
 
 @pytest.mark.parametrize(("line", "number", "prefix"), [
