@@ -153,6 +153,9 @@ def test_units_resolve_to_their_standard_names(name: str, processed: dict[str, P
     ("区科技厅", "广西壮族自治区", "广西壮族自治区科学技术厅", "Department"),  # 区 of a 自治区 plan: the region
     ("自治区人民政府", "广西壮族自治区", "广西壮族自治区人民政府", "Government"),
     ("伊犁州科技局", "新疆维吾尔自治区", "伊犁哈萨克自治州科学技术局", "Department"),
+    ("市贸促会", "郑州市", "郑州市国际贸易促进委员会", "Organisation"),
+    ("高校", "郑州市", "郑州市高校", "Collective"),  # universities in general, not one body
+    ("市属国有企业", "郑州市", "郑州市市属国有企业", "Collective"),
 ])
 def test_level_words_and_bodies_without_a_level(written: str, jurisdiction: str, name: str, kind: str) -> None:
     unit = resolve_unit(written, jurisdiction)
