@@ -607,12 +607,14 @@ def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
 
 
 def _is_subdistrict_office(name: str) -> bool:
-    """关山街道办事处: the office of a 街道 (a township-level place), by the place words of
+    """关山街道办事处, 关山街道: the office of a 街道 (a township-level place), by the place words of
     units_places.json government_of_place (街道 -> 办事处)."""
     for place_word, office in tables().government_of_place.items():
-        suffix = place_word + office
-        if office != "人民政府" and name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return True
+        if office == "人民政府":
+            continue
+        for suffix in (place_word + office, place_word):  # 关山街道办事处, 关山街道
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                return True
     return False
 
 
@@ -708,11 +710,16 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             if real is not None and real.level in "省市县" and real.code != gazetteer.NATIONAL_CODE:
                 place = real.name
             gov = place + "人民政府"
-            return _make("Government", gov, place, "place" if place == name else "government",
-                         jur=jur), _Scope("bare")
-    if kind == "Government" and jur.level == "县" and jur.code and _is_subdistrict_office(name):
-        # 关山街道办事处 in a district plan: the district's own 街道 (the gazetteer stops at counties)
-        own = name if name.startswith(jur.name) else jur.name + name
+            rule = "place" if place == name else "government"
+            if real is None and jur.level in ("市", "县") and jur.code:
+                # a town of the plan's county or city (城关镇 is in hundreds of counties): the plan's
+                # division scopes it, since the gazetteer stops at counties
+                return _make("Government", jur.name + gov, jur.name, rule, jur=jur), _Scope("bare")
+            return _make("Government", gov, place, rule, jur=jur), _Scope("bare")
+    if kind == "Government" and jur.level in ("市", "县") and jur.code and _is_subdistrict_office(name):
+        # 关山街道办事处 in a district plan: the district's own 街道, as a town above
+        office = name + tables().government_of_place["街道"] if name.endswith("街道") else name
+        own = office if office.startswith(jur.name) else jur.name + office
         return _make("Government", own, jur.name, "government", jur=jur), _Scope("bare")
     if kind == "Government":  # a government of no division the gazetteer knows: a person should look
         return _named(name, kind, jur, "kind-suffix", True, "no such division in the gazetteer"), _Scope("bare")

@@ -155,11 +155,20 @@ def test_units_resolve_to_their_standard_names(name: str, processed: dict[str, P
     ("伊犁州科技局", "新疆维吾尔自治区", "伊犁哈萨克自治州科学技术局", "Department"),
     ("市贸促会", "郑州市", "郑州市国际贸易促进委员会", "Organisation"),
     ("高校", "郑州市", "郑州市高校", "Collective"),  # universities in general, not one body
+    ("城关镇政府", "兰考县", "兰考县城关镇人民政府", "Government"),  # a town of the plan's county
+    ("关山街道", "洪山区", "洪山区关山街道办事处", "Government"),
     ("市属国有企业", "郑州市", "郑州市市属国有企业", "Collective"),
 ])
 def test_level_words_and_bodies_without_a_level(written: str, jurisdiction: str, name: str, kind: str) -> None:
     unit = resolve_unit(written, jurisdiction)
     assert (unit.name, unit.kind, unit.flagged) == (name, kind, False)
+
+
+def test_towns_of_a_shared_name_stay_apart() -> None:
+    """城关镇 is in hundreds of counties: each county plan's 城关镇 is its own."""
+    lankao, fugou = resolve_unit("城关镇人民政府", "兰考县"), resolve_unit("城关镇人民政府", "扶沟县")
+    assert lankao.unit_id != fugou.unit_id
+    assert lankao.unit_id.split(":")[1] == gazetteer.best("兰考县").code
 
 
 def test_a_lower_level_body_in_a_national_plan_is_each_of_them() -> None:
