@@ -6,7 +6,7 @@ For each size N it generates (or reuses) the corpus bench/corpus-N (bench/make_c
 the build in a fresh subprocess — `policykg.api.build(DOCS, OUT)`, or the `policykg build DOCS
 --out OUT` command with --cli — and prints wall time, MB/s, documents/s and the peak resident
 memory of the build process (from wait4) and of any processes it waited for. With --score it also
-scores the build's tables against the corpus's ground truth (../shared/eval/score.py).
+scores the build's tables against the corpus's ground truth (`policykg evaluate`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-SCORER = ROOT.parent / "shared" / "eval" / "score.py"
 
 sys.path.insert(0, str(BENCH))
 from make_corpus import make_corpus  # noqa: E402
@@ -166,21 +165,10 @@ print(json.dumps({"wall_s": wall, "rc": proc.returncode, "stderr": stderr[-4000:
 
 
 def score_build(out: Path, corpus_dir: Path) -> str:
-    """Precision and recall of responsibilities and targets against the corpus truth (score.py)."""
-    if not SCORER.exists():
-        return "no scorer"
+    """Precision and recall of responsibilities and targets against the corpus truth (`policykg evaluate`)."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(SCORER),
-            "--pred",
-            str(out),
-            "--gold",
-            str(corpus_dir / "truth"),
-            "--sources",
-            str(corpus_dir / "docs"),
-            "--json",
-        ],
+        [sys.executable, "-m", "policykg", "evaluate", str(corpus_dir / "truth"), "--out", str(out),
+         "--sources", str(corpus_dir / "docs"), "--format", "json"],
         capture_output=True,
         text=True,
     )

@@ -10,8 +10,8 @@ Writes
     DIR/truth.json          ground truth per file: every task with its lead and participant units
                             as generated, every quantitative target
     DIR/truth/*.json        the same, one file per document in the gold format of
-                            ../shared/eval/gold, so that score.py can score a build of the corpus:
-                            score.py --pred OUT --gold DIR/truth --sources DIR/docs
+                            tests/gold, so that a build of the corpus can be scored:
+                            policykg evaluate DIR/truth --out OUT --sources DIR/docs
 
 The structure (outline numbering, responsibility clauses, indicator tables, target sentences) and
 the vocabularies (units, titles, body sentences, indicators) come from the sample plans in data/

@@ -84,6 +84,7 @@ class ParsedUnit:
     end: int
     role: str  # lead | participant | responsible | shared
     separator: str  # what preceded it in its list ("" for the first)
+    lead_from_order: bool = False  # leads because it is listed first, not by a label
 
 
 def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
@@ -270,6 +271,7 @@ def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[Par
                 u.role = "participant"
             else:
                 u.role = "lead" if first else "participant"
+                u.lead_from_order = first
                 first = False
     return units
 
@@ -586,6 +588,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
                 role="lead" if u.role == "lead" else "participant",
                 span=doc.span(u.start, u.end),
                 separator=u.separator,
+                lead_from_order=u.lead_from_order,
             )
             for u in units
         ]
@@ -613,7 +616,8 @@ def _table_tasks(doc: PolicyDocument, first_leads: bool = False) -> list[Task]:
     tasks = []
     for number, title, start, end, units in find_table_tasks(doc.text, first_leads):
         mentions = [UnitMention(written=u.written, role="lead" if u.role == "lead" else "participant",
-                                span=doc.span(u.start, u.end), separator=u.separator) for u in units]
+                                span=doc.span(u.start, u.end), separator=u.separator,
+                                lead_from_order=u.lead_from_order) for u in units]
         for m in mentions:
             m.written_original = m.span.quote
         row = doc.span(start, end)

@@ -61,6 +61,7 @@ class UnitMention:
     written_original: str = ""  # as in the original text (may be Traditional / hold pinyin)
     resolved: ResolvedUnit | None = None
     separator: str = ""  # what preceded it in its list: "" (first), "、", "，", "；"
+    lead_from_order: bool = False  # a lead read from its place in the list (first listed), not from a label
 
 
 @dataclass

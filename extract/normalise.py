@@ -135,6 +135,11 @@ def remove_pinyin(t: MappedText) -> MappedText:
     return t.sub(_PINYIN, "")
 
 
+def without_pinyin(text: str) -> str:
+    """A plain string without ruby pinyin (for display: 開發區(qū) -> 開發區)."""
+    return _PINYIN.sub("", text)
+
+
 _PAGE_MARKER = re.compile(
     r"^[ \t]*(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4})[ \t]*$",

@@ -61,7 +61,7 @@ def add_document(g: nx.MultiDiGraph, doc: PolicyDocument) -> None:
         jurisdiction=meta.jurisdiction, province=meta.province, issuer=meta.issuer,
         jurisdictionCode=jurisdiction_code(meta.jurisdiction, meta.province) if meta.jurisdiction else "",
         docNumber=meta.doc_number, date=meta.date, planFamily=plan_family_id(doc), current=True,
-        periodStart=period[0] if period[0] is not None else "", periodEnd=period[1] if period[1] is not None else "",
+        periodStart=period[0], periodEnd=period[1],  # None (JSON null) when unknown, never ""
         status=meta.status, encoding=doc.encoding,
         inferred=[f"{k}: {v}" for k, v in meta.inferred.items()],
         **_prov(doc, first_line),
@@ -149,8 +149,7 @@ def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
     key = f"TARGETS:{target.year}:{target.span.start}:{target.value}"
     _add_edge(
         g, source, target.indicator_id, "TARGETS", key,
-        year=target.year if target.year is not None else "", value=target.value,
-        valueMax=target.value_max if target.value_max is not None else "",
+        year=target.year, value=target.value, valueMax=target.value_max,  # None (null) when absent
         unit=target.unit, qualifier=target.qualifier, source=target.source,
         written=target.indicator, taskPath=target.task_path, **_prov(doc, target.span),
     )
@@ -216,7 +215,7 @@ def add_plan_families(g: nx.MultiDiGraph) -> None:
             if i:
                 older = g.nodes[members[i - 1]]
                 g.add_edge(doc_id, members[i - 1], key="SUPERSEDES", type="SUPERSEDES",
-                           fromPeriod=f"{older.get('periodStart', '')}-{older.get('periodEnd', '')}")
+                           fromPeriod=f"{older.get('periodStart') or ''}-{older.get('periodEnd') or ''}")
     for _, data in g.nodes(data=True):
         if data.get("label") == "Task":
             data["current"] = bool(g.nodes[data["docId"]].get("current", True))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ NODE_LINK_KEYS = {"edges": "edges", "source": "from", "target": "to"}
 
 RESPONSIBILITY_COLUMNS = [
     "doc", "doc_sha256", "doc_title", "jurisdiction", "task_id", "task_path", "task_title", "role",
-    "unit", "unit_id", "unit_name", "kind", "rule", "flagged", "quote", "start", "end",
+    "unit", "unit_id", "unit_name", "kind", "rule", "flagged", "lead_from_order", "quote", "start", "end",
 ]
 RESOLUTION_COLUMNS = ["doc", "doc_sha256", "jurisdiction", "written", "unit_id", "unit_name", "kind", "rule",
                       "flagged", "note", "count"]
@@ -52,34 +53,54 @@ def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
 
 
 _GRAPHML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
+# GraphML tools (Gephi, yEd, Cytoscape) show an attribute called `label` as the node's caption:
+# there it is the display name, and the node's primary kind (`label` in the graph) is `kind`
+GRAPHML_RENAMED = {"label": "kind"}  # a unit's own `kind` is the same as its label
+
+
+def graphml_node_attributes(data: dict[str, Any]) -> dict[str, Any]:
+    """A node's attributes as GraphML writes them: `label` the display name, `kind` the kind."""
+    attrs = {GRAPHML_RENAMED.get(k, k): v for k, v in data.items() if k != "kind"}
+    if data.get("kind") not in (None, data.get("label")):  # a Category's kind of thing (Platform, Park)
+        attrs["categoryKind"] = data["kind"]
+    attrs["label"] = (f"{data.get('path', '')} {data.get('title', '')}".strip() if data.get("label") == "Task"
+                      else data.get("name") or data.get("id") or "")
+    return attrs
+
+
+def graphml_edge_attributes(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "label": data.get("type", "")}
 
 
 def _graphml_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return "|".join(str(v) for v in value)
-    if value is None:
-        return ""
     return value
 
 
 def _graphml_keys(items: Iterable[dict[str, Any]]) -> dict[str, str]:
-    """Attribute name -> GraphML type; a name seen with mixed types is a string."""
+    """Attribute name -> GraphML type. Absent values (None) say nothing about the type; integers
+    mixed with floats are doubles; any other mix is a string."""
     types: dict[str, str] = {}
     for data in items:
         for k, v in data.items():
+            if v is None or v == "":  # empty: no type (an attribute only ever empty is a string)
+                types.setdefault(k, "")
+                continue
             t = _GRAPHML_TYPES.get(type(_graphml_value(v)), "string")
-            if types.setdefault(k, t) != t:
-                types[k] = "string"
-    return types
+            known = types.setdefault(k, t) or t
+            types[k] = known if known == t else "double" if {known, t} == {"long", "double"} else "string"
+    return {k: t or "string" for k, t in types.items()}
 
 
 def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
     """GraphML, streamed element by element (networkx's writer builds the whole XML tree in
-    memory, which for a corpus of a thousand plans takes gigabytes). Lists are joined by |."""
+    memory, which for a corpus of a thousand plans takes gigabytes). Lists are joined by |;
+    an absent value (None) is left out, so that it reads back as missing, not as ""."""
     from xml.sax.saxutils import escape, quoteattr
 
-    node_keys = _graphml_keys(d for _, d in g.nodes(data=True))
-    edge_keys = _graphml_keys(d for *_, d in g.edges(data=True))
+    node_keys = _graphml_keys(graphml_node_attributes(d) for _, d in g.nodes(data=True))
+    edge_keys = _graphml_keys(graphml_edge_attributes(d) for *_, d in g.edges(data=True))
 
     def fmt(value: Any, kind: str) -> str:
         value = _graphml_value(value)
@@ -87,7 +108,15 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
             return "true" if value else "false"
         if kind == "string":
             return escape(str(value))
-        return str(value)
+        if kind == "double":
+            return repr(float(value))
+        return str(int(value))
+
+    def data_elements(scope: str, keys: dict[str, str], attrs: dict[str, Any]) -> Iterable[str]:
+        for k, v in attrs.items():
+            if v is None or (v == "" and keys[k] != "string"):
+                continue
+            yield f'<data key="{ids[scope, k]}">{fmt(v, keys[k])}</data>'
 
     with path.open("w", encoding="utf-8") as fh:
         fh.write('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -103,11 +132,11 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
         fh.write('<graph edgedefault="directed">\n')
         for n, data in g.nodes(data=True):
             fh.write(f"<node id={quoteattr(str(n))}>")
-            fh.writelines(f'<data key="{ids["node", k]}">{fmt(v, node_keys[k])}</data>' for k, v in data.items())
+            fh.writelines(data_elements("node", node_keys, graphml_node_attributes(data)))
             fh.write("</node>\n")
         for u, v, k, data in g.edges(keys=True, data=True):
             fh.write(f"<edge id={quoteattr(str(k))} source={quoteattr(str(u))} target={quoteattr(str(v))}>")
-            fh.writelines(f'<data key="{ids["edge", a]}">{fmt(b, edge_keys[a])}</data>' for a, b in data.items())
+            fh.writelines(data_elements("edge", edge_keys, graphml_edge_attributes(data)))
             fh.write("</edge>\n")
         fh.write("</graph>\n</graphml>\n")
 
@@ -137,6 +166,8 @@ def responsibility_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, An
                     "unit_name": res.name if res else "", "kind": res.kind if res else "",
                     "rule": res.rule if res else "", "flagged": "yes" if res and res.flagged else "",
                     "quote": task.clause.span.quote, "start": task.clause.span.start, "end": task.clause.span.end,
+                    "lead_from_order": "yes" if unit.lead_from_order else "",
+                    "task_paragraph": task.span.quote,
                 }
 
 
@@ -182,61 +213,129 @@ def entity_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
             }
 
 
-def write_responsibilities_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
-    """The 任务分工表 as coordinators keep it: one row per task, 牵头单位 and 参与单位 columns,
-    plus a sheet with every (task, unit, role) row."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+XLSX_COLUMNS = ("序号", "任务", "任务内容", "牵头单位", "配合单位", "完成时限", "原文", "备注")
+XLSX_WIDTHS = (6, 28, 48, 22, 30, 12, 48, 16)
+OVERVIEW_SHEET = "总表"
+LEAD_FROM_ORDER_MARK = "牵头单位按排列顺序推定"  # the clause names no lead: the first unit listed is read as lead
+_SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
-    # write-only mode streams rows to disk: a corpus of a thousand plans has ~100k rows
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("任务分工表")
-    for i, width in enumerate([30, 12, 36, 24, 48, 60], 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    header = ["文件", "任务编号", "任务", "牵头单位", "参与单位", "原文"]
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
 
-    def cells(values: list[Any], style: dict[str, Any]) -> list[WriteOnlyCell]:
-        out = []
-        for value in values:
-            c = WriteOnlyCell(ws, value=value)
-            for attr, v in style.items():
-                setattr(c, attr, v)
-            out.append(c)
-        return out
+def _sheet_names(titles: list[str]) -> list[str]:
+    """Excel sheet names (≤ 31 characters, unique, none of []:*?/\\) that keep the period and
+    status of each title."""
+    from policykg.graph.labels import shorten
 
-    ws.append(cells(header, {"font": bold}))
+    names: list[str] = []
+    for i, title in enumerate(titles, 1):
+        prefix = f"{i} "  # the number (the overview's 序号) keeps names unique, and apart from 总表
+        clean = title.translate(_SHEET_NAME_FORBIDDEN).replace("'", "’")
+        names.append((prefix + shorten(clean, 31 - len(prefix), len))[:31])
+    return names
+
+
+def _clean_quote(text: str) -> str:
+    """原文 as the plan wrote it, without ruby pinyin (開發區(qū) -> 開發區) or line breaks."""
+    from policykg.extract.normalise import without_pinyin
+
+    return " ".join(without_pinyin(text or "").split())
+
+
+def xlsx_tasks(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per task (document order kept) from the (task, unit, role) rows."""
     tasks: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
-        t = tasks.setdefault((r["doc_sha256"], r["task_path"]), {
-            "doc": r["doc_title"] or r["doc"], "path": r["task_path"], "title": r["task_title"],
-            "lead": [], "part": [], "quote": r["quote"]})
-        (t["lead"] if r["role"] == "lead" else t["part"]).append(r["unit"])
-    for t in tasks.values():
-        ws.append(cells([t["doc"], t["path"], t["title"], "、".join(t["lead"]), "、".join(t["part"]),
-                         " ".join(t["quote"].split())], {"alignment": wrap}))
-    ws.auto_filter.ref = f"A1:F{len(tasks) + 1}"
-    detail = wb.create_sheet("明细")
-    detail.freeze_panes = "A2"
-    detail.auto_filter.ref = f"A1:{get_column_letter(len(RESPONSIBILITY_COLUMNS))}{len(rows) + 1}"
-    detail.append(RESPONSIBILITY_COLUMNS)
-    for r in rows:
-        detail.append([r.get(c, "") for c in RESPONSIBILITY_COLUMNS])
-    wb.save(path)
+        t = tasks.get((r["doc_sha256"], r["task_id"]))
+        if t is None:
+            t = tasks[r["doc_sha256"], r["task_id"]] = {
+                "doc_sha256": r["doc_sha256"], "doc": r["doc"], "doc_title": r.get("doc_title") or r["doc"],
+                "path": r["task_path"], "title": r["task_title"],
+                "text": r.get("task_text") or r.get("task_paragraph") or "",
+                "deadline": r.get("deadline_text") or r.get("deadline") or "",
+                "lead": [], "part": [], "quote": r.get("quote") or "", "lead_from_order": False}
+        if r["role"] == "lead":
+            t["lead"].append(r["unit"])
+            t["lead_from_order"] = t["lead_from_order"] or bool(r.get("lead_from_order"))
+        else:
+            t["part"].append(r["unit"])
+    return list(tasks.values())
 
 
-def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path) -> dict[str, int]:
-    """Every file of a build into out_dir (which must exist). Returns row counts."""
-    write_graph_json(g, out_dir / GRAPH_JSON)
-    write_graphml(g, out_dir / GRAPHML)
+def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,
+                                documents: Sequence[dict[str, Any]] = ()) -> int:
+    """The 任务分工表 a coordinator hands out: an overview sheet (总表) and one sheet per document
+    with 序号, 任务, 任务内容, 牵头单位, 配合单位, 完成时限, 原文 and a mark where the lead was read
+    from the order of the list; print-ready (landscape A4, fit to width, header repeated on
+    every page, frozen header). The (task, unit, role) detail is responsibilities.csv.
+
+    `documents` (doc_sha256, doc, title, jurisdiction, period, status) gives every document its
+    sheet, also one without tasks. Rows are streamed to disk (graph/xlsx.py).
+    Returns the number of task rows."""
+    from policykg.graph.xlsx import CENTRED, LINK, TEXT, Workbook, write_table
+
+    tasks = xlsx_tasks(rows)
+    by_doc: dict[str, list[dict[str, Any]]] = {}
+    docs: dict[str, dict[str, Any]] = {}
+    for d in documents:
+        docs.setdefault(d["doc_sha256"], dict(d))
+        by_doc.setdefault(d["doc_sha256"], [])
+    for t in tasks:
+        docs.setdefault(t["doc_sha256"], {"doc_sha256": t["doc_sha256"], "doc": t["doc"], "title": t["doc_title"]})
+        by_doc.setdefault(t["doc_sha256"], []).append(t)
+    order = list(by_doc)
+    names = _sheet_names([docs[sha].get("title") or docs[sha]["doc"] for sha in order])
+    with Workbook(path) as wb:
+        overview = wb.sheet(OVERVIEW_SHEET, (6, 60, 12, 12, 12, 8, 10, 34), "任务分工表 总表")
+        overview_styles = (CENTRED, TEXT, TEXT, TEXT, TEXT, CENTRED, CENTRED, LINK)
+        write_table(overview, ("序号", "文件", "辖区", "期限", "状态", "任务数", "牵头推定", "工作表"), (
+            ((i, d.get("title") or d["doc"], d.get("jurisdiction") or "", d.get("period") or "",
+              d.get("status") or "", len(by_doc[sha]), sum(t["lead_from_order"] for t in by_doc[sha]), name),
+             overview_styles)
+            for i, (sha, name, d) in enumerate(((sha, name, docs[sha]) for sha, name in zip(order, names)), 1)))
+        for i, name in enumerate(names, 2):
+            overview.link(f"H{i}", name)
+        overview.close()
+        styles = (CENTRED, TEXT, TEXT, TEXT, TEXT, CENTRED, TEXT, TEXT)
+        for sha, name in zip(order, names):
+            sheet = wb.sheet(name, XLSX_WIDTHS, docs[sha].get("title") or docs[sha]["doc"])
+            write_table(sheet, XLSX_COLUMNS, (
+                ((n, f"{t['path']} {t['title']}".strip(), _clean_quote(t["text"]), "、".join(t["lead"]),
+                  "、".join(t["part"]), t["deadline"], _clean_quote(t["quote"]),
+                  LEAD_FROM_ORDER_MARK if t["lead_from_order"] else ""), styles)
+                for n, t in enumerate(by_doc[sha], 1)))
+            sheet.close()
+    return len(tasks)
+
+
+def xlsx_documents(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The graph's documents as the 任务分工表's overview lists them, in build order."""
+    docs = []
+    for _, d in g.nodes(data=True):
+        if d.get("label") != "Document":
+            continue
+        start, end = d.get("periodStart"), d.get("periodEnd")
+        docs.append({"doc_sha256": d.get("sha256", ""), "doc": d.get("file", ""), "title": d.get("name", ""),
+                     "jurisdiction": d.get("jurisdiction", ""),
+                     "period": f"{start}-{end}" if start not in (None, "") and end not in (None, "") else "",
+                     "status": d.get("status", "")})
+    return docs
+
+
+def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path,
+                  stage: Callable[[str], AbstractContextManager[Any]] | None = None) -> dict[str, int]:
+    """Every file of a build into out_dir (which must exist). Returns row counts. `stage(name)`
+    wraps each writer (progress reporting)."""
+    stage = stage or (lambda _name: nullcontext())
+    with stage(GRAPH_JSON):
+        write_graph_json(g, out_dir / GRAPH_JSON)
+    with stage(GRAPHML):
+        write_graphml(g, out_dir / GRAPHML)
     resp = list(responsibility_rows(docs))
-    counts = {"responsibilities": _write_csv(out_dir / "responsibilities.csv", RESPONSIBILITY_COLUMNS, resp)}
-    write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx")
-    counts["resolution"] = _write_csv(out_dir / "resolution.csv", RESOLUTION_COLUMNS, resolution_rows(docs))
-    counts["targets"] = _write_csv(out_dir / "targets.csv", TARGET_COLUMNS, target_rows(docs))
-    counts["entities"] = _write_csv(out_dir / "entities.csv", ENTITY_COLUMNS, entity_rows(docs))
+    with stage("responsibilities.csv"):
+        counts = {"responsibilities": _write_csv(out_dir / "responsibilities.csv", RESPONSIBILITY_COLUMNS, resp)}
+    with stage("responsibilities.xlsx"):
+        write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx", xlsx_documents(g))
+    with stage("resolution.csv, targets.csv, entities.csv"):
+        counts["resolution"] = _write_csv(out_dir / "resolution.csv", RESOLUTION_COLUMNS, resolution_rows(docs))
+        counts["targets"] = _write_csv(out_dir / "targets.csv", TARGET_COLUMNS, target_rows(docs))
+        counts["entities"] = _write_csv(out_dir / "entities.csv", ENTITY_COLUMNS, entity_rows(docs))
     return counts

@@ -26,9 +26,13 @@ class UnitNotFound(LookupError):
 
 class AmbiguousUnit(LookupError):
     def __init__(self, name: str, candidates: list[tuple[str, str, str]]) -> None:
-        listed = "; ".join(f"{n} ({j or 'no jurisdiction'})" for _, n, j in candidates)
-        super().__init__(f"{name!r} names several units: {listed} — choose one with --jurisdiction")
-        self.candidates = candidates
+        self.name, self.candidates = name, candidates
+        super().__init__(self.message("jurisdiction=…"))
+
+    def message(self, how: str) -> str:
+        """The message, naming how the caller chooses: jurisdiction=… in Python, --jurisdiction on the CLI."""
+        listed = "; ".join(f"{n} ({j or 'no jurisdiction'})" for _, n, j in self.candidates)
+        return f"{self.name!r} names several units: {listed} — choose one with {how}"
 
 
 def unit_nodes(g: nx.MultiDiGraph) -> list[tuple[str, dict[str, Any]]]:

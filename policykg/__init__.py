@@ -12,7 +12,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "build", "connect", "open"]
+__all__ = ["__version__", "build", "connect", "evaluate", "open", "tasks"]
 
 
 def build(data: Any, out: Any = "out", **kwargs: Any) -> Any:
@@ -34,3 +34,18 @@ def connect(uri: str | None = None, **kwargs: Any) -> Any:
     from policykg.queries.runner import connect_neo4j
 
     return connect_neo4j(uri, **kwargs)
+
+
+def tasks(unit: str, out: Any = "out", *, jurisdiction: str | None = None, role: str | None = None,
+          all_editions: bool = False) -> Any:
+    """The tasks a unit leads and takes part in (any alias), the rows `policykg tasks` prints."""
+    from policykg.api import tasks as _tasks
+
+    return _tasks(unit, out, jurisdiction=jurisdiction, role=role, all_editions=all_editions)
+
+
+def evaluate(gold_dir: Any, out: Any = "out", sources: Any = None) -> dict[str, Any]:
+    """Score a build against annotated plans (`policykg evaluate`): P/R/F1 per document."""
+    from policykg.evaluate import evaluate as _evaluate
+
+    return _evaluate(gold_dir, out, sources)

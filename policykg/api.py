@@ -25,8 +25,10 @@ from policykg.extract.pipeline import process_file
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import build_graph
 from policykg.graph.export import GRAPH_JSON, write_outputs
+from policykg.progress import Progress
 
 OUT_MARKER = ".policykg-out"  # a file that says: this folder is a policykg build output
+INFERRED_FILE = "inferred.txt"  # one line per document whose metadata was inferred from its text
 
 
 class BuildError(Exception):
@@ -58,7 +60,9 @@ class BuildReport:
             f"({self.unit_mentions} assignments), {self.flagged} flagged, {self.targets} targets, "
             f"{self.entities} entities; graph {self.nodes} nodes / {self.edges} edges in {self.seconds:.1f} s",
         ]
-        lines += [f"inferred: {x}" for x in self.inferred]
+        if self.inferred:
+            lines.append(f"inferred title/jurisdiction/period of {len(self.inferred)} documents without a manifest "
+                         f"entry: see {self.out / INFERRED_FILE}")
         return lines
 
 
@@ -237,12 +241,10 @@ def build(
     files = input_files(data)
     _check_out(out)
     report = BuildReport(out=out)
-    bar = None
-    if progress or (progress is None and len(files) >= 20 and sys.stderr.isatty()):
-        from tqdm import tqdm
+    stages = Progress(progress)
 
-        def bar(items: Iterable[Any]) -> Iterable[Any]:
-            return tqdm(items, total=len(files), desc="extracting", unit="doc", file=sys.stderr)
+    def bar(items: Iterable[Any]) -> Iterable[Any]:
+        return stages.items(items, len(files), "extracting", "doc")
     mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
     _use_review_file(data if data.is_dir() else data.parent, report)
     try:  # the review file's corrections hold for this build only
@@ -257,18 +259,22 @@ def build(
                              f"{'; '.join(report.errors[:3])})")
         if strict and report.errors:
             raise BuildError(report.errors[0])
-        g = build_graph(docs)
+        with stages.stage("graph"):
+            g = build_graph(docs)
     finally:
         from policykg.extract.resolve import use_review_entries
 
         use_review_entries({})
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
     try:
-        report.files = write_outputs(g, docs, tmp)
+        report.files = write_outputs(g, docs, tmp, stage=stages.stage)
         if views:
             from policykg.visualize import write_views
 
-            write_views(g, tmp / "views")
+            with stages.stage("views"):
+                write_views(g, tmp / "views")
+        if report.inferred:
+            (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
         (tmp / OUT_MARKER).write_text("policykg build output; safe to delete and rebuild\n", encoding="utf-8")
         _replace_dir(tmp, out)
     except BaseException:
@@ -286,13 +292,23 @@ def build(
     return report
 
 
+TASK_COLUMNS = ["doc", "doc_title", "task_path", "task_title", "role", "unit_id", "unit_name", "written", "quote",
+                "current"]
+ROLES = ("lead", "participant")
+
+
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None, all_editions: bool = False) -> list[dict[str, Any]]:
-    """The tasks a unit leads and takes part in (any alias), as rows: of the newest edition of
-    each plan, or of every edition with all_editions=True."""
+          role: str | None = None, all_editions: bool = False) -> Any:
+    """The tasks a unit leads and takes part in (any alias), as Rows (a list of dicts with
+    .to_dataframe(), .to_csv(), a table in notebooks): the rows `policykg tasks` prints. Of the
+    newest edition of each plan, or of every edition with all_editions=True."""
     from dataclasses import asdict
 
     from policykg.graph.export import read_graph
     from policykg.graph.lookup import tasks_of_unit
+    from policykg.queries.runner import Rows
 
-    return [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role, all_editions)]
+    if role not in (None, *ROLES):
+        raise ValueError(f"role={role!r}: expected one of {', '.join(map(repr, ROLES))} or None")
+    return Rows(TASK_COLUMNS, [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role,
+                                                                all_editions)])

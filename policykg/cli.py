@@ -1,22 +1,69 @@
 """The `policykg` command line: each command is a thin layer over a function in policykg.api
-(or the stage module it names), so the notebook API and the CLI never drift."""
+(or the stage module it names), so the notebook API and the CLI never drift.
+
+One grammar for every command: a command that reads a build takes `--out OUT` (default ./out;
+the commands that took OUT as an argument still do); short options mean one thing everywhere
+(-h help, -p param, -q quiet, -j jobs); every option says what it does."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
 from policykg import __version__
+from policykg.queries.catalog import did_you_mean
+
+DEFAULT_OUT = Path("out")
+OUT_HELP = "The built output folder (from `policykg build DATA --out OUT`)."
 
 
 class PolicykgError(click.ClickException):
     """A user-facing failure: one line, naming the file and the problem; exit code 1."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class SuggestingGroup(click.Group):
+    """Unknown commands get the closest names."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            raise click.UsageError(f"no command {name!r}{did_you_mean(name, self.list_commands(ctx))} "
+                                   "(policykg --help lists them)", ctx)
+        return super().resolve_command(ctx, args)
+
+
+def out_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--out OUT` / `-o OUT` for a command that reads a build (passed as out_dir)."""
+    return click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=DEFAULT_OUT, show_default=True, help=OUT_HELP)(command)
+
+
+def out_argument_or_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """OUT as an optional argument (as these commands always took it) or `--out OUT`; the
+    command receives out_dir. Put it directly above the function."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, out_arg: Path | None = None, out_opt: Path | None = None, **kwargs: Any) -> Any:
+        if out_arg is not None and out_opt is not None and out_arg != out_opt:
+            raise PolicykgError(f"two output folders given: {out_arg} and --out {out_opt}; give one")
+        return command(*args, out_dir=out_arg or out_opt or DEFAULT_OUT, **kwargs)
+
+    wrapper = click.option("--out", "out_opt", type=click.Path(file_okay=False, path_type=Path),
+                           default=None, help=f"{OUT_HELP} Default ./out; OUT may also be given as the argument.")(
+        wrapper)
+    return click.argument("out_arg", metavar="[OUT]", required=False,
+                          type=click.Path(file_okay=False, path_type=Path))(wrapper)
+
+
+@click.group(cls=SuggestingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policykg")
 def main() -> None:
     """Turn policy documents into a knowledge graph of who is responsible for what."""
 
 
 # Commands are registered by the modules below (one per area, so they can grow independently).
-from policykg import cli_build, cli_compare, cli_db, cli_views  # noqa: E402,F401
+from policykg import cli_build, cli_compare, cli_db, cli_evaluate, cli_views  # noqa: E402,F401

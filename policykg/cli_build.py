@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from policykg import api
-from policykg.cli import PolicykgError, main
+from policykg.cli import PolicykgError, main, out_option
+
+TASK_TABLE_COLUMNS = ["doc", "task_path", "task_title", "role", "unit_name"]
 
 
 @main.command()
@@ -22,51 +24,58 @@ from policykg.cli import PolicykgError, main
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 @click.option("--jobs", "-j", "workers", type=click.IntRange(1, 64), default=None,
               help="Extraction processes (default: up to 4, one per core).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bars on stderr for stages over a second (default: when stderr is a terminal).")
 def build(data_dir: Path, out_dir: Path, manifest_dir: Path | None, views: bool, strict: bool, quiet: bool,
-          workers: int | None) -> None:
+          workers: int | None, progress: bool | None) -> None:
     """Build the responsibility graph from DATA_DIR (a folder of plans, or one file)."""
     try:
         report = api.build(data_dir, out_dir, manifest_dir=manifest_dir, views=views, strict=strict,
-                           workers=workers)
+                           workers=workers, progress=False if quiet else progress)
     except api.BuildError as exc:
         raise PolicykgError(str(exc)) from exc
     except OSError as exc:
         raise PolicykgError(f"{exc.filename or out_dir}: {exc.strerror or exc}") from exc
+    if not quiet:  # the summary first; what went wrong or was guessed after it
+        for line in report.summary_lines():
+            click.echo(line)
     for err in report.errors:
         click.echo(f"error: {err}", err=True)
     if not quiet:
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
-        for line in report.summary_lines():
-            click.echo(line)
 
 
 @main.command()
 @click.argument("unit")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
-              help="A built output folder.")
-@click.option("--jurisdiction", "-j", default=None, help="Choose among same-named units, e.g. 清远市.")
-@click.option("--role", type=click.Choice(["lead", "participant"]), default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@out_option
+@click.option("--jurisdiction", default=None, help="Choose among same-named units, e.g. 清远市.")
+@click.option("--role", type=click.Choice(["lead", "participant"]), default=None,
+              help="Only the tasks the unit leads (lead) or takes part in (participant); default both.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: a short table for reading; csv and json: every column, full texts.")
 @click.option("--all-editions", is_flag=True,
               help="Count every edition of a plan, not only the newest (older editions are superseded).")
 def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, fmt: str,
           all_editions: bool) -> None:
     """The tasks UNIT leads and takes part in (any alias: 科技局, 市科技局, 清远市科学技术局), in the
-    newest edition of each plan unless --all-editions."""
+    newest edition of each plan unless --all-editions.
+
+    The same rows as policykg.tasks(unit, out, jurisdiction=…, role=…, all_editions=…) in Python."""
     from policykg.graph.lookup import AmbiguousUnit, UnitNotFound
 
     try:
         rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role, all_editions=all_editions)
-    except (UnitNotFound, AmbiguousUnit, FileNotFoundError, ValueError) as exc:
+    except AmbiguousUnit as exc:
+        raise PolicykgError(exc.message("--jurisdiction")) from exc
+    except (UnitNotFound, FileNotFoundError, ValueError) as exc:
         raise PolicykgError(str(exc)) from exc
-    from policykg.queries.runner import Rows  # one table/CSV/JSON printer for every command
-
-    columns = ["doc", "task_path", "task_title", "role", "unit_name"] if fmt == "table" else \
-        ["doc", "doc_title", "task_path", "task_title", "role", "unit_id", "unit_name", "written", "quote"]
-    table = Rows(columns, [{c: r[c] for c in columns} for r in rows])
-    click.echo(table.to_json() if fmt == "json" else table.to_csv() if fmt == "csv" else table.to_table(),
-               nl=fmt != "csv")
+    if fmt == "json":
+        click.echo(rows.to_json())
+    elif fmt == "csv":
+        click.echo(rows.to_csv(), nl=False)
+    else:
+        click.echo(rows.select(TASK_TABLE_COLUMNS).to_table())
     if fmt == "table" and rows:
         leads = sum(r["role"] == "lead" for r in rows)
         click.echo(f"{rows[0]['unit_name']}: leads {leads}, takes part in {len(rows) - leads}", err=True)

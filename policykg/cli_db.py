@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
-from policykg.cli import PolicykgError, main
+from policykg.cli import PolicykgError, main, out_argument_or_option, out_option
 
 FORMATS = ("table", "csv", "json")
+FORMAT_HELP = "table: for reading (long texts shortened, kept distinct); csv and json: every value in full."
 
 
 def _neo4j_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -63,14 +64,19 @@ def _session(out: str, use_neo4j: bool, uri: str | None, username: str | None, p
     try:
         timeout_ms = int(timeout * 1000) if timeout else None
         if use_neo4j or uri:
+            if not (uri or os.environ.get("NEO4J_URI")):
+                raise PolicykgError("no Neo4j URI: pass --uri neo4j://host:7687 or set NEO4J_URI")
             return connect_neo4j(uri, username, password, database, timeout_ms=timeout_ms)
-        session = open_embedded(out, force_load=reload, timeout_ms=timeout_ms)
+        from policykg.progress import Progress
+
+        session = open_embedded(out, force_load=reload, timeout_ms=timeout_ms,
+                                progress=Progress().batches("loading into the embedded engine"))
     except QueryError as exc:
         raise PolicykgError(str(exc)) from exc
     for note in session.notes:
         click.echo(f"note: {note}", err=True)
     if session.load_summary is not None:
-        click.echo("loaded OUT/graph.json into the embedded engine: "
+        click.echo(f"loaded {Path(out) / 'graph.json'} into the embedded engine: "
                    f"{session.load_summary.nodes_in_graph} nodes, {session.load_summary.edges_in_graph} edges "
                    f"in {session.load_summary.seconds:.2f} s", err=True)
     return session
@@ -86,16 +92,19 @@ def _emit(rows: Any, fmt: str) -> None:
 
 
 @main.command()
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @_neo4j_options
 @click.option("--batch-size", default=None, type=click.IntRange(min=1),
               help="Rows per transaction (default: 1000 on Neo4j, 5000 embedded).")
 @click.option("--embedded", is_flag=True, help="Load into the embedded FalkorDB even if NEO4J_URI is set.")
 @click.option("--force", is_flag=True, help="Embedded: reload even when graph.json did not change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--progress/--no-progress", default=None,
+              help="A progress bar on stderr for loads over a second (default: when stderr is a terminal).")
+@out_argument_or_option
 def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
-         database: str | None, batch_size: int | None, embedded: bool, force: bool, as_json: bool) -> None:
-    """Load OUT_DIR/graph.json into Neo4j (NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD,
+         database: str | None, batch_size: int | None, embedded: bool, force: bool, as_json: bool,
+         progress: bool | None) -> None:
+    """Load OUT/graph.json into Neo4j (NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD,
     NEO4J_DATABASE, or the flags), or into the embedded FalkorDB when no Neo4j is configured.
 
     Idempotent: documents already loaded with the same content are skipped; a changed document
@@ -103,7 +112,9 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
     """
     from policykg.graph.cypher_load import DEFAULT_BATCH_SIZE, LoadError, read_graph_file
     from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
+    from policykg.progress import Progress
 
+    report = Progress(progress).batches("loading")
     try:
         if embedded and (use_neo4j or uri):
             raise LoadError("--embedded and --neo4j/--uri exclude each other")
@@ -112,7 +123,7 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
 
             graph = read_graph_file(out_dir)
             settings = Neo4jSettings.from_env(uri, username, password, database)
-            summary = load_into_neo4j(graph, settings, batch_size=batch_size or DEFAULT_BATCH_SIZE)
+            summary = load_into_neo4j(graph, settings, batch_size=batch_size or DEFAULT_BATCH_SIZE, progress=report)
         else:
             click.echo(f"note: loading into the embedded engine under {out_dir} (no NEO4J_URI; --neo4j for Neo4j)",
                        err=True)
@@ -122,7 +133,7 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
             with EmbeddedServer(out_dir) as server:
                 for note in server.notes:
                     click.echo(f"note: {note}", err=True)
-                summary = server.sync(force=force, batch_size=batch_size or EMBEDDED_BATCH_SIZE)
+                summary = server.sync(force=force, batch_size=batch_size or EMBEDDED_BATCH_SIZE, progress=report)
             if summary is None:
                 click.echo(f"{out_dir / 'graph.json'} is already loaded in {server.db_dir} (use --force to reload)")
                 return
@@ -140,16 +151,25 @@ def export() -> None:
     """Export the graph for other tools."""
 
 
+def export_folder(out_dir: Path, what: str) -> Path:
+    """Where `export` writes by default: beside OUT (OUT-neo4j-admin), because the next build
+    replaces OUT as a whole."""
+    return out_dir.parent / f"{out_dir.name}-{what}"
+
+
 @export.command("neo4j-admin")
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to write (default OUT_DIR/neo4j-admin).")
+              help="Folder to write (default: OUT-neo4j-admin beside OUT, which a rebuild of OUT leaves alone).")
+@out_argument_or_option
 def export_neo4j_admin(out_dir: Path, dest: Path | None) -> None:
     """CSV files for `neo4j-admin database import` (big corpora) and a Cypher script (small ones)."""
     from policykg.graph.cypher_load import LoadError, read_graph_file
     from policykg.graph.neo4j_admin import export_neo4j_admin as do_export
 
-    target = dest or out_dir / "neo4j-admin"
+    target = dest or export_folder(out_dir, "neo4j-admin")
+    if target.resolve().is_relative_to(out_dir.resolve()):
+        click.echo(f"note: {target} is inside {out_dir}: the next `policykg build --out {out_dir}` replaces it",
+                   err=True)
     try:
         written = do_export(read_graph_file(out_dir), target)
     except (LoadError, OSError) as exc:
@@ -160,22 +180,52 @@ def export_neo4j_admin(out_dir: Path, dest: Path | None) -> None:
     click.echo(f"bulk import: see {target / 'import.sh'}; small graphs: cypher-shell -f {target / 'load.cypher'}")
 
 
-@main.command()
+class QueryCommand(click.Command):
+    """`policykg query NAME --help` shows NAME's parameters (types, defaults, an example) above
+    the options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if any(arg in ("-h", "--help") for arg in args):
+            from policykg.queries.catalog import QueryError, load_catalog
+
+            try:
+                catalog = load_catalog()
+            except QueryError:
+                catalog = {}
+            ctx.meta["policykg.query"] = next((catalog[arg] for arg in args if arg in catalog), None)
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        canned = ctx.meta.get("policykg.query")
+        if canned is None:
+            super().format_help(ctx, formatter)
+            return
+        formatter.write_usage(ctx.command_path, f"{canned.name} [-p NAME=VALUE]... [OPTIONS]")
+        formatter.write_paragraph()
+        for line in canned.usage().splitlines():
+            formatter.write(f"  {line}\n")
+        formatter.write_paragraph()
+        self.format_options(ctx, formatter)
+
+
+@main.command(cls=QueryCommand)
 @click.argument("name", required=False)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="A query parameter; repeat for several (a repeated name gives a list).")
-@click.option("--list", "list_queries", is_flag=True, help="List the canned queries, one line each.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--out", "out", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="The built OUT folder (embedded engine).")
+@click.option("--list", "list_queries", is_flag=True,
+              help="List the canned queries: what each answers and its parameters ([optional]).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help=FORMAT_HELP)
+@out_option
 @click.option("--reload", is_flag=True, help="Embedded: reload OUT/graph.json first.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), default=None,
               help="Stop the query after this many seconds.")
 @_neo4j_options
-def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: str, out: str, reload: bool,
+def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: str, out_dir: Path, reload: bool,
           timeout: float | None, use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
           database: str | None) -> None:
-    """Run the canned query NAME (queries/*.cypher) on the embedded engine or Neo4j."""
+    """Run the canned query NAME (queries/*.cypher) on the embedded engine or Neo4j.
+
+    `policykg query --list` lists them; `policykg query NAME --help` shows NAME's parameters."""
     from policykg.queries.catalog import QueryError, canned_query, load_catalog
 
     try:
@@ -185,7 +235,8 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
     if list_queries:
         width = max(len(query_name) for query_name in catalog)
         for query_name, canned in catalog.items():
-            click.echo(f"{query_name.ljust(width)}  {canned.description}")
+            click.echo(f"{query_name.ljust(width)}  {canned.summary()}")
+        click.echo("(policykg query NAME --help: a query's parameters, their types and an example)", err=True)
         return
     if not name:
         raise PolicykgError("name a query (policykg query --list shows them)")
@@ -194,10 +245,11 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
     except QueryError as exc:
         raise PolicykgError(str(exc)) from exc
     values = _parse_params(params, typed=False)
-    missing = [param.name for param in canned.params if param.required and param.name not in values]
-    if missing:
-        raise PolicykgError(f"query {name}: missing parameter {', '.join(missing)}\n{canned.usage()}")
-    session = _session(out, use_neo4j, uri, username, password, database, reload, timeout)
+    try:
+        canned.check(values)  # unknown names first (did you mean), then missing ones
+    except QueryError as exc:
+        raise PolicykgError(f"{exc}\n{canned.usage()}") from exc
+    session = _session(str(out_dir), use_neo4j, uri, username, password, database, reload, timeout)
     try:
         rows = session.query(name, **values)
         for note in session.notes:
@@ -213,19 +265,18 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
 @click.argument("statement")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="A parameter ($NAME in the query); numbers, booleans and [lists] are read as JSON.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--out", "out", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="The built OUT folder (embedded engine).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help=FORMAT_HELP)
+@out_option
 @click.option("--timeout", type=click.FloatRange(min=0.001), default=None,
               help="Stop the query after this many seconds.")
 @_neo4j_options
-def cypher(statement: str, params: tuple[str, ...], fmt: str, out: str, timeout: float | None, use_neo4j: bool,
+def cypher(statement: str, params: tuple[str, ...], fmt: str, out_dir: Path, timeout: float | None, use_neo4j: bool,
            uri: str | None, username: str | None, password: str | None, database: str | None) -> None:
     """Run an ad-hoc read-only Cypher STATEMENT; writes are refused."""
     from policykg.queries.catalog import QueryError
 
     values = _parse_params(params, typed=True)
-    session = _session(out, use_neo4j, uri, username, password, database, timeout=timeout)
+    session = _session(str(out_dir), use_neo4j, uri, username, password, database, timeout=timeout)
     try:
         rows = session.cypher(statement, **values)
     except QueryError as exc:

@@ -1,4 +1,4 @@
-"""`policykg views OUT_DIR`: (re)write the interactive HTML views of a built graph into OUT_DIR/views/."""
+"""`policykg views [OUT]` (or `--out OUT`): (re)write the interactive HTML views of a built graph into OUT/views/."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import networkx as nx
 
-from policykg.cli import PolicykgError, main
+from policykg.cli import PolicykgError, main, out_argument_or_option
 
 
 def _read_graph(out_dir: Path) -> nx.MultiDiGraph:
@@ -22,7 +22,6 @@ def _read_graph(out_dir: Path) -> nx.MultiDiGraph:
 
 
 @main.command()
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--unit", "units", multiple=True, metavar="NAME",
               help="Write the ego view of only this unit (id, name or alias); repeatable. Default: every unit.")
 @click.option("--no-unit-views", is_flag=True, help="Write no ego view per unit.")
@@ -31,16 +30,23 @@ def _read_graph(out_dir: Path) -> nx.MultiDiGraph:
 @click.option("--inline", "inline_assets", is_flag=True,
               help="Put vis-network and the page scripts into every page (each file then stands alone).")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress on stderr when writing takes over a second (default: when stderr is a terminal).")
+@out_argument_or_option
 def views(out_dir: Path, units: tuple[str, ...], no_unit_views: bool, max_nodes: int | None, inline_assets: bool,
-          quiet: bool) -> None:
-    """Write the interactive network views of OUT_DIR/graph.json into OUT_DIR/views/."""
+          quiet: bool, progress: bool | None) -> None:
+    """Write the interactive network views of OUT/graph.json into OUT/views/."""
+    from policykg.progress import Progress
     from policykg.visualize import DEFAULT_MAX_NODES, UnknownUnitError, write_views
 
-    graph = _read_graph(out_dir)
+    stages = Progress(False if quiet else progress)
+    with stages.stage("reading graph.json"):
+        graph = _read_graph(out_dir)
     try:
-        written = write_views(graph, out_dir / "views", units=list(units) if units else None,
-                              unit_views=not no_unit_views, max_nodes=max_nodes or DEFAULT_MAX_NODES,
-                              inline_assets=inline_assets)
+        with stages.stage("views"):
+            written = write_views(graph, out_dir / "views", units=list(units) if units else None,
+                                  unit_views=not no_unit_views, max_nodes=max_nodes or DEFAULT_MAX_NODES,
+                                  inline_assets=inline_assets)
     except UnknownUnitError as exc:
         raise PolicykgError(f"{out_dir / 'graph.json'}: {exc}") from exc
     except OSError as exc:

@@ -5,6 +5,7 @@
     // param: unit (unit, required): the unit, as an id, canonical name or alias; e.g. 市科技局
     // param: limit (int, optional, default 20): how many rows; e.g. 10
     // returns: unit, unitId, document, path, title
+    // needs: task | doc path        (optional: which optional parameters must come together)
 
 Parameter kinds: `unit` (resolved to a list of unit ids before the query runs), `doc` (resolved
 to a list of document ids), `str`, `int`, `float`, `bool` (true/false). The whole file, header included, is the
@@ -13,7 +14,9 @@ statement both engines receive.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,12 +24,20 @@ from typing import Any
 
 QUERY_DIR = Path(__file__).resolve().parent
 PARAM_KINDS = ("unit", "doc", "str", "int", "float", "bool")
-_HEADER_LINE = re.compile(r"^//\s*(name|description|param|returns):\s*(.*)$")
+_HEADER_LINE = re.compile(r"^//\s*(name|description|param|returns|needs):\s*(.*)$")
 _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<kind>\w+)\s*,\s*(?P<need>required|optional)"
     r"(?:\s*,\s*default\s+(?P<default>[^)]*))?\)\s*:\s*(?P<text>.*)$"
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """'; did you mean X?' naming the closest known words ('' when none is close)."""
+    known = list(known)
+    close = difflib.get_close_matches(word, known, n=3, cutoff=0.6)
+    close += [k for k in known if k not in close and len(word) >= 3 and (word in k or k in word)][: 3 - len(close)]
+    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 class QueryError(Exception):
@@ -84,18 +95,62 @@ class CannedQuery:
     returns: tuple[str, ...]
     statement: str  # the file's text, exactly as both engines receive it
     path: Path = field(compare=False)
+    needs: tuple[tuple[str, ...], ...] = ()  # alternatives of optional parameters, one of which is required
 
     def param(self, name: str) -> QueryParam | None:
         return next((param for param in self.params if param.name == name), None)
 
-    def usage(self) -> str:
-        parts = [f"{self.name}: {self.description}"]
+    def check(self, given: Mapping[str, Any]) -> None:
+        """Unknown names (with the closest), missing required parameters, unmet `needs`."""
+        names = [param.name for param in self.params]
+        for key in given:
+            if key not in names:
+                raise QueryError(f"query {self.name}: unknown parameter {key!r}{did_you_mean(key, names)}"
+                                 f" (parameters: {', '.join(names) or 'none'})")
+        present = {key for key, value in given.items() if value not in (None, "", [])}
+        missing = [param.name for param in self.params if param.required and param.name not in present]
+        if missing:
+            raise QueryError(f"query {self.name}: missing parameter {', '.join(missing)} (required)")
+        if self.needs and not any(set(group) <= present for group in self.needs):
+            raise QueryError(f"query {self.name}: give {', or '.join(' and '.join(g) for g in self.needs)}")
+
+    def example(self) -> str:
+        """A command line that runs the query, with example values."""
+        wanted = {param.name for param in self.params if param.required}
+        if self.needs and not wanted:
+            wanted = set(self.needs[0])
+        parts = [f"policykg query {self.name}"]
         for param in self.params:
-            need = "required" if param.required else f"optional, default {param.default!r}"
-            parts.append(f"  --param {param.name}=…  ({param.kind}, {need}) {param.description}"
+            if param.name in wanted and param.example:
+                value = param.example if " " not in param.example else f"'{param.example}'"
+                parts.append(f"-p {param.name}={value}")
+        return " ".join(parts)
+
+    def python_example(self) -> str:
+        """The same example as a call of PolicyGraph.query."""
+        wanted = {param.name for param in self.params if param.required} or set(self.needs[0] if self.needs else ())
+        args = [repr(self.name), *(f"{p.name}={p.example!r}" for p in self.params if p.name in wanted and p.example)]
+        return f".query({', '.join(args)})"
+
+    def usage(self) -> str:
+        parts = [f"{self.name}: {self.description}", "parameters (-p NAME=VALUE):"]
+        for param in self.params:
+            need = "required" if param.required else "optional" + (
+                f", default {param.default!r}" if param.default is not None else "")
+            parts.append(f"  {param.name} ({param.kind}, {need}): {param.description}"
                          + (f"; e.g. {param.example}" if param.example else ""))
-        parts.append("  returns: " + ", ".join(self.returns))
+        if not self.params:
+            parts.append("  none")
+        if self.needs:
+            parts.append("  give " + ", or ".join(" and ".join(group) for group in self.needs))
+        parts.append("returns: " + ", ".join(self.returns))
+        parts.append("example: " + self.example())
         return "\n".join(parts)
+
+    def summary(self) -> str:
+        """One line: the description and the parameters (required ones first, optional in [])."""
+        params = [param.name if param.required else f"[{param.name}]" for param in self.params]
+        return f"{self.description} ({' '.join(params) or 'no parameters'})"
 
 
 def parse_query_file(path: Path) -> CannedQuery:
@@ -122,8 +177,14 @@ def parse_query_file(path: Path) -> CannedQuery:
     for param in params:
         if f"${param.name}" not in text:
             raise QueryCatalogError(f"{path}: parameter {param.name!r} is declared but never used")
+    needs = tuple(tuple(group.split()) for group in fields.get("needs", "").split("|") if group.strip())
+    declared = {param.name for param in params}
+    for group in needs:
+        if not set(group) <= declared:
+            raise QueryCatalogError(f"{path}: '// needs:' names undeclared parameters {sorted(set(group) - declared)}")
     return CannedQuery(name, fields["description"], tuple(params),
-                       tuple(column.strip() for column in fields["returns"].split(",") if column.strip()), text, path)
+                       tuple(column.strip() for column in fields["returns"].split(",") if column.strip()), text, path,
+                       needs)
 
 
 def _parse_param(path: Path, value: str) -> QueryParam:
@@ -156,7 +217,6 @@ def load_catalog(directory: Path = QUERY_DIR) -> dict[str, CannedQuery]:
 def canned_query(name: str) -> CannedQuery:
     catalog = load_catalog()
     if name not in catalog:
-        close = [known for known in catalog if name in known or known in name]
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see `policykg query --list`"
+        hint = did_you_mean(name, catalog) or "; the canned queries: " + ", ".join(catalog)
         raise QueryError(f"no canned query named {name!r}{hint}")
     return catalog[name]

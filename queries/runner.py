@@ -14,6 +14,7 @@ import atexit
 import csv
 import io
 import json
+import os
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,10 @@ class Rows(list):
 
     df = to_dataframe
 
+    def select(self, columns: Sequence[str]) -> Rows:
+        """The same rows with only these columns."""
+        return Rows(columns, ({c: row.get(c) for c in columns} for row in self), self.seconds)
+
     def column(self, name: str) -> list[Any]:
         return [row.get(name) for row in self]
 
@@ -61,15 +66,34 @@ class Rows(list):
         return buffer.getvalue()
 
     def to_table(self, max_width: int = 60) -> str:
+        """A plain-text table; a cell wider than max_width is shortened in the middle, keeping
+        its end (a plan's period and status) and staying distinct from the column's other cells."""
+        from policykg.graph.labels import display_width, unique_short_labels
+
         cells = [[_cell(row.get(column)) for column in self.columns] for row in self]
-        cells = [[value if _width(value) <= max_width else _clip(value, max_width) for value in row] for row in cells]
-        widths = [max([_width(column), *(_width(row[i]) for row in cells)]) for i, column in enumerate(self.columns)]
+        for i in range(len(self.columns)):
+            long = [row[i] for row in cells if display_width(row[i]) > max_width]
+            if long:
+                labels = unique_short_labels(sorted({row[i] for row in cells}), max_width)
+                for row in cells:
+                    row[i] = labels[row[i]]
+        widths = [max([display_width(column), *(display_width(row[i]) for row in cells)])
+                  for i, column in enumerate(self.columns)]
         lines = ["  ".join(_pad(column, widths[i]) for i, column in enumerate(self.columns)),
                  "  ".join("-" * width for width in widths)]
         lines += ["  ".join(_pad(value, widths[i]) for i, value in enumerate(row)) for row in cells]
         lines.append(f"({len(self)} row{'s' if len(self) != 1 else ''})")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """Notebooks: an HTML table with every value in full."""
+        from html import escape
+
+        head = "".join(f"<th>{escape(column)}</th>" for column in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape(_cell(row.get(column)))}</td>" for column in self.columns)
+                       + "</tr>" for row in self)
+        return (f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                f"<p>{len(self)} row{'s' if len(self) != 1 else ''}</p>")
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -83,22 +107,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)  # CJK cells take two columns
-
-
-def _clip(text: str, width: int) -> str:
-    out, used = [], 0
-    for char in text:
-        used += 2 if ord(char) > 0x2E7F else 1
-        if used > width - 1:
-            break
-        out.append(char)
-    return "".join(out) + "…"
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    from policykg.graph.labels import display_width
+
+    return text + " " * (width - display_width(text))
 
 
 # --------------------------------------------------------------------------- engines
@@ -323,10 +335,10 @@ class PolicyGraph:
     def prepare(self, name: str, params: dict[str, Any]) -> tuple[CannedQuery, dict[str, Any]]:
         """The canned query and its final parameters (types converted, units and documents resolved)."""
         query = canned_query(name)
-        unknown = sorted(set(params) - {param.name for param in query.params})
-        if unknown:
-            known = ", ".join(param.name for param in query.params) or "none"
-            raise QueryError(f"query {name}: unknown parameter {', '.join(unknown)} (parameters: {known})")
+        try:
+            query.check(params)  # unknown names (did you mean), missing ones, unmet `needs`
+        except QueryError as exc:
+            raise QueryError(f"{exc}; e.g. {query.python_example()}") from None
         final: dict[str, Any] = {}
         self.notes = []
         scope = params.get("jurisdiction")
@@ -335,7 +347,7 @@ class PolicyGraph:
             if value is None or value == "":
                 if param.required:
                     raise QueryError(f"query {name}: parameter {param.name} is required ({param.description}; "
-                                     f"e.g. --param {param.name}={param.example})")
+                                     f"e.g. .query({name!r}, {param.name}={param.example!r}))")
                 final[param.name] = param.default
                 continue
             value = param.convert(value)
@@ -394,10 +406,11 @@ class PolicyGraph:
 
 
 def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool = False, batch_size: int | None = None,
-                  timeout_ms: int | None = None) -> PolicyGraph:
+                  timeout_ms: int | None = None, progress: Any = None) -> PolicyGraph:
     """Start (or join) the embedded server of OUT, load OUT/graph.json if it changed; a PolicyGraph.
 
     Close it (or use `with`) to save and stop the server; it is also stopped at interpreter exit.
+    `progress(done, total, kind)` hears of each load batch.
     """
     from policykg.graph.cypher_load import LoadError
     from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
@@ -411,7 +424,8 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     except EmbeddedError as exc:
         raise QueryError(str(exc)) from exc
     try:
-        summary = server.sync(force=force_load, batch_size=batch_size or EMBEDDED_BATCH_SIZE) if load else None
+        summary = server.sync(force=force_load, batch_size=batch_size or EMBEDDED_BATCH_SIZE,
+                              progress=progress) if load else None
     except (LoadError, EmbeddedError) as exc:
         server.stop()
         raise QueryError(f"{out_dir / 'graph.json'}: loading into the embedded engine failed: {exc}") from exc
@@ -430,6 +444,9 @@ def connect_neo4j(uri: str | None = None, username: str | None = None, password:
     from policykg.graph.cypher_load import LoadError
     from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings
 
+    if not (uri or os.environ.get("NEO4J_URI")):
+        raise QueryError("no Neo4j URI: pass uri='neo4j://host:7687' (and username=, password=) "
+                         "or set NEO4J_URI")
     try:
         engine = Neo4jEngine(Neo4jSettings.from_env(uri, username, password, database))
     except LoadError as exc:

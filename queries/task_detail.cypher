@@ -3,6 +3,7 @@
 // param: task (str, optional): the task id; e.g. task:fa9c75cfc35b534e:三.(一).1
 // param: doc (doc, optional): with path, the task's document (id, sha256, file name or title words); e.g. qingyuan_innovation_action_plan_2020-2022_draft.txt
 // param: path (str, optional): with doc, the task's outline path; e.g. 三.(一).1
+// needs: task | doc path
 // returns: document, file, taskId, path, title, clause, leads, participants, mentions, targets
 MATCH (t:Task)-[:PART_OF]->(d:Document)
 WHERE t.id = $task OR ($task IS NULL AND d.id IN $doc AND t.path = $path)

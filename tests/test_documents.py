@@ -1,5 +1,5 @@
 """The real sample documents: every task, its lead and its number of participants, as the plans
-state them (checked by reading each clause; the gold annotations in ../shared/eval agree)."""
+state them (checked by reading each clause; the gold annotations in tests/gold agree)."""
 
 from __future__ import annotations
 

@@ -338,7 +338,7 @@ def test_tasks_count_the_newest_edition_unless_all_editions(sample_out: Path, sa
     assert every > newest > 0
 
     def rows(*flags: str) -> list[dict[str, Any]]:
-        result = CliRunner().invoke(main, ["tasks", "市科技局", "-j", "清远市", "--out", str(sample_out),
+        result = CliRunner().invoke(main, ["tasks", "市科技局", "--jurisdiction", "清远市", "--out", str(sample_out),
                                            "--format", "json", *flags])
         assert result.exit_code == 0, result.output
         return json.loads(result.output)

@@ -1,7 +1,7 @@
 """Unit-name resolution (extract/resolve.py) on the names the sample plans in data/ write.
 
 Jurisdictions come from data/manifest.json; the same/different pairs from the gold
-(../shared/eval/gold/resolution.json); Traditional names are converted with OpenCC here only to
+(tests/gold/resolution.json); Traditional names are converted with OpenCC here only to
 prepare input, as the normaliser does before the resolver sees a name.
 """
 
@@ -28,7 +28,7 @@ from policykg.extract.resolve import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-GOLD = ROOT.parent / "shared" / "eval" / "gold"
+GOLD = ROOT / "tests" / "gold"
 T2S = opencc.OpenCC("t2s").convert
 PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ]+\)")
 MANIFEST = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))["documents"]
@@ -36,7 +36,6 @@ MANIFEST = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))["doc
 BY_ORIGINAL = {d["original_name"]: d for d in MANIFEST}
 QINGYUAN = BY_ORIGINAL["000_58cc0514a1f22bc5.txt"]
 GUANGZHOU = BY_ORIGINAL["004_7dfacc6de548b343.txt"]
-needs_gold = pytest.mark.skipif(not GOLD.is_dir(), reason="gold annotations not present")
 
 
 def simplified(text: str) -> str:
@@ -90,13 +89,10 @@ def clause_units(quote: str) -> tuple[list[str], list[str]]:
 
 
 def gold_pairs(verdict: str) -> list[tuple[tuple[str, str], tuple[str, str]]]:
-    if not (GOLD / "resolution.json").is_file():
-        return []
     spec = json.loads((GOLD / "resolution.json").read_text(encoding="utf-8"))
     return [(tuple(a), tuple(b)) for a, b in spec[verdict]]
 
 
-@needs_gold
 @pytest.mark.parametrize(("a", "b"), gold_pairs("same"), ids=lambda p: f"{p[0][:3]}:{p[1]}")
 def test_gold_same_pairs_resolve_to_one_id(a: tuple[str, str], b: tuple[str, str]) -> None:
     ra = resolve_in(BY_ORIGINAL[a[0]], T2S(a[1]))
@@ -105,7 +101,6 @@ def test_gold_same_pairs_resolve_to_one_id(a: tuple[str, str], b: tuple[str, str
     assert ra.rule != "unknown"
 
 
-@needs_gold
 @pytest.mark.parametrize(("a", "b"), gold_pairs("different"), ids=lambda p: f"{p[0][:3]}:{p[1]}")
 def test_gold_different_pairs_resolve_apart(a: tuple[str, str], b: tuple[str, str]) -> None:
     ra = resolve_in(BY_ORIGINAL[a[0]], T2S(a[1]))
@@ -113,7 +108,6 @@ def test_gold_different_pairs_resolve_apart(a: tuple[str, str], b: tuple[str, st
     assert ra.unit_id != rb.unit_id, (ra, rb)
 
 
-@needs_gold
 @pytest.mark.parametrize("original", ["000_58cc0514a1f22bc5.txt", "004_7dfacc6de548b343.txt"])
 def test_every_gold_unit_resolves_to_a_known_kind(original: str) -> None:
     doc = BY_ORIGINAL[original]
@@ -127,7 +121,6 @@ def test_every_gold_unit_resolves_to_a_known_kind(original: str) -> None:
         assert unit.flagged == (unit.rule == "typo"), unit
 
 
-@needs_gold
 @pytest.mark.parametrize("original", ["000_58cc0514a1f22bc5.txt", "004_7dfacc6de548b343.txt"])
 def test_gold_clauses_as_lists(original: str) -> None:
     """Every gold clause read as one list: same length, and list rules agree with single names."""

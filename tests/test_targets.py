@@ -2,7 +2,7 @@
 as a sentence, and the warnings for bad input.
 
 The expected targets per document were checked by reading each sentence and table of the plan
-(they agree with the gold annotations in ../shared/eval where those exist).
+(they agree with the gold annotations in tests/gold where those exist).
 """
 
 from __future__ import annotations

@@ -81,8 +81,10 @@ def _script_json(value: Any) -> Markup:
 
 
 def _short(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, cut in the middle: a plan's period and status at the end stay."""
+    from policykg.graph.labels import shorten
+
+    return shorten(str(text), limit, len)
 
 
 def short_title(title: str, limit: int = 12) -> str:
