@@ -44,9 +44,13 @@ demo: setup
 	@echo "the 任务分工表: out/responsibilities.xlsx; the views: open out/views/index.html"
 	@echo "more: policykg query --list; policykg tasks 市科技局 --jurisdiction 清远市; policykg --help"
 
-# The whole test suite: ruff, then pytest (the browser tests use chromium, see `system`).
+# The whole test suite: ruff, then pytest (the browser tests use chromium, see `system`; the
+# Neo4j tests Java 17 and Maven: `apt-get install openjdk-17-jdk-headless maven`, which build
+# tools/neo4j-server here once, cached in ~/.m2).
 test: setup system
 	$(BIN)/ruff check .
+	@if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then \
+	  $(BIN)/python tools/neo4j-server/neo4j_server.py build || echo "note: tools/neo4j-server did not build"; fi
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: setup

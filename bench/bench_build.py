@@ -51,6 +51,7 @@ class Result:
     tree_peak_mb: float | None  # all processes of the build together (sampled every 50 ms)
     ok: bool
     error: str = ""
+    cpu_s: float = 0.0  # user + system CPU of the build and its workers (robust on a busy machine)
     f1: str = ""
 
     @property
@@ -117,6 +118,7 @@ def measure(size: int, docs: Path, use_cli: bool, score: bool, views: bool = Tru
             report["children_maxrss_kb"] / 1024 if "children_maxrss_kb" in report else None,
             r["tree_peak_kb"] / 1024 if r.get("tree_peak_kb") else None,
             True,
+            cpu_s=r.get("cpu_s", 0.0),
         )
         if score:
             result.f1 = score_build(out, docs.parent)
@@ -160,6 +162,8 @@ for line in stdout.splitlines():
         report = json.loads(line[6:])
 print(json.dumps({"wall_s": wall, "rc": proc.returncode, "stderr": stderr[-4000:], "report": report,
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  "cpu_s": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+                  + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
                   "tree_peak_kb": tree_peak // 1024 if psutil is not None else None}))
 """
 
@@ -185,6 +189,28 @@ def score_build(out: Path, corpus_dir: Path) -> str:
         if isinstance(figures, dict) and {"p", "r"} <= set(figures):
             parts.append(f"{key[:4]} P {figures['p']:.2f} R {figures['r']:.2f}")
     return ", ".join(parts) or json.dumps(overall)[:80]
+
+
+# the floor: the least any build must do with the same bytes (read, decode, find the clauses)
+def floor_seconds(docs: Path) -> float:
+    """Seconds for a bare read + decode + clause-regex pass over every document of the corpus:
+    the figure the build's cost is compared with."""
+    import re
+    import time
+
+    clause = re.compile(r"[（(](?:牵头单位|责任单位|牵头部门|责任部门)[：:][^）)]*[）)]")
+    started = time.perf_counter()
+    found = 0
+    for path in sorted(docs.iterdir()):
+        if path.suffix not in (".txt", ".md"):
+            continue
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030", errors="replace")
+        found += sum(1 for _ in clause.finditer(text))
+    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{mode}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     head = (
         f"{'docs':>6} {'MB':>7} {'wall s':>8} {'build s':>8} {'MB/s':>7} {'docs/s':>8} "
-        f"{'max proc MB':>12} {'tree MB':>9}"
+        f"{'max proc MB':>12} {'tree MB':>9} {'cpu s':>7}"
     )
     print(head + ("  score" if args.score else ""))
     failed = 0
@@ -227,10 +253,18 @@ def main(argv: list[str] | None = None) -> int:
         tree = f"{r.tree_peak_mb:9.0f}" if r.tree_peak_mb else f"{'-':>9}"
         print(
             f"{r.size:>6} {r.megabytes:>7.2f} {r.wall_s:>8.2f} {build_s} {r.mb_per_s:>7.3f} "
-            f"{r.docs_per_s:>8.2f} {r.maxrss_mb:>12.0f} {tree}" + (f"  {r.f1}" if args.score else "")
+            f"{r.docs_per_s:>8.2f} {r.maxrss_mb:>12.0f} {tree} {r.cpu_s:7.1f}" + (f"  {r.f1}" if args.score else "")
         )
+    floor_docs = corpus(max(sizes), args.seed, args.corpus_root) / "docs"
+    floor = min(floor_seconds(floor_docs) for _ in range(3))
+    floor_mb = sum(p.stat().st_size for p in floor_docs.glob("*.txt")) / 1e6
+    biggest = max((r for r in results if r.ok), key=lambda r: r.size, default=None)
+    print(f"floor (read + decode + clause regex, {max(sizes)} docs): {floor:.3f} s, {floor_mb / floor:.0f} MB/s"
+          + (f"; build / floor = {(biggest.build_s or biggest.wall_s) / floor:.0f}x" if biggest else ""))
     print("max proc MB: peak RSS of the largest process of the build (main or a worker; from wait4).")
     print("tree MB: peak RSS of the build and its workers together (psutil, sampled every 50 ms).")
+    print("cpu s: user + system CPU seconds of the build and its workers (on a shared machine wall time is not).")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("MB/s and docs/s use the build time (imports excluded) when the API reports it, else wall time.")
     return 1 if failed else 0
 

@@ -1,28 +1,39 @@
 """Responsibility clauses: who leads a task and who takes part, as the plan states it.
 
-Forms (words in resources/clause_words.json):
-  labelled   （牵头单位：A，参与单位：B、C）  (責任單位:A、B)  【责任单位：A】  牵头单位：A；配合单位：B
-  inline     （A、B牵头，C、D配合）  （A负责）  （A、B等负责）  （A、B按职责分工负责）  （A会同B负责）
-             （A、B按职责分工负责，列第一位者为牵头单位）  （A牵头，2024年底前完成）
-  label lines  "牵头单位：A" / "配合单位：B" on lines of their own after the task (one clause)
-  tables     任务分工表 as tab-separated rows (.docx, TSV, HTML), Markdown, or one cell per line
-Conventions: units under a lead label or before 牵头 lead; under 配合/参与/… or before
-配合/参与/落实 they participate. Where a clause names responsible units (责任单位, 负责) but no
-lead, the first listed unit leads and the rest participate ("列第一位者为牵头单位"); where it
-also names a lead, the responsible units participate. "按职责分工负责" makes every unit a lead
-of its share, unless the document says the first listed unit leads ("列第一位者为牵头单位");
-"A（牵头）" in a list leads. Parentheses that are not clauses (（2018-2022年）, （现有1家）) are left alone.
+The grammar is composed here; the words live in resources/clause_words.json.
+  labels     a role word, 考核 or not, and a body noun: 牵头单位 主责部门 配合考核处室 协同司局, written
+             with ：/:, in 【】, or with the colon lost (（牵头单位市科技局）); several labelled parts
+             in one bracket, separated by ，；。 or spaces; fields that are not units (完成时限：…,
+             时间节点, 6月底完成, 2022年底前, a score 0.5分) before, between or after the lists
+  inline     a list part ends with a verb: prefix? modifier? core tail? (按职责 分工 负责; 分别 牵头;
+             配合 落实). Lead: 牵头, 主责; 负责 without a lead named (the first listed leads);
+             负责 shared (分工负责, 按职责分别负责: each leads its share). Participant: 配合, 协同,
+             协助, 参与, 落实 (分头落实, 分工落实), and any 负责 after a 牵头 part. 会同: A会同B负责.
+  lists      、，；/ and spaces; 各县（市、区）, 有关区、市政府 one collective each; A及B two bodies,
+             one role; A等相关部门 names A; no unit keeps a verb tail ("各部门按职责")
+  lines      "牵头单位：A" / "配合单位：B" / "时间节点：年内" on lines of their own after the task
+  bare       （市科技局、市财政局） closing a task: responsible units; "由A牵头，B配合。" closing a
+             paragraph; labels ending in 为 (牵头单位为A)
+  tables     任务分工表 with any subset and order of 序号 重点任务 任务内容 牵头单位 配合单位 完成时限,
+             tab-separated (.docx, .xlsx, TSV, HTML), Markdown, or one cell per line; merged cells
+             carried down, section rows skipped, a second header row (牵头 | 配合) under 责任单位
+"按职责分工负责" makes every unit a lead of its share, unless the clause names a lead or the
+document says the first listed unit leads ("列第一位者为牵头单位"); "A（牵头）" in a list leads.
+Parentheses that are not clauses (（2018-2022年）, （现有1家）) are left alone; one that looks like
+a clause but cannot be read is reported with its line.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from policykg.extract.deadlines import read_deadline
 from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention
 from policykg.extract.outline import heading_title
 
@@ -35,46 +46,120 @@ def clause_words() -> dict[str, Any]:
     return json.loads(resources.files("policykg.extract").joinpath("resources/clause_words.json").read_text("utf-8"))
 
 
+def _alternation(words: list[str]) -> str:
+    return "|".join(map(re.escape, sorted(set(words), key=len, reverse=True)))
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, Any]:
     words = clause_words()
     label_role = {w: role for role, ws in words["labels"].items() for w in ws}
     verb_role = {w: role for role, ws in words["verbs"].items() for w in ws}
-    by_len = sorted(label_role, key=len, reverse=True)
+    grammar = words["label_grammar"]
+    # a label by composition: role word, optional 考核, body noun (牵头单位, 配合考核部门, 协同处室)
+    role_words = {w: role for role, ws in grammar["roles"].items() for w in ws}
+    composed = (f"(?:{_alternation(list(role_words))})(?:{_alternation(grammar['modifiers'])})?"
+                f"(?:{_alternation(grammar['bodies'])})")
+    label_word = f"{composed}|{_alternation(list(label_role))}"
     # a label is followed by a colon, or stands in its own brackets: 【牵头单位】市科技局
-    label_re = re.compile(r"【?(" + "|".join(map(re.escape, by_len)) + r")(?:\s*[：:]|】)\s*")
-    verbs = sorted(verb_role, key=len, reverse=True)
-    verb_re = re.compile(r"(?:等)?(" + "|".join(map(re.escape, verbs)) + r")$")
+    # a note in brackets may stand between a label and its colon: 牵头单位（部门）：
+    label_re = re.compile(rf"【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?(?:\s*[：:]|】|为(?=[\u4e00-\u9fff]))\s*")
+    vg = words["verb_grammar"]
+    cores = {w: role for role, ws in vg["cores"].items() for w in ws}
+    verb_re = re.compile(
+        rf"(?:等)?(?:(?P<explicit>{_alternation(list(verb_role))})|"
+        rf"(?P<pre>{_alternation(vg['prefixes'])})?(?P<mod>{_alternation(vg['modifiers'])})?"
+        rf"(?P<core>{_alternation(list(cores))})(?P<tail>{_alternation(vg['tails'] + list(vg['cores']['lead']))})?)$")
+    # what a verb leaves on a unit when the list was cut before its core: "各部门按职责"
+    residue = re.compile(rf"(?:等)?(?:{_alternation(vg['prefixes'])})?(?:{_alternation(vg['modifiers'])})?$")
     suffixes = tuple(sorted(words["unit_suffixes"], key=len, reverse=True))
-    levels = "|".join(map(re.escape, sorted(words["admin_levels"], key=len, reverse=True)))
-    bodies = "|".join(map(re.escape, sorted(words["admin_bodies"], key=len, reverse=True)))
+    levels = _alternation(words["admin_levels"])
+    bodies = _alternation(words["admin_bodies"] + words["collective_bodies"])
     headers = words["table_headers"]
+    deadlines = words["deadlines"]
     return {
         "label_role": label_role,
+        "role_words": role_words,
+        "label_word": re.compile(label_word),
         "verb_role": verb_role,
+        "verb_cores": cores,
+        "sharing": set(vg["sharing_modifiers"]),
+        "lead_cores": set(vg["cores"]["lead"]),
         "label": label_re,
+        # a label without its colon (normalising drops the space after it), at the start of a part
+        "label_bare": re.compile(rf"【?({composed})】?(?![：:])"),
+        # a field that is not a unit list ends one: "；完成时限：2022年底", "【责任领导】王五"
+        "other_label": re.compile(rf"[，,；;。\s]*(?:【(?:{_alternation(words['field_labels'])})】"
+                                  rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
+                                  r"|(?<=[，,；;。\s])[\u4e00-\u9fff]{2,8}[：:])"),
         "verb": verb_re,
+        "residue": residue,
         "suffixes": suffixes,
+        "places": tuple(sorted(words["place_suffixes"], key=len, reverse=True)),
         "not_unit": tuple(words["not_unit_words"]),
         "not_unit_start": tuple(words["not_unit_starts"]),
         "measure": re.compile(r"[\d零〇一二两三四五六七八九十百千万几多余数]\s*(?:"
                               + "|".join(words["measure_words"]) + ")"),
         "separators": set(words["separators"]),
-        "trailing_generic": tuple(sorted(words["trailing_generic"], key=len, reverse=True)),
+        "generic_tail": re.compile(words["generic_tail"]),
+        "score": re.compile(words["score_note"]),
+        "trailing_score": re.compile(r"[（(]\s*[\d.]+\s*分\s*[)）]$"),
         "first_leads": re.compile(words["first_leads_note"]),
         "deadline": re.compile(words["deadline"]),
+        "deadline_field": re.compile(rf"【?(?:{_alternation(deadlines['field_labels'])})(?:】|\s*[：:])"),
         "lead_marks": tuple(words["lead_marks"]),
         "joint": re.compile("|".join(map(re.escape, words["joint_words"]))),
         "conjunction": re.compile("|".join(map(re.escape, sorted(words["conjunctions"], key=len, reverse=True)))),
         "admin_bodies": set(words["admin_bodies"]),
-        # "各市" "自治区" … then "县（市、区）政府": one collective written over 、
-        "admin_open": re.compile(rf"各(?:{levels})"),
+        # "各市" "有关区" … then "县（市、区）政府": one collective written over 、
+        "admin_open": re.compile(rf"(?:{_alternation(words['collective_prefixes'])})(?:{levels})"),
         "admin_level": re.compile(rf"(?:{levels})"),
-        "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})"),
-        "task_header": set(headers["task"]),
+        "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})?"),
+        "task_header": set(headers["task"]) | set(headers["text"]),
+        # a title column (重点任务) beside a text column (任务内容): the title names the task
+        "title_header": set(headers["task"]) - set(headers["text"]),
+        "text_header": set(headers["text"]),
+        "deadline_header": set(headers["deadline"]),
         "number_header": set(headers["number"]),
-        "other_header": set(headers["other"]),
+        "other_header": set(headers["other"]) | set(headers["deadline"]),
     }
+
+
+def label_role(label: str) -> str | None:
+    """The role a label names: 牵头单位 -> lead, 配合考核部门 -> participant, 责任单位 ->
+    responsible; None if `label` is no label."""
+    p = _patterns()
+    label = label.strip("【】 ")
+    if label in p["label_role"]:
+        return p["label_role"][label]
+    if not p["label_word"].fullmatch(label):
+        return None
+    word = max((w for w in p["role_words"] if label.startswith(w)), key=len)
+    return p["role_words"][word]
+
+
+def verb_role(m: re.Match[str]) -> str:
+    """The role of an inline verb (a match of the verb pattern): lead, responsible, shared or
+    participant."""
+    p = _patterns()
+    if m.group("explicit"):
+        return p["verb_role"][m.group("explicit")]
+    core, tail = m.group("core"), m.group("tail") or ""
+    role = p["verb_cores"][core]
+    if role == "lead" or tail in p["lead_cores"]:
+        return "lead"
+    if role == "responsible":
+        if tail == "落实" and core == "负责":
+            return "responsible"
+        if m.group("pre") or (m.group("mod") or "") in p["sharing"]:
+            return "shared"
+    return role
+
+
+def end_verb(text: str) -> re.Match[str] | None:
+    """The role verb a list part ends with (looked for in its last characters only: a part
+    may be a megabyte long)."""
+    return _patterns()["verb"].search(text, max(0, len(text) - 24))
 
 
 @dataclass
@@ -89,8 +174,12 @@ class ParsedUnit:
 
 def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Top-level bracketed groups [start, end) (brackets included) with balanced nesting;
-    any opening bracket may be closed by any closing one ("(" … "）" is common)."""
+    any opening bracket may be closed by any closing one ("(" … "）" is common). A bracket
+    left open at the end of the paragraph makes a group to the paragraph's end (a clause whose
+    closing bracket was lost); the caller tells the two apart by the last character."""
     groups: list[tuple[int, int]] = []
+    if not any(b in text for b in OPEN_BRACKETS):
+        return groups
     depth, start = 0, -1
     for i, ch in enumerate(text):
         if ch in OPEN_BRACKETS:
@@ -101,11 +190,15 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
             depth -= 1
             if depth == 0:
                 groups.append((base + start, base + i + 1))
+    if depth:
+        groups.append((base + start, base + len(text)))
     return groups
 
 
-def split_units(text: str, base: int, separators: set[str]) -> list[tuple[str, int, int, str]]:
-    """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)]."""
+def split_units(text: str, base: int, separators: set[str], names: bool = True) -> list[tuple[str, int, int, str]]:
+    """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)].
+    `names`: the pieces are unit names (cleaned, split on 和/及, collectives joined); else
+    they are parts of a clause, returned as written."""
     out: list[tuple[str, int, int, str]] = []
     depth, seg_start, sep = 0, 0, ""
     for i, ch in enumerate(text + "\0"):
@@ -117,18 +210,35 @@ def split_units(text: str, base: int, separators: set[str]) -> list[tuple[str, i
             raw = text[seg_start:i]
             lead = len(raw) - len(raw.lstrip(" \t\n由"))
             unit = raw.strip(" \t\n").lstrip("由").rstrip("。.")
-            for generic in _patterns()["trailing_generic"]:  # "市财政局等部门" names 市财政局
-                if unit.endswith(generic) and len(unit) > len(generic) + 1:
-                    unit = unit[: -len(generic)]
-                    break
-            if unit.endswith("等") and len(unit) > 2:
-                unit = unit[:-1]
+            unit = _clean_unit(unit) if names else unit
             if unit:
                 s = base + seg_start + lead
                 out.append((unit, s, s + len(unit), sep))
             sep = ch if ch != "\0" else ""
             seg_start = i + 1
+    if not names:
+        return out
     return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+
+
+_TRAILING_NOTE = re.compile(r"[（(]([^（）()]*)[）)]$")
+
+
+def _clean_unit(unit: str) -> str:
+    """A list item without what is not its name: a generic tail ("市财政局等相关部门" names
+    市财政局), a score ("市科技局（0.5分）"), a verb left over ("各部门按职责")."""
+    p = _patterns()
+    unit = p["trailing_score"].sub("", unit).rstrip()
+    note = _TRAILING_NOTE.search(unit)
+    if note and note.start() >= 2 and (p["first_leads"].search(note.group(1)) or "下同" in note.group(1)):
+        unit = unit[: note.start()]  # "市财政局（列第一位的为牵头单位，下同）"
+    m = p["generic_tail"].search(unit, max(0, len(unit) - 16))
+    if m and m.start() >= 2:
+        unit = unit[: m.start()]
+    m = p["residue"].search(unit, max(0, len(unit) - 16))
+    if m and m.start() >= 2 and m.end() > m.start():
+        unit = unit[: m.start()]
+    return unit
 
 
 def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, int, str]]:
@@ -147,8 +257,8 @@ def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, 
 
 def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
                       base: int) -> list[tuple[str, int, int, str]]:
-    """'各市、县（市、区）政府', '各省、自治区、直辖市人民政府': the levels listed with 、 name one
-    collective body, whose suffix is written once at the end."""
+    """'各市、县（市、区）政府', '各省、自治区、直辖市人民政府', '有关区、市政府', '各市、县': the
+    levels listed with 、 name one collective body, whose suffix is written once at the end."""
     p = _patterns()
     out: list[tuple[str, int, int, str]] = []
     i = 0
@@ -157,19 +267,24 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
             j = i + 1
             while j < len(units) and units[j][3] == "、" and p["admin_level"].fullmatch(units[j][0]):
                 j += 1
-            if j < len(units) and units[j][3] == "、" and p["admin_close"].fullmatch(units[j][0]):
-                start, end = units[i][1], units[j][2]
+            last = j if j < len(units) and units[j][3] == "、" and p["admin_close"].fullmatch(units[j][0]) \
+                else j - 1
+            if last > i:
+                start, end = units[i][1], units[last][2]
                 out.append((text[start - base : end - base], start, end, units[i][3]))
-                i = j + 1
+                i = last + 1
                 continue
         out.append(units[i])
         i += 1
     return out
 
 
+_NOT_IN_NAMES = re.compile(r"[\d：:。；;！？“”《》]")
+
+
 def looks_like_unit(name: str) -> bool:
     p = _patterns()
-    if not (2 <= len(name) <= 40) or re.search(r"\d", name):
+    if not (2 <= len(name) <= 40) or _NOT_IN_NAMES.search(name):
         return False
     if any(w in name for w in p["not_unit"]) or name.startswith(p["not_unit_start"]) or p["measure"].search(name):
         return False
@@ -177,15 +292,26 @@ def looks_like_unit(name: str) -> bool:
     return core.endswith(p["suffixes"]) or core.startswith("各")
 
 
-_OTHER_LABEL = re.compile(r"[，,；;。\s]*[\u4e00-\u9fff]{2,8}[：:]")
 # labels of other kinds before the unit labels: "牵头领导：王五；牵头单位：…"
 _LEADING_LABELS = re.compile(r"^(?:\s*[\u4e00-\u9fff]{2,8}[：:][^；;，,：:]{0,30}[；;，,])+")
+_PART_SEPARATORS = {"，", "；", ",", ";", "。"}
+_LIST_SEPARATORS = {"、", "/", " ", "\n"}
 
 
 def _is_note(part: str) -> bool:
-    """A part of a clause that is not a unit list: '列第一位者为牵头单位', '2024年底前完成'."""
+    """A part of a clause that is not a unit list: '列第一位者为牵头单位', '2024年底前完成',
+    '完成时限：2022年底', a score '0.5分'."""
     p = _patterns()
-    return bool(p["first_leads"].search(part) or p["deadline"].fullmatch(part))
+    part = part.strip(" ，,；;。")
+    outside = _TRAILING_NOTE.sub("", part) or part  # "A、B（列第一位者为牵头单位）" is a list
+    return bool(p["first_leads"].search(outside) or p["deadline"].fullmatch(part) or p["score"].match(part)
+                or p["deadline_field"].match(part))
+
+
+def _notes_only(text: str) -> bool:
+    """Text before a clause's first label holds only notes and other fields (or nothing)."""
+    rest = _LEADING_LABELS.sub("", text)
+    return all(_is_note(x) for x, *_ in split_units(rest, 0, _PART_SEPARATORS | {" "}, names=False))
 
 
 def _mark_leads(units: list[ParsedUnit]) -> list[ParsedUnit]:
@@ -200,70 +326,122 @@ def _mark_leads(units: list[ParsedUnit]) -> list[ParsedUnit]:
     return units
 
 
-def parse_labelled(content: str, base: int) -> list[ParsedUnit] | None:
-    """（牵头单位：A，参与单位：B、C） -> units with roles; None if no label opens the clause."""
+def parse_parts(content: str, base: int, default_role: str | None,
+                strict: bool = True) -> list[ParsedUnit] | None:
+    """A list of units in parts separated by ，；, each part ending with a role verb or not:
+    （A、B牵头，C配合） / A会同B负责 / 由A牵头，会同B组织实施. A part without a verb takes the
+    role of the next part's verb, or `default_role` (the label's) when there is none; notes
+    (time limits, scores, "列第一位者为牵头单位") are skipped. None unless every part names
+    units (`strict`; a label's list keeps what it names unless it holds digits) and, with no
+    default role, every unit gets a role from a verb."""
     p = _patterns()
-    labels = list(p["label"].finditer(content))
-    if not labels or _LEADING_LABELS.sub("", content[: labels[0].start()]).strip(" ，,；;\n"):
+    units: list[ParsedUnit] = []
+    pending: list[ParsedUnit] = []  # units listed before the part that names their role
+    for seg, s, _e, sep0 in split_units(content, base, _PART_SEPARATORS, names=False):
+        if _is_note(seg):
+            continue
+        part_role = default_role
+        label = p["label"].match(seg)
+        if label and label_role(label.group(1)):
+            # a labelled part among inline ones: "A、B按职责分工负责；牵头单位：A"
+            part_role, seg, s = label_role(label.group(1)), seg[label.end() :], s + label.end()
+        m = end_verb(seg)
+        names = seg[: m.start()] if m else seg
+        # "A会同B、C负责": A takes the verb's role, the units after 会同 take part
+        joint = p["joint"].search(names) if m else None
+        head, tail = (names[: joint.start()], names[joint.end() :]) if joint else (names, "")
+        parts = split_units(head, s, _LIST_SEPARATORS | {"、"}) if head.strip() else []
+        tail_parts = split_units(tail, s + joint.end(), _LIST_SEPARATORS | {"、"}) if joint else []
+        if not strict:
+            # a label's list keeps what it names, but not a stray number ("2022年", "10家")
+            parts = [x for x in parts if not re.search(r"\d", x[0]) or
+                     (x[0].endswith(p["suffixes"]) and not p["measure"].search(x[0]))]
+        if not parts and not tail_parts:
+            if strict:
+                return None
+            continue
+        if strict and not all(looks_like_unit(u) for u, *_ in parts + tail_parts):
+            return None
+        group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
+        if not m:
+            if part_role is None:
+                pending.extend(group)
+            else:
+                for u in [*pending, *group]:
+                    u.role = part_role
+                units.extend([*pending, *group])
+                pending = []
+            continue
+        role = verb_role(m)
+        for u in [*pending, *group]:
+            u.role = role
+        units.extend([*pending, *group])
+        units.extend(ParsedUnit(u, us, ue, "participant", sep if i else ("，" if group else sep0))
+                     for i, (u, us, ue, sep) in enumerate(tail_parts))
+        pending = []
+    if pending:
+        if not units:
+            return None
+        # units after the verb parts with no verb of their own ("A牵头，B、C"): they take part
+        for u in pending:
+            u.role = "participant" if any(x.role == "lead" for x in units) else "responsible"
+        units.extend(pending)
+    return _mark_leads(units) or None
+
+
+def _label_matches(content: str, bare: bool) -> list[re.Match[str]]:
+    p = _patterns()
+    if not bare:
+        return [m for m in p["label"].finditer(content) if label_role(m.group(1))]
+    return [m for m in p["label_bare"].finditer(content) if label_role(m.group(1))]
+
+
+def parse_labelled(content: str, base: int, bare: bool = False) -> list[ParsedUnit] | None:
+    """（牵头单位：A，参与单位：B、C） -> units with roles; None if no label opens the clause
+    (notes and other fields such as 完成时限 may stand before, between and after the lists).
+    `bare`: labels written without their colon (（牵头单位市科技局）), whose lists must name units."""
+    labels = _label_matches(content, bare)
+    if not labels or not _notes_only(content[: labels[0].start()]) or (bare and labels[0].start() > 0):
         return None
     units: list[ParsedUnit] = []
     for i, m in enumerate(labels):
-        role = p["label_role"][m.group(1)]
+        role = label_role(m.group(1)) or "responsible"
         end = labels[i + 1].start() if i + 1 < len(labels) else len(content)
         # another kind of label ends the list: "责任单位：A；完成时限：2022年底"
-        other = _OTHER_LABEL.search(content, m.end(), end)
+        other = _patterns()["other_label"].search(content, m.end(), end)
         if other:
             end = other.start()
         chunk = content[m.end() : end].rstrip(" ，,；;。\n")
-        for unit, s, e, sep in split_units(chunk, base + m.end(), p["separators"] | {"\n"}):
-            if _is_note(unit):
-                continue
-            units.append(ParsedUnit(unit, s, e, role, sep if units and units[-1].role == role else ""))
+        got = parse_parts(chunk, base + m.end(), role, strict=bare)
+        if got is None:
+            if bare:
+                return None
+            continue
+        units.extend(got)
     return _mark_leads(units) or None
 
 
 def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
     """（A、B牵头，C配合） / （A负责） / （A会同B负责） -> units with roles; None unless every part
-    ends with a role verb and names units (notes and time limits after the units aside)."""
-    p = _patterns()
-    units: list[ParsedUnit] = []
-    pending: list[ParsedUnit] = []  # units listed before the segment that names their role
-    segments = split_units(content, base, {"，", "；", ",", ";"})
-    while segments and _is_note(segments[-1][0]):
-        segments.pop()
-    for seg, s, _e, sep0 in segments:
-        m = p["verb"].search(seg)
-        names = seg[: m.start()] if m else seg
-        # "A会同B、C负责": A takes the verb's role, the units after 会同 take part
-        joint = p["joint"].search(names)
-        head, tail = (names[: joint.start()], names[joint.end() :]) if joint and m else (names, "")
-        parts = split_units(head, s, p["separators"])
-        tail_parts = split_units(tail, s + joint.end(), p["separators"]) if joint and m else []
-        if not parts or not all(looks_like_unit(u) for u, *_ in parts + tail_parts):
-            return None
-        group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
-        if not m:
-            pending.extend(group)
-            continue
-        role = p["verb_role"][m.group(1)]
-        for u in [*pending, *group]:
-            u.role = role
-        units.extend([*pending, *group])
-        units.extend(ParsedUnit(u, us, ue, "participant", sep if i else "，")
-                     for i, (u, us, ue, sep) in enumerate(tail_parts))
-        pending = []
-    if pending:
-        return None
-    return _mark_leads(units) or None
+    ends with a role verb (or lists units the next verb takes) and names units."""
+    return parse_parts(content, base, None)
 
 
 def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[ParsedUnit]:
     """Resolve 'responsible' and 'shared' into lead / participant. `first_leads`: the clause or
-    the document says the first listed unit leads ("列第一位者为牵头单位")."""
+    the document says the first listed unit leads ("列第一位者为牵头单位"). Units joined by 及
+    ("市科技局及市人社局负责") name two bodies with one role: the second takes the first's."""
+    conjunctions = set(clause_words()["same_role_conjunctions"])
     has_lead = any(u.role == "lead" for u in units)
     first = True
+    previous: ParsedUnit | None = None
+    previous_raw = ""  # the role the previous unit had before this resolution
     for u in units:
-        if u.role == "shared" and not first_leads:
+        joined = previous is not None and u.separator in conjunctions and u.role == previous_raw
+        previous_raw = u.role
+        if joined and previous is not None:
+            u.role = previous.role
+        elif u.role == "shared" and not first_leads:
             # every unit leads its own share, unless the clause names the lead ("A牵头，各部门按职责分工负责")
             u.role = "participant" if has_lead else "lead"
         elif u.role in ("responsible", "shared"):
@@ -273,33 +451,84 @@ def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[Par
                 u.role = "lead" if first else "participant"
                 u.lead_from_order = first
                 first = False
-    return units
+        previous = u
+    return _once(units)
 
 
-def raw_clauses(text: str, base: int = 0) -> list[tuple[int, int, str, list[ParsedUnit]]]:
+_INLINE_LABEL = re.compile(r"\s*([\u4e00-\u9fff]{1,6})\s*[：:]\s*")
+
+
+@lru_cache(maxsize=1)
+def _inline_labels() -> frozenset[str]:
+    return frozenset(clause_words()["inline_prefix_labels"])
+
+
+def _bare_list(content: str, base: int) -> list[ParsedUnit] | None:
+    """（市科技局、市财政局） closing a task: units with no label or verb, read as responsible
+    units (the first leads). Only names of bodies count: "（清远市）", "（广州）" stay text."""
+    p = _patterns()
+    parts = split_units(content, base, p["separators"])
+    if not parts or not all(looks_like_unit(u) and not re.sub(r"（[^）]*）", "", u).endswith(p["places"])
+                            for u, *_ in parts):
+        return None
+    return _mark_leads([ParsedUnit(u, s, e, "responsible", sep) for u, s, e, sep in parts])
+
+
+_BY_SENTENCE = re.compile(r"(?:(?<=[。；;])|^)\s*由([^。；;（）()]{2,200}?)[。；;]?\s*$")
+
+
+def _looks_like_clause(content: str) -> bool:
+    """A bracket that means to be a clause: it holds a label, or ends with a role verb."""
+    p = _patterns()
+    return bool(_label_matches(content, False)) or bool(end_verb(content.rstrip("。；，"))
+                                                        and not p["deadline"].search(content))
+
+
+def raw_clauses(text: str, base: int = 0,
+                problems: list[int] | None = None) -> list[tuple[int, int, str, list[ParsedUnit]]]:
     """The clauses of a paragraph with the roles as written (lead, participant, responsible,
-    shared): (start, end, form, units), offsets normalised."""
+    shared): (start, end, form, units), offsets normalised. `problems` collects the offsets
+    of brackets that look like clauses but could not be read."""
     found: list[tuple[int, int, str, list[ParsedUnit]]] = []
-    labels = _patterns()["label_role"]
     for start, end in bracket_groups(text):
-        content = text[start + 1 : end - 1]
-        if content in labels:  # 【牵头单位】 labels the text after it: read below
+        closed = text[end - 1] in CLOSE_BRACKETS
+        content = text[start + 1 : end - 1 if closed else end]
+        if label_role(content):  # 【牵头单位】 labels the text after it: read below
             continue
-        units = parse_labelled(content, base + start + 1)
-        form = "labelled"
+        b = base + start + 1
+        units, form = parse_labelled(content, b), "labelled"
         if units is None:
-            units = parse_inline(content, base + start + 1)
-            form = "inline"
+            units, form = parse_inline(content, b), "inline"
+        if units is None and (lab := _INLINE_LABEL.match(content)) and lab.group(1) in _inline_labels():
+            # "（分工：市科技局牵头，市财政局配合）": a word and a colon before an inline clause
+            units, form = parse_inline(content[lab.end() :], b + lab.end()), "inline"
+        if units is None:
+            units, form = parse_labelled(content, b, bare=True), "labelled"
+        if units is None and closed and not text[end:].strip(" 。；;，,") \
+                and not any(w in text for w in clause_words()["not_task_words"]):
+            units, form = _bare_list(content, b), "responsible-list"
         if units:
             found.append((base + start, base + end, form, units))
+        elif problems is not None and _looks_like_clause(content):
+            problems.append(base + start)
     if not found:
+        by = _BY_SENTENCE.search(text)
+        if by:
+            # "…。由市科技局牵头，市财政局配合。" closing the paragraph, with no brackets
+            units = parse_inline(by.group(1), base + by.start(1))
+            if units:
+                found.append((base + by.start(), base + by.end(1), "inline-bare", units))
+                return found
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
-        m = _patterns()["label"].search(text)
-        if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】"):
+        groups = [(s, e) for s, e in bracket_groups(text) if not label_role(text[s + 1 : e - 1])]
+        m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)), None)
+        if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】，,"):
             content = text[m.start() :]
             units = parse_labelled(content, base + m.start())
             if units:
                 found.append((base + m.start(), base + len(text.rstrip("。")), "labelled-bare", units))
+            elif problems is not None:
+                problems.append(base + m.start())
     return found
 
 
@@ -312,7 +541,7 @@ def find_clauses(text: str, base: int = 0, first_leads: bool = False) -> list[tu
 
 
 def _cells(line: str) -> list[str] | None:
-    """A table row's cells: tab-separated (.docx, TSV) or a Markdown row; None for prose."""
+    """A table row's cells: tab-separated (.docx, .xlsx, TSV, HTML) or a Markdown row; None for prose."""
     if "\t" in line:
         cells = [c.strip() for c in line.split("\t")]
     elif line.startswith("|") and line.count("|") >= 3:
@@ -322,42 +551,115 @@ def _cells(line: str) -> list[str] | None:
     return cells if len(cells) >= 2 else None
 
 
+_HEADER_NOTE = re.compile(r"[（(][^）)]*[）)]$")
+
+
+def _header_name(cell: str) -> str:
+    """A header cell as a name: no spaces, no note in brackets ("牵头单位（部门）" -> 牵头单位)."""
+    name = re.sub(r"\s+", "", cell)
+    return _HEADER_NOTE.sub("", name) or name
+
+
+_HEADER_JOINERS = set("及和与、/（(")
+
+
+def _header_role(cell: str) -> str | None:
+    """The role a header cell names: 牵头单位, or 牵头单位及责任人 (a label and more after 及)."""
+    role = label_role(cell)
+    if role:
+        return role
+    m = _patterns()["label_word"].match(cell)
+    return label_role(m.group(0)) if m and cell[m.end() : m.end() + 1] in _HEADER_JOINERS else None
+
+
 def _header_columns(cells: list[str]) -> dict[str, Any] | None:
-    """Columns of a task table's header row: the task column, the unit columns with their roles
-    and the number column; None unless it names a task column and a unit column."""
+    """Columns of a task table's header row, in any order and any subset: the title column
+    (重点任务), the text column (任务内容), the unit columns with their roles (牵头单位, 配合单位),
+    the number (序号) and deadline (完成时限) columns; None unless it names a task column and a
+    unit column."""
     p = _patterns()
-    names = [re.sub(r"\s+", "", c) for c in cells]
-    unit_cols = {i: p["label_role"][c] for i, c in enumerate(names) if c in p["label_role"]}
-    task_cols = [i for i, c in enumerate(names) if c.removesuffix("名称") in p["task_header"] or c in p["task_header"]]
-    if not unit_cols or not task_cols:
+    names = [_header_name(c) for c in cells]
+    unit_cols = {i: role for i, c in enumerate(names) if (role := _header_role(c))}
+
+    def first(headers: set[str]) -> int | None:
+        exact = next((i for i, c in enumerate(names) if c in headers or c.removesuffix("名称") in headers), None)
+        if exact is not None:
+            return exact
+        # "重点任务及举措", "工作任务和要求": a task header with more words after 及/和
+        return next((i for i, c in enumerate(names) if len(c) <= 10 and i not in unit_cols
+                     and any(c.startswith(h) and c[len(h) : len(h) + 1] in _HEADER_JOINERS for h in headers)), None)
+
+    title, text = first(p["title_header"]), first(p["text_header"])
+    if text == title:
+        text = None
+    task = title if title is not None else text
+    if not unit_cols or task is None:
         return None
-    return {"units": unit_cols, "task": task_cols[-1] if len(task_cols) == 1 else task_cols[0], "n": len(cells),
-            "number": next((i for i, c in enumerate(names) if c in p["number_header"]), None)}
+    return {"units": unit_cols, "task": task, "title": title, "text": text, "n": len(cells),
+            "number": first(p["number_header"]), "deadline": first(p["deadline_header"])}
 
 
 def _is_header_cell(line: str) -> bool:
     p = _patterns()
-    c = re.sub(r"\s+", "", line)
-    return c in p["label_role"] or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
+    c = _header_name(line)
+    return bool(label_role(c)) or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
 
 
-TableRow = tuple[str, str, int, int, list[ParsedUnit]]
+@dataclass
+class TableRow:
+    """One task of a task table, offsets in the normalised text."""
+
+    number: str
+    title: str
+    start: int  # the row
+    end: int
+    units: list[ParsedUnit]
+    text: tuple[int, int]  # the 任务内容 cell (or the task cell)
+    deadline: str = ""  # the 完成时限 cell as written
 
 
 def _row_units(header: dict[str, Any], cells: list[tuple[str, int]]) -> list[ParsedUnit]:
-    p = _patterns()
+    """The units of a row's unit columns; a column's cell may itself be a clause ("市科技局牵头，
+    市财政局配合") or carry notes."""
     units: list[ParsedUnit] = []
     for col, role in sorted(header["units"].items()):
-        if col < len(cells):
+        if col < len(cells) and cells[col][0]:
             text, start = cells[col]
-            for u, us, ue, sep in split_units(text, start, p["separators"]):
-                units.append(ParsedUnit(u, us, ue, role, sep))
+            units.extend(parse_parts(text, start, role, strict=False) or [])
     return _mark_leads(units)
 
 
 def _is_unit_list(cell: str) -> bool:
     parts = split_units(cell, 0, _patterns()["separators"])
     return bool(parts) and all(looks_like_unit(u) for u, *_ in parts)
+
+
+def _make_row(header: dict[str, Any], number: str, cells: list[tuple[str, int]], start: int, end: int,
+              carried: dict[int, tuple[str, int]]) -> TableRow | None:
+    """A task from a row's cells. Cells a merged column left empty (重点任务, 牵头单位 written once
+    for several rows) take the value of the row above (`carried`, updated here)."""
+    task_cols = [c for c in (header["title"], header["text"]) if c is not None]
+    if not any(cells[c][0] for c in task_cols if c < len(cells)):
+        carried.clear()  # a row with no task (a section row of the table) ends what was merged
+        return None
+    for col in [*task_cols, *header["units"]]:
+        if col < len(cells):
+            if cells[col][0]:
+                carried[col] = cells[col]
+            elif col in carried:
+                cells[col] = carried[col]
+    units = _row_units(header, cells)
+    title_col = header["title"] if header["title"] is not None and cells[header["title"]][0] else header["task"]
+    if header["text"] is not None and not cells[title_col][0]:
+        title_col = header["text"]
+    title = heading_title(cells[title_col][0])
+    if not units or not title:
+        return None
+    text_col = header["text"] if header["text"] is not None and cells[header["text"]][0] else title_col
+    text, text_start = cells[text_col]
+    deadline = cells[header["deadline"]][0] if header["deadline"] is not None and header["deadline"] < len(cells) \
+        else ""
+    return TableRow(number, title, start, end, units, (text_start, text_start + len(text)), deadline)
 
 
 def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], int] | None:
@@ -371,6 +673,7 @@ def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], i
         return None
     n, number_col = header["n"], header["number"]
     rows: list[TableRow] = []
+    carried: dict[int, tuple[str, int]] = {}
     expected = 1
     while j < len(lines):
         if number_col is not None:
@@ -384,41 +687,74 @@ def _cell_table(lines: list[tuple[int, str]], i: int) -> tuple[list[TableRow], i
             if k >= len(lines) or k - j >= 3 * n:  # the last row: as many lines as it has cells
                 k = min(len(lines), j + n)
             cell_lines = lines[j + 1 : k]
-            number = str(expected)
         else:
             k = min(len(lines), j + n)
             cell_lines = lines[j:k]
-            number = str(expected)
+        number = str(expected)
         cols = [c for c in range(n) if c != number_col]
+        cells: list[tuple[str, int]] = [("", 0)] * n
         if len(cell_lines) == len(cols):
-            cells: list[tuple[str, int]] = [("", 0)] * n
             for c, (pos, text) in zip(cols, cell_lines):
                 cells[c] = (text, pos)
         else:
             # cells lost or wrapped over lines: unit lists fill the unit columns in order, time
-            # limits are dropped, the rest is the task
-            cells = [("", 0)] * n
+            # limits fill the deadline column, the rest is the task
             unit_lines = [x for x in cell_lines if _is_unit_list(x[1])]
-            task_lines = [x for x in cell_lines if x not in unit_lines and not _is_note(x[1])]
+            notes = [x for x in cell_lines if x not in unit_lines and _is_note(x[1])]
+            task_lines = [x for x in cell_lines if x not in unit_lines and x not in notes]
             for c, (pos, text) in zip(sorted(header["units"]), unit_lines):
                 cells[c] = (text, pos)
             if task_lines:
                 cells[header["task"]] = ("".join(t for _, t in task_lines), task_lines[0][0])
-        units = _row_units(header, cells)
-        title = cells[header["task"]][0]
-        if units and title:
-            end = cell_lines[-1][0] + len(cell_lines[-1][1])
-            rows.append((number, heading_title(title), lines[j][0], end, units))
+            if notes and header["deadline"] is not None:
+                cells[header["deadline"]] = (notes[0][1], notes[0][0])
+        end = cell_lines[-1][0] + len(cell_lines[-1][1]) if cell_lines else lines[j][0]
+        row = _make_row(header, number, cells, lines[j][0], end, carried) if cell_lines else None
+        if row is not None:
+            rows.append(row)
         expected += 1
         j = k
     return (rows, j) if rows else None
 
 
+def _sub_header(lines: list[tuple[int, str]], i: int, header: dict[str, Any]) -> int:
+    """A second header row under a merged 责任单位 cell ("" | 牵头 | 配合 | ""): the unit columns
+    take its roles. Returns the index of the first data row."""
+    while i < len(lines) and not lines[i][1].strip():
+        i += 1
+    cells = _cells(lines[i][1]) if i < len(lines) else None
+    if not cells or not any(cells):
+        return i
+    roles = [label_role(_header_name(c)) for c in cells if c]
+    if not all(roles):
+        return i
+    # the row's leading empty cells may be lost (a line's edge tabs are white space): the roles
+    # stand under the merged cell, from the first unit column on
+    first = min(header["units"])
+    at = next(k for k, c in enumerate(cells) if c)
+    for k, role in enumerate(roles, max(at, first)):
+        header["units"][k] = role
+    header["n"] = max(header["n"], max(header["units"]) + 1)
+    return i + 1
+
+
+def _section_row(lines: list[tuple[int, str]], i: int, header: dict[str, Any]) -> bool:
+    """Line i inside a table is a row merged over every column (its cell lost its tab): a short
+    line with no sentence end, followed by another row of the table."""
+    line = lines[i][1].strip()
+    if len(line) > 40 or "。" in line:
+        return False
+    for _pos, nxt in lines[i + 1 : i + 4]:
+        if nxt.strip():
+            cells = _cells(nxt)
+            return cells is not None and len(cells) > max(header["units"]) and _header_columns(cells) is None
+    return False
+
+
 def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     """Task tables (任务分工表): a header row naming a task column and unit columns
-    (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, TSV),
-    Markdown, or one cell per line. Returns (number, title, row start, row end, units) with
-    normalised offsets."""
+    (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, .xlsx,
+    TSV, HTML), Markdown, or one cell per line. Offsets are normalised."""
     lines: list[tuple[int, str]] = []
     pos = 0
     for line in text.split("\n"):
@@ -430,9 +766,10 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     def add(table: list[TableRow]) -> None:
         nonlocal tables
         tables += 1
-        for number, title, start, end, units in table:
-            found.append((number if tables == 1 else f"{tables}.{number}", title, start, end,
-                          assign_roles(units, first_leads)))
+        for row in table:
+            row.number = row.number if tables == 1 else f"{tables}.{row.number}"
+            row.units = assign_roles(row.units, first_leads)
+            found.append(row)
 
     i = 0
     while i < len(lines):
@@ -441,39 +778,55 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
         header = _header_columns(cells) if cells else None
         if header is not None:
             rows: list[TableRow] = []
+            carried: dict[int, tuple[str, int]] = {}
             i += 1
+            i = _sub_header(lines, i, header)
             while i < len(lines):
                 row_start, row = lines[i]
                 if not row.strip():  # blank lines between rows (HTML <tr> on lines of their own)
                     i += 1
                     continue
-                if (cells := _cells(row)) is None or _header_columns(cells) is not None:
+                if (cells := _cells(row)) is None and _section_row(lines, i, header):
+                    i += 1  # a row merged over every column ("一、创新平台建设"): no task
+                    carried.clear()
+                    continue
+                if cells is None or _header_columns(cells) is not None:
                     break  # prose, or the header of the next table
                 i += 1
                 if all(re.fullmatch(r":?-{2,}:?|", c) for c in cells):
                     continue  # Markdown rule under the header
-                if len(cells) < max(header["units"]) + 1 or not cells[header["task"]]:
-                    continue
-                number = cells[header["number"]] if header["number"] is not None else ""
-                number = number if re.fullmatch(r"\d{1,4}", number or "") else str(len(rows) + 1)
+                if len(cells) < header["n"] and header["number"] == 0 and not re.fullmatch(r"\d{1,4}", cells[0]):
+                    cells = ["", *cells]  # an empty 序号 cell lost with the line's leading tab
+                number = cells[header["number"]] if header["number"] is not None and header["number"] < len(cells) \
+                    else ""
+                if number.strip() and not re.fullmatch(r"\d{1,4}", number):
+                    number = str(len(rows) + 1)  # numbered otherwise (一, （二）, ★): the row's place
+                elif header["number"] is None:
+                    number = str(len(rows) + 1)
+                elif not number.strip():
+                    # a row with no number of its own continues the numbered row above: 1b, 1c
+                    base = re.sub(r"[a-z]+$", "", rows[-1].number) if rows else ""
+                    later = sum(1 for r in rows if re.fullmatch(re.escape(base) + "[a-z]", r.number))
+                    number = f"{base}{chr(ord('b') + later)}" if base and later < 25 else str(len(rows) + 1)
                 # cell offsets inside the line: find each cell's text from the left
                 cursor, spans = 0, []
                 for c in cells:
                     k = row.find(c, cursor) if c else cursor
                     spans.append((c, row_start + k))
                     cursor = k + len(c)
-                units = _row_units(header, spans)
-                if units:
-                    rows.append((number, heading_title(cells[header["task"]]), row_start, row_start + len(row), units))
+                spans.extend([("", row_start + len(row))] * (header["n"] - len(spans)))
+                got = _make_row(header, number, spans, row_start, row_start + len(row), carried)
+                if got is not None:
+                    rows.append(got)
             if rows:
                 add(rows)
             continue
         if cells is None and _is_header_cell(line):
             nonempty = [x for x in lines[i:] if x[1].strip()]
-            got = _cell_table([(p + len(x) - len(x.lstrip()), x.strip()) for p, x in nonempty], 0)
-            if got is not None:
-                rows, used = got
-                add(rows)
+            got_table = _cell_table([(p + len(x) - len(x.lstrip()), x.strip()) for p, x in nonempty], 0)
+            if got_table is not None:
+                table, used = got_table
+                add(table)
                 last = nonempty[used - 1][0] if used else start
                 while i < len(lines) and lines[i][0] <= last:
                     i += 1
@@ -497,6 +850,7 @@ class _Para:
     start: int
     end: int
     clauses: list[tuple[int, int, str, list[ParsedUnit]]]
+    field: tuple[int, int] | None = None  # a field line after the clause ("时间节点：年内")
 
     @property
     def clause_only(self) -> bool:
@@ -509,39 +863,75 @@ class _Para:
         return self.clause_only and len(self.clauses) == 1 and self.clauses[0][2] == "labelled-bare"
 
 
-def _paragraphs(doc: PolicyDocument) -> list[_Para]:
+def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     """The outline's paragraphs with their clauses; label lines that follow each other
-    ("牵头单位：A" / "配合单位：B") make one clause."""
+    ("牵头单位：A" / "配合单位：B") make one clause, and a field line after them
+    ("完成时限：2022年底") belongs to it."""
     paras: list[_Para] = []
+    field = _patterns()["deadline_field"]
     for section in doc.sections:
         start, end = section.text_range
-        para = _Para(section, start, end, raw_clauses(doc.text[start:end], start))
+        para = _Para(section, start, end, raw_clauses(doc.text[start:end], start, problems))
         prev = paras[-1] if paras else None
         if para.label_line and prev is not None and prev.label_line:
             (s, _e, form, units), = prev.clauses
             prev.clauses = [(s, para.clauses[0][1], form, units + para.clauses[0][3])]
             prev.end = para.end
             continue
+        if not para.clauses and prev is not None and prev.clause_only and not section.marker \
+                and field.match(doc.text, start):
+            prev.field = (start, end)
+            continue
         paras.append(para)
     return paras
+
+
+def _plan_year(doc: PolicyDocument) -> int | None:
+    """The year "年内" and "6月底" mean: the plan's own, when it covers one year."""
+    period = doc.meta.period
+    if period:
+        return period[0] if period[0] == period[1] else None
+    years = set(_TITLE_YEAR.findall(doc.meta.title or ""))  # "2024年工作要点": one year named
+    return int(years.pop()) if len(years) == 1 else None
+
+
+_TITLE_END = re.compile(r"[。！？；]")
+_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_LEADING_PUNCT = "，,。；;、：: \n\t）)】"
+
+
+def _item_extents(doc: PolicyDocument) -> dict[str, tuple[int, int]]:
+    """[start, end) of every numbered item with the unnumbered paragraphs that continue it."""
+    extents: dict[str, tuple[int, int]] = {}
+    for section in doc.sections:
+        key = section.path if section.marker else section.parent
+        if key is None:
+            continue
+        s, e = section.text_range
+        old = extents.get(key)
+        extents[key] = (min(old[0], s), max(old[1], e)) if old else (s, e)
+    return extents
 
 
 def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
     by_path = {s.path: s for s in doc.sections}
     first_leads = bool(_patterns()["first_leads"].search(doc.text))
-    # (path, title, task paragraph start, clause, own section, is a child of a heading-only item)
-    raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool]] = []
+    problems: list[int] = []
+    # (path, title, task paragraph start, clause, own section, is a child of a heading-only item,
+    #  where the task's text starts when no clause of the item comes before, a field line after it)
+    raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool, int,
+                    tuple[int, int] | None]] = []
     n_children: dict[str, int] = {}
-    previous: tuple[str, str, int, bool] | None = None  # identity of the paragraph before
-    for para in _paragraphs(doc):
+    previous: tuple[str, str, int, bool, int] | None = None  # identity of the paragraph before
+    for para in _paragraphs(doc, problems):
         section = para.section
         text = doc.text[para.start : para.end]
         parent = by_path.get(section.parent) if section.parent else None
         child = False
         if para.clause_only and previous is not None:
             # a paragraph that is just the clause belongs to the paragraph before it
-            path, title, task_start, child = previous
+            path, title, task_start, child, text_from = previous
         elif section.marker:  # a numbered item
             path, title, task_start = section.path, section.title, para.start
         elif parent is not None and parent.heading_only:
@@ -553,14 +943,19 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
         else:
             path, title, task_start = section.path, heading_title(text), para.start
+        if not (para.clause_only and previous is not None):
+            # a continuation paragraph's text runs from the item's heading
+            text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
         title = _without_clauses(title) or _without_clauses(heading_title(text)) or title
-        for clause in para.clauses:
-            raw.append((path, title, task_start, clause, section, child))
-        previous = (path, title, task_start, child)
+        for i, clause in enumerate(para.clauses):
+            field = para.field if i == len(para.clauses) - 1 else None
+            raw.append((path, title, task_start, clause, section, child, text_from, field))
+        previous = (path, title, task_start, child, text_from)
+    _warn_unread(doc, problems)
 
     # a heading-only item with ONE clause-bearing paragraph is itself the task ("7.优化…。")
     child_paths: dict[str, set[str]] = {}
-    for path, _t, _s, _c, _section, child in raw:
+    for path, _t, _s, _c, _section, child, _f, _field in raw:
         if child:
             child_paths.setdefault(path.rsplit(".", 1)[0], set()).add(path)
     lifted = {paths.pop(): by_path[parent] for parent, paths in child_paths.items() if len(paths) == 1}
@@ -568,9 +963,14 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     counts: dict[str, int] = {}
     for path, *_ in raw:
         counts[path] = counts.get(path, 0) + 1
+    last_clause = {path: i for i, (path, *_rest) in enumerate(raw)}
+    extents = _item_extents(doc)
+    plan_year = _plan_year(doc)
     seen: dict[str, int] = {}
+    covered: dict[str, int] = {}  # path -> end of its previous clause
     tasks: list[Task] = []
-    for path, title, task_start, (c_start, c_end, form, units), section, _child in raw:
+    for k, (path, title, task_start, clause_read, section, _child, text_from, field) in enumerate(raw):
+        c_start, c_end, form, units = clause_read
         final_path, final_title = path, title
         if path in lifted:
             final_path, final_title = lifted[path].path, _without_clauses(lifted[path].title)
@@ -578,10 +978,27 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         seen[path] = n + 1
         if counts[path] > 1:
             final_path = f"{final_path}{chr(ord('a') + n)}" if n < 26 else f"{final_path}_{n + 1}"
-        own = bool(_patterns()["first_leads"].search(doc.text[c_start:c_end]))
+        # the text a clause covers: since the previous clause of its item, or the item heading
+        t_start = covered.get(path, text_from)
+        while t_start < c_start and doc.text[t_start] in _LEADING_PUNCT:
+            t_start += 1
+        t_end = c_end
+        if last_clause[path] == k and section.marker and c_end >= section.text_range[1] - 1 \
+                and not _TITLE_END.search(doc.text, t_start, c_start):
+            # the clause closes the item heading ("（一）搭建平台（市科技局牵头）"): the body after it
+            t_end = max(c_end, extents.get(section.path, (0, c_end))[1])
+        if n and t_start < c_start:
+            own = _without_clauses(heading_title(doc.text[t_start:c_start]))
+            final_title = own or final_title
+        covered[path] = c_end
+        own_note = bool(_patterns()["first_leads"].search(doc.text[c_start:c_end]))
         units = assign_roles([ParsedUnit(u.written, u.start, u.end, u.role, u.separator) for u in units],
-                             first_leads or own)
+                             first_leads or own_note)
         p_start, p_end = task_start, max(section.text_range[1], c_end)
+        if counts[path] > 1:
+            # several clauses in one item: each task's paragraph is the text its clause covers
+            # (not the whole paragraph once per clause: a megabyte paragraph holds thousands)
+            p_start, p_end = t_start, (max(t_end, section.text_range[1]) if last_clause[path] == k else t_end)
         mentions = [
             UnitMention(
                 written=u.written,
@@ -595,6 +1012,9 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         for mention in mentions:
             mention.written_original = mention.span.quote
         clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
+        deadline = read_deadline(_clause_notes(doc.text[c_start:c_end], units, c_start), plan_year) \
+            or (read_deadline(doc.text[field[0] : field[1]], plan_year) if field else None) \
+            or read_deadline(doc.text[t_start:t_end], plan_year, running_text=True)
         tasks.append(
             Task(
                 path=final_path,
@@ -604,6 +1024,9 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
                 section_path=section.path,
                 title_original=_display_title(doc, p_start, p_end, final_title),
                 text_range=(p_start, p_end),
+                text_span=doc.span(t_start, t_end),
+                deadline=deadline[0] if deadline else "",
+                deadline_text=deadline[1] if deadline else "",
             )
         )
     tasks.extend(_table_tasks(doc, first_leads))
@@ -611,19 +1034,66 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     return doc
 
 
+def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
+    """A unit named twice in one clause ("A、B按职责分工负责，A牵头") is one unit, leading if
+    either mention leads."""
+    first: dict[str, ParsedUnit] = {}
+    out: list[ParsedUnit] = []
+    for u in units:
+        seen = first.get(u.written)
+        if seen is None:
+            first[u.written] = u
+            out.append(u)
+        elif u.role == "lead":
+            seen.role = "lead"
+    return out
+
+
+def _clause_notes(clause: str, units: list[ParsedUnit], base: int) -> str:
+    """A clause's text without its unit names (a unit may carry digits: 502所)."""
+    out, pos = [], 0
+    for u in sorted(units, key=lambda u: u.start):
+        out.append(clause[pos : max(pos, u.start - base)])
+        pos = max(pos, u.end - base)
+    out.append(clause[pos:])
+    return "".join(out)
+
+
+_MAX_WARNINGS = 20
+
+
+def _warn_unread(doc: PolicyDocument, problems: list[int]) -> None:
+    """One warning per clause that could not be read, naming its line in the original."""
+    if not problems:
+        return
+    line_starts = [0]
+    line_starts.extend(i + 1 for i, ch in enumerate(doc.original) if ch == "\n")
+    for offset in problems[:_MAX_WARNINGS]:
+        o = doc.offsets[offset]
+        line = bisect_right(line_starts, o)
+        snippet = " ".join(doc.original[o : o + 40].split("\n", 1)[0].split())
+        doc.warn(f"line {line}: a responsibility clause could not be read: {snippet}")
+    if len(problems) > _MAX_WARNINGS:
+        doc.warn(f"{len(problems) - _MAX_WARNINGS} more clauses could not be read")
+
+
 def _table_tasks(doc: PolicyDocument, first_leads: bool = False) -> list[Task]:
     """Tasks from 任务分工表 rows; paths 表.<序号>."""
     tasks = []
-    for number, title, start, end, units in find_table_tasks(doc.text, first_leads):
+    plan_year = _plan_year(doc)
+    for row in find_table_tasks(doc.text, first_leads):
         mentions = [UnitMention(written=u.written, role="lead" if u.role == "lead" else "participant",
                                 span=doc.span(u.start, u.end), separator=u.separator,
-                                lead_from_order=u.lead_from_order) for u in units]
+                                lead_from_order=u.lead_from_order) for u in row.units]
         for m in mentions:
             m.written_original = m.span.quote
-        row = doc.span(start, end)
-        tasks.append(Task(path=f"表.{number}", title=title, span=row, clause=Clause(row, "table", mentions),
-                          section_path="表", title_original=_display_title(doc, start, end, title),
-                          text_range=(start, end)))
+        span = doc.span(row.start, row.end)
+        deadline = read_deadline(row.deadline, plan_year) if row.deadline else None
+        tasks.append(Task(path=f"表.{row.number}", title=row.title, span=span, clause=Clause(span, "table", mentions),
+                          section_path="表", title_original=_display_title(doc, row.start, row.end, row.title),
+                          text_range=(row.start, row.end), text_span=doc.span(*row.text),
+                          deadline=deadline[0] if deadline else "",
+                          deadline_text=deadline[1] if deadline else row.deadline))
     return tasks
 
 

@@ -11,15 +11,18 @@ those inside a responsibility clause are the clause stage's units, not mentions.
 
 from __future__ import annotations
 
+import heapq
 import re
+from bisect import bisect_right
 from functools import cache, lru_cache
+from itertools import accumulate
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .entity_components import DEPARTMENT, PIPELINE, CharTokenizer, jurisdiction_short, load_knowledge
-from .model import Entity, PolicyDocument, Span
+from .entity_components import DEPARTMENT, PIPELINE, CharTokenizer, EntityState, jurisdiction_short, load_knowledge
+from .model import Entity, PolicyDocument, Span, Task
 
 _LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
 
@@ -129,45 +132,90 @@ def entity_doc(text: str, jurisdiction: str = "", province: str = "") -> Doc:
     return sdoc
 
 
-def _in_clause(span: Span, clauses: list[Span]) -> bool:
-    return any(c.start <= span.start and span.end <= c.end for c in clauses)
+def entity_state(text: str, jurisdiction: str = "", province: str = "") -> EntityState:
+    """The entity components run over `text` directly (no spaCy Doc of one token per character):
+    the chosen mentions are `.chosen`, every candidate `.candidates`."""
+    state = EntityState(text, jurisdiction, province)
+    for _, proc in entity_pipeline().pipeline:
+        proc.run(state)
+    return state
+
+
+class _Clauses:
+    """Whether a span lies inside any responsibility clause, by bisection: among the clauses that
+    start at or before the span, the one reaching farthest must reach its end."""
+
+    def __init__(self, clauses: list[Span]) -> None:
+        ordered = sorted(clauses, key=lambda c: c.start)
+        self.starts = [c.start for c in ordered]
+        self.reach = list(accumulate((c.end for c in ordered), max))
+
+    def contain(self, span: Span) -> bool:
+        i = bisect_right(self.starts, span.start)
+        return i > 0 and self.reach[i - 1] >= span.end
+
+
+def _task_paths(tasks: list[Task], starts: list[int]) -> list[str]:
+    """For each position, the path of the smallest task paragraph holding it (the first in
+    `tasks` among equally long ones), "" when none: one sweep over the positions in order."""
+    by_start = sorted(range(len(tasks)), key=lambda i: tasks[i].span.start)
+    found = [""] * len(starts)
+    active: list[tuple[int, int, int]] = []  # (length, order, end) of tasks begun before here
+    nxt = 0
+    for where in sorted(range(len(starts)), key=starts.__getitem__):
+        pos = starts[where]
+        while nxt < len(by_start) and tasks[by_start[nxt]].span.start <= pos:
+            t = tasks[by_start[nxt]]
+            heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
+            nxt += 1
+        while active and active[0][2] <= pos:  # ended: positions only grow, it never holds one again
+            heapq.heappop(active)
+        if active:
+            found[where] = tasks[active[0][1]].path
+    return found
+
+
+def _full_firm_names(names: set[str]) -> dict[str, str]:
+    """Short firm name -> the only longer firm name it starts (豪美 -> 豪美新材)."""
+    ordered = sorted(names)
+    full: dict[str, str] = {}
+    for short in ordered:
+        longer = []
+        for name in ordered[bisect_right(ordered, short):]:
+            if not name.startswith(short) or len(longer) > 1:
+                break
+            longer.append(name)
+        if len(longer) == 1:
+            full[short] = longer[0]
+    return full
 
 
 def extract_entities(doc: PolicyDocument) -> list[Entity]:
     """Platforms, parks, firms, departments (and categories) mentioned in `doc.text`, in text order."""
-    sdoc = entity_doc(doc.text, doc.meta.jurisdiction, doc.meta.province)
+    state = entity_state(doc.text, doc.meta.jurisdiction, doc.meta.province)
     jurisdiction = doc.meta.jurisdiction
     province = doc.meta.province
     tasks = sorted(doc.tasks, key=lambda t: t.span.end - t.span.start)
 
     # firms' short names: 豪美 is 豪美新材 when that is the only longer firm name it starts
-    firm_names = {e.text for e in sdoc.ents if e.label_ == "Firm" and not e._.generic}
-    firm_full: dict[str, str] = {}
-    for short in firm_names:
-        longer = [n for n in firm_names if n != short and n.startswith(short)]
-        if len(longer) == 1:
-            firm_full[short] = longer[0]
+    firm_full = _full_firm_names({e.text for e in state.chosen if e.kind == "Firm" and not e.generic})
 
-    clauses = [t.clause.span for t in doc.tasks]
+    clauses = _Clauses([t.clause.span for t in doc.tasks])
+    spans = [doc.span(ent.start, ent.end) for ent in state.chosen]
+    paths = _task_paths(tasks, [span.start for span in spans])
     entities: list[Entity] = []
-    for ent in sdoc.ents:
-        kind = ent.label_
-        span = doc.span(ent.start_char, ent.end_char)
-        if kind == DEPARTMENT and _in_clause(span, clauses):
+    for ent, span, task_path in zip(state.chosen, spans, paths):
+        kind = ent.kind
+        if kind == DEPARTMENT and clauses.contain(span):
             continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention
-        task_path = ""
-        for task in tasks:
-            if task.span.start <= span.start < task.span.end:
-                task_path = task.path
-                break
-        if ent._.generic:
+        if ent.generic:
             phrase = ent.text
             entities.append(
                 Entity(
                     text=ent.text,
                     kind=kind,
                     span=span,
-                    subtype=ent._.subtype,
+                    subtype=ent.subtype,
                     entity_id=category_id(kind, phrase),
                     name=phrase,
                     task_path=task_path,
@@ -181,13 +229,13 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
                     text=ent.text,
                     kind=kind,
                     span=span,
-                    entity_id=ent._.unit_id,
-                    name=ent._.unit_name,
+                    entity_id=ent.unit_id,
+                    name=ent.unit_name,
                     task_path=task_path,
                 )
             )
             continue
-        written = ent._.alias_of or ent._.written or ent.text
+        written = ent.alias_of or ent.written or ent.text
         if kind == "Firm":
             written = firm_full.get(written, written)
         eid, name = canonical_entity(kind, written, jurisdiction, province)
@@ -196,7 +244,7 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
                 text=ent.text,
                 kind=kind,
                 span=span,
-                subtype=ent._.subtype,
+                subtype=ent.subtype,
                 entity_id=eid,
                 name=name,
                 task_path=task_path,

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
@@ -81,15 +80,51 @@ class Candidate:
     unit_name: str = ""
 
 
-def candidates(doc: Doc) -> list[Candidate]:
-    return doc.user_data.setdefault(CANDIDATES, [])
+class EntityState:
+    """A text as the components read it: the text, its plan's jurisdiction and province, the
+    candidates found so far and (after entity_select) the chosen mentions. The components work on
+    this, not on token objects: `extract_entities` runs them over a plan's text directly, and a
+    spaCy Doc (the pipeline `entity_pipeline()`, for notebooks) carries one in its user_data."""
+
+    __slots__ = ("candidates", "chosen", "jurisdiction", "province", "text")
+
+    def __init__(self, text: str, jurisdiction: str = "", province: str = "") -> None:
+        self.text = text
+        self.jurisdiction = jurisdiction
+        self.province = province
+        self.candidates: list[Candidate] = []
+        self.chosen: list[Candidate] = []
 
 
-def doc_text(doc: Doc) -> str:
-    text = doc.user_data.get("entity_text")
-    if text is None:
-        text = doc.user_data["entity_text"] = doc.text
-    return text
+def doc_state(doc: Doc) -> EntityState:
+    """The EntityState a spaCy Doc carries (made on first use, from the Doc's text and extensions)."""
+    state = doc.user_data.get("entity_state")
+    if state is None:
+        text = doc.user_data.get("entity_text")
+        state = doc.user_data["entity_state"] = EntityState(
+            doc.text if text is None else text, doc._.jurisdiction, doc._.province)
+        state.candidates = doc.user_data.setdefault(CANDIDATES, state.candidates)
+    return state
+
+
+def candidates(doc: EntityState) -> list[Candidate]:
+    return doc.candidates
+
+
+def doc_text(doc: EntityState) -> str:
+    return doc.text
+
+
+class _Component:
+    """A pipeline component: `run` reads and extends an EntityState; as a spaCy component it runs
+    on the state the Doc carries."""
+
+    def run(self, doc: EntityState) -> None:
+        raise NotImplementedError
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.run(doc_state(doc))
+        return doc
 
 
 class CharTokenizer:
@@ -120,6 +155,30 @@ class ListCue:
     kind: str
     subtype: str
     strong: bool
+
+
+def _words_re(words: list[str]) -> re.Pattern[str]:
+    """Any of `words`, tried in list order (an empty list matches nothing)."""
+    return re.compile("|".join(map(re.escape, words)) if words else "(?!)")
+
+
+_NOT_IN_WORDS = re.compile(r"[\s“”\"'‘’（）()·\-—]")
+_OUTLINE_NUMBER = re.compile(r"[0-9一二三四五六七八九十]+")
+_CLAUSE_STOP = re.compile(r"[，。；：\n]")
+_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,6}")
+_NO_WORDS = re.compile(r"[\d\W_a-zA-Z]+")
+_TRAILING_PAREN = re.compile(r"[（(][^）)]*[）)]$")
+_TRAILING_PLACE = re.compile(r"[（(]([^）)]{2,4})[）)]$")
+
+
+def _occurrences(word: str, text: str) -> list[int]:
+    """Starts of the non-overlapping occurrences of `word` in `text`, left to right (what
+    re.finditer(re.escape(word), text) finds, without compiling a pattern per word)."""
+    found, i = [], text.find(word)
+    while i >= 0:
+        found.append(i)
+        i = text.find(word, i + len(word))
+    return found
 
 
 @dataclass
@@ -155,12 +214,26 @@ class EntityKnowledge:
     trigger_re: re.Pattern[str] = field(init=False)
     max_generic_len: int = field(init=False)
     blocking: tuple[str, ...] = field(init=False)  # endings that are no entity (事务中心)
+    # the word lists as automata: `x.match(text, i)` is the first word of the list (in list order)
+    # written at i, `x.search(text, i)` whether any is written from i on
+    leading_strip_re: re.Pattern[str] = field(init=False)
+    quantifier_re: re.Pattern[str] = field(init=False)
+    conjunction_re: re.Pattern[str] = field(init=False)
+    cue_re: re.Pattern[str] = field(init=False)
+    cue_by_text: dict[str, ListCue] = field(init=False)
 
     def __post_init__(self) -> None:
         alternation = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
         self.trigger_re = re.compile(f"(?:{alternation})")
         self.max_generic_len = max(len(w) for w in self.generic_words)
         self.blocking = tuple(e.suffix for e in self.endings.values() if e.kind == "-")
+        self.leading_strip_re = _words_re(self.leading_strip)
+        self.quantifier_re = _words_re(self.quantifiers)
+        self.conjunction_re = _words_re(self.conjunctions)
+        self.cue_re = _words_re([c.cue for c in self.cues])
+        self.cue_by_text = {}
+        for cue in self.cues:
+            self.cue_by_text.setdefault(cue.cue, cue)
 
     def ending_of(self, name: str) -> Ending | None:
         """The longest known ending of `name`."""
@@ -172,7 +245,7 @@ class EntityKnowledge:
 
     def is_generic_words(self, text: str) -> bool:
         """True if `text` is made up entirely of generic words (empty text counts as generic)."""
-        text = re.sub(r"[\s“”\"'‘’（）()·\-—]", "", text)
+        text = _NOT_IN_WORDS.sub("", text)
         n = len(text)
         reach = [False] * (n + 1)
         reach[0] = True
@@ -337,7 +410,7 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
             inner = text[j + 1 : i - 1] if j >= 0 else ""
             if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner):
                 break
-            if re.fullmatch(r"[0-9一二三四五六七八九十]+", inner):
+            if _OUTLINE_NUMBER.fullmatch(inner):
                 break  # an outline marker （四） is not part of a name
             i = j
             continue
@@ -374,7 +447,7 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
         if left.count("“", 0, m.start()) > left.count("”", 0, m.start()):
             continue
         cut = max(cut, m.end())
-    for conj in k.conjunctions:
+    for conj in k.conjunctions if k.conjunction_re.search(left, cut) else ():
         pos = left.rfind(conj)
         while pos >= cut:
             if pos > 0 and _ends_like_entity(left[:pos], k):
@@ -383,21 +456,15 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
             pos = left.rfind(conj, 0, pos)
     for m in k.quantity.finditer(left, cut):
         cut, quantified = m.end(), True
-    for q in k.quantifiers:
+    for q in k.quantifiers if k.quantifier_re.search(left, cut) else ():
         pos = left.rfind(q, cut)
         if pos >= 0:
             cut, quantified = pos + len(q), True
-    changed = True
-    while changed and cut < len(left):
-        changed = False
-        rest = left[cut:]
-        for w in k.leading_strip:
-            if rest.startswith(w):
-                cut += len(w)
-                changed = True
-                break
+    # strip leading words, the first of the list that is written there, as long as one is
+    while cut < len(left) and (strip := k.leading_strip_re.match(left, cut)) is not None and strip.end() > cut:
+        cut = strip.end()
     # 以高新区为重点: 以 opens a prepositional phrase closed by 为 in the same clause
-    if left[cut : cut + 1] == "以" and "为" in re.split(r"[，。；：\n]", text[end : end + 60], maxsplit=1)[0]:
+    if left[cut : cut + 1] == "以" and "为" in _CLAUSE_STOP.split(text[end : end + 60], maxsplit=1)[0]:
         cut += 1
     return start + cut, quantified
 
@@ -433,7 +500,7 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
         j = text.find(close, end + 1, end + 2 + k.paren_max_chars)
         inner = text[end + 1 : j] if j > 0 else ""
         blocked = any(w in inner for w in k.paren_not_place) or k.ending_of(inner) is not None
-        if inner and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", inner) and not blocked:
+        if inner and _CJK_NAME.fullmatch(inner) and not blocked:
             return j + 1
     return end
 
@@ -442,8 +509,7 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
 # Components
 
 
-def _add(doc: Doc, start: int, end: int, kind: str, subtype: str, evidence: str, **extra: object) -> None:
-    # doc.text joins every token: read it once per document (user_data), not once per candidate
+def _add(doc: EntityState, start: int, end: int, kind: str, subtype: str, evidence: str, **extra: object) -> None:
     text = doc_text(doc)[start:end]
     if not text.strip():
         return
@@ -452,22 +518,37 @@ def _add(doc: Doc, start: int, end: int, kind: str, subtype: str, evidence: str,
 
 
 @Language.factory("entity_endings")
-class EntityEndings:
+class EntityEndings(_Component):
     """Candidates from name endings (研究院, 产业园, 有限公司) with the start read leftwards."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
-        self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
-        for suffix in self.k.endings:
-            self.matcher.add(suffix, [nlp.make_doc(suffix)])
+        # every place an ending may start (its first character: one pass in C), then the endings
+        # of each length that begins with that character
+        lengths: dict[str, set[int]] = {}
+        for e in self.k.endings:
+            lengths.setdefault(e[0], set()).add(len(e))
+        self.lengths_by_first = {c: sorted(n) for c, n in lengths.items()}
+        self.ending_start = re.compile(f"[{re.escape(''.join(sorted(lengths)))}]")
 
-    def __call__(self, doc: Doc) -> Doc:
+    def endings_in(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, ending) of every occurrence of every known ending, overlapping ones
+        included, by start then length (a PhraseMatcher's matches over character tokens)."""
+        endings = self.k.endings
+        lengths_by_first = self.lengths_by_first
+        found = []
+        for m in self.ending_start.finditer(text):
+            s = m.start()
+            for n in lengths_by_first[text[s]]:
+                piece = text[s : s + n]
+                if len(piece) == n and piece in endings:
+                    found.append((s, s + n, piece))
+        return found
+
+    def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
-        matches = []
-        # CharTokenizer: token i is character i, so match offsets are character offsets
-        for match_id, s, e in self.matcher(doc):
-            matches.append((s, e, doc.vocab.strings[match_id]))
+        matches = self.endings_in(text)
         # keep only the longest ending among overlapping ones (产业园区 over 产业园, 创新中心城市 blocks)
         kept: list[tuple[int, int, str]] = []
         used = bytearray(len(text) + 1)
@@ -502,11 +583,10 @@ class EntityEndings:
                 generic=quantified,
                 clean=clean,
             )
-        return doc
 
 
 @Language.factory("entity_lists")
-class EntityLists:
+class EntityLists(_Component):
     """Names given by a list and its kind: "X、Y等孵化载体", "A、B、C三个产业园"."""
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -521,16 +601,19 @@ class EntityLists:
                 rest = rest[len(q) :]
                 break
         for i in range(0, min(len(rest), 9)):
-            for cue in self.k.cues:
-                if rest.startswith(cue.cue, i) and self.k.is_generic_words(rest[:i].replace("和", "")):
-                    # the cue must be the head noun: 科技企业集聚区 is a park, not firms
-                    tail = rest[i + len(cue.cue) :]
-                    if tail.startswith(self.heads) and any(
-                        tail.startswith(h) and not tail.startswith(self.k.modifier_endings, len(h))
-                        for h in self.heads
-                    ):
-                        return None
-                    return cue
+            # the first cue of the list written at i, when what comes before it is generic words
+            written = self.k.cue_re.match(rest, i)
+            if written is None or not self.k.is_generic_words(rest[:i].replace("和", "")):
+                continue
+            cue = self.k.cue_by_text[written.group()]
+            # the cue must be the head noun: 科技企业集聚区 is a park, not firms
+            tail = rest[i + len(cue.cue) :]
+            if tail.startswith(self.heads) and any(
+                tail.startswith(h) and not tail.startswith(self.k.modifier_endings, len(h))
+                for h in self.heads
+            ):
+                return None
+            return cue
         return None
 
     def _items(self, text: str, end: int) -> list[tuple[int, int]]:
@@ -542,11 +625,11 @@ class EntityLists:
             return False
         if item.startswith("“") and item.endswith("”"):
             return False
-        if re.fullmatch(r"[\d\W_a-zA-Z]+", item):
+        if _NO_WORDS.fullmatch(item):
             return False
         return not k.is_generic_words(item)
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
         marker = k.list_marker
@@ -599,18 +682,17 @@ class EntityLists:
                 item = text[a:b]
                 if self._good_item(item) and k.ending_of(item) is None:
                     _add(doc, a, b, cand.kind, cand.subtype, "count-list", written=item + cand.text, clean=True)
-        return doc
 
 
 @Language.factory("entity_anchors")
-class EntityAnchors:
+class EntityAnchors(_Component):
     """A name whose start was a guess (健全广清产业园) is cut to a name seen with a certain start in the
     same document (广清产业园 in a list or after punctuation)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         k = self.k
         cands = candidates(doc)
         named = set()
@@ -629,29 +711,28 @@ class EntityAnchors:
                     cand.text = cand.written = name
                     cand.clean = True
                     break
-        return doc
 
 
 @Language.factory("entity_categories")
-class EntityCategories:
+class EntityCategories(_Component):
     """Marks candidates that name a kind, not an entity: nothing but generic words before the ending,
     a quantifier before (一批孵化器) or a count after (国家重点实验室21家)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
         for cand in candidates(doc):
             if cand.evidence in ("list", "count-list"):
                 continue
-            name = re.sub(r"[（(][^）)]*[）)]$", "", cand.text)
+            name = _TRAILING_PAREN.sub("", cand.text)
             ending = k.ending_of(name)
             prefix = name[: len(name) - len(ending.suffix)] if ending else name
             counted = k.count_after.match(text, cand.end) is not None
             # a place written after the name makes it one: 国家技术标准创新基地（广州）
-            place = re.search(r"[（(]([^）)]{2,4})[）)]$", cand.text)
+            place = _TRAILING_PLACE.search(cand.text)
             qualified = place is not None and k.ending_of(place.group(1)) is None
             # 江苏省产业技术研究院 names an institute; 广东省实验室, 广东省科技企业孵化器 are levels
             provincial = (
@@ -664,9 +745,8 @@ class EntityCategories:
             elif len(prefix.strip("“”")) < 2 and ending is not None and len(ending.suffix) <= 3:
                 cand.kind = "-"  # one character before a short ending is a word, not a name: 清新区
         self._named_by_siblings(doc)
-        return doc
 
-    def _named_by_siblings(self, doc: Doc) -> None:
+    def _named_by_siblings(self, doc: EntityState) -> None:
         """A descriptive name in a list of named ones is a name too: 化学地球动力学联合实验室、
         国际中医药转化研究中心、种业科技创新中心. Lists of categories stay categories."""
         text = doc_text(doc)
@@ -690,13 +770,13 @@ class EntityCategories:
 
 
 @Language.factory("entity_repeats")
-class EntityRepeats:
+class EntityRepeats(_Component):
     """A name found once is a name wherever it recurs in the document (天安智谷, 先导稀材)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         text = doc_text(doc)
         cands = candidates(doc)
         known: dict[str, Candidate] = {}
@@ -706,33 +786,34 @@ class EntityRepeats:
             known.setdefault(cand.text, cand)
         taken = {(c.start, c.end) for c in cands}
         for name, model in known.items():
-            for m in re.finditer(re.escape(name), text):
-                if (m.start(), m.end()) in taken:
+            for start in _occurrences(name, text):
+                if (start, start + len(name)) in taken:
                     continue
-                _add(doc, m.start(), m.end(), model.kind, model.subtype, "repeat", cue_strength=model.cue_strength)
+                _add(doc, start, start + len(name), model.kind, model.subtype, "repeat",
+                     cue_strength=model.cue_strength)
         self._firm_short_names(doc, text, known)
-        return doc
 
-    def _firm_short_names(self, doc: Doc, text: str, known: dict[str, Candidate]) -> None:
+    def _firm_short_names(self, doc: EntityState, text: str, known: dict[str, Candidate]) -> None:
         """以韶钢为龙头: a firm's first two characters, in a firm's context, stand for the firm."""
         k = self.k
         for name, model in known.items():
             short = name[:2]
             if model.kind != "Firm" or len(name) < 4 or k.is_generic_words(short) or short in known:
                 continue
-            for m in re.finditer(re.escape(short), text):
-                if text.startswith(name, m.start()) or not text.startswith(k.firm_short_context, m.end()):
+            for start in _occurrences(short, text):
+                end = start + len(short)
+                if text.startswith(name, start) or not text.startswith(k.firm_short_context, end):
                     continue
-                before = text[m.start() - 1 : m.start()]
+                before = text[start - 1 : start]
                 introduced = (
                     not before
                     or before in k.hard_stops
                     or before == "以"
-                    or k.trigger_re.search(text[m.start() - 2 : m.start()]) is not None
+                    or k.trigger_re.search(text[start - 2 : start]) is not None
                 )
                 if not introduced:
                     continue
-                _add(doc, m.start(), m.end(), "Firm", model.subtype, "repeat", written=name)
+                _add(doc, start, end, "Firm", model.subtype, "repeat", written=name)
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -748,7 +829,7 @@ class _Places(NamedTuple):
 
 
 @Language.factory("entity_departments")
-class EntityDepartments:
+class EntityDepartments(_Component):
     """Departments named in running text: 争取省科技厅更大支持, 由市科技局会同市财政局制定, 科技部、
     财政部联合印发. A name of the resolver's department table, with the level prefix (省/市/区/县) or
     place (清远市, 广东省; 中共清远市委…) written before it, is a mention when the resolver reads it as a
@@ -800,12 +881,12 @@ class EntityDepartments:
             return True
         return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         from .resolve import TABLE_RULES, resolve_unit
 
         d = self.d
         text = doc_text(doc)
-        jurisdiction, province = doc._.jurisdiction, doc._.province
+        jurisdiction, province = doc.jurisdiction, doc.province
         names = frozenset({p for p in (jurisdiction, province) if p} | d.places)
         places = _Places(names, tuple(sorted({len(p) for p in names}, reverse=True)), frozenset(p[-1] for p in names))
         units: dict[str, ResolvedUnit] = {}
@@ -839,14 +920,13 @@ class EntityDepartments:
             if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
                 continue  # 区科技局 in a city plan: each district's bureau, a collective
             _add(doc, p, e, DEPARTMENT, "", "department", clean=True, unit_id=unit.unit_id, unit_name=unit.name)
-        return doc
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
 
 
 @Language.factory("entity_select")
-class EntitySelect:
+class EntitySelect(_Component):
     """One kind per name within the document, then the longest non-overlapping mentions -> doc.ents.
     A bare ending of a park kind (高新区) becomes an alias of the park it stands for, where that is
     unambiguous: the nearest such park named earlier in the paragraph, else the only one in the
@@ -855,7 +935,7 @@ class EntitySelect:
     def __init__(self, nlp: Language, name: str) -> None:
         self.k = load_knowledge()
 
-    def __call__(self, doc: Doc) -> Doc:
+    def run(self, doc: EntityState) -> None:
         cands = [c for c in candidates(doc) if c.kind in MENTION_KINDS]
         # kind per name: a strong list cue beats the ending; otherwise the ending's kind (a
         # department's kind is the resolver's, it takes no part)
@@ -885,8 +965,13 @@ class EntitySelect:
             chosen.append(c)
         chosen.sort(key=lambda c: c.start)
         self._resolve_bare(doc, chosen)
+        doc.chosen = chosen
+
+    def __call__(self, doc: Doc) -> Doc:
+        state = doc_state(doc)
+        self.run(state)
         ents: list[Span] = []
-        for c in chosen:
+        for c in state.chosen:
             span = doc.char_span(c.start, c.end, label=c.kind, kb_id=c.subtype, alignment_mode="expand")
             if span is None or (ents and span.start < ents[-1].end):
                 continue
@@ -901,16 +986,17 @@ class EntitySelect:
         doc.ents = ents
         doc.spans[CANDIDATES] = [
             s
-            for c in cands
-            if (s := doc.char_span(c.start, c.end, label=c.kind, kb_id=c.subtype, alignment_mode="expand"))
+            for c in state.candidates
+            if c.kind in MENTION_KINDS
+            and (s := doc.char_span(c.start, c.end, label=c.kind, kb_id=c.subtype, alignment_mode="expand"))
         ]
         return doc
 
-    def _resolve_bare(self, doc: Doc, chosen: list[Candidate]) -> None:
+    def _resolve_bare(self, doc: EntityState, chosen: list[Candidate]) -> None:
         k = self.k
         text = doc_text(doc)
         named = [c for c in chosen if not c.generic and c.kind == "Park"]
-        short = jurisdiction_short(doc._.jurisdiction)
+        short = jurisdiction_short(doc.jurisdiction)
         for c in chosen:
             if not (c.generic and c.kind == "Park" and c.text in k.bare_alias_subtypes):
                 continue

@@ -99,6 +99,15 @@ class Task:
     section_path: str = ""  # path of the outline item the task belongs to
     title_original: str = ""
     text_range: tuple[int, int] = (0, 0)  # the task paragraph in the NORMALISED text
+    # what is to be done: the text the clause covers (from the item heading or the previous
+    # clause to this clause; a table row's 任务内容), in the original text
+    text_span: Span | None = None
+    deadline: str = ""  # ISO "2022", "2022-06", "2022-06-30", "ongoing", or "" when none is stated
+    deadline_text: str = ""  # the deadline as written ("2022年6月底前", "长期坚持")
+
+    @property
+    def text(self) -> str:
+        return self.text_span.quote if self.text_span else ""
 
     @property
     def lead_units(self) -> list[UnitMention]:
@@ -124,6 +133,7 @@ class Target:
     qualifier: str = ""  # 达到, 超, 以上, 力争, 保底, 累计, 新增 ...
     source: Literal["table", "text"] = "text"
     task_path: str = ""  # "" for plan-level targets
+    recurrence: str = ""  # "annual" for a quota stated per year (每年…): then year is None
 
 
 @dataclass
@@ -175,7 +185,9 @@ class PolicyDocument:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        # a file name that is not valid UTF-8 shows its bad bytes as \xNN (never a lone surrogate,
+        # which no UTF-8 writer can carry)
+        return self.path.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
     @property
     def doc_id(self) -> str:

@@ -86,13 +86,28 @@ _HTML_CELL_BLOCK = re.compile(r"<\s*/?\s*(p|div|br|li|ul|ol|span|h[1-6])\b[^>]*>
 _HTML_CELL_OPEN = re.compile(r"<\s*t[dh]\b[^>]*>", re.I)
 
 
+_TAG_OR_SPACE = re.compile(r"<[^>]*>|\s+|&nbsp;")
+_CELL_LINE_END = set("。；！？，、：:;,.!?）)》”")
+_CELL_END = re.compile(r"\s*(?:<\s*/?\s*(?:p|div|br|li|ul|ol|span|h[1-6])\b[^>]*>\s*)*<\s*/?\s*t[dhr]\b", re.I)
+
+
+def _next_text(text: str, pos: int, end: int) -> bool:
+    """More words follow in the same cell (not only tags up to the cell's end)."""
+    return not _CELL_END.match(text, pos, end)
+
+
 def _flatten_table_cells(t: MappedText) -> MappedText:
     """Inside an HTML table, paragraphs and line breaks within a cell do not end the row:
     each <tr> becomes one line of tab-separated cells (the form task tables are read in)."""
     edits: list[tuple[int, int, str]] = []
     for table in _HTML_TABLE.finditer(t.text):
         for m in _HTML_CELL_BLOCK.finditer(t.text, table.start(), table.end()):
-            edits.append((m.start(), m.end(), ""))
+            # a line break inside a cell after words with no punctuation separates what the cell
+            # lists ("市发展改革委<br>市工信局"): 、, as a list in a cell is written
+            before = _TAG_OR_SPACE.sub("", t.text[max(table.start(), m.start() - 120) : m.start()])
+            ends_item = m.group(0).startswith("</") or m.group(1).lower() == "br"
+            listed = ends_item and before and before[-1] not in _CELL_LINE_END
+            edits.append((m.start(), m.end(), "、" if listed and _next_text(t.text, m.end(), table.end()) else ""))
         # a cell opens with nothing and closes with a tab: "序号\t重点任务\t…"
         for m in _HTML_CELL_OPEN.finditer(t.text, table.start(), table.end()):
             edits.append((m.start(), m.end(), ""))
@@ -166,6 +181,9 @@ def _repeat_at(s: str, i: int, k: int) -> int:
 
 
 _MARKER_CHARS = set("0123456789.．、（）()一二三四五六七八九十第章节")
+# a chunk of at most _MAX_CHUNK characters standing twice in a row: every repeated heading
+# starts with one, so a line without one at its start is left without trying every k and width
+_TWICE = re.compile(rf"(.{{1,{_MAX_CHUNK}}})\1", re.S)
 
 
 def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
@@ -173,6 +191,8 @@ def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
     ("（三）（三）（三）（三）创新…发展创新…发展…行动行动行动行动", "3.新布局…。新布局…。…"),
     or None. The repetition may start after a heading number printed once ("4....推进…")."""
     lead = len(line) - len(line.lstrip())
+    if not any(_TWICE.match(line, first) for first in range(lead, min(lead + 6, len(line)))):
+        return None
     for k in (4, 3, 5, 6, 2):
         for first in range(lead, min(lead + 6, len(line))):
             if first > lead and line[first - 1] not in _MARKER_CHARS:
@@ -283,8 +303,12 @@ HEADING_START = re.compile(
 _TERMINAL = set("。！？；：”’）)》】」』")
 
 
+_NARROW = re.compile("[\x00-\u2e7f]+")  # half-width: Latin, digits, ASCII punctuation
+
+
 def _width(line: str) -> float:
-    return sum(1.0 if ord(c) > 0x2E7F else 0.5 for c in line)
+    wide = len(_NARROW.sub("", line))
+    return wide + 0.5 * (len(line) - wide)
 
 
 def _ends_mid_sentence(line: str) -> bool:

@@ -28,6 +28,10 @@ MARKERS: list[tuple[int, re.Pattern[str]]] = [
     (5, re.compile(r"^[（(](\d{1,3})[）)][、.．]?")),
     (6, re.compile(r"^([①-⑳])")),
     (3, re.compile(rf"^第([{_CN_NUM}]+)条")),
+    # "1突破关键技术": a number with no dot right before the heading's words; read as an item
+    # only in sequence (1, 2, 3 … under one parent), not "3大工程" opening a paragraph
+    (4, re.compile(r"^(\d{1,2})(?![年月日号个家项名件次所座万亿千百元人倍天户台套批期类条款级季周])"
+                                 r"(?=[\u4e00-\u9fff])")),
 ]
 _NUMBER_RANK = 4  # "1." : "1.5亿元" is a number, not a marker
 _PAREN_RANKS = (3, 5)  # （一） （1） : path elements keep their parentheses
@@ -44,13 +48,26 @@ class Paragraph:
     text: str
 
 
+# Markdown around a paragraph (plans converted from web pages): "## 一、主要任务", "**（一）…**",
+# "- 1.…", "> …"
+_MARKDOWN_LEAD = re.compile(r"^(?:#{1,6}\s*|>\s*|[-*+]\s+(?=\S)|\*\*|__)+")
+_MARKDOWN_TAIL = re.compile(r"(?:\*\*|__)$")
+
+
 def paragraphs(text: str) -> list[Paragraph]:
     out: list[Paragraph] = []
     pos = 0
     for line in text.split("\n"):
         stripped = line.strip()
+        if stripped and not stripped.startswith("|"):  # a Markdown table row stays as written
+            mark = _MARKDOWN_LEAD.match(stripped)
+            if mark and mark.end() < len(stripped):
+                stripped = stripped[mark.end() :]
+            tail = _MARKDOWN_TAIL.search(stripped)
+            if tail and tail.start() > 0:
+                stripped = stripped[: tail.start()]
         if stripped:
-            lead = len(line) - len(line.lstrip())
+            lead = line.find(stripped)
             out.append(Paragraph(pos + lead, pos + lead + len(stripped), stripped))
         pos += len(line) + 1
     return out
@@ -95,8 +112,15 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
     sections: list[Section] = []
     stack: list[tuple[int, Section]] = []  # (rank, section) of the open items
     child_count: dict[str, int] = {}
+    bare_last: dict[str | None, int] = {}  # parent path -> number of its last dotless item
     for para in paragraphs(doc.text):
         marker = match_marker(para.text)
+        if marker is not None and marker[2].isascii() and marker[2].isdigit():
+            parent_key = next((sec.path for r, sec in reversed(stack) if r < marker[0]), None)
+            if int(marker[2]) != bare_last.get(parent_key, 0) + 1:
+                marker = None
+            else:
+                bare_last[parent_key] = int(marker[2])
         if marker is not None:
             rank, element, written = marker
             while stack and stack[-1][0] >= rank:

@@ -34,6 +34,7 @@ def load_document(path: Path, meta: DocumentMeta | None = None) -> PolicyDocumen
         display=display,
         offsets=offsets,
     )
+    doc.warnings.extend(source.warnings)
     doc.meta = complete_meta(meta, text, doc.name)
     return doc
 
@@ -79,9 +80,25 @@ STAGES: list[tuple[str, Stage]] = [
 ]
 
 
+# The annotation lists a stage may fill: put back as they were when the stage fails.
+_ANNOTATIONS = ("sections", "tasks", "entities", "targets")
+
+
 def process_document(doc: PolicyDocument, stages: list[tuple[str, Stage]] | None = None) -> PolicyDocument:
-    for _name, stage in stages if stages is not None else STAGES:
-        doc = stage(doc)
+    """Every stage in order. A stage that fails on this document is isolated: the document
+    keeps what the other stages found, the failed stage's annotations are put back as they
+    were, and a warning names the stage and the error (one stage's bug never loses a plan)."""
+    for name, stage in stages if stages is not None else STAGES:
+        before = {attr: getattr(doc, attr) for attr in _ANNOTATIONS}
+        copies = {attr: list(value) for attr, value in before.items()}
+        try:
+            doc = stage(doc)
+        except Exception as exc:  # a bug in one stage, on one document
+            for attr, value in copies.items():
+                setattr(doc, attr, value)
+            message = " ".join(str(exc).split())[:200]
+            doc.warn(f"the {name} stage failed ({type(exc).__name__}: {message}); "
+                     f"its annotations are missing, the rest of the document is kept")
     return doc
 
 

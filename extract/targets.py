@@ -3,26 +3,36 @@
 Two readers over the normalised text (`PolicyDocument.text`):
 
 * `find_table_targets` reads yearly indicator tables however the text flattened them: one cell
-  per line, a whole row on one line, a label broken over lines; a header of years
-  ("主要指标 2018年 2019年 …", optionally 序号 / 单位 / 属性 columns) says what each value cell is.
+  per line, a whole row on one line, TSV (HTML/.docx tables), Markdown, a label broken over lines;
+  a header of years ("主要指标 2018年 2019年 …", optionally 序号 / 类别 / 单位 / 属性 / 牵头单位
+  columns) says what each value cell is; row markers (①, ⑴, （1）, 一、) and category rows are not
+  labels; cells may carry comparators, ranges and qualifiers (≥2.8, 2-3, 500以上, 〔3000〕). A table
+  with years as rows ("年份 高新技术企业（家） …" / "2023年 500 …") is read too.
 * `find_text_targets` reads sentences such as "到2022年，高新技术企业数量超380家",
-  "2018年，建成广东省实验室1家", "保底100家，力争130家", "形成1—2个…产业集群": a number with a
-  measure unit, the indicator before it (or after it, "建成1家省技术创新中心"), the qualifiers
-  around it (达到, 超, 以上, 力争, 累计 …), and the year from the sentence, the paragraph, the
-  heading ("二、到2020年的主要任务"), a period name (“十四五”期间 -> 2025) or the plan's end year.
-  Baselines (（现有1家）, sections on 发展基础) and money given as subsidies are not targets.
+  "2018年，建成广东省实验室1家", "保底100家，力争130家", "形成1—2个…产业集群", "算力规模超过300
+  EFLOPS", "建成两个国家级平台": a number (or a Chinese-numeral count after its verb) with a unit,
+  the indicator before it (or after it, "建成1家省技术创新中心"), the qualifiers around it (达到,
+  超, 以上, 力争, 累计 …), and the year from the sentence, the paragraph, the goals sentence of its
+  block ("力争到2027年，…。" then numbered items), the heading ("二、到2020年的主要任务"), a period
+  name (“十四五”期间 -> 2025), a task-table row's deadline, or the plan's end year; in an annual plan
+  "年底前/年内" mean the plan's year. A quota "每年…" has recurrence "annual" and no year. Years
+  and numbers inside a cited document's title (《…（2018-2022年）》) are never taken. Baselines
+  (（现有1家）, sections on 发展基础), subsidy rates and ceilings (按…30%的比例给予奖补, 最高500万元)
+  and numbers that are part of a name (第3届, 1+N, 5G, “3个100”) are not targets.
 
-Both return `RawTarget`s with offsets into the text they read; `extract_targets` maps them to
-the original text with `doc.span`, canonicalises indicators (resources/indicators.json), drops
-text targets that repeat an earlier text target, and attaches the task whose paragraph holds the
-target. The vocabulary (units, magnitudes, qualifier words, markers) is in
-resources/target_units.json.
+Every look-up around a number is bounded or by bisection, so both readers are linear in the
+length of a line and of a document. Both return `RawTarget`s with offsets into the text they read;
+`extract_targets` maps them to the original text with `doc.span`, canonicalises indicators
+(resources/indicators.json), drops text targets that repeat an earlier text target, and attaches
+the task whose paragraph holds the target. The vocabulary (units, magnitudes, qualifier words,
+parameter and name markers) is in resources/target_units.json.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -53,9 +63,22 @@ class Vocabulary:
     indicators: list[dict[str, Any]]
     alias_index: dict[str, str]
     patterns: list[tuple[re.Pattern[str], str]]
+    chinese_amount: re.Pattern[str]
+    parameter_patterns: list[re.Pattern[str]]
+    plan_year: re.Pattern[str]
+    cell: re.Pattern[str]
+    value_cell: re.Pattern[str]
+    bare_value: re.Pattern[str]
+    verb_endings: tuple[str, ...] = ()
 
     def words(self, key: str) -> list[str]:
         return list(self.raw.get(key, []))
+
+
+@lru_cache(maxsize=64)
+def _word_set(key: str) -> frozenset[str]:
+    """A vocabulary list as a set, built once (the table reader asks at every token)."""
+    return frozenset(vocabulary().raw.get(key, []))
 
 
 @lru_cache(maxsize=1)
@@ -68,24 +91,51 @@ def vocabulary() -> Vocabulary:
     number = r"\d(?:(?:[\d.,]|[Oo](?=\d))*\d)?"
     number_unit = re.compile(
         rf"(?<![\d.A-Za-z])(?P<value>{number})"
-        rf"(?:\s*(?:[—–\-~～－]{{1,2}}|至)\s*(?P<value_max>{number}))?"
+        # a range, the unit written once or on both ends ("1—2家", "5%—8%", "2到3个")
+        rf"(?:\s*(?:%\s*)?(?:[—–\-~～－]{{1,2}}|至|到)\s*(?P<value_max>{number}))?"
         rf"\s*(?P<unit>(?:{_alternation(list(mags))})?(?:{_alternation(units)})"
         # a bare magnitude ("突破1万，") at the end of a clause
         rf"|(?:{_alternation(list(mags))})(?=[，,。；;、）)\s]|$))"
     )
     qual_after = raw["qualifiers_after"]
+    # "两个", "十家": a Chinese numeral and a count unit (not inside a longer numeral or 第…)
+    numerals = "零〇一二两三四五六七八九十百千"
+    chinese_amount = re.compile(rf"(?<![第{numerals}万亿])(?P<cn>[{numerals}]{{1,6}})"
+                                rf"(?P<unit>{_alternation(raw['count_units'])})")
     alias_index: dict[str, str] = {}
     patterns: list[tuple[re.Pattern[str], str]] = []
     vocab = Vocabulary(raw, mags, set(raw["count_units"]), set(raw["currency_units"]), number_unit,
                        raw["qualifiers_before"], qual_after,
-                       re.compile(rf"^(?:{_alternation(list(qual_after))})"), ind["indicators"], alias_index,
-                       patterns)
+                       re.compile(_alternation(list(qual_after))), ind["indicators"], alias_index,
+                       patterns, chinese_amount, [re.compile(p) for p in raw["parameter_patterns"]],
+                       re.compile(rf"(?<![\d〇零一二两三四五六七八九十明去前后])(?:{_alternation(raw['plan_year_words'])})"),
+                       *_cell_patterns(raw),
+                       re.compile(rf"(?:{_alternation(raw['bare_value_qualifiers'])})\s*(?P<value>\d+(?:\.\d+)?)"
+                                  rf"(?=(?:{_alternation(list(qual_after))})?(?:[，,。；;、）)\n]|$))"))
+    # "每个重点领域打造30个应用标杆": a clause that ends with its verb names what follows the number
+    vocab.verb_endings = tuple(sorted({*raw["enumeration_verbs"], *raw["lone_verbs"]}, key=len, reverse=True))
     for entry in ind["indicators"]:
         canonical = entry["canonical"]
         for written in [canonical, *entry.get("aliases", [])]:
             alias_index[indicator_key(written, vocab)] = canonical
         patterns.extend((re.compile(p), canonical) for p in entry.get("patterns", []))
     return vocab
+
+
+def _cell_patterns(raw: dict[str, Any]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Table cells: loose (anything number-like, so that a bad number is warned) and exact."""
+    mags = _alternation(list(raw["magnitudes"]))
+    units = _alternation(raw["count_units"] + raw["measure_units"])
+    unit = rf"(?:(?:{mags})?(?:{units})(?:[/／][\u4e00-\u9fff]{{1,3}})?|(?:{mags}))"
+    pre = _alternation(list(raw["table_value_comparators"]))
+    after = _alternation(list(raw["qualifiers_after"]))
+    opens, closes = r"[\[〔【（(]", r"[\]〕】）)]"
+    loose = re.compile(rf"(?:{pre})?{opens}?[-+]?\d[\d.,]*(?:[—–\-~～]\d[\d.,]*)?{closes}?\s*(?:{unit})?"
+                       rf"(?:{after})?{closes}?")
+    exact = re.compile(rf"(?P<pre>{pre})?(?P<open>{opens}?)(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)"
+                       rf"(?:[—–\-~～](?P<max>\d+(?:,\d{{3}})*(?:\.\d+)?))?(?P<close>{closes}?)\s*"
+                       rf"(?P<unit>{unit})?(?P<after>{after})?{closes}?")
+    return loose, exact
 
 
 # --- indicator names ----------------------------------------------------------------------------
@@ -139,6 +189,9 @@ def _strip_prefixes(text: str, prefixes: list[str], keep_one: bool = True) -> st
     return text
 
 
+UNREADABLE = "targets could not be read here; skipped"
+
+
 # --- results of the readers --------------------------------------------------------------------
 
 
@@ -157,6 +210,7 @@ class RawTarget:
     source: str = "text"
     ind_start: int = -1
     ind_end: int = -1
+    recurrence: str = ""  # "annual" for a quota "每年…" (then year is None)
 
 
 @dataclass
@@ -230,12 +284,12 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
             continue
         # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
         if prev and prev.line < line_no and re.match(r"^\d+(?:\.\d+)?$", prev.text.rstrip(".")) and (
-                (prev.text.endswith(".") and tok.text[:1].isdigit())
+                (prev.text.endswith(".") and _digits(tok.text[:1]))
                 or (re.match(r"^\.\d", tok.text) and "." not in prev.text)):
             out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
             continue
         # "20⏎26年": a year the PDF broke at the end of a line
-        if prev and prev.line < line_no and prev.text.isdigit() and len(prev.text) < 4 \
+        if prev and prev.line < line_no and _digits(prev.text) and len(prev.text) < 4 \
                 and re.match(r"^\d+年", tok.text) and re.match(r"^\d{4}年", prev.text + tok.text):
             out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
             continue
@@ -269,31 +323,100 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
     while i < len(toks):
         header = _read_header(toks, i, vocab)
         if header is None:
-            i += 1
+            j = _read_transposed(toks, i, vocab, period, found)
+            if j > i:
+                found.regions.append((toks[i].start, toks[j - 1].end))
+            i = max(j, i + 1)
             continue
         columns, years, end = header
         for y, tok in years:
             if not year_in_range(y, period):
                 found.warnings.append((tok.start, f"table year {y} out of range for plan period {period}"))
-        j, rows_end = _read_rows(text, toks, end, columns, years, vocab, found)
+        try:
+            j, rows_end = _read_rows(text, toks, end, columns, years, vocab, found)
+        except Exception as exc:  # one unreadable table must not cost the document its targets
+            found.warnings.append((toks[i].start, f"{UNREADABLE} (table): {type(exc).__name__}: {exc}"))
+            j, rows_end = end, toks[end - 1].end
         found.regions.append((toks[i].start, rows_end))
         i = max(j, i + 1)
     return found
+
+
+def _read_transposed(toks: list[_Token], i: int, vocab: Vocabulary, period: tuple[int, int] | None,
+                     found: Finding) -> int:
+    """A table with years as rows: "年份 高新技术企业（家） 研发投入强度（%）", then "2023年 500 2.2" …
+    (a row per line or a cell per line). Returns the index after the table, or i when there is none."""
+    if toks[i].text not in vocab.words("table_year_row_columns"):
+        return i
+    empty = set(vocab.words("table_empty_cells"))
+    k = i + 1
+    labels: list[_Token] = []
+    while k < len(toks) and len(labels) < 30 and not _is_cell_value(toks[k].text, empty) \
+            and _year_of_cell(toks[k].text, vocab) is None and not _PROSE.search(toks[k].text) \
+            and len(toks[k].text) <= 30:
+        labels.append(toks[k])
+        k += 1
+    if not labels:
+        return i
+    rows: list[tuple[int, list[_Token]]] = []
+    while k < len(toks):
+        year = _year_of_cell(toks[k].text, vocab)
+        cells = toks[k + 1: k + 1 + len(labels)]
+        if year is None or len(cells) < len(labels) or not all(_is_cell_value(c.text, empty) for c in cells):
+            break
+        if rows and year <= rows[-1][0]:
+            break
+        rows.append((year, cells))
+        k += 1 + len(labels)
+    if len(rows) < 1 or (len(rows) < 2 and len(labels) < 2):
+        return i
+    for year, cells in rows:
+        if not year_in_range(year, period):
+            found.warnings.append((cells[0].start, f"table year {year} out of range for plan period {period}"))
+        for label, cell in zip(labels, cells):
+            if cell.text in empty:
+                continue
+            parsed = _parse_cell(cell.text, vocab)
+            m = _LABEL_UNIT.match(label.text)
+            indicator, unit = (m.group("label"), m.group("unit")) if m else (label.text, "")
+            if parsed is None:
+                found.warnings.append((cell.start, f"table column “{label.text}”, {year}: value “{cell.text}” "
+                                                   "does not parse; cell skipped"))
+                continue
+            value, value_max, cell_unit, qualifier = parsed
+            found.targets.append(RawTarget(indicator=indicator, unit=cell_unit or unit, value=value, year=year,
+                                           start=label.start, end=label.end, value_max=value_max,
+                                           source="table", qualifier=qualifier, ind_start=label.start,
+                                           ind_end=label.start + len(indicator)))
+    return k
+
+
+_UNIT_IN_HEADER = re.compile(r"[（(]单位[）)]$")
 
 
 def _read_header(toks: list[_Token], i: int,
                  vocab: Vocabulary) -> tuple[list[str], list[tuple[int, _Token]], int] | None:
     """Header cells from toks[i]: [序号] [label] [单位] year year … [trailing]. Returns the column
     kinds ("index", "label", "unit", "year", "trail"), the year cells and the next token index."""
-    label_words = set(vocab.words("table_label_columns"))
-    unit_words = set(vocab.words("table_unit_columns"))
-    index_words = set(vocab.words("table_index_columns"))
+    label_words = _word_set("table_label_columns")
+    unit_words = _word_set("table_unit_columns")
+    index_words = _word_set("table_index_columns")
     trail_words = vocab.words("table_trailing_columns")
+    attr_words = _word_set("table_attribute_columns")
     columns: list[str] = []
     j = i
-    while j < len(toks) and toks[j].text in index_words | label_words | unit_words:
-        t = toks[j].text
-        columns.append("index" if t in index_words else "unit" if t in unit_words else "label")
+    while j < len(toks):
+        t = _UNIT_IN_HEADER.sub("", toks[j].text)  # "指标名称（单位）"
+        if t in index_words:
+            columns.append("index")
+        elif t in unit_words:
+            columns.append("unit")
+        elif t in label_words:
+            columns.append("label")
+        elif t in attr_words and "label" in columns:
+            columns.append("attr")  # "指标 属性 2020年 2025年": the attribute before the years
+        else:
+            break
         j += 1
     years: list[tuple[int, _Token]] = []
     while j < len(toks):
@@ -323,15 +446,12 @@ def _read_header(toks: list[_Token], i: int,
     return columns, years, j
 
 
-_CELL = re.compile(r"^[\[〔【（(]?[-+]?\d[\d.,]*\S{0,4}$")  # "5G基站（个）" is a label, not a cell
-_VALUE_CELL = re.compile(r"^(?P<open>[\[〔【（(]?)(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)(?P<close>[\]〕】）)]?)"
-                         r"\s*(?P<unit>[^\d\s\]〕】）)]{0,4})$")
 
 
 def _join_broken_year(toks: list[_Token], j: int, vocab: Vocabulary) -> None:
     """"202⏎2 年": a header year the PDF broke over lines, joined in place."""
     first = toks[j]
-    if not first.text.isdigit() or len(first.text) >= 4:
+    if not _digits(first.text) or len(first.text) >= 4:
         return
     text = first.text
     for k in range(j + 1, min(j + 3, len(toks))):
@@ -352,15 +472,19 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     has_index = "index" in columns
     n_trail = columns.count("trail")
     n_labels = columns.count("label")
+    n_attr = columns.count("attr")
     empty = set(vocab.words("table_empty_cells"))
     trail_values = set(vocab.words("table_trailing_values"))
-    units = vocab.count_units | set(vocab.raw["measure_units"])
     end_offset = toks[j - 1].end
     last_index = 0
 
     def is_index(k: int) -> bool:
-        t = toks[k].text.rstrip(".、")
-        if not t.isdigit() or k + 1 >= len(toks) or _is_cell_value(toks[k + 1].text, empty):
+        if k + 1 >= len(toks) or _is_cell_value(toks[k + 1].text, empty):
+            return False
+        if _ROW_MARKER.fullmatch(toks[k].text):
+            return True  # ①, ⑴, （1）, 一、: a row marker, never a value
+        t = toks[k].text.rstrip(".、．")
+        if not _digits(t):
             return False
         # without a 序号 column, only "3 高新技术企业 …" on one line is a row number
         return has_index or (int(t) == last_index + 1 and toks[k + 1].line == toks[k].line)
@@ -368,18 +492,33 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
     while j < len(toks):
         k = j
         if is_index(k):
-            last_index = int(toks[k].text.rstrip(".、"))
+            number = toks[k].text.rstrip(".、．")
+            last_index = int(number) if _digits(number) else last_index + 1
             k += 1
         label_toks: list[_Token] = []
         while k < len(toks) and not _is_cell_value(toks[k].text, empty) and not _PROSE.search(toks[k].text):
             label_toks.append(toks[k])
             k += 1
+        if len(label_toks) >= 2 and _CATEGORY_MARKER.match(label_toks[0].text):
+            label_toks = label_toks[1:]  # "一、创新投入" / "（一）创新产出": a category row above the row
+        if label_toks:
+            # "①高新技术企业（家）", "（1）孵化器": the row's marker written onto its label
+            first = label_toks[0]
+            mk = _ROW_MARKER.match(first.text)
+            if mk and mk.end() < len(first.text):
+                label_toks[0] = _Token(first.text[mk.end():], first.start + mk.end(), first.end, first.line)
         if not label_toks or (k < len(toks) and _PROSE.search(toks[k].text)) or len(label_toks) > 5:
             break
+        for _ in range(n_attr):
+            if len(label_toks) >= 2 and label_toks[-1].text in trail_values:
+                label_toks.pop()  # "研发投入强度 % 预期性 1.5 2.5": the attribute column before the years
         unit = ""
         if has_unit and len(label_toks) >= 2 and _looks_like_unit(label_toks[-1].text, vocab):
             unit = _strip_parens(label_toks.pop().text)
-        if n_labels >= 2 and len(label_toks) >= n_labels and len({t.line for t in label_toks}) == 1:
+        one_line = len({t.line for t in label_toks}) == 1
+        one_per_line = len({t.line for t in label_toks}) == len(label_toks)
+        if n_labels >= 2 and ((len(label_toks) >= n_labels and one_line)
+                              or (len(label_toks) == n_labels and one_per_line)):
             label_toks = label_toks[n_labels - 1:]  # "创新投入 研发经费投入强度": a category column first
         label = "".join(t.text for t in label_toks)
         if len(label) > 40:
@@ -395,7 +534,7 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
             break  # a label with no values: the table has ended (a heading, a caption)
         trail = 0
         while trail < n_trail and k < len(toks) and not _PROSE.search(toks[k].text) and (
-                toks[k].text in trail_values or (toks[k].line == cells[-1].line and len(toks[k].text) <= 6)):
+                toks[k].text in trail_values or (toks[k].line == cells[-1].line and len(toks[k].text) <= 30)):
             trail += 1
             k += 1
         numeric_trail = n_trail - trail  # trailing columns written as numbers (年均增速 …)
@@ -414,22 +553,34 @@ def _read_rows(text: str, toks: list[_Token], j: int, columns: list[str], years:
             for (year, _), cell in zip(years, cells[:n_years]):
                 if cell.text in empty:
                     continue
-                cm = _VALUE_CELL.match(cell.text)
-                value = _number(cm.group("num")) if cm else None
-                if cm is None or value is None or (cm.group("unit") and cm.group("unit") not in units):
+                parsed = _parse_cell(cell.text, vocab)
+                if parsed is None:
                     found.warnings.append((cell.start, f"table row “{label}”, {year}: value “{cell.text}” "
                                                        "does not parse; cell skipped"))
                     continue
-                cell_unit = cm.group("unit") or unit
-                bracketed = bool(cm.group("open")) and cm.group("open") in "[〔【"
-                found.targets.append(RawTarget(indicator=indicator, unit=cell_unit, value=value, year=year,
+                value, value_max, cell_unit, qualifier = parsed
+                if cell_unit in vocab.magnitudes and unit:
+                    cell_unit += unit  # "1.2万" in a row of 家: 1.2万家
+                found.targets.append(RawTarget(indicator=indicator, unit=cell_unit or unit, value=value, year=year,
                                                start=label_toks[0].start, end=label_toks[-1].end,
-                                               source="table", qualifier="累计" if bracketed else "",
+                                               value_max=value_max, source="table", qualifier=qualifier,
                                                ind_start=label_toks[0].start,
                                                ind_end=label_toks[0].start + len(indicator)))
         end_offset = toks[k - 1].end
         j = k
     return j, end_offset
+
+
+_ROW_MARKER = re.compile(r"[①-⑳⑴-⒇⒈-⒛]|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[）)]"
+                         r"|[一二三四五六七八九十]{1,3}[、．]")
+
+
+_CATEGORY_MARKER = re.compile(r"[一二三四五六七八九十]{1,3}[、．.]|[（(][一二三四五六七八九十]{1,3}[）)]")
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: "①".isdigit() is true, and int("①") raises."""
+    return text.isascii() and text.isdigit()
 
 
 def _join_broken_number(cells: list[_Token]) -> list[_Token]:
@@ -442,7 +593,7 @@ def _join_broken_number(cells: list[_Token]) -> list[_Token]:
         return cells
     i = breaks[0]
     a, b = cells[i], cells[i + 1]
-    if a.text.isdigit() and _PLAIN_NUMBER.match(b.text.rstrip("%")):
+    if _digits(a.text) and _PLAIN_NUMBER.match(b.text.rstrip("%")):
         return [*cells[:i], _Token(a.text + b.text, a.start, b.end, a.line), *cells[i + 2:]]
     return cells
 
@@ -460,7 +611,29 @@ def _strip_parens(token: str) -> str:
 
 
 def _is_cell_value(token: str, empty: set[str]) -> bool:
-    return token in empty or (bool(_CELL.match(token)) and len(token) <= 16)
+    """A value cell (also one that will not parse, such as "3.8.0", so that it is warned); a number
+    followed by anything but a unit or qualifier ("5G基站") is a label."""
+    return token in empty or (len(token) <= 20 and bool(vocabulary().cell.fullmatch(token)))
+
+
+def _parse_cell(token: str, vocab: Vocabulary) -> tuple[float, float | None, str, str] | None:
+    """A value cell as (value, value_max, unit, qualifier): "350", "45%", "≥2.8", "[1200]" (cumulative),
+    "500以上", "2-3"; None when it does not parse."""
+    m = vocab.value_cell.fullmatch(token)
+    if not m:
+        return None
+    value = _number(m.group("num"))
+    value_max = _number(m.group("max")) if m.group("max") else None
+    if value is None:
+        return None
+    quals = []
+    if m.group("pre"):
+        quals.append(vocab.raw["table_value_comparators"][m.group("pre")])
+    if m.group("open") and m.group("open") in "[〔【":
+        quals.append("累计")
+    if m.group("after"):
+        quals.append(vocab.qual_after[m.group("after")])
+    return value, value_max, m.group("unit") or "", "|".join(dict.fromkeys(q for q in quals if q))
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -472,10 +645,15 @@ HEADING = re.compile(
 )
 _LEVELS = {"l0": 0, "l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
 _SENTENCE_END = re.compile(r"[。；;！？!?]")
-_CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n"
-_COMMA_BOUNDARY = "，,；;。：:！？!?\n"
+_CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n\t|｜"  # a tab or a bar separates table cells
+_COMMA_BOUNDARY = "，,；;。：:！？!?\n\t|｜"
 _YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年((?:末|底)?(?:前|内|以前)?)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+_CN_YEAR = re.compile(r"[一二三四五六七八九〇零]{4}(?=\s*年)")  # "到二〇二五年": read as 2025 (same length)
+_CN_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_BOOK_TITLE = re.compile(r"《[^《》\n]{0,120}》")
 
 
 @dataclass
@@ -485,14 +663,25 @@ class _Event:
 
 
 def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vocabulary,
-                 warnings: list[tuple[int, str]]) -> list[_Event]:
+                 warnings: list[tuple[int, str]], row: bool = False) -> list[_Event]:
     """Places in a paragraph that set the target year: "到2022年", "2018年，", "确保2020年",
     “十四五”期间, "三年内"."""
     events: list[_Event] = []
     before_ok = vocab.words("year_context_before")
     not_before = vocab.words("year_context_not_before")
     not_after = vocab.words("year_context_not_after")
-    for m in _YEAR.finditer(para):
+    year_verbs = vocab.words("year_followed_by")
+    # a cited document's years (《…规划（2018-2022年）》, 《…“十四五”规划》) are its own, never the target's
+    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
+    title_starts = [a for a, _ in titles]
+
+    def cited(pos: int) -> bool:
+        i = bisect_right(title_starts, pos) - 1
+        return i >= 0 and titles[i][0] <= pos < titles[i][1]
+
+    for m in _YEAR.finditer(_CN_YEAR.sub(lambda y: y.group().translate(_CN_YEAR_DIGITS), para)):
+        if cited(m.start()):
+            continue
         year = int(m.group(1))
         prev = para[max(0, m.start() - 4): m.start()]
         nxt = para[m.end(): m.end() + 4]
@@ -501,7 +690,10 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         at_start = m.start() == 0 or para[m.start() - 1] in _CLAUSE_BOUNDARY
         led = any(prev.endswith(w) for w in before_ok)
         followed = bool(m.group(2)) or (nxt[:1] in ("，", ",", "、", "：", ":"))
-        if not (led or (at_start and followed) or (led and followed)):
+        # "高新技术企业2023年达到500家": a year right before the verb of its value
+        verb_follows = any(para.startswith(w, m.end()) for w in year_verbs)
+        # in a table row a cell that starts with a year is its deadline ("2025年12月底")
+        if not (led or (at_start and (followed or row)) or verb_follows):
             continue
         if not year_in_range(year, period):
             warnings.append((base + m.start(), f"year {year} out of range for plan period {period}; "
@@ -511,6 +703,8 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         events.append(_Event(m.start(), year))
     for name, end_year in vocab.raw["period_names"].items():
         for m in re.finditer(re.escape(name), para):
+            if cited(m.start()):
+                continue
             tail = para[m.end(): m.end() + 4].lstrip("”\"’")
             in_period = period is None or end_year >= period[0]
             if (tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末") and in_period:
@@ -518,6 +712,9 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     if period:
         for w in vocab.words("horizon_words"):
             events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
+    if period and period[0] == period[1]:
+        # an annual plan: "年底前", "年内", "今年" mean the plan's own year
+        events.extend(_Event(m.start(), period[1]) for m in vocab.plan_year.finditer(para) if not cited(m.start()))
     events.sort(key=lambda e: e.pos)
     return events
 
@@ -539,10 +736,13 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     stack: list[_Scope] = []
     carry: int | None = None
     pos = 0
+    regions = sorted(skip)
+    region_starts = [a for a, _ in regions]
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
-        if not line.strip() or any(a <= base < b for a, b in skip):
+        r = bisect_right(region_starts, base) - 1
+        if not line.strip() or (r >= 0 and base < max(b for _a, b in regions[max(0, r - 2): r + 1])):
             continue
         hm = HEADING.match(line)
         title = line
@@ -566,31 +766,87 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         if any(s.baseline for s in stack):
             continue
         scope_year = next((s.year for s in reversed(stack) if s.year is not None), None)
-        events = _year_events(line, base, period, vocab, found.warnings)
+        row = line.count("\t") >= 2 or line.count("|") >= 3  # a row of a task table
+        events = _year_events(line, base, period, vocab, found.warnings, row)
         fallback = carry or scope_year or default_year
-        _read_paragraph(line, base, events, fallback, period, vocab, found)
+        try:
+            _read_paragraph(line, base, events, fallback, period, vocab, found, row)
+        except Exception as exc:  # one unreadable line must not cost the document its targets
+            found.warnings.append((base, f"{UNREADABLE}: {type(exc).__name__}: {exc}"))
         good = [e.year for e in events if e.year is not None]
-        if good:
+        if good and not row:  # a row's deadline is its own, not the next row's
             carry = good[-1]
-            if not hm and line.rstrip().endswith(("：", ":")):
-                # "到2023年，实现以下目标：" introduces the numbered items that follow
+            # a goals sentence in a block's body ("力争到2027年，…。", "到2023年，实现以下目标：") sets the
+            # year of the numbered items that follow in the same block
+            if not hm and (line.rstrip().endswith(("：", ":")) or period is None or carry >= period[0]):
                 if stack:
-                    stack[-1].year = good[-1]
+                    stack[-1].year = carry
                 else:
-                    stack.append(_Scope(0, good[-1], False))
+                    stack.append(_Scope(0, carry, False))
     return found
 
 
-def _sentence_bounds(para: str, pos: int) -> tuple[int, int]:
-    start = max((m.end() for m in _SENTENCE_END.finditer(para, 0, pos)), default=0)
-    m = _SENTENCE_END.search(para, pos)
-    return start, (m.start() if m else len(para))
+# Every look-up around a number is bounded: a clause longer than this is not one indicator, and a
+# bounded window keeps the reader linear in the length of a line (a 2 MB line without punctuation).
+_WINDOW = 160
+
+
+class _Para:
+    """One paragraph and what every number in it looks up, precomputed once: sentence ends,
+    commas, year events and the parenthesis open at each number (O(log n) per look-up)."""
+
+    def __init__(self, para: str, events: list[_Event]) -> None:
+        self.text = para
+        self.sentence_ends = [m.start() for m in _SENTENCE_END.finditer(para)]
+        self.commas = [m.start() for m in re.finditer(r"[，,]", para)]
+        self.events = events
+        self.event_pos = [e.pos for e in events]
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        i = bisect_left(self.sentence_ends, pos)
+        start = self.sentence_ends[i - 1] + 1 if i else 0
+        end = self.sentence_ends[i] if i < len(self.sentence_ends) else len(self.text)
+        return start, end
+
+    def first_comma(self, start: int, end: int) -> int:
+        i = bisect_left(self.commas, start)
+        return self.commas[i] if i < len(self.commas) and self.commas[i] < end else end
+
+    def has_event(self, start: int, end: int) -> bool:
+        i = bisect_left(self.event_pos, start)
+        return i < len(self.event_pos) and self.event_pos[i] < end
+
+    def last_event(self, before: int, not_before: int = -1) -> _Event | None:
+        i = bisect_left(self.event_pos, before) - 1
+        return self.events[i] if i >= 0 and self.event_pos[i] >= not_before else None
+
+
+def _open_parens(para: str, positions: list[int]) -> dict[int, int | None]:
+    """For each position (sorted), the start of the parenthesis that encloses it, or None."""
+    out: dict[int, int | None] = {}
+    stack: list[int] = []
+    parens = [(m.start(), m.group()) for m in re.finditer(r"[（()）]", para)]
+    k = 0
+    for pos in positions:
+        while k < len(parens) and parens[k][0] < pos:
+            at, c = parens[k]
+            if c in "（(":
+                stack.append(at)
+            elif stack:
+                stack.pop()
+            k += 1
+        out[pos] = stack[-1] if stack else None
+    return out
 
 
 def _clause_start(para: str, pos: int, boundary: str) -> int:
+    limit = max(0, pos - _WINDOW)
+    segment = para[limit:pos]
+    if not any(c in segment for c in "（()）"):  # the common case, at C speed
+        return limit + max(segment.rfind(c) for c in boundary) + 1
     i = pos
     depth = 0
-    while i > 0:
+    while i > limit:
         c = para[i - 1]
         if c in "）)":
             depth += 1
@@ -601,65 +857,118 @@ def _clause_start(para: str, pos: int, boundary: str) -> int:
         elif depth == 0 and c in boundary:
             return i
         i -= 1
-    return 0
+    return limit
 
 
 def _clause_end(para: str, pos: int, boundary: str) -> int:
-    i = pos
-    while i < len(para) and para[i] not in boundary and para[i] not in "（(":
-        i += 1
-    return i
+    limit = min(len(para), pos + _WINDOW)
+    found = [i for i in (para.find(c, pos, limit) for c in boundary + "（(") if i >= 0]
+    return min(found, default=limit)
 
 
-def _open_paren(para: str, pos: int) -> int | None:
-    """Start of the parenthesis that encloses pos, or None."""
-    depth = 0
-    for i in range(pos - 1, -1, -1):
-        c = para[i]
-        if c in "）)":
-            depth += 1
-        elif c in "（(":
-            if depth == 0:
-                return i
-            depth -= 1
-    return None
+def _in_short_quote(para: str, start: int, end: int) -> bool:
+    """A number inside a short quoted name: “3个100”工程, “1+N”政策体系."""
+    q = para.rfind("“", max(0, start - 12), start)
+    if q < 0 or para.find("”", q, start) >= 0:
+        return False
+    close = para.find("”", end, end + 12)
+    return close >= 0 and not _PROSE.search(para, q, close)
+
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+_CN_SCALES = {"十": 10, "百": 100, "千": 1000}
+
+
+def chinese_number(written: str) -> int | None:
+    """A Chinese numeral below ten thousand ("三", "十二", "两百", "一千五百") as a number."""
+    total, digit, seen = 0, None, False
+    for c in written:
+        if c in _CN_DIGITS:
+            if digit is not None:
+                return None  # "二三": not a number
+            digit = _CN_DIGITS[c]
+        elif c in _CN_SCALES:
+            total += (1 if digit is None else digit) * _CN_SCALES[c]
+            digit = None
+        else:
+            return None
+        seen = True
+    return total + (digit or 0) if seen else None
+
+
+def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[str, Any]]]:
+    """"建成两个国家级平台", "新增十家": a Chinese-numeral count right after a target verb; a value of
+    one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
+    ("两个维护", "三大工程")."""
+    out: list[tuple[int, int, dict[str, Any]]] = []
+    verbs = sorted({*vocab.words("enumeration_verbs"), *vocab.qual_before}, key=len, reverse=True)
+    for m in vocab.chinese_amount.finditer(para):
+        value = chinese_number(m.group("cn"))
+        if value is None or value < 2 or (m.end() < len(para) and para[m.end()] in _CN_DIGITS):
+            continue
+        if not any(para.endswith(v, 0, m.start()) for v in verbs):
+            continue
+        out.append((m.start(), m.end(), {"value": str(value), "value_max": None, "unit": m.group("unit")}))
+    return out
 
 
 def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
-                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding) -> None:
+                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
     last_in_sentence: dict[int, RawTarget] = {}
     not_before = vocab.words("not_target_before")
     baseline = vocab.words("baseline_markers")
     recurring = vocab.words("recurring_markers")
+    param_words = vocab.words("parameter_words")
+    param_cap_words = vocab.words("parameter_cap_words")
+    subsidy_words = vocab.words("subsidy_words")
+    name_before = set(vocab.words("name_chars_before"))
+    name_after = set(vocab.words("name_chars_after"))
+    ctx = _Para(para, events)
     matches: list[tuple[int, int, dict[str, Any]]] = []
     for m in vocab.number_unit.finditer(para):
         matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
                                               "unit": m.group("unit")}))
+    matches.extend(_chinese_amounts(para, vocab))
+    for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
+        matches.append((m.start("value"), m.end("value"), {"value": m.group("value"), "value_max": None, "unit": ""}))
     for w in vocab.words("breakthrough_words"):
         for m in re.finditer(re.escape(w), para):
             matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
     matches.sort(key=lambda x: x[0])
-    paired = _respective_years(para, matches, period)
-    named = _respective_indicators(para, matches, vocab)
+    starts = [s for s, _e, _g in matches]
+    paired = _respective_years(ctx, matches, starts, period)
+    named = _respective_indicators(ctx, matches, starts, vocab)
+    open_at = _open_parens(para, starts)
+    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
+    title_starts = [a for a, _ in titles]
     marker = HEADING.match(para)
     marker_end = marker.end() if marker else 0  # "1．高新技术企业达到500家": not part of the indicator
     prev_after = -1
+    last_target: RawTarget | None = None
     for start, end, g in matches:
-        s_start, _ = _sentence_bounds(para, start)
+        s_start, s_end = ctx.sentence(start)
         prev_target = last_in_sentence.get(s_start)
         # inside a parenthesis: only "（其中国家级3家）"-style asides count, never baselines or notes
-        paren = _open_paren(para, start)
+        paren = open_at[start]
         if paren is not None:
-            inner = para[paren + 1: start]
+            inner = para[max(paren + 1, start - _WINDOW): start]
             if any(w in inner for w in baseline) or not inner.strip():
                 continue
         prev1 = para[start - 1: start] if start else ""
-        if prev1 in ("第", "前", "从", "由", "/", "／", "+", "＋", ".") or para[end: end + 1] in ("/", "／"):
-            continue
+        if prev1 in name_before or para[end: end + 1] in name_after:
+            continue  # part of a name or a ratio: 第3届, 1+N, 5·12, 3/4
         if para[end: end + 1].isascii() and para[end: end + 1].isalnum():
             continue
+        if _in_short_quote(para, start, end):
+            continue
+        t_i = bisect_right(title_starts, start) - 1
+        if t_i >= 0 and start < titles[t_i][1]:
+            continue  # inside a cited document's title: 《关于支持100家企业…》
         c_start = max(_clause_start(para, start, _COMMA_BOUNDARY), marker_end)
+        c_end = _clause_end(para, end, _COMMA_BOUNDARY)
         comma_clause = _PARENS.sub("", para[c_start:start])
+        whole_clause = para[c_start:c_end]
         unit = g["unit"]
         base_unit = unit
         for mag in sorted(vocab.magnitudes, key=len, reverse=True):
@@ -668,18 +977,25 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
                 break
         if any(w in comma_clause for w in baseline):
             continue
-        if any(base_unit.endswith(c) for c in vocab.currency_units) and any(w in comma_clause for w in not_before):
+        is_money = any(base_unit.endswith(c) for c in vocab.currency_units)
+        if is_money and any(w in comma_clause for w in not_before):
             continue  # "给予奖补30万元": a subsidy, not a target
+        # subsidy rates and ceilings are policy parameters: "按投资额30%的比例给予奖补", "最高500万元"
+        if any(w in whole_clause for w in param_words) or any(p.search(whole_clause) for p in vocab.parameter_patterns):
+            continue
+        if (is_money or base_unit in ("%", "‰")) and any(w in whole_clause for w in param_cap_words) and any(
+                w in para[max(s_start, start - _WINDOW): min(s_end, end + _WINDOW)] for w in subsidy_words):
+            continue
         if ("breakthrough" not in g and not _STRICT_NUMBER.fullmatch(g["value"])) or (
                 g["value_max"] and not _STRICT_NUMBER.fullmatch(g["value_max"])):
             found.warnings.append((base + start, f"number “{para[start:end]}” does not parse; skipped"))
             continue
         # qualifiers after the unit: 以上, 左右, 内
         after = end
-        qa = vocab.qual_after_re.match(para[after:])
+        qa = vocab.qual_after_re.match(para, after)
         if qa:
             quals_after = [vocab.qual_after[qa.group()]]
-            after += qa.end()
+            after = qa.end()
         else:
             quals_after = []
         nxt = para[after: after + 1]
@@ -702,6 +1018,12 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         before_stripped, quals_before = _strip_qualifiers(before, vocab)
         indicator, ind_offset = _clean_indicator(before_stripped, vocab)
         ind_start = i_start + ind_offset
+        if not indicator and i_start > 0 and para[i_start - 1] in "：:" and not follows_noun:
+            # "研发投入强度：2.5%", "——高新技术企业：500家": the indicator before the colon
+            l_start = max(_clause_start(para, i_start - 1, _CLAUSE_BOUNDARY), marker_end)
+            label, _quals = _strip_qualifiers(para[l_start: i_start - 1], vocab)
+            indicator, ind_offset = _clean_indicator(label, vocab)
+            ind_start = l_start + ind_offset
         ind_end = ind_start + len(indicator)
         if "breakthrough" in g:
             indicator = re.split(r"[和及与]", indicator)[-1] if indicator else indicator
@@ -710,56 +1032,81 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             ind_start, ind_end = start - len(indicator), start
             quals_before.append("突破")
         elif follows_noun and is_count and (not indicator or indicator in vocab.words("level_words")
+                                            or indicator in vocab.words("lone_verbs")
+                                            or before_stripped.endswith(vocab.verb_endings)
                                             or before_stripped.endswith("等")):
             # "建成1家省技术创新中心": the indicator follows the number
-            if para[start - 1: start] == "等" and not _enumeration_verb(para[s_start:start], vocab):
+            if para[start - 1: start] == "等" and not _enumeration_verb(para[max(s_start, start - _WINDOW):start],
+                                                                         vocab):
                 continue
-            c_end = _clause_end(para, after, _CLAUSE_BOUNDARY)
-            indicator = para[after:c_end].rstrip("等")
+            c_end2 = _clause_end(para, after, _CLAUSE_BOUNDARY)
+            indicator = para[after:c_end2].rstrip("等")
             ind_start, ind_end = after, after + len(indicator)
         elif follows_noun:
             continue  # "培育…1000家企业…" with an indicator on both sides: unclear
         if start in named:
             indicator = named[start]
-            ind_start = para.find(indicator, _sentence_bounds(para, start)[0])
-            ind_end = ind_start + len(indicator)
+            found_at = para.find(indicator, max(s_start, start - _WINDOW), start)
+            if found_at >= 0:
+                ind_start, ind_end = found_at, found_at + len(indicator)
         if indicator.startswith("占"):
             subject = (prev_target.indicator if prev_target is not None
                        else _previous_subject(para, s_start, i_start, vocab))
             indicator = subject + indicator
         if (not indicator or indicator in vocab.words("level_words")) and prev_target is not None:
             indicator = _complete_elliptical(indicator, prev_target.indicator, vocab)
+        elif not indicator and last_target is not None and not before_stripped.strip("，,；;：: "):
+            indicator = last_target.indicator  # "2023年，达到500家；2024年，达到600家": the same indicator
+            ind_start = ind_end = i_start
         if not indicator or len(indicator) < 2:
             continue
         # qualifiers from the clause ("力争到2025年，…", "保底100家")
         # an opening clause without a value ("力争到2025年，…") qualifies the whole sentence
-        head_end = min([s_start + i for i, c in enumerate(para[s_start:start]) if c in "，,"] or [start])
-        head = para[s_start:head_end] if not vocab.number_unit.search(para, s_start, head_end) else ""
+        head_end = min(ctx.first_comma(s_start, start), s_start + _WINDOW)
+        k = bisect_left(starts, s_start)
+        head = para[s_start:head_end] if not (k < len(starts) and starts[k] < head_end) else ""
         scope = comma_clause + "|" + head
         for w in vocab.words("clause_qualifiers"):
             q = vocab.qual_before.get(w, w)
             if w in scope and not any(q in x for x in quals_before):
                 quals_before.append(q)
         qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
-        # the year
-        own_year = any(c_start <= e.pos < start for e in events)
-        if not own_year and any(w in scope for w in recurring):
+        # the year; a quota "每年…" (earlier in the sentence, no year written since) recurs
+        own_year = ctx.has_event(c_start, start)
+        window = para[max(s_start, start - _WINDOW): start]
+        last_marker = max((window.rfind(w) for w in recurring), default=-1)
+        marker_at = max(s_start, start - _WINDOW) + last_marker
+        recurrence = ""
+        # "每年培训农民1000人次，选派特派员100名": a quota clause makes the clauses after it quotas too
+        # ("每年举办一次大赛，培育企业500家" does not: its 每年 clause states no amount)
+        quota_clause = last_marker >= 0 and not ctx.has_event(marker_at, start) and bool(
+            _values_after(matches, starts, marker_at, _clause_end(para, marker_at, _COMMA_BOUNDARY)))
+        short_head = head if len(head) <= 6 else ""  # "每年，…" / "力争每年，…" heads the sentence
+        if not own_year and (any(w in comma_clause + "|" + short_head for w in recurring) or quota_clause):
             year = None
+            recurrence = "annual"
         else:
-            in_sentence = [e for e in events if s_start <= e.pos < start]
-            earlier = [e for e in events if e.pos < start]
+            in_sentence = ctx.last_event(start, s_start)
+            earlier = ctx.last_event(start)
             if start in paired:
                 year = paired[start]
-            elif in_sentence:
-                if in_sentence[-1].year is None:
+            elif in_sentence is not None:
+                if in_sentence.year is None:
                     continue  # the sentence's year is out of range (warned)
-                year = in_sentence[-1].year
-            elif earlier and earlier[-1].year is not None:
-                year = earlier[-1].year
+                year = in_sentence.year
+            elif earlier is not None and earlier.year is not None:
+                year = earlier.year
+            elif row and ctx.has_event(end, len(para)):
+                later = ctx.events[bisect_left(ctx.event_pos, end)]  # the row's 完成时限 cell
+                if later.year is None:
+                    continue
+                year = later.year
             else:
                 year = fallback
             if year is not None and period and year < period[0]:
                 continue  # a year before the plan: a baseline
+        if not recurrence and "每年" in qualifier:
+            qualifier = "|".join(q for q in qualifier.split("|") if q != "每年")
         value = _number(g["value"])
         vmax = _number(g["value_max"]) if g["value_max"] else None
         if value is None:
@@ -768,9 +1115,10 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         q_end = max(after, ind_end)
         target = RawTarget(indicator=indicator, unit=unit, value=value, year=year, start=base + q_start,
                            end=base + q_end, value_max=vmax, qualifier=qualifier, source="text",
-                           ind_start=base + ind_start, ind_end=base + ind_end)
+                           ind_start=base + ind_start, ind_end=base + ind_end, recurrence=recurrence)
         found.targets.append(target)
         last_in_sentence[s_start] = target
+        last_target = target
         prev_after = after
 
 
@@ -778,29 +1126,38 @@ _CONJUNCTIONS = "和及与或、"
 _RESPECTIVE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
 
 
-def _respective_years(para: str, matches: list[tuple[int, int, dict[str, Any]]],
+def _values_after(matches: list[tuple[int, int, dict[str, Any]]], starts: list[int], start: int,
+                  end: int) -> list[int]:
+    lo, hi = bisect_left(starts, start), bisect_left(starts, end)
+    return [s for s, _e, g in matches[lo:hi] if "breakthrough" not in g]
+
+
+def _respective_years(ctx: _Para, matches: list[tuple[int, int, dict[str, Any]]], starts: list[int],
                       period: tuple[int, int] | None) -> dict[int, int]:
     """"2023年、2025年分别达到100家、150家": the n-th value belongs to the n-th year."""
+    para = ctx.text
     paired: dict[int, int] = {}
     for m in re.finditer("分别", para):
-        s_start, s_end = _sentence_bounds(para, m.start())
-        years = [int(y.group(1)) for y in _RESPECTIVE_YEAR.finditer(para, s_start, m.start())]
-        values = [start for start, _end, g in matches if m.end() <= start < s_end and "breakthrough" not in g]
+        s_start, s_end = ctx.sentence(m.start())
+        lo = max(s_start, m.start() - _WINDOW)
+        years = [int(y.group(1)) for y in _RESPECTIVE_YEAR.finditer(para, lo, m.start())]
+        values = _values_after(matches, starts, m.end(), min(s_end, m.end() + _WINDOW))
         if len(years) >= 2 and len(years) == len(values) and all(year_in_range(y, period) for y in years):
             paired.update(zip(values, years))
     return paired
 
 
-def _respective_indicators(para: str, matches: list[tuple[int, int, dict[str, Any]]],
+def _respective_indicators(ctx: _Para, matches: list[tuple[int, int, dict[str, Any]]], starts: list[int],
                            vocab: Vocabulary) -> dict[int, str]:
     """"高新技术企业和科技型中小企业分别达到500家和1000家": the n-th value, the n-th indicator."""
+    para = ctx.text
     named: dict[int, str] = {}
     for m in re.finditer("分别", para):
-        s_start, s_end = _sentence_bounds(para, m.start())
+        s_start, s_end = ctx.sentence(m.start())
         c_start = _clause_start(para, m.start(), _COMMA_BOUNDARY)
         subject, _ = _clean_indicator(para[max(s_start, c_start): m.start()], vocab)
         names = [x for x in re.split(r"[和及与、]|以及", subject) if x]
-        values = [start for start, _end, g in matches if m.end() <= start < s_end and "breakthrough" not in g]
+        values = _values_after(matches, starts, m.end(), min(s_end, m.end() + _WINDOW))
         if len(names) >= 2 and len(names) == len(values):
             named.update(zip(values, names))
     return named
@@ -810,7 +1167,7 @@ def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabul
     """The subject of the clause before ("全社会研发投入实现翻一番，占…比例提高到1.5%")."""
     if clause_start <= s_start + 1:
         return ""
-    prev_start = _clause_start(para, clause_start - 1, _CLAUSE_BOUNDARY)
+    prev_start = max(_clause_start(para, clause_start - 1, _CLAUSE_BOUNDARY), s_start)
     clause = para[prev_start: clause_start - 1]
     ends = [clause.find(w) for w in vocab.words("subject_end_words") if w in clause]
     subject = clause[: min(ends)] if ends else ""
@@ -840,6 +1197,11 @@ _YEAR_PHRASE = re.compile(
     r"^(?:(?:力争|争取|确保|计划)?(?:到|至|在|于|截至)?\s*\d{4}\s*年(?:末|底)?(?:前|内|以前)?[，,]?)")
 
 
+_TRAILING_YEAR = re.compile(r"(?:到|至|在|于)?\d{4}\s*年(?:末|底)?(?:前)?$")  # "高新技术企业2023年"
+_FROM_BASE = re.compile(r"(?:由|从)\s*\d[\d.,]*\s*[^\d\s，。；]{0,6}$")  # "数控化率由55%提高到68%": the base
+_COMPARED_WITH = re.compile(r"(?:比|较|相比|与)\d{4}\s*年(?:末|底)?(?:相比)?")
+
+
 def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     """The indicator in the text before a number; returns it and its offset in `text`."""
     offset = 0
@@ -863,6 +1225,8 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
         text = text[text.rindex("等") + 1:]
     text = text.strip(" ，,、").removesuffix("的").lstrip("—－-•·●○■□◆◇★☆*> ")
     offset = original.find(text) if text else len(original)
+    # "研发经费比2020年增长50%", "高新技术企业2023年达到…": a year is not part of the indicator
+    text = _FROM_BASE.sub("", _TRAILING_YEAR.sub("", _COMPARED_WITH.sub("", text)))
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
         text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
@@ -891,12 +1255,17 @@ def _dedup_key(t: RawTarget) -> tuple[Any, ...]:
     return (t.year, t.value, t.value_max)
 
 
+@lru_cache(maxsize=4096)
+def _comparable_key(indicator: str) -> str:
+    vocab = vocabulary()
+    return _strip_prefixes(indicator_key(indicator, vocab), vocab.words("increment_markers"))
+
+
 def _same_indicator(a: str, b: str) -> bool:
     if a == b:
         return True
     vocab = vocabulary()
-    ka = _strip_prefixes(indicator_key(a, vocab), vocab.words("increment_markers"))
-    kb = _strip_prefixes(indicator_key(b, vocab), vocab.words("increment_markers"))
+    ka, kb = _comparable_key(a), _comparable_key(b)
     if canonical_indicator(ka, vocab) == canonical_indicator(kb, vocab):
         return True
     short, long_ = sorted((ka, kb), key=len)
@@ -907,40 +1276,91 @@ def drop_repeats(targets: list[RawTarget]) -> list[RawTarget]:
     """Text targets that restate an earlier text target (same year and value, same indicator)
     are dropped; table rows and the text that repeats them are both kept."""
     kept: list[RawTarget] = []
+    by_key: dict[tuple[Any, ...], list[RawTarget]] = {}
     for t in targets:
-        if t.source == "text" and any(
-            k.source == "text" and _dedup_key(k) == _dedup_key(t) and _same_indicator(k.indicator, t.indicator)
-            for k in kept
-        ):
-            continue
+        if t.source == "text":
+            same = by_key.setdefault(_dedup_key(t), [])
+            if any(_same_indicator(k.indicator, t.indicator) for k in same):
+                continue
+            same.append(t)
         kept.append(t)
     return kept
 
 
-def _position(doc: PolicyDocument, offset: int) -> str:
-    line = doc.original.count("\n", 0, offset) + 1
-    col = offset - (doc.original.rfind("\n", 0, offset) + 1) + 1
-    return f"line {line}, column {col}"
+_TITLE_YEAR = re.compile(r"(?<![\d—–\-~～至到])((?:19|20)\d{2})\s*年(?!\s*[—–\-~～至到])")
+_TITLE_RANGE = re.compile(r"(?:19|20)\d{2}\s*年?\s*[—–\-~～至到]+\s*(?:19|20)\d{2}")
+
+
+def plan_period(doc: PolicyDocument) -> tuple[int, int] | None:
+    """The plan's period; for an annual plan whose metadata has none ("…2024年工作要点"), the one
+    year of its title."""
+    meta = doc.meta
+    title = meta.title if meta else ""
+    years = {int(y) for y in _TITLE_YEAR.findall(title or "")}
+    annual = (len(years) == 1 and not _TITLE_RANGE.search(title)
+              and any(w in title for w in vocabulary().words("annual_plan_words")))
+    # a period the manifest gives stands; one inferred from the text (a cited “十四五” plan) does not
+    # outweigh the one year of an annual plan's title
+    if meta and meta.period and not (annual and "period" in meta.inferred):
+        return meta.period
+    if annual:
+        year = years.pop()
+        return (year, year)
+    if meta and meta.period:
+        return meta.period
+    # "…国民经济和社会发展第十四个五年规划…纲要", "…“十四五”规划": the five years the title names
+    names = {**vocabulary().raw["period_names"], **vocabulary().raw["five_year_title_names"]}
+    named = [end for name, end in names.items() if name in (title or "")]
+    return (named[0] - 4, named[0]) if len(set(named)) == 1 else None
+
+
+class _Lines:
+    """Line and column of an offset in the original text, by bisection."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(m.end() for m in re.finditer("\n", text))]
+
+    def position(self, offset: int) -> str:
+        i = bisect_right(self.starts, offset) - 1
+        return f"line {i + 1}, column {offset - self.starts[i] + 1}"
+
+
+def _task_at(tasks: list[Any], task_starts: list[int], offset: int) -> str:
+    """The smallest task whose paragraph holds offset ("" outside tasks)."""
+    i = bisect_right(task_starts, offset) - 1
+    best = None
+    for t in tasks[max(0, i - 8): i + 1]:  # tasks are paragraphs: only the nearest few can hold it
+        if t.span.start <= offset < t.span.end and (best is None or t.span.end - t.span.start
+                                                     < best.span.end - best.span.start):
+            best = t
+    return best.path if best is not None else ""
 
 
 def extract_targets(doc: PolicyDocument) -> list[Target]:
     """All quantitative targets of a document; problems go to doc.warn with their position."""
     vocab = vocabulary()
     text = doc.text
-    period = doc.meta.period if doc.meta else None
+    period = plan_period(doc)
     tables = find_table_targets(text, period)
     prose = find_text_targets(text, period, tables.regions)
-    for offset, message in tables.warnings + prose.warnings:
-        doc.warn(f"{_position(doc, doc.offsets[min(offset, len(text))])}: {message}")
+    lines = _Lines(doc.original)
+    problems = tables.warnings + prose.warnings
+    for offset, message in problems[:_MAX_WARNINGS]:
+        doc.warn(f"{lines.position(doc.offsets[min(offset, len(text))])}: {message}")
+    if len(problems) > _MAX_WARNINGS:
+        doc.warn(f"{len(problems) - _MAX_WARNINGS} more target warnings not shown")
     raws = tables.targets + drop_repeats(prose.targets)
-    tasks = sorted(doc.tasks, key=lambda t: t.span.end - t.span.start)
+    tasks = sorted(doc.tasks, key=lambda t: t.span.start)
+    task_starts = [t.span.start for t in tasks]
     out: list[Target] = []
     for r in raws:
         span = doc.span(r.start, r.end)
         canonical = canonical_indicator(r.indicator, vocab)
-        task_path = next((t.path for t in tasks if t.span.start <= span.start < t.span.end), "")
         out.append(Target(indicator=r.indicator, indicator_id=f"ind:{canonical}", indicator_name=canonical,
                           unit=r.unit, year=r.year, value=r.value, span=span, value_max=r.value_max,
                           qualifier=r.qualifier, source="table" if r.source == "table" else "text",
-                          task_path=task_path))
+                          task_path=_task_at(tasks, task_starts, span.start), recurrence=r.recurrence))
     return out
+
+
+_MAX_WARNINGS = 200  # a garbage file must not bury the build's output in warnings

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
+from policykg.extract.deadlines import due_by
 from policykg.extract.model import Entity, PolicyDocument, Span, Target, Task
 from policykg.extract.resolve import jurisdiction_code, resolve_unit
 from policykg.graph.compare import section_heading, task_content
@@ -28,30 +29,109 @@ def _prov(doc: PolicyDocument, span: Span) -> dict[str, Any]:
     return {"docSha256": doc.sha256, "start": span.start, "end": span.end, "quote": span.quote}
 
 
-def _add_node(g: nx.MultiDiGraph, node_id: str, label: str, extra_labels: Iterable[str] = (),
-              **props: Any) -> dict[str, Any]:
-    """Add a node or merge into an existing one (labels united, aliases and docs collected,
-    first provenance kept)."""
-    if node_id in g:
-        data = g.nodes[node_id]
-        labels = list(dict.fromkeys([*data["labels"], label, *extra_labels]))
-        data["labels"] = labels
-        for key in ("aliases", "docs"):
-            if key in props:
-                data[key] = list(dict.fromkeys([*data.get(key, []), *props.pop(key)]))
-        for key, value in props.items():
-            data.setdefault(key, value)
-        return data
-    g.add_node(node_id, id=node_id, label=label, labels=list(dict.fromkeys([label, *extra_labels])), **props)
-    return g.nodes[node_id]
+class DocumentGraph:
+    """What one document adds to the graph: its node and edge additions in the order it makes
+    them, as plain data. An extraction worker sends this back instead of the document (it is
+    small and picklable), the build cache keeps it, and `GraphAssembler` replays it; a replay
+    in document order gives exactly the graph that adding the documents one by one gives."""
+
+    __slots__ = ("_ids", "citations", "doc_id", "ops", "sha256")
+
+    def __init__(self, doc_id: str = "", sha256: str = "") -> None:
+        self.doc_id, self.sha256 = doc_id, sha256
+        # ("node", id, label, extra_labels, props) | ("edge", u, v, key, props with "type")
+        self.ops: list[tuple[Any, ...]] = []
+        self._ids: set[str] = set()
+        self.citations: list[tuple[int, str, str, dict[str, Any]]] = []  # see document_citations
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._ids
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.doc_id, self.sha256, self.ops, self.citations
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.doc_id, self.sha256, self.ops, self.citations = state
+        self._ids = {op[1] for op in self.ops if op[0] == "node"}
 
 
-def _add_edge(g: nx.MultiDiGraph, u: str, v: str, rel: str, key: str, /, **props: Any) -> None:
+_COLLECTED = ("aliases", "docs")  # list properties merged over every mention (first seen first)
+
+
+class GraphAssembler:
+    """Merges DocumentGraphs into one MultiDiGraph: labels united, aliases and docs collected,
+    the first provenance kept. Membership of the collected lists is kept in sets beside the
+    graph, so that merging the n-th mention of a unit costs the same as the first."""
+
+    def __init__(self) -> None:
+        self.graph = nx.MultiDiGraph()
+        self._members: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, part: DocumentGraph) -> None:
+        g = self.graph
+        nodes, succ, pred = g._node, g._succ, g._pred
+        members = self._members
+        for op in part.ops:
+            if op[0] == "edge":
+                # MultiDiGraph.add_edge, inlined: the build adds hundreds of thousands of edges
+                _, u, v, key, props = op
+                if u not in nodes:
+                    g.add_node(u)
+                if v not in nodes:
+                    g.add_node(v)
+                keys = succ[u].get(v)
+                if keys is None:
+                    keys = succ[u][v] = pred[v][u] = {}
+                data = keys.get(key)
+                if data is None:
+                    keys[key] = dict(props)
+                else:
+                    data.update(props)
+                continue
+            _, node_id, label, extra_labels, props = op
+            data = nodes.get(node_id)
+            if data is None:
+                g.add_node(node_id, id=node_id, label=label, labels=list(dict.fromkeys([label, *extra_labels])),
+                           **{k: list(dict.fromkeys(v)) if k in _COLLECTED else v for k, v in props.items()})
+                data = nodes[node_id]
+                for key in _COLLECTED:
+                    if key in data:
+                        members[node_id, key] = set(data[key])
+                continue
+            labels = data["labels"]
+            for name in (label, *extra_labels):
+                if name not in labels:
+                    labels.append(name)
+            for key in _COLLECTED:
+                if key in props:
+                    seen = members.get((node_id, key))
+                    if seen is None:
+                        seen = members[node_id, key] = set()
+                        data[key] = []
+                    values = data[key]
+                    for value in props[key]:
+                        if value not in seen:
+                            seen.add(value)
+                            values.append(value)
+            for key, value in props.items():
+                if key not in _COLLECTED:
+                    data.setdefault(key, value)
+
+
+def _add_node(g: DocumentGraph, node_id: str, label: str, extra_labels: Iterable[str] = (),
+              **props: Any) -> None:
+    """Add a node, or merge into the node of that id (labels united, aliases and docs
+    collected, first provenance kept: see GraphAssembler)."""
+    g.ops.append(("node", node_id, label, tuple(extra_labels), props))
+    g._ids.add(node_id)
+
+
+def _add_edge(g: DocumentGraph, u: str, v: str, rel: str, key: str, /, **props: Any) -> None:
     # the key is the MultiDiGraph key (graph.json writes it as the edge's "key" field)
-    g.add_edge(u, v, key=key, type=rel, **props)
+    g.ops.append(("edge", u, v, key, {"type": rel, **props}))
 
 
-def add_document(g: nx.MultiDiGraph, doc: PolicyDocument) -> None:
+def add_document(g: DocumentGraph, doc: PolicyDocument) -> None:
     meta = doc.meta
     period = meta.period or (None, None)
     first_line = doc.span(0, min(len(doc.text), max(1, doc.text.find("\n")))) if doc.text else Span(0, 0, "")
@@ -74,7 +154,7 @@ def add_document(g: nx.MultiDiGraph, doc: PolicyDocument) -> None:
         add_target(g, doc, target)
 
 
-def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
+def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
     tid = task_id(doc, task)
     _add_node(
         g, tid, "Task",
@@ -82,11 +162,12 @@ def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
         docId=doc.doc_id, docSha256=doc.sha256, clauseForm=task.clause.form,
         start=task.clause.span.start, end=task.clause.span.end, quote=task.clause.span.quote,
         paragraphStart=task.span.start, paragraphEnd=task.span.end,
+        text=task.text, textStart=task.text_span.start if task.text_span else task.span.start,
+        textEnd=task.text_span.end if task.text_span else task.span.end,
+        deadline=task.deadline, deadlineText=task.deadline_text, dueBy=due_by(task.deadline),
+        # what `policykg compare` reads of a task, so that a built graph compares as the files do
+        content=task_content(doc, task), sectionTitle=section_heading(doc, task),
     )
-    # what `policykg compare` reads of a task, so that a built graph compares as the files do
-    node = g.nodes[tid]
-    node.setdefault("content", task_content(doc, task))
-    node.setdefault("sectionTitle", section_heading(doc, task))
     _add_edge(g, tid, doc.doc_id, "PART_OF", "PART_OF", **_prov(doc, task.span))
     for i, unit in enumerate(task.clause.units):
         res = unit.resolved
@@ -105,7 +186,7 @@ def add_task(g: nx.MultiDiGraph, doc: PolicyDocument, task: Task) -> None:
         )
 
 
-def add_entity(g: nx.MultiDiGraph, doc: PolicyDocument, entity: Entity) -> None:
+def add_entity(g: DocumentGraph, doc: PolicyDocument, entity: Entity) -> None:
     if not entity.entity_id:
         return
     if entity.generic:
@@ -136,7 +217,7 @@ def add_entity(g: nx.MultiDiGraph, doc: PolicyDocument, entity: Entity) -> None:
     )
 
 
-def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
+def add_target(g: DocumentGraph, doc: PolicyDocument, target: Target) -> None:
     _add_node(
         g, target.indicator_id, "Indicator",
         name=target.indicator_name or target.indicator, unit=target.unit,
@@ -151,7 +232,8 @@ def add_target(g: nx.MultiDiGraph, doc: PolicyDocument, target: Target) -> None:
         g, source, target.indicator_id, "TARGETS", key,
         year=target.year, value=target.value, valueMax=target.value_max,  # None (null) when absent
         unit=target.unit, qualifier=target.qualifier, source=target.source,
-        written=target.indicator, taskPath=target.task_path, **_prov(doc, target.span),
+        written=target.indicator, taskPath=target.task_path, recurrence=target.recurrence,
+        **_prov(doc, target.span),
     )
 
 
@@ -229,7 +311,22 @@ def _title_key(title: str) -> str:
     return re.sub(r"\s", "", title).translate(_TITLE_FORMS)
 
 
-def add_citations(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument]) -> None:
+def document_citations(doc: PolicyDocument) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """The 《…》 titles a document cites, once each, not its own: (offset, title as compared, title
+    as written, provenance). What they point to needs the whole corpus: see add_citations."""
+    own = _title_key(doc.meta.title)
+    seen: set[str] = set()
+    found = []
+    for m in _CITATION.finditer(doc.text):
+        title = _title_key(m.group(1))
+        if title == own or title in seen or not _DOCUMENT_WORDS.search(title):
+            continue
+        seen.add(title)
+        found.append((m.start(), title, m.group(1), _prov(doc, doc.span(m.start(), m.end()))))
+    return found
+
+
+def add_citations(g: nx.MultiDiGraph, parts: Iterable[DocumentGraph]) -> None:
     """CITES edges for the 《…》 titles of each document: to the cited plan's `Plan` node when one
     of its editions is in the corpus (its id depends on the title, not on an edition's content,
     so a new copy of the cited plan leaves the citing documents unchanged), else to a
@@ -238,37 +335,50 @@ def add_citations(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument]) -> None:
     for _, data in g.nodes(data=True):
         if data.get("label") == "Document" and data.get("file") != data.get("name"):
             plans.setdefault(family_key(_title_key(data["name"])), data["planFamily"])
-    for doc in docs:
-        own = _title_key(doc.meta.title)
-        own_plan = g.nodes[doc.doc_id]["planFamily"]
-        seen: set[str] = set()
-        for m in _CITATION.finditer(doc.text):
-            title = _title_key(m.group(1))
-            if title == own or title in seen or not _DOCUMENT_WORDS.search(title):
-                continue
-            seen.add(title)
+    for part in parts:
+        own_plan = g.nodes[part.doc_id]["planFamily"]
+        for start, title, written, prov in part.citations:
             target = plans.get(family_key(title))
             if target == own_plan:
                 continue  # a notice citing the plan it wraps
             if target is None:
                 target = f"cited:{title}"
                 if target not in g:
-                    g.add_node(target, id=target, label="CitedDocument", labels=["CitedDocument"], name=m.group(1),
-                               docs=[doc.sha256])
+                    g.add_node(target, id=target, label="CitedDocument", labels=["CitedDocument"], name=written,
+                               docs=[part.sha256])
                 else:
-                    g.nodes[target]["docs"] = list(dict.fromkeys([*g.nodes[target]["docs"], doc.sha256]))
-            _add_edge(g, doc.doc_id, target, "CITES", f"CITES:{m.start()}", written=m.group(1),
-                      **_prov(doc, doc.span(m.start(), m.end())))
+                    g.nodes[target]["docs"] = list(dict.fromkeys([*g.nodes[target]["docs"], part.sha256]))
+            g.add_edge(part.doc_id, target, key=f"CITES:{start}", type="CITES", written=written, **prov)
 
 
-def build_graph(docs: Iterable[PolicyDocument]) -> nx.MultiDiGraph:
-    """The responsibility graph of all documents: Document, Plan, Task, unit, entity, indicator and
-    CitedDocument nodes; PART_OF, LEADS, PARTICIPATES_IN, MENTIONS, TARGETS, EDITION_OF, SUPERSEDES
-    and CITES edges."""
-    g = nx.MultiDiGraph()
-    docs = list(docs)
+def document_graph(doc: PolicyDocument) -> DocumentGraph:
+    """The nodes and edges one document adds, and the titles it cites (see DocumentGraph)."""
+    part = DocumentGraph(doc.doc_id, doc.sha256)
+    add_document(part, doc)
+    part.citations = document_citations(doc)
+    return part
+
+
+class _Citing:
+    """What add_citations needs of a document once its part is in the graph."""
+
+    __slots__ = ("citations", "doc_id", "sha256")
+
+    def __init__(self, part: DocumentGraph) -> None:
+        self.doc_id, self.sha256, self.citations = part.doc_id, part.sha256, part.citations
+
+
+def build_graph(docs: Iterable[PolicyDocument | DocumentGraph]) -> nx.MultiDiGraph:
+    """The responsibility graph of all documents (or of their DocumentGraphs): Document, Plan,
+    Task, unit, entity, indicator and CitedDocument nodes; PART_OF, LEADS, PARTICIPATES_IN,
+    MENTIONS, TARGETS, EDITION_OF, SUPERSEDES and CITES edges."""
+    assembler = GraphAssembler()
+    citing = []
     for doc in docs:
-        add_document(g, doc)
+        part = doc if isinstance(doc, DocumentGraph) else document_graph(doc)
+        assembler.add(part)
+        citing.append(_Citing(part))
+    g = assembler.graph
     add_plan_families(g)
-    add_citations(g, docs)
+    add_citations(g, citing)  # type: ignore[arg-type]
     return g

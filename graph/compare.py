@@ -794,6 +794,7 @@ def document_from_graph(g: nx.MultiDiGraph, doc_node: str, source: Path | None =
                     qualifier=str(e.get("qualifier", "")),
                     source="table" if e.get("source") == "table" else "text",
                     task_path=str(e.get("taskPath", "")),
+                    recurrence=str(e.get("recurrence", "")),
                 )
             )
     doc.targets = sorted(targets, key=lambda t: t.span.start)

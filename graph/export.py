@@ -12,6 +12,7 @@ from typing import Any
 
 import networkx as nx
 from policykg.extract.model import PolicyDocument
+from policykg.graph.sanitise import clean_row, clean_text, clean_value
 
 GRAPH_JSON = "graph.json"
 GRAPHML = "graph.graphml"
@@ -22,22 +23,39 @@ NODE_LINK_KEYS = {"edges": "edges", "source": "from", "target": "to"}
 RESPONSIBILITY_COLUMNS = [
     "doc", "doc_sha256", "doc_title", "jurisdiction", "task_id", "task_path", "task_title", "role",
     "unit", "unit_id", "unit_name", "kind", "rule", "flagged", "lead_from_order", "quote", "start", "end",
+    "task_text", "deadline", "deadline_text",
 ]
 RESOLUTION_COLUMNS = ["doc", "doc_sha256", "jurisdiction", "written", "unit_id", "unit_name", "kind", "rule",
                       "flagged", "note", "count"]
 TARGET_COLUMNS = [
     "doc", "doc_sha256", "task_path", "indicator", "indicator_id", "indicator_name", "unit", "year", "value",
-    "value_max", "qualifier", "source", "quote", "start", "end",
+    "value_max", "qualifier", "source", "quote", "start", "end", "recurrence",
 ]
 ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "entity_id", "name", "quote",
                   "start", "end"]
 
 
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
-    data = nx.node_link_data(g, **NODE_LINK_KEYS)
-    # compact and streamed: big corpora make graphs of hundreds of thousands of edges
-    with path.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+    """nx.node_link_data(g, **NODE_LINK_KEYS) as compact JSON, written node by node and edge by
+    edge (the same bytes as json.dump of it, without building the whole structure first or
+    running json's pure-Python streaming encoder). JSON escapes control characters, so quotes
+    stay exactly the original text; only a lone surrogate (a file name that is not UTF-8) cannot
+    be encoded and becomes "?"."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    with path.open("w", encoding="utf-8", errors="replace") as fh:
+        fh.write(f'{{"directed":true,"multigraph":true,"graph":{encode(g.graph)},"nodes":[')
+        fh.write(",".join(encode({**data, "id": n}) for n, data in g.nodes(data=True)))
+        fh.write('],"edges":[')
+        chunk: list[str] = []
+        first = True
+        for u, v, k, data in g.edges(keys=True, data=True):
+            chunk.append(encode({**data, "from": u, "to": v, "key": k}))
+            if len(chunk) >= 2000:
+                fh.write(("" if first else ",") + ",".join(chunk))
+                chunk, first = [], False
+        if chunk:
+            fh.write(("" if first else ",") + ",".join(chunk))
+        fh.write("]}")
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
@@ -74,8 +92,8 @@ def graphml_edge_attributes(data: dict[str, Any]) -> dict[str, Any]:
 
 def _graphml_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
-        return "|".join(str(v) for v in value)
-    return value
+        return clean_text("|".join(str(v) for v in value))
+    return clean_value(value)  # XML 1.0 cannot carry most control characters (graph/sanitise.py)
 
 
 def _graphml_keys(items: Iterable[dict[str, Any]]) -> dict[str, str]:
@@ -131,11 +149,12 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
                 fh.write(f'<key id="{scope[0]}{i}" for="{scope}" attr.name={quoteattr(name)} attr.type="{kind}"/>\n')
         fh.write('<graph edgedefault="directed">\n')
         for n, data in g.nodes(data=True):
-            fh.write(f"<node id={quoteattr(str(n))}>")
+            fh.write(f"<node id={quoteattr(clean_text(str(n)))}>")
             fh.writelines(data_elements("node", node_keys, graphml_node_attributes(data)))
             fh.write("</node>\n")
         for u, v, k, data in g.edges(keys=True, data=True):
-            fh.write(f"<edge id={quoteattr(str(k))} source={quoteattr(str(u))} target={quoteattr(str(v))}>")
+            fh.write(f"<edge id={quoteattr(clean_text(str(k)))} source={quoteattr(clean_text(str(u)))} "
+                     f"target={quoteattr(clean_text(str(v)))}>")
             fh.writelines(data_elements("edge", edge_keys, graphml_edge_attributes(data)))
             fh.write("</edge>\n")
         fh.write("</graph>\n</graphml>\n")
@@ -148,7 +167,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]
         writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(clean_row(row))  # the same text as GraphML/xlsx (graph/sanitise.py)
             n += 1
     return n
 
@@ -168,6 +187,7 @@ def responsibility_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, An
                     "quote": task.clause.span.quote, "start": task.clause.span.start, "end": task.clause.span.end,
                     "lead_from_order": "yes" if unit.lead_from_order else "",
                     "task_paragraph": task.span.quote,
+                    "task_text": task.text, "deadline": task.deadline, "deadline_text": task.deadline_text,
                 }
 
 
@@ -200,6 +220,7 @@ def target_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
                 "year": "" if t.year is None else t.year, "value": f"{t.value:g}",
                 "value_max": "" if t.value_max is None else f"{t.value_max:g}", "qualifier": t.qualifier,
                 "source": t.source, "quote": t.span.quote, "start": t.span.start, "end": t.span.end,
+                "recurrence": t.recurrence,
             }
 
 
@@ -320,22 +341,52 @@ def xlsx_documents(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
     return docs
 
 
-def write_outputs(g: nx.MultiDiGraph, docs: list[PolicyDocument], out_dir: Path,
+# one document's rows of every table (what write_outputs needs of it, without the document)
+DocumentRows = dict[str, list[dict[str, Any]]]
+TABLES = {"responsibilities": RESPONSIBILITY_COLUMNS, "resolution": RESOLUTION_COLUMNS, "targets": TARGET_COLUMNS,
+          "entities": ENTITY_COLUMNS}
+
+
+def document_rows(doc: PolicyDocument) -> DocumentRows:
+    """The rows one document contributes to each table of the build."""
+    return {
+        "responsibilities": list(responsibility_rows([doc])),
+        "resolution": list(resolution_rows([doc])),
+        "targets": list(target_rows([doc])),
+        "entities": list(entity_rows([doc])),
+    }
+
+
+def write_outputs(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument | DocumentRows], out_dir: Path,
                   stage: Callable[[str], AbstractContextManager[Any]] | None = None) -> dict[str, int]:
-    """Every file of a build into out_dir (which must exist). Returns row counts. `stage(name)`
-    wraps each writer (progress reporting)."""
+    """Every file of a build into out_dir (which must exist). `docs` are the documents, or
+    their DocumentRows, read once in order (a stream: the tables are written as they come).
+    Returns row counts. `stage(name)` wraps each writer (progress reporting)."""
     stage = stage or (lambda _name: nullcontext())
     with stage(GRAPH_JSON):
         write_graph_json(g, out_dir / GRAPH_JSON)
     with stage(GRAPHML):
         write_graphml(g, out_dir / GRAPHML)
-    resp = list(responsibility_rows(docs))
-    with stage("responsibilities.csv"):
-        counts = {"responsibilities": _write_csv(out_dir / "responsibilities.csv", RESPONSIBILITY_COLUMNS, resp)}
+    resp: list[dict[str, Any]] = []
+    counts = dict.fromkeys(TABLES, 0)
+    with stage("responsibilities.csv, resolution.csv, targets.csv, entities.csv"):
+        # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
+        files = {name: (out_dir / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") for name in TABLES}
+        try:
+            writers = {name: csv.DictWriter(files[name], fieldnames=list(columns), extrasaction="ignore")
+                       for name, columns in TABLES.items()}
+            for writer in writers.values():
+                writer.writeheader()
+            for doc in docs:
+                rows = doc if isinstance(doc, dict) else document_rows(doc)
+                for name, writer in writers.items():
+                    writer.writerows(rows[name])
+                    counts[name] += len(rows[name])
+                resp.extend(rows["responsibilities"])
+        finally:
+            for fh in files.values():
+                fh.close()
     with stage("responsibilities.xlsx"):
         write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx", xlsx_documents(g))
-    with stage("resolution.csv, targets.csv, entities.csv"):
-        counts["resolution"] = _write_csv(out_dir / "resolution.csv", RESOLUTION_COLUMNS, resolution_rows(docs))
-        counts["targets"] = _write_csv(out_dir / "targets.csv", TARGET_COLUMNS, target_rows(docs))
-        counts["entities"] = _write_csv(out_dir / "entities.csv", ENTITY_COLUMNS, entity_rows(docs))
+    return counts
     return counts

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import shlex
 from collections import defaultdict
@@ -58,19 +57,25 @@ def _column_type(values: list[Any]) -> str:
     return "string"
 
 
-def _cell(value: Any, column_type: str, delimiter: str) -> str:
-    if value is None or value == "":
-        return ""  # neo4j-admin: an empty field sets no property
+def _cell(value: Any, column_type: str, delimiter: str) -> str | None:
+    """The field's text; None where the property is absent (written as an empty, unquoted field,
+    which neo4j-admin reads as "no property"; an empty string is written quoted and stays one)."""
+    if value is None or (value == "" and column_type != "string"):
+        return None  # "" in a typed column (a numeric valueMax left empty) cannot be written: absent
     if column_type.endswith("[]"):
         items = value if isinstance(value, list) else [value]
         return delimiter.join(("true" if item else "false") if isinstance(item, bool) else str(item) for item in items)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return ""
+        return None
     if isinstance(value, list):
         return delimiter.join(str(item) for item in value)
     return str(value)
+
+
+def _field(text: str | None) -> str:
+    return "" if text is None else '"' + text.replace('"', '""') + '"'
 
 
 def _pick_delimiter(rows: list[dict[str, Any]]) -> str:
@@ -81,12 +86,12 @@ def _pick_delimiter(rows: list[dict[str, Any]]) -> str:
     raise LoadError("every array delimiter candidate occurs inside a list value; cannot write neo4j-admin CSV")
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def _write_csv(path: Path, header: list[str], rows: list[list[str | None]]) -> None:
     tmp = path.with_suffix(".csv.tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        handle.write(",".join(_field(name) for name in header) + "\n")
+        for row in rows:
+            handle.write(",".join(_field(cell) for cell in row) + "\n")
     tmp.replace(path)
 
 
@@ -152,10 +157,11 @@ def export_neo4j_admin(graph: nx.MultiDiGraph, dest: str | Path) -> list[Path]:
         rel_files.append(path.name)
         written.append(path)
 
-    command = ["neo4j-admin database import full", f"--array-delimiter={delimiter}",
+    # The database name goes first: --nodes/--relationships take one or more values (Neo4j
+    # 5.19+), so a name after them would be read as one more CSV file.
+    command = ["neo4j-admin database import full", '"${1:-neo4j}"', f"--array-delimiter={delimiter}",
                "--multiline-fields=true", "--overwrite-destination=false"]
     command += [f"--nodes={name}" for name in node_files] + [f"--relationships={name}" for name in rel_files]
-    command.append('"${1:-neo4j}"')
     script = target / "import.sh"
     script.write_text(
         "#!/bin/sh\n"

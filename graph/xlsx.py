@@ -11,16 +11,16 @@ written in one pass and never held in memory.
 
 from __future__ import annotations
 
-import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from policykg.graph.sanitise import clean_text
+
 # the styles (cellXfs indices) a cell can have
 HEADER, TEXT, CENTRED, LINK = 1, 2, 3, 4
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _MAX_CELL = 32767  # Excel's limit on the characters of a cell
@@ -61,7 +61,7 @@ def column_letter(index: int) -> str:
 
 
 def _text(value: Any) -> str:
-    return escape(_NOT_XML.sub("", str(value))[:_MAX_CELL])
+    return escape(clean_text(str(value))[:_MAX_CELL])  # one for one (graph/sanitise.py)
 
 
 class Sheet:

@@ -22,10 +22,21 @@ def build(data: Any, out: Any = "out", **kwargs: Any) -> Any:
     return _build(data, out, **kwargs)
 
 
-def open(out: Any = "out", **kwargs: Any) -> Any:
-    """Open a built OUT folder on the embedded engine; rows via .query()/.cypher()."""
-    from policykg.queries.runner import open_embedded
+def open(out: Any = "out", neo4j: bool | None = None, **kwargs: Any) -> Any:
+    """The graph to query, rows via .query()/.cypher(): Neo4j when `neo4j` is true or, with
+    neo4j=None, when NEO4J_URI is set (as the CLI chooses); else OUT on the embedded engine.
+    Says which on stderr in one line."""
+    import os
+    import sys
 
+    from policykg.queries.runner import connect_neo4j, open_embedded
+
+    if neo4j or (neo4j is None and os.environ.get("NEO4J_URI")):
+        print(f"engine: Neo4j at {os.environ.get('NEO4J_URI')}", file=sys.stderr)
+        neo4j_kwargs = {key: kwargs[key] for key in ("username", "password", "database", "timeout_ms")
+                        if key in kwargs}
+        return connect_neo4j(**neo4j_kwargs)
+    print(f"engine: embedded FalkorDB under {out} (NEO4J_URI unset)", file=sys.stderr)
     return open_embedded(out, **kwargs)
 
 

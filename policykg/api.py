@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,14 @@ from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.model import PolicyDocument
 from policykg.extract.pipeline import process_file
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
-from policykg.graph.build import build_graph
-from policykg.graph.export import GRAPH_JSON, write_outputs
+from policykg.graph.build import DocumentGraph, build_graph, document_graph
+from policykg.graph.export import DocumentRows, document_rows, write_outputs
+from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.progress import Progress
 
-OUT_MARKER = ".policykg-out"  # a file that says: this folder is a policykg build output
 INFERRED_FILE = "inferred.txt"  # one line per document whose metadata was inferred from its text
+
+__all__ = ["OUT_MARKER", "BuildError", "BuildReport", "build", "extract_documents", "input_files", "tasks"]
 
 
 class BuildError(Exception):
@@ -49,6 +52,7 @@ class BuildReport:
     edges: int = 0
     seconds: float = 0.0
     bytes_read: int = 0
+    cached: int = 0  # documents whose record came from the old OUT's cache (not extracted again)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inferred: list[str] = field(default_factory=list)
@@ -66,30 +70,103 @@ class BuildReport:
         return lines
 
 
-def input_files(data: Path) -> list[Path]:
-    """The documents under a folder (recursively; hidden files and the manifest skipped), or a
-    single file."""
+def input_files(data: Path, warnings: list[str] | None = None) -> list[Path]:
+    """The documents under a folder (recursively, following links; hidden files, the manifest
+    and policykg's own output folders skipped), or a single file. A symbolic-link loop or an
+    unreadable folder is skipped with a warning."""
     if not data.exists():
-        raise BuildError(f"{data}: no such file or folder")
+        raise BuildError(f"{_shown(data)}: no such file or folder"
+                         + (" (a broken symbolic link)" if data.is_symlink() else ""))
     if data.is_file():
         return [data]
-    files = [
-        p for p in sorted(data.rglob("*"))
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(data).parts)
-        and p.name.lower() not in ("readme.md", "readme.txt")
-    ]
+    if not data.is_dir():
+        raise BuildError(f"{_shown(data)}: not a file or folder of documents")
+    warnings = warnings if warnings is not None else []
+    files: list[Path] = []
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk_error(exc: OSError) -> None:
+        warnings.append(f"{_shown(Path(exc.filename or data))}: cannot read this folder "
+                        f"({exc.strerror or exc}); skipped")
+
+    for root, dirs, names in os.walk(data, followlinks=True, onerror=walk_error):
+        folder = Path(root)
+        try:
+            st = folder.stat()
+        except OSError:
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen_dirs:
+            warnings.append(f"{_shown(folder)}: a symbolic link back to a folder already read (a loop); skipped")
+            dirs[:] = []
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        if folder != data and is_policykg_folder(folder):
+            dirs[:] = []  # an OUT (or its staging copy) inside DATA: its views are not documents
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = folder / name
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES \
+                    or name.lower() in ("readme.md", "readme.txt"):
+                continue
+            if path.is_symlink() and not path.exists():
+                warnings.append(f"{_shown(path)}: a broken symbolic link; skipped")
+                continue
+            if path.is_file():
+                files.append(path)
     if not files:
-        raise BuildError(f"{data}: no documents (.txt, .md, .html, .docx, .pdf) in this folder")
-    return files
+        raise BuildError(f"{_shown(data)}: no documents (.txt, .md, .html, .docx, .pdf) in this folder")
+    return sorted(files)
 
 
-def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> PolicyDocument | str:
-    """One file through the pipeline; an error message (naming the file) instead of raising,
-    so that a worker process never dies on a bad file."""
+def _shown(path: Path) -> str:
+    """A path as a message shows it: bytes that are not UTF-8 as \\xNN."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+@dataclass
+class DocumentRecord:
+    """What the build needs of one extracted document — its part of the graph, its table rows
+    and its report figures — without the document itself (texts, offsets, spans), so that a
+    worker sends back little and the build holds little. The build cache stores these."""
+
+    path: str
+    name: str
+    sha256: str
+    graph: DocumentGraph
+    rows: DocumentRows
+    title: str
+    jurisdiction: str
+    period: tuple[int, int] | None
+    inferred: dict[str, str]
+    tasks: int
+    unit_mentions: int
+    flagged: int
+    targets: int
+    entities: int
+    warnings: list[str]
+
+
+def document_record(doc: PolicyDocument) -> DocumentRecord:
+    return DocumentRecord(
+        path=str(doc.path), name=doc.name, sha256=doc.sha256, graph=document_graph(doc), rows=document_rows(doc),
+        title=doc.meta.title, jurisdiction=doc.meta.jurisdiction, period=doc.meta.period,
+        inferred=dict(doc.meta.inferred), tasks=len(doc.tasks),
+        unit_mentions=sum(len(t.clause.units) for t in doc.tasks),
+        flagged=sum(1 for t in doc.tasks for u in t.clause.units if u.resolved and u.resolved.flagged),
+        targets=len(doc.targets), entities=sum(1 for e in doc.entities if not e.generic),
+        warnings=list(doc.warnings),
+    )
+
+
+def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> bytes | str:
+    """One file through the pipeline, as a pickled DocumentRecord; an error message (naming
+    the file) instead of raising, so that a worker process never dies on a bad file."""
     path, entry = job
     try:
-        return process_file(path, meta_from_manifest(entry) if entry else None)
+        doc = process_file(path, meta_from_manifest(entry) if entry else None)
+        return pickle.dumps(document_record(doc), protocol=pickle.HIGHEST_PROTOCOL)
     except SourceError as exc:
         return str(exc)
     except Exception as exc:
@@ -106,18 +183,20 @@ def _warm_up() -> None:
     entity_pipeline()
 
 
-def _entry_by_content(path: Path, manifest: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+def _entry_by_content(sha256: str | None, manifest: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """A manifest entry for a renamed file, matched by its sha256 (found before extraction, so
     the file goes through the pipeline once)."""
-    if not manifest:
-        return None
+    return manifest.get(sha256) if manifest and sha256 else None
+
+
+def _file_sha256(path: Path) -> str | None:
     try:
-        return manifest.get(hashlib.sha256(path.read_bytes()).hexdigest())
+        return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None  # the reader reports it
 
 
-def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> Iterator[PolicyDocument | str]:
+def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> Iterator[bytes | str]:
     if workers <= 1 or len(jobs) < 16:  # below that, starting workers costs more than it saves
         yield from map(_extract_one, jobs)
         return
@@ -127,7 +206,138 @@ def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> It
     # fork: workers inherit the loaded vocabularies; imap keeps the input order (stable ids)
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     with ctx.Pool(workers) as pool:
-        yield from pool.imap(_extract_one, jobs, chunksize=4)
+        yield from pool.imap(_extract_one, jobs, chunksize=2)
+
+
+@cache
+def pipeline_version() -> str:
+    """A digest of everything that decides what a document becomes: the extraction code and its
+    resources, the graph and table code. A cached record is reused only under the same version."""
+    import policykg.extract
+    import policykg.graph
+
+    digest = hashlib.sha256(b"policykg-record-1")
+    extract_dir = Path(policykg.extract.__file__).parent
+    graph_dir = Path(policykg.graph.__file__).parent
+    files = sorted(p for p in extract_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files += [graph_dir / "build.py", graph_dir / "export.py", Path(__file__)]
+    for path in files:
+        digest.update(str(path.relative_to(path.parents[1])).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+CACHE_DIR = ".cache/documents"  # under OUT: one DocumentRecord per document, by what made it
+
+
+class RecordCache:
+    """The per-document cache of a build: OUT/.cache/documents/<key>.pickle, the key made of the
+    file's sha256, the pipeline version, the file's path and its manifest entry. A build reads
+    the records of unchanged files from the old OUT and writes every record of this build into
+    the new one (so documents that are gone drop out with the old OUT)."""
+
+    def __init__(self, old_out: Path | None, new_out: Path, corrections: str = "") -> None:
+        self.old = old_out / CACHE_DIR if old_out is not None else None
+        self.new = new_out / CACHE_DIR
+        self.new.mkdir(parents=True, exist_ok=True)
+        self.corrections = corrections  # sha256 of the review file the build reads ("" for none)
+        self.hits = 0
+
+    def key(self, sha256: str, path: Path, entry: dict[str, Any] | None) -> str:
+        import json
+
+        about = json.dumps([pipeline_version(), str(path), entry, self.corrections], ensure_ascii=False,
+                           sort_keys=True, default=str)
+        return f"{sha256}-{hashlib.sha256(about.encode()).hexdigest()[:16]}"
+
+    def take(self, key: str) -> Path | None:
+        """The new cache's file for `key` when the old cache has it (linked, else copied)."""
+        if self.old is None:
+            return None
+        old, new = self.old / f"{key}.pickle", self.new / f"{key}.pickle"
+        try:
+            os.link(old, new)
+        except FileExistsError:
+            pass
+        except OSError:
+            try:
+                shutil.copyfile(old, new)
+            except OSError:
+                return None
+        self.hits += 1
+        return new
+
+    def put(self, key: str, data: bytes) -> Path:
+        path = self.new / f"{key}.pickle"
+        path.write_bytes(data)
+        return path
+
+
+def load_record(path: Path) -> DocumentRecord:
+    with path.open("rb") as fh:
+        return pickle.load(fh)
+
+
+def extract_records(
+    files: Iterable[Path],
+    manifest_dir: Path | None,
+    report: BuildReport,
+    cache: RecordCache,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    workers: int = 1,
+) -> list[Path]:
+    """Run the extraction pipeline over the files not in the cache (in `workers` processes);
+    returns the record files of the documents to build, in input order. Unreadable files
+    become report errors; a file with the content of an earlier one is skipped."""
+    manifest = load_manifest(manifest_dir) if manifest_dir else {}
+    jobs: list[tuple[Path, dict[str, Any] | None]] = []
+    planned: list[tuple[Path, str | None, Path | None]] = []  # (file, cache key, cached record)
+    for path in files:
+        sha256 = _file_sha256(path)
+        entry = manifest.get(path.name) or _entry_by_content(sha256, manifest)
+        key = cache.key(sha256, path, entry) if sha256 else None
+        cached = cache.take(key) if key else None
+        planned.append((path, key, cached))
+        if cached is None:
+            jobs.append((path, entry))
+    results = _results(jobs, workers)
+    fresh = iter(progress(results) if progress else results)
+    records: list[Path] = []
+    seen: dict[str, Path] = {}
+    for path, key, cached in planned:
+        if cached is None:
+            result = next(fresh)
+            if isinstance(result, str):
+                report.errors.append(result)
+                continue
+            record = pickle.loads(result)
+            cached = cache.put(key or f"{record.sha256}-nokey", result)
+        else:
+            record = load_record(cached)
+        if record.sha256 in seen:
+            report.warnings.append(f"{_shown(path)}: same content as {_shown(seen[record.sha256])}; skipped")
+            continue
+        seen[record.sha256] = path
+        report.bytes_read += path.stat().st_size
+        if (manifest.get(path.name) or manifest.get(record.sha256)) is None:
+            how = ", ".join(f"{k} {v}" for k, v in record.inferred.items() if k in ("title", "jurisdiction", "period"))
+            report.inferred.append(
+                f"{_shown(Path(path.name))}: no manifest entry; title '{record.title}', jurisdiction "
+                f"'{record.jurisdiction or '?'}', period {record.period or '?'} ({how})")
+        if record.jurisdiction == "unknown":
+            report.warnings.append(f"{_shown(path)}: jurisdiction unknown ({record.inferred.get('jurisdiction', '')}); "
+                                   "add it to the manifest")
+        if not record.tasks:
+            what = "no responsibility clauses (no tasks)" + ("" if record.targets else " and no targets")
+            report.warnings.append(f"{_shown(path)}: {what}")
+        report.warnings.extend(record.warnings)
+        report.documents += 1
+        report.tasks += record.tasks
+        report.unit_mentions += record.unit_mentions
+        report.flagged += record.flagged
+        report.targets += record.targets
+        report.entities += record.entities
+        records.append(cached)
+    return records
 
 
 def extract_documents(
@@ -135,78 +345,80 @@ def extract_documents(
     manifest_dir: Path | None = None,
     report: BuildReport | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
-    workers: int = 1,
 ) -> list[PolicyDocument]:
-    """Run the extraction pipeline over files (in `workers` processes); unreadable files
-    become report errors."""
+    """The extracted documents themselves (for notebooks and tests; the build uses records):
+    unreadable files become report errors, repeated contents are skipped."""
     report = report or BuildReport(out=Path("."))
     manifest = load_manifest(manifest_dir) if manifest_dir else {}
     docs: list[PolicyDocument] = []
-    seen: dict[str, Path] = {}
-    jobs = [(path, manifest.get(path.name) or _entry_by_content(path, manifest)) for path in files]
-    results = _results(jobs, workers)
-    for (path, entry), result in zip(jobs, progress(results) if progress else results):
-        if isinstance(result, str):
-            report.errors.append(result)
+    seen: set[str] = set()
+    items = list(files)
+    for path in progress(items) if progress else items:
+        entry = manifest.get(path.name) or _entry_by_content(_file_sha256(path), manifest)
+        try:
+            doc = process_file(path, meta_from_manifest(entry) if entry else None)
+        except SourceError as exc:
+            report.errors.append(str(exc))
             continue
-        doc = result
-        if doc.sha256 in seen:
-            report.warnings.append(f"{path}: same content as {seen[doc.sha256]}; skipped")
-            continue
-        seen[doc.sha256] = path
-        report.bytes_read += path.stat().st_size
-        if entry is None:
-            how = ", ".join(f"{k} {v}" for k, v in doc.meta.inferred.items()
-                            if k in ("title", "jurisdiction", "period"))
-            report.inferred.append(
-                f"{path.name}: no manifest entry; title '{doc.meta.title}', jurisdiction "
-                f"'{doc.meta.jurisdiction or '?'}', period {doc.meta.period or '?'} ({how})")
-        if doc.meta.jurisdiction == "unknown":
-            report.warnings.append(f"{path}: jurisdiction unknown ({doc.meta.inferred.get('jurisdiction', '')}); "
-                                   "add it to the manifest")
-        if not doc.tasks:
-            what = "no responsibility clauses (no tasks)" + ("" if doc.targets else " and no targets")
-            report.warnings.append(f"{path}: {what}")
-        report.warnings.extend(doc.warnings)
-        docs.append(doc)
+        if doc.sha256 not in seen:
+            seen.add(doc.sha256)
+            docs.append(doc)
     return docs
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise BuildError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / OUT_MARKER).exists() and not (out / GRAPH_JSON).exists():
-        raise BuildError(f"{out}: folder is not empty and was not made by policykg; choose another --out")
-    parent = out.resolve().parent
-    if not parent.exists():
-        raise BuildError(f"{out}: parent folder {parent} does not exist")
-    probe = parent / f".policykg-probe-{time.time_ns()}"
-    try:
-        probe.mkdir()
-        probe.rmdir()
-    except OSError as exc:
-        raise BuildError(f"{out}: cannot write here ({exc.strerror or exc})") from exc
+def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildReport,
+                manifest_dir: Path | str | None, views: bool, strict: bool, progress: bool | None,
+                workers: int | None) -> Any:
+    """Extract (through the per-document cache), build the graph and write every file into a
+    staging folder swapped in as OUT; returns the graph."""
+    out = target.out
+    stages = Progress(progress)
 
+    def bar(items: Iterable[Any]) -> Iterable[Any]:
+        return stages.items(items, len(files), "extracting", "doc")
+    mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
+    folder = data if data.is_dir() else data.parent
+    tmp = target.staging()  # removed by the OutFolder unless committed
+    from policykg.extract.resolve import REVIEW_FILE, use_review_entries
 
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move the finished tmp folder into place; the old OUT goes only after the new one is in."""
-    old = None
-    if out.exists():
-        if (out / "falkordb").is_dir():
-            from policykg.graph.embedded import stop_server
+    old_out = out if is_policykg_folder(out) else None
+    # the review file's corrections change what documents become: they are part of the cache key
+    review = folder / REVIEW_FILE
+    cache = RecordCache(old_out, tmp, (_file_sha256(review) or "") if review.is_file() else "")
+    _use_review_file(folder, report)
+    try:  # the review file's corrections hold for this build only
+        try:
+            workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+            records = extract_records(files, mdir, report, cache, bar, workers=workers)
+        except ValueError as exc:  # a broken manifest
+            raise BuildError(str(exc)) from exc
+        if not records:
+            raise BuildError(report.errors[0] if len(report.errors) == 1 else
+                             f"{_shown(data)}: no document could be read ({len(report.errors)} errors: "
+                             f"{'; '.join(report.errors[:3])})")
+        report.cached = cache.hits
+        if strict and report.errors:
+            raise BuildError(report.errors[0])
+        if not (report.tasks or report.targets):
+            # a graph of bare Document nodes replacing a good OUT helps nobody: keep the old one
+            where = _shown(files[0]) if len(files) == 1 else f"{_shown(data)} ({report.documents} documents read)"
+            raise BuildError(f"{where}: nothing to build: no responsibility clause (task) and no target found; "
+                             f"{out} was left as it was")
+        # the records are read twice, one at a time: for the graph, then for the tables
+        with stages.stage("graph"):
+            g = build_graph(load_record(path).graph for path in records)
+    finally:
+        use_review_entries({})
+    report.files = write_outputs(g, (load_record(path).rows for path in records), tmp, stage=stages.stage)
+    if views:
+        from policykg.visualize import write_views
 
-            stop_server(out)  # it serves the folder being replaced
-        old = out.with_name(f".{out.name}.old-{time.time_ns()}")
-        out.rename(old)
-    try:
-        tmp.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        # the embedded database is rebuilt from graph.json on first use, so it is not carried over
-        shutil.rmtree(old, ignore_errors=True)
+        with stages.stage("views"):
+            write_views(g, tmp / "views")
+    if report.inferred:
+        (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
+    target.commit(tmp)
+    return g
 
 
 def _use_review_file(folder: Path, report: BuildReport) -> None:
@@ -238,55 +450,15 @@ def build(
     OUT, or any error with strict=True)."""
     t0 = time.perf_counter()
     data, out = Path(data), Path(out)
-    files = input_files(data)
-    _check_out(out)
     report = BuildReport(out=out)
-    stages = Progress(progress)
-
-    def bar(items: Iterable[Any]) -> Iterable[Any]:
-        return stages.items(items, len(files), "extracting", "doc")
-    mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
-    _use_review_file(data if data.is_dir() else data.parent, report)
-    try:  # the review file's corrections hold for this build only
-        try:
-            workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-            docs = extract_documents(files, mdir, report, bar, workers=workers)
-        except ValueError as exc:  # a broken manifest
-            raise BuildError(str(exc)) from exc
-        if not docs:
-            raise BuildError(report.errors[0] if len(report.errors) == 1 else
-                             f"{data}: no document could be read ({len(report.errors)} errors: "
-                             f"{'; '.join(report.errors[:3])})")
-        if strict and report.errors:
-            raise BuildError(report.errors[0])
-        with stages.stage("graph"):
-            g = build_graph(docs)
-    finally:
-        from policykg.extract.resolve import use_review_entries
-
-        use_review_entries({})
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
+    files = input_files(data, report.warnings)
     try:
-        report.files = write_outputs(g, docs, tmp, stage=stages.stage)
-        if views:
-            from policykg.visualize import write_views
-
-            with stages.stage("views"):
-                write_views(g, tmp / "views")
-        if report.inferred:
-            (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
-        (tmp / OUT_MARKER).write_text("policykg build output; safe to delete and rebuild\n", encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    report.documents = len(docs)
-    report.tasks = sum(len(d.tasks) for d in docs)
-    report.unit_mentions = sum(len(t.clause.units) for d in docs for t in d.tasks)
+        with OutFolder(out, data) as target:
+            report.warnings.extend(target.notes)
+            g = _build_into(target, data, files, report, manifest_dir, views, strict, progress, workers)
+    except OutError as exc:
+        raise BuildError(str(exc)) from exc
     report.units = sum(1 for _, d in g.nodes(data=True) if "Unit" in d.get("labels", ()))
-    report.flagged = sum(1 for d in docs for t in d.tasks for u in t.clause.units if u.resolved and u.resolved.flagged)
-    report.targets = sum(len(d.targets) for d in docs)
-    report.entities = sum(1 for d in docs for e in d.entities if not e.generic)
     report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()
     report.seconds = time.perf_counter() - t0
     return report
@@ -298,17 +470,26 @@ ROLES = ("lead", "participant")
 
 
 def tasks(unit: str, out: Path | str = "out", *, jurisdiction: str | None = None,
-          role: str | None = None, all_editions: bool = False) -> Any:
+          role: str | None = None, all_editions: bool = False, neo4j: bool | None = None) -> Any:
     """The tasks a unit leads and takes part in (any alias), as Rows (a list of dicts with
     .to_dataframe(), .to_csv(), a table in notebooks): the rows `policykg tasks` prints. Of the
-    newest edition of each plan, or of every edition with all_editions=True."""
+    newest edition of each plan, or of every edition with all_editions=True. From OUT/graph.json,
+    or from Neo4j when `neo4j` is true (None: when NEO4J_URI is set)."""
+    import os
     from dataclasses import asdict
 
-    from policykg.graph.export import read_graph
     from policykg.graph.lookup import tasks_of_unit
     from policykg.queries.runner import Rows
 
     if role not in (None, *ROLES):
         raise ValueError(f"role={role!r}: expected one of {', '.join(map(repr, ROLES))} or None")
-    return Rows(TASK_COLUMNS, [asdict(r) for r in tasks_of_unit(read_graph(out), unit, jurisdiction, role,
-                                                                all_editions)])
+    if neo4j or (neo4j is None and os.environ.get("NEO4J_URI")):
+        from policykg.graph.neo4j_loader import Neo4jEngine, Neo4jSettings, unit_task_graph
+
+        with Neo4jEngine(Neo4jSettings.from_env()) as engine:
+            graph = unit_task_graph(engine, unit, jurisdiction)
+    else:
+        from policykg.graph.export import read_graph
+
+        graph = read_graph(out)
+    return Rows(TASK_COLUMNS, [asdict(r) for r in tasks_of_unit(graph, unit, jurisdiction, role, all_editions)])

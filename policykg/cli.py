@@ -8,6 +8,7 @@ the commands that took OUT as an argument still do); short options mean one thin
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from policykg.queries.catalog import did_you_mean
 
 DEFAULT_OUT = Path("out")
 OUT_HELP = "The built output folder (from `policykg build DATA --out OUT`)."
+
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug of policykg's, not bad input
 
 
 class PolicykgError(click.ClickException):
@@ -59,7 +62,37 @@ def out_argument_or_option(command: Callable[..., Any]) -> Callable[..., Any]:
                           type=click.Path(file_okay=False, path_type=Path))(wrapper)
 
 
-@click.group(cls=SuggestingGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class InternalError(click.ClickException):
+    """An exception no command turned into a message: still one line (POLICYKG_DEBUG=1 shows
+    the traceback), with its own exit code so that scripts and the fuzz bench can tell it."""
+
+    exit_code = INTERNAL_ERROR_EXIT
+
+
+def _shown(text: object) -> str:
+    return " ".join(str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace").split())
+
+
+class _Group(SuggestingGroup):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as exc:  # a file system failure the command did not expect (disk full, EIO)
+            if os.environ.get("POLICYKG_DEBUG"):
+                raise
+            where = exc.filename or ctx.invoked_subcommand or "policykg"
+            raise PolicykgError(f"{_shown(where)}: {_shown(exc.strerror or exc)}") from exc
+        except Exception as exc:
+            if os.environ.get("POLICYKG_DEBUG"):
+                raise
+            raise InternalError(f"internal error in `policykg {ctx.invoked_subcommand}` "
+                                f"({type(exc).__name__}: {_shown(exc)[:300]}); POLICYKG_DEBUG=1 shows the "
+                                "traceback; please report it") from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policykg")
 def main() -> None:
     """Turn policy documents into a knowledge graph of who is responsible for what."""

@@ -14,7 +14,7 @@ TASK_TABLE_COLUMNS = ["doc", "task_path", "task_title", "role", "unit_name"]
 
 
 @main.command()
-@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.argument("data_dir", type=click.Path(path_type=Path, readable=False))  # the reader says why
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Output folder (replaced as a whole when the build succeeds).")
 @click.option("--manifest-dir", type=click.Path(path_type=Path), default=None,
@@ -56,19 +56,26 @@ def build(data_dir: Path, out_dir: Path, manifest_dir: Path | None, views: bool,
               help="table: a short table for reading; csv and json: every column, full texts.")
 @click.option("--all-editions", is_flag=True,
               help="Count every edition of a plan, not only the newest (older editions are superseded).")
+@click.option("--neo4j", "use_neo4j", is_flag=True,
+              help="Read Neo4j (NEO4J_URI etc.); the default when NEO4J_URI is set.")
 def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, fmt: str,
-          all_editions: bool) -> None:
+          all_editions: bool, use_neo4j: bool) -> None:
     """The tasks UNIT leads and takes part in (any alias: 科技局, 市科技局, 清远市科学技术局), in the
     newest edition of each plan unless --all-editions.
 
     The same rows as policykg.tasks(unit, out, jurisdiction=…, role=…, all_editions=…) in Python."""
+    from policykg.cli_db import say_engine, wants_neo4j
+    from policykg.graph.cypher_load import LoadError
     from policykg.graph.lookup import AmbiguousUnit, UnitNotFound
 
+    neo4j = wants_neo4j(use_neo4j)
+    say_engine(neo4j, out_dir, use_neo4j, embedded="graph.json")
     try:
-        rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role, all_editions=all_editions)
+        rows = api.tasks(unit, out_dir, jurisdiction=jurisdiction, role=role, all_editions=all_editions,
+                         neo4j=neo4j)
     except AmbiguousUnit as exc:
         raise PolicykgError(exc.message("--jurisdiction")) from exc
-    except (UnitNotFound, FileNotFoundError, ValueError) as exc:
+    except (UnitNotFound, FileNotFoundError, ValueError, LoadError) as exc:
         raise PolicykgError(str(exc)) from exc
     if fmt == "json":
         click.echo(rows.to_json())

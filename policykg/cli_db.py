@@ -32,6 +32,30 @@ def _neo4j_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def wants_neo4j(use_neo4j: bool = False, uri: str | None = None, embedded: bool = False) -> bool:
+    """The one rule for every command that reads or loads a graph: --neo4j, --uri or NEO4J_URI
+    -> Neo4j; otherwise (or with --embedded) the embedded FalkorDB under OUT."""
+    return not embedded and bool(use_neo4j or uri or os.environ.get("NEO4J_URI"))
+
+
+def say_engine(neo4j: bool, out: Path | str, use_neo4j: bool = False, uri: str | None = None,
+               loading: bool = False, embedded: str = "FalkorDB") -> None:
+    """The one line on stderr that says which engine a command uses, and why."""
+    if neo4j:
+        why = "--uri" if uri else "--neo4j" if use_neo4j else "NEO4J_URI"
+        database = os.environ.get("NEO4J_DATABASE")
+        where = (uri or os.environ.get("NEO4J_URI") or "(no NEO4J_URI)") \
+            + (f", database {database}" if database else "")
+        click.echo(f"engine: Neo4j at {where} ({why})", err=True)
+    elif loading:
+        click.echo(f"engine: embedded FalkorDB under {out} — no Neo4j configured (NEO4J_URI unset), so this "
+                   "loads graph.json into the embedded engine that `policykg query` reads; "
+                   "set NEO4J_URI or pass --neo4j/--uri to load into Neo4j", err=True)
+    else:
+        click.echo(f"engine: embedded {embedded} under {out} (NEO4J_URI unset; --neo4j or NEO4J_URI for Neo4j)",
+                   err=True)
+
+
 def _parse_params(pairs: tuple[str, ...], typed: bool) -> dict[str, Any]:
     """--param k=v pairs. For ad-hoc Cypher (typed), a JSON number, boolean or list is read as
     such (year=2022 is an integer); canned queries convert by their header instead."""
@@ -61,9 +85,11 @@ def _session(out: str, use_neo4j: bool, uri: str | None, username: str | None, p
              database: str | None, reload: bool = False, timeout: float | None = None) -> Any:
     from policykg.queries.runner import QueryError, connect_neo4j, open_embedded
 
+    neo4j = wants_neo4j(use_neo4j, uri)
+    say_engine(neo4j, out, use_neo4j, uri)
     try:
         timeout_ms = int(timeout * 1000) if timeout else None
-        if use_neo4j or uri:
+        if neo4j:
             if not (uri or os.environ.get("NEO4J_URI")):
                 raise PolicykgError("no Neo4j URI: pass --uri neo4j://host:7687 or set NEO4J_URI")
             return connect_neo4j(uri, username, password, database, timeout_ms=timeout_ms)
@@ -118,15 +144,15 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
     try:
         if embedded and (use_neo4j or uri):
             raise LoadError("--embedded and --neo4j/--uri exclude each other")
-        if not embedded and (use_neo4j or uri or os.environ.get("NEO4J_URI")):
+        neo4j = wants_neo4j(use_neo4j, uri, embedded)
+        say_engine(neo4j, out_dir, use_neo4j, uri, loading=True)
+        if neo4j:
             from policykg.graph.neo4j_loader import Neo4jSettings, load_into_neo4j
 
             graph = read_graph_file(out_dir)
             settings = Neo4jSettings.from_env(uri, username, password, database)
             summary = load_into_neo4j(graph, settings, batch_size=batch_size or DEFAULT_BATCH_SIZE, progress=report)
         else:
-            click.echo(f"note: loading into the embedded engine under {out_dir} (no NEO4J_URI; --neo4j for Neo4j)",
-                       err=True)
             if not (out_dir / "graph.json").is_file():
                 raise LoadError(f"{out_dir / 'graph.json'}: no graph file; "
                                 f"run `policykg build DATA --out {out_dir}` first")
@@ -274,8 +300,13 @@ def cypher(statement: str, params: tuple[str, ...], fmt: str, out_dir: Path, tim
            uri: str | None, username: str | None, password: str | None, database: str | None) -> None:
     """Run an ad-hoc read-only Cypher STATEMENT; writes are refused."""
     from policykg.queries.catalog import QueryError
+    from policykg.queries.runner import check_params
 
     values = _parse_params(params, typed=True)
+    try:
+        check_params(values)  # before the engine starts: a bad parameter costs nothing
+    except QueryError as exc:
+        raise PolicykgError(str(exc)) from exc
     session = _session(str(out_dir), use_neo4j, uri, username, password, database, timeout=timeout)
     try:
         rows = session.cypher(statement, **values)

@@ -10,6 +10,11 @@
 Parameter kinds: `unit` (resolved to a list of unit ids before the query runs), `doc` (resolved
 to a list of document ids), `str`, `int`, `float`, `bool` (true/false). The whole file, header included, is the
 statement both engines receive.
+
+Where the Cypher must differ between the engines, the file says so once, with a line
+`// neo4j: WHY` after the portable statement, followed by the statement Neo4j runs instead. The
+embedded engine then receives the text before that line; Neo4j receives the header and the text
+from that line on.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ _PARAM = re.compile(
     r"(?:\s*,\s*default\s+(?P<default>[^)]*))?\)\s*:\s*(?P<text>.*)$"
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ENGINE_MARKER = re.compile(r"^//\s*(neo4j):", re.M)  # the start of an engine's own statement
+ENGINES = ("falkordb", "neo4j")
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
@@ -93,9 +100,14 @@ class CannedQuery:
     description: str
     params: tuple[QueryParam, ...]
     returns: tuple[str, ...]
-    statement: str  # the file's text, exactly as both engines receive it
+    statement: str  # the file's text, exactly as both engines receive it (or the portable part)
     path: Path = field(compare=False)
     needs: tuple[tuple[str, ...], ...] = ()  # alternatives of optional parameters, one of which is required
+    variants: tuple[tuple[str, str], ...] = ()  # (engine, statement) where an engine differs
+
+    def statement_for(self, engine: str) -> str:
+        """The text `engine` ("falkordb" or "neo4j") receives."""
+        return dict(self.variants).get(engine, self.statement)
 
     def param(self, name: str) -> QueryParam | None:
         return next((param for param in self.params if param.name == name), None)
@@ -182,9 +194,17 @@ def parse_query_file(path: Path) -> CannedQuery:
     for group in needs:
         if not set(group) <= declared:
             raise QueryCatalogError(f"{path}: '// needs:' names undeclared parameters {sorted(set(group) - declared)}")
+    statement, variants = text, []
+    marker = _ENGINE_MARKER.search(text)
+    if marker:
+        statement = text[:marker.start()]
+        header = "".join(line for line in statement.splitlines(keepends=True) if _HEADER_LINE.match(line.strip()))
+        variants.append((marker.group(1), header + text[marker.start():]))
+        if _ENGINE_MARKER.search(text, marker.end()):
+            raise QueryCatalogError(f"{path}: more than one '// neo4j:' statement")
     return CannedQuery(name, fields["description"], tuple(params),
-                       tuple(column.strip() for column in fields["returns"].split(",") if column.strip()), text, path,
-                       needs)
+                       tuple(column.strip() for column in fields["returns"].split(",") if column.strip()),
+                       statement, path, needs, tuple(variants))
 
 
 def _parse_param(path: Path, value: str) -> QueryParam:

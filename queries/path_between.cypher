@@ -28,3 +28,14 @@ RETURN hops, hops / 2 - 1 AS units,
        CASE WHEN hops = 2 THEN [a.name, t1.title + ' (' + t1.path + ')', b.name]
             ELSE [a.name, t1.title + ' (' + t1.path + ')', m.name, t2.title + ' (' + t2.path + ')', b.name]
        END AS path
+// neo4j: Neo4j has shortestPath, so it runs this instead, with no two-task cap; among shortest paths
+// the same one as above (ordered by the units' ids, then the tasks' ids along the path).
+MATCH (a:Unit) WHERE a.id IN $unit
+MATCH (b:Unit) WHERE b.id IN $other AND a.id <> b.id
+MATCH p = allShortestPaths((a)-[:LEADS|PARTICIPATES_IN*]-(b))
+WITH a, b, p, length(p) AS hops, nodes(p) AS steps
+ORDER BY hops, a.id, b.id, [i IN range(2, hops - 2, 2) | steps[i].id], [i IN range(1, hops - 1, 2) | steps[i].id]
+LIMIT 1
+RETURN hops, hops / 2 - 1 AS units,
+       [i IN range(0, hops) | CASE WHEN i % 2 = 0 THEN steps[i].name
+                                   ELSE steps[i].title + ' (' + steps[i].path + ')' END] AS path

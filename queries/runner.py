@@ -27,6 +27,35 @@ from policykg.queries.catalog import CannedQuery, QueryError, canned_query, load
 __all__ = ["PolicyGraph", "QueryError", "Rows", "connect_neo4j", "open_embedded"]
 
 WRITE_REFUSED = "policykg cypher runs read-only queries; this one writes and was refused"
+PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Parameters both engines can take as they are: plain names, integers within 64 bits (a
+    bigger one would be clamped or wrapped silently), finite numbers."""
+    for name, value in params.items():
+        if not isinstance(name, str) or not PARAM_NAME.match(name):
+            raise QueryError(f"parameter name {name!r}: use letters, digits and _ only (e.g. --param year=2022)")
+        _check_value(name, value)
+
+
+def _check_value(name: str, value: Any) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            raise QueryError(f"parameter {name}: {value} does not fit in a 64-bit integer "
+                             f"({INT64[0]} to {INT64[1]})")
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise QueryError(f"parameter {name}: {value} is not a finite number")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_value(name, item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_value(f"{name}.{key}", item)
 
 
 class Rows(list):
@@ -118,6 +147,7 @@ def _pad(text: str, width: int) -> str:
 
 class ReadBackend(Protocol):
     name: str
+    dialect: str  # which statement of a canned query it runs: "falkordb" or "neo4j"
 
     def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
         """Run a read-only statement; (columns, rows)."""
@@ -127,6 +157,8 @@ class ReadBackend(Protocol):
 
 class EmbeddedBackend:
     """The embedded FalkorDB server of one OUT folder."""
+
+    dialect = "falkordb"
 
     def __init__(self, server: Any, timeout_ms: int | None = None) -> None:
         from policykg.graph.embedded import GRAPH_NAME
@@ -161,6 +193,8 @@ class EmbeddedBackend:
 
 class Neo4jBackend:
     """A Neo4j database through the official driver; each query in a read transaction."""
+
+    dialect = "neo4j"
 
     def __init__(self, engine: Any, timeout_ms: int | None = None) -> None:
         self.engine = engine
@@ -320,13 +354,41 @@ class PolicyGraph:
     # -- parameter resolution
     def units(self) -> UnitDirectory:
         if self._units is None:
-            self._units = UnitDirectory(self.backend.read(UNITS_STATEMENT, {})[1])
+            self._units = UnitDirectory(self._directory("units", UNITS_STATEMENT))
         return self._units
 
     def documents(self) -> DocumentDirectory:
         if self._documents is None:
-            self._documents = DocumentDirectory(self.backend.read(DOCUMENTS_STATEMENT, {})[1])
+            self._documents = DocumentDirectory(self._directory("documents", DOCUMENTS_STATEMENT))
         return self._documents
+
+    def _directory(self, name: str, statement: str) -> list[dict[str, Any]]:
+        """The rows of a directory statement. On the embedded engine they are kept in
+        OUT/.cache/<name>-<graph sha256>.json, the answer of the database for the graph.json it
+        holds, so that a one-shot `policykg query` does not fetch every unit again."""
+        path = None
+        server = getattr(self.backend, "server", None)
+        if server is not None and hasattr(server, "loaded_from"):
+            try:
+                loaded = server.loaded_from()
+            except Exception:  # the cache is a shortcut: without it, ask the database
+                loaded = None
+            if loaded:
+                path = Path(server.out_dir) / ".cache" / f"{name}-{loaded[:32]}.json"
+                try:
+                    return json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    pass
+        rows = self.backend.read(statement, {})[1]
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass
+        return rows
 
     def resolve_unit(self, written: str, jurisdiction: str | None = None) -> list[dict[str, Any]]:
         """The graph's units a written form (id, name, alias, 科技局) stands for."""
@@ -376,12 +438,14 @@ class PolicyGraph:
     def query(self, name: str, /, **params: Any) -> Rows:
         """Run a canned query (see `policykg query --list`); unit/doc parameters accept aliases."""
         query, final = self.prepare(name, params)
-        return self._read(query.statement, final, query.returns)
+        check_params(final)
+        return self._read(query.statement_for(getattr(self.backend, "dialect", "falkordb")), final, query.returns)
 
     def cypher(self, text: str, /, **params: Any) -> Rows:
         """An ad-hoc read-only Cypher query; values only through params ($name in the text)."""
         if not text or not text.strip():
             raise QueryError("empty Cypher query")
+        check_params(params)
         return self._read(text, params, ())
 
     def _read(self, statement: str, params: dict[str, Any], expected: Sequence[str]) -> Rows:

@@ -14,10 +14,16 @@ WITH t, d, leads, collect(DISTINCT p.name) AS participants
 OPTIONAL MATCH (t)-[:MENTIONS]->(m)
 WITH t, d, leads, participants, collect(DISTINCT m.label + ':' + m.name) AS mentions
 OPTIONAL MATCH (t)-[g:TARGETS]->(i:Indicator)
+// values written out to two decimals by hand: toString(500.0) is '500.000000' on FalkorDB, '500.0' on Neo4j
+WITH t, d, leads, participants, mentions, i, g, toInteger(round(abs(toFloat(g.value)) * 100)) AS cents
+WITH t, d, leads, participants, mentions, i, g,
+     CASE WHEN toFloat(g.value) < 0 THEN '-' ELSE '' END + toString(cents / 100)
+     + CASE WHEN cents % 100 = 0 THEN '' WHEN cents % 10 = 0 THEN '.' + toString(cents % 100 / 10)
+            WHEN cents % 100 < 10 THEN '.0' + toString(cents % 100) ELSE '.' + toString(cents % 100) END AS value
 WITH t, d, leads, participants, mentions,
      collect(CASE WHEN i IS NULL THEN NULL
              ELSE i.name + ' ' + coalesce(toString(g.year), '') + ': ' + coalesce(g.qualifier, '')
-                  + coalesce(toString(g.value), '') + coalesce(g.unit, '') END) AS targets
+                  + coalesce(value, '') + coalesce(g.unit, '') END) AS targets
 RETURN d.name AS document, d.file AS file, t.id AS taskId, t.path AS path, t.title AS title, t.quote AS clause,
        leads, participants, mentions, targets
 ORDER BY document, path

@@ -108,8 +108,12 @@ def test_several_clauses_in_one_paragraph(tmp_path: Path) -> None:
                  "促进联合创新。建设基地（责任单位：市商务委、科技创新委），推动合作（责任单位：市科技创新委）。\n"
                  "深化交流。（责任单位：市外办）\n", encoding="utf-8")
     doc = extract_tasks(build_outline(load_document(f)))
+    # a later clause's task is named by the first sentence of its own text
     assert [(t.path, t.title) for t in doc.tasks] == [
-        ("一.(一).2.1a", "促进联合创新"), ("一.(一).2.1b", "促进联合创新"), ("一.(一).2.2", "深化交流")]
+        ("一.(一).2.1a", "促进联合创新"), ("一.(一).2.1b", "推动合作"), ("一.(一).2.2", "深化交流")]
+    assert [t.text for t in doc.tasks] == [
+        "促进联合创新。建设基地（责任单位：市商务委、科技创新委）", "推动合作（责任单位：市科技创新委）",
+        "深化交流。（责任单位：市外办）"]
 
 
 def test_heading_only_item_with_one_clause_paragraph_is_the_task(tmp_path: Path) -> None:
@@ -165,3 +169,141 @@ def test_bracketed_labels() -> None:
 def test_separately_lead_and_generic_tails() -> None:
     assert roles("（市发展改革委、市科技局分别牵头，市财政局等有关部门配合）") == [[
         ("lead", "市发展改革委"), ("lead", "市科技局"), ("participant", "市财政局")]]
+
+
+def test_unread_clause_warns_with_its_line(tmp_path: Path) -> None:
+    """A bracket that means to be a clause but names no unit: one warning naming its line in
+    the original file; the clauses around it are read."""
+    f = tmp_path / "plan.txt"
+    f.write_text("某市科技创新行动方案\n一、主要任务\n1.建设平台。推进平台建设。（牵头单位：市科技局）\n"
+                 "2.培育企业。实施培育计划。（牵头单位：2022年；配合单位：）\n"
+                 "3.引进人才。（市委组织部牵头，市人社局配合\n", encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    assert [(t.path, [(u.role, u.written) for u in t.clause.units]) for t in doc.tasks] == [
+        ("一.1", [("lead", "市科技局")]),
+        # a clause whose closing bracket was lost is read to the end of its paragraph
+        ("一.3", [("lead", "市委组织部"), ("participant", "市人社局")])]
+    assert len(doc.warnings) == 1 and "line 4:" in doc.warnings[0] and "（牵头单位：2022年" in doc.warnings[0]
+
+
+def test_clause_with_thousands_of_units_is_read_whole() -> None:
+    chars = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥金木水火土风云雷电山川河海江湖"
+    units = [f"市{a}{b}局" for a in chars for b in chars][:2000]
+    got = roles("推进建设。（牵头单位：市科技局，参与单位：" + "、".join(units) + "）")
+    assert got == [[("lead", "市科技局"), *(("participant", u) for u in units)]]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a label is a role word, 考核 or not, and a body noun
+    ("（主责部门：市科技局；配合考核部门：市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    ("（牵头处室：高新技术处 协同处室：政策法规处）", [("lead", "高新技术处"), ("participant", "政策法规处")]),
+    # fields and scores before, between and after the lists
+    ("（2分，牵头单位：市科技局，完成时限：2023年底，配合单位：市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    ("（责任单位：市科技局（0.5分）、市财政局（0.5分））", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # inline verbs by family
+    ("（市科技局牵头，市财政局、市税务局按职责分工配合）", [("lead", "市科技局"), ("participant", "市财政局"),
+                                                          ("participant", "市税务局")]),
+    ("（市发展改革委、市科技局按职责分别负责）", [("lead", "市发展改革委"), ("lead", "市科技局")]),
+    ("（市科技局负责，各县（市、区）政府分工落实）", [("lead", "市科技局"), ("participant", "各县（市、区）政府")]),
+    ("（市科技局牵头，市财政局负责）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # collectives and lists: no unit keeps a verb tail
+    ("（各地区、各部门按职责分工负责）", [("lead", "各地区"), ("lead", "各部门")]),
+    ("（责任单位：各部门按职责分工负责）", [("lead", "各部门")]),
+    ("（有关区、市政府负责）", [("lead", "有关区、市政府")]),
+    ("（市科技局，各区、县级市人民政府）", [("lead", "市科技局"), ("participant", "各区、县级市人民政府")]),
+    ("（相关区、市科技主管部门负责）", [("lead", "相关区、市科技主管部门")]),
+    ("（市科技局及市财政局负责）", [("lead", "市科技局"), ("lead", "市财政局")]),
+    ("（市科技局牵头，市教育局等相关部门配合）", [("lead", "市科技局"), ("participant", "市教育局")]),
+    # a note between a label and its colon; a word and a colon before an inline clause
+    ("（牵头单位（部门）：市科技局；主要责任单位：市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    ("（分工：市科技局牵头，市财政局配合）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # a unit named twice is one unit, leading if either mention leads; 统筹 leads, 指导 takes part
+    ("（市科技局、市财政局按职责分工负责，市科技局牵头）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    ("（市发展改革委统筹，各县（区）政府负责，市科技局指导）", [("lead", "市发展改革委"), ("participant", "各县（区）政府"),
+                                                            ("participant", "市科技局")]),
+    # labelled and inline parts in one bracket
+    ("（省科技厅、省财政厅按职责分工负责；牵头单位：省科技厅）", [("lead", "省科技厅"), ("participant", "省财政厅")]),
+    ("（市科技局牵头；配合单位：市财政局、市税务局）", [("lead", "市科技局"), ("participant", "市财政局"),
+                                                  ("participant", "市税务局")]),
+    # units after the lead with no verb of their own take part
+    ("（市科技局牵头，市财政局、各县（市、区）政府）", [("lead", "市科技局"), ("participant", "市财政局"),
+                                                ("participant", "各县（市、区）政府")]),
+    # labels ending in 为 instead of a colon
+    ("（牵头单位为市科技局，配合单位为市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # an unbracketed 由… sentence closing the task
+    ("。由市科技局牵头，市财政局配合。", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # a note written after the last unit
+    ("（责任单位：市科技局、市财政局（列第一位的为牵头单位，下同））", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # units alone closing a task: responsible units, the first leads
+    ("。（市科技局、市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
+])
+def test_composed_clause_forms(text: str, want: list[tuple[str, str]]) -> None:
+    assert roles("做好工作" + text) == [want]
+
+
+def test_dotless_item_numbers_in_sequence(tmp_path: Path) -> None:
+    f = tmp_path / "plan.txt"
+    f.write_text("某市工作安排\n一、重点工作\n1突破关键技术。实施攻关项目。（市科技局负责）\n"
+                 "2建设创新平台。（市发展改革委负责）\n3大工程带动投资增长。\n", encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    assert [(t.path, t.title) for t in doc.tasks] == [("一.1", "突破关键技术"), ("一.2", "建设创新平台")]
+    assert [s.path for s in doc.sections if s.marker] == ["一", "一.1", "一.2", "一.3"]
+
+
+@pytest.mark.parametrize(("written", "plan_year", "want"), [
+    ("2022年底前完成", None, ("2022", "2022年底前完成")),
+    ("完成时限：2022年6月底", None, ("2022-06", "2022年6月底")),
+    ("2024年12月31日前", None, ("2024-12-31", "2024年12月31日前")),
+    ("2023年第三季度", None, ("2023-09", "2023年第三季度")),
+    ("2023—2025年", None, ("2025", "2023—2025年")),
+    ("2023年至2025年", None, ("2025", "2023年至2025年")),
+    ("6月底完成", 2024, ("2024-06", "6月底完成")),
+    ("年内", 2024, ("2024", "年内")),
+    ("年内", None, ("", "年内")),  # a plan over several years: which year is not said
+    ("长期坚持", None, ("ongoing", "长期坚持")),
+    ("持续推进", None, ("ongoing", "持续推进")),
+])
+def test_deadline_forms(written: str, plan_year: int | None, want: tuple[str, str]) -> None:
+    from policykg.extract.deadlines import read_deadline
+
+    assert read_deadline(written, plan_year) == want
+
+
+def test_deadlines_in_running_text_only_where_a_limit_is_said() -> None:
+    from policykg.extract.deadlines import due_by, read_deadline
+
+    assert read_deadline("到2025年，高新技术企业达到500家", 2023, running_text=True) is None
+    assert read_deadline("持续推进平台建设", 2023, running_text=True) is None
+    assert read_deadline("力争9月底前完成首批项目遴选", 2023, running_text=True) == ("2023-09", "9月底前完成")
+    assert [due_by(d) for d in ("2024", "2024-02", "2024-06-15", "ongoing", "")] == [
+        "2024-12-31", "2024-02-29", "2024-06-15", "", ""]
+
+
+def test_markdown_outline(tmp_path: Path) -> None:
+    """A plan converted to Markdown: headings after #, bold items, list items are numbered items."""
+    f = tmp_path / "plan.md"
+    f.write_text("# 某市科技创新行动方案\n\n## 一、主要任务\n\n**（一）建设创新平台。**推进实验室建设。（市科技局牵头，市财政局配合）\n\n"
+                 "- 1.培育企业。实施培育计划。（责任单位：市科技局、市税务局）\n", encoding="utf-8")
+    doc = extract_tasks(build_outline(load_document(f)))
+    assert [(t.path, t.title, [(u.role, u.written) for u in t.clause.units]) for t in doc.tasks] == [
+        ("一.(一)", "建设创新平台", [("lead", "市科技局"), ("participant", "市财政局")]),
+        ("一.(一).1", "培育企业", [("lead", "市科技局"), ("participant", "市税务局")])]
+
+
+def test_task_table_headers_with_more_words(tmp_path: Path) -> None:
+    from policykg.extract.clauses import find_table_tasks
+
+    rows = find_table_tasks("序号\t重点任务及举措\t牵头单位及责任人\t配合单位\n1\t建设平台\t市科技局\t市财政局\n")
+    assert [(r.title, [(u.role, u.written) for u in r.units]) for r in rows] == [
+        ("建设平台", [("lead", "市科技局"), ("participant", "市财政局")])]
+
+
+def test_task_table_row_numbers() -> None:
+    """序号 in numerals or Chinese numbers; a row left unnumbered continues the row above; a
+    table with no 序号 column numbers its rows in order."""
+    from policykg.extract.clauses import find_table_tasks
+
+    rows = find_table_tasks("序号\t工作任务\t负责单位\n一\t制定细则\t省科技厅\n二\t开展试点\t省财政厅\n\t总结推广\t省教育厅\n")
+    assert [(r.number, r.title) for r in rows] == [("1", "制定细则"), ("2", "开展试点"), ("2b", "总结推广")]
+    rows = find_table_tasks("工作任务\t负责单位\n制定细则\t省科技厅\n开展试点\t省财政厅\n")
+    assert [(r.number, r.title) for r in rows] == [("1", "制定细则"), ("2", "开展试点")]

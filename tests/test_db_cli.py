@@ -104,10 +104,22 @@ def test_query_errors_are_one_clear_line(out: Path, tmp_path: Path) -> None:
 def test_embedded_server_that_cannot_start(out: Path, tmp_path: Path) -> None:
     target = fresh_copy(out, tmp_path)
     (target / "falkordb").mkdir()
-    (target / "falkordb" / "graph.rdb").write_bytes(b"not a redis dump at all")
+    (target / "falkordb" / "falkordb.log").mkdir()  # the server cannot open its log file
     result = run("query", "documents", "--out", str(target))
     assert result.returncode == 1
     assert "embedded FalkorDB server failed to start" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_damaged_store_is_repaired_from_graph_json(out: Path, tmp_path: Path) -> None:
+    target = fresh_copy(out, tmp_path)
+    assert run("load", str(target)).returncode == 0
+    dump = target / "falkordb" / "graph.rdb"
+    dump.write_bytes(dump.read_bytes()[: dump.stat().st_size // 3])  # truncated (a full disk, a crash)
+    result = run("query", "documents", "--out", str(target), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 5
+    assert "damaged" in result.stderr and "reloaded the graph from graph.json" in result.stderr
+    assert (target / "falkordb" / "graph.rdb.damaged").is_file()
 
 
 def test_constraint_violation_on_load_is_reported_and_rolled_back(out: Path, tmp_path: Path) -> None:

@@ -198,9 +198,23 @@ def test_a_failed_embedded_load_keeps_the_previous_graph(out: Path, tmp_path: Pa
 def test_server_that_cannot_start_is_a_clear_error(out: Path, tmp_path: Path) -> None:
     target = fresh_copy(out, tmp_path)
     (target / "falkordb").mkdir()
+    (target / "falkordb" / "falkordb.log").mkdir()  # the server cannot open its log file
     (target / "falkordb" / "graph.rdb").write_bytes(b"REDIS0011 this is not a dump" * 10)
     with pytest.raises(EmbeddedError, match="failed to start"):
         EmbeddedServer(target, start_timeout=10).start()
+    # not the dump's fault: it is left where it was
+    assert (target / "falkordb" / "graph.rdb").read_bytes().startswith(b"REDIS0011 this is not")
+
+
+def test_a_dump_that_is_not_a_dump_is_moved_aside_and_the_graph_reloaded(out: Path, tmp_path: Path) -> None:
+    target = fresh_copy(out, tmp_path)
+    (target / "falkordb").mkdir()
+    (target / "falkordb" / "graph.rdb").write_bytes(b"REDIS0011 this is not a dump" * 10)
+    with EmbeddedServer(target, start_timeout=10) as server:
+        assert any("damaged" in note for note in server.notes)
+        assert server.sync() is not None  # reloaded from graph.json
+        assert server.engine().read("MATCH (d:Document) RETURN count(d) AS n", {})[0]["n"] == 5
+    assert (target / "falkordb" / "graph.rdb.damaged").is_file()
 
 
 def test_stale_socket_and_pid_of_a_crashed_server_are_cleaned_up(out: Path, tmp_path: Path) -> None:
@@ -238,18 +252,16 @@ def test_a_running_server_is_shared_and_stopped_by_its_starter_only(out: Path, t
         assert again.owned and again.sync() is None
 
 
-def test_a_server_left_running_by_a_dead_process_is_taken_over(out: Path, tmp_path: Path) -> None:
+def test_a_server_whose_users_are_gone_is_stopped_by_its_watchdog(out: Path, tmp_path: Path) -> None:
     target = fresh_copy(out, tmp_path)
     left = EmbeddedServer(target).start()
     left.sync()
-    pid = left.process.pid if left.process else None
-    left.client().connection.close()  # its starter goes away without stopping it
-    left.client().connection.connection_pool.disconnect()
-    with EmbeddedServer(target) as taker:
-        assert taker.owned and any("took over" in note for note in taker.notes)
-        assert taker.sync() is None
-    assert left.process is not None and left.process.wait(timeout=30) == 0
-    assert pid is not None and not taker.socket_path.exists()
+    assert left.process is not None
+    left._leave()  # its user goes away without stopping it (as a killed process does)
+    assert left.process.wait(timeout=30) == 0  # SIGTERM from the watchdog: a clean exit
+    assert not left.socket_path.exists()
+    with EmbeddedServer(target) as again:  # the dump saved after the load is there
+        assert again.owned and again.sync() is None
 
 
 def test_no_tcp_port_and_a_socket_under_out(out: Path, tmp_path: Path) -> None:

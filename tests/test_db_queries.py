@@ -74,6 +74,9 @@ def test_every_canned_query_runs_with_its_header_examples(db: PolicyGraph, name:
     if name == "tasks_lead_issues":  # every sample task names one lead: see the tests below
         assert rows == []
         return
+    if name == "tasks_due":  # the sample plans state no deadlines: see test_tasks_due_by_a_date
+        assert rows == []
+        return
     assert len(rows) > 0, f"{name} with its header's examples returns nothing on the sample graph"
     frame = rows.to_dataframe()
     assert list(frame.columns) == list(query.returns) and len(frame) == len(rows)
@@ -90,7 +93,7 @@ def test_every_optional_parameter_example_runs(db: PolicyGraph, name: str) -> No
         return
     rows = db.query(name, **params)
     assert rows.columns == list(query.returns)
-    assert len(rows) > 0 or name == "tasks_lead_issues", f"{name} with all header examples returns nothing"
+    assert len(rows) > 0 or name in ("tasks_lead_issues", "tasks_due"), f"{name} with all header examples returns nothing"
 
 
 # --------------------------------------------------------------------------- checked against the text
@@ -392,7 +395,9 @@ def test_the_statement_sent_is_the_cypher_file_unchanged(db: PolicyGraph) -> Non
     for name, query in load_catalog().items():
         sent.clear()
         recorder.query(name, **_example_params(query))
-        assert sent[-1] == query.path.read_text(encoding="utf-8")
+        text = query.path.read_text(encoding="utf-8")
+        # the file's text, or where the file has a `// neo4j:` statement, the part before it
+        assert sent[-1] == (text if not query.variants else text[:text.index("// neo4j:")])
     # Neo4j goes through the same PolicyGraph.query; tests/test_db_neo4j.py checks the driver's
     # Bolt RUN log against the files when NEO4J_URI is set.
 
@@ -423,3 +428,55 @@ def test_plans_citing_a_plan(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     assert {row["document"] for row in rows} == citing and all(row["inCorpus"] for row in rows)
     outside = db.query("plans_citing", cited="国家创新驱动发展战略纲要")
     assert outside and not any(row["inCorpus"] for row in outside)
+
+
+# --------------------------------------------------------------------------- deadlines (fixture plans)
+
+PLANS = Path(__file__).parent / "fixtures" / "plans"
+
+
+def test_tasks_due_by_a_date(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """tasks_due on the fixture plans (every deadline form): the tasks whose last allowed day is
+    up to the date, earliest first; a year or a year-month as the date takes in all of it."""
+    out = build_sample(tmp_path_factory, data=PLANS, key="plans")
+    graph = sample_graph(out)
+    tasks = {n: d for n, d in graph.nodes(data=True) if d.get("label") == "Task"}
+    assert {d.get("deadline") for d in tasks.values()} >= {"ongoing", "2024", "2024-06", "2025-06-30"}
+    session = policykg.open(out)
+    try:
+        for date, last in (("2024-12-31", "2024-12-31"), ("2024-06", "2024-06-30"), ("2025", "2025-12-31")):
+            want = sorted((d["path"], d["dueBy"]) for d in tasks.values() if d.get("dueBy") and d["dueBy"] <= last)
+            rows = session.query("tasks_due", date=date)
+            assert want and sorted((r["path"], r["dueBy"]) for r in rows) == want
+            assert [r["dueBy"] for r in rows] == sorted(r["dueBy"] for r in rows)
+            assert all(r["deadline"] != "ongoing" for r in rows)
+        # one unit: the tasks it leads or takes part in, found by its name in the graph
+        unit = next(n for n, d in graph.nodes(data=True) if "Unit" in (d.get("labels") or [])
+                    and d.get("name") == "福建省科学技术厅")
+        mine = {t for s, t, d in graph.edges(data=True) if s == unit and d.get("type") in UNIT_ROLES}
+        want = sorted(tasks[t]["path"] for t in mine if tasks[t].get("dueBy") and tasks[t]["dueBy"] <= "2026-12-31")
+        rows = session.query("tasks_due", date="2026-12-31", unit=unit)
+        assert want and sorted(r["path"] for r in rows) == want
+    finally:
+        session.close()
+
+
+def test_every_task_has_its_text_in_the_graph_and_the_csv(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Task nodes carry text/textStart/textEnd/deadline/deadlineText; responsibilities.csv has
+    task_text, deadline and deadline_text on every row."""
+    import csv
+
+    out = build_sample(tmp_path_factory, data=PLANS, key="plans")
+    graph = sample_graph(out)
+    by_task = {n: d for n, d in graph.nodes(data=True) if d.get("label") == "Task"}
+    assert by_task
+    for d in by_task.values():
+        assert d["text"].strip() and d["textStart"] < d["textEnd"]
+        assert d["textEnd"] - d["textStart"] >= len(d["text"].strip())
+        assert "deadline" in d and "deadlineText" in d
+    with (out / "responsibilities.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["task_text"].strip() for r in rows)
+    for r in rows:
+        assert r["task_text"] == by_task[r["task_id"]]["text"]
+        assert r["deadline"] == by_task[r["task_id"]]["deadline"]

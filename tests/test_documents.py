@@ -150,7 +150,10 @@ def test_guangzhou_exact_tasks() -> None:
     assert t["二.(一).2.1"].title == "科学谋划综合性国家科学中心的空间布局"
     assert t["二.(一).2.1"].title_original == "科學謀劃綜合性國家科學中心的空間布局"
     assert [u.written for u in t["二.(一).2.4"].clause.units] == ["市科技创新委", "广州开发区", "南沙开发区管委会"]
-    assert t["二.(五).2.3a"].title == t["二.(五).2.3b"].title == "促进“一带一路”联合创新"
+    # two clauses in one item: the first task is named by the item, the second by its own text
+    assert t["二.(五).2.3a"].title == "促进“一带一路”联合创新"
+    assert t["二.(五).2.3b"].title.startswith("推动中乌巴顿焊接研究院")
+    assert t["二.(五).2.3b"].text.startswith("推動中烏巴頓焊接研究院") and t["二.(五).2.3b"].text.endswith("發展改革委)")
     assert t["三.(三).7"].title == "优化资源配置模式"
     assert "(責任單位:" in t["三.(三).7"].clause.span.quote
 

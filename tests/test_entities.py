@@ -441,3 +441,21 @@ def test_bad_department_rules_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "entities_departments.json").write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(ValueError, match=r"entities_departments\.json: KeyError"):
         load_departments(tmp_path)
+
+
+def test_a_plan_of_more_than_a_million_characters_is_read_whole(tmp_path: Path) -> None:
+    """No length limit from the entity pipeline (spaCy's max_length is 1,000,000 characters): a
+    plan of 1.05M characters gives each copy of a repeated plan its tasks and its mentions."""
+    from policykg.extract.pipeline import process_file
+
+    plan = ROOT / "tests" / "fixtures" / "plans" / "jiangsu_labelled_plan.txt"
+    one = process_file(plan)
+    head, body = plan.read_text(encoding="utf-8").split("\n", 1)
+    copies = 1_050_000 // len(body) + 1
+    long_plan = tmp_path / "long_plan.txt"
+    long_plan.write_text(head + "\n" + body * copies, encoding="utf-8")
+    doc = process_file(long_plan)
+    assert len(doc.text) > 1_000_000
+    assert one.tasks and one.entities
+    assert len(doc.entities) >= copies * len([e for e in one.entities if e.span.start > len(head)])
+    assert {e.name for e in doc.entities} >= {e.name for e in one.entities if e.span.start > len(head)}

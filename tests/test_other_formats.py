@@ -31,7 +31,7 @@ def documents() -> dict[str, PolicyDocument]:
 
 
 def test_every_fixture_has_expectations() -> None:
-    files = {p.name for p in PLANS.iterdir() if p.suffix in {".txt", ".html", ".docx"}}
+    files = {p.name for p in PLANS.iterdir() if p.suffix in {".txt", ".md", ".html", ".docx", ".xlsx"}}
     assert files == set(EXPECTED)
 
 
@@ -59,6 +59,27 @@ def test_offsets_cite_the_original(name: str, documents: dict[str, PolicyDocumen
             assert doc.original[span.start:span.end] == span.quote
         for unit in task.clause.units:
             assert plain(unit.span.quote) == plain(unit.written)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if any("deadline" in t for t in EXPECTED[n]["tasks"])))
+def test_deadlines(name: str, documents: dict[str, PolicyDocument]) -> None:
+    got = [(t.path, t.deadline, t.deadline_text) for t in documents[name].tasks]
+    assert got == [(t["path"], t["deadline"], t["deadline_text"]) for t in EXPECTED[name]["tasks"]]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_task_carries_its_text(name: str, documents: dict[str, PolicyDocument]) -> None:
+    """The text a clause covers: cited in the original, holding the clause (prose) or standing
+    in the task's row (tables)."""
+    doc = documents[name]
+    for task in doc.tasks:
+        span = task.text_span
+        assert span is not None and task.text.strip()
+        assert doc.original[span.start:span.end] == task.text
+        if task.clause.form == "table":
+            assert task.span.start <= span.start <= span.end <= task.span.end
+        else:
+            assert span.start <= task.clause.span.start and task.clause.span.end <= span.end
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -579,3 +579,14 @@ def test_park_named_with_its_city_in_a_province_plan() -> None:
     in_doc(GUANGZHOU, "南沙开发区管委会")
     assert resolve_unit("广州市南沙开发区管委会", "广东省").unit_id == resolve_in(GUANGZHOU, "南沙开发区管委会").unit_id
     assert resolve_unit("清远市高新区", "广东省").unit_id == resolve_in(QINGYUAN, "清远高新区").unit_id
+
+
+def test_a_clause_of_thousands_of_units_reads_each_as_a_short_one() -> None:
+    """The list rules look along the whole clause (a suffix written once at the end of a 、-run):
+    a clause of 3,000 units gives, unit by unit, what a clause of three gives."""
+    short = resolve_unit_list(["市科技局", "财政", "审计局"], "清远市")
+    units = ["市科技局", *["财政"] * 2998, "审计局"]
+    resolved = resolve_unit_list(units, "清远市")
+    assert len(resolved) == len(units)
+    assert {(r.unit_id, r.rule) for r in resolved[1:-1]} == {(short[1].unit_id, short[1].rule)}
+    assert (resolved[-1].unit_id, resolved[0].unit_id) == (short[2].unit_id, short[0].unit_id)

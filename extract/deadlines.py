@@ -1,0 +1,99 @@
+"""Deadlines of tasks (完成时限): as written -> ISO year, year-month or date, or "ongoing".
+
+Forms: 2022年底前 -> 2022; 2022年6月底前 / 2022年6月 -> 2022-06; 2022年6月30日前 -> 2022-06-30;
+2022年上半年 -> 2022-06; 2023年第三季度 -> 2023-09; 2023—2025年 -> 2025; 6月底完成, 年内, 年底前
+(no year written) -> the plan's own year, when the plan covers one year; 长期坚持, 持续推进, 每年 ->
+ongoing. The words live in resources/clause_words.json ("deadlines").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from functools import lru_cache
+from typing import Any
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> dict[str, Any]:
+    from policykg.extract.clauses import clause_words
+
+    words = clause_words()["deadlines"]
+
+    def alt(ws: list[str]) -> str:
+        return "|".join(map(re.escape, sorted(ws, key=len, reverse=True)))
+
+    year = r"(?:(?P<y0>(?:19|20)\d{2})\s*年?\s*[—\-–~～至到]\s*)?(?P<y>(?:19|20)\d{2})\s*年(?:度)?"
+    within = (r"(?:(?P<q>第?[一二三四1-4])季度|(?P<h>上半年|下半年)"
+              r"|(?P<m>1[0-2]|0?[1-9])\s*月(?:份)?(?:(?P<d>\d{1,2})\s*日|(?P<part>底|末|中旬|上旬|下旬|初|中))?)")
+    this_year = rf"(?P<this>{alt(words['this_year'])})"
+    # (the lookahead keeps the empty match off every other character of a long text)
+    date = rf"(?:(?<!\d)(?=[\d第上下])(?:{year})?(?:{within}|(?<=年)(?P<yend>底|末|内))?|{this_year})"
+    before = r"(?:前|以前|之前)"
+    return {
+        # a date anywhere in a clause note, a field or a table cell
+        "date": re.compile(rf"{date}(?:{before})?(?:完成)?"),
+        # a date in running task text only where it says "by": 2022年底前, 6月底前完成, 年内完成
+        "by": re.compile(rf"{date}(?:{before}(?:完成|出台|建成|实现|落地|印发|制定)?|(?<=[底末内])完成)"),
+        "ongoing": re.compile(alt(words["ongoing"])),
+        "field": re.compile(rf"(?:【(?:{alt(words['field_labels'])})】|(?:{alt(words['field_labels'])})\s*[：:])"
+                            r"\s*([^；;。）)【\n]{1,40})"),
+    }
+
+
+def _iso(m: re.Match[str], plan_year: int | None) -> str:
+    year = int(m.group("y")) if m.group("y") else plan_year
+    if year is None:
+        return ""
+    if m.group("q"):
+        return f"{year}-{3 * _CN_DIGITS[m.group('q')[-1]]:02d}"
+    if m.group("h"):
+        return f"{year}-06" if m.group("h") == "上半年" else f"{year}"
+    if m.group("m"):
+        month = int(m.group("m"))
+        if not 1 <= month <= 12:
+            return f"{year}"
+        if m.group("d"):
+            day = int(m.group("d"))
+            if 1 <= day <= calendar.monthrange(year, month)[1]:
+                return f"{year}-{month:02d}-{day:02d}"
+        return f"{year}-{month:02d}"
+    return f"{year}"
+
+
+def read_deadline(text: str, plan_year: int | None = None, running_text: bool = False) -> tuple[str, str] | None:
+    """(ISO deadline, as written) of the first deadline in `text`, or None. `running_text`:
+    `text` is task prose, where only a date said to be a limit counts ("2022年底前完成"), never
+    a goal year ("到2025年") and never "持续推进…"."""
+    p = _patterns()
+    if not running_text:
+        field = p["field"].search(text)
+        if field:
+            got = read_deadline(field.group(1), plan_year)
+            if got:
+                return got
+    pattern = p["by"] if running_text else p["date"]
+    for m in pattern.finditer(text):
+        if any(m.group(g) for g in ("y", "q", "h", "m", "this")):
+            return _iso(m, plan_year), m.group(0)
+    if not running_text:
+        m = p["ongoing"].search(text)
+        if m:
+            return "ongoing", m.group(0)
+    return None
+
+
+def due_by(deadline: str) -> str:
+    """The last day a deadline allows, as an ISO date ("2022" -> "2022-12-31",
+    "2022-06" -> "2022-06-30"); "" for ongoing work or none."""
+    if not deadline or deadline == "ongoing":
+        return ""
+    parts = deadline.split("-")
+    if len(parts) == 1:
+        return f"{parts[0]}-12-31"
+    if len(parts) == 2:
+        year, month = int(parts[0]), int(parts[1])
+        return f"{deadline}-{calendar.monthrange(year, month)[1]:02d}"
+    return deadline

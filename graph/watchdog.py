@@ -1,0 +1,83 @@
+"""The embedded server's watchdog: stops the FalkorDB server of one OUT when no policykg
+process uses it any more (its users died — a killed query, a restarted notebook kernel — or
+simply finished without stopping it), so that no server is ever left running on its own.
+
+Every policykg process that uses the server holds a shared flock on falkordb.users for as long
+as it does; the kernel drops it when the process dies, however it dies. This watchdog, started
+beside the server, polls: when it can take that lock exclusively for GRACE_SECONDS in a row (and
+the start lock, so no process is joining at that moment), it stops the server with SIGTERM
+(every load saves its dump when it completes, so nothing is lost) and exits. It exits too when
+the server is gone. Run as a script (`python watchdog.py DB_DIR PID`): standard library only, so
+it starts in a few milliseconds and imports nothing of policykg.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+GRACE_SECONDS = 2.0
+POLL_SECONDS = 0.5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is gone for our purpose
+        return "\tZ" not in Path(f"/proc/{pid}/status").read_text().split("State:")[1][:4]
+    except (OSError, IndexError):
+        return True
+
+
+def _try_lock(fd: int, kind: int) -> bool:
+    try:
+        fcntl.flock(fd, kind | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+
+
+def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
+    users = os.open(db_dir / "falkordb.users", os.O_RDWR | os.O_CREAT, 0o600)
+    start = os.open(db_dir / "falkordb.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    idle_since: float | None = None
+    while _alive(pid):
+        time.sleep(POLL_SECONDS)
+        if not _try_lock(users, fcntl.LOCK_EX):
+            idle_since = None
+            continue
+        fcntl.flock(users, fcntl.LOCK_UN)
+        now = time.monotonic()
+        idle_since = idle_since if idle_since is not None else now
+        if now - idle_since < grace or not _try_lock(start, fcntl.LOCK_EX):
+            continue
+        try:
+            if _try_lock(users, fcntl.LOCK_EX):  # still nobody, and nobody can join now
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 30
+                while _alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+                for name in ("falkordb.pid", "falkordb.state"):
+                    (db_dir / name).unlink(missing_ok=True)
+                return 0
+        finally:
+            fcntl.flock(start, fcntl.LOCK_UN)
+        idle_since = None
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(watch(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else GRACE_SECONDS))
