@@ -160,6 +160,19 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
         fh.write("</graph>\n</graphml>\n")
 
 
+def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> int:
+    """One table written whole (the fuzz bench writes one document's tables with it)."""
+    n = 0
+    # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(clean_row(row))  # the same text as GraphML/xlsx (graph/sanitise.py)
+            n += 1
+    return n
+
+
 def responsibility_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
     for doc in docs:
         for task in doc.tasks:
