@@ -288,7 +288,7 @@ def test_tasks_count_the_newest_edition_unless_all_editions(sample_out: Path, sa
         result = CliRunner().invoke(main, ["tasks", "市科技局", "--jurisdiction", "清远市", "--out", str(sample_out),
                                            "--format", "json", *flags])
         assert result.exit_code == 0, result.output
-        return json.loads(result.output)
+        return json.loads(result.stdout)  # the engine note goes to stderr
 
     assert len(rows()) == newest and len(rows("--all-editions")) == every
     assert {r["doc"] for r in rows()} == {QY_2020}
