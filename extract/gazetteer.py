@@ -24,7 +24,7 @@ NATIONAL_NAME = "全国"
 
 # suffixes a short name drops; an ethnic autonomous name also drops its peoples (恩施土家族苗族自治州 -> 恩施)
 _SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|自治旗|林区|地区|特区|新区|省|市|州|盟|区|县|旗)$")
-_ETHNIC = re.compile(r"^(.{2,}?)(?:(?:[^族]{1,3}族)+|维吾尔)?自治[区州县旗]$")
+_AUTONOMOUS = re.compile(r"自治[区州县旗]$")
 _COUNTY_SUFFIXES = ("县", "区", "市", "旗")
 
 
@@ -73,13 +73,31 @@ NATIONAL = Division(NATIONAL_CODE, NATIONAL_NAME, "国家", "国", "")
 
 
 def short_name(name: str) -> str:
-    """清远市 -> 清远, 广西壮族自治区 -> 广西, 恩施土家族苗族自治州 -> 恩施, 沙县 -> 沙县 (a
-    one-character stem is no name)."""
-    m = _ETHNIC.match(name)
-    if m:
-        return m.group(1)
+    """清远市 -> 清远, 广西壮族自治区 -> 广西, 恩施土家族苗族自治州 -> 恩施, 伊犁哈萨克自治州 -> 伊犁,
+    沙县 -> 沙县 (a one-character stem is no name)."""
+    if _AUTONOMOUS.search(name):
+        stem = name[: -len("自治州")]
+        while shorter := _without_last_people(stem):  # …苗族侗族 -> …苗族 -> …
+            stem = shorter
+        return stem
     stem = _SUFFIX.sub("", name)
     return stem if len(stem) >= 2 else name
+
+
+def _without_last_people(stem: str) -> str:
+    """黔东南苗族侗族 -> 黔东南苗族; "" when `stem` ends in no people (or would keep one character)."""
+    for people in _peoples():
+        for written in (people + "族", people) if len(people) > 1 else (people + "族",):
+            if stem.endswith(written) and len(stem) - len(written) >= 2:
+                return stem[: -len(written)]
+    return ""
+
+
+@cache
+def _peoples() -> tuple[str, ...]:
+    """The peoples of resources/gazetteer_peoples.txt, longest first (土家 before 土)."""
+    lines = (RESOURCES / "gazetteer_peoples.txt").read_text(encoding="utf-8").splitlines()
+    return tuple(sorted((x.strip() for x in lines if x.strip() and not x.startswith("#")), key=len, reverse=True))
 
 
 @dataclass(frozen=True)

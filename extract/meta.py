@@ -16,6 +16,7 @@ strongest evidence there is, and every inferred field says how in `DocumentMeta.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
@@ -261,7 +262,9 @@ def find_date(text: str) -> tuple[str, str]:
     block or the head, or a web page's 时间: line."""
     lines = _lines(text, 100_000)
     tail = lines[-10:]
-    for where, block in (("signature block", reversed(tail)), ("head", lines[:12])):
+    # a joint notice's signature block lists one body a line: its date may come 20 lines down
+    head = list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:24])) or lines[:12]
+    for where, block in (("signature block", reversed(tail)), ("head", head)):
         for line in block:
             if _is_date_line(line) and _iso_date(line):
                 return _iso_date(line), where
@@ -281,10 +284,29 @@ def _is_issuer(name: str) -> bool:
     return name.endswith(tuple(_issuers()["issuer_suffixes"]))
 
 
+def _joint_signature(head: list[str]) -> str:
+    """A joint notice signs with one body a line above its date ("工业和信息化部" / "国家发展和
+    改革委员会" / … / "2021年12月21日"): those bodies, 、-separated, by their full names ("" when
+    fewer than two bodies sign so)."""
+    for i, line in enumerate(head):
+        if _is_date_line(line) and _iso_date(line):
+            signers: list[str] = []
+            for above in reversed(head[:i]):
+                if not _is_issuer(above) or re.search(r"[\s，。、：:]", above):
+                    break
+                signers.insert(0, above)
+            if len(signers) >= 2:
+                return "、".join(signers)
+    return ""
+
+
 def find_issuer(text: str, title_line: str = "") -> tuple[str, str]:
     """The issuing body and where it was found: the 通知 line, a title opening with its issuer,
     the signature block (a body's name above the date at the end)."""
     lines = _lines(text, 100_000)
+    joint = _joint_signature(list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:30])))
+    if joint:
+        return joint, "the signature block of the notice"
     for i, line in enumerate(lines[:12]):
         notice = _NOTICE.match(line)
         if notice and notice.group(1).strip() and _is_issuer(notice.group(1).split()[0]):

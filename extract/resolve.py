@@ -107,7 +107,9 @@ class Tables:
     municipalities: frozenset[str]
     level_of_suffix: tuple[tuple[str, str], ...]  # longest first
     level_prefix: dict[str, str]
+    level_prefixes: tuple[str, ...]  # the keys of level_prefix, longest first
     place_suffixes: frozenset[str]
+    government_of_place: dict[str, str]  # township-level place word -> its government (街道 -> 办事处)
     generic_places: frozenset[str]  # 自治区, 直辖市, 县（市、区）: a kind of place, not a place
     name_heads: tuple[str, ...]  # what full names put before the jurisdiction: 中共, 国家税务总局
 
@@ -124,8 +126,9 @@ def _rows(name: str) -> Iterator[list[str]]:
 
 
 def _variants(written: str) -> set[str]:
-    """Spellings plans use interchangeably: with or without 和, 委员会 shortened to 委."""
-    forms = {written}
+    """Spellings plans use interchangeably: with or without 和, 委员会 shortened to 委, and 党委 for
+    委 (自治区党委组织部 = 中共…自治区委员会组织部, as autonomous regions write it)."""
+    forms = {written, "党" + written} if written.startswith("委") else {written}
     for form in list(forms):
         forms.add(form.replace("和", ""))
     for form in list(forms):
@@ -187,7 +190,9 @@ def tables() -> Tables:
         municipalities=frozenset(places["municipalities"]),
         level_of_suffix=tuple(sorted(places["level_of_suffix"].items(), key=lambda p: -len(p[0]))),
         level_prefix=dict(places["level_prefix"]),
+        level_prefixes=tuple(sorted(places["level_prefix"], key=len, reverse=True)),
         place_suffixes=frozenset(places["place_suffixes"]),
+        government_of_place=dict(places["government_of_place"]),
         generic_places=frozenset(places["generic_places"]),
         name_heads=tuple(sorted({b.canonical.split("{J}")[0] for bs in by_core.values() for b in bs
                                  if "{J}" in b.canonical and not b.canonical.startswith("{J}")},
@@ -199,7 +204,6 @@ def tables() -> Tables:
 # jurisdictions
 
 _PLACE_PART = re.compile(r".{2,}?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|区|县|旗)")
-_ETHNIC_STEM = re.compile(r"^(.{2,}?)(?:(?:[^族]{1,2}族)*|维吾尔)自治[区州县旗]$")
 
 
 def _level_of_place(place: str) -> str:
@@ -214,9 +218,8 @@ def _level_of_place(place: str) -> str:
 
 def _short_name(place: str) -> str:
     """清远市 -> 清远, 广西壮族自治区 -> 广西, 沙县 -> 沙县 (a one-character stem is no name)."""
-    m = _ETHNIC_STEM.match(place)
-    if m:
-        return m.group(1)
+    if re.search(r"自治[区州县旗]$", place):
+        return gazetteer.short_name(place)
     for suffix, _ in tables().level_of_suffix:
         if place.endswith(suffix) and len(place) - len(suffix) >= 2:
             return place[: -len(suffix)]
@@ -385,6 +388,15 @@ def _kind_by_rules(name: str) -> str:
     return ""
 
 
+def _level_prefix(name: str) -> str:
+    """The level word a name starts with ("市" of 市科技局, "自治区" of 自治区科技厅); "" when none
+    or when nothing follows it."""
+    for prefix in tables().level_prefixes:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return prefix
+    return ""
+
+
 def _looks_like_place(name: str) -> bool:
     """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own. Above the
     township level it must be a division of the gazetteer ("有条件的市" is none); towns and
@@ -415,8 +427,12 @@ def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
     """Ways to read `written` as (where, core): bare, level prefix (市…), named place (清远市…)."""
     t = tables()
     yield _Scope("bare"), written
-    if len(written) > 1 and written[0] in t.level_prefix:
-        yield _Scope("level", t.level_prefix[written[0]], written_prefix=written[0]), written[1:]
+    level_word = _level_prefix(written)
+    if level_word:
+        # the word the plan's own division ends in is its own level: 区科技厅 in a 自治区 plan
+        own = jur.name and jur.level != "国" and jur.name.endswith(level_word)
+        level = jur.level if own else t.level_prefix[level_word]
+        yield _Scope("level", level, written_prefix=level_word), written[len(level_word):]
     # the document's own names and the places above it, also by their short names
     known = [jur.name, *jur.above.values()]
     for place in known:
@@ -509,8 +525,9 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     if scope.how == "level" and LEVELS.index(level) > LEVELS.index(jur.level):
         # 区科技局 in a city plan: each district's bureau, not one body
         name = scope.written_prefix + canonical.replace("中共{J}", "").replace("{J}", "").replace("{S}", "")
-        return _make("Collective", jur.name + name, jur.name, "collective", True, where_note, id_name=name,
-                     jur=jur)
+        # in a national plan, 市科技局 are the cities' bureaus: 各市科学技术局, not "全国市…"
+        full = "各" + name if jur.level == "国" else jur.name + name
+        return _make("Collective", full, jur.name, "collective", True, where_note, id_name=name, jur=jur)
     if level == "国":
         name, where = canonical.replace("{J}", "").replace("{S}", ""), NATIONAL
     else:
@@ -564,8 +581,8 @@ def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
         # 清远市高新区 = 清远高新区; 广州市南沙开发区 = 南沙开发区 (in a province plan: the city's park)
         where, rest = named.group(1), named.group(2)
         name = _short_name(where) + rest if rest in generic else rest
-    elif len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level:
-        name = jur.short + name[1:]
+    elif _level_prefix(name) and t.level_prefix[_level_prefix(name)] == jur.level:
+        name = jur.short + name[len(_level_prefix(name)):]
     elif name in generic:
         name = jur.short + name  # 高新区 alone: the jurisdiction's own
         notes.append(f"the {jur.name} {written}")
@@ -575,8 +592,9 @@ def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
 def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
     t = tables()
     name = written
-    rest = name[1:]
-    if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level and (
+    level_word = _level_prefix(name)
+    rest = name[len(level_word):]
+    if level_word and t.level_prefix[level_word] == jur.level and (
         rest in t.kind_exact or any(rest.startswith(p) for p, k in t.kind_prefix if k == "Collective")
     ):
         name = rest  # 市各有关部门 = 各有关部门; 市直有关部门 keeps its 市
@@ -586,6 +604,18 @@ def _collective(written: str, jur: Jurisdiction) -> ResolvedUnit:
         name = name[: -len("政府")] + "人民政府"
     full = name if jur.level == "国" else jur.name + name  # 各省级人民政府 of a national plan
     return _make("Collective", full, jur.name, "collective", id_name=name, jur=jur)
+
+
+def _is_subdistrict_office(name: str) -> bool:
+    """关山街道办事处, 关山街道: the office of a 街道 (a township-level place), by the place words of
+    units_places.json government_of_place (街道 -> 办事处)."""
+    for place_word, office in tables().government_of_place.items():
+        if office == "人民政府":
+            continue
+        for suffix in (place_word + office, place_word):  # 关山街道办事处, 关山街道
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                return True
+    return False
 
 
 def _names_a_place(name: str) -> bool:
@@ -606,9 +636,9 @@ def _named(written: str, kind: str, jur: Jurisdiction, rule: str, flagged: bool 
     A body whose name holds its own place (合肥海关, a state firm, a research centre) keeps its name."""
     t = tables()
     name = written
-    if len(name) > 1 and name[0] in t.level_prefix and t.level_prefix[name[0]] == jur.level \
-            and jur.level != "国" and jur.name:
-        name = jur.name + name[1:]
+    level_word = _level_prefix(name)
+    if level_word and t.level_prefix[level_word] == jur.level and jur.level != "国" and jur.name:
+        name = jur.name + name[len(level_word):]
     elif (kind == "Department" and jur.level != "国" and jur.name and not name.startswith(jur.short)
           and not any(name.startswith(p) for p in jur.above.values())
           and not re.match(r"^.{2,6}?[省市区县]", name) and not _names_a_place(name)):
@@ -634,11 +664,16 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             note = "; ".join(filter(None, [unit.note, f"{name[len(head):]} dropped"]))
             return replace(unit, note=note), scope
     generic = name.removesuffix("人民政府").removesuffix("政府")
+    if generic != name and jur.level != "国" and generic in t.level_prefix and jur.name.endswith(generic) \
+            and jur.code:
+        # 自治区人民政府 in a 广西 plan, 省政府 in a province's: the plan's own government
+        return _make("Government", jur.name + "人民政府", jur.name, "government", jur=jur), _Scope("bare")
     if generic in t.generic_places:
         return _collective(name, jur), _Scope("bare")
-    in_table = name in t.by_core or (len(name) > 1 and name[0] in t.level_prefix and name[1:] in t.by_core)
+    level_word = _level_prefix(name)
+    in_table = name in t.by_core or (bool(level_word) and name[len(level_word):] in t.by_core)
     if not in_table and (_kind_by_rules(name) == "Collective" or (
-        len(name) > 1 and name[0] in t.level_prefix and _kind_by_rules(name[1:]) == "Collective"
+        level_word and _kind_by_rules(name[len(level_word):]) == "Collective"
     )):
         return _collective(name, jur), _Scope("bare")
 
@@ -675,8 +710,17 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             if real is not None and real.level in "省市县" and real.code != gazetteer.NATIONAL_CODE:
                 place = real.name
             gov = place + "人民政府"
-            return _make("Government", gov, place, "place" if place == name else "government",
-                         jur=jur), _Scope("bare")
+            rule = "place" if place == name else "government"
+            if real is None and jur.level in ("市", "县") and jur.code:
+                # a town of the plan's county or city (城关镇 is in hundreds of counties): the plan's
+                # division scopes it, since the gazetteer stops at counties
+                return _make("Government", jur.name + gov, jur.name, rule, jur=jur), _Scope("bare")
+            return _make("Government", gov, place, rule, jur=jur), _Scope("bare")
+    if kind == "Government" and jur.level in ("市", "县") and jur.code and _is_subdistrict_office(name):
+        # 关山街道办事处 in a district plan: the district's own 街道, as a town above
+        office = name + tables().government_of_place["街道"] if name.endswith("街道") else name
+        own = office if office.startswith(jur.name) else jur.name + office
+        return _make("Government", own, jur.name, "government", jur=jur), _Scope("bare")
     if kind == "Government":  # a government of no division the gazetteer knows: a person should look
         return _named(name, kind, jur, "kind-suffix", True, "no such division in the gazetteer"), _Scope("bare")
     if kind:

@@ -160,18 +160,6 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
         fh.write("</graph>\n</graphml>\n")
 
 
-def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> int:
-    n = 0
-    # utf-8-sig: Excel opens Chinese CSV correctly only with the BOM
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(clean_row(row))  # the same text as GraphML/xlsx (graph/sanitise.py)
-            n += 1
-    return n
-
-
 def responsibility_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
     for doc in docs:
         for task in doc.tasks:
@@ -380,7 +368,7 @@ def write_outputs(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument | DocumentRo
             for doc in docs:
                 rows = doc if isinstance(doc, dict) else document_rows(doc)
                 for name, writer in writers.items():
-                    writer.writerows(rows[name])
+                    writer.writerows(clean_row(row) for row in rows[name])  # as GraphML/xlsx (graph/sanitise.py)
                     counts[name] += len(rows[name])
                 resp.extend(rows["responsibilities"])
         finally:
@@ -388,5 +376,4 @@ def write_outputs(g: nx.MultiDiGraph, docs: Iterable[PolicyDocument | DocumentRo
                 fh.close()
     with stage("responsibilities.xlsx"):
         write_responsibilities_xlsx(resp, out_dir / "responsibilities.xlsx", xlsx_documents(g))
-    return counts
     return counts

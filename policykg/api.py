@@ -247,7 +247,8 @@ class RecordCache:
 
         about = json.dumps([pipeline_version(), str(path), entry, self.corrections], ensure_ascii=False,
                            sort_keys=True, default=str)
-        return f"{sha256}-{hashlib.sha256(about.encode()).hexdigest()[:16]}"
+        # surrogateescape: a file name that is not UTF-8 still keys its record
+        return f"{sha256}-{hashlib.sha256(about.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
 
     def take(self, key: str) -> Path | None:
         """The new cache's file for `key` when the old cache has it (linked, else copied)."""

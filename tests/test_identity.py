@@ -74,6 +74,10 @@ def sample_graph(sample_out: Path) -> nx.MultiDiGraph:
     ("襄樊市", "420600", "襄阳市"),  # a renamed city
     ("锡林郭勒盟", "152500", "锡林郭勒盟"),
     ("阿鲁科尔沁旗", "150421", "阿鲁科尔沁旗"),
+    ("伊犁州", "654000", "伊犁哈萨克自治州"),  # a people without 族 (哈萨克)
+    ("黔东南州", "522600", "黔东南苗族侗族自治州"),  # two peoples
+    ("西双版纳", "532800", "西双版纳傣族自治州"),
+    ("巴音郭楞州", "652800", "巴音郭楞蒙古自治州"),
     ("广西", "450000", "广西壮族自治区"),
     ("广东省清远市", "441800", "清远市"),
     ("广州市天河区", "440106", "天河区"),
@@ -107,7 +111,7 @@ def test_head_of_plans_without_a_manifest(name: str) -> None:
     got = {"title": meta.title, "jurisdiction": meta.jurisdiction, "province": meta.province,
            "period": list(meta.period) if meta.period else None, "issuer": meta.issuer,
            "doc_number": meta.doc_number, "date": meta.date, "status": meta.status}
-    assert got == {k: v for k, v in want.items() if k != "unit_code"}
+    assert got == {k: v for k, v in want.items() if k not in ("unit_code", "units")}
     assert meta.inferred["jurisdiction"]  # every inference says how it was made
 
 
@@ -116,11 +120,60 @@ def test_unit_ids_carry_the_division_code(name: str, processed: dict[str, Policy
     code = EXPECTED[name]["unit_code"]
     doc = processed[name]
     own = [u.resolved for t in doc.tasks for u in t.clause.units
-           if u.written[:1] in "省市县州" or u.written.startswith(("科技部", "财政部", "国家发展改革委"))]
+           if u.written[:1] in "省市县州旗" or u.written.startswith(("自治区", "科技部", "财政部", "国家发展改革委"))
+           or (u.written[:1] == "区" and EXPECTED[name]["jurisdiction"].endswith("区"))]
     assert own, name
     for unit in own:
         if unit.kind == "Department" and unit.rule != "kind-suffix":
             assert unit.unit_id.split(":")[1] == code, unit
+
+
+@pytest.mark.parametrize("name", sorted(n for n, w in EXPECTED.items() if w.get("units")))
+def test_units_resolve_to_their_standard_names(name: str, processed: dict[str, PolicyDocument]) -> None:
+    """Abbreviations expanded to the standard name of the plan's own division (市人社局 -> 郑州市人力
+    资源和社会保障局, 自治区科技厅 -> 广西壮族自治区科学技术厅), bodies without a level (海关, the central
+    bank's branches, power companies, universities) by their own names and of the right kind."""
+    got = {u.written: [u.resolved.name, u.resolved.kind] for t in processed[name].tasks for u in t.clause.units}
+    want = EXPECTED[name]["units"]
+    assert {w: got.get(w) for w in want} == want
+    flagged = sorted({u.written for t in processed[name].tasks for u in t.clause.units if u.resolved.flagged})
+    assert flagged == []
+
+
+@pytest.mark.parametrize(("written", "jurisdiction", "name", "kind"), [
+    ("自治区科技厅", "南宁市", "广西壮族自治区科学技术厅", "Department"),  # the region above a city
+    ("自治区党委组织部", "广西壮族自治区", "中共广西壮族自治区委员会组织部", "Department"),
+    ("省能源局", "四川省", "四川省能源局", "Department"),  # a province's own energy bureau
+    ("能源局", "全国", "国家能源局", "Department"),
+    ("市自然资源规划局", "杭州市", "杭州市自然资源和规划局", "Department"),
+    ("人民银行成都分行", "四川省", "人民银行成都分行", "Department"),  # a state organ, not a bank
+    ("中国科学院武汉分院", "湖北省", "中国科学院武汉分院", "Institute"),
+    ("曲靖供电局", "曲靖市", "曲靖供电局", "Firm"),
+    ("关山街道办事处", "洪山区", "洪山区关山街道办事处", "Government"),
+    ("区科技厅", "广西壮族自治区", "广西壮族自治区科学技术厅", "Department"),  # 区 of a 自治区 plan: the region
+    ("自治区人民政府", "广西壮族自治区", "广西壮族自治区人民政府", "Government"),
+    ("伊犁州科技局", "新疆维吾尔自治区", "伊犁哈萨克自治州科学技术局", "Department"),
+    ("市贸促会", "郑州市", "郑州市国际贸易促进委员会", "Organisation"),
+    ("高校", "郑州市", "郑州市高校", "Collective"),  # universities in general, not one body
+    ("城关镇政府", "兰考县", "兰考县城关镇人民政府", "Government"),  # a town of the plan's county
+    ("关山街道", "洪山区", "洪山区关山街道办事处", "Government"),
+    ("市属国有企业", "郑州市", "郑州市市属国有企业", "Collective"),
+])
+def test_level_words_and_bodies_without_a_level(written: str, jurisdiction: str, name: str, kind: str) -> None:
+    unit = resolve_unit(written, jurisdiction)
+    assert (unit.name, unit.kind, unit.flagged) == (name, kind, False)
+
+
+def test_towns_of_a_shared_name_stay_apart() -> None:
+    """城关镇 is in hundreds of counties: each county plan's 城关镇 is its own."""
+    lankao, fugou = resolve_unit("城关镇人民政府", "兰考县"), resolve_unit("城关镇人民政府", "扶沟县")
+    assert lankao.unit_id != fugou.unit_id
+    assert lankao.unit_id.split(":")[1] == gazetteer.best("兰考县").code
+
+
+def test_a_lower_level_body_in_a_national_plan_is_each_of_them() -> None:
+    unit = resolve_unit("市政府", "全国")  # never "全国市人民政府"
+    assert (unit.name, unit.kind, unit.flagged) == ("各市人民政府", "Collective", True)
 
 
 @pytest.mark.parametrize(("line", "number", "prefix"), [
@@ -288,7 +341,7 @@ def test_tasks_count_the_newest_edition_unless_all_editions(sample_out: Path, sa
         result = CliRunner().invoke(main, ["tasks", "市科技局", "--jurisdiction", "清远市", "--out", str(sample_out),
                                            "--format", "json", *flags])
         assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)  # the engine note goes to stderr
+        return json.loads(result.stdout)  # stderr says which engine
 
     assert len(rows()) == newest and len(rows("--all-editions")) == every
     assert {r["doc"] for r in rows()} == {QY_2020}
