@@ -4,7 +4,9 @@
   type, with the headers `neo4j-admin database import full` expects (`id:ID`, `:LABEL`,
   `:START_ID`, `:END_ID`, `:TYPE`, typed property columns such as `year:int`,
   `aliases:string[]`), plus `import.sh` with the exact command. For big corpora, into a new
-  database.
+  database. The importer cannot store an empty string in a typed column nor an empty array:
+  such a property (a numeric `valueMax` left "", an empty `inferred` list) is imported as
+  absent, where `policykg load` stores "" or [].
 - `load.cypher`: schema statements and the same MERGE statements `policykg load` runs, with
   the rows written as literals, for `cypher-shell -f` on small graphs (idempotent; it does not
   remove documents replaced since, which `policykg load` does).
@@ -62,6 +64,8 @@ def _cell(value: Any, column_type: str, delimiter: str) -> str | None:
     which neo4j-admin reads as "no property"; an empty string is written quoted and stays one)."""
     if value is None or (value == "" and column_type != "string"):
         return None  # "" in a typed column (a numeric valueMax left empty) cannot be written: absent
+    if isinstance(value, list) and not value:
+        return None  # neo4j-admin has no empty array: an empty list (Document.inferred) imports as absent
     if column_type.endswith("[]"):
         items = value if isinstance(value, list) else [value]
         return delimiter.join(("true" if item else "false") if isinstance(item, bool) else str(item) for item in items)
