@@ -40,6 +40,7 @@ from policykg.graph.cypher_load import (
     read_graph_file,
 )
 from policykg.graph.cypher_load import load_prepared as _load_prepared
+from policykg.graph.watchdog import process_alive as _process_alive
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +66,6 @@ EMBEDDED_BATCH_SIZE = 5000  # AF_UNIX paths are limited to 108 bytes on Linux, 1
 
 class EmbeddedError(Exception):
     """The embedded engine cannot be started, reached or used; the message says why."""
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped by its parent, maybe this process) is gone
-        return "\tZ" not in Path(f"/proc/{pid}/status").read_text().split("State:")[1][:4]
-    except (OSError, IndexError):
-        return True
 
 
 def _is_redis_server(pid: int) -> bool:

@@ -25,7 +25,8 @@ GRACE_SECONDS = 2.0
 POLL_SECONDS = 0.5
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while pid runs (a zombie counts as gone); embedded.py uses it too."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -52,7 +53,7 @@ def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
     users = os.open(db_dir / "falkordb.users", os.O_RDWR | os.O_CREAT, 0o600)
     start = os.open(db_dir / "falkordb.lock", os.O_RDWR | os.O_CREAT, 0o600)
     idle_since: float | None = None
-    while _alive(pid):
+    while process_alive(pid):
         time.sleep(POLL_SECONDS)
         if not _try_lock(users, fcntl.LOCK_EX):
             idle_since = None
@@ -66,9 +67,9 @@ def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
             if _try_lock(users, fcntl.LOCK_EX):  # still nobody, and nobody can join now
                 os.kill(pid, signal.SIGTERM)
                 deadline = time.monotonic() + 30
-                while _alive(pid) and time.monotonic() < deadline:
+                while process_alive(pid) and time.monotonic() < deadline:
                     time.sleep(0.05)
-                if _alive(pid):
+                if process_alive(pid):
                     os.kill(pid, signal.SIGKILL)
                 for name in ("falkordb.pid", "falkordb.state"):
                     (db_dir / name).unlink(missing_ok=True)
