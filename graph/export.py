@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -37,25 +37,62 @@ ENTITY_COLUMNS = ["doc", "doc_sha256", "task_path", "kind", "subtype", "text", "
 
 def write_graph_json(g: nx.MultiDiGraph, path: Path) -> None:
     """nx.node_link_data(g, **NODE_LINK_KEYS) as compact JSON, written node by node and edge by
-    edge (the same bytes as json.dump of it, without building the whole structure first or
-    running json's pure-Python streaming encoder). JSON escapes control characters, so quotes
-    stay exactly the original text; only a lone surrogate (a file name that is not UTF-8) cannot
-    be encoded and becomes "?"."""
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    edge, one element a line (still one JSON value: json.load reads it; iter_graph_elements reads
+    it a line at a time, so a reader need not hold the whole graph). JSON escapes control
+    characters, so quotes stay exactly the original text; only a lone surrogate (a file name that
+    is not UTF-8) cannot be encoded and becomes "?"."""
     with path.open("w", encoding="utf-8", errors="replace") as fh:
-        fh.write(f'{{"directed":true,"multigraph":true,"graph":{encode(g.graph)},"nodes":[')
-        fh.write(",".join(encode({**data, "id": n}) for n, data in g.nodes(data=True)))
-        fh.write('],"edges":[')
-        chunk: list[str] = []
-        first = True
-        for u, v, k, data in g.edges(keys=True, data=True):
-            chunk.append(encode({**data, "from": u, "to": v, "key": k}))
-            if len(chunk) >= 2000:
-                fh.write(("" if first else ",") + ",".join(chunk))
-                chunk, first = [], False
-        if chunk:
-            fh.write(("" if first else ",") + ",".join(chunk))
-        fh.write("]}")
+        write_graph_elements(fh, g.graph, ((n, data) for n, data in g.nodes(data=True)),
+                             g.edges(keys=True, data=True))
+
+
+def write_graph_elements(fh: Any, graph_attrs: dict[str, Any], nodes: Iterable[tuple[str, dict[str, Any]]],
+                         edges: Iterable[tuple[str, str, str, dict[str, Any]]]) -> None:
+    """The graph.json layout over streams of nodes and of (source, target, key, data) edges."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    fh.write(f'{{"directed":true,"multigraph":true,"graph":{encode(graph_attrs)},"nodes":[\n')
+    sep = ""
+    for n, data in nodes:
+        fh.write(sep + encode({**data, "id": n}))
+        sep = ",\n"
+    fh.write('\n],"edges":[\n')
+    sep = ""
+    for u, v, k, data in edges:
+        fh.write(sep + encode({**data, "from": u, "to": v, "key": k}))
+        sep = ",\n"
+    fh.write("\n]}\n")
+
+
+GraphElement = tuple[str, dict[str, Any]]  # ("graph" | "node" | "edge", attributes as in graph.json)
+
+
+def iter_graph_elements(out_dir: Path | str) -> Iterator[GraphElement]:
+    """OUT/graph.json one element at a time, without holding the graph: ("graph", attrs) first,
+    then ("node", {..., "id"}) for every node, then ("edge", {..., "from", "to", "key"}) for
+    every edge. Reads the one-element-a-line layout write_graph_json writes; a graph.json in
+    another layout (an older build, or written by hand) is read whole."""
+    path = Path(out_dir) / GRAPH_JSON if Path(out_dir).is_dir() else Path(out_dir)
+    with path.open(encoding="utf-8") as fh:
+        head = fh.readline()
+        if not head.endswith('"nodes":[\n'):
+            data = json.loads(head + fh.read())
+            yield "graph", data.get("graph", {})
+            for node in data["nodes"]:
+                yield "node", node
+            for edge in data["edges"]:
+                yield "edge", edge
+            return
+        yield "graph", json.loads(head[head.index('"graph":') + 8:-len(',"nodes":[\n')])
+        kind = "node"
+        for line in fh:
+            if line == "\n":
+                continue  # an empty list of nodes or edges
+            if line.startswith("]"):
+                if kind == "edge":
+                    return
+                kind = "edge"
+                continue
+            yield kind, json.loads(line[:-2] if line.endswith(",\n") else line)
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
