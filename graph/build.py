@@ -58,10 +58,44 @@ class DocumentGraph:
 _COLLECTED = ("aliases", "docs")  # list properties merged over every mention (first seen first)
 
 
+def merge_node(nodes: dict[str, dict[str, Any]], members: dict[tuple[str, str], set[str]], node_id: str,
+               label: str, extra_labels: Iterable[str], props: dict[str, Any]) -> dict[str, Any] | None:
+    """Add a node to `nodes`, or merge into the node of that id: labels united, aliases and docs
+    collected (first seen first), the first value of every other property kept. Membership of
+    the collected lists is kept in `members`, so that merging the n-th mention of a unit costs
+    the same as the first. Returns the new node's data, or None when it merged into one."""
+    data = nodes.get(node_id)
+    if data is None:
+        data = nodes[node_id] = {
+            "id": node_id, "label": label, "labels": list(dict.fromkeys([label, *extra_labels])),
+            **{k: list(dict.fromkeys(v)) if k in _COLLECTED else v for k, v in props.items()}}
+        for key in _COLLECTED:
+            if key in data:
+                members[node_id, key] = set(data[key])
+        return data
+    labels = data["labels"]
+    for name in (label, *extra_labels):
+        if name not in labels:
+            labels.append(name)
+    for key in _COLLECTED:
+        if key in props:
+            seen = members.get((node_id, key))
+            if seen is None:
+                seen = members[node_id, key] = set()
+                data[key] = []
+            values = data[key]
+            for value in props[key]:
+                if value not in seen:
+                    seen.add(value)
+                    values.append(value)
+    for key, value in props.items():
+        if key not in _COLLECTED:
+            data.setdefault(key, value)
+    return None
+
+
 class GraphAssembler:
-    """Merges DocumentGraphs into one MultiDiGraph: labels united, aliases and docs collected,
-    the first provenance kept. Membership of the collected lists is kept in sets beside the
-    graph, so that merging the n-th mention of a unit costs the same as the first."""
+    """Merges DocumentGraphs into one MultiDiGraph (nodes merged by merge_node)."""
 
     def __init__(self) -> None:
         self.graph = nx.MultiDiGraph()
@@ -89,33 +123,12 @@ class GraphAssembler:
                     data.update(props)
                 continue
             _, node_id, label, extra_labels, props = op
-            data = nodes.get(node_id)
-            if data is None:
-                g.add_node(node_id, id=node_id, label=label, labels=list(dict.fromkeys([label, *extra_labels])),
-                           **{k: list(dict.fromkeys(v)) if k in _COLLECTED else v for k, v in props.items()})
-                data = nodes[node_id]
-                for key in _COLLECTED:
-                    if key in data:
-                        members[node_id, key] = set(data[key])
+            if node_id in nodes:
+                merge_node(nodes, members, node_id, label, extra_labels, props)
                 continue
-            labels = data["labels"]
-            for name in (label, *extra_labels):
-                if name not in labels:
-                    labels.append(name)
-            for key in _COLLECTED:
-                if key in props:
-                    seen = members.get((node_id, key))
-                    if seen is None:
-                        seen = members[node_id, key] = set()
-                        data[key] = []
-                    values = data[key]
-                    for value in props[key]:
-                        if value not in seen:
-                            seen.add(value)
-                            values.append(value)
-            for key, value in props.items():
-                if key not in _COLLECTED:
-                    data.setdefault(key, value)
+            attrs: dict[str, dict[str, Any]] = {}
+            merge_node(attrs, members, node_id, label, extra_labels, props)
+            g.add_node(node_id, **attrs[node_id])
 
 
 def _add_node(g: DocumentGraph, node_id: str, label: str, extra_labels: Iterable[str] = (),
@@ -277,27 +290,55 @@ def _edition_order(data: dict[str, Any]) -> tuple[Any, ...]:
             _STATUS_RANK.get(data.get("status") or "", 2), data.get("sha256", ""))
 
 
+DOCUMENT_HEAD = ("name", "file", "sha256", "jurisdiction", "planFamily", "periodStart", "periodEnd", "date",
+                 "status")  # what plan families, citations and the 任务分工表's overview need of a Document
+
+
+def document_head(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data.get(k) for k in DOCUMENT_HEAD}
+
+
+Edge = tuple[str, str, str, dict[str, Any]]  # (source, target, key, data with "type")
+
+
+def plan_families(docs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, bool], list[Edge]]:
+    """From the documents' heads (doc id -> head, in build order): the Plan nodes, each
+    document's `current` (the newest edition of its plan), and the EDITION_OF and SUPERSEDES
+    edges, in the order add_plan_families adds them."""
+    families: dict[str, list[str]] = {}
+    for doc_id, data in docs.items():
+        families.setdefault(data["planFamily"], []).append(doc_id)
+    plans, current, edges = [], {}, []
+    for plan_id, members in families.items():
+        members.sort(key=lambda n: _edition_order(docs[n]))
+        newest = docs[members[-1]]
+        plans.append({"id": plan_id, "label": "Plan", "labels": ["Plan"],
+                      "name": family_key(newest["name"]) or newest["name"],
+                      "jurisdiction": newest.get("jurisdiction", ""), "editions": len(members),
+                      "editionIds": list(members), "currentDocId": members[-1],
+                      "docs": [docs[m]["sha256"] for m in members]})
+        for i, doc_id in enumerate(members):
+            current[doc_id] = doc_id == members[-1]
+            edges.append((doc_id, plan_id, "EDITION_OF", {"type": "EDITION_OF"}))
+            if i:
+                older = docs[members[i - 1]]
+                edges.append((doc_id, members[i - 1], "SUPERSEDES", {
+                    "type": "SUPERSEDES",
+                    "fromPeriod": f"{older.get('periodStart') or ''}-{older.get('periodEnd') or ''}"}))
+    return plans, current, edges
+
+
 def add_plan_families(g: nx.MultiDiGraph) -> None:
     """Plan nodes (EDITION_OF from each Document), SUPERSEDES from each edition to the one before
     it, and `current` = True on the newest edition only (and on its tasks)."""
-    families: dict[str, list[str]] = {}
-    for node, data in g.nodes(data=True):
-        if data.get("label") == "Document":
-            families.setdefault(data["planFamily"], []).append(node)
-    for plan_id, members in families.items():
-        members.sort(key=lambda n: _edition_order(g.nodes[n]))
-        newest = g.nodes[members[-1]]
-        g.add_node(plan_id, id=plan_id, label="Plan", labels=["Plan"],
-                   name=family_key(newest["name"]) or newest["name"], jurisdiction=newest.get("jurisdiction", ""),
-                   editions=len(members), editionIds=list(members), currentDocId=members[-1],
-                   docs=[g.nodes[m]["sha256"] for m in members])
-        for i, doc_id in enumerate(members):
-            g.nodes[doc_id]["current"] = doc_id == members[-1]
-            g.add_edge(doc_id, plan_id, key="EDITION_OF", type="EDITION_OF")
-            if i:
-                older = g.nodes[members[i - 1]]
-                g.add_edge(doc_id, members[i - 1], key="SUPERSEDES", type="SUPERSEDES",
-                           fromPeriod=f"{older.get('periodStart') or ''}-{older.get('periodEnd') or ''}")
+    docs = {n: data for n, data in g.nodes(data=True) if data.get("label") == "Document"}
+    plans, current, edges = plan_families(docs)
+    for plan in plans:
+        g.add_node(plan["id"], **plan)
+    for doc_id, flag in current.items():
+        g.nodes[doc_id]["current"] = flag
+    for u, v, key, data in edges:
+        g.add_edge(u, v, key=key, **data)
     for _, data in g.nodes(data=True):
         if data.get("label") == "Task":
             data["current"] = bool(g.nodes[data["docId"]].get("current", True))
@@ -326,29 +367,52 @@ def document_citations(doc: PolicyDocument) -> list[tuple[int, str, str, dict[st
     return found
 
 
-def add_citations(g: nx.MultiDiGraph, parts: Iterable[DocumentGraph]) -> None:
+class CitationLinks:
     """CITES edges for the 《…》 titles of each document: to the cited plan's `Plan` node when one
     of its editions is in the corpus (its id depends on the title, not on an edition's content,
     so a new copy of the cited plan leaves the citing documents unchanged), else to a
-    CitedDocument node named as written. The edge keeps the title as written (with its period)."""
-    plans: dict[str, str] = {}
-    for _, data in g.nodes(data=True):
-        if data.get("label") == "Document" and data.get("file") != data.get("name"):
-            plans.setdefault(family_key(_title_key(data["name"])), data["planFamily"])
-    for part in parts:
-        own_plan = g.nodes[part.doc_id]["planFamily"]
-        for start, title, written, prov in part.citations:
-            target = plans.get(family_key(title))
+    CitedDocument node named as written. The edge keeps the title as written (with its period).
+    Made from the documents' heads; `cite` is then called for each document in build order."""
+
+    def __init__(self, docs: Iterable[dict[str, Any]]) -> None:
+        self.plans: dict[str, str] = {}
+        for data in docs:
+            if data.get("file") != data.get("name"):
+                self.plans.setdefault(family_key(_title_key(data["name"])), data["planFamily"])
+        self.cited: dict[str, dict[str, Any]] = {}  # CitedDocument nodes, in the order first cited
+        self._cited_by: dict[str, set[str]] = {}
+
+    def cite(self, doc_id: str, sha256: str, own_plan: str,
+             citations: Iterable[tuple[int, str, str, dict[str, Any]]]) -> list[Edge]:
+        edges = []
+        for start, title, written, prov in citations:
+            target = self.plans.get(family_key(title))
             if target == own_plan:
                 continue  # a notice citing the plan it wraps
             if target is None:
                 target = f"cited:{title}"
-                if target not in g:
-                    g.add_node(target, id=target, label="CitedDocument", labels=["CitedDocument"], name=written,
-                               docs=[part.sha256])
-                else:
-                    g.nodes[target]["docs"] = list(dict.fromkeys([*g.nodes[target]["docs"], part.sha256]))
-            g.add_edge(part.doc_id, target, key=f"CITES:{start}", type="CITES", written=written, **prov)
+                node = self.cited.get(target)
+                if node is None:
+                    self.cited[target] = {"id": target, "label": "CitedDocument", "labels": ["CitedDocument"],
+                                          "name": written, "docs": [sha256]}
+                    self._cited_by[target] = {sha256}
+                elif sha256 not in self._cited_by[target]:
+                    self._cited_by[target].add(sha256)
+                    node["docs"].append(sha256)
+            edges.append((doc_id, target, f"CITES:{start}", {"type": "CITES", "written": written, **prov}))
+        return edges
+
+
+def add_citations(g: nx.MultiDiGraph, parts: Iterable[DocumentGraph]) -> None:
+    """CITES edges for the 《…》 titles of each document (see CitationLinks)."""
+    links = CitationLinks(data for _, data in g.nodes(data=True) if data.get("label") == "Document")
+    edges: list[Edge] = []
+    for part in parts:
+        edges += links.cite(part.doc_id, part.sha256, g.nodes[part.doc_id]["planFamily"], part.citations)
+    for node_id, data in links.cited.items():
+        g.add_node(node_id, **data)
+    for u, v, key, data in edges:
+        g.add_edge(u, v, key=key, **data)
 
 
 def document_graph(doc: PolicyDocument) -> DocumentGraph:

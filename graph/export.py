@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 from policykg.extract.model import PolicyDocument
-from policykg.graph.sanitise import clean_row, clean_text, clean_value
+from policykg.graph.sanitise import clean_row, clean_text, has_unwritable
 
 GRAPH_JSON = "graph.json"
 GRAPHML = "graph.graphml"
@@ -112,6 +114,34 @@ _GRAPHML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
 # there it is the display name, and the node's primary kind (`label` in the graph) is `kind`
 GRAPHML_RENAMED = {"label": "kind"}  # a unit's own `kind` is the same as its label
 
+# The GraphML attributes of the graph (docs/graph-schema.md) and their types, in a fixed order with
+# fixed ids, so that each document's elements are written once, apart from the rest of the
+# corpus (and cached); the <key> header lists the attributes the file uses. An attribute not
+# listed here is written as a string (key id "n_<name>" / "e_<name>").
+GRAPHML_NODE_KEYS = {
+    "id": "string", "kind": "string", "labels": "string", "name": "string", "file": "string", "sha256": "string",
+    "jurisdiction": "string", "province": "string", "issuer": "string", "jurisdictionCode": "string",
+    "docNumber": "string", "date": "string", "planFamily": "string", "current": "boolean", "periodStart": "long",
+    "periodEnd": "long", "status": "string", "encoding": "string", "inferred": "string", "docSha256": "string",
+    "start": "long", "end": "long", "quote": "string", "label": "string", "title": "string",
+    "titleOriginal": "string", "path": "string", "docId": "string", "clauseForm": "string",
+    "paragraphStart": "long", "paragraphEnd": "long", "text": "string", "textStart": "long", "textEnd": "long",
+    "deadline": "string", "deadlineText": "string", "dueBy": "string", "content": "string",
+    "sectionTitle": "string", "aliases": "string", "docs": "string", "subtype": "string",
+    "categoryKind": "string", "unit": "string", "editions": "long", "editionIds": "string",
+    "currentDocId": "string",
+}
+GRAPHML_EDGE_KEYS = {
+    "type": "string", "written": "string", "docSha256": "string", "start": "long", "end": "long",
+    "quote": "string", "label": "string", "year": "long", "value": "double", "valueMax": "double",
+    "unit": "string", "qualifier": "string", "source": "string", "taskPath": "string", "recurrence": "string",
+    "rule": "string", "flagged": "boolean", "fromPeriod": "string",
+}
+_GRAPHML_KEY_IDS = {
+    "node": {name: (f"n{i}", kind) for i, (name, kind) in enumerate(GRAPHML_NODE_KEYS.items())},
+    "edge": {name: (f"e{i}", kind) for i, (name, kind) in enumerate(GRAPHML_EDGE_KEYS.items())},
+}
+
 
 def graphml_node_attributes(data: dict[str, Any]) -> dict[str, Any]:
     """A node's attributes as GraphML writes them: `label` the display name, `kind` the kind."""
@@ -127,74 +157,125 @@ def graphml_edge_attributes(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "label": data.get("type", "")}
 
 
-def _graphml_value(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return clean_text("|".join(str(v) for v in value))
-    return clean_value(value)  # XML 1.0 cannot carry most control characters (graph/sanitise.py)
+def _graphml_key(scope: str, name: str) -> tuple[str, str]:
+    keys = _GRAPHML_KEY_IDS[scope]
+    spec = keys.get(name)
+    if spec is None:
+        spec = keys[name] = (f"{scope[0]}_{name}", "string")
+    return spec
 
 
-def _graphml_keys(items: Iterable[dict[str, Any]]) -> dict[str, str]:
-    """Attribute name -> GraphML type. Absent values (None) say nothing about the type; integers
-    mixed with floats are doubles; any other mix is a string."""
-    types: dict[str, str] = {}
-    for data in items:
-        for k, v in data.items():
-            if v is None or v == "":  # empty: no type (an attribute only ever empty is a string)
-                types.setdefault(k, "")
-                continue
-            t = _GRAPHML_TYPES.get(type(_graphml_value(v)), "string")
-            known = types.setdefault(k, t) or t
-            types[k] = known if known == t else "double" if {known, t} == {"long", "double"} else "string"
-    return {k: t or "string" for k, t in types.items()}
+def graphml_key_id(scope: str, name: str) -> str:
+    """The id of an attribute's <key> ("node" or "edge")."""
+    return _graphml_key(scope, name)[0]
+
+
+def _graphml_data(scope: str, attrs: dict[str, Any], used: set[str], clean: bool) -> str:
+    """The <data> elements of one node or edge. Lists are joined by |; an absent value (None) is
+    left out, so that it reads back as missing, not as "" (as is "" for a number or boolean).
+    `clean`: pass text through clean_text (only needed when the element has a character XML
+    1.0 cannot carry: escaping never makes or removes one, so the caller checks afterwards)."""
+    keys = _GRAPHML_KEY_IDS[scope]
+    out = []
+    for k, v in attrs.items():
+        if v is None:
+            continue
+        spec = keys.get(k) or _graphml_key(scope, k)
+        kind = spec[1]
+        if kind == "string":
+            if type(v) is str:
+                text = v
+            elif isinstance(v, list | tuple):
+                text = "|".join([str(x) for x in v])
+            else:
+                text = str(v)
+            if clean:
+                text = clean_text(text)
+            if "&" in text or "<" in text or ">" in text:
+                text = escape(text)
+        elif v == "":
+            continue
+        elif kind == "boolean":
+            text = "true" if v else "false"
+        elif kind == "double":
+            text = repr(float(v))
+        else:
+            text = str(int(v))
+        used.add(k)
+        out.append(f'<data key="{spec[0]}">{text}</data>')
+    return "".join(out)
+
+
+def _attr(value: str, clean: bool) -> str:
+    return quoteattr(clean_text(value) if clean else value)
+
+
+def graphml_node(node_id: str, data: dict[str, Any], used: set[str]) -> str:
+    """One <node> element (a line) of a node of the graph."""
+    attrs = graphml_node_attributes(data)
+    for clean in (False, True):
+        seen: set[str] = set()
+        element = f"<node id={_attr(str(node_id), clean)}>{_graphml_data('node', attrs, seen, clean)}</node>\n"
+        if clean or not has_unwritable(element):
+            used |= seen
+            return element
+    raise AssertionError("unreachable")
+
+
+def graphml_edge(u: str, v: str, key: str, data: dict[str, Any], used: set[str]) -> str:
+    """One <edge> element (a line) of an edge of the graph."""
+    attrs = graphml_edge_attributes(data)
+    for clean in (False, True):
+        seen: set[str] = set()
+        element = (f"<edge id={_attr(str(key), clean)} source={_attr(str(u), clean)} "
+                   f"target={_attr(str(v), clean)}>{_graphml_data('edge', attrs, seen, clean)}</edge>\n")
+        if clean or not has_unwritable(element):
+            used |= seen
+            return element
+    raise AssertionError("unreachable")
+
+
+GRAPHML_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+                'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
+GRAPHML_GRAPH = '<graph edgedefault="directed">\n'
+GRAPHML_TAIL = "</graph>\n</graphml>\n"
+
+
+def graphml_keys(node_keys: Iterable[str], edge_keys: Iterable[str]) -> str:
+    """The <key> elements of the attributes used, in the schema's order."""
+    lines = []
+    for scope, used in (("node", set(node_keys)), ("edge", set(edge_keys))):
+        for name in used:
+            _graphml_key(scope, name)
+        for name, (key_id, kind) in _GRAPHML_KEY_IDS[scope].items():
+            if name in used:
+                lines.append(f'<key id="{key_id}" for="{scope}" attr.name={quoteattr(name)} attr.type="{kind}"/>\n')
+    return "".join(lines)
 
 
 def write_graphml(g: nx.MultiDiGraph, path: Path) -> None:
     """GraphML, streamed element by element (networkx's writer builds the whole XML tree in
-    memory, which for a corpus of a thousand plans takes gigabytes). Lists are joined by |;
-    an absent value (None) is left out, so that it reads back as missing, not as ""."""
-    from xml.sax.saxutils import escape, quoteattr
-
-    node_keys = _graphml_keys(graphml_node_attributes(d) for _, d in g.nodes(data=True))
-    edge_keys = _graphml_keys(graphml_edge_attributes(d) for *_, d in g.edges(data=True))
-
-    def fmt(value: Any, kind: str) -> str:
-        value = _graphml_value(value)
-        if kind == "boolean":
-            return "true" if value else "false"
-        if kind == "string":
-            return escape(str(value))
-        if kind == "double":
-            return repr(float(value))
-        return str(int(value))
-
-    def data_elements(scope: str, keys: dict[str, str], attrs: dict[str, Any]) -> Iterable[str]:
-        for k, v in attrs.items():
-            if v is None or (v == "" and keys[k] != "string"):
-                continue
-            yield f'<data key="{ids[scope, k]}">{fmt(v, keys[k])}</data>'
-
-    with path.open("w", encoding="utf-8") as fh:
-        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n'
-                 '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
-                 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-                 'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
-                 'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
-        ids = {}
-        for scope, keys in (("node", node_keys), ("edge", edge_keys)):
-            for i, (name, kind) in enumerate(keys.items()):
-                ids[scope, name] = f"{scope[0]}{i}"
-                fh.write(f'<key id="{scope[0]}{i}" for="{scope}" attr.name={quoteattr(name)} attr.type="{kind}"/>\n')
-        fh.write('<graph edgedefault="directed">\n')
-        for n, data in g.nodes(data=True):
-            fh.write(f"<node id={quoteattr(clean_text(str(n)))}>")
-            fh.writelines(data_elements("node", node_keys, graphml_node_attributes(data)))
-            fh.write("</node>\n")
-        for u, v, k, data in g.edges(keys=True, data=True):
-            fh.write(f"<edge id={quoteattr(clean_text(str(k)))} source={quoteattr(clean_text(str(u)))} "
-                     f"target={quoteattr(clean_text(str(v)))}>")
-            fh.writelines(data_elements("edge", edge_keys, graphml_edge_attributes(data)))
-            fh.write("</edge>\n")
-        fh.write("</graph>\n</graphml>\n")
+    memory, which for a corpus of a thousand plans takes gigabytes), with typed attributes of a
+    fixed schema (GRAPHML_NODE_KEYS, GRAPHML_EDGE_KEYS). The elements are written to a spool
+    beside `path` first: the <key> header lists the attributes used."""
+    node_keys: set[str] = set()
+    edge_keys: set[str] = set()
+    spool = path.with_name(f".{path.name}.body")
+    try:
+        with spool.open("w", encoding="utf-8") as fh:
+            for n, data in g.nodes(data=True):
+                fh.write(graphml_node(n, data, node_keys))
+            for u, v, k, data in g.edges(keys=True, data=True):
+                fh.write(graphml_edge(u, v, k, data, edge_keys))
+        with path.open("wb") as out, spool.open("rb") as body:
+            out.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
+            shutil.copyfileobj(body, out, 1 << 20)
+            out.write(GRAPHML_TAIL.encode("utf-8"))
+    finally:
+        spool.unlink(missing_ok=True)
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> int:

@@ -9,8 +9,8 @@ folder that policykg did not make is never overwritten.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import shutil
 import sys
 import time
@@ -22,14 +22,15 @@ from typing import Any
 
 from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.model import PolicyDocument
-from policykg.extract.pipeline import process_file
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
-from policykg.graph.build import DocumentGraph, build_graph, document_graph
-from policykg.graph.export import DocumentRows, document_rows, write_outputs
+from policykg.graph.build import document_graph
+from policykg.graph.export import document_rows
+from policykg.graph.fragments import CorpusWriter, encode_document
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.progress import Progress
 
 INFERRED_FILE = "inferred.txt"  # one line per document whose metadata was inferred from its text
+XLSX_CACHE_DIR = ".cache/task-sheets"  # under OUT: the 任务分工表's per-document parts
 
 __all__ = ["OUT_MARKER", "BuildError", "BuildReport", "build", "extract_documents", "input_files", "tasks"]
 
@@ -125,48 +126,42 @@ def _shown(path: Path) -> str:
     return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-@dataclass
-class DocumentRecord:
-    """What the build needs of one extracted document — its part of the graph, its table rows
-    and its report figures — without the document itself (texts, offsets, spans), so that a
-    worker sends back little and the build holds little. The build cache stores these."""
-
-    path: str
-    name: str
-    sha256: str
-    graph: DocumentGraph
-    rows: DocumentRows
-    title: str
-    jurisdiction: str
-    period: tuple[int, int] | None
-    inferred: dict[str, str]
-    tasks: int
-    unit_mentions: int
-    flagged: int
-    targets: int
-    entities: int
-    warnings: list[str]
+def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
+    """What the build needs of one extracted document, without the document itself (texts,
+    offsets, spans): its summary (what crosses documents, its report figures; JSON) and its
+    fragment file (its part of every output, encoded once: policykg.graph.fragments). A worker
+    sends back these two, the build cache keeps them."""
+    summary, fragment = encode_document(document_graph(doc), document_rows(doc))
+    summary["report"] = {
+        "path": str(doc.path), "name": doc.name, "title": doc.meta.title, "jurisdiction": doc.meta.jurisdiction,
+        "period": doc.meta.period, "inferred": dict(doc.meta.inferred), "tasks": len(doc.tasks),
+        "unit_mentions": sum(len(t.clause.units) for t in doc.tasks),
+        "flagged": sum(1 for t in doc.tasks for u in t.clause.units if u.resolved and u.resolved.flagged),
+        "targets": len(doc.targets), "entities": sum(1 for e in doc.entities if not e.generic),
+        "warnings": list(doc.warnings),
+    }
+    return _summary_bytes(summary), fragment
 
 
-def document_record(doc: PolicyDocument) -> DocumentRecord:
-    return DocumentRecord(
-        path=str(doc.path), name=doc.name, sha256=doc.sha256, graph=document_graph(doc), rows=document_rows(doc),
-        title=doc.meta.title, jurisdiction=doc.meta.jurisdiction, period=doc.meta.period,
-        inferred=dict(doc.meta.inferred), tasks=len(doc.tasks),
-        unit_mentions=sum(len(t.clause.units) for t in doc.tasks),
-        flagged=sum(1 for t in doc.tasks for u in t.clause.units if u.resolved and u.resolved.flagged),
-        targets=len(doc.targets), entities=sum(1 for e in doc.entities if not e.generic),
-        warnings=list(doc.warnings),
-    )
+def _summary_bytes(summary: dict[str, Any]) -> bytes:
+    # surrogatepass: a file name that is not UTF-8 keeps its bytes (as surrogates) through the cache
+    return json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
 
 
-def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> bytes | str:
-    """One file through the pipeline, as a pickled DocumentRecord; an error message (naming
-    the file) instead of raising, so that a worker process never dies on a bad file."""
+def load_summary(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_bytes().decode("utf-8", "surrogatepass"))
+
+
+def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> tuple[bytes, bytes] | str:
+    """One file through the pipeline, as its summary and fragment (document_files); an error
+    message (naming the file) instead of raising, so that a worker process never dies on a bad file."""
+
+    from policykg.extract.pipeline import process_file
+
     path, entry = job
     try:
         doc = process_file(path, meta_from_manifest(entry) if entry else None)
-        return pickle.dumps(document_record(doc), protocol=pickle.HIGHEST_PROTOCOL)
+        return document_files(doc)
     except SourceError as exc:
         return str(exc)
     except Exception as exc:
@@ -196,7 +191,7 @@ def _file_sha256(path: Path) -> str | None:
         return None  # the reader reports it
 
 
-def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> Iterator[bytes | str]:
+def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> Iterator[tuple[bytes, bytes] | str]:
     if workers <= 1 or len(jobs) < 16:  # below that, starting workers costs more than it saves
         yield from map(_extract_one, jobs)
         return
@@ -216,24 +211,26 @@ def pipeline_version() -> str:
     import policykg.extract
     import policykg.graph
 
-    digest = hashlib.sha256(b"policykg-record-1")
+    digest = hashlib.sha256(b"policykg-record-2")
     extract_dir = Path(policykg.extract.__file__).parent
     graph_dir = Path(policykg.graph.__file__).parent
     files = sorted(p for p in extract_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    files += [graph_dir / "build.py", graph_dir / "export.py", Path(__file__)]
+    files += [graph_dir / "build.py", graph_dir / "export.py", graph_dir / "fragments.py", Path(__file__)]
     for path in files:
         digest.update(str(path.relative_to(path.parents[1])).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
-CACHE_DIR = ".cache/documents"  # under OUT: one DocumentRecord per document, by what made it
+CACHE_DIR = ".cache/documents"  # under OUT: each document's summary and fragment file, by what made them
+SUMMARY, FRAGMENT = ".json", ".frag"
 
 
 class RecordCache:
-    """The per-document cache of a build: OUT/.cache/documents/<key>.pickle, the key made of the
-    file's sha256, the pipeline version, the file's path and its manifest entry. A build reads
-    the records of unchanged files from the old OUT and writes every record of this build into
-    the new one (so documents that are gone drop out with the old OUT)."""
+    """The per-document cache of a build: OUT/.cache/documents/<key>.json (the summary) and
+    <key>.frag (the fragment file), the key made of the file's sha256, the pipeline version, the
+    file's path and its manifest entry. A build reads the entries of unchanged files from the
+    old OUT and writes every entry of this build into the new one (so documents that are gone
+    drop out with the old OUT)."""
 
     def __init__(self, old_out: Path | None, new_out: Path, corrections: str = "") -> None:
         self.old = old_out / CACHE_DIR if old_out is not None else None
@@ -243,39 +240,35 @@ class RecordCache:
         self.hits = 0
 
     def key(self, sha256: str, path: Path, entry: dict[str, Any] | None) -> str:
-        import json
-
         about = json.dumps([pipeline_version(), str(path), entry, self.corrections], ensure_ascii=False,
                            sort_keys=True, default=str)
         # surrogateescape: a file name that is not UTF-8 still keys its record
         return f"{sha256}-{hashlib.sha256(about.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
 
     def take(self, key: str) -> Path | None:
-        """The new cache's file for `key` when the old cache has it (linked, else copied)."""
+        """The new cache's summary for `key` when the old cache has it (linked, else copied),
+        its fragment beside it."""
         if self.old is None:
             return None
-        old, new = self.old / f"{key}.pickle", self.new / f"{key}.pickle"
-        try:
-            os.link(old, new)
-        except FileExistsError:
-            pass
-        except OSError:
+        for suffix in (FRAGMENT, SUMMARY):  # the summary last: it is what says the entry is there
+            old, new = self.old / f"{key}{suffix}", self.new / f"{key}{suffix}"
             try:
-                shutil.copyfile(old, new)
+                os.link(old, new)
+            except FileExistsError:
+                pass
             except OSError:
-                return None
+                try:
+                    shutil.copyfile(old, new)
+                except OSError:
+                    return None
         self.hits += 1
-        return new
+        return self.new / f"{key}{SUMMARY}"
 
-    def put(self, key: str, data: bytes) -> Path:
-        path = self.new / f"{key}.pickle"
-        path.write_bytes(data)
+    def put(self, key: str, summary: bytes, fragment: bytes) -> Path:
+        (self.new / f"{key}{FRAGMENT}").write_bytes(fragment)
+        path = self.new / f"{key}{SUMMARY}"
+        path.write_bytes(summary)
         return path
-
-
-def load_record(path: Path) -> DocumentRecord:
-    with path.open("rb") as fh:
-        return pickle.load(fh)
 
 
 def extract_records(
@@ -283,15 +276,16 @@ def extract_records(
     manifest_dir: Path | None,
     report: BuildReport,
     cache: RecordCache,
+    writer: CorpusWriter,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
     workers: int = 1,
-) -> list[Path]:
-    """Run the extraction pipeline over the files not in the cache (in `workers` processes);
-    returns the record files of the documents to build, in input order. Unreadable files
-    become report errors; a file with the content of an earlier one is skipped."""
+) -> int:
+    """Run the extraction pipeline over the files not in the cache (in `workers` processes) and
+    hand each document's summary to the writer, in input order; returns the documents added.
+    Unreadable files become report errors; a file with the content of an earlier one is skipped."""
     manifest = load_manifest(manifest_dir) if manifest_dir else {}
     jobs: list[tuple[Path, dict[str, Any] | None]] = []
-    planned: list[tuple[Path, str | None, Path | None]] = []  # (file, cache key, cached record)
+    planned: list[tuple[Path, str | None, Path | None]] = []  # (file, cache key, cached summary)
     for path in files:
         sha256 = _file_sha256(path)
         entry = manifest.get(path.name) or _entry_by_content(sha256, manifest)
@@ -302,7 +296,7 @@ def extract_records(
             jobs.append((path, entry))
     results = _results(jobs, workers)
     fresh = iter(progress(results) if progress else results)
-    records: list[Path] = []
+    added = 0
     seen: dict[str, Path] = {}
     for path, key, cached in planned:
         if cached is None:
@@ -310,35 +304,40 @@ def extract_records(
             if isinstance(result, str):
                 report.errors.append(result)
                 continue
-            record = pickle.loads(result)
-            cached = cache.put(key or f"{record.sha256}-nokey", result)
+            summary_bytes, fragment = result
+            summary = json.loads(summary_bytes.decode("utf-8", "surrogatepass"))
+            cached = cache.put(key or f"{summary['sha256']}-nokey", summary_bytes, fragment)
         else:
-            record = load_record(cached)
-        if record.sha256 in seen:
-            report.warnings.append(f"{_shown(path)}: same content as {_shown(seen[record.sha256])}; skipped")
+            summary = load_summary(cached)
+        record = summary["report"]
+        if summary["sha256"] in seen:
+            report.warnings.append(f"{_shown(path)}: same content as {_shown(seen[summary['sha256']])}; skipped")
             continue
-        seen[record.sha256] = path
+        seen[summary["sha256"]] = path
         report.bytes_read += path.stat().st_size
-        if (manifest.get(path.name) or manifest.get(record.sha256)) is None:
-            how = ", ".join(f"{k} {v}" for k, v in record.inferred.items() if k in ("title", "jurisdiction", "period"))
+        period = tuple(record["period"]) if record["period"] else None
+        if (manifest.get(path.name) or manifest.get(summary["sha256"])) is None:
+            how = ", ".join(f"{k} {v}" for k, v in record["inferred"].items()
+                            if k in ("title", "jurisdiction", "period"))
             report.inferred.append(
-                f"{_shown(Path(path.name))}: no manifest entry; title '{record.title}', jurisdiction "
-                f"'{record.jurisdiction or '?'}', period {record.period or '?'} ({how})")
-        if record.jurisdiction == "unknown":
-            report.warnings.append(f"{_shown(path)}: jurisdiction unknown ({record.inferred.get('jurisdiction', '')}); "
-                                   "add it to the manifest")
-        if not record.tasks:
-            what = "no responsibility clauses (no tasks)" + ("" if record.targets else " and no targets")
+                f"{_shown(Path(path.name))}: no manifest entry; title '{record['title']}', jurisdiction "
+                f"'{record['jurisdiction'] or '?'}', period {period or '?'} ({how})")
+        if record["jurisdiction"] == "unknown":
+            report.warnings.append(f"{_shown(path)}: jurisdiction unknown "
+                                   f"({record['inferred'].get('jurisdiction', '')}); add it to the manifest")
+        if not record["tasks"]:
+            what = "no responsibility clauses (no tasks)" + ("" if record["targets"] else " and no targets")
             report.warnings.append(f"{_shown(path)}: {what}")
-        report.warnings.extend(record.warnings)
+        report.warnings.extend(record["warnings"])
         report.documents += 1
-        report.tasks += record.tasks
-        report.unit_mentions += record.unit_mentions
-        report.flagged += record.flagged
-        report.targets += record.targets
-        report.entities += record.entities
-        records.append(cached)
-    return records
+        report.tasks += record["tasks"]
+        report.unit_mentions += record["unit_mentions"]
+        report.flagged += record["flagged"]
+        report.targets += record["targets"]
+        report.entities += record["entities"]
+        writer.add(summary, cached.with_suffix(FRAGMENT))
+        added += 1
+    return added
 
 
 def extract_documents(
@@ -354,6 +353,8 @@ def extract_documents(
     docs: list[PolicyDocument] = []
     seen: set[str] = set()
     items = list(files)
+    from policykg.extract.pipeline import process_file
+
     for path in progress(items) if progress else items:
         entry = manifest.get(path.name) or _entry_by_content(_file_sha256(path), manifest)
         try:
@@ -369,9 +370,10 @@ def extract_documents(
 
 def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildReport,
                 manifest_dir: Path | str | None, views: bool, strict: bool, progress: bool | None,
-                workers: int | None) -> Any:
-    """Extract (through the per-document cache), build the graph and write every file into a
-    staging folder swapped in as OUT; returns the graph."""
+                workers: int | None) -> CorpusWriter:
+    """Extract (through the per-document cache) and write every file into a staging folder
+    swapped in as OUT, streaming: no graph of the whole corpus is held (CorpusWriter); returns
+    the writer (its figures)."""
     out = target.out
     stages = Progress(progress)
 
@@ -386,14 +388,15 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
     # the review file's corrections change what documents become: they are part of the cache key
     review = folder / REVIEW_FILE
     cache = RecordCache(old_out, tmp, (_file_sha256(review) or "") if review.is_file() else "")
+    writer = CorpusWriter(tmp, cache_dir=tmp / XLSX_CACHE_DIR)
     _use_review_file(folder, report)
     try:  # the review file's corrections hold for this build only
         try:
             workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-            records = extract_records(files, mdir, report, cache, bar, workers=workers)
+            added = extract_records(files, mdir, report, cache, writer, bar, workers=workers)
         except ValueError as exc:  # a broken manifest
             raise BuildError(str(exc)) from exc
-        if not records:
+        if not added:
             raise BuildError(report.errors[0] if len(report.errors) == 1 else
                              f"{_shown(data)}: no document could be read ({len(report.errors)} errors: "
                              f"{'; '.join(report.errors[:3])})")
@@ -405,21 +408,19 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
             where = _shown(files[0]) if len(files) == 1 else f"{_shown(data)} ({report.documents} documents read)"
             raise BuildError(f"{where}: nothing to build: no responsibility clause (task) and no target found; "
                              f"{out} was left as it was")
-        # the records are read twice, one at a time: for the graph, then for the tables
-        with stages.stage("graph"):
-            g = build_graph(load_record(path).graph for path in records)
     finally:
         use_review_entries({})
-    report.files = write_outputs(g, (load_record(path).rows for path in records), tmp, stage=stages.stage)
+    report.files = writer.close(stage=stages.stage)
     if views:
+        from policykg.graph.export import read_graph
         from policykg.visualize import write_views
 
         with stages.stage("views"):
-            write_views(g, tmp / "views")
+            write_views(read_graph(tmp), tmp / "views")
     if report.inferred:
         (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
     target.commit(tmp)
-    return g
+    return writer
 
 
 def _use_review_file(folder: Path, report: BuildReport) -> None:
@@ -456,11 +457,10 @@ def build(
     try:
         with OutFolder(out, data) as target:
             report.warnings.extend(target.notes)
-            g = _build_into(target, data, files, report, manifest_dir, views, strict, progress, workers)
+            written = _build_into(target, data, files, report, manifest_dir, views, strict, progress, workers)
     except OutError as exc:
         raise BuildError(str(exc)) from exc
-    report.units = sum(1 for _, d in g.nodes(data=True) if "Unit" in d.get("labels", ()))
-    report.nodes, report.edges = g.number_of_nodes(), g.number_of_edges()
+    report.units, report.nodes, report.edges = written.units, written.nodes, written.edges
     report.seconds = time.perf_counter() - t0
     return report
 

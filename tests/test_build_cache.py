@@ -36,7 +36,7 @@ def assert_same_as_clean(data: Path, out: Path, tmp_path: Path) -> None:
 
 
 def cached_records(out: Path) -> list[Path]:
-    return sorted((out / api.CACHE_DIR).glob("*.pickle"))
+    return sorted((out / api.CACHE_DIR).glob("*" + api.SUMMARY))
 
 
 @pytest.fixture

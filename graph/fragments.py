@@ -1,0 +1,358 @@
+"""The build's writers over a stream of documents, without the graph of the whole corpus.
+
+Each document is encoded once, apart from the rest of the corpus (`encode_document`, in the
+extraction worker): its own nodes (the Document and its Tasks) and its edges as graph.json lines
+and GraphML elements, its rows of every table as CSV, and the rows of the 任务分工表 — one
+fragment file — plus a small summary: what crosses documents (its unit, entity and indicator
+nodes, which merge over the corpus; the Document's head for plan families; its citations).
+The build cache keeps both, so that a rebuild encodes only the documents that changed.
+
+`CorpusWriter` takes the summaries in build order (pass 1: the shared nodes are merged, bounded
+by distinct names, not by documents), then writes every file in one pass over the fragments
+(pass 2): the same graph as `build_graph` + `write_outputs` — the same nodes in the same order
+with the same attributes, the same edges — read back by `read_graph` as the same MultiDiGraph,
+adjacency order included. Only the order edges are listed in the files differs: by document (the
+order the build adds them) rather than grouped by source node, which would need every unit's
+edges of the whole corpus at once.
+
+`current` (the newest edition of a plan) is the one cross-document fact inside a document's own
+nodes: fragments are encoded with current = true, and the few older editions are rewritten on
+the way out (`"current":true` / `<data key="n13">true</data>` can only be that attribute: JSON
+escapes a quote's `"` and XML its `<`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from policykg.graph.build import (
+    CitationLinks,
+    DocumentGraph,
+    document_head,
+    merge_node,
+    plan_families,
+)
+from policykg.graph.export import (
+    GRAPH_JSON,
+    GRAPHML,
+    GRAPHML_GRAPH,
+    GRAPHML_HEAD,
+    GRAPHML_TAIL,
+    TABLES,
+    DocumentRows,
+    graphml_edge,
+    graphml_key_id,
+    graphml_keys,
+    graphml_node,
+    write_responsibilities_xlsx,
+)
+from policykg.graph.sanitise import clean_value, has_unwritable
+
+XLSX = "responsibilities.xlsx"
+# the sections of a document's fragment file, in order (their lengths are in its summary)
+SECTIONS = ("json_nodes", "json_edges", "graphml_nodes", "graphml_edges", *TABLES, "task_rows")
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _utf8(text: str) -> bytes:
+    # graph.json: a lone surrogate (a file name that is not UTF-8) cannot be encoded and becomes "?"
+    return text.encode("utf-8", "replace")
+
+
+def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV lines (the csv module's excel dialect, as csv.DictWriter writes them), every
+    value passed through clean_value (graph/sanitise.py) — checked on the whole text first, as
+    almost no document has a character to clean."""
+    for clean in (False, True):
+        buf = io.StringIO()
+        values = ((clean_value(row.get(c, "")) for c in columns) for row in rows) if clean else \
+            ([row.get(c, "") for c in columns] for row in rows)
+        csv.writer(buf).writerows(values)
+        text = buf.getvalue()
+        if clean or not has_unwritable(text):
+            return text
+    raise AssertionError("unreachable")
+
+
+def csv_header(columns: list[str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf).writerow(columns)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # utf-8-sig: Excel needs the BOM for Chinese
+
+
+def encode_document(part: DocumentGraph, rows: DocumentRows) -> tuple[dict[str, Any], bytes]:
+    """One document's summary (JSON-ready) and fragment file (see the module's docstring)."""
+    task_prefix = f"task:{part.sha256[:16]}:"
+    own: dict[str, dict[str, Any]] = {}
+    members: dict[tuple[str, str], set[str]] = {}
+    shared: list[list[Any]] = []  # [own nodes before it, id, label, extra labels, props]
+    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for op in part.ops:
+        if op[0] == "edge":
+            _, u, v, key, props = op
+            data = edges.get((u, v, key))
+            if data is None:
+                edges[u, v, key] = dict(props)
+            else:
+                data.update(props)
+        elif op[1] == part.doc_id or op[1].startswith(task_prefix):
+            merge_node(own, members, op[1], op[2], op[3], op[4])
+        else:
+            shared.append([len(own), op[1], op[2], list(op[3]), op[4]])
+    for data in own.values():
+        if data["label"] == "Task":
+            data["current"] = True  # its document's (see the module's docstring)
+    node_keys: set[str] = set()
+    edge_keys: set[str] = set()
+    json_nodes, graphml_nodes = [], []
+    json_ends, graphml_ends = [], []
+    json_size = graphml_size = 0
+    for node_id, data in own.items():
+        line = _utf8(_encode(data) + ",\n")
+        element = graphml_node(node_id, data, node_keys).encode("utf-8")
+        json_nodes.append(line)
+        graphml_nodes.append(element)
+        json_size += len(line)
+        graphml_size += len(element)
+        json_ends.append(json_size)
+        graphml_ends.append(graphml_size)
+    json_edges = "".join([_encode({**data, "from": u, "to": v, "key": k}) + ",\n" for (u, v, k), data in edges.items()])
+    graphml_edges = "".join([graphml_edge(u, v, k, data, edge_keys) for (u, v, k), data in edges.items()])
+    sections = [b"".join(json_nodes), _utf8(json_edges), b"".join(graphml_nodes), graphml_edges.encode("utf-8")]
+    sections += [csv_text(columns, rows[name]).encode("utf-8") for name, columns in TABLES.items()]
+    sections.append(json.dumps(rows["responsibilities"], ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    head = document_head(own[part.doc_id])
+    summary = {
+        "doc_id": part.doc_id, "sha256": part.sha256, "head": head, "shared": shared,
+        "citations": part.citations, "json_ends": json_ends, "graphml_ends": graphml_ends,
+        "sections": [len(s) for s in sections], "edges": len(edges),
+        "node_keys": sorted(node_keys), "edge_keys": sorted(edge_keys),
+        "rows": {name: len(rows[name]) for name in TABLES},
+    }
+    return summary, b"".join(sections)
+
+
+class _Document:
+    """What pass 2 needs of a document (small: no text)."""
+
+    __slots__ = ("citations", "doc_id", "ends", "fragment", "head", "new_shared", "sections", "sha256")
+
+    def __init__(self, summary: dict[str, Any], fragment: Path, new_shared: list[tuple[int, str]]) -> None:
+        self.doc_id, self.sha256, self.head = summary["doc_id"], summary["sha256"], summary["head"]
+        self.citations = summary["citations"]
+        self.sections = summary["sections"]
+        self.ends = (summary["json_ends"], summary["graphml_ends"])
+        self.fragment = fragment
+        self.new_shared = new_shared  # (own nodes before it, id) of the shared nodes first seen here
+
+
+class _TaskSheetCollector:
+    """The 任务分工表 written at close from the rows collected (stands in for a streaming
+    TaskSheetWriter where graph/xlsx.py has none)."""
+
+    def __init__(self, path: Path, cache_dir: Path | None = None) -> None:
+        self.path = path
+        self.documents: list[dict[str, Any]] = []
+        self.rows: list[dict[str, Any]] = []
+
+    def add_document(self, document: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        self.documents.append(document)
+        self.rows.extend(rows)
+
+    def close(self) -> int:
+        return write_responsibilities_xlsx(self.rows, self.path, self.documents)
+
+
+def _task_sheet_writer(path: Path, cache_dir: Path | None) -> Any:
+    try:
+        from policykg.graph.xlsx import TaskSheetWriter  # type: ignore[attr-defined]
+    except ImportError:
+        return _TaskSheetCollector(path, cache_dir)
+    return TaskSheetWriter(path, cache_dir=cache_dir)
+
+
+def xlsx_document(head: dict[str, Any]) -> dict[str, Any]:
+    """A document as the 任务分工表's overview lists it (as export.xlsx_documents does)."""
+    start, end = head.get("periodStart"), head.get("periodEnd")
+    return {"doc_sha256": head.get("sha256") or "", "doc": head.get("file") or "", "title": head.get("name") or "",
+            "jurisdiction": head.get("jurisdiction") or "",
+            "period": f"{start}-{end}" if start not in (None, "") and end not in (None, "") else "",
+            "status": head.get("status") or ""}
+
+
+def _copy(src: BinaryIO, dst: BinaryIO) -> None:
+    src.flush()
+    dst.flush()
+    size = os.fstat(src.fileno()).st_size
+    src.seek(0)
+    done = 0
+    try:
+        while done < size:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), size - done)
+            if n == 0:
+                break
+            done += n
+    except (AttributeError, OSError):  # another file system, or no copy_file_range: copy through here
+        pass
+    dst.seek(0, os.SEEK_END)
+    src.seek(done)
+    shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _end_list(fh: BinaryIO, count: int) -> None:
+    """Close a one-element-a-line list written as `element,\\n` lines: the last comma goes."""
+    if count:
+        fh.seek(-2, os.SEEK_END)
+        fh.truncate()
+    fh.write(b"\n")
+
+
+class CorpusWriter:
+    """graph.json, graph.graphml, the CSV tables and the 任务分工表 of a build, from the documents'
+    summaries and fragment files (see the module's docstring). `add` each document in build
+    order, then `close` writes the files into out_dir. Holds the shared nodes (bounded by the
+    distinct units, entities and indicators) and a few figures per document."""
+
+    def __init__(self, out_dir: Path, cache_dir: Path | None = None) -> None:
+        self.out_dir, self.cache_dir = out_dir, cache_dir
+        self.docs: list[_Document] = []
+        self.shared: dict[str, dict[str, Any]] = {}
+        self._members: dict[tuple[str, str], set[str]] = {}
+        self.node_keys: set[str] = set()
+        self.edge_keys: set[str] = set()
+        self.nodes = self.edges = 0
+        self.rows = dict.fromkeys(TABLES, 0)
+
+    def add(self, summary: dict[str, Any], fragment: Path) -> None:
+        sha = summary["sha256"]
+        docs = [sha]  # one string for every mention: the docs lists of 10,000 plans stay small
+        new_shared = []
+        for before, node_id, label, extra_labels, props in summary["shared"]:
+            if props.get("docs") == docs:
+                props["docs"] = docs
+            if merge_node(self.shared, self._members, node_id, label, extra_labels, props) is not None:
+                new_shared.append((before, node_id))
+        self.docs.append(_Document(summary, fragment, new_shared))
+        self.node_keys.update(summary["node_keys"])
+        self.edge_keys.update(summary["edge_keys"])
+        self.nodes += len(summary["json_ends"])
+        self.edges += summary["edges"]
+        for name, n in summary["rows"].items():
+            self.rows[name] += n
+
+    @property
+    def units(self) -> int:
+        return sum(1 for data in self.shared.values() if "Unit" in data["labels"])
+
+    def close(self, stage: Callable[[str], AbstractContextManager[Any]] | None = None) -> dict[str, int]:
+        """Write every file; returns the row counts of the tables."""
+        stage = stage or (lambda _name: nullcontext())
+        out = self.out_dir
+        heads = {d.doc_id: d.head for d in self.docs}
+        plans, current, family_edges = plan_families(heads)
+        links = CitationLinks(heads.values())
+        spools = out / ".spool"
+        spools.mkdir(exist_ok=True)
+        node_keys, edge_keys = set(self.node_keys), set(self.edge_keys)
+        with stage("graph.json, graph.graphml, responsibilities.csv, resolution.csv, targets.csv, entities.csv"), \
+                (spools / "edges.json").open("w+b") as json_edges, \
+                (spools / "edges.graphml").open("w+b") as graphml_edges, \
+                (spools / "cites.json").open("w+b") as json_cites, \
+                (spools / "cites.graphml").open("w+b") as graphml_cites:
+            # what crosses documents first: CITES (written last) and the keys the header lists
+            cites = 0
+            for d in self.docs:
+                for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], d.citations):
+                    json_cites.write(_utf8(_encode({**data, "from": u, "to": v, "key": k}) + ",\n"))
+                    graphml_cites.write(graphml_edge(u, v, k, data, edge_keys).encode("utf-8"))
+                    cites += 1
+            extra_nodes = [*plans, *links.cited.values()]
+            for data in (*self.shared.values(), *extra_nodes):
+                graphml_node(data["id"], data, node_keys)
+            for u, v, k, data in family_edges:
+                graphml_edge(u, v, k, data, edge_keys)
+            with (out / GRAPH_JSON).open("w+b") as graph_json, (out / GRAPHML).open("w+b") as graphml:
+                graph_json.write(b'{"directed":true,"multigraph":true,"graph":{},"nodes":[\n')
+                graphml.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
+                self._write_documents(graph_json, graphml, json_edges, graphml_edges, current)
+                for data in extra_nodes:
+                    graph_json.write(_utf8(_encode(data) + ",\n"))
+                    graphml.write(graphml_node(data["id"], data, set()).encode("utf-8"))
+                for u, v, k, data in family_edges:
+                    json_edges.write(_utf8(_encode({**data, "from": u, "to": v, "key": k}) + ",\n"))
+                    graphml_edges.write(graphml_edge(u, v, k, data, set()).encode("utf-8"))
+                self.nodes += len(self.shared) + len(extra_nodes)
+                self.edges += len(family_edges) + cites
+                _end_list(graph_json, self.nodes)
+                graph_json.write(b'],"edges":[\n')
+                _copy(json_edges, graph_json)
+                _copy(json_cites, graph_json)
+                _end_list(graph_json, self.edges)
+                graph_json.write(b"]}\n")
+                _copy(graphml_edges, graphml)
+                _copy(graphml_cites, graphml)
+                graphml.write(GRAPHML_TAIL.encode("utf-8"))
+        shutil.rmtree(spools, ignore_errors=True)
+        return dict(self.rows)
+
+    def _write_documents(self, graph_json: BinaryIO, graphml: BinaryIO, json_edges: BinaryIO,
+                         graphml_edges: BinaryIO, current: dict[str, bool]) -> None:
+        """Pass 2: each document's fragments into the files, its new shared nodes in place."""
+        shared, out = self.shared, self.out_dir
+        current_json = b'"current":true'
+        current_graphml = f'<data key="{graphml_key_id("node", "current")}">true</data>'.encode()
+        tables = {name: (out / f"{name}.csv").open("wb") for name in TABLES}
+        sheet = _task_sheet_writer(out / XLSX, self.cache_dir)
+        try:
+            for name, columns in TABLES.items():
+                tables[name].write(csv_header(columns))
+            for d in self.docs:
+                data = d.fragment.read_bytes()
+                parts, at = [], 0
+                for size in d.sections:
+                    parts.append(memoryview(data)[at:at + size])
+                    at += size
+                for section, ends, fh, encode in (
+                        (parts[0], d.ends[0], graph_json, lambda n: _utf8(_encode(shared[n]) + ",\n")),
+                        (parts[2], d.ends[1], graphml, lambda n: graphml_node(n, shared[n], set()).encode("utf-8"))):
+                    if not current.get(d.doc_id, True):  # an older edition of its plan
+                        old = current_json if fh is graph_json else current_graphml
+                        new = old.replace(b"true", b"false")
+                        ends = _shifted(bytes(section), ends, old, new)
+                        section = memoryview(bytes(section).replace(old, new))
+                    at = 0
+                    for before, node_id in d.new_shared:
+                        end = ends[before - 1] if before else 0
+                        fh.write(section[at:end])
+                        fh.write(encode(node_id))
+                        at = end
+                    fh.write(section[at:])
+                json_edges.write(parts[1])
+                graphml_edges.write(parts[3])
+                for i, name in enumerate(TABLES, 4):
+                    tables[name].write(parts[i])
+                rows = json.loads(bytes(parts[-1]).decode("utf-8", "surrogatepass"))
+                sheet.add_document(xlsx_document(d.head), rows)
+        finally:
+            for fh in tables.values():
+                fh.close()
+        sheet.close()
+
+
+def _shifted(section: bytes, ends: list[int], old: bytes, new: bytes) -> list[int]:
+    """Element end offsets after every `old` in the section became `new`."""
+    grow = len(new) - len(old)
+    shifted, at, count = [], 0, 0
+    for end in ends:
+        count += section.count(old, at, end)
+        shifted.append(end + grow * count)
+        at = end
+    return shifted
