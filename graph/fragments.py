@@ -59,6 +59,7 @@ from policykg.graph.sanitise import clean_value, has_unwritable
 XLSX = "responsibilities.xlsx"
 # the sections of a document's fragment file, in order (their lengths are in its summary)
 SECTIONS = ("json_nodes", "json_edges", "graphml_nodes", "graphml_edges", *TABLES, "task_rows")
+THIS_DOCUMENT = "="  # in a summary's shared nodes: the document's own sha256 (or [sha256] for docs)
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -110,6 +111,13 @@ def encode_document(part: DocumentGraph, rows: DocumentRows) -> tuple[dict[str, 
     for data in own.values():
         if data["label"] == "Task":
             data["current"] = True  # its document's (see the module's docstring)
+    shared = _merged_mentions(shared)
+    for mention in shared:  # the document's own sha256 written once (THIS_DOCUMENT), not per mention
+        props = mention[4]
+        if props.get("docs") == [part.sha256]:
+            props["docs"] = THIS_DOCUMENT
+        if props.get("docSha256") == part.sha256:
+            props["docSha256"] = THIS_DOCUMENT
     node_keys: set[str] = set()
     edge_keys: set[str] = set()
     json_nodes, graphml_nodes = [], []
@@ -138,6 +146,27 @@ def encode_document(part: DocumentGraph, rows: DocumentRows) -> tuple[dict[str, 
         "rows": {name: len(rows[name]) for name in TABLES},
     }
     return summary, b"".join(sections)
+
+
+def _merged_mentions(mentions: list[list[Any]]) -> list[list[Any]]:
+    """A document's mentions of shared nodes, one per node (at its first mention), merged as
+    merge_node merges them. Merging these into the corpus gives what merging every mention does
+    when each mention carries both collected lists (aliases and docs, as every unit, entity and
+    indicator mention does): the lists and labels keep their order, and the other properties are
+    taken first-seen-first in the same order. Otherwise the mentions are kept as they are."""
+    if any("aliases" not in m[4] or "docs" not in m[4] for m in mentions):
+        return mentions
+    merged: dict[str, dict[str, Any]] = {}
+    members: dict[tuple[str, str], set[str]] = {}
+    first: dict[str, int] = {}
+    for before, node_id, label, extra_labels, props in mentions:
+        if merge_node(merged, members, node_id, label, extra_labels, props) is not None:
+            first[node_id] = before
+    out = []
+    for node_id, data in merged.items():
+        props = {k: v for k, v in data.items() if k not in ("id", "label", "labels")}
+        out.append([first[node_id], node_id, data["label"], data["labels"][1:], props])  # labels[0] is label
+    return out
 
 
 class _Document:
@@ -236,8 +265,10 @@ class CorpusWriter:
         docs = [sha]  # one string for every mention: the docs lists of 10,000 plans stay small
         new_shared = []
         for before, node_id, label, extra_labels, props in summary["shared"]:
-            if props.get("docs") == docs:
+            if props.get("docs") == THIS_DOCUMENT:
                 props["docs"] = docs
+            if props.get("docSha256") == THIS_DOCUMENT:
+                props["docSha256"] = sha
             if merge_node(self.shared, self._members, node_id, label, extra_labels, props) is not None:
                 new_shared.append((before, node_id))
         self.docs.append(_Document(summary, fragment, new_shared))
