@@ -1,12 +1,15 @@
 """Build throughput and peak memory of `policykg build` on generated corpora.
 
-    python bench/bench_build.py [--sizes 10,100,1000] [--seed 0] [--cli] [--score]
+    python bench/bench_build.py [--sizes 10,100,1000] [--seed 0] [--cli] [--no-views] [--score]
 
 For each size N it generates (or reuses) the corpus bench/corpus-N (bench/make_corpus.py), runs
 the build in a fresh subprocess — `policykg.api.build(DOCS, OUT)`, or the `policykg build DOCS
---out OUT` command with --cli — and prints wall time, MB/s, documents/s and the peak resident
-memory of the build process (from wait4) and of any processes it waited for. With --score it also
-scores the build's tables against the corpus's ground truth (`policykg evaluate`).
+--out OUT` command with --cli — twice: without views (extraction, graph.json, GraphML, the CSV
+tables and the 任务分工表) and the full default build (with the views); --no-views runs the first
+only (e.g. `--sizes 10000 --no-views`). It prints wall time, MB/s, documents/s, CPU seconds and
+the peak resident memory of the largest build process (from wait4) and of the whole process tree,
+then the bare read + decode + clause-regex floor over the same bytes and each mode's ratio to it.
+With --score it also scores the build's tables against the corpus's ground truth (`policykg evaluate`).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class Result:
     error: str = ""
     cpu_s: float = 0.0  # user + system CPU of the build and its workers (robust on a busy machine)
     f1: str = ""
+    views: bool = True
 
     @property
     def mb_per_s(self) -> float:
@@ -119,6 +123,7 @@ def measure(size: int, docs: Path, use_cli: bool, score: bool, views: bool = Tru
             r["tree_peak_kb"] / 1024 if r.get("tree_peak_kb") else None,
             True,
             cpu_s=r.get("cpu_s", 0.0),
+            views=views,
         )
         if score:
             result.f1 = score_build(out, docs.parent)
@@ -229,38 +234,43 @@ def main(argv: list[str] | None = None) -> int:
     if not sizes or min(sizes) < 1:
         parser.error("--sizes: give positive document counts")
 
+    modes = [False] if args.no_views else [False, True]
     results = []
     for size in sizes:
         docs = corpus(size, args.seed, args.corpus_root) / "docs"
-        print(f"building {size} documents ({docs}) ...", file=sys.stderr)
-        results.append(measure(size, docs, args.cli, args.score, views=not args.no_views))
+        for views in modes:
+            print(f"building {size} documents ({docs}){'' if views else ' without views'} ...", file=sys.stderr)
+            results.append(measure(size, docs, args.cli, args.score, views=views))
 
     mode = "policykg build (CLI)" if args.cli else "policykg.api.build"
-    mode += ", no views" if args.no_views else ""
     print(f"\n{mode}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print("mode: `no views` = extraction + graph.json + GraphML + CSV tables + 任务分工表; `full` = also the views")
     head = (
-        f"{'docs':>6} {'MB':>7} {'wall s':>8} {'build s':>8} {'MB/s':>7} {'docs/s':>8} "
+        f"{'docs':>6} {'mode':>8} {'MB':>7} {'wall s':>8} {'build s':>8} {'MB/s':>7} {'docs/s':>8} "
         f"{'max proc MB':>12} {'tree MB':>9} {'cpu s':>7}"
     )
     print(head + ("  score" if args.score else ""))
     failed = 0
     for r in results:
+        mode = "full" if r.views else "no views"
         if not r.ok:
             failed += 1
-            print(f"{r.size:>6} {r.megabytes:>7.2f}  FAILED: {r.error}")
+            print(f"{r.size:>6} {mode:>8} {r.megabytes:>7.2f}  FAILED: {r.error}")
             continue
         build_s = f"{r.build_s:8.2f}" if r.build_s is not None else f"{'-':>8}"
         tree = f"{r.tree_peak_mb:9.0f}" if r.tree_peak_mb else f"{'-':>9}"
         print(
-            f"{r.size:>6} {r.megabytes:>7.2f} {r.wall_s:>8.2f} {build_s} {r.mb_per_s:>7.3f} "
+            f"{r.size:>6} {mode:>8} {r.megabytes:>7.2f} {r.wall_s:>8.2f} {build_s} {r.mb_per_s:>7.3f} "
             f"{r.docs_per_s:>8.2f} {r.maxrss_mb:>12.0f} {tree} {r.cpu_s:7.1f}" + (f"  {r.f1}" if args.score else "")
         )
     floor_docs = corpus(max(sizes), args.seed, args.corpus_root) / "docs"
     floor = min(floor_seconds(floor_docs) for _ in range(3))
     floor_mb = sum(p.stat().st_size for p in floor_docs.glob("*.txt")) / 1e6
-    biggest = max((r for r in results if r.ok), key=lambda r: r.size, default=None)
-    print(f"floor (read + decode + clause regex, {max(sizes)} docs): {floor:.3f} s, {floor_mb / floor:.0f} MB/s"
-          + (f"; build / floor = {(biggest.build_s or biggest.wall_s) / floor:.0f}x" if biggest else ""))
+    print(f"floor (read + decode + clause regex, {max(sizes)} docs): {floor:.3f} s, {floor_mb / floor:.0f} MB/s")
+    for r in results:
+        if r.ok and r.size == max(sizes):
+            print(f"  build / floor, {'full' if r.views else 'no views'}: {(r.build_s or r.wall_s) / floor:.0f}x "
+                  f"({r.mb_per_s:.2f} MB/s against {floor_mb / floor:.0f} MB/s)")
     print("max proc MB: peak RSS of the largest process of the build (main or a worker; from wait4).")
     print("tree MB: peak RSS of the build and its workers together (psutil, sampled every 50 ms).")
     print("cpu s: user + system CPU seconds of the build and its workers (on a shared machine wall time is not).")

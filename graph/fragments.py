@@ -46,6 +46,7 @@ from policykg.graph.export import (
     GRAPHML_GRAPH,
     GRAPHML_HEAD,
     GRAPHML_TAIL,
+    RESPONSIBILITY_COLUMNS,
     TABLES,
     DocumentRows,
     graphml_edge,
@@ -135,8 +136,14 @@ def encode_document(part: DocumentGraph, rows: DocumentRows) -> tuple[dict[str, 
     json_edges = "".join([_encode({**data, "from": u, "to": v, "key": k}) + ",\n" for (u, v, k), data in edges.items()])
     graphml_edges = "".join([graphml_edge(u, v, k, data, edge_keys) for (u, v, k), data in edges.items()])
     sections = [b"".join(json_nodes), _utf8(json_edges), b"".join(graphml_nodes), graphml_edges.encode("utf-8")]
-    sections += [csv_text(columns, rows[name]).encode("utf-8") for name, columns in TABLES.items()]
-    sections.append(json.dumps(rows["responsibilities"], ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    tables = {name: csv_text(columns, rows[name]) for name, columns in TABLES.items()}
+    sections += [text.encode("utf-8") for text in tables.values()]
+    # the 任务分工表 reads the responsibilities.csv rows back from that section, unless they differ
+    # from the rows it was given: a character cleaned, or a task without text (the sheet then
+    # shows the paragraph, which the CSV has not)
+    resp = rows["responsibilities"]
+    as_csv = not has_unwritable(tables["responsibilities"]) and all(r.get("task_text") for r in resp)
+    sections.append(b"" if as_csv else json.dumps(resp, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     head = document_head(own[part.doc_id])
     summary = {
         "doc_id": part.doc_id, "sha256": part.sha256, "head": head, "shared": shared,
@@ -370,12 +377,19 @@ class CorpusWriter:
                 graphml_edges.write(parts[3])
                 for i, name in enumerate(TABLES, 4):
                     tables[name].write(parts[i])
-                rows = json.loads(bytes(parts[-1]).decode("utf-8", "surrogatepass"))
-                sheet.add_document(xlsx_document(d.head), rows)
+                sheet.add_document(xlsx_document(d.head), _task_rows(parts[4], parts[-1]))
         finally:
             for fh in tables.values():
                 fh.close()
         sheet.close()
+
+
+def _task_rows(responsibilities: memoryview, rows: memoryview) -> list[dict[str, Any]]:
+    """A document's responsibilities rows for the 任务分工表 (see encode_document)."""
+    if len(rows):
+        return json.loads(bytes(rows).decode("utf-8", "surrogatepass"))
+    text = bytes(responsibilities).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline=""), fieldnames=RESPONSIBILITY_COLUMNS)) if text else []
 
 
 def _shifted(section: bytes, ends: list[int], old: bytes, new: bytes) -> list[int]:
