@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-from policykg.extract.deadlines import due_by
 from policykg.extract.model import Entity, PolicyDocument, Span, Target, Task
-from policykg.extract.resolve import jurisdiction_code, resolve_unit
-from policykg.graph.compare import section_heading, task_content
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+# networkx and the stages a document's graph reads (resolver, deadlines, compare) are imported
+# where they are used: a rebuild from the cache merges summaries and needs none of them
 
 UNIT_LABEL = "Unit"
 ENTITY_LABEL = "Entity"
@@ -74,23 +76,26 @@ def merge_node(nodes: dict[str, dict[str, Any]], members: dict[tuple[str, str], 
                 members[node_id, key] = set(data[key])
         return data
     labels = data["labels"]
-    for name in (label, *extra_labels):
+    if label not in labels:
+        labels.append(label)
+    for name in extra_labels:
         if name not in labels:
             labels.append(name)
     for key in _COLLECTED:
-        if key in props:
+        mentioned = props.get(key)
+        if mentioned is not None:
             seen = members.get((node_id, key))
             if seen is None:
                 seen = members[node_id, key] = set()
                 data[key] = []
             values = data[key]
-            for value in props[key]:
+            for value in mentioned:
                 if value not in seen:
                     seen.add(value)
                     values.append(value)
     for key, value in props.items():
-        if key not in _COLLECTED:
-            data.setdefault(key, value)
+        if key not in data:  # (the collected lists are there by now)
+            data[key] = value
     return None
 
 
@@ -98,6 +103,8 @@ class GraphAssembler:
     """Merges DocumentGraphs into one MultiDiGraph (nodes merged by merge_node)."""
 
     def __init__(self) -> None:
+        import networkx as nx
+
         self.graph = nx.MultiDiGraph()
         self._members: dict[tuple[str, str], set[str]] = {}
 
@@ -145,6 +152,8 @@ def _add_edge(g: DocumentGraph, u: str, v: str, rel: str, key: str, /, **props: 
 
 
 def add_document(g: DocumentGraph, doc: PolicyDocument) -> None:
+    from policykg.extract.resolve import jurisdiction_code
+
     meta = doc.meta
     period = meta.period or (None, None)
     first_line = doc.span(0, min(len(doc.text), max(1, doc.text.find("\n")))) if doc.text else Span(0, 0, "")
@@ -168,6 +177,9 @@ def add_document(g: DocumentGraph, doc: PolicyDocument) -> None:
 
 
 def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
+    from policykg.extract.deadlines import due_by
+    from policykg.graph.compare import section_heading, task_content
+
     tid = task_id(doc, task)
     _add_node(
         g, tid, "Task",
@@ -200,6 +212,8 @@ def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
 
 
 def add_entity(g: DocumentGraph, doc: PolicyDocument, entity: Entity) -> None:
+    from policykg.extract.resolve import resolve_unit
+
     if not entity.entity_id:
         return
     if entity.generic:
@@ -272,6 +286,8 @@ def family_key(title: str) -> str:
 
 
 def plan_family_id(doc: PolicyDocument) -> str:
+    from policykg.extract.resolve import jurisdiction_code
+
     key = family_key(doc.meta.title) if doc.meta.title else ""
     if not key:
         return f"plan:{doc.sha256[:16]}"  # a document without a title is a family of its own

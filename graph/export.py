@@ -9,12 +9,14 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
-import networkx as nx
-from policykg.extract.model import PolicyDocument
 from policykg.graph.sanitise import clean_row, clean_text, has_unwritable
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from policykg.extract.model import PolicyDocument
 
 GRAPH_JSON = "graph.json"
 GRAPHML = "graph.graphml"
@@ -103,6 +105,8 @@ def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
     try:
+        import networkx as nx
+
         data = json.loads(path.read_text(encoding="utf-8"))
         return nx.node_link_graph(data, directed=True, multigraph=True, **NODE_LINK_KEYS)
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -186,7 +190,10 @@ def _graphml_data(scope: str, attrs: dict[str, Any], used: set[str], clean: bool
             if type(v) is str:
                 text = v
             elif isinstance(v, list | tuple):
-                text = "|".join([str(x) for x in v])
+                try:
+                    text = "|".join(v)
+                except TypeError:  # not all strings
+                    text = "|".join([str(x) for x in v])
             else:
                 text = str(v)
             if clean:
@@ -204,6 +211,16 @@ def _graphml_data(scope: str, attrs: dict[str, Any], used: set[str], clean: bool
         used.add(k)
         out.append(f'<data key="{spec[0]}">{text}</data>')
     return "".join(out)
+
+
+def graphml_node_keys(data: dict[str, Any]) -> set[str]:
+    """The attributes graphml_node writes of a node (what the <key> header must list)."""
+    keys = _GRAPHML_KEY_IDS["node"]
+    used = {"label"}
+    for k, v in graphml_node_attributes(data).items():
+        if v is not None and (v != "" or (keys.get(k) or _graphml_key("node", k))[1] == "string"):
+            used.add(k)
+    return used
 
 
 def _attr(value: str, clean: bool) -> str:

@@ -53,6 +53,7 @@ from policykg.graph.export import (
     graphml_key_id,
     graphml_keys,
     graphml_node,
+    graphml_node_keys,
     write_responsibilities_xlsx,
 )
 from policykg.graph.sanitise import clean_value, has_unwritable
@@ -314,7 +315,7 @@ class CorpusWriter:
                     cites += 1
             extra_nodes = [*plans, *links.cited.values()]
             for data in (*self.shared.values(), *extra_nodes):
-                graphml_node(data["id"], data, node_keys)
+                node_keys |= graphml_node_keys(data)
             for u, v, k, data in family_edges:
                 graphml_edge(u, v, k, data, edge_keys)
             with (out / GRAPH_JSON).open("w+b") as graph_json, (out / GRAPHML).open("w+b") as graphml:
@@ -389,7 +390,8 @@ def _task_rows(responsibilities: memoryview, rows: memoryview) -> list[dict[str,
     if len(rows):
         return json.loads(bytes(rows).decode("utf-8", "surrogatepass"))
     text = bytes(responsibilities).decode("utf-8")
-    return list(csv.DictReader(io.StringIO(text, newline=""), fieldnames=RESPONSIBILITY_COLUMNS)) if text else []
+    columns = RESPONSIBILITY_COLUMNS
+    return [dict(zip(columns, record)) for record in csv.reader(io.StringIO(text, newline=""))]
 
 
 def _shifted(section: bytes, ends: list[int], old: bytes, new: bytes) -> list[int]:
