@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -174,18 +175,26 @@ def graphml_key_id(scope: str, name: str) -> str:
     return _graphml_key(scope, name)[0]
 
 
+_SIGNATURES: dict[tuple[str, tuple[str, ...]], list[tuple[str, str, str]]] = {}
+
+
+def _signature(scope: str, names: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(name, '<data key="…">', type) of each attribute of an element with these attribute names."""
+    found = _SIGNATURES[scope, names] = [
+        (name, f'<data key="{key_id}">', kind) for name in names for key_id, kind in (_graphml_key(scope, name),)]
+    return found
+
+
 def _graphml_data(scope: str, attrs: dict[str, Any], used: set[str], clean: bool) -> str:
     """The <data> elements of one node or edge. Lists are joined by |; an absent value (None) is
     left out, so that it reads back as missing, not as "" (as is "" for a number or boolean).
-    `clean`: pass text through clean_text (only needed when the element has a character XML
-    1.0 cannot carry: escaping never makes or removes one, so the caller checks afterwards)."""
-    keys = _GRAPHML_KEY_IDS[scope]
+    `clean`: pass text through clean_text (needed only when the element has a character XML 1.0
+    cannot carry; escaping never makes or removes one, so a caller may check afterwards)."""
+    signature = _SIGNATURES.get((scope, tuple(attrs))) or _signature(scope, tuple(attrs))
     out = []
-    for k, v in attrs.items():
+    for (name, opening, kind), v in zip(signature, attrs.values()):
         if v is None:
             continue
-        spec = keys.get(k) or _graphml_key(scope, k)
-        kind = spec[1]
         if kind == "string":
             if type(v) is str:
                 text = v
@@ -208,8 +217,8 @@ def _graphml_data(scope: str, attrs: dict[str, Any], used: set[str], clean: bool
             text = repr(float(v))
         else:
             text = str(int(v))
-        used.add(k)
-        out.append(f'<data key="{spec[0]}">{text}</data>')
+        used.add(name)
+        out.append(f"{opening}{text}</data>")
     return "".join(out)
 
 
@@ -223,30 +232,36 @@ def graphml_node_keys(data: dict[str, Any]) -> set[str]:
     return used
 
 
+_ATTRIBUTE_SPECIAL = re.compile('[&<>"\n\r\t]')
+
+
 def _attr(value: str, clean: bool) -> str:
-    return quoteattr(clean_text(value) if clean else value)
+    if clean:
+        value = clean_text(value)
+    return quoteattr(value) if _ATTRIBUTE_SPECIAL.search(value) else f'"{value}"'
 
 
-def graphml_node(node_id: str, data: dict[str, Any], used: set[str]) -> str:
-    """One <node> element (a line) of a node of the graph."""
+def graphml_node(node_id: str, data: dict[str, Any], used: set[str], clean: bool | None = None) -> str:
+    """One <node> element (a line) of a node of the graph. `clean`: None to check the element
+    for characters XML cannot carry (and clean them), False when the caller knows it has none."""
     attrs = graphml_node_attributes(data)
-    for clean in (False, True):
+    for careful in (False, True) if clean is None else (clean,):
         seen: set[str] = set()
-        element = f"<node id={_attr(str(node_id), clean)}>{_graphml_data('node', attrs, seen, clean)}</node>\n"
-        if clean or not has_unwritable(element):
+        element = f"<node id={_attr(str(node_id), careful)}>{_graphml_data('node', attrs, seen, careful)}</node>\n"
+        if careful or clean is not None or not has_unwritable(element):
             used |= seen
             return element
     raise AssertionError("unreachable")
 
 
-def graphml_edge(u: str, v: str, key: str, data: dict[str, Any], used: set[str]) -> str:
-    """One <edge> element (a line) of an edge of the graph."""
+def graphml_edge(u: str, v: str, key: str, data: dict[str, Any], used: set[str], clean: bool | None = None) -> str:
+    """One <edge> element (a line) of an edge of the graph (`clean` as for graphml_node)."""
     attrs = graphml_edge_attributes(data)
-    for clean in (False, True):
+    for careful in (False, True) if clean is None else (clean,):
         seen: set[str] = set()
-        element = (f"<edge id={_attr(str(key), clean)} source={_attr(str(u), clean)} "
-                   f"target={_attr(str(v), clean)}>{_graphml_data('edge', attrs, seen, clean)}</edge>\n")
-        if clean or not has_unwritable(element):
+        element = (f"<edge id={_attr(str(key), careful)} source={_attr(str(u), careful)} "
+                   f"target={_attr(str(v), careful)}>{_graphml_data('edge', attrs, seen, careful)}</edge>\n")
+        if careful or clean is not None or not has_unwritable(element):
             used |= seen
             return element
     raise AssertionError("unreachable")

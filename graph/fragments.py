@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import operator
 import os
 import shutil
 from collections.abc import Callable
@@ -70,19 +72,42 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
+class _Utf8:
+    """_utf8, remembering whether any text had a lone surrogate."""
+
+    def __init__(self) -> None:
+        self.surrogates = False
+
+    def __call__(self, text: str) -> bytes:
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.surrogates = True
+            return text.encode("utf-8", "replace")
+
+
 def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
     """Rows as CSV lines (the csv module's excel dialect, as csv.DictWriter writes them), every
-    value passed through clean_value (graph/sanitise.py) — checked on the whole text first, as
-    almost no document has a character to clean."""
-    for clean in (False, True):
-        buf = io.StringIO()
-        values = ((clean_value(row.get(c, "")) for c in columns) for row in rows) if clean else \
-            ([row.get(c, "") for c in columns] for row in rows)
-        csv.writer(buf).writerows(values)
-        text = buf.getvalue()
-        if clean or not has_unwritable(text):
-            return text
-    raise AssertionError("unreachable")
+    value passed through clean_value (graph/sanitise.py) — where needed: the distinct texts of
+    the rows are checked first, as almost no document has a character to clean."""
+    try:
+        values = [operator.itemgetter(*columns)(row) for row in rows]  # the row functions give every column
+    except KeyError:
+        values = [tuple(row.get(c, "") for c in columns) for row in rows]
+    texts = {v for row in values for v in row if type(v) is str}
+    if has_unwritable("\n".join(texts)):
+        values = [tuple(clean_value(v) for v in row) for row in values]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(values)
+    return buf.getvalue()
+
+
+def _json_writable(text: str) -> bool:
+    """Whether the strings of graph.json text (ensure_ascii=False) hold no character that XML 1.0
+    cannot carry (its GraphML elements need no cleaning): JSON writes control characters as
+    \\u00XX, \\b or \\f (a false alarm, from an escaped backslash before b or f, only costs the
+    careful path), U+FFFE/U+FFFF as they are; a lone surrogate fails to encode (see _utf8)."""
+    return not ("\\u00" in text or "\\b" in text or "\\f" in text or "\ufffe" in text or "\uffff" in text)
 
 
 def csv_header(columns: list[str]) -> bytes:
@@ -122,21 +147,19 @@ def encode_document(part: DocumentGraph, rows: DocumentRows) -> tuple[dict[str, 
             props["docSha256"] = THIS_DOCUMENT
     node_keys: set[str] = set()
     edge_keys: set[str] = set()
-    json_nodes, graphml_nodes = [], []
-    json_ends, graphml_ends = [], []
-    json_size = graphml_size = 0
-    for node_id, data in own.items():
-        line = _utf8(_encode(data) + ",\n")
-        element = graphml_node(node_id, data, node_keys).encode("utf-8")
-        json_nodes.append(line)
-        graphml_nodes.append(element)
-        json_size += len(line)
-        graphml_size += len(element)
-        json_ends.append(json_size)
-        graphml_ends.append(graphml_size)
+    utf8 = _Utf8()
+    json_lines = [_encode(data) + ",\n" for data in own.values()]
     json_edges = "".join([_encode({**data, "from": u, "to": v, "key": k}) + ",\n" for (u, v, k), data in edges.items()])
-    graphml_edges = "".join([graphml_edge(u, v, k, data, edge_keys) for (u, v, k), data in edges.items()])
-    sections = [b"".join(json_nodes), _utf8(json_edges), b"".join(graphml_nodes), graphml_edges.encode("utf-8")]
+    json_nodes = [utf8(line) for line in json_lines]
+    json_edge_bytes = utf8(json_edges)
+    # the GraphML elements carry the same strings as the graph.json lines: clean them only if those have
+    # a character XML cannot carry
+    clean = utf8.surrogates or not all(_json_writable(text) for text in (json_edges, *json_lines))
+    graphml_nodes = [graphml_node(node_id, data, node_keys, clean).encode("utf-8") for node_id, data in own.items()]
+    graphml_edges = "".join([graphml_edge(u, v, k, data, edge_keys, clean) for (u, v, k), data in edges.items()])
+    json_ends, graphml_ends = list(itertools.accumulate(map(len, json_nodes))), \
+        list(itertools.accumulate(map(len, graphml_nodes)))
+    sections = [b"".join(json_nodes), json_edge_bytes, b"".join(graphml_nodes), graphml_edges.encode("utf-8")]
     tables = {name: csv_text(columns, rows[name]) for name, columns in TABLES.items()}
     sections += [text.encode("utf-8") for text in tables.values()]
     # the 任务分工表 reads the responsibilities.csv rows back from that section, unless they differ
@@ -208,12 +231,19 @@ class _TaskSheetCollector:
         return write_responsibilities_xlsx(self.rows, self.path, self.documents)
 
 
-def _task_sheet_writer(path: Path, cache_dir: Path | None) -> Any:
+def _task_sheet_writer(path: Path, cache_dir: Path | None, reuse_dir: Path | None) -> Any:
+    """The streaming TaskSheetWriter (graph/task_sheet.py), or the collector where there is none."""
     try:
-        from policykg.graph.xlsx import TaskSheetWriter  # type: ignore[attr-defined]
+        from policykg.graph.task_sheet import TaskSheetWriter  # type: ignore[import-not-found]
     except ImportError:
-        return _TaskSheetCollector(path, cache_dir)
-    return TaskSheetWriter(path, cache_dir=cache_dir)
+        try:
+            from policykg.graph.xlsx import TaskSheetWriter  # type: ignore[attr-defined,no-redef]
+        except ImportError:
+            return _TaskSheetCollector(path, cache_dir)
+    try:
+        return TaskSheetWriter(path, cache_dir=cache_dir, reuse_dir=reuse_dir)
+    except TypeError:  # a writer without reuse_dir
+        return TaskSheetWriter(path, cache_dir=cache_dir)
 
 
 def xlsx_document(head: dict[str, Any]) -> dict[str, Any]:
@@ -258,8 +288,9 @@ class CorpusWriter:
     order, then `close` writes the files into out_dir. Holds the shared nodes (bounded by the
     distinct units, entities and indicators) and a few figures per document."""
 
-    def __init__(self, out_dir: Path, cache_dir: Path | None = None) -> None:
-        self.out_dir, self.cache_dir = out_dir, cache_dir
+    def __init__(self, out_dir: Path, cache_dir: Path | None = None, reuse_dir: Path | None = None) -> None:
+        # cache_dir / reuse_dir: the 任务分工表's sheet cache of this build and of the OUT it replaces
+        self.out_dir, self.cache_dir, self.reuse_dir = out_dir, cache_dir, reuse_dir
         self.docs: list[_Document] = []
         self.shared: dict[str, dict[str, Any]] = {}
         self._members: dict[tuple[str, str], set[str]] = {}
@@ -349,7 +380,7 @@ class CorpusWriter:
         current_json = b'"current":true'
         current_graphml = f'<data key="{graphml_key_id("node", "current")}">true</data>'.encode()
         tables = {name: (out / f"{name}.csv").open("wb") for name in TABLES}
-        sheet = _task_sheet_writer(out / XLSX, self.cache_dir)
+        sheet = _task_sheet_writer(out / XLSX, self.cache_dir, self.reuse_dir)
         try:
             for name, columns in TABLES.items():
                 tables[name].write(csv_header(columns))
@@ -379,6 +410,10 @@ class CorpusWriter:
                 for i, name in enumerate(TABLES, 4):
                     tables[name].write(parts[i])
                 sheet.add_document(xlsx_document(d.head), _task_rows(parts[4], parts[-1]))
+        except BaseException:
+            if hasattr(sheet, "abort"):
+                sheet.abort()  # no half-written workbook
+            raise
         finally:
             for fh in tables.values():
                 fh.close()

@@ -388,7 +388,8 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
     # the review file's corrections change what documents become: they are part of the cache key
     review = folder / REVIEW_FILE
     cache = RecordCache(old_out, tmp, (_file_sha256(review) or "") if review.is_file() else "")
-    writer = CorpusWriter(tmp, cache_dir=tmp / XLSX_CACHE_DIR)
+    writer = CorpusWriter(tmp, cache_dir=tmp / XLSX_CACHE_DIR,
+                          reuse_dir=old_out / XLSX_CACHE_DIR if old_out is not None else None)
     _use_review_file(folder, report)
     try:  # the review file's corrections hold for this build only
         try:
