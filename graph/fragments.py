@@ -209,7 +209,8 @@ class _Document:
         self.doc_id, self.sha256, self.head = summary["doc_id"], summary["sha256"], summary["head"]
         self.citations = summary["citations"]
         self.sections = summary["sections"]
-        self.ends = (summary["json_ends"], summary["graphml_ends"])
+        # where its own nodes end: needed only to put shared nodes first seen here among them
+        self.ends = (summary["json_ends"], summary["graphml_ends"]) if new_shared else ([], [])
         self.fragment = fragment
         self.new_shared = new_shared  # (own nodes before it, id) of the shared nodes first seen here
 
