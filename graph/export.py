@@ -225,10 +225,15 @@ def _graphml_data(scope: str, attrs: dict[str, Any], used: set[str], clean: bool
 def graphml_node_keys(data: dict[str, Any]) -> set[str]:
     """The attributes graphml_node writes of a node (what the <key> header must list)."""
     keys = _GRAPHML_KEY_IDS["node"]
-    used = {"label"}
-    for k, v in graphml_node_attributes(data).items():
-        if v is not None and (v != "" or (keys.get(k) or _graphml_key("node", k))[1] == "string"):
-            used.add(k)
+    used = {"label"}  # the display name, always written
+    for k, v in data.items():
+        if v is None or k == "kind":
+            continue
+        name = GRAPHML_RENAMED.get(k, k)
+        if v != "" or (keys.get(name) or _graphml_key("node", name))[1] == "string":
+            used.add(name)
+    if data.get("kind") not in (None, data.get("label")):
+        used.add("categoryKind")
     return used
 
 

@@ -413,15 +413,26 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
         use_review_entries({})
     report.files = writer.close(stage=stages.stage)
     if views:
-        from policykg.graph.export import read_graph
-        from policykg.visualize import write_views
-
         with stages.stage("views"):
-            write_views(read_graph(tmp), tmp / "views")
+            _write_views(tmp)
     if report.inferred:
         (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
     target.commit(tmp)
     return writer
+
+
+def _write_views(out: Path) -> None:
+    """The views of the graph just written to out/graph.json, read from there (as a stream where
+    the views can take one)."""
+    try:
+        from policykg.visualize.views import write_views_from_out  # type: ignore[attr-defined]
+    except ImportError:
+        from policykg.graph.export import read_graph
+        from policykg.visualize import write_views
+
+        write_views(read_graph(out), out / "views")
+    else:
+        write_views_from_out(out, out / "views")
 
 
 def _use_review_file(folder: Path, report: BuildReport) -> None:
