@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -200,8 +201,26 @@ def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> It
     _warm_up()
     # fork: workers inherit the loaded vocabularies; imap keeps the input order (stable ids)
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    # at most a few results ahead of the one the build waits for: behind a slow document, the
+    # other workers' results (each a document's fragment) would otherwise pile up in memory
+    ahead = threading.Semaphore(workers * 4)
+    stopped = threading.Event()
+
+    def fed() -> Iterator[tuple[Path, dict[str, Any] | None]]:
+        for job in jobs:
+            ahead.acquire()
+            if stopped.is_set():
+                return
+            yield job
+
     with ctx.Pool(workers) as pool:
-        yield from pool.imap(_extract_one, jobs, chunksize=2)
+        try:
+            for result in pool.imap(_extract_one, fed(), chunksize=1):
+                ahead.release()
+                yield result
+        finally:
+            stopped.set()  # the pool's feeding thread ends (the pool joins it), should the build stop early
+            ahead.release()
 
 
 @cache
