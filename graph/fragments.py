@@ -333,7 +333,7 @@ class CorpusWriter:
         spools = out / ".spool"
         spools.mkdir(exist_ok=True)
         node_keys, edge_keys = set(self.node_keys), set(self.edge_keys)
-        with stage("graph.json, graph.graphml, responsibilities.csv, resolution.csv, targets.csv, entities.csv"), \
+        with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"), \
                 (spools / "edges.json").open("w+b") as json_edges, \
                 (spools / "edges.graphml").open("w+b") as graphml_edges, \
                 (spools / "cites.json").open("w+b") as json_cites, \
