@@ -203,12 +203,11 @@ def _merged_mentions(mentions: list[list[Any]]) -> list[list[Any]]:
 class _Document:
     """What pass 2 needs of a document (small: no text)."""
 
-    __slots__ = ("citations", "doc_id", "ends", "fragment", "head", "new_shared", "sections", "sha256")
+    __slots__ = ("doc_id", "ends", "fragment", "head", "new_shared", "sections", "sha256")
 
     def __init__(self, summary: dict[str, Any], fragment: Path, new_shared: list[tuple[int, str]]) -> None:
         self.doc_id, self.sha256, self.head = summary["doc_id"], summary["sha256"], summary["head"]
-        self.citations = summary["citations"]
-        self.sections = summary["sections"]
+        self.sections = tuple(summary["sections"])
         # where its own nodes end: needed only to put shared nodes first seen here among them
         self.ends = (summary["json_ends"], summary["graphml_ends"]) if new_shared else ([], [])
         self.fragment = fragment
@@ -299,6 +298,10 @@ class CorpusWriter:
         self.edge_keys: set[str] = set()
         self.nodes = self.edges = 0
         self.rows = dict.fromkeys(TABLES, 0)
+        self._spools = out_dir / ".spool"
+        self._spools.mkdir(exist_ok=True)
+        # each document's citations, read back when the CITES edges are written (not held)
+        self._citations = (self._spools / "citations.jsonl").open("w+", encoding="utf-8", errors="surrogatepass")
 
     def add(self, summary: dict[str, Any], fragment: Path) -> None:
         sha = summary["sha256"]
@@ -311,6 +314,8 @@ class CorpusWriter:
                 props["docSha256"] = sha
             if merge_node(self.shared, self._members, node_id, label, extra_labels, props) is not None:
                 new_shared.append((before, node_id))
+        if summary["citations"]:
+            self._citations.write(json.dumps([len(self.docs), summary["citations"]], ensure_ascii=False) + "\n")
         self.docs.append(_Document(summary, fragment, new_shared))
         self.node_keys.update(summary["node_keys"])
         self.edge_keys.update(summary["edge_keys"])
@@ -330,8 +335,7 @@ class CorpusWriter:
         heads = {d.doc_id: d.head for d in self.docs}
         plans, current, family_edges = plan_families(heads)
         links = CitationLinks(heads.values())
-        spools = out / ".spool"
-        spools.mkdir(exist_ok=True)
+        spools = self._spools
         node_keys, edge_keys = set(self.node_keys), set(self.edge_keys)
         with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"), \
                 (spools / "edges.json").open("w+b") as json_edges, \
@@ -340,8 +344,11 @@ class CorpusWriter:
                 (spools / "cites.graphml").open("w+b") as graphml_cites:
             # what crosses documents first: CITES (written last) and the keys the header lists
             cites = 0
-            for d in self.docs:
-                for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], d.citations):
+            self._citations.seek(0)
+            for line in self._citations:
+                index, citations = json.loads(line)
+                d = self.docs[index]
+                for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], citations):
                     json_cites.write(_utf8(_encode({**data, "from": u, "to": v, "key": k}) + ",\n"))
                     graphml_cites.write(graphml_edge(u, v, k, data, edge_keys).encode("utf-8"))
                     cites += 1
@@ -371,6 +378,7 @@ class CorpusWriter:
                 _copy(graphml_edges, graphml)
                 _copy(graphml_cites, graphml)
                 graphml.write(GRAPHML_TAIL.encode("utf-8"))
+        self._citations.close()
         shutil.rmtree(spools, ignore_errors=True)
         return dict(self.rows)
 
