@@ -210,7 +210,7 @@ class _Document:
         self.sections = tuple(summary["sections"])
         # where its own nodes end: needed only to put shared nodes first seen here among them
         self.ends = (summary["json_ends"], summary["graphml_ends"]) if new_shared else ([], [])
-        self.fragment = fragment
+        self.fragment = str(fragment)
         self.new_shared = new_shared  # (own nodes before it, id) of the shared nodes first seen here
 
 
@@ -294,6 +294,7 @@ class CorpusWriter:
         self.docs: list[_Document] = []
         self.shared: dict[str, dict[str, Any]] = {}
         self._members: dict[tuple[str, str], set[str]] = {}
+        self._docs_unique: set[str] = set()  # shared nodes whose docs came one document at a time
         self.node_keys: set[str] = set()
         self.edge_keys: set[str] = set()
         self.nodes = self.edges = 0
@@ -308,12 +309,26 @@ class CorpusWriter:
         docs = [sha]  # one string for every mention: the docs lists of 10,000 plans stay small
         new_shared = []
         for before, node_id, label, extra_labels, props in summary["shared"]:
-            if props.get("docs") == THIS_DOCUMENT:
-                props["docs"] = docs
             if props.get("docSha256") == THIS_DOCUMENT:
                 props["docSha256"] = sha
+            own_docs = props.get("docs") == THIS_DOCUMENT
+            if own_docs and node_id in self._docs_unique:
+                # each document comes once, so its sha256 is new to the node's docs: no membership
+                # set of every document (the lists are the output; the sets would double them)
+                del props["docs"]
+                merge_node(self.shared, self._members, node_id, label, extra_labels, props)
+                self.shared[node_id]["docs"].append(sha)
+                continue
+            if own_docs:
+                props["docs"] = docs
+            elif node_id in self._docs_unique:  # a mention merged the general way: its set again
+                self._docs_unique.discard(node_id)
+                self._members[node_id, "docs"] = set(self.shared[node_id]["docs"])
             if merge_node(self.shared, self._members, node_id, label, extra_labels, props) is not None:
                 new_shared.append((before, node_id))
+                if own_docs:
+                    del self._members[node_id, "docs"]
+                    self._docs_unique.add(node_id)
         if summary["citations"]:
             self._citations.write(json.dumps([len(self.docs), summary["citations"]], ensure_ascii=False) + "\n")
         self.docs.append(_Document(summary, fragment, new_shared))
@@ -394,7 +409,8 @@ class CorpusWriter:
             for name, columns in TABLES.items():
                 tables[name].write(csv_header(columns))
             for d in self.docs:
-                data = d.fragment.read_bytes()
+                with open(d.fragment, "rb") as fh:
+                    data = fh.read()
                 parts, at = [], 0
                 for size in d.sections:
                     parts.append(memoryview(data)[at:at + size])
