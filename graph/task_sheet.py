@@ -13,7 +13,6 @@ copies it into its workbook as it is (a rebuild after one changed plan renders o
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import struct
 from collections.abc import Iterable, Sequence
@@ -69,9 +68,10 @@ def xlsx_tasks(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per task (document order kept) from the (task, unit, role) rows."""
     tasks: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
-        t = tasks.get((r["doc_sha256"], r["task_id"]))
+        key = (r["doc_sha256"], r["task_id"])
+        t = tasks.get(key)
         if t is None:
-            t = tasks[r["doc_sha256"], r["task_id"]] = {
+            t = tasks[key] = {
                 "doc_sha256": r["doc_sha256"], "doc": r["doc"], "doc_title": r.get("doc_title") or r["doc"],
                 "path": r["task_path"], "title": r["task_title"],
                 "text": r.get("task_text") or r.get("task_paragraph") or "",
@@ -79,7 +79,8 @@ def xlsx_tasks(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 "lead": [], "part": [], "quote": r.get("quote") or "", "lead_from_order": False}
         if r["role"] == "lead":
             t["lead"].append(r["unit"])
-            t["lead_from_order"] = t["lead_from_order"] or bool(r.get("lead_from_order"))
+            if r.get("lead_from_order"):
+                t["lead_from_order"] = True
         else:
             t["part"].append(r["unit"])
     return list(tasks.values())
@@ -101,7 +102,7 @@ def _renderer_version() -> bytes:
     from policykg.extract import normalise
     from policykg.graph import labels, sanitise, xlsx
 
-    digest = hashlib.blake2b(digest_size=16)
+    digest = hashlib.blake2b(xlsx.COMPRESSOR.encode(), digest_size=16)
     for module in (xlsx, sanitise, labels, normalise):
         digest.update(Path(module.__file__ or "").read_bytes())
     digest.update(Path(__file__).read_bytes())
@@ -152,7 +153,9 @@ class TaskSheetWriter:
     def _sheet(self, title: str, tasks: list[dict[str, Any]]) -> SheetPart:
         if self.cache_dir is None:
             return _document_sheet(title, tasks)
-        about = json.dumps([title, tasks], ensure_ascii=False, separators=(",", ":"))
+        # what the sheet shows (repr: unambiguous, and faster than json here)
+        about = repr([title, *((t["path"], t["title"], t["text"], t["deadline"], t["quote"], t["lead"], t["part"],
+                                t["lead_from_order"]) for t in tasks)])
         key = hashlib.blake2b(about.encode("utf-8", "surrogatepass"), digest_size=20, key=self._version).hexdigest()
         file = key + CACHE_SUFFIX
         self._used.add(file)
