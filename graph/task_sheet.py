@@ -164,7 +164,7 @@ class TaskSheetWriter:
             if part is not None:
                 self.cache_hits += 1
                 if folder is not self.cache_dir:
-                    _write_cached(self.cache_dir / file, part)
+                    _take_cached(folder / file, self.cache_dir / file, part)
                 return part
         part = _document_sheet(title, tasks)
         _write_cached(self.cache_dir / file, part)
@@ -219,6 +219,16 @@ def _read_cached(path: Path) -> SheetPart | None:
     if len(data) != _CACHED.size + length:
         return None  # cut short: render it again
     return SheetPart(data[_CACHED.size:], crc, size, rows, columns)
+
+
+def _take_cached(old: Path, new: Path, part: SheetPart) -> None:
+    """An earlier build's cached sheet into this build's cache: linked, else written."""
+    try:
+        os.link(old, new)
+    except FileExistsError:
+        pass
+    except OSError:
+        _write_cached(new, part)
 
 
 def _write_cached(path: Path, part: SheetPart) -> None:
