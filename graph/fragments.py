@@ -56,9 +56,9 @@ from policykg.graph.export import (
     graphml_keys,
     graphml_node,
     graphml_node_keys,
-    write_responsibilities_xlsx,
 )
 from policykg.graph.sanitise import clean_value, has_unwritable
+from policykg.graph.task_sheet import TaskSheetWriter
 
 XLSX = "responsibilities.xlsx"
 # the sections of a document's fragment file, in order (their lengths are in its summary)
@@ -212,38 +212,6 @@ class _Document:
         self.ends = (summary["json_ends"], summary["graphml_ends"]) if new_shared else ([], [])
         self.fragment = str(fragment)
         self.new_shared = new_shared  # (own nodes before it, id) of the shared nodes first seen here
-
-
-class _TaskSheetCollector:
-    """The 任务分工表 written at close from the rows collected (stands in for a streaming
-    TaskSheetWriter where graph/xlsx.py has none)."""
-
-    def __init__(self, path: Path, cache_dir: Path | None = None) -> None:
-        self.path = path
-        self.documents: list[dict[str, Any]] = []
-        self.rows: list[dict[str, Any]] = []
-
-    def add_document(self, document: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-        self.documents.append(document)
-        self.rows.extend(rows)
-
-    def close(self) -> int:
-        return write_responsibilities_xlsx(self.rows, self.path, self.documents)
-
-
-def _task_sheet_writer(path: Path, cache_dir: Path | None, reuse_dir: Path | None) -> Any:
-    """The streaming TaskSheetWriter (graph/task_sheet.py), or the collector where there is none."""
-    try:
-        from policykg.graph.task_sheet import TaskSheetWriter  # type: ignore[import-not-found]
-    except ImportError:
-        try:
-            from policykg.graph.xlsx import TaskSheetWriter  # type: ignore[attr-defined,no-redef]
-        except ImportError:
-            return _TaskSheetCollector(path, cache_dir)
-    try:
-        return TaskSheetWriter(path, cache_dir=cache_dir, reuse_dir=reuse_dir)
-    except TypeError:  # a writer without reuse_dir
-        return TaskSheetWriter(path, cache_dir=cache_dir)
 
 
 def xlsx_document(head: dict[str, Any]) -> dict[str, Any]:
@@ -404,7 +372,7 @@ class CorpusWriter:
         current_json = b'"current":true'
         current_graphml = f'<data key="{graphml_key_id("node", "current")}">true</data>'.encode()
         tables = {name: (out / f"{name}.csv").open("wb") for name in TABLES}
-        sheet = _task_sheet_writer(out / XLSX, self.cache_dir, self.reuse_dir)
+        sheet = TaskSheetWriter(out / XLSX, cache_dir=self.cache_dir, reuse_dir=self.reuse_dir)
         try:
             for name, columns in TABLES.items():
                 tables[name].write(csv_header(columns))
@@ -436,8 +404,7 @@ class CorpusWriter:
                     tables[name].write(parts[i])
                 sheet.add_document(xlsx_document(d.head), _task_rows(parts[4], parts[-1]))
         except BaseException:
-            if hasattr(sheet, "abort"):
-                sheet.abort()  # no half-written workbook
+            sheet.abort()  # no half-written workbook
             raise
         finally:
             for fh in tables.values():
