@@ -23,11 +23,13 @@ import math
 import os
 import re
 import shutil
+import tempfile
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 import networkx as nx
@@ -116,98 +118,236 @@ def document_href(doc: str) -> str:
     return "document.html#doc=" + quote(doc, safe="")
 
 
-class GraphIndex:
-    """One linear pass over the graph: what every view needs to select its nodes quickly."""
+GraphElement = tuple[str, dict[str, Any]]  # ("graph" | "node" | "edge", attributes as in graph.json)
 
-    def __init__(self, graph: nx.MultiDiGraph) -> None:
-        self.graph = graph
+
+def graph_elements(graph: nx.MultiDiGraph) -> Iterator[GraphElement]:
+    """A networkx graph as the element stream of graph.json (policykg.graph.export.iter_graph_elements):
+    ("graph", attrs), then ("node", {..., "id"}) for every node, then ("edge", {..., "from", "to",
+    "key"}) for every edge, in the graph's order."""
+    yield "graph", dict(graph.graph)
+    for node, data in graph.nodes(data=True):
+        yield "node", {**data, "id": node}
+    for source, target, key, data in graph.edges(keys=True, data=True):
+        yield "edge", {**data, "from": source, "to": target, "key": key}
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _names(data: dict[str, Any], node: str) -> list[str]:
+    """Every name a node can be searched by but its id: name, title, path, aliases, original title."""
+    found: list[str] = []
+    for value in (data.get("name"), data.get("title"), data.get("path"), *(data.get("aliases") or []),
+                  data.get("titleOriginal")):
+        if value and str(value) not in found and str(value) != node:
+            found.append(str(value))
+    return found
+
+
+def _period(data: dict[str, Any]) -> str:
+    return "–".join(str(data[k]) for k in ("periodStart", "periodEnd") if data.get(k))
+
+
+def _tip_head(data: dict[str, Any], kind: str, display: str) -> str:
+    """The lines of a node's hover text that depend on the node alone (the rest, its documents
+    and units, are added once every edge has been read)."""
+    if kind == "Task":
+        lines = [_short(str(data.get("title") or data.get("name") or data["id"]), 120),
+                 f"任务 Task {data.get('path', '')}"]
+        deadline = data.get("deadlineText") or data.get("deadline")
+        if deadline:
+            lines.append(f"期限 deadline: {deadline}")
+        if data.get("text"):
+            lines.append(f"原文 {_short(data['text'], 400)}")
+        if data.get("quote"):
+            lines.append(f"“{_short(data['quote'], 300)}”")
+    elif kind == "Document":
+        lines = [display, " · ".join(str(x) for x in (data.get("issuer"), data.get("jurisdiction"), _period(data),
+                                                      data.get("status"), data.get("file")) if x)]
+    else:
+        lines = [f"{display} ({kind})"]
+        aliases = [a for a in data.get("aliases") or [] if a != data.get("name")]
+        if aliases:
+            lines.append("别名 also written: " + _short("、".join(map(str, aliases)), 200))
+        extra = [str(data[k]) for k in ("subtype", "jurisdiction", "unit") if data.get(k)]
+        if extra:
+            lines.append(" · ".join(extra))
+    return "\n".join(lines)
+
+
+def _node_label(data: dict[str, Any], kind: str, display: str) -> str:
+    if kind == "Task":
+        return short_title(data.get("title") or data.get("name") or data.get("path") or data["id"])
+    if kind == "Document":
+        return _short(display, 18)
+    return _short(display, 14)
+
+
+class GraphIndex:
+    """One linear pass over the element stream of a graph (nodes first, then edges): what every
+    view needs, kept compact — per node its kind, names, label, documents and the node-local part
+    of its tooltip; per edge its ends (node positions) and type in arrays, and the edge as the
+    page draws it, encoded at once into a spool file — so the graph itself is never held."""
+
+    def __init__(self, elements: Iterable[GraphElement]) -> None:
+        self.ids: list[str] = []
+        self.position: dict[str, int] = {}
         self.kind: dict[str, str] = {}
         self.units: list[str] = []
         self.documents: list[str] = []
         self.entities = 0
-        for node, data in graph.nodes(data=True):
-            label = str(data.get("label") or "_other")
-            self.kind[node] = label
-            labels = data.get("labels") or [label]
-            self.entities += "Entity" in labels
-            if "Unit" in labels:
-                self.units.append(node)
-            if label == "Document":
-                self.documents.append(node)
+        self.names_of: list[list[str]] = []
+        self.display: list[str] = []
+        self.labels: list[str] = []
+        self.tip_heads: list[str] = []
+        self.jurisdiction_of: dict[int, str] = {}
+        self.aliases_of: dict[int, list[str]] = {}
+        self.task_facts: dict[int, tuple[str, str, str, Any, str]] = {}  # path, title, deadline, start, short title
+        self.doc_facts: dict[str, dict[str, Any]] = {}
+        self._node_shas: dict[int, list[int]] = {}  # node -> interned sha numbers of its documents
+        self._task_doc_hint: dict[int, tuple[Any, int | None]] = {}  # task -> (docId, docSha256 number)
+        self._sha_number: dict[str, int] = {}
+        self._unit_sort_names: dict[str, str] = {}
+        self.tasks_of_unit: dict[str, list[tuple[str, str]]] = defaultdict(list)  # unit -> (task, type)
+        self.units_of_task: dict[str, dict[str, str]] = defaultdict(dict)  # task -> unit -> L/P
+        self.doc_of_task: dict[str, str] = {}
+        self.edge_types: Counter[str] = Counter()
+        self.type_names: list[str] = []
+        self._type_index: dict[str, int] = {}
+        # Every edge once: its ends and type index (node positions; iterated by every later step).
+        self.edge_source = array("l")
+        self.edge_target = array("l")
+        self.edge_type = array("l")
+        # The edges as data.js holds them, encoded as they arrive, comma-separated.
+        self.edge_rows = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed by write_views)
+        self._documents_ready = False
+        for element, item in elements:
+            if element == "node":
+                self._add_node(item)
+            elif element == "edge":
+                if not self._documents_ready:
+                    self._order_documents()
+                self._add_edge(item)
+        if not self._documents_ready:
+            self._order_documents()
+        for i, (doc_id, sha) in self._task_doc_hint.items():
+            node = self.ids[i]
+            if node not in self.doc_of_task:
+                doc = doc_id if doc_id in self.doc_index else self._doc_of_sha_number.get(sha)
+                if doc is not None:
+                    self.doc_of_task[node] = doc
         self.unit_set = frozenset(self.units)
-        self.tooltips: dict[str, str] = {}
-        self.node_facts: dict[str, dict[str, Any]] = {}
-        self._docs_cache: dict[str, list[int]] = {}
-        self.documents.sort(key=lambda d: (str(graph.nodes[d].get("name", "")), d))
-        self.units.sort(key=lambda u: (str(graph.nodes[u].get("name", "")), u))
+        self._docs_cache: dict[int, list[int]] = {}
+
+    def _sha(self, sha: Any) -> int:
+        return self._sha_number.setdefault(str(sha), len(self._sha_number))
+
+    def _add_node(self, data: dict[str, Any]) -> None:
+        node = str(data["id"]) if not isinstance(data["id"], str) else data["id"]
+        i = len(self.ids)
+        self.ids.append(node)
+        self.position[node] = i
+        kind = str(data.get("label") or "_other")
+        self.kind[node] = kind
+        labels = data.get("labels") or [kind]
+        self.entities += "Entity" in labels
+        if "Unit" in labels:
+            self.units.append(node)
+            self._unit_sort_names[node] = str(data.get("name", ""))
+        display = str(data.get("name") or data.get("title") or node)
+        self.display.append(display)
+        self.names_of.append(_names(data, node))
+        self.labels.append(_node_label(data, kind, display))
+        self.tip_heads.append(_tip_head(data, kind, display))
+        if data.get("jurisdiction"):
+            self.jurisdiction_of[i] = str(data["jurisdiction"])
+        if data.get("aliases"):
+            self.aliases_of[i] = [str(a) for a in data["aliases"]]
+        if kind == "Document":
+            self.documents.append(node)
+            self.doc_facts[node] = {"sort": str(data.get("name", "")),
+                                    "sha": data.get("sha256") or data.get("docSha256"),
+                                    "jurisdiction": data.get("jurisdiction", ""), "file": str(data.get("file") or ""),
+                                    "period": _period(data),
+                                    "current": str(data.get("current", True)).lower() not in ("false", "0")}
+            return
+        if kind == "Task":
+            self.task_facts[i] = (str(data.get("path") or ""), str(data.get("title") or data.get("name") or ""),
+                                  str(data["deadline"]) if data.get("deadline") else "", data.get("start"),
+                                  short_title(data.get("title") or display, 10))
+            self._task_doc_hint[i] = (data.get("docId"), self._sha(data.get("docSha256")))
+        shas = list(data.get("docs") or []) or [data.get("docSha256")]
+        self._node_shas[i] = [self._sha(s) for s in shas]
+
+    def _order_documents(self) -> None:
+        """Documents sorted by name; once every node has been read (before the first edge)."""
+        self._documents_ready = True
+        self.documents.sort(key=lambda d: (self.doc_facts[d]["sort"], d))
+        self.units.sort(key=lambda u: (self._unit_sort_names[u], u))
         self.doc_index = {doc: i for i, doc in enumerate(self.documents)}
         self.doc_of_sha: dict[str, str] = {}
         for doc in self.documents:
-            sha = graph.nodes[doc].get("sha256") or graph.nodes[doc].get("docSha256")
+            sha = self.doc_facts[doc]["sha"]
             if sha:
                 self.doc_of_sha[str(sha)] = doc
-        self.tasks_of_unit: dict[str, list[tuple[str, str]]] = defaultdict(list)  # unit -> (task, type)
-        self.units_of_task: dict[str, dict[str, str]] = defaultdict(dict)  # task -> unit -> L/P
-        self.mentioning_tasks: dict[str, list[str]] = defaultdict(list)
-        self.edges_of_doc: dict[str, list[tuple[str, str, Any]]] = defaultdict(list)
-        self.doc_of_task: dict[str, str] = {}
-        # Every edge once, as (source, target, key, properties): iterated by every later step.
-        self.edges: list[tuple[str, str, Any, dict[str, Any]]] = [*iter(graph.edges(keys=True, data=True))]
-        # (iter: list() would first ask the view its length, one more pass over every edge)
-        self.edge_types: Counter[str] = Counter()
-        for source, target, key, data in self.edges:
-            rel = data.get("type")
-            self.edge_types[str(rel)] += 1
-            if rel in RESPONSIBILITY_TYPES:
-                self.tasks_of_unit[source].append((target, rel))
-                letter = ROLE_LETTER[rel]
-                if self.units_of_task[target].get(source) != "L":
-                    self.units_of_task[target][source] = letter
-            elif rel == "MENTIONS" and self.kind.get(source) == "Task":
-                self.mentioning_tasks[target].append(source)
-            elif rel == "PART_OF" and self.kind.get(target) == "Document":
-                self.doc_of_task[source] = target
-            doc = self.doc_of_sha.get(str(data.get("docSha256")))
-            if doc is not None:
-                self.edges_of_doc[doc].append((source, target, key))
-        for node, data in graph.nodes(data=True):
-            if self.kind[node] == "Task" and node not in self.doc_of_task:
-                doc = data.get("docId") if data.get("docId") in self.doc_index else self.doc_of_sha.get(
-                    str(data.get("docSha256")))
-                if doc is not None:
-                    self.doc_of_task[node] = doc
+        self._doc_of_sha_number = {self._sha_number[s]: d for s, d in self.doc_of_sha.items() if s in self._sha_number}
+
+    def _add_edge(self, data: dict[str, Any]) -> None:
+        source, target = self.ids[self.position[data["from"]]], self.ids[self.position[data["to"]]]
+        rel = data.get("type")
+        name = str(rel)
+        self.edge_types[name] += 1
+        type_number = self._type_index.get(name)
+        if type_number is None:
+            type_number = self._type_index[name] = len(self.type_names)
+            self.type_names.append(name)
+        if rel in RESPONSIBILITY_TYPES:
+            self.tasks_of_unit[source].append((target, rel))
+            roles = self.units_of_task[target]
+            if roles.get(source) != "L":
+                roles[source] = ROLE_LETTER[rel]
+        elif rel == "PART_OF" and self.kind.get(target) == "Document":
+            self.doc_of_task[source] = target
+        doc = self.doc_of_sha.get(str(data.get("docSha256")))
+        s, t = self.position[source], self.position[target]
+        self.edge_source.append(s)
+        self.edge_target.append(t)
+        self.edge_type.append(type_number)
+        row = [s, t, type_number, self.doc_index[doc] if doc is not None else -1, str(data.get("key")),
+               *_edge_fields(data)]
+        self.edge_rows.write(("," if len(self.edge_source) > 1 else "") + _ENCODE(row))
+
+    def edges(self) -> Iterator[tuple[str, str, str]]:
+        """(source, target, type) of every edge, in the graph's order."""
+        ids, names = self.ids, self.type_names
+        for s, t, r in zip(self.edge_source, self.edge_target, self.edge_type):
+            yield ids[s], ids[t], names[r]
 
     # --- node facts -------------------------------------------------------------------------
 
     def node_docs(self, node: str) -> list[int]:
         """Indices (into self.documents) of the documents a node occurs in."""
-        cached = self._docs_cache.get(node)
+        i = self.position[node]
+        cached = self._docs_cache.get(i)
         if cached is None:
-            cached = self._docs_cache[node] = self._node_docs(node)
+            cached = self._docs_cache[i] = self._node_docs(node, i)
         return cached
 
-    def _node_docs(self, node: str) -> list[int]:
-        data = self.graph.nodes[node]
+    def _node_docs(self, node: str, i: int) -> list[int]:
         if self.kind[node] == "Document":
             return [self.doc_index[node]]
         if node in self.doc_of_task:
             return [self.doc_index[self.doc_of_task[node]]]
-        shas = list(data.get("docs") or []) or [data.get("docSha256")]
-        return sorted({self.doc_index[self.doc_of_sha[s]] for s in map(str, shas) if s in self.doc_of_sha})
+        of_sha = self._doc_of_sha_number
+        return sorted({self.doc_index[of_sha[s]] for s in self._node_shas.get(i, ()) if s in of_sha})
 
     def names(self, node: str) -> list[str]:
         """Every name a node can be searched by: name, aliases, id, and a task's path and title."""
-        data = self.graph.nodes[node]
-        found: list[str] = []
-        for value in (data.get("name"), data.get("title"), data.get("path"), *(data.get("aliases") or []),
-                      data.get("titleOriginal"), node):
-            if value and str(value) not in found:
-                found.append(str(value))
-        return found
+        return [*self.names_of[self.position[node]], node]
 
     def display_name(self, node: str) -> str:
-        data = self.graph.nodes[node]
-        return str(data.get("name") or data.get("title") or node)
+        return self.display[self.position[node]]
 
     def resolve_units(self, queries: Iterable[str]) -> list[str]:
         """Unit ids for names, aliases or ids; an unknown one raises UnknownUnitError."""
@@ -249,29 +389,15 @@ class GraphIndex:
 
 
 def _node_tooltip(index: GraphIndex, node: str) -> str:
-    """The hover text of a node; the same in every view, so computed once per node."""
-    cached = index.tooltips.get(node)
-    if cached is None:
-        cached = index.tooltips[node] = _compose_node_tooltip(index, node)
-    return cached
-
-
-def _compose_node_tooltip(index: GraphIndex, node: str) -> str:
-    data = index.graph.nodes[node]
+    """The hover text of a node: its own lines, then its documents and units."""
     kind = index.kind[node]
-    lines: list[str] = []
+    head = index.tip_heads[index.position[node]]
+    if kind == "Document":
+        return head
+    lines = [head]
     doc_indices = index.node_docs(node)
     doc_names = [index.display_name(index.documents[i]) for i in doc_indices[:4]]
     if kind == "Task":
-        lines.append(_short(str(data.get("title") or data.get("name") or node), 120))
-        lines.append(f"任务 Task {data.get('path', '')}")
-        deadline = data.get("deadlineText") or data.get("deadline")
-        if deadline:
-            lines.append(f"期限 deadline: {deadline}")
-        if data.get("text"):
-            lines.append(f"原文 {_short(data['text'], 400)}")
-        if data.get("quote"):
-            lines.append(f"“{_short(data['quote'], 300)}”")
         if doc_names:
             lines.append(f"文件 {doc_names[0]}")
         roles = index.units_of_task.get(node, {})
@@ -280,23 +406,11 @@ def _compose_node_tooltip(index: GraphIndex, node: str) -> str:
             partners = [index.display_name(u) for u, r in roles.items() if r == "P"]
             if partners:
                 lines.append("P: " + _short("、".join(partners), 200))
-    elif kind == "Document":
-        lines.append(index.display_name(node))
-        period = "–".join(str(data[k]) for k in ("periodStart", "periodEnd") if data.get(k))
-        lines.append(" · ".join(str(x) for x in (data.get("issuer"), data.get("jurisdiction"), period,
-                                                 data.get("status"), data.get("file")) if x))
     else:
-        lines.append(f"{index.display_name(node)} ({kind})")
-        aliases = [a for a in data.get("aliases") or [] if a != data.get("name")]
-        if aliases:
-            lines.append("别名 also written: " + _short("、".join(map(str, aliases)), 200))
-        extra = [str(data[k]) for k in ("subtype", "jurisdiction", "unit") if data.get(k)]
-        if extra:
-            lines.append(" · ".join(extra))
-        roles = index.tasks_of_unit.get(node)
-        if roles:
-            led = sum(1 for _, r in roles if r == "LEADS")
-            lines.append(f"牵头 L {led} · 参与 P {len(roles) - led}")
+        roles_of = index.tasks_of_unit.get(node)
+        if roles_of:
+            led = sum(1 for _, r in roles_of if r == "LEADS")
+            lines.append(f"牵头 L {led} · 参与 P {len(roles_of) - led}")
         if doc_names:
             lines.append(f"{len(doc_indices)} document(s): " + _short("；".join(doc_names), 160))
     return "\n".join(lines)
@@ -335,8 +449,9 @@ class Structure:
             for i, a in enumerate(members):
                 for b in members[i + 1 :]:
                     self.pair_weight[(a, b)] += 1
-                    if len(self.pair_examples[(a, b)]) < 5:
-                        self.pair_examples[(a, b)].append(task)
+                    examples = self.pair_examples[(a, b)]
+                    if len(examples) < 5:
+                        examples.append(task)
         cooperation = nx.Graph()
         cooperation.add_nodes_from(u for u in index.units if u in self.task_count)
         cooperation.add_weighted_edges_from((a, b, w) for (a, b), w in self.pair_weight.items())
@@ -360,59 +475,50 @@ class Structure:
                 self.community_of[unit] = number
         # Tasks: the community of their lead (else first participant); documents and entities:
         # the most common community of their tasks.
-        votes: dict[str, Counter[int]] = defaultdict(Counter)
+        community_of = self.community_of
         for task, roles in index.units_of_task.items():
             ordered = sorted(roles, key=lambda u: (roles[u] != "L", u))
-            community = next((self.community_of[u] for u in ordered if u in self.community_of), None)
+            community = next((community_of[u] for u in ordered if u in community_of), None)
             if community is not None:
-                self.community_of[task] = community
-        for source, target, _, data in index.edges:
-            if data.get("type") in RESPONSIBILITY_TYPES:
+                community_of[task] = community
+        votes: dict[str, Counter[int]] = defaultdict(Counter)
+        kind, units = index.kind, index.unit_set
+        for source, target, rel in index.edges():
+            if rel in RESPONSIBILITY_TYPES:
                 continue
             for task, other in ((source, target), (target, source)):
-                if index.kind.get(task) == "Task" and task in self.community_of and other not in index.unit_set:
-                    votes[other][self.community_of[task]] += 1
+                if kind.get(task) == "Task" and task in community_of and other not in units:
+                    votes[other][community_of[task]] += 1
         for node, counter in votes.items():
-            if node not in self.community_of:
-                self.community_of[node] = counter.most_common(1)[0][0]
+            if node not in community_of:
+                community_of[node] = counter.most_common(1)[0][0]
         # What no task reaches (named by a document only, a unit of no task): its neighbours'.
         late: dict[str, Counter[int]] = defaultdict(Counter)
-        for source, target, _, _ in index.edges:
+        for source, target, _ in index.edges():
             for node, other in ((source, target), (target, source)):
-                if node not in self.community_of and other in self.community_of:
-                    late[node][self.community_of[other]] += 1
+                if node not in community_of and other in community_of:
+                    late[node][community_of[other]] += 1
         for node, counter in late.items():
-            self.community_of[node] = counter.most_common(1)[0][0]
+            community_of[node] = counter.most_common(1)[0][0]
 
 
 # --- the shared data file -----------------------------------------------------------------------------
 
 
-def _node_label(index: GraphIndex, node: str) -> str:
-    data = index.graph.nodes[node]
-    kind = index.kind[node]
-    if kind == "Task":
-        return short_title(data.get("title") or data.get("name") or data.get("path") or node)
-    if kind == "Document":
-        return _short(index.display_name(node), 18)
-    return _short(index.display_name(node), 14)
-
-
 def _jurisdiction(index: GraphIndex, node: str) -> str:
-    data = index.graph.nodes[node]
-    if data.get("jurisdiction"):
-        return str(data["jurisdiction"])
+    own = index.jurisdiction_of.get(index.position[node])
+    if own:
+        return own
     docs = index.node_docs(node)
     if docs:
-        return str(index.graph.nodes[index.documents[docs[0]]].get("jurisdiction") or "")
+        return str(index.doc_facts[index.documents[docs[0]]]["jurisdiction"] or "")
     return ""
 
 
 def _current_docs(index: GraphIndex) -> set[int]:
     """Documents shown by default: the current edition of each plan family (identity's
     Document.current flag; every document when the graph has no such flag)."""
-    return {i for i, doc in enumerate(index.documents)
-            if str(index.graph.nodes[doc].get("current", True)).lower() not in ("false", "0")}
+    return {i for i, doc in enumerate(index.documents) if index.doc_facts[doc]["current"]}
 
 
 def _layout_block(node_ids: list[str], edges: list[tuple[str, str, float]], group_of: dict[str, Any],
@@ -431,66 +537,54 @@ def _edge_weight(rel: str) -> float:
     return 3.0 if rel == "PART_OF" else 1.0
 
 
-def shared_data(index: GraphIndex, structure: Structure, max_nodes: int, title: str) -> dict[str, Any]:
-    """Everything the pages draw from: nodes, edges, documents, communities and the layouts of
-    the whole network and the co-operation network."""
-    graph = index.graph
-    node_ids = list(graph.nodes)
-    position = {n: i for i, n in enumerate(node_ids)}
+def write_shared_data(fh: IO[str], index: GraphIndex, structure: Structure, max_nodes: int,
+                      title: str) -> dict[str, Any]:
+    """Write data.js: everything the pages draw from (nodes, edges, documents, communities and
+    the layouts of the whole network and the co-operation network), one node at a time. Returns
+    what the index page shows of it (communities and the two layouts)."""
     current = _current_docs(index)
-    led = Counter(u for u, rel in ((u, r) for u, tasks in index.tasks_of_unit.items() for _, r in tasks)
-                  if rel == "LEADS")
+    led = Counter(u for u, tasks in index.tasks_of_unit.items() for _, r in tasks if r == "LEADS")
     tasks_per_doc = Counter(index.doc_index[d] for d in index.doc_of_task.values() if d in index.doc_index)
-    nodes = []
-    for node in node_ids:
+    docs = []
+    for i, doc in enumerate(index.documents):
+        facts = index.doc_facts[doc]
+        docs.append({"id": doc, "name": index.display_name(doc), "short": _short(index.display_name(doc), 16),
+                     "jurisdiction": str(facts["jurisdiction"] or ""), "file": facts["file"],
+                     "current": i in current, "tasks": tasks_per_doc[i], "period": facts["period"]})
+    network = network_layout(index, structure, current, max_nodes)
+    cooperation = cooperation_layout(index, structure, max_nodes)
+    node_styles, edge_styles = styles()["nodes"], styles()["edges"]
+    fh.write("window.policykgData = {")
+    fh.write(",".join(f"{_ENCODE(key)}:{_ENCODE(value)}" for key, value in (
+        ("title", title), ("nodeStyles", node_styles), ("edgeStyles", edge_styles), ("types", index.type_names),
+        ("communities", structure.communities), ("otherColour", OTHER_COLOUR), ("docs", docs))))
+    fh.write(',"nodes":[')
+    community_of, unit_set = structure.community_of, index.unit_set
+    for i, node in enumerate(index.ids):
         kind = index.kind[node]
-        data = graph.nodes[node]
-        item: dict[str, Any] = {"id": node, "kind": kind, "label": _node_label(index, node),
-                                "names": [n for n in index.names(node) if n != node], "docs": index.node_docs(node),
-                                "tip": _node_tooltip(index, node)}
-        if node in structure.community_of:
-            item["c"] = structure.community_of[node]
-        if node in index.unit_set:
+        item: dict[str, Any] = {"id": node, "kind": kind, "label": index.labels[i], "names": index.names_of[i],
+                                "docs": index.node_docs(node), "tip": _node_tooltip(index, node)}
+        if node in community_of:
+            item["c"] = community_of[node]
+        if node in unit_set:
             item["unit"] = 1
             item["led"] = led[node]
             item["joined"] = len(index.tasks_of_unit.get(node, [])) - led[node]
             item["jur"] = _jurisdiction(index, node)
         elif kind == "Task":
-            item["path"] = str(data.get("path") or "")
-            item["title"] = str(data.get("title") or data.get("name") or "")
-            if data.get("deadline"):
-                item["deadline"] = str(data["deadline"])
+            path, task_title, deadline = index.task_facts[i][:3]
+            item["path"] = path
+            item["title"] = task_title
+            if deadline:
+                item["deadline"] = deadline
         elif kind == "Document":
             item["tasks"] = tasks_per_doc[index.doc_index[node]]
-        nodes.append(item)
-    type_names: list[str] = []
-    type_index: dict[str, int] = {}
-    edges = []
-    for source, target, key, data in index.edges:
-        rel = str(data.get("type"))
-        if rel not in type_index:
-            type_index[rel] = len(type_names)
-            type_names.append(rel)
-        doc = index.doc_of_sha.get(str(data.get("docSha256")))
-        edges.append([position[source], position[target], type_index[rel],
-                      index.doc_index[doc] if doc is not None else -1, str(key), *_edge_fields(data)])
-    docs = []
-    for i, doc in enumerate(index.documents):
-        data = graph.nodes[doc]
-        docs.append({"id": doc, "name": index.display_name(doc), "short": _short(index.display_name(doc), 16),
-                     "jurisdiction": str(data.get("jurisdiction") or ""), "file": str(data.get("file") or ""),
-                     "current": i in current, "tasks": tasks_per_doc[i],
-                     "period": "–".join(str(data[k]) for k in ("periodStart", "periodEnd") if data.get(k))})
-    node_styles, edge_styles = styles()["nodes"], styles()["edges"]
-    return {
-        "title": title,
-        "nodeStyles": node_styles, "edgeStyles": edge_styles, "types": type_names,
-        "communities": structure.communities, "otherColour": OTHER_COLOUR,
-        "docs": docs, "nodes": nodes, "edges": edges,
-        "network": network_layout(index, structure, position, current, max_nodes),
-        "cooperation": cooperation_layout(index, structure, position, max_nodes),
-        "bigView": BIG_VIEW,
-    }
+        fh.write(("," if i else "") + _ENCODE(item))
+    fh.write('],"edges":[')
+    index.edge_rows.seek(0)
+    shutil.copyfileobj(index.edge_rows, fh)
+    fh.write(f'],"network":{_ENCODE(network)},"cooperation":{_ENCODE(cooperation)},"bigView":{BIG_VIEW}}};\n')
+    return {"communities": structure.communities, "network": network, "cooperation": cooperation}
 
 
 def _shown_by_default(index: GraphIndex, node: str, current: set[int]) -> bool:
@@ -498,22 +592,20 @@ def _shown_by_default(index: GraphIndex, node: str, current: set[int]) -> bool:
     return not docs or any(d in current for d in docs)
 
 
-def network_layout(index: GraphIndex, structure: Structure, position: dict[str, int], current: set[int],
-                   max_nodes: int) -> dict[str, Any]:
+def network_layout(index: GraphIndex, structure: Structure, current: set[int], max_nodes: int) -> dict[str, Any]:
     """The whole network of the current editions, communities apart; above max_nodes nodes,
     aggregated: units and documents, grouped by jurisdiction, a unit linked to a plan by the
     number of its tasks it leads or joins there, and units of different jurisdictions linked by
     the tasks they share."""
-    graph = index.graph
-    shown = [n for n in graph.nodes if _shown_by_default(index, n, current)]
+    position = index.position
+    shown = [n for n in index.ids if _shown_by_default(index, n, current)]
     names = {i: c["name"] for i, c in enumerate(structure.communities)}
     hidden_editions = len(index.documents) - len(current)
     edition_note = (f"Showing the current editions only ({hidden_editions} older editions hidden; untick "
                     f"“current editions only” to see them)." if hidden_editions else "")
     if len(shown) <= max_nodes:
         shown_set = set(shown)
-        edges = [(s, t, _edge_weight(str(d.get("type")))) for s, t, _, d in index.edges
-                 if s in shown_set and t in shown_set]
+        edges = [(s, t, _edge_weight(rel)) for s, t, rel in index.edges() if s in shown_set and t in shown_set]
         # What belongs to no community (a plan naming entities but assigning no task) is grouped
         # by its first document, and that group named after the document.
         group_of: dict[str, Any] = {}
@@ -551,7 +643,7 @@ def network_layout(index: GraphIndex, structure: Structure, position: dict[str, 
     groups = Counter(jurisdiction.values())
     block = _layout_block(nodes, layout_edges, jurisdiction,
                           {j: f"{j} · {n} nodes" for j, n in groups.items()})
-    hidden = Counter(index.kind[n] for n in graph.nodes if n not in seen)
+    hidden = Counter(index.kind[n] for n in index.ids if n not in seen)
     note = (f"Aggregated: the whole network has {len(shown)} nodes (more than {max_nodes}). Shown are units and "
             f"documents grouped by jurisdiction; a unit is linked to a plan by the number of tasks it leads or "
             f"joins there, and units of different jurisdictions by the tasks they share. Not shown here: "
@@ -563,8 +655,8 @@ def network_layout(index: GraphIndex, structure: Structure, position: dict[str, 
             "hiddenKinds": dict(hidden.most_common()), "note": note, **block}
 
 
-def cooperation_layout(index: GraphIndex, structure: Structure, position: dict[str, int],
-                       max_nodes: int) -> dict[str, Any]:
+def cooperation_layout(index: GraphIndex, structure: Structure, max_nodes: int) -> dict[str, Any]:
+    position = index.position
     nodes = sorted(structure.task_count, key=lambda u: (-structure.task_count[u], u))
     note = ""
     if len(nodes) > max_nodes:
@@ -616,7 +708,6 @@ PAGE_TITLES = {
 
 
 def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_links: bool) -> dict[str, Any]:
-    graph = index.graph
     kinds = Counter(index.kind.values())
     edge_types = index.edge_types
     unit_rows = []
@@ -624,15 +715,15 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         roles = index.tasks_of_unit.get(unit, [])
         led = sum(1 for _, rel in roles if rel == "LEADS")
         unit_rows.append({"id": unit, "name": index.display_name(unit), "kind": index.kind[unit],
-                          "aliases": [str(a) for a in graph.nodes[unit].get("aliases") or []],
+                          "aliases": index.aliases_of.get(index.position[unit], []),
                           "led": led, "joined": len(roles) - led,
                           "href": unit_href(unit) if unit_links else None})
-    tasks = sorted((t for t in graph.nodes if index.kind[t] == "Task"),
+    facts = index.task_facts
+    tasks = sorted((t for t in index.ids if index.kind[t] == "Task"),
                    key=lambda t: (index.doc_index.get(index.doc_of_task.get(t, ""), -1),
-                                  int(graph.nodes[t].get("start") or 0), t))
-    task_rows = [{"id": t, "path": str(graph.nodes[t].get("path") or ""),
-                  "title": _short(index.display_name(t), 80),
-                  "short": short_title(graph.nodes[t].get("title") or index.display_name(t), 10),
+                                  int(facts[index.position[t]][3] or 0), t))
+    task_rows = [{"id": t, "path": facts[index.position[t]][0], "title": _short(index.display_name(t), 80),
+                  "short": facts[index.position[t]][4],
                   "doc": index.doc_index.get(index.doc_of_task.get(t, ""), -1)} for t in tasks]
     tasks_per_doc = Counter(t["doc"] for t in task_rows)
     task_pos = {t: i for i, t in enumerate(tasks)}
@@ -642,7 +733,7 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
     summary = {
         "documents": len(index.documents), "tasks": kinds.get("Task", 0), "units": len(index.units),
         "entities": index.entities,
-        "indicators": kinds.get("Indicator", 0), "nodes": graph.number_of_nodes(), "edges": len(index.edges),
+        "indicators": kinds.get("Indicator", 0), "nodes": len(index.ids), "edges": len(index.edge_source),
         "leads": edge_types.get("LEADS", 0), "participates": edge_types.get("PARTICIPATES_IN", 0),
         "targets": edge_types.get("TARGETS", 0), "mentions": edge_types.get("MENTIONS", 0),
         "communities": len(shared["communities"]),
@@ -656,7 +747,7 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         "nodeKinds": dict(kinds.most_common()),
         "views": [{"kind": "network", "title": PAGE_TITLES["network"][0], "href": "network.html",
                    "subtitle": f"{len(index.documents)} documents", "nodes": len(network["nodes"]),
-                   "edges": len(network["edges"]) if network["aggregated"] else len(index.edges),
+                   "edges": len(network["edges"]) if network["aggregated"] else len(index.edge_source),
                    "aggregated": network["aggregated"]},
                   {"kind": "cooperation", "title": PAGE_TITLES["cooperation"][0], "href": "cooperation.html",
                    "subtitle": cooperation["subtitle"], "nodes": len(cooperation["nodes"]),
@@ -665,7 +756,7 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         "documents": [{"id": d, "name": index.display_name(d), "href": document_href(d),
                        "short": _short(index.display_name(d), 16), "tasks": tasks_per_doc[i],
                        "current": i in current,
-                       "jurisdiction": graph.nodes[d].get("jurisdiction", "")}
+                       "jurisdiction": index.doc_facts[d]["jurisdiction"]}
                       for i, d in enumerate(index.documents)],
         "units": unit_rows,
         "tasks": task_rows,
@@ -682,7 +773,7 @@ def _unit_stub(unit: str) -> str:
 
 
 def write_views(
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | Iterable[GraphElement],
     views_dir: Path | str,
     *,
     units: Iterable[str] | None = None,
@@ -694,39 +785,85 @@ def write_views(
     """Write the views of `graph` into `views_dir` (replaced whole; nothing half-written is left
     if this fails) and return the paths written, index.html first.
 
-    units: also write units/<name>.html, a link page to the ego view of each of these units (ids,
-    names or aliases; an unknown one raises UnknownUnitError listing the closest names, before
-    anything is written). unit_views=False: the index links no unit view. max_nodes: above it
-    the whole network is aggregated. inline_assets: put vis-network, the page scripts and the
-    data into every page instead of views/assets/ and views/data.js (each page then stands alone).
+    graph: a networkx graph, or the element stream of one as graph.json holds it
+    (policykg.graph.export.iter_graph_elements; see write_views_from_out): read once, never
+    held whole. units: also write units/<name>.html, a link page to the ego view of each of
+    these units (ids, names or aliases; an unknown one raises UnknownUnitError listing the
+    closest names, before anything is written). unit_views=False: the index links no unit view.
+    max_nodes: above it the whole network is aggregated. inline_assets: put vis-network, the
+    page scripts and the data into every page instead of views/assets/ and views/data.js (each
+    page then stands alone).
     """
     views_dir = Path(views_dir)
-    index = GraphIndex(graph)
+    index = GraphIndex(graph_elements(graph) if isinstance(graph, nx.Graph) else graph)
+    try:
+        return _write_pages(index, views_dir, units, unit_views, max_nodes, inline_assets, title)
+    finally:
+        index.edge_rows.close()
+
+
+def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None, **options: Any) -> list[Path]:
+    """Write the views of the graph a build wrote to OUT_DIR/graph.json (into OUT_DIR/views
+    unless `views_dir` says otherwise) reading it one element at a time, so that the graph is
+    never held; the options are write_views'. A missing graph.json raises FileNotFoundError, one
+    that is not a policykg graph ValueError, both naming the file."""
+    from policykg.graph.export import GRAPH_JSON, iter_graph_elements
+
+    path = Path(out_dir) / GRAPH_JSON
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
+    try:
+        index = GraphIndex(_checked(iter_graph_elements(out_dir)))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
+    try:
+        return _write_pages(index, Path(views_dir) if views_dir is not None else Path(out_dir) / "views",
+                            options.pop("units", None), **options)
+    finally:
+        index.edge_rows.close()
+
+
+def _checked(elements: Iterable[GraphElement]) -> Iterator[GraphElement]:
+    """The elements of a graph.json, each checked for what GraphIndex reads of it."""
+    for element, item in elements:
+        if not isinstance(item, dict) or (element == "node" and "id" not in item) or (
+                element == "edge" and not ("from" in item and "to" in item)):
+            raise ValueError(f"a {element} without its ends or id: {str(item)[:80]}")
+        yield element, item
+
+
+def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None, unit_views: bool = True,
+                 max_nodes: int = DEFAULT_MAX_NODES, inline_assets: bool = False,
+                 title: str = "policykg") -> list[Path]:
     stubs = index.resolve_units(list(units)) if units is not None else []
     structure = Structure(index)
-    shared = shared_data(index, structure, max_nodes, title)
-    data_js = "window.policykgData = " + _json(shared) + ";\n"
-
+    empty = not index.ids
     work = views_dir.parent / f".{views_dir.name}.tmp-{os.getpid()}"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     written: list[str] = []
     try:
-        if not inline_assets:
+        with open(work / "data.js", "w", encoding="utf-8") as fh:
+            shared = write_shared_data(fh, index, structure, max_nodes, title)
+        data_js = None
+        if inline_assets:
+            data_js = (work / "data.js").read_text(encoding="utf-8")
+            (work / "data.js").unlink()
+        else:
             (work / "assets").mkdir()
             for name in ASSET_FILES:
                 shutil.copyfile(ASSETS_DIR / name, work / "assets" / name)
                 written.append(f"assets/{name}")
-            _write(work / "data.js", data_js)
             written.append("data.js")
         page = _templates().get_template("view.html")
         for kind in PAGES:
             heading, subtitle = PAGE_TITLES[kind]
             _write(work / f"{kind}.html", page.render(
-                title=heading, subtitle=subtitle, kind=kind, empty=graph.number_of_nodes() == 0,
+                title=heading, subtitle=subtitle, kind=kind, empty=empty,
                 **_asset_context(inline_assets, "", data_js)))
             written.append(f"{kind}.html")
+        del data_js
         taken: set[str] = set()
         for unit in stubs:
             path = f"units/{_slug(index.display_name(unit), taken)}.html"
@@ -734,7 +871,7 @@ def write_views(
             written.append(path)
         index_page = _templates().get_template("index.html").render(
             title=title, data=_script_json(_index_data(index, shared, title, unit_views)),
-            empty=graph.number_of_nodes() == 0, **_asset_context(inline_assets, ""))
+            empty=empty, **_asset_context(inline_assets, ""))
         _write(work / "index.html", index_page)
         written.insert(0, "index.html")
     except BaseException:
