@@ -38,9 +38,12 @@ from policykg.visualize.browser import CHROMIUM, chromium_browser, offline_page,
 # With BEFORE_DIR (the visualize/ folder of an earlier commit, see --before) it runs that code the
 # way it was called then: read_graph, then write_views on the networkx graph.
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 out, views = Path(sys.argv[1]), Path(sys.argv[2])
+def peak_mb():  # this process's own high-water mark (ru_maxrss would count the parent's, kept across exec)
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1e3
 wall, cpu = time.perf_counter(), time.process_time()
 if len(sys.argv) > 3:
     import importlib, policykg.visualize as package
@@ -58,7 +61,7 @@ else:
     written = write_views_from_out(out, views)
 print(json.dumps({"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "read": read_s,
                   "files": len(written), "mb": sum(p.stat().st_size for p in written) / 1e6,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3}))
+                  "peak_mb": peak_mb()}))
 """
 
 REDRAW_JS = """() => {
