@@ -229,6 +229,8 @@ class GraphIndex:
         self._type_counts: list[int] = []
         self._rows: list[list[Any]] = []
         self._rows_written = False
+        self.strings: list[str] = [""]  # the edges' written forms and quotes, each once ("" is 0)
+        self._string_number: dict[str, int] = {"": 0}
         # Every edge once: its ends and type index (node positions; iterated by every later step).
         self.edge_ends = array("l")  # source, target, type number: three per edge
         # The edges as data.js holds them, encoded as they arrive, comma-separated.
@@ -317,6 +319,13 @@ class GraphIndex:
         tasks_of_unit, units_of_task, doc_of_task = self.tasks_of_unit, self.units_of_task, self.doc_of_task
         doc_number_of_sha = self._doc_number_of_sha
         add_ends, rows = self.edge_ends.extend, self._rows
+        type_names, strings, string_number = self.type_names, self.strings, self._string_number
+
+        def intern(text: str) -> int:
+            string_number[text] = len(strings)
+            strings.append(text)
+            return string_number[text]
+
         for element, data in stream:
             if element != "edge":
                 raise ValueError(f"a {element} after the edges")
@@ -338,9 +347,18 @@ class GraphIndex:
             add_ends((s, t, type_number))
             # The edge as the page draws it: ends, type, document, key, then the raw fields of
             # its tooltip (written, quote, task path, target value), trailing empty ones left out.
+            # written and quote repeat (a unit's name, a clause naming several units): numbers into
+            # one table of strings; a key "TYPE:n" is written as n.
             sha, written, quote, path = get("docSha256"), get("written"), get("quote"), get("taskPath")
-            row = [s, t, type_number, doc_number_of_sha.get(sha if type(sha) is str else str(sha), -1),
-                   str(get("key")), str(written) if written else "", str(quote)[:200] if quote else "",
+            key = str(get("key"))
+            suffix = key[len(type_names[type_number]) + 1:]
+            if suffix.isdigit() and key.startswith(type_names[type_number]) and str(int(suffix)) == suffix \
+                    and key[len(type_names[type_number])] == ":":
+                key = int(suffix)
+            written = str(written) if written else ""
+            quote = str(quote)[:200] if quote else ""
+            row = [s, t, type_number, doc_number_of_sha.get(sha if type(sha) is str else str(sha), -1), key,
+                   string_number.get(written) or intern(written), string_number.get(quote) or intern(quote),
                    str(path) if path else ""]
             if rel == "TARGETS":
                 row.append(_target_value(data))
@@ -439,32 +457,32 @@ class GraphIndex:
         return f"unknown unit '{query}'; closest names: " + ", ".join(shown)
 
 
-def _node_tooltip(index: GraphIndex, node: str) -> str:
-    """The hover text of a node: its own lines, then its documents and units."""
+def _node_tooltip(index: GraphIndex, node: str) -> tuple[str, str]:
+    """The hover text of a node (its own lines, then its documents and units) and, for a task,
+    its units apart: the page puts the line of the task's document between the two."""
     kind = index.kind[node]
     head = index.tip_heads[index.position[node]]
     if kind == "Document":
-        return head
-    lines = [head]
-    doc_indices = index.node_docs(node)
-    doc_names = [index.display_name(index.documents[i]) for i in doc_indices[:4]]
+        return head, ""
     if kind == "Task":
-        if doc_names:
-            lines.append(f"文件 {doc_names[0]}")
         roles = index.units_of_task.get(node, {})
-        if roles:
-            lines.append("L: " + "、".join(index.display_name(u) for u, r in roles.items() if r == "L"))
-            partners = [index.display_name(u) for u, r in roles.items() if r == "P"]
-            if partners:
-                lines.append("P: " + _short("、".join(partners), 200))
-    else:
-        roles_of = index.tasks_of_unit.get(node)
-        if roles_of:
-            led = sum(1 for _, r in roles_of if r == "LEADS")
-            lines.append(f"牵头 L {led} · 参与 P {len(roles_of) - led}")
-        if doc_names:
-            lines.append(f"{len(doc_indices)} document(s): " + _short("；".join(doc_names), 160))
-    return "\n".join(lines)
+        if not roles:
+            return head, ""
+        lines = ["L: " + "、".join(index.display_name(u) for u, r in roles.items() if r == "L")]
+        partners = [index.display_name(u) for u, r in roles.items() if r == "P"]
+        if partners:
+            lines.append("P: " + _short("、".join(partners), 200))
+        return head, "\n".join(lines)
+    lines = [head]
+    roles_of = index.tasks_of_unit.get(node)
+    if roles_of:
+        led = sum(1 for _, r in roles_of if r == "LEADS")
+        lines.append(f"牵头 L {led} · 参与 P {len(roles_of) - led}")
+    doc_indices = index.node_docs(node)
+    if doc_indices:
+        doc_names = [index.display_name(index.documents[i]) for i in doc_indices[:4]]
+        lines.append(f"{len(doc_indices)} document(s): " + _short("；".join(doc_names), 160))
+    return "\n".join(lines), ""
 
 
 def _target_value(data: dict[str, Any]) -> str:
@@ -607,8 +625,11 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
     community_of, unit_set = structure.community_of, index.unit_set
     for i, node in enumerate(index.ids):
         kind = index.kind[node]
+        tip, roles = _node_tooltip(index, node)
         item: dict[str, Any] = {"id": node, "kind": kind, "label": index.labels[i], "names": index.names_of[i],
-                                "docs": index.node_docs(node), "tip": _node_tooltip(index, node)}
+                                "docs": index.node_docs(node), "tip": tip}
+        if roles:
+            item["roles"] = roles
         if node in community_of:
             item["c"] = community_of[node]
         if node in unit_set:
@@ -628,8 +649,8 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
     fh.write(b'],"edges":[')
     index.edge_rows.seek(0)
     shutil.copyfileobj(index.edge_rows, fh)
-    fh.write(b'],"network":' + _encode(network) + b',"cooperation":' + _encode(cooperation)
-             + f',"bigView":{BIG_VIEW}}};\n'.encode())
+    fh.write(b'],"strings":' + _encode(index.strings) + b',"network":' + _encode(network)
+             + b',"cooperation":' + _encode(cooperation) + f',"bigView":{BIG_VIEW}}};\n'.encode())
     return {"communities": structure.communities, "network": network, "cooperation": cooperation}
 
 
