@@ -34,6 +34,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 import networkx as nx
+import numpy as np
 import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -225,7 +226,7 @@ class GraphIndex:
         self.doc_of_task: dict[str, str] = {}
         self.type_names: list[str] = []
         self._type_index: dict[Any, int] = {}  # edge type (as written) -> its number
-        self._type_index_by_name: dict[str, int] = {}
+        self.type_numbers: dict[str, int] = {}  # edge type name -> its number in type_names
         self._type_counts: list[int] = []
         self._rows: list[list[Any]] = []
         self._rows_written = False
@@ -371,9 +372,9 @@ class GraphIndex:
 
     def _new_type(self, rel: Any) -> int:
         name = str(rel)
-        number = self._type_index_by_name.get(name)
+        number = self.type_numbers.get(name)
         if number is None:
-            number = self._type_index_by_name[name] = len(self.type_names)
+            number = self.type_numbers[name] = len(self.type_names)
             self.type_names.append(name)
             self._type_counts.append(0)
         self._type_index[rel] = number
@@ -544,25 +545,51 @@ class Structure:
             community = next((community_of[u] for u in ordered if u in community_of), None)
             if community is not None:
                 community_of[task] = community
-        votes: dict[str, Counter[int]] = defaultdict(Counter)
-        kind, units = index.kind, index.unit_set
-        for source, target, rel in index.edges():
-            if rel in RESPONSIBILITY_TYPES:
-                continue
-            for task, other in ((source, target), (target, source)):
-                if kind.get(task) == "Task" and task in community_of and other not in units:
-                    votes[other][community_of[task]] += 1
-        for node, counter in votes.items():
-            if node not in community_of:
-                community_of[node] = counter.most_common(1)[0][0]
-        # What no task reaches (named by a document only, a unit of no task): its neighbours'.
-        late: dict[str, Counter[int]] = defaultdict(Counter)
-        for source, target, _ in index.edges():
-            for node, other in ((source, target), (target, source)):
-                if node not in community_of and other in community_of:
-                    late[node][community_of[other]] += 1
-        for node, counter in late.items():
-            community_of[node] = counter.most_common(1)[0][0]
+        # Then, over every edge at once (numpy): a node of no community yet takes the most common
+        # community of the tasks it is linked to by an edge other than a responsibility (documents,
+        # entities); what no task reaches (named by a document only, a unit of no task), its
+        # neighbours'. Ties go to the community met first in the graph's order of edges.
+        ends = np.frombuffer(index.edge_ends, dtype=np.dtype("l")).reshape(-1, 3)
+        source, target, rel = ends[:, 0], ends[:, 1], ends[:, 2]
+        ids = index.ids
+        community = np.full(len(ids), -1, dtype=np.int64)
+        for node, number in community_of.items():
+            community[index.position[node]] = number
+        is_task = np.fromiter((index.kind[n] == "Task" for n in ids), dtype=bool, count=len(ids))
+        is_unit = np.fromiter((n in index.unit_set for n in ids), dtype=bool, count=len(ids))
+        responsibility = np.isin(rel, [number for name, number in index.type_numbers.items()
+                                       if name in RESPONSIBILITY_TYPES])
+        task_community = np.where(is_task, community, -1)
+        votes = _most_common_per_node(
+            (~responsibility & (task_community[source] >= 0) & ~is_unit[target], target, task_community[source]),
+            (~responsibility & (task_community[target] >= 0) & ~is_unit[source], source, task_community[target]))
+        for i, number in votes.items():
+            if community[i] < 0:
+                community_of[ids[i]] = community[i] = number
+        late = _most_common_per_node(
+            ((community[source] < 0) & (community[target] >= 0), source, community[target]),
+            ((community[target] < 0) & (community[source] >= 0), target, community[source]))
+        for i, number in late.items():
+            community_of[ids[i]] = number
+
+
+def _most_common_per_node(*occurrences: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[int, int]:
+    """Node -> its most common value, over (mask, node, value) arrays of one row per edge, the
+    occurrences of an edge in the order given; a tie goes to the value that occurred first (as
+    Counter.most_common(1) does)."""
+    nodes = np.stack([np.where(mask, node, -1) for mask, node, _ in occurrences], axis=1).ravel()
+    values = np.stack([value for _, _, value in occurrences], axis=1).ravel()
+    kept = nodes >= 0
+    nodes, values = nodes[kept], values[kept]
+    if not len(nodes):
+        return {}
+    width = int(values.max()) + 1
+    keys, first, counts = np.unique(nodes * width + values, return_index=True, return_counts=True)
+    node_of, value_of = keys // width, keys % width
+    order = np.lexsort((first, -counts, node_of))
+    by_node = node_of[order]
+    picked = order[np.r_[True, by_node[1:] != by_node[:-1]]]
+    return dict(zip(node_of[picked].tolist(), value_of[picked].tolist(), strict=True))
 
 
 # --- the shared data file -----------------------------------------------------------------------------

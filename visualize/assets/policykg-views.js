@@ -79,13 +79,13 @@
     return lines.join("\n");
   }
   // An edge's key: a number n stands for "TYPE:n".
-  const keyOf = (e) => (typeof e[4] === "number" ? D.types[e[2]] + ":" + e[4] : e[4]);
+  const edgeKey = (e) => (typeof e[4] === "number" ? D.types[e[2]] + ":" + e[4] : e[4]);
   const strings = D.strings || [""];
   function edgeItem(ei) {
     const e = D.edges[ei];
     const type = typeOf(e);
     const style = D.edgeStyles[type] || D.edgeStyles._other;
-    const key = keyOf(e);
+    const key = edgeKey(e);
     return { id: D.nodes[e[0]].id + "|" + D.nodes[e[1]].id + "|" + key, from: D.nodes[e[0]].id, to: D.nodes[e[1]].id,
       key: key, type: type, doc: e[3] >= 0 ? e[3] : null, title: edgeTitle(style, e), color: style.color, base: style.color,
       width: style.width, dashes: false, ei: ei };
