@@ -226,6 +226,7 @@ class GraphIndex:
         self.doc_of_task: dict[str, str] = {}
         self.type_names: list[str] = []
         self._type_index: dict[Any, int] = {}  # edge type (as written) -> its number
+        self._key_prefixes: list[str] = []  # "TYPE:" of every type, for keys "TYPE:n"
         self.type_numbers: dict[str, int] = {}  # edge type name -> its number in type_names
         self._type_counts: list[int] = []
         self._rows: list[list[Any]] = []
@@ -320,7 +321,7 @@ class GraphIndex:
         tasks_of_unit, units_of_task, doc_of_task = self.tasks_of_unit, self.units_of_task, self.doc_of_task
         doc_number_of_sha = self._doc_number_of_sha
         add_ends, rows = self.edge_ends.extend, self._rows
-        type_names, strings, string_number = self.type_names, self.strings, self._string_number
+        key_prefixes, strings, string_number = self._key_prefixes, self.strings, self._string_number
 
         def intern(text: str) -> int:
             string_number[text] = len(strings)
@@ -352,15 +353,19 @@ class GraphIndex:
             # one table of strings; a key "TYPE:n" is written as n.
             sha, written, quote, path = get("docSha256"), get("written"), get("quote"), get("taskPath")
             key = str(get("key"))
-            suffix = key[len(type_names[type_number]) + 1:]
-            if suffix.isdigit() and key.startswith(type_names[type_number]) and str(int(suffix)) == suffix \
-                    and key[len(type_names[type_number])] == ":":
-                key = int(suffix)
-            written = str(written) if written else ""
-            quote = str(quote)[:200] if quote else ""
+            prefix = key_prefixes[type_number]
+            if key.startswith(prefix):
+                suffix = key[len(prefix):]
+                if suffix.isascii() and suffix.isdigit() and (len(suffix) == 1 or suffix[0] != "0"):
+                    key = int(suffix)
+            if written:
+                written = str(written)
+                written = string_number.get(written) or intern(written)
+            if quote:
+                quote = str(quote)[:200]
+                quote = string_number.get(quote) or intern(quote)
             row = [s, t, type_number, doc_number_of_sha.get(sha if type(sha) is str else str(sha), -1), key,
-                   string_number.get(written) or intern(written), string_number.get(quote) or intern(quote),
-                   str(path) if path else ""]
+                   written or 0, quote or 0, str(path) if path else ""]
             if rel == "TARGETS":
                 row.append(_target_value(data))
             while len(row) > 5 and not row[-1]:
@@ -376,6 +381,7 @@ class GraphIndex:
         if number is None:
             number = self.type_numbers[name] = len(self.type_names)
             self.type_names.append(name)
+            self._key_prefixes.append(name + ":")
             self._type_counts.append(0)
         self._type_index[rel] = number
         return number
