@@ -13,6 +13,8 @@ the precomputed layouts of the two big views; the pages draw from it with vis-ne
 Per-unit and per-document views are rendered in the page from the shared file, so the views of a
 corpus are a handful of files whatever its size, and every cost here is linear in the graph.
 A selected node is in the URL hash (#node=ID), so a view can be shared as a link.
+The graph is read once as the element stream of graph.json (write_views_from_out; a networkx
+graph is turned into the same stream), keeping only what the pages need (GraphIndex).
 """
 
 from __future__ import annotations
