@@ -441,17 +441,10 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
 
 
 def _write_views(out: Path) -> None:
-    """The views of the graph just written to out/graph.json, read from there (as a stream where
-    the views can take one)."""
-    try:
-        from policykg.visualize.views import write_views_from_out  # type: ignore[attr-defined]
-    except ImportError:
-        from policykg.graph.export import read_graph
-        from policykg.visualize import write_views
+    """The views of the graph just written to out/graph.json, read from there as a stream."""
+    from policykg.visualize.views import write_views_from_out
 
-        write_views(read_graph(out), out / "views")
-    else:
-        write_views_from_out(out, out / "views")
+    write_views_from_out(out, out / "views")
 
 
 def _use_review_file(folder: Path, report: BuildReport) -> None:
