@@ -412,9 +412,11 @@ def _unreadable_file_as_another_user(good_out: Path) -> None:
         f.chmod(0)
         before = snapshot(out)
 
-        # the interpreter may live where `nobody` cannot read (root's pyenv): load policykg as root,
-        # then become `nobody` before the command runs
-        drop_and_run = ("import os, sys, fcntl, ctypes, policykg.api, policykg.cli; os.setgid(int(sys.argv[1])); os.setgroups([]); "
+        # the interpreter may live where `nobody` cannot read (root's pyenv): load policykg (and the
+        # pipeline, which policykg.api imports only when a file is extracted) as root, then become
+        # `nobody` before the command runs
+        drop_and_run = ("import os, sys, fcntl, ctypes, policykg.api, policykg.cli, policykg.extract.pipeline; "
+                        "os.setgid(int(sys.argv[1])); os.setgroups([]); "
                         "os.setuid(int(sys.argv[2])); sys.argv = ['policykg', *sys.argv[3:]]; policykg.cli.main()")
         result = subprocess.run([sys.executable, "-c", drop_and_run, str(nobody.pw_gid), str(nobody.pw_uid),
                                  "build", str(f), "--out", str(out)], capture_output=True, text=True, timeout=300,
