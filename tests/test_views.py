@@ -793,6 +793,11 @@ def test_views_from_the_stream_of_graph_json_are_those_of_the_graph(
     large_out = tmp_path / "large-out"
     large_out.mkdir()
     write_graph_json(large_graph, large_out / "graph.json")
+    # the pages follow the order of the edges: a build's graph.json lists them document by document,
+    # networkx source by source, so the sample's stream is the graph written in networkx's order
+    sample_out = tmp_path / "sample-out"
+    sample_out.mkdir()
+    write_graph_json(sample_graph, sample_out / "graph.json")
     for name, graph, out, options in (("sample", sample_graph, sample_out, {}),
                                       ("large", large_graph, large_out, {"max_nodes": 2000})):
         from_graph = write_views(graph, tmp_path / name / "graph", units=units_of(graph)[:2], **options)
