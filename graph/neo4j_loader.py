@@ -74,6 +74,7 @@ def neo4j_schema_statements(labels: Sequence[str]) -> list[str]:
         statements.append(f"CREATE CONSTRAINT policykg_{label.lower()}_id IF NOT EXISTS "
                           f"FOR (n:`{label}`) REQUIRE n.id IS UNIQUE")
     statements.append("CREATE INDEX policykg_task_docsha256 IF NOT EXISTS FOR (n:Task) ON (n.docSha256)")
+    statements.append("CREATE INDEX policykg_task_docid IF NOT EXISTS FOR (n:Task) ON (n.docId)")
     statements.append("CREATE INDEX policykg_document_sha256 IF NOT EXISTS FOR (n:Document) ON (n.sha256)")
     statements.append("CREATE INDEX policykg_document_file IF NOT EXISTS FOR (n:Document) ON (n.file)")
     return statements
