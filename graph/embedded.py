@@ -264,6 +264,11 @@ class EmbeddedServer:
         except Exception:  # any failure to talk = not a usable server
             return None
         run_id, process_id = str(info.get("run_id", "")), int(info.get("process_id", -1))
+        try:  # a server still reading its dump refuses every other command (BusyLoadingError)
+            if int(client.connection.info("persistence").get("loading", 0)):
+                return None
+        except Exception:
+            return None
         if pid is not None:
             return client if process_id == pid else None
         if run_id and run_id == state.get("run_id") and process_id == state.get("pid"):
@@ -519,9 +524,40 @@ class EmbeddedServer:
             client.select_graph(STAGING_GRAPH_NAME).delete()
         client.connection.set(LOADED_FROM_KEY, sha)
         self.save()
+        write_directories(self.out_dir, sha, prepared)
         summary.engine = f"embedded FalkorDB ({self.db_dir})"
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def directory_path(out_dir: str | Path, name: str, graph_sha: str) -> Path:
+    """OUT/.cache/<name>-<graph.json sha256>.json: the units or documents of the loaded graph, as
+    the query runner resolves names against them (written at load, so no query fetches them)."""
+    return Path(out_dir) / ".cache" / f"{name}-{graph_sha[:32]}.json"
+
+
+def write_directories(out_dir: Path, graph_sha: str, prepared: PreparedGraph) -> None:
+    """The unit and document directories of a loaded graph (the columns of the runner's
+    UNITS_STATEMENT / DOCUMENTS_STATEMENT, in the order the database holds the nodes)."""
+    units, documents = [], []
+    for (primary, extra), rows in sorted(prepared.node_groups.items()):
+        for row in rows:
+            props = row["props"]
+            if "Unit" in (primary, *extra):
+                units.append({"id": row["id"], "name": props.get("name"), "aliases": row.get("aliases"),
+                              "jurisdiction": props.get("jurisdiction"), "kind": props.get("kind")})
+            if primary == "Document":
+                documents.append({"id": row["id"], "sha256": props.get("sha256"), "file": props.get("file"),
+                                  "name": props.get("name"), "jurisdiction": props.get("jurisdiction")})
+    for name, rows in (("units", units), ("documents", documents)):
+        path = directory_path(out_dir, name, graph_sha)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:  # a shortcut only: without it the runner asks the database
+            pass
 
 
 def create_nodes_statement(primary: str, extra: Sequence[str]) -> str:

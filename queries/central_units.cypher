@@ -3,7 +3,7 @@
 // param: doc (doc, optional): only tasks of this document (id, sha256, file name or title words); e.g. qingyuan_innovation_action_plan_2020-2022_draft.txt
 // param: jurisdiction (str, optional): only units of this jurisdiction; e.g. 清远市
 // param: limit (int, optional, default 20): how many units; e.g. 10
-// param: skip (int, optional, default 0): leave out this many units first (the next page); e.g. 20
+// param: skip (int, optional, default 0): leave out this many units first (the next page)
 // param: allEditions (bool, optional, default false): every edition of a plan, not only the newest (older editions are left out unless a doc is named); e.g. true
 // returns: unit, unitId, jurisdiction, degree, sharedTasks
 // paged: true

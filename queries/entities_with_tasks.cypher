@@ -3,7 +3,7 @@
 // param: kind (str, optional): only this kind of entity: Platform, Park or Firm; e.g. Platform
 // param: name (str, optional): only entities whose name contains this; e.g. 高新区
 // param: limit (int, optional, default 100): at most this many mentions (the total is counted); e.g. 20
-// param: skip (int, optional, default 0): leave out this many mentions first (the next page); e.g. 100
+// param: skip (int, optional, default 0): leave out this many mentions first (the next page)
 // returns: kind, subtype, entity, entityId, document, taskPath, task, leads, participants
 // paged: true
 // The mentions are sorted and counted first; the units are collected for one page of them.

@@ -2,7 +2,7 @@
 // description: The targets set for one indicator, across documents and years.
 // param: indicator (str, required): indicator id, name, alias, or part of its name; e.g. 高新技术企业
 // param: limit (int, optional, default 100): at most this many targets (the total is counted); e.g. 20
-// param: skip (int, optional, default 0): leave out this many targets first (the next page); e.g. 100
+// param: skip (int, optional, default 0): leave out this many targets first (the next page)
 // returns: indicator, document, jurisdiction, year, value, valueMax, unit, qualifier, taskPath, source, written
 // paged: true
 MATCH (s)-[g:TARGETS]->(i:Indicator)

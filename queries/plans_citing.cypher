@@ -2,7 +2,7 @@
 // description: The plans that cite (implement) a given plan: its 《title》 in their text, whether one of its editions is in the corpus (a Plan) or not (a CitedDocument).
 // param: cited (str, required): the cited plan: its title or part of it, a plan id, or the file name or id of one of its editions; e.g. 国家创新驱动发展战略纲要
 // param: limit (int, optional, default 100): at most this many documents (the total is counted); e.g. 20
-// param: skip (int, optional, default 0): leave out this many documents first (the next page); e.g. 100
+// param: skip (int, optional, default 0): leave out this many documents first (the next page)
 // returns: document, docId, jurisdiction, periodStart, periodEnd, cited, citedId, inCorpus, written, quote
 // paged: true
 MATCH (d:Document)-[c:CITES]->(x)

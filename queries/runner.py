@@ -384,8 +384,8 @@ class PolicyGraph:
 
     def _directory(self, name: str, statement: str) -> list[dict[str, Any]]:
         """The rows of a directory statement. On the embedded engine they are kept in
-        OUT/.cache/<name>-<graph sha256>.json, the answer of the database for the graph.json it
-        holds, so that a one-shot `policykg query` does not fetch every unit again."""
+        OUT/.cache/<name>-<graph sha256>.json, written when graph.json is loaded (or else the
+        answer of the database, kept), so that a one-shot `policykg query` fetches no unit."""
         path = None
         server = getattr(self.backend, "server", None)
         if server is not None and hasattr(server, "loaded_from"):
@@ -394,7 +394,9 @@ class PolicyGraph:
             except Exception:  # the cache is a shortcut: without it, ask the database
                 loaded = None
             if loaded:
-                path = Path(server.out_dir) / ".cache" / f"{name}-{loaded[:32]}.json"
+                from policykg.graph.embedded import directory_path
+
+                path = directory_path(server.out_dir, name, loaded)
                 try:
                     return json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError):

@@ -3,7 +3,7 @@
 // param: year (int, required): the target year; e.g. 2022
 // param: doc (doc, optional): only this document (id, sha256, file name or title words); e.g. qingyuan_innovation_action_plan_2020-2022_draft.txt
 // param: limit (int, optional, default 100): at most this many targets (the total is counted); e.g. 20
-// param: skip (int, optional, default 0): leave out this many targets first (the next page); e.g. 100
+// param: skip (int, optional, default 0): leave out this many targets first (the next page)
 // returns: document, indicator, year, value, valueMax, unit, qualifier, taskPath, source, written
 // paged: true
 MATCH (s)-[g:TARGETS]->(i:Indicator)

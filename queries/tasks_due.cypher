@@ -4,7 +4,7 @@
 // param: unit (unit, optional): only tasks this unit leads or takes part in (id, canonical name or alias); e.g. 市科技局
 // param: doc (doc, optional): only tasks of this document (id, sha256, file name or title words); e.g. qingyuan_innovation_action_plan_2020-2022_draft.txt
 // param: limit (int, optional, default 100): at most this many tasks (the total is counted); e.g. 20
-// param: skip (int, optional, default 0): leave out this many tasks first (the next page); e.g. 100
+// param: skip (int, optional, default 0): leave out this many tasks first (the next page)
 // returns: document, path, title, deadline, deadlineText, dueBy, leads, participants
 // paged: true
 MATCH (t:Task)-[:PART_OF]->(d:Document)

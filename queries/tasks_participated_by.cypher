@@ -4,7 +4,7 @@
 // param: doc (doc, optional): only tasks of this document (id, sha256, file name or title words); e.g. qingyuan_innovation_action_plan_2020-2022_draft.txt
 // param: allEditions (bool, optional, default false): every edition of a plan, not only the newest (older editions are left out unless a doc is named); e.g. true
 // param: limit (int, optional, default 100): at most this many tasks (the total is counted); e.g. 20
-// param: skip (int, optional, default 0): leave out this many tasks first (the next page); e.g. 100
+// param: skip (int, optional, default 0): leave out this many tasks first (the next page)
 // returns: unit, unitId, document, path, title, leads, written
 // paged: true
 MATCH (u:Unit)-[r:PARTICIPATES_IN]->(t:Task)-[:PART_OF]->(d:Document)

@@ -2,7 +2,7 @@
 // description: Responsible units grouped by jurisdiction and kind, with how many tasks name them.
 // param: jurisdiction (str, optional): only this jurisdiction (exact, or part of its name); e.g. 清远市
 // param: limit (int, optional, default 100): at most this many units (the total is counted); e.g. 20
-// param: skip (int, optional, default 0): leave out this many units first (the next page); e.g. 100
+// param: skip (int, optional, default 0): leave out this many units first (the next page)
 // param: allEditions (bool, optional, default false): every edition of a plan, not only the newest (older editions are left out unless a doc is named); e.g. true
 // returns: jurisdiction, kind, unit, unitId, tasks
 // paged: true

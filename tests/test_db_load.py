@@ -184,13 +184,15 @@ def test_a_failed_embedded_load_keeps_the_previous_graph(out: Path, tmp_path: Pa
     target = fresh_copy(out, tmp_path)
     with EmbeddedServer(target) as running:
         running.sync()
-        # a unit whose kind changed (Department label gone): the next load's MERGE creates a second
-        # Unit with its id, which the uniqueness constraint refuses
-        running.engine().write("MATCH (n:Department {id: $id}) REMOVE n:Department RETURN n",
-                               {"id": "dept:441800:发展和改革局"})
         before = db_snapshot(running.engine())
-        with pytest.raises(LoadError, match="rolled back"):
-            running.sync(force=True, batch_size=10)
+        # a graph.json that names one unit twice: the staging graph's uniqueness constraint on the
+        # id fails after every batch has loaded, so the load fails as a whole
+        lines = (target / "graph.json").read_text(encoding="utf-8").splitlines(keepends=True)
+        unit = next(i for i, line in enumerate(lines) if '"id":"dept:441800:发展和改革局"' in line)
+        (target / "graph.json").write_text("".join(lines[:unit + 1] + [lines[unit]] + lines[unit + 1:]),
+                                           encoding="utf-8")
+        with pytest.raises(LoadError, match="duplicate ids for Department"):
+            running.sync(batch_size=10)
         assert db_snapshot(running.engine()) == before
         assert "policykg_staging" not in running.graph_names()
 

@@ -98,3 +98,16 @@ def test_pages_follow_each_other_and_count_the_total(db: PolicyGraph) -> None:
     mentions = db.query("entities_with_tasks", limit=1_000_000)
     beyond = db.query("entities_with_tasks", skip=len(mentions) + 5)
     assert not beyond and beyond.total == len(mentions) > 0
+
+
+def test_the_directories_written_at_load_are_what_the_database_answers(db: PolicyGraph) -> None:
+    import json
+
+    from policykg.graph.embedded import directory_path
+    from policykg.queries.runner import DOCUMENTS_STATEMENT, UNITS_STATEMENT
+
+    server = db.backend.server  # type: ignore[attr-defined]
+    loaded = server.loaded_from()
+    for name, statement in (("units", UNITS_STATEMENT), ("documents", DOCUMENTS_STATEMENT)):
+        written = json.loads(directory_path(server.out_dir, name, loaded).read_text(encoding="utf-8"))
+        assert written and written == db.backend.read(statement, {})[1]
