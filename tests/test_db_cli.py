@@ -131,7 +131,7 @@ def test_constraint_violation_on_load_is_reported_and_rolled_back(out: Path, tmp
     # a graph.json that names one unit twice: the uniqueness constraint fails the load as a whole
     lines = (target / "graph.json").read_text(encoding="utf-8").splitlines(keepends=True)
     unit = next(i for i, line in enumerate(lines) if '"id":"dept:441800:财政局"' in line)
-    (target / "graph.json").write_text("".join(lines[:unit + 1] + [lines[unit]] + lines[unit + 1:]), encoding="utf-8")
+    (target / "graph.json").write_text("".join([*lines[:unit + 1], lines[unit], *lines[unit + 1:]]), encoding="utf-8")
     result = run("load", str(target), "--force")
     assert result.returncode == 1
     assert "duplicate ids for Department" in result.stderr and "uniqueness constraint" in result.stderr

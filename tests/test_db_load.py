@@ -189,7 +189,7 @@ def test_a_failed_embedded_load_keeps_the_previous_graph(out: Path, tmp_path: Pa
         # id fails after every batch has loaded, so the load fails as a whole
         lines = (target / "graph.json").read_text(encoding="utf-8").splitlines(keepends=True)
         unit = next(i for i, line in enumerate(lines) if '"id":"dept:441800:发展和改革局"' in line)
-        (target / "graph.json").write_text("".join(lines[:unit + 1] + [lines[unit]] + lines[unit + 1:]),
+        (target / "graph.json").write_text("".join([*lines[:unit + 1], lines[unit], *lines[unit + 1:]]),
                                            encoding="utf-8")
         with pytest.raises(LoadError, match="duplicate ids for Department"):
             running.sync(batch_size=10)
