@@ -327,3 +327,34 @@ def test_neo4j_admin_cypher_script_rebuilds_the_graph(out: Path, tmp_path: Path,
             engine.write(statement.rstrip(";"), {})
     assert time.perf_counter() - started < 60
     assert db_snapshot(engine) == graph_snapshot(graph)
+
+
+def test_every_kind_of_character_loads_as_written(tmp_path: Path) -> None:
+    """The load writes its parameters as JSON (graph/embedded.py, cypher_parameters): control
+    characters, quotes, backslashes before u0000-like text, line separators and astral
+    characters come back exactly; a NUL goes through falkordb-py's own writer."""
+    from policykg.graph.export import write_graph_elements
+
+    texts = ["（牵头单位：市科技局）\x0b第二行", 'q"x', "back\\slash", "\\u000b as text", "\\\x0b", "\b\r\t\n\x0c",
+             "\x01\x1f\x7f", "\u2028\u2029", "emoji😀", "", " 前后空格 ", '{"k":1}', 'x,"y":', "end\\"]
+    sha = "ab" * 32
+    nodes = [("doc:" + sha[:16], {"label": "Document", "labels": ["Document"], "name": "规划", "file": "a.txt",
+                                  "sha256": sha, "docSha256": sha, "current": True})]
+    nodes += [(f"task:{sha[:16]}:{i}", {"label": "Task", "labels": ["Task"], "path": str(i), "quote": text,
+                                        "docId": "doc:" + sha[:16], "docSha256": sha, "start": i, "end": i + 1})
+              for i, text in enumerate(texts)]
+    edges = [(f"task:{sha[:16]}:{i}", "doc:" + sha[:16], "PART_OF:0", {"type": "PART_OF", "docSha256": sha})
+             for i in range(len(texts))]
+    out = tmp_path / "out"
+    out.mkdir()
+    with (out / "graph.json").open("w", encoding="utf-8") as handle:
+        write_graph_elements(handle, {}, iter(nodes), iter(edges))
+    with EmbeddedServer(out) as running:
+        assert running.sync() is not None
+        rows = running.engine().read("MATCH (t:Task) RETURN t.path AS path, t.quote AS quote", {})
+        assert {int(row["path"]): row["quote"] for row in rows} == dict(enumerate(texts))
+    from policykg.graph.embedded import cypher_parameters
+
+    # a NUL cannot be carried by a header: falkordb-py's own writer gets the parameters (as before)
+    assert cypher_parameters({"text": "\x00 within"}) == "" and cypher_parameters({"text": "\\u0000"}) == ""
+    assert cypher_parameters({"rows": [{"end": 1, "key": "k"}]}) == 'CYPHER rows=[{`end`:1,`key`:"k"}] '
