@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 import signal
 import stat
@@ -637,35 +636,6 @@ def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
     return total, counters
 
 
-# The parameters of a write as one `CYPHER name=… ` header, written by the C JSON encoder: a
-# batch of 10,000 rows holds megabytes of text, which falkordb-py's own header writer (Python,
-# value by value) takes seconds over. JSON is Cypher but for two things, both mended here: map
-# keys are identifiers (backticked, as falkordb-py writes them; JSON quotes them) and FalkorDB
-# reads no \uXXXX escape (JSON writes control characters so; they are put back raw, as
-# falkordb-py sends them). A key match needs `{"` or `,"` outside a string: inside one, a `"` is
-# escaped. tests/test_db_load.py loads every kind of character this way and reads it back.
-_JSON_KEY = re.compile(r'(?<=[{,])"([A-Za-z_][A-Za-z0-9_]*)":')
-_JSON_CONTROL = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
-_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False).encode
-
-
-def cypher_parameters(params: dict[str, Any]) -> str:
-    """The `CYPHER …` header for params, or "" when falkordb-py must write it (a NUL character,
-    which no header can carry, or a value JSON does not take)."""
-    try:
-        parts = []
-        for name, value in params.items():
-            text = _JSON_KEY.sub(r"`\1`:", _ENCODE(value))
-            if "\\u00" in text:
-                if "\\u0000" in text:
-                    return ""
-                text = _JSON_CONTROL.sub(lambda match: match.group(1) + chr(int(match.group(2), 16)), text)
-            parts.append(f"{name}={text}")
-    except (TypeError, ValueError):
-        return ""
-    return "CYPHER " + " ".join(parts) + " "
-
-
 def _plain(value: Any) -> Any:
     """FalkorDB result values as plain Python (nodes and edges as property dicts)."""
     from falkordb.edge import Edge
@@ -740,9 +710,8 @@ class FalkorEngine:
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import ResponseError
 
-        header = cypher_parameters(params)
         try:
-            result = self.graph.query(header + statement) if header else self.graph.query(statement, params)
+            result = self.graph.query(statement, params)
         except ResponseError as exc:
             raise LoadError(str(exc).replace("\n", " ")) from exc
         except RedisConnectionError as exc:
