@@ -19,7 +19,9 @@ WITH collect([a.name, a.id, a.jurisdiction, degree, sharedTasks]) AS rows
 RETURN size(rows) AS total, rows[$skip..$skip + $limit] AS rows
 UNION ALL
 MATCH (t:Task)
-WHERE t.docId IN $doc
+WHERE $doc IS NOT NULL AND t.docId IN $doc
+// the document's tasks first (without a document: none), then their units
+WITH t
 MATCH (a:Unit)-[:LEADS|PARTICIPATES_IN]->(t)<-[:LEADS|PARTICIPATES_IN]-(b:Unit)
 WHERE a.id <> b.id AND ($jurisdiction IS NULL OR a.jurisdiction = $jurisdiction)
 WITH a, count(DISTINCT b) AS degree, count(DISTINCT t) AS sharedTasks

@@ -7,9 +7,11 @@
 // returns: document, path, title, issue, leadCount, leads, participants
 // paged: true
 // t.leadCount (lead units, counted at load) leaves out the tasks with one lead before the leads are collected
-MATCH (t:Task)-[:PART_OF]->(d:Document)
-WHERE t.leadCount <> 1 AND ($doc IS NULL OR d.id IN $doc)
-  AND (($allEditions OR coalesce(t.current, true)) OR $doc IS NOT NULL)
+MATCH (t:Task)
+WHERE t.leadCount <> 1 AND (($allEditions OR coalesce(t.current, true)) OR $doc IS NOT NULL)
+WITH t
+MATCH (t)-[:PART_OF]->(d:Document)
+WHERE $doc IS NULL OR d.id IN $doc
 OPTIONAL MATCH (l:Unit)-[:LEADS]->(t)
 WITH d, t, collect(DISTINCT l.name) AS leads
 WHERE size(leads) <> 1

@@ -20,7 +20,9 @@ WITH collect([u.name, u.id, u.kind, u.jurisdiction, leads, participates, tasks])
 RETURN size(rows) AS total, rows[$skip..$skip + $limit] AS rows
 UNION ALL
 MATCH (t:Task)
-WHERE t.docId IN $doc
+WHERE $doc IS NOT NULL AND t.docId IN $doc
+// the document's tasks first (without a document: none), then their units
+WITH t
 MATCH (u:Unit)-[r:LEADS|PARTICIPATES_IN]->(t)
 WHERE $jurisdiction IS NULL OR u.jurisdiction = $jurisdiction
 WITH u, t, collect(DISTINCT type(r)) AS roles
