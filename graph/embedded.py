@@ -435,8 +435,15 @@ class EmbeddedServer:
                 client.connection.close()
 
     def _shutdown(self, client: Any) -> None:
+        # a server that holds nothing unsaved (every load saves; queries only read) stops without
+        # writing its dump again: a one-shot query would otherwise rewrite the whole graph.rdb
         try:
-            client.connection.shutdown(save=True)
+            unsaved = int(client.connection.info("persistence").get("rdb_changes_since_last_save", 1))
+        except Exception:
+            unsaved = 1
+        dump_there = (self.db_dir / DUMP_NAME).is_file()
+        try:
+            client.connection.shutdown(save=bool(unsaved) or not dump_there, nosave=not unsaved and dump_there)
         except Exception as exc:  # redis-py raises when the server closes the connection: expected
             if "Errors trying to SHUTDOWN" in str(exc):
                 raise EmbeddedError(f"{self.db_dir}: the embedded server could not save its dump: {exc}") from exc

@@ -30,6 +30,8 @@ from policykg.graph.cypher_load import (
     LoadError,
     LoadSummary,
     WriteCounters,
+    graph_elements,
+    load_counts,
     load_prepared,
     prepare_graph,
 )
@@ -304,7 +306,8 @@ def load_atomically(engine: Neo4jEngine, graph: nx.MultiDiGraph, batch_size: int
                     group_rows: int = DOCUMENT_GROUP_ROWS) -> LoadSummary:
     """load_graph in transactions of whole documents: a document is in the database completely or
     not at all, whatever fails when (a small graph is one transaction: all of it, or nothing)."""
-    groups = [prepare_graph(sub) for sub in document_groups(graph, group_rows)]
+    counts = load_counts(*graph_elements(graph))  # the whole graph's: a group alone sees part of it
+    groups = [prepare_graph(sub, counts) for sub in document_groups(graph, group_rows)]
     whole = groups[-1]
     all_shas = frozenset(whole.documents)
     engine.ensure_schema(whole.labels)
