@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -100,7 +101,7 @@ def _patterns() -> dict[str, Any]:
         "not_unit_start": tuple(words["not_unit_starts"]),
         "measure": re.compile(r"[\d零〇一二两三四五六七八九十百千万几多余数]\s*(?:"
                               + "|".join(words["measure_words"]) + ")"),
-        "separators": set(words["separators"]),
+        "separators": frozenset(words["separators"]),
         "generic_tail": re.compile(words["generic_tail"]),
         "score": re.compile(words["score_note"]),
         "trailing_score": re.compile(r"[（(]\s*[\d.]+\s*分\s*[)）]$"),
@@ -178,15 +179,15 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     left open at the end of the paragraph makes a group to the paragraph's end (a clause whose
     closing bracket was lost); the caller tells the two apart by the last character."""
     groups: list[tuple[int, int]] = []
-    if not any(b in text for b in OPEN_BRACKETS):
-        return groups
     depth, start = 0, -1
-    for i, ch in enumerate(text):
-        if ch in OPEN_BRACKETS:
+    # jump from bracket to bracket (a paragraph is mostly text between them)
+    for m in _BRACKET.finditer(text):
+        i = m.start()
+        if m.group() in OPEN_BRACKETS:
             if depth == 0:
                 start = i
             depth += 1
-        elif ch in CLOSE_BRACKETS and depth:
+        elif depth:
             depth -= 1
             if depth == 0:
                 groups.append((base + start, base + i + 1))
@@ -195,16 +196,31 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     return groups
 
 
-def split_units(text: str, base: int, separators: set[str], names: bool = True) -> list[tuple[str, int, int, str]]:
+_BRACKET = re.compile("[" + re.escape("".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)) + "]")
+# split_units's brackets: those of bracket_groups and the half-width ones
+_LIST_OPEN = frozenset(OPEN_BRACKETS) | {"("}
+_LIST_CLOSE = frozenset(CLOSE_BRACKETS) | {")"}
+
+
+@lru_cache(maxsize=64)
+def _list_marks(separators: frozenset[str]) -> re.Pattern[str]:
+    """The characters split_units stops at: brackets, the separators and the end mark \0."""
+    return re.compile("[" + re.escape("".join(sorted(_LIST_OPEN | _LIST_CLOSE | separators | {"\0"}))) + "]")
+
+
+def split_units(text: str, base: int, separators: AbstractSet[str], names: bool = True) -> list[tuple[str, int, int, str]]:
     """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)].
     `names`: the pieces are unit names (cleaned, split on 和/及, collectives joined); else
     they are parts of a clause, returned as written."""
     out: list[tuple[str, int, int, str]] = []
     depth, seg_start, sep = 0, 0, ""
-    for i, ch in enumerate(text + "\0"):
-        if ch in OPEN_BRACKETS or ch == "(":
+    # jump from mark to mark (brackets and separators) rather than through every character
+    marks = _list_marks(separators if isinstance(separators, frozenset) else frozenset(separators))
+    for m in marks.finditer(text + "\0"):
+        i, ch = m.start(), m.group()
+        if ch in _LIST_OPEN:
             depth += 1
-        elif (ch in CLOSE_BRACKETS or ch == ")") and depth:
+        elif ch in _LIST_CLOSE and depth:
             depth -= 1
         elif depth == 0 and (ch in separators or ch == "\0"):
             raw = text[seg_start:i]
@@ -294,8 +310,10 @@ def looks_like_unit(name: str) -> bool:
 
 # labels of other kinds before the unit labels: "牵头领导：王五；牵头单位：…"
 _LEADING_LABELS = re.compile(r"^(?:\s*[\u4e00-\u9fff]{2,8}[：:][^；;，,：:]{0,30}[；;，,])+")
-_PART_SEPARATORS = {"，", "；", ",", ";", "。"}
-_LIST_SEPARATORS = {"、", "/", " ", "\n"}
+_PART_SEPARATORS = frozenset({"，", "；", ",", ";", "。"})
+_LIST_SEPARATORS = frozenset({"、", "/", " ", "\n"})
+_NOTE_SEPARATORS = _PART_SEPARATORS | {" "}
+_UNIT_SEPARATORS = _LIST_SEPARATORS | {"、"}
 
 
 def _is_note(part: str) -> bool:
@@ -311,7 +329,7 @@ def _is_note(part: str) -> bool:
 def _notes_only(text: str) -> bool:
     """Text before a clause's first label holds only notes and other fields (or nothing)."""
     rest = _LEADING_LABELS.sub("", text)
-    return all(_is_note(x) for x, *_ in split_units(rest, 0, _PART_SEPARATORS | {" "}, names=False))
+    return all(_is_note(x) for x, *_ in split_units(rest, 0, _NOTE_SEPARATORS, names=False))
 
 
 def _mark_leads(units: list[ParsedUnit]) -> list[ParsedUnit]:
@@ -350,8 +368,8 @@ def parse_parts(content: str, base: int, default_role: str | None,
         # "A会同B、C负责": A takes the verb's role, the units after 会同 take part
         joint = p["joint"].search(names) if m else None
         head, tail = (names[: joint.start()], names[joint.end() :]) if joint else (names, "")
-        parts = split_units(head, s, _LIST_SEPARATORS | {"、"}) if head.strip() else []
-        tail_parts = split_units(tail, s + joint.end(), _LIST_SEPARATORS | {"、"}) if joint else []
+        parts = split_units(head, s, _UNIT_SEPARATORS) if head.strip() else []
+        tail_parts = split_units(tail, s + joint.end(), _UNIT_SEPARATORS) if joint else []
         if not strict:
             # a label's list keeps what it names, but not a stray number ("2022年", "10家")
             parts = [x for x in parts if not re.search(r"\d", x[0]) or
@@ -490,7 +508,8 @@ def raw_clauses(text: str, base: int = 0,
     shared): (start, end, form, units), offsets normalised. `problems` collects the offsets
     of brackets that look like clauses but could not be read."""
     found: list[tuple[int, int, str, list[ParsedUnit]]] = []
-    for start, end in bracket_groups(text):
+    bracketed = bracket_groups(text)
+    for start, end in bracketed:
         closed = text[end - 1] in CLOSE_BRACKETS
         content = text[start + 1 : end - 1 if closed else end]
         if label_role(content):  # 【牵头单位】 labels the text after it: read below
@@ -512,7 +531,7 @@ def raw_clauses(text: str, base: int = 0,
         elif problems is not None and _looks_like_clause(content):
             problems.append(base + start)
     if not found:
-        by = _BY_SENTENCE.search(text)
+        by = _BY_SENTENCE.search(text) if "由" in text else None
         if by:
             # "…。由市科技局牵头，市财政局配合。" closing the paragraph, with no brackets
             units = parse_inline(by.group(1), base + by.start(1))
@@ -520,7 +539,7 @@ def raw_clauses(text: str, base: int = 0,
                 found.append((base + by.start(), base + by.end(1), "inline-bare", units))
                 return found
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
-        groups = [(s, e) for s, e in bracket_groups(text) if not label_role(text[s + 1 : e - 1])]
+        groups = [(s, e) for s, e in bracketed if not label_role(text[s + 1 : e - 1])]
         m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)), None)
         if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】，,"):
             content = text[m.start() :]
@@ -835,8 +854,10 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def _without_clauses(title: str) -> str:
-    """A title with any clause it carries cut out: "搭建转化平台（市科技局牵头）" -> "搭建转化平台"."""
+    """A title with any clause it carries cut out: "搭建转化平台（市科技局牵头）" -> "搭建转化平台".
+    (Cached: a title is read once per clause of its item, and the same titles recur.)"""
     for s, e, _form, _units in reversed(raw_clauses(title)):
         title = title[:s] + title[e:]
     return title.strip().rstrip("：:，,。")
