@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,6 +52,12 @@ def _alternation(words: list[str]) -> str:
     return "|".join(map(re.escape, sorted(set(words), key=len, reverse=True)))
 
 
+def _starts(chars: Iterable[str]) -> str:
+    """A lookahead on the characters a match may start with: the regex engine then skips every
+    other position at C speed (an alternation of words alone is tried at each position)."""
+    return "(?=[" + re.escape("".join(sorted(set(chars)))) + "])"
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, Any]:
     words = clause_words()
@@ -62,9 +69,10 @@ def _patterns() -> dict[str, Any]:
     composed = (f"(?:{_alternation(list(role_words))})(?:{_alternation(grammar['modifiers'])})?"
                 f"(?:{_alternation(grammar['bodies'])})")
     label_word = f"{composed}|{_alternation(list(label_role))}"
+    label_first = {w[0] for w in [*role_words, *label_role]}
     # a label is followed by a colon, or stands in its own brackets: 【牵头单位】市科技局
     # a note in brackets may stand between a label and its colon: 牵头单位（部门）：
-    label_re = re.compile(rf"【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?(?:\s*[：:]|】|为(?=[\u4e00-\u9fff]))\s*")
+    label_re = re.compile(rf"{_starts(label_first | {'【'})}【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?(?:\s*[：:]|】|为(?=[\u4e00-\u9fff]))\s*")
     vg = words["verb_grammar"]
     cores = {w: role for role, ws in vg["cores"].items() for w in ws}
     verb_re = re.compile(
@@ -81,14 +89,20 @@ def _patterns() -> dict[str, Any]:
     return {
         "label_role": label_role,
         "role_words": role_words,
-        "label_word": re.compile(label_word),
+        "label_word": re.compile(f"{_starts(label_first)}(?:{label_word})"),
+        # what every labelled or inline clause holds: a label word or a role verb's core
+        # what every paragraph with a clause holds: a bracket, 由 (由A牵头) or a label word
+        "paragraph_clue": re.compile(f"{_starts([*OPEN_BRACKETS, *CLOSE_BRACKETS, '由', *label_first])}"
+                                     f"(?:[{re.escape(''.join([*OPEN_BRACKETS, *CLOSE_BRACKETS]))}]|由|{label_word})"),
+        "clue": re.compile(f"{_starts([*label_first, *(w[0] for w in [*verb_role, *cores])])}"
+                           f"(?:{label_word}|{_alternation(list(verb_role))}|{_alternation(list(cores))})"),
         "verb_role": verb_role,
         "verb_cores": cores,
         "sharing": set(vg["sharing_modifiers"]),
         "lead_cores": set(vg["cores"]["lead"]),
         "label": label_re,
         # a label without its colon (normalising drops the space after it), at the start of a part
-        "label_bare": re.compile(rf"【?({composed})】?(?![：:])"),
+        "label_bare": re.compile(rf"{_starts({w[0] for w in role_words} | {'【'})}【?({composed})】?(?![：:])"),
         # a field that is not a unit list ends one: "；完成时限：2022年底", "【责任领导】王五"
         "other_label": re.compile(rf"[，,；;。\s]*(?:【(?:{_alternation(words['field_labels'])})】"
                                   rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
@@ -123,6 +137,10 @@ def _patterns() -> dict[str, Any]:
         "deadline_header": set(headers["deadline"]),
         "number_header": set(headers["number"]),
         "other_header": set(headers["other"]) | set(headers["deadline"]),
+        # the first characters a header cell may have (label_role strips 【】 and spaces)
+        "header_first": frozenset(w[0] for w in [*label_role, *role_words, *headers["task"], *headers["text"],
+                                                 *headers["number"], *headers["other"], *headers["deadline"]]
+                                  if w) | {"【", "】"},
     }
 
 
@@ -296,6 +314,8 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
 
 
 _NOT_IN_NAMES = re.compile(r"[\d：:。；;！？“”《》]")
+_NOTES = re.compile(r"（[^）]*）")
+_DIGIT = re.compile(r"\d")
 
 
 def looks_like_unit(name: str) -> bool:
@@ -304,7 +324,7 @@ def looks_like_unit(name: str) -> bool:
         return False
     if any(w in name for w in p["not_unit"]) or name.startswith(p["not_unit_start"]) or p["measure"].search(name):
         return False
-    core = re.sub(r"（[^）]*）", "", name)
+    core = _NOTES.sub("", name)
     return core.endswith(p["suffixes"]) or core.startswith("各")
 
 
@@ -372,7 +392,7 @@ def parse_parts(content: str, base: int, default_role: str | None,
         tail_parts = split_units(tail, s + joint.end(), _UNIT_SEPARATORS) if joint else []
         if not strict:
             # a label's list keeps what it names, but not a stray number ("2022年", "10家")
-            parts = [x for x in parts if not re.search(r"\d", x[0]) or
+            parts = [x for x in parts if not _DIGIT.search(x[0]) or
                      (x[0].endswith(p["suffixes"]) and not p["measure"].search(x[0]))]
         if not parts and not tail_parts:
             if strict:
@@ -486,7 +506,7 @@ def _bare_list(content: str, base: int) -> list[ParsedUnit] | None:
     units (the first leads). Only names of bodies count: "（清远市）", "（广州）" stay text."""
     p = _patterns()
     parts = split_units(content, base, p["separators"])
-    if not parts or not all(looks_like_unit(u) and not re.sub(r"（[^）]*）", "", u).endswith(p["places"])
+    if not parts or not all(looks_like_unit(u) and not _NOTES.sub("", u).endswith(p["places"])
                             for u, *_ in parts):
         return None
     return _mark_leads([ParsedUnit(u, s, e, "responsible", sep) for u, s, e, sep in parts])
@@ -502,6 +522,46 @@ def _looks_like_clause(content: str) -> bool:
                                                         and not p["deadline"].search(content))
 
 
+# a unit as parse_* return it, offsets relative to the text parsed: (written, start, end, role, separator)
+_RelativeUnit = tuple[str, int, int, str, str]
+_CACHED_LENGTH = 400  # longer texts are parsed each time (a cache of megabyte keys would only cost)
+
+
+def _relative(units: list[ParsedUnit] | None) -> tuple[_RelativeUnit, ...] | None:
+    return tuple((u.written, u.start, u.end, u.role, u.separator) for u in units) if units else None
+
+
+def _placed(units: tuple[_RelativeUnit, ...], base: int) -> list[ParsedUnit]:
+    return [ParsedUnit(w, s + base, e + base, role, sep) for w, s, e, role, sep in units]
+
+
+def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | None, bool] | None:
+    """What a bracket's content reads as, offsets relative to it: (form, units, looks like a
+    clause) with units None when no labelled or inline reading fits; None for a bare label
+    (【牵头单位】, which labels the text after it)."""
+    if label_role(content):
+        return None
+    if not _patterns()["clue"].search(content):
+        return "", None, False  # no label and no role verb: a note such as （2018-2022年）, （一）
+    units, form = parse_labelled(content, 0), "labelled"
+    if units is None:
+        units, form = parse_inline(content, 0), "inline"
+    if units is None and (lab := _INLINE_LABEL.match(content)) and lab.group(1) in _inline_labels():
+        # "（分工：市科技局牵头，市财政局配合）": a word and a colon before an inline clause
+        units, form = parse_inline(content[lab.end() :], lab.end()), "inline"
+    if units is None:
+        units, form = parse_labelled(content, 0, bare=True), "labelled"
+    if units is None:
+        return "", None, _looks_like_clause(content)
+    return form, _relative(units), False
+
+
+# the same clauses recur in a plan and across plans: each content is read once per process
+_cached_bracket_reading = lru_cache(maxsize=16384)(_bracket_reading)
+_cached_bare_list = lru_cache(maxsize=16384)(lambda content: _relative(_bare_list(content, 0)))
+_NOTHING_AFTER = re.compile(r"[ 。；;，,]*\Z")
+
+
 def raw_clauses(text: str, base: int = 0,
                 problems: list[int] | None = None) -> list[tuple[int, int, str, list[ParsedUnit]]]:
     """The clauses of a paragraph with the roles as written (lead, participant, responsible,
@@ -512,23 +572,18 @@ def raw_clauses(text: str, base: int = 0,
     for start, end in bracketed:
         closed = text[end - 1] in CLOSE_BRACKETS
         content = text[start + 1 : end - 1 if closed else end]
-        if label_role(content):  # 【牵头单位】 labels the text after it: read below
+        short = len(content) <= _CACHED_LENGTH
+        reading = _cached_bracket_reading(content) if short else _bracket_reading(content)
+        if reading is None:  # 【牵头单位】 labels the text after it: read below
             continue
-        b = base + start + 1
-        units, form = parse_labelled(content, b), "labelled"
-        if units is None:
-            units, form = parse_inline(content, b), "inline"
-        if units is None and (lab := _INLINE_LABEL.match(content)) and lab.group(1) in _inline_labels():
-            # "（分工：市科技局牵头，市财政局配合）": a word and a colon before an inline clause
-            units, form = parse_inline(content[lab.end() :], b + lab.end()), "inline"
-        if units is None:
-            units, form = parse_labelled(content, b, bare=True), "labelled"
-        if units is None and closed and not text[end:].strip(" 。；;，,") \
+        form, units, looks = reading
+        if units is None and closed and _NOTHING_AFTER.match(text, end) \
                 and not any(w in text for w in clause_words()["not_task_words"]):
-            units, form = _bare_list(content, b), "responsible-list"
+            units = _cached_bare_list(content) if short else _relative(_bare_list(content, 0))
+            form = "responsible-list"
         if units:
-            found.append((base + start, base + end, form, units))
-        elif problems is not None and _looks_like_clause(content):
+            found.append((base + start, base + end, form, _placed(units, base + start + 1)))
+        elif problems is not None and looks:
             problems.append(base + start)
     if not found:
         by = _BY_SENTENCE.search(text) if "由" in text else None
@@ -539,8 +594,11 @@ def raw_clauses(text: str, base: int = 0,
                 found.append((base + by.start(), base + by.end(1), "inline-bare", units))
                 return found
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
-        groups = [(s, e) for s, e in bracketed if not label_role(text[s + 1 : e - 1])]
-        m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)), None)
+        m = None
+        if _patterns()["label_word"].search(text):
+            groups = [(s, e) for s, e in bracketed if not label_role(text[s + 1 : e - 1])]
+            m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)),
+                     None)
         if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】，,"):
             content = text[m.start() :]
             units = parse_labelled(content, base + m.start())
@@ -571,11 +629,12 @@ def _cells(line: str) -> list[str] | None:
 
 
 _HEADER_NOTE = re.compile(r"[（(][^）)]*[）)]$")
+_SPACES = re.compile(r"\s+")
 
 
 def _header_name(cell: str) -> str:
     """A header cell as a name: no spaces, no note in brackets ("牵头单位（部门）" -> 牵头单位)."""
-    name = re.sub(r"\s+", "", cell)
+    name = _SPACES.sub("", cell)
     return _HEADER_NOTE.sub("", name) or name
 
 
@@ -620,6 +679,9 @@ def _header_columns(cells: list[str]) -> dict[str, Any] | None:
 
 def _is_header_cell(line: str) -> bool:
     p = _patterns()
+    # a header name starts as the line does (after white space): most lines are ruled out by it
+    if line.lstrip()[:1] not in p["header_first"]:
+        return False
     c = _header_name(line)
     return bool(label_role(c)) or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
 
@@ -890,9 +952,12 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     ("完成时限：2022年底") belongs to it."""
     paras: list[_Para] = []
     field = _patterns()["deadline_field"]
+    clue = _patterns()["paragraph_clue"]
     for section in doc.sections:
         start, end = section.text_range
-        para = _Para(section, start, end, raw_clauses(doc.text[start:end], start, problems))
+        # most paragraphs hold no clause: one scan of the paragraph tells (raw_clauses would find none)
+        clauses = raw_clauses(doc.text[start:end], start, problems) if clue.search(doc.text, start, end) else []
+        para = _Para(section, start, end, clauses)
         prev = paras[-1] if paras else None
         if para.label_line and prev is not None and prev.label_line:
             (s, _e, form, units), = prev.clauses
