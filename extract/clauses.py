@@ -557,8 +557,8 @@ def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | Non
 
 
 # the same clauses recur in a plan and across plans: each content is read once per process
-_cached_bracket_reading = lru_cache(maxsize=16384)(_bracket_reading)
-_cached_bare_list = lru_cache(maxsize=16384)(lambda content: _relative(_bare_list(content, 0)))
+_cached_bracket_reading = lru_cache(maxsize=8192)(_bracket_reading)
+_cached_bare_list = lru_cache(maxsize=8192)(lambda content: _relative(_bare_list(content, 0)))
 _NOTHING_AFTER = re.compile(r"[ 。；;，,]*\Z")
 
 

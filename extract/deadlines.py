@@ -31,12 +31,15 @@ def _patterns() -> dict[str, Any]:
     this_year = rf"(?P<this>{alt(words['this_year'])})"
     # (the lookahead keeps the empty match off every other character of a long text)
     date = rf"(?:(?<!\d)(?=[\d第上下])(?:{year})?(?:{within}|(?<=年)(?P<yend>底|末|内))?|{this_year})"
+    # every date starts with a digit, 第, 上/下 (半年) or a this-year word: a lookahead on those
+    # lets the engine skip every other position of a long text at C speed
+    start = "(?=[" + r"\d" + re.escape("".join(sorted({"第", "上", "下", *(w[0] for w in words["this_year"])}))) + "])"
     before = r"(?:前|以前|之前)"
     return {
         # a date anywhere in a clause note, a field or a table cell
-        "date": re.compile(rf"{date}(?:{before})?(?:完成)?"),
+        "date": re.compile(rf"{start}{date}(?:{before})?(?:完成)?"),
         # a date in running task text only where it says "by": 2022年底前, 6月底前完成, 年内完成
-        "by": re.compile(rf"{date}(?:{before}(?:完成|出台|建成|实现|落地|印发|制定)?|(?<=[底末内])完成)"),
+        "by": re.compile(rf"{start}{date}(?:{before}(?:完成|出台|建成|实现|落地|印发|制定)?|(?<=[底末内])完成)"),
         "ongoing": re.compile(alt(words["ongoing"])),
         "field": re.compile(rf"(?:【(?:{alt(words['field_labels'])})】|(?:{alt(words['field_labels'])})\s*[：:])"
                             r"\s*([^；;。）)【\n]{1,40})"),
@@ -76,7 +79,7 @@ def read_deadline(text: str, plan_year: int | None = None, running_text: bool = 
                 return got
     pattern = p["by"] if running_text else p["date"]
     for m in pattern.finditer(text):
-        if any(m.group(g) for g in ("y", "q", "h", "m", "this")):
+        if any(m.group("y", "q", "h", "m", "this")):
             return _iso(m, plan_year), m.group(0)
     if not running_text:
         m = p["ongoing"].search(text)

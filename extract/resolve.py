@@ -206,6 +206,7 @@ def tables() -> Tables:
 _PLACE_PART = re.compile(r".{2,}?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|区|县|旗)")
 
 
+@lru_cache(maxsize=8192)
 def _level_of_place(place: str) -> str:
     levels = {d.level for d in gazetteer.lookup(place) if d.name == place}
     if len(levels) == 1:
@@ -216,6 +217,7 @@ def _level_of_place(place: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=8192)
 def _short_name(place: str) -> str:
     """清远市 -> 清远, 广西壮族自治区 -> 广西, 沙县 -> 沙县 (a one-character stem is no name)."""
     if re.search(r"自治[区州县旗]$", place):
@@ -374,6 +376,7 @@ def _make(kind: str, name: str, jurisdiction: str, rule: str, flagged: bool = Fa
     return ResolvedUnit(unit_id, name, kind, jurisdiction, rule, flagged, note, code)
 
 
+@lru_cache(maxsize=100_000)
 def _kind_by_rules(name: str) -> str:
     """The kind the data file gives `name` by prefix, exact form or suffix ("" when none)."""
     t = tables()
@@ -388,6 +391,7 @@ def _kind_by_rules(name: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=100_000)
 def _level_prefix(name: str) -> str:
     """The level word a name starts with ("市" of 市科技局, "自治区" of 自治区科技厅); "" when none
     or when nothing follows it."""
@@ -785,6 +789,7 @@ def use_review_entries(entries: dict[tuple[str, str], ReviewEntry]) -> None:
     workers it forks); {} drops them."""
     _review.clear()
     _review.update(entries)
+    _resolved_list.cache_clear()
 
 
 def _reviewed(key: str, jurisdiction: str, province: str) -> ResolvedUnit | None:
@@ -868,13 +873,27 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
     - suffix-shared: "广州开发区、南沙开发区管委会", "天河区、南沙区政府", "市财政、审计局" - an item
       without the suffix the next item of its 、-run ends with is read with that suffix.
     """
-    keys = [unit_key(u) for u in units]
+    keys = tuple(unit_key(u) for u in units)
     jurisdiction, province = _SPACE.sub("", jurisdiction), _SPACE.sub("", province)
     seps = list(separators) if separators is not None else ["", *["、"] * (len(units) - 1)]
     if len(seps) != len(units):
         raise ValueError(f"resolve_unit_list: {len(units)} units but {len(seps)} separators")
-    seps = [s.translate(_HALF_TO_FULL) for s in seps]
+    seps = tuple(s.translate(_HALF_TO_FULL) for s in seps)
+    # a plan repeats its clauses: a list is resolved once per process (fresh objects for each caller)
+    return [_copy(unit) for unit in _resolved_list(keys, jurisdiction, province, seps)]
 
+
+def _copy(unit: ResolvedUnit) -> ResolvedUnit:
+    """A copy of a resolved unit (the fields as they are; faster than dataclasses.replace)."""
+    new = object.__new__(ResolvedUnit)
+    new.__dict__.update(unit.__dict__)
+    return new
+
+
+@lru_cache(maxsize=8192)
+def _resolved_list(keys: tuple[str, ...], jurisdiction: str, province: str,
+                   seps: tuple[str, ...]) -> tuple[ResolvedUnit, ...]:
+    """resolve_unit_list of normalised keys and separators (cleared when the review file changes)."""
     results: list[ResolvedUnit] = []
     carried, carried_from = "", ""
     suffixes = _shared_suffixes(keys, seps)
@@ -909,8 +928,11 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
                     rule = "typo" if with_prefix.rule == "typo" else "prefix-carried"
                 note = "; ".join(filter(None, [with_prefix.note, note if written != key else "",
                                                f"{carried} carried from {carried_from}"]))
-        results.append(replace(unit, rule=rule, note=note))
-    return results
+        if rule != unit.rule or note != unit.note:
+            unit = _copy(unit)
+            unit.rule, unit.note = rule, note
+        results.append(unit)
+    return tuple(results)
 
 
 def find_units(name: str, jurisdictions: Iterable[str]) -> list[ResolvedUnit]:
