@@ -258,6 +258,7 @@ def split_units(text: str, base: int, separators: AbstractSet[str], names: bool 
 _TRAILING_NOTE = re.compile(r"[（(]([^（）()]*)[）)]$")
 
 
+@lru_cache(maxsize=16384)
 def _clean_unit(unit: str) -> str:
     """A list item without what is not its name: a generic tail ("市财政局等相关部门" names
     市财政局), a score ("市科技局（0.5分）"), a verb left over ("各部门按职责")."""
@@ -318,6 +319,7 @@ _NOTES = re.compile(r"（[^）]*）")
 _DIGIT = re.compile(r"\d")
 
 
+@lru_cache(maxsize=16384)
 def looks_like_unit(name: str) -> bool:
     p = _patterns()
     if not (2 <= len(name) <= 40) or _NOT_IN_NAMES.search(name):
@@ -336,6 +338,7 @@ _NOTE_SEPARATORS = _PART_SEPARATORS | {" "}
 _UNIT_SEPARATORS = _LIST_SEPARATORS | {"、"}
 
 
+@lru_cache(maxsize=16384)
 def _is_note(part: str) -> bool:
     """A part of a clause that is not a unit list: '列第一位者为牵头单位', '2024年底前完成',
     '完成时限：2022年底', a score '0.5分'."""
@@ -354,8 +357,11 @@ def _notes_only(text: str) -> bool:
 
 def _mark_leads(units: list[ParsedUnit]) -> list[ParsedUnit]:
     """'省科技厅（牵头）' in a list: the unit leads; its name is written without the mark."""
+    marks = _patterns()["lead_marks"]
     for u in units:
-        for mark in _patterns()["lead_marks"]:
+        if not u.written.endswith(marks):
+            continue
+        for mark in marks:
             if u.written.endswith(mark) and len(u.written) > len(mark) + 1:
                 u.written = u.written[: -len(mark)]
                 u.end -= len(mark)
