@@ -72,7 +72,8 @@ def _patterns() -> dict[str, Any]:
     label_first = {w[0] for w in [*role_words, *label_role]}
     # a label is followed by a colon, or stands in its own brackets: 【牵头单位】市科技局
     # a note in brackets may stand between a label and its colon: 牵头单位（部门）：
-    label_re = re.compile(rf"{_starts(label_first | {'【'})}【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?(?:\s*[：:]|】|为(?=[\u4e00-\u9fff]))\s*")
+    label_re = re.compile(rf"{_starts(label_first | {'【'})}【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?"
+                          r"(?:\s*[：:]|】|为(?=[\u4e00-\u9fff]))\s*")
     vg = words["verb_grammar"]
     cores = {w: role for role, ws in vg["cores"].items() for w in ws}
     verb_re = re.compile(
@@ -226,7 +227,8 @@ def _list_marks(separators: frozenset[str]) -> re.Pattern[str]:
     return re.compile("[" + re.escape("".join(sorted(_LIST_OPEN | _LIST_CLOSE | separators | {"\0"}))) + "]")
 
 
-def split_units(text: str, base: int, separators: AbstractSet[str], names: bool = True) -> list[tuple[str, int, int, str]]:
+def split_units(text: str, base: int, separators: AbstractSet[str],
+                names: bool = True) -> list[tuple[str, int, int, str]]:
     """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)].
     `names`: the pieces are unit names (cleaned, split on 和/及, collectives joined); else
     they are parts of a clause, returned as written."""

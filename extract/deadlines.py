@@ -25,6 +25,9 @@ def _patterns() -> dict[str, Any]:
     def alt(ws: list[str]) -> str:
         return "|".join(map(re.escape, sorted(ws, key=len, reverse=True)))
 
+    def starting(ws: list[str]) -> str:  # a lookahead on the first characters of the words
+        return "(?=[" + re.escape("".join(sorted({w[0] for w in ws}))) + "])"
+
     year = r"(?:(?P<y0>(?:19|20)\d{2})\s*年?\s*[—\-–~～至到]\s*)?(?P<y>(?:19|20)\d{2})\s*年(?:度)?"
     within = (r"(?:(?P<q>第?[一二三四1-4])季度|(?P<h>上半年|下半年)"
               r"|(?P<m>1[0-2]|0?[1-9])\s*月(?:份)?(?:(?P<d>\d{1,2})\s*日|(?P<part>底|末|中旬|上旬|下旬|初|中))?)")
@@ -40,8 +43,9 @@ def _patterns() -> dict[str, Any]:
         "date": re.compile(rf"{start}{date}(?:{before})?(?:完成)?"),
         # a date in running task text only where it says "by": 2022年底前, 6月底前完成, 年内完成
         "by": re.compile(rf"{start}{date}(?:{before}(?:完成|出台|建成|实现|落地|印发|制定)?|(?<=[底末内])完成)"),
-        "ongoing": re.compile(alt(words["ongoing"])),
-        "field": re.compile(rf"(?:【(?:{alt(words['field_labels'])})】|(?:{alt(words['field_labels'])})\s*[：:])"
+        "ongoing": re.compile(starting(words["ongoing"]) + f"(?:{alt(words['ongoing'])})"),
+        "field": re.compile(starting(["【", *words["field_labels"]])
+                            + rf"(?:【(?:{alt(words['field_labels'])})】|(?:{alt(words['field_labels'])})\s*[：:])"
                             r"\s*([^；;。）)【\n]{1,40})"),
     }
 

@@ -316,7 +316,13 @@ def _place_code(place: str, jur: Jurisdiction) -> str:
         return gazetteer.NATIONAL_CODE
     if place in jur.codes:
         return jur.codes[place]
-    within = gazetteer.by_code(jur.code) if jur.code else None
+    return _place_code_within(place, jur.code)
+
+
+@lru_cache(maxsize=8192)
+def _place_code_within(place: str, code: str) -> str:
+    """The code of a place named in a document of the division `code` (not one of its own names)."""
+    within = gazetteer.by_code(code) if code else None
     province = within.province if within is not None and within.code != gazetteer.NATIONAL_CODE else None
     division = gazetteer.best(place, province or within)
     return division.code if division is not None and division.name == place else ""
@@ -324,6 +330,18 @@ def _place_code(place: str, jur: Jurisdiction) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+@lru_cache(maxsize=8192)
+def _division_named(name: str, code: str) -> gazetteer.Division | None:
+    """The division `name` most likely means in a plan of the division `code` (its province first)."""
+    within = gazetteer.by_code(code) if code else None
+    return gazetteer.best(name, within.province if within is not None and within.province else within)
+
+
+@lru_cache(maxsize=100_000)
+def _is_division(name: str) -> bool:
+    return bool(gazetteer.lookup(name))
 
 
 @lru_cache(maxsize=100_000)
@@ -401,6 +419,7 @@ def _level_prefix(name: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=100_000)
 def _looks_like_place(name: str) -> bool:
     """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own. Above the
     township level it must be a division of the gazetteer ("有条件的市" is none); towns and
@@ -446,10 +465,9 @@ def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
     # any other place named in full ("天河区政府", "广州市科技局" in a 清远 plan)
     for end in range(2, len(written) - 1):
         head = written[:end]
-        if head[-1] in "省市区县州盟旗" and head not in known and gazetteer.lookup(head):
+        if head[-1] in "省市区县州盟旗" and head not in known and _is_division(head):
             # named by its real name (海西州 -> 海西蒙古族藏族自治州), preferring the plan's province
-            within = gazetteer.by_code(jur.code) if jur.code else None
-            real = gazetteer.best(head, within.province if within is not None and within.province else within)
+            real = _division_named(head, jur.code)
             place = real.name if real is not None and real.code != gazetteer.NATIONAL_CODE else head
             level = _level_of_place(place) or _level_of_place(head)
             if level:
@@ -709,8 +727,7 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             place = place.removesuffix(suffix)
         if place and _looks_like_place(place):
             # the division's real name: 海西州 -> 海西蒙古族藏族自治州
-            within = gazetteer.by_code(jur.code) if jur.code else None
-            real = gazetteer.best(place, within.province if within is not None and within.province else within)
+            real = _division_named(place, jur.code)
             if real is not None and real.level in "省市县" and real.code != gazetteer.NATIONAL_CODE:
                 place = real.name
             gov = place + "人民政府"
