@@ -565,7 +565,7 @@ def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | Non
 
 
 # the same clauses recur in a plan and across plans: each content is read once per process
-_cached_bracket_reading = lru_cache(maxsize=8192)(_bracket_reading)
+_cached_bracket_reading = lru_cache(maxsize=32768)(_bracket_reading)
 _cached_bare_list = lru_cache(maxsize=8192)(lambda content: _relative(_bare_list(content, 0)))
 _NOTHING_AFTER = re.compile(r"[ 。；;，,]*\Z")
 
@@ -1010,7 +1010,8 @@ def _item_extents(doc: PolicyDocument) -> dict[str, tuple[int, int]]:
 def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
     by_path = {s.path: s for s in doc.sections}
-    first_leads = bool(_patterns()["first_leads"].search(doc.text))
+    first_leads_note = _patterns()["first_leads"]
+    first_leads = bool(first_leads_note.search(doc.text))
     problems: list[int] = []
     # (path, title, task paragraph start, clause, own section, is a child of a heading-only item,
     #  where the task's text starts when no clause of the item comes before, a field line after it)
@@ -1085,7 +1086,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             own = _without_clauses(heading_title(doc.text[t_start:c_start]))
             final_title = own or final_title
         covered[path] = c_end
-        own_note = bool(_patterns()["first_leads"].search(doc.text[c_start:c_end]))
+        own_note = bool(first_leads_note.search(doc.text, c_start, c_end))  # (no anchor in the note pattern)
         units = assign_roles([ParsedUnit(u.written, u.start, u.end, u.role, u.separator) for u in units],
                              first_leads or own_note)
         p_start, p_end = task_start, max(section.text_range[1], c_end)
