@@ -699,7 +699,6 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
     )):
         return _collective(name, jur), _Scope("bare")
 
-    splits = list(_splits(name, jur))
     # full names: 中共清远市委员会组织部, 国家税务总局清远市税务局 - the head belongs to the canonical
     for head in t.name_heads:
         if name.startswith(head) and len(name) > len(head) + 1:
@@ -707,7 +706,9 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
                 bodies = tuple(b for b in t.by_core.get(core, ()) if b.canonical.startswith(head + "{J}"))
                 if bodies and scope.how != "bare":
                     return _from_table(head + core, bodies, scope, jur, ""), scope
-    for scope, core in splits:
+    splits: list[tuple[_Scope, str]] = []  # read lazily: the bare name is most often in the table
+    for scope, core in _splits(name, jur):
+        splits.append((scope, core))
         bodies = t.by_core.get(core)
         if bodies:
             return _from_table(core, bodies, scope, jur, ""), scope
