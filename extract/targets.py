@@ -70,9 +70,14 @@ class Vocabulary:
     value_cell: re.Pattern[str]
     bare_value: re.Pattern[str]
     verb_endings: tuple[str, ...] = ()
+    # word lists as tuples and memoised look-ups, built once (the readers ask at every line and number)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
-    def words(self, key: str) -> list[str]:
-        return list(self.raw.get(key, []))
+    def words(self, key: str) -> tuple[str, ...]:
+        got = self.memo.get(key)
+        if got is None:
+            got = self.memo[key] = tuple(self.raw.get(key, []))
+        return got
 
 
 @lru_cache(maxsize=64)
@@ -89,8 +94,11 @@ def vocabulary() -> Vocabulary:
     units = raw["count_units"] + raw["measure_units"]
     # permissive here, checked against _STRICT_NUMBER after: "1.2.3家" is warned, not misread
     number = r"\d(?:(?:[\d.,]|[Oo](?=\d))*\d)?"
+    # the look-behind after the first digit, not before it: a pattern that starts with a character
+    # class is searched for at C speed (re skips to the next digit), one that starts with a
+    # look-behind is tried at every character (4x slower on Chinese text)
     number_unit = re.compile(
-        rf"(?<![\d.A-Za-z])(?P<value>{number})"
+        rf"(?P<value>\d(?<![\d.A-Za-z]\d){number[2:]})"
         # a range, the unit written once or on both ends ("1—2家", "5%—8%", "2到3个")
         rf"(?:\s*(?:%\s*)?(?:[—–\-~～－]{{1,2}}|至|到)\s*(?P<value_max>{number}))?"
         rf"\s*(?P<unit>(?:{_alternation(list(mags))})?(?:{_alternation(units)})"
@@ -100,7 +108,7 @@ def vocabulary() -> Vocabulary:
     qual_after = raw["qualifiers_after"]
     # "两个", "十家": a Chinese numeral and a count unit (not inside a longer numeral or 第…)
     numerals = "零〇一二两三四五六七八九十百千"
-    chinese_amount = re.compile(rf"(?<![第{numerals}万亿])(?P<cn>[{numerals}]{{1,6}})"
+    chinese_amount = re.compile(rf"(?P<cn>[{numerals}](?<![第{numerals}万亿][{numerals}])[{numerals}]{{0,5}})"
                                 rf"(?P<unit>{_alternation(raw['count_units'])})")
     alias_index: dict[str, str] = {}
     patterns: list[tuple[re.Pattern[str], str]] = []
@@ -149,12 +157,26 @@ def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
     """The reduced form indicators are compared by: no quotes, spaces or 的, no leading 全市 /
     verbs, no trailing 数量 / 总数; a trailing level word (孵化器省级) moved to the front."""
     vocab = vocab or vocabulary()
+    memo = vocab.memo.setdefault("indicator_key", {})
+    key = memo.get(written)
+    if key is None:
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        key = memo[written] = _indicator_key(written, vocab)
+    return key
+
+
+_MEMO_LIMIT = 100_000  # distinct indicators remembered; bounded so that a long build's memory stays flat
+
+
+def _indicator_key(written: str, vocab: Vocabulary) -> str:
     key = _DESCRIPTIVE.sub("", _QUOTES.sub("", written))
     key = key.replace("的", "").replace("(", "（").replace(")", "）")
     key = key.replace("（R&D）", "").replace("（GDP）", "")
     key = _strip_prefixes(key, vocab.words("indicator_strip_prefixes") + vocab.words("increment_markers"))
+    keep_suffixes = vocab.words("indicator_keep_suffixes")
     for suffix in vocab.words("indicator_strip_suffixes"):
-        keep = any(key.endswith(k) for k in vocab.words("indicator_keep_suffixes"))
+        keep = key.endswith(keep_suffixes)
         if key.endswith(suffix) and len(key) > len(suffix) + 1 and not keep:
             key = key[: -len(suffix)]
     for level in vocab.words("level_words"):
@@ -166,6 +188,16 @@ def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
 
 def canonical_indicator(written: str, vocab: Vocabulary | None = None) -> str:
     vocab = vocab or vocabulary()
+    memo = vocab.memo.setdefault("canonical_indicator", {})
+    canonical = memo.get(written)
+    if canonical is None:
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        canonical = memo[written] = _canonical_indicator(written, vocab)
+    return canonical
+
+
+def _canonical_indicator(written: str, vocab: Vocabulary) -> str:
     key = indicator_key(written, vocab)
     if key in vocab.alias_index:
         return vocab.alias_index[key]
@@ -175,18 +207,23 @@ def canonical_indicator(written: str, vocab: Vocabulary | None = None) -> str:
     return key
 
 
-def _strip_prefixes(text: str, prefixes: list[str], keep_one: bool = True) -> str:
+def _strip_prefixes(text: str, prefixes: tuple[str, ...] | list[str], keep_one: bool = True) -> str:
     """Leading words removed, repeatedly; with keep_one a word that is all there is stays."""
-    ordered = sorted(set(prefixes), key=len, reverse=True)
-    changed = True
-    while changed and text:
-        changed = False
+    ordered = _longest_first(tuple(prefixes))
+    while text and text.startswith(ordered):
         for p in ordered:
             if text.startswith(p) and (len(text) > len(p) or not keep_one):
                 text = text[len(p):]
-                changed = True
                 break
+        else:
+            break
     return text
+
+
+@lru_cache(maxsize=256)
+def _longest_first(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words without repeats, longest first (so that the longest of those that match wins)."""
+    return tuple(sorted(set(words), key=len, reverse=True))
 
 
 UNREADABLE = "targets could not be read here; skipped"
@@ -647,7 +684,8 @@ _LEVELS = {"l0": 0, "l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
 _SENTENCE_END = re.compile(r"[。；;！？!?]")
 _CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n\t|｜"  # a tab or a bar separates table cells
 _COMMA_BOUNDARY = "，,；;。：:！？!?\n\t|｜"
-_YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年((?:末|底)?(?:前|内|以前)?)")
+# (the look-behind after the first digit: see number_unit)
+_YEAR = re.compile(r"(\d(?<![\d—–\-~～至]\d)\d{3})\s*年((?:末|底)?(?:前|内|以前)?)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -667,31 +705,35 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     """Places in a paragraph that set the target year: "到2022年", "2018年，", "确保2020年",
     “十四五”期间, "三年内"."""
     events: list[_Event] = []
+    # every kind of event below needs 年 or a word of the vocabulary: most lines have none
+    if not _may_have_event(para, period, vocab):
+        return events
     before_ok = vocab.words("year_context_before")
     not_before = vocab.words("year_context_not_before")
     not_after = vocab.words("year_context_not_after")
     year_verbs = vocab.words("year_followed_by")
     # a cited document's years (《…规划（2018-2022年）》, 《…“十四五”规划》) are its own, never the target's
-    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
+    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
 
     def cited(pos: int) -> bool:
         i = bisect_right(title_starts, pos) - 1
         return i >= 0 and titles[i][0] <= pos < titles[i][1]
 
-    for m in _YEAR.finditer(_CN_YEAR.sub(lambda y: y.group().translate(_CN_YEAR_DIGITS), para)):
-        if cited(m.start()):
+    written = _CN_YEAR.sub(_cn_year_digits, para) if "年" in para else ""
+    for m in _YEAR.finditer(written):
+        if titles and cited(m.start()):
             continue
         year = int(m.group(1))
         prev = para[max(0, m.start() - 4): m.start()]
         nxt = para[m.end(): m.end() + 4]
-        if any(prev.endswith(w) for w in not_before) or any(nxt.startswith(w) for w in not_after):
+        if prev.endswith(not_before) or nxt.startswith(not_after):
             continue
         at_start = m.start() == 0 or para[m.start() - 1] in _CLAUSE_BOUNDARY
-        led = any(prev.endswith(w) for w in before_ok)
+        led = prev.endswith(before_ok)
         followed = bool(m.group(2)) or (nxt[:1] in ("，", ",", "、", "：", ":"))
         # "高新技术企业2023年达到500家": a year right before the verb of its value
-        verb_follows = any(para.startswith(w, m.end()) for w in year_verbs)
+        verb_follows = para.startswith(year_verbs, m.end())
         # in a table row a cell that starts with a year is its deadline ("2025年12月底")
         if not (led or (at_start and (followed or row)) or verb_follows):
             continue
@@ -702,6 +744,8 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             continue
         events.append(_Event(m.start(), year))
     for name, end_year in vocab.raw["period_names"].items():
+        if name not in para:
+            continue
         for m in re.finditer(re.escape(name), para):
             if cited(m.start()):
                 continue
@@ -711,12 +755,29 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
                 events.append(_Event(m.start(), end_year))
     if period:
         for w in vocab.words("horizon_words"):
-            events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
+            if w in para:
+                events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
     if period and period[0] == period[1]:
         # an annual plan: "年底前", "年内", "今年" mean the plan's own year
         events.extend(_Event(m.start(), period[1]) for m in vocab.plan_year.finditer(para) if not cited(m.start()))
     events.sort(key=lambda e: e.pos)
     return events
+
+
+def _cn_year_digits(year: re.Match[str]) -> str:
+    return year.group().translate(_CN_YEAR_DIGITS)
+
+
+def _may_have_event(para: str, period: tuple[int, int] | None, vocab: Vocabulary) -> bool:
+    """False when no kind of year event can be in the paragraph: no 年, no period name, no horizon
+    word (a horizon word counts only with a period). A few C-speed scans instead of the regexes."""
+    if "年" in para:
+        return True
+    pattern = vocab.memo.get("event_words")
+    if pattern is None:
+        words = [*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words")]
+        pattern = vocab.memo["event_words"] = re.compile(_alternation(words))
+    return pattern.search(para) is not None
 
 
 @dataclass
@@ -902,15 +963,20 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
     ("两个维护", "三大工程")."""
     out: list[tuple[int, int, dict[str, Any]]] = []
-    verbs = sorted({*vocab.words("enumeration_verbs"), *vocab.qual_before}, key=len, reverse=True)
+    verbs = vocab.memo.get("amount_verbs")
+    if verbs is None:
+        verbs = vocab.memo["amount_verbs"] = tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before})
     for m in vocab.chinese_amount.finditer(para):
         value = chinese_number(m.group("cn"))
         if value is None or value < 2 or (m.end() < len(para) and para[m.end()] in _CN_DIGITS):
             continue
-        if not any(para.endswith(v, 0, m.start()) for v in verbs):
+        if not para.endswith(verbs, 0, m.start()):
             continue
         out.append((m.start(), m.end(), {"value": str(value), "value_max": None, "unit": m.group("unit")}))
     return out
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
@@ -924,18 +990,24 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     subsidy_words = vocab.words("subsidy_words")
     name_before = set(vocab.words("name_chars_before"))
     name_after = set(vocab.words("name_chars_after"))
-    ctx = _Para(para, events)
     matches: list[tuple[int, int, dict[str, Any]]] = []
-    for m in vocab.number_unit.finditer(para):
-        matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
-                                              "unit": m.group("unit")}))
+    if _DIGIT.search(para):  # both number patterns start at a digit
+        for m in vocab.number_unit.finditer(para):
+            matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
+                                                  "unit": m.group("unit")}))
     matches.extend(_chinese_amounts(para, vocab))
-    for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
-        matches.append((m.start("value"), m.end("value"), {"value": m.group("value"), "value_max": None, "unit": ""}))
+    if matches or _DIGIT.search(para):
+        for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
+            matches.append((m.start("value"), m.end("value"),
+                            {"value": m.group("value"), "value_max": None, "unit": ""}))
     for w in vocab.words("breakthrough_words"):
-        for m in re.finditer(re.escape(w), para):
-            matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
+        if w in para:
+            for m in re.finditer(re.escape(w), para):
+                matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
+    if not matches:
+        return  # no number and no breakthrough: nothing below can find a target or warn
     matches.sort(key=lambda x: x[0])
+    ctx = _Para(para, events)
     starts = [s for s, _e, _g in matches]
     paired = _respective_years(ctx, matches, starts, period)
     named = _respective_indicators(ctx, matches, starts, vocab)
@@ -971,7 +1043,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         whole_clause = para[c_start:c_end]
         unit = g["unit"]
         base_unit = unit
-        for mag in sorted(vocab.magnitudes, key=len, reverse=True):
+        for mag in _longest_first(tuple(vocab.magnitudes)):
             if base_unit.startswith(mag) and len(base_unit) > len(mag):
                 base_unit = base_unit[len(mag):]
                 break
@@ -999,7 +1071,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         else:
             quals_after = []
         nxt = para[after: after + 1]
-        if any(para.startswith(w, after) for w in vocab.words("duration_words")):
+        if para.startswith(vocab.words("duration_words"), after):
             continue  # "3个月内", "5个工作日": a time limit
         if nxt == "的" and para[after + 1: after + 3] not in ("目标", "水平"):
             continue  # "产值超500亿元的产业集群": a modifier
@@ -1178,16 +1250,13 @@ def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabul
 def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
     """Qualifier words between the indicator and the number: "达到", "超", "累计达", "不少于"."""
     quals: list[str] = []
-    keys = sorted(vocab.qual_before, key=len, reverse=True)
+    keys = _longest_first(tuple(vocab.qual_before))
     text = before.rstrip()
-    changed = True
-    while changed:
-        changed = False
+    while text.endswith(keys):
         for k in keys:
             if text.endswith(k):
                 quals.append(vocab.qual_before[k])
                 text = text[: -len(k)].rstrip()
-                changed = True
                 break
     return text, list(reversed(quals))
 
