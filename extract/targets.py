@@ -148,6 +148,7 @@ def _cell_patterns(raw: dict[str, Any]) -> tuple[re.Pattern[str], re.Pattern[str
 
 # --- indicator names ----------------------------------------------------------------------------
 
+_DIGIT = re.compile(r"\d")
 _STRICT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _DESCRIPTIVE = re.compile(r"^具有[^的]{1,12}的")  # "具有较强竞争力的创新型产业集群"
 _QUOTES = re.compile(r"[“”\"'‘’「」『』\s]")
@@ -209,15 +210,22 @@ def _canonical_indicator(written: str, vocab: Vocabulary) -> str:
 
 def _strip_prefixes(text: str, prefixes: tuple[str, ...] | list[str], keep_one: bool = True) -> str:
     """Leading words removed, repeatedly; with keep_one a word that is all there is stays."""
-    ordered = _longest_first(tuple(prefixes))
-    while text and text.startswith(ordered):
-        for p in ordered:
-            if text.startswith(p) and (len(text) > len(p) or not keep_one):
-                text = text[len(p):]
-                break
-        else:
+    words, lengths = _by_length(tuple(prefixes))
+    while text:
+        size = len(text)
+        # the longest word that starts the text (and is not all of it, with keep_one)
+        cut = next((n for n in lengths if n <= size and text[:n] in words and (size > n or not keep_one)), 0)
+        if not cut:
             break
+        text = text[cut:]
     return text
+
+
+@lru_cache(maxsize=256)
+def _by_length(words: tuple[str, ...]) -> tuple[frozenset[str], tuple[int, ...]]:
+    """The words as a set and their lengths, longest first: the longest word that starts (or ends) a
+    text is found with a look-up per length rather than a test per word."""
+    return frozenset(words), tuple(sorted({len(w) for w in words}, reverse=True))
 
 
 @lru_cache(maxsize=256)
@@ -293,7 +301,25 @@ class _Token:
 # where a normaliser squeezed the space out of a row: "主要指标2021年2022年", "高新技术企业（家）350"
 _PLAIN_NUMBER = re.compile(r"^\d+(?:,\d{3})*(?:\.\d+)?$")
 _RULE = re.compile(r"^[-:—–=]{3,}$")
-_SQUEEZED = re.compile(r"(?<=[\u3400-\u9fff）)%])(?=\d)|(?<=\d年)(?=[\u3400-\u9fff])")
+# a cut before a digit that follows a character, a bracket or %; a cut after "2021年" before a character.
+# Two scans that each start at a digit (re skips to digits at C speed) rather than one of zero width
+# tried at every character.
+_SQUEEZED_BEFORE_DIGIT = re.compile(r"\d(?<=[\u3400-\u9fff）)%]\d)")
+_SQUEEZED_AFTER_YEAR = re.compile(r"\d年(?=[\u3400-\u9fff])")
+_DECIMAL = re.compile(r"^\d+(?:\.\d+)?$")
+_POINT_DIGIT = re.compile(r"^\.\d")
+_DIGITS_YEAR = re.compile(r"^\d+年")
+_FOUR_DIGITS_YEAR = re.compile(r"^\d{4}年")
+
+
+def _squeezed_cuts(word: str, suffixes: tuple[str, ...]) -> list[int]:
+    """Where a word of run-together cells is cut (`_tokens`)."""
+    cuts = [c.start() for c in _SQUEEZED_BEFORE_DIGIT.finditer(word)]
+    if "年" not in word:
+        return cuts
+    cuts = sorted(cuts + [c.end() for c in _SQUEEZED_AFTER_YEAR.finditer(word)])
+    # "2025年目标值" stays one cell
+    return [c for c in cuts if word[c - 1] != "年" or not word.startswith(suffixes, c)]
 
 
 def _tokens(text: str, start: int = 0) -> list[_Token]:
@@ -301,12 +327,16 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
     line_no = text.count("\n", 0, start)
     pos = start
     pieces: list[tuple[str, int, int]] = []
-    suffixes = tuple(vocabulary().words("table_year_suffixes"))  # "2025年目标值" stays one cell
+    suffixes = vocabulary().words("table_year_suffixes")
     for m in _TOKEN.finditer(text, start):
         word = m.group()
-        cuts = [0, *(c.start() for c in _SQUEEZED.finditer(word)
-                     if word[c.start() - 1] != "年" or not word.startswith(suffixes, c.start())), len(word)]
-        pieces.extend((m.group()[a:b], m.start() + a, m.start() + b) for a, b in pairwise(cuts))
+        w_start = m.start()
+        cuts = _squeezed_cuts(word, suffixes) if _DIGIT.search(word) else None
+        if not cuts:
+            pieces.append((word, w_start, m.end()))
+            continue
+        cuts = [0, *cuts, len(word)]
+        pieces.extend((word[a:b], w_start + a, w_start + b) for a, b in pairwise(cuts))
     for piece, p_start, p_end in pieces:
         line_no += text.count("\n", pos, p_start)
         pos = p_start
@@ -320,14 +350,14 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
             out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
             continue
         # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
-        if prev and prev.line < line_no and re.match(r"^\d+(?:\.\d+)?$", prev.text.rstrip(".")) and (
+        if prev and prev.line < line_no and _DECIMAL.match(prev.text.rstrip(".")) and (
                 (prev.text.endswith(".") and _digits(tok.text[:1]))
-                or (re.match(r"^\.\d", tok.text) and "." not in prev.text)):
+                or (_POINT_DIGIT.match(tok.text) and "." not in prev.text)):
             out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
             continue
         # "20⏎26年": a year the PDF broke at the end of a line
         if prev and prev.line < line_no and _digits(prev.text) and len(prev.text) < 4 \
-                and re.match(r"^\d+年", tok.text) and re.match(r"^\d{4}年", prev.text + tok.text):
+                and _DIGITS_YEAR.match(tok.text) and _FOUR_DIGITS_YEAR.match(prev.text + tok.text):
             out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
             continue
         out.append(tok)
@@ -435,6 +465,8 @@ def _read_header(toks: list[_Token], i: int,
                  vocab: Vocabulary) -> tuple[list[str], list[tuple[int, _Token]], int] | None:
     """Header cells from toks[i]: [序号] [label] [单位] year year … [trailing]. Returns the column
     kinds ("index", "label", "unit", "year", "trail"), the year cells and the next token index."""
+    if len(toks[i].text) > _header_cell_max(vocab):
+        return None  # prose: no header starts here (most tokens of a document)
     label_words = _word_set("table_label_columns")
     unit_words = _word_set("table_unit_columns")
     index_words = _word_set("table_index_columns")
@@ -483,6 +515,17 @@ def _read_header(toks: list[_Token], i: int,
     return columns, years, j
 
 
+
+
+def _header_cell_max(vocab: Vocabulary) -> int:
+    """The longest token a header can start with: a column word with （单位）, or a year cell
+    (_YEAR_CELL, _PREFIXED_YEAR_CELL: at most 13 characters, tokens hold no spaces)."""
+    longest = vocab.memo.get("header_cell_max")
+    if longest is None:
+        words = [w for key in ("table_index_columns", "table_unit_columns", "table_label_columns",
+                               "table_attribute_columns") for w in vocab.words(key)]
+        longest = vocab.memo["header_cell_max"] = max([13, *(len(w) + len("（单位）") for w in words)])
+    return longest
 
 
 def _join_broken_year(toks: list[_Token], j: int, vocab: Vocabulary) -> None:
@@ -903,8 +946,9 @@ def _open_parens(para: str, positions: list[int]) -> dict[int, int | None]:
 def _clause_start(para: str, pos: int, boundary: str) -> int:
     limit = max(0, pos - _WINDOW)
     segment = para[limit:pos]
-    if not any(c in segment for c in "（()）"):  # the common case, at C speed
-        return limit + max(segment.rfind(c) for c in boundary) + 1
+    if not _PAREN.search(segment):  # the common case, at C speed: the last boundary character
+        last = _one_of(boundary).search(segment[::-1])
+        return limit + (len(segment) - last.start() if last else 0)
     i = pos
     depth = 0
     while i > limit:
@@ -923,8 +967,17 @@ def _clause_start(para: str, pos: int, boundary: str) -> int:
 
 def _clause_end(para: str, pos: int, boundary: str) -> int:
     limit = min(len(para), pos + _WINDOW)
-    found = [i for i in (para.find(c, pos, limit) for c in boundary + "（(") if i >= 0]
-    return min(found, default=limit)
+    first = _one_of(boundary + "（(").search(para, pos, limit)
+    return first.start() if first else limit
+
+
+_PAREN = re.compile(r"[（()）]")
+
+
+@lru_cache(maxsize=16)
+def _one_of(chars: str) -> re.Pattern[str]:
+    """A pattern for any one of the characters."""
+    return re.compile(f"[{re.escape(chars)}]")
 
 
 def _in_short_quote(para: str, start: int, end: int) -> bool:
@@ -976,27 +1029,16 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     return out
 
 
-_DIGIT = re.compile(r"\d")
-
-
 def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
                     period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
-    last_in_sentence: dict[int, RawTarget] = {}
-    not_before = vocab.words("not_target_before")
-    baseline = vocab.words("baseline_markers")
-    recurring = vocab.words("recurring_markers")
-    param_words = vocab.words("parameter_words")
-    param_cap_words = vocab.words("parameter_cap_words")
-    subsidy_words = vocab.words("subsidy_words")
-    name_before = set(vocab.words("name_chars_before"))
-    name_after = set(vocab.words("name_chars_after"))
     matches: list[tuple[int, int, dict[str, Any]]] = []
-    if _DIGIT.search(para):  # both number patterns start at a digit
+    has_digit = _DIGIT.search(para) is not None  # both number patterns start at a digit
+    if has_digit:
         for m in vocab.number_unit.finditer(para):
             matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
                                                   "unit": m.group("unit")}))
     matches.extend(_chinese_amounts(para, vocab))
-    if matches or _DIGIT.search(para):
+    if has_digit:
         for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
             matches.append((m.start("value"), m.end("value"),
                             {"value": m.group("value"), "value_max": None, "unit": ""}))
@@ -1007,6 +1049,20 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     if not matches:
         return  # no number and no breakthrough: nothing below can find a target or warn
     matches.sort(key=lambda x: x[0])
+    last_in_sentence: dict[int, RawTarget] = {}
+    not_before = vocab.words("not_target_before")
+    baseline = vocab.words("baseline_markers")
+    recurring = vocab.words("recurring_markers")
+    param_words = vocab.words("parameter_words")
+    param_cap_words = vocab.words("parameter_cap_words")
+    subsidy_words = vocab.words("subsidy_words")
+    name_before = _word_set("name_chars_before")
+    name_after = _word_set("name_chars_after")
+    duration_words = vocab.words("duration_words")
+    level_words = vocab.words("level_words")
+    lone_verbs = vocab.words("lone_verbs")
+    clause_qualifiers = vocab.words("clause_qualifiers")
+    magnitudes = _longest_first(tuple(vocab.magnitudes))
     ctx = _Para(para, events)
     starts = [s for s, _e, _g in matches]
     paired = _respective_years(ctx, matches, starts, period)
@@ -1043,7 +1099,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         whole_clause = para[c_start:c_end]
         unit = g["unit"]
         base_unit = unit
-        for mag in _longest_first(tuple(vocab.magnitudes)):
+        for mag in magnitudes:
             if base_unit.startswith(mag) and len(base_unit) > len(mag):
                 base_unit = base_unit[len(mag):]
                 break
@@ -1071,7 +1127,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         else:
             quals_after = []
         nxt = para[after: after + 1]
-        if para.startswith(vocab.words("duration_words"), after):
+        if para.startswith(duration_words, after):
             continue  # "3个月内", "5个工作日": a time limit
         if nxt == "的" and para[after + 1: after + 3] not in ("目标", "水平"):
             continue  # "产值超500亿元的产业集群": a modifier
@@ -1103,8 +1159,8 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             indicator = indicator.removesuffix("实现")
             ind_start, ind_end = start - len(indicator), start
             quals_before.append("突破")
-        elif follows_noun and is_count and (not indicator or indicator in vocab.words("level_words")
-                                            or indicator in vocab.words("lone_verbs")
+        elif follows_noun and is_count and (not indicator or indicator in level_words
+                                            or indicator in lone_verbs
                                             or before_stripped.endswith(vocab.verb_endings)
                                             or before_stripped.endswith("等")):
             # "建成1家省技术创新中心": the indicator follows the number
@@ -1125,7 +1181,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             subject = (prev_target.indicator if prev_target is not None
                        else _previous_subject(para, s_start, i_start, vocab))
             indicator = subject + indicator
-        if (not indicator or indicator in vocab.words("level_words")) and prev_target is not None:
+        if (not indicator or indicator in level_words) and prev_target is not None:
             indicator = _complete_elliptical(indicator, prev_target.indicator, vocab)
         elif not indicator and last_target is not None and not before_stripped.strip("，,；;：: "):
             indicator = last_target.indicator  # "2023年，达到500家；2024年，达到600家": the same indicator
@@ -1138,7 +1194,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         k = bisect_left(starts, s_start)
         head = para[s_start:head_end] if not (k < len(starts) and starts[k] < head_end) else ""
         scope = comma_clause + "|" + head
-        for w in vocab.words("clause_qualifiers"):
+        for w in clause_qualifiers:
             q = vocab.qual_before.get(w, w)
             if w in scope and not any(q in x for x in quals_before):
                 quals_before.append(q)
@@ -1250,14 +1306,19 @@ def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabul
 def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
     """Qualifier words between the indicator and the number: "达到", "超", "累计达", "不少于"."""
     quals: list[str] = []
-    keys = _longest_first(tuple(vocab.qual_before))
+    keys = vocab.qual_before
+    lengths = vocab.memo.get("qual_before_lengths")
+    if lengths is None:
+        lengths = vocab.memo["qual_before_lengths"] = _by_length(tuple(keys))[1]
     text = before.rstrip()
-    while text.endswith(keys):
-        for k in keys:
-            if text.endswith(k):
-                quals.append(vocab.qual_before[k])
-                text = text[: -len(k)].rstrip()
-                break
+    while True:
+        # the longest qualifier that ends the text
+        size = len(text)
+        k = next((text[size - n:] for n in lengths if n <= size and text[size - n:] in keys), None)
+        if k is None:
+            break
+        quals.append(keys[k])
+        text = text[: -len(k)].rstrip()
     return text, list(reversed(quals))
 
 
@@ -1275,19 +1336,27 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     """The indicator in the text before a number; returns it and its offset in `text`."""
     offset = 0
     original = text
+    period_names = vocab.memo.get("period_name_heads")
+    if period_names is None:
+        period_names = vocab.memo["period_name_heads"] = [
+            (name, re.compile(rf"^[“\"]?{name}[”\"]?(?:期间|时期|末)?[，,]?")) for name in vocab.raw["period_names"]]
+    horizon = vocab.words("horizon_words")
+    strip_prefixes = vocab.words("indicator_strip_prefixes")
     while True:
         before = text
         m = _YEAR_PHRASE.match(text)
         if m:
             text = text[m.end():]
-        for name in vocab.raw["period_names"]:
-            m2 = re.match(rf"^[“\"]?{name}[”\"]?(?:期间|时期|末)?[，,]?", text)
-            if m2:
-                text = text[m2.end():]
-        for w in vocab.words("horizon_words"):
-            if text.startswith(w):
-                text = text[len(w):]
-        text = _strip_prefixes(text, vocab.words("indicator_strip_prefixes"), keep_one=False)
+        for name, head in period_names:
+            if name in text[: len(name) + 1]:  # the pattern needs the name at 0 or after a quote
+                m2 = head.match(text)
+                if m2:
+                    text = text[m2.end():]
+        if text.startswith(horizon):
+            for w in horizon:
+                if text.startswith(w):
+                    text = text[len(w):]
+        text = _strip_prefixes(text, strip_prefixes, keep_one=False)
         if text == before:
             break
     if "等" in text[:-1]:
@@ -1298,7 +1367,8 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     text = _FROM_BASE.sub("", _TRAILING_YEAR.sub("", _COMPARED_WITH.sub("", text)))
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
-        text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
+        if w in text:
+            text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
     return text, max(0, offset)
 
 
