@@ -290,7 +290,7 @@ _LABEL_UNIT = re.compile(r"^(?P<label>.+?)\s*[（(](?P<unit>[^（）()]{1,6})[�
 _PROSE = re.compile(r"[，。；：！？]")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     text: str
     start: int
@@ -301,25 +301,52 @@ class _Token:
 # where a normaliser squeezed the space out of a row: "主要指标2021年2022年", "高新技术企业（家）350"
 _PLAIN_NUMBER = re.compile(r"^\d+(?:,\d{3})*(?:\.\d+)?$")
 _RULE = re.compile(r"^[-:—–=]{3,}$")
+_RULE_CHARS = frozenset("-:—–=")
 # a cut before a digit that follows a character, a bracket or %; a cut after "2021年" before a character.
 # Two scans that each start at a digit (re skips to digits at C speed) rather than one of zero width
 # tried at every character.
-_SQUEEZED_BEFORE_DIGIT = re.compile(r"\d(?<=[\u3400-\u9fff）)%]\d)")
-_SQUEEZED_AFTER_YEAR = re.compile(r"\d年(?=[\u3400-\u9fff])")
+_SQUEEZED_DIGIT = re.compile(r"\d(?:(?<=[\u3400-\u9fff）)%]\d)|(?=年[\u3400-\u9fff]))")
 _DECIMAL = re.compile(r"^\d+(?:\.\d+)?$")
 _POINT_DIGIT = re.compile(r"^\.\d")
 _DIGITS_YEAR = re.compile(r"^\d+年")
 _FOUR_DIGITS_YEAR = re.compile(r"^\d{4}年")
 
 
-def _squeezed_cuts(word: str, suffixes: tuple[str, ...]) -> list[int]:
-    """Where a word of run-together cells is cut (`_tokens`)."""
-    cuts = [c.start() for c in _SQUEEZED_BEFORE_DIGIT.finditer(word)]
-    if "年" not in word:
-        return cuts
-    cuts = sorted(cuts + [c.end() for c in _SQUEEZED_AFTER_YEAR.finditer(word)])
-    # "2025年目标值" stays one cell
-    return [c for c in cuts if word[c - 1] != "年" or not word.startswith(suffixes, c)]
+def _squeezed_cuts(text: str, start: int) -> list[int]:
+    """Where run-together cells are cut, as offsets in the text (`_tokens`): before a digit that
+    follows a character, bracket or %, and after the 年 of "2021年" before a character. Both cuts
+    lie inside one whitespace-separated word (never at its start), so one scan of the whole text,
+    from digit to digit, finds the cuts of every word."""
+    cuts: list[int] = []
+    for m in _SQUEEZED_DIGIT.finditer(text, start):
+        at = m.start()
+        if at > start and _cut_before(text[at - 1]):
+            cuts.append(at)
+        if text.startswith("年", at + 1) and at + 2 < len(text) and "\u3400" <= text[at + 2] <= "\u9fff":
+            cuts.append(at + 2)
+    return cuts
+
+
+def _cut_before(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or c in "）)%"
+
+
+def _words(text: str, start: int) -> list[tuple[str, int, int]]:
+    """The words of text[start:] (runs without whitespace, | or ｜) and their offsets: str.split
+    (whitespace as \\s has it) over the text with the bars made spaces (same length)."""
+    body = text[start:] if start else text
+    if "|" in body or "｜" in body:
+        body = body.translate(_BARS)
+    out: list[tuple[str, int, int]] = []
+    pos = 0
+    for word in body.split():
+        pos = body.find(word, pos)  # only whitespace lies between: the next occurrence is this word
+        out.append((word, start + pos, start + pos + len(word)))
+        pos += len(word)
+    return out
+
+
+_BARS = str.maketrans({"|": " ", "｜": " "})
 
 
 def _tokens(text: str, start: int = 0) -> list[_Token]:
@@ -328,39 +355,47 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
     pos = start
     pieces: list[tuple[str, int, int]] = []
     suffixes = vocabulary().words("table_year_suffixes")
-    for m in _TOKEN.finditer(text, start):
-        word = m.group()
-        w_start = m.start()
-        cuts = _squeezed_cuts(word, suffixes) if _DIGIT.search(word) else None
-        if not cuts:
-            pieces.append((word, w_start, m.end()))
+    cuts = _squeezed_cuts(text, start)
+    n_cuts = len(cuts)
+    k = 0
+    for word, w_start, w_end in _words(text, start):
+        while k < n_cuts and cuts[k] <= w_start:
+            k += 1
+        if k == n_cuts or cuts[k] >= w_end:
+            pieces.append((word, w_start, w_end))
             continue
-        cuts = [0, *cuts, len(word)]
-        pieces.extend((word[a:b], w_start + a, w_start + b) for a, b in pairwise(cuts))
+        bounds = [w_start]
+        while k < n_cuts and cuts[k] < w_end:
+            c = cuts[k]
+            k += 1
+            # "2025年目标值" stays one cell
+            if text[c - 1] != "年" or not text.startswith(suffixes, c, w_end):
+                bounds.append(c)
+        bounds.append(w_end)
+        pieces.extend((text[a:b], a, b) for a, b in pairwise(bounds))
+    prev: _Token | None = None
     for piece, p_start, p_end in pieces:
         line_no += text.count("\n", pos, p_start)
         pos = p_start
-        if _RULE.match(piece):
+        if piece[0] in _RULE_CHARS and _RULE.match(piece):
             continue  # a Markdown table's rule "| --- | --- |"
-        tok = _Token(piece, p_start, p_end, line_no)
-        prev = out[-1] if out else None
-        # "2018 年", "1.5 %" (a PDF's spacing): the 年 belongs to the year, the % to the number
-        if prev and ((tok.text == "年" and _BARE_YEAR.match(prev.text))
-                     or (tok.text in ("%", "％") and _PLAIN_NUMBER.match(prev.text))):
-            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
-            continue
-        # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
-        if prev and prev.line < line_no and _DECIMAL.match(prev.text.rstrip(".")) and (
-                (prev.text.endswith(".") and _digits(tok.text[:1]))
-                or (_POINT_DIGIT.match(tok.text) and "." not in prev.text)):
-            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
-            continue
-        # "20⏎26年": a year the PDF broke at the end of a line
-        if prev and prev.line < line_no and _digits(prev.text) and len(prev.text) < 4 \
-                and _DIGITS_YEAR.match(tok.text) and _FOUR_DIGITS_YEAR.match(prev.text + tok.text):
-            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
-            continue
-        out.append(tok)
+        if prev is not None:
+            before = prev.text
+            # "2018 年", "1.5 %" (a PDF's spacing): the 年 belongs to the year, the % to the number
+            if (piece == "年" and _BARE_YEAR.match(before)) or (piece in ("%", "％") and _PLAIN_NUMBER.match(before)):
+                prev = out[-1] = _Token(before + piece, prev.start, p_end, prev.line)
+                continue
+            if prev.line < line_no and (
+                    # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
+                    (((before.endswith(".") and _digits(piece[:1]))
+                      or (_POINT_DIGIT.match(piece) and "." not in before)) and _DECIMAL.match(before.rstrip(".")))
+                    # "20⏎26年": a year the PDF broke at the end of a line
+                    or (_digits(before) and len(before) < 4 and _DIGITS_YEAR.match(piece)
+                        and _FOUR_DIGITS_YEAR.match(before + piece))):
+                prev = out[-1] = _Token(before + piece, prev.start, p_end, prev.line)
+                continue
+        prev = _Token(piece, p_start, p_end, line_no)
+        out.append(prev)
     return out
 
 
@@ -763,7 +798,7 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         i = bisect_right(title_starts, pos) - 1
         return i >= 0 and titles[i][0] <= pos < titles[i][1]
 
-    written = _CN_YEAR.sub(_cn_year_digits, para) if "年" in para else ""
+    written = (_CN_YEAR.sub(_cn_year_digits, para) if _has_cn_year(para) else para) if "年" in para else ""
     for m in _YEAR.finditer(written):
         if titles and cited(m.start()):
             continue
@@ -807,6 +842,23 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     return events
 
 
+def _has_cn_year(para: str) -> bool:
+    """Whether _CN_YEAR can match: four of its digits before a 年 (spaces between allowed). A look at
+    each 年 rather than a scan of the whole line for runs of 一二三… (common characters)."""
+    at = para.find("年")
+    while at >= 0:
+        j = at
+        while j > 0 and para[j - 1].isspace():
+            j -= 1
+        if j >= 4 and all(c in _CN_YEAR_CHARS for c in para[j - 4: j]):
+            return True
+        at = para.find("年", at + 1)
+    return False
+
+
+_CN_YEAR_CHARS = frozenset("一二三四五六七八九〇零")
+
+
 def _cn_year_digits(year: re.Match[str]) -> str:
     return year.group().translate(_CN_YEAR_DIGITS)
 
@@ -842,11 +894,14 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     pos = 0
     regions = sorted(skip)
     region_starts = [a for a, _ in regions]
+    # the furthest end among a region and the two before it (the regions a line can fall in)
+    region_reach = [max(b for _a, b in regions[max(0, r - 2): r + 1]) for r in range(len(regions))]
+    baseline_words = _any_of(vocab.words("baseline_section_words"))
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
         r = bisect_right(region_starts, base) - 1
-        if not line.strip() or (r >= 0 and base < max(b for _a, b in regions[max(0, r - 2): r + 1])):
+        if not line.strip() or (r >= 0 and base < region_reach[r]):
             continue
         hm = HEADING.match(line)
         title = line
@@ -860,11 +915,11 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
                 title = line[: hm.end()]
             # the heading's own year (warnings come from the line's scan below)
             tevents = _year_events(title, base, period, vocab, []) if len(title) <= 40 else []
-            baseline = any(w in title for w in vocab.words("baseline_section_words"))
+            baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
             carry = None
         elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) and not vocab.number_unit.search(line) \
-                and any(w in line for w in vocab.words("baseline_section_words")):
+                and baseline_words.search(line) is not None:
             stack.append(_Scope(9, None, True))  # an unnumbered heading such as "发展基础"
             carry = None
         if any(s.baseline for s in stack):
@@ -929,7 +984,7 @@ def _open_parens(para: str, positions: list[int]) -> dict[int, int | None]:
     """For each position (sorted), the start of the parenthesis that encloses it, or None."""
     out: dict[int, int | None] = {}
     stack: list[int] = []
-    parens = [(m.start(), m.group()) for m in re.finditer(r"[（()）]", para)]
+    parens = [(m.start(), m.group()) for m in _PAREN.finditer(para)] if _has_paren(para) else []
     k = 0
     for pos in positions:
         while k < len(parens) and parens[k][0] < pos:
@@ -946,7 +1001,7 @@ def _open_parens(para: str, positions: list[int]) -> dict[int, int | None]:
 def _clause_start(para: str, pos: int, boundary: str) -> int:
     limit = max(0, pos - _WINDOW)
     segment = para[limit:pos]
-    if not _PAREN.search(segment):  # the common case, at C speed: the last boundary character
+    if not _has_paren(segment):  # the common case, at C speed: the last boundary character
         last = _one_of(boundary).search(segment[::-1])
         return limit + (len(segment) - last.start() if last else 0)
     i = pos
@@ -972,6 +1027,17 @@ def _clause_end(para: str, pos: int, boundary: str) -> int:
 
 
 _PAREN = re.compile(r"[（()）]")
+
+
+def _has_paren(text: str) -> bool:
+    return "（" in text or "(" in text or "）" in text or ")" in text  # four C scans beat one re scan
+
+
+@lru_cache(maxsize=64)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern that finds any of the words (one scan instead of a test per word); never matches
+    when there are none."""
+    return re.compile(_alternation(list(words)) if words else r"(?!)")
 
 
 @lru_cache(maxsize=16)
@@ -1068,7 +1134,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     paired = _respective_years(ctx, matches, starts, period)
     named = _respective_indicators(ctx, matches, starts, vocab)
     open_at = _open_parens(para, starts)
-    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
+    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
     marker = HEADING.match(para)
     marker_end = marker.end() if marker else 0  # "1．高新技术企业达到500家": not part of the indicator
@@ -1265,6 +1331,8 @@ def _respective_years(ctx: _Para, matches: list[tuple[int, int, dict[str, Any]]]
     """"2023年、2025年分别达到100家、150家": the n-th value belongs to the n-th year."""
     para = ctx.text
     paired: dict[int, int] = {}
+    if "分别" not in para:
+        return paired
     for m in re.finditer("分别", para):
         s_start, s_end = ctx.sentence(m.start())
         lo = max(s_start, m.start() - _WINDOW)
@@ -1280,6 +1348,8 @@ def _respective_indicators(ctx: _Para, matches: list[tuple[int, int, dict[str, A
     """"高新技术企业和科技型中小企业分别达到500家和1000家": the n-th value, the n-th indicator."""
     para = ctx.text
     named: dict[int, str] = {}
+    if "分别" not in para:
+        return named
     for m in re.finditer("分别", para):
         s_start, s_end = ctx.sentence(m.start())
         c_start = _clause_start(para, m.start(), _COMMA_BOUNDARY)
@@ -1457,9 +1527,12 @@ class _Lines:
     """Line and column of an offset in the original text, by bisection."""
 
     def __init__(self, text: str) -> None:
-        self.starts = [0, *(m.end() for m in re.finditer("\n", text))]
+        self.text = text
+        self.starts: list[int] = []  # built at the first look-up: most documents warn of nothing
 
     def position(self, offset: int) -> str:
+        if not self.starts:
+            self.starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
         i = bisect_right(self.starts, offset) - 1
         return f"line {i + 1}, column {offset - self.starts[i] + 1}"
 
