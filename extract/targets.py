@@ -33,11 +33,12 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, wraps
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .model import PolicyDocument, Target
 
@@ -167,7 +168,30 @@ def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
     return key
 
 
-_MEMO_LIMIT = 100_000  # distinct indicators remembered; bounded so that a long build's memory stays flat
+_MEMO_LIMIT = 100_000  # distinct texts remembered per look-up; bounded so that a long build's memory stays flat
+_MISSING = object()
+
+_T = TypeVar("_T")
+
+
+def _per_text(fn: Callable[[str, Vocabulary], _T]) -> Callable[[str, Vocabulary], _T]:
+    """`fn(text, vocab)` remembered by text in the vocabulary: table cells and the phrases before
+    numbers recur across a plan and across plans. For pure functions with an immutable result."""
+    name = fn.__name__
+
+    @wraps(fn)
+    def remembered(text: str, vocab: Vocabulary) -> _T:
+        memo = vocab.memo.get(name)
+        if memo is None:
+            memo = vocab.memo[name] = {}
+        got = memo.get(text, _MISSING)
+        if got is _MISSING:
+            if len(memo) > _MEMO_LIMIT:
+                memo.clear()
+            got = memo[text] = fn(text, vocab)
+        return got  # type: ignore[return-value]
+
+    return remembered
 
 
 def _indicator_key(written: str, vocab: Vocabulary) -> str:
@@ -728,9 +752,15 @@ def _strip_parens(token: str) -> str:
 def _is_cell_value(token: str, empty: set[str]) -> bool:
     """A value cell (also one that will not parse, such as "3.8.0", so that it is warned); a number
     followed by anything but a unit or qualifier ("5G基站") is a label."""
-    return token in empty or (len(token) <= 20 and bool(vocabulary().cell.fullmatch(token)))
+    return token in empty or (len(token) <= 20 and _looks_like_cell(token, vocabulary()))
 
 
+@_per_text
+def _looks_like_cell(token: str, vocab: Vocabulary) -> bool:
+    return bool(vocab.cell.fullmatch(token))
+
+
+@_per_text
 def _parse_cell(token: str, vocab: Vocabulary) -> tuple[float, float | None, str, str] | None:
     """A value cell as (value, value_max, unit, qualifier): "350", "45%", "≥2.8", "[1200]" (cumulative),
     "500以上", "2-3"; None when it does not parse."""
@@ -760,6 +790,7 @@ HEADING = re.compile(
 )
 _LEVELS = {"l0": 0, "l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
 _SENTENCE_END = re.compile(r"[。；;！？!?]")
+_SENTENCE_END_CHARS = "。；;！？!?"
 _CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n\t|｜"  # a tab or a bar separates table cells
 _COMMA_BOUNDARY = "，,；;。：:！？!?\n\t|｜"
 # (the look-behind after the first digit: see number_unit)
@@ -772,7 +803,7 @@ _CN_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "0012345678
 _BOOK_TITLE = re.compile(r"《[^《》\n]{0,120}》")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     pos: int
     year: int | None  # None: a year was written but is out of range (warned)
@@ -914,7 +945,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             if len(title) > 40:
                 title = line[: hm.end()]
             # the heading's own year (warnings come from the line's scan below)
-            tevents = _year_events(title, base, period, vocab, []) if len(title) <= 40 else []
+            title_warnings: list[tuple[int, str]] = []
+            tevents = _year_events(title, base, period, vocab, title_warnings) if len(title) <= 40 else []
             baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
             carry = None
@@ -926,7 +958,11 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             continue
         scope_year = next((s.year for s in reversed(stack) if s.year is not None), None)
         row = line.count("\t") >= 2 or line.count("|") >= 3  # a row of a task table
-        events = _year_events(line, base, period, vocab, found.warnings, row)
+        if hm and title is line and len(title) <= 40 and not row:
+            events = tevents  # the heading is the whole line: its scan is the line's
+            found.warnings.extend(title_warnings)
+        else:
+            events = _year_events(line, base, period, vocab, found.warnings, row)
         fallback = carry or scope_year or default_year
         try:
             _read_paragraph(line, base, events, fallback, period, vocab, found, row)
@@ -956,8 +992,8 @@ class _Para:
 
     def __init__(self, para: str, events: list[_Event]) -> None:
         self.text = para
-        self.sentence_ends = [m.start() for m in _SENTENCE_END.finditer(para)]
-        self.commas = [m.start() for m in re.finditer(r"[，,]", para)]
+        self.sentence_ends = _positions(para, _SENTENCE_END_CHARS)
+        self.commas = _positions(para, "，,")
         self.events = events
         self.event_pos = [e.pos for e in events]
 
@@ -980,11 +1016,29 @@ class _Para:
         return self.events[i] if i >= 0 and self.event_pos[i] >= not_before else None
 
 
+def _positions(text: str, chars: str) -> list[int]:
+    """The offsets of any of the characters, in order: str.find per character (a few C scans)
+    rather than one re scan of a character class, several times slower."""
+    out: list[int] = []
+    kinds = 0
+    for c in chars:
+        at = text.find(c)
+        if at < 0:
+            continue
+        kinds += 1
+        while at >= 0:
+            out.append(at)
+            at = text.find(c, at + 1)
+    if kinds > 1:
+        out.sort()
+    return out
+
+
 def _open_parens(para: str, positions: list[int]) -> dict[int, int | None]:
     """For each position (sorted), the start of the parenthesis that encloses it, or None."""
     out: dict[int, int | None] = {}
     stack: list[int] = []
-    parens = [(m.start(), m.group()) for m in _PAREN.finditer(para)] if _has_paren(para) else []
+    parens = [(at, para[at]) for at in _positions(para, "（()）")]
     k = 0
     for pos in positions:
         while k < len(parens) and parens[k][0] < pos:
@@ -1375,6 +1429,12 @@ def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabul
 
 def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
     """Qualifier words between the indicator and the number: "达到", "超", "累计达", "不少于"."""
+    text, quals = _qualifiers_stripped(before, vocab)
+    return text, list(quals)
+
+
+@_per_text
+def _qualifiers_stripped(before: str, vocab: Vocabulary) -> tuple[str, tuple[str, ...]]:
     quals: list[str] = []
     keys = vocab.qual_before
     lengths = vocab.memo.get("qual_before_lengths")
@@ -1389,7 +1449,7 @@ def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
             break
         quals.append(keys[k])
         text = text[: -len(k)].rstrip()
-    return text, list(reversed(quals))
+    return text, tuple(reversed(quals))
 
 
 _PARENS = re.compile(r"[（(][^（）()]*[）)]")
@@ -1402,6 +1462,7 @@ _FROM_BASE = re.compile(r"(?:由|从)\s*\d[\d.,]*\s*[^\d\s，。；]{0,6}$")  # 
 _COMPARED_WITH = re.compile(r"(?:比|较|相比|与)\d{4}\s*年(?:末|底)?(?:相比)?")
 
 
+@_per_text
 def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     """The indicator in the text before a number; returns it and its offset in `text`."""
     offset = 0
