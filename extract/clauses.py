@@ -867,6 +867,7 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
         header = _header_columns(cells) if cells else None
         if header is not None:
             rows: list[TableRow] = []
+            lettered: dict[str, int] = {}  # rows numbered base + one letter (1b, 1c), by base
             carried: dict[int, tuple[str, int]] = {}
             i += 1
             i = _sub_header(lines, i, header)
@@ -895,7 +896,7 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 elif not number.strip():
                     # a row with no number of its own continues the numbered row above: 1b, 1c
                     base = re.sub(r"[a-z]+$", "", rows[-1].number) if rows else ""
-                    later = sum(1 for r in rows if re.fullmatch(re.escape(base) + "[a-z]", r.number))
+                    later = lettered.get(base, 0)
                     number = f"{base}{chr(ord('b') + later)}" if base and later < 25 else str(len(rows) + 1)
                 # cell offsets inside the line: find each cell's text from the left
                 cursor, spans = 0, []
@@ -907,6 +908,8 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 got = _make_row(header, number, spans, row_start, row_start + len(row), carried)
                 if got is not None:
                     rows.append(got)
+                    if got.number[-1:].isascii() and got.number[-1:].islower():
+                        lettered[got.number[:-1]] = lettered.get(got.number[:-1], 0) + 1
             if rows:
                 add(rows)
             continue
