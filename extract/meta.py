@@ -94,30 +94,50 @@ def _unit_cores() -> dict[str, dict[str, tuple[str, ...]]]:
 
 
 _LEVEL_OF_PREFIX = {"省": "省", "市": "市", "区": "县", "县": "县"}
+_LEVEL_PREFIX = re.compile("[省市区县]")
 _NOT_OWN = "各全本我地"  # 各市科技局: every city's, not the plan's own
 _NOT_AFTER = "门署分位长"  # 科技部门, 部署, 局长: a word, not a body
 
 
+def _grouped(words: set[str], then: str = "") -> str:
+    """An alternation of `words`, each followed by `then`, grouped by first character: Python's re
+    tries branches one by one, so one branch per first character rather than one per word."""
+    rests: dict[str, set[str]] = {}
+    for word in words:
+        rests.setdefault(word[0], set()).add(word[1:])
+    branches = (f"{re.escape(first)}(?:{'|'.join(map(re.escape, sorted(rest, key=len, reverse=True)))}){then}"
+                for first, rest in sorted(rests.items()))
+    return "(?:" + "|".join(branches) + ")"
+
+
+@cache
+def _unit_level_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(local, national). `local` matches the level character of a body written with it (省科技厅,
+    市科技局, 区/县科技局), not after 各/全/本/我/地 (各市科技局: every city's, not the plan's own), nor
+    市 after 区/县 (区市场监管局). `national` matches where a national body starts (科技部; not 科技部门,
+    部署: see _NOT_AFTER), not written after a place's level character. Both need a character before
+    them (none at the text's start)."""
+    cores = {level: {core for group in heads.values() for core in group} for level, heads in _unit_cores().items()}
+    local = re.compile(f"省(?<=[^{_NOT_OWN}]省)(?={_grouped(cores['省'])})"
+                       f"|市(?<=[^{_NOT_OWN}区县]市)(?={_grouped(cores['市'])})"
+                       f"|[区县](?<=[^{_NOT_OWN}][区县])(?={_grouped(cores['县'])})")
+    # the first character is looked for first (fast); the whole body in a lookahead, so that bodies
+    # overlapping each other are all counted
+    firsts = re.escape("".join(sorted({core[0] for core in cores["国"]})))
+    national = re.compile(f"(?=[{firsts}])(?<=[^省市区县州])(?={_grouped(cores['国'], f'[^{_NOT_AFTER}]')})")
+    return local, national
+
+
 def unit_levels(text: str) -> Counter[str]:
     """How many bodies of each level (国/省/市/县) the text names as written in clauses: 省科技厅,
-    市科技局, 区科技局, 科技部. One pass over the text."""
-    cores = _unit_cores()
-    national = cores["国"]
+    市科技局, 区科技局, 科技部 (a national body where no local one was counted)."""
+    local, national = _unit_level_patterns()
     counts: Counter[str] = Counter({"国": 0, "省": 0, "市": 0, "县": 0})
-    for i, char in enumerate(text):
-        level = _LEVEL_OF_PREFIX.get(char)
-        before = text[i - 1] if i else ""
-        if level and before not in _NOT_OWN and not (level == "市" and before in "区县"):
-            head = text[i + 1 : i + 3]
-            if any(text.startswith(core, i + 1) for core in cores[level].get(head, ())):
-                counts[level] += 1
-                continue
-        if before not in "省市区县州":
-            head = text[i : i + 2]
-            # 科技部, not 科技部门 / 部署
-            if head in national and any(text.startswith(core, i) and text[i + len(core) : i + len(core) + 1]
-                                        not in _NOT_AFTER for core in national[head]):
-                counts["国"] += 1
+    at_local: set[int] = set()
+    for m in local.finditer(text):
+        counts[_LEVEL_OF_PREFIX[m.group()]] += 1
+        at_local.add(m.start())
+    counts["国"] += sum(1 for m in national.finditer(text) if m.start() not in at_local)
     return counts
 
 
