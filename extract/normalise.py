@@ -20,11 +20,11 @@ from __future__ import annotations
 import html
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, pairwise
+from itertools import accumulate
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
 FULLWIDTH_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】〔〕…—·「」『』"
@@ -387,6 +387,9 @@ def _wrap_width(lines: list[str], widths: list[float] | None = None) -> float | 
     return mid[len(mid) // 2]  # the median width of a full line
 
 
+_OPEN_PAREN = re.compile("[（(]")
+
+
 def _open_parens(line: str) -> int:
     return line.count("（") + line.count("(") - line.count("）") - line.count(")")
 
@@ -403,13 +406,22 @@ def join_broken_lines(t: MappedText) -> MappedText:
     nonempty = [i for i, x in enumerate(lines) if x.strip()]
     edits: list[tuple[int, int, str]] = []
     depth = 0
-    for a, b in pairwise(nonempty):
-        cur = lines[a]
-        # in ordinary text only an open parenthesis joins lines: a line that opens none leaves
-        # depth 0 at 0
-        if not depth and width is None and "（" not in cur and "(" not in cur:
-            continue
-        nxt = lines[b]
+    # in ordinary text only an open parenthesis joins lines: from depth 0, a line that opens
+    # none leaves depth at 0, so the lines up to the next one that opens one are passed over
+    opening = None if width is not None else \
+        iter(sorted({bisect_right(starts, m.start()) - 1 for m in _OPEN_PAREN.finditer(t.text)}))
+    k, last = 0, len(nonempty) - 1
+    while k < last:
+        if opening is not None and not depth:
+            line = next((i for i in opening if i >= nonempty[k]), None)
+            if line is None:
+                break
+            k = bisect_left(nonempty, line)
+            if k >= last:
+                break
+        a, b = nonempty[k], nonempty[k + 1]
+        k += 1
+        cur, nxt = lines[a], lines[b]
         depth = max(0, depth + _open_parens(cur))
         join = 0 < depth <= 3 and not HEADING_START.match(nxt) and b - a <= 3
         if not join and width is not None and not is_tabular(cur) and not HEADING_START.match(nxt):
