@@ -187,9 +187,19 @@ def remove_page_markers(t: MappedText) -> MappedText:
 _MAX_CHUNK = 40
 
 
+# the shortest chunk standing k times in a row (lazy: lengths tried from 1 up)
+_K_TIMES = {k: re.compile(rf"(.{{1,{_MAX_CHUNK}}}?)\1{{{k - 1}}}", re.S) for k in range(2, 7)}
+
+
 def _repeat_at(s: str, i: int, k: int) -> int:
-    """Smallest chunk length p such that s[i:i+p] stands k times in a row at i (0 if none)."""
-    for p in range(1, min(_MAX_CHUNK, (len(s) - i) // k) + 1):
+    """Smallest chunk length p such that s[i:i+p] stands k times in a row at i and is not only
+    white space (0 if none)."""
+    m = _K_TIMES[k].match(s, i)
+    if m is None:
+        return 0
+    if m.group(1).strip():
+        return len(m.group(1))
+    for p in range(len(m.group(1)) + 1, min(_MAX_CHUNK, (len(s) - i) // k) + 1):  # past white space
         chunk = s[i : i + p]
         if chunk.strip() and s.startswith(chunk * k, i):
             return p
