@@ -372,29 +372,22 @@ def _width(line: str) -> float:
     return wide + 0.5 * (len(line) - wide)
 
 
-_NARROW_IN_LINE = re.compile("[\x00-\t\x0b-\u2e7f]+")  # _NARROW but the line break
-
-
-def _widths(text: str, lines: list[str]) -> list[float]:
-    """_width of every line of `text` (lines = text.split("\n")), from one pass over the text."""
-    wide = [len(x) for x in _NARROW_IN_LINE.sub("", text).split("\n")]
-    return [w + 0.5 * (len(line) - w) for w, line in zip(wide, lines)]
-
-
 def _ends_mid_sentence(line: str) -> bool:
     return line[-1] not in _TERMINAL and not HEADING_START.match(line) and not is_tabular(line)
 
 
-def _wrap_width(lines: list[str], widths: list[float] | None = None) -> float | None:
+def _wrap_width(lines: list[str]) -> float | None:
     """The line width of hard-wrapped (PDF) text, or None for ordinary paragraphs. In PDF text
     most lines stop mid-sentence; in ordinary text lines are paragraphs or headings."""
-    widths = widths if widths is not None else [_width(x) for x in lines]
-    long_lines = [(x, w) for x, w in zip(lines, widths) if w >= 12]
+    # a width is at least half the length and at most the length: only lines of 12 to 23
+    # characters need measuring to tell whether they are long (12 or more)
+    long_lines = [x for x in lines if len(x) >= 24 or (len(x) >= 12 and _width(x) >= 12)]
     if len(long_lines) < 20:
         return None
-    mid = sorted(w for x, w in long_lines if _ends_mid_sentence(x))
-    if len(mid) / len(long_lines) < 0.45:
+    mid_lines = [x for x in long_lines if _ends_mid_sentence(x)]
+    if len(mid_lines) / len(long_lines) < 0.45:
         return None
+    mid = sorted(map(_width, mid_lines))
     return mid[len(mid) // 2]  # the median width of a full line
 
 
@@ -412,8 +405,7 @@ def join_broken_lines(t: MappedText) -> MappedText:
     （牵头单位：…\\n…） are one unit)."""
     lines = t.text.split("\n")
     starts = _line_starts(lines)
-    widths = _widths(t.text, lines)
-    width = _wrap_width(lines, widths)
+    width = _wrap_width(lines)
     nonempty = [i for i, x in enumerate(lines) if x.strip()]
     edits: list[tuple[int, int, str]] = []
     depth = 0
@@ -436,8 +428,9 @@ def join_broken_lines(t: MappedText) -> MappedText:
         depth = max(0, depth + _open_parens(cur))
         join = 0 < depth <= 3 and not HEADING_START.match(nxt) and b - a <= 3
         if not join and width is not None and not is_tabular(cur) and not HEADING_START.match(nxt):
-            heading_only = bool(HEADING_START.match(cur)) and widths[a] < width - 3
-            full = widths[a] >= width - 1
+            cur_width = _width(cur)
+            heading_only = bool(HEADING_START.match(cur)) and cur_width < width - 3
+            full = cur_width >= width - 1
             mid_sentence = cur[-1] not in _TERMINAL
             if not heading_only and (full or mid_sentence):
                 join = not is_tabular(nxt) or (not _CJK_CHAR.search(nxt) and mid_sentence)
