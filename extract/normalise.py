@@ -264,7 +264,10 @@ def _collapse_wrapped(lines: list[str], starts: list[int], i: int) -> list[tuple
 
 # a line holding _TWICE at one of its first six characters (after its indent): only such
 # lines can hold a repeated heading (see _collapse_line); one scan of the text finds them
-_TWICE_AT_START = re.compile(rf"^(?>[^\S\n]*)[^\n]{{0,5}}?([^\n]{{1,{_MAX_CHUNK}}})\1", re.M)
+# (after a line break: a scan for it skips to the next line, one for ^ tries every position)
+_TWICE_AFTER_INDENT = rf"(?>[^\S\n]*)[^\n]{{0,5}}?([^\n]{{1,{_MAX_CHUNK}}})\1"
+_TWICE_AT_START = re.compile(_TWICE_AFTER_INDENT)
+_TWICE_AT_LINE = re.compile("\n" + _TWICE_AFTER_INDENT)
 
 
 def _line_starts(lines: list[str]) -> list[int]:
@@ -273,7 +276,8 @@ def _line_starts(lines: list[str]) -> list[int]:
 
 def collapse_repeats(t: MappedText) -> MappedText:
     text = t.text
-    candidates = [m.start() for m in _TWICE_AT_START.finditer(text)]
+    candidates = [0] if _TWICE_AT_START.match(text) else []
+    candidates += [m.start() + 1 for m in _TWICE_AT_LINE.finditer(text)]
     if not candidates:
         return t
     edits: list[tuple[int, int, str]] = []
