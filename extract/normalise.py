@@ -349,16 +349,23 @@ def tidy_whitespace(t: MappedText) -> MappedText:
     return t.sub(_SPACE_RUN, " ")
 
 
-_BLANKS = re.compile(r"[ \t]+")
+# a run of spaces and tabs that starts a line (after a line break; at the text's start apart)
+# or ends one (its first character not after another, so that each run is tried once)
+_BLANKS_AT_LINE_START = re.compile(r"\n([ \t]+)")
+_BLANKS_AT_TEXT_START = re.compile(r"[ \t]+")
+_BLANKS_AT_LINE_END = re.compile(r"[ \t](?<![ \t][ \t])[ \t]*+(?=\n|\Z)")
 
 
 def _strip_line_edges(t: MappedText) -> MappedText:
     """Spaces and tabs at the start and end of every line dropped (what _EDGE_SPACE matches: a run
     of them that touches a line's start or end)."""
-    text, n = t.text, len(t.text)
-    edits = [(a, b, "") for a, b in (m.span() for m in _BLANKS.finditer(text))
-             if a == 0 or text[a - 1] == "\n" or b == n or text[b] == "\n"]
-    return t.apply(edits) if edits else t
+    text = t.text
+    runs = {m.span(1) for m in _BLANKS_AT_LINE_START.finditer(text)}
+    runs.update(m.span() for m in _BLANKS_AT_LINE_END.finditer(text))
+    first = _BLANKS_AT_TEXT_START.match(text)
+    if first:
+        runs.add(first.span())
+    return t.apply(sorted((a, b, "") for a, b in runs)) if runs else t
 
 
 HEADING_START = re.compile(
