@@ -1,19 +1,33 @@
-"""Load time and canned-query latencies on the embedded engine (FalkorDB) for a bench corpus.
+"""Load time and canned-query latencies on the embedded engine (FalkorDB) for a bench corpus,
+each next to the way it was done before, in the same run on the same graph.
 
-    python bench/bench_queries.py [--docs 1000] [--out OUT] [--repeat 5] [--batch-size 1000]
+    python bench/bench_queries.py [--docs 1000] [--out OUT] [--repeat 10] [--batch-size 10000]
+                                  [--synthetic 100000,300000] [--no-before]
 
 Without --out it generates bench/corpus-N (bench/make_corpus.py) and builds it into
-bench/corpus-N/out (`policykg build … --no-views`), reusing both when present. It then copies
+bench/corpus-N/out (`policykg build … --no-views`), reusing both when present. It copies
 OUT/graph.json into a scratch OUT (so the load starts from an empty database) and prints:
-server start, first load (the MERGE batches + the staging swap + SAVE), an idempotent reload,
-a restart from the dump, and for each canned query the median and worst of --repeat runs with
-the number of rows. Parameters are drawn from the loaded graph (its most central unit, one of
-its documents, …) so every query does real work.
+
+- load: the embedded load (`EmbeddedServer.sync`: graph.json read as a stream, rows and load
+  counts prepared, a fresh staging graph CREATEd, the swap, SAVE) and, before, the MERGE load of
+  graph/cypher_load.py from a networkx graph; wall seconds and CPU seconds of this process and
+  of the FalkorDB server (INFO cpu), which on a shared machine are the comparable figures;
+- a restart from the dump, and a one-shot `policykg query` (a fresh process: imports, server
+  start, the unit directory from OUT/.cache, the query) in wall and CPU seconds;
+- for each canned query p50 and p95 of --repeat runs after one warm-up, rows returned and the
+  total found, and the same for the statement as it was before it read the load counts and
+  returned pages (tests/reference_queries/, all rows), on the same database.
+
+--synthetic N,M writes a graph.json of N nodes and M relationships shaped as the schema (plans,
+tasks, units, indicators) and prints its load line instead of building a corpus.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,10 +53,21 @@ def _corpus_out(docs: int) -> Path:
     return out
 
 
-def _timed(call: Any) -> tuple[Any, float]:
-    started = time.perf_counter()
+def _server_cpu(client: Any) -> float:
+    info = client.connection.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def _measured(call: Any, client: Any) -> tuple[Any, str]:
+    wall, cpu, server = time.perf_counter(), time.process_time(), _server_cpu(client)
     result = call()
-    return result, time.perf_counter() - started
+    return result, (f"{time.perf_counter() - wall:.2f} s wall, CPU {time.process_time() - cpu:.2f} s here + "
+                    f"{_server_cpu(client) - server:.2f} s server")
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _params(session: Any) -> dict[str, dict[str, Any]]:
@@ -53,90 +78,201 @@ def _params(session: Any) -> dict[str, dict[str, Any]]:
     other = same_place[-1] if len(same_place) > 1 else top[1]["unitId"]
     doc = session.cypher("MATCH (u:Unit {id: $id})-[:LEADS]->(t:Task) RETURN t.docId AS doc, t.id AS task "
                          "ORDER BY doc, task LIMIT 1", id=unit)[0]
-    year = session.cypher("MATCH ()-[g:TARGETS]->() WHERE g.year IS NOT NULL AND g.year <> '' "
+    year = session.cypher("MATCH ()-[g:TARGETS]->() WHERE g.year IS NOT NULL "
                           "RETURN g.year AS year, count(*) AS n ORDER BY n DESC LIMIT 1")[0]["year"]
     indicator = session.cypher("MATCH ()-[g:TARGETS]->(i:Indicator) RETURN i.name AS name, count(*) AS n "
                                "ORDER BY n DESC, name LIMIT 1")[0]["name"]
+    cited = session.cypher("MATCH (:Document)-[:CITES]->(x) RETURN x.name AS name, count(*) AS n "
+                           "ORDER BY n DESC, name LIMIT 1")
     return {
         "tasks_led_by": {"unit": unit},
         "tasks_led_by (alias 市科技局)": {"unit": "市科技局"},
         "tasks_participated_by": {"unit": unit},
         "unit_partners": {"unit": unit},
         "unit_workload": {},
+        "unit_workload (one document)": {"doc": doc["doc"]},
         "tasks_lead_issues": {},
         "units_by_jurisdiction": {},
         "task_detail": {"task": doc["task"]},
         "targets_due": {"year": year},
+        "tasks_due": {"date": "2022-12-31"},
         "indicator_targets": {"indicator": indicator},
         "entities_with_tasks": {"kind": "Platform"},
         "path_between": {"unit": unit, "other": other},
+        "plans_citing": {"cited": cited[0]["name"] if cited else "纲要"},
         "central_units": {},
         "documents": {},
     }
+
+
+def _latency(call: Any, repeat: int) -> tuple[float, float, Any]:
+    result = call()  # warm-up
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - started)
+    p50, p95 = _percentiles(times)
+    return p50 * 1000, p95 * 1000, result
+
+
+def _one_shot(out: Path, params: dict[str, Any]) -> str:
+    """`policykg query tasks_led_by -p unit=…` in a fresh process: wall and CPU (RUSAGE_CHILDREN)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    args = [str(Path(sys.executable).with_name("policykg")), "query", "tasks_led_by", "--out", str(out),
+            "--format", "csv", *(arg for key, value in params.items() for arg in ("-p", f"{key}={value}"))]
+    done = subprocess.run(args, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    spacy = subprocess.run([sys.executable, "-c", "import sys, policykg.cli, policykg.queries.runner, "
+                            "policykg.graph.embedded; print(any(m.startswith('spacy') for m in sys.modules))"],
+                           capture_output=True, text=True).stdout.strip()
+    lines = len(done.stdout.splitlines()) - 1
+    return (f"one-shot `policykg query tasks_led_by` (exit {done.returncode}, {lines} rows): {wall:.2f} s wall, "
+            f"{cpu:.2f} s CPU (with its server); spaCy imported on the query path: {spacy}")
+
+
+def synthetic_graph(path: Path, nodes: int, relationships: int, seed: int = 0) -> None:
+    """A graph.json of about `nodes` nodes and `relationships` relationships in the schema's shape:
+    documents of 40 tasks, units of 20 jurisdictions, LEADS/PARTICIPATES_IN/PART_OF/TARGETS."""
+    from policykg.graph.export import write_graph_elements
+
+    rng = random.Random(seed)
+    documents = max(1, nodes // 45)
+    units = max(2, nodes // 20)
+    indicators = 200
+    tasks = max(1, nodes - documents - units - indicators)
+    node_rows: list[dict[str, Any]] = []
+    for d in range(documents):
+        node_rows.append({"id": f"doc:{d:016x}", "label": "Document", "labels": ["Document"], "name": f"规划{d}",
+                          "file": f"plan{d}.txt", "sha256": f"{d:064x}", "jurisdiction": f"市{d % 20}",
+                          "current": True, "docSha256": f"{d:064x}"})
+    for u in range(units):
+        node_rows.append({"id": f"dept:{u % 20}:局{u}", "label": "Department", "labels": ["Department", "Unit"],
+                          "name": f"市{u % 20}局{u}", "jurisdiction": f"市{u % 20}", "kind": "Department",
+                          "aliases": [f"局{u}"], "docs": []})
+    for i in range(indicators):
+        node_rows.append({"id": f"ind:指标{i}", "label": "Indicator", "labels": ["Indicator"], "name": f"指标{i}"})
+    task_ids = []
+    for t in range(tasks):
+        d = t % documents
+        task_ids.append((f"task:{d:016x}:{t}", d))
+        node_rows.append({"id": task_ids[-1][0], "label": "Task", "labels": ["Task"], "path": f"三.{t}",
+                          "title": f"任务{t}", "docId": f"doc:{d:016x}", "docSha256": f"{d:064x}", "current": True,
+                          "quote": "（牵头单位：市科技局，参与单位：市财政局）", "start": t, "end": t + 20})
+    edges: list[dict[str, Any]] = []
+    for task, d in task_ids:
+        edges.append({"type": "PART_OF", "docSha256": f"{d:064x}", "from": task, "to": f"doc:{d:016x}",
+                      "key": "PART_OF:0"})
+    extra = max(len(task_ids), relationships - len(edges))
+    for number, (task, d) in enumerate(task_ids):
+        per_task = extra // len(task_ids) + (number < extra % len(task_ids))
+        for k in range(per_task):
+            unit = node_rows[documents + rng.randrange(units)]["id"]
+            kind = "TARGETS" if k == per_task - 1 and k else "LEADS" if k == 0 else "PARTICIPATES_IN"
+            target = f"ind:指标{rng.randrange(indicators)}" if kind == "TARGETS" else task
+            source = task if kind == "TARGETS" else unit
+            edges.append({"type": kind, "docSha256": f"{d:064x}", "written": "市科技局", "from": source, "to": target,
+                          "key": f"{kind}:{k}", "quote": "市科技局", "start": k, "end": k + 4})
+    with path.open("w", encoding="utf-8") as handle:
+        write_graph_elements(handle, {}, ((row.pop("id"), row) for row in node_rows),
+                             ((edge.pop("from"), edge.pop("to"), edge.pop("key"), edge) for edge in edges))
+
+
+def _load_lines(source: Path, batch_size: int, before: bool) -> tuple[Path, Any]:
+    from policykg.graph.cypher_load import load_prepared, prepare_graph, read_graph_file
+    from policykg.graph.embedded import EmbeddedServer, FalkorEngine
+
+    scratch = Path(tempfile.mkdtemp(prefix="pkbench"))
+    out = scratch / "out"
+    out.mkdir()
+    shutil.copy2(source / "graph.json", out / "graph.json")
+    server = EmbeddedServer(out).start()
+    client = server.client()
+    size_mb = (out / "graph.json").stat().st_size / 1e6
+    summary, line = _measured(lambda: server.sync(batch_size=batch_size), client)
+    print(f"graph.json {size_mb:.1f} MB: {summary.nodes_in_graph} nodes, {summary.edges_in_graph} relationships")
+    print(f"load, now (stream + load counts + CREATE into a fresh staging graph + swap + SAVE; "
+          f"batches of ≤{batch_size}): {line}")
+    if before:
+        def merge_load() -> Any:
+            engine = FalkorEngine(client, "policykg_before")
+            return load_prepared(engine, prepare_graph(read_graph_file(out)), 5000, prune=True)
+
+        _, line = _measured(merge_load, client)
+        client.select_graph("policykg_before").delete()
+        print(f"load, before (networkx graph + MERGE batches of 5000 into an empty graph, no swap or SAVE): {line}")
+    return out, server
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=None, help="a built OUT folder (default: build the bench corpus)")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (embedded default 5000)")
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=None, help="rows per transaction (embedded default)")
+    parser.add_argument("--synthetic", default=None, metavar="NODES,RELS", help="load a synthetic graph of this size")
+    parser.add_argument("--no-before", action="store_true", help="skip the figures of the code as it was before")
     args = parser.parse_args()
 
-    from policykg.graph.cypher_load import prepare_graph, read_graph_file
-    from policykg.graph.embedded import EmbeddedServer
-    from policykg.queries.catalog import load_catalog
+    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedServer
+    from policykg.queries.catalog import load_catalog, parse_query_file
     from policykg.queries.runner import EmbeddedBackend, PolicyGraph
 
+    batch_size = args.batch_size or EMBEDDED_BATCH_SIZE
+    if args.synthetic:
+        nodes, relationships = (int(part) for part in args.synthetic.split(","))
+        with tempfile.TemporaryDirectory(prefix="pksynthetic") as folder:
+            synthetic_graph(Path(folder) / "graph.json", nodes, relationships)
+            out, server = _load_lines(Path(folder), batch_size, not args.no_before)
+            server.stop()
+            shutil.rmtree(out.parent, ignore_errors=True)
+        return
+
     source = args.out or _corpus_out(args.docs)
-    graph, read_s = _timed(lambda: read_graph_file(source))
-    _prepared, prepare_s = _timed(lambda: prepare_graph(graph))
-    size_mb = (source / "graph.json").stat().st_size / 1e6
-    print(f"graph: {source / 'graph.json'} ({size_mb:.1f} MB): {graph.number_of_nodes()} nodes, "
-          f"{graph.number_of_edges()} edges; read {read_s:.2f} s, rows prepared {prepare_s:.2f} s")
-
-    with tempfile.TemporaryDirectory(prefix="pkbench") as scratch:
-        out = Path(scratch) / "out"
-        out.mkdir()
-        shutil.copy2(source / "graph.json", out / "graph.json")
+    out, server = _load_lines(source, batch_size, not args.no_before)
+    try:
+        server.stop()
         server = EmbeddedServer(out)
-        _, start_s = _timed(server.start)
-        summary, load_s = _timed(lambda: server.sync(batch_size=args.batch_size))
-        print(f"server start: {start_s:.2f} s")
-        print(f"first load (read + MERGE batches + staging swap + SAVE): {load_s:.2f} s; "
-              f"batches {summary.batches} of ≤{args.batch_size} rows, MERGE phase {summary.seconds:.2f} s; "
-              f"{summary.counters.nodes_created} nodes, {summary.counters.relationships_created} relationships")
-        again, reload_s = _timed(lambda: server.sync(force=True, batch_size=args.batch_size))
-        print(f"reload, nothing changed (digests skip every document): {reload_s:.2f} s; "
-              f"{len(again.documents_unchanged)} documents unchanged, {again.counters.nodes_created} nodes created")
-        _, stop_s = _timed(server.stop)
-        dump = out / "falkordb" / "graph.rdb"
-        print(f"stop (SHUTDOWN SAVE): {stop_s:.2f} s; dump {dump.stat().st_size / 1e6:.1f} MB")
-        server = EmbeddedServer(out)
-        _, restart_s = _timed(server.start)
-        current, check_s = _timed(server.sync)
-        assert current is None
-        print(f"restart from the dump: {restart_s:.2f} s; graph.json unchanged check {check_s:.2f} s")
-
+        started = time.perf_counter()
+        server.start()
+        assert server.sync() is None
+        print(f"restart from the dump: {time.perf_counter() - started:.2f} s wall")
         session = PolicyGraph(EmbeddedBackend(server))
-        try:
-            params = _params(session)
-            catalog = load_catalog()
-            print(f"\nquery latencies, {args.repeat} runs each (ms; first run includes unit/document lookup)")
-            print(f"{'query':32} {'first':>8} {'median':>8} {'max':>8} {'rows':>6}")
-            for label, values in params.items():
-                name = label.split(" ")[0]
-                assert name in catalog
-                times, rows = [], []
-                session._units = session._documents = None  # the first run resolves names afresh
-                for _ in range(args.repeat):
-                    rows, seconds = _timed(lambda name=name, values=values: session.query(name, **values))
-                    times.append(seconds * 1000)
-                print(f"{label:32} {times[0]:8.1f} {statistics.median(times):8.1f} {max(times):8.1f} {len(rows):6d}")
-            missing = set(catalog) - {label.split(" ")[0] for label in params}
-            assert not missing, f"queries without bench parameters: {missing}"
-        finally:
-            session.close()
+        params = _params(session)
+        print(_one_shot(out, {"unit": "市科技局"}))
+        print(_one_shot(out, {"unit": "市科技局"}).replace("one-shot", "one-shot again"))
+        catalog = load_catalog()
+        reference = Path(__file__).resolve().parent.parent / "tests" / "reference_queries"
+        print(f"\nquery latencies, p50 / p95 of {args.repeat} runs after a warm-up (ms); rows returned / total; "
+              "before = the statement before the load counts and pages (every row)")
+        print(f"{'query':32} {'p50':>8} {'p95':>8} {'rows':>6} {'total':>6} | "
+              f"{'before p50':>10} {'p95':>8} {'rows':>6}")
+        for label, values in params.items():
+            name = label.split(" ")[0]
+            p50, p95, rows = _latency(lambda name=name, values=values: session.query(name, **values), args.repeat)
+            line = f"{label:32} {p50:8.1f} {p95:8.1f} {len(rows):6d} {rows.total:6d}"
+            if not args.no_before and (reference / f"{name}.cypher").is_file():
+                old = parse_query_file(reference / f"{name}.cypher")
+                _query, final = session.prepare(name, values)
+                old_params = {p.name: final.get(p.name, p.default) for p in old.params}
+                if "limit" in old_params:
+                    old_params["limit"] = 1_000_000
+                statement = old.statement_for("falkordb")
+                returns = old.returns
+                b50, b95, old_rows = _latency(
+                    lambda s=statement, p=old_params, r=returns: session._read(s, p, r), max(3, args.repeat // 3))
+                line += f" | {b50:10.1f} {b95:8.1f} {len(old_rows):6d}"
+            print(line, flush=True)
+        missing = set(catalog) - {label.split(" ")[0] for label in params}
+        assert not missing, f"queries without bench parameters: {missing}"
+        session.close()
+    finally:
+        server.stop()
+        shutil.rmtree(out.parent, ignore_errors=True)
+    print(json.dumps({"docs": args.docs, "repeat": args.repeat}))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""policykg.graph: document model -> networkx graph, exports, database loaders."""
+"""policykg.graph: document model -> networkx graph, exports, database loaders.
+
+The names below are imported on first use (PEP 562), so that a module of this package that
+needs none of them — the embedded engine a one-shot `policykg query` starts — does not pay for
+the graph build and the extraction modules it imports."""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ __all__ = ["build_graph", "read_graph", "write_outputs"]
 
 
 def __getattr__(name: str) -> Any:
-    # imported on first use: a rebuild from the cache imports neither networkx nor the resolver
     if name == "build_graph":
         from policykg.graph.build import build_graph
 

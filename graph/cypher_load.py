@@ -24,10 +24,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import networkx as nx
-from policykg.graph.export import NODE_LINK_KEYS
+if TYPE_CHECKING:  # networkx is imported where a graph is read: a one-shot query never needs it
+    import networkx as nx
 
 # Labels and relationship types cannot be query parameters, so they are spliced into the
 # statement text: only names matching these patterns (CamelCase / UPPER_SNAKE_CASE, as the
@@ -147,6 +147,9 @@ class LoadSummary:
 
 def read_graph_file(out_dir: str | Path) -> nx.MultiDiGraph:
     """OUT/graph.json as a MultiDiGraph (policykg.graph.read_graph when the build stage has it)."""
+    import networkx as nx
+    from policykg.graph.export import NODE_LINK_KEYS
+
     out = Path(out_dir)
     path = out / "graph.json" if out.is_dir() or not out.suffix else out
     if not path.is_file():
@@ -198,17 +201,19 @@ def property_value(value: Any) -> Any:
 _VALID_PROPERTY_NAMES: set[str] = set()
 
 
+_SCALAR_TYPES = (str, int, float, bool)
+
+
 def _properties(data: dict[str, Any], skip: Iterable[str], where: str) -> dict[str, Any]:
-    props: dict[str, Any] = {}
     skipped = set(skip)
-    for key, value in data.items():
-        if key in skipped or value is None:
-            continue
-        if key not in _VALID_PROPERTY_NAMES:
-            if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
-                raise GraphFileError(f"{where}: property name {key!r} is not a valid Cypher property name")
-            _VALID_PROPERTY_NAMES.add(key)
-        props[key] = value if isinstance(value, (str, int, float, bool)) else property_value(value)
+    props = {key: value for key, value in data.items() if value is not None and key not in skipped}
+    for key in props.keys() - _VALID_PROPERTY_NAMES:  # each name is checked once per process
+        if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
+            raise GraphFileError(f"{where}: property name {key!r} is not a valid Cypher property name")
+        _VALID_PROPERTY_NAMES.add(key)
+    for key, value in props.items():
+        if not isinstance(value, _SCALAR_TYPES):
+            props[key] = property_value(value)
     return props
 
 
@@ -227,9 +232,12 @@ def node_labels(node_id: str, data: dict[str, Any]) -> tuple[str, tuple[str, ...
 
 
 def _canonical(row: dict[str, Any], rel_type: str = "") -> str:
-    """A row as text for the document digest: key order does not matter, values are scalars/lists."""
-    fixed = sorted((key, value) for key, value in row.items() if key != "props")
-    return repr((rel_type, fixed, sorted(row["props"].items())))
+    """A row as text for the document digest: key order does not matter, values are scalars/lists
+    (one C-level json.dumps: the digest is computed for every row of every load)."""
+    return _CANONICAL.encode({"": rel_type, **row})
+
+
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, check_circular=False)
 
 
 def _digest(rows: list[str]) -> str:
@@ -254,22 +262,150 @@ class PreparedGraph:
     edge_count: int
 
 
-def prepare_graph(graph: nx.MultiDiGraph) -> PreparedGraph:
-    """Validate the graph and turn it into parameter rows."""
+NodeElement = tuple[str, dict[str, Any]]  # (id, attributes)
+EdgeElement = tuple[str, str, Any, dict[str, Any]]  # (source, target, key, attributes)
+
+# Counts the canned queries would otherwise aggregate on every call (docs/graph-schema.md,
+# "Counts computed at load"): per unit over the tasks of the newest editions (and, with the
+# suffix All, over every edition), per task its lead and participant units, per document its
+# tasks, units and targets. Computed here in Python from the graph the loader reads, so that
+# both engines hold the same values.
+UNIT_COUNTS = ("tasksLed", "tasksParticipating", "tasks", "degree", "sharedTasks")
+RESPONSIBILITY_TYPES = ("LEADS", "PARTICIPATES_IN")
+
+
+def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> dict[str, dict[str, int]]:
+    """node id -> the counts the loader adds to its properties (see UNIT_COUNTS); linear in the
+    graph except for the unit pairs of each task (the co-operation degree)."""
+    kinds: dict[str, str] = {}  # "unit", "task" (current), "old-task", "document", "indicator"
+    for node_id, data in nodes:
+        labels = set(data.get("labels") or ()) | {data.get("label")}
+        if "Unit" in labels:
+            kinds[node_id] = "unit"
+        elif data.get("label") == "Task":
+            kinds[node_id] = "task" if data.get("current") is not False else "old-task"
+        elif data.get("label") == "Document":
+            kinds[node_id] = "document"
+        elif data.get("label") == "Indicator":
+            kinds[node_id] = "indicator"
+    leads: dict[str, set[str]] = defaultdict(set)
+    participants: dict[str, set[str]] = defaultdict(set)
+    task_document: dict[str, set[str]] = defaultdict(set)
+    task_targets: dict[str, int] = defaultdict(int)
+    document_targets: dict[str, int] = defaultdict(int)
+    for source, target, _key, data in edges:
+        rel_type = data.get("type")
+        target_kind = kinds.get(target, "")
+        if rel_type in RESPONSIBILITY_TYPES and kinds.get(source) == "unit" and target_kind.endswith("task"):
+            (leads if rel_type == "LEADS" else participants)[target].add(source)
+        elif rel_type == "PART_OF" and kinds.get(source, "").endswith("task") and target_kind == "document":
+            task_document[source].add(target)
+        elif rel_type == "TARGETS" and target_kind == "indicator":
+            if kinds.get(source, "").endswith("task"):
+                task_targets[source] += 1
+            elif kinds.get(source) == "document":
+                document_targets[source] += 1
+    counts: dict[str, dict[str, int]] = {}
+    names = [*UNIT_COUNTS, *(f"{name}All" for name in UNIT_COUNTS)]
+    partners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    doc_tasks: dict[str, int] = defaultdict(int)
+    doc_units: dict[str, set[str]] = defaultdict(set)
+    doc_task_targets: dict[str, int] = defaultdict(int)
+    for node_id, kind in kinds.items():
+        if kind == "unit":
+            counts[node_id] = dict.fromkeys(names, 0)
+        elif kind.endswith("task"):
+            counts[node_id] = {"leadCount": len(leads.get(node_id, ())),
+                               "participantCount": len(participants.get(node_id, ()))}
+    for task, kind in kinds.items():
+        if not kind.endswith("task"):
+            continue
+        led, part = leads.get(task, set()), participants.get(task, set())
+        units = led | part
+        for document in task_document.get(task, ()):
+            doc_tasks[document] += 1
+            doc_units[document] |= units
+            doc_task_targets[document] += task_targets.get(task, 0)
+        for suffix in ("All", "") if kind == "task" else ("All",):
+            for unit in units:
+                unit_counts = counts[unit]
+                unit_counts["tasks" + suffix] += 1
+                unit_counts["tasksLed" + suffix] += unit in led
+                unit_counts["tasksParticipating" + suffix] += unit in part
+                if len(units) > 1:
+                    unit_counts["sharedTasks" + suffix] += 1
+                    partners[(unit, suffix)] |= units
+    for (unit, suffix), others in partners.items():
+        counts[unit]["degree" + suffix] = len(others) - 1  # every set holds the unit itself
+    for node_id, kind in kinds.items():
+        if kind == "document":
+            counts[node_id] = {"taskCount": doc_tasks.get(node_id, 0), "unitCount": len(doc_units.get(node_id, ())),
+                               "targetCount": doc_task_targets.get(node_id, 0) + document_targets.get(node_id, 0)}
+    return counts
+
+
+def graph_elements(graph: nx.MultiDiGraph) -> tuple[Iterable[NodeElement], Iterable[EdgeElement]]:
+    """A networkx graph as the (nodes, edges) element streams prepare_elements reads."""
+    return graph.nodes(data=True), graph.edges(keys=True, data=True)
+
+
+def prepare_graph(graph: nx.MultiDiGraph, counts: dict[str, dict[str, int]] | None = None) -> PreparedGraph:
+    """Validate the graph and turn it into parameter rows (with the load counts of `counts`, or
+    of this graph itself; a part of a graph loaded alone takes the whole graph's counts)."""
+    nodes, edges = graph_elements(graph)
+    if counts is None:
+        counts = load_counts(nodes, edges)
+    return prepare_elements(nodes, edges, counts)
+
+
+def prepare_file(out_dir: str | Path) -> PreparedGraph:
+    """OUT/graph.json read as a stream (policykg.graph.export.iter_graph_elements), without
+    building a networkx graph: the rows and the load counts of the whole file."""
+    from policykg.graph.export import iter_graph_elements
+
+    out = Path(out_dir)
+    path = out / "graph.json" if out.is_dir() or not out.suffix else out
+    if not path.is_file():
+        raise GraphFileError(f"{path}: no graph file; run `policykg build DATA --out {out}` first")
+    nodes: list[NodeElement] = []
+    edges: list[EdgeElement] = []
+    try:
+        for kind, element in iter_graph_elements(path):
+            if kind == "node":
+                nodes.append((element.pop("id"), element))
+            elif kind == "edge":
+                edges.append((element.pop("from"), element.pop("to"), element.pop("key", None), element))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GraphFileError(f"{path}: not a policykg graph file ({exc})") from exc
+    known = {node_id for node_id, _data in nodes}
+    for source, target, key, _data in edges:
+        for end in (source, target):
+            if end not in known:
+                raise GraphFileError(f"{path}: edge {source!r} -> {target!r} ({key!r}) names a node {end!r} "
+                                     "the file does not hold")
+    return prepare_elements(nodes, edges, load_counts(nodes, edges))
+
+
+def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
+                     counts: dict[str, dict[str, int]]) -> PreparedGraph:
+    """The rows of a graph given as element streams, each node's load counts added."""
     node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
     owned_by: dict[str, str] = {}
     owned_rows: dict[str, list[str]] = defaultdict(list)
     all_labels: set[str] = set()
-    for node_id, data in graph.nodes(data=True):
+    node_count = 0
+    for node_id, data in nodes:
         if not isinstance(node_id, str) or not node_id:
             raise GraphFileError(f"node {node_id!r}: ids must be non-empty strings")
+        node_count += 1
         primary, extra = node_labels(node_id, data)
         primary_of[node_id] = primary
         all_labels.update((primary, *extra))
         props = _properties(data, ("id", "labels", *UNION_LIST_PROPERTIES), f"node {node_id!r}")
         props["label"] = primary
+        props.update(counts.get(node_id, ()))
         row: dict[str, Any] = {"id": node_id, "props": props}
         for name in UNION_LIST_PROPERTIES:
             value = data.get(name)
@@ -290,7 +426,7 @@ def prepare_graph(graph: nx.MultiDiGraph) -> PreparedGraph:
                 owned_rows[sha].append(_canonical(row))
     edge_groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     edge_count = 0
-    for source, target, key, data in graph.edges(keys=True, data=True):
+    for source, target, key, data in edges:
         rel_type = data.get("type")
         where = f"edge {source!r} -> {target!r} ({key!r})"
         if not isinstance(rel_type, str) or not REL_TYPE_PATTERN.match(rel_type):
@@ -307,7 +443,7 @@ def prepare_graph(graph: nx.MultiDiGraph) -> PreparedGraph:
     for sha, doc in documents.items():
         doc["digest"] = _digest(owned_rows[sha])
     return PreparedGraph(dict(node_groups), dict(edge_groups), documents, owned_by,
-                         sorted(all_labels), graph.number_of_nodes(), edge_count)
+                         sorted(all_labels), node_count, edge_count)
 
 
 # --------------------------------------------------------------------------- statements

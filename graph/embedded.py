@@ -30,16 +30,20 @@ from pathlib import Path
 from typing import Any
 
 from policykg.graph.cypher_load import (
+    EXISTING_DOCUMENTS,
     LABEL_PATTERN,
+    UNION_LIST_PROPERTIES,
     GraphFileError,
     LoadError,
     LoadSummary,
+    PreparedGraph,
     WriteCounters,
+    _label,
+    _rel_type,
     file_sha256,
-    prepare_graph,
-    read_graph_file,
+    plan_load,
+    prepare_file,
 )
-from policykg.graph.cypher_load import load_prepared as _load_prepared
 from policykg.graph.watchdog import process_alive as _process_alive
 
 log = logging.getLogger(__name__)
@@ -58,10 +62,11 @@ USERS_NAME = "falkordb.users"  # every process using the server holds a shared l
 STATE_NAME = "falkordb.state"  # pid, run id, password and watchdog of the running server (0600)
 LOAD_LOCK_NAME = "falkordb.load"  # one load at a time
 LOAD_WAIT_SECONDS = 600.0
-MAX_SOCKET_PATH = 100
-# Rows per transaction on the embedded engine: larger batches than Neo4j's 1000 load 1000
-# documents about 25 % faster here (bench/bench_queries.py); one GRAPH.QUERY each, all or nothing.
-EMBEDDED_BATCH_SIZE = 5000  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
+# Rows per transaction on the embedded engine (one GRAPH.QUERY each, all or nothing); the
+# staging graph is built fresh, so a batch CREATEs (no MERGE lookups) and edges find their ends
+# by the internal ids the node batches returned (bench/bench_queries.py measures the sizes).
+EMBEDDED_BATCH_SIZE = 10000
+MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
 
 
 class EmbeddedError(Exception):
@@ -261,6 +266,11 @@ class EmbeddedServer:
         except Exception:  # any failure to talk = not a usable server
             return None
         run_id, process_id = str(info.get("run_id", "")), int(info.get("process_id", -1))
+        try:  # a server still reading its dump refuses every other command (BusyLoadingError)
+            if int(client.connection.info("persistence").get("loading", 0)):
+                return None
+        except Exception:
+            return None
         if pid is not None:
             ours = process_id == pid
         else:
@@ -425,8 +435,15 @@ class EmbeddedServer:
                 client.connection.close()
 
     def _shutdown(self, client: Any) -> None:
+        # a server that holds nothing unsaved (every load saves; queries only read) stops without
+        # writing its dump again: a one-shot query would otherwise rewrite the whole graph.rdb
         try:
-            client.connection.shutdown(save=True)
+            unsaved = int(client.connection.info("persistence").get("rdb_changes_since_last_save", 1))
+        except Exception:
+            unsaved = 1
+        dump_there = (self.db_dir / DUMP_NAME).is_file()
+        try:
+            client.connection.shutdown(save=bool(unsaved) or not dump_there, nosave=not unsaved and dump_there)
         except Exception as exc:  # redis-py raises when the server closes the connection: expected
             if "Errors trying to SHUTDOWN" in str(exc):
                 raise EmbeddedError(f"{self.db_dir}: the embedded server could not save its dump: {exc}") from exc
@@ -496,16 +513,20 @@ class EmbeddedServer:
 
     def _load(self, sha: str, batch_size: int,
               progress: Callable[[int, int, str], None] | None) -> LoadSummary:
-        prepared = prepare_graph(read_graph_file(self.out_dir))
+        """graph.json into a fresh staging graph (read as a stream, no networkx graph), which
+        replaces the live graph once every batch has committed and the uniqueness constraints
+        hold; the summary compares its documents with the live graph's."""
+        started = time.perf_counter()
+        prepared = prepare_file(self.out_dir)
         client = self.client()
         names = self.graph_names()
         if STAGING_GRAPH_NAME in names:  # left by a load that died
             client.select_graph(STAGING_GRAPH_NAME).delete()
-        if GRAPH_NAME in names:
-            client.connection.execute_command("GRAPH.COPY", GRAPH_NAME, STAGING_GRAPH_NAME)
+        existing = FalkorEngine(client, GRAPH_NAME).read(EXISTING_DOCUMENTS, {}) if GRAPH_NAME in names else []
+        summary = plan_load(prepared, existing, "embedded FalkorDB", batch_size, prune=True).summary
         staging = FalkorEngine(client, STAGING_GRAPH_NAME)
         try:
-            summary = _load_prepared(staging, prepared, batch_size, prune=True, progress=progress)
+            summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress)
         except BaseException:
             with contextlib.suppress(Exception):
                 client.select_graph(STAGING_GRAPH_NAME).delete()
@@ -519,8 +540,116 @@ class EmbeddedServer:
             client.select_graph(STAGING_GRAPH_NAME).delete()
         client.connection.set(LOADED_FROM_KEY, sha)
         self.save()
+        write_directories(self.out_dir, sha, prepared)
         summary.engine = f"embedded FalkorDB ({self.db_dir})"
+        summary.seconds = time.perf_counter() - started
         return summary
+
+
+def directory_path(out_dir: str | Path, name: str, graph_sha: str) -> Path:
+    """OUT/.cache/<name>-<graph.json sha256>.json: the units or documents of the loaded graph, as
+    the query runner resolves names against them (written at load, so no query fetches them)."""
+    return Path(out_dir) / ".cache" / f"{name}-{graph_sha[:32]}.json"
+
+
+def write_directories(out_dir: Path, graph_sha: str, prepared: PreparedGraph) -> None:
+    """The unit and document directories of a loaded graph (the columns of the runner's
+    UNITS_STATEMENT / DOCUMENTS_STATEMENT, in the order the database holds the nodes)."""
+    units, documents = [], []
+    for (primary, extra), rows in sorted(prepared.node_groups.items()):
+        for row in rows:
+            props = row["props"]
+            if "Unit" in (primary, *extra):
+                units.append({"id": row["id"], "name": props.get("name"), "aliases": row.get("aliases"),
+                              "jurisdiction": props.get("jurisdiction"), "kind": props.get("kind")})
+            if primary == "Document":
+                documents.append({"id": row["id"], "sha256": props.get("sha256"), "file": props.get("file"),
+                                  "name": props.get("name"), "jurisdiction": props.get("jurisdiction")})
+    for name, rows in (("units", units), ("documents", documents)):
+        path = directory_path(out_dir, name, graph_sha)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:  # a shortcut only: without it the runner asks the database
+            pass
+
+
+def create_nodes_statement(primary: str, extra: Sequence[str]) -> str:
+    """CREATE one node per row; the internal ids come back for the edge batches."""
+    labels = ":".join(_label(label) for label in (primary, *extra))
+    return f"UNWIND $rows AS row CREATE (n:{labels}) SET n += row.props RETURN row.id AS id, ID(n) AS nid"
+
+
+def create_edges_statement(rel_type: str) -> str:
+    """CREATE one relationship per row between nodes found by internal id (no index lookup).
+    The ids are projected to plain variables first: FalkorDB seeks a node by `ID(a) = s` but
+    scans every node for `ID(a) = row.s`."""
+    return "\n".join([
+        "UNWIND $rows AS row",
+        "WITH row, row.s AS s, row.t AS t",
+        "MATCH (a) WHERE ID(a) = s",
+        "MATCH (b) WHERE ID(b) = t",
+        f"CREATE (a)-[r:{_rel_type(rel_type)}]->(b)",
+        "SET r += row.props",
+        "RETURN count(r) AS rows",
+    ])
+
+
+def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
+                 progress: Callable[[int, int, str], None] | None = None) -> tuple[int, WriteCounters]:
+    """The prepared graph into an EMPTY graph: node batches, edge batches, then the indexes and
+    uniqueness constraints (a duplicate id fails the load here). (batches, counters)."""
+    if batch_size < 1:
+        raise LoadError(f"batch size must be at least 1, not {batch_size}")
+    digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}
+    counters = WriteCounters()
+    node_batches = [(primary, extra, rows[start:start + batch_size])
+                    for (primary, extra), rows in sorted(prepared.node_groups.items())
+                    for start in range(0, len(rows), batch_size)]
+    edge_batches = [(rel_type, rows[start:start + batch_size])
+                    for (_source, rel_type, _target), rows in sorted(prepared.edge_groups.items())
+                    for start in range(0, len(rows), batch_size)]
+    total = len(node_batches) + len(edge_batches) + 1
+    number = 0
+    internal: dict[str, int] = {}
+
+    def run(kind: str, statement: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        nonlocal number
+        number += 1
+        try:
+            result, done = engine.write(statement, {"rows": rows})
+        except LoadError as exc:
+            raise LoadError(f"batch {number} of {total} ({kind}, {len(rows)} rows) failed and was rolled back: "
+                            f"{exc}; the graph loaded before is kept") from exc
+        counters.add(done)
+        if progress:
+            progress(number, total, kind)
+        return result
+
+    for primary, extra, rows in node_batches:
+        batch = []
+        for row in rows:
+            props = dict(row["props"])
+            for name in UNION_LIST_PROPERTIES:
+                if row.get(name) is not None:
+                    props[name] = row[name]
+            if row["id"] in digests:
+                props["loadDigest"] = digests[row["id"]]
+            batch.append({"id": row["id"], "props": {**props, "id": row["id"]}})
+        for found in run("nodes " + ":".join((primary, *extra)), create_nodes_statement(primary, extra), batch):
+            internal[found["id"]] = int(found["nid"])
+    for rel_type, rows in edge_batches:
+        batch = [{"s": internal[row["source"]], "t": internal[row["target"]], "props": row["props"]} for row in rows]
+        created = run(f"edges {rel_type}", create_edges_statement(rel_type), batch)
+        if not created or int(created[0]["rows"]) != len(batch):
+            raise LoadError(f"batch {number} of {total} (edges {rel_type}): an edge end was not created")
+    number += 1
+    engine.ensure_schema(prepared.labels)
+    if progress:
+        progress(number, total, "indexes and constraints")
+    return total, counters
 
 
 def _plain(value: Any) -> Any:
@@ -558,7 +687,8 @@ class FalkorEngine:
         and need an exact-match index on the same property first.
         """
         wanted = {(label, "id") for label in labels} | {("Document", "id"), ("Task", "id"),
-                                                          ("Task", "docSha256"), ("Document", "sha256")}
+                                                          ("Task", "docSha256"), ("Task", "docId"),
+                                                          ("Document", "sha256")}
         for label, _prop in sorted(wanted):
             if not LABEL_PATTERN.match(label):
                 raise LoadError(f"label {label!r} is not a CamelCase label")

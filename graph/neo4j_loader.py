@@ -30,6 +30,8 @@ from policykg.graph.cypher_load import (
     LoadError,
     LoadSummary,
     WriteCounters,
+    graph_elements,
+    load_counts,
     load_prepared,
     prepare_graph,
 )
@@ -74,6 +76,7 @@ def neo4j_schema_statements(labels: Sequence[str]) -> list[str]:
         statements.append(f"CREATE CONSTRAINT policykg_{label.lower()}_id IF NOT EXISTS "
                           f"FOR (n:`{label}`) REQUIRE n.id IS UNIQUE")
     statements.append("CREATE INDEX policykg_task_docsha256 IF NOT EXISTS FOR (n:Task) ON (n.docSha256)")
+    statements.append("CREATE INDEX policykg_task_docid IF NOT EXISTS FOR (n:Task) ON (n.docId)")
     statements.append("CREATE INDEX policykg_document_sha256 IF NOT EXISTS FOR (n:Document) ON (n.sha256)")
     statements.append("CREATE INDEX policykg_document_file IF NOT EXISTS FOR (n:Document) ON (n.file)")
     return statements
@@ -303,7 +306,8 @@ def load_atomically(engine: Neo4jEngine, graph: nx.MultiDiGraph, batch_size: int
                     group_rows: int = DOCUMENT_GROUP_ROWS) -> LoadSummary:
     """load_graph in transactions of whole documents: a document is in the database completely or
     not at all, whatever fails when (a small graph is one transaction: all of it, or nothing)."""
-    groups = [prepare_graph(sub) for sub in document_groups(graph, group_rows)]
+    counts = load_counts(*graph_elements(graph))  # the whole graph's: a group alone sees part of it
+    groups = [prepare_graph(sub, counts) for sub in document_groups(graph, group_rows)]
     whole = groups[-1]
     all_shas = frozenset(whole.documents)
     engine.ensure_schema(whole.labels)

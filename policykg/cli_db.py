@@ -245,10 +245,14 @@ class QueryCommand(click.Command):
 @click.option("--reload", is_flag=True, help="Embedded: reload OUT/graph.json first.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), default=None,
               help="Stop the query after this many seconds.")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help="At most this many rows (a paged query's default is in its --help); the total is counted.")
+@click.option("--skip", type=click.IntRange(min=0), default=None,
+              help="Leave out this many rows first: --skip 100 --limit 100 is the second page of 100.")
 @_neo4j_options
 def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: str, out_dir: Path, reload: bool,
-          timeout: float | None, use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
-          database: str | None) -> None:
+          timeout: float | None, limit: int | None, skip: int | None, use_neo4j: bool, uri: str | None,
+          username: str | None, password: str | None, database: str | None) -> None:
     """Run the canned query NAME (queries/*.cypher) on the embedded engine or Neo4j.
 
     `policykg query --list` lists them; `policykg query NAME --help` shows NAME's parameters."""
@@ -271,6 +275,14 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
     except QueryError as exc:
         raise PolicykgError(str(exc)) from exc
     values = _parse_params(params, typed=False)
+    for option, value in (("limit", limit), ("skip", skip)):
+        if value is None:
+            continue
+        if not canned.paged:
+            raise PolicykgError(f"query {name} returns no pages: --{option} does not apply to it")
+        if option in values:
+            raise PolicykgError(f"--{option} and -p {option}=… both given; give one")
+        values[option] = value
     try:
         canned.check(values)  # unknown names first (did you mean), then missing ones
     except QueryError as exc:
@@ -280,6 +292,8 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
         rows = session.query(name, **values)
         for note in session.notes:
             click.echo(f"note: {note}", err=True)
+        if not rows.complete:
+            click.echo(f"note: {rows.page_note()}; --skip and --limit show others", err=True)
     except QueryError as exc:
         raise PolicykgError(str(exc)) from exc
     finally:

@@ -29,7 +29,7 @@ from typing import Any
 
 QUERY_DIR = Path(__file__).resolve().parent
 PARAM_KINDS = ("unit", "doc", "str", "int", "float", "bool")
-_HEADER_LINE = re.compile(r"^//\s*(name|description|param|returns|needs):\s*(.*)$")
+_HEADER_LINE = re.compile(r"^//\s*(name|description|param|returns|needs|paged):\s*(.*)$")
 _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<kind>\w+)\s*,\s*(?P<need>required|optional)"
     r"(?:\s*,\s*default\s+(?P<default>[^)]*))?\)\s*:\s*(?P<text>.*)$"
@@ -104,6 +104,7 @@ class CannedQuery:
     path: Path = field(compare=False)
     needs: tuple[tuple[str, ...], ...] = ()  # alternatives of optional parameters, one of which is required
     variants: tuple[tuple[str, str], ...] = ()  # (engine, statement) where an engine differs
+    paged: bool = False  # returns `total` and `rows` (one page of lists in `returns` order); see below
 
     def statement_for(self, engine: str) -> str:
         """The text `engine` ("falkordb" or "neo4j") receives."""
@@ -194,6 +195,11 @@ def parse_query_file(path: Path) -> CannedQuery:
     for group in needs:
         if not set(group) <= declared:
             raise QueryCatalogError(f"{path}: '// needs:' names undeclared parameters {sorted(set(group) - declared)}")
+    paged = fields.get("paged", "").strip().lower()
+    if paged not in ("", "true", "false"):
+        raise QueryCatalogError(f"{path}: '// paged:' must be true or false, not {paged!r}")
+    if paged == "true" and not {"limit", "skip"} <= declared:
+        raise QueryCatalogError(f"{path}: a paged query declares the parameters limit and skip")
     statement, variants = text, []
     marker = _ENGINE_MARKER.search(text)
     if marker:
@@ -204,7 +210,7 @@ def parse_query_file(path: Path) -> CannedQuery:
             raise QueryCatalogError(f"{path}: more than one '// neo4j:' statement")
     return CannedQuery(name, fields["description"], tuple(params),
                        tuple(column.strip() for column in fields["returns"].split(",") if column.strip()),
-                       statement, path, needs, tuple(variants))
+                       statement, path, needs, tuple(variants), paged == "true")
 
 
 def _parse_param(path: Path, value: str) -> QueryParam:

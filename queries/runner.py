@@ -59,12 +59,31 @@ def _check_value(name: str, value: Any) -> None:
 
 
 class Rows(list):
-    """Query rows: a list of dicts (column -> value), with the column order kept."""
+    """Query rows: a list of dicts (column -> value), with the column order kept.
 
-    def __init__(self, columns: Sequence[str], rows: Iterable[dict[str, Any]] = (), seconds: float = 0.0) -> None:
+    `total` is how many rows the query found: more than len(rows) when a paged query returned
+    one page of them (`limit`/`skip`); `skip` is where that page starts."""
+
+    def __init__(self, columns: Sequence[str], rows: Iterable[dict[str, Any]] = (), seconds: float = 0.0,
+                 total: int | None = None, skip: int = 0) -> None:
         super().__init__(rows)
         self.columns = list(columns)
         self.seconds = seconds
+        self.total = len(self) if total is None else total
+        self.skip = skip
+
+    @property
+    def complete(self) -> bool:
+        """True when these are all the rows the query found."""
+        return self.skip == 0 and self.total == len(self)
+
+    def page_note(self) -> str:
+        """'rows 1-100 of 4623' for a page; '' when the rows are complete."""
+        if self.complete:
+            return ""
+        if not self:
+            return f"no rows from {self.skip + 1} on; the query found {self.total}"
+        return f"rows {self.skip + 1}-{self.skip + len(self)} of {self.total}"
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame (pandas is the `notebook` extra)."""
@@ -78,7 +97,7 @@ class Rows(list):
 
     def select(self, columns: Sequence[str]) -> Rows:
         """The same rows with only these columns."""
-        return Rows(columns, ({c: row.get(c) for c in columns} for row in self), self.seconds)
+        return Rows(columns, ({c: row.get(c) for c in columns} for row in self), self.seconds, self.total, self.skip)
 
     def column(self, name: str) -> list[Any]:
         return [row.get(name) for row in self]
@@ -111,7 +130,8 @@ class Rows(list):
         lines = ["  ".join(_pad(column, widths[i]) for i, column in enumerate(self.columns)),
                  "  ".join("-" * width for width in widths)]
         lines += ["  ".join(_pad(value, widths[i]) for i, value in enumerate(row)) for row in cells]
-        lines.append(f"({len(self)} row{'s' if len(self) != 1 else ''})")
+        lines.append(f"({len(self)} row{'s' if len(self) != 1 else ''}"
+                     + (f"; {self.page_note()}" if not self.complete else "") + ")")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -364,8 +384,8 @@ class PolicyGraph:
 
     def _directory(self, name: str, statement: str) -> list[dict[str, Any]]:
         """The rows of a directory statement. On the embedded engine they are kept in
-        OUT/.cache/<name>-<graph sha256>.json, the answer of the database for the graph.json it
-        holds, so that a one-shot `policykg query` does not fetch every unit again."""
+        OUT/.cache/<name>-<graph sha256>.json, written when graph.json is loaded (or else the
+        answer of the database, kept), so that a one-shot `policykg query` fetches no unit."""
         path = None
         server = getattr(self.backend, "server", None)
         if server is not None and hasattr(server, "loaded_from"):
@@ -374,7 +394,9 @@ class PolicyGraph:
             except Exception:  # the cache is a shortcut: without it, ask the database
                 loaded = None
             if loaded:
-                path = Path(server.out_dir) / ".cache" / f"{name}-{loaded[:32]}.json"
+                from policykg.graph.embedded import directory_path
+
+                path = directory_path(server.out_dir, name, loaded)
                 try:
                     return json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
@@ -439,7 +461,20 @@ class PolicyGraph:
         """Run a canned query (see `policykg query --list`); unit/doc parameters accept aliases."""
         query, final = self.prepare(name, params)
         check_params(final)
+        if query.paged:
+            if final["limit"] < 0 or final["skip"] < 0:
+                raise QueryError(f"query {name}: limit and skip must be 0 or more")
+            return self._read_page(query, final)
         return self._read(query.statement_for(getattr(self.backend, "dialect", "falkordb")), final, query.returns)
+
+    def _read_page(self, query: CannedQuery, params: dict[str, Any]) -> Rows:
+        """A paged query's reply (one row of total and page per UNION ALL part) as Rows."""
+        started = time.perf_counter()
+        _columns, parts = self.backend.read(query.statement_for(getattr(self.backend, "dialect", "falkordb")), params)
+        columns = list(query.returns)
+        rows = [dict(zip(columns, values)) for part in parts for values in part.get("rows") or []]
+        total = sum(int(part.get("total") or 0) for part in parts)
+        return Rows(columns, rows[:params["limit"]], time.perf_counter() - started, total, params["skip"])
 
     def cypher(self, text: str, /, **params: Any) -> Rows:
         """An ad-hoc read-only Cypher query; values only through params ($name in the text)."""

@@ -3,7 +3,10 @@
 // param: date (str, required): the last day, as an ISO date, year-month or year; e.g. 2022-12-31
 // param: unit (unit, optional): only tasks this unit leads or takes part in (id, canonical name or alias); e.g. 市科技局
 // param: doc (doc, optional): only tasks of this document (id, sha256, file name or title words); e.g. qingyuan_innovation_action_plan_2020-2022_draft.txt
+// param: limit (int, optional, default 100): at most this many tasks (the total is counted); e.g. 20
+// param: skip (int, optional, default 0): leave out this many tasks first (the next page)
 // returns: document, path, title, deadline, deadlineText, dueBy, leads, participants
+// paged: true
 MATCH (t:Task)-[:PART_OF]->(d:Document)
 // dueBy is the last day a deadline allows ("2024" -> "2024-12-31"); "-99" after $date lets a year
 // or a year-month given as the date include every day of it
@@ -14,6 +17,7 @@ OPTIONAL MATCH (p:Unit)-[:PARTICIPATES_IN]->(t)
 WITH t, d, leadUnits, collect(DISTINCT p) AS partUnits
 WHERE $unit IS NULL OR any(u IN leadUnits + partUnits WHERE u.id IN $unit)
 WITH t, d, [u IN leadUnits | u.name] AS leads, [u IN partUnits | u.name] AS participants
-RETURN d.name AS document, t.path AS path, t.title AS title, t.deadline AS deadline,
-       t.deadlineText AS deadlineText, t.dueBy AS dueBy, leads, participants
+WITH d.name AS document, t.path AS path, t.title AS title, t.deadline AS deadline, t.deadlineText AS deadlineText, t.dueBy AS dueBy, leads, participants, t
 ORDER BY dueBy, document, t.paragraphStart, t.start, path
+WITH collect([document, path, title, deadline, deadlineText, dueBy, leads, participants]) AS rows
+RETURN size(rows) AS total, rows[$skip..$skip + $limit] AS rows

@@ -72,8 +72,10 @@ def test_load_then_load_again_reports_nothing_changed(out: Path, tmp_path: Path)
     assert second.returncode == 0 and "already loaded" in second.stdout
     forced = run("load", str(target), "--force", "--batch-size", "25", "--json")
     summary = json.loads(forced.stdout)
-    assert len(summary["documentsUnchanged"]) == 5
-    assert summary["counters"]["nodes_created"] == summary["counters"]["relationships_created"] == 0
+    assert len(summary["documentsUnchanged"]) == 5 and not summary["documentsNew"] + summary["documentsReplaced"]
+    # the embedded engine builds its staging graph afresh from graph.json: the whole graph again
+    assert (summary["counters"]["nodes_created"], summary["counters"]["relationships_created"]) == (
+        summary["nodesInGraph"], summary["edgesInGraph"])
 
 
 def test_cypher_reads_and_refuses_writes(out: Path) -> None:
@@ -125,16 +127,20 @@ def test_a_damaged_store_is_repaired_from_graph_json(out: Path, tmp_path: Path) 
 def test_constraint_violation_on_load_is_reported_and_rolled_back(out: Path, tmp_path: Path) -> None:
     target = fresh_copy(out, tmp_path)
     assert run("load", str(target)).returncode == 0
-    from policykg.graph.embedded import EmbeddedServer
-
-    with EmbeddedServer(target) as server:
-        server.engine().write("MATCH (n:Department {id: $id}) REMOVE n:Department RETURN n",
-                              {"id": "dept:441800:财政局"})
-        server.save()
+    before = run("query", "documents", "--out", str(target), "--format", "json")
+    # a graph.json that names one unit twice: the uniqueness constraint fails the load as a whole
+    lines = (target / "graph.json").read_text(encoding="utf-8").splitlines(keepends=True)
+    unit = next(i for i, line in enumerate(lines) if '"id":"dept:441800:财政局"' in line)
+    (target / "graph.json").write_text("".join([*lines[:unit + 1], lines[unit], *lines[unit + 1:]]), encoding="utf-8")
     result = run("load", str(target), "--force")
     assert result.returncode == 1
-    assert "unique constraint" in result.stderr and "rolled back" in result.stderr
+    assert "duplicate ids for Department" in result.stderr and "uniqueness constraint" in result.stderr
     assert "Traceback" not in result.stderr
+    from policykg.graph.embedded import EmbeddedServer
+
+    with EmbeddedServer(target) as server:  # the graph loaded before is still there
+        kept = server.engine().read("MATCH (d:Document) RETURN count(d) AS n", {})
+    assert kept == [{"n": len(json.loads(before.stdout))}] and kept[0]["n"] == 5
 
 
 def test_neo4j_unreachable_is_clear_and_never_shows_the_password(out: Path) -> None:

@@ -184,13 +184,15 @@ def test_a_failed_embedded_load_keeps_the_previous_graph(out: Path, tmp_path: Pa
     target = fresh_copy(out, tmp_path)
     with EmbeddedServer(target) as running:
         running.sync()
-        # a unit whose kind changed (Department label gone): the next load's MERGE creates a second
-        # Unit with its id, which the uniqueness constraint refuses
-        running.engine().write("MATCH (n:Department {id: $id}) REMOVE n:Department RETURN n",
-                               {"id": "dept:441800:发展和改革局"})
         before = db_snapshot(running.engine())
-        with pytest.raises(LoadError, match="rolled back"):
-            running.sync(force=True, batch_size=10)
+        # a graph.json that names one unit twice: the staging graph's uniqueness constraint on the
+        # id fails after every batch has loaded, so the load fails as a whole
+        lines = (target / "graph.json").read_text(encoding="utf-8").splitlines(keepends=True)
+        unit = next(i for i, line in enumerate(lines) if '"id":"dept:441800:发展和改革局"' in line)
+        (target / "graph.json").write_text("".join([*lines[:unit + 1], lines[unit], *lines[unit + 1:]]),
+                                           encoding="utf-8")
+        with pytest.raises(LoadError, match="duplicate ids for Department"):
+            running.sync(batch_size=10)
         assert db_snapshot(running.engine()) == before
         assert "policykg_staging" not in running.graph_names()
 
@@ -325,3 +327,28 @@ def test_neo4j_admin_cypher_script_rebuilds_the_graph(out: Path, tmp_path: Path,
             engine.write(statement.rstrip(";"), {})
     assert time.perf_counter() - started < 60
     assert db_snapshot(engine) == graph_snapshot(graph)
+
+
+def test_every_kind_of_character_loads_as_written(tmp_path: Path) -> None:
+    """What the CREATE batches of the embedded load write comes back exactly: control characters,
+    quotes, backslashes, line separators, astral characters, spaces around a text."""
+    from policykg.graph.export import write_graph_elements
+
+    texts = ["（牵头单位：市科技局）\x0b第二行", 'q"x', "back\\slash", "\\u000b as text", "\\\x0b", "\b\r\t\n\x0c",
+             "\x01\x1f\x7f", "\u2028\u2029", "emoji😀", "", " 前后空格 ", '{"k":1}', 'x,"y":', "end\\"]
+    sha = "ab" * 32
+    nodes = [("doc:" + sha[:16], {"label": "Document", "labels": ["Document"], "name": "规划", "file": "a.txt",
+                                  "sha256": sha, "docSha256": sha, "current": True})]
+    nodes += [(f"task:{sha[:16]}:{i}", {"label": "Task", "labels": ["Task"], "path": str(i), "quote": text,
+                                        "docId": "doc:" + sha[:16], "docSha256": sha, "start": i, "end": i + 1})
+              for i, text in enumerate(texts)]
+    edges = [(f"task:{sha[:16]}:{i}", "doc:" + sha[:16], "PART_OF:0", {"type": "PART_OF", "docSha256": sha})
+             for i in range(len(texts))]
+    out = tmp_path / "out"
+    out.mkdir()
+    with (out / "graph.json").open("w", encoding="utf-8") as handle:
+        write_graph_elements(handle, {}, iter(nodes), iter(edges))
+    with EmbeddedServer(out) as running:
+        assert running.sync() is not None
+        rows = running.engine().read("MATCH (t:Task) RETURN t.path AS path, t.quote AS quote", {})
+        assert {int(row["path"]): row["quote"] for row in rows} == dict(enumerate(texts))

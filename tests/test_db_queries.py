@@ -259,7 +259,8 @@ def test_indicator_targets_across_documents_and_years(db: PolicyGraph, graph: nx
 def test_entities_with_tasks_and_their_units(db: PolicyGraph, graph: nx.MultiDiGraph) -> None:
     expected = {(target, source) for source, target, data in graph.edges(data=True)
                 if data.get("type") == "MENTIONS" and "Entity" in (graph.nodes[target].get("labels") or [])}
-    rows = db.query("entities_with_tasks")
+    rows = db.query("entities_with_tasks", limit=len(expected))
+    assert rows.total == len(expected) and db.query("entities_with_tasks").total == len(expected)
     by_pair = {(row["entityId"], row["taskPath"], row["document"]) for row in rows}
     assert len(rows) == len(by_pair) == len(expected)
     platforms = db.query("entities_with_tasks", kind="Platform")
