@@ -15,6 +15,10 @@ so token offsets are character offsets); every component has one job:
   table of department names (extract.resolve) with their level prefix or place; resolved to unit ids.
 - ``entity_select``: one kind per name, no overlaps, bare 高新区 resolved; the result is ``doc.ents``.
 
+Each component reads and extends an `EntityState` (the text and its candidates): `extract_entities` runs
+`components()` over a plan's text without importing spaCy; `register_spacy()` makes them the spaCy
+factories of `entity_pipeline()` (for notebooks and tests), where the state rides in the Doc's user_data.
+
 Candidates are `Candidate` records in ``doc.user_data["entity_candidates"]`` (copied to ``doc.spans`` at
 the end); the chosen mentions are ``doc.ents``, whose extensions carry subtype, category flag,
 canonical name and the evidence. All knowledge is read from ``resources/entities_*`` files (the
@@ -28,38 +32,20 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
-
-from spacy.language import Language
-from spacy.tokens import Doc, Span
-from spacy.vocab import Vocab
+from typing import TYPE_CHECKING, NamedTuple
 
 from .model import ResolvedUnit
+
+if TYPE_CHECKING:  # spaCy is imported only by `register_spacy`: extraction runs without it
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+    from spacy.vocab import Vocab
 
 RESOURCES = Path(__file__).parent / "resources"
 CANDIDATES = "entity_candidates"
 KINDS = ("Platform", "Park", "Firm")
 DEPARTMENT = "Department"
 MENTION_KINDS = (*KINDS, DEPARTMENT)  # what doc.ents may hold
-
-# what the selected mentions (doc.ents) carry; candidates are `Candidate` records in
-# doc.user_data[CANDIDATES] because span extensions are keyed by offsets, and several candidates
-# may share offsets until `entity_select` has chosen.
-for _name, _default in (
-    ("subtype", ""),
-    ("generic", False),
-    ("evidence", ""),  # ending | list | count-list | repeat | alias
-    ("written", ""),  # name as read (an item of a count list gets its ending added)
-    ("alias_of", ""),  # for a bare ending (高新区) resolved to a named park
-    ("unit_id", ""),  # for a department: the resolver's unit id (dept:清远市科学技术局)
-    ("unit_name", ""),  # for a department: the resolver's canonical name
-):
-    if not Span.has_extension(_name):
-        Span.set_extension(_name, default=_default)
-for _name in ("jurisdiction", "province"):
-    if not Doc.has_extension(_name):
-        Doc.set_extension(_name, default="")
-
 
 @dataclass
 class Candidate:
@@ -136,6 +122,8 @@ class CharTokenizer:
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
+        from spacy.tokens import Doc
+
         doc = Doc(self.vocab, words=list(text), spaces=[False] * len(text))  # words may be spaces
         doc.user_data["entity_text"] = text
         return doc
@@ -517,11 +505,10 @@ def _add(doc: EntityState, start: int, end: int, kind: str, subtype: str, eviden
     candidates(doc).append(Candidate(start, end, kind, subtype, evidence, text, written, **extra))  # type: ignore[arg-type]
 
 
-@Language.factory("entity_endings")
 class EntityEndings(_Component):
     """Candidates from name endings (研究院, 产业园, 有限公司) with the start read leftwards."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
         # every place an ending may start (its first character: one pass in C), then the endings
         # of each length that begins with that character
@@ -585,11 +572,10 @@ class EntityEndings(_Component):
             )
 
 
-@Language.factory("entity_lists")
 class EntityLists(_Component):
     """Names given by a list and its kind: "X、Y等孵化载体", "A、B、C三个产业园"."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
@@ -684,12 +670,11 @@ class EntityLists(_Component):
                     _add(doc, a, b, cand.kind, cand.subtype, "count-list", written=item + cand.text, clean=True)
 
 
-@Language.factory("entity_anchors")
 class EntityAnchors(_Component):
     """A name whose start was a guess (健全广清产业园) is cut to a name seen with a certain start in the
     same document (广清产业园 in a list or after punctuation)."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
 
     def run(self, doc: EntityState) -> None:
@@ -713,12 +698,11 @@ class EntityAnchors(_Component):
                     break
 
 
-@Language.factory("entity_categories")
 class EntityCategories(_Component):
     """Marks candidates that name a kind, not an entity: nothing but generic words before the ending,
     a quantifier before (一批孵化器) or a count after (国家重点实验室21家)."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
 
     def run(self, doc: EntityState) -> None:
@@ -769,11 +753,10 @@ class EntityCategories(_Component):
                 c.generic = False
 
 
-@Language.factory("entity_repeats")
 class EntityRepeats(_Component):
     """A name found once is a name wherever it recurs in the document (天安智谷, 先导稀材)."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
 
     def run(self, doc: EntityState) -> None:
@@ -828,7 +811,6 @@ class _Places(NamedTuple):
     ends: frozenset[str]  # last characters
 
 
-@Language.factory("entity_departments")
 class EntityDepartments(_Component):
     """Departments named in running text: 争取省科技厅更大支持, 由市科技局会同市财政局制定, 科技部、
     财政部联合印发. A name of the resolver's department table, with the level prefix (省/市/区/县) or
@@ -838,7 +820,7 @@ class EntityDepartments(_Component):
     belong to another place (广州市科技局 is not 市科技局), a branch named after it (国家税务总局清远市…).
     Responsibility clauses are the clause stage's: extract_entities drops mentions inside them."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.d = load_departments()
 
     def _start(self, text: str, s: int, places: _Places) -> int | None:
@@ -925,14 +907,13 @@ class EntityDepartments(_Component):
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
 
 
-@Language.factory("entity_select")
 class EntitySelect(_Component):
     """One kind per name within the document, then the longest non-overlapping mentions -> doc.ents.
     A bare ending of a park kind (高新区) becomes an alias of the park it stands for, where that is
     unambiguous: the nearest such park named earlier in the paragraph, else the only one in the
     document, else (none named) the jurisdiction's own."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
 
     def run(self, doc: EntityState) -> None:
@@ -1026,12 +1007,50 @@ def jurisdiction_short(jurisdiction: str) -> str:
     return j
 
 
-PIPELINE = (
-    "entity_endings",
-    "entity_lists",
-    "entity_anchors",
-    "entity_categories",
-    "entity_repeats",
-    "entity_departments",
-    "entity_select",
-)
+# the components in pipeline order, by their spaCy factory names
+COMPONENTS: dict[str, type[_Component]] = {
+    "entity_endings": EntityEndings,
+    "entity_lists": EntityLists,
+    "entity_anchors": EntityAnchors,
+    "entity_categories": EntityCategories,
+    "entity_repeats": EntityRepeats,
+    "entity_departments": EntityDepartments,
+    "entity_select": EntitySelect,
+}
+PIPELINE = tuple(COMPONENTS)
+
+
+@cache
+def components() -> tuple[_Component, ...]:
+    """One instance of each component, in pipeline order, built once per process: what
+    `extract_entities` runs over a plan's text (no spaCy needed)."""
+    return tuple(cls() for cls in COMPONENTS.values())
+
+
+@cache
+def register_spacy() -> None:
+    """Register the components as spaCy factories and the Doc/Span extensions they fill; only
+    `entity_pipeline()` needs this (importing spaCy costs more than a second)."""
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+
+    # what the selected mentions (doc.ents) carry; candidates are `Candidate` records in
+    # doc.user_data[CANDIDATES] because span extensions are keyed by offsets, and several
+    # candidates may share offsets until `entity_select` has chosen.
+    for name, default in (
+        ("subtype", ""),
+        ("generic", False),
+        ("evidence", ""),  # ending | list | count-list | repeat | alias
+        ("written", ""),  # name as read (an item of a count list gets its ending added)
+        ("alias_of", ""),  # for a bare ending (高新区) resolved to a named park
+        ("unit_id", ""),  # for a department: the resolver's unit id (dept:清远市科学技术局)
+        ("unit_name", ""),  # for a department: the resolver's canonical name
+    ):
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=default)
+    for name in ("jurisdiction", "province"):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default="")
+    for name, cls in COMPONENTS.items():
+        if not Language.has_factory(name):
+            Language.factory(name, func=cls)
