@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
+
+import ahocorasick
 
 from .model import ResolvedUnit
 
@@ -169,6 +172,33 @@ def _occurrences(word: str, text: str) -> list[int]:
     return found
 
 
+# brackets and quotes a leftward scan reads over (closing -> opening), openers it stops at
+_OPEN = {"）": "（", ")": "("}
+_QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
+_OPENERS = set("（(“‘「『")
+
+
+def word_automaton(words: Iterable[str]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton of `words`: `.iter(text)` yields (index of the last character,
+    word) for every occurrence of every word, overlapping ones included, in one pass in C."""
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
+def occurrences_of_words(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every occurrence of the automaton's words in `text`, by start then
+    length (what a PhraseMatcher over character tokens finds)."""
+    if not len(automaton):
+        return []
+    found = [(last + 1 - len(word), last + 1, word) for last, word in automaton.iter(text)]
+    found.sort()
+    return found
+
+
 @dataclass
 class EntityKnowledge:
     """Everything the components know, loaded from resources/entities_* files."""
@@ -209,8 +239,17 @@ class EntityKnowledge:
     conjunction_re: re.Pattern[str] = field(init=False)
     cue_re: re.Pattern[str] = field(init=False)
     cue_by_text: dict[str, ListCue] = field(init=False)
+    # scan_left: .* up to the last character a leftward scan must look at (without, with digits)
+    last_stop: re.Pattern[str] = field(init=False)
+    last_stop_digit: re.Pattern[str] = field(init=False)
+    # trim_left's cut of a left context (left, after a number) -> (characters cut, quantified)
+    leading_cut: Callable[[str, bool], tuple[int, bool]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # pure functions of a name, asked again and again for the same names: memoised
+        self.ending_of = lru_cache(maxsize=1 << 16)(self._ending_of)  # type: ignore[method-assign]
+        self.is_generic_words = lru_cache(maxsize=1 << 16)(self._is_generic_words)  # type: ignore[method-assign]
+        self.leading_cut = lru_cache(maxsize=1 << 16)(lambda left, after_number: _leading_cut(left, after_number, self))
         alternation = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
         self.trigger_re = re.compile(f"(?:{alternation})")
         self.max_generic_len = max(len(w) for w in self.generic_words)
@@ -219,20 +258,29 @@ class EntityKnowledge:
         self.quantifier_re = _words_re(self.quantifiers)
         self.conjunction_re = _words_re(self.conjunctions)
         self.cue_re = _words_re([c.cue for c in self.cues])
+        stops = re.escape("".join(sorted(set(self.hard_stops) | _OPENERS | set(_OPEN) | set(_QUOTE_CLOSE))))
+        self.last_stop = re.compile(f"(?s).*[{stops}]")
+        self.last_stop_digit = re.compile(f"(?s).*[{stops}\\d]")
         self.cue_by_text = {}
         for cue in self.cues:
             self.cue_by_text.setdefault(cue.cue, cue)
 
-    def ending_of(self, name: str) -> Ending | None:
+    def ending_of(self, name: str) -> Ending | None:  # replaced by a memo of _ending_of
         """The longest known ending of `name`."""
+        return self._ending_of(name)
+
+    def is_generic_words(self, text: str) -> bool:  # replaced by a memo of _is_generic_words
+        """True if `text` is made up entirely of generic words (empty text counts as generic)."""
+        return self._is_generic_words(text)
+
+    def _ending_of(self, name: str) -> Ending | None:
         for n in range(min(len(name), 12), 0, -1):
             ending = self.endings.get(name[-n:])
             if ending is not None:
                 return ending
         return None
 
-    def is_generic_words(self, text: str) -> bool:
-        """True if `text` is made up entirely of generic words (empty text counts as generic)."""
+    def _is_generic_words(self, text: str) -> bool:
         text = _NOT_IN_WORDS.sub("", text)
         n = len(text)
         reach = [False] * (n + 1)
@@ -379,9 +427,6 @@ def load_departments(resources: Path = RESOURCES) -> DepartmentKnowledge:
 # Reading a name's start
 
 
-_OPEN = {"）": "（", ")": "("}
-_QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
-_OPENERS = set("（(“‘「『")
 
 
 def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False) -> int:
@@ -389,6 +434,35 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
     (and, before a kind ending, a digit: table cells and years run into names)."""
     i = end
     limit = max(0, end - k.max_name_chars)
+    # the nearest character before i the scan must look at (a stop, an opener, a closing bracket
+    # or quote, a digit), found in C: .*[…] matches up to the last of them
+    stops = k.last_stop_digit if digits_stop else k.last_stop
+    while i > limit:
+        m = stops.match(text, limit, i)
+        gap_start = m.end() if m is not None else limit
+        if digits_stop and any(map(str.isdigit, text[gap_start:i])):
+            return _scan_left_by_character(text, i, limit, k, digits_stop)  # a digit \d does not match (①)
+        if m is None:
+            return limit
+        i = gap_start
+        c = text[i - 1]
+        if c in _OPEN or c in _QUOTE_CLOSE:
+            opener = _OPEN.get(c) or _QUOTE_CLOSE[c]
+            width = k.paren_max_chars if c in _OPEN else k.quote_max_chars
+            j = text.rfind(opener, max(0, i - 2 - width), i - 1)
+            inner = text[j + 1 : i - 1] if j >= 0 else ""
+            if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner):
+                break
+            if _OUTLINE_NUMBER.fullmatch(inner):
+                break  # an outline marker （四） is not part of a name
+            i = j
+            continue
+        break  # a hard stop, an opener or a digit
+    return i
+
+
+def _scan_left_by_character(text: str, i: int, limit: int, k: EntityKnowledge, digits_stop: bool) -> int:
+    """scan_left from i, one character at a time."""
     while i > limit:
         c = text[i - 1]
         if c in _OPEN or c in _QUOTE_CLOSE:
@@ -418,11 +492,21 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
 
     Returns (name start, quantified): quantified when a quantifier (一批, 各类, 3家) introduces it.
     """
-    left = text[start:end]
+    after_number = start > 0 and (text[start - 1].isdigit() or text[start - 1] == " ")
+    cut, quantified = k.leading_cut(text[start:end], after_number)
+    # 以高新区为重点: 以 opens a prepositional phrase closed by 为 in the same clause
+    if start + cut < end and text[start + cut] == "以" and "为" in _CLAUSE_STOP.split(text[end : end + 60], 1)[0]:
+        cut += 1
+    return start + cut, quantified
+
+
+def _leading_cut(left: str, after_number: bool, k: EntityKnowledge) -> tuple[int, bool]:
+    """How much of the left context `left` comes before the name (trim_left without its look
+    right): (characters cut, quantified). A function of its arguments: memoised per knowledge."""
     cut = 0
     quantified = False
     # after a number the scan stopped at: 1家省技术创新中心, 3个以上国家级…, 2021 年高新区
-    if start > 0 and (text[start - 1].isdigit() or text[start - 1] == " "):
+    if after_number:
         for w in k.after_number_strip:
             if left.startswith(w):
                 cut = len(w)
@@ -451,10 +535,7 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
     # strip leading words, the first of the list that is written there, as long as one is
     while cut < len(left) and (strip := k.leading_strip_re.match(left, cut)) is not None and strip.end() > cut:
         cut = strip.end()
-    # 以高新区为重点: 以 opens a prepositional phrase closed by 为 in the same clause
-    if left[cut : cut + 1] == "以" and "为" in _CLAUSE_STOP.split(text[end : end + 60], maxsplit=1)[0]:
-        cut += 1
-    return start + cut, quantified
+    return cut, quantified
 
 
 def list_items(text: str, end: int, k: EntityKnowledge) -> tuple[list[tuple[int, int]], bool]:
@@ -510,27 +591,12 @@ class EntityEndings(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
-        # every place an ending may start (its first character: one pass in C), then the endings
-        # of each length that begins with that character
-        lengths: dict[str, set[int]] = {}
-        for e in self.k.endings:
-            lengths.setdefault(e[0], set()).add(len(e))
-        self.lengths_by_first = {c: sorted(n) for c, n in lengths.items()}
-        self.ending_start = re.compile(f"[{re.escape(''.join(sorted(lengths)))}]")
+        self.endings = word_automaton(self.k.endings)
 
     def endings_in(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, ending) of every occurrence of every known ending, overlapping ones
         included, by start then length (a PhraseMatcher's matches over character tokens)."""
-        endings = self.k.endings
-        lengths_by_first = self.lengths_by_first
-        found = []
-        for m in self.ending_start.finditer(text):
-            s = m.start()
-            for n in lengths_by_first[text[s]]:
-                piece = text[s : s + n]
-                if len(piece) == n and piece in endings:
-                    found.append((s, s + n, piece))
-        return found
+        return occurrences_of_words(self.endings, text)
 
     def run(self, doc: EntityState) -> None:
         k = self.k
@@ -539,8 +605,8 @@ class EntityEndings(_Component):
         # keep only the longest ending among overlapping ones (产业园区 over 产业园, 创新中心城市 blocks)
         kept: list[tuple[int, int, str]] = []
         used = bytearray(len(text) + 1)
-        for m in sorted(matches, key=lambda m: -(m[1] - m[0])):
-            if any(used[m[0] : m[1]]):
+        for m in sorted(matches, key=lambda m: m[0] - m[1]):
+            if used.find(1, m[0], m[1]) >= 0:
                 continue
             used[m[0] : m[1]] = b"\x01" * (m[1] - m[0])
             kept.append(m)
@@ -579,9 +645,14 @@ class EntityLists(_Component):
         self.k = load_knowledge()
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
+        # words that hold the list marker (平等, 等级): where the marker is no list marker
+        self.marker_words = word_automaton(self.k.list_marker_words)
+        self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
-        rest = text[pos : pos + 14]
+        return self.cue_of(text[pos : pos + 14])
+
+    def _cue_of(self, rest: str) -> ListCue | None:
         for q in self.k.quantifiers:  # 等一批创新载体
             if rest.startswith(q):
                 rest = rest[len(q) :]
@@ -619,9 +690,9 @@ class EntityLists(_Component):
         k = self.k
         text = doc_text(doc)
         marker = k.list_marker
-        for m in re.finditer(re.escape(marker), text):
-            p = m.start()
-            if any(text.startswith(w, p - w.index(marker)) for w in k.list_marker_words if p >= w.index(marker)):
+        in_words = {s + w.index(marker) for s, _, w in occurrences_of_words(self.marker_words, text)}
+        for p in _occurrences(marker, text):
+            if p in in_words:
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -822,6 +893,7 @@ class EntityDepartments(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.d = load_departments()
+        self.names = word_automaton(self.d.names)
 
     def _start(self, text: str, s: int, places: _Places) -> int | None:
         """Where the written name of the department whose table name starts at `s` begins (before its
@@ -874,17 +946,15 @@ class EntityDepartments(_Component):
         units: dict[str, ResolvedUnit] = {}
         branch_of = tuple(p for p in (jurisdiction, jurisdiction_short(jurisdiction), province) if p)
         found: list[tuple[int, int, int]] = []  # (start of the table name, end, start of the written name)
-        for m in d.ending_re.finditer(text):
-            e = m.end()
-            blocked = d.blocked_after.get(m.group(), "")
+        longest: dict[int, int] = {}  # end -> length of the longest table name ending there, by end
+        for last, name in self.names.iter(text):
+            if len(name) > longest.get(last + 1, 0):
+                longest[last + 1] = len(name)
+        for e, n in longest.items():
+            blocked = d.blocked_after.get(text[e - 1], "")
             if e < len(text) and text[e] in blocked:
                 continue
-            for n in d.lengths_by_last[m.group()]:
-                if n <= e and text[e - n : e] in d.names:
-                    s = e - n
-                    break
-            else:
-                continue
+            s = e - n
             if branch_of and text.startswith(branch_of, e):
                 continue  # 国家税务总局清远市税务局, 人民银行清远市中心支行: a branch, named in full later
             p = self._start(text, s, places)
