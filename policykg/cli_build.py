@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from policykg import api
 from policykg.cli import PolicykgError, main, out_option
 
 TASK_TABLE_COLUMNS = ["doc", "task_path", "task_title", "role", "unit_name"]
@@ -29,6 +28,8 @@ TASK_TABLE_COLUMNS = ["doc", "task_path", "task_title", "role", "unit_name"]
 def build(data_dir: Path, out_dir: Path, manifest_dir: Path | None, views: bool, strict: bool, quiet: bool,
           workers: int | None, progress: bool | None) -> None:
     """Build the responsibility graph from DATA_DIR (a folder of plans, or one file)."""
+    from policykg import api  # the pipeline and the graph code: only a command that runs them imports them
+
     try:
         report = api.build(data_dir, out_dir, manifest_dir=manifest_dir, views=views, strict=strict,
                            workers=workers, progress=False if quiet else progress)
@@ -64,6 +65,7 @@ def tasks(unit: str, out_dir: Path, jurisdiction: str | None, role: str | None, 
     newest edition of each plan unless --all-editions.
 
     The same rows as policykg.tasks(unit, out, jurisdiction=…, role=…, all_editions=…) in Python."""
+    from policykg import api
     from policykg.cli_db import say_engine, wants_neo4j
     from policykg.graph.cypher_load import LoadError
     from policykg.graph.lookup import AmbiguousUnit, UnitNotFound
