@@ -50,7 +50,7 @@ KINDS = ("Platform", "Park", "Firm")
 DEPARTMENT = "Department"
 MENTION_KINDS = (*KINDS, DEPARTMENT)  # what doc.ents may hold
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """A possible mention: text[start:end] of one kind, with the evidence that found it."""
 
@@ -1001,16 +1001,17 @@ class EntitySelect(_Component):
             key = (c.text, c.kind)
             if key not in subtype_of or weight > subtype_of[key][0]:
                 subtype_of[key] = (weight, c.subtype)
+        winner = {text: max(v.items(), key=lambda kv: kv[1])[0] for text, v in votes.items()}
         for c in cands:
-            if c.text in votes and not c.generic and c.kind != DEPARTMENT:
-                c.kind = max(votes[c.text].items(), key=lambda kv: kv[1])[0]
+            if c.text in winner and not c.generic and c.kind != DEPARTMENT:
+                c.kind = winner[c.text]
                 c.subtype = subtype_of.get((c.text, c.kind), (0, c.subtype))[1]
         # overlaps: named before categories, longer before shorter, stronger evidence first
         order = sorted(cands, key=lambda c: (c.generic, -(c.end - c.start), -_PRIORITY.get(c.evidence, 0)))
         chosen: list[Candidate] = []
         used = bytearray(len(doc_text(doc)) + 1)
         for c in order:
-            if any(used[c.start : c.end]):
+            if used.find(1, c.start, c.end) >= 0:
                 continue
             used[c.start : c.end] = b"\x01" * (c.end - c.start)
             chosen.append(c)
