@@ -5,8 +5,11 @@ main pages in headless Chromium (Debian's /usr/bin/chromium) with the network bl
     .venv/bin/python bench/bench_views.py --tiny 1000 3000 10000       # many tiny synthetic plans
     .venv/bin/python bench/bench_views.py --sizes 1000 5000           # synthetic graphs of N nodes
 
---built: for each built OUT (e.g. `policykg build bench/corpus-1000 --out OUT --no-views`) writes
-its views in a child process and prints seconds, MB, files and the child's peak RSS, then opens
+--built: for each built OUT (e.g. `policykg build bench/corpus-1000/docs --out OUT --no-views`) writes
+its views from OUT/graph.json in a child process and prints wall and CPU seconds (reading
+graph.json included), MB, files and the child's peak RSS; `--before main` first does the same
+with the views code of that git revision (read_graph, then write_views on the networkx graph)
+and says whether both wrote the same data.js and index.html; then (unless --no-browser) opens
 index.html, network.html, cooperation.html, the busiest unit's view and the largest plan's view
 and prints the seconds until each has drawn (the 'usable' time, measured around page.goto +
 wait for the page's ready flag).
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,18 +34,34 @@ from urllib.parse import quote
 
 from policykg.visualize.browser import CHROMIUM, chromium_browser, offline_page, open_view
 
+# The child that writes the views of a built OUT and measures itself. argv: OUT VIEWS [BEFORE_DIR].
+# With BEFORE_DIR (the visualize/ folder of an earlier commit, see --before) it runs that code the
+# way it was called then: read_graph, then write_views on the networkx graph.
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
-from policykg.graph import read_graph
-from policykg.visualize import write_views
-graph = read_graph(Path(sys.argv[1]))
-started = time.perf_counter()
-written = write_views(graph, Path(sys.argv[2]))
-seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "files": len(written), "mb": sum(p.stat().st_size for p in written) / 1e6,
-                  "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3}))
+out, views = Path(sys.argv[1]), Path(sys.argv[2])
+def peak_mb():  # this process's own high-water mark (ru_maxrss would count the parent's, kept across exec)
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1e3
+wall, cpu = time.perf_counter(), time.process_time()
+if len(sys.argv) > 3:
+    import importlib, policykg.visualize as package
+    for name in [m for m in sys.modules if m.startswith("policykg.visualize.")]:
+        del sys.modules[name]
+    package.__path__ = [sys.argv[3]]
+    write_views = importlib.import_module("policykg.visualize.views").write_views
+    from policykg.graph import read_graph
+    graph = read_graph(out)
+    read_s = time.perf_counter() - wall
+    written = write_views(graph, views)
+else:
+    from policykg.visualize.views import write_views_from_out
+    read_s = 0.0
+    written = write_views_from_out(out, views)
+print(json.dumps({"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "read": read_s,
+                  "files": len(written), "mb": sum(p.stat().st_size for p in written) / 1e6,
+                  "peak_mb": peak_mb()}))
 """
 
 REDRAW_JS = """() => {
@@ -67,30 +87,64 @@ def usable(page: object, path: Path, fragment: str = "", index: bool = False, re
     return statistics.median(times)
 
 
-def bench_built(outs: list[Path], repeats: int) -> int:
-    print(f"{'corpus':<28} {'nodes':>7} {'edges':>7} | {'write s':>7} {'MB':>6} {'files':>5} {'peak MB':>7} | usable s "
-          "(index, network, cooperation, busiest unit, largest plan)")
-    for out in outs:
-        with tempfile.TemporaryDirectory(prefix="bench_views_") as tmp:
-            views = Path(tmp) / "views"
-            child = subprocess.run([sys.executable, "-c", CHILD, str(out), str(views)], capture_output=True, text=True,
-                                   check=True)
-            row = json.loads(child.stdout.strip().splitlines()[-1])
-            data = json.loads((views / "data.js").read_text(encoding="utf-8").split("=", 1)[1].rstrip().rstrip(";"))
-            units = [n for n in data["nodes"] if n.get("unit")]
-            busiest = max(units, key=lambda n: (n.get("led", 0) + n.get("joined", 0), n["id"]))
-            largest = max(data["docs"], key=lambda d: d["tasks"])
-            del data
-            with chromium_browser() as browser, offline_page(browser) as (page, _):
-                times = [usable(page, views / "index.html", index=True, repeats=repeats),
-                         usable(page, views / "network.html", repeats=repeats),
-                         usable(page, views / "cooperation.html", repeats=repeats),
-                         usable(page, views / "unit.html", "unit=" + quote(busiest["id"], safe=""), repeats=repeats),
-                         usable(page, views / "document.html", "doc=" + quote(largest["id"], safe=""), repeats=repeats)]
-            print(f"{str(out)[-28:]:<28} {row['nodes']:>7} {row['edges']:>7} | {row['seconds']:>7.2f} "
-                  f"{row['mb']:>6.1f} {row['files']:>5} {row['peak_mb']:>7.0f} | "
-                  + ", ".join(f"{t:.2f}" for t in times), flush=True)
+def _before_tree(rev: str, into: Path) -> Path:
+    """The visualize/ folder of git revision `rev`, extracted into `into`."""
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(root), "archive", rev, "visualize"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into / "visualize"
+
+
+def _write_in_child(out: Path, views: Path, before: Path | None) -> dict[str, float]:
+    argv = [sys.executable, "-c", CHILD, str(out), str(views), *([str(before)] if before else [])]
+    child = subprocess.run(argv, capture_output=True, text=True)
+    if child.returncode:
+        raise SystemExit(f"writing the views of {out} failed:\n{child.stderr}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def bench_built(outs: list[Path], repeats: int, before_rev: str | None, browser: bool) -> int:
+    """Write time (wall, and CPU seconds: the honest figure on a shared machine), MB, files and
+    peak RSS of the child that reads OUT/graph.json and writes the views; with --before REV the
+    same for that revision's code, run back to back on the same OUT."""
+    print(f"{'corpus':<24} {'code':<10} {'nodes':>7} {'edges':>7} | {'wall s':>6} {'(read)':>6} {'CPU s':>6} "
+          f"{'MB':>6} {'files':>5} {'peak MB':>7}" + (" | usable s (index, network, cooperation, busiest unit, "
+                                                      "largest plan)" if browser else ""))
+    with tempfile.TemporaryDirectory(prefix="bench_views_") as tmp:
+        before = _before_tree(before_rev, Path(tmp)) if before_rev else None
+        for out in outs:
+            runs = ([(before_rev, before)] if before else []) + [("this", None)]
+            for code, tree in runs:
+                views = Path(tmp) / f"views-{code}"
+                row = _write_in_child(out, views, tree)
+                data = json.loads((views / "data.js").read_text(encoding="utf-8").split("=", 1)[1].rstrip()
+                                  .rstrip(";"))
+                times = _usable_times(views, data, repeats) if browser else []
+                print(f"{str(out)[-24:]:<24} {str(code)[:10]:<10} {len(data['nodes']):>7} {len(data['edges']):>7} | "
+                      f"{row['seconds']:>6.2f} {row['read']:>6.2f} {row['cpu']:>6.2f} {row['mb']:>6.1f} "
+                      f"{row['files']:>5} {row['peak_mb']:>7.0f}" + (" | " + ", ".join(f"{t:.2f}" for t in times)
+                                                                     if times else ""), flush=True)
+                del data
+            if before:
+                same = all((Path(tmp) / "views-this" / name).read_bytes()
+                           == (Path(tmp) / f"views-{before_rev}" / name).read_bytes()
+                           for name in ("data.js", "index.html"))
+                print(f"{'':<24} data.js and index.html {'identical' if same else 'DIFFER'} ({before_rev} vs this)")
+            for code, _ in runs:
+                shutil.rmtree(Path(tmp) / f"views-{code}", ignore_errors=True)
     return 0
+
+
+def _usable_times(views: Path, data: dict[str, object], repeats: int) -> list[float]:
+    units = [n for n in data["nodes"] if n.get("unit")]
+    busiest = max(units, key=lambda n: (n.get("led", 0) + n.get("joined", 0), n["id"]))
+    largest = max(data["docs"], key=lambda d: d["tasks"])
+    with chromium_browser() as browser, offline_page(browser) as (page, _):
+        return [usable(page, views / "index.html", index=True, repeats=repeats),
+                usable(page, views / "network.html", repeats=repeats),
+                usable(page, views / "cooperation.html", repeats=repeats),
+                usable(page, views / "unit.html", "unit=" + quote(busiest["id"], safe=""), repeats=repeats),
+                usable(page, views / "document.html", "doc=" + quote(largest["id"], safe=""), repeats=repeats)]
 
 
 def bench_tiny(counts: list[int]) -> int:
@@ -139,16 +193,19 @@ def main() -> int:
     parser.add_argument("--tiny", type=int, nargs="+", metavar="PLANS", help="synthetic corpora of tiny plans")
     parser.add_argument("--sizes", type=int, nargs="+", metavar="NODES", help="synthetic graphs drawn whole")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--before", metavar="REV", help="with --built: also time the views code of this git "
+                        "revision (e.g. main), back to back on the same OUT, and compare the data files")
+    parser.add_argument("--no-browser", action="store_true", help="with --built: skip the time-to-usable")
     args = parser.parse_args()
     if not (args.built or args.tiny or args.sizes):
         args.sizes = [1000, 5000]
-    if (args.built or args.sizes) and not CHROMIUM.exists():
+    if (args.sizes or (args.built and not args.no_browser)) and not CHROMIUM.exists():
         print(f"{CHROMIUM} not found: apt-get install -y chromium", file=sys.stderr)
         return 2
     if args.tiny:
         bench_tiny(args.tiny)
     if args.built:
-        bench_built(args.built, args.repeats)
+        bench_built(args.built, args.repeats, args.before, not args.no_browser)
     if args.sizes:
         bench_sizes(args.sizes, args.repeats)
     return 0

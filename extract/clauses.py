@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -50,6 +52,12 @@ def _alternation(words: list[str]) -> str:
     return "|".join(map(re.escape, sorted(set(words), key=len, reverse=True)))
 
 
+def _starts(chars: Iterable[str]) -> str:
+    """A lookahead on the characters a match may start with: the regex engine then skips every
+    other position at C speed (an alternation of words alone is tried at each position)."""
+    return "(?=[" + re.escape("".join(sorted(set(chars)))) + "])"
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, Any]:
     words = clause_words()
@@ -61,9 +69,11 @@ def _patterns() -> dict[str, Any]:
     composed = (f"(?:{_alternation(list(role_words))})(?:{_alternation(grammar['modifiers'])})?"
                 f"(?:{_alternation(grammar['bodies'])})")
     label_word = f"{composed}|{_alternation(list(label_role))}"
+    label_first = {w[0] for w in [*role_words, *label_role]}
     # a label is followed by a colon, or stands in its own brackets: 【牵头单位】市科技局
     # a note in brackets may stand between a label and its colon: 牵头单位（部门）：
-    label_re = re.compile(rf"【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?(?:\s*[：:]|】|为(?=[\u4e00-\u9fff]))\s*")
+    label_re = re.compile(rf"{_starts(label_first | {'【'})}【?({label_word})(?:[（(][^）)：:]{{1,8}}[）)])?"
+                          r"(?:\s*[：:]|】|为(?=[\u4e00-\u9fff]))\s*")
     vg = words["verb_grammar"]
     cores = {w: role for role, ws in vg["cores"].items() for w in ws}
     verb_re = re.compile(
@@ -80,14 +90,20 @@ def _patterns() -> dict[str, Any]:
     return {
         "label_role": label_role,
         "role_words": role_words,
-        "label_word": re.compile(label_word),
+        "label_word": re.compile(f"{_starts(label_first)}(?:{label_word})"),
+        # what every labelled or inline clause holds: a label word or a role verb's core
+        # what every paragraph with a clause holds: a bracket, 由 (由A牵头) or a label word
+        "paragraph_clue": re.compile(f"{_starts([*OPEN_BRACKETS, *CLOSE_BRACKETS, '由', *label_first])}"
+                                     f"(?:[{re.escape(''.join([*OPEN_BRACKETS, *CLOSE_BRACKETS]))}]|由|{label_word})"),
+        "clue": re.compile(f"{_starts([*label_first, *(w[0] for w in [*verb_role, *cores])])}"
+                           f"(?:{label_word}|{_alternation(list(verb_role))}|{_alternation(list(cores))})"),
         "verb_role": verb_role,
         "verb_cores": cores,
         "sharing": set(vg["sharing_modifiers"]),
         "lead_cores": set(vg["cores"]["lead"]),
         "label": label_re,
         # a label without its colon (normalising drops the space after it), at the start of a part
-        "label_bare": re.compile(rf"【?({composed})】?(?![：:])"),
+        "label_bare": re.compile(rf"{_starts({w[0] for w in role_words} | {'【'})}【?({composed})】?(?![：:])"),
         # a field that is not a unit list ends one: "；完成时限：2022年底", "【责任领导】王五"
         "other_label": re.compile(rf"[，,；;。\s]*(?:【(?:{_alternation(words['field_labels'])})】"
                                   rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
@@ -100,7 +116,7 @@ def _patterns() -> dict[str, Any]:
         "not_unit_start": tuple(words["not_unit_starts"]),
         "measure": re.compile(r"[\d零〇一二两三四五六七八九十百千万几多余数]\s*(?:"
                               + "|".join(words["measure_words"]) + ")"),
-        "separators": set(words["separators"]),
+        "separators": frozenset(words["separators"]),
         "generic_tail": re.compile(words["generic_tail"]),
         "score": re.compile(words["score_note"]),
         "trailing_score": re.compile(r"[（(]\s*[\d.]+\s*分\s*[)）]$"),
@@ -122,6 +138,10 @@ def _patterns() -> dict[str, Any]:
         "deadline_header": set(headers["deadline"]),
         "number_header": set(headers["number"]),
         "other_header": set(headers["other"]) | set(headers["deadline"]),
+        # the first characters a header cell may have (label_role strips 【】 and spaces)
+        "header_first": frozenset(w[0] for w in [*label_role, *role_words, *headers["task"], *headers["text"],
+                                                 *headers["number"], *headers["other"], *headers["deadline"]]
+                                  if w) | {"【", "】"},
     }
 
 
@@ -178,15 +198,15 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     left open at the end of the paragraph makes a group to the paragraph's end (a clause whose
     closing bracket was lost); the caller tells the two apart by the last character."""
     groups: list[tuple[int, int]] = []
-    if not any(b in text for b in OPEN_BRACKETS):
-        return groups
     depth, start = 0, -1
-    for i, ch in enumerate(text):
-        if ch in OPEN_BRACKETS:
+    # jump from bracket to bracket (a paragraph is mostly text between them)
+    for m in _BRACKET.finditer(text):
+        i = m.start()
+        if m.group() in OPEN_BRACKETS:
             if depth == 0:
                 start = i
             depth += 1
-        elif ch in CLOSE_BRACKETS and depth:
+        elif depth:
             depth -= 1
             if depth == 0:
                 groups.append((base + start, base + i + 1))
@@ -195,16 +215,32 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     return groups
 
 
-def split_units(text: str, base: int, separators: set[str], names: bool = True) -> list[tuple[str, int, int, str]]:
+_BRACKET = re.compile("[" + re.escape("".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)) + "]")
+# split_units's brackets: those of bracket_groups and the half-width ones
+_LIST_OPEN = frozenset(OPEN_BRACKETS) | {"("}
+_LIST_CLOSE = frozenset(CLOSE_BRACKETS) | {")"}
+
+
+@lru_cache(maxsize=64)
+def _list_marks(separators: frozenset[str]) -> re.Pattern[str]:
+    """The characters split_units stops at: brackets, the separators and the end mark \0."""
+    return re.compile("[" + re.escape("".join(sorted(_LIST_OPEN | _LIST_CLOSE | separators | {"\0"}))) + "]")
+
+
+def split_units(text: str, base: int, separators: AbstractSet[str],
+                names: bool = True) -> list[tuple[str, int, int, str]]:
     """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)].
     `names`: the pieces are unit names (cleaned, split on 和/及, collectives joined); else
     they are parts of a clause, returned as written."""
     out: list[tuple[str, int, int, str]] = []
     depth, seg_start, sep = 0, 0, ""
-    for i, ch in enumerate(text + "\0"):
-        if ch in OPEN_BRACKETS or ch == "(":
+    # jump from mark to mark (brackets and separators) rather than through every character
+    marks = _list_marks(separators if isinstance(separators, frozenset) else frozenset(separators))
+    for m in marks.finditer(text + "\0"):
+        i, ch = m.start(), m.group()
+        if ch in _LIST_OPEN:
             depth += 1
-        elif (ch in CLOSE_BRACKETS or ch == ")") and depth:
+        elif ch in _LIST_CLOSE and depth:
             depth -= 1
         elif depth == 0 and (ch in separators or ch == "\0"):
             raw = text[seg_start:i]
@@ -224,6 +260,7 @@ def split_units(text: str, base: int, separators: set[str], names: bool = True) 
 _TRAILING_NOTE = re.compile(r"[（(]([^（）()]*)[）)]$")
 
 
+@lru_cache(maxsize=16384)
 def _clean_unit(unit: str) -> str:
     """A list item without what is not its name: a generic tail ("市财政局等相关部门" names
     市财政局), a score ("市科技局（0.5分）"), a verb left over ("各部门按职责")."""
@@ -280,24 +317,30 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
 
 
 _NOT_IN_NAMES = re.compile(r"[\d：:。；;！？“”《》]")
+_NOTES = re.compile(r"（[^）]*）")
+_DIGIT = re.compile(r"\d")
 
 
+@lru_cache(maxsize=16384)
 def looks_like_unit(name: str) -> bool:
     p = _patterns()
     if not (2 <= len(name) <= 40) or _NOT_IN_NAMES.search(name):
         return False
     if any(w in name for w in p["not_unit"]) or name.startswith(p["not_unit_start"]) or p["measure"].search(name):
         return False
-    core = re.sub(r"（[^）]*）", "", name)
+    core = _NOTES.sub("", name)
     return core.endswith(p["suffixes"]) or core.startswith("各")
 
 
 # labels of other kinds before the unit labels: "牵头领导：王五；牵头单位：…"
 _LEADING_LABELS = re.compile(r"^(?:\s*[\u4e00-\u9fff]{2,8}[：:][^；;，,：:]{0,30}[；;，,])+")
-_PART_SEPARATORS = {"，", "；", ",", ";", "。"}
-_LIST_SEPARATORS = {"、", "/", " ", "\n"}
+_PART_SEPARATORS = frozenset({"，", "；", ",", ";", "。"})
+_LIST_SEPARATORS = frozenset({"、", "/", " ", "\n"})
+_NOTE_SEPARATORS = _PART_SEPARATORS | {" "}
+_UNIT_SEPARATORS = _LIST_SEPARATORS | {"、"}
 
 
+@lru_cache(maxsize=16384)
 def _is_note(part: str) -> bool:
     """A part of a clause that is not a unit list: '列第一位者为牵头单位', '2024年底前完成',
     '完成时限：2022年底', a score '0.5分'."""
@@ -311,13 +354,16 @@ def _is_note(part: str) -> bool:
 def _notes_only(text: str) -> bool:
     """Text before a clause's first label holds only notes and other fields (or nothing)."""
     rest = _LEADING_LABELS.sub("", text)
-    return all(_is_note(x) for x, *_ in split_units(rest, 0, _PART_SEPARATORS | {" "}, names=False))
+    return all(_is_note(x) for x, *_ in split_units(rest, 0, _NOTE_SEPARATORS, names=False))
 
 
 def _mark_leads(units: list[ParsedUnit]) -> list[ParsedUnit]:
     """'省科技厅（牵头）' in a list: the unit leads; its name is written without the mark."""
+    marks = _patterns()["lead_marks"]
     for u in units:
-        for mark in _patterns()["lead_marks"]:
+        if not u.written.endswith(marks):
+            continue
+        for mark in marks:
             if u.written.endswith(mark) and len(u.written) > len(mark) + 1:
                 u.written = u.written[: -len(mark)]
                 u.end -= len(mark)
@@ -350,11 +396,11 @@ def parse_parts(content: str, base: int, default_role: str | None,
         # "A会同B、C负责": A takes the verb's role, the units after 会同 take part
         joint = p["joint"].search(names) if m else None
         head, tail = (names[: joint.start()], names[joint.end() :]) if joint else (names, "")
-        parts = split_units(head, s, _LIST_SEPARATORS | {"、"}) if head.strip() else []
-        tail_parts = split_units(tail, s + joint.end(), _LIST_SEPARATORS | {"、"}) if joint else []
+        parts = split_units(head, s, _UNIT_SEPARATORS) if head.strip() else []
+        tail_parts = split_units(tail, s + joint.end(), _UNIT_SEPARATORS) if joint else []
         if not strict:
             # a label's list keeps what it names, but not a stray number ("2022年", "10家")
-            parts = [x for x in parts if not re.search(r"\d", x[0]) or
+            parts = [x for x in parts if not _DIGIT.search(x[0]) or
                      (x[0].endswith(p["suffixes"]) and not p["measure"].search(x[0]))]
         if not parts and not tail_parts:
             if strict:
@@ -468,7 +514,7 @@ def _bare_list(content: str, base: int) -> list[ParsedUnit] | None:
     units (the first leads). Only names of bodies count: "（清远市）", "（广州）" stay text."""
     p = _patterns()
     parts = split_units(content, base, p["separators"])
-    if not parts or not all(looks_like_unit(u) and not re.sub(r"（[^）]*）", "", u).endswith(p["places"])
+    if not parts or not all(looks_like_unit(u) and not _NOTES.sub("", u).endswith(p["places"])
                             for u, *_ in parts):
         return None
     return _mark_leads([ParsedUnit(u, s, e, "responsible", sep) for u, s, e, sep in parts])
@@ -484,35 +530,71 @@ def _looks_like_clause(content: str) -> bool:
                                                         and not p["deadline"].search(content))
 
 
+# a unit as parse_* return it, offsets relative to the text parsed: (written, start, end, role, separator)
+_RelativeUnit = tuple[str, int, int, str, str]
+_CACHED_LENGTH = 400  # longer texts are parsed each time (a cache of megabyte keys would only cost)
+
+
+def _relative(units: list[ParsedUnit] | None) -> tuple[_RelativeUnit, ...] | None:
+    return tuple((u.written, u.start, u.end, u.role, u.separator) for u in units) if units else None
+
+
+def _placed(units: tuple[_RelativeUnit, ...], base: int) -> list[ParsedUnit]:
+    return [ParsedUnit(w, s + base, e + base, role, sep) for w, s, e, role, sep in units]
+
+
+def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | None, bool] | None:
+    """What a bracket's content reads as, offsets relative to it: (form, units, looks like a
+    clause) with units None when no labelled or inline reading fits; None for a bare label
+    (【牵头单位】, which labels the text after it)."""
+    if label_role(content):
+        return None
+    if not _patterns()["clue"].search(content):
+        return "", None, False  # no label and no role verb: a note such as （2018-2022年）, （一）
+    units, form = parse_labelled(content, 0), "labelled"
+    if units is None:
+        units, form = parse_inline(content, 0), "inline"
+    if units is None and (lab := _INLINE_LABEL.match(content)) and lab.group(1) in _inline_labels():
+        # "（分工：市科技局牵头，市财政局配合）": a word and a colon before an inline clause
+        units, form = parse_inline(content[lab.end() :], lab.end()), "inline"
+    if units is None:
+        units, form = parse_labelled(content, 0, bare=True), "labelled"
+    if units is None:
+        return "", None, _looks_like_clause(content)
+    return form, _relative(units), False
+
+
+# the same clauses recur in a plan and across plans: each content is read once per process
+_cached_bracket_reading = lru_cache(maxsize=32768)(_bracket_reading)
+_cached_bare_list = lru_cache(maxsize=8192)(lambda content: _relative(_bare_list(content, 0)))
+_NOTHING_AFTER = re.compile(r"[ 。；;，,]*\Z")
+
+
 def raw_clauses(text: str, base: int = 0,
                 problems: list[int] | None = None) -> list[tuple[int, int, str, list[ParsedUnit]]]:
     """The clauses of a paragraph with the roles as written (lead, participant, responsible,
     shared): (start, end, form, units), offsets normalised. `problems` collects the offsets
     of brackets that look like clauses but could not be read."""
     found: list[tuple[int, int, str, list[ParsedUnit]]] = []
-    for start, end in bracket_groups(text):
+    bracketed = bracket_groups(text)
+    for start, end in bracketed:
         closed = text[end - 1] in CLOSE_BRACKETS
         content = text[start + 1 : end - 1 if closed else end]
-        if label_role(content):  # 【牵头单位】 labels the text after it: read below
+        short = len(content) <= _CACHED_LENGTH
+        reading = _cached_bracket_reading(content) if short else _bracket_reading(content)
+        if reading is None:  # 【牵头单位】 labels the text after it: read below
             continue
-        b = base + start + 1
-        units, form = parse_labelled(content, b), "labelled"
-        if units is None:
-            units, form = parse_inline(content, b), "inline"
-        if units is None and (lab := _INLINE_LABEL.match(content)) and lab.group(1) in _inline_labels():
-            # "（分工：市科技局牵头，市财政局配合）": a word and a colon before an inline clause
-            units, form = parse_inline(content[lab.end() :], b + lab.end()), "inline"
-        if units is None:
-            units, form = parse_labelled(content, b, bare=True), "labelled"
-        if units is None and closed and not text[end:].strip(" 。；;，,") \
+        form, units, looks = reading
+        if units is None and closed and _NOTHING_AFTER.match(text, end) \
                 and not any(w in text for w in clause_words()["not_task_words"]):
-            units, form = _bare_list(content, b), "responsible-list"
+            units = _cached_bare_list(content) if short else _relative(_bare_list(content, 0))
+            form = "responsible-list"
         if units:
-            found.append((base + start, base + end, form, units))
-        elif problems is not None and _looks_like_clause(content):
+            found.append((base + start, base + end, form, _placed(units, base + start + 1)))
+        elif problems is not None and looks:
             problems.append(base + start)
     if not found:
-        by = _BY_SENTENCE.search(text)
+        by = _BY_SENTENCE.search(text) if "由" in text else None
         if by:
             # "…。由市科技局牵头，市财政局配合。" closing the paragraph, with no brackets
             units = parse_inline(by.group(1), base + by.start(1))
@@ -520,8 +602,11 @@ def raw_clauses(text: str, base: int = 0,
                 found.append((base + by.start(), base + by.end(1), "inline-bare", units))
                 return found
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
-        groups = [(s, e) for s, e in bracket_groups(text) if not label_role(text[s + 1 : e - 1])]
-        m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)), None)
+        m = None
+        if _patterns()["label_word"].search(text):
+            groups = [(s, e) for s, e in bracketed if not label_role(text[s + 1 : e - 1])]
+            m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)),
+                     None)
         if m and (m.start() == 0 or text[m.start() - 1] in "。；;：:\n 】，,"):
             content = text[m.start() :]
             units = parse_labelled(content, base + m.start())
@@ -552,11 +637,12 @@ def _cells(line: str) -> list[str] | None:
 
 
 _HEADER_NOTE = re.compile(r"[（(][^）)]*[）)]$")
+_SPACES = re.compile(r"\s+")
 
 
 def _header_name(cell: str) -> str:
     """A header cell as a name: no spaces, no note in brackets ("牵头单位（部门）" -> 牵头单位)."""
-    name = re.sub(r"\s+", "", cell)
+    name = _SPACES.sub("", cell)
     return _HEADER_NOTE.sub("", name) or name
 
 
@@ -601,6 +687,9 @@ def _header_columns(cells: list[str]) -> dict[str, Any] | None:
 
 def _is_header_cell(line: str) -> bool:
     p = _patterns()
+    # a header name starts as the line does (after white space): most lines are ruled out by it
+    if line.lstrip()[:1] not in p["header_first"]:
+        return False
     c = _header_name(line)
     return bool(label_role(c)) or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
 
@@ -778,6 +867,7 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
         header = _header_columns(cells) if cells else None
         if header is not None:
             rows: list[TableRow] = []
+            lettered: dict[str, int] = {}  # rows numbered base + one letter (1b, 1c), by base
             carried: dict[int, tuple[str, int]] = {}
             i += 1
             i = _sub_header(lines, i, header)
@@ -806,7 +896,7 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 elif not number.strip():
                     # a row with no number of its own continues the numbered row above: 1b, 1c
                     base = re.sub(r"[a-z]+$", "", rows[-1].number) if rows else ""
-                    later = sum(1 for r in rows if re.fullmatch(re.escape(base) + "[a-z]", r.number))
+                    later = lettered.get(base, 0)
                     number = f"{base}{chr(ord('b') + later)}" if base and later < 25 else str(len(rows) + 1)
                 # cell offsets inside the line: find each cell's text from the left
                 cursor, spans = 0, []
@@ -818,6 +908,8 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 got = _make_row(header, number, spans, row_start, row_start + len(row), carried)
                 if got is not None:
                     rows.append(got)
+                    if got.number[-1:].isascii() and got.number[-1:].islower():
+                        lettered[got.number[:-1]] = lettered.get(got.number[:-1], 0) + 1
             if rows:
                 add(rows)
             continue
@@ -835,8 +927,10 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def _without_clauses(title: str) -> str:
-    """A title with any clause it carries cut out: "搭建转化平台（市科技局牵头）" -> "搭建转化平台"."""
+    """A title with any clause it carries cut out: "搭建转化平台（市科技局牵头）" -> "搭建转化平台".
+    (Cached: a title is read once per clause of its item, and the same titles recur.)"""
     for s, e, _form, _units in reversed(raw_clauses(title)):
         title = title[:s] + title[e:]
     return title.strip().rstrip("：:，,。")
@@ -869,9 +963,12 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     ("完成时限：2022年底") belongs to it."""
     paras: list[_Para] = []
     field = _patterns()["deadline_field"]
+    clue = _patterns()["paragraph_clue"]
     for section in doc.sections:
         start, end = section.text_range
-        para = _Para(section, start, end, raw_clauses(doc.text[start:end], start, problems))
+        # most paragraphs hold no clause: one scan of the paragraph tells (raw_clauses would find none)
+        clauses = raw_clauses(doc.text[start:end], start, problems) if clue.search(doc.text, start, end) else []
+        para = _Para(section, start, end, clauses)
         prev = paras[-1] if paras else None
         if para.label_line and prev is not None and prev.label_line:
             (s, _e, form, units), = prev.clauses
@@ -916,7 +1013,8 @@ def _item_extents(doc: PolicyDocument) -> dict[str, tuple[int, int]]:
 def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
     by_path = {s.path: s for s in doc.sections}
-    first_leads = bool(_patterns()["first_leads"].search(doc.text))
+    first_leads_note = _patterns()["first_leads"]
+    first_leads = bool(first_leads_note.search(doc.text))
     problems: list[int] = []
     # (path, title, task paragraph start, clause, own section, is a child of a heading-only item,
     #  where the task's text starts when no clause of the item comes before, a field line after it)
@@ -991,7 +1089,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             own = _without_clauses(heading_title(doc.text[t_start:c_start]))
             final_title = own or final_title
         covered[path] = c_end
-        own_note = bool(_patterns()["first_leads"].search(doc.text[c_start:c_end]))
+        own_note = bool(first_leads_note.search(doc.text, c_start, c_end))  # (no anchor in the note pattern)
         units = assign_roles([ParsedUnit(u.written, u.start, u.end, u.role, u.separator) for u in units],
                              first_leads or own_note)
         p_start, p_end = task_start, max(section.text_range[1], c_end)

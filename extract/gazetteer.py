@@ -191,25 +191,31 @@ def full_names() -> frozenset[str]:
 
 def names_in(text: str) -> Iterator[tuple[int, str]]:
     """(offset, name) of every current full division name of three or more characters in `text`
-    (the longest at each offset; 沙县, 赵县 inside running text are mostly words). Linear in the
-    text: names are indexed by their first two characters."""
-    index = _names_by_head()
-    i, end = 0, len(text) - 2
-    while i <= end:
-        candidates = index.get(text[i : i + 2])
-        if candidates:
-            for name in candidates:
-                if text.startswith(name, i):
-                    yield i, name
-                    i += len(name) - 1
-                    break
-        i += 1
+    (the longest at each offset, scanning on after it; 沙县, 赵县 inside running text are mostly
+    words). Linear in the text: only where a name can end (县, 区, 市, …) is looked at, and the
+    names are indexed by their last two characters."""
+    by_tail, ends = _names_by_tail()
+    longest: dict[int, int] = {}  # start -> length of the longest name found there
+    for m in ends.finditer(text, 2):
+        end = m.end()
+        for name in by_tail.get(text[end - 2 : end], ()):
+            start = end - len(name)
+            if start >= 0 and len(name) > longest.get(start, 0) and text.startswith(name, start):
+                longest[start] = len(name)
+    scanned = 0  # names inside a name found before are not looked for
+    for start in sorted(longest):
+        if start >= scanned:
+            scanned = start + longest[start]
+            yield start, text[start:scanned]
 
 
 @cache
-def _names_by_head() -> dict[str, tuple[str, ...]]:
-    heads: dict[str, list[str]] = {}
+def _names_by_tail() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
+    """The full names of three or more characters by their last two characters, and a pattern
+    of the characters they end with."""
+    tails: dict[str, list[str]] = {}
     for name in full_names():
         if len(name) >= 3:
-            heads.setdefault(name[:2], []).append(name)
-    return {k: tuple(sorted(v, key=len, reverse=True)) for k, v in heads.items()}
+            tails.setdefault(name[-2:], []).append(name)
+    ends = "".join(sorted({tail[-1] for tail in tails}))
+    return {k: tuple(v) for k, v in tails.items()}, re.compile(f"[{re.escape(ends)}]")

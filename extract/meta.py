@@ -20,6 +20,7 @@ import itertools
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -94,30 +95,50 @@ def _unit_cores() -> dict[str, dict[str, tuple[str, ...]]]:
 
 
 _LEVEL_OF_PREFIX = {"省": "省", "市": "市", "区": "县", "县": "县"}
+_LEVEL_PREFIX = re.compile("[省市区县]")
 _NOT_OWN = "各全本我地"  # 各市科技局: every city's, not the plan's own
 _NOT_AFTER = "门署分位长"  # 科技部门, 部署, 局长: a word, not a body
 
 
+def _grouped(words: set[str], then: str = "") -> str:
+    """An alternation of `words`, each followed by `then`, grouped by first character: Python's re
+    tries branches one by one, so one branch per first character rather than one per word."""
+    rests: dict[str, set[str]] = {}
+    for word in words:
+        rests.setdefault(word[0], set()).add(word[1:])
+    branches = (f"{re.escape(first)}(?:{'|'.join(map(re.escape, sorted(rest, key=len, reverse=True)))}){then}"
+                for first, rest in sorted(rests.items()))
+    return "(?:" + "|".join(branches) + ")"
+
+
+@cache
+def _unit_level_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(local, national). `local` matches the level character of a body written with it (省科技厅,
+    市科技局, 区/县科技局), not after 各/全/本/我/地 (各市科技局: every city's, not the plan's own), nor
+    市 after 区/县 (区市场监管局). `national` matches where a national body starts (科技部; not 科技部门,
+    部署: see _NOT_AFTER), not written after a place's level character. Both need a character before
+    them (none at the text's start)."""
+    cores = {level: {core for group in heads.values() for core in group} for level, heads in _unit_cores().items()}
+    local = re.compile(f"省(?<=[^{_NOT_OWN}]省)(?={_grouped(cores['省'])})"
+                       f"|市(?<=[^{_NOT_OWN}区县]市)(?={_grouped(cores['市'])})"
+                       f"|[区县](?<=[^{_NOT_OWN}][区县])(?={_grouped(cores['县'])})")
+    # the first character is looked for first (fast); the whole body in a lookahead, so that bodies
+    # overlapping each other are all counted
+    firsts = re.escape("".join(sorted({core[0] for core in cores["国"]})))
+    national = re.compile(f"(?=[{firsts}])(?<=[^省市区县州])(?={_grouped(cores['国'], f'[^{_NOT_AFTER}]')})")
+    return local, national
+
+
 def unit_levels(text: str) -> Counter[str]:
     """How many bodies of each level (国/省/市/县) the text names as written in clauses: 省科技厅,
-    市科技局, 区科技局, 科技部. One pass over the text."""
-    cores = _unit_cores()
-    national = cores["国"]
+    市科技局, 区科技局, 科技部 (a national body where no local one was counted)."""
+    local, national = _unit_level_patterns()
     counts: Counter[str] = Counter({"国": 0, "省": 0, "市": 0, "县": 0})
-    for i, char in enumerate(text):
-        level = _LEVEL_OF_PREFIX.get(char)
-        before = text[i - 1] if i else ""
-        if level and before not in _NOT_OWN and not (level == "市" and before in "区县"):
-            head = text[i + 1 : i + 3]
-            if any(text.startswith(core, i + 1) for core in cores[level].get(head, ())):
-                counts[level] += 1
-                continue
-        if before not in "省市区县州":
-            head = text[i : i + 2]
-            # 科技部, not 科技部门 / 部署
-            if head in national and any(text.startswith(core, i) and text[i + len(core) : i + len(core) + 1]
-                                        not in _NOT_AFTER for core in national[head]):
-                counts["国"] += 1
+    at_local: set[int] = set()
+    for m in local.finditer(text):
+        counts[_LEVEL_OF_PREFIX[m.group()]] += 1
+        at_local.add(m.start())
+    counts["国"] += sum(1 for m in national.finditer(text) if m.start() not in at_local)
     return counts
 
 
@@ -165,16 +186,55 @@ def meta_from_manifest(entry: dict[str, Any]) -> DocumentMeta:
 def _lines(text: str, limit: int = 60) -> list[str]:
     """The non-empty lines, a notice title broken over two lines joined again
     ("…人民政府办公室关于印发…" / "…实施方案的通知")."""
+    return _joined(_cleaned(text.split("\n")), limit)
+
+
+def _cleaned(raw: Iterable[str]) -> Iterator[str]:
+    """The non-empty lines stripped, without a scraper's blurb."""
+    for x in raw:
+        line = x.strip()
+        if line:
+            # the blurb's words looked for first: a scan with the pattern costs more than these
+            yield _SCRAPER_BLURB.sub("", line) if "【" in line or "供大家参考" in line or line.startswith("下面是") \
+                else line
+
+
+_NOTICE_END = re.compile(r"的(?:通知|函)$")
+
+
+def _joined(cleaned: Iterable[str], limit: int) -> list[str]:
     lines: list[str] = []
-    for line in (_SCRAPER_BLURB.sub("", x.strip()) for x in text.split("\n") if x.strip()):
+    for line in cleaned:
         if len(lines) > limit:
             break
         if lines and re.search(r"(?:印发|转发)", lines[-1]) and not lines[-1].endswith(("通知", "函")) \
-                and len(lines[-1]) <= 60 and re.search(r"的(?:通知|函)$", line) and len(lines[-1] + line) <= 120:
+                and len(lines[-1]) <= 60 and _NOTICE_END.search(line) and len(lines[-1] + line) <= 120:
             lines[-1] += line
         else:
             lines.append(line)
     return lines[:limit]
+
+
+_FIRST_LINES = 80  # the head reader looks at no line after these …
+_LAST_LINES = 10  # … but for these, the signature block
+_ALL_LINES = 100_000
+
+
+def _head_and_tail(text: str) -> tuple[list[str], list[str]]:
+    """(_lines(text, 80), the last 10 of _lines(text, 100_000)), without cleaning the lines between.
+    A line that does not end a notice title (…的通知) is never joined to the one before, so the
+    lines from such a line on join as they do in the whole text."""
+    raw = text.split("\n")
+    first = _joined(_cleaned(raw), _FIRST_LINES)
+    if len(raw) > _ALL_LINES:  # the whole list is cut at 100,000 lines: its end is not the text's
+        return first, _lines(text, _ALL_LINES)[-_LAST_LINES:]
+    last: list[str] = []  # cleaned lines from the end, backwards
+    for line in _cleaned(reversed(raw)):
+        last.append(line)
+        # each line of the result takes one or two lines of the text
+        if len(last) >= 2 * _LAST_LINES and not _NOTICE_END.search(line):
+            break
+    return first, _joined(reversed(last), _ALL_LINES)[-_LAST_LINES:]
 
 
 def _cn_number(text: str) -> int:
@@ -223,7 +283,11 @@ def infer_title(text: str) -> tuple[str, str]:
     ("清远市建设…先行市" / "三年行动计划（2020-2022年）"), web pages put breadcrumbs first,
     notices wrap the plan ("…关于印发《X》的通知"), scraped copies add a blurb. A file of body
     text only (its first line a section heading or a sentence) has no title: ""."""
-    head = _head_lines(_lines(text))
+    return _infer_title(_lines(text))
+
+
+def _infer_title(lines: list[str]) -> tuple[str, str]:
+    head = _head_lines(lines)
     candidates = [i for i, line in enumerate(head) if _is_title_line(line) and _PLAN_WORDS.search(line)]
     strong = [i for i in candidates if _STRONG_PLAN.search(head[i])]
     for i in strong[:1] or candidates[:1]:
@@ -249,9 +313,12 @@ def infer_title(text: str) -> tuple[str, str]:
 def find_doc_number(text: str) -> tuple[str, str, int] | None:
     """(文号, prefix, year) of the document's own number: on a line of its own near the top or
     after the signature; a 文号 inside a sentence cites another document."""
-    lines = _lines(text, 80)
+    return _find_doc_number(_lines(text, _FIRST_LINES))
+
+
+def _find_doc_number(lines: list[str]) -> tuple[str, str, int] | None:
     for line in lines[:12] + lines[-8:]:
-        m = _DOC_NUMBER.search(line)
+        m = _DOC_NUMBER.search(line) if "号" in line else None
         if m and len(line) <= len(m.group(0)) + 12 and "《" not in line:
             return m.group(0).replace(" ", ""), m.group(1), int(m.group(2))
     return None
@@ -260,8 +327,12 @@ def find_doc_number(text: str) -> tuple[str, str, int] | None:
 def find_date(text: str) -> tuple[str, str]:
     """The document's date (ISO) and where it was found: a date line of its own in the signature
     block or the head, or a web page's 时间: line."""
-    lines = _lines(text, 100_000)
-    tail = lines[-10:]
+    return _find_date(*_head_and_tail(text))
+
+
+def _find_date(lines: list[str], tail: list[str]) -> tuple[str, str]:
+    """find_date from the first lines and the last ones (see _head_and_tail)."""
+    tail = tail[-10:]
     # a joint notice's signature block lists one body a line: its date may come 20 lines down
     head = list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:24])) or lines[:12]
     for where, block in (("signature block", reversed(tail)), ("head", head)):
@@ -303,7 +374,11 @@ def _joint_signature(head: list[str]) -> str:
 def find_issuer(text: str, title_line: str = "") -> tuple[str, str]:
     """The issuing body and where it was found: the 通知 line, a title opening with its issuer,
     the signature block (a body's name above the date at the end)."""
-    lines = _lines(text, 100_000)
+    return _find_issuer(*_head_and_tail(text))
+
+
+def _find_issuer(lines: list[str], tail: list[str]) -> tuple[str, str]:
+    """find_issuer from the first lines and the last ones (see _head_and_tail)."""
     joint = _joint_signature(list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:30])))
     if joint:
         return joint, "the signature block of the notice"
@@ -315,7 +390,7 @@ def find_issuer(text: str, title_line: str = "") -> tuple[str, str]:
         m = _TITLE_ISSUER.match(line)
         if m and _is_issuer(re.split(r"[\s、]", m.group(1))[0]):
             return re.sub(r"\s+", " ", m.group(1)).strip(), f"the title on line {i + 1}"
-    tail = lines[-8:]
+    tail = tail[-8:]
     for i, line in enumerate(tail):
         if _is_date_line(line) and _iso_date(line):
             for above in reversed(tail[max(0, i - 3) : i]):
@@ -417,6 +492,10 @@ def infer_period(title: str, text: str, date_year: int | None) -> tuple[tuple[in
     """The plan's own period: from its title; a period line under the title; the preamble's
     "到2025年" (its start the document's year); an annual plan's year ("2019年工作要点") as [Y, Y].
     Periods inside 《…》 belong to the documents a plan cites, never to the plan."""
+    return _infer_period(title, text, date_year, _lines(text))
+
+
+def _infer_period(title: str, text: str, date_year: int | None, lines: list[str]) -> tuple[tuple[int, int] | None, str]:
     own_title = _CITED.sub("", title)
     m = _PERIOD.search(own_title)
     if m and int(m.group(1)) <= int(m.group(2)):
@@ -432,7 +511,7 @@ def infer_period(title: str, text: str, date_year: int | None) -> tuple[tuple[in
     m = _ANNUAL.search(own_title)
     if m:
         return (int(m.group(1)), int(m.group(1))), f"an annual plan: '{m.group(1)}' in the title"
-    head = _head_lines(_lines(text))
+    head = _head_lines(lines)
     for line in head:
         m = _BRACKET_PERIOD.fullmatch(line.replace(" ", ""))
         if m:
@@ -508,23 +587,27 @@ def _unit_level(division: gazetteer.Division) -> str:
     return division.level
 
 
-def infer_meta(text: str, file_name: str = "") -> DocumentMeta:
-    """Title, issuer, 文号, date, jurisdiction, province, period and status inferred from the text."""
+def infer_meta(text: str, file_name: str = "", jurisdiction: bool = True) -> DocumentMeta:
+    """Title, issuer, 文号, date, jurisdiction, province, period and status inferred from the text.
+    With jurisdiction=False (a manifest names the jurisdiction, its province and the issuer) the
+    division is not looked for: jurisdiction and province stay empty, and so does an issuer the
+    text does not name."""
     meta = DocumentMeta()
-    meta.title, how = infer_title(text)
+    first, last = _head_and_tail(text)
+    meta.title, how = _infer_title(first)
     meta.inferred["title"] = how
-    number = find_doc_number(text)
+    number = _find_doc_number(first)
     if number:
         meta.doc_number = number[0]
         meta.inferred["doc_number"] = f"'{number[0]}'"
-    meta.date, how = find_date(text)
+    meta.date, how = _find_date(first, last)
     if meta.date:
         meta.inferred["date"] = how
-    meta.issuer, how = find_issuer(text)
+    meta.issuer, how = _find_issuer(first, last)
     if meta.issuer:
         meta.inferred["issuer"] = how
     date_year = int(meta.date[:4]) if meta.date else (number[2] if number else None)
-    meta.period, how = infer_period(meta.title, text, date_year)
+    meta.period, how = _infer_period(meta.title, text, date_year, first)
     if meta.period:
         meta.inferred["period"] = how
     status = _STATUS.search(_CITED.sub("", text[:800]))
@@ -535,6 +618,8 @@ def infer_meta(text: str, file_name: str = "") -> DocumentMeta:
             or (meta.issuer and "notice" in meta.inferred.get("issuer", "")):
         meta.status = "印发"
         meta.inferred["status"] = "issued: it has a 文号 or an issuing notice"
+    if not jurisdiction:
+        return meta
     division, how = infer_division(text, meta.title, meta.issuer, meta.doc_number)
     meta.jurisdiction = division.name if division is not None else UNKNOWN
     meta.inferred["jurisdiction"] = how
@@ -551,7 +636,10 @@ def infer_meta(text: str, file_name: str = "") -> DocumentMeta:
 
 def complete_meta(meta: DocumentMeta | None, text: str, file_name: str = "") -> DocumentMeta:
     """Fill the fields a manifest left empty from the text; manifest values always win."""
-    guessed = infer_meta(text, file_name)
+    # the division decides only jurisdiction, province and an assumed issuer: with all three
+    # given it is not looked for
+    given = meta is not None and bool(meta.jurisdiction and meta.province and meta.issuer)
+    guessed = infer_meta(text, file_name, jurisdiction=not given)
     if meta is None:
         return guessed
     for name in ("title", "issuer", "jurisdiction", "province", "status", "doc_number", "date"):

@@ -89,16 +89,26 @@ class Decoded:
 _ASCII = bytes(range(128))
 
 
-class _BadBytes:
-    """A codec error handler that replaces each undecodable run by U+FFFD and remembers where."""
+class _TooManyBadBytes(Exception):
+    """More bad bytes than the caller cares to count: decoding stops."""
 
-    def __init__(self) -> None:
+
+class _BadBytes:
+    """A codec error handler that replaces each undecodable run by U+FFFD and remembers where;
+    past `limit` bad bytes it stops the decoding (_TooManyBadBytes)."""
+
+    def __init__(self, limit: float = float("inf")) -> None:
         self.spans: list[tuple[int, int]] = []
+        self.limit = limit
+        self.bad = 0
 
     def __call__(self, exc: UnicodeError) -> tuple[str, int]:
         if not isinstance(exc, UnicodeDecodeError):
             raise exc
         self.spans.append((exc.start, exc.end))
+        self.bad += exc.end - exc.start
+        if self.bad > self.limit:
+            raise _TooManyBadBytes
         return "\ufffd", exc.end
 
 
@@ -107,8 +117,9 @@ _current_handler: list[_BadBytes] = []
 codecs.register_error(_HANDLER_NAME, lambda exc: _current_handler[-1](exc))
 
 
-def _decode_counting(data: bytes, encoding: str, newline: bytes = b"\n") -> Decoded:
-    handler = _BadBytes()
+def _decode_counting(data: bytes, encoding: str, newline: bytes = b"\n", limit: float = float("inf")) -> Decoded:
+    """Decode with bad bytes replaced and counted; raises _TooManyBadBytes past `limit` of them."""
+    handler = _BadBytes(limit)
     _current_handler.append(handler)
     try:
         text = data.decode(encoding, errors=_HANDLER_NAME)
@@ -145,11 +156,26 @@ def _utf16_without_bom(data: bytes) -> str | None:
 _TEXT_CHARS = re.compile(r"[\t\n\r\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
+def _damage_limit(data: bytes) -> float:
+    """The most bad bytes a damaged file (rather than a file of another encoding) has: few
+    among its non-ASCII ones."""
+    return max(4, 0.01 * (len(data) - len(data.translate(None, _ASCII))))
+
+
 def _damaged(decoded: Decoded, data: bytes) -> bool:
     """Few bad bytes among many good non-ASCII ones: a damaged file of this encoding (a cut
     mid-character, a stray byte), not a file of another encoding."""
-    non_ascii = len(data) - len(data.translate(None, _ASCII))
-    return decoded.bad_bytes <= max(4, 0.01 * non_ascii) and _looks_like_text(decoded.text)
+    return decoded.bad_bytes <= _damage_limit(data) and _looks_like_text(decoded.text)
+
+
+def _decode_damaged(data: bytes, encoding: str) -> Decoded | None:
+    """The decoding of a damaged file of this encoding (see _damaged), or None: decoding stops
+    as soon as there are too many bad bytes for that (a GBK file read as UTF-8 has thousands)."""
+    try:
+        decoded = _decode_counting(data, encoding, limit=_damage_limit(data))
+    except _TooManyBadBytes:
+        return None
+    return decoded if _looks_like_text(decoded.text) else None
 
 
 def decode_bytes(data: bytes, path: Path, declared: str | None = None) -> tuple[str, str]:
@@ -186,9 +212,9 @@ def decode_text(data: bytes, path: Path, declared: str | None = None) -> Decoded
             text = data.decode(enc, errors="strict")
         except (UnicodeDecodeError, LookupError):
             if enc == "utf-8":  # a damaged UTF-8 file must not go on to read as GB18030 mojibake
-                damaged = _decode_counting(data, "utf-8")
-                if _damaged(damaged, data):
-                    return damaged
+                damaged_utf8 = _decode_damaged(data, "utf-8")
+                if damaged_utf8 is not None:
+                    return damaged_utf8
             continue
         if _looks_like_text(text):
             return Decoded(text, "gbk" if enc == "gb18030" and _is_plain_gbk(data) else enc)
@@ -227,11 +253,13 @@ def _is_plain_gbk(data: bytes) -> bool:
         return False
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")  # control characters but \t \n \v \f \r
+
+
 def _looks_like_text(text: str) -> bool:
     if not text:
         return True
-    control = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f\v")
-    return control / len(text) < 0.01
+    return len(_CONTROL.findall(text)) / len(text) < 0.01
 
 
 def read_source(path: Path) -> SourceFile:

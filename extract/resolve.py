@@ -206,6 +206,7 @@ def tables() -> Tables:
 _PLACE_PART = re.compile(r".{2,}?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|区|县|旗)")
 
 
+@lru_cache(maxsize=8192)
 def _level_of_place(place: str) -> str:
     levels = {d.level for d in gazetteer.lookup(place) if d.name == place}
     if len(levels) == 1:
@@ -216,6 +217,7 @@ def _level_of_place(place: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=8192)
 def _short_name(place: str) -> str:
     """清远市 -> 清远, 广西壮族自治区 -> 广西, 沙县 -> 沙县 (a one-character stem is no name)."""
     if re.search(r"自治[区州县旗]$", place):
@@ -314,7 +316,13 @@ def _place_code(place: str, jur: Jurisdiction) -> str:
         return gazetteer.NATIONAL_CODE
     if place in jur.codes:
         return jur.codes[place]
-    within = gazetteer.by_code(jur.code) if jur.code else None
+    return _place_code_within(place, jur.code)
+
+
+@lru_cache(maxsize=8192)
+def _place_code_within(place: str, code: str) -> str:
+    """The code of a place named in a document of the division `code` (not one of its own names)."""
+    within = gazetteer.by_code(code) if code else None
     province = within.province if within is not None and within.code != gazetteer.NATIONAL_CODE else None
     division = gazetteer.best(place, province or within)
     return division.code if division is not None and division.name == place else ""
@@ -322,6 +330,18 @@ def _place_code(place: str, jur: Jurisdiction) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+@lru_cache(maxsize=8192)
+def _division_named(name: str, code: str) -> gazetteer.Division | None:
+    """The division `name` most likely means in a plan of the division `code` (its province first)."""
+    within = gazetteer.by_code(code) if code else None
+    return gazetteer.best(name, within.province if within is not None and within.province else within)
+
+
+@lru_cache(maxsize=100_000)
+def _is_division(name: str) -> bool:
+    return bool(gazetteer.lookup(name))
 
 
 @lru_cache(maxsize=100_000)
@@ -374,6 +394,7 @@ def _make(kind: str, name: str, jurisdiction: str, rule: str, flagged: bool = Fa
     return ResolvedUnit(unit_id, name, kind, jurisdiction, rule, flagged, note, code)
 
 
+@lru_cache(maxsize=100_000)
 def _kind_by_rules(name: str) -> str:
     """The kind the data file gives `name` by prefix, exact form or suffix ("" when none)."""
     t = tables()
@@ -388,6 +409,7 @@ def _kind_by_rules(name: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=100_000)
 def _level_prefix(name: str) -> str:
     """The level word a name starts with ("市" of 市科技局, "自治区" of 自治区科技厅); "" when none
     or when nothing follows it."""
@@ -397,6 +419,7 @@ def _level_prefix(name: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=100_000)
 def _looks_like_place(name: str) -> bool:
     """天河区, 英德市, 佛冈县, 石角镇: an administrative division named on its own. Above the
     township level it must be a division of the gazetteer ("有条件的市" is none); towns and
@@ -442,10 +465,9 @@ def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
     # any other place named in full ("天河区政府", "广州市科技局" in a 清远 plan)
     for end in range(2, len(written) - 1):
         head = written[:end]
-        if head[-1] in "省市区县州盟旗" and head not in known and gazetteer.lookup(head):
+        if head[-1] in "省市区县州盟旗" and head not in known and _is_division(head):
             # named by its real name (海西州 -> 海西蒙古族藏族自治州), preferring the plan's province
-            within = gazetteer.by_code(jur.code) if jur.code else None
-            real = gazetteer.best(head, within.province if within is not None and within.province else within)
+            real = _division_named(head, jur.code)
             place = real.name if real is not None and real.code != gazetteer.NATIONAL_CODE else head
             level = _level_of_place(place) or _level_of_place(head)
             if level:
@@ -677,7 +699,6 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
     )):
         return _collective(name, jur), _Scope("bare")
 
-    splits = list(_splits(name, jur))
     # full names: 中共清远市委员会组织部, 国家税务总局清远市税务局 - the head belongs to the canonical
     for head in t.name_heads:
         if name.startswith(head) and len(name) > len(head) + 1:
@@ -685,7 +706,9 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
                 bodies = tuple(b for b in t.by_core.get(core, ()) if b.canonical.startswith(head + "{J}"))
                 if bodies and scope.how != "bare":
                     return _from_table(head + core, bodies, scope, jur, ""), scope
-    for scope, core in splits:
+    splits: list[tuple[_Scope, str]] = []  # read lazily: the bare name is most often in the table
+    for scope, core in _splits(name, jur):
+        splits.append((scope, core))
         bodies = t.by_core.get(core)
         if bodies:
             return _from_table(core, bodies, scope, jur, ""), scope
@@ -705,8 +728,7 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             place = place.removesuffix(suffix)
         if place and _looks_like_place(place):
             # the division's real name: 海西州 -> 海西蒙古族藏族自治州
-            within = gazetteer.by_code(jur.code) if jur.code else None
-            real = gazetteer.best(place, within.province if within is not None and within.province else within)
+            real = _division_named(place, jur.code)
             if real is not None and real.level in "省市县" and real.code != gazetteer.NATIONAL_CODE:
                 place = real.name
             gov = place + "人民政府"
@@ -785,6 +807,7 @@ def use_review_entries(entries: dict[tuple[str, str], ReviewEntry]) -> None:
     workers it forks); {} drops them."""
     _review.clear()
     _review.update(entries)
+    _resolved_list.cache_clear()
 
 
 def _reviewed(key: str, jurisdiction: str, province: str) -> ResolvedUnit | None:
@@ -868,13 +891,27 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
     - suffix-shared: "广州开发区、南沙开发区管委会", "天河区、南沙区政府", "市财政、审计局" - an item
       without the suffix the next item of its 、-run ends with is read with that suffix.
     """
-    keys = [unit_key(u) for u in units]
+    keys = tuple(unit_key(u) for u in units)
     jurisdiction, province = _SPACE.sub("", jurisdiction), _SPACE.sub("", province)
     seps = list(separators) if separators is not None else ["", *["、"] * (len(units) - 1)]
     if len(seps) != len(units):
         raise ValueError(f"resolve_unit_list: {len(units)} units but {len(seps)} separators")
-    seps = [s.translate(_HALF_TO_FULL) for s in seps]
+    seps = tuple(s.translate(_HALF_TO_FULL) for s in seps)
+    # a plan repeats its clauses: a list is resolved once per process (fresh objects for each caller)
+    return [_copy(unit) for unit in _resolved_list(keys, jurisdiction, province, seps)]
 
+
+def _copy(unit: ResolvedUnit) -> ResolvedUnit:
+    """A copy of a resolved unit (the fields as they are; faster than dataclasses.replace)."""
+    new = object.__new__(ResolvedUnit)
+    new.__dict__.update(unit.__dict__)
+    return new
+
+
+@lru_cache(maxsize=8192)
+def _resolved_list(keys: tuple[str, ...], jurisdiction: str, province: str,
+                   seps: tuple[str, ...]) -> tuple[ResolvedUnit, ...]:
+    """resolve_unit_list of normalised keys and separators (cleared when the review file changes)."""
     results: list[ResolvedUnit] = []
     carried, carried_from = "", ""
     suffixes = _shared_suffixes(keys, seps)
@@ -909,8 +946,11 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
                     rule = "typo" if with_prefix.rule == "typo" else "prefix-carried"
                 note = "; ".join(filter(None, [with_prefix.note, note if written != key else "",
                                                f"{carried} carried from {carried_from}"]))
-        results.append(replace(unit, rule=rule, note=note))
-    return results
+        if rule != unit.rule or note != unit.note:
+            unit = _copy(unit)
+            unit.rule, unit.note = rule, note
+        results.append(unit)
+    return tuple(results)
 
 
 def find_units(name: str, jurisdictions: Iterable[str]) -> list[ResolvedUnit]:

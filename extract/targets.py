@@ -33,11 +33,12 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, wraps
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .model import PolicyDocument, Target
 
@@ -70,9 +71,14 @@ class Vocabulary:
     value_cell: re.Pattern[str]
     bare_value: re.Pattern[str]
     verb_endings: tuple[str, ...] = ()
+    # word lists as tuples and memoised look-ups, built once (the readers ask at every line and number)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
-    def words(self, key: str) -> list[str]:
-        return list(self.raw.get(key, []))
+    def words(self, key: str) -> tuple[str, ...]:
+        got = self.memo.get(key)
+        if got is None:
+            got = self.memo[key] = tuple(self.raw.get(key, []))
+        return got
 
 
 @lru_cache(maxsize=64)
@@ -89,10 +95,17 @@ def vocabulary() -> Vocabulary:
     units = raw["count_units"] + raw["measure_units"]
     # permissive here, checked against _STRICT_NUMBER after: "1.2.3家" is warned, not misread
     number = r"\d(?:(?:[\d.,]|[Oo](?=\d))*\d)?"
+    # the look-behind after the first digit, not before it: a pattern that starts with a character
+    # class is searched for at C speed (re skips to the next digit), one that starts with a
+    # look-behind is tried at every character (4x slower on Chinese text)
+    # what can follow a number: a space, a range, a unit or a magnitude. Implied by the pattern, but
+    # written as a look-ahead it rejects "2025年" (and each shorter number re backtracks to) at once
+    # instead of after trying every unit
+    unit_starts = "".join(re.escape(c) for c in sorted({w[0] for w in [*units, *mags]}))
     number_unit = re.compile(
-        rf"(?<![\d.A-Za-z])(?P<value>{number})"
+        rf"(?P<value>\d(?<![\d.A-Za-z]\d){number[2:]})(?=[\s%—–\-~～－至到{unit_starts}])"
         # a range, the unit written once or on both ends ("1—2家", "5%—8%", "2到3个")
-        rf"(?:\s*(?:%\s*)?(?:[—–\-~～－]{{1,2}}|至|到)\s*(?P<value_max>{number}))?"
+        rf"(?:\s*(?:%\s*)?(?:[—–\-~～－]{{1,2}}|至|到)\s*(?P<value_max>{number})(?=[\s{unit_starts}]))?"
         rf"\s*(?P<unit>(?:{_alternation(list(mags))})?(?:{_alternation(units)})"
         # a bare magnitude ("突破1万，") at the end of a clause
         rf"|(?:{_alternation(list(mags))})(?=[，,。；;、）)\s]|$))"
@@ -100,7 +113,7 @@ def vocabulary() -> Vocabulary:
     qual_after = raw["qualifiers_after"]
     # "两个", "十家": a Chinese numeral and a count unit (not inside a longer numeral or 第…)
     numerals = "零〇一二两三四五六七八九十百千"
-    chinese_amount = re.compile(rf"(?<![第{numerals}万亿])(?P<cn>[{numerals}]{{1,6}})"
+    chinese_amount = re.compile(rf"(?P<cn>[{numerals}](?<![第{numerals}万亿][{numerals}])[{numerals}]{{0,5}})"
                                 rf"(?P<unit>{_alternation(raw['count_units'])})")
     alias_index: dict[str, str] = {}
     patterns: list[tuple[re.Pattern[str], str]] = []
@@ -140,6 +153,7 @@ def _cell_patterns(raw: dict[str, Any]) -> tuple[re.Pattern[str], re.Pattern[str
 
 # --- indicator names ----------------------------------------------------------------------------
 
+_DIGIT = re.compile(r"\d")
 _STRICT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _DESCRIPTIVE = re.compile(r"^具有[^的]{1,12}的")  # "具有较强竞争力的创新型产业集群"
 _QUOTES = re.compile(r"[“”\"'‘’「」『』\s]")
@@ -149,12 +163,49 @@ def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
     """The reduced form indicators are compared by: no quotes, spaces or 的, no leading 全市 /
     verbs, no trailing 数量 / 总数; a trailing level word (孵化器省级) moved to the front."""
     vocab = vocab or vocabulary()
+    memo = vocab.memo.setdefault("indicator_key", {})
+    key = memo.get(written)
+    if key is None:
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        key = memo[written] = _indicator_key(written, vocab)
+    return key
+
+
+_MEMO_LIMIT = 100_000  # distinct texts remembered per look-up; bounded so that a long build's memory stays flat
+_MISSING = object()
+
+_T = TypeVar("_T")
+
+
+def _per_text(fn: Callable[[str, Vocabulary], _T]) -> Callable[[str, Vocabulary], _T]:
+    """`fn(text, vocab)` remembered by text in the vocabulary: table cells and the phrases before
+    numbers recur across a plan and across plans. For pure functions with an immutable result."""
+    name = fn.__name__
+
+    @wraps(fn)
+    def remembered(text: str, vocab: Vocabulary) -> _T:
+        memo = vocab.memo.get(name)
+        if memo is None:
+            memo = vocab.memo[name] = {}
+        got = memo.get(text, _MISSING)
+        if got is _MISSING:
+            if len(memo) > _MEMO_LIMIT:
+                memo.clear()
+            got = memo[text] = fn(text, vocab)
+        return got  # type: ignore[return-value]
+
+    return remembered
+
+
+def _indicator_key(written: str, vocab: Vocabulary) -> str:
     key = _DESCRIPTIVE.sub("", _QUOTES.sub("", written))
     key = key.replace("的", "").replace("(", "（").replace(")", "）")
     key = key.replace("（R&D）", "").replace("（GDP）", "")
     key = _strip_prefixes(key, vocab.words("indicator_strip_prefixes") + vocab.words("increment_markers"))
+    keep_suffixes = vocab.words("indicator_keep_suffixes")
     for suffix in vocab.words("indicator_strip_suffixes"):
-        keep = any(key.endswith(k) for k in vocab.words("indicator_keep_suffixes"))
+        keep = key.endswith(keep_suffixes)
         if key.endswith(suffix) and len(key) > len(suffix) + 1 and not keep:
             key = key[: -len(suffix)]
     for level in vocab.words("level_words"):
@@ -166,6 +217,16 @@ def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
 
 def canonical_indicator(written: str, vocab: Vocabulary | None = None) -> str:
     vocab = vocab or vocabulary()
+    memo = vocab.memo.setdefault("canonical_indicator", {})
+    canonical = memo.get(written)
+    if canonical is None:
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        canonical = memo[written] = _canonical_indicator(written, vocab)
+    return canonical
+
+
+def _canonical_indicator(written: str, vocab: Vocabulary) -> str:
     key = indicator_key(written, vocab)
     if key in vocab.alias_index:
         return vocab.alias_index[key]
@@ -175,18 +236,30 @@ def canonical_indicator(written: str, vocab: Vocabulary | None = None) -> str:
     return key
 
 
-def _strip_prefixes(text: str, prefixes: list[str], keep_one: bool = True) -> str:
+def _strip_prefixes(text: str, prefixes: tuple[str, ...] | list[str], keep_one: bool = True) -> str:
     """Leading words removed, repeatedly; with keep_one a word that is all there is stays."""
-    ordered = sorted(set(prefixes), key=len, reverse=True)
-    changed = True
-    while changed and text:
-        changed = False
-        for p in ordered:
-            if text.startswith(p) and (len(text) > len(p) or not keep_one):
-                text = text[len(p):]
-                changed = True
-                break
+    words, lengths = _by_length(tuple(prefixes))
+    while text:
+        size = len(text)
+        # the longest word that starts the text (and is not all of it, with keep_one)
+        cut = next((n for n in lengths if n <= size and text[:n] in words and (size > n or not keep_one)), 0)
+        if not cut:
+            break
+        text = text[cut:]
     return text
+
+
+@lru_cache(maxsize=256)
+def _by_length(words: tuple[str, ...]) -> tuple[frozenset[str], tuple[int, ...]]:
+    """The words as a set and their lengths, longest first: the longest word that starts (or ends) a
+    text is found with a look-up per length rather than a test per word."""
+    return frozenset(words), tuple(sorted({len(w) for w in words}, reverse=True))
+
+
+@lru_cache(maxsize=256)
+def _longest_first(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words without repeats, longest first (so that the longest of those that match wins)."""
+    return tuple(sorted(set(words), key=len, reverse=True))
 
 
 UNREADABLE = "targets could not be read here; skipped"
@@ -245,7 +318,7 @@ _LABEL_UNIT = re.compile(r"^(?P<label>.+?)\s*[（(](?P<unit>[^（）()]{1,6})[�
 _PROSE = re.compile(r"[，。；：！？]")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     text: str
     start: int
@@ -256,7 +329,52 @@ class _Token:
 # where a normaliser squeezed the space out of a row: "主要指标2021年2022年", "高新技术企业（家）350"
 _PLAIN_NUMBER = re.compile(r"^\d+(?:,\d{3})*(?:\.\d+)?$")
 _RULE = re.compile(r"^[-:—–=]{3,}$")
-_SQUEEZED = re.compile(r"(?<=[\u3400-\u9fff）)%])(?=\d)|(?<=\d年)(?=[\u3400-\u9fff])")
+_RULE_CHARS = frozenset("-:—–=")
+# a cut before a digit that follows a character, a bracket or %; a cut after "2021年" before a character.
+# Two scans that each start at a digit (re skips to digits at C speed) rather than one of zero width
+# tried at every character.
+_SQUEEZED_DIGIT = re.compile(r"\d(?:(?<=[\u3400-\u9fff）)%]\d)|(?=年[\u3400-\u9fff]))")
+_DECIMAL = re.compile(r"^\d+(?:\.\d+)?$")
+_POINT_DIGIT = re.compile(r"^\.\d")
+_DIGITS_YEAR = re.compile(r"^\d+年")
+_FOUR_DIGITS_YEAR = re.compile(r"^\d{4}年")
+
+
+def _squeezed_cuts(text: str, start: int) -> list[int]:
+    """Where run-together cells are cut, as offsets in the text (`_tokens`): before a digit that
+    follows a character, bracket or %, and after the 年 of "2021年" before a character. Both cuts
+    lie inside one whitespace-separated word (never at its start), so one scan of the whole text,
+    from digit to digit, finds the cuts of every word."""
+    cuts: list[int] = []
+    for m in _SQUEEZED_DIGIT.finditer(text, start):
+        at = m.start()
+        if at > start and _cut_before(text[at - 1]):
+            cuts.append(at)
+        if text.startswith("年", at + 1) and at + 2 < len(text) and "\u3400" <= text[at + 2] <= "\u9fff":
+            cuts.append(at + 2)
+    return cuts
+
+
+def _cut_before(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or c in "）)%"
+
+
+def _words(text: str, start: int) -> list[tuple[str, int, int]]:
+    """The words of text[start:] (runs without whitespace, | or ｜) and their offsets: str.split
+    (whitespace as \\s has it) over the text with the bars made spaces (same length)."""
+    body = text[start:] if start else text
+    if "|" in body or "｜" in body:
+        body = body.translate(_BARS)
+    out: list[tuple[str, int, int]] = []
+    pos = 0
+    for word in body.split():
+        pos = body.find(word, pos)  # only whitespace lies between: the next occurrence is this word
+        out.append((word, start + pos, start + pos + len(word)))
+        pos += len(word)
+    return out
+
+
+_BARS = str.maketrans({"|": " ", "｜": " "})
 
 
 def _tokens(text: str, start: int = 0) -> list[_Token]:
@@ -264,36 +382,48 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
     line_no = text.count("\n", 0, start)
     pos = start
     pieces: list[tuple[str, int, int]] = []
-    suffixes = tuple(vocabulary().words("table_year_suffixes"))  # "2025年目标值" stays one cell
-    for m in _TOKEN.finditer(text, start):
-        word = m.group()
-        cuts = [0, *(c.start() for c in _SQUEEZED.finditer(word)
-                     if word[c.start() - 1] != "年" or not word.startswith(suffixes, c.start())), len(word)]
-        pieces.extend((m.group()[a:b], m.start() + a, m.start() + b) for a, b in pairwise(cuts))
+    suffixes = vocabulary().words("table_year_suffixes")
+    cuts = _squeezed_cuts(text, start)
+    n_cuts = len(cuts)
+    k = 0
+    for word, w_start, w_end in _words(text, start):
+        while k < n_cuts and cuts[k] <= w_start:
+            k += 1
+        if k == n_cuts or cuts[k] >= w_end:
+            pieces.append((word, w_start, w_end))
+            continue
+        bounds = [w_start]
+        while k < n_cuts and cuts[k] < w_end:
+            c = cuts[k]
+            k += 1
+            # "2025年目标值" stays one cell
+            if text[c - 1] != "年" or not text.startswith(suffixes, c, w_end):
+                bounds.append(c)
+        bounds.append(w_end)
+        pieces.extend((text[a:b], a, b) for a, b in pairwise(bounds))
+    prev: _Token | None = None
     for piece, p_start, p_end in pieces:
         line_no += text.count("\n", pos, p_start)
         pos = p_start
-        if _RULE.match(piece):
+        if piece[0] in _RULE_CHARS and _RULE.match(piece):
             continue  # a Markdown table's rule "| --- | --- |"
-        tok = _Token(piece, p_start, p_end, line_no)
-        prev = out[-1] if out else None
-        # "2018 年", "1.5 %" (a PDF's spacing): the 年 belongs to the year, the % to the number
-        if prev and ((tok.text == "年" and _BARE_YEAR.match(prev.text))
-                     or (tok.text in ("%", "％") and _PLAIN_NUMBER.match(prev.text))):
-            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
-            continue
-        # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
-        if prev and prev.line < line_no and re.match(r"^\d+(?:\.\d+)?$", prev.text.rstrip(".")) and (
-                (prev.text.endswith(".") and _digits(tok.text[:1]))
-                or (re.match(r"^\.\d", tok.text) and "." not in prev.text)):
-            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
-            continue
-        # "20⏎26年": a year the PDF broke at the end of a line
-        if prev and prev.line < line_no and _digits(prev.text) and len(prev.text) < 4 \
-                and re.match(r"^\d+年", tok.text) and re.match(r"^\d{4}年", prev.text + tok.text):
-            out[-1] = _Token(prev.text + tok.text, prev.start, tok.end, prev.line)
-            continue
-        out.append(tok)
+        if prev is not None:
+            before = prev.text
+            # "2018 年", "1.5 %" (a PDF's spacing): the 年 belongs to the year, the % to the number
+            if (piece == "年" and _BARE_YEAR.match(before)) or (piece in ("%", "％") and _PLAIN_NUMBER.match(before)):
+                prev = out[-1] = _Token(before + piece, prev.start, p_end, prev.line)
+                continue
+            if prev.line < line_no and (
+                    # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
+                    (((before.endswith(".") and _digits(piece[:1]))
+                      or (_POINT_DIGIT.match(piece) and "." not in before)) and _DECIMAL.match(before.rstrip(".")))
+                    # "20⏎26年": a year the PDF broke at the end of a line
+                    or (_digits(before) and len(before) < 4 and _DIGITS_YEAR.match(piece)
+                        and _FOUR_DIGITS_YEAR.match(before + piece))):
+                prev = out[-1] = _Token(before + piece, prev.start, p_end, prev.line)
+                continue
+        prev = _Token(piece, p_start, p_end, line_no)
+        out.append(prev)
     return out
 
 
@@ -398,6 +528,8 @@ def _read_header(toks: list[_Token], i: int,
                  vocab: Vocabulary) -> tuple[list[str], list[tuple[int, _Token]], int] | None:
     """Header cells from toks[i]: [序号] [label] [单位] year year … [trailing]. Returns the column
     kinds ("index", "label", "unit", "year", "trail"), the year cells and the next token index."""
+    if len(toks[i].text) > _header_cell_max(vocab):
+        return None  # prose: no header starts here (most tokens of a document)
     label_words = _word_set("table_label_columns")
     unit_words = _word_set("table_unit_columns")
     index_words = _word_set("table_index_columns")
@@ -446,6 +578,17 @@ def _read_header(toks: list[_Token], i: int,
     return columns, years, j
 
 
+
+
+def _header_cell_max(vocab: Vocabulary) -> int:
+    """The longest token a header can start with: a column word with （单位）, or a year cell
+    (_YEAR_CELL, _PREFIXED_YEAR_CELL: at most 13 characters, tokens hold no spaces)."""
+    longest = vocab.memo.get("header_cell_max")
+    if longest is None:
+        words = [w for key in ("table_index_columns", "table_unit_columns", "table_label_columns",
+                               "table_attribute_columns") for w in vocab.words(key)]
+        longest = vocab.memo["header_cell_max"] = max([13, *(len(w) + len("（单位）") for w in words)])
+    return longest
 
 
 def _join_broken_year(toks: list[_Token], j: int, vocab: Vocabulary) -> None:
@@ -613,9 +756,15 @@ def _strip_parens(token: str) -> str:
 def _is_cell_value(token: str, empty: set[str]) -> bool:
     """A value cell (also one that will not parse, such as "3.8.0", so that it is warned); a number
     followed by anything but a unit or qualifier ("5G基站") is a label."""
-    return token in empty or (len(token) <= 20 and bool(vocabulary().cell.fullmatch(token)))
+    return token in empty or (len(token) <= 20 and _looks_like_cell(token, vocabulary()))
 
 
+@_per_text
+def _looks_like_cell(token: str, vocab: Vocabulary) -> bool:
+    return bool(vocab.cell.fullmatch(token))
+
+
+@_per_text
 def _parse_cell(token: str, vocab: Vocabulary) -> tuple[float, float | None, str, str] | None:
     """A value cell as (value, value_max, unit, qualifier): "350", "45%", "≥2.8", "[1200]" (cumulative),
     "500以上", "2-3"; None when it does not parse."""
@@ -645,9 +794,11 @@ HEADING = re.compile(
 )
 _LEVELS = {"l0": 0, "l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
 _SENTENCE_END = re.compile(r"[。；;！？!?]")
+_SENTENCE_END_CHARS = "。；;！？!?"
 _CLAUSE_BOUNDARY = "，,；;。、：:！？!?\n\t|｜"  # a tab or a bar separates table cells
 _COMMA_BOUNDARY = "，,；;。：:！？!?\n\t|｜"
-_YEAR = re.compile(r"(?<![\d—–\-~～至])(\d{4})\s*年((?:末|底)?(?:前|内|以前)?)")
+# (the look-behind after the first digit: see number_unit)
+_YEAR = re.compile(r"(\d(?<![\d—–\-~～至]\d)\d{3})\s*年((?:末|底)?(?:前|内|以前)?)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -656,7 +807,7 @@ _CN_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "0012345678
 _BOOK_TITLE = re.compile(r"《[^《》\n]{0,120}》")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     pos: int
     year: int | None  # None: a year was written but is out of range (warned)
@@ -667,31 +818,35 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     """Places in a paragraph that set the target year: "到2022年", "2018年，", "确保2020年",
     “十四五”期间, "三年内"."""
     events: list[_Event] = []
+    # every kind of event below needs 年 or a word of the vocabulary: most lines have none
+    if not _may_have_event(para, period, vocab):
+        return events
     before_ok = vocab.words("year_context_before")
     not_before = vocab.words("year_context_not_before")
     not_after = vocab.words("year_context_not_after")
     year_verbs = vocab.words("year_followed_by")
     # a cited document's years (《…规划（2018-2022年）》, 《…“十四五”规划》) are its own, never the target's
-    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
+    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
 
     def cited(pos: int) -> bool:
         i = bisect_right(title_starts, pos) - 1
         return i >= 0 and titles[i][0] <= pos < titles[i][1]
 
-    for m in _YEAR.finditer(_CN_YEAR.sub(lambda y: y.group().translate(_CN_YEAR_DIGITS), para)):
-        if cited(m.start()):
+    written = (_CN_YEAR.sub(_cn_year_digits, para) if _has_cn_year(para) else para) if "年" in para else ""
+    for m in _YEAR.finditer(written):
+        if titles and cited(m.start()):
             continue
         year = int(m.group(1))
         prev = para[max(0, m.start() - 4): m.start()]
         nxt = para[m.end(): m.end() + 4]
-        if any(prev.endswith(w) for w in not_before) or any(nxt.startswith(w) for w in not_after):
+        if prev.endswith(not_before) or nxt.startswith(not_after):
             continue
         at_start = m.start() == 0 or para[m.start() - 1] in _CLAUSE_BOUNDARY
-        led = any(prev.endswith(w) for w in before_ok)
+        led = prev.endswith(before_ok)
         followed = bool(m.group(2)) or (nxt[:1] in ("，", ",", "、", "：", ":"))
         # "高新技术企业2023年达到500家": a year right before the verb of its value
-        verb_follows = any(para.startswith(w, m.end()) for w in year_verbs)
+        verb_follows = para.startswith(year_verbs, m.end())
         # in a table row a cell that starts with a year is its deadline ("2025年12月底")
         if not (led or (at_start and (followed or row)) or verb_follows):
             continue
@@ -702,6 +857,8 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             continue
         events.append(_Event(m.start(), year))
     for name, end_year in vocab.raw["period_names"].items():
+        if name not in para:
+            continue
         for m in re.finditer(re.escape(name), para):
             if cited(m.start()):
                 continue
@@ -711,12 +868,46 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
                 events.append(_Event(m.start(), end_year))
     if period:
         for w in vocab.words("horizon_words"):
-            events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
+            if w in para:
+                events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
     if period and period[0] == period[1]:
         # an annual plan: "年底前", "年内", "今年" mean the plan's own year
         events.extend(_Event(m.start(), period[1]) for m in vocab.plan_year.finditer(para) if not cited(m.start()))
     events.sort(key=lambda e: e.pos)
     return events
+
+
+def _has_cn_year(para: str) -> bool:
+    """Whether _CN_YEAR can match: four of its digits before a 年 (spaces between allowed). A look at
+    each 年 rather than a scan of the whole line for runs of 一二三… (common characters)."""
+    at = para.find("年")
+    while at >= 0:
+        j = at
+        while j > 0 and para[j - 1].isspace():
+            j -= 1
+        if j >= 4 and all(c in _CN_YEAR_CHARS for c in para[j - 4: j]):
+            return True
+        at = para.find("年", at + 1)
+    return False
+
+
+_CN_YEAR_CHARS = frozenset("一二三四五六七八九〇零")
+
+
+def _cn_year_digits(year: re.Match[str]) -> str:
+    return year.group().translate(_CN_YEAR_DIGITS)
+
+
+def _may_have_event(para: str, period: tuple[int, int] | None, vocab: Vocabulary) -> bool:
+    """False when no kind of year event can be in the paragraph: no 年, no period name, no horizon
+    word (a horizon word counts only with a period). A few C-speed scans instead of the regexes."""
+    if "年" in para:
+        return True
+    pattern = vocab.memo.get("event_words")
+    if pattern is None:
+        words = [*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words")]
+        pattern = vocab.memo["event_words"] = re.compile(_alternation(words))
+    return pattern.search(para) is not None
 
 
 @dataclass
@@ -738,11 +929,14 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     pos = 0
     regions = sorted(skip)
     region_starts = [a for a, _ in regions]
+    # the furthest end among a region and the two before it (the regions a line can fall in)
+    region_reach = [max(b for _a, b in regions[max(0, r - 2): r + 1]) for r in range(len(regions))]
+    baseline_words = _any_of(vocab.words("baseline_section_words"))
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
         r = bisect_right(region_starts, base) - 1
-        if not line.strip() or (r >= 0 and base < max(b for _a, b in regions[max(0, r - 2): r + 1])):
+        if not line.strip() or (r >= 0 and base < region_reach[r]):
             continue
         hm = HEADING.match(line)
         title = line
@@ -755,19 +949,24 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             if len(title) > 40:
                 title = line[: hm.end()]
             # the heading's own year (warnings come from the line's scan below)
-            tevents = _year_events(title, base, period, vocab, []) if len(title) <= 40 else []
-            baseline = any(w in title for w in vocab.words("baseline_section_words"))
+            title_warnings: list[tuple[int, str]] = []
+            tevents = _year_events(title, base, period, vocab, title_warnings) if len(title) <= 40 else []
+            baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
             carry = None
         elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) and not vocab.number_unit.search(line) \
-                and any(w in line for w in vocab.words("baseline_section_words")):
+                and baseline_words.search(line) is not None:
             stack.append(_Scope(9, None, True))  # an unnumbered heading such as "发展基础"
             carry = None
         if any(s.baseline for s in stack):
             continue
         scope_year = next((s.year for s in reversed(stack) if s.year is not None), None)
         row = line.count("\t") >= 2 or line.count("|") >= 3  # a row of a task table
-        events = _year_events(line, base, period, vocab, found.warnings, row)
+        if hm and title is line and len(title) <= 40 and not row:
+            events = tevents  # the heading is the whole line: its scan is the line's
+            found.warnings.extend(title_warnings)
+        else:
+            events = _year_events(line, base, period, vocab, found.warnings, row)
         fallback = carry or scope_year or default_year
         try:
             _read_paragraph(line, base, events, fallback, period, vocab, found, row)
@@ -797,8 +996,8 @@ class _Para:
 
     def __init__(self, para: str, events: list[_Event]) -> None:
         self.text = para
-        self.sentence_ends = [m.start() for m in _SENTENCE_END.finditer(para)]
-        self.commas = [m.start() for m in re.finditer(r"[，,]", para)]
+        self.sentence_ends = _positions(para, _SENTENCE_END_CHARS)
+        self.commas = _positions(para, "，,")
         self.events = events
         self.event_pos = [e.pos for e in events]
 
@@ -821,11 +1020,29 @@ class _Para:
         return self.events[i] if i >= 0 and self.event_pos[i] >= not_before else None
 
 
+def _positions(text: str, chars: str) -> list[int]:
+    """The offsets of any of the characters, in order: str.find per character (a few C scans)
+    rather than one re scan of a character class, several times slower."""
+    out: list[int] = []
+    kinds = 0
+    for c in chars:
+        at = text.find(c)
+        if at < 0:
+            continue
+        kinds += 1
+        while at >= 0:
+            out.append(at)
+            at = text.find(c, at + 1)
+    if kinds > 1:
+        out.sort()
+    return out
+
+
 def _open_parens(para: str, positions: list[int]) -> dict[int, int | None]:
     """For each position (sorted), the start of the parenthesis that encloses it, or None."""
     out: dict[int, int | None] = {}
     stack: list[int] = []
-    parens = [(m.start(), m.group()) for m in re.finditer(r"[（()）]", para)]
+    parens = [(at, para[at]) for at in _positions(para, "（()）")]
     k = 0
     for pos in positions:
         while k < len(parens) and parens[k][0] < pos:
@@ -842,8 +1059,9 @@ def _open_parens(para: str, positions: list[int]) -> dict[int, int | None]:
 def _clause_start(para: str, pos: int, boundary: str) -> int:
     limit = max(0, pos - _WINDOW)
     segment = para[limit:pos]
-    if not any(c in segment for c in "（()）"):  # the common case, at C speed
-        return limit + max(segment.rfind(c) for c in boundary) + 1
+    if not _has_paren(segment):  # the common case, at C speed: the last boundary character
+        last = _one_of(boundary).search(segment[::-1])
+        return limit + (len(segment) - last.start() if last else 0)
     i = pos
     depth = 0
     while i > limit:
@@ -862,8 +1080,28 @@ def _clause_start(para: str, pos: int, boundary: str) -> int:
 
 def _clause_end(para: str, pos: int, boundary: str) -> int:
     limit = min(len(para), pos + _WINDOW)
-    found = [i for i in (para.find(c, pos, limit) for c in boundary + "（(") if i >= 0]
-    return min(found, default=limit)
+    first = _one_of(boundary + "（(").search(para, pos, limit)
+    return first.start() if first else limit
+
+
+_PAREN = re.compile(r"[（()）]")
+
+
+def _has_paren(text: str) -> bool:
+    return "（" in text or "(" in text or "）" in text or ")" in text  # four C scans beat one re scan
+
+
+@lru_cache(maxsize=64)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern that finds any of the words (one scan instead of a test per word); never matches
+    when there are none."""
+    return re.compile(_alternation(list(words)) if words else r"(?!)")
+
+
+@lru_cache(maxsize=16)
+def _one_of(chars: str) -> re.Pattern[str]:
+    """A pattern for any one of the characters."""
+    return re.compile(f"[{re.escape(chars)}]")
 
 
 def _in_short_quote(para: str, start: int, end: int) -> bool:
@@ -902,12 +1140,14 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
     ("两个维护", "三大工程")."""
     out: list[tuple[int, int, dict[str, Any]]] = []
-    verbs = sorted({*vocab.words("enumeration_verbs"), *vocab.qual_before}, key=len, reverse=True)
+    verbs = vocab.memo.get("amount_verbs")
+    if verbs is None:
+        verbs = vocab.memo["amount_verbs"] = tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before})
     for m in vocab.chinese_amount.finditer(para):
         value = chinese_number(m.group("cn"))
         if value is None or value < 2 or (m.end() < len(para) and para[m.end()] in _CN_DIGITS):
             continue
-        if not any(para.endswith(v, 0, m.start()) for v in verbs):
+        if not para.endswith(verbs, 0, m.start()):
             continue
         out.append((m.start(), m.end(), {"value": str(value), "value_max": None, "unit": m.group("unit")}))
     return out
@@ -915,6 +1155,24 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
 
 def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
                     period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
+    matches: list[tuple[int, int, dict[str, Any]]] = []
+    has_digit = _DIGIT.search(para) is not None  # both number patterns start at a digit
+    if has_digit:
+        for m in vocab.number_unit.finditer(para):
+            matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
+                                                  "unit": m.group("unit")}))
+    matches.extend(_chinese_amounts(para, vocab))
+    if has_digit:
+        for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
+            matches.append((m.start("value"), m.end("value"),
+                            {"value": m.group("value"), "value_max": None, "unit": ""}))
+    for w in vocab.words("breakthrough_words"):
+        if w in para:
+            for m in re.finditer(re.escape(w), para):
+                matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
+    if not matches:
+        return  # no number and no breakthrough: nothing below can find a target or warn
+    matches.sort(key=lambda x: x[0])
     last_in_sentence: dict[int, RawTarget] = {}
     not_before = vocab.words("not_target_before")
     baseline = vocab.words("baseline_markers")
@@ -922,25 +1180,19 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     param_words = vocab.words("parameter_words")
     param_cap_words = vocab.words("parameter_cap_words")
     subsidy_words = vocab.words("subsidy_words")
-    name_before = set(vocab.words("name_chars_before"))
-    name_after = set(vocab.words("name_chars_after"))
+    name_before = _word_set("name_chars_before")
+    name_after = _word_set("name_chars_after")
+    duration_words = vocab.words("duration_words")
+    level_words = vocab.words("level_words")
+    lone_verbs = vocab.words("lone_verbs")
+    clause_qualifiers = vocab.words("clause_qualifiers")
+    magnitudes = _longest_first(tuple(vocab.magnitudes))
     ctx = _Para(para, events)
-    matches: list[tuple[int, int, dict[str, Any]]] = []
-    for m in vocab.number_unit.finditer(para):
-        matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
-                                              "unit": m.group("unit")}))
-    matches.extend(_chinese_amounts(para, vocab))
-    for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
-        matches.append((m.start("value"), m.end("value"), {"value": m.group("value"), "value_max": None, "unit": ""}))
-    for w in vocab.words("breakthrough_words"):
-        for m in re.finditer(re.escape(w), para):
-            matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
-    matches.sort(key=lambda x: x[0])
     starts = [s for s, _e, _g in matches]
     paired = _respective_years(ctx, matches, starts, period)
     named = _respective_indicators(ctx, matches, starts, vocab)
     open_at = _open_parens(para, starts)
-    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)]
+    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
     marker = HEADING.match(para)
     marker_end = marker.end() if marker else 0  # "1．高新技术企业达到500家": not part of the indicator
@@ -971,7 +1223,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         whole_clause = para[c_start:c_end]
         unit = g["unit"]
         base_unit = unit
-        for mag in sorted(vocab.magnitudes, key=len, reverse=True):
+        for mag in magnitudes:
             if base_unit.startswith(mag) and len(base_unit) > len(mag):
                 base_unit = base_unit[len(mag):]
                 break
@@ -999,7 +1251,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         else:
             quals_after = []
         nxt = para[after: after + 1]
-        if any(para.startswith(w, after) for w in vocab.words("duration_words")):
+        if para.startswith(duration_words, after):
             continue  # "3个月内", "5个工作日": a time limit
         if nxt == "的" and para[after + 1: after + 3] not in ("目标", "水平"):
             continue  # "产值超500亿元的产业集群": a modifier
@@ -1031,8 +1283,8 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             indicator = indicator.removesuffix("实现")
             ind_start, ind_end = start - len(indicator), start
             quals_before.append("突破")
-        elif follows_noun and is_count and (not indicator or indicator in vocab.words("level_words")
-                                            or indicator in vocab.words("lone_verbs")
+        elif follows_noun and is_count and (not indicator or indicator in level_words
+                                            or indicator in lone_verbs
                                             or before_stripped.endswith(vocab.verb_endings)
                                             or before_stripped.endswith("等")):
             # "建成1家省技术创新中心": the indicator follows the number
@@ -1053,7 +1305,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             subject = (prev_target.indicator if prev_target is not None
                        else _previous_subject(para, s_start, i_start, vocab))
             indicator = subject + indicator
-        if (not indicator or indicator in vocab.words("level_words")) and prev_target is not None:
+        if (not indicator or indicator in level_words) and prev_target is not None:
             indicator = _complete_elliptical(indicator, prev_target.indicator, vocab)
         elif not indicator and last_target is not None and not before_stripped.strip("，,；;：: "):
             indicator = last_target.indicator  # "2023年，达到500家；2024年，达到600家": the same indicator
@@ -1066,7 +1318,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         k = bisect_left(starts, s_start)
         head = para[s_start:head_end] if not (k < len(starts) and starts[k] < head_end) else ""
         scope = comma_clause + "|" + head
-        for w in vocab.words("clause_qualifiers"):
+        for w in clause_qualifiers:
             q = vocab.qual_before.get(w, w)
             if w in scope and not any(q in x for x in quals_before):
                 quals_before.append(q)
@@ -1137,6 +1389,8 @@ def _respective_years(ctx: _Para, matches: list[tuple[int, int, dict[str, Any]]]
     """"2023年、2025年分别达到100家、150家": the n-th value belongs to the n-th year."""
     para = ctx.text
     paired: dict[int, int] = {}
+    if "分别" not in para:
+        return paired
     for m in re.finditer("分别", para):
         s_start, s_end = ctx.sentence(m.start())
         lo = max(s_start, m.start() - _WINDOW)
@@ -1152,6 +1406,8 @@ def _respective_indicators(ctx: _Para, matches: list[tuple[int, int, dict[str, A
     """"高新技术企业和科技型中小企业分别达到500家和1000家": the n-th value, the n-th indicator."""
     para = ctx.text
     named: dict[int, str] = {}
+    if "分别" not in para:
+        return named
     for m in re.finditer("分别", para):
         s_start, s_end = ctx.sentence(m.start())
         c_start = _clause_start(para, m.start(), _COMMA_BOUNDARY)
@@ -1177,19 +1433,27 @@ def _previous_subject(para: str, s_start: int, clause_start: int, vocab: Vocabul
 
 def _strip_qualifiers(before: str, vocab: Vocabulary) -> tuple[str, list[str]]:
     """Qualifier words between the indicator and the number: "达到", "超", "累计达", "不少于"."""
+    text, quals = _qualifiers_stripped(before, vocab)
+    return text, list(quals)
+
+
+@_per_text
+def _qualifiers_stripped(before: str, vocab: Vocabulary) -> tuple[str, tuple[str, ...]]:
     quals: list[str] = []
-    keys = sorted(vocab.qual_before, key=len, reverse=True)
+    keys = vocab.qual_before
+    lengths = vocab.memo.get("qual_before_lengths")
+    if lengths is None:
+        lengths = vocab.memo["qual_before_lengths"] = _by_length(tuple(keys))[1]
     text = before.rstrip()
-    changed = True
-    while changed:
-        changed = False
-        for k in keys:
-            if text.endswith(k):
-                quals.append(vocab.qual_before[k])
-                text = text[: -len(k)].rstrip()
-                changed = True
-                break
-    return text, list(reversed(quals))
+    while True:
+        # the longest qualifier that ends the text
+        size = len(text)
+        k = next((text[size - n:] for n in lengths if n <= size and text[size - n:] in keys), None)
+        if k is None:
+            break
+        quals.append(keys[k])
+        text = text[: -len(k)].rstrip()
+    return text, tuple(reversed(quals))
 
 
 _PARENS = re.compile(r"[（(][^（）()]*[）)]")
@@ -1202,23 +1466,32 @@ _FROM_BASE = re.compile(r"(?:由|从)\s*\d[\d.,]*\s*[^\d\s，。；]{0,6}$")  # 
 _COMPARED_WITH = re.compile(r"(?:比|较|相比|与)\d{4}\s*年(?:末|底)?(?:相比)?")
 
 
+@_per_text
 def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     """The indicator in the text before a number; returns it and its offset in `text`."""
     offset = 0
     original = text
+    period_names = vocab.memo.get("period_name_heads")
+    if period_names is None:
+        period_names = vocab.memo["period_name_heads"] = [
+            (name, re.compile(rf"^[“\"]?{name}[”\"]?(?:期间|时期|末)?[，,]?")) for name in vocab.raw["period_names"]]
+    horizon = vocab.words("horizon_words")
+    strip_prefixes = vocab.words("indicator_strip_prefixes")
     while True:
         before = text
         m = _YEAR_PHRASE.match(text)
         if m:
             text = text[m.end():]
-        for name in vocab.raw["period_names"]:
-            m2 = re.match(rf"^[“\"]?{name}[”\"]?(?:期间|时期|末)?[，,]?", text)
-            if m2:
-                text = text[m2.end():]
-        for w in vocab.words("horizon_words"):
-            if text.startswith(w):
-                text = text[len(w):]
-        text = _strip_prefixes(text, vocab.words("indicator_strip_prefixes"), keep_one=False)
+        for name, head in period_names:
+            if name in text[: len(name) + 1]:  # the pattern needs the name at 0 or after a quote
+                m2 = head.match(text)
+                if m2:
+                    text = text[m2.end():]
+        if text.startswith(horizon):
+            for w in horizon:
+                if text.startswith(w):
+                    text = text[len(w):]
+        text = _strip_prefixes(text, strip_prefixes, keep_one=False)
         if text == before:
             break
     if "等" in text[:-1]:
@@ -1229,7 +1502,8 @@ def _clean_indicator(text: str, vocab: Vocabulary) -> tuple[str, int]:
     text = _FROM_BASE.sub("", _TRAILING_YEAR.sub("", _COMPARED_WITH.sub("", text)))
     for w in vocab.words("indicator_drop_words"):
         # "园区拥有高新技术企业" -> "园区高新技术企业", but 拥有量 stays
-        text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
+        if w in text:
+            text = text[:1] + re.sub(rf"{re.escape(w)}(?![量率])", "", text[1:])
     return text, max(0, offset)
 
 
@@ -1318,9 +1592,12 @@ class _Lines:
     """Line and column of an offset in the original text, by bisection."""
 
     def __init__(self, text: str) -> None:
-        self.starts = [0, *(m.end() for m in re.finditer("\n", text))]
+        self.text = text
+        self.starts: list[int] = []  # built at the first look-up: most documents warn of nothing
 
     def position(self, offset: int) -> str:
+        if not self.starts:
+            self.starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
         i = bisect_right(self.starts, offset) - 1
         return f"line {i + 1}, column {offset - self.starts[i] + 1}"
 

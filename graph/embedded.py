@@ -250,7 +250,9 @@ class EmbeddedServer:
 
     def _verified_client(self, state: dict[str, Any], pid: int | None = None) -> Any | None:
         """A client when the socket answers, accepts the password and reports the run id (or, for
-        the server just spawned, the pid) policykg recorded; else None."""
+        the server just spawned, the pid) policykg recorded; else None. Also None while the server
+        is still reading its dump (it answers INFO then, but every graph command fails with
+        "loading the dataset in memory")."""
         if not self.socket_path.exists():
             return None
         try:
@@ -260,10 +262,17 @@ class EmbeddedServer:
             return None
         run_id, process_id = str(info.get("run_id", "")), int(info.get("process_id", -1))
         if pid is not None:
-            return client if process_id == pid else None
-        if run_id and run_id == state.get("run_id") and process_id == state.get("pid"):
-            return client
-        return None
+            ours = process_id == pid
+        else:
+            ours = bool(run_id) and run_id == state.get("run_id") and process_id == state.get("pid")
+        if not ours:
+            return None
+        try:
+            if int(client.connection.info("persistence").get("loading", 0)):
+                return None
+        except Exception:
+            return None
+        return client
 
     def _adopt_running_server(self) -> bool:
         state = self._read_state()

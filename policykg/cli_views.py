@@ -13,17 +13,6 @@ if TYPE_CHECKING:  # networkx is imported where a graph is read: `policykg --hel
     import networkx as nx
 
 
-def _read_graph(out_dir: Path) -> nx.MultiDiGraph:
-    from policykg.graph import read_graph
-
-    try:
-        return read_graph(out_dir)
-    except FileNotFoundError as exc:
-        raise PolicykgError(str(exc)) from exc
-    except ValueError as exc:
-        raise PolicykgError(str(exc)) from exc
-
-
 @main.command()
 @click.option("--unit", "units", multiple=True, metavar="NAME",
               help="Write the ego view of only this unit (id, name or alias); repeatable. Default: every unit.")
@@ -40,19 +29,22 @@ def views(out_dir: Path, units: tuple[str, ...], no_unit_views: bool, max_nodes:
           quiet: bool, progress: bool | None) -> None:
     """Write the interactive network views of OUT/graph.json into OUT/views/."""
     from policykg.progress import Progress
-    from policykg.visualize import DEFAULT_MAX_NODES, UnknownUnitError, write_views
+    from policykg.visualize import DEFAULT_MAX_NODES, UnknownUnitError, write_views_from_out
 
     stages = Progress(False if quiet else progress)
-    with stages.stage("reading graph.json"):
-        graph = _read_graph(out_dir)
     try:
+        # graph.json is read one element at a time, never held whole
         with stages.stage("views"):
-            written = write_views(graph, out_dir / "views", units=list(units) if units else None,
-                                  unit_views=not no_unit_views, max_nodes=max_nodes or DEFAULT_MAX_NODES,
-                                  inline_assets=inline_assets)
+            written = write_views_from_out(out_dir, out_dir / "views", units=list(units) if units else None,
+                                           unit_views=not no_unit_views, max_nodes=max_nodes or DEFAULT_MAX_NODES,
+                                           inline_assets=inline_assets)
     except UnknownUnitError as exc:
         raise PolicykgError(f"{out_dir / 'graph.json'}: {exc}") from exc
+    except ValueError as exc:  # graph.json is not a policykg graph (the message names it)
+        raise PolicykgError(str(exc)) from exc
     except OSError as exc:
+        if exc.errno is None:  # no graph.json (the message names it and says how to build one)
+            raise PolicykgError(str(exc)) from exc
         raise PolicykgError(f"{exc.filename or out_dir / 'views'}: {exc.strerror or exc}") from exc
     if not quiet:
         pages = [p for p in written if p.suffix == ".html"]

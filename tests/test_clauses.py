@@ -307,3 +307,33 @@ def test_task_table_row_numbers() -> None:
     assert [(r.number, r.title) for r in rows] == [("1", "制定细则"), ("2", "开展试点"), ("2b", "总结推广")]
     rows = find_table_tasks("工作任务\t负责单位\n制定细则\t省科技厅\n开展试点\t省财政厅\n")
     assert [(r.number, r.title) for r in rows] == [("1", "制定细则"), ("2", "开展试点")]
+
+
+def test_a_repeated_clause_cites_each_place() -> None:
+    # a plan repeats its clauses: each one's units point at its own text, and roles resolved for
+    # one clause (the first of a 负责 list leads) are not carried into the next
+    clause = "（市科技局、市财政局负责）"
+    text = f"推进平台建设{clause}；完善服务体系{clause}；加快成果转化（牵头单位：市财政局，配合单位：市科技局）"
+    found = find_clauses(text)
+    second = text.index(clause, 6 + len(clause))
+    assert [(s, e) for s, e, _f, _u in found[:2]] == [(6, 6 + len(clause)), (second, second + len(clause))]
+    for s, _e, _f, units in found:
+        for u in units:
+            assert text[u.start : u.end] == u.written
+            assert u.start > s
+    assert [[(u.role, u.written) for u in units] for *_, units in found] == [
+        [("lead", "市科技局"), ("participant", "市财政局")],
+        [("lead", "市科技局"), ("participant", "市财政局")],
+        [("lead", "市财政局"), ("participant", "市科技局")]]
+
+
+def test_resolved_lists_are_not_shared() -> None:
+    # the same list resolved twice hands out separate units: changing one leaves the other alone
+    from policykg.extract.resolve import resolve_unit_list
+
+    first = resolve_unit_list(["市科技局", "市财政局"], "清远市", province="广东省")
+    second = resolve_unit_list(["市科技局", "市财政局"], "清远市", province="广东省")
+    assert [u.name for u in first] == [u.name for u in second] == ["清远市科学技术局", "清远市财政局"]
+    first[0].note = "changed"
+    assert second[0].note != "changed"
+    assert resolve_unit_list(["市科技局", "市财政局"], "清远市", province="广东省")[0].note != "changed"

@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 from policykg.graph import read_graph
 from policykg.graph.export import write_graph_json
-from policykg.visualize import UnknownUnitError, write_views
+from policykg.visualize import UnknownUnitError, write_views, write_views_from_out
 from policykg.visualize.browser import CHROMIUM, chromium_browser, offline_page, open_view
 
 from policykg.cli import main
@@ -781,6 +781,41 @@ def test_views_reference_no_external_url(sample_out: Path) -> None:
                 assert not target.startswith(("http:", "https:", "//")), (path, target)
     css = (views / "assets" / "vis-network.min.css").read_text(encoding="utf-8")
     assert "url(http" not in css.replace(" ", "") and "@import" not in css
+
+
+def test_views_from_the_stream_of_graph_json_are_those_of_the_graph(
+        sample_out: Path, sample_graph: nx.MultiDiGraph, large_views: tuple[nx.MultiDiGraph, Path],
+        tmp_path: Path) -> None:
+    """write_views_from_out reads OUT/graph.json one element at a time (the build holds no
+    graph); what it writes is byte for byte what write_views writes from the networkx graph: the
+    sample corpus drawn whole, and a synthetic one drawn aggregated."""
+    large_graph, _ = large_views
+    large_out = tmp_path / "large-out"
+    large_out.mkdir()
+    write_graph_json(large_graph, large_out / "graph.json")
+    for name, graph, out, options in (("sample", sample_graph, sample_out, {}),
+                                      ("large", large_graph, large_out, {"max_nodes": 2000})):
+        from_graph = write_views(graph, tmp_path / name / "graph", units=units_of(graph)[:2], **options)
+        from_stream = write_views_from_out(out, tmp_path / name / "stream", units=units_of(graph)[:2], **options)
+        assert [p.relative_to(tmp_path / name / "graph") for p in from_graph] == \
+            [p.relative_to(tmp_path / name / "stream") for p in from_stream]
+        assert any(p.name == "data.js" for p in from_stream) and any(p.parent.name == "units" for p in from_stream)
+        for a, b in zip(from_graph, from_stream, strict=True):
+            assert a.read_bytes() == b.read_bytes(), (name, b.name)
+    data = json.loads((tmp_path / "large" / "stream" / "data.js").read_text(encoding="utf-8").split("=", 1)[1]
+                      .rstrip().rstrip(";"))
+    assert data["network"]["aggregated"] and len(data["nodes"]) == large_graph.number_of_nodes()
+    # Every edge once, its ends, key, written form and quote as in the graph (written and quote
+    # are numbers into one table of strings, a key TYPE:n is written as n).
+    ids, strings = [n["id"] for n in data["nodes"]], data["strings"]
+    shown = Counter()
+    for row in data["edges"]:
+        fields = [*row[5:], 0, 0]
+        key = f"{data['types'][row[2]]}:{row[4]}" if isinstance(row[4], int) else row[4]
+        shown[(ids[row[0]], ids[row[1]], key, strings[fields[0]], strings[fields[1]])] += 1
+    assert shown == Counter((u, v, str(k), str(d.get("written") or ""), str(d.get("quote") or "")[:200])
+                            for u, v, k, d in large_graph.edges(keys=True, data=True))
+    assert strings.count("") == 1 and len(set(strings)) == len(strings)
 
 
 def test_views_grow_linearly_with_the_number_of_plans(tmp_path: Path) -> None:

@@ -65,11 +65,20 @@ def force_layout(
     else:
         src = dst = np.zeros(0, dtype=np.int64)
         weight = np.zeros(0)
+    # the n × n arrays of every round, reused: the same arithmetic as fresh arrays, without
+    # allocating (and page-faulting) six of them per round
+    dx, dy, repulsion, square = (np.empty((n, n)) for _ in range(4))
     for _ in range(iterations):
-        dx = pos[:, None, 0] - pos[None, :, 0]
-        dy = pos[:, None, 1] - pos[None, :, 1]
-        repulsion = (k * k) / np.maximum(dx * dx + dy * dy, 1e-6)
-        displacement = np.stack(((dx * repulsion).sum(axis=1), (dy * repulsion).sum(axis=1)), axis=1)
+        np.subtract(pos[:, None, 0], pos[None, :, 0], out=dx)
+        np.subtract(pos[:, None, 1], pos[None, :, 1], out=dy)
+        np.multiply(dx, dx, out=repulsion)
+        np.multiply(dy, dy, out=square)
+        np.add(repulsion, square, out=repulsion)
+        np.maximum(repulsion, 1e-6, out=repulsion)
+        np.divide(k * k, repulsion, out=repulsion)
+        np.multiply(dx, repulsion, out=dx)
+        np.multiply(dy, repulsion, out=dy)
+        displacement = np.stack((dx.sum(axis=1), dy.sum(axis=1)), axis=1)
         if len(src):
             delta = pos[src] - pos[dst]
             dist = np.sqrt(np.maximum((delta**2).sum(axis=1), 1e-9))

@@ -13,6 +13,8 @@ the precomputed layouts of the two big views; the pages draw from it with vis-ne
 Per-unit and per-document views are rendered in the page from the shared file, so the views of a
 corpus are a handful of files whatever its size, and every cost here is linear in the graph.
 A selected node is in the URL hash (#node=ID), so a view can be shared as a link.
+The graph is read once as the element stream of graph.json (write_views_from_out; a networkx
+graph is turned into the same stream), keeping only what the pages need (GraphIndex).
 """
 
 from __future__ import annotations
@@ -23,16 +25,22 @@ import math
 import os
 import re
 import shutil
+import tempfile
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 import networkx as nx
+import numpy as np
+import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from policykg.graph.labels import shorten
 from policykg.visualize.layout import grouped_layout
 
 ASSETS_DIR = Path(__file__).parent / "assets"
@@ -72,7 +80,7 @@ def _templates() -> Environment:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _encode(value).decode("utf-8")
 
 
 def _script_json(value: Any) -> Markup:
@@ -82,9 +90,8 @@ def _script_json(value: Any) -> Markup:
 
 def _short(text: str, limit: int) -> str:
     """At most `limit` characters, cut in the middle: a plan's period and status at the end stay."""
-    from policykg.graph.labels import shorten
-
-    return shorten(str(text), limit, len)
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else shorten(text, limit, len)
 
 
 def short_title(title: str, limit: int = 12) -> str:
@@ -116,98 +123,309 @@ def document_href(doc: str) -> str:
     return "document.html#doc=" + quote(doc, safe="")
 
 
-class GraphIndex:
-    """One linear pass over the graph: what every view needs to select its nodes quickly."""
+GraphElement = tuple[str, dict[str, Any]]  # ("graph" | "node" | "edge", attributes as in graph.json)
 
-    def __init__(self, graph: nx.MultiDiGraph) -> None:
-        self.graph = graph
+
+def graph_elements(graph: nx.MultiDiGraph) -> Iterator[GraphElement]:
+    """A networkx graph as the element stream of graph.json (policykg.graph.export.iter_graph_elements):
+    ("graph", attrs), then ("node", {..., "id"}) for every node, then ("edge", {..., "from", "to",
+    "key"}) for every edge, in the graph's order."""
+    yield "graph", dict(graph.graph)
+    for node, data in graph.nodes(data=True):
+        yield "node", {**data, "id": node}
+    for source, target, key, data in graph.edges(keys=True, data=True):
+        yield "edge", {**data, "from": source, "to": target, "key": key}
+
+
+_JSON_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _encode(value: Any) -> bytes:
+    """Compact JSON as UTF-8 bytes, the same bytes json.dumps(ensure_ascii=False) gives: orjson,
+    several times faster; json for what orjson refuses (a lone surrogate, an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return _JSON_ENCODE(value).encode("utf-8", "replace")  # as graph.json: a lone surrogate is "?"
+
+
+def _names(data: dict[str, Any], node: str) -> list[str]:
+    """Every name a node can be searched by but its id: name, title, path, aliases, original title."""
+    found: list[str] = []
+    for value in (data.get("name"), data.get("title"), data.get("path"), *(data.get("aliases") or []),
+                  data.get("titleOriginal")):
+        if value and str(value) not in found and str(value) != node:
+            found.append(str(value))
+    return found
+
+
+def _period(data: dict[str, Any]) -> str:
+    return "–".join(str(data[k]) for k in ("periodStart", "periodEnd") if data.get(k))
+
+
+def _tip_head(data: dict[str, Any], kind: str, display: str) -> str:
+    """The lines of a node's hover text that depend on the node alone (the rest, its documents
+    and units, are added once every edge has been read)."""
+    if kind == "Task":
+        lines = [_short(str(data.get("title") or data.get("name") or data["id"]), 120),
+                 f"任务 Task {data.get('path', '')}"]
+        deadline = data.get("deadlineText") or data.get("deadline")
+        if deadline:
+            lines.append(f"期限 deadline: {deadline}")
+        if data.get("text"):
+            lines.append(f"原文 {_short(data['text'], 400)}")
+        if data.get("quote"):
+            lines.append(f"“{_short(data['quote'], 300)}”")
+    elif kind == "Document":
+        lines = [display, " · ".join(str(x) for x in (data.get("issuer"), data.get("jurisdiction"), _period(data),
+                                                      data.get("status"), data.get("file")) if x)]
+    else:
+        lines = [f"{display} ({kind})"]
+        aliases = [a for a in data.get("aliases") or [] if a != data.get("name")]
+        if aliases:
+            lines.append("别名 also written: " + _short("、".join(map(str, aliases)), 200))
+        extra = [str(data[k]) for k in ("subtype", "jurisdiction", "unit") if data.get(k)]
+        if extra:
+            lines.append(" · ".join(extra))
+    return "\n".join(lines)
+
+
+def _node_label(data: dict[str, Any], kind: str, display: str) -> str:
+    if kind == "Task":
+        return short_title(data.get("title") or data.get("name") or data.get("path") or data["id"])
+    if kind == "Document":
+        return _short(display, 18)
+    return _short(display, 14)
+
+
+class GraphIndex:
+    """One linear pass over the element stream of a graph (nodes first, then edges): what every
+    view needs, kept compact — per node its kind, names, label, documents and the node-local part
+    of its tooltip; per edge its ends (node positions) and type in arrays, and the edge as the
+    page draws it, encoded at once into a spool file — so the graph itself is never held."""
+
+    def __init__(self, elements: Iterable[GraphElement]) -> None:
+        self.ids: list[str] = []
+        self.position: dict[str, int] = {}
         self.kind: dict[str, str] = {}
         self.units: list[str] = []
         self.documents: list[str] = []
         self.entities = 0
-        for node, data in graph.nodes(data=True):
-            label = str(data.get("label") or "_other")
-            self.kind[node] = label
-            labels = data.get("labels") or [label]
-            self.entities += "Entity" in labels
-            if "Unit" in labels:
-                self.units.append(node)
-            if label == "Document":
-                self.documents.append(node)
+        self.names_of: list[list[str]] = []
+        self.display: list[str] = []
+        self.labels: list[str] = []
+        self.tip_heads: list[str] = []
+        self.jurisdiction_of: dict[int, str] = {}
+        self.aliases_of: dict[int, list[str]] = {}
+        self.task_facts: dict[int, tuple[str, str, str, Any, str]] = {}  # path, title, deadline, start, short title
+        self.doc_facts: dict[str, dict[str, Any]] = {}
+        self._node_shas: dict[int, list[int]] = {}  # node -> interned sha numbers of its documents
+        self._task_doc_hint: dict[int, tuple[Any, int | None]] = {}  # task -> (docId, docSha256 number)
+        self._sha_number: dict[str, int] = {}
+        self._unit_sort_names: dict[str, str] = {}
+        self.tasks_of_unit: dict[str, list[tuple[str, str]]] = defaultdict(list)  # unit -> (task, type)
+        self.units_of_task: dict[str, dict[str, str]] = defaultdict(dict)  # task -> unit -> L/P
+        self.doc_of_task: dict[str, str] = {}
+        self.type_names: list[str] = []
+        self._type_index: dict[Any, int] = {}  # edge type (as written) -> its number
+        self._key_prefixes: list[str] = []  # "TYPE:" of every type, for keys "TYPE:n"
+        self.type_numbers: dict[str, int] = {}  # edge type name -> its number in type_names
+        self._type_counts: list[int] = []
+        self._rows: list[list[Any]] = []
+        self._rows_written = False
+        self.strings: list[str] = [""]  # the edges' written forms and quotes, each once ("" is 0)
+        self._string_number: dict[str, int] = {"": 0}
+        # Every edge once: its ends and type index (node positions; iterated by every later step).
+        self.edge_ends = array("l")  # source, target, type number: three per edge
+        # The edges as data.js holds them, encoded as they arrive, comma-separated.
+        self.edge_rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_views)
+        self._documents_ready = False
+        self.edge_count = 0
+        stream = iter(elements)
+        for element, item in stream:
+            if element == "node":
+                self._add_node(item)
+            elif element == "edge":
+                self._order_documents()
+                self._read_edges(chain((("edge", item),), stream))
+        if not self._documents_ready:
+            self._order_documents()
+        self._flush_rows()
+        self.edge_types = Counter(dict(zip(self.type_names, self._type_counts)))
+        for i, (doc_id, sha) in self._task_doc_hint.items():
+            node = self.ids[i]
+            if node not in self.doc_of_task:
+                doc = doc_id if doc_id in self.doc_index else self._doc_of_sha_number.get(sha)
+                if doc is not None:
+                    self.doc_of_task[node] = doc
         self.unit_set = frozenset(self.units)
-        self.tooltips: dict[str, str] = {}
-        self.node_facts: dict[str, dict[str, Any]] = {}
-        self._docs_cache: dict[str, list[int]] = {}
-        self.documents.sort(key=lambda d: (str(graph.nodes[d].get("name", "")), d))
-        self.units.sort(key=lambda u: (str(graph.nodes[u].get("name", "")), u))
+        self._docs_cache: dict[int, list[int]] = {}
+
+    def _sha(self, sha: Any) -> int:
+        return self._sha_number.setdefault(str(sha), len(self._sha_number))
+
+    def _add_node(self, data: dict[str, Any]) -> None:
+        node = str(data["id"]) if not isinstance(data["id"], str) else data["id"]
+        i = len(self.ids)
+        self.ids.append(node)
+        self.position[node] = i
+        kind = str(data.get("label") or "_other")
+        self.kind[node] = kind
+        labels = data.get("labels") or [kind]
+        self.entities += "Entity" in labels
+        if "Unit" in labels:
+            self.units.append(node)
+            self._unit_sort_names[node] = str(data.get("name", ""))
+        display = str(data.get("name") or data.get("title") or node)
+        self.display.append(display)
+        self.names_of.append(_names(data, node))
+        self.labels.append(_node_label(data, kind, display))
+        self.tip_heads.append(_tip_head(data, kind, display))
+        if data.get("jurisdiction"):
+            self.jurisdiction_of[i] = str(data["jurisdiction"])
+        if data.get("aliases"):
+            self.aliases_of[i] = [str(a) for a in data["aliases"]]
+        if kind == "Document":
+            self.documents.append(node)
+            self.doc_facts[node] = {"sort": str(data.get("name", "")),
+                                    "sha": data.get("sha256") or data.get("docSha256"),
+                                    "jurisdiction": data.get("jurisdiction", ""), "file": str(data.get("file") or ""),
+                                    "period": _period(data),
+                                    "current": str(data.get("current", True)).lower() not in ("false", "0")}
+            return
+        if kind == "Task":
+            self.task_facts[i] = (str(data.get("path") or ""), str(data.get("title") or data.get("name") or ""),
+                                  str(data["deadline"]) if data.get("deadline") else "", data.get("start"),
+                                  short_title(data.get("title") or display, 10))
+            self._task_doc_hint[i] = (data.get("docId"), self._sha(data.get("docSha256")))
+        shas = list(data.get("docs") or []) or [data.get("docSha256")]
+        self._node_shas[i] = [self._sha(s) for s in shas]
+
+    def _order_documents(self) -> None:
+        """Documents sorted by name; once every node has been read (before the first edge)."""
+        self._documents_ready = True
+        self.documents.sort(key=lambda d: (self.doc_facts[d]["sort"], d))
+        self.units.sort(key=lambda u: (self._unit_sort_names[u], u))
         self.doc_index = {doc: i for i, doc in enumerate(self.documents)}
         self.doc_of_sha: dict[str, str] = {}
         for doc in self.documents:
-            sha = graph.nodes[doc].get("sha256") or graph.nodes[doc].get("docSha256")
+            sha = self.doc_facts[doc]["sha"]
             if sha:
                 self.doc_of_sha[str(sha)] = doc
-        self.tasks_of_unit: dict[str, list[tuple[str, str]]] = defaultdict(list)  # unit -> (task, type)
-        self.units_of_task: dict[str, dict[str, str]] = defaultdict(dict)  # task -> unit -> L/P
-        self.mentioning_tasks: dict[str, list[str]] = defaultdict(list)
-        self.edges_of_doc: dict[str, list[tuple[str, str, Any]]] = defaultdict(list)
-        self.doc_of_task: dict[str, str] = {}
-        # Every edge once, as (source, target, key, properties): iterated by every later step.
-        self.edges: list[tuple[str, str, Any, dict[str, Any]]] = [*iter(graph.edges(keys=True, data=True))]
-        # (iter: list() would first ask the view its length, one more pass over every edge)
-        self.edge_types: Counter[str] = Counter()
-        for source, target, key, data in self.edges:
-            rel = data.get("type")
-            self.edge_types[str(rel)] += 1
-            if rel in RESPONSIBILITY_TYPES:
-                self.tasks_of_unit[source].append((target, rel))
-                letter = ROLE_LETTER[rel]
-                if self.units_of_task[target].get(source) != "L":
-                    self.units_of_task[target][source] = letter
-            elif rel == "MENTIONS" and self.kind.get(source) == "Task":
-                self.mentioning_tasks[target].append(source)
-            elif rel == "PART_OF" and self.kind.get(target) == "Document":
-                self.doc_of_task[source] = target
-            doc = self.doc_of_sha.get(str(data.get("docSha256")))
-            if doc is not None:
-                self.edges_of_doc[doc].append((source, target, key))
-        for node, data in graph.nodes(data=True):
-            if self.kind[node] == "Task" and node not in self.doc_of_task:
-                doc = data.get("docId") if data.get("docId") in self.doc_index else self.doc_of_sha.get(
-                    str(data.get("docSha256")))
-                if doc is not None:
-                    self.doc_of_task[node] = doc
+        self._doc_of_sha_number = {self._sha_number[s]: d for s, d in self.doc_of_sha.items() if s in self._sha_number}
+        self._doc_number_of_sha = {s: self.doc_index[d] for s, d in self.doc_of_sha.items()}
+
+    def _read_edges(self, stream: Iterable[GraphElement]) -> None:
+        """Every edge, once every node has been read: the hot loop of the views (hundreds of
+        thousands of edges), so written out with local names, one dict lookup per field."""
+        position, ids, kind = self.position, self.ids, self.kind
+        type_index, counts = self._type_index, self._type_counts
+        tasks_of_unit, units_of_task, doc_of_task = self.tasks_of_unit, self.units_of_task, self.doc_of_task
+        doc_number_of_sha = self._doc_number_of_sha
+        add_ends, rows = self.edge_ends.extend, self._rows
+        key_prefixes, strings, string_number = self._key_prefixes, self.strings, self._string_number
+
+        def intern(text: str) -> int:
+            string_number[text] = len(strings)
+            strings.append(text)
+            return string_number[text]
+
+        for element, data in stream:
+            if element != "edge":
+                raise ValueError(f"a {element} after the edges")
+            get = data.get
+            s, t = position[data["from"]], position[data["to"]]
+            rel = get("type")
+            type_number = type_index.get(rel)
+            if type_number is None:
+                type_number = self._new_type(rel)
+            counts[type_number] += 1
+            if rel in ROLE_LETTER:
+                source, target = ids[s], ids[t]
+                tasks_of_unit[source].append((target, rel))
+                roles = units_of_task[target]
+                if roles.get(source) != "L":
+                    roles[source] = ROLE_LETTER[rel]
+            elif rel == "PART_OF" and kind.get(ids[t]) == "Document":
+                doc_of_task[ids[s]] = ids[t]
+            add_ends((s, t, type_number))
+            # The edge as the page draws it: ends, type, document, key, then the raw fields of
+            # its tooltip (written, quote, task path, target value), trailing empty ones left out.
+            # written and quote repeat (a unit's name, a clause naming several units): numbers into
+            # one table of strings; a key "TYPE:n" is written as n.
+            sha, written, quote, path = get("docSha256"), get("written"), get("quote"), get("taskPath")
+            key = str(get("key"))
+            prefix = key_prefixes[type_number]
+            if key.startswith(prefix):
+                suffix = key[len(prefix):]
+                if suffix.isascii() and suffix.isdigit() and (len(suffix) == 1 or suffix[0] != "0"):
+                    key = int(suffix)
+            if written:
+                written = str(written)
+                written = string_number.get(written) or intern(written)
+            if quote:
+                quote = str(quote)[:200]
+                quote = string_number.get(quote) or intern(quote)
+            row = [s, t, type_number, doc_number_of_sha.get(sha if type(sha) is str else str(sha), -1), key,
+                   written or 0, quote or 0, str(path) if path else ""]
+            if rel == "TARGETS":
+                row.append(_target_value(data))
+            while len(row) > 5 and not row[-1]:
+                row.pop()
+            rows.append(row)
+            if len(rows) >= 10_000:
+                self._flush_rows()
+        self.edge_count = len(self.edge_ends) // 3
+
+    def _new_type(self, rel: Any) -> int:
+        name = str(rel)
+        number = self.type_numbers.get(name)
+        if number is None:
+            number = self.type_numbers[name] = len(self.type_names)
+            self.type_names.append(name)
+            self._key_prefixes.append(name + ":")
+            self._type_counts.append(0)
+        self._type_index[rel] = number
+        return number
+
+    def _flush_rows(self) -> None:
+        """Encode the buffered edge rows (one encoder call for many rows) into the spool."""
+        if self._rows:
+            self.edge_rows.write((b"," if self._rows_written else b"") + _encode(self._rows)[1:-1])
+            self._rows_written = True
+            self._rows.clear()
+
+    def edges(self) -> Iterator[tuple[str, str, str]]:
+        """(source, target, type) of every edge, in the graph's order."""
+        ids, names = self.ids, self.type_names
+        ends = self.edge_ends
+        for s, t, r in zip(ends[0::3], ends[1::3], ends[2::3]):
+            yield ids[s], ids[t], names[r]
 
     # --- node facts -------------------------------------------------------------------------
 
     def node_docs(self, node: str) -> list[int]:
         """Indices (into self.documents) of the documents a node occurs in."""
-        cached = self._docs_cache.get(node)
+        i = self.position[node]
+        cached = self._docs_cache.get(i)
         if cached is None:
-            cached = self._docs_cache[node] = self._node_docs(node)
+            cached = self._docs_cache[i] = self._node_docs(node, i)
         return cached
 
-    def _node_docs(self, node: str) -> list[int]:
-        data = self.graph.nodes[node]
+    def _node_docs(self, node: str, i: int) -> list[int]:
         if self.kind[node] == "Document":
             return [self.doc_index[node]]
         if node in self.doc_of_task:
             return [self.doc_index[self.doc_of_task[node]]]
-        shas = list(data.get("docs") or []) or [data.get("docSha256")]
-        return sorted({self.doc_index[self.doc_of_sha[s]] for s in map(str, shas) if s in self.doc_of_sha})
+        of_sha = self._doc_of_sha_number
+        return sorted({self.doc_index[of_sha[s]] for s in self._node_shas.get(i, ()) if s in of_sha})
 
     def names(self, node: str) -> list[str]:
         """Every name a node can be searched by: name, aliases, id, and a task's path and title."""
-        data = self.graph.nodes[node]
-        found: list[str] = []
-        for value in (data.get("name"), data.get("title"), data.get("path"), *(data.get("aliases") or []),
-                      data.get("titleOriginal"), node):
-            if value and str(value) not in found:
-                found.append(str(value))
-        return found
+        return [*self.names_of[self.position[node]], node]
 
     def display_name(self, node: str) -> str:
-        data = self.graph.nodes[node]
-        return str(data.get("name") or data.get("title") or node)
+        return self.display[self.position[node]]
 
     def resolve_units(self, queries: Iterable[str]) -> list[str]:
         """Unit ids for names, aliases or ids; an unknown one raises UnknownUnitError."""
@@ -248,73 +466,41 @@ class GraphIndex:
         return f"unknown unit '{query}'; closest names: " + ", ".join(shown)
 
 
-def _node_tooltip(index: GraphIndex, node: str) -> str:
-    """The hover text of a node; the same in every view, so computed once per node."""
-    cached = index.tooltips.get(node)
-    if cached is None:
-        cached = index.tooltips[node] = _compose_node_tooltip(index, node)
-    return cached
-
-
-def _compose_node_tooltip(index: GraphIndex, node: str) -> str:
-    data = index.graph.nodes[node]
+def _node_tooltip(index: GraphIndex, node: str) -> tuple[str, str]:
+    """The hover text of a node (its own lines, then its documents and units) and, for a task,
+    its units apart: the page puts the line of the task's document between the two."""
     kind = index.kind[node]
-    lines: list[str] = []
-    doc_indices = index.node_docs(node)
-    doc_names = [index.display_name(index.documents[i]) for i in doc_indices[:4]]
+    head = index.tip_heads[index.position[node]]
+    if kind == "Document":
+        return head, ""
     if kind == "Task":
-        lines.append(_short(str(data.get("title") or data.get("name") or node), 120))
-        lines.append(f"任务 Task {data.get('path', '')}")
-        deadline = data.get("deadlineText") or data.get("deadline")
-        if deadline:
-            lines.append(f"期限 deadline: {deadline}")
-        if data.get("text"):
-            lines.append(f"原文 {_short(data['text'], 400)}")
-        if data.get("quote"):
-            lines.append(f"“{_short(data['quote'], 300)}”")
-        if doc_names:
-            lines.append(f"文件 {doc_names[0]}")
         roles = index.units_of_task.get(node, {})
-        if roles:
-            lines.append("L: " + "、".join(index.display_name(u) for u, r in roles.items() if r == "L"))
-            partners = [index.display_name(u) for u, r in roles.items() if r == "P"]
-            if partners:
-                lines.append("P: " + _short("、".join(partners), 200))
-    elif kind == "Document":
-        lines.append(index.display_name(node))
-        period = "–".join(str(data[k]) for k in ("periodStart", "periodEnd") if data.get(k))
-        lines.append(" · ".join(str(x) for x in (data.get("issuer"), data.get("jurisdiction"), period,
-                                                 data.get("status"), data.get("file")) if x))
-    else:
-        lines.append(f"{index.display_name(node)} ({kind})")
-        aliases = [a for a in data.get("aliases") or [] if a != data.get("name")]
-        if aliases:
-            lines.append("别名 also written: " + _short("、".join(map(str, aliases)), 200))
-        extra = [str(data[k]) for k in ("subtype", "jurisdiction", "unit") if data.get(k)]
-        if extra:
-            lines.append(" · ".join(extra))
-        roles = index.tasks_of_unit.get(node)
-        if roles:
-            led = sum(1 for _, r in roles if r == "LEADS")
-            lines.append(f"牵头 L {led} · 参与 P {len(roles) - led}")
-        if doc_names:
-            lines.append(f"{len(doc_indices)} document(s): " + _short("；".join(doc_names), 160))
-    return "\n".join(lines)
+        if not roles:
+            return head, ""
+        lines = ["L: " + "、".join(index.display_name(u) for u, r in roles.items() if r == "L")]
+        partners = [index.display_name(u) for u, r in roles.items() if r == "P"]
+        if partners:
+            lines.append("P: " + _short("、".join(partners), 200))
+        return head, "\n".join(lines)
+    lines = [head]
+    roles_of = index.tasks_of_unit.get(node)
+    if roles_of:
+        led = sum(1 for _, r in roles_of if r == "LEADS")
+        lines.append(f"牵头 L {led} · 参与 P {len(roles_of) - led}")
+    doc_indices = index.node_docs(node)
+    if doc_indices:
+        doc_names = [index.display_name(index.documents[i]) for i in doc_indices[:4]]
+        lines.append(f"{len(doc_indices)} document(s): " + _short("；".join(doc_names), 160))
+    return "\n".join(lines), ""
 
 
-def _edge_fields(data: dict[str, Any]) -> list[str]:
-    """What an edge's tooltip says below its type, as raw fields (written, quote, task path,
-    target value) that the page composes: a dict lookup each, for hundreds of thousands of edges."""
-    fields = [str(data.get("written") or ""), str(data.get("quote") or "")[:200], str(data.get("taskPath") or "")]
-    if data.get("type") == "TARGETS":
-        value = data.get("value")
-        if data.get("valueMax") not in (None, ""):
-            value = f"{value}–{data['valueMax']}"
-        fields.append(" ".join(str(x) for x in (data.get("year"), data.get("qualifier"), value, data.get("unit"))
-                               if x not in (None, "")))
-    while fields and not fields[-1]:
-        fields.pop()
-    return fields
+def _target_value(data: dict[str, Any]) -> str:
+    """A TARGETS edge's value as its tooltip says it: year, qualifier, value (or range), unit."""
+    value = data.get("value")
+    if data.get("valueMax") not in (None, ""):
+        value = f"{value}–{data['valueMax']}"
+    return " ".join(str(x) for x in (data.get("year"), data.get("qualifier"), value, data.get("unit"))
+                    if x not in (None, ""))
 
 
 # --- structure: co-operation weights and communities ----------------------------------------------
@@ -335,8 +521,9 @@ class Structure:
             for i, a in enumerate(members):
                 for b in members[i + 1 :]:
                     self.pair_weight[(a, b)] += 1
-                    if len(self.pair_examples[(a, b)]) < 5:
-                        self.pair_examples[(a, b)].append(task)
+                    examples = self.pair_examples[(a, b)]
+                    if len(examples) < 5:
+                        examples.append(task)
         cooperation = nx.Graph()
         cooperation.add_nodes_from(u for u in index.units if u in self.task_count)
         cooperation.add_weighted_edges_from((a, b, w) for (a, b), w in self.pair_weight.items())
@@ -360,59 +547,76 @@ class Structure:
                 self.community_of[unit] = number
         # Tasks: the community of their lead (else first participant); documents and entities:
         # the most common community of their tasks.
-        votes: dict[str, Counter[int]] = defaultdict(Counter)
+        community_of = self.community_of
         for task, roles in index.units_of_task.items():
             ordered = sorted(roles, key=lambda u: (roles[u] != "L", u))
-            community = next((self.community_of[u] for u in ordered if u in self.community_of), None)
+            community = next((community_of[u] for u in ordered if u in community_of), None)
             if community is not None:
-                self.community_of[task] = community
-        for source, target, _, data in index.edges:
-            if data.get("type") in RESPONSIBILITY_TYPES:
-                continue
-            for task, other in ((source, target), (target, source)):
-                if index.kind.get(task) == "Task" and task in self.community_of and other not in index.unit_set:
-                    votes[other][self.community_of[task]] += 1
-        for node, counter in votes.items():
-            if node not in self.community_of:
-                self.community_of[node] = counter.most_common(1)[0][0]
-        # What no task reaches (named by a document only, a unit of no task): its neighbours'.
-        late: dict[str, Counter[int]] = defaultdict(Counter)
-        for source, target, _, _ in index.edges:
-            for node, other in ((source, target), (target, source)):
-                if node not in self.community_of and other in self.community_of:
-                    late[node][self.community_of[other]] += 1
-        for node, counter in late.items():
-            self.community_of[node] = counter.most_common(1)[0][0]
+                community_of[task] = community
+        # Then, over every edge at once (numpy): a node of no community yet takes the most common
+        # community of the tasks it is linked to by an edge other than a responsibility (documents,
+        # entities); what no task reaches (named by a document only, a unit of no task), its
+        # neighbours'. Ties go to the community met first in the graph's order of edges.
+        ends = np.frombuffer(index.edge_ends, dtype=np.dtype("l")).reshape(-1, 3)
+        source, target, rel = ends[:, 0], ends[:, 1], ends[:, 2]
+        ids = index.ids
+        community = np.full(len(ids), -1, dtype=np.int64)
+        for node, number in community_of.items():
+            community[index.position[node]] = number
+        is_task = np.fromiter((index.kind[n] == "Task" for n in ids), dtype=bool, count=len(ids))
+        is_unit = np.fromiter((n in index.unit_set for n in ids), dtype=bool, count=len(ids))
+        responsibility = np.isin(rel, [number for name, number in index.type_numbers.items()
+                                       if name in RESPONSIBILITY_TYPES])
+        task_community = np.where(is_task, community, -1)
+        votes = _most_common_per_node(
+            (~responsibility & (task_community[source] >= 0) & ~is_unit[target], target, task_community[source]),
+            (~responsibility & (task_community[target] >= 0) & ~is_unit[source], source, task_community[target]))
+        for i, number in votes.items():
+            if community[i] < 0:
+                community_of[ids[i]] = community[i] = number
+        late = _most_common_per_node(
+            ((community[source] < 0) & (community[target] >= 0), source, community[target]),
+            ((community[target] < 0) & (community[source] >= 0), target, community[source]))
+        for i, number in late.items():
+            community_of[ids[i]] = number
+
+
+def _most_common_per_node(*occurrences: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[int, int]:
+    """Node -> its most common value, over (mask, node, value) arrays of one row per edge, the
+    occurrences of an edge in the order given; a tie goes to the value that occurred first (as
+    Counter.most_common(1) does)."""
+    nodes = np.stack([np.where(mask, node, -1) for mask, node, _ in occurrences], axis=1).ravel()
+    values = np.stack([value for _, _, value in occurrences], axis=1).ravel()
+    kept = nodes >= 0
+    nodes, values = nodes[kept], values[kept]
+    if not len(nodes):
+        return {}
+    width = int(values.max()) + 1
+    keys, first, counts = np.unique(nodes * width + values, return_index=True, return_counts=True)
+    node_of, value_of = keys // width, keys % width
+    order = np.lexsort((first, -counts, node_of))
+    by_node = node_of[order]
+    picked = order[np.r_[True, by_node[1:] != by_node[:-1]]]
+    return dict(zip(node_of[picked].tolist(), value_of[picked].tolist(), strict=True))
 
 
 # --- the shared data file -----------------------------------------------------------------------------
 
 
-def _node_label(index: GraphIndex, node: str) -> str:
-    data = index.graph.nodes[node]
-    kind = index.kind[node]
-    if kind == "Task":
-        return short_title(data.get("title") or data.get("name") or data.get("path") or node)
-    if kind == "Document":
-        return _short(index.display_name(node), 18)
-    return _short(index.display_name(node), 14)
-
-
 def _jurisdiction(index: GraphIndex, node: str) -> str:
-    data = index.graph.nodes[node]
-    if data.get("jurisdiction"):
-        return str(data["jurisdiction"])
+    own = index.jurisdiction_of.get(index.position[node])
+    if own:
+        return own
     docs = index.node_docs(node)
     if docs:
-        return str(index.graph.nodes[index.documents[docs[0]]].get("jurisdiction") or "")
+        return str(index.doc_facts[index.documents[docs[0]]]["jurisdiction"] or "")
     return ""
 
 
 def _current_docs(index: GraphIndex) -> set[int]:
     """Documents shown by default: the current edition of each plan family (identity's
     Document.current flag; every document when the graph has no such flag)."""
-    return {i for i, doc in enumerate(index.documents)
-            if str(index.graph.nodes[doc].get("current", True)).lower() not in ("false", "0")}
+    return {i for i, doc in enumerate(index.documents) if index.doc_facts[doc]["current"]}
 
 
 def _layout_block(node_ids: list[str], edges: list[tuple[str, str, float]], group_of: dict[str, Any],
@@ -431,66 +635,58 @@ def _edge_weight(rel: str) -> float:
     return 3.0 if rel == "PART_OF" else 1.0
 
 
-def shared_data(index: GraphIndex, structure: Structure, max_nodes: int, title: str) -> dict[str, Any]:
-    """Everything the pages draw from: nodes, edges, documents, communities and the layouts of
-    the whole network and the co-operation network."""
-    graph = index.graph
-    node_ids = list(graph.nodes)
-    position = {n: i for i, n in enumerate(node_ids)}
+def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, max_nodes: int,
+                      title: str) -> dict[str, Any]:
+    """Write data.js: everything the pages draw from (nodes, edges, documents, communities and
+    the layouts of the whole network and the co-operation network), one node at a time. Returns
+    what the index page shows of it (communities and the two layouts)."""
     current = _current_docs(index)
-    led = Counter(u for u, rel in ((u, r) for u, tasks in index.tasks_of_unit.items() for _, r in tasks)
-                  if rel == "LEADS")
+    led = Counter(u for u, tasks in index.tasks_of_unit.items() for _, r in tasks if r == "LEADS")
     tasks_per_doc = Counter(index.doc_index[d] for d in index.doc_of_task.values() if d in index.doc_index)
-    nodes = []
-    for node in node_ids:
+    docs = []
+    for i, doc in enumerate(index.documents):
+        facts = index.doc_facts[doc]
+        docs.append({"id": doc, "name": index.display_name(doc), "short": _short(index.display_name(doc), 16),
+                     "jurisdiction": str(facts["jurisdiction"] or ""), "file": facts["file"],
+                     "current": i in current, "tasks": tasks_per_doc[i], "period": facts["period"]})
+    network = network_layout(index, structure, current, max_nodes)
+    cooperation = cooperation_layout(index, structure, max_nodes)
+    node_styles, edge_styles = styles()["nodes"], styles()["edges"]
+    fh.write(b"window.policykgData = {")
+    fh.write(b",".join(_encode(key) + b":" + _encode(value) for key, value in (
+        ("title", title), ("nodeStyles", node_styles), ("edgeStyles", edge_styles), ("types", index.type_names),
+        ("communities", structure.communities), ("otherColour", OTHER_COLOUR), ("docs", docs))))
+    fh.write(b',"nodes":[')
+    community_of, unit_set = structure.community_of, index.unit_set
+    for i, node in enumerate(index.ids):
         kind = index.kind[node]
-        data = graph.nodes[node]
-        item: dict[str, Any] = {"id": node, "kind": kind, "label": _node_label(index, node),
-                                "names": [n for n in index.names(node) if n != node], "docs": index.node_docs(node),
-                                "tip": _node_tooltip(index, node)}
-        if node in structure.community_of:
-            item["c"] = structure.community_of[node]
-        if node in index.unit_set:
+        tip, roles = _node_tooltip(index, node)
+        item: dict[str, Any] = {"id": node, "kind": kind, "label": index.labels[i], "names": index.names_of[i],
+                                "docs": index.node_docs(node), "tip": tip}
+        if roles:
+            item["roles"] = roles
+        if node in community_of:
+            item["c"] = community_of[node]
+        if node in unit_set:
             item["unit"] = 1
             item["led"] = led[node]
             item["joined"] = len(index.tasks_of_unit.get(node, [])) - led[node]
             item["jur"] = _jurisdiction(index, node)
         elif kind == "Task":
-            item["path"] = str(data.get("path") or "")
-            item["title"] = str(data.get("title") or data.get("name") or "")
-            if data.get("deadline"):
-                item["deadline"] = str(data["deadline"])
+            path, task_title, deadline = index.task_facts[i][:3]
+            item["path"] = path
+            item["title"] = task_title
+            if deadline:
+                item["deadline"] = deadline
         elif kind == "Document":
             item["tasks"] = tasks_per_doc[index.doc_index[node]]
-        nodes.append(item)
-    type_names: list[str] = []
-    type_index: dict[str, int] = {}
-    edges = []
-    for source, target, key, data in index.edges:
-        rel = str(data.get("type"))
-        if rel not in type_index:
-            type_index[rel] = len(type_names)
-            type_names.append(rel)
-        doc = index.doc_of_sha.get(str(data.get("docSha256")))
-        edges.append([position[source], position[target], type_index[rel],
-                      index.doc_index[doc] if doc is not None else -1, str(key), *_edge_fields(data)])
-    docs = []
-    for i, doc in enumerate(index.documents):
-        data = graph.nodes[doc]
-        docs.append({"id": doc, "name": index.display_name(doc), "short": _short(index.display_name(doc), 16),
-                     "jurisdiction": str(data.get("jurisdiction") or ""), "file": str(data.get("file") or ""),
-                     "current": i in current, "tasks": tasks_per_doc[i],
-                     "period": "–".join(str(data[k]) for k in ("periodStart", "periodEnd") if data.get(k))})
-    node_styles, edge_styles = styles()["nodes"], styles()["edges"]
-    return {
-        "title": title,
-        "nodeStyles": node_styles, "edgeStyles": edge_styles, "types": type_names,
-        "communities": structure.communities, "otherColour": OTHER_COLOUR,
-        "docs": docs, "nodes": nodes, "edges": edges,
-        "network": network_layout(index, structure, position, current, max_nodes),
-        "cooperation": cooperation_layout(index, structure, position, max_nodes),
-        "bigView": BIG_VIEW,
-    }
+        fh.write((b"," if i else b"") + _encode(item))
+    fh.write(b'],"edges":[')
+    index.edge_rows.seek(0)
+    shutil.copyfileobj(index.edge_rows, fh)
+    fh.write(b'],"strings":' + _encode(index.strings) + b',"network":' + _encode(network)
+             + b',"cooperation":' + _encode(cooperation) + f',"bigView":{BIG_VIEW}}};\n'.encode())
+    return {"communities": structure.communities, "network": network, "cooperation": cooperation}
 
 
 def _shown_by_default(index: GraphIndex, node: str, current: set[int]) -> bool:
@@ -498,22 +694,20 @@ def _shown_by_default(index: GraphIndex, node: str, current: set[int]) -> bool:
     return not docs or any(d in current for d in docs)
 
 
-def network_layout(index: GraphIndex, structure: Structure, position: dict[str, int], current: set[int],
-                   max_nodes: int) -> dict[str, Any]:
+def network_layout(index: GraphIndex, structure: Structure, current: set[int], max_nodes: int) -> dict[str, Any]:
     """The whole network of the current editions, communities apart; above max_nodes nodes,
     aggregated: units and documents, grouped by jurisdiction, a unit linked to a plan by the
     number of its tasks it leads or joins there, and units of different jurisdictions linked by
     the tasks they share."""
-    graph = index.graph
-    shown = [n for n in graph.nodes if _shown_by_default(index, n, current)]
+    position = index.position
+    shown = [n for n in index.ids if _shown_by_default(index, n, current)]
     names = {i: c["name"] for i, c in enumerate(structure.communities)}
     hidden_editions = len(index.documents) - len(current)
     edition_note = (f"Showing the current editions only ({hidden_editions} older editions hidden; untick "
                     f"“current editions only” to see them)." if hidden_editions else "")
     if len(shown) <= max_nodes:
         shown_set = set(shown)
-        edges = [(s, t, _edge_weight(str(d.get("type")))) for s, t, _, d in index.edges
-                 if s in shown_set and t in shown_set]
+        edges = [(s, t, _edge_weight(rel)) for s, t, rel in index.edges() if s in shown_set and t in shown_set]
         # What belongs to no community (a plan naming entities but assigning no task) is grouped
         # by its first document, and that group named after the document.
         group_of: dict[str, Any] = {}
@@ -551,7 +745,7 @@ def network_layout(index: GraphIndex, structure: Structure, position: dict[str, 
     groups = Counter(jurisdiction.values())
     block = _layout_block(nodes, layout_edges, jurisdiction,
                           {j: f"{j} · {n} nodes" for j, n in groups.items()})
-    hidden = Counter(index.kind[n] for n in graph.nodes if n not in seen)
+    hidden = Counter(index.kind[n] for n in index.ids if n not in seen)
     note = (f"Aggregated: the whole network has {len(shown)} nodes (more than {max_nodes}). Shown are units and "
             f"documents grouped by jurisdiction; a unit is linked to a plan by the number of tasks it leads or "
             f"joins there, and units of different jurisdictions by the tasks they share. Not shown here: "
@@ -563,8 +757,8 @@ def network_layout(index: GraphIndex, structure: Structure, position: dict[str, 
             "hiddenKinds": dict(hidden.most_common()), "note": note, **block}
 
 
-def cooperation_layout(index: GraphIndex, structure: Structure, position: dict[str, int],
-                       max_nodes: int) -> dict[str, Any]:
+def cooperation_layout(index: GraphIndex, structure: Structure, max_nodes: int) -> dict[str, Any]:
+    position = index.position
     nodes = sorted(structure.task_count, key=lambda u: (-structure.task_count[u], u))
     note = ""
     if len(nodes) > max_nodes:
@@ -616,7 +810,6 @@ PAGE_TITLES = {
 
 
 def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_links: bool) -> dict[str, Any]:
-    graph = index.graph
     kinds = Counter(index.kind.values())
     edge_types = index.edge_types
     unit_rows = []
@@ -624,15 +817,15 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         roles = index.tasks_of_unit.get(unit, [])
         led = sum(1 for _, rel in roles if rel == "LEADS")
         unit_rows.append({"id": unit, "name": index.display_name(unit), "kind": index.kind[unit],
-                          "aliases": [str(a) for a in graph.nodes[unit].get("aliases") or []],
+                          "aliases": index.aliases_of.get(index.position[unit], []),
                           "led": led, "joined": len(roles) - led,
                           "href": unit_href(unit) if unit_links else None})
-    tasks = sorted((t for t in graph.nodes if index.kind[t] == "Task"),
+    facts = index.task_facts
+    tasks = sorted((t for t in index.ids if index.kind[t] == "Task"),
                    key=lambda t: (index.doc_index.get(index.doc_of_task.get(t, ""), -1),
-                                  int(graph.nodes[t].get("start") or 0), t))
-    task_rows = [{"id": t, "path": str(graph.nodes[t].get("path") or ""),
-                  "title": _short(index.display_name(t), 80),
-                  "short": short_title(graph.nodes[t].get("title") or index.display_name(t), 10),
+                                  int(facts[index.position[t]][3] or 0), t))
+    task_rows = [{"id": t, "path": facts[index.position[t]][0], "title": _short(index.display_name(t), 80),
+                  "short": facts[index.position[t]][4],
                   "doc": index.doc_index.get(index.doc_of_task.get(t, ""), -1)} for t in tasks]
     tasks_per_doc = Counter(t["doc"] for t in task_rows)
     task_pos = {t: i for i, t in enumerate(tasks)}
@@ -642,7 +835,7 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
     summary = {
         "documents": len(index.documents), "tasks": kinds.get("Task", 0), "units": len(index.units),
         "entities": index.entities,
-        "indicators": kinds.get("Indicator", 0), "nodes": graph.number_of_nodes(), "edges": len(index.edges),
+        "indicators": kinds.get("Indicator", 0), "nodes": len(index.ids), "edges": index.edge_count,
         "leads": edge_types.get("LEADS", 0), "participates": edge_types.get("PARTICIPATES_IN", 0),
         "targets": edge_types.get("TARGETS", 0), "mentions": edge_types.get("MENTIONS", 0),
         "communities": len(shared["communities"]),
@@ -656,7 +849,7 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         "nodeKinds": dict(kinds.most_common()),
         "views": [{"kind": "network", "title": PAGE_TITLES["network"][0], "href": "network.html",
                    "subtitle": f"{len(index.documents)} documents", "nodes": len(network["nodes"]),
-                   "edges": len(network["edges"]) if network["aggregated"] else len(index.edges),
+                   "edges": len(network["edges"]) if network["aggregated"] else index.edge_count,
                    "aggregated": network["aggregated"]},
                   {"kind": "cooperation", "title": PAGE_TITLES["cooperation"][0], "href": "cooperation.html",
                    "subtitle": cooperation["subtitle"], "nodes": len(cooperation["nodes"]),
@@ -665,7 +858,7 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         "documents": [{"id": d, "name": index.display_name(d), "href": document_href(d),
                        "short": _short(index.display_name(d), 16), "tasks": tasks_per_doc[i],
                        "current": i in current,
-                       "jurisdiction": graph.nodes[d].get("jurisdiction", "")}
+                       "jurisdiction": index.doc_facts[d]["jurisdiction"]}
                       for i, d in enumerate(index.documents)],
         "units": unit_rows,
         "tasks": task_rows,
@@ -682,7 +875,7 @@ def _unit_stub(unit: str) -> str:
 
 
 def write_views(
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | Iterable[GraphElement],
     views_dir: Path | str,
     *,
     units: Iterable[str] | None = None,
@@ -694,39 +887,76 @@ def write_views(
     """Write the views of `graph` into `views_dir` (replaced whole; nothing half-written is left
     if this fails) and return the paths written, index.html first.
 
-    units: also write units/<name>.html, a link page to the ego view of each of these units (ids,
-    names or aliases; an unknown one raises UnknownUnitError listing the closest names, before
-    anything is written). unit_views=False: the index links no unit view. max_nodes: above it
-    the whole network is aggregated. inline_assets: put vis-network, the page scripts and the
-    data into every page instead of views/assets/ and views/data.js (each page then stands alone).
+    graph: a networkx graph, or the element stream of one as graph.json holds it
+    (policykg.graph.export.iter_graph_elements; see write_views_from_out): read once, never
+    held whole. units: also write units/<name>.html, a link page to the ego view of each of
+    these units (ids, names or aliases; an unknown one raises UnknownUnitError listing the
+    closest names, before anything is written). unit_views=False: the index links no unit view.
+    max_nodes: above it the whole network is aggregated. inline_assets: put vis-network, the
+    page scripts and the data into every page instead of views/assets/ and views/data.js (each
+    page then stands alone).
     """
     views_dir = Path(views_dir)
-    index = GraphIndex(graph)
+    index = GraphIndex(graph_elements(graph) if isinstance(graph, nx.Graph) else graph)
+    try:
+        return _write_pages(index, views_dir, units, unit_views, max_nodes, inline_assets, title)
+    finally:
+        index.edge_rows.close()
+
+
+def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None, **options: Any) -> list[Path]:
+    """Write the views of the graph a build wrote to OUT_DIR/graph.json (into OUT_DIR/views
+    unless `views_dir` says otherwise) reading it one element at a time, so that the graph is
+    never held; the options are write_views'. A missing graph.json raises FileNotFoundError, one
+    that is not a policykg graph ValueError, both naming the file."""
+    from policykg.graph.export import GRAPH_JSON, iter_graph_elements
+
+    path = Path(out_dir) / GRAPH_JSON
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
+    try:
+        index = GraphIndex(iter_graph_elements(out_dir))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
+    try:
+        return _write_pages(index, Path(views_dir) if views_dir is not None else Path(out_dir) / "views",
+                            options.pop("units", None), **options)
+    finally:
+        index.edge_rows.close()
+
+
+def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None, unit_views: bool = True,
+                 max_nodes: int = DEFAULT_MAX_NODES, inline_assets: bool = False,
+                 title: str = "policykg") -> list[Path]:
     stubs = index.resolve_units(list(units)) if units is not None else []
     structure = Structure(index)
-    shared = shared_data(index, structure, max_nodes, title)
-    data_js = "window.policykgData = " + _json(shared) + ";\n"
-
+    empty = not index.ids
     work = views_dir.parent / f".{views_dir.name}.tmp-{os.getpid()}"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     written: list[str] = []
     try:
-        if not inline_assets:
+        with open(work / "data.js", "wb") as fh:
+            shared = write_shared_data(fh, index, structure, max_nodes, title)
+        data_js = None
+        if inline_assets:
+            data_js = (work / "data.js").read_text(encoding="utf-8")
+            (work / "data.js").unlink()
+        else:
             (work / "assets").mkdir()
             for name in ASSET_FILES:
                 shutil.copyfile(ASSETS_DIR / name, work / "assets" / name)
                 written.append(f"assets/{name}")
-            _write(work / "data.js", data_js)
             written.append("data.js")
         page = _templates().get_template("view.html")
         for kind in PAGES:
             heading, subtitle = PAGE_TITLES[kind]
             _write(work / f"{kind}.html", page.render(
-                title=heading, subtitle=subtitle, kind=kind, empty=graph.number_of_nodes() == 0,
+                title=heading, subtitle=subtitle, kind=kind, empty=empty,
                 **_asset_context(inline_assets, "", data_js)))
             written.append(f"{kind}.html")
+        del data_js
         taken: set[str] = set()
         for unit in stubs:
             path = f"units/{_slug(index.display_name(unit), taken)}.html"
@@ -734,7 +964,7 @@ def write_views(
             written.append(path)
         index_page = _templates().get_template("index.html").render(
             title=title, data=_script_json(_index_data(index, shared, title, unit_views)),
-            empty=graph.number_of_nodes() == 0, **_asset_context(inline_assets, ""))
+            empty=empty, **_asset_context(inline_assets, ""))
         _write(work / "index.html", index_page)
         written.insert(0, "index.html")
     except BaseException:

@@ -67,23 +67,36 @@
     else if (n.kind === "Task") { size = 7; font = 12; importance = 100; }
     const colour = colourBy === "kind" ? style.color : communityColour(n.c);
     return { id: n.id, idx: i, label: n.label, full: n.label, kind: n.kind, x: x, y: y, size: size, shape: style.shape,
-      color: colour, base: colour, font: { size: font, color: "#263238" }, title: n.tip, docs: n.docs || [], c: n.c,
+      color: colour, base: colour, font: { size: font, color: "#263238" }, title: nodeTip(n), docs: n.docs || [], c: n.c,
       importance: importance };
   }
+  // A node's tooltip: its own lines; for a task, then its document and its units.
+  function nodeTip(n) {
+    if (n.kind !== "Task") return n.tip;
+    const lines = [n.tip];
+    if (n.docs && n.docs.length && D.docs[n.docs[0]]) lines.push("文件 " + D.docs[n.docs[0]].name);
+    if (n.roles) lines.push(n.roles);
+    return lines.join("\n");
+  }
+  // An edge's key: a number n stands for "TYPE:n".
+  const edgeKey = (e) => (typeof e[4] === "number" ? D.types[e[2]] + ":" + e[4] : e[4]);
+  const strings = D.strings || [""];
   function edgeItem(ei) {
     const e = D.edges[ei];
     const type = typeOf(e);
     const style = D.edgeStyles[type] || D.edgeStyles._other;
-    return { id: D.nodes[e[0]].id + "|" + D.nodes[e[1]].id + "|" + e[4], from: D.nodes[e[0]].id, to: D.nodes[e[1]].id,
-      key: e[4], type: type, doc: e[3] >= 0 ? e[3] : null, title: edgeTitle(style, e), color: style.color, base: style.color,
+    const key = edgeKey(e);
+    return { id: D.nodes[e[0]].id + "|" + D.nodes[e[1]].id + "|" + key, from: D.nodes[e[0]].id, to: D.nodes[e[1]].id,
+      key: key, type: type, doc: e[3] >= 0 ? e[3] : null, title: edgeTitle(style, e), color: style.color, base: style.color,
       width: style.width, dashes: false, ei: ei };
   }
-  // An edge's tooltip from its raw fields: [.., written, quote, task path, target value].
+  // An edge's tooltip from its raw fields: [.., written, quote, task path, target value]
+  // (written and quote as numbers into D.strings).
   function edgeTitle(style, e) {
     const lines = [style.legend];
-    if (e[5]) lines.push("written: " + e[5]);
+    if (e[5]) lines.push("written: " + strings[e[5]]);
     if (e[8]) lines.push(e[8]);
-    if (e[6]) { const q = String(e[6]).split(/\s+/).join(" "); lines.push("“" + (q.length > 199 ? q.slice(0, 199) + "…" : q) + "”"); }
+    if (e[6]) { const q = String(strings[e[6]]).split(/\s+/).join(" "); lines.push("“" + (q.length > 199 ? q.slice(0, 199) + "…" : q) + "”"); }
     if (e[7]) lines.push("task " + e[7]);
     return lines.join("\n");
   }

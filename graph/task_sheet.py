@@ -1,0 +1,275 @@
+"""The 任务分工表 (OUT/responsibilities.xlsx) a coordinator hands out: an overview sheet (总表)
+and one sheet per document with 序号, 任务, 任务内容, 牵头单位, 配合单位, 完成时限, 原文 and a mark
+where the lead was read from the order of the list; print-ready (landscape A4, fit to width,
+header repeated on every page, frozen header). The (task, unit, role) detail is
+responsibilities.csv.
+
+`TaskSheetWriter` takes the documents one at a time, as a build streams them: each document's
+sheet goes to the file when it arrives, and nothing is kept of it but its overview row. With a
+`cache_dir`, each sheet is kept deflated under a digest of what it shows, and a later build
+copies it into its workbook as it is (a rebuild after one changed plan renders one sheet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policykg.graph.xlsx import CENTRED, HEADER, LINK, TEXT, RowFormat, Sheet, SheetPart, Workbook
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+XLSX_COLUMNS = ("序号", "任务", "任务内容", "牵头单位", "配合单位", "完成时限", "原文", "备注")
+XLSX_WIDTHS = (6, 28, 48, 22, 30, 12, 48, 16)
+OVERVIEW_SHEET = "总表"
+OVERVIEW_TITLE = "任务分工表 总表"
+OVERVIEW_COLUMNS = ("序号", "文件", "辖区", "期限", "状态", "任务数", "牵头推定", "工作表")
+OVERVIEW_WIDTHS = (6, 60, 12, 12, 12, 8, 10, 34)
+LEAD_FROM_ORDER_MARK = "牵头单位按排列顺序推定"  # the clause names no lead: the first unit listed is read as lead
+_SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+_TASK_ROW = RowFormat((CENTRED, TEXT, TEXT, TEXT, TEXT, CENTRED, TEXT, TEXT))
+_OVERVIEW_ROW = RowFormat((CENTRED, TEXT, TEXT, TEXT, TEXT, CENTRED, CENTRED, LINK))
+_HEADER_ROW = RowFormat((HEADER,) * len(XLSX_COLUMNS))
+
+# a cached sheet: this header (CRC-32 and length of the XML, rows, columns, length of the
+# deflated bytes), then the deflated XML
+_CACHED = struct.Struct("<IIIII")
+CACHE_SUFFIX = ".xlsx-sheet"
+
+
+def _sheet_name(number: int, title: str) -> str:
+    """An Excel sheet name (≤ 31 characters, none of []:*?/\\) that keeps the period and status
+    of the title; the number (the overview's 序号) keeps names unique, and apart from 总表."""
+    from policykg.graph.labels import shorten
+
+    prefix = f"{number} "
+    clean = title.translate(_SHEET_NAME_FORBIDDEN).replace("'", "’")
+    return (prefix + shorten(clean, 31 - len(prefix), len))[:31]
+
+
+def _sheet_names(titles: list[str]) -> list[str]:
+    """The sheet names of documents with these titles, in this order."""
+    return [_sheet_name(i, title) for i, title in enumerate(titles, 1)]
+
+
+def _clean_quote(text: str) -> str:
+    """原文 as the plan wrote it, without ruby pinyin (開發區(qū) -> 開發區) or line breaks."""
+    from policykg.extract.normalise import without_pinyin
+
+    return " ".join(without_pinyin(text or "").split())
+
+
+def xlsx_tasks(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per task (document order kept) from the (task, unit, role) rows."""
+    tasks: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        key = (r["doc_sha256"], r["task_id"])
+        t = tasks.get(key)
+        if t is None:
+            t = tasks[key] = {
+                "doc_sha256": r["doc_sha256"], "doc": r["doc"], "doc_title": r.get("doc_title") or r["doc"],
+                "path": r["task_path"], "title": r["task_title"],
+                "text": r.get("task_text") or r.get("task_paragraph") or "",
+                "deadline": r.get("deadline_text") or r.get("deadline") or "",
+                "lead": [], "part": [], "quote": r.get("quote") or "", "lead_from_order": False}
+        if r["role"] == "lead":
+            t["lead"].append(r["unit"])
+            if r.get("lead_from_order"):
+                t["lead_from_order"] = True
+        else:
+            t["part"].append(r["unit"])
+    return list(tasks.values())
+
+
+def _document_sheet(title: str, tasks: Sequence[dict[str, Any]]) -> SheetPart:
+    sheet = Sheet(XLSX_WIDTHS, title)
+    sheet.append(XLSX_COLUMNS, _HEADER_ROW)
+    for n, t in enumerate(tasks, 1):
+        sheet.append((n, f"{t['path']} {t['title']}".strip(), _clean_quote(t["text"]), "、".join(t["lead"]),
+                      "、".join(t["part"]), t["deadline"], _clean_quote(t["quote"]),
+                      LEAD_FROM_ORDER_MARK if t["lead_from_order"] else ""), _TASK_ROW)
+    return sheet.part()
+
+
+def _renderer_version() -> bytes:
+    """A digest of the code that turns tasks into a sheet: a cached sheet is used only by the
+    code that made it."""
+    from policykg.extract import normalise
+    from policykg.graph import labels, sanitise, xlsx
+
+    digest = hashlib.blake2b(xlsx.COMPRESSOR.encode(), digest_size=16)
+    for module in (xlsx, sanitise, labels, normalise):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.digest()
+
+
+class TaskSheetWriter:
+    """`writer = TaskSheetWriter(path)`, `writer.add_document(document, rows)` for each document in
+    build order (document = {doc_sha256, doc, title, jurisdiction, period, status}; rows = its
+    responsibilities.csv rows, in order; also documents without rows), `writer.close()` ->
+    the number of task rows. The overview (总表) is written last and listed first.
+
+    `cache_dir`: sheets are looked up there (then in `reuse_dir`, e.g. the previous build's
+    cache) by a digest of the document's title and tasks and of the rendering code; sheets
+    rendered afresh are stored there; on close, the sheets this build did not use are removed
+    from it. Use `with` (or call abort()) so that a failed build leaves no half-written file."""
+
+    def __init__(self, path: Path, cache_dir: Path | None = None, reuse_dir: Path | None = None) -> None:
+        self.path = Path(path)
+        self._book = Workbook(self.path)
+        self._overview_slot = self._book.reserve(OVERVIEW_SHEET)
+        self._overview: list[tuple[Any, ...]] = []  # one row per document: what the 总表 shows
+        self._seen: set[str] = set()
+        self.tasks = 0
+        self.cache_dir, self.reuse_dir = cache_dir, reuse_dir
+        self.cache_hits = 0
+        self._used: set[str] = set()
+        self._version = b""
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            self._version = _renderer_version()
+        self._closed = False
+
+    def add_document(self, document: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        sha = document["doc_sha256"]
+        if sha in self._seen:
+            raise ValueError(f"{document.get('doc') or sha}: given twice to the 任务分工表")
+        self._seen.add(sha)
+        tasks = xlsx_tasks(rows)
+        title = document.get("title") or document["doc"]
+        name = _sheet_name(len(self._overview) + 1, title)
+        self._book.add(name, self._sheet(title, tasks))
+        self._overview.append((len(self._overview) + 1, title, document.get("jurisdiction") or "",
+                               document.get("period") or "", document.get("status") or "", len(tasks),
+                               sum(t["lead_from_order"] for t in tasks), name))
+        self.tasks += len(tasks)
+
+    def _sheet(self, title: str, tasks: list[dict[str, Any]]) -> SheetPart:
+        if self.cache_dir is None:
+            return _document_sheet(title, tasks)
+        # what the sheet shows (repr: unambiguous, and faster than json here)
+        about = repr([title, *((t["path"], t["title"], t["text"], t["deadline"], t["quote"], t["lead"], t["part"],
+                                t["lead_from_order"]) for t in tasks)])
+        key = hashlib.blake2b(about.encode("utf-8", "surrogatepass"), digest_size=20, key=self._version).hexdigest()
+        file = key + CACHE_SUFFIX
+        self._used.add(file)
+        for folder in (self.cache_dir, self.reuse_dir):
+            part = _read_cached(folder / file) if folder is not None else None
+            if part is not None:
+                self.cache_hits += 1
+                if folder is not self.cache_dir:
+                    _take_cached(folder / file, self.cache_dir / file, part)
+                return part
+        part = _document_sheet(title, tasks)
+        _write_cached(self.cache_dir / file, part)
+        return part
+
+    def close(self) -> int:
+        """Write the overview and the workbook parts; returns the number of task rows."""
+        if self._closed:
+            return self.tasks
+        try:
+            sheet = Sheet(OVERVIEW_WIDTHS, OVERVIEW_TITLE)
+            sheet.append(OVERVIEW_COLUMNS, _HEADER_ROW)
+            for row in self._overview:
+                sheet.append(row, _OVERVIEW_ROW)
+                sheet.link(f"H{sheet.rows}", row[-1])
+            self._book.add(self._overview_slot, sheet.part())
+        except BaseException:
+            self.abort()
+            raise
+        self._book.close()
+        self._closed = True
+        self._overview = []
+        if self.cache_dir is not None:
+            for stale in self.cache_dir.glob(f"*{CACHE_SUFFIX}"):
+                if stale.name not in self._used:
+                    stale.unlink(missing_ok=True)
+        return self.tasks
+
+    def abort(self) -> None:
+        """Remove the unfinished workbook."""
+        self._closed = True
+        self._book.abort()
+
+    def __enter__(self) -> TaskSheetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        elif not self._closed:
+            self.abort()
+
+
+def _read_cached(path: Path) -> SheetPart | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if len(data) < _CACHED.size:
+        return None
+    crc, size, rows, columns, length = _CACHED.unpack_from(data)
+    if len(data) != _CACHED.size + length:
+        return None  # cut short: render it again
+    return SheetPart(data[_CACHED.size:], crc, size, rows, columns)
+
+
+def _take_cached(old: Path, new: Path, part: SheetPart) -> None:
+    """An earlier build's cached sheet into this build's cache: linked, else written."""
+    try:
+        os.link(old, new)
+    except FileExistsError:
+        pass
+    except OSError:
+        _write_cached(new, part)
+
+
+def _write_cached(path: Path, part: SheetPart) -> None:
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(_CACHED.pack(part.crc, part.size, part.rows, part.columns, len(part.deflated)) + part.deflated)
+        os.replace(tmp, path)
+    except OSError:  # a cache that cannot be written costs time on the next build, nothing else
+        tmp.unlink(missing_ok=True)
+
+
+def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,
+                                documents: Sequence[dict[str, Any]] = ()) -> int:
+    """The 任务分工表 of these rows (see TaskSheetWriter). `documents` (doc_sha256, doc, title,
+    jurisdiction, period, status) gives every document its sheet, also one without tasks;
+    documents only the rows name follow them. Returns the number of task rows."""
+    docs: dict[str, dict[str, Any]] = {}
+    by_doc: dict[str, list[dict[str, Any]]] = {}
+    for d in documents:
+        docs.setdefault(d["doc_sha256"], dict(d))
+        by_doc.setdefault(d["doc_sha256"], [])
+    for r in rows:
+        sha = r["doc_sha256"]
+        if sha not in docs:
+            docs[sha] = {"doc_sha256": sha, "doc": r["doc"], "title": r.get("doc_title") or r["doc"]}
+        by_doc.setdefault(sha, []).append(r)
+    with TaskSheetWriter(path) as writer:
+        for sha, doc_rows in by_doc.items():
+            writer.add_document(docs[sha], doc_rows)
+    return writer.tasks
+
+
+def xlsx_document(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A Document node's attributes as the 任务分工表's overview lists the document."""
+    start, end = attrs.get("periodStart"), attrs.get("periodEnd")
+    return {"doc_sha256": attrs.get("sha256", ""), "doc": attrs.get("file", ""), "title": attrs.get("name", ""),
+            "jurisdiction": attrs.get("jurisdiction", ""),
+            "period": f"{start}-{end}" if start not in (None, "") and end not in (None, "") else "",
+            "status": attrs.get("status", "")}
+
+
+def xlsx_documents(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The graph's documents as the 任务分工表's overview lists them, in build order."""
+    return [xlsx_document(d) for _, d in g.nodes(data=True) if d.get("label") == "Document"]
