@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from policykg.cli import PolicykgError, main, out_argument_or_option
-
-if TYPE_CHECKING:  # networkx is imported where a graph is read: `policykg --help` does not pay for it
-    import networkx as nx
 
 
 @main.command()
