@@ -16,13 +16,23 @@ import re
 from bisect import bisect_right
 from functools import cache, lru_cache
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
-
-from .entity_components import DEPARTMENT, PIPELINE, CharTokenizer, EntityState, jurisdiction_short, load_knowledge
+from .entity_components import (
+    DEPARTMENT,
+    PIPELINE,
+    CharTokenizer,
+    EntityState,
+    components,
+    jurisdiction_short,
+    load_knowledge,
+    register_spacy,
+)
 from .model import Entity, PolicyDocument, Span, Task
+
+if TYPE_CHECKING:  # spaCy is imported by entity_pipeline() only: extraction runs without it
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 _LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
 
@@ -30,6 +40,9 @@ _LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
 @cache
 def entity_pipeline() -> Language:
     """spacy.blank("zh") with the entity components; built once per process."""
+    import spacy
+
+    register_spacy()
     nlp = spacy.blank("zh")
     nlp.tokenizer = CharTokenizer(nlp.vocab)
     for name in PIPELINE:
@@ -136,8 +149,8 @@ def entity_state(text: str, jurisdiction: str = "", province: str = "") -> Entit
     """The entity components run over `text` directly (no spaCy Doc of one token per character):
     the chosen mentions are `.chosen`, every candidate `.candidates`."""
     state = EntityState(text, jurisdiction, province)
-    for _, proc in entity_pipeline().pipeline:
-        proc.run(state)
+    for component in components():
+        component.run(state)
     return state
 
 

@@ -15,6 +15,10 @@ so token offsets are character offsets); every component has one job:
   table of department names (extract.resolve) with their level prefix or place; resolved to unit ids.
 - ``entity_select``: one kind per name, no overlaps, bare 高新区 resolved; the result is ``doc.ents``.
 
+Each component reads and extends an `EntityState` (the text and its candidates): `extract_entities` runs
+`components()` over a plan's text without importing spaCy; `register_spacy()` makes them the spaCy
+factories of `entity_pipeline()` (for notebooks and tests), where the state rides in the Doc's user_data.
+
 Candidates are `Candidate` records in ``doc.user_data["entity_candidates"]`` (copied to ``doc.spans`` at
 the end); the chosen mentions are ``doc.ents``, whose extensions carry subtype, category flag,
 canonical name and the evidence. All knowledge is read from ``resources/entities_*`` files (the
@@ -25,16 +29,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from spacy.language import Language
-from spacy.tokens import Doc, Span
-from spacy.vocab import Vocab
+import ahocorasick
 
 from .model import ResolvedUnit
+
+if TYPE_CHECKING:  # spaCy is imported only by `register_spacy`: extraction runs without it
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+    from spacy.vocab import Vocab
 
 RESOURCES = Path(__file__).parent / "resources"
 CANDIDATES = "entity_candidates"
@@ -42,26 +50,7 @@ KINDS = ("Platform", "Park", "Firm")
 DEPARTMENT = "Department"
 MENTION_KINDS = (*KINDS, DEPARTMENT)  # what doc.ents may hold
 
-# what the selected mentions (doc.ents) carry; candidates are `Candidate` records in
-# doc.user_data[CANDIDATES] because span extensions are keyed by offsets, and several candidates
-# may share offsets until `entity_select` has chosen.
-for _name, _default in (
-    ("subtype", ""),
-    ("generic", False),
-    ("evidence", ""),  # ending | list | count-list | repeat | alias
-    ("written", ""),  # name as read (an item of a count list gets its ending added)
-    ("alias_of", ""),  # for a bare ending (高新区) resolved to a named park
-    ("unit_id", ""),  # for a department: the resolver's unit id (dept:清远市科学技术局)
-    ("unit_name", ""),  # for a department: the resolver's canonical name
-):
-    if not Span.has_extension(_name):
-        Span.set_extension(_name, default=_default)
-for _name in ("jurisdiction", "province"):
-    if not Doc.has_extension(_name):
-        Doc.set_extension(_name, default="")
-
-
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """A possible mention: text[start:end] of one kind, with the evidence that found it."""
 
@@ -136,6 +125,8 @@ class CharTokenizer:
         self.vocab = vocab
 
     def __call__(self, text: str) -> Doc:
+        from spacy.tokens import Doc
+
         doc = Doc(self.vocab, words=list(text), spaces=[False] * len(text))  # words may be spaces
         doc.user_data["entity_text"] = text
         return doc
@@ -181,6 +172,33 @@ def _occurrences(word: str, text: str) -> list[int]:
     return found
 
 
+# brackets and quotes a leftward scan reads over (closing -> opening), openers it stops at
+_OPEN = {"）": "（", ")": "("}
+_QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
+_OPENERS = set("（(“‘「『")
+
+
+def word_automaton(words: Iterable[str]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton of `words`: `.iter(text)` yields (index of the last character,
+    word) for every occurrence of every word, overlapping ones included, in one pass in C."""
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
+def occurrences_of_words(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every occurrence of the automaton's words in `text`, by start then
+    length (what a PhraseMatcher over character tokens finds)."""
+    if not len(automaton):
+        return []
+    found = [(last + 1 - len(word), last + 1, word) for last, word in automaton.iter(text)]
+    found.sort()
+    return found
+
+
 @dataclass
 class EntityKnowledge:
     """Everything the components know, loaded from resources/entities_* files."""
@@ -221,8 +239,17 @@ class EntityKnowledge:
     conjunction_re: re.Pattern[str] = field(init=False)
     cue_re: re.Pattern[str] = field(init=False)
     cue_by_text: dict[str, ListCue] = field(init=False)
+    # scan_left: .* up to the last character a leftward scan must look at (without, with digits)
+    last_stop: re.Pattern[str] = field(init=False)
+    last_stop_digit: re.Pattern[str] = field(init=False)
+    # trim_left's cut of a left context (left, after a number) -> (characters cut, quantified)
+    leading_cut: Callable[[str, bool], tuple[int, bool]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # pure functions of a name, asked again and again for the same names: memoised
+        self.ending_of = lru_cache(maxsize=1 << 16)(self._ending_of)  # type: ignore[method-assign]
+        self.is_generic_words = lru_cache(maxsize=1 << 16)(self._is_generic_words)  # type: ignore[method-assign]
+        self.leading_cut = lru_cache(maxsize=1 << 16)(lambda left, after_number: _leading_cut(left, after_number, self))
         alternation = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
         self.trigger_re = re.compile(f"(?:{alternation})")
         self.max_generic_len = max(len(w) for w in self.generic_words)
@@ -231,20 +258,29 @@ class EntityKnowledge:
         self.quantifier_re = _words_re(self.quantifiers)
         self.conjunction_re = _words_re(self.conjunctions)
         self.cue_re = _words_re([c.cue for c in self.cues])
+        stops = re.escape("".join(sorted(set(self.hard_stops) | _OPENERS | set(_OPEN) | set(_QUOTE_CLOSE))))
+        self.last_stop = re.compile(f"(?s).*[{stops}]")
+        self.last_stop_digit = re.compile(f"(?s).*[{stops}\\d]")
         self.cue_by_text = {}
         for cue in self.cues:
             self.cue_by_text.setdefault(cue.cue, cue)
 
-    def ending_of(self, name: str) -> Ending | None:
+    def ending_of(self, name: str) -> Ending | None:  # replaced by a memo of _ending_of
         """The longest known ending of `name`."""
+        return self._ending_of(name)
+
+    def is_generic_words(self, text: str) -> bool:  # replaced by a memo of _is_generic_words
+        """True if `text` is made up entirely of generic words (empty text counts as generic)."""
+        return self._is_generic_words(text)
+
+    def _ending_of(self, name: str) -> Ending | None:
         for n in range(min(len(name), 12), 0, -1):
             ending = self.endings.get(name[-n:])
             if ending is not None:
                 return ending
         return None
 
-    def is_generic_words(self, text: str) -> bool:
-        """True if `text` is made up entirely of generic words (empty text counts as generic)."""
+    def _is_generic_words(self, text: str) -> bool:
         text = _NOT_IN_WORDS.sub("", text)
         n = len(text)
         reach = [False] * (n + 1)
@@ -391,9 +427,6 @@ def load_departments(resources: Path = RESOURCES) -> DepartmentKnowledge:
 # Reading a name's start
 
 
-_OPEN = {"）": "（", ")": "("}
-_QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
-_OPENERS = set("（(“‘「『")
 
 
 def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False) -> int:
@@ -401,6 +434,35 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
     (and, before a kind ending, a digit: table cells and years run into names)."""
     i = end
     limit = max(0, end - k.max_name_chars)
+    # the nearest character before i the scan must look at (a stop, an opener, a closing bracket
+    # or quote, a digit), found in C: .*[…] matches up to the last of them
+    stops = k.last_stop_digit if digits_stop else k.last_stop
+    while i > limit:
+        m = stops.match(text, limit, i)
+        gap_start = m.end() if m is not None else limit
+        if digits_stop and any(map(str.isdigit, text[gap_start:i])):
+            return _scan_left_by_character(text, i, limit, k, digits_stop)  # a digit \d does not match (①)
+        if m is None:
+            return limit
+        i = gap_start
+        c = text[i - 1]
+        if c in _OPEN or c in _QUOTE_CLOSE:
+            opener = _OPEN.get(c) or _QUOTE_CLOSE[c]
+            width = k.paren_max_chars if c in _OPEN else k.quote_max_chars
+            j = text.rfind(opener, max(0, i - 2 - width), i - 1)
+            inner = text[j + 1 : i - 1] if j >= 0 else ""
+            if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner):
+                break
+            if _OUTLINE_NUMBER.fullmatch(inner):
+                break  # an outline marker （四） is not part of a name
+            i = j
+            continue
+        break  # a hard stop, an opener or a digit
+    return i
+
+
+def _scan_left_by_character(text: str, i: int, limit: int, k: EntityKnowledge, digits_stop: bool) -> int:
+    """scan_left from i, one character at a time."""
     while i > limit:
         c = text[i - 1]
         if c in _OPEN or c in _QUOTE_CLOSE:
@@ -430,11 +492,21 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
 
     Returns (name start, quantified): quantified when a quantifier (一批, 各类, 3家) introduces it.
     """
-    left = text[start:end]
+    after_number = start > 0 and (text[start - 1].isdigit() or text[start - 1] == " ")
+    cut, quantified = k.leading_cut(text[start:end], after_number)
+    # 以高新区为重点: 以 opens a prepositional phrase closed by 为 in the same clause
+    if start + cut < end and text[start + cut] == "以" and "为" in _CLAUSE_STOP.split(text[end : end + 60], 1)[0]:
+        cut += 1
+    return start + cut, quantified
+
+
+def _leading_cut(left: str, after_number: bool, k: EntityKnowledge) -> tuple[int, bool]:
+    """How much of the left context `left` comes before the name (trim_left without its look
+    right): (characters cut, quantified). A function of its arguments: memoised per knowledge."""
     cut = 0
     quantified = False
     # after a number the scan stopped at: 1家省技术创新中心, 3个以上国家级…, 2021 年高新区
-    if start > 0 and (text[start - 1].isdigit() or text[start - 1] == " "):
+    if after_number:
         for w in k.after_number_strip:
             if left.startswith(w):
                 cut = len(w)
@@ -463,10 +535,7 @@ def trim_left(text: str, start: int, end: int, k: EntityKnowledge) -> tuple[int,
     # strip leading words, the first of the list that is written there, as long as one is
     while cut < len(left) and (strip := k.leading_strip_re.match(left, cut)) is not None and strip.end() > cut:
         cut = strip.end()
-    # 以高新区为重点: 以 opens a prepositional phrase closed by 为 in the same clause
-    if left[cut : cut + 1] == "以" and "为" in _CLAUSE_STOP.split(text[end : end + 60], maxsplit=1)[0]:
-        cut += 1
-    return start + cut, quantified
+    return cut, quantified
 
 
 def list_items(text: str, end: int, k: EntityKnowledge) -> tuple[list[tuple[int, int]], bool]:
@@ -517,33 +586,17 @@ def _add(doc: EntityState, start: int, end: int, kind: str, subtype: str, eviden
     candidates(doc).append(Candidate(start, end, kind, subtype, evidence, text, written, **extra))  # type: ignore[arg-type]
 
 
-@Language.factory("entity_endings")
 class EntityEndings(_Component):
     """Candidates from name endings (研究院, 产业园, 有限公司) with the start read leftwards."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
-        # every place an ending may start (its first character: one pass in C), then the endings
-        # of each length that begins with that character
-        lengths: dict[str, set[int]] = {}
-        for e in self.k.endings:
-            lengths.setdefault(e[0], set()).add(len(e))
-        self.lengths_by_first = {c: sorted(n) for c, n in lengths.items()}
-        self.ending_start = re.compile(f"[{re.escape(''.join(sorted(lengths)))}]")
+        self.endings = word_automaton(self.k.endings)
 
     def endings_in(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, ending) of every occurrence of every known ending, overlapping ones
         included, by start then length (a PhraseMatcher's matches over character tokens)."""
-        endings = self.k.endings
-        lengths_by_first = self.lengths_by_first
-        found = []
-        for m in self.ending_start.finditer(text):
-            s = m.start()
-            for n in lengths_by_first[text[s]]:
-                piece = text[s : s + n]
-                if len(piece) == n and piece in endings:
-                    found.append((s, s + n, piece))
-        return found
+        return occurrences_of_words(self.endings, text)
 
     def run(self, doc: EntityState) -> None:
         k = self.k
@@ -552,8 +605,8 @@ class EntityEndings(_Component):
         # keep only the longest ending among overlapping ones (产业园区 over 产业园, 创新中心城市 blocks)
         kept: list[tuple[int, int, str]] = []
         used = bytearray(len(text) + 1)
-        for m in sorted(matches, key=lambda m: -(m[1] - m[0])):
-            if any(used[m[0] : m[1]]):
+        for m in sorted(matches, key=lambda m: m[0] - m[1]):
+            if used.find(1, m[0], m[1]) >= 0:
                 continue
             used[m[0] : m[1]] = b"\x01" * (m[1] - m[0])
             kept.append(m)
@@ -585,17 +638,21 @@ class EntityEndings(_Component):
             )
 
 
-@Language.factory("entity_lists")
 class EntityLists(_Component):
     """Names given by a list and its kind: "X、Y等孵化载体", "A、B、C三个产业园"."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
+        # words that hold the list marker (平等, 等级): where the marker is no list marker
+        self.marker_words = word_automaton(self.k.list_marker_words)
+        self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
-        rest = text[pos : pos + 14]
+        return self.cue_of(text[pos : pos + 14])
+
+    def _cue_of(self, rest: str) -> ListCue | None:
         for q in self.k.quantifiers:  # 等一批创新载体
             if rest.startswith(q):
                 rest = rest[len(q) :]
@@ -633,9 +690,9 @@ class EntityLists(_Component):
         k = self.k
         text = doc_text(doc)
         marker = k.list_marker
-        for m in re.finditer(re.escape(marker), text):
-            p = m.start()
-            if any(text.startswith(w, p - w.index(marker)) for w in k.list_marker_words if p >= w.index(marker)):
+        in_words = {s + w.index(marker) for s, _, w in occurrences_of_words(self.marker_words, text)}
+        for p in _occurrences(marker, text):
+            if p in in_words:
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -684,12 +741,11 @@ class EntityLists(_Component):
                     _add(doc, a, b, cand.kind, cand.subtype, "count-list", written=item + cand.text, clean=True)
 
 
-@Language.factory("entity_anchors")
 class EntityAnchors(_Component):
     """A name whose start was a guess (健全广清产业园) is cut to a name seen with a certain start in the
     same document (广清产业园 in a list or after punctuation)."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
 
     def run(self, doc: EntityState) -> None:
@@ -713,12 +769,11 @@ class EntityAnchors(_Component):
                     break
 
 
-@Language.factory("entity_categories")
 class EntityCategories(_Component):
     """Marks candidates that name a kind, not an entity: nothing but generic words before the ending,
     a quantifier before (一批孵化器) or a count after (国家重点实验室21家)."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
 
     def run(self, doc: EntityState) -> None:
@@ -769,11 +824,10 @@ class EntityCategories(_Component):
                 c.generic = False
 
 
-@Language.factory("entity_repeats")
 class EntityRepeats(_Component):
     """A name found once is a name wherever it recurs in the document (天安智谷, 先导稀材)."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
 
     def run(self, doc: EntityState) -> None:
@@ -828,7 +882,6 @@ class _Places(NamedTuple):
     ends: frozenset[str]  # last characters
 
 
-@Language.factory("entity_departments")
 class EntityDepartments(_Component):
     """Departments named in running text: 争取省科技厅更大支持, 由市科技局会同市财政局制定, 科技部、
     财政部联合印发. A name of the resolver's department table, with the level prefix (省/市/区/县) or
@@ -838,8 +891,9 @@ class EntityDepartments(_Component):
     belong to another place (广州市科技局 is not 市科技局), a branch named after it (国家税务总局清远市…).
     Responsibility clauses are the clause stage's: extract_entities drops mentions inside them."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.d = load_departments()
+        self.names = word_automaton(self.d.names)
 
     def _start(self, text: str, s: int, places: _Places) -> int | None:
         """Where the written name of the department whose table name starts at `s` begins (before its
@@ -892,17 +946,15 @@ class EntityDepartments(_Component):
         units: dict[str, ResolvedUnit] = {}
         branch_of = tuple(p for p in (jurisdiction, jurisdiction_short(jurisdiction), province) if p)
         found: list[tuple[int, int, int]] = []  # (start of the table name, end, start of the written name)
-        for m in d.ending_re.finditer(text):
-            e = m.end()
-            blocked = d.blocked_after.get(m.group(), "")
+        longest: dict[int, int] = {}  # end -> length of the longest table name ending there, by end
+        for last, name in self.names.iter(text):
+            if len(name) > longest.get(last + 1, 0):
+                longest[last + 1] = len(name)
+        for e, n in longest.items():
+            blocked = d.blocked_after.get(text[e - 1], "")
             if e < len(text) and text[e] in blocked:
                 continue
-            for n in d.lengths_by_last[m.group()]:
-                if n <= e and text[e - n : e] in d.names:
-                    s = e - n
-                    break
-            else:
-                continue
+            s = e - n
             if branch_of and text.startswith(branch_of, e):
                 continue  # 国家税务总局清远市税务局, 人民银行清远市中心支行: a branch, named in full later
             p = self._start(text, s, places)
@@ -925,14 +977,13 @@ class EntityDepartments(_Component):
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
 
 
-@Language.factory("entity_select")
 class EntitySelect(_Component):
     """One kind per name within the document, then the longest non-overlapping mentions -> doc.ents.
     A bare ending of a park kind (高新区) becomes an alias of the park it stands for, where that is
     unambiguous: the nearest such park named earlier in the paragraph, else the only one in the
     document, else (none named) the jurisdiction's own."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
 
     def run(self, doc: EntityState) -> None:
@@ -950,16 +1001,17 @@ class EntitySelect(_Component):
             key = (c.text, c.kind)
             if key not in subtype_of or weight > subtype_of[key][0]:
                 subtype_of[key] = (weight, c.subtype)
+        winner = {text: max(v.items(), key=lambda kv: kv[1])[0] for text, v in votes.items()}
         for c in cands:
-            if c.text in votes and not c.generic and c.kind != DEPARTMENT:
-                c.kind = max(votes[c.text].items(), key=lambda kv: kv[1])[0]
+            if c.text in winner and not c.generic and c.kind != DEPARTMENT:
+                c.kind = winner[c.text]
                 c.subtype = subtype_of.get((c.text, c.kind), (0, c.subtype))[1]
         # overlaps: named before categories, longer before shorter, stronger evidence first
         order = sorted(cands, key=lambda c: (c.generic, -(c.end - c.start), -_PRIORITY.get(c.evidence, 0)))
         chosen: list[Candidate] = []
         used = bytearray(len(doc_text(doc)) + 1)
         for c in order:
-            if any(used[c.start : c.end]):
+            if used.find(1, c.start, c.end) >= 0:
                 continue
             used[c.start : c.end] = b"\x01" * (c.end - c.start)
             chosen.append(c)
@@ -1026,12 +1078,50 @@ def jurisdiction_short(jurisdiction: str) -> str:
     return j
 
 
-PIPELINE = (
-    "entity_endings",
-    "entity_lists",
-    "entity_anchors",
-    "entity_categories",
-    "entity_repeats",
-    "entity_departments",
-    "entity_select",
-)
+# the components in pipeline order, by their spaCy factory names
+COMPONENTS: dict[str, type[_Component]] = {
+    "entity_endings": EntityEndings,
+    "entity_lists": EntityLists,
+    "entity_anchors": EntityAnchors,
+    "entity_categories": EntityCategories,
+    "entity_repeats": EntityRepeats,
+    "entity_departments": EntityDepartments,
+    "entity_select": EntitySelect,
+}
+PIPELINE = tuple(COMPONENTS)
+
+
+@cache
+def components() -> tuple[_Component, ...]:
+    """One instance of each component, in pipeline order, built once per process: what
+    `extract_entities` runs over a plan's text (no spaCy needed)."""
+    return tuple(cls() for cls in COMPONENTS.values())
+
+
+@cache
+def register_spacy() -> None:
+    """Register the components as spaCy factories and the Doc/Span extensions they fill; only
+    `entity_pipeline()` needs this (importing spaCy costs more than a second)."""
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+
+    # what the selected mentions (doc.ents) carry; candidates are `Candidate` records in
+    # doc.user_data[CANDIDATES] because span extensions are keyed by offsets, and several
+    # candidates may share offsets until `entity_select` has chosen.
+    for name, default in (
+        ("subtype", ""),
+        ("generic", False),
+        ("evidence", ""),  # ending | list | count-list | repeat | alias
+        ("written", ""),  # name as read (an item of a count list gets its ending added)
+        ("alias_of", ""),  # for a bare ending (高新区) resolved to a named park
+        ("unit_id", ""),  # for a department: the resolver's unit id (dept:清远市科学技术局)
+        ("unit_name", ""),  # for a department: the resolver's canonical name
+    ):
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=default)
+    for name in ("jurisdiction", "province"):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default="")
+    for name, cls in COMPONENTS.items():
+        if not Language.has_factory(name):
+            Language.factory(name, func=cls)

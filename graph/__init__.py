@@ -1,23 +1,23 @@
-"""policykg.graph: document model -> networkx graph, exports, database loaders.
-
-The names below are imported on first use (PEP 562), so that a module of this package that
-needs none of them — the embedded engine a one-shot `policykg query` starts — does not pay for
-the graph build and the extraction modules it imports."""
+"""policykg.graph: document model -> networkx graph, exports, database loaders."""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from policykg.graph.build import build_graph
+    from policykg.graph.export import read_graph, write_outputs
 
 __all__ = ["build_graph", "read_graph", "write_outputs"]
 
+# imported on first use (PEP 562): a submodule (the embedded engine, the watchdog) does not pay
+# for the graph builder and the extraction tables it imports
+_HOME = {"build_graph": "policykg.graph.build", "read_graph": "policykg.graph.export",
+         "write_outputs": "policykg.graph.export"}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "build_graph":
-        from policykg.graph.build import build_graph
-
-        return build_graph
-    if name in ("read_graph", "write_outputs"):
-        from policykg.graph import export
-
-        return getattr(export, name)
-    raise AttributeError(f"module 'policykg.graph' has no attribute {name!r}")
+    if name in _HOME:
+        return getattr(importlib.import_module(_HOME[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

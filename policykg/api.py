@@ -173,10 +173,10 @@ def _warm_up() -> None:
     """Load the pipeline's models and tables once, before the workers fork, so that each
     worker does not load them again."""
     from policykg.extract.clauses import clause_words
-    from policykg.extract.entities import entity_pipeline
+    from policykg.extract.entity_components import components
 
     clause_words()
-    entity_pipeline()
+    components()  # the entity stage's tables (without spaCy: extraction does not use it)
 
 
 def _entry_by_content(sha256: str | None, manifest: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
