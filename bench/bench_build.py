@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
 
     mode = "policykg build (CLI)" if args.cli else "policykg.api.build"
     print(f"\n{mode}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    print("mode: `no views` = extraction + graph.json + GraphML + CSV tables + 任务分工表; `full` = also the views")
+    print("mode: `no-views` = extraction + graph.json + GraphML + CSV tables + 任务分工表; `full` = also the views")
     head = (
         f"{'docs':>6} {'mode':>8} {'MB':>7} {'wall s':>8} {'build s':>8} {'MB/s':>7} {'docs/s':>8} "
         f"{'max proc MB':>12} {'tree MB':>9} {'cpu s':>7}"
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     print(head + ("  score" if args.score else ""))
     failed = 0
     for r in results:
-        mode = "full" if r.views else "no views"
+        mode = "full" if r.views else "no-views"
         if not r.ok:
             failed += 1
             print(f"{r.size:>6} {mode:>8} {r.megabytes:>7.2f}  FAILED: {r.error}")
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"floor (read + decode + clause regex, {max(sizes)} docs): {floor:.3f} s, {floor_mb / floor:.0f} MB/s")
     for r in results:
         if r.ok and r.size == max(sizes):
-            print(f"  build / floor, {'full' if r.views else 'no views'}: {(r.build_s or r.wall_s) / floor:.0f}x "
+            print(f"  build / floor, {'full' if r.views else 'no-views'}: {(r.build_s or r.wall_s) / floor:.0f}x "
                   f"({r.mb_per_s:.2f} MB/s against {floor_mb / floor:.0f} MB/s)")
     print("max proc MB: peak RSS of the largest process of the build (main or a worker; from wait4).")
     print("tree MB: peak RSS of the build and its workers together (psutil, sampled every 50 ms).")

@@ -171,7 +171,7 @@ def test_bench_build_prints_figures(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert bench_build.main(["--sizes", "3", "--corpus-root", str(tmp_path), "--no-views"]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.split()[:1] == ["3"])
-    _size, megabytes, wall, build, mb_s, docs_s, max_proc, *_ = row.split()
+    _size, _mode, megabytes, wall, build, mb_s, docs_s, max_proc, *_ = row.split()
     size = sum(p.stat().st_size for p in (tmp_path / "corpus-3" / "docs").glob("*.txt")) / 1e6
     assert float(megabytes) == pytest.approx(size, abs=0.01)
     assert 0 < float(build) <= float(wall)
