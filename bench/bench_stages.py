@@ -5,9 +5,9 @@
 DOCS defaults to bench/corpus-200/docs (made with `bench/make_corpus.py --docs 200 --out
 bench/corpus-200`). Every file goes through the stages the way extract/pipeline.py runs them:
 read (read_source), normalise, meta (complete_meta with the file's manifest entry), then each of
-pipeline.STAGES (outline, clauses, resolve, entities, targets), then record (the DocumentRecord
-a worker sends back: graph part and table rows). The first file is run once before timing, so
-that loading tables and models (spaCy, the resolver's aliases) is shown apart as `warm-up`.
+pipeline.STAGES (outline, clauses, resolve, entities, targets), then record (what a worker sends
+back: the document's summary and its encoded fragments, api.document_files). The first file is
+run once before timing, so that loading tables and models (spaCy, the resolver's aliases) is shown apart as `warm-up`.
 
 Figures are CPU seconds (time.process_time), which a loaded machine disturbs far less than
 wall time. `--profile STAGE` prints a cProfile of that stage alone (sorted by cumulative time).
@@ -31,7 +31,7 @@ from policykg.extract.model import PolicyDocument
 from policykg.extract.normalise import normalise
 from policykg.extract.read import SourceError, read_source
 
-from policykg.api import document_record, input_files
+from policykg.api import document_files, input_files
 
 STAGE_NAMES = ["read", "normalise", "meta", *(name for name, _ in pipeline.STAGES), "record"]
 
@@ -47,7 +47,7 @@ def _run(path: Path, entry: dict[str, Any] | None, timed: Callable[[str, Callabl
     doc.meta = timed("meta", lambda: complete_meta(meta, text, doc.name))
     for name, stage in pipeline.STAGES:
         doc = timed(name, lambda stage=stage, doc=doc: stage(doc))
-    timed("record", lambda: document_record(doc))
+    timed("record", lambda: document_files(doc))
 
 
 def main() -> int:
