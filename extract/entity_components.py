@@ -447,18 +447,25 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
         i = gap_start
         c = text[i - 1]
         if c in _OPEN or c in _QUOTE_CLOSE:
-            opener = _OPEN.get(c) or _QUOTE_CLOSE[c]
-            width = k.paren_max_chars if c in _OPEN else k.quote_max_chars
-            j = text.rfind(opener, max(0, i - 2 - width), i - 1)
-            inner = text[j + 1 : i - 1] if j >= 0 else ""
-            if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner):
+            j = _bracket_start(text, i, c, k)
+            if j is None:
                 break
-            if _OUTLINE_NUMBER.fullmatch(inner):
-                break  # an outline marker （四） is not part of a name
             i = j
             continue
         break  # a hard stop, an opener or a digit
     return i
+
+
+def _bracket_start(text: str, i: int, closer: str, k: EntityKnowledge) -> int | None:
+    """Where the bracket or quote closed by text[i - 1] opens, when its content can be part of a
+    name (short, no clause punctuation, not an outline marker （四）); else None (a stop)."""
+    opener = _OPEN.get(closer) or _QUOTE_CLOSE[closer]
+    width = k.paren_max_chars if closer in _OPEN else k.quote_max_chars
+    j = text.rfind(opener, max(0, i - 2 - width), i - 1)
+    inner = text[j + 1 : i - 1] if j >= 0 else ""
+    if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner) or _OUTLINE_NUMBER.fullmatch(inner):
+        return None
+    return j
 
 
 def _scan_left_by_character(text: str, i: int, limit: int, k: EntityKnowledge, digits_stop: bool) -> int:
@@ -466,14 +473,9 @@ def _scan_left_by_character(text: str, i: int, limit: int, k: EntityKnowledge, d
     while i > limit:
         c = text[i - 1]
         if c in _OPEN or c in _QUOTE_CLOSE:
-            opener = _OPEN.get(c) or _QUOTE_CLOSE[c]
-            width = k.paren_max_chars if c in _OPEN else k.quote_max_chars
-            j = text.rfind(opener, max(0, i - 2 - width), i - 1)
-            inner = text[j + 1 : i - 1] if j >= 0 else ""
-            if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner):
+            j = _bracket_start(text, i, c, k)
+            if j is None:
                 break
-            if _OUTLINE_NUMBER.fullmatch(inner):
-                break  # an outline marker （四） is not part of a name
             i = j
             continue
         if c in k.hard_stops or c in _OPENERS or (digits_stop and c.isdigit()):

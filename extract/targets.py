@@ -162,17 +162,12 @@ _QUOTES = re.compile(r"[“”\"'‘’「」『』\s]")
 def indicator_key(written: str, vocab: Vocabulary | None = None) -> str:
     """The reduced form indicators are compared by: no quotes, spaces or 的, no leading 全市 /
     verbs, no trailing 数量 / 总数; a trailing level word (孵化器省级) moved to the front."""
-    vocab = vocab or vocabulary()
-    memo = vocab.memo.setdefault("indicator_key", {})
-    key = memo.get(written)
-    if key is None:
-        if len(memo) > _MEMO_LIMIT:
-            memo.clear()
-        key = memo[written] = _indicator_key(written, vocab)
-    return key
+    return _indicator_key(written, vocab or vocabulary())
 
 
 _MEMO_LIMIT = 100_000  # distinct texts remembered per look-up; bounded so that a long build's memory stays flat
+
+
 _MISSING = object()
 
 _T = TypeVar("_T")
@@ -198,6 +193,7 @@ def _per_text(fn: Callable[[str, Vocabulary], _T]) -> Callable[[str, Vocabulary]
     return remembered
 
 
+@_per_text
 def _indicator_key(written: str, vocab: Vocabulary) -> str:
     key = _DESCRIPTIVE.sub("", _QUOTES.sub("", written))
     key = key.replace("的", "").replace("(", "（").replace(")", "）")
@@ -216,16 +212,10 @@ def _indicator_key(written: str, vocab: Vocabulary) -> str:
 
 
 def canonical_indicator(written: str, vocab: Vocabulary | None = None) -> str:
-    vocab = vocab or vocabulary()
-    memo = vocab.memo.setdefault("canonical_indicator", {})
-    canonical = memo.get(written)
-    if canonical is None:
-        if len(memo) > _MEMO_LIMIT:
-            memo.clear()
-        canonical = memo[written] = _canonical_indicator(written, vocab)
-    return canonical
+    return _canonical_indicator(written, vocab or vocabulary())
 
 
+@_per_text
 def _canonical_indicator(written: str, vocab: Vocabulary) -> str:
     key = indicator_key(written, vocab)
     if key in vocab.alias_index:
