@@ -58,7 +58,7 @@ from policykg.graph.export import (
     graphml_node_keys,
 )
 from policykg.graph.sanitise import clean_value, has_unwritable
-from policykg.graph.task_sheet import TaskSheetWriter
+from policykg.graph.task_sheet import TaskSheetWriter, xlsx_document
 
 XLSX = "responsibilities.xlsx"
 # the sections of a document's fragment file, in order (their lengths are in its summary)
@@ -212,15 +212,6 @@ class _Document:
         self.ends = (summary["json_ends"], summary["graphml_ends"]) if new_shared else ([], [])
         self.fragment = str(fragment)
         self.new_shared = new_shared  # (own nodes before it, id) of the shared nodes first seen here
-
-
-def xlsx_document(head: dict[str, Any]) -> dict[str, Any]:
-    """A document as the 任务分工表's overview lists it (as export.xlsx_documents does)."""
-    start, end = head.get("periodStart"), head.get("periodEnd")
-    return {"doc_sha256": head.get("sha256") or "", "doc": head.get("file") or "", "title": head.get("name") or "",
-            "jurisdiction": head.get("jurisdiction") or "",
-            "period": f"{start}-{end}" if start not in (None, "") and end not in (None, "") else "",
-            "status": head.get("status") or ""}
 
 
 def _copy(src: BinaryIO, dst: BinaryIO) -> None:

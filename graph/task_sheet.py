@@ -262,12 +262,13 @@ def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,
 
 
 def xlsx_document(attrs: dict[str, Any]) -> dict[str, Any]:
-    """A Document node's attributes as the 任务分工表's overview lists the document."""
+    """A Document node's attributes (or a document's head, whose missing fields are None) as the
+    任务分工表's overview lists the document."""
     start, end = attrs.get("periodStart"), attrs.get("periodEnd")
-    return {"doc_sha256": attrs.get("sha256", ""), "doc": attrs.get("file", ""), "title": attrs.get("name", ""),
-            "jurisdiction": attrs.get("jurisdiction", ""),
+    return {"doc_sha256": attrs.get("sha256") or "", "doc": attrs.get("file") or "", "title": attrs.get("name") or "",
+            "jurisdiction": attrs.get("jurisdiction") or "",
             "period": f"{start}-{end}" if start not in (None, "") and end not in (None, "") else "",
-            "status": attrs.get("status", "")}
+            "status": attrs.get("status") or ""}
 
 
 def xlsx_documents(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
