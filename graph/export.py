@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import operator
 import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -78,6 +79,69 @@ def write_graph_elements(fh: Any, graph_attrs: dict[str, Any], nodes: Iterable[t
         fh.write(sep + encode({**data, "from": u, "to": v, "key": k}))
         sep = ",\n"
     fh.write("\n]}\n")
+
+
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _orjson_writes_as_json(values: Iterable[Any]) -> bool:
+    """Whether orjson writes these values as compact json (ensure_ascii=False) does, byte for
+    byte: str, int, bool and None it does (a lone surrogate or an int beyond 64 bits it refuses,
+    see JsonElements), floats only where its text is repr's (not 1e-05, nan, inf), lists, tuples and
+    str-keyed dicts of such values; subclasses (an IntEnum, a str subclass) are left to json."""
+    for v in values:
+        t = type(v)
+        if t in _JSON_SCALARS:
+            continue
+        if t is float:
+            if orjson.dumps(v) != repr(v).encode():
+                return False
+        elif t is list or t is tuple:
+            if not _orjson_writes_as_json(v):
+                return False
+        elif t is dict:
+            if not all(type(k) is str for k in v) or not _orjson_writes_as_json(v.values()):
+                return False
+        else:
+            return False
+    return True
+
+
+def orjson_bytes(value: Any) -> bytes | None:
+    """value as compact json (ensure_ascii=False) writes it, UTF-8 encoded, by orjson (several
+    times faster) — or None where orjson would write other bytes or refuses the value (a lone
+    surrogate, an int beyond 64 bits, a key that is not a str): the caller then uses json."""
+    if type(value) is dict:
+        values = value.values()
+        if not (_JSON_SCALARS.issuperset(map(type, values)) or _orjson_writes_as_json(values)):
+            return None
+    elif not _orjson_writes_as_json((value,)):
+        return None
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
+
+
+class JsonElements:
+    """Elements of graph.json (compact JSON, ensure_ascii=False, as write_graph_elements writes
+    them) as UTF-8 bytes, by orjson_bytes where it can. A lone surrogate (a file name that is not
+    UTF-8) cannot be encoded and becomes "?"; `surrogates` says whether any text had one."""
+
+    def __init__(self) -> None:
+        self.surrogates = False
+
+    def __call__(self, element: dict[str, Any]) -> bytes:
+        found = orjson_bytes(element)
+        if found is not None:
+            return found
+        text = _JSON_TEXT(element)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.surrogates = True
+            return text.encode("utf-8", "replace")
 
 
 GraphElement = tuple[str, dict[str, Any]]  # ("graph" | "node" | "edge", attributes as in graph.json)
@@ -206,11 +270,86 @@ def _signature(scope: str, names: tuple[str, ...]) -> list[tuple[str, str, str]]
     return found
 
 
+class _DataTemplate:
+    """The <data> elements of every element with the same attribute names and value types, as
+    one %-template: what _graphml_data writes of each value follows from its type and its key's
+    type alone when the value is a plain str, int, bool or float that needs no escaping. A build
+    writes a few hundred thousand edges of a few dozen such shapes."""
+
+    __slots__ = ("booleans", "names", "pick", "strings", "template")
+
+    def __init__(self, template: str, kept: list[int], strings: list[int], booleans: list[int],
+                 names: frozenset[str]) -> None:
+        self.template, self.names = template, names
+        self.pick = _picker(kept)  # the values written, in order (absent ones left out)
+        self.strings = _picker(strings)  # the texts (checked for what XML escapes)
+        self.booleans = booleans  # the booleans among the values written (written true/false)
+
+
+def _picker(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    if not positions:
+        return lambda _values: ()
+    if len(positions) == 1:
+        at = positions[0]
+        return lambda values: (values[at],)
+    return operator.itemgetter(*positions)
+
+
+# (key type, value type) -> how a template writes the value, for the pairs whose text depends
+# on the type alone (as _graphml_data writes them); None: left out; any other pair: no template
+_SLOTS: dict[tuple[str, type], str | None] = {
+    **{(kind, type(None)): None for kind in ("string", "boolean", "double", "long")},
+    ("string", str): "%s", ("string", int): "%s", ("string", float): "%s", ("string", bool): "%s",
+    ("boolean", bool): "%s", ("double", float): "%r", ("long", int): "%d", ("long", bool): "%d",
+}
+_TEMPLATES: dict[tuple[Any, ...], _DataTemplate | None] = {}
+
+
+def _data_template(key: tuple[Any, ...]) -> _DataTemplate | None:
+    scope, names, types = key
+    parts, kept, strings, booleans, used = [], [], [], [], set()
+    for i, ((name, opening, kind), value_type) in enumerate(zip(_signature(scope, names), types)):
+        if (kind, value_type) not in _SLOTS:
+            _TEMPLATES[key] = None
+            return None
+        slot = _SLOTS[kind, value_type]
+        if slot is None:
+            continue
+        if value_type is str:
+            strings.append(i)
+        if kind == "boolean":
+            booleans.append(len(kept))
+        kept.append(i)
+        used.add(name)
+        parts.append(f"{opening.replace('%', '%%')}{slot}</data>")
+    found = _TEMPLATES[key] = _DataTemplate("".join(parts), kept, strings, booleans, frozenset(used))
+    return found
+
+
 def _graphml_data(scope: str, attrs: dict[str, Any], used: set[str], clean: bool) -> str:
     """The <data> elements of one node or edge. Lists are joined by |; an absent value (None) is
     left out, so that it reads back as missing, not as "" (as is "" for a number or boolean).
     `clean`: pass text through clean_text (needed only when the element has a character XML 1.0
     cannot carry; escaping never makes or removes one, so a caller may check afterwards)."""
+    if not clean:
+        values = tuple(attrs.values())
+        key = (scope, tuple(attrs), tuple(map(type, values)))
+        template = _TEMPLATES[key] if key in _TEMPLATES else _data_template(key)
+        if template is not None:
+            texts = "\n".join(template.strings(values))
+            if "&" not in texts and "<" not in texts and ">" not in texts:
+                written = template.pick(values)
+                if template.booleans:
+                    written = list(written)
+                    for i in template.booleans:
+                        written[i] = "true" if written[i] else "false"
+                used |= template.names
+                return template.template % tuple(written)
+    return _graphml_data_of_each(scope, attrs, used, clean)
+
+
+def _graphml_data_of_each(scope: str, attrs: dict[str, Any], used: set[str], clean: bool) -> str:
+    """_graphml_data, value by value (any value: lists, text to escape or clean, "" numbers)."""
     signature = _SIGNATURES.get((scope, tuple(attrs))) or _signature(scope, tuple(attrs))
     out = []
     for (name, opening, kind), v in zip(signature, attrs.values()):

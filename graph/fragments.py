@@ -51,6 +51,7 @@ from policykg.graph.export import (
     RESPONSIBILITY_COLUMNS,
     TABLES,
     DocumentRows,
+    JsonElements,
     graphml_edge,
     graphml_key_id,
     graphml_keys,
@@ -72,42 +73,59 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
-class _Utf8:
-    """_utf8, remembering whether any text had a lone surrogate."""
-
-    def __init__(self) -> None:
-        self.surrogates = False
-
-    def __call__(self, text: str) -> bytes:
-        try:
-            return text.encode("utf-8")
-        except UnicodeEncodeError:
-            self.surrogates = True
-            return text.encode("utf-8", "replace")
-
-
 def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
     """Rows as CSV lines (the csv module's excel dialect, as csv.DictWriter writes them), every
     value passed through clean_value (graph/sanitise.py) — where needed: the distinct texts of
-    the rows are checked first, as almost no document has a character to clean."""
+    the rows are checked first, as almost no document has a character to clean. Each distinct
+    value is written once (a task's text and quote recur on the row of each of its units)."""
     try:
         values = [operator.itemgetter(*columns)(row) for row in rows]  # the row functions give every column
     except KeyError:
         values = [tuple(row.get(c, "") for c in columns) for row in rows]
-    texts = {v for row in values for v in row if type(v) is str}
-    if has_unwritable("\n".join(texts)):
+    try:
+        fields = dict.fromkeys(itertools.chain.from_iterable(values))
+    except TypeError:  # a list: written as the csv module writes it
+        fields = None
+    if fields is None or len(columns) < 2 or not _CSV_DISTINCT.issuperset(map(type, fields)):
+        # (a single column's empty row is written "" by the csv module; 1, 1.0 and True are one key)
+        texts = {v for row in values for v in row if type(v) is str}
+        if has_unwritable("\n".join(texts)):
+            values = [tuple(clean_value(v) for v in row) for row in values]
+        buf = io.StringIO()
+        csv.writer(buf).writerows(values)
+        return buf.getvalue()
+    if has_unwritable("\n".join([v for v in fields if type(v) is str])):
         values = [tuple(clean_value(v) for v in row) for row in values]
-    buf = io.StringIO()
-    csv.writer(buf).writerows(values)
-    return buf.getvalue()
+        fields = dict.fromkeys(itertools.chain.from_iterable(values))
+    for value in fields:
+        fields[value] = csv_field(value)
+    field = fields.__getitem__
+    return "".join([",".join(map(field, row)) + "\r\n" for row in values])
 
 
-def _json_writable(text: str) -> bool:
+_CSV_DISTINCT = frozenset({str, int, type(None)})  # value types no two of which are equal as dict keys
+
+
+def csv_field(value: Any) -> str:
+    """One value as csv.writer (excel dialect) writes it in a row of several: quoted if it holds
+    a quote (doubled), a comma or a line break; None as nothing; anything else as str()."""
+    text = "" if value is None else value if type(value) is str else str(value)
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
+def _json_writable(text: bytes) -> bool:
     """Whether the strings of graph.json text (ensure_ascii=False) hold no character that XML 1.0
     cannot carry (its GraphML elements need no cleaning): JSON writes control characters as
     \\u00XX, \\b or \\f (a false alarm, from an escaped backslash before b or f, only costs the
-    careful path), U+FFFE/U+FFFF as they are; a lone surrogate fails to encode (see _utf8)."""
-    return not ("\\u00" in text or "\\b" in text or "\\f" in text or "\ufffe" in text or "\uffff" in text)
+    careful path), U+FFFE/U+FFFF as they are; a lone surrogate fails to encode (JsonElements)."""
+    return not (b"\\u00" in text or b"\\b" in text or b"\\f" in text or _UFFFE in text or _UFFFF in text)
+
+
+_UFFFE, _UFFFF = "\ufffe".encode(), "\uffff".encode()
 
 
 def csv_header(columns: list[str]) -> bytes:
@@ -147,19 +165,19 @@ def encode_document(part: DocumentGraph, rows: DocumentRows) -> tuple[dict[str, 
             props["docSha256"] = THIS_DOCUMENT
     node_keys: set[str] = set()
     edge_keys: set[str] = set()
-    utf8 = _Utf8()
-    json_lines = [_encode(data) + ",\n" for data in own.values()]
-    json_edges = "".join([_encode({**data, "from": u, "to": v, "key": k}) + ",\n" for (u, v, k), data in edges.items()])
-    json_nodes = [utf8(line) for line in json_lines]
-    json_edge_bytes = utf8(json_edges)
+    json_element = JsonElements()
+    json_nodes = [json_element(data) + b",\n" for data in own.values()]
+    json_edges = b"".join([json_element({**data, "from": u, "to": v, "key": k}) + b",\n"
+                           for (u, v, k), data in edges.items()])
     # the GraphML elements carry the same strings as the graph.json lines: clean them only if those have
     # a character XML cannot carry
-    clean = utf8.surrogates or not all(_json_writable(text) for text in (json_edges, *json_lines))
+    json_node_bytes = b"".join(json_nodes)
+    clean = json_element.surrogates or not (_json_writable(json_node_bytes) and _json_writable(json_edges))
     graphml_nodes = [graphml_node(node_id, data, node_keys, clean).encode("utf-8") for node_id, data in own.items()]
     graphml_edges = "".join([graphml_edge(u, v, k, data, edge_keys, clean) for (u, v, k), data in edges.items()])
     json_ends, graphml_ends = list(itertools.accumulate(map(len, json_nodes))), \
         list(itertools.accumulate(map(len, graphml_nodes)))
-    sections = [b"".join(json_nodes), json_edge_bytes, b"".join(graphml_nodes), graphml_edges.encode("utf-8")]
+    sections = [json_node_bytes, json_edges, b"".join(graphml_nodes), graphml_edges.encode("utf-8")]
     tables = {name: csv_text(columns, rows[name]) for name, columns in TABLES.items()}
     sections += [text.encode("utf-8") for text in tables.values()]
     # the 任务分工表 reads the responsibilities.csv rows back from that section, unless they differ

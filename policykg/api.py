@@ -25,7 +25,7 @@ from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.model import PolicyDocument
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import document_graph
-from policykg.graph.export import document_rows
+from policykg.graph.export import document_rows, orjson_bytes
 from policykg.graph.fragments import CorpusWriter, encode_document
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.progress import Progress
@@ -146,6 +146,9 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
 
 def _summary_bytes(summary: dict[str, Any]) -> bytes:
     # surrogatepass: a file name that is not UTF-8 keeps its bytes (as surrogates) through the cache
+    found = orjson_bytes(summary)
+    if found is not None:
+        return found
     return json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
 
 
