@@ -194,74 +194,78 @@ def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
         content=task_content(doc, task), sectionTitle=section_heading(doc, task),
     )
     _add_edge(g, tid, doc.doc_id, "PART_OF", "PART_OF", **_prov(doc, task.span))
+    # the units' nodes and edges as _add_node and _add_edge add them, written out: a plan names
+    # thousands of units
+    ops, sha, path = g.ops, doc.sha256, task.path
     for i, unit in enumerate(task.clause.units):
         res = unit.resolved
         if res is None:
             continue
-        _add_node(
-            g, res.unit_id, res.kind, [UNIT_LABEL],
-            name=res.name, kind=res.kind, jurisdiction=res.jurisdiction, jurisdictionCode=res.jurisdiction_code,
-            aliases=[unit.written], docs=[doc.sha256], **_prov(doc, unit.span),
-        )
+        span = unit.span
+        ops.append(("node", res.unit_id, res.kind, _UNIT_LABELS, {
+            "name": res.name, "kind": res.kind, "jurisdiction": res.jurisdiction,
+            "jurisdictionCode": res.jurisdiction_code, "aliases": [unit.written], "docs": [sha],
+            "docSha256": sha, "start": span.start, "end": span.end, "quote": span.quote}))
+        g._ids.add(res.unit_id)
         rel = "LEADS" if unit.role == "lead" else "PARTICIPATES_IN"
-        _add_edge(
-            g, res.unit_id, tid, rel, f"{rel}:{i}",
-            written=unit.written, rule=res.rule, flagged=res.flagged, taskPath=task.path,
-            **_prov(doc, unit.span),
-        )
+        ops.append(("edge", res.unit_id, tid, f"{rel}:{i}", {
+            "type": rel, "written": unit.written, "rule": res.rule, "flagged": res.flagged, "taskPath": path,
+            "docSha256": sha, "start": span.start, "end": span.end, "quote": span.quote}))
+
+
+_UNIT_LABELS, _ENTITY_LABELS = (UNIT_LABEL,), (ENTITY_LABEL,)
 
 
 def add_entity(g: DocumentGraph, doc: PolicyDocument, entity: Entity) -> None:
-    from policykg.extract.resolve import resolve_unit
-
+    """An entity's node and its MENTIONS edge (as _add_node and _add_edge add them, written out)."""
     if not entity.entity_id:
         return
+    sha, span, entity_id = doc.sha256, entity.span, entity.entity_id
     if entity.generic:
         # a category ("各类孵化器"): one node per kind of thing, never a named entity
-        _add_node(g, entity.entity_id, "Category", name=entity.name or entity.text, kind=entity.kind,
-                  subtype=entity.subtype, aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span))
+        label, extra, props = "Category", (), {
+            "name": entity.name or entity.text, "kind": entity.kind, "subtype": entity.subtype}
     elif entity.kind == "Department":
+        from policykg.extract.resolve import resolve_unit
+
         # a department named in running text is the unit node its clauses lead from: one node
         unit = resolve_unit(entity.text, doc.meta.jurisdiction, province=doc.meta.province)
-        _add_node(
-            g, entity.entity_id, "Department", [UNIT_LABEL],
-            name=entity.name or unit.name, kind="Department", jurisdiction=unit.jurisdiction,
-            aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span),
-        )
+        label, extra, props = "Department", _UNIT_LABELS, {
+            "name": entity.name or unit.name, "kind": "Department", "jurisdiction": unit.jurisdiction}
     else:
-        _add_node(
-            g, entity.entity_id, entity.kind, [ENTITY_LABEL],
-            name=entity.name or entity.text, subtype=entity.subtype, jurisdiction=doc.meta.jurisdiction,
-            aliases=[entity.text], docs=[doc.sha256], **_prov(doc, entity.span),
-        )
-    source = doc.doc_id
+        label, extra, props = entity.kind, _ENTITY_LABELS, {
+            "name": entity.name or entity.text, "subtype": entity.subtype, "jurisdiction": doc.meta.jurisdiction}
+    props["aliases"], props["docs"] = [entity.text], [sha]
+    props["docSha256"], props["start"], props["end"], props["quote"] = sha, span.start, span.end, span.quote
+    g.ops.append(("node", entity_id, label, extra, props))
+    g._ids.add(entity_id)
+    source = f"doc:{sha[:16]}"  # doc.doc_id
     if entity.task_path:
-        tid = f"task:{doc.sha256[:16]}:{entity.task_path}"
-        source = tid if tid in g else source
-    _add_edge(
-        g, source, entity.entity_id, "MENTIONS", f"MENTIONS:{entity.span.start}",
-        written=entity.text, **_prov(doc, entity.span),
-    )
+        tid = f"task:{sha[:16]}:{entity.task_path}"
+        source = tid if tid in g._ids else source
+    g.ops.append(("edge", source, entity_id, f"MENTIONS:{span.start}", {
+        "type": "MENTIONS", "written": entity.text,
+        "docSha256": sha, "start": span.start, "end": span.end, "quote": span.quote}))
 
 
 def add_target(g: DocumentGraph, doc: PolicyDocument, target: Target) -> None:
-    _add_node(
-        g, target.indicator_id, "Indicator",
-        name=target.indicator_name or target.indicator, unit=target.unit,
-        aliases=[target.indicator], docs=[doc.sha256], **_prov(doc, target.span),
-    )
-    source = doc.doc_id
+    """A target's indicator node and its TARGETS edge (as _add_node and _add_edge add them, written out)."""
+    sha, span, indicator_id = doc.sha256, target.span, target.indicator_id
+    g.ops.append(("node", indicator_id, "Indicator", (), {
+        "name": target.indicator_name or target.indicator, "unit": target.unit,
+        "aliases": [target.indicator], "docs": [sha],
+        "docSha256": sha, "start": span.start, "end": span.end, "quote": span.quote}))
+    g._ids.add(indicator_id)
+    source = f"doc:{sha[:16]}"  # doc.doc_id
     if target.task_path:
-        tid = f"task:{doc.sha256[:16]}:{target.task_path}"
-        source = tid if tid in g else source
-    key = f"TARGETS:{target.year}:{target.span.start}:{target.value}"
-    _add_edge(
-        g, source, target.indicator_id, "TARGETS", key,
-        year=target.year, value=target.value, valueMax=target.value_max,  # None (null) when absent
-        unit=target.unit, qualifier=target.qualifier, source=target.source,
-        written=target.indicator, taskPath=target.task_path, recurrence=target.recurrence,
-        **_prov(doc, target.span),
-    )
+        tid = f"task:{sha[:16]}:{target.task_path}"
+        source = tid if tid in g._ids else source
+    g.ops.append(("edge", source, indicator_id, f"TARGETS:{target.year}:{span.start}:{target.value}", {
+        "type": "TARGETS", "year": target.year, "value": target.value,
+        "valueMax": target.value_max,  # None (null) when absent
+        "unit": target.unit, "qualifier": target.qualifier, "source": target.source,
+        "written": target.indicator, "taskPath": target.task_path, "recurrence": target.recurrence,
+        "docSha256": sha, "start": span.start, "end": span.end, "quote": span.quote}))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -88,8 +88,8 @@ _JSON_SCALARS = frozenset({str, int, bool, type(None)})
 def _orjson_writes_as_json(values: Iterable[Any]) -> bool:
     """Whether orjson writes these values as compact json (ensure_ascii=False) does, byte for
     byte: str, int, bool and None it does (a lone surrogate or an int beyond 64 bits it refuses,
-    see JsonElements), floats only where its text is repr's (not 1e-05, nan, inf), lists, tuples and
-    str-keyed dicts of such values; subclasses (an IntEnum, a str subclass) are left to json."""
+    see orjson_bytes), floats only where its text is repr's (not 1e-05, nan, inf), lists, tuples
+    and str-keyed dicts of such values; subclasses (an IntEnum, a str subclass) are left to json."""
     for v in values:
         t = type(v)
         if t in _JSON_SCALARS:
@@ -98,14 +98,18 @@ def _orjson_writes_as_json(values: Iterable[Any]) -> bool:
             if orjson.dumps(v) != repr(v).encode():
                 return False
         elif t is list or t is tuple:
-            if not _orjson_writes_as_json(v):
+            if not (_JSON_SCALARS.issuperset(map(type, v)) or _orjson_writes_as_json(v)):
                 return False
         elif t is dict:
-            if not all(type(k) is str for k in v) or not _orjson_writes_as_json(v.values()):
+            if not (_JSON_KEYS.issuperset(map(type, v)) and (_JSON_SCALARS.issuperset(map(type, v.values()))
+                                                            or _orjson_writes_as_json(v.values()))):
                 return False
         else:
             return False
     return True
+
+
+_JSON_KEYS = frozenset({str})
 
 
 def orjson_bytes(value: Any) -> bytes | None:
@@ -421,11 +425,15 @@ def graphml_node(node_id: str, data: dict[str, Any], used: set[str], clean: bool
 
 def graphml_edge(u: str, v: str, key: str, data: dict[str, Any], used: set[str], clean: bool | None = None) -> str:
     """One <edge> element (a line) of an edge of the graph (`clean` as for graphml_node)."""
-    attrs = graphml_edge_attributes(data)
+    attrs = {**data, "label": data.get("type", "")}  # graphml_edge_attributes
     for careful in (False, True) if clean is None else (clean,):
         seen: set[str] = set()
-        element = (f"<edge id={_attr(str(key), careful)} source={_attr(str(u), careful)} "
-                   f"target={_attr(str(v), careful)}>{_graphml_data('edge', attrs, seen, careful)}</edge>\n")
+        key, u, v = str(key), str(u), str(v)
+        if not careful and not _ATTRIBUTE_SPECIAL.search(f"{key}{u}{v}"):
+            ends = f'<edge id="{key}" source="{u}" target="{v}">'  # (as _attr writes them)
+        else:
+            ends = f"<edge id={_attr(key, careful)} source={_attr(u, careful)} target={_attr(v, careful)}>"
+        element = f"{ends}{_graphml_data('edge', attrs, seen, careful)}</edge>\n"
         if careful or clean is not None or not has_unwritable(element):
             used |= seen
             return element
@@ -490,11 +498,12 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]
 
 def responsibility_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
     for doc in docs:
+        name = doc.name
         for task in doc.tasks:
             for unit in task.clause.units:
                 res = unit.resolved
                 yield {
-                    "doc": doc.name, "doc_sha256": doc.sha256, "doc_title": doc.meta.title,
+                    "doc": name, "doc_sha256": doc.sha256, "doc_title": doc.meta.title,
                     "jurisdiction": doc.meta.jurisdiction, "task_id": f"task:{doc.sha256[:16]}:{task.path}",
                     "task_path": task.path, "task_title": task.title, "role": unit.role,
                     "unit": unit.written, "unit_id": res.unit_id if res else "",
@@ -509,6 +518,7 @@ def responsibility_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, An
 
 def resolution_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
     for doc in docs:
+        name = doc.name
         seen: dict[str, dict[str, Any]] = {}
         for task in doc.tasks:
             for unit in task.clause.units:
@@ -518,7 +528,7 @@ def resolution_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
                 row = seen.get(unit.written)
                 if row is None:
                     seen[unit.written] = {
-                        "doc": doc.name, "doc_sha256": doc.sha256, "jurisdiction": doc.meta.jurisdiction,
+                        "doc": name, "doc_sha256": doc.sha256, "jurisdiction": doc.meta.jurisdiction,
                         "written": unit.written, "unit_id": res.unit_id, "unit_name": res.name, "kind": res.kind,
                         "rule": res.rule, "flagged": "yes" if res.flagged else "", "note": res.note, "count": 1,
                     }
@@ -529,9 +539,10 @@ def resolution_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
 
 def target_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
     for doc in docs:
+        name = doc.name
         for t in doc.targets:
             yield {
-                "doc": doc.name, "doc_sha256": doc.sha256, "task_path": t.task_path, "indicator": t.indicator,
+                "doc": name, "doc_sha256": doc.sha256, "task_path": t.task_path, "indicator": t.indicator,
                 "indicator_id": t.indicator_id, "indicator_name": t.indicator_name, "unit": t.unit,
                 "year": "" if t.year is None else t.year, "value": f"{t.value:g}",
                 "value_max": "" if t.value_max is None else f"{t.value_max:g}", "qualifier": t.qualifier,
@@ -542,9 +553,10 @@ def target_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
 
 def entity_rows(docs: Iterable[PolicyDocument]) -> Iterable[dict[str, Any]]:
     for doc in docs:
+        name = doc.name
         for e in doc.entities:
             yield {
-                "doc": doc.name, "doc_sha256": doc.sha256, "task_path": e.task_path, "kind": e.kind,
+                "doc": name, "doc_sha256": doc.sha256, "task_path": e.task_path, "kind": e.kind,
                 "subtype": e.subtype, "text": e.text, "entity_id": e.entity_id if not e.generic else "",
                 "name": e.name, "quote": e.span.quote, "start": e.span.start, "end": e.span.end,
             }

@@ -145,10 +145,8 @@ def encode_document(part: DocumentGraph, rows: DocumentRows) -> tuple[dict[str, 
         if op[0] == "edge":
             _, u, v, key, props = op
             data = edges.get((u, v, key))
-            if data is None:
-                edges[u, v, key] = dict(props)
-            else:
-                data.update(props)
+            # (the op's props are not changed: a repeated edge gets a merged copy)
+            edges[u, v, key] = props if data is None else {**data, **props}
         elif op[1] == part.doc_id or op[1].startswith(task_prefix):
             merge_node(own, members, op[1], op[2], op[3], op[4])
         else:
