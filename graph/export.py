@@ -280,14 +280,15 @@ class _DataTemplate:
     type alone when the value is a plain str, int, bool or float that needs no escaping. A build
     writes a few hundred thousand edges of a few dozen such shapes."""
 
-    __slots__ = ("booleans", "names", "pick", "strings", "template")
+    __slots__ = ("booleans", "lists", "names", "pick", "strings", "template")
 
     def __init__(self, template: str, kept: list[int], strings: list[int], booleans: list[int],
-                 names: frozenset[str]) -> None:
+                 lists: list[int], names: frozenset[str]) -> None:
         self.template, self.names = template, names
         self.pick = _picker(kept)  # the values written, in order (absent ones left out)
         self.strings = _picker(strings)  # the texts (checked for what XML escapes)
         self.booleans = booleans  # the booleans among the values written (written true/false)
+        self.lists = lists  # the lists among the values written (written |-joined)
 
 
 def _picker(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
@@ -300,10 +301,12 @@ def _picker(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]
 
 
 # (key type, value type) -> how a template writes the value, for the pairs whose text depends
-# on the type alone (as _graphml_data writes them); None: left out; any other pair: no template
+# on the type alone (as _graphml_data writes them; a list is joined first); None: left out; any
+# other pair: no template
 _SLOTS: dict[tuple[str, type], str | None] = {
     **{(kind, type(None)): None for kind in ("string", "boolean", "double", "long")},
     ("string", str): "%s", ("string", int): "%s", ("string", float): "%s", ("string", bool): "%s",
+    ("string", list): "%s", ("string", tuple): "%s",
     ("boolean", bool): "%s", ("double", float): "%r", ("long", int): "%d", ("long", bool): "%d",
 }
 _TEMPLATES: dict[tuple[Any, ...], _DataTemplate | None] = {}
@@ -311,7 +314,7 @@ _TEMPLATES: dict[tuple[Any, ...], _DataTemplate | None] = {}
 
 def _data_template(key: tuple[Any, ...]) -> _DataTemplate | None:
     scope, names, types = key
-    parts, kept, strings, booleans, used = [], [], [], [], set()
+    parts, kept, strings, booleans, lists, used = [], [], [], [], [], set()
     for i, ((name, opening, kind), value_type) in enumerate(zip(_signature(scope, names), types)):
         if (kind, value_type) not in _SLOTS:
             _TEMPLATES[key] = None
@@ -323,10 +326,12 @@ def _data_template(key: tuple[Any, ...]) -> _DataTemplate | None:
             strings.append(i)
         if kind == "boolean":
             booleans.append(len(kept))
+        if value_type is list or value_type is tuple:
+            lists.append(len(kept))
         kept.append(i)
         used.add(name)
         parts.append(f"{opening.replace('%', '%%')}{slot}</data>")
-    found = _TEMPLATES[key] = _DataTemplate("".join(parts), kept, strings, booleans, frozenset(used))
+    found = _TEMPLATES[key] = _DataTemplate("".join(parts), kept, strings, booleans, lists, frozenset(used))
     return found
 
 
@@ -343,10 +348,18 @@ def _graphml_data(scope: str, attrs: dict[str, Any], used: set[str], clean: bool
             texts = "\n".join(template.strings(values))
             if "&" not in texts and "<" not in texts and ">" not in texts:
                 written = template.pick(values)
-                if template.booleans:
+                if template.booleans or template.lists:
                     written = list(written)
                     for i in template.booleans:
                         written[i] = "true" if written[i] else "false"
+                    for i in template.lists:
+                        try:
+                            joined = "|".join(written[i])
+                        except TypeError:  # not all strings
+                            return _graphml_data_of_each(scope, attrs, used, clean)
+                        if "&" in joined or "<" in joined or ">" in joined:
+                            return _graphml_data_of_each(scope, attrs, used, clean)
+                        written[i] = joined
                 used |= template.names
                 return template.template % tuple(written)
     return _graphml_data_of_each(scope, attrs, used, clean)

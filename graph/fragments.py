@@ -29,6 +29,7 @@ import itertools
 import json
 import operator
 import os
+import re
 import shutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -121,11 +122,13 @@ def _json_writable(text: bytes) -> bool:
     """Whether the strings of graph.json text (ensure_ascii=False) hold no character that XML 1.0
     cannot carry (its GraphML elements need no cleaning): JSON writes control characters as
     \\u00XX, \\b or \\f (a false alarm, from an escaped backslash before b or f, only costs the
-    careful path), U+FFFE/U+FFFF as they are; a lone surrogate fails to encode (JsonElements)."""
-    return not (b"\\u00" in text or b"\\b" in text or b"\\f" in text or _UFFFE in text or _UFFFF in text)
+    careful path), U+FFFE/U+FFFF as they are; a lone surrogate fails to encode (JsonElements).
+    Searched by regex: bytes.find skips slowly through UTF-8 Chinese for these needles."""
+    return not ((b"\\" in text and _JSON_CONTROL.search(text)) or _NONCHARACTERS.search(text))
 
 
-_UFFFE, _UFFFF = "\ufffe".encode(), "\uffff".encode()
+_JSON_CONTROL = re.compile(rb"\\[ubf]")  # \u (then 00XX for a control character), \b, \f
+_NONCHARACTERS = re.compile(rb"\xef\xbf[\xbe\xbf]")  # U+FFFE, U+FFFF in UTF-8
 
 
 def csv_header(columns: list[str]) -> bytes:
@@ -201,19 +204,40 @@ def _merged_mentions(mentions: list[list[Any]]) -> list[list[Any]]:
     when each mention carries both collected lists (aliases and docs, as every unit, entity and
     indicator mention does): the lists and labels keep their order, and the other properties are
     taken first-seen-first in the same order. Otherwise the mentions are kept as they are."""
-    if any("aliases" not in m[4] or "docs" not in m[4] for m in mentions):
+    if any("aliases" not in m[4] or "docs" not in m[4] or _NODE_FIELDS & m[4].keys() for m in mentions):
         return mentions
-    merged: dict[str, dict[str, Any]] = {}
-    members: dict[tuple[str, str], set[str]] = {}
-    first: dict[str, int] = {}
+    merged: dict[str, list[Any]] = {}  # id -> [own nodes before it, id, label, all labels, props]
+    members: dict[str, tuple[set[str], set[str]]] = {}  # of a node mentioned again: its aliases, docs
     for before, node_id, label, extra_labels, props in mentions:
-        if merge_node(merged, members, node_id, label, extra_labels, props) is not None:
-            first[node_id] = before
-    out = []
-    for node_id, data in merged.items():
-        props = {k: v for k, v in data.items() if k not in ("id", "label", "labels")}
-        out.append([first[node_id], node_id, data["label"], data["labels"][1:], props])  # labels[0] is label
-    return out
+        found = merged.get(node_id)
+        if found is None:  # as merge_node makes a node (without its id, label and labels)
+            merged[node_id] = [before, node_id, label, list(dict.fromkeys([label, *extra_labels])), {
+                k: list(dict.fromkeys(v)) if k == "aliases" or k == "docs" else v for k, v in props.items()}]
+            continue
+        labels, data = found[3], found[4]  # as merge_node merges a mention into it
+        if label not in labels:
+            labels.append(label)
+        for name in extra_labels:
+            if name not in labels:
+                labels.append(name)
+        seen = members.get(node_id)
+        if seen is None:
+            seen = members[node_id] = (set(data["aliases"]), set(data["docs"]))
+        for values, known, mentioned in ((data["aliases"], seen[0], props["aliases"]),
+                                         (data["docs"], seen[1], props["docs"])):
+            for value in mentioned:
+                if value not in known:
+                    known.add(value)
+                    values.append(value)
+        for key, value in props.items():
+            if key not in data:
+                data[key] = value
+    for mention in merged.values():
+        mention[3] = mention[3][1:]  # the extra labels (the first is its label)
+    return list(merged.values())
+
+
+_NODE_FIELDS = frozenset({"id", "label", "labels"})  # what merge_node adds to a node's properties
 
 
 class _Document:
