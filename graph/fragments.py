@@ -79,22 +79,21 @@ def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
     value passed through clean_value (graph/sanitise.py) — where needed: the distinct texts of
     the rows are checked first, as almost no document has a character to clean. Each distinct
     value is written once (a task's text and quote recur on the row of each of its units)."""
-    try:
-        values = [operator.itemgetter(*columns)(row) for row in rows]  # the row functions give every column
+    try:  # the row functions give every column
+        values = list(map(operator.itemgetter(*columns), rows)) if len(columns) > 1 else \
+            [(row[columns[0]],) for row in rows]
     except KeyError:
         values = [tuple(row.get(c, "") for c in columns) for row in rows]
-    try:
-        fields = dict.fromkeys(itertools.chain.from_iterable(values))
-    except TypeError:  # a list: written as the csv module writes it
-        fields = None
-    if fields is None or len(columns) < 2 or not _CSV_DISTINCT.issuperset(map(type, fields)):
-        # (a single column's empty row is written "" by the csv module; 1, 1.0 and True are one key)
+    if len(columns) < 2 or not _CSV_DISTINCT.issuperset(map(type, itertools.chain.from_iterable(values))):
+        # as the csv module writes them: a single column's empty row is written "", 1, 1.0 and
+        # True would be one key of `fields`, a list none
         texts = {v for row in values for v in row if type(v) is str}
         if has_unwritable("\n".join(texts)):
             values = [tuple(clean_value(v) for v in row) for row in values]
         buf = io.StringIO()
         csv.writer(buf).writerows(values)
         return buf.getvalue()
+    fields = dict.fromkeys(itertools.chain.from_iterable(values))
     if has_unwritable("\n".join([v for v in fields if type(v) is str])):
         values = [tuple(clean_value(v) for v in row) for row in values]
         fields = dict.fromkeys(itertools.chain.from_iterable(values))
