@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import operator
 import re
@@ -89,27 +90,29 @@ def _orjson_writes_as_json(values: Iterable[Any]) -> bool:
     """Whether orjson writes these values as compact json (ensure_ascii=False) does, byte for
     byte: str, int, bool and None it does (a lone surrogate or an int beyond 64 bits it refuses,
     see orjson_bytes), floats only where its text is repr's (not 1e-05, nan, inf), lists, tuples
-    and str-keyed dicts of such values; subclasses (an IntEnum, a str subclass) are left to json."""
-    for v in values:
-        t = type(v)
-        if t in _JSON_SCALARS:
-            continue
-        if t is float:
-            if orjson.dumps(v) != repr(v).encode():
-                return False
-        elif t is list or t is tuple:
-            if not (_JSON_SCALARS.issuperset(map(type, v)) or _orjson_writes_as_json(v)):
-                return False
-        elif t is dict:
-            if not (_JSON_KEYS.issuperset(map(type, v)) and (_JSON_SCALARS.issuperset(map(type, v.values()))
-                                                            or _orjson_writes_as_json(v.values()))):
-                return False
-        else:
+    and str-keyed dicts of such values; subclasses (an IntEnum, a str subclass) are left to json.
+    Checked a level of nesting at a time (a summary holds a few hundred small lists and dicts)."""
+    level = list(values)
+    while level:
+        types = set(map(type, level))
+        if types <= _JSON_SCALARS:
+            return True
+        if not types <= _JSON_TYPES:
             return False
+        if float in types and any(orjson.dumps(v) != repr(v).encode() for v in level if type(v) is float):
+            return False
+        inner: list[Any] = [v for v in level if type(v) is list or type(v) is tuple]
+        if dict in types:
+            dicts = [v for v in level if type(v) is dict]
+            if not _JSON_KEYS.issuperset(map(type, itertools.chain.from_iterable(dicts))):
+                return False
+            inner += [v.values() for v in dicts]
+        level = list(itertools.chain.from_iterable(inner))
     return True
 
 
 _JSON_KEYS = frozenset({str})
+_JSON_TYPES = _JSON_SCALARS | {float, list, tuple, dict}
 
 
 def orjson_bytes(value: Any) -> bytes | None:

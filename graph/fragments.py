@@ -210,8 +210,9 @@ def _merged_mentions(mentions: list[list[Any]]) -> list[list[Any]]:
     for before, node_id, label, extra_labels, props in mentions:
         found = merged.get(node_id)
         if found is None:  # as merge_node makes a node (without its id, label and labels)
-            merged[node_id] = [before, node_id, label, list(dict.fromkeys([label, *extra_labels])), {
-                k: list(dict.fromkeys(v)) if k == "aliases" or k == "docs" else v for k, v in props.items()}]
+            data = dict(props)
+            data["aliases"], data["docs"] = list(dict.fromkeys(data["aliases"])), list(dict.fromkeys(data["docs"]))
+            merged[node_id] = [before, node_id, label, list(dict.fromkeys([label, *extra_labels])), data]
             continue
         labels, data = found[3], found[4]  # as merge_node merges a mention into it
         if label not in labels:
