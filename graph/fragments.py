@@ -167,8 +167,7 @@ def encode_document(part: DocumentGraph, rows: DocumentRows) -> tuple[dict[str, 
     edge_keys: set[str] = set()
     json_element = JsonElements()
     json_nodes = [json_element(data) + b",\n" for data in own.values()]
-    json_edges = b"".join([json_element({**data, "from": u, "to": v, "key": k}) + b",\n"
-                           for (u, v, k), data in edges.items()])
+    json_edges = json_element.lines([{**data, "from": u, "to": v, "key": k} for (u, v, k), data in edges.items()])
     # the GraphML elements carry the same strings as the graph.json lines: clean them only if those have
     # a character XML cannot carry
     json_node_bytes = b"".join(json_nodes)

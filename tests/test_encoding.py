@@ -69,12 +69,24 @@ def test_orjson_writes_only_what_it_writes_as_json() -> None:
         assert orjson_bytes({"value": value}) is None, value
 
 
+@pytest.mark.parametrize("elements", [
+    [], [{"a": 1}], [{"type": "LEADS", "quote": "x"}, {"type": "MENTIONS", "quote": "中", "end": None}],
+    [{"quote": "a},{b"}, {"quote": "c"}],  # a boundary inside a text
+    [{"quote": "a"}, {"quote": "\udc80"}, {"value": 1e-05}, {"value": 2**64}, {"nested": [{"a": 1}, {"b": 2}]}],
+])
+def test_graph_json_lines_at_once_are_the_lines_one_by_one(elements: list[dict[str, Any]]) -> None:
+    assert JsonElements().lines(elements) == b"".join(as_json(e) + b",\n" for e in elements)
+
+
 def test_a_lone_surrogate_is_remembered_for_the_graphml_cleaning() -> None:
     encode = JsonElements()
     encode({"file": "ok.txt"})
     assert not encode.surrogates
     assert encode({"file": "bad\udcff.txt"}) == b'{"file":"bad?.txt"}'
     assert encode.surrogates
+    at_once = JsonElements()
+    at_once.lines([{"file": "ok"}, {"file": "bad\udcff.txt"}])
+    assert at_once.surrogates
 
 
 @pytest.mark.parametrize("text", ["市科技局", "a\nb", 'quote "x"', "line\\nescaped", "\x0b", "\x08", "\x0c",
