@@ -152,9 +152,9 @@ class JsonElements:
 
     def lines(self, elements: list[dict[str, Any]]) -> bytes:
         """The elements as graph.json lines (`element,\\n` each): one orjson call for all of them
-        when each is a dict of str, int, bool and None values, split where its `},{` are exactly
+        when orjson writes all their values as json does, split where its `},{` are exactly
         the elements' boundaries (as many as there are boundaries: no text holds one)."""
-        if elements and _JSON_SCALARS.issuperset(map(type, itertools.chain.from_iterable(map(dict.values, elements)))):
+        if elements and _orjson_writes_as_json(itertools.chain.from_iterable(map(dict.values, elements))):
             try:
                 found = orjson.dumps(elements)
             except TypeError:  # a lone surrogate, an int beyond 64 bits, a non-str key: one by one

@@ -71,6 +71,7 @@ def test_orjson_writes_only_what_it_writes_as_json() -> None:
 
 @pytest.mark.parametrize("elements", [
     [], [{"a": 1}], [{"type": "LEADS", "quote": "x"}, {"type": "MENTIONS", "quote": "中", "end": None}],
+    [{"type": "TARGETS", "value": 2.5, "valueMax": None}, {"type": "TARGETS", "value": 30.0, "year": 2025}],
     [{"quote": "a},{b"}, {"quote": "c"}],  # a boundary inside a text
     [{"quote": "a"}, {"quote": "\udc80"}, {"value": 1e-05}, {"value": 2**64}, {"nested": [{"a": 1}, {"b": 2}]}],
 ])
