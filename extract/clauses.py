@@ -109,6 +109,8 @@ def _patterns() -> dict[str, Any]:
                                   rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
                                   r"|(?<=[，,；;。\s])[\u4e00-\u9fff]{2,8}[：:])"),
         "verb": verb_re,
+        # the characters a verb match can end with ($ allows one trailing newline after them)
+        "verb_last": frozenset(w[-1] for w in [*verb_role, *cores, *vg["tails"]] if w) | {"\n"},
         "residue": residue,
         "suffixes": suffixes,
         "places": tuple(sorted(words["place_suffixes"], key=len, reverse=True)),
@@ -179,7 +181,10 @@ def verb_role(m: re.Match[str]) -> str:
 def end_verb(text: str) -> re.Match[str] | None:
     """The role verb a list part ends with (looked for in its last characters only: a part
     may be a megabyte long)."""
-    return _patterns()["verb"].search(text, max(0, len(text) - 24))
+    p = _patterns()
+    if text[-1:] not in p["verb_last"]:  # most parts end with a unit name: no verb can end there
+        return None
+    return p["verb"].search(text, max(0, len(text) - 24))
 
 
 @dataclass
@@ -1097,18 +1102,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             # several clauses in one item: each task's paragraph is the text its clause covers
             # (not the whole paragraph once per clause: a megabyte paragraph holds thousands)
             p_start, p_end = t_start, (max(t_end, section.text_range[1]) if last_clause[path] == k else t_end)
-        mentions = [
-            UnitMention(
-                written=u.written,
-                role="lead" if u.role == "lead" else "participant",
-                span=doc.span(u.start, u.end),
-                separator=u.separator,
-                lead_from_order=u.lead_from_order,
-            )
-            for u in units
-        ]
-        for mention in mentions:
-            mention.written_original = mention.span.quote
+        mentions = _mentions(doc, units)
         clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
         deadline = read_deadline(_clause_notes(doc.text[c_start:c_end], units, c_start), plan_year) \
             or (read_deadline(doc.text[field[0] : field[1]], plan_year) if field else None) \
@@ -1130,6 +1124,17 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     tasks.extend(_table_tasks(doc, first_leads))
     doc.tasks = tasks
     return doc
+
+
+def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]:
+    """The clause's units as mentions: role lead or participant, span and the name as written in
+    the original text."""
+    out = []
+    for u in units:
+        span = doc.span(u.start, u.end)
+        out.append(UnitMention(u.written, "lead" if u.role == "lead" else "participant", span, span.quote,
+                               None, u.separator, u.lead_from_order))
+    return out
 
 
 def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
@@ -1180,11 +1185,7 @@ def _table_tasks(doc: PolicyDocument, first_leads: bool = False) -> list[Task]:
     tasks = []
     plan_year = _plan_year(doc)
     for row in find_table_tasks(doc.text, first_leads):
-        mentions = [UnitMention(written=u.written, role="lead" if u.role == "lead" else "participant",
-                                span=doc.span(u.start, u.end), separator=u.separator,
-                                lead_from_order=u.lead_from_order) for u in row.units]
-        for m in mentions:
-            m.written_original = m.span.quote
+        mentions = _mentions(doc, row.units)
         span = doc.span(row.start, row.end)
         deadline = read_deadline(row.deadline, plan_year) if row.deadline else None
         tasks.append(Task(path=f"表.{row.number}", title=row.title, span=span, clause=Clause(span, "table", mentions),
