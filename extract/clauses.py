@@ -132,6 +132,9 @@ def _patterns() -> dict[str, Any]:
         # "各市" "有关区" … then "县（市、区）政府": one collective written over 、
         "admin_open": re.compile(rf"(?:{_alternation(words['collective_prefixes'])})(?:{levels})"),
         "admin_level": re.compile(rf"(?:{levels})"),
+        # the first characters of the collective prefixes (各 有关 相关); None if one is empty
+        "admin_open_first": frozenset(w[0] for w in words["collective_prefixes"])
+        if all(words["collective_prefixes"]) else None,
         "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})?"),
         "task_header": set(headers["task"]) | set(headers["text"]),
         # a title column (重点任务) beside a text column (任务内容): the title names the task
@@ -242,16 +245,14 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
     # jump from mark to mark (brackets and separators) rather than through every character
     marks = _list_marks(separators if isinstance(separators, frozenset) else frozenset(separators))
     for m in marks.finditer(text + "\0"):
-        i, ch = m.start(), m.group()
+        ch = m.group()
         if ch in _LIST_OPEN:
             depth += 1
         elif ch in _LIST_CLOSE and depth:
             depth -= 1
         elif depth == 0 and (ch in separators or ch == "\0"):
-            raw = text[seg_start:i]
-            lead = len(raw) - len(raw.lstrip(" \t\n由"))
-            unit = raw.strip(" \t\n").lstrip("由").rstrip("。.")
-            unit = _clean_unit(unit) if names else unit
+            i = m.start()
+            lead, unit = _segment(text[seg_start:i], names)
             if unit:
                 s = base + seg_start + lead
                 out.append((unit, s, s + len(unit), sep))
@@ -260,6 +261,21 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
     if not names:
         return out
     return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+
+
+def _segment(raw: str, names: bool) -> tuple[int, str]:
+    """A piece of a list: (characters before its text, its text); a unit name cleaned."""
+    if names:
+        return _name_segment(raw)
+    lead = len(raw) - len(raw.lstrip(" \t\n由"))
+    return lead, raw.strip(" \t\n").lstrip("由").rstrip("。.")
+
+
+@lru_cache(maxsize=16384)
+def _name_segment(raw: str) -> tuple[int, str]:
+    # (cached: the same unit names recur in every clause of a plan)
+    lead = len(raw) - len(raw.lstrip(" \t\n由"))
+    return lead, _clean_unit(raw.strip(" \t\n").lstrip("由").rstrip("。."))
 
 
 _TRAILING_NOTE = re.compile(r"[（(]([^（）()]*)[）)]$")
@@ -286,8 +302,10 @@ def _clean_unit(unit: str) -> str:
 def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, int, str]]:
     """'市科技局和市财政局' -> two units; '工业和信息化部', '党委和政府' stay one (the part before
     the conjunction is no unit name, or the part after is a bare body word)."""
-    p = _patterns()
     name, start, _end, sep = unit
+    if not _CONJUNCTION_CHARS.intersection(name):  # most names hold no 和 / 及 / 与
+        return [unit]
+    p = _patterns()
     for m in p["conjunction"].finditer(name):
         left, right = name[: m.start()], name[m.end() :]
         if left.endswith(p["suffixes"]) and looks_like_unit(left) and looks_like_unit(right) \
@@ -302,6 +320,9 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
     """'各市、县（市、区）政府', '各省、自治区、直辖市人民政府', '有关区、市政府', '各市、县': the
     levels listed with 、 name one collective body, whose suffix is written once at the end."""
     p = _patterns()
+    first = p["admin_open_first"]
+    if first is not None and not any(u[0][:1] in first for u in units):
+        return units  # no item opens a collective ("各…", "有关…"): nothing to join
     out: list[tuple[str, int, int, str]] = []
     i = 0
     while i < len(units):
@@ -321,6 +342,8 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
     return out
 
 
+# the first characters of the conjunctions (以及 和 及 与): a name without them holds none
+_CONJUNCTION_CHARS = frozenset(w[0] for w in clause_words()["conjunctions"])
 _NOT_IN_NAMES = re.compile(r"[\d：:。；;！？“”《》]")
 _NOTES = re.compile(r"（[^）]*）")
 _DIGIT = re.compile(r"\d")
@@ -1094,9 +1117,9 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             own = _without_clauses(heading_title(doc.text[t_start:c_start]))
             final_title = own or final_title
         covered[path] = c_end
-        own_note = bool(first_leads_note.search(doc.text, c_start, c_end))  # (no anchor in the note pattern)
-        units = assign_roles([ParsedUnit(u.written, u.start, u.end, u.role, u.separator) for u in units],
-                             first_leads or own_note)
+        # (a note in the clause is a note in the document: first_leads already says so; and each raw
+        # clause's units are its own objects, resolved in place)
+        units = assign_roles(units, first_leads)
         p_start, p_end = task_start, max(section.text_range[1], c_end)
         if counts[path] > 1:
             # several clauses in one item: each task's paragraph is the text its clause covers
