@@ -888,9 +888,15 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
             row.units = assign_roles(row.units, first_leads)
             found.append(row)
 
+    header_first = _patterns()["header_first"]
+    stripped: list[tuple[int, str]] = []  # the non-empty lines, stripped (made at the first header cell)
+    stripped_at: list[int] = []  # for each line, the index of the first of those at or after it
     i = 0
     while i < len(lines):
         start, line = lines[i]
+        if "\t" not in line and line[:1] != "|" and line.lstrip()[:1] not in header_first:
+            i += 1  # no cells and no header cell (_cells, _is_header_cell): most lines of a plan
+            continue
         cells = _cells(line)
         header = _header_columns(cells) if cells else None
         if header is not None:
@@ -942,12 +948,18 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 add(rows)
             continue
         if cells is None and _is_header_cell(line):
-            nonempty = [x for x in lines[i:] if x[1].strip()]
-            got_table = _cell_table([(p + len(x) - len(x.lstrip()), x.strip()) for p, x in nonempty], 0)
+            if not stripped_at:  # once per document, not once per header cell (linear)
+                for p, x in lines:
+                    stripped_at.append(len(stripped))
+                    if x.strip():
+                        stripped.append((p + len(x) - len(x.lstrip()), x.strip()))
+            first = stripped_at[i]
+            got_table = _cell_table(stripped, first)
             if got_table is not None:
                 table, used = got_table
                 add(table)
-                last = nonempty[used - 1][0] if used else start
+                # (a stripped line starts where its text does: the line holding it is the last used)
+                last = stripped[used - 1][0] if used > first else start
                 while i < len(lines) and lines[i][0] <= last:
                     i += 1
                 continue
