@@ -811,10 +811,11 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     # every kind of event below needs 年 or a word of the vocabulary: most lines have none
     if not _may_have_event(para, period, vocab):
         return events
-    before_ok = vocab.words("year_context_before")
-    not_before = vocab.words("year_context_not_before")
-    not_after = vocab.words("year_context_not_after")
-    year_verbs = vocab.words("year_followed_by")
+    words = vocab.memo.get("year_event_words")
+    if words is None:
+        words = vocab.memo["year_event_words"] = tuple(vocab.words(key) for key in (
+            "year_context_before", "year_context_not_before", "year_context_not_after", "year_followed_by"))
+    before_ok, not_before, not_after, year_verbs = words
     # a cited document's years (《…规划（2018-2022年）》, 《…“十四五”规划》) are its own, never the target's
     titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
@@ -875,7 +876,7 @@ def _has_cn_year(para: str) -> bool:
         j = at
         while j > 0 and para[j - 1].isspace():
             j -= 1
-        if j >= 4 and all(c in _CN_YEAR_CHARS for c in para[j - 4: j]):
+        if j >= 4 and _CN_YEAR_CHARS.issuperset(para[j - 4: j]):
             return True
         at = para.find("年", at + 1)
     return False
