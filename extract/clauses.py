@@ -92,9 +92,6 @@ def _patterns() -> dict[str, Any]:
         "role_words": role_words,
         "label_word": re.compile(f"{_starts(label_first)}(?:{label_word})"),
         # what every labelled or inline clause holds: a label word or a role verb's core
-        # what every paragraph with a clause holds: a bracket, 由 (由A牵头) or a label word
-        "paragraph_clue": re.compile(f"{_starts([*OPEN_BRACKETS, *CLOSE_BRACKETS, '由', *label_first])}"
-                                     f"(?:[{re.escape(''.join([*OPEN_BRACKETS, *CLOSE_BRACKETS]))}]|由|{label_word})"),
         "clue": re.compile(f"{_starts([*label_first, *(w[0] for w in [*verb_role, *cores])])}"
                            f"(?:{label_word}|{_alternation(list(verb_role))}|{_alternation(list(cores))})"),
         "verb_role": verb_role,
@@ -223,6 +220,7 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     return groups
 
 
+_BRACKET_OR_BY = re.compile("[" + re.escape("".join([*OPEN_BRACKETS, *CLOSE_BRACKETS, "由"])) + "]")
 _BRACKET = re.compile("[" + re.escape("".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)) + "]")
 # split_units's brackets: those of bracket_groups and the half-width ones
 _LIST_OPEN = frozenset(OPEN_BRACKETS) | {"("}
@@ -1003,11 +1001,15 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     ("完成时限：2022年底") belongs to it."""
     paras: list[_Para] = []
     field = _patterns()["deadline_field"]
-    clue = _patterns()["paragraph_clue"]
+    # what every paragraph with a clause holds: a bracket or 由 (由A牵头), found by a scan of one
+    # character class, else a label word (a slower scan, tried only without the former)
+    bracket_or_by = _BRACKET_OR_BY
+    label_word = _patterns()["label_word"]
     for section in doc.sections:
         start, end = section.text_range
         # most paragraphs hold no clause: one scan of the paragraph tells (raw_clauses would find none)
-        clauses = raw_clauses(doc.text[start:end], start, problems) if clue.search(doc.text, start, end) else []
+        has_clue = bracket_or_by.search(doc.text, start, end) or label_word.search(doc.text, start, end)
+        clauses = raw_clauses(doc.text[start:end], start, problems) if has_clue else []
         para = _Para(section, start, end, clauses)
         prev = paras[-1] if paras else None
         if para.label_line and prev is not None and prev.label_line:
