@@ -263,10 +263,11 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
 
 def _segment(raw: str, names: bool) -> tuple[int, str]:
     """A piece of a list: (characters before its text, its text); a unit name cleaned."""
-    if names:
+    if names and len(raw) <= _CACHED_LENGTH:
         return _name_segment(raw)
     lead = len(raw) - len(raw.lstrip(" \t\n由"))
-    return lead, raw.strip(" \t\n").lstrip("由").rstrip("。.")
+    unit = raw.strip(" \t\n").lstrip("由").rstrip("。.")
+    return lead, (_clean_unit(unit) if names else unit)
 
 
 @lru_cache(maxsize=16384)
