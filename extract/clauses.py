@@ -1064,7 +1064,9 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool, int,
                     tuple[int, int] | None]] = []
     n_children: dict[str, int] = {}
-    previous: tuple[str, str, int, bool, int] | None = None  # identity of the paragraph before
+    # identity of the paragraph before; its title still (title, text) when it had no clause (the
+    # title of a paragraph without a clause is needed only by a clause line after it)
+    previous: tuple[str, str | tuple[str, str], int, bool, int] | None = None
     for para in _paragraphs(doc, problems):
         section = para.section
         text = doc.text[para.start : para.end]
@@ -1072,7 +1074,8 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         child = False
         if para.clause_only and previous is not None:
             # a paragraph that is just the clause belongs to the paragraph before it
-            path, title, task_start, child, text_from = previous
+            path, before, task_start, child, text_from = previous
+            title = before if isinstance(before, str) else _task_title(*before)
         elif section.marker:  # a numbered item
             path, title, task_start = section.path, section.title, para.start
         elif parent is not None and parent.heading_only:
@@ -1087,7 +1090,10 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         if not (para.clause_only and previous is not None):
             # a continuation paragraph's text runs from the item's heading
             text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
-        title = _without_clauses(title) or _without_clauses(heading_title(text)) or title
+        if not para.clauses:
+            previous = (path, (title, text), task_start, child, text_from)
+            continue
+        title = _task_title(title, text)
         for i, clause in enumerate(para.clauses):
             field = para.field if i == len(para.clauses) - 1 else None
             raw.append((path, title, task_start, clause, section, child, text_from, field))
@@ -1173,6 +1179,11 @@ def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]
         out.append(UnitMention(u.written, "lead" if u.role == "lead" else "participant", span, span.quote,
                                None, u.separator, u.lead_from_order))
     return out
+
+
+def _task_title(title: str, text: str) -> str:
+    """A task's title without the clauses it carries: the heading's, else its paragraph's first sentence."""
+    return _without_clauses(title) or _without_clauses(heading_title(text)) or title
 
 
 def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
