@@ -24,16 +24,18 @@ escapes a quote's `"` and XML its `<`).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import json
 import operator
 import os
 import shutil
+import struct
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from policykg.graph.build import (
     CitationLinks,
@@ -203,53 +205,215 @@ def _merged_mentions(mentions: list[list[Any]]) -> list[list[Any]]:
 class _Document:
     """What pass 2 needs of a document (small: no text)."""
 
-    __slots__ = ("doc_id", "ends", "fragment", "head", "new_shared", "sections", "sha256")
+    __slots__ = ("doc_id", "ends", "fragment", "head", "key", "new_shared", "sections", "sha256")
 
-    def __init__(self, summary: dict[str, Any], fragment: Path, new_shared: list[tuple[int, str]]) -> None:
+    def __init__(self, summary: dict[str, Any], fragment: Path, new_shared: list[tuple[int, str]],
+                 key: str | None) -> None:
         self.doc_id, self.sha256, self.head = summary["doc_id"], summary["sha256"], summary["head"]
         self.sections = tuple(summary["sections"])
         # where its own nodes end: needed only to put shared nodes first seen here among them
         self.ends = (summary["json_ends"], summary["graphml_ends"]) if new_shared else ([], [])
         self.fragment = str(fragment)
         self.new_shared = new_shared  # (own nodes before it, id) of the shared nodes first seen here
+        self.key = key  # what decides the fragment's bytes (its build-cache key), if known
 
 
-def _copy(src: BinaryIO, dst: BinaryIO) -> None:
-    src.flush()
-    dst.flush()
-    size = os.fstat(src.fileno()).st_size
-    src.seek(0)
-    done = 0
-    try:
-        while done < size:
-            n = os.copy_file_range(src.fileno(), dst.fileno(), size - done)
-            if n == 0:
-                break
-            done += n
-    except (AttributeError, OSError):  # another file system, or no copy_file_range: copy through here
-        pass
-    dst.seek(0, os.SEEK_END)
-    src.seek(done)
-    shutil.copyfileobj(src, dst, 1 << 20)
+class _Sink:
+    """An output file written from bytes and from byte ranges of other files: the ranges are
+    copied by the kernel (copy_file_range), so a fragment's bytes never pass through Python;
+    small pieces are gathered and written together."""
+
+    _SMALL = 1 << 16  # below this, a range is read and buffered (one system call either way)
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        self._pending: list[bytes | memoryview] = []
+        self._size = 0
+        self._kernel_copy = hasattr(os, "copy_file_range")
+
+    def write(self, data: bytes | memoryview) -> None:
+        self._pending.append(data)
+        self._size += len(data)
+        if self._size >= self._SMALL:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            data = memoryview(b"".join(self._pending))
+            self._pending, self._size = [], 0
+            while data:
+                data = data[os.write(self.fd, data):]
+
+    def copy(self, src: int, offset: int, size: int) -> None:
+        """`size` bytes of the open file `src` from `offset`."""
+        if size < self._SMALL:
+            if size:
+                self.write(_pread(src, size, offset))
+            return
+        self.flush()
+        while size > 0:
+            if self._kernel_copy:
+                try:
+                    n = os.copy_file_range(src, self.fd, size, offset)
+                except OSError:  # another file system, or a kernel without it: copy through here
+                    self._kernel_copy = False
+                    continue
+            else:
+                data = memoryview(_pread(src, min(size, 1 << 22), offset))
+                n = len(data)
+                while data:
+                    data = data[os.write(self.fd, data):]
+            if n <= 0:
+                raise OSError(f"{src}: a fragment file shorter than its summary says")
+            offset, size = offset + n, size - n
+
+    def end_list(self, count: int) -> None:
+        """Close a one-element-a-line list written as `element,\n` lines: the last comma goes."""
+        self.flush()
+        if count:
+            at = os.lseek(self.fd, 0, os.SEEK_CUR) - 2
+            os.ftruncate(self.fd, at)
+            os.lseek(self.fd, at, os.SEEK_SET)
+        self.write(b"\n")
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            os.close(self.fd)
 
 
-def _end_list(fh: BinaryIO, count: int) -> None:
-    """Close a one-element-a-line list written as `element,\\n` lines: the last comma goes."""
-    if count:
-        fh.seek(-2, os.SEEK_END)
-        fh.truncate()
-    fh.write(b"\n")
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    data = os.pread(fd, size, offset)
+    while len(data) < size:  # a short read (rare): the rest
+        more = os.pread(fd, size - len(data), offset + len(data))
+        if not more:
+            raise OSError(f"{fd}: a fragment file shorter than its summary says")
+        data += more
+    return data
+
+
+# the encodings a build keeps for the next (OUT/.cache/shared-nodes): for the graph.json text of
+# each shared and corpus-level node and edge, its GraphML element and the GraphML keys it uses, so
+# that a rebuild encodes only the elements whose merged attributes changed
+_ENTRY = struct.Struct("<16sII")  # digest of the graph.json text, GraphML length, keys length
+_ENCODINGS_MAGIC = b"policykg-shared-nodes-2\n"
+
+
+def _writer_version() -> bytes:
+    """A digest of the code that turns an element into its graph.json text and GraphML."""
+    from policykg.graph import export, sanitise
+
+    digest = hashlib.blake2b(_ENCODINGS_MAGIC, digest_size=16)
+    for module in (export, sanitise):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.digest()
+
+
+_Encoded = tuple[bytes | memoryview, tuple[str, ...]]  # GraphML element, GraphML keys
+
+
+class _Encodings:
+    """Shared and corpus-level nodes and edges as graph.json lines and GraphML elements, the
+    GraphML through the cache of the OUT a build replaces (`reuse`) into this build's (`cache`)."""
+
+    def __init__(self, cache: Path | None, reuse: Path | None) -> None:
+        self.cache = cache
+        self._version = _writer_version() if cache is not None else b""
+        self._old: dict[bytes, _Encoded] = self._read(reuse) if reuse is not None and cache is not None else {}
+        self._new: dict[bytes, _Encoded] = {}
+        self.hits = 0
+
+    def _read(self, path: Path) -> dict[bytes, _Encoded]:
+        try:
+            data = memoryview(path.read_bytes())
+        except OSError:
+            return {}
+        head = _ENCODINGS_MAGIC + self._version
+        if data[:len(head)] != head:
+            return {}  # another writer's encodings
+        found: dict[bytes, _Encoded] = {}
+        key_sets: dict[bytes, tuple[str, ...]] = {}  # most elements share their key set
+        at, size, entry = len(head), len(data), _ENTRY.size
+        while at + entry <= size:
+            digest, graphml_length, keys_length = _ENTRY.unpack_from(data, at)
+            at += entry
+            end = at + graphml_length + keys_length
+            if end > size:
+                return {}  # cut short: encode again
+            names = bytes(data[at + graphml_length:end])
+            keys = key_sets.get(names)
+            if keys is None:
+                keys = key_sets[names] = tuple(names.decode("utf-8").split("\n")) if names else ()
+            found[digest] = (data[at:at + graphml_length], keys)
+            at = end
+        return found
+
+    def _cached(self, kind: bytes, text: str, encode: Callable[[], _Encoded]) -> _Encoded:
+        if self.cache is None:
+            return encode()
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=self._version,
+                                 person=kind).digest()
+        found = self._new.get(digest) or self._old.get(digest)
+        if found is None:
+            found = encode()
+        else:
+            self.hits += 1
+        self._new[digest] = found
+        return found
+
+    def node(self, data: dict[str, Any]) -> tuple[bytes, bytes | memoryview, tuple[str, ...]]:
+        """A node's graph.json line, GraphML element and GraphML keys."""
+        text = _encode(data)
+
+        def encode() -> _Encoded:
+            return graphml_node(data["id"], data, set()).encode("utf-8"), tuple(sorted(graphml_node_keys(data)))
+        return _utf8(text + ",\n"), *self._cached(b"node", text, encode)
+
+    def edge(self, u: str, v: str, key: str, data: dict[str, Any]) -> tuple[bytes, bytes | memoryview, tuple[str, ...]]:
+        """An edge's graph.json line, GraphML element and GraphML keys."""
+        text = _encode({**data, "from": u, "to": v, "key": key})
+
+        def encode() -> _Encoded:
+            used: set[str] = set()
+            return graphml_edge(u, v, key, data, used).encode("utf-8"), tuple(sorted(used))
+        return _utf8(text + ",\n"), *self._cached(b"edge", text, encode)
+
+    def save(self) -> None:
+        if self.cache is None:
+            return
+        self.cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.cache.with_name(self.cache.name + f".tmp-{os.getpid()}")
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(_ENCODINGS_MAGIC + self._version)
+                names: dict[tuple[str, ...], bytes] = {}
+                for digest, (graphml, keys) in self._new.items():
+                    joined = names.get(keys)
+                    if joined is None:
+                        joined = names[keys] = "\n".join(keys).encode("utf-8")
+                    fh.write(_ENTRY.pack(digest, len(graphml), len(joined)))
+                    fh.write(graphml)
+                    fh.write(joined)
+            os.replace(tmp, self.cache)
+        except OSError:  # a cache that cannot be written costs time on the next build, nothing else
+            tmp.unlink(missing_ok=True)
 
 
 class CorpusWriter:
     """graph.json, graph.graphml, the CSV tables and the 任务分工表 of a build, from the documents'
     summaries and fragment files (see the module's docstring). `add` each document in build
     order, then `close` writes the files into out_dir. Holds the shared nodes (bounded by the
-    distinct units, entities and indicators) and a few figures per document."""
+    distinct units, entities and indicators) and a few figures per document.
 
-    def __init__(self, out_dir: Path, cache_dir: Path | None = None, reuse_dir: Path | None = None) -> None:
-        # cache_dir / reuse_dir: the 任务分工表's sheet cache of this build and of the OUT it replaces
+    cache_dir / reuse_dir: the 任务分工表's sheet cache of this build and of the OUT it replaces;
+    nodes_cache / nodes_reuse: the same for the shared nodes' encodings (a file each)."""
+
+    def __init__(self, out_dir: Path, cache_dir: Path | None = None, reuse_dir: Path | None = None,
+                 nodes_cache: Path | None = None, nodes_reuse: Path | None = None) -> None:
         self.out_dir, self.cache_dir, self.reuse_dir = out_dir, cache_dir, reuse_dir
+        self.nodes_cache, self.nodes_reuse = nodes_cache, nodes_reuse
         self.docs: list[_Document] = []
         self.shared: dict[str, dict[str, Any]] = {}
         self._members: dict[tuple[str, str], set[str]] = {}
@@ -258,12 +422,15 @@ class CorpusWriter:
         self.edge_keys: set[str] = set()
         self.nodes = self.edges = 0
         self.rows = dict.fromkeys(TABLES, 0)
+        self.sheet_hits = self.node_hits = 0  # cached sheets and shared-node encodings used
         self._spools = out_dir / ".spool"
         self._spools.mkdir(exist_ok=True)
         # each document's citations, read back when the CITES edges are written (not held)
         self._citations = (self._spools / "citations.jsonl").open("w+", encoding="utf-8", errors="surrogatepass")
 
-    def add(self, summary: dict[str, Any], fragment: Path) -> None:
+    def add(self, summary: dict[str, Any], fragment: Path, key: str | None = None) -> None:
+        """One document, in build order. `key`: a name that decides the fragment's bytes (the
+        build cache's key), so that its 任务分工表 sheet is found without reading its rows."""
         sha = summary["sha256"]
         docs = [sha]  # one string for every mention: the docs lists of 10,000 plans stay small
         new_shared = []
@@ -290,7 +457,7 @@ class CorpusWriter:
                     self._docs_unique.add(node_id)
         if summary["citations"]:
             self._citations.write(json.dumps([len(self.docs), summary["citations"]], ensure_ascii=False) + "\n")
-        self.docs.append(_Document(summary, fragment, new_shared))
+        self.docs.append(_Document(summary, fragment, new_shared, key))
         self.node_keys.update(summary["node_keys"])
         self.edge_keys.update(summary["edge_keys"])
         self.nodes += len(summary["json_ends"])
@@ -312,10 +479,10 @@ class CorpusWriter:
         spools = self._spools
         node_keys, edge_keys = set(self.node_keys), set(self.edge_keys)
         with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"), \
-                (spools / "edges.json").open("w+b") as json_edges, \
-                (spools / "edges.graphml").open("w+b") as graphml_edges, \
                 (spools / "cites.json").open("w+b") as json_cites, \
                 (spools / "cites.graphml").open("w+b") as graphml_cites:
+            # every shared and corpus-level element encoded once, through the encodings cache
+            encodings = _Encodings(self.nodes_cache, self.nodes_reuse)
             # what crosses documents first: CITES (written last) and the keys the header lists
             cites = 0
             self._citations.seek(0)
@@ -323,84 +490,127 @@ class CorpusWriter:
                 index, citations = json.loads(line)
                 d = self.docs[index]
                 for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], citations):
-                    json_cites.write(_utf8(_encode({**data, "from": u, "to": v, "key": k}) + ",\n"))
-                    graphml_cites.write(graphml_edge(u, v, k, data, edge_keys).encode("utf-8"))
+                    json_line, element, keys = encodings.edge(u, v, k, data)
+                    json_cites.write(json_line)
+                    graphml_cites.write(element)
+                    edge_keys.update(keys)
                     cites += 1
+            json_cites.flush()
+            graphml_cites.flush()
             extra_nodes = [*plans, *links.cited.values()]
-            for data in (*self.shared.values(), *extra_nodes):
-                node_keys |= graphml_node_keys(data)
+            shared: dict[str, tuple[bytes, bytes | memoryview]] = {}
+            for node_id, data in self.shared.items():
+                json_line, element, keys = encodings.node(data)
+                shared[node_id] = (json_line, element)
+                node_keys.update(keys)
+            extra = []
+            for data in extra_nodes:
+                json_line, element, keys = encodings.node(data)
+                extra.append((json_line, element))
+                node_keys.update(keys)
+            family = []
             for u, v, k, data in family_edges:
-                graphml_edge(u, v, k, data, edge_keys)
-            with (out / GRAPH_JSON).open("w+b") as graph_json, (out / GRAPHML).open("w+b") as graphml:
+                json_line, element, keys = encodings.edge(u, v, k, data)
+                family.append((json_line, element))
+                edge_keys.update(keys)
+            self.node_hits = encodings.hits
+            graph_json, graphml = _Sink(out / GRAPH_JSON), _Sink(out / GRAPHML)
+            try:
                 graph_json.write(b'{"directed":true,"multigraph":true,"graph":{},"nodes":[\n')
                 graphml.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
-                self._write_documents(graph_json, graphml, json_edges, graphml_edges, current)
-                for data in extra_nodes:
-                    graph_json.write(_utf8(_encode(data) + ",\n"))
-                    graphml.write(graphml_node(data["id"], data, set()).encode("utf-8"))
-                for u, v, k, data in family_edges:
-                    json_edges.write(_utf8(_encode({**data, "from": u, "to": v, "key": k}) + ",\n"))
-                    graphml_edges.write(graphml_edge(u, v, k, data, set()).encode("utf-8"))
+                self._write_documents(graph_json, graphml, shared, current)
+                for json_line, element in extra:
+                    graph_json.write(json_line)
+                    graphml.write(element)
                 self.nodes += len(self.shared) + len(extra_nodes)
                 self.edges += len(family_edges) + cites
-                _end_list(graph_json, self.nodes)
+                graph_json.end_list(self.nodes)
                 graph_json.write(b'],"edges":[\n')
-                _copy(json_edges, graph_json)
-                _copy(json_cites, graph_json)
-                _end_list(graph_json, self.edges)
+                self._write_edges(graph_json, graphml)
+                for json_line, element in family:
+                    graph_json.write(json_line)
+                    graphml.write(element)
+                graph_json.copy(json_cites.fileno(), 0, json_cites.tell())
+                graphml.copy(graphml_cites.fileno(), 0, graphml_cites.tell())
+                graph_json.end_list(self.edges)
                 graph_json.write(b"]}\n")
-                _copy(graphml_edges, graphml)
-                _copy(graphml_cites, graphml)
                 graphml.write(GRAPHML_TAIL.encode("utf-8"))
+            finally:
+                graph_json.close()
+                graphml.close()
+            encodings.save()
         self._citations.close()
         shutil.rmtree(spools, ignore_errors=True)
         return dict(self.rows)
 
-    def _write_documents(self, graph_json: BinaryIO, graphml: BinaryIO, json_edges: BinaryIO,
-                         graphml_edges: BinaryIO, current: dict[str, bool]) -> None:
-        """Pass 2: each document's fragments into the files, its new shared nodes in place."""
-        shared, out = self.shared, self.out_dir
+    def _write_documents(self, graph_json: _Sink, graphml: _Sink, shared: dict[str, tuple[bytes, bytes | memoryview]],
+                         current: dict[str, bool]) -> None:
+        """Pass 2: each document's nodes into graph.json and GraphML (its new shared nodes in
+        place), its table rows into the CSVs, its sheet into the 任务分工表."""
+        out = self.out_dir
         current_json = b'"current":true'
         current_graphml = f'<data key="{graphml_key_id("node", "current")}">true</data>'.encode()
-        tables = {name: (out / f"{name}.csv").open("wb") for name in TABLES}
+        tables = [_Sink(out / f"{name}.csv") for name in TABLES]
         sheet = TaskSheetWriter(out / XLSX, cache_dir=self.cache_dir, reuse_dir=self.reuse_dir)
         try:
-            for name, columns in TABLES.items():
-                tables[name].write(csv_header(columns))
+            for fh, columns in zip(tables, TABLES.values()):
+                fh.write(csv_header(columns))
             for d in self.docs:
-                with open(d.fragment, "rb") as fh:
-                    data = fh.read()
-                parts, at = [], 0
-                for size in d.sections:
-                    parts.append(memoryview(data)[at:at + size])
-                    at += size
-                for section, ends, fh, encode in (
-                        (parts[0], d.ends[0], graph_json, lambda n: _utf8(_encode(shared[n]) + ",\n")),
-                        (parts[2], d.ends[1], graphml, lambda n: graphml_node(n, shared[n], set()).encode("utf-8"))):
-                    if not current.get(d.doc_id, True):  # an older edition of its plan
-                        old = current_json if fh is graph_json else current_graphml
-                        new = old.replace(b"true", b"false")
-                        ends = _shifted(bytes(section), ends, old, new)
-                        section = memoryview(bytes(section).replace(old, new))
-                    at = 0
-                    for before, node_id in d.new_shared:
-                        end = ends[before - 1] if before else 0
-                        fh.write(section[at:end])
-                        fh.write(encode(node_id))
-                        at = end
-                    fh.write(section[at:])
-                json_edges.write(parts[1])
-                graphml_edges.write(parts[3])
-                for i, name in enumerate(TABLES, 4):
-                    tables[name].write(parts[i])
-                sheet.add_document(xlsx_document(d.head), _task_rows(parts[4], parts[-1]))
+                fd = os.open(d.fragment, os.O_RDONLY)
+                try:
+                    starts = list(itertools.accumulate(d.sections, initial=0))
+                    for index, ends, fh, which, old in ((0, d.ends[0], graph_json, 0, current_json),
+                                                        (2, d.ends[1], graphml, 1, current_graphml)):
+                        start, size = starts[index], d.sections[index]
+                        if current.get(d.doc_id, True) and not d.new_shared:
+                            fh.copy(fd, start, size)  # the common case: the bytes as they are
+                            continue
+                        section = _pread(fd, size, start)
+                        if not current.get(d.doc_id, True):  # an older edition of its plan
+                            new = old.replace(b"true", b"false")
+                            ends = _shifted(section, ends, old, new)
+                            section = section.replace(old, new)
+                        at = 0
+                        for before, node_id in d.new_shared:
+                            end = ends[before - 1] if before else 0
+                            fh.write(section[at:end])
+                            fh.write(shared[node_id][which])
+                            at = end
+                        fh.write(section[at:])
+                    for i, fh in enumerate(tables, 4):
+                        fh.copy(fd, starts[i], d.sections[i])
+                    resp, rows = (starts[4], d.sections[4]), (starts[-2], d.sections[-1])
+
+                    def task_rows(fd: int = fd, resp: tuple[int, int] = resp,
+                                  rows: tuple[int, int] = rows) -> list[dict[str, Any]]:
+                        return _task_rows(memoryview(_pread(fd, resp[1], resp[0])),
+                                          memoryview(_pread(fd, rows[1], rows[0])))
+
+                    # the sheet's rows are decided by the fragment, whose key names it: looked up
+                    # by that key (else by the bytes), the rows read only if it must be rendered
+                    encoded = [d.key.encode("utf-8", "surrogatepass")] if d.key else \
+                        [_pread(fd, resp[1], resp[0]), _pread(fd, rows[1], rows[0])]
+                    sheet.add_encoded(xlsx_document(d.head), encoded, task_rows)
+                finally:
+                    os.close(fd)
         except BaseException:
             sheet.abort()  # no half-written workbook
             raise
         finally:
-            for fh in tables.values():
+            for fh in tables:
                 fh.close()
         sheet.close()
+        self.sheet_hits = sheet.cache_hits
+
+    def _write_edges(self, graph_json: _Sink, graphml: _Sink) -> None:
+        """Pass 3: each document's edges into graph.json and GraphML."""
+        for d in self.docs:
+            fd = os.open(d.fragment, os.O_RDONLY)
+            try:
+                graph_json.copy(fd, d.sections[0], d.sections[1])
+                graphml.copy(fd, d.sections[0] + d.sections[1] + d.sections[2], d.sections[3])
+            finally:
+                os.close(fd)
 
 
 def _task_rows(responsibilities: memoryview, rows: memoryview) -> list[dict[str, Any]]:

@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.model import PolicyDocument
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
@@ -32,6 +34,7 @@ from policykg.progress import Progress
 
 INFERRED_FILE = "inferred.txt"  # one line per document whose metadata was inferred from its text
 XLSX_CACHE_DIR = ".cache/task-sheets"  # under OUT: the 任务分工表's per-document parts
+NODES_CACHE = ".cache/shared-nodes"  # under OUT: the shared nodes' GraphML, by their graph.json text
 
 __all__ = ["OUT_MARKER", "BuildError", "BuildReport", "build", "extract_documents", "input_files", "tasks"]
 
@@ -150,7 +153,11 @@ def _summary_bytes(summary: dict[str, Any]) -> bytes:
 
 
 def load_summary(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_bytes().decode("utf-8", "surrogatepass"))
+    data = path.read_bytes()
+    try:  # orjson: several times json's speed, the same values; json for what it refuses (a lone surrogate)
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data.decode("utf-8", "surrogatepass"))
 
 
 def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> tuple[bytes, bytes] | str:
@@ -355,7 +362,7 @@ def extract_records(
         report.flagged += record["flagged"]
         report.targets += record["targets"]
         report.entities += record["entities"]
-        writer.add(summary, cached.with_suffix(FRAGMENT))
+        writer.add(summary, cached.with_suffix(FRAGMENT), key)
         added += 1
     return added
 
@@ -409,7 +416,9 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
     review = folder / REVIEW_FILE
     cache = RecordCache(old_out, tmp, (_file_sha256(review) or "") if review.is_file() else "")
     writer = CorpusWriter(tmp, cache_dir=tmp / XLSX_CACHE_DIR,
-                          reuse_dir=old_out / XLSX_CACHE_DIR if old_out is not None else None)
+                          reuse_dir=old_out / XLSX_CACHE_DIR if old_out is not None else None,
+                          nodes_cache=tmp / NODES_CACHE,
+                          nodes_reuse=old_out / NODES_CACHE if old_out is not None else None)
     _use_review_file(folder, report)
     try:  # the review file's corrections hold for this build only
         try:
