@@ -37,6 +37,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import orjson
 from policykg.graph.build import (
     CitationLinks,
     DocumentGraph,
@@ -60,7 +61,7 @@ from policykg.graph.export import (
     graphml_node_keys,
 )
 from policykg.graph.sanitise import clean_value, has_unwritable
-from policykg.graph.task_sheet import TaskSheetWriter, xlsx_document
+from policykg.graph.task_sheet import TaskSheetWriter, cache_sheet, xlsx_document
 
 XLSX = "responsibilities.xlsx"
 # the sections of a document's fragment file, in order (their lengths are in its summary)
@@ -72,6 +73,20 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def _utf8(text: str) -> bytes:
     # graph.json: a lone surrogate (a file name that is not UTF-8) cannot be encoded and becomes "?"
     return text.encode("utf-8", "replace")
+
+
+def _json_bytes(value: Any) -> bytes:
+    """_utf8(_encode(value)), faster: orjson writes the same bytes for the strings, integers,
+    booleans, lists and dicts of an element, but floats in exponent form (1e-7 for 1e-07) and
+    NaN (null) otherwise, and refuses a lone surrogate: json writes any element whose orjson text
+    has an exponent or a null in it, or that orjson refuses."""
+    try:
+        data = orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an integer beyond 64 bits
+        return _utf8(_encode(value))
+    if b"e+" in data or b"e-" in data or b"null" in data:
+        return _utf8(_encode(value))
+    return data
 
 
 class _Utf8:
@@ -350,11 +365,10 @@ class _Encodings:
             at = end
         return found
 
-    def _cached(self, kind: bytes, text: str, encode: Callable[[], _Encoded]) -> _Encoded:
+    def _cached(self, kind: bytes, text: bytes, encode: Callable[[], _Encoded]) -> _Encoded:
         if self.cache is None:
             return encode()
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=self._version,
-                                 person=kind).digest()
+        digest = hashlib.blake2b(text, digest_size=16, key=self._version, person=kind).digest()
         found = self._new.get(digest) or self._old.get(digest)
         if found is None:
             found = encode()
@@ -365,20 +379,20 @@ class _Encodings:
 
     def node(self, data: dict[str, Any]) -> tuple[bytes, bytes | memoryview, tuple[str, ...]]:
         """A node's graph.json line, GraphML element and GraphML keys."""
-        text = _encode(data)
+        text = _json_bytes(data)
 
         def encode() -> _Encoded:
             return graphml_node(data["id"], data, set()).encode("utf-8"), tuple(sorted(graphml_node_keys(data)))
-        return _utf8(text + ",\n"), *self._cached(b"node", text, encode)
+        return text + b",\n", *self._cached(b"node", text, encode)
 
     def edge(self, u: str, v: str, key: str, data: dict[str, Any]) -> tuple[bytes, bytes | memoryview, tuple[str, ...]]:
         """An edge's graph.json line, GraphML element and GraphML keys."""
-        text = _encode({**data, "from": u, "to": v, "key": key})
+        text = _json_bytes({**data, "from": u, "to": v, "key": key})
 
         def encode() -> _Encoded:
             used: set[str] = set()
             return graphml_edge(u, v, key, data, used).encode("utf-8"), tuple(sorted(used))
-        return _utf8(text + ",\n"), *self._cached(b"edge", text, encode)
+        return text + b",\n", *self._cached(b"edge", text, encode)
 
     def save(self) -> None:
         if self.cache is None:
@@ -434,16 +448,37 @@ class CorpusWriter:
         sha = summary["sha256"]
         docs = [sha]  # one string for every mention: the docs lists of 10,000 plans stay small
         new_shared = []
+        shared, members, docs_unique = self.shared, self._members, self._docs_unique
         for before, node_id, label, extra_labels, props in summary["shared"]:
             if props.get("docSha256") == THIS_DOCUMENT:
                 props["docSha256"] = sha
             own_docs = props.get("docs") == THIS_DOCUMENT
-            if own_docs and node_id in self._docs_unique:
+            if own_docs and node_id in docs_unique:
                 # each document comes once, so its sha256 is new to the node's docs: no membership
-                # set of every document (the lists are the output; the sets would double them)
-                del props["docs"]
-                merge_node(self.shared, self._members, node_id, label, extra_labels, props)
-                self.shared[node_id]["docs"].append(sha)
+                # set of every document (the lists are the output; the sets would double them).
+                # merge_node's merge, inlined for this, the most common mention (a unit named again)
+                data = shared[node_id]
+                labels = data["labels"]
+                if label not in labels:
+                    labels.append(label)
+                for name in extra_labels:
+                    if name not in labels:
+                        labels.append(name)
+                aliases = props.get("aliases")
+                if aliases is not None:
+                    seen = members.get((node_id, "aliases"))
+                    if seen is None:
+                        seen = members[node_id, "aliases"] = set()
+                        data["aliases"] = []
+                    values = data["aliases"]
+                    for value in aliases:
+                        if value not in seen:
+                            seen.add(value)
+                            values.append(value)
+                data["docs"].append(sha)
+                for key, value in props.items():
+                    if key not in data:  # (docs and aliases are there by now)
+                        data[key] = value
                 continue
             if own_docs:
                 props["docs"] = docs
@@ -588,7 +623,7 @@ class CorpusWriter:
 
                     # the sheet's rows are decided by the fragment, whose key names it: looked up
                     # by that key (else by the bytes), the rows read only if it must be rendered
-                    encoded = [d.key.encode("utf-8", "surrogatepass")] if d.key else \
+                    encoded = _sheet_source(d.key) if d.key else \
                         [_pread(fd, resp[1], resp[0]), _pread(fd, rows[1], rows[0])]
                     sheet.add_encoded(xlsx_document(d.head), encoded, task_rows)
                 finally:
@@ -611,6 +646,20 @@ class CorpusWriter:
                 graphml.copy(fd, d.sections[0] + d.sections[1] + d.sections[2], d.sections[3])
             finally:
                 os.close(fd)
+
+
+def _sheet_source(key: str) -> list[bytes]:
+    """What a document's 任务分工表 sheet is looked up by when its fragment has a cache key."""
+    return [key.encode("utf-8", "surrogatepass")]
+
+
+def prerender_sheet(sheets: Path, summary: dict[str, Any], fragment: bytes, key: str) -> None:
+    """Render the sheet of a document just encoded (summary, fragment; `key`: its cache key) into
+    the 任务分工表 sheet cache where CorpusWriter will look it up (in the extraction worker)."""
+    starts = list(itertools.accumulate(summary["sections"], initial=0))
+    view = memoryview(fragment)
+    rows = _task_rows(view[starts[4]:starts[5]], view[starts[-2]:starts[-1]])
+    cache_sheet(sheets, xlsx_document(summary["head"]), _sheet_source(key), rows)
 
 
 def _task_rows(responsibilities: memoryview, rows: memoryview) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import hashlib
 import os
 import struct
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,15 +97,40 @@ def _document_sheet(title: str, tasks: Sequence[dict[str, Any]]) -> SheetPart:
     return sheet.part()
 
 
+def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryview]) -> str:
+    digest = hashlib.blake2b(title.encode("utf-8", "surrogatepass"), digest_size=20, key=version, person=b"encoded")
+    for part in encoded:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def cache_sheet(cache_dir: Path, document: dict[str, Any], encoded: Iterable[bytes | memoryview],
+                rows: Sequence[dict[str, Any]]) -> None:
+    """Render a document's sheet into a TaskSheetWriter's cache_dir under the key its
+    add_encoded(document, encoded, …) looks up: an extraction worker does this for the
+    documents it extracts, so that the build's writer only copies their sheets."""
+    title = document.get("title") or document["doc"]
+    tasks = xlsx_tasks(rows)
+    key = _encoded_key(_renderer_version(), title, encoded)
+    _write_cached(cache_dir / (key + CACHE_SUFFIX), _document_sheet(title, tasks), len(tasks),
+                  sum(t["lead_from_order"] for t in tasks))
+
+
+@cache
 def _renderer_version() -> bytes:
     """A digest of the code that turns tasks into a sheet: a cached sheet is used only by the
     code that made it."""
-    from policykg.extract import normalise
-    from policykg.graph import labels, sanitise, xlsx
+    from importlib.util import find_spec
+
+    from policykg.graph import xlsx
 
     digest = hashlib.blake2b(xlsx.COMPRESSOR.encode(), digest_size=16)
-    for module in (xlsx, sanitise, labels, normalise):
-        digest.update(Path(module.__file__ or "").read_bytes())
+    # found, not imported: a build whose sheets all come from the cache needs none of them
+    for module in ("policykg.graph.xlsx", "policykg.graph.sanitise", "policykg.graph.labels",
+                   "policykg.extract.normalise"):
+        spec = find_spec(module)
+        digest.update(Path(spec.origin if spec is not None and spec.origin else module).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.digest()
 
@@ -154,14 +180,7 @@ class TaskSheetWriter:
         (a build's fragment sections): with a cache, the sheet is looked up by a digest of
         those bytes, and `rows` is called only when it has to be rendered."""
         title = self._title(document)
-        key = None
-        if self.cache_dir is not None:
-            digest = hashlib.blake2b(title.encode("utf-8", "surrogatepass"), digest_size=20, key=self._version,
-                                     person=b"encoded")
-            for part in encoded:
-                digest.update(len(part).to_bytes(8, "little"))
-                digest.update(part)
-            key = digest.hexdigest()
+        key = _encoded_key(self._version, title, encoded) if self.cache_dir is not None else None
         self._add(document, title, key, lambda: xlsx_tasks(rows()))
 
     def _title(self, document: dict[str, Any]) -> str:
