@@ -427,6 +427,8 @@ class CorpusWriter:
     def __init__(self, out_dir: Path, cache_dir: Path | None = None, reuse_dir: Path | None = None,
                  nodes_cache: Path | None = None, nodes_reuse: Path | None = None) -> None:
         self.out_dir, self.cache_dir, self.reuse_dir = out_dir, cache_dir, reuse_dir
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)  # the extraction renders sheets into it (prerender_sheet)
         self.nodes_cache, self.nodes_reuse = nodes_cache, nodes_reuse
         self.docs: list[_Document] = []
         self.shared: dict[str, dict[str, Any]] = {}
@@ -476,9 +478,9 @@ class CorpusWriter:
                             seen.add(value)
                             values.append(value)
                 data["docs"].append(sha)
-                for key, value in props.items():
-                    if key not in data:  # (docs and aliases are there by now)
-                        data[key] = value
+                for name, value in props.items():
+                    if name not in data:  # (docs and aliases are there by now)
+                        data[name] = value
                 continue
             if own_docs:
                 props["docs"] = docs

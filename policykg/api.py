@@ -58,6 +58,8 @@ class BuildReport:
     seconds: float = 0.0
     bytes_read: int = 0
     cached: int = 0  # documents whose record came from the old OUT's cache (not extracted again)
+    cached_sheets: int = 0  # 任务分工表 sheets copied from a cache (not rendered by the writer)
+    cached_elements: int = 0  # shared nodes and corpus-level elements whose GraphML came from the cache
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inferred: list[str] = field(default_factory=list)
@@ -534,6 +536,7 @@ def build(
     except OutError as exc:
         raise BuildError(str(exc)) from exc
     report.units, report.nodes, report.edges = written.units, written.nodes, written.edges
+    report.cached_sheets, report.cached_elements = written.sheet_hits, written.node_hits
     report.seconds = time.perf_counter() - t0
     return report
 
