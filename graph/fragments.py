@@ -33,7 +33,7 @@ import os
 import shutil
 import struct
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -240,15 +240,18 @@ class _Sink:
 
     _SMALL = 1 << 16  # below this, a range is read and buffered (one system call either way)
 
-    def __init__(self, path: Path) -> None:
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    def __init__(self, path: Path, readable: bool = False) -> None:
+        mode = os.O_RDWR if readable else os.O_WRONLY
+        self.fd = os.open(path, mode | os.O_CREAT | os.O_TRUNC | _BINARY, 0o666)
         self._pending: list[bytes | memoryview] = []
         self._size = 0
+        self.written = 0  # bytes written so far (the end of the file, once flushed)
         self._kernel_copy = hasattr(os, "copy_file_range")
 
     def write(self, data: bytes | memoryview) -> None:
         self._pending.append(data)
         self._size += len(data)
+        self.written += len(data)
         if self._size >= self._SMALL:
             self.flush()
 
@@ -262,10 +265,15 @@ class _Sink:
     def copy(self, src: int, offset: int, size: int) -> None:
         """`size` bytes of the open file `src` from `offset`."""
         if size < self._SMALL:
+            self.written += size
             if size:
-                self.write(_pread(src, size, offset))
+                self._pending.append(_pread(src, size, offset))
+                self._size += size
+                if self._size >= self._SMALL:
+                    self.flush()
             return
         self.flush()
+        self.written += size
         while size > 0:
             if self._kernel_copy:
                 try:
@@ -289,6 +297,7 @@ class _Sink:
             at = os.lseek(self.fd, 0, os.SEEK_CUR) - 2
             os.ftruncate(self.fd, at)
             os.lseek(self.fd, at, os.SEEK_SET)
+            self.written -= 2
         self.write(b"\n")
 
     def close(self) -> None:
@@ -296,6 +305,9 @@ class _Sink:
             self.flush()
         finally:
             os.close(self.fd)
+
+
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def _pread(fd: int, size: int, offset: int) -> bytes:
@@ -310,9 +322,13 @@ def _pread(fd: int, size: int, offset: int) -> bytes:
 
 # the encodings a build keeps for the next (OUT/.cache/shared-nodes): for the graph.json text of
 # each shared and corpus-level node and edge, its GraphML element and the GraphML keys it uses, so
-# that a rebuild encodes only the elements whose merged attributes changed
-_ENTRY = struct.Struct("<16sII")  # digest of the graph.json text, GraphML length, keys length
-_ENCODINGS_MAGIC = b"policykg-shared-nodes-2\n"
+# that a rebuild encodes only the elements whose merged attributes changed. The file: a head
+# (magic, writer version), the GraphML elements one after the other, their index (digest of the
+# graph.json text, offset, length, key set), the key sets (JSON) and a trailer locating the index.
+_ENCODINGS_MAGIC = b"policykg-shared-nodes-3\n"
+_INDEX_ENTRY = struct.Struct("<16sQII")
+_TRAILER = struct.Struct("<QII8s")  # index offset, entries, key-set bytes, end mark
+_END_MARK = b"pkg-end\n"
 
 
 def _writer_version() -> bytes:
@@ -326,93 +342,135 @@ def _writer_version() -> bytes:
     return digest.digest()
 
 
-_Encoded = tuple[bytes | memoryview, tuple[str, ...]]  # GraphML element, GraphML keys
+Span = tuple[int, int]  # (offset, length) in one of _Encodings' two files
 
 
 class _Encodings:
-    """Shared and corpus-level nodes and edges as graph.json lines and GraphML elements, the
-    GraphML through the cache of the OUT a build replaces (`reuse`) into this build's (`cache`)."""
+    """Shared and corpus-level nodes and edges as graph.json lines and GraphML elements, written
+    to two files (not held: the docs lists make them grow with the corpus) in the order they are
+    encoded: `json` (a spool) and `graphml` (this build's cache, or a spool without one). The
+    GraphML comes from the cache of the OUT a build replaces (`reuse`) when the graph.json text
+    is the same."""
 
-    def __init__(self, cache: Path | None, reuse: Path | None) -> None:
+    def __init__(self, cache: Path | None, reuse: Path | None, spools: Path) -> None:
         self.cache = cache
         self._version = _writer_version() if cache is not None else b""
-        self._old: dict[bytes, _Encoded] = self._read(reuse) if reuse is not None and cache is not None else {}
-        self._new: dict[bytes, _Encoded] = {}
+        self._head = _ENCODINGS_MAGIC + self._version
+        self.json = _Sink(spools / "elements.json", readable=True)
+        self._graphml_path = cache.with_name(cache.name + f".tmp-{os.getpid()}") if cache is not None \
+            else spools / "elements.graphml"
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+        self.graphml = _Sink(self._graphml_path, readable=True)
+        self.graphml.write(self._head)
+        self._old_fd: int | None = None
+        self._old: dict[bytes, tuple[int, int, tuple[str, ...]]] = {}
+        if reuse is not None and cache is not None:
+            self._read(reuse)
+        self._index: dict[bytes, tuple[int, int, int]] = {}  # digest -> offset, length, key set
+        self._key_sets: dict[tuple[str, ...], int] = {}
         self.hits = 0
 
-    def _read(self, path: Path) -> dict[bytes, _Encoded]:
+    def _read(self, path: Path) -> None:
         try:
-            data = memoryview(path.read_bytes())
+            fd = os.open(path, os.O_RDONLY | _BINARY)
         except OSError:
-            return {}
-        head = _ENCODINGS_MAGIC + self._version
-        if data[:len(head)] != head:
-            return {}  # another writer's encodings
-        found: dict[bytes, _Encoded] = {}
-        key_sets: dict[bytes, tuple[str, ...]] = {}  # most elements share their key set
-        at, size, entry = len(head), len(data), _ENTRY.size
-        while at + entry <= size:
-            digest, graphml_length, keys_length = _ENTRY.unpack_from(data, at)
-            at += entry
-            end = at + graphml_length + keys_length
-            if end > size:
-                return {}  # cut short: encode again
-            names = bytes(data[at + graphml_length:end])
-            keys = key_sets.get(names)
-            if keys is None:
-                keys = key_sets[names] = tuple(names.decode("utf-8").split("\n")) if names else ()
-            found[digest] = (data[at:at + graphml_length], keys)
-            at = end
-        return found
+            return
+        try:
+            size = os.fstat(fd).st_size
+            if size < len(self._head) + _TRAILER.size or _pread(fd, len(self._head), 0) != self._head:
+                raise ValueError("another writer's encodings")
+            at, count, names, mark = _TRAILER.unpack(_pread(fd, _TRAILER.size, size - _TRAILER.size))
+            if mark != _END_MARK or at + count * _INDEX_ENTRY.size + names + _TRAILER.size != size:
+                raise ValueError("cut short")
+            index = _pread(fd, count * _INDEX_ENTRY.size + names, at)
+            key_sets = [tuple(keys) for keys in json.loads(index[count * _INDEX_ENTRY.size:])]
+            for digest, offset, length, keys in _INDEX_ENTRY.iter_unpack(index[:count * _INDEX_ENTRY.size]):
+                if offset + length > at:
+                    raise ValueError("an element beyond the elements")
+                self._old[digest] = (offset, length, key_sets[keys])
+        except (OSError, ValueError, IndexError, struct.error):  # encode again: it costs time only
+            self._old = {}
+            os.close(fd)
+            return
+        self._old_fd = fd
 
-    def _cached(self, kind: bytes, text: bytes, encode: Callable[[], _Encoded]) -> _Encoded:
+    def _element(self, kind: bytes, text: bytes, encode: Callable[[], tuple[bytes, tuple[str, ...]]]
+                 ) -> tuple[Span, Span, tuple[str, ...]]:
+        json_at = self.json.written
+        self.json.write(text + b",\n")
+        graphml_at = self.graphml.written
         if self.cache is None:
-            return encode()
+            element, keys = encode()
+            self.graphml.write(element)
+            return (json_at, len(text) + 2), (graphml_at, len(element)), keys
         digest = hashlib.blake2b(text, digest_size=16, key=self._version, person=kind).digest()
-        found = self._new.get(digest) or self._old.get(digest)
-        if found is None:
-            found = encode()
-        else:
+        old = self._old.get(digest)
+        if old is not None and self._old_fd is not None:
+            offset, length, keys = old
+            self.graphml.copy(self._old_fd, offset, length)
             self.hits += 1
-        self._new[digest] = found
-        return found
+        else:
+            element, keys = encode()
+            self.graphml.write(element)
+            length = len(element)
+        if digest not in self._index:
+            key_set = self._key_sets.setdefault(keys, len(self._key_sets))
+            self._index[digest] = (graphml_at, length, key_set)
+        return (json_at, len(text) + 2), (graphml_at, length), keys
 
-    def node(self, data: dict[str, Any]) -> tuple[bytes, bytes | memoryview, tuple[str, ...]]:
-        """A node's graph.json line, GraphML element and GraphML keys."""
-        text = _json_bytes(data)
-
-        def encode() -> _Encoded:
+    def node(self, data: dict[str, Any]) -> tuple[Span, Span, tuple[str, ...]]:
+        """Write a node's graph.json line and GraphML element: their spans and its GraphML keys."""
+        def encode() -> tuple[bytes, tuple[str, ...]]:
             return graphml_node(data["id"], data, set()).encode("utf-8"), tuple(sorted(graphml_node_keys(data)))
-        return text + b",\n", *self._cached(b"node", text, encode)
+        return self._element(b"node", _json_bytes(data), encode)
 
-    def edge(self, u: str, v: str, key: str, data: dict[str, Any]) -> tuple[bytes, bytes | memoryview, tuple[str, ...]]:
-        """An edge's graph.json line, GraphML element and GraphML keys."""
-        text = _json_bytes({**data, "from": u, "to": v, "key": key})
-
-        def encode() -> _Encoded:
+    def edge(self, u: str, v: str, key: str, data: dict[str, Any]) -> tuple[Span, Span, tuple[str, ...]]:
+        """Write an edge's graph.json line and GraphML element: their spans and its GraphML keys."""
+        def encode() -> tuple[bytes, tuple[str, ...]]:
             used: set[str] = set()
             return graphml_edge(u, v, key, data, used).encode("utf-8"), tuple(sorted(used))
-        return text + b",\n", *self._cached(b"edge", text, encode)
+        return self._element(b"edge", _json_bytes({**data, "from": u, "to": v, "key": key}), encode)
 
-    def save(self) -> None:
+    def at(self) -> tuple[int, int]:
+        """Where the next element's graph.json line and GraphML element will start."""
+        return self.json.written, self.graphml.written
+
+    def ready(self) -> None:
+        """Everything written so far readable from the two files (the writers copy from them)."""
+        self.json.flush()
+        self.graphml.flush()
+
+    def close(self) -> None:
+        """Finish this build's cache (the index after the elements), or drop the spools."""
+        if self._old_fd is not None:
+            os.close(self._old_fd)
+            self._old_fd = None
+        self.json.close()
         if self.cache is None:
+            self.graphml.close()
             return
-        self.cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache.with_name(self.cache.name + f".tmp-{os.getpid()}")
         try:
-            with tmp.open("wb") as fh:
-                fh.write(_ENCODINGS_MAGIC + self._version)
-                names: dict[tuple[str, ...], bytes] = {}
-                for digest, (graphml, keys) in self._new.items():
-                    joined = names.get(keys)
-                    if joined is None:
-                        joined = names[keys] = "\n".join(keys).encode("utf-8")
-                    fh.write(_ENTRY.pack(digest, len(graphml), len(joined)))
-                    fh.write(graphml)
-                    fh.write(joined)
-            os.replace(tmp, self.cache)
+            at = self.graphml.written
+            for digest, (offset, length, key_set) in self._index.items():
+                self.graphml.write(_INDEX_ENTRY.pack(digest, offset, length, key_set))
+            names = json.dumps(list(self._key_sets), ensure_ascii=False).encode("utf-8")
+            self.graphml.write(names)
+            self.graphml.write(_TRAILER.pack(at, len(self._index), len(names), _END_MARK))
+            self.graphml.close()
+            os.replace(self._graphml_path, self.cache)
         except OSError:  # a cache that cannot be written costs time on the next build, nothing else
-            tmp.unlink(missing_ok=True)
+            self._graphml_path.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        if self._old_fd is not None:
+            os.close(self._old_fd)
+            self._old_fd = None
+        for sink in (self.json, self.graphml):
+            with suppress(OSError):
+                sink.close()
+        if self.cache is not None:
+            self._graphml_path.unlink(missing_ok=True)
 
 
 class CorpusWriter:
@@ -515,73 +573,72 @@ class CorpusWriter:
         links = CitationLinks(heads.values())
         spools = self._spools
         node_keys, edge_keys = set(self.node_keys), set(self.edge_keys)
-        with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"), \
-                (spools / "cites.json").open("w+b") as json_cites, \
-                (spools / "cites.graphml").open("w+b") as graphml_cites:
-            # every shared and corpus-level element encoded once, through the encodings cache
-            encodings = _Encodings(self.nodes_cache, self.nodes_reuse)
-            # what crosses documents first: CITES (written last) and the keys the header lists
-            cites = 0
-            self._citations.seek(0)
-            for line in self._citations:
-                index, citations = json.loads(line)
-                d = self.docs[index]
-                for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], citations):
-                    json_line, element, keys = encodings.edge(u, v, k, data)
-                    json_cites.write(json_line)
-                    graphml_cites.write(element)
-                    edge_keys.update(keys)
-                    cites += 1
-            json_cites.flush()
-            graphml_cites.flush()
-            extra_nodes = [*plans, *links.cited.values()]
-            shared: dict[str, tuple[bytes, bytes | memoryview]] = {}
-            for node_id, data in self.shared.items():
-                json_line, element, keys = encodings.node(data)
-                shared[node_id] = (json_line, element)
-                node_keys.update(keys)
-            extra = []
-            for data in extra_nodes:
-                json_line, element, keys = encodings.node(data)
-                extra.append((json_line, element))
-                node_keys.update(keys)
-            family = []
-            for u, v, k, data in family_edges:
-                json_line, element, keys = encodings.edge(u, v, k, data)
-                family.append((json_line, element))
-                edge_keys.update(keys)
-            self.node_hits = encodings.hits
-            graph_json, graphml = _Sink(out / GRAPH_JSON), _Sink(out / GRAPHML)
+        with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"):
+            # every shared and corpus-level element encoded once, through the encodings cache, into
+            # two files: CITES first (written last), then the shared nodes (each placed where first
+            # named), the corpus-level nodes and the plan families' edges (each group one range)
+            encodings = _Encodings(self.nodes_cache, self.nodes_reuse, spools)
             try:
-                graph_json.write(b'{"directed":true,"multigraph":true,"graph":{},"nodes":[\n')
-                graphml.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
-                self._write_documents(graph_json, graphml, shared, current)
-                for json_line, element in extra:
-                    graph_json.write(json_line)
-                    graphml.write(element)
-                self.nodes += len(self.shared) + len(extra_nodes)
-                self.edges += len(family_edges) + cites
-                graph_json.end_list(self.nodes)
-                graph_json.write(b'],"edges":[\n')
-                self._write_edges(graph_json, graphml)
-                for json_line, element in family:
-                    graph_json.write(json_line)
-                    graphml.write(element)
-                graph_json.copy(json_cites.fileno(), 0, json_cites.tell())
-                graphml.copy(graphml_cites.fileno(), 0, graphml_cites.tell())
-                graph_json.end_list(self.edges)
-                graph_json.write(b"]}\n")
-                graphml.write(GRAPHML_TAIL.encode("utf-8"))
-            finally:
-                graph_json.close()
-                graphml.close()
-            encodings.save()
+                cites_start = encodings.at()
+                cites = 0
+                self._citations.seek(0)
+                for line in self._citations:
+                    index, citations = json.loads(line)
+                    d = self.docs[index]
+                    for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], citations):
+                        edge_keys.update(encodings.edge(u, v, k, data)[2])
+                        cites += 1
+                cites_end = encodings.at()
+                shared: dict[str, tuple[Span, Span]] = {}
+                for node_id, data in self.shared.items():
+                    json_span, graphml_span, keys = encodings.node(data)
+                    shared[node_id] = (json_span, graphml_span)
+                    node_keys.update(keys)
+                extra_nodes = [*plans, *links.cited.values()]
+                extra_start = encodings.at()
+                for data in extra_nodes:
+                    node_keys.update(encodings.node(data)[2])
+                family_start = encodings.at()
+                for u, v, k, data in family_edges:
+                    edge_keys.update(encodings.edge(u, v, k, data)[2])
+                family_end = encodings.at()
+                encodings.ready()
+                self.node_hits = encodings.hits
+                json_fd, graphml_fd = encodings.json.fd, encodings.graphml.fd
+
+                def copy_range(start: tuple[int, int], end: tuple[int, int]) -> None:
+                    graph_json.copy(json_fd, start[0], end[0] - start[0])
+                    graphml.copy(graphml_fd, start[1], end[1] - start[1])
+
+                graph_json, graphml = _Sink(out / GRAPH_JSON), _Sink(out / GRAPHML)
+                try:
+                    graph_json.write(b'{"directed":true,"multigraph":true,"graph":{},"nodes":[\n')
+                    graphml.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
+                    self._write_documents(graph_json, graphml, (json_fd, graphml_fd), shared, current)
+                    copy_range(extra_start, family_start)
+                    self.nodes += len(self.shared) + len(extra_nodes)
+                    self.edges += len(family_edges) + cites
+                    graph_json.end_list(self.nodes)
+                    graph_json.write(b'],"edges":[\n')
+                    self._write_edges(graph_json, graphml)
+                    copy_range(family_start, family_end)
+                    copy_range(cites_start, cites_end)
+                    graph_json.end_list(self.edges)
+                    graph_json.write(b"]}\n")
+                    graphml.write(GRAPHML_TAIL.encode("utf-8"))
+                finally:
+                    graph_json.close()
+                    graphml.close()
+            except BaseException:
+                encodings.abort()
+                raise
+            encodings.close()
         self._citations.close()
         shutil.rmtree(spools, ignore_errors=True)
         return dict(self.rows)
 
-    def _write_documents(self, graph_json: _Sink, graphml: _Sink, shared: dict[str, tuple[bytes, bytes | memoryview]],
-                         current: dict[str, bool]) -> None:
+    def _write_documents(self, graph_json: _Sink, graphml: _Sink, element_files: tuple[int, int],
+                         shared: dict[str, tuple[Span, Span]], current: dict[str, bool]) -> None:
         """Pass 2: each document's nodes into graph.json and GraphML (its new shared nodes in
         place), its table rows into the CSVs, its sheet into the 任务分工表."""
         out = self.out_dir
@@ -593,7 +650,7 @@ class CorpusWriter:
             for fh, columns in zip(tables, TABLES.values()):
                 fh.write(csv_header(columns))
             for d in self.docs:
-                fd = os.open(d.fragment, os.O_RDONLY)
+                fd = os.open(d.fragment, os.O_RDONLY | _BINARY)
                 try:
                     starts = list(itertools.accumulate(d.sections, initial=0))
                     for index, ends, fh, which, old in ((0, d.ends[0], graph_json, 0, current_json),
@@ -611,7 +668,7 @@ class CorpusWriter:
                         for before, node_id in d.new_shared:
                             end = ends[before - 1] if before else 0
                             fh.write(section[at:end])
-                            fh.write(shared[node_id][which])
+                            fh.copy(element_files[which], *shared[node_id][which])
                             at = end
                         fh.write(section[at:])
                     for i, fh in enumerate(tables, 4):
@@ -642,7 +699,7 @@ class CorpusWriter:
     def _write_edges(self, graph_json: _Sink, graphml: _Sink) -> None:
         """Pass 3: each document's edges into graph.json and GraphML."""
         for d in self.docs:
-            fd = os.open(d.fragment, os.O_RDONLY)
+            fd = os.open(d.fragment, os.O_RDONLY | _BINARY)
             try:
                 graph_json.copy(fd, d.sections[0], d.sections[1])
                 graphml.copy(fd, d.sections[0] + d.sections[1] + d.sections[2], d.sections[3])
