@@ -580,12 +580,14 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
 # Components
 
 
-def _add(doc: EntityState, start: int, end: int, kind: str, subtype: str, evidence: str, **extra: object) -> None:
-    text = doc_text(doc)[start:end]
+def _add(doc: EntityState, start: int, end: int, kind: str, subtype: str, evidence: str, *, written: str = "",
+         generic: bool = False, clean: bool = False, cue_strength: str = "", unit_id: str = "",
+         unit_name: str = "") -> None:
+    text = doc.text[start:end]
     if not text.strip():
         return
-    written = str(extra.pop("written", "") or text)
-    candidates(doc).append(Candidate(start, end, kind, subtype, evidence, text, written, **extra))  # type: ignore[arg-type]
+    doc.candidates.append(Candidate(start, end, kind, subtype, evidence, text, written or text, generic, clean,
+                                    cue_strength, "", unit_id, unit_name))
 
 
 class EntityEndings(_Component):
@@ -648,7 +650,8 @@ class EntityLists(_Component):
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
         # words that hold the list marker (平等, 等级): where the marker is no list marker
-        self.marker_words = word_automaton(self.k.list_marker_words)
+        # each with where the marker stands in it: looked for only around the text's markers
+        self.marker_words = tuple((w, w.index(self.k.list_marker)) for w in self.k.list_marker_words)
         self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
@@ -692,9 +695,9 @@ class EntityLists(_Component):
         k = self.k
         text = doc_text(doc)
         marker = k.list_marker
-        in_words = {s + w.index(marker) for s, _, w in occurrences_of_words(self.marker_words, text)}
+        marker_words = self.marker_words
         for p in _occurrences(marker, text):
-            if p in in_words:
+            if any(p >= i and text.startswith(w, p - i) for w, i in marker_words):
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -759,13 +762,19 @@ class EntityAnchors(_Component):
             prefix = c.text[: len(c.text) - len(ending.suffix)] if ending else c.text
             if c.clean and len(c.text) >= 3 and not k.is_generic_words(prefix):
                 named.add(c.text)
-        clean = sorted(named, key=len, reverse=True)
+        if not named:
+            return
+        # the longest clean name the candidate ends with (two names of one length cannot both
+        # end it): its endings looked up longest first, no longer than the longest name
+        longest = max(map(len, named))
         for cand in cands:
             if cand.clean or cand.evidence != "ending":
                 continue
-            for name in clean:
-                if len(name) < len(cand.text) and cand.text.endswith(name):
-                    cand.start = cand.end - len(name)
+            text = cand.text
+            for n in range(min(len(text) - 1, longest), 2, -1):
+                name = text[-n:]
+                if name in named:
+                    cand.start = cand.end - n
                     cand.text = cand.written = name
                     cand.clean = True
                     break
