@@ -861,13 +861,20 @@ class EntityRepeats(_Component):
     def _firm_short_names(self, doc: EntityState, text: str, known: dict[str, Candidate]) -> None:
         """以韶钢为龙头: a firm's first two characters, in a firm's context, stand for the firm."""
         k = self.k
+        before_context: dict[str, list[int]] | None = None  # two characters -> where they stand before a context
         for name, model in known.items():
             short = name[:2]
             if model.kind != "Firm" or len(name) < 4 or k.is_generic_words(short) or short in known:
                 continue
-            for start in _occurrences(short, text):
+            if short[0] == short[1]:  # its occurrences may overlap: the non-overlapping ones, as found
+                starts = [i for i in _occurrences(short, text) if text.startswith(k.firm_short_context, i + 2)]
+            else:
+                if before_context is None:
+                    before_context = self._before_context(text)
+                starts = before_context.get(short, [])
+            for start in starts:
                 end = start + len(short)
-                if text.startswith(name, start) or not text.startswith(k.firm_short_context, end):
+                if text.startswith(name, start):
                     continue
                 before = text[start - 1 : start]
                 introduced = (
@@ -879,6 +886,21 @@ class EntityRepeats(_Component):
                 if not introduced:
                     continue
                 _add(doc, start, end, "Firm", model.subtype, "repeat", written=name)
+
+    def _before_context(self, text: str) -> dict[str, list[int]]:
+        """The two characters before every place a firm's context word (为龙头, 集团) is written
+        -> where they start, in text order: the only places a short name of two different
+        characters can stand (looked up once, not by scanning for every short name)."""
+        where: set[int] = set()
+        for word in self.k.firm_short_context:
+            i = text.find(word, 2)
+            while i >= 0:
+                where.add(i)
+                i = text.find(word, i + 1)
+        found: dict[str, list[int]] = {}
+        for i in sorted(where):
+            found.setdefault(text[i - 2 : i], []).append(i - 2)
+        return found
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -425,6 +425,23 @@ def join_broken_lines(t: MappedText) -> MappedText:
     opening = None if width is not None else \
         iter(sorted({bisect_right(starts, m.start()) - 1 for m in _OPEN_PAREN.finditer(t.text)}))
     k, last = 0, len(nonempty) - 1
+    # each line is read as the current one and as the next: whether it is a table row or opens
+    # with a heading number, asked once per line
+    tabular: dict[int, bool] = {}
+    heading: dict[int, bool] = {}
+
+    def is_tabular_at(i: int) -> bool:
+        found = tabular.get(i)
+        if found is None:
+            found = tabular[i] = is_tabular(lines[i])
+        return found
+
+    def heading_at(i: int) -> bool:
+        found = heading.get(i)
+        if found is None:
+            found = heading[i] = HEADING_START.match(lines[i]) is not None
+        return found
+
     while k < last:
         if opening is not None and not depth:
             line = next((i for i in opening if i >= nonempty[k]), None)
@@ -437,20 +454,20 @@ def join_broken_lines(t: MappedText) -> MappedText:
         k += 1
         cur, nxt = lines[a], lines[b]
         depth = max(0, depth + _open_parens(cur))
-        join = 0 < depth <= 3 and not HEADING_START.match(nxt) and b - a <= 3
-        if not join and width is not None and not is_tabular(cur) and not HEADING_START.match(nxt):
+        join = 0 < depth <= 3 and not heading_at(b) and b - a <= 3
+        if not join and width is not None and not is_tabular_at(a) and not heading_at(b):
             cur_width = _width(cur)
-            heading_only = bool(HEADING_START.match(cur)) and cur_width < width - 3
+            heading_only = heading_at(a) and cur_width < width - 3
             full = cur_width >= width - 1
             mid_sentence = cur[-1] not in _TERMINAL
             if not heading_only and (full or mid_sentence):
-                join = not is_tabular(nxt) or (not _CJK_CHAR.search(nxt) and mid_sentence)
+                join = not is_tabular_at(b) or (not _CJK_CHAR.search(nxt) and mid_sentence)
         if join:
             # words of Latin text need their space back; a number broken over lines does not
-            glue = " " if is_tabular(nxt) or (cur[-1].isalpha() and cur[-1].isascii() and nxt[0].isascii()
+            glue = " " if is_tabular_at(b) or (cur[-1].isalpha() and cur[-1].isascii() and nxt[0].isascii()
                                                and nxt[0].isalpha()) else ""
             edits.append((starts[a] + len(cur), starts[b], glue))
-        elif depth and (HEADING_START.match(nxt) or b - a > 3):
+        elif depth and (heading_at(b) or b - a > 3):
             depth = 0
     return t.apply(edits) if edits else t
 
