@@ -650,8 +650,12 @@ class EntityLists(_Component):
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
         # words that hold the list marker (平等, 等级): where the marker is no list marker
-        # each with where the marker stands in it: looked for only around the text's markers
-        self.marker_words = tuple((w, w.index(self.k.list_marker)) for w in self.k.list_marker_words)
+        # looked for only around the text's markers: by where the marker stands in them and their
+        # length, the words of that shape
+        shapes: dict[tuple[int, int], set[str]] = {}
+        for w in self.k.list_marker_words:
+            shapes.setdefault((w.index(self.k.list_marker), len(w)), set()).add(w)
+        self.marker_words = tuple((at, n, frozenset(words)) for (at, n), words in shapes.items())
         self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
@@ -697,7 +701,7 @@ class EntityLists(_Component):
         marker = k.list_marker
         marker_words = self.marker_words
         for p in _occurrences(marker, text):
-            if any(p >= i and text.startswith(w, p - i) for w, i in marker_words):
+            if any(p >= at and text[p - at : p - at + n] in words for at, n, words in marker_words):
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -732,8 +736,10 @@ class EntityLists(_Component):
                     _add(doc, first, m.start(), "Park", "园区", "list", cue_strength="weak", clean=first == start)
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
         for cand in list(candidates(doc)):
+            if cand.evidence != "ending":
+                continue
             own = k.ending_of(cand.text)
-            if cand.evidence != "ending" or own is None or cand.text != own.suffix:
+            if own is None or cand.text != own.suffix:
                 continue
             s = cand.start
             m = k.count_list.search(text[max(0, s - 6) : s])
@@ -758,9 +764,11 @@ class EntityAnchors(_Component):
         cands = candidates(doc)
         named = set()
         for c in cands:
+            if not c.clean or len(c.text) < 3:
+                continue
             ending = k.ending_of(c.text)
             prefix = c.text[: len(c.text) - len(ending.suffix)] if ending else c.text
-            if c.clean and len(c.text) >= 3 and not k.is_generic_words(prefix):
+            if not k.is_generic_words(prefix):
                 named.add(c.text)
         if not named:
             return
@@ -804,6 +812,7 @@ class EntityCategories(_Component):
             provincial = (
                 ending is not None
                 and ending.subtype in k.province_named_subtypes
+                and prefix.startswith(k.provinces)  # (one C call rules most out)
                 and any(prefix.startswith(p) and len(prefix) > len(p) + 1 for p in k.provinces)
             )
             if counted or (k.is_generic_words(prefix) and not qualified and not provincial):
