@@ -163,7 +163,17 @@ _PINYIN = re.compile(
 
 
 def remove_pinyin(t: MappedText) -> MappedText:
-    return t.sub(_PINYIN, "")
+    # tried only at the brackets, found by str.find (what _PINYIN.finditer finds: a match holds
+    # no other opening bracket)
+    text = t.text
+    edits: list[tuple[int, int, str]] = []
+    for at in sorted(i for bracket in "(（" for i in _finds(bracket, text)):
+        if edits and at < edits[-1][1]:
+            continue
+        m = _PINYIN.match(text, at)
+        if m is not None:
+            edits.append((at, m.end(), ""))
+    return t.apply(edits) if edits else t
 
 
 def without_pinyin(text: str) -> str:
