@@ -51,7 +51,6 @@ class Paragraph:
 # Markdown around a paragraph (plans converted from web pages): "## 一、主要任务", "**（一）…**",
 # "- 1.…", "> …"
 _MARKDOWN_LEAD = re.compile(r"^(?:#{1,6}\s*|>\s*|[-*+]\s+(?=\S)|\*\*|__)+")
-_MARKDOWN_TAIL = re.compile(r"(?:\*\*|__)$")
 
 
 def paragraphs(text: str) -> list[Paragraph]:
@@ -63,9 +62,9 @@ def paragraphs(text: str) -> list[Paragraph]:
             mark = _MARKDOWN_LEAD.match(stripped)
             if mark and mark.end() < len(stripped):
                 stripped = stripped[mark.end() :]
-            tail = _MARKDOWN_TAIL.search(stripped)
-            if tail and tail.start() > 0:
-                stripped = stripped[: tail.start()]
+            # closing bold markup: ** or __ at the end (endswith: a regex search scans the line)
+            if stripped.endswith(("**", "__")) and len(stripped) > 2:
+                stripped = stripped[:-2]
         if stripped:
             lead = line.find(stripped)
             out.append(Paragraph(pos + lead, pos + lead + len(stripped), stripped))
