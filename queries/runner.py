@@ -505,11 +505,13 @@ class PolicyGraph:
 
 
 def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool = False, batch_size: int | None = None,
-                  timeout_ms: int | None = None, progress: Any = None) -> PolicyGraph:
+                  timeout_ms: int | None = None, progress: Any = None, idle_timeout: float = 0.0) -> PolicyGraph:
     """Start (or join) the embedded server of OUT, load OUT/graph.json if it changed; a PolicyGraph.
 
     Close it (or use `with`) to save and stop the server; it is also stopped at interpreter exit.
-    `progress(done, total, kind)` hears of each load batch.
+    With idle_timeout > 0 (the command line's) closing leaves the server running that many
+    seconds for the next session, which then only connects. `progress(done, total, kind)` hears
+    of each load batch.
     """
     from policykg.graph.cypher_load import LoadError
     from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
@@ -517,7 +519,7 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     out_dir = Path(out)
     if not (out_dir / "graph.json").is_file():
         raise QueryError(f"{out_dir / 'graph.json'}: no graph file; run `policykg build DATA --out {out_dir}` first")
-    server = EmbeddedServer(out_dir)
+    server = EmbeddedServer(out_dir, idle_timeout=idle_timeout)
     try:
         server.start()
     except EmbeddedError as exc:
