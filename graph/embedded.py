@@ -48,6 +48,7 @@ from policykg.graph.cypher_load import (
     plan_load,
     prepare_file,
 )
+from policykg.graph.falkor_reader import FalkorReader, ServerError
 from policykg.graph.watchdog import KEEP_NAME
 from policykg.graph.watchdog import process_alive as _process_alive
 
@@ -172,7 +173,9 @@ class EmbeddedServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.owned = False  # True when this object started the server
         self.notes: list[str] = []  # what start() found and did (stale files removed, ...)
-        self._client: Any = None
+        self._client: Any = None  # the official client (falkordb), connected when first needed
+        self._reader: FalkorReader | None = None  # the light one a reading command uses
+        self._password: str | None = None
         self._users_fd: int | None = None
 
     def _socket_path(self) -> Path:
@@ -190,15 +193,25 @@ class EmbeddedServer:
 
     @property
     def running(self) -> bool:
-        return self._client is not None
+        return self._reader is not None
 
     def client(self) -> Any:
-        if self._client is None:
+        """The official client (falkordb) of the verified server: loads, saves, engine()."""
+        if self._reader is None:
             raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
+        if self._client is None:
+            self._client = self._connect(self._password)
         return self._client
 
+    def reader(self) -> FalkorReader:
+        """The light client of the verified server (graph/falkor_reader.py): what a reading
+        command needs, without importing the official client."""
+        if self._reader is None:
+            raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
+        return self._reader
+
     def start(self) -> EmbeddedServer:
-        if self._client is not None:
+        if self._reader is not None:
             return self
         if sys.platform == "win32":
             raise EmbeddedError("the embedded engine (FalkorDB) does not run on Windows; use Neo4j instead "
@@ -296,36 +309,31 @@ class EmbeddedServer:
 
         return FalkorDB(unix_socket_path=str(self.socket_path), password=password, socket_connect_timeout=2)
 
-    def _verified_client(self, state: dict[str, Any], pid: int | None = None) -> Any | None:
-        """A client when the socket answers, accepts the password and reports the run id (or, for
-        the server just spawned, the pid) policykg recorded; else None. Also None while the server
-        is still reading its dump (it answers INFO then, but every graph command fails with
-        "loading the dataset in memory")."""
+    def _verified_client(self, state: dict[str, Any], pid: int | None = None) -> FalkorReader | None:
+        """A (light) client when the socket answers, accepts the password and reports the run id
+        (or, for the server just spawned, the pid) policykg recorded; else None. Also None while
+        the server is still reading its dump (it answers INFO then, but every graph command fails
+        with "loading the dataset in memory")."""
         if not self.socket_path.exists():
             return None
         try:
-            client = self._connect(state.get("password"))
-            info = client.connection.info("server")
+            reader = FalkorReader(str(self.socket_path), state.get("password"))
         except Exception:  # any failure to talk = not a usable server
             return None
-        run_id, process_id = str(info.get("run_id", "")), int(info.get("process_id", -1))
-        try:  # a server still reading its dump refuses every other command (BusyLoadingError)
-            if int(client.connection.info("persistence").get("loading", 0)):
-                return None
-        except Exception:
-            return None
-        if pid is not None:
-            ours = process_id == pid
-        else:
-            ours = bool(run_id) and run_id == state.get("run_id") and process_id == state.get("pid")
-        if not ours:
-            return None
         try:
-            if int(client.connection.info("persistence").get("loading", 0)):
-                return None
+            info = reader.info("server")
+            run_id, process_id = str(info.get("run_id", "")), int(info.get("process_id", -1))
+            if pid is not None:
+                ours = process_id == pid
+            else:
+                ours = bool(run_id) and run_id == state.get("run_id") and process_id == state.get("pid")
+            # a server still reading its dump refuses every other command (BusyLoadingError)
+            if ours and not int(reader.info("persistence").get("loading", 0)):
+                return reader
         except Exception:
-            return None
-        return client
+            pass
+        reader.close()
+        return None
 
     def _adopt_running_server(self) -> bool:
         state = self._read_state()
@@ -342,7 +350,7 @@ class EmbeddedServer:
                     f"{self.db_dir}: a FalkorDB server (pid {pid}) holds this folder but does not answer as the "
                     f"server policykg started on {self.socket_path}; stop it (kill {pid}) and retry"
                 )
-            self._client = client
+            self._reader, self._password = client, state.get("password")
             self.owned = False
             self.notes.append(f"using the embedded server already running (pid {pid})")
             return True
@@ -427,9 +435,9 @@ class EmbeddedServer:
                                     f"(exit {code}): {self._failure_reason(stderr)}")
             client = self._verified_client(state, pid=self.process.pid)
             if client is not None:
-                state["run_id"] = str(client.connection.info("server").get("run_id", ""))
+                state["run_id"] = str(client.info("server").get("run_id", ""))
                 self._write_state(state)
-                self._client = client
+                self._reader, self._password = client, password
                 self.owned = True
                 return
             if time.monotonic() > deadline:
@@ -470,8 +478,9 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         """Leave the server; the last user saves and shuts it down."""
+        reader, self._reader = self._reader, None
         client, self._client = self._client, None
-        if client is None:
+        if reader is None:
             self._leave()
             return
         try:
@@ -480,12 +489,16 @@ class EmbeddedServer:
                     self._leave()
                     self._keep_until(time.time() + self.idle_timeout)
                 elif self._leave() and self.kept_until() <= time.time():
+                    if client is None:
+                        client = self._connect(self._password)
                     self._shutdown(client)
         except EmbeddedError:  # cannot tell whether others use it: leave it to the watchdog
             pass
         finally:
-            with contextlib.suppress(Exception):
-                client.connection.close()
+            reader.close()
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.connection.close()
 
     def kept_until(self) -> float:
         """Until when (epoch seconds) a command asked to keep the server running; 0 for never."""
@@ -547,23 +560,19 @@ class EmbeddedServer:
         return FalkorEngine(self.client(), graph_name)
 
     def graph_names(self) -> list[str]:
-        return list(self.client().list_graphs())
+        return self.reader().list_graphs()
 
     def loaded_from(self) -> str | None:
         """sha256 of the graph.json the live graph was loaded from, or None."""
         if GRAPH_NAME not in self.graph_names():
             return None
-        value = self.client().connection.get(LOADED_FROM_KEY)
-        if value is None:
-            return None
-        return value.decode() if isinstance(value, bytes) else str(value)
+        return self.reader().get(LOADED_FROM_KEY)[0]
 
     def _loaded(self) -> tuple[str | None, str | None]:
         """(sha256, stat) of the graph.json the live graph was loaded from; (None, None) for none."""
         if GRAPH_NAME not in self.graph_names():
             return None, None
-        values = self.client().connection.mget(LOADED_FROM_KEY, LOADED_STAT_KEY)
-        sha, stat_text = (value.decode() if isinstance(value, bytes) else value for value in values)
+        sha, stat_text = self.reader().get(LOADED_FROM_KEY, LOADED_STAT_KEY)
         return sha, stat_text
 
     def _current(self, sha: str, stat_now: str) -> bool:
@@ -582,8 +591,6 @@ class EmbeddedServer:
 
         Returns the load summary, or None when the graph was already current.
         """
-        from redis.exceptions import RedisError
-
         graph_file = self.out_dir / "graph.json"
         if not graph_file.is_file():
             raise GraphFileError(f"{graph_file}: no graph file; run `policykg build DATA --out {self.out_dir}` first")
@@ -602,7 +609,9 @@ class EmbeddedServer:
                 if not force and self._current(sha, stat_now):
                     return None
                 return self._load(sha, stat_now, batch_size, progress)
-        except RedisError as exc:  # the server died or refused mid-load: the live graph is untouched
+        except Exception as exc:  # the server died or refused mid-load: the live graph is untouched
+            if not server_failure(exc):
+                raise
             raise EmbeddedError(f"{self.db_dir}: the embedded server failed during the load "
                                 f"({type(exc).__name__}: {' '.join(str(exc).split())}); the graph loaded before "
                                 "is kept; run the command again") from exc
@@ -640,6 +649,15 @@ class EmbeddedServer:
         summary.engine = f"embedded FalkorDB ({self.db_dir})"
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def server_failure(exc: BaseException) -> bool:
+    """True for an error of the server or of the connection to it, from either client (the
+    official one's RedisError only when it was imported: a reading command never imports it)."""
+    if isinstance(exc, (ServerError, ConnectionError, TimeoutError)):
+        return True
+    redis_exceptions = sys.modules.get("redis.exceptions")
+    return redis_exceptions is not None and isinstance(exc, redis_exceptions.RedisError)
 
 
 def directory_path(out_dir: str | Path, name: str, graph_sha: str) -> Path:
@@ -882,8 +900,9 @@ def stop_server(out_dir: str | Path) -> bool:
             return False
         client = server._verified_client(state)
         if client is not None:
-            with contextlib.suppress(Exception):
-                client.connection.shutdown(nosave=True)
+            with contextlib.suppress(Exception):  # the server closes the connection: no reply
+                client.command("SHUTDOWN", "NOSAVE")
+            client.close()
         else:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)

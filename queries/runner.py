@@ -181,29 +181,37 @@ class EmbeddedBackend:
     dialect = "falkordb"
 
     def __init__(self, server: Any, timeout_ms: int | None = None) -> None:
-        from policykg.graph.embedded import GRAPH_NAME
-
         self.server = server
-        self.graph = server.client().select_graph(GRAPH_NAME)
         self.timeout_ms = timeout_ms
         self.name = f"embedded FalkorDB ({server.db_dir})"
 
     def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-        from policykg.graph.embedded import FalkorEngine
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import ResponseError
+        """On the light client (graph/falkor_reader.py: a one-shot command never imports the
+        official one); a result with nodes, edges or paths is read again on the official client."""
+        from policykg.graph.embedded import GRAPH_NAME, server_failure
+        from policykg.graph.falkor_reader import NeedsFullClient
 
         try:
-            result = self.graph.ro_query(statement, params, timeout=self.timeout_ms)
-        except ResponseError as exc:
+            try:
+                return self.server.reader().ro_query(GRAPH_NAME, statement, params, self.timeout_ms)
+            except NeedsFullClient:
+                return self._read_full(statement, params)
+        except Exception as exc:
+            if not server_failure(exc):
+                raise
             message = str(exc).replace("\n", " ")
+            if isinstance(exc, (ConnectionError, TimeoutError)) or "ConnectionError" in type(exc).__name__:
+                raise QueryError(f"the embedded server went away: {exc}") from exc
             if "read-only" in message or "RO_QUERY" in message:
                 raise QueryError(WRITE_REFUSED) from exc
             if "timed out" in message.lower():
                 raise QueryError(f"the query took longer than {self.timeout_ms} ms and was stopped") from exc
             raise QueryError(f"the embedded engine refused the query: {message}") from exc
-        except RedisConnectionError as exc:
-            raise QueryError(f"the embedded server went away: {exc}") from exc
+
+    def _read_full(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        from policykg.graph.embedded import GRAPH_NAME, FalkorEngine
+
+        result = self.server.client().select_graph(GRAPH_NAME).ro_query(statement, params, timeout=self.timeout_ms)
         columns = [str(column[1]) for column in (result.header or [])]
         return columns, FalkorEngine._rows(result)
 
