@@ -268,12 +268,14 @@ UNITS_STATEMENT = ("MATCH (u:Unit) RETURN u.id AS id, u.name AS name, u.aliases 
                    "u.jurisdiction AS jurisdiction, u.kind AS kind")
 DOCUMENTS_STATEMENT = ("MATCH (d:Document) RETURN d.id AS id, d.sha256 AS sha256, d.file AS file, d.name AS name, "
                        "d.jurisdiction AS jurisdiction")
-_SPACES = re.compile(r"\s+")
 
 
 def _norm(text: Any) -> str:
-    """Compare forms loosely: no spaces, full-width brackets as half-width."""
-    return _SPACES.sub("", str(text or "")).replace("（", "(").replace("）", ")")
+    """Compare forms loosely: no spaces, full-width brackets as half-width (str.split() splits at
+    what the regex \\s matches; it runs for every unit and alias of the graph a name is resolved
+    against, and this is the cheapest form of it)."""
+    joined = "".join(str(text or "").split())
+    return joined.replace("（", "(").replace("）", ")") if "（" in joined or "）" in joined else joined
 
 
 @dataclass
@@ -304,7 +306,7 @@ class UnitDirectory:
             return [self.by_id[text]], "id"
         for rule, test in (
             ("name", lambda unit: _norm(unit.get("name")) == key),
-            ("alias", lambda unit: key in {_norm(alias) for alias in unit.get("aliases") or []}),
+            ("alias", lambda unit: any(_norm(alias) == key for alias in unit.get("aliases") or [])),
         ):
             found = [unit for unit in candidates if test(unit)]
             if found:
