@@ -477,7 +477,9 @@ class EmbeddedServer:
         self.client().connection.save()
 
     def stop(self) -> None:
-        """Leave the server; the last user saves and shuts it down."""
+        """Leave the server. With an idle timeout, keep it running that long for the next user
+        (the watchdog stops it after); else the last user saves and shuts it down, unless a
+        command asked to keep it."""
         reader, self._reader = self._reader, None
         client, self._client = self._client, None
         if reader is None:
