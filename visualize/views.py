@@ -233,6 +233,7 @@ class GraphIndex:
         self.type_names: list[str] = []
         self._type_index: dict[Any, int] = {}  # edge type (as written) -> its number
         self._key_prefixes: list[str] = []  # "TYPE:" of every type, for keys "TYPE:n"
+        self._short_keys: list[dict[Any, str | int]] = []  # per type: key in graph.json -> in data.js
         self.type_numbers: dict[str, int] = {}  # edge type name -> its number in type_names
         self._type_counts: list[int] = []
         self._rows: list[list[Any]] = []
@@ -327,7 +328,9 @@ class GraphIndex:
         tasks_of_unit, units_of_task, doc_of_task = self.tasks_of_unit, self.units_of_task, self.doc_of_task
         doc_number_of_sha = self._doc_number_of_sha
         add_ends, rows = self.edge_ends.extend, self._rows
-        key_prefixes, strings, string_number = self._key_prefixes, self.strings, self._string_number
+        strings, string_number = self.strings, self._string_number
+        short_keys = self._short_keys
+        role_letter = ROLE_LETTER
 
         def intern(text: str) -> int:
             string_number[text] = len(strings)
@@ -344,38 +347,53 @@ class GraphIndex:
             if type_number is None:
                 type_number = self._new_type(rel)
             counts[type_number] += 1
-            if rel in ROLE_LETTER:
+            letter = role_letter.get(rel)
+            if letter is not None:
                 source, target = ids[s], ids[t]
                 tasks_of_unit[source].append((target, rel))
                 roles = units_of_task[target]
                 if roles.get(source) != "L":
-                    roles[source] = ROLE_LETTER[rel]
+                    roles[source] = letter
             elif rel == "PART_OF" and kind.get(ids[t]) == "Document":
                 doc_of_task[ids[s]] = ids[t]
             add_ends((s, t, type_number))
             # The edge as the page draws it: ends, type, document, key, then the raw fields of
             # its tooltip (written, quote, task path, target value), trailing empty ones left out.
             # written and quote repeat (a unit's name, a clause naming several units): numbers into
-            # one table of strings; a key "TYPE:n" is written as n.
-            sha, written, quote, path = get("docSha256"), get("written"), get("quote"), get("taskPath")
-            key = str(get("key"))
-            prefix = key_prefixes[type_number]
-            if key.startswith(prefix):
-                suffix = key[len(prefix):]
-                if suffix.isascii() and suffix.isdigit() and (len(suffix) == 1 or suffix[0] != "0"):
-                    key = int(suffix)
+            # one table of strings; a key "TYPE:n" is written as n (the keys of a type, remembered:
+            # they repeat too).
+            raw_key = get("key")
+            keys = short_keys[type_number]
+            key = keys.get(raw_key)
+            if key is None:
+                key = keys[raw_key] = self._short_key(raw_key, type_number)
+            sha = get("docSha256")
+            doc = doc_number_of_sha.get(sha if type(sha) is str else str(sha), -1)
+            written = get("written")
             if written:
                 written = str(written)
                 written = string_number.get(written) or intern(written)
+            else:
+                written = 0
+            quote = get("quote")
             if quote:
                 quote = str(quote)[:200]
                 quote = string_number.get(quote) or intern(quote)
-            row = [s, t, type_number, doc_number_of_sha.get(sha if type(sha) is str else str(sha), -1), key,
-                   written or 0, quote or 0, str(path) if path else ""]
+            else:
+                quote = 0
+            path = get("taskPath")
             if rel == "TARGETS":
-                row.append(_target_value(data))
-            while len(row) > 5 and not row[-1]:
-                row.pop()
+                row = [s, t, type_number, doc, key, written, quote, str(path) if path else "", _target_value(data)]
+                while len(row) > 5 and not row[-1]:
+                    row.pop()
+            elif path:
+                row = [s, t, type_number, doc, key, written, quote, str(path)]
+            elif quote:
+                row = [s, t, type_number, doc, key, written, quote]
+            elif written:
+                row = [s, t, type_number, doc, key, written]
+            else:
+                row = [s, t, type_number, doc, key]
             rows.append(row)
             if len(rows) >= 10_000:
                 self._flush_rows()
@@ -389,8 +407,19 @@ class GraphIndex:
             self.type_names.append(name)
             self._key_prefixes.append(name + ":")
             self._type_counts.append(0)
+            self._short_keys.append({})
         self._type_index[rel] = number
         return number
+
+    def _short_key(self, raw_key: Any, type_number: int) -> str | int:
+        """An edge's key as data.js holds it: "TYPE:n" of an edge of that type as the number n."""
+        key = str(raw_key)
+        prefix = self._key_prefixes[type_number]
+        if key.startswith(prefix):
+            suffix = key[len(prefix):]
+            if suffix.isascii() and suffix.isdigit() and (len(suffix) == 1 or suffix[0] != "0"):
+                return int(suffix)
+        return key
 
     def _flush_rows(self) -> None:
         """Encode the buffered edge rows (one encoder call for many rows) into the spool."""
