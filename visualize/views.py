@@ -669,7 +669,7 @@ def _layout_block(node_ids: list[str], edges: list[tuple[str, str, float]], grou
                   group_names: dict[Any, str], spacing: float = 1.0) -> dict[str, Any]:
     positions, boxes = grouped_layout(node_ids, edges, group_of, spacing=spacing)
     return {
-        "x": [positions[n][0] for n in node_ids], "y": [positions[n][1] for n in node_ids],
+        "x": positions[:, 0].tolist(), "y": positions[:, 1].tolist(),
         "groups": [{"name": group_names[b.group], "key": b.group, "x": b.x, "y": b.y, "w": b.width,
                     "h": b.height, "size": b.size} for b in boxes if group_names.get(b.group)],
     }
