@@ -546,17 +546,29 @@ class Structure:
 
     def __init__(self, index: GraphIndex) -> None:
         self.pair_weight: Counter[tuple[str, str]] = Counter()
-        self.pair_examples: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # up to five of the tasks a pair shares, as node positions (index.position)
+        self.pair_examples: dict[tuple[str, str], list[int]] = {}
         self.task_count: Counter[str] = Counter()
+        pair_weight, pair_examples, position = self.pair_weight, self.pair_examples, index.position
         for task, roles in index.units_of_task.items():
             members = sorted(roles)
             self.task_count.update(members)
+            if len(members) < 2:
+                continue
+            at = position[task]
             for i, a in enumerate(members):
                 for b in members[i + 1 :]:
-                    self.pair_weight[(a, b)] += 1
-                    examples = self.pair_examples[(a, b)]
-                    if len(examples) < 5:
-                        examples.append(task)
+                    pair = (a, b)
+                    count = pair_weight.get(pair)
+                    if count is None:
+                        pair_weight[pair] = 1
+                        pair_examples[pair] = [at]
+                    else:
+                        pair_weight[pair] = count + 1
+                        examples = pair_examples[pair]
+                        if len(examples) < 5:
+                            examples.append(at)
+        self.pairs = sorted(pair_weight.items())  # ((a, b), weight), a < b, in that order
         found, strength = _louvain_communities([u for u in index.units if u in self.task_count], self.pair_weight)
         ranked = sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
         self.community_of: dict[str, int] = {}
@@ -782,7 +794,7 @@ def network_layout(index: GraphIndex, structure: Structure, current: set[int], m
     jurisdiction = {n: _jurisdiction(index, n) or "—" for n in nodes}
     derived: list[list[Any]] = [[position[u], position[d], rel, n, f"{ROLE_LETTER[rel]} × {n} tasks"]
                                 for (u, d, rel), n in sorted(counts.items())]
-    for (a, b), weight in sorted(structure.pair_weight.items()):
+    for (a, b), weight in structure.pairs:
         if a in seen and b in seen and jurisdiction[a] != jurisdiction[b]:
             derived.append([position[a], position[b], "CO_OPERATES", weight, f"共同任务 share {weight} tasks"])
     node_at = {position[n]: n for n in nodes}
@@ -812,13 +824,16 @@ def cooperation_layout(index: GraphIndex, structure: Structure, max_nodes: int) 
         nodes = nodes[:max_nodes]
     kept = set(nodes)
     edges: list[list[Any]] = []
-    for (a, b), count in sorted(structure.pair_weight.items()):
+    layout_edges: list[tuple[str, str, float]] = []
+    examples = structure.pair_examples
+    for pair, count in structure.pairs:
+        a, b = pair
         if a in kept and b in kept:
             # The tooltip (composed in the page): the count and up to five of the shared tasks.
-            edges.append([position[a], position[b], "CO_OPERATES", count, "",
-                          [position[t] for t in structure.pair_examples[(a, b)]]])
+            edges.append([position[a], position[b], "CO_OPERATES", count, "", examples[pair]])
+            layout_edges.append((a, b, 1.0))
     names = {i: c["name"] for i, c in enumerate(structure.communities)}
-    block = _layout_block(nodes, [(a, b, 1.0) for a, b in structure.pair_weight if a in kept and b in kept],
+    block = _layout_block(nodes, layout_edges,
                           {n: structure.community_of.get(n, -1) for n in nodes}, names, spacing=1.6)
     return {"nodes": [position[n] for n in nodes], "edges": edges, "note": note,
             "subtitle": f"{len(nodes)} units · {len(edges)} pairs sharing tasks", **block}
