@@ -267,7 +267,7 @@ class GraphIndex:
         self._docs_cache: dict[int, list[int]] = {}
 
     def _sha(self, sha: Any) -> int:
-        return self._sha_number.setdefault(str(sha), len(self._sha_number))
+        return self._sha_number.setdefault(sha if type(sha) is str else str(sha), len(self._sha_number))
 
     def _add_node(self, data: dict[str, Any]) -> None:
         node = str(data["id"]) if not isinstance(data["id"], str) else data["id"]
@@ -303,8 +303,9 @@ class GraphIndex:
                                   str(data["deadline"]) if data.get("deadline") else "", data.get("start"),
                                   short_title(data.get("title") or display, 10))
             self._task_doc_hint[i] = (data.get("docId"), self._sha(data.get("docSha256")))
-        shas = list(data.get("docs") or []) or [data.get("docSha256")]
-        self._node_shas[i] = [self._sha(s) for s in shas]
+        shas = data.get("docs") or [data.get("docSha256")]
+        sha_number = self._sha_number
+        self._node_shas[i] = [sha_number.setdefault(s if type(s) is str else str(s), len(sha_number)) for s in shas]
 
     def _order_documents(self) -> None:
         """Documents sorted by name; once every node has been read (before the first edge)."""
@@ -716,6 +717,7 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
         ("communities", structure.communities), ("otherColour", OTHER_COLOUR), ("docs", docs))))
     fh.write(b',"nodes":[')
     community_of, unit_set = structure.community_of, index.unit_set
+    batch: list[dict[str, Any]] = []  # encoded a few thousand at a time: one encoder call for many nodes
     for i, node in enumerate(index.ids):
         kind = index.kind[node]
         tip, roles = _node_tooltip(index, node)
@@ -738,7 +740,10 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
                 item["deadline"] = deadline
         elif kind == "Document":
             item["tasks"] = tasks_per_doc[index.doc_index[node]]
-        fh.write((b"," if i else b"") + _encode(item))
+        batch.append(item)
+        if len(batch) == 4096 or i == len(index.ids) - 1:
+            fh.write((b"," if i >= len(batch) else b"") + _encode(batch)[1:-1])
+            batch.clear()
     fh.write(b'],"edges":[')
     index.edge_rows.seek(0)
     shutil.copyfileobj(index.edge_rows, fh)
