@@ -546,31 +546,8 @@ class Structure:
     tasks it belongs to (a task: its lead unit's)."""
 
     def __init__(self, index: GraphIndex) -> None:
-        self.pair_weight: Counter[tuple[str, str]] = Counter()
-        # up to five of the tasks a pair shares, as node positions (index.position)
-        self.pair_examples: dict[tuple[str, str], list[int]] = {}
-        self.task_count: Counter[str] = Counter()
-        pair_weight, pair_examples, position = self.pair_weight, self.pair_examples, index.position
-        for task, roles in index.units_of_task.items():
-            members = sorted(roles)
-            self.task_count.update(members)
-            if len(members) < 2:
-                continue
-            at = position[task]
-            for i, a in enumerate(members):
-                for b in members[i + 1 :]:
-                    pair = (a, b)
-                    count = pair_weight.get(pair)
-                    if count is None:
-                        pair_weight[pair] = 1
-                        pair_examples[pair] = [at]
-                    else:
-                        pair_weight[pair] = count + 1
-                        examples = pair_examples[pair]
-                        if len(examples) < 5:
-                            examples.append(at)
-        self.pairs = sorted(pair_weight.items())  # ((a, b), weight), a < b, in that order
-        found, strength = _louvain_communities([u for u in index.units if u in self.task_count], self.pair_weight)
+        self.task_count, self.pairs, self.pair_examples = _shared_tasks(index)
+        found, strength = _louvain_communities([u for u in index.units if u in self.task_count], self.pairs)
         ranked = sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
         self.community_of: dict[str, int] = {}
         self.communities: list[dict[str, Any]] = []
@@ -620,7 +597,57 @@ class Structure:
             community_of[ids[i]] = number
 
 
-def _louvain_communities(units: list[str], pair_weight: Counter[tuple[str, str]],
+def _shared_tasks(index: GraphIndex) -> tuple[Counter[str], list[tuple[tuple[str, str], int]],
+                                              dict[tuple[str, str], list[int]]]:
+    """Tasks per unit; every pair of units that share tasks, ((a, b), how many) with a < b, in
+    that order; and up to five of the tasks each pair shares (node positions, in the graph's
+    order of tasks). The pairs of a task's units are made in numpy: a thousand plans have a
+    hundred thousand of them."""
+    units = sorted({u for roles in index.units_of_task.values() for u in roles})
+    rank = {unit: r for r, unit in enumerate(units)}
+    task_of: list[int] = []  # one row per (task, unit): the task's number, the unit's rank
+    unit_of: list[int] = []
+    task_positions: list[int] = []
+    position = index.position
+    for number, (task, roles) in enumerate(index.units_of_task.items()):
+        task_positions.append(position[task])
+        task_of.extend([number] * len(roles))
+        unit_of.extend(rank[u] for u in roles)
+    task_count = Counter(dict(zip(units, np.bincount(np.array(unit_of, dtype=np.int64),
+                                                    minlength=len(units)).tolist(), strict=True)))
+    rows = np.lexsort((np.array(unit_of, dtype=np.int64), np.array(task_of, dtype=np.int64)))
+    member_task = np.array(task_of, dtype=np.int64)[rows]
+    member = np.array(unit_of, dtype=np.int64)[rows]
+    firsts, seconds, tasks = [], [], []
+    for gap in range(1, len(member)):  # the rows of a task are adjacent, its units in order
+        same = member_task[:-gap] == member_task[gap:]
+        if not same.any():
+            break
+        firsts.append(member[:-gap][same])
+        seconds.append(member[gap:][same])
+        tasks.append(member_task[:-gap][same])
+    if not firsts:
+        return task_count, [], {}
+    width = len(units)
+    key = np.concatenate(firsts) * width + np.concatenate(seconds)
+    task = np.concatenate(tasks)
+    order = np.lexsort((task, key))  # by pair (a < b as names sort), then by the graph's order of tasks
+    key, task = key[order], task[order]
+    first_of_pair = np.r_[True, key[1:] != key[:-1]]
+    starts = np.flatnonzero(first_of_pair)
+    pair_number = np.cumsum(first_of_pair) - 1
+    weights = np.diff(np.r_[starts, len(key)]).tolist()
+    shown = np.arange(len(key)) - starts[pair_number] < 5
+    example_tasks = np.array(task_positions, dtype=np.int64)[task[shown]].tolist()
+    bounds = np.r_[0, np.cumsum(np.minimum(weights, 5))].tolist()
+    pair_keys = key[starts]
+    pairs = [(units[a], units[b]) for a, b in zip((pair_keys // width).tolist(), (pair_keys % width).tolist(),
+                                                   strict=True)]
+    examples = {pair: example_tasks[bounds[i]:bounds[i + 1]] for i, pair in enumerate(pairs)}
+    return task_count, list(zip(pairs, weights, strict=True)), examples
+
+
+def _louvain_communities(units: list[str], pairs: list[tuple[tuple[str, str], int]],
                          seed: int = 7) -> tuple[list[list[str]], dict[str, float]]:
     """Louvain communities of the co-operation network (units, weighted pairs) and each unit's
     strength (the sum of its pairs' weights). igraph's multilevel method, in C: networkx's took
@@ -629,8 +656,8 @@ def _louvain_communities(units: list[str], pair_weight: Counter[tuple[str, str]]
     if not units:
         return [], {}
     number = {unit: i for i, unit in enumerate(units)}
-    cooperation = igraph.Graph(n=len(units), edges=[(number[a], number[b]) for a, b in pair_weight])
-    weights = list(pair_weight.values())
+    cooperation = igraph.Graph(n=len(units), edges=[(number[a], number[b]) for (a, b), _ in pairs])
+    weights = [w for _, w in pairs]
     with seeded_igraph(seed):
         membership = cooperation.community_multilevel(weights=weights).membership
     found: dict[int, list[str]] = defaultdict(list)
