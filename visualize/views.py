@@ -530,11 +530,11 @@ def _node_tooltip(index: GraphIndex, node: str) -> tuple[str, str]:
 
 def _target_value(data: dict[str, Any]) -> str:
     """A TARGETS edge's value as its tooltip says it: year, qualifier, value (or range), unit."""
-    value = data.get("value")
-    if data.get("valueMax") not in (None, ""):
-        value = f"{value}–{data['valueMax']}"
-    return " ".join(str(x) for x in (data.get("year"), data.get("qualifier"), value, data.get("unit"))
-                    if x not in (None, ""))
+    get = data.get
+    value, most = get("value"), get("valueMax")
+    if most is not None and most != "":
+        value = f"{value}–{most}"
+    return " ".join([str(x) for x in (get("year"), get("qualifier"), value, get("unit")) if x is not None and x != ""])
 
 
 # --- structure: co-operation weights and communities ----------------------------------------------
