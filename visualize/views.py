@@ -20,6 +20,7 @@ graph is turned into the same stream), keeping only what the pages need (GraphIn
 from __future__ import annotations
 
 import difflib
+import gc
 import json
 import math
 import os
@@ -30,6 +31,7 @@ import tempfile
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -994,11 +996,26 @@ def write_views(
     # imports): a graph can only be a networkx one once networkx has been imported
     networkx = sys.modules.get("networkx")
     is_graph = networkx is not None and isinstance(graph, networkx.Graph)
-    index = GraphIndex(graph_elements(graph) if is_graph else graph)
+    with _no_cycle_collection():
+        index = GraphIndex(graph_elements(graph) if is_graph else graph)
+        try:
+            return _write_pages(index, views_dir, units, unit_views, max_nodes, inline_assets, title)
+        finally:
+            index.edge_rows.close()
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while inside: the views make a million small containers
+    and no reference cycle, and its passes over them (a full one nine times) took a tenth of the
+    time on a thousand plans. Memory is still freed as usual (reference counting)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        return _write_pages(index, views_dir, units, unit_views, max_nodes, inline_assets, title)
+        yield
     finally:
-        index.edge_rows.close()
+        if was_enabled:
+            gc.enable()
 
 
 def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None, **options: Any) -> list[Path]:
@@ -1011,15 +1028,16 @@ def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = Non
     path = Path(out_dir) / GRAPH_JSON
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
-    try:
-        index = GraphIndex(iter_graph_elements(out_dir))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
-    try:
-        return _write_pages(index, Path(views_dir) if views_dir is not None else Path(out_dir) / "views",
-                            options.pop("units", None), **options)
-    finally:
-        index.edge_rows.close()
+    with _no_cycle_collection():
+        try:
+            index = GraphIndex(iter_graph_elements(out_dir))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
+        try:
+            return _write_pages(index, Path(views_dir) if views_dir is not None else Path(out_dir) / "views",
+                                options.pop("units", None), **options)
+        finally:
+            index.edge_rows.close()
 
 
 def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None, unit_views: bool = True,
