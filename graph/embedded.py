@@ -41,9 +41,10 @@ from policykg.graph.cypher_load import (
     WriteCounters,
     _label,
     _rel_type,
+    compare_documents,
     file_sha256,
-    plan_load,
     prepare_file,
+    without_cyclic_gc,
 )
 from policykg.graph.falkor_bulk import BulkUnsupported, BulkWriter
 from policykg.graph.watchdog import process_alive as _process_alive
@@ -525,10 +526,11 @@ class EmbeddedServer:
         if STAGING_GRAPH_NAME in names:  # left by a load that died
             client.select_graph(STAGING_GRAPH_NAME).delete()
         existing = FalkorEngine(client, GRAPH_NAME).read(EXISTING_DOCUMENTS, {}) if GRAPH_NAME in names else []
-        summary = plan_load(prepared, existing, "embedded FalkorDB", batch_size, prune=True).summary
+        summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
         staging = FalkorEngine(client, STAGING_GRAPH_NAME)
         try:
-            summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress)
+            with without_cyclic_gc():
+                summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress)
         except BaseException:
             with contextlib.suppress(Exception):
                 client.select_graph(STAGING_GRAPH_NAME).delete()

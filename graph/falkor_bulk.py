@@ -17,9 +17,9 @@ relationship type) with its property names, then its entities:
              2 double (8 bytes), 3 string (UTF-8, NUL-terminated), 4 long (int64),
              5 array (int64 length, then that many values)
 
-All little-endian (the server reads them as native integers; FalkorDB builds for x86-64 and
-arm64 only). Nodes of a fresh graph get the internal ids 0, 1, 2, … in the order the commands
-create them, which is how relationships name their ends.
+Numbers in the machine's byte order (the server reads them as native integers and doubles).
+Nodes of a fresh graph get the internal ids 0, 1, 2, … in the order the commands create them,
+which is how relationships name their ends.
 
 A string holding NUL cannot be written (the server would cut it there), nor text that is not
 valid Unicode (a lone surrogate), nor an integer beyond 64 bits: `BulkUnsupported` says which,
@@ -34,20 +34,17 @@ in another order goes into a token of its own.
 from __future__ import annotations
 
 import struct
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-if sys.byteorder != "little":  # the server reads native integers; it ships for little-endian CPUs only
-    raise ImportError("the GRAPH.BULK encoder assumes a little-endian machine")
-
-_LONG = struct.Struct("<Bq").pack
-_DOUBLE = struct.Struct("<Bd").pack
-_ARRAY = struct.Struct("<Bq").pack  # type byte 5 and the length
-_COUNT = struct.Struct("<I").pack
-_ENDS = struct.Struct("<QQ").pack
+# "=": the server reads native integers and doubles (standard sizes, no padding)
+_LONG = struct.Struct("=Bq").pack
+_DOUBLE = struct.Struct("=Bd").pack
+_ARRAY = struct.Struct("=Bq").pack  # type byte 5 and the length
+_COUNT = struct.Struct("=I").pack
+_ENDS = struct.Struct("=QQ").pack
 _NULL = b"\x00"
 _TRUE = b"\x01\x01"
 _FALSE = b"\x01\x00"
@@ -67,50 +64,55 @@ def _array(items: list[Any]) -> bytes:
     return _ARRAY(5, len(items)) + encode_row(items)[0]
 
 
-def _segments(types: tuple[type, ...]) -> tuple[tuple[tuple[type, int, int], ...], int]:
-    """How to encode a row of values of these types: runs of texts joined and encoded at once,
-    each other value alone; and how many of the values are not null."""
-    segments: list[tuple[type, int, int]] = []
-    for number, kind in enumerate(types):
-        if kind not in _ENCODABLE:
-            raise BulkUnsupported(f"a value of type {kind.__name__}")
-        if kind is str and segments and segments[-1][0] is str:
-            segments[-1] = (str, segments[-1][1], number + 1)
-        else:
-            segments.append((kind, number, number + 1))
-    return tuple(segments), sum(kind is not _NoneType for kind in types)
-
-
 _NoneType = type(None)
-_ENCODABLE = {str, int, float, bool, list, _NoneType}
-_SEGMENTS: dict[tuple[type, ...], tuple[tuple[tuple[type, int, int], ...], int]] = {}
+_PIECE = {int: "LONG(4, v[{0}])", float: "DOUBLE(2, v[{0}])", bool: "(TRUE if v[{0}] else FALSE)",
+          list: "array(v[{0}])", _NoneType: "NULL"}
+_SCOPE = {"LONG": _LONG, "DOUBLE": _DOUBLE, "TRUE": _TRUE, "FALSE": _FALSE, "NULL": _NULL, "array": _array,
+          "BulkUnsupported": BulkUnsupported}
+_ENCODERS: dict[tuple[type, ...], tuple[Callable[[list[Any]], bytes], int]] = {}
+
+
+def _encoder(types: tuple[type, ...]) -> tuple[Callable[[list[Any]], bytes], int]:
+    """A function encoding a row of values of these types, and how many of them are not null.
+
+    Made once per type signature (a graph has a few dozen): each run of texts is joined and
+    encoded at once ("\\x03" text NUL for each), each other value packed alone, all in one
+    expression — a tenth of the work of deciding each value's type in a loop."""
+    texts, pieces, runs = [], [], 0
+    number = 0
+    while number < len(types):
+        kind = types[number]
+        if kind is str:
+            end = number
+            while end < len(types) and types[end] is str:
+                end += 1
+            texts.append(f'    t{len(texts)} = "\\x03" + "\\x00\\x03".join(v[{number}:{end}]) + "\\x00"')
+            pieces.append(f"t{len(texts) - 1}.encode()")
+            runs += end - number
+            number = end
+            continue
+        if kind not in _PIECE:
+            raise BulkUnsupported(f"a value of type {kind.__name__}")
+        pieces.append(_PIECE[kind].format(number))
+        number += 1
+    lines = ["def encode(v):", *texts]
+    if texts:  # a text holding NUL would end early on the server: every NUL must be a terminator
+        lines += ["    if " + " + ".join(f't{n}.count("\\x00")' for n in range(len(texts))) + f" != {runs}:",
+                  '        raise BulkUnsupported("a text holding NUL")']
+    lines.append(f"    return b\"\".join([{', '.join(pieces)}])")
+    scope = dict(_SCOPE)
+    exec(compile("\n".join(lines), f"<GRAPH.BULK row {len(_ENCODERS)}>", "exec"), scope)  # code of our own making
+    return scope["encode"], sum(kind is not _NoneType for kind in types)
 
 
 def encode_row(values: list[Any]) -> tuple[bytes, int]:
     """The values one after the other in the protocol's encoding (None: not set), and how many
     were not None."""
     types = tuple(map(type, values))
-    plan = _SEGMENTS.get(types)
-    if plan is None:
-        plan = _SEGMENTS[types] = _segments(types)
-    pieces = []
-    for kind, start, end in plan[0]:
-        if kind is str:  # "\x03" text NUL for each text of the run, in one encode
-            text = "\x03" + "\x00\x03".join(values[start:end]) + "\x00"
-            if text.count("\x00") != end - start:
-                raise BulkUnsupported("a text holding NUL")
-            pieces.append(text.encode())
-        elif kind is int:
-            pieces.append(_LONG(4, values[start]))
-        elif kind is float:
-            pieces.append(_DOUBLE(2, values[start]))
-        elif kind is bool:
-            pieces.append(_TRUE if values[start] else _FALSE)
-        elif kind is list:
-            pieces.append(_array(values[start]))
-        else:
-            pieces.append(_NULL)
-    return b"".join(pieces), plan[1]
+    found = _ENCODERS.get(types)
+    if found is None:
+        found = _ENCODERS[types] = _encoder(types)
+    return found[0](values), found[1]
 
 
 def _header(name: str, keys: Sequence[str]) -> bytes:
@@ -179,47 +181,58 @@ class BulkWriter:
         # per tuple of names: None (the header itself), the header places of its names (an ordered
         # part of the header: nulls between), or () (another order: a token of its own names)
         places_of: dict[tuple[str, ...], tuple[int, ...] | None] = {header: None}
-        token: _Token | None = None
-        pending = self._counts[edges]
-        size = 0
-        for keys, values, prefix in rows:
-            places = places_of.get(keys, False)
-            if places is False:
-                found = tuple(positions[key] for key in keys)
-                places = places_of[keys] = found if all(a < b for a, b in pairwise(found)) else ()
-            token_keys = keys if places == () else header
-            if token is None or token.keys != token_keys:
-                self._close(token, edges)
-                token = _Token(name, token_keys)
-            if places:
-                full: list[Any] = [None] * len(header)
-                for place, value in zip(places, values):
-                    full[place] = value
-                values = full
-            try:
-                data, count = encode_row(values)
-            except BulkUnsupported as exc:
-                raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: {exc}") from exc
-            except UnicodeEncodeError as exc:
-                raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: a text that is not "
-                                      f"valid Unicode ({exc.reason})") from exc
-            except (struct.error, OverflowError) as exc:
-                raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: an integer beyond "
-                                      "64 bits") from exc
-            if prefix:
-                token.parts.append(prefix)
-            token.parts.append(data)
-            self.properties += count
-            size += len(data) + len(prefix)
-            pending += 1
-            self._counts[edges] = pending
-            if (pending + self._counts[not edges] >= self.max_entities
-                    or self._bytes + size >= self.max_bytes):
-                self._close(token, edges)
-                self._bytes += size
-                self.flush()
-                token, size, pending = _Token(name, token_keys), 0, 0
+        token = _Token(name, header)
+        last_keys: tuple[str, ...] | None = header
+        places: tuple[int, ...] | None = None
+        pending, others = self._counts[edges], self._counts[not edges]
+        size = properties = 0
+        encoders = _ENCODERS
+        try:
+            for keys, values, prefix in rows:
+                if keys != last_keys:  # rows of a group mostly share their names
+                    last_keys = keys
+                    places = places_of.get(keys, False)  # type: ignore[arg-type]
+                    if places is False:
+                        found = tuple(positions[key] for key in keys)
+                        places = places_of[keys] = found if all(a < b for a, b in pairwise(found)) else ()
+                    token_keys = keys if places == () else header
+                    if token.keys != token_keys:
+                        self._close(token, edges)
+                        token = _Token(name, token_keys)
+                if places:
+                    full: list[Any] = [None] * len(header)
+                    for place, value in zip(places, values):
+                        full[place] = value
+                    values = full
+                types = tuple(map(type, values))
+                found_encoder = encoders.get(types)
+                if found_encoder is None:
+                    found_encoder = encoders[types] = _encoder(types)
+                data = found_encoder[0](values)
+                properties += found_encoder[1]
+                if prefix:
+                    token.parts.append(prefix)
+                token.parts.append(data)
+                size += len(data) + len(prefix)
+                pending += 1
+                if pending + others >= self.max_entities or self._bytes + size >= self.max_bytes:
+                    self._close(token, edges)
+                    self._counts[edges] = pending
+                    self._bytes += size
+                    self.flush()
+                    token, size, pending, others = _Token(name, token.keys), 0, 0, 0
+        except BulkUnsupported as exc:
+            raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: {exc}") from exc
+        except UnicodeEncodeError as exc:
+            raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: a text that is not "
+                                  f"valid Unicode ({exc.reason})") from exc
+        except (struct.error, OverflowError) as exc:
+            raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: an integer beyond "
+                                  "64 bits") from exc
+        finally:
+            self.properties += properties
         self._close(token, edges)
+        self._counts[edges] = pending
         self._bytes += size
 
     def _close(self, token: _Token | None, edges: bool) -> None:
