@@ -3,10 +3,11 @@
 port), persists to OUT/falkordb/graph.rdb and stops cleanly (SHUTDOWN SAVE).
 
 A server found alive on the socket (another policykg process, a notebook) is used and left
-running; a pid file or socket left by a crashed server is detected and removed. Loading goes
-through the same statements as Neo4j (graph/cypher_load.py) into a staging copy of the graph
-that replaces the live one only when every batch has committed, so a failed load leaves the
-previous graph untouched.
+running; a pid file or socket left by a crashed server is detected and removed. Loading reads
+graph.json into the rows of graph/cypher_load.py (the ones the Neo4j statements send) and
+writes them by FalkorDB's GRAPH.BULK binary protocol (graph/falkor_bulk.py) into a staging
+graph that replaces the live one only when every command has succeeded and the uniqueness
+constraints hold, so a failed load leaves the previous graph untouched.
 """
 
 from __future__ import annotations
@@ -530,7 +531,8 @@ class EmbeddedServer:
         staging = FalkorEngine(client, STAGING_GRAPH_NAME)
         try:
             with without_cyclic_gc():
-                summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress)
+                summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
+                                                                 source=f"{self.out_dir / 'graph.json'}: ")
         except BaseException:
             with contextlib.suppress(Exception):
                 client.select_graph(STAGING_GRAPH_NAME).delete()
@@ -602,19 +604,19 @@ def create_edges_statement(rel_type: str) -> str:
 
 
 def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
-                 progress: Callable[[int, int, str], None] | None = None) -> tuple[int, WriteCounters]:
-    """The prepared graph into a graph that does NOT exist yet: GRAPH.BULK commands (graph/
-    falkor_bulk.py), or CREATE statements when a value is one GRAPH.BULK cannot carry; then the
-    indexes and uniqueness constraints (a duplicate id fails the load here). (commands, counters)."""
+                 progress: Callable[[int, int, str], None] | None = None,
+                 source: str = "") -> tuple[int, WriteCounters]:
+    """The prepared graph into a graph that does NOT exist yet by GRAPH.BULK commands (graph/
+    falkor_bulk.py), then the indexes and uniqueness constraints (a duplicate id fails the load
+    here). (commands, counters). A value FalkorDB cannot store (a text holding NUL or a lone
+    surrogate, an integer beyond 64 bits; CREATE statements fail on them too) is a LoadError."""
     if batch_size < 1:
         raise LoadError(f"batch size must be at least 1, not {batch_size}")
     try:
         return bulk_create_graph(engine, prepared, batch_size, progress)
     except BulkUnsupported as exc:
-        log.info("loading by CREATE statements: %s", exc)
-        with contextlib.suppress(Exception):
-            engine.graph.delete()
-    return create_graph_by_statements(engine, prepared, batch_size, progress)
+        raise LoadError(f"{source}{exc}, which the embedded engine (FalkorDB) cannot store; the graph loaded "
+                        "before is kept") from exc
 
 
 NodeEntities = list[tuple[tuple[str, ...], list[Any]]]  # (property names, values) per node
@@ -648,8 +650,8 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                       progress: Callable[[int, int, str], None] | None = None) -> tuple[int, WriteCounters]:
     """create_graph through GRAPH.BULK: nodes and relationships in the order (and so with the
     internal ids) the statements would create them; commands of at most batch_size entities,
-    each sent on a thread of its own while the next is encoded. BulkUnsupported (nothing sent
-    is kept: the caller deletes the graph) for a value the protocol cannot carry."""
+    each sent on a thread of its own while the next is encoded. BulkUnsupported for a value the
+    protocol cannot carry (the graph may hold what was sent before: the caller deletes it)."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from redis.exceptions import ConnectionError as RedisConnectionError
@@ -737,8 +739,10 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
 def create_graph_by_statements(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
                                progress: Callable[[int, int, str], None] | None = None
                                ) -> tuple[int, WriteCounters]:
-    """create_graph by UNWIND … CREATE batches: node batches (their internal ids come back),
-    edge batches between internal ids, then the indexes and uniqueness constraints."""
+    """create_graph by UNWIND … CREATE batches (how the embedded engine loaded before GRAPH.BULK,
+    kept as the reference tests/test_embedded_bulk.py compares with): node batches (their
+    internal ids come back), edge batches between internal ids, then the indexes and
+    uniqueness constraints."""
     if batch_size < 1:
         raise LoadError(f"batch size must be at least 1, not {batch_size}")
     digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}
