@@ -214,6 +214,12 @@ def _properties(data: dict[str, Any], skipped: frozenset[str], where: Callable[[
     """The properties an element's data sets: no None, no skipped name, non-scalars as
     property_value makes them; where() names the element in an error."""
     props = {key: value for key, value in data.items() if value is not None and key not in skipped}
+    _check_properties(props, where)
+    return props
+
+
+def _check_properties(props: dict[str, Any], where: Callable[[], str]) -> None:
+    """Names checked, values that are not scalars turned into property values (in place)."""
     if not _VALID_PROPERTY_NAMES.issuperset(props):  # each name is checked once per process
         for key in props.keys() - _VALID_PROPERTY_NAMES:
             if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
@@ -223,7 +229,6 @@ def _properties(data: dict[str, Any], skipped: frozenset[str], where: Callable[[
         for key, value in props.items():
             if type(value) not in _SCALAR_TYPES:
                 props[key] = property_value(value)
-    return props
 
 
 def node_labels(node_id: str, data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -385,7 +390,7 @@ def prepare_file(out_dir: str | Path) -> PreparedGraph:
                     edges.append((element.pop("from"), element.pop("to"), element.pop("key", None), element))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GraphFileError(f"{path}: not a policykg graph file ({exc})") from exc
-        return prepare_elements(nodes, edges, load_counts(nodes, edges), source=f"{path}: ")
+        return prepare_elements(nodes, edges, load_counts(nodes, edges), source=f"{path}: ", own_data=True)
 
 
 @contextmanager
@@ -402,9 +407,10 @@ def without_cyclic_gc() -> Iterator[None]:
 
 
 def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
-                     counts: dict[str, dict[str, int]], source: str = "") -> PreparedGraph:
+                     counts: dict[str, dict[str, int]], source: str = "", own_data: bool = False) -> PreparedGraph:
     """The rows of a graph given as element streams, each node's load counts added (source:
-    what errors name the graph by)."""
+    what errors name the graph by; own_data: the edges' dicts are the caller's to reuse, as
+    prepare_file's fresh ones are: a relationship's properties are made of its dict in place)."""
     node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
@@ -461,7 +467,13 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
                                      "UPPER_SNAKE_CASE type")
             rel_types.add(rel_type)
         edge_key = str(data.get("key", key))
-        props = _properties(data, _EDGE_SKIP, lambda s=source_id, t=target_id, k=key: f"edge {s!r} -> {t!r} ({k!r})")
+        where = lambda s=source_id, t=target_id, k=key: f"edge {s!r} -> {t!r} ({k!r})"  # noqa: E731
+        if own_data and "key" not in data and None not in data.values():
+            props = data  # the element's own dict, its type taken out: as _properties would make it
+            del props["type"]
+            _check_properties(props, where)
+        else:
+            props = _properties(data, _EDGE_SKIP, where)
         props["key"] = edge_key
         row = {"source": source_id, "target": target_id, "key": edge_key, "props": props}
         source_label, target_label = primary_of.get(source_id), primary_of.get(target_id)
