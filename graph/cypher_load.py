@@ -373,7 +373,7 @@ def prepare_graph(graph: nx.MultiDiGraph, counts: dict[str, dict[str, int]] | No
 def prepare_file(out_dir: str | Path) -> PreparedGraph:
     """OUT/graph.json read as a stream (policykg.graph.export.iter_graph_elements), without
     building a networkx graph: the rows and the load counts of the whole file."""
-    from policykg.graph.export import iter_graph_elements
+    from policykg.graph.export import iter_graph_lines
 
     out = Path(out_dir)
     path = out / "graph.json" if out.is_dir() or not out.suffix else out
@@ -381,16 +381,19 @@ def prepare_file(out_dir: str | Path) -> PreparedGraph:
         raise GraphFileError(f"{path}: no graph file; run `policykg build DATA --out {out}` first")
     nodes: list[NodeElement] = []
     edges: list[EdgeElement] = []
+    edge_texts: list[bytes] = []
     with without_cyclic_gc():
         try:
-            for kind, element in iter_graph_elements(path):
+            for kind, text, element in iter_graph_lines(path):
                 if kind == "node":
                     nodes.append((element.pop("id"), element))
                 elif kind == "edge":
                     edges.append((element.pop("from"), element.pop("to"), element.pop("key", None), element))
+                    edge_texts.append(text)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GraphFileError(f"{path}: not a policykg graph file ({exc})") from exc
-        return prepare_elements(nodes, edges, load_counts(nodes, edges), source=f"{path}: ", own_data=True)
+        return prepare_elements(nodes, edges, load_counts(nodes, edges), source=f"{path}: ", own_data=True,
+                                edge_texts=edge_texts)
 
 
 @contextmanager
@@ -407,10 +410,13 @@ def without_cyclic_gc() -> Iterator[None]:
 
 
 def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
-                     counts: dict[str, dict[str, int]], source: str = "", own_data: bool = False) -> PreparedGraph:
+                     counts: dict[str, dict[str, int]], source: str = "", own_data: bool = False,
+                     edge_texts: Sequence[bytes] | None = None) -> PreparedGraph:
     """The rows of a graph given as element streams, each node's load counts added (source:
     what errors name the graph by; own_data: the edges' dicts are the caller's to reuse, as
-    prepare_file's fresh ones are: a relationship's properties are made of its dict in place)."""
+    prepare_file's fresh ones are: a relationship's properties are made of its dict in place;
+    edge_texts: each edge's JSON text in graph.json, which stands for its row in the document
+    digests instead of the row made canonical: the row is made of the text alone)."""
     node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
@@ -459,7 +465,7 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
     edge_groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     rel_types: set[str] = set()
     edge_count = 0
-    for source_id, target_id, key, data in edges:
+    for number, (source_id, target_id, key, data) in enumerate(edges):
         rel_type = data.get("type")
         if rel_type not in rel_types:
             if not isinstance(rel_type, str) or not REL_TYPE_PATTERN.match(rel_type):
@@ -484,7 +490,7 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
         edge_groups[(source_label, rel_type, target_label)].append(row)
         sha = data.get("docSha256")
         if sha:
-            owned_rows[str(sha)].append(_canonical(row, rel_type))
+            owned_rows[str(sha)].append(_canonical(row, rel_type) if edge_texts is None else edge_texts[number])
         edge_count += 1
     for sha, doc in documents.items():
         doc["digest"] = _digest(owned_rows[sha])
