@@ -272,6 +272,9 @@ class PreparedGraph:
     labels: list[str]
     node_count: int
     edge_count: int
+    # False when the graph is known to hold no text with NUL (prepare_file: graph.json writes it
+    # \u0000, and no line holds that), so a writer need not look for one
+    may_hold_nul: bool = True
 
 
 NodeElement = tuple[str, dict[str, Any]]  # (id, attributes)
@@ -382,9 +385,11 @@ def prepare_file(out_dir: str | Path) -> PreparedGraph:
     nodes: list[NodeElement] = []
     edges: list[EdgeElement] = []
     edge_texts: list[bytes] = []
+    nul = False
     with without_cyclic_gc():
         try:
             for kind, text, element in iter_graph_lines(path):
+                nul = nul or b"\\u0000" in text
                 if kind == "node":
                     nodes.append((element.pop("id"), element))
                 elif kind == "edge":
@@ -392,8 +397,10 @@ def prepare_file(out_dir: str | Path) -> PreparedGraph:
                     edge_texts.append(text)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GraphFileError(f"{path}: not a policykg graph file ({exc})") from exc
-        return prepare_elements(nodes, edges, load_counts(nodes, edges), source=f"{path}: ", own_data=True,
-                                edge_texts=edge_texts)
+        prepared = prepare_elements(nodes, edges, load_counts(nodes, edges), source=f"{path}: ", own_data=True,
+                                    edge_texts=edge_texts)
+    prepared.may_hold_nul = nul
+    return prepared
 
 
 @contextmanager

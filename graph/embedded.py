@@ -684,7 +684,7 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 finished(pending.pop(0))
             pending.append(executor.submit(connection.execute_command, "GRAPH.BULK", *args))
 
-        writer = BulkWriter(engine.graph_name, send, batch_size)
+        writer = BulkWriter(engine.graph_name, send, batch_size, check_nul=prepared.may_hold_nul)
         internal: dict[str, int] = {}
         firsts: list[tuple[int, str]] = []  # (internal id, id) of each group's first and last node
         try:

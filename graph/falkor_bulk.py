@@ -69,16 +69,19 @@ _PIECE = {int: "LONG(4, v[{0}])", float: "DOUBLE(2, v[{0}])", bool: "(TRUE if v[
           list: "array(v[{0}])", _NoneType: "NULL"}
 _SCOPE = {"LONG": _LONG, "DOUBLE": _DOUBLE, "TRUE": _TRUE, "FALSE": _FALSE, "NULL": _NULL, "array": _array,
           "BulkUnsupported": BulkUnsupported}
-_ENCODERS: dict[tuple[type, ...], tuple[Callable[[list[Any]], bytes], int]] = {}
+Encoder = Callable[[bytes, list[Any]], bytes]  # (prefix, values) -> the prefix and the values encoded
+_ENCODERS: dict[tuple[bool, tuple[type, ...]], tuple[Encoder, int]] = {}
 
 
-def _encoder(types: tuple[type, ...]) -> tuple[Callable[[list[Any]], bytes], int]:
-    """A function encoding a row of values of these types, and how many of them are not null.
+def _encoder(types: tuple[type, ...], check_nul: bool) -> tuple[Encoder, int]:
+    """A function encoding a prefix (a relationship's ends) and a row of values of these types,
+    and how many of the values are not null.
 
     Made once per type signature (a graph has a few dozen): each run of texts is joined and
     encoded at once ("\\x03" text NUL for each), each other value packed alone, all in one
-    expression — a tenth of the work of deciding each value's type in a loop."""
-    texts, pieces, runs = [], [], 0
+    expression — a fraction of the work of deciding each value's type in a loop. check_nul:
+    refuse a text holding NUL (it would end early on the server)."""
+    texts, pieces, runs = [], ["p"], 0
     number = 0
     while number < len(types):
         kind = types[number]
@@ -95,8 +98,8 @@ def _encoder(types: tuple[type, ...]) -> tuple[Callable[[list[Any]], bytes], int
             raise BulkUnsupported(f"a value of type {kind.__name__}")
         pieces.append(_PIECE[kind].format(number))
         number += 1
-    lines = ["def encode(v):", *texts]
-    if texts:  # a text holding NUL would end early on the server: every NUL must be a terminator
+    lines = ["def encode(p, v):", *texts]
+    if texts and check_nul:  # every NUL must be a terminator
         lines += ["    if " + " + ".join(f't{n}.count("\\x00")' for n in range(len(texts))) + f" != {runs}:",
                   '        raise BulkUnsupported("a text holding NUL")']
     lines.append(f"    return b\"\".join([{', '.join(pieces)}])")
@@ -105,14 +108,14 @@ def _encoder(types: tuple[type, ...]) -> tuple[Callable[[list[Any]], bytes], int
     return scope["encode"], sum(kind is not _NoneType for kind in types)
 
 
-def encode_row(values: list[Any]) -> tuple[bytes, int]:
+def encode_row(values: list[Any], check_nul: bool = True) -> tuple[bytes, int]:
     """The values one after the other in the protocol's encoding (None: not set), and how many
     were not None."""
     types = tuple(map(type, values))
-    found = _ENCODERS.get(types)
+    found = _ENCODERS.get((check_nul, types))
     if found is None:
-        found = _ENCODERS[types] = _encoder(types)
-    return found[0](values), found[1]
+        found = _ENCODERS[(check_nul, types)] = _encoder(types, check_nul)
+    return found[0](b"", values), found[1]
 
 
 def _header(name: str, keys: Sequence[str]) -> bytes:
@@ -147,9 +150,12 @@ class BulkWriter:
     run the command on another thread: the next one is encoded meanwhile)."""
 
     def __init__(self, graph: str, send: Callable[[list[Any]], Any], max_entities: int,
-                 max_bytes: int = MAX_COMMAND_BYTES) -> None:
+                 max_bytes: int = MAX_COMMAND_BYTES, check_nul: bool = True) -> None:
+        """check_nul=False: the caller knows that no text holds NUL (the loader saw no \\u0000
+        in graph.json), so the texts are not searched for one."""
         self.graph = graph
         self.send = send
+        self.check_nul = check_nul
         self.max_entities = max(1, max_entities)
         self.max_bytes = max_bytes
         self.nodes = 0  # the internal id of the next node
@@ -182,11 +188,13 @@ class BulkWriter:
         # part of the header: nulls between), or () (another order: a token of its own names)
         places_of: dict[tuple[str, ...], tuple[int, ...] | None] = {header: None}
         token = _Token(name, header)
+        parts = token.parts
         last_keys: tuple[str, ...] | None = header
         places: tuple[int, ...] | None = None
         pending, others = self._counts[edges], self._counts[not edges]
         size = properties = 0
-        encoders = _ENCODERS
+        encoders, check_nul = _ENCODERS, self.check_nul
+        max_entities, max_bytes = self.max_entities - others, self.max_bytes - self._bytes
         try:
             for keys, values, prefix in rows:
                 if keys != last_keys:  # rows of a group mostly share their names
@@ -199,28 +207,29 @@ class BulkWriter:
                     if token.keys != token_keys:
                         self._close(token, edges)
                         token = _Token(name, token_keys)
+                    parts = token.parts
                 if places:
                     full: list[Any] = [None] * len(header)
                     for place, value in zip(places, values):
                         full[place] = value
                     values = full
-                types = tuple(map(type, values))
-                found_encoder = encoders.get(types)
-                if found_encoder is None:
-                    found_encoder = encoders[types] = _encoder(types)
-                data = found_encoder[0](values)
-                properties += found_encoder[1]
-                if prefix:
-                    token.parts.append(prefix)
-                token.parts.append(data)
-                size += len(data) + len(prefix)
+                signature = (check_nul, tuple(map(type, values)))
+                encoder = encoders.get(signature)
+                if encoder is None:
+                    encoder = encoders[signature] = _encoder(signature[1], check_nul)
+                data = encoder[0](prefix, values)
+                properties += encoder[1]
+                parts.append(data)
+                size += len(data)
                 pending += 1
-                if pending + others >= self.max_entities or self._bytes + size >= self.max_bytes:
+                if pending >= max_entities or size >= max_bytes:
                     self._close(token, edges)
                     self._counts[edges] = pending
                     self._bytes += size
                     self.flush()
-                    token, size, pending, others = _Token(name, token.keys), 0, 0, 0
+                    token, size, pending = _Token(name, token.keys), 0, 0
+                    parts = token.parts
+                    max_entities, max_bytes = self.max_entities, self.max_bytes
         except BulkUnsupported as exc:
             raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: {exc}") from exc
         except UnicodeEncodeError as exc:
