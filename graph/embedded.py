@@ -66,9 +66,9 @@ USERS_NAME = "falkordb.users"  # every process using the server holds a shared l
 STATE_NAME = "falkordb.state"  # pid, run id, password and watchdog of the running server (0600)
 LOAD_LOCK_NAME = "falkordb.load"  # one load at a time
 LOAD_WAIT_SECONDS = 600.0
-# Rows per transaction on the embedded engine (one GRAPH.QUERY each, all or nothing); the
-# staging graph is built fresh, so a batch CREATEs (no MERGE lookups) and edges find their ends
-# by the internal ids the node batches returned (bench/bench_queries.py measures the sizes).
+# Nodes and relationships per GRAPH.BULK command of the embedded load (the staging graph is
+# built fresh; one command is encoded while the server runs the one before; a failed command
+# leaves the staging graph to be deleted, the live graph untouched).
 EMBEDDED_BATCH_SIZE = 10000
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
 
@@ -518,7 +518,7 @@ class EmbeddedServer:
     def _load(self, sha: str, batch_size: int,
               progress: Callable[[int, int, str], None] | None) -> LoadSummary:
         """graph.json into a fresh staging graph (read as a stream, no networkx graph), which
-        replaces the live graph once every batch has committed and the uniqueness constraints
+        replaces the live graph once every command has succeeded and the uniqueness constraints
         hold; the summary compares its documents with the live graph's."""
         started = time.perf_counter()
         prepared = prepare_file(self.out_dir)
