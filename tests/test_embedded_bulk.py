@@ -154,3 +154,22 @@ def test_a_sample_build_loads_by_bulk_exactly(tmp_path_factory: pytest.TempPathF
         reference = running.engine("by_statements")
         create_graph_by_statements(reference, prepare_file(out), 1000)
         assert live == _contents(reference)
+
+
+def test_a_forced_reload_finds_every_document_unchanged_and_one_edit_replaced(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """The document digests of the embedded load (each relationship's graph.json text, each
+    Document and Task row) are the same for the same graph.json and differ for an edited one."""
+    out = build_sample(tmp_path_factory)
+    target = fresh_copy(out, tmp_path)
+    with EmbeddedServer(target) as running:
+        first = running.sync()
+        again = running.sync(force=True)
+        assert first is not None and again is not None
+        assert len(again.documents_unchanged) == len(first.documents_new) == 5
+        lines = (target / "graph.json").read_text(encoding="utf-8").splitlines(keepends=True)
+        edge = next(i for i, line in enumerate(lines) if line.startswith('{"type":"LEADS"'))
+        lines[edge] = lines[edge].replace('"type":"LEADS"', '"type":"LEADS","note":"edited"', 1)
+        (target / "graph.json").write_text("".join(lines), encoding="utf-8")
+        edited = running.sync()
+        assert edited is not None and len(edited.documents_replaced) == 1 and len(edited.documents_unchanged) == 4
