@@ -210,20 +210,23 @@ _NODE_SKIP = frozenset(("id", "labels", *UNION_LIST_PROPERTIES))
 _EDGE_SKIP = frozenset(("type", "key"))
 
 
-def _properties(data: dict[str, Any], skipped: frozenset[str], where: Callable[[], str]) -> dict[str, Any]:
+def _properties(data: dict[str, Any], skipped: frozenset[str], where: tuple[Any, ...]) -> dict[str, Any]:
     """The properties an element's data sets: no None, no skipped name, non-scalars as
-    property_value makes them; where() names the element in an error."""
+    property_value makes them; where names the element in an error: (node id,) or (source,
+    target, key) of an edge (formatted only then)."""
     props = {key: value for key, value in data.items() if value is not None and key not in skipped}
     _check_properties(props, where)
     return props
 
 
-def _check_properties(props: dict[str, Any], where: Callable[[], str]) -> None:
+def _check_properties(props: dict[str, Any], where: tuple[Any, ...]) -> None:
     """Names checked, values that are not scalars turned into property values (in place)."""
     if not _VALID_PROPERTY_NAMES.issuperset(props):  # each name is checked once per process
         for key in props.keys() - _VALID_PROPERTY_NAMES:
             if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
-                raise GraphFileError(f"{where()}: property name {key!r} is not a valid Cypher property name")
+                element = (f"node {where[0]!r}" if len(where) == 1
+                           else f"edge {where[0]!r} -> {where[1]!r} ({where[2]!r})")
+                raise GraphFileError(f"{element}: property name {key!r} is not a valid Cypher property name")
             _VALID_PROPERTY_NAMES.add(key)
     if not _SCALAR_TYPES.issuperset(map(type, props.values())):
         for key, value in props.items():
@@ -448,7 +451,7 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
             all_labels.update((found[0], *found[1]))
         primary, extra = found
         primary_of[node_id] = primary
-        props = _properties(data, _NODE_SKIP, lambda node_id=node_id: f"node {node_id!r}")
+        props = _properties(data, _NODE_SKIP, (node_id,))
         props["label"] = primary
         props.update(counts.get(node_id, ()))
         row: dict[str, Any] = {"id": node_id, "props": props}
@@ -480,7 +483,7 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
                                      "UPPER_SNAKE_CASE type")
             rel_types.add(rel_type)
         edge_key = str(data.get("key", key))
-        where = lambda s=source_id, t=target_id, k=key: f"edge {s!r} -> {t!r} ({k!r})"  # noqa: E731
+        where = (source_id, target_id, key)
         if own_data and "key" not in data and None not in data.values():
             props = data  # the element's own dict, its type taken out: as _properties would make it
             del props["type"]
@@ -497,7 +500,8 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
         edge_groups[(source_label, rel_type, target_label)].append(row)
         sha = data.get("docSha256")
         if sha:
-            owned_rows[str(sha)].append(_canonical(row, rel_type) if edge_texts is None else edge_texts[number])
+            owned_rows[sha if type(sha) is str else str(sha)].append(
+                _canonical(row, rel_type) if edge_texts is None else edge_texts[number])
         edge_count += 1
     for sha, doc in documents.items():
         doc["digest"] = _digest(owned_rows[sha])
