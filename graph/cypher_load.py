@@ -296,8 +296,11 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
     """node id -> the counts the loader adds to its properties (see UNIT_COUNTS); linear in the
     graph except for the unit pairs of each task (the co-operation degree)."""
     kinds: dict[str, str] = {}  # "unit", "task" (current), "old-task", "document", "indicator"
+    mentioned_by: dict[str, set[str]] = {}  # Entity -> the nodes (tasks, documents) that MENTION it
     for node_id, data in nodes:
         labels = set(data.get("labels") or ()) | {data.get("label")}
+        if "Entity" in labels:
+            mentioned_by[node_id] = set()
         if "Unit" in labels:
             kinds[node_id] = "unit"
         elif data.get("label") == "Task":
@@ -318,6 +321,8 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
             (leads if rel_type == "LEADS" else participants)[target].add(source)
         elif rel_type == "PART_OF" and kinds.get(source, "").endswith("task") and target_kind == "document":
             task_document[source].add(target)
+        elif rel_type == "MENTIONS" and target in mentioned_by:
+            mentioned_by[target].add(source)
         elif rel_type == "TARGETS" and target_kind == "indicator":
             if kinds.get(source, "").endswith("task"):
                 task_targets[source] += 1
@@ -359,6 +364,8 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
         if kind == "document":
             counts[node_id] = {"taskCount": doc_tasks.get(node_id, 0), "unitCount": len(doc_units.get(node_id, ())),
                                "targetCount": doc_task_targets.get(node_id, 0) + document_targets.get(node_id, 0)}
+    for node_id, sources in mentioned_by.items():  # entities_with_tasks pages on them
+        counts.setdefault(node_id, {})["mentionedBy"] = len(sources)
     return counts
 
 
