@@ -10,9 +10,11 @@ bench/corpus-N/out (`policykg build … --no-views`), reusing both when present.
 OUT/graph.json into a scratch OUT (so the load starts from an empty database) and prints:
 
 - load: the embedded load (`EmbeddedServer.sync`: graph.json read as a stream, rows and load
-  counts prepared, a fresh staging graph CREATEd, the swap, SAVE) and, before, the MERGE load of
-  graph/cypher_load.py from a networkx graph; wall seconds and CPU seconds of this process and
-  of the FalkorDB server (INFO cpu), which on a shared machine are the comparable figures;
+  counts prepared, a fresh staging graph written by GRAPH.BULK, the swap, SAVE) and, before,
+  the same rows by UNWIND … CREATE batches (the embedded load until GRAPH.BULK) and the MERGE
+  load of graph/cypher_load.py from a networkx graph; wall seconds and CPU seconds of this
+  process and of the FalkorDB server (INFO cpu), which on a shared machine are the comparable
+  figures;
 - a one-shot `policykg query` (a fresh process: imports, the unit directory from OUT/.cache, the
   query) in wall and CPU seconds of the command and of the server: first with no server running
   (the command starts it from the dump and leaves it running), then calls that only connect to
@@ -249,9 +251,20 @@ def _load_lines(source: Path, batch_size: int, before: bool) -> tuple[Path, Any]
     size_mb = (out / "graph.json").stat().st_size / 1e6
     summary, line = _measured(lambda: server.sync(batch_size=batch_size), client)
     print(f"graph.json {size_mb:.1f} MB: {summary.nodes_in_graph} nodes, {summary.edges_in_graph} relationships")
-    print(f"load, now (stream + load counts + CREATE into a fresh staging graph + swap + SAVE; "
-          f"batches of ≤{batch_size}): {line}")
+    print(f"load, now (graph.json stream + load counts + GRAPH.BULK into a fresh staging graph + swap + SAVE; "
+          f"commands of ≤{batch_size} entities): {line}")
     if before:
+        from policykg.graph.cypher_load import prepare_file
+        from policykg.graph.embedded import create_graph_by_statements
+
+        def statements_load() -> Any:
+            engine = FalkorEngine(client, "policykg_statements")
+            return create_graph_by_statements(engine, prepare_file(out), batch_size)
+
+        _, line = _measured(statements_load, client)
+        client.select_graph("policykg_statements").delete()
+        print(f"load, before GRAPH.BULK (the same rows by UNWIND … CREATE batches of ≤{batch_size} into an empty "
+              f"graph, no swap or SAVE): {line}")
         def merge_load() -> Any:
             engine = FalkorEngine(client, "policykg_before")
             return load_prepared(engine, prepare_graph(read_graph_file(out)), 5000, prune=True)

@@ -7,10 +7,11 @@ running; a pid file or socket left by a crashed server is detected and removed. 
 command leaves the server running for an idle timeout (POLICYKG_SERVER_IDLE seconds, see
 command_idle_seconds), so that the next command only connects; the watchdog stops it when that
 time has passed with no user, or at once when OUT is removed or replaced; a rebuild of OUT and
-`policykg db stop` stop it too. Loading goes
-through the same statements as Neo4j (graph/cypher_load.py) into a staging copy of the graph
-that replaces the live one only when every batch has committed, so a failed load leaves the
-previous graph untouched.
+`policykg db stop` stop it too. Loading reads graph.json into the rows of graph/cypher_load.py
+(the ones the Neo4j statements send) and writes them by FalkorDB's GRAPH.BULK binary protocol
+(graph/falkor_bulk.py) into a staging graph that replaces the live one only when every command
+has succeeded and the uniqueness constraints hold, so a failed load leaves the previous graph
+untouched.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 from policykg.graph.cypher_load import (
     EXISTING_DOCUMENTS,
     LABEL_PATTERN,
+    REL_TYPE_PATTERN,
     UNION_LIST_PROPERTIES,
     GraphFileError,
     LoadError,
@@ -44,10 +46,12 @@ from policykg.graph.cypher_load import (
     WriteCounters,
     _label,
     _rel_type,
+    compare_documents,
     file_sha256,
-    plan_load,
     prepare_file,
+    without_cyclic_gc,
 )
+from policykg.graph.falkor_bulk import BulkUnsupported, BulkWriter
 from policykg.graph.falkor_reader import FalkorReader, ServerError
 from policykg.graph.watchdog import KEEP_NAME
 from policykg.graph.watchdog import process_alive as _process_alive
@@ -77,9 +81,9 @@ STDERR_NAME = "falkordb.stderr"  # the server's stderr (a file: a server that ou
 IDLE_ENV = "POLICYKG_SERVER_IDLE"
 DEFAULT_IDLE_SECONDS = 600.0
 LOAD_WAIT_SECONDS = 600.0
-# Rows per transaction on the embedded engine (one GRAPH.QUERY each, all or nothing); the
-# staging graph is built fresh, so a batch CREATEs (no MERGE lookups) and edges find their ends
-# by the internal ids the node batches returned (bench/bench_queries.py measures the sizes).
+# Nodes and relationships per GRAPH.BULK command of the embedded load (the staging graph is
+# built fresh; one command is encoded while the server runs the one before; a failed command
+# leaves the staging graph to be deleted, the live graph untouched).
 EMBEDDED_BATCH_SIZE = 10000
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
 
@@ -621,7 +625,7 @@ class EmbeddedServer:
     def _load(self, sha: str, stat_now: str, batch_size: int,
               progress: Callable[[int, int, str], None] | None) -> LoadSummary:
         """graph.json into a fresh staging graph (read as a stream, no networkx graph), which
-        replaces the live graph once every batch has committed and the uniqueness constraints
+        replaces the live graph once every command has succeeded and the uniqueness constraints
         hold; the summary compares its documents with the live graph's."""
         started = time.perf_counter()
         prepared = prepare_file(self.out_dir)
@@ -630,10 +634,12 @@ class EmbeddedServer:
         if STAGING_GRAPH_NAME in names:  # left by a load that died
             client.select_graph(STAGING_GRAPH_NAME).delete()
         existing = FalkorEngine(client, GRAPH_NAME).read(EXISTING_DOCUMENTS, {}) if GRAPH_NAME in names else []
-        summary = plan_load(prepared, existing, "embedded FalkorDB", batch_size, prune=True).summary
+        summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
         staging = FalkorEngine(client, STAGING_GRAPH_NAME)
         try:
-            summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress)
+            with without_cyclic_gc():
+                summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
+                                                                 source=f"{self.out_dir / 'graph.json'}: ")
         except BaseException:
             with contextlib.suppress(Exception):
                 client.select_graph(STAGING_GRAPH_NAME).delete()
@@ -714,9 +720,145 @@ def create_edges_statement(rel_type: str) -> str:
 
 
 def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
-                 progress: Callable[[int, int, str], None] | None = None) -> tuple[int, WriteCounters]:
-    """The prepared graph into an EMPTY graph: node batches, edge batches, then the indexes and
-    uniqueness constraints (a duplicate id fails the load here). (batches, counters)."""
+                 progress: Callable[[int, int, str], None] | None = None,
+                 source: str = "") -> tuple[int, WriteCounters]:
+    """The prepared graph into a graph that does NOT exist yet by GRAPH.BULK commands (graph/
+    falkor_bulk.py), then the indexes and uniqueness constraints (a duplicate id fails the load
+    here). (commands, counters). A value FalkorDB cannot store (a text holding NUL or a lone
+    surrogate, an integer beyond 64 bits; CREATE statements fail on them too) is a LoadError."""
+    if batch_size < 1:
+        raise LoadError(f"batch size must be at least 1, not {batch_size}")
+    try:
+        return bulk_create_graph(engine, prepared, batch_size, progress)
+    except BulkUnsupported as exc:
+        raise LoadError(f"{source}{exc}, which the embedded engine (FalkorDB) cannot store; the graph loaded "
+                        "before is kept") from exc
+
+
+NodeEntities = list[tuple[tuple[str, ...], list[Any]]]  # (property names, values) per node
+
+
+def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...], NodeEntities]]:
+    """(primary label, other labels, [(property names, values)]) per node group, in the order
+    the nodes are created: a node's properties as its row has them, then `docs` and `aliases`,
+    the Document's `loadDigest` and the `id` (what create_graph_by_statements sets)."""
+    digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}
+    for (primary, extra), rows in sorted(prepared.node_groups.items()):
+        entities = []
+        for row in rows:
+            props = row["props"]
+            keys, values = [*props], [*props.values()]
+            for name in UNION_LIST_PROPERTIES:
+                if row.get(name) is not None:
+                    keys.append(name)
+                    values.append(row[name])
+            node_id = row["id"]
+            if node_id in digests:
+                keys.append("loadDigest")
+                values.append(digests[node_id])
+            keys.append("id")
+            values.append(node_id)
+            entities.append((tuple(keys), values))
+        yield primary, extra, entities
+
+
+def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
+                      progress: Callable[[int, int, str], None] | None = None) -> tuple[int, WriteCounters]:
+    """create_graph through GRAPH.BULK: nodes and relationships in the order (and so with the
+    internal ids) the statements would create them; commands of at most batch_size entities,
+    each sent on a thread of its own while the next is encoded. BulkUnsupported for a value the
+    protocol cannot carry (the graph may hold what was sent before: the caller deletes it)."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import ResponseError
+
+    counters = WriteCounters()
+    total = len(prepared.node_groups) + len(prepared.edge_groups) + 1
+    number = 0
+    pending: list[Future[Any]] = []
+    created = [0, 0]
+
+    def finished(future: Future[Any]) -> None:
+        try:
+            reply = future.result()
+        except ResponseError as exc:
+            raise LoadError(f"GRAPH.BULK into {engine.graph_name} failed: {' '.join(str(exc).split())}; "
+                            "the graph loaded before is kept") from exc
+        except RedisConnectionError as exc:
+            raise LoadError(f"the embedded server went away: {exc}") from exc
+        text = reply.decode() if isinstance(reply, bytes) else str(reply)
+        nodes, edges = (int(part.split()[0]) for part in text.split(","))
+        created[0] += nodes
+        created[1] += edges
+
+    with ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
+        connection = engine.client.connection
+
+        def send(args: list[Any]) -> None:
+            while len(pending) >= 2:  # at most one command queued behind the one running
+                finished(pending.pop(0))
+            pending.append(executor.submit(connection.execute_command, "GRAPH.BULK", *args))
+
+        writer = BulkWriter(engine.graph_name, send, batch_size, check_nul=prepared.may_hold_nul)
+        internal: dict[str, int] = {}
+        firsts: list[tuple[int, str]] = []  # (internal id, id) of each group's first and last node
+        try:
+            for primary, extra, entities in node_entities(prepared):
+                first = writer.add_nodes((primary, *extra), entities)
+                for offset, (_keys, values) in enumerate(entities):
+                    internal[values[-1]] = first + offset
+                firsts += [(first, entities[0][1][-1]), (first + len(entities) - 1, entities[-1][1][-1])]
+                number += 1
+                if progress:
+                    progress(number, total, "nodes " + ":".join((primary, *extra)))
+            for (_source, rel_type, _target), rows in sorted(prepared.edge_groups.items()):
+                if not REL_TYPE_PATTERN.match(rel_type):
+                    raise LoadError(f"relationship type {rel_type!r} is not an UPPER_SNAKE_CASE type")
+                writer.add_relationships(rel_type, [(internal[row["source"]], internal[row["target"]], row["props"])
+                                                    for row in rows])
+                number += 1
+                if progress:
+                    progress(number, total, f"edges {rel_type}")
+            writer.flush()
+        finally:
+            errors = []
+            for future in pending:
+                try:
+                    finished(future)
+                except LoadError as exc:
+                    errors.append(exc)
+            pending.clear()
+        if errors:
+            raise errors[0]
+    if (created[0], created[1]) != (writer.nodes, writer.relationships):
+        raise LoadError(f"GRAPH.BULK into {engine.graph_name} created {created[0]} nodes and {created[1]} "
+                        f"relationships of {writer.nodes} and {writer.relationships}; the graph loaded before is kept")
+    # the relationships named their ends by the ids the nodes were expected to get: check them
+    sample = [{"i": nid, "id": node_id} for nid, node_id in firsts]
+    if sample:
+        found = engine.read("UNWIND $rows AS row WITH row.i AS i, row.id AS id MATCH (n) WHERE ID(n) = i "
+                            "AND n.id = id RETURN count(n) AS rows", {"rows": sample})
+        if int(found[0]["rows"]) != len(sample):
+            raise LoadError(f"GRAPH.BULK into {engine.graph_name} gave the nodes other internal ids than expected; "
+                            "the graph loaded before is kept")
+    counters.nodes_created, counters.relationships_created = writer.nodes, writer.relationships
+    counters.properties_set = writer.properties
+    counters.labels_added = len(prepared.labels)
+    engine.ensure_schema(prepared.labels)
+    number += 1
+    if progress:
+        progress(number, total, "indexes and constraints")
+    return writer.commands + 1, counters
+
+
+def create_graph_by_statements(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
+                               progress: Callable[[int, int, str], None] | None = None
+                               ) -> tuple[int, WriteCounters]:
+    """create_graph by UNWIND … CREATE batches (how the embedded engine loaded before GRAPH.BULK,
+    kept as the reference tests/test_embedded_bulk.py compares with): node batches (their
+    internal ids come back), edge batches between internal ids, then the indexes and
+    uniqueness constraints."""
     if batch_size < 1:
         raise LoadError(f"batch size must be at least 1, not {batch_size}")
     digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}

@@ -88,6 +88,13 @@ def iter_graph_elements(out_dir: Path | str) -> Iterator[GraphElement]:
     then ("node", {..., "id"}) for every node, then ("edge", {..., "from", "to", "key"}) for
     every edge. Reads the one-element-a-line layout write_graph_json writes; a graph.json in
     another layout (an older build, or written by hand) is read whole."""
+    for kind, _text, element in iter_graph_lines(out_dir):
+        yield kind, element
+
+
+def iter_graph_lines(out_dir: Path | str) -> Iterator[tuple[str, bytes, Any]]:
+    """iter_graph_elements' elements with their JSON text (UTF-8 bytes as graph.json holds them,
+    for a reader that hashes them: the embedded loader): (kind, text, element)."""
     path = Path(out_dir) / GRAPH_JSON if Path(out_dir).is_dir() else Path(out_dir)
     # Bytes, not text: orjson decodes the UTF-8 itself (a text file would decode every line twice).
     # The lines end as the head line does (a file written in text mode on Windows: "\r\n").
@@ -98,13 +105,14 @@ def iter_graph_elements(out_dir: Path | str) -> Iterator[GraphElement]:
         cut = -len(comma)
         if not head.endswith(b'"nodes":[' + newline):
             data = json.loads((head + fh.read()).decode("utf-8"))
-            yield "graph", data.get("graph", {})
+            yield "graph", b"", data.get("graph", {})
             for node in data["nodes"]:
-                yield "node", node
+                yield "node", _dump_element(node), node
             for edge in data["edges"]:
-                yield "edge", edge
+                yield "edge", _dump_element(edge), edge
             return
-        yield "graph", json.loads(head[head.index(b'"graph":') + 8:-len(b',"nodes":[' + newline)])
+        text = head[head.index(b'"graph":') + 8:-len(b',"nodes":[' + newline)]
+        yield "graph", text, json.loads(text)
         kind = "node"
         loads = orjson.loads
         for line in fh:
@@ -123,7 +131,14 @@ def iter_graph_elements(out_dir: Path | str) -> Iterator[GraphElement]:
                 element = loads(text)
             except orjson.JSONDecodeError:
                 element = json.loads(text)
-            yield kind, element
+            yield kind, text, element
+
+
+def _dump_element(element: Any) -> bytes:
+    try:
+        return orjson.dumps(element)
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(element, ensure_ascii=False).encode()
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:
