@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -31,15 +31,33 @@ sys.path.insert(0, str(BENCH))
 from make_corpus import make_corpus  # noqa: E402
 
 # Runs in the child: times the import apart from the build, reports its children's peak memory.
+# The CPU split: this process (the parent: hashing, the cache, merging the summaries, then writing
+# every file) against its extraction workers (RUSAGE_CHILDREN); the parent's part split at the
+# moment the writers start (CorpusWriter.close: every document extracted by then).
 CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
 from policykg.api import build
+from policykg.graph import fragments
 t1 = time.perf_counter()
+def cpu(who):
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+marks = {}
+close = fragments.CorpusWriter.close
+def timed_close(self, *args, **kwargs):
+    marks["self_at_close"], marks["children_at_close"] = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
+    marks["wall_at_close"] = time.perf_counter()
+    return close(self, *args, **kwargs)
+fragments.CorpusWriter.close = timed_close
+self0 = cpu(resource.RUSAGE_SELF)
 build(sys.argv[1], sys.argv[2], views=sys.argv[3] == "views")
 t2 = time.perf_counter()
 print("BENCH " + json.dumps({"import_s": t1 - t0, "build_s": t2 - t1,
-      "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+      "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+      "parent_cpu_s": cpu(resource.RUSAGE_SELF), "parent_import_cpu_s": self0,
+      "parent_extract_cpu_s": marks.get("self_at_close", 0) - self0,
+      "workers_cpu_s": cpu(resource.RUSAGE_CHILDREN), "extract_wall_s": marks.get("wall_at_close", t1) - t1}))
 """
 
 
@@ -57,6 +75,7 @@ class Result:
     cpu_s: float = 0.0  # user + system CPU of the build and its workers (robust on a busy machine)
     f1: str = ""
     views: bool = True
+    split: dict[str, float] = field(default_factory=dict)  # parent vs worker CPU (API mode)
 
     @property
     def mb_per_s(self) -> float:
@@ -124,6 +143,8 @@ def measure(size: int, docs: Path, use_cli: bool, score: bool, views: bool = Tru
             True,
             cpu_s=r.get("cpu_s", 0.0),
             views=views,
+            split={k: report[k] for k in ("parent_cpu_s", "parent_import_cpu_s", "parent_extract_cpu_s",
+                                          "workers_cpu_s", "extract_wall_s") if k in report},
         )
         if score:
             result.f1 = score_build(out, docs.parent)
@@ -263,6 +284,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.size:>6} {mode:>8} {r.megabytes:>7.2f} {r.wall_s:>8.2f} {build_s} {r.mb_per_s:>7.3f} "
             f"{r.docs_per_s:>8.2f} {r.maxrss_mb:>12.0f} {tree} {r.cpu_s:7.1f}" + (f"  {r.f1}" if args.score else "")
         )
+    for r in results:
+        if r.ok and r.split:
+            s = r.split
+            tail = s["parent_cpu_s"] - s["parent_import_cpu_s"] - s["parent_extract_cpu_s"]
+            print(f"{r.size:>6} {'full' if r.views else 'no-views':>8}  CPU s: parent {s['parent_cpu_s']:.1f} "
+                  f"(imports {s['parent_import_cpu_s']:.1f}, during extraction {s['parent_extract_cpu_s']:.1f} "
+                  f"= {s['parent_extract_cpu_s'] / max(s['extract_wall_s'], 1e-9):.0%} of a core over its "
+                  f"{s['extract_wall_s']:.1f} s, writers and views after it {tail:.1f}), "
+                  f"workers {s['workers_cpu_s']:.1f}")
     floor_docs = corpus(max(sizes), args.seed, args.corpus_root) / "docs"
     floor = min(floor_seconds(floor_docs) for _ in range(3))
     floor_mb = sum(p.stat().st_size for p in floor_docs.glob("*.txt")) / 1e6
@@ -274,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     print("max proc MB: peak RSS of the largest process of the build (main or a worker; from wait4).")
     print("tree MB: peak RSS of the build and its workers together (psutil, sampled every 50 ms).")
     print("cpu s: user + system CPU seconds of the build and its workers (on a shared machine wall time is not).")
+    if not args.cli:
+        print("CPU s parent / workers: RUSAGE_SELF / RUSAGE_CHILDREN of the build process; 'during extraction' "
+              "ends when the writers start.")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("MB/s and docs/s use the build time (imports excluded) when the API reports it, else wall time.")
     return 1 if failed else 0

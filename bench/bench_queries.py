@@ -2,21 +2,30 @@
 each next to the way it was done before, in the same run on the same graph.
 
     python bench/bench_queries.py [--docs 1000] [--out OUT] [--repeat 10] [--batch-size 10000]
-                                  [--synthetic 100000,300000] [--no-before]
+                                  [--synthetic 100000,300000] [--no-before] [--in-place]
+                                  [--queries-before OLD/queries]
 
 Without --out it generates bench/corpus-N (bench/make_corpus.py) and builds it into
 bench/corpus-N/out (`policykg build … --no-views`), reusing both when present. It copies
 OUT/graph.json into a scratch OUT (so the load starts from an empty database) and prints:
 
 - load: the embedded load (`EmbeddedServer.sync`: graph.json read as a stream, rows and load
-  counts prepared, a fresh staging graph CREATEd, the swap, SAVE) and, before, the MERGE load of
-  graph/cypher_load.py from a networkx graph; wall seconds and CPU seconds of this process and
-  of the FalkorDB server (INFO cpu), which on a shared machine are the comparable figures;
-- a restart from the dump, and a one-shot `policykg query` (a fresh process: imports, server
-  start, the unit directory from OUT/.cache, the query) in wall and CPU seconds;
+  counts prepared, a fresh staging graph written by GRAPH.BULK, the swap, SAVE) and, before,
+  the same rows by UNWIND … CREATE batches (the embedded load until GRAPH.BULK) and the MERGE
+  load of graph/cypher_load.py from a networkx graph; wall seconds and CPU seconds of this
+  process and of the FalkorDB server (INFO cpu), which on a shared machine are the comparable
+  figures;
+- a one-shot `policykg query` (a fresh process: imports, the unit directory from OUT/.cache, the
+  query) in wall and CPU seconds of the command and of the server: first with no server running
+  (the command starts it from the dump and leaves it running), then calls that only connect to
+  it; the CPU of the query command's imports; a restart from the dump;
 - for each canned query p50 and p95 of --repeat runs after one warm-up, rows returned and the
   total found, and the same for the statement as it was before it read the load counts and
   returned pages (tests/reference_queries/, all rows), on the same database.
+
+--in-place uses OUT's own database (no scratch copy, no load lines); --queries-before OLD/queries
+adds each canned query's p50 with an older checkout's statement, same database, same run, and
+whether its rows are the same.
 
 --synthetic N,M writes a graph.json of N nodes and M relationships shaped as the schema (plans,
 tasks, units, indicators) and prints its load line instead of building a corpus.
@@ -116,22 +125,70 @@ def _latency(call: Any, repeat: int) -> tuple[float, float, Any]:
     return p50 * 1000, p95 * 1000, result
 
 
-def _one_shot(out: Path, params: dict[str, Any]) -> str:
-    """`policykg query tasks_led_by -p unit=…` in a fresh process: wall and CPU (RUSAGE_CHILDREN)."""
+def _server_cpu_now(out: Path) -> float | None:
+    """CPU seconds the embedded server of OUT has used since it started (INFO cpu), or None."""
+    from policykg.graph.embedded import EmbeddedServer, server_status
+    from policykg.graph.falkor_reader import FalkorReader
+
+    if not server_status(out).get("running"):
+        return None
+    server = EmbeddedServer(out)
+    reader = FalkorReader(str(server.socket_path), server._read_state().get("password"))
+    try:
+        info = reader.info("cpu")
+    finally:
+        reader.close()
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def _one_shot(out: Path, params: dict[str, Any], env: dict[str, str]) -> tuple[float, float, float | None, int, int]:
+    """`policykg query tasks_led_by -p …` in a fresh process: (wall s, CPU s of the command,
+    CPU s of the server during it, exit code, rows)."""
+    server_before = _server_cpu_now(out)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     args = [str(Path(sys.executable).with_name("policykg")), "query", "tasks_led_by", "--out", str(out),
             "--format", "csv", *(arg for key, value in params.items() for arg in ("-p", f"{key}={value}"))]
-    done = subprocess.run(args, capture_output=True, text=True)
+    done = subprocess.run(args, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    spacy = subprocess.run([sys.executable, "-c", "import sys, policykg.cli, policykg.queries.runner, "
-                            "policykg.graph.embedded; print(any(m.startswith('spacy') for m in sys.modules))"],
-                           capture_output=True, text=True).stdout.strip()
-    lines = len(done.stdout.splitlines()) - 1
-    return (f"one-shot `policykg query tasks_led_by` (exit {done.returncode}, {lines} rows): {wall:.2f} s wall, "
-            f"{cpu:.2f} s CPU (with its server); spaCy imported on the query path: {spacy}")
+    server_after = _server_cpu_now(out)
+    server = None if server_after is None else server_after - (server_before or 0.0)
+    return wall, cpu, server, done.returncode, len(done.stdout.splitlines()) - 1
+
+
+def one_shot_lines(out: Path, params: dict[str, Any], repeat: int = 5) -> list[str]:
+    """The first one-shot query (no server running: the command starts it from the dump and leaves
+    it running for POLICYKG_SERVER_IDLE seconds), then `repeat` more that only connect to it; the
+    server stopped after (`policykg db stop`). Plus the CPU of the query command's imports."""
+    import os
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
+    env["POLICYKG_SERVER_IDLE"] = "600"
+    policykg = str(Path(sys.executable).with_name("policykg"))
+    subprocess.run([policykg, "db", "stop", "--out", str(out)], capture_output=True, env=env)
+
+    def shown(figures: tuple[float, float, float | None, int, int]) -> str:
+        wall, cpu, server, code, rows = figures
+        server_text = "?" if server is None else f"{server:.2f}"
+        return f"{wall:.2f} s wall, CPU {cpu:.2f} s command + {server_text} s server (exit {code}, {rows} rows)"
+
+    lines = [f"one-shot `policykg query tasks_led_by`, first (starts the server from the dump): "
+             f"{shown(_one_shot(out, params, env))}"]
+    later = [_one_shot(out, params, env) for _ in range(repeat)]
+    walls = sorted(figures[0] for figures in later)
+    middle = sorted(later, key=lambda figures: figures[0])[len(later) // 2]
+    lines.append(f"one-shot again, {repeat} calls connecting to the server left running: wall "
+                 f"{walls[0]:.2f}–{walls[-1]:.2f} s; the median call {shown(middle)}")
+    subprocess.run([policykg, "db", "stop", "--out", str(out)], capture_output=True, env=env)
+    probe = ("import sys, time; started = time.process_time(); import policykg.cli, policykg.cli_db, "
+             "policykg.queries.runner, policykg.graph.embedded; cpu = time.process_time() - started; "
+             "print(f'{cpu * 1000:.0f} ms CPU;', 'modules of redis/falkordb/networkx/spacy imported:', "
+             "sorted(m for m in ('redis', 'falkordb', 'networkx', 'spacy') if m in sys.modules) or 'none')")
+    imports = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip()
+    lines.append(f"imports of the query command (policykg.cli, cli_db, runner, embedded): {imports}")
+    return lines
 
 
 def synthetic_graph(path: Path, nodes: int, relationships: int, seed: int = 0) -> None:
@@ -194,9 +251,20 @@ def _load_lines(source: Path, batch_size: int, before: bool) -> tuple[Path, Any]
     size_mb = (out / "graph.json").stat().st_size / 1e6
     summary, line = _measured(lambda: server.sync(batch_size=batch_size), client)
     print(f"graph.json {size_mb:.1f} MB: {summary.nodes_in_graph} nodes, {summary.edges_in_graph} relationships")
-    print(f"load, now (stream + load counts + CREATE into a fresh staging graph + swap + SAVE; "
-          f"batches of ≤{batch_size}): {line}")
+    print(f"load, now (graph.json stream + load counts + GRAPH.BULK into a fresh staging graph + swap + SAVE; "
+          f"commands of ≤{batch_size} entities): {line}")
     if before:
+        from policykg.graph.cypher_load import prepare_file
+        from policykg.graph.embedded import create_graph_by_statements
+
+        def statements_load() -> Any:
+            engine = FalkorEngine(client, "policykg_statements")
+            return create_graph_by_statements(engine, prepare_file(out), batch_size)
+
+        _, line = _measured(statements_load, client)
+        client.select_graph("policykg_statements").delete()
+        print(f"load, before GRAPH.BULK (the same rows by UNWIND … CREATE batches of ≤{batch_size} into an empty "
+              f"graph, no swap or SAVE): {line}")
         def merge_load() -> Any:
             engine = FalkorEngine(client, "policykg_before")
             return load_prepared(engine, prepare_graph(read_graph_file(out)), 5000, prune=True)
@@ -215,6 +283,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None, help="rows per transaction (embedded default)")
     parser.add_argument("--synthetic", default=None, metavar="NODES,RELS", help="load a synthetic graph of this size")
     parser.add_argument("--no-before", action="store_true", help="skip the figures of the code as it was before")
+    parser.add_argument("--in-place", action="store_true",
+                        help="use OUT's own embedded database (loaded if graph.json changed) instead of loading "
+                             "a scratch copy; no load lines")
+    parser.add_argument("--queries-before", type=Path, default=None, metavar="DIR",
+                        help="the queries/ folder of an older checkout: each canned query's p50 with its statement "
+                             "there, on the same database in the same run")
     args = parser.parse_args()
 
     from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedServer
@@ -232,9 +306,15 @@ def main() -> None:
         return
 
     source = args.out or _corpus_out(args.docs)
-    out, server = _load_lines(source, batch_size, not args.no_before)
+    if args.in_place:
+        out, server = source, EmbeddedServer(source).start()
+        server.sync()
+    else:
+        out, server = _load_lines(source, batch_size, not args.no_before)
     try:
         server.stop()
+        for line in one_shot_lines(out, {"unit": "市科技局"}):
+            print(line, flush=True)
         server = EmbeddedServer(out)
         started = time.perf_counter()
         server.start()
@@ -242,14 +322,13 @@ def main() -> None:
         print(f"restart from the dump: {time.perf_counter() - started:.2f} s wall")
         session = PolicyGraph(EmbeddedBackend(server))
         params = _params(session)
-        print(_one_shot(out, {"unit": "市科技局"}))
-        print(_one_shot(out, {"unit": "市科技局"}).replace("one-shot", "one-shot again"))
         catalog = load_catalog()
         reference = Path(__file__).resolve().parent.parent / "tests" / "reference_queries"
         print(f"\nquery latencies, p50 / p95 of {args.repeat} runs after a warm-up (ms); rows returned / total; "
               "before = the statement before the load counts and pages (every row)")
         print(f"{'query':32} {'p50':>8} {'p95':>8} {'rows':>6} {'total':>6} | "
-              f"{'before p50':>10} {'p95':>8} {'rows':>6}")
+              f"{'before p50':>10} {'p95':>8} {'rows':>6}"
+              + (f" | {'--queries-before p50':>20} {'same':>5}" if args.queries_before else ""))
         for label, values in params.items():
             name = label.split(" ")[0]
             p50, p95, rows = _latency(lambda name=name, values=values: session.query(name, **values), args.repeat)
@@ -265,13 +344,26 @@ def main() -> None:
                 b50, b95, old_rows = _latency(
                     lambda s=statement, p=old_params, r=returns: session._read(s, p, r), max(3, args.repeat // 3))
                 line += f" | {b50:10.1f} {b95:8.1f} {len(old_rows):6d}"
+            if args.queries_before and (args.queries_before / f"{name}.cypher").is_file():
+                older = parse_query_file(args.queries_before / f"{name}.cypher")
+                _query, final = session.prepare(name, values)
+                older_params = {p.name: final.get(p.name, p.default) for p in older.params}
+                statement = older.statement_for("falkordb")
+                # timed as session.query is: the parameters resolved, then the statement read
+                c50, _c95, older_rows = _latency(
+                    lambda s=statement, p=older_params, r=older.returns, n=name, v=values:
+                    (session.prepare(n, v), session._read(s, p, r))[1], args.repeat)
+                same = list(older_rows) == list(session.backend.read(
+                    catalog[name].statement_for("falkordb"), final)[1])
+                line += f" | {c50:20.1f} {same!s:>5}"
             print(line, flush=True)
         missing = set(catalog) - {label.split(" ")[0] for label in params}
         assert not missing, f"queries without bench parameters: {missing}"
         session.close()
     finally:
         server.stop()
-        shutil.rmtree(out.parent, ignore_errors=True)
+        if not args.in_place:
+            shutil.rmtree(out.parent, ignore_errors=True)
     print(json.dumps({"docs": args.docs, "repeat": args.repeat}))
 
 

@@ -8,7 +8,8 @@ main pages in headless Chromium (Debian's /usr/bin/chromium) with the network bl
 --built: for each built OUT (e.g. `policykg build bench/corpus-1000/docs --out OUT --no-views`) writes
 its views from OUT/graph.json in a child process and prints wall and CPU seconds (reading
 graph.json included), MB, files and the child's peak RSS; `--before main` first does the same
-with the views code of that git revision (read_graph, then write_views on the networkx graph)
+with the views code (visualize/ and graph/) of that git revision (its write_views_from_out, or
+read_graph and then write_views on the networkx graph where it has none)
 and says whether both wrote the same data.js and index.html; then (unless --no-browser) opens
 index.html, network.html, cooperation.html, the busiest unit's view and the largest plan's view
 and prints the seconds until each has drawn (the 'usable' time, measured around page.goto +
@@ -35,8 +36,10 @@ from urllib.parse import quote
 from policykg.visualize.browser import CHROMIUM, chromium_browser, offline_page, open_view
 
 # The child that writes the views of a built OUT and measures itself. argv: OUT VIEWS [BEFORE_DIR].
-# With BEFORE_DIR (the visualize/ folder of an earlier commit, see --before) it runs that code the
-# way it was called then: read_graph, then write_views on the networkx graph.
+# With BEFORE_DIR (the visualize/ and graph/ folders of an earlier commit, see --before: the reading
+# of graph.json is timed with the code of that commit too) it runs that code the
+# way it was called then: write_views_from_out where it has one, else read_graph, then write_views
+# on the networkx graph.
 CHILD = """
 import json, sys, time
 from pathlib import Path
@@ -46,15 +49,20 @@ def peak_mb():  # this process's own high-water mark (ru_maxrss would count the 
     return int(status.split("VmHWM:")[1].split()[0]) / 1e3
 wall, cpu = time.perf_counter(), time.process_time()
 if len(sys.argv) > 3:
-    import importlib, policykg.visualize as package
-    for name in [m for m in sys.modules if m.startswith("policykg.visualize.")]:
-        del sys.modules[name]
-    package.__path__ = [sys.argv[3]]
-    write_views = importlib.import_module("policykg.visualize.views").write_views
-    from policykg.graph import read_graph
-    graph = read_graph(out)
-    read_s = time.perf_counter() - wall
-    written = write_views(graph, views)
+    import importlib, policykg.graph, policykg.visualize
+    for package in (policykg.graph, policykg.visualize):
+        for name in [m for m in sys.modules if m.startswith(package.__name__ + ".")]:
+            del sys.modules[name]
+        package.__path__ = [str(Path(sys.argv[3]) / package.__name__.split(".")[-1])]
+    before_views = importlib.import_module("policykg.visualize.views")
+    if hasattr(before_views, "write_views_from_out"):  # streams graph.json, as this code does
+        read_s = 0.0
+        written = before_views.write_views_from_out(out, views)
+    else:
+        from policykg.graph import read_graph
+        graph = read_graph(out)
+        read_s = time.perf_counter() - wall
+        written = before_views.write_views(graph, views)
 else:
     from policykg.visualize.views import write_views_from_out
     read_s = 0.0
@@ -88,11 +96,12 @@ def usable(page: object, path: Path, fragment: str = "", index: bool = False, re
 
 
 def _before_tree(rev: str, into: Path) -> Path:
-    """The visualize/ folder of git revision `rev`, extracted into `into`."""
+    """The visualize/ and graph/ folders of git revision `rev`, extracted into `into`."""
     root = Path(__file__).resolve().parents[1]
-    archive = subprocess.run(["git", "-C", str(root), "archive", rev, "visualize"], capture_output=True, check=True)
+    archive = subprocess.run(["git", "-C", str(root), "archive", rev, "visualize", "graph"], capture_output=True,
+                             check=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return into / "visualize"
+    return into
 
 
 def _write_in_child(out: Path, views: Path, before: Path | None) -> dict[str, float]:

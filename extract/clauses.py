@@ -92,9 +92,6 @@ def _patterns() -> dict[str, Any]:
         "role_words": role_words,
         "label_word": re.compile(f"{_starts(label_first)}(?:{label_word})"),
         # what every labelled or inline clause holds: a label word or a role verb's core
-        # what every paragraph with a clause holds: a bracket, 由 (由A牵头) or a label word
-        "paragraph_clue": re.compile(f"{_starts([*OPEN_BRACKETS, *CLOSE_BRACKETS, '由', *label_first])}"
-                                     f"(?:[{re.escape(''.join([*OPEN_BRACKETS, *CLOSE_BRACKETS]))}]|由|{label_word})"),
         "clue": re.compile(f"{_starts([*label_first, *(w[0] for w in [*verb_role, *cores])])}"
                            f"(?:{label_word}|{_alternation(list(verb_role))}|{_alternation(list(cores))})"),
         "verb_role": verb_role,
@@ -109,6 +106,8 @@ def _patterns() -> dict[str, Any]:
                                   rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
                                   r"|(?<=[，,；;。\s])[\u4e00-\u9fff]{2,8}[：:])"),
         "verb": verb_re,
+        # the characters a verb match can end with ($ allows one trailing newline after them)
+        "verb_last": frozenset(w[-1] for w in [*verb_role, *cores, *vg["tails"]] if w) | {"\n"},
         "residue": residue,
         "suffixes": suffixes,
         "places": tuple(sorted(words["place_suffixes"], key=len, reverse=True)),
@@ -130,6 +129,9 @@ def _patterns() -> dict[str, Any]:
         # "各市" "有关区" … then "县（市、区）政府": one collective written over 、
         "admin_open": re.compile(rf"(?:{_alternation(words['collective_prefixes'])})(?:{levels})"),
         "admin_level": re.compile(rf"(?:{levels})"),
+        # the first characters of the collective prefixes (各 有关 相关); None if one is empty
+        "admin_open_first": frozenset(w[0] for w in words["collective_prefixes"])
+        if all(words["collective_prefixes"]) else None,
         "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})?"),
         "task_header": set(headers["task"]) | set(headers["text"]),
         # a title column (重点任务) beside a text column (任务内容): the title names the task
@@ -179,7 +181,10 @@ def verb_role(m: re.Match[str]) -> str:
 def end_verb(text: str) -> re.Match[str] | None:
     """The role verb a list part ends with (looked for in its last characters only: a part
     may be a megabyte long)."""
-    return _patterns()["verb"].search(text, max(0, len(text) - 24))
+    p = _patterns()
+    if text[-1:] not in p["verb_last"]:  # most parts end with a unit name: no verb can end there
+        return None
+    return p["verb"].search(text, max(0, len(text) - 24))
 
 
 @dataclass
@@ -215,6 +220,7 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     return groups
 
 
+_BRACKET_OR_BY = re.compile("[" + re.escape("".join([*OPEN_BRACKETS, *CLOSE_BRACKETS, "由"])) + "]")
 _BRACKET = re.compile("[" + re.escape("".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)) + "]")
 # split_units's brackets: those of bracket_groups and the half-width ones
 _LIST_OPEN = frozenset(OPEN_BRACKETS) | {"("}
@@ -237,16 +243,14 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
     # jump from mark to mark (brackets and separators) rather than through every character
     marks = _list_marks(separators if isinstance(separators, frozenset) else frozenset(separators))
     for m in marks.finditer(text + "\0"):
-        i, ch = m.start(), m.group()
+        ch = m.group()
         if ch in _LIST_OPEN:
             depth += 1
         elif ch in _LIST_CLOSE and depth:
             depth -= 1
         elif depth == 0 and (ch in separators or ch == "\0"):
-            raw = text[seg_start:i]
-            lead = len(raw) - len(raw.lstrip(" \t\n由"))
-            unit = raw.strip(" \t\n").lstrip("由").rstrip("。.")
-            unit = _clean_unit(unit) if names else unit
+            i = m.start()
+            lead, unit = _segment(text[seg_start:i], names)
             if unit:
                 s = base + seg_start + lead
                 out.append((unit, s, s + len(unit), sep))
@@ -255,6 +259,22 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
     if not names:
         return out
     return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+
+
+def _segment(raw: str, names: bool) -> tuple[int, str]:
+    """A piece of a list: (characters before its text, its text); a unit name cleaned."""
+    if names and len(raw) <= _CACHED_LENGTH:
+        return _name_segment(raw)
+    lead = len(raw) - len(raw.lstrip(" \t\n由"))
+    unit = raw.strip(" \t\n").lstrip("由").rstrip("。.")
+    return lead, (_clean_unit(unit) if names else unit)
+
+
+@lru_cache(maxsize=16384)
+def _name_segment(raw: str) -> tuple[int, str]:
+    # (cached: the same unit names recur in every clause of a plan)
+    lead = len(raw) - len(raw.lstrip(" \t\n由"))
+    return lead, _clean_unit(raw.strip(" \t\n").lstrip("由").rstrip("。."))
 
 
 _TRAILING_NOTE = re.compile(r"[（(]([^（）()]*)[）)]$")
@@ -281,8 +301,10 @@ def _clean_unit(unit: str) -> str:
 def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, int, str]]:
     """'市科技局和市财政局' -> two units; '工业和信息化部', '党委和政府' stay one (the part before
     the conjunction is no unit name, or the part after is a bare body word)."""
-    p = _patterns()
     name, start, _end, sep = unit
+    if not _CONJUNCTION_CHARS.intersection(name):  # most names hold no 和 / 及 / 与
+        return [unit]
+    p = _patterns()
     for m in p["conjunction"].finditer(name):
         left, right = name[: m.start()], name[m.end() :]
         if left.endswith(p["suffixes"]) and looks_like_unit(left) and looks_like_unit(right) \
@@ -297,6 +319,9 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
     """'各市、县（市、区）政府', '各省、自治区、直辖市人民政府', '有关区、市政府', '各市、县': the
     levels listed with 、 name one collective body, whose suffix is written once at the end."""
     p = _patterns()
+    first = p["admin_open_first"]
+    if first is not None and not any(u[0][:1] in first for u in units):
+        return units  # no item opens a collective ("各…", "有关…"): nothing to join
     out: list[tuple[str, int, int, str]] = []
     i = 0
     while i < len(units):
@@ -316,6 +341,8 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
     return out
 
 
+# the first characters of the conjunctions (以及 和 及 与): a name without them holds none
+_CONJUNCTION_CHARS = frozenset(w[0] for w in clause_words()["conjunctions"])
 _NOT_IN_NAMES = re.compile(r"[\d：:。；;！？“”《》]")
 _NOTES = re.compile(r"（[^）]*）")
 _DIGIT = re.compile(r"\d")
@@ -860,9 +887,15 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
             row.units = assign_roles(row.units, first_leads)
             found.append(row)
 
+    header_first = _patterns()["header_first"]
+    stripped: list[tuple[int, str]] = []  # the non-empty lines, stripped (made at the first header cell)
+    stripped_at: list[int] = []  # for each line, the index of the first of those at or after it
     i = 0
     while i < len(lines):
         start, line = lines[i]
+        if "\t" not in line and line[:1] != "|" and line.lstrip()[:1] not in header_first:
+            i += 1  # no cells and no header cell (_cells, _is_header_cell): most lines of a plan
+            continue
         cells = _cells(line)
         header = _header_columns(cells) if cells else None
         if header is not None:
@@ -914,12 +947,18 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 add(rows)
             continue
         if cells is None and _is_header_cell(line):
-            nonempty = [x for x in lines[i:] if x[1].strip()]
-            got_table = _cell_table([(p + len(x) - len(x.lstrip()), x.strip()) for p, x in nonempty], 0)
+            if not stripped_at:  # once per document, not once per header cell (linear)
+                for p, x in lines:
+                    stripped_at.append(len(stripped))
+                    if x.strip():
+                        stripped.append((p + len(x) - len(x.lstrip()), x.strip()))
+            first = stripped_at[i]
+            got_table = _cell_table(stripped, first)
             if got_table is not None:
                 table, used = got_table
                 add(table)
-                last = nonempty[used - 1][0] if used else start
+                # (a stripped line starts where its text does: the line holding it is the last used)
+                last = stripped[used - 1][0] if used > first else start
                 while i < len(lines) and lines[i][0] <= last:
                     i += 1
                 continue
@@ -963,11 +1002,15 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     ("完成时限：2022年底") belongs to it."""
     paras: list[_Para] = []
     field = _patterns()["deadline_field"]
-    clue = _patterns()["paragraph_clue"]
+    # what every paragraph with a clause holds: a bracket or 由 (由A牵头), found by a scan of one
+    # character class, else a label word (a slower scan, tried only without the former)
+    bracket_or_by = _BRACKET_OR_BY
+    label_word = _patterns()["label_word"]
     for section in doc.sections:
         start, end = section.text_range
         # most paragraphs hold no clause: one scan of the paragraph tells (raw_clauses would find none)
-        clauses = raw_clauses(doc.text[start:end], start, problems) if clue.search(doc.text, start, end) else []
+        has_clue = bracket_or_by.search(doc.text, start, end) or label_word.search(doc.text, start, end)
+        clauses = raw_clauses(doc.text[start:end], start, problems) if has_clue else []
         para = _Para(section, start, end, clauses)
         prev = paras[-1] if paras else None
         if para.label_line and prev is not None and prev.label_line:
@@ -1021,7 +1064,9 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool, int,
                     tuple[int, int] | None]] = []
     n_children: dict[str, int] = {}
-    previous: tuple[str, str, int, bool, int] | None = None  # identity of the paragraph before
+    # identity of the paragraph before; its title still (title, text) when it had no clause (the
+    # title of a paragraph without a clause is needed only by a clause line after it)
+    previous: tuple[str, str | tuple[str, str], int, bool, int] | None = None
     for para in _paragraphs(doc, problems):
         section = para.section
         text = doc.text[para.start : para.end]
@@ -1029,7 +1074,8 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         child = False
         if para.clause_only and previous is not None:
             # a paragraph that is just the clause belongs to the paragraph before it
-            path, title, task_start, child, text_from = previous
+            path, before, task_start, child, text_from = previous
+            title = before if isinstance(before, str) else _task_title(*before)
         elif section.marker:  # a numbered item
             path, title, task_start = section.path, section.title, para.start
         elif parent is not None and parent.heading_only:
@@ -1044,7 +1090,10 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         if not (para.clause_only and previous is not None):
             # a continuation paragraph's text runs from the item's heading
             text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
-        title = _without_clauses(title) or _without_clauses(heading_title(text)) or title
+        if not para.clauses:
+            previous = (path, (title, text), task_start, child, text_from)
+            continue
+        title = _task_title(title, text)
         for i, clause in enumerate(para.clauses):
             field = para.field if i == len(para.clauses) - 1 else None
             raw.append((path, title, task_start, clause, section, child, text_from, field))
@@ -1089,26 +1138,15 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             own = _without_clauses(heading_title(doc.text[t_start:c_start]))
             final_title = own or final_title
         covered[path] = c_end
-        own_note = bool(first_leads_note.search(doc.text, c_start, c_end))  # (no anchor in the note pattern)
-        units = assign_roles([ParsedUnit(u.written, u.start, u.end, u.role, u.separator) for u in units],
-                             first_leads or own_note)
+        # (a note in the clause is a note in the document: first_leads already says so; and each raw
+        # clause's units are its own objects, resolved in place)
+        units = assign_roles(units, first_leads)
         p_start, p_end = task_start, max(section.text_range[1], c_end)
         if counts[path] > 1:
             # several clauses in one item: each task's paragraph is the text its clause covers
             # (not the whole paragraph once per clause: a megabyte paragraph holds thousands)
             p_start, p_end = t_start, (max(t_end, section.text_range[1]) if last_clause[path] == k else t_end)
-        mentions = [
-            UnitMention(
-                written=u.written,
-                role="lead" if u.role == "lead" else "participant",
-                span=doc.span(u.start, u.end),
-                separator=u.separator,
-                lead_from_order=u.lead_from_order,
-            )
-            for u in units
-        ]
-        for mention in mentions:
-            mention.written_original = mention.span.quote
+        mentions = _mentions(doc, units)
         clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
         deadline = read_deadline(_clause_notes(doc.text[c_start:c_end], units, c_start), plan_year) \
             or (read_deadline(doc.text[field[0] : field[1]], plan_year) if field else None) \
@@ -1130,6 +1168,22 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     tasks.extend(_table_tasks(doc, first_leads))
     doc.tasks = tasks
     return doc
+
+
+def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]:
+    """The clause's units as mentions: role lead or participant, span and the name as written in
+    the original text."""
+    out = []
+    for u in units:
+        span = doc.span(u.start, u.end)
+        out.append(UnitMention(u.written, "lead" if u.role == "lead" else "participant", span, span.quote,
+                               None, u.separator, u.lead_from_order))
+    return out
+
+
+def _task_title(title: str, text: str) -> str:
+    """A task's title without the clauses it carries: the heading's, else its paragraph's first sentence."""
+    return _without_clauses(title) or _without_clauses(heading_title(text)) or title
 
 
 def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
@@ -1180,11 +1234,7 @@ def _table_tasks(doc: PolicyDocument, first_leads: bool = False) -> list[Task]:
     tasks = []
     plan_year = _plan_year(doc)
     for row in find_table_tasks(doc.text, first_leads):
-        mentions = [UnitMention(written=u.written, role="lead" if u.role == "lead" else "participant",
-                                span=doc.span(u.start, u.end), separator=u.separator,
-                                lead_from_order=u.lead_from_order) for u in row.units]
-        for m in mentions:
-            m.written_original = m.span.quote
+        mentions = _mentions(doc, row.units)
         span = doc.span(row.start, row.end)
         deadline = read_deadline(row.deadline, plan_year) if row.deadline else None
         tasks.append(Task(path=f"表.{row.number}", title=row.title, span=span, clause=Clause(span, "table", mentions),

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # spaCy is imported by entity_pipeline() only: extraction run
     from spacy.tokens import Doc
 
 _LEVEL_BEFORE_ZONE = re.compile(r"(?:国家级|国家|省级|省)$")
+_QUOTES_AND_SPACE = re.compile(r"[“”\"'‘’\s]")
 
 
 @cache
@@ -58,7 +59,7 @@ def canonical_name(kind: str, name: str, jurisdiction: str = "") -> str:
     """
     k = load_knowledge()
     n = name.strip().replace("(", "（").replace(")", "）")
-    n = re.sub(r"[“”\"'‘’\s]", "", n)
+    n = _QUOTES_AND_SPACE.sub("", n)
     short = jurisdiction_short(jurisdiction)
     ending = k.ending_of(n)
     if ending is not None and ending.canonical:
@@ -71,7 +72,7 @@ def canonical_name(kind: str, name: str, jurisdiction: str = "") -> str:
         if short and stem in (short + "市", short + "县", short + "区"):
             stem = short
         n = stem + ending.suffix if stem else n
-    if short and not n.startswith(short):
+    if short and not n.startswith(short) and n.startswith(_provinces()):
         for province in _provinces():
             if n.startswith(province) and n[len(province) :].startswith(short):
                 n = n[len(province) :]

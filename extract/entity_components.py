@@ -580,12 +580,14 @@ def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
 # Components
 
 
-def _add(doc: EntityState, start: int, end: int, kind: str, subtype: str, evidence: str, **extra: object) -> None:
-    text = doc_text(doc)[start:end]
+def _add(doc: EntityState, start: int, end: int, kind: str, subtype: str, evidence: str, *, written: str = "",
+         generic: bool = False, clean: bool = False, cue_strength: str = "", unit_id: str = "",
+         unit_name: str = "") -> None:
+    text = doc.text[start:end]
     if not text.strip():
         return
-    written = str(extra.pop("written", "") or text)
-    candidates(doc).append(Candidate(start, end, kind, subtype, evidence, text, written, **extra))  # type: ignore[arg-type]
+    doc.candidates.append(Candidate(start, end, kind, subtype, evidence, text, written or text, generic, clean,
+                                    cue_strength, "", unit_id, unit_name))
 
 
 class EntityEndings(_Component):
@@ -648,7 +650,12 @@ class EntityLists(_Component):
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
         # words that hold the list marker (平等, 等级): where the marker is no list marker
-        self.marker_words = word_automaton(self.k.list_marker_words)
+        # looked for only around the text's markers: by where the marker stands in them and their
+        # length, the words of that shape
+        shapes: dict[tuple[int, int], set[str]] = {}
+        for w in self.k.list_marker_words:
+            shapes.setdefault((w.index(self.k.list_marker), len(w)), set()).add(w)
+        self.marker_words = tuple((at, n, frozenset(words)) for (at, n), words in shapes.items())
         self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
@@ -692,9 +699,9 @@ class EntityLists(_Component):
         k = self.k
         text = doc_text(doc)
         marker = k.list_marker
-        in_words = {s + w.index(marker) for s, _, w in occurrences_of_words(self.marker_words, text)}
+        marker_words = self.marker_words
         for p in _occurrences(marker, text):
-            if p in in_words:
+            if any(p >= at and text[p - at : p - at + n] in words for at, n, words in marker_words):
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -729,8 +736,10 @@ class EntityLists(_Component):
                     _add(doc, first, m.start(), "Park", "园区", "list", cue_strength="weak", clean=first == start)
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
         for cand in list(candidates(doc)):
+            if cand.evidence != "ending":
+                continue
             own = k.ending_of(cand.text)
-            if cand.evidence != "ending" or own is None or cand.text != own.suffix:
+            if own is None or cand.text != own.suffix:
                 continue
             s = cand.start
             m = k.count_list.search(text[max(0, s - 6) : s])
@@ -755,17 +764,25 @@ class EntityAnchors(_Component):
         cands = candidates(doc)
         named = set()
         for c in cands:
+            if not c.clean or len(c.text) < 3:
+                continue
             ending = k.ending_of(c.text)
             prefix = c.text[: len(c.text) - len(ending.suffix)] if ending else c.text
-            if c.clean and len(c.text) >= 3 and not k.is_generic_words(prefix):
+            if not k.is_generic_words(prefix):
                 named.add(c.text)
-        clean = sorted(named, key=len, reverse=True)
+        if not named:
+            return
+        # the longest clean name the candidate ends with (two names of one length cannot both
+        # end it): its endings looked up longest first, no longer than the longest name
+        longest = max(map(len, named))
         for cand in cands:
             if cand.clean or cand.evidence != "ending":
                 continue
-            for name in clean:
-                if len(name) < len(cand.text) and cand.text.endswith(name):
-                    cand.start = cand.end - len(name)
+            text = cand.text
+            for n in range(min(len(text) - 1, longest), 2, -1):
+                name = text[-n:]
+                if name in named:
+                    cand.start = cand.end - n
                     cand.text = cand.written = name
                     cand.clean = True
                     break
@@ -795,6 +812,7 @@ class EntityCategories(_Component):
             provincial = (
                 ending is not None
                 and ending.subtype in k.province_named_subtypes
+                and prefix.startswith(k.provinces)  # (one C call rules most out)
                 and any(prefix.startswith(p) and len(prefix) > len(p) + 1 for p in k.provinces)
             )
             if counted or (k.is_generic_words(prefix) and not qualified and not provincial):
@@ -852,13 +870,20 @@ class EntityRepeats(_Component):
     def _firm_short_names(self, doc: EntityState, text: str, known: dict[str, Candidate]) -> None:
         """以韶钢为龙头: a firm's first two characters, in a firm's context, stand for the firm."""
         k = self.k
+        before_context: dict[str, list[int]] | None = None  # two characters -> where they stand before a context
         for name, model in known.items():
             short = name[:2]
             if model.kind != "Firm" or len(name) < 4 or k.is_generic_words(short) or short in known:
                 continue
-            for start in _occurrences(short, text):
+            if short[0] == short[1]:  # its occurrences may overlap: the non-overlapping ones, as found
+                starts = [i for i in _occurrences(short, text) if text.startswith(k.firm_short_context, i + 2)]
+            else:
+                if before_context is None:
+                    before_context = self._before_context(text)
+                starts = before_context.get(short, [])
+            for start in starts:
                 end = start + len(short)
-                if text.startswith(name, start) or not text.startswith(k.firm_short_context, end):
+                if text.startswith(name, start):
                     continue
                 before = text[start - 1 : start]
                 introduced = (
@@ -870,6 +895,21 @@ class EntityRepeats(_Component):
                 if not introduced:
                     continue
                 _add(doc, start, end, "Firm", model.subtype, "repeat", written=name)
+
+    def _before_context(self, text: str) -> dict[str, list[int]]:
+        """The two characters before every place a firm's context word (为龙头, 集团) is written
+        -> where they start, in text order: the only places a short name of two different
+        characters can stand (looked up once, not by scanning for every short name)."""
+        where: set[int] = set()
+        for word in self.k.firm_short_context:
+            i = text.find(word, 2)
+            while i >= 0:
+                where.add(i)
+                i = text.find(word, i + 1)
+        found: dict[str, list[int]] = {}
+        for i in sorted(where):
+            found.setdefault(text[i - 2 : i], []).append(i - 2)
+        return found
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -196,12 +196,17 @@ def names_in(text: str) -> Iterator[tuple[int, str]]:
     names are indexed by their last two characters."""
     by_tail, ends = _names_by_tail()
     longest: dict[int, int] = {}  # start -> length of the longest name found there
-    for m in ends.finditer(text, 2):
-        end = m.end()
-        for name in by_tail.get(text[end - 2 : end], ()):
-            start = end - len(name)
-            if start >= 0 and len(name) > longest.get(start, 0) and text.startswith(name, start):
-                longest[start] = len(name)
+    # the few characters a name ends with, each found by str.find (a C scan, where a regex
+    # of the character class tries every position)
+    for last in ends:
+        i = text.find(last, 2)
+        while i >= 0:
+            end = i + 1
+            i = text.find(last, end)
+            for name in by_tail.get(text[end - 2 : end], ()):
+                start = end - len(name)
+                if start >= 0 and len(name) > longest.get(start, 0) and text.startswith(name, start):
+                    longest[start] = len(name)
     scanned = 0  # names inside a name found before are not looked for
     for start in sorted(longest):
         if start >= scanned:
@@ -210,12 +215,12 @@ def names_in(text: str) -> Iterator[tuple[int, str]]:
 
 
 @cache
-def _names_by_tail() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str]]:
-    """The full names of three or more characters by their last two characters, and a pattern
-    of the characters they end with."""
+def _names_by_tail() -> tuple[dict[str, tuple[str, ...]], str]:
+    """The full names of three or more characters by their last two characters, and the
+    characters they end with."""
     tails: dict[str, list[str]] = {}
     for name in full_names():
         if len(name) >= 3:
             tails.setdefault(name[-2:], []).append(name)
     ends = "".join(sorted({tail[-1] for tail in tails}))
-    return {k: tuple(v) for k, v in tails.items()}, re.compile(f"[{re.escape(ends)}]")
+    return {k: tuple(v) for k, v in tails.items()}, ends

@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 from policykg.extract import gazetteer
 from policykg.extract.model import DocumentMeta
 
@@ -94,51 +95,61 @@ def _unit_cores() -> dict[str, dict[str, tuple[str, ...]]]:
     return indexed
 
 
-_LEVEL_OF_PREFIX = {"省": "省", "市": "市", "区": "县", "县": "县"}
-_LEVEL_PREFIX = re.compile("[省市区县]")
 _NOT_OWN = "各全本我地"  # 各市科技局: every city's, not the plan's own
 _NOT_AFTER = "门署分位长"  # 科技部门, 部署, 局长: a word, not a body
 
 
-def _grouped(words: set[str], then: str = "") -> str:
-    """An alternation of `words`, each followed by `then`, grouped by first character: Python's re
-    tries branches one by one, so one branch per first character rather than one per word."""
-    rests: dict[str, set[str]] = {}
-    for word in words:
-        rests.setdefault(word[0], set()).add(word[1:])
-    branches = (f"{re.escape(first)}(?:{'|'.join(map(re.escape, sorted(rest, key=len, reverse=True)))}){then}"
-                for first, rest in sorted(rests.items()))
-    return "(?:" + "|".join(branches) + ")"
-
-
 @cache
-def _unit_level_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(local, national). `local` matches the level character of a body written with it (省科技厅,
-    市科技局, 区/县科技局), not after 各/全/本/我/地 (各市科技局: every city's, not the plan's own), nor
-    市 after 区/县 (区市场监管局). `national` matches where a national body starts (科技部; not 科技部门,
-    部署: see _NOT_AFTER), not written after a place's level character. Both need a character before
-    them (none at the text's start)."""
-    cores = {level: {core for group in heads.values() for core in group} for level, heads in _unit_cores().items()}
-    local = re.compile(f"省(?<=[^{_NOT_OWN}]省)(?={_grouped(cores['省'])})"
-                       f"|市(?<=[^{_NOT_OWN}区县]市)(?={_grouped(cores['市'])})"
-                       f"|[区县](?<=[^{_NOT_OWN}][区县])(?={_grouped(cores['县'])})")
-    # the first character is looked for first (fast); the whole body in a lookahead, so that bodies
-    # overlapping each other are all counted
-    firsts = re.escape("".join(sorted({core[0] for core in cores["国"]})))
-    national = re.compile(f"(?=[{firsts}])(?<=[^省市区县州])(?={_grouped(cores['国'], f'[^{_NOT_AFTER}]')})")
-    return local, national
+def _unit_level_automaton() -> ahocorasick.Automaton:
+    """The written forms of bodies of every level in one Aho-Corasick automaton: each maps to
+    (its length, the levels it is a body of: 国 省 市 县). Built on first use (a query never
+    pays for it)."""
+    levels_of: dict[str, str] = {}
+    for level, heads in _unit_cores().items():
+        for core in {core for group in heads.values() for core in group}:
+            levels_of[core] = levels_of.get(core, "") + level
+    automaton = ahocorasick.Automaton()
+    for core, levels in levels_of.items():
+        automaton.add_word(core, (len(core), levels))
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
+# the level character a local body is written after, and what must not stand before that
+# character (各市科技局: every city's, not the plan's own; 区市场监管局: 市 after 区 is no level)
+_LOCAL_PREFIX = {"省": ("省", _NOT_OWN), "市": ("市", _NOT_OWN + "区县"), "县": ("区县", _NOT_OWN)}
+_BEFORE_NATIONAL = "省市区县州"  # 省科技厅 is a province's, not 科技部's
 
 
 def unit_levels(text: str) -> Counter[str]:
     """How many bodies of each level (国/省/市/县) the text names as written in clauses: 省科技厅,
-    市科技局, 区科技局, 科技部 (a national body where no local one was counted)."""
-    local, national = _unit_level_patterns()
+    市科技局, 区科技局, 科技部 (a national body where no local one was counted).
+
+    A local body counts once per level character written before it (省/市, 区 or 县), not after
+    各/全/本/我/地, nor 市 after 区/县; a national body counts where it starts, not after a place's
+    level character and not as part of a word (科技部门, 部署: see _NOT_AFTER). Both need a
+    character before them (none at the text's start) and a national body one after it."""
+    automaton = _unit_level_automaton()
+    local_at: dict[int, str] = {}  # where a level character stands -> the level
+    national_at: set[int] = set()  # where a national body starts
+    size = len(text)
+    for last, (length, levels) in automaton.iter(text) if len(automaton) else ():
+        start = last + 1 - length
+        for level in levels:
+            if level == "国":
+                if start >= 1 and text[start - 1] not in _BEFORE_NATIONAL and last + 1 < size \
+                        and text[last + 1] not in _NOT_AFTER:
+                    national_at.add(start)
+                continue
+            at = start - 1
+            if at >= 1:
+                prefixes, not_before = _LOCAL_PREFIX[level]
+                if text[at] in prefixes and text[at - 1] not in not_before:
+                    local_at[at] = level
     counts: Counter[str] = Counter({"国": 0, "省": 0, "市": 0, "县": 0})
-    at_local: set[int] = set()
-    for m in local.finditer(text):
-        counts[_LEVEL_OF_PREFIX[m.group()]] += 1
-        at_local.add(m.start())
-    counts["国"] += sum(1 for m in national.finditer(text) if m.start() not in at_local)
+    counts.update(local_at.values())
+    counts["国"] += len(national_at - local_at.keys())
     return counts
 
 
@@ -207,7 +218,7 @@ def _joined(cleaned: Iterable[str], limit: int) -> list[str]:
     for line in cleaned:
         if len(lines) > limit:
             break
-        if lines and re.search(r"(?:印发|转发)", lines[-1]) and not lines[-1].endswith(("通知", "函")) \
+        if lines and ("印发" in lines[-1] or "转发" in lines[-1]) and not lines[-1].endswith(("通知", "函")) \
                 and len(lines[-1]) <= 60 and _NOTICE_END.search(line) and len(lines[-1] + line) <= 120:
             lines[-1] += line
         else:
@@ -262,8 +273,11 @@ def _is_date_line(line: str) -> bool:
     return bool(_DATE_LINE.match(line)) or bool(_CN_DATE.fullmatch(line.strip("（）() ")))
 
 
+_NOT_TITLE = re.compile(r"[。；]|>>|当前位置|首页")
+
+
 def _is_title_line(line: str) -> bool:
-    return len(line) <= 90 and not re.search(r"[。；]|>>|当前位置|首页", line) \
+    return len(line) <= 90 and not _NOT_TITLE.search(line) \
         and not _HEADING.match(line) and not _is_date_line(line) and not _BODY_START.match(line)
 
 

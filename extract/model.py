@@ -37,6 +37,17 @@ class Span:
     quote: str
 
 
+def _span(start: int, end: int, quote: str, _new: Any = object.__new__, _set: Any = object.__setattr__) -> Span:
+    """Span(start, end, quote) without the frozen dataclass's __init__ frame: the stages make a span
+    for every unit, task and target. The fields are set as __init__ sets them (object.__setattr__,
+    which keeps the instance's attribute layout, and so attribute reads, as fast as __init__'s)."""
+    span = _new(Span)
+    _set(span, "start", start)
+    _set(span, "end", end)
+    _set(span, "quote", quote)
+    return span
+
+
 @dataclass
 class ResolvedUnit:
     """What a unit as written resolves to (see extract.resolve)."""
@@ -195,10 +206,11 @@ class PolicyDocument:
 
     def span(self, start: int, end: int) -> Span:
         """The original-text span behind text[start:end] of the normalised text."""
-        o_start = self.offsets[start]
+        offsets = self.offsets
+        o_start = offsets[start]
         # end maps through the last character so that a quote never swallows what follows
-        o_end = self.offsets[end - 1] + 1 if end > start else o_start
-        return Span(o_start, o_end, self.original[o_start:o_end])
+        o_end = offsets[end - 1] + 1 if end > start else o_start
+        return _span(o_start, o_end, self.original[o_start:o_end])
 
     def warn(self, message: str) -> None:
         self.warnings.append(f"{self.name}: {message}")

@@ -51,7 +51,6 @@ class Paragraph:
 # Markdown around a paragraph (plans converted from web pages): "## 一、主要任务", "**（一）…**",
 # "- 1.…", "> …"
 _MARKDOWN_LEAD = re.compile(r"^(?:#{1,6}\s*|>\s*|[-*+]\s+(?=\S)|\*\*|__)+")
-_MARKDOWN_TAIL = re.compile(r"(?:\*\*|__)$")
 
 
 def paragraphs(text: str) -> list[Paragraph]:
@@ -63,9 +62,9 @@ def paragraphs(text: str) -> list[Paragraph]:
             mark = _MARKDOWN_LEAD.match(stripped)
             if mark and mark.end() < len(stripped):
                 stripped = stripped[mark.end() :]
-            tail = _MARKDOWN_TAIL.search(stripped)
-            if tail and tail.start() > 0:
-                stripped = stripped[: tail.start()]
+            # closing bold markup: ** or __ at the end (endswith: a regex search scans the line)
+            if stripped.endswith(("**", "__")) and len(stripped) > 2:
+                stripped = stripped[:-2]
         if stripped:
             lead = line.find(stripped)
             out.append(Paragraph(pos + lead, pos + lead + len(stripped), stripped))
@@ -73,15 +72,27 @@ def paragraphs(text: str) -> list[Paragraph]:
     return out
 
 
+# the characters a marker can start with (第, a numeral, a bracket, ①-⑳; and a digit, see
+# _may_open_marker): most paragraphs start with none, and need no pattern tried
+_MARKER_FIRST = frozenset("第（(" + _CN_NUM + "".join(map(chr, range(ord("①"), ord("⑳") + 1))))
+_NUMBER_AFTER_MARKER = re.compile(r"^[\d.%]")
+
+
+def _may_open_marker(first: str) -> bool:
+    return first in _MARKER_FIRST or first.isdecimal()  # \d: any Unicode decimal digit (Nd)
+
+
 def match_marker(text: str) -> tuple[int, str, str] | None:
     """(rank, path element, marker as written) of a paragraph's numbering, or None."""
+    if not text or not _may_open_marker(text[0]):
+        return None
     for rank, pattern in MARKERS:
         m = pattern.match(text)
         if not m:
             continue
         rest = text[m.end() :]
         # "1.5亿元", "2018年…" and "3、4月" are numbers, not markers; a marker needs text after it
-        if not rest.strip() or (rank == _NUMBER_RANK and re.match(r"^[\d.%]", rest)):
+        if not rest.strip() or (rank == _NUMBER_RANK and _NUMBER_AFTER_MARKER.match(rest)):
             continue
         if rank in _WHOLE_RANKS:
             element = m.group(0).rstrip("、.． ")
@@ -128,12 +139,13 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
             parent = stack[-1][1] if stack else None
             path = f"{parent.path}.{element}" if parent else element
             body = para.text[len(written) :].strip()
-            year = _YEAR_IN_HEADING.search(heading_title(body))
+            title = heading_title(body)
+            year = _YEAR_IN_HEADING.search(title)
             section = Section(
                 path=path,
                 marker=written,
                 level=len(stack) + 1,
-                title=heading_title(body),
+                title=title,
                 span=doc.span(para.start, para.end),
                 parent=parent.path if parent else None,
                 year=int(year.group(1)) if year else (parent.year if parent else None),

@@ -256,10 +256,17 @@ def _is_plain_gbk(data: bytes) -> bool:
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")  # control characters but \t \n \v \f \r
 
 
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])  # what _CONTROL matches, as UTF-8
+
+
 def _looks_like_text(text: str) -> bool:
     if not text:
         return True
-    return len(_CONTROL.findall(text)) / len(text) < 0.01
+    # counted in the text's UTF-8 form, where a control character is its own byte and no other
+    # character has a byte below 0x80 (a C scan; the pattern's is ten times slower)
+    encoded = text.encode("utf-8", "surrogatepass")
+    controls = len(encoded) - len(encoded.translate(None, _CONTROL_BYTES))
+    return controls / len(text) < 0.01
 
 
 def read_source(path: Path) -> SourceFile:

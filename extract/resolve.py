@@ -400,13 +400,34 @@ def _kind_by_rules(name: str) -> str:
     t = tables()
     if name in t.kind_exact:
         return t.kind_exact[name]
-    for pattern, kind in t.kind_prefix:
-        if name.startswith(pattern) and len(name) > len(pattern):
-            return kind
-    for pattern, kind in t.kind_suffix:
-        if name.endswith(pattern):
-            return kind
+    prefixes, suffixes = _kind_affixes()
+    size = len(name)
+    # the longest pattern first, as the tables list them: one look-up per pattern length
+    for length, kinds in prefixes:
+        if length < size:
+            kind = kinds.get(name[:length])
+            if kind is not None:
+                return kind
+    for length, kinds in suffixes:
+        if length <= size:
+            kind = kinds.get(name[size - length :])
+            if kind is not None:
+                return kind
     return ""
+
+
+@cache
+def _kind_affixes() -> tuple[tuple[tuple[int, dict[str, str]], ...], tuple[tuple[int, dict[str, str]], ...]]:
+    """The kind prefixes and suffixes of the tables grouped by length, longest first (the first
+    row of a pattern wins, as in the tables' order)."""
+    def by_length(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[int, dict[str, str]], ...]:
+        groups: dict[int, dict[str, str]] = {}
+        for pattern, kind in pairs:
+            groups.setdefault(len(pattern), {}).setdefault(pattern, kind)
+        return tuple(sorted(groups.items(), key=lambda g: -g[0]))
+
+    t = tables()
+    return by_length(t.kind_prefix), by_length(t.kind_suffix)
 
 
 @lru_cache(maxsize=100_000)
@@ -850,14 +871,18 @@ def _shared_suffixes(units: Sequence[str], separators: Sequence[str]) -> list[st
     """For each item, the suffix it leaves to a later item of the same 、-run ("" when none): the
     shared suffix of the first later item of the run that has one. One pass from the right, so a
     clause of n units costs n steps, not n²."""
-    def own(unit: str) -> str:
-        return next((x for x in SHARED_SUFFIXES if unit.endswith(x) and len(unit) > len(x)), "")
-
+    own = _own_suffix
     left_to_later = [""] * len(units)
     for i in range(len(units) - 2, -1, -1):
         if separators[i + 1] == "、":
             left_to_later[i] = own(units[i + 1]) or left_to_later[i + 1]
     return ["" if suffix and unit.endswith(suffix) else suffix for unit, suffix in zip(units, left_to_later)]
+
+
+@lru_cache(maxsize=100_000)
+def _own_suffix(unit: str) -> str:
+    """The shared suffix a unit ends with ("" when none)."""
+    return next((x for x in SHARED_SUFFIXES if unit.endswith(x) and len(unit) > len(x)), "")
 
 
 def _next_ending_with(units: Sequence[str], suffix: str) -> list[int]:
@@ -891,14 +916,24 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
     - suffix-shared: "广州开发区、南沙开发区管委会", "天河区、南沙区政府", "市财政、审计局" - an item
       without the suffix the next item of its 、-run ends with is read with that suffix.
     """
-    keys = tuple(unit_key(u) for u in units)
-    jurisdiction, province = _SPACE.sub("", jurisdiction), _SPACE.sub("", province)
+    keys = tuple(map(unit_key, units))
+    jurisdiction, province = _without_spaces(jurisdiction), _without_spaces(province)
     seps = list(separators) if separators is not None else ["", *["、"] * (len(units) - 1)]
     if len(seps) != len(units):
         raise ValueError(f"resolve_unit_list: {len(units)} units but {len(seps)} separators")
-    seps = tuple(s.translate(_HALF_TO_FULL) for s in seps)
+    seps = tuple(map(_full_width_separator, seps))
     # a plan repeats its clauses: a list is resolved once per process (fresh objects for each caller)
     return [_copy(unit) for unit in _resolved_list(keys, jurisdiction, province, seps)]
+
+
+@lru_cache(maxsize=4096)
+def _without_spaces(name: str) -> str:
+    return _SPACE.sub("", name)
+
+
+@lru_cache(maxsize=256)
+def _full_width_separator(separator: str) -> str:
+    return separator.translate(_HALF_TO_FULL)
 
 
 def _copy(unit: ResolvedUnit) -> ResolvedUnit:

@@ -811,10 +811,11 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
     # every kind of event below needs 年 or a word of the vocabulary: most lines have none
     if not _may_have_event(para, period, vocab):
         return events
-    before_ok = vocab.words("year_context_before")
-    not_before = vocab.words("year_context_not_before")
-    not_after = vocab.words("year_context_not_after")
-    year_verbs = vocab.words("year_followed_by")
+    words = vocab.memo.get("year_event_words")
+    if words is None:
+        words = vocab.memo["year_event_words"] = tuple(vocab.words(key) for key in (
+            "year_context_before", "year_context_not_before", "year_context_not_after", "year_followed_by"))
+    before_ok, not_before, not_after, year_verbs = words
     # a cited document's years (《…规划（2018-2022年）》, 《…“十四五”规划》) are its own, never the target's
     titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
@@ -875,7 +876,7 @@ def _has_cn_year(para: str) -> bool:
         j = at
         while j > 0 and para[j - 1].isspace():
             j -= 1
-        if j >= 4 and all(c in _CN_YEAR_CHARS for c in para[j - 4: j]):
+        if j >= 4 and _CN_YEAR_CHARS.issuperset(para[j - 4: j]):
             return True
         at = para.find("年", at + 1)
     return False
@@ -1166,9 +1167,12 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     last_in_sentence: dict[int, RawTarget] = {}
     not_before = vocab.words("not_target_before")
     baseline = vocab.words("baseline_markers")
+    # "any of the words in the text" as one scan of a pattern (the same answer as a test per word)
+    has_baseline = _any_of(baseline).search
+    has_not_before = _any_of(not_before).search
+    has_param_word = _any_of(vocab.words("parameter_words")).search
+    has_param_cap = _any_of(vocab.words("parameter_cap_words")).search
     recurring = vocab.words("recurring_markers")
-    param_words = vocab.words("parameter_words")
-    param_cap_words = vocab.words("parameter_cap_words")
     subsidy_words = vocab.words("subsidy_words")
     name_before = _word_set("name_chars_before")
     name_after = _word_set("name_chars_after")
@@ -1177,6 +1181,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
     lone_verbs = vocab.words("lone_verbs")
     clause_qualifiers = vocab.words("clause_qualifiers")
     magnitudes = _longest_first(tuple(vocab.magnitudes))
+    currency_units = tuple(vocab.currency_units)
     ctx = _Para(para, events)
     starts = [s for s, _e, _g in matches]
     paired = _respective_years(ctx, matches, starts, period)
@@ -1195,7 +1200,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         paren = open_at[start]
         if paren is not None:
             inner = para[max(paren + 1, start - _WINDOW): start]
-            if any(w in inner for w in baseline) or not inner.strip():
+            if has_baseline(inner) or not inner.strip():
                 continue
         prev1 = para[start - 1: start] if start else ""
         if prev1 in name_before or para[end: end + 1] in name_after:
@@ -1217,15 +1222,15 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
             if base_unit.startswith(mag) and len(base_unit) > len(mag):
                 base_unit = base_unit[len(mag):]
                 break
-        if any(w in comma_clause for w in baseline):
+        if has_baseline(comma_clause):
             continue
-        is_money = any(base_unit.endswith(c) for c in vocab.currency_units)
-        if is_money and any(w in comma_clause for w in not_before):
+        is_money = base_unit.endswith(currency_units)
+        if is_money and has_not_before(comma_clause):
             continue  # "给予奖补30万元": a subsidy, not a target
         # subsidy rates and ceilings are policy parameters: "按投资额30%的比例给予奖补", "最高500万元"
-        if any(w in whole_clause for w in param_words) or any(p.search(whole_clause) for p in vocab.parameter_patterns):
+        if has_param_word(whole_clause) or any(p.search(whole_clause) for p in vocab.parameter_patterns):
             continue
-        if (is_money or base_unit in ("%", "‰")) and any(w in whole_clause for w in param_cap_words) and any(
+        if (is_money or base_unit in ("%", "‰")) and has_param_cap(whole_clause) and any(
                 w in para[max(s_start, start - _WINDOW): min(s_end, end + _WINDOW)] for w in subsidy_words):
             continue
         if ("breakthrough" not in g and not _STRICT_NUMBER.fullmatch(g["value"])) or (

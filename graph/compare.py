@@ -22,10 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import networkx as nx
 from policykg.extract.model import PolicyDocument, Section, Target, Task, UnitMention
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # Below this pair score two tasks are different tasks (a removal plus an addition), however few
 # tasks remain unpaired. Two tasks of one plan sharing boilerplate score ~0.15-0.25; a task and its
@@ -326,6 +328,8 @@ def match_tasks(
     whose titles and paragraphs both differ, are never made); returns the pairs in A's order,
     A's unpaired tasks, B's unpaired tasks."""
 
+    import networkx as nx  # here: the build imports this module for task_content, and needs no networkx
+
     fa = [task_features(doc_a, t) for t in doc_a.tasks]
     fb = [task_features(doc_b, t) for t in doc_b.tasks]
     graph = nx.Graph()
@@ -378,6 +382,8 @@ def _pair_indicators(
     pairs: list[tuple[str | None, str | None]] = [(k, k) for k in a if k in b]
     rest_a = [k for k in a if k not in b]
     rest_b = [k for k in b if k not in a]
+    import networkx as nx
+
     graph = nx.Graph()
     for i, ka in enumerate(rest_a):
         unit_a = next(iter(a[ka].values())).unit

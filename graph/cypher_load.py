@@ -16,15 +16,19 @@ nodes (units, entities, indicators) left with no document and no edge are delete
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
 
 if TYPE_CHECKING:  # networkx is imported where a graph is read: a one-shot query never needs it
     import networkx as nx
@@ -201,20 +205,33 @@ def property_value(value: Any) -> Any:
 _VALID_PROPERTY_NAMES: set[str] = set()
 
 
-_SCALAR_TYPES = (str, int, float, bool)
+_SCALAR_TYPES = frozenset((str, int, float, bool))
+_NODE_SKIP = frozenset(("id", "labels", *UNION_LIST_PROPERTIES))
+_EDGE_SKIP = frozenset(("type", "key"))
 
 
-def _properties(data: dict[str, Any], skip: Iterable[str], where: str) -> dict[str, Any]:
-    skipped = set(skip)
+def _properties(data: dict[str, Any], skipped: frozenset[str], where: tuple[Any, ...]) -> dict[str, Any]:
+    """The properties an element's data sets: no None, no skipped name, non-scalars as
+    property_value makes them; where names the element in an error: (node id,) or (source,
+    target, key) of an edge (formatted only then)."""
     props = {key: value for key, value in data.items() if value is not None and key not in skipped}
-    for key in props.keys() - _VALID_PROPERTY_NAMES:  # each name is checked once per process
-        if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
-            raise GraphFileError(f"{where}: property name {key!r} is not a valid Cypher property name")
-        _VALID_PROPERTY_NAMES.add(key)
-    for key, value in props.items():
-        if not isinstance(value, _SCALAR_TYPES):
-            props[key] = property_value(value)
+    _check_properties(props, where)
     return props
+
+
+def _check_properties(props: dict[str, Any], where: tuple[Any, ...]) -> None:
+    """Names checked, values that are not scalars turned into property values (in place)."""
+    if not _VALID_PROPERTY_NAMES.issuperset(props):  # each name is checked once per process
+        for key in props.keys() - _VALID_PROPERTY_NAMES:
+            if not isinstance(key, str) or not PROPERTY_PATTERN.match(key):
+                element = (f"node {where[0]!r}" if len(where) == 1
+                           else f"edge {where[0]!r} -> {where[1]!r} ({where[2]!r})")
+                raise GraphFileError(f"{element}: property name {key!r} is not a valid Cypher property name")
+            _VALID_PROPERTY_NAMES.add(key)
+    if not _SCALAR_TYPES.issuperset(map(type, props.values())):
+        for key, value in props.items():
+            if type(value) not in _SCALAR_TYPES:
+                props[key] = property_value(value)
 
 
 def node_labels(node_id: str, data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -231,22 +248,20 @@ def node_labels(node_id: str, data: dict[str, Any]) -> tuple[str, tuple[str, ...
     return primary, tuple(sorted(set(labels) - {primary}))
 
 
-def _canonical(row: dict[str, Any], rel_type: str = "") -> str:
-    """A row as text for the document digest: key order does not matter, values are scalars/lists
-    (one C-level json.dumps: the digest is computed for every row of every load)."""
-    return _CANONICAL.encode({"": rel_type, **row})
+def _canonical(row: dict[str, Any], rel_type: str = "") -> bytes:
+    """A row as bytes for the document digest: key order does not matter, values are
+    scalars/lists (orjson; json for what orjson refuses, integers beyond 64 bits)."""
+    try:
+        return orjson.dumps((rel_type, row), option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        return json.dumps([rel_type, row], ensure_ascii=False, sort_keys=True, default=str).encode()
 
 
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, check_circular=False)
-
-
-def _digest(rows: list[str]) -> str:
-    """Order-free hash of a document's rows (each already canonical JSON)."""
-    digest = hashlib.sha256()
-    for text in sorted(rows):
-        digest.update(text.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+def _digest(rows: list[bytes]) -> str:
+    """Order-free hash of a document's rows (each already canonical)."""
+    rows.sort()
+    rows.append(b"")
+    return hashlib.sha256(b"\n".join(rows)).hexdigest()
 
 
 @dataclass
@@ -260,6 +275,9 @@ class PreparedGraph:
     labels: list[str]
     node_count: int
     edge_count: int
+    # False when the graph is known to hold no text with NUL (prepare_file: graph.json writes it
+    # \u0000, and no line holds that), so a writer need not look for one
+    may_hold_nul: bool = True
 
 
 NodeElement = tuple[str, dict[str, Any]]  # (id, attributes)
@@ -278,8 +296,11 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
     """node id -> the counts the loader adds to its properties (see UNIT_COUNTS); linear in the
     graph except for the unit pairs of each task (the co-operation degree)."""
     kinds: dict[str, str] = {}  # "unit", "task" (current), "old-task", "document", "indicator"
+    mentioned_by: dict[str, set[str]] = {}  # Entity -> the nodes (tasks, documents) that MENTION it
     for node_id, data in nodes:
         labels = set(data.get("labels") or ()) | {data.get("label")}
+        if "Entity" in labels:
+            mentioned_by[node_id] = set()
         if "Unit" in labels:
             kinds[node_id] = "unit"
         elif data.get("label") == "Task":
@@ -300,6 +321,8 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
             (leads if rel_type == "LEADS" else participants)[target].add(source)
         elif rel_type == "PART_OF" and kinds.get(source, "").endswith("task") and target_kind == "document":
             task_document[source].add(target)
+        elif rel_type == "MENTIONS" and target in mentioned_by:
+            mentioned_by[target].add(source)
         elif rel_type == "TARGETS" and target_kind == "indicator":
             if kinds.get(source, "").endswith("task"):
                 task_targets[source] += 1
@@ -341,6 +364,8 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
         if kind == "document":
             counts[node_id] = {"taskCount": doc_tasks.get(node_id, 0), "unitCount": len(doc_units.get(node_id, ())),
                                "targetCount": doc_task_targets.get(node_id, 0) + document_targets.get(node_id, 0)}
+    for node_id, sources in mentioned_by.items():  # entities_with_tasks pages on them
+        counts.setdefault(node_id, {})["mentionedBy"] = len(sources)
     return counts
 
 
@@ -361,7 +386,7 @@ def prepare_graph(graph: nx.MultiDiGraph, counts: dict[str, dict[str, int]] | No
 def prepare_file(out_dir: str | Path) -> PreparedGraph:
     """OUT/graph.json read as a stream (policykg.graph.export.iter_graph_elements), without
     building a networkx graph: the rows and the load counts of the whole file."""
-    from policykg.graph.export import iter_graph_elements
+    from policykg.graph.export import iter_graph_lines
 
     out = Path(out_dir)
     path = out / "graph.json" if out.is_dir() or not out.suffix else out
@@ -369,41 +394,71 @@ def prepare_file(out_dir: str | Path) -> PreparedGraph:
         raise GraphFileError(f"{path}: no graph file; run `policykg build DATA --out {out}` first")
     nodes: list[NodeElement] = []
     edges: list[EdgeElement] = []
+    edge_texts: list[bytes] = []
+    nul = False
+    with without_cyclic_gc():
+        try:
+            for kind, text, element in iter_graph_lines(path):
+                nul = nul or b"\\u0000" in text
+                if kind == "node":
+                    nodes.append((element.pop("id"), element))
+                elif kind == "edge":
+                    edges.append((element.pop("from"), element.pop("to"), element.pop("key", None), element))
+                    edge_texts.append(text)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise GraphFileError(f"{path}: not a policykg graph file ({exc})") from exc
+        prepared = prepare_elements(nodes, edges, load_counts(nodes, edges), source=f"{path}: ", own_data=True,
+                                    edge_texts=edge_texts)
+    prepared.may_hold_nul = nul
+    return prepared
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: reading a graph makes millions of dicts and
+    lists that are not garbage, and each collection would walk them all again."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        for kind, element in iter_graph_elements(path):
-            if kind == "node":
-                nodes.append((element.pop("id"), element))
-            elif kind == "edge":
-                edges.append((element.pop("from"), element.pop("to"), element.pop("key", None), element))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise GraphFileError(f"{path}: not a policykg graph file ({exc})") from exc
-    known = {node_id for node_id, _data in nodes}
-    for source, target, key, _data in edges:
-        for end in (source, target):
-            if end not in known:
-                raise GraphFileError(f"{path}: edge {source!r} -> {target!r} ({key!r}) names a node {end!r} "
-                                     "the file does not hold")
-    return prepare_elements(nodes, edges, load_counts(nodes, edges))
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
-                     counts: dict[str, dict[str, int]]) -> PreparedGraph:
-    """The rows of a graph given as element streams, each node's load counts added."""
+                     counts: dict[str, dict[str, int]], source: str = "", own_data: bool = False,
+                     edge_texts: Sequence[bytes] | None = None) -> PreparedGraph:
+    """The rows of a graph given as element streams, each node's load counts added (source:
+    what errors name the graph by; own_data: the edges' dicts are the caller's to reuse, as
+    prepare_file's fresh ones are: a relationship's properties are made of its dict in place;
+    edge_texts: each edge's JSON text in graph.json, which stands for its row in the document
+    digests instead of the row made canonical: the row is made of the text alone)."""
     node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
     owned_by: dict[str, str] = {}
-    owned_rows: dict[str, list[str]] = defaultdict(list)
+    owned_rows: dict[str, list[bytes]] = defaultdict(list)
     all_labels: set[str] = set()
+    labels_of: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}  # (label, labels) -> node_labels
     node_count = 0
     for node_id, data in nodes:
         if not isinstance(node_id, str) or not node_id:
             raise GraphFileError(f"node {node_id!r}: ids must be non-empty strings")
         node_count += 1
-        primary, extra = node_labels(node_id, data)
+        label, labels = data.get("label"), data.get("labels")
+        try:
+            found = labels_of.get((label, *labels) if type(labels) is list else (label, labels))
+        except TypeError:  # a label that is no string: node_labels says so
+            found = None
+        if found is None:
+            found = node_labels(node_id, data)
+            if type(labels) is list:
+                labels_of[(label, *labels)] = found
+            all_labels.update((found[0], *found[1]))
+        primary, extra = found
         primary_of[node_id] = primary
-        all_labels.update((primary, *extra))
-        props = _properties(data, ("id", "labels", *UNION_LIST_PROPERTIES), f"node {node_id!r}")
+        props = _properties(data, _NODE_SKIP, (node_id,))
         props["label"] = primary
         props.update(counts.get(node_id, ()))
         row: dict[str, Any] = {"id": node_id, "props": props}
@@ -425,20 +480,35 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
                 owned_by[node_id] = sha
                 owned_rows[sha].append(_canonical(row))
     edge_groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    rel_types: set[str] = set()
     edge_count = 0
-    for source, target, key, data in edges:
+    for number, (source_id, target_id, key, data) in enumerate(edges):
         rel_type = data.get("type")
-        where = f"edge {source!r} -> {target!r} ({key!r})"
-        if not isinstance(rel_type, str) or not REL_TYPE_PATTERN.match(rel_type):
-            raise GraphFileError(f"{where}: type {rel_type!r} is not an UPPER_SNAKE_CASE type")
+        if rel_type not in rel_types:
+            if not isinstance(rel_type, str) or not REL_TYPE_PATTERN.match(rel_type):
+                raise GraphFileError(f"edge {source_id!r} -> {target_id!r} ({key!r}): type {rel_type!r} is not an "
+                                     "UPPER_SNAKE_CASE type")
+            rel_types.add(rel_type)
         edge_key = str(data.get("key", key))
-        props = _properties(data, ("type", "key"), where)
+        where = (source_id, target_id, key)
+        if own_data and "key" not in data and None not in data.values():
+            props = data  # the element's own dict, its type taken out: as _properties would make it
+            del props["type"]
+            _check_properties(props, where)
+        else:
+            props = _properties(data, _EDGE_SKIP, where)
         props["key"] = edge_key
-        row = {"source": source, "target": target, "key": edge_key, "props": props}
-        edge_groups[(primary_of[source], rel_type, primary_of[target])].append(row)
-        sha = str(data.get("docSha256") or "")
+        row = {"source": source_id, "target": target_id, "key": edge_key, "props": props}
+        source_label, target_label = primary_of.get(source_id), primary_of.get(target_id)
+        if source_label is None or target_label is None:
+            end = source_id if source_label is None else target_id
+            raise GraphFileError(f"{source}edge {source_id!r} -> {target_id!r} ({key!r}) names a node {end!r} "
+                                 f"the {'file' if source else 'graph'} does not hold")
+        edge_groups[(source_label, rel_type, target_label)].append(row)
+        sha = data.get("docSha256")
         if sha:
-            owned_rows[sha].append(_canonical(row, rel_type))
+            owned_rows[sha if type(sha) is str else str(sha)].append(
+                _canonical(row, rel_type) if edge_texts is None else edge_texts[number])
         edge_count += 1
     for sha, doc in documents.items():
         doc["digest"] = _digest(owned_rows[sha])
@@ -567,16 +637,12 @@ class LoadPlan:
     batches: list[Batch]
 
 
-def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_name: str,
-              batch_size: int = DEFAULT_BATCH_SIZE, prune: bool = False,
-              also_in_graph: frozenset[str] = frozenset()) -> LoadPlan:
-    """Compare the graph's documents with the database's and list the batches to run.
-
-    prune: also remove documents the database holds that the graph does not (the embedded engine
-    mirrors one OUT folder; a Neo4j database may hold several corpora, so it does not prune).
-    """
-    if batch_size < 1:
-        raise LoadError(f"batch size must be at least 1, not {batch_size}")
+def compare_documents(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_name: str,
+                      prune: bool = False, also_in_graph: frozenset[str] = frozenset()
+                      ) -> tuple[LoadSummary, dict[str, str], set[str]]:
+    """Which of the graph's documents are new, replaced or unchanged against the database's
+    (and, with prune, which the database holds that the graph does not): (summary, stale
+    sha256 -> name, sha256s to load)."""
     summary = LoadSummary(engine=engine_name, nodes_in_graph=prepared.node_count,
                           edges_in_graph=prepared.edge_count)
     by_sha = {str(doc.get("sha256")): doc for doc in existing if doc.get("sha256")}
@@ -608,6 +674,20 @@ def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_na
             if sha not in prepared.documents and sha not in stale:
                 stale[sha] = str(old.get("name") or old.get("file") or old.get("id"))
                 summary.documents_removed.append(stale[sha])
+    return summary, stale, to_load
+
+
+def plan_load(prepared: PreparedGraph, existing: list[dict[str, Any]], engine_name: str,
+              batch_size: int = DEFAULT_BATCH_SIZE, prune: bool = False,
+              also_in_graph: frozenset[str] = frozenset()) -> LoadPlan:
+    """Compare the graph's documents with the database's and list the batches to run.
+
+    prune: also remove documents the database holds that the graph does not (the embedded engine
+    mirrors one OUT folder; a Neo4j database may hold several corpora, so it does not prune).
+    """
+    if batch_size < 1:
+        raise LoadError(f"batch size must be at least 1, not {batch_size}")
+    summary, stale, to_load = compare_documents(prepared, existing, engine_name, prune, also_in_graph)
 
     batches: list[Batch] = []
     for (primary, extra), rows in sorted(prepared.node_groups.items()):

@@ -3,10 +3,15 @@
 port), persists to OUT/falkordb/graph.rdb and stops cleanly (SHUTDOWN SAVE).
 
 A server found alive on the socket (another policykg process, a notebook) is used and left
-running; a pid file or socket left by a crashed server is detected and removed. Loading goes
-through the same statements as Neo4j (graph/cypher_load.py) into a staging copy of the graph
-that replaces the live one only when every batch has committed, so a failed load leaves the
-previous graph untouched.
+running; a pid file or socket left by a crashed server is detected and removed. A command-line
+command leaves the server running for an idle timeout (POLICYKG_SERVER_IDLE seconds, see
+command_idle_seconds), so that the next command only connects; the watchdog stops it when that
+time has passed with no user, or at once when OUT is removed or replaced; a rebuild of OUT and
+`policykg db stop` stop it too. Loading reads graph.json into the rows of graph/cypher_load.py
+(the ones the Neo4j statements send) and writes them by FalkorDB's GRAPH.BULK binary protocol
+(graph/falkor_bulk.py) into a staging graph that replaces the live one only when every command
+has succeeded and the uniqueness constraints hold, so a failed load leaves the previous graph
+untouched.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any
 from policykg.graph.cypher_load import (
     EXISTING_DOCUMENTS,
     LABEL_PATTERN,
+    REL_TYPE_PATTERN,
     UNION_LIST_PROPERTIES,
     GraphFileError,
     LoadError,
@@ -40,10 +46,14 @@ from policykg.graph.cypher_load import (
     WriteCounters,
     _label,
     _rel_type,
+    compare_documents,
     file_sha256,
-    plan_load,
     prepare_file,
+    without_cyclic_gc,
 )
+from policykg.graph.falkor_bulk import BulkUnsupported, BulkWriter
+from policykg.graph.falkor_reader import FalkorReader, ServerError
+from policykg.graph.watchdog import KEEP_NAME
 from policykg.graph.watchdog import process_alive as _process_alive
 
 log = logging.getLogger(__name__)
@@ -53,6 +63,10 @@ STAGING_GRAPH_NAME = "policykg_staging"
 # A redis key next to the graph (so it is saved in the same snapshot): sha256 of the graph.json
 # the live graph was loaded from.
 LOADED_FROM_KEY = "policykg:loaded-from"
+# ... and the stat of that graph.json when it was hashed (device, inode, size, mtime in ns): a
+# command finds the graph current by one stat instead of hashing graph.json again (140 MB for
+# 1000 plans); a file with another stat is hashed.
+LOADED_STAT_KEY = "policykg:loaded-stat"
 SOCKET_NAME = "falkordb.sock"
 PID_NAME = "falkordb.pid"
 LOG_NAME = "falkordb.log"
@@ -61,10 +75,15 @@ LOCK_NAME = "falkordb.lock"  # held while a process starts or stops the server
 USERS_NAME = "falkordb.users"  # every process using the server holds a shared lock on it
 STATE_NAME = "falkordb.state"  # pid, run id, password and watchdog of the running server (0600)
 LOAD_LOCK_NAME = "falkordb.load"  # one load at a time
+STDERR_NAME = "falkordb.stderr"  # the server's stderr (a file: a server that outlives its starter has no pipe)
+# KEEP_NAME (falkordb.keep): until when (epoch seconds, text) the server stays up with no user,
+# written by a command that leaves it running for the next one; the watchdog reads it.
+IDLE_ENV = "POLICYKG_SERVER_IDLE"
+DEFAULT_IDLE_SECONDS = 600.0
 LOAD_WAIT_SECONDS = 600.0
-# Rows per transaction on the embedded engine (one GRAPH.QUERY each, all or nothing); the
-# staging graph is built fresh, so a batch CREATEs (no MERGE lookups) and edges find their ends
-# by the internal ids the node batches returned (bench/bench_queries.py measures the sizes).
+# Nodes and relationships per GRAPH.BULK command of the embedded load (the staging graph is
+# built fresh; one command is encoded while the server runs the one before; a failed command
+# leaves the staging graph to be deleted, the live graph untouched).
 EMBEDDED_BATCH_SIZE = 10000
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
 
@@ -105,6 +124,28 @@ def private_folder(folder: Path, what: str) -> Path:
     return folder
 
 
+def command_idle_seconds() -> float:
+    """How long the server a command-line command used stays up after it, waiting for the next
+    one: $POLICYKG_SERVER_IDLE seconds (0: stop with the command), default DEFAULT_IDLE_SECONDS."""
+    text = os.environ.get(IDLE_ENV, "").strip()
+    if not text:
+        return DEFAULT_IDLE_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise EmbeddedError(f"{IDLE_ENV}={text!r}: expected a number of seconds (0 stops the server with "
+                            "each command)") from None
+    if not 0 <= seconds < float("inf"):
+        raise EmbeddedError(f"{IDLE_ENV}={text!r}: expected 0 or more seconds")
+    return seconds
+
+
+def graph_file_stat(path: Path) -> str:
+    """What identifies one written graph.json without reading it: device, inode, size, mtime (ns)."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
 class EmbeddedServer:
     """One FalkorDB server for one OUT folder, shared by every policykg process that uses it.
 
@@ -114,9 +155,14 @@ class EmbeddedServer:
     password policykg makes at start-up (kept in falkordb.state, mode 0600, never on a command
     line), and a client trusts a server only when it answers with the run id the starter
     recorded there: a socket that some other process answers on is never used.
+
+    idle_timeout > 0 (the command line's, command_idle_seconds): the last user to stop leaves the
+    server running that many seconds more (OUT/falkordb/falkordb.keep), and the watchdog stops it
+    when they have passed with no user; a user with 0 (a notebook's policykg.open) stops the
+    server as the last user, unless a command asked to keep it.
     """
 
-    def __init__(self, out_dir: str | Path, start_timeout: float = 20.0) -> None:
+    def __init__(self, out_dir: str | Path, start_timeout: float = 20.0, idle_timeout: float = 0.0) -> None:
         self.out_dir = Path(out_dir).resolve()
         self.db_dir = self.out_dir / "falkordb"
         self.pid_path = self.db_dir / PID_NAME
@@ -124,12 +170,16 @@ class EmbeddedServer:
         self.lock_path = self.db_dir / LOCK_NAME
         self.users_path = self.db_dir / USERS_NAME
         self.state_path = self.db_dir / STATE_NAME
+        self.keep_path = self.db_dir / KEEP_NAME
         self.socket_path = self._socket_path()
         self.start_timeout = start_timeout
+        self.idle_timeout = idle_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self.owned = False  # True when this object started the server
         self.notes: list[str] = []  # what start() found and did (stale files removed, ...)
-        self._client: Any = None
+        self._client: Any = None  # the official client (falkordb), connected when first needed
+        self._reader: FalkorReader | None = None  # the light one a reading command uses
+        self._password: str | None = None
         self._users_fd: int | None = None
 
     def _socket_path(self) -> Path:
@@ -147,15 +197,25 @@ class EmbeddedServer:
 
     @property
     def running(self) -> bool:
-        return self._client is not None
+        return self._reader is not None
 
     def client(self) -> Any:
-        if self._client is None:
+        """The official client (falkordb) of the verified server: loads, saves, engine()."""
+        if self._reader is None:
             raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
+        if self._client is None:
+            self._client = self._connect(self._password)
         return self._client
 
+    def reader(self) -> FalkorReader:
+        """The light client of the verified server (graph/falkor_reader.py): what a reading
+        command needs, without importing the official client."""
+        if self._reader is None:
+            raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
+        return self._reader
+
     def start(self) -> EmbeddedServer:
-        if self._client is not None:
+        if self._reader is not None:
             return self
         if sys.platform == "win32":
             raise EmbeddedError("the embedded engine (FalkorDB) does not run on Windows; use Neo4j instead "
@@ -253,36 +313,31 @@ class EmbeddedServer:
 
         return FalkorDB(unix_socket_path=str(self.socket_path), password=password, socket_connect_timeout=2)
 
-    def _verified_client(self, state: dict[str, Any], pid: int | None = None) -> Any | None:
-        """A client when the socket answers, accepts the password and reports the run id (or, for
-        the server just spawned, the pid) policykg recorded; else None. Also None while the server
-        is still reading its dump (it answers INFO then, but every graph command fails with
-        "loading the dataset in memory")."""
+    def _verified_client(self, state: dict[str, Any], pid: int | None = None) -> FalkorReader | None:
+        """A (light) client when the socket answers, accepts the password and reports the run id
+        (or, for the server just spawned, the pid) policykg recorded; else None. Also None while
+        the server is still reading its dump (it answers INFO then, but every graph command fails
+        with "loading the dataset in memory")."""
         if not self.socket_path.exists():
             return None
         try:
-            client = self._connect(state.get("password"))
-            info = client.connection.info("server")
+            reader = FalkorReader(str(self.socket_path), state.get("password"))
         except Exception:  # any failure to talk = not a usable server
             return None
-        run_id, process_id = str(info.get("run_id", "")), int(info.get("process_id", -1))
-        try:  # a server still reading its dump refuses every other command (BusyLoadingError)
-            if int(client.connection.info("persistence").get("loading", 0)):
-                return None
-        except Exception:
-            return None
-        if pid is not None:
-            ours = process_id == pid
-        else:
-            ours = bool(run_id) and run_id == state.get("run_id") and process_id == state.get("pid")
-        if not ours:
-            return None
         try:
-            if int(client.connection.info("persistence").get("loading", 0)):
-                return None
+            info = reader.info("server")
+            run_id, process_id = str(info.get("run_id", "")), int(info.get("process_id", -1))
+            if pid is not None:
+                ours = process_id == pid
+            else:
+                ours = bool(run_id) and run_id == state.get("run_id") and process_id == state.get("pid")
+            # a server still reading its dump refuses every other command (BusyLoadingError)
+            if ours and not int(reader.info("persistence").get("loading", 0)):
+                return reader
         except Exception:
-            return None
-        return client
+            pass
+        reader.close()
+        return None
 
     def _adopt_running_server(self) -> bool:
         state = self._read_state()
@@ -299,7 +354,7 @@ class EmbeddedServer:
                     f"{self.db_dir}: a FalkorDB server (pid {pid}) holds this folder but does not answer as the "
                     f"server policykg started on {self.socket_path}; stop it (kill {pid}) and retry"
                 )
-            self._client = client
+            self._reader, self._password = client, state.get("password")
             self.owned = False
             self.notes.append(f"using the embedded server already running (pid {pid})")
             return True
@@ -357,10 +412,14 @@ class EmbeddedServer:
             "--loadmodule", module,
         ]  # fmt: skip
         self.socket_path.unlink(missing_ok=True)
+        self.keep_path.unlink(missing_ok=True)  # left by a server that crashed: nobody asked to keep this one
+        stderr_path = self.db_dir / STDERR_NAME
         try:
-            # A session of its own: Ctrl-C in a notebook or CLI does not kill it mid-save.
-            self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
+            # A session of its own: Ctrl-C in a notebook or CLI does not kill it mid-save. Its
+            # stderr goes to a file: the server may outlive this process (a command's idle timeout).
+            with open(stderr_path, "wb") as stderr:
+                self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                                stderr=stderr, start_new_session=True, close_fds=True)
             assert self.process.stdin is not None
             self.process.stdin.write(f"requirepass {password}\n".encode())
             self.process.stdin.close()
@@ -371,15 +430,18 @@ class EmbeddedServer:
         while True:
             code = self.process.poll()
             if code is not None:
-                stderr = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                try:
+                    stderr = stderr_path.read_text(errors="replace")
+                except OSError:
+                    stderr = ""
                 self.process = None
                 raise EmbeddedError(f"{self.db_dir}: the embedded FalkorDB server failed to start "
                                     f"(exit {code}): {self._failure_reason(stderr)}")
             client = self._verified_client(state, pid=self.process.pid)
             if client is not None:
-                state["run_id"] = str(client.connection.info("server").get("run_id", ""))
+                state["run_id"] = str(client.info("server").get("run_id", ""))
                 self._write_state(state)
-                self._client = client
+                self._reader, self._password = client, password
                 self.owned = True
                 return
             if time.monotonic() > deadline:
@@ -419,20 +481,49 @@ class EmbeddedServer:
         self.client().connection.save()
 
     def stop(self) -> None:
-        """Leave the server; the last user saves and shuts it down."""
+        """Leave the server. With an idle timeout, keep it running that long for the next user
+        (the watchdog stops it after); else the last user saves and shuts it down, unless a
+        command asked to keep it."""
+        reader, self._reader = self._reader, None
         client, self._client = self._client, None
-        if client is None:
+        if reader is None:
             self._leave()
             return
         try:
             with self._lock(self.lock_path, fcntl.LOCK_EX, self.start_timeout, "the start lock is held"):
-                if self._leave():
+                if self.idle_timeout > 0:
+                    self._leave()
+                    self._keep_until(time.time() + self.idle_timeout)
+                elif self._leave() and self.kept_until() <= time.time():
+                    if client is None:
+                        client = self._connect(self._password)
                     self._shutdown(client)
         except EmbeddedError:  # cannot tell whether others use it: leave it to the watchdog
             pass
         finally:
-            with contextlib.suppress(Exception):
-                client.connection.close()
+            reader.close()
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.connection.close()
+
+    def kept_until(self) -> float:
+        """Until when (epoch seconds) a command asked to keep the server running; 0 for never."""
+        try:
+            return float(self.keep_path.read_text(encoding="ascii").strip() or 0)
+        except (OSError, ValueError):
+            return 0.0
+
+    def _keep_until(self, until: float) -> None:
+        """Keep the server running with no user until `until` (or later, if another asked so);
+        called with the start lock held."""
+        if until <= self.kept_until():
+            return
+        tmp = self.keep_path.with_name(f"{KEEP_NAME}.{os.getpid()}")
+        try:
+            tmp.write_text(f"{until:.3f}\n", encoding="ascii")
+            os.replace(tmp, self.keep_path)
+        except OSError:  # without it the watchdog stops the idle server after its grace time
+            tmp.unlink(missing_ok=True)
 
     def _shutdown(self, client: Any) -> None:
         # a server that holds nothing unsaved (every load saves; queries only read) stops without
@@ -461,6 +552,7 @@ class EmbeddedServer:
                 time.sleep(0.02)
         self.state_path.unlink(missing_ok=True)
         self.pid_path.unlink(missing_ok=True)
+        self.keep_path.unlink(missing_ok=True)
 
     def __enter__(self) -> EmbeddedServer:
         return self.start()
@@ -474,16 +566,30 @@ class EmbeddedServer:
         return FalkorEngine(self.client(), graph_name)
 
     def graph_names(self) -> list[str]:
-        return list(self.client().list_graphs())
+        return self.reader().list_graphs()
 
     def loaded_from(self) -> str | None:
         """sha256 of the graph.json the live graph was loaded from, or None."""
         if GRAPH_NAME not in self.graph_names():
             return None
-        value = self.client().connection.get(LOADED_FROM_KEY)
-        if value is None:
-            return None
-        return value.decode() if isinstance(value, bytes) else str(value)
+        return self.reader().get(LOADED_FROM_KEY)[0]
+
+    def _loaded(self) -> tuple[str | None, str | None]:
+        """(sha256, stat) of the graph.json the live graph was loaded from; (None, None) for none."""
+        if GRAPH_NAME not in self.graph_names():
+            return None, None
+        sha, stat_text = self.reader().get(LOADED_FROM_KEY, LOADED_STAT_KEY)
+        return sha, stat_text
+
+    def _current(self, sha: str, stat_now: str) -> bool:
+        """True when the live graph came from a graph.json with this sha256 (then its stat is
+        recorded, so that the next command need not hash the file)."""
+        loaded_sha, loaded_stat = self._loaded()
+        if loaded_sha != sha:
+            return False
+        if loaded_stat != stat_now:
+            self.client().connection.set(LOADED_STAT_KEY, stat_now)
+        return True
 
     def sync(self, force: bool = False, batch_size: int = EMBEDDED_BATCH_SIZE,
              progress: Callable[[int, int, str], None] | None = None) -> LoadSummary | None:
@@ -491,30 +597,35 @@ class EmbeddedServer:
 
         Returns the load summary, or None when the graph was already current.
         """
-        from redis.exceptions import RedisError
-
         graph_file = self.out_dir / "graph.json"
         if not graph_file.is_file():
             raise GraphFileError(f"{graph_file}: no graph file; run `policykg build DATA --out {self.out_dir}` first")
         try:
+            stat_now = graph_file_stat(graph_file)  # before reading it: a file changed meanwhile has another
+            if not force:
+                loaded_sha, loaded_stat = self._loaded()
+                if loaded_sha and loaded_stat == stat_now:
+                    return None
             sha = file_sha256(graph_file)
-            if not force and self.loaded_from() == sha:
+            if not force and self._current(sha, stat_now):
                 return None
             # one load at a time: concurrent commands wait here, then find the graph current
             with self._lock(self.db_dir / LOAD_LOCK_NAME, fcntl.LOCK_EX, LOAD_WAIT_SECONDS,
                             f"another policykg process has been loading {graph_file} for {LOAD_WAIT_SECONDS} s"):
-                if not force and self.loaded_from() == sha:
+                if not force and self._current(sha, stat_now):
                     return None
-                return self._load(sha, batch_size, progress)
-        except RedisError as exc:  # the server died or refused mid-load: the live graph is untouched
+                return self._load(sha, stat_now, batch_size, progress)
+        except Exception as exc:  # the server died or refused mid-load: the live graph is untouched
+            if not server_failure(exc):
+                raise
             raise EmbeddedError(f"{self.db_dir}: the embedded server failed during the load "
                                 f"({type(exc).__name__}: {' '.join(str(exc).split())}); the graph loaded before "
                                 "is kept; run the command again") from exc
 
-    def _load(self, sha: str, batch_size: int,
+    def _load(self, sha: str, stat_now: str, batch_size: int,
               progress: Callable[[int, int, str], None] | None) -> LoadSummary:
         """graph.json into a fresh staging graph (read as a stream, no networkx graph), which
-        replaces the live graph once every batch has committed and the uniqueness constraints
+        replaces the live graph once every command has succeeded and the uniqueness constraints
         hold; the summary compares its documents with the live graph's."""
         started = time.perf_counter()
         prepared = prepare_file(self.out_dir)
@@ -523,10 +634,12 @@ class EmbeddedServer:
         if STAGING_GRAPH_NAME in names:  # left by a load that died
             client.select_graph(STAGING_GRAPH_NAME).delete()
         existing = FalkorEngine(client, GRAPH_NAME).read(EXISTING_DOCUMENTS, {}) if GRAPH_NAME in names else []
-        summary = plan_load(prepared, existing, "embedded FalkorDB", batch_size, prune=True).summary
+        summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
         staging = FalkorEngine(client, STAGING_GRAPH_NAME)
         try:
-            summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress)
+            with without_cyclic_gc():
+                summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
+                                                                 source=f"{self.out_dir / 'graph.json'}: ")
         except BaseException:
             with contextlib.suppress(Exception):
                 client.select_graph(STAGING_GRAPH_NAME).delete()
@@ -538,12 +651,21 @@ class EmbeddedServer:
         except Exception:
             client.connection.execute_command("GRAPH.COPY", STAGING_GRAPH_NAME, GRAPH_NAME)
             client.select_graph(STAGING_GRAPH_NAME).delete()
-        client.connection.set(LOADED_FROM_KEY, sha)
+        client.connection.mset({LOADED_FROM_KEY: sha, LOADED_STAT_KEY: stat_now})
         self.save()
         write_directories(self.out_dir, sha, prepared)
         summary.engine = f"embedded FalkorDB ({self.db_dir})"
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def server_failure(exc: BaseException) -> bool:
+    """True for an error of the server or of the connection to it, from either client (the
+    official one's RedisError only when it was imported: a reading command never imports it)."""
+    if isinstance(exc, (ServerError, ConnectionError, TimeoutError)):
+        return True
+    redis_exceptions = sys.modules.get("redis.exceptions")
+    return redis_exceptions is not None and isinstance(exc, redis_exceptions.RedisError)
 
 
 def directory_path(out_dir: str | Path, name: str, graph_sha: str) -> Path:
@@ -598,9 +720,145 @@ def create_edges_statement(rel_type: str) -> str:
 
 
 def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
-                 progress: Callable[[int, int, str], None] | None = None) -> tuple[int, WriteCounters]:
-    """The prepared graph into an EMPTY graph: node batches, edge batches, then the indexes and
-    uniqueness constraints (a duplicate id fails the load here). (batches, counters)."""
+                 progress: Callable[[int, int, str], None] | None = None,
+                 source: str = "") -> tuple[int, WriteCounters]:
+    """The prepared graph into a graph that does NOT exist yet by GRAPH.BULK commands (graph/
+    falkor_bulk.py), then the indexes and uniqueness constraints (a duplicate id fails the load
+    here). (commands, counters). A value FalkorDB cannot store (a text holding NUL or a lone
+    surrogate, an integer beyond 64 bits; CREATE statements fail on them too) is a LoadError."""
+    if batch_size < 1:
+        raise LoadError(f"batch size must be at least 1, not {batch_size}")
+    try:
+        return bulk_create_graph(engine, prepared, batch_size, progress)
+    except BulkUnsupported as exc:
+        raise LoadError(f"{source}{exc}, which the embedded engine (FalkorDB) cannot store; the graph loaded "
+                        "before is kept") from exc
+
+
+NodeEntities = list[tuple[tuple[str, ...], list[Any]]]  # (property names, values) per node
+
+
+def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...], NodeEntities]]:
+    """(primary label, other labels, [(property names, values)]) per node group, in the order
+    the nodes are created: a node's properties as its row has them, then `docs` and `aliases`,
+    the Document's `loadDigest` and the `id` (what create_graph_by_statements sets)."""
+    digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}
+    for (primary, extra), rows in sorted(prepared.node_groups.items()):
+        entities = []
+        for row in rows:
+            props = row["props"]
+            keys, values = [*props], [*props.values()]
+            for name in UNION_LIST_PROPERTIES:
+                if row.get(name) is not None:
+                    keys.append(name)
+                    values.append(row[name])
+            node_id = row["id"]
+            if node_id in digests:
+                keys.append("loadDigest")
+                values.append(digests[node_id])
+            keys.append("id")
+            values.append(node_id)
+            entities.append((tuple(keys), values))
+        yield primary, extra, entities
+
+
+def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
+                      progress: Callable[[int, int, str], None] | None = None) -> tuple[int, WriteCounters]:
+    """create_graph through GRAPH.BULK: nodes and relationships in the order (and so with the
+    internal ids) the statements would create them; commands of at most batch_size entities,
+    each sent on a thread of its own while the next is encoded. BulkUnsupported for a value the
+    protocol cannot carry (the graph may hold what was sent before: the caller deletes it)."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import ResponseError
+
+    counters = WriteCounters()
+    total = len(prepared.node_groups) + len(prepared.edge_groups) + 1
+    number = 0
+    pending: list[Future[Any]] = []
+    created = [0, 0]
+
+    def finished(future: Future[Any]) -> None:
+        try:
+            reply = future.result()
+        except ResponseError as exc:
+            raise LoadError(f"GRAPH.BULK into {engine.graph_name} failed: {' '.join(str(exc).split())}; "
+                            "the graph loaded before is kept") from exc
+        except RedisConnectionError as exc:
+            raise LoadError(f"the embedded server went away: {exc}") from exc
+        text = reply.decode() if isinstance(reply, bytes) else str(reply)
+        nodes, edges = (int(part.split()[0]) for part in text.split(","))
+        created[0] += nodes
+        created[1] += edges
+
+    with ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
+        connection = engine.client.connection
+
+        def send(args: list[Any]) -> None:
+            while len(pending) >= 2:  # at most one command queued behind the one running
+                finished(pending.pop(0))
+            pending.append(executor.submit(connection.execute_command, "GRAPH.BULK", *args))
+
+        writer = BulkWriter(engine.graph_name, send, batch_size, check_nul=prepared.may_hold_nul)
+        internal: dict[str, int] = {}
+        firsts: list[tuple[int, str]] = []  # (internal id, id) of each group's first and last node
+        try:
+            for primary, extra, entities in node_entities(prepared):
+                first = writer.add_nodes((primary, *extra), entities)
+                for offset, (_keys, values) in enumerate(entities):
+                    internal[values[-1]] = first + offset
+                firsts += [(first, entities[0][1][-1]), (first + len(entities) - 1, entities[-1][1][-1])]
+                number += 1
+                if progress:
+                    progress(number, total, "nodes " + ":".join((primary, *extra)))
+            for (_source, rel_type, _target), rows in sorted(prepared.edge_groups.items()):
+                if not REL_TYPE_PATTERN.match(rel_type):
+                    raise LoadError(f"relationship type {rel_type!r} is not an UPPER_SNAKE_CASE type")
+                writer.add_relationships(rel_type, [(internal[row["source"]], internal[row["target"]], row["props"])
+                                                    for row in rows])
+                number += 1
+                if progress:
+                    progress(number, total, f"edges {rel_type}")
+            writer.flush()
+        finally:
+            errors = []
+            for future in pending:
+                try:
+                    finished(future)
+                except LoadError as exc:
+                    errors.append(exc)
+            pending.clear()
+        if errors:
+            raise errors[0]
+    if (created[0], created[1]) != (writer.nodes, writer.relationships):
+        raise LoadError(f"GRAPH.BULK into {engine.graph_name} created {created[0]} nodes and {created[1]} "
+                        f"relationships of {writer.nodes} and {writer.relationships}; the graph loaded before is kept")
+    # the relationships named their ends by the ids the nodes were expected to get: check them
+    sample = [{"i": nid, "id": node_id} for nid, node_id in firsts]
+    if sample:
+        found = engine.read("UNWIND $rows AS row WITH row.i AS i, row.id AS id MATCH (n) WHERE ID(n) = i "
+                            "AND n.id = id RETURN count(n) AS rows", {"rows": sample})
+        if int(found[0]["rows"]) != len(sample):
+            raise LoadError(f"GRAPH.BULK into {engine.graph_name} gave the nodes other internal ids than expected; "
+                            "the graph loaded before is kept")
+    counters.nodes_created, counters.relationships_created = writer.nodes, writer.relationships
+    counters.properties_set = writer.properties
+    counters.labels_added = len(prepared.labels)
+    engine.ensure_schema(prepared.labels)
+    number += 1
+    if progress:
+        progress(number, total, "indexes and constraints")
+    return writer.commands + 1, counters
+
+
+def create_graph_by_statements(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
+                               progress: Callable[[int, int, str], None] | None = None
+                               ) -> tuple[int, WriteCounters]:
+    """create_graph by UNWIND … CREATE batches (how the embedded engine loaded before GRAPH.BULK,
+    kept as the reference tests/test_embedded_bulk.py compares with): node batches (their
+    internal ids come back), edge batches between internal ids, then the indexes and
+    uniqueness constraints."""
     if batch_size < 1:
         raise LoadError(f"batch size must be at least 1, not {batch_size}")
     digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}
@@ -786,8 +1044,9 @@ def stop_server(out_dir: str | Path) -> bool:
             return False
         client = server._verified_client(state)
         if client is not None:
-            with contextlib.suppress(Exception):
-                client.connection.shutdown(nosave=True)
+            with contextlib.suppress(Exception):  # the server closes the connection: no reply
+                client.command("SHUTDOWN", "NOSAVE")
+            client.close()
         else:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
@@ -796,4 +1055,19 @@ def stop_server(out_dir: str | Path) -> bool:
             time.sleep(0.02)
         server.state_path.unlink(missing_ok=True)
         server.pid_path.unlink(missing_ok=True)
+        server.keep_path.unlink(missing_ok=True)
     return True
+
+
+def server_status(out_dir: str | Path) -> dict[str, Any]:
+    """Whether an embedded server of OUT_DIR runs (its pid, socket, and until when a command
+    asked to keep it with no user: epoch seconds, 0 for none); reads the state, connects to nothing."""
+    server = EmbeddedServer(out_dir)
+    if not server.db_dir.is_dir():
+        return {"running": False}
+    state = server._read_state()
+    pid = state.get("pid") or server._read_pid()
+    if not pid or not _process_alive(pid) or not _is_redis_server(pid):
+        return {"running": False}
+    return {"running": True, "pid": pid, "socket": str(server.socket_path), "watchdog": state.get("watchdog"),
+            "kept_until": server.kept_until()}

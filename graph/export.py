@@ -172,37 +172,57 @@ def iter_graph_elements(out_dir: Path | str) -> Iterator[GraphElement]:
     then ("node", {..., "id"}) for every node, then ("edge", {..., "from", "to", "key"}) for
     every edge. Reads the one-element-a-line layout write_graph_json writes; a graph.json in
     another layout (an older build, or written by hand) is read whole."""
+    for kind, _text, element in iter_graph_lines(out_dir):
+        yield kind, element
+
+
+def iter_graph_lines(out_dir: Path | str) -> Iterator[tuple[str, bytes, Any]]:
+    """iter_graph_elements' elements with their JSON text (UTF-8 bytes as graph.json holds them,
+    for a reader that hashes them: the embedded loader): (kind, text, element)."""
     path = Path(out_dir) / GRAPH_JSON if Path(out_dir).is_dir() else Path(out_dir)
-    with path.open(encoding="utf-8") as fh:
+    # Bytes, not text: orjson decodes the UTF-8 itself (a text file would decode every line twice).
+    # The lines end as the head line does (a file written in text mode on Windows: "\r\n").
+    with path.open("rb") as fh:
         head = fh.readline()
-        if not head.endswith('"nodes":[\n'):
-            data = json.loads(head + fh.read())
-            yield "graph", data.get("graph", {})
+        newline = b"\r\n" if head.endswith(b"\r\n") else b"\n"
+        comma = b"," + newline
+        cut = -len(comma)
+        if not head.endswith(b'"nodes":[' + newline):
+            data = json.loads((head + fh.read()).decode("utf-8"))
+            yield "graph", b"", data.get("graph", {})
             for node in data["nodes"]:
-                yield "node", node
+                yield "node", _dump_element(node), node
             for edge in data["edges"]:
-                yield "edge", edge
+                yield "edge", _dump_element(edge), edge
             return
-        yield "graph", json.loads(head[head.index('"graph":') + 8:-len(',"nodes":[\n')])
+        text = head[head.index(b'"graph":') + 8:-len(b',"nodes":[' + newline)]
+        yield "graph", text, json.loads(text)
         kind = "node"
+        loads = orjson.loads
         for line in fh:
-            if line == "\n":
+            if line == newline:
                 continue  # an empty list of nodes or edges
-            if line.startswith("]"):
+            if line[0] == 93:  # "]": the end of the nodes, or of the edges
                 if kind == "edge":
                     return
                 kind = "edge"
                 continue
-            yield kind, _load_element(line[:-2] if line.endswith(",\n") else line)
+            text = line[:cut] if line.endswith(comma) else line
+            # orjson (three times json's speed on a 1000-plan graph), called here rather than in a
+            # helper: a call less for each of hundreds of thousands of elements; json for what
+            # orjson refuses (NaN, integers beyond 64 bits), which also reports a genuine error
+            try:
+                element = loads(text)
+            except orjson.JSONDecodeError:
+                element = json.loads(text)
+            yield kind, text, element
 
 
-def _load_element(text: str) -> Any:
-    """One element of graph.json: orjson (three times json's speed on a 1000-plan graph); json for
-    what orjson refuses (NaN, integers beyond 64 bits), which also reports a genuine error."""
+def _dump_element(element: Any) -> bytes:
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+        return orjson.dumps(element)
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(element, ensure_ascii=False).encode()
 
 
 def read_graph(out_dir: Path | str) -> nx.MultiDiGraph:

@@ -24,6 +24,7 @@ escapes a quote's `"` and XML its `<`).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -31,10 +32,11 @@ import operator
 import os
 import re
 import shutil
+import struct
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from policykg.graph.build import (
     CitationLinks,
@@ -58,9 +60,10 @@ from policykg.graph.export import (
     graphml_keys,
     graphml_node,
     graphml_node_keys,
+    orjson_bytes,
 )
 from policykg.graph.sanitise import clean_value, has_unwritable
-from policykg.graph.task_sheet import TaskSheetWriter, xlsx_document
+from policykg.graph.task_sheet import TaskSheetWriter, cache_sheet, xlsx_document
 
 XLSX = "responsibilities.xlsx"
 # the sections of a document's fragment file, in order (their lengths are in its summary)
@@ -72,6 +75,13 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def _utf8(text: str) -> bytes:
     # graph.json: a lone surrogate (a file name that is not UTF-8) cannot be encoded and becomes "?"
     return text.encode("utf-8", "replace")
+
+
+def _json_bytes(value: Any) -> bytes:
+    """_utf8(_encode(value)), faster: by orjson where it writes the same bytes (export.orjson_bytes:
+    not for floats such as 1e-05 or NaN, a lone surrogate, an integer beyond 64 bits)."""
+    found = orjson_bytes(value)
+    return found if found is not None else _utf8(_encode(value))
 
 
 def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
@@ -242,53 +252,274 @@ _NODE_FIELDS = frozenset({"id", "label", "labels"})  # what merge_node adds to a
 class _Document:
     """What pass 2 needs of a document (small: no text)."""
 
-    __slots__ = ("doc_id", "ends", "fragment", "head", "new_shared", "sections", "sha256")
+    __slots__ = ("doc_id", "ends", "fragment", "head", "key", "new_shared", "sections", "sha256")
 
-    def __init__(self, summary: dict[str, Any], fragment: Path, new_shared: list[tuple[int, str]]) -> None:
+    def __init__(self, summary: dict[str, Any], fragment: Path, new_shared: list[tuple[int, str]],
+                 key: str | None) -> None:
         self.doc_id, self.sha256, self.head = summary["doc_id"], summary["sha256"], summary["head"]
         self.sections = tuple(summary["sections"])
         # where its own nodes end: needed only to put shared nodes first seen here among them
         self.ends = (summary["json_ends"], summary["graphml_ends"]) if new_shared else ([], [])
         self.fragment = str(fragment)
         self.new_shared = new_shared  # (own nodes before it, id) of the shared nodes first seen here
+        self.key = key  # what decides the fragment's bytes (its build-cache key), if known
 
 
-def _copy(src: BinaryIO, dst: BinaryIO) -> None:
-    src.flush()
-    dst.flush()
-    size = os.fstat(src.fileno()).st_size
-    src.seek(0)
-    done = 0
-    try:
-        while done < size:
-            n = os.copy_file_range(src.fileno(), dst.fileno(), size - done)
-            if n == 0:
-                break
-            done += n
-    except (AttributeError, OSError):  # another file system, or no copy_file_range: copy through here
-        pass
-    dst.seek(0, os.SEEK_END)
-    src.seek(done)
-    shutil.copyfileobj(src, dst, 1 << 20)
+class _Sink:
+    """An output file written from bytes and from byte ranges of other files: the ranges are
+    copied by the kernel (copy_file_range), so a fragment's bytes never pass through Python;
+    small pieces are gathered and written together."""
+
+    _SMALL = 1 << 16  # below this, a range is read and buffered (one system call either way)
+
+    def __init__(self, path: Path, readable: bool = False) -> None:
+        mode = os.O_RDWR if readable else os.O_WRONLY
+        self.fd = os.open(path, mode | os.O_CREAT | os.O_TRUNC | _BINARY, 0o666)
+        self._pending: list[bytes | memoryview] = []
+        self._size = 0
+        self.written = 0  # bytes written so far (the end of the file, once flushed)
+        self._kernel_copy = hasattr(os, "copy_file_range")
+
+    def write(self, data: bytes | memoryview) -> None:
+        self._pending.append(data)
+        self._size += len(data)
+        self.written += len(data)
+        if self._size >= self._SMALL:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            data = memoryview(b"".join(self._pending))
+            self._pending, self._size = [], 0
+            while data:
+                data = data[os.write(self.fd, data):]
+
+    def copy(self, src: int, offset: int, size: int) -> None:
+        """`size` bytes of the open file `src` from `offset`."""
+        if size < self._SMALL:
+            self.written += size
+            if size:
+                self._pending.append(_pread(src, size, offset))
+                self._size += size
+                if self._size >= self._SMALL:
+                    self.flush()
+            return
+        self.flush()
+        self.written += size
+        while size > 0:
+            if self._kernel_copy:
+                try:
+                    n = os.copy_file_range(src, self.fd, size, offset)
+                except OSError:  # another file system, or a kernel without it: copy through here
+                    self._kernel_copy = False
+                    continue
+            else:
+                data = memoryview(_pread(src, min(size, 1 << 22), offset))
+                n = len(data)
+                while data:
+                    data = data[os.write(self.fd, data):]
+            if n <= 0:
+                raise OSError(f"{src}: a fragment file shorter than its summary says")
+            offset, size = offset + n, size - n
+
+    def end_list(self, count: int) -> None:
+        """Close a one-element-a-line list written as `element,\n` lines: the last comma goes."""
+        self.flush()
+        if count:
+            at = os.lseek(self.fd, 0, os.SEEK_CUR) - 2
+            os.ftruncate(self.fd, at)
+            os.lseek(self.fd, at, os.SEEK_SET)
+            self.written -= 2
+        self.write(b"\n")
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            os.close(self.fd)
 
 
-def _end_list(fh: BinaryIO, count: int) -> None:
-    """Close a one-element-a-line list written as `element,\\n` lines: the last comma goes."""
-    if count:
-        fh.seek(-2, os.SEEK_END)
-        fh.truncate()
-    fh.write(b"\n")
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+
+
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    data = os.pread(fd, size, offset)
+    while len(data) < size:  # a short read (rare): the rest
+        more = os.pread(fd, size - len(data), offset + len(data))
+        if not more:
+            raise OSError(f"{fd}: a fragment file shorter than its summary says")
+        data += more
+    return data
+
+
+# the encodings a build keeps for the next (OUT/.cache/shared-nodes): for the graph.json text of
+# each shared and corpus-level node and edge, its GraphML element and the GraphML keys it uses, so
+# that a rebuild encodes only the elements whose merged attributes changed. The file: a head
+# (magic, writer version), the GraphML elements one after the other, their index (digest of the
+# graph.json text, offset, length, key set), the key sets (JSON) and a trailer locating the index.
+_ENCODINGS_MAGIC = b"policykg-shared-nodes-3\n"
+_INDEX_ENTRY = struct.Struct("<16sQII")
+_TRAILER = struct.Struct("<QII8s")  # index offset, entries, key-set bytes, end mark
+_END_MARK = b"pkg-end\n"
+
+
+def _writer_version() -> bytes:
+    """A digest of the code that turns an element into its graph.json text and GraphML."""
+    from policykg.graph import export, sanitise
+
+    digest = hashlib.blake2b(_ENCODINGS_MAGIC, digest_size=16)
+    for module in (export, sanitise):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.digest()
+
+
+Span = tuple[int, int]  # (offset, length) in one of _Encodings' two files
+
+
+class _Encodings:
+    """Shared and corpus-level nodes and edges as graph.json lines and GraphML elements, written
+    to two files (not held: the docs lists make them grow with the corpus) in the order they are
+    encoded: `json` (a spool) and `graphml` (this build's cache, or a spool without one). The
+    GraphML comes from the cache of the OUT a build replaces (`reuse`) when the graph.json text
+    is the same."""
+
+    def __init__(self, cache: Path | None, reuse: Path | None, spools: Path) -> None:
+        self.cache = cache
+        self._version = _writer_version() if cache is not None else b""
+        self._head = _ENCODINGS_MAGIC + self._version
+        self.json = _Sink(spools / "elements.json", readable=True)
+        self._graphml_path = cache.with_name(cache.name + f".tmp-{os.getpid()}") if cache is not None \
+            else spools / "elements.graphml"
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+        self.graphml = _Sink(self._graphml_path, readable=True)
+        self.graphml.write(self._head)
+        self._old_fd: int | None = None
+        self._old: dict[bytes, tuple[int, int, tuple[str, ...]]] = {}
+        if reuse is not None and cache is not None:
+            self._read(reuse)
+        self._index: dict[bytes, tuple[int, int, int]] = {}  # digest -> offset, length, key set
+        self._key_sets: dict[tuple[str, ...], int] = {}
+        self.hits = 0
+
+    def _read(self, path: Path) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY | _BINARY)
+        except OSError:
+            return
+        try:
+            size = os.fstat(fd).st_size
+            if size < len(self._head) + _TRAILER.size or _pread(fd, len(self._head), 0) != self._head:
+                raise ValueError("another writer's encodings")
+            at, count, names, mark = _TRAILER.unpack(_pread(fd, _TRAILER.size, size - _TRAILER.size))
+            if mark != _END_MARK or at + count * _INDEX_ENTRY.size + names + _TRAILER.size != size:
+                raise ValueError("cut short")
+            index = _pread(fd, count * _INDEX_ENTRY.size + names, at)
+            key_sets = [tuple(keys) for keys in json.loads(index[count * _INDEX_ENTRY.size:])]
+            for digest, offset, length, keys in _INDEX_ENTRY.iter_unpack(index[:count * _INDEX_ENTRY.size]):
+                if offset + length > at:
+                    raise ValueError("an element beyond the elements")
+                self._old[digest] = (offset, length, key_sets[keys])
+        except (OSError, ValueError, IndexError, struct.error):  # encode again: it costs time only
+            self._old = {}
+            os.close(fd)
+            return
+        self._old_fd = fd
+
+    def _element(self, kind: bytes, text: bytes, encode: Callable[[], tuple[bytes, tuple[str, ...]]]
+                 ) -> tuple[Span, Span, tuple[str, ...]]:
+        json_at = self.json.written
+        self.json.write(text + b",\n")
+        graphml_at = self.graphml.written
+        if self.cache is None:
+            element, keys = encode()
+            self.graphml.write(element)
+            return (json_at, len(text) + 2), (graphml_at, len(element)), keys
+        digest = hashlib.blake2b(text, digest_size=16, key=self._version, person=kind).digest()
+        old = self._old.get(digest)
+        if old is not None and self._old_fd is not None:
+            offset, length, keys = old
+            self.graphml.copy(self._old_fd, offset, length)
+            self.hits += 1
+        else:
+            element, keys = encode()
+            self.graphml.write(element)
+            length = len(element)
+        if digest not in self._index:
+            key_set = self._key_sets.setdefault(keys, len(self._key_sets))
+            self._index[digest] = (graphml_at, length, key_set)
+        return (json_at, len(text) + 2), (graphml_at, length), keys
+
+    def node(self, data: dict[str, Any]) -> tuple[Span, Span, tuple[str, ...]]:
+        """Write a node's graph.json line and GraphML element: their spans and its GraphML keys."""
+        def encode() -> tuple[bytes, tuple[str, ...]]:
+            return graphml_node(data["id"], data, set()).encode("utf-8"), tuple(sorted(graphml_node_keys(data)))
+        return self._element(b"node", _json_bytes(data), encode)
+
+    def edge(self, u: str, v: str, key: str, data: dict[str, Any]) -> tuple[Span, Span, tuple[str, ...]]:
+        """Write an edge's graph.json line and GraphML element: their spans and its GraphML keys."""
+        def encode() -> tuple[bytes, tuple[str, ...]]:
+            used: set[str] = set()
+            return graphml_edge(u, v, key, data, used).encode("utf-8"), tuple(sorted(used))
+        return self._element(b"edge", _json_bytes({**data, "from": u, "to": v, "key": key}), encode)
+
+    def at(self) -> tuple[int, int]:
+        """Where the next element's graph.json line and GraphML element will start."""
+        return self.json.written, self.graphml.written
+
+    def ready(self) -> None:
+        """Everything written so far readable from the two files (the writers copy from them)."""
+        self.json.flush()
+        self.graphml.flush()
+
+    def close(self) -> None:
+        """Finish this build's cache (the index after the elements), or drop the spools."""
+        if self._old_fd is not None:
+            os.close(self._old_fd)
+            self._old_fd = None
+        self.json.close()
+        if self.cache is None:
+            self.graphml.close()
+            return
+        try:
+            at = self.graphml.written
+            for digest, (offset, length, key_set) in self._index.items():
+                self.graphml.write(_INDEX_ENTRY.pack(digest, offset, length, key_set))
+            names = json.dumps(list(self._key_sets), ensure_ascii=False).encode("utf-8")
+            self.graphml.write(names)
+            self.graphml.write(_TRAILER.pack(at, len(self._index), len(names), _END_MARK))
+            self.graphml.close()
+            os.replace(self._graphml_path, self.cache)
+        except OSError:  # a cache that cannot be written costs time on the next build, nothing else
+            self._graphml_path.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        if self._old_fd is not None:
+            os.close(self._old_fd)
+            self._old_fd = None
+        for sink in (self.json, self.graphml):
+            with suppress(OSError):
+                sink.close()
+        if self.cache is not None:
+            self._graphml_path.unlink(missing_ok=True)
 
 
 class CorpusWriter:
     """graph.json, graph.graphml, the CSV tables and the 任务分工表 of a build, from the documents'
     summaries and fragment files (see the module's docstring). `add` each document in build
     order, then `close` writes the files into out_dir. Holds the shared nodes (bounded by the
-    distinct units, entities and indicators) and a few figures per document."""
+    distinct units, entities and indicators) and a few figures per document.
 
-    def __init__(self, out_dir: Path, cache_dir: Path | None = None, reuse_dir: Path | None = None) -> None:
-        # cache_dir / reuse_dir: the 任务分工表's sheet cache of this build and of the OUT it replaces
+    cache_dir / reuse_dir: the 任务分工表's sheet cache of this build and of the OUT it replaces;
+    nodes_cache / nodes_reuse: the same for the shared nodes' encodings (a file each)."""
+
+    def __init__(self, out_dir: Path, cache_dir: Path | None = None, reuse_dir: Path | None = None,
+                 nodes_cache: Path | None = None, nodes_reuse: Path | None = None) -> None:
         self.out_dir, self.cache_dir, self.reuse_dir = out_dir, cache_dir, reuse_dir
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)  # the extraction renders sheets into it (prerender_sheet)
+        self.nodes_cache, self.nodes_reuse = nodes_cache, nodes_reuse
         self.docs: list[_Document] = []
         self.shared: dict[str, dict[str, Any]] = {}
         self._members: dict[tuple[str, str], set[str]] = {}
@@ -297,25 +528,49 @@ class CorpusWriter:
         self.edge_keys: set[str] = set()
         self.nodes = self.edges = 0
         self.rows = dict.fromkeys(TABLES, 0)
+        self.sheet_hits = self.node_hits = 0  # cached sheets and shared-node encodings used
         self._spools = out_dir / ".spool"
         self._spools.mkdir(exist_ok=True)
         # each document's citations, read back when the CITES edges are written (not held)
         self._citations = (self._spools / "citations.jsonl").open("w+", encoding="utf-8", errors="surrogatepass")
 
-    def add(self, summary: dict[str, Any], fragment: Path) -> None:
+    def add(self, summary: dict[str, Any], fragment: Path, key: str | None = None) -> None:
+        """One document, in build order. `key`: a name that decides the fragment's bytes (the
+        build cache's key), so that its 任务分工表 sheet is found without reading its rows."""
         sha = summary["sha256"]
         docs = [sha]  # one string for every mention: the docs lists of 10,000 plans stay small
         new_shared = []
+        shared, members, docs_unique = self.shared, self._members, self._docs_unique
         for before, node_id, label, extra_labels, props in summary["shared"]:
             if props.get("docSha256") == THIS_DOCUMENT:
                 props["docSha256"] = sha
             own_docs = props.get("docs") == THIS_DOCUMENT
-            if own_docs and node_id in self._docs_unique:
+            if own_docs and node_id in docs_unique:
                 # each document comes once, so its sha256 is new to the node's docs: no membership
-                # set of every document (the lists are the output; the sets would double them)
-                del props["docs"]
-                merge_node(self.shared, self._members, node_id, label, extra_labels, props)
-                self.shared[node_id]["docs"].append(sha)
+                # set of every document (the lists are the output; the sets would double them).
+                # merge_node's merge, inlined for this, the most common mention (a unit named again)
+                data = shared[node_id]
+                labels = data["labels"]
+                if label not in labels:
+                    labels.append(label)
+                for name in extra_labels:
+                    if name not in labels:
+                        labels.append(name)
+                aliases = props.get("aliases")
+                if aliases is not None:
+                    seen = members.get((node_id, "aliases"))
+                    if seen is None:
+                        seen = members[node_id, "aliases"] = set()
+                        data["aliases"] = []
+                    values = data["aliases"]
+                    for value in aliases:
+                        if value not in seen:
+                            seen.add(value)
+                            values.append(value)
+                data["docs"].append(sha)
+                for name, value in props.items():
+                    if name not in data:  # (docs and aliases are there by now)
+                        data[name] = value
                 continue
             if own_docs:
                 props["docs"] = docs
@@ -329,7 +584,7 @@ class CorpusWriter:
                     self._docs_unique.add(node_id)
         if summary["citations"]:
             self._citations.write(json.dumps([len(self.docs), summary["citations"]], ensure_ascii=False) + "\n")
-        self.docs.append(_Document(summary, fragment, new_shared))
+        self.docs.append(_Document(summary, fragment, new_shared, key))
         self.node_keys.update(summary["node_keys"])
         self.edge_keys.update(summary["edge_keys"])
         self.nodes += len(summary["json_ends"])
@@ -350,96 +605,152 @@ class CorpusWriter:
         links = CitationLinks(heads.values())
         spools = self._spools
         node_keys, edge_keys = set(self.node_keys), set(self.edge_keys)
-        with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"), \
-                (spools / "edges.json").open("w+b") as json_edges, \
-                (spools / "edges.graphml").open("w+b") as graphml_edges, \
-                (spools / "cites.json").open("w+b") as json_cites, \
-                (spools / "cites.graphml").open("w+b") as graphml_cites:
-            # what crosses documents first: CITES (written last) and the keys the header lists
-            cites = 0
-            self._citations.seek(0)
-            for line in self._citations:
-                index, citations = json.loads(line)
-                d = self.docs[index]
-                for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], citations):
-                    json_cites.write(_utf8(_encode({**data, "from": u, "to": v, "key": k}) + ",\n"))
-                    graphml_cites.write(graphml_edge(u, v, k, data, edge_keys).encode("utf-8"))
-                    cites += 1
-            extra_nodes = [*plans, *links.cited.values()]
-            for data in (*self.shared.values(), *extra_nodes):
-                node_keys |= graphml_node_keys(data)
-            for u, v, k, data in family_edges:
-                graphml_edge(u, v, k, data, edge_keys)
-            with (out / GRAPH_JSON).open("w+b") as graph_json, (out / GRAPHML).open("w+b") as graphml:
-                graph_json.write(b'{"directed":true,"multigraph":true,"graph":{},"nodes":[\n')
-                graphml.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
-                self._write_documents(graph_json, graphml, json_edges, graphml_edges, current)
+        with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"):
+            # every shared and corpus-level element encoded once, through the encodings cache, into
+            # two files: CITES first (written last), then the shared nodes (each placed where first
+            # named), the corpus-level nodes and the plan families' edges (each group one range)
+            encodings = _Encodings(self.nodes_cache, self.nodes_reuse, spools)
+            try:
+                cites_start = encodings.at()
+                cites = 0
+                self._citations.seek(0)
+                for line in self._citations:
+                    index, citations = json.loads(line)
+                    d = self.docs[index]
+                    for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], citations):
+                        edge_keys.update(encodings.edge(u, v, k, data)[2])
+                        cites += 1
+                cites_end = encodings.at()
+                shared: dict[str, tuple[Span, Span]] = {}
+                for node_id, data in self.shared.items():
+                    json_span, graphml_span, keys = encodings.node(data)
+                    shared[node_id] = (json_span, graphml_span)
+                    node_keys.update(keys)
+                extra_nodes = [*plans, *links.cited.values()]
+                extra_start = encodings.at()
                 for data in extra_nodes:
-                    graph_json.write(_utf8(_encode(data) + ",\n"))
-                    graphml.write(graphml_node(data["id"], data, set()).encode("utf-8"))
+                    node_keys.update(encodings.node(data)[2])
+                family_start = encodings.at()
                 for u, v, k, data in family_edges:
-                    json_edges.write(_utf8(_encode({**data, "from": u, "to": v, "key": k}) + ",\n"))
-                    graphml_edges.write(graphml_edge(u, v, k, data, set()).encode("utf-8"))
-                self.nodes += len(self.shared) + len(extra_nodes)
-                self.edges += len(family_edges) + cites
-                _end_list(graph_json, self.nodes)
-                graph_json.write(b'],"edges":[\n')
-                _copy(json_edges, graph_json)
-                _copy(json_cites, graph_json)
-                _end_list(graph_json, self.edges)
-                graph_json.write(b"]}\n")
-                _copy(graphml_edges, graphml)
-                _copy(graphml_cites, graphml)
-                graphml.write(GRAPHML_TAIL.encode("utf-8"))
+                    edge_keys.update(encodings.edge(u, v, k, data)[2])
+                family_end = encodings.at()
+                encodings.ready()
+                self.node_hits = encodings.hits
+                json_fd, graphml_fd = encodings.json.fd, encodings.graphml.fd
+
+                def copy_range(start: tuple[int, int], end: tuple[int, int]) -> None:
+                    graph_json.copy(json_fd, start[0], end[0] - start[0])
+                    graphml.copy(graphml_fd, start[1], end[1] - start[1])
+
+                graph_json, graphml = _Sink(out / GRAPH_JSON), _Sink(out / GRAPHML)
+                try:
+                    graph_json.write(b'{"directed":true,"multigraph":true,"graph":{},"nodes":[\n')
+                    graphml.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
+                    self._write_documents(graph_json, graphml, (json_fd, graphml_fd), shared, current)
+                    copy_range(extra_start, family_start)
+                    self.nodes += len(self.shared) + len(extra_nodes)
+                    self.edges += len(family_edges) + cites
+                    graph_json.end_list(self.nodes)
+                    graph_json.write(b'],"edges":[\n')
+                    self._write_edges(graph_json, graphml)
+                    copy_range(family_start, family_end)
+                    copy_range(cites_start, cites_end)
+                    graph_json.end_list(self.edges)
+                    graph_json.write(b"]}\n")
+                    graphml.write(GRAPHML_TAIL.encode("utf-8"))
+                finally:
+                    graph_json.close()
+                    graphml.close()
+            except BaseException:
+                encodings.abort()
+                raise
+            encodings.close()
         self._citations.close()
         shutil.rmtree(spools, ignore_errors=True)
         return dict(self.rows)
 
-    def _write_documents(self, graph_json: BinaryIO, graphml: BinaryIO, json_edges: BinaryIO,
-                         graphml_edges: BinaryIO, current: dict[str, bool]) -> None:
-        """Pass 2: each document's fragments into the files, its new shared nodes in place."""
-        shared, out = self.shared, self.out_dir
+    def _write_documents(self, graph_json: _Sink, graphml: _Sink, element_files: tuple[int, int],
+                         shared: dict[str, tuple[Span, Span]], current: dict[str, bool]) -> None:
+        """Pass 2: each document's nodes into graph.json and GraphML (its new shared nodes in
+        place), its table rows into the CSVs, its sheet into the 任务分工表."""
+        out = self.out_dir
         current_json = b'"current":true'
         current_graphml = f'<data key="{graphml_key_id("node", "current")}">true</data>'.encode()
-        tables = {name: (out / f"{name}.csv").open("wb") for name in TABLES}
+        tables = [_Sink(out / f"{name}.csv") for name in TABLES]
         sheet = TaskSheetWriter(out / XLSX, cache_dir=self.cache_dir, reuse_dir=self.reuse_dir)
         try:
-            for name, columns in TABLES.items():
-                tables[name].write(csv_header(columns))
+            for fh, columns in zip(tables, TABLES.values()):
+                fh.write(csv_header(columns))
             for d in self.docs:
-                with open(d.fragment, "rb") as fh:
-                    data = fh.read()
-                parts, at = [], 0
-                for size in d.sections:
-                    parts.append(memoryview(data)[at:at + size])
-                    at += size
-                for section, ends, fh, encode in (
-                        (parts[0], d.ends[0], graph_json, lambda n: _utf8(_encode(shared[n]) + ",\n")),
-                        (parts[2], d.ends[1], graphml, lambda n: graphml_node(n, shared[n], set()).encode("utf-8"))):
-                    if not current.get(d.doc_id, True):  # an older edition of its plan
-                        old = current_json if fh is graph_json else current_graphml
-                        new = old.replace(b"true", b"false")
-                        ends = _shifted(bytes(section), ends, old, new)
-                        section = memoryview(bytes(section).replace(old, new))
-                    at = 0
-                    for before, node_id in d.new_shared:
-                        end = ends[before - 1] if before else 0
-                        fh.write(section[at:end])
-                        fh.write(encode(node_id))
-                        at = end
-                    fh.write(section[at:])
-                json_edges.write(parts[1])
-                graphml_edges.write(parts[3])
-                for i, name in enumerate(TABLES, 4):
-                    tables[name].write(parts[i])
-                sheet.add_document(xlsx_document(d.head), _task_rows(parts[4], parts[-1]))
+                fd = os.open(d.fragment, os.O_RDONLY | _BINARY)
+                try:
+                    starts = list(itertools.accumulate(d.sections, initial=0))
+                    for index, ends, fh, which, old in ((0, d.ends[0], graph_json, 0, current_json),
+                                                        (2, d.ends[1], graphml, 1, current_graphml)):
+                        start, size = starts[index], d.sections[index]
+                        if current.get(d.doc_id, True) and not d.new_shared:
+                            fh.copy(fd, start, size)  # the common case: the bytes as they are
+                            continue
+                        section = _pread(fd, size, start)
+                        if not current.get(d.doc_id, True):  # an older edition of its plan
+                            new = old.replace(b"true", b"false")
+                            ends = _shifted(section, ends, old, new)
+                            section = section.replace(old, new)
+                        at = 0
+                        for before, node_id in d.new_shared:
+                            end = ends[before - 1] if before else 0
+                            fh.write(section[at:end])
+                            fh.copy(element_files[which], *shared[node_id][which])
+                            at = end
+                        fh.write(section[at:])
+                    for i, fh in enumerate(tables, 4):
+                        fh.copy(fd, starts[i], d.sections[i])
+                    resp, rows = (starts[4], d.sections[4]), (starts[-2], d.sections[-1])
+
+                    def task_rows(fd: int = fd, resp: tuple[int, int] = resp,
+                                  rows: tuple[int, int] = rows) -> list[dict[str, Any]]:
+                        return _task_rows(memoryview(_pread(fd, resp[1], resp[0])),
+                                          memoryview(_pread(fd, rows[1], rows[0])))
+
+                    # the sheet's rows are decided by the fragment, whose key names it: looked up
+                    # by that key (else by the bytes), the rows read only if it must be rendered
+                    encoded = _sheet_source(d.key) if d.key else \
+                        [_pread(fd, resp[1], resp[0]), _pread(fd, rows[1], rows[0])]
+                    sheet.add_encoded(xlsx_document(d.head), encoded, task_rows)
+                finally:
+                    os.close(fd)
         except BaseException:
             sheet.abort()  # no half-written workbook
             raise
         finally:
-            for fh in tables.values():
+            for fh in tables:
                 fh.close()
         sheet.close()
+        self.sheet_hits = sheet.cache_hits
+
+    def _write_edges(self, graph_json: _Sink, graphml: _Sink) -> None:
+        """Pass 3: each document's edges into graph.json and GraphML."""
+        for d in self.docs:
+            fd = os.open(d.fragment, os.O_RDONLY | _BINARY)
+            try:
+                graph_json.copy(fd, d.sections[0], d.sections[1])
+                graphml.copy(fd, d.sections[0] + d.sections[1] + d.sections[2], d.sections[3])
+            finally:
+                os.close(fd)
+
+
+def _sheet_source(key: str) -> list[bytes]:
+    """What a document's 任务分工表 sheet is looked up by when its fragment has a cache key."""
+    return [key.encode("utf-8", "surrogatepass")]
+
+
+def prerender_sheet(sheets: Path, summary: dict[str, Any], fragment: bytes, key: str) -> None:
+    """Render the sheet of a document just encoded (summary, fragment; `key`: its cache key) into
+    the 任务分工表 sheet cache where CorpusWriter will look it up (in the extraction worker)."""
+    starts = list(itertools.accumulate(summary["sections"], initial=0))
+    view = memoryview(fragment)
+    rows = _task_rows(view[starts[4]:starts[5]], view[starts[-2]:starts[-1]])
+    cache_sheet(sheets, xlsx_document(summary["head"]), _sheet_source(key), rows)
 
 
 def _task_rows(responsibilities: memoryview, rows: memoryview) -> list[dict[str, Any]]:

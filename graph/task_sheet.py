@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,9 +37,9 @@ _TASK_ROW = RowFormat((CENTRED, TEXT, TEXT, TEXT, TEXT, CENTRED, TEXT, TEXT))
 _OVERVIEW_ROW = RowFormat((CENTRED, TEXT, TEXT, TEXT, TEXT, CENTRED, CENTRED, LINK))
 _HEADER_ROW = RowFormat((HEADER,) * len(XLSX_COLUMNS))
 
-# a cached sheet: this header (CRC-32 and length of the XML, rows, columns, length of the
-# deflated bytes), then the deflated XML
-_CACHED = struct.Struct("<IIIII")
+# a cached sheet: this header (CRC-32 and length of the XML, rows, columns, the overview's task
+# count and lead-from-order count, length of the deflated bytes), then the deflated XML
+_CACHED = struct.Struct("<IIIIIII")
 CACHE_SUFFIX = ".xlsx-sheet"
 
 
@@ -96,15 +97,40 @@ def _document_sheet(title: str, tasks: Sequence[dict[str, Any]]) -> SheetPart:
     return sheet.part()
 
 
+def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryview]) -> str:
+    digest = hashlib.blake2b(title.encode("utf-8", "surrogatepass"), digest_size=20, key=version, person=b"encoded")
+    for part in encoded:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def cache_sheet(cache_dir: Path, document: dict[str, Any], encoded: Iterable[bytes | memoryview],
+                rows: Sequence[dict[str, Any]]) -> None:
+    """Render a document's sheet into a TaskSheetWriter's cache_dir under the key its
+    add_encoded(document, encoded, …) looks up: an extraction worker does this for the
+    documents it extracts, so that the build's writer only copies their sheets."""
+    title = document.get("title") or document["doc"]
+    tasks = xlsx_tasks(rows)
+    key = _encoded_key(_renderer_version(), title, encoded)
+    _write_cached(cache_dir / (key + CACHE_SUFFIX), _document_sheet(title, tasks), len(tasks),
+                  sum(t["lead_from_order"] for t in tasks))
+
+
+@cache
 def _renderer_version() -> bytes:
     """A digest of the code that turns tasks into a sheet: a cached sheet is used only by the
     code that made it."""
-    from policykg.extract import normalise
-    from policykg.graph import labels, sanitise, xlsx
+    from importlib.util import find_spec
+
+    from policykg.graph import xlsx
 
     digest = hashlib.blake2b(xlsx.COMPRESSOR.encode(), digest_size=16)
-    for module in (xlsx, sanitise, labels, normalise):
-        digest.update(Path(module.__file__ or "").read_bytes())
+    # found, not imported: a build whose sheets all come from the cache needs none of them
+    for module in ("policykg.graph.xlsx", "policykg.graph.sanitise", "policykg.graph.labels",
+                   "policykg.extract.normalise"):
+        spec = find_spec(module)
+        digest.update(Path(spec.origin if spec is not None and spec.origin else module).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.digest()
 
@@ -137,38 +163,62 @@ class TaskSheetWriter:
         self._closed = False
 
     def add_document(self, document: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        tasks = xlsx_tasks(rows)
+        title = self._title(document)
+        key = None
+        if self.cache_dir is not None:
+            # what the sheet shows (repr: unambiguous, and faster than json here)
+            about = repr([title, *((t["path"], t["title"], t["text"], t["deadline"], t["quote"], t["lead"],
+                                    t["part"], t["lead_from_order"]) for t in tasks)])
+            key = hashlib.blake2b(about.encode("utf-8", "surrogatepass"), digest_size=20,
+                                  key=self._version).hexdigest()
+        self._add(document, title, key, lambda: tasks)
+
+    def add_encoded(self, document: dict[str, Any], encoded: Iterable[bytes | memoryview],
+                    rows: Callable[[], list[dict[str, Any]]]) -> None:
+        """add_document for a document whose rows are known by an encoding that decides them
+        (a build's fragment sections): with a cache, the sheet is looked up by a digest of
+        those bytes, and `rows` is called only when it has to be rendered."""
+        title = self._title(document)
+        key = _encoded_key(self._version, title, encoded) if self.cache_dir is not None else None
+        self._add(document, title, key, lambda: xlsx_tasks(rows()))
+
+    def _title(self, document: dict[str, Any]) -> str:
         sha = document["doc_sha256"]
         if sha in self._seen:
             raise ValueError(f"{document.get('doc') or sha}: given twice to the 任务分工表")
         self._seen.add(sha)
-        tasks = xlsx_tasks(rows)
-        title = document.get("title") or document["doc"]
-        name = _sheet_name(len(self._overview) + 1, title)
-        self._book.add(name, self._sheet(title, tasks))
-        self._overview.append((len(self._overview) + 1, title, document.get("jurisdiction") or "",
-                               document.get("period") or "", document.get("status") or "", len(tasks),
-                               sum(t["lead_from_order"] for t in tasks), name))
-        self.tasks += len(tasks)
+        return document.get("title") or document["doc"]
 
-    def _sheet(self, title: str, tasks: list[dict[str, Any]]) -> SheetPart:
-        if self.cache_dir is None:
-            return _document_sheet(title, tasks)
-        # what the sheet shows (repr: unambiguous, and faster than json here)
-        about = repr([title, *((t["path"], t["title"], t["text"], t["deadline"], t["quote"], t["lead"], t["part"],
-                                t["lead_from_order"]) for t in tasks)])
-        key = hashlib.blake2b(about.encode("utf-8", "surrogatepass"), digest_size=20, key=self._version).hexdigest()
-        file = key + CACHE_SUFFIX
-        self._used.add(file)
-        for folder in (self.cache_dir, self.reuse_dir):
-            part = _read_cached(folder / file) if folder is not None else None
-            if part is not None:
-                self.cache_hits += 1
-                if folder is not self.cache_dir:
-                    _take_cached(folder / file, self.cache_dir / file, part)
-                return part
-        part = _document_sheet(title, tasks)
-        _write_cached(self.cache_dir / file, part)
-        return part
+    def _add(self, document: dict[str, Any], title: str, key: str | None,
+             tasks: Callable[[], list[dict[str, Any]]]) -> None:
+        name = _sheet_name(len(self._overview) + 1, title)
+        part, count, from_order = self._sheet(title, key, tasks)
+        self._book.add(name, part)
+        self._overview.append((len(self._overview) + 1, title, document.get("jurisdiction") or "",
+                               document.get("period") or "", document.get("status") or "", count, from_order, name))
+        self.tasks += count
+
+    def _sheet(self, title: str, key: str | None,
+               tasks: Callable[[], list[dict[str, Any]]]) -> tuple[SheetPart, int, int]:
+        """The sheet, its task count and its lead-from-order count: from the cache under `key`,
+        else rendered (and cached)."""
+        if key is not None:
+            file = key + CACHE_SUFFIX
+            self._used.add(file)
+            for folder in (self.cache_dir, self.reuse_dir):
+                cached = _read_cached(folder / file) if folder is not None else None
+                if cached is not None:
+                    self.cache_hits += 1
+                    if folder is not self.cache_dir:
+                        _take_cached(folder / file, self.cache_dir / file, *cached)
+                    return cached
+        shown = tasks()
+        part = _document_sheet(title, shown)
+        count, from_order = len(shown), sum(t["lead_from_order"] for t in shown)
+        if key is not None and self.cache_dir is not None:
+            _write_cached(self.cache_dir / (key + CACHE_SUFFIX), part, count, from_order)
+        return part, count, from_order
 
     def close(self) -> int:
         """Write the overview and the workbook parts; returns the number of task rows."""
@@ -208,33 +258,34 @@ class TaskSheetWriter:
             self.abort()
 
 
-def _read_cached(path: Path) -> SheetPart | None:
+def _read_cached(path: Path) -> tuple[SheetPart, int, int] | None:
     try:
         data = path.read_bytes()
     except OSError:
         return None
     if len(data) < _CACHED.size:
         return None
-    crc, size, rows, columns, length = _CACHED.unpack_from(data)
+    crc, size, rows, columns, count, from_order, length = _CACHED.unpack_from(data)
     if len(data) != _CACHED.size + length:
         return None  # cut short: render it again
-    return SheetPart(data[_CACHED.size:], crc, size, rows, columns)
+    return SheetPart(data[_CACHED.size:], crc, size, rows, columns), count, from_order
 
 
-def _take_cached(old: Path, new: Path, part: SheetPart) -> None:
+def _take_cached(old: Path, new: Path, part: SheetPart, count: int, from_order: int) -> None:
     """An earlier build's cached sheet into this build's cache: linked, else written."""
     try:
         os.link(old, new)
     except FileExistsError:
         pass
     except OSError:
-        _write_cached(new, part)
+        _write_cached(new, part, count, from_order)
 
 
-def _write_cached(path: Path, part: SheetPart) -> None:
+def _write_cached(path: Path, part: SheetPart, count: int, from_order: int) -> None:
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
     try:
-        tmp.write_bytes(_CACHED.pack(part.crc, part.size, part.rows, part.columns, len(part.deflated)) + part.deflated)
+        tmp.write_bytes(_CACHED.pack(part.crc, part.size, part.rows, part.columns, count, from_order,
+                                     len(part.deflated)) + part.deflated)
         os.replace(tmp, path)
     except OSError:  # a cache that cannot be written costs time on the next build, nothing else
         tmp.unlink(missing_ok=True)

@@ -7,7 +7,10 @@ as it does; the kernel drops it when the process dies, however it dies. This wat
 beside the server, polls: when it can take that lock exclusively for GRACE_SECONDS in a row (and
 the start lock, so no process is joining at that moment), it stops the server with SIGTERM
 (every load saves its dump when it completes, so nothing is lost) and exits. It exits too when
-the server is gone. Run as a script (`python watchdog.py DB_DIR PID`): standard library only, so
+the server is gone. A command that leaves the server running for the next one writes until when
+(epoch seconds) into falkordb.keep: the idle server is stopped only after that time, or at once
+when its folder is removed or replaced (OUT deleted or rebuilt: nobody can reach the server any
+more). Run as a script (`python watchdog.py DB_DIR PID`): standard library only, so
 it starts in a few milliseconds and imports nothing of policykg.
 """
 
@@ -23,6 +26,7 @@ from pathlib import Path
 
 GRACE_SECONDS = 2.0
 POLL_SECONDS = 0.5
+KEEP_NAME = "falkordb.keep"
 
 
 def process_alive(pid: int) -> bool:
@@ -49,9 +53,30 @@ def _try_lock(fd: int, kind: int) -> bool:
         raise
 
 
+def _same_folder(db_dir: Path, home: os.stat_result) -> bool:
+    """True while db_dir is still the folder the server was started in (not removed, not a new
+    OUT's folder at the same path)."""
+    try:
+        now = os.stat(db_dir)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (home.st_dev, home.st_ino)
+
+
+def _kept(db_dir: Path, home: os.stat_result) -> bool:
+    """True while a command's keep time has not passed and the folder is still the server's."""
+    if not _same_folder(db_dir, home):
+        return False
+    try:
+        return time.time() < float((db_dir / KEEP_NAME).read_text(encoding="ascii").strip() or 0)
+    except (OSError, ValueError):
+        return False
+
+
 def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
     users = os.open(db_dir / "falkordb.users", os.O_RDWR | os.O_CREAT, 0o600)
     start = os.open(db_dir / "falkordb.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    home = os.stat(db_dir)
     idle_since: float | None = None
     while process_alive(pid):
         time.sleep(POLL_SECONDS)
@@ -61,7 +86,7 @@ def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
         fcntl.flock(users, fcntl.LOCK_UN)
         now = time.monotonic()
         idle_since = idle_since if idle_since is not None else now
-        if now - idle_since < grace or not _try_lock(start, fcntl.LOCK_EX):
+        if now - idle_since < grace or _kept(db_dir, home) or not _try_lock(start, fcntl.LOCK_EX):
             continue
         try:
             if _try_lock(users, fcntl.LOCK_EX):  # still nobody, and nobody can join now
@@ -71,8 +96,9 @@ def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
                     time.sleep(0.05)
                 if process_alive(pid):
                     os.kill(pid, signal.SIGKILL)
-                for name in ("falkordb.pid", "falkordb.state"):
-                    (db_dir / name).unlink(missing_ok=True)
+                if _same_folder(db_dir, home):  # not a new OUT's files (another server's)
+                    for name in ("falkordb.pid", "falkordb.state", KEEP_NAME):
+                        (db_dir / name).unlink(missing_ok=True)
                 return 0
         finally:
             fcntl.flock(start, fcntl.LOCK_UN)

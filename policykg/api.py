@@ -21,17 +21,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.model import PolicyDocument
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
-from policykg.graph.fragments import CorpusWriter, encode_document
+from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.progress import Progress
 
 INFERRED_FILE = "inferred.txt"  # one line per document whose metadata was inferred from its text
 XLSX_CACHE_DIR = ".cache/task-sheets"  # under OUT: the 任务分工表's per-document parts
+NODES_CACHE = ".cache/shared-nodes"  # under OUT: the shared nodes' GraphML, by their graph.json text
 
 __all__ = ["OUT_MARKER", "BuildError", "BuildReport", "build", "extract_documents", "input_files", "tasks"]
 
@@ -55,6 +58,8 @@ class BuildReport:
     seconds: float = 0.0
     bytes_read: int = 0
     cached: int = 0  # documents whose record came from the old OUT's cache (not extracted again)
+    cached_sheets: int = 0  # 任务分工表 sheets copied from a cache (not rendered by the writer)
+    cached_elements: int = 0  # shared nodes and corpus-level elements whose GraphML came from the cache
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inferred: list[str] = field(default_factory=list)
@@ -153,19 +158,41 @@ def _summary_bytes(summary: dict[str, Any]) -> bytes:
 
 
 def load_summary(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_bytes().decode("utf-8", "surrogatepass"))
+    return _parsed_summary(path.read_bytes())
 
 
-def _extract_one(job: tuple[Path, dict[str, Any] | None]) -> tuple[bytes, bytes] | str:
+def _parsed_summary(data: bytes) -> dict[str, Any]:
+    try:  # orjson: several times json's speed, the same values; json for what it refuses (a lone surrogate)
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data.decode("utf-8", "surrogatepass"))
+
+
+# An extraction job: the file, its manifest entry, and (when the document has a cache key) where
+# its fragment goes, that key, and the writer's sheet cache (None: the fragment is sent back).
+Job = tuple[Path, dict[str, Any] | None, tuple[Path, str, Path | None] | None]
+
+
+def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
     """One file through the pipeline, as its summary and fragment (document_files); an error
-    message (naming the file) instead of raising, so that a worker process never dies on a bad file."""
+    message (naming the file) instead of raising, so that a worker process never dies on a bad file.
+    With a place for the fragment, the worker writes it into the build cache itself (and renders
+    the document's 任务分工表 sheet into the sheet cache) and sends back only the summary: the
+    parent never handles a fragment's bytes."""
 
     from policykg.extract.pipeline import process_file
 
-    path, entry = job
+    path, entry, place = job
     try:
         doc = process_file(path, meta_from_manifest(entry) if entry else None)
-        return document_files(doc)
+        summary, fragment = document_files(doc)
+        if place is None:
+            return summary, fragment
+        fragment_file, key, sheets = place
+        fragment_file.write_bytes(fragment)
+        if sheets is not None:
+            prerender_sheet(sheets, _parsed_summary(summary), fragment, key)
+        return summary, None
     except SourceError as exc:
         return str(exc)
     except Exception as exc:
@@ -195,7 +222,7 @@ def _file_sha256(path: Path) -> str | None:
         return None  # the reader reports it
 
 
-def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> Iterator[tuple[bytes, bytes] | str]:
+def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | None] | str]:
     if workers <= 1 or len(jobs) < 16:  # below that, starting workers costs more than it saves
         yield from map(_extract_one, jobs)
         return
@@ -209,7 +236,7 @@ def _results(jobs: list[tuple[Path, dict[str, Any] | None]], workers: int) -> It
     ahead = threading.Semaphore(workers * 4)
     stopped = threading.Event()
 
-    def fed() -> Iterator[tuple[Path, dict[str, Any] | None]]:
+    def fed() -> Iterator[Job]:
         for job in jobs:
             ahead.acquire()
             if stopped.is_set():
@@ -287,8 +314,14 @@ class RecordCache:
         self.hits += 1
         return self.new / f"{key}{SUMMARY}"
 
-    def put(self, key: str, summary: bytes, fragment: bytes) -> Path:
-        (self.new / f"{key}{FRAGMENT}").write_bytes(fragment)
+    def fragment_file(self, key: str) -> Path:
+        """Where the new cache keeps the fragment of `key` (an extraction worker writes it there)."""
+        return self.new / f"{key}{FRAGMENT}"
+
+    def put(self, key: str, summary: bytes, fragment: bytes | None) -> Path:
+        """Keep a document's summary (and its fragment, unless the worker wrote it already)."""
+        if fragment is not None:
+            self.fragment_file(key).write_bytes(fragment)
         path = self.new / f"{key}{SUMMARY}"
         path.write_bytes(summary)
         return path
@@ -307,7 +340,7 @@ def extract_records(
     hand each document's summary to the writer, in input order; returns the documents added.
     Unreadable files become report errors; a file with the content of an earlier one is skipped."""
     manifest = load_manifest(manifest_dir) if manifest_dir else {}
-    jobs: list[tuple[Path, dict[str, Any] | None]] = []
+    jobs: list[Job] = []
     planned: list[tuple[Path, str | None, Path | None]] = []  # (file, cache key, cached summary)
     for path in files:
         sha256 = _file_sha256(path)
@@ -316,7 +349,7 @@ def extract_records(
         cached = cache.take(key) if key else None
         planned.append((path, key, cached))
         if cached is None:
-            jobs.append((path, entry))
+            jobs.append((path, entry, (cache.fragment_file(key), key, writer.cache_dir) if key else None))
     results = _results(jobs, workers)
     fresh = iter(progress(results) if progress else results)
     added = 0
@@ -328,7 +361,7 @@ def extract_records(
                 report.errors.append(result)
                 continue
             summary_bytes, fragment = result
-            summary = json.loads(summary_bytes.decode("utf-8", "surrogatepass"))
+            summary = _parsed_summary(summary_bytes)
             cached = cache.put(key or f"{summary['sha256']}-nokey", summary_bytes, fragment)
         else:
             summary = load_summary(cached)
@@ -358,7 +391,7 @@ def extract_records(
         report.flagged += record["flagged"]
         report.targets += record["targets"]
         report.entities += record["entities"]
-        writer.add(summary, cached.with_suffix(FRAGMENT))
+        writer.add(summary, cached.with_suffix(FRAGMENT), key)
         added += 1
     return added
 
@@ -405,14 +438,14 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
     mdir = Path(manifest_dir) if manifest_dir else (data if data.is_dir() else data.parent)
     folder = data if data.is_dir() else data.parent
     tmp = target.staging()  # removed by the OutFolder unless committed
-    from policykg.extract.resolve import REVIEW_FILE, use_review_entries
-
     old_out = out if is_policykg_folder(out) else None
     # the review file's corrections change what documents become: they are part of the cache key
     review = folder / REVIEW_FILE
     cache = RecordCache(old_out, tmp, (_file_sha256(review) or "") if review.is_file() else "")
     writer = CorpusWriter(tmp, cache_dir=tmp / XLSX_CACHE_DIR,
-                          reuse_dir=old_out / XLSX_CACHE_DIR if old_out is not None else None)
+                          reuse_dir=old_out / XLSX_CACHE_DIR if old_out is not None else None,
+                          nodes_cache=tmp / NODES_CACHE,
+                          nodes_reuse=old_out / NODES_CACHE if old_out is not None else None)
     _use_review_file(folder, report)
     try:  # the review file's corrections hold for this build only
         try:
@@ -433,7 +466,7 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
             raise BuildError(f"{where}: nothing to build: no responsibility clause (task) and no target found; "
                              f"{out} was left as it was")
     finally:
-        use_review_entries({})
+        _forget_review_entries()
     report.files = writer.close(stage=stages.stage)
     if views:
         with stages.stage("views"):
@@ -444,6 +477,14 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
     return writer
 
 
+def _forget_review_entries() -> None:
+    """No review file's corrections from now on (resolution without them is the default: nothing
+    to undo unless the resolver was loaded)."""
+    resolve = sys.modules.get(_RESOLVE)
+    if resolve is not None:
+        resolve.use_review_entries({})
+
+
 def _write_views(out: Path) -> None:
     """The views of the graph just written to out/graph.json, read from there as a stream."""
     from policykg.visualize.views import write_views_from_out
@@ -451,13 +492,22 @@ def _write_views(out: Path) -> None:
     write_views_from_out(out, out / "views")
 
 
+# = policykg.extract.resolve.REVIEW_FILE, named here so that a build whose documents all come
+# from the cache imports no extraction code (tests/test_build_cache.py checks both agree)
+REVIEW_FILE = "policykg-aliases.tsv"
+_RESOLVE = "policykg.extract.resolve"
+
+
 def _use_review_file(folder: Path, report: BuildReport) -> None:
     """DATA/policykg-aliases.tsv, a coordinator's corrections: read by every build, winning over
     the built-in tables; a malformed row is one warning and is left out."""
-    from policykg.extract.resolve import REVIEW_FILE, read_review_file, use_review_entries
-
     path = folder / REVIEW_FILE
-    entries, problems = read_review_file(path) if path.is_file() else ({}, [])
+    if not path.is_file():
+        _forget_review_entries()
+        return
+    from policykg.extract.resolve import read_review_file, use_review_entries
+
+    entries, problems = read_review_file(path)
     use_review_entries(entries)
     report.warnings.extend(problems)
     if entries:
@@ -489,6 +539,7 @@ def build(
     except OutError as exc:
         raise BuildError(str(exc)) from exc
     report.units, report.nodes, report.edges = written.units, written.nodes, written.edges
+    report.cached_sheets, report.cached_elements = written.sheet_hits, written.node_hits
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -8,6 +8,7 @@ the commands that took OUT as an argument still do); short options mean one thin
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,6 @@ from typing import Any
 import click
 
 from policykg import __version__
-from policykg.queries.catalog import did_you_mean
 
 DEFAULT_OUT = Path("out")
 OUT_HELP = "The built output folder (from `policykg build DATA --out OUT`)."
@@ -28,12 +28,35 @@ class PolicykgError(click.ClickException):
     """A user-facing failure: one line, naming the file and the problem; exit code 1."""
 
 
+# Which module registers each command (one per area): a command imports only its own module, so
+# that a one-shot `policykg query` does not pay for the build's or the views' commands; --help and
+# an unknown name import them all. tests/test_cli_grammar.py checks that this table is complete.
+COMMAND_MODULES = {
+    "build": "policykg.cli_build", "tasks": "policykg.cli_build", "compare": "policykg.cli_compare",
+    "load": "policykg.cli_db", "export": "policykg.cli_db", "query": "policykg.cli_db", "cypher": "policykg.cli_db",
+    "db": "policykg.cli_db", "evaluate": "policykg.cli_evaluate", "views": "policykg.cli_views",
+}
+
+
 class SuggestingGroup(click.Group):
-    """Unknown commands get the closest names."""
+    """Unknown commands get the closest names; each command's module is imported when it is used."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(module)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for module in dict.fromkeys(COMMAND_MODULES.values()):
+            importlib.import_module(module)
+        return super().list_commands(ctx)
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from policykg.queries.catalog import did_you_mean
+
             raise click.UsageError(f"no command {name!r}{did_you_mean(name, self.list_commands(ctx))} "
                                    "(policykg --help lists them)", ctx)
         return super().resolve_command(ctx, args)
@@ -97,6 +120,3 @@ class _Group(SuggestingGroup):
 def main() -> None:
     """Turn policy documents into a knowledge graph of who is responsible for what."""
 
-
-# Commands are registered by the modules below (one per area, so they can grow independently).
-from policykg import cli_build, cli_compare, cli_db, cli_evaluate, cli_views  # noqa: E402,F401

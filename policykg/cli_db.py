@@ -83,6 +83,7 @@ def _parse_params(pairs: tuple[str, ...], typed: bool) -> dict[str, Any]:
 
 def _session(out: str, use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
              database: str | None, reload: bool = False, timeout: float | None = None) -> Any:
+    from policykg.graph.embedded import EmbeddedError, command_idle_seconds
     from policykg.queries.runner import QueryError, connect_neo4j, open_embedded
 
     neo4j = wants_neo4j(use_neo4j, uri)
@@ -95,9 +96,9 @@ def _session(out: str, use_neo4j: bool, uri: str | None, username: str | None, p
             return connect_neo4j(uri, username, password, database, timeout_ms=timeout_ms)
         from policykg.progress import Progress
 
-        session = open_embedded(out, force_load=reload, timeout_ms=timeout_ms,
+        session = open_embedded(out, force_load=reload, timeout_ms=timeout_ms, idle_timeout=command_idle_seconds(),
                                 progress=Progress().batches("loading into the embedded engine"))
-    except QueryError as exc:
+    except (QueryError, EmbeddedError) as exc:
         raise PolicykgError(str(exc)) from exc
     for note in session.notes:
         click.echo(f"note: {note}", err=True)
@@ -137,7 +138,7 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
     replaces its earlier version; every other document's data is left as it is.
     """
     from policykg.graph.cypher_load import DEFAULT_BATCH_SIZE, LoadError, read_graph_file
-    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
+    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer, command_idle_seconds
     from policykg.progress import Progress
 
     report = Progress(progress).batches("loading")
@@ -156,7 +157,7 @@ def load(out_dir: Path, use_neo4j: bool, uri: str | None, username: str | None, 
             if not (out_dir / "graph.json").is_file():
                 raise LoadError(f"{out_dir / 'graph.json'}: no graph file; "
                                 f"run `policykg build DATA --out {out_dir}` first")
-            with EmbeddedServer(out_dir) as server:
+            with EmbeddedServer(out_dir, idle_timeout=command_idle_seconds()) as server:
                 for note in server.notes:
                     click.echo(f"note: {note}", err=True)
                 summary = server.sync(force=force, batch_size=batch_size or EMBEDDED_BATCH_SIZE, progress=report)
@@ -329,3 +330,53 @@ def cypher(statement: str, params: tuple[str, ...], fmt: str, out_dir: Path, tim
     finally:
         session.close()
     _emit(rows, fmt)
+
+
+@main.group()
+def db() -> None:
+    """The embedded database server of an OUT folder (FalkorDB on a Unix socket under OUT).
+
+    `query`, `cypher` and `load` leave it running for the next command, which then only
+    connects; it stops by itself after POLICYKG_SERVER_IDLE seconds with no command (default
+    600; 0 stops it with each command), when OUT is rebuilt or removed, or with `policykg db stop`."""
+
+
+@db.command("stop")
+@out_argument_or_option
+def db_stop(out_dir: Path) -> None:
+    """Stop the embedded server of OUT now (the graph stays saved in OUT/falkordb)."""
+    from policykg.graph.embedded import EmbeddedError, server_status, stop_server
+
+    try:
+        status = server_status(out_dir)
+        stopped = stop_server(out_dir)
+    except EmbeddedError as exc:
+        raise PolicykgError(str(exc)) from exc
+    if stopped:
+        click.echo(f"stopped the embedded server of {out_dir} (pid {status.get('pid')})")
+    else:
+        click.echo(f"no embedded server runs for {out_dir}")
+
+
+@db.command("status")
+@out_argument_or_option
+def db_status(out_dir: Path) -> None:
+    """Whether the embedded server of OUT runs, its pid and socket, and until when it waits idle."""
+    import time
+
+    from policykg.graph.embedded import EmbeddedError, server_status
+
+    try:
+        status = server_status(out_dir)
+    except EmbeddedError as exc:
+        raise PolicykgError(str(exc)) from exc
+    if not status.get("running"):
+        click.echo(f"no embedded server runs for {out_dir}")
+        return
+    click.echo(f"embedded server of {out_dir}: pid {status['pid']}, socket {status['socket']}")
+    until = status.get("kept_until") or 0.0
+    if until > time.time():
+        click.echo(f"stops after {until - time.time():.0f} s more with no command "
+                   f"({time.strftime('%H:%M:%S', time.localtime(until))}), or with `policykg db stop`")
+    else:
+        click.echo("stops when its last user does")

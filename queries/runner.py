@@ -181,29 +181,37 @@ class EmbeddedBackend:
     dialect = "falkordb"
 
     def __init__(self, server: Any, timeout_ms: int | None = None) -> None:
-        from policykg.graph.embedded import GRAPH_NAME
-
         self.server = server
-        self.graph = server.client().select_graph(GRAPH_NAME)
         self.timeout_ms = timeout_ms
         self.name = f"embedded FalkorDB ({server.db_dir})"
 
     def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-        from policykg.graph.embedded import FalkorEngine
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import ResponseError
+        """On the light client (graph/falkor_reader.py: a one-shot command never imports the
+        official one); a result with nodes, edges or paths is read again on the official client."""
+        from policykg.graph.embedded import GRAPH_NAME, server_failure
+        from policykg.graph.falkor_reader import NeedsFullClient
 
         try:
-            result = self.graph.ro_query(statement, params, timeout=self.timeout_ms)
-        except ResponseError as exc:
+            try:
+                return self.server.reader().ro_query(GRAPH_NAME, statement, params, self.timeout_ms)
+            except NeedsFullClient:
+                return self._read_full(statement, params)
+        except Exception as exc:
+            if not server_failure(exc):
+                raise
             message = str(exc).replace("\n", " ")
+            if isinstance(exc, (ConnectionError, TimeoutError)) or "ConnectionError" in type(exc).__name__:
+                raise QueryError(f"the embedded server went away: {exc}") from exc
             if "read-only" in message or "RO_QUERY" in message:
                 raise QueryError(WRITE_REFUSED) from exc
             if "timed out" in message.lower():
                 raise QueryError(f"the query took longer than {self.timeout_ms} ms and was stopped") from exc
             raise QueryError(f"the embedded engine refused the query: {message}") from exc
-        except RedisConnectionError as exc:
-            raise QueryError(f"the embedded server went away: {exc}") from exc
+
+    def _read_full(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        from policykg.graph.embedded import GRAPH_NAME, FalkorEngine
+
+        result = self.server.client().select_graph(GRAPH_NAME).ro_query(statement, params, timeout=self.timeout_ms)
         columns = [str(column[1]) for column in (result.header or [])]
         return columns, FalkorEngine._rows(result)
 
@@ -260,12 +268,14 @@ UNITS_STATEMENT = ("MATCH (u:Unit) RETURN u.id AS id, u.name AS name, u.aliases 
                    "u.jurisdiction AS jurisdiction, u.kind AS kind")
 DOCUMENTS_STATEMENT = ("MATCH (d:Document) RETURN d.id AS id, d.sha256 AS sha256, d.file AS file, d.name AS name, "
                        "d.jurisdiction AS jurisdiction")
-_SPACES = re.compile(r"\s+")
 
 
 def _norm(text: Any) -> str:
-    """Compare forms loosely: no spaces, full-width brackets as half-width."""
-    return _SPACES.sub("", str(text or "")).replace("（", "(").replace("）", ")")
+    """Compare forms loosely: no spaces, full-width brackets as half-width (str.split() splits at
+    what the regex \\s matches; it runs for every unit and alias of the graph a name is resolved
+    against, and this is the cheapest form of it)."""
+    joined = "".join(str(text or "").split())
+    return joined.replace("（", "(").replace("）", ")") if "（" in joined or "）" in joined else joined
 
 
 @dataclass
@@ -296,7 +306,7 @@ class UnitDirectory:
             return [self.by_id[text]], "id"
         for rule, test in (
             ("name", lambda unit: _norm(unit.get("name")) == key),
-            ("alias", lambda unit: key in {_norm(alias) for alias in unit.get("aliases") or []}),
+            ("alias", lambda unit: any(_norm(alias) == key for alias in unit.get("aliases") or [])),
         ):
             found = [unit for unit in candidates if test(unit)]
             if found:
@@ -505,11 +515,13 @@ class PolicyGraph:
 
 
 def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool = False, batch_size: int | None = None,
-                  timeout_ms: int | None = None, progress: Any = None) -> PolicyGraph:
+                  timeout_ms: int | None = None, progress: Any = None, idle_timeout: float = 0.0) -> PolicyGraph:
     """Start (or join) the embedded server of OUT, load OUT/graph.json if it changed; a PolicyGraph.
 
     Close it (or use `with`) to save and stop the server; it is also stopped at interpreter exit.
-    `progress(done, total, kind)` hears of each load batch.
+    With idle_timeout > 0 (the command line's) closing leaves the server running that many
+    seconds for the next session, which then only connects. `progress(done, total, kind)` hears
+    of each load batch.
     """
     from policykg.graph.cypher_load import LoadError
     from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
@@ -517,7 +529,7 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     out_dir = Path(out)
     if not (out_dir / "graph.json").is_file():
         raise QueryError(f"{out_dir / 'graph.json'}: no graph file; run `policykg build DATA --out {out_dir}` first")
-    server = EmbeddedServer(out_dir)
+    server = EmbeddedServer(out_dir, idle_timeout=idle_timeout)
     try:
         server.start()
     except EmbeddedError as exc:

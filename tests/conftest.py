@@ -9,8 +9,11 @@ POLICYKG_TEST_NEO4J_USERNAME/PASSWORD) names one; its database must be empty.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,57 @@ sys.path.insert(0, str(ROOT / "tools" / "neo4j-server"))
 from neo4j_server import Neo4jServer, Neo4jServerError, missing_tools  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Every embedded server a test starts must be stopped by the test (or its command): the command
+# line's idle timeout is off for the suite (tests of the timeout set their own), and the servers
+# this run started (their folder is under the run's temporary folder) and their watchdogs (they
+# inherit POLICYKG_TEST_RUN) are looked for at its end.
+os.environ["POLICYKG_SERVER_IDLE"] = "0"
+TEST_RUN = os.environ["POLICYKG_TEST_RUN"] = f"{os.getpid()}-{time.time_ns()}"
+
+
+def servers_of_this_run(basetemp: Path) -> list[tuple[int, str]]:
+    """(pid, command line) of the FalkorDB servers and watchdogs started during this test run
+    (a server rewrites its environment as its process title: it is known by its folder)."""
+    found = []
+    marker = f"POLICYKG_TEST_RUN={TEST_RUN}".encode()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            if b"redis-server" in cmdline:
+                ours = os.readlink(proc / "cwd").startswith(str(basetemp)) or str(basetemp).encode() in cmdline
+            elif b"watchdog.py" in cmdline:
+                ours = marker in (proc / "environ").read_bytes().split(b"\0")
+            else:
+                continue
+            if ours and "\tZ" not in (proc / "status").read_text().split("State:")[1][:4]:
+                found.append((int(proc.name), cmdline.replace(b"\0", b" ").decode(errors="replace").strip()))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a server it started is still running (watchdogs get their grace time)."""
+    if not Path("/proc").is_dir():
+        return
+    basetemp = session.config._tmp_path_factory.getbasetemp().resolve()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 15
+    left = servers_of_this_run(basetemp)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.25)
+        left = servers_of_this_run(basetemp)
+    if not left:
+        return
+    for pid, _cmdline in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = "embedded servers left running by the tests (now stopped): " + "; ".join(
+        f"pid {pid}: {cmdline[:200]}" for pid, cmdline in left)
+    if reporter is not None:
+        reporter.write_line(message, red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _unavailable(reason: str) -> None:

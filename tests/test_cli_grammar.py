@@ -29,7 +29,10 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 def commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     found = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # imports every command's module (they load lazily)
+        command = group.get_command(context, name)
+        assert command is not None, name
         found.append((f"{prefix}{name}", command))
         if isinstance(command, click.Group):
             found += commands(command, f"{prefix}{name} ")
@@ -47,6 +50,16 @@ def test_every_option_has_help_and_short_options_mean_one_thing() -> None:
                     if not opt.startswith("--"):
                         meaning.setdefault(opt, set()).add(long)
     assert all(len(longs) == 1 for longs in meaning.values()), meaning
+
+
+def test_each_command_is_registered_by_the_module_the_lazy_group_imports_for_it() -> None:
+    import importlib
+
+    from policykg.cli import COMMAND_MODULES
+
+    for path in sorted((Path(policykg.__file__).parent).glob("cli_*.py")):
+        importlib.import_module(f"policykg.{path.stem}")
+    assert {name: command.callback.__module__ for name, command in main.commands.items()} == COMMAND_MODULES
 
 
 def test_every_command_reading_a_build_takes_out() -> None:

@@ -227,6 +227,7 @@ def test_stale_socket_and_pid_of_a_crashed_server_are_cleaned_up(out: Path, tmp_
     pid = crashed.process.pid
     os.kill(pid, signal.SIGKILL)  # the server we started, by its pid
     crashed.process.wait()
+    crashed._leave()  # as its user's lock goes when a process dies (else the new server waits for it)
     assert crashed.socket_path.exists() and crashed.pid_path.exists()
     with EmbeddedServer(target) as restarted:
         assert restarted.owned

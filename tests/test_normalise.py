@@ -75,6 +75,17 @@ def test_ordinary_text_is_not_collapsed(text: str) -> None:
     assert t.text == text
 
 
+def test_blanks_dropped_at_line_edges_and_next_to_chinese() -> None:
+    text = "  加快 建设  \n\t科技局\t\n 市科技局 市财政局 \n2020 2021 2022\n末行 \t"
+    # a space between two units' names separates them; table rows keep theirs
+    assert norm(text) == "加快建设\n科技局\n市科技局 市财政局\n2020 2021 2022\n末行"
+
+
+def test_pinyin_only_after_chinese_and_open_clauses_joined() -> None:
+    assert norm("人(rén)民（mín）政府（GDP）(a)") == "人民政府（GDP）（a）"
+    assert norm("（牵头单位：市科技局\n参与单位：市财政局）\n下一段") == "（牵头单位：市科技局参与单位：市财政局）\n下一段"
+
+
 def test_page_markers_removed() -> None:
     assert "- 1 -" not in norm("- 1 -\n\n附件\n第 2 页\n正文")
     assert norm("- 1 -\n正文") == "\n正文"

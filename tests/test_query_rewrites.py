@@ -111,3 +111,15 @@ def test_the_directories_written_at_load_are_what_the_database_answers(db: Polic
     for name, statement in (("units", UNITS_STATEMENT), ("documents", DOCUMENTS_STATEMENT)):
         written = json.loads(directory_path(server.out_dir, name, loaded).read_text(encoding="utf-8"))
         assert written and written == db.backend.read(statement, {})[1]
+
+
+def test_names_are_compared_without_any_kind_of_space_and_with_half_width_brackets() -> None:
+    import re
+    import sys
+
+    from policykg.queries.runner import _norm
+
+    spaces = "".join(chr(code) for code in range(sys.maxunicode + 1) if re.match(r"\s", chr(code)))
+    written = f"清远市 科学{spaces}技术局（高新区）\u3000"
+    assert _norm(written) == re.sub(r"\s+", "", written).replace("（", "(").replace("）", ")") == "清远市科学技术局(高新区)"
+    assert _norm(None) == "" and _norm(12) == "12"

@@ -14,8 +14,11 @@ so; names that look like markup stay text."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -821,6 +824,25 @@ def test_views_from_the_stream_of_graph_json_are_those_of_the_graph(
     assert shown == Counter((u, v, str(k), str(d.get("written") or ""), str(d.get("quote") or "")[:200])
                             for u, v, k, d in large_graph.edges(keys=True, data=True))
     assert strings.count("") == 1 and len(set(strings)) == len(strings)
+
+
+def test_views_are_the_same_bytes_every_time_and_from_windows_line_ends(sample_out: Path, tmp_path: Path) -> None:
+    """Communities and layouts are seeded: the same graph.json gives the same bytes, also in
+    another process with other string hashes; a graph.json with Windows line ends (written in
+    text mode there) is read as the same graph."""
+    first = write_views_from_out(sample_out, tmp_path / "first")
+    script = "import sys; from policykg.visualize import write_views_from_out; write_views_from_out(*sys.argv[1:])"
+    subprocess.run([sys.executable, "-c", script, str(sample_out), str(tmp_path / "again")], check=True,
+                   env={**os.environ, "PYTHONHASHSEED": "12345"})
+    crlf = tmp_path / "crlf-out"
+    crlf.mkdir()
+    (crlf / "graph.json").write_bytes((sample_out / "graph.json").read_bytes().replace(b"\n", b"\r\n"))
+    write_views_from_out(crlf, tmp_path / "crlf")
+    assert any(p.name == "data.js" for p in first)
+    for other in ("again", "crlf"):
+        for path in first:
+            twin = tmp_path / other / path.relative_to(tmp_path / "first")
+            assert path.read_bytes() == twin.read_bytes(), (other, path.name)
 
 
 def test_views_grow_linearly_with_the_number_of_plans(tmp_path: Path) -> None:

@@ -8,17 +8,21 @@ community reads as one island with its name above it. A group bigger than GROUP_
 pieces of at most GROUP_CAP nodes (in breadth-first order, so that neighbours stay together) laid
 out side by side. The dense force layout is quadratic in the size of what it lays out, and never
 sees more than GROUP_CAP nodes, so the whole layout is linear in the size of the view.
-Deterministic (seeded); numpy only. The page script (policykg-views.js) uses the same scheme
-when filters or an expanded neighbourhood change what is shown.
+Deterministic (seeded); the force layout is igraph's (C), the rest numpy. The page script
+(policykg-views.js) uses the same scheme when filters or an expanded neighbourhood change what
+is shown.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict, deque
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import igraph
 import numpy as np
 
 # Pixel distance between neighbouring nodes in vis-network coordinates.
@@ -41,6 +45,18 @@ class GroupBox:
     size: int
 
 
+@contextmanager
+def seeded_igraph(seed: int) -> Iterator[None]:
+    """igraph's random numbers (the order Louvain visits nodes in, the jitter of two nodes that
+    coincide in a force layout) drawn from a generator of this seed while inside: the same input
+    gives the same bytes. Python's global `random` is neither used nor reseeded."""
+    igraph.set_random_number_generator(random.Random(seed))
+    try:
+        yield
+    finally:
+        igraph.set_random_number_generator(random)
+
+
 def force_layout(
     n: int,
     edges: Sequence[tuple[int, int, float]],
@@ -48,48 +64,17 @@ def force_layout(
     iterations: int = 50,
     seed: int = 0,
 ) -> np.ndarray:
-    """Fruchterman-Reingold positions (n × 2) roughly inside the unit disc; dense, for small n."""
+    """Fruchterman-Reingold positions (n × 2) inside the unit disc, for small n (its cost is n²
+    a round): igraph's, in C, from a seeded random start (five times the speed of the same
+    rounds in numpy, whose call overhead dominated the many small pieces of a big view)."""
     if n <= 1:
         return np.zeros((n, 2))
-    if n > 150:
-        iterations = min(iterations, 35)  # big pieces settle in fewer rounds; each costs n²
-    rng = np.random.default_rng(seed)
-    pos = rng.uniform(-1.0, 1.0, size=(n, 2))
-    k = 2.0 / math.sqrt(n)
-    temperature = 0.2
-    cooling = temperature / (iterations + 1)
-    if edges:
-        src = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
-        dst = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
-        weight = np.fromiter((e[2] for e in edges), dtype=np.float64, count=len(edges))
-    else:
-        src = dst = np.zeros(0, dtype=np.int64)
-        weight = np.zeros(0)
-    # the n × n arrays of every round, reused: the same arithmetic as fresh arrays, without
-    # allocating (and page-faulting) six of them per round
-    dx, dy, repulsion, square = (np.empty((n, n)) for _ in range(4))
-    for _ in range(iterations):
-        np.subtract(pos[:, None, 0], pos[None, :, 0], out=dx)
-        np.subtract(pos[:, None, 1], pos[None, :, 1], out=dy)
-        np.multiply(dx, dx, out=repulsion)
-        np.multiply(dy, dy, out=square)
-        np.add(repulsion, square, out=repulsion)
-        np.maximum(repulsion, 1e-6, out=repulsion)
-        np.divide(k * k, repulsion, out=repulsion)
-        np.multiply(dx, repulsion, out=dx)
-        np.multiply(dy, repulsion, out=dy)
-        displacement = np.stack((dx.sum(axis=1), dy.sum(axis=1)), axis=1)
-        if len(src):
-            delta = pos[src] - pos[dst]
-            dist = np.sqrt(np.maximum((delta**2).sum(axis=1), 1e-9))
-            pull = delta * (dist * weight / k)[:, None]
-            for axis in (0, 1):
-                displacement[:, axis] += np.bincount(dst, pull[:, axis], n) - np.bincount(src, pull[:, axis], n)
-        # Weak gravity keeps disconnected pieces of a group from drifting away.
-        displacement -= pos * (0.05 * k)
-        length = np.sqrt(np.maximum((displacement**2).sum(axis=1), 1e-12))
-        pos += displacement * (np.minimum(length, temperature) / length)[:, None]
-        temperature -= cooling
+    start = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, 2)) * math.sqrt(n)
+    graph = igraph.Graph(n=n, edges=[(a, b) for a, b, _ in edges])
+    with seeded_igraph(seed):
+        layout = graph.layout_fruchterman_reingold(weights=[w for _, _, w in edges] if edges else None,
+                                                   niter=iterations, seed=start.tolist(), grid=False)
+    pos = np.array(layout.coords, dtype=np.float64).reshape(n, 2)
     pos -= pos.mean(axis=0)
     radius = np.sqrt((pos**2).sum(axis=1)).max()
     return pos / radius if radius > 0 else pos
@@ -100,15 +85,17 @@ def _scaled(unit_positions: np.ndarray, count: int, spacing: float) -> np.ndarra
     return unit_positions * (NODE_SPACING * spacing * (0.9 * math.sqrt(count) + 0.5))
 
 
-def _pieces(members: list[int], neighbours: Mapping[int, list[int]], cap: int) -> list[list[int]]:
-    """Members cut into pieces of at most `cap`, in breadth-first order within the group."""
+def _pieces(members: list[int], neighbours: tuple[np.ndarray, np.ndarray], cap: int) -> list[list[int]]:
+    """Members cut into pieces of at most `cap`, in breadth-first order within the group;
+    `neighbours` is the graph as (offsets, neighbour indices): node i's are indices[offsets[i]:offsets[i+1]]."""
     if len(members) <= cap:
         return [members]
+    offsets, indices = neighbours
     member_set = set(members)
     seen: set[int] = set()
     order: list[int] = []
     # Start from the best connected members: hubs first, their neighbourhoods with them.
-    for start in sorted(members, key=lambda i: -len(neighbours.get(i, ()))):
+    for start in sorted(members, key=lambda i: -int(offsets[i + 1] - offsets[i])):
         if start in seen:
             continue
         seen.add(start)
@@ -116,7 +103,7 @@ def _pieces(members: list[int], neighbours: Mapping[int, list[int]], cap: int) -
         while queue:
             i = queue.popleft()
             order.append(i)
-            for j in neighbours.get(i, ()):
+            for j in indices[offsets[i]:offsets[i + 1]].tolist():
                 if j in member_set and j not in seen:
                     seen.add(j)
                     queue.append(j)
@@ -133,62 +120,71 @@ def grouped_layout(
     seed: int = 0,
     spacing: float = 1.0,
     cap: int = GROUP_CAP,
-) -> tuple[dict[Hashable, Position], list[GroupBox]]:
-    """Positions for an undirected view of the nodes, each group an island of its own, and the
-    boxes of the groups (largest first). Nodes missing from `group_of` form one group (None)."""
+) -> tuple[np.ndarray, list[GroupBox]]:
+    """Positions (n × 2, in the order of `node_ids`, rounded to 0.1) for an undirected view of
+    the nodes, each group an island of its own, and the boxes of the groups (largest first).
+    Nodes missing from `group_of` form one group (None). The edges are handled as arrays."""
+    n = len(node_ids)
     index = {node: i for i, node in enumerate(node_ids)}
     groups = [group_of.get(node) if group_of else None for node in node_ids]
-    weights: dict[tuple[int, int], float] = defaultdict(float)
-    for a, b, w in edges:
-        ia, ib = index[a], index[b]
-        if ia != ib:
-            weights[(min(ia, ib), max(ia, ib))] += w
-    neighbours: dict[int, list[int]] = defaultdict(list)
-    local_edges: dict[Hashable, list[tuple[int, int, float]]] = defaultdict(list)
-    for (a, b), w in weights.items():
-        neighbours[a].append(b)
-        neighbours[b].append(a)
-        if groups[a] == groups[b]:
-            local_edges[groups[a]].append((a, b, min(1.0 + math.log(w), 4.0) if w > 1 else w))
+    group_number: dict[Hashable, int] = {}
+    group_of_node = np.fromiter((group_number.setdefault(g, len(group_number)) for g in groups), dtype=np.int64,
+                                count=n)
+    ends = np.array([(index[a], index[b], w) for a, b, w in edges], dtype=np.float64).reshape(-1, 3)
+    a, b = ends[:, 0].astype(np.int64), ends[:, 1].astype(np.int64)
+    kept = a != b
+    low, high, w = np.minimum(a, b)[kept], np.maximum(a, b)[kept], ends[kept, 2]
+    # Every linked pair once (in the order of its smaller end, then larger), its weights summed.
+    pair, which = np.unique(low * max(n, 1) + high, return_inverse=True)
+    weight = np.bincount(which.ravel(), weights=w, minlength=len(pair))
+    low, high = pair // max(n, 1), pair % max(n, 1)
+    both = np.concatenate((low, high))
+    other = np.concatenate((high, low))
+    order = np.argsort(both, kind="stable")
+    neighbours = (np.concatenate(([0], np.cumsum(np.bincount(both, minlength=n)))), other[order])
     members_of: dict[Hashable, list[int]] = defaultdict(list)
     for i, group in enumerate(groups):
         members_of[group].append(i)
-    order = _linked_order(members_of, weights, groups)
+    ordered_groups = _linked_order(members_of, group_number, group_of_node, low, high, weight)
     pieces: list[tuple[Hashable, int, list[int]]] = []  # (group, seed, members)
-    piece_of: dict[int, tuple[int, int]] = {}  # node -> (piece, index in piece)
-    for gi, group in enumerate(order):
+    piece_of = np.zeros(n, dtype=np.int64)
+    local_of = np.zeros(n, dtype=np.int64)
+    for gi, group in enumerate(ordered_groups):
         for pi, piece in enumerate(_pieces(members_of[group], neighbours, cap)):
-            for li, i in enumerate(piece):
-                piece_of[i] = (len(pieces), li)
+            piece_of[piece] = len(pieces)
+            local_of[piece] = np.arange(len(piece))
             pieces.append((group, seed + gi * 31 + pi, piece))
-    piece_edges: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
-    for group_edges in local_edges.values():
-        for a, b, w in group_edges:
-            (pa, la), (pb, lb) = piece_of[a], piece_of[b]
-            if pa == pb:
-                piece_edges[pa].append((la, lb, w))
-    boxes_in: list[tuple[Hashable, list[int], np.ndarray]] = []
-    for p, (group, piece_seed, piece) in enumerate(pieces):
-        unit_positions = force_layout(len(piece), piece_edges[p], seed=piece_seed)
-        boxes_in.append((group, piece, _scaled(unit_positions, len(piece), spacing)))
-    placed = _pack([pos for _, _, pos in boxes_in])
-    positions: dict[Hashable, Position] = {}
+    # The edges inside each piece, in pieces' order: a pair of more than one task pulls harder.
+    inside = piece_of[low] == piece_of[high]
+    local_weight = np.where(weight > 1, np.minimum(1.0 + np.log(np.maximum(weight, 1.0)), 4.0), weight)[inside]
+    in_piece, local_a, local_b = piece_of[low[inside]], local_of[low[inside]], local_of[high[inside]]
+    by_piece = np.argsort(in_piece, kind="stable")
+    bounds = np.searchsorted(in_piece[by_piece], np.arange(len(pieces) + 1))
+    laid_out: list[np.ndarray] = []
+    for p, (_, piece_seed, piece) in enumerate(pieces):
+        rows = by_piece[bounds[p]:bounds[p + 1]]
+        piece_edges = list(zip(local_a[rows].tolist(), local_b[rows].tolist(), local_weight[rows].tolist(),
+                               strict=True))
+        laid_out.append(_scaled(force_layout(len(piece), piece_edges, seed=piece_seed), len(piece), spacing))
+    placed = _pack(laid_out)
+    positions = np.zeros((n, 2))
     extent: dict[Hashable, list[float]] = {}
-    for (group, piece, _), pos in zip(boxes_in, placed, strict=True):
-        for (x, y), i in zip(pos, piece, strict=True):
-            positions[node_ids[i]] = (round(float(x), 1), round(float(y), 1))
-        low, high = pos.min(axis=0), pos.max(axis=0)
-        box = extent.setdefault(group, [float(low[0]), float(low[1]), float(high[0]), float(high[1]), 0])
-        box[0], box[1] = min(box[0], float(low[0])), min(box[1], float(low[1]))
-        box[2], box[3] = max(box[2], float(high[0])), max(box[3], float(high[1]))
+    for (group, _, piece), pos in zip(pieces, placed, strict=True):
+        positions[piece] = pos
+        low_corner, high_corner = pos.min(axis=0), pos.max(axis=0)
+        box = extent.setdefault(group, [float(low_corner[0]), float(low_corner[1]), float(high_corner[0]),
+                                        float(high_corner[1]), 0])
+        box[0], box[1] = min(box[0], float(low_corner[0])), min(box[1], float(low_corner[1]))
+        box[2], box[3] = max(box[2], float(high_corner[0])), max(box[3], float(high_corner[1]))
         box[4] += len(piece)
     boxes = [GroupBox(g, round(b[0], 1), round(b[1], 1), round(b[2] - b[0], 1), round(b[3] - b[1], 1), int(b[4]))
              for g, b in extent.items()]
-    return positions, boxes
+    return np.round(positions, 1), boxes
 
 
-def _linked_order(members_of: Mapping[Hashable, list[int]], weights: Mapping[tuple[int, int], float],
-                  groups: Sequence[Hashable], chained: int = 200) -> list[Hashable]:
+def _linked_order(members_of: Mapping[Hashable, list[int]], group_number: Mapping[Hashable, int],
+                  group_of_node: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarray,
+                  chained: int = 200) -> list[Hashable]:
     """Groups largest first, except that each of the `chained` largest is followed by the one most
     linked to those already placed: linked communities end up side by side in the rows. Beyond
     them, by size (keeps the cost bounded)."""
@@ -196,25 +192,24 @@ def _linked_order(members_of: Mapping[Hashable, list[int]], weights: Mapping[tup
     head, tail = by_size[:chained], by_size[chained:]
     if len(head) < 3:
         return by_size
-    rank = {g: i for i, g in enumerate(head)}
-    link: dict[tuple[int, int], float] = defaultdict(float)
-    for (a, b), w in weights.items():
-        ga, gb = rank.get(groups[a]), rank.get(groups[b])
-        if ga is not None and gb is not None and ga != gb:
-            link[(ga, gb)] += w
-            link[(gb, ga)] += w
-    to_placed = [0.0] * len(head)
+    rank = np.full(len(group_number), -1, dtype=np.int64)
+    for i, g in enumerate(head):
+        rank[group_number[g]] = i
+    ga, gb = rank[group_of_node[low]], rank[group_of_node[high]]
+    between = (ga >= 0) & (gb >= 0) & (ga != gb)
+    link = np.zeros((len(head), len(head)))  # at most chained² cells
+    np.add.at(link, (ga[between], gb[between]), weight[between])
+    link += link.T
+    to_placed = link[0].copy()
     placed = [0]
-    left = set(range(1, len(head)))
-    for (a, b), w in link.items():
-        if a == 0 and b in left:
-            to_placed[b] += w
-    while left:
-        best = max(left, key=lambda g: (to_placed[g], -g))
+    left = np.ones(len(head), dtype=bool)
+    left[0] = False
+    for _ in range(len(head) - 1):
+        # the most linked of those left; a tie goes to the larger (the earlier in head)
+        best = int(np.argmax(np.where(left, to_placed, -np.inf)))
         placed.append(best)
-        left.discard(best)
-        for g in left:
-            to_placed[g] += link.get((best, g), 0.0)
+        left[best] = False
+        to_placed += link[best]
     return [head[i] for i in placed] + tail
 
 

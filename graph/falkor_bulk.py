@@ -1,0 +1,262 @@
+"""FalkorDB's GRAPH.BULK binary protocol: a FRESH graph's nodes and relationships in a few
+commands, every value typed as the rows hold it (no CSV in between, so nothing is stripped,
+retyped or turned into null on the way).
+
+What the server reads (FalkorDB src/bulk_insert/bulk_insert.c, the format falkordb-bulk-loader
+writes):
+
+    GRAPH.BULK graph [BEGIN] <nodes> <relationships> <node tokens> <relationship tokens> token…
+
+BEGIN (first command only) refuses a graph that exists. Each token is one label set (or one
+relationship type) with its property names, then its entities:
+
+    header : labels joined by ":" NUL, uint32 property count, each property name NUL
+    node   : one value per property of the header
+    edge   : uint64 source, uint64 target (internal node ids), then the values
+    value  : 1 byte type, then  0 null (nothing; the property is not set), 1 bool (1 byte),
+             2 double (8 bytes), 3 string (UTF-8, NUL-terminated), 4 long (int64),
+             5 array (int64 length, then that many values)
+
+Numbers in the machine's byte order (the server reads them as native integers and doubles).
+Nodes of a fresh graph get the internal ids 0, 1, 2, … in the order the commands create them,
+which is how relationships name their ends.
+
+A string holding NUL cannot be written (the server would cut it there), nor text that is not
+valid Unicode (a lone surrogate), nor an integer beyond 64 bits: `BulkUnsupported` says which,
+and the caller loads by statements instead.
+
+Property order: FalkorDB keeps a node's properties in the order they were set, skipping nulls,
+so a row whose names are the header's (or an ordered part of them, the rest null) holds its
+properties in its own order, as a `SET n += row` of the same row would; a row whose names come
+in another order goes into a token of its own.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+# "=": the server reads native integers and doubles (standard sizes, no padding)
+_LONG = struct.Struct("=Bq").pack
+_DOUBLE = struct.Struct("=Bd").pack
+_ARRAY = struct.Struct("=Bq").pack  # type byte 5 and the length
+_COUNT = struct.Struct("=I").pack
+_ENDS = struct.Struct("=QQ").pack
+_NULL = b"\x00"
+_TRUE = b"\x01\x01"
+_FALSE = b"\x01\x00"
+_STRING = b"\x03"
+_NUL = b"\x00"
+
+# Bytes of entities per command: the server holds a command's arguments while it runs it, and
+# the client encodes the next command meanwhile (bench/bench_queries.py measures the load).
+MAX_COMMAND_BYTES = 32 << 20
+
+
+class BulkUnsupported(ValueError):
+    """A value GRAPH.BULK cannot carry exactly; the message names it."""
+
+
+def _array(items: list[Any]) -> bytes:
+    return _ARRAY(5, len(items)) + encode_row(items)[0]
+
+
+_NoneType = type(None)
+_PIECE = {int: "LONG(4, v[{0}])", float: "DOUBLE(2, v[{0}])", bool: "(TRUE if v[{0}] else FALSE)",
+          list: "array(v[{0}])", _NoneType: "NULL"}
+_SCOPE = {"LONG": _LONG, "DOUBLE": _DOUBLE, "TRUE": _TRUE, "FALSE": _FALSE, "NULL": _NULL, "array": _array,
+          "BulkUnsupported": BulkUnsupported}
+Encoder = Callable[[bytes, list[Any]], bytes]  # (prefix, values) -> the prefix and the values encoded
+_ENCODERS: dict[tuple[bool, tuple[type, ...]], tuple[Encoder, int]] = {}
+
+
+def _encoder(types: tuple[type, ...], check_nul: bool) -> tuple[Encoder, int]:
+    """A function encoding a prefix (a relationship's ends) and a row of values of these types,
+    and how many of the values are not null.
+
+    Made once per type signature (a graph has a few dozen): each run of texts is joined and
+    encoded at once ("\\x03" text NUL for each), each other value packed alone, all in one
+    expression — a fraction of the work of deciding each value's type in a loop. check_nul:
+    refuse a text holding NUL (it would end early on the server)."""
+    texts, pieces, runs = [], ["p"], 0
+    number = 0
+    while number < len(types):
+        kind = types[number]
+        if kind is str:
+            end = number
+            while end < len(types) and types[end] is str:
+                end += 1
+            texts.append(f'    t{len(texts)} = "\\x03" + "\\x00\\x03".join(v[{number}:{end}]) + "\\x00"')
+            pieces.append(f"t{len(texts) - 1}.encode()")
+            runs += end - number
+            number = end
+            continue
+        if kind not in _PIECE:
+            raise BulkUnsupported(f"a value of type {kind.__name__}")
+        pieces.append(_PIECE[kind].format(number))
+        number += 1
+    lines = ["def encode(p, v):", *texts]
+    if texts and check_nul:  # every NUL must be a terminator
+        lines += ["    if " + " + ".join(f't{n}.count("\\x00")' for n in range(len(texts))) + f" != {runs}:",
+                  '        raise BulkUnsupported("a text holding NUL")']
+    lines.append(f"    return b\"\".join([{', '.join(pieces)}])")
+    scope = dict(_SCOPE)
+    exec(compile("\n".join(lines), f"<GRAPH.BULK row {len(_ENCODERS)}>", "exec"), scope)  # code of our own making
+    return scope["encode"], sum(kind is not _NoneType for kind in types)
+
+
+def encode_row(values: list[Any], check_nul: bool = True) -> tuple[bytes, int]:
+    """The values one after the other in the protocol's encoding (None: not set), and how many
+    were not None."""
+    types = tuple(map(type, values))
+    found = _ENCODERS.get((check_nul, types))
+    if found is None:
+        found = _ENCODERS[(check_nul, types)] = _encoder(types, check_nul)
+    return found[0](b"", values), found[1]
+
+
+def _header(name: str, keys: Sequence[str]) -> bytes:
+    return b"".join([name.encode(), _NUL, _COUNT(len(keys)), *(key.encode() + _NUL for key in keys)])
+
+
+def merged_names(key_tuples: Iterable[tuple[str, ...]]) -> list[str]:
+    """One header for rows with these property names: every name once, each row's names in its
+    order where the rows agree (a name missing so far goes right after the name it follows)."""
+    header: list[str] = []
+    seen: set[str] = set()
+    for keys in key_tuples:
+        previous = None
+        for key in keys:
+            if key not in seen:
+                header.insert(header.index(previous) + 1 if previous is not None else 0, key)
+                seen.add(key)
+            previous = key
+    return header
+
+
+@dataclass
+class _Token:
+    name: str
+    keys: tuple[str, ...]
+    parts: list[bytes] = field(default_factory=list)
+
+
+class BulkWriter:
+    """Tokens of nodes and relationships, sent as GRAPH.BULK commands of at most
+    `max_entities` entities and about `max_bytes` bytes each, through `send(args)` (which may
+    run the command on another thread: the next one is encoded meanwhile)."""
+
+    def __init__(self, graph: str, send: Callable[[list[Any]], Any], max_entities: int,
+                 max_bytes: int = MAX_COMMAND_BYTES, check_nul: bool = True) -> None:
+        """check_nul=False: the caller knows that no text holds NUL (the loader saw no \\u0000
+        in graph.json), so the texts are not searched for one."""
+        self.graph = graph
+        self.send = send
+        self.check_nul = check_nul
+        self.max_entities = max(1, max_entities)
+        self.max_bytes = max_bytes
+        self.nodes = 0  # the internal id of the next node
+        self.relationships = 0
+        self.properties = 0  # values set (not null)
+        self.commands = 0
+        self._tokens: dict[bool, list[bytes]] = {False: [], True: []}  # node tokens, relationship tokens
+        self._counts = {False: 0, True: 0}  # entities pending
+        self._bytes = 0
+
+    def add_nodes(self, labels: Sequence[str], rows: Sequence[tuple[tuple[str, ...], list[Any]]]) -> int:
+        """Nodes with these labels, rows of (property names, values); returns the internal id of
+        the first node (the others follow in order)."""
+        first = self.nodes
+        self._add(":".join(labels), ((keys, values, b"") for keys, values in rows), edges=False)
+        self.nodes += len(rows)
+        return first
+
+    def add_relationships(self, rel_type: str, rows: Sequence[tuple[int, int, dict[str, Any]]]) -> None:
+        """Relationships of one type: (source internal id, target internal id, properties)."""
+        self._add(rel_type, ((tuple(props), [*props.values()], _ENDS(source, target))
+                             for source, target, props in rows), edges=True)
+        self.relationships += len(rows)
+
+    def _add(self, name: str, rows: Iterable[tuple[tuple[str, ...], list[Any], bytes]], edges: bool) -> None:
+        rows = list(rows)
+        header = tuple(merged_names(dict.fromkeys(keys for keys, _values, _prefix in rows)))
+        positions = {key: number for number, key in enumerate(header)}
+        # per tuple of names: None (the header itself), the header places of its names (an ordered
+        # part of the header: nulls between), or () (another order: a token of its own names)
+        places_of: dict[tuple[str, ...], tuple[int, ...] | None] = {header: None}
+        token = _Token(name, header)
+        parts = token.parts
+        last_keys: tuple[str, ...] | None = header
+        places: tuple[int, ...] | None = None
+        pending, others = self._counts[edges], self._counts[not edges]
+        size = properties = 0
+        encoders, check_nul = _ENCODERS, self.check_nul
+        max_entities, max_bytes = self.max_entities - others, self.max_bytes - self._bytes
+        try:
+            for keys, values, prefix in rows:
+                if keys != last_keys:  # rows of a group mostly share their names
+                    last_keys = keys
+                    places = places_of.get(keys, False)  # type: ignore[arg-type]
+                    if places is False:
+                        found = tuple(positions[key] for key in keys)
+                        places = places_of[keys] = found if all(a < b for a, b in pairwise(found)) else ()
+                    token_keys = keys if places == () else header
+                    if token.keys != token_keys:
+                        self._close(token, edges)
+                        token = _Token(name, token_keys)
+                    parts = token.parts
+                if places:
+                    full: list[Any] = [None] * len(header)
+                    for place, value in zip(places, values):
+                        full[place] = value
+                    values = full
+                signature = (check_nul, tuple(map(type, values)))
+                encoder = encoders.get(signature)
+                if encoder is None:
+                    encoder = encoders[signature] = _encoder(signature[1], check_nul)
+                data = encoder[0](prefix, values)
+                properties += encoder[1]
+                parts.append(data)
+                size += len(data)
+                pending += 1
+                if pending >= max_entities or size >= max_bytes:
+                    self._close(token, edges)
+                    self._counts[edges] = pending
+                    self._bytes += size
+                    self.flush()
+                    token, size, pending = _Token(name, token.keys), 0, 0
+                    parts = token.parts
+                    max_entities, max_bytes = self.max_entities, self.max_bytes
+        except BulkUnsupported as exc:
+            raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: {exc}") from exc
+        except UnicodeEncodeError as exc:
+            raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: a text that is not "
+                                  f"valid Unicode ({exc.reason})") from exc
+        except (struct.error, OverflowError) as exc:
+            raise BulkUnsupported(f"{'relationship' if edges else 'node'} {name}: an integer beyond "
+                                  "64 bits") from exc
+        finally:
+            self.properties += properties
+        self._close(token, edges)
+        self._counts[edges] = pending
+        self._bytes += size
+
+    def _close(self, token: _Token | None, edges: bool) -> None:
+        if token is not None and token.parts:
+            self._tokens[edges].append(b"".join([_header(token.name, token.keys), *token.parts]))
+
+    def flush(self) -> None:
+        """Send what is pending as one command."""
+        nodes, edges = self._tokens[False], self._tokens[True]
+        if not nodes and not edges:
+            return
+        args: list[Any] = [self.graph, *(["BEGIN"] if self.commands == 0 else []),
+                           self._counts[False], self._counts[True], len(nodes), len(edges), *nodes, *edges]
+        self._tokens = {False: [], True: []}
+        self._counts = {False: 0, True: 0}
+        self._bytes = 0
+        self.commands += 1
+        self.send(args)

@@ -1,0 +1,175 @@
+"""The embedded load's GRAPH.BULK commands (graph/falkor_bulk.py) hold exactly what the CREATE
+statements they replaced held, on a real FalkorDB server: the same nodes with the same internal
+ids and labels, every property in the same order with the same type and value (texts empty or
+not, Unicode of every plane, lists, integers, doubles, booleans, absent values), the same
+relationships between the same ends, the same indexes and counters."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest_db import build_sample, db_snapshot, fresh_copy
+from policykg.graph.cypher_load import LoadError, prepare_file
+from policykg.graph.embedded import EmbeddedServer, FalkorEngine, bulk_create_graph, create_graph_by_statements
+from policykg.graph.export import write_graph_elements
+
+SHA = "cd" * 32
+DOC = "doc:" + SHA[:16]
+TEXTS = ["", " ", " 前后空格 ", "（牵头单位：市科技局）\x0b第二行", 'q"x', "back\\slash", "\b\r\t\n\x0c", "\x01\x1f\x7f",
+         "\u2028\u2029", "emoji😀 𠀀", "é", "[1, 2]", "true", "3", "null", '{"k":1}', "end\\"]
+
+
+def _typed(value: Any) -> Any:
+    """A value with its type, lists item by item (so 1, 1.0 and True never compare equal)."""
+    if isinstance(value, list):
+        return ["list", [_typed(item) for item in value]]
+    if isinstance(value, float) and math.isnan(value):
+        return ["float", "nan"]
+    return [type(value).__name__, value]
+
+
+def _contents(engine: FalkorEngine) -> tuple[list[Any], list[Any], list[str]]:
+    """Every node and relationship by internal id: labels or type, ends, properties in the order
+    the server holds them with their types; and the indexes."""
+    nodes = [[nid, labels, [[key, _typed(value)] for key, value in props.items()]]
+             for nid, labels, props in engine.graph.query(
+                 "MATCH (n) RETURN ID(n), labels(n), properties(n) ORDER BY ID(n)").result_set]
+    edges = [[rid, source, target, rel_type, [[key, _typed(value)] for key, value in props.items()]]
+             for rid, source, target, rel_type, props in engine.graph.query(
+                 "MATCH (a)-[r]->(b) RETURN ID(r), ID(a), ID(b), type(r), properties(r) ORDER BY ID(r)").result_set]
+    indexes = sorted(str(row) for row in engine.read("CALL db.indexes()", {}))
+    return nodes, edges, indexes
+
+
+def _write_graph(out: Path, nodes: list[tuple[str, dict[str, Any]]], edges: list[tuple[str, str, str, dict[str, Any]]]
+                 ) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "graph.json").open("w", encoding="utf-8") as handle:
+        write_graph_elements(handle, {}, iter(nodes), iter(edges))
+    return out
+
+
+def _every_kind_of_value() -> tuple[list[Any], list[Any]]:
+    """A document, tasks and units whose properties hold every kind of value graph.json can."""
+    nodes: list[tuple[str, dict[str, Any]]] = [
+        (DOC, {"label": "Document", "labels": ["Document"], "name": "规划", "file": "a.txt", "sha256": SHA,
+               "docSha256": SHA, "current": True, "periodStart": 2021, "score": 0.1, "empty": ""})]
+    for number, text in enumerate(TEXTS):
+        nodes.append((f"task:{SHA[:16]}:{number}", {
+            "label": "Task", "labels": ["Task"], "path": str(number), "quote": text, "docId": DOC, "docSha256": SHA,
+            "start": number - 3, "end": 2**63 - 1 if number == 1 else -(2**63) if number == 2 else number,
+            "weight": [0.1, -0.0, 1e300, 5e-324, 1.5][number % 5], "current": number % 2 == 0,
+            # absent in some rows, None in others: neither is set
+            **({"deadline": "2022-12-31"} if number % 3 == 0 else {"deadline": None} if number % 3 == 1 else {})}))
+    nodes += [
+        ("dept:1:科学技术局", {"label": "Department", "labels": ["Department", "Unit"], "name": "市科学技术局",
+                          "kind": "Department", "aliases": ["市科技局", "", "😀"], "docs": [SHA],
+                          "years": [2021, 2022], "mixed": [1, 2.5], "odd": [1, "a", None], "nested": {"a": [1]},
+                          "none": [], "flags": [True, False]}),
+        # the same label set with its names in another order, and with one missing
+        ("dept:1:财政局", {"labels": ["Department", "Unit"], "label": "Department", "kind": "Department",
+                        "name": "市财政局", "aliases": [], "docs": [SHA]}),
+        ("dept:1:发展和改革局", {"label": "Department", "labels": ["Department", "Unit"], "name": "市发展改革委",
+                           "aliases": ["发改委"], "docs": [SHA]}),
+    ]
+    edges: list[tuple[str, str, str, dict[str, Any]]] = []
+    for number, text in enumerate(TEXTS):
+        task = f"task:{SHA[:16]}:{number}"
+        edges.append((task, DOC, "PART_OF:0", {"type": "PART_OF", "docSha256": SHA}))
+        edges.append(("dept:1:科学技术局", task, f"LEADS:{number}", {
+            "type": "LEADS", "written": text, "docSha256": SHA, "start": number, "flagged": number % 2 == 1,
+            "share": number / 7, "rule": None if number % 2 else "labelled"}))
+        if number % 4 == 0:
+            edges.append(("dept:1:财政局", task, "PARTICIPATES_IN:0", {"written": "市财政局", "type": "PARTICIPATES_IN",
+                                                                      "docSha256": SHA}))
+    return nodes, edges
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with EmbeddedServer(scratch) as running:
+        yield running
+
+
+def _both_ways(server: EmbeddedServer, out: Path, batch_size: int) -> None:
+    prepared = prepare_file(out)
+    bulk, statements = server.engine("by_bulk"), server.engine("by_statements")
+    commands, bulk_counters = bulk_create_graph(bulk, prepared, batch_size)
+    _batches, statement_counters = create_graph_by_statements(statements, prepared, batch_size)
+    assert bulk_counters == statement_counters
+    assert bulk_counters.nodes_created == prepared.node_count
+    assert bulk_counters.relationships_created == prepared.edge_count
+    entities = prepared.node_count + prepared.edge_count
+    assert commands - 1 >= -(-entities // batch_size)  # one command per batch_size entities at least
+    assert _contents(bulk) == _contents(statements)
+
+
+@pytest.mark.parametrize("batch_size", [10_000, 4])
+def test_bulk_load_holds_what_create_statements_held_for_every_kind_of_value(
+        server: EmbeddedServer, tmp_path: Path, batch_size: int) -> None:
+    out = _write_graph(tmp_path / "out", *_every_kind_of_value())
+    _both_ways(server, out, batch_size)
+    # and what was held is what graph.json says, "" and lists included
+    rows = server.engine("by_bulk").read("MATCH (t:Task) RETURN t.path AS path, t.quote AS quote", {})
+    assert {int(row["path"]): row["quote"] for row in rows} == dict(enumerate(TEXTS))
+    [unit] = server.engine("by_bulk").read("MATCH (u:Unit {id: 'dept:1:科学技术局'}) RETURN properties(u) AS p", {})
+    assert unit["p"]["aliases"] == ["市科技局", "", "😀"] and unit["p"]["none"] == []
+    assert unit["p"]["years"] == [2021, 2022] and unit["p"]["flags"] == [True, False]
+
+
+def test_bulk_load_of_the_sample_build_equals_create_statements(
+        server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> None:
+    _both_ways(server, build_sample(tmp_path_factory), 500)
+
+
+@pytest.mark.parametrize(("value", "problem"), [("前\x00后", "NUL"), (2**63, "beyond 64 bits")])
+def test_a_value_falkordb_cannot_store_is_one_clear_error_and_keeps_the_graph(
+        tmp_path: Path, value: Any, problem: str) -> None:
+    nodes, edges = _every_kind_of_value()
+    target = _write_graph(tmp_path / "out", nodes, edges)
+    with EmbeddedServer(target) as running:
+        assert running.sync() is not None
+        before = db_snapshot(running.engine())
+        nodes[1][1]["quote"] = value
+        _write_graph(target, nodes, edges)
+        with pytest.raises(LoadError, match=f"graph.json: node Task: .*{problem}.*cannot store; the graph loaded before is kept"):
+            running.sync()
+        assert db_snapshot(running.engine()) == before
+        assert "policykg_staging" not in running.graph_names()
+
+
+def test_a_sample_build_loads_by_bulk_exactly(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """sync() of a real build: the live graph holds what the statements would have written."""
+    out = build_sample(tmp_path_factory)
+    with EmbeddedServer(fresh_copy(out, tmp_path)) as running:
+        summary = running.sync()
+        assert summary is not None and summary.counters.nodes_created > 0
+        live = _contents(running.engine())
+        reference = running.engine("by_statements")
+        create_graph_by_statements(reference, prepare_file(out), 1000)
+        assert live == _contents(reference)
+
+
+def test_a_forced_reload_finds_every_document_unchanged_and_one_edit_replaced(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """The document digests of the embedded load (each relationship's graph.json text, each
+    Document and Task row) are the same for the same graph.json and differ for an edited one."""
+    out = build_sample(tmp_path_factory)
+    target = fresh_copy(out, tmp_path)
+    with EmbeddedServer(target) as running:
+        first = running.sync()
+        again = running.sync(force=True)
+        assert first is not None and again is not None
+        assert len(again.documents_unchanged) == len(first.documents_new) == 5
+        lines = (target / "graph.json").read_text(encoding="utf-8").splitlines(keepends=True)
+        edge = next(i for i, line in enumerate(lines) if line.startswith('{"type":"LEADS"'))
+        lines[edge] = lines[edge].replace('"type":"LEADS"', '"type":"LEADS","note":"edited"', 1)
+        (target / "graph.json").write_text("".join(lines), encoding="utf-8")
+        edited = running.sync()
+        assert edited is not None and len(edited.documents_replaced) == 1 and len(edited.documents_unchanged) == 4

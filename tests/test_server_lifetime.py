@@ -1,0 +1,144 @@
+"""How long the embedded server lives: a command-line command leaves it running for the next
+command (POLICYKG_SERVER_IDLE seconds), which then only connects; the watchdog stops it when that
+time has passed with no command, or when OUT is removed or replaced; `policykg db stop` stops
+it at once. Real commands in real processes, a real FalkorDB server; every test stops the
+servers it starts (conftest checks that none is left at the end of the run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest_db import build_sample, fresh_copy
+from policykg.graph.embedded import (
+    KEEP_NAME,
+    LOADED_STAT_KEY,
+    EmbeddedServer,
+    graph_file_stat,
+    server_status,
+    stop_server,
+)
+from policykg.graph.watchdog import process_alive
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICYKG = [sys.executable, "-m", "policykg"]
+KEEP_TEN_MINUTES = {"POLICYKG_SERVER_IDLE": "600"}
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
+    full_env.update(env or {})
+    return subprocess.run([*POLICYKG, *args], capture_output=True, text=True, timeout=300, env=full_env, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_sample(tmp_path_factory)
+
+
+def _gone(pid: int, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not process_alive(pid)
+
+
+def _running_pid(out: Path) -> int:
+    status = server_status(out)
+    assert status["running"], f"no embedded server runs for {out}"
+    return int(status["pid"])
+
+
+def test_a_command_leaves_the_server_running_and_the_next_only_connects(out: Path, tmp_path: Path) -> None:
+    target = fresh_copy(out, tmp_path)
+    first = run("query", "documents", "--out", str(target), "--format", "json", env=KEEP_TEN_MINUTES)
+    assert first.returncode == 0, first.stderr
+    assert "loaded" in first.stderr
+    pid = _running_pid(target)
+    try:
+        assert server_status(target)["kept_until"] > time.time() + 500
+        second = run("query", "documents", "--out", str(target), "--format", "json", env=KEEP_TEN_MINUTES)
+        assert second.returncode == 0, second.stderr
+        assert json.loads(second.stdout) == json.loads(first.stdout)
+        assert f"using the embedded server already running (pid {pid})" in second.stderr
+        assert "loaded" not in second.stderr
+        shown = run("db", "status", "--out", str(target))
+        assert shown.returncode == 0 and f"pid {pid}" in shown.stdout and "stops after" in shown.stdout
+    finally:
+        stopped = run("db", "stop", "--out", str(target))
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"stopped the embedded server of {target} (pid {pid})" in stopped.stdout
+    assert not process_alive(pid)
+    assert not (target / "falkordb" / KEEP_NAME).exists()
+    assert "no embedded server runs" in run("db", "status", "--out", str(target)).stdout
+    assert "no embedded server runs" in run("db", "stop", str(target)).stdout
+    # the graph was saved: the next command starts a server from the dump, without loading
+    again = run("query", "documents", "--out", str(target), "--format", "json")
+    assert again.returncode == 0 and "loaded" not in again.stderr
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    assert not server_status(target)["running"]  # POLICYKG_SERVER_IDLE=0: stopped with the command
+
+
+def test_the_watchdog_stops_a_server_left_idle_past_its_time(out: Path, tmp_path: Path) -> None:
+    target = fresh_copy(out, tmp_path)
+    done = run("query", "documents", "--out", str(target), env={"POLICYKG_SERVER_IDLE": "1"})
+    assert done.returncode == 0, done.stderr
+    pid = _running_pid(target)
+    try:
+        assert _gone(pid), "the idle server was not stopped"
+    finally:
+        stop_server(target)
+    for name in ("falkordb.pid", "falkordb.state", KEEP_NAME):
+        assert not (target / "falkordb" / name).exists(), name
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_server_whose_out_is_removed_or_replaced_stops(out: Path, tmp_path: Path, how: str) -> None:
+    target = fresh_copy(out, tmp_path)
+    done = run("query", "documents", "--out", str(target), env=KEEP_TEN_MINUTES)
+    assert done.returncode == 0, done.stderr
+    pid = _running_pid(target)
+    moved = tmp_path / "moved"
+    try:
+        if how == "removed":
+            shutil.rmtree(target)
+        else:  # a new OUT at the same path: nobody can reach the old server any more
+            target.rename(moved)
+            (fresh_copy(out, tmp_path) / "falkordb").mkdir(mode=0o700)
+        assert _gone(pid), f"the server of an OUT {how} kept running"
+    finally:
+        if process_alive(pid):
+            os.kill(pid, 15)
+    assert not server_status(target)["running"]
+
+
+def test_a_graph_file_with_another_stat_is_hashed_and_a_changed_one_reloaded(out: Path, tmp_path: Path) -> None:
+    target = fresh_copy(out, tmp_path)
+    graph_file = target / "graph.json"
+    with EmbeddedServer(target) as server:
+        assert server.sync() is not None
+        connection = server.client().connection
+        assert connection.get(LOADED_STAT_KEY) == graph_file_stat(graph_file)
+        assert server.sync() is None  # the recorded stat: current without reading the file
+        later = graph_file.stat().st_mtime_ns + 1_000_000_000
+        os.utime(graph_file, ns=(later, later))  # the same bytes written again
+        assert server.sync() is None
+        assert connection.get(LOADED_STAT_KEY) == graph_file_stat(graph_file)
+        with graph_file.open("a", encoding="utf-8") as handle:
+            handle.write("\n")  # other bytes, the same graph: loaded again
+        assert server.sync() is not None
+        assert connection.get(LOADED_STAT_KEY) == graph_file_stat(graph_file)
+
+
+def test_a_bad_idle_timeout_is_one_clear_line(out: Path, tmp_path: Path) -> None:
+    target = fresh_copy(out, tmp_path)
+    done = run("query", "documents", "--out", str(target), env={"POLICYKG_SERVER_IDLE": "soon"})
+    assert done.returncode == 1
+    assert "POLICYKG_SERVER_IDLE='soon': expected a number of seconds" in done.stderr
+    assert not server_status(target)["running"]
