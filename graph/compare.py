@@ -17,12 +17,13 @@ import difflib
 import os
 import re
 import tempfile
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from policykg.extract.model import PolicyDocument, Section, Target, Task, UnitMention
 
@@ -169,6 +170,28 @@ def task_features(doc: PolicyDocument, task: Task) -> TaskFeatures:
     )
 
 
+_last_index: tuple[PolicyDocument, int, dict[str | None, tuple[Any, list[Section]]]] | None = None
+
+
+def _sections_by_path(doc: PolicyDocument) -> dict[str | None, tuple[Any, list[Section]]]:
+    """The document's sections grouped by path, each group in outline order with its start
+    offsets (a list when they ascend, so that a lookup bisects; None otherwise). Built once per
+    document, not once per task: the tasks of one document are asked about one after another."""
+    global _last_index
+    if _last_index is not None and _last_index[0] is doc and _last_index[1] == len(doc.sections):
+        return _last_index[2]
+    groups: dict[str | None, list[Section]] = {}
+    for section in doc.sections:
+        groups.setdefault(section.path, []).append(section)
+    index: dict[str | None, tuple[Any, list[Section]]] = {}
+    for path, sections in groups.items():
+        starts = [s.span.start for s in sections]
+        ascending = all(a <= b for a, b in pairwise(starts))
+        index[path] = (starts if ascending else None, sections)
+    _last_index = (doc, len(doc.sections), index)
+    return index
+
+
 def section_heading(doc: PolicyDocument, task: Task) -> str:
     """The title of the outline item above the task's own ("（一）…行动" above "1.…"). Of
     several items with one path (an outline that missed a heading), the nearest before the task."""
@@ -177,8 +200,14 @@ def section_heading(doc: PolicyDocument, task: Task) -> str:
     if given is not None:
         return given
 
+    by_path = _sections_by_path(doc)
+
     def before(path: str | None, position: int) -> Section | None:
-        found = [s for s in doc.sections if s.path == path and s.span.start <= position]
+        starts, sections = by_path.get(path, ((), ()))
+        if isinstance(starts, list):  # starts in order: the last one at or before the position
+            i = bisect_right(starts, position)
+            return sections[i - 1] if i else None
+        found = [s for s in sections if s.span.start <= position]
         return found[-1] if found else None
 
     own = before(task.section_path or task.path, task.span.start)

@@ -265,7 +265,9 @@ def pipeline_version() -> str:
     graph_dir = Path(policykg.graph.__file__).parent
     files = sorted(p for p in extract_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     # the worker's encoding: the graph part, the table rows, the fragments and their cleaning
-    files += [graph_dir / name for name in ("build.py", "export.py", "fragments.py", "sanitise.py")] + [Path(__file__)]
+    # (and the task sheet each worker renders; compare.py gives a task its content and section title)
+    files += [graph_dir / name for name in ("build.py", "export.py", "fragments.py", "sanitise.py", "compare.py",
+                                            "task_sheet.py", "xlsx.py", "labels.py")] + [Path(__file__)]
     for path in files:
         digest.update(str(path.relative_to(path.parents[1])).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
