@@ -178,4 +178,6 @@ def test_bench_build_prints_figures(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert float(docs_s) == pytest.approx(3 / float(build), rel=0.05)
     # MB is printed to two decimals: compare MB/s with the unrounded size
     assert float(mb_s) == pytest.approx(size / float(build), rel=0.05, abs=0.002)
-    assert float(max_proc) > 50  # a Python process with the pipeline loaded
+    # a real reading of a Python process with the extraction stages loaded (a bare interpreter is ~10 MB;
+    # the workers now load only what extraction needs, ~45 MB)
+    assert float(max_proc) > 25
