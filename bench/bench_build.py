@@ -38,26 +38,33 @@ CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
 from policykg.api import build
-from policykg.graph import fragments
+try:
+    from policykg.graph import fragments
+except ImportError:  # an older checkout (before_after.py): no streaming writer to split the CPU at
+    fragments = None
 t1 = time.perf_counter()
 def cpu(who):
     r = resource.getrusage(who)
     return r.ru_utime + r.ru_stime
 marks = {}
-close = fragments.CorpusWriter.close
-def timed_close(self, *args, **kwargs):
-    marks["self_at_close"], marks["children_at_close"] = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
-    marks["wall_at_close"] = time.perf_counter()
-    return close(self, *args, **kwargs)
-fragments.CorpusWriter.close = timed_close
+if fragments is not None:
+    close = fragments.CorpusWriter.close
+    def timed_close(self, *args, **kwargs):
+        marks["self_at_close"] = cpu(resource.RUSAGE_SELF)
+        marks["children_at_close"] = cpu(resource.RUSAGE_CHILDREN)
+        marks["wall_at_close"] = time.perf_counter()
+        return close(self, *args, **kwargs)
+    fragments.CorpusWriter.close = timed_close
 self0 = cpu(resource.RUSAGE_SELF)
 build(sys.argv[1], sys.argv[2], views=sys.argv[3] == "views")
 t2 = time.perf_counter()
-print("BENCH " + json.dumps({"import_s": t1 - t0, "build_s": t2 - t1,
-      "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-      "parent_cpu_s": cpu(resource.RUSAGE_SELF), "parent_import_cpu_s": self0,
-      "parent_extract_cpu_s": marks.get("self_at_close", 0) - self0,
-      "workers_cpu_s": cpu(resource.RUSAGE_CHILDREN), "extract_wall_s": marks.get("wall_at_close", t1) - t1}))
+report = {"import_s": t1 - t0, "build_s": t2 - t1,
+          "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
+if marks:
+    report.update({"parent_cpu_s": cpu(resource.RUSAGE_SELF), "parent_import_cpu_s": self0,
+                   "parent_extract_cpu_s": marks["self_at_close"] - self0,
+                   "workers_cpu_s": cpu(resource.RUSAGE_CHILDREN), "extract_wall_s": marks["wall_at_close"] - t1})
+print("BENCH " + json.dumps(report))
 """
 
 
