@@ -414,7 +414,8 @@ def extract_documents(
     from policykg.extract.pipeline import process_file
 
     for path in progress(items) if progress else items:
-        entry = manifest.get(path.name) or _entry_by_content(_file_sha256(path), manifest)
+        # a manifest entry by content only where there is a manifest (else no second read of the file)
+        entry = manifest.get(path.name) or (_entry_by_content(_file_sha256(path), manifest) if manifest else None)
         try:
             doc = process_file(path, meta_from_manifest(entry) if entry else None)
         except SourceError as exc:
