@@ -37,8 +37,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import ahocorasick
 
-from .model import ResolvedUnit
-
 if TYPE_CHECKING:  # spaCy is imported only by `register_spacy`: extraction runs without it
     from spacy.language import Language
     from spacy.tokens import Doc, Span
@@ -75,7 +73,7 @@ class EntityState:
     this, not on token objects: `extract_entities` runs them over a plan's text directly, and a
     spaCy Doc (the pipeline `entity_pipeline()`, for notebooks) carries one in its user_data."""
 
-    __slots__ = ("candidates", "chosen", "jurisdiction", "province", "text")
+    __slots__ = ("candidates", "chosen", "jurisdiction", "province", "text", "words")
 
     def __init__(self, text: str, jurisdiction: str = "", province: str = "") -> None:
         self.text = text
@@ -83,6 +81,52 @@ class EntityState:
         self.province = province
         self.candidates: list[Candidate] = []
         self.chosen: list[Candidate] = []
+        self.words: TextWords | None = None  # the one scan for kind endings and department names
+
+
+class TextWords(NamedTuple):
+    """What one scan of a text finds (`text_words`): every occurrence of every kind ending, and
+    for every end of a department name of the resolver's table the length of the longest there."""
+
+    endings: list[tuple[int, int, Ending]]  # (start, end, ending), by start then end
+    departments: dict[int, int]  # end -> length of the longest department name ending there, by end
+
+
+@cache
+def _word_automaton() -> ahocorasick.Automaton:
+    """One Aho-Corasick automaton of the kind endings and the department names: a word -> (its
+    length, its Ending or None, whether it is a department name)."""
+    k = load_knowledge()
+    d = load_departments()
+    automaton = ahocorasick.Automaton()
+    for word in dict.fromkeys([*k.endings, *sorted(d.names)]):
+        automaton.add_word(word, (len(word), k.endings.get(word), word in d.names))
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
+def text_words(doc: EntityState) -> TextWords:
+    """The endings and department names written in the state's text, found in one pass in C and
+    kept on the state for every component that reads them."""
+    if doc.words is None:
+        automaton = _word_automaton()
+        endings: list[tuple[int, int, Ending]] = []
+        departments: dict[int, int] = {}
+        if len(automaton):
+            add_ending = endings.append
+            for last, (n, ending, department) in automaton.iter(doc.text):
+                if ending is not None:
+                    add_ending((last + 1 - n, last + 1, ending))
+                if department and n > departments.get(last + 1, 0):
+                    departments[last + 1] = n
+            endings.sort(key=_start_end)
+        doc.words = TextWords(endings, departments)
+    return doc.words
+
+
+def _start_end(match: tuple[int, int, Ending]) -> tuple[int, int]:
+    return match[0], match[1]
 
 
 def doc_state(doc: Doc) -> EntityState:
@@ -564,6 +608,37 @@ def list_quantified(text: str, end: int, k: EntityKnowledge) -> bool:
     return list_items(text, end, k)[1]
 
 
+_MAX_LIST_ITEMS = 40  # list_items reads no further left
+
+
+def _list_quantified(text: str, end: int, k: EntityKnowledge, known: dict[int, tuple[bool, int]]) -> bool:
+    """list_quantified(text, end, k), with `known` (list end -> (quantified, items read to the
+    list's first)) kept over one text: the names of one list ask for the same first item, which
+    is read once instead of once per name."""
+    visited: list[int] = []
+    pos = end
+    while True:
+        if pos in known:
+            quantified, rest = known[pos]
+            if len(visited) + rest > _MAX_LIST_ITEMS:
+                return list_quantified(text, end, k)  # the walk from `end` stops sooner
+            break
+        start = scan_left(text, pos, k)
+        first, quantified = trim_left(text, start, pos, k)
+        if first == start and start > 0 and text[start - 1] == "、" and len(visited) < _MAX_LIST_ITEMS:
+            visited.append(pos)
+            pos = start - 1
+            continue
+        if len(visited) >= _MAX_LIST_ITEMS:
+            return quantified
+        known[pos] = (quantified, 0)
+        rest = 0
+        break
+    for steps, where in enumerate(reversed(visited), rest + 1):
+        known[where] = (quantified, steps)
+    return quantified
+
+
 def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
     """Take in a place qualifier written after the name: 国家机器人检测与评定中心(广州)."""
     if end < len(text) and text[end] in "（(":
@@ -595,51 +670,61 @@ class EntityEndings(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
-        self.endings = word_automaton(self.k.endings)
 
     def endings_in(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, ending) of every occurrence of every known ending, overlapping ones
         included, by start then length (a PhraseMatcher's matches over character tokens)."""
-        return occurrences_of_words(self.endings, text)
+        return [(s, e, ending.suffix) for s, e, ending in text_words(EntityState(text)).endings]
 
     def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
-        matches = self.endings_in(text)
-        # keep only the longest ending among overlapping ones (产业园区 over 产业园, 创新中心城市 blocks)
-        kept: list[tuple[int, int, str]] = []
-        used = bytearray(len(text) + 1)
-        for m in sorted(matches, key=lambda m: m[0] - m[1]):
-            if used.find(1, m[0], m[1]) >= 0:
-                continue
-            used[m[0] : m[1]] = b"\x01" * (m[1] - m[0])
-            kept.append(m)
-        kept.sort()
-        for s_char, e_char, suffix in kept:
-            ending = k.endings[suffix]
+        size = len(text)
+        blocking = k.blocking
+        slogan_joiners = k.slogan_joiners
+        append = doc.candidates.append
+        quantified_lists: dict[int, tuple[bool, int]] = {}
+        for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
             if ending.kind == "-":
                 continue
-            end = extend_right(text, e_char, k)
+            end = extend_right(text, e_char, k) if e_char < size and text[e_char] in "（(" else e_char
             # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
-            if text.startswith(k.blocking, end):
+            if text.startswith(blocking, end):
                 continue
             left_start = scan_left(text, s_char, k, digits_stop=True)
-            if left_start > 0 and text[left_start - 1] in k.slogan_joiners:
+            before = text[left_start - 1] if left_start > 0 else ""
+            if before and before in slogan_joiners:
                 continue  # a term of a slogan formula: “广州总部+清远基地”
             start, quantified = trim_left(text, left_start, s_char, k)
-            clean = start == left_start and (left_start == 0 or not text[left_start - 1].isdigit())
-            if start == left_start and left_start > 0 and text[left_start - 1] == "、":
-                quantified = quantified or list_quantified(text, left_start - 1, k)
-            _add(
-                doc,
-                start,
-                end,
-                ending.kind,
-                ending.subtype,
-                "ending",
-                generic=quantified,
-                clean=clean,
-            )
+            clean = start == left_start and not before.isdigit()
+            if start == left_start and before == "、" and not quantified:
+                quantified = _list_quantified(text, left_start - 1, k, quantified_lists)
+            name = text[start:end]
+            append(Candidate(start, end, ending.kind, ending.subtype, "ending", name, name, quantified, clean))
+
+
+def _longest_endings(matches: list[tuple[int, int, Ending]]) -> list[tuple[int, int, Ending]]:
+    """Of overlapping endings, only the longest (产业园区 over 产业园, 创新中心城市 blocks), longer
+    ones first and among equally long ones the first; by start. Endings overlap rarely: only a
+    run of overlapping ones is decided by length."""
+    kept: list[tuple[int, int, Ending]] = []
+    i, n = 0, len(matches)
+    while i < n:
+        reach = matches[i][1]
+        j = i + 1
+        while j < n and matches[j][0] < reach:
+            reach = max(reach, matches[j][1])
+            j += 1
+        if j == i + 1:
+            kept.append(matches[i])
+        else:
+            run: list[tuple[int, int, Ending]] = []
+            for m in sorted(matches[i:j], key=lambda m: m[0] - m[1]):
+                if all(m[1] <= o[0] or o[1] <= m[0] for o in run):
+                    run.append(m)
+            kept.extend(sorted(run, key=_start_end))
+        i = j
+    return kept
 
 
 class EntityLists(_Component):
@@ -935,7 +1020,10 @@ class EntityDepartments(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.d = load_departments()
-        self.names = word_automaton(self.d.names)
+        # (written, jurisdiction, province) -> (unit id, name) of a table department, None for
+        # anything else: resolve_unit is asked for the same few names in every plan of a place
+        self._units: dict[tuple[str, str, str], tuple[str, str] | None] = {}
+        self._review_generation = -1
 
     def _start(self, text: str, s: int, places: _Places) -> int | None:
         """Where the written name of the department whose table name starts at `s` begins (before its
@@ -978,23 +1066,22 @@ class EntityDepartments(_Component):
         return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
 
     def run(self, doc: EntityState) -> None:
-        from .resolve import TABLE_RULES, resolve_unit
+        from .resolve import review_generation
 
         d = self.d
         text = doc_text(doc)
         jurisdiction, province = doc.jurisdiction, doc.province
-        names = frozenset({p for p in (jurisdiction, province) if p} | d.places)
-        places = _Places(names, tuple(sorted({len(p) for p in names}, reverse=True)), frozenset(p[-1] for p in names))
-        units: dict[str, ResolvedUnit] = {}
+        if review_generation[0] != self._review_generation:
+            self._units.clear()
+            self._review_generation = review_generation[0]
+        places = _places(jurisdiction, province, d.places)
         branch_of = tuple(p for p in (jurisdiction, jurisdiction_short(jurisdiction), province) if p)
         found: list[tuple[int, int, int]] = []  # (start of the table name, end, start of the written name)
-        longest: dict[int, int] = {}  # end -> length of the longest table name ending there, by end
-        for last, name in self.names.iter(text):
-            if len(name) > longest.get(last + 1, 0):
-                longest[last + 1] = len(name)
+        longest = text_words(doc).departments  # end -> length of the longest table name ending there
+        size = len(text)
+        blocked_after = d.blocked_after
         for e, n in longest.items():
-            blocked = d.blocked_after.get(text[e - 1], "")
-            if e < len(text) and text[e] in blocked:
+            if e < size and text[e] in blocked_after.get(text[e - 1], ""):
                 continue
             s = e - n
             if branch_of and text.startswith(branch_of, e):
@@ -1006,14 +1093,37 @@ class EntityDepartments(_Component):
             if found and text[p - 1 : p] == "（" and found[-1][1] == p - 1:
                 continue
             found.append((s, e, p))
+        units = self._units
+        append = doc.candidates.append
         for _s, e, p in found:
             written = text[p:e]
-            unit = units.get(written)
+            key = (written, jurisdiction, province)
+            if key in units:
+                unit = units[key]
+            else:
+                unit = units[key] = _table_department(written, jurisdiction, province)
             if unit is None:
-                unit = units[written] = resolve_unit(written, jurisdiction, province=province)
-            if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
                 continue  # 区科技局 in a city plan: each district's bureau, a collective
-            _add(doc, p, e, DEPARTMENT, "", "department", clean=True, unit_id=unit.unit_id, unit_name=unit.name)
+            append(Candidate(p, e, DEPARTMENT, "", "department", written, written, False, True, "", "",
+                             unit[0], unit[1]))
+        if len(units) > 1 << 16:
+            units.clear()
+
+
+def _table_department(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
+    """(unit id, canonical name) when the resolver reads `written` as a Department of its table."""
+    from .resolve import TABLE_RULES, resolve_unit
+
+    unit = resolve_unit(written, jurisdiction, province=province)
+    if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
+        return None
+    return unit.unit_id, unit.name
+
+
+@lru_cache(maxsize=4096)
+def _places(jurisdiction: str, province: str, known: frozenset[str]) -> _Places:
+    names = frozenset({p for p in (jurisdiction, province) if p} | known)
+    return _Places(names, tuple(sorted({len(p) for p in names}, reverse=True)), frozenset(p[-1] for p in names))
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}

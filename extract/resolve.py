@@ -787,6 +787,9 @@ class ReviewEntry:
 
 
 _review: dict[tuple[str, str], ReviewEntry] = {}
+# changes whenever the review rows do: callers that memoise resolutions across documents
+# (extract.entity_components) start afresh when it moves
+review_generation = [0]
 
 
 def read_review_file(path: Path) -> tuple[dict[tuple[str, str], ReviewEntry], list[str]]:
@@ -829,6 +832,7 @@ def use_review_entries(entries: dict[tuple[str, str], ReviewEntry]) -> None:
     _review.clear()
     _review.update(entries)
     _resolved_list.cache_clear()
+    review_generation[0] += 1
 
 
 def _reviewed(key: str, jurisdiction: str, province: str) -> ResolvedUnit | None:
