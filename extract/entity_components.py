@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import ahocorasick
+import ahocorasick_rs
 
 if TYPE_CHECKING:  # spaCy is imported only by `register_spacy`: extraction runs without it
     from spacy.language import Language
@@ -92,35 +93,46 @@ class TextWords(NamedTuple):
     departments: dict[int, int]  # end -> length of the longest department name ending there, by end
 
 
+class _WordAutomata(NamedTuple):
+    endings: ahocorasick_rs.AhoCorasick | None  # None: no words (it takes none)
+    ending_of: tuple[Ending, ...]  # by pattern index
+    departments: ahocorasick_rs.AhoCorasick | None
+
+
 @cache
-def _word_automaton() -> ahocorasick.Automaton:
-    """One Aho-Corasick automaton of the kind endings and the department names: a word -> (its
-    length, its Ending or None, whether it is a department name)."""
+def _word_automata() -> _WordAutomata:
+    """Aho-Corasick automata (ahocorasick_rs, a DFA: a text's every match in one call) of the kind
+    endings and of the department names."""
     k = load_knowledge()
     d = load_departments()
-    automaton = ahocorasick.Automaton()
-    for word in dict.fromkeys([*k.endings, *sorted(d.names)]):
-        automaton.add_word(word, (len(word), k.endings.get(word), word in d.names))
-    if len(automaton):
-        automaton.make_automaton()
-    return automaton
+    endings = list(k.endings)
+    return _WordAutomata(
+        _automaton(endings),
+        tuple(k.endings[e] for e in endings),
+        _automaton(sorted(d.names)),
+    )
+
+
+def _automaton(words: list[str]) -> ahocorasick_rs.AhoCorasick | None:
+    return ahocorasick_rs.AhoCorasick(words, implementation=ahocorasick_rs.Implementation.DFA) if words else None
 
 
 def text_words(doc: EntityState) -> TextWords:
-    """The endings and department names written in the state's text, found in one pass in C and
-    kept on the state for every component that reads them."""
+    """The endings and department names written in the state's text, found in C and kept on the
+    state for every component that reads them."""
     if doc.words is None:
-        automaton = _word_automaton()
-        endings: list[tuple[int, int, Ending]] = []
+        automata = _word_automata()
+        ending_of = automata.ending_of
+        text = doc.text
+        # (start, end) are never equal twice: the sort never compares two endings
+        endings = sorted([(s, e, ending_of[i]) for i, s, e in automata.endings.find_matches_as_indexes(
+            text, overlapping=True)]) if automata.endings is not None else []
         departments: dict[int, int] = {}
-        if len(automaton):
-            add_ending = endings.append
-            for last, (n, ending, department) in automaton.iter(doc.text):
-                if ending is not None:
-                    add_ending((last + 1 - n, last + 1, ending))
-                if department and n > departments.get(last + 1, 0):
-                    departments[last + 1] = n
-            endings.sort(key=_start_end)
+        if automata.departments is not None:
+            # by end, the longest of an end first
+            for _, s, e in automata.departments.find_matches_as_indexes(text, overlapping=True):
+                if e not in departments:
+                    departments[e] = e - s
         doc.words = TextWords(endings, departments)
     return doc.words
 
@@ -705,18 +717,22 @@ class EntityEndings(_Component):
 
 def _longest_endings(matches: list[tuple[int, int, Ending]]) -> list[tuple[int, int, Ending]]:
     """Of overlapping endings, only the longest (产业园区 over 产业园, 创新中心城市 blocks), longer
-    ones first and among equally long ones the first; by start. Endings overlap rarely: only a
-    run of overlapping ones is decided by length."""
+    ones first and among equally long ones the first; by start. Only a run of overlapping endings
+    is decided by length, and mostly one of them holds all the others (研究中心: 中心, 心)."""
     kept: list[tuple[int, int, Ending]] = []
     i, n = 0, len(matches)
     while i < n:
+        first = matches[i][0]
         reach = matches[i][1]
+        widest = i  # the run's match that starts first and reaches farthest
         j = i + 1
         while j < n and matches[j][0] < reach:
-            reach = max(reach, matches[j][1])
+            if matches[j][1] > reach:
+                reach = matches[j][1]
+                widest = j if matches[j][0] == first else -1
             j += 1
-        if j == i + 1:
-            kept.append(matches[i])
+        if widest >= 0:
+            kept.append(matches[widest])  # it holds every other of the run, and is the longest
         else:
             run: list[tuple[int, int, Ending]] = []
             for m in sorted(matches[i:j], key=lambda m: m[0] - m[1]):
