@@ -874,13 +874,15 @@ class EntityAnchors(_Component):
         if not named:
             return
         # the longest clean name the candidate ends with (two names of one length cannot both
-        # end it): its endings looked up longest first, no longer than the longest name
-        longest = max(map(len, named))
+        # end it): its endings of the lengths clean names have, longest first
+        lengths = sorted({len(name) for name in named}, reverse=True)
         for cand in cands:
             if cand.clean or cand.evidence != "ending":
                 continue
             text = cand.text
-            for n in range(min(len(text) - 1, longest), 2, -1):
+            for n in lengths:
+                if n >= len(text):
+                    continue
                 name = text[-n:]
                 if name in named:
                     cand.start = cand.end - n
@@ -902,12 +904,14 @@ class EntityCategories(_Component):
         for cand in candidates(doc):
             if cand.evidence in ("list", "count-list"):
                 continue
-            name = _TRAILING_PAREN.sub("", cand.text)
+            # most names end in no bracket: no regex then (`$` also matches before a final \n)
+            bracketed = cand.text.endswith(("）", ")", "）\n", ")\n"))
+            name = _TRAILING_PAREN.sub("", cand.text) if bracketed else cand.text
             ending = k.ending_of(name)
             prefix = name[: len(name) - len(ending.suffix)] if ending else name
             counted = k.count_after.match(text, cand.end) is not None
             # a place written after the name makes it one: 国家技术标准创新基地（广州）
-            place = _TRAILING_PLACE.search(cand.text)
+            place = _TRAILING_PLACE.search(cand.text) if bracketed else None
             qualified = place is not None and k.ending_of(place.group(1)) is None
             # 江苏省产业技术研究院 names an institute; 广东省实验室, 广东省科技企业孵化器 are levels
             provincial = (
@@ -1145,6 +1149,23 @@ def _places(jurisdiction: str, province: str, known: frozenset[str]) -> _Places:
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
 
 
+def _vote(same_name: list[Candidate]) -> None:
+    """The candidates of one name (in text order) take the kind with the most weight (a strong
+    list cue 3, an ending 2, else 1; the first kind among equals) and that kind's subtype of the
+    heaviest candidate (the first among equals)."""
+    votes: dict[str, int] = {}
+    subtype_of: dict[str, tuple[int, str]] = {}
+    for c in same_name:
+        weight = 3 if c.cue_strength == "strong" else 2 if c.evidence == "ending" else 1
+        votes[c.kind] = votes.get(c.kind, 0) + weight
+        if c.kind not in subtype_of or weight > subtype_of[c.kind][0]:
+            subtype_of[c.kind] = (weight, c.subtype)
+    winner = max(votes.items(), key=lambda kv: kv[1])[0]
+    for c in same_name:
+        c.kind = winner
+        c.subtype = subtype_of[winner][1]
+
+
 class EntitySelect(_Component):
     """One kind per name within the document, then the longest non-overlapping mentions -> doc.ents.
     A bare ending of a park kind (高新区) becomes an alias of the park it stands for, where that is
@@ -1158,22 +1179,17 @@ class EntitySelect(_Component):
         cands = [c for c in candidates(doc) if c.kind in MENTION_KINDS]
         # kind per name: a strong list cue beats the ending; otherwise the ending's kind (a
         # department's kind is the resolver's, it takes no part)
-        votes: dict[str, dict[str, int]] = {}
-        subtype_of: dict[tuple[str, str], tuple[int, str]] = {}
+        # (a name found once keeps its kind and subtype: only names found more than once vote)
+        first: dict[str, Candidate] = {}
+        again: dict[str, list[Candidate]] = {}
         for c in cands:
             if c.generic or c.kind == DEPARTMENT:
                 continue
-            weight = 3 if c.cue_strength == "strong" else 2 if c.evidence == "ending" else 1
-            v = votes.setdefault(c.text, {})
-            v[c.kind] = v.get(c.kind, 0) + weight
-            key = (c.text, c.kind)
-            if key not in subtype_of or weight > subtype_of[key][0]:
-                subtype_of[key] = (weight, c.subtype)
-        winner = {text: max(v.items(), key=lambda kv: kv[1])[0] for text, v in votes.items()}
-        for c in cands:
-            if c.text in winner and not c.generic and c.kind != DEPARTMENT:
-                c.kind = winner[c.text]
-                c.subtype = subtype_of.get((c.text, c.kind), (0, c.subtype))[1]
+            seen = first.setdefault(c.text, c)
+            if seen is not c:
+                again.setdefault(c.text, [seen]).append(c)
+        for same_name in again.values():
+            _vote(same_name)
         # overlaps: named before categories, longer before shorter, stronger evidence first
         order = sorted(cands, key=lambda c: (c.generic, -(c.end - c.start), -_PRIORITY.get(c.evidence, 0)))
         chosen: list[Candidate] = []
