@@ -767,10 +767,13 @@ class EntityLists(_Component):
             if rest.startswith(q):
                 rest = rest[len(q) :]
                 break
-        for i in range(0, min(len(rest), 9)):
+        limit = min(len(rest), 9)
+        written = self.k.cue_re.search(rest, 0)
+        while written is not None and written.start() < limit:
             # the first cue of the list written at i, when what comes before it is generic words
-            written = self.k.cue_re.match(rest, i)
-            if written is None or not self.k.is_generic_words(rest[:i].replace("和", "")):
+            i = written.start()
+            if not self.k.is_generic_words(rest[:i].replace("和", "")):
+                written = self.k.cue_re.search(rest, i + 1)
                 continue
             cue = self.k.cue_by_text[written.group()]
             # the cue must be the head noun: 科技企业集聚区 is a park, not firms
@@ -874,13 +877,17 @@ class EntityAnchors(_Component):
         if not named:
             return
         # the longest clean name the candidate ends with (two names of one length cannot both
-        # end it): its endings of the lengths clean names have, longest first
-        lengths = sorted({len(name) for name in named}, reverse=True)
+        # end it): its endings of the lengths of the clean names that end in its last two
+        # characters, longest first
+        tails: dict[str, set[int]] = {}
+        for name in named:
+            tails.setdefault(name[-2:], set()).add(len(name))
+        lengths_by_tail = {tail: sorted(lengths, reverse=True) for tail, lengths in tails.items()}
         for cand in cands:
             if cand.clean or cand.evidence != "ending":
                 continue
             text = cand.text
-            for n in lengths:
+            for n in lengths_by_tail.get(text[-2:], ()):
                 if n >= len(text):
                     continue
                 name = text[-n:]
@@ -897,34 +904,45 @@ class EntityCategories(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
+        self.category_of = lru_cache(maxsize=1 << 16)(self._category_of)
 
     def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
+        count_after = k.count_after.match
+        category_of = self.category_of
         for cand in candidates(doc):
-            if cand.evidence in ("list", "count-list"):
+            if cand.evidence == "list" or cand.evidence == "count-list":
                 continue
-            # most names end in no bracket: no regex then (`$` also matches before a final \n)
-            bracketed = cand.text.endswith(("）", ")", "）\n", ")\n"))
-            name = _TRAILING_PAREN.sub("", cand.text) if bracketed else cand.text
-            ending = k.ending_of(name)
-            prefix = name[: len(name) - len(ending.suffix)] if ending else name
-            counted = k.count_after.match(text, cand.end) is not None
-            # a place written after the name makes it one: 国家技术标准创新基地（广州）
-            place = _TRAILING_PLACE.search(cand.text) if bracketed else None
-            qualified = place is not None and k.ending_of(place.group(1)) is None
-            # 江苏省产业技术研究院 names an institute; 广东省实验室, 广东省科技企业孵化器 are levels
-            provincial = (
-                ending is not None
-                and ending.subtype in k.province_named_subtypes
-                and prefix.startswith(k.provinces)  # (one C call rules most out)
-                and any(prefix.startswith(p) and len(prefix) > len(p) + 1 for p in k.provinces)
-            )
-            if counted or (k.is_generic_words(prefix) and not qualified and not provincial):
+            generic, word = category_of(cand.text)
+            if generic or count_after(text, cand.end) is not None:
                 cand.generic = True
-            elif len(prefix.strip("“”")) < 2 and ending is not None and len(ending.suffix) <= 3:
+            elif word:
                 cand.kind = "-"  # one character before a short ending is a word, not a name: 清新区
         self._named_by_siblings(doc)
+
+    def _category_of(self, text: str) -> tuple[bool, bool]:
+        """(whether a name written `text` names a kind, whether it is a word and no name), from
+        the name alone (a count after it makes it a kind too). Memoised: a function of `text`."""
+        k = self.k
+        # most names end in no bracket: no regex then (`$` also matches before a final \n)
+        bracketed = text.endswith(("）", ")", "）\n", ")\n"))
+        name = _TRAILING_PAREN.sub("", text) if bracketed else text
+        ending = k.ending_of(name)
+        prefix = name[: len(name) - len(ending.suffix)] if ending else name
+        # a place written after the name makes it one: 国家技术标准创新基地（广州）
+        place = _TRAILING_PLACE.search(text) if bracketed else None
+        qualified = place is not None and k.ending_of(place.group(1)) is None
+        # 江苏省产业技术研究院 names an institute; 广东省实验室, 广东省科技企业孵化器 are levels
+        provincial = (
+            ending is not None
+            and ending.subtype in k.province_named_subtypes
+            and prefix.startswith(k.provinces)  # (one C call rules most out)
+            and any(prefix.startswith(p) and len(prefix) > len(p) + 1 for p in k.provinces)
+        )
+        if k.is_generic_words(prefix) and not qualified and not provincial:
+            return True, False
+        return False, len(prefix.strip("“”")) < 2 and ending is not None and len(ending.suffix) <= 3
 
     def _named_by_siblings(self, doc: EntityState) -> None:
         """A descriptive name in a list of named ones is a name too: 化学地球动力学联合实验室、

@@ -868,7 +868,7 @@ def resolve_unit(written: str, jurisdiction: str, *, province: str = "") -> Reso
     if reviewed is not None:
         return reviewed
     unit, _ = _analyse(key, jurisdiction, province)
-    return replace(unit)
+    return _copy(unit)
 
 
 def _shared_suffixes(units: Sequence[str], separators: Sequence[str]) -> list[str]:
