@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -1043,8 +1044,7 @@ class _Places(NamedTuple):
     """Places a department may be named with in one document: its own, its province, the provinces."""
 
     names: frozenset[str]
-    lengths: tuple[int, ...]  # longest first
-    ends: frozenset[str]  # last characters
+    lengths_by_end: dict[str, tuple[int, ...]]  # last character -> lengths of the names ending in it, longest first
 
 
 class EntityDepartments(_Component):
@@ -1068,8 +1068,9 @@ class EntityDepartments(_Component):
         place or level prefix); None when the context says it is no department."""
         d = self.d
         before = text[s - 1] if s > 0 else ""
-        if before in places.ends:
-            for n in places.lengths:
+        lengths = places.lengths_by_end.get(before)
+        if lengths is not None:
+            for n in lengths:
                 if n <= s and text[s - n : s] in places.names:
                     p = s - n
                     for head in d.name_heads:
@@ -1118,6 +1119,8 @@ class EntityDepartments(_Component):
         longest = text_words(doc).departments  # end -> length of the longest table name ending there
         size = len(text)
         blocked_after = d.blocked_after
+        units = self._units
+        append = doc.candidates.append
         for e, n in longest.items():
             if e < size and text[e] in blocked_after.get(text[e - 1], ""):
                 continue
@@ -1131,9 +1134,6 @@ class EntityDepartments(_Component):
             if found and text[p - 1 : p] == "（" and found[-1][1] == p - 1:
                 continue
             found.append((s, e, p))
-        units = self._units
-        append = doc.candidates.append
-        for _s, e, p in found:
             written = text[p:e]
             key = (written, jurisdiction, province)
             if key in units:
@@ -1161,10 +1161,46 @@ def _table_department(written: str, jurisdiction: str, province: str) -> tuple[s
 @lru_cache(maxsize=4096)
 def _places(jurisdiction: str, province: str, known: frozenset[str]) -> _Places:
     names = frozenset({p for p in (jurisdiction, province) if p} | known)
-    return _Places(names, tuple(sorted({len(p) for p in names}, reverse=True)), frozenset(p[-1] for p in names))
+    lengths: dict[str, set[int]] = {}
+    for place in names:
+        lengths.setdefault(place[-1], set()).add(len(place))
+    return _Places(names, {end: tuple(sorted(n, reverse=True)) for end, n in lengths.items()})
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
+
+
+_BY_PLACE = attrgetter("start", "end")
+
+
+def _without_overlaps(cands: list[Candidate]) -> list[Candidate]:
+    """Of overlapping candidates, named before categories, longer before shorter, stronger
+    evidence first (the first of `cands` among equals), each kept when it overlaps none kept
+    before; by start. Only a run of overlapping candidates is decided so: most overlap none."""
+    by_place = sorted(cands, key=_BY_PLACE)
+    chosen: list[Candidate] = []
+    position: dict[int, int] | None = None  # id -> index in cands, for the order among equals
+    i, n = 0, len(by_place)
+    while i < n:
+        reach = by_place[i].end
+        j = i + 1
+        while j < n and by_place[j].start < reach:
+            if by_place[j].end > reach:
+                reach = by_place[j].end
+            j += 1
+        if j == i + 1:
+            chosen.append(by_place[i])
+        else:
+            if position is None:
+                position = {id(c): k for k, c in enumerate(cands)}
+            run: list[Candidate] = []
+            for c in sorted(by_place[i:j], key=lambda c: (c.generic, -(c.end - c.start),
+                                                          -_PRIORITY.get(c.evidence, 0), position[id(c)])):
+                if all(c.end <= o.start or o.end <= c.start for o in run):
+                    run.append(c)
+            chosen.extend(sorted(run, key=_BY_PLACE))
+        i = j
+    return chosen
 
 
 def _vote(same_name: list[Candidate]) -> None:
@@ -1208,16 +1244,7 @@ class EntitySelect(_Component):
                 again.setdefault(c.text, [seen]).append(c)
         for same_name in again.values():
             _vote(same_name)
-        # overlaps: named before categories, longer before shorter, stronger evidence first
-        order = sorted(cands, key=lambda c: (c.generic, -(c.end - c.start), -_PRIORITY.get(c.evidence, 0)))
-        chosen: list[Candidate] = []
-        used = bytearray(len(doc_text(doc)) + 1)
-        for c in order:
-            if used.find(1, c.start, c.end) >= 0:
-                continue
-            used[c.start : c.end] = b"\x01" * (c.end - c.start)
-            chosen.append(c)
-        chosen.sort(key=lambda c: c.start)
+        chosen = _without_overlaps(cands)
         self._resolve_bare(doc, chosen)
         doc.chosen = chosen
 
