@@ -3,8 +3,9 @@
 The pipeline is `spacy.blank("zh")` with `CharTokenizer` (one token per character, whitespace included,
 so token offsets are character offsets); every component has one job:
 
-- ``entity_endings``: names that end in a kind word (研究院, 产业园, 有限公司): the ending is found with a
-  PhraseMatcher, the start by reading leftwards to the verb or preposition that introduces the name.
+- ``entity_endings``: names that end in a kind word (研究院, 产业园, 有限公司): the ending is found by one
+  Aho-Corasick scan of the text (`text_words`, which finds the department names too), the start by
+  reading leftwards to the verb or preposition that introduces the name.
 - ``entity_lists``: names given only by context: a list followed by its kind ("天安智谷、华大电商孵化器等
   孵化载体"), or by a count and an ending ("广清（清城）、广德（英德）三个产业园").
 - ``entity_anchors``: a name whose start was guessed (健全广清产业园) is cut to a name the same document
@@ -29,14 +30,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-import ahocorasick
 import ahocorasick_rs
 
 if TYPE_CHECKING:  # spaCy is imported only by `register_spacy`: extraction runs without it
@@ -233,27 +233,6 @@ def _occurrences(word: str, text: str) -> list[int]:
 _OPEN = {"）": "（", ")": "("}
 _QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
 _OPENERS = set("（(“‘「『")
-
-
-def word_automaton(words: Iterable[str]) -> ahocorasick.Automaton:
-    """An Aho-Corasick automaton of `words`: `.iter(text)` yields (index of the last character,
-    word) for every occurrence of every word, overlapping ones included, in one pass in C."""
-    automaton = ahocorasick.Automaton()
-    for word in words:
-        automaton.add_word(word, word)
-    if len(automaton):
-        automaton.make_automaton()
-    return automaton
-
-
-def occurrences_of_words(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str]]:
-    """(start, end, word) of every occurrence of the automaton's words in `text`, by start then
-    length (what a PhraseMatcher over character tokens finds)."""
-    if not len(automaton):
-        return []
-    found = [(last + 1 - len(word), last + 1, word) for last, word in automaton.iter(text)]
-    found.sort()
-    return found
 
 
 @dataclass
