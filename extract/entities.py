@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from .entity_components import (
     DEPARTMENT,
     PIPELINE,
-    Candidate,
     CharTokenizer,
     EntityState,
     components,
@@ -29,7 +28,7 @@ from .entity_components import (
     load_knowledge,
     register_spacy,
 )
-from .model import Entity, PolicyDocument, Span, Task, _span
+from .model import Entity, PolicyDocument, Span, _span
 from .resolve import review_generation
 
 if TYPE_CHECKING:  # spaCy is imported by entity_pipeline() only: extraction runs without it
@@ -174,26 +173,6 @@ class _Clauses:
         return i > 0 and self.reach[i - 1] >= end
 
 
-def _task_paths(tasks: list[Task], starts: list[int]) -> list[str]:
-    """For each position, the path of the smallest task paragraph holding it (the first in
-    `tasks` among equally long ones), "" when none: one sweep over the positions in order."""
-    by_start = sorted(range(len(tasks)), key=lambda i: tasks[i].span.start)
-    found = [""] * len(starts)
-    active: list[tuple[int, int, int]] = []  # (length, order, end) of tasks begun before here
-    nxt = 0
-    for where in sorted(range(len(starts)), key=starts.__getitem__):
-        pos = starts[where]
-        while nxt < len(by_start) and tasks[by_start[nxt]].span.start <= pos:
-            t = tasks[by_start[nxt]]
-            heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
-            nxt += 1
-        while active and active[0][2] <= pos:  # ended: positions only grow, it never holds one again
-            heapq.heappop(active)
-        if active:
-            found[where] = tasks[active[0][1]].path
-    return found
-
-
 def _full_firm_names(names: set[str]) -> dict[str, str]:
     """Short firm name -> the only longer firm name it starts (豪美 -> 豪美新材)."""
     ordered = sorted(names)
@@ -226,19 +205,33 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     clauses = _Clauses([t.clause.span for t in doc.tasks])
     offsets = doc.offsets
     original = doc.original
-    mentioned: list[tuple[Candidate, Span]] = []
+    # the task of each mention: the smallest task paragraph holding its start (the first of
+    # `tasks` among equally long ones), "" when none. The mentions come by start, and so do their
+    # original offsets: one sweep over the tasks by start goes along with them
+    by_start = sorted(range(len(tasks)), key=lambda i: tasks[i].span.start)
+    active: list[tuple[int, int, int]] = []  # (length, order, end) of the tasks begun before here
+    nxt = 0
+    swept_to = 0
+    entities: list[Entity] = []
+    append = entities.append
     for ent in state.chosen:
+        kind = ent.kind
         o_start = offsets[ent.start]
         # end maps through the last character (PolicyDocument.span)
         o_end = offsets[ent.end - 1] + 1 if ent.end > ent.start else o_start
-        if ent.kind == DEPARTMENT and clauses.contain_range(o_start, o_end):
+        if kind == DEPARTMENT and clauses.contain_range(o_start, o_end):
             continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention
-        mentioned.append((ent, _span(o_start, o_end, original[o_start:o_end])))
-    paths = _task_paths(tasks, [span.start for _, span in mentioned])
-    entities: list[Entity] = []
-    append = entities.append
-    for (ent, span), task_path in zip(mentioned, paths):
-        kind = ent.kind
+        span = _span(o_start, o_end, original[o_start:o_end])
+        if o_start < swept_to:  # (never so: offsets only grow) the sweep starts again
+            active, nxt = [], 0
+        swept_to = o_start
+        while nxt < len(by_start) and tasks[by_start[nxt]].span.start <= o_start:
+            t = tasks[by_start[nxt]]
+            heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
+            nxt += 1
+        while active and active[0][2] <= o_start:  # ended: starts only grow, it never holds one again
+            heapq.heappop(active)
+        task_path = tasks[active[0][1]].path if active else ""
         if ent.generic:
             phrase = ent.text
             append(Entity(ent.text, kind, span, ent.subtype, category_id(kind, phrase), phrase, task_path, True))
