@@ -114,6 +114,14 @@ def _word_automata() -> _WordAutomata:
     )
 
 
+def _every_match(automaton: ahocorasick_rs.AhoCorasick | None, text: str) -> list[tuple[int, int, int]]:
+    """(word index, start, end) of every occurrence of every word, overlapping ones included."""
+    return automaton.find_matches_as_indexes(text, overlapping=True) if automaton is not None else []
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _automaton(words: list[str]) -> ahocorasick_rs.AhoCorasick | None:
     return ahocorasick_rs.AhoCorasick(words, implementation=ahocorasick_rs.Implementation.DFA) if words else None
 
@@ -125,15 +133,19 @@ def text_words(doc: EntityState) -> TextWords:
         automata = _word_automata()
         ending_of = automata.ending_of
         text = doc.text
+        try:
+            found, named = _every_match(automata.endings, text), _every_match(automata.departments, text)
+        except UnicodeEncodeError:
+            # a lone surrogate (a notebook's text), which UTF-8 cannot carry: one character for
+            # one, where no word is
+            text = _SURROGATE.sub("\ufffd", text)
+            found, named = _every_match(automata.endings, text), _every_match(automata.departments, text)
         # (start, end) are never equal twice: the sort never compares two endings
-        endings = sorted([(s, e, ending_of[i]) for i, s, e in automata.endings.find_matches_as_indexes(
-            text, overlapping=True)]) if automata.endings is not None else []
+        endings = sorted([(s, e, ending_of[i]) for i, s, e in found])
         departments: dict[int, int] = {}
-        if automata.departments is not None:
-            # by end, the longest of an end first
-            for _, s, e in automata.departments.find_matches_as_indexes(text, overlapping=True):
-                if e not in departments:
-                    departments[e] = e - s
+        for _, s, e in named:  # by end, the longest of an end first
+            if e not in departments:
+                departments[e] = e - s
         doc.words = TextWords(endings, departments)
     return doc.words
 

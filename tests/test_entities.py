@@ -537,3 +537,15 @@ def test_overlaps_are_decided_as_by_priority_over_the_whole_text(file: str) -> N
             kept.append(m)
     assert _longest_endings(matches) == sorted(kept, key=lambda m: (m[0], m[1]))
     assert len(kept) < len(matches)  # nested endings (研究中心: 中心, 心) were there to decide
+
+
+def test_a_lone_surrogate_in_a_text_is_read_over() -> None:
+    """UTF-8 cannot carry a lone surrogate (a notebook's text may hold one): the scan reads it as
+    any other character that is part of no word, at the same offsets."""
+    from policykg.extract.entities import entity_state
+
+    text = "支持清远\udcff高新区和广州研究院建设，由市科技局\udcff牵头"
+    found = [(c.start, c.end, c.kind) for c in entity_state(text, "清远市", "广东省").chosen]
+    plain = [(c.start, c.end, c.kind) for c in entity_state(text.replace("\udcff", "\ufffd"), "清远市", "广东省").chosen]
+    assert found == plain
+    assert (9, 14, "Platform") in found and any(kind == "Department" for _, _, kind in found)
