@@ -63,9 +63,9 @@ _TARGET_YEAR, _TARGET_VALUE, _TARGET_MAX = _data("edge", ["year"]), _data("edge"
 _TARGET_REST = _data("edge", ["unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
                               "start", "end", "quote", "label"]) + "</edge>\n"
 _TASK_KEYS = [*_TASK_NAMES]
-# a Task node's texts among its values: name, title, titleOriginal, clauseForm, quote, text, deadline,
-# deadlineText, dueBy, content, sectionTitle
-_TASK_TEXTS = operator.itemgetter(3, 4, 5, 9, 12, 15, 18, 19, 20, 21, 22)
+# a Task node's texts among its values that are not slices of the original or normalised text (checked
+# whole): name, title, titleOriginal, clauseForm, deadline, deadlineText, dueBy, sectionTitle
+_TASK_TEXTS = operator.itemgetter(3, 4, 5, 9, 18, 19, 20, 22)
 _PART_OF_KEYS = ["type", "docSha256", "start", "end", "quote", "label"]
 _UNIT_EDGE_KEYS = ["type", "written", "rule", "flagged", "taskPath", "docSha256", "start", "end", "quote", "label"]
 _MENTIONS_KEYS = ["type", "written", "docSha256", "start", "end", "quote", "label"]
@@ -101,7 +101,6 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     original, text = doc.original, doc.text
     # a text with & < or > (R&D): the GraphML texts escaped (checked at the end: an id has none)
     escape = "&" in original or "<" in original or ">" in original or "&" in text or "<" in text or ">" in text
-    xml = _escaped if escape else _same
     sha, doc_id, name = doc.sha256, doc.doc_id, doc.name
     task_prefix = f"task:{sha[:16]}:"
     document = {"id": doc_id, "label": "Document", "labels": ["Document"], **document_properties(doc)}
@@ -155,7 +154,9 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     # the CSV fields every row of the document starts with
     doc_field, sha_field = csv_field(name), csv_field(sha)
     title_field, jurisdiction_field = csv_field(meta.title), csv_field(meta.jurisdiction)
-    responsibilities: list[str] = []
+    # responsibilities.csv: each task's rows, the task's fields (long: its quote and text) encoded once
+    responsibilities: list[bytes] = []
+    responsibility_count = 0
     resolution: dict[str, list[Any]] = {}  # written -> [row fields before the count, count]
     with_text, unit_edges = True, False
     for index, task in enumerate(doc.tasks):
@@ -174,40 +175,40 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         span = task.span
         edges.append({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
                       "quote": span.quote, "from": tid, "to": doc_id, "key": "PART_OF"})
-        graphml_edges.append(_PART_OF % (tid, doc_id, "PART_OF", sha, span.start, span.end, xml(span.quote),
-                                         "PART_OF"))
-        texts.append(span.quote)
+        graphml_edges.append(_PART_OF % (tid, doc_id, "PART_OF", sha, span.start, span.end,
+                                         _escaped(span.quote) if escape else span.quote, "PART_OF"))
         units = task.clause.units
         if not units:
             continue
         clause = task.clause.span
         task_text = node["text"]
         with_text = with_text and bool(task_text)
-        task_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},{tid},{path},{csv_field(task.title)},"
+        task_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},{tid},{path}," \
+                    f"{csv_field(task.title)},".encode()
         task_tail = f"{csv_field(clause.quote)},{clause.start},{clause.end},{csv_field(task_text)}," \
-                    f"{csv_field(task.deadline)},{csv_field(task.deadline_text)}\r\n"
+                    f"{csv_field(task.deadline)},{csv_field(task.deadline_text)}\r\n".encode()
+        unit_fields: list[bytes] = []
         before = index + 2  # the Document and the tasks so far
         for i, unit in enumerate(units):
             res, written, role = unit.resolved, unit.written, unit.role
             lead_from_order = "yes" if unit.lead_from_order else ""
             if res is None:
                 names += (written, role)
-                responsibilities.append(f"{task_head}{role},{written},,,,,,{lead_from_order},{task_tail}")
+                unit_fields.append(f"{role},{written},,,,,,{lead_from_order},".encode())
                 continue
             unit_id, unit_name, kind, rule, flagged = res.unit_id, res.name, res.kind, res.rule, res.flagged
             names += (written, role, unit_name, kind, rule, res.note)
             ids.append(unit_id)
             unit_span = unit.span
             start, end, quote = unit_span.start, unit_span.end, unit_span.quote
-            texts.append(quote)
             if flagged is True:
                 yes, flag = "yes", "true"
             elif flagged is False:
                 yes, flag = "", "false"
             else:
                 return None  # (a flag that is not a bool)
-            responsibilities.append(f"{task_head}{role},{written},{unit_id},{unit_name},{kind},{rule},{yes},"
-                                    f"{lead_from_order},{task_tail}")
+            unit_fields.append(f"{role},{written},{unit_id},{unit_name},{kind},{rule},{yes},{lead_from_order},"
+                               .encode())
             row = resolution.get(written)
             if row is None:
                 resolution[written] = [f"{doc_field},{sha_field},{jurisdiction_field},{written},{unit_id},"
@@ -225,8 +226,12 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             edges.append({"type": rel, "written": written, "rule": rule, "flagged": flagged, "taskPath": path,
                           "docSha256": sha, "start": start, "end": end, "quote": quote, "from": unit_id,
                           "to": tid, "key": key})
-            graphml_edges.append(_UNIT_EDGE % (key, unit_id, tid, rel, xml(written), xml(rule), flag, path, sha,
-                                               start, end, xml(quote), rel))
+            if escape:
+                written, rule, quote = _escaped(written), _escaped(rule), _escaped(quote)
+            graphml_edges.append(_UNIT_EDGE % (key, unit_id, tid, rel, written, rule, flag, path, sha, start, end,
+                                               quote, rel))
+        responsibility_count += len(unit_fields)
+        responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
     edge_keys: set[str] = set()
     if doc.tasks:
         node_keys.update(_TASK_KEYS)
@@ -240,7 +245,6 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         span, written, entity_id, task_path = entity.span, entity.text, entity.entity_id, entity.task_path
         start, end, quote = span.start, span.end, span.quote
         names += (task_path, entity.kind, entity.subtype, written, entity.name)
-        texts.append(quote)
         entity_rows.append(f"{doc_field},{sha_field},{task_path},{entity.kind},{entity.subtype},{written},"
                            f"{'' if entity.generic else entity_id},{entity.name},{csv_field(quote)},{start},{end}\r\n")
         if not entity_id:
@@ -263,8 +267,10 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         ends.add((source, entity_id, key))
         edges.append({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start, "end": end,
                       "quote": quote, "from": source, "to": entity_id, "key": key})
-        graphml_edges.append(_MENTIONS % (start, source, entity_id, "MENTIONS", xml(written), sha, start, end,
-                                          xml(quote), "MENTIONS"))
+        if escape:
+            written, quote = _escaped(written), _escaped(quote)
+        graphml_edges.append(_MENTIONS % (start, source, entity_id, "MENTIONS", written, sha, start, end, quote,
+                                          "MENTIONS"))
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
     target_rows = []
@@ -280,7 +286,6 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         floats.append(value)
         names += (task_path, indicator, target.indicator_name, unit, qualifier, target.source, recurrence)
         ids.append(indicator_id)
-        texts.append(quote)
         target_rows.append(
             f"{doc_field},{sha_field},{task_path},{indicator},{indicator_id},{target.indicator_name},{unit},"
             f"{'' if year is None else year},{value:g},{'' if value_max is None else f'{value_max:g}'},{qualifier},"
@@ -309,8 +314,10 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         graphml_edges.append(
             f'<edge id="{key}" source="{source}" target="{indicator_id}"><data key="e0">TARGETS</data>'
             f"{graphml_year}{_TARGET_VALUE % repr(value)}{graphml_max}"
-            + _TARGET_REST % (xml(unit), xml(qualifier), xml(target.source), xml(indicator), task_path,
-                              xml(recurrence), sha, start, end, xml(quote), "TARGETS"))
+            + _TARGET_REST % (_escaped_all((unit, qualifier, target.source, indicator, task_path, recurrence, sha,
+                                            start, end, quote, "TARGETS")) if escape else
+                              (unit, qualifier, target.source, indicator, task_path, recurrence, sha, start, end,
+                               quote, "TARGETS")))
     if doc.targets:
         edge_keys.update(_TARGET_KEYS)
     if len(ends) < sum(1 for e in doc.entities if e.entity_id) + len(doc.targets):
@@ -323,7 +330,8 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     json_node_bytes, graphml_node_bytes = b"".join(json_nodes), b"".join(graphml_nodes)
     sections = [json_node_bytes, json_edges, graphml_node_bytes, "".join(graphml_edges).encode("utf-8")]
     resolution_rows = [f"{head}{count}\r\n" for head, count in resolution.values()]
-    for rows in (responsibilities, resolution_rows, target_rows, entity_rows):
+    sections.append(b"".join(responsibilities))
+    for rows in (resolution_rows, target_rows, entity_rows):
         sections.append("".join(rows).encode("utf-8"))
     # the 任务分工表 reads the responsibilities.csv rows back from that section, unless a task has no
     # text (the sheet then shows the paragraph, which the CSV has not): see encode_document
@@ -338,7 +346,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         "graphml_ends": list(itertools.accumulate(map(len, graphml_nodes))),
         "sections": [len(s) for s in sections], "edges": len(edges),
         "node_keys": sorted(node_keys), "edge_keys": sorted(edge_keys),
-        "rows": dict(zip(TABLES, (len(responsibilities), len(resolution_rows), len(target_rows),
+        "rows": dict(zip(TABLES, (responsibility_count, len(resolution_rows), len(target_rows),
                                   len(entity_rows)))),
     }
     return summary, b"".join(sections)
@@ -376,8 +384,8 @@ def _escaped(text: str) -> str:
     return escape(text) if "&" in text or "<" in text or ">" in text else text
 
 
-def _same(text: str) -> str:
-    return text
+def _escaped_all(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple([_escaped(v) if type(v) is str else v for v in values])
 
 
 def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: bool, floats: list[float]) -> bool:
