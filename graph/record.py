@@ -18,6 +18,7 @@ import itertools
 import json
 import operator
 import re
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -38,6 +39,18 @@ _UNWRITABLE_OR_XML = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\uff
 # in names: also what CSV quotes; in ids (XML attributes and CSV fields) what either would quote
 _NAME_SPECIAL = re.compile('[",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _ID_SPECIAL = re.compile('[&<>",\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+
+
+def _formatter(template: str) -> Callable[..., str]:
+    """`template % values` as a function of the values: an f-string made of the template's %s slots
+    (compiled once; a third faster than % formatting, for a few hundred elements a document)."""
+    parts = template.split("%s")
+    if any("{" in part or "}" in part or "%" in part for part in parts):
+        raise ValueError(f"not a template of plain %s slots: {template!r}")
+    names = [f"v{i}" for i in range(len(parts) - 1)]
+    body = "".join(part + (f"{{{name}}}" if i < len(names) else "")
+                   for i, (part, name) in enumerate(itertools.zip_longest(parts, names, fillvalue="")))
+    return eval(f"lambda {', '.join(names)}: f{body!r}")  # (of this module's constant templates only)
 
 
 def _data(scope: str, names: list[str]) -> str:
@@ -62,6 +75,8 @@ _TARGET_YEAR, _TARGET_VALUE, _TARGET_MAX = _data("edge", ["year"]), _data("edge"
     _data("edge", ["valueMax"])
 _TARGET_REST = _data("edge", ["unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
                               "start", "end", "quote", "label"]) + "</edge>\n"
+_task_element, _part_of_element, _unit_element, _mentions_element, _target_rest = map(
+    _formatter, (_TASK, _PART_OF, _UNIT_EDGE, _MENTIONS, _TARGET_REST))
 _TASK_KEYS = [*_TASK_NAMES]
 # a Task node's texts among its values that are not slices of the original or normalised text (checked
 # whole): name, title, titleOriginal, clauseForm, deadline, deadlineText, dueBy, sectionTitle
@@ -171,12 +186,12 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         values.append(f"{path} {task.title}".strip())
         if escape:
             values = [_escaped(v) if type(v) is str else v for v in values]
-        graphml_nodes.append((_TASK % (tid, *values)).encode("utf-8"))
+        graphml_nodes.append(_task_element(tid, *values).encode("utf-8"))
         span = task.span
         edges.append({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
                       "quote": span.quote, "from": tid, "to": doc_id, "key": "PART_OF"})
-        graphml_edges.append(_PART_OF % (tid, doc_id, "PART_OF", sha, span.start, span.end,
-                                         _escaped(span.quote) if escape else span.quote, "PART_OF"))
+        graphml_edges.append(_part_of_element(tid, doc_id, "PART_OF", sha, span.start, span.end,
+                                              _escaped(span.quote) if escape else span.quote, "PART_OF"))
         units = task.clause.units
         if not units:
             continue
@@ -228,7 +243,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
                           "to": tid, "key": key})
             if escape:
                 written, rule, quote = _escaped(written), _escaped(rule), _escaped(quote)
-            graphml_edges.append(_UNIT_EDGE % (key, unit_id, tid, rel, written, rule, flag, path, sha, start, end,
+            graphml_edges.append(_unit_element(key, unit_id, tid, rel, written, rule, flag, path, sha, start, end,
                                                quote, rel))
         responsibility_count += len(unit_fields)
         responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
@@ -269,8 +284,8 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
                       "quote": quote, "from": source, "to": entity_id, "key": key})
         if escape:
             written, quote = _escaped(written), _escaped(quote)
-        graphml_edges.append(_MENTIONS % (start, source, entity_id, "MENTIONS", written, sha, start, end, quote,
-                                          "MENTIONS"))
+        graphml_edges.append(_mentions_element(start, source, entity_id, "MENTIONS", written, sha, start, end, quote,
+                                               "MENTIONS"))
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
     target_rows = []
@@ -314,10 +329,10 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         graphml_edges.append(
             f'<edge id="{key}" source="{source}" target="{indicator_id}"><data key="e0">TARGETS</data>'
             f"{graphml_year}{_TARGET_VALUE % repr(value)}{graphml_max}"
-            + _TARGET_REST % (_escaped_all((unit, qualifier, target.source, indicator, task_path, recurrence, sha,
-                                            start, end, quote, "TARGETS")) if escape else
-                              (unit, qualifier, target.source, indicator, task_path, recurrence, sha, start, end,
-                               quote, "TARGETS")))
+            + _target_rest(*(_escaped_all((unit, qualifier, target.source, indicator, task_path, recurrence, sha,
+                                           start, end, quote, "TARGETS")) if escape else
+                             (unit, qualifier, target.source, indicator, task_path, recurrence, sha, start, end,
+                              quote, "TARGETS"))))
     if doc.targets:
         edge_keys.update(_TARGET_KEYS)
     if len(ends) < sum(1 for e in doc.entities if e.entity_id) + len(doc.targets):
