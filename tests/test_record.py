@@ -79,3 +79,33 @@ def test_fuzzed_documents_are_encoded_as_the_general_way_or_left_to_it(tmp_path:
             _summary, fragment = document_files(doc)  # the general way, as the build does
             assert fragment == general(doc)[1]
     assert taken > 50 and left > 10  # both ways were exercised
+
+
+def test_mentions_of_one_node_as_unit_and_entity_and_tasks_without_text_are_encoded_as_the_general_way() -> None:
+    from dataclasses import replace
+
+    from policykg.extract.model import Entity
+
+    doc = process_file(ROOT / "data" / "qingyuan_innovation_action_plan_2020-2022_draft.txt")
+    unit = next(u for t in doc.tasks for u in t.clause.units if u.resolved is not None)
+    task = doc.tasks[0]
+    span = task.span
+    doc.entities = [
+        # a unit's node named again as a firm (labels and a subtype added to the unit's node), twice
+        Entity(text=unit.written, kind="Firm", span=span, subtype="公司", entity_id=unit.resolved.unit_id,
+               name="某公司", task_path=task.path),
+        Entity(text="另一写法", kind="Firm", span=replace(span, start=span.start + 1), subtype="公司",
+               entity_id=unit.resolved.unit_id, task_path=task.path),
+        Entity(text="各类孵化器", kind="Platform", span=span, subtype="孵化器", entity_id="category:Platform:孵化器",
+               generic=True),
+        *doc.entities,
+    ]
+    doc.tasks[1] = replace(doc.tasks[1], text_span=None)  # the 任务分工表 rows then go as JSON
+    assert assert_same_record(doc)
+    summary = encode_record(doc)[0]
+    assert summary["sections"][-1] > 0
+    node = next(m for m in summary["shared"] if m[1] == unit.resolved.unit_id)
+    assert "Firm" in [node[2], *node[3]] and "subtype" in node[4] and "另一写法" in node[4]["aliases"]
+    # the same MENTIONS edge twice (its ends and key): merged the general way
+    doc.entities.append(doc.entities[0])
+    assert encode_record(doc) is None
