@@ -8,6 +8,7 @@ folder that policykg did not make is never overwritten.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -138,6 +139,19 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
     offsets, spans): its summary (what crosses documents, its report figures; JSON) and its
     fragment file (its part of every output, encoded once: policykg.graph.fragments). A worker
     sends back these two, the build cache keeps them."""
+    # The encoding makes thousands of small containers, none in a reference cycle: the cyclic
+    # garbage collector, which they would set off, would walk the whole document's objects for
+    # nothing (a fifth of this stage's time). Refcounting frees them as before.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _document_files(doc)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
     # straight from the document where its values allow (graph/record.py), else the general way
     encoded = encode_record(doc)
     summary, fragment = encoded or encode_document(document_graph(doc), document_rows(doc))
