@@ -3,13 +3,16 @@ document model: the bytes `encode_document(document_graph(doc), document_rows(do
 without its list of graph additions merged again, a dict and a type check per element, or a
 scan of every written text for what XML or CSV would have to clean or escape.
 
-What decides how a value is written is checked once per document instead (`_plain`): no text
-of the document holds a character to clean (XML 1.0's forbidden characters, a lone surrogate)
-or to escape in XML (& < >), no id holds one to quote, no two tasks share a path, no two
-MENTIONS or TARGETS edges share their ends and key, every number is an int or a float that
-orjson writes as json does. A document that is not plain in every one of these ways (a fuzzed
-file, a file name that is not UTF-8) is encoded the general way. tests/test_record.py compares
-both on real and fuzzed documents.
+What decides how a value is written is checked once per document instead (`_plain_texts`, and
+a few tests on the way): no text of the document holds a character to clean (XML 1.0's forbidden
+characters, a lone surrogate) — the quotes and task texts are slices of the original text (the
+model's contract), so the original text is checked whole rather than each of them —, a text with
+& < > has them escaped (R&D is common), no name (a unit, entity or indicator as written or named)
+holds what CSV quotes, no id what an XML attribute quotes; no two tasks share a path, no two
+MENTIONS or TARGETS edges share their ends and key, every number is an int or a float that orjson
+writes as json does. A document that is not plain in every one of these ways (a fuzzed file, a
+file name that is not UTF-8) is encoded the general way. tests/test_record.py compares both on
+real and fuzzed documents.
 """
 
 from __future__ import annotations
