@@ -26,12 +26,13 @@ import math
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -204,6 +205,34 @@ def _node_label(data: dict[str, Any], kind: str, display: str) -> str:
     return _short(display, 14)
 
 
+# An edge line of graph.json: its type (first, as the build writes it) and its ends (last but
+# the key): a '"' inside a string is written '\"', so the quotes and commas matched here are
+# the line's own.
+_EDGE_LINE = re.compile(rb'^\{"type":"([^"\\\n]*)".*,"from":"((?:[^"\\\n]|\\.)*)","to":"((?:[^"\\\n]|\\.)*)","key":',
+                        re.MULTILINE)
+
+
+def _loads(text: bytes) -> Any:
+    """One element of graph.json: orjson, and json for what orjson refuses (NaN, integers beyond
+    64 bits), which also reports a genuine error."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _edge_elements(path: Path, offset: int) -> Iterator[GraphElement]:
+    """The edges of graph.json from byte `offset` (the first edge line) on."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        for line in fh:
+            if line == b"\n":
+                continue  # an empty list of edges
+            if line[0] == 93:  # "]": the end of the edges
+                return
+            yield "edge", _loads(line[:-2] if line.endswith(b",\n") else line)
+
+
 class GraphIndex:
     """One linear pass over the element stream of a graph (nodes first, then edges): what every
     view needs, kept compact — per node its kind, names, label, documents and the node-local part
@@ -248,6 +277,8 @@ class GraphIndex:
         self.edge_rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_views)
         self._documents_ready = False
         self.edge_count = 0
+        self._rows_child: int | None = None  # the process making the edges' rows (_read_edge_lines)
+        self._strings_spool: IO[bytes] | None = None
         stream = iter(elements)
         for element, item in stream:
             if element == "node":
@@ -255,6 +286,9 @@ class GraphIndex:
             elif element == "edge":
                 self._order_documents()
                 self._read_edges(chain((("edge", item),), stream))
+            elif element == "edge lines":  # graph.json's edges, unparsed (GraphIndex.of_graph_json)
+                self._order_documents()
+                self._read_edge_lines(*item)
         if not self._documents_ready:
             self._order_documents()
         self._flush_rows()
@@ -324,28 +358,30 @@ class GraphIndex:
         self._doc_number_of_sha = {s: self.doc_index[d] for s, d in self.doc_of_sha.items()}
 
     def _read_edges(self, stream: Iterable[GraphElement]) -> None:
-        """Every edge, once every node has been read: the hot loop of the views (hundreds of
-        thousands of edges), so written out with local names, one dict lookup per field."""
-        position, ids, kind = self.position, self.ids, self.kind
+        """Every edge, once every node has been read, a few thousand at a time: their ends and
+        relations (_add_edges), then their rows of data.js (_add_edge_rows)."""
+        position = self.position
+        chunk: list[dict[str, Any]] = []
+        for element, data in chain(stream, (("end", {}),)):
+            if element == "edge":
+                chunk.append(data)
+                if len(chunk) < 10_000:
+                    continue
+            elif element != "end":
+                raise ValueError(f"a {element} after the edges")
+            self._add_edges([(data.get("type"), position[data["from"]], position[data["to"]]) for data in chunk])
+            self._add_edge_rows(chunk)
+            chunk.clear()
+
+    def _add_edges(self, edges: list[tuple[Any, int, int]]) -> None:
+        """Edges as (type as written, source position, target position): their ends, type counts
+        and the responsibilities (tasks of a unit, units of a task, document of a task)."""
+        ids, kind = self.ids, self.kind
         type_index, counts = self._type_index, self._type_counts
         tasks_of_unit, units_of_task, doc_of_task = self.tasks_of_unit, self.units_of_task, self.doc_of_task
-        doc_number_of_sha = self._doc_number_of_sha
-        add_ends, rows = self.edge_ends.extend, self._rows
-        strings, string_number = self.strings, self._string_number
-        short_keys = self._short_keys
+        add_ends = self.edge_ends.extend
         role_letter = ROLE_LETTER
-
-        def intern(text: str) -> int:
-            string_number[text] = len(strings)
-            strings.append(text)
-            return string_number[text]
-
-        for element, data in stream:
-            if element != "edge":
-                raise ValueError(f"a {element} after the edges")
-            get = data.get
-            s, t = position[data["from"]], position[data["to"]]
-            rel = get("type")
+        for rel, s, t in edges:
             type_number = type_index.get(rel)
             if type_number is None:
                 type_number = self._new_type(rel)
@@ -360,6 +396,31 @@ class GraphIndex:
             elif rel == "PART_OF" and kind.get(ids[t]) == "Document":
                 doc_of_task[ids[s]] = ids[t]
             add_ends((s, t, type_number))
+        self.edge_count = len(self.edge_ends) // 3
+
+    def _add_edge_rows(self, edges: Iterable[dict[str, Any]]) -> None:
+        """The edges as the page draws them, encoded into the spool (edge_rows), their written
+        forms and quotes into `strings`: the hot loop of the views (hundreds of thousands of
+        edges), so written out with local names, one dict lookup per field."""
+        position = self.position
+        type_index = self._type_index
+        doc_number_of_sha = self._doc_number_of_sha
+        rows = self._rows
+        strings, string_number = self.strings, self._string_number
+        short_keys = self._short_keys
+
+        def intern(text: str) -> int:
+            string_number[text] = len(strings)
+            strings.append(text)
+            return string_number[text]
+
+        for data in edges:
+            get = data.get
+            s, t = position[data["from"]], position[data["to"]]
+            rel = get("type")
+            type_number = type_index.get(rel)
+            if type_number is None:
+                type_number = self._new_type(rel)
             # The edge as the page draws it: ends, type, document, key, then the raw fields of
             # its tooltip (written, quote, task path, target value), trailing empty ones left out.
             # written and quote repeat (a unit's name, a clause naming several units): numbers into
@@ -400,7 +461,133 @@ class GraphIndex:
             rows.append(row)
             if len(rows) >= 10_000:
                 self._flush_rows()
-        self.edge_count = len(self.edge_ends) // 3
+
+    @classmethod
+    def of_graph_json(cls, path: Path) -> GraphIndex:
+        """The index of a graph.json, its edges read in two processes at once where the system
+        can fork (see _read_edge_lines). A graph.json in another layout than the one element a
+        line the build writes is read as a stream of elements."""
+        with path.open("rb") as fh:
+            head = fh.readline()
+            if not head.endswith(b'"nodes":[\n') or b'"graph":' not in head:
+                from policykg.graph.export import iter_graph_elements
+
+                return cls(iter_graph_elements(path))
+            json.loads(head[head.index(b'"graph":') + 8:-len(b',"nodes":[\n')])  # a broken head says so
+
+            def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
+                for line in fh:
+                    if line == b"\n":
+                        continue  # an empty list of nodes
+                    if line[0] == 93:  # "]": the end of the nodes; the edges follow from here
+                        yield "edge lines", (path, fh.tell())
+                        return
+                    yield "node", _loads(line[:-2] if line.endswith(b",\n") else line)
+
+            return cls(nodes_then_edge_lines())
+
+    def _read_edge_lines(self, path: Path, offset: int) -> None:
+        """graph.json's edges from byte `offset` on. Their rows of data.js (the larger half of the
+        work: every field of every edge parsed) are made by a forked child process while this
+        one reads only each edge's type and ends, with one regular expression over a few
+        megabytes at a time: the two cores the build has are both busy, and the bytes written
+        are those of a single process (edge_data waits for the child)."""
+        fork = getattr(os, "fork", None)
+        if fork is None:
+            self._read_edges(_edge_elements(path, offset))
+            return
+        self._strings_spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = fork()
+        if pid == 0:  # the child: the rows into the spools, then out without any of the parent's exit code
+            code = 1
+            try:
+                self._add_edge_rows(element for _, element in _edge_elements(path, offset))
+                self._flush_rows()
+                self.edge_rows.flush()
+                self._strings_spool.write(_encode(self.strings))
+                self._strings_spool.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        self._rows_child = pid
+        self._rows_source = (path, offset)
+        self._read_edge_ends(path, offset)
+
+    def _read_edge_ends(self, path: Path, offset: int) -> None:
+        """The type and ends of every edge line (_add_edges), without parsing the rest of it; a
+        block with a line the expression does not read (an escaped type, a line that is not
+        one edge) is parsed line by line."""
+        by_json = {_encode(node)[1:-1]: i for i, node in enumerate(self.ids)}
+        type_of: dict[bytes, str] = {}
+        position = self.position
+
+        def at(raw: bytes) -> int:  # an id written with escapes of its own: decoded
+            found = by_json.get(raw)
+            return found if found is not None else position[orjson.loads(b'"' + raw + b'"')]
+
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            rest = b""
+            while True:
+                read = fh.read(1 << 22)
+                block, rest = rest + read, b""
+                end = 0 if block.startswith(b"]") else block.find(b"\n]") + 1
+                done = end > 0 or block.startswith(b"]") or not read
+                if end or block.startswith(b"]"):
+                    block = block[:end]
+                elif not done:
+                    cut = block.rfind(b"\n") + 1
+                    block, rest = block[:cut], block[cut:]
+                found = _EDGE_LINE.findall(block)
+                if len(found) == block.count(b"\n"):
+                    edges = []
+                    for rel, source, target in found:
+                        name = type_of.get(rel)
+                        if name is None:
+                            name = type_of[rel] = rel.decode("utf-8")
+                        edges.append((name, at(source), at(target)))
+                else:
+                    edges = []
+                    for line in block.splitlines():
+                        if line:
+                            data = _loads(line[:-1] if line.endswith(b",") else line)
+                            edges.append((data.get("type"), position[data["from"]], position[data["to"]]))
+                self._add_edges(edges)
+                if done:
+                    return
+
+    def edge_data(self) -> tuple[IO[bytes], bytes]:
+        """The spool of the edges' rows (at its start) and the strings they number, as JSON: the
+        child's, once it is done (made here again if it failed, so that the error, if there is
+        one, is raised here)."""
+        pid = self._rows_child
+        if pid is not None:
+            self._rows_child = None
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) == 0:
+                self._strings_spool.seek(0)
+                strings = self._strings_spool.read()
+                self.edge_rows.seek(0)
+                return self.edge_rows, strings
+            self.edge_rows.seek(0)
+            self.edge_rows.truncate()
+            self._add_edge_rows(element for _, element in _edge_elements(*self._rows_source))
+            self._flush_rows()
+        self.edge_rows.seek(0)
+        return self.edge_rows, _encode(self.strings)
+
+    def close(self) -> None:
+        """The spools closed; a child still writing rows (an error in this process) stopped."""
+        if self._rows_child is not None:
+            with suppress(OSError):
+                os.kill(self._rows_child, signal.SIGKILL)
+                os.waitpid(self._rows_child, 0)
+            self._rows_child = None
+        self.edge_rows.close()
+        if self._strings_spool is not None:
+            self._strings_spool.close()
 
     def _new_type(self, rel: Any) -> int:
         name = str(rel)
@@ -774,9 +961,9 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
             fh.write((b"," if i >= len(batch) else b"") + _encode(batch)[1:-1])
             batch.clear()
     fh.write(b'],"edges":[')
-    index.edge_rows.seek(0)
-    shutil.copyfileobj(index.edge_rows, fh)
-    fh.write(b'],"strings":' + _encode(index.strings) + b',"network":' + _encode(network)
+    rows, strings = index.edge_data()
+    shutil.copyfileobj(rows, fh)
+    fh.write(b'],"strings":' + strings + b',"network":' + _encode(network)
              + b',"cooperation":' + _encode(cooperation) + f',"bigView":{BIG_VIEW}}};\n'.encode())
     return {"communities": structure.communities, "network": network, "cooperation": cooperation}
 
@@ -1001,7 +1188,7 @@ def write_views(
         try:
             return _write_pages(index, views_dir, units, unit_views, max_nodes, inline_assets, title)
         finally:
-            index.edge_rows.close()
+            index.close()
 
 
 @contextmanager
@@ -1023,21 +1210,21 @@ def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = Non
     unless `views_dir` says otherwise) reading it one element at a time, so that the graph is
     never held; the options are write_views'. A missing graph.json raises FileNotFoundError, one
     that is not a policykg graph ValueError, both naming the file."""
-    from policykg.graph.export import GRAPH_JSON, iter_graph_elements
+    from policykg.graph.export import GRAPH_JSON
 
     path = Path(out_dir) / GRAPH_JSON
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
     with _no_cycle_collection():
         try:
-            index = GraphIndex(iter_graph_elements(out_dir))
+            index = GraphIndex.of_graph_json(path)
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
         try:
             return _write_pages(index, Path(views_dir) if views_dir is not None else Path(out_dir) / "views",
                                 options.pop("units", None), **options)
         finally:
-            index.edge_rows.close()
+            index.close()
 
 
 def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None, unit_views: bool = True,
