@@ -206,10 +206,11 @@ def _node_label(data: dict[str, Any], kind: str, display: str) -> str:
 
 
 # An edge line of graph.json: its type (first, as the build writes it) and its ends (last but
-# the key): a '"' inside a string is written '\"', so the quotes and commas matched here are
-# the line's own.
-_EDGE_LINE = re.compile(rb'^\{"type":"([^"\\\n]*)".*,"from":"((?:[^"\\\n]|\\.)*)","to":"((?:[^"\\\n]|\\.)*)","key":',
-                        re.MULTILINE)
+# the key), found by two expressions with a literal start (a scan in C, fast): a '"' inside a
+# string is written '\"', so the quotes and commas matched here are the line's own. An id or
+# type written with an escape is not matched (its block is then parsed line by line).
+_EDGE_TYPE = re.compile(rb'\n\{"type":"([^"\\\n]*)"')
+_EDGE_ENDS = re.compile(rb',"from":"([^"\\\n]*)","to":"([^"\\\n]*)","key":')
 
 
 def _loads(text: bytes) -> Any:
@@ -231,6 +232,97 @@ def _edge_elements(path: Path, offset: int) -> Iterator[GraphElement]:
             if line[0] == 93:  # "]": the end of the edges
                 return
             yield "edge", _loads(line[:-2] if line.endswith(b",\n") else line)
+
+
+_NODE_HEAD = re.compile(rb'\n\{"id":"([^"\\\n]*)","label":"([^"\\\n]*)"')
+_DOCUMENT_LINE = re.compile(rb'\n(\{"id":"[^"\\\n]*","label":"Document"[^\n]*)')
+
+
+class _EdgeReader:
+    """A forked process that reads graph.json for a GraphIndex being made from it in this one:
+    the nodes' positions (the head of each line only), then every edge's type and ends, handed
+    over as soon as they are read (edge_ends), then the edges' rows of data.js, every field of
+    every edge parsed — the larger half of the work — into the spools `rows` and `strings`
+    (strings_json). The two cores the build has are both busy, and the bytes written are those
+    of a single process."""
+
+    def __init__(self, path: Path, nodes_at: int) -> None:
+        self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by GraphIndex.close)
+        self._ends = tempfile.TemporaryFile()  # noqa: SIM115
+        self._strings = tempfile.TemporaryFile()  # noqa: SIM115
+        ready, self._ready = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid: int | None = os.fork()
+        if self.pid == 0:  # the child: its work, then out without any of the parent's exit code
+            code = 1
+            try:
+                os.close(ready)
+                self._read(path, nodes_at)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(self._ready)
+        self._ready = ready
+
+    @classmethod
+    def start(cls, path: Path, nodes_at: int) -> _EdgeReader | None:
+        """A reader of graph.json whose nodes start at byte `nodes_at`; None where the system
+        cannot fork (the index then reads everything itself)."""
+        return cls(path, nodes_at) if hasattr(os, "fork") else None
+
+    def _read(self, path: Path, nodes_at: int) -> None:
+        index = GraphIndex(())
+        index.edge_rows.close()
+        index.edge_rows = self.rows
+        edges_at = index._read_node_lines(path, nodes_at)
+        index._order_documents()
+        index._read_edge_ends(path, edges_at)
+        self._ends.write(_encode(index.type_names) + b"\n" + index.edge_ends.tobytes())
+        self._ends.flush()
+        os.write(self._ready, b"1")
+        os.close(self._ready)
+        index._add_edge_rows(element for _, element in _edge_elements(path, edges_at))
+        index._flush_rows()
+        self.rows.flush()
+        self._strings.write(_encode(index.strings))
+        self._strings.flush()
+
+    def edge_ends(self) -> tuple[list[str], np.ndarray] | None:
+        """The edges' type names (in the order of their numbers) and rows (source, target, type
+        number), once read; None if the reader failed."""
+        signal_byte = os.read(self._ready, 1)
+        os.close(self._ready)
+        if signal_byte != b"1":
+            return None
+        self._ends.seek(0)
+        names = orjson.loads(self._ends.readline())
+        ends = np.frombuffer(self._ends.read(), dtype=np.dtype("l")).reshape(-1, 3)
+        self._ends.close()
+        return names, ends
+
+    def strings_json(self) -> bytes | None:
+        """The strings of the rows (JSON), once the reader is done; None if it failed."""
+        assert self.pid is not None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        if os.waitstatus_to_exitcode(status) != 0:
+            self._strings.close()
+            return None
+        self._strings.seek(0)
+        strings = self._strings.read()
+        self._strings.close()
+        return strings
+
+    def stop(self) -> None:
+        """The reader stopped and its spools closed (after an error in this process)."""
+        if self.pid is not None:
+            with suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            self.pid = None
+        for spool in (self._ends, self._strings, self.rows):
+            spool.close()
 
 
 class GraphIndex:
@@ -277,8 +369,8 @@ class GraphIndex:
         self.edge_rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_views)
         self._documents_ready = False
         self.edge_count = 0
-        self._rows_child: int | None = None  # the process making the edges' rows (_read_edge_lines)
-        self._strings_spool: IO[bytes] | None = None
+        self._reader: _EdgeReader | None = None  # the process making the edges' rows (of_graph_json)
+        self._rows_source: tuple[Path, int] | None = None
         stream = iter(elements)
         for element, item in stream:
             if element == "node":
@@ -369,33 +461,43 @@ class GraphIndex:
                     continue
             elif element != "end":
                 raise ValueError(f"a {element} after the edges")
-            self._add_edges([(data.get("type"), position[data["from"]], position[data["to"]]) for data in chunk])
+            self._add_edges([data.get("type") for data in chunk], [position[data["from"]] for data in chunk],
+                            [position[data["to"]] for data in chunk])
             self._add_edge_rows(chunk)
             chunk.clear()
 
-    def _add_edges(self, edges: list[tuple[Any, int, int]]) -> None:
-        """Edges as (type as written, source position, target position): their ends, type counts
-        and the responsibilities (tasks of a unit, units of a task, document of a task)."""
-        ids, kind = self.ids, self.kind
-        type_index, counts = self._type_index, self._type_counts
+    def _add_edges(self, rels: list[Any], sources: list[int], targets: list[int]) -> None:
+        """Edges as their types (as written) and source and target positions: their ends, type
+        counts and the responsibilities (_add_relations)."""
+        type_index = self._type_index
+        for rel in dict.fromkeys(rels):  # new types numbered in the order they first occur
+            if rel not in type_index:
+                self._new_type(rel)
+        numbers = [type_index[rel] for rel in rels]
+        ends = np.empty((len(rels), 3), dtype=np.dtype("l"))
+        ends[:, 0], ends[:, 1], ends[:, 2] = sources, targets, numbers
+        self._add_edge_ends(ends)
+
+    def _add_edge_ends(self, ends: np.ndarray) -> None:
+        """Edges as rows (source, target, type number): their ends, type counts, and the
+        responsibilities: tasks of a unit, units of a task, document of a task."""
+        for number, n in enumerate(np.bincount(ends[:, 2], minlength=len(self.type_names)).tolist()):
+            self._type_counts[number] += n
+        ids, kind, names = self.ids, self.kind, self.type_names
         tasks_of_unit, units_of_task, doc_of_task = self.tasks_of_unit, self.units_of_task, self.doc_of_task
-        add_ends = self.edge_ends.extend
         role_letter = ROLE_LETTER
-        for rel, s, t in edges:
-            type_number = type_index.get(rel)
-            if type_number is None:
-                type_number = self._new_type(rel)
-            counts[type_number] += 1
+        linking = [self.type_numbers[rel] for rel in (*RESPONSIBILITY_TYPES, "PART_OF") if rel in self.type_numbers]
+        for s, t, number in ends[np.isin(ends[:, 2], linking)].tolist():
+            rel, source, target = names[number], ids[s], ids[t]
             letter = role_letter.get(rel)
             if letter is not None:
-                source, target = ids[s], ids[t]
                 tasks_of_unit[source].append((target, rel))
                 roles = units_of_task[target]
                 if roles.get(source) != "L":
                     roles[source] = letter
-            elif rel == "PART_OF" and kind.get(ids[t]) == "Document":
-                doc_of_task[ids[s]] = ids[t]
-            add_ends((s, t, type_number))
+            elif kind.get(target) == "Document":
+                doc_of_task[source] = target
+        self.edge_ends.frombytes(ends.tobytes())
         self.edge_count = len(self.edge_ends) // 3
 
     def _add_edge_rows(self, edges: Iterable[dict[str, Any]]) -> None:
@@ -464,8 +566,8 @@ class GraphIndex:
 
     @classmethod
     def of_graph_json(cls, path: Path) -> GraphIndex:
-        """The index of a graph.json, its edges read in two processes at once where the system
-        can fork (see _read_edge_lines). A graph.json in another layout than the one element a
+        """The index of a graph.json, its edges read by a second process at once where the
+        system can fork (_EdgeReader). A graph.json in another layout than the one element a
         line the build writes is read as a stream of elements."""
         with path.open("rb") as fh:
             head = fh.readline()
@@ -474,46 +576,87 @@ class GraphIndex:
 
                 return cls(iter_graph_elements(path))
             json.loads(head[head.index(b'"graph":') + 8:-len(b',"nodes":[\n')])  # a broken head says so
+            reader = _EdgeReader.start(path, fh.tell())
+            try:
+                def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
+                    for line in fh:
+                        if line == b"\n":
+                            continue  # an empty list of nodes
+                        if line[0] == 93:  # "]": the end of the nodes; the edges follow from here
+                            yield "edge lines", (path, fh.tell(), reader)
+                            return
+                        yield "node", _loads(line[:-2] if line.endswith(b",\n") else line)
 
-            def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
-                for line in fh:
-                    if line == b"\n":
-                        continue  # an empty list of nodes
-                    if line[0] == 93:  # "]": the end of the nodes; the edges follow from here
-                        yield "edge lines", (path, fh.tell())
-                        return
-                    yield "node", _loads(line[:-2] if line.endswith(b",\n") else line)
+                index = cls(nodes_then_edge_lines())
+            except BaseException:
+                if reader is not None:
+                    reader.stop()
+                raise
+        if reader is not None and index._reader is not reader:
+            reader.stop()  # not needed after all (no edges list)
+        return index
 
-            return cls(nodes_then_edge_lines())
-
-    def _read_edge_lines(self, path: Path, offset: int) -> None:
-        """graph.json's edges from byte `offset` on. Their rows of data.js (the larger half of the
-        work: every field of every edge parsed) are made by a forked child process while this
-        one reads only each edge's type and ends, with one regular expression over a few
-        megabytes at a time: the two cores the build has are both busy, and the bytes written
-        are those of a single process (edge_data waits for the child)."""
-        fork = getattr(os, "fork", None)
-        if fork is None:
+    def _read_edge_lines(self, path: Path, offset: int, reader: _EdgeReader | None) -> None:
+        """graph.json's edges from byte `offset` on: their ends and types from the reader (which
+        makes their rows of data.js meanwhile), else read here."""
+        ends = reader.edge_ends() if reader is not None else None
+        if ends is None:
+            if reader is not None:
+                reader.stop()
             self._read_edges(_edge_elements(path, offset))
             return
-        self._strings_spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = fork()
-        if pid == 0:  # the child: the rows into the spools, then out without any of the parent's exit code
-            code = 1
-            try:
-                self._add_edge_rows(element for _, element in _edge_elements(path, offset))
-                self._flush_rows()
-                self.edge_rows.flush()
-                self._strings_spool.write(_encode(self.strings))
-                self._strings_spool.flush()
-                code = 0
-            finally:
-                os._exit(code)
-        self._rows_child = pid
-        self._rows_source = (path, offset)
-        self._read_edge_ends(path, offset)
+        self._reader, self._rows_source = reader, (path, offset)
+        self.edge_rows.close()
+        self.edge_rows = reader.rows
+        names, rows = ends
+        for name in names:
+            self._new_type(name)
+        self._add_edge_ends(rows)
+
+    def _read_node_lines(self, path: Path, offset: int) -> int:
+        """What the edges' rows need of graph.json's nodes from byte `offset` on (the nodes'
+        positions, the documents' names and sha256), reading only the head of most lines;
+        returns where the edges start."""
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            at, rest = offset, b""
+            while True:
+                read = fh.read(1 << 22)
+                block, rest = rest + read, b""
+                end = 0 if block.startswith(b"]") else block.find(b"\n]") + 1
+                done = end > 0 or block.startswith(b"]") or not read
+                if done:
+                    block = block[:end]
+                else:
+                    cut = block.rfind(b"\n") + 1
+                    block, rest = block[:cut], block[cut:]
+                heads = _NODE_HEAD.findall(b"\n" + block)
+                if len(heads) == block.count(b"\n"):  # one on every line
+                    documents = iter(_DOCUMENT_LINE.findall(b"\n" + block))
+                    for node, kind in heads:
+                        self._add_node_facts(node.decode("utf-8"), kind.decode("utf-8") or "_other",
+                                             _loads(next(documents).rstrip(b",")) if kind == b"Document" else None)
+                else:
+                    for line in block.splitlines():
+                        if line:
+                            data = _loads(line[:-1] if line.endswith(b",") else line)
+                            kind = str(data.get("label") or "_other")
+                            self._add_node_facts(str(data["id"]), kind, data if kind == "Document" else None)
+                if done:
+                    fh.seek(at + len(block))
+                    fh.readline()  # '],"edges":['
+                    return fh.tell()
+                at += len(block)
+
+    def _add_node_facts(self, node: str, kind: str, document: dict[str, Any] | None) -> None:
+        """A node as far as the edges' rows need it (_read_node_lines)."""
+        self.position[node] = len(self.ids)
+        self.ids.append(node)
+        self.kind[node] = kind
+        if document is not None:
+            self.documents.append(node)
+            self.doc_facts[node] = {"sort": str(document.get("name", "")),
+                                    "sha": document.get("sha256") or document.get("docSha256")}
 
     def _read_edge_ends(self, path: Path, offset: int) -> None:
         """The type and ends of every edge line (_add_edges), without parsing the rest of it; a
@@ -522,11 +665,6 @@ class GraphIndex:
         by_json = {_encode(node)[1:-1]: i for i, node in enumerate(self.ids)}
         type_of: dict[bytes, str] = {}
         position = self.position
-
-        def at(raw: bytes) -> int:  # an id written with escapes of its own: decoded
-            found = by_json.get(raw)
-            return found if found is not None else position[orjson.loads(b'"' + raw + b'"')]
-
         with path.open("rb") as fh:
             fh.seek(offset)
             rest = b""
@@ -540,35 +678,32 @@ class GraphIndex:
                 elif not done:
                     cut = block.rfind(b"\n") + 1
                     block, rest = block[:cut], block[cut:]
-                found = _EDGE_LINE.findall(block)
-                if len(found) == block.count(b"\n"):
-                    edges = []
-                    for rel, source, target in found:
-                        name = type_of.get(rel)
-                        if name is None:
-                            name = type_of[rel] = rel.decode("utf-8")
-                        edges.append((name, at(source), at(target)))
-                else:
-                    edges = []
-                    for line in block.splitlines():
-                        if line:
-                            data = _loads(line[:-1] if line.endswith(b",") else line)
-                            edges.append((data.get("type"), position[data["from"]], position[data["to"]]))
-                self._add_edges(edges)
+                rels = None
+                types, ends = _EDGE_TYPE.findall(b"\n" + block), _EDGE_ENDS.findall(block)
+                if len(types) == len(ends) == block.count(b"\n"):  # one of each on every line
+                    for rel in set(types).difference(type_of):
+                        type_of[rel] = rel.decode("utf-8")
+                    with suppress(KeyError):  # (an id that is not a node's: as below, to say so)
+                        rels = [type_of[rel] for rel in types]
+                        sources = [by_json[source] for source, _ in ends]
+                        targets = [by_json[target] for _, target in ends]
+                if rels is None:
+                    lines = [_loads(line[:-1] if line.endswith(b",") else line) for line in block.splitlines() if line]
+                    rels = [data.get("type") for data in lines]
+                    sources = [position[data["from"]] for data in lines]
+                    targets = [position[data["to"]] for data in lines]
+                self._add_edges(rels, sources, targets)
                 if done:
                     return
 
     def edge_data(self) -> tuple[IO[bytes], bytes]:
         """The spool of the edges' rows (at its start) and the strings they number, as JSON: the
-        child's, once it is done (made here again if it failed, so that the error, if there is
+        reader's, once it is done (made here again if it failed, so that the error, if there is
         one, is raised here)."""
-        pid = self._rows_child
-        if pid is not None:
-            self._rows_child = None
-            _, status = os.waitpid(pid, 0)
-            if os.waitstatus_to_exitcode(status) == 0:
-                self._strings_spool.seek(0)
-                strings = self._strings_spool.read()
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            strings = reader.strings_json()
+            if strings is not None:
                 self.edge_rows.seek(0)
                 return self.edge_rows, strings
             self.edge_rows.seek(0)
@@ -579,15 +714,11 @@ class GraphIndex:
         return self.edge_rows, _encode(self.strings)
 
     def close(self) -> None:
-        """The spools closed; a child still writing rows (an error in this process) stopped."""
-        if self._rows_child is not None:
-            with suppress(OSError):
-                os.kill(self._rows_child, signal.SIGKILL)
-                os.waitpid(self._rows_child, 0)
-            self._rows_child = None
+        """The spools closed; a reader still at work (after an error here) stopped."""
+        if self._reader is not None:
+            self._reader.stop()
+            self._reader = None
         self.edge_rows.close()
-        if self._strings_spool is not None:
-            self._strings_spool.close()
 
     def _new_type(self, rel: Any) -> int:
         name = str(rel)
