@@ -273,6 +273,7 @@ class _EdgeReader:
 
     def _read(self, path: Path, nodes_at: int) -> None:
         index = GraphIndex(())
+        index.relations = False  # (this process makes none of the views' structure)
         index.edge_rows.close()
         index.edge_rows = self.rows
         edges_at = index._read_node_lines(path, nodes_at)
@@ -282,8 +283,7 @@ class _EdgeReader:
         self._ends.flush()
         os.write(self._ready, b"1")
         os.close(self._ready)
-        index._add_edge_rows(element for _, element in _edge_elements(path, edges_at))
-        index._flush_rows()
+        index._rows_of_lines(path, edges_at)
         self.rows.flush()
         self._strings.write(_encode(index.strings))
         self._strings.flush()
@@ -369,6 +369,7 @@ class GraphIndex:
         self.edge_rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_views)
         self._documents_ready = False
         self.edge_count = 0
+        self.relations = True  # the edges' responsibilities kept (_add_edge_ends)
         self._reader: _EdgeReader | None = None  # the process making the edges' rows (of_graph_json)
         self._rows_source: tuple[Path, int] | None = None
         stream = iter(elements)
@@ -461,14 +462,15 @@ class GraphIndex:
                     continue
             elif element != "end":
                 raise ValueError(f"a {element} after the edges")
-            self._add_edges([data.get("type") for data in chunk], [position[data["from"]] for data in chunk],
-                            [position[data["to"]] for data in chunk])
-            self._add_edge_rows(chunk)
+            ends = self._add_edges([data.get("type") for data in chunk], [position[data["from"]] for data in chunk],
+                                   [position[data["to"]] for data in chunk])
+            self._add_edge_rows(chunk, ends.tolist())
             chunk.clear()
 
-    def _add_edges(self, rels: list[Any], sources: list[int], targets: list[int]) -> None:
+    def _add_edges(self, rels: list[Any], sources: list[int], targets: list[int]) -> np.ndarray:
         """Edges as their types (as written) and source and target positions: their ends, type
-        counts and the responsibilities (_add_relations)."""
+        counts and the responsibilities (_add_edge_ends); returns their rows (source, target,
+        type number)."""
         type_index = self._type_index
         for rel in dict.fromkeys(rels):  # new types numbered in the order they first occur
             if rel not in type_index:
@@ -477,12 +479,17 @@ class GraphIndex:
         ends = np.empty((len(rels), 3), dtype=np.dtype("l"))
         ends[:, 0], ends[:, 1], ends[:, 2] = sources, targets, numbers
         self._add_edge_ends(ends)
+        return ends
 
     def _add_edge_ends(self, ends: np.ndarray) -> None:
         """Edges as rows (source, target, type number): their ends, type counts, and the
         responsibilities: tasks of a unit, units of a task, document of a task."""
         for number, n in enumerate(np.bincount(ends[:, 2], minlength=len(self.type_names)).tolist()):
             self._type_counts[number] += n
+        self.edge_ends.frombytes(ends.tobytes())
+        self.edge_count = len(self.edge_ends) // 3
+        if not self.relations:
+            return
         ids, kind, names = self.ids, self.kind, self.type_names
         tasks_of_unit, units_of_task, doc_of_task = self.tasks_of_unit, self.units_of_task, self.doc_of_task
         role_letter = ROLE_LETTER
@@ -497,15 +504,13 @@ class GraphIndex:
                     roles[source] = letter
             elif kind.get(target) == "Document":
                 doc_of_task[source] = target
-        self.edge_ends.frombytes(ends.tobytes())
-        self.edge_count = len(self.edge_ends) // 3
 
-    def _add_edge_rows(self, edges: Iterable[dict[str, Any]]) -> None:
+    def _add_edge_rows(self, edges: Iterable[dict[str, Any]], ends: Iterable[list[int]]) -> None:
         """The edges as the page draws them, encoded into the spool (edge_rows), their written
         forms and quotes into `strings`: the hot loop of the views (hundreds of thousands of
-        edges), so written out with local names, one dict lookup per field."""
-        position = self.position
-        type_index = self._type_index
+        edges), so written out with local names, one dict lookup per field. `ends`: the edges'
+        (source, target, type number), as _add_edges made them."""
+        targets_number = self.type_numbers.get("TARGETS", -1)
         doc_number_of_sha = self._doc_number_of_sha
         rows = self._rows
         strings, string_number = self.strings, self._string_number
@@ -516,13 +521,8 @@ class GraphIndex:
             strings.append(text)
             return string_number[text]
 
-        for data in edges:
+        for data, (s, t, type_number) in zip(edges, ends, strict=True):
             get = data.get
-            s, t = position[data["from"]], position[data["to"]]
-            rel = get("type")
-            type_number = type_index.get(rel)
-            if type_number is None:
-                type_number = self._new_type(rel)
             # The edge as the page draws it: ends, type, document, key, then the raw fields of
             # its tooltip (written, quote, task path, target value), trailing empty ones left out.
             # written and quote repeat (a unit's name, a clause naming several units): numbers into
@@ -548,7 +548,7 @@ class GraphIndex:
             else:
                 quote = 0
             path = get("taskPath")
-            if rel == "TARGETS":
+            if type_number == targets_number:
                 row = [s, t, type_number, doc, key, written, quote, str(path) if path else "", _target_value(data)]
                 while len(row) > 5 and not row[-1]:
                     row.pop()
@@ -671,7 +671,8 @@ class GraphIndex:
             while True:
                 read = fh.read(1 << 22)
                 block, rest = rest + read, b""
-                end = 0 if block.startswith(b"]") else block.find(b"\n]") + 1
+                # the end of the edges: "]}" ends the file (searched for only there)
+                end = 0 if block.startswith(b"]") else block.find(b"\n]", max(0, len(block) - 16)) + 1
                 done = end > 0 or block.startswith(b"]") or not read
                 if end or block.startswith(b"]"):
                     block = block[:end]
@@ -696,6 +697,23 @@ class GraphIndex:
                 if done:
                     return
 
+    def _rows_of_lines(self, path: Path, offset: int) -> None:
+        """The rows of graph.json's edges from byte `offset` on, whose ends are read."""
+        ends = np.frombuffer(self.edge_ends, dtype=np.dtype("l")).reshape(-1, 3)
+        chunk: list[dict[str, Any]] = []
+        at = 0
+        for _, element in chain(_edge_elements(path, offset), (("end", None),)):
+            if element is not None:
+                chunk.append(element)
+                if len(chunk) < 10_000:
+                    continue
+            self._add_edge_rows(chunk, ends[at:at + len(chunk)].tolist())
+            at += len(chunk)
+            chunk.clear()
+        if at != len(ends):
+            raise ValueError(f"{path}: {at} edges, {len(ends)} before")
+        self._flush_rows()
+
     def edge_data(self) -> tuple[IO[bytes], bytes]:
         """The spool of the edges' rows (at its start) and the strings they number, as JSON: the
         reader's, once it is done (made here again if it failed, so that the error, if there is
@@ -708,8 +726,7 @@ class GraphIndex:
                 return self.edge_rows, strings
             self.edge_rows.seek(0)
             self.edge_rows.truncate()
-            self._add_edge_rows(element for _, element in _edge_elements(*self._rows_source))
-            self._flush_rows()
+            self._rows_of_lines(*self._rows_source)
         self.edge_rows.seek(0)
         return self.edge_rows, _encode(self.strings)
 
