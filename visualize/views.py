@@ -370,6 +370,7 @@ class GraphIndex:
         self._documents_ready = False
         self.edge_count = 0
         self.relations = True  # the edges' responsibilities kept (_add_edge_ends)
+        self._ids_as_written: list[bytes] = []  # (_read_node_lines: ids as graph.json writes them)
         self._reader: _EdgeReader | None = None  # the process making the edges' rows (of_graph_json)
         self._rows_source: tuple[Path, int] | None = None
         stream = iter(elements)
@@ -617,6 +618,7 @@ class GraphIndex:
         """What the edges' rows need of graph.json's nodes from byte `offset` on (the nodes'
         positions, the documents' names and sha256), reading only the head of most lines;
         returns where the edges start."""
+        ids = self._ids_as_written
         with path.open("rb") as fh:
             fh.seek(offset)
             at, rest = offset, b""
@@ -631,40 +633,39 @@ class GraphIndex:
                     cut = block.rfind(b"\n") + 1
                     block, rest = block[:cut], block[cut:]
                 heads = _NODE_HEAD.findall(b"\n" + block)
-                if len(heads) == block.count(b"\n"):  # one on every line
-                    documents = iter(_DOCUMENT_LINE.findall(b"\n" + block))
-                    for node, kind in heads:
-                        self._add_node_facts(node.decode("utf-8"), kind.decode("utf-8") or "_other",
-                                             _loads(next(documents).rstrip(b",")) if kind == b"Document" else None)
+                if len(heads) == block.count(b"\n"):  # one on every line: its id as written
+                    at_document = [i for i, (_, kind) in enumerate(heads, len(ids)) if kind == b"Document"]
+                    ids.extend([node for node, _ in heads])
+                    for i, line in zip(at_document, _DOCUMENT_LINE.findall(b"\n" + block), strict=True):
+                        self._add_document(ids[i].decode("utf-8"), _loads(line.rstrip(b",")))
                 else:
                     for line in block.splitlines():
                         if line:
                             data = _loads(line[:-1] if line.endswith(b",") else line)
-                            kind = str(data.get("label") or "_other")
-                            self._add_node_facts(str(data["id"]), kind, data if kind == "Document" else None)
+                            node = str(data["id"])
+                            ids.append(_encode(node)[1:-1])
+                            if data.get("label") == "Document":
+                                self._add_document(node, data)
                 if done:
                     fh.seek(at + len(block))
                     fh.readline()  # '],"edges":['
                     return fh.tell()
                 at += len(block)
 
-    def _add_node_facts(self, node: str, kind: str, document: dict[str, Any] | None) -> None:
-        """A node as far as the edges' rows need it (_read_node_lines)."""
-        self.position[node] = len(self.ids)
-        self.ids.append(node)
-        self.kind[node] = kind
-        if document is not None:
-            self.documents.append(node)
-            self.doc_facts[node] = {"sort": str(document.get("name", "")),
-                                    "sha": document.get("sha256") or document.get("docSha256")}
+    def _add_document(self, node: str, document: dict[str, Any]) -> None:
+        """A document as far as the edges' rows need it (_read_node_lines)."""
+        self.documents.append(node)
+        self.doc_facts[node] = {"sort": str(document.get("name", "")),
+                                "sha": document.get("sha256") or document.get("docSha256")}
 
     def _read_edge_ends(self, path: Path, offset: int) -> None:
         """The type and ends of every edge line (_add_edges), without parsing the rest of it; a
         block with a line the expression does not read (an escaped type, a line that is not
         one edge) is parsed line by line."""
-        by_json = {_encode(node)[1:-1]: i for i, node in enumerate(self.ids)}
-        type_of: dict[bytes, str] = {}
-        position = self.position
+        ids = self._ids_as_written
+        by_json = dict(zip(ids, range(len(ids))))
+        number_of: dict[bytes, int] = {}
+        position: dict[str, int] = {}
         with path.open("rb") as fh:
             fh.seek(offset)
             rest = b""
@@ -679,21 +680,23 @@ class GraphIndex:
                 elif not done:
                     cut = block.rfind(b"\n") + 1
                     block, rest = block[:cut], block[cut:]
-                rels = None
+                rows = None
                 types, ends = _EDGE_TYPE.findall(b"\n" + block), _EDGE_ENDS.findall(block)
                 if len(types) == len(ends) == block.count(b"\n"):  # one of each on every line
-                    for rel in set(types).difference(type_of):
-                        type_of[rel] = rel.decode("utf-8")
+                    for rel in dict.fromkeys(types):  # new types numbered in the order they first occur
+                        if rel not in number_of:
+                            number_of[rel] = self._new_type(rel.decode("utf-8"))
                     with suppress(KeyError):  # (an id that is not a node's: as below, to say so)
-                        rels = [type_of[rel] for rel in types]
-                        sources = [by_json[source] for source, _ in ends]
-                        targets = [by_json[target] for _, target in ends]
-                if rels is None:
+                        rows = np.array([(by_json[source], by_json[target]) for source, target in ends],
+                                        dtype=np.dtype("l")).reshape(-1, 2)
+                        rows = np.column_stack((rows, np.array([number_of[rel] for rel in types], dtype=rows.dtype)))
+                        self._add_edge_ends(rows)
+                if rows is None:
+                    if not position:  # (an id written with an escape: ids as they read)
+                        position.update((orjson.loads(b'"' + raw + b'"'), i) for i, raw in enumerate(ids))
                     lines = [_loads(line[:-1] if line.endswith(b",") else line) for line in block.splitlines() if line]
-                    rels = [data.get("type") for data in lines]
-                    sources = [position[data["from"]] for data in lines]
-                    targets = [position[data["to"]] for data in lines]
-                self._add_edges(rels, sources, targets)
+                    self._add_edges([data.get("type") for data in lines], [position[data["from"]] for data in lines],
+                                    [position[data["to"]] for data in lines])
                 if done:
                     return
 
