@@ -29,6 +29,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import warnings
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -253,7 +254,9 @@ class _EdgeReader:
         ready, self._ready = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        self.pid: int | None = os.fork()
+        with warnings.catch_warnings():  # (Python 3.12 warns of a fork beside threads: the child runs none)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.pid: int | None = os.fork()
         if self.pid == 0:  # the child: its work, then out without any of the parent's exit code
             code = 1
             try:
@@ -269,7 +272,12 @@ class _EdgeReader:
     def start(cls, path: Path, nodes_at: int) -> _EdgeReader | None:
         """A reader of graph.json whose nodes start at byte `nodes_at`; None where the system
         cannot fork (the index then reads everything itself)."""
-        return cls(path, nodes_at) if hasattr(os, "fork") else None
+        if not hasattr(os, "fork"):
+            return None
+        try:
+            return cls(path, nodes_at)
+        except OSError:  # no process to be had (a limit): the index reads everything itself
+            return None
 
     def _read(self, path: Path, nodes_at: int) -> None:
         index = GraphIndex(())
