@@ -695,9 +695,10 @@ class GraphIndex:
                         if rel not in number_of:
                             number_of[rel] = self._new_type(rel.decode("utf-8"))
                     with suppress(KeyError):  # (an id that is not a node's: as below, to say so)
-                        rows = np.array([(by_json[source], by_json[target]) for source, target in ends],
-                                        dtype=np.dtype("l")).reshape(-1, 2)
-                        rows = np.column_stack((rows, np.array([number_of[rel] for rel in types], dtype=rows.dtype)))
+                        rows = np.empty((len(ends), 3), dtype=np.dtype("l"))
+                        rows[:, :2] = np.fromiter(map(by_json.__getitem__, chain.from_iterable(ends)),
+                                                  dtype=rows.dtype, count=2 * len(ends)).reshape(-1, 2)
+                        rows[:, 2] = np.fromiter(map(number_of.__getitem__, types), dtype=rows.dtype, count=len(types))
                         self._add_edge_ends(rows)
                 if rows is None:
                     if not position:  # (an id written with an escape: ids as they read)
