@@ -254,6 +254,10 @@ def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | Non
     import multiprocessing
 
     _warm_up()
+    # the tables and modules loaded so far live as long as the workers: the collector need not walk
+    # them on every full collection (and a worker's reads do not copy their pages); the parent, whose
+    # caller may go on to make and drop objects of its own, collects as before once they are forked
+    gc.freeze()
     # fork: workers inherit the loaded vocabularies; imap keeps the input order (stable ids)
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     # at most a few results ahead of the one the build waits for: behind a slow document, the
@@ -269,6 +273,7 @@ def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | Non
             yield job
 
     with ctx.Pool(workers) as pool:
+        gc.unfreeze()
         try:
             for result in pool.imap(_extract_one, fed(), chunksize=1):
                 ahead.release()
