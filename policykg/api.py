@@ -142,6 +142,13 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
     # The encoding makes thousands of small containers, none in a reference cycle: the cyclic
     # garbage collector, which they would set off, would walk the whole document's objects for
     # nothing (a fifth of this stage's time). Refcounting frees them as before.
+    _summary, summary_bytes, fragment = _document_record(doc)
+    return summary_bytes, fragment
+
+
+def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes]:
+    """document_files, and the summary as the values it was encoded from (the worker renders the
+    document's sheet from them without parsing the bytes back)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -151,7 +158,7 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
             gc.enable()
 
 
-def _document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
+def _document_files(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes]:
     # straight from the document where its values allow (graph/record.py), else the general way
     encoded = encode_record(doc)
     summary, fragment = encoded or encode_document(document_graph(doc), document_rows(doc))
@@ -163,7 +170,7 @@ def _document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
         "targets": len(doc.targets), "entities": sum(1 for e in doc.entities if not e.generic),
         "warnings": list(doc.warnings),
     }
-    return _summary_bytes(summary, plain=encoded is not None), fragment
+    return summary, _summary_bytes(summary, plain=encoded is not None), fragment
 
 
 def _summary_bytes(summary: dict[str, Any], plain: bool = False) -> bytes:
@@ -210,13 +217,13 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
     path, entry, place = job
     try:
         doc = process_file(path, meta_from_manifest(entry) if entry else None)
-        summary, fragment = document_files(doc)
+        values, summary, fragment = _document_record(doc)
         if place is None:
             return summary, fragment
         fragment_file, key, sheets = place
         fragment_file.write_bytes(fragment)
         if sheets is not None:
-            prerender_sheet(sheets, _parsed_summary(summary), fragment, key)
+            prerender_sheet(sheets, values, fragment, key)
         return summary, None
     except SourceError as exc:
         return str(exc)
