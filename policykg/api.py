@@ -142,6 +142,13 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
     # The encoding makes thousands of small containers, none in a reference cycle: the cyclic
     # garbage collector, which they would set off, would walk the whole document's objects for
     # nothing (a fifth of this stage's time). Refcounting frees them as before.
+    _summary, summary_bytes, fragment = _document_record(doc)
+    return summary_bytes, fragment
+
+
+def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes]:
+    """document_files, and the summary as the values it was encoded from (the worker renders the
+    document's sheet from them without parsing the bytes back)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -151,7 +158,7 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
             gc.enable()
 
 
-def _document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
+def _document_files(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes]:
     # straight from the document where its values allow (graph/record.py), else the general way
     encoded = encode_record(doc)
     summary, fragment = encoded or encode_document(document_graph(doc), document_rows(doc))
@@ -163,7 +170,7 @@ def _document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
         "targets": len(doc.targets), "entities": sum(1 for e in doc.entities if not e.generic),
         "warnings": list(doc.warnings),
     }
-    return _summary_bytes(summary, plain=encoded is not None), fragment
+    return summary, _summary_bytes(summary, plain=encoded is not None), fragment
 
 
 def _summary_bytes(summary: dict[str, Any], plain: bool = False) -> bytes:
@@ -210,13 +217,13 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
     path, entry, place = job
     try:
         doc = process_file(path, meta_from_manifest(entry) if entry else None)
-        summary, fragment = document_files(doc)
+        values, summary, fragment = _document_record(doc)
         if place is None:
             return summary, fragment
         fragment_file, key, sheets = place
         fragment_file.write_bytes(fragment)
         if sheets is not None:
-            prerender_sheet(sheets, _parsed_summary(summary), fragment, key)
+            prerender_sheet(sheets, values, fragment, key)
         return summary, None
     except SourceError as exc:
         return str(exc)
@@ -254,6 +261,10 @@ def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | Non
     import multiprocessing
 
     _warm_up()
+    # the tables and modules loaded so far live as long as the workers: the collector need not walk
+    # them on every full collection (and a worker's reads do not copy their pages); the parent, whose
+    # caller may go on to make and drop objects of its own, collects as before once they are forked
+    gc.freeze()
     # fork: workers inherit the loaded vocabularies; imap keeps the input order (stable ids)
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     # at most a few results ahead of the one the build waits for: behind a slow document, the
@@ -269,6 +280,7 @@ def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | Non
             yield job
 
     with ctx.Pool(workers) as pool:
+        gc.unfreeze()
         try:
             for result in pool.imap(_extract_one, fed(), chunksize=1):
                 ahead.release()
