@@ -132,6 +132,8 @@ def _patterns() -> dict[str, Any]:
         # the first characters of the collective prefixes (各 有关 相关); None if one is empty
         "admin_open_first": frozenset(w[0] for w in words["collective_prefixes"])
         if all(words["collective_prefixes"]) else None,
+        # (the same as a character class: a text without them holds no unit that opens a collective)
+        "admin_open_char": re.compile(_one_of({w[0] for w in words["collective_prefixes"] if w})),
         "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})?"),
         "task_header": set(headers["task"]) | set(headers["text"]),
         # a title column (重点任务) beside a text column (任务内容): the title names the task
@@ -238,10 +240,21 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
     """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)].
     `names`: the pieces are unit names (cleaned, split on 和/及, collectives joined); else
     they are parts of a clause, returned as written."""
-    out: list[tuple[str, int, int, str]] = []
+    if not text:
+        return []
+    separators = separators if isinstance(separators, frozenset) else frozenset(separators)
+    if not _DEPTH_MARK.search(text):
+        # no bracket (and no end mark): the pieces are what lies between the separators, split in C
+        out = _split_flat(text, base, separators, names)
+        if not names:
+            return out
+        if not _CONJUNCTION_CHAR.search(text):
+            return _join_collectives(out, text, base)
+        return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+    out = []
     depth, seg_start, sep = 0, 0, ""
     # jump from mark to mark (brackets and separators) rather than through every character
-    marks = _list_marks(separators if isinstance(separators, frozenset) else frozenset(separators))
+    marks = _list_marks(separators)
     for m in marks.finditer(text + "\0"):
         ch = m.group()
         if ch in _LIST_OPEN:
@@ -259,6 +272,41 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
     if not names:
         return out
     return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+
+
+def _one_of(chars: Iterable[str]) -> str:
+    """A character class of `chars` (a regex search for one of them runs in C; a set's isdisjoint
+    over a str makes an object of every character)."""
+    return "[" + re.escape("".join(sorted(set(chars)))) + "]"
+
+
+# split_units's characters other than separators: a text without them splits at every separator
+_DEPTH_MARK = re.compile(_one_of(_LIST_OPEN | _LIST_CLOSE | {"\0"}))
+
+
+@lru_cache(maxsize=64)
+def _separator_split(separators: frozenset[str]) -> Any:
+    """re.split by the separators, keeping them: [piece, separator, piece, …]."""
+    return re.compile("([" + re.escape("".join(sorted(separators))) + "])").split
+
+
+def _split_flat(text: str, base: int, separators: frozenset[str], names: bool) -> list[tuple[str, int, int, str]]:
+    """split_units's pieces of a text without brackets, before names are split on 和/及 and
+    collectives joined: the same pieces, offsets and separators as its bracket-aware loop."""
+    out: list[tuple[str, int, int, str]] = []
+    pieces = _separator_split(separators)(text)
+    pos, sep = 0, ""
+    last = len(pieces) - 1
+    for k in range(0, last + 1, 2):
+        raw = pieces[k]
+        lead, unit = _name_segment(raw) if names and len(raw) <= _CACHED_LENGTH else _segment(raw, names)
+        if unit:
+            start = base + pos + lead
+            out.append((unit, start, start + len(unit), sep))
+        pos += len(raw) + 1
+        if k < last:
+            sep = pieces[k + 1]
+    return out
 
 
 def _segment(raw: str, names: bool) -> tuple[int, str]:
@@ -302,7 +350,7 @@ def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, 
     """'市科技局和市财政局' -> two units; '工业和信息化部', '党委和政府' stay one (the part before
     the conjunction is no unit name, or the part after is a bare body word)."""
     name, start, _end, sep = unit
-    if not _CONJUNCTION_CHARS.intersection(name):  # most names hold no 和 / 及 / 与
+    if not _CONJUNCTION_CHAR.search(name):  # most names hold no 和 / 及 / 与
         return [unit]
     p = _patterns()
     for m in p["conjunction"].finditer(name):
@@ -320,7 +368,7 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
     levels listed with 、 name one collective body, whose suffix is written once at the end."""
     p = _patterns()
     first = p["admin_open_first"]
-    if first is not None and not any(u[0][:1] in first for u in units):
+    if first is not None and (not p["admin_open_char"].search(text) or not any(u[0][:1] in first for u in units)):
         return units  # no item opens a collective ("各…", "有关…"): nothing to join
     out: list[tuple[str, int, int, str]] = []
     i = 0
@@ -342,7 +390,7 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
 
 
 # the first characters of the conjunctions (以及 和 及 与): a name without them holds none
-_CONJUNCTION_CHARS = frozenset(w[0] for w in clause_words()["conjunctions"])
+_CONJUNCTION_CHAR = re.compile(_one_of(w[0] for w in clause_words()["conjunctions"]))
 _NOT_IN_NAMES = re.compile(r"[\d：:。；;！？“”《》]")
 _NOTES = re.compile(r"（[^）]*）")
 _DIGIT = re.compile(r"\d")
