@@ -27,13 +27,20 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+
+try:  # the regex parser, to read the characters a pattern's matches start with
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re._parser import parse as _sre_parse  # type: ignore[import-not-found]
+except ImportError:  # Python 3.10
+    import sre_constants as _sre
+    from sre_parse import parse as _sre_parse
 
 from policykg.extract.deadlines import read_deadline
 from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention
@@ -120,6 +127,7 @@ def _patterns() -> dict[str, Any]:
         "score": re.compile(words["score_note"]),
         "trailing_score": re.compile(r"[（(]\s*[\d.]+\s*分\s*[)）]$"),
         "first_leads": re.compile(words["first_leads_note"]),
+        "first_leads_firsts": _first_characters(words["first_leads_note"]),
         "deadline": re.compile(words["deadline"]),
         "deadline_field": re.compile(rf"【?(?:{_alternation(deadlines['field_labels'])})(?:】|\s*[：:])"),
         "lead_marks": tuple(words["lead_marks"]),
@@ -149,9 +157,10 @@ def _patterns() -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=16384)
 def label_role(label: str) -> str | None:
     """The role a label names: 牵头单位 -> lead, 配合考核部门 -> participant, 责任单位 ->
-    responsible; None if `label` is no label."""
+    responsible; None if `label` is no label. (Cached: every labelled clause asks for its labels.)"""
     p = _patterns()
     label = label.strip("【】 ")
     if label in p["label_role"]:
@@ -222,7 +231,21 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     return groups
 
 
-_BRACKET_OR_BY = re.compile("[" + re.escape("".join([*OPEN_BRACKETS, *CLOSE_BRACKETS, "由"])) + "]")
+_BRACKET_OR_BY_CHARS = "".join([*OPEN_BRACKETS, *CLOSE_BRACKETS, "由"])
+
+
+def _positions(text: str, chars: str) -> list[int]:
+    """The sorted offsets of `chars` in `text`, each character found by str.find (a regex
+    character class scans Chinese text many times slower)."""
+    found: list[int] = []
+    find = text.find
+    for ch in chars:
+        i = find(ch)
+        while i >= 0:
+            found.append(i)
+            i = find(ch, i + 1)
+    found.sort()
+    return found
 _BRACKET = re.compile("[" + re.escape("".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)) + "]")
 # split_units's brackets: those of bracket_groups and the half-width ones
 _LIST_OPEN = frozenset(OPEN_BRACKETS) | {"("}
@@ -278,6 +301,55 @@ def _one_of(chars: Iterable[str]) -> str:
     """A character class of `chars` (a regex search for one of them runs in C; a set's isdisjoint
     over a str makes an object of every character)."""
     return "[" + re.escape("".join(sorted(set(chars)))) + "]"
+
+
+def _first_characters(pattern: str) -> str | None:
+    """The characters every match of `pattern` starts with, read from its parse ("列排" for
+    (?:列|排|排列…)…); None when they cannot be told (an optional start, a class, an anchor)."""
+    def first(items: Any) -> set[str] | None:
+        if not len(items):
+            return None
+        op, av = items[0]
+        if op is _sre.LITERAL:
+            return {chr(av)}
+        if op is _sre.IN:
+            return {chr(a) for o, a in av} if all(o is _sre.LITERAL for o, _a in av) else None
+        if op is _sre.BRANCH:
+            found: set[str] = set()
+            for branch in av[1]:
+                got = first(branch)
+                if got is None:
+                    return None
+                found |= got
+            return found
+        if op is _sre.SUBPATTERN and not av[1] and not av[2]:
+            return first(av[3])
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
+            return first(av[2])
+        return None
+
+    try:
+        chars = first(_sre_parse(pattern))
+    except Exception:  # an unexpected parse: the regex scans as before
+        return None
+    return "".join(sorted(chars)) if chars else None
+
+
+def _holds(pattern: re.Pattern[str], firsts: str | None, text: str, start: int = 0, end: int | None = None) -> bool:
+    """bool(pattern.search(text, start, end)), for a long text: tried only where one of the
+    characters a match starts with stands (found by str.find, which runs far faster over Chinese
+    text than the regex engine's scan)."""
+    end = len(text) if end is None else end
+    if firsts is None:
+        return pattern.search(text, start, end) is not None
+    match, find = pattern.match, text.find
+    for ch in firsts:
+        i = find(ch, start, end)
+        while i >= 0:
+            if match(text, i, end):
+                return True
+            i = find(ch, i + 1, end)
+    return False
 
 
 # split_units's characters other than separators: a text without them splits at every separator
@@ -473,7 +545,7 @@ def parse_parts(content: str, base: int, default_role: str | None,
         head, tail = (names[: joint.start()], names[joint.end() :]) if joint else (names, "")
         parts = split_units(head, s, _UNIT_SEPARATORS) if head.strip() else []
         tail_parts = split_units(tail, s + joint.end(), _UNIT_SEPARATORS) if joint else []
-        if not strict:
+        if not strict and _DIGIT.search(head):
             # a label's list keeps what it names, but not a stray number ("2022年", "10家")
             parts = [x for x in parts if not _DIGIT.search(x[0]) or
                      (x[0].endswith(p["suffixes"]) and not p["measure"].search(x[0]))]
@@ -483,23 +555,19 @@ def parse_parts(content: str, base: int, default_role: str | None,
             continue
         if strict and not all(looks_like_unit(u) for u, *_ in parts + tail_parts):
             return None
-        group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
-        if not m:
-            if part_role is None:
-                pending.extend(group)
-            else:
-                for u in [*pending, *group]:
-                    u.role = part_role
-                units.extend([*pending, *group])
-                pending = []
+        role = verb_role(m) if m else part_role
+        if role is None:
+            pending.extend(ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts))
             continue
-        role = verb_role(m)
-        for u in [*pending, *group]:
-            u.role = role
-        units.extend([*pending, *group])
-        units.extend(ParsedUnit(u, us, ue, "participant", sep if i else ("，" if group else sep0))
-                     for i, (u, us, ue, sep) in enumerate(tail_parts))
-        pending = []
+        if pending:  # the units listed before take this part's role
+            for u in pending:
+                u.role = role
+            units.extend(pending)
+            pending = []
+        units.extend(ParsedUnit(u, us, ue, role, sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts))
+        if m:
+            units.extend(ParsedUnit(u, us, ue, "participant", sep if i else ("，" if parts else sep0))
+                         for i, (u, us, ue, sep) in enumerate(tail_parts))
     if pending:
         if not units:
             return None
@@ -548,11 +616,16 @@ def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
     return parse_parts(content, base, None)
 
 
+@lru_cache(maxsize=1)
+def _same_role_conjunctions() -> frozenset[str]:
+    return frozenset(clause_words()["same_role_conjunctions"])
+
+
 def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[ParsedUnit]:
     """Resolve 'responsible' and 'shared' into lead / participant. `first_leads`: the clause or
     the document says the first listed unit leads ("列第一位者为牵头单位"). Units joined by 及
     ("市科技局及市人社局负责") name two bodies with one role: the second takes the first's."""
-    conjunctions = set(clause_words()["same_role_conjunctions"])
+    conjunctions = _same_role_conjunctions()
     has_lead = any(u.role == "lead" for u in units)
     first = True
     previous: ParsedUnit | None = None
@@ -1052,12 +1125,15 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     field = _patterns()["deadline_field"]
     # what every paragraph with a clause holds: a bracket or 由 (由A牵头), found by a scan of one
     # character class, else a label word (a slower scan, tried only without the former)
-    bracket_or_by = _BRACKET_OR_BY
     label_word = _patterns()["label_word"]
+    text = doc.text
+    clue_at = _positions(text, _BRACKET_OR_BY_CHARS)
+    n_clues = len(clue_at)
     for section in doc.sections:
         start, end = section.text_range
-        # most paragraphs hold no clause: one scan of the paragraph tells (raw_clauses would find none)
-        has_clue = bracket_or_by.search(doc.text, start, end) or label_word.search(doc.text, start, end)
+        # most paragraphs hold no clause: one look tells (raw_clauses would find none)
+        k = bisect_left(clue_at, start)
+        has_clue = (k < n_clues and clue_at[k] < end) or label_word.search(text, start, end)
         clauses = raw_clauses(doc.text[start:end], start, problems) if has_clue else []
         para = _Para(section, start, end, clauses)
         prev = paras[-1] if paras else None
@@ -1104,8 +1180,8 @@ def _item_extents(doc: PolicyDocument) -> dict[str, tuple[int, int]]:
 def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
     by_path = {s.path: s for s in doc.sections}
-    first_leads_note = _patterns()["first_leads"]
-    first_leads = bool(first_leads_note.search(doc.text))
+    p = _patterns()
+    first_leads = _holds(p["first_leads"], p["first_leads_firsts"], doc.text)
     problems: list[int] = []
     # (path, title, task paragraph start, clause, own section, is a child of a heading-only item,
     #  where the task's text starts when no clause of the item comes before, a field line after it)
