@@ -43,7 +43,7 @@ except ImportError:  # Python 3.10
     from sre_parse import parse as _sre_parse
 
 from policykg.extract.deadlines import read_deadline
-from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention
+from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention, _span
 from policykg.extract.outline import heading_title
 
 OPEN_BRACKETS = {"（": "）", "【": "】", "[": "]", "〖": "〗"}
@@ -1298,10 +1298,14 @@ def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]
     """The clause's units as mentions: role lead or participant, span and the name as written in
     the original text."""
     out = []
+    offsets, original = doc.offsets, doc.original
     for u in units:
-        span = doc.span(u.start, u.end)
-        out.append(UnitMention(u.written, "lead" if u.role == "lead" else "participant", span, span.quote,
-                               None, u.separator, u.lead_from_order))
+        # doc.span(u.start, u.end), inline (a span for every unit)
+        start = offsets[u.start]
+        end = offsets[u.end - 1] + 1 if u.end > u.start else start
+        quote = original[start:end]
+        out.append(UnitMention(u.written, "lead" if u.role == "lead" else "participant", _span(start, end, quote),
+                               quote, None, u.separator, u.lead_from_order))
     return out
 
 
