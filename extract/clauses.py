@@ -215,10 +215,9 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     closing bracket was lost); the caller tells the two apart by the last character."""
     groups: list[tuple[int, int]] = []
     depth, start = 0, -1
-    # jump from bracket to bracket (a paragraph is mostly text between them)
-    for m in _BRACKET.finditer(text):
-        i = m.start()
-        if m.group() in OPEN_BRACKETS:
+    # jump from bracket to bracket (a paragraph is mostly text between them), found by str.find
+    for i in _positions(text, _BRACKET_CHARS):
+        if text[i] in OPEN_BRACKETS:
             if depth == 0:
                 start = i
             depth += 1
@@ -246,7 +245,7 @@ def _positions(text: str, chars: str) -> list[int]:
             i = find(ch, i + 1)
     found.sort()
     return found
-_BRACKET = re.compile("[" + re.escape("".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)) + "]")
+_BRACKET_CHARS = "".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)
 # split_units's brackets: those of bracket_groups and the half-width ones
 _LIST_OPEN = frozenset(OPEN_BRACKETS) | {"("}
 _LIST_CLOSE = frozenset(CLOSE_BRACKETS) | {")"}

@@ -974,8 +974,9 @@ def _resolved_list(keys: tuple[str, ...], jurisdiction: str, province: str,
     carried, carried_from = "", ""
     suffixes = _shared_suffixes(keys, seps)
     next_with: dict[str, list[int]] = {}  # suffix -> first later unit ending with it, per index
+    review = bool(_review)
     for i, key in enumerate(keys):
-        reviewed = _reviewed(key, jurisdiction, province)
+        reviewed = _reviewed(key, jurisdiction, province) if review else None
         if reviewed is not None:  # a coordinator's correction wins over every rule
             results.append(reviewed)
             carried = ""
