@@ -198,7 +198,7 @@ def end_verb(text: str) -> re.Match[str] | None:
     return p["verb"].search(text, max(0, len(text) - 24))
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedUnit:
     written: str
     start: int  # offsets in the normalised text
@@ -265,15 +265,21 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
     if not text:
         return []
     separators = separators if isinstance(separators, frozenset) else frozenset(separators)
-    if not _DEPTH_MARK.search(text):
-        # no bracket (and no end mark): the pieces are what lies between the separators, split in C
-        out = _split_flat(text, base, separators, names)
-        if not names:
-            return out
-        if not _CONJUNCTION_CHAR.search(text):
-            return _join_collectives(out, text, base)
-        return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
-    out = []
+    # no bracket (and no end mark): the pieces are what lies between the separators, split in C
+    flat = not _DEPTH_MARK.search(text)
+    out = _split_flat(text, base, separators, names) if flat else _split_nested(text, base, separators, names)
+    if not names:
+        return out
+    if flat and not _CONJUNCTION_CHAR.search(text):
+        return _join_collectives(out, text, base)
+    return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+
+
+def _split_nested(text: str, base: int, separators: frozenset[str],
+                  names: bool) -> list[tuple[str, int, int, str]]:
+    """split_units's pieces, before names are split on 和/及 and collectives joined: the text cut
+    at the separators that stand outside brackets."""
+    out: list[tuple[str, int, int, str]] = []
     depth, seg_start, sep = 0, 0, ""
     # jump from mark to mark (brackets and separators) rather than through every character
     marks = _list_marks(separators)
@@ -291,9 +297,7 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
                 out.append((unit, s, s + len(unit), sep))
             sep = ch if ch != "\0" else ""
             seg_start = i + 1
-    if not names:
-        return out
-    return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+    return out
 
 
 def _one_of(chars: Iterable[str]) -> str:
@@ -362,8 +366,8 @@ def _separator_split(separators: frozenset[str]) -> Any:
 
 
 def _split_flat(text: str, base: int, separators: frozenset[str], names: bool) -> list[tuple[str, int, int, str]]:
-    """split_units's pieces of a text without brackets, before names are split on 和/及 and
-    collectives joined: the same pieces, offsets and separators as its bracket-aware loop."""
+    """_split_nested of a text without brackets or \\0, by re.split: the same pieces, offsets and
+    separators."""
     out: list[tuple[str, int, int, str]] = []
     pieces = _separator_split(separators)(text)
     pos, sep = 0, ""
@@ -841,7 +845,7 @@ def _is_header_cell(line: str) -> bool:
     return bool(label_role(c)) or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
 
 
-@dataclass
+@dataclass(slots=True)
 class TableRow:
     """One task of a task table, offsets in the normalised text."""
 
@@ -1095,7 +1099,7 @@ def _without_clauses(title: str) -> str:
     return title.strip().rstrip("：:，,。")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Para:
     """A paragraph of the outline with the clauses it carries (raw roles)."""
 

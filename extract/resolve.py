@@ -951,9 +951,8 @@ def _full_width_separator(separator: str) -> str:
 
 
 def _copy(unit: ResolvedUnit, _new: Any = object.__new__) -> ResolvedUnit:
-    """A copy of a resolved unit (the fields as they are; faster than dataclasses.replace). The
-    fields are set one by one, as __init__ sets them: filling __dict__ at once would give the copy
-    a dict of its own, and every later read of its fields would be slower."""
+    """A copy of a resolved unit (the fields as they are; faster than dataclasses.replace), its
+    slots set one by one."""
     new = _new(ResolvedUnit)
     new.unit_id = unit.unit_id
     new.name = unit.name
