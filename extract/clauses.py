@@ -208,15 +208,16 @@ class ParsedUnit:
     lead_from_order: bool = False  # leads because it is listed first, not by a label
 
 
-def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
+def bracket_groups(text: str, base: int = 0, brackets: list[int] | None = None) -> list[tuple[int, int]]:
     """Top-level bracketed groups [start, end) (brackets included) with balanced nesting;
     any opening bracket may be closed by any closing one ("(" … "）" is common). A bracket
     left open at the end of the paragraph makes a group to the paragraph's end (a clause whose
-    closing bracket was lost); the caller tells the two apart by the last character."""
+    closing bracket was lost); the caller tells the two apart by the last character.
+    `brackets`: the offsets of every bracket in `text`, when the caller has them."""
     groups: list[tuple[int, int]] = []
     depth, start = 0, -1
     # jump from bracket to bracket (a paragraph is mostly text between them), found by str.find
-    for i in _positions(text, _BRACKET_CHARS):
+    for i in _positions(text, _BRACKET_CHARS) if brackets is None else brackets:
         if text[i] in OPEN_BRACKETS:
             if depth == 0:
                 start = i
@@ -228,9 +229,6 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     if depth:
         groups.append((base + start, base + len(text)))
     return groups
-
-
-_BRACKET_OR_BY_CHARS = "".join([*OPEN_BRACKETS, *CLOSE_BRACKETS, "由"])
 
 
 def _positions(text: str, chars: str) -> list[int]:
@@ -721,13 +719,14 @@ _cached_bare_list = lru_cache(maxsize=8192)(lambda content: _relative(_bare_list
 _NOTHING_AFTER = re.compile(r"[ 。；;，,]*\Z")
 
 
-def raw_clauses(text: str, base: int = 0,
-                problems: list[int] | None = None) -> list[tuple[int, int, str, list[ParsedUnit]]]:
+def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
+                brackets: list[int] | None = None) -> list[tuple[int, int, str, list[ParsedUnit]]]:
     """The clauses of a paragraph with the roles as written (lead, participant, responsible,
     shared): (start, end, form, units), offsets normalised. `problems` collects the offsets
-    of brackets that look like clauses but could not be read."""
+    of brackets that look like clauses but could not be read; `brackets`: the offsets of the
+    paragraph's brackets, when the caller has them."""
     found: list[tuple[int, int, str, list[ParsedUnit]]] = []
-    bracketed = bracket_groups(text)
+    bracketed = bracket_groups(text, 0, brackets)
     for start, end in bracketed:
         closed = text[end - 1] in CLOSE_BRACKETS
         content = text[start + 1 : end - 1 if closed else end]
@@ -1130,14 +1129,18 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     # character class, else a label word (a slower scan, tried only without the former)
     label_word = _patterns()["label_word"]
     text = doc.text
-    clue_at = _positions(text, _BRACKET_OR_BY_CHARS)
-    n_clues = len(clue_at)
+    # the document's brackets and 由, found once (str.find), then looked up for each paragraph
+    bracket_at, by_at = _positions(text, _BRACKET_CHARS), _positions(text, "由")
+    n_by = len(by_at)
     for section in doc.sections:
         start, end = section.text_range
+        lo = bisect_left(bracket_at, start)
+        hi = bisect_left(bracket_at, end, lo)
+        k = bisect_left(by_at, start)
         # most paragraphs hold no clause: one look tells (raw_clauses would find none)
-        k = bisect_left(clue_at, start)
-        has_clue = (k < n_clues and clue_at[k] < end) or label_word.search(text, start, end)
-        clauses = raw_clauses(doc.text[start:end], start, problems) if has_clue else []
+        has_clue = lo < hi or (k < n_by and by_at[k] < end) or label_word.search(text, start, end)
+        clauses = raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
+            if has_clue else []
         para = _Para(section, start, end, clauses)
         prev = paras[-1] if paras else None
         if para.label_line and prev is not None and prev.label_line:

@@ -36,7 +36,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from itertools import permutations
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,10 @@ class BodyType:
     kind: str
     levels: str  # subset of LEVELS
 
-    @property
+    @cached_property
     def core(self) -> str:
-        """The canonical name without jurisdiction placeholders (what a bare written form matches)."""
+        """The canonical name without jurisdiction placeholders (what a bare written form matches).
+        (Kept once made: every resolution through the table asks for it.)"""
         return self.canonical.replace("中共{J}", "").replace("{J}", "").replace("{S}", "")
 
 
