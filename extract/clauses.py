@@ -495,7 +495,8 @@ def _is_note(part: str) -> bool:
     p = _patterns()
     part = part.strip(" ，,；;。")
     outside = _TRAILING_NOTE.sub("", part) or part  # "A、B（列第一位者为牵头单位）" is a list
-    return bool(p["first_leads"].search(outside) or p["deadline"].fullmatch(part) or p["score"].match(part)
+    return bool(_holds(p["first_leads"], p["first_leads_firsts"], outside) or p["deadline"].fullmatch(part)
+                or p["score"].match(part)
                 or p["deadline_field"].match(part))
 
 
