@@ -1144,7 +1144,7 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
             if has_clue else []
         para = _Para(section, start, end, clauses)
         prev = paras[-1] if paras else None
-        if para.label_line and prev is not None and prev.label_line:
+        if clauses and para.label_line and prev is not None and prev.label_line:
             (s, _e, form, units), = prev.clauses
             prev.clauses = [(s, para.clauses[0][1], form, units + para.clauses[0][3])]
             prev.end = para.end
@@ -1203,7 +1203,8 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         text = doc.text[para.start : para.end]
         parent = by_path.get(section.parent) if section.parent else None
         child = False
-        if para.clause_only and previous is not None:
+        clause_line = para.clause_only and previous is not None
+        if clause_line:
             # a paragraph that is just the clause belongs to the paragraph before it
             path, before, task_start, child, text_from = previous
             title = before if isinstance(before, str) else _task_title(*before)
@@ -1218,7 +1219,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
         else:
             path, title, task_start = section.path, heading_title(text), para.start
-        if not (para.clause_only and previous is not None):
+        if not clause_line:
             # a continuation paragraph's text runs from the item's heading
             text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
         if not para.clauses:

@@ -88,6 +88,11 @@ class BodyType:
     levels: str  # subset of LEVELS
 
     @cached_property
+    def without_places(self) -> str:
+        """The canonical name without {J} and {S} (中共 kept)."""
+        return self.canonical.replace("{J}", "").replace("{S}", "")
+
+    @cached_property
     def core(self) -> str:
         """The canonical name without jurisdiction placeholders (what a bare written form matches).
         (Kept once made: every resolution through the table asks for it.)"""
@@ -550,7 +555,7 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     where, level, where_note = _where(scope, body, jur)
     canonical = body.canonical
     if not rule:
-        if core in (body.core, body.canonical.replace("{J}", "").replace("{S}", "")):
+        if core in (body.core, body.without_places):
             rule = "exact"
         elif _is_subsequence(core, body.core) or _is_subsequence(core.replace("委", "委员会"), body.core):
             rule = "abbreviation"
