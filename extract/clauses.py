@@ -106,6 +106,9 @@ def _patterns() -> dict[str, Any]:
         "sharing": set(vg["sharing_modifiers"]),
         "lead_cores": set(vg["cores"]["lead"]),
         "label": label_re,
+        # every label match holds one of these (the colon, 】 or 为 after its word): a text without
+        # them holds no label, and is not scanned for one
+        "label_end": re.compile("[：:】为]"),
         # a label without its colon (normalising drops the space after it), at the start of a part
         "label_bare": re.compile(rf"{_starts({w[0] for w in role_words} | {'【'})}【?({composed})】?(?![：:])"),
         # a field that is not a unit list ends one: "；完成时限：2022年底", "【责任领导】王五"
@@ -583,6 +586,8 @@ def parse_parts(content: str, base: int, default_role: str | None,
 def _label_matches(content: str, bare: bool) -> list[re.Match[str]]:
     p = _patterns()
     if not bare:
+        if not p["label_end"].search(content):
+            return []
         return [m for m in p["label"].finditer(content) if label_role(m.group(1))]
     return [m for m in p["label_bare"].finditer(content) if label_role(m.group(1))]
 
