@@ -33,6 +33,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from operator import attrgetter
 from typing import Any
 
 try:  # the regex parser, to read the characters a pattern's matches start with
@@ -1345,11 +1346,17 @@ def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
 def _clause_notes(clause: str, units: list[ParsedUnit], base: int) -> str:
     """A clause's text without its unit names (a unit may carry digits: 502所)."""
     out, pos = [], 0
-    for u in sorted(units, key=lambda u: u.start):
-        out.append(clause[pos : max(pos, u.start - base)])
-        pos = max(pos, u.end - base)
+    for u in sorted(units, key=_START):
+        start, end = u.start - base, u.end - base
+        if start > pos:
+            out.append(clause[pos:start])
+        if end > pos:
+            pos = end
     out.append(clause[pos:])
     return "".join(out)
+
+
+_START = attrgetter("start")
 
 
 _MAX_WARNINGS = 20
