@@ -1131,9 +1131,7 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
     ("两个维护", "三大工程")."""
     out: list[tuple[int, int, dict[str, Any]]] = []
-    verbs = vocab.memo.get("amount_verbs")
-    if verbs is None:
-        verbs = vocab.memo["amount_verbs"] = tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before})
+    verbs = _paragraph_words(vocab).amount_verbs
     for m in vocab.chinese_amount.finditer(para):
         value = chinese_number(m.group("cn"))
         if value is None or value < 2 or (m.end() < len(para) and para[m.end()] in _CN_DIGITS):
@@ -1144,49 +1142,96 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     return out
 
 
+@dataclass(frozen=True)
+class _ParagraphWords:
+    """What `_read_paragraph` looks up in the vocabulary, gathered once (it runs for every line)."""
+
+    has_baseline: Callable[[str], Any]
+    has_not_before: Callable[[str], Any]
+    has_param_word: Callable[[str], Any]
+    has_param_cap: Callable[[str], Any]
+    parameter_patterns: tuple[re.Pattern[str], ...]
+    recurring: tuple[str, ...]
+    subsidy_words: tuple[str, ...]
+    name_before: frozenset[str]
+    name_after: frozenset[str]
+    duration_words: tuple[str, ...]
+    level_words: tuple[str, ...]
+    lone_verbs: tuple[str, ...]
+    clause_qualifiers: tuple[tuple[str, str], ...]  # (word, the qualifier it stands for)
+    magnitudes: tuple[str, ...]
+    currency_units: tuple[str, ...]
+    breakthrough_words: tuple[str, ...]
+    amount_verbs: tuple[str, ...]
+
+
+def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
+    got = vocab.memo.get("paragraph_words")
+    if got is None:
+        got = vocab.memo["paragraph_words"] = _ParagraphWords(
+            # "any of the words in the text" as one scan of a pattern (the same answer as a test per word)
+            has_baseline=_any_of(vocab.words("baseline_markers")).search,
+            has_not_before=_any_of(vocab.words("not_target_before")).search,
+            has_param_word=_any_of(vocab.words("parameter_words")).search,
+            has_param_cap=_any_of(vocab.words("parameter_cap_words")).search,
+            parameter_patterns=tuple(vocab.parameter_patterns),
+            recurring=vocab.words("recurring_markers"),
+            subsidy_words=vocab.words("subsidy_words"),
+            name_before=_word_set("name_chars_before"),
+            name_after=_word_set("name_chars_after"),
+            duration_words=vocab.words("duration_words"),
+            level_words=vocab.words("level_words"),
+            lone_verbs=vocab.words("lone_verbs"),
+            clause_qualifiers=tuple((w, vocab.qual_before.get(w, w)) for w in vocab.words("clause_qualifiers")),
+            magnitudes=_longest_first(tuple(vocab.magnitudes)),
+            currency_units=tuple(vocab.currency_units),
+            breakthrough_words=vocab.words("breakthrough_words"),
+            amount_verbs=tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before}),
+        )
+    return got
+
+
 def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
                     period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
-    matches: list[tuple[int, int, dict[str, Any]]] = []
-    has_digit = _DIGIT.search(para) is not None  # both number patterns start at a digit
-    if has_digit:
-        for m in vocab.number_unit.finditer(para):
-            matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
-                                                  "unit": m.group("unit")}))
-    matches.extend(_chinese_amounts(para, vocab))
-    if has_digit:
-        for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
-            matches.append((m.start("value"), m.end("value"),
-                            {"value": m.group("value"), "value_max": None, "unit": ""}))
-    for w in vocab.words("breakthrough_words"):
+    words = _paragraph_words(vocab)
+    # the matches: (start, end, the value's parts); both number patterns start at a digit
+    if _DIGIT.search(para) is not None:
+        matches = [(m.start(), m.end(), m.groupdict()) for m in vocab.number_unit.finditer(para)]
+        if vocab.chinese_amount.search(para) is not None:
+            matches.extend(_chinese_amounts(para, vocab))
+        # "PUE降到1.3以下": a unitless value after 降到/控制在
+        matches.extend((m.start("value"), m.end("value"), {"value": m.group("value"), "value_max": None, "unit": ""})
+                       for m in vocab.bare_value.finditer(para))
+    elif vocab.chinese_amount.search(para) is not None:
+        matches = _chinese_amounts(para, vocab)
+    else:
+        matches = []
+    for w in words.breakthrough_words:
         if w in para:
             for m in re.finditer(re.escape(w), para):
                 matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
     if not matches:
         return  # no number and no breakthrough: nothing below can find a target or warn
-    matches.sort(key=lambda x: x[0])
+    matches.sort(key=_first)
     last_in_sentence: dict[int, RawTarget] = {}
-    not_before = vocab.words("not_target_before")
-    baseline = vocab.words("baseline_markers")
-    # "any of the words in the text" as one scan of a pattern (the same answer as a test per word)
-    has_baseline = _any_of(baseline).search
-    has_not_before = _any_of(not_before).search
-    has_param_word = _any_of(vocab.words("parameter_words")).search
-    has_param_cap = _any_of(vocab.words("parameter_cap_words")).search
-    recurring = vocab.words("recurring_markers")
-    subsidy_words = vocab.words("subsidy_words")
-    name_before = _word_set("name_chars_before")
-    name_after = _word_set("name_chars_after")
-    duration_words = vocab.words("duration_words")
-    level_words = vocab.words("level_words")
-    lone_verbs = vocab.words("lone_verbs")
-    clause_qualifiers = vocab.words("clause_qualifiers")
-    magnitudes = _longest_first(tuple(vocab.magnitudes))
-    currency_units = tuple(vocab.currency_units)
+    has_baseline = words.has_baseline
+    has_not_before = words.has_not_before
+    has_param_word = words.has_param_word
+    has_param_cap = words.has_param_cap
+    recurring = words.recurring
+    subsidy_words = words.subsidy_words
+    name_before = words.name_before
+    name_after = words.name_after
+    duration_words = words.duration_words
+    level_words = words.level_words
+    lone_verbs = words.lone_verbs
+    magnitudes = words.magnitudes
+    currency_units = words.currency_units
     ctx = _Para(para, events)
     starts = [s for s, _e, _g in matches]
     paired = _respective_years(ctx, matches, starts, period)
     named = _respective_indicators(ctx, matches, starts, vocab)
-    open_at = _open_parens(para, starts)
+    open_at = _open_parens(para, starts) if _has_paren(para) else dict.fromkeys(starts)
     titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
     marker = HEADING.match(para)
@@ -1228,7 +1273,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         if is_money and has_not_before(comma_clause):
             continue  # "给予奖补30万元": a subsidy, not a target
         # subsidy rates and ceilings are policy parameters: "按投资额30%的比例给予奖补", "最高500万元"
-        if has_param_word(whole_clause) or any(p.search(whole_clause) for p in vocab.parameter_patterns):
+        if has_param_word(whole_clause) or any(p.search(whole_clause) for p in words.parameter_patterns):
             continue
         if (is_money or base_unit in ("%", "‰")) and has_param_cap(whole_clause) and any(
                 w in para[max(s_start, start - _WINDOW): min(s_end, end + _WINDOW)] for w in subsidy_words):
@@ -1313,8 +1358,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         k = bisect_left(starts, s_start)
         head = para[s_start:head_end] if not (k < len(starts) and starts[k] < head_end) else ""
         scope = comma_clause + "|" + head
-        for w in clause_qualifiers:
-            q = vocab.qual_before.get(w, w)
+        for w, q in words.clause_qualifiers:
             if w in scope and not any(q in x for x in quals_before):
                 quals_before.append(q)
         qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
@@ -1370,6 +1414,10 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
 
 
 _CONJUNCTIONS = "和及与或、"
+
+
+def _first(match: tuple[int, int, dict[str, Any]]) -> int:
+    return match[0]
 _RESPECTIVE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
 
 
