@@ -847,7 +847,8 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             events.append(_Event(m.start(), None))
             continue
         events.append(_Event(m.start(), year))
-    for name, end_year in vocab.raw["period_names"].items():
+    period_names = vocab.raw["period_names"]
+    for name, end_year in period_names.items() if _has_any(para, _cover(tuple(period_names))) else ():
         if name not in para:
             continue
         for m in re.finditer(re.escape(name), para):
@@ -857,8 +858,9 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             in_period = period is None or end_year >= period[0]
             if (tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末") and in_period:
                 events.append(_Event(m.start(), end_year))
-    if period:
-        for w in vocab.words("horizon_words"):
+    horizon = vocab.words("horizon_words")
+    if period and _has_any(para, _cover(horizon)):
+        for w in horizon:
             if w in para:
                 events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
     if period and period[0] == period[1]:
@@ -894,11 +896,36 @@ def _may_have_event(para: str, period: tuple[int, int] | None, vocab: Vocabulary
     word (a horizon word counts only with a period). A few C-speed scans instead of the regexes."""
     if "年" in para:
         return True
-    pattern = vocab.memo.get("event_words")
-    if pattern is None:
-        words = [*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words")]
-        pattern = vocab.memo["event_words"] = re.compile(_alternation(words))
-    return pattern.search(para) is not None
+    got = vocab.memo.get("event_words")
+    if got is None:
+        words = (*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words"))
+        got = vocab.memo["event_words"] = (_cover(words), re.compile(_alternation(list(words))))
+    anchors, pattern = got
+    return _has_any(para, anchors) and pattern.search(para) is not None
+
+
+@lru_cache(maxsize=64)
+def _cover(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A few short pieces (one or two characters) such that every word holds one of them: a text
+    that holds none of the pieces holds none of the words. A scan of a pattern that starts with an
+    alternation (or a character class) tries every character of the text in Python's re; a handful
+    of `in` tests runs at the speed of str.find. The pieces that cover the most words are taken
+    first, the longer (rarer) one of two that cover as many."""
+    left = set(words)
+    out: list[str] = []
+    while left:
+        pieces = {w[i: i + n] for w in left for n in (1, 2) for i in range(len(w) - n + 1)}
+        best = max(sorted(pieces), key=lambda p: (sum(p in w for w in left), len(p)))
+        out.append(best)
+        left = {w for w in left if best not in w}
+    return tuple(out)
+
+
+def _has_any(text: str, pieces: tuple[str, ...]) -> bool:
+    for piece in pieces:
+        if piece in text:
+            return True
+    return False
 
 
 @dataclass
@@ -923,11 +950,18 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     # the furthest end among a region and the two before it (the regions a line can fall in)
     region_reach = [max(b for _a, b in regions[max(0, r - 2): r + 1]) for r in range(len(regions))]
     baseline_words = _any_of(vocab.words("baseline_section_words"))
+    words = _paragraph_words(vocab)
+    n_regions = len(regions)
+    r = -1  # the last region that starts at or before the line
+    in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
-        r = bisect_right(region_starts, base) - 1
-        if not line.strip() or (r >= 0 and base < region_reach[r]):
+        if not line or line.isspace():
+            continue
+        while r + 1 < n_regions and region_starts[r + 1] <= base:
+            r += 1
+        if r >= 0 and base < region_reach[r]:
             continue
         hm = HEADING.match(line)
         title = line
@@ -944,27 +978,32 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             tevents = _year_events(title, base, period, vocab, title_warnings) if len(title) <= 40 else []
             baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
+            in_baseline = any(s.baseline for s in stack)
             carry = None
         elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) and not vocab.number_unit.search(line) \
                 and baseline_words.search(line) is not None:
             stack.append(_Scope(9, None, True))  # an unnumbered heading such as "发展基础"
+            in_baseline = True
             carry = None
-        if any(s.baseline for s in stack):
+        if in_baseline:
             continue
-        scope_year = next((s.year for s in reversed(stack) if s.year is not None), None)
         row = line.count("\t") >= 2 or line.count("|") >= 3  # a row of a task table
         if hm and title is line and len(title) <= 40 and not row:
             events = tevents  # the heading is the whole line: its scan is the line's
             found.warnings.extend(title_warnings)
         else:
             events = _year_events(line, base, period, vocab, found.warnings, row)
-        fallback = carry or scope_year or default_year
-        try:
-            _read_paragraph(line, base, events, fallback, period, vocab, found, row)
-        except Exception as exc:  # one unreadable line must not cost the document its targets
-            found.warnings.append((base, f"{UNREADABLE}: {type(exc).__name__}: {exc}"))
+        matches = _paragraph_matches(line, vocab, words)
+        if matches:
+            fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
+            try:
+                _read_matches(line, matches, base, events, fallback, period, vocab, found, row)
+            except Exception as exc:  # one unreadable line must not cost the document its targets
+                found.warnings.append((base, f"{UNREADABLE}: {type(exc).__name__}: {exc}"))
+        if not events or row:  # a row's deadline is its own, not the next row's
+            continue
         good = [e.year for e in events if e.year is not None]
-        if good and not row:  # a row's deadline is its own, not the next row's
+        if good:
             carry = good[-1]
             # a goals sentence in a block's body ("力争到2027年，…。", "到2023年，实现以下目标：") sets the
             # year of the numbered items that follow in the same block
@@ -1163,6 +1202,7 @@ class _ParagraphWords:
     currency_units: tuple[str, ...]
     breakthrough_words: tuple[str, ...]
     amount_verbs: tuple[str, ...]
+    bare_value_cover: tuple[str, ...]  # _cover of the words a bare value follows
 
 
 def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
@@ -1187,21 +1227,24 @@ def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
             currency_units=tuple(vocab.currency_units),
             breakthrough_words=vocab.words("breakthrough_words"),
             amount_verbs=tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before}),
+            bare_value_cover=_cover(vocab.words("bare_value_qualifiers")),
         )
     return got
 
 
-def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
-                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
-    words = _paragraph_words(vocab)
-    # the matches: (start, end, the value's parts); both number patterns start at a digit
+def _paragraph_matches(para: str, vocab: Vocabulary,
+                       words: _ParagraphWords) -> list[tuple[int, int, dict[str, Any]]]:
+    """The values of a paragraph, in order: (start, end, the value's parts)."""
+    # both number patterns start at a digit
     if _DIGIT.search(para) is not None:
         matches = [(m.start(), m.end(), m.groupdict()) for m in vocab.number_unit.finditer(para)]
         if vocab.chinese_amount.search(para) is not None:
             matches.extend(_chinese_amounts(para, vocab))
         # "PUE降到1.3以下": a unitless value after 降到/控制在
-        matches.extend((m.start("value"), m.end("value"), {"value": m.group("value"), "value_max": None, "unit": ""})
-                       for m in vocab.bare_value.finditer(para))
+        if _has_any(para, words.bare_value_cover):
+            matches.extend((m.start("value"), m.end("value"),
+                            {"value": m.group("value"), "value_max": None, "unit": ""})
+                           for m in vocab.bare_value.finditer(para))
     elif vocab.chinese_amount.search(para) is not None:
         matches = _chinese_amounts(para, vocab)
     else:
@@ -1210,9 +1253,21 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         if w in para:
             for m in re.finditer(re.escape(w), para):
                 matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
-    if not matches:
-        return  # no number and no breakthrough: nothing below can find a target or warn
     matches.sort(key=_first)
+    return matches
+
+
+def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
+                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
+    matches = _paragraph_matches(para, vocab, _paragraph_words(vocab))
+    if matches:  # no number and no breakthrough: nothing below can find a target or warn
+        _read_matches(para, matches, base, events, fallback, period, vocab, found, row)
+
+
+def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], base: int, events: list[_Event],
+                  fallback: int | None, period: tuple[int, int] | None, vocab: Vocabulary, found: Finding,
+                  row: bool = False) -> None:
+    words = _paragraph_words(vocab)
     last_in_sentence: dict[int, RawTarget] = {}
     has_baseline = words.has_baseline
     has_not_before = words.has_not_before
