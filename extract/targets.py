@@ -40,7 +40,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .model import PolicyDocument, Target
+from .model import PolicyDocument, Span, Target
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 
@@ -1830,13 +1830,24 @@ def extract_targets(doc: PolicyDocument) -> list[Target]:
     tasks = sorted(doc.tasks, key=lambda t: t.span.start)
     task_starts = [t.span.start for t in tasks]
     out: list[Target] = []
+    # a table row gives a target per year column, all with the row's label: its span, task and
+    # indicator are looked up once (spans are frozen, so the targets may share one)
+    where: dict[tuple[int, int], tuple[Span, str]] = {}
+    names: dict[str, tuple[str, str]] = {}
     for r in raws:
-        span = doc.span(r.start, r.end)
-        canonical = canonical_indicator(r.indicator, vocab)
-        out.append(Target(indicator=r.indicator, indicator_id=f"ind:{canonical}", indicator_name=canonical,
+        got = where.get((r.start, r.end))
+        if got is None:
+            span = doc.span(r.start, r.end)
+            got = where[(r.start, r.end)] = (span, _task_at(tasks, task_starts, span.start))
+        span, task_path = got
+        name = names.get(r.indicator)
+        if name is None:
+            canonical = canonical_indicator(r.indicator, vocab)
+            name = names[r.indicator] = (f"ind:{canonical}", canonical)
+        out.append(Target(indicator=r.indicator, indicator_id=name[0], indicator_name=name[1],
                           unit=r.unit, year=r.year, value=r.value, span=span, value_max=r.value_max,
                           qualifier=r.qualifier, source="table" if r.source == "table" else "text",
-                          task_path=_task_at(tasks, task_starts, span.start), recurrence=r.recurrence))
+                          task_path=task_path, recurrence=r.recurrence))
     return out
 
 
