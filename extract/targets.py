@@ -372,31 +372,47 @@ _BARS = str.maketrans({"|": " ", "｜": " "})
 def _tokens(text: str, start: int = 0) -> list[_Token]:
     out: list[_Token] = []
     line_no = text.count("\n", 0, start)
-    pos = start
-    pieces: list[tuple[str, int, int]] = []
+    pieces: list[tuple[str, int, int, int]] = []  # (text, start, end, line)
     suffixes = vocabulary().words("table_year_suffixes")
     cuts = _squeezed_cuts(text, start)
     n_cuts = len(cuts)
     k = 0
-    for word, w_start, w_end in _words(text, start):
-        while k < n_cuts and cuts[k] <= w_start:
-            k += 1
-        if k == n_cuts or cuts[k] >= w_end:
-            pieces.append((word, w_start, w_end))
+    # the words of text[start:] (runs without whitespace, | or ｜), line by line: str.split over
+    # each line with the bars made spaces (same length); only whitespace lies between two words,
+    # so the next occurrence of a word is that word
+    body = text[start:] if start else text
+    if "|" in body or "｜" in body:
+        body = body.translate(_BARS)
+    line_start = start
+    for line in body.split("\n"):
+        at = line_start
+        line_start += len(line) + 1
+        if not line or line.isspace():
+            line_no += 1
             continue
-        bounds = [w_start]
-        while k < n_cuts and cuts[k] < w_end:
-            c = cuts[k]
-            k += 1
-            # "2025年目标值" stays one cell
-            if text[c - 1] != "年" or not text.startswith(suffixes, c, w_end):
-                bounds.append(c)
-        bounds.append(w_end)
-        pieces.extend((text[a:b], a, b) for a, b in pairwise(bounds))
+        pos = 0
+        for word in line.split():
+            pos = line.find(word, pos)
+            w_start = at + pos
+            pos += len(word)
+            w_end = at + pos
+            while k < n_cuts and cuts[k] <= w_start:
+                k += 1
+            if k == n_cuts or cuts[k] >= w_end:
+                pieces.append((word, w_start, w_end, line_no))
+                continue
+            bounds = [w_start]
+            while k < n_cuts and cuts[k] < w_end:
+                c = cuts[k]
+                k += 1
+                # "2025年目标值" stays one cell
+                if text[c - 1] != "年" or not text.startswith(suffixes, c, w_end):
+                    bounds.append(c)
+            bounds.append(w_end)
+            pieces.extend((text[a:b], a, b, line_no) for a, b in pairwise(bounds))
+        line_no += 1
     prev: _Token | None = None
-    for piece, p_start, p_end in pieces:
-        line_no += text.count("\n", pos, p_start)
-        pos = p_start
+    for piece, p_start, p_end, line_no in pieces:
         if piece[0] in _RULE_CHARS and _RULE.match(piece):
             continue  # a Markdown table's rule "| --- | --- |"
         if prev is not None:
@@ -441,8 +457,14 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
     vocab = vocabulary()
     found = Finding()
     toks = _tokens(text)
+    longest = _header_cell_max(vocab)
+    year_rows = _word_set("table_year_row_columns")
     i = 0
     while i < len(toks):
+        cell = toks[i].text
+        if len(cell) > longest and cell not in year_rows:
+            i += 1  # prose: neither kind of header starts here (most tokens of a document)
+            continue
         header = _read_header(toks, i, vocab)
         if header is None:
             j = _read_transposed(toks, i, vocab, period, found)
