@@ -421,7 +421,7 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
             if (piece == "年" and _BARE_YEAR.match(before)) or (piece in ("%", "％") and _PLAIN_NUMBER.match(before)):
                 prev = out[-1] = _Token(before + piece, prev.start, p_end, prev.line)
                 continue
-            if prev.line < line_no and (
+            if prev.line < line_no and (piece[0] == "." or piece[0].isdecimal()) and (
                     # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
                     (((before.endswith(".") and _digits(piece[:1]))
                       or (_POINT_DIGIT.match(piece) and "." not in before)) and _DECIMAL.match(before.rstrip(".")))
