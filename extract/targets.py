@@ -1012,7 +1012,6 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             r += 1
         if r >= 0 and base < region_reach[r]:
             continue
-        runs_here = line_runs()
         hm = HEADING.match(line)
         title = line
         if hm:
@@ -1026,8 +1025,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             # the heading's own year (warnings come from the line's scan below)
             title_warnings: list[tuple[int, str]] = []
             tevents = (_year_events(title, base, period, vocab, title_warnings, False,
-                                    runs_here if title is line else _runs_in(runs_here, len(title)))
-                       if len(title) <= 40 else [])
+                                    _runs_in(line_runs(), len(title))) if len(title) <= 40 else [])
             baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
             in_baseline = any(s.baseline for s in stack)
@@ -1044,8 +1042,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             events = tevents  # the heading is the whole line: its scan is the line's
             found.warnings.extend(title_warnings)
         else:
-            events = _year_events(line, base, period, vocab, found.warnings, row, runs_here)
-        matches = _paragraph_matches(line, vocab, words, runs_here)
+            events = _year_events(line, base, period, vocab, found.warnings, row, line_runs())
+        matches = _paragraph_matches(line, vocab, words, line_runs())
         if matches:
             fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
             try:
