@@ -336,10 +336,8 @@ def _squeezed_cuts(text: str, start: int) -> list[int]:
     lie inside one whitespace-separated word (never at its start), so one scan of the whole text,
     from digit to digit, finds the cuts of every word."""
     cuts: list[int] = []
-    digits = _digit_positions(text)
-    # with digits 0-9 only, every digit is looked at (the tests below are the pattern's)
-    found = _SQUEEZED_DIGIT.finditer(text, start) if digits is None else None
-    for at in (m.start() for m in found) if found is not None else digits[bisect_left(digits, start):]:
+    for m in _SQUEEZED_DIGIT.finditer(text, start):
+        at = m.start()
         if at > start and _cut_before(text[at - 1]):
             cuts.append(at)
         if text.startswith("年", at + 1) and at + 2 < len(text) and "\u3400" <= text[at + 2] <= "\u9fff":
@@ -1074,37 +1072,22 @@ _WINDOW = 160
 _OTHER_DIGIT = re.compile("[\u0660-\u1c59\ua620-\uabf9\uff10-\uff19\U000104a0-\U0001fbf9]")
 
 
-def _digit_positions(text: str) -> list[int] | None:
-    """Where the digits 0-9 are, in order; None when the text may hold other decimal digits
-    (which \\d matches too). Ten str.find scans, far faster than one re scan for \\d over Chinese
-    text. Remembered for the last text (both readers ask)."""
-    if _LAST_DIGITS[0] is text:
-        return _LAST_DIGITS[1]
-    at_digits: list[int] | None = None
-    if _OTHER_DIGIT.search(text) is None:
-        at_digits = []
-        for c in "0123456789":
-            at = text.find(c)
-            while at >= 0:
-                at_digits.append(at)
-                at = text.find(c, at + 1)
-        at_digits.sort()
-    _LAST_DIGITS[:] = [text, at_digits]
-    return at_digits
-
-
-_LAST_DIGITS: list[Any] = [None, None]
-
-
 def _digit_runs(text: str) -> list[int] | None:
-    """Where the runs of digits 0-9 start, in order; None as for `_digit_positions`. The readers
-    try their number patterns only where a number starts."""
-    digits = _digit_positions(text)
-    if digits is None:
+    """Where the runs of digits 0-9 start, in order; None when the text may hold other decimal
+    digits (which \\d matches too). Ten str.find scans, far faster than one re scan for \\d over
+    Chinese text: the readers then try their number patterns only where a number starts."""
+    if _OTHER_DIGIT.search(text) is not None:
         return None
+    at_digits: list[int] = []
+    for c in "0123456789":
+        at = text.find(c)
+        while at >= 0:
+            at_digits.append(at)
+            at = text.find(c, at + 1)
+    at_digits.sort()
     prev = -2
     starts = []
-    for at in digits:
+    for at in at_digits:
         if at != prev + 1:
             starts.append(at)
         prev = at
