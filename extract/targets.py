@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 from itertools import pairwise
@@ -826,10 +826,9 @@ class _Event:
 
 
 def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vocabulary,
-                 warnings: list[tuple[int, str]], row: bool = False, runs: list[int] | None = None) -> list[_Event]:
+                 warnings: list[tuple[int, str]], row: bool = False) -> list[_Event]:
     """Places in a paragraph that set the target year: "到2022年", "2018年，", "确保2020年",
-    “十四五”期间, "三年内". `runs`: where the paragraph's runs of digits start, when it has no
-    other digits than 0-9 (`_digit_runs`)."""
+    “十四五”期间, "三年内"."""
     events: list[_Event] = []
     # every kind of event below needs 年 or a word of the vocabulary: most lines have none
     if not _may_have_event(para, period, vocab):
@@ -847,14 +846,8 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         i = bisect_right(title_starts, pos) - 1
         return i >= 0 and titles[i][0] <= pos < titles[i][1]
 
-    if "年" not in para:
-        written = ""
-    elif _has_cn_year(para):
-        written = _CN_YEAR.sub(_cn_year_digits, para)
-        runs = None  # the years written in Chinese are digits now
-    else:
-        written = para
-    for m in _YEAR.finditer(written) if runs is None else _matches_at(_YEAR, written, runs):
+    written = (_CN_YEAR.sub(_cn_year_digits, para) if _has_cn_year(para) else para) if "年" in para else ""
+    for m in _YEAR.finditer(written):
         if titles and cited(m.start()):
             continue
         year = int(m.group(1))
@@ -983,24 +976,6 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     n_regions = len(regions)
     r = -1  # the last region that starts at or before the line
     in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
-    runs = _digit_runs(text)
-    n_runs = len(runs) if runs is not None else 0
-    d = 0  # the first run at or after the line
-    base = 0
-
-    def line_runs() -> list[int] | None:
-        """Where the line's runs of digits start, in the line."""
-        nonlocal d
-        if runs is None:
-            return None
-        while d < n_runs and runs[d] < base:
-            d += 1
-        e = d
-        end = base + len(line)
-        while e < n_runs and runs[e] < end:
-            e += 1
-        return [p - base for p in runs[d:e]] if e > d else []
-
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
@@ -1022,8 +997,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
                 title = line[: hm.end()]
             # the heading's own year (warnings come from the line's scan below)
             title_warnings: list[tuple[int, str]] = []
-            tevents = (_year_events(title, base, period, vocab, title_warnings, False,
-                                    _runs_in(line_runs(), len(title))) if len(title) <= 40 else [])
+            tevents = _year_events(title, base, period, vocab, title_warnings) if len(title) <= 40 else []
             baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
             in_baseline = any(s.baseline for s in stack)
@@ -1040,8 +1014,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             events = tevents  # the heading is the whole line: its scan is the line's
             found.warnings.extend(title_warnings)
         else:
-            events = _year_events(line, base, period, vocab, found.warnings, row, line_runs())
-        matches = _paragraph_matches(line, vocab, words, line_runs())
+            events = _year_events(line, base, period, vocab, found.warnings, row)
+        matches = _paragraph_matches(line, vocab, words)
         if matches:
             fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
             try:
@@ -1066,49 +1040,6 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
 # Every look-up around a number is bounded: a clause longer than this is not one indicator, and a
 # bounded window keeps the reader linear in the length of a line (a 2 MB line without punctuation).
 _WINDOW = 160
-
-
-# every decimal digit other than 0-9 lies in these ranges (tests/test_targets.py checks it against unicodedata)
-_OTHER_DIGIT = re.compile("[\u0660-\u1c59\ua620-\uabf9\uff10-\uff19\U000104a0-\U0001fbf9]")
-
-
-def _digit_runs(text: str) -> list[int] | None:
-    """Where the runs of digits 0-9 start, in order; None when the text may hold other decimal
-    digits (which \\d matches too). Ten str.find scans, far faster than one re scan for \\d over
-    Chinese text: the readers then try their number patterns only where a number starts."""
-    if _OTHER_DIGIT.search(text) is not None:
-        return None
-    at_digits: list[int] = []
-    for c in "0123456789":
-        at = text.find(c)
-        while at >= 0:
-            at_digits.append(at)
-            at = text.find(c, at + 1)
-    at_digits.sort()
-    prev = -2
-    starts = []
-    for at in at_digits:
-        if at != prev + 1:
-            starts.append(at)
-        prev = at
-    return starts
-
-
-def _runs_in(runs: list[int] | None, end: int) -> list[int] | None:
-    return None if runs is None else [p for p in runs if p < end]
-
-
-def _matches_at(pattern: re.Pattern[str], text: str, runs: list[int]) -> Iterator[re.Match[str]]:
-    """`pattern.finditer(text)` for a pattern that can only match at the start of a run of
-    digits (it starts with \\d, and a look-behind refuses a digit after a digit): the matches
-    tried at those places only, each after the end of the last."""
-    last = 0
-    for p in runs:
-        if p >= last:
-            m = pattern.match(text, p)
-            if m is not None:
-                last = m.end()
-                yield m
 
 
 class _Para:
@@ -1337,14 +1268,12 @@ def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
     return got
 
 
-def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
-                       runs: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
-    """The values of a paragraph, in order: (start, end, the value's parts). `runs`: as for
-    `_year_events`."""
+def _paragraph_matches(para: str, vocab: Vocabulary,
+                       words: _ParagraphWords) -> list[tuple[int, int, dict[str, Any]]]:
+    """The values of a paragraph, in order: (start, end, the value's parts)."""
     # both number patterns start at a digit
-    if (_DIGIT.search(para) is not None) if runs is None else bool(runs):
-        numbers = vocab.number_unit.finditer(para) if runs is None else _matches_at(vocab.number_unit, para, runs)
-        matches = [(m.start(), m.end(), m.groupdict()) for m in numbers]
+    if _DIGIT.search(para) is not None:
+        matches = [(m.start(), m.end(), m.groupdict()) for m in vocab.number_unit.finditer(para)]
         if vocab.chinese_amount.search(para) is not None:
             matches.extend(_chinese_amounts(para, vocab))
         # "PUE降到1.3以下": a unitless value after 降到/控制在
