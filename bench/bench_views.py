@@ -7,7 +7,9 @@ main pages in headless Chromium (Debian's /usr/bin/chromium) with the network bl
 
 --built: for each built OUT (e.g. `policykg build bench/corpus-1000/docs --out OUT --no-views`) writes
 its views from OUT/graph.json in a child process and prints wall and CPU seconds (reading
-graph.json included), MB, files and the child's peak RSS; `--before main` first does the same
+graph.json included; with the views' own second process, the edge reader: its share is the
+"(2nd)" column), MB, files and the peak RSS (of the larger process; "(2nd)": the reader's);
+`--before main` first does the same
 with the views code (visualize/ and graph/) of that git revision (its write_views_from_out, or
 read_graph and then write_views on the networkx graph where it has none)
 and says whether both wrote the same data.js and index.html; then (unless --no-browser) opens
@@ -41,7 +43,7 @@ from policykg.visualize.browser import CHROMIUM, chromium_browser, offline_page,
 # way it was called then: write_views_from_out where it has one, else read_graph, then write_views
 # on the networkx graph.
 CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 out, views = Path(sys.argv[1]), Path(sys.argv[2])
 def peak_mb():  # this process's own high-water mark (ru_maxrss would count the parent's, kept across exec)
@@ -67,9 +69,12 @@ else:
     from policykg.visualize.views import write_views_from_out
     read_s = 0.0
     written = write_views_from_out(out, views)
+# the views' own second process (the edge reader, forked: no exec) counts in its CPU and memory
+reader = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "read": read_s,
+                  "reader_cpu": reader.ru_utime + reader.ru_stime,
                   "files": len(written), "mb": sum(p.stat().st_size for p in written) / 1e6,
-                  "peak_mb": peak_mb()}))
+                  "peak_mb": peak_mb(), "reader_peak_mb": reader.ru_maxrss / 1e3}))
 """
 
 REDRAW_JS = """() => {
@@ -116,9 +121,9 @@ def bench_built(outs: list[Path], repeats: int, before_rev: str | None, browser:
     """Write time (wall, and CPU seconds: the honest figure on a shared machine), MB, files and
     peak RSS of the child that reads OUT/graph.json and writes the views; with --before REV the
     same for that revision's code, run back to back on the same OUT."""
+    usable_head = " | usable s (index, network, cooperation, busiest unit, largest plan)" if browser else ""
     print(f"{'corpus':<24} {'code':<10} {'nodes':>7} {'edges':>7} | {'wall s':>6} {'(read)':>6} {'CPU s':>6} "
-          f"{'MB':>6} {'files':>5} {'peak MB':>7}" + (" | usable s (index, network, cooperation, busiest unit, "
-                                                      "largest plan)" if browser else ""))
+          f"{'(2nd)':>6} {'MB':>6} {'files':>5} {'peak MB':>7} {'(2nd)':>6}" + usable_head)
     with tempfile.TemporaryDirectory(prefix="bench_views_") as tmp:
         before = _before_tree(before_rev, Path(tmp)) if before_rev else None
         for out in outs:
@@ -130,9 +135,10 @@ def bench_built(outs: list[Path], repeats: int, before_rev: str | None, browser:
                                   .rstrip(";"))
                 times = _usable_times(views, data, repeats) if browser else []
                 print(f"{str(out)[-24:]:<24} {str(code)[:10]:<10} {len(data['nodes']):>7} {len(data['edges']):>7} | "
-                      f"{row['seconds']:>6.2f} {row['read']:>6.2f} {row['cpu']:>6.2f} {row['mb']:>6.1f} "
-                      f"{row['files']:>5} {row['peak_mb']:>7.0f}" + (" | " + ", ".join(f"{t:.2f}" for t in times)
-                                                                     if times else ""), flush=True)
+                      f"{row['seconds']:>6.2f} {row['read']:>6.2f} {row['cpu'] + row['reader_cpu']:>6.2f} "
+                      f"{row['reader_cpu']:>6.2f} {row['mb']:>6.1f} {row['files']:>5} "
+                      f"{max(row['peak_mb'], row['reader_peak_mb']):>7.0f} {row['reader_peak_mb']:>6.0f}"
+                      + (" | " + ", ".join(f"{t:.2f}" for t in times) if times else ""), flush=True)
                 del data
             if before:
                 same = all((Path(tmp) / "views-this" / name).read_bytes()

@@ -27,16 +27,24 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from operator import attrgetter
 from typing import Any
 
+try:  # the regex parser, to read the characters a pattern's matches start with
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re._parser import parse as _sre_parse  # type: ignore[import-not-found]
+except ImportError:  # Python 3.10
+    import sre_constants as _sre
+    from sre_parse import parse as _sre_parse
+
 from policykg.extract.deadlines import read_deadline
-from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention
+from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention, _span
 from policykg.extract.outline import heading_title
 
 OPEN_BRACKETS = {"（": "）", "【": "】", "[": "]", "〖": "〗"}
@@ -99,6 +107,9 @@ def _patterns() -> dict[str, Any]:
         "sharing": set(vg["sharing_modifiers"]),
         "lead_cores": set(vg["cores"]["lead"]),
         "label": label_re,
+        # every label match holds one of these (the colon, 】 or 为 after its word): a text without
+        # them holds no label, and is not scanned for one
+        "label_end": re.compile("[：:】为]"),
         # a label without its colon (normalising drops the space after it), at the start of a part
         "label_bare": re.compile(rf"{_starts({w[0] for w in role_words} | {'【'})}【?({composed})】?(?![：:])"),
         # a field that is not a unit list ends one: "；完成时限：2022年底", "【责任领导】王五"
@@ -120,6 +131,7 @@ def _patterns() -> dict[str, Any]:
         "score": re.compile(words["score_note"]),
         "trailing_score": re.compile(r"[（(]\s*[\d.]+\s*分\s*[)）]$"),
         "first_leads": re.compile(words["first_leads_note"]),
+        "first_leads_firsts": _first_characters(words["first_leads_note"]),
         "deadline": re.compile(words["deadline"]),
         "deadline_field": re.compile(rf"【?(?:{_alternation(deadlines['field_labels'])})(?:】|\s*[：:])"),
         "lead_marks": tuple(words["lead_marks"]),
@@ -132,6 +144,8 @@ def _patterns() -> dict[str, Any]:
         # the first characters of the collective prefixes (各 有关 相关); None if one is empty
         "admin_open_first": frozenset(w[0] for w in words["collective_prefixes"])
         if all(words["collective_prefixes"]) else None,
+        # (the same as a character class: a text without them holds no unit that opens a collective)
+        "admin_open_char": re.compile(_one_of({w[0] for w in words["collective_prefixes"] if w})),
         "admin_close": re.compile(rf"(?:{levels})(?:（[^）]*）)?(?:{levels})?(?:{bodies})?"),
         "task_header": set(headers["task"]) | set(headers["text"]),
         # a title column (重点任务) beside a text column (任务内容): the title names the task
@@ -147,9 +161,10 @@ def _patterns() -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=16384)
 def label_role(label: str) -> str | None:
     """The role a label names: 牵头单位 -> lead, 配合考核部门 -> participant, 责任单位 ->
-    responsible; None if `label` is no label."""
+    responsible; None if `label` is no label. (Cached: every labelled clause asks for its labels.)"""
     p = _patterns()
     label = label.strip("【】 ")
     if label in p["label_role"]:
@@ -187,7 +202,7 @@ def end_verb(text: str) -> re.Match[str] | None:
     return p["verb"].search(text, max(0, len(text) - 24))
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedUnit:
     written: str
     start: int  # offsets in the normalised text
@@ -197,17 +212,17 @@ class ParsedUnit:
     lead_from_order: bool = False  # leads because it is listed first, not by a label
 
 
-def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
+def bracket_groups(text: str, base: int = 0, brackets: list[int] | None = None) -> list[tuple[int, int]]:
     """Top-level bracketed groups [start, end) (brackets included) with balanced nesting;
     any opening bracket may be closed by any closing one ("(" … "）" is common). A bracket
     left open at the end of the paragraph makes a group to the paragraph's end (a clause whose
-    closing bracket was lost); the caller tells the two apart by the last character."""
+    closing bracket was lost); the caller tells the two apart by the last character.
+    `brackets`: the offsets of every bracket in `text`, when the caller has them."""
     groups: list[tuple[int, int]] = []
     depth, start = 0, -1
-    # jump from bracket to bracket (a paragraph is mostly text between them)
-    for m in _BRACKET.finditer(text):
-        i = m.start()
-        if m.group() in OPEN_BRACKETS:
+    # jump from bracket to bracket (a paragraph is mostly text between them), found by str.find
+    for i in _positions(text, _BRACKET_CHARS) if brackets is None else brackets:
+        if text[i] in OPEN_BRACKETS:
             if depth == 0:
                 start = i
             depth += 1
@@ -220,8 +235,19 @@ def bracket_groups(text: str, base: int = 0) -> list[tuple[int, int]]:
     return groups
 
 
-_BRACKET_OR_BY = re.compile("[" + re.escape("".join([*OPEN_BRACKETS, *CLOSE_BRACKETS, "由"])) + "]")
-_BRACKET = re.compile("[" + re.escape("".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)) + "]")
+def _positions(text: str, chars: str) -> list[int]:
+    """The sorted offsets of `chars` in `text`, each character found by str.find (a regex
+    character class scans Chinese text many times slower)."""
+    found: list[int] = []
+    find = text.find
+    for ch in chars:
+        i = find(ch)
+        while i >= 0:
+            found.append(i)
+            i = find(ch, i + 1)
+    found.sort()
+    return found
+_BRACKET_CHARS = "".join(OPEN_BRACKETS) + "".join(CLOSE_BRACKETS)
 # split_units's brackets: those of bracket_groups and the half-width ones
 _LIST_OPEN = frozenset(OPEN_BRACKETS) | {"("}
 _LIST_CLOSE = frozenset(CLOSE_BRACKETS) | {")"}
@@ -238,10 +264,27 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
     """Split a unit list on 、，；/ outside parentheses: [(unit, start, end, separator)].
     `names`: the pieces are unit names (cleaned, split on 和/及, collectives joined); else
     they are parts of a clause, returned as written."""
+    if not text:
+        return []
+    separators = separators if isinstance(separators, frozenset) else frozenset(separators)
+    # no bracket (and no end mark): the pieces are what lies between the separators, split in C
+    flat = not _DEPTH_MARK.search(text)
+    out = _split_flat(text, base, separators, names) if flat else _split_nested(text, base, separators, names)
+    if not names:
+        return out
+    if flat and not _CONJUNCTION_CHAR.search(text):
+        return _join_collectives(out, text, base)
+    return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+
+
+def _split_nested(text: str, base: int, separators: frozenset[str],
+                  names: bool) -> list[tuple[str, int, int, str]]:
+    """split_units's pieces, before names are split on 和/及 and collectives joined: the text cut
+    at the separators that stand outside brackets."""
     out: list[tuple[str, int, int, str]] = []
     depth, seg_start, sep = 0, 0, ""
     # jump from mark to mark (brackets and separators) rather than through every character
-    marks = _list_marks(separators if isinstance(separators, frozenset) else frozenset(separators))
+    marks = _list_marks(separators)
     for m in marks.finditer(text + "\0"):
         ch = m.group()
         if ch in _LIST_OPEN:
@@ -256,9 +299,91 @@ def split_units(text: str, base: int, separators: AbstractSet[str],
                 out.append((unit, s, s + len(unit), sep))
             sep = ch if ch != "\0" else ""
             seg_start = i + 1
-    if not names:
-        return out
-    return _join_collectives([part for unit in out for part in _split_conjunction(unit)], text, base)
+    return out
+
+
+def _one_of(chars: Iterable[str]) -> str:
+    """A character class of `chars` (a regex search for one of them runs in C; a set's isdisjoint
+    over a str makes an object of every character)."""
+    return "[" + re.escape("".join(sorted(set(chars)))) + "]"
+
+
+def _first_characters(pattern: str) -> str | None:
+    """The characters every match of `pattern` starts with, read from its parse ("列排" for
+    (?:列|排|排列…)…); None when they cannot be told (an optional start, a class, an anchor)."""
+    def first(items: Any) -> set[str] | None:
+        if not len(items):
+            return None
+        op, av = items[0]
+        if op is _sre.LITERAL:
+            return {chr(av)}
+        if op is _sre.IN:
+            return {chr(a) for o, a in av} if all(o is _sre.LITERAL for o, _a in av) else None
+        if op is _sre.BRANCH:
+            found: set[str] = set()
+            for branch in av[1]:
+                got = first(branch)
+                if got is None:
+                    return None
+                found |= got
+            return found
+        if op is _sre.SUBPATTERN and not av[1] and not av[2]:
+            return first(av[3])
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
+            return first(av[2])
+        return None
+
+    try:
+        chars = first(_sre_parse(pattern))
+    except Exception:  # an unexpected parse: the regex scans as before
+        return None
+    return "".join(sorted(chars)) if chars else None
+
+
+def _holds(pattern: re.Pattern[str], firsts: str | None, text: str, start: int = 0, end: int | None = None) -> bool:
+    """bool(pattern.search(text, start, end)), for a long text: tried only where one of the
+    characters a match starts with stands (found by str.find, which runs far faster over Chinese
+    text than the regex engine's scan)."""
+    end = len(text) if end is None else end
+    if firsts is None:
+        return pattern.search(text, start, end) is not None
+    match, find = pattern.match, text.find
+    for ch in firsts:
+        i = find(ch, start, end)
+        while i >= 0:
+            if match(text, i, end):
+                return True
+            i = find(ch, i + 1, end)
+    return False
+
+
+# split_units's characters other than separators: a text without them splits at every separator
+_DEPTH_MARK = re.compile(_one_of(_LIST_OPEN | _LIST_CLOSE | {"\0"}))
+
+
+@lru_cache(maxsize=64)
+def _separator_split(separators: frozenset[str]) -> Any:
+    """re.split by the separators, keeping them: [piece, separator, piece, …]."""
+    return re.compile("([" + re.escape("".join(sorted(separators))) + "])").split
+
+
+def _split_flat(text: str, base: int, separators: frozenset[str], names: bool) -> list[tuple[str, int, int, str]]:
+    """_split_nested of a text without brackets or \\0, by re.split: the same pieces, offsets and
+    separators."""
+    out: list[tuple[str, int, int, str]] = []
+    pieces = _separator_split(separators)(text)
+    pos, sep = 0, ""
+    last = len(pieces) - 1
+    for k in range(0, last + 1, 2):
+        raw = pieces[k]
+        lead, unit = _name_segment(raw) if names and len(raw) <= _CACHED_LENGTH else _segment(raw, names)
+        if unit:
+            start = base + pos + lead
+            out.append((unit, start, start + len(unit), sep))
+        pos += len(raw) + 1
+        if k < last:
+            sep = pieces[k + 1]
+    return out
 
 
 def _segment(raw: str, names: bool) -> tuple[int, str]:
@@ -302,7 +427,7 @@ def _split_conjunction(unit: tuple[str, int, int, str]) -> list[tuple[str, int, 
     """'市科技局和市财政局' -> two units; '工业和信息化部', '党委和政府' stay one (the part before
     the conjunction is no unit name, or the part after is a bare body word)."""
     name, start, _end, sep = unit
-    if not _CONJUNCTION_CHARS.intersection(name):  # most names hold no 和 / 及 / 与
+    if not _CONJUNCTION_CHAR.search(name):  # most names hold no 和 / 及 / 与
         return [unit]
     p = _patterns()
     for m in p["conjunction"].finditer(name):
@@ -320,7 +445,7 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
     levels listed with 、 name one collective body, whose suffix is written once at the end."""
     p = _patterns()
     first = p["admin_open_first"]
-    if first is not None and not any(u[0][:1] in first for u in units):
+    if first is not None and (not p["admin_open_char"].search(text) or not any(u[0][:1] in first for u in units)):
         return units  # no item opens a collective ("各…", "有关…"): nothing to join
     out: list[tuple[str, int, int, str]] = []
     i = 0
@@ -342,7 +467,7 @@ def _join_collectives(units: list[tuple[str, int, int, str]], text: str,
 
 
 # the first characters of the conjunctions (以及 和 及 与): a name without them holds none
-_CONJUNCTION_CHARS = frozenset(w[0] for w in clause_words()["conjunctions"])
+_CONJUNCTION_CHAR = re.compile(_one_of(w[0] for w in clause_words()["conjunctions"]))
 _NOT_IN_NAMES = re.compile(r"[\d：:。；;！？“”《》]")
 _NOTES = re.compile(r"（[^）]*）")
 _DIGIT = re.compile(r"\d")
@@ -374,7 +499,8 @@ def _is_note(part: str) -> bool:
     p = _patterns()
     part = part.strip(" ，,；;。")
     outside = _TRAILING_NOTE.sub("", part) or part  # "A、B（列第一位者为牵头单位）" is a list
-    return bool(p["first_leads"].search(outside) or p["deadline"].fullmatch(part) or p["score"].match(part)
+    return bool(_holds(p["first_leads"], p["first_leads_firsts"], outside) or p["deadline"].fullmatch(part)
+                or p["score"].match(part)
                 or p["deadline_field"].match(part))
 
 
@@ -425,7 +551,7 @@ def parse_parts(content: str, base: int, default_role: str | None,
         head, tail = (names[: joint.start()], names[joint.end() :]) if joint else (names, "")
         parts = split_units(head, s, _UNIT_SEPARATORS) if head.strip() else []
         tail_parts = split_units(tail, s + joint.end(), _UNIT_SEPARATORS) if joint else []
-        if not strict:
+        if not strict and _DIGIT.search(head):
             # a label's list keeps what it names, but not a stray number ("2022年", "10家")
             parts = [x for x in parts if not _DIGIT.search(x[0]) or
                      (x[0].endswith(p["suffixes"]) and not p["measure"].search(x[0]))]
@@ -435,23 +561,19 @@ def parse_parts(content: str, base: int, default_role: str | None,
             continue
         if strict and not all(looks_like_unit(u) for u, *_ in parts + tail_parts):
             return None
-        group = [ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts)]
-        if not m:
-            if part_role is None:
-                pending.extend(group)
-            else:
-                for u in [*pending, *group]:
-                    u.role = part_role
-                units.extend([*pending, *group])
-                pending = []
+        role = verb_role(m) if m else part_role
+        if role is None:
+            pending.extend(ParsedUnit(u, us, ue, "", sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts))
             continue
-        role = verb_role(m)
-        for u in [*pending, *group]:
-            u.role = role
-        units.extend([*pending, *group])
-        units.extend(ParsedUnit(u, us, ue, "participant", sep if i else ("，" if group else sep0))
-                     for i, (u, us, ue, sep) in enumerate(tail_parts))
-        pending = []
+        if pending:  # the units listed before take this part's role
+            for u in pending:
+                u.role = role
+            units.extend(pending)
+            pending = []
+        units.extend(ParsedUnit(u, us, ue, role, sep if i else sep0) for i, (u, us, ue, sep) in enumerate(parts))
+        if m:
+            units.extend(ParsedUnit(u, us, ue, "participant", sep if i else ("，" if parts else sep0))
+                         for i, (u, us, ue, sep) in enumerate(tail_parts))
     if pending:
         if not units:
             return None
@@ -465,6 +587,8 @@ def parse_parts(content: str, base: int, default_role: str | None,
 def _label_matches(content: str, bare: bool) -> list[re.Match[str]]:
     p = _patterns()
     if not bare:
+        if not p["label_end"].search(content):
+            return []
         return [m for m in p["label"].finditer(content) if label_role(m.group(1))]
     return [m for m in p["label_bare"].finditer(content) if label_role(m.group(1))]
 
@@ -500,11 +624,16 @@ def parse_inline(content: str, base: int) -> list[ParsedUnit] | None:
     return parse_parts(content, base, None)
 
 
+@lru_cache(maxsize=1)
+def _same_role_conjunctions() -> frozenset[str]:
+    return frozenset(clause_words()["same_role_conjunctions"])
+
+
 def assign_roles(units: list[ParsedUnit], first_leads: bool = False) -> list[ParsedUnit]:
     """Resolve 'responsible' and 'shared' into lead / participant. `first_leads`: the clause or
     the document says the first listed unit leads ("列第一位者为牵头单位"). Units joined by 及
     ("市科技局及市人社局负责") name two bodies with one role: the second takes the first's."""
-    conjunctions = set(clause_words()["same_role_conjunctions"])
+    conjunctions = _same_role_conjunctions()
     has_lead = any(u.role == "lead" for u in units)
     first = True
     previous: ParsedUnit | None = None
@@ -597,13 +726,14 @@ _cached_bare_list = lru_cache(maxsize=8192)(lambda content: _relative(_bare_list
 _NOTHING_AFTER = re.compile(r"[ 。；;，,]*\Z")
 
 
-def raw_clauses(text: str, base: int = 0,
-                problems: list[int] | None = None) -> list[tuple[int, int, str, list[ParsedUnit]]]:
+def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
+                brackets: list[int] | None = None) -> list[tuple[int, int, str, list[ParsedUnit]]]:
     """The clauses of a paragraph with the roles as written (lead, participant, responsible,
     shared): (start, end, form, units), offsets normalised. `problems` collects the offsets
-    of brackets that look like clauses but could not be read."""
+    of brackets that look like clauses but could not be read; `brackets`: the offsets of the
+    paragraph's brackets, when the caller has them."""
     found: list[tuple[int, int, str, list[ParsedUnit]]] = []
-    bracketed = bracket_groups(text)
+    bracketed = bracket_groups(text, 0, brackets)
     for start, end in bracketed:
         closed = text[end - 1] in CLOSE_BRACKETS
         content = text[start + 1 : end - 1 if closed else end]
@@ -721,7 +851,7 @@ def _is_header_cell(line: str) -> bool:
     return bool(label_role(c)) or c in p["task_header"] or c in p["number_header"] or c in p["other_header"]
 
 
-@dataclass
+@dataclass(slots=True)
 class TableRow:
     """One task of a task table, offsets in the normalised text."""
 
@@ -975,7 +1105,7 @@ def _without_clauses(title: str) -> str:
     return title.strip().rstrip("：:，,。")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Para:
     """A paragraph of the outline with the clauses it carries (raw roles)."""
 
@@ -1004,16 +1134,23 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     field = _patterns()["deadline_field"]
     # what every paragraph with a clause holds: a bracket or 由 (由A牵头), found by a scan of one
     # character class, else a label word (a slower scan, tried only without the former)
-    bracket_or_by = _BRACKET_OR_BY
     label_word = _patterns()["label_word"]
+    text = doc.text
+    # the document's brackets and 由, found once (str.find), then looked up for each paragraph
+    bracket_at, by_at = _positions(text, _BRACKET_CHARS), _positions(text, "由")
+    n_by = len(by_at)
     for section in doc.sections:
         start, end = section.text_range
-        # most paragraphs hold no clause: one scan of the paragraph tells (raw_clauses would find none)
-        has_clue = bracket_or_by.search(doc.text, start, end) or label_word.search(doc.text, start, end)
-        clauses = raw_clauses(doc.text[start:end], start, problems) if has_clue else []
+        lo = bisect_left(bracket_at, start)
+        hi = bisect_left(bracket_at, end, lo)
+        k = bisect_left(by_at, start)
+        # most paragraphs hold no clause: one look tells (raw_clauses would find none)
+        has_clue = lo < hi or (k < n_by and by_at[k] < end) or label_word.search(text, start, end)
+        clauses = raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
+            if has_clue else []
         para = _Para(section, start, end, clauses)
         prev = paras[-1] if paras else None
-        if para.label_line and prev is not None and prev.label_line:
+        if clauses and para.label_line and prev is not None and prev.label_line:
             (s, _e, form, units), = prev.clauses
             prev.clauses = [(s, para.clauses[0][1], form, units + para.clauses[0][3])]
             prev.end = para.end
@@ -1056,8 +1193,8 @@ def _item_extents(doc: PolicyDocument) -> dict[str, tuple[int, int]]:
 def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
     by_path = {s.path: s for s in doc.sections}
-    first_leads_note = _patterns()["first_leads"]
-    first_leads = bool(first_leads_note.search(doc.text))
+    p = _patterns()
+    first_leads = _holds(p["first_leads"], p["first_leads_firsts"], doc.text)
     problems: list[int] = []
     # (path, title, task paragraph start, clause, own section, is a child of a heading-only item,
     #  where the task's text starts when no clause of the item comes before, a field line after it)
@@ -1072,7 +1209,8 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         text = doc.text[para.start : para.end]
         parent = by_path.get(section.parent) if section.parent else None
         child = False
-        if para.clause_only and previous is not None:
+        clause_line = para.clause_only and previous is not None
+        if clause_line:
             # a paragraph that is just the clause belongs to the paragraph before it
             path, before, task_start, child, text_from = previous
             title = before if isinstance(before, str) else _task_title(*before)
@@ -1087,7 +1225,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
         else:
             path, title, task_start = section.path, heading_title(text), para.start
-        if not (para.clause_only and previous is not None):
+        if not clause_line:
             # a continuation paragraph's text runs from the item's heading
             text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
         if not para.clauses:
@@ -1174,10 +1312,14 @@ def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]
     """The clause's units as mentions: role lead or participant, span and the name as written in
     the original text."""
     out = []
+    offsets, original = doc.offsets, doc.original
     for u in units:
-        span = doc.span(u.start, u.end)
-        out.append(UnitMention(u.written, "lead" if u.role == "lead" else "participant", span, span.quote,
-                               None, u.separator, u.lead_from_order))
+        # doc.span(u.start, u.end), inline (a span for every unit)
+        start = offsets[u.start]
+        end = offsets[u.end - 1] + 1 if u.end > u.start else start
+        quote = original[start:end]
+        out.append(UnitMention(u.written, "lead" if u.role == "lead" else "participant", _span(start, end, quote),
+                               quote, None, u.separator, u.lead_from_order))
     return out
 
 
@@ -1204,11 +1346,17 @@ def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
 def _clause_notes(clause: str, units: list[ParsedUnit], base: int) -> str:
     """A clause's text without its unit names (a unit may carry digits: 502所)."""
     out, pos = [], 0
-    for u in sorted(units, key=lambda u: u.start):
-        out.append(clause[pos : max(pos, u.start - base)])
-        pos = max(pos, u.end - base)
+    for u in sorted(units, key=_START):
+        start, end = u.start - base, u.end - base
+        if start > pos:
+            out.append(clause[pos:start])
+        if end > pos:
+            pos = end
     out.append(clause[pos:])
     return "".join(out)
+
+
+_START = attrgetter("start")
 
 
 _MAX_WARNINGS = 20

@@ -42,6 +42,7 @@ def _patterns() -> dict[str, Any]:
         # a date anywhere in a clause note, a field or a table cell
         "date": re.compile(rf"{start}{date}(?:{before})?(?:完成)?"),
         # a date in running task text only where it says "by": 2022年底前, 6月底前完成, 年内完成
+        # (read_deadline skips a text holding neither 前 nor 完成, which every match ends with)
         "by": re.compile(rf"{start}{date}(?:{before}(?:完成|出台|建成|实现|落地|印发|制定)?|(?<=[底末内])完成)"),
         "ongoing": re.compile(starting(words["ongoing"]) + f"(?:{alt(words['ongoing'])})"),
         "field": re.compile(starting(["【", *words["field_labels"]])
@@ -81,6 +82,8 @@ def read_deadline(text: str, plan_year: int | None = None, running_text: bool = 
             got = read_deadline(field.group(1), plan_year)
             if got:
                 return got
+    if running_text and "前" not in text and "完成" not in text:
+        return None  # every "by" match ends with 前 (前, 以前, 之前) or 完成: none in this text
     pattern = p["by"] if running_text else p["date"]
     for m in pattern.finditer(text):
         if any(m.group("y", "q", "h", "m", "this")):

@@ -28,7 +28,8 @@ from .entity_components import (
     load_knowledge,
     register_spacy,
 )
-from .model import Entity, PolicyDocument, Span, Task
+from .model import Entity, PolicyDocument, Span, _span
+from .resolve import review_generation
 
 if TYPE_CHECKING:  # spaCy is imported by entity_pipeline() only: extraction runs without it
     from spacy.language import Language
@@ -165,28 +166,11 @@ class _Clauses:
         self.reach = list(accumulate((c.end for c in ordered), max))
 
     def contain(self, span: Span) -> bool:
-        i = bisect_right(self.starts, span.start)
-        return i > 0 and self.reach[i - 1] >= span.end
+        return self.contain_range(span.start, span.end)
 
-
-def _task_paths(tasks: list[Task], starts: list[int]) -> list[str]:
-    """For each position, the path of the smallest task paragraph holding it (the first in
-    `tasks` among equally long ones), "" when none: one sweep over the positions in order."""
-    by_start = sorted(range(len(tasks)), key=lambda i: tasks[i].span.start)
-    found = [""] * len(starts)
-    active: list[tuple[int, int, int]] = []  # (length, order, end) of tasks begun before here
-    nxt = 0
-    for where in sorted(range(len(starts)), key=starts.__getitem__):
-        pos = starts[where]
-        while nxt < len(by_start) and tasks[by_start[nxt]].span.start <= pos:
-            t = tasks[by_start[nxt]]
-            heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
-            nxt += 1
-        while active and active[0][2] <= pos:  # ended: positions only grow, it never holds one again
-            heapq.heappop(active)
-        if active:
-            found[where] = tasks[active[0][1]].path
-    return found
+    def contain_range(self, start: int, end: int) -> bool:
+        i = bisect_right(self.starts, start)
+        return i > 0 and self.reach[i - 1] >= end
 
 
 def _full_firm_names(names: set[str]) -> dict[str, str]:
@@ -206,6 +190,10 @@ def _full_firm_names(names: set[str]) -> dict[str, str]:
 
 def extract_entities(doc: PolicyDocument) -> list[Entity]:
     """Platforms, parks, firms, departments (and categories) mentioned in `doc.text`, in text order."""
+    generation = review_generation[0]
+    if generation != _canonical_generation[0]:  # the review rows changed: parks may resolve anew
+        canonical_entity.cache_clear()
+        _canonical_generation[0] = generation
     state = entity_state(doc.text, doc.meta.jurisdiction, doc.meta.province)
     jurisdiction = doc.meta.jurisdiction
     province = doc.meta.province
@@ -215,53 +203,47 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     firm_full = _full_firm_names({e.text for e in state.chosen if e.kind == "Firm" and not e.generic})
 
     clauses = _Clauses([t.clause.span for t in doc.tasks])
-    spans = [doc.span(ent.start, ent.end) for ent in state.chosen]
-    paths = _task_paths(tasks, [span.start for span in spans])
+    offsets = doc.offsets
+    original = doc.original
+    # the task of each mention: the smallest task paragraph holding its start (the first of
+    # `tasks` among equally long ones), "" when none. The mentions come by start, and so do their
+    # original offsets: one sweep over the tasks by start goes along with them
+    by_start = sorted(range(len(tasks)), key=lambda i: tasks[i].span.start)
+    active: list[tuple[int, int, int]] = []  # (length, order, end) of the tasks begun before here
+    nxt = 0
+    swept_to = 0
     entities: list[Entity] = []
-    for ent, span, task_path in zip(state.chosen, spans, paths):
+    append = entities.append
+    for ent in state.chosen:
         kind = ent.kind
-        if kind == DEPARTMENT and clauses.contain(span):
+        o_start = offsets[ent.start]
+        # end maps through the last character (PolicyDocument.span)
+        o_end = offsets[ent.end - 1] + 1 if ent.end > ent.start else o_start
+        if kind == DEPARTMENT and clauses.contain_range(o_start, o_end):
             continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention
+        span = _span(o_start, o_end, original[o_start:o_end])
+        if o_start < swept_to:  # (never so: offsets only grow) the sweep starts again
+            active, nxt = [], 0
+        swept_to = o_start
+        while nxt < len(by_start) and tasks[by_start[nxt]].span.start <= o_start:
+            t = tasks[by_start[nxt]]
+            heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
+            nxt += 1
+        while active and active[0][2] <= o_start:  # ended: starts only grow, it never holds one again
+            heapq.heappop(active)
+        task_path = tasks[active[0][1]].path if active else ""
         if ent.generic:
             phrase = ent.text
-            entities.append(
-                Entity(
-                    text=ent.text,
-                    kind=kind,
-                    span=span,
-                    subtype=ent.subtype,
-                    entity_id=category_id(kind, phrase),
-                    name=phrase,
-                    task_path=task_path,
-                    generic=True,
-                )
-            )
-            continue
-        if kind == DEPARTMENT:
-            entities.append(
-                Entity(
-                    text=ent.text,
-                    kind=kind,
-                    span=span,
-                    entity_id=ent.unit_id,
-                    name=ent.unit_name,
-                    task_path=task_path,
-                )
-            )
-            continue
-        written = ent.alias_of or ent.written or ent.text
-        if kind == "Firm":
-            written = firm_full.get(written, written)
-        eid, name = canonical_entity(kind, written, jurisdiction, province)
-        entities.append(
-            Entity(
-                text=ent.text,
-                kind=kind,
-                span=span,
-                subtype=ent.subtype,
-                entity_id=eid,
-                name=name,
-                task_path=task_path,
-            )
-        )
+            append(Entity(ent.text, kind, span, ent.subtype, category_id(kind, phrase), phrase, task_path, True))
+        elif kind == DEPARTMENT:
+            append(Entity(ent.text, kind, span, "", ent.unit_id, ent.unit_name, task_path))
+        else:
+            written = ent.alias_of or ent.written or ent.text
+            if kind == "Firm":
+                written = firm_full.get(written, written)
+            eid, name = canonical_entity(kind, written, jurisdiction, province)
+            append(Entity(ent.text, kind, span, ent.subtype, eid, name, task_path))
     return entities
+
+
+_canonical_generation = [-1]  # resolve.review_generation when canonical_entity's memo was begun

@@ -3,8 +3,9 @@
 The pipeline is `spacy.blank("zh")` with `CharTokenizer` (one token per character, whitespace included,
 so token offsets are character offsets); every component has one job:
 
-- ``entity_endings``: names that end in a kind word (研究院, 产业园, 有限公司): the ending is found with a
-  PhraseMatcher, the start by reading leftwards to the verb or preposition that introduces the name.
+- ``entity_endings``: names that end in a kind word (研究院, 产业园, 有限公司): the ending is found by one
+  Aho-Corasick scan of the text (`text_words`, which finds the department names too), the start by
+  reading leftwards to the verb or preposition that introduces the name.
 - ``entity_lists``: names given only by context: a list followed by its kind ("天安智谷、华大电商孵化器等
   孵化载体"), or by a count and an ending ("广清（清城）、广德（英德）三个产业园").
 - ``entity_anchors``: a name whose start was guessed (健全广清产业园) is cut to a name the same document
@@ -29,15 +30,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-import ahocorasick
-
-from .model import ResolvedUnit
+import ahocorasick_rs
 
 if TYPE_CHECKING:  # spaCy is imported only by `register_spacy`: extraction runs without it
     from spacy.language import Language
@@ -75,7 +75,7 @@ class EntityState:
     this, not on token objects: `extract_entities` runs them over a plan's text directly, and a
     spaCy Doc (the pipeline `entity_pipeline()`, for notebooks) carries one in its user_data."""
 
-    __slots__ = ("candidates", "chosen", "jurisdiction", "province", "text")
+    __slots__ = ("candidates", "chosen", "jurisdiction", "province", "text", "words")
 
     def __init__(self, text: str, jurisdiction: str = "", province: str = "") -> None:
         self.text = text
@@ -83,6 +83,75 @@ class EntityState:
         self.province = province
         self.candidates: list[Candidate] = []
         self.chosen: list[Candidate] = []
+        self.words: TextWords | None = None  # the one scan for kind endings and department names
+
+
+class TextWords(NamedTuple):
+    """What one scan of a text finds (`text_words`): every occurrence of every kind ending, and
+    for every end of a department name of the resolver's table the length of the longest there."""
+
+    endings: list[tuple[int, int, Ending]]  # (start, end, ending), by start then end
+    departments: dict[int, int]  # end -> length of the longest department name ending there, by end
+
+
+class _WordAutomata(NamedTuple):
+    endings: ahocorasick_rs.AhoCorasick | None  # None: no words (it takes none)
+    ending_of: tuple[Ending, ...]  # by pattern index
+    departments: ahocorasick_rs.AhoCorasick | None
+
+
+@cache
+def _word_automata() -> _WordAutomata:
+    """Aho-Corasick automata (ahocorasick_rs, a DFA: a text's every match in one call) of the kind
+    endings and of the department names."""
+    k = load_knowledge()
+    d = load_departments()
+    endings = list(k.endings)
+    return _WordAutomata(
+        _automaton(endings),
+        tuple(k.endings[e] for e in endings),
+        _automaton(sorted(d.names)),
+    )
+
+
+def _every_match(automaton: ahocorasick_rs.AhoCorasick | None, text: str) -> list[tuple[int, int, int]]:
+    """(word index, start, end) of every occurrence of every word, overlapping ones included."""
+    return automaton.find_matches_as_indexes(text, overlapping=True) if automaton is not None else []
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _automaton(words: list[str]) -> ahocorasick_rs.AhoCorasick | None:
+    return ahocorasick_rs.AhoCorasick(words, implementation=ahocorasick_rs.Implementation.DFA) if words else None
+
+
+def text_words(doc: EntityState) -> TextWords:
+    """The endings and department names written in the state's text, found in C and kept on the
+    state for every component that reads them."""
+    if doc.words is None:
+        automata = _word_automata()
+        ending_of = automata.ending_of
+        text = doc.text
+        try:
+            found, named = _every_match(automata.endings, text), _every_match(automata.departments, text)
+        except UnicodeEncodeError:
+            # a lone surrogate (a notebook's text), which UTF-8 cannot carry: one character for
+            # one, where no word is
+            text = _SURROGATE.sub("\ufffd", text)
+            found, named = _every_match(automata.endings, text), _every_match(automata.departments, text)
+        # (start, end) are never equal twice: the sort never compares two endings
+        endings = sorted([(s, e, ending_of[i]) for i, s, e in found])
+        departments: dict[int, int] = {}
+        for _, s, e in named:  # by end, the longest of an end first
+            if e not in departments:
+                departments[e] = e - s
+        doc.words = TextWords(endings, departments)
+    return doc.words
+
+
+def _start_end(match: tuple[int, int, Ending]) -> tuple[int, int]:
+    return match[0], match[1]
 
 
 def doc_state(doc: Doc) -> EntityState:
@@ -176,27 +245,6 @@ def _occurrences(word: str, text: str) -> list[int]:
 _OPEN = {"）": "（", ")": "("}
 _QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
 _OPENERS = set("（(“‘「『")
-
-
-def word_automaton(words: Iterable[str]) -> ahocorasick.Automaton:
-    """An Aho-Corasick automaton of `words`: `.iter(text)` yields (index of the last character,
-    word) for every occurrence of every word, overlapping ones included, in one pass in C."""
-    automaton = ahocorasick.Automaton()
-    for word in words:
-        automaton.add_word(word, word)
-    if len(automaton):
-        automaton.make_automaton()
-    return automaton
-
-
-def occurrences_of_words(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str]]:
-    """(start, end, word) of every occurrence of the automaton's words in `text`, by start then
-    length (what a PhraseMatcher over character tokens finds)."""
-    if not len(automaton):
-        return []
-    found = [(last + 1 - len(word), last + 1, word) for last, word in automaton.iter(text)]
-    found.sort()
-    return found
 
 
 @dataclass
@@ -564,6 +612,37 @@ def list_quantified(text: str, end: int, k: EntityKnowledge) -> bool:
     return list_items(text, end, k)[1]
 
 
+_MAX_LIST_ITEMS = 40  # list_items reads no further left
+
+
+def _list_quantified(text: str, end: int, k: EntityKnowledge, known: dict[int, tuple[bool, int]]) -> bool:
+    """list_quantified(text, end, k), with `known` (list end -> (quantified, items read to the
+    list's first)) kept over one text: the names of one list ask for the same first item, which
+    is read once instead of once per name."""
+    visited: list[int] = []
+    pos = end
+    while True:
+        if pos in known:
+            quantified, rest = known[pos]
+            if len(visited) + rest > _MAX_LIST_ITEMS:
+                return list_quantified(text, end, k)  # the walk from `end` stops sooner
+            break
+        start = scan_left(text, pos, k)
+        first, quantified = trim_left(text, start, pos, k)
+        if first == start and start > 0 and text[start - 1] == "、" and len(visited) < _MAX_LIST_ITEMS:
+            visited.append(pos)
+            pos = start - 1
+            continue
+        if len(visited) >= _MAX_LIST_ITEMS:
+            return quantified
+        known[pos] = (quantified, 0)
+        rest = 0
+        break
+    for steps, where in enumerate(reversed(visited), rest + 1):
+        known[where] = (quantified, steps)
+    return quantified
+
+
 def extend_right(text: str, end: int, k: EntityKnowledge) -> int:
     """Take in a place qualifier written after the name: 国家机器人检测与评定中心(广州)."""
     if end < len(text) and text[end] in "（(":
@@ -595,51 +674,65 @@ class EntityEndings(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
-        self.endings = word_automaton(self.k.endings)
 
     def endings_in(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, ending) of every occurrence of every known ending, overlapping ones
         included, by start then length (a PhraseMatcher's matches over character tokens)."""
-        return occurrences_of_words(self.endings, text)
+        return [(s, e, ending.suffix) for s, e, ending in text_words(EntityState(text)).endings]
 
     def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
-        matches = self.endings_in(text)
-        # keep only the longest ending among overlapping ones (产业园区 over 产业园, 创新中心城市 blocks)
-        kept: list[tuple[int, int, str]] = []
-        used = bytearray(len(text) + 1)
-        for m in sorted(matches, key=lambda m: m[0] - m[1]):
-            if used.find(1, m[0], m[1]) >= 0:
-                continue
-            used[m[0] : m[1]] = b"\x01" * (m[1] - m[0])
-            kept.append(m)
-        kept.sort()
-        for s_char, e_char, suffix in kept:
-            ending = k.endings[suffix]
+        size = len(text)
+        blocking = k.blocking
+        slogan_joiners = k.slogan_joiners
+        append = doc.candidates.append
+        quantified_lists: dict[int, tuple[bool, int]] = {}
+        for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
             if ending.kind == "-":
                 continue
-            end = extend_right(text, e_char, k)
+            end = extend_right(text, e_char, k) if e_char < size and text[e_char] in "（(" else e_char
             # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
-            if text.startswith(k.blocking, end):
+            if text.startswith(blocking, end):
                 continue
             left_start = scan_left(text, s_char, k, digits_stop=True)
-            if left_start > 0 and text[left_start - 1] in k.slogan_joiners:
+            before = text[left_start - 1] if left_start > 0 else ""
+            if before and before in slogan_joiners:
                 continue  # a term of a slogan formula: “广州总部+清远基地”
             start, quantified = trim_left(text, left_start, s_char, k)
-            clean = start == left_start and (left_start == 0 or not text[left_start - 1].isdigit())
-            if start == left_start and left_start > 0 and text[left_start - 1] == "、":
-                quantified = quantified or list_quantified(text, left_start - 1, k)
-            _add(
-                doc,
-                start,
-                end,
-                ending.kind,
-                ending.subtype,
-                "ending",
-                generic=quantified,
-                clean=clean,
-            )
+            clean = start == left_start and not before.isdigit()
+            if start == left_start and before == "、" and not quantified:
+                quantified = _list_quantified(text, left_start - 1, k, quantified_lists)
+            name = text[start:end]
+            append(Candidate(start, end, ending.kind, ending.subtype, "ending", name, name, quantified, clean))
+
+
+def _longest_endings(matches: list[tuple[int, int, Ending]]) -> list[tuple[int, int, Ending]]:
+    """Of overlapping endings, only the longest (产业园区 over 产业园, 创新中心城市 blocks), longer
+    ones first and among equally long ones the first; by start. Only a run of overlapping endings
+    is decided by length, and mostly one of them holds all the others (研究中心: 中心, 心)."""
+    kept: list[tuple[int, int, Ending]] = []
+    i, n = 0, len(matches)
+    while i < n:
+        first = matches[i][0]
+        reach = matches[i][1]
+        widest = i  # the run's match that starts first and reaches farthest
+        j = i + 1
+        while j < n and matches[j][0] < reach:
+            if matches[j][1] > reach:
+                reach = matches[j][1]
+                widest = j if matches[j][0] == first else -1
+            j += 1
+        if widest >= 0:
+            kept.append(matches[widest])  # it holds every other of the run, and is the longest
+        else:
+            run: list[tuple[int, int, Ending]] = []
+            for m in sorted(matches[i:j], key=lambda m: m[0] - m[1]):
+                if all(m[1] <= o[0] or o[1] <= m[0] for o in run):
+                    run.append(m)
+            kept.extend(sorted(run, key=_start_end))
+        i = j
+    return kept
 
 
 class EntityLists(_Component):
@@ -666,10 +759,13 @@ class EntityLists(_Component):
             if rest.startswith(q):
                 rest = rest[len(q) :]
                 break
-        for i in range(0, min(len(rest), 9)):
+        limit = min(len(rest), 9)
+        written = self.k.cue_re.search(rest, 0)
+        while written is not None and written.start() < limit:
             # the first cue of the list written at i, when what comes before it is generic words
-            written = self.k.cue_re.match(rest, i)
-            if written is None or not self.k.is_generic_words(rest[:i].replace("和", "")):
+            i = written.start()
+            if not self.k.is_generic_words(rest[:i].replace("和", "")):
+                written = self.k.cue_re.search(rest, i + 1)
                 continue
             cue = self.k.cue_by_text[written.group()]
             # the cue must be the head noun: 科技企业集聚区 is a park, not firms
@@ -773,13 +869,19 @@ class EntityAnchors(_Component):
         if not named:
             return
         # the longest clean name the candidate ends with (two names of one length cannot both
-        # end it): its endings looked up longest first, no longer than the longest name
-        longest = max(map(len, named))
+        # end it): its endings of the lengths of the clean names that end in its last two
+        # characters, longest first
+        tails: dict[str, set[int]] = {}
+        for name in named:
+            tails.setdefault(name[-2:], set()).add(len(name))
+        lengths_by_tail = {tail: sorted(lengths, reverse=True) for tail, lengths in tails.items()}
         for cand in cands:
             if cand.clean or cand.evidence != "ending":
                 continue
             text = cand.text
-            for n in range(min(len(text) - 1, longest), 2, -1):
+            for n in lengths_by_tail.get(text[-2:], ()):
+                if n >= len(text):
+                    continue
                 name = text[-n:]
                 if name in named:
                     cand.start = cand.end - n
@@ -794,32 +896,45 @@ class EntityCategories(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
+        self.category_of = lru_cache(maxsize=1 << 16)(self._category_of)
 
     def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
+        count_after = k.count_after.match
+        category_of = self.category_of
         for cand in candidates(doc):
-            if cand.evidence in ("list", "count-list"):
+            if cand.evidence == "list" or cand.evidence == "count-list":
                 continue
-            name = _TRAILING_PAREN.sub("", cand.text)
-            ending = k.ending_of(name)
-            prefix = name[: len(name) - len(ending.suffix)] if ending else name
-            counted = k.count_after.match(text, cand.end) is not None
-            # a place written after the name makes it one: 国家技术标准创新基地（广州）
-            place = _TRAILING_PLACE.search(cand.text)
-            qualified = place is not None and k.ending_of(place.group(1)) is None
-            # 江苏省产业技术研究院 names an institute; 广东省实验室, 广东省科技企业孵化器 are levels
-            provincial = (
-                ending is not None
-                and ending.subtype in k.province_named_subtypes
-                and prefix.startswith(k.provinces)  # (one C call rules most out)
-                and any(prefix.startswith(p) and len(prefix) > len(p) + 1 for p in k.provinces)
-            )
-            if counted or (k.is_generic_words(prefix) and not qualified and not provincial):
+            generic, word = category_of(cand.text)
+            if generic or count_after(text, cand.end) is not None:
                 cand.generic = True
-            elif len(prefix.strip("“”")) < 2 and ending is not None and len(ending.suffix) <= 3:
+            elif word:
                 cand.kind = "-"  # one character before a short ending is a word, not a name: 清新区
         self._named_by_siblings(doc)
+
+    def _category_of(self, text: str) -> tuple[bool, bool]:
+        """(whether a name written `text` names a kind, whether it is a word and no name), from
+        the name alone (a count after it makes it a kind too). Memoised: a function of `text`."""
+        k = self.k
+        # most names end in no bracket: no regex then (`$` also matches before a final \n)
+        bracketed = text.endswith(("）", ")", "）\n", ")\n"))
+        name = _TRAILING_PAREN.sub("", text) if bracketed else text
+        ending = k.ending_of(name)
+        prefix = name[: len(name) - len(ending.suffix)] if ending else name
+        # a place written after the name makes it one: 国家技术标准创新基地（广州）
+        place = _TRAILING_PLACE.search(text) if bracketed else None
+        qualified = place is not None and k.ending_of(place.group(1)) is None
+        # 江苏省产业技术研究院 names an institute; 广东省实验室, 广东省科技企业孵化器 are levels
+        provincial = (
+            ending is not None
+            and ending.subtype in k.province_named_subtypes
+            and prefix.startswith(k.provinces)  # (one C call rules most out)
+            and any(prefix.startswith(p) and len(prefix) > len(p) + 1 for p in k.provinces)
+        )
+        if k.is_generic_words(prefix) and not qualified and not provincial:
+            return True, False
+        return False, len(prefix.strip("“”")) < 2 and ending is not None and len(ending.suffix) <= 3
 
     def _named_by_siblings(self, doc: EntityState) -> None:
         """A descriptive name in a list of named ones is a name too: 化学地球动力学联合实验室、
@@ -920,8 +1035,7 @@ class _Places(NamedTuple):
     """Places a department may be named with in one document: its own, its province, the provinces."""
 
     names: frozenset[str]
-    lengths: tuple[int, ...]  # longest first
-    ends: frozenset[str]  # last characters
+    lengths_by_end: dict[str, tuple[int, ...]]  # last character -> lengths of the names ending in it, longest first
 
 
 class EntityDepartments(_Component):
@@ -935,15 +1049,19 @@ class EntityDepartments(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.d = load_departments()
-        self.names = word_automaton(self.d.names)
+        # (written, jurisdiction, province) -> (unit id, name) of a table department, None for
+        # anything else: resolve_unit is asked for the same few names in every plan of a place
+        self._units: dict[tuple[str, str, str], tuple[str, str] | None] = {}
+        self._review_generation = -1
 
     def _start(self, text: str, s: int, places: _Places) -> int | None:
         """Where the written name of the department whose table name starts at `s` begins (before its
         place or level prefix); None when the context says it is no department."""
         d = self.d
         before = text[s - 1] if s > 0 else ""
-        if before in places.ends:
-            for n in places.lengths:
+        lengths = places.lengths_by_end.get(before)
+        if lengths is not None:
+            for n in lengths:
                 if n <= s and text[s - n : s] in places.names:
                     p = s - n
                     for head in d.name_heads:
@@ -978,23 +1096,24 @@ class EntityDepartments(_Component):
         return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
 
     def run(self, doc: EntityState) -> None:
-        from .resolve import TABLE_RULES, resolve_unit
+        from .resolve import review_generation
 
         d = self.d
         text = doc_text(doc)
         jurisdiction, province = doc.jurisdiction, doc.province
-        names = frozenset({p for p in (jurisdiction, province) if p} | d.places)
-        places = _Places(names, tuple(sorted({len(p) for p in names}, reverse=True)), frozenset(p[-1] for p in names))
-        units: dict[str, ResolvedUnit] = {}
+        if review_generation[0] != self._review_generation:
+            self._units.clear()
+            self._review_generation = review_generation[0]
+        places = _places(jurisdiction, province, d.places)
         branch_of = tuple(p for p in (jurisdiction, jurisdiction_short(jurisdiction), province) if p)
         found: list[tuple[int, int, int]] = []  # (start of the table name, end, start of the written name)
-        longest: dict[int, int] = {}  # end -> length of the longest table name ending there, by end
-        for last, name in self.names.iter(text):
-            if len(name) > longest.get(last + 1, 0):
-                longest[last + 1] = len(name)
+        longest = text_words(doc).departments  # end -> length of the longest table name ending there
+        size = len(text)
+        blocked_after = d.blocked_after
+        units = self._units
+        append = doc.candidates.append
         for e, n in longest.items():
-            blocked = d.blocked_after.get(text[e - 1], "")
-            if e < len(text) and text[e] in blocked:
+            if e < size and text[e] in blocked_after.get(text[e - 1], ""):
                 continue
             s = e - n
             if branch_of and text.startswith(branch_of, e):
@@ -1006,17 +1125,90 @@ class EntityDepartments(_Component):
             if found and text[p - 1 : p] == "（" and found[-1][1] == p - 1:
                 continue
             found.append((s, e, p))
-        for _s, e, p in found:
             written = text[p:e]
-            unit = units.get(written)
+            key = (written, jurisdiction, province)
+            if key in units:
+                unit = units[key]
+            else:
+                unit = units[key] = _table_department(written, jurisdiction, province)
             if unit is None:
-                unit = units[written] = resolve_unit(written, jurisdiction, province=province)
-            if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
                 continue  # 区科技局 in a city plan: each district's bureau, a collective
-            _add(doc, p, e, DEPARTMENT, "", "department", clean=True, unit_id=unit.unit_id, unit_name=unit.name)
+            append(Candidate(p, e, DEPARTMENT, "", "department", written, written, False, True, "", "",
+                             unit[0], unit[1]))
+        if len(units) > 1 << 16:
+            units.clear()
+
+
+def _table_department(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
+    """(unit id, canonical name) when the resolver reads `written` as a Department of its table."""
+    from .resolve import TABLE_RULES, resolve_unit
+
+    unit = resolve_unit(written, jurisdiction, province=province)
+    if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
+        return None
+    return unit.unit_id, unit.name
+
+
+@lru_cache(maxsize=4096)
+def _places(jurisdiction: str, province: str, known: frozenset[str]) -> _Places:
+    names = frozenset({p for p in (jurisdiction, province) if p} | known)
+    lengths: dict[str, set[int]] = {}
+    for place in names:
+        lengths.setdefault(place[-1], set()).add(len(place))
+    return _Places(names, {end: tuple(sorted(n, reverse=True)) for end, n in lengths.items()})
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
+
+
+_BY_PLACE = attrgetter("start", "end")
+
+
+def _without_overlaps(cands: list[Candidate]) -> list[Candidate]:
+    """Of overlapping candidates, named before categories, longer before shorter, stronger
+    evidence first (the first of `cands` among equals), each kept when it overlaps none kept
+    before; by start. Only a run of overlapping candidates is decided so: most overlap none."""
+    by_place = sorted(cands, key=_BY_PLACE)
+    chosen: list[Candidate] = []
+    position: dict[int, int] | None = None  # id -> index in cands, for the order among equals
+    i, n = 0, len(by_place)
+    while i < n:
+        reach = by_place[i].end
+        j = i + 1
+        while j < n and by_place[j].start < reach:
+            if by_place[j].end > reach:
+                reach = by_place[j].end
+            j += 1
+        if j == i + 1:
+            chosen.append(by_place[i])
+        else:
+            if position is None:
+                position = {id(c): k for k, c in enumerate(cands)}
+            run: list[Candidate] = []
+            for c in sorted(by_place[i:j], key=lambda c: (c.generic, -(c.end - c.start),
+                                                          -_PRIORITY.get(c.evidence, 0), position[id(c)])):
+                if all(c.end <= o.start or o.end <= c.start for o in run):
+                    run.append(c)
+            chosen.extend(sorted(run, key=_BY_PLACE))
+        i = j
+    return chosen
+
+
+def _vote(same_name: list[Candidate]) -> None:
+    """The candidates of one name (in text order) take the kind with the most weight (a strong
+    list cue 3, an ending 2, else 1; the first kind among equals) and that kind's subtype of the
+    heaviest candidate (the first among equals)."""
+    votes: dict[str, int] = {}
+    subtype_of: dict[str, tuple[int, str]] = {}
+    for c in same_name:
+        weight = 3 if c.cue_strength == "strong" else 2 if c.evidence == "ending" else 1
+        votes[c.kind] = votes.get(c.kind, 0) + weight
+        if c.kind not in subtype_of or weight > subtype_of[c.kind][0]:
+            subtype_of[c.kind] = (weight, c.subtype)
+    winner = max(votes.items(), key=lambda kv: kv[1])[0]
+    for c in same_name:
+        c.kind = winner
+        c.subtype = subtype_of[winner][1]
 
 
 class EntitySelect(_Component):
@@ -1032,32 +1224,18 @@ class EntitySelect(_Component):
         cands = [c for c in candidates(doc) if c.kind in MENTION_KINDS]
         # kind per name: a strong list cue beats the ending; otherwise the ending's kind (a
         # department's kind is the resolver's, it takes no part)
-        votes: dict[str, dict[str, int]] = {}
-        subtype_of: dict[tuple[str, str], tuple[int, str]] = {}
+        # (a name found once keeps its kind and subtype: only names found more than once vote)
+        first: dict[str, Candidate] = {}
+        again: dict[str, list[Candidate]] = {}
         for c in cands:
             if c.generic or c.kind == DEPARTMENT:
                 continue
-            weight = 3 if c.cue_strength == "strong" else 2 if c.evidence == "ending" else 1
-            v = votes.setdefault(c.text, {})
-            v[c.kind] = v.get(c.kind, 0) + weight
-            key = (c.text, c.kind)
-            if key not in subtype_of or weight > subtype_of[key][0]:
-                subtype_of[key] = (weight, c.subtype)
-        winner = {text: max(v.items(), key=lambda kv: kv[1])[0] for text, v in votes.items()}
-        for c in cands:
-            if c.text in winner and not c.generic and c.kind != DEPARTMENT:
-                c.kind = winner[c.text]
-                c.subtype = subtype_of.get((c.text, c.kind), (0, c.subtype))[1]
-        # overlaps: named before categories, longer before shorter, stronger evidence first
-        order = sorted(cands, key=lambda c: (c.generic, -(c.end - c.start), -_PRIORITY.get(c.evidence, 0)))
-        chosen: list[Candidate] = []
-        used = bytearray(len(doc_text(doc)) + 1)
-        for c in order:
-            if used.find(1, c.start, c.end) >= 0:
-                continue
-            used[c.start : c.end] = b"\x01" * (c.end - c.start)
-            chosen.append(c)
-        chosen.sort(key=lambda c: c.start)
+            seen = first.setdefault(c.text, c)
+            if seen is not c:
+                again.setdefault(c.text, [seen]).append(c)
+        for same_name in again.values():
+            _vote(same_name)
+        chosen = _without_overlaps(cands)
         self._resolve_bare(doc, chosen)
         doc.chosen = chosen
 

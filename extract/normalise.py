@@ -24,7 +24,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, compress, count
+from operator import add
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
 FULLWIDTH_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】〔〕…—·「」『』"
@@ -281,7 +282,8 @@ _TWICE_AT_LINE = re.compile("\n" + _TWICE_AFTER_INDENT)
 
 
 def _line_starts(lines: list[str]) -> list[int]:
-    return [0, *accumulate(len(line) + 1 for line in lines[:-1])]
+    # line i starts after the lengths of the lines before it and their i breaks (all in C)
+    return [0, *map(add, accumulate(map(len, lines[:-1])), count(1))]
 
 
 def collapse_repeats(t: MappedText) -> MappedText:
@@ -428,8 +430,13 @@ def _wrap_width(lines: list[str]) -> float | None:
     """The line width of hard-wrapped (PDF) text, or None for ordinary paragraphs. In PDF text
     most lines stop mid-sentence; in ordinary text lines are paragraphs or headings."""
     # a width is at least half the length and at most the length: only lines of 12 to 23
-    # characters need measuring to tell whether they are long (12 or more)
-    long_lines = [x for x in lines if len(x) >= 24 or (len(x) >= 12 and _width(x) >= 12)]
+    # characters need measuring to tell whether they are long (12 or more). What follows
+    # counts lines and takes a median, so the lines may be in any order: by length (in C)
+    by_length = sorted(lines, key=len)
+    lengths = list(map(len, by_length))
+    longest = bisect_left(lengths, 24)
+    long_lines = by_length[longest:]
+    long_lines += [x for x in by_length[bisect_left(lengths, 12) : longest] if _width(x) >= 12]
     if len(long_lines) < 20:
         return None
     mid_lines = [x for x in long_lines if _ends_mid_sentence(x)]
@@ -453,7 +460,7 @@ def join_broken_lines(t: MappedText) -> MappedText:
     lines = t.text.split("\n")
     starts = _line_starts(lines)
     width = _wrap_width(lines)
-    nonempty = [i for i, x in enumerate(lines) if x.strip()]
+    nonempty = list(compress(count(), map(str.strip, lines)))  # lines with more than white space
     edits: list[tuple[int, int, str]] = []
     depth = 0
     # in ordinary text only an open parenthesis joins lines: from depth 0, a line that opens

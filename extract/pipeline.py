@@ -42,18 +42,11 @@ def load_document(path: Path, meta: DocumentMeta | None = None) -> PolicyDocumen
 def resolve_units(doc: PolicyDocument) -> PolicyDocument:
     """Resolve every unit of every clause to a canonical body, list by list (a 市 prefix or
     a shared suffix written once applies to its neighbours)."""
-    from policykg.extract.resolve import resolve_unit_list
+    from policykg.extract.resolve import resolve_mentions
 
+    jurisdiction, province = doc.meta.jurisdiction, doc.meta.province
     for task in doc.tasks:
-        units = task.clause.units
-        resolved = resolve_unit_list(
-            [u.written for u in units],
-            doc.meta.jurisdiction,
-            province=doc.meta.province,
-            separators=[u.separator for u in units],
-        )
-        for unit, res in zip(units, resolved):
-            unit.resolved = res
+        resolve_mentions(task.clause.units, jurisdiction, province)
     return doc
 
 

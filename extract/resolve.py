@@ -36,14 +36,15 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from itertools import permutations
 from pathlib import Path
+from typing import Any
 
 import opencc
 
 from . import gazetteer
-from .model import UNIT_KINDS, ResolvedUnit
+from .model import UNIT_KINDS, ResolvedUnit, UnitMention
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 
@@ -86,9 +87,15 @@ class BodyType:
     kind: str
     levels: str  # subset of LEVELS
 
-    @property
+    @cached_property
+    def without_places(self) -> str:
+        """The canonical name without {J} and {S} (中共 kept)."""
+        return self.canonical.replace("{J}", "").replace("{S}", "")
+
+    @cached_property
     def core(self) -> str:
-        """The canonical name without jurisdiction placeholders (what a bare written form matches)."""
+        """The canonical name without jurisdiction placeholders (what a bare written form matches).
+        (Kept once made: every resolution through the table asks for it.)"""
         return self.canonical.replace("中共{J}", "").replace("{J}", "").replace("{S}", "")
 
 
@@ -548,7 +555,7 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     where, level, where_note = _where(scope, body, jur)
     canonical = body.canonical
     if not rule:
-        if core in (body.core, body.canonical.replace("{J}", "").replace("{S}", "")):
+        if core in (body.core, body.without_places):
             rule = "exact"
         elif _is_subsequence(core, body.core) or _is_subsequence(core.replace("委", "委员会"), body.core):
             rule = "abbreviation"
@@ -584,8 +591,11 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     return _make(body.kind, name, where, rule, flagged, note, jur=jur)
 
 
-def _typo_candidates(core: str) -> list[str]:
-    """Known cores `core` may be a slip of: halves swapped (农村农业局), one character off."""
+@lru_cache(maxsize=100_000)
+def _typo_candidates(core: str) -> tuple[str, ...]:
+    """Known cores `core` may be a slip of: halves swapped (农村农业局), one character off.
+    (Cached: it depends on the tables only, and a name missing from them is tried in every
+    jurisdiction.)"""
     t = tables()
     found: list[str] = []
     if len(core) >= 5 and core[-1] in "局委厅部办":
@@ -602,7 +612,7 @@ def _typo_candidates(core: str) -> list[str]:
                 and core[diff[1]] == candidate[diff[0]]
             if (len(diff) == 1 and len(core) >= 5) or swapped:
                 found.append(candidate)
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))
 
 
 def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
@@ -787,6 +797,9 @@ class ReviewEntry:
 
 
 _review: dict[tuple[str, str], ReviewEntry] = {}
+# changes whenever the review rows do: callers that memoise resolutions across documents
+# (extract.entity_components) start afresh when it moves
+review_generation = [0]
 
 
 def read_review_file(path: Path) -> tuple[dict[tuple[str, str], ReviewEntry], list[str]]:
@@ -829,6 +842,7 @@ def use_review_entries(entries: dict[tuple[str, str], ReviewEntry]) -> None:
     _review.clear()
     _review.update(entries)
     _resolved_list.cache_clear()
+    review_generation[0] += 1
 
 
 def _reviewed(key: str, jurisdiction: str, province: str) -> ResolvedUnit | None:
@@ -864,7 +878,7 @@ def resolve_unit(written: str, jurisdiction: str, *, province: str = "") -> Reso
     if reviewed is not None:
         return reviewed
     unit, _ = _analyse(key, jurisdiction, province)
-    return replace(unit)
+    return _copy(unit)
 
 
 def _shared_suffixes(units: Sequence[str], separators: Sequence[str]) -> list[str]:
@@ -926,6 +940,16 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
     return [_copy(unit) for unit in _resolved_list(keys, jurisdiction, province, seps)]
 
 
+def resolve_mentions(mentions: Sequence[UnitMention], jurisdiction: str, province: str = "") -> None:
+    """Set `resolved` on the mentions of ONE clause: resolve_unit_list of their names and
+    separators, without building the lists (the pipeline calls it for every clause)."""
+    keys = tuple([unit_key(m.written) for m in mentions])
+    seps = tuple([_full_width_separator(m.separator) for m in mentions])
+    resolved = _resolved_list(keys, _without_spaces(jurisdiction), _without_spaces(province), seps)
+    for mention, unit in zip(mentions, resolved):
+        mention.resolved = _copy(unit)
+
+
 @lru_cache(maxsize=4096)
 def _without_spaces(name: str) -> str:
     return _SPACE.sub("", name)
@@ -936,10 +960,18 @@ def _full_width_separator(separator: str) -> str:
     return separator.translate(_HALF_TO_FULL)
 
 
-def _copy(unit: ResolvedUnit) -> ResolvedUnit:
-    """A copy of a resolved unit (the fields as they are; faster than dataclasses.replace)."""
-    new = object.__new__(ResolvedUnit)
-    new.__dict__.update(unit.__dict__)
+def _copy(unit: ResolvedUnit, _new: Any = object.__new__) -> ResolvedUnit:
+    """A copy of a resolved unit (the fields as they are; faster than dataclasses.replace), its
+    slots set one by one."""
+    new = _new(ResolvedUnit)
+    new.unit_id = unit.unit_id
+    new.name = unit.name
+    new.kind = unit.kind
+    new.jurisdiction = unit.jurisdiction
+    new.rule = unit.rule
+    new.flagged = unit.flagged
+    new.note = unit.note
+    new.jurisdiction_code = unit.jurisdiction_code
     return new
 
 
@@ -951,8 +983,9 @@ def _resolved_list(keys: tuple[str, ...], jurisdiction: str, province: str,
     carried, carried_from = "", ""
     suffixes = _shared_suffixes(keys, seps)
     next_with: dict[str, list[int]] = {}  # suffix -> first later unit ending with it, per index
+    review = bool(_review)
     for i, key in enumerate(keys):
-        reviewed = _reviewed(key, jurisdiction, province)
+        reviewed = _reviewed(key, jurisdiction, province) if review else None
         if reviewed is not None:  # a coordinator's correction wins over every rule
             results.append(reviewed)
             carried = ""

@@ -152,13 +152,23 @@ def _add_edge(g: DocumentGraph, u: str, v: str, rel: str, key: str, /, **props: 
 
 
 def add_document(g: DocumentGraph, doc: PolicyDocument) -> None:
+    _add_node(g, doc.doc_id, "Document", **document_properties(doc))
+    for task in doc.tasks:
+        add_task(g, doc, task)
+    for entity in doc.entities:
+        add_entity(g, doc, entity)
+    for target in doc.targets:
+        add_target(g, doc, target)
+
+
+def document_properties(doc: PolicyDocument) -> dict[str, Any]:
+    """The Document node's properties, in the order the node carries them."""
     from policykg.extract.resolve import jurisdiction_code
 
     meta = doc.meta
     period = meta.period or (None, None)
     first_line = doc.span(0, min(len(doc.text), max(1, doc.text.find("\n")))) if doc.text else Span(0, 0, "")
-    _add_node(
-        g, doc.doc_id, "Document",
+    return dict(
         name=meta.title or doc.name, file=doc.name, sha256=doc.sha256,
         jurisdiction=meta.jurisdiction, province=meta.province, issuer=meta.issuer,
         jurisdictionCode=jurisdiction_code(meta.jurisdiction, meta.province) if meta.jurisdiction else "",
@@ -168,31 +178,11 @@ def add_document(g: DocumentGraph, doc: PolicyDocument) -> None:
         inferred=[f"{k}: {v}" for k, v in meta.inferred.items()],
         **_prov(doc, first_line),
     )
-    for task in doc.tasks:
-        add_task(g, doc, task)
-    for entity in doc.entities:
-        add_entity(g, doc, entity)
-    for target in doc.targets:
-        add_target(g, doc, target)
 
 
 def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
-    from policykg.extract.deadlines import due_by
-    from policykg.graph.compare import section_heading, task_content
-
     tid = task_id(doc, task)
-    _add_node(
-        g, tid, "Task",
-        name=task.title, title=task.title, titleOriginal=task.title_original or task.title, path=task.path,
-        docId=doc.doc_id, docSha256=doc.sha256, clauseForm=task.clause.form,
-        start=task.clause.span.start, end=task.clause.span.end, quote=task.clause.span.quote,
-        paragraphStart=task.span.start, paragraphEnd=task.span.end,
-        text=task.text, textStart=task.text_span.start if task.text_span else task.span.start,
-        textEnd=task.text_span.end if task.text_span else task.span.end,
-        deadline=task.deadline, deadlineText=task.deadline_text, dueBy=due_by(task.deadline),
-        # what `policykg compare` reads of a task, so that a built graph compares as the files do
-        content=task_content(doc, task), sectionTitle=section_heading(doc, task),
-    )
+    _add_node(g, tid, "Task", **task_properties(doc, task))
     _add_edge(g, tid, doc.doc_id, "PART_OF", "PART_OF", **_prov(doc, task.span))
     # the units' nodes and edges as _add_node and _add_edge add them, written out: a plan names
     # thousands of units
@@ -214,6 +204,25 @@ def add_task(g: DocumentGraph, doc: PolicyDocument, task: Task) -> None:
 
 
 _UNIT_LABELS, _ENTITY_LABELS = (UNIT_LABEL,), (ENTITY_LABEL,)
+
+
+def task_properties(doc: PolicyDocument, task: Task) -> dict[str, Any]:
+    """A Task node's properties, in the order the node carries them."""
+    from policykg.extract.deadlines import due_by
+    from policykg.graph.compare import section_heading, task_content
+
+    clause, span, text_span = task.clause.span, task.span, task.text_span
+    return {
+        "name": task.title, "title": task.title, "titleOriginal": task.title_original or task.title,
+        "path": task.path, "docId": doc.doc_id, "docSha256": doc.sha256, "clauseForm": task.clause.form,
+        "start": clause.start, "end": clause.end, "quote": clause.quote,
+        "paragraphStart": span.start, "paragraphEnd": span.end,
+        "text": text_span.quote if text_span else "", "textStart": text_span.start if text_span else span.start,
+        "textEnd": text_span.end if text_span else span.end,
+        "deadline": task.deadline, "deadlineText": task.deadline_text, "dueBy": due_by(task.deadline),
+        # what `policykg compare` reads of a task, so that a built graph compares as the files do
+        "content": task_content(doc, task), "sectionTitle": section_heading(doc, task),
+    }
 
 
 def add_entity(g: DocumentGraph, doc: PolicyDocument, entity: Entity) -> None:

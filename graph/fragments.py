@@ -6,6 +6,9 @@ and GraphML elements, its rows of every table as CSV, and the rows of the 任务
 fragment file — plus a small summary: what crosses documents (its unit, entity and indicator
 nodes, which merge over the corpus; the Document's head for plan families; its citations).
 The build cache keeps both, so that a rebuild encodes only the documents that changed.
+(`encode_document` is the general encoder, over a document's DocumentGraph and rows; the build
+takes graph/record.py's `encode_record`, the same bytes straight from the model, wherever a
+document's values allow it.)
 
 `CorpusWriter` takes the summaries in build order (pass 1: the shared nodes are merged, bounded
 by distinct names, not by documents), then writes every file in one pass over the fragments

@@ -337,3 +337,46 @@ def test_resolved_lists_are_not_shared() -> None:
     first[0].note = "changed"
     assert second[0].note != "changed"
     assert resolve_unit_list(["市科技局", "市财政局"], "清远市", province="广东省")[0].note != "changed"
+
+
+def test_flat_split_equals_the_bracket_aware_split_on_the_sample_plans() -> None:
+    """split_units cuts a text without brackets by re.split (_split_flat): on every bracket's
+    content, and every part of it, in the sample plans, with each separator set the grammar uses,
+    the pieces, offsets and separators are those of the bracket-aware loop (_split_nested)."""
+    from policykg.extract import clauses
+
+    separator_sets = [clauses._PART_SEPARATORS, clauses._UNIT_SEPARATORS, clauses._NOTE_SEPARATORS,
+                      clauses._patterns()["separators"]]
+    texts: set[str] = set()
+    for f in sorted(Path(__file__).resolve().parents[1].joinpath("data").glob("*.txt")):
+        text = load_document(f).text
+        for start, end in clauses.bracket_groups(text):
+            content = text[start + 1 : end - 1]
+            texts.add(content)
+            texts.update(piece for piece, *_ in clauses._split_nested(content, 0, clauses._PART_SEPARATORS, False))
+    flat = [t for t in texts if not clauses._DEPTH_MARK.search(t)]
+    assert len(flat) > 100  # the sample plans hold hundreds of clauses
+    for text in flat:
+        for separators in separator_sets:
+            for names in (True, False):
+                assert clauses._split_flat(text, 7, separators, names) == \
+                    clauses._split_nested(text, 7, separators, names), text
+
+
+def test_first_characters_of_the_grammar_patterns() -> None:
+    """A whole-document search for the first-leads note is tried only where its first characters
+    stand: they are read from the pattern, and a pattern that may start anywhere has none."""
+    import re
+
+    from policykg.extract import clauses
+
+    note = clauses.clause_words()["first_leads_note"]
+    firsts = clauses._first_characters(note)
+    assert firsts
+    compiled = re.compile(note)
+    for f in sorted(Path(__file__).resolve().parents[1].joinpath("data").glob("*.txt")):
+        text = load_document(f).text
+        for probe in (text, text + "，列第一位的为牵头单位。"):
+            assert clauses._holds(compiled, firsts, probe) == bool(compiled.search(probe))
+    assert clauses._first_characters(r"(?:完成)?时限") is None
+    assert clauses._first_characters(r"^牵头") is None

@@ -459,3 +459,93 @@ def test_a_plan_of_more_than_a_million_characters_is_read_whole(tmp_path: Path) 
     assert one.tasks and one.entities
     assert len(doc.entities) >= copies * len([e for e in one.entities if e.span.start > len(head)])
     assert {e.name for e in doc.entities} >= {e.name for e in one.entities if e.span.start > len(head)}
+
+
+# The one scan and the shortcuts of the components give what the plain reading gives, on the
+# sample plans: every occurrence of every word, each list's quantifier, the overlap choice.
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_one_scan_finds_every_ending_and_department_name(file: str) -> None:
+    from policykg.extract.entity_components import EntityState, load_departments, load_knowledge, text_words
+
+    def starts(word: str, text: str) -> list[int]:  # overlapping occurrences too
+        found, i = [], text.find(word)
+        while i >= 0:
+            found.append(i)
+            i = text.find(word, i + 1)
+        return found
+
+    text = document(file).text
+    words = text_words(EntityState(text))
+    every = sorted((i, i + len(w)) for w in load_knowledge().endings for i in starts(w, text))
+    assert [(s, e) for s, e, _ in words.endings] == every
+    assert all(text[s:e] == ending.suffix for s, e, ending in words.endings)
+    longest: dict[int, int] = {}
+    for name in load_departments().names:
+        for i in starts(name, text):
+            longest[i + len(name)] = max(longest.get(i + len(name), 0), len(name))
+    assert words.departments == longest
+    assert list(words.departments) == sorted(words.departments)  # by end, as the component reads them
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_a_lists_quantifier_read_once_is_what_each_item_reads(file: str) -> None:
+    from policykg.extract.entity_components import _list_quantified, list_quantified, load_knowledge
+
+    k = load_knowledge()
+    text = document(file).text
+    known: dict[int, tuple[bool, int]] = {}
+    separators = [i for i, c in enumerate(text) if c == "、"]
+    assert separators
+    for end in separators:
+        assert _list_quantified(text, end, k, known) == list_quantified(text, end, k)
+    assert any(known.values())  # some lists were read once for several items
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_overlaps_are_decided_as_by_priority_over_the_whole_text(file: str) -> None:
+    from policykg.extract.entity_components import (
+        _PRIORITY,
+        MENTION_KINDS,
+        EntityState,
+        _longest_endings,
+        _without_overlaps,
+        components,
+        text_words,
+    )
+
+    doc = document(file)
+    state = EntityState(doc.text, doc.meta.jurisdiction, doc.meta.province)
+    for component in components()[:-1]:  # every component but entity_select
+        component.run(state)
+    cands = [c for c in state.candidates if c.kind in MENTION_KINDS]
+    order = sorted(cands, key=lambda c: (c.generic, -(c.end - c.start), -_PRIORITY.get(c.evidence, 0)))
+    used = bytearray(len(doc.text) + 1)
+    plain = []
+    for c in order:
+        if used.find(1, c.start, c.end) < 0:
+            used[c.start : c.end] = b"\x01" * (c.end - c.start)
+            plain.append(c)
+    assert _without_overlaps(cands) == sorted(plain, key=lambda c: c.start)
+    matches = text_words(state).endings
+    used = bytearray(len(doc.text) + 1)
+    kept = []
+    for m in sorted(matches, key=lambda m: m[0] - m[1]):
+        if used.find(1, m[0], m[1]) < 0:
+            used[m[0] : m[1]] = b"\x01" * (m[1] - m[0])
+            kept.append(m)
+    assert _longest_endings(matches) == sorted(kept, key=lambda m: (m[0], m[1]))
+    assert len(kept) < len(matches)  # nested endings (研究中心: 中心, 心) were there to decide
+
+
+def test_a_lone_surrogate_in_a_text_is_read_over() -> None:
+    """UTF-8 cannot carry a lone surrogate (a notebook's text may hold one): the scan reads it as
+    any other character that is part of no word, at the same offsets."""
+    from policykg.extract.entities import entity_state
+
+    text = "支持清远\udcff高新区和广州研究院建设，由市科技局\udcff牵头"
+    found = [(c.start, c.end, c.kind) for c in entity_state(text, "清远市", "广东省").chosen]
+    plain = [(c.start, c.end, c.kind) for c in entity_state(text.replace("\udcff", "\ufffd"), "清远市", "广东省").chosen]
+    assert found == plain
+    assert (9, 14, "Platform") in found and any(kind == "Department" for _, _, kind in found)

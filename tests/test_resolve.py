@@ -601,3 +601,31 @@ def test_a_clause_of_thousands_of_units_reads_each_as_a_short_one() -> None:
     assert len(resolved) == len(units)
     assert {(r.unit_id, r.rule) for r in resolved[1:-1]} == {(short[1].unit_id, short[1].rule)}
     assert (resolved[-1].unit_id, resolved[0].unit_id) == (short[2].unit_id, short[0].unit_id)
+
+
+def test_resolve_mentions_as_resolve_unit_list() -> None:
+    """The pipeline's resolve_mentions sets on each mention what resolve_unit_list gives its
+    clause, every field, as an object of the mention's own (never the cached one)."""
+    import dataclasses
+
+    from policykg.extract.clauses import extract_tasks
+    from policykg.extract.outline import build_outline
+    from policykg.extract.pipeline import load_document
+    from policykg.extract.resolve import resolve_mentions
+
+    checked = 0
+    for f in sorted(DATA.glob("*.txt")):
+        doc = extract_tasks(build_outline(load_document(f)))
+        for task in doc.tasks:
+            units = task.clause.units
+            listed = resolve_unit_list([u.written for u in units], doc.meta.jurisdiction,
+                                       province=doc.meta.province, separators=[u.separator for u in units])
+            resolve_mentions(units, doc.meta.jurisdiction, doc.meta.province)
+            first = [u.resolved for u in units]
+            resolve_mentions(units, doc.meta.jurisdiction, doc.meta.province)
+            for unit, expected, before in zip(units, listed, first):
+                assert unit.resolved is not None
+                assert dataclasses.astuple(unit.resolved) == dataclasses.astuple(expected)
+                assert unit.resolved is not before and unit.resolved is not expected
+                checked += 1
+    assert checked > 300  # the sample plans name 351 unit assignments

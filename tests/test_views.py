@@ -826,6 +826,26 @@ def test_views_from_the_stream_of_graph_json_are_those_of_the_graph(
     assert strings.count("") == 1 and len(set(strings)) == len(strings)
 
 
+def test_views_of_ids_and_types_written_with_escapes_and_without_fork_are_those_of_the_graph(
+        sample_graph: nx.MultiDiGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """graph.json's edges are read by a second process that finds each line's type and ends
+    without parsing the rest: ids and a type that graph.json writes with escapes (a quote, a
+    backslash, a tab) are read as written, and where the system cannot fork the views are read
+    in one process; either way the bytes are those write_views writes from the graph."""
+    graph = nx.relabel_nodes(sample_graph, {n: f'{n}"\\\t' for i, n in enumerate(sample_graph) if i % 7 == 0})
+    for i, (_, _, data) in enumerate(graph.edges(data=True)):
+        if i % 11 == 0 and data.get("type") == "MENTIONS":
+            data["type"] = 'MENTIONS"\\'
+    out = tmp_path / "out"
+    out.mkdir()
+    write_graph_json(graph, out / "graph.json")
+    assert b'\\"' in (out / "graph.json").read_bytes()
+    expected = [p.read_bytes() for p in write_views(graph, tmp_path / "graph")]
+    assert [p.read_bytes() for p in write_views_from_out(out, tmp_path / "forked")] == expected
+    monkeypatch.delattr(os, "fork")
+    assert [p.read_bytes() for p in write_views_from_out(out, tmp_path / "one-process")] == expected
+
+
 def test_views_are_the_same_bytes_every_time_and_from_windows_line_ends(sample_out: Path, tmp_path: Path) -> None:
     """Communities and layouts are seeded: the same graph.json gives the same bytes, also in
     another process with other string hashes; a graph.json with Windows line ends (written in

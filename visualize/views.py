@@ -14,7 +14,9 @@ Per-unit and per-document views are rendered in the page from the shared file, s
 corpus are a handful of files whatever its size, and every cost here is linear in the graph.
 A selected node is in the URL hash (#node=ID), so a view can be shared as a link.
 The graph is read once as the element stream of graph.json (write_views_from_out; a networkx
-graph is turned into the same stream), keeping only what the pages need (GraphIndex).
+graph is turned into the same stream), keeping only what the pages need (GraphIndex); where the
+system can fork, a second process reads graph.json at the same time and makes the edges' part of
+data.js (_EdgeReader), the same bytes in about half the time on two cores.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ import math
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import warnings
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -204,6 +208,133 @@ def _node_label(data: dict[str, Any], kind: str, display: str) -> str:
     return _short(display, 14)
 
 
+# An edge line of graph.json: its type (first, as the build writes it) and its ends (last but
+# the key), found by two expressions with a literal start (a scan in C, fast): a '"' inside a
+# string is written '\"', so the quotes and commas matched here are the line's own. An id or
+# type written with an escape is not matched (its block is then parsed line by line).
+_EDGE_TYPE = re.compile(rb'\n\{"type":"([^"\\\n]*)"')
+_EDGE_ENDS = re.compile(rb',"from":"([^"\\\n]*)","to":"([^"\\\n]*)","key":')
+
+
+def _loads(text: bytes) -> Any:
+    """One element of graph.json: orjson, and json for what orjson refuses (NaN, integers beyond
+    64 bits), which also reports a genuine error."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _edge_elements(path: Path, offset: int) -> Iterator[GraphElement]:
+    """The edges of graph.json from byte `offset` (the first edge line) on."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        for line in fh:
+            if line == b"\n":
+                continue  # an empty list of edges
+            if line[0] == 93:  # "]": the end of the edges
+                return
+            yield "edge", _loads(line[:-2] if line.endswith(b",\n") else line)
+
+
+_NODE_HEAD = re.compile(rb'\n\{"id":"([^"\\\n]*)","label":"([^"\\\n]*)"')
+_DOCUMENT_LINE = re.compile(rb'\n(\{"id":"[^"\\\n]*","label":"Document"[^\n]*)')
+
+
+class _EdgeReader:
+    """A forked process that reads graph.json for a GraphIndex being made from it in this one:
+    the nodes' positions (the head of each line only), then every edge's type and ends, handed
+    over as soon as they are read (edge_ends), then the edges' rows of data.js, every field of
+    every edge parsed — the larger half of the work — into the spools `rows` and `strings`
+    (strings_json). The two cores the build has are both busy, and the bytes written are those
+    of a single process."""
+
+    def __init__(self, path: Path, nodes_at: int) -> None:
+        self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by GraphIndex.close)
+        self._ends = tempfile.TemporaryFile()  # noqa: SIM115
+        self._strings = tempfile.TemporaryFile()  # noqa: SIM115
+        ready, self._ready = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with warnings.catch_warnings():  # (Python 3.12 warns of a fork beside threads: the child runs none)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.pid: int | None = os.fork()
+        if self.pid == 0:  # the child: its work, then out without any of the parent's exit code
+            code = 1
+            try:
+                os.close(ready)
+                self._read(path, nodes_at)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(self._ready)
+        self._ready = ready
+
+    @classmethod
+    def start(cls, path: Path, nodes_at: int) -> _EdgeReader | None:
+        """A reader of graph.json whose nodes start at byte `nodes_at`; None where the system
+        cannot fork (the index then reads everything itself)."""
+        if not hasattr(os, "fork"):
+            return None
+        try:
+            return cls(path, nodes_at)
+        except OSError:  # no process to be had (a limit): the index reads everything itself
+            return None
+
+    def _read(self, path: Path, nodes_at: int) -> None:
+        index = GraphIndex(())
+        index.relations = False  # (this process makes none of the views' structure)
+        index.edge_rows.close()
+        index.edge_rows = self.rows
+        edges_at = index._read_node_lines(path, nodes_at)
+        index._order_documents()
+        index._read_edge_ends(path, edges_at)
+        self._ends.write(_encode(index.type_names) + b"\n" + index.edge_ends.tobytes())
+        self._ends.flush()
+        os.write(self._ready, b"1")
+        os.close(self._ready)
+        index._rows_of_lines(path, edges_at)
+        self.rows.flush()
+        self._strings.write(_encode(index.strings))
+        self._strings.flush()
+
+    def edge_ends(self) -> tuple[list[str], np.ndarray] | None:
+        """The edges' type names (in the order of their numbers) and rows (source, target, type
+        number), once read; None if the reader failed."""
+        signal_byte = os.read(self._ready, 1)
+        os.close(self._ready)
+        if signal_byte != b"1":
+            return None
+        self._ends.seek(0)
+        names = orjson.loads(self._ends.readline())
+        ends = np.frombuffer(self._ends.read(), dtype=np.dtype("l")).reshape(-1, 3)
+        self._ends.close()
+        return names, ends
+
+    def strings_json(self) -> bytes | None:
+        """The strings of the rows (JSON), once the reader is done; None if it failed."""
+        assert self.pid is not None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        if os.waitstatus_to_exitcode(status) != 0:
+            self._strings.close()
+            return None
+        self._strings.seek(0)
+        strings = self._strings.read()
+        self._strings.close()
+        return strings
+
+    def stop(self) -> None:
+        """The reader stopped and its spools closed (after an error in this process)."""
+        if self.pid is not None:
+            with suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            self.pid = None
+        for spool in (self._ends, self._strings, self.rows):
+            spool.close()
+
+
 class GraphIndex:
     """One linear pass over the element stream of a graph (nodes first, then edges): what every
     view needs, kept compact — per node its kind, names, label, documents and the node-local part
@@ -248,6 +379,10 @@ class GraphIndex:
         self.edge_rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_views)
         self._documents_ready = False
         self.edge_count = 0
+        self.relations = True  # the edges' responsibilities kept (_add_edge_ends)
+        self._ids_as_written: list[bytes] = []  # (_read_node_lines: ids as graph.json writes them)
+        self._reader: _EdgeReader | None = None  # the process making the edges' rows (of_graph_json)
+        self._rows_source: tuple[Path, int] | None = None
         stream = iter(elements)
         for element, item in stream:
             if element == "node":
@@ -255,6 +390,9 @@ class GraphIndex:
             elif element == "edge":
                 self._order_documents()
                 self._read_edges(chain((("edge", item),), stream))
+            elif element == "edge lines":  # graph.json's edges, unparsed (GraphIndex.of_graph_json)
+                self._order_documents()
+                self._read_edge_lines(*item)
         if not self._documents_ready:
             self._order_documents()
         self._flush_rows()
@@ -324,42 +462,78 @@ class GraphIndex:
         self._doc_number_of_sha = {s: self.doc_index[d] for s, d in self.doc_of_sha.items()}
 
     def _read_edges(self, stream: Iterable[GraphElement]) -> None:
-        """Every edge, once every node has been read: the hot loop of the views (hundreds of
-        thousands of edges), so written out with local names, one dict lookup per field."""
-        position, ids, kind = self.position, self.ids, self.kind
-        type_index, counts = self._type_index, self._type_counts
+        """Every edge, once every node has been read, a few thousand at a time: their ends and
+        relations (_add_edges), then their rows of data.js (_add_edge_rows)."""
+        position = self.position
+        chunk: list[dict[str, Any]] = []
+        for element, data in chain(stream, (("end", {}),)):
+            if element == "edge":
+                chunk.append(data)
+                if len(chunk) < 10_000:
+                    continue
+            elif element != "end":
+                raise ValueError(f"a {element} after the edges")
+            ends = self._add_edges([data.get("type") for data in chunk], [position[data["from"]] for data in chunk],
+                                   [position[data["to"]] for data in chunk])
+            self._add_edge_rows(chunk, ends.tolist())
+            chunk.clear()
+
+    def _add_edges(self, rels: list[Any], sources: list[int], targets: list[int]) -> np.ndarray:
+        """Edges as their types (as written) and source and target positions: their ends, type
+        counts and the responsibilities (_add_edge_ends); returns their rows (source, target,
+        type number)."""
+        type_index = self._type_index
+        for rel in dict.fromkeys(rels):  # new types numbered in the order they first occur
+            if rel not in type_index:
+                self._new_type(rel)
+        numbers = [type_index[rel] for rel in rels]
+        ends = np.empty((len(rels), 3), dtype=np.dtype("l"))
+        ends[:, 0], ends[:, 1], ends[:, 2] = sources, targets, numbers
+        self._add_edge_ends(ends)
+        return ends
+
+    def _add_edge_ends(self, ends: np.ndarray) -> None:
+        """Edges as rows (source, target, type number): their ends, type counts, and the
+        responsibilities: tasks of a unit, units of a task, document of a task."""
+        for number, n in enumerate(np.bincount(ends[:, 2], minlength=len(self.type_names)).tolist()):
+            self._type_counts[number] += n
+        self.edge_ends.frombytes(ends.tobytes())
+        self.edge_count = len(self.edge_ends) // 3
+        if not self.relations:
+            return
+        ids, kind, names = self.ids, self.kind, self.type_names
         tasks_of_unit, units_of_task, doc_of_task = self.tasks_of_unit, self.units_of_task, self.doc_of_task
+        role_letter = ROLE_LETTER
+        linking = [self.type_numbers[rel] for rel in (*RESPONSIBILITY_TYPES, "PART_OF") if rel in self.type_numbers]
+        for s, t, number in ends[np.isin(ends[:, 2], linking)].tolist():
+            rel, source, target = names[number], ids[s], ids[t]
+            letter = role_letter.get(rel)
+            if letter is not None:
+                tasks_of_unit[source].append((target, rel))
+                roles = units_of_task[target]
+                if roles.get(source) != "L":
+                    roles[source] = letter
+            elif kind.get(target) == "Document":
+                doc_of_task[source] = target
+
+    def _add_edge_rows(self, edges: Iterable[dict[str, Any]], ends: Iterable[list[int]]) -> None:
+        """The edges as the page draws them, encoded into the spool (edge_rows), their written
+        forms and quotes into `strings`: the hot loop of the views (hundreds of thousands of
+        edges), so written out with local names, one dict lookup per field. `ends`: the edges'
+        (source, target, type number), as _add_edges made them."""
+        targets_number = self.type_numbers.get("TARGETS", -1)
         doc_number_of_sha = self._doc_number_of_sha
-        add_ends, rows = self.edge_ends.extend, self._rows
+        rows = self._rows
         strings, string_number = self.strings, self._string_number
         short_keys = self._short_keys
-        role_letter = ROLE_LETTER
 
         def intern(text: str) -> int:
             string_number[text] = len(strings)
             strings.append(text)
             return string_number[text]
 
-        for element, data in stream:
-            if element != "edge":
-                raise ValueError(f"a {element} after the edges")
+        for data, (s, t, type_number) in zip(edges, ends, strict=True):
             get = data.get
-            s, t = position[data["from"]], position[data["to"]]
-            rel = get("type")
-            type_number = type_index.get(rel)
-            if type_number is None:
-                type_number = self._new_type(rel)
-            counts[type_number] += 1
-            letter = role_letter.get(rel)
-            if letter is not None:
-                source, target = ids[s], ids[t]
-                tasks_of_unit[source].append((target, rel))
-                roles = units_of_task[target]
-                if roles.get(source) != "L":
-                    roles[source] = letter
-            elif rel == "PART_OF" and kind.get(ids[t]) == "Document":
-                doc_of_task[ids[s]] = ids[t]
-            add_ends((s, t, type_number))
             # The edge as the page draws it: ends, type, document, key, then the raw fields of
             # its tooltip (written, quote, task path, target value), trailing empty ones left out.
             # written and quote repeat (a unit's name, a clause naming several units): numbers into
@@ -385,7 +559,7 @@ class GraphIndex:
             else:
                 quote = 0
             path = get("taskPath")
-            if rel == "TARGETS":
+            if type_number == targets_number:
                 row = [s, t, type_number, doc, key, written, quote, str(path) if path else "", _target_value(data)]
                 while len(row) > 5 and not row[-1]:
                     row.pop()
@@ -400,7 +574,182 @@ class GraphIndex:
             rows.append(row)
             if len(rows) >= 10_000:
                 self._flush_rows()
-        self.edge_count = len(self.edge_ends) // 3
+
+    @classmethod
+    def of_graph_json(cls, path: Path) -> GraphIndex:
+        """The index of a graph.json, its edges read by a second process at once where the
+        system can fork (_EdgeReader). A graph.json in another layout than the one element a
+        line the build writes is read as a stream of elements."""
+        with path.open("rb") as fh:
+            head = fh.readline()
+            if not head.endswith(b'"nodes":[\n') or b'"graph":' not in head:
+                from policykg.graph.export import iter_graph_elements
+
+                return cls(iter_graph_elements(path))
+            json.loads(head[head.index(b'"graph":') + 8:-len(b',"nodes":[\n')])  # a broken head says so
+            reader = _EdgeReader.start(path, fh.tell())
+            try:
+                def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
+                    for line in fh:
+                        if line == b"\n":
+                            continue  # an empty list of nodes
+                        if line[0] == 93:  # "]": the end of the nodes; the edges follow from here
+                            yield "edge lines", (path, fh.tell(), reader)
+                            return
+                        yield "node", _loads(line[:-2] if line.endswith(b",\n") else line)
+
+                index = cls(nodes_then_edge_lines())
+            except BaseException:
+                if reader is not None:
+                    reader.stop()
+                raise
+        if reader is not None and index._reader is not reader:
+            reader.stop()  # not needed after all (no edges list)
+        return index
+
+    def _read_edge_lines(self, path: Path, offset: int, reader: _EdgeReader | None) -> None:
+        """graph.json's edges from byte `offset` on: their ends and types from the reader (which
+        makes their rows of data.js meanwhile), else read here."""
+        ends = reader.edge_ends() if reader is not None else None
+        if ends is None:
+            if reader is not None:
+                reader.stop()
+            self._read_edges(_edge_elements(path, offset))
+            return
+        self._reader, self._rows_source = reader, (path, offset)
+        self.edge_rows.close()
+        self.edge_rows = reader.rows
+        names, rows = ends
+        for name in names:
+            self._new_type(name)
+        self._add_edge_ends(rows)
+
+    def _read_node_lines(self, path: Path, offset: int) -> int:
+        """What the edges' rows need of graph.json's nodes from byte `offset` on (the nodes'
+        positions, the documents' names and sha256), reading only the head of most lines;
+        returns where the edges start."""
+        ids = self._ids_as_written
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            at, rest = offset, b""
+            while True:
+                read = fh.read(1 << 22)
+                block, rest = rest + read, b""
+                end = 0 if block.startswith(b"]") else block.find(b"\n]") + 1
+                done = end > 0 or block.startswith(b"]") or not read
+                if done:
+                    block = block[:end]
+                else:
+                    cut = block.rfind(b"\n") + 1
+                    block, rest = block[:cut], block[cut:]
+                heads = _NODE_HEAD.findall(b"\n" + block)
+                if len(heads) == block.count(b"\n"):  # one on every line: its id as written
+                    at_document = [i for i, (_, kind) in enumerate(heads, len(ids)) if kind == b"Document"]
+                    ids.extend([node for node, _ in heads])
+                    for i, line in zip(at_document, _DOCUMENT_LINE.findall(b"\n" + block), strict=True):
+                        self._add_document(ids[i].decode("utf-8"), _loads(line.rstrip(b",")))
+                else:
+                    for line in block.splitlines():
+                        if line:
+                            data = _loads(line[:-1] if line.endswith(b",") else line)
+                            node = str(data["id"])
+                            ids.append(_encode(node)[1:-1])
+                            if data.get("label") == "Document":
+                                self._add_document(node, data)
+                if done:
+                    fh.seek(at + len(block))
+                    fh.readline()  # '],"edges":['
+                    return fh.tell()
+                at += len(block)
+
+    def _add_document(self, node: str, document: dict[str, Any]) -> None:
+        """A document as far as the edges' rows need it (_read_node_lines)."""
+        self.documents.append(node)
+        self.doc_facts[node] = {"sort": str(document.get("name", "")),
+                                "sha": document.get("sha256") or document.get("docSha256")}
+
+    def _read_edge_ends(self, path: Path, offset: int) -> None:
+        """The type and ends of every edge line (_add_edges), without parsing the rest of it; a
+        block with a line the expression does not read (an escaped type, a line that is not
+        one edge) is parsed line by line."""
+        ids = self._ids_as_written
+        by_json = dict(zip(ids, range(len(ids))))
+        number_of: dict[bytes, int] = {}
+        position: dict[str, int] = {}
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            rest = b""
+            while True:
+                read = fh.read(1 << 22)
+                block, rest = rest + read, b""
+                # the end of the edges: "]}" ends the file (searched for only there)
+                end = 0 if block.startswith(b"]") else block.find(b"\n]", max(0, len(block) - 16)) + 1
+                done = end > 0 or block.startswith(b"]") or not read
+                if end or block.startswith(b"]"):
+                    block = block[:end]
+                elif not done:
+                    cut = block.rfind(b"\n") + 1
+                    block, rest = block[:cut], block[cut:]
+                rows = None
+                types, ends = _EDGE_TYPE.findall(b"\n" + block), _EDGE_ENDS.findall(block)
+                if len(types) == len(ends) == block.count(b"\n"):  # one of each on every line
+                    for rel in dict.fromkeys(types):  # new types numbered in the order they first occur
+                        if rel not in number_of:
+                            number_of[rel] = self._new_type(rel.decode("utf-8"))
+                    with suppress(KeyError):  # (an id that is not a node's: as below, to say so)
+                        rows = np.empty((len(ends), 3), dtype=np.dtype("l"))
+                        rows[:, :2] = np.fromiter(map(by_json.__getitem__, chain.from_iterable(ends)),
+                                                  dtype=rows.dtype, count=2 * len(ends)).reshape(-1, 2)
+                        rows[:, 2] = np.fromiter(map(number_of.__getitem__, types), dtype=rows.dtype, count=len(types))
+                        self._add_edge_ends(rows)
+                if rows is None:
+                    if not position:  # (an id written with an escape: ids as they read)
+                        position.update((orjson.loads(b'"' + raw + b'"'), i) for i, raw in enumerate(ids))
+                    lines = [_loads(line[:-1] if line.endswith(b",") else line) for line in block.splitlines() if line]
+                    self._add_edges([data.get("type") for data in lines], [position[data["from"]] for data in lines],
+                                    [position[data["to"]] for data in lines])
+                if done:
+                    return
+
+    def _rows_of_lines(self, path: Path, offset: int) -> None:
+        """The rows of graph.json's edges from byte `offset` on, whose ends are read."""
+        ends = np.frombuffer(self.edge_ends, dtype=np.dtype("l")).reshape(-1, 3)
+        chunk: list[dict[str, Any]] = []
+        at = 0
+        for _, element in chain(_edge_elements(path, offset), (("end", None),)):
+            if element is not None:
+                chunk.append(element)
+                if len(chunk) < 10_000:
+                    continue
+            self._add_edge_rows(chunk, ends[at:at + len(chunk)].tolist())
+            at += len(chunk)
+            chunk.clear()
+        if at != len(ends):
+            raise ValueError(f"{path}: {at} edges, {len(ends)} before")
+        self._flush_rows()
+
+    def edge_data(self) -> tuple[IO[bytes], bytes]:
+        """The spool of the edges' rows (at its start) and the strings they number, as JSON: the
+        reader's, once it is done (made here again if it failed, so that the error, if there is
+        one, is raised here)."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            strings = reader.strings_json()
+            if strings is not None:
+                self.edge_rows.seek(0)
+                return self.edge_rows, strings
+            self.edge_rows.seek(0)
+            self.edge_rows.truncate()
+            self._rows_of_lines(*self._rows_source)
+        self.edge_rows.seek(0)
+        return self.edge_rows, _encode(self.strings)
+
+    def close(self) -> None:
+        """The spools closed; a reader still at work (after an error here) stopped."""
+        if self._reader is not None:
+            self._reader.stop()
+            self._reader = None
+        self.edge_rows.close()
 
     def _new_type(self, rel: Any) -> int:
         name = str(rel)
@@ -774,9 +1123,9 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
             fh.write((b"," if i >= len(batch) else b"") + _encode(batch)[1:-1])
             batch.clear()
     fh.write(b'],"edges":[')
-    index.edge_rows.seek(0)
-    shutil.copyfileobj(index.edge_rows, fh)
-    fh.write(b'],"strings":' + _encode(index.strings) + b',"network":' + _encode(network)
+    rows, strings = index.edge_data()
+    shutil.copyfileobj(rows, fh)
+    fh.write(b'],"strings":' + strings + b',"network":' + _encode(network)
              + b',"cooperation":' + _encode(cooperation) + f',"bigView":{BIG_VIEW}}};\n'.encode())
     return {"communities": structure.communities, "network": network, "cooperation": cooperation}
 
@@ -1001,7 +1350,7 @@ def write_views(
         try:
             return _write_pages(index, views_dir, units, unit_views, max_nodes, inline_assets, title)
         finally:
-            index.edge_rows.close()
+            index.close()
 
 
 @contextmanager
@@ -1023,21 +1372,21 @@ def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = Non
     unless `views_dir` says otherwise) reading it one element at a time, so that the graph is
     never held; the options are write_views'. A missing graph.json raises FileNotFoundError, one
     that is not a policykg graph ValueError, both naming the file."""
-    from policykg.graph.export import GRAPH_JSON, iter_graph_elements
+    from policykg.graph.export import GRAPH_JSON
 
     path = Path(out_dir) / GRAPH_JSON
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
     with _no_cycle_collection():
         try:
-            index = GraphIndex(iter_graph_elements(out_dir))
+            index = GraphIndex.of_graph_json(path)
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
         try:
             return _write_pages(index, Path(views_dir) if views_dir is not None else Path(out_dir) / "views",
                                 options.pop("units", None), **options)
         finally:
-            index.edge_rows.close()
+            index.close()
 
 
 def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None, unit_views: bool = True,

@@ -1,0 +1,423 @@
+"""One document's summary and fragment file (graph/fragments.py), encoded straight from the
+document model: the bytes `encode_document(document_graph(doc), document_rows(doc))` writes,
+without its list of graph additions merged again, a dict and a type check per element, or a
+scan of every written text for what XML or CSV would have to clean or escape.
+
+What decides how a value is written is checked once per document instead (`_plain_texts`, and
+a few tests on the way): no text of the document holds a character to clean (XML 1.0's forbidden
+characters, a lone surrogate) — the quotes and task texts are slices of the original text (the
+model's contract), so the original text is checked whole rather than each of them —, a text with
+& < > has them escaped (R&D is common), no name (a unit, entity or indicator as written or named)
+holds what CSV quotes, no id what an XML attribute quotes; no two tasks share a path, no two
+MENTIONS or TARGETS edges share their ends and key, every number is an int or a float that orjson
+writes as json does. A document that is not plain in every one of these ways (a fuzzed file, a
+file name that is not UTF-8) is encoded the general way. tests/test_record.py compares both on
+real and fuzzed documents.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import operator
+import re
+from collections.abc import Callable
+from typing import Any
+from xml.sax.saxutils import escape
+
+import orjson
+from policykg.extract.model import PolicyDocument
+from policykg.graph.build import (
+    document_citations,
+    document_head,
+    document_properties,
+    task_properties,
+)
+from policykg.graph.export import TABLES, graphml_key_id, graphml_node, responsibility_rows
+from policykg.graph.fragments import THIS_DOCUMENT, csv_field
+
+# what XML 1.0 cannot carry (sanitise.clean_text's characters), and with what XML escapes
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_UNWRITABLE_OR_XML = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# in names: also what CSV quotes; in ids (XML attributes and CSV fields) what either would quote
+_NAME_SPECIAL = re.compile('[",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_ID_SPECIAL = re.compile('[&<>",\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+
+
+def _formatter(template: str) -> Callable[..., str]:
+    """`template % values` as a function of the values: an f-string made of the template's %s slots
+    (compiled once; a third faster than % formatting, for a few hundred elements a document)."""
+    parts = template.split("%s")
+    if any("{" in part or "}" in part or "%" in part for part in parts):
+        raise ValueError(f"not a template of plain %s slots: {template!r}")
+    names = [f"v{i}" for i in range(len(parts) - 1)]
+    body = "".join(part + (f"{{{name}}}" if i < len(names) else "")
+                   for i, (part, name) in enumerate(itertools.zip_longest(parts, names, fillvalue="")))
+    return eval(f"lambda {', '.join(names)}: f{body!r}")  # (of this module's constant templates only)
+
+
+def _data(scope: str, names: list[str]) -> str:
+    """The <data> elements of these attributes, each value a %s slot."""
+    return "".join(f'<data key="{graphml_key_id(scope, name)}">%s</data>' for name in names)
+
+
+# The <data> elements of each kind of element this module writes, in the order of their attributes
+# (a Task node's GraphML attributes: `kind` for its label, `label` its display name, at the end)
+_TASK_NAMES = ["id", "kind", "labels", "name", "title", "titleOriginal", "path", "docId", "docSha256", "clauseForm",
+               "start", "end", "quote", "paragraphStart", "paragraphEnd", "text", "textStart", "textEnd", "deadline",
+               "deadlineText", "dueBy", "content", "sectionTitle", "current", "label"]
+_TASK = '<node id="%s">' + _data("node", _TASK_NAMES) + "</node>\n"
+_PART_OF = ('<edge id="PART_OF" source="%s" target="%s">'
+            + _data("edge", ["type", "docSha256", "start", "end", "quote", "label"]) + "</edge>\n")
+_UNIT_EDGE = ('<edge id="%s" source="%s" target="%s">'
+              + _data("edge", ["type", "written", "rule", "flagged", "taskPath", "docSha256", "start", "end",
+                               "quote", "label"]) + "</edge>\n")
+_MENTIONS = ('<edge id="MENTIONS:%s" source="%s" target="%s">'
+             + _data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"]) + "</edge>\n")
+_TARGET_YEAR, _TARGET_VALUE, _TARGET_MAX = _data("edge", ["year"]), _data("edge", ["value"]), \
+    _data("edge", ["valueMax"])
+_TARGET_REST = _data("edge", ["unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
+                              "start", "end", "quote", "label"]) + "</edge>\n"
+_task_element, _part_of_element, _unit_element, _mentions_element, _target_rest = map(
+    _formatter, (_TASK, _PART_OF, _UNIT_EDGE, _MENTIONS, _TARGET_REST))
+_TASK_KEYS = [*_TASK_NAMES]
+# a Task node's texts among its values that are not slices of the original or normalised text (checked
+# whole): name, title, titleOriginal, clauseForm, deadline, deadlineText, dueBy, sectionTitle
+_TASK_TEXTS = operator.itemgetter(3, 4, 5, 9, 18, 19, 20, 22)
+_PART_OF_KEYS = ["type", "docSha256", "start", "end", "quote", "label"]
+_UNIT_EDGE_KEYS = ["type", "written", "rule", "flagged", "taskPath", "docSha256", "start", "end", "quote", "label"]
+_MENTIONS_KEYS = ["type", "written", "docSha256", "start", "end", "quote", "label"]
+_TARGET_KEYS = ["type", "value", "unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
+                "start", "end", "quote", "label"]
+
+# the keys each kind of shared-node mention carries (a mention merged into a node first seen as
+# another kind adds the keys the node lacks)
+_UNIT_MENTION = ("name", "kind", "jurisdiction", "jurisdictionCode", "aliases", "docs", "docSha256", "start", "end",
+                 "quote")
+_MENTION_KEYS = {
+    "unit": frozenset(_UNIT_MENTION),
+    "category": frozenset(("name", "kind", "subtype", "aliases", "docs", "docSha256", "start", "end", "quote")),
+    "department": frozenset(("name", "kind", "jurisdiction", "aliases", "docs", "docSha256", "start", "end",
+                             "quote")),
+    "entity": frozenset(("name", "subtype", "jurisdiction", "aliases", "docs", "docSha256", "start", "end",
+                         "quote")),
+    "indicator": frozenset(("name", "unit", "aliases", "docs", "docSha256", "start", "end", "quote")),
+}
+_META_TEXTS = ("title", "issuer", "jurisdiction", "province", "status", "doc_number", "date")
+
+
+def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
+    """The document's summary (without its report) and fragment file, as encode_document writes
+    them; None when the document is not plain (see the module's docstring)."""
+    meta = doc.meta
+    paths = {task.path for task in doc.tasks}
+    if len(paths) < len(doc.tasks) or doc.extras or not all(type(getattr(meta, n)) is str for n in _META_TEXTS) \
+            or not (meta.period is None or all(type(year) is int for year in meta.period)):
+        # two tasks with one path (merged the general way); a document rebuilt from a graph (its
+        # task content and section titles given); metadata of other types
+        return None
+    original, text = doc.original, doc.text
+    # a text with & < or > (R&D): the GraphML texts escaped (checked at the end: an id has none)
+    escape = "&" in original or "<" in original or ">" in original or "&" in text or "<" in text or ">" in text
+    sha, doc_id, name = doc.sha256, doc.doc_id, doc.name
+    task_prefix = f"task:{sha[:16]}:"
+    document = {"id": doc_id, "label": "Document", "labels": ["Document"], **document_properties(doc)}
+    node_keys: set[str] = set()
+    document_graphml = graphml_node(doc_id, document, node_keys, False).encode("utf-8")
+    json_nodes = [orjson.dumps(document) + b",\n"]
+    graphml_nodes = [document_graphml]
+    edges: list[dict[str, Any]] = []
+    graphml_edges: list[str] = []
+    # every text written, to be checked at the end: the long ones (for what XML cannot carry), the
+    # names (also for what CSV quotes: they are written as they are) and the ids (also for what an
+    # XML attribute quotes)
+    texts = [original, text, name, doc.encoding, *(getattr(meta, n) for n in _META_TEXTS),
+             *meta.inferred.values(), *meta.inferred.keys(), *(section.title for section in doc.sections)]
+    if doc.display != text:
+        texts.append(doc.display)
+    names: list[str] = []
+    ids = list(paths)
+    shared: dict[str, list[Any]] = {}  # id -> [own nodes before it, id, label, all labels, props]
+    kinds: dict[str, set[str]] = {}  # id -> the kinds of mention merged into it
+    mentioned: set[tuple[Any, ...]] = set()  # (id, kind of mention, label, alias) of the mentions merged
+
+    def mention(node_id: str, label: str, extra: tuple[str, ...], kind: str, alias: str, before: int,
+                props: Any) -> None:
+        """A shared node's mention, merged as fragments._merged_mentions merges it (props: the
+        mention's properties, or a function giving them: needed only for a new node or kind)."""
+        mentioned.add((node_id, kind, label, alias))
+        found = shared.get(node_id)
+        if found is None:
+            data = props() if callable(props) else props
+            shared[node_id] = [before, node_id, label, [label, *(x for x in extra if x != label)], data]
+            kinds[node_id] = {kind}
+            return
+        labels, data = found[3], found[4]
+        if label not in labels:
+            labels.append(label)
+        for extra_label in extra:
+            if extra_label not in labels:
+                labels.append(extra_label)
+        aliases = data["aliases"]
+        if alias not in aliases:
+            aliases.append(alias)
+        seen = kinds[node_id]
+        if kind not in seen:
+            seen.add(kind)
+            if not _MENTION_KEYS[kind] <= data.keys():
+                for key, value in (props() if callable(props) else props).items():
+                    if key not in data:
+                        data[key] = value
+
+    # the CSV fields every row of the document starts with
+    doc_field, sha_field = csv_field(name), csv_field(sha)
+    title_field, jurisdiction_field = csv_field(meta.title), csv_field(meta.jurisdiction)
+    # responsibilities.csv: each task's rows, the task's fields (long: its quote and text) encoded once
+    responsibilities: list[bytes] = []
+    responsibility_count = 0
+    resolution: dict[str, list[Any]] = {}  # written -> [row fields before the count, count]
+    with_text, unit_edges = True, False
+    for index, task in enumerate(doc.tasks):
+        path = task.path
+        tid = task_prefix + path
+        node = {"id": tid, "label": "Task", "labels": ["Task"], **task_properties(doc, task), "current": True}
+        json_nodes.append(orjson.dumps(node) + b",\n")
+        values = list(node.values())
+        texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
+        values[2] = "Task"
+        values[-1] = "true"
+        values.append(f"{path} {task.title}".strip())
+        if escape:
+            values = [_escaped(v) if type(v) is str else v for v in values]
+        graphml_nodes.append(_task_element(tid, *values).encode("utf-8"))
+        span = task.span
+        edges.append({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
+                      "quote": span.quote, "from": tid, "to": doc_id, "key": "PART_OF"})
+        graphml_edges.append(_part_of_element(tid, doc_id, "PART_OF", sha, span.start, span.end,
+                                              _escaped(span.quote) if escape else span.quote, "PART_OF"))
+        units = task.clause.units
+        if not units:
+            continue
+        clause = task.clause.span
+        task_text = node["text"]
+        with_text = with_text and bool(task_text)
+        task_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},{tid},{path}," \
+                    f"{csv_field(task.title)},".encode()
+        task_tail = f"{csv_field(clause.quote)},{clause.start},{clause.end},{csv_field(task_text)}," \
+                    f"{csv_field(task.deadline)},{csv_field(task.deadline_text)}\r\n".encode()
+        unit_fields: list[bytes] = []
+        before = index + 2  # the Document and the tasks so far
+        for i, unit in enumerate(units):
+            res, written, role = unit.resolved, unit.written, unit.role
+            lead_from_order = "yes" if unit.lead_from_order else ""
+            if res is None:
+                names += (written, role)
+                unit_fields.append(f"{role},{written},,,,,,{lead_from_order},".encode())
+                continue
+            unit_id, unit_name, kind, rule, flagged = res.unit_id, res.name, res.kind, res.rule, res.flagged
+            names += (written, role, unit_name, kind, rule, res.note)
+            ids.append(unit_id)
+            unit_span = unit.span
+            start, end, quote = unit_span.start, unit_span.end, unit_span.quote
+            if flagged is True:
+                yes, flag = "yes", "true"
+            elif flagged is False:
+                yes, flag = "", "false"
+            else:
+                return None  # (a flag that is not a bool)
+            unit_fields.append(f"{role},{written},{unit_id},{unit_name},{kind},{rule},{yes},{lead_from_order},"
+                               .encode())
+            row = resolution.get(written)
+            if row is None:
+                resolution[written] = [f"{doc_field},{sha_field},{jurisdiction_field},{written},{unit_id},"
+                                       f"{unit_name},{kind},{rule},{yes},{res.note},", 1]
+            else:
+                row[1] += 1
+            if (unit_id, "unit", kind, written) not in mentioned:  # (the same mention again changes nothing)
+                mention(unit_id, kind, ("Unit",), "unit", written, before, {
+                    "name": unit_name, "kind": kind, "jurisdiction": res.jurisdiction,
+                    "jurisdictionCode": res.jurisdiction_code, "aliases": [written], "docs": THIS_DOCUMENT,
+                    "docSha256": THIS_DOCUMENT, "start": start, "end": end, "quote": quote})
+            rel = "LEADS" if role == "lead" else "PARTICIPATES_IN"
+            key = f"{rel}:{i}"
+            unit_edges = True
+            edges.append({"type": rel, "written": written, "rule": rule, "flagged": flagged, "taskPath": path,
+                          "docSha256": sha, "start": start, "end": end, "quote": quote, "from": unit_id,
+                          "to": tid, "key": key})
+            if escape:
+                written, rule, quote = _escaped(written), _escaped(rule), _escaped(quote)
+            graphml_edges.append(_unit_element(key, unit_id, tid, rel, written, rule, flag, path, sha, start, end,
+                                               quote, rel))
+        responsibility_count += len(unit_fields)
+        responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
+    edge_keys: set[str] = set()
+    if doc.tasks:
+        node_keys.update(_TASK_KEYS)
+        edge_keys.update(_PART_OF_KEYS)
+    if unit_edges:
+        edge_keys.update(_UNIT_EDGE_KEYS)
+    before = len(doc.tasks) + 1
+    ends: set[tuple[str, str, str]] = set()  # (source, target, key) of the MENTIONS and TARGETS edges
+    entity_rows = []
+    for entity in doc.entities:
+        span, written, entity_id, task_path = entity.span, entity.text, entity.entity_id, entity.task_path
+        start, end, quote = span.start, span.end, span.quote
+        names += (task_path, entity.kind, entity.subtype, written, entity.name)
+        entity_rows.append(f"{doc_field},{sha_field},{task_path},{entity.kind},{entity.subtype},{written},"
+                           f"{'' if entity.generic else entity_id},{entity.name},{csv_field(quote)},{start},{end}\r\n")
+        if not entity_id:
+            continue
+        ids.append(entity_id)
+        if entity.generic:
+            if (entity_id, "category", "Category", written) not in mentioned:
+                mention(entity_id, "Category", (), "category", written, before, lambda e=entity, s=span: {
+                    "name": e.name or e.text, "kind": e.kind, "subtype": e.subtype, **_provenance(e.text, s)})
+        elif entity.kind == "Department":
+            if (entity_id, "department", "Department", written) not in mentioned:
+                mention(entity_id, "Department", ("Unit",), "department", written, before,
+                        lambda e=entity, s=span: _department(e, s, meta.jurisdiction, meta.province))
+        elif (entity_id, "entity", entity.kind, written) not in mentioned:
+            mention(entity_id, entity.kind, ("Entity",), "entity", written, before, lambda e=entity, s=span: {
+                "name": e.name or e.text, "subtype": e.subtype, "jurisdiction": meta.jurisdiction,
+                **_provenance(e.text, s)})
+        source = task_prefix + task_path if task_path and task_path in paths else doc_id
+        key = f"MENTIONS:{start}"
+        ends.add((source, entity_id, key))
+        edges.append({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start, "end": end,
+                      "quote": quote, "from": source, "to": entity_id, "key": key})
+        if escape:
+            written, quote = _escaped(written), _escaped(quote)
+        graphml_edges.append(_mentions_element(start, source, entity_id, "MENTIONS", written, sha, start, end, quote,
+                                               "MENTIONS"))
+    if ends:
+        edge_keys.update(_MENTIONS_KEYS)
+    target_rows = []
+    floats: list[float] = []
+    for target in doc.targets:
+        span, indicator_id, year, value, value_max = target.span, target.indicator_id, target.year, \
+            target.value, target.value_max
+        start, end, quote, task_path = span.start, span.end, span.quote, target.task_path
+        indicator, unit, qualifier, recurrence = target.indicator, target.unit, target.qualifier, target.recurrence
+        if type(value) is not float or not (value_max is None or type(value_max) is float) or \
+                not (year is None or type(year) is int):
+            return None  # (numbers of other types)
+        floats.append(value)
+        names += (task_path, indicator, target.indicator_name, unit, qualifier, target.source, recurrence)
+        ids.append(indicator_id)
+        target_rows.append(
+            f"{doc_field},{sha_field},{task_path},{indicator},{indicator_id},{target.indicator_name},{unit},"
+            f"{'' if year is None else year},{value:g},{'' if value_max is None else f'{value_max:g}'},{qualifier},"
+            f"{target.source},{csv_field(quote)},{start},{end},{recurrence}\r\n")
+        if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
+            mention(indicator_id, "Indicator", (), "indicator", indicator, before, lambda t=target, s=span: {
+                "name": t.indicator_name or t.indicator, "unit": t.unit, **_provenance(t.indicator, s)})
+        source = task_prefix + task_path if task_path and task_path in paths else doc_id
+        key = f"TARGETS:{year}:{start}:{value}"
+        ends.add((source, indicator_id, key))
+        edges.append({"type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
+                      "qualifier": qualifier, "source": target.source, "written": indicator, "taskPath": task_path,
+                      "recurrence": recurrence, "docSha256": sha, "start": start, "end": end, "quote": quote,
+                      "from": source, "to": indicator_id, "key": key})
+        if year is None:
+            graphml_year = ""
+        else:
+            graphml_year = _TARGET_YEAR % year
+            edge_keys.add("year")
+        if value_max is None:
+            graphml_max = ""
+        else:
+            graphml_max = _TARGET_MAX % repr(value_max)
+            floats.append(value_max)
+            edge_keys.add("valueMax")
+        graphml_edges.append(
+            f'<edge id="{key}" source="{source}" target="{indicator_id}"><data key="e0">TARGETS</data>'
+            f"{graphml_year}{_TARGET_VALUE % repr(value)}{graphml_max}"
+            + _target_rest(*(_escaped_all((unit, qualifier, target.source, indicator, task_path, recurrence, sha,
+                                           start, end, quote, "TARGETS")) if escape else
+                             (unit, qualifier, target.source, indicator, task_path, recurrence, sha, start, end,
+                              quote, "TARGETS"))))
+    if doc.targets:
+        edge_keys.update(_TARGET_KEYS)
+    if len(ends) < sum(1 for e in doc.entities if e.entity_id) + len(doc.targets):
+        return None  # an edge repeated: merged the general way
+    if not _plain_texts(texts, names, ids, escape, floats):
+        return None
+    json_edges = _json_lines(edges)
+    if json_edges is None:
+        return None
+    json_node_bytes, graphml_node_bytes = b"".join(json_nodes), b"".join(graphml_nodes)
+    sections = [json_node_bytes, json_edges, graphml_node_bytes, "".join(graphml_edges).encode("utf-8")]
+    resolution_rows = [f"{head}{count}\r\n" for head, count in resolution.values()]
+    sections.append(b"".join(responsibilities))
+    for rows in (resolution_rows, target_rows, entity_rows):
+        sections.append("".join(rows).encode("utf-8"))
+    # the 任务分工表 reads the responsibilities.csv rows back from that section, unless a task has no
+    # text (the sheet then shows the paragraph, which the CSV has not): see encode_document
+    sections.append(b"" if with_text else json.dumps(list(responsibility_rows([doc])), ensure_ascii=False)
+                    .encode("utf-8", "surrogatepass"))
+    mentions = list(shared.values())
+    for found in mentions:
+        found[3] = found[3][1:]  # the extra labels (the first is its label)
+    summary = {
+        "doc_id": doc_id, "sha256": sha, "head": document_head(document), "shared": mentions,
+        "citations": document_citations(doc), "json_ends": list(itertools.accumulate(map(len, json_nodes))),
+        "graphml_ends": list(itertools.accumulate(map(len, graphml_nodes))),
+        "sections": [len(s) for s in sections], "edges": len(edges),
+        "node_keys": sorted(node_keys), "edge_keys": sorted(edge_keys),
+        "rows": dict(zip(TABLES, (responsibility_count, len(resolution_rows), len(target_rows),
+                                  len(entity_rows)))),
+    }
+    return summary, b"".join(sections)
+
+
+def _provenance(alias: str, span: Any) -> dict[str, Any]:
+    return {"aliases": [alias], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": span.start,
+            "end": span.end, "quote": span.quote}
+
+
+def _department(entity: Any, span: Any, jurisdiction: str, province: str) -> dict[str, Any]:
+    """A department named in running text: the unit node its clauses lead from (build.add_entity)."""
+    from policykg.extract.resolve import resolve_unit
+
+    unit = resolve_unit(entity.text, jurisdiction, province=province)
+    return {"name": entity.name or unit.name, "kind": "Department", "jurisdiction": unit.jurisdiction,
+            **_provenance(entity.text, span)}
+
+
+def _json_lines(elements: list[dict[str, Any]]) -> bytes | None:
+    """The elements as graph.json lines (export.JsonElements.lines, whose type check _plain made)."""
+    if not elements:
+        return b""
+    try:
+        found = orjson.dumps(elements)
+    except TypeError:  # an integer beyond 64 bits
+        return None
+    if found.count(b"},{") != len(elements) - 1:
+        return b"".join([orjson.dumps(element) + b",\n" for element in elements])
+    return found[1:-1].replace(b"},{", b"},\n{") + b",\n"
+
+
+def _escaped(text: str) -> str:
+    """A text in XML, as export._graphml_data writes it."""
+    return escape(text) if "&" in text or "<" in text or ">" in text else text
+
+
+def _escaped_all(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple([_escaped(v) if type(v) is str else v for v in values])
+
+
+def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: bool, floats: list[float]) -> bool:
+    """Whether the texts, names and ids of a document are written as encode_record wrote them:
+    texts without a character XML cannot carry (nor & < > unless `escape`), names without one
+    CSV quotes either, ids without one an XML attribute quotes; and the floats are written by
+    orjson as json writes them (as repr does: not so 1e-05, 1e+16, nan)."""
+    try:
+        joined_texts, joined_names, joined_ids = "\n".join(texts), " ".join(names), " ".join(ids)
+    except TypeError:  # not all strings
+        return False
+    xml = _UNWRITABLE if escape else _UNWRITABLE_OR_XML
+    if xml.search(joined_texts) or _NAME_SPECIAL.search(joined_names) or _ID_SPECIAL.search(joined_ids):
+        return False
+    if not escape and _UNWRITABLE_OR_XML.search(joined_names):
+        return False
+    return not floats or orjson.dumps(floats) == f"[{','.join(map(repr, floats))}]".encode()

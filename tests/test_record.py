@@ -1,0 +1,111 @@
+"""The per-document record straight from the model (graph/record.py encode_record) is byte for
+byte what the general encoding writes (fragments.encode_document over build.document_graph and
+export.document_rows): on the sample plans, on a bench corpus plan, on fuzzed inputs (control
+characters, & < >, clause fragments, file names that are not UTF-8) — and a document it does not
+take is left to the general encoding, which api.document_files then uses."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from policykg.extract.model import PolicyDocument
+from policykg.extract.pipeline import process_file
+from policykg.extract.read import SourceError
+from policykg.graph.build import document_graph
+from policykg.graph.export import document_rows, orjson_bytes
+from policykg.graph.fragments import encode_document
+from policykg.graph.record import encode_record
+
+from policykg.api import _summary_bytes, document_files
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import fuzz  # noqa: E402
+import make_corpus  # noqa: E402
+
+
+def general(doc: PolicyDocument) -> tuple[dict, bytes]:
+    return encode_document(document_graph(doc), document_rows(doc))
+
+
+def assert_same_record(doc: PolicyDocument) -> bool:
+    """encode_record's summary and fragment are the general encoding's (True), or it leaves the
+    document to it (False)."""
+    encoded = encode_record(doc)
+    if encoded is None:
+        return False
+    summary, fragment = encoded
+    want_summary, want_fragment = general(doc)
+    assert fragment == want_fragment, doc.name
+    assert summary == want_summary, doc.name
+    # the summary's bytes: orjson without the type check, as the check would write them
+    assert _summary_bytes(dict(summary), plain=True) == (orjson_bytes(want_summary) or _summary_bytes(want_summary))
+    return True
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "data").glob("*.txt")), ids=lambda p: p.name[:30])
+def test_sample_plans_are_encoded_as_the_general_way(path: Path) -> None:
+    doc = process_file(path)
+    assert assert_same_record(doc)  # every sample plan is plain (R&D and >> escaped in GraphML)
+
+
+def test_a_bench_corpus_plan_is_encoded_as_the_general_way(tmp_path: Path) -> None:
+    assert make_corpus.main(["--docs", "12", "--out", str(tmp_path / "corpus")]) == 0
+    docs = sorted((tmp_path / "corpus" / "docs").glob("*.txt"))
+    assert docs
+    taken = sum(assert_same_record(process_file(path)) for path in docs)
+    assert taken == len(docs)
+
+
+def test_fuzzed_documents_are_encoded_as_the_general_way_or_left_to_it(tmp_path: Path) -> None:
+    taken = left = 0
+    for i, mutation in enumerate(fuzz.mutations(400, seed=21, size=3000)):
+        name = f"f{i}-{mutation.name}"
+        if i % 5 == 0:  # a file name that is not UTF-8: surrogates in its name
+            name = os.fsdecode(b"bad\xff" + name.encode())
+        path = tmp_path / name
+        path.write_bytes(mutation.data)
+        try:
+            doc = process_file(path)
+        except SourceError:
+            continue
+        if assert_same_record(doc):
+            taken += 1
+        else:
+            left += 1
+            _summary, fragment = document_files(doc)  # the general way, as the build does
+            assert fragment == general(doc)[1]
+    assert taken > 50 and left > 10  # both ways were exercised
+
+
+def test_mentions_of_one_node_as_unit_and_entity_and_tasks_without_text_are_encoded_as_the_general_way() -> None:
+    from dataclasses import replace
+
+    from policykg.extract.model import Entity
+
+    doc = process_file(ROOT / "data" / "qingyuan_innovation_action_plan_2020-2022_draft.txt")
+    unit = next(u for t in doc.tasks for u in t.clause.units if u.resolved is not None)
+    task = doc.tasks[0]
+    span = task.span
+    doc.entities = [
+        # a unit's node named again as a firm (labels and a subtype added to the unit's node), twice
+        Entity(text=unit.written, kind="Firm", span=span, subtype="公司", entity_id=unit.resolved.unit_id,
+               name="某公司", task_path=task.path),
+        Entity(text="另一写法", kind="Firm", span=replace(span, start=span.start + 1), subtype="公司",
+               entity_id=unit.resolved.unit_id, task_path=task.path),
+        Entity(text="各类孵化器", kind="Platform", span=span, subtype="孵化器", entity_id="category:Platform:孵化器",
+               generic=True),
+        *doc.entities,
+    ]
+    doc.tasks[1] = replace(doc.tasks[1], text_span=None)  # the 任务分工表 rows then go as JSON
+    assert assert_same_record(doc)
+    summary = encode_record(doc)[0]
+    assert summary["sections"][-1] > 0
+    node = next(m for m in summary["shared"] if m[1] == unit.resolved.unit_id)
+    assert "Firm" in [node[2], *node[3]] and "subtype" in node[4] and "另一写法" in node[4]["aliases"]
+    # the same MENTIONS edge twice (its ends and key): merged the general way
+    doc.entities.append(doc.entities[0])
+    assert encode_record(doc) is None
