@@ -40,7 +40,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .model import PolicyDocument, Target
+from .model import PolicyDocument, Span, Target
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 
@@ -370,31 +370,47 @@ _BARS = str.maketrans({"|": " ", "｜": " "})
 def _tokens(text: str, start: int = 0) -> list[_Token]:
     out: list[_Token] = []
     line_no = text.count("\n", 0, start)
-    pos = start
-    pieces: list[tuple[str, int, int]] = []
+    pieces: list[tuple[str, int, int, int]] = []  # (text, start, end, line)
     suffixes = vocabulary().words("table_year_suffixes")
     cuts = _squeezed_cuts(text, start)
     n_cuts = len(cuts)
     k = 0
-    for word, w_start, w_end in _words(text, start):
-        while k < n_cuts and cuts[k] <= w_start:
-            k += 1
-        if k == n_cuts or cuts[k] >= w_end:
-            pieces.append((word, w_start, w_end))
+    # the words of text[start:] (runs without whitespace, | or ｜), line by line: str.split over
+    # each line with the bars made spaces (same length); only whitespace lies between two words,
+    # so the next occurrence of a word is that word
+    body = text[start:] if start else text
+    if "|" in body or "｜" in body:
+        body = body.translate(_BARS)
+    line_start = start
+    for line in body.split("\n"):
+        at = line_start
+        line_start += len(line) + 1
+        if not line or line.isspace():
+            line_no += 1
             continue
-        bounds = [w_start]
-        while k < n_cuts and cuts[k] < w_end:
-            c = cuts[k]
-            k += 1
-            # "2025年目标值" stays one cell
-            if text[c - 1] != "年" or not text.startswith(suffixes, c, w_end):
-                bounds.append(c)
-        bounds.append(w_end)
-        pieces.extend((text[a:b], a, b) for a, b in pairwise(bounds))
+        pos = 0
+        for word in line.split():
+            pos = line.find(word, pos)
+            w_start = at + pos
+            pos += len(word)
+            w_end = at + pos
+            while k < n_cuts and cuts[k] <= w_start:
+                k += 1
+            if k == n_cuts or cuts[k] >= w_end:
+                pieces.append((word, w_start, w_end, line_no))
+                continue
+            bounds = [w_start]
+            while k < n_cuts and cuts[k] < w_end:
+                c = cuts[k]
+                k += 1
+                # "2025年目标值" stays one cell
+                if text[c - 1] != "年" or not text.startswith(suffixes, c, w_end):
+                    bounds.append(c)
+            bounds.append(w_end)
+            pieces.extend((text[a:b], a, b, line_no) for a, b in pairwise(bounds))
+        line_no += 1
     prev: _Token | None = None
-    for piece, p_start, p_end in pieces:
-        line_no += text.count("\n", pos, p_start)
-        pos = p_start
+    for piece, p_start, p_end, line_no in pieces:
         if piece[0] in _RULE_CHARS and _RULE.match(piece):
             continue  # a Markdown table's rule "| --- | --- |"
         if prev is not None:
@@ -403,7 +419,7 @@ def _tokens(text: str, start: int = 0) -> list[_Token]:
             if (piece == "年" and _BARE_YEAR.match(before)) or (piece in ("%", "％") and _PLAIN_NUMBER.match(before)):
                 prev = out[-1] = _Token(before + piece, prev.start, p_end, prev.line)
                 continue
-            if prev.line < line_no and (
+            if prev.line < line_no and (piece[0] == "." or piece[0].isdecimal()) and (
                     # "77.⏎4", "9⏎.2": a decimal number the PDF broke at the end of a line
                     (((before.endswith(".") and _digits(piece[:1]))
                       or (_POINT_DIGIT.match(piece) and "." not in before)) and _DECIMAL.match(before.rstrip(".")))
@@ -439,8 +455,14 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
     vocab = vocabulary()
     found = Finding()
     toks = _tokens(text)
+    longest = _header_cell_max(vocab)
+    year_rows = _word_set("table_year_row_columns")
     i = 0
     while i < len(toks):
+        cell = toks[i].text
+        if len(cell) > longest and cell not in year_rows:
+            i += 1  # prose: neither kind of header starts here (most tokens of a document)
+            continue
         header = _read_header(toks, i, vocab)
         if header is None:
             j = _read_transposed(toks, i, vocab, period, found)
@@ -847,7 +869,8 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             events.append(_Event(m.start(), None))
             continue
         events.append(_Event(m.start(), year))
-    for name, end_year in vocab.raw["period_names"].items():
+    period_names = vocab.raw["period_names"]
+    for name, end_year in period_names.items() if _has_any(para, _cover(tuple(period_names))) else ():
         if name not in para:
             continue
         for m in re.finditer(re.escape(name), para):
@@ -857,8 +880,9 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             in_period = period is None or end_year >= period[0]
             if (tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末") and in_period:
                 events.append(_Event(m.start(), end_year))
-    if period:
-        for w in vocab.words("horizon_words"):
+    horizon = vocab.words("horizon_words")
+    if period and _has_any(para, _cover(horizon)):
+        for w in horizon:
             if w in para:
                 events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
     if period and period[0] == period[1]:
@@ -894,11 +918,36 @@ def _may_have_event(para: str, period: tuple[int, int] | None, vocab: Vocabulary
     word (a horizon word counts only with a period). A few C-speed scans instead of the regexes."""
     if "年" in para:
         return True
-    pattern = vocab.memo.get("event_words")
-    if pattern is None:
-        words = [*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words")]
-        pattern = vocab.memo["event_words"] = re.compile(_alternation(words))
-    return pattern.search(para) is not None
+    got = vocab.memo.get("event_words")
+    if got is None:
+        words = (*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words"))
+        got = vocab.memo["event_words"] = (_cover(words), re.compile(_alternation(list(words))))
+    anchors, pattern = got
+    return _has_any(para, anchors) and pattern.search(para) is not None
+
+
+@lru_cache(maxsize=64)
+def _cover(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A few short pieces (one or two characters) such that every word holds one of them: a text
+    that holds none of the pieces holds none of the words. A scan of a pattern that starts with an
+    alternation (or a character class) tries every character of the text in Python's re; a handful
+    of `in` tests runs at the speed of str.find. The pieces that cover the most words are taken
+    first, the longer (rarer) one of two that cover as many."""
+    left = set(words)
+    out: list[str] = []
+    while left:
+        pieces = {w[i: i + n] for w in left for n in (1, 2) for i in range(len(w) - n + 1)}
+        best = max(sorted(pieces), key=lambda p: (sum(p in w for w in left), len(p)))
+        out.append(best)
+        left = {w for w in left if best not in w}
+    return tuple(out)
+
+
+def _has_any(text: str, pieces: tuple[str, ...]) -> bool:
+    for piece in pieces:  # noqa: SIM110 (a loop: faster than any() over a generator)
+        if piece in text:
+            return True
+    return False
 
 
 @dataclass
@@ -923,11 +972,18 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     # the furthest end among a region and the two before it (the regions a line can fall in)
     region_reach = [max(b for _a, b in regions[max(0, r - 2): r + 1]) for r in range(len(regions))]
     baseline_words = _any_of(vocab.words("baseline_section_words"))
+    words = _paragraph_words(vocab)
+    n_regions = len(regions)
+    r = -1  # the last region that starts at or before the line
+    in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
-        r = bisect_right(region_starts, base) - 1
-        if not line.strip() or (r >= 0 and base < region_reach[r]):
+        if not line or line.isspace():
+            continue
+        while r + 1 < n_regions and region_starts[r + 1] <= base:
+            r += 1
+        if r >= 0 and base < region_reach[r]:
             continue
         hm = HEADING.match(line)
         title = line
@@ -944,27 +1000,32 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             tevents = _year_events(title, base, period, vocab, title_warnings) if len(title) <= 40 else []
             baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
+            in_baseline = any(s.baseline for s in stack)
             carry = None
         elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) and not vocab.number_unit.search(line) \
                 and baseline_words.search(line) is not None:
             stack.append(_Scope(9, None, True))  # an unnumbered heading such as "发展基础"
+            in_baseline = True
             carry = None
-        if any(s.baseline for s in stack):
+        if in_baseline:
             continue
-        scope_year = next((s.year for s in reversed(stack) if s.year is not None), None)
         row = line.count("\t") >= 2 or line.count("|") >= 3  # a row of a task table
         if hm and title is line and len(title) <= 40 and not row:
             events = tevents  # the heading is the whole line: its scan is the line's
             found.warnings.extend(title_warnings)
         else:
             events = _year_events(line, base, period, vocab, found.warnings, row)
-        fallback = carry or scope_year or default_year
-        try:
-            _read_paragraph(line, base, events, fallback, period, vocab, found, row)
-        except Exception as exc:  # one unreadable line must not cost the document its targets
-            found.warnings.append((base, f"{UNREADABLE}: {type(exc).__name__}: {exc}"))
+        matches = _paragraph_matches(line, vocab, words)
+        if matches:
+            fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
+            try:
+                _read_matches(line, matches, base, events, fallback, period, vocab, found, row)
+            except Exception as exc:  # one unreadable line must not cost the document its targets
+                found.warnings.append((base, f"{UNREADABLE}: {type(exc).__name__}: {exc}"))
+        if not events or row:  # a row's deadline is its own, not the next row's
+            continue
         good = [e.year for e in events if e.year is not None]
-        if good and not row:  # a row's deadline is its own, not the next row's
+        if good:
             carry = good[-1]
             # a goals sentence in a block's body ("力争到2027年，…。", "到2023年，实现以下目标：") sets the
             # year of the numbered items that follow in the same block
@@ -1089,6 +1150,20 @@ def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(_alternation(list(words)) if words else r"(?!)")
 
 
+def _finder(words: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a text holds any of the words: the few pieces of `_cover` first (str.find), the
+    pattern only where one of them is."""
+    pieces = _cover(words)
+    search = _any_of(words).search
+    if len(pieces) > 4:  # as many `in` tests cost as much as the scan
+        return lambda text: search(text) is not None
+
+    def holds(text: str) -> bool:
+        return _has_any(text, pieces) and search(text) is not None
+
+    return holds
+
+
 @lru_cache(maxsize=16)
 def _one_of(chars: str) -> re.Pattern[str]:
     """A pattern for any one of the characters."""
@@ -1131,9 +1206,7 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
     ("两个维护", "三大工程")."""
     out: list[tuple[int, int, dict[str, Any]]] = []
-    verbs = vocab.memo.get("amount_verbs")
-    if verbs is None:
-        verbs = vocab.memo["amount_verbs"] = tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before})
+    verbs = _paragraph_words(vocab).amount_verbs
     for m in vocab.chinese_amount.finditer(para):
         value = chinese_number(m.group("cn"))
         if value is None or value < 2 or (m.end() < len(para) and para[m.end()] in _CN_DIGITS):
@@ -1144,49 +1217,112 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     return out
 
 
-def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
-                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
-    matches: list[tuple[int, int, dict[str, Any]]] = []
-    has_digit = _DIGIT.search(para) is not None  # both number patterns start at a digit
-    if has_digit:
-        for m in vocab.number_unit.finditer(para):
-            matches.append((m.start(), m.end(), {"value": m.group("value"), "value_max": m.group("value_max"),
-                                                  "unit": m.group("unit")}))
-    matches.extend(_chinese_amounts(para, vocab))
-    if has_digit:
-        for m in vocab.bare_value.finditer(para):  # "PUE降到1.3以下": a unitless value after 降到/控制在
-            matches.append((m.start("value"), m.end("value"),
-                            {"value": m.group("value"), "value_max": None, "unit": ""}))
-    for w in vocab.words("breakthrough_words"):
+@dataclass(frozen=True)
+class _ParagraphWords:
+    """What `_read_paragraph` looks up in the vocabulary, gathered once (it runs for every line)."""
+
+    has_baseline: Callable[[str], Any]
+    has_not_before: Callable[[str], Any]
+    has_param_word: Callable[[str], Any]
+    has_param_cap: Callable[[str], Any]
+    parameter_patterns: tuple[re.Pattern[str], ...]
+    recurring: tuple[str, ...]
+    subsidy_words: tuple[str, ...]
+    name_before: frozenset[str]
+    name_after: frozenset[str]
+    duration_words: tuple[str, ...]
+    level_words: tuple[str, ...]
+    lone_verbs: tuple[str, ...]
+    clause_qualifiers: tuple[tuple[str, str], ...]  # (word, the qualifier it stands for)
+    magnitudes: tuple[str, ...]
+    currency_units: tuple[str, ...]
+    breakthrough_words: tuple[str, ...]
+    amount_verbs: tuple[str, ...]
+    bare_value_cover: tuple[str, ...]  # _cover of the words a bare value follows
+
+
+def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
+    got = vocab.memo.get("paragraph_words")
+    if got is None:
+        got = vocab.memo["paragraph_words"] = _ParagraphWords(
+            # "any of the words in the text" as one scan of a pattern (the same answer as a test per word)
+            has_baseline=_finder(vocab.words("baseline_markers")),
+            has_not_before=_finder(vocab.words("not_target_before")),
+            has_param_word=_finder(vocab.words("parameter_words")),
+            has_param_cap=_finder(vocab.words("parameter_cap_words")),
+            parameter_patterns=tuple(vocab.parameter_patterns),
+            recurring=vocab.words("recurring_markers"),
+            subsidy_words=vocab.words("subsidy_words"),
+            name_before=_word_set("name_chars_before"),
+            name_after=_word_set("name_chars_after"),
+            duration_words=vocab.words("duration_words"),
+            level_words=vocab.words("level_words"),
+            lone_verbs=vocab.words("lone_verbs"),
+            clause_qualifiers=tuple((w, vocab.qual_before.get(w, w)) for w in vocab.words("clause_qualifiers")),
+            magnitudes=_longest_first(tuple(vocab.magnitudes)),
+            currency_units=tuple(vocab.currency_units),
+            breakthrough_words=vocab.words("breakthrough_words"),
+            amount_verbs=tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before}),
+            bare_value_cover=_cover(vocab.words("bare_value_qualifiers")),
+        )
+    return got
+
+
+def _paragraph_matches(para: str, vocab: Vocabulary,
+                       words: _ParagraphWords) -> list[tuple[int, int, dict[str, Any]]]:
+    """The values of a paragraph, in order: (start, end, the value's parts)."""
+    # both number patterns start at a digit
+    if _DIGIT.search(para) is not None:
+        matches = [(m.start(), m.end(), m.groupdict()) for m in vocab.number_unit.finditer(para)]
+        if vocab.chinese_amount.search(para) is not None:
+            matches.extend(_chinese_amounts(para, vocab))
+        # "PUE降到1.3以下": a unitless value after 降到/控制在
+        if _has_any(para, words.bare_value_cover):
+            matches.extend((m.start("value"), m.end("value"),
+                            {"value": m.group("value"), "value_max": None, "unit": ""})
+                           for m in vocab.bare_value.finditer(para))
+    elif vocab.chinese_amount.search(para) is not None:
+        matches = _chinese_amounts(para, vocab)
+    else:
+        matches = []
+    for w in words.breakthrough_words:
         if w in para:
             for m in re.finditer(re.escape(w), para):
                 matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
-    if not matches:
-        return  # no number and no breakthrough: nothing below can find a target or warn
-    matches.sort(key=lambda x: x[0])
+    matches.sort(key=_first)
+    return matches
+
+
+def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
+                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
+    matches = _paragraph_matches(para, vocab, _paragraph_words(vocab))
+    if matches:  # no number and no breakthrough: nothing below can find a target or warn
+        _read_matches(para, matches, base, events, fallback, period, vocab, found, row)
+
+
+def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], base: int, events: list[_Event],
+                  fallback: int | None, period: tuple[int, int] | None, vocab: Vocabulary, found: Finding,
+                  row: bool = False) -> None:
+    words = _paragraph_words(vocab)
     last_in_sentence: dict[int, RawTarget] = {}
-    not_before = vocab.words("not_target_before")
-    baseline = vocab.words("baseline_markers")
-    # "any of the words in the text" as one scan of a pattern (the same answer as a test per word)
-    has_baseline = _any_of(baseline).search
-    has_not_before = _any_of(not_before).search
-    has_param_word = _any_of(vocab.words("parameter_words")).search
-    has_param_cap = _any_of(vocab.words("parameter_cap_words")).search
-    recurring = vocab.words("recurring_markers")
-    subsidy_words = vocab.words("subsidy_words")
-    name_before = _word_set("name_chars_before")
-    name_after = _word_set("name_chars_after")
-    duration_words = vocab.words("duration_words")
-    level_words = vocab.words("level_words")
-    lone_verbs = vocab.words("lone_verbs")
-    clause_qualifiers = vocab.words("clause_qualifiers")
-    magnitudes = _longest_first(tuple(vocab.magnitudes))
-    currency_units = tuple(vocab.currency_units)
+    has_baseline = words.has_baseline
+    has_not_before = words.has_not_before
+    has_param_word = words.has_param_word
+    has_param_cap = words.has_param_cap
+    recurring = words.recurring
+    subsidy_words = words.subsidy_words
+    name_before = words.name_before
+    name_after = words.name_after
+    duration_words = words.duration_words
+    level_words = words.level_words
+    lone_verbs = words.lone_verbs
+    magnitudes = words.magnitudes
+    currency_units = words.currency_units
     ctx = _Para(para, events)
     starts = [s for s, _e, _g in matches]
     paired = _respective_years(ctx, matches, starts, period)
     named = _respective_indicators(ctx, matches, starts, vocab)
-    open_at = _open_parens(para, starts)
+    open_at = _open_parens(para, starts) if _has_paren(para) else dict.fromkeys(starts)
     titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
     marker = HEADING.match(para)
@@ -1228,7 +1364,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         if is_money and has_not_before(comma_clause):
             continue  # "给予奖补30万元": a subsidy, not a target
         # subsidy rates and ceilings are policy parameters: "按投资额30%的比例给予奖补", "最高500万元"
-        if has_param_word(whole_clause) or any(p.search(whole_clause) for p in vocab.parameter_patterns):
+        if has_param_word(whole_clause) or any(p.search(whole_clause) for p in words.parameter_patterns):
             continue
         if (is_money or base_unit in ("%", "‰")) and has_param_cap(whole_clause) and any(
                 w in para[max(s_start, start - _WINDOW): min(s_end, end + _WINDOW)] for w in subsidy_words):
@@ -1313,8 +1449,7 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
         k = bisect_left(starts, s_start)
         head = para[s_start:head_end] if not (k < len(starts) and starts[k] < head_end) else ""
         scope = comma_clause + "|" + head
-        for w in clause_qualifiers:
-            q = vocab.qual_before.get(w, w)
+        for w, q in words.clause_qualifiers:
             if w in scope and not any(q in x for x in quals_before):
                 quals_before.append(q)
         qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
@@ -1370,6 +1505,10 @@ def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | 
 
 
 _CONJUNCTIONS = "和及与或、"
+
+
+def _first(match: tuple[int, int, dict[str, Any]]) -> int:
+    return match[0]
 _RESPECTIVE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
 
 
@@ -1625,13 +1764,24 @@ def extract_targets(doc: PolicyDocument) -> list[Target]:
     tasks = sorted(doc.tasks, key=lambda t: t.span.start)
     task_starts = [t.span.start for t in tasks]
     out: list[Target] = []
+    # a table row gives a target per year column, all with the row's label: its span, task and
+    # indicator are looked up once (spans are frozen, so the targets may share one)
+    where: dict[tuple[int, int], tuple[Span, str]] = {}
+    names: dict[str, tuple[str, str]] = {}
     for r in raws:
-        span = doc.span(r.start, r.end)
-        canonical = canonical_indicator(r.indicator, vocab)
-        out.append(Target(indicator=r.indicator, indicator_id=f"ind:{canonical}", indicator_name=canonical,
+        got = where.get((r.start, r.end))
+        if got is None:
+            span = doc.span(r.start, r.end)
+            got = where[(r.start, r.end)] = (span, _task_at(tasks, task_starts, span.start))
+        span, task_path = got
+        name = names.get(r.indicator)
+        if name is None:
+            canonical = canonical_indicator(r.indicator, vocab)
+            name = names[r.indicator] = (f"ind:{canonical}", canonical)
+        out.append(Target(indicator=r.indicator, indicator_id=name[0], indicator_name=name[1],
                           unit=r.unit, year=r.year, value=r.value, span=span, value_max=r.value_max,
                           qualifier=r.qualifier, source="table" if r.source == "table" else "text",
-                          task_path=_task_at(tasks, task_starts, span.start), recurrence=r.recurrence))
+                          task_path=task_path, recurrence=r.recurrence))
     return out
 
 

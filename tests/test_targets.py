@@ -708,3 +708,21 @@ def test_fuzzed_plans_never_raise_and_quotes_stay_exact(tmp_path: Path) -> None:
             assert doc.original[t.span.start:t.span.end] == t.span.quote
             assert t.recurrence in ("", "annual") and (t.recurrence == "" or t.year is None)
         assert not [w for w in doc.warnings if UNREADABLE in w], text  # the readers' own guard never fired
+
+
+def test_cover_pieces_hold_every_word() -> None:
+    """The few pieces tested with `in` before a word list's pattern (_cover) must each time hold
+    every word of the list: a text without any piece then holds none of the words."""
+    from policykg.extract.targets import _cover, vocabulary
+
+    vocab = vocabulary()
+    lists = {key: vocab.words(key) for key in ("horizon_words", "plan_year_words", "bare_value_qualifiers",
+                                              "baseline_markers", "not_target_before", "parameter_words",
+                                              "parameter_cap_words")}
+    lists["period_names"] = tuple(vocab.raw["period_names"])
+    for key, words in lists.items():
+        pieces = _cover(words)
+        assert pieces and len(pieces) <= len(words), key
+        assert all(any(p in w for p in pieces) for w in words), key
+    # and the same pieces for the same words: the readers ask per line
+    assert _cover(lists["horizon_words"]) is _cover(lists["horizon_words"])
