@@ -43,11 +43,12 @@ except ImportError:  # Python 3.10
     import sre_constants as _sre
     from sre_parse import parse as _sre_parse
 
+from policykg.extract import gazetteer
 from policykg.extract.deadlines import read_deadline
 from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention, _span
 from policykg.extract.outline import heading_title
 
-OPEN_BRACKETS = {"（": "）", "【": "】", "[": "]", "〖": "〗"}
+OPEN_BRACKETS = {"（": "）", "【": "】", "[": "]", "〖": "〗", "〔": "〕"}
 CLOSE_BRACKETS = {v: k for k, v in OPEN_BRACKETS.items()}
 
 
@@ -758,6 +759,15 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
             if units:
                 found.append((base + by.start(), base + by.end(1), "inline-bare", units))
                 return found
+        bare = _bare_sentence(text)
+        if bare is not None:
+            # "…。市科技局牵头，市财政局配合。" / "…。省财政厅、省税务局负责。" closing the paragraph
+            start, end = bare
+            units = parse_inline(text[start:end], base + start)
+            if units and any(u.role != "participant" for u in units) \
+                    and all(_names_a_body(u.written) for u in units):
+                found.append((base + start, base + end, "inline-bare", units))
+                return found
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
         m = None
         if _patterns()["label_word"].search(text):
@@ -772,6 +782,50 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
             elif problems is not None:
                 problems.append(base + m.start())
     return found
+
+
+_SENTENCE_END = re.compile(r"[。；;！？!?]")
+_CLOSING = " \t\n。；;"
+
+
+def _bare_sentence(text: str) -> tuple[int, int] | None:
+    """[start, end) of the paragraph's last sentence (its closing 。 left out) when it ends with a
+    role verb: the one place a clause stands unmarked, "…。市科技局牵头，市财政局配合。"."""
+    end = len(text.rstrip(_CLOSING))
+    if end < 4 or end_verb(text[max(0, end - 24) : end]) is None:
+        return None
+    last = max(text.rfind(ch, 0, end) for ch in "。；;！？!?")
+    start = last + 1
+    while start < end and text[start] in _CLOSING:
+        start += 1
+    return (start, end) if end - start >= 4 else None
+
+
+def _names_a_body(name: str) -> bool:
+    """A unit of an unmarked clause names a public body, not whoever a sentence says may lead
+    ("支持龙头企业牵头", "高校参与"): it ends as a body's name does, and it opens with a level or a
+    collective word (市, 省, 各, 有关), a national one (国家) or a division's name, or else the
+    resolver knows it (a department, government or park; not a name it only guesses at)."""
+    if not _NOTES.sub("", name).endswith(_patterns()["suffixes"]):  # "各县（市、区）要" (…要落实) names none
+        return False
+    if name.startswith(_body_openings()):
+        return True
+    if any(gazetteer.lookup(name[:k]) for k in range(2, min(len(name) - 1, 10) + 1)):
+        return True
+    from policykg.extract.resolve import resolve_unit  # (the stage after this one: only for these few)
+
+    unit = resolve_unit(name, "")
+    return unit.kind in _BODY_KINDS and unit.rule != "unknown" and not unit.flagged
+
+
+_BODY_KINDS = frozenset({"Department", "Government", "Organisation", "ParkCommittee", "Park"})
+
+
+@lru_cache(maxsize=1)
+def _body_openings() -> tuple[str, ...]:
+    words = clause_words()
+    return tuple(sorted({*words["admin_levels"], *words["collective_prefixes"], *words["national_openings"]},
+                        key=len, reverse=True))
 
 
 def find_clauses(text: str, base: int = 0, first_leads: bool = False) -> list[tuple[int, int, str, list[ParsedUnit]]]:
@@ -1145,7 +1199,8 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
         hi = bisect_left(bracket_at, end, lo)
         k = bisect_left(by_at, start)
         # most paragraphs hold no clause: one look tells (raw_clauses would find none)
-        has_clue = lo < hi or (k < n_by and by_at[k] < end) or label_word.search(text, start, end)
+        has_clue = lo < hi or (k < n_by and by_at[k] < end) or label_word.search(text, start, end) \
+            or end_verb(text[max(start, end - 30) : end].rstrip(_CLOSING)) is not None  # an unmarked clause
         clauses = raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
             if has_clue else []
         para = _Para(section, start, end, clauses)

@@ -118,11 +118,17 @@ def _index() -> _Index:
             code, name, kind, level, parent, former = (line.rstrip("\n").split("\t") + [""] * 6)[:6]
             old = tuple((n, int(y)) for n, y in (f.split("@") for f in former.split("|") if f))
             codes[code] = Division(code, name, kind, level, parent, old)
+    conventional: dict[str, list[str]] = {}  # 博州: names usage gave, not the rules
+    for line in (RESOURCES / "gazetteer_short_names.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, short = line.split("\t")[:2]
+            conventional.setdefault(code, []).append(short.strip())
     for division in codes.values():
         forms = [division.name, short_name(division.name)]
         if division.name.endswith(("自治州", "自治县", "自治旗")) and short_name(division.name) != division.name:
             forms.append(short_name(division.name) + division.name[-1])  # 恩施州, 峨边县
         forms += [n for n, _ in division.former] + [short_name(n) for n, _ in division.former]
+        forms += conventional.get(division.code, [])
         for form in dict.fromkeys(forms):
             names.setdefault(form, []).append(division)
     for form in ("全国", "中国", "中华人民共和国", "国家"):

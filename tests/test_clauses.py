@@ -232,6 +232,15 @@ def test_clause_with_thousands_of_units_is_read_whole() -> None:
     ("（牵头单位为市科技局，配合单位为市财政局）", [("lead", "市科技局"), ("participant", "市财政局")]),
     # an unbracketed 由… sentence closing the task
     ("。由市科技局牵头，市财政局配合。", [("lead", "市科技局"), ("participant", "市财政局")]),
+    # an unmarked sentence closing the task: units of public bodies and their role verbs
+    ("。省工业和信息化厅牵头，省科技厅、省商务厅按职责分工负责。", [("lead", "省工业和信息化厅"),
+                                                  ("participant", "省科技厅"), ("participant", "省商务厅")]),
+    ("。市政务服务数据管理局牵头负责。", [("lead", "市政务服务数据管理局")]),
+    ("。省财政厅、省税务局负责。", [("lead", "省财政厅"), ("participant", "省税务局")]),
+    ("。长沙市人民政府负责，湘江新区管委会配合。", [("lead", "长沙市人民政府"), ("participant", "湘江新区管委会")]),
+    ("。科技部牵头，教育部、财政部配合。", [("lead", "科技部"), ("participant", "教育部"), ("participant", "财政部")]),
+    # 〔〕 brackets hold clauses too
+    ("。〔责任单位：市金融局、市财政局〕", [("lead", "市金融局"), ("participant", "市财政局")]),
     # a note written after the last unit
     ("（责任单位：市科技局、市财政局（列第一位的为牵头单位，下同））", [("lead", "市科技局"), ("participant", "市财政局")]),
     # units alone closing a task: responsible units, the first leads
@@ -239,6 +248,18 @@ def test_clause_with_thousands_of_units_is_read_whole() -> None:
 ])
 def test_composed_clause_forms(text: str, want: list[tuple[str, str]]) -> None:
     assert roles("做好工作" + text) == [want]
+
+
+@pytest.mark.parametrize("text", [
+    "支持龙头企业牵头组建创新联合体，高校、科研院所参与。",  # the verb is not the sentence's end
+    "鼓励有条件的企业牵头，高校参与。",  # who a sentence says may lead is no public body
+    "支持企业牵头，高校、科研院所参与。",
+    "推动企业上云。重点企业负责。",
+    "建立健全工作机制，明确各方责任。",
+    "粤府〔2023〕12号文件要求各地抓好落实。",
+])
+def test_sentences_that_are_not_unmarked_clauses(text: str) -> None:
+    assert roles(text) == []
 
 
 def test_dotless_item_numbers_in_sequence(tmp_path: Path) -> None:

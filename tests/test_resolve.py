@@ -384,6 +384,17 @@ def test_province_not_known_is_flagged_not_guessed() -> None:
     assert unit.name == "省科学技术厅"
 
 
+def test_conventional_short_names_of_prefectures() -> None:
+    # 博州, 巴州, 克州: usage, not the short-name rules (resources/gazetteer_short_names.tsv)
+    assert gazetteer.best("博州").name == "博尔塔拉蒙古自治州"
+    xinjiang = gazetteer.best("新疆维吾尔自治区")
+    assert gazetteer.best("巴州", within=xinjiang).code == "652800"
+    assert gazetteer.best("巴州", within=gazetteer.best("巴中市")).name == "巴州区"  # Sichuan's district
+    unit = resolve_unit("克州人民政府", "新疆维吾尔自治区")
+    assert unit.unit_id == "gov:653000:人民政府" and not unit.flagged
+    assert unit.name == "克孜勒苏柯尔克孜自治州人民政府"
+
+
 @pytest.mark.parametrize("national", ["全国", "", "国务院"])
 def test_national_names(national: str) -> None:
     unit = resolve_unit("科技部", national)
