@@ -21,17 +21,17 @@ import itertools
 import json
 import operator
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
 import orjson
-from policykg.extract.model import PolicyDocument
+from policykg.extract.model import PolicyDocument, Task
 from policykg.graph.build import (
     document_citations,
     document_head,
     document_properties,
-    task_properties,
 )
 from policykg.graph.export import TABLES, graphml_key_id, graphml_node, responsibility_rows
 from policykg.graph.fragments import THIS_DOCUMENT, csv_field
@@ -66,6 +66,8 @@ def _data(scope: str, names: list[str]) -> str:
 _TASK_NAMES = ["id", "kind", "labels", "name", "title", "titleOriginal", "path", "docId", "docSha256", "clauseForm",
                "start", "end", "quote", "paragraphStart", "paragraphEnd", "text", "textStart", "textEnd", "deadline",
                "deadlineText", "dueBy", "content", "sectionTitle", "current", "label"]
+# a Task node's keys in graph.json (build.add_task's node: its label after its id, no display label)
+_TASK_NODE_KEYS = ["id", "label", *_TASK_NAMES[2:-1]]
 _TASK = '<node id="%s">' + _data("node", _TASK_NAMES) + "</node>\n"
 _PART_OF = ('<edge id="PART_OF" source="%s" target="%s">'
             + _data("edge", ["type", "docSha256", "start", "end", "quote", "label"]) + "</edge>\n")
@@ -177,12 +179,13 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     responsibility_count = 0
     resolution: dict[str, list[Any]] = {}  # written -> [row fields before the count, count]
     with_text, unit_edges = True, False
+    task_values = _task_values(doc)
     for index, task in enumerate(doc.tasks):
         path = task.path
         tid = task_prefix + path
-        node = {"id": tid, "label": "Task", "labels": ["Task"], **task_properties(doc, task), "current": True}
+        values = task_values(task, tid)
+        node = dict(zip(_TASK_NODE_KEYS, values))
         json_nodes.append(orjson.dumps(node) + b",\n")
-        values = list(node.values())
         texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
         values[2] = "Task"
         values[-1] = "true"
@@ -368,6 +371,75 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
                                   len(entity_rows)))),
     }
     return summary, b"".join(sections)
+
+
+def sheet_tasks(doc: PolicyDocument) -> list[dict[str, Any]]:
+    """The document's tasks as its 任务分工表 sheet shows them: what task_sheet.xlsx_tasks makes
+    of the responsibilities rows encode_record wrote for it (its keys the sheet reads), straight
+    from the model instead of the rows parsed back (for a document encode_record took)."""
+    tasks = []
+    for task in doc.tasks:
+        units = task.clause.units
+        if not units:
+            continue  # (no row: no line on the sheet)
+        lead, part, from_order = [], [], False
+        for unit in units:
+            if unit.role == "lead":
+                lead.append(unit.written)
+                from_order = from_order or unit.lead_from_order
+            else:
+                part.append(unit.written)
+        # the row's task_text, else (a task without one: the rows as JSON) its paragraph
+        tasks.append({"path": task.path, "title": task.title, "text": task.text or task.span.quote or "",
+                      "deadline": task.deadline_text or task.deadline or "", "lead": lead, "part": part,
+                      "quote": task.clause.span.quote or "", "lead_from_order": bool(from_order)})
+    return tasks
+
+
+def _task_values(doc: PolicyDocument) -> Callable[[Task, str], list[Any]]:
+    """The values of a Task node ({"id", "label", "labels", **build.task_properties, "current"}), in
+    its order, as a function of the task and its id: the document's lookups (the offset map, the
+    outline by path) made once, not once per task (a document without extras: see encode_record)."""
+    from policykg.extract.deadlines import due_by
+    from policykg.graph.compare import _sections_by_path
+
+    sha, doc_id, text, original, offsets = doc.sha256, doc.doc_id, doc.text, doc.original, doc.offsets
+    mapped, size = bool(text and offsets), len(text)
+    by_path = _sections_by_path(doc)
+    no_sections: tuple[Any, Any] = ((), ())
+
+    def before(path: str | None, position: int) -> Any:
+        # compare.section_heading's lookup: the last section of the path at or before the position
+        starts, sections = by_path.get(path, no_sections)
+        if isinstance(starts, list):
+            i = bisect_right(starts, position)
+            return sections[i - 1] if i else None
+        found = [s for s in sections if s.span.start <= position]
+        return found[-1] if found else None
+
+    def values(task: Task, tid: str) -> list[Any]:
+        clause_of, span, text_span, title = task.clause, task.span, task.text_span, task.title
+        clause = clause_of.span
+        # compare.task_content: the paragraph in the normalised text without the clause
+        if mapped:
+            start = bisect_left(offsets, span.start, 0, size)
+            paragraph = text[start:bisect_left(offsets, span.end, start, size)]
+            start = bisect_left(offsets, clause.start, 0, size)
+            clause_text = text[start:bisect_left(offsets, clause.end, start, size)]
+        else:
+            paragraph = original[span.start:span.end] if original else ""
+            clause_text = clause.quote
+        content = paragraph.replace(clause_text, "") if clause_text else paragraph
+        own = before(task.section_path or task.path, span.start)
+        parent = before(own.parent, own.span.start) if own is not None and own.parent else None
+        deadline = task.deadline
+        return [tid, "Task", ["Task"], title, title, task.title_original or title, task.path, doc_id, sha,
+                clause_of.form, clause.start, clause.end, clause.quote, span.start, span.end,
+                text_span.quote if text_span else "", text_span.start if text_span else span.start,
+                text_span.end if text_span else span.end, deadline, task.deadline_text, due_by(deadline),
+                content, parent.title if parent is not None else "", True]
+
+    return values
 
 
 def _provenance(alias: str, span: Any) -> dict[str, Any]:

@@ -106,12 +106,14 @@ def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryvie
 
 
 def cache_sheet(cache_dir: Path, document: dict[str, Any], encoded: Iterable[bytes | memoryview],
-                rows: Sequence[dict[str, Any]]) -> None:
+                rows: Sequence[dict[str, Any]], tasks: Sequence[dict[str, Any]] | None = None) -> None:
     """Render a document's sheet into a TaskSheetWriter's cache_dir under the key its
     add_encoded(document, encoded, …) looks up: an extraction worker does this for the
-    documents it extracts, so that the build's writer only copies their sheets."""
+    documents it extracts, so that the build's writer only copies their sheets. `tasks`: the
+    xlsx_tasks of the rows, when the caller has them already (then `rows` is not read)."""
     title = document.get("title") or document["doc"]
-    tasks = xlsx_tasks(rows)
+    if tasks is None:
+        tasks = xlsx_tasks(rows)
     key = _encoded_key(_renderer_version(), title, encoded)
     _write_cached(cache_dir / (key + CACHE_SUFFIX), _document_sheet(title, tasks), len(tasks),
                   sum(t["lead_from_order"] for t in tasks))
