@@ -151,7 +151,8 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         found = shared.get(node_id)
         if found is None:
             data = props() if callable(props) else props
-            shared[node_id] = [before, node_id, label, [label, *(x for x in extra if x != label)], data]
+            labels = [label, *extra] if label not in extra else [label, *[x for x in extra if x != label]]
+            shared[node_id] = [before, node_id, label, labels, data]
             kinds[node_id] = {kind}
             return
         labels, data = found[3], found[4]
@@ -236,11 +237,24 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
                                        f"{unit_name},{kind},{rule},{yes},{res.note},", 1]
             else:
                 row[1] += 1
-            if (unit_id, "unit", kind, written) not in mentioned:  # (the same mention again changes nothing)
-                mention(unit_id, kind, ("Unit",), "unit", written, before, {
-                    "name": unit_name, "kind": kind, "jurisdiction": res.jurisdiction,
-                    "jurisdictionCode": res.jurisdiction_code, "aliases": [written], "docs": THIS_DOCUMENT,
-                    "docSha256": THIS_DOCUMENT, "start": start, "end": end, "quote": quote})
+            seen_key = (unit_id, "unit", kind, written)
+            if seen_key not in mentioned:  # (the same mention again changes nothing)
+                found = shared.get(unit_id)
+                if found is None or "unit" not in kinds[unit_id]:
+                    mention(unit_id, kind, ("Unit",), "unit", written, before, {
+                        "name": unit_name, "kind": kind, "jurisdiction": res.jurisdiction,
+                        "jurisdictionCode": res.jurisdiction_code, "aliases": [written], "docs": THIS_DOCUMENT,
+                        "docSha256": THIS_DOCUMENT, "start": start, "end": end, "quote": quote})
+                else:  # mention's merge of a unit named again, written out (its props not needed)
+                    mentioned.add(seen_key)
+                    labels = found[3]
+                    if kind not in labels:
+                        labels.append(kind)
+                    if "Unit" not in labels:
+                        labels.append("Unit")
+                    aliases = found[4]["aliases"]
+                    if written not in aliases:
+                        aliases.append(written)
             rel = "LEADS" if role == "lead" else "PARTICIPATES_IN"
             key = f"{rel}:{i}"
             unit_edges = True
@@ -460,13 +474,10 @@ def _json_lines(elements: list[dict[str, Any]]) -> bytes | None:
     """The elements as graph.json lines (export.JsonElements.lines, whose type check _plain made)."""
     if not elements:
         return b""
-    try:
-        found = orjson.dumps(elements)
+    try:  # one dumps a line, joined: less than the list in one, its "},{" counted and replaced after
+        return b",\n".join(map(orjson.dumps, elements)) + b",\n"
     except TypeError:  # an integer beyond 64 bits
         return None
-    if found.count(b"},{") != len(elements) - 1:
-        return b"".join([orjson.dumps(element) + b",\n" for element in elements])
-    return found[1:-1].replace(b"},{", b"},\n{") + b",\n"
 
 
 def _escaped(text: str) -> str:
