@@ -60,9 +60,19 @@ def _sheet_names(titles: list[str]) -> list[str]:
 
 def _clean_quote(text: str) -> str:
     """原文 as the plan wrote it, without ruby pinyin (開發區(qū) -> 開發區) or line breaks."""
+    if not text:
+        return ""
+    if "(" in text or "（" in text:  # (ruby pinyin is bracketed: most texts have no bracket)
+        text = _without_pinyin()(text)
+    return " ".join(text.split())
+
+
+@cache
+def _without_pinyin() -> Callable[[str], str]:
+    # imported when a sheet is rendered first: a build whose sheets all come from the cache needs none
     from policykg.extract.normalise import without_pinyin
 
-    return " ".join(without_pinyin(text or "").split())
+    return without_pinyin
 
 
 def xlsx_tasks(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
