@@ -24,7 +24,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as xml_escape
 
 import orjson
 from policykg.extract.model import PolicyDocument, Task
@@ -180,11 +180,11 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     responsibility_count = 0
     resolution: dict[str, list[Any]] = {}  # written -> [row fields before the count, count]
     with_text, unit_edges = True, False
-    task_values = _task_values(doc)
+    task_values = _task_values(doc) if doc.tasks else None
     for index, task in enumerate(doc.tasks):
         path = task.path
         tid = task_prefix + path
-        values = task_values(task, tid)
+        values = task_values(task, tid)  # type: ignore[misc]
         node = dict(zip(_TASK_NODE_KEYS, values))
         json_nodes.append(orjson.dumps(node) + b",\n")
         texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
@@ -192,7 +192,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         values[-1] = "true"
         values.append(f"{path} {task.title}".strip())
         if escape:
-            values = [_escaped(v) if type(v) is str else v for v in values]
+            values = [xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values]
         graphml_nodes.append(_task_element(tid, *values).encode("utf-8"))
         span = task.span
         edges.append({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
@@ -482,11 +482,11 @@ def _json_lines(elements: list[dict[str, Any]]) -> bytes | None:
 
 def _escaped(text: str) -> str:
     """A text in XML, as export._graphml_data writes it."""
-    return escape(text) if "&" in text or "<" in text or ">" in text else text
+    return xml_escape(text) if "&" in text or "<" in text or ">" in text else text
 
 
 def _escaped_all(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple([_escaped(v) if type(v) is str else v for v in values])
+    return tuple([xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values])
 
 
 def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: bool, floats: list[float]) -> bool:
