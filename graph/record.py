@@ -329,7 +329,8 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             mention(indicator_id, "Indicator", (), "indicator", indicator, before, lambda t=target, s=span: {
                 "name": t.indicator_name or t.indicator, "unit": t.unit, **_provenance(t.indicator, s)})
         source = task_prefix + task_path if task_path and task_path in paths else doc_id
-        key = f"TARGETS:{year}:{start}:{value}"
+        written_value = repr(value)  # (str of a float is its repr: the key's and the GraphML's value alike)
+        key = f"TARGETS:{year}:{start}:{written_value}"
         ends.add((source, indicator_id, key))
         edges.append({"type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
                       "qualifier": qualifier, "source": target.source, "written": indicator, "taskPath": task_path,
@@ -348,7 +349,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             edge_keys.add("valueMax")
         graphml_edges.append(
             f'<edge id="{key}" source="{source}" target="{indicator_id}"><data key="e0">TARGETS</data>'
-            f"{graphml_year}{_TARGET_VALUE % repr(value)}{graphml_max}"
+            f"{graphml_year}{_TARGET_VALUE % written_value}{graphml_max}"
             + _target_rest(*(_escaped_all((unit, qualifier, target.source, indicator, task_path, recurrence, sha,
                                            start, end, quote, "TARGETS")) if escape else
                              (unit, qualifier, target.source, indicator, task_path, recurrence, sha, start, end,
