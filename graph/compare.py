@@ -182,9 +182,16 @@ def _sections_by_path(doc: PolicyDocument) -> dict[str | None, tuple[Any, list[S
         return _last_index[2]
     groups: dict[str | None, list[Section]] = {}
     for section in doc.sections:
-        groups.setdefault(section.path, []).append(section)
+        found = groups.get(section.path)
+        if found is None:
+            groups[section.path] = [section]
+        else:
+            found.append(section)
     index: dict[str | None, tuple[Any, list[Section]]] = {}
     for path, sections in groups.items():
+        if len(sections) == 1:  # most paths: one section (its start list needs no check)
+            index[path] = ([sections[0].span.start], sections)
+            continue
         starts = [s.span.start for s in sections]
         ascending = all(a <= b for a, b in pairwise(starts))
         index[path] = (starts if ascending else None, sections)

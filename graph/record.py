@@ -21,17 +21,17 @@ import itertools
 import json
 import operator
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as xml_escape
 
 import orjson
-from policykg.extract.model import PolicyDocument
+from policykg.extract.model import PolicyDocument, Task
 from policykg.graph.build import (
     document_citations,
     document_head,
     document_properties,
-    task_properties,
 )
 from policykg.graph.export import TABLES, graphml_key_id, graphml_node, responsibility_rows
 from policykg.graph.fragments import THIS_DOCUMENT, csv_field
@@ -66,6 +66,8 @@ def _data(scope: str, names: list[str]) -> str:
 _TASK_NAMES = ["id", "kind", "labels", "name", "title", "titleOriginal", "path", "docId", "docSha256", "clauseForm",
                "start", "end", "quote", "paragraphStart", "paragraphEnd", "text", "textStart", "textEnd", "deadline",
                "deadlineText", "dueBy", "content", "sectionTitle", "current", "label"]
+# a Task node's keys in graph.json (build.add_task's node: its label after its id, no display label)
+_TASK_NODE_KEYS = ["id", "label", *_TASK_NAMES[2:-1]]
 _TASK = '<node id="%s">' + _data("node", _TASK_NAMES) + "</node>\n"
 _PART_OF = ('<edge id="PART_OF" source="%s" target="%s">'
             + _data("edge", ["type", "docSha256", "start", "end", "quote", "label"]) + "</edge>\n")
@@ -149,7 +151,8 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         found = shared.get(node_id)
         if found is None:
             data = props() if callable(props) else props
-            shared[node_id] = [before, node_id, label, [label, *(x for x in extra if x != label)], data]
+            labels = [label, *extra] if label not in extra else [label, *[x for x in extra if x != label]]
+            shared[node_id] = [before, node_id, label, labels, data]
             kinds[node_id] = {kind}
             return
         labels, data = found[3], found[4]
@@ -177,18 +180,19 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     responsibility_count = 0
     resolution: dict[str, list[Any]] = {}  # written -> [row fields before the count, count]
     with_text, unit_edges = True, False
+    task_values = _task_values(doc) if doc.tasks else None
     for index, task in enumerate(doc.tasks):
         path = task.path
         tid = task_prefix + path
-        node = {"id": tid, "label": "Task", "labels": ["Task"], **task_properties(doc, task), "current": True}
+        values = task_values(task, tid)  # type: ignore[misc]
+        node = dict(zip(_TASK_NODE_KEYS, values))
         json_nodes.append(orjson.dumps(node) + b",\n")
-        values = list(node.values())
         texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
         values[2] = "Task"
         values[-1] = "true"
         values.append(f"{path} {task.title}".strip())
         if escape:
-            values = [_escaped(v) if type(v) is str else v for v in values]
+            values = [xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values]
         graphml_nodes.append(_task_element(tid, *values).encode("utf-8"))
         span = task.span
         edges.append({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
@@ -233,11 +237,24 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
                                        f"{unit_name},{kind},{rule},{yes},{res.note},", 1]
             else:
                 row[1] += 1
-            if (unit_id, "unit", kind, written) not in mentioned:  # (the same mention again changes nothing)
-                mention(unit_id, kind, ("Unit",), "unit", written, before, {
-                    "name": unit_name, "kind": kind, "jurisdiction": res.jurisdiction,
-                    "jurisdictionCode": res.jurisdiction_code, "aliases": [written], "docs": THIS_DOCUMENT,
-                    "docSha256": THIS_DOCUMENT, "start": start, "end": end, "quote": quote})
+            seen_key = (unit_id, "unit", kind, written)
+            if seen_key not in mentioned:  # (the same mention again changes nothing)
+                found = shared.get(unit_id)
+                if found is None or "unit" not in kinds[unit_id]:
+                    mention(unit_id, kind, ("Unit",), "unit", written, before, {
+                        "name": unit_name, "kind": kind, "jurisdiction": res.jurisdiction,
+                        "jurisdictionCode": res.jurisdiction_code, "aliases": [written], "docs": THIS_DOCUMENT,
+                        "docSha256": THIS_DOCUMENT, "start": start, "end": end, "quote": quote})
+                else:  # mention's merge of a unit named again, written out (its props not needed)
+                    mentioned.add(seen_key)
+                    labels = found[3]
+                    if kind not in labels:
+                        labels.append(kind)
+                    if "Unit" not in labels:
+                        labels.append("Unit")
+                    aliases = found[4]["aliases"]
+                    if written not in aliases:
+                        aliases.append(written)
             rel = "LEADS" if role == "lead" else "PARTICIPATES_IN"
             key = f"{rel}:{i}"
             unit_edges = True
@@ -312,7 +329,8 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             mention(indicator_id, "Indicator", (), "indicator", indicator, before, lambda t=target, s=span: {
                 "name": t.indicator_name or t.indicator, "unit": t.unit, **_provenance(t.indicator, s)})
         source = task_prefix + task_path if task_path and task_path in paths else doc_id
-        key = f"TARGETS:{year}:{start}:{value}"
+        written_value = repr(value)  # (str of a float is its repr: the key's and the GraphML's value alike)
+        key = f"TARGETS:{year}:{start}:{written_value}"
         ends.add((source, indicator_id, key))
         edges.append({"type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
                       "qualifier": qualifier, "source": target.source, "written": indicator, "taskPath": task_path,
@@ -331,7 +349,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             edge_keys.add("valueMax")
         graphml_edges.append(
             f'<edge id="{key}" source="{source}" target="{indicator_id}"><data key="e0">TARGETS</data>'
-            f"{graphml_year}{_TARGET_VALUE % repr(value)}{graphml_max}"
+            f"{graphml_year}{_TARGET_VALUE % written_value}{graphml_max}"
             + _target_rest(*(_escaped_all((unit, qualifier, target.source, indicator, task_path, recurrence, sha,
                                            start, end, quote, "TARGETS")) if escape else
                              (unit, qualifier, target.source, indicator, task_path, recurrence, sha, start, end,
@@ -370,6 +388,75 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     return summary, b"".join(sections)
 
 
+def sheet_tasks(doc: PolicyDocument) -> list[dict[str, Any]]:
+    """The document's tasks as its 任务分工表 sheet shows them: what task_sheet.xlsx_tasks makes
+    of the responsibilities rows encode_record wrote for it (its keys the sheet reads), straight
+    from the model instead of the rows parsed back (for a document encode_record took)."""
+    tasks = []
+    for task in doc.tasks:
+        units = task.clause.units
+        if not units:
+            continue  # (no row: no line on the sheet)
+        lead, part, from_order = [], [], False
+        for unit in units:
+            if unit.role == "lead":
+                lead.append(unit.written)
+                from_order = from_order or unit.lead_from_order
+            else:
+                part.append(unit.written)
+        # the row's task_text, else (a task without one: the rows as JSON) its paragraph
+        tasks.append({"path": task.path, "title": task.title, "text": task.text or task.span.quote or "",
+                      "deadline": task.deadline_text or task.deadline or "", "lead": lead, "part": part,
+                      "quote": task.clause.span.quote or "", "lead_from_order": bool(from_order)})
+    return tasks
+
+
+def _task_values(doc: PolicyDocument) -> Callable[[Task, str], list[Any]]:
+    """The values of a Task node ({"id", "label", "labels", **build.task_properties, "current"}), in
+    its order, as a function of the task and its id: the document's lookups (the offset map, the
+    outline by path) made once, not once per task (a document without extras: see encode_record)."""
+    from policykg.extract.deadlines import due_by
+    from policykg.graph.compare import _sections_by_path
+
+    sha, doc_id, text, original, offsets = doc.sha256, doc.doc_id, doc.text, doc.original, doc.offsets
+    mapped, size = bool(text and offsets), len(text)
+    by_path = _sections_by_path(doc)
+    no_sections: tuple[Any, Any] = ((), ())
+
+    def before(path: str | None, position: int) -> Any:
+        # compare.section_heading's lookup: the last section of the path at or before the position
+        starts, sections = by_path.get(path, no_sections)
+        if isinstance(starts, list):
+            i = bisect_right(starts, position)
+            return sections[i - 1] if i else None
+        found = [s for s in sections if s.span.start <= position]
+        return found[-1] if found else None
+
+    def values(task: Task, tid: str) -> list[Any]:
+        clause_of, span, text_span, title = task.clause, task.span, task.text_span, task.title
+        clause = clause_of.span
+        # compare.task_content: the paragraph in the normalised text without the clause
+        if mapped:
+            start = bisect_left(offsets, span.start, 0, size)
+            paragraph = text[start:bisect_left(offsets, span.end, start, size)]
+            start = bisect_left(offsets, clause.start, 0, size)
+            clause_text = text[start:bisect_left(offsets, clause.end, start, size)]
+        else:
+            paragraph = original[span.start:span.end] if original else ""
+            clause_text = clause.quote
+        content = paragraph.replace(clause_text, "") if clause_text else paragraph
+        own = before(task.section_path or task.path, span.start)
+        parent = before(own.parent, own.span.start) if own is not None and own.parent else None
+        deadline = task.deadline
+        return [tid, "Task", ["Task"], title, title, task.title_original or title, task.path, doc_id, sha,
+                clause_of.form, clause.start, clause.end, clause.quote, span.start, span.end,
+                text_span.quote if text_span else "", text_span.start if text_span else span.start,
+                text_span.end if text_span else span.end, deadline, task.deadline_text, due_by(deadline),
+                content, parent.title if parent is not None else "", True]
+
+    return values
+
+
 def _provenance(alias: str, span: Any) -> dict[str, Any]:
     return {"aliases": [alias], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": span.start,
             "end": span.end, "quote": span.quote}
@@ -388,22 +475,19 @@ def _json_lines(elements: list[dict[str, Any]]) -> bytes | None:
     """The elements as graph.json lines (export.JsonElements.lines, whose type check _plain made)."""
     if not elements:
         return b""
-    try:
-        found = orjson.dumps(elements)
+    try:  # one dumps a line, joined: less than the list in one, its "},{" counted and replaced after
+        return b",\n".join(map(orjson.dumps, elements)) + b",\n"
     except TypeError:  # an integer beyond 64 bits
         return None
-    if found.count(b"},{") != len(elements) - 1:
-        return b"".join([orjson.dumps(element) + b",\n" for element in elements])
-    return found[1:-1].replace(b"},{", b"},\n{") + b",\n"
 
 
 def _escaped(text: str) -> str:
     """A text in XML, as export._graphml_data writes it."""
-    return escape(text) if "&" in text or "<" in text or ">" in text else text
+    return xml_escape(text) if "&" in text or "<" in text or ">" in text else text
 
 
 def _escaped_all(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple([_escaped(v) if type(v) is str else v for v in values])
+    return tuple([xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values])
 
 
 def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: bool, floats: list[float]) -> bool:

@@ -60,9 +60,19 @@ def _sheet_names(titles: list[str]) -> list[str]:
 
 def _clean_quote(text: str) -> str:
     """原文 as the plan wrote it, without ruby pinyin (開發區(qū) -> 開發區) or line breaks."""
+    if not text:
+        return ""
+    if "(" in text or "（" in text:  # (ruby pinyin is bracketed: most texts have no bracket)
+        text = _without_pinyin()(text)
+    return " ".join(text.split())
+
+
+@cache
+def _without_pinyin() -> Callable[[str], str]:
+    # imported when a sheet is rendered first: a build whose sheets all come from the cache needs none
     from policykg.extract.normalise import without_pinyin
 
-    return " ".join(without_pinyin(text or "").split())
+    return without_pinyin
 
 
 def xlsx_tasks(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -106,12 +116,14 @@ def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryvie
 
 
 def cache_sheet(cache_dir: Path, document: dict[str, Any], encoded: Iterable[bytes | memoryview],
-                rows: Sequence[dict[str, Any]]) -> None:
+                rows: Sequence[dict[str, Any]], tasks: Sequence[dict[str, Any]] | None = None) -> None:
     """Render a document's sheet into a TaskSheetWriter's cache_dir under the key its
     add_encoded(document, encoded, …) looks up: an extraction worker does this for the
-    documents it extracts, so that the build's writer only copies their sheets."""
+    documents it extracts, so that the build's writer only copies their sheets. `tasks`: the
+    xlsx_tasks of the rows, when the caller has them already (then `rows` is not read)."""
     title = document.get("title") or document["doc"]
-    tasks = xlsx_tasks(rows)
+    if tasks is None:
+        tasks = xlsx_tasks(rows)
     key = _encoded_key(_renderer_version(), title, encoded)
     _write_cached(cache_dir / (key + CACHE_SUFFIX), _document_sheet(title, tasks), len(tasks),
                   sum(t["lead_from_order"] for t in tasks))

@@ -30,7 +30,7 @@ from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
 from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet
-from policykg.graph.record import encode_record
+from policykg.graph.record import encode_record, sheet_tasks
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.progress import Progress
 
@@ -142,13 +142,14 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
     # The encoding makes thousands of small containers, none in a reference cycle: the cyclic
     # garbage collector, which they would set off, would walk the whole document's objects for
     # nothing (a fifth of this stage's time). Refcounting frees them as before.
-    _summary, summary_bytes, fragment = _document_record(doc)
+    _summary, summary_bytes, fragment, _plain = _document_record(doc)
     return summary_bytes, fragment
 
 
-def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes]:
-    """document_files, and the summary as the values it was encoded from (the worker renders the
-    document's sheet from them without parsing the bytes back)."""
+def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes, bool]:
+    """document_files, the summary as the values it was encoded from (the worker renders the
+    document's sheet from them without parsing the bytes back), and whether graph/record.py
+    encoded it (then its sheet's tasks come straight from the model: record.sheet_tasks)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -158,7 +159,7 @@ def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes]
             gc.enable()
 
 
-def _document_files(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes]:
+def _document_files(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes, bool]:
     # straight from the document where its values allow (graph/record.py), else the general way
     encoded = encode_record(doc)
     summary, fragment = encoded or encode_document(document_graph(doc), document_rows(doc))
@@ -170,7 +171,7 @@ def _document_files(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes]:
         "targets": len(doc.targets), "entities": sum(1 for e in doc.entities if not e.generic),
         "warnings": list(doc.warnings),
     }
-    return summary, _summary_bytes(summary, plain=encoded is not None), fragment
+    return summary, _summary_bytes(summary, plain=encoded is not None), fragment, encoded is not None
 
 
 def _summary_bytes(summary: dict[str, Any], plain: bool = False) -> bytes:
@@ -217,13 +218,13 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
     path, entry, place = job
     try:
         doc = process_file(path, meta_from_manifest(entry) if entry else None)
-        values, summary, fragment = _document_record(doc)
+        values, summary, fragment, plain = _document_record(doc)
         if place is None:
             return summary, fragment
         fragment_file, key, sheets = place
         fragment_file.write_bytes(fragment)
         if sheets is not None:
-            prerender_sheet(sheets, values, fragment, key)
+            prerender_sheet(sheets, values, fragment, key, sheet_tasks(doc) if plain else None)
         # the summary last (RecordCache.put's order: it is what says the entry is there)
         fragment_file.with_suffix(SUMMARY).write_bytes(summary)
         return summary, None

@@ -6,6 +6,7 @@ take is left to the general encoding, which api.document_files then uses."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -16,8 +17,9 @@ from policykg.extract.pipeline import process_file
 from policykg.extract.read import SourceError
 from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
-from policykg.graph.fragments import encode_document
-from policykg.graph.record import encode_record
+from policykg.graph.fragments import _task_rows, encode_document, prerender_sheet
+from policykg.graph.record import encode_record, sheet_tasks
+from policykg.graph.task_sheet import xlsx_tasks
 
 from policykg.api import _summary_bytes, document_files
 
@@ -43,7 +45,24 @@ def assert_same_record(doc: PolicyDocument) -> bool:
     assert summary == want_summary, doc.name
     # the summary's bytes: orjson without the type check, as the check would write them
     assert _summary_bytes(dict(summary), plain=True) == (orjson_bytes(want_summary) or _summary_bytes(want_summary))
+    # the 任务分工表's tasks straight from the model are those its rows, read back, give
+    starts = list(itertools.accumulate(summary["sections"], initial=0))
+    rows = _task_rows(memoryview(fragment)[starts[4]:starts[5]], memoryview(fragment)[starts[-2]:starts[-1]])
+    tasks = sheet_tasks(doc)
+    assert tasks == [{key: task[key] for key in tasks[0]} for task in xlsx_tasks(rows)] if tasks else not rows
     return True
+
+
+def test_a_sheet_prerendered_from_the_model_is_the_sheet_from_the_rows(tmp_path: Path) -> None:
+    doc = process_file(ROOT / "data" / "qingyuan_innovation_action_plan_2020-2022_draft.txt")
+    summary, fragment = encode_record(doc)
+    (tmp_path / "rows").mkdir()
+    (tmp_path / "model").mkdir()
+    prerender_sheet(tmp_path / "rows", summary, fragment, "key")
+    prerender_sheet(tmp_path / "model", summary, fragment, "key", sheet_tasks(doc))
+    [rows] = (tmp_path / "rows").iterdir()
+    [model] = (tmp_path / "model").iterdir()
+    assert rows.name == model.name and rows.read_bytes() == model.read_bytes()
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "data").glob("*.txt")), ids=lambda p: p.name[:30])
