@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -75,15 +77,21 @@ class EntityState:
     this, not on token objects: `extract_entities` runs them over a plan's text directly, and a
     spaCy Doc (the pipeline `entity_pipeline()`, for notebooks) carries one in its user_data."""
 
-    __slots__ = ("candidates", "chosen", "jurisdiction", "province", "text", "words")
+    __slots__ = ("candidates", "chosen", "in_clause", "jurisdiction", "province", "text", "words")
 
-    def __init__(self, text: str, jurisdiction: str = "", province: str = "") -> None:
+    def __init__(self, text: str, jurisdiction: str = "", province: str = "",
+                 in_clause: Callable[[int, int], bool] | None = None) -> None:
         self.text = text
         self.jurisdiction = jurisdiction
         self.province = province
         self.candidates: list[Candidate] = []
         self.chosen: list[Candidate] = []
         self.words: TextWords | None = None  # the one scan for kind endings and department names
+        # whether text[start:end] lies in a responsibility clause, whose departments are the
+        # clause stage's units and never mentions (extract_entities drops them): such a
+        # department that touches no other candidate is no candidate at all (None: every
+        # department is one, as a spaCy Doc's are)
+        self.in_clause = in_clause
 
 
 class TextWords(NamedTuple):
@@ -1125,6 +1133,11 @@ class EntityDepartments(_Component):
             if found and text[p - 1 : p] == "（" and found[-1][1] == p - 1:
                 continue
             found.append((s, e, p))
+        in_clause = doc.in_clause
+        units_of_clauses = _clause_units(doc.candidates, found, in_clause) if in_clause and found else ()
+        for i, (_, e, p) in enumerate(found):
+            if i in units_of_clauses:
+                continue  # a clause's unit that decides nothing else: extract_entities would drop it
             written = text[p:e]
             key = (written, jurisdiction, province)
             if key in units:
@@ -1137,6 +1150,31 @@ class EntityDepartments(_Component):
                              unit[0], unit[1]))
         if len(units) > 1 << 16:
             units.clear()
+
+
+def _clause_units(cands: list[Candidate], found: list[tuple[int, int, int]],
+                  in_clause: Callable[[int, int], bool]) -> set[int]:
+    """Which of the departments `found` ((table name start, end, written start), ends growing)
+    lie in a responsibility clause and overlap no candidate and no other department: as
+    candidates they would be chosen alone (overlapping nothing, they decide no other choice) and
+    then dropped as the clause's units, so they need not be resolved or made candidates."""
+    ordered = sorted([(c.start, c.end) for c in cands])
+    starts = [a for a, _ in ordered]
+    reach = list(accumulate((b for _, b in ordered), max))  # the farthest end of the first k
+    later_start = list(accumulate(reversed([p for _, _, p in found]), min))[::-1]  # the least from k on
+    last = len(found) - 1
+    skipped: set[int] = set()
+    previous_end = -1
+    for i, (_, e, p) in enumerate(found):
+        alone = (
+            previous_end <= p  # (ends grow: the previous department's is the farthest before)
+            and (i == last or later_start[i + 1] >= e)
+            and not ((j := bisect_left(starts, e)) and reach[j - 1] > p)  # a candidate starting before e ends after p
+        )
+        previous_end = e
+        if alone and in_clause(p, e):
+            skipped.add(i)
+    return skipped
 
 
 def _table_department(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
