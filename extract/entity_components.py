@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -750,14 +751,12 @@ class EntityLists(_Component):
         self.k = load_knowledge()
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
-        # words that hold the list marker (平等, 等级): where the marker is no list marker
-        # looked for only around the text's markers: by where the marker stands in them and their
-        # length, the words of that shape
-        shapes: dict[tuple[int, int], set[str]] = {}
-        for w in self.k.list_marker_words:
-            shapes.setdefault((w.index(self.k.list_marker), len(w)), set()).add(w)
-        self.marker_words = tuple((at, n, frozenset(words)) for (at, n), words in shapes.items())
+        # words that hold the list marker (平等, 等级): where the marker is no list marker; each
+        # with where the marker stands in it
+        self.marker_in_word = tuple((w.index(self.k.list_marker), w) for w in dict.fromkeys(self.k.list_marker_words))
         self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
+        # the names that are their own longest ending (ending_of reads up to 12 characters)
+        self.bare_endings = frozenset(e for e in self.k.endings if len(e) <= 12)
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
         return self.cue_of(text[pos : pos + 14])
@@ -803,9 +802,15 @@ class EntityLists(_Component):
         k = self.k
         text = doc_text(doc)
         marker = k.list_marker
-        marker_words = self.marker_words
+        # the markers that are part of a word (平等, 等级): each word's occurrences, overlapping ones too
+        in_words: set[int] = set()
+        for at, word in self.marker_in_word:
+            i = text.find(word)
+            while i >= 0:
+                in_words.add(i + at)
+                i = text.find(word, i + 1)
         for p in _occurrences(marker, text):
-            if any(p >= at and text[p - at : p - at + n] in words for at, n, words in marker_words):
+            if p in in_words:
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -839,11 +844,9 @@ class EntityLists(_Component):
                 if len(name) >= 2 and own is None and not k.is_generic_words(name) and name[-1] != "会":
                     _add(doc, first, m.start(), "Park", "园区", "list", cue_strength="weak", clean=first == start)
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
+        bare = self.bare_endings
         for cand in list(candidates(doc)):
-            if cand.evidence != "ending":
-                continue
-            own = k.ending_of(cand.text)
-            if own is None or cand.text != own.suffix:
+            if cand.evidence != "ending" or cand.text not in bare:
                 continue
             s = cand.start
             m = k.count_list.search(text[max(0, s - 6) : s])
@@ -981,8 +984,14 @@ class EntityRepeats(_Component):
             if cand.generic or cand.evidence == "count-list" or len(cand.text) < 2:
                 continue
             known.setdefault(cand.text, cand)
+        # how many places each name is a candidate at: when that is how often it is written and
+        # its occurrences cannot overlap (its first character is not written again in it, so no
+        # end of it begins it), every occurrence is a candidate already and none is read again
+        placed = Counter([t for t, _ in {(c.text, c.start) for c in cands}])
         taken = {(c.start, c.end) for c in cands}
         for name, model in known.items():
+            if placed[name] == text.count(name) and name.find(name[0], 1) < 0:
+                continue
             for start in _occurrences(name, text):
                 if (start, start + len(name)) in taken:
                     continue
