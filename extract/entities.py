@@ -200,8 +200,11 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     clauses = _Clauses([t.clause.span for t in doc.tasks])
     offsets = doc.offsets
 
-    def in_clause(start: int, end: int) -> bool:  # (a span of doc.text: end > start)
-        return clauses.contain_range(offsets[start], offsets[end - 1] + 1)
+    clause_starts, clause_reach = clauses.starts, clauses.reach
+
+    def in_clause(start: int, end: int) -> bool:  # (a span of doc.text: end > start); _Clauses.contain_range
+        i = bisect_right(clause_starts, offsets[start])
+        return i > 0 and clause_reach[i - 1] > offsets[end - 1]
 
     state = entity_state(doc.text, doc.meta.jurisdiction, doc.meta.province, in_clause)
     jurisdiction = doc.meta.jurisdiction

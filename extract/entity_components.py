@@ -104,27 +104,28 @@ class TextWords(NamedTuple):
 
 
 class _WordAutomata(NamedTuple):
-    endings: ahocorasick_rs.AhoCorasick | None  # None: no words (it takes none)
-    ending_of: tuple[Ending, ...]  # by pattern index
-    departments: ahocorasick_rs.AhoCorasick | None
+    words: ahocorasick_rs.AhoCorasick | None  # the endings and department names; None: no words
+    ending_of: tuple[Ending | None, ...]  # by word index: the ending it is (None: a department name only)
+    department: tuple[bool, ...]  # by word index: whether it is a department name
 
 
 @cache
 def _word_automata() -> _WordAutomata:
-    """Aho-Corasick automata (ahocorasick_rs, a DFA: a text's every match in one call) of the kind
-    endings and of the department names."""
+    """One Aho-Corasick automaton (ahocorasick_rs, a DFA: a text's every match in one call) of the
+    kind endings and the department names."""
     k = load_knowledge()
     d = load_departments()
-    endings = list(k.endings)
+    words = list(dict.fromkeys([*k.endings, *sorted(d.names)]))
     return _WordAutomata(
-        _automaton(endings),
-        tuple(k.endings[e] for e in endings),
-        _automaton(sorted(d.names)),
+        _automaton(words),
+        tuple(k.endings.get(w) for w in words),
+        tuple(w in d.names for w in words),
     )
 
 
 def _every_match(automaton: ahocorasick_rs.AhoCorasick | None, text: str) -> list[tuple[int, int, int]]:
-    """(word index, start, end) of every occurrence of every word, overlapping ones included."""
+    """(word index, start, end) of every occurrence of every word, overlapping ones included; by
+    end, the longer of one end first."""
     return automaton.find_matches_as_indexes(text, overlapping=True) if automaton is not None else []
 
 
@@ -141,20 +142,24 @@ def text_words(doc: EntityState) -> TextWords:
     if doc.words is None:
         automata = _word_automata()
         ending_of = automata.ending_of
+        is_department = automata.department
         text = doc.text
         try:
-            found, named = _every_match(automata.endings, text), _every_match(automata.departments, text)
+            found = _every_match(automata.words, text)
         except UnicodeEncodeError:
             # a lone surrogate (a notebook's text), which UTF-8 cannot carry: one character for
             # one, where no word is
-            text = _SURROGATE.sub("\ufffd", text)
-            found, named = _every_match(automata.endings, text), _every_match(automata.departments, text)
-        # (start, end) are never equal twice: the sort never compares two endings
-        endings = sorted([(s, e, ending_of[i]) for i, s, e in found])
+            found = _every_match(automata.words, _SURROGATE.sub("\ufffd", text))
+        endings: list[tuple[int, int, Ending]] = []
         departments: dict[int, int] = {}
-        for _, s, e in named:  # by end, the longest of an end first
-            if e not in departments:
+        for i, s, e in found:
+            ending = ending_of[i]
+            if ending is not None:
+                endings.append((s, e, ending))
+            if is_department[i] and e not in departments:  # by end, the longest of an end first
                 departments[e] = e - s
+        # (start, end) are never equal twice: the sort never compares two endings
+        endings.sort()
         doc.words = TextWords(endings, departments)
     return doc.words
 
