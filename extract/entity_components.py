@@ -259,6 +259,7 @@ def _occurrences(word: str, text: str) -> list[int]:
 _OPEN = {"）": "（", ")": "("}
 _QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
 _OPENERS = set("（(“‘「『")
+_CLOSERS = frozenset(_OPEN) | frozenset(_QUOTE_CLOSE)
 
 
 @dataclass
@@ -702,6 +703,10 @@ class EntityEndings(_Component):
         slogan_joiners = k.slogan_joiners
         append = doc.candidates.append
         quantified_lists: dict[int, tuple[bool, int]] = {}
+        max_name = k.max_name_chars
+        last_stop = k.last_stop_digit.match
+        leading_cut = k.leading_cut
+        isdigit = str.isdigit
         for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
             if ending.kind == "-":
                 continue
@@ -709,11 +714,25 @@ class EntityEndings(_Component):
             # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
             if text.startswith(blocking, end):
                 continue
-            left_start = scan_left(text, s_char, k, digits_stop=True)
+            # scan_left(text, s_char, k, digits_stop=True) where it stops at its first look (a
+            # stop or a digit and no bracket or quote closed before it, no other digit after it)
+            limit = s_char - max_name if s_char > max_name else 0
+            if s_char > limit:
+                m = last_stop(text, limit, s_char)
+                left_start = m.end() if m is not None else -1
+                if left_start < 0 or text[left_start - 1] in _CLOSERS or any(map(isdigit, text[left_start:s_char])):
+                    left_start = scan_left(text, s_char, k, digits_stop=True)
+            else:
+                left_start = s_char
             before = text[left_start - 1] if left_start > 0 else ""
             if before and before in slogan_joiners:
                 continue  # a term of a slogan formula: “广州总部+清远基地”
-            start, quantified = trim_left(text, left_start, s_char, k)
+            # trim_left(text, left_start, s_char, k)
+            after_number = left_start > 0 and (before.isdigit() or before == " ")
+            cut, quantified = leading_cut(text[left_start:s_char], after_number)
+            start = left_start + cut
+            if start < s_char and text[start] == "以" and "为" in _CLAUSE_STOP.split(text[s_char : s_char + 60], 1)[0]:
+                start += 1
             clean = start == left_start and not before.isdigit()
             if start == left_start and before == "、" and not quantified:
                 quantified = _list_quantified(text, left_start - 1, k, quantified_lists)
