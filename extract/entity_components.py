@@ -775,9 +775,13 @@ class EntityLists(_Component):
         self.k = load_knowledge()
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
-        # words that hold the list marker (平等, 等级): where the marker is no list marker; each
-        # with where the marker stands in it
-        self.marker_in_word = tuple((w.index(self.k.list_marker), w) for w in dict.fromkeys(self.k.list_marker_words))
+        # words that hold the list marker (平等, 等级): where the marker is no list marker
+        # looked for only around the text's markers: by where the marker stands in them and their
+        # length, the words of that shape
+        shapes: dict[tuple[int, int], set[str]] = {}
+        for w in self.k.list_marker_words:
+            shapes.setdefault((w.index(self.k.list_marker), len(w)), set()).add(w)
+        self.marker_words = tuple((at, n, frozenset(words)) for (at, n), words in shapes.items())
         self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
         # the names that are their own longest ending (ending_of reads up to 12 characters)
         self.bare_endings = frozenset(e for e in self.k.endings if len(e) <= 12)
@@ -826,15 +830,14 @@ class EntityLists(_Component):
         k = self.k
         text = doc_text(doc)
         marker = k.list_marker
-        # the markers that are part of a word (平等, 等级): each word's occurrences, overlapping ones too
-        in_words: set[int] = set()
-        for at, word in self.marker_in_word:
-            i = text.find(word)
-            while i >= 0:
-                in_words.add(i + at)
-                i = text.find(word, i + 1)
+        marker_words = self.marker_words
         for p in _occurrences(marker, text):
-            if p in in_words:
+            in_word = False
+            for at, n, words in marker_words:  # (a loop, not any(): no generator a marker)
+                if p >= at and text[p - at : p - at + n] in words:
+                    in_word = True
+                    break
+            if in_word:
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -1010,28 +1013,49 @@ class EntityRepeats(_Component):
             known.setdefault(cand.text, cand)
         # how many places each name is a candidate at: when that is how often it is written and
         # its occurrences cannot overlap (its first character is not written again in it, so no
-        # end of it begins it), every occurrence is a candidate already and none is read again
+        # end of it begins it), every occurrence is a candidate already and none is read again.
+        # A name ending in a kind ending is written only where that ending is, which the one scan
+        # of the text found (text_words): no scan of the whole text for it
         placed = Counter([t for t, _ in {(c.text, c.start) for c in cands}])
         taken = {(c.start, c.end) for c in cands}
+        ending_of = self.k.ending_of
+        ending_ends: dict[str, list[int]] | None = None  # ending -> where it ends in the text, in text order
         for name, model in known.items():
-            if placed[name] == text.count(name) and name.find(name[0], 1) < 0:
-                continue
-            for start in _occurrences(name, text):
-                if (start, start + len(name)) in taken:
+            n = len(name)
+            if name.find(name[0], 1) < 0:  # occurrences never overlap: the non-overlapping ones are all
+                ending = ending_of(name)
+                if ending is not None:
+                    if ending_ends is None:
+                        ending_ends = {}
+                        for _, e, written in text_words(doc).endings:
+                            ending_ends.setdefault(written.suffix, []).append(e)
+                    ends = ending_ends.get(ending.suffix, ())
+                    starts = [e - n for e in ends if e >= n and text.startswith(name, e - n)]
+                    if placed[name] == len(starts):
+                        continue
+                elif placed[name] == text.count(name):
                     continue
-                _add(doc, start, start + len(name), model.kind, model.subtype, "repeat",
-                     cue_strength=model.cue_strength)
+                else:
+                    starts = _occurrences(name, text)
+            else:
+                starts = _occurrences(name, text)
+            for start in starts:
+                if (start, start + n) in taken:
+                    continue
+                _add(doc, start, start + n, model.kind, model.subtype, "repeat", cue_strength=model.cue_strength)
         self._firm_short_names(doc, text, known)
 
     def _firm_short_names(self, doc: EntityState, text: str, known: dict[str, Candidate]) -> None:
         """以韶钢为龙头: a firm's first two characters, in a firm's context, stand for the firm."""
         k = self.k
         before_context: dict[str, list[int]] | None = None  # two characters -> where they stand before a context
-        for name, model in known.items():
-            short = name[:2]
-            if model.kind != "Firm" or len(name) < 4 or k.is_generic_words(short) or short in known:
-                continue
-            if short[0] == short[1]:  # its occurrences may overlap: the non-overlapping ones, as found
+        firms = [(name, model, name[:2]) for name, model in known.items()
+                 if model.kind == "Firm" and len(name) >= 4 and name[:2] not in known
+                 and not k.is_generic_words(name[:2])]
+        # fewer short names than context words: each short name's occurrences, not every context word's
+        each = len({short for _, _, short in firms}) < len(k.firm_short_context)
+        for name, model, short in firms:
+            if short[0] == short[1] or each:  # (equal characters: occurrences may overlap, the non-overlapping ones)
                 starts = [i for i in _occurrences(short, text) if text.startswith(k.firm_short_context, i + 2)]
             else:
                 if before_context is None:
