@@ -1052,10 +1052,8 @@ class EntityRepeats(_Component):
         firms = [(name, model, name[:2]) for name, model in known.items()
                  if model.kind == "Firm" and len(name) >= 4 and name[:2] not in known
                  and not k.is_generic_words(name[:2])]
-        # fewer short names than context words: each short name's occurrences, not every context word's
-        each = len({short for _, _, short in firms}) < len(k.firm_short_context)
         for name, model, short in firms:
-            if short[0] == short[1] or each:  # (equal characters: occurrences may overlap, the non-overlapping ones)
+            if short[0] == short[1]:  # its occurrences may overlap: the non-overlapping ones, as found
                 starts = [i for i in _occurrences(short, text) if text.startswith(k.firm_short_context, i + 2)]
             else:
                 if before_context is None:
