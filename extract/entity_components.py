@@ -150,16 +150,12 @@ def text_words(doc: EntityState) -> TextWords:
             # a lone surrogate (a notebook's text), which UTF-8 cannot carry: one character for
             # one, where no word is
             found = _every_match(automata.words, _SURROGATE.sub("\ufffd", text))
-        endings: list[tuple[int, int, Ending]] = []
+        # (start, end) are never equal twice: the sort never compares two endings
+        endings = sorted([(s, e, ending) for i, s, e in found if (ending := ending_of[i]) is not None])
         departments: dict[int, int] = {}
         for i, s, e in found:
-            ending = ending_of[i]
-            if ending is not None:
-                endings.append((s, e, ending))
             if is_department[i] and e not in departments:  # by end, the longest of an end first
                 departments[e] = e - s
-        # (start, end) are never equal twice: the sort never compares two endings
-        endings.sort()
         doc.words = TextWords(endings, departments)
     return doc.words
 
