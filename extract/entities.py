@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import cache, lru_cache
 from itertools import accumulate
 from typing import TYPE_CHECKING
@@ -147,10 +148,12 @@ def entity_doc(text: str, jurisdiction: str = "", province: str = "") -> Doc:
     return sdoc
 
 
-def entity_state(text: str, jurisdiction: str = "", province: str = "") -> EntityState:
+def entity_state(text: str, jurisdiction: str = "", province: str = "",
+                 in_clause: Callable[[int, int], bool] | None = None) -> EntityState:
     """The entity components run over `text` directly (no spaCy Doc of one token per character):
-    the chosen mentions are `.chosen`, every candidate `.candidates`."""
-    state = EntityState(text, jurisdiction, province)
+    the chosen mentions are `.chosen`, every candidate `.candidates`. `in_clause(start, end)`:
+    whether text[start:end] lies in a responsibility clause (see EntityState.in_clause)."""
+    state = EntityState(text, jurisdiction, province, in_clause)
     for component in components():
         component.run(state)
     return state
@@ -194,7 +197,16 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     if generation != _canonical_generation[0]:  # the review rows changed: parks may resolve anew
         canonical_entity.cache_clear()
         _canonical_generation[0] = generation
-    state = entity_state(doc.text, doc.meta.jurisdiction, doc.meta.province)
+    clauses = _Clauses([t.clause.span for t in doc.tasks])
+    offsets = doc.offsets
+
+    clause_starts, clause_reach = clauses.starts, clauses.reach
+
+    def in_clause(start: int, end: int) -> bool:  # (a span of doc.text: end > start); _Clauses.contain_range
+        i = bisect_right(clause_starts, offsets[start])
+        return i > 0 and clause_reach[i - 1] > offsets[end - 1]
+
+    state = entity_state(doc.text, doc.meta.jurisdiction, doc.meta.province, in_clause)
     jurisdiction = doc.meta.jurisdiction
     province = doc.meta.province
     tasks = sorted(doc.tasks, key=lambda t: t.span.end - t.span.start)
@@ -202,8 +214,6 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     # firms' short names: 豪美 is 豪美新材 when that is the only longer firm name it starts
     firm_full = _full_firm_names({e.text for e in state.chosen if e.kind == "Firm" and not e.generic})
 
-    clauses = _Clauses([t.clause.span for t in doc.tasks])
-    offsets = doc.offsets
     original = doc.original
     # the task of each mention: the smallest task paragraph holding its start (the first of
     # `tasks` among equally long ones), "" when none. The mentions come by start, and so do their

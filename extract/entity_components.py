@@ -30,9 +30,12 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -75,15 +78,21 @@ class EntityState:
     this, not on token objects: `extract_entities` runs them over a plan's text directly, and a
     spaCy Doc (the pipeline `entity_pipeline()`, for notebooks) carries one in its user_data."""
 
-    __slots__ = ("candidates", "chosen", "jurisdiction", "province", "text", "words")
+    __slots__ = ("candidates", "chosen", "in_clause", "jurisdiction", "province", "text", "words")
 
-    def __init__(self, text: str, jurisdiction: str = "", province: str = "") -> None:
+    def __init__(self, text: str, jurisdiction: str = "", province: str = "",
+                 in_clause: Callable[[int, int], bool] | None = None) -> None:
         self.text = text
         self.jurisdiction = jurisdiction
         self.province = province
         self.candidates: list[Candidate] = []
         self.chosen: list[Candidate] = []
         self.words: TextWords | None = None  # the one scan for kind endings and department names
+        # whether text[start:end] lies in a responsibility clause, whose departments are the
+        # clause stage's units and never mentions (extract_entities drops them): such a
+        # department that touches no other candidate is no candidate at all (None: every
+        # department is one, as a spaCy Doc's are)
+        self.in_clause = in_clause
 
 
 class TextWords(NamedTuple):
@@ -95,27 +104,28 @@ class TextWords(NamedTuple):
 
 
 class _WordAutomata(NamedTuple):
-    endings: ahocorasick_rs.AhoCorasick | None  # None: no words (it takes none)
-    ending_of: tuple[Ending, ...]  # by pattern index
-    departments: ahocorasick_rs.AhoCorasick | None
+    words: ahocorasick_rs.AhoCorasick | None  # the endings and department names; None: no words
+    ending_of: tuple[Ending | None, ...]  # by word index: the ending it is (None: a department name only)
+    department: tuple[bool, ...]  # by word index: whether it is a department name
 
 
 @cache
 def _word_automata() -> _WordAutomata:
-    """Aho-Corasick automata (ahocorasick_rs, a DFA: a text's every match in one call) of the kind
-    endings and of the department names."""
+    """One Aho-Corasick automaton (ahocorasick_rs, a DFA: a text's every match in one call) of the
+    kind endings and the department names."""
     k = load_knowledge()
     d = load_departments()
-    endings = list(k.endings)
+    words = list(dict.fromkeys([*k.endings, *sorted(d.names)]))
     return _WordAutomata(
-        _automaton(endings),
-        tuple(k.endings[e] for e in endings),
-        _automaton(sorted(d.names)),
+        _automaton(words),
+        tuple(k.endings.get(w) for w in words),
+        tuple(w in d.names for w in words),
     )
 
 
 def _every_match(automaton: ahocorasick_rs.AhoCorasick | None, text: str) -> list[tuple[int, int, int]]:
-    """(word index, start, end) of every occurrence of every word, overlapping ones included."""
+    """(word index, start, end) of every occurrence of every word, overlapping ones included; by
+    end, the longer of one end first."""
     return automaton.find_matches_as_indexes(text, overlapping=True) if automaton is not None else []
 
 
@@ -132,19 +142,19 @@ def text_words(doc: EntityState) -> TextWords:
     if doc.words is None:
         automata = _word_automata()
         ending_of = automata.ending_of
+        is_department = automata.department
         text = doc.text
         try:
-            found, named = _every_match(automata.endings, text), _every_match(automata.departments, text)
+            found = _every_match(automata.words, text)
         except UnicodeEncodeError:
             # a lone surrogate (a notebook's text), which UTF-8 cannot carry: one character for
             # one, where no word is
-            text = _SURROGATE.sub("\ufffd", text)
-            found, named = _every_match(automata.endings, text), _every_match(automata.departments, text)
+            found = _every_match(automata.words, _SURROGATE.sub("\ufffd", text))
         # (start, end) are never equal twice: the sort never compares two endings
-        endings = sorted([(s, e, ending_of[i]) for i, s, e in found])
+        endings = sorted([(s, e, ending) for i, s, e in found if (ending := ending_of[i]) is not None])
         departments: dict[int, int] = {}
-        for _, s, e in named:  # by end, the longest of an end first
-            if e not in departments:
+        for i, s, e in found:
+            if is_department[i] and e not in departments:  # by end, the longest of an end first
                 departments[e] = e - s
         doc.words = TextWords(endings, departments)
     return doc.words
@@ -245,6 +255,7 @@ def _occurrences(word: str, text: str) -> list[int]:
 _OPEN = {"）": "（", ")": "("}
 _QUOTE_CLOSE = {"”": "“", "’": "‘", "」": "「", "』": "『"}
 _OPENERS = set("（(“‘「『")
+_CLOSERS = frozenset(_OPEN) | frozenset(_QUOTE_CLOSE)
 
 
 @dataclass
@@ -688,6 +699,10 @@ class EntityEndings(_Component):
         slogan_joiners = k.slogan_joiners
         append = doc.candidates.append
         quantified_lists: dict[int, tuple[bool, int]] = {}
+        max_name = k.max_name_chars
+        last_stop = k.last_stop_digit.match
+        leading_cut = k.leading_cut
+        isdigit = str.isdigit
         for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
             if ending.kind == "-":
                 continue
@@ -695,11 +710,25 @@ class EntityEndings(_Component):
             # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
             if text.startswith(blocking, end):
                 continue
-            left_start = scan_left(text, s_char, k, digits_stop=True)
+            # scan_left(text, s_char, k, digits_stop=True) where it stops at its first look (a
+            # stop or a digit and no bracket or quote closed before it, no other digit after it)
+            limit = s_char - max_name if s_char > max_name else 0
+            if s_char > limit:
+                m = last_stop(text, limit, s_char)
+                left_start = m.end() if m is not None else -1
+                if left_start < 0 or text[left_start - 1] in _CLOSERS or any(map(isdigit, text[left_start:s_char])):
+                    left_start = scan_left(text, s_char, k, digits_stop=True)
+            else:
+                left_start = s_char
             before = text[left_start - 1] if left_start > 0 else ""
             if before and before in slogan_joiners:
                 continue  # a term of a slogan formula: “广州总部+清远基地”
-            start, quantified = trim_left(text, left_start, s_char, k)
+            # trim_left(text, left_start, s_char, k)
+            after_number = left_start > 0 and (before.isdigit() or before == " ")
+            cut, quantified = leading_cut(text[left_start:s_char], after_number)
+            start = left_start + cut
+            if start < s_char and text[start] == "以" and "为" in _CLAUSE_STOP.split(text[s_char : s_char + 60], 1)[0]:
+                start += 1
             clean = start == left_start and not before.isdigit()
             if start == left_start and before == "、" and not quantified:
                 quantified = _list_quantified(text, left_start - 1, k, quantified_lists)
@@ -750,6 +779,8 @@ class EntityLists(_Component):
             shapes.setdefault((w.index(self.k.list_marker), len(w)), set()).add(w)
         self.marker_words = tuple((at, n, frozenset(words)) for (at, n), words in shapes.items())
         self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
+        # the names that are their own longest ending (ending_of reads up to 12 characters)
+        self.bare_endings = frozenset(e for e in self.k.endings if len(e) <= 12)
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
         return self.cue_of(text[pos : pos + 14])
@@ -797,7 +828,12 @@ class EntityLists(_Component):
         marker = k.list_marker
         marker_words = self.marker_words
         for p in _occurrences(marker, text):
-            if any(p >= at and text[p - at : p - at + n] in words for at, n, words in marker_words):
+            in_word = False
+            for at, n, words in marker_words:  # (a loop, not any(): no generator a marker)
+                if p >= at and text[p - at : p - at + n] in words:
+                    in_word = True
+                    break
+            if in_word:
                 continue
             cue = self._cue_after(text, p + 1)
             if cue is None:
@@ -831,11 +867,9 @@ class EntityLists(_Component):
                 if len(name) >= 2 and own is None and not k.is_generic_words(name) and name[-1] != "会":
                     _add(doc, first, m.start(), "Park", "园区", "list", cue_strength="weak", clean=first == start)
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
+        bare = self.bare_endings
         for cand in list(candidates(doc)):
-            if cand.evidence != "ending":
-                continue
-            own = k.ending_of(cand.text)
-            if own is None or cand.text != own.suffix:
+            if cand.evidence != "ending" or cand.text not in bare:
                 continue
             s = cand.start
             m = k.count_list.search(text[max(0, s - 6) : s])
@@ -973,23 +1007,48 @@ class EntityRepeats(_Component):
             if cand.generic or cand.evidence == "count-list" or len(cand.text) < 2:
                 continue
             known.setdefault(cand.text, cand)
+        # how many places each name is a candidate at: when that is how often it is written and
+        # its occurrences cannot overlap (its first character is not written again in it, so no
+        # end of it begins it), every occurrence is a candidate already and none is read again.
+        # A name ending in a kind ending is written only where that ending is, which the one scan
+        # of the text found (text_words): no scan of the whole text for it
+        placed = Counter([t for t, _ in {(c.text, c.start) for c in cands}])
         taken = {(c.start, c.end) for c in cands}
+        ending_of = self.k.ending_of
+        ending_ends: dict[str, list[int]] | None = None  # ending -> where it ends in the text, in text order
         for name, model in known.items():
-            for start in _occurrences(name, text):
-                if (start, start + len(name)) in taken:
+            n = len(name)
+            if name.find(name[0], 1) < 0:  # occurrences never overlap: the non-overlapping ones are all
+                ending = ending_of(name)
+                if ending is not None:
+                    if ending_ends is None:
+                        ending_ends = {}
+                        for _, e, written in text_words(doc).endings:
+                            ending_ends.setdefault(written.suffix, []).append(e)
+                    ends = ending_ends.get(ending.suffix, ())
+                    starts = [e - n for e in ends if e >= n and text.startswith(name, e - n)]
+                    if placed[name] == len(starts):
+                        continue
+                elif placed[name] == text.count(name):
                     continue
-                _add(doc, start, start + len(name), model.kind, model.subtype, "repeat",
-                     cue_strength=model.cue_strength)
+                else:
+                    starts = _occurrences(name, text)
+            else:
+                starts = _occurrences(name, text)
+            for start in starts:
+                if (start, start + n) in taken:
+                    continue
+                _add(doc, start, start + n, model.kind, model.subtype, "repeat", cue_strength=model.cue_strength)
         self._firm_short_names(doc, text, known)
 
     def _firm_short_names(self, doc: EntityState, text: str, known: dict[str, Candidate]) -> None:
         """以韶钢为龙头: a firm's first two characters, in a firm's context, stand for the firm."""
         k = self.k
         before_context: dict[str, list[int]] | None = None  # two characters -> where they stand before a context
-        for name, model in known.items():
-            short = name[:2]
-            if model.kind != "Firm" or len(name) < 4 or k.is_generic_words(short) or short in known:
-                continue
+        firms = [(name, model, name[:2]) for name, model in known.items()
+                 if model.kind == "Firm" and len(name) >= 4 and name[:2] not in known
+                 and not k.is_generic_words(name[:2])]
+        for name, model, short in firms:
             if short[0] == short[1]:  # its occurrences may overlap: the non-overlapping ones, as found
                 starts = [i for i in _occurrences(short, text) if text.startswith(k.firm_short_context, i + 2)]
             else:
@@ -1125,6 +1184,11 @@ class EntityDepartments(_Component):
             if found and text[p - 1 : p] == "（" and found[-1][1] == p - 1:
                 continue
             found.append((s, e, p))
+        in_clause = doc.in_clause
+        units_of_clauses = _clause_units(doc.candidates, found, in_clause) if in_clause and found else ()
+        for i, (_, e, p) in enumerate(found):
+            if i in units_of_clauses:
+                continue  # a clause's unit that decides nothing else: extract_entities would drop it
             written = text[p:e]
             key = (written, jurisdiction, province)
             if key in units:
@@ -1137,6 +1201,31 @@ class EntityDepartments(_Component):
                              unit[0], unit[1]))
         if len(units) > 1 << 16:
             units.clear()
+
+
+def _clause_units(cands: list[Candidate], found: list[tuple[int, int, int]],
+                  in_clause: Callable[[int, int], bool]) -> set[int]:
+    """Which of the departments `found` ((table name start, end, written start), ends growing)
+    lie in a responsibility clause and overlap no candidate and no other department: as
+    candidates they would be chosen alone (overlapping nothing, they decide no other choice) and
+    then dropped as the clause's units, so they need not be resolved or made candidates."""
+    ordered = sorted([(c.start, c.end) for c in cands])
+    starts = [a for a, _ in ordered]
+    reach = list(accumulate((b for _, b in ordered), max))  # the farthest end of the first k
+    later_start = list(accumulate(reversed([p for _, _, p in found]), min))[::-1]  # the least from k on
+    last = len(found) - 1
+    skipped: set[int] = set()
+    previous_end = -1
+    for i, (_, e, p) in enumerate(found):
+        alone = (
+            previous_end <= p  # (ends grow: the previous department's is the farthest before)
+            and (i == last or later_start[i + 1] >= e)
+            and not ((j := bisect_left(starts, e)) and reach[j - 1] > p)  # a candidate starting before e ends after p
+        )
+        previous_end = e
+        if alone and in_clause(p, e):
+            skipped.add(i)
+    return skipped
 
 
 def _table_department(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
