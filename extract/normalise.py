@@ -544,8 +544,62 @@ def _t2s() -> Callable[[str], str]:
     return opencc.OpenCC("t2s").convert
 
 
+def _t2s_dictionary_keys() -> list[str]:
+    """The left side of every entry of the dictionaries opencc's t2s config reads (phrases,
+    characters, and the normalisation of compatibility ideographs), dumped to text by the
+    opencc_dict tool that the opencc package ships."""
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import opencc
+
+    package = Path(opencc.__file__).parent / "clib"
+    share = package / "share" / "opencc"
+    files: list[str] = []
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                files.append(node["file"])
+            nodes: Iterable[object] = node.values()
+        else:
+            nodes = node if isinstance(node, list) else ()
+        for child in nodes:
+            collect(child)
+
+    collect(json.loads((share / "t2s.json").read_text(encoding="utf-8")))
+    keys: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in files:
+            dumped = Path(tmp) / f"{name}.txt"
+            subprocess.run([str(package / "bin" / "opencc_dict"), "-i", str(share / name), "-o", str(dumped),
+                            "-f", "ocd2", "-t", "text"], check=True, capture_output=True, timeout=60)
+            keys += (line.split("\t", 1)[0] for line in dumped.read_text(encoding="utf-8").splitlines())
+    return keys
+
+
+@lru_cache(maxsize=1)
+def _convertible() -> re.Pattern[str] | None:
+    """A search for a character opencc's t2s could change: one on the left side of an entry of
+    its dictionaries (phrases included), or a lone surrogate (UTF-8 cannot encode it: opencc
+    raises). A text holding none is its own Simplified form. None when the dictionaries cannot
+    be read: then every text is converted."""
+    try:
+        chars = set("".join(_t2s_dictionary_keys()))
+    except Exception:  # no tool, no dictionary, an odd dump: convert everything
+        return None
+    if len(chars) < 1000:  # not the dictionaries this was written for
+        return None
+    return re.compile("[\ud800-\udfff" + "".join(map(re.escape, sorted(chars))) + "]")
+
+
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified, character for character (offsets must not move)."""
+    convertible = _convertible()
+    if convertible is not None and not convertible.search(text):
+        return text  # nothing opencc's dictionaries hold: it would return the text as it is
     convert = _t2s()
     out = convert(text)
     if len(out) == len(text):
@@ -556,7 +610,6 @@ def to_simplified(text: str) -> str:
         c = convert(line)
         lines.append(c if len(c) == len(line) else "".join(convert(ch) if len(convert(ch)) == 1 else ch for ch in line))
     return "\n".join(lines)
-
 
 Step = Callable[[MappedText], MappedText]
 STEPS: list[tuple[str, Step]] = [
