@@ -520,6 +520,7 @@ def join_broken_lines(t: MappedText) -> MappedText:
 _PUNCT_MAP = {"(": "（", ")": "）", ":": "：", ",": "，", ";": "；", "?": "？", "!": "！"}
 _HALF_PUNCT = re.compile(r"[()?!;:,]")
 _DIGIT = re.compile(r"\d")
+_PROSE_MARK = {mark: re.compile(rf"(?<!\d){mark}|{mark}(?!\d)") for mark in ":,"}
 
 
 def _full_width(m: re.Match[str]) -> str:
@@ -534,7 +535,13 @@ def unify_punctuation(t: MappedText) -> MappedText:
     # most plans write full-width punctuation only: a look for each mark is faster than the scan
     if not any(mark in t.text for mark in _PUNCT_MAP):
         return t
-    return t.sub(_HALF_PUNCT, _full_width)
+    # what t.sub(_HALF_PUNCT, _full_width) makes, by C scans: each mark is one character for
+    # one (the offsets stay as they are), and : , become full-width unless between two digits
+    text = t.text
+    for mark, full in _PUNCT_MAP.items():
+        if mark in text:
+            text = _PROSE_MARK[mark].sub(full, text) if mark in _PROSE_MARK else text.replace(mark, full)
+    return MappedText(text, t.offs)
 
 
 @lru_cache(maxsize=1)
