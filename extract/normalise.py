@@ -21,6 +21,7 @@ import html
 import re
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -551,10 +552,10 @@ def _t2s() -> Callable[[str], str]:
     return opencc.OpenCC("t2s").convert
 
 
-def _t2s_dictionary_keys() -> list[str]:
-    """The left side of every entry of the dictionaries opencc's t2s config reads (phrases,
-    characters, and the normalisation of compatibility ideographs), dumped to text by the
-    opencc_dict tool that the opencc package ships."""
+def _t2s_dictionary_entries() -> list[tuple[str, list[str]]]:
+    """(left side, right sides) of every entry of the dictionaries opencc's t2s config reads
+    (phrases, characters, and the normalisation of compatibility ideographs), dumped to text by
+    the opencc_dict tool that the opencc package ships."""
     import json
     import subprocess
     import tempfile
@@ -577,35 +578,76 @@ def _t2s_dictionary_keys() -> list[str]:
             collect(child)
 
     collect(json.loads((share / "t2s.json").read_text(encoding="utf-8")))
-    keys: list[str] = []
+    entries: list[tuple[str, list[str]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in files:
             dumped = Path(tmp) / f"{name}.txt"
             subprocess.run([str(package / "bin" / "opencc_dict"), "-i", str(share / name), "-o", str(dumped),
                             "-f", "ocd2", "-t", "text"], check=True, capture_output=True, timeout=60)
-            keys += (line.split("\t", 1)[0] for line in dumped.read_text(encoding="utf-8").splitlines())
-    return keys
+            for line in dumped.read_text(encoding="utf-8").splitlines():
+                key, _, values = line.partition("\t")
+                entries.append((key, values.split(" ")))
+    return entries
+
+
+@dataclass(frozen=True)
+class _T2sChanges:
+    """What opencc's t2s can change, from its dictionaries: characters (one-character left sides
+    whose default right side, the one opencc writes, is another) and phrases (longer left sides
+    whose default right side is another). A text holding none of them is its own Simplified form:
+    whatever entries opencc matches in it (longest first, phrase or character), each is replaced
+    by itself."""
+
+    # the changing characters of the BMP, lone surrogates (UTF-8 cannot encode them: opencc
+    # raises) and every character past the BMP (a few are changing ones: a class holding them
+    # is a slow list in re, and such characters are rare)
+    characters: re.Pattern[str]
+    # phrases made of characters that do not change alone ("批覆" -> "批复"; one holding a
+    # changing character is found by `characters`), by one character of each (its anchor):
+    # anchor -> [(phrase, where the anchor stands in it)]
+    anchors: re.Pattern[str]
+    phrases_at: dict[str, list[tuple[str, int]]]
+
+    def could_change(self, text: str) -> bool:
+        if self.characters.search(text) is not None:
+            return True
+        for m in self.anchors.finditer(text):
+            at = m.start()
+            if any(at >= k and text.startswith(phrase, at - k) for phrase, k in self.phrases_at[m.group()]):
+                return True
+        return False
 
 
 @lru_cache(maxsize=1)
-def _convertible() -> re.Pattern[str] | None:
-    """A search for a character opencc's t2s could change: one on the left side of an entry of
-    its dictionaries (phrases included), or a lone surrogate (UTF-8 cannot encode it: opencc
-    raises). A text holding none is its own Simplified form. None when the dictionaries cannot
-    be read: then every text is converted."""
+def _t2s_changes() -> _T2sChanges | None:
+    """None when the dictionaries cannot be read: then every text is converted."""
     try:
-        chars = set("".join(_t2s_dictionary_keys()))
+        entries = _t2s_dictionary_entries()
     except Exception:  # no tool, no dictionary, an odd dump: convert everything
         return None
-    if len(chars) < 1000:  # not the dictionaries this was written for
+    changed = [key for key, values in entries if values[0] != key]
+    characters = {key for key in changed if len(key) == 1}
+    if len(characters) < 1000 or not all(changed):  # not the dictionaries this was written for
         return None
-    return re.compile("[\ud800-\udfff" + "".join(map(re.escape, sorted(chars))) + "]")
+    phrases = sorted({key for key in changed if len(key) > 1 and characters.isdisjoint(key)})
+    # a phrase's anchor: a character with an entry of its own (甦 -> 甦, 覆 -> 覆: a variant, rare
+    # in Simplified text) if it has one, and of those the one in the most phrases
+    variants = {key for key, _ in entries if len(key) == 1}
+    in_phrases = Counter(c for phrase in phrases for c in set(phrase))
+    phrases_at: dict[str, list[tuple[str, int]]] = {}
+    for phrase in phrases:
+        anchor = max(phrase, key=lambda c: (c in variants, in_phrases[c], -ord(c)))
+        phrases_at.setdefault(anchor, []).append((phrase, phrase.index(anchor)))
+    bmp = "".join(map(re.escape, sorted(c for c in characters if c <= "\uffff")))
+    return _T2sChanges(re.compile(f"[{bmp}\ud800-\udfff\U00010000-\U0010ffff]"),
+                       re.compile(f"[{''.join(map(re.escape, sorted(phrases_at)))}]" if phrases_at else "(?!)"),
+                       phrases_at)
 
 
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified, character for character (offsets must not move)."""
-    convertible = _convertible()
-    if convertible is not None and not convertible.search(text):
+    changes = _t2s_changes()
+    if changes is not None and not changes.could_change(text):
         return text  # nothing opencc's dictionaries hold: it would return the text as it is
     convert = _t2s()
     out = convert(text)
