@@ -51,6 +51,7 @@ class Paragraph:
 # Markdown around a paragraph (plans converted from web pages): "## 一、主要任务", "**（一）…**",
 # "- 1.…", "> …"
 _MARKDOWN_LEAD = re.compile(r"^(?:#{1,6}\s*|>\s*|[-*+]\s+(?=\S)|\*\*|__)+")
+_MARKDOWN_FIRST = frozenset("#>-*+_")  # what _MARKDOWN_LEAD can start with
 
 
 def paragraphs(text: str) -> list[Paragraph]:
@@ -59,7 +60,7 @@ def paragraphs(text: str) -> list[Paragraph]:
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped and not stripped.startswith("|"):  # a Markdown table row stays as written
-            mark = _MARKDOWN_LEAD.match(stripped)
+            mark = _MARKDOWN_LEAD.match(stripped) if stripped[0] in _MARKDOWN_FIRST else None
             if mark and mark.end() < len(stripped):
                 stripped = stripped[mark.end() :]
             # closing bold markup: ** or __ at the end (endswith: a regex search scans the line)
@@ -72,21 +73,40 @@ def paragraphs(text: str) -> list[Paragraph]:
     return out
 
 
-# the characters a marker can start with (第, a numeral, a bracket, ①-⑳; and a digit, see
-# _may_open_marker): most paragraphs start with none, and need no pattern tried
+# the characters a marker can start with (第, a numeral, a bracket, ①-⑳; and any Unicode decimal
+# digit, as \d): most paragraphs start with none, and need no pattern tried
 _MARKER_FIRST = frozenset("第（(" + _CN_NUM + "".join(map(chr, range(ord("①"), ord("⑳") + 1))))
 _NUMBER_AFTER_MARKER = re.compile(r"^[\d.%]")
 
 
-def _may_open_marker(first: str) -> bool:
-    return first in _MARKER_FIRST or first.isdecimal()  # \d: any Unicode decimal digit (Nd)
+# what may follow a marker's first character, one of each marker's shapes (一、 1. 1突 （一） （1）
+# 第一章 第一节 第一条): a pattern that matches none of them after a character never matches a
+# paragraph opening with it
+_MARKER_SHAPES = ("一、x", "1、x", "1突", "1）x", "一）x", "一章", "一节", "一条")
+
+
+def _markers_opening_with(first: str) -> list[tuple[int, re.Pattern[str]]]:
+    """The MARKERS (in their order) that can match a text starting with `first`."""
+    return [(rank, pattern) for rank, pattern in MARKERS
+            if any(pattern.match(first + shape) for shape in _MARKER_SHAPES)]
+
+
+# first character -> the patterns worth trying (each marker pattern starts with a literal
+# character or class: 第, a numeral, a bracket, ①-⑳ or a digit)
+_MARKERS_BY_FIRST = {first: _markers_opening_with(first) for first in _MARKER_FIRST}
+_DIGIT_MARKERS = _markers_opening_with("1")
 
 
 def match_marker(text: str) -> tuple[int, str, str] | None:
     """(rank, path element, marker as written) of a paragraph's numbering, or None."""
-    if not text or not _may_open_marker(text[0]):
+    if not text:
         return None
-    for rank, pattern in MARKERS:
+    markers = _MARKERS_BY_FIRST.get(text[0])
+    if markers is None:
+        if not text[0].isdecimal():  # \d: any Unicode decimal digit (Nd)
+            return None
+        markers = _DIGIT_MARKERS
+    for rank, pattern in markers:
         m = pattern.match(text)
         if not m:
             continue
