@@ -416,6 +416,7 @@ _TERMINAL = set("。！？；：”’）)》】」』")
 
 
 _NARROW = re.compile("[\x00-\u2e7f]+")  # half-width: Latin, digits, ASCII punctuation
+_NARROW_IN_LINE = re.compile("[\x00-\x09\x0b-\u2e7f]+")  # the same, but line breaks
 
 
 def _width(line: str) -> float:
@@ -440,7 +441,12 @@ def _wrap_width(lines: list[str]) -> float | None:
     long_lines += [x for x in by_length[bisect_left(lengths, 12) : longest] if _width(x) >= 12]
     if len(long_lines) < 20:
         return None
-    mid_lines = [x for x in long_lines if _ends_mid_sentence(x)]
+    # _ends_mid_sentence asked only of lines whose last character is no sentence end: when even
+    # all of those are too few, none is asked
+    unterminated = [x for x in long_lines if x[-1] not in _TERMINAL]
+    if len(unterminated) / len(long_lines) < 0.45:
+        return None
+    mid_lines = [x for x in unterminated if _ends_mid_sentence(x)]
     if len(mid_lines) / len(long_lines) < 0.45:
         return None
     mid = sorted(map(_width, mid_lines))
@@ -469,6 +475,8 @@ def join_broken_lines(t: MappedText) -> MappedText:
     opening = None if width is not None else \
         iter(sorted({bisect_right(starts, i) - 1 for paren in "（(" for i in _finds(paren, t.text)}))
     k, last = 0, len(nonempty) - 1
+    if width is not None:  # every line is read: the wide characters of each, counted in one scan
+        wide = list(map(len, _NARROW_IN_LINE.sub("", t.text).split("\n")))
     # each line is read as the current one and as the next: whether it is a table row or opens
     # with a heading number, asked once per line
     tabular: dict[int, bool] = {}
@@ -497,10 +505,13 @@ def join_broken_lines(t: MappedText) -> MappedText:
         a, b = nonempty[k], nonempty[k + 1]
         k += 1
         cur, nxt = lines[a], lines[b]
-        depth = max(0, depth + _open_parens(cur))
+        # _open_parens(cur), inline: the loop's commonest step
+        depth += cur.count("（") + cur.count("(") - cur.count("）") - cur.count(")")
+        if depth < 0:
+            depth = 0
         join = 0 < depth <= 3 and not heading_at(b) and b - a <= 3
         if not join and width is not None and not is_tabular_at(a) and not heading_at(b):
-            cur_width = _width(cur)
+            cur_width = wide[a] + 0.5 * (len(cur) - wide[a])  # _width(cur)
             heading_only = heading_at(a) and cur_width < width - 3
             full = cur_width >= width - 1
             mid_sentence = cur[-1] not in _TERMINAL
