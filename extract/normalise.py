@@ -183,15 +183,20 @@ def without_pinyin(text: str) -> str:
     return _PINYIN.sub("", text)
 
 
-_PAGE_MARKER = re.compile(
-    r"^[ \t]*(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
-    r"|\d{1,4}\s*/\s*\d{1,4})[ \t]*$",
-    re.M,
-)
+_PAGE_MARKER_BODY = (r"[ \t]*(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+                     r"|\d{1,4}\s*/\s*\d{1,4})[ \t]*(?=\n|\Z)")
+# a page marker alone on its line, found from the line break before it (a scan for the break,
+# where a pattern opening with ^ in MULTILINE mode is tried at every character), and at the start
+_PAGE_MARKER_AT_LINE = re.compile(f"\n({_PAGE_MARKER_BODY})")
+_PAGE_MARKER_AT_START = re.compile(_PAGE_MARKER_BODY)
 
 
 def remove_page_markers(t: MappedText) -> MappedText:
-    return t.sub(_PAGE_MARKER, "")
+    text = t.text
+    first = _PAGE_MARKER_AT_START.match(text)
+    edits = [(*first.span(), "")] if first else []
+    edits += [(*m.span(1), "") for m in _PAGE_MARKER_AT_LINE.finditer(text, first.end() if first else 0)]
+    return t.apply(edits) if edits else t
 
 
 # --- repeated headings --------------------------------------------------------------------
@@ -532,7 +537,8 @@ def join_broken_lines(t: MappedText) -> MappedText:
 _PUNCT_MAP = {"(": "（", ")": "）", ":": "：", ",": "，", ";": "；", "?": "？", "!": "！"}
 _HALF_PUNCT = re.compile(r"[()?!;:,]")
 _DIGIT = re.compile(r"\d")
-_PROSE_MARK = {mark: re.compile(rf"(?<!\d){mark}|{mark}(?!\d)") for mark in ":,"}
+# the mark first, then the look-arounds: a scan for the mark rather than a try at every character
+_PROSE_MARK = {mark: re.compile(rf"{mark}(?:(?<!\d{mark})|(?!\d))") for mark in ":,"}
 
 
 def _full_width(m: re.Match[str]) -> str:
