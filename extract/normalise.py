@@ -234,12 +234,16 @@ def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
     ("（三）（三）（三）（三）创新…发展创新…发展…行动行动行动行动", "3.新布局…。新布局…。…"),
     or None. The repetition may start after a heading number printed once ("4....推进…")."""
     lead = len(line) - len(line.lstrip())
-    if not any(_TWICE.match(line, first) for first in range(lead, min(lead + 6, len(line)))):
+    # where a chunk stands twice: only there can one stand k times (elsewhere no k finds a chunk)
+    twice = [first for first in range(lead, min(lead + 6, len(line))) if _TWICE.match(line, first)]
+    if not twice:
         return None
     for k in (4, 3, 5, 6, 2):
-        for first in range(lead, min(lead + 6, len(line))):
+        for first in range(lead, twice[-1] + 1):
             if first > lead and line[first - 1] not in _MARKER_CHARS:
                 break
+            if first not in twice:
+                continue
             i, edits, kept = first, [], 0
             while i < len(line):
                 p = _repeat_at(line, i, k)
