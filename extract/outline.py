@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from policykg.extract.model import PolicyDocument, Section
+from policykg.extract.model import PolicyDocument, Section, _span
 
 _CN_NUM = "一二三四五六七八九十百零〇"
 
@@ -55,7 +55,12 @@ _MARKDOWN_FIRST = frozenset("#>-*+_")  # what _MARKDOWN_LEAD can start with
 
 
 def paragraphs(text: str) -> list[Paragraph]:
-    out: list[Paragraph] = []
+    return [Paragraph(start, end, stripped) for start, end, stripped in _paragraph_spans(text)]
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of each paragraph: a non-empty line stripped, without Markdown around it."""
+    out: list[tuple[int, int, str]] = []
     pos = 0
     for line in text.split("\n"):
         stripped = line.strip()
@@ -67,8 +72,8 @@ def paragraphs(text: str) -> list[Paragraph]:
             if stripped.endswith(("**", "__")) and len(stripped) > 2:
                 stripped = stripped[:-2]
         if stripped:
-            lead = line.find(stripped)
-            out.append(Paragraph(pos + lead, pos + lead + len(stripped), stripped))
+            lead = 0 if stripped is line else line.find(stripped)
+            out.append((pos + lead, pos + lead + len(stripped), stripped))
         pos += len(line) + 1
     return out
 
@@ -144,8 +149,12 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
     stack: list[tuple[int, Section]] = []  # (rank, section) of the open items
     child_count: dict[str, int] = {}
     bare_last: dict[str | None, int] = {}  # parent path -> number of its last dotless item
-    for para in paragraphs(doc.text):
-        marker = match_marker(para.text)
+    offsets, original = doc.offsets, doc.original
+    for start, end, text in _paragraph_spans(doc.text):
+        # doc.span(start, end), inline (a paragraph is never empty)
+        o_start, o_end = offsets[start], offsets[end - 1] + 1
+        span = _span(o_start, o_end, original[o_start:o_end])
+        marker = match_marker(text)
         if marker is not None and marker[2].isascii() and marker[2].isdigit():
             parent_key = next((sec.path for r, sec in reversed(stack) if r < marker[0]), None)
             if int(marker[2]) != bare_last.get(parent_key, 0) + 1:
@@ -158,7 +167,7 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
                 stack.pop()
             parent = stack[-1][1] if stack else None
             path = f"{parent.path}.{element}" if parent else element
-            body = para.text[len(written) :].strip()
+            body = text[len(written) :].strip()
             title = heading_title(body)
             year = _YEAR_IN_HEADING.search(title)
             section = Section(
@@ -166,11 +175,11 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
                 marker=written,
                 level=len(stack) + 1,
                 title=title,
-                span=doc.span(para.start, para.end),
+                span=span,
                 parent=parent.path if parent else None,
                 year=int(year.group(1)) if year else (parent.year if parent else None),
                 heading_only=is_heading_only(body),
-                text_range=(para.start, para.end),
+                text_range=(start, end),
             )
             stack.append((rank, section))
         else:
@@ -182,12 +191,12 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
                 path=f"{key}.{n}" if key else f"¶{n}",
                 marker="",
                 level=(parent.level + 1) if parent else 1,
-                title=heading_title(para.text),
-                span=doc.span(para.start, para.end),
+                title=heading_title(text),
+                span=span,
                 parent=parent.path if parent else None,
                 year=parent.year if parent else None,
                 heading_only=False,
-                text_range=(para.start, para.end),
+                text_range=(start, end),
             )
         sections.append(section)
     doc.sections = sections
