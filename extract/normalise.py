@@ -667,6 +667,12 @@ def _t2s_changes() -> _T2sChanges | None:
     return _T2sChanges(re.compile(f"[{bmp}{anchors}\ud800-\udfff]"), phrases_at)
 
 
+def load_tables() -> None:
+    """Load opencc and read what its t2s can change (a build does it once, before its workers fork)."""
+    _t2s()
+    _t2s_changes()
+
+
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified, character for character (offsets must not move)."""
     changes = _t2s_changes()
