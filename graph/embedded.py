@@ -480,6 +480,35 @@ class EmbeddedServer:
         """Write the dump now (SAVE blocks until graph.rdb is on disk)."""
         self.client().connection.save()
 
+    def save_in_background(self) -> None:
+        """Write the dump in a child process of the server (BGSAVE: the server answers
+        meanwhile). The dump is replaced only when written whole (redis writes a temporary file
+        and renames it), so until then the dump on disk is the previous one, with the previous
+        graph and the graph.json it came from: a server that dies meanwhile restarts on that one
+        and finds it not current, and a shutdown meanwhile saves in the foreground (there are
+        unsaved changes until the background save has ended)."""
+        connection = self.client().connection
+        deadline = time.monotonic() + LOAD_WAIT_SECONDS
+        while True:
+            try:
+                connection.bgsave()
+                return
+            except Exception as exc:  # one still running (of an earlier load): another after it
+                if "in progress" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
+
+    def wait_saved(self, timeout: float = 60.0) -> bool:
+        """Wait until no background save is running and nothing is unsaved; True if so."""
+        connection = self.client().connection
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = connection.info("persistence")
+            if not int(info.get("rdb_bgsave_in_progress", 0)) and not int(info.get("rdb_changes_since_last_save", 1)):
+                return True
+            time.sleep(0.02)
+        return False
+
     def stop(self) -> None:
         """Leave the server. With an idle timeout, keep it running that long for the next user
         (the watchdog stops it after); else the last user saves and shuts it down, unless a
@@ -652,7 +681,7 @@ class EmbeddedServer:
             client.connection.execute_command("GRAPH.COPY", STAGING_GRAPH_NAME, GRAPH_NAME)
             client.select_graph(STAGING_GRAPH_NAME).delete()
         client.connection.mset({LOADED_FROM_KEY: sha, LOADED_STAT_KEY: stat_now})
-        self.save()
+        self.save_in_background()
         write_directories(self.out_dir, sha, prepared)
         summary.engine = f"embedded FalkorDB ({self.db_dir})"
         summary.seconds = time.perf_counter() - started

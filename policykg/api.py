@@ -224,6 +224,8 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
         fragment_file.write_bytes(fragment)
         if sheets is not None:
             prerender_sheet(sheets, values, fragment, key)
+        # the summary last (RecordCache.put's order: it is what says the entry is there)
+        fragment_file.with_suffix(SUMMARY).write_bytes(summary)
         return summary, None
     except SourceError as exc:
         return str(exc)
@@ -360,11 +362,12 @@ class RecordCache:
         return self.new / f"{key}{FRAGMENT}"
 
     def put(self, key: str, summary: bytes, fragment: bytes | None) -> Path:
-        """Keep a document's summary (and its fragment, unless the worker wrote it already)."""
+        """Keep a document's summary and its fragment, unless the worker wrote them already
+        (fragment None: it did, see _extract_one)."""
+        path = self.new / f"{key}{SUMMARY}"
         if fragment is not None:
             self.fragment_file(key).write_bytes(fragment)
-        path = self.new / f"{key}{SUMMARY}"
-        path.write_bytes(summary)
+            path.write_bytes(summary)
         return path
 
 

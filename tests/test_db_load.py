@@ -223,6 +223,7 @@ def test_stale_socket_and_pid_of_a_crashed_server_are_cleaned_up(out: Path, tmp_
     target = fresh_copy(out, tmp_path)
     crashed = EmbeddedServer(target).start()
     crashed.sync()
+    assert crashed.wait_saved()  # the load saves in the background: the crash comes after it
     assert crashed.process is not None
     pid = crashed.process.pid
     os.kill(pid, signal.SIGKILL)  # the server we started, by its pid
