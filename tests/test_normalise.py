@@ -216,3 +216,18 @@ def test_text_without_changing_entries_is_what_opencc_returns() -> None:
             assert to_simplified(text) == convert(text) or len(convert(text)) != len(text)
             if not changes.could_change(text):
                 assert convert(text) == text
+
+
+def test_marker_patterns_left_untried_match_no_paragraph() -> None:
+    """match_marker tries only the patterns that can match after a paragraph's first character:
+    none of the others matches a paragraph of the sample plans, nor a marker of any kind."""
+    from policykg.extract import outline
+
+    texts = [p.text for path in sorted(DATA.glob("*.txt")) for p in outline.paragraphs(normalise(path.read_text())[0])]
+    texts += [first + rest for first in "第一十〇（(①⑳1٣" for rest in ("一、", "一章", "二节", "三条", "1.", "1）", "1突破", "十）")]
+    tried = 0
+    for text in texts:
+        usual = outline._MARKERS_BY_FIRST.get(text[0], outline._DIGIT_MARKERS if text[0].isdecimal() else [])
+        tried += len(usual)
+        assert not any(pattern.match(text) for rank, pattern in outline.MARKERS if (rank, pattern) not in usual), text
+    assert tried > 100
