@@ -21,6 +21,7 @@ import html
 import re
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -182,15 +183,20 @@ def without_pinyin(text: str) -> str:
     return _PINYIN.sub("", text)
 
 
-_PAGE_MARKER = re.compile(
-    r"^[ \t]*(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
-    r"|\d{1,4}\s*/\s*\d{1,4})[ \t]*$",
-    re.M,
-)
+_PAGE_MARKER_BODY = (r"[ \t]*(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+                     r"|\d{1,4}\s*/\s*\d{1,4})[ \t]*(?=\n|\Z)")
+# a page marker alone on its line, found from the line break before it (a scan for the break,
+# where a pattern opening with ^ in MULTILINE mode is tried at every character), and at the start
+_PAGE_MARKER_AT_LINE = re.compile(f"\n({_PAGE_MARKER_BODY})")
+_PAGE_MARKER_AT_START = re.compile(_PAGE_MARKER_BODY)
 
 
 def remove_page_markers(t: MappedText) -> MappedText:
-    return t.sub(_PAGE_MARKER, "")
+    text = t.text
+    first = _PAGE_MARKER_AT_START.match(text)
+    edits = [(*first.span(), "")] if first else []
+    edits += [(*m.span(1), "") for m in _PAGE_MARKER_AT_LINE.finditer(text, first.end() if first else 0)]
+    return t.apply(edits) if edits else t
 
 
 # --- repeated headings --------------------------------------------------------------------
@@ -228,12 +234,16 @@ def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
     ("（三）（三）（三）（三）创新…发展创新…发展…行动行动行动行动", "3.新布局…。新布局…。…"),
     or None. The repetition may start after a heading number printed once ("4....推进…")."""
     lead = len(line) - len(line.lstrip())
-    if not any(_TWICE.match(line, first) for first in range(lead, min(lead + 6, len(line)))):
+    # where a chunk stands twice: only there can one stand k times (elsewhere no k finds a chunk)
+    twice = [first for first in range(lead, min(lead + 6, len(line))) if _TWICE.match(line, first)]
+    if not twice:
         return None
     for k in (4, 3, 5, 6, 2):
-        for first in range(lead, min(lead + 6, len(line))):
+        for first in range(lead, twice[-1] + 1):
             if first > lead and line[first - 1] not in _MARKER_CHARS:
                 break
+            if first not in twice:
+                continue
             i, edits, kept = first, [], 0
             while i < len(line):
                 p = _repeat_at(line, i, k)
@@ -415,6 +425,7 @@ _TERMINAL = set("。！？；：”’）)》】」』")
 
 
 _NARROW = re.compile("[\x00-\u2e7f]+")  # half-width: Latin, digits, ASCII punctuation
+_NARROW_IN_LINE = re.compile("[\x00-\x09\x0b-\u2e7f]+")  # the same, but line breaks
 
 
 def _width(line: str) -> float:
@@ -439,7 +450,12 @@ def _wrap_width(lines: list[str]) -> float | None:
     long_lines += [x for x in by_length[bisect_left(lengths, 12) : longest] if _width(x) >= 12]
     if len(long_lines) < 20:
         return None
-    mid_lines = [x for x in long_lines if _ends_mid_sentence(x)]
+    # _ends_mid_sentence asked only of lines whose last character is no sentence end: when even
+    # all of those are too few, none is asked
+    unterminated = [x for x in long_lines if x[-1] not in _TERMINAL]
+    if len(unterminated) / len(long_lines) < 0.45:
+        return None
+    mid_lines = [x for x in unterminated if _ends_mid_sentence(x)]
     if len(mid_lines) / len(long_lines) < 0.45:
         return None
     mid = sorted(map(_width, mid_lines))
@@ -468,6 +484,8 @@ def join_broken_lines(t: MappedText) -> MappedText:
     opening = None if width is not None else \
         iter(sorted({bisect_right(starts, i) - 1 for paren in "（(" for i in _finds(paren, t.text)}))
     k, last = 0, len(nonempty) - 1
+    if width is not None:  # every line is read: the wide characters of each, counted in one scan
+        wide = list(map(len, _NARROW_IN_LINE.sub("", t.text).split("\n")))
     # each line is read as the current one and as the next: whether it is a table row or opens
     # with a heading number, asked once per line
     tabular: dict[int, bool] = {}
@@ -496,10 +514,13 @@ def join_broken_lines(t: MappedText) -> MappedText:
         a, b = nonempty[k], nonempty[k + 1]
         k += 1
         cur, nxt = lines[a], lines[b]
-        depth = max(0, depth + _open_parens(cur))
+        # _open_parens(cur), inline: the loop's commonest step
+        depth += cur.count("（") + cur.count("(") - cur.count("）") - cur.count(")")
+        if depth < 0:
+            depth = 0
         join = 0 < depth <= 3 and not heading_at(b) and b - a <= 3
         if not join and width is not None and not is_tabular_at(a) and not heading_at(b):
-            cur_width = _width(cur)
+            cur_width = wide[a] + 0.5 * (len(cur) - wide[a])  # _width(cur)
             heading_only = heading_at(a) and cur_width < width - 3
             full = cur_width >= width - 1
             mid_sentence = cur[-1] not in _TERMINAL
@@ -520,6 +541,8 @@ def join_broken_lines(t: MappedText) -> MappedText:
 _PUNCT_MAP = {"(": "（", ")": "）", ":": "：", ",": "，", ";": "；", "?": "？", "!": "！"}
 _HALF_PUNCT = re.compile(r"[()?!;:,]")
 _DIGIT = re.compile(r"\d")
+# the mark first, then the look-arounds: a scan for the mark rather than a try at every character
+_PROSE_MARK = {mark: re.compile(rf"{mark}(?:(?<!\d{mark})|(?!\d))") for mark in ":,"}
 
 
 def _full_width(m: re.Match[str]) -> str:
@@ -534,7 +557,13 @@ def unify_punctuation(t: MappedText) -> MappedText:
     # most plans write full-width punctuation only: a look for each mark is faster than the scan
     if not any(mark in t.text for mark in _PUNCT_MAP):
         return t
-    return t.sub(_HALF_PUNCT, _full_width)
+    # what t.sub(_HALF_PUNCT, _full_width) makes, by C scans: each mark is one character for
+    # one (the offsets stay as they are), and : , become full-width unless between two digits
+    text = t.text
+    for mark, full in _PUNCT_MAP.items():
+        if mark in text:
+            text = _PROSE_MARK[mark].sub(full, text) if mark in _PROSE_MARK else text.replace(mark, full)
+    return MappedText(text, t.offs)
 
 
 @lru_cache(maxsize=1)
@@ -544,8 +573,111 @@ def _t2s() -> Callable[[str], str]:
     return opencc.OpenCC("t2s").convert
 
 
+def _t2s_dictionary_entries() -> list[tuple[str, list[str]]]:
+    """(left side, right sides) of every entry of the dictionaries opencc's t2s config reads
+    (phrases, characters, and the normalisation of compatibility ideographs), dumped to text by
+    the opencc_dict tool that the opencc package ships."""
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import opencc
+
+    package = Path(opencc.__file__).parent / "clib"
+    share = package / "share" / "opencc"
+    files: list[str] = []
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                files.append(node["file"])
+            nodes: Iterable[object] = node.values()
+        else:
+            nodes = node if isinstance(node, list) else ()
+        for child in nodes:
+            collect(child)
+
+    collect(json.loads((share / "t2s.json").read_text(encoding="utf-8")))
+    entries: list[tuple[str, list[str]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in files:
+            dumped = Path(tmp) / f"{name}.txt"
+            subprocess.run([str(package / "bin" / "opencc_dict"), "-i", str(share / name), "-o", str(dumped),
+                            "-f", "ocd2", "-t", "text"], check=True, capture_output=True, timeout=60)
+            for line in dumped.read_text(encoding="utf-8").splitlines():
+                key, _, values = line.partition("\t")
+                entries.append((key, values.split(" ")))
+    return entries
+
+
+@dataclass(frozen=True)
+class _T2sChanges:
+    """What opencc's t2s can change, from its dictionaries: characters (one-character left sides
+    whose default right side, the one opencc writes, is another) and phrases (longer left sides
+    whose default right side is another). A text holding none of them is its own Simplified form:
+    whatever entries opencc matches in it (longest first, phrase or character), each is replaced
+    by itself."""
+
+    # one scan finds both: the changing characters of the BMP and lone surrogates (UTF-8 cannot
+    # encode them: opencc raises); and the anchors of the phrases made of characters that do not
+    # change alone ("批覆" -> "批复"; a phrase holding a changing character is found by that
+    # character): one character of each phrase. A text with a character past the BMP is converted
+    # (a few of them are changing ones; a class holding them is slow in re, a range 4x slower than
+    # the rest of the class; and such characters are rare)
+    scan: re.Pattern[str]
+    phrases_at: dict[str, list[tuple[str, int]]]  # anchor -> [(phrase, where the anchor stands in it)]
+
+    def could_change(self, text: str) -> bool:
+        if len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text):  # past the BMP: two units
+            return True
+        search, phrases_at = self.scan.search, self.phrases_at
+        m = search(text)
+        while m is not None:
+            at = m.start()
+            phrases = phrases_at.get(m.group())
+            if phrases is None or any(at >= k and text.startswith(phrase, at - k) for phrase, k in phrases):
+                return True  # a changing character, or a phrase around its anchor
+            m = search(text, at + 1)
+        return False
+
+
+@lru_cache(maxsize=1)
+def _t2s_changes() -> _T2sChanges | None:
+    """None when the dictionaries cannot be read: then every text is converted."""
+    try:
+        entries = _t2s_dictionary_entries()
+    except Exception:  # no tool, no dictionary, an odd dump: convert everything
+        return None
+    changed = [key for key, values in entries if values[0] != key]
+    characters = {key for key in changed if len(key) == 1}
+    if len(characters) < 1000 or not all(changed):  # not the dictionaries this was written for
+        return None
+    phrases = sorted({key for key in changed if len(key) > 1 and characters.isdisjoint(key)})
+    # a phrase's anchor: a character with an entry of its own (甦 -> 甦, 覆 -> 覆: a variant, rare
+    # in Simplified text) if it has one, and of those the one in the most phrases
+    variants = {key for key, _ in entries if len(key) == 1}
+    in_phrases = Counter(c for phrase in phrases for c in set(phrase))
+    phrases_at: dict[str, list[tuple[str, int]]] = {}
+    for phrase in phrases:
+        anchor = max(phrase, key=lambda c: (c in variants, in_phrases[c], -ord(c)))
+        phrases_at.setdefault(anchor, []).append((phrase, phrase.index(anchor)))
+    bmp = "".join(map(re.escape, sorted(c for c in characters if c <= "\uffff")))
+    anchors = "".join(map(re.escape, sorted(phrases_at)))
+    return _T2sChanges(re.compile(f"[{bmp}{anchors}\ud800-\udfff]"), phrases_at)
+
+
+def load_tables() -> None:
+    """Load opencc and read what its t2s can change (a build does it once, before its workers fork)."""
+    _t2s()
+    _t2s_changes()
+
+
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified, character for character (offsets must not move)."""
+    changes = _t2s_changes()
+    if changes is not None and not changes.could_change(text):
+        return text  # nothing opencc's dictionaries hold: it would return the text as it is
     convert = _t2s()
     out = convert(text)
     if len(out) == len(text):
@@ -556,7 +688,6 @@ def to_simplified(text: str) -> str:
         c = convert(line)
         lines.append(c if len(c) == len(line) else "".join(convert(ch) if len(convert(ch)) == 1 else ch for ch in line))
     return "\n".join(lines)
-
 
 Step = Callable[[MappedText], MappedText]
 STEPS: list[tuple[str, Step]] = [

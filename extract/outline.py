@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from policykg.extract.model import PolicyDocument, Section
+from policykg.extract.model import PolicyDocument, Section, _span
 
 _CN_NUM = "一二三四五六七八九十百零〇"
 
@@ -51,42 +51,67 @@ class Paragraph:
 # Markdown around a paragraph (plans converted from web pages): "## 一、主要任务", "**（一）…**",
 # "- 1.…", "> …"
 _MARKDOWN_LEAD = re.compile(r"^(?:#{1,6}\s*|>\s*|[-*+]\s+(?=\S)|\*\*|__)+")
+_MARKDOWN_FIRST = frozenset("#>-*+_")  # what _MARKDOWN_LEAD can start with
 
 
 def paragraphs(text: str) -> list[Paragraph]:
-    out: list[Paragraph] = []
+    return [Paragraph(start, end, stripped) for start, end, stripped in _paragraph_spans(text)]
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of each paragraph: a non-empty line stripped, without Markdown around it."""
+    out: list[tuple[int, int, str]] = []
     pos = 0
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped and not stripped.startswith("|"):  # a Markdown table row stays as written
-            mark = _MARKDOWN_LEAD.match(stripped)
+            mark = _MARKDOWN_LEAD.match(stripped) if stripped[0] in _MARKDOWN_FIRST else None
             if mark and mark.end() < len(stripped):
                 stripped = stripped[mark.end() :]
             # closing bold markup: ** or __ at the end (endswith: a regex search scans the line)
             if stripped.endswith(("**", "__")) and len(stripped) > 2:
                 stripped = stripped[:-2]
         if stripped:
-            lead = line.find(stripped)
-            out.append(Paragraph(pos + lead, pos + lead + len(stripped), stripped))
+            lead = 0 if stripped is line else line.find(stripped)
+            out.append((pos + lead, pos + lead + len(stripped), stripped))
         pos += len(line) + 1
     return out
 
 
-# the characters a marker can start with (第, a numeral, a bracket, ①-⑳; and a digit, see
-# _may_open_marker): most paragraphs start with none, and need no pattern tried
+# the characters a marker can start with (第, a numeral, a bracket, ①-⑳; and any Unicode decimal
+# digit, as \d): most paragraphs start with none, and need no pattern tried
 _MARKER_FIRST = frozenset("第（(" + _CN_NUM + "".join(map(chr, range(ord("①"), ord("⑳") + 1))))
 _NUMBER_AFTER_MARKER = re.compile(r"^[\d.%]")
 
 
-def _may_open_marker(first: str) -> bool:
-    return first in _MARKER_FIRST or first.isdecimal()  # \d: any Unicode decimal digit (Nd)
+# what may follow a marker's first character, one of each marker's shapes (一、 1. 1突 （一） （1）
+# 第一章 第一节 第一条): a pattern that matches none of them after a character never matches a
+# paragraph opening with it
+_MARKER_SHAPES = ("一、x", "1、x", "1突", "1）x", "一）x", "一章", "一节", "一条")
+
+
+def _markers_opening_with(first: str) -> list[tuple[int, re.Pattern[str]]]:
+    """The MARKERS (in their order) that can match a text starting with `first`."""
+    return [(rank, pattern) for rank, pattern in MARKERS
+            if any(pattern.match(first + shape) for shape in _MARKER_SHAPES)]
+
+
+# first character -> the patterns worth trying (each marker pattern starts with a literal
+# character or class: 第, a numeral, a bracket, ①-⑳ or a digit)
+_MARKERS_BY_FIRST = {first: _markers_opening_with(first) for first in _MARKER_FIRST}
+_DIGIT_MARKERS = _markers_opening_with("1")
 
 
 def match_marker(text: str) -> tuple[int, str, str] | None:
     """(rank, path element, marker as written) of a paragraph's numbering, or None."""
-    if not text or not _may_open_marker(text[0]):
+    if not text:
         return None
-    for rank, pattern in MARKERS:
+    markers = _MARKERS_BY_FIRST.get(text[0])
+    if markers is None:
+        if not text[0].isdecimal():  # \d: any Unicode decimal digit (Nd)
+            return None
+        markers = _DIGIT_MARKERS
+    for rank, pattern in markers:
         m = pattern.match(text)
         if not m:
             continue
@@ -124,8 +149,12 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
     stack: list[tuple[int, Section]] = []  # (rank, section) of the open items
     child_count: dict[str, int] = {}
     bare_last: dict[str | None, int] = {}  # parent path -> number of its last dotless item
-    for para in paragraphs(doc.text):
-        marker = match_marker(para.text)
+    offsets, original = doc.offsets, doc.original
+    for start, end, text in _paragraph_spans(doc.text):
+        # doc.span(start, end), inline (a paragraph is never empty)
+        o_start, o_end = offsets[start], offsets[end - 1] + 1
+        span = _span(o_start, o_end, original[o_start:o_end])
+        marker = match_marker(text)
         if marker is not None and marker[2].isascii() and marker[2].isdigit():
             parent_key = next((sec.path for r, sec in reversed(stack) if r < marker[0]), None)
             if int(marker[2]) != bare_last.get(parent_key, 0) + 1:
@@ -138,7 +167,7 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
                 stack.pop()
             parent = stack[-1][1] if stack else None
             path = f"{parent.path}.{element}" if parent else element
-            body = para.text[len(written) :].strip()
+            body = text[len(written) :].strip()
             title = heading_title(body)
             year = _YEAR_IN_HEADING.search(title)
             section = Section(
@@ -146,11 +175,11 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
                 marker=written,
                 level=len(stack) + 1,
                 title=title,
-                span=doc.span(para.start, para.end),
+                span=span,
                 parent=parent.path if parent else None,
                 year=int(year.group(1)) if year else (parent.year if parent else None),
                 heading_only=is_heading_only(body),
-                text_range=(para.start, para.end),
+                text_range=(start, end),
             )
             stack.append((rank, section))
         else:
@@ -162,12 +191,12 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
                 path=f"{key}.{n}" if key else f"¶{n}",
                 marker="",
                 level=(parent.level + 1) if parent else 1,
-                title=heading_title(para.text),
-                span=doc.span(para.start, para.end),
+                title=heading_title(text),
+                span=span,
                 parent=parent.path if parent else None,
                 year=parent.year if parent else None,
                 heading_only=False,
-                text_range=(para.start, para.end),
+                text_range=(start, end),
             )
         sections.append(section)
     doc.sections = sections

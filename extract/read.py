@@ -216,7 +216,8 @@ def decode_text(data: bytes, path: Path, declared: str | None = None) -> Decoded
                 if damaged_utf8 is not None:
                     return damaged_utf8
             continue
-        if _looks_like_text(text):
+        # a strict UTF-8 decoding's UTF-8 form is the data itself
+        if _looks_like_text(text, data if enc == "utf-8" else None):
             return Decoded(text, "gbk" if enc == "gb18030" and _is_plain_gbk(data) else enc)
     damaged = _decode_counting(data, "gb18030")
     if _damaged(damaged, data):
@@ -259,12 +260,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")  # control characters but \t \n \
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])  # what _CONTROL matches, as UTF-8
 
 
-def _looks_like_text(text: str) -> bool:
+def _looks_like_text(text: str, encoded: bytes | None = None) -> bool:
+    """Fewer than 1% control characters; `encoded`: the text's UTF-8 form, when known."""
     if not text:
         return True
     # counted in the text's UTF-8 form, where a control character is its own byte and no other
     # character has a byte below 0x80 (a C scan; the pattern's is ten times slower)
-    encoded = text.encode("utf-8", "surrogatepass")
+    if encoded is None:
+        encoded = text.encode("utf-8", "surrogatepass")
     controls = len(encoded) - len(encoded.translate(None, _CONTROL_BYTES))
     return controls / len(text) < 0.01
 

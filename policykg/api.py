@@ -239,7 +239,9 @@ def _warm_up() -> None:
     worker does not load them again."""
     from policykg.extract.clauses import clause_words
     from policykg.extract.entity_components import components
+    from policykg.extract.normalise import load_tables
 
+    load_tables()  # opencc and what its t2s can change
     clause_words()
     components()  # the entity stage's tables (without spaCy: extraction does not use it)
 

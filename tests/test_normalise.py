@@ -180,3 +180,54 @@ def test_broken_pdf_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as err:
         read_source(f)
     assert str(f) in str(err.value)
+
+
+def test_text_without_changing_entries_is_what_opencc_returns() -> None:
+    """to_simplified returns a text as it is, without opencc, when it holds no character and no
+    phrase whose t2s entry changes it (read from opencc's dictionaries): opencc agrees on every
+    character alone, on the sample plans, and on random texts of those characters and phrases."""
+    import random
+
+    import opencc
+    from policykg.extract.normalise import _t2s_changes, _t2s_dictionary_entries, to_simplified
+
+    changes = _t2s_changes()
+    assert changes is not None
+    convert = opencc.OpenCC("t2s").convert
+    kept = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c <= 0xDFFF and not changes.could_change(chr(c))]
+    assert len(kept) > 55000
+    assert convert("".join(kept)) == "".join(kept)
+    assert all(convert(c) == c for c in kept[::7])
+    # phrases whose characters are all kept: those opencc leaves alone may stand in a kept text
+    entries = _t2s_dictionary_entries()
+    kept_set = set(kept)
+    phrases = [key for key, _ in entries if len(key) > 1 and kept_set.issuperset(key)]
+    unchanged = [p for p in phrases if not changes.could_change(p)]
+    assert all(convert(p) == p for p in unchanged) and len(unchanged) < len(phrases)
+    rng = random.Random(3)
+    cjk = [c for c in kept if "\u4e00" <= c <= "\u9fff"]
+    for _ in range(300):
+        text = "".join(rng.choice(cjk) if rng.random() < 0.8 else rng.choice(unchanged or ["。"])
+                       for _ in range(rng.randint(1, 300)))
+        assert changes.could_change(text) or convert(text) == text
+    for path in sorted(DATA.glob("*.txt")):
+        original = read_source(path).text
+        for text in (original, *original.split("\n")):
+            assert to_simplified(text) == convert(text) or len(convert(text)) != len(text)
+            if not changes.could_change(text):
+                assert convert(text) == text
+
+
+def test_marker_patterns_left_untried_match_no_paragraph() -> None:
+    """match_marker tries only the patterns that can match after a paragraph's first character:
+    none of the others matches a paragraph of the sample plans, nor a marker of any kind."""
+    from policykg.extract import outline
+
+    texts = [p.text for path in sorted(DATA.glob("*.txt")) for p in outline.paragraphs(normalise(path.read_text())[0])]
+    texts += [first + rest for first in "第一十〇（(①⑳1٣" for rest in ("一、", "一章", "二节", "三条", "1.", "1）", "1突破", "十）")]
+    tried = 0
+    for text in texts:
+        usual = outline._MARKERS_BY_FIRST.get(text[0], outline._DIGIT_MARKERS if text[0].isdecimal() else [])
+        tried += len(usual)
+        assert not any(pattern.match(text) for rank, pattern in outline.MARKERS if (rank, pattern) not in usual), text
+    assert tried > 100
