@@ -139,9 +139,6 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
     offsets, spans): its summary (what crosses documents, its report figures; JSON) and its
     fragment file (its part of every output, encoded once: policykg.graph.fragments). A worker
     sends back these two, the build cache keeps them."""
-    # The encoding makes thousands of small containers, none in a reference cycle: the cyclic
-    # garbage collector, which they would set off, would walk the whole document's objects for
-    # nothing (a fifth of this stage's time). Refcounting frees them as before.
     _summary, summary_bytes, fragment, _plain = _document_record(doc)
     return summary_bytes, fragment
 
@@ -150,28 +147,27 @@ def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes,
     """document_files, the summary as the values it was encoded from (the worker renders the
     document's sheet from them without parsing the bytes back), and whether graph/record.py
     encoded it (then its sheet's tasks come straight from the model: record.sheet_tasks)."""
+    # The encoding makes thousands of small containers, none in a reference cycle: the cyclic
+    # garbage collector, which they would set off, would walk the whole document's objects for
+    # nothing (a fifth of this stage's time). Refcounting frees them as before.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _document_files(doc)
+        # straight from the document where its values allow (graph/record.py), else the general way
+        encoded = encode_record(doc)
+        summary, fragment = encoded or encode_document(document_graph(doc), document_rows(doc))
+        summary["report"] = {
+            "path": str(doc.path), "name": doc.name, "title": doc.meta.title, "jurisdiction": doc.meta.jurisdiction,
+            "period": doc.meta.period, "inferred": dict(doc.meta.inferred), "tasks": len(doc.tasks),
+            "unit_mentions": sum(len(t.clause.units) for t in doc.tasks),
+            "flagged": sum(1 for t in doc.tasks for u in t.clause.units if u.resolved and u.resolved.flagged),
+            "targets": len(doc.targets), "entities": sum(1 for e in doc.entities if not e.generic),
+            "warnings": list(doc.warnings),
+        }
+        return summary, _summary_bytes(summary, plain=encoded is not None), fragment, encoded is not None
     finally:
         if collecting:
             gc.enable()
-
-
-def _document_files(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes, bool]:
-    # straight from the document where its values allow (graph/record.py), else the general way
-    encoded = encode_record(doc)
-    summary, fragment = encoded or encode_document(document_graph(doc), document_rows(doc))
-    summary["report"] = {
-        "path": str(doc.path), "name": doc.name, "title": doc.meta.title, "jurisdiction": doc.meta.jurisdiction,
-        "period": doc.meta.period, "inferred": dict(doc.meta.inferred), "tasks": len(doc.tasks),
-        "unit_mentions": sum(len(t.clause.units) for t in doc.tasks),
-        "flagged": sum(1 for t in doc.tasks for u in t.clause.units if u.resolved and u.resolved.flagged),
-        "targets": len(doc.targets), "entities": sum(1 for e in doc.entities if not e.generic),
-        "warnings": list(doc.warnings),
-    }
-    return summary, _summary_bytes(summary, plain=encoded is not None), fragment, encoded is not None
 
 
 def _summary_bytes(summary: dict[str, Any], plain: bool = False) -> bytes:
