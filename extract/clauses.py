@@ -784,7 +784,7 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
     return found
 
 
-_SENTENCE_END = re.compile(r"[。；;！？!?]")
+_SENTENCE_ENDS = "。；;！？!?"
 _CLOSING = " \t\n。；;"
 
 
@@ -794,7 +794,7 @@ def _bare_sentence(text: str) -> tuple[int, int] | None:
     end = len(text.rstrip(_CLOSING))
     if end < 4 or end_verb(text[max(0, end - 24) : end]) is None:
         return None
-    last = max(text.rfind(ch, 0, end) for ch in "。；;！？!?")
+    last = max(text.rfind(ch, 0, end) for ch in _SENTENCE_ENDS)
     start = last + 1
     while start < end and text[start] in _CLOSING:
         start += 1

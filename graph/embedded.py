@@ -476,10 +476,6 @@ class EmbeddedServer:
         errors += [line.strip() for line in lines if " # " not in line and ("rror" in line or "ailed" in line)]
         return " | ".join(errors[-2:]) or f"no message; see {self.log_path}"
 
-    def save(self) -> None:
-        """Write the dump now (SAVE blocks until graph.rdb is on disk)."""
-        self.client().connection.save()
-
     def save_in_background(self) -> None:
         """Write the dump in a child process of the server (BGSAVE: the server answers
         meanwhile). The dump is replaced only when written whole (redis writes a temporary file
