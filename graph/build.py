@@ -60,6 +60,31 @@ class DocumentGraph:
 _COLLECTED = ("aliases", "docs")  # list properties merged over every mention (first seen first)
 
 
+def add_labels(labels: list[str], label: str, extra_labels: Iterable[str]) -> None:
+    """A node's labels united with a mention's, in order (the first seen first)."""
+    if label not in labels:
+        labels.append(label)
+    for name in extra_labels:
+        if name not in labels:
+            labels.append(name)
+
+
+def add_new_values(values: list[Any], seen: set[Any], mentioned: Iterable[Any]) -> None:
+    """A collected list (aliases, docs) extended by the mentioned values it lacks; `seen` is its
+    membership, kept in step."""
+    for value in mentioned:
+        if value not in seen:
+            seen.add(value)
+            values.append(value)
+
+
+def add_missing_properties(data: dict[str, Any], props: dict[str, Any]) -> None:
+    """The properties a node lacks, from a mention (the first value of each is kept)."""
+    for key, value in props.items():
+        if key not in data:
+            data[key] = value
+
+
 def merge_node(nodes: dict[str, dict[str, Any]], members: dict[tuple[str, str], set[str]], node_id: str,
                label: str, extra_labels: Iterable[str], props: dict[str, Any]) -> dict[str, Any] | None:
     """Add a node to `nodes`, or merge into the node of that id: labels united, aliases and docs
@@ -75,12 +100,7 @@ def merge_node(nodes: dict[str, dict[str, Any]], members: dict[tuple[str, str], 
             if key in data:
                 members[node_id, key] = set(data[key])
         return data
-    labels = data["labels"]
-    if label not in labels:
-        labels.append(label)
-    for name in extra_labels:
-        if name not in labels:
-            labels.append(name)
+    add_labels(data["labels"], label, extra_labels)
     for key in _COLLECTED:
         mentioned = props.get(key)
         if mentioned is not None:
@@ -88,14 +108,8 @@ def merge_node(nodes: dict[str, dict[str, Any]], members: dict[tuple[str, str], 
             if seen is None:
                 seen = members[node_id, key] = set()
                 data[key] = []
-            values = data[key]
-            for value in mentioned:
-                if value not in seen:
-                    seen.add(value)
-                    values.append(value)
-    for key, value in props.items():
-        if key not in data:  # (the collected lists are there by now)
-            data[key] = value
+            add_new_values(data[key], seen, mentioned)
+    add_missing_properties(data, props)  # (the collected lists are there by now)
     return None
 
 

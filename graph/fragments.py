@@ -44,6 +44,9 @@ from typing import Any
 from policykg.graph.build import (
     CitationLinks,
     DocumentGraph,
+    add_labels,
+    add_missing_properties,
+    add_new_values,
     document_head,
     merge_node,
     plan_families,
@@ -227,23 +230,13 @@ def _merged_mentions(mentions: list[list[Any]]) -> list[list[Any]]:
             merged[node_id] = [before, node_id, label, list(dict.fromkeys([label, *extra_labels])), data]
             continue
         labels, data = found[3], found[4]  # as merge_node merges a mention into it
-        if label not in labels:
-            labels.append(label)
-        for name in extra_labels:
-            if name not in labels:
-                labels.append(name)
+        add_labels(labels, label, extra_labels)
         seen = members.get(node_id)
         if seen is None:
             seen = members[node_id] = (set(data["aliases"]), set(data["docs"]))
-        for values, known, mentioned in ((data["aliases"], seen[0], props["aliases"]),
-                                         (data["docs"], seen[1], props["docs"])):
-            for value in mentioned:
-                if value not in known:
-                    known.add(value)
-                    values.append(value)
-        for key, value in props.items():
-            if key not in data:
-                data[key] = value
+        add_new_values(data["aliases"], seen[0], props["aliases"])
+        add_new_values(data["docs"], seen[1], props["docs"])
+        add_missing_properties(data, props)
     for mention in merged.values():
         mention[3] = mention[3][1:]  # the extra labels (the first is its label)
     return list(merged.values())
@@ -553,27 +546,16 @@ class CorpusWriter:
                 # set of every document (the lists are the output; the sets would double them).
                 # merge_node's merge, inlined for this, the most common mention (a unit named again)
                 data = shared[node_id]
-                labels = data["labels"]
-                if label not in labels:
-                    labels.append(label)
-                for name in extra_labels:
-                    if name not in labels:
-                        labels.append(name)
+                add_labels(data["labels"], label, extra_labels)
                 aliases = props.get("aliases")
                 if aliases is not None:
                     seen = members.get((node_id, "aliases"))
                     if seen is None:
                         seen = members[node_id, "aliases"] = set()
                         data["aliases"] = []
-                    values = data["aliases"]
-                    for value in aliases:
-                        if value not in seen:
-                            seen.add(value)
-                            values.append(value)
+                    add_new_values(data["aliases"], seen, aliases)
                 data["docs"].append(sha)
-                for name, value in props.items():
-                    if name not in data:  # (docs and aliases are there by now)
-                        data[name] = value
+                add_missing_properties(data, props)  # (docs and aliases are there by now)
                 continue
             if own_docs:
                 props["docs"] = docs

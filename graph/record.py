@@ -29,6 +29,8 @@ from xml.sax.saxutils import escape as xml_escape
 import orjson
 from policykg.extract.model import PolicyDocument, Task
 from policykg.graph.build import (
+    add_labels,
+    add_missing_properties,
     document_citations,
     document_head,
     document_properties,
@@ -156,11 +158,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             kinds[node_id] = {kind}
             return
         labels, data = found[3], found[4]
-        if label not in labels:
-            labels.append(label)
-        for extra_label in extra:
-            if extra_label not in labels:
-                labels.append(extra_label)
+        add_labels(labels, label, extra)
         aliases = data["aliases"]
         if alias not in aliases:
             aliases.append(alias)
@@ -168,9 +166,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         if kind not in seen:
             seen.add(kind)
             if not _MENTION_KEYS[kind] <= data.keys():
-                for key, value in (props() if callable(props) else props).items():
-                    if key not in data:
-                        data[key] = value
+                add_missing_properties(data, props() if callable(props) else props)
 
     # the CSV fields every row of the document starts with
     doc_field, sha_field = csv_field(name), csv_field(sha)
