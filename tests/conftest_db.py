@@ -6,20 +6,44 @@ clauses of the 清远 2020-2022 draft straight from its text."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
 from policykg.graph.cypher_load import UNION_LIST_PROPERTIES, prepare_graph, read_graph_file
+from policykg.graph.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 QINGYUAN_2020 = DATA / "qingyuan_innovation_action_plan_2020-2022_draft.txt"
 
+POLICYKG = [sys.executable, "-m", "policykg"]
+
 _built: dict[str, Path] = {}
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`policykg ARGS` in a process of its own, from the repository, without the developer's
+    NEO4J_* settings (`env` adds to the environment)."""
+    full_env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
+    full_env.update(env or {})
+    return subprocess.run([*POLICYKG, *args], capture_output=True, text=True, timeout=300, env=full_env, cwd=ROOT)
+
+
+def scratch_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    """An embedded server of its own (an empty OUT) for tests that load graphs by hand (the body
+    of their `server` fixture)."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with EmbeddedServer(scratch) as running:
+        yield running
 
 
 def build_sample(tmp_path_factory: pytest.TempPathFactory, data: Path = DATA, key: str = "sample") -> Path:

@@ -39,13 +39,18 @@ def cached_records(out: Path) -> list[Path]:
     return sorted((out / api.CACHE_DIR).glob("*" + api.SUMMARY))
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
+def first_plans(tmp_path: Path) -> Path:
+    """A data folder of the FIRST plans (the `data` fixture of the rebuild tests)."""
     folder = tmp_path / "data"
     folder.mkdir()
     for name in FIRST:
         shutil.copy2(PLANS / name, folder / name)
     return folder
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return first_plans(tmp_path)
 
 
 def test_adding_changing_removing_a_plan_rebuilds_from_the_cache_as_a_clean_build(data: Path, tmp_path: Path) -> None:

@@ -11,18 +11,12 @@ from pathlib import Path
 
 import pytest
 from conftest_db import QINGYUAN_2020, build_sample, fresh_copy, qingyuan_2020_tasks
+from conftest_db import run_cli as run
 from policykg.queries.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
-POLICYKG = [sys.executable, "-m", "policykg"]
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
-    full_env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
-    full_env.update(env or {})
-    return subprocess.run([*POLICYKG, *args], capture_output=True, text=True, timeout=300, env=full_env, cwd=ROOT)
 
 
 @pytest.fixture(scope="module")

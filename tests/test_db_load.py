@@ -14,7 +14,16 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from conftest_db import DATA, QINGYUAN_2020, build_sample, db_snapshot, fresh_copy, graph_snapshot, sample_graph
+from conftest_db import (
+    DATA,
+    QINGYUAN_2020,
+    build_sample,
+    db_snapshot,
+    fresh_copy,
+    graph_snapshot,
+    sample_graph,
+    scratch_server,
+)
 from policykg.graph.cypher_load import LoadError, load_graph, prepare_graph
 from policykg.graph.embedded import EmbeddedError, EmbeddedServer
 from policykg.graph.neo4j_admin import export_neo4j_admin
@@ -56,11 +65,7 @@ def changed_only_out(tmp_path_factory: pytest.TempPathFactory, changed_data: Pat
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    """An embedded server of its own (an empty OUT) for tests that load graphs by hand."""
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    with EmbeddedServer(scratch) as running:
-        yield running
+    yield from scratch_server(tmp_path)
 
 
 def _doc_sha(graph: nx.MultiDiGraph, file: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_db import build_sample, db_snapshot, fresh_copy
+from conftest_db import build_sample, db_snapshot, fresh_copy, scratch_server
 from policykg.graph.cypher_load import LoadError, prepare_file
 from policykg.graph.embedded import EmbeddedServer, FalkorEngine, bulk_create_graph, create_graph_by_statements
 from policykg.graph.export import write_graph_elements
@@ -91,10 +91,7 @@ def _every_kind_of_value() -> tuple[list[Any], list[Any]]:
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    with EmbeddedServer(scratch) as running:
-        yield running
+    yield from scratch_server(tmp_path)
 
 
 def _both_ways(server: EmbeddedServer, out: Path, batch_size: int) -> None:

@@ -16,18 +16,14 @@ from pathlib import Path
 import pytest
 from policykg.graph.export import iter_graph_elements
 from policykg.graph.fragments import _encode, _json_bytes, _utf8
-from test_build_cache import FIRST, PLANS, assert_same_as_clean, outputs
+from test_build_cache import FIRST, assert_same_as_clean, first_plans, outputs
 
 from policykg import api
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for name in FIRST:
-        shutil.copy2(PLANS / name, folder / name)
-    return folder
+    return first_plans(tmp_path)
 
 
 def test_sheets_rendered_by_the_extraction_are_the_sheets_the_writer_renders(data: Path, tmp_path: Path) -> None:

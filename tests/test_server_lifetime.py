@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest_db import build_sample, fresh_copy
+from conftest_db import run_cli as run
 from policykg.graph.embedded import (
     KEEP_NAME,
     LOADED_STAT_KEY,
@@ -26,15 +25,9 @@ from policykg.graph.embedded import (
 )
 from policykg.graph.watchdog import process_alive
 
-ROOT = Path(__file__).resolve().parents[1]
-POLICYKG = [sys.executable, "-m", "policykg"]
 KEEP_TEN_MINUTES = {"POLICYKG_SERVER_IDLE": "600"}
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
-    full_env.update(env or {})
-    return subprocess.run([*POLICYKG, *args], capture_output=True, text=True, timeout=300, env=full_env, cwd=ROOT)
 
 
 @pytest.fixture(scope="module")
