@@ -20,7 +20,7 @@ import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -437,9 +437,10 @@ def _issuer_division(issuer: str) -> tuple[gazetteer.Division | None, str]:
     return None, ""
 
 
-def _number_division(prefix: str, named: Counter[str]) -> tuple[gazetteer.Division | None, str]:
+def _number_division(prefix: str, places: Callable[[], Counter[str]]) -> tuple[gazetteer.Division | None, str]:
     """The division a 文号 prefix stands for; a local abbreviation (宁政发: 宁夏 or 南京; 青政发:
-    青海 or 青岛) is settled by the places the text names."""
+    青海 or 青岛) is settled by the places the text names (`places()`: places_named of the text,
+    counted only when a local abbreviation needs them)."""
     issuers = _issuers()
     for national, body in sorted(issuers["national_doc_numbers"].items(), key=lambda p: -len(p[0])):
         if prefix.startswith(national) and (len(prefix) <= len(national) + 4):
@@ -457,10 +458,11 @@ def _number_division(prefix: str, named: Counter[str]) -> tuple[gazetteer.Divisi
         if prefix.endswith(body) and 1 <= len(prefix) - len(body) <= 2:
             abbr = prefix[: -len(body)]
             candidates += [d for d in gazetteer.divisions() if d.level in "市县" and d.name.startswith(abbr)
-                           and d.name in named]
+                           and d.name in places()]
             break
     if not candidates:
         return None, ""
+    named = places()
 
     def weight(d: gazetteer.Division) -> int:
         return named.get(d.name, 0) + sum(n for name, n in named.items()
@@ -549,20 +551,28 @@ def infer_jurisdiction(text: str, title: str, issuer: str, doc_number: str) -> t
 
 def infer_division(text: str, title: str, issuer: str, doc_number: str) -> tuple[gazetteer.Division | None, str]:
     """The division the document belongs to (None when the evidence is weak) and how it was found."""
-    named = places_named(text)
     division, how = _issuer_division(issuer) if issuer else (None, "")
     if division is not None:
         return division, f"{how}: {issuer}"
+    # the places the whole text names, counted once and only when asked for: most documents are
+    # settled by their issuer or title first
+    counted: list[Counter[str]] = []
+
+    def places() -> Counter[str]:
+        if not counted:
+            counted.append(places_named(text))
+        return counted[0]
+
     if doc_number:
         m = _DOC_NUMBER.search(doc_number)
-        division, how = _number_division(m.group(1), named) if m else (None, "")
+        division, how = _number_division(m.group(1), places) if m else (None, "")
         if division is not None:
             return division, how
-    places = title_places(title)
+    in_title = title_places(title)
     levels = unit_levels(text)
     total = sum(levels.values())
-    if places:
-        place = places[-1]
+    if in_title:
+        place = in_title[-1]
         # a plan about a place is not always that place's: 关于支持赣州市…的若干意见 with 省…厅 units
         # is the province's, with 科技部 units the nation's
         if levels["国"] >= 5 and levels["国"] == total and place.level != "国":
@@ -578,6 +588,7 @@ def infer_division(text: str, title: str, issuer: str, doc_number: str) -> tuple
         if level == "国" and n >= 0.6 * total:
             return gazetteer.NATIONAL, f"the units of its clauses are national bodies ({n} of {total})"
         if level != "国":
+            named = places()
             at_level = Counter({name: c for name, c in named.items()
                                 if any(_unit_level(d) == level for d in gazetteer.lookup(name) if d.name == name)})
             if at_level:
@@ -587,6 +598,7 @@ def infer_division(text: str, title: str, issuer: str, doc_number: str) -> tuple
                                                   f"the {level}-level division named most ({count} times)"
             return None, f"weak evidence: {level}-level units in its clauses but no {level}-level division " \
                          "named clearly most"
+    named = places()
     if named:
         (place, count), *rest = named.most_common(2)
         if count >= 3 and (not rest or count >= 2 * rest[0][1]):
