@@ -197,11 +197,23 @@ def meta_from_manifest(entry: dict[str, Any]) -> DocumentMeta:
 def _lines(text: str, limit: int = 60) -> list[str]:
     """The non-empty lines, a notice title broken over two lines joined again
     ("…人民政府办公室关于印发…" / "…实施方案的通知")."""
-    return _joined(_cleaned(text.split("\n")), limit)
+    return _joined(_cleaned(text.split("\n"), _may_hold_blurbs(text)), limit)
 
 
-def _cleaned(raw: Iterable[str]) -> Iterator[str]:
-    """The non-empty lines stripped, without a scraper's blurb."""
+def _cleaned(raw: Iterable[str], blurbs: bool = True) -> Iterator[str]:
+    """The non-empty lines stripped, without a scraper's blurb (blurbs=False: the caller knows
+    the lines hold none of its words)."""
+    if not blurbs:  # strip and filter in C
+        return filter(None, map(str.strip, raw))
+    return _cleaned_of_blurbs(raw)
+
+
+def _may_hold_blurbs(text: str) -> bool:
+    """Whether any line of the text can hold a scraper's blurb (see _cleaned_of_blurbs)."""
+    return "【" in text or "供大家参考" in text or "下面是" in text
+
+
+def _cleaned_of_blurbs(raw: Iterable[str]) -> Iterator[str]:
     for x in raw:
         line = x.strip()
         if line:
@@ -236,11 +248,12 @@ def _head_and_tail(text: str) -> tuple[list[str], list[str]]:
     A line that does not end a notice title (…的通知) is never joined to the one before, so the
     lines from such a line on join as they do in the whole text."""
     raw = text.split("\n")
-    first = _joined(_cleaned(raw), _FIRST_LINES)
+    blurbs = _may_hold_blurbs(text)
+    first = _joined(_cleaned(raw, blurbs), _FIRST_LINES)
     if len(raw) > _ALL_LINES:  # the whole list is cut at 100,000 lines: its end is not the text's
         return first, _lines(text, _ALL_LINES)[-_LAST_LINES:]
     last: list[str] = []  # cleaned lines from the end, backwards
-    for line in _cleaned(reversed(raw)):
+    for line in _cleaned(reversed(raw), blurbs):
         last.append(line)
         # each line of the result takes one or two lines of the text
         if len(last) >= 2 * _LAST_LINES and not _NOTICE_END.search(line):
@@ -269,6 +282,9 @@ def _iso_date(line: str) -> str:
 
 
 def _is_date_line(line: str) -> bool:
+    # both forms hold 年 or a 时间/日期 label: most lines hold none, and need no pattern tried
+    if "年" not in line and "日期" not in line and "时间" not in line:
+        return False
     line = line.strip()
     return bool(_DATE_LINE.match(line)) or bool(_CN_DATE.fullmatch(line.strip("（）() ")))
 
