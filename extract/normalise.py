@@ -421,7 +421,16 @@ HEADING_START = re.compile(
     r"^(?:[一二三四五六七八九十百]+[、.．]|[（(][一二三四五六七八九十百]+[）)]|\d{1,3}(?:[.．、](?!\d)|\s)"
     r"|[（(]\d{1,3}[）)]|[①-⑳]|第[一二三四五六七八九十百]+[章节条部分]|附件|附表)"
 )
+# HEADING_START at every line of a text, found from the line break before it (a scan for the
+# break, where ^ in MULTILINE mode is tried at every character); \s is a blank but no line break,
+# as in a line of its own
+_HEADING_AT_TEXT_START = re.compile(HEADING_START.pattern[1:].replace(r"|\s)", r"|[^\S\n])"))
+_HEADING_AT_LINE = re.compile("\n" + _HEADING_AT_TEXT_START.pattern)
 _TERMINAL = set("。！？；：”’）)》】」』")
+# a line with a digit and no prose punctuation (the lines is_tabular can accept: it asks for two
+# numbers), whole, after its line break
+_UNPUNCTUATED_LINE = re.compile(r"\n([^，。；！？\n\d]*+\d[^，。；！？\n]*+)(?=\n|\Z)")
+_UNPUNCTUATED_START = re.compile(r"[^，。；！？\n\d]*+\d[^，。；！？\n]*+(?=\n|\Z)")
 
 
 _NARROW = re.compile("[\x00-\u2e7f]+")  # half-width: Latin, digits, ASCII punctuation
@@ -433,35 +442,86 @@ def _width(line: str) -> float:
     return wide + 0.5 * (len(line) - wide)
 
 
-def _ends_mid_sentence(line: str) -> bool:
-    return line[-1] not in _TERMINAL and not HEADING_START.match(line) and not is_tabular(line)
+class _Lines:
+    """The lines of a text and what join_broken_lines asks of them, each fact found for all lines
+    at once by scans of the whole text (asked line by line, they cost a Python call each): which
+    lines open with a heading number, which are table rows, how wide each is."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.split("\n")
+        self.starts = _line_starts(self.lines)
+        self._headings: set[int] | None = None
+        self._tables: set[int] | None = None
+        self._wide: list[int] | None = None
+
+    def _index(self, offsets: Iterable[int]) -> set[int]:
+        """The lines starting at these offsets (each one a line's start)."""
+        starts = self.starts
+        return {bisect_left(starts, at) for at in offsets}
+
+    @property
+    def headings(self) -> set[int]:
+        """Lines i with HEADING_START.match(lines[i])."""
+        if self._headings is None:
+            text = self.text
+            found = self._index(m.start() + 1 for m in _HEADING_AT_LINE.finditer(text))
+            if _HEADING_AT_TEXT_START.match(text):
+                found.add(0)
+            self._headings = found
+        return self._headings
+
+    @property
+    def tables(self) -> set[int]:
+        """Lines i with is_tabular(lines[i]): of the lines without prose punctuation, those with
+        two bare numbers."""
+        if self._tables is None:
+            text = self.text
+            rows = [m.start(1) for m in _UNPUNCTUATED_LINE.finditer(text) if len(_NUM_TOKEN.findall(m.group(1))) >= 2]
+            first = _UNPUNCTUATED_START.match(text)
+            if first and len(_NUM_TOKEN.findall(first.group())) >= 2:
+                rows.append(0)
+            self._tables = self._index(rows)
+        return self._tables
+
+    @property
+    def wide(self) -> list[int]:
+        """The wide characters of each line (_width), counted in one scan."""
+        if self._wide is None:
+            self._wide = list(map(len, _NARROW_IN_LINE.sub("", self.text).split("\n")))
+        return self._wide
 
 
-def _wrap_width(lines: list[str]) -> float | None:
+def _wrap_width(facts: _Lines) -> float | None:
     """The line width of hard-wrapped (PDF) text, or None for ordinary paragraphs. In PDF text
     most lines stop mid-sentence; in ordinary text lines are paragraphs or headings."""
     # a width is at least half the length and at most the length: only lines of 12 to 23
     # characters need measuring to tell whether they are long (12 or more). What follows
     # counts lines and takes a median, so the lines may be in any order: by length (in C)
-    by_length = sorted(lines, key=len)
-    lengths = list(map(len, by_length))
+    lines = facts.lines
+    lengths = list(map(len, lines))
+    by_length = sorted(range(len(lines)), key=lengths.__getitem__)
+    lengths.sort()
     longest = bisect_left(lengths, 24)
     long_lines = by_length[longest:]
-    long_lines += [x for x in by_length[bisect_left(lengths, 12) : longest] if _width(x) >= 12]
+    middle = by_length[bisect_left(lengths, 12) : longest]
+    if middle:
+        long_lines += [i for i in middle if _width(lines[i]) >= 12]
     if len(long_lines) < 20:
         return None
-    # _ends_mid_sentence asked only of lines whose last character is no sentence end: when even
-    # all of those are too few, none is asked
-    unterminated = [x for x in long_lines if x[-1] not in _TERMINAL]
+    # a line ends mid-sentence when its last character is no sentence end and it is neither a
+    # heading nor a table row: when even the lines of the first kind are too few, the rest is
+    # not asked
+    unterminated = [i for i in long_lines if lines[i][-1] not in _TERMINAL]
     if len(unterminated) / len(long_lines) < 0.45:
         return None
-    mid_lines = [x for x in unterminated if _ends_mid_sentence(x)]
+    headings, tables = facts.headings, facts.tables
+    mid_lines = [i for i in unterminated if i not in headings and i not in tables]
     if len(mid_lines) / len(long_lines) < 0.45:
         return None
-    mid = sorted(map(_width, mid_lines))
+    wide = facts.wide
+    mid = sorted([wide[i] + 0.5 * (len(lines[i]) - wide[i]) for i in mid_lines])  # facts.width
     return mid[len(mid) // 2]  # the median width of a full line
-
-
 
 
 def _open_parens(line: str) -> int:
@@ -473,29 +533,43 @@ def join_broken_lines(t: MappedText) -> MappedText:
     ends mid-sentence, continues on the next non-empty line unless that starts a heading or a
     table row. In any text, a line with an unclosed parenthesis continues (clauses such as
     （牵头单位：…\\n…） are one unit)."""
-    lines = t.text.split("\n")
-    starts = _line_starts(lines)
-    width = _wrap_width(lines)
+    facts = _Lines(t.text)
+    width = _wrap_width(facts)
+    edits = _wrapped_joins(facts, width) if width is not None else _parenthesis_joins(facts)
+    return t.apply(edits) if edits else t
+
+
+def _glue(cur: str, nxt: str, nxt_tabular: bool) -> str:
+    """What joins two lines: words of Latin text need their space back; a number broken over
+    lines does not."""
+    return " " if nxt_tabular or (cur[-1].isalpha() and cur[-1].isascii() and nxt[0].isascii()
+                                  and nxt[0].isalpha()) else ""
+
+
+def _parenthesis_balance(lines: _Lines) -> dict[int, int]:
+    """_open_parens of each line that holds a parenthesis (most hold none): each parenthesis found
+    by a scan of the text and counted for its line."""
+    starts, text = lines.starts, lines.text
+    balance: dict[int, int] = {}
+    for paren, step in (("（", 1), ("(", 1), ("）", -1), (")", -1)):
+        for at in _finds(paren, text):
+            line = bisect_right(starts, at) - 1
+            balance[line] = balance.get(line, 0) + step
+    return balance
+
+
+def _parenthesis_joins(facts: _Lines) -> list[tuple[int, int, str]]:
+    """The joins of ordinary text: only an open parenthesis joins lines. From depth 0, a line that
+    leaves more parentheses open than it closes is needed to raise it (any other leaves it at 0),
+    so the lines up to the next such one are passed over."""
+    lines, starts = facts.lines, facts.starts
+    balance = _parenthesis_balance(facts)
+    opening = sorted(line for line, opened in balance.items() if opened > 0)
+    if not opening:
+        return []
     nonempty = list(compress(count(), map(str.strip, lines)))  # lines with more than white space
     edits: list[tuple[int, int, str]] = []
-    depth = 0
-    # in ordinary text only an open parenthesis joins lines: from depth 0, a line that opens
-    # none leaves depth at 0, so the lines up to the next one that opens one are passed over
-    opening = None if width is not None else \
-        iter(sorted({bisect_right(starts, i) - 1 for paren in "（(" for i in _finds(paren, t.text)}))
-    k, last = 0, len(nonempty) - 1
-    if width is not None:  # every line is read: the wide characters of each, counted in one scan
-        wide = list(map(len, _NARROW_IN_LINE.sub("", t.text).split("\n")))
-    # each line is read as the current one and as the next: whether it is a table row or opens
-    # with a heading number, asked once per line
-    tabular: dict[int, bool] = {}
-    heading: dict[int, bool] = {}
-
-    def is_tabular_at(i: int) -> bool:
-        found = tabular.get(i)
-        if found is None:
-            found = tabular[i] = is_tabular(lines[i])
-        return found
+    heading: dict[int, bool] = {}  # a line is read as the next one and as the current one
 
     def heading_at(i: int) -> bool:
         found = heading.get(i)
@@ -503,9 +577,12 @@ def join_broken_lines(t: MappedText) -> MappedText:
             found = heading[i] = HEADING_START.match(lines[i]) is not None
         return found
 
+    opening_lines = iter(opening)
+    depth = 0
+    k, last = 0, len(nonempty) - 1
     while k < last:
-        if opening is not None and not depth:
-            line = next((i for i in opening if i >= nonempty[k]), None)
+        if not depth:
+            line = next((i for i in opening_lines if i >= nonempty[k]), None)
             if line is None:
                 break
             k = bisect_left(nonempty, line)
@@ -513,27 +590,50 @@ def join_broken_lines(t: MappedText) -> MappedText:
                 break
         a, b = nonempty[k], nonempty[k + 1]
         k += 1
-        cur, nxt = lines[a], lines[b]
-        # _open_parens(cur), inline: the loop's commonest step
-        depth += cur.count("（") + cur.count("(") - cur.count("）") - cur.count(")")
+        cur = lines[a]
+        depth += balance.get(a, 0)
         if depth < 0:
             depth = 0
-        join = 0 < depth <= 3 and not heading_at(b) and b - a <= 3
-        if not join and width is not None and not is_tabular_at(a) and not heading_at(b):
-            cur_width = wide[a] + 0.5 * (len(cur) - wide[a])  # _width(cur)
-            heading_only = heading_at(a) and cur_width < width - 3
-            full = cur_width >= width - 1
-            mid_sentence = cur[-1] not in _TERMINAL
-            if not heading_only and (full or mid_sentence):
-                join = not is_tabular_at(b) or (not _CJK_CHAR.search(nxt) and mid_sentence)
-        if join:
-            # words of Latin text need their space back; a number broken over lines does not
-            glue = " " if is_tabular_at(b) or (cur[-1].isalpha() and cur[-1].isascii() and nxt[0].isascii()
-                                               and nxt[0].isalpha()) else ""
-            edits.append((starts[a] + len(cur), starts[b], glue))
+        if 0 < depth <= 3 and not heading_at(b) and b - a <= 3:
+            nxt = lines[b]
+            edits.append((starts[a] + len(cur), starts[b], _glue(cur, nxt, is_tabular(nxt))))
         elif depth and (heading_at(b) or b - a > 3):
             depth = 0
-    return t.apply(edits) if edits else t
+    return edits
+
+
+def _wrapped_joins(facts: _Lines, width: float) -> list[tuple[int, int, str]]:
+    """The joins of hard-wrapped text: a full line, or one that ends mid-sentence, continues on
+    the next non-empty line unless that starts a heading or a table row; and an open parenthesis."""
+    lines, starts = facts.lines, facts.starts
+    headings, tables, wide = facts.headings, facts.tables, facts.wide
+    opens = _parenthesis_balance(facts)
+    nonempty = list(compress(count(), map(str.strip, lines)))  # lines with more than white space
+    edits: list[tuple[int, int, str]] = []
+    depth = 0
+    for k in range(len(nonempty) - 1):
+        a, b = nonempty[k], nonempty[k + 1]
+        cur = lines[a]
+        if a in opens:
+            depth += opens[a]
+            if depth < 0:
+                depth = 0
+        b_heading = b in headings
+        join = 0 < depth <= 3 and not b_heading and b - a <= 3
+        if not join and not b_heading and a not in tables:
+            cur_width = wide[a] + 0.5 * (len(cur) - wide[a])  # _width(cur)
+            mid_sentence = cur[-1] not in _TERMINAL
+            # not a heading alone on its line; a full line or one that stops mid-sentence
+            if (mid_sentence or cur_width >= width - 1) and not (a in headings and cur_width < width - 3):
+                join = b not in tables or (mid_sentence and not _CJK_CHAR.search(lines[b]))
+        if join:
+            nxt = lines[b]
+            glue = " " if b in tables or (cur[-1].isalpha() and cur[-1].isascii() and nxt[0].isascii()
+                                          and nxt[0].isalpha()) else ""  # _glue(cur, nxt, b in tables)
+            edits.append((starts[a] + len(cur), starts[b], glue))
+        elif depth and (b_heading or b - a > 3):
+            depth = 0
+    return edits
 
 
 # --- punctuation and script -----------------------------------------------------------------
