@@ -270,23 +270,35 @@ _REPEATED_MARKER = re.compile(
 def _collapse_wrapped(lines: list[str], starts: list[int], i: int) -> list[tuple[int, int, str]] | None:
     """Edits collapsing a repeated heading that starts on line i and runs on over the next
     non-empty lines (their breaks are dropped with the repeats)."""
-    text, where = lines[i], [starts[i] + k for k in range(len(lines[i]))]
+    # the lines joined, and where each one's characters start in the joined text and in the text
+    text, joined_at, text_at = lines[i], [0], [starts[i]]
     for j in range(i + 1, min(i + 8, len(lines))):
         if lines[j].strip():
+            joined_at.append(len(text))
+            text_at.append(starts[j])
             text += lines[j]
-            where += [starts[j] + k for k in range(len(lines[j]))]
             if len(text) > 4 * _MAX_CHUNK + 12:
                 break
     found = _collapse_line(text)
     if not found or found[-1][1] <= len(lines[i]):
         return None
-    return [(where[s], where[e - 1] + 1, r) for s, e, r in found]
+
+    def where(x: int) -> int:
+        """Where the joined text's character x stands in the text."""
+        line = bisect_right(joined_at, x) - 1
+        return text_at[line] + x - joined_at[line]
+
+    return [(where(s), where(e - 1) + 1, r) for s, e, r in found]
 
 
-# a line holding _TWICE at one of its first six characters (after its indent): only such
-# lines can hold a repeated heading (see _collapse_line); one scan of the text finds them
-# (after a line break: a scan for it skips to the next line, one for ^ tries every position)
-_TWICE_AFTER_INDENT = rf"(?>[^\S\n]*)[^\n]{{0,5}}?([^\n]{{1,{_MAX_CHUNK}}})\1"
+# a line holding _TWICE at one of its first six characters (after its indent) that
+# _collapse_line tries (its indent and then only marker characters before it: "（三）（三）…",
+# "4．新布局新布局"): only such lines can hold a repeated heading (see _collapse_line), and a
+# _REPEATED_MARKER is one at the indent. One scan of the text finds them (after a line break: a
+# scan for it skips to the next line, one for ^ tries every position); a line of prose is tried
+# at its first character only
+_MARKER_CLASS = "".join(map(re.escape, sorted(_MARKER_CHARS)))
+_TWICE_AFTER_INDENT = rf"(?>[^\S\n]*)[{_MARKER_CLASS}]{{0,5}}?([^\n]{{1,{_MAX_CHUNK}}})\1"
 _TWICE_AT_START = re.compile(_TWICE_AFTER_INDENT)
 _TWICE_AT_LINE = re.compile("\n" + _TWICE_AFTER_INDENT)
 
