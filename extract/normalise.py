@@ -234,16 +234,20 @@ def _collapse_line(line: str) -> list[tuple[int, int, str]] | None:
     ("（三）（三）（三）（三）创新…发展创新…发展…行动行动行动行动", "3.新布局…。新布局…。…"),
     or None. The repetition may start after a heading number printed once ("4....推进…")."""
     lead = len(line) - len(line.lstrip())
-    # where a chunk stands twice: only there can one stand k times (elsewhere no k finds a chunk)
-    twice = [first for first in range(lead, min(lead + 6, len(line))) if _TWICE.match(line, first)]
+    # where the repetition may start: at one of the first six characters after the indent, after
+    # marker characters only, where a chunk stands twice (elsewhere no k finds a chunk)
+    twice: list[int] = []
+    for first in range(lead, min(lead + 6, len(line))):
+        if first > lead and line[first - 1] not in _MARKER_CHARS:
+            break
+        if _TWICE.match(line, first):
+            twice.append(first)
     if not twice:
         return None
+    # and where a chunk stands three times: elsewhere k = 3 to 6 find none
+    thrice = [first for first in twice if _K_TIMES[3].match(line, first)]
     for k in (4, 3, 5, 6, 2):
-        for first in range(lead, twice[-1] + 1):
-            if first > lead and line[first - 1] not in _MARKER_CHARS:
-                break
-            if first not in twice:
-                continue
+        for first in thrice if k > 2 else twice:
             i, edits, kept = first, [], 0
             while i < len(line):
                 p = _repeat_at(line, i, k)
@@ -374,23 +378,44 @@ def _separates_units(text: str, start: int, end: int) -> bool:
 
 
 def tidy_whitespace(t: MappedText) -> MappedText:
-    t = _strip_line_edges(t)
+    """Lines stripped of spaces and tabs; a run of spaces after or before a CJK character or
+    full-width punctuation dropped (one kept between two units' names), unless in a table row;
+    any other run of spaces made one. Each of these is an edit of a run of blanks in the text as it
+    comes (what stripping the lines first and then reading the runs left in them finds: a run
+    inside a line has the same neighbours, and its line the same table cells, either way), all
+    applied at once."""
     text = t.text
-    edits: list[tuple[int, int, str]] = []
+    edits = [(a, b, "") for a, b in _line_edges(text)]
+    size = len(text)
     tabular: dict[int, bool] = {}  # line start -> is_tabular(line), for lines with spaces
-    # a run of spaces after or before a CJK character or full-width punctuation (what _CJK_SPACE
-    # matches: a run never crosses a line), unless in a table row
     for start, end in _runs_of(" ", text):
-        if not ((start > 0 and text[start - 1] in _NEXT_TO_CJK) or (end < len(text) and text[end] in _NEXT_TO_CJK)):
-            continue
-        line_start = text.rfind("\n", 0, start) + 1
-        if line_start not in tabular:
-            line_end = text.find("\n", end)
-            tabular[line_start] = is_tabular(text[line_start : line_end if line_end >= 0 else len(text)])
-        if not tabular[line_start]:
-            edits.append((start, end, " " if _separates_units(text, start, end) else ""))
-    t = t.apply(edits) if edits else t
-    return t.sub(_SPACE_RUN, " ") if "  " in t.text else t
+        before = text[start - 1] if start > 0 else "\n"
+        after = text[end] if end < size else "\n"
+        if (before in "\t\n" or after in "\t\n") and _in_line_edge(text, start, end):
+            continue  # dropped with its line's edge
+        # next to a CJK character or full-width punctuation (what _CJK_SPACE matches)
+        if before in _NEXT_TO_CJK or after in _NEXT_TO_CJK:
+            line_start = text.rfind("\n", 0, start) + 1
+            if line_start not in tabular:
+                line_end = text.find("\n", end)
+                tabular[line_start] = is_tabular(text[line_start : line_end if line_end >= 0 else size])
+            if not tabular[line_start]:
+                edits.append((start, end, " " if _separates_units(text, start, end) else ""))
+                continue
+        if end - start > 1:  # what _SPACE_RUN matches
+            edits.append((start, end, " "))
+    return t.apply(sorted(edits)) if edits else t
+
+
+def _in_line_edge(text: str, start: int, end: int) -> bool:
+    """Whether the blanks around text[start:end] reach a line's start or end."""
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    if start == 0 or text[start - 1] == "\n":
+        return True
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return end == len(text) or text[end] == "\n"
 
 
 # a run of spaces and tabs that starts a line (after a line break; at the text's start apart)
@@ -408,10 +433,9 @@ def _finds(word: str, text: str) -> Iterator[int]:
         i = text.find(word, i + 1)
 
 
-def _strip_line_edges(t: MappedText) -> MappedText:
-    """Spaces and tabs at the start and end of every line dropped (what _EDGE_SPACE matches: a run
-    of them that touches a line's start or end)."""
-    text = t.text
+def _line_edges(text: str) -> set[tuple[int, int]]:
+    """(start, end) of every run of spaces and tabs at the start or end of a line (what _EDGE_SPACE
+    matches)."""
     runs = {m.span(1) for m in _BLANKS_AT_LINE_START.finditer(text)}
     # a run at a line's end (what _BLANKS_AT_LINE_END matches): found from the line break after
     # it, a literal search rather than a regex trying every blank
@@ -426,7 +450,7 @@ def _strip_line_edges(t: MappedText) -> MappedText:
     first = _BLANKS_AT_TEXT_START.match(text)
     if first:
         runs.add(first.span())
-    return t.apply(sorted((a, b, "") for a, b in runs)) if runs else t
+    return runs
 
 
 HEADING_START = re.compile(

@@ -150,11 +150,15 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
     child_count: dict[str, int] = {}
     bare_last: dict[str | None, int] = {}  # parent path -> number of its last dotless item
     offsets, original = doc.offsets, doc.original
+    title_end = _TITLE_END.search
     for start, end, text in _paragraph_spans(doc.text):
         # doc.span(start, end), inline (a paragraph is never empty)
         o_start, o_end = offsets[start], offsets[end - 1] + 1
         span = _span(o_start, o_end, original[o_start:o_end])
-        marker = match_marker(text)
+        # match_marker(text), asked only of a paragraph opening with a character a marker can
+        # open with (most open with none)
+        first = text[0]
+        marker = match_marker(text) if first in _MARKERS_BY_FIRST or first.isdecimal() else None
         if marker is not None and marker[2].isascii() and marker[2].isdigit():
             parent_key = next((sec.path for r, sec in reversed(stack) if r < marker[0]), None)
             if int(marker[2]) != bare_last.get(parent_key, 0) + 1:
@@ -168,8 +172,10 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
             parent = stack[-1][1] if stack else None
             path = f"{parent.path}.{element}" if parent else element
             body = text[len(written) :].strip()
-            title = heading_title(body)
-            year = _YEAR_IN_HEADING.search(title)
+            # heading_title(body) and is_heading_only(body): one search for the sentence end
+            m = title_end(body)
+            title = (body[: m.start()] if m else body).strip().rstrip("：:，,")
+            year = _YEAR_IN_HEADING.search(title) if "年" in title else None  # it ends with 年
             section = Section(
                 path=path,
                 marker=written,
@@ -178,20 +184,20 @@ def build_outline(doc: PolicyDocument) -> PolicyDocument:
                 span=span,
                 parent=parent.path if parent else None,
                 year=int(year.group(1)) if year else (parent.year if parent else None),
-                heading_only=is_heading_only(body),
+                heading_only=len(body) <= 60 and not (m and body[m.end() :].strip()),
                 text_range=(start, end),
             )
             stack.append((rank, section))
         else:
             parent = stack[-1][1] if stack else None
             key = parent.path if parent else ""
-            child_count[key] = child_count.get(key, 0) + 1
-            n = child_count[key]
+            n = child_count[key] = child_count.get(key, 0) + 1
+            m = title_end(text)  # heading_title(text)
             section = Section(
                 path=f"{key}.{n}" if key else f"¶{n}",
                 marker="",
                 level=(parent.level + 1) if parent else 1,
-                title=heading_title(text),
+                title=(text[: m.start()] if m else text).strip().rstrip("：:，,"),
                 span=span,
                 parent=parent.path if parent else None,
                 year=parent.year if parent else None,
