@@ -52,22 +52,27 @@ class MappedText:
         replacement is a prefix of what it replaces, else all to the first replaced one."""
         text, src = self.text, self.offs
         out: list[str] = []
-        offs = array("l")
+        # the offsets kept, as views of src's memory joined once (slicing the array would copy
+        # each piece, and growing the result copy it again)
+        view = memoryview(src)
+        kept: list[memoryview | array[int]] = []
         pos = 0
         for start, end, repl in edits:
             if start < pos:
                 continue  # overlapping edit: first one wins
             out.append(text[pos:start])
-            offs += src[pos:start]
+            kept.append(view[pos:start])
             if repl:
                 if len(repl) == end - start or text.startswith(repl, start, end):
-                    offs += src[start : start + len(repl)]
+                    kept.append(view[start : start + len(repl)])
                 else:
-                    offs += array("l", [src[start]]) * len(repl)
+                    kept.append(array("l", [src[start]]) * len(repl))
                 out.append(repl)
             pos = end
         out.append(text[pos:])
-        offs += src[pos:]
+        kept.append(view[pos:])
+        offs = array("l")
+        offs.frombytes(b"".join(kept))
         return MappedText("".join(out), offs)
 
     def sub(self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> MappedText:
@@ -327,9 +332,11 @@ def collapse_repeats(t: MappedText) -> MappedText:
         line = lines[i]
         if starts[i] < done or len(line) < 8:
             continue
-        found = [(starts[i] + s, starts[i] + e, r) for s, e, r in _collapse_line(line) or []]
-        if _REPEATED_MARKER.match(line):
-            found = _collapse_wrapped(lines, starts, i) or found
+        # a repeated heading number: the heading may run on over the next lines (that reading
+        # wins); else the line alone
+        found = _collapse_wrapped(lines, starts, i) if _REPEATED_MARKER.match(line) else None
+        if not found:
+            found = [(starts[i] + s, starts[i] + e, r) for s, e, r in _collapse_line(line) or []]
         if found:
             edits.extend(found)
             done = found[-1][1]
