@@ -209,16 +209,17 @@ def decode_text(data: bytes, path: Path, declared: str | None = None) -> Decoded
         candidates.insert(0, norm)
     for enc in candidates:
         try:
-            text = data.decode(enc, errors="strict")
+            text, name = _decode_gb(data) if enc == "gb18030" else (data.decode(enc, errors="strict"), enc)
         except (UnicodeDecodeError, LookupError):
             if enc == "utf-8":  # a damaged UTF-8 file must not go on to read as GB18030 mojibake
                 damaged_utf8 = _decode_damaged(data, "utf-8")
                 if damaged_utf8 is not None:
                     return damaged_utf8
             continue
-        # a strict UTF-8 decoding's UTF-8 form is the data itself
-        if _looks_like_text(text, data if enc == "utf-8" else None):
-            return Decoded(text, "gbk" if enc == "gb18030" and _is_plain_gbk(data) else enc)
+        # the control characters of a strict UTF-8 or GB decoding are the data's control bytes
+        # (no other character of theirs has a byte below 0x30)
+        if _looks_like_text(text, data if enc in ("utf-8", "gb18030") else None):
+            return Decoded(text, name)
     damaged = _decode_counting(data, "gb18030")
     if _damaged(damaged, data):
         return damaged
@@ -246,12 +247,13 @@ def _checked(decoded: Decoded, path: Path, encoding: str, bom: int = 0, data: by
     return decoded
 
 
-def _is_plain_gbk(data: bytes) -> bool:
+def _decode_gb(data: bytes) -> tuple[str, str]:
+    """(text, "gbk") for a GBK file, else (text, "gb18030"): GB18030 reads GBK's codes as GBK does,
+    so a file that decodes as GBK is decoded once, by the gbk codec; raises UnicodeDecodeError."""
     try:
-        data.decode("gbk")
-        return True
+        return data.decode("gbk"), "gbk"
     except UnicodeDecodeError:
-        return False
+        return data.decode("gb18030"), "gb18030"
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")  # control characters but \t \n \v \f \r
@@ -261,7 +263,9 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])  # what _CONTRO
 
 
 def _looks_like_text(text: str, encoded: bytes | None = None) -> bool:
-    """Fewer than 1% control characters; `encoded`: the text's UTF-8 form, when known."""
+    """Fewer than 1% control characters; `encoded`: bytes holding the text's control characters
+    as their own bytes, and no other bytes of that value (its UTF-8 form, or the UTF-8 or GB file
+    it was decoded from), when known."""
     if not text:
         return True
     # counted in the text's UTF-8 form, where a control character is its own byte and no other
