@@ -700,6 +700,101 @@ def _placed(units: tuple[_RelativeUnit, ...], base: int) -> list[ParsedUnit]:
     return [ParsedUnit(w, s + base, e + base, role, sep) for w, s, e, role, sep in units]
 
 
+# The common clauses, （牵头单位：A，配合单位：B、C） and （A牵头，B、C配合）, read by a short path
+# (_plain_labelled, _plain_inline): lists of plain names (_plain_name) between the labels or before
+# the verbs. They return what parse_labelled / parse_inline return for such a content, and
+# _UNUSUAL where anything is unusual (a note, a bracket, a 会同, a part without a verb, a name that
+# cleaning or splitting would change): the general parsers read those.
+_UNUSUAL: Any = object()
+# a plain name: no separator, colon, digit or space, and brackets only as a note of full-width ones
+# holding no bracket, colon or \0 (各县（市、区）人民政府, 各镇（街道）), where 、 and ， split nothing
+_NAME = r"(?:[^、，；。,;：:（）()【】\[\]〖〗〔〕\s\d/.\0]|（[^（）()【】\[\]〖〗〔〕：:\0]*）)+"
+_PLAIN_NAME = re.compile(_NAME)
+_PLAIN_NAMES = re.compile(rf"{_NAME}(?:、{_NAME})*")
+
+
+@lru_cache(maxsize=16384)
+def _plain_name(name: str, strict: bool) -> bool:
+    """A list item matching _NAME that is a unit exactly as written: cleaning keeps it (no 由,
+    generic tail, score, note or verb residue), 和/及 do not split it, it opens no collective and
+    carries no lead mark, and, for `strict` lists (inline clauses), it looks like a unit."""
+    p = _patterns()
+    if _name_segment(name) != (0, name) or p["admin_open"].fullmatch(name) or name.endswith(p["lead_marks"]):
+        return False
+    whole = (name, 0, len(name), "")
+    if _CONJUNCTION_CHAR.search(name) and _split_conjunction(whole) != [whole]:
+        return False
+    return not strict or looks_like_unit(name)
+
+
+def _plain_units(names: str, start: int, role: str, first_separator: str, strict: bool,
+                 out: list[_RelativeUnit]) -> bool:
+    """The units of a 、-list of plain names at `start` appended to `out` (False, and `out` partly
+    filled, when a name is not plain)."""
+    separator = first_separator
+    for m in _PLAIN_NAME.finditer(names):
+        name = m.group()
+        if not _plain_name(name, strict):
+            return False
+        out.append((name, start + m.start(), start + m.end(), role, separator))
+        separator = "、"
+    return True
+
+
+def _plain_parts(text: str, base: int, role: str | None, strict: bool, out: list[_RelativeUnit]) -> bool:
+    """parse_parts(text, base, role, strict)'s units appended to `out` when every part of `text` is
+    a list of plain names, with a role verb after it when `role` is None (inline) and none after it
+    otherwise (a label's list); False (and `out` partly filled) for any other text."""
+    p = _patterns()
+    for seg, start, _end, separator in split_units(text, base, _PART_SEPARATORS, names=False):
+        if _is_note(seg):
+            return False
+        label = p["label"].match(seg)
+        if label and label_role(label.group(1)):
+            return False
+        m = end_verb(seg)
+        if role is None:
+            if m is None:
+                return False
+            names, part_role = seg[: m.start()], verb_role(m)
+            if p["joint"].search(names):
+                return False
+        elif m is not None:
+            return False
+        else:
+            names, part_role = seg, role
+        if not _PLAIN_NAMES.fullmatch(names) or not _plain_units(names, start, part_role, separator, strict, out):
+            return False
+    return True
+
+
+def _plain_labelled(content: str) -> tuple[_RelativeUnit, ...] | None:
+    """parse_labelled(content, 0) of a content made of labels, each with lists of plain names
+    (牵头单位：A、B；配合单位：C / 责任单位：A、B，C), as relative units; _UNUSUAL for any other."""
+    labels = _label_matches(content, False)
+    if not labels or labels[0].start():
+        return _UNUSUAL
+    out: list[_RelativeUnit] = []
+    last = len(labels) - 1
+    for i, m in enumerate(labels):
+        # (the lists of plain names hold no colon and no 【: no other field ends them)
+        chunk = content[m.end() : labels[i + 1].start() if i < last else len(content)].rstrip(" ，,；;。\n")
+        if not chunk or not _plain_parts(chunk, m.end(), label_role(m.group(1)) or "responsible", False, out):
+            return _UNUSUAL
+    return tuple(out)
+
+
+def _plain_inline(content: str) -> tuple[_RelativeUnit, ...] | None:
+    """parse_inline(content, 0) of a content with no label whose parts are each a list of plain
+    names and a role verb (A牵头，B、C配合 / A、B负责), as relative units; _UNUSUAL for any other."""
+    if _label_matches(content, False):
+        return _UNUSUAL
+    out: list[_RelativeUnit] = []
+    if not _plain_parts(content, 0, None, True, out) or not out:
+        return _UNUSUAL
+    return tuple(out)
+
+
 def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | None, bool] | None:
     """What a bracket's content reads as, offsets relative to it: (form, units, looks like a
     clause) with units None when no labelled or inline reading fits; None for a bare label
@@ -708,6 +803,12 @@ def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | Non
         return None
     if not _patterns()["clue"].search(content):
         return "", None, False  # no label and no role verb: a note such as （2018-2022年）, （一）
+    plain = _plain_labelled(content)
+    if plain is not _UNUSUAL:
+        return "labelled", plain, False
+    plain = _plain_inline(content)
+    if plain is not _UNUSUAL:
+        return "inline", plain, False
     units, form = parse_labelled(content, 0), "labelled"
     if units is None:
         units, form = parse_inline(content, 0), "inline"
