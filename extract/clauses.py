@@ -120,6 +120,9 @@ def _patterns() -> dict[str, Any]:
                                   rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
                                   r"|(?<=[，,；;。\s])[\u4e00-\u9fff]{2,8}[：:])"),
         "verb": verb_re,
+        # whether a verb may hold a 、 (then it may span a list's items)
+        "verb_spans_items": any("、" in w for w in [*verb_role, *cores, *vg["prefixes"], *vg["modifiers"],
+                                                    *vg["tails"]]),
         # the characters a verb match can end with ($ allows one trailing newline after them)
         "verb_last": frozenset(w[-1] for w in [*verb_role, *cores, *vg["tails"]] if w) | {"\n"},
         "residue": residue,
@@ -758,6 +761,14 @@ def _plain_units(names: str, start: int, role: str, first_separator: str, strict
     return True
 
 
+@lru_cache(maxsize=16384)
+def _end_verb_of(item: str) -> tuple[int, str] | None:
+    """(where in `item` it starts, its role) of the role verb end_verb finds at the end of a list's
+    last item; None when none. (Cached: a list's last item recurs, as a name or as name and verb.)"""
+    m = end_verb(item)
+    return (m.start(), verb_role(m)) if m else None
+
+
 def _plain_parts(text: str, base: int, role: str | None, strict: bool, out: list[_RelativeUnit]) -> bool:
     """parse_parts(text, base, role, strict)'s units appended to `out` when every part of `text` is
     a list of plain names, with a role verb after it when `role` is None (inline) and none after it
@@ -775,14 +786,16 @@ def _plain_parts(text: str, base: int, role: str | None, strict: bool, out: list
         label = p["label"].match(seg)
         if label and label_role(label.group(1)):
             return False
-        m = end_verb(seg)
+        # end_verb(seg), read from its last item (a verb holds no 、, so it stands in that item)
+        cut = 0 if p["verb_spans_items"] else seg.rfind("、") + 1
+        verb = _end_verb_of(seg[cut:])
         if role is None:
-            if m is None:
+            if verb is None:
                 return False
-            names, part_role = seg[: m.start()], verb_role(m)
+            names, part_role = seg[: cut + verb[0]], verb[1]
             if p["joint"].search(names):
                 return False
-        elif m is not None:
+        elif verb is not None:
             return False
         else:
             names, part_role = seg, role
@@ -811,7 +824,8 @@ def _plain_labelled(content: str) -> tuple[_RelativeUnit, ...] | None:
 def _plain_inline(content: str) -> tuple[_RelativeUnit, ...] | None:
     """parse_inline(content, 0) of a content with no label whose parts are each a list of plain
     names and a role verb (A牵头，B、C配合 / A、B负责), as relative units; _UNUSUAL for any other."""
-    if _label_matches(content, False):
+    # (its last part ends with a verb: most brackets that are no clause, （一）, （2018-2022年）, do not)
+    if content.rstrip(" \t\n，；,;。.")[-1:] not in _patterns()["verb_last"] or _label_matches(content, False):
         return _UNUSUAL
     out: list[_RelativeUnit] = []
     if not _plain_parts(content, 0, None, True, out) or not out:
@@ -825,14 +839,15 @@ def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | Non
     (【牵头单位】, which labels the text after it)."""
     if label_role(content):
         return None
-    if not _patterns()["clue"].search(content):
-        return "", None, False  # no label and no role verb: a note such as （2018-2022年）, （一）
+    # (a label or a role verb the short paths read is a clue: they need no look for one)
     plain = _plain_labelled(content)
     if plain is not _UNUSUAL:
         return "labelled", plain, False
     plain = _plain_inline(content)
     if plain is not _UNUSUAL:
         return "inline", plain, False
+    if not _patterns()["clue"].search(content):
+        return "", None, False  # no label and no role verb: a note such as （2018-2022年）, （一）
     return _parsed_reading(content)
 
 
