@@ -804,7 +804,7 @@ def _plain_parts(text: str, base: int, role: str | None, strict: bool, out: list
     return True
 
 
-def _plain_labelled(content: str) -> tuple[_RelativeUnit, ...] | None:
+def _plain_labelled(content: str) -> tuple[_RelativeUnit, ...] | object:
     """parse_labelled(content, 0) of a content made of labels, each with lists of plain names
     (牵头单位：A、B；配合单位：C / 责任单位：A、B，C), as relative units; _UNUSUAL for any other."""
     labels = _label_matches(content, False)
@@ -821,7 +821,7 @@ def _plain_labelled(content: str) -> tuple[_RelativeUnit, ...] | None:
     return tuple(out)
 
 
-def _plain_inline(content: str) -> tuple[_RelativeUnit, ...] | None:
+def _plain_inline(content: str) -> tuple[_RelativeUnit, ...] | object:
     """parse_inline(content, 0) of a content with no label whose parts are each a list of plain
     names and a role verb (A牵头，B、C配合 / A、B负责), as relative units; _UNUSUAL for any other."""
     # (its last part ends with a verb: most brackets that are no clause, （一）, （2018-2022年）, do not)
