@@ -915,7 +915,8 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
                 return found
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
         m = None
-        if _patterns()["label_word"].search(text):
+        # (a label match holds a label end: without one, no scan for a label word)
+        if _patterns()["label_end"].search(text) and _patterns()["label_word"].search(text):
             groups = [(s, e) for s, e in bracketed if not label_role(text[s + 1 : e - 1])]
             m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)),
                      None)
