@@ -29,6 +29,7 @@ from policykg.extract.model import PolicyDocument
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
+from policykg.graph.forked import Forked
 from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet
 from policykg.graph.record import encode_record, sheet_tasks
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
@@ -509,10 +510,19 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
                              f"{out} was left as it was")
     finally:
         _forget_review_entries()
-    report.files = writer.close(stage=stages.stage)
-    if views:
-        with stages.stage("views"):
-            _write_views(tmp)
+    # the views are made from graph.json alone: in a forked process as soon as it is complete,
+    # while the writers go on with GraphML, the CSV tables and the 任务分工表
+    drawing: list[Forked] = []
+    try:
+        report.files = writer.close(stage=stages.stage, graph_written=(
+            (lambda: drawing.append(Forked.start(lambda: _write_views(tmp)))) if views else None))
+        if drawing:
+            with stages.stage("views"):
+                drawing.pop().result()
+    except BaseException:
+        for job in drawing:
+            job.stop()
+        raise
     if report.inferred:
         (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
     target.commit(tmp)
