@@ -246,6 +246,69 @@ def _merged_mentions(mentions: list[list[Any]]) -> list[list[Any]]:
 _NODE_FIELDS = frozenset({"id", "label", "labels"})  # what merge_node adds to a node's properties
 
 
+def parsed_json(data: bytes | memoryview) -> Any:
+    """JSON by orjson (several times json's speed, the same values); by json what orjson refuses
+    (a lone surrogate, written by the summary's json fallback with surrogatepass)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(bytes(data).decode("utf-8", "surrogatepass"))
+
+
+def sent_summary(summary: dict[str, Any], plain: bool) -> bytes:
+    """The summary as the build's parent reads it (and the cache keeps it), in lines: the
+    summary without its shared nodes' mentions (JSON), then a line per mention saying what it
+    merges into its node (JSON: id, label, extra labels, aliases, whether its docs are this
+    document's), then a line per mention of its properties (JSON). The parent parses a mention's
+    line only the first time it comes (the same line again merges nothing new but the document),
+    its properties only when they can change the node: CorpusWriter.add."""
+    merges, props, key_sets, befores, keyed = [], [], {}, [], []
+    for before, node_id, label, extra_labels, data in summary["shared"]:
+        befores.append(before)
+        keyed.append(key_sets.setdefault(tuple(data), len(key_sets)))
+        merges.append(summary_bytes([node_id, label, extra_labels, data.get("aliases"),
+                                      data.get("docs") == THIS_DOCUMENT], plain))
+        props.append(summary_bytes(data, plain))
+    line = {key: value for key, value in summary.items() if key != "shared"}
+    line["mention_before"], line["mention_keys"], line["mention_key_set"] = befores, list(key_sets), keyed
+    return b"\n".join([summary_bytes(line, plain), *merges, *props])
+
+
+def summary_bytes(summary: Any, plain: bool = False) -> bytes:
+    """The summary as compact JSON. `plain`: its values are of the types orjson writes as json
+    does (a document encode_record took: no floats; a lone surrogate orjson refuses)."""
+    if plain:
+        try:
+            return orjson.dumps(summary)
+        except TypeError:  # a lone surrogate (a file name that is not UTF-8), an integer beyond 64 bits
+            found = None
+    else:
+        found = orjson_bytes(summary)
+    if found is not None:
+        return found
+    # surrogatepass: a file name that is not UTF-8 keeps its bytes (as surrogates) through the cache
+    return json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def parsed_summary(data: bytes) -> dict[str, Any]:
+    """A summary as sent_summary wrote it: its first line parsed, the mentions' lines left as
+    they are (CorpusWriter.add parses those it needs)."""
+    lines = data.split(b"\n")
+    summary = parsed_json(lines[0])
+    count = len(summary["mention_before"])
+    summary["mention_merges"], summary["mention_props"] = lines[1:count + 1], lines[count + 1:]
+    return summary
+
+
+def _props(line: bytes, sha: str) -> dict[str, Any]:
+    """A mention's properties from its line of a summary (the document's own sha256 in place of
+    THIS_DOCUMENT's docSha256)."""
+    props = parsed_json(line)
+    if props.get("docSha256") == THIS_DOCUMENT:
+        props["docSha256"] = sha
+    return props
+
+
 class _Document:
     """What pass 2 needs of a document (small: no text)."""
 
@@ -536,6 +599,9 @@ class CorpusWriter:
         self.shared: dict[str, dict[str, Any]] = {}
         self._members: dict[tuple[str, str], set[str]] = {}
         self._docs_unique: set[str] = set()  # shared nodes whose docs came one document at a time
+        # a summary's line of a mention (sent_summary) -> the node it was merged into: the same
+        # line again merges nothing but its document (bounded by the distinct mentions)
+        self._merged: dict[bytes, str] = {}
         self.node_keys: set[str] = set()
         self.edge_keys: set[str] = set()
         self.nodes = self.edges = 0
@@ -552,18 +618,28 @@ class CorpusWriter:
         sha = summary["sha256"]
         docs = [sha]  # one string for every mention: the docs lists of 10,000 plans stay small
         new_shared = []
-        shared, members, docs_unique = self.shared, self._members, self._docs_unique
-        for before, node_id, label, extra_labels, props in summary["shared"]:
-            if props.get("docSha256") == THIS_DOCUMENT:
-                props["docSha256"] = sha
-            own_docs = props.get("docs") == THIS_DOCUMENT
+        shared, members, docs_unique, merged = self.shared, self._members, self._docs_unique, self._merged
+        if "shared" in summary:  # a summary as encoded: as the build sends it
+            summary = parsed_summary(sent_summary(summary, plain=False))
+        befores, props_lines = summary["mention_before"], summary["mention_props"]
+        key_sets = [frozenset(keys) for keys in summary["mention_keys"]]
+        for index, line in enumerate(summary["mention_merges"]):
+            node_id = merged.get(line)
+            if node_id is not None and node_id in docs_unique:
+                # the same line merged into the node before (its labels and aliases are there): it
+                # adds only this document to the node's docs (and the properties the node lacks)
+                data = shared[node_id]
+                data["docs"].append(sha)
+                if not data.keys() >= key_sets[summary["mention_key_set"][index]]:
+                    add_missing_properties(data, _props(props_lines[index], sha))
+                continue
+            node_id, label, extra_labels, aliases, own_docs = parsed_json(line)
             if own_docs and node_id in docs_unique:
                 # each document comes once, so its sha256 is new to the node's docs: no membership
                 # set of every document (the lists are the output; the sets would double them).
                 # merge_node's merge, inlined for this, the most common mention (a unit named again)
                 data = shared[node_id]
                 add_labels(data["labels"], label, extra_labels)
-                aliases = props.get("aliases")
                 if aliases is not None:
                     seen = members.get((node_id, "aliases"))
                     if seen is None:
@@ -571,18 +647,23 @@ class CorpusWriter:
                         data["aliases"] = []
                     add_new_values(data["aliases"], seen, aliases)
                 data["docs"].append(sha)
-                add_missing_properties(data, props)  # (docs and aliases are there by now)
+                if not data.keys() >= key_sets[summary["mention_key_set"][index]]:  # (docs and aliases are there)
+                    add_missing_properties(data, _props(props_lines[index], sha))
+                merged[line] = node_id
                 continue
+            props = _props(props_lines[index], sha)
             if own_docs:
                 props["docs"] = docs
             elif node_id in self._docs_unique:  # a mention merged the general way: its set again
                 self._docs_unique.discard(node_id)
                 self._members[node_id, "docs"] = set(self.shared[node_id]["docs"])
             if merge_node(self.shared, self._members, node_id, label, extra_labels, props) is not None:
-                new_shared.append((before, node_id))
+                new_shared.append((befores[index], node_id))
                 if own_docs:
                     del self._members[node_id, "docs"]
                     self._docs_unique.add(node_id)
+            if own_docs:
+                merged[line] = node_id
         if summary["citations"]:
             self._citations.write(json.dumps([len(self.docs), summary["citations"]], ensure_ascii=False) + "\n")
         self.docs.append(_Document(summary, fragment, new_shared, key))
