@@ -623,6 +623,7 @@ class CorpusWriter:
             summary = parsed_summary(sent_summary(summary, plain=False))
         befores, props_lines = summary["mention_before"], summary["mention_props"]
         key_sets = [frozenset(keys) for keys in summary["mention_keys"]]
+        key_set_of = summary["mention_key_set"]
         for index, line in enumerate(summary["mention_merges"]):
             node_id = merged.get(line)
             if node_id is not None and node_id in docs_unique:
@@ -630,7 +631,7 @@ class CorpusWriter:
                 # adds only this document to the node's docs (and the properties the node lacks)
                 data = shared[node_id]
                 data["docs"].append(sha)
-                if not data.keys() >= key_sets[summary["mention_key_set"][index]]:
+                if not data.keys() >= key_sets[key_set_of[index]]:
                     add_missing_properties(data, _props(props_lines[index], sha))
                 continue
             node_id, label, extra_labels, aliases, own_docs = parsed_json(line)
@@ -647,7 +648,7 @@ class CorpusWriter:
                         data["aliases"] = []
                     add_new_values(data["aliases"], seen, aliases)
                 data["docs"].append(sha)
-                if not data.keys() >= key_sets[summary["mention_key_set"][index]]:  # (docs and aliases are there)
+                if not data.keys() >= key_sets[key_set_of[index]]:  # (docs and aliases are there by now)
                     add_missing_properties(data, _props(props_lines[index], sha))
                 merged[line] = node_id
                 continue
