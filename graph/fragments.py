@@ -8,11 +8,14 @@ nodes, which merge over the corpus; the Document's head for plan families; its c
 The build cache keeps both, so that a rebuild encodes only the documents that changed.
 (`encode_document` is the general encoder, over a document's DocumentGraph and rows; the build
 takes graph/record.py's `encode_record`, the same bytes straight from the model, wherever a
-document's values allow it.)
+document's values allow it.) The summary travels to the build's parent, and into the cache, as
+lines (`sent_summary`), so that the parent parses of each mention of a shared node only what
+can change the node (`CorpusWriter.add`).
 
 `CorpusWriter` takes the summaries in build order (pass 1: the shared nodes are merged, bounded
 by distinct names, not by documents), then writes every file in one pass over the fragments
-(pass 2): the same graph as `build_graph` + `write_outputs` — the same nodes in the same order
+(pass 2; graph.graphml in a forked process beside graph.json, then the tables): the same graph
+as `build_graph` + `write_outputs` — the same nodes in the same order
 with the same attributes, the same edges — read back by `read_graph` as the same MultiDiGraph,
 adjacency order included. Only the order edges are listed in the files differs: by document (the
 order the build adds them) rather than grouped by source node, which would need every unit's
