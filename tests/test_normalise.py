@@ -32,6 +32,15 @@ def test_gbk_file_reports_gbk(tmp_path: Path) -> None:
     assert read_source(f).encoding == "gbk"
 
 
+def test_gb18030_file_beyond_gbk_reports_gb18030(tmp_path: Path) -> None:
+    # 䶮 (U+4DAE) has no GBK code: GB18030 writes it in four bytes
+    text = SAMPLE + "，䶮"
+    f = tmp_path / "gb18030.txt"
+    f.write_bytes(text.encode("gb18030"))
+    src = read_source(f)
+    assert (src.text, src.encoding) == (text, "gb18030")
+
+
 @pytest.mark.parametrize(("content", "problem"), [
     (b"", "empty file"), (b"  \n\t\n", "empty file"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
 ])
@@ -79,6 +88,22 @@ def test_blanks_dropped_at_line_edges_and_next_to_chinese() -> None:
     text = "  加快 建设  \n\t科技局\t\n 市科技局 市财政局 \n2020 2021 2022\n末行 \t"
     # a space between two units' names separates them; table rows keep theirs
     assert norm(text) == "加快建设\n科技局\n市科技局 市财政局\n2020 2021 2022\n末行"
+
+
+def test_runs_of_blanks_at_edges_inside_lines_and_in_table_rows() -> None:
+    # a line's edge may mix tabs and spaces; a run inside a line is one space between Latin
+    # words and in a table row, none next to Chinese, one between two units' names; a tab
+    # between words separates cells and stays
+    text = "\t 2020  2021 \t\n科技  创新 \nGDP  growth  \n  市科技局  市财政局\t\nA \t B"
+    assert norm(text) == "2020 2021\n科技创新\nGDP growth\n市科技局 市财政局\nA \t B"
+
+
+def test_a_number_alone_on_a_wrapped_line_continues_the_sentence() -> None:
+    # hard-wrapped text: a line of a bare number is no heading number (that needs a mark or a
+    # blank after it on its line), so the sentence broken around it is joined again
+    line = "加快推进科技创新体系建设和产业转型升级"
+    text = "\n".join([line] * 12 + ["全年共投入", "35", "亿元用于支持企业研发和平台建设工作"] + [line] * 12)
+    assert "全年共投入35亿元用于支持" in norm(text)
 
 
 def test_pinyin_only_after_chinese_and_open_clauses_joined() -> None:
