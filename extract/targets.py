@@ -330,13 +330,13 @@ _DIGITS_YEAR = re.compile(r"^\d+年")
 _FOUR_DIGITS_YEAR = re.compile(r"^\d{4}年")
 
 
-def _squeezed_cuts(text: str, start: int) -> list[int]:
+def _squeezed_cuts(text: str, start: int, end: int) -> list[int]:
     """Where run-together cells are cut, as offsets in the text (`_tokens`): before a digit that
     follows a character, bracket or %, and after the 年 of "2021年" before a character. Both cuts
     lie inside one whitespace-separated word (never at its start), so one scan of the whole text,
     from digit to digit, finds the cuts of every word."""
     cuts: list[int] = []
-    for m in _SQUEEZED_DIGIT.finditer(text, start):
+    for m in _SQUEEZED_DIGIT.finditer(text, start, end):
         at = m.start()
         if at > start and _cut_before(text[at - 1]):
             cuts.append(at)
@@ -367,18 +367,20 @@ def _words(text: str, start: int) -> list[tuple[str, int, int]]:
 _BARS = str.maketrans({"|": " ", "｜": " "})
 
 
-def _tokens(text: str, start: int = 0) -> list[_Token]:
+def _tokens(text: str, start: int = 0, end: int | None = None) -> list[_Token]:
+    """The cells of text[start:end] (start at a line's start, end at a line's end)."""
     out: list[_Token] = []
+    end = len(text) if end is None else end
     line_no = text.count("\n", 0, start)
     pieces: list[tuple[str, int, int, int]] = []  # (text, start, end, line)
     suffixes = vocabulary().words("table_year_suffixes")
-    cuts = _squeezed_cuts(text, start)
+    cuts = _squeezed_cuts(text, start, end)
     n_cuts = len(cuts)
     k = 0
-    # the words of text[start:] (runs without whitespace, | or ｜), line by line: str.split over
+    # the words of text[start:end] (runs without whitespace, | or ｜), line by line: str.split over
     # each line with the bars made spaces (same length); only whitespace lies between two words,
     # so the next occurrence of a word is that word
-    body = text[start:] if start else text
+    body = text[start:end] if start or end < len(text) else text
     if "|" in body or "｜" in body:
         body = body.translate(_BARS)
     line_start = start
@@ -454,7 +456,66 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
     (optionally with （unit）) and one value per year column."""
     vocab = vocabulary()
     found = Finding()
-    toks = _tokens(text)
+    longest = _header_cell_max(vocab)
+    for start, end in _table_windows(text, longest):
+        _read_tables(text, _tokens(text, start, end), period, vocab, found)
+    return found
+
+
+# What every table holds: a year cell ("2025年", "2025", "2025年目标值", "目标值（2025年）", "2018 年"
+# as a PDF spaced it) as a whole cell, or the digits of a year broken over lines ("20⏎26年", "202⏎2 年").
+# A loose pattern (its hits are only where cells are read), but one no year cell escapes: a cell ends
+# at whitespace, a bar, a digit (a squeezed cut) or, after "2025年", a CJK character.
+_TABLE_YEAR_HINT = re.compile(
+    r"\d(?<!\d\d)(?:\d{3}[\s|｜]*年?(?:[（(]?[^\s|｜\d（）()]{0,6}[）)]?)?(?:(?=[\s|｜\d])|$|(?<=年)(?=[\u3400-\u9fff]))"
+    r"|\d{0,2}[\s|｜]+\d)")
+
+
+def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
+    """The stretches of text whose cells the table reader must see: around each hint of a year
+    cell, the lines out to the nearest prose line on either side (a line that is one long cell with
+    prose punctuation and no digit, which no table reads across: `_is_barrier`). The one after is
+    kept, as the readers' look-ahead. A document without tables is never cut into cells."""
+    windows: list[tuple[int, int]] = []
+    reach = 0  # where the last window ended
+    for hint in _TABLE_YEAR_HINT.finditer(text):
+        at = hint.start()
+        if at < reach:
+            continue
+        start = text.rfind("\n", 0, at) + 1
+        while start > reach:
+            before = text.rfind("\n", 0, start - 1) + 1
+            if _is_barrier(text[before: start - 1], longest):
+                break
+            start = before
+        end = text.find("\n", at)
+        while end >= 0:
+            after = text.find("\n", end + 1)
+            line_end = after if after >= 0 else len(text)
+            line = text[end + 1: line_end]
+            end = line_end
+            if _is_barrier(line, longest):
+                break
+        if end < 0:
+            end = len(text)
+        windows.append((start, end))
+        reach = end
+    return windows
+
+
+def _is_barrier(line: str, longest: int) -> bool:
+    """A line that is one cell (no space, bar or digit: no cut) longer than any header cell, with
+    prose punctuation: no header starts at it, no reader takes it (labels, values, years and
+    trailing cells hold no prose punctuation or are shorter), and no cell joins it."""
+    if len(line) <= longest or _DIGIT.search(line) is not None or _PROSE.search(line) is None:
+        return False
+    words = line.translate(_BARS).split() if "|" in line or "｜" in line else line.split()
+    return len(words) == 1 and len(words[0]) > longest and words[0][0] != "."
+
+
+def _read_tables(text: str, toks: list[_Token], period: tuple[int, int] | None, vocab: Vocabulary,
+                 found: Finding) -> None:
+    """The tables among the cells."""
     longest = _header_cell_max(vocab)
     year_rows = _word_set("table_year_row_columns")
     i = 0
@@ -481,7 +542,6 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
             j, rows_end = end, toks[end - 1].end
         found.regions.append((toks[i].start, rows_end))
         i = max(j, i + 1)
-    return found
 
 
 def _read_transposed(toks: list[_Token], i: int, vocab: Vocabulary, period: tuple[int, int] | None,
