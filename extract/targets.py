@@ -929,8 +929,12 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             events.append(_Event(m.start(), None))
             continue
         events.append(_Event(m.start(), year))
+    in_order = len(events)  # the years above are in the order of the text; the events below may not be
     period_names = vocab.raw["period_names"]
-    for name, end_year in period_names.items() if _has_any(para, _cover(tuple(period_names))) else ():
+    covers = vocab.memo.get("year_event_covers")
+    if covers is None:
+        covers = vocab.memo["year_event_covers"] = (_cover(tuple(period_names)), _cover(vocab.words("horizon_words")))
+    for name, end_year in period_names.items() if _has_any(para, covers[0]) else ():
         if name not in para:
             continue
         for m in re.finditer(re.escape(name), para):
@@ -941,14 +945,15 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             if (tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末") and in_period:
                 events.append(_Event(m.start(), end_year))
     horizon = vocab.words("horizon_words")
-    if period and _has_any(para, _cover(horizon)):
+    if period and _has_any(para, covers[1]):
         for w in horizon:
             if w in para:
                 events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
     if period and period[0] == period[1]:
         # an annual plan: "年底前", "年内", "今年" mean the plan's own year
         events.extend(_Event(m.start(), period[1]) for m in vocab.plan_year.finditer(para) if not cited(m.start()))
-    events.sort(key=lambda e: e.pos)
+    if len(events) > in_order:
+        events.sort(key=lambda e: e.pos)
     return events
 
 
@@ -1279,10 +1284,10 @@ def _chinese_amounts_in(text: str, vocab: Vocabulary) -> list[tuple[int, int, di
     end_of_text = len(text)
     for m in vocab.chinese_amount.finditer(text):
         start, end = m.start(), m.end()
+        if not text.endswith(verbs, 0, start):
+            continue  # (most numerals: no verb before them)
         value = chinese_number(m.group("cn"))
         if value is None or value < 2 or (end < end_of_text and text[end] in _CN_DIGITS):
-            continue
-        if not text.endswith(verbs, 0, start):
             continue
         out.append((start, end, {"value": str(value), "value_max": None, "unit": m.group("unit")}))
     return out
