@@ -828,12 +828,18 @@ def _strip_parens(token: str) -> str:
 def _is_cell_value(token: str, empty: set[str]) -> bool:
     """A value cell (also one that will not parse, such as "3.8.0", so that it is warned); a number
     followed by anything but a unit or qualifier ("5G基站") is a label."""
-    return token in empty or (len(token) <= 20 and _looks_like_cell(token, vocabulary()))
+    if token in empty:
+        return True
+    # the readers ask for every cell, several times: one dict look-up for a cell seen before
+    got = _CELL_VALUES.get(token)
+    if got is None:
+        if len(_CELL_VALUES) > _MEMO_LIMIT:
+            _CELL_VALUES.clear()
+        got = _CELL_VALUES[token] = len(token) <= 20 and vocabulary().cell.fullmatch(token) is not None
+    return got
 
 
-@_per_text
-def _looks_like_cell(token: str, vocab: Vocabulary) -> bool:
-    return bool(vocab.cell.fullmatch(token))
+_CELL_VALUES: dict[str, bool] = {}  # token -> whether it has the form of a value cell (vocabulary().cell)
 
 
 @_per_text
