@@ -491,9 +491,11 @@ def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
         end = text.find("\n", at)
         while end >= 0:
             after = text.find("\n", end + 1)
-            line_end = after if after >= 0 else len(text)
-            line = text[end + 1: line_end]
-            end = line_end
+            if after < 0:
+                end = -1  # no line break after the last line: the window runs to the end
+                break
+            line = text[end + 1: after]
+            end = after
             if _is_barrier(line, longest):
                 break
         if end < 0:
