@@ -1046,7 +1046,6 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     region_reach = [max(b for _a, b in regions[max(0, r - 2): r + 1]) for r in range(len(regions))]
     baseline_words = _any_of(vocab.words("baseline_section_words"))
     words = _paragraph_words(vocab)
-    values = _Values(text, vocab, words)
     n_regions = len(regions)
     r = -1  # the last region that starts at or before the line
     in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
@@ -1089,7 +1088,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             found.warnings.extend(title_warnings)
         else:
             events = _year_events(line, base, period, vocab, found.warnings, row)
-        matches = values.of_line(line, base)
+        matches = _paragraph_matches(line, vocab, words)
         if matches:
             fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
             try:
@@ -1279,25 +1278,15 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     """"建成两个国家级平台", "新增十家": a Chinese-numeral count right after a target verb; a value of
     one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
     ("两个维护", "三大工程")."""
-    return _chinese_amounts_in(para, vocab)
-
-
-def _chinese_amounts_in(text: str, vocab: Vocabulary) -> list[tuple[int, int, dict[str, Any]]]:
-    """`_chinese_amounts` of a line or of a whole text: the same for each line, as no verb and no
-    amount holds a line break (the verb that ends at an amount lies in the amount's line)."""
     out: list[tuple[int, int, dict[str, Any]]] = []
-    if vocab.chinese_amount.search(text) is None:
-        return out
     verbs = _paragraph_words(vocab).amount_verbs
-    end_of_text = len(text)
-    for m in vocab.chinese_amount.finditer(text):
-        start, end = m.start(), m.end()
-        if not text.endswith(verbs, 0, start):
+    for m in vocab.chinese_amount.finditer(para):
+        if not para.endswith(verbs, 0, m.start()):
             continue  # (most numerals: no verb before them)
         value = chinese_number(m.group("cn"))
-        if value is None or value < 2 or (end < end_of_text and text[end] in _CN_DIGITS):
+        if value is None or value < 2 or (m.end() < len(para) and para[m.end()] in _CN_DIGITS):
             continue
-        out.append((start, end, {"value": str(value), "value_max": None, "unit": m.group("unit")}))
+        out.append((m.start(), m.end(), {"value": str(value), "value_max": None, "unit": m.group("unit")}))
     return out
 
 
@@ -1375,56 +1364,6 @@ def _paragraph_matches(para: str, vocab: Vocabulary,
                 matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
     matches.sort(key=_first)
     return matches
-
-
-class _Values:
-    """`_paragraph_matches` of every line of a text, from one scan of the whole text per pattern
-    instead of one per line (most lines hold no value). A match that runs over a line's end (the
-    patterns allow spaces) is not what a scan of the line finds: that line and the next are scanned
-    on their own."""
-
-    def __init__(self, text: str, vocab: Vocabulary, words: _ParagraphWords) -> None:
-        self.vocab = vocab
-        self.words = words
-        # per kind, in the order _paragraph_matches lists them: the matches and where they start
-        kinds: list[list[tuple[int, int, Any]]] = [
-            [(m.start(), m.end(), m) for m in vocab.number_unit.finditer(text)],
-            _chinese_amounts_in(text, vocab),
-            [(m.start(), m.end(), m) for m in vocab.bare_value.finditer(text)]
-            if _has_any(text, words.bare_value_cover) else [],
-            *([(m.start(), m.end(), w) for m in re.finditer(re.escape(w), text)] if w in text else []
-              for w in words.breakthrough_words),
-        ]
-        self.kinds = [(found, [s for s, _e, _m in found]) for found in kinds]
-        self.starts = sorted(s for found in kinds for s, _e, _m in found)
-        self.spill = 0  # where the last match that ran over a line's end ends
-
-    def of_line(self, line: str, base: int) -> list[tuple[int, int, dict[str, Any]]]:
-        """The values of the line that starts at `base`; lines are asked in order."""
-        stop = base + len(line)
-        k = bisect_left(self.starts, base)
-        if (k == len(self.starts) or self.starts[k] >= stop) and self.spill <= base:
-            return []
-        spans: list[list[tuple[int, int, Any]]] = []
-        over = self.spill > base
-        for found, starts in self.kinds:
-            got = found[bisect_left(starts, base): bisect_left(starts, stop)]
-            if got and got[-1][1] > stop:
-                over = True
-                self.spill = max(self.spill, got[-1][1])
-            spans.append(got)
-        if over:
-            return _paragraph_matches(line, self.vocab, self.words)
-        number, chinese, bare, *breakthroughs = spans
-        matches = [(s - base, e - base, m.groupdict()) for s, e, m in number]
-        matches.extend((s - base, e - base, got) for s, e, got in chinese)
-        matches.extend((m.start("value") - base, m.end("value") - base,
-                        {"value": m.group("value"), "value_max": None, "unit": ""}) for _s, _e, m in bare)
-        for got in breakthroughs:
-            matches.extend((s - base, e - base, {"value": "1", "value_max": None, "unit": "", "breakthrough": w})
-                           for s, e, w in got)
-        matches.sort(key=_first)
-        return matches
 
 
 def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,

@@ -761,19 +761,3 @@ def test_tables_read_around_year_hints_as_over_the_whole_text() -> None:
             assert (found.targets, found.warnings, found.regions) == (whole.targets, whole.warnings,
                                                                       whole.regions), text[:80]
 
-
-def test_values_of_each_line_from_whole_text_scans() -> None:
-    """The values of every line (_Values, from one scan of the whole text per pattern) are those a
-    scan of the line finds (_paragraph_matches), also where a number's unit or a bare value runs
-    over the line's end."""
-    from policykg.extract.targets import _paragraph_matches, _paragraph_words, _Values, vocabulary
-
-    vocab = vocabulary()
-    words = _paragraph_words(vocab)
-    texts = [*_equivalence_texts(), "高新技术企业达到100\n家，新增两家\n研发投入强度降到\n1.3以下。\n实现零的突破"]
-    for text in texts:
-        values = _Values(text, vocab, words)
-        base = 0
-        for line in text.split("\n"):
-            assert values.of_line(line, base) == _paragraph_matches(line, vocab, words), line
-            base += len(line) + 1
