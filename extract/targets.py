@@ -349,21 +349,6 @@ def _cut_before(c: str) -> bool:
     return "\u3400" <= c <= "\u9fff" or c in "）)%"
 
 
-def _words(text: str, start: int) -> list[tuple[str, int, int]]:
-    """The words of text[start:] (runs without whitespace, | or ｜) and their offsets: str.split
-    (whitespace as \\s has it) over the text with the bars made spaces (same length)."""
-    body = text[start:] if start else text
-    if "|" in body or "｜" in body:
-        body = body.translate(_BARS)
-    out: list[tuple[str, int, int]] = []
-    pos = 0
-    for word in body.split():
-        pos = body.find(word, pos)  # only whitespace lies between: the next occurrence is this word
-        out.append((word, start + pos, start + pos + len(word)))
-        pos += len(word)
-    return out
-
-
 _BARS = str.maketrans({"|": " ", "｜": " "})
 
 
