@@ -19,7 +19,7 @@ from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
 from policykg.graph.fragments import _task_rows, encode_document, prerender_sheet
 from policykg.graph.record import encode_record, sheet_tasks
-from policykg.graph.task_sheet import xlsx_tasks
+from policykg.graph.task_sheet import _document_sheet, xlsx_tasks
 
 from policykg.api import _summary_bytes, document_files
 
@@ -63,6 +63,16 @@ def test_a_sheet_prerendered_from_the_model_is_the_sheet_from_the_rows(tmp_path:
     [rows] = (tmp_path / "rows").iterdir()
     [model] = (tmp_path / "model").iterdir()
     assert rows.name == model.name and rows.read_bytes() == model.read_bytes()
+
+
+def test_a_sheet_written_a_row_at_a_time_is_the_sheet_written_cell_by_cell() -> None:
+    # the sample plans' tasks (ruby pinyin among their texts), and one task whose texts are longer
+    # than a cell holds, with & < > to escape, an empty deadline and a lead read from the order
+    tasks = [task for path in sorted((ROOT / "data").glob("*.txt")) for task in sheet_tasks(process_file(path))]
+    assert tasks
+    tasks.append({**tasks[0], "text": "R&D <研发> " * 4000, "quote": "（牵头单位：A&B）", "deadline": "",
+                  "part": [], "lead_from_order": True})
+    assert _document_sheet("任务分工", tasks, writable=True) == _document_sheet("任务分工", tasks)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "data").glob("*.txt")), ids=lambda p: p.name[:30])
