@@ -43,6 +43,7 @@ _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 _UNWRITABLE_OR_XML = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # in names: also what CSV quotes; in ids (XML attributes and CSV fields) what either would quote
 _NAME_SPECIAL = re.compile('[",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_NAME_OR_XML_SPECIAL = re.compile('[&<>",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _ID_SPECIAL = re.compile('[&<>",\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 
 
@@ -271,6 +272,8 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         edge_keys.update(_UNIT_EDGE_KEYS)
     before = len(doc.tasks) + 1
     ends: set[tuple[str, str, str]] = set()  # (source, target, key) of the MENTIONS and TARGETS edges
+    # what an entity or target is linked from: the task of its path, else (none, or "") the document
+    task_ids = {path: task_prefix + path for path in paths if path}
     entity_rows = []
     for entity in doc.entities:
         span, written, entity_id, task_path = entity.span, entity.text, entity.entity_id, entity.task_path
@@ -293,7 +296,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             mention(entity_id, entity.kind, ("Entity",), "entity", written, before, lambda e=entity, s=span: {
                 "name": e.name or e.text, "subtype": e.subtype, "jurisdiction": meta.jurisdiction,
                 **_provenance(e.text, s)})
-        source = task_prefix + task_path if task_path and task_path in paths else doc_id
+        source = task_ids.get(task_path, doc_id)
         key = f"MENTIONS:{start}"
         ends.add((source, entity_id, key))
         edges.append({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start, "end": end,
@@ -324,7 +327,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
             mention(indicator_id, "Indicator", (), "indicator", indicator, before, lambda t=target, s=span: {
                 "name": t.indicator_name or t.indicator, "unit": t.unit, **_provenance(t.indicator, s)})
-        source = task_prefix + task_path if task_path and task_path in paths else doc_id
+        source = task_ids.get(task_path, doc_id)
         written_value = repr(value)  # (str of a float is its repr: the key's and the GraphML's value alike)
         key = f"TARGETS:{year}:{start}:{written_value}"
         ends.add((source, indicator_id, key))
@@ -495,9 +498,11 @@ def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: boo
         joined_texts, joined_names, joined_ids = "\n".join(texts), " ".join(names), " ".join(ids)
     except TypeError:  # not all strings
         return False
-    xml = _UNWRITABLE if escape else _UNWRITABLE_OR_XML
-    if xml.search(joined_texts) or _NAME_SPECIAL.search(joined_names) or _ID_SPECIAL.search(joined_ids):
+    if escape:
+        if _UNWRITABLE.search(joined_texts) or _NAME_SPECIAL.search(joined_names):
+            return False
+    elif _UNWRITABLE_OR_XML.search(joined_texts) or _NAME_OR_XML_SPECIAL.search(joined_names):
         return False
-    if not escape and _UNWRITABLE_OR_XML.search(joined_names):
+    if _ID_SPECIAL.search(joined_ids):
         return False
     return not floats or orjson.dumps(floats) == f"[{','.join(map(repr, floats))}]".encode()

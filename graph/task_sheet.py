@@ -63,9 +63,23 @@ def _clean_quote(text: str) -> str:
     """原文 as the plan wrote it, without ruby pinyin (開發區(qū) -> 開發區) or line breaks."""
     if not text:
         return ""
-    if "(" in text or "（" in text:  # (ruby pinyin is bracketed: most texts have no bracket)
+    if ("(" in text or "（" in text) and _may_hold_pinyin(text):
         text = _without_pinyin()(text)
+    if " " not in text and text.isprintable():
+        return text  # no white space to fold (every space but " " is unprintable)
     return " ".join(text.split())
+
+
+def _may_hold_pinyin(text: str) -> bool:
+    """Whether a bracket in the text opens on a lower-case letter, as ruby pinyin does (ū, ǎ, a-z
+    are all lower case): most texts have brackets — （牵头单位：…） — but none opening so."""
+    for bracket in "(（":
+        at = text.find(bracket)
+        while at != -1:
+            if text[at + 1:at + 2].islower():
+                return True
+            at = text.find(bracket, at + 1)
+    return False
 
 
 @cache
