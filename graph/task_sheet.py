@@ -177,8 +177,11 @@ def cache_sheet(cache_dir: Path, document: dict[str, Any], encoded: Iterable[byt
     if tasks is None:
         tasks = xlsx_tasks(rows)
     key = _encoded_key(_renderer_version(), title, encoded)
+    # written in place, not through a temporary file and a rename (a file made costs more than a
+    # small sheet's rendering): the writer reads its cache only once extraction has ended, and it
+    # renders again a sheet whose file was cut short (_read_cached checks the length)
     _write_cached(cache_dir / (key + CACHE_SUFFIX), _document_sheet(title, tasks, writable), len(tasks),
-                  sum(t["lead_from_order"] for t in tasks))
+                  sum(t["lead_from_order"] for t in tasks), in_place=True)
 
 
 @cache
@@ -345,12 +348,15 @@ def _take_cached(old: Path, new: Path, part: SheetPart, count: int, from_order: 
         _write_cached(new, part, count, from_order)
 
 
-def _write_cached(path: Path, part: SheetPart, count: int, from_order: int) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+def _write_cached(path: Path, part: SheetPart, count: int, from_order: int, in_place: bool = False) -> None:
+    """A sheet into the cache: through a temporary file renamed into place (a reader sees the
+    whole file or none), or `in_place` for a cache nothing reads while it is written."""
+    tmp = path if in_place else path.with_name(path.name + f".tmp-{os.getpid()}")
     try:
         tmp.write_bytes(_CACHED.pack(part.crc, part.size, part.rows, part.columns, count, from_order,
                                      len(part.deflated)) + part.deflated)
-        os.replace(tmp, path)
+        if not in_place:
+            os.replace(tmp, path)
     except OSError:  # a cache that cannot be written costs time on the next build, nothing else
         tmp.unlink(missing_ok=True)
 
