@@ -295,6 +295,14 @@ RESPONSIBILITY_TYPES = ("LEADS", "PARTICIPATES_IN")
 def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> dict[str, dict[str, int]]:
     """node id -> the counts the loader adds to its properties (see UNIT_COUNTS); linear in the
     graph except for the unit pairs of each task (the co-operation degree)."""
+    return link_counts(nodes, ((source, target, data.get("type")) for source, target, _key, data in edges))
+
+
+Link = tuple[str, str, Any]  # (source id, target id, relationship type) of an edge
+
+
+def link_counts(nodes: Iterable[NodeElement], links: Iterable[Link]) -> dict[str, dict[str, int]]:
+    """load_counts of the edges given as links: all the counts read of an edge."""
     kinds: dict[str, str] = {}  # "unit", "task" (current), "old-task", "document", "indicator"
     mentioned_by: dict[str, set[str]] = {}  # Entity -> the nodes (tasks, documents) that MENTION it
     for node_id, data in nodes:
@@ -314,8 +322,7 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
     task_document: dict[str, set[str]] = defaultdict(set)
     task_targets: dict[str, int] = defaultdict(int)
     document_targets: dict[str, int] = defaultdict(int)
-    for source, target, _key, data in edges:
-        rel_type = data.get("type")
+    for source, target, rel_type in links:
         target_kind = kinds.get(target, "")
         if rel_type in RESPONSIBILITY_TYPES and kinds.get(source) == "unit" and target_kind.endswith("task"):
             (leads if rel_type == "LEADS" else participants)[target].add(source)
@@ -426,14 +433,21 @@ def without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
-                     counts: dict[str, dict[str, int]], source: str = "", own_data: bool = False,
-                     edge_texts: Sequence[bytes] | None = None) -> PreparedGraph:
-    """The rows of a graph given as element streams, each node's load counts added (source:
-    what errors name the graph by; own_data: the edges' dicts are the caller's to reuse, as
-    prepare_file's fresh ones are: a relationship's properties are made of its dict in place;
-    edge_texts: each edge's JSON text in graph.json, which stands for its row in the document
-    digests instead of the row made canonical: the row is made of the text alone)."""
+@dataclass
+class NodeRows:
+    """prepare_nodes' result: the node rows per label set and what the edges and digests need."""
+
+    node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]]
+    primary_of: dict[str, str]  # node id -> primary label
+    documents: dict[str, dict[str, Any]]  # sha256 -> {id, sha256, file, name} (no digest yet)
+    owned_by: dict[str, str]
+    owned_rows: defaultdict[str, list[bytes]]  # sha256 -> the canonical rows of its Document and Tasks
+    labels: set[str]
+    node_count: int
+
+
+def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]]) -> NodeRows:
+    """The node part of prepare_elements: rows per label set, validated, with their counts."""
     node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
@@ -479,6 +493,20 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
             if sha:
                 owned_by[node_id] = sha
                 owned_rows[sha].append(_canonical(row))
+    return NodeRows(dict(node_groups), primary_of, documents, owned_by, owned_rows, all_labels, node_count)
+
+
+def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
+                     counts: dict[str, dict[str, int]], source: str = "", own_data: bool = False,
+                     edge_texts: Sequence[bytes] | None = None) -> PreparedGraph:
+    """The rows of a graph given as element streams, each node's load counts added (source:
+    what errors name the graph by; own_data: the edges' dicts are the caller's to reuse, as
+    prepare_file's fresh ones are: a relationship's properties are made of its dict in place;
+    edge_texts: each edge's JSON text in graph.json, which stands for its row in the document
+    digests instead of the row made canonical: the row is made of the text alone)."""
+    rows = prepare_nodes(nodes, counts)
+    node_groups, primary_of, documents = rows.node_groups, rows.primary_of, rows.documents
+    owned_by, owned_rows, all_labels, node_count = rows.owned_by, rows.owned_rows, rows.labels, rows.node_count
     edge_groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     rel_types: set[str] = set()
     edge_count = 0
@@ -512,7 +540,7 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
         edge_count += 1
     for sha, doc in documents.items():
         doc["digest"] = _digest(owned_rows[sha])
-    return PreparedGraph(dict(node_groups), dict(edge_groups), documents, owned_by,
+    return PreparedGraph(node_groups, dict(edge_groups), documents, owned_by,
                          sorted(all_labels), node_count, edge_count)
 
 
