@@ -295,14 +295,20 @@ RESPONSIBILITY_TYPES = ("LEADS", "PARTICIPATES_IN")
 def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> dict[str, dict[str, int]]:
     """node id -> the counts the loader adds to its properties (see UNIT_COUNTS); linear in the
     graph except for the unit pairs of each task (the co-operation degree)."""
-    return link_counts(nodes, ((source, target, data.get("type")) for source, target, _key, data in edges))
+    return link_counts(nodes, ((data.get("type"), ((source, target),)) for source, target, _key, data in edges))
 
 
-Link = tuple[str, str, Any]  # (source id, target id, relationship type) of an edge
+# the unit counts a task adds to, per suffix ("All": every edition; "": the newest ones)
+_COUNT_NAMES = tuple((suffix, tuple(f"{name}{suffix}" for name in ("tasks", "tasksLed", "tasksParticipating",
+                                                                  "sharedTasks")))
+                     for suffix in ("All", ""))
+Links = tuple[Any, Iterable[tuple[str, str]]]  # a relationship type and (source id, target id) of its edges
 
 
-def link_counts(nodes: Iterable[NodeElement], links: Iterable[Link]) -> dict[str, dict[str, int]]:
-    """load_counts of the edges given as links: all the counts read of an edge."""
+def link_counts(nodes: Iterable[NodeElement], links: Iterable[Links]) -> dict[str, dict[str, int]]:
+    """load_counts of the edges given as links (a type may come any number of times): all the
+    counts read of an edge, so a reader that has the edges grouped by type need not make
+    elements of them."""
     kinds: dict[str, str] = {}  # "unit", "task" (current), "old-task", "document", "indicator"
     mentioned_by: dict[str, set[str]] = {}  # Entity -> the nodes (tasks, documents) that MENTION it
     for node_id, data in nodes:
@@ -322,19 +328,28 @@ def link_counts(nodes: Iterable[NodeElement], links: Iterable[Link]) -> dict[str
     task_document: dict[str, set[str]] = defaultdict(set)
     task_targets: dict[str, int] = defaultdict(int)
     document_targets: dict[str, int] = defaultdict(int)
-    for source, target, rel_type in links:
-        target_kind = kinds.get(target, "")
-        if rel_type in RESPONSIBILITY_TYPES and kinds.get(source) == "unit" and target_kind.endswith("task"):
-            (leads if rel_type == "LEADS" else participants)[target].add(source)
-        elif rel_type == "PART_OF" and kinds.get(source, "").endswith("task") and target_kind == "document":
-            task_document[source].add(target)
-        elif rel_type == "MENTIONS" and target in mentioned_by:
-            mentioned_by[target].add(source)
-        elif rel_type == "TARGETS" and target_kind == "indicator":
-            if kinds.get(source, "").endswith("task"):
-                task_targets[source] += 1
-            elif kinds.get(source) == "document":
-                document_targets[source] += 1
+    kind_of = kinds.get
+    for rel_type, pairs in links:
+        if rel_type in RESPONSIBILITY_TYPES:
+            responsible = leads if rel_type == "LEADS" else participants
+            for source, target in pairs:
+                if kind_of(source) == "unit" and kind_of(target, "").endswith("task"):
+                    responsible[target].add(source)
+        elif rel_type == "PART_OF":
+            for source, target in pairs:
+                if kind_of(source, "").endswith("task") and kind_of(target) == "document":
+                    task_document[source].add(target)
+        elif rel_type == "MENTIONS":
+            for source, target in pairs:
+                if target in mentioned_by:
+                    mentioned_by[target].add(source)
+        elif rel_type == "TARGETS":
+            for source, target in pairs:
+                if kind_of(target) == "indicator":
+                    if kind_of(source, "").endswith("task"):
+                        task_targets[source] += 1
+                    elif kind_of(source) == "document":
+                        document_targets[source] += 1
     counts: dict[str, dict[str, int]] = {}
     names = [*UNIT_COUNTS, *(f"{name}All" for name in UNIT_COUNTS)]
     partners: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -356,14 +371,18 @@ def link_counts(nodes: Iterable[NodeElement], links: Iterable[Link]) -> dict[str
             doc_tasks[document] += 1
             doc_units[document] |= units
             doc_task_targets[document] += task_targets.get(task, 0)
-        for suffix in ("All", "") if kind == "task" else ("All",):
+        shared = len(units) > 1
+        for suffix, (tasks, tasks_led, tasks_participating, shared_tasks) in (
+                _COUNT_NAMES if kind == "task" else _COUNT_NAMES[:1]):
             for unit in units:
                 unit_counts = counts[unit]
-                unit_counts["tasks" + suffix] += 1
-                unit_counts["tasksLed" + suffix] += unit in led
-                unit_counts["tasksParticipating" + suffix] += unit in part
-                if len(units) > 1:
-                    unit_counts["sharedTasks" + suffix] += 1
+                unit_counts[tasks] += 1
+                if unit in led:
+                    unit_counts[tasks_led] += 1
+                if unit in part:
+                    unit_counts[tasks_participating] += 1
+                if shared:
+                    unit_counts[shared_tasks] += 1
                     partners[(unit, suffix)] |= units
     for (unit, suffix), others in partners.items():
         counts[unit]["degree" + suffix] = len(others) - 1  # every set holds the unit itself
@@ -423,13 +442,17 @@ def prepare_file(out_dir: str | Path) -> PreparedGraph:
 @contextmanager
 def without_cyclic_gc() -> Iterator[None]:
     """No cyclic garbage collection meanwhile: reading a graph makes millions of dicts and
-    lists that are not garbage, and each collection would walk them all again."""
+    lists that are not garbage, and each collection would walk them all again. After it, the
+    objects made meanwhile go to the oldest generation (freeze, unfreeze) rather than stay in
+    the youngest, whose next collection would walk every one of them at once."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
