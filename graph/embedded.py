@@ -690,7 +690,8 @@ class EmbeddedServer:
                         staging, prepared, batch_size, progress, source=source, plain=plain,
                         meanwhile=lambda: write_directories(self.out_dir, sha, prepared))
                 except NotPlain:  # a value the one-pass reader leaves to the general path to report
-                    client.select_graph(STAGING_GRAPH_NAME).delete()
+                    if STAGING_GRAPH_NAME in self.graph_names():  # not when nothing was sent yet
+                        client.select_graph(STAGING_GRAPH_NAME).delete()
                     plain, prepared = None, prepare_file(self.out_dir)
                     summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
                     summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
