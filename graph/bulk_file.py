@@ -198,10 +198,11 @@ def add_relationships(writer: BulkWriter, graph: PlainGraph, check_nul: bool) ->
     """The edges of each group, in sorted group order, into the writer (yields each group's
     type once it is in): one header per group as BulkWriter._add makes it, an encoder per line
     shape for that header (a property a shape lacks: null); a group with a shape whose names
-    come in another order goes through _add itself."""
+    come in another order goes through _add itself. Each group is taken out of graph.edge_groups
+    as it is encoded (its rows are freed while the server runs the commands, not after)."""
     shape_of: Callable[[EdgeRow], EdgeShape] = itemgetter(0)  # type: ignore[assignment]
     for key in sorted(graph.edge_groups):
-        rel_type, rows = key[1], graph.edge_groups[key]
+        rel_type, rows = key[1], graph.edge_groups.pop(key)
         shapes = list(dict.fromkeys(map(shape_of, rows)))
         header = tuple(merged_names(dict.fromkeys(shape.names for shape in shapes)))
         position = {name: number for number, name in enumerate(header)}

@@ -186,10 +186,15 @@ def file_sha256(path: str | Path) -> str:
 # --------------------------------------------------------------------------- rows
 
 
+_ONLY_TEXT = frozenset((str,))
+
+
 def property_value(value: Any) -> Any:
     """A value both engines store as a property: scalars, homogeneous scalar lists; else JSON."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if type(value) is list and _ONLY_TEXT.issuperset(map(type, value)):  # the common case: texts
+        return [*value]
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
         items = [item for item in items if item is not None]
@@ -501,7 +506,12 @@ def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]
         row: dict[str, Any] = {"id": node_id, "props": props}
         for name in UNION_LIST_PROPERTIES:
             value = data.get(name)
-            row[name] = None if value is None else [str(item) for item in property_value(list(value))]
+            if value is None:
+                row[name] = None
+            elif type(value) is list and _ONLY_TEXT.issuperset(map(type, value)):  # as below, in one step
+                row[name] = [*value]
+            else:
+                row[name] = [str(item) for item in property_value(list(value))]
         node_groups[(primary, extra)].append(row)
         if primary == "Document":
             sha = str(data.get("sha256") or data.get("docSha256") or "")

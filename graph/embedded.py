@@ -8,7 +8,8 @@ command leaves the server running for an idle timeout (POLICYKG_SERVER_IDLE seco
 command_idle_seconds), so that the next command only connects; the watchdog stops it when that
 time has passed with no user, or at once when OUT is removed or replaced; a rebuild of OUT and
 `policykg db stop` stop it too. Loading reads graph.json into the rows of graph/cypher_load.py
-(the ones the Neo4j statements send) and writes them by FalkorDB's GRAPH.BULK binary protocol
+(the ones the Neo4j statements send; the build's layout in one pass by graph/bulk_file.py, into
+the same rows and bytes) and writes them by FalkorDB's GRAPH.BULK binary protocol
 (graph/falkor_bulk.py) into a staging graph that replaces the live one only when every command
 has succeeded and the uniqueness constraints hold, so a failed load leaves the previous graph
 untouched.
