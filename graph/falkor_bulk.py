@@ -61,7 +61,15 @@ class BulkUnsupported(ValueError):
 
 
 def _array(items: list[Any]) -> bytes:
+    if items and _ONLY_TEXT.issuperset(map(type, items)):  # most lists (docs, aliases): encode_row's bytes
+        text = "\x03" + "\x00\x03".join(items) + "\x00"
+        if text.count("\x00") != len(items):
+            raise BulkUnsupported("a text holding NUL")
+        return _ARRAY(5, len(items)) + text.encode()
     return _ARRAY(5, len(items)) + encode_row(items)[0]
+
+
+_ONLY_TEXT = frozenset((str,))
 
 
 _NoneType = type(None)
