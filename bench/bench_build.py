@@ -63,7 +63,9 @@ report = {"import_s": t1 - t0, "build_s": t2 - t1,
 if marks:
     report.update({"parent_cpu_s": cpu(resource.RUSAGE_SELF), "parent_import_cpu_s": self0,
                    "parent_extract_cpu_s": marks["self_at_close"] - self0,
-                   "workers_cpu_s": cpu(resource.RUSAGE_CHILDREN), "extract_wall_s": marks["wall_at_close"] - t1})
+                   "workers_cpu_s": marks["children_at_close"],
+                   "writers_cpu_s": cpu(resource.RUSAGE_CHILDREN) - marks["children_at_close"],
+                   "extract_wall_s": marks["wall_at_close"] - t1, "tail_wall_s": t2 - marks["wall_at_close"]})
 print("BENCH " + json.dumps(report))
 """
 
@@ -151,7 +153,8 @@ def measure(size: int, docs: Path, use_cli: bool, score: bool, views: bool = Tru
             cpu_s=r.get("cpu_s", 0.0),
             views=views,
             split={k: report[k] for k in ("parent_cpu_s", "parent_import_cpu_s", "parent_extract_cpu_s",
-                                          "workers_cpu_s", "extract_wall_s") if k in report},
+                                          "workers_cpu_s", "writers_cpu_s", "extract_wall_s", "tail_wall_s")
+                   if k in report},
         )
         if score:
             result.f1 = score_build(out, docs.parent)
@@ -299,7 +302,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"(imports {s['parent_import_cpu_s']:.1f}, during extraction {s['parent_extract_cpu_s']:.1f} "
                   f"= {s['parent_extract_cpu_s'] / max(s['extract_wall_s'], 1e-9):.0%} of a core over its "
                   f"{s['extract_wall_s']:.1f} s, writers and views after it {tail:.1f}), "
-                  f"workers {s['workers_cpu_s']:.1f}")
+                  f"workers {s['workers_cpu_s']:.1f}"
+                  + (f", the writers' and views' processes {s['writers_cpu_s']:.1f}; after extraction "
+                     f"{s['tail_wall_s']:.2f} s wall" if "writers_cpu_s" in s else ""))
     floor_docs = corpus(max(sizes), args.seed, args.corpus_root) / "docs"
     floor = min(floor_seconds(floor_docs) for _ in range(3))
     floor_mb = sum(p.stat().st_size for p in floor_docs.glob("*.txt")) / 1e6
@@ -313,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     print("cpu s: user + system CPU seconds of the build and its workers (on a shared machine wall time is not).")
     if not args.cli:
         print("CPU s parent / workers: RUSAGE_SELF / RUSAGE_CHILDREN of the build process; 'during extraction' "
-              "ends when the writers start.")
+              "ends when the writers start; the writers' and views' processes: RUSAGE_CHILDREN after that "
+              "(graph.graphml and the views are written by forked processes).")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("MB/s and docs/s use the build time (imports excluded) when the API reports it, else wall time.")
     return 1 if failed else 0

@@ -50,6 +50,8 @@ from policykg.extract.outline import heading_title
 
 OPEN_BRACKETS = {"（": "）", "【": "】", "[": "]", "〖": "〗", "〔": "〕"}
 CLOSE_BRACKETS = {v: k for k, v in OPEN_BRACKETS.items()}
+# what a label's word is followed by (the colon, 】 or 为): every label match holds one
+_LABEL_END_CHARS = "：:】为"
 
 
 @lru_cache(maxsize=1)
@@ -110,7 +112,7 @@ def _patterns() -> dict[str, Any]:
         "label": label_re,
         # every label match holds one of these (the colon, 】 or 为 after its word): a text without
         # them holds no label, and is not scanned for one
-        "label_end": re.compile("[：:】为]"),
+        "label_end": re.compile("[" + _LABEL_END_CHARS + "]"),
         # a label without its colon (normalising drops the space after it), at the start of a part
         "label_bare": re.compile(rf"{_starts({w[0] for w in role_words} | {'【'})}【?({composed})】?(?![：:])"),
         # a field that is not a unit list ends one: "；完成时限：2022年底", "【责任领导】王五"
@@ -118,6 +120,9 @@ def _patterns() -> dict[str, Any]:
                                   rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
                                   r"|(?<=[，,；;。\s])[\u4e00-\u9fff]{2,8}[：:])"),
         "verb": verb_re,
+        # whether a verb may hold a 、 (then it may span a list's items)
+        "verb_spans_items": any("、" in w for w in [*verb_role, *cores, *vg["prefixes"], *vg["modifiers"],
+                                                    *vg["tails"]]),
         # the characters a verb match can end with ($ allows one trailing newline after them)
         "verb_last": frozenset(w[-1] for w in [*verb_role, *cores, *vg["tails"]] if w) | {"\n"},
         "residue": residue,
@@ -700,14 +705,154 @@ def _placed(units: tuple[_RelativeUnit, ...], base: int) -> list[ParsedUnit]:
     return [ParsedUnit(w, s + base, e + base, role, sep) for w, s, e, role, sep in units]
 
 
+# The common clauses, （牵头单位：A，配合单位：B、C） and （A牵头，B、C配合）, read by a short path
+# (_plain_labelled, _plain_inline): lists of plain names (_plain_name) between the labels or before
+# the verbs. They return what parse_labelled / parse_inline return for such a content, and
+# _UNUSUAL where anything is unusual (a note, a bracket, a 会同, a part without a verb, a name that
+# cleaning or splitting would change): the general parsers read those.
+_UNUSUAL: Any = object()
+# a plain name: no separator, colon, digit (a label's list drops names with digits) or space, and
+# brackets only as a note of full-width ones holding no bracket, colon, digit or \0 (各县（市、区）
+# 人民政府, 各镇（街道）), where 、 and ， split nothing
+_NAME = r"(?:[^、，；。,;：:（）()【】\[\]〖〗〔〕\s\d/.\0]|（[^（）()【】\[\]〖〗〔〕：:\d\0]*）)+"
+_PLAIN_NAME = re.compile(_NAME)
+_PLAIN_NAMES = re.compile(rf"{_NAME}(?:、{_NAME})*")
+# what split_units(names=False) would cut or strip: without them a text is one part, as written
+_PART_MARK = re.compile(_one_of(_PART_SEPARATORS))
+_PART_EDGE = " \t\n由。."
+# what every match of the other-field pattern ("other_label") holds
+_FIELD_MARK = re.compile("[：:【]")
+
+
+@lru_cache(maxsize=16384)
+def _plain_name(name: str, strict: bool) -> bool:
+    """A list item that is a unit exactly as written: a _NAME, which cleaning keeps (no 由, generic
+    tail, score, note or verb residue), 和/及 do not split, opens no collective and carries no lead
+    mark, and, for `strict` lists (inline clauses), looks like a unit."""
+    p = _patterns()
+    if not _PLAIN_NAME.fullmatch(name) or _name_segment(name) != (0, name) or p["admin_open"].fullmatch(name) \
+            or name.endswith(p["lead_marks"]):
+        return False
+    whole = (name, 0, len(name), "")
+    if _CONJUNCTION_CHAR.search(name) and _split_conjunction(whole) != [whole]:
+        return False
+    return not strict or looks_like_unit(name)
+
+
+def _plain_units(names: str, start: int, role: str, first_separator: str, strict: bool,
+                 out: list[_RelativeUnit]) -> bool:
+    """The units of a 、-list of plain names at `start` appended to `out` (False, and `out` partly
+    filled, when a name is not plain)."""
+    if "（" in names:  # a 、 may stand in a name's note: 各县（市、区）人民政府
+        if not _PLAIN_NAMES.fullmatch(names):
+            return False
+        items = [(m.group(), m.start()) for m in _PLAIN_NAME.finditer(names)]
+    else:
+        items, pos = [], 0
+        for name in names.split("、"):
+            items.append((name, pos))
+            pos += len(name) + 1
+    separator = first_separator
+    for name, at in items:
+        if not _plain_name(name, strict):
+            return False
+        out.append((name, start + at, start + at + len(name), role, separator))
+        separator = "、"
+    return True
+
+
+@lru_cache(maxsize=16384)
+def _end_verb_of(item: str) -> tuple[int, str] | None:
+    """(where in `item` it starts, its role) of the role verb end_verb finds at the end of a list's
+    last item; None when none. (Cached: a list's last item recurs, as a name or as name and verb.)"""
+    m = end_verb(item)
+    return (m.start(), verb_role(m)) if m else None
+
+
+def _plain_parts(text: str, base: int, role: str | None, strict: bool, out: list[_RelativeUnit]) -> bool:
+    """parse_parts(text, base, role, strict)'s units appended to `out` when every part of `text` is
+    a list of plain names, with a role verb after it when `role` is None (inline) and none after it
+    otherwise (a label's list); False (and `out` partly filled) for any other text."""
+    p = _patterns()
+    if text and text[0] not in _PART_EDGE and text[-1] not in _PART_EDGE and not _PART_MARK.search(text):
+        parts = [(text, base, base + len(text), "")]  # split_units(names=False) of a single part
+    else:
+        parts = split_units(text, base, _PART_SEPARATORS, names=False)
+        if not parts:  # (parse_parts reads no units, and the general parsers say what that means)
+            return False
+    for seg, start, _end, separator in parts:
+        if _is_note(seg):
+            return False
+        label = p["label"].match(seg)
+        if label and label_role(label.group(1)):
+            return False
+        # end_verb(seg), read from its last item (a verb holds no 、, so it stands in that item)
+        cut = 0 if p["verb_spans_items"] else seg.rfind("、") + 1
+        verb = _end_verb_of(seg[cut:])
+        if role is None:
+            if verb is None:
+                return False
+            names, part_role = seg[: cut + verb[0]], verb[1]
+            if p["joint"].search(names):
+                return False
+        elif verb is not None:
+            return False
+        else:
+            names, part_role = seg, role
+        if not _plain_units(names, start, part_role, separator, strict, out):
+            return False
+    return True
+
+
+def _plain_labelled(content: str) -> tuple[_RelativeUnit, ...] | object:
+    """parse_labelled(content, 0) of a content made of labels, each with lists of plain names
+    (牵头单位：A、B；配合单位：C / 责任单位：A、B，C), as relative units; _UNUSUAL for any other."""
+    labels = _label_matches(content, False)
+    if not labels or labels[0].start():
+        return _UNUSUAL
+    out: list[_RelativeUnit] = []
+    last = len(labels) - 1
+    for i, m in enumerate(labels):
+        chunk = content[m.end() : labels[i + 1].start() if i < last else len(content)].rstrip(" ，,；;。\n")
+        # (a list with no colon and no 【 holds no other field that would end it: "；完成时限：…")
+        if not chunk or _FIELD_MARK.search(chunk) \
+                or not _plain_parts(chunk, m.end(), label_role(m.group(1)) or "responsible", False, out):
+            return _UNUSUAL
+    return tuple(out)
+
+
+def _plain_inline(content: str) -> tuple[_RelativeUnit, ...] | object:
+    """parse_inline(content, 0) of a content with no label whose parts are each a list of plain
+    names and a role verb (A牵头，B、C配合 / A、B负责), as relative units; _UNUSUAL for any other."""
+    # (its last part ends with a verb: most brackets that are no clause, （一）, （2018-2022年）, do not)
+    if content.rstrip(" \t\n，；,;。.")[-1:] not in _patterns()["verb_last"] or _label_matches(content, False):
+        return _UNUSUAL
+    out: list[_RelativeUnit] = []
+    if not _plain_parts(content, 0, None, True, out) or not out:
+        return _UNUSUAL
+    return tuple(out)
+
+
 def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | None, bool] | None:
     """What a bracket's content reads as, offsets relative to it: (form, units, looks like a
     clause) with units None when no labelled or inline reading fits; None for a bare label
     (【牵头单位】, which labels the text after it)."""
     if label_role(content):
         return None
+    # (a label or a role verb the short paths read is a clue: they need no look for one)
+    plain = _plain_labelled(content)
+    if plain is not _UNUSUAL:
+        return "labelled", plain, False
+    plain = _plain_inline(content)
+    if plain is not _UNUSUAL:
+        return "inline", plain, False
     if not _patterns()["clue"].search(content):
         return "", None, False  # no label and no role verb: a note such as （2018-2022年）, （一）
+    return _parsed_reading(content)
+
+
+def _parsed_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | None, bool]:
+    """_bracket_reading of a content with a clue, by the general parsers."""
     units, form = parse_labelled(content, 0), "labelled"
     if units is None:
         units, form = parse_inline(content, 0), "inline"
@@ -770,7 +915,8 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
                 return found
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
         m = None
-        if _patterns()["label_word"].search(text):
+        # (a label match holds a label end: without one, no scan for a label word)
+        if _patterns()["label_end"].search(text) and _patterns()["label_word"].search(text):
             groups = [(s, e) for s, e in bracketed if not label_role(text[s + 1 : e - 1])]
             m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)),
                      None)
@@ -1193,14 +1339,23 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     # the document's brackets and 由, found once (str.find), then looked up for each paragraph
     bracket_at, by_at = _positions(text, _BRACKET_CHARS), _positions(text, "由")
     n_by = len(by_at)
+    # and what ends a label (：:】为): without one, a paragraph's label word makes no clause
+    label_end_at = _positions(text, _LABEL_END_CHARS)
+    n_label_end = len(label_end_at)
     for section in doc.sections:
         start, end = section.text_range
         lo = bisect_left(bracket_at, start)
         hi = bisect_left(bracket_at, end, lo)
         k = bisect_left(by_at, start)
         # most paragraphs hold no clause: one look tells (raw_clauses would find none)
-        has_clue = lo < hi or (k < n_by and by_at[k] < end) or label_word.search(text, start, end) \
+        has_clue = lo < hi or (k < n_by and by_at[k] < end) \
             or end_verb(text[max(start, end - 30) : end].rstrip(_CLOSING)) is not None  # an unmarked clause
+        if not has_clue:
+            j = bisect_left(label_end_at, start)
+            # (with at most 6 closing characters the look at the end above sees what _bare_sentence
+            # sees: a label word without a label end then leaves raw_clauses nothing to find)
+            if (j < n_label_end and label_end_at[j] < end) or not _ends_within(text, start, end):
+                has_clue = label_word.search(text, start, end) is not None
         clauses = raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
             if has_clue else []
         para = _Para(section, start, end, clauses)
@@ -1216,6 +1371,11 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
             continue
         paras.append(para)
     return paras
+
+
+def _ends_within(text: str, start: int, end: int) -> bool:
+    """text[start:end] ends with at most 6 of the closing characters (" \t\n。；;")."""
+    return end - start <= 6 or bool(text[end - 7 : end].rstrip(_CLOSING))
 
 
 def _plan_year(doc: PolicyDocument) -> int | None:

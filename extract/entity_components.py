@@ -779,6 +779,9 @@ class EntityLists(_Component):
             shapes.setdefault((w.index(self.k.list_marker), len(w)), set()).add(w)
         self.marker_words = tuple((at, n, frozenset(words)) for (at, n), words in shapes.items())
         self.cue_of = lru_cache(maxsize=1 << 14)(self._cue_of)  # a function of the 14 characters after 等
+        # whether those 14 characters hold a cue at all (most markers are followed by none): one
+        # compiled test instead of reading them
+        self.cue_within = re.compile(f"(?s:.){{0,13}}?(?:{self.k.cue_re.pattern})").match
         # the names that are their own longest ending (ending_of reads up to 12 characters)
         self.bare_endings = frozenset(e for e in self.k.endings if len(e) <= 12)
 
@@ -827,7 +830,10 @@ class EntityLists(_Component):
         text = doc_text(doc)
         marker = k.list_marker
         marker_words = self.marker_words
+        cue_within = self.cue_within
         for p in _occurrences(marker, text):
+            if cue_within(text, p + 1, p + 15) is None:
+                continue  # no cue in the 14 characters _cue_after reads
             in_word = False
             for at, n, words in marker_words:  # (a loop, not any(): no generator a marker)
                 if p >= at and text[p - at : p - at + n] in words:

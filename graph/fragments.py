@@ -8,11 +8,14 @@ nodes, which merge over the corpus; the Document's head for plan families; its c
 The build cache keeps both, so that a rebuild encodes only the documents that changed.
 (`encode_document` is the general encoder, over a document's DocumentGraph and rows; the build
 takes graph/record.py's `encode_record`, the same bytes straight from the model, wherever a
-document's values allow it.)
+document's values allow it.) The summary travels to the build's parent, and into the cache, as
+lines (`sent_summary`), so that the parent parses of each mention of a shared node only what
+can change the node (`CorpusWriter.add`).
 
 `CorpusWriter` takes the summaries in build order (pass 1: the shared nodes are merged, bounded
 by distinct names, not by documents), then writes every file in one pass over the fragments
-(pass 2): the same graph as `build_graph` + `write_outputs` — the same nodes in the same order
+(pass 2; graph.graphml in a forked process beside graph.json, then the tables): the same graph
+as `build_graph` + `write_outputs` — the same nodes in the same order
 with the same attributes, the same edges — read back by `read_graph` as the same MultiDiGraph,
 adjacency order included. Only the order edges are listed in the files differs: by document (the
 order the build adds them) rather than grouped by source node, which would need every unit's
@@ -41,6 +44,7 @@ from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
+import orjson
 from policykg.graph.build import (
     CitationLinks,
     DocumentGraph,
@@ -65,9 +69,9 @@ from policykg.graph.export import (
     graphml_key_id,
     graphml_keys,
     graphml_node,
-    graphml_node_keys,
     orjson_bytes,
 )
+from policykg.graph.forked import Forked
 from policykg.graph.sanitise import clean_value, has_unwritable
 from policykg.graph.task_sheet import TaskSheetWriter, cache_sheet, xlsx_document
 
@@ -245,6 +249,69 @@ def _merged_mentions(mentions: list[list[Any]]) -> list[list[Any]]:
 _NODE_FIELDS = frozenset({"id", "label", "labels"})  # what merge_node adds to a node's properties
 
 
+def parsed_json(data: bytes | memoryview) -> Any:
+    """JSON by orjson (several times json's speed, the same values); by json what orjson refuses
+    (a lone surrogate, written by the summary's json fallback with surrogatepass)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(bytes(data).decode("utf-8", "surrogatepass"))
+
+
+def sent_summary(summary: dict[str, Any], plain: bool) -> bytes:
+    """The summary as the build's parent reads it (and the cache keeps it), in lines: the
+    summary without its shared nodes' mentions (JSON), then a line per mention saying what it
+    merges into its node (JSON: id, label, extra labels, aliases, whether its docs are this
+    document's), then a line per mention of its properties (JSON). The parent parses a mention's
+    line only the first time it comes (the same line again merges nothing new but the document),
+    its properties only when they can change the node: CorpusWriter.add."""
+    merges, props, key_sets, befores, keyed = [], [], {}, [], []
+    for before, node_id, label, extra_labels, data in summary["shared"]:
+        befores.append(before)
+        keyed.append(key_sets.setdefault(tuple(data), len(key_sets)))
+        merges.append(summary_bytes([node_id, label, extra_labels, data.get("aliases"),
+                                      data.get("docs") == THIS_DOCUMENT], plain))
+        props.append(summary_bytes(data, plain))
+    line = {key: value for key, value in summary.items() if key != "shared"}
+    line["mention_before"], line["mention_keys"], line["mention_key_set"] = befores, list(key_sets), keyed
+    return b"\n".join([summary_bytes(line, plain), *merges, *props])
+
+
+def summary_bytes(summary: Any, plain: bool = False) -> bytes:
+    """The summary as compact JSON. `plain`: its values are of the types orjson writes as json
+    does (a document encode_record took: no floats; a lone surrogate orjson refuses)."""
+    if plain:
+        try:
+            return orjson.dumps(summary)
+        except TypeError:  # a lone surrogate (a file name that is not UTF-8), an integer beyond 64 bits
+            found = None
+    else:
+        found = orjson_bytes(summary)
+    if found is not None:
+        return found
+    # surrogatepass: a file name that is not UTF-8 keeps its bytes (as surrogates) through the cache
+    return json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def parsed_summary(data: bytes) -> dict[str, Any]:
+    """A summary as sent_summary wrote it: its first line parsed, the mentions' lines left as
+    they are (CorpusWriter.add parses those it needs)."""
+    lines = data.split(b"\n")
+    summary = parsed_json(lines[0])
+    count = len(summary["mention_before"])
+    summary["mention_merges"], summary["mention_props"] = lines[1:count + 1], lines[count + 1:]
+    return summary
+
+
+def _props(line: bytes, sha: str) -> dict[str, Any]:
+    """A mention's properties from its line of a summary (the document's own sha256 in place of
+    THIS_DOCUMENT's docSha256)."""
+    props = parsed_json(line)
+    if props.get("docSha256") == THIS_DOCUMENT:
+        props["docSha256"] = sha
+    return props
+
+
 class _Document:
     """What pass 2 needs of a document (small: no text)."""
 
@@ -374,30 +441,33 @@ Span = tuple[int, int]  # (offset, length) in one of _Encodings' two files
 
 
 class _Encodings:
-    """Shared and corpus-level nodes and edges as graph.json lines and GraphML elements, written
-    to two files (not held: the docs lists make them grow with the corpus) in the order they are
-    encoded: `json` (a spool) and `graphml` (this build's cache, or a spool without one). The
-    GraphML comes from the cache of the OUT a build replaces (`reuse`) when the graph.json text
-    is the same."""
+    """Shared and corpus-level nodes and edges as graph.json lines or as GraphML elements (one
+    writer each: `graphml`), written to a file (not held: the docs lists make them grow with the
+    corpus) in the order they are encoded: a spool, or for GraphML this build's cache. The GraphML
+    comes from the cache of the OUT a build replaces (`reuse`) when the graph.json text is the same."""
 
-    def __init__(self, cache: Path | None, reuse: Path | None, spools: Path) -> None:
-        self.cache = cache
-        self._version = _writer_version() if cache is not None else b""
+    def __init__(self, cache: Path | None, reuse: Path | None, spools: Path, graphml: bool) -> None:
+        self.graphml = graphml
+        self.cache = cache if graphml else None
+        self._version = _writer_version() if self.cache is not None else b""
         self._head = _ENCODINGS_MAGIC + self._version
-        self.json = _Sink(spools / "elements.json", readable=True)
-        self._graphml_path = cache.with_name(cache.name + f".tmp-{os.getpid()}") if cache is not None \
-            else spools / "elements.graphml"
-        if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-        self.graphml = _Sink(self._graphml_path, readable=True)
-        self.graphml.write(self._head)
         self._old_fd: int | None = None
         self._old: dict[bytes, tuple[int, int, tuple[str, ...]]] = {}
-        if reuse is not None and cache is not None:
-            self._read(reuse)
         self._index: dict[bytes, tuple[int, int, int]] = {}  # digest -> offset, length, key set
         self._key_sets: dict[tuple[str, ...], int] = {}
         self.hits = 0
+        if not graphml:
+            self._path = spools / "elements.json"
+            self.sink = _Sink(self._path, readable=True)
+            return
+        self._path = cache.with_name(cache.name + f".tmp-{os.getpid()}") if cache is not None \
+            else spools / "elements.graphml"
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+        self.sink = _Sink(self._path, readable=True)
+        self.sink.write(self._head)
+        if reuse is not None and cache is not None:
+            self._read(reuse)
 
     def _read(self, path: Path) -> None:
         try:
@@ -424,81 +494,93 @@ class _Encodings:
         self._old_fd = fd
 
     def _element(self, kind: bytes, text: bytes, encode: Callable[[], tuple[bytes, tuple[str, ...]]]
-                 ) -> tuple[Span, Span, tuple[str, ...]]:
-        json_at = self.json.written
-        self.json.write(text + b",\n")
-        graphml_at = self.graphml.written
+                 ) -> tuple[Span, tuple[str, ...]]:
+        at = self.sink.written
+        if not self.graphml:
+            self.sink.write(text + b",\n")
+            return (at, len(text) + 2), ()
         if self.cache is None:
             element, keys = encode()
-            self.graphml.write(element)
-            return (json_at, len(text) + 2), (graphml_at, len(element)), keys
+            self.sink.write(element)
+            return (at, len(element)), keys
         digest = hashlib.blake2b(text, digest_size=16, key=self._version, person=kind).digest()
         old = self._old.get(digest)
         if old is not None and self._old_fd is not None:
             offset, length, keys = old
-            self.graphml.copy(self._old_fd, offset, length)
+            self.sink.copy(self._old_fd, offset, length)
             self.hits += 1
         else:
             element, keys = encode()
-            self.graphml.write(element)
+            self.sink.write(element)
             length = len(element)
         if digest not in self._index:
             key_set = self._key_sets.setdefault(keys, len(self._key_sets))
-            self._index[digest] = (graphml_at, length, key_set)
-        return (json_at, len(text) + 2), (graphml_at, length), keys
+            self._index[digest] = (at, length, key_set)
+        return (at, length), keys
 
-    def node(self, data: dict[str, Any]) -> tuple[Span, Span, tuple[str, ...]]:
-        """Write a node's graph.json line and GraphML element: their spans and its GraphML keys."""
+    def node(self, data: dict[str, Any]) -> tuple[Span, tuple[str, ...]]:
+        """Write a node's graph.json line or GraphML element: its span and (GraphML) its keys."""
         def encode() -> tuple[bytes, tuple[str, ...]]:
-            return graphml_node(data["id"], data, set()).encode("utf-8"), tuple(sorted(graphml_node_keys(data)))
-        return self._element(b"node", _json_bytes(data), encode)
+            used: set[str] = set()
+            return graphml_node(data["id"], data, used).encode("utf-8"), tuple(sorted(used))
+        return self._element(b"node", self._text(data), encode)
 
-    def edge(self, u: str, v: str, key: str, data: dict[str, Any]) -> tuple[Span, Span, tuple[str, ...]]:
-        """Write an edge's graph.json line and GraphML element: their spans and its GraphML keys."""
+    def edge(self, u: str, v: str, key: str, data: dict[str, Any]) -> tuple[Span, tuple[str, ...]]:
+        """Write an edge's graph.json line or GraphML element: its span and (GraphML) its keys."""
         def encode() -> tuple[bytes, tuple[str, ...]]:
             used: set[str] = set()
             return graphml_edge(u, v, key, data, used).encode("utf-8"), tuple(sorted(used))
-        return self._element(b"edge", _json_bytes({**data, "from": u, "to": v, "key": key}), encode)
+        return self._element(b"edge", self._text({**data, "from": u, "to": v, "key": key}), encode)
 
-    def at(self) -> tuple[int, int]:
-        """Where the next element's graph.json line and GraphML element will start."""
-        return self.json.written, self.graphml.written
+    def _text(self, data: dict[str, Any]) -> bytes:
+        """The element's graph.json line; for GraphML, what its cache is keyed by: a text that
+        says the same of the same values (orjson's: these values are parsed JSON, or made of
+        it), whether or not it is graph.json's byte for byte."""
+        if not self.graphml:
+            return _json_bytes(data)
+        if self.cache is None:
+            return b""
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # a lone surrogate (kept as it is: two such texts stay apart)
+            return _encode(data).encode("utf-8", "surrogatepass")
+
+    def at(self) -> int:
+        """Where the next element will start."""
+        return self.sink.written
 
     def ready(self) -> None:
-        """Everything written so far readable from the two files (the writers copy from them)."""
-        self.json.flush()
-        self.graphml.flush()
+        """Everything written so far readable from the file (the writers copy from it)."""
+        self.sink.flush()
 
     def close(self) -> None:
-        """Finish this build's cache (the index after the elements), or drop the spools."""
+        """Finish this build's cache (the index after the elements), or drop the spool."""
         if self._old_fd is not None:
             os.close(self._old_fd)
             self._old_fd = None
-        self.json.close()
         if self.cache is None:
-            self.graphml.close()
+            self.sink.close()
             return
         try:
-            at = self.graphml.written
+            at = self.sink.written
             for digest, (offset, length, key_set) in self._index.items():
-                self.graphml.write(_INDEX_ENTRY.pack(digest, offset, length, key_set))
+                self.sink.write(_INDEX_ENTRY.pack(digest, offset, length, key_set))
             names = json.dumps(list(self._key_sets), ensure_ascii=False).encode("utf-8")
-            self.graphml.write(names)
-            self.graphml.write(_TRAILER.pack(at, len(self._index), len(names), _END_MARK))
-            self.graphml.close()
-            os.replace(self._graphml_path, self.cache)
+            self.sink.write(names)
+            self.sink.write(_TRAILER.pack(at, len(self._index), len(names), _END_MARK))
+            self.sink.close()
+            os.replace(self._path, self.cache)
         except OSError:  # a cache that cannot be written costs time on the next build, nothing else
-            self._graphml_path.unlink(missing_ok=True)
+            self._path.unlink(missing_ok=True)
 
     def abort(self) -> None:
         if self._old_fd is not None:
             os.close(self._old_fd)
             self._old_fd = None
-        for sink in (self.json, self.graphml):
-            with suppress(OSError):
-                sink.close()
+        with suppress(OSError):
+            self.sink.close()
         if self.cache is not None:
-            self._graphml_path.unlink(missing_ok=True)
+            self._path.unlink(missing_ok=True)
 
 
 class CorpusWriter:
@@ -520,6 +602,9 @@ class CorpusWriter:
         self.shared: dict[str, dict[str, Any]] = {}
         self._members: dict[tuple[str, str], set[str]] = {}
         self._docs_unique: set[str] = set()  # shared nodes whose docs came one document at a time
+        # a summary's line of a mention (sent_summary) -> the node it was merged into: the same
+        # line again merges nothing but its document (bounded by the distinct mentions)
+        self._merged: dict[bytes, str] = {}
         self.node_keys: set[str] = set()
         self.edge_keys: set[str] = set()
         self.nodes = self.edges = 0
@@ -536,18 +621,29 @@ class CorpusWriter:
         sha = summary["sha256"]
         docs = [sha]  # one string for every mention: the docs lists of 10,000 plans stay small
         new_shared = []
-        shared, members, docs_unique = self.shared, self._members, self._docs_unique
-        for before, node_id, label, extra_labels, props in summary["shared"]:
-            if props.get("docSha256") == THIS_DOCUMENT:
-                props["docSha256"] = sha
-            own_docs = props.get("docs") == THIS_DOCUMENT
+        shared, members, docs_unique, merged = self.shared, self._members, self._docs_unique, self._merged
+        if "shared" in summary:  # a summary as encoded: as the build sends it
+            summary = parsed_summary(sent_summary(summary, plain=False))
+        befores, props_lines = summary["mention_before"], summary["mention_props"]
+        key_sets = [frozenset(keys) for keys in summary["mention_keys"]]
+        key_set_of = summary["mention_key_set"]
+        for index, line in enumerate(summary["mention_merges"]):
+            node_id = merged.get(line)
+            if node_id is not None and node_id in docs_unique:
+                # the same line merged into the node before (its labels and aliases are there): it
+                # adds only this document to the node's docs (and the properties the node lacks)
+                data = shared[node_id]
+                data["docs"].append(sha)
+                if not data.keys() >= key_sets[key_set_of[index]]:
+                    add_missing_properties(data, _props(props_lines[index], sha))
+                continue
+            node_id, label, extra_labels, aliases, own_docs = parsed_json(line)
             if own_docs and node_id in docs_unique:
                 # each document comes once, so its sha256 is new to the node's docs: no membership
                 # set of every document (the lists are the output; the sets would double them).
                 # merge_node's merge, inlined for this, the most common mention (a unit named again)
                 data = shared[node_id]
                 add_labels(data["labels"], label, extra_labels)
-                aliases = props.get("aliases")
                 if aliases is not None:
                     seen = members.get((node_id, "aliases"))
                     if seen is None:
@@ -555,18 +651,23 @@ class CorpusWriter:
                         data["aliases"] = []
                     add_new_values(data["aliases"], seen, aliases)
                 data["docs"].append(sha)
-                add_missing_properties(data, props)  # (docs and aliases are there by now)
+                if not data.keys() >= key_sets[key_set_of[index]]:  # (docs and aliases are there by now)
+                    add_missing_properties(data, _props(props_lines[index], sha))
+                merged[line] = node_id
                 continue
+            props = _props(props_lines[index], sha)
             if own_docs:
                 props["docs"] = docs
             elif node_id in self._docs_unique:  # a mention merged the general way: its set again
                 self._docs_unique.discard(node_id)
                 self._members[node_id, "docs"] = set(self.shared[node_id]["docs"])
             if merge_node(self.shared, self._members, node_id, label, extra_labels, props) is not None:
-                new_shared.append((before, node_id))
+                new_shared.append((befores[index], node_id))
                 if own_docs:
                     del self._members[node_id, "docs"]
                     self._docs_unique.add(node_id)
+            if own_docs:
+                merged[line] = node_id
         if summary["citations"]:
             self._citations.write(json.dumps([len(self.docs), summary["citations"]], ensure_ascii=False) + "\n")
         self.docs.append(_Document(summary, fragment, new_shared, key))
@@ -581,86 +682,135 @@ class CorpusWriter:
     def units(self) -> int:
         return sum(1 for data in self.shared.values() if "Unit" in data["labels"])
 
-    def close(self, stage: Callable[[str], AbstractContextManager[Any]] | None = None) -> dict[str, int]:
-        """Write every file; returns the row counts of the tables."""
+    def close(self, stage: Callable[[str], AbstractContextManager[Any]] | None = None,
+              graph_written: Callable[[], None] | None = None) -> dict[str, int]:
+        """Write every file; returns the row counts of the tables. graph.graphml is written by a
+        forked process (graph/forked.py) while this one writes graph.json, then the CSV tables
+        and the 任务分工表: each reads its own parts of the fragment files, so two cores share the
+        work (copying the bytes, encoding the shared nodes). `graph_written` is called as soon
+        as graph.json is complete (the views can start from it while the rest is written)."""
         stage = stage or (lambda _name: nullcontext())
-        out = self.out_dir
         heads = {d.doc_id: d.head for d in self.docs}
-        plans, current, family_edges = plan_families(heads)
-        links = CitationLinks(heads.values())
-        spools = self._spools
-        node_keys, edge_keys = set(self.node_keys), set(self.edge_keys)
+        families = plan_families(heads)
+        self._citations.flush()  # (read again by each writer, through a handle of its own)
         with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"):
-            # every shared and corpus-level element encoded once, through the encodings cache, into
-            # two files: CITES first (written last), then the shared nodes (each placed where first
-            # named), the corpus-level nodes and the plan families' edges (each group one range)
-            encodings = _Encodings(self.nodes_cache, self.nodes_reuse, spools)
+            graphml = Forked.start(lambda: self._write_graph(heads, families, graph_json=False))
             try:
-                cites_start = encodings.at()
-                cites = 0
-                self._citations.seek(0)
-                for line in self._citations:
-                    index, citations = json.loads(line)
-                    d = self.docs[index]
-                    for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], citations):
-                        edge_keys.update(encodings.edge(u, v, k, data)[2])
-                        cites += 1
-                cites_end = encodings.at()
-                shared: dict[str, tuple[Span, Span]] = {}
-                for node_id, data in self.shared.items():
-                    json_span, graphml_span, keys = encodings.node(data)
-                    shared[node_id] = (json_span, graphml_span)
-                    node_keys.update(keys)
-                extra_nodes = [*plans, *links.cited.values()]
-                extra_start = encodings.at()
-                for data in extra_nodes:
-                    node_keys.update(encodings.node(data)[2])
-                family_start = encodings.at()
-                for u, v, k, data in family_edges:
-                    edge_keys.update(encodings.edge(u, v, k, data)[2])
-                family_end = encodings.at()
-                encodings.ready()
-                self.node_hits = encodings.hits
-                json_fd, graphml_fd = encodings.json.fd, encodings.graphml.fd
-
-                def copy_range(start: tuple[int, int], end: tuple[int, int]) -> None:
-                    graph_json.copy(json_fd, start[0], end[0] - start[0])
-                    graphml.copy(graphml_fd, start[1], end[1] - start[1])
-
-                graph_json, graphml = _Sink(out / GRAPH_JSON), _Sink(out / GRAPHML)
-                try:
-                    graph_json.write(b'{"directed":true,"multigraph":true,"graph":{},"nodes":[\n')
-                    graphml.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
-                    self._write_documents(graph_json, graphml, (json_fd, graphml_fd), shared, current)
-                    copy_range(extra_start, family_start)
-                    self.nodes += len(self.shared) + len(extra_nodes)
-                    self.edges += len(family_edges) + cites
-                    graph_json.end_list(self.nodes)
-                    graph_json.write(b'],"edges":[\n')
-                    self._write_edges(graph_json, graphml)
-                    copy_range(family_start, family_end)
-                    copy_range(cites_start, cites_end)
-                    graph_json.end_list(self.edges)
-                    graph_json.write(b"]}\n")
-                    graphml.write(GRAPHML_TAIL.encode("utf-8"))
-                finally:
-                    graph_json.close()
-                    graphml.close()
+                self._write_graph(heads, families, graph_json=True)
+                if graph_written is not None:
+                    graph_written()
+                self.sheet_hits = self._write_tables()
+                self.node_hits = graphml.result()
             except BaseException:
-                encodings.abort()
+                graphml.stop()
                 raise
-            encodings.close()
         self._citations.close()
-        shutil.rmtree(spools, ignore_errors=True)
+        shutil.rmtree(self._spools, ignore_errors=True)
         return dict(self.rows)
 
-    def _write_documents(self, graph_json: _Sink, graphml: _Sink, element_files: tuple[int, int],
-                         shared: dict[str, tuple[Span, Span]], current: dict[str, bool]) -> None:
-        """Pass 2: each document's nodes into graph.json and GraphML (its new shared nodes in
-        place), its table rows into the CSVs, its sheet into the 任务分工表."""
+    def _write_graph(self, heads: dict[str, dict[str, Any]],
+                     families: tuple[list[dict[str, Any]], dict[str, bool], list[Any]], graph_json: bool) -> int:
+        """graph.json (graph_json), else graph.graphml; returns how many
+        shared and corpus-level elements' GraphML came from the encodings cache."""
         out = self.out_dir
-        current_json = b'"current":true'
-        current_graphml = f'<data key="{graphml_key_id("node", "current")}">true</data>'.encode()
+        plans, current, family_edges = families
+        links = CitationLinks(heads.values())
+        node_keys, edge_keys = set(self.node_keys), set(self.edge_keys)
+        # every shared and corpus-level element encoded once, through the encodings cache, into
+        # a file: CITES first (written last), then the shared nodes (each placed where first
+        # named), the corpus-level nodes and the plan families' edges (each group one range)
+        encodings = _Encodings(self.nodes_cache, self.nodes_reuse, self._spools, graphml=not graph_json)
+        try:
+            cites_start = encodings.at()
+            cites = 0
+            with open(self._citations.name, encoding="utf-8", errors="surrogatepass") as citations:
+                for line in citations:
+                    index, cited = json.loads(line)
+                    d = self.docs[index]
+                    for u, v, k, data in links.cite(d.doc_id, d.sha256, d.head["planFamily"], cited):
+                        edge_keys.update(encodings.edge(u, v, k, data)[1])
+                        cites += 1
+            cites_end = encodings.at()
+            shared: dict[str, Span] = {}
+            for node_id, data in self.shared.items():
+                span, keys = encodings.node(data)
+                shared[node_id] = span
+                node_keys.update(keys)
+            extra_nodes = [*plans, *links.cited.values()]
+            extra_start = encodings.at()
+            for data in extra_nodes:
+                node_keys.update(encodings.node(data)[1])
+            family_start = encodings.at()
+            for u, v, k, data in family_edges:
+                edge_keys.update(encodings.edge(u, v, k, data)[1])
+            family_end = encodings.at()
+            encodings.ready()
+            elements = encodings.sink.fd
+
+            sink = _Sink(out / (GRAPH_JSON if graph_json else GRAPHML))
+            try:
+                if graph_json:
+                    sink.write(b'{"directed":true,"multigraph":true,"graph":{},"nodes":[\n')
+                else:
+                    sink.write((GRAPHML_HEAD + graphml_keys(node_keys, edge_keys) + GRAPHML_GRAPH).encode("utf-8"))
+                self._write_documents(sink, graph_json, elements, shared, current)
+                sink.copy(elements, extra_start, family_start - extra_start)
+                if graph_json:
+                    self.nodes += len(self.shared) + len(extra_nodes)
+                    self.edges += len(family_edges) + cites
+                    sink.end_list(self.nodes)
+                    sink.write(b'],"edges":[\n')
+                self._write_edges(sink, graph_json)
+                sink.copy(elements, family_start, family_end - family_start)
+                sink.copy(elements, cites_start, cites_end - cites_start)
+                if graph_json:
+                    sink.end_list(self.edges)
+                    sink.write(b"]}\n")
+                else:
+                    sink.write(GRAPHML_TAIL.encode("utf-8"))
+            finally:
+                sink.close()
+        except BaseException:
+            encodings.abort()
+            raise
+        encodings.close()
+        return encodings.hits
+
+    def _write_documents(self, sink: _Sink, graph_json: bool, elements: int, shared: dict[str, Span],
+                         current: dict[str, bool]) -> None:
+        """Pass 2: each document's nodes into graph.json or GraphML, its new shared nodes in place."""
+        if graph_json:
+            index, which, old = 0, 0, b'"current":true'
+        else:
+            index, which, old = 2, 1, f'<data key="{graphml_key_id("node", "current")}">true</data>'.encode()
+        new = old.replace(b"true", b"false")
+        for d in self.docs:
+            fd = os.open(d.fragment, os.O_RDONLY | _BINARY)
+            try:
+                start, size = sum(d.sections[:index]), d.sections[index]
+                is_current = current.get(d.doc_id, True)
+                if is_current and not d.new_shared:
+                    sink.copy(fd, start, size)  # the common case: the bytes as they are
+                    continue
+                section, ends = _pread(fd, size, start), d.ends[which]
+                if not is_current:  # an older edition of its plan
+                    ends = _shifted(section, ends, old, new)
+                    section = section.replace(old, new)
+                at = 0
+                for before, node_id in d.new_shared:
+                    end = ends[before - 1] if before else 0
+                    sink.write(section[at:end])
+                    sink.copy(elements, *shared[node_id])
+                    at = end
+                sink.write(section[at:])
+            finally:
+                os.close(fd)
+
+    def _write_tables(self) -> int:
+        """Each document's rows into the CSV tables and its sheet into the 任务分工表 (looked up in
+        the sheet cache by its fragment's key, else by the bytes of its rows, and rendered only
+        if not there); returns the sheets found in the cache."""
+        out = self.out_dir
         tables = [_Sink(out / f"{name}.csv") for name in TABLES]
         sheet = TaskSheetWriter(out / XLSX, cache_dir=self.cache_dir, reuse_dir=self.reuse_dir)
         try:
@@ -669,41 +819,15 @@ class CorpusWriter:
             for d in self.docs:
                 fd = os.open(d.fragment, os.O_RDONLY | _BINARY)
                 try:
-                    starts = list(itertools.accumulate(d.sections, initial=0))
-                    for index, ends, fh, which, old in ((0, d.ends[0], graph_json, 0, current_json),
-                                                        (2, d.ends[1], graphml, 1, current_graphml)):
-                        start, size = starts[index], d.sections[index]
-                        if current.get(d.doc_id, True) and not d.new_shared:
-                            fh.copy(fd, start, size)  # the common case: the bytes as they are
-                            continue
-                        section = _pread(fd, size, start)
-                        if not current.get(d.doc_id, True):  # an older edition of its plan
-                            new = old.replace(b"true", b"false")
-                            ends = _shifted(section, ends, old, new)
-                            section = section.replace(old, new)
-                        at = 0
-                        for before, node_id in d.new_shared:
-                            end = ends[before - 1] if before else 0
-                            fh.write(section[at:end])
-                            fh.copy(element_files[which], *shared[node_id][which])
-                            at = end
-                        fh.write(section[at:])
-                    for i, fh in enumerate(tables, 4):
-                        fh.copy(fd, starts[i], d.sections[i])
-                    resp, rows = (starts[4], d.sections[4]), (starts[-2], d.sections[-1])
-
-                    def task_rows(fd: int = fd, resp: tuple[int, int] = resp,
-                                  rows: tuple[int, int] = rows) -> list[dict[str, Any]]:
-                        return _task_rows(memoryview(_pread(fd, resp[1], resp[0])),
-                                          memoryview(_pread(fd, rows[1], rows[0])))
-
-                    # the sheet's rows are decided by the fragment, whose key names it: looked up
-                    # by that key (else by the bytes), the rows read only if it must be rendered
-                    encoded = _sheet_source(d.key) if d.key else \
-                        [_pread(fd, resp[1], resp[0]), _pread(fd, rows[1], rows[0])]
-                    sheet.add_encoded(xlsx_document(d.head), encoded, task_rows)
+                    at = sum(d.sections[:4])
+                    for fh, size in zip(tables, d.sections[4:]):
+                        fh.copy(fd, at, size)
+                        at += size
                 finally:
                     os.close(fd)
+                rows = _RowsOf(d)
+                # the sheet's rows are decided by the fragment, whose key names it
+                sheet.add_encoded(xlsx_document(d.head), _sheet_source(d.key) if d.key else rows.encoded(), rows)
         except BaseException:
             sheet.abort()  # no half-written workbook
             raise
@@ -711,17 +835,41 @@ class CorpusWriter:
             for fh in tables:
                 fh.close()
         sheet.close()
-        self.sheet_hits = sheet.cache_hits
+        return sheet.cache_hits
 
-    def _write_edges(self, graph_json: _Sink, graphml: _Sink) -> None:
-        """Pass 3: each document's edges into graph.json and GraphML."""
+    def _write_edges(self, sink: _Sink, graph_json: bool) -> None:
+        """Pass 3: each document's edges into graph.json or GraphML."""
         for d in self.docs:
             fd = os.open(d.fragment, os.O_RDONLY | _BINARY)
             try:
-                graph_json.copy(fd, d.sections[0], d.sections[1])
-                graphml.copy(fd, d.sections[0] + d.sections[1] + d.sections[2], d.sections[3])
+                if graph_json:
+                    sink.copy(fd, d.sections[0], d.sections[1])
+                else:
+                    sink.copy(fd, d.sections[0] + d.sections[1] + d.sections[2], d.sections[3])
             finally:
                 os.close(fd)
+
+
+class _RowsOf:
+    """A document's responsibilities rows for the 任务分工表, read from its fragment file when
+    asked for (see encode_document)."""
+
+    def __init__(self, d: _Document) -> None:
+        self.fragment = d.fragment
+        starts = list(itertools.accumulate(d.sections, initial=0))
+        self.responsibilities, self.rows = (starts[4], d.sections[4]), (starts[-2], d.sections[-1])
+
+    def encoded(self) -> list[bytes]:
+        fd = os.open(self.fragment, os.O_RDONLY | _BINARY)
+        try:
+            return [_pread(fd, self.responsibilities[1], self.responsibilities[0]),
+                    _pread(fd, self.rows[1], self.rows[0])]
+        finally:
+            os.close(fd)
+
+    def __call__(self) -> list[dict[str, Any]]:
+        responsibilities, rows = self.encoded()
+        return _task_rows(memoryview(responsibilities), memoryview(rows))
 
 
 def _sheet_source(key: str) -> list[bytes]:

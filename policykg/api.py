@@ -22,14 +22,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.model import PolicyDocument
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import document_graph
-from policykg.graph.export import document_rows, orjson_bytes
-from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet
+from policykg.graph.export import document_rows
+from policykg.graph.forked import Forked
+from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet, sent_summary, summary_bytes
+from policykg.graph.fragments import parsed_summary as _parsed_summary
 from policykg.graph.record import encode_record, sheet_tasks
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.progress import Progress
@@ -164,37 +164,17 @@ def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes,
             "targets": len(doc.targets), "entities": sum(1 for e in doc.entities if not e.generic),
             "warnings": list(doc.warnings),
         }
-        return summary, _summary_bytes(summary, plain=encoded is not None), fragment, encoded is not None
+        return summary, sent_summary(summary, plain=encoded is not None), fragment, encoded is not None
     finally:
         if collecting:
             gc.enable()
 
 
-def _summary_bytes(summary: dict[str, Any], plain: bool = False) -> bytes:
-    """The summary as compact JSON. `plain`: its values are of the types orjson writes as json
-    does (a document encode_record took: no floats; a lone surrogate orjson refuses)."""
-    if plain:
-        try:
-            return orjson.dumps(summary)
-        except TypeError:  # a lone surrogate (a file name that is not UTF-8), an integer beyond 64 bits
-            found = None
-    else:
-        found = orjson_bytes(summary)
-    if found is not None:
-        return found
-    # surrogatepass: a file name that is not UTF-8 keeps its bytes (as surrogates) through the cache
-    return json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+_summary_bytes = summary_bytes  # (the name tests/test_record.py imports it by)
 
 
 def load_summary(path: Path) -> dict[str, Any]:
     return _parsed_summary(path.read_bytes())
-
-
-def _parsed_summary(data: bytes) -> dict[str, Any]:
-    try:  # orjson: several times json's speed, the same values; json for what it refuses (a lone surrogate)
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data.decode("utf-8", "surrogatepass"))
 
 
 # An extraction job: the file, its manifest entry, and (when the document has a cache key) where
@@ -509,10 +489,19 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
                              f"{out} was left as it was")
     finally:
         _forget_review_entries()
-    report.files = writer.close(stage=stages.stage)
-    if views:
-        with stages.stage("views"):
-            _write_views(tmp)
+    # the views are made from graph.json alone: in a forked process as soon as it is complete,
+    # while the writers go on with GraphML, the CSV tables and the 任务分工表
+    drawing: list[Forked] = []
+    try:
+        report.files = writer.close(stage=stages.stage, graph_written=(
+            (lambda: drawing.append(Forked.start(lambda: _write_views(tmp)))) if views else None))
+        if drawing:
+            with stages.stage("views"):
+                drawing.pop().result()
+    except BaseException:
+        for job in drawing:
+            job.stop()
+        raise
     if report.inferred:
         (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
     target.commit(tmp)

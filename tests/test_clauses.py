@@ -401,3 +401,48 @@ def test_first_characters_of_the_grammar_patterns() -> None:
             assert clauses._holds(compiled, firsts, probe) == bool(compiled.search(probe))
     assert clauses._first_characters(r"(?:完成)?时限") is None
     assert clauses._first_characters(r"^牵头") is None
+
+
+# what may stand in a clause and changes how its units are read: the short path must see each and
+# leave the clause to the general parsers, or read it as they do
+_UNUSUAL_PIECES = ["和", "及", "由", "等", "等相关部门", "（牵头）", "（市、区）", "（0.5分）", "会同", "、", "，", "；",
+                   " ", "\n", "2022年底前", "牵头单位：", "配合部门：", "完成时限：", "联系人：", "为", "牵头", "按职责分工负责",
+                   "各", "有关区", "：", "【", "(", "列第一位者为牵头单位"]
+
+
+def test_short_path_reads_as_the_general_parsers() -> None:
+    """The common clauses' short path (labels or verbs with lists of plain names) gives the readings
+    the general parsers give: on every bracket of the sample plans, and on each with one of the
+    pieces that make a clause unusual put after each of its separators."""
+    from policykg.extract import clauses
+
+    contents: set[str] = set()
+    for f in sorted((Path(__file__).resolve().parents[1] / "data").glob("*.txt")):
+        text = load_document(f).text
+        for start, end in clauses.bracket_groups(text):
+            contents.add(text[start + 1 : end - 1 if text[end - 1] in clauses.CLOSE_BRACKETS else end])
+    # the plans write their clauses with labels: the same units written inline too
+    for content in list(contents):
+        if not clauses._patterns()["clue"].search(content) or clauses.label_role(content):
+            continue
+        form, units, _looks = clauses._parsed_reading(content)
+        if form == "labelled" and units:
+            leads = "、".join(u[0] for u in units if u[3] == "lead")
+            others = "、".join(u[0] for u in units if u[3] != "lead")
+            contents.update([f"{leads}牵头，{others}配合" if leads and others else f"{leads or others}负责",
+                             "、".join(u[0] for u in units) + "按职责分工负责"])
+    variants = set(contents)
+    for content in contents:
+        cuts = [i + 1 for i, ch in enumerate(content) if ch in "、，；：:"]
+        variants.update(content[:i] + piece + content[i:] for i in cuts for piece in _UNUSUAL_PIECES)
+    short = {"labelled": 0, "inline": 0}
+    for content in sorted(variants):
+        if clauses.label_role(content) or not clauses._patterns()["clue"].search(content):
+            continue
+        for form, read in (("labelled", clauses._plain_labelled), ("inline", clauses._plain_inline)):
+            units = read(content)
+            if units is not clauses._UNUSUAL:
+                assert (form, units, False) == clauses._parsed_reading(content), content
+                short[form] += 1
+                break
+    assert short["labelled"] and short["inline"], short  # both short paths were tried
