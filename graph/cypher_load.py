@@ -357,7 +357,7 @@ def link_counts(nodes: Iterable[NodeElement], links: Iterable[Links]) -> dict[st
                         document_targets[source] += 1
     counts: dict[str, dict[str, int]] = {}
     names = [*UNIT_COUNTS, *(f"{name}All" for name in UNIT_COUNTS)]
-    partners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    partners: dict[str, dict[str, set[str]]] = {suffix: defaultdict(set) for suffix, _names in _COUNT_NAMES}
     doc_tasks: dict[str, int] = defaultdict(int)
     doc_units: dict[str, set[str]] = defaultdict(set)
     doc_task_targets: dict[str, int] = defaultdict(int)
@@ -379,6 +379,7 @@ def link_counts(nodes: Iterable[NodeElement], links: Iterable[Links]) -> dict[st
         shared = len(units) > 1
         for suffix, (tasks, tasks_led, tasks_participating, shared_tasks) in (
                 _COUNT_NAMES if kind == "task" else _COUNT_NAMES[:1]):
+            partners_of = partners[suffix]
             for unit in units:
                 unit_counts = counts[unit]
                 unit_counts[tasks] += 1
@@ -388,9 +389,11 @@ def link_counts(nodes: Iterable[NodeElement], links: Iterable[Links]) -> dict[st
                     unit_counts[tasks_participating] += 1
                 if shared:
                     unit_counts[shared_tasks] += 1
-                    partners[(unit, suffix)] |= units
-    for (unit, suffix), others in partners.items():
-        counts[unit]["degree" + suffix] = len(others) - 1  # every set holds the unit itself
+                    partners_of[unit] |= units
+    for suffix, partners_of in partners.items():
+        degree = "degree" + suffix
+        for unit, others in partners_of.items():
+            counts[unit][degree] = len(others) - 1  # every set holds the unit itself
     for node_id, kind in kinds.items():
         if kind == "document":
             counts[node_id] = {"taskCount": doc_tasks.get(node_id, 0), "unitCount": len(doc_units.get(node_id, ())),
