@@ -629,9 +629,7 @@ class EmbeddedServer:
         graph_file = self.out_dir / "graph.json"
         if not graph_file.is_file():
             raise GraphFileError(f"{graph_file}: no graph file; run `policykg build DATA --out {self.out_dir}` first")
-        from concurrent.futures import ThreadPoolExecutor
-
-        hashing = ThreadPoolExecutor(1, thread_name_prefix="graph-sha256")
+        hashing = None
         try:
             stat_now = graph_file_stat(graph_file)  # before reading it: a file changed meanwhile has another
             loaded_sha = None
@@ -641,6 +639,9 @@ class EmbeddedServer:
                     return None
             # hashed on a thread of its own (hashlib lets go of the GIL): with no graph loaded (or
             # forced) the load reads graph.json meanwhile; else the hash says first whether to load
+            from concurrent.futures import ThreadPoolExecutor
+
+            hashing = ThreadPoolExecutor(1, thread_name_prefix="graph-sha256")
             sha_of = hashing.submit(file_sha256, graph_file)
             if loaded_sha and self._current(sha_of.result(), stat_now):
                 return None
@@ -659,7 +660,8 @@ class EmbeddedServer:
                                 f"({type(exc).__name__}: {' '.join(str(exc).split())}); the graph loaded before "
                                 "is kept; run the command again") from exc
         finally:
-            hashing.shutdown(wait=True)
+            if hashing is not None:
+                hashing.shutdown(wait=True)
 
     def _load(self, graph_sha: Callable[[], str], stat_now: str, batch_size: int,
               progress: Callable[[int, int, str], None] | None) -> LoadSummary:
