@@ -330,13 +330,13 @@ _DIGITS_YEAR = re.compile(r"^\d+年")
 _FOUR_DIGITS_YEAR = re.compile(r"^\d{4}年")
 
 
-def _squeezed_cuts(text: str, start: int) -> list[int]:
+def _squeezed_cuts(text: str, start: int, end: int) -> list[int]:
     """Where run-together cells are cut, as offsets in the text (`_tokens`): before a digit that
     follows a character, bracket or %, and after the 年 of "2021年" before a character. Both cuts
     lie inside one whitespace-separated word (never at its start), so one scan of the whole text,
     from digit to digit, finds the cuts of every word."""
     cuts: list[int] = []
-    for m in _SQUEEZED_DIGIT.finditer(text, start):
+    for m in _SQUEEZED_DIGIT.finditer(text, start, end):
         at = m.start()
         if at > start and _cut_before(text[at - 1]):
             cuts.append(at)
@@ -349,36 +349,23 @@ def _cut_before(c: str) -> bool:
     return "\u3400" <= c <= "\u9fff" or c in "）)%"
 
 
-def _words(text: str, start: int) -> list[tuple[str, int, int]]:
-    """The words of text[start:] (runs without whitespace, | or ｜) and their offsets: str.split
-    (whitespace as \\s has it) over the text with the bars made spaces (same length)."""
-    body = text[start:] if start else text
-    if "|" in body or "｜" in body:
-        body = body.translate(_BARS)
-    out: list[tuple[str, int, int]] = []
-    pos = 0
-    for word in body.split():
-        pos = body.find(word, pos)  # only whitespace lies between: the next occurrence is this word
-        out.append((word, start + pos, start + pos + len(word)))
-        pos += len(word)
-    return out
-
-
 _BARS = str.maketrans({"|": " ", "｜": " "})
 
 
-def _tokens(text: str, start: int = 0) -> list[_Token]:
+def _tokens(text: str, start: int = 0, end: int | None = None) -> list[_Token]:
+    """The cells of text[start:end] (start at a line's start, end at a line's end)."""
     out: list[_Token] = []
+    end = len(text) if end is None else end
     line_no = text.count("\n", 0, start)
     pieces: list[tuple[str, int, int, int]] = []  # (text, start, end, line)
     suffixes = vocabulary().words("table_year_suffixes")
-    cuts = _squeezed_cuts(text, start)
+    cuts = _squeezed_cuts(text, start, end)
     n_cuts = len(cuts)
     k = 0
-    # the words of text[start:] (runs without whitespace, | or ｜), line by line: str.split over
+    # the words of text[start:end] (runs without whitespace, | or ｜), line by line: str.split over
     # each line with the bars made spaces (same length); only whitespace lies between two words,
     # so the next occurrence of a word is that word
-    body = text[start:] if start else text
+    body = text[start:end] if start or end < len(text) else text
     if "|" in body or "｜" in body:
         body = body.translate(_BARS)
     line_start = start
@@ -454,7 +441,68 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
     (optionally with （unit）) and one value per year column."""
     vocab = vocabulary()
     found = Finding()
-    toks = _tokens(text)
+    longest = _header_cell_max(vocab)
+    for start, end in _table_windows(text, longest):
+        _read_tables(text, _tokens(text, start, end), period, vocab, found)
+    return found
+
+
+# What every table holds: a year cell ("2025年", "2025", "2025年目标值", "目标值（2025年）", "2018 年"
+# as a PDF spaced it) as a whole cell, or the digits of a year broken over lines ("20⏎26年", "202⏎2 年").
+# A loose pattern (its hits are only where cells are read), but one no year cell escapes: a cell ends
+# at whitespace, a bar, a digit (a squeezed cut) or, after "2025年", a CJK character.
+_TABLE_YEAR_HINT = re.compile(
+    r"\d(?<!\d\d)(?:\d{3}[\s|｜]*年?(?:[（(]?[^\s|｜\d（）()]{0,6}[）)]?)?(?:(?=[\s|｜\d])|$|(?<=年)(?=[\u3400-\u9fff]))"
+    r"|\d{0,2}[\s|｜]+\d)")
+
+
+def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
+    """The stretches of text whose cells the table reader must see: around each hint of a year
+    cell, the lines out to the nearest prose line on either side (a line that is one long cell with
+    prose punctuation and no digit, which no table reads across: `_is_barrier`). The one after is
+    kept, as the readers' look-ahead. A document without tables is never cut into cells."""
+    windows: list[tuple[int, int]] = []
+    reach = 0  # where the last window ended
+    for hint in _TABLE_YEAR_HINT.finditer(text):
+        at = hint.start()
+        if at < reach:
+            continue
+        start = text.rfind("\n", 0, at) + 1
+        while start > reach:
+            before = text.rfind("\n", 0, start - 1) + 1
+            if _is_barrier(text[before: start - 1], longest):
+                break
+            start = before
+        end = text.find("\n", at)
+        while end >= 0:
+            after = text.find("\n", end + 1)
+            if after < 0:
+                end = -1  # no line break after the last line: the window runs to the end
+                break
+            line = text[end + 1: after]
+            end = after
+            if _is_barrier(line, longest):
+                break
+        if end < 0:
+            end = len(text)
+        windows.append((start, end))
+        reach = end
+    return windows
+
+
+def _is_barrier(line: str, longest: int) -> bool:
+    """A line that is one cell (no space, bar or digit: no cut) longer than any header cell, with
+    prose punctuation: no header starts at it, no reader takes it (labels, values, years and
+    trailing cells hold no prose punctuation or are shorter), and no cell joins it."""
+    if len(line) <= longest or _DIGIT.search(line) is not None or _PROSE.search(line) is None:
+        return False
+    words = line.translate(_BARS).split() if "|" in line or "｜" in line else line.split()
+    return len(words) == 1 and len(words[0]) > longest and words[0][0] != "."
+
+
+def _read_tables(text: str, toks: list[_Token], period: tuple[int, int] | None, vocab: Vocabulary,
+                 found: Finding) -> None:
+    """The tables among the cells."""
     longest = _header_cell_max(vocab)
     year_rows = _word_set("table_year_row_columns")
     i = 0
@@ -481,7 +529,6 @@ def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Find
             j, rows_end = end, toks[end - 1].end
         found.regions.append((toks[i].start, rows_end))
         i = max(j, i + 1)
-    return found
 
 
 def _read_transposed(toks: list[_Token], i: int, vocab: Vocabulary, period: tuple[int, int] | None,
@@ -768,12 +815,18 @@ def _strip_parens(token: str) -> str:
 def _is_cell_value(token: str, empty: set[str]) -> bool:
     """A value cell (also one that will not parse, such as "3.8.0", so that it is warned); a number
     followed by anything but a unit or qualifier ("5G基站") is a label."""
-    return token in empty or (len(token) <= 20 and _looks_like_cell(token, vocabulary()))
+    if token in empty:
+        return True
+    # the readers ask for every cell, several times: one dict look-up for a cell seen before
+    got = _CELL_VALUES.get(token)
+    if got is None:
+        if len(_CELL_VALUES) > _MEMO_LIMIT:
+            _CELL_VALUES.clear()
+        got = _CELL_VALUES[token] = len(token) <= 20 and vocabulary().cell.fullmatch(token) is not None
+    return got
 
 
-@_per_text
-def _looks_like_cell(token: str, vocab: Vocabulary) -> bool:
-    return bool(vocab.cell.fullmatch(token))
+_CELL_VALUES: dict[str, bool] = {}  # token -> whether it has the form of a value cell (vocabulary().cell)
 
 
 @_per_text
@@ -869,8 +922,12 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             events.append(_Event(m.start(), None))
             continue
         events.append(_Event(m.start(), year))
+    in_order = len(events)  # the years above are in the order of the text; the events below may not be
     period_names = vocab.raw["period_names"]
-    for name, end_year in period_names.items() if _has_any(para, _cover(tuple(period_names))) else ():
+    covers = vocab.memo.get("year_event_covers")
+    if covers is None:
+        covers = vocab.memo["year_event_covers"] = (_cover(tuple(period_names)), _cover(vocab.words("horizon_words")))
+    for name, end_year in period_names.items() if _has_any(para, covers[0]) else ():
         if name not in para:
             continue
         for m in re.finditer(re.escape(name), para):
@@ -881,14 +938,15 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
             if (tail[:2] in ("期间", "时期", "末期", "规划") or tail[:1] == "末") and in_period:
                 events.append(_Event(m.start(), end_year))
     horizon = vocab.words("horizon_words")
-    if period and _has_any(para, _cover(horizon)):
+    if period and _has_any(para, covers[1]):
         for w in horizon:
             if w in para:
                 events.extend(_Event(m.start(), period[1]) for m in re.finditer(re.escape(w), para))
     if period and period[0] == period[1]:
         # an annual plan: "年底前", "年内", "今年" mean the plan's own year
         events.extend(_Event(m.start(), period[1]) for m in vocab.plan_year.finditer(para) if not cited(m.start()))
-    events.sort(key=lambda e: e.pos)
+    if len(events) > in_order:
+        events.sort(key=lambda e: e.pos)
     return events
 
 
@@ -1208,10 +1266,10 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
     out: list[tuple[int, int, dict[str, Any]]] = []
     verbs = _paragraph_words(vocab).amount_verbs
     for m in vocab.chinese_amount.finditer(para):
+        if not para.endswith(verbs, 0, m.start()):
+            continue  # (most numerals: no verb before them)
         value = chinese_number(m.group("cn"))
         if value is None or value < 2 or (m.end() < len(para) and para[m.end()] in _CN_DIGITS):
-            continue
-        if not para.endswith(verbs, 0, m.start()):
             continue
         out.append((m.start(), m.end(), {"value": str(value), "value_max": None, "unit": m.group("unit")}))
     return out

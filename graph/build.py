@@ -390,9 +390,12 @@ def add_plan_families(g: nx.MultiDiGraph) -> None:
 _TITLE_FORMS = str.maketrans({"(": "（", ")": "）", "-": "—", "－": "—", "–": "—", "~": "—", "～": "—"})
 
 
+_SPACE = re.compile(r"\s")
+
+
 def _title_key(title: str) -> str:
     """Titles as compared: no spaces, one kind of bracket and dash."""
-    return re.sub(r"\s", "", title).translate(_TITLE_FORMS)
+    return _SPACE.sub("", title).translate(_TITLE_FORMS)
 
 
 def document_citations(doc: PolicyDocument) -> list[tuple[int, str, str, dict[str, Any]]]:

@@ -878,17 +878,18 @@ def _sheet_source(key: str) -> list[bytes]:
 
 
 def prerender_sheet(sheets: Path, summary: dict[str, Any], fragment: bytes, key: str,
-                    tasks: list[dict[str, Any]] | None = None) -> None:
+                    tasks: list[dict[str, Any]] | None = None, writable: bool = False) -> None:
     """Render the sheet of a document just encoded (summary, fragment; `key`: its cache key) into
     the 任务分工表 sheet cache where CorpusWriter will look it up (in the extraction worker).
-    `tasks`: the sheet's tasks when known (record.sheet_tasks), else read from the fragment's rows."""
+    `tasks`: the sheet's tasks when known (record.sheet_tasks), else read from the fragment's rows;
+    `writable`: none of their texts holds a character to clean (a document record.py encoded)."""
     if tasks is None:
         starts = list(itertools.accumulate(summary["sections"], initial=0))
         view = memoryview(fragment)
         rows = _task_rows(view[starts[4]:starts[5]], view[starts[-2]:starts[-1]])
         cache_sheet(sheets, xlsx_document(summary["head"]), _sheet_source(key), rows)
     else:
-        cache_sheet(sheets, xlsx_document(summary["head"]), _sheet_source(key), (), tasks)
+        cache_sheet(sheets, xlsx_document(summary["head"]), _sheet_source(key), (), tasks, writable)
 
 
 def _task_rows(responsibilities: memoryview, rows: memoryview) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 _UNWRITABLE_OR_XML = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # in names: also what CSV quotes; in ids (XML attributes and CSV fields) what either would quote
 _NAME_SPECIAL = re.compile('[",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_NAME_OR_XML_SPECIAL = re.compile('[&<>",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _ID_SPECIAL = re.compile('[&<>",\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 
 
@@ -271,29 +272,39 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         edge_keys.update(_UNIT_EDGE_KEYS)
     before = len(doc.tasks) + 1
     ends: set[tuple[str, str, str]] = set()  # (source, target, key) of the MENTIONS and TARGETS edges
+    # what an entity or target is linked from: the task of its path, else (none, or "") the document
+    task_ids = {path: task_prefix + path for path in paths if path}
     entity_rows = []
+    row_head = f"{doc_field},{sha_field},"  # (what every row of the document starts with)
+    jurisdiction = meta.jurisdiction
     for entity in doc.entities:
-        span, written, entity_id, task_path = entity.span, entity.text, entity.entity_id, entity.task_path
+        span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
+            entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, entity.name, \
+            entity.generic
         start, end, quote = span.start, span.end, span.quote
-        names += (task_path, entity.kind, entity.subtype, written, entity.name)
-        entity_rows.append(f"{doc_field},{sha_field},{task_path},{entity.kind},{entity.subtype},{written},"
-                           f"{'' if entity.generic else entity_id},{entity.name},{csv_field(quote)},{start},{end}\r\n")
+        names += (task_path, kind, subtype, written, entity_name)
+        entity_rows.append(f"{row_head}{task_path},{kind},{subtype},{written},{'' if generic else entity_id},"
+                           f"{entity_name},{csv_field(quote)},{start},{end}\r\n")
         if not entity_id:
             continue
         ids.append(entity_id)
-        if entity.generic:
+        # (a mention's properties are made only for a node, or a kind of mention, new to the document)
+        if generic:
             if (entity_id, "category", "Category", written) not in mentioned:
-                mention(entity_id, "Category", (), "category", written, before, lambda e=entity, s=span: {
-                    "name": e.name or e.text, "kind": e.kind, "subtype": e.subtype, **_provenance(e.text, s)})
-        elif entity.kind == "Department":
+                mention(entity_id, "Category", (), "category", written, before, lambda n=entity_name or written,
+                        k=kind, t=subtype, a=written, s=start, e=end, q=quote: {
+                            "name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
+                            "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+        elif kind == "Department":
             if (entity_id, "department", "Department", written) not in mentioned:
                 mention(entity_id, "Department", ("Unit",), "department", written, before,
-                        lambda e=entity, s=span: _department(e, s, meta.jurisdiction, meta.province))
-        elif (entity_id, "entity", entity.kind, written) not in mentioned:
-            mention(entity_id, entity.kind, ("Entity",), "entity", written, before, lambda e=entity, s=span: {
-                "name": e.name or e.text, "subtype": e.subtype, "jurisdiction": meta.jurisdiction,
-                **_provenance(e.text, s)})
-        source = task_prefix + task_path if task_path and task_path in paths else doc_id
+                        lambda e=entity, s=span: _department(e, s, jurisdiction, meta.province))
+        elif (entity_id, "entity", kind, written) not in mentioned:
+            mention(entity_id, kind, ("Entity",), "entity", written, before, lambda n=entity_name or written,
+                    t=subtype, a=written, s=start, e=end, q=quote: {
+                        "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a], "docs": THIS_DOCUMENT,
+                        "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+        source = task_ids.get(task_path, doc_id)
         key = f"MENTIONS:{start}"
         ends.add((source, entity_id, key))
         edges.append({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start, "end": end,
@@ -311,25 +322,28 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             target.value, target.value_max
         start, end, quote, task_path = span.start, span.end, span.quote, target.task_path
         indicator, unit, qualifier, recurrence = target.indicator, target.unit, target.qualifier, target.recurrence
+        indicator_name, source_of = target.indicator_name, target.source
         if type(value) is not float or not (value_max is None or type(value_max) is float) or \
                 not (year is None or type(year) is int):
             return None  # (numbers of other types)
         floats.append(value)
-        names += (task_path, indicator, target.indicator_name, unit, qualifier, target.source, recurrence)
+        names += (task_path, indicator, indicator_name, unit, qualifier, source_of, recurrence)
         ids.append(indicator_id)
         target_rows.append(
-            f"{doc_field},{sha_field},{task_path},{indicator},{indicator_id},{target.indicator_name},{unit},"
+            f"{row_head}{task_path},{indicator},{indicator_id},{indicator_name},{unit},"
             f"{'' if year is None else year},{value:g},{'' if value_max is None else f'{value_max:g}'},{qualifier},"
-            f"{target.source},{csv_field(quote)},{start},{end},{recurrence}\r\n")
+            f"{source_of},{csv_field(quote)},{start},{end},{recurrence}\r\n")
         if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
-            mention(indicator_id, "Indicator", (), "indicator", indicator, before, lambda t=target, s=span: {
-                "name": t.indicator_name or t.indicator, "unit": t.unit, **_provenance(t.indicator, s)})
-        source = task_prefix + task_path if task_path and task_path in paths else doc_id
+            mention(indicator_id, "Indicator", (), "indicator", indicator, before, lambda n=indicator_name or indicator,
+                    u=unit, a=indicator, s=start, e=end, q=quote: {
+                        "name": n, "unit": u, "aliases": [a], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT,
+                        "start": s, "end": e, "quote": q})
+        source = task_ids.get(task_path, doc_id)
         written_value = repr(value)  # (str of a float is its repr: the key's and the GraphML's value alike)
         key = f"TARGETS:{year}:{start}:{written_value}"
         ends.add((source, indicator_id, key))
         edges.append({"type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
-                      "qualifier": qualifier, "source": target.source, "written": indicator, "taskPath": task_path,
+                      "qualifier": qualifier, "source": source_of, "written": indicator, "taskPath": task_path,
                       "recurrence": recurrence, "docSha256": sha, "start": start, "end": end, "quote": quote,
                       "from": source, "to": indicator_id, "key": key})
         if year is None:
@@ -346,9 +360,9 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         graphml_edges.append(
             f'<edge id="{key}" source="{source}" target="{indicator_id}"><data key="e0">TARGETS</data>'
             f"{graphml_year}{_TARGET_VALUE % written_value}{graphml_max}"
-            + _target_rest(*(_escaped_all((unit, qualifier, target.source, indicator, task_path, recurrence, sha,
+            + _target_rest(*(_escaped_all((unit, qualifier, source_of, indicator, task_path, recurrence, sha,
                                            start, end, quote, "TARGETS")) if escape else
-                             (unit, qualifier, target.source, indicator, task_path, recurrence, sha, start, end,
+                             (unit, qualifier, source_of, indicator, task_path, recurrence, sha, start, end,
                               quote, "TARGETS"))))
     if doc.targets:
         edge_keys.update(_TARGET_KEYS)
@@ -495,9 +509,11 @@ def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: boo
         joined_texts, joined_names, joined_ids = "\n".join(texts), " ".join(names), " ".join(ids)
     except TypeError:  # not all strings
         return False
-    xml = _UNWRITABLE if escape else _UNWRITABLE_OR_XML
-    if xml.search(joined_texts) or _NAME_SPECIAL.search(joined_names) or _ID_SPECIAL.search(joined_ids):
+    if escape:
+        if _UNWRITABLE.search(joined_texts) or _NAME_SPECIAL.search(joined_names):
+            return False
+    elif _UNWRITABLE_OR_XML.search(joined_texts) or _NAME_OR_XML_SPECIAL.search(joined_names):
         return False
-    if not escape and _UNWRITABLE_OR_XML.search(joined_names):
+    if _ID_SPECIAL.search(joined_ids):
         return False
     return not floats or orjson.dumps(floats) == f"[{','.join(map(repr, floats))}]".encode()

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
-from policykg.graph.xlsx import CENTRED, HEADER, LINK, TEXT, RowFormat, Sheet, SheetPart, Workbook
+from policykg.graph.xlsx import CENTRED, HEADER, LINK, MAX_CELL, TEXT, RowFormat, Sheet, SheetPart, Workbook
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -62,9 +63,23 @@ def _clean_quote(text: str) -> str:
     """原文 as the plan wrote it, without ruby pinyin (開發區(qū) -> 開發區) or line breaks."""
     if not text:
         return ""
-    if "(" in text or "（" in text:  # (ruby pinyin is bracketed: most texts have no bracket)
+    if ("(" in text or "（" in text) and _may_hold_pinyin(text):
         text = _without_pinyin()(text)
+    if " " not in text and text.isprintable():
+        return text  # no white space to fold (every space but " " is unprintable)
     return " ".join(text.split())
+
+
+def _may_hold_pinyin(text: str) -> bool:
+    """Whether a bracket in the text opens on a lower-case letter, as ruby pinyin does (ū, ǎ, a-z
+    are all lower case): most texts have brackets — （牵头单位：…） — but none opening so."""
+    for bracket in "(（":
+        at = text.find(bracket)
+        while at != -1:
+            if text[at + 1:at + 2].islower():
+                return True
+            at = text.find(bracket, at + 1)
+    return False
 
 
 @cache
@@ -97,14 +112,49 @@ def xlsx_tasks(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(tasks.values())
 
 
-def _document_sheet(title: str, tasks: Sequence[dict[str, Any]]) -> SheetPart:
+def _document_sheet(title: str, tasks: Sequence[dict[str, Any]], writable: bool = False) -> SheetPart:
+    """The sheet of a document's tasks. `writable`: the caller knows that no text of theirs holds
+    a character to clean (a document graph/record.py encoded), so that each row is written by
+    one template, escaped only where a text holds & < or > (the same XML as cell by cell)."""
     sheet = Sheet(XLSX_WIDTHS, title)
     sheet.append(XLSX_COLUMNS, _HEADER_ROW)
+    if writable:
+        sheet.append_rendered(_writable_task_rows(sheet.rows + 1, tasks))
+        return sheet.part()
     for n, t in enumerate(tasks, 1):
         sheet.append((n, f"{t['path']} {t['title']}".strip(), _clean_quote(t["text"]), "、".join(t["lead"]),
                       "、".join(t["part"]), t["deadline"], _clean_quote(t["quote"]),
                       LEAD_FROM_ORDER_MARK if t["lead_from_order"] else ""), _TASK_ROW)
     return sheet.part()
+
+
+# _TASK_ROW's cells (RowFormat.row) as template pieces: a text cell of each style, an empty one
+_TEXT_CELL, _END_CELL = f'<c s="{TEXT}" t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+_EMPTY_TEXT, _EMPTY_CENTRED = f'<c s="{TEXT}"/>', f'<c s="{CENTRED}"/>'
+_CENTRED_CELL = f'<c s="{CENTRED}" t="inlineStr"><is><t xml:space="preserve">'
+
+
+def _writable_task_rows(first: int, tasks: Sequence[dict[str, Any]]) -> list[str]:
+    """The task rows _document_sheet appends cell by cell, from row `first` on, for tasks whose
+    texts hold nothing to clean: cut to a cell's length and escaped as xlsx._text does both."""
+    rows = []
+    text, end, empty, limit = _TEXT_CELL, _END_CELL, _EMPTY_TEXT, MAX_CELL
+    for n, t in enumerate(tasks, 1):
+        cells = [f"{t['path']} {t['title']}".strip(), _clean_quote(t["text"]), "、".join(t["lead"]),
+                 "、".join(t["part"]), t["deadline"], _clean_quote(t["quote"])]
+        for i, cell in enumerate(cells):
+            if len(cell) > limit:
+                cell = cells[i] = cell[:limit]
+            if "&" in cell or "<" in cell or ">" in cell:
+                cells[i] = escape(cell)
+        title, content, lead, part, deadline, quote = cells
+        rows.append(f'<row r="{first + n - 1}"><c s="{CENTRED}"><v>{n}</v></c>'
+                    + (text + title + end if title else empty) + (text + content + end if content else empty)
+                    + (text + lead + end if lead else empty) + (text + part + end if part else empty)
+                    + (_CENTRED_CELL + deadline + end if deadline else _EMPTY_CENTRED)
+                    + (text + quote + end if quote else empty)
+                    + (text + LEAD_FROM_ORDER_MARK + end if t["lead_from_order"] else empty) + "</row>")
+    return rows
 
 
 def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryview]) -> str:
@@ -116,17 +166,22 @@ def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryvie
 
 
 def cache_sheet(cache_dir: Path, document: dict[str, Any], encoded: Iterable[bytes | memoryview],
-                rows: Sequence[dict[str, Any]], tasks: Sequence[dict[str, Any]] | None = None) -> None:
+                rows: Sequence[dict[str, Any]], tasks: Sequence[dict[str, Any]] | None = None,
+                writable: bool = False) -> None:
     """Render a document's sheet into a TaskSheetWriter's cache_dir under the key its
     add_encoded(document, encoded, …) looks up: an extraction worker does this for the
     documents it extracts, so that the build's writer only copies their sheets. `tasks`: the
-    xlsx_tasks of the rows, when the caller has them already (then `rows` is not read)."""
+    xlsx_tasks of the rows, when the caller has them already (then `rows` is not read); `writable`:
+    no text of theirs holds a character to clean (see _document_sheet)."""
     title = document.get("title") or document["doc"]
     if tasks is None:
         tasks = xlsx_tasks(rows)
     key = _encoded_key(_renderer_version(), title, encoded)
-    _write_cached(cache_dir / (key + CACHE_SUFFIX), _document_sheet(title, tasks), len(tasks),
-                  sum(t["lead_from_order"] for t in tasks))
+    # written in place, not through a temporary file and a rename (a file made costs more than a
+    # small sheet's rendering): the writer reads its cache only once extraction has ended, and it
+    # renders again a sheet whose file was cut short (_read_cached checks the length)
+    _write_cached(cache_dir / (key + CACHE_SUFFIX), _document_sheet(title, tasks, writable), len(tasks),
+                  sum(t["lead_from_order"] for t in tasks), in_place=True)
 
 
 @cache
@@ -293,12 +348,15 @@ def _take_cached(old: Path, new: Path, part: SheetPart, count: int, from_order: 
         _write_cached(new, part, count, from_order)
 
 
-def _write_cached(path: Path, part: SheetPart, count: int, from_order: int) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+def _write_cached(path: Path, part: SheetPart, count: int, from_order: int, in_place: bool = False) -> None:
+    """A sheet into the cache: through a temporary file renamed into place (a reader sees the
+    whole file or none), or `in_place` for a cache nothing reads while it is written."""
+    tmp = path if in_place else path.with_name(path.name + f".tmp-{os.getpid()}")
     try:
         tmp.write_bytes(_CACHED.pack(part.crc, part.size, part.rows, part.columns, count, from_order,
                                      len(part.deflated)) + part.deflated)
-        os.replace(tmp, path)
+        if not in_place:
+            os.replace(tmp, path)
     except OSError:  # a cache that cannot be written costs time on the next build, nothing else
         tmp.unlink(missing_ok=True)
 

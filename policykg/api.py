@@ -200,7 +200,10 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
         fragment_file, key, sheets = place
         fragment_file.write_bytes(fragment)
         if sheets is not None:
-            prerender_sheet(sheets, values, fragment, key, sheet_tasks(doc) if plain else None)
+            if plain:  # the sheet's tasks straight from the model, no text of theirs to clean
+                prerender_sheet(sheets, values, fragment, key, sheet_tasks(doc), writable=True)
+            else:
+                prerender_sheet(sheets, values, fragment, key)
         # the summary last (RecordCache.put's order: it is what says the entry is there)
         fragment_file.with_suffix(SUMMARY).write_bytes(summary)
         return summary, None

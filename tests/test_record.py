@@ -19,7 +19,7 @@ from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
 from policykg.graph.fragments import _task_rows, encode_document, prerender_sheet
 from policykg.graph.record import encode_record, sheet_tasks
-from policykg.graph.task_sheet import xlsx_tasks
+from policykg.graph.task_sheet import _clean_quote, _document_sheet, xlsx_tasks
 
 from policykg.api import _summary_bytes, document_files
 
@@ -63,6 +63,27 @@ def test_a_sheet_prerendered_from_the_model_is_the_sheet_from_the_rows(tmp_path:
     [rows] = (tmp_path / "rows").iterdir()
     [model] = (tmp_path / "model").iterdir()
     assert rows.name == model.name and rows.read_bytes() == model.read_bytes()
+
+
+def test_a_sheet_written_a_row_at_a_time_is_the_sheet_written_cell_by_cell() -> None:
+    # the sample plans' tasks (ruby pinyin among their texts), and one task whose texts are longer
+    # than a cell holds, with & < > to escape, an empty deadline and a lead read from the order
+    tasks = [task for path in sorted((ROOT / "data").glob("*.txt")) for task in sheet_tasks(process_file(path))]
+    assert tasks
+    tasks.append({**tasks[0], "text": "R&D <研发> " * 4000, "quote": "（牵头单位：A&B）", "deadline": "",
+                  "part": [], "lead_from_order": True})
+    assert _document_sheet("任务分工", tasks, writable=True) == _document_sheet("任务分工", tasks)
+
+
+@pytest.mark.parametrize("text", [
+    "開發區(qū)建設", "開發區（kāi）", "（牵头单位：市科技局）", "(R&D)投入", "(GDP)", "（A類）", "a(b", "末尾（",
+    "两个  空格", " 首尾 ", "换\n行", "全角\u3000空格", "不换行\xa0空格", "零宽\u200b字符", "制表\t符", "段\u2029落",
+    "", "(（", "广州(guǎng)市(shì)科技局（牵头）",
+])
+def test_a_sheet_cell_is_cleaned_as_without_pinyin_and_folded_white_space(text: str) -> None:
+    from policykg.extract.normalise import without_pinyin
+
+    assert _clean_quote(text) == " ".join(without_pinyin(text).split())
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "data").glob("*.txt")), ids=lambda p: p.name[:30])

@@ -726,3 +726,38 @@ def test_cover_pieces_hold_every_word() -> None:
         assert all(any(p in w for p in pieces) for w in words), key
     # and the same pieces for the same words: the readers ask per line
     assert _cover(lists["horizon_words"]) is _cover(lists["horizon_words"])
+
+
+def _equivalence_texts() -> list[str]:
+    """The real plans, the fixtures and fuzzed pieces of them (digits, 年, breaks, tabs and spaces
+    thrown in: cells and values cut at every kind of place)."""
+    rng = random.Random(20261202)
+    sources = [*(p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.txt"))),
+               *(_load(name).text for name in sorted(EXPECTED))]
+    fuzzed = []
+    for _ in range(200):
+        source = rng.choice(sources)
+        start = rng.randrange(max(1, len(source) - 3000))
+        fuzzed.append(_mutate(source[start: start + rng.randint(200, 3000)], rng))
+    return [*sources, *fuzzed]
+
+
+def test_tables_read_around_year_hints_as_over_the_whole_text() -> None:
+    """The table reader cuts into cells only the stretches around a hint of a year cell
+    (_table_windows); it finds what reading every cell of the text finds: the same targets,
+    warnings and table regions, also where a table runs into prose, a row number or a year broken
+    over lines."""
+    from policykg.extract.targets import Finding, _read_tables, _tokens, vocabulary
+
+    texts = [*_equivalence_texts(),
+             "主要指标 2021年 2022年\n高新技术企业（家） 350 380\n为深入实施创新驱动发展战略，制定本方案。",
+             "序号 指标 2021年 2022年\n1 高新技术企业（家） 350 380\n2\n为深入实施创新驱动发展战略，制定本方案。",
+             "主要指标\n20\n21年\n202\n2 年\n\n高新技术企业（家）\n350\n380\n三、主要任务，围绕创新链布局产业链。"]
+    for text in texts:
+        for period in ((2021, 2025), None):
+            whole = Finding()
+            _read_tables(text, _tokens(text), period, vocabulary(), whole)
+            found = find_table_targets(text, period)
+            assert (found.targets, found.warnings, found.regions) == (whole.targets, whole.warnings,
+                                                                      whole.regions), text[:80]
+
