@@ -12,9 +12,10 @@ OUT/graph.json into a scratch OUT (so the load starts from an empty database) an
 - load: the embedded load (`EmbeddedServer.sync`: graph.json read as a stream, rows and load
   counts prepared, a fresh staging graph written by GRAPH.BULK, the swap, SAVE) and, before,
   the same rows by UNWIND … CREATE batches (the embedded load until GRAPH.BULK) and the MERGE
-  load of graph/cypher_load.py from a networkx graph; wall seconds and CPU seconds of this
-  process and of the FalkorDB server (INFO cpu), which on a shared machine are the comparable
-  figures;
+  load of graph/cypher_load.py from a networkx graph; and the GRAPH.BULK commands alone as the
+  one-pass reader (graph/bulk_file.py) and the general reader before it (prepare_file) make them;
+  wall seconds and CPU seconds of this process and of the FalkorDB server (INFO cpu), which on
+  a shared machine are the comparable figures;
 - a one-shot `policykg query` (a fresh process: imports, the unit directory from OUT/.cache, the
   query) in wall and CPU seconds of the command and of the server: first with no server running
   (the command starts it from the dump and leaves it running), then calls that only connect to
@@ -254,8 +255,25 @@ def _load_lines(source: Path, batch_size: int, before: bool) -> tuple[Path, Any]
     print(f"load, now (graph.json stream + load counts + GRAPH.BULK into a fresh staging graph + swap + SAVE; "
           f"commands of ≤{batch_size} entities): {line}")
     if before:
-        from policykg.graph.cypher_load import prepare_file
-        from policykg.graph.embedded import create_graph_by_statements
+        from policykg.graph.bulk_file import read_plain
+        from policykg.graph.cypher_load import prepare_file, without_cyclic_gc
+        from policykg.graph.embedded import bulk_create_graph, create_graph_by_statements
+
+        # the two readers of graph.json into the same GRAPH.BULK commands (no sha256, swap, SAVE,
+        # directories): the one-pass reader of the build's layout, and the general one before it
+        for name, label in (("one_pass", "one-pass reader (graph/bulk_file.py)"),
+                            ("general", "before: the general reader (prepare_file)")):
+            def bulk_load(name: str = name) -> Any:
+                engine = FalkorEngine(client, f"policykg_{name}")
+                with without_cyclic_gc():
+                    if name == "one_pass":
+                        plain = read_plain(out / "graph.json")
+                        return bulk_create_graph(engine, plain.prepared, batch_size, plain=plain)
+                    return bulk_create_graph(engine, prepare_file(out), batch_size)
+
+            _, line = _measured(bulk_load, client)
+            client.select_graph(f"policykg_{name}").delete()
+            print(f"load, {label} + GRAPH.BULK into an empty graph, no swap or SAVE: {line}")
 
         def statements_load() -> Any:
             engine = FalkorEngine(client, "policykg_statements")

@@ -186,10 +186,15 @@ def file_sha256(path: str | Path) -> str:
 # --------------------------------------------------------------------------- rows
 
 
+_ONLY_TEXT = frozenset((str,))
+
+
 def property_value(value: Any) -> Any:
     """A value both engines store as a property: scalars, homogeneous scalar lists; else JSON."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if type(value) is list and _ONLY_TEXT.issuperset(map(type, value)):  # the common case: texts
+        return [*value]
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
         items = [item for item in items if item is not None]
@@ -295,6 +300,20 @@ RESPONSIBILITY_TYPES = ("LEADS", "PARTICIPATES_IN")
 def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> dict[str, dict[str, int]]:
     """node id -> the counts the loader adds to its properties (see UNIT_COUNTS); linear in the
     graph except for the unit pairs of each task (the co-operation degree)."""
+    return link_counts(nodes, ((data.get("type"), ((source, target),)) for source, target, _key, data in edges))
+
+
+# the unit counts a task adds to, per suffix ("All": every edition; "": the newest ones)
+_COUNT_NAMES = tuple((suffix, tuple(f"{name}{suffix}" for name in ("tasks", "tasksLed", "tasksParticipating",
+                                                                  "sharedTasks")))
+                     for suffix in ("All", ""))
+Links = tuple[Any, Iterable[tuple[str, str]]]  # a relationship type and (source id, target id) of its edges
+
+
+def link_counts(nodes: Iterable[NodeElement], links: Iterable[Links]) -> dict[str, dict[str, int]]:
+    """load_counts of the edges given as links (a type may come any number of times): all the
+    counts read of an edge, so a reader that has the edges grouped by type need not make
+    elements of them."""
     kinds: dict[str, str] = {}  # "unit", "task" (current), "old-task", "document", "indicator"
     mentioned_by: dict[str, set[str]] = {}  # Entity -> the nodes (tasks, documents) that MENTION it
     for node_id, data in nodes:
@@ -314,23 +333,31 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
     task_document: dict[str, set[str]] = defaultdict(set)
     task_targets: dict[str, int] = defaultdict(int)
     document_targets: dict[str, int] = defaultdict(int)
-    for source, target, _key, data in edges:
-        rel_type = data.get("type")
-        target_kind = kinds.get(target, "")
-        if rel_type in RESPONSIBILITY_TYPES and kinds.get(source) == "unit" and target_kind.endswith("task"):
-            (leads if rel_type == "LEADS" else participants)[target].add(source)
-        elif rel_type == "PART_OF" and kinds.get(source, "").endswith("task") and target_kind == "document":
-            task_document[source].add(target)
-        elif rel_type == "MENTIONS" and target in mentioned_by:
-            mentioned_by[target].add(source)
-        elif rel_type == "TARGETS" and target_kind == "indicator":
-            if kinds.get(source, "").endswith("task"):
-                task_targets[source] += 1
-            elif kinds.get(source) == "document":
-                document_targets[source] += 1
+    kind_of = kinds.get
+    for rel_type, pairs in links:
+        if rel_type in RESPONSIBILITY_TYPES:
+            responsible = leads if rel_type == "LEADS" else participants
+            for source, target in pairs:
+                if kind_of(source) == "unit" and kind_of(target, "").endswith("task"):
+                    responsible[target].add(source)
+        elif rel_type == "PART_OF":
+            for source, target in pairs:
+                if kind_of(source, "").endswith("task") and kind_of(target) == "document":
+                    task_document[source].add(target)
+        elif rel_type == "MENTIONS":
+            for source, target in pairs:
+                if target in mentioned_by:
+                    mentioned_by[target].add(source)
+        elif rel_type == "TARGETS":
+            for source, target in pairs:
+                if kind_of(target) == "indicator":
+                    if kind_of(source, "").endswith("task"):
+                        task_targets[source] += 1
+                    elif kind_of(source) == "document":
+                        document_targets[source] += 1
     counts: dict[str, dict[str, int]] = {}
     names = [*UNIT_COUNTS, *(f"{name}All" for name in UNIT_COUNTS)]
-    partners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    partners: dict[str, dict[str, set[str]]] = {suffix: defaultdict(set) for suffix, _names in _COUNT_NAMES}
     doc_tasks: dict[str, int] = defaultdict(int)
     doc_units: dict[str, set[str]] = defaultdict(set)
     doc_task_targets: dict[str, int] = defaultdict(int)
@@ -349,17 +376,24 @@ def load_counts(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement]) -> d
             doc_tasks[document] += 1
             doc_units[document] |= units
             doc_task_targets[document] += task_targets.get(task, 0)
-        for suffix in ("All", "") if kind == "task" else ("All",):
+        shared = len(units) > 1
+        for suffix, (tasks, tasks_led, tasks_participating, shared_tasks) in (
+                _COUNT_NAMES if kind == "task" else _COUNT_NAMES[:1]):
+            partners_of = partners[suffix]
             for unit in units:
                 unit_counts = counts[unit]
-                unit_counts["tasks" + suffix] += 1
-                unit_counts["tasksLed" + suffix] += unit in led
-                unit_counts["tasksParticipating" + suffix] += unit in part
-                if len(units) > 1:
-                    unit_counts["sharedTasks" + suffix] += 1
-                    partners[(unit, suffix)] |= units
-    for (unit, suffix), others in partners.items():
-        counts[unit]["degree" + suffix] = len(others) - 1  # every set holds the unit itself
+                unit_counts[tasks] += 1
+                if unit in led:
+                    unit_counts[tasks_led] += 1
+                if unit in part:
+                    unit_counts[tasks_participating] += 1
+                if shared:
+                    unit_counts[shared_tasks] += 1
+                    partners_of[unit] |= units
+    for suffix, partners_of in partners.items():
+        degree = "degree" + suffix
+        for unit, others in partners_of.items():
+            counts[unit][degree] = len(others) - 1  # every set holds the unit itself
     for node_id, kind in kinds.items():
         if kind == "document":
             counts[node_id] = {"taskCount": doc_tasks.get(node_id, 0), "unitCount": len(doc_units.get(node_id, ())),
@@ -416,24 +450,35 @@ def prepare_file(out_dir: str | Path) -> PreparedGraph:
 @contextmanager
 def without_cyclic_gc() -> Iterator[None]:
     """No cyclic garbage collection meanwhile: reading a graph makes millions of dicts and
-    lists that are not garbage, and each collection would walk them all again."""
+    lists that are not garbage, and each collection would walk them all again. After it, the
+    objects made meanwhile go to the oldest generation (freeze, unfreeze) rather than stay in
+    the youngest, whose next collection would walk every one of them at once."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
-def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
-                     counts: dict[str, dict[str, int]], source: str = "", own_data: bool = False,
-                     edge_texts: Sequence[bytes] | None = None) -> PreparedGraph:
-    """The rows of a graph given as element streams, each node's load counts added (source:
-    what errors name the graph by; own_data: the edges' dicts are the caller's to reuse, as
-    prepare_file's fresh ones are: a relationship's properties are made of its dict in place;
-    edge_texts: each edge's JSON text in graph.json, which stands for its row in the document
-    digests instead of the row made canonical: the row is made of the text alone)."""
+@dataclass
+class NodeRows:
+    """prepare_nodes' result: the node rows per label set and what the edges and digests need."""
+
+    node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]]
+    primary_of: dict[str, str]  # node id -> primary label
+    documents: dict[str, dict[str, Any]]  # sha256 -> {id, sha256, file, name} (no digest yet)
+    owned_by: dict[str, str]
+    owned_rows: defaultdict[str, list[bytes]]  # sha256 -> the canonical rows of its Document and Tasks
+    labels: set[str]
+    node_count: int
+
+
+def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]]) -> NodeRows:
+    """The node part of prepare_elements: rows per label set, validated, with their counts."""
     node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
@@ -464,7 +509,12 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
         row: dict[str, Any] = {"id": node_id, "props": props}
         for name in UNION_LIST_PROPERTIES:
             value = data.get(name)
-            row[name] = None if value is None else [str(item) for item in property_value(list(value))]
+            if value is None:
+                row[name] = None
+            elif type(value) is list and _ONLY_TEXT.issuperset(map(type, value)):  # as below, in one step
+                row[name] = [*value]
+            else:
+                row[name] = [str(item) for item in property_value(list(value))]
         node_groups[(primary, extra)].append(row)
         if primary == "Document":
             sha = str(data.get("sha256") or data.get("docSha256") or "")
@@ -479,6 +529,20 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
             if sha:
                 owned_by[node_id] = sha
                 owned_rows[sha].append(_canonical(row))
+    return NodeRows(dict(node_groups), primary_of, documents, owned_by, owned_rows, all_labels, node_count)
+
+
+def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
+                     counts: dict[str, dict[str, int]], source: str = "", own_data: bool = False,
+                     edge_texts: Sequence[bytes] | None = None) -> PreparedGraph:
+    """The rows of a graph given as element streams, each node's load counts added (source:
+    what errors name the graph by; own_data: the edges' dicts are the caller's to reuse, as
+    prepare_file's fresh ones are: a relationship's properties are made of its dict in place;
+    edge_texts: each edge's JSON text in graph.json, which stands for its row in the document
+    digests instead of the row made canonical: the row is made of the text alone)."""
+    rows = prepare_nodes(nodes, counts)
+    node_groups, primary_of, documents = rows.node_groups, rows.primary_of, rows.documents
+    owned_by, owned_rows, all_labels, node_count = rows.owned_by, rows.owned_rows, rows.labels, rows.node_count
     edge_groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     rel_types: set[str] = set()
     edge_count = 0
@@ -512,7 +576,7 @@ def prepare_elements(nodes: Iterable[NodeElement], edges: Iterable[EdgeElement],
         edge_count += 1
     for sha, doc in documents.items():
         doc["digest"] = _digest(owned_rows[sha])
-    return PreparedGraph(dict(node_groups), dict(edge_groups), documents, owned_by,
+    return PreparedGraph(node_groups, dict(edge_groups), documents, owned_by,
                          sorted(all_labels), node_count, edge_count)
 
 

@@ -8,7 +8,8 @@ command leaves the server running for an idle timeout (POLICYKG_SERVER_IDLE seco
 command_idle_seconds), so that the next command only connects; the watchdog stops it when that
 time has passed with no user, or at once when OUT is removed or replaced; a rebuild of OUT and
 `policykg db stop` stop it too. Loading reads graph.json into the rows of graph/cypher_load.py
-(the ones the Neo4j statements send) and writes them by FalkorDB's GRAPH.BULK binary protocol
+(the ones the Neo4j statements send; the build's layout in one pass by graph/bulk_file.py, into
+the same rows and bytes) and writes them by FalkorDB's GRAPH.BULK binary protocol
 (graph/falkor_bulk.py) into a staging graph that replaces the live one only when every command
 has succeeded and the uniqueness constraints hold, so a failed load leaves the previous graph
 untouched.
@@ -26,6 +27,7 @@ import os
 import secrets
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from policykg.graph.bulk_file import NotPlain, PlainGraph, read_plain
+from policykg.graph.bulk_file import add_relationships as plain_relationships
 from policykg.graph.cypher_load import (
     EXISTING_DOCUMENTS,
     LABEL_PATTERN,
@@ -625,46 +629,76 @@ class EmbeddedServer:
         graph_file = self.out_dir / "graph.json"
         if not graph_file.is_file():
             raise GraphFileError(f"{graph_file}: no graph file; run `policykg build DATA --out {self.out_dir}` first")
+        hashing = None
         try:
             stat_now = graph_file_stat(graph_file)  # before reading it: a file changed meanwhile has another
+            loaded_sha = None
             if not force:
                 loaded_sha, loaded_stat = self._loaded()
                 if loaded_sha and loaded_stat == stat_now:
                     return None
-            sha = file_sha256(graph_file)
-            if not force and self._current(sha, stat_now):
+            # hashed on a thread of its own (hashlib lets go of the GIL): with no graph loaded (or
+            # forced) the load reads graph.json meanwhile; else the hash says first whether to load
+            from concurrent.futures import ThreadPoolExecutor
+
+            hashing = ThreadPoolExecutor(1, thread_name_prefix="graph-sha256")
+            sha_of = hashing.submit(file_sha256, graph_file)
+            if loaded_sha and self._current(sha_of.result(), stat_now):
                 return None
             # one load at a time: concurrent commands wait here, then find the graph current
             with self._lock(self.db_dir / LOAD_LOCK_NAME, fcntl.LOCK_EX, LOAD_WAIT_SECONDS,
                             f"another policykg process has been loading {graph_file} for {LOAD_WAIT_SECONDS} s"):
-                if not force and self._current(sha, stat_now):
-                    return None
-                return self._load(sha, stat_now, batch_size, progress)
+                if not force:
+                    loaded_sha, loaded_stat = self._loaded()
+                    if loaded_sha and (loaded_stat == stat_now or self._current(sha_of.result(), stat_now)):
+                        return None
+                return self._load(sha_of.result, stat_now, batch_size, progress)
         except Exception as exc:  # the server died or refused mid-load: the live graph is untouched
             if not server_failure(exc):
                 raise
             raise EmbeddedError(f"{self.db_dir}: the embedded server failed during the load "
                                 f"({type(exc).__name__}: {' '.join(str(exc).split())}); the graph loaded before "
                                 "is kept; run the command again") from exc
+        finally:
+            if hashing is not None:
+                hashing.shutdown(wait=True)
 
-    def _load(self, sha: str, stat_now: str, batch_size: int,
+    def _load(self, graph_sha: Callable[[], str], stat_now: str, batch_size: int,
               progress: Callable[[int, int, str], None] | None) -> LoadSummary:
         """graph.json into a fresh staging graph (read as a stream, no networkx graph), which
         replaces the live graph once every command has succeeded and the uniqueness constraints
-        hold; the summary compares its documents with the live graph's."""
+        hold; the summary compares its documents with the live graph's. graph_sha: the sha256 of
+        graph.json (waits for the hash if it is still being made)."""
         started = time.perf_counter()
-        prepared = prepare_file(self.out_dir)
+        plain: PlainGraph | None = None
+        with without_cyclic_gc():
+            try:  # the build's graph.json in one pass (graph/bulk_file.py); anything else as before
+                plain = read_plain(self.out_dir / "graph.json")
+                prepared = plain.prepared
+            except NotPlain:
+                prepared = prepare_file(self.out_dir)
+        sha = graph_sha()
         client = self.client()
         names = self.graph_names()
         if STAGING_GRAPH_NAME in names:  # left by a load that died
             client.select_graph(STAGING_GRAPH_NAME).delete()
         existing = FalkorEngine(client, GRAPH_NAME).read(EXISTING_DOCUMENTS, {}) if GRAPH_NAME in names else []
-        summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
         staging = FalkorEngine(client, STAGING_GRAPH_NAME)
+        source = f"{self.out_dir / 'graph.json'}: "
         try:
             with without_cyclic_gc():
-                summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
-                                                                 source=f"{self.out_dir / 'graph.json'}: ")
+                try:
+                    summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
+                    summary.batches, summary.counters = create_graph(
+                        staging, prepared, batch_size, progress, source=source, plain=plain,
+                        meanwhile=lambda: write_directories(self.out_dir, sha, prepared))
+                except NotPlain:  # a value the one-pass reader leaves to the general path to report
+                    if STAGING_GRAPH_NAME in self.graph_names():  # not when nothing was sent yet
+                        client.select_graph(STAGING_GRAPH_NAME).delete()
+                    plain, prepared = None, prepare_file(self.out_dir)
+                    summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
+                    summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
+                                                                     source=source)
         except BaseException:
             with contextlib.suppress(Exception):
                 client.select_graph(STAGING_GRAPH_NAME).delete()
@@ -678,7 +712,8 @@ class EmbeddedServer:
             client.select_graph(STAGING_GRAPH_NAME).delete()
         client.connection.mset({LOADED_FROM_KEY: sha, LOADED_STAT_KEY: stat_now})
         self.save_in_background()
-        write_directories(self.out_dir, sha, prepared)
+        if plain is None:  # the one-pass load wrote them while the server ran its last commands
+            write_directories(self.out_dir, sha, prepared)
         summary.engine = f"embedded FalkorDB ({self.db_dir})"
         summary.seconds = time.perf_counter() - started
         return summary
@@ -746,7 +781,8 @@ def create_edges_statement(rel_type: str) -> str:
 
 def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
                  progress: Callable[[int, int, str], None] | None = None,
-                 source: str = "") -> tuple[int, WriteCounters]:
+                 source: str = "", plain: PlainGraph | None = None,
+                 meanwhile: Callable[[], None] | None = None) -> tuple[int, WriteCounters]:
     """The prepared graph into a graph that does NOT exist yet by GRAPH.BULK commands (graph/
     falkor_bulk.py), then the indexes and uniqueness constraints (a duplicate id fails the load
     here). (commands, counters). A value FalkorDB cannot store (a text holding NUL or a lone
@@ -754,7 +790,7 @@ def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
     if batch_size < 1:
         raise LoadError(f"batch size must be at least 1, not {batch_size}")
     try:
-        return bulk_create_graph(engine, prepared, batch_size, progress)
+        return bulk_create_graph(engine, prepared, batch_size, progress, plain, meanwhile)
     except BulkUnsupported as exc:
         raise LoadError(f"{source}{exc}, which the embedded engine (FalkorDB) cannot store; the graph loaded "
                         "before is kept") from exc
@@ -788,18 +824,25 @@ def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...
 
 
 def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
-                      progress: Callable[[int, int, str], None] | None = None) -> tuple[int, WriteCounters]:
+                      progress: Callable[[int, int, str], None] | None = None,
+                      plain: PlainGraph | None = None, meanwhile: Callable[[], None] | None = None
+                      ) -> tuple[int, WriteCounters]:
     """create_graph through GRAPH.BULK: nodes and relationships in the order (and so with the
     internal ids) the statements would create them; commands of at most batch_size entities,
     each sent on a thread of its own while the next is encoded. BulkUnsupported for a value the
-    protocol cannot carry (the graph may hold what was sent before: the caller deletes it)."""
+    protocol cannot carry (the graph may hold what was sent before: the caller deletes it).
+    plain: the edges as graph/bulk_file.py read them (prepared then holds none), encoded by
+    its add_relationships (NotPlain for a value it does not carry: the caller loads again by
+    the general path). meanwhile: called once every command is sent, while the server runs
+    the last ones."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import ResponseError
 
     counters = WriteCounters()
-    total = len(prepared.node_groups) + len(prepared.edge_groups) + 1
+    edge_groups = len(plain.edge_groups) if plain is not None else len(prepared.edge_groups)
+    total = len(prepared.node_groups) + edge_groups + 1
     number = 0
     pending: list[Future[Any]] = []
     created = [0, 0]
@@ -837,6 +880,14 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 number += 1
                 if progress:
                     progress(number, total, "nodes " + ":".join((primary, *extra)))
+            if plain is not None:
+                try:
+                    for rel_type in plain_relationships(writer, plain, prepared.may_hold_nul):
+                        number += 1
+                        if progress:
+                            progress(number, total, f"edges {rel_type}")
+                except (BulkUnsupported, UnicodeEncodeError, struct.error, OverflowError) as exc:
+                    raise NotPlain(f"a value for the general path to report: {exc}") from exc
             for (_source, rel_type, _target), rows in sorted(prepared.edge_groups.items()):
                 if not REL_TYPE_PATTERN.match(rel_type):
                     raise LoadError(f"relationship type {rel_type!r} is not an UPPER_SNAKE_CASE type")
@@ -846,6 +897,8 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 if progress:
                     progress(number, total, f"edges {rel_type}")
             writer.flush()
+            if meanwhile is not None:  # while the server runs the last commands
+                meanwhile()
         finally:
             errors = []
             for future in pending:

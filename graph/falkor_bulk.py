@@ -61,7 +61,15 @@ class BulkUnsupported(ValueError):
 
 
 def _array(items: list[Any]) -> bytes:
+    if items and _ONLY_TEXT.issuperset(map(type, items)):  # most lists (docs, aliases): encode_row's bytes
+        text = "\x03" + "\x00\x03".join(items) + "\x00"
+        if text.count("\x00") != len(items):
+            raise BulkUnsupported("a text holding NUL")
+        return _ARRAY(5, len(items)) + text.encode()
     return _ARRAY(5, len(items)) + encode_row(items)[0]
+
+
+_ONLY_TEXT = frozenset((str,))
 
 
 _NoneType = type(None)
@@ -106,6 +114,48 @@ def _encoder(types: tuple[type, ...], check_nul: bool) -> tuple[Encoder, int]:
     scope = dict(_SCOPE)
     exec(compile("\n".join(lines), f"<GRAPH.BULK row {len(_ENCODERS)}>", "exec"), scope)  # code of our own making
     return scope["encode"], sum(kind is not _NoneType for kind in types)
+
+
+Slot = tuple[int, type] | None  # (place in the values, its type), or None: not set (null)
+_SLOT_ENCODERS: dict[tuple[bool, tuple[Slot, ...]], Encoder] = {}
+
+
+def slot_encoder(slots: tuple[Slot, ...], check_nul: bool) -> Encoder:
+    """An encoder like _encoder's for values picked out of a longer list: slot k of the entity
+    is `values[place]` (of that type) or null. The bytes are those encode_row makes of the
+    picked values (None for a null slot): a reader that keeps an element's values as parsed
+    encodes them without making a row of them first."""
+    found = _SLOT_ENCODERS.get((check_nul, slots))
+    if found is not None:
+        return found
+    texts, pieces, runs = [], ["p"], 0
+    number = 0
+    while number < len(slots):
+        slot = slots[number]
+        if slot is not None and slot[1] is str:
+            end = number
+            while end < len(slots) and slots[end] is not None and slots[end][1] is str:  # type: ignore[index]
+                end += 1
+            items = ", ".join(f"v[{slots[k][0]}]" for k in range(number, end))  # type: ignore[index]
+            texts.append(f'    t{len(texts)} = "\\x03" + "\\x00\\x03".join(({items},)) + "\\x00"')
+            pieces.append(f"t{len(texts) - 1}.encode()")
+            runs += end - number
+            number = end
+            continue
+        kind = _NoneType if slot is None else slot[1]
+        if kind not in _PIECE:
+            raise BulkUnsupported(f"a value of type {kind.__name__}")
+        pieces.append(_PIECE[kind].format(0 if slot is None else slot[0]))
+        number += 1
+    lines = ["def encode(p, v):", *texts]
+    if texts and check_nul:  # every NUL must be a terminator
+        lines += ["    if " + " + ".join(f't{n}.count("\\x00")' for n in range(len(texts))) + f" != {runs}:",
+                  '        raise BulkUnsupported("a text holding NUL")']
+    lines.append(f"    return b\"\".join([{', '.join(pieces)}])")
+    scope = dict(_SCOPE)
+    exec(compile("\n".join(lines), f"<GRAPH.BULK slots {len(_SLOT_ENCODERS)}>", "exec"), scope)  # our own code
+    found = _SLOT_ENCODERS[(check_nul, slots)] = scope["encode"]
+    return found
 
 
 def encode_row(values: list[Any], check_nul: bool = True) -> tuple[bytes, int]:
@@ -179,6 +229,31 @@ class BulkWriter:
         self._add(rel_type, ((tuple(props), [*props.values()], _ENDS(source, target))
                              for source, target, props in rows), edges=True)
         self.relationships += len(rows)
+
+    def add_encoded_relationships(self, rel_type: str, keys: tuple[str, ...], parts: Sequence[bytes],
+                                  properties: int) -> None:
+        """Relationships of one type already encoded (their ends and the values of `keys`, by a
+        slot_encoder), `properties` values set among them: cut into commands as _add cuts."""
+        pending, others = self._counts[True], self._counts[False]
+        max_entities, max_bytes = self.max_entities - others, self.max_bytes - self._bytes
+        token = _Token(rel_type, keys)
+        size = 0
+        for data in parts:
+            token.parts.append(data)
+            size += len(data)
+            pending += 1
+            if pending >= max_entities or size >= max_bytes:
+                self._close(token, True)
+                self._counts[True] = pending
+                self._bytes += size
+                self.flush()
+                token, size, pending = _Token(rel_type, keys), 0, 0
+                max_entities, max_bytes = self.max_entities, self.max_bytes
+        self._close(token, True)
+        self._counts[True] = pending
+        self._bytes += size
+        self.relationships += len(parts)
+        self.properties += properties
 
     def _add(self, name: str, rows: Iterable[tuple[tuple[str, ...], list[Any], bytes]], edges: bool) -> None:
         rows = list(rows)

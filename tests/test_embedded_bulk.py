@@ -6,6 +6,7 @@ relationships between the same ends, the same indexes and counters."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from conftest_db import build_sample, db_snapshot, fresh_copy, scratch_server
+from policykg.graph.bulk_file import NotPlain, read_plain
 from policykg.graph.cypher_load import LoadError, prepare_file
 from policykg.graph.embedded import EmbeddedServer, FalkorEngine, bulk_create_graph, create_graph_by_statements
 from policykg.graph.export import write_graph_elements
@@ -170,3 +172,83 @@ def test_a_forced_reload_finds_every_document_unchanged_and_one_edit_replaced(
         (target / "graph.json").write_text("".join(lines), encoding="utf-8")
         edited = running.sync()
         assert edited is not None and len(edited.documents_replaced) == 1 and len(edited.documents_unchanged) == 4
+
+
+def _plain_graph() -> tuple[list[Any], list[Any]]:
+    """The graph of every kind of value with its edges as the build writes them (type first),
+    so that the one-pass reader (graph/bulk_file.py) takes it: absent and null values in one
+    group, and a group whose rows name their properties in two orders."""
+    nodes, edges = _every_kind_of_value()
+    plain = []
+    for source, target, key, data in edges:
+        data = {"type": data["type"], **{name: value for name, value in data.items() if name != "type"}}
+        if data["type"] == "LEADS" and int(key.split(":")[1]) % 3 == 2:  # start before written
+            data = {"type": "LEADS", "start": data.pop("start"), **{k: v for k, v in data.items() if k != "type"}}
+        plain.append((source, target, key, data))
+    return nodes, plain
+
+
+@pytest.mark.parametrize("batch_size", [10_000, 4])
+def test_the_one_pass_reader_holds_what_the_general_path_held(
+        server: EmbeddedServer, tmp_path: Path, batch_size: int) -> None:
+    out = _write_graph(tmp_path / "out", *_plain_graph())
+    plain = read_plain(out / "graph.json")  # taken: no NotPlain
+    general = prepare_file(out)
+    assert plain.prepared.node_groups == general.node_groups and plain.prepared.documents == general.documents
+    assert (plain.prepared.labels, plain.prepared.node_count, plain.prepared.edge_count) == (
+        general.labels, general.node_count, general.edge_count)
+    one_pass, reference = server.engine("one_pass"), server.engine("general")
+    commands, counters = bulk_create_graph(one_pass, plain.prepared, batch_size, plain=plain)
+    general_commands, general_counters = bulk_create_graph(reference, general, batch_size)
+    assert (commands, counters) == (general_commands, general_counters)
+    assert counters.relationships_created == len(_plain_graph()[1])
+    assert _contents(one_pass) == _contents(reference)
+
+
+def test_the_sample_build_is_read_in_one_pass_as_the_general_path_reads_it(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    out = build_sample(tmp_path_factory)
+    plain, general = read_plain(out / "graph.json"), prepare_file(out)
+    assert plain.prepared.node_groups == general.node_groups and plain.prepared.documents == general.documents
+    rows = {key: [(row["source"], row["target"], row["props"]) for row in group]
+            for key, group in general.edge_groups.items()}
+    assert {key: [(values[-3], values[-2], dict(zip(shape.names, (values[place] for place, _ in shape.slots))))
+                  for shape, values, _ends in group] for key, group in plain.edge_groups.items()} == rows
+
+
+@pytest.mark.parametrize("layout", ["whole", "crlf", "blank line"])
+def test_a_graph_json_in_another_layout_is_left_to_the_general_path_and_loads_the_same(
+        tmp_path: Path, layout: str) -> None:
+    out = _write_graph(tmp_path / "plain", *_plain_graph())
+    text = (out / "graph.json").read_text(encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    changed = {"whole": json.dumps(json.loads(text), ensure_ascii=False), "crlf": text.replace("\n", "\r\n"),
+               "blank line": text.replace(',\n{"type"', ',\n\n{"type"', 1)}[layout]
+    (other / "graph.json").write_text(changed, encoding="utf-8", newline="")
+    with pytest.raises(NotPlain):
+        read_plain(other / "graph.json")
+    with EmbeddedServer(out) as first, EmbeddedServer(other) as second:
+        assert first.sync() is not None and second.sync() is not None
+        # the same graph (the digests hash each edge's text, which another layout writes otherwise)
+        without_digest = [[[key, value] for key, value in props if key != "loadDigest"]
+                          for _nid, _labels, props in _contents(first.engine())[0]]
+        assert [[[key, value] for key, value in props if key != "loadDigest"]
+                for _nid, _labels, props in _contents(second.engine())[0]] == without_digest
+        assert _contents(first.engine())[1:] == _contents(second.engine())[1:]
+
+
+def test_an_edge_value_falkordb_cannot_store_is_the_general_paths_error_and_keeps_the_graph(tmp_path: Path) -> None:
+    nodes, edges = _plain_graph()
+    target = _write_graph(tmp_path / "out", nodes, edges)
+    with EmbeddedServer(target) as running:
+        assert running.sync() is not None
+        before = db_snapshot(running.engine())
+        edges[1][3]["written"] = "前\x00后"
+        _write_graph(target, nodes, edges)
+        read_plain(target / "graph.json")  # read in one pass; the NUL is found as the edges are encoded
+        with pytest.raises(LoadError, match=r"graph\.json: relationship LEADS: a text holding NUL, which the "
+                                            r"embedded engine .* cannot store; the graph loaded before is kept"):
+            running.sync()
+        assert db_snapshot(running.engine()) == before
+        assert "policykg_staging" not in running.graph_names()

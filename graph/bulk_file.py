@@ -1,0 +1,232 @@
+"""graph.json as the build writes it, read for the embedded load in one pass over its lines.
+
+The general reader (cypher_load.prepare_file) makes a row dict of every element, the load counts
+walk those again, and the GRAPH.BULK writer takes the rows apart once more. For the common,
+plain file (one element a line, each edge's `from`, `to` and `key` last, as
+graph/export.write_graph_elements writes them) this reader keeps each edge as orjson parsed it
+(its values in a list), decides what to do with a line's shape once per shape (the names and
+the types of its values: a graph has a few dozen), and encodes the edges group by group by
+encoders made for that shape (falkor_bulk.slot_encoder), while the server runs the command
+before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes as before.
+
+Anything else (another layout, a line of another shape, a value this path does not carry, a
+missing endpoint, a duplicate id, a value GRAPH.BULK refuses) raises NotPlain, and the caller
+loads by the general path, which reports any error in the file as it always has. The rows,
+counts, digests and bytes sent are the general path's, value for value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import orjson
+from policykg.graph.cypher_load import (
+    LABEL_PATTERN,
+    PROPERTY_PATTERN,
+    REL_TYPE_PATTERN,
+    PreparedGraph,
+    _digest,
+    link_counts,
+    node_labels,
+    prepare_nodes,
+)
+from policykg.graph.falkor_bulk import _ENDS, BulkWriter, merged_names, slot_encoder
+
+_NODES_HEAD = b',"nodes":['
+_EDGES_HEAD = b'\n],"edges":[\n'
+_TAIL = b"\n]}\n"
+_SCALARS = (str, int, float, bool)
+_NoneType = type(None)
+
+
+class NotPlain(Exception):
+    """The graph (or a value in it) is not in the form this reader handles: load it by the
+    general path."""
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeShape:
+    """What to do with an edge line of one shape (its property names and value types)."""
+
+    names: tuple[str, ...]  # the relationship's properties: no type, from, to or null value; key last
+    slots: tuple[tuple[int, type], ...]  # (place in the line's values, type) of each of `names`
+    sha: int  # place of docSha256 among the values, or -1
+
+
+def _edge_shape(names: tuple[str, ...], types: tuple[type, ...]) -> EdgeShape:
+    """The shape of a plain edge line: type first, from, to and key last, text ids and key."""
+    if len(names) < 4 or names[0] != "type" or names[-3:] != ("from", "to", "key") \
+            or types[0] is not str or types[-3:] != (str, str, str):
+        raise NotPlain("an edge line of another shape")
+    slots = []
+    for place in range(1, len(names) - 3):
+        kind = types[place]
+        if kind is _NoneType:
+            continue  # not set, as the general path leaves a null out
+        if kind not in _SCALARS or not PROPERTY_PATTERN.match(names[place]):
+            raise NotPlain("an edge value or name the general path checks")
+        slots.append((place, kind))
+    slots.append((len(names) - 1, str))  # key: the relationship's last property
+    sha = names.index("docSha256") if "docSha256" in names else -1
+    if sha >= 0 and types[sha] is not str:
+        sha = -1 if types[sha] is _NoneType else -2
+        if sha == -2:
+            raise NotPlain("a docSha256 that is not text")
+    return EdgeShape(tuple(names[place] for place, _kind in slots), tuple(slots), sha)
+
+
+EdgeRow = tuple[EdgeShape, list[Any], bytes]  # shape, the line's values, the ends as GRAPH.BULK names them
+
+
+@dataclass
+class PlainGraph:
+    """prepare_file's PreparedGraph (no edge rows) and the edges per (source label, type,
+    target label), each as read, its ends already the nodes' internal ids."""
+
+    prepared: PreparedGraph
+    edge_groups: dict[tuple[str, str, str], list[EdgeRow]]
+
+
+def _sections(data: bytes) -> tuple[list[bytes], list[bytes]]:
+    """The node and edge texts of a plain graph.json (each line without its `,\\n`; the last of
+    each list keeps its newline, as iter_graph_lines yields it)."""
+    head_end = data.find(b"\n") + 1
+    head = data[:head_end]
+    if not head.startswith(b"{") or not head.endswith(_NODES_HEAD + b"\n") or b'"graph":' not in head:
+        raise NotPlain("another layout")
+    orjson.loads(head[head.index(b'"graph":') + 8:-len(_NODES_HEAD) - 1])
+    nodes_end = data.find(b"\n]", head_end - 1)
+    if data[nodes_end:nodes_end + len(_EDGES_HEAD)] != _EDGES_HEAD or not data.endswith(_TAIL):
+        raise NotPlain("another layout")
+    edges_start = nodes_end + len(_EDGES_HEAD)
+    nodes = data[head_end:nodes_end + 1].split(b",\n") if nodes_end >= head_end else []
+    edges = data[edges_start:len(data) - len(_TAIL) + 1].split(b",\n") if edges_start < len(data) - 3 else []
+    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
+    # reads): every newline is one of these
+    if data.count(b"\n") != len(nodes) + len(edges) + 3:
+        raise NotPlain("blank lines, or elements not one a line")
+    return nodes, edges
+
+
+def read_plain(path: Path) -> PlainGraph:
+    """The plain graph.json at path, or NotPlain (whatever else went wrong included: the
+    general path then says what, as it always has)."""
+    try:
+        return _read_plain(path.read_bytes())
+    except NotPlain:
+        raise
+    except Exception as exc:
+        raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _read_plain(data: bytes) -> PlainGraph:
+    node_texts, edge_texts = _sections(data)
+    loads = orjson.loads
+    nodes = []
+    for text in node_texts:
+        element = loads(text)
+        nodes.append((element.pop("id"), element))
+    # the internal id of each node: its label set's nodes in file order, the sets in sorted order
+    members: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
+    labels_of: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
+    for node_id, element in nodes:
+        if type(node_id) is not str or not node_id:
+            raise NotPlain("a node id that is not text")
+        label, labels = element.get("label"), element.get("labels")
+        if type(labels) is not list or type(label) is not str:
+            raise NotPlain("node labels of another shape")
+        key = (label, *labels)
+        found = labels_of.get(key)
+        if found is None:
+            found = labels_of[key] = node_labels(node_id, element)
+        members[found].append(node_id)
+    node_of: dict[str, tuple[str, int]] = {}
+    number = 0
+    for group in sorted(members):
+        for node_id in members[group]:
+            node_of[node_id] = (group[0], number)
+            number += 1
+    if len(node_of) != len(nodes):
+        raise NotPlain("a node id given twice")
+
+    shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], EdgeShape] = {}
+    groups: dict[tuple[str, str, str], list[EdgeRow]] = defaultdict(list)
+    edge_rows: dict[str, list[bytes]] = defaultdict(list)  # sha256 -> texts of the document's edges
+    rel_types: set[str] = set()
+    ends = _ENDS
+    for text in edge_texts:
+        element = loads(text)
+        values = [*element.values()]
+        signature = (tuple(element), tuple(map(type, values)))
+        shape = shapes.get(signature)
+        if shape is None:
+            shape = shapes[signature] = _edge_shape(*signature)
+        rel_type = values[0]
+        if rel_type not in rel_types:
+            if not REL_TYPE_PATTERN.match(rel_type):
+                raise NotPlain("a relationship type the general path refuses")
+            rel_types.add(rel_type)
+        source, target = node_of[values[-3]], node_of[values[-2]]
+        groups[(source[0], rel_type, target[0])].append((shape, values, ends(source[1], target[1])))
+        if shape.sha >= 0:
+            sha = values[shape.sha]
+            if sha:
+                edge_rows[sha].append(text)
+
+    ends_of = itemgetter(-3, -2)
+    counts = link_counts(nodes, ((rel_type, map(ends_of, map(itemgetter(1), rows)))
+                                 for (_source, rel_type, _target), rows in groups.items()))
+    rows = prepare_nodes(nodes, counts)
+    owned_rows = rows.owned_rows
+    for sha, texts in edge_rows.items():
+        owned_rows[sha].extend(texts)
+    for sha, doc in rows.documents.items():
+        doc["digest"] = _digest(owned_rows[sha])
+    if not all(map(LABEL_PATTERN.match, rows.labels)):
+        raise NotPlain("a label the general path refuses")
+    prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
+                             rows.node_count, len(edge_texts), may_hold_nul=b"\\u0000" in data)
+    return PlainGraph(prepared, dict(groups))
+
+
+def add_relationships(writer: BulkWriter, graph: PlainGraph, check_nul: bool) -> Iterator[str]:
+    """The edges of each group, in sorted group order, into the writer (yields each group's
+    type once it is in): one header per group as BulkWriter._add makes it, an encoder per line
+    shape for that header (a property a shape lacks: null); a group with a shape whose names
+    come in another order goes through _add itself. Each group is taken out of graph.edge_groups
+    as it is encoded (its rows are freed while the server runs the commands, not after)."""
+    shape_of: Callable[[EdgeRow], EdgeShape] = itemgetter(0)  # type: ignore[assignment]
+    for key in sorted(graph.edge_groups):
+        rel_type, rows = key[1], graph.edge_groups.pop(key)
+        shapes = list(dict.fromkeys(map(shape_of, rows)))
+        header = tuple(merged_names(dict.fromkeys(shape.names for shape in shapes)))
+        position = {name: number for number, name in enumerate(header)}
+        encoders = {}
+        for shape in shapes:
+            places = [position[name] for name in shape.names]
+            if places != sorted(places):
+                break
+            slots: list[tuple[int, type] | None] = [None] * len(header)
+            for place, slot in zip(places, shape.slots):
+                slots[place] = slot
+            encoders[shape] = slot_encoder(tuple(slots), check_nul)
+        else:
+            if len(shapes) == 1:
+                encode = encoders[shapes[0]]
+                parts = [encode(ends, values) for _shape, values, ends in rows]
+                properties = len(rows) * len(shapes[0].slots)
+            else:
+                parts = [encoders[shape](ends, values) for shape, values, ends in rows]
+                properties = sum(len(shape.slots) for shape in map(shape_of, rows))
+            writer.add_encoded_relationships(rel_type, header, parts, properties)
+            yield rel_type
+            continue
+        writer._add(rel_type, ((shape.names, [values[place] for place, _kind in shape.slots], ends)
+                               for shape, values, ends in rows), edges=True)
+        writer.relationships += len(rows)
+        yield rel_type
