@@ -60,6 +60,8 @@ def main() -> int:
     if not args.docs.exists():
         print(f"{args.docs}: no such folder (bench/make_corpus.py --docs 200 --out bench/corpus-200)")
         return 1
+    if (args.docs / "docs").is_dir():  # a corpus folder (make_corpus.py's OUT): its plans and their manifest
+        args.docs = args.docs / "docs"
     files = input_files(args.docs)
     if args.limit:
         files = files[: args.limit]
