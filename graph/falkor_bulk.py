@@ -82,38 +82,10 @@ _ENCODERS: dict[tuple[bool, tuple[type, ...]], tuple[Encoder, int]] = {}
 
 
 def _encoder(types: tuple[type, ...], check_nul: bool) -> tuple[Encoder, int]:
-    """A function encoding a prefix (a relationship's ends) and a row of values of these types,
-    and how many of the values are not null.
-
-    Made once per type signature (a graph has a few dozen): each run of texts is joined and
-    encoded at once ("\\x03" text NUL for each), each other value packed alone, all in one
-    expression — a fraction of the work of deciding each value's type in a loop. check_nul:
-    refuse a text holding NUL (it would end early on the server)."""
-    texts, pieces, runs = [], ["p"], 0
-    number = 0
-    while number < len(types):
-        kind = types[number]
-        if kind is str:
-            end = number
-            while end < len(types) and types[end] is str:
-                end += 1
-            texts.append(f'    t{len(texts)} = "\\x03" + "\\x00\\x03".join(v[{number}:{end}]) + "\\x00"')
-            pieces.append(f"t{len(texts) - 1}.encode()")
-            runs += end - number
-            number = end
-            continue
-        if kind not in _PIECE:
-            raise BulkUnsupported(f"a value of type {kind.__name__}")
-        pieces.append(_PIECE[kind].format(number))
-        number += 1
-    lines = ["def encode(p, v):", *texts]
-    if texts and check_nul:  # every NUL must be a terminator
-        lines += ["    if " + " + ".join(f't{n}.count("\\x00")' for n in range(len(texts))) + f" != {runs}:",
-                  '        raise BulkUnsupported("a text holding NUL")']
-    lines.append(f"    return b\"\".join([{', '.join(pieces)}])")
-    scope = dict(_SCOPE)
-    exec(compile("\n".join(lines), f"<GRAPH.BULK row {len(_ENCODERS)}>", "exec"), scope)  # code of our own making
-    return scope["encode"], sum(kind is not _NoneType for kind in types)
+    """A function encoding a prefix (a relationship's ends) and a row of values of these types
+    (slot_encoder's, every value in its own place), and how many of the values are not null."""
+    slots = tuple(None if kind is _NoneType else (place, kind) for place, kind in enumerate(types))
+    return slot_encoder(slots, check_nul), sum(slot is not None for slot in slots)
 
 
 Slot = tuple[int, type] | None  # (place in the values, its type), or None: not set (null)
@@ -121,10 +93,14 @@ _SLOT_ENCODERS: dict[tuple[bool, tuple[Slot, ...]], Encoder] = {}
 
 
 def slot_encoder(slots: tuple[Slot, ...], check_nul: bool) -> Encoder:
-    """An encoder like _encoder's for values picked out of a longer list: slot k of the entity
-    is `values[place]` (of that type) or null. The bytes are those encode_row makes of the
-    picked values (None for a null slot): a reader that keeps an element's values as parsed
-    encodes them without making a row of them first."""
+    """A function encoding a prefix (a relationship's ends) and the values of an entity picked
+    out of a list: slot k is `values[place]` (of that type) or null (None). A reader that keeps
+    an element's values as parsed encodes them without making a row of them first.
+
+    Made once per slot signature (a graph has a few dozen): each run of texts is joined and
+    encoded at once ("\\x03" text NUL for each), each other value packed alone, all in one
+    expression — a fraction of the work of deciding each value's type in a loop. check_nul:
+    refuse a text holding NUL (it would end early on the server)."""
     found = _SLOT_ENCODERS.get((check_nul, slots))
     if found is not None:
         return found
@@ -136,8 +112,12 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool) -> Encoder:
             end = number
             while end < len(slots) and slots[end] is not None and slots[end][1] is str:  # type: ignore[index]
                 end += 1
-            items = ", ".join(f"v[{slots[k][0]}]" for k in range(number, end))  # type: ignore[index]
-            texts.append(f'    t{len(texts)} = "\\x03" + "\\x00\\x03".join(({items},)) + "\\x00"')
+            places = [slots[k][0] for k in range(number, end)]  # type: ignore[index]
+            if places == list(range(places[0], places[0] + len(places))):  # side by side: a slice
+                items = f"v[{places[0]}:{places[-1] + 1}]"
+            else:
+                items = "(" + "".join(f"v[{place}], " for place in places) + ")"
+            texts.append(f'    t{len(texts)} = "\\x03" + "\\x00\\x03".join({items}) + "\\x00"')
             pieces.append(f"t{len(texts) - 1}.encode()")
             runs += end - number
             number = end
@@ -153,7 +133,7 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool) -> Encoder:
                   '        raise BulkUnsupported("a text holding NUL")']
     lines.append(f"    return b\"\".join([{', '.join(pieces)}])")
     scope = dict(_SCOPE)
-    exec(compile("\n".join(lines), f"<GRAPH.BULK slots {len(_SLOT_ENCODERS)}>", "exec"), scope)  # our own code
+    exec(compile("\n".join(lines), f"<GRAPH.BULK row {len(_SLOT_ENCODERS)}>", "exec"), scope)  # code of our own making
     found = _SLOT_ENCODERS[(check_nul, slots)] = scope["encode"]
     return found
 
