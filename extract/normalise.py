@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, compress, count
+from itertools import accumulate, compress, count, pairwise
 from operator import add
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -384,6 +384,45 @@ def _separates_units(text: str, start: int, end: int) -> bool:
     return start > 0 and end < len(text) and text[start - 1] in _UNIT_END and text[end] in _UNIT_START
 
 
+# a gap of two or more spaces between two cells of a line laid out in columns (pdftotext -layout,
+# a table typed with spaces): rows of such lines hold cells, as tab-separated rows do
+_COLUMN_GAP = re.compile(r"(?<=\S) {2,}(?=\S)")
+_SENTENCE_END = "。！？；"
+
+
+def _column_gaps(text: str) -> set[tuple[int, int]]:
+    """(start, end) of the column gaps of the lines laid out in columns: a line with two or more
+    gaps, not ending a sentence, next to another such line (blank lines between): a row of
+    cells, where a sentence typed with stray double spaces is one line alone or ends as prose."""
+    if "  " not in text:
+        return set()
+    rows: list[tuple[int, int, list[tuple[int, int]]]] = []  # (line start, line end, its gaps)
+    gaps: list[tuple[int, int]] = []
+    searched = 0
+
+    def close() -> None:
+        if len(gaps) >= 2:
+            start = text.rfind("\n", 0, gaps[0][0]) + 1
+            end = text.find("\n", gaps[-1][1])
+            end = len(text) if end < 0 else end
+            if text[start:end].rstrip()[-1:] not in _SENTENCE_END:
+                rows.append((start, end, list(gaps)))
+        gaps.clear()
+
+    for m in _COLUMN_GAP.finditer(text):
+        if "\n" in text[searched : m.start()]:  # another line (searched since the last gap: linear)
+            close()
+        gaps.append(m.span())
+        searched = m.end()
+    close()
+    found: set[tuple[int, int]] = set()
+    for (_s, above_end, above), (below_start, _e, below) in pairwise(rows):
+        if not text[above_end:below_start].strip():  # neighbours: nothing but blank lines between
+            found.update(above)
+            found.update(below)
+    return found
+
+
 def tidy_whitespace(t: MappedText) -> MappedText:
     """Lines stripped of spaces and tabs; a run of spaces after or before a CJK character or
     full-width punctuation dropped (one kept between two units' names), unless in a table row;
@@ -395,11 +434,15 @@ def tidy_whitespace(t: MappedText) -> MappedText:
     edits = [(a, b, "") for a, b in _line_edges(text)]
     size = len(text)
     tabular: dict[int, bool] = {}  # line start -> is_tabular(line), for lines with spaces
+    columns = _column_gaps(text)
     for start, end in _runs_of(" ", text):
         before = text[start - 1] if start > 0 else "\n"
         after = text[end] if end < size else "\n"
         if (before in "\t\n" or after in "\t\n") and _in_line_edge(text, start, end):
             continue  # dropped with its line's edge
+        if columns and (start, end) in columns:
+            edits.append((start, end, "\t"))  # the cell separator the table readers know
+            continue
         # next to a CJK character or full-width punctuation (what _CJK_SPACE matches)
         if before in _NEXT_TO_CJK or after in _NEXT_TO_CJK:
             line_start = text.rfind("\n", 0, start) + 1

@@ -161,6 +161,37 @@ def test_task_tables(tmp_path: Path) -> None:
         assert doc.original[t.clause.span.start:t.clause.span.end] == t.clause.span.quote
 
 
+def test_task_table_laid_out_with_spaces(tmp_path: Path) -> None:
+    """A 任务分工表 whose columns are aligned with spaces (pdftotext -layout, a table typed with
+    spaces) reads as the tab-separated table does; prose typed with stray double spaces stays
+    prose (a line with one gap, a line alone, lines ending their sentences)."""
+    rows = [["序号", "重点任务", "牵头单位", "配合单位", "完成时限"],
+            ["1", "建设市级工业互联网平台", "市工业和信息化局", "市科技局、市发展改革局", "2023年底"],
+            ["2", "推进5G基站建设", "市通信发展办", "各县（市、区）人民政府", "2024年"]]
+    widths = [max(len(row[k]) for row in rows) * 2 + 2 for k in range(5)]
+    spaced = "".join("  " + "".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n"
+                     for row in rows)
+    tabbed = "".join("\t".join(row) + "\n" for row in rows)
+    got = {}
+    for name, table in (("spaced", spaced), ("tabbed", tabbed)):
+        f = tmp_path / f"{name}.txt"
+        f.write_text("重点任务分工表\n" + table, encoding="utf-8")
+        doc = extract_tasks(build_outline(load_document(f)))
+        got[name] = [(t.path, t.title, [(u.role, u.written) for u in t.clause.units]) for t in doc.tasks]
+        for t in doc.tasks:
+            assert doc.original[t.clause.span.start:t.clause.span.end] == t.clause.span.quote
+    assert got["spaced"] == got["tabbed"] == [
+        ("表.1", "建设市级工业互联网平台",
+         [("lead", "市工业和信息化局"), ("participant", "市科技局"), ("participant", "市发展改革局")]),
+        ("表.2", "推进5G基站建设", [("lead", "市通信发展办"), ("participant", "各县（市、区）人民政府")]),
+    ]
+    for prose, tidy in (("加快建设创新平台  推动企业上云，提升服务水平。\n", "加快建设创新平台推动企业上云，提升服务水平。\n"),
+                        ("到2025年，全市  高新技术企业达到  500家。\n加快  建设  平台。\n",
+                         "到2025年，全市高新技术企业达到500家。\n加快建设平台。\n"),
+                        ("推进  产业  升级\n", "推进产业升级\n")):
+        assert normalise(prose)[0] == tidy
+
+
 def test_bracketed_labels() -> None:
     assert roles("加强宣传。【牵头单位】市委宣传部【配合单位】市科技局、清远日报社") == [[
         ("lead", "市委宣传部"), ("participant", "市科技局"), ("participant", "清远日报社")]]
