@@ -976,12 +976,11 @@ def _may_have_event(para: str, period: tuple[int, int] | None, vocab: Vocabulary
     word (a horizon word counts only with a period). A few C-speed scans instead of the regexes."""
     if "年" in para:
         return True
-    got = vocab.memo.get("event_words")
-    if got is None:
-        words = (*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words"))
-        got = vocab.memo["event_words"] = (_cover(words), re.compile(_alternation(list(words))))
-    anchors, pattern = got
-    return _has_any(para, anchors) and pattern.search(para) is not None
+    holds = vocab.memo.get("event_words")
+    if holds is None:
+        holds = vocab.memo["event_words"] = _finder(
+            (*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words")))
+    return holds(para)
 
 
 @lru_cache(maxsize=64)
@@ -1277,7 +1276,7 @@ def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[
 
 @dataclass(frozen=True)
 class _ParagraphWords:
-    """What `_read_paragraph` looks up in the vocabulary, gathered once (it runs for every line)."""
+    """What `_read_matches` looks up in the vocabulary, gathered once (it runs for every line)."""
 
     has_baseline: Callable[[str], Any]
     has_not_before: Callable[[str], Any]
@@ -1349,13 +1348,6 @@ def _paragraph_matches(para: str, vocab: Vocabulary,
                 matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
     matches.sort(key=_first)
     return matches
-
-
-def _read_paragraph(para: str, base: int, events: list[_Event], fallback: int | None,
-                    period: tuple[int, int] | None, vocab: Vocabulary, found: Finding, row: bool = False) -> None:
-    matches = _paragraph_matches(para, vocab, _paragraph_words(vocab))
-    if matches:  # no number and no breakthrough: nothing below can find a target or warn
-        _read_matches(para, matches, base, events, fallback, period, vocab, found, row)
 
 
 def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], base: int, events: list[_Event],
