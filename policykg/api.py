@@ -28,7 +28,7 @@ from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows
 from policykg.graph.forked import Forked
-from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet, sent_summary, summary_bytes
+from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet, sent_summary
 from policykg.graph.fragments import parsed_summary as _parsed_summary
 from policykg.graph.record import encode_record, sheet_tasks
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
@@ -168,9 +168,6 @@ def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes,
     finally:
         if collecting:
             gc.enable()
-
-
-_summary_bytes = summary_bytes  # (the name tests/test_record.py imports it by)
 
 
 def load_summary(path: Path) -> dict[str, Any]:

@@ -17,11 +17,11 @@ from policykg.extract.pipeline import process_file
 from policykg.extract.read import SourceError
 from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
-from policykg.graph.fragments import _task_rows, encode_document, prerender_sheet
+from policykg.graph.fragments import _task_rows, encode_document, prerender_sheet, summary_bytes
 from policykg.graph.record import encode_record, sheet_tasks
 from policykg.graph.task_sheet import _clean_quote, _document_sheet, xlsx_tasks
 
-from policykg.api import _summary_bytes, document_files
+from policykg.api import document_files
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -44,7 +44,7 @@ def assert_same_record(doc: PolicyDocument) -> bool:
     assert fragment == want_fragment, doc.name
     assert summary == want_summary, doc.name
     # the summary's bytes: orjson without the type check, as the check would write them
-    assert _summary_bytes(dict(summary), plain=True) == (orjson_bytes(want_summary) or _summary_bytes(want_summary))
+    assert summary_bytes(dict(summary), plain=True) == (orjson_bytes(want_summary) or summary_bytes(want_summary))
     # the 任务分工表's tasks straight from the model are those its rows, read back, give
     starts = list(itertools.accumulate(summary["sections"], initial=0))
     rows = _task_rows(memoryview(fragment)[starts[4]:starts[5]], memoryview(fragment)[starts[-2]:starts[-1]])
