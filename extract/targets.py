@@ -1044,6 +1044,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             continue
         hm = HEADING.match(line)
         title = line
+        # no year event in the line (most lines): none in its heading's title either, which starts it
+        may_event = _may_have_event(line, period, vocab)
         if hm:
             level = _LEVELS[hm.lastgroup or "l5"]
             while stack and stack[-1].level >= level:
@@ -1054,9 +1056,10 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
                 title = line[: hm.end()]
             # the heading's own year (warnings come from the line's scan below)
             title_warnings: list[tuple[int, str]] = []
-            tevents = _year_events(title, base, period, vocab, title_warnings) if len(title) <= 40 else []
+            tevents = _year_events(title, base, period, vocab, title_warnings) if may_event and len(title) <= 40 else []
             baseline = baseline_words.search(title) is not None
-            stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None), baseline))
+            stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None) if tevents else None,
+                                baseline))
             in_baseline = any(s.baseline for s in stack)
             carry = None
         elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) and not vocab.number_unit.search(line) \
@@ -1070,8 +1073,10 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         if hm and title is line and len(title) <= 40 and not row:
             events = tevents  # the heading is the whole line: its scan is the line's
             found.warnings.extend(title_warnings)
-        else:
+        elif may_event:
             events = _year_events(line, base, period, vocab, found.warnings, row)
+        else:
+            events = []
         matches = _paragraph_matches(line, vocab, words)
         if matches:
             fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
@@ -1097,26 +1102,55 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
 # Every look-up around a number is bounded: a clause longer than this is not one indicator, and a
 # bounded window keeps the reader linear in the length of a line (a 2 MB line without punctuation).
 _WINDOW = 160
+# a paragraph up to this length is searched around each number rather than indexed (_Para)
+_SHORT_PARAGRAPH = 1000
 
 
 class _Para:
-    """One paragraph and what every number in it looks up, precomputed once: sentence ends,
-    commas, year events and the parenthesis open at each number (O(log n) per look-up)."""
+    """One paragraph and what every number in it looks up: sentence ends, commas, year events and
+    the parenthesis open at each number. Most paragraphs hold one or two numbers: a short one is
+    searched around each number (a few str.find over the marks it holds); a long one has the
+    positions of its marks listed once (O(log n) per look-up), so that the reader stays linear."""
 
     def __init__(self, para: str, events: list[_Event]) -> None:
         self.text = para
-        self.sentence_ends = _positions(para, _SENTENCE_END_CHARS)
-        self.commas = _positions(para, "，,")
         self.events = events
         self.event_pos = [e.pos for e in events]
+        if len(para) > _SHORT_PARAGRAPH:
+            self.sentence_ends: list[int] | None = _positions(para, _SENTENCE_END_CHARS)
+            self.commas = _positions(para, "，,")
+            self.end_marks: tuple[str, ...] = ()
+        else:
+            self.sentence_ends = None
+            self.commas = []
+            self.end_marks = tuple(c for c in _SENTENCE_END_CHARS if c in para)
 
     def sentence(self, pos: int) -> tuple[int, int]:
-        i = bisect_left(self.sentence_ends, pos)
-        start = self.sentence_ends[i - 1] + 1 if i else 0
-        end = self.sentence_ends[i] if i < len(self.sentence_ends) else len(self.text)
+        ends = self.sentence_ends
+        if ends is None:  # a short paragraph: the nearest mark of each kind on either side
+            para = self.text
+            start, end = 0, len(para)
+            for c in self.end_marks:
+                at = para.rfind(c, 0, pos) + 1
+                if at > start:
+                    start = at
+                at = para.find(c, pos, end)
+                if at >= 0:
+                    end = at
+            return start, end
+        i = bisect_left(ends, pos)
+        start = ends[i - 1] + 1 if i else 0
+        end = ends[i] if i < len(ends) else len(self.text)
         return start, end
 
     def first_comma(self, start: int, end: int) -> int:
+        if self.sentence_ends is None:
+            para = self.text
+            at = para.find("，", start, end)
+            if at >= 0:
+                end = at
+            at = para.find(",", start, end)
+            return at if at >= 0 else end
         i = bisect_left(self.commas, start)
         return self.commas[i] if i < len(self.commas) and self.commas[i] < end else end
 
@@ -1258,13 +1292,13 @@ def chinese_number(written: str) -> int | None:
     return total + (digit or 0) if seen else None
 
 
-def _chinese_amounts(para: str, vocab: Vocabulary) -> list[tuple[int, int, dict[str, Any]]]:
+def _chinese_amounts(para: str, vocab: Vocabulary, start: int = 0) -> list[tuple[int, int, dict[str, Any]]]:
     """"建成两个国家级平台", "新增十家": a Chinese-numeral count right after a target verb; a value of
     one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
     ("两个维护", "三大工程")."""
     out: list[tuple[int, int, dict[str, Any]]] = []
     verbs = _paragraph_words(vocab).amount_verbs
-    for m in vocab.chinese_amount.finditer(para):
+    for m in vocab.chinese_amount.finditer(para, start):  # (from the first one, found by the caller)
         if not para.endswith(verbs, 0, m.start()):
             continue  # (most numerals: no verb before them)
         value = chinese_number(m.group("cn"))
@@ -1296,6 +1330,7 @@ class _ParagraphWords:
     breakthrough_words: tuple[str, ...]
     amount_verbs: tuple[str, ...]
     bare_value_cover: tuple[str, ...]  # _cover of the words a bare value follows
+    breakthrough_cover: tuple[str, ...]  # _cover of breakthrough_words
 
 
 def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
@@ -1321,6 +1356,7 @@ def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
             breakthrough_words=vocab.words("breakthrough_words"),
             amount_verbs=tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before}),
             bare_value_cover=_cover(vocab.words("bare_value_qualifiers")),
+            breakthrough_cover=_cover(vocab.words("breakthrough_words")),
         )
     return got
 
@@ -1329,24 +1365,31 @@ def _paragraph_matches(para: str, vocab: Vocabulary,
                        words: _ParagraphWords) -> list[tuple[int, int, dict[str, Any]]]:
     """The values of a paragraph, in order: (start, end, the value's parts)."""
     # both number patterns start at a digit
-    if _DIGIT.search(para) is not None:
-        matches = [(m.start(), m.end(), m.groupdict()) for m in vocab.number_unit.finditer(para)]
-        if vocab.chinese_amount.search(para) is not None:
-            matches.extend(_chinese_amounts(para, vocab))
-        # "PUE降到1.3以下": a unitless value after 降到/控制在
-        if _has_any(para, words.bare_value_cover):
-            matches.extend((m.start("value"), m.end("value"),
-                            {"value": m.group("value"), "value_max": None, "unit": ""})
-                           for m in vocab.bare_value.finditer(para))
-    elif vocab.chinese_amount.search(para) is not None:
-        matches = _chinese_amounts(para, vocab)
-    else:
-        matches = []
-    for w in words.breakthrough_words:
-        if w in para:
-            for m in re.finditer(re.escape(w), para):
-                matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "", "breakthrough": w}))
-    matches.sort(key=_first)
+    has_digit = _DIGIT.search(para) is not None
+    matches = [(m.start(), m.end(), m.groupdict()) for m in vocab.number_unit.finditer(para)] if has_digit else []
+    # each kind comes in order: the list is sorted only when a second kind adds to it
+    mixed = False
+    first = vocab.chinese_amount.search(para)
+    amounts = _chinese_amounts(para, vocab, first.start()) if first is not None else None
+    if amounts:
+        mixed = bool(matches)
+        matches.extend(amounts)
+    # "PUE降到1.3以下": a unitless value after 降到/控制在
+    if has_digit and _has_any(para, words.bare_value_cover):
+        bare = [(m.start("value"), m.end("value"), {"value": m.group("value"), "value_max": None, "unit": ""})
+                for m in vocab.bare_value.finditer(para)]
+        if bare:
+            mixed = mixed or bool(matches)
+            matches.extend(bare)
+    if _has_any(para, words.breakthrough_cover):
+        for w in words.breakthrough_words:
+            if w in para:
+                mixed = True
+                for m in re.finditer(re.escape(w), para):
+                    matches.append((m.start(), m.end(), {"value": "1", "value_max": None, "unit": "",
+                                                         "breakthrough": w}))
+    if mixed:
+        matches.sort(key=_first)
     return matches
 
 
