@@ -1081,7 +1081,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
         if matches:
             fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
             try:
-                _read_matches(line, matches, base, events, fallback, period, vocab, found, row)
+                _read_matches(line, matches, base, events, fallback, period, vocab, found, row, hm)
             except Exception as exc:  # one unreadable line must not cost the document its targets
                 found.warnings.append((base, f"{UNREADABLE}: {type(exc).__name__}: {exc}"))
         if not events or row:  # a row's deadline is its own, not the next row's
@@ -1331,6 +1331,11 @@ class _ParagraphWords:
     amount_verbs: tuple[str, ...]
     bare_value_cover: tuple[str, ...]  # _cover of the words a bare value follows
     breakthrough_cover: tuple[str, ...]  # _cover of breakthrough_words
+    parameter_pattern: re.Pattern[str]  # any of parameter_patterns
+    clause_qualifier_cover: tuple[str, ...]
+    recurring_cover: tuple[str, ...]
+    # unit -> (money, a count, a rate), of the unit without its magnitude: a few dozen distinct units
+    unit_kinds: dict[str, tuple[bool, bool, bool]]
 
 
 def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
@@ -1357,8 +1362,31 @@ def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
             amount_verbs=tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before}),
             bare_value_cover=_cover(vocab.words("bare_value_qualifiers")),
             breakthrough_cover=_cover(vocab.words("breakthrough_words")),
+            parameter_pattern=re.compile("|".join(f"(?:{p.pattern})" for p in vocab.parameter_patterns) or "(?!)"),
+            clause_qualifier_cover=_cover(vocab.words("clause_qualifiers")),
+            recurring_cover=_cover(vocab.words("recurring_markers")),
+            unit_kinds={},
         )
     return got
+
+
+def _unit_kind(unit: str, magnitudes: tuple[str, ...], currency_units: tuple[str, ...],
+               count_units: set[str]) -> tuple[bool, bool, bool]:
+    """Whether a value's unit, without its magnitude (万家 -> 家), is money, a count, a rate."""
+    base_unit = unit
+    for mag in magnitudes:
+        if base_unit.startswith(mag) and len(base_unit) > len(mag):
+            base_unit = base_unit[len(mag):]
+            break
+    return base_unit.endswith(currency_units), base_unit in count_units, base_unit in ("%", "‰")
+
+
+def _strict_number(token: str) -> bool:
+    """_STRICT_NUMBER.fullmatch(token) for a token of the number patterns (digits, . , O o): one made
+    of digits alone needs no pattern."""
+    if "." not in token and "," not in token and "O" not in token and "o" not in token:
+        return True
+    return _STRICT_NUMBER.fullmatch(token) is not None
 
 
 def _paragraph_matches(para: str, vocab: Vocabulary,
@@ -1395,7 +1423,9 @@ def _paragraph_matches(para: str, vocab: Vocabulary,
 
 def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], base: int, events: list[_Event],
                   fallback: int | None, period: tuple[int, int] | None, vocab: Vocabulary, found: Finding,
-                  row: bool = False) -> None:
+                  row: bool = False, marker: re.Match[str] | bool | None = True) -> None:
+    """The targets of a paragraph's values. `marker` is the paragraph's HEADING match if the
+    caller has it (True: look it up)."""
     words = _paragraph_words(vocab)
     last_in_sentence: dict[int, RawTarget] = {}
     has_baseline = words.has_baseline
@@ -1411,14 +1441,21 @@ def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], bas
     lone_verbs = words.lone_verbs
     magnitudes = words.magnitudes
     currency_units = words.currency_units
+    has_param_pattern = words.parameter_pattern.search
+    unit_kinds = words.unit_kinds
     ctx = _Para(para, events)
     starts = [s for s, _e, _g in matches]
     paired = _respective_years(ctx, matches, starts, period)
     named = _respective_indicators(ctx, matches, starts, vocab)
-    open_at = _open_parens(para, starts) if _has_paren(para) else dict.fromkeys(starts)
+    # the parenthesis open at a value: in a short paragraph the nearest ones before it tell, unless a
+    # parenthesis closes after the last one that opens (then, as in a long paragraph, all are walked)
+    has_paren = _has_paren(para)
+    short = len(para) <= _SHORT_PARAGRAPH
+    open_at = _open_parens(para, starts) if has_paren and not short else None
     titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(para)] if "《" in para else []
     title_starts = [a for a, _ in titles]
-    marker = HEADING.match(para)
+    if marker is True:
+        marker = HEADING.match(para)
     marker_end = marker.end() if marker else 0  # "1．高新技术企业达到500家": not part of the indicator
     prev_after = -1
     last_target: RawTarget | None = None
@@ -1426,7 +1463,17 @@ def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], bas
         s_start, s_end = ctx.sentence(start)
         prev_target = last_in_sentence.get(s_start)
         # inside a parenthesis: only "（其中国家级3家）"-style asides count, never baselines or notes
-        paren = open_at[start]
+        if not has_paren:
+            paren = None
+        elif open_at is not None:
+            paren = open_at[start]
+        else:
+            paren = max(para.rfind("（", 0, start), para.rfind("(", 0, start))
+            if paren < 0:
+                paren = None
+            elif paren < max(para.rfind("）", 0, start), para.rfind(")", 0, start)):
+                open_at = _open_parens(para, starts)
+                paren = open_at[start]
         if paren is not None:
             inner = para[max(paren + 1, start - _WINDOW): start]
             if has_baseline(inner) or not inner.strip():
@@ -1441,29 +1488,33 @@ def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], bas
         t_i = bisect_right(title_starts, start) - 1
         if t_i >= 0 and start < titles[t_i][1]:
             continue  # inside a cited document's title: 《关于支持100家企业…》
-        c_start = max(_clause_start(para, start, _COMMA_BOUNDARY), marker_end)
+        # the clause (to a comma) and the clause to a comma or 、: the same unless the scan stopped at a 、
+        i_start = _clause_start(para, start, _CLAUSE_BOUNDARY)
+        c_start = _clause_start(para, start, _COMMA_BOUNDARY) if i_start and para[i_start - 1] == "、" else i_start
+        c_start = max(c_start, marker_end)
+        i_start = max(i_start, marker_end)
         c_end = _clause_end(para, end, _COMMA_BOUNDARY)
-        comma_clause = _PARENS.sub("", para[c_start:start])
+        comma_clause = para[c_start:start]
+        if "（" in comma_clause or "(" in comma_clause:
+            comma_clause = _PARENS.sub("", comma_clause)
         whole_clause = para[c_start:c_end]
         unit = g["unit"]
-        base_unit = unit
-        for mag in magnitudes:
-            if base_unit.startswith(mag) and len(base_unit) > len(mag):
-                base_unit = base_unit[len(mag):]
-                break
+        kind = unit_kinds.get(unit)
+        if kind is None:
+            kind = unit_kinds[unit] = _unit_kind(unit, magnitudes, currency_units, vocab.count_units)
+        is_money, is_count, is_rate = kind
         if has_baseline(comma_clause):
             continue
-        is_money = base_unit.endswith(currency_units)
         if is_money and has_not_before(comma_clause):
             continue  # "给予奖补30万元": a subsidy, not a target
         # subsidy rates and ceilings are policy parameters: "按投资额30%的比例给予奖补", "最高500万元"
-        if has_param_word(whole_clause) or any(p.search(whole_clause) for p in words.parameter_patterns):
+        if has_param_word(whole_clause) or has_param_pattern(whole_clause) is not None:
             continue
-        if (is_money or base_unit in ("%", "‰")) and has_param_cap(whole_clause) and any(
+        if (is_money or is_rate) and has_param_cap(whole_clause) and any(
                 w in para[max(s_start, start - _WINDOW): min(s_end, end + _WINDOW)] for w in subsidy_words):
             continue
-        if ("breakthrough" not in g and not _STRICT_NUMBER.fullmatch(g["value"])) or (
-                g["value_max"] and not _STRICT_NUMBER.fullmatch(g["value_max"])):
+        if ("breakthrough" not in g and not _strict_number(g["value"])) or (
+                g["value_max"] and not _strict_number(g["value_max"])):
             found.warnings.append((base + start, f"number “{para[start:end]}” does not parse; skipped"))
             continue
         # qualifiers after the unit: 以上, 左右, 内
@@ -1481,11 +1532,9 @@ def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], bas
             continue  # "产值超500亿元的产业集群": a modifier
         follows_noun = bool(_CJK.match(nxt)) and nxt not in "的" and not (
             nxt in _CONJUNCTIONS and para[after + 1: after + 2].isdigit())  # "150家和200家"
-        is_count = base_unit in vocab.count_units
         if follows_noun and not is_count and para[after: after + 2] not in ("目标",) and "breakthrough" not in g:
             continue  # "主营业务收入5亿元以上企业": an amount describing what follows
         # the indicator
-        i_start = max(_clause_start(para, start, _CLAUSE_BOUNDARY), marker_end)
         if prev_target is not None and i_start < prev_after <= start:
             i_start = prev_after  # "100家、150家和200家": what follows the last value
             while i_start < start and para[i_start] in _CONJUNCTIONS:
@@ -1542,14 +1591,18 @@ def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], bas
         k = bisect_left(starts, s_start)
         head = para[s_start:head_end] if not (k < len(starts) and starts[k] < head_end) else ""
         scope = comma_clause + "|" + head
-        for w, q in words.clause_qualifiers:
-            if w in scope and not any(q in x for x in quals_before):
-                quals_before.append(q)
-        qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
+        if _has_any(scope, words.clause_qualifier_cover):
+            for w, q in words.clause_qualifiers:
+                if w in scope and not any(q in x for x in quals_before):
+                    quals_before.append(q)
+        if quals_after or len(quals_before) > 1:
+            qualifier = "|".join(dict.fromkeys(q for q in [*quals_before, *quals_after] if q))
+        else:
+            qualifier = quals_before[0] if quals_before else ""
         # the year; a quota "每年…" (earlier in the sentence, no year written since) recurs
         own_year = ctx.has_event(c_start, start)
         window = para[max(s_start, start - _WINDOW): start]
-        last_marker = max((window.rfind(w) for w in recurring), default=-1)
+        last_marker = max([window.rfind(w) for w in recurring]) if _has_any(window, words.recurring_cover) else -1
         marker_at = max(s_start, start - _WINDOW) + last_marker
         recurrence = ""
         # "每年培训农民1000人次，选派特派员100名": a quota clause makes the clauses after it quotas too
@@ -1557,7 +1610,8 @@ def _read_matches(para: str, matches: list[tuple[int, int, dict[str, Any]]], bas
         quota_clause = last_marker >= 0 and not ctx.has_event(marker_at, start) and bool(
             _values_after(matches, starts, marker_at, _clause_end(para, marker_at, _COMMA_BOUNDARY)))
         short_head = head if len(head) <= 6 else ""  # "每年，…" / "力争每年，…" heads the sentence
-        if not own_year and (any(w in comma_clause + "|" + short_head for w in recurring) or quota_clause):
+        if not own_year and (quota_clause or (_has_any(comma_clause + "|" + short_head, words.recurring_cover)
+                                              and any(w in comma_clause + "|" + short_head for w in recurring))):
             year = None
             recurrence = "annual"
         else:
