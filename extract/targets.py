@@ -154,6 +154,42 @@ def _cell_patterns(raw: dict[str, Any]) -> tuple[re.Pattern[str], re.Pattern[str
 # --- indicator names ----------------------------------------------------------------------------
 
 _DIGIT = re.compile(r"\d")
+# \d\d*, not \d+: a pattern that starts with a repeat is tried at every character; one that starts
+# with a character class skips to the next digit
+_DIGIT_RUN = re.compile(r"\d\d*")
+
+
+def _digit_runs(text: str) -> list[int]:
+    """Where the runs of digits of a text start. Every pattern that starts at a digit not after a
+    digit (the number, the year, the table's year hint) can only match there: it is tried at these
+    offsets (`_matches_at`) instead of being searched for, a scan that in Python's re costs about ten
+    times one for the runs, and one scan of the text serves both readers (the last text's runs are
+    kept, as they read the same text one after the other)."""
+    last = _LAST_RUNS
+    if last and last[0] is text:
+        return last[1]
+    runs = [m.start() for m in _DIGIT_RUN.finditer(text)]
+    _LAST_RUNS[:] = [text, runs]
+    return runs
+
+
+_LAST_RUNS: list[Any] = []  # [text, its _digit_runs]
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int] | range | Any) -> list[re.Match[str]]:
+    """pattern.finditer(text) for a pattern that can only match at one of `starts` (in order): the
+    same matches, as finditer's do not overlap (a start inside the last match is passed over)."""
+    out: list[re.Match[str]] = []
+    match = pattern.match
+    end = 0
+    for at in starts:
+        if at < end:
+            continue
+        m = match(text, at)
+        if m is not None:
+            out.append(m)
+            end = m.end()
+    return out
 _STRICT_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _DESCRIPTIVE = re.compile(r"^具有[^的]{1,12}的")  # "具有较强竞争力的创新型产业集群"
 _QUOTES = re.compile(r"[“”\"'‘’「」『』\s]")
@@ -463,7 +499,8 @@ def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
     kept, as the readers' look-ahead. A document without tables is never cut into cells."""
     windows: list[tuple[int, int]] = []
     reach = 0  # where the last window ended
-    for hint in _TABLE_YEAR_HINT.finditer(text):
+    # (the hint starts at a digit not after a digit: tried at the runs of digits)
+    for hint in _matches_at(_TABLE_YEAR_HINT, text, _digit_runs(text)):
         at = hint.start()
         if at < reach:
             continue
@@ -879,9 +916,10 @@ class _Event:
 
 
 def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vocabulary,
-                 warnings: list[tuple[int, str]], row: bool = False) -> list[_Event]:
+                 warnings: list[tuple[int, str]], row: bool = False,
+                 digit_starts: list[int] | None = None) -> list[_Event]:
     """Places in a paragraph that set the target year: "到2022年", "2018年，", "确保2020年",
-    “十四五”期间, "三年内"."""
+    “十四五”期间, "三年内". `digit_starts`: where the paragraph's runs of digits start, if known."""
     events: list[_Event] = []
     # every kind of event below needs 年 or a word of the vocabulary: most lines have none
     if not _may_have_event(para, period, vocab):
@@ -900,7 +938,10 @@ def _year_events(para: str, base: int, period: tuple[int, int] | None, vocab: Vo
         return i >= 0 and titles[i][0] <= pos < titles[i][1]
 
     written = (_CN_YEAR.sub(_cn_year_digits, para) if _has_cn_year(para) else para) if "年" in para else ""
-    for m in _YEAR.finditer(written):
+    # (a year starts at a digit not after a digit)
+    years = _matches_at(_YEAR, written, digit_starts) if digit_starts is not None and written is para \
+        else _YEAR.finditer(written)
+    for m in years:
         if titles and cited(m.start()):
             continue
         year = int(m.group(1))
@@ -1033,6 +1074,9 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     n_regions = len(regions)
     r = -1  # the last region that starts at or before the line
     in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
+    runs = _digit_runs(text)
+    n_runs = len(runs)
+    k = 0  # the first run of digits at or after the line
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
@@ -1042,6 +1086,16 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             r += 1
         if r >= 0 and base < region_reach[r]:
             continue
+        # where the line's runs of digits start (most lines have none)
+        while k < n_runs and runs[k] < base:
+            k += 1
+        if k < n_runs and runs[k] < pos:
+            k_end = k + 1
+            while k_end < n_runs and runs[k_end] < pos:
+                k_end += 1
+            digit_starts = [at - base for at in runs[k:k_end]]
+        else:
+            digit_starts = []
         hm = HEADING.match(line)
         title = line
         # no year event in the line (most lines): none in its heading's title either, which starts it
@@ -1056,14 +1110,16 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
                 title = line[: hm.end()]
             # the heading's own year (warnings come from the line's scan below)
             title_warnings: list[tuple[int, str]] = []
-            tevents = _year_events(title, base, period, vocab, title_warnings) if may_event and len(title) <= 40 else []
+            tevents = (_year_events(title, base, period, vocab, title_warnings, False,
+                                    [d for d in digit_starts if d < len(title)])
+                       if may_event and len(title) <= 40 else [])
             baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None) if tevents else None,
                                 baseline))
             in_baseline = any(s.baseline for s in stack)
             carry = None
-        elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) and not vocab.number_unit.search(line) \
-                and baseline_words.search(line) is not None:
+        elif len(line) <= 30 and not _SENTENCE_END.search(line[:-1]) \
+                and not (digit_starts and vocab.number_unit.search(line)) and baseline_words.search(line) is not None:
             stack.append(_Scope(9, None, True))  # an unnumbered heading such as "发展基础"
             in_baseline = True
             carry = None
@@ -1074,10 +1130,10 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             events = tevents  # the heading is the whole line: its scan is the line's
             found.warnings.extend(title_warnings)
         elif may_event:
-            events = _year_events(line, base, period, vocab, found.warnings, row)
+            events = _year_events(line, base, period, vocab, found.warnings, row, digit_starts)
         else:
             events = []
-        matches = _paragraph_matches(line, vocab, words)
+        matches = _paragraph_matches(line, vocab, words, digit_starts)
         if matches:
             fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
             try:
@@ -1389,12 +1445,17 @@ def _strict_number(token: str) -> bool:
     return _STRICT_NUMBER.fullmatch(token) is not None
 
 
-def _paragraph_matches(para: str, vocab: Vocabulary,
-                       words: _ParagraphWords) -> list[tuple[int, int, dict[str, Any]]]:
-    """The values of a paragraph, in order: (start, end, the value's parts)."""
-    # both number patterns start at a digit
-    has_digit = _DIGIT.search(para) is not None
-    matches = [(m.start(), m.end(), m.groupdict()) for m in vocab.number_unit.finditer(para)] if has_digit else []
+def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
+                       digit_starts: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
+    """The values of a paragraph, in order: (start, end, the value's parts). `digit_starts`: where
+    the paragraph's runs of digits start, if known (a number starts at a digit not after a digit)."""
+    if digit_starts is None:
+        has_digit = _DIGIT.search(para) is not None
+        numbers: Any = vocab.number_unit.finditer(para) if has_digit else ()
+    else:
+        has_digit = bool(digit_starts)
+        numbers = _matches_at(vocab.number_unit, para, digit_starts) if has_digit else ()
+    matches = [(m.start(), m.end(), m.groupdict()) for m in numbers]
     # each kind comes in order: the list is sorted only when a second kind adds to it
     mixed = False
     first = vocab.chinese_amount.search(para)
