@@ -121,7 +121,7 @@ def vocabulary() -> Vocabulary:
                        raw["qualifiers_before"], qual_after,
                        re.compile(_alternation(list(qual_after))), ind["indicators"], alias_index,
                        patterns, chinese_amount, [re.compile(p) for p in raw["parameter_patterns"]],
-                       re.compile(rf"(?<![\d〇零一二两三四五六七八九十明去前后])(?:{_alternation(raw['plan_year_words'])})"),
+                       _not_after(raw["plan_year_words"], r"\d〇零一二两三四五六七八九十明去前后"),
                        *_cell_patterns(raw),
                        re.compile(rf"(?:{_alternation(raw['bare_value_qualifiers'])})\s*(?P<value>\d+(?:\.\d+)?)"
                                   rf"(?=(?:{_alternation(list(qual_after))})?(?:[，,。；;、）)\n]|$))"))
@@ -133,6 +133,14 @@ def vocabulary() -> Vocabulary:
             alias_index[indicator_key(written, vocab)] = canonical
         patterns.extend((re.compile(p), canonical) for p in entry.get("patterns", []))
     return vocab
+
+
+def _not_after(words: list[str], chars: str) -> re.Pattern[str]:
+    """Any of the words, not after one of the characters (a class): `(?<![chars])(?:words)` written
+    with the look-behind after each word's first character, so that re skips to those characters
+    instead of trying the look-behind at every one."""
+    ordered = sorted(set(words), key=len, reverse=True)
+    return re.compile("|".join(f"{re.escape(w[0])}(?<![{chars}]{re.escape(w[0])}){re.escape(w[1:])}" for w in ordered))
 
 
 def _cell_patterns(raw: dict[str, Any]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -154,26 +162,52 @@ def _cell_patterns(raw: dict[str, Any]) -> tuple[re.Pattern[str], re.Pattern[str
 # --- indicator names ----------------------------------------------------------------------------
 
 _DIGIT = re.compile(r"\d")
-# \d\d*, not \d+: a pattern that starts with a repeat is tried at every character; one that starts
-# with a character class skips to the next digit
-_DIGIT_RUN = re.compile(r"\d\d*")
+_CN_NUMERALS = "零〇一二两三四五六七八九十百千"
+_CN_NUMERAL_SET = frozenset(_CN_NUMERALS)
+# a run of digits or one of Chinese numerals. It starts with a character class, not a repeat or an
+# alternation: re skips to the next such character instead of trying the pattern at every one
+_RUN = re.compile(rf"[\d{_CN_NUMERALS}](?:(?<=\d)\d*|[{_CN_NUMERALS}]*)")
 
 
-def _digit_runs(text: str) -> list[int]:
-    """Where the runs of digits of a text start. Every pattern that starts at a digit not after a
-    digit (the number, the year, the table's year hint) can only match there: it is tried at these
-    offsets (`_matches_at`) instead of being searched for, a scan that in Python's re costs about ten
-    times one for the runs, and one scan of the text serves both readers (the last text's runs are
+def _runs(text: str) -> tuple[list[int], list[int]]:
+    """Where the runs of digits and the runs of Chinese numerals of a text start. Every pattern that
+    starts at a digit not after a digit (the number, the year, the table's year hint) or at a numeral
+    not after a numeral (the Chinese amount) can only match there: it is tried at these offsets
+    (`_matches_at`) instead of searched for line by line (a scan in Python's re costs some 50
+    instructions a character), and one scan of the text serves both readers (the last text's runs are
     kept, as they read the same text one after the other)."""
     last = _LAST_RUNS
     if last and last[0] is text:
         return last[1]
-    runs = [m.start() for m in _DIGIT_RUN.finditer(text)]
-    _LAST_RUNS[:] = [text, runs]
-    return runs
+    digits: list[int] = []
+    numerals: list[int] = []
+    numeral = _CN_NUMERAL_SET
+    for m in _RUN.finditer(text):
+        at = m.start()
+        (numerals if text[at] in numeral else digits).append(at)
+    _LAST_RUNS[:] = [text, (digits, numerals)]
+    return digits, numerals
 
 
-_LAST_RUNS: list[Any] = []  # [text, its _digit_runs]
+def _digit_runs(text: str) -> list[int]:
+    return _runs(text)[0]
+
+
+_LAST_RUNS: list[Any] = []  # [text, its _runs]
+
+
+def _line_starts(runs: list[int], k: int, start: int, end: int) -> tuple[list[int], int]:
+    """The runs in text[start:end] as offsets in it, and the index of the first run at or after
+    start; k: that index for an earlier start (lines are read in order)."""
+    n = len(runs)
+    while k < n and runs[k] < start:
+        k += 1
+    if k == n or runs[k] >= end:
+        return [], k
+    k_end = k + 1
+    while k_end < n and runs[k_end] < end:
+        k_end += 1
+    return [at - start for at in runs[k:k_end]], k
 
 
 def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int] | range | Any) -> list[re.Match[str]]:
@@ -1074,9 +1108,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     n_regions = len(regions)
     r = -1  # the last region that starts at or before the line
     in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
-    runs = _digit_runs(text)
-    n_runs = len(runs)
-    k = 0  # the first run of digits at or after the line
+    digit_runs, numeral_runs = _runs(text)
+    k_digit = k_numeral = 0  # the first run at or after the line
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
@@ -1086,16 +1119,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             r += 1
         if r >= 0 and base < region_reach[r]:
             continue
-        # where the line's runs of digits start (most lines have none)
-        while k < n_runs and runs[k] < base:
-            k += 1
-        if k < n_runs and runs[k] < pos:
-            k_end = k + 1
-            while k_end < n_runs and runs[k_end] < pos:
-                k_end += 1
-            digit_starts = [at - base for at in runs[k:k_end]]
-        else:
-            digit_starts = []
+        # where the line's runs of digits and of numerals start (most lines have none)
+        digit_starts, k_digit = _line_starts(digit_runs, k_digit, base, pos)
         hm = HEADING.match(line)
         title = line
         # no year event in the line (most lines): none in its heading's title either, which starts it
@@ -1133,7 +1158,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             events = _year_events(line, base, period, vocab, found.warnings, row, digit_starts)
         else:
             events = []
-        matches = _paragraph_matches(line, vocab, words, digit_starts)
+        numeral_starts, k_numeral = _line_starts(numeral_runs, k_numeral, base, pos)
+        matches = _paragraph_matches(line, vocab, words, digit_starts, numeral_starts)
         if matches:
             fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
             try:
@@ -1348,13 +1374,18 @@ def chinese_number(written: str) -> int | None:
     return total + (digit or 0) if seen else None
 
 
-def _chinese_amounts(para: str, vocab: Vocabulary, start: int = 0) -> list[tuple[int, int, dict[str, Any]]]:
+def _chinese_amounts(para: str, vocab: Vocabulary, start: int = 0,
+                     numeral_starts: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
     """"建成两个国家级平台", "新增十家": a Chinese-numeral count right after a target verb; a value of
     one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
     ("两个维护", "三大工程")."""
     out: list[tuple[int, int, dict[str, Any]]] = []
     verbs = _paragraph_words(vocab).amount_verbs
-    for m in vocab.chinese_amount.finditer(para, start):  # (from the first one, found by the caller)
+    # from the first one, found by the caller; or tried where runs of numerals start (an amount starts
+    # at a numeral not after one)
+    found = vocab.chinese_amount.finditer(para, start) if numeral_starts is None else \
+        _matches_at(vocab.chinese_amount, para, numeral_starts)
+    for m in found:
         if not para.endswith(verbs, 0, m.start()):
             continue  # (most numerals: no verb before them)
         value = chinese_number(m.group("cn"))
@@ -1446,9 +1477,10 @@ def _strict_number(token: str) -> bool:
 
 
 def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
-                       digit_starts: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
-    """The values of a paragraph, in order: (start, end, the value's parts). `digit_starts`: where
-    the paragraph's runs of digits start, if known (a number starts at a digit not after a digit)."""
+                       digit_starts: list[int] | None = None,
+                       numeral_starts: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
+    """The values of a paragraph, in order: (start, end, the value's parts). `digit_starts`,
+    `numeral_starts`: where the paragraph's runs of digits and of Chinese numerals start, if known."""
     if digit_starts is None:
         has_digit = _DIGIT.search(para) is not None
         numbers: Any = vocab.number_unit.finditer(para) if has_digit else ()
@@ -1458,8 +1490,11 @@ def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
     matches = [(m.start(), m.end(), m.groupdict()) for m in numbers]
     # each kind comes in order: the list is sorted only when a second kind adds to it
     mixed = False
-    first = vocab.chinese_amount.search(para)
-    amounts = _chinese_amounts(para, vocab, first.start()) if first is not None else None
+    if numeral_starts is None:
+        first = vocab.chinese_amount.search(para)
+        amounts = _chinese_amounts(para, vocab, first.start()) if first is not None else None
+    else:
+        amounts = _chinese_amounts(para, vocab, 0, numeral_starts) if numeral_starts else None
     if amounts:
         mixed = bool(matches)
         matches.extend(amounts)
