@@ -162,38 +162,26 @@ def _cell_patterns(raw: dict[str, Any]) -> tuple[re.Pattern[str], re.Pattern[str
 # --- indicator names ----------------------------------------------------------------------------
 
 _DIGIT = re.compile(r"\d")
-_CN_NUMERALS = "零〇一二两三四五六七八九十百千"
-_CN_NUMERAL_SET = frozenset(_CN_NUMERALS)
-# a run of digits or one of Chinese numerals. It starts with a character class, not a repeat or an
-# alternation: re skips to the next such character instead of trying the pattern at every one
-_RUN = re.compile(rf"[\d{_CN_NUMERALS}](?:(?<=\d)\d*|[{_CN_NUMERALS}]*)")
-
-
-def _runs(text: str) -> tuple[list[int], list[int]]:
-    """Where the runs of digits and the runs of Chinese numerals of a text start. Every pattern that
-    starts at a digit not after a digit (the number, the year, the table's year hint) or at a numeral
-    not after a numeral (the Chinese amount) can only match there: it is tried at these offsets
-    (`_matches_at`) instead of searched for line by line (a scan in Python's re costs some 50
-    instructions a character), and one scan of the text serves both readers (the last text's runs are
-    kept, as they read the same text one after the other)."""
-    last = _LAST_RUNS
-    if last and last[0] is text:
-        return last[1]
-    digits: list[int] = []
-    numerals: list[int] = []
-    numeral = _CN_NUMERAL_SET
-    for m in _RUN.finditer(text):
-        at = m.start()
-        (numerals if text[at] in numeral else digits).append(at)
-    _LAST_RUNS[:] = [text, (digits, numerals)]
-    return digits, numerals
+# \d\d*, not \d+: a pattern that starts with a repeat is tried at every character; one that starts
+# with a character class skips to the next digit
+_DIGIT_RUN = re.compile(r"\d\d*")
 
 
 def _digit_runs(text: str) -> list[int]:
-    return _runs(text)[0]
+    """Where the runs of digits of a text start. Every pattern that starts at a digit not after a
+    digit (the number, the year, the table's year hint) can only match there: it is tried at these
+    offsets (`_matches_at`) instead of searched for line by line (a scan in Python's re costs some 50
+    instructions a character), and one scan of the text serves both readers (the last text's runs
+    are kept, as they read the same text one after the other)."""
+    last = _LAST_RUNS
+    if last and last[0] is text:
+        return last[1]
+    runs = [m.start() for m in _DIGIT_RUN.finditer(text)]
+    _LAST_RUNS[:] = [text, runs]
+    return runs
 
 
-_LAST_RUNS: list[Any] = []  # [text, its _runs]
+_LAST_RUNS: list[Any] = []  # [text, its _digit_runs]
 
 
 def _line_starts(runs: list[int], k: int, start: int, end: int) -> tuple[list[int], int]:
@@ -1108,8 +1096,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     n_regions = len(regions)
     r = -1  # the last region that starts at or before the line
     in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
-    digit_runs, numeral_runs = _runs(text)
-    k_digit = k_numeral = 0  # the first run at or after the line
+    digit_runs = _digit_runs(text)
+    k_digit = 0  # the first run of digits at or after the line
     for line in text.split("\n"):
         base = pos
         pos += len(line) + 1
@@ -1119,7 +1107,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             r += 1
         if r >= 0 and base < region_reach[r]:
             continue
-        # where the line's runs of digits and of numerals start (most lines have none)
+        # where the line's runs of digits start (most lines have none)
         digit_starts, k_digit = _line_starts(digit_runs, k_digit, base, pos)
         hm = HEADING.match(line)
         title = line
@@ -1158,8 +1146,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             events = _year_events(line, base, period, vocab, found.warnings, row, digit_starts)
         else:
             events = []
-        numeral_starts, k_numeral = _line_starts(numeral_runs, k_numeral, base, pos)
-        matches = _paragraph_matches(line, vocab, words, digit_starts, numeral_starts)
+        matches = _paragraph_matches(line, vocab, words, digit_starts)
         if matches:
             fallback = carry or next((s.year for s in reversed(stack) if s.year is not None), None) or default_year
             try:
@@ -1374,18 +1361,13 @@ def chinese_number(written: str) -> int | None:
     return total + (digit or 0) if seen else None
 
 
-def _chinese_amounts(para: str, vocab: Vocabulary, start: int = 0,
-                     numeral_starts: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
+def _chinese_amounts(para: str, vocab: Vocabulary, start: int = 0) -> list[tuple[int, int, dict[str, Any]]]:
     """"建成两个国家级平台", "新增十家": a Chinese-numeral count right after a target verb; a value of
     one ("一个", "一批") is an article, and a numeral without such a verb is usually a name
     ("两个维护", "三大工程")."""
     out: list[tuple[int, int, dict[str, Any]]] = []
     verbs = _paragraph_words(vocab).amount_verbs
-    # from the first one, found by the caller; or tried where runs of numerals start (an amount starts
-    # at a numeral not after one)
-    found = vocab.chinese_amount.finditer(para, start) if numeral_starts is None else \
-        _matches_at(vocab.chinese_amount, para, numeral_starts)
-    for m in found:
+    for m in vocab.chinese_amount.finditer(para, start):  # (from the first one, found by the caller)
         if not para.endswith(verbs, 0, m.start()):
             continue  # (most numerals: no verb before them)
         value = chinese_number(m.group("cn"))
@@ -1477,10 +1459,9 @@ def _strict_number(token: str) -> bool:
 
 
 def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
-                       digit_starts: list[int] | None = None,
-                       numeral_starts: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
-    """The values of a paragraph, in order: (start, end, the value's parts). `digit_starts`,
-    `numeral_starts`: where the paragraph's runs of digits and of Chinese numerals start, if known."""
+                       digit_starts: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
+    """The values of a paragraph, in order: (start, end, the value's parts). `digit_starts`: where
+    the paragraph's runs of digits start, if known (a number starts at a digit not after a digit)."""
     if digit_starts is None:
         has_digit = _DIGIT.search(para) is not None
         numbers: Any = vocab.number_unit.finditer(para) if has_digit else ()
@@ -1490,11 +1471,8 @@ def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
     matches = [(m.start(), m.end(), m.groupdict()) for m in numbers]
     # each kind comes in order: the list is sorted only when a second kind adds to it
     mixed = False
-    if numeral_starts is None:
-        first = vocab.chinese_amount.search(para)
-        amounts = _chinese_amounts(para, vocab, first.start()) if first is not None else None
-    else:
-        amounts = _chinese_amounts(para, vocab, 0, numeral_starts) if numeral_starts else None
+    first = vocab.chinese_amount.search(para)
+    amounts = _chinese_amounts(para, vocab, first.start()) if first is not None else None
     if amounts:
         mixed = bool(matches)
         matches.extend(amounts)
