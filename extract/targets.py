@@ -521,15 +521,24 @@ def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
     kept, as the readers' look-ahead. A document without tables is never cut into cells."""
     windows: list[tuple[int, int]] = []
     reach = 0  # where the last window ended
-    # (the hint starts at a digit not after a digit: tried at the runs of digits)
-    for hint in _matches_at(_TABLE_YEAR_HINT, text, _digit_runs(text)):
+    # (the hint starts at a digit not after a digit: tried at the runs of digits, which also tell
+    # whether a line holds a digit: every digit of a line is in a run that starts in it)
+    runs = _digit_runs(text)
+    n_runs = len(runs)
+
+    def has_digit(start: int, end: int) -> bool:
+        i = bisect_left(runs, start)
+        return i < n_runs and runs[i] < end
+
+    for hint in _matches_at(_TABLE_YEAR_HINT, text, runs):
         at = hint.start()
         if at < reach:
             continue
         start = text.rfind("\n", 0, at) + 1
         while start > reach:
             before = text.rfind("\n", 0, start - 1) + 1
-            if _is_barrier(text[before: start - 1], longest):
+            if start - 1 - before > longest and _is_barrier(text[before: start - 1], longest,
+                                                             has_digit(before, start - 1)):
                 break
             start = before
         end = text.find("\n", at)
@@ -538,9 +547,10 @@ def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
             if after < 0:
                 end = -1  # no line break after the last line: the window runs to the end
                 break
-            line = text[end + 1: after]
+            barrier = after - end - 1 > longest and _is_barrier(text[end + 1: after], longest,
+                                                                has_digit(end + 1, after))
             end = after
-            if _is_barrier(line, longest):
+            if barrier:
                 break
         if end < 0:
             end = len(text)
@@ -549,11 +559,13 @@ def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
     return windows
 
 
-def _is_barrier(line: str, longest: int) -> bool:
+def _is_barrier(line: str, longest: int, digit: bool | None = None) -> bool:
     """A line that is one cell (no space, bar or digit: no cut) longer than any header cell, with
     prose punctuation: no header starts at it, no reader takes it (labels, values, years and
-    trailing cells hold no prose punctuation or are shorter), and no cell joins it."""
-    if len(line) <= longest or _DIGIT.search(line) is not None or _PROSE.search(line) is None:
+    trailing cells hold no prose punctuation or are shorter), and no cell joins it. `digit`: whether
+    the line holds a digit, if known."""
+    if len(line) <= longest or (_DIGIT.search(line) is not None if digit is None else digit) \
+            or _PROSE.search(line) is None:
         return False
     words = line.translate(_BARS).split() if "|" in line or "｜" in line else line.split()
     return len(words) == 1 and len(words[0]) > longest and words[0][0] != "."
