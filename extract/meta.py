@@ -23,9 +23,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 from policykg.extract import gazetteer
 from policykg.extract.model import DocumentMeta
 
@@ -99,21 +99,26 @@ _NOT_OWN = "各全本我地"  # 各市科技局: every city's, not the plan's ow
 _NOT_AFTER = "门署分位长"  # 科技部门, 部署, 局长: a word, not a body
 
 
+class _UnitLevelWords(NamedTuple):
+    automaton: ahocorasick_rs.AhoCorasick | None  # None: no words
+    levels: tuple[str, ...]  # by word index: the levels it is a body of (国 省 市 县)
+
+
 @cache
-def _unit_level_automaton() -> ahocorasick.Automaton:
-    """The written forms of bodies of every level in one Aho-Corasick automaton: each maps to
-    (its length, the levels it is a body of: 国 省 市 县). Built on first use (a query never
-    pays for it)."""
+def _unit_level_words() -> _UnitLevelWords:
+    """The written forms of bodies of every level in one Aho-Corasick automaton (ahocorasick_rs, a
+    DFA: every match of a text in one call, 4x pyahocorasick's iteration), and the levels each is a
+    body of. Built on first use (a query never pays for it)."""
     levels_of: dict[str, str] = {}
     for level, heads in _unit_cores().items():
         for core in {core for group in heads.values() for core in group}:
             levels_of[core] = levels_of.get(core, "") + level
-    automaton = ahocorasick.Automaton()
-    for core, levels in levels_of.items():
-        automaton.add_word(core, (len(core), levels))
-    if len(automaton):
-        automaton.make_automaton()
-    return automaton
+    words = list(levels_of)
+    automaton = ahocorasick_rs.AhoCorasick(words, implementation=ahocorasick_rs.Implementation.DFA) if words else None
+    return _UnitLevelWords(automaton, tuple(levels_of[core] for core in words))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # the level character a local body is written after, and what must not stand before that
@@ -130,16 +135,23 @@ def unit_levels(text: str) -> Counter[str]:
     各/全/本/我/地, nor 市 after 区/县; a national body counts where it starts, not after a place's
     level character and not as part of a word (科技部门, 部署: see _NOT_AFTER). Both need a
     character before them (none at the text's start) and a national body one after it."""
-    automaton = _unit_level_automaton()
+    automaton, levels_of = _unit_level_words()
     local_at: dict[int, str] = {}  # where a level character stands -> the level
     national_at: set[int] = set()  # where a national body starts
     size = len(text)
-    for last, (length, levels) in automaton.iter(text) if len(automaton) else ():
-        start = last + 1 - length
-        for level in levels:
+    found: list[tuple[int, int, int]] = []
+    if automaton is not None:
+        try:
+            found = automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:
+            # a lone surrogate (a notebook's text), which UTF-8 cannot carry: one character for
+            # one, where no word is
+            found = automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
+    for word, start, end in found:
+        for level in levels_of[word]:
             if level == "国":
-                if start >= 1 and text[start - 1] not in _BEFORE_NATIONAL and last + 1 < size \
-                        and text[last + 1] not in _NOT_AFTER:
+                if start >= 1 and text[start - 1] not in _BEFORE_NATIONAL and end < size \
+                        and text[end] not in _NOT_AFTER:
                     national_at.add(start)
                 continue
             at = start - 1
