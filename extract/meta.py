@@ -165,6 +165,16 @@ def unit_levels(text: str) -> Counter[str]:
     return counts
 
 
+def load_tables() -> None:
+    """Load what inferring metadata reads (the gazetteer's names, the bodies of each level, the
+    issuers' words) once: a build does it before its workers fork, where each worker would load
+    them again."""
+    gazetteer.full_names()
+    list(gazetteer.names_in(""))  # its index of the names by their last characters
+    _unit_level_words()
+    _issuers()
+
+
 def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:
     """Manifest entries keyed by file name and by sha256 (either may match a file)."""
     for name in MANIFEST_NAMES:
@@ -238,8 +248,14 @@ _NOTICE_END = re.compile(r"的(?:通知|函)$")
 
 
 def _joined(cleaned: Iterable[str], limit: int) -> list[str]:
+    cleaned = iter(cleaned)
+    # a line joins the one before only when that one holds 印发 or 转发: when none of the first
+    # `limit` lines does, they are the result as they come (most heads have no notice title)
+    first = list(itertools.islice(cleaned, limit))
+    if "印发" not in (words := "\n".join(first)) and "转发" not in words:
+        return first
     lines: list[str] = []
-    for line in cleaned:
+    for line in itertools.chain(first, cleaned):
         if len(lines) > limit:
             break
         if lines and ("印发" in lines[-1] or "转发" in lines[-1]) and not lines[-1].endswith(("通知", "函")) \
@@ -264,12 +280,15 @@ def _head_and_tail(text: str) -> tuple[list[str], list[str]]:
     first = _joined(_cleaned(raw, blurbs), _FIRST_LINES)
     if len(raw) > _ALL_LINES:  # the whole list is cut at 100,000 lines: its end is not the text's
         return first, _lines(text, _ALL_LINES)[-_LAST_LINES:]
-    last: list[str] = []  # cleaned lines from the end, backwards
-    for line in _cleaned(reversed(raw), blurbs):
-        last.append(line)
-        # each line of the result takes one or two lines of the text
-        if len(last) >= 2 * _LAST_LINES and not _NOTICE_END.search(line):
-            break
+    # cleaned lines from the end, backwards: each line of the result takes one or two lines of
+    # the text, so twice as many, and more while they end a notice title
+    backwards = _cleaned(reversed(raw), blurbs)
+    last = list(itertools.islice(backwards, 2 * _LAST_LINES))
+    if len(last) == 2 * _LAST_LINES and _NOTICE_END.search(last[-1]):
+        for line in backwards:
+            last.append(line)
+            if not _NOTICE_END.search(line):
+                break
     return first, _joined(reversed(last), _ALL_LINES)[-_LAST_LINES:]
 
 
