@@ -158,6 +158,17 @@ _ODD_CHARACTER = re.compile(f"[{re.escape(''.join(k for k in _UNIFIED if len(k) 
 
 
 def unify_characters(t: MappedText) -> MappedText:
+    found = set(_ODD_CHARACTER.findall(t.text))
+    if not found:
+        return t
+    # most texts hold a few of the characters made one for one (．, －, odd spaces): each is
+    # replaced all at once (in C), the offsets as they are; line breaks as \r\n and zero-width
+    # characters change the length, and are edits
+    if all(len(_UNIFIED[odd]) == len(odd) for odd in found):
+        text = t.text
+        for odd in found:
+            text = text.replace(odd, _UNIFIED[odd])
+        return MappedText(text, t.offs)
     return t.sub(_ODD_CHARACTER, lambda m: _UNIFIED[m.group()])
 
 
