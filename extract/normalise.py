@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, compress, count, pairwise, repeat
+from itertools import accumulate, compress, count, pairwise
 from operator import add
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -486,14 +486,12 @@ _BLANKS_AT_TEXT_START = re.compile(r"[ \t]+")
 _BLANKS_AT_LINE_END = re.compile(r"[ \t](?<![ \t][ \t])[ \t]*+(?=\n|\Z)")
 
 
-def _finds(word: str, text: str) -> list[int]:
-    """Starts of every occurrence of `word` (one character, or two different ones: none overlap),
-    left to right: the text split at it, each start the lengths of the pieces before it and of the
-    words between them (all in C: a loop of str.find costs a Python step per occurrence)."""
-    pieces = text.split(word)
-    if len(pieces) == 1:
-        return []
-    return list(map(add, accumulate(map(len, pieces[:-1])), count(0, len(word))))
+def _finds(word: str, text: str) -> Iterator[int]:
+    """Starts of every occurrence of `word` (of two different characters: none overlap)."""
+    i = text.find(word)
+    while i >= 0:
+        yield i
+        i = text.find(word, i + 1)
 
 
 def _line_edges(text: str) -> set[tuple[int, int]]:
@@ -604,6 +602,11 @@ def _wrap_width(facts: _Lines) -> float | None:
     longest = bisect_left(lengths, 24)
     long_lines = by_length[longest:]
     middle = by_length[bisect_left(lengths, 12) : longest]
+    # the lines of 24 or more that end mid-sentence: with every middle line counted long and
+    # ending so (the most they can add), too few lines or too few of them ending so ask no width
+    unterminated = sum(1 for i in long_lines if lines[i][-1] not in _TERMINAL)
+    if len(long_lines) + len(middle) < 20 or (unterminated + len(middle)) / (len(long_lines) + len(middle)) < 0.45:
+        return None
     if middle:
         long_lines += [i for i in middle if _width(lines[i]) >= 12]
     if len(long_lines) < 20:
@@ -646,19 +649,15 @@ def _glue(cur: str, nxt: str, nxt_tabular: bool) -> str:
 
 
 def _parenthesis_balance(lines: _Lines) -> dict[int, int]:
-    """_open_parens of each line whose parentheses do not balance (most hold none, or balance):
-    the lines of the opening and of the closing parentheses, found by scans of the text, counted
-    in C (bisect and Counter over them)."""
-    text, after_first = lines.text, lines.starts[1:]  # line i: i starts after the first one at or before
-    opened = Counter(map(bisect_right, repeat(after_first), _finds("（", text) + _finds("(", text)))
-    closed = Counter(map(bisect_right, repeat(after_first), _finds("）", text) + _finds(")", text)))
-    if opened == closed:
-        return {}
-    balance = {line: n - closed.get(line, 0) for line, n in opened.items()}
-    for line, n in closed.items():
-        if line not in opened:
-            balance[line] = -n
-    return {line: n for line, n in balance.items() if n}
+    """_open_parens of each line that holds a parenthesis (most hold none): each parenthesis found
+    by a scan of the text and counted for its line."""
+    starts, text = lines.starts, lines.text
+    balance: dict[int, int] = {}
+    for paren, step in (("（", 1), ("(", 1), ("）", -1), (")", -1)):
+        for at in _finds(paren, text):
+            line = bisect_right(starts, at) - 1
+            balance[line] = balance.get(line, 0) + step
+    return balance
 
 
 def _parenthesis_joins(facts: _Lines) -> list[tuple[int, int, str]]:
