@@ -335,19 +335,26 @@ def collapse_repeats(t: MappedText) -> MappedText:
     if not candidates:
         return t
     edits: list[tuple[int, int, str]] = []
-    lines = text.split("\n")
-    starts = _line_starts(lines)
+    # the text's lines, split only for a heading that may run on over the next lines (most
+    # candidates are a line alone, and most of those no repeated heading)
+    lines: list[str] | None = None
+    starts: list[int] = []
     done = 0  # edits reach up to here (a wrapped heading covers the lines after it)
-    for start in candidates:
-        i = bisect_right(starts, start) - 1
-        line = lines[i]
-        if starts[i] < done or len(line) < 8:
+    for start in candidates:  # each one a line's start
+        end = text.find("\n", start)
+        line = text[start : end if end >= 0 else len(text)]
+        if start < done or len(line) < 8:
             continue
         # a repeated heading number: the heading may run on over the next lines (that reading
         # wins); else the line alone
-        found = _collapse_wrapped(lines, starts, i) if _REPEATED_MARKER.match(line) else None
+        found = None
+        if _REPEATED_MARKER.match(line):
+            if lines is None:
+                lines = text.split("\n")
+                starts = _line_starts(lines)
+            found = _collapse_wrapped(lines, starts, bisect_right(starts, start) - 1)
         if not found:
-            found = [(starts[i] + s, starts[i] + e, r) for s, e, r in _collapse_line(line) or []]
+            found = [(start + s, start + e, r) for s, e, r in _collapse_line(line) or []]
         if found:
             edits.extend(found)
             done = found[-1][1]
@@ -397,7 +404,9 @@ def _separates_units(text: str, start: int, end: int) -> bool:
 
 # a gap of two or more spaces between two cells of a line laid out in columns (pdftotext -layout,
 # a table typed with spaces): rows of such lines hold cells, as tab-separated rows do
-_COLUMN_GAP = re.compile(r"(?<=\S) {2,}(?=\S)")
+# (two spaces first, then the look-behind: a scan for them, where a look-behind first is tried at
+# every character, 30x slower)
+_COLUMN_GAP = re.compile(r"  (?<=\S  ) *(?=\S)")
 _SENTENCE_END = "。！？；"
 
 
