@@ -611,19 +611,22 @@ def _wrap_width(facts: _Lines) -> float | None:
     longest = bisect_left(lengths, 24)
     long_lines = by_length[longest:]
     middle = by_length[bisect_left(lengths, 12) : longest]
-    # the lines of 24 or more that end mid-sentence: with every middle line counted long and
-    # ending so (the most they can add), too few lines or too few of them ending so ask no width
-    unterminated = sum(1 for i in long_lines if lines[i][-1] not in _TERMINAL)
-    if len(long_lines) + len(middle) < 20 or (unterminated + len(middle)) / (len(long_lines) + len(middle)) < 0.45:
+    # a line ends mid-sentence when its last character is no sentence end and it is neither a
+    # heading nor a table row. With every middle line counted long and ending so (the most they
+    # can add), too few lines or too few of them ending so ask no width
+    unterminated = [i for i in long_lines if lines[i][-1] not in _TERMINAL]
+    if len(long_lines) + len(middle) < 20 or (len(unterminated) + len(middle)) / (len(long_lines) + len(middle)) < 0.45:
         return None
     if middle:
-        long_lines += [i for i in middle if _width(lines[i]) >= 12]
+        # _width of each, from the wide characters of every line (counted in one scan: the
+        # joins ask them of the text's lines in any case)
+        wide = facts.wide
+        wide_middle = [i for i in middle if wide[i] + 0.5 * (len(lines[i]) - wide[i]) >= 12]
+        long_lines += wide_middle
+        unterminated += [i for i in wide_middle if lines[i][-1] not in _TERMINAL]
     if len(long_lines) < 20:
         return None
-    # a line ends mid-sentence when its last character is no sentence end and it is neither a
-    # heading nor a table row: when even the lines of the first kind are too few, the rest is
-    # not asked
-    unterminated = [i for i in long_lines if lines[i][-1] not in _TERMINAL]
+    # when even the lines of the first kind are too few, the rest is not asked
     if len(unterminated) / len(long_lines) < 0.45:
         return None
     headings, tables = facts.headings, facts.tables

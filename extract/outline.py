@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import accumulate, compress, count
-from operator import add
 
 from policykg.extract.model import PolicyDocument, Section, _span
 
@@ -63,11 +61,8 @@ def paragraphs(text: str) -> list[Paragraph]:
 def _paragraph_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, text) of each paragraph: a non-empty line stripped, without Markdown around it."""
     out: list[tuple[int, int, str]] = []
-    lines = text.split("\n")
-    # each line's start (after the lengths of the lines before it and their breaks, in C); the
-    # empty lines (between the paragraphs of most texts) are passed over in C
-    starts = [0, *map(add, accumulate(map(len, lines[:-1])), count(1))]
-    for pos, line in compress(zip(starts, lines), lines):
+    pos = 0
+    for line in text.split("\n"):
         stripped = line.strip()
         if stripped and not stripped.startswith("|"):  # a Markdown table row stays as written
             mark = _MARKDOWN_LEAD.match(stripped) if stripped[0] in _MARKDOWN_FIRST else None
@@ -79,6 +74,7 @@ def _paragraph_spans(text: str) -> list[tuple[int, int, str]]:
         if stripped:
             lead = 0 if stripped is line else line.find(stripped)
             out.append((pos + lead, pos + lead + len(stripped), stripped))
+        pos += len(line) + 1
     return out
 
 
