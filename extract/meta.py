@@ -347,8 +347,14 @@ def infer_title(text: str) -> tuple[str, str]:
     return _infer_title(_lines(text))
 
 
-def _infer_title(lines: list[str]) -> tuple[str, str]:
-    head = _head_lines(lines)
+def _before_heading(lines: list[str]) -> list[str]:
+    """The first 30 lines up to the first outline heading (the head of a joint notice)."""
+    return list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:30]))
+
+
+def _infer_title(lines: list[str], head: list[str] | None = None) -> tuple[str, str]:
+    """infer_title from the first lines; `head`: their _head_lines, when the caller has them."""
+    head = _head_lines(lines) if head is None else head
     candidates = [i for i, line in enumerate(head) if _is_title_line(line) and _PLAN_WORDS.search(line)]
     strong = [i for i in candidates if _STRONG_PLAN.search(head[i])]
     for i in strong[:1] or candidates[:1]:
@@ -391,11 +397,12 @@ def find_date(text: str) -> tuple[str, str]:
     return _find_date(*_head_and_tail(text))
 
 
-def _find_date(lines: list[str], tail: list[str]) -> tuple[str, str]:
-    """find_date from the first lines and the last ones (see _head_and_tail)."""
+def _find_date(lines: list[str], tail: list[str], before_heading: list[str] | None = None) -> tuple[str, str]:
+    """find_date from the first lines and the last ones (see _head_and_tail); `before_heading`:
+    _before_heading(lines), when the caller has it."""
     tail = tail[-10:]
     # a joint notice's signature block lists one body a line: its date may come 20 lines down
-    head = list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:24])) or lines[:12]
+    head = (_before_heading(lines) if before_heading is None else before_heading)[:24] or lines[:12]
     for where, block in (("signature block", reversed(tail)), ("head", head)):
         for line in block:
             if _is_date_line(line) and _iso_date(line):
@@ -438,16 +445,18 @@ def find_issuer(text: str, title_line: str = "") -> tuple[str, str]:
     return _find_issuer(*_head_and_tail(text))
 
 
-def _find_issuer(lines: list[str], tail: list[str]) -> tuple[str, str]:
-    """find_issuer from the first lines and the last ones (see _head_and_tail)."""
-    joint = _joint_signature(list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:30])))
+def _find_issuer(lines: list[str], tail: list[str], head: list[str] | None = None,
+                 before_heading: list[str] | None = None) -> tuple[str, str]:
+    """find_issuer from the first lines and the last ones (see _head_and_tail); `head` and
+    `before_heading`: their _head_lines and _before_heading, when the caller has them."""
+    joint = _joint_signature(_before_heading(lines) if before_heading is None else before_heading)
     if joint:
         return joint, "the signature block of the notice"
     for i, line in enumerate(lines[:12]):
         notice = _NOTICE.match(line)
         if notice and notice.group(1).strip() and _is_issuer(notice.group(1).split()[0]):
             return re.sub(r"\s+", " ", notice.group(1)).strip(), f"the notice on line {i + 1}"
-    for i, line in enumerate(_head_lines(lines[:16])):
+    for i, line in enumerate(_head_lines(lines) if head is None else head):  # it reads 16 lines at most
         m = _TITLE_ISSUER.match(line)
         if m and _is_issuer(re.split(r"[\s、]", m.group(1))[0]):
             return re.sub(r"\s+", " ", m.group(1)).strip(), f"the title on line {i + 1}"
@@ -558,7 +567,8 @@ def infer_period(title: str, text: str, date_year: int | None) -> tuple[tuple[in
     return _infer_period(title, text, date_year, _lines(text))
 
 
-def _infer_period(title: str, text: str, date_year: int | None, lines: list[str]) -> tuple[tuple[int, int] | None, str]:
+def _infer_period(title: str, text: str, date_year: int | None, lines: list[str],
+                  head: list[str] | None = None) -> tuple[tuple[int, int] | None, str]:
     own_title = _CITED.sub("", title)
     m = _PERIOD.search(own_title)
     if m and int(m.group(1)) <= int(m.group(2)):
@@ -574,7 +584,7 @@ def _infer_period(title: str, text: str, date_year: int | None, lines: list[str]
     m = _ANNUAL.search(own_title)
     if m:
         return (int(m.group(1)), int(m.group(1))), f"an annual plan: '{m.group(1)}' in the title"
-    head = _head_lines(lines)
+    head = _head_lines(lines) if head is None else head
     for line in head:
         m = _BRACKET_PERIOD.fullmatch(line.replace(" ", ""))
         if m:
@@ -667,20 +677,22 @@ def infer_meta(text: str, file_name: str = "", jurisdiction: bool = True) -> Doc
     text does not name."""
     meta = DocumentMeta()
     first, last = _head_and_tail(text)
-    meta.title, how = _infer_title(first)
+    # the lines before the body, and those before the first heading: asked by several readers
+    head, before_heading = _head_lines(first), _before_heading(first)
+    meta.title, how = _infer_title(first, head)
     meta.inferred["title"] = how
     number = _find_doc_number(first)
     if number:
         meta.doc_number = number[0]
         meta.inferred["doc_number"] = f"'{number[0]}'"
-    meta.date, how = _find_date(first, last)
+    meta.date, how = _find_date(first, last, before_heading)
     if meta.date:
         meta.inferred["date"] = how
-    meta.issuer, how = _find_issuer(first, last)
+    meta.issuer, how = _find_issuer(first, last, head, before_heading)
     if meta.issuer:
         meta.inferred["issuer"] = how
     date_year = int(meta.date[:4]) if meta.date else (number[2] if number else None)
-    meta.period, how = _infer_period(meta.title, text, date_year, first)
+    meta.period, how = _infer_period(meta.title, text, date_year, first, head)
     if meta.period:
         meta.inferred["period"] = how
     status = _STATUS.search(_CITED.sub("", text[:800]))
