@@ -173,15 +173,15 @@ def _digit_runs(text: str) -> list[int]:
     offsets (`_matches_at`) instead of searched for line by line (a scan in Python's re costs some 50
     instructions a character), and one scan of the text serves both readers (the last text's runs
     are kept, as they read the same text one after the other)."""
-    last = _LAST_RUNS
-    if last and last[0] is text:
-        return last[1]
+    last_text, last_runs = _LAST_RUNS[0]  # (one read of the pair: a thread may replace it)
+    if last_text is text:
+        return last_runs
     runs = [m.start() for m in _DIGIT_RUN.finditer(text)]
-    _LAST_RUNS[:] = [text, runs]
+    _LAST_RUNS[0] = (text, runs)
     return runs
 
 
-_LAST_RUNS: list[Any] = []  # [text, its _digit_runs]
+_LAST_RUNS: list[tuple[str | None, list[int]]] = [(None, [])]  # [(the last text, its _digit_runs)]
 
 
 def _line_starts(runs: list[int], k: int, start: int, end: int) -> tuple[list[int], int]:
