@@ -182,6 +182,7 @@ def _digit_runs(text: str) -> list[int]:
 
 
 _LAST_RUNS: list[tuple[str | None, list[int]]] = [(None, [])]  # [(the last text, its _digit_runs)]
+_NO_RUNS: list[int] = []  # a line without digits (shared, never changed)
 
 
 def _line_starts(runs: list[int], k: int, start: int, end: int) -> tuple[list[int], int]:
@@ -1109,6 +1110,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     r = -1  # the last region that starts at or before the line
     in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
     digit_runs = _digit_runs(text)
+    n_digit_runs = len(digit_runs)
     k_digit = 0  # the first run of digits at or after the line
     for line in text.split("\n"):
         base = pos
@@ -1119,8 +1121,13 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             r += 1
         if r >= 0 and base < region_reach[r]:
             continue
-        # where the line's runs of digits start (most lines have none)
-        digit_starts, k_digit = _line_starts(digit_runs, k_digit, base, pos)
+        # where the line's runs of digits start (most lines have none: no list made for them)
+        while k_digit < n_digit_runs and digit_runs[k_digit] < base:
+            k_digit += 1
+        if k_digit < n_digit_runs and digit_runs[k_digit] < pos:
+            digit_starts, k_digit = _line_starts(digit_runs, k_digit, base, pos)
+        else:
+            digit_starts = _NO_RUNS
         hm = HEADING.match(line)
         title = line
         # no year event in the line (most lines): none in its heading's title either, which starts it
@@ -1136,7 +1143,7 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
             # the heading's own year (warnings come from the line's scan below)
             title_warnings: list[tuple[int, str]] = []
             tevents = (_year_events(title, base, period, vocab, title_warnings, False,
-                                    [d for d in digit_starts if d < len(title)])
+                                    [d for d in digit_starts if d < len(title)] if digit_starts else _NO_RUNS)
                        if may_event and len(title) <= 40 else [])
             baseline = baseline_words.search(title) is not None
             stack.append(_Scope(level, next((e.year for e in reversed(tevents) if e.year), None) if tevents else None,
