@@ -124,9 +124,9 @@ def ordered_results(fn: Callable[[J], R], jobs: Sequence[J], workers: int, lost:
         _, status = os.waitpid(worker.pid, 0)
         if worker.jobs:  # it died on its first job: the others go to another worker
             code = os.waitstatus_to_exitcode(status)
-            how = f"signal {-code}" if code < 0 else f"exit status {code}"
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
             job = worker.jobs.popleft()
-            done[job] = lost(jobs[job], f"the worker process ended ({how})")
+            done[job] = lost(jobs[job], f"its worker process {how}")
             again.extendleft(reversed(worker.jobs))
         if again or given < len(jobs):
             start()  # in its place, for the jobs to come
