@@ -39,8 +39,10 @@ import os
 import re
 import shutil
 import struct
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext, suppress
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -585,14 +587,30 @@ class _Encodings:
 
 class _Seen:
     """A shared node whose docs came one document at a time (CorpusWriter.add): its data, its docs
-    list, the key sets of mentions it is known to have every property of, its mentions' lines."""
+    list, the key sets of mentions it is known to have every property of, its mentions' lines
+    (and with their key sets, CorpusWriter._fast's keys)."""
 
-    __slots__ = ("data", "docs", "keys", "lines")
+    __slots__ = ("data", "docs", "keys", "lines", "pairs")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data, self.docs = data, data["docs"]
         self.keys: set[int] = set()
         self.lines: list[bytes] = []
+        self.pairs: list[tuple[bytes, int]] = []
+
+    def known(self, fast: dict[tuple[bytes, int], list[str]], line: bytes, key_set: int) -> None:
+        """A mention's line and key set merged into this node (it has every property of it)."""
+        pair = (line, key_set)
+        if pair not in fast:
+            fast[pair] = self.docs
+            self.pairs.append(pair)
+
+    def forget(self, merged: dict[bytes, _Seen], fast: dict[tuple[bytes, int], list[str]]) -> None:
+        """Its mentions' entries gone (the node's docs are merged the general way from now on)."""
+        for line in self.lines:
+            merged.pop(line, None)
+        for pair in self.pairs:
+            fast.pop(pair, None)
 
 
 class CorpusWriter:
@@ -619,6 +637,9 @@ class CorpusWriter:
         # the node lacks (bounded by the distinct mentions)
         self._docs_unique: dict[str, _Seen] = {}
         self._merged: dict[bytes, _Seen] = {}
+        # (a mention's line, its key set) -> the docs list of the node it merged into, which has every
+        # property of that key set: the same pair again adds only its document to that list
+        self._fast: dict[tuple[bytes, int], list[str]] = {}
         self._key_sets: dict[tuple[str, ...], int] = {}  # the mentions' key sets (numbered over the build)
         self._key_set_list: list[frozenset[str]] = []
         self.node_keys: set[str] = set()
@@ -651,7 +672,22 @@ class CorpusWriter:
                 self._key_set_list.append(frozenset(keys))
             key_ids.append(number)
         key_of = [key_ids[k] for k in summary["mention_key_set"]]
-        for index, line in enumerate(summary["mention_merges"]):
+        # the mentions whose line and key set merged into their node before add only this
+        # document to its docs: looked up and appended all at once (most mentions of a plan);
+        # the others one by one, in order, below
+        lines, fast = summary["mention_merges"], self._fast
+        found = list(map(fast.get, zip(lines, key_of)))
+        order: Iterable[int] = ()
+        if None not in found:
+            deque(map(list.append, found, repeat(sha)), 0)
+        else:
+            order = [index for index, docs_list in enumerate(found) if docs_list is None]
+            if all(lines[index].endswith(b",true]") for index in order):
+                deque(map(list.append, filter(None, found), repeat(sha)), 0)
+            else:  # a mention merged the general way (not of this document's): every mention in order
+                order = range(len(lines))
+        for index in order:
+            line = lines[index]
             seen = merged.get(line)
             if seen is not None:
                 # the same line merged into the node before (its labels and aliases are there): it
@@ -659,6 +695,7 @@ class CorpusWriter:
                 seen.docs.append(sha)
                 if key_of[index] not in seen.keys:
                     self._add_missing(seen, key_of[index], props_lines[index], sha)
+                seen.known(fast, line, key_of[index])
                 continue
             node_id, label, extra_labels, aliases, own_docs = parsed_json(line)
             seen = docs_unique.get(node_id) if own_docs else None
@@ -679,6 +716,7 @@ class CorpusWriter:
                     self._add_missing(seen, key_of[index], props_lines[index], sha)
                 merged[line] = seen
                 seen.lines.append(line)
+                seen.known(fast, line, key_of[index])
                 continue
             props = _props(props_lines[index], sha)
             if own_docs and node_id not in shared:
@@ -695,12 +733,12 @@ class CorpusWriter:
                 seen.keys.add(key_of[index])  # (a new node has every property of its mention)
                 merged[line] = seen
                 seen.lines.append(line)
+                seen.known(fast, line, key_of[index])
                 continue
             if own_docs:
                 props["docs"] = docs
             elif node_id in docs_unique:  # a mention merged the general way: its set again
-                for old in docs_unique.pop(node_id).lines:  # (its lines now go the general way too)
-                    del merged[old]
+                docs_unique.pop(node_id).forget(merged, fast)  # (its lines now go the general way too)
                 members[node_id, "docs"] = set(shared[node_id]["docs"])
             data = merge_node(shared, members, node_id, label, extra_labels, props)
             if data is not None:
@@ -711,6 +749,7 @@ class CorpusWriter:
                     seen.keys.add(key_of[index])  # (a new node has every property of its mention)
                     merged[line] = seen
                     seen.lines.append(line)
+                    seen.known(fast, line, key_of[index])
         if summary["citations"]:
             self._citations.write(summary_bytes([len(self.docs), summary["citations"]]) + b"\n")
         self.docs.append(_Document(summary, fragment, new_shared, key))
