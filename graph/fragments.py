@@ -751,7 +751,8 @@ class CorpusWriter:
                     seen.lines.append(line)
                     seen.known(fast, line, key_of[index])
         if summary["citations"]:
-            self._citations.write(summary_bytes([len(self.docs), summary["citations"]]) + b"\n")
+            # (read back as values, not copied: orjson's text serves; citations hold no floats)
+            self._citations.write(summary_bytes([len(self.docs), summary["citations"]], plain=True) + b"\n")
         self.docs.append(_Document(summary, fragment, new_shared, key))
         self.node_keys.update(summary["node_keys"])
         self.edge_keys.update(summary["edge_keys"])
