@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import accumulate
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -101,25 +101,31 @@ class TextWords(NamedTuple):
 
     endings: list[tuple[int, int, Ending]]  # (start, end, ending), by start then end
     departments: dict[int, int]  # end -> length of the longest department name ending there, by end
+    firm_contexts: list[int]  # where a firm short name's context word (为龙头, 集团) starts, from 2 on, in text order
 
 
 class _WordAutomata(NamedTuple):
     words: ahocorasick_rs.AhoCorasick | None  # the endings and department names; None: no words
-    ending_of: tuple[Ending | None, ...]  # by word index: the ending it is (None: a department name only)
+    ending_of: tuple[Ending | None, ...]  # by word index: the ending it is (None: no ending)
     department: tuple[bool, ...]  # by word index: whether it is a department name
+    firm_context: tuple[bool, ...]  # by word index: whether it is a firm short name's context word
+    other: tuple[bool, ...]  # by word index: a department name or a context word
 
 
 @cache
 def _word_automata() -> _WordAutomata:
     """One Aho-Corasick automaton (ahocorasick_rs, a DFA: a text's every match in one call) of the
-    kind endings and the department names."""
+    kind endings, the department names and the context words of firms' short names."""
     k = load_knowledge()
     d = load_departments()
-    words = list(dict.fromkeys([*k.endings, *sorted(d.names)]))
+    contexts = frozenset(k.firm_short_context)
+    words = list(dict.fromkeys([*k.endings, *sorted(d.names), *k.firm_short_context]))
     return _WordAutomata(
         _automaton(words),
         tuple(k.endings.get(w) for w in words),
         tuple(w in d.names for w in words),
+        tuple(w in contexts for w in words),
+        tuple(w in d.names or w in contexts for w in words),
     )
 
 
@@ -137,12 +143,14 @@ def _automaton(words: list[str]) -> ahocorasick_rs.AhoCorasick | None:
 
 
 def text_words(doc: EntityState) -> TextWords:
-    """The endings and department names written in the state's text, found in C and kept on the
-    state for every component that reads them."""
+    """The endings, department names and firm contexts written in the state's text, found in C
+    and kept on the state for every component that reads them."""
     if doc.words is None:
         automata = _word_automata()
         ending_of = automata.ending_of
         is_department = automata.department
+        is_context = automata.firm_context
+        other = automata.other
         text = doc.text
         try:
             found = _every_match(automata.words, text)
@@ -153,10 +161,13 @@ def text_words(doc: EntityState) -> TextWords:
         # (start, end) are never equal twice: the sort never compares two endings
         endings = sorted([(s, e, ending) for i, s, e in found if (ending := ending_of[i]) is not None])
         departments: dict[int, int] = {}
-        for i, s, e in found:
+        contexts: set[int] = set()
+        for i, s, e in [m for m in found if other[m[0]]]:  # (most matches are endings only)
             if is_department[i] and e not in departments:  # by end, the longest of an end first
                 departments[e] = e - s
-        doc.words = TextWords(endings, departments)
+            if is_context[i] and s >= 2:
+                contexts.add(s)
+        doc.words = TextWords(endings, departments, sorted(contexts))
     return doc.words
 
 
@@ -440,10 +451,15 @@ class DepartmentKnowledge:
     blocked_after: dict[str, str]
     ending_re: re.Pattern[str] = field(init=False)
     introducer_lengths: tuple[int, ...] = field(init=False)
+    # the last characters of the generic places: none of them before a name, no generic place
+    # ends there (None: an empty generic place, which ends everywhere)
+    generic_place_lasts: frozenset[str] | None = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ending_re", re.compile(f"[{re.escape(''.join(self.lengths_by_last))}]"))
         object.__setattr__(self, "introducer_lengths", tuple(sorted({len(w) for w in self.introducers})))
+        lasts = None if "" in self.generic_places else frozenset(g[-1] for g in self.generic_places)
+        object.__setattr__(self, "generic_place_lasts", lasts)
 
 
 @cache
@@ -1059,7 +1075,12 @@ class EntityRepeats(_Component):
                 starts = [i for i in _occurrences(short, text) if text.startswith(k.firm_short_context, i + 2)]
             else:
                 if before_context is None:
-                    before_context = self._before_context(text)
+                    # the two characters before every place a firm's context word (为龙头, 集团)
+                    # is written -> where they start: the only places a short name of two
+                    # different characters can stand (the one scan found the context words)
+                    before_context = {}
+                    for i in text_words(doc).firm_contexts:
+                        before_context.setdefault(text[i - 2 : i], []).append(i - 2)
                 starts = before_context.get(short, [])
             for start in starts:
                 end = start + len(short)
@@ -1075,21 +1096,6 @@ class EntityRepeats(_Component):
                 if not introduced:
                     continue
                 _add(doc, start, end, "Firm", model.subtype, "repeat", written=name)
-
-    def _before_context(self, text: str) -> dict[str, list[int]]:
-        """The two characters before every place a firm's context word (为龙头, 集团) is written
-        -> where they start, in text order: the only places a short name of two different
-        characters can stand (looked up once, not by scanning for every short name)."""
-        where: set[int] = set()
-        for word in self.k.firm_short_context:
-            i = text.find(word, 2)
-            while i >= 0:
-                where.add(i)
-                i = text.find(word, i + 1)
-        found: dict[str, list[int]] = {}
-        for i in sorted(where):
-            found.setdefault(text[i - 2 : i], []).append(i - 2)
-        return found
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -1139,7 +1145,8 @@ class EntityDepartments(_Component):
             p = s
             if text.startswith(d.prefix_required_heads, s):
                 return None
-        if text.endswith(d.generic_places, max(0, p - 8), p):
+        lasts = d.generic_place_lasts
+        if (lasts is None or (p > 0 and text[p - 1] in lasts)) and text.endswith(d.generic_places, max(0, p - 8), p):
             return None  # 各县（市、区）科技局: every county's bureau, a collective
         if self._introduced(text, p):
             return p
@@ -1156,7 +1163,7 @@ class EntityDepartments(_Component):
 
     def _introduced(self, text: str, p: int) -> bool:
         """Whether a name may start at `p`: after punctuation, a line start, or an introducing word."""
-        if p == 0 or not _CJK.match(text, p - 1):
+        if p == 0 or not "\u4e00" <= text[p - 1] <= "\u9fff":  # (_CJK.match(text, p - 1), without the call)
             return True
         return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
 
@@ -1190,11 +1197,31 @@ class EntityDepartments(_Component):
             if found and text[p - 1 : p] == "（" and found[-1][1] == p - 1:
                 continue
             found.append((s, e, p))
+        if not found:
+            return
         in_clause = doc.in_clause
-        units_of_clauses = _clause_units(doc.candidates, found, in_clause) if in_clause and found else ()
+        if in_clause is not None:
+            # a department in a responsibility clause that overlaps no candidate and no other
+            # department would be chosen alone (it decides no other choice) and then dropped as
+            # the clause's unit (extract_entities): it is neither resolved nor made a candidate
+            ordered = sorted([(c.start, c.end) for c in doc.candidates])
+            starts = list(map(_FIRST, ordered))
+            reach = list(accumulate(map(_SECOND, ordered), max))  # the farthest end of the first k
+            later_start = list(accumulate(map(_THIRD, reversed(found)), min))  # the least p from k on, reversed
+            last = len(found) - 1
+        previous_end = -1
         for i, (_, e, p) in enumerate(found):
-            if i in units_of_clauses:
-                continue  # a clause's unit that decides nothing else: extract_entities would drop it
+            if (
+                in_clause is not None
+                and previous_end <= p  # (ends grow: the previous department's is the farthest before)
+                and (i == last or later_start[last - i - 1] >= e)
+                # no candidate starting before e ends after p
+                and not ((j := bisect_left(starts, e)) and reach[j - 1] > p)
+                and in_clause(p, e)
+            ):
+                previous_end = e
+                continue
+            previous_end = e
             written = text[p:e]
             key = (written, jurisdiction, province)
             if key in units:
@@ -1207,31 +1234,6 @@ class EntityDepartments(_Component):
                              unit[0], unit[1]))
         if len(units) > 1 << 16:
             units.clear()
-
-
-def _clause_units(cands: list[Candidate], found: list[tuple[int, int, int]],
-                  in_clause: Callable[[int, int], bool]) -> set[int]:
-    """Which of the departments `found` ((table name start, end, written start), ends growing)
-    lie in a responsibility clause and overlap no candidate and no other department: as
-    candidates they would be chosen alone (overlapping nothing, they decide no other choice) and
-    then dropped as the clause's units, so they need not be resolved or made candidates."""
-    ordered = sorted([(c.start, c.end) for c in cands])
-    starts = [a for a, _ in ordered]
-    reach = list(accumulate((b for _, b in ordered), max))  # the farthest end of the first k
-    later_start = list(accumulate(reversed([p for _, _, p in found]), min))[::-1]  # the least from k on
-    last = len(found) - 1
-    skipped: set[int] = set()
-    previous_end = -1
-    for i, (_, e, p) in enumerate(found):
-        alone = (
-            previous_end <= p  # (ends grow: the previous department's is the farthest before)
-            and (i == last or later_start[i + 1] >= e)
-            and not ((j := bisect_left(starts, e)) and reach[j - 1] > p)  # a candidate starting before e ends after p
-        )
-        previous_end = e
-        if alone and in_clause(p, e):
-            skipped.add(i)
-    return skipped
 
 
 def _table_department(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
@@ -1251,6 +1253,9 @@ def _places(jurisdiction: str, province: str, known: frozenset[str]) -> _Places:
     for place in names:
         lengths.setdefault(place[-1], set()).add(len(place))
     return _Places(names, {end: tuple(sorted(n, reverse=True)) for end, n in lengths.items()})
+
+
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
