@@ -881,20 +881,19 @@ class EntityLists(_Component):
                 )
         # a park named by its management committee: 协助莞韶园管委会
         for word in k.park_committee_words:
-            for m in re.finditer(re.escape(word), text):
-                start = scan_left(text, m.start(), k, digits_stop=True)
-                first, _ = trim_left(text, start, m.start(), k)
-                name = text[first : m.start()]
+            for at in _occurrences(word, text):
+                start = scan_left(text, at, k, digits_stop=True)
+                first, _ = trim_left(text, start, at, k)
+                name = text[first:at]
                 own = k.ending_of(name)
                 if len(name) >= 2 and own is None and not k.is_generic_words(name) and name[-1] != "会":
-                    _add(doc, first, m.start(), "Park", "园区", "list", cue_strength="weak", clean=first == start)
+                    _add(doc, first, at, "Park", "园区", "list", cue_strength="weak", clean=first == start)
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
         bare = self.bare_endings
-        for cand in list(candidates(doc)):
-            if cand.evidence != "ending" or cand.text not in bare:
-                continue
+        count_list = k.count_list.search
+        for cand in [c for c in candidates(doc) if c.text in bare and c.evidence == "ending"]:
             s = cand.start
-            m = k.count_list.search(text[max(0, s - 6) : s])
+            m = count_list(text, max(0, s - 6), s)  # (as in text[s - 6 : s]: endpos ends the string)
             if not m:
                 continue
             list_end = s - len(m.group(0))
@@ -959,6 +958,9 @@ class EntityCategories(_Component):
         text = doc_text(doc)
         count_after = k.count_after.match
         category_of = self.category_of
+        # whether a long category stands next to a list separator: only then may its siblings
+        # name it (_named_by_siblings)
+        in_list = False
         for cand in candidates(doc):
             if cand.evidence == "list" or cand.evidence == "count-list":
                 continue
@@ -967,7 +969,10 @@ class EntityCategories(_Component):
                 cand.generic = True
             elif word:
                 cand.kind = "-"  # one character before a short ending is a word, not a name: 清新区
-        self._named_by_siblings(doc)
+            if cand.generic and not in_list and cand.end - cand.start >= 8:
+                in_list = text[cand.start - 1 : cand.start] == "、" or text[cand.end : cand.end + 1] == "、"
+        if in_list:
+            self._named_by_siblings(doc)
 
     def _category_of(self, text: str) -> tuple[bool, bool]:
         """(whether a name written `text` names a kind, whether it is a word and no name), from
@@ -1366,12 +1371,14 @@ class EntitySelect(_Component):
 
     def _resolve_bare(self, doc: EntityState, chosen: list[Candidate]) -> None:
         k = self.k
+        bare = k.bare_alias_subtypes
+        bares = [c for c in chosen if c.text in bare and c.generic and c.kind == "Park"]
+        if not bares:
+            return
         text = doc_text(doc)
         named = [c for c in chosen if not c.generic and c.kind == "Park"]
         short = jurisdiction_short(doc.jurisdiction)
-        for c in chosen:
-            if not (c.generic and c.kind == "Park" and c.text in k.bare_alias_subtypes):
-                continue
+        for c in bares:
             para_start = text.rfind("\n", 0, c.start) + 1
             same = [n for n in named if n.subtype == c.subtype]
             before = [n for n in same if para_start <= n.start < c.start]
