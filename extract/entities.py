@@ -219,32 +219,36 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     # `tasks` among equally long ones), "" when none. The mentions come by start, and so do their
     # original offsets: one sweep over the tasks by start goes along with them
     by_start = sorted(range(len(tasks)), key=lambda i: tasks[i].span.start)
+    task_starts = [tasks[i].span.start for i in by_start]
+    task_count = len(by_start)
     active: list[tuple[int, int, int]] = []  # (length, order, end) of the tasks begun before here
     nxt = 0
-    swept_to = 0
+    swept_to = -1  # the offset the sweep is at (none yet)
     entities: list[Entity] = []
     append = entities.append
+    task_path = ""
     for ent in state.chosen:
         kind = ent.kind
         o_start = offsets[ent.start]
         # end maps through the last character (PolicyDocument.span)
         o_end = offsets[ent.end - 1] + 1 if ent.end > ent.start else o_start
-        if kind == DEPARTMENT and clauses.contain_range(o_start, o_end):
-            continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention
+        if kind == DEPARTMENT and (i := bisect_right(clause_starts, o_start)) and clause_reach[i - 1] >= o_end:
+            continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention (_Clauses.contain_range)
         span = _span(o_start, o_end, original[o_start:o_end])
-        if o_start < swept_to:  # (never so: offsets only grow) the sweep starts again
-            active, nxt = [], 0
-        swept_to = o_start
-        while nxt < len(by_start) and tasks[by_start[nxt]].span.start <= o_start:
-            t = tasks[by_start[nxt]]
-            heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
-            nxt += 1
-        while active and active[0][2] <= o_start:  # ended: starts only grow, it never holds one again
-            heapq.heappop(active)
-        task_path = tasks[active[0][1]].path if active else ""
+        if o_start != swept_to:  # (the task changes only where a task starts or ends)
+            if o_start < swept_to:  # (never so: offsets only grow) the sweep starts again
+                active, nxt = [], 0
+            swept_to = o_start
+            while nxt < task_count and task_starts[nxt] <= o_start:
+                t = tasks[by_start[nxt]]
+                heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
+                nxt += 1
+            while active and active[0][2] <= o_start:  # ended: starts only grow, it never holds one again
+                heapq.heappop(active)
+            task_path = tasks[active[0][1]].path if active else ""
         if ent.generic:
             phrase = ent.text
-            append(Entity(ent.text, kind, span, ent.subtype, category_id(kind, phrase), phrase, task_path, True))
+            append(Entity(phrase, kind, span, ent.subtype, f"category:{kind}:{phrase}", phrase, task_path, True))
         elif kind == DEPARTMENT:
             append(Entity(ent.text, kind, span, "", ent.unit_id, ent.unit_name, task_path))
         else:

@@ -504,6 +504,12 @@ def load_departments(resources: Path = RESOURCES) -> DepartmentKnowledge:
 
 
 
+def _holds_digit(gap: str) -> bool:
+    """Whether `gap` holds a digit (str.isdigit: ① and ² too, which \\d does not match); a gap of
+    letters only (most are: CJK characters are letters) holds none, found by one C call."""
+    return not gap.isalpha() and any(map(str.isdigit, gap))
+
+
 def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False) -> int:
     """Leftmost index a name ending at `end` can start at: up to a hard stop or unbalanced bracket
     (and, before a kind ending, a digit: table cells and years run into names)."""
@@ -515,7 +521,7 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
     while i > limit:
         m = stops.match(text, limit, i)
         gap_start = m.end() if m is not None else limit
-        if digits_stop and any(map(str.isdigit, text[gap_start:i])):
+        if digits_stop and _holds_digit(text[gap_start:i]):
             return _scan_left_by_character(text, i, limit, k, digits_stop)  # a digit \d does not match (①)
         if m is None:
             return limit
@@ -718,7 +724,6 @@ class EntityEndings(_Component):
         max_name = k.max_name_chars
         last_stop = k.last_stop_digit.match
         leading_cut = k.leading_cut
-        isdigit = str.isdigit
         for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
             if ending.kind == "-":
                 continue
@@ -732,7 +737,7 @@ class EntityEndings(_Component):
             if s_char > limit:
                 m = last_stop(text, limit, s_char)
                 left_start = m.end() if m is not None else -1
-                if left_start < 0 or text[left_start - 1] in _CLOSERS or any(map(isdigit, text[left_start:s_char])):
+                if left_start < 0 or text[left_start - 1] in _CLOSERS or _holds_digit(text[left_start:s_char]):
                     left_start = scan_left(text, s_char, k, digits_stop=True)
             else:
                 left_start = s_char
