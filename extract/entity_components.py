@@ -914,18 +914,20 @@ class EntityAnchors(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
+        self.is_name = lru_cache(maxsize=1 << 16)(self._is_name)
+
+    def _is_name(self, text: str) -> bool:
+        """Whether a clean candidate written `text` anchors others: more than generic words
+        before its ending. Memoised: a function of `text`."""
+        k = self.k
+        ending = k.ending_of(text)
+        prefix = text[: len(text) - len(ending.suffix)] if ending else text
+        return not k.is_generic_words(prefix)
 
     def run(self, doc: EntityState) -> None:
-        k = self.k
         cands = candidates(doc)
-        named = set()
-        for c in cands:
-            if not c.clean or len(c.text) < 3:
-                continue
-            ending = k.ending_of(c.text)
-            prefix = c.text[: len(c.text) - len(ending.suffix)] if ending else c.text
-            if not k.is_generic_words(prefix):
-                named.add(c.text)
+        is_name = self.is_name
+        named = {c.text for c in cands if c.clean and len(c.text) >= 3 and is_name(c.text)}
         if not named:
             return
         # the longest clean name the candidate ends with (two names of one length cannot both
@@ -1401,8 +1403,9 @@ class EntitySelect(_Component):
                 c.evidence = "alias"
 
 
+@lru_cache(maxsize=4096)
 def jurisdiction_short(jurisdiction: str) -> str:
-    """清远市 -> 清远; 天河区 -> 天河; '' stays ''."""
+    """清远市 -> 清远; 天河区 -> 天河; '' stays ''. Memoised: asked for every document and name."""
     j = jurisdiction.strip()
     for tail in ("特别行政区", "自治州", "自治县", "地区", "市", "区", "县", "盟", "州", "省"):
         if j.endswith(tail) and len(j) - len(tail) >= 2:
