@@ -487,6 +487,18 @@ def test_one_scan_finds_every_ending_and_department_name(file: str) -> None:
             longest[i + len(name)] = max(longest.get(i + len(name), 0), len(name))
     assert words.departments == longest
     assert list(words.departments) == sorted(words.departments)  # by end, as the component reads them
+    contexts = sorted({i for w in load_knowledge().firm_short_context for i in starts(w, text) if i >= 2})
+    assert words.firm_contexts == contexts
+
+
+def test_a_gap_of_letters_holds_no_digit() -> None:
+    """The leftward scan tests a gap for digits (str.isdigit, ① and ² included) only when it is
+    not all letters: no character is both a letter and a digit."""
+    from policykg.extract.entity_components import _holds_digit
+
+    assert not any(chr(c).isalpha() and chr(c).isdigit() for c in range(0x110000))
+    for gap, holds in (("清远高新区", False), ("", False), ("第①批", True), ("广州²", True), ("A2B", True), ("（", False)):
+        assert _holds_digit(gap) == holds == any(ch.isdigit() for ch in gap), gap
 
 
 @pytest.mark.parametrize("file", DOCUMENTS)
