@@ -803,6 +803,12 @@ class EntityLists(_Component):
         # whether those 14 characters hold a cue at all (most markers are followed by none): one
         # compiled test instead of reading them
         self.cue_within = re.compile(f"(?s:.){{0,13}}?(?:{self.k.cue_re.pattern})").match
+        # the markers followed by a cue at all, found by one search of the text (a one-character
+        # marker: every occurrence is one of _occurrences); the cue's end tells whether it lies
+        # in the 14 characters, else cue_within decides
+        self.markers_before_cue = (
+            re.compile(f"{re.escape(self.k.list_marker)}(?=((?s:.){{0,13}}?(?:{self.k.cue_re.pattern})))").finditer
+            if len(self.k.list_marker) == 1 else None)
         # the names that are their own longest ending (ending_of reads up to 12 characters)
         self.bare_endings = frozenset(e for e in self.k.endings if len(e) <= 12)
 
@@ -852,9 +858,13 @@ class EntityLists(_Component):
         marker = k.list_marker
         marker_words = self.marker_words
         cue_within = self.cue_within
-        for p in _occurrences(marker, text):
-            if cue_within(text, p + 1, p + 15) is None:
-                continue  # no cue in the 14 characters _cue_after reads
+        markers_before_cue = self.markers_before_cue
+        if markers_before_cue is not None:
+            markers = [p for m in markers_before_cue(text)
+                       if m.end(1) <= (p := m.start()) + 15 or cue_within(text, p + 1, p + 15) is not None]
+        else:
+            markers = [p for p in _occurrences(marker, text) if cue_within(text, p + 1, p + 15) is not None]
+        for p in markers:  # (the others have no cue in the 14 characters _cue_after reads)
             in_word = False
             for at, n, words in marker_words:  # (a loop, not any(): no generator a marker)
                 if p >= at and text[p - at : p - at + n] in words:
