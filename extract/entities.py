@@ -30,7 +30,7 @@ from .entity_components import (
     register_spacy,
 )
 from .model import Entity, PolicyDocument, Span, _span
-from .resolve import review_generation
+from .resolve import jurisdiction_code, resolve_unit, review_generation
 
 if TYPE_CHECKING:  # spaCy is imported by entity_pipeline() only: extraction runs without it
     from spacy.language import Language
@@ -92,7 +92,7 @@ def _provinces() -> tuple[str, ...]:
 def entity_id(kind: str, name: str, jurisdiction: str) -> str:
     """Canonical id: platform:<jurisdiction>:<name>, park:<jurisdiction>:<name>, firm:<name>.
 
-    Parks go through extract.resolve (when present) so that a park mentioned and the same park
+    Parks go through extract.resolve so that a park mentioned and the same park
     named as a responsible unit are one node."""
     return canonical_entity(kind, name, jurisdiction)[0]
 
@@ -114,10 +114,6 @@ def canonical_entity(kind: str, name: str, jurisdiction: str, province: str = ""
 
 def _scope_key(jurisdiction: str, province: str) -> str:
     """Ids are keyed by the jurisdiction's division code (441800), its name when it has none."""
-    try:
-        from .resolve import jurisdiction_code
-    except ImportError:
-        return jurisdiction
     return jurisdiction_code(jurisdiction, province) or jurisdiction
 
 
@@ -126,11 +122,7 @@ def category_id(kind: str, phrase: str) -> str:
 
 
 def _park_unit(name: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
-    """The resolver's id for a park (extract.resolve.resolve_unit), when that module exists."""
-    try:
-        from .resolve import resolve_unit
-    except ImportError:
-        return None
+    """The resolver's id for a park (extract.resolve.resolve_unit), when it reads one."""
     unit = resolve_unit(name, jurisdiction, province=province)
     if unit.unit_id.startswith("park:"):
         return unit.unit_id, unit.name

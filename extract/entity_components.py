@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import ahocorasick_rs
 
+from .resolve import TABLE_RULES, resolve_unit, review_generation, tables
+
 if TYPE_CHECKING:  # spaCy is imported only by `register_spacy`: extraction runs without it
     from spacy.language import Language
     from spacy.tokens import Doc, Span
@@ -466,8 +468,6 @@ class DepartmentKnowledge:
 def load_departments(resources: Path = RESOURCES) -> DepartmentKnowledge:
     """Department names from the resolver's table (extract.resolve.tables) and the context rules of
     entities_departments.json; a bad file is an error naming it."""
-    from .resolve import tables
-
     path = resources / "entities_departments.json"
     k = load_knowledge(resources)
     try:
@@ -1190,8 +1190,6 @@ class EntityDepartments(_Component):
         return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
 
     def run(self, doc: EntityState) -> None:
-        from .resolve import review_generation
-
         d = self.d
         text = doc_text(doc)
         jurisdiction, province = doc.jurisdiction, doc.province
@@ -1260,8 +1258,6 @@ class EntityDepartments(_Component):
 
 def _table_department(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
     """(unit id, canonical name) when the resolver reads `written` as a Department of its table."""
-    from .resolve import TABLE_RULES, resolve_unit
-
     unit = resolve_unit(written, jurisdiction, province=province)
     if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
         return None
