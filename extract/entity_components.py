@@ -713,6 +713,7 @@ class EntityEndings(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
+        self.cuts: dict[str, tuple[int, bool]] = {}  # left context -> k.leading_cut(left, False)
 
     def endings_in(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, ending) of every occurrence of every known ending, overlapping ones
@@ -730,6 +731,13 @@ class EntityEndings(_Component):
         max_name = k.max_name_chars
         last_stop = k.last_stop_digit.match
         leading_cut = k.leading_cut
+        # leading_cut(left, False), the common call, as one dict lookup (no key tuple, no LRU
+        # bookkeeping): a cut is a function of the left context, asked again for every name
+        # written with the same one
+        cuts = self.cuts
+        if len(cuts) > 1 << 16:
+            cuts.clear()
+        known_cut = cuts.get
         for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
             if ending.kind == "-":
                 continue
@@ -751,8 +759,13 @@ class EntityEndings(_Component):
             if before and before in slogan_joiners:
                 continue  # a term of a slogan formula: “广州总部+清远基地”
             # trim_left(text, left_start, s_char, k)
-            after_number = left_start > 0 and (before.isdigit() or before == " ")
-            cut, quantified = leading_cut(text[left_start:s_char], after_number)
+            left = text[left_start:s_char]
+            if left_start > 0 and (before.isdigit() or before == " "):  # after a number
+                cut, quantified = leading_cut(left, True)
+            elif (found := known_cut(left)) is not None:
+                cut, quantified = found
+            else:
+                cut, quantified = cuts[left] = leading_cut(left, False)
             start = left_start + cut
             if start < s_char and text[start] == "以" and "为" in _CLAUSE_STOP.split(text[s_char : s_char + 60], 1)[0]:
                 start += 1
