@@ -216,6 +216,7 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     active: list[tuple[int, int, int]] = []  # (length, order, end) of the tasks begun before here
     nxt = 0
     swept_to = -1  # the offset the sweep is at (none yet)
+    change_at = -1  # where the sweep must look again: the next task's start or the nearest active end
     entities: list[Entity] = []
     append = entities.append
     task_path = ""
@@ -227,10 +228,10 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
         if kind == DEPARTMENT and (i := bisect_right(clause_starts, o_start)) and clause_reach[i - 1] >= o_end:
             continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention (_Clauses.contain_range)
         span = _span(o_start, o_end, original[o_start:o_end])
-        if o_start != swept_to:  # (the task changes only where a task starts or ends)
-            if o_start < swept_to:  # (never so: offsets only grow) the sweep starts again
-                active, nxt = [], 0
-            swept_to = o_start
+        if o_start < swept_to:  # (never so: offsets only grow) the sweep starts again
+            active, nxt, change_at = [], 0, -1
+        swept_to = o_start
+        if o_start >= change_at:  # before, no task starts and none of the active ends: same task
             while nxt < task_count and task_starts[nxt] <= o_start:
                 t = tasks[by_start[nxt]]
                 heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
@@ -238,6 +239,7 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
             while active and active[0][2] <= o_start:  # ended: starts only grow, it never holds one again
                 heapq.heappop(active)
             task_path = tasks[active[0][1]].path if active else ""
+            change_at = min(task_starts[nxt] if nxt < task_count else _NEVER, active[0][2] if active else _NEVER)
         if ent.generic:
             phrase = ent.text
             append(Entity(phrase, kind, span, ent.subtype, f"category:{kind}:{phrase}", phrase, task_path, True))
@@ -252,4 +254,5 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     return entities
 
 
+_NEVER = float("inf")
 _canonical_generation = [-1]  # resolve.review_generation when canonical_entity's memo was begun
