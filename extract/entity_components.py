@@ -831,6 +831,16 @@ class EntityLists(_Component):
         # the names that are their own longest ending (ending_of reads up to 12 characters)
         self.bare_endings = frozenset(e for e in self.k.endings if len(e) <= 12)
 
+    def cued_markers(self, text: str) -> list[int]:
+        """Where the list marker stands with a cue in the 14 characters after it (what _cue_after
+        reads; the others end no list), in text order."""
+        cue_within = self.cue_within
+        markers_before_cue = self.markers_before_cue
+        if markers_before_cue is None:
+            return [p for p in _occurrences(self.k.list_marker, text) if cue_within(text, p + 1, p + 15) is not None]
+        return [p for m in markers_before_cue(text)
+                if m.end(1) <= (p := m.start()) + 15 or cue_within(text, p + 1, p + 15) is not None]
+
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
         return self.cue_of(text[pos : pos + 14])
 
@@ -874,16 +884,8 @@ class EntityLists(_Component):
     def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
-        marker = k.list_marker
         marker_words = self.marker_words
-        cue_within = self.cue_within
-        markers_before_cue = self.markers_before_cue
-        if markers_before_cue is not None:
-            markers = [p for m in markers_before_cue(text)
-                       if m.end(1) <= (p := m.start()) + 15 or cue_within(text, p + 1, p + 15) is not None]
-        else:
-            markers = [p for p in _occurrences(marker, text) if cue_within(text, p + 1, p + 15) is not None]
-        for p in markers:  # (the others have no cue in the 14 characters _cue_after reads)
+        for p in self.cued_markers(text):
             in_word = False
             for at, n, words in marker_words:  # (a loop, not any(): no generator a marker)
                 if p >= at and text[p - at : p - at + n] in words:

@@ -561,3 +561,20 @@ def test_a_lone_surrogate_in_a_text_is_read_over() -> None:
     plain = [(c.start, c.end, c.kind) for c in entity_state(text.replace("\udcff", "\ufffd"), "清远市", "广东省").chosen]
     assert found == plain
     assert (9, 14, "Platform") in found and any(kind == "Department" for _, _, kind in found)
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_the_list_markers_found_at_once_are_those_with_a_cue_after_them(file: str) -> None:
+    """One search of the text finds the list markers that have a cue in the 14 characters after
+    them: the markers each tested alone, on the sample plans and on texts of markers close to
+    cues that end beyond the 14 characters."""
+    from policykg.extract.entity_components import EntityLists, _occurrences, load_knowledge
+
+    lists = EntityLists()
+    k = load_knowledge()
+    long_cue = max((c.cue for c in k.cues), key=len)
+    texts = [document(file).text, "等" + "的" * (14 - len(long_cue)) + long_cue + "，等" + "的" * 13 + long_cue]
+    for text in texts:
+        plain = [p for p in _occurrences(k.list_marker, text) if lists.cue_within(text, p + 1, p + 15) is not None]
+        assert lists.cued_markers(text) == plain
+    assert lists.cued_markers(document(file).text)  # the plans hold such lists
