@@ -107,7 +107,7 @@ class TextWords(NamedTuple):
 
 
 class _WordAutomata(NamedTuple):
-    words: ahocorasick_rs.AhoCorasick | None  # the endings and department names; None: no words
+    words: ahocorasick_rs.AhoCorasick | None  # endings, department names, firm contexts; None: no words
     ending_of: tuple[Ending | None, ...]  # by word index: the ending it is (None: no ending)
     department: tuple[bool, ...]  # by word index: whether it is a department name
     firm_context: tuple[bool, ...]  # by word index: whether it is a firm short name's context word
@@ -143,8 +143,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _automaton(words: list[str]) -> ahocorasick_rs.AhoCorasick | None:
     # a contiguous NFA, not a DFA: the DFA's full transition rows (some 600 words of CJK bytes)
     # are out of the CPU caches again by the next document, after the other stages; the
-    # compact NFA scans a document just read ~15-20 % faster (0.37 against 0.44 CPU ms on
-    # corpus-200, the whole pipeline run between scans), though slower when scanned twice
+    # compact NFA scans a document just read faster (0.37 against 0.44 CPU ms on corpus-200,
+    # the whole pipeline run between scans; the entity stage in bench_stages.py 4.88/3.73/3.62
+    # against 5.10/3.76/4.24 ms a document), though it runs more instructions (callgrind) and
+    # is slower on a text scanned twice
     if not words:
         return None
     return ahocorasick_rs.AhoCorasick(words, implementation=ahocorasick_rs.Implementation.ContiguousNFA)
