@@ -44,7 +44,7 @@ except ImportError:  # Python 3.10
     from sre_parse import parse as _sre_parse
 
 from policykg.extract import gazetteer
-from policykg.extract.deadlines import read_deadline
+from policykg.extract.deadlines import may_hold_deadline, read_deadline
 from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention, _span
 from policykg.extract.outline import heading_title
 
@@ -1416,41 +1416,44 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool, int,
                     tuple[int, int] | None]] = []
     n_children: dict[str, int] = {}
-    # identity of the paragraph before; its title still (title, text) when it had no clause (the
-    # title of a paragraph without a clause is needed only by a clause line after it)
-    previous: tuple[str, str | tuple[str, str], int, bool, int] | None = None
+    # the paragraph before: (path, title, task paragraph start, is a child, text start) when it had
+    # a clause; else (paragraph, its number under a heading-only item), read only when a clause
+    # line after it asks (most paragraphs hold no clause, and no clause line follows them)
+    previous: tuple[str, str, int, bool, int] | None = None
+    before: tuple[_Para, int] | None = None
+    doc_text = doc.text
     for para in _paragraphs(doc, problems):
         section = para.section
-        text = doc.text[para.start : para.end]
-        parent = by_path.get(section.parent) if section.parent else None
-        child = False
-        clause_line = para.clause_only and previous is not None
-        if clause_line:
-            # a paragraph that is just the clause belongs to the paragraph before it
-            path, before, task_start, child, text_from = previous
-            title = before if isinstance(before, str) else _task_title(*before)
-        elif section.marker:  # a numbered item
-            path, title, task_start = section.path, section.title, para.start
-        elif parent is not None and parent.heading_only:
-            # unnumbered task paragraphs under a heading with no body: …2.1, …2.2
-            n_children[parent.path] = n_children.get(parent.path, 0) + 1
-            path, title, task_start, child = f"{parent.path}.{n_children[parent.path]}", heading_title(text), \
-                para.start, True
-        elif parent is not None:
-            path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
-        else:
-            path, title, task_start = section.path, heading_title(text), para.start
-        if not clause_line:
-            # a continuation paragraph's text runs from the item's heading
-            text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
         if not para.clauses:
-            previous = (path, (title, text), task_start, child, text_from)
+            n = 0
+            if not section.marker and section.parent:
+                parent = by_path.get(section.parent)
+                if parent is not None and parent.heading_only:
+                    n = n_children[parent.path] = n_children.get(parent.path, 0) + 1
+            previous, before = None, (para, n)
             continue
+        text = doc_text[para.start : para.end]
+        if para.clause_only and (previous is not None or before is not None):
+            # a paragraph that is just the clause belongs to the paragraph before it
+            if previous is not None:
+                path, title, task_start, child, text_from = previous
+            else:
+                assert before is not None
+                before_text = doc_text[before[0].start : before[0].end]
+                path, title, task_start, child, text_from = _identity(before[0], before[1], before_text, by_path)
+                title = _task_title(title, before_text)
+        else:
+            n = 0
+            if not section.marker and section.parent:
+                parent = by_path.get(section.parent)
+                if parent is not None and parent.heading_only:
+                    n = n_children[parent.path] = n_children.get(parent.path, 0) + 1
+            path, title, task_start, child, text_from = _identity(para, n, text, by_path)
         title = _task_title(title, text)
         for i, clause in enumerate(para.clauses):
             field = para.field if i == len(para.clauses) - 1 else None
             raw.append((path, title, task_start, clause, section, child, text_from, field))
-        previous = (path, title, task_start, child, text_from)
+        previous, before = (path, title, task_start, child, text_from), None
     _warn_unread(doc, problems)
 
     # a heading-only item with ONE clause-bearing paragraph is itself the task ("7.优化…。")
@@ -1464,7 +1467,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     for path, *_ in raw:
         counts[path] = counts.get(path, 0) + 1
     last_clause = {path: i for i, (path, *_rest) in enumerate(raw)}
-    extents = _item_extents(doc)
+    extents: dict[str, tuple[int, int]] | None = None  # made when a clause closes an item's heading
     plan_year = _plan_year(doc)
     seen: dict[str, int] = {}
     covered: dict[str, int] = {}  # path -> end of its previous clause
@@ -1486,6 +1489,8 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         if last_clause[path] == k and section.marker and c_end >= section.text_range[1] - 1 \
                 and not _TITLE_END.search(doc.text, t_start, c_start):
             # the clause closes the item heading ("（一）搭建平台（市科技局牵头）"): the body after it
+            if extents is None:
+                extents = _item_extents(doc)
             t_end = max(c_end, extents.get(section.path, (0, c_end))[1])
         if n and t_start < c_start:
             own = _without_clauses(heading_title(doc.text[t_start:c_start]))
@@ -1501,9 +1506,13 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             p_start, p_end = t_start, (max(t_end, section.text_range[1]) if last_clause[path] == k else t_end)
         mentions = _mentions(doc, units)
         clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
-        deadline = read_deadline(_clause_notes(doc.text[c_start:c_end], units, c_start), plan_year) \
-            or (read_deadline(doc.text[field[0] : field[1]], plan_year) if field else None) \
-            or read_deadline(doc.text[t_start:t_end], plan_year, running_text=True)
+        # (the texts are read only where a cheap look finds a character a deadline starts with)
+        deadline = read_deadline(_clause_notes(doc_text[c_start:c_end], units, c_start), plan_year) \
+            if may_hold_deadline(doc_text, c_start, c_end) else None
+        if deadline is None and field:
+            deadline = read_deadline(doc_text[field[0] : field[1]], plan_year)
+        if deadline is None and may_hold_deadline(doc_text, t_start, t_end, running_text=True):
+            deadline = read_deadline(doc_text[t_start:t_end], plan_year, running_text=True)
         tasks.append(
             Task(
                 path=final_path,
@@ -1521,6 +1530,26 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     tasks.extend(_table_tasks(doc, first_leads))
     doc.tasks = tasks
     return doc
+
+
+def _identity(para: _Para, n: int, text: str, by_path: dict[str, Section]) -> tuple[str, str, int, bool, int]:
+    """(path, title, task paragraph start, is a child of a heading-only item, where its text starts)
+    of a paragraph that is no clause line; `n`: its number under a heading-only item, `text` its text."""
+    section = para.section
+    parent = by_path.get(section.parent) if section.parent else None
+    child = False
+    if section.marker:  # a numbered item
+        path, title, task_start = section.path, section.title, para.start
+    elif parent is not None and parent.heading_only:
+        # unnumbered task paragraphs under a heading with no body: …2.1, …2.2
+        path, title, task_start, child = f"{parent.path}.{n}", heading_title(text), para.start, True
+    elif parent is not None:
+        path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
+    else:
+        path, title, task_start = section.path, heading_title(text), para.start
+    # a continuation paragraph's text runs from the item's heading
+    text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
+    return path, title, task_start, child, text_from
 
 
 def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]:
