@@ -33,6 +33,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate, count
+from operator import add as _add
 from operator import attrgetter
 from typing import Any
 
@@ -1201,11 +1203,16 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     """Task tables (任务分工表): a header row naming a task column and unit columns
     (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, .xlsx,
     TSV, HTML), Markdown, or one cell per line. Offsets are normalised."""
-    lines: list[tuple[int, str]] = []
-    pos = 0
-    for line in text.split("\n"):
-        lines.append((pos, line))
-        pos += len(line) + 1
+    header_first = _patterns()["header_first"]
+    # the lines a table may start on (cells, or a header cell): most plans have a few, or none
+    starts_at = [m.start() for m in _table_line_start(header_first).finditer(text)]
+    if not starts_at:
+        return []
+    parts = text.split("\n")
+    # (offset, line) of every line, the offsets summed in C
+    line_starts = list(map(_add, accumulate(map(len, parts), initial=0), count()))
+    lines: list[tuple[int, str]] = list(zip(line_starts, parts))
+    candidates = sorted({bisect_right(line_starts, at) - 1 for at in starts_at})
     found: list[TableRow] = []
     tables = 0
 
@@ -1217,11 +1224,15 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
             row.units = assign_roles(row.units, first_leads)
             found.append(row)
 
-    header_first = _patterns()["header_first"]
     stripped: list[tuple[int, str]] = []  # the non-empty lines, stripped (made at the first header cell)
     stripped_at: list[int] = []  # for each line, the index of the first of those at or after it
     i = 0
     while i < len(lines):
+        nxt = bisect_left(candidates, i)
+        if nxt == len(candidates):
+            break  # no line below holds a cell or starts with a header cell
+        if candidates[nxt] != i:
+            i = candidates[nxt]
         start, line = lines[i]
         if "\t" not in line and line[:1] != "|" and line.lstrip()[:1] not in header_first:
             i += 1  # no cells and no header cell (_cells, _is_header_cell): most lines of a plan
@@ -1296,6 +1307,13 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     return found
 
 
+@lru_cache(maxsize=4)
+def _table_line_start(header_first: frozenset[str]) -> re.Pattern[str]:
+    """Where a line that find_table_tasks reads starts or holds a tab: a tab, a Markdown row's |, a
+    header cell's first character after white space (str.lstrip's: \\s of a str pattern)."""
+    return re.compile(r"\t|^(?:\||[^\S\n]*" + _one_of(header_first) + ")", re.M)
+
+
 @lru_cache(maxsize=4096)
 def _without_clauses(title: str) -> str:
     """A title with any clause it carries cut out: "搭建转化平台（市科技局牵头）" -> "搭建转化平台".
@@ -1342,33 +1360,49 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     # and what ends a label (：:】为): without one, a paragraph's label word makes no clause
     label_end_at = _positions(text, _LABEL_END_CHARS)
     n_label_end = len(label_end_at)
+    verb_last = _patterns()["verb_last"]
+    prev: _Para | None = None  # the last paragraph in `paras`
     for section in doc.sections:
         start, end = section.text_range
         lo = bisect_left(bracket_at, start)
         hi = bisect_left(bracket_at, end, lo)
-        k = bisect_left(by_at, start)
         # most paragraphs hold no clause: one look tells (raw_clauses would find none)
-        has_clue = lo < hi or (k < n_by and by_at[k] < end) \
-            or end_verb(text[max(start, end - 30) : end].rstrip(_CLOSING)) is not None  # an unmarked clause
+        has_clue = lo < hi
+        if not has_clue:
+            k = bisect_left(by_at, start)
+            has_clue = k < n_by and by_at[k] < end
+        if not has_clue:  # an unmarked clause: a role verb ends the paragraph
+            if end > start and text[end - 1] not in _CLOSING:
+                # (nothing to strip: no verb unless the last character may end one)
+                has_clue = text[end - 1] in verb_last and end_verb(text[max(start, end - 30) : end]) is not None
+            else:
+                has_clue = end_verb(text[max(start, end - 30) : end].rstrip(_CLOSING)) is not None
         if not has_clue:
             j = bisect_left(label_end_at, start)
             # (with at most 6 closing characters the look at the end above sees what _bare_sentence
             # sees: a label word without a label end then leaves raw_clauses nothing to find)
             if (j < n_label_end and label_end_at[j] < end) or not _ends_within(text, start, end):
                 has_clue = label_word.search(text, start, end) is not None
-        clauses = raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
-            if has_clue else []
+        if not has_clue:
+            if prev is not None and prev.clauses and not section.marker and prev.clause_only \
+                    and field.match(text, start):
+                prev.field = (start, end)
+                continue
+            prev = _Para(section, start, end, [])
+            paras.append(prev)
+            continue
+        clauses = raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]])
         para = _Para(section, start, end, clauses)
-        prev = paras[-1] if paras else None
-        if clauses and para.label_line and prev is not None and prev.label_line:
+        if clauses and prev is not None and para.label_line and prev.label_line:
             (s, _e, form, units), = prev.clauses
             prev.clauses = [(s, para.clauses[0][1], form, units + para.clauses[0][3])]
             prev.end = para.end
             continue
-        if not para.clauses and prev is not None and prev.clause_only and not section.marker \
-                and field.match(doc.text, start):
+        if not clauses and prev is not None and prev.clauses and not section.marker and prev.clause_only \
+                and field.match(text, start):
             prev.field = (start, end)
             continue
+        prev = para
         paras.append(para)
     return paras
 
