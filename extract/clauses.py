@@ -35,7 +35,6 @@ from functools import lru_cache
 from importlib import resources
 from itertools import accumulate, count
 from operator import add as _add
-from operator import attrgetter
 from typing import Any
 
 try:  # the regex parser, to read the characters a pattern's matches start with
@@ -880,7 +879,19 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
     shared): (start, end, form, units), offsets normalised. `problems` collects the offsets
     of brackets that look like clauses but could not be read; `brackets`: the offsets of the
     paragraph's brackets, when the caller has them."""
-    found: list[tuple[int, int, str, list[ParsedUnit]]] = []
+    return [(s, e, form, _placed(*units) if type(units) is tuple else units)
+            for s, e, form, units in _raw_clauses(text, base, problems, brackets)]
+
+
+# a clause's units: ParsedUnits, or a bracket's reading as (relative units, where the content starts)
+_ClauseUnits = list[ParsedUnit] | tuple[tuple[_RelativeUnit, ...], int]
+
+
+def _raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
+                 brackets: list[int] | None = None) -> list[tuple[int, int, str, _ClauseUnits]]:
+    """raw_clauses, a bracket's units left as its (cached) reading and the content's offset: the
+    task builder makes its mentions from them without ParsedUnits."""
+    found: list[tuple[int, int, str, _ClauseUnits]] = []
     bracketed = bracket_groups(text, 0, brackets)
     for start, end in bracketed:
         closed = text[end - 1] in CLOSE_BRACKETS
@@ -895,7 +906,7 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
             units = _cached_bare_list(content) if short else _relative(_bare_list(content, 0))
             form = "responsible-list"
         if units:
-            found.append((base + start, base + end, form, _placed(units, base + start + 1)))
+            found.append((base + start, base + end, form, (units, base + start + 1)))
         elif problems is not None and looks:
             problems.append(base + start)
     if not found:
@@ -1330,7 +1341,7 @@ class _Para:
     section: Section
     start: int
     end: int
-    clauses: list[tuple[int, int, str, list[ParsedUnit]]]
+    clauses: list[tuple[int, int, str, _ClauseUnits]]
     field: tuple[int, int] | None = None  # a field line after the clause ("时间节点：年内")
 
     @property
@@ -1391,11 +1402,13 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
             prev = _Para(section, start, end, [])
             paras.append(prev)
             continue
-        clauses = raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]])
+        clauses = _raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]])
         para = _Para(section, start, end, clauses)
         if clauses and prev is not None and para.label_line and prev.label_line:
             (s, _e, form, units), = prev.clauses
-            prev.clauses = [(s, para.clauses[0][1], form, units + para.clauses[0][3])]
+            more = para.clauses[0][3]
+            assert isinstance(units, list) and isinstance(more, list)  # (label lines: parse_labelled's)
+            prev.clauses = [(s, para.clauses[0][1], form, units + more)]
             prev.end = para.end
             continue
         if not clauses and prev is not None and prev.clauses and not section.marker and prev.clause_only \
@@ -1532,16 +1545,23 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
         covered[path] = c_end
         # (a note in the clause is a note in the document: first_leads already says so; and each raw
         # clause's units are its own objects, resolved in place)
-        units = assign_roles(units, first_leads)
+        if type(units) is tuple:  # a bracket's reading: its roles assigned once per process
+            reading, content_start = units
+            assigned = _assigned(reading, first_leads)
+            mentions = _reading_mentions(doc, assigned, content_start)
+            unit_spans = [(s + content_start, e + content_start) for _w, s, e, *_rest in assigned]
+        else:
+            units = assign_roles(units, first_leads)
+            mentions = _mentions(doc, units)
+            unit_spans = [(u.start, u.end) for u in units]
         p_start, p_end = task_start, max(section.text_range[1], c_end)
         if counts[path] > 1:
             # several clauses in one item: each task's paragraph is the text its clause covers
             # (not the whole paragraph once per clause: a megabyte paragraph holds thousands)
             p_start, p_end = t_start, (max(t_end, section.text_range[1]) if last_clause[path] == k else t_end)
-        mentions = _mentions(doc, units)
         clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
         # (the texts are read only where a cheap look finds a character a deadline starts with)
-        deadline = read_deadline(_clause_notes(doc_text[c_start:c_end], units, c_start), plan_year) \
+        deadline = read_deadline(_clause_notes(doc_text[c_start:c_end], unit_spans, c_start), plan_year) \
             if may_hold_deadline(doc_text, c_start, c_end) else None
         if deadline is None and field:
             deadline = read_deadline(doc_text[field[0] : field[1]], plan_year)
@@ -1601,6 +1621,30 @@ def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]
     return out
 
 
+# a unit of a bracket's reading with its role assigned: (written, start, end, role lead | participant,
+# separator, lead from order), offsets relative to the content
+_AssignedUnit = tuple[str, int, int, str, str, bool]
+
+
+@lru_cache(maxsize=32768)
+def _assigned(reading: tuple[_RelativeUnit, ...], first_leads: bool) -> tuple[_AssignedUnit, ...]:
+    """assign_roles of a bracket's reading (the same readings recur: each is assigned once)."""
+    return tuple((u.written, u.start, u.end, "lead" if u.role == "lead" else "participant", u.separator,
+                  u.lead_from_order) for u in assign_roles(_placed(reading, 0), first_leads))
+
+
+def _reading_mentions(doc: PolicyDocument, units: tuple[_AssignedUnit, ...], base: int) -> list[UnitMention]:
+    """_mentions of a reading's assigned units, whose content starts at `base`."""
+    out = []
+    offsets, original = doc.offsets, doc.original
+    for written, s, e, role, separator, lead_from_order in units:
+        start = offsets[s + base]
+        end = offsets[e + base - 1] + 1 if e > s else start
+        quote = original[start:end]
+        out.append(UnitMention(written, role, _span(start, end, quote), quote, None, separator, lead_from_order))
+    return out
+
+
 def _task_title(title: str, text: str) -> str:
     """A task's title without the clauses it carries: the heading's, else its paragraph's first sentence."""
     return _without_clauses(title) or _without_clauses(heading_title(text)) or title
@@ -1621,20 +1665,18 @@ def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
     return out
 
 
-def _clause_notes(clause: str, units: list[ParsedUnit], base: int) -> str:
-    """A clause's text without its unit names (a unit may carry digits: 502所)."""
+def _clause_notes(clause: str, units: list[tuple[int, int]], base: int) -> str:
+    """A clause's text without its unit names (a unit may carry digits: 502所); `units`: their
+    [start, end) in the text."""
     out, pos = [], 0
-    for u in sorted(units, key=_START):
-        start, end = u.start - base, u.end - base
+    for start, end in sorted(units):
+        start, end = start - base, end - base
         if start > pos:
             out.append(clause[pos:start])
         if end > pos:
             pos = end
     out.append(clause[pos:])
     return "".join(out)
-
-
-_START = attrgetter("start")
 
 
 _MAX_WARNINGS = 20
