@@ -1530,17 +1530,17 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             final_path = f"{final_path}{chr(ord('a') + n)}" if n < 26 else f"{final_path}_{n + 1}"
         # the text a clause covers: since the previous clause of its item, or the item heading
         t_start = covered.get(path, text_from)
-        while t_start < c_start and doc.text[t_start] in _LEADING_PUNCT:
+        while t_start < c_start and doc_text[t_start] in _LEADING_PUNCT:
             t_start += 1
         t_end = c_end
         if last_clause[path] == k and section.marker and c_end >= section.text_range[1] - 1 \
-                and not _TITLE_END.search(doc.text, t_start, c_start):
+                and not _TITLE_END.search(doc_text, t_start, c_start):
             # the clause closes the item heading ("（一）搭建平台（市科技局牵头）"): the body after it
             if extents is None:
                 extents = _item_extents(doc)
             t_end = max(c_end, extents.get(section.path, (0, c_end))[1])
         if n and t_start < c_start:
-            own = _without_clauses(heading_title(doc.text[t_start:c_start]))
+            own = _without_clauses(heading_title(doc_text[t_start:c_start]))
             final_title = own or final_title
         covered[path] = c_end
         # (a note in the clause is a note in the document: first_leads already says so; and each raw
@@ -1549,38 +1549,31 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             reading, content_start = units
             assigned = _assigned(reading, first_leads)
             mentions = _reading_mentions(doc, assigned, content_start)
-            unit_spans = [(s + content_start, e + content_start) for _w, s, e, *_rest in assigned]
         else:
             units = assign_roles(units, first_leads)
             mentions = _mentions(doc, units)
-            unit_spans = [(u.start, u.end) for u in units]
         p_start, p_end = task_start, max(section.text_range[1], c_end)
         if counts[path] > 1:
             # several clauses in one item: each task's paragraph is the text its clause covers
             # (not the whole paragraph once per clause: a megabyte paragraph holds thousands)
             p_start, p_end = t_start, (max(t_end, section.text_range[1]) if last_clause[path] == k else t_end)
-        clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
+        clause = Clause(doc.span(c_start, c_end), form, mentions)
         # (the texts are read only where a cheap look finds a character a deadline starts with)
-        deadline = read_deadline(_clause_notes(doc_text[c_start:c_end], unit_spans, c_start), plan_year) \
-            if may_hold_deadline(doc_text, c_start, c_end) else None
+        deadline = None
+        if may_hold_deadline(doc_text, c_start, c_end):
+            unit_spans = [(s + content_start, e + content_start) for _w, s, e, *_rest in assigned] \
+                if type(units) is tuple else [(u.start, u.end) for u in units]
+            deadline = read_deadline(_clause_notes(doc_text[c_start:c_end], unit_spans, c_start), plan_year)
         if deadline is None and field:
             deadline = read_deadline(doc_text[field[0] : field[1]], plan_year)
         if deadline is None and may_hold_deadline(doc_text, t_start, t_end, running_text=True):
             deadline = read_deadline(doc_text[t_start:t_end], plan_year, running_text=True)
-        tasks.append(
-            Task(
-                path=final_path,
-                title=final_title,
-                span=doc.span(p_start, p_end),
-                clause=clause,
-                section_path=section.path,
-                title_original=_display_title(doc, p_start, p_end, final_title),
-                text_range=(p_start, p_end),
-                text_span=doc.span(t_start, t_end),
-                deadline=deadline[0] if deadline else "",
-                deadline_text=deadline[1] if deadline else "",
-            )
-        )
+        # (Task's fields in order: path, title, span, clause, section_path, title_original, text_range,
+        # text_span, deadline, deadline_text)
+        tasks.append(Task(final_path, final_title, doc.span(p_start, p_end), clause, section.path,
+                          _display_title(doc, p_start, p_end, final_title), (p_start, p_end),
+                          doc.span(t_start, t_end), deadline[0] if deadline else "",
+                          deadline[1] if deadline else ""))
     tasks.extend(_table_tasks(doc, first_leads))
     doc.tasks = tasks
     return doc
