@@ -33,8 +33,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate, count
-from operator import add as _add
 from typing import Any
 
 try:  # the regex parser, to read the characters a pattern's matches start with
@@ -1214,16 +1212,11 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     """Task tables (任务分工表): a header row naming a task column and unit columns
     (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, .xlsx,
     TSV, HTML), Markdown, or one cell per line. Offsets are normalised."""
-    header_first = _patterns()["header_first"]
-    # the lines a table may start on (cells, or a header cell): most plans have a few, or none
-    starts_at = [m.start() for m in _table_line_start(header_first).finditer(text)]
-    if not starts_at:
-        return []
-    parts = text.split("\n")
-    # (offset, line) of every line, the offsets summed in C
-    line_starts = list(map(_add, accumulate(map(len, parts), initial=0), count()))
-    lines: list[tuple[int, str]] = list(zip(line_starts, parts))
-    candidates = sorted({bisect_right(line_starts, at) - 1 for at in starts_at})
+    lines: list[tuple[int, str]] = []
+    pos = 0
+    for line in text.split("\n"):
+        lines.append((pos, line))
+        pos += len(line) + 1
     found: list[TableRow] = []
     tables = 0
 
@@ -1235,15 +1228,11 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
             row.units = assign_roles(row.units, first_leads)
             found.append(row)
 
+    header_first = _patterns()["header_first"]
     stripped: list[tuple[int, str]] = []  # the non-empty lines, stripped (made at the first header cell)
     stripped_at: list[int] = []  # for each line, the index of the first of those at or after it
     i = 0
     while i < len(lines):
-        nxt = bisect_left(candidates, i)
-        if nxt == len(candidates):
-            break  # no line below holds a cell or starts with a header cell
-        if candidates[nxt] != i:
-            i = candidates[nxt]
         start, line = lines[i]
         if "\t" not in line and line[:1] != "|" and line.lstrip()[:1] not in header_first:
             i += 1  # no cells and no header cell (_cells, _is_header_cell): most lines of a plan
@@ -1316,13 +1305,6 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 continue
         i += 1
     return found
-
-
-@lru_cache(maxsize=4)
-def _table_line_start(header_first: frozenset[str]) -> re.Pattern[str]:
-    """Where a line that find_table_tasks reads starts or holds a tab: a tab, a Markdown row's |, a
-    header cell's first character after white space (str.lstrip's: \\s of a str pattern)."""
-    return re.compile(r"\t|^(?:\||[^\S\n]*" + _one_of(header_first) + ")", re.M)
 
 
 @lru_cache(maxsize=4096)
