@@ -1337,11 +1337,11 @@ class _Para:
         return self.clause_only and len(self.clauses) == 1 and self.clauses[0][2] == "labelled-bare"
 
 
-def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
+def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para | Section]:
     """The outline's paragraphs with their clauses; label lines that follow each other
     ("牵头单位：A" / "配合单位：B") make one clause, and a field line after them
-    ("完成时限：2022年底") belongs to it."""
-    paras: list[_Para] = []
+    ("完成时限：2022年底") belongs to it. A paragraph without a clause is its Section (most are)."""
+    paras: list[_Para | Section] = []
     field = _patterns()["deadline_field"]
     # what every paragraph with a clause holds: a bracket or 由 (由A牵头), found by a scan of one
     # character class, else a label word (a slower scan, tried only without the former)
@@ -1354,7 +1354,7 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     label_end_at = _positions(text, _LABEL_END_CHARS)
     n_label_end = len(label_end_at)
     verb_last = _patterns()["verb_last"]
-    prev: _Para | None = None  # the last paragraph in `paras`
+    prev: _Para | None = None  # the last paragraph in `paras` when it has clauses
     for section in doc.sections:
         start, end = section.text_range
         lo = bisect_left(bracket_at, start)
@@ -1376,26 +1376,22 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
             # sees: a label word without a label end then leaves raw_clauses nothing to find)
             if (j < n_label_end and label_end_at[j] < end) or not _ends_within(text, start, end):
                 has_clue = label_word.search(text, start, end) is not None
-        if not has_clue:
-            if prev is not None and prev.clauses and not section.marker and prev.clause_only \
-                    and field.match(text, start):
+        clauses = _raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
+            if has_clue else None
+        if not clauses:
+            if prev is not None and not section.marker and prev.clause_only and field.match(text, start):
                 prev.field = (start, end)
                 continue
-            prev = _Para(section, start, end, [])
-            paras.append(prev)
+            prev = None
+            paras.append(section)
             continue
-        clauses = _raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]])
         para = _Para(section, start, end, clauses)
-        if clauses and prev is not None and para.label_line and prev.label_line:
+        if prev is not None and para.label_line and prev.label_line:
             (s, _e, form, units), = prev.clauses
             more = para.clauses[0][3]
             assert isinstance(units, list) and isinstance(more, list)  # (label lines: parse_labelled's)
             prev.clauses = [(s, para.clauses[0][1], form, units + more)]
             prev.end = para.end
-            continue
-        if not clauses and prev is not None and prev.clauses and not section.marker and prev.clause_only \
-                and field.match(text, start):
-            prev.field = (start, end)
             continue
         prev = para
         paras.append(para)
@@ -1449,18 +1445,19 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     # a clause; else (paragraph, its number under a heading-only item), read only when a clause
     # line after it asks (most paragraphs hold no clause, and no clause line follows them)
     previous: tuple[str, str, int, bool, int] | None = None
-    before: tuple[_Para, int] | None = None
+    before: tuple[Section, int] | None = None
     doc_text = doc.text
     for para in _paragraphs(doc, problems):
-        section = para.section
-        if not para.clauses:
+        if type(para) is Section:  # a paragraph without a clause
             n = 0
-            if not section.marker and section.parent:
-                parent = by_path.get(section.parent)
+            if not para.marker and para.parent:
+                parent = by_path.get(para.parent)
                 if parent is not None and parent.heading_only:
                     n = n_children[parent.path] = n_children.get(parent.path, 0) + 1
             previous, before = None, (para, n)
             continue
+        assert isinstance(para, _Para)
+        section = para.section
         text = doc_text[para.start : para.end]
         if para.clause_only and (previous is not None or before is not None):
             # a paragraph that is just the clause belongs to the paragraph before it
@@ -1468,8 +1465,10 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
                 path, title, task_start, child, text_from = previous
             else:
                 assert before is not None
-                before_text = doc_text[before[0].start : before[0].end]
-                path, title, task_start, child, text_from = _identity(before[0], before[1], before_text, by_path)
+                before_start, before_end = before[0].text_range
+                before_text = doc_text[before_start:before_end]
+                path, title, task_start, child, text_from = _identity(before[0], before_start, before[1], before_text,
+                                                                      by_path)
                 title = _task_title(title, before_text)
         else:
             n = 0
@@ -1477,7 +1476,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
                 parent = by_path.get(section.parent)
                 if parent is not None and parent.heading_only:
                     n = n_children[parent.path] = n_children.get(parent.path, 0) + 1
-            path, title, task_start, child, text_from = _identity(para, n, text, by_path)
+            path, title, task_start, child, text_from = _identity(section, para.start, n, text, by_path)
         title = _task_title(title, text)
         for i, clause in enumerate(para.clauses):
             field = para.field if i == len(para.clauses) - 1 else None
@@ -1561,21 +1560,22 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     return doc
 
 
-def _identity(para: _Para, n: int, text: str, by_path: dict[str, Section]) -> tuple[str, str, int, bool, int]:
+def _identity(section: Section, start: int, n: int, text: str,
+              by_path: dict[str, Section]) -> tuple[str, str, int, bool, int]:
     """(path, title, task paragraph start, is a child of a heading-only item, where its text starts)
-    of a paragraph that is no clause line; `n`: its number under a heading-only item, `text` its text."""
-    section = para.section
+    of a paragraph (its section, where it starts) that is no clause line; `n`: its number under a
+    heading-only item, `text` its text."""
     parent = by_path.get(section.parent) if section.parent else None
     child = False
     if section.marker:  # a numbered item
-        path, title, task_start = section.path, section.title, para.start
+        path, title, task_start = section.path, section.title, start
     elif parent is not None and parent.heading_only:
         # unnumbered task paragraphs under a heading with no body: …2.1, …2.2
-        path, title, task_start, child = f"{parent.path}.{n}", heading_title(text), para.start, True
+        path, title, task_start, child = f"{parent.path}.{n}", heading_title(text), start, True
     elif parent is not None:
-        path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
+        path, title, task_start = parent.path, parent.title, start  # continuation of the item
     else:
-        path, title, task_start = section.path, heading_title(text), para.start
+        path, title, task_start = section.path, heading_title(text), start
     # a continuation paragraph's text runs from the item's heading
     text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
     return path, title, task_start, child, text_from
