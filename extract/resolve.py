@@ -553,6 +553,17 @@ def _target_level(scope: _Scope, bodies: Sequence[BodyType], jur: Jurisdiction) 
     return jur.level
 
 
+@lru_cache(maxsize=100_000)
+def _table_rule(core: str, body_core: str, without_places: str) -> str:
+    """How a written core names a table body: exact, abbreviation (its characters in order) or alias.
+    (Cached: it depends on the two names only, and a name is read again in every jurisdiction.)"""
+    if core in (body_core, without_places):
+        return "exact"
+    if _is_subsequence(core, body_core) or _is_subsequence(core.replace("委", "委员会"), body_core):
+        return "abbreviation"
+    return "alias"
+
+
 def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Jurisdiction,
                 rule: str, note: str = "") -> ResolvedUnit:
     t = tables()
@@ -560,12 +571,7 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     where, level, where_note = _where(scope, body, jur)
     canonical = body.canonical
     if not rule:
-        if core in (body.core, body.without_places):
-            rule = "exact"
-        elif _is_subsequence(core, body.core) or _is_subsequence(core.replace("委", "委员会"), body.core):
-            rule = "abbreviation"
-        else:
-            rule = "alias"
+        rule = _table_rule(core, body.core, body.without_places)
     local = t.local.get((where, canonical))
     if local:
         canonical, rule = local, ("typo" if rule == "typo" else "local-alias")
