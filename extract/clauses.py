@@ -1603,9 +1603,39 @@ _AssignedUnit = tuple[str, int, int, str, str, bool]
 
 @lru_cache(maxsize=32768)
 def _assigned(reading: tuple[_RelativeUnit, ...], first_leads: bool) -> tuple[_AssignedUnit, ...]:
-    """assign_roles of a bracket's reading (the same readings recur: each is assigned once)."""
-    return tuple((u.written, u.start, u.end, "lead" if u.role == "lead" else "participant", u.separator,
-                  u.lead_from_order) for u in assign_roles(_placed(reading, 0), first_leads))
+    """assign_roles of a bracket's reading, on its tuples (the same readings recur: each is assigned
+    once): the same roles, lead-from-order marks and units named twice made one."""
+    conjunctions = _same_role_conjunctions()
+    has_lead = any(u[3] == "lead" for u in reading)
+    first = True
+    previous_role = previous_raw = ""  # the previous unit's role after and before its resolution
+    out: list[list[Any]] = []
+    for written, start, end, role, separator in reading:
+        joined = bool(out) and separator in conjunctions and role == previous_raw
+        previous_raw = role
+        lead_from_order = False
+        if joined:
+            role = previous_role
+        elif role == "shared" and not first_leads:
+            role = "participant" if has_lead else "lead"
+        elif role in ("responsible", "shared"):
+            if has_lead:
+                role = "participant"
+            else:
+                role, lead_from_order = ("lead" if first else "participant"), first
+                first = False
+        previous_role = role
+        out.append([written, start, end, role, separator, lead_from_order])
+    if len({u[0] for u in out}) < len(out):  # _once: a unit named twice leads if either mention leads
+        once: dict[str, list[Any]] = {}
+        for u in out:
+            seen = once.get(u[0])
+            if seen is None:
+                once[u[0]] = u
+            elif u[3] == "lead":
+                seen[3] = "lead"
+        out = list(once.values())
+    return tuple((w, s, e, "lead" if role == "lead" else "participant", sep, lfo) for w, s, e, role, sep, lfo in out)
 
 
 def _reading_mentions(doc: PolicyDocument, units: tuple[_AssignedUnit, ...], base: int) -> list[UnitMention]:
