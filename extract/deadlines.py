@@ -82,16 +82,18 @@ def read_deadline(text: str, plan_year: int | None = None, running_text: bool = 
     `text` is task prose, where only a date said to be a limit counts ("2022年底前完成"), never
     a goal year ("到2025年") and never "持续推进…"."""
     p = _patterns()
-    if not p["any_start"].search(text):
-        return None  # no character a deadline starts with (most clause notes: "（、负责）")
-    if not running_text:
+    if running_text:
+        if "前" not in text and "完成" not in text:
+            return None  # every "by" match ends with 前 (前, 以前, 之前) or 完成: none in this text
+    elif not p["any_start"].search(text):
+        # no character a deadline starts with (most clause notes: "（、负责）"): one scan, not three
+        return None
+    else:
         field = p["field"].search(text)
         if field:
             got = read_deadline(field.group(1), plan_year)
             if got:
                 return got
-    if running_text and "前" not in text and "完成" not in text:
-        return None  # every "by" match ends with 前 (前, 以前, 之前) or 完成: none in this text
     pattern = p["by"] if running_text else p["date"]
     for m in pattern.finditer(text):
         if any(m.group("y", "q", "h", "m", "this")):
@@ -105,10 +107,10 @@ def read_deadline(text: str, plan_year: int | None = None, running_text: bool = 
 
 def may_hold_deadline(text: str, start: int, end: int, running_text: bool = False) -> bool:
     """Whether text[start:end] may hold a deadline read_deadline would read (False: it reads none
-    there), told without copying the text out: a character a deadline starts with, and in running
-    text a 前 or 完成 (which every "by" match ends with)."""
-    if running_text and text.find("前", start, end) < 0 and text.find("完成", start, end) < 0:
-        return False
+    there), told without copying the text out: in running text a 前 or 完成 (which every "by" match
+    ends with), elsewhere a character a deadline starts with."""
+    if running_text:
+        return text.find("前", start, end) >= 0 or text.find("完成", start, end) >= 0
     return _patterns()["any_start"].search(text, start, end) is not None
 
 
