@@ -503,10 +503,12 @@ def _is_note(part: str) -> bool:
     '完成时限：2022年底', a score '0.5分'."""
     p = _patterns()
     part = part.strip(" ，,；;。")
-    outside = _TRAILING_NOTE.sub("", part) or part  # "A、B（列第一位者为牵头单位）" is a list
+    # "A、B（列第一位者为牵头单位）" is a list (a note closes with a bracket: most parts hold none)
+    outside = (_TRAILING_NOTE.sub("", part) or part) if "）" in part or ")" in part else part
     return bool(_holds(p["first_leads"], p["first_leads_firsts"], outside) or p["deadline"].fullmatch(part)
                 or p["score"].match(part)
-                or p["deadline_field"].match(part))
+                # (a field label ends with 】 or a colon)
+                or (("】" in part or "：" in part or ":" in part) and p["deadline_field"].match(part)))
 
 
 def _notes_only(text: str) -> bool:
@@ -545,7 +547,7 @@ def parse_parts(content: str, base: int, default_role: str | None,
         if _is_note(seg):
             continue
         part_role = default_role
-        label = p["label"].match(seg)
+        label = p["label"].match(seg) if p["label_end"].search(seg) else None  # (a label holds a label end)
         if label and label_role(label.group(1)):
             # a labelled part among inline ones: "A、B按职责分工负责；牵头单位：A"
             part_role, seg, s = label_role(label.group(1)), seg[label.end() :], s + label.end()
@@ -782,7 +784,8 @@ def _plain_parts(text: str, base: int, role: str | None, strict: bool, out: list
     for seg, start, _end, separator in parts:
         if _is_note(seg):
             return False
-        label = p["label"].match(seg)
+        # (a label match holds a label end: a part without one starts with no label)
+        label = p["label"].match(seg) if p["label_end"].search(seg) else None
         if label and label_role(label.group(1)):
             return False
         # end_verb(seg), read from its last item (a verb holds no 、, so it stands in that item)
