@@ -617,13 +617,33 @@ def _typo_candidates(core: str) -> tuple[str, ...]:
                 candidate = "".join(order) + last
                 if candidate != core and candidate in t.by_core:
                     found.append(candidate)
-        for candidate in t.cores_by_shape.get((len(core), last), ()):
-            diff = [i for i, (a, b) in enumerate(zip(core, candidate, strict=True)) if a != b]
-            swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and core[diff[0]] == candidate[diff[1]] \
-                and core[diff[1]] == candidate[diff[0]]
-            if (len(diff) == 1 and len(core) >= 5) or swapped:
-                found.append(candidate)
+        # the cores of the same length and last character that differ from `core` in one character
+        # or by two neighbours swapped (the last character kept), in the order of the tables: looked
+        # up by each form of `core` with one character blanked, not compared core by core
+        one_off, rank = _one_off_index()
+        near = {c for i in range(len(core) - 1) for c in one_off.get(core[:i] + "\0" + core[i + 1 :], ())}
+        for i in range(len(core) - 2):
+            swapped = core[:i] + core[i + 1] + core[i] + core[i + 2 :]
+            if swapped != core and swapped in rank:
+                near.add(swapped)
+        near.discard(core)
+        found.extend(sorted(near, key=rank.__getitem__))
     return tuple(dict.fromkeys(found))
+
+
+@cache
+def _one_off_index() -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+    """The table's cores by each form with one character but the last blanked (\\0), and each
+    core's place in the tables' order (cores_by_shape's): _typo_candidates finds the cores one
+    character off by a look-up per character."""
+    one_off: dict[str, list[str]] = {}
+    rank: dict[str, int] = {}
+    for shape_cores in tables().cores_by_shape.values():
+        for core in shape_cores:
+            rank[core] = len(rank)
+            for i in range(len(core) - 1):
+                one_off.setdefault(core[:i] + "\0" + core[i + 1 :], []).append(core)
+    return {k: tuple(v) for k, v in one_off.items()}, rank
 
 
 def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
