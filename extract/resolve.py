@@ -602,6 +602,10 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     return _make(body.kind, name, where, rule, flagged, note, jur=jur)
 
 
+# the last characters of the names read for a slip (of at least five characters)
+_TYPO_LASTS = "局委厅部办"
+
+
 @lru_cache(maxsize=100_000)
 def _typo_candidates(core: str) -> tuple[str, ...]:
     """Known cores `core` may be a slip of: halves swapped (农村农业局), one character off.
@@ -609,7 +613,7 @@ def _typo_candidates(core: str) -> tuple[str, ...]:
     jurisdiction.)"""
     t = tables()
     found: list[str] = []
-    if len(core) >= 5 and core[-1] in "局委厅部办":
+    if len(core) >= 5 and core[-1] in _TYPO_LASTS:
         stem, last = core[:-1], core[-1]
         if len(stem) in (4, 6):  # two or three two-character parts
             chunks = [stem[i : i + 2] for i in range(0, len(stem), 2)]
@@ -638,7 +642,9 @@ def _one_off_index() -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
     character off by a look-up per character."""
     one_off: dict[str, list[str]] = {}
     rank: dict[str, int] = {}
-    for shape_cores in tables().cores_by_shape.values():
+    for (length, last), shape_cores in tables().cores_by_shape.items():
+        if length < 5 or last not in _TYPO_LASTS:
+            continue  # (no name of this shape is read for a slip)
         for core in shape_cores:
             rank[core] = len(rank)
             for i in range(len(core) - 1):
