@@ -215,9 +215,11 @@ def _warm_up() -> None:
     worker does not load them again."""
     from policykg.extract.clauses import clause_words
     from policykg.extract.entity_components import components
+    from policykg.extract.meta import load_tables as load_meta_tables
     from policykg.extract.normalise import load_tables
 
     load_tables()  # opencc and what its t2s can change
+    load_meta_tables()  # the gazetteer, the bodies of each level
     clause_words()
     components()  # the entity stage's tables (without spaCy: extraction does not use it)
 
