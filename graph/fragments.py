@@ -73,7 +73,7 @@ from policykg.graph.export import (
 )
 from policykg.graph.forked import Forked
 from policykg.graph.sanitise import clean_value, has_unwritable
-from policykg.graph.task_sheet import TaskSheetWriter, cache_sheet, xlsx_document
+from policykg.graph.task_sheet import SheetRows, TaskSheetWriter, cache_sheet, xlsx_document
 
 XLSX = "responsibilities.xlsx"
 # the sections of a document's fragment file, in order (their lengths are in its summary)
@@ -878,12 +878,16 @@ def _sheet_source(key: str) -> list[bytes]:
 
 
 def prerender_sheet(sheets: Path, summary: dict[str, Any], fragment: bytes, key: str,
-                    tasks: list[dict[str, Any]] | None = None, writable: bool = False) -> None:
+                    tasks: list[dict[str, Any]] | None = None, writable: bool = False,
+                    rendered: SheetRows | None = None) -> None:
     """Render the sheet of a document just encoded (summary, fragment; `key`: its cache key) into
     the 任务分工表 sheet cache where CorpusWriter will look it up (in the extraction worker).
     `tasks`: the sheet's tasks when known (record.sheet_tasks), else read from the fragment's rows;
-    `writable`: none of their texts holds a character to clean (a document record.py encoded)."""
-    if tasks is None:
+    `writable`: none of their texts holds a character to clean (a document record.py encoded);
+    `rendered`: its task rows as record.encode_record rendered them."""
+    if rendered is not None:
+        cache_sheet(sheets, xlsx_document(summary["head"]), _sheet_source(key), (), rendered=rendered)
+    elif tasks is None:
         starts = list(itertools.accumulate(summary["sections"], initial=0))
         view = memoryview(fragment)
         rows = _task_rows(view[starts[4]:starts[5]], view[starts[-2]:starts[-1]])

@@ -37,6 +37,7 @@ from policykg.graph.build import (
 )
 from policykg.graph.export import TABLES, graphml_key_id, graphml_node, responsibility_rows
 from policykg.graph.fragments import THIS_DOCUMENT, csv_field
+from policykg.graph.task_sheet import SheetRows
 
 # what XML 1.0 cannot carry (sanitise.clean_text's characters), and with what XML escapes
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -77,14 +78,17 @@ _PART_OF = ('<edge id="PART_OF" source="%s" target="%s">'
 _UNIT_EDGE = ('<edge id="%s" source="%s" target="%s">'
               + _data("edge", ["type", "written", "rule", "flagged", "taskPath", "docSha256", "start", "end",
                                "quote", "label"]) + "</edge>\n")
-_MENTIONS = ('<edge id="MENTIONS:%s" source="%s" target="%s">'
-             + _data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"]) + "</edge>\n")
+# (MENTIONS: its type and label written in, its start given once for its key and its start)
+_MENTIONS = ('<edge id="MENTIONS:{0}" source="{1}" target="{2}">'
+             + (_data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"])
+                .replace("%s", "MENTIONS", 1).replace("%s", "{3}", 1).replace("%s", "{4}", 1).replace("%s", "{0}", 1)
+                .replace("%s", "{5}", 1).replace("%s", "{6}", 1).replace("%s", "MENTIONS", 1)) + "</edge>\n").format
 _TARGET_YEAR, _TARGET_VALUE, _TARGET_MAX = _data("edge", ["year"]), _data("edge", ["value"]), \
     _data("edge", ["valueMax"])
 _TARGET_REST = _data("edge", ["unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
                               "start", "end", "quote", "label"]) + "</edge>\n"
-_task_element, _part_of_element, _unit_element, _mentions_element, _target_rest = map(
-    _formatter, (_TASK, _PART_OF, _UNIT_EDGE, _MENTIONS, _TARGET_REST))
+_task_element, _part_of_element, _unit_element, _target_rest = map(
+    _formatter, (_TASK, _PART_OF, _UNIT_EDGE, _TARGET_REST))
 _TASK_KEYS = [*_TASK_NAMES]
 # a Task node's texts among its values that are not slices of the original or normalised text (checked
 # whole): name, title, titleOriginal, clauseForm, deadline, deadlineText, dueBy, sectionTitle
@@ -111,9 +115,10 @@ _MENTION_KEYS = {
 _META_TEXTS = ("title", "issuer", "jurisdiction", "province", "status", "doc_number", "date")
 
 
-def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
+def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[dict[str, Any], bytes] | None:
     """The document's summary (without its report) and fragment file, as encode_document writes
-    them; None when the document is not plain (see the module's docstring)."""
+    them; None when the document is not plain (see the module's docstring). `sheet`: the rows of
+    its 任务分工表 sheet are rendered into it on the way (those of sheet_tasks), for a plain document."""
     meta = doc.meta
     paths = {task.path for task in doc.tasks}
     if len(paths) < len(doc.tasks) or doc.extras or not all(type(getattr(meta, n)) is str for n in _META_TEXTS) \
@@ -187,7 +192,8 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
         values[2] = "Task"
         values[-1] = "true"
-        values.append(f"{path} {task.title}".strip())
+        label = f"{path} {task.title}".strip()
+        values.append(label)
         if escape:
             values = [xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values]
         graphml_nodes.append(_task_element(tid, *values).encode("utf-8"))
@@ -201,6 +207,16 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             continue
         clause = task.clause.span
         task_text = node["text"]
+        if sheet is not None:
+            lead, part, from_order = [], [], False
+            for unit in units:
+                if unit.role == "lead":
+                    lead.append(unit.written)
+                    from_order = from_order or unit.lead_from_order
+                else:
+                    part.append(unit.written)
+            sheet.add(label, task_text or span.quote or "", "、".join(lead), "、".join(part),
+                      task.deadline_text or task.deadline or "", clause.quote or "", bool(from_order))
         with_text = with_text and bool(task_text)
         task_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},{tid},{path}," \
                     f"{csv_field(task.title)},".encode()
@@ -265,6 +281,9 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         responsibility_count += len(unit_fields)
         responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
     edge_keys: set[str] = set()
+    task_json, edge_count = _json_lines(edges), len(edges)  # (None: an integer beyond 64 bits)
+    edges = []  # the TARGETS edges
+    dumps = orjson.dumps
     if doc.tasks:
         node_keys.update(_TASK_KEYS)
         edge_keys.update(_PART_OF_KEYS)
@@ -277,42 +296,65 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     entity_rows = []
     row_head = f"{doc_field},{sha_field},"  # (what every row of the document starts with)
     jurisdiction = meta.jurisdiction
-    for entity in doc.entities:
-        span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
-            entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, entity.name, \
-            entity.generic
-        start, end, quote = span.start, span.end, span.quote
-        names += (task_path, kind, subtype, written, entity_name)
-        entity_rows.append(f"{row_head}{task_path},{kind},{subtype},{written},{'' if generic else entity_id},"
-                           f"{entity_name},{csv_field(quote)},{start},{end}\r\n")
-        if not entity_id:
-            continue
-        ids.append(entity_id)
-        # (a mention's properties are made only for a node, or a kind of mention, new to the document)
-        if generic:
-            if (entity_id, "category", "Category", written) not in mentioned:
-                mention(entity_id, "Category", (), "category", written, before, lambda n=entity_name or written,
-                        k=kind, t=subtype, a=written, s=start, e=end, q=quote: {
-                            "name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
-                            "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
-        elif kind == "Department":
-            if (entity_id, "department", "Department", written) not in mentioned:
-                mention(entity_id, "Department", ("Unit",), "department", written, before,
-                        lambda e=entity, s=span: _department(e, s, jurisdiction, meta.province))
-        elif (entity_id, "entity", kind, written) not in mentioned:
-            mention(entity_id, kind, ("Entity",), "entity", written, before, lambda n=entity_name or written,
-                    t=subtype, a=written, s=start, e=end, q=quote: {
-                        "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a], "docs": THIS_DOCUMENT,
-                        "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
-        source = task_ids.get(task_path, doc_id)
-        key = f"MENTIONS:{start}"
-        ends.add((source, entity_id, key))
-        edges.append({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start, "end": end,
-                      "quote": quote, "from": source, "to": entity_id, "key": key})
-        if escape:
-            written, quote = _escaped(written), _escaped(quote)
-        graphml_edges.append(_mentions_element(start, source, entity_id, "MENTIONS", written, sha, start, end, quote,
-                                               "MENTIONS"))
+    mentions_element, mentions_lines = _MENTIONS, []
+    try:  # (orjson refuses a lone surrogate: such a document is not plain, see _plain_texts)
+        for entity in doc.entities:
+            span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
+                entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, \
+                entity.name, entity.generic
+            start, end, quote = span.start, span.end, span.quote
+            names += (task_path, kind, subtype, written, entity_name)
+            entity_rows.append(f"{row_head}{task_path},{kind},{subtype},{written},{'' if generic else entity_id},"
+                               f"{entity_name},{csv_field(quote)},{start},{end}\r\n")
+            if not entity_id:
+                continue
+            ids.append(entity_id)
+            # (a mention's properties are made only for a node, or a kind of mention, new to the document)
+            if generic:
+                if (entity_id, "category", "Category", written) not in mentioned:
+                    if entity_id not in shared:  # mention()'s new node, written out (the most common case)
+                        mentioned.add((entity_id, "category", "Category", written))
+                        shared[entity_id] = [before, entity_id, "Category", ["Category"], {
+                            "name": entity_name or written, "kind": kind, "subtype": subtype, "aliases": [written],
+                            "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start, "end": end,
+                            "quote": quote}]
+                        kinds[entity_id] = {"category"}
+                    else:
+                        mention(entity_id, "Category", (), "category", written, before, lambda n=entity_name or written,
+                                k=kind, t=subtype, a=written, s=start, e=end, q=quote: {
+                                    "name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
+                                    "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+            elif kind == "Department":
+                if (entity_id, "department", "Department", written) not in mentioned:
+                    mention(entity_id, "Department", ("Unit",), "department", written, before,
+                            lambda e=entity, s=span: _department(e, s, jurisdiction, meta.province))
+            elif (entity_id, "entity", kind, written) not in mentioned:
+                if entity_id not in shared and kind != "Entity":  # mention()'s new node, written out
+                    mentioned.add((entity_id, "entity", kind, written))
+                    shared[entity_id] = [before, entity_id, kind, [kind, "Entity"], {
+                        "name": entity_name or written, "subtype": subtype, "jurisdiction": jurisdiction,
+                        "aliases": [written], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start,
+                        "end": end, "quote": quote}]
+                    kinds[entity_id] = {"entity"}
+                else:
+                    mention(entity_id, kind, ("Entity",), "entity", written, before, lambda n=entity_name or written,
+                            t=subtype, a=written, s=start, e=end, q=quote: {
+                                "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a],
+                                "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+            source = task_ids.get(task_path, doc_id)
+            ends.add((source, entity_id, start))  # (a MENTIONS key is its start: unique with its ends)
+            mentions_lines.append(dumps({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start,
+                                         "end": end, "quote": quote, "from": source, "to": entity_id,
+                                         "key": f"MENTIONS:{start}"}))
+            if escape:
+                if "&" in written or "<" in written or ">" in written:
+                    written = xml_escape(written)
+                if "&" in quote or "<" in quote or ">" in quote:
+                    quote = xml_escape(quote)
+            graphml_edges.append(mentions_element(start, source, entity_id, written, sha, end, quote))
+
+    except TypeError:
+        return None
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
     target_rows = []
@@ -370,10 +412,12 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         return None  # an edge repeated: merged the general way
     if not _plain_texts(texts, names, ids, escape, floats):
         return None
-    json_edges = _json_lines(edges)
-    if json_edges is None:
+    target_json = _json_lines(edges)
+    edge_count += len(mentions_lines) + len(edges)
+    if task_json is None or target_json is None:
         return None
     json_node_bytes, graphml_node_bytes = b"".join(json_nodes), b"".join(graphml_nodes)
+    json_edges = task_json + (b",\n".join(mentions_lines) + b",\n" if mentions_lines else b"") + target_json
     sections = [json_node_bytes, json_edges, graphml_node_bytes, "".join(graphml_edges).encode("utf-8")]
     resolution_rows = [f"{head}{count}\r\n" for head, count in resolution.values()]
     sections.append(b"".join(responsibilities))
@@ -390,7 +434,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         "doc_id": doc_id, "sha256": sha, "head": document_head(document), "shared": mentions,
         "citations": document_citations(doc), "json_ends": list(itertools.accumulate(map(len, json_nodes))),
         "graphml_ends": list(itertools.accumulate(map(len, graphml_nodes))),
-        "sections": [len(s) for s in sections], "edges": len(edges),
+        "sections": [len(s) for s in sections], "edges": edge_count,
         "node_keys": sorted(node_keys), "edge_keys": sorted(edge_keys),
         "rows": dict(zip(TABLES, (responsibility_count, len(resolution_rows), len(target_rows),
                                   len(entity_rows)))),

@@ -19,7 +19,7 @@ from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
 from policykg.graph.fragments import _task_rows, encode_document, prerender_sheet, summary_bytes
 from policykg.graph.record import encode_record, sheet_tasks
-from policykg.graph.task_sheet import _clean_quote, _document_sheet, xlsx_tasks
+from policykg.graph.task_sheet import SheetRows, _clean_quote, _document_sheet, xlsx_tasks
 
 from policykg.api import document_files
 
@@ -53,16 +53,22 @@ def assert_same_record(doc: PolicyDocument) -> bool:
     return True
 
 
-def test_a_sheet_prerendered_from_the_model_is_the_sheet_from_the_rows(tmp_path: Path) -> None:
-    doc = process_file(ROOT / "data" / "qingyuan_innovation_action_plan_2020-2022_draft.txt")
-    summary, fragment = encode_record(doc)
-    (tmp_path / "rows").mkdir()
-    (tmp_path / "model").mkdir()
-    prerender_sheet(tmp_path / "rows", summary, fragment, "key")
-    prerender_sheet(tmp_path / "model", summary, fragment, "key", sheet_tasks(doc))
-    [rows] = (tmp_path / "rows").iterdir()
-    [model] = (tmp_path / "model").iterdir()
-    assert rows.name == model.name and rows.read_bytes() == model.read_bytes()
+@pytest.mark.parametrize("path", sorted((ROOT / "data").glob("*.txt")), ids=lambda p: p.name[:30])
+def test_a_sheet_prerendered_from_the_model_is_the_sheet_from_the_rows(path: Path, tmp_path: Path) -> None:
+    # from the rows read back, from the model's tasks, and rendered by the encoding on the way
+    doc = process_file(path)
+    rendered = SheetRows()
+    summary, fragment = encode_record(doc, rendered)
+    assert (summary, fragment) == encode_record(doc)
+    sheets = []
+    for name, tasks, rows in (("rows", None, None), ("model", sheet_tasks(doc), None), ("encoding", None, rendered)):
+        (tmp_path / name).mkdir()
+        prerender_sheet(tmp_path / name, summary, fragment, "key", tasks, rendered=rows)
+        [sheet] = (tmp_path / name).iterdir()
+        sheets.append((sheet.name, sheet.read_bytes()))
+    assert sheets[0] == sheets[1] == sheets[2]
+    assert len(rendered.rows) == len(sheet_tasks(doc))
+    assert rendered.from_order == sum(task["lead_from_order"] for task in sheet_tasks(doc))
 
 
 def test_a_sheet_written_a_row_at_a_time_is_the_sheet_written_cell_by_cell() -> None:
