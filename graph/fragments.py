@@ -265,16 +265,25 @@ def sent_summary(summary: dict[str, Any], plain: bool) -> bytes:
     document's), then a line per mention of its properties (JSON). The parent parses a mention's
     line only the first time it comes (the same line again merges nothing new but the document),
     its properties only when they can change the node: CorpusWriter.add."""
+    if plain:  # (a document encode_record took: orjson writes every value as json does, but a lone
+        # surrogate, which it refuses)
+        try:
+            return _sent_summary(summary, orjson.dumps)
+        except TypeError:
+            pass
+    return _sent_summary(summary, lambda value: summary_bytes(value, plain))
+
+
+def _sent_summary(summary: dict[str, Any], dumps: Callable[[Any], bytes]) -> bytes:
     merges, props, key_sets, befores, keyed = [], [], {}, [], []
     for before, node_id, label, extra_labels, data in summary["shared"]:
         befores.append(before)
         keyed.append(key_sets.setdefault(tuple(data), len(key_sets)))
-        merges.append(summary_bytes([node_id, label, extra_labels, data.get("aliases"),
-                                      data.get("docs") == THIS_DOCUMENT], plain))
-        props.append(summary_bytes(data, plain))
+        merges.append(dumps([node_id, label, extra_labels, data.get("aliases"), data.get("docs") == THIS_DOCUMENT]))
+        props.append(dumps(data))
     line = {key: value for key, value in summary.items() if key != "shared"}
     line["mention_before"], line["mention_keys"], line["mention_key_set"] = befores, list(key_sets), keyed
-    return b"\n".join([summary_bytes(line, plain), *merges, *props])
+    return b"\n".join([dumps(line), *merges, *props])
 
 
 def summary_bytes(summary: Any, plain: bool = False) -> bytes:

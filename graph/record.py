@@ -207,16 +207,7 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
             continue
         clause = task.clause.span
         task_text = node["text"]
-        if sheet is not None:
-            lead, part, from_order = [], [], False
-            for unit in units:
-                if unit.role == "lead":
-                    lead.append(unit.written)
-                    from_order = from_order or unit.lead_from_order
-                else:
-                    part.append(unit.written)
-            sheet.add(label, task_text or span.quote or "", "、".join(lead), "、".join(part),
-                      task.deadline_text or task.deadline or "", clause.quote or "", bool(from_order))
+        lead, part, from_order = [], [], False  # (the 任务分工表's units of the task)
         with_text = with_text and bool(task_text)
         task_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},{tid},{path}," \
                     f"{csv_field(task.title)},".encode()
@@ -226,6 +217,11 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
         before = index + 2  # the Document and the tasks so far
         for i, unit in enumerate(units):
             res, written, role = unit.resolved, unit.written, unit.role
+            if role == "lead":
+                lead.append(written)
+                from_order = from_order or unit.lead_from_order
+            else:
+                part.append(written)
             lead_from_order = "yes" if unit.lead_from_order else ""
             if res is None:
                 names += (written, role)
@@ -280,6 +276,9 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
                                                quote, rel))
         responsibility_count += len(unit_fields)
         responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
+        if sheet is not None:
+            sheet.add(label, task_text or span.quote or "", "、".join(lead), "、".join(part),
+                      task.deadline_text or task.deadline or "", clause.quote or "", bool(from_order))
     edge_keys: set[str] = set()
     task_json, edge_count = _json_lines(edges), len(edges)  # (None: an integer beyond 64 bits)
     edges = []  # the TARGETS edges
@@ -491,10 +490,17 @@ def _task_values(doc: PolicyDocument) -> Callable[[Task, str], list[Any]]:
         clause = clause_of.span
         # compare.task_content: the paragraph in the normalised text without the clause
         if mapped:
-            start = bisect_left(offsets, span.start, 0, size)
-            paragraph = text[start:bisect_left(offsets, span.end, start, size)]
-            start = bisect_left(offsets, clause.start, 0, size)
-            clause_text = text[start:bisect_left(offsets, clause.end, start, size)]
+            first = bisect_left(offsets, span.start, 0, size)
+            last = bisect_left(offsets, span.end, first, size)
+            paragraph = text[first:last]
+            if span.start <= clause.start <= clause.end <= span.end:
+                # the clause inside its paragraph (as always): its offsets are searched for there only
+                # (offsets[first - 1] < span.start and offsets[last] >= span.end bound the answers)
+                start = bisect_left(offsets, clause.start, first, last)
+                clause_text = text[start:bisect_left(offsets, clause.end, start, last)]
+            else:
+                start = bisect_left(offsets, clause.start, 0, size)
+                clause_text = text[start:bisect_left(offsets, clause.end, start, size)]
         else:
             paragraph = original[span.start:span.end] if original else ""
             clause_text = clause.quote
