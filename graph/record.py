@@ -60,6 +60,29 @@ def _formatter(template: str) -> Callable[..., str]:
     return eval(f"lambda {', '.join(names)}: f{body!r}")  # (of this module's constant templates only)
 
 
+def _fields(template: str) -> Callable[..., str]:
+    """`template.format(*values)` as a compiled f-string (str.format parses its template on every
+    call): the template's fields are {0}, {1}, …, each used any number of times."""
+    fields = sorted({int(n) for n in re.findall(r"\{(\d+)\}", template)})
+    if fields != list(range(len(fields))) or re.sub(r"\{\d+\}", "", template).count("{") \
+            or re.sub(r"\{\d+\}", "", template).count("}"):
+        raise ValueError(f"not a template of plain numbered fields: {template!r}")
+    body = re.sub(r"\{(\d+)\}", r"{v\1}", template)
+    return eval(f"lambda {', '.join(f'v{i}' for i in fields)}: f{body!r}")  # (this module's constant templates only)
+
+
+def _bytes_template(template: str, numbers: set[int]) -> bytes:
+    """A template of %s slots as UTF-8 for `bytes % values`, the slots of these positions numbers
+    (%d: as str() writes an int). Elements are written as bytes from their values' UTF-8, which
+    orjson has cached in each text when it wrote the element's graph.json line just before: a
+    long text is then encoded once, not again inside every string it is part of."""
+    parts = template.split("%s")
+    if any("%" in part for part in parts):
+        raise ValueError(f"not a template of plain %s slots: {template!r}")
+    return "".join(part + ("" if i == len(parts) - 1 else "%d" if i in numbers else "%s")
+                   for i, part in enumerate(parts)).encode()
+
+
 def _data(scope: str, names: list[str]) -> str:
     """The <data> elements of these attributes, each value a %s slot."""
     return "".join(f'<data key="{graphml_key_id(scope, name)}">%s</data>' for name in names)
@@ -82,13 +105,47 @@ _UNIT_EDGE = ('<edge id="%s" source="%s" target="%s">'
 _MENTIONS = ('<edge id="MENTIONS:{0}" source="{1}" target="{2}">'
              + (_data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"])
                 .replace("%s", "MENTIONS", 1).replace("%s", "{3}", 1).replace("%s", "{4}", 1).replace("%s", "{0}", 1)
-                .replace("%s", "{5}", 1).replace("%s", "{6}", 1).replace("%s", "MENTIONS", 1)) + "</edge>\n").format
+                .replace("%s", "{5}", 1).replace("%s", "{6}", 1).replace("%s", "MENTIONS", 1)) + "</edge>\n")
 _TARGET_YEAR, _TARGET_VALUE, _TARGET_MAX = _data("edge", ["year"]), _data("edge", ["value"]), \
     _data("edge", ["valueMax"])
 _TARGET_REST = _data("edge", ["unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
                               "start", "end", "quote", "label"]) + "</edge>\n"
-_task_element, _part_of_element, _unit_element, _target_rest = map(
-    _formatter, (_TASK, _PART_OF, _UNIT_EDGE, _TARGET_REST))
+# a TARGETS edge in one call: its key, ends, year's <data> (or ""), value, valueMax's <data> (or
+# ""), then the rest's values but its label (TARGETS, written in)
+_TARGETS = ('<edge id="{0}" source="{1}" target="{2}">' + _data("edge", ["type"]).replace("%s", "TARGETS")
+            + "{3}" + _TARGET_VALUE.replace("%s", "{4}") + "{5}"
+            + "".join(piece + ("" if i == 11 else "TARGETS" if i == 10 else f"{{{6 + i}}}")
+                      for i, piece in enumerate(_TARGET_REST.split("%s"))))
+_task_element, _part_of_element, _unit_element = map(_formatter, (_TASK, _PART_OF, _UNIT_EDGE))
+# a Task node's values (after its id) that are numbers: start, end, paragraphStart/End, textStart/End
+_TASK_BYTES = _bytes_template(_TASK, {11, 12, 14, 15, 17, 18})
+
+
+def _filled(template: str, slots: list[str]) -> bytes:
+    """A %s template as UTF-8 bytes with its slots replaced one by one: %s, %d or a constant."""
+    parts = template.split("%s")
+    if len(parts) != len(slots) + 1 or any("%" in part for part in parts):
+        raise ValueError(f"not a template of {len(slots)} plain %s slots: {template!r}")
+    return "".join(part + (slots[i] if i < len(slots) else "") for i, part in enumerate(parts)).encode()
+
+
+# PART_OF: source, target, its docSha256, start, end, quote (its type and label written in)
+_PART_OF_BYTES = _filled(_PART_OF, ["%s", "%s", "PART_OF", "%s", "%d", "%d", "%s", "PART_OF"])
+# LEADS / PARTICIPATES_IN: key, source, target, type, written, rule, flagged, taskPath, docSha256, start,
+# end, quote, label
+_UNIT_BYTES = _filled(_UNIT_EDGE, ["%s"] * 9 + ["%d", "%d", "%s", "%s"])
+_RELATIONS = {"LEADS": b"LEADS", "PARTICIPATES_IN": b"PARTICIPATES_IN"}
+# MENTIONS: its start (its key), source, target, written, docSha256, start, end, quote
+_MENTIONS_BYTES = _filled('<edge id="MENTIONS:%s" source="%s" target="%s">'
+                          + _data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"])
+                          + "</edge>\n", ["%d", "%s", "%s", "MENTIONS", "%s", "%s", "%d", "%d", "%s", "MENTIONS"])
+# TARGETS: key, source, target, the year's <data> (or none), value, valueMax's <data> (or none), unit,
+# qualifier, source, written, taskPath, recurrence, docSha256, start, end, quote
+_TARGETS_BYTES = _filled('<edge id="%s" source="%s" target="%s">' + _data("edge", ["type"]) + "%s"
+                         + _TARGET_VALUE + "%s" + _TARGET_REST,
+                         ["%s", "%s", "%s", "TARGETS", "%s", "%s", "%s"] + ["%s"] * 7 + ["%d", "%d", "%s", "TARGETS"])
+_TARGET_YEAR_BYTES, _TARGET_MAX_BYTES = _filled(_TARGET_YEAR, ["%d"]), _filled(_TARGET_MAX, ["%s"])
+_mentions_element, _targets_element = _fields(_MENTIONS), _fields(_TARGETS)
 _TASK_KEYS = [*_TASK_NAMES]
 # a Task node's texts among its values that are not slices of the original or normalised text (checked
 # whole): name, title, titleOriginal, clauseForm, deadline, deadlineText, dueBy, sectionTitle
@@ -119,6 +176,16 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
     """The document's summary (without its report) and fragment file, as encode_document writes
     them; None when the document is not plain (see the module's docstring). `sheet`: the rows of
     its 任务分工表 sheet are rendered into it on the way (those of sheet_tasks), for a plain document."""
+    try:
+        return _encode_record(doc, sheet)
+    except (TypeError, AttributeError, UnicodeEncodeError):
+        # a value of another type than the templates write (None for a text, an integer beyond 64
+        # bits, which orjson refuses), a lone surrogate (which neither orjson nor UTF-8 takes): such
+        # a document is not plain, and the general way writes it
+        return None
+
+
+def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[str, Any], bytes] | None:
     meta = doc.meta
     paths = {task.path for task in doc.tasks}
     if len(paths) < len(doc.tasks) or doc.extras or not all(type(getattr(meta, n)) is str for n in _META_TEXTS) \
@@ -136,8 +203,10 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
     document_graphml = graphml_node(doc_id, document, node_keys, False).encode("utf-8")
     json_nodes = [orjson.dumps(document) + b",\n"]
     graphml_nodes = [document_graphml]
-    edges: list[dict[str, Any]] = []
-    graphml_edges: list[str] = []
+    graphml_edges: list[bytes] = []
+    edge_lines: list[bytes] = []  # the graph.json lines of the edges, in order
+    dumps = orjson.dumps
+    doc_utf8, sha_utf8 = doc_id.encode(), sha.encode()
     # every text written, to be checked at the end: the long ones (for what XML cannot carry), the
     # names (also for what CSV quotes: they are written as they are) and the ids (also for what an
     # XML attribute quotes)
@@ -188,7 +257,8 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
         tid = task_prefix + path
         values = task_values(task, tid)  # type: ignore[misc]
         node = dict(zip(_TASK_NODE_KEYS, values))
-        json_nodes.append(orjson.dumps(node) + b",\n")
+        json_nodes.append(dumps(node) + b",\n")
+        tid_utf8, path_utf8 = tid.encode(), path.encode()
         texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
         values[2] = "Task"
         values[-1] = "true"
@@ -196,12 +266,13 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
         values.append(label)
         if escape:
             values = [xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values]
-        graphml_nodes.append(_task_element(tid, *values).encode("utf-8"))
+        graphml_nodes.append(_TASK_BYTES % (tid_utf8, *[v.encode() if type(v) is str else v for v in values]))
         span = task.span
-        edges.append({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
-                      "quote": span.quote, "from": tid, "to": doc_id, "key": "PART_OF"})
-        graphml_edges.append(_part_of_element(tid, doc_id, "PART_OF", sha, span.start, span.end,
-                                              _escaped(span.quote) if escape else span.quote, "PART_OF"))
+        quote = span.quote
+        edge_lines.append(dumps({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
+                                 "quote": quote, "from": tid, "to": doc_id, "key": "PART_OF"}))
+        graphml_edges.append(_PART_OF_BYTES % (tid_utf8, doc_utf8, sha_utf8, span.start, span.end,
+                                               (_escaped(quote) if escape else quote).encode()))
         units = task.clause.units
         if not units:
             continue
@@ -211,8 +282,10 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
         with_text = with_text and bool(task_text)
         task_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},{tid},{path}," \
                     f"{csv_field(task.title)},".encode()
-        task_tail = f"{csv_field(clause.quote)},{clause.start},{clause.end},{csv_field(task_text)}," \
-                    f"{csv_field(task.deadline)},{csv_field(task.deadline_text)}\r\n".encode()
+        # (bytes from the texts' UTF-8 orjson cached: the task's quote and text are long)
+        task_tail = b"%s,%d,%d,%s,%s,%s\r\n" % (
+            csv_field(clause.quote).encode(), clause.start, clause.end, csv_field(task_text).encode(),
+            csv_field(task.deadline).encode(), csv_field(task.deadline_text).encode())
         unit_fields: list[bytes] = []
         before = index + 2  # the Document and the tasks so far
         for i, unit in enumerate(units):
@@ -267,22 +340,20 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
             rel = "LEADS" if role == "lead" else "PARTICIPATES_IN"
             key = f"{rel}:{i}"
             unit_edges = True
-            edges.append({"type": rel, "written": written, "rule": rule, "flagged": flagged, "taskPath": path,
-                          "docSha256": sha, "start": start, "end": end, "quote": quote, "from": unit_id,
-                          "to": tid, "key": key})
+            edge_lines.append(dumps({"type": rel, "written": written, "rule": rule, "flagged": flagged,
+                                     "taskPath": path, "docSha256": sha, "start": start, "end": end, "quote": quote,
+                                     "from": unit_id, "to": tid, "key": key}))
             if escape:
                 written, rule, quote = _escaped(written), _escaped(rule), _escaped(quote)
-            graphml_edges.append(_unit_element(key, unit_id, tid, rel, written, rule, flag, path, sha, start, end,
-                                               quote, rel))
+            graphml_edges.append(_UNIT_BYTES % (key.encode(), unit_id.encode(), tid_utf8, _RELATIONS[rel],
+                                                written.encode(), rule.encode(), flag.encode(), path_utf8, sha_utf8,
+                                                start, end, quote.encode(), _RELATIONS[rel]))
         responsibility_count += len(unit_fields)
         responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
         if sheet is not None:
             sheet.add(label, task_text or span.quote or "", "、".join(lead), "、".join(part),
                       task.deadline_text or task.deadline or "", clause.quote or "", bool(from_order))
     edge_keys: set[str] = set()
-    task_json, edge_count = _json_lines(edges), len(edges)  # (None: an integer beyond 64 bits)
-    edges = []  # the TARGETS edges
-    dumps = orjson.dumps
     if doc.tasks:
         node_keys.update(_TASK_KEYS)
         edge_keys.update(_PART_OF_KEYS)
@@ -293,67 +364,65 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
     # what an entity or target is linked from: the task of its path, else (none, or "") the document
     task_ids = {path: task_prefix + path for path in paths if path}
     entity_rows = []
-    row_head = f"{doc_field},{sha_field},"  # (what every row of the document starts with)
+    row_head = f"{doc_field},{sha_field},".encode()  # (what every row of the document starts with)
     jurisdiction = meta.jurisdiction
-    mentions_element, mentions_lines = _MENTIONS, []
-    try:  # (orjson refuses a lone surrogate: such a document is not plain, see _plain_texts)
-        for entity in doc.entities:
-            span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
-                entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, \
-                entity.name, entity.generic
-            start, end, quote = span.start, span.end, span.quote
-            names += (task_path, kind, subtype, written, entity_name)
-            entity_rows.append(f"{row_head}{task_path},{kind},{subtype},{written},{'' if generic else entity_id},"
-                               f"{entity_name},{csv_field(quote)},{start},{end}\r\n")
-            if not entity_id:
-                continue
-            ids.append(entity_id)
-            # (a mention's properties are made only for a node, or a kind of mention, new to the document)
-            if generic:
-                if (entity_id, "category", "Category", written) not in mentioned:
-                    if entity_id not in shared:  # mention()'s new node, written out (the most common case)
-                        mentioned.add((entity_id, "category", "Category", written))
-                        shared[entity_id] = [before, entity_id, "Category", ["Category"], {
-                            "name": entity_name or written, "kind": kind, "subtype": subtype, "aliases": [written],
-                            "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start, "end": end,
-                            "quote": quote}]
-                        kinds[entity_id] = {"category"}
-                    else:
-                        mention(entity_id, "Category", (), "category", written, before, lambda n=entity_name or written,
-                                k=kind, t=subtype, a=written, s=start, e=end, q=quote: {
-                                    "name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
-                                    "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
-            elif kind == "Department":
-                if (entity_id, "department", "Department", written) not in mentioned:
-                    mention(entity_id, "Department", ("Unit",), "department", written, before,
-                            lambda e=entity, s=span: _department(e, s, jurisdiction, meta.province))
-            elif (entity_id, "entity", kind, written) not in mentioned:
-                if entity_id not in shared and kind != "Entity":  # mention()'s new node, written out
-                    mentioned.add((entity_id, "entity", kind, written))
-                    shared[entity_id] = [before, entity_id, kind, [kind, "Entity"], {
-                        "name": entity_name or written, "subtype": subtype, "jurisdiction": jurisdiction,
-                        "aliases": [written], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start,
-                        "end": end, "quote": quote}]
-                    kinds[entity_id] = {"entity"}
+    for entity in doc.entities:
+        span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
+            entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, \
+            entity.name, entity.generic
+        start, end, quote = span.start, span.end, span.quote
+        names += (task_path, kind, subtype, written, entity_name)
+        entity_rows.append(b"%s%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n" % (
+            row_head, task_path.encode(), kind.encode(), subtype.encode(), written.encode(),
+            b"" if generic else entity_id.encode(), entity_name.encode(), csv_field(quote).encode(), start, end))
+        if not entity_id:
+            continue
+        ids.append(entity_id)
+        # (a mention's properties are made only for a node, or a kind of mention, new to the document)
+        if generic:
+            if (entity_id, "category", "Category", written) not in mentioned:
+                if entity_id not in shared:  # mention()'s new node, written out (the most common case)
+                    mentioned.add((entity_id, "category", "Category", written))
+                    shared[entity_id] = [before, entity_id, "Category", ["Category"], {
+                        "name": entity_name or written, "kind": kind, "subtype": subtype, "aliases": [written],
+                        "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start, "end": end,
+                        "quote": quote}]
+                    kinds[entity_id] = {"category"}
                 else:
-                    mention(entity_id, kind, ("Entity",), "entity", written, before, lambda n=entity_name or written,
-                            t=subtype, a=written, s=start, e=end, q=quote: {
-                                "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a],
-                                "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
-            source = task_ids.get(task_path, doc_id)
-            ends.add((source, entity_id, start))  # (a MENTIONS key is its start: unique with its ends)
-            mentions_lines.append(dumps({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start,
-                                         "end": end, "quote": quote, "from": source, "to": entity_id,
-                                         "key": f"MENTIONS:{start}"}))
-            if escape:
-                if "&" in written or "<" in written or ">" in written:
-                    written = xml_escape(written)
-                if "&" in quote or "<" in quote or ">" in quote:
-                    quote = xml_escape(quote)
-            graphml_edges.append(mentions_element(start, source, entity_id, written, sha, end, quote))
+                    mention(entity_id, "Category", (), "category", written, before, lambda n=entity_name or written,
+                            k=kind, t=subtype, a=written, s=start, e=end, q=quote: {
+                                "name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
+                                "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+        elif kind == "Department":
+            if (entity_id, "department", "Department", written) not in mentioned:
+                mention(entity_id, "Department", ("Unit",), "department", written, before,
+                        lambda e=entity, s=span: _department(e, s, jurisdiction, meta.province))
+        elif (entity_id, "entity", kind, written) not in mentioned:
+            if entity_id not in shared and kind != "Entity":  # mention()'s new node, written out
+                mentioned.add((entity_id, "entity", kind, written))
+                shared[entity_id] = [before, entity_id, kind, [kind, "Entity"], {
+                    "name": entity_name or written, "subtype": subtype, "jurisdiction": jurisdiction,
+                    "aliases": [written], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start,
+                    "end": end, "quote": quote}]
+                kinds[entity_id] = {"entity"}
+            else:
+                mention(entity_id, kind, ("Entity",), "entity", written, before, lambda n=entity_name or written,
+                        t=subtype, a=written, s=start, e=end, q=quote: {
+                            "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a],
+                            "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+        source = task_ids.get(task_path, doc_id)
+        ends.add((source, entity_id, start))  # (a MENTIONS key is its start: unique with its ends)
+        edge_lines.append(dumps({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start,
+                                 "end": end, "quote": quote, "from": source, "to": entity_id,
+                                 "key": f"MENTIONS:{start}"}))
+        if escape:
+            if "&" in written or "<" in written or ">" in written:
+                written = xml_escape(written)
+            if "&" in quote or "<" in quote or ">" in quote:
+                quote = xml_escape(quote)
+        graphml_edges.append(_MENTIONS_BYTES % (start, source.encode(), entity_id.encode(), written.encode(),
+                                                sha_utf8, start, end, quote.encode()))
 
-    except TypeError:
-        return None
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
     target_rows = []
@@ -370,58 +439,62 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
         floats.append(value)
         names += (task_path, indicator, indicator_name, unit, qualifier, source_of, recurrence)
         ids.append(indicator_id)
-        target_rows.append(
-            f"{row_head}{task_path},{indicator},{indicator_id},{indicator_name},{unit},"
+        target_rows.append(row_head + (
+            f"{task_path},{indicator},{indicator_id},{indicator_name},{unit},"
             f"{'' if year is None else year},{value:g},{'' if value_max is None else f'{value_max:g}'},{qualifier},"
-            f"{source_of},{csv_field(quote)},{start},{end},{recurrence}\r\n")
+            f"{source_of},{csv_field(quote)},{start},{end},{recurrence}\r\n").encode())
         if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
-            mention(indicator_id, "Indicator", (), "indicator", indicator, before, lambda n=indicator_name or indicator,
-                    u=unit, a=indicator, s=start, e=end, q=quote: {
-                        "name": n, "unit": u, "aliases": [a], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT,
-                        "start": s, "end": e, "quote": q})
+            if indicator_id not in shared:  # mention()'s new node, written out
+                mentioned.add((indicator_id, "indicator", "Indicator", indicator))
+                shared[indicator_id] = [before, indicator_id, "Indicator", ["Indicator"], {
+                    "name": indicator_name or indicator, "unit": unit, "aliases": [indicator], "docs": THIS_DOCUMENT,
+                    "docSha256": THIS_DOCUMENT, "start": start, "end": end, "quote": quote}]
+                kinds[indicator_id] = {"indicator"}
+            else:
+                mention(indicator_id, "Indicator", (), "indicator", indicator, before,
+                        lambda n=indicator_name or indicator, u=unit, a=indicator, s=start, e=end, q=quote: {
+                            "name": n, "unit": u, "aliases": [a], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT,
+                            "start": s, "end": e, "quote": q})
         source = task_ids.get(task_path, doc_id)
         written_value = repr(value)  # (str of a float is its repr: the key's and the GraphML's value alike)
         key = f"TARGETS:{year}:{start}:{written_value}"
         ends.add((source, indicator_id, key))
-        edges.append({"type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
-                      "qualifier": qualifier, "source": source_of, "written": indicator, "taskPath": task_path,
-                      "recurrence": recurrence, "docSha256": sha, "start": start, "end": end, "quote": quote,
-                      "from": source, "to": indicator_id, "key": key})
+        edge_lines.append(dumps({
+            "type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
+            "qualifier": qualifier, "source": source_of, "written": indicator, "taskPath": task_path,
+            "recurrence": recurrence, "docSha256": sha, "start": start, "end": end, "quote": quote, "from": source,
+            "to": indicator_id, "key": key}))
         if year is None:
-            graphml_year = ""
+            graphml_year = b""
         else:
-            graphml_year = _TARGET_YEAR % year
+            graphml_year = _TARGET_YEAR_BYTES % year
             edge_keys.add("year")
         if value_max is None:
-            graphml_max = ""
+            graphml_max = b""
         else:
-            graphml_max = _TARGET_MAX % repr(value_max)
+            graphml_max = _TARGET_MAX_BYTES % repr(value_max).encode()
             floats.append(value_max)
             edge_keys.add("valueMax")
-        graphml_edges.append(
-            f'<edge id="{key}" source="{source}" target="{indicator_id}"><data key="e0">TARGETS</data>'
-            f"{graphml_year}{_TARGET_VALUE % written_value}{graphml_max}"
-            + _target_rest(*(_escaped_all((unit, qualifier, source_of, indicator, task_path, recurrence, sha,
-                                           start, end, quote, "TARGETS")) if escape else
-                             (unit, qualifier, source_of, indicator, task_path, recurrence, sha, start, end,
-                              quote, "TARGETS"))))
+        if escape:
+            unit, qualifier, source_of, indicator, task_path, recurrence, quote = _escaped_all(
+                (unit, qualifier, source_of, indicator, task_path, recurrence, quote))
+        graphml_edges.append(_TARGETS_BYTES % (
+            key.encode(), source.encode(), indicator_id.encode(), graphml_year, written_value.encode(), graphml_max,
+            unit.encode(), qualifier.encode(), source_of.encode(), indicator.encode(), task_path.encode(),
+            recurrence.encode(), sha_utf8, start, end, quote.encode()))
     if doc.targets:
         edge_keys.update(_TARGET_KEYS)
     if len(ends) < sum(1 for e in doc.entities if e.entity_id) + len(doc.targets):
         return None  # an edge repeated: merged the general way
     if not _plain_texts(texts, names, ids, escape, floats):
         return None
-    target_json = _json_lines(edges)
-    edge_count += len(mentions_lines) + len(edges)
-    if task_json is None or target_json is None:
-        return None
     json_node_bytes, graphml_node_bytes = b"".join(json_nodes), b"".join(graphml_nodes)
-    json_edges = task_json + (b",\n".join(mentions_lines) + b",\n" if mentions_lines else b"") + target_json
-    sections = [json_node_bytes, json_edges, graphml_node_bytes, "".join(graphml_edges).encode("utf-8")]
+    json_edges = b",\n".join(edge_lines) + b",\n" if edge_lines else b""
+    sections = [json_node_bytes, json_edges, graphml_node_bytes, b"".join(graphml_edges)]
     resolution_rows = [f"{head}{count}\r\n" for head, count in resolution.values()]
     sections.append(b"".join(responsibilities))
-    for rows in (resolution_rows, target_rows, entity_rows):
-        sections.append("".join(rows).encode("utf-8"))
+    sections.append("".join(resolution_rows).encode("utf-8"))
+    sections += (b"".join(target_rows), b"".join(entity_rows))
     # the 任务分工表 reads the responsibilities.csv rows back from that section, unless a task has no
     # text (the sheet then shows the paragraph, which the CSV has not): see encode_document
     sections.append(b"" if with_text else json.dumps(list(responsibility_rows([doc])), ensure_ascii=False)
@@ -433,7 +506,7 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
         "doc_id": doc_id, "sha256": sha, "head": document_head(document), "shared": mentions,
         "citations": document_citations(doc), "json_ends": list(itertools.accumulate(map(len, json_nodes))),
         "graphml_ends": list(itertools.accumulate(map(len, graphml_nodes))),
-        "sections": [len(s) for s in sections], "edges": edge_count,
+        "sections": [len(s) for s in sections], "edges": len(edge_lines),
         "node_keys": sorted(node_keys), "edge_keys": sorted(edge_keys),
         "rows": dict(zip(TABLES, (responsibility_count, len(resolution_rows), len(target_rows),
                                   len(entity_rows)))),
