@@ -13,6 +13,11 @@ MENTIONS or TARGETS edges share their ends and key, every number is an int or a 
 writes as json does. A document that is not plain in every one of these ways (a fuzzed file, a
 file name that is not UTF-8) is encoded the general way. tests/test_record.py compares both on
 real and fuzzed documents.
+
+The GraphML elements and most CSV rows are written as bytes (`bytes % values` over UTF-8
+templates) from each value's UTF-8, right after the element's graph.json line: orjson caches the
+UTF-8 of every text it writes in the str itself, so that `.encode()` of a long quote, task text
+or paragraph is a copy, where encoding a str element made of it would encode the text again.
 """
 
 from __future__ import annotations
@@ -39,36 +44,12 @@ from policykg.graph.export import TABLES, graphml_key_id, graphml_node, responsi
 from policykg.graph.fragments import THIS_DOCUMENT, csv_field
 from policykg.graph.task_sheet import SheetRows
 
-# what XML 1.0 cannot carry (sanitise.clean_text's characters), and with what XML escapes
+# what XML 1.0 cannot carry (sanitise.clean_text's characters)
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_UNWRITABLE_OR_XML = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # in names: also what CSV quotes; in ids (XML attributes and CSV fields) what either would quote
 _NAME_SPECIAL = re.compile('[",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _NAME_OR_XML_SPECIAL = re.compile('[&<>",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _ID_SPECIAL = re.compile('[&<>",\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
-
-
-def _formatter(template: str) -> Callable[..., str]:
-    """`template % values` as a function of the values: an f-string made of the template's %s slots
-    (compiled once; a third faster than % formatting, for a few hundred elements a document)."""
-    parts = template.split("%s")
-    if any("{" in part or "}" in part or "%" in part for part in parts):
-        raise ValueError(f"not a template of plain %s slots: {template!r}")
-    names = [f"v{i}" for i in range(len(parts) - 1)]
-    body = "".join(part + (f"{{{name}}}" if i < len(names) else "")
-                   for i, (part, name) in enumerate(itertools.zip_longest(parts, names, fillvalue="")))
-    return eval(f"lambda {', '.join(names)}: f{body!r}")  # (of this module's constant templates only)
-
-
-def _fields(template: str) -> Callable[..., str]:
-    """`template.format(*values)` as a compiled f-string (str.format parses its template on every
-    call): the template's fields are {0}, {1}, …, each used any number of times."""
-    fields = sorted({int(n) for n in re.findall(r"\{(\d+)\}", template)})
-    if fields != list(range(len(fields))) or re.sub(r"\{\d+\}", "", template).count("{") \
-            or re.sub(r"\{\d+\}", "", template).count("}"):
-        raise ValueError(f"not a template of plain numbered fields: {template!r}")
-    body = re.sub(r"\{(\d+)\}", r"{v\1}", template)
-    return eval(f"lambda {', '.join(f'v{i}' for i in fields)}: f{body!r}")  # (this module's constant templates only)
 
 
 def _bytes_template(template: str, numbers: set[int]) -> bytes:
@@ -101,22 +82,10 @@ _PART_OF = ('<edge id="PART_OF" source="%s" target="%s">'
 _UNIT_EDGE = ('<edge id="%s" source="%s" target="%s">'
               + _data("edge", ["type", "written", "rule", "flagged", "taskPath", "docSha256", "start", "end",
                                "quote", "label"]) + "</edge>\n")
-# (MENTIONS: its type and label written in, its start given once for its key and its start)
-_MENTIONS = ('<edge id="MENTIONS:{0}" source="{1}" target="{2}">'
-             + (_data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"])
-                .replace("%s", "MENTIONS", 1).replace("%s", "{3}", 1).replace("%s", "{4}", 1).replace("%s", "{0}", 1)
-                .replace("%s", "{5}", 1).replace("%s", "{6}", 1).replace("%s", "MENTIONS", 1)) + "</edge>\n")
 _TARGET_YEAR, _TARGET_VALUE, _TARGET_MAX = _data("edge", ["year"]), _data("edge", ["value"]), \
     _data("edge", ["valueMax"])
 _TARGET_REST = _data("edge", ["unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
                               "start", "end", "quote", "label"]) + "</edge>\n"
-# a TARGETS edge in one call: its key, ends, year's <data> (or ""), value, valueMax's <data> (or
-# ""), then the rest's values but its label (TARGETS, written in)
-_TARGETS = ('<edge id="{0}" source="{1}" target="{2}">' + _data("edge", ["type"]).replace("%s", "TARGETS")
-            + "{3}" + _TARGET_VALUE.replace("%s", "{4}") + "{5}"
-            + "".join(piece + ("" if i == 11 else "TARGETS" if i == 10 else f"{{{6 + i}}}")
-                      for i, piece in enumerate(_TARGET_REST.split("%s"))))
-_task_element, _part_of_element, _unit_element = map(_formatter, (_TASK, _PART_OF, _UNIT_EDGE))
 # a Task node's values (after its id) that are numbers: start, end, paragraphStart/End, textStart/End
 _TASK_BYTES = _bytes_template(_TASK, {11, 12, 14, 15, 17, 18})
 
@@ -145,7 +114,6 @@ _TARGETS_BYTES = _filled('<edge id="%s" source="%s" target="%s">' + _data("edge"
                          + _TARGET_VALUE + "%s" + _TARGET_REST,
                          ["%s", "%s", "%s", "TARGETS", "%s", "%s", "%s"] + ["%s"] * 7 + ["%d", "%d", "%s", "TARGETS"])
 _TARGET_YEAR_BYTES, _TARGET_MAX_BYTES = _filled(_TARGET_YEAR, ["%d"]), _filled(_TARGET_MAX, ["%s"])
-_mentions_element, _targets_element = _fields(_MENTIONS), _fields(_TARGETS)
 _TASK_KEYS = [*_TASK_NAMES]
 # a Task node's texts among its values that are not slices of the original or normalised text (checked
 # whole): name, title, titleOriginal, clauseForm, deadline, deadlineText, dueBy, sectionTitle
@@ -604,16 +572,6 @@ def _department(entity: Any, span: Any, jurisdiction: str, province: str) -> dic
             **_provenance(entity.text, span)}
 
 
-def _json_lines(elements: list[dict[str, Any]]) -> bytes | None:
-    """The elements as graph.json lines (export.JsonElements.lines, whose type check _plain made)."""
-    if not elements:
-        return b""
-    try:  # one dumps a line, joined: less than the list in one, its "},{" counted and replaced after
-        return b",\n".join(map(orjson.dumps, elements)) + b",\n"
-    except TypeError:  # an integer beyond 64 bits
-        return None
-
-
 def _escaped(text: str) -> str:
     """A text in XML, as export._graphml_data writes it."""
     return xml_escape(text) if "&" in text or "<" in text or ">" in text else text
@@ -621,6 +579,15 @@ def _escaped(text: str) -> str:
 
 def _escaped_all(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple([xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values])
+
+
+def _unwritable(text: str) -> bool:
+    """Whether the text holds a character XML 1.0 cannot carry (_UNWRITABLE), searched only in
+    its lines that str.isprintable does not pass (it passes none of those characters — control
+    characters, surrogates, U+FFFE/U+FFFF are not printable — and most lines of a plan: the
+    search tests every character against a set, isprintable a table)."""
+    search = _UNWRITABLE.search
+    return any(not line.isprintable() and search(line) for line in text.split("\n"))
 
 
 def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: bool, floats: list[float]) -> bool:
@@ -632,10 +599,9 @@ def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: boo
         joined_texts, joined_names, joined_ids = "\n".join(texts), " ".join(names), " ".join(ids)
     except TypeError:  # not all strings
         return False
-    if escape:
-        if _UNWRITABLE.search(joined_texts) or _NAME_SPECIAL.search(joined_names):
-            return False
-    elif _UNWRITABLE_OR_XML.search(joined_texts) or _NAME_OR_XML_SPECIAL.search(joined_names):
+    if not escape and ("&" in joined_texts or "<" in joined_texts or ">" in joined_texts):
+        return False
+    if _unwritable(joined_texts) or (_NAME_SPECIAL if escape else _NAME_OR_XML_SPECIAL).search(joined_names):
         return False
     if _ID_SPECIAL.search(joined_ids):
         return False
