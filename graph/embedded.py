@@ -57,7 +57,7 @@ from policykg.graph.cypher_load import (
 )
 from policykg.graph.falkor_bulk import BulkUnsupported, BulkWriter
 from policykg.graph.falkor_reader import FalkorReader, ServerError
-from policykg.graph.watchdog import KEEP_NAME
+from policykg.graph.watchdog import KEEP_NAME, folder_identity
 from policykg.graph.watchdog import process_alive as _process_alive
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,10 @@ class EmbeddedServer:
         self._reader: FalkorReader | None = None  # the light one a reading command uses
         self._password: str | None = None
         self._users_fd: int | None = None
+        # the database folder and server pid as start() found them: a folder replaced since
+        # (OUT deleted or rebuilt) makes the server an orphan that must not unlink the new socket
+        self._home: tuple[int, int] | None = None
+        self._server_pid: int | None = None
 
     def _socket_path(self) -> Path:
         path = self.db_dir / SOCKET_NAME
@@ -236,6 +240,7 @@ class EmbeddedServer:
         if not self.out_dir.is_dir():
             raise EmbeddedError(f"{self.out_dir}: no such folder; run `policykg build DATA --out {self.out_dir}`")
         private_folder(self.db_dir, "database folder")
+        self._home = folder_identity(self.db_dir)
         if self.socket_path.parent != self.db_dir:
             private_folder(self.socket_path.parent, "socket folder")
         with self._lock(self.lock_path, fcntl.LOCK_EX, self.start_timeout,
@@ -358,7 +363,7 @@ class EmbeddedServer:
                     f"{self.db_dir}: a FalkorDB server (pid {pid}) holds this folder but does not answer as the "
                     f"server policykg started on {self.socket_path}; stop it (kill {pid}) and retry"
                 )
-            self._reader, self._password = client, state.get("password")
+            self._reader, self._password, self._server_pid = client, state.get("password"), pid
             self.owned = False
             self.notes.append(f"using the embedded server already running (pid {pid})")
             return True
@@ -445,7 +450,7 @@ class EmbeddedServer:
             if client is not None:
                 state["run_id"] = str(client.info("server").get("run_id", ""))
                 self._write_state(state)
-                self._reader, self._password = client, password
+                self._reader, self._password, self._server_pid = client, password, self.process.pid
                 self.owned = True
                 return
             if time.monotonic() > deadline:
@@ -464,7 +469,8 @@ class EmbeddedServer:
         if not pid or (watcher and _process_alive(watcher) and _is_watchdog(watcher)):
             return
         script = Path(__file__).with_name("watchdog.py")
-        process = subprocess.Popen([sys.executable, "-S", str(script), str(self.db_dir), str(pid)],
+        home = ":".join(map(str, self._home)) if self._home else ""
+        process = subprocess.Popen([sys.executable, "-S", str(script), str(self.db_dir), str(pid), home],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True, close_fds=True)
         state["watchdog"] = process.pid
@@ -518,6 +524,9 @@ class EmbeddedServer:
         if reader is None:
             self._leave()
             return
+        if self._home is not None and folder_identity(self.db_dir) != self._home:
+            self._stop_orphan(reader, client)
+            return
         try:
             with self._lock(self.lock_path, fcntl.LOCK_EX, self.start_timeout, "the start lock is held"):
                 if self.idle_timeout > 0:
@@ -534,6 +543,24 @@ class EmbeddedServer:
             if client is not None:
                 with contextlib.suppress(Exception):
                     client.connection.close()
+
+    def _stop_orphan(self, reader: FalkorReader, client: Any) -> None:
+        """The database folder was removed or replaced while this object used the server (OUT
+        deleted or rebuilt): nobody can reach the server any more and its dump has no folder.
+        The last user kills it (SIGKILL): a SHUTDOWN or SIGTERM would make redis unlink its
+        socket by path, which may now be the socket of a server started in the new folder."""
+        last = self._leave()
+        reader.close()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.connection.close()
+        pid, self._server_pid = self._server_pid, None
+        if last and pid and _process_alive(pid) and _is_redis_server(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            if self.process is not None:
+                self.process.wait(timeout=30)
+                self.process = None
 
     def kept_until(self) -> float:
         """Until when (epoch seconds) a command asked to keep the server running; 0 for never."""

@@ -10,8 +10,12 @@ the start lock, so no process is joining at that moment), it stops the server wi
 the server is gone. A command that leaves the server running for the next one writes until when
 (epoch seconds) into falkordb.keep: the idle server is stopped only after that time, or at once
 when its folder is removed or replaced (OUT deleted or rebuilt: nobody can reach the server any
-more). Run as a script (`python watchdog.py DB_DIR PID`): standard library only, so
-it starts in a few milliseconds and imports nothing of policykg.
+more). An orphaned server is killed with SIGKILL, not SIGTERM: on a clean shutdown redis unlinks
+its socket BY PATH, and that path may now be the socket of a new server started in the new
+folder (there is nothing to save either: the dump's folder is gone). Run as a script
+(`python watchdog.py DB_DIR PID [DEV:INO]`, DEV:INO the folder the server was started in, as its
+starter saw it: a folder replaced before this script has started is then still told apart):
+standard library only, so it starts in a few milliseconds and imports nothing of policykg.
 """
 
 from __future__ import annotations
@@ -53,17 +57,22 @@ def _try_lock(fd: int, kind: int) -> bool:
         raise
 
 
-def _same_folder(db_dir: Path, home: os.stat_result) -> bool:
+def folder_identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of folder, None when it is gone; embedded.py passes it to this script."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _same_folder(db_dir: Path, home: tuple[int, int]) -> bool:
     """True while db_dir is still the folder the server was started in (not removed, not a new
     OUT's folder at the same path)."""
-    try:
-        now = os.stat(db_dir)
-    except OSError:
-        return False
-    return (now.st_dev, now.st_ino) == (home.st_dev, home.st_ino)
+    return folder_identity(db_dir) == home
 
 
-def _kept(db_dir: Path, home: os.stat_result) -> bool:
+def _kept(db_dir: Path, home: tuple[int, int]) -> bool:
     """True while a command's keep time has not passed and the folder is still the server's."""
     if not _same_folder(db_dir, home):
         return False
@@ -73,10 +82,18 @@ def _kept(db_dir: Path, home: os.stat_result) -> bool:
         return False
 
 
-def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
-    users = os.open(db_dir / "falkordb.users", os.O_RDWR | os.O_CREAT, 0o600)
-    start = os.open(db_dir / "falkordb.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    home = os.stat(db_dir)
+def watch(db_dir: Path, pid: int, home: tuple[int, int] | None = None, grace: float = GRACE_SECONDS) -> int:
+    home = home or folder_identity(db_dir)
+    if home is None:
+        return 0
+    try:  # the folder's lock files, unless it was replaced before this script started
+        users = os.open(db_dir / "falkordb.users", os.O_RDWR | os.O_CREAT, 0o600) if _same_folder(db_dir, home) else -1
+        start = os.open(db_dir / "falkordb.lock", os.O_RDWR | os.O_CREAT, 0o600) if users >= 0 else -1
+    except OSError:
+        users = start = -1
+    if users < 0:  # gone or replaced: nobody can reach this server any more
+        _kill(pid, signal.SIGKILL)
+        return 0
     idle_since: float | None = None
     while process_alive(pid):
         time.sleep(POLL_SECONDS)
@@ -90,13 +107,9 @@ def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
             continue
         try:
             if _try_lock(users, fcntl.LOCK_EX):  # still nobody, and nobody can join now
-                os.kill(pid, signal.SIGTERM)
-                deadline = time.monotonic() + 30
-                while process_alive(pid) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                if process_alive(pid):
-                    os.kill(pid, signal.SIGKILL)
-                if _same_folder(db_dir, home):  # not a new OUT's files (another server's)
+                ours = _same_folder(db_dir, home)
+                _kill(pid, signal.SIGTERM if ours else signal.SIGKILL)
+                if ours:  # not a new OUT's files (another server's)
                     for name in ("falkordb.pid", "falkordb.state", KEEP_NAME):
                         (db_dir / name).unlink(missing_ok=True)
                 return 0
@@ -106,5 +119,23 @@ def watch(db_dir: Path, pid: int, grace: float = GRACE_SECONDS) -> int:
     return 0
 
 
+def _kill(pid: int, first: int) -> None:
+    """Send `first`, wait up to 30 s for the server to exit, then SIGKILL."""
+    try:
+        os.kill(pid, first)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 30
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if process_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _identity(text: str) -> tuple[int, int] | None:
+    device, _, inode = text.partition(":")
+    return (int(device), int(inode)) if device.isdigit() and inode.isdigit() else None
+
+
 if __name__ == "__main__":
-    sys.exit(watch(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else GRACE_SECONDS))
+    sys.exit(watch(Path(sys.argv[1]), int(sys.argv[2]), _identity(sys.argv[3]) if len(sys.argv) > 3 else None))

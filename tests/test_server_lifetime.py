@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -109,6 +111,47 @@ def test_a_server_whose_out_is_removed_or_replaced_stops(out: Path, tmp_path: Pa
         if process_alive(pid):
             os.kill(pid, 15)
     assert not server_status(target)["running"]
+
+
+def _replace_out(out: Path, target: Path, tmp_path: Path) -> None:
+    """A new OUT at the same path (the old one moved away, as a rebuild into a fresh folder does)."""
+    target.rename(tmp_path / "moved")
+    assert fresh_copy(out, tmp_path) == target
+
+
+@pytest.mark.parametrize("old_user", ["stops", "dies"])
+def test_the_old_server_of_a_replaced_out_leaves_the_new_servers_socket_alone(
+        out: Path, tmp_path: Path, old_user: str) -> None:
+    """The old server's user stops it (or dies, and its watchdog stops it) after a new server has
+    started in the new OUT at the same path: redis unlinks its socket by path on a clean shutdown,
+    which is now the new server's socket; the orphan is killed instead, and the new server stays
+    reachable."""
+    target = fresh_copy(out, tmp_path)
+    holder = None
+    if old_user == "stops":
+        old = EmbeddedServer(target).start()
+        old_pid = old._read_state()["pid"]
+    else:  # a process that uses the server and is killed: only the watchdog is left to stop it
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; from policykg.graph.embedded import EmbeddedServer; "
+             "EmbeddedServer(sys.argv[1]).start(); print('ready', flush=True); time.sleep(600)", str(target)],
+            stdout=subprocess.PIPE, text=True)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        old_pid = _running_pid(target)
+    _replace_out(out, target, tmp_path)
+    with EmbeddedServer(target) as new:
+        new_pid = new._read_state()["pid"]
+        assert new_pid != old_pid
+        if holder is not None:
+            holder.kill()
+            holder.wait()
+        else:
+            old.stop()
+        assert _gone(old_pid), "the old server of a replaced OUT kept running"
+        assert new.socket_path.exists(), "the old server removed the new server's socket"
+        with EmbeddedServer(target) as third:
+            assert f"using the embedded server already running (pid {new_pid})" in third.notes
+            assert int(third.reader().info("server")["process_id"]) == new_pid
 
 
 def test_a_graph_file_with_another_stat_is_hashed_and_a_changed_one_reloaded(out: Path, tmp_path: Path) -> None:
