@@ -155,3 +155,25 @@ def test_mentions_of_one_node_as_unit_and_entity_and_tasks_without_text_are_enco
     # the same MENTIONS edge twice (its ends and key): merged the general way
     doc.entities.append(doc.entities[0])
     assert encode_record(doc) is None
+
+
+def test_unwritable_characters_are_found_line_by_line_as_in_the_whole_text() -> None:
+    from policykg.graph.record import _UNWRITABLE, _unwritable
+
+    plan = (ROOT / "data" / "qingyuan_innovation_action_plan_2020-2022_draft.txt").read_text(encoding="utf-8")
+    lines = plan.split("\n")[:40]
+    # every character XML cannot carry, and printable or allowed ones that are not printable (full-width
+    # and no-break spaces, tabs, CR, zero-width, line and paragraph separators), at a line's start,
+    # middle and end
+    odd = ["\x00", "\x08", "\x0b", "\x0c", "\x1f", "\ud800", "\udfff", "\ufffe", "\uffff",
+           "\u3000", "\xa0", "\t", "\r", "\u200b", "\u2028", "\u2029", "\x7f", "\x85", "\ue000"]
+    texts = [plan, "", "\n", "\n\n"]
+    for char in odd:
+        for at in (0, 5, -1):
+            changed = list(lines)
+            line = changed[7]
+            changed[7] = line[:at] + char + line[at:] if at >= 0 else line + char
+            texts.append("\n".join(changed))
+    found = [_unwritable(text) for text in texts]
+    assert found == [_UNWRITABLE.search(text) is not None for text in texts]
+    assert any(found) and not all(found)
