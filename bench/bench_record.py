@@ -4,8 +4,9 @@
 
 DOCS defaults to bench/corpus-200/docs. Every file is extracted first (not timed); then, for each
 document, what api._extract_one does once the pipeline has made it: its summary and fragment
-(api._document_record), the fragment file written, its 任务分工表 sheet pre-rendered into a sheet
-cache (fragments.prerender_sheet), the summary file written — into a scratch folder. The pass is
+(api._document_record; for a plain document the 任务分工表 sheet's task rows are rendered on the way,
+so "encode" includes them), the fragment file written, its sheet finished and deflated into a
+sheet cache (fragments.prerender_sheet), the summary file written — into a scratch folder. The pass is
 repeated and the least CPU time of the repeats printed (time.process_time: what a loaded machine
 disturbs least), with its parts. `--profile` prints a cProfile of one more pass.
 """
