@@ -33,7 +33,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from operator import attrgetter
 from typing import Any
 
 try:  # the regex parser, to read the characters a pattern's matches start with
@@ -44,7 +43,7 @@ except ImportError:  # Python 3.10
     from sre_parse import parse as _sre_parse
 
 from policykg.extract import gazetteer
-from policykg.extract.deadlines import read_deadline
+from policykg.extract.deadlines import may_hold_deadline, read_deadline
 from policykg.extract.model import Clause, PolicyDocument, Section, Task, UnitMention, _span
 from policykg.extract.outline import heading_title
 
@@ -504,10 +503,12 @@ def _is_note(part: str) -> bool:
     '完成时限：2022年底', a score '0.5分'."""
     p = _patterns()
     part = part.strip(" ，,；;。")
-    outside = _TRAILING_NOTE.sub("", part) or part  # "A、B（列第一位者为牵头单位）" is a list
+    # "A、B（列第一位者为牵头单位）" is a list (a note closes with a bracket: most parts hold none)
+    outside = (_TRAILING_NOTE.sub("", part) or part) if "）" in part or ")" in part else part
     return bool(_holds(p["first_leads"], p["first_leads_firsts"], outside) or p["deadline"].fullmatch(part)
                 or p["score"].match(part)
-                or p["deadline_field"].match(part))
+                # (a field label ends with 】 or a colon)
+                or (("】" in part or "：" in part or ":" in part) and p["deadline_field"].match(part)))
 
 
 def _notes_only(text: str) -> bool:
@@ -546,7 +547,7 @@ def parse_parts(content: str, base: int, default_role: str | None,
         if _is_note(seg):
             continue
         part_role = default_role
-        label = p["label"].match(seg)
+        label = p["label"].match(seg) if p["label_end"].search(seg) else None  # (a label holds a label end)
         if label and label_role(label.group(1)):
             # a labelled part among inline ones: "A、B按职责分工负责；牵头单位：A"
             part_role, seg, s = label_role(label.group(1)), seg[label.end() :], s + label.end()
@@ -783,7 +784,8 @@ def _plain_parts(text: str, base: int, role: str | None, strict: bool, out: list
     for seg, start, _end, separator in parts:
         if _is_note(seg):
             return False
-        label = p["label"].match(seg)
+        # (a label match holds a label end: a part without one starts with no label)
+        label = p["label"].match(seg) if p["label_end"].search(seg) else None
         if label and label_role(label.group(1)):
             return False
         # end_verb(seg), read from its last item (a verb holds no 、, so it stands in that item)
@@ -878,7 +880,19 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
     shared): (start, end, form, units), offsets normalised. `problems` collects the offsets
     of brackets that look like clauses but could not be read; `brackets`: the offsets of the
     paragraph's brackets, when the caller has them."""
-    found: list[tuple[int, int, str, list[ParsedUnit]]] = []
+    return [(s, e, form, _placed(*units) if type(units) is tuple else units)
+            for s, e, form, units in _raw_clauses(text, base, problems, brackets)]
+
+
+# a clause's units: ParsedUnits, or a bracket's reading as (relative units, where the content starts)
+_ClauseUnits = list[ParsedUnit] | tuple[tuple[_RelativeUnit, ...], int]
+
+
+def _raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
+                 brackets: list[int] | None = None) -> list[tuple[int, int, str, _ClauseUnits]]:
+    """raw_clauses, a bracket's units left as its (cached) reading and the content's offset: the
+    task builder makes its mentions from them without ParsedUnits."""
+    found: list[tuple[int, int, str, _ClauseUnits]] = []
     bracketed = bracket_groups(text, 0, brackets)
     for start, end in bracketed:
         closed = text[end - 1] in CLOSE_BRACKETS
@@ -893,7 +907,7 @@ def raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
             units = _cached_bare_list(content) if short else _relative(_bare_list(content, 0))
             form = "responsible-list"
         if units:
-            found.append((base + start, base + end, form, _placed(units, base + start + 1)))
+            found.append((base + start, base + end, form, (units, base + start + 1)))
         elif problems is not None and looks:
             problems.append(base + start)
     if not found:
@@ -1312,7 +1326,7 @@ class _Para:
     section: Section
     start: int
     end: int
-    clauses: list[tuple[int, int, str, list[ParsedUnit]]]
+    clauses: list[tuple[int, int, str, _ClauseUnits]]
     field: tuple[int, int] | None = None  # a field line after the clause ("时间节点：年内")
 
     @property
@@ -1326,11 +1340,11 @@ class _Para:
         return self.clause_only and len(self.clauses) == 1 and self.clauses[0][2] == "labelled-bare"
 
 
-def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
+def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para | Section]:
     """The outline's paragraphs with their clauses; label lines that follow each other
     ("牵头单位：A" / "配合单位：B") make one clause, and a field line after them
-    ("完成时限：2022年底") belongs to it."""
-    paras: list[_Para] = []
+    ("完成时限：2022年底") belongs to it. A paragraph without a clause is its Section (most are)."""
+    paras: list[_Para | Section] = []
     field = _patterns()["deadline_field"]
     # what every paragraph with a clause holds: a bracket or 由 (由A牵头), found by a scan of one
     # character class, else a label word (a slower scan, tried only without the former)
@@ -1342,33 +1356,47 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para]:
     # and what ends a label (：:】为): without one, a paragraph's label word makes no clause
     label_end_at = _positions(text, _LABEL_END_CHARS)
     n_label_end = len(label_end_at)
+    verb_last = _patterns()["verb_last"]
+    prev: _Para | None = None  # the last paragraph in `paras` when it has clauses
     for section in doc.sections:
         start, end = section.text_range
         lo = bisect_left(bracket_at, start)
         hi = bisect_left(bracket_at, end, lo)
-        k = bisect_left(by_at, start)
         # most paragraphs hold no clause: one look tells (raw_clauses would find none)
-        has_clue = lo < hi or (k < n_by and by_at[k] < end) \
-            or end_verb(text[max(start, end - 30) : end].rstrip(_CLOSING)) is not None  # an unmarked clause
+        has_clue = lo < hi
+        if not has_clue:
+            k = bisect_left(by_at, start)
+            has_clue = k < n_by and by_at[k] < end
+        if not has_clue:  # an unmarked clause: a role verb ends the paragraph
+            if end > start and text[end - 1] not in _CLOSING:
+                # (nothing to strip: no verb unless the last character may end one)
+                has_clue = text[end - 1] in verb_last and end_verb(text[max(start, end - 30) : end]) is not None
+            else:
+                has_clue = end_verb(text[max(start, end - 30) : end].rstrip(_CLOSING)) is not None
         if not has_clue:
             j = bisect_left(label_end_at, start)
             # (with at most 6 closing characters the look at the end above sees what _bare_sentence
             # sees: a label word without a label end then leaves raw_clauses nothing to find)
             if (j < n_label_end and label_end_at[j] < end) or not _ends_within(text, start, end):
                 has_clue = label_word.search(text, start, end) is not None
-        clauses = raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
-            if has_clue else []
+        clauses = _raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
+            if has_clue else None
+        if not clauses:
+            if prev is not None and not section.marker and prev.clause_only and field.match(text, start):
+                prev.field = (start, end)
+                continue
+            prev = None
+            paras.append(section)
+            continue
         para = _Para(section, start, end, clauses)
-        prev = paras[-1] if paras else None
-        if clauses and para.label_line and prev is not None and prev.label_line:
+        if prev is not None and para.label_line and prev.label_line:
             (s, _e, form, units), = prev.clauses
-            prev.clauses = [(s, para.clauses[0][1], form, units + para.clauses[0][3])]
+            more = para.clauses[0][3]
+            assert isinstance(units, list) and isinstance(more, list)  # (label lines: parse_labelled's)
+            prev.clauses = [(s, para.clauses[0][1], form, units + more)]
             prev.end = para.end
             continue
-        if not para.clauses and prev is not None and prev.clause_only and not section.marker \
-                and field.match(doc.text, start):
-            prev.field = (start, end)
-            continue
+        prev = para
         paras.append(para)
     return paras
 
@@ -1416,41 +1444,47 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     raw: list[tuple[str, str, int, tuple[int, int, str, list[ParsedUnit]], Section, bool, int,
                     tuple[int, int] | None]] = []
     n_children: dict[str, int] = {}
-    # identity of the paragraph before; its title still (title, text) when it had no clause (the
-    # title of a paragraph without a clause is needed only by a clause line after it)
-    previous: tuple[str, str | tuple[str, str], int, bool, int] | None = None
+    # the paragraph before: (path, title, task paragraph start, is a child, text start) when it had
+    # a clause; else (paragraph, its number under a heading-only item), read only when a clause
+    # line after it asks (most paragraphs hold no clause, and no clause line follows them)
+    previous: tuple[str, str, int, bool, int] | None = None
+    before: tuple[Section, int] | None = None
+    doc_text = doc.text
     for para in _paragraphs(doc, problems):
-        section = para.section
-        text = doc.text[para.start : para.end]
-        parent = by_path.get(section.parent) if section.parent else None
-        child = False
-        clause_line = para.clause_only and previous is not None
-        if clause_line:
-            # a paragraph that is just the clause belongs to the paragraph before it
-            path, before, task_start, child, text_from = previous
-            title = before if isinstance(before, str) else _task_title(*before)
-        elif section.marker:  # a numbered item
-            path, title, task_start = section.path, section.title, para.start
-        elif parent is not None and parent.heading_only:
-            # unnumbered task paragraphs under a heading with no body: …2.1, …2.2
-            n_children[parent.path] = n_children.get(parent.path, 0) + 1
-            path, title, task_start, child = f"{parent.path}.{n_children[parent.path]}", heading_title(text), \
-                para.start, True
-        elif parent is not None:
-            path, title, task_start = parent.path, parent.title, para.start  # continuation of the item
-        else:
-            path, title, task_start = section.path, heading_title(text), para.start
-        if not clause_line:
-            # a continuation paragraph's text runs from the item's heading
-            text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
-        if not para.clauses:
-            previous = (path, (title, text), task_start, child, text_from)
+        if type(para) is Section:  # a paragraph without a clause
+            n = 0
+            if not para.marker and para.parent:
+                parent = by_path.get(para.parent)
+                if parent is not None and parent.heading_only:
+                    n = n_children[parent.path] = n_children.get(parent.path, 0) + 1
+            previous, before = None, (para, n)
             continue
+        assert isinstance(para, _Para)
+        section = para.section
+        text = doc_text[para.start : para.end]
+        if para.clause_only and (previous is not None or before is not None):
+            # a paragraph that is just the clause belongs to the paragraph before it
+            if previous is not None:
+                path, title, task_start, child, text_from = previous
+            else:
+                assert before is not None
+                before_start, before_end = before[0].text_range
+                before_text = doc_text[before_start:before_end]
+                path, title, task_start, child, text_from = _identity(before[0], before_start, before[1], before_text,
+                                                                      by_path)
+                title = _task_title(title, before_text)
+        else:
+            n = 0
+            if not section.marker and section.parent:
+                parent = by_path.get(section.parent)
+                if parent is not None and parent.heading_only:
+                    n = n_children[parent.path] = n_children.get(parent.path, 0) + 1
+            path, title, task_start, child, text_from = _identity(section, para.start, n, text, by_path)
         title = _task_title(title, text)
         for i, clause in enumerate(para.clauses):
             field = para.field if i == len(para.clauses) - 1 else None
             raw.append((path, title, task_start, clause, section, child, text_from, field))
-        previous = (path, title, task_start, child, text_from)
+        previous, before = (path, title, task_start, child, text_from), None
     _warn_unread(doc, problems)
 
     # a heading-only item with ONE clause-bearing paragraph is itself the task ("7.优化…。")
@@ -1464,7 +1498,7 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     for path, *_ in raw:
         counts[path] = counts.get(path, 0) + 1
     last_clause = {path: i for i, (path, *_rest) in enumerate(raw)}
-    extents = _item_extents(doc)
+    extents: dict[str, tuple[int, int]] | None = None  # made when a clause closes an item's heading
     plan_year = _plan_year(doc)
     seen: dict[str, int] = {}
     covered: dict[str, int] = {}  # path -> end of its previous clause
@@ -1480,47 +1514,74 @@ def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
             final_path = f"{final_path}{chr(ord('a') + n)}" if n < 26 else f"{final_path}_{n + 1}"
         # the text a clause covers: since the previous clause of its item, or the item heading
         t_start = covered.get(path, text_from)
-        while t_start < c_start and doc.text[t_start] in _LEADING_PUNCT:
+        while t_start < c_start and doc_text[t_start] in _LEADING_PUNCT:
             t_start += 1
         t_end = c_end
         if last_clause[path] == k and section.marker and c_end >= section.text_range[1] - 1 \
-                and not _TITLE_END.search(doc.text, t_start, c_start):
+                and not _TITLE_END.search(doc_text, t_start, c_start):
             # the clause closes the item heading ("（一）搭建平台（市科技局牵头）"): the body after it
+            if extents is None:
+                extents = _item_extents(doc)
             t_end = max(c_end, extents.get(section.path, (0, c_end))[1])
         if n and t_start < c_start:
-            own = _without_clauses(heading_title(doc.text[t_start:c_start]))
+            own = _without_clauses(heading_title(doc_text[t_start:c_start]))
             final_title = own or final_title
         covered[path] = c_end
         # (a note in the clause is a note in the document: first_leads already says so; and each raw
         # clause's units are its own objects, resolved in place)
-        units = assign_roles(units, first_leads)
+        if type(units) is tuple:  # a bracket's reading: its roles assigned once per process
+            reading, content_start = units
+            assigned = _assigned(reading, first_leads)
+            mentions = _reading_mentions(doc, assigned, content_start)
+        else:
+            units = assign_roles(units, first_leads)
+            mentions = _mentions(doc, units)
         p_start, p_end = task_start, max(section.text_range[1], c_end)
         if counts[path] > 1:
             # several clauses in one item: each task's paragraph is the text its clause covers
             # (not the whole paragraph once per clause: a megabyte paragraph holds thousands)
             p_start, p_end = t_start, (max(t_end, section.text_range[1]) if last_clause[path] == k else t_end)
-        mentions = _mentions(doc, units)
-        clause = Clause(span=doc.span(c_start, c_end), form=form, units=mentions)
-        deadline = read_deadline(_clause_notes(doc.text[c_start:c_end], units, c_start), plan_year) \
-            or (read_deadline(doc.text[field[0] : field[1]], plan_year) if field else None) \
-            or read_deadline(doc.text[t_start:t_end], plan_year, running_text=True)
-        tasks.append(
-            Task(
-                path=final_path,
-                title=final_title,
-                span=doc.span(p_start, p_end),
-                clause=clause,
-                section_path=section.path,
-                title_original=_display_title(doc, p_start, p_end, final_title),
-                text_range=(p_start, p_end),
-                text_span=doc.span(t_start, t_end),
-                deadline=deadline[0] if deadline else "",
-                deadline_text=deadline[1] if deadline else "",
-            )
-        )
+        clause = Clause(doc.span(c_start, c_end), form, mentions)
+        # (the texts are read only where a cheap look finds a character a deadline starts with)
+        deadline = None
+        if may_hold_deadline(doc_text, c_start, c_end):
+            unit_spans = [(s + content_start, e + content_start) for _w, s, e, *_rest in assigned] \
+                if type(units) is tuple else [(u.start, u.end) for u in units]
+            deadline = read_deadline(_clause_notes(doc_text[c_start:c_end], unit_spans, c_start), plan_year)
+        if deadline is None and field:
+            deadline = read_deadline(doc_text[field[0] : field[1]], plan_year)
+        if deadline is None and may_hold_deadline(doc_text, t_start, t_end, running_text=True):
+            deadline = read_deadline(doc_text[t_start:t_end], plan_year, running_text=True)
+        # (Task's fields in order: path, title, span, clause, section_path, title_original, text_range,
+        # text_span, deadline, deadline_text)
+        tasks.append(Task(final_path, final_title, doc.span(p_start, p_end), clause, section.path,
+                          _display_title(doc, p_start, p_end, final_title), (p_start, p_end),
+                          doc.span(t_start, t_end), deadline[0] if deadline else "",
+                          deadline[1] if deadline else ""))
     tasks.extend(_table_tasks(doc, first_leads))
     doc.tasks = tasks
     return doc
+
+
+def _identity(section: Section, start: int, n: int, text: str,
+              by_path: dict[str, Section]) -> tuple[str, str, int, bool, int]:
+    """(path, title, task paragraph start, is a child of a heading-only item, where its text starts)
+    of a paragraph (its section, where it starts) that is no clause line; `n`: its number under a
+    heading-only item, `text` its text."""
+    parent = by_path.get(section.parent) if section.parent else None
+    child = False
+    if section.marker:  # a numbered item
+        path, title, task_start = section.path, section.title, start
+    elif parent is not None and parent.heading_only:
+        # unnumbered task paragraphs under a heading with no body: …2.1, …2.2
+        path, title, task_start, child = f"{parent.path}.{n}", heading_title(text), start, True
+    elif parent is not None:
+        path, title, task_start = parent.path, parent.title, start  # continuation of the item
+    else:
+        path, title, task_start = section.path, heading_title(text), start
+    # a continuation paragraph's text runs from the item's heading
+    text_from = parent.text_range[0] if parent is not None and path == parent.path else task_start
+    return path, title, task_start, child, text_from
 
 
 def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]:
@@ -1535,6 +1596,60 @@ def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]
         quote = original[start:end]
         out.append(UnitMention(u.written, "lead" if u.role == "lead" else "participant", _span(start, end, quote),
                                quote, None, u.separator, u.lead_from_order))
+    return out
+
+
+# a unit of a bracket's reading with its role assigned: (written, start, end, role lead | participant,
+# separator, lead from order), offsets relative to the content
+_AssignedUnit = tuple[str, int, int, str, str, bool]
+
+
+@lru_cache(maxsize=32768)
+def _assigned(reading: tuple[_RelativeUnit, ...], first_leads: bool) -> tuple[_AssignedUnit, ...]:
+    """assign_roles of a bracket's reading, on its tuples (the same readings recur: each is assigned
+    once): the same roles, lead-from-order marks and units named twice made one."""
+    conjunctions = _same_role_conjunctions()
+    has_lead = any(u[3] == "lead" for u in reading)
+    first = True
+    previous_role = previous_raw = ""  # the previous unit's role after and before its resolution
+    out: list[list[Any]] = []
+    for written, start, end, role, separator in reading:
+        joined = bool(out) and separator in conjunctions and role == previous_raw
+        previous_raw = role
+        lead_from_order = False
+        if joined:
+            role = previous_role
+        elif role == "shared" and not first_leads:
+            role = "participant" if has_lead else "lead"
+        elif role in ("responsible", "shared"):
+            if has_lead:
+                role = "participant"
+            else:
+                role, lead_from_order = ("lead" if first else "participant"), first
+                first = False
+        previous_role = role
+        out.append([written, start, end, role, separator, lead_from_order])
+    if len({u[0] for u in out}) < len(out):  # _once: a unit named twice leads if either mention leads
+        once: dict[str, list[Any]] = {}
+        for u in out:
+            seen = once.get(u[0])
+            if seen is None:
+                once[u[0]] = u
+            elif u[3] == "lead":
+                seen[3] = "lead"
+        out = list(once.values())
+    return tuple((w, s, e, "lead" if role == "lead" else "participant", sep, lfo) for w, s, e, role, sep, lfo in out)
+
+
+def _reading_mentions(doc: PolicyDocument, units: tuple[_AssignedUnit, ...], base: int) -> list[UnitMention]:
+    """_mentions of a reading's assigned units, whose content starts at `base`."""
+    out = []
+    offsets, original = doc.offsets, doc.original
+    for written, s, e, role, separator, lead_from_order in units:
+        start = offsets[s + base]
+        end = offsets[e + base - 1] + 1 if e > s else start
+        quote = original[start:end]
+        out.append(UnitMention(written, role, _span(start, end, quote), quote, None, separator, lead_from_order))
     return out
 
 
@@ -1558,20 +1673,18 @@ def _once(units: list[ParsedUnit]) -> list[ParsedUnit]:
     return out
 
 
-def _clause_notes(clause: str, units: list[ParsedUnit], base: int) -> str:
-    """A clause's text without its unit names (a unit may carry digits: 502所)."""
+def _clause_notes(clause: str, units: list[tuple[int, int]], base: int) -> str:
+    """A clause's text without its unit names (a unit may carry digits: 502所); `units`: their
+    [start, end) in the text."""
     out, pos = [], 0
-    for u in sorted(units, key=_START):
-        start, end = u.start - base, u.end - base
+    for start, end in sorted(units):
+        start, end = start - base, end - base
         if start > pos:
             out.append(clause[pos:start])
         if end > pos:
             pos = end
     out.append(clause[pos:])
     return "".join(out)
-
-
-_START = attrgetter("start")
 
 
 _MAX_WARNINGS = 20

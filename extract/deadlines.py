@@ -38,14 +38,20 @@ def _patterns() -> dict[str, Any]:
     # lets the engine skip every other position of a long text at C speed
     start = "(?=[" + r"\d" + re.escape("".join(sorted({"第", "上", "下", *(w[0] for w in words["this_year"])}))) + "])"
     before = r"(?:前|以前|之前)"
+    field_start = starting(["【", *words["field_labels"]])
     return {
+        # the characters any match below starts with (the lookaheads of "date", "by", "ongoing" and
+        # "field"): a text holding none of them holds no deadline, and is not scanned for one
+        "any_start": re.compile("[" + r"\d" + re.escape("".join(sorted(
+            {"第", "上", "下", "【", *(w[0] for w in [*words["this_year"], *words["ongoing"],
+                                                   *words["field_labels"]])}))) + "]"),
         # a date anywhere in a clause note, a field or a table cell
         "date": re.compile(rf"{start}{date}(?:{before})?(?:完成)?"),
         # a date in running task text only where it says "by": 2022年底前, 6月底前完成, 年内完成
         # (read_deadline skips a text holding neither 前 nor 完成, which every match ends with)
         "by": re.compile(rf"{start}{date}(?:{before}(?:完成|出台|建成|实现|落地|印发|制定)?|(?<=[底末内])完成)"),
         "ongoing": re.compile(starting(words["ongoing"]) + f"(?:{alt(words['ongoing'])})"),
-        "field": re.compile(starting(["【", *words["field_labels"]])
+        "field": re.compile(field_start
                             + rf"(?:【(?:{alt(words['field_labels'])})】|(?:{alt(words['field_labels'])})\s*[：:])"
                             r"\s*([^；;。）)【\n]{1,40})"),
     }
@@ -76,14 +82,18 @@ def read_deadline(text: str, plan_year: int | None = None, running_text: bool = 
     `text` is task prose, where only a date said to be a limit counts ("2022年底前完成"), never
     a goal year ("到2025年") and never "持续推进…"."""
     p = _patterns()
-    if not running_text:
+    if running_text:
+        if "前" not in text and "完成" not in text:
+            return None  # every "by" match ends with 前 (前, 以前, 之前) or 完成: none in this text
+    elif not p["any_start"].search(text):
+        # no character a deadline starts with (most clause notes: "（、负责）"): one scan, not three
+        return None
+    else:
         field = p["field"].search(text)
         if field:
             got = read_deadline(field.group(1), plan_year)
             if got:
                 return got
-    if running_text and "前" not in text and "完成" not in text:
-        return None  # every "by" match ends with 前 (前, 以前, 之前) or 完成: none in this text
     pattern = p["by"] if running_text else p["date"]
     for m in pattern.finditer(text):
         if any(m.group("y", "q", "h", "m", "this")):
@@ -93,6 +103,15 @@ def read_deadline(text: str, plan_year: int | None = None, running_text: bool = 
         if m:
             return "ongoing", m.group(0)
     return None
+
+
+def may_hold_deadline(text: str, start: int, end: int, running_text: bool = False) -> bool:
+    """Whether text[start:end] may hold a deadline read_deadline would read (False: it reads none
+    there), told without copying the text out: in running text a 前 or 完成 (which every "by" match
+    ends with), elsewhere a character a deadline starts with."""
+    if running_text:
+        return text.find("前", start, end) >= 0 or text.find("完成", start, end) >= 0
+    return _patterns()["any_start"].search(text, start, end) is not None
 
 
 def due_by(deadline: str) -> str:

@@ -30,7 +30,7 @@ from .entity_components import (
     register_spacy,
 )
 from .model import Entity, PolicyDocument, Span, _span
-from .resolve import review_generation
+from .resolve import jurisdiction_code, resolve_unit, review_generation
 
 if TYPE_CHECKING:  # spaCy is imported by entity_pipeline() only: extraction runs without it
     from spacy.language import Language
@@ -92,7 +92,7 @@ def _provinces() -> tuple[str, ...]:
 def entity_id(kind: str, name: str, jurisdiction: str) -> str:
     """Canonical id: platform:<jurisdiction>:<name>, park:<jurisdiction>:<name>, firm:<name>.
 
-    Parks go through extract.resolve (when present) so that a park mentioned and the same park
+    Parks go through extract.resolve so that a park mentioned and the same park
     named as a responsible unit are one node."""
     return canonical_entity(kind, name, jurisdiction)[0]
 
@@ -114,10 +114,6 @@ def canonical_entity(kind: str, name: str, jurisdiction: str, province: str = ""
 
 def _scope_key(jurisdiction: str, province: str) -> str:
     """Ids are keyed by the jurisdiction's division code (441800), its name when it has none."""
-    try:
-        from .resolve import jurisdiction_code
-    except ImportError:
-        return jurisdiction
     return jurisdiction_code(jurisdiction, province) or jurisdiction
 
 
@@ -126,11 +122,7 @@ def category_id(kind: str, phrase: str) -> str:
 
 
 def _park_unit(name: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
-    """The resolver's id for a park (extract.resolve.resolve_unit), when that module exists."""
-    try:
-        from .resolve import resolve_unit
-    except ImportError:
-        return None
+    """The resolver's id for a park (extract.resolve.resolve_unit), when it reads one."""
     unit = resolve_unit(name, jurisdiction, province=province)
     if unit.unit_id.startswith("park:"):
         return unit.unit_id, unit.name
@@ -219,32 +211,38 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     # `tasks` among equally long ones), "" when none. The mentions come by start, and so do their
     # original offsets: one sweep over the tasks by start goes along with them
     by_start = sorted(range(len(tasks)), key=lambda i: tasks[i].span.start)
+    task_starts = [tasks[i].span.start for i in by_start]
+    task_count = len(by_start)
     active: list[tuple[int, int, int]] = []  # (length, order, end) of the tasks begun before here
     nxt = 0
-    swept_to = 0
+    swept_to = -1  # the offset the sweep is at (none yet)
+    change_at = -1  # where the sweep must look again: the next task's start or the nearest active end
     entities: list[Entity] = []
     append = entities.append
+    task_path = ""
     for ent in state.chosen:
         kind = ent.kind
         o_start = offsets[ent.start]
         # end maps through the last character (PolicyDocument.span)
         o_end = offsets[ent.end - 1] + 1 if ent.end > ent.start else o_start
-        if kind == DEPARTMENT and clauses.contain_range(o_start, o_end):
-            continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention
+        if kind == DEPARTMENT and (i := bisect_right(clause_starts, o_start)) and clause_reach[i - 1] >= o_end:
+            continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention (_Clauses.contain_range)
         span = _span(o_start, o_end, original[o_start:o_end])
         if o_start < swept_to:  # (never so: offsets only grow) the sweep starts again
-            active, nxt = [], 0
+            active, nxt, change_at = [], 0, -1
         swept_to = o_start
-        while nxt < len(by_start) and tasks[by_start[nxt]].span.start <= o_start:
-            t = tasks[by_start[nxt]]
-            heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
-            nxt += 1
-        while active and active[0][2] <= o_start:  # ended: starts only grow, it never holds one again
-            heapq.heappop(active)
-        task_path = tasks[active[0][1]].path if active else ""
+        if o_start >= change_at:  # before, no task starts and none of the active ends: same task
+            while nxt < task_count and task_starts[nxt] <= o_start:
+                t = tasks[by_start[nxt]]
+                heapq.heappush(active, (t.span.end - t.span.start, by_start[nxt], t.span.end))
+                nxt += 1
+            while active and active[0][2] <= o_start:  # ended: starts only grow, it never holds one again
+                heapq.heappop(active)
+            task_path = tasks[active[0][1]].path if active else ""
+            change_at = min(task_starts[nxt] if nxt < task_count else _NEVER, active[0][2] if active else _NEVER)
         if ent.generic:
             phrase = ent.text
-            append(Entity(ent.text, kind, span, ent.subtype, category_id(kind, phrase), phrase, task_path, True))
+            append(Entity(phrase, kind, span, ent.subtype, f"category:{kind}:{phrase}", phrase, task_path, True))
         elif kind == DEPARTMENT:
             append(Entity(ent.text, kind, span, "", ent.unit_id, ent.unit_name, task_path))
         else:
@@ -256,4 +254,5 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     return entities
 
 
+_NEVER = float("inf")
 _canonical_generation = [-1]  # resolve.review_generation when canonical_entity's memo was begun

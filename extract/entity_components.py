@@ -36,11 +36,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import accumulate
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import ahocorasick_rs
+
+from .resolve import TABLE_RULES, resolve_unit, review_generation, tables
 
 if TYPE_CHECKING:  # spaCy is imported only by `register_spacy`: extraction runs without it
     from spacy.language import Language
@@ -101,25 +103,31 @@ class TextWords(NamedTuple):
 
     endings: list[tuple[int, int, Ending]]  # (start, end, ending), by start then end
     departments: dict[int, int]  # end -> length of the longest department name ending there, by end
+    firm_contexts: list[int]  # where a firm short name's context word (为龙头, 集团) starts, from 2 on, in text order
 
 
 class _WordAutomata(NamedTuple):
-    words: ahocorasick_rs.AhoCorasick | None  # the endings and department names; None: no words
-    ending_of: tuple[Ending | None, ...]  # by word index: the ending it is (None: a department name only)
+    words: ahocorasick_rs.AhoCorasick | None  # endings, department names, firm contexts; None: no words
+    ending_of: tuple[Ending | None, ...]  # by word index: the ending it is (None: no ending)
     department: tuple[bool, ...]  # by word index: whether it is a department name
+    firm_context: tuple[bool, ...]  # by word index: whether it is a firm short name's context word
+    other: tuple[bool, ...]  # by word index: a department name or a context word
 
 
 @cache
 def _word_automata() -> _WordAutomata:
-    """One Aho-Corasick automaton (ahocorasick_rs, a DFA: a text's every match in one call) of the
-    kind endings and the department names."""
+    """One Aho-Corasick automaton (ahocorasick_rs: a text's every match in one call) of the
+    kind endings, the department names and the context words of firms' short names."""
     k = load_knowledge()
     d = load_departments()
-    words = list(dict.fromkeys([*k.endings, *sorted(d.names)]))
+    contexts = frozenset(k.firm_short_context)
+    words = list(dict.fromkeys([*k.endings, *sorted(d.names), *k.firm_short_context]))
     return _WordAutomata(
         _automaton(words),
         tuple(k.endings.get(w) for w in words),
         tuple(w in d.names for w in words),
+        tuple(w in contexts for w in words),
+        tuple(w in d.names or w in contexts for w in words),
     )
 
 
@@ -133,16 +141,26 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _automaton(words: list[str]) -> ahocorasick_rs.AhoCorasick | None:
-    return ahocorasick_rs.AhoCorasick(words, implementation=ahocorasick_rs.Implementation.DFA) if words else None
+    # a contiguous NFA, not a DFA: the DFA's full transition rows (some 600 words of CJK bytes)
+    # are out of the CPU caches again by the next document, after the other stages; the
+    # compact NFA scans a document just read faster (0.37 against 0.44 CPU ms on corpus-200,
+    # the whole pipeline run between scans; the entity stage in bench_stages.py 4.88/3.73/3.62
+    # against 5.10/3.76/4.24 ms a document), though it runs more instructions (callgrind) and
+    # is slower on a text scanned twice
+    if not words:
+        return None
+    return ahocorasick_rs.AhoCorasick(words, implementation=ahocorasick_rs.Implementation.ContiguousNFA)
 
 
 def text_words(doc: EntityState) -> TextWords:
-    """The endings and department names written in the state's text, found in C and kept on the
-    state for every component that reads them."""
+    """The endings, department names and firm contexts written in the state's text, found in C
+    and kept on the state for every component that reads them."""
     if doc.words is None:
         automata = _word_automata()
         ending_of = automata.ending_of
         is_department = automata.department
+        is_context = automata.firm_context
+        other = automata.other
         text = doc.text
         try:
             found = _every_match(automata.words, text)
@@ -153,10 +171,13 @@ def text_words(doc: EntityState) -> TextWords:
         # (start, end) are never equal twice: the sort never compares two endings
         endings = sorted([(s, e, ending) for i, s, e in found if (ending := ending_of[i]) is not None])
         departments: dict[int, int] = {}
-        for i, s, e in found:
+        contexts: set[int] = set()
+        for i, s, e in [m for m in found if other[m[0]]]:  # (most matches are endings only)
             if is_department[i] and e not in departments:  # by end, the longest of an end first
                 departments[e] = e - s
-        doc.words = TextWords(endings, departments)
+            if is_context[i] and s >= 2:
+                contexts.add(s)
+        doc.words = TextWords(endings, departments, sorted(contexts))
     return doc.words
 
 
@@ -440,18 +461,21 @@ class DepartmentKnowledge:
     blocked_after: dict[str, str]
     ending_re: re.Pattern[str] = field(init=False)
     introducer_lengths: tuple[int, ...] = field(init=False)
+    # the last characters of the generic places: none of them before a name, no generic place
+    # ends there (None: an empty generic place, which ends everywhere)
+    generic_place_lasts: frozenset[str] | None = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ending_re", re.compile(f"[{re.escape(''.join(self.lengths_by_last))}]"))
         object.__setattr__(self, "introducer_lengths", tuple(sorted({len(w) for w in self.introducers})))
+        lasts = None if "" in self.generic_places else frozenset(g[-1] for g in self.generic_places)
+        object.__setattr__(self, "generic_place_lasts", lasts)
 
 
 @cache
 def load_departments(resources: Path = RESOURCES) -> DepartmentKnowledge:
     """Department names from the resolver's table (extract.resolve.tables) and the context rules of
     entities_departments.json; a bad file is an error naming it."""
-    from .resolve import tables
-
     path = resources / "entities_departments.json"
     k = load_knowledge(resources)
     try:
@@ -488,6 +512,12 @@ def load_departments(resources: Path = RESOURCES) -> DepartmentKnowledge:
 
 
 
+def _holds_digit(gap: str) -> bool:
+    """Whether `gap` holds a digit (str.isdigit: ① and ² too, which \\d does not match); a gap of
+    letters only (most are: CJK characters are letters) holds none, found by one C call."""
+    return not gap.isalpha() and any(map(str.isdigit, gap))
+
+
 def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False) -> int:
     """Leftmost index a name ending at `end` can start at: up to a hard stop or unbalanced bracket
     (and, before a kind ending, a digit: table cells and years run into names)."""
@@ -499,7 +529,7 @@ def scan_left(text: str, end: int, k: EntityKnowledge, digits_stop: bool = False
     while i > limit:
         m = stops.match(text, limit, i)
         gap_start = m.end() if m is not None else limit
-        if digits_stop and any(map(str.isdigit, text[gap_start:i])):
+        if digits_stop and _holds_digit(text[gap_start:i]):
             return _scan_left_by_character(text, i, limit, k, digits_stop)  # a digit \d does not match (①)
         if m is None:
             return limit
@@ -685,6 +715,7 @@ class EntityEndings(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
+        self.cuts: dict[str, tuple[int, bool]] = {}  # left context -> k.leading_cut(left, False)
 
     def endings_in(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, ending) of every occurrence of every known ending, overlapping ones
@@ -702,7 +733,13 @@ class EntityEndings(_Component):
         max_name = k.max_name_chars
         last_stop = k.last_stop_digit.match
         leading_cut = k.leading_cut
-        isdigit = str.isdigit
+        # leading_cut(left, False), the common call, as one dict lookup (no key tuple, no LRU
+        # bookkeeping): a cut is a function of the left context, asked again for every name
+        # written with the same one
+        cuts = self.cuts
+        if len(cuts) > 1 << 16:
+            cuts.clear()
+        known_cut = cuts.get
         for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
             if ending.kind == "-":
                 continue
@@ -716,7 +753,7 @@ class EntityEndings(_Component):
             if s_char > limit:
                 m = last_stop(text, limit, s_char)
                 left_start = m.end() if m is not None else -1
-                if left_start < 0 or text[left_start - 1] in _CLOSERS or any(map(isdigit, text[left_start:s_char])):
+                if left_start < 0 or text[left_start - 1] in _CLOSERS or _holds_digit(text[left_start:s_char]):
                     left_start = scan_left(text, s_char, k, digits_stop=True)
             else:
                 left_start = s_char
@@ -724,8 +761,13 @@ class EntityEndings(_Component):
             if before and before in slogan_joiners:
                 continue  # a term of a slogan formula: “广州总部+清远基地”
             # trim_left(text, left_start, s_char, k)
-            after_number = left_start > 0 and (before.isdigit() or before == " ")
-            cut, quantified = leading_cut(text[left_start:s_char], after_number)
+            left = text[left_start:s_char]
+            if left_start > 0 and (before.isdigit() or before == " "):  # after a number
+                cut, quantified = leading_cut(left, True)
+            elif (found := known_cut(left)) is not None:
+                cut, quantified = found
+            else:
+                cut, quantified = cuts[left] = leading_cut(left, False)
             start = left_start + cut
             if start < s_char and text[start] == "以" and "为" in _CLAUSE_STOP.split(text[s_char : s_char + 60], 1)[0]:
                 start += 1
@@ -782,8 +824,24 @@ class EntityLists(_Component):
         # whether those 14 characters hold a cue at all (most markers are followed by none): one
         # compiled test instead of reading them
         self.cue_within = re.compile(f"(?s:.){{0,13}}?(?:{self.k.cue_re.pattern})").match
+        # the markers followed by a cue at all, found by one search of the text (a one-character
+        # marker: every occurrence is one of _occurrences); the cue's end tells whether it lies
+        # in the 14 characters, else cue_within decides
+        self.markers_before_cue = (
+            re.compile(f"{re.escape(self.k.list_marker)}(?=((?s:.){{0,13}}?(?:{self.k.cue_re.pattern})))").finditer
+            if len(self.k.list_marker) == 1 else None)
         # the names that are their own longest ending (ending_of reads up to 12 characters)
         self.bare_endings = frozenset(e for e in self.k.endings if len(e) <= 12)
+
+    def cued_markers(self, text: str) -> list[int]:
+        """Where the list marker stands with a cue in the 14 characters after it (what _cue_after
+        reads; the others end no list), in text order."""
+        cue_within = self.cue_within
+        markers_before_cue = self.markers_before_cue
+        if markers_before_cue is None:
+            return [p for p in _occurrences(self.k.list_marker, text) if cue_within(text, p + 1, p + 15) is not None]
+        return [p for m in markers_before_cue(text)
+                if m.end(1) <= (p := m.start()) + 15 or cue_within(text, p + 1, p + 15) is not None]
 
     def _cue_after(self, text: str, pos: int) -> ListCue | None:
         return self.cue_of(text[pos : pos + 14])
@@ -828,12 +886,8 @@ class EntityLists(_Component):
     def run(self, doc: EntityState) -> None:
         k = self.k
         text = doc_text(doc)
-        marker = k.list_marker
         marker_words = self.marker_words
-        cue_within = self.cue_within
-        for p in _occurrences(marker, text):
-            if cue_within(text, p + 1, p + 15) is None:
-                continue  # no cue in the 14 characters _cue_after reads
+        for p in self.cued_markers(text):
             in_word = False
             for at, n, words in marker_words:  # (a loop, not any(): no generator a marker)
                 if p >= at and text[p - at : p - at + n] in words:
@@ -865,20 +919,19 @@ class EntityLists(_Component):
                 )
         # a park named by its management committee: 协助莞韶园管委会
         for word in k.park_committee_words:
-            for m in re.finditer(re.escape(word), text):
-                start = scan_left(text, m.start(), k, digits_stop=True)
-                first, _ = trim_left(text, start, m.start(), k)
-                name = text[first : m.start()]
+            for at in _occurrences(word, text):
+                start = scan_left(text, at, k, digits_stop=True)
+                first, _ = trim_left(text, start, at, k)
+                name = text[first:at]
                 own = k.ending_of(name)
                 if len(name) >= 2 and own is None and not k.is_generic_words(name) and name[-1] != "会":
-                    _add(doc, first, m.start(), "Park", "园区", "list", cue_strength="weak", clean=first == start)
+                    _add(doc, first, at, "Park", "园区", "list", cue_strength="weak", clean=first == start)
         # count lists: 广清（清城）、广德（英德）、广佛（佛冈）三个产业园
         bare = self.bare_endings
-        for cand in list(candidates(doc)):
-            if cand.evidence != "ending" or cand.text not in bare:
-                continue
+        count_list = k.count_list.search
+        for cand in [c for c in candidates(doc) if c.text in bare and c.evidence == "ending"]:
             s = cand.start
-            m = k.count_list.search(text[max(0, s - 6) : s])
+            m = count_list(text, max(0, s - 6), s)  # (as in text[s - 6 : s]: endpos ends the string)
             if not m:
                 continue
             list_end = s - len(m.group(0))
@@ -894,18 +947,20 @@ class EntityAnchors(_Component):
 
     def __init__(self, nlp: Language | None = None, name: str = "") -> None:
         self.k = load_knowledge()
+        self.is_name = lru_cache(maxsize=1 << 16)(self._is_name)
+
+    def _is_name(self, text: str) -> bool:
+        """Whether a clean candidate written `text` anchors others: more than generic words
+        before its ending. Memoised: a function of `text`."""
+        k = self.k
+        ending = k.ending_of(text)
+        prefix = text[: len(text) - len(ending.suffix)] if ending else text
+        return not k.is_generic_words(prefix)
 
     def run(self, doc: EntityState) -> None:
-        k = self.k
         cands = candidates(doc)
-        named = set()
-        for c in cands:
-            if not c.clean or len(c.text) < 3:
-                continue
-            ending = k.ending_of(c.text)
-            prefix = c.text[: len(c.text) - len(ending.suffix)] if ending else c.text
-            if not k.is_generic_words(prefix):
-                named.add(c.text)
+        is_name = self.is_name
+        named = {c.text for c in cands if c.clean and len(c.text) >= 3 and is_name(c.text)}
         if not named:
             return
         # the longest clean name the candidate ends with (two names of one length cannot both
@@ -943,6 +998,9 @@ class EntityCategories(_Component):
         text = doc_text(doc)
         count_after = k.count_after.match
         category_of = self.category_of
+        # whether a long category stands next to a list separator: only then may its siblings
+        # name it (_named_by_siblings)
+        in_list = False
         for cand in candidates(doc):
             if cand.evidence == "list" or cand.evidence == "count-list":
                 continue
@@ -951,7 +1009,10 @@ class EntityCategories(_Component):
                 cand.generic = True
             elif word:
                 cand.kind = "-"  # one character before a short ending is a word, not a name: 清新区
-        self._named_by_siblings(doc)
+            if cand.generic and not in_list and cand.end - cand.start >= 8:
+                in_list = text[cand.start - 1 : cand.start] == "、" or text[cand.end : cand.end + 1] == "、"
+        if in_list:
+            self._named_by_siblings(doc)
 
     def _category_of(self, text: str) -> tuple[bool, bool]:
         """(whether a name written `text` names a kind, whether it is a word and no name), from
@@ -1059,7 +1120,12 @@ class EntityRepeats(_Component):
                 starts = [i for i in _occurrences(short, text) if text.startswith(k.firm_short_context, i + 2)]
             else:
                 if before_context is None:
-                    before_context = self._before_context(text)
+                    # the two characters before every place a firm's context word (为龙头, 集团)
+                    # is written -> where they start: the only places a short name of two
+                    # different characters can stand (the one scan found the context words)
+                    before_context = {}
+                    for i in text_words(doc).firm_contexts:
+                        before_context.setdefault(text[i - 2 : i], []).append(i - 2)
                 starts = before_context.get(short, [])
             for start in starts:
                 end = start + len(short)
@@ -1075,21 +1141,6 @@ class EntityRepeats(_Component):
                 if not introduced:
                     continue
                 _add(doc, start, end, "Firm", model.subtype, "repeat", written=name)
-
-    def _before_context(self, text: str) -> dict[str, list[int]]:
-        """The two characters before every place a firm's context word (为龙头, 集团) is written
-        -> where they start, in text order: the only places a short name of two different
-        characters can stand (looked up once, not by scanning for every short name)."""
-        where: set[int] = set()
-        for word in self.k.firm_short_context:
-            i = text.find(word, 2)
-            while i >= 0:
-                where.add(i)
-                i = text.find(word, i + 1)
-        found: dict[str, list[int]] = {}
-        for i in sorted(where):
-            found.setdefault(text[i - 2 : i], []).append(i - 2)
-        return found
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -1139,7 +1190,8 @@ class EntityDepartments(_Component):
             p = s
             if text.startswith(d.prefix_required_heads, s):
                 return None
-        if text.endswith(d.generic_places, max(0, p - 8), p):
+        lasts = d.generic_place_lasts
+        if (lasts is None or (p > 0 and text[p - 1] in lasts)) and text.endswith(d.generic_places, max(0, p - 8), p):
             return None  # 各县（市、区）科技局: every county's bureau, a collective
         if self._introduced(text, p):
             return p
@@ -1156,13 +1208,11 @@ class EntityDepartments(_Component):
 
     def _introduced(self, text: str, p: int) -> bool:
         """Whether a name may start at `p`: after punctuation, a line start, or an introducing word."""
-        if p == 0 or not _CJK.match(text, p - 1):
+        if p == 0 or not "\u4e00" <= text[p - 1] <= "\u9fff":  # (_CJK.match(text, p - 1), without the call)
             return True
         return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
 
     def run(self, doc: EntityState) -> None:
-        from .resolve import review_generation
-
         d = self.d
         text = doc_text(doc)
         jurisdiction, province = doc.jurisdiction, doc.province
@@ -1190,11 +1240,31 @@ class EntityDepartments(_Component):
             if found and text[p - 1 : p] == "（" and found[-1][1] == p - 1:
                 continue
             found.append((s, e, p))
+        if not found:
+            return
         in_clause = doc.in_clause
-        units_of_clauses = _clause_units(doc.candidates, found, in_clause) if in_clause and found else ()
+        if in_clause is not None:
+            # a department in a responsibility clause that overlaps no candidate and no other
+            # department would be chosen alone (it decides no other choice) and then dropped as
+            # the clause's unit (extract_entities): it is neither resolved nor made a candidate
+            ordered = sorted([(c.start, c.end) for c in doc.candidates])
+            starts = list(map(_FIRST, ordered))
+            reach = list(accumulate(map(_SECOND, ordered), max))  # the farthest end of the first k
+            later_start = list(accumulate(map(_THIRD, reversed(found)), min))  # the least p from k on, reversed
+            last = len(found) - 1
+        previous_end = -1
         for i, (_, e, p) in enumerate(found):
-            if i in units_of_clauses:
-                continue  # a clause's unit that decides nothing else: extract_entities would drop it
+            if (
+                in_clause is not None
+                and previous_end <= p  # (ends grow: the previous department's is the farthest before)
+                and (i == last or later_start[last - i - 1] >= e)
+                # no candidate starting before e ends after p
+                and not ((j := bisect_left(starts, e)) and reach[j - 1] > p)
+                and in_clause(p, e)
+            ):
+                previous_end = e
+                continue
+            previous_end = e
             written = text[p:e]
             key = (written, jurisdiction, province)
             if key in units:
@@ -1209,35 +1279,8 @@ class EntityDepartments(_Component):
             units.clear()
 
 
-def _clause_units(cands: list[Candidate], found: list[tuple[int, int, int]],
-                  in_clause: Callable[[int, int], bool]) -> set[int]:
-    """Which of the departments `found` ((table name start, end, written start), ends growing)
-    lie in a responsibility clause and overlap no candidate and no other department: as
-    candidates they would be chosen alone (overlapping nothing, they decide no other choice) and
-    then dropped as the clause's units, so they need not be resolved or made candidates."""
-    ordered = sorted([(c.start, c.end) for c in cands])
-    starts = [a for a, _ in ordered]
-    reach = list(accumulate((b for _, b in ordered), max))  # the farthest end of the first k
-    later_start = list(accumulate(reversed([p for _, _, p in found]), min))[::-1]  # the least from k on
-    last = len(found) - 1
-    skipped: set[int] = set()
-    previous_end = -1
-    for i, (_, e, p) in enumerate(found):
-        alone = (
-            previous_end <= p  # (ends grow: the previous department's is the farthest before)
-            and (i == last or later_start[i + 1] >= e)
-            and not ((j := bisect_left(starts, e)) and reach[j - 1] > p)  # a candidate starting before e ends after p
-        )
-        previous_end = e
-        if alone and in_clause(p, e):
-            skipped.add(i)
-    return skipped
-
-
 def _table_department(written: str, jurisdiction: str, province: str) -> tuple[str, str] | None:
     """(unit id, canonical name) when the resolver reads `written` as a Department of its table."""
-    from .resolve import TABLE_RULES, resolve_unit
-
     unit = resolve_unit(written, jurisdiction, province=province)
     if unit.kind != DEPARTMENT or unit.rule not in TABLE_RULES:
         return None
@@ -1251,6 +1294,9 @@ def _places(jurisdiction: str, province: str, known: frozenset[str]) -> _Places:
     for place in names:
         lengths.setdefault(place[-1], set()).add(len(place))
     return _Places(names, {end: tuple(sorted(n, reverse=True)) for end, n in lengths.items()})
+
+
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
@@ -1361,12 +1407,14 @@ class EntitySelect(_Component):
 
     def _resolve_bare(self, doc: EntityState, chosen: list[Candidate]) -> None:
         k = self.k
+        bare = k.bare_alias_subtypes
+        bares = [c for c in chosen if c.text in bare and c.generic and c.kind == "Park"]
+        if not bares:
+            return
         text = doc_text(doc)
         named = [c for c in chosen if not c.generic and c.kind == "Park"]
         short = jurisdiction_short(doc.jurisdiction)
-        for c in chosen:
-            if not (c.generic and c.kind == "Park" and c.text in k.bare_alias_subtypes):
-                continue
+        for c in bares:
             para_start = text.rfind("\n", 0, c.start) + 1
             same = [n for n in named if n.subtype == c.subtype]
             before = [n for n in same if para_start <= n.start < c.start]
@@ -1384,8 +1432,9 @@ class EntitySelect(_Component):
                 c.evidence = "alias"
 
 
+@lru_cache(maxsize=4096)
 def jurisdiction_short(jurisdiction: str) -> str:
-    """清远市 -> 清远; 天河区 -> 天河; '' stays ''."""
+    """清远市 -> 清远; 天河区 -> 天河; '' stays ''. Memoised: asked for every document and name."""
     j = jurisdiction.strip()
     for tail in ("特别行政区", "自治州", "自治县", "地区", "市", "区", "县", "盟", "州", "省"):
         if j.endswith(tail) and len(j) - len(tail) >= 2:

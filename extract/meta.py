@@ -23,9 +23,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 from policykg.extract import gazetteer
 from policykg.extract.model import DocumentMeta
 
@@ -99,21 +99,26 @@ _NOT_OWN = "各全本我地"  # 各市科技局: every city's, not the plan's ow
 _NOT_AFTER = "门署分位长"  # 科技部门, 部署, 局长: a word, not a body
 
 
+class _UnitLevelWords(NamedTuple):
+    automaton: ahocorasick_rs.AhoCorasick | None  # None: no words
+    levels: tuple[str, ...]  # by word index: the levels it is a body of (国 省 市 县)
+
+
 @cache
-def _unit_level_automaton() -> ahocorasick.Automaton:
-    """The written forms of bodies of every level in one Aho-Corasick automaton: each maps to
-    (its length, the levels it is a body of: 国 省 市 县). Built on first use (a query never
-    pays for it)."""
+def _unit_level_words() -> _UnitLevelWords:
+    """The written forms of bodies of every level in one Aho-Corasick automaton (ahocorasick_rs, a
+    DFA: every match of a text in one call, 4x pyahocorasick's iteration), and the levels each is a
+    body of. Built on first use (a query never pays for it)."""
     levels_of: dict[str, str] = {}
     for level, heads in _unit_cores().items():
         for core in {core for group in heads.values() for core in group}:
             levels_of[core] = levels_of.get(core, "") + level
-    automaton = ahocorasick.Automaton()
-    for core, levels in levels_of.items():
-        automaton.add_word(core, (len(core), levels))
-    if len(automaton):
-        automaton.make_automaton()
-    return automaton
+    words = list(levels_of)
+    automaton = ahocorasick_rs.AhoCorasick(words, implementation=ahocorasick_rs.Implementation.DFA) if words else None
+    return _UnitLevelWords(automaton, tuple(levels_of[core] for core in words))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # the level character a local body is written after, and what must not stand before that
@@ -130,16 +135,23 @@ def unit_levels(text: str) -> Counter[str]:
     各/全/本/我/地, nor 市 after 区/县; a national body counts where it starts, not after a place's
     level character and not as part of a word (科技部门, 部署: see _NOT_AFTER). Both need a
     character before them (none at the text's start) and a national body one after it."""
-    automaton = _unit_level_automaton()
+    automaton, levels_of = _unit_level_words()
     local_at: dict[int, str] = {}  # where a level character stands -> the level
     national_at: set[int] = set()  # where a national body starts
     size = len(text)
-    for last, (length, levels) in automaton.iter(text) if len(automaton) else ():
-        start = last + 1 - length
-        for level in levels:
+    found: list[tuple[int, int, int]] = []
+    if automaton is not None:
+        try:
+            found = automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:
+            # a lone surrogate (a notebook's text), which UTF-8 cannot carry: one character for
+            # one, where no word is
+            found = automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
+    for word, start, end in found:
+        for level in levels_of[word]:
             if level == "国":
-                if start >= 1 and text[start - 1] not in _BEFORE_NATIONAL and last + 1 < size \
-                        and text[last + 1] not in _NOT_AFTER:
+                if start >= 1 and text[start - 1] not in _BEFORE_NATIONAL and end < size \
+                        and text[end] not in _NOT_AFTER:
                     national_at.add(start)
                 continue
             at = start - 1
@@ -151,6 +163,16 @@ def unit_levels(text: str) -> Counter[str]:
     counts.update(local_at.values())
     counts["国"] += len(national_at - local_at.keys())
     return counts
+
+
+def load_tables() -> None:
+    """Load what inferring metadata reads (the gazetteer's names, the bodies of each level, the
+    issuers' words) once: a build does it before its workers fork, where each worker would load
+    them again."""
+    gazetteer.full_names()
+    list(gazetteer.names_in(""))  # its index of the names by their last characters
+    _unit_level_words()
+    _issuers()
 
 
 def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:
@@ -226,8 +248,14 @@ _NOTICE_END = re.compile(r"的(?:通知|函)$")
 
 
 def _joined(cleaned: Iterable[str], limit: int) -> list[str]:
+    cleaned = iter(cleaned)
+    # a line joins the one before only when that one holds 印发 or 转发: when none of the first
+    # `limit` lines does, they are the result as they come (most heads have no notice title)
+    first = list(itertools.islice(cleaned, limit))
+    if "印发" not in (words := "\n".join(first)) and "转发" not in words:
+        return first
     lines: list[str] = []
-    for line in cleaned:
+    for line in itertools.chain(first, cleaned):
         if len(lines) > limit:
             break
         if lines and ("印发" in lines[-1] or "转发" in lines[-1]) and not lines[-1].endswith(("通知", "函")) \
@@ -252,12 +280,15 @@ def _head_and_tail(text: str) -> tuple[list[str], list[str]]:
     first = _joined(_cleaned(raw, blurbs), _FIRST_LINES)
     if len(raw) > _ALL_LINES:  # the whole list is cut at 100,000 lines: its end is not the text's
         return first, _lines(text, _ALL_LINES)[-_LAST_LINES:]
-    last: list[str] = []  # cleaned lines from the end, backwards
-    for line in _cleaned(reversed(raw), blurbs):
-        last.append(line)
-        # each line of the result takes one or two lines of the text
-        if len(last) >= 2 * _LAST_LINES and not _NOTICE_END.search(line):
-            break
+    # cleaned lines from the end, backwards: each line of the result takes one or two lines of
+    # the text, so twice as many, and more while they end a notice title
+    backwards = _cleaned(reversed(raw), blurbs)
+    last = list(itertools.islice(backwards, 2 * _LAST_LINES))
+    if len(last) == 2 * _LAST_LINES and _NOTICE_END.search(last[-1]):
+        for line in backwards:
+            last.append(line)
+            if not _NOTICE_END.search(line):
+                break
     return first, _joined(reversed(last), _ALL_LINES)[-_LAST_LINES:]
 
 
@@ -316,8 +347,14 @@ def infer_title(text: str) -> tuple[str, str]:
     return _infer_title(_lines(text))
 
 
-def _infer_title(lines: list[str]) -> tuple[str, str]:
-    head = _head_lines(lines)
+def _before_heading(lines: list[str]) -> list[str]:
+    """The first 30 lines up to the first outline heading (the head of a joint notice)."""
+    return list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:30]))
+
+
+def _infer_title(lines: list[str], head: list[str] | None = None) -> tuple[str, str]:
+    """infer_title from the first lines; `head`: their _head_lines, when the caller has them."""
+    head = _head_lines(lines) if head is None else head
     candidates = [i for i, line in enumerate(head) if _is_title_line(line) and _PLAN_WORDS.search(line)]
     strong = [i for i in candidates if _STRONG_PLAN.search(head[i])]
     for i in strong[:1] or candidates[:1]:
@@ -360,11 +397,12 @@ def find_date(text: str) -> tuple[str, str]:
     return _find_date(*_head_and_tail(text))
 
 
-def _find_date(lines: list[str], tail: list[str]) -> tuple[str, str]:
-    """find_date from the first lines and the last ones (see _head_and_tail)."""
+def _find_date(lines: list[str], tail: list[str], before_heading: list[str] | None = None) -> tuple[str, str]:
+    """find_date from the first lines and the last ones (see _head_and_tail); `before_heading`:
+    _before_heading(lines), when the caller has it."""
     tail = tail[-10:]
     # a joint notice's signature block lists one body a line: its date may come 20 lines down
-    head = list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:24])) or lines[:12]
+    head = (_before_heading(lines) if before_heading is None else before_heading)[:24] or lines[:12]
     for where, block in (("signature block", reversed(tail)), ("head", head)):
         for line in block:
             if _is_date_line(line) and _iso_date(line):
@@ -407,16 +445,18 @@ def find_issuer(text: str, title_line: str = "") -> tuple[str, str]:
     return _find_issuer(*_head_and_tail(text))
 
 
-def _find_issuer(lines: list[str], tail: list[str]) -> tuple[str, str]:
-    """find_issuer from the first lines and the last ones (see _head_and_tail)."""
-    joint = _joint_signature(list(itertools.takewhile(lambda line: not _HEADING.match(line), lines[:30])))
+def _find_issuer(lines: list[str], tail: list[str], head: list[str] | None = None,
+                 before_heading: list[str] | None = None) -> tuple[str, str]:
+    """find_issuer from the first lines and the last ones (see _head_and_tail); `head` and
+    `before_heading`: their _head_lines and _before_heading, when the caller has them."""
+    joint = _joint_signature(_before_heading(lines) if before_heading is None else before_heading)
     if joint:
         return joint, "the signature block of the notice"
     for i, line in enumerate(lines[:12]):
         notice = _NOTICE.match(line)
         if notice and notice.group(1).strip() and _is_issuer(notice.group(1).split()[0]):
             return re.sub(r"\s+", " ", notice.group(1)).strip(), f"the notice on line {i + 1}"
-    for i, line in enumerate(_head_lines(lines[:16])):
+    for i, line in enumerate(_head_lines(lines) if head is None else head):  # it reads 16 lines at most
         m = _TITLE_ISSUER.match(line)
         if m and _is_issuer(re.split(r"[\s、]", m.group(1))[0]):
             return re.sub(r"\s+", " ", m.group(1)).strip(), f"the title on line {i + 1}"
@@ -527,7 +567,8 @@ def infer_period(title: str, text: str, date_year: int | None) -> tuple[tuple[in
     return _infer_period(title, text, date_year, _lines(text))
 
 
-def _infer_period(title: str, text: str, date_year: int | None, lines: list[str]) -> tuple[tuple[int, int] | None, str]:
+def _infer_period(title: str, text: str, date_year: int | None, lines: list[str],
+                  head: list[str] | None = None) -> tuple[tuple[int, int] | None, str]:
     own_title = _CITED.sub("", title)
     m = _PERIOD.search(own_title)
     if m and int(m.group(1)) <= int(m.group(2)):
@@ -543,7 +584,7 @@ def _infer_period(title: str, text: str, date_year: int | None, lines: list[str]
     m = _ANNUAL.search(own_title)
     if m:
         return (int(m.group(1)), int(m.group(1))), f"an annual plan: '{m.group(1)}' in the title"
-    head = _head_lines(lines)
+    head = _head_lines(lines) if head is None else head
     for line in head:
         m = _BRACKET_PERIOD.fullmatch(line.replace(" ", ""))
         if m:
@@ -636,20 +677,22 @@ def infer_meta(text: str, file_name: str = "", jurisdiction: bool = True) -> Doc
     text does not name."""
     meta = DocumentMeta()
     first, last = _head_and_tail(text)
-    meta.title, how = _infer_title(first)
+    # the lines before the body, and those before the first heading: asked by several readers
+    head, before_heading = _head_lines(first), _before_heading(first)
+    meta.title, how = _infer_title(first, head)
     meta.inferred["title"] = how
     number = _find_doc_number(first)
     if number:
         meta.doc_number = number[0]
         meta.inferred["doc_number"] = f"'{number[0]}'"
-    meta.date, how = _find_date(first, last)
+    meta.date, how = _find_date(first, last, before_heading)
     if meta.date:
         meta.inferred["date"] = how
-    meta.issuer, how = _find_issuer(first, last)
+    meta.issuer, how = _find_issuer(first, last, head, before_heading)
     if meta.issuer:
         meta.inferred["issuer"] = how
     date_year = int(meta.date[:4]) if meta.date else (number[2] if number else None)
-    meta.period, how = _infer_period(meta.title, text, date_year, first)
+    meta.period, how = _infer_period(meta.title, text, date_year, first, head)
     if meta.period:
         meta.inferred["period"] = how
     status = _STATUS.search(_CITED.sub("", text[:800]))

@@ -158,6 +158,17 @@ _ODD_CHARACTER = re.compile(f"[{re.escape(''.join(k for k in _UNIFIED if len(k) 
 
 
 def unify_characters(t: MappedText) -> MappedText:
+    found = set(_ODD_CHARACTER.findall(t.text))
+    if not found:
+        return t
+    # most texts hold a few of the characters made one for one (．, －, odd spaces): each is
+    # replaced all at once (in C), the offsets as they are; line breaks as \r\n and zero-width
+    # characters change the length, and are edits
+    if all(len(_UNIFIED[odd]) == len(odd) for odd in found):
+        text = t.text
+        for odd in found:
+            text = text.replace(odd, _UNIFIED[odd])
+        return MappedText(text, t.offs)
     return t.sub(_ODD_CHARACTER, lambda m: _UNIFIED[m.group()])
 
 
@@ -324,19 +335,26 @@ def collapse_repeats(t: MappedText) -> MappedText:
     if not candidates:
         return t
     edits: list[tuple[int, int, str]] = []
-    lines = text.split("\n")
-    starts = _line_starts(lines)
+    # the text's lines, split only for a heading that may run on over the next lines (most
+    # candidates are a line alone, and most of those no repeated heading)
+    lines: list[str] | None = None
+    starts: list[int] = []
     done = 0  # edits reach up to here (a wrapped heading covers the lines after it)
-    for start in candidates:
-        i = bisect_right(starts, start) - 1
-        line = lines[i]
-        if starts[i] < done or len(line) < 8:
+    for start in candidates:  # each one a line's start
+        end = text.find("\n", start)
+        line = text[start : end if end >= 0 else len(text)]
+        if start < done or len(line) < 8:
             continue
         # a repeated heading number: the heading may run on over the next lines (that reading
         # wins); else the line alone
-        found = _collapse_wrapped(lines, starts, i) if _REPEATED_MARKER.match(line) else None
+        found = None
+        if _REPEATED_MARKER.match(line):
+            if lines is None:
+                lines = text.split("\n")
+                starts = _line_starts(lines)
+            found = _collapse_wrapped(lines, starts, bisect_right(starts, start) - 1)
         if not found:
-            found = [(starts[i] + s, starts[i] + e, r) for s, e, r in _collapse_line(line) or []]
+            found = [(start + s, start + e, r) for s, e, r in _collapse_line(line) or []]
         if found:
             edits.extend(found)
             done = found[-1][1]
@@ -386,7 +404,9 @@ def _separates_units(text: str, start: int, end: int) -> bool:
 
 # a gap of two or more spaces between two cells of a line laid out in columns (pdftotext -layout,
 # a table typed with spaces): rows of such lines hold cells, as tab-separated rows do
-_COLUMN_GAP = re.compile(r"(?<=\S) {2,}(?=\S)")
+# (two spaces first, then the look-behind: a scan for them, where a look-behind first is tried at
+# every character, 30x slower)
+_COLUMN_GAP = re.compile(r"  (?<=\S  ) *(?=\S)")
 _SENTENCE_END = "。！？；"
 
 
@@ -591,14 +611,22 @@ def _wrap_width(facts: _Lines) -> float | None:
     longest = bisect_left(lengths, 24)
     long_lines = by_length[longest:]
     middle = by_length[bisect_left(lengths, 12) : longest]
+    # a line ends mid-sentence when its last character is no sentence end and it is neither a
+    # heading nor a table row. With every middle line counted long and ending so (the most they
+    # can add), too few lines or too few of them ending so ask no width
+    unterminated = [i for i in long_lines if lines[i][-1] not in _TERMINAL]
+    if len(long_lines) + len(middle) < 20 or (len(unterminated) + len(middle)) / (len(long_lines) + len(middle)) < 0.45:
+        return None
     if middle:
-        long_lines += [i for i in middle if _width(lines[i]) >= 12]
+        # _width of each, from the wide characters of every line (counted in one scan: the
+        # joins ask them of the text's lines in any case)
+        wide = facts.wide
+        wide_middle = [i for i in middle if wide[i] + 0.5 * (len(lines[i]) - wide[i]) >= 12]
+        long_lines += wide_middle
+        unterminated += [i for i in wide_middle if lines[i][-1] not in _TERMINAL]
     if len(long_lines) < 20:
         return None
-    # a line ends mid-sentence when its last character is no sentence end and it is neither a
-    # heading nor a table row: when even the lines of the first kind are too few, the rest is
-    # not asked
-    unterminated = [i for i in long_lines if lines[i][-1] not in _TERMINAL]
+    # when even the lines of the first kind are too few, the rest is not asked
     if len(unterminated) / len(long_lines) < 0.45:
         return None
     headings, tables = facts.headings, facts.tables

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import errno
 import hashlib
+import os
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -276,19 +279,32 @@ def _looks_like_text(text: str, encoded: bytes | None = None) -> bool:
     return controls / len(text) < 0.01
 
 
+# the errors for which Path.exists() answers False (pathlib's _IGNORED_ERRNOS; others it raises)
+_NO_FILE_ERRORS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
 def read_source(path: Path) -> SourceFile:
     """Read one document file; raises SourceError with a one-line reason."""
-    path = Path(path)
-    if not path.exists():
+    path = path if isinstance(path, Path) else Path(path)
+    # one stat answers what exists(), is_dir() and the size would ask (three system calls)
+    try:
+        status: os.stat_result | None = os.stat(path)
+    except OSError as exc:
+        if exc.errno not in _NO_FILE_ERRORS:  # what exists() does not take for "no such file"
+            raise
+        status = None
+    except ValueError:  # a NUL in the name: no such file either
+        status = None
+    if status is None:
         raise SourceError(path, "no such file" + (" (a broken symbolic link)" if path.is_symlink() else ""))
-    if path.is_dir():
+    if stat.S_ISDIR(status.st_mode):
         raise SourceError(path, "is a folder, not a document")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise SourceError(path, f"unsupported file type {suffix or '(none)'}; "
                                 "use .txt, .md, .html, .docx, .xlsx or .pdf")
     try:
-        size = path.stat().st_size
+        size = status.st_size
         if size > MAX_FILE_BYTES:
             raise SourceError(path, f"{size / 1e6:,.0f} MB, more than the {MAX_FILE_BYTES / 1e6:,.0f} MB a plan "
                                     "file can have; split it")

@@ -474,22 +474,27 @@ class _Scope:
     written_prefix: str = ""  # the characters that said so ("市", "清远市")
 
 
+# the scopes are immutable and few: each made once and shared
+_BARE = _Scope("bare")
+_scope = lru_cache(maxsize=4096)(_Scope)
+
+
 def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
     """Ways to read `written` as (where, core): bare, level prefix (市…), named place (清远市…)."""
     t = tables()
-    yield _Scope("bare"), written
+    yield _BARE, written
     level_word = _level_prefix(written)
     if level_word:
         # the word the plan's own division ends in is its own level: 区科技厅 in a 自治区 plan
         own = jur.name and jur.level != "国" and jur.name.endswith(level_word)
         level = jur.level if own else t.level_prefix[level_word]
-        yield _Scope("level", level, written_prefix=level_word), written[len(level_word):]
+        yield _scope("level", level, "", level_word), written[len(level_word):]
     # the document's own names and the places above it, also by their short names
     known = [jur.name, *jur.above.values()]
     for place in known:
         for form in (place, _short_name(place)):
             if len(form) >= 2 and written.startswith(form) and len(written) > len(form):
-                yield _Scope("place", _level_of_place(place), place, form), written[len(form) :]
+                yield _scope("place", _level_of_place(place), place, form), written[len(form) :]
     # any other place named in full ("天河区政府", "广州市科技局" in a 清远 plan)
     for end in range(2, len(written) - 1):
         head = written[:end]
@@ -499,7 +504,7 @@ def _splits(written: str, jur: Jurisdiction) -> Iterator[tuple[_Scope, str]]:
             place = real.name if real is not None and real.code != gazetteer.NATIONAL_CODE else head
             level = _level_of_place(place) or _level_of_place(head)
             if level:
-                yield _Scope("place", level, place, head), written[end:]
+                yield _scope("place", level, place, head), written[end:]
 
 
 def _where(scope: _Scope, body: BodyType | None, jur: Jurisdiction) -> tuple[str, str, str]:
@@ -548,6 +553,17 @@ def _target_level(scope: _Scope, bodies: Sequence[BodyType], jur: Jurisdiction) 
     return jur.level
 
 
+@lru_cache(maxsize=100_000)
+def _table_rule(core: str, body_core: str, without_places: str) -> str:
+    """How a written core names a table body: exact, abbreviation (its characters in order) or alias.
+    (Cached: it depends on the two names only, and a name is read again in every jurisdiction.)"""
+    if core in (body_core, without_places):
+        return "exact"
+    if _is_subsequence(core, body_core) or _is_subsequence(core.replace("委", "委员会"), body_core):
+        return "abbreviation"
+    return "alias"
+
+
 def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Jurisdiction,
                 rule: str, note: str = "") -> ResolvedUnit:
     t = tables()
@@ -555,12 +571,7 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     where, level, where_note = _where(scope, body, jur)
     canonical = body.canonical
     if not rule:
-        if core in (body.core, body.without_places):
-            rule = "exact"
-        elif _is_subsequence(core, body.core) or _is_subsequence(core.replace("委", "委员会"), body.core):
-            rule = "abbreviation"
-        else:
-            rule = "alias"
+        rule = _table_rule(core, body.core, body.without_places)
     local = t.local.get((where, canonical))
     if local:
         canonical, rule = local, ("typo" if rule == "typo" else "local-alias")
@@ -591,6 +602,10 @@ def _from_table(core: str, bodies: Sequence[BodyType], scope: _Scope, jur: Juris
     return _make(body.kind, name, where, rule, flagged, note, jur=jur)
 
 
+# the last characters of the names read for a slip (of at least five characters)
+_TYPO_LASTS = "局委厅部办"
+
+
 @lru_cache(maxsize=100_000)
 def _typo_candidates(core: str) -> tuple[str, ...]:
     """Known cores `core` may be a slip of: halves swapped (农村农业局), one character off.
@@ -598,7 +613,7 @@ def _typo_candidates(core: str) -> tuple[str, ...]:
     jurisdiction.)"""
     t = tables()
     found: list[str] = []
-    if len(core) >= 5 and core[-1] in "局委厅部办":
+    if len(core) >= 5 and core[-1] in _TYPO_LASTS:
         stem, last = core[:-1], core[-1]
         if len(stem) in (4, 6):  # two or three two-character parts
             chunks = [stem[i : i + 2] for i in range(0, len(stem), 2)]
@@ -606,13 +621,35 @@ def _typo_candidates(core: str) -> tuple[str, ...]:
                 candidate = "".join(order) + last
                 if candidate != core and candidate in t.by_core:
                     found.append(candidate)
-        for candidate in t.cores_by_shape.get((len(core), last), ()):
-            diff = [i for i, (a, b) in enumerate(zip(core, candidate, strict=True)) if a != b]
-            swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and core[diff[0]] == candidate[diff[1]] \
-                and core[diff[1]] == candidate[diff[0]]
-            if (len(diff) == 1 and len(core) >= 5) or swapped:
-                found.append(candidate)
+        # the cores of the same length and last character that differ from `core` in one character
+        # or by two neighbours swapped (the last character kept), in the order of the tables: looked
+        # up by each form of `core` with one character blanked, not compared core by core
+        one_off, rank = _one_off_index()
+        near = {c for i in range(len(core) - 1) for c in one_off.get(core[:i] + "\0" + core[i + 1 :], ())}
+        for i in range(len(core) - 2):
+            swapped = core[:i] + core[i + 1] + core[i] + core[i + 2 :]
+            if swapped != core and swapped in rank:
+                near.add(swapped)
+        near.discard(core)
+        found.extend(sorted(near, key=rank.__getitem__))
     return tuple(dict.fromkeys(found))
+
+
+@cache
+def _one_off_index() -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+    """The table's cores by each form with one character but the last blanked (\\0), and each
+    core's place in the tables' order (cores_by_shape's): _typo_candidates finds the cores one
+    character off by a look-up per character."""
+    one_off: dict[str, list[str]] = {}
+    rank: dict[str, int] = {}
+    for (length, last), shape_cores in tables().cores_by_shape.items():
+        if length < 5 or last not in _TYPO_LASTS:
+            continue  # (no name of this shape is read for a slip)
+        for core in shape_cores:
+            rank[core] = len(rank)
+            for i in range(len(core) - 1):
+                one_off.setdefault(core[:i] + "\0" + core[i + 1 :], []).append(core)
+    return {k: tuple(v) for k, v in one_off.items()}, rank
 
 
 def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
@@ -705,7 +742,7 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
     jur = _jurisdiction(jurisdiction, province)
     t = tables()
     if not written:
-        return _make("Organisation", "", jur.name, "unknown", True, "empty unit name", jur=jur), _Scope("bare")
+        return _make("Organisation", "", jur.name, "unknown", True, "empty unit name", jur=jur), _BARE
     name = written
     if name.endswith("等") and len(name) > 2:
         name = name[:-1]  # "市科技局等": the list goes on, the unit does not change
@@ -720,15 +757,15 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
     if generic != name and jur.level != "国" and generic in t.level_prefix and jur.name.endswith(generic) \
             and jur.code:
         # 自治区人民政府 in a 广西 plan, 省政府 in a province's: the plan's own government
-        return _make("Government", jur.name + "人民政府", jur.name, "government", jur=jur), _Scope("bare")
+        return _make("Government", jur.name + "人民政府", jur.name, "government", jur=jur), _BARE
     if generic in t.generic_places:
-        return _collective(name, jur), _Scope("bare")
+        return _collective(name, jur), _BARE
     level_word = _level_prefix(name)
     in_table = name in t.by_core or (bool(level_word) and name[len(level_word):] in t.by_core)
     if not in_table and (_kind_by_rules(name) == "Collective" or (
         level_word and _kind_by_rules(name[len(level_word):]) == "Collective"
     )):
-        return _collective(name, jur), _Scope("bare")
+        return _collective(name, jur), _BARE
 
     # full names: 中共清远市委员会组织部, 国家税务总局清远市税务局 - the head belongs to the canonical
     for head in t.name_heads:
@@ -752,7 +789,7 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
 
     kind = _kind_by_rules(name)
     if kind == "ParkCommittee":
-        return _park(name, jur), _Scope("bare")
+        return _park(name, jur), _BARE
     if kind == "Government" or (not kind and _looks_like_place(name)):
         place = name
         for suffix in ("人民政府", "政府"):
@@ -767,18 +804,18 @@ def _analyse(written: str, jurisdiction: str, province: str) -> tuple[ResolvedUn
             if real is None and jur.level in ("市", "县") and jur.code:
                 # a town of the plan's county or city (城关镇 is in hundreds of counties): the plan's
                 # division scopes it, since the gazetteer stops at counties
-                return _make("Government", jur.name + gov, jur.name, rule, jur=jur), _Scope("bare")
-            return _make("Government", gov, place, rule, jur=jur), _Scope("bare")
+                return _make("Government", jur.name + gov, jur.name, rule, jur=jur), _BARE
+            return _make("Government", gov, place, rule, jur=jur), _BARE
     if kind == "Government" and jur.level in ("市", "县") and jur.code and _is_subdistrict_office(name):
         # 关山街道办事处 in a district plan: the district's own 街道, as a town above
         office = name + tables().government_of_place["街道"] if name.endswith("街道") else name
         own = office if office.startswith(jur.name) else jur.name + office
-        return _make("Government", own, jur.name, "government", jur=jur), _Scope("bare")
+        return _make("Government", own, jur.name, "government", jur=jur), _BARE
     if kind == "Government":  # a government of no division the gazetteer knows: a person should look
-        return _named(name, kind, jur, "kind-suffix", True, "no such division in the gazetteer"), _Scope("bare")
+        return _named(name, kind, jur, "kind-suffix", True, "no such division in the gazetteer"), _BARE
     if kind:
-        return _named(name, kind, jur, "kind-suffix"), _Scope("bare")
-    return _named(name, "Organisation", jur, "unknown", True, "no rule matched this name"), _Scope("bare")
+        return _named(name, kind, jur, "kind-suffix"), _BARE
+    return _named(name, "Organisation", jur, "unknown", True, "no rule matched this name"), _BARE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -979,6 +1016,8 @@ def _copy(unit: ResolvedUnit, _new: Any = object.__new__) -> ResolvedUnit:
 def _resolved_list(keys: tuple[str, ...], jurisdiction: str, province: str,
                    seps: tuple[str, ...]) -> tuple[ResolvedUnit, ...]:
     """resolve_unit_list of normalised keys and separators (cleared when the review file changes)."""
+    if len(keys) == 1 and not _review:  # one unit: no rule spans the list, the unit reads as alone
+        return (_analyse(keys[0], jurisdiction, province)[0],)
     results: list[ResolvedUnit] = []
     carried, carried_from = "", ""
     suffixes = _shared_suffixes(keys, seps)

@@ -100,8 +100,11 @@ def _sections(data: bytes) -> tuple[list[bytes], list[bytes]]:
     if not head.startswith(b"{") or not head.endswith(_NODES_HEAD + b"\n") or b'"graph":' not in head:
         raise NotPlain("another layout")
     orjson.loads(head[head.index(b'"graph":') + 8:-len(_NODES_HEAD) - 1])
-    nodes_end = data.find(b"\n]", head_end - 1)
-    if data[nodes_end:nodes_end + len(_EDGES_HEAD)] != _EDGES_HEAD or not data.endswith(_TAIL):
+    # the nodes end at the edges' head (found by the whole head: a long pattern skips ahead
+    # faster than "\n]"); a line starting with "]" before it is caught below (a newline not
+    # between two elements) and would not parse
+    nodes_end = data.find(_EDGES_HEAD, head_end - 1)
+    if nodes_end < 0 or not data.endswith(_TAIL):
         raise NotPlain("another layout")
     edges_start = nodes_end + len(_EDGES_HEAD)
     nodes = data[head_end:nodes_end + 1].split(b",\n") if nodes_end >= head_end else []

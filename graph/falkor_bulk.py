@@ -34,9 +34,10 @@ in another order goes into a token of its own.
 from __future__ import annotations
 
 import struct
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any
 
 # "=": the server reads native integers and doubles (standard sizes, no padding)
@@ -77,6 +78,8 @@ _PIECE = {int: "LONG(4, v[{0}])", float: "DOUBLE(2, v[{0}])", bool: "(TRUE if v[
           list: "array(v[{0}])", _NoneType: "NULL"}
 _SCOPE = {"LONG": _LONG, "DOUBLE": _DOUBLE, "TRUE": _TRUE, "FALSE": _FALSE, "NULL": _NULL, "array": _array,
           "BulkUnsupported": BulkUnsupported}
+# struct codes of a value packed with its type byte (a null: the type byte 0 alone)
+_FIXED = {int: ("Bq", 4), float: ("Bd", 2), bool: ("BB", 1), _NoneType: ("x", None)}
 Encoder = Callable[[bytes, list[Any]], bytes]  # (prefix, values) -> the prefix and the values encoded
 _ENCODERS: dict[tuple[bool, tuple[type, ...]], tuple[Encoder, int]] = {}
 
@@ -105,6 +108,7 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool) -> Encoder:
     if found is not None:
         return found
     texts, pieces, runs = [], ["p"], 0
+    fixed: dict[str, Callable[..., bytes]] = {}
     number = 0
     while number < len(slots):
         slot = slots[number]
@@ -125,14 +129,30 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool) -> Encoder:
         kind = _NoneType if slot is None else slot[1]
         if kind not in _PIECE:
             raise BulkUnsupported(f"a value of type {kind.__name__}")
-        pieces.append(_PIECE[kind].format(0 if slot is None else slot[0]))
-        number += 1
+        end = number
+        while end < len(slots) and (slots[end] is None or slots[end][1] in _FIXED):  # type: ignore[index]
+            end += 1
+        if end - number < 2:
+            pieces.append(_PIECE[kind].format(0 if slot is None else slot[0]))
+            number += 1
+            continue
+        # a run of numbers, booleans and nulls (start and end, say): one struct.pack for all
+        codes, arguments = "=", []
+        for other in slots[number:end]:
+            code, type_byte = _FIXED[_NoneType if other is None else other[1]]
+            codes += code
+            if type_byte is not None:
+                arguments.append(f"{type_byte}, v[{other[0]}]")  # type: ignore[index]
+        name = f"F{len(fixed)}"
+        fixed[name] = struct.Struct(codes).pack
+        pieces.append(f"{name}({', '.join(arguments)})")
+        number = end
     lines = ["def encode(p, v):", *texts]
     if texts and check_nul:  # every NUL must be a terminator
         lines += ["    if " + " + ".join(f't{n}.count("\\x00")' for n in range(len(texts))) + f" != {runs}:",
                   '        raise BulkUnsupported("a text holding NUL")']
     lines.append(f"    return b\"\".join([{', '.join(pieces)}])")
-    scope = dict(_SCOPE)
+    scope = {**_SCOPE, **fixed}
     exec(compile("\n".join(lines), f"<GRAPH.BULK row {len(_SLOT_ENCODERS)}>", "exec"), scope)  # code of our own making
     found = _SLOT_ENCODERS[(check_nul, slots)] = scope["encode"]
     return found
@@ -213,26 +233,29 @@ class BulkWriter:
     def add_encoded_relationships(self, rel_type: str, keys: tuple[str, ...], parts: Sequence[bytes],
                                   properties: int) -> None:
         """Relationships of one type already encoded (their ends and the values of `keys`, by a
-        slot_encoder), `properties` values set among them: cut into commands as _add cuts."""
-        pending, others = self._counts[True], self._counts[False]
-        max_entities, max_bytes = self.max_entities - others, self.max_bytes - self._bytes
-        token = _Token(rel_type, keys)
-        size = 0
-        for data in parts:
-            token.parts.append(data)
-            size += len(data)
-            pending += 1
-            if pending >= max_entities or size >= max_bytes:
-                self._close(token, True)
-                self._counts[True] = pending
-                self._bytes += size
-                self.flush()
-                token, size, pending = _Token(rel_type, keys), 0, 0
-                max_entities, max_bytes = self.max_entities, self.max_bytes
-        self._close(token, True)
-        self._counts[True] = pending
-        self._bytes += size
-        self.relationships += len(parts)
+        slot_encoder), `properties` values set among them: cut into commands where _add cuts
+        (at max_entities entities or once max_bytes bytes are reached), the cuts found from
+        the running sizes (bisect) rather than entity by entity."""
+        sizes = list(accumulate(map(len, parts), initial=0))  # sizes[k]: bytes of parts[:k]
+        count = len(parts)
+        pending = self._counts[True]
+        max_entities, max_bytes = self.max_entities - self._counts[False], self.max_bytes - self._bytes
+        start = 0
+        while True:  # the last part of the command being filled: where either limit is reached
+            end = min(start + max(max_entities - pending, 1) - 1,
+                      bisect_left(sizes, sizes[start] + max_bytes, start + 1) - 1)
+            if end >= count:
+                break
+            self._close(_Token(rel_type, keys, list(parts[start:end + 1])), True)
+            self._counts[True] = pending + end + 1 - start
+            self._bytes += sizes[end + 1] - sizes[start]
+            self.flush()
+            start, pending = end + 1, 0
+            max_entities, max_bytes = self.max_entities, self.max_bytes
+        self._close(_Token(rel_type, keys, list(parts[start:])), True)
+        self._counts[True] = pending + count - start
+        self._bytes += sizes[count] - sizes[start]
+        self.relationships += count
         self.properties += properties
 
     def _add(self, name: str, rows: Iterable[tuple[tuple[str, ...], list[Any], bytes]], edges: bool) -> None:

@@ -39,8 +39,10 @@ import os
 import re
 import shutil
 import struct
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext, suppress
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -592,6 +594,34 @@ class _Encodings:
             self._path.unlink(missing_ok=True)
 
 
+class _Seen:
+    """A shared node whose docs came one document at a time (CorpusWriter.add): its data, its docs
+    list, the key sets of mentions it is known to have every property of, its mentions' lines
+    (and with their key sets, CorpusWriter._fast's keys)."""
+
+    __slots__ = ("data", "docs", "keys", "lines", "pairs")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data, self.docs = data, data["docs"]
+        self.keys: set[int] = set()
+        self.lines: list[bytes] = []
+        self.pairs: list[tuple[bytes, int]] = []
+
+    def known(self, fast: dict[tuple[bytes, int], list[str]], line: bytes, key_set: int) -> None:
+        """A mention's line and key set merged into this node (it has every property of it)."""
+        pair = (line, key_set)
+        if pair not in fast:
+            fast[pair] = self.docs
+            self.pairs.append(pair)
+
+    def forget(self, merged: dict[bytes, _Seen], fast: dict[tuple[bytes, int], list[str]]) -> None:
+        """Its mentions' entries gone (the node's docs are merged the general way from now on)."""
+        for line in self.lines:
+            merged.pop(line, None)
+        for pair in self.pairs:
+            fast.pop(pair, None)
+
+
 class CorpusWriter:
     """graph.json, graph.graphml, the CSV tables and the 任务分工表 of a build, from the documents'
     summaries and fragment files (see the module's docstring). `add` each document in build
@@ -610,10 +640,17 @@ class CorpusWriter:
         self.docs: list[_Document] = []
         self.shared: dict[str, dict[str, Any]] = {}
         self._members: dict[tuple[str, str], set[str]] = {}
-        self._docs_unique: set[str] = set()  # shared nodes whose docs came one document at a time
-        # a summary's line of a mention (sent_summary) -> the node it was merged into: the same
-        # line again merges nothing but its document (bounded by the distinct mentions)
-        self._merged: dict[bytes, str] = {}
+        # the shared nodes whose docs came one document at a time, each with what a mention's line of
+        # it needs (_Seen), and a summary's line of a mention (sent_summary) -> the _Seen of the node
+        # it was merged into: the same line again merges nothing but its document and the properties
+        # the node lacks (bounded by the distinct mentions)
+        self._docs_unique: dict[str, _Seen] = {}
+        self._merged: dict[bytes, _Seen] = {}
+        # (a mention's line, its key set) -> the docs list of the node it merged into, which has every
+        # property of that key set: the same pair again adds only its document to that list
+        self._fast: dict[tuple[bytes, int], list[str]] = {}
+        self._key_sets: dict[tuple[str, ...], int] = {}  # the mentions' key sets (numbered over the build)
+        self._key_set_list: list[frozenset[str]] = []
         self.node_keys: set[str] = set()
         self.edge_keys: set[str] = set()
         self.nodes = self.edges = 0
@@ -622,7 +659,7 @@ class CorpusWriter:
         self._spools = out_dir / ".spool"
         self._spools.mkdir(exist_ok=True)
         # each document's citations, read back when the CITES edges are written (not held)
-        self._citations = (self._spools / "citations.jsonl").open("w+", encoding="utf-8", errors="surrogatepass")
+        self._citations = (self._spools / "citations.jsonl").open("wb+")
 
     def add(self, summary: dict[str, Any], fragment: Path, key: str | None = None) -> None:
         """One document, in build order. `key`: a name that decides the fragment's bytes (the
@@ -634,51 +671,97 @@ class CorpusWriter:
         if "shared" in summary:  # a summary as encoded: as the build sends it
             summary = parsed_summary(sent_summary(summary, plain=False))
         befores, props_lines = summary["mention_before"], summary["mention_props"]
-        key_sets = [frozenset(keys) for keys in summary["mention_keys"]]
-        key_set_of = summary["mention_key_set"]
-        for index, line in enumerate(summary["mention_merges"]):
-            node_id = merged.get(line)
-            if node_id is not None and node_id in docs_unique:
+        key_set_ids = self._key_sets
+        key_ids = []  # this summary's key sets as numbered over the build
+        for keys in summary["mention_keys"]:
+            keys = tuple(keys)
+            number = key_set_ids.get(keys)
+            if number is None:
+                number = key_set_ids[keys] = len(key_set_ids)
+                self._key_set_list.append(frozenset(keys))
+            key_ids.append(number)
+        key_of = [key_ids[k] for k in summary["mention_key_set"]]
+        # the mentions whose line and key set merged into their node before add only this
+        # document to its docs: looked up and appended all at once (most mentions of a plan);
+        # the others one by one, in order, below
+        lines, fast = summary["mention_merges"], self._fast
+        found = list(map(fast.get, zip(lines, key_of)))
+        order: Iterable[int] = ()
+        if None not in found:
+            deque(map(list.append, found, repeat(sha)), 0)
+        else:
+            order = [index for index, docs_list in enumerate(found) if docs_list is None]
+            if all(lines[index].endswith(b",true]") for index in order):
+                deque(map(list.append, filter(None, found), repeat(sha)), 0)
+            else:  # a mention merged the general way (not of this document's): every mention in order
+                order = range(len(lines))
+        for index in order:
+            line = lines[index]
+            seen = merged.get(line)
+            if seen is not None:
                 # the same line merged into the node before (its labels and aliases are there): it
                 # adds only this document to the node's docs (and the properties the node lacks)
-                data = shared[node_id]
-                data["docs"].append(sha)
-                if not data.keys() >= key_sets[key_set_of[index]]:
-                    add_missing_properties(data, _props(props_lines[index], sha))
+                seen.docs.append(sha)
+                if key_of[index] not in seen.keys:
+                    self._add_missing(seen, key_of[index], props_lines[index], sha)
+                seen.known(fast, line, key_of[index])
                 continue
             node_id, label, extra_labels, aliases, own_docs = parsed_json(line)
-            if own_docs and node_id in docs_unique:
+            seen = docs_unique.get(node_id) if own_docs else None
+            if seen is not None:
                 # each document comes once, so its sha256 is new to the node's docs: no membership
                 # set of every document (the lists are the output; the sets would double them).
                 # merge_node's merge, inlined for this, the most common mention (a unit named again)
-                data = shared[node_id]
+                data = seen.data
                 add_labels(data["labels"], label, extra_labels)
                 if aliases is not None:
-                    seen = members.get((node_id, "aliases"))
-                    if seen is None:
-                        seen = members[node_id, "aliases"] = set()
+                    known = members.get((node_id, "aliases"))
+                    if known is None:
+                        known = members[node_id, "aliases"] = set()
                         data["aliases"] = []
-                    add_new_values(data["aliases"], seen, aliases)
-                data["docs"].append(sha)
-                if not data.keys() >= key_sets[key_set_of[index]]:  # (docs and aliases are there by now)
-                    add_missing_properties(data, _props(props_lines[index], sha))
-                merged[line] = node_id
+                    add_new_values(data["aliases"], known, aliases)
+                seen.docs.append(sha)
+                if key_of[index] not in seen.keys:  # (docs and aliases are there by now)
+                    self._add_missing(seen, key_of[index], props_lines[index], sha)
+                merged[line] = seen
+                seen.lines.append(line)
+                seen.known(fast, line, key_of[index])
                 continue
             props = _props(props_lines[index], sha)
+            if own_docs and node_id not in shared:
+                # a new node (about one mention in ten): merge_node's, for a mention of this document
+                data = shared[node_id] = {"id": node_id, "label": label,
+                                          "labels": list(dict.fromkeys([label, *extra_labels]))}
+                data.update(props)
+                if aliases is not None:
+                    data["aliases"] = list(dict.fromkeys(aliases))
+                    members[node_id, "aliases"] = set(data["aliases"])
+                data["docs"] = [sha]
+                new_shared.append((befores[index], node_id))
+                seen = docs_unique[node_id] = _Seen(data)
+                seen.keys.add(key_of[index])  # (a new node has every property of its mention)
+                merged[line] = seen
+                seen.lines.append(line)
+                seen.known(fast, line, key_of[index])
+                continue
             if own_docs:
                 props["docs"] = docs
-            elif node_id in self._docs_unique:  # a mention merged the general way: its set again
-                self._docs_unique.discard(node_id)
-                self._members[node_id, "docs"] = set(self.shared[node_id]["docs"])
-            if merge_node(self.shared, self._members, node_id, label, extra_labels, props) is not None:
+            elif node_id in docs_unique:  # a mention merged the general way: its set again
+                docs_unique.pop(node_id).forget(merged, fast)  # (its lines now go the general way too)
+                members[node_id, "docs"] = set(shared[node_id]["docs"])
+            data = merge_node(shared, members, node_id, label, extra_labels, props)
+            if data is not None:
                 new_shared.append((befores[index], node_id))
                 if own_docs:
-                    del self._members[node_id, "docs"]
-                    self._docs_unique.add(node_id)
-            if own_docs:
-                merged[line] = node_id
+                    del members[node_id, "docs"]
+                    seen = docs_unique[node_id] = _Seen(data)
+                    seen.keys.add(key_of[index])  # (a new node has every property of its mention)
+                    merged[line] = seen
+                    seen.lines.append(line)
+                    seen.known(fast, line, key_of[index])
         if summary["citations"]:
-            self._citations.write(json.dumps([len(self.docs), summary["citations"]], ensure_ascii=False) + "\n")
+            # (read back as values, not copied: orjson's text serves; citations hold no floats)
+            self._citations.write(summary_bytes([len(self.docs), summary["citations"]], plain=True) + b"\n")
         self.docs.append(_Document(summary, fragment, new_shared, key))
         self.node_keys.update(summary["node_keys"])
         self.edge_keys.update(summary["edge_keys"])
@@ -686,6 +769,14 @@ class CorpusWriter:
         self.edges += summary["edges"]
         for name, n in summary["rows"].items():
             self.rows[name] += n
+
+    def _add_missing(self, seen: _Seen, key_set: int, props_line: bytes, sha: str) -> None:
+        """A mention's properties the node lacks (if any), from its line; its key set is then
+        the node's (properties are only ever added)."""
+        data = seen.data
+        if not data.keys() >= self._key_set_list[key_set]:
+            add_missing_properties(data, _props(props_line, sha))
+        seen.keys.add(key_set)
 
     @property
     def units(self) -> int:

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from policykg.graph.fragments import parsed_summary as _parsed_summary
 from policykg.graph.record import encode_record
 from policykg.graph.task_sheet import SheetRows, write_file
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
+from policykg.pool import ordered_results
 from policykg.progress import Progress
 
 INFERRED_FILE = "inferred.txt"  # one line per document whose metadata was inferred from its text
@@ -218,9 +218,11 @@ def _warm_up() -> None:
     worker does not load them again."""
     from policykg.extract.clauses import clause_words
     from policykg.extract.entity_components import components
+    from policykg.extract.meta import load_tables as load_meta_tables
     from policykg.extract.normalise import load_tables
 
     load_tables()  # opencc and what its t2s can change
+    load_meta_tables()  # the gazetteer, the bodies of each level
     clause_words()
     components()  # the entity stage's tables (without spaCy: extraction does not use it)
 
@@ -242,36 +244,37 @@ def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | Non
     if workers <= 1 or len(jobs) < 16:  # below that, starting workers costs more than it saves
         yield from map(_extract_one, jobs)
         return
-    import multiprocessing
-
     _warm_up()
     # the tables and modules loaded so far live as long as the workers: the collector need not walk
     # them on every full collection (and a worker's reads do not copy their pages); the parent, whose
     # caller may go on to make and drop objects of its own, collects as before once they are forked
     gc.freeze()
-    # fork: workers inherit the loaded vocabularies; imap keeps the input order (stable ids)
-    ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    # at most a few results ahead of the one the build waits for: behind a slow document, the
-    # other workers' results (each a document's fragment) would otherwise pile up in memory
-    ahead = threading.Semaphore(workers * 4)
-    stopped = threading.Event()
-
-    def fed() -> Iterator[Job]:
-        for job in jobs:
-            ahead.acquire()
-            if stopped.is_set():
-                return
-            yield job
-
-    with ctx.Pool(workers) as pool:
+    if not hasattr(os, "fork"):  # (Windows) workers that import the pipeline afresh
         gc.unfreeze()
-        try:
-            for result in pool.imap(_extract_one, fed(), chunksize=1):
-                ahead.release()
-                yield result
-        finally:
-            stopped.set()  # the pool's feeding thread ends (the pool joins it), should the build stop early
-            ahead.release()
+        yield from _spawned_results(jobs, workers)
+        return
+    # forked workers inherit the loaded vocabularies and the jobs; results in input order (stable
+    # ids), at most a few ahead of the one the build waits for (each is a document's summary)
+    try:
+        results = ordered_results(_extract_one, jobs, workers, _lost_job, ahead=workers * 4)
+        first = next(results, None)
+    finally:
+        gc.unfreeze()
+    if first is not None:
+        yield first
+        yield from results
+
+
+def _lost_job(job: Job, why: str) -> str:
+    """The result of a job whose worker process died on it, or raised past _extract_one."""
+    return f"{job[0]}: extraction failed ({why})"
+
+
+def _spawned_results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | None] | str]:
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from pool.imap(_extract_one, jobs, chunksize=1)
 
 
 @cache

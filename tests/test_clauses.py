@@ -477,3 +477,54 @@ def test_short_path_reads_as_the_general_parsers() -> None:
                 short[form] += 1
                 break
     assert short["labelled"] and short["inline"], short  # both short paths were tried
+
+
+def test_assigned_reading_gives_the_roles_of_assign_roles() -> None:
+    """A bracket's reading assigned on its tuples (clauses._assigned) gives what assign_roles gives
+    its ParsedUnits: on every reading of the sample plans, and on lists of every role with names
+    written twice and joined by 及/和, with and without "the first listed leads"."""
+    import itertools
+
+    from policykg.extract import clauses
+
+    readings = set()
+    for f in sorted((Path(__file__).resolve().parents[1] / "data").glob("*.txt")):
+        text = load_document(f).text
+        for start, end in clauses.bracket_groups(text):
+            content = text[start + 1 : end - 1 if text[end - 1] in clauses.CLOSE_BRACKETS else end]
+            reading = clauses._bracket_reading(content)
+            for units in (reading[1] if reading else None, clauses._relative(clauses._bare_list(content, 0))):
+                if units:
+                    readings.add(units)
+    names, separators = ["市科技局", "市财政局", "市科技局"], ["、", "及", "和", "，"]
+    for n in range(1, 4):
+        for written_roles in itertools.product(["lead", "participant", "responsible", "shared"], repeat=n):
+            for k in range(len(separators)):
+                readings.add(tuple((names[(i + k) % 3], 5 * i, 5 * i + 4, role, separators[(i + k) % 4] if i else "")
+                                   for i, role in enumerate(written_roles)))
+    assert len(readings) > 300
+    for reading in readings:
+        for first_leads in (False, True):
+            units = clauses.assign_roles(clauses._placed(reading, 0), first_leads)
+            want = tuple((u.written, u.start, u.end, u.role, u.separator, u.lead_from_order) for u in units)
+            assert clauses._assigned(reading, first_leads) == want, reading
+
+
+def test_no_deadline_where_no_deadline_can_start() -> None:
+    """may_hold_deadline tells where read_deadline can read nothing: on every sentence of the
+    sample plans it is True wherever read_deadline finds a deadline (in notes and in running text)."""
+    import re
+
+    from policykg.extract.deadlines import may_hold_deadline, read_deadline
+
+    pieces = {"2022年底前完成", "完成时限：年内", "【时间节点】持续推进", "长期坚持", "第三季度", "上半年完成", "本年度内完成"}
+    for f in sorted((Path(__file__).resolve().parents[1] / "data").glob("*.txt")):
+        pieces.update(re.split(r"[。\n]", load_document(f).text))
+    found = 0
+    for piece in pieces:
+        for running in (False, True):
+            got = read_deadline(piece, 2023, running_text=running)
+            if not may_hold_deadline(piece, 0, len(piece), running_text=running):
+                assert got is None, piece
+            found += got is not None
+    assert found > 20

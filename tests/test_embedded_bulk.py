@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from policykg.graph.bulk_file import NotPlain, read_plain
 from policykg.graph.cypher_load import LoadError, prepare_file
 from policykg.graph.embedded import EmbeddedServer, FalkorEngine, bulk_create_graph, create_graph_by_statements
 from policykg.graph.export import write_graph_elements
+from policykg.graph.falkor_bulk import BulkWriter, slot_encoder
 
 SHA = "cd" * 32
 DOC = "doc:" + SHA[:16]
@@ -252,3 +254,32 @@ def test_an_edge_value_falkordb_cannot_store_is_the_general_paths_error_and_keep
             running.sync()
         assert db_snapshot(running.engine()) == before
         assert "policykg_staging" not in running.graph_names()
+
+
+@pytest.mark.parametrize(("max_entities", "max_bytes"), [(10_000, 1 << 20), (3, 1 << 20), (10_000, 200), (7, 90), (1, 1)])
+def test_encoded_relationships_are_cut_into_the_commands_rows_are_cut_into(max_entities: int, max_bytes: int) -> None:
+    """BulkWriter.add_encoded_relationships (the one-pass reader's) sends the commands that
+    _add sends for the same relationships (the general path's): cut after the same entity,
+    by count or by bytes, with nodes pending in the same command."""
+    _nodes, edges = _every_kind_of_value()
+    relationships = [(number % 5, (number * 7) % 11, {"written": text, "start": number, "end": number + len(text),
+                                                      "flagged": number % 2 == 0, "share": number / 3, "key": f"K:{number}"})
+                     for number, (_source, _target, _key, data) in enumerate(edges * 3) for text in [data.get("written", "")]]
+    sent: dict[str, list[Any]] = {"rows": [], "encoded": []}
+    for way, commands in sent.items():
+        writer = BulkWriter("g", commands.append, max_entities, max_bytes=max_bytes)
+        writer.add_nodes(("Unit",), [(("id",), [f"u{number}"]) for number in range(4)])
+        for half in (relationships[:len(relationships) // 2], relationships[len(relationships) // 2:]):
+            if way == "rows":
+                writer.add_relationships("LEADS", half)
+            else:
+                keys = tuple(half[0][2])
+                encode = slot_encoder(tuple((place, type(value)) for place, value in enumerate(half[0][2].values())),
+                                      True)
+                writer.add_encoded_relationships(
+                    "LEADS", keys, [encode(struct.pack("=QQ", source, target), [*props.values()])
+                                    for source, target, props in half], len(half) * len(keys))
+        writer.flush()
+        commands.append((writer.relationships, writer.properties, writer.commands))
+    assert sent["encoded"] == sent["rows"]
+    assert len(sent["rows"]) > 2 or max_entities == 10_000

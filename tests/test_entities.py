@@ -487,6 +487,18 @@ def test_one_scan_finds_every_ending_and_department_name(file: str) -> None:
             longest[i + len(name)] = max(longest.get(i + len(name), 0), len(name))
     assert words.departments == longest
     assert list(words.departments) == sorted(words.departments)  # by end, as the component reads them
+    contexts = sorted({i for w in load_knowledge().firm_short_context for i in starts(w, text) if i >= 2})
+    assert words.firm_contexts == contexts
+
+
+def test_a_gap_of_letters_holds_no_digit() -> None:
+    """The leftward scan tests a gap for digits (str.isdigit, ① and ² included) only when it is
+    not all letters: no character is both a letter and a digit."""
+    from policykg.extract.entity_components import _holds_digit
+
+    assert not any(chr(c).isalpha() and chr(c).isdigit() for c in range(0x110000))
+    for gap, holds in (("清远高新区", False), ("", False), ("第①批", True), ("广州²", True), ("A2B", True), ("（", False)):
+        assert _holds_digit(gap) == holds == any(ch.isdigit() for ch in gap), gap
 
 
 @pytest.mark.parametrize("file", DOCUMENTS)
@@ -549,3 +561,20 @@ def test_a_lone_surrogate_in_a_text_is_read_over() -> None:
     plain = [(c.start, c.end, c.kind) for c in entity_state(text.replace("\udcff", "\ufffd"), "清远市", "广东省").chosen]
     assert found == plain
     assert (9, 14, "Platform") in found and any(kind == "Department" for _, _, kind in found)
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_the_list_markers_found_at_once_are_those_with_a_cue_after_them(file: str) -> None:
+    """One search of the text finds the list markers that have a cue in the 14 characters after
+    them: the markers each tested alone, on the sample plans and on texts of markers close to
+    cues that end beyond the 14 characters."""
+    from policykg.extract.entity_components import EntityLists, _occurrences, load_knowledge
+
+    lists = EntityLists()
+    k = load_knowledge()
+    long_cue = max((c.cue for c in k.cues), key=len)
+    texts = [document(file).text, "等" + "的" * (14 - len(long_cue)) + long_cue + "，等" + "的" * 13 + long_cue]
+    for text in texts:
+        plain = [p for p in _occurrences(k.list_marker, text) if lists.cue_within(text, p + 1, p + 15) is not None]
+        assert lists.cued_markers(text) == plain
+    assert lists.cued_markers(document(file).text)  # the plans hold such lists

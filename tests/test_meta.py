@@ -23,6 +23,14 @@ def test_unit_levels_national_bodies_but_not_words() -> None:
     assert unit_levels("科技部") == {"国": 0, "省": 0, "市": 0, "县": 0}  # nothing before or after it
 
 
+
+def test_unit_levels_of_a_text_with_a_lone_surrogate() -> None:
+    # a notebook's text may hold one (UTF-8, which the automaton reads, cannot): it stands for
+    # one character that is no body's, and the bodies around it count as elsewhere
+    written = "由国家发展改革委{}、市科技局、省科技厅牵头"
+    assert unit_levels(written.format("\ud800")) == unit_levels(written.format("\ufffd"))
+    assert unit_levels(written.format("\ud800")) == {"国": 2, "省": 1, "市": 1, "县": 0}
+
 def test_division_names_found_longest_first() -> None:
     found = list(names_in("广东省清远市和清远市清城区、韶关市，县里"))
     assert found == [(0, "广东省"), (3, "清远市"), (7, "清远市"), (10, "清城区"), (14, "韶关市")]

@@ -69,6 +69,21 @@ def test_traditional_to_simplified_keeps_display_and_length() -> None:
     assert len(offsets) == len(text) + 1
 
 
+
+def test_odd_characters_unified_each_citing_its_original() -> None:
+    # full-width digits and dots, an ideographic space, a line break as \r\n and a lone \r, a
+    # zero-width space: each normalised character cites the original one it stands for
+    original = "２０２２年\u3000增长１２．５％\r\n市科技局\u200b牵头\r完成"
+    text, display, offsets = normalise(original)
+    assert text == display == "2022年增长12.5%\n市科技局牵头\n完成"
+    cited = [original[at] for at in offsets[:-1]]
+    assert cited == ["２", "０", "２", "２", "年", "增", "长", "１", "２", "．", "５", "％", "\r", "市", "科", "技", "局",
+                     "牵", "头", "\r", "完", "成"]
+    assert offsets[-1] == len(original)
+    # without the characters that change the length, the same offsets one for one
+    text, display, offsets = normalise("到２０２５年达到１２．５％")
+    assert text == display == "到2025年达到12.5%" and list(offsets) == list(range(len(display) + 1))
+
 def test_repeated_pdf_headings_collapse() -> None:
     assert norm("1.1.1.1.打造走廊打造走廊打造走廊打造走廊。。。。抢抓机遇") == "1.打造走廊。抢抓机遇"
     assert norm("（（（（五五五五））））产业技术创新提升行动产业技术创新提升行动产业技术创新提升行动产业技术创新提升行动") \

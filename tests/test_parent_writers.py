@@ -9,12 +9,15 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from policykg.extract.pipeline import process_file
+from policykg.graph.build import merge_node
 from policykg.graph.forked import Forked
-from policykg.graph.fragments import CorpusWriter, parsed_summary, sent_summary
+from policykg.graph.fragments import THIS_DOCUMENT, CorpusWriter, parsed_summary, sent_summary
 
 from policykg import api
 
@@ -101,3 +104,37 @@ def test_a_mention_with_a_property_its_node_lacks_adds_it(tmp_path: Path) -> Non
         writer.add(parsed_summary(sent_summary(copy.deepcopy(summary), plain=False)), tmp_path / "x.frag")
     node = writer.shared[unit[1]]
     assert node["subtype"] == "公司" and node["docs"] == [first["sha256"], second["sha256"]]
+
+
+def test_the_merged_shared_nodes_are_merge_nodes_of_every_mention(tmp_path: Path) -> None:
+    """CorpusWriter.add's short ways (a mention's line merged before, its docs appended in bulk)
+    give what merge_node gives over every mention in order, also when a mention of another
+    document's (merged the general way) comes in among them and the same node is named again."""
+    encoded = summaries(tmp_path)
+    popular = Counter(m[1] for s in encoded for m in s["shared"] if m[4].get("docs") == THIS_DOCUMENT)
+    unit, _count = popular.most_common(1)[0]
+    naming = [i for i, s in enumerate(encoded) if any(m[1] == unit for m in s["shared"])]
+    assert len(naming) > 4
+    # two plans whose mention of it gives as its docs those of an earlier plan naming it and its
+    # own (not this document's alone): the second after plans whose docs came the short way
+    for at in (naming[len(naming) // 2], naming[-1]):
+        odd = encoded[at] = copy.deepcopy(encoded[at])
+        earlier = encoded[naming[naming.index(at) - 1]]["sha256"]
+        for mention in odd["shared"]:
+            if mention[1] == unit:
+                mention[4]["docs"] = [earlier, odd["sha256"]]
+    expected: dict[str, dict[str, Any]] = {}
+    members: dict[tuple[str, str], set[str]] = {}
+    for summary in encoded:
+        for _before, node_id, label, extra_labels, props in copy.deepcopy(summary["shared"]):
+            if props.get("docs") == THIS_DOCUMENT:
+                props["docs"] = [summary["sha256"]]
+            if props.get("docSha256") == THIS_DOCUMENT:
+                props["docSha256"] = summary["sha256"]
+            merge_node(expected, members, node_id, label, extra_labels, props)
+    (tmp_path / "w").mkdir()
+    writer = CorpusWriter(tmp_path / "w")
+    for summary in encoded:
+        writer.add(parsed_summary(sent_summary(copy.deepcopy(summary), plain=False)), tmp_path / "x.frag")
+    assert list(writer.shared.items()) == list(expected.items())
+    assert writer.shared[unit]["docs"] == [encoded[i]["sha256"] for i in naming]

@@ -629,3 +629,42 @@ def test_resolve_mentions_as_resolve_unit_list() -> None:
                 assert unit.resolved is not before and unit.resolved is not expected
                 checked += 1
     assert checked > 300  # the sample plans name 351 unit assignments
+
+
+def test_typo_candidates_found_by_the_index_are_those_of_a_comparison_with_every_core() -> None:
+    """_typo_candidates looks the cores one character off up by a blanked form (_one_off_index): the
+    same candidates, in the same order, as comparing the name with every core of its length and last
+    character, on every core of the tables with one character changed or two neighbours swapped."""
+    from itertools import permutations
+
+    from policykg.extract import resolve
+
+    t = resolve.tables()
+
+    def compared(core: str) -> tuple[str, ...]:
+        found: list[str] = []
+        if len(core) >= 5 and core[-1] in "局委厅部办":
+            stem, last = core[:-1], core[-1]
+            if len(stem) in (4, 6):
+                chunks = [stem[i : i + 2] for i in range(0, len(stem), 2)]
+                found += [c for c in ("".join(p) + last for p in permutations(chunks)) if c != core and c in t.by_core]
+            for candidate in t.cores_by_shape.get((len(core), last), ()):
+                diff = [i for i, (a, b) in enumerate(zip(core, candidate)) if a != b]
+                swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and core[diff[0]] == candidate[diff[1]] \
+                    and core[diff[1]] == candidate[diff[0]]
+                if len(diff) == 1 or swapped:
+                    found.append(candidate)
+        return tuple(dict.fromkeys(found))
+
+    chars = sorted({ch for core in t.by_core for ch in core})[:40]
+    probes = set(t.by_core)
+    for core in t.by_core:
+        for i in range(len(core)):
+            probes.update(core[:i] + ch + core[i + 1 :] for ch in chars[i % 4 :: 8])
+        probes.update(core[:i] + core[i + 1] + core[i] + core[i + 2 :] for i in range(len(core) - 1))
+    with_candidates = 0
+    for probe in probes:
+        want = compared(probe)
+        assert resolve._typo_candidates.__wrapped__(probe) == want, probe
+        with_candidates += bool(want)
+    assert with_candidates > 100

@@ -1,0 +1,90 @@
+"""policykg/pool.py: the build's forked workers give every job's result in order, and a worker
+that dies, or a function that raises, costs only that job; a build through them writes what a
+build in one process writes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from policykg import api
+from policykg.pool import ordered_results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lost(job: int, why: str) -> str:
+    return f"job {job}: {why}"
+
+
+def digits(job: int) -> tuple[int, str, int]:
+    """Some work whose result depends on the job (and says which process did it)."""
+    return job, "".join(str(n * job) for n in range(job % 7 * 50)), os.getpid()
+
+
+def dies_on_seven(job: int) -> tuple[int, str, int] | str:
+    if job == 7:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return digits(job)
+
+
+def raises_on_three(job: int) -> tuple[int, str, int] | str:
+    if job == 3:
+        raise ValueError("no three")
+    return digits(job)
+
+
+def test_results_come_in_job_order_from_several_processes() -> None:
+    jobs = list(range(60))
+    results = list(ordered_results(digits, jobs, 2, lost, ahead=3))
+    assert [r[:2] for r in results] == [digits(job)[:2] for job in jobs]
+    workers = {r[2] for r in results}
+    assert os.getpid() not in workers and 1 <= len(workers) <= 2
+
+
+def test_a_worker_that_dies_loses_only_its_job() -> None:
+    jobs = list(range(30))
+    results = list(ordered_results(dies_on_seven, jobs, 2, lost))
+    assert results[7] == f"job 7: its worker process was killed by signal {int(signal.SIGKILL)}"
+    assert [r[:2] for r in results[:7] + results[8:]] == [digits(job)[:2] for job in jobs if job != 7]
+
+
+def test_a_function_that_raises_loses_only_its_job() -> None:
+    results = list(ordered_results(raises_on_three, list(range(20)), 2, lost))
+    assert results[3] == "job 3: ValueError: no three"
+    assert [r[0] for r in results[:3] + results[4:]] == [n for n in range(20) if n != 3]
+
+
+def test_stopping_early_ends_every_worker() -> None:
+    results = ordered_results(digits, list(range(200)), 2, lost, ahead=2)
+    seen = {next(results)[2] for _ in range(20)}
+    results.close()  # the build stopped (an error elsewhere)
+    for pid in seen:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_build_on_forked_workers_writes_what_one_process_writes(tmp_path: Path) -> None:
+    """The build's path through the pool (16 documents or more, two workers): every output file
+    the same bytes as the build that extracts in its own process, and a rebuild takes them all
+    from the cache."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import make_corpus
+
+    make_corpus.make_corpus(18, tmp_path / "corpus", seed=3)
+    docs = tmp_path / "corpus" / "docs"
+    alone = api.build(docs, tmp_path / "alone", views=False, workers=1)
+    pooled = api.build(docs, tmp_path / "pooled", views=False, workers=2)
+    assert pooled.documents == alone.documents == 18 and pooled.errors == alone.errors == []
+    # (the OUT marker says when it was built)
+    files = sorted(p.relative_to(tmp_path / "alone") for p in (tmp_path / "alone").glob("*")
+                   if p.is_file() and p.name != api.OUT_MARKER)
+    assert {"graph.json", "graph.graphml", "responsibilities.csv", "responsibilities.xlsx"} <= {str(p) for p in files}
+    for name in files:
+        assert (tmp_path / "pooled" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes(), name
+    again = api.build(docs, tmp_path / "pooled", views=False, workers=2)
+    assert again.cached == 18
