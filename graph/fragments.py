@@ -75,7 +75,7 @@ from policykg.graph.export import (
 )
 from policykg.graph.forked import Forked
 from policykg.graph.sanitise import clean_value, has_unwritable
-from policykg.graph.task_sheet import TaskSheetWriter, cache_sheet, xlsx_document
+from policykg.graph.task_sheet import SheetRows, TaskSheetWriter, cache_sheet, xlsx_document
 
 XLSX = "responsibilities.xlsx"
 # the sections of a document's fragment file, in order (their lengths are in its summary)
@@ -267,16 +267,25 @@ def sent_summary(summary: dict[str, Any], plain: bool) -> bytes:
     document's), then a line per mention of its properties (JSON). The parent parses a mention's
     line only the first time it comes (the same line again merges nothing new but the document),
     its properties only when they can change the node: CorpusWriter.add."""
+    if plain:  # (a document encode_record took: orjson writes every value as json does, but a lone
+        # surrogate, which it refuses)
+        try:
+            return _sent_summary(summary, orjson.dumps)
+        except TypeError:
+            pass
+    return _sent_summary(summary, lambda value: summary_bytes(value, plain))
+
+
+def _sent_summary(summary: dict[str, Any], dumps: Callable[[Any], bytes]) -> bytes:
     merges, props, key_sets, befores, keyed = [], [], {}, [], []
     for before, node_id, label, extra_labels, data in summary["shared"]:
         befores.append(before)
         keyed.append(key_sets.setdefault(tuple(data), len(key_sets)))
-        merges.append(summary_bytes([node_id, label, extra_labels, data.get("aliases"),
-                                      data.get("docs") == THIS_DOCUMENT], plain))
-        props.append(summary_bytes(data, plain))
+        merges.append(dumps([node_id, label, extra_labels, data.get("aliases"), data.get("docs") == THIS_DOCUMENT]))
+        props.append(dumps(data))
     line = {key: value for key, value in summary.items() if key != "shared"}
     line["mention_before"], line["mention_keys"], line["mention_key_set"] = befores, list(key_sets), keyed
-    return b"\n".join([summary_bytes(line, plain), *merges, *props])
+    return b"\n".join([dumps(line), *merges, *props])
 
 
 def summary_bytes(summary: Any, plain: bool = False) -> bytes:
@@ -969,12 +978,16 @@ def _sheet_source(key: str) -> list[bytes]:
 
 
 def prerender_sheet(sheets: Path, summary: dict[str, Any], fragment: bytes, key: str,
-                    tasks: list[dict[str, Any]] | None = None, writable: bool = False) -> None:
+                    tasks: list[dict[str, Any]] | None = None, writable: bool = False,
+                    rendered: SheetRows | None = None) -> None:
     """Render the sheet of a document just encoded (summary, fragment; `key`: its cache key) into
     the 任务分工表 sheet cache where CorpusWriter will look it up (in the extraction worker).
     `tasks`: the sheet's tasks when known (record.sheet_tasks), else read from the fragment's rows;
-    `writable`: none of their texts holds a character to clean (a document record.py encoded)."""
-    if tasks is None:
+    `writable`: none of their texts holds a character to clean (a document record.py encoded);
+    `rendered`: its task rows as record.encode_record rendered them."""
+    if rendered is not None:
+        cache_sheet(sheets, xlsx_document(summary["head"]), _sheet_source(key), (), rendered=rendered)
+    elif tasks is None:
         starts = list(itertools.accumulate(summary["sections"], initial=0))
         view = memoryview(fragment)
         rows = _task_rows(view[starts[4]:starts[5]], view[starts[-2]:starts[-1]])

@@ -13,6 +13,11 @@ MENTIONS or TARGETS edges share their ends and key, every number is an int or a 
 writes as json does. A document that is not plain in every one of these ways (a fuzzed file, a
 file name that is not UTF-8) is encoded the general way. tests/test_record.py compares both on
 real and fuzzed documents.
+
+The GraphML elements and most CSV rows are written as bytes (`bytes % values` over UTF-8
+templates) from each value's UTF-8, right after the element's graph.json line: orjson caches the
+UTF-8 of every text it writes in the str itself, so that `.encode()` of a long quote, task text
+or paragraph is a copy, where encoding a str element made of it would encode the text again.
 """
 
 from __future__ import annotations
@@ -37,26 +42,26 @@ from policykg.graph.build import (
 )
 from policykg.graph.export import TABLES, graphml_key_id, graphml_node, responsibility_rows
 from policykg.graph.fragments import THIS_DOCUMENT, csv_field
+from policykg.graph.task_sheet import SheetRows
 
-# what XML 1.0 cannot carry (sanitise.clean_text's characters), and with what XML escapes
+# what XML 1.0 cannot carry (sanitise.clean_text's characters)
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_UNWRITABLE_OR_XML = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # in names: also what CSV quotes; in ids (XML attributes and CSV fields) what either would quote
 _NAME_SPECIAL = re.compile('[",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _NAME_OR_XML_SPECIAL = re.compile('[&<>",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 _ID_SPECIAL = re.compile('[&<>",\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 
 
-def _formatter(template: str) -> Callable[..., str]:
-    """`template % values` as a function of the values: an f-string made of the template's %s slots
-    (compiled once; a third faster than % formatting, for a few hundred elements a document)."""
+def _bytes_template(template: str, numbers: set[int]) -> bytes:
+    """A template of %s slots as UTF-8 for `bytes % values`, the slots of these positions numbers
+    (%d: as str() writes an int). Elements are written as bytes from their values' UTF-8, which
+    orjson has cached in each text when it wrote the element's graph.json line just before: a
+    long text is then encoded once, not again inside every string it is part of."""
     parts = template.split("%s")
-    if any("{" in part or "}" in part or "%" in part for part in parts):
+    if any("%" in part for part in parts):
         raise ValueError(f"not a template of plain %s slots: {template!r}")
-    names = [f"v{i}" for i in range(len(parts) - 1)]
-    body = "".join(part + (f"{{{name}}}" if i < len(names) else "")
-                   for i, (part, name) in enumerate(itertools.zip_longest(parts, names, fillvalue="")))
-    return eval(f"lambda {', '.join(names)}: f{body!r}")  # (of this module's constant templates only)
+    return "".join(part + ("" if i == len(parts) - 1 else "%d" if i in numbers else "%s")
+                   for i, part in enumerate(parts)).encode()
 
 
 def _data(scope: str, names: list[str]) -> str:
@@ -77,14 +82,38 @@ _PART_OF = ('<edge id="PART_OF" source="%s" target="%s">'
 _UNIT_EDGE = ('<edge id="%s" source="%s" target="%s">'
               + _data("edge", ["type", "written", "rule", "flagged", "taskPath", "docSha256", "start", "end",
                                "quote", "label"]) + "</edge>\n")
-_MENTIONS = ('<edge id="MENTIONS:%s" source="%s" target="%s">'
-             + _data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"]) + "</edge>\n")
 _TARGET_YEAR, _TARGET_VALUE, _TARGET_MAX = _data("edge", ["year"]), _data("edge", ["value"]), \
     _data("edge", ["valueMax"])
 _TARGET_REST = _data("edge", ["unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
                               "start", "end", "quote", "label"]) + "</edge>\n"
-_task_element, _part_of_element, _unit_element, _mentions_element, _target_rest = map(
-    _formatter, (_TASK, _PART_OF, _UNIT_EDGE, _MENTIONS, _TARGET_REST))
+# a Task node's values (after its id) that are numbers: start, end, paragraphStart/End, textStart/End
+_TASK_BYTES = _bytes_template(_TASK, {11, 12, 14, 15, 17, 18})
+
+
+def _filled(template: str, slots: list[str]) -> bytes:
+    """A %s template as UTF-8 bytes with its slots replaced one by one: %s, %d or a constant."""
+    parts = template.split("%s")
+    if len(parts) != len(slots) + 1 or any("%" in part for part in parts):
+        raise ValueError(f"not a template of {len(slots)} plain %s slots: {template!r}")
+    return "".join(part + (slots[i] if i < len(slots) else "") for i, part in enumerate(parts)).encode()
+
+
+# PART_OF: source, target, its docSha256, start, end, quote (its type and label written in)
+_PART_OF_BYTES = _filled(_PART_OF, ["%s", "%s", "PART_OF", "%s", "%d", "%d", "%s", "PART_OF"])
+# LEADS / PARTICIPATES_IN: key, source, target, type, written, rule, flagged, taskPath, docSha256, start,
+# end, quote, label
+_UNIT_BYTES = _filled(_UNIT_EDGE, ["%s"] * 9 + ["%d", "%d", "%s", "%s"])
+_RELATIONS = {"LEADS": b"LEADS", "PARTICIPATES_IN": b"PARTICIPATES_IN"}
+# MENTIONS: its start (its key), source, target, written, docSha256, start, end, quote
+_MENTIONS_BYTES = _filled('<edge id="MENTIONS:%s" source="%s" target="%s">'
+                          + _data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"])
+                          + "</edge>\n", ["%d", "%s", "%s", "MENTIONS", "%s", "%s", "%d", "%d", "%s", "MENTIONS"])
+# TARGETS: key, source, target, the year's <data> (or none), value, valueMax's <data> (or none), unit,
+# qualifier, source, written, taskPath, recurrence, docSha256, start, end, quote
+_TARGETS_BYTES = _filled('<edge id="%s" source="%s" target="%s">' + _data("edge", ["type"]) + "%s"
+                         + _TARGET_VALUE + "%s" + _TARGET_REST,
+                         ["%s", "%s", "%s", "TARGETS", "%s", "%s", "%s"] + ["%s"] * 7 + ["%d", "%d", "%s", "TARGETS"])
+_TARGET_YEAR_BYTES, _TARGET_MAX_BYTES = _filled(_TARGET_YEAR, ["%d"]), _filled(_TARGET_MAX, ["%s"])
 _TASK_KEYS = [*_TASK_NAMES]
 # a Task node's texts among its values that are not slices of the original or normalised text (checked
 # whole): name, title, titleOriginal, clauseForm, deadline, deadlineText, dueBy, sectionTitle
@@ -111,9 +140,20 @@ _MENTION_KEYS = {
 _META_TEXTS = ("title", "issuer", "jurisdiction", "province", "status", "doc_number", "date")
 
 
-def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
+def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[dict[str, Any], bytes] | None:
     """The document's summary (without its report) and fragment file, as encode_document writes
-    them; None when the document is not plain (see the module's docstring)."""
+    them; None when the document is not plain (see the module's docstring). `sheet`: the rows of
+    its 任务分工表 sheet are rendered into it on the way (those of sheet_tasks), for a plain document."""
+    try:
+        return _encode_record(doc, sheet)
+    except (TypeError, AttributeError, UnicodeEncodeError):
+        # a value of another type than the templates write (None for a text, an integer beyond 64
+        # bits, which orjson refuses), a lone surrogate (which neither orjson nor UTF-8 takes): such
+        # a document is not plain, and the general way writes it
+        return None
+
+
+def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[str, Any], bytes] | None:
     meta = doc.meta
     paths = {task.path for task in doc.tasks}
     if len(paths) < len(doc.tasks) or doc.extras or not all(type(getattr(meta, n)) is str for n in _META_TEXTS) \
@@ -131,8 +171,10 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     document_graphml = graphml_node(doc_id, document, node_keys, False).encode("utf-8")
     json_nodes = [orjson.dumps(document) + b",\n"]
     graphml_nodes = [document_graphml]
-    edges: list[dict[str, Any]] = []
-    graphml_edges: list[str] = []
+    graphml_edges: list[bytes] = []
+    edge_lines: list[bytes] = []  # the graph.json lines of the edges, in order
+    dumps = orjson.dumps
+    doc_utf8, sha_utf8 = doc_id.encode(), sha.encode()
     # every text written, to be checked at the end: the long ones (for what XML cannot carry), the
     # names (also for what CSV quotes: they are written as they are) and the ids (also for what an
     # XML attribute quotes)
@@ -183,33 +225,44 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         tid = task_prefix + path
         values = task_values(task, tid)  # type: ignore[misc]
         node = dict(zip(_TASK_NODE_KEYS, values))
-        json_nodes.append(orjson.dumps(node) + b",\n")
+        json_nodes.append(dumps(node) + b",\n")
+        tid_utf8, path_utf8 = tid.encode(), path.encode()
         texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
         values[2] = "Task"
         values[-1] = "true"
-        values.append(f"{path} {task.title}".strip())
+        label = f"{path} {task.title}".strip()
+        values.append(label)
         if escape:
             values = [xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values]
-        graphml_nodes.append(_task_element(tid, *values).encode("utf-8"))
+        graphml_nodes.append(_TASK_BYTES % (tid_utf8, *[v.encode() if type(v) is str else v for v in values]))
         span = task.span
-        edges.append({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
-                      "quote": span.quote, "from": tid, "to": doc_id, "key": "PART_OF"})
-        graphml_edges.append(_part_of_element(tid, doc_id, "PART_OF", sha, span.start, span.end,
-                                              _escaped(span.quote) if escape else span.quote, "PART_OF"))
+        quote = span.quote
+        edge_lines.append(dumps({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
+                                 "quote": quote, "from": tid, "to": doc_id, "key": "PART_OF"}))
+        graphml_edges.append(_PART_OF_BYTES % (tid_utf8, doc_utf8, sha_utf8, span.start, span.end,
+                                               (_escaped(quote) if escape else quote).encode()))
         units = task.clause.units
         if not units:
             continue
         clause = task.clause.span
         task_text = node["text"]
+        lead, part, from_order = [], [], False  # (the 任务分工表's units of the task)
         with_text = with_text and bool(task_text)
         task_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},{tid},{path}," \
                     f"{csv_field(task.title)},".encode()
-        task_tail = f"{csv_field(clause.quote)},{clause.start},{clause.end},{csv_field(task_text)}," \
-                    f"{csv_field(task.deadline)},{csv_field(task.deadline_text)}\r\n".encode()
+        # (bytes from the texts' UTF-8 orjson cached: the task's quote and text are long)
+        task_tail = b"%s,%d,%d,%s,%s,%s\r\n" % (
+            csv_field(clause.quote).encode(), clause.start, clause.end, csv_field(task_text).encode(),
+            csv_field(task.deadline).encode(), csv_field(task.deadline_text).encode())
         unit_fields: list[bytes] = []
         before = index + 2  # the Document and the tasks so far
         for i, unit in enumerate(units):
             res, written, role = unit.resolved, unit.written, unit.role
+            if role == "lead":
+                lead.append(written)
+                from_order = from_order or unit.lead_from_order
+            else:
+                part.append(written)
             lead_from_order = "yes" if unit.lead_from_order else ""
             if res is None:
                 names += (written, role)
@@ -255,15 +308,19 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
             rel = "LEADS" if role == "lead" else "PARTICIPATES_IN"
             key = f"{rel}:{i}"
             unit_edges = True
-            edges.append({"type": rel, "written": written, "rule": rule, "flagged": flagged, "taskPath": path,
-                          "docSha256": sha, "start": start, "end": end, "quote": quote, "from": unit_id,
-                          "to": tid, "key": key})
+            edge_lines.append(dumps({"type": rel, "written": written, "rule": rule, "flagged": flagged,
+                                     "taskPath": path, "docSha256": sha, "start": start, "end": end, "quote": quote,
+                                     "from": unit_id, "to": tid, "key": key}))
             if escape:
                 written, rule, quote = _escaped(written), _escaped(rule), _escaped(quote)
-            graphml_edges.append(_unit_element(key, unit_id, tid, rel, written, rule, flag, path, sha, start, end,
-                                               quote, rel))
+            graphml_edges.append(_UNIT_BYTES % (key.encode(), unit_id.encode(), tid_utf8, _RELATIONS[rel],
+                                                written.encode(), rule.encode(), flag.encode(), path_utf8, sha_utf8,
+                                                start, end, quote.encode(), _RELATIONS[rel]))
         responsibility_count += len(unit_fields)
         responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
+        if sheet is not None:
+            sheet.add(label, task_text or span.quote or "", "、".join(lead), "、".join(part),
+                      task.deadline_text or task.deadline or "", clause.quote or "", bool(from_order))
     edge_keys: set[str] = set()
     if doc.tasks:
         node_keys.update(_TASK_KEYS)
@@ -275,44 +332,65 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
     # what an entity or target is linked from: the task of its path, else (none, or "") the document
     task_ids = {path: task_prefix + path for path in paths if path}
     entity_rows = []
-    row_head = f"{doc_field},{sha_field},"  # (what every row of the document starts with)
+    row_head = f"{doc_field},{sha_field},".encode()  # (what every row of the document starts with)
     jurisdiction = meta.jurisdiction
     for entity in doc.entities:
         span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
-            entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, entity.name, \
-            entity.generic
+            entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, \
+            entity.name, entity.generic
         start, end, quote = span.start, span.end, span.quote
         names += (task_path, kind, subtype, written, entity_name)
-        entity_rows.append(f"{row_head}{task_path},{kind},{subtype},{written},{'' if generic else entity_id},"
-                           f"{entity_name},{csv_field(quote)},{start},{end}\r\n")
+        entity_rows.append(b"%s%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n" % (
+            row_head, task_path.encode(), kind.encode(), subtype.encode(), written.encode(),
+            b"" if generic else entity_id.encode(), entity_name.encode(), csv_field(quote).encode(), start, end))
         if not entity_id:
             continue
         ids.append(entity_id)
         # (a mention's properties are made only for a node, or a kind of mention, new to the document)
         if generic:
             if (entity_id, "category", "Category", written) not in mentioned:
-                mention(entity_id, "Category", (), "category", written, before, lambda n=entity_name or written,
-                        k=kind, t=subtype, a=written, s=start, e=end, q=quote: {
-                            "name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
-                            "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+                if entity_id not in shared:  # mention()'s new node, written out (the most common case)
+                    mentioned.add((entity_id, "category", "Category", written))
+                    shared[entity_id] = [before, entity_id, "Category", ["Category"], {
+                        "name": entity_name or written, "kind": kind, "subtype": subtype, "aliases": [written],
+                        "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start, "end": end,
+                        "quote": quote}]
+                    kinds[entity_id] = {"category"}
+                else:
+                    mention(entity_id, "Category", (), "category", written, before, lambda n=entity_name or written,
+                            k=kind, t=subtype, a=written, s=start, e=end, q=quote: {
+                                "name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
+                                "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
         elif kind == "Department":
             if (entity_id, "department", "Department", written) not in mentioned:
                 mention(entity_id, "Department", ("Unit",), "department", written, before,
                         lambda e=entity, s=span: _department(e, s, jurisdiction, meta.province))
         elif (entity_id, "entity", kind, written) not in mentioned:
-            mention(entity_id, kind, ("Entity",), "entity", written, before, lambda n=entity_name or written,
-                    t=subtype, a=written, s=start, e=end, q=quote: {
-                        "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a], "docs": THIS_DOCUMENT,
-                        "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+            if entity_id not in shared and kind != "Entity":  # mention()'s new node, written out
+                mentioned.add((entity_id, "entity", kind, written))
+                shared[entity_id] = [before, entity_id, kind, [kind, "Entity"], {
+                    "name": entity_name or written, "subtype": subtype, "jurisdiction": jurisdiction,
+                    "aliases": [written], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start,
+                    "end": end, "quote": quote}]
+                kinds[entity_id] = {"entity"}
+            else:
+                mention(entity_id, kind, ("Entity",), "entity", written, before, lambda n=entity_name or written,
+                        t=subtype, a=written, s=start, e=end, q=quote: {
+                            "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a],
+                            "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
         source = task_ids.get(task_path, doc_id)
-        key = f"MENTIONS:{start}"
-        ends.add((source, entity_id, key))
-        edges.append({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start, "end": end,
-                      "quote": quote, "from": source, "to": entity_id, "key": key})
+        ends.add((source, entity_id, start))  # (a MENTIONS key is its start: unique with its ends)
+        edge_lines.append(dumps({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start,
+                                 "end": end, "quote": quote, "from": source, "to": entity_id,
+                                 "key": f"MENTIONS:{start}"}))
         if escape:
-            written, quote = _escaped(written), _escaped(quote)
-        graphml_edges.append(_mentions_element(start, source, entity_id, "MENTIONS", written, sha, start, end, quote,
-                                               "MENTIONS"))
+            if "&" in written or "<" in written or ">" in written:
+                written = xml_escape(written)
+            if "&" in quote or "<" in quote or ">" in quote:
+                quote = xml_escape(quote)
+        graphml_edges.append(_MENTIONS_BYTES % (start, source.encode(), entity_id.encode(), written.encode(),
+                                                sha_utf8, start, end, quote.encode()))
+
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
     target_rows = []
@@ -329,56 +407,62 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         floats.append(value)
         names += (task_path, indicator, indicator_name, unit, qualifier, source_of, recurrence)
         ids.append(indicator_id)
-        target_rows.append(
-            f"{row_head}{task_path},{indicator},{indicator_id},{indicator_name},{unit},"
+        target_rows.append(row_head + (
+            f"{task_path},{indicator},{indicator_id},{indicator_name},{unit},"
             f"{'' if year is None else year},{value:g},{'' if value_max is None else f'{value_max:g}'},{qualifier},"
-            f"{source_of},{csv_field(quote)},{start},{end},{recurrence}\r\n")
+            f"{source_of},{csv_field(quote)},{start},{end},{recurrence}\r\n").encode())
         if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
-            mention(indicator_id, "Indicator", (), "indicator", indicator, before, lambda n=indicator_name or indicator,
-                    u=unit, a=indicator, s=start, e=end, q=quote: {
-                        "name": n, "unit": u, "aliases": [a], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT,
-                        "start": s, "end": e, "quote": q})
+            if indicator_id not in shared:  # mention()'s new node, written out
+                mentioned.add((indicator_id, "indicator", "Indicator", indicator))
+                shared[indicator_id] = [before, indicator_id, "Indicator", ["Indicator"], {
+                    "name": indicator_name or indicator, "unit": unit, "aliases": [indicator], "docs": THIS_DOCUMENT,
+                    "docSha256": THIS_DOCUMENT, "start": start, "end": end, "quote": quote}]
+                kinds[indicator_id] = {"indicator"}
+            else:
+                mention(indicator_id, "Indicator", (), "indicator", indicator, before,
+                        lambda n=indicator_name or indicator, u=unit, a=indicator, s=start, e=end, q=quote: {
+                            "name": n, "unit": u, "aliases": [a], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT,
+                            "start": s, "end": e, "quote": q})
         source = task_ids.get(task_path, doc_id)
         written_value = repr(value)  # (str of a float is its repr: the key's and the GraphML's value alike)
         key = f"TARGETS:{year}:{start}:{written_value}"
         ends.add((source, indicator_id, key))
-        edges.append({"type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
-                      "qualifier": qualifier, "source": source_of, "written": indicator, "taskPath": task_path,
-                      "recurrence": recurrence, "docSha256": sha, "start": start, "end": end, "quote": quote,
-                      "from": source, "to": indicator_id, "key": key})
+        edge_lines.append(dumps({
+            "type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
+            "qualifier": qualifier, "source": source_of, "written": indicator, "taskPath": task_path,
+            "recurrence": recurrence, "docSha256": sha, "start": start, "end": end, "quote": quote, "from": source,
+            "to": indicator_id, "key": key}))
         if year is None:
-            graphml_year = ""
+            graphml_year = b""
         else:
-            graphml_year = _TARGET_YEAR % year
+            graphml_year = _TARGET_YEAR_BYTES % year
             edge_keys.add("year")
         if value_max is None:
-            graphml_max = ""
+            graphml_max = b""
         else:
-            graphml_max = _TARGET_MAX % repr(value_max)
+            graphml_max = _TARGET_MAX_BYTES % repr(value_max).encode()
             floats.append(value_max)
             edge_keys.add("valueMax")
-        graphml_edges.append(
-            f'<edge id="{key}" source="{source}" target="{indicator_id}"><data key="e0">TARGETS</data>'
-            f"{graphml_year}{_TARGET_VALUE % written_value}{graphml_max}"
-            + _target_rest(*(_escaped_all((unit, qualifier, source_of, indicator, task_path, recurrence, sha,
-                                           start, end, quote, "TARGETS")) if escape else
-                             (unit, qualifier, source_of, indicator, task_path, recurrence, sha, start, end,
-                              quote, "TARGETS"))))
+        if escape:
+            unit, qualifier, source_of, indicator, task_path, recurrence, quote = _escaped_all(
+                (unit, qualifier, source_of, indicator, task_path, recurrence, quote))
+        graphml_edges.append(_TARGETS_BYTES % (
+            key.encode(), source.encode(), indicator_id.encode(), graphml_year, written_value.encode(), graphml_max,
+            unit.encode(), qualifier.encode(), source_of.encode(), indicator.encode(), task_path.encode(),
+            recurrence.encode(), sha_utf8, start, end, quote.encode()))
     if doc.targets:
         edge_keys.update(_TARGET_KEYS)
     if len(ends) < sum(1 for e in doc.entities if e.entity_id) + len(doc.targets):
         return None  # an edge repeated: merged the general way
     if not _plain_texts(texts, names, ids, escape, floats):
         return None
-    json_edges = _json_lines(edges)
-    if json_edges is None:
-        return None
     json_node_bytes, graphml_node_bytes = b"".join(json_nodes), b"".join(graphml_nodes)
-    sections = [json_node_bytes, json_edges, graphml_node_bytes, "".join(graphml_edges).encode("utf-8")]
+    json_edges = b",\n".join(edge_lines) + b",\n" if edge_lines else b""
+    sections = [json_node_bytes, json_edges, graphml_node_bytes, b"".join(graphml_edges)]
     resolution_rows = [f"{head}{count}\r\n" for head, count in resolution.values()]
     sections.append(b"".join(responsibilities))
-    for rows in (resolution_rows, target_rows, entity_rows):
-        sections.append("".join(rows).encode("utf-8"))
+    sections.append("".join(resolution_rows).encode("utf-8"))
+    sections += (b"".join(target_rows), b"".join(entity_rows))
     # the 任务分工表 reads the responsibilities.csv rows back from that section, unless a task has no
     # text (the sheet then shows the paragraph, which the CSV has not): see encode_document
     sections.append(b"" if with_text else json.dumps(list(responsibility_rows([doc])), ensure_ascii=False)
@@ -390,7 +474,7 @@ def encode_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes] | None:
         "doc_id": doc_id, "sha256": sha, "head": document_head(document), "shared": mentions,
         "citations": document_citations(doc), "json_ends": list(itertools.accumulate(map(len, json_nodes))),
         "graphml_ends": list(itertools.accumulate(map(len, graphml_nodes))),
-        "sections": [len(s) for s in sections], "edges": len(edges),
+        "sections": [len(s) for s in sections], "edges": len(edge_lines),
         "node_keys": sorted(node_keys), "edge_keys": sorted(edge_keys),
         "rows": dict(zip(TABLES, (responsibility_count, len(resolution_rows), len(target_rows),
                                   len(entity_rows)))),
@@ -447,10 +531,17 @@ def _task_values(doc: PolicyDocument) -> Callable[[Task, str], list[Any]]:
         clause = clause_of.span
         # compare.task_content: the paragraph in the normalised text without the clause
         if mapped:
-            start = bisect_left(offsets, span.start, 0, size)
-            paragraph = text[start:bisect_left(offsets, span.end, start, size)]
-            start = bisect_left(offsets, clause.start, 0, size)
-            clause_text = text[start:bisect_left(offsets, clause.end, start, size)]
+            first = bisect_left(offsets, span.start, 0, size)
+            last = bisect_left(offsets, span.end, first, size)
+            paragraph = text[first:last]
+            if span.start <= clause.start <= clause.end <= span.end:
+                # the clause inside its paragraph (as always): its offsets are searched for there only
+                # (offsets[first - 1] < span.start and offsets[last] >= span.end bound the answers)
+                start = bisect_left(offsets, clause.start, first, last)
+                clause_text = text[start:bisect_left(offsets, clause.end, start, last)]
+            else:
+                start = bisect_left(offsets, clause.start, 0, size)
+                clause_text = text[start:bisect_left(offsets, clause.end, start, size)]
         else:
             paragraph = original[span.start:span.end] if original else ""
             clause_text = clause.quote
@@ -481,16 +572,6 @@ def _department(entity: Any, span: Any, jurisdiction: str, province: str) -> dic
             **_provenance(entity.text, span)}
 
 
-def _json_lines(elements: list[dict[str, Any]]) -> bytes | None:
-    """The elements as graph.json lines (export.JsonElements.lines, whose type check _plain made)."""
-    if not elements:
-        return b""
-    try:  # one dumps a line, joined: less than the list in one, its "},{" counted and replaced after
-        return b",\n".join(map(orjson.dumps, elements)) + b",\n"
-    except TypeError:  # an integer beyond 64 bits
-        return None
-
-
 def _escaped(text: str) -> str:
     """A text in XML, as export._graphml_data writes it."""
     return xml_escape(text) if "&" in text or "<" in text or ">" in text else text
@@ -498,6 +579,15 @@ def _escaped(text: str) -> str:
 
 def _escaped_all(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple([xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values])
+
+
+def _unwritable(text: str) -> bool:
+    """Whether the text holds a character XML 1.0 cannot carry (_UNWRITABLE), searched only in
+    its lines that str.isprintable does not pass (it passes none of those characters — control
+    characters, surrogates, U+FFFE/U+FFFF are not printable — and most lines of a plan: the
+    search tests every character against a set, isprintable a table)."""
+    search = _UNWRITABLE.search
+    return any(not line.isprintable() and search(line) for line in text.split("\n"))
 
 
 def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: bool, floats: list[float]) -> bool:
@@ -509,10 +599,9 @@ def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: boo
         joined_texts, joined_names, joined_ids = "\n".join(texts), " ".join(names), " ".join(ids)
     except TypeError:  # not all strings
         return False
-    if escape:
-        if _UNWRITABLE.search(joined_texts) or _NAME_SPECIAL.search(joined_names):
-            return False
-    elif _UNWRITABLE_OR_XML.search(joined_texts) or _NAME_OR_XML_SPECIAL.search(joined_names):
+    if not escape and ("&" in joined_texts or "<" in joined_texts or ">" in joined_texts):
+        return False
+    if _unwritable(joined_texts) or (_NAME_SPECIAL if escape else _NAME_OR_XML_SPECIAL).search(joined_names):
         return False
     if _ID_SPECIAL.search(joined_ids):
         return False

@@ -117,7 +117,7 @@ def _document_sheet(title: str, tasks: Sequence[dict[str, Any]], writable: bool 
     a character to clean (a document graph/record.py encoded), so that each row is written by
     one template, escaped only where a text holds & < or > (the same XML as cell by cell)."""
     sheet = Sheet(XLSX_WIDTHS, title)
-    sheet.append(XLSX_COLUMNS, _HEADER_ROW)
+    sheet.append_rendered([_header_row()])
     if writable:
         sheet.append_rendered(_writable_task_rows(sheet.rows + 1, tasks))
         return sheet.part()
@@ -126,6 +126,12 @@ def _document_sheet(title: str, tasks: Sequence[dict[str, Any]], writable: bool 
                       "、".join(t["part"]), t["deadline"], _clean_quote(t["quote"]),
                       LEAD_FROM_ORDER_MARK if t["lead_from_order"] else ""), _TASK_ROW)
     return sheet.part()
+
+
+@cache
+def _header_row() -> str:
+    """The header row of every document's sheet (row 1), as Sheet.append writes it."""
+    return _HEADER_ROW.row(1, XLSX_COLUMNS)
 
 
 # _TASK_ROW's cells (RowFormat.row) as template pieces: a text cell of each style, an empty one
@@ -137,24 +143,45 @@ _CENTRED_CELL = f'<c s="{CENTRED}" t="inlineStr"><is><t xml:space="preserve">'
 def _writable_task_rows(first: int, tasks: Sequence[dict[str, Any]]) -> list[str]:
     """The task rows _document_sheet appends cell by cell, from row `first` on, for tasks whose
     texts hold nothing to clean: cut to a cell's length and escaped as xlsx._text does both."""
-    rows = []
-    text, end, empty, limit = _TEXT_CELL, _END_CELL, _EMPTY_TEXT, MAX_CELL
-    for n, t in enumerate(tasks, 1):
-        cells = [f"{t['path']} {t['title']}".strip(), _clean_quote(t["text"]), "、".join(t["lead"]),
-                 "、".join(t["part"]), t["deadline"], _clean_quote(t["quote"])]
-        for i, cell in enumerate(cells):
-            if len(cell) > limit:
-                cell = cells[i] = cell[:limit]
-            if "&" in cell or "<" in cell or ">" in cell:
-                cells[i] = escape(cell)
-        title, content, lead, part, deadline, quote = cells
-        rows.append(f'<row r="{first + n - 1}"><c s="{CENTRED}"><v>{n}</v></c>'
-                    + (text + title + end if title else empty) + (text + content + end if content else empty)
-                    + (text + lead + end if lead else empty) + (text + part + end if part else empty)
-                    + (_CENTRED_CELL + deadline + end if deadline else _EMPTY_CENTRED)
-                    + (text + quote + end if quote else empty)
-                    + (text + LEAD_FROM_ORDER_MARK + end if t["lead_from_order"] else empty) + "</row>")
-    return rows
+    rows = SheetRows(first)
+    add = rows.add
+    for t in tasks:
+        add(f"{t['path']} {t['title']}".strip(), t["text"], "、".join(t["lead"]), "、".join(t["part"]), t["deadline"],
+            t["quote"], t["lead_from_order"])
+    return rows.rows
+
+
+class SheetRows:
+    """A document's task rows as _document_sheet writes them for texts that hold nothing to clean,
+    rendered one task at a time by whoever has the cells at hand (graph/record.py, in its pass
+    over the tasks), with what the sheet cache keeps of them (the count of leads read from order)."""
+
+    __slots__ = ("first", "from_order", "rows")
+
+    def __init__(self, first: int = 2) -> None:
+        self.first, self.rows, self.from_order = first, [], 0  # (row 1: the header)
+
+    def add(self, title: str, text: str, lead: str, part: str, deadline: str, quote: str, from_order: bool) -> None:
+        """One task's row: 任务 (its path and title), 任务内容 and 原文 as they are written (without
+        ruby pinyin, white space folded), the units joined, the deadline, the mark."""
+        text, quote = _clean_quote(text), _clean_quote(quote)
+        cells = (title, text, lead, part, deadline, quote)
+        joined = "".join(cells)
+        if len(joined) > MAX_CELL or "&" in joined or "<" in joined or ">" in joined:  # (rare: cell by cell)
+            cells = tuple(escape(cell[:MAX_CELL]) for cell in cells)
+            title, text, lead, part, deadline, quote = cells
+        n = len(self.rows) + 1
+        if from_order:
+            self.from_order += 1
+        self.rows.append(
+            f'<row r="{self.first + n - 1}"><c s="{CENTRED}"><v>{n}</v></c>'
+            + (_TEXT_CELL + title + _END_CELL if title else _EMPTY_TEXT)
+            + (_TEXT_CELL + text + _END_CELL if text else _EMPTY_TEXT)
+            + (_TEXT_CELL + lead + _END_CELL if lead else _EMPTY_TEXT)
+            + (_TEXT_CELL + part + _END_CELL if part else _EMPTY_TEXT)
+            + (_CENTRED_CELL + deadline + _END_CELL if deadline else _EMPTY_CENTRED)
+            + (_TEXT_CELL + quote + _END_CELL if quote else _EMPTY_TEXT)
+            + (_TEXT_CELL + LEAD_FROM_ORDER_MARK + _END_CELL if from_order else _EMPTY_TEXT) + "</row>")
 
 
 def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryview]) -> str:
@@ -167,21 +194,28 @@ def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryvie
 
 def cache_sheet(cache_dir: Path, document: dict[str, Any], encoded: Iterable[bytes | memoryview],
                 rows: Sequence[dict[str, Any]], tasks: Sequence[dict[str, Any]] | None = None,
-                writable: bool = False) -> None:
+                writable: bool = False, rendered: SheetRows | None = None) -> None:
     """Render a document's sheet into a TaskSheetWriter's cache_dir under the key its
     add_encoded(document, encoded, …) looks up: an extraction worker does this for the
     documents it extracts, so that the build's writer only copies their sheets. `tasks`: the
     xlsx_tasks of the rows, when the caller has them already (then `rows` is not read); `writable`:
-    no text of theirs holds a character to clean (see _document_sheet)."""
+    no text of theirs holds a character to clean (see _document_sheet); `rendered`: the task rows
+    already rendered (then `rows` and `tasks` are not read)."""
     title = document.get("title") or document["doc"]
-    if tasks is None:
-        tasks = xlsx_tasks(rows)
     key = _encoded_key(_renderer_version(), title, encoded)
+    if rendered is not None:
+        sheet = Sheet(XLSX_WIDTHS, title)
+        sheet.append_rendered([_header_row(), *rendered.rows])
+        part, count, from_order = sheet.part(), len(rendered.rows), rendered.from_order
+    else:
+        if tasks is None:
+            tasks = xlsx_tasks(rows)
+        part, count, from_order = _document_sheet(title, tasks, writable), len(tasks), \
+            sum(t["lead_from_order"] for t in tasks)
     # written in place, not through a temporary file and a rename (a file made costs more than a
     # small sheet's rendering): the writer reads its cache only once extraction has ended, and it
     # renders again a sheet whose file was cut short (_read_cached checks the length)
-    _write_cached(cache_dir / (key + CACHE_SUFFIX), _document_sheet(title, tasks, writable), len(tasks),
-                  sum(t["lead_from_order"] for t in tasks), in_place=True)
+    _write_cached(cache_dir / (key + CACHE_SUFFIX), part, count, from_order, in_place=True)
 
 
 @cache
@@ -353,12 +387,30 @@ def _write_cached(path: Path, part: SheetPart, count: int, from_order: int, in_p
     whole file or none), or `in_place` for a cache nothing reads while it is written."""
     tmp = path if in_place else path.with_name(path.name + f".tmp-{os.getpid()}")
     try:
-        tmp.write_bytes(_CACHED.pack(part.crc, part.size, part.rows, part.columns, count, from_order,
-                                     len(part.deflated)) + part.deflated)
+        write_file(tmp, _CACHED.pack(part.crc, part.size, part.rows, part.columns, count, from_order,
+                                     len(part.deflated)), part.deflated)
         if not in_place:
             os.replace(tmp, path)
     except OSError:  # a cache that cannot be written costs time on the next build, nothing else
         tmp.unlink(missing_ok=True)
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+
+
+def write_file(path: Path, *parts: bytes) -> None:
+    """Path.write_bytes of the parts joined, by the system calls themselves (a worker writes a few
+    files a document: the io layers around them cost more than the writes)."""
+    fd = os.open(path, _WRITE_FLAGS, 0o666)
+    try:
+        size = sum(map(len, parts))
+        written = os.writev(fd, parts) if hasattr(os, "writev") else os.write(fd, b"".join(parts))
+        if written < size:  # (a short write: the rest, as write_bytes does)
+            data = memoryview(b"".join(parts))[written:]
+            while data:
+                data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
 
 
 def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,

@@ -29,7 +29,8 @@ from policykg.graph.export import document_rows
 from policykg.graph.forked import Forked
 from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet, sent_summary
 from policykg.graph.fragments import parsed_summary as _parsed_summary
-from policykg.graph.record import encode_record, sheet_tasks
+from policykg.graph.record import encode_record
+from policykg.graph.task_sheet import SheetRows, write_file
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.pool import ordered_results
 from policykg.progress import Progress
@@ -143,10 +144,11 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
     return summary_bytes, fragment
 
 
-def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes, bool]:
+def _document_record(doc: PolicyDocument,
+                     sheet: SheetRows | None = None) -> tuple[dict[str, Any], bytes, bytes, bool]:
     """document_files, the summary as the values it was encoded from (the worker renders the
     document's sheet from them without parsing the bytes back), and whether graph/record.py
-    encoded it (then its sheet's tasks come straight from the model: record.sheet_tasks)."""
+    encoded it (then its sheet's rows were rendered into `sheet` on the way, if given)."""
     # The encoding makes thousands of small containers, none in a reference cycle: the cyclic
     # garbage collector, which they would set off, would walk the whole document's objects for
     # nothing (a fifth of this stage's time). Refcounting frees them as before.
@@ -154,7 +156,7 @@ def _document_record(doc: PolicyDocument) -> tuple[dict[str, Any], bytes, bytes,
     gc.disable()
     try:
         # straight from the document where its values allow (graph/record.py), else the general way
-        encoded = encode_record(doc)
+        encoded = encode_record(doc, sheet)
         summary, fragment = encoded or encode_document(document_graph(doc), document_rows(doc))
         summary["report"] = {
             "path": str(doc.path), "name": doc.name, "title": doc.meta.title, "jurisdiction": doc.meta.jurisdiction,
@@ -191,18 +193,19 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
     path, entry, place = job
     try:
         doc = process_file(path, meta_from_manifest(entry) if entry else None)
-        values, summary, fragment, plain = _document_record(doc)
+        sheet = SheetRows() if place is not None and place[2] is not None else None
+        values, summary, fragment, plain = _document_record(doc, sheet)
         if place is None:
             return summary, fragment
         fragment_file, key, sheets = place
-        fragment_file.write_bytes(fragment)
+        write_file(fragment_file, fragment)
         if sheets is not None:
-            if plain:  # the sheet's tasks straight from the model, no text of theirs to clean
-                prerender_sheet(sheets, values, fragment, key, sheet_tasks(doc), writable=True)
+            if plain:  # the sheet's rows rendered by the encoding, no text of theirs to clean
+                prerender_sheet(sheets, values, fragment, key, rendered=sheet)
             else:
                 prerender_sheet(sheets, values, fragment, key)
         # the summary last (RecordCache.put's order: it is what says the entry is there)
-        fragment_file.with_suffix(SUMMARY).write_bytes(summary)
+        write_file(fragment_file.with_suffix(SUMMARY), summary)
         return summary, None
     except SourceError as exc:
         return str(exc)

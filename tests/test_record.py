@@ -19,7 +19,7 @@ from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows, orjson_bytes
 from policykg.graph.fragments import _task_rows, encode_document, prerender_sheet, summary_bytes
 from policykg.graph.record import encode_record, sheet_tasks
-from policykg.graph.task_sheet import _clean_quote, _document_sheet, xlsx_tasks
+from policykg.graph.task_sheet import SheetRows, _clean_quote, _document_sheet, xlsx_tasks
 
 from policykg.api import document_files
 
@@ -53,16 +53,22 @@ def assert_same_record(doc: PolicyDocument) -> bool:
     return True
 
 
-def test_a_sheet_prerendered_from_the_model_is_the_sheet_from_the_rows(tmp_path: Path) -> None:
-    doc = process_file(ROOT / "data" / "qingyuan_innovation_action_plan_2020-2022_draft.txt")
-    summary, fragment = encode_record(doc)
-    (tmp_path / "rows").mkdir()
-    (tmp_path / "model").mkdir()
-    prerender_sheet(tmp_path / "rows", summary, fragment, "key")
-    prerender_sheet(tmp_path / "model", summary, fragment, "key", sheet_tasks(doc))
-    [rows] = (tmp_path / "rows").iterdir()
-    [model] = (tmp_path / "model").iterdir()
-    assert rows.name == model.name and rows.read_bytes() == model.read_bytes()
+@pytest.mark.parametrize("path", sorted((ROOT / "data").glob("*.txt")), ids=lambda p: p.name[:30])
+def test_a_sheet_prerendered_from_the_model_is_the_sheet_from_the_rows(path: Path, tmp_path: Path) -> None:
+    # from the rows read back, from the model's tasks, and rendered by the encoding on the way
+    doc = process_file(path)
+    rendered = SheetRows()
+    summary, fragment = encode_record(doc, rendered)
+    assert (summary, fragment) == encode_record(doc)
+    sheets = []
+    for name, tasks, rows in (("rows", None, None), ("model", sheet_tasks(doc), None), ("encoding", None, rendered)):
+        (tmp_path / name).mkdir()
+        prerender_sheet(tmp_path / name, summary, fragment, "key", tasks, rendered=rows)
+        [sheet] = (tmp_path / name).iterdir()
+        sheets.append((sheet.name, sheet.read_bytes()))
+    assert sheets[0] == sheets[1] == sheets[2]
+    assert len(rendered.rows) == len(sheet_tasks(doc))
+    assert rendered.from_order == sum(task["lead_from_order"] for task in sheet_tasks(doc))
 
 
 def test_a_sheet_written_a_row_at_a_time_is_the_sheet_written_cell_by_cell() -> None:
@@ -149,3 +155,25 @@ def test_mentions_of_one_node_as_unit_and_entity_and_tasks_without_text_are_enco
     # the same MENTIONS edge twice (its ends and key): merged the general way
     doc.entities.append(doc.entities[0])
     assert encode_record(doc) is None
+
+
+def test_unwritable_characters_are_found_line_by_line_as_in_the_whole_text() -> None:
+    from policykg.graph.record import _UNWRITABLE, _unwritable
+
+    plan = (ROOT / "data" / "qingyuan_innovation_action_plan_2020-2022_draft.txt").read_text(encoding="utf-8")
+    lines = plan.split("\n")[:40]
+    # every character XML cannot carry, and printable or allowed ones that are not printable (full-width
+    # and no-break spaces, tabs, CR, zero-width, line and paragraph separators), at a line's start,
+    # middle and end
+    odd = ["\x00", "\x08", "\x0b", "\x0c", "\x1f", "\ud800", "\udfff", "\ufffe", "\uffff",
+           "\u3000", "\xa0", "\t", "\r", "\u200b", "\u2028", "\u2029", "\x7f", "\x85", "\ue000"]
+    texts = [plan, "", "\n", "\n\n"]
+    for char in odd:
+        for at in (0, 5, -1):
+            changed = list(lines)
+            line = changed[7]
+            changed[7] = line[:at] + char + line[at:] if at >= 0 else line + char
+            texts.append("\n".join(changed))
+    found = [_unwritable(text) for text in texts]
+    assert found == [_UNWRITABLE.search(text) is not None for text in texts]
+    assert any(found) and not all(found)
