@@ -20,6 +20,17 @@ from contextlib import suppress
 from typing import Any
 
 
+def fork() -> int:
+    """os.fork() with this process's buffered output flushed first (else a child's exit could
+    write it again) and without Python 3.12's warning of a fork beside threads (the children of
+    policykg run none). Raises OSError when no process can be had."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
 class Forked:
     """`job = Forked.start(fn)`, other work, then `job.result()` (fn's value, or its exception
     raised); `job.stop()` ends a child whose result is no longer wanted (an error elsewhere)."""
@@ -46,12 +57,8 @@ class Forked:
 
     def _fork(self, fn: Callable[[], Any]) -> None:
         readable, writable = os.pipe()
-        sys.stdout.flush()  # (else the child's exit could write this process's buffered output again)
-        sys.stderr.flush()
         try:
-            with warnings.catch_warnings():  # (Python 3.12 warns of a fork beside threads: the child runs none)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
+            pid = fork()
         except OSError:
             os.close(readable)
             os.close(writable)

@@ -20,12 +20,12 @@ import pickle
 import selectors
 import signal
 import struct
-import sys
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from typing import TypeVar
+
+from policykg.graph.forked import fork
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -66,12 +66,8 @@ def ordered_results(fn: Callable[[J], R], jobs: Sequence[J], workers: int, lost:
             import fcntl
 
             fcntl.fcntl(results_write, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
-        sys.stdout.flush()  # (else a child's exit could write this process's buffered output again)
-        sys.stderr.flush()
         try:
-            with warnings.catch_warnings():  # (Python 3.12 warns of a fork beside threads: the child runs none)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
+            pid = fork()
         except OSError:  # no process to be had (a limit): fewer workers, or the jobs done here
             for fd in (work_read, work_write, results_read, results_write):
                 os.close(fd)
