@@ -171,17 +171,11 @@ def _digit_runs(text: str) -> list[int]:
     """Where the runs of digits of a text start. Every pattern that starts at a digit not after a
     digit (the number, the year, the table's year hint) can only match there: it is tried at these
     offsets (`_matches_at`) instead of searched for line by line (a scan in Python's re costs some 50
-    instructions a character), and one scan of the text serves both readers (the last text's runs
-    are kept, as they read the same text one after the other)."""
-    last_text, last_runs = _LAST_RUNS[0]  # (one read of the pair: a thread may replace it)
-    if last_text is text:
-        return last_runs
-    runs = [m.start() for m in _DIGIT_RUN.finditer(text)]
-    _LAST_RUNS[0] = (text, runs)
-    return runs
+    instructions a character), and one scan of the text serves both readers (extract_targets
+    passes the runs to each)."""
+    return [m.start() for m in _DIGIT_RUN.finditer(text)]
 
 
-_LAST_RUNS: list[tuple[str | None, list[int]]] = [(None, [])]  # [(the last text, its _digit_runs)]
 _NO_RUNS: list[int] = []  # a line without digits (shared, never changed)
 
 
@@ -495,13 +489,16 @@ def _year_of_cell(token: str, vocab: Vocabulary) -> int | None:
     return int(m.group(1))
 
 
-def find_table_targets(text: str, period: tuple[int, int] | None = None) -> Finding:
+def find_table_targets(text: str, period: tuple[int, int] | None = None,
+                       digit_runs: list[int] | None = None) -> Finding:
     """Yearly indicator tables: a header with a run of at least two years, then rows of a label
-    (optionally with （unit）) and one value per year column."""
+    (optionally with （unit）) and one value per year column. digit_runs: the text's
+    `_digit_runs`, when the caller has them."""
     vocab = vocabulary()
     found = Finding()
     longest = _header_cell_max(vocab)
-    for start, end in _table_windows(text, longest):
+    runs = digit_runs if digit_runs is not None else _digit_runs(text)
+    for start, end in _table_windows(text, longest, runs):
         _read_tables(text, _tokens(text, start, end), period, vocab, found)
     return found
 
@@ -515,7 +512,7 @@ _TABLE_YEAR_HINT = re.compile(
     r"|\d{0,2}[\s|｜]+\d)")
 
 
-def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
+def _table_windows(text: str, longest: int, runs: list[int]) -> list[tuple[int, int]]:
     """The stretches of text whose cells the table reader must see: around each hint of a year
     cell, the lines out to the nearest prose line on either side (a line that is one long cell with
     prose punctuation and no digit, which no table reads across: `_is_barrier`). The one after is
@@ -524,7 +521,6 @@ def _table_windows(text: str, longest: int) -> list[tuple[int, int]]:
     reach = 0  # where the last window ended
     # (the hint starts at a digit not after a digit: tried at the runs of digits, which also tell
     # whether a line holds a digit: every digit of a line is in a run that starts in it)
-    runs = _digit_runs(text)
     n_runs = len(runs)
 
     def has_digit(start: int, end: int) -> bool:
@@ -1091,8 +1087,9 @@ class _Scope:
 
 
 def find_text_targets(text: str, period: tuple[int, int] | None = None,
-                      skip: list[tuple[int, int]] | None = None) -> Finding:
-    """Targets stated in sentences, outside the `skip` regions (tables)."""
+                      skip: list[tuple[int, int]] | None = None, digit_runs: list[int] | None = None) -> Finding:
+    """Targets stated in sentences, outside the `skip` regions (tables). digit_runs: the text's
+    `_digit_runs`, when the caller has them."""
     vocab = vocabulary()
     found = Finding()
     skip = skip or []
@@ -1109,7 +1106,8 @@ def find_text_targets(text: str, period: tuple[int, int] | None = None,
     n_regions = len(regions)
     r = -1  # the last region that starts at or before the line
     in_baseline = False  # any(s.baseline for s in stack), updated where the stack changes
-    digit_runs = _digit_runs(text)
+    if digit_runs is None:
+        digit_runs = _digit_runs(text)
     n_digit_runs = len(digit_runs)
     k_digit = 0  # the first run of digits at or after the line
     for line in text.split("\n"):
@@ -1992,8 +1990,9 @@ def extract_targets(doc: PolicyDocument) -> list[Target]:
     vocab = vocabulary()
     text = doc.text
     period = plan_period(doc)
-    tables = find_table_targets(text, period)
-    prose = find_text_targets(text, period, tables.regions)
+    digit_runs = _digit_runs(text)  # one scan of the text for both readers
+    tables = find_table_targets(text, period, digit_runs)
+    prose = find_text_targets(text, period, tables.regions, digit_runs)
     lines = _Lines(doc.original)
     problems = tables.warnings + prose.warnings
     for offset, message in problems[:_MAX_WARNINGS]:
