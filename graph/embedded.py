@@ -524,10 +524,10 @@ class EmbeddedServer:
         if reader is None:
             self._leave()
             return
-        if self._home is not None and folder_identity(self.db_dir) != self._home:
-            self._stop_orphan(reader, client)
-            return
         try:
+            if self._home is not None and folder_identity(self.db_dir) != self._home:
+                self._stop_orphan()
+                return
             with self._lock(self.lock_path, fcntl.LOCK_EX, self.start_timeout, "the start lock is held"):
                 if self.idle_timeout > 0:
                     self._leave()
@@ -544,16 +544,12 @@ class EmbeddedServer:
                 with contextlib.suppress(Exception):
                     client.connection.close()
 
-    def _stop_orphan(self, reader: FalkorReader, client: Any) -> None:
+    def _stop_orphan(self) -> None:
         """The database folder was removed or replaced while this object used the server (OUT
         deleted or rebuilt): nobody can reach the server any more and its dump has no folder.
         The last user kills it (SIGKILL): a SHUTDOWN or SIGTERM would make redis unlink its
         socket by path, which may now be the socket of a server started in the new folder."""
         last = self._leave()
-        reader.close()
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.connection.close()
         pid, self._server_pid = self._server_pid, None
         if last and pid and _process_alive(pid) and _is_redis_server(pid):
             with contextlib.suppress(ProcessLookupError):

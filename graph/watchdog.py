@@ -86,12 +86,12 @@ def watch(db_dir: Path, pid: int, home: tuple[int, int] | None = None, grace: fl
     home = home or folder_identity(db_dir)
     if home is None:
         return 0
-    try:  # the folder's lock files, unless it was replaced before this script started
-        users = os.open(db_dir / "falkordb.users", os.O_RDWR | os.O_CREAT, 0o600) if _same_folder(db_dir, home) else -1
-        start = os.open(db_dir / "falkordb.lock", os.O_RDWR | os.O_CREAT, 0o600) if users >= 0 else -1
-    except OSError:
-        users = start = -1
-    if users < 0:  # gone or replaced: nobody can reach this server any more
+    try:
+        if not _same_folder(db_dir, home):
+            raise FileNotFoundError(db_dir)
+        users = os.open(db_dir / "falkordb.users", os.O_RDWR | os.O_CREAT, 0o600)
+        start = os.open(db_dir / "falkordb.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # gone or replaced before this script started: nobody can reach this server
         _kill(pid, signal.SIGKILL)
         return 0
     idle_since: float | None = None
