@@ -173,9 +173,10 @@ def _digit_runs(text: str) -> list[int]:
     offsets (`_matches_at`) instead of searched for line by line (a scan in Python's re costs some 50
     instructions a character), and one scan of the text serves both readers (extract_targets
     passes the runs to each)."""
-    return [m.start() for m in _DIGIT_RUN.finditer(text)]
+    return list(map(_MATCH_START, _DIGIT_RUN.finditer(text)))
 
 
+_MATCH_START = re.Match.start
 _NO_RUNS: list[int] = []  # a line without digits (shared, never changed)
 
 
@@ -1050,8 +1051,9 @@ def _may_have_event(para: str, period: tuple[int, int] | None, vocab: Vocabulary
         return True
     holds = vocab.memo.get("event_words")
     if holds is None:
-        holds = vocab.memo["event_words"] = _finder(
-            (*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words")))
+        # (without a 年 only the words without one can be there: a cover of two pieces, not a scan)
+        words = (*vocab.raw["period_names"], *vocab.words("horizon_words"), *vocab.words("plan_year_words"))
+        holds = vocab.memo["event_words"] = _finder(tuple(w for w in words if "年" not in w))
     return holds(para)
 
 
@@ -1416,6 +1418,7 @@ class _ParagraphWords:
     breakthrough_words: tuple[str, ...]
     amount_verbs: tuple[str, ...]
     bare_value_cover: tuple[str, ...]  # _cover of the words a bare value follows
+    bare_value_words: tuple[str, ...]
     breakthrough_cover: tuple[str, ...]  # _cover of breakthrough_words
     parameter_pattern: re.Pattern[str]  # any of parameter_patterns
     clause_qualifier_cover: tuple[str, ...]
@@ -1447,6 +1450,7 @@ def _paragraph_words(vocab: Vocabulary) -> _ParagraphWords:
             breakthrough_words=vocab.words("breakthrough_words"),
             amount_verbs=tuple({*vocab.words("enumeration_verbs"), *vocab.qual_before}),
             bare_value_cover=_cover(vocab.words("bare_value_qualifiers")),
+            bare_value_words=vocab.words("bare_value_qualifiers"),
             breakthrough_cover=_cover(vocab.words("breakthrough_words")),
             parameter_pattern=re.compile("|".join(f"(?:{p.pattern})" for p in vocab.parameter_patterns) or "(?!)"),
             clause_qualifier_cover=_cover(vocab.words("clause_qualifiers")),
@@ -1475,6 +1479,18 @@ def _strict_number(token: str) -> bool:
     return _STRICT_NUMBER.fullmatch(token) is not None
 
 
+def _after_bare_value_word(para: str, digit_starts: list[int], bare_words: tuple[str, ...]) -> bool:
+    """Whether a run of digits follows one of the words of a bare value (降到, 控制在 …), spaces
+    between allowed: what `vocab.bare_value` needs, looked at only where its value can start (a
+    digit not after a digit), instead of its scan of the whole paragraph."""
+    for at in digit_starts:
+        while at and para[at - 1].isspace():
+            at -= 1
+        if para.endswith(bare_words, 0, at):
+            return True
+    return False
+
+
 def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
                        digit_starts: list[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
     """The values of a paragraph, in order: (start, end, the value's parts). `digit_starts`: where
@@ -1485,7 +1501,7 @@ def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
     else:
         has_digit = bool(digit_starts)
         numbers = _matches_at(vocab.number_unit, para, digit_starts) if has_digit else ()
-    matches = [(m.start(), m.end(), m.groupdict()) for m in numbers]
+    matches = [(m.start(), m.end(), m.groupdict()) for m in numbers] if has_digit else []
     # each kind comes in order: the list is sorted only when a second kind adds to it
     mixed = False
     first = vocab.chinese_amount.search(para)
@@ -1494,7 +1510,8 @@ def _paragraph_matches(para: str, vocab: Vocabulary, words: _ParagraphWords,
         mixed = bool(matches)
         matches.extend(amounts)
     # "PUE降到1.3以下": a unitless value after 降到/控制在
-    if has_digit and _has_any(para, words.bare_value_cover):
+    if has_digit and _has_any(para, words.bare_value_cover) and (
+            digit_starts is None or _after_bare_value_word(para, digit_starts, words.bare_value_words)):
         bare = [(m.start("value"), m.end("value"), {"value": m.group("value"), "value_max": None, "unit": ""})
                 for m in vocab.bare_value.finditer(para)]
         if bare:
