@@ -3,7 +3,8 @@
 look-behind after their first character (`_not_after`): both must find exactly what the plain
 pattern searches find, on the real plans of data/ and tests/fixtures and on text built to trip them
 (digits after letters, points and other digits, numbers broken over lines, full-width and other
-Unicode digits)."""
+Unicode digits). The same holds for the cheap tests that let the reader skip a scan: the bare
+value's words before a run of digits, the event words looked for by their cover."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from policykg.extract.pipeline import load_document
 from policykg.extract.targets import (
     _TABLE_YEAR_HINT,
     _YEAR,
+    _after_bare_value_word,
     _digit_runs,
     _matches_at,
+    _may_have_event,
     _not_after,
+    _paragraph_words,
     vocabulary,
 )
 
@@ -71,3 +75,39 @@ def test_annual_plan_year_words_not_after_a_numeral() -> None:
     for text in [*_texts(), probes]:
         assert [m.span() for m in ours.finditer(text)] == [m.span() for m in written.finditer(text)]
     assert [m.group() for m in ours.finditer(probes)] == ["年底前", "今年", "本年度", "全年", "年末", "年底"]
+
+
+# a bare value's words before digits, with and without spaces, in and out of a clause's end
+BARE = "PUE降到1.3以下，能耗控制在 5 以内；下降至12%，保持在\u30002，维持在1.5左右，低于3家，提高到，优于"
+
+
+def test_bare_values_found_only_where_a_run_of_digits_follows_their_word() -> None:
+    vocab = vocabulary()
+    words = _paragraph_words(vocab).bare_value_words
+    lines = [line for text in [*_texts(), BARE] for line in text.split("\n")]
+    found = 0
+    for line in lines:
+        starts = [m.start() for m in re.finditer(r"\d+", line)]
+        values = list(vocab.bare_value.finditer(line))
+        found += len(values)
+        # the test lets the scan be skipped only where the scan finds nothing
+        assert _after_bare_value_word(line, starts, words) or not values
+        # and it is no looser than a look at each value's start
+        assert _after_bare_value_word(line, starts, words) == any(
+            re.search(rf"(?:{'|'.join(map(re.escape, words))})\s*$", line[:at]) for at in starts)
+    assert found >= 5  # the probes and the plans hold bare values: the comparison compared something
+
+
+def test_event_words_found_as_a_search_of_every_word_finds_them() -> None:
+    vocab = vocabulary()
+    raw = vocab.raw
+    words = [*raw["period_names"], *raw["horizon_words"], *raw["plan_year_words"]]
+    every = re.compile("|".join(re.escape(w) for w in words))
+    probes = ["“十四五”期间", "计划期内", "期末", "规划期内完成", "三年内", "年底前", "今年", "十三五规划", "无年份的一句话"]
+    lines = [line for text in [*_texts(), *probes] for line in text.split("\n")]
+    held = 0
+    for line in lines:
+        holds = every.search(line) is not None or "年" in line
+        assert _may_have_event(line, (2021, 2025), vocab) == holds
+        held += holds
+    assert 0 < held < len(lines)
