@@ -311,6 +311,7 @@ class EntityKnowledge:
     firm_short_context: tuple[str, ...]
     trigger_re: re.Pattern[str] = field(init=False)
     max_generic_len: int = field(init=False)
+    generic_scan: ahocorasick_rs.AhoCorasick = field(init=False, repr=False)  # the generic words
     blocking: tuple[str, ...] = field(init=False)  # endings that are no entity (事务中心)
     # the word lists as automata: `x.match(text, i)` is the first word of the list (in list order)
     # written at i, `x.search(text, i)` whether any is written from i on
@@ -333,6 +334,7 @@ class EntityKnowledge:
         alternation = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
         self.trigger_re = re.compile(f"(?:{alternation})")
         self.max_generic_len = max(len(w) for w in self.generic_words)
+        self.generic_scan = ahocorasick_rs.AhoCorasick(sorted(self.generic_words))
         self.blocking = tuple(e.suffix for e in self.endings.values() if e.kind == "-")
         self.leading_strip_re = _words_re(self.leading_strip)
         self.quantifier_re = _words_re(self.quantifiers)
@@ -362,6 +364,22 @@ class EntityKnowledge:
 
     def _is_generic_words(self, text: str) -> bool:
         text = _NOT_IN_WORDS.sub("", text)
+        if not text:
+            return True
+        # the generic words written in the text, found in C (by end): an end is reachable when a
+        # word starting at a reachable place ends there, and every word ending at a place comes
+        # before any word starting there
+        try:
+            found = self.generic_scan.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:  # a lone surrogate (a notebook's text): word by word
+            return self._is_generic_words_by_slices(text)
+        reach = {0}
+        for _, s, e in found:
+            if s in reach:
+                reach.add(e)
+        return len(text) in reach
+
+    def _is_generic_words_by_slices(self, text: str) -> bool:
         n = len(text)
         reach = [False] * (n + 1)
         reach[0] = True
@@ -603,13 +621,18 @@ def _leading_cut(left: str, after_number: bool, k: EntityKnowledge) -> tuple[int
                 cut = len(w)
                 quantified = w not in ("年", "月", "日", "号")
                 break
-    for m in k.trigger_re.finditer(left, cut):
-        # a trigger inside brackets or quotes belongs to the name
-        if left.count("（", 0, m.start()) > left.count("）", 0, m.start()):
-            continue
-        if left.count("“", 0, m.start()) > left.count("”", 0, m.start()):
-            continue
-        cut = max(cut, m.end())
+    # a trigger inside brackets or quotes belongs to the name (the left context of most names
+    # holds no opening bracket or quote: no counting then); each trigger found ends after the
+    # ones before it
+    if "（" in left or "“" in left:
+        for m in k.trigger_re.finditer(left, cut):
+            at = m.start()
+            if left.count("（", 0, at) > left.count("）", 0, at) or left.count("“", 0, at) > left.count("”", 0, at):
+                continue
+            cut = m.end()
+    else:
+        for m in k.trigger_re.finditer(left, cut):
+            cut = m.end()
     for conj in k.conjunctions if k.conjunction_re.search(left, cut) else ():
         pos = left.rfind(conj)
         while pos >= cut:
@@ -726,7 +749,6 @@ class EntityEndings(_Component):
         k = self.k
         text = doc_text(doc)
         size = len(text)
-        blocking = k.blocking
         slogan_joiners = k.slogan_joiners
         append = doc.candidates.append
         quantified_lists: dict[int, tuple[bool, int]] = {}
@@ -740,12 +762,16 @@ class EntityEndings(_Component):
         if len(cuts) > 1 << 16:
             cuts.clear()
         known_cut = cuts.get
-        for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
+        endings = text_words(doc).endings
+        # where an ending that is no entity (事务中心) starts: text.startswith(k.blocking, i) is
+        # i in blocked, as the one scan found every such ending
+        blocked = {s for s, _, ending in endings if ending.kind == "-"}
+        for s_char, e_char, ending in _longest_endings(endings):
             if ending.kind == "-":
                 continue
             end = extend_right(text, e_char, k) if e_char < size and text[e_char] in "（(" else e_char
             # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
-            if text.startswith(blocking, end):
+            if end in blocked:
                 continue
             # scan_left(text, s_char, k, digits_stop=True) where it stops at its first look (a
             # stop or a digit and no bracket or quote closed before it, no other digit after it)
@@ -753,15 +779,19 @@ class EntityEndings(_Component):
             if s_char > limit:
                 m = last_stop(text, limit, s_char)
                 left_start = m.end() if m is not None else -1
-                if left_start < 0 or text[left_start - 1] in _CLOSERS or _holds_digit(text[left_start:s_char]):
+                left = text[left_start:s_char]
+                # (_holds_digit(left), inline)
+                if left_start < 0 or text[left_start - 1] in _CLOSERS or (
+                        not left.isalpha() and any(map(str.isdigit, left))):
                     left_start = scan_left(text, s_char, k, digits_stop=True)
+                    left = text[left_start:s_char]
             else:
                 left_start = s_char
+                left = ""
             before = text[left_start - 1] if left_start > 0 else ""
             if before and before in slogan_joiners:
                 continue  # a term of a slogan formula: “广州总部+清远基地”
             # trim_left(text, left_start, s_char, k)
-            left = text[left_start:s_char]
             if left_start > 0 and (before.isdigit() or before == " "):  # after a number
                 cut, quantified = leading_cut(left, True)
             elif (found := known_cut(left)) is not None:
