@@ -80,7 +80,7 @@ class EntityState:
     this, not on token objects: `extract_entities` runs them over a plan's text directly, and a
     spaCy Doc (the pipeline `entity_pipeline()`, for notebooks) carries one in its user_data."""
 
-    __slots__ = ("candidates", "chosen", "in_clause", "jurisdiction", "province", "text", "words")
+    __slots__ = ("candidates", "chosen", "in_clause", "jurisdiction", "list_steps", "province", "text", "words")
 
     def __init__(self, text: str, jurisdiction: str = "", province: str = "",
                  in_clause: Callable[[int, int], bool] | None = None) -> None:
@@ -90,6 +90,9 @@ class EntityState:
         self.candidates: list[Candidate] = []
         self.chosen: list[Candidate] = []
         self.words: TextWords | None = None  # the one scan for kind endings and department names
+        # the leftward reads of list items (list_items' steps), by where the item ends: the names
+        # of a list (entity_endings) and its cue (entity_lists) read the same items
+        self.list_steps: dict[int, tuple[int, int, bool]] = {}
         # whether text[start:end] lies in a responsibility clause, whose departments are the
         # clause stage's units and never mentions (extract_entities drops them): such a
         # department that touches no other candidate is no candidate at all (None: every
@@ -652,15 +655,29 @@ def _leading_cut(left: str, after_number: bool, k: EntityKnowledge) -> tuple[int
     return cut, quantified
 
 
-def list_items(text: str, end: int, k: EntityKnowledge) -> tuple[list[tuple[int, int]], bool]:
+def _list_step(text: str, pos: int, k: EntityKnowledge, steps: dict[int, tuple[int, int, bool]] | None
+               ) -> tuple[int, int, bool]:
+    """(where the item ending at `pos` may start, where its name starts, quantified): one step of a
+    list's walk leftwards, read once per text when `steps` keeps them."""
+    if steps is not None and (step := steps.get(pos)) is not None:
+        return step
+    start = scan_left(text, pos, k)
+    step = (start, *trim_left(text, start, pos, k))
+    if steps is not None:
+        steps[pos] = step
+    return step
+
+
+def list_items(text: str, end: int, k: EntityKnowledge, steps: dict[int, tuple[int, int, bool]] | None = None
+               ) -> tuple[list[tuple[int, int]], bool]:
     """The 、-separated items of a list ending at `end`, the first one cut at the word that
-    introduces the list; and whether a quantifier introduces it (建设一批A、B、C)."""
+    introduces the list; and whether a quantifier introduces it (建设一批A、B、C). `steps`: the
+    reads of items kept over one text (_list_step)."""
     items: list[tuple[int, int]] = []
     pos = end
     quantified = False
     while True:
-        start = scan_left(text, pos, k)
-        first, quantified = trim_left(text, start, pos, k)
+        start, first, quantified = _list_step(text, pos, k, steps)
         if first == start and start > 0 and text[start - 1] == "、" and len(items) < 40:
             items.append((start, pos))
             pos = start - 1
@@ -679,20 +696,20 @@ def list_quantified(text: str, end: int, k: EntityKnowledge) -> bool:
 _MAX_LIST_ITEMS = 40  # list_items reads no further left
 
 
-def _list_quantified(text: str, end: int, k: EntityKnowledge, known: dict[int, tuple[bool, int]]) -> bool:
+def _list_quantified(text: str, end: int, k: EntityKnowledge, known: dict[int, tuple[bool, int]],
+                     steps: dict[int, tuple[int, int, bool]] | None = None) -> bool:
     """list_quantified(text, end, k), with `known` (list end -> (quantified, items read to the
     list's first)) kept over one text: the names of one list ask for the same first item, which
-    is read once instead of once per name."""
+    is read once instead of once per name (and `steps`, the reads of items, see _list_step)."""
     visited: list[int] = []
     pos = end
     while True:
         if pos in known:
             quantified, rest = known[pos]
             if len(visited) + rest > _MAX_LIST_ITEMS:
-                return list_quantified(text, end, k)  # the walk from `end` stops sooner
+                return list_items(text, end, k, steps)[1]  # the walk from `end` stops sooner
             break
-        start = scan_left(text, pos, k)
-        first, quantified = trim_left(text, start, pos, k)
+        start, first, quantified = _list_step(text, pos, k, steps)
         if first == start and start > 0 and text[start - 1] == "、" and len(visited) < _MAX_LIST_ITEMS:
             visited.append(pos)
             pos = start - 1
@@ -752,6 +769,7 @@ class EntityEndings(_Component):
         slogan_joiners = k.slogan_joiners
         append = doc.candidates.append
         quantified_lists: dict[int, tuple[bool, int]] = {}
+        list_steps = doc.list_steps
         max_name = k.max_name_chars
         last_stop = k.last_stop_digit.match
         leading_cut = k.leading_cut
@@ -803,7 +821,7 @@ class EntityEndings(_Component):
                 start += 1
             clean = start == left_start and not before.isdigit()
             if start == left_start and before == "、" and not quantified:
-                quantified = _list_quantified(text, left_start - 1, k, quantified_lists)
+                quantified = _list_quantified(text, left_start - 1, k, quantified_lists, list_steps)
             name = text[start:end]
             append(Candidate(start, end, ending.kind, ending.subtype, "ending", name, name, quantified, clean))
 
@@ -843,6 +861,11 @@ class EntityLists(_Component):
         self.k = load_knowledge()
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
+        # the heads by their first character: only those can start a text
+        by_first: dict[str, list[str]] = {}
+        for h in self.heads:
+            by_first.setdefault(h[0], []).append(h)
+        self.heads_by_first = {c: tuple(hs) for c, hs in by_first.items()}
         # words that hold the list marker (平等, 等级): where the marker is no list marker
         # looked for only around the text's markers: by where the marker stands in them and their
         # length, the words of that shape
@@ -877,10 +900,9 @@ class EntityLists(_Component):
         return self.cue_of(text[pos : pos + 14])
 
     def _cue_of(self, rest: str) -> ListCue | None:
-        for q in self.k.quantifiers:  # 等一批创新载体
-            if rest.startswith(q):
-                rest = rest[len(q) :]
-                break
+        q = self.k.quantifier_re.match(rest)  # 等一批创新载体: the first of the list written there
+        if q is not None:
+            rest = rest[q.end() :]
         limit = min(len(rest), 9)
         written = self.k.cue_re.search(rest, 0)
         while written is not None and written.start() < limit:
@@ -892,16 +914,18 @@ class EntityLists(_Component):
             cue = self.k.cue_by_text[written.group()]
             # the cue must be the head noun: 科技企业集聚区 is a park, not firms
             tail = rest[i + len(cue.cue) :]
-            if tail.startswith(self.heads) and any(
+            heads = self.heads_by_first.get(tail[:1], ())
+            if heads and tail.startswith(heads) and any(
                 tail.startswith(h) and not tail.startswith(self.k.modifier_endings, len(h))
-                for h in self.heads
+                for h in heads
             ):
                 return None
             return cue
         return None
 
-    def _items(self, text: str, end: int) -> list[tuple[int, int]]:
-        return list_items(text, end, self.k)[0]
+    def _items(self, text: str, end: int, steps: dict[int, tuple[int, int, bool]] | None = None
+               ) -> list[tuple[int, int]]:
+        return list_items(text, end, self.k, steps)[0]
 
     def _good_item(self, item: str) -> bool:
         k = self.k
@@ -928,7 +952,7 @@ class EntityLists(_Component):
             cue = self._cue_after(text, p + 1)
             if cue is None:
                 continue
-            for s, e in self._items(text, p):
+            for s, e in self._items(text, p, doc.list_steps):
                 item = text[s:e]
                 if not self._good_item(item):
                     continue
@@ -965,7 +989,7 @@ class EntityLists(_Component):
             if not m:
                 continue
             list_end = s - len(m.group(0))
-            for a, b in self._items(text, list_end):
+            for a, b in self._items(text, list_end, doc.list_steps):
                 item = text[a:b]
                 if self._good_item(item) and k.ending_of(item) is None:
                     _add(doc, a, b, cand.kind, cand.subtype, "count-list", written=item + cand.text, clean=True)
