@@ -1264,7 +1264,11 @@ class EntityDepartments(_Component):
         """Whether a name may start at `p`: after punctuation, a line start, or an introducing word."""
         if p == 0 or not "\u4e00" <= text[p - 1] <= "\u9fff":  # (_CJK.match(text, p - 1), without the call)
             return True
-        return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
+        introducers = self.d.introducers
+        for n in self.d.introducer_lengths:  # noqa: SIM110 (a loop: faster than any() over a generator)
+            if n <= p and text[p - n : p] in introducers:
+                return True
+        return False
 
     def run(self, doc: EntityState) -> None:
         d = self.d
@@ -1354,6 +1358,8 @@ _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
+_NONE_NAMED: tuple[list[int], list[Candidate]] = ([], [])
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 _BY_PLACE = attrgetter("start", "end")
@@ -1466,16 +1472,24 @@ class EntitySelect(_Component):
         if not bares:
             return
         text = doc_text(doc)
-        named = [c for c in chosen if not c.generic and c.kind == "Park"]
+        # the named parks of each subtype by start (chosen is by start, no two at one start),
+        # and the names they are written with
+        named: dict[str, tuple[list[int], list[Candidate]]] = {}
+        for c in chosen:
+            if not c.generic and c.kind == "Park":
+                starts, same = named.setdefault(c.subtype, ([], []))
+                starts.append(c.start)
+                same.append(c)
+        names_of = {subtype: {n.written for n in same} for subtype, (_, same) in named.items()}
         short = jurisdiction_short(doc.jurisdiction)
         for c in bares:
             para_start = text.rfind("\n", 0, c.start) + 1
-            same = [n for n in named if n.subtype == c.subtype]
-            before = [n for n in same if para_start <= n.start < c.start]
-            names = {n.written for n in same}
+            starts, same = named.get(c.subtype, _NONE_NAMED)
+            before = bisect_left(starts, c.start) - 1  # the last named before c
+            names = names_of.get(c.subtype, _NO_NAMES)
             target = ""
-            if before:
-                target = before[-1].written
+            if before >= 0 and starts[before] >= para_start:  # named earlier in the paragraph
+                target = same[before].written
             elif len(names) == 1:
                 target = next(iter(names))
             elif not names and short:
