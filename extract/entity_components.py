@@ -573,9 +573,12 @@ def _bracket_start(text: str, i: int, closer: str, k: EntityKnowledge) -> int | 
     width = k.paren_max_chars if closer in _OPEN else k.quote_max_chars
     j = text.rfind(opener, max(0, i - 2 - width), i - 1)
     inner = text[j + 1 : i - 1] if j >= 0 else ""
-    if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner) or _OUTLINE_NUMBER.fullmatch(inner):
+    if j < 0 or not inner or not _CLAUSE_PUNCTUATION.isdisjoint(inner) or _OUTLINE_NUMBER.fullmatch(inner):
         return None
     return j
+
+
+_CLAUSE_PUNCTUATION = frozenset("，。；：\n、")  # a bracket or quote holding one is no part of a name
 
 
 def _scan_left_by_character(text: str, i: int, limit: int, k: EntityKnowledge, digits_stop: bool) -> int:
