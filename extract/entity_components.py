@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -1146,9 +1146,9 @@ class EntityRepeats(_Component):
                 ending = ending_of(name)
                 if ending is not None:
                     if ending_ends is None:
-                        ending_ends = defaultdict(list)  # (no list made an ending for setdefault)
+                        ending_ends = {}
                         for _, e, written in text_words(doc).endings:
-                            ending_ends[written.suffix].append(e)
+                            ending_ends.setdefault(written.suffix, []).append(e)
                     ends = ending_ends.get(ending.suffix, ())
                     starts = [e - n for e in ends if e >= n and text.startswith(name, e - n)]
                     if placed[name] == len(starts):
