@@ -524,12 +524,12 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     of each load batch.
     """
     from policykg.graph.cypher_load import LoadError
-    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
+    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, claim_server
 
     out_dir = Path(out)
     if not (out_dir / "graph.json").is_file():
         raise QueryError(f"{out_dir / 'graph.json'}: no graph file; run `policykg build DATA --out {out_dir}` first")
-    server = EmbeddedServer(out_dir, idle_timeout=idle_timeout)
+    server = claim_server(out_dir, idle_timeout)  # the one `policykg query` started early, if any
     try:
         server.start()
     except EmbeddedError as exc:
