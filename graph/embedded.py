@@ -496,7 +496,10 @@ class EmbeddedServer:
             self.process.stdin.close()
         except OSError as exc:
             raise EmbeddedError(f"{redis_server}: cannot start the embedded server ({exc.strerror})") from exc
-        state = {"pid": self.process.pid, "password": password, "socket": str(self.socket_path)}
+        # its watchdog starts now, while the server reads its dump (the starter holds a users lock
+        # meanwhile; a server that fails to start ends its watchdog too)
+        state = {"pid": self.process.pid, "password": password, "socket": str(self.socket_path),
+                 "watchdog": self._start_watchdog(self.process.pid)}
         deadline = time.monotonic() + self.start_timeout
         while True:
             code = self.process.poll()
@@ -530,13 +533,17 @@ class EmbeddedServer:
         watcher = state.get("watchdog")
         if not pid or (watcher and _process_alive(watcher) and _is_watchdog(watcher)):
             return
+        state["watchdog"] = self._start_watchdog(pid)
+        self._write_state(state)
+
+    def _start_watchdog(self, pid: int) -> int:
+        """The watchdog process of server `pid` (graph/watchdog.py); its pid."""
         script = Path(__file__).with_name("watchdog.py")
         home = ":".join(map(str, self._home)) if self._home else ""
         process = subprocess.Popen([sys.executable, "-S", str(script), str(self.db_dir), str(pid), home],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True, close_fds=True)
-        state["watchdog"] = process.pid
-        self._write_state(state)
+        return process.pid
 
     def _failure_reason(self, stderr: str) -> str:
         """The server's own error lines (log prefix and the memory-overcommit warning left out)."""
