@@ -1,14 +1,15 @@
-"""`policykg query NAME …` begins to start the embedded server of its OUT before anything else is
-imported (policykg/cli.py imports this module first): the server reads its dump (the larger part
-of a first call after a reboot or the idle timeout) while the command imports click and its
-modules, checks its parameters and reads the unit directory; the session then takes that server
-(graph/embedded.py claim_server) instead of starting one.
+"""`policykg query NAME …` and `policykg cypher STATEMENT …` begin to start the embedded server
+of their OUT before anything else is imported (policykg/cli.py imports this module first): the
+server reads its dump (the larger part of a first call after a reboot or the idle timeout) while
+the command imports click and its modules and checks its parameters; the session then takes
+that server (graph/embedded.py claim_server) instead of starting one.
 
-Only the plain form is recognised — `policykg query NAME …` with a canned query of that name, no
---help/--list, no Neo4j (--neo4j, --uri, NEO4J_URI) and an OUT holding graph.json; anything
-else starts nothing here and the command runs as it would without this module. A command that
-fails before it uses the server leaves it to its watchdog, which stops it when no process uses
-it (the start still finishes: its thread is not a daemon). Nothing here raises.
+Only the plain forms are recognised — `policykg query NAME …` with a canned query of that name,
+`policykg cypher STATEMENT …` — with no --help/--list, no Neo4j (--neo4j, --uri, NEO4J_URI) and
+an OUT holding graph.json; anything else starts nothing here and the command runs as it would
+without this module. A command that fails before it uses the server leaves it to its watchdog,
+which stops it when no process uses it (the start still finishes: its thread is not a daemon).
+Nothing here raises.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def _invoked_as_command() -> bool:
 
 
 def query_out_dir(args: list[str]) -> Path | None:
-    """OUT of `query NAME [options]` when this module should start its server; else None."""
-    if len(args) < 2 or args[0] != "query" or args[1].startswith("-"):
+    """OUT of `query NAME [options]` or `cypher STATEMENT [options]` when this module should start
+    its server; else None."""
+    if len(args) < 2 or args[0] not in ("query", "cypher") or args[1].startswith("-"):
         return None
     if os.environ.get("NEO4J_URI") or any(arg.split("=", 1)[0] in _NOT_EMBEDDED for arg in args[2:]):
         return None
@@ -40,12 +42,13 @@ def query_out_dir(args: list[str]) -> Path | None:
             out = args[i + 1]
         elif arg.startswith("--out="):
             out = arg.split("=", 1)[1]
-    from importlib.util import find_spec
+    if args[0] == "query":
+        from importlib.util import find_spec
 
-    spec = find_spec("policykg.queries")
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    if not any((Path(folder) / f"{args[1]}.cypher").is_file() for folder in folders):
-        return None  # not a canned query: the command says so without a server
+        spec = find_spec("policykg.queries")
+        folders = list(spec.submodule_search_locations or []) if spec else []
+        if not any((Path(folder) / f"{args[1]}.cypher").is_file() for folder in folders):
+            return None  # not a canned query: the command says so without a server
     out_dir = Path(out)
     return out_dir if (out_dir / "graph.json").is_file() else None
 

@@ -237,7 +237,9 @@ def test_a_query_that_fails_before_using_its_early_server_leaves_it_to_the_watch
     (["query", "documents", "--out", "OUT", "--uri=neo4j://127.0.0.1:7687"], None),
     (["query", "documents", "--help", "--out", "OUT"], None),
     (["query", "--list"], None),
-    (["cypher", "MATCH (n) RETURN n", "--out", "OUT"], None),
+    (["cypher", "MATCH (n) RETURN count(n)", "--out", "OUT"], "OUT"),
+    (["cypher", "--out", "OUT", "MATCH (n) RETURN count(n)"], None),
+    (["load", "--out", "OUT"], None),
     (["query", "documents", "--out", "EMPTY"], None),
 ])
 def test_which_commands_start_their_server_early(
