@@ -18,8 +18,10 @@ OUT/graph.json into a scratch OUT (so the load starts from an empty database) an
   a shared machine are the comparable figures;
 - a one-shot `policykg query` (a fresh process: imports, the unit directory from OUT/.cache, the
   query) in wall and CPU seconds of the command and of the server: first with no server running
-  (the command starts it from the dump and leaves it running), then calls that only connect to
-  it; the CPU of the query command's imports; a restart from the dump;
+  (the command starts it from the dump and leaves it running; when its server was spawned,
+  began reading the dump and its indexes, and was ready, from the server's log), then calls
+  that only connect to it; the CPU of the query command's imports, and whether policykg's
+  modules had cached bytecode; a restart from the dump;
 - for each canned query p50 and p95 of --repeat runs after one warm-up, rows returned and the
   total found, and the same for the statement as it was before it read the load counts and
   returned pages (tests/reference_queries/, all rows), on the same database.
