@@ -55,7 +55,13 @@ from policykg.graph.cypher_load import (
     prepare_file,
     without_cyclic_gc,
 )
-from policykg.graph.falkor_bulk import BulkUnsupported, BulkWriter
+from policykg.graph.falkor_bulk import (
+    BulkConnection,
+    BulkReplyError,
+    BulkUnsupported,
+    BulkWriter,
+    bulk_reply_seconds,
+)
 from policykg.graph.falkor_reader import FalkorReader, ServerError
 from policykg.graph.watchdog import KEEP_NAME, folder_identity
 from policykg.graph.watchdog import process_alive as _process_alive
@@ -722,6 +728,11 @@ class EmbeddedServer:
                     summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
                     summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
                                                                      source=source)
+        except BulkTimeout as exc:  # the server stopped answering: no command that would wait on it
+            self._drop_staging_graph()
+            raise BulkTimeout(f"{self.db_dir}: the embedded server stopped answering during the load ({exc}); "
+                              "the load was abandoned and the graph loaded before is kept; run the command "
+                              f"again, or `policykg db stop --out {self.out_dir}` first if it happens again") from exc
         except BaseException:
             with contextlib.suppress(Exception):
                 client.select_graph(STAGING_GRAPH_NAME).delete()
@@ -740,6 +751,15 @@ class EmbeddedServer:
         summary.engine = f"embedded FalkorDB ({self.db_dir})"
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+    def _drop_staging_graph(self, seconds: float = 5.0) -> None:
+        """The staging graph of an abandoned load deleted, if the server answers within seconds
+        (else the next load deletes it before it starts)."""
+        with contextlib.suppress(Exception):
+            connection = BulkConnection(str(self.socket_path), self._password, seconds)
+            with contextlib.closing(connection):
+                connection.command(["GRAPH.DELETE", STAGING_GRAPH_NAME], seconds)
 
 
 def server_failure(exc: BaseException) -> bool:
@@ -822,6 +842,25 @@ def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
 NodeEntities = list[tuple[tuple[str, ...], list[Any]]]  # (property names, values) per node
 
 
+class BulkTimeout(LoadError):
+    """A GRAPH.BULK command the server did not answer in time (the connection is closed)."""
+
+
+def bulk_step(args: Sequence[Any]) -> str:
+    """What a GRAPH.BULK command's arguments hold, for an error message: "nodes Task, …;
+    relationships LEADS, …" (each token's label set or type, once)."""
+    start = 2 if len(args) > 1 and args[1] == "BEGIN" else 1
+    node_tokens = int(args[start + 2])
+    tokens = [arg[:arg.index(b"\x00")].decode(errors="replace") for arg in args[start + 4:]]
+    parts = []
+    for kind, names in (("nodes", tokens[:node_tokens]), ("relationships", tokens[node_tokens:])):
+        distinct = list(dict.fromkeys(names))
+        if distinct:
+            more = f" and {len(distinct) - 3} more" if len(distinct) > 4 else ""
+            parts.append(f"{kind} {', '.join(distinct[:3] if more else distinct)}{more}")
+    return "; ".join(parts) or "empty"
+
+
 def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...], NodeEntities]]:
     """(primary label, other labels, [(property names, values)]) per node group, in the order
     the nodes are created: a node's properties as its row has them, then `docs` and `aliases`,
@@ -860,36 +899,50 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     the last ones."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import ResponseError
-
     counters = WriteCounters()
     edge_groups = len(plain.edge_groups) if plain is not None else len(prepared.edge_groups)
     total = len(prepared.node_groups) + edge_groups + 1
     number = 0
-    pending: list[Future[Any]] = []
+    pending: list[tuple[Future[Any], str]] = []  # each command sent and what it held
     created = [0, 0]
 
-    def finished(future: Future[Any]) -> None:
+    def finished(future: Future[Any], step: str) -> None:
         try:
             reply = future.result()
-        except ResponseError as exc:
+        except BulkReplyError as exc:
             raise LoadError(f"GRAPH.BULK into {engine.graph_name} failed: {' '.join(str(exc).split())}; "
                             "the graph loaded before is kept") from exc
-        except RedisConnectionError as exc:
-            raise LoadError(f"the embedded server went away: {exc}") from exc
-        text = reply.decode() if isinstance(reply, bytes) else str(reply)
-        nodes, edges = (int(part.split()[0]) for part in text.split(","))
+        except TimeoutError as exc:
+            raise BulkTimeout(f"no reply to {step} within {exc.args[0] if exc.args else '?'} s") from exc
+        except OSError as exc:  # ConnectionError included
+            raise LoadError(f"the embedded server went away during {step}: {exc}") from exc
+        nodes, edges = (int(part.split()[0]) for part in str(reply).split(","))
         created[0] += nodes
         created[1] += edges
 
-    with ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
-        connection = engine.client.connection
+    # a connection of its own with a deadline for every command: a server that stops answering
+    # ends the load with one error instead of a wait without end
+    try:
+        seconds = bulk_reply_seconds(0)
+    except ValueError as exc:  # a bad POLICYKG_BULK_TIMEOUT
+        raise LoadError(str(exc)) from None
+    try:
+        bulk = BulkConnection.like(engine.client.connection, seconds)
+    except TimeoutError as exc:
+        raise BulkTimeout(f"no reply to the GRAPH.BULK connection's AUTH within {seconds:.0f} s") from exc
+    with contextlib.closing(bulk), ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
+        def timed_command(args: list[Any], seconds: float) -> Any:
+            try:
+                return bulk.command(["GRAPH.BULK", *args], seconds)
+            except TimeoutError as exc:
+                raise TimeoutError(round(seconds)) from exc
 
         def send(args: list[Any]) -> None:
             while len(pending) >= 2:  # at most one command queued behind the one running
-                finished(pending.pop(0))
-            pending.append(executor.submit(connection.execute_command, "GRAPH.BULK", *args))
+                finished(*pending.pop(0))
+            size = sum(len(arg) for arg in args if isinstance(arg, bytes))
+            step = f"GRAPH.BULK command {writer.commands} ({bulk_step(args)}, {size / 1e6:.1f} MB)"
+            pending.append((executor.submit(timed_command, args, bulk_reply_seconds(size)), step))
 
         writer = BulkWriter(engine.graph_name, send, batch_size, check_nul=prepared.may_hold_nul)
         internal: dict[str, int] = {}
@@ -924,9 +977,9 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 meanwhile()
         finally:
             errors = []
-            for future in pending:
+            for future, step in pending:
                 try:
-                    finished(future)
+                    finished(future, step)
                 except LoadError as exc:
                     errors.append(exc)
             pending.clear()
