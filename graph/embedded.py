@@ -842,6 +842,9 @@ def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
 NodeEntities = list[tuple[tuple[str, ...], list[Any]]]  # (property names, values) per node
 
 
+SCHEMA_STEP = "the indexes and constraints"
+
+
 class BulkTimeout(LoadError):
     """A GRAPH.BULK command the server did not answer in time (the connection is closed)."""
 
@@ -907,6 +910,15 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     created = [0, 0]
 
     def finished(future: Future[Any], step: str) -> None:
+        if step == SCHEMA_STEP:
+            try:
+                future.result()
+            except LoadError:
+                raise
+            except Exception as exc:  # the server refused or went away
+                raise LoadError(f"{step} of {engine.graph_name}: {' '.join(str(exc).split())}; "
+                                "the graph loaded before is kept") from exc
+            return
         try:
             reply = future.result()
         except BulkReplyError as exc:
@@ -956,6 +968,12 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 number += 1
                 if progress:
                     progress(number, total, "nodes " + ":".join((primary, *extra)))
+            # the nodes in commands of their own, then the indexes and constraints (they are on
+            # nodes only), made by the server while the relationships are encoded
+            writer.flush()
+            schema_first = writer.commands > 0
+            if schema_first:
+                pending.append((executor.submit(engine.ensure_schema, prepared.labels), SCHEMA_STEP))
             if plain is not None:
                 try:
                     for rel_type in plain_relationships(writer, plain, prepared.may_hold_nul):
@@ -999,7 +1017,8 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     counters.nodes_created, counters.relationships_created = writer.nodes, writer.relationships
     counters.properties_set = writer.properties
     counters.labels_added = len(prepared.labels)
-    engine.ensure_schema(prepared.labels)
+    if not schema_first:  # no node: nothing was sent, the indexes make the graph
+        engine.ensure_schema(prepared.labels)
     number += 1
     if progress:
         progress(number, total, "indexes and constraints")
