@@ -17,12 +17,15 @@ counts, digests and bytes sent are the general path's, value for value.
 
 from __future__ import annotations
 
+import os
+import struct
+import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from policykg.graph.cypher_load import (
@@ -35,7 +38,17 @@ from policykg.graph.cypher_load import (
     node_labels,
     prepare_nodes,
 )
-from policykg.graph.falkor_bulk import _ENDS, BulkWriter, merged_names, slot_encoder
+from policykg.graph.falkor_bulk import (
+    _ENDS,
+    MAX_COMMAND_BYTES,
+    BulkUnsupported,
+    BulkWriter,
+    command_frame,
+    command_step,
+    merged_names,
+    slot_encoder,
+)
+from policykg.graph.forked import Forked
 
 _NODES_HEAD = b',"nodes":['
 _EDGES_HEAD = b'\n],"edges":[\n'
@@ -86,15 +99,17 @@ EdgeRow = tuple[EdgeShape, list[Any], bytes]  # shape, the line's values, the en
 @dataclass
 class PlainGraph:
     """prepare_file's PreparedGraph (no edge rows) and the edges per (source label, type,
-    target label), each as read, its ends already the nodes' internal ids."""
+    target label), each as read, its ends already the nodes' internal ids; or, with edge_job,
+    none here: a forked process makes their commands."""
 
     prepared: PreparedGraph
     edge_groups: dict[tuple[str, str, str], list[EdgeRow]]
+    edge_job: EdgeJob | None = None
 
 
-def _sections(data: bytes) -> tuple[list[bytes], list[bytes]]:
-    """The node and edge texts of a plain graph.json (each line without its `,\\n`; the last of
-    each list keeps its newline, as iter_graph_lines yields it)."""
+def _sections(data: bytes) -> tuple[list[bytes], int, int]:
+    """The node texts of a plain graph.json (each line without its `,\\n`; the last keeps its
+    newline, as iter_graph_lines yields it) and where the edge lines are (_edge_texts cuts them)."""
     head_end = data.find(b"\n") + 1
     head = data[:head_end]
     if not head.startswith(b"{") or not head.endswith(_NODES_HEAD + b"\n") or b'"graph":' not in head:
@@ -106,29 +121,29 @@ def _sections(data: bytes) -> tuple[list[bytes], list[bytes]]:
     nodes_end = data.find(_EDGES_HEAD, head_end - 1)
     if nodes_end < 0 or not data.endswith(_TAIL):
         raise NotPlain("another layout")
-    edges_start = nodes_end + len(_EDGES_HEAD)
     nodes = data[head_end:nodes_end + 1].split(b",\n") if nodes_end >= head_end else []
-    edges = data[edges_start:len(data) - len(_TAIL) + 1].split(b",\n") if edges_start < len(data) - 3 else []
-    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
-    # reads): every newline is one of these
-    if data.count(b"\n") != len(nodes) + len(edges) + 3:
-        raise NotPlain("blank lines, or elements not one a line")
-    return nodes, edges
+    return nodes, nodes_end + len(_EDGES_HEAD), len(data) - len(_TAIL) + 1
 
 
-def read_plain(path: Path) -> PlainGraph:
+def _edge_texts(data: bytes, start: int, end: int) -> list[bytes]:
+    """The edge lines between start and end (as _sections gives them), each without its `,\\n`."""
+    return data[start:end].split(b",\n") if start < end else []
+
+
+def read_plain(path: Path, edges_to: EdgeCommands | None = None) -> PlainGraph:
     """The plain graph.json at path, or NotPlain (whatever else went wrong included: the
-    general path then says what, as it always has)."""
+    general path then says what, as it always has). edges_to: the edges are encoded into
+    GRAPH.BULK commands by a forked process meanwhile (PlainGraph.edge_job), not kept here."""
     try:
-        return _read_plain(path.read_bytes())
+        return _read_plain(path.read_bytes(), edges_to)
     except NotPlain:
         raise
     except Exception as exc:
         raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _read_plain(data: bytes) -> PlainGraph:
-    node_texts, edge_texts = _sections(data)
+def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph:
+    node_texts, edges_start, edges_end = _sections(data)
     loads = orjson.loads
     nodes = []
     for text in node_texts:
@@ -156,7 +171,49 @@ def _read_plain(data: bytes) -> PlainGraph:
             number += 1
     if len(node_of) != len(nodes):
         raise NotPlain("a node id given twice")
+    may_hold_nul = b"\\u0000" in data
+    # the edges' commands made by another process while this one reads the edges for the counts
+    # and digests (each process cuts the edge lines itself: nothing but the commands' place in a
+    # file comes back)
+    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul) if edges_to is not None else None
+    try:
+        edge_texts = _edge_texts(data, edges_start, edges_end)
+        # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
+        # reads): every newline is one of these
+        if data.count(b"\n") != len(node_texts) + len(edge_texts) + 3:
+            raise NotPlain("blank lines, or elements not one a line")
+        groups: dict[tuple[str, str, str], list[EdgeRow]] = {}
+        if job is None:
+            groups, edge_rows = _edge_groups(edge_texts, node_of)
+            ends_of = itemgetter(-3, -2)
+            links: Iterable[tuple[str, Iterable[tuple[str, str]]]] = (
+                (rel_type, map(ends_of, map(itemgetter(1), rows)))
+                for (_source, rel_type, _target), rows in groups.items())
+        else:
+            links, edge_rows = _edge_links(edge_texts)
+        counts = link_counts(nodes, links)
+        rows = prepare_nodes(nodes, counts)
+        owned_rows = rows.owned_rows
+        for sha, texts in edge_rows.items():
+            owned_rows[sha].extend(texts)
+        for sha, doc in rows.documents.items():
+            doc["digest"] = _digest(owned_rows[sha])
+        if not all(map(LABEL_PATTERN.match, rows.labels)):
+            raise NotPlain("a label the general path refuses")
+        prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
+                                 rows.node_count, len(edge_texts), may_hold_nul=may_hold_nul)
+    except BaseException:
+        if job is not None:
+            job.close()
+        raise
+    return PlainGraph(prepared, groups, job)
 
+
+def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
+                 ) -> tuple[dict[tuple[str, str, str], list[EdgeRow]], dict[str, list[bytes]]]:
+    """The edges per (source label, type, target label), each as read with its ends as
+    GRAPH.BULK names them; and the texts of each document's edges (for its digest)."""
+    loads = orjson.loads
     shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], EdgeShape] = {}
     groups: dict[tuple[str, str, str], list[EdgeRow]] = defaultdict(list)
     edge_rows: dict[str, list[bytes]] = defaultdict(list)  # sha256 -> texts of the document's edges
@@ -180,21 +237,102 @@ def _read_plain(data: bytes) -> PlainGraph:
             sha = values[shape.sha]
             if sha:
                 edge_rows[sha].append(text)
+    return dict(groups), edge_rows
 
-    ends_of = itemgetter(-3, -2)
-    counts = link_counts(nodes, ((rel_type, map(ends_of, map(itemgetter(1), rows)))
-                                 for (_source, rel_type, _target), rows in groups.items()))
-    rows = prepare_nodes(nodes, counts)
-    owned_rows = rows.owned_rows
-    for sha, texts in edge_rows.items():
-        owned_rows[sha].extend(texts)
-    for sha, doc in rows.documents.items():
-        doc["digest"] = _digest(owned_rows[sha])
-    if not all(map(LABEL_PATTERN.match, rows.labels)):
-        raise NotPlain("a label the general path refuses")
-    prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
-                             rows.node_count, len(edge_texts), may_hold_nul=b"\\u0000" in data)
-    return PlainGraph(prepared, dict(groups))
+
+def _edge_links(edge_texts: list[bytes]) -> tuple[list[tuple[str, list[tuple[str, str]]]], dict[str, list[bytes]]]:
+    """What the counts and digests read of the edges (their commands made elsewhere): the
+    (source, target) of each type's edges, the texts of each document's edges. An edge the
+    commands' reader refuses makes it raise NotPlain, and the whole graph goes the general way."""
+    loads = orjson.loads
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    edge_rows: dict[str, list[bytes]] = defaultdict(list)
+    for text in edge_texts:
+        element = loads(text)
+        rel_type = element["type"]
+        found = pairs.get(rel_type)
+        if found is None:
+            if type(rel_type) is not str or not REL_TYPE_PATTERN.match(rel_type):
+                raise NotPlain("a relationship type the general path refuses")
+            found = pairs[rel_type] = []
+        found.append((element["from"], element["to"]))
+        sha = element.get("docSha256")
+        if sha and type(sha) is str:
+            edge_rows[sha].append(text)
+    return list(pairs.items()), edge_rows
+
+
+@dataclass
+class EdgeCommands:
+    """Where the edges' GRAPH.BULK commands go when a forked process makes them: the graph, the
+    commands' limits (BulkWriter's) and the folder of the file that holds them meanwhile."""
+
+    graph: str
+    max_entities: int
+    folder: Path
+    max_bytes: int = MAX_COMMAND_BYTES
+
+    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]],
+              check_nul: bool) -> EdgeJob:
+        # gone when closed (EdgeJob.close: the file outlives this call)
+        handle = tempfile.TemporaryFile(dir=self.folder, prefix=".edges-")  # noqa: SIM115
+        try:
+            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, check_nul, self, handle.fileno()))
+        except BaseException:
+            handle.close()
+            raise
+        return EdgeJob(job, handle)
+
+
+Frame = tuple[int, int, str]  # (offset in the file, size, what the command holds)
+
+
+@dataclass
+class EdgeJob:
+    """The forked process making the edges' commands, and the file it writes them into."""
+
+    job: Forked
+    handle: IO[bytes]
+
+    def frames(self) -> tuple[list[Frame], int, int]:
+        """(the commands, relationships, properties set) once the process is done; NotPlain
+        for a graph it found not plain."""
+        return self.job.result()  # type: ignore[no-any-return]
+
+    def read(self, offset: int, size: int) -> bytes:
+        return os.pread(self.handle.fileno(), size, offset)
+
+    def close(self) -> None:
+        self.job.stop()
+        self.handle.close()
+
+
+def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
+                   spec: EdgeCommands, fd: int) -> tuple[list[Frame], int, int]:
+    """(In the forked process.) Every edge into GRAPH.BULK commands after the node commands
+    (no BEGIN), each written whole into fd as the Redis protocol sends it."""
+    frames: list[Frame] = []
+    offset = 0
+
+    def write(args: list[Any]) -> None:
+        nonlocal offset
+        frame = command_frame(["GRAPH.BULK", *args])
+        view = memoryview(frame)
+        while view:
+            view = view[os.write(fd, view):]
+        frames.append((offset, len(frame), command_step(args)))
+        offset += len(frame)
+
+    groups, _rows = _edge_groups(_edge_texts(data, start, end), node_of)
+    writer = BulkWriter(spec.graph, write, spec.max_entities, spec.max_bytes, check_nul)
+    writer.commands = 1  # the node commands come first, the first of them with BEGIN
+    try:
+        for _rel_type in encode_groups(writer, groups, check_nul):
+            pass
+    except (BulkUnsupported, UnicodeEncodeError, struct.error, OverflowError) as exc:
+        raise NotPlain(f"a value for the general path to report: {exc}") from exc
+    writer.flush()
+    return frames, writer.relationships, writer.properties
 
 
 def add_relationships(writer: BulkWriter, graph: PlainGraph, check_nul: bool) -> Iterator[str]:
@@ -203,9 +341,15 @@ def add_relationships(writer: BulkWriter, graph: PlainGraph, check_nul: bool) ->
     shape for that header (a property a shape lacks: null); a group with a shape whose names
     come in another order goes through _add itself. Each group is taken out of graph.edge_groups
     as it is encoded (its rows are freed while the server runs the commands, not after)."""
+    return encode_groups(writer, graph.edge_groups, check_nul)
+
+
+def encode_groups(writer: BulkWriter, edge_groups: dict[tuple[str, str, str], list[EdgeRow]],
+                  check_nul: bool) -> Iterator[str]:
+    """add_relationships of these groups (emptied as they are encoded)."""
     shape_of: Callable[[EdgeRow], EdgeShape] = itemgetter(0)  # type: ignore[assignment]
-    for key in sorted(graph.edge_groups):
-        rel_type, rows = key[1], graph.edge_groups.pop(key)
+    for key in sorted(edge_groups):
+        rel_type, rows = key[1], edge_groups.pop(key)
         shapes = list(dict.fromkeys(map(shape_of, rows)))
         header = tuple(merged_names(dict.fromkeys(shape.names for shape in shapes)))
         position = {name: number for number, name in enumerate(header)}

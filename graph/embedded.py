@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from policykg.graph.bulk_file import NotPlain, PlainGraph, read_plain
+from policykg.graph.bulk_file import EdgeCommands, NotPlain, PlainGraph, read_plain
 from policykg.graph.bulk_file import add_relationships as plain_relationships
 from policykg.graph.cypher_load import (
     EXISTING_DOCUMENTS,
@@ -61,6 +61,7 @@ from policykg.graph.falkor_bulk import (
     BulkUnsupported,
     BulkWriter,
     bulk_reply_seconds,
+    command_step,
 )
 from policykg.graph.falkor_reader import FalkorReader, ServerError
 from policykg.graph.watchdog import KEEP_NAME, folder_identity
@@ -702,10 +703,22 @@ class EmbeddedServer:
         plain: PlainGraph | None = None
         with without_cyclic_gc():
             try:  # the build's graph.json in one pass (graph/bulk_file.py); anything else as before
-                plain = read_plain(self.out_dir / "graph.json")
+                # (the edges' commands made meanwhile by a forked process, into a file in db_dir)
+                plain = read_plain(self.out_dir / "graph.json", EdgeCommands(STAGING_GRAPH_NAME, batch_size,
+                                                                             self.db_dir))
                 prepared = plain.prepared
             except NotPlain:
                 prepared = prepare_file(self.out_dir)
+        try:
+            return self._load_prepared(prepared, plain, graph_sha, stat_now, batch_size, progress, started)
+        finally:
+            if plain is not None and plain.edge_job is not None:
+                plain.edge_job.close()
+
+    def _load_prepared(self, prepared: PreparedGraph, plain: PlainGraph | None, graph_sha: Callable[[], str],
+                       stat_now: str, batch_size: int, progress: Callable[[int, int, str], None] | None,
+                       started: float) -> LoadSummary:
+        """_load once graph.json is read."""
         sha = graph_sha()
         client = self.client()
         names = self.graph_names()
@@ -849,21 +862,6 @@ class BulkTimeout(LoadError):
     """A GRAPH.BULK command the server did not answer in time (the connection is closed)."""
 
 
-def bulk_step(args: Sequence[Any]) -> str:
-    """What a GRAPH.BULK command's arguments hold, for an error message: "nodes Task, …;
-    relationships LEADS, …" (each token's label set or type, once)."""
-    start = 2 if len(args) > 1 and args[1] == "BEGIN" else 1
-    node_tokens = int(args[start + 2])
-    tokens = [arg[:arg.index(b"\x00")].decode(errors="replace") for arg in args[start + 4:]]
-    parts = []
-    for kind, names in (("nodes", tokens[:node_tokens]), ("relationships", tokens[node_tokens:])):
-        distinct = list(dict.fromkeys(names))
-        if distinct:
-            more = f" and {len(distinct) - 3} more" if len(distinct) > 4 else ""
-            parts.append(f"{kind} {', '.join(distinct[:3] if more else distinct)}{more}")
-    return "; ".join(parts) or "empty"
-
-
 def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...], NodeEntities]]:
     """(primary label, other labels, [(property names, values)]) per node group, in the order
     the nodes are created: a node's properties as its row has them, then `docs` and `aliases`,
@@ -903,7 +901,8 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     from concurrent.futures import Future, ThreadPoolExecutor
 
     counters = WriteCounters()
-    edge_groups = len(plain.edge_groups) if plain is not None else len(prepared.edge_groups)
+    edge_groups = (1 if plain.edge_job is not None else len(plain.edge_groups)) if plain is not None \
+        else len(prepared.edge_groups)
     total = len(prepared.node_groups) + edge_groups + 1
     number = 0
     pending: list[tuple[Future[Any], str]] = []  # each command sent and what it held
@@ -949,12 +948,25 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
             except TimeoutError as exc:
                 raise TimeoutError(round(seconds)) from exc
 
+        def timed_frame(frame: bytes, seconds: float) -> Any:
+            try:
+                return bulk.send_frame(frame, seconds)
+            except TimeoutError as exc:
+                raise TimeoutError(round(seconds)) from exc
+
         def send(args: list[Any]) -> None:
             while len(pending) >= 2:  # at most one command queued behind the one running
                 finished(*pending.pop(0))
             size = sum(len(arg) for arg in args if isinstance(arg, bytes))
-            step = f"GRAPH.BULK command {writer.commands} ({bulk_step(args)}, {size / 1e6:.1f} MB)"
+            step = f"GRAPH.BULK command {writer.commands} ({command_step(args)}, {size / 1e6:.1f} MB)"
             pending.append((executor.submit(timed_command, args, bulk_reply_seconds(size)), step))
+
+        def send_frame(frame: bytes, what: str) -> None:  # a command the edges' process made
+            while len(pending) >= 2:
+                finished(*pending.pop(0))
+            writer.commands += 1
+            step = f"GRAPH.BULK command {writer.commands} ({what}, {len(frame) / 1e6:.1f} MB)"
+            pending.append((executor.submit(timed_frame, frame, bulk_reply_seconds(len(frame))), step))
 
         writer = BulkWriter(engine.graph_name, send, batch_size, check_nul=prepared.may_hold_nul)
         internal: dict[str, int] = {}
@@ -973,8 +985,28 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
             writer.flush()
             schema_first = writer.commands > 0
             if schema_first:
-                pending.append((executor.submit(engine.ensure_schema, prepared.labels), SCHEMA_STEP))
-            if plain is not None:
+                node_commands = [future for future, _step in pending]
+
+                def schema() -> None:  # runs after the node commands (one thread): not if one failed
+                    if not any(future.exception() is not None for future in node_commands):
+                        engine.ensure_schema(prepared.labels)
+
+                pending.append((executor.submit(schema), SCHEMA_STEP))
+            if plain is not None and plain.edge_job is not None:
+                try:
+                    frames, relationships, properties = plain.edge_job.frames()
+                except NotPlain:  # the general path loads the graph (and reports what the process found)
+                    raise
+                except Exception as exc:  # the process died (killed?): the general path loads it here
+                    raise NotPlain(f"the process encoding the relationships failed: {exc}") from exc
+                for offset, size, what in frames:
+                    send_frame(plain.edge_job.read(offset, size), what)
+                writer.relationships += relationships
+                writer.properties += properties
+                number += edge_groups
+                if progress:
+                    progress(number, total, "edges")
+            elif plain is not None:
                 try:
                     for rel_type in plain_relationships(writer, plain, prepared.may_hold_nul):
                         number += 1

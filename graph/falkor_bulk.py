@@ -87,6 +87,30 @@ def bulk_reply_seconds(size: int) -> float:
     return base + BULK_SECONDS_PER_MB * size / 1e6
 
 
+def command_frame(args: Sequence[Any]) -> bytes:
+    """A command as the Redis protocol sends it (an array of bulk strings)."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts += [b"$%d\r\n" % len(data), data, b"\r\n"]
+    return b"".join(parts)
+
+
+def command_step(args: Sequence[Any]) -> str:
+    """What a GRAPH.BULK command's arguments hold, for an error message: "nodes Task, …;
+    relationships LEADS, …" (each token's label set or type, once; a few, then how many more)."""
+    start = 2 if len(args) > 1 and args[1] == "BEGIN" else 1
+    node_tokens = int(args[start + 2])
+    tokens = [arg[:arg.index(b"\x00")].decode(errors="replace") for arg in args[start + 4:]]
+    parts = []
+    for kind, names in (("nodes", tokens[:node_tokens]), ("relationships", tokens[node_tokens:])):
+        distinct = list(dict.fromkeys(names))
+        if distinct:
+            more = f" and {len(distinct) - 3} more" if len(distinct) > 4 else ""
+            parts.append(f"{kind} {', '.join(distinct[:3] if more else distinct)}{more}")
+    return "; ".join(parts) or "empty"
+
+
 class BulkReplyError(Exception):
     """The server's error reply to a command (its message)."""
 
@@ -125,16 +149,16 @@ class BulkConnection:
     def command(self, args: Sequence[Any], timeout: float) -> Any:
         """Send one command and read its reply within `timeout` seconds in all (TimeoutError
         then, the connection closed); an error reply raises BulkReplyError."""
+        return self.send_frame(command_frame(args), timeout)
+
+    def send_frame(self, frame: bytes, timeout: float) -> Any:
+        """command() of a command already framed (command_frame)."""
         if self._socket is None:
             raise ConnectionError("the GRAPH.BULK connection was closed after an earlier failure")
-        parts = [b"*%d\r\n" % len(args)]
-        for arg in args:
-            data = arg if isinstance(arg, bytes) else str(arg).encode()
-            parts += [b"$%d\r\n" % len(data), data, b"\r\n"]
         deadline = time.monotonic() + timeout
         try:
             self._socket.settimeout(timeout)
-            self._socket.sendall(b"".join(parts))
+            self._socket.sendall(frame)
             return self._reply(deadline)
         except BaseException:
             self.close()  # whatever was not read (or sent) of this command must never be taken for the next
