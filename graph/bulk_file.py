@@ -9,6 +9,14 @@ the types of its values: a graph has a few dozen), and encodes the edges group b
 encoders made for that shape (falkor_bulk.slot_encoder), while the server runs the command
 before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes as before.
 
+With EdgeCommands (the embedded load), the edges' commands are made by a forked process: once
+this process has read the nodes (and so knows every node's internal id), the child, which
+inherits them, cuts and parses the edge lines itself and writes the finished GRAPH.BULK commands
+into an unnamed file; this process meanwhile reads only what the load counts and the digests
+need of the edges, encodes the nodes and sends their commands, then the child's. Only the
+commands' places in the file come back (bytes, not objects: pickling parsed edges cost more
+than it saved).
+
 Anything else (another layout, a line of another shape, a value this path does not carry, a
 missing endpoint, a duplicate id, a value GRAPH.BULK refuses) raises NotPlain, and the caller
 loads by the general path, which reports any error in the file as it always has. The rows,

@@ -9,10 +9,11 @@ command_idle_seconds), so that the next command only connects; the watchdog stop
 time has passed with no user, or at once when OUT is removed or replaced; a rebuild of OUT and
 `policykg db stop` stop it too. Loading reads graph.json into the rows of graph/cypher_load.py
 (the ones the Neo4j statements send; the build's layout in one pass by graph/bulk_file.py, into
-the same rows and bytes) and writes them by FalkorDB's GRAPH.BULK binary protocol
-(graph/falkor_bulk.py) into a staging graph that replaces the live one only when every command
-has succeeded and the uniqueness constraints hold, so a failed load leaves the previous graph
-untouched.
+the same rows and bytes; its edges' commands made by a forked process meanwhile) and writes them
+by FalkorDB's GRAPH.BULK binary protocol (graph/falkor_bulk.py, on a connection of its own whose
+every command has a reply deadline) into a staging graph that replaces the live one only when
+every command has succeeded and the uniqueness constraints hold, so a failed load leaves the
+previous graph untouched.
 """
 
 from __future__ import annotations
