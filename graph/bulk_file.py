@@ -25,7 +25,9 @@ counts, digests and bytes sent are the general path's, value for value.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import struct
 import tempfile
 from collections import defaultdict
@@ -41,6 +43,7 @@ from policykg.graph.cypher_load import (
     PROPERTY_PATTERN,
     REL_TYPE_PATTERN,
     PreparedGraph,
+    _canonical,
     _digest,
     link_counts,
     node_labels,
@@ -180,41 +183,72 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     if len(node_of) != len(nodes):
         raise NotPlain("a node id given twice")
     may_hold_nul = b"\\u0000" in data
-    # the edges' commands made by another process while this one reads the edges for the counts
-    # and digests (each process cuts the edge lines itself: nothing but the commands' place in a
-    # file comes back)
-    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul) if edges_to is not None else None
+    if edges_to is not None:
+        return _read_plain_forked(data, nodes, len(node_texts), node_of, edges_start, edges_end, may_hold_nul,
+                                  edges_to)
+    edge_texts = _edge_texts(data, edges_start, edges_end)
+    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
+    # reads): every newline is one of these
+    if data.count(b"\n") != len(node_texts) + len(edge_texts) + 3:
+        raise NotPlain("blank lines, or elements not one a line")
+    groups, edge_rows = _edge_groups(edge_texts, node_of)
+    rows = prepare_nodes(nodes, link_counts(nodes, _links(groups)))
+    owned_rows = rows.owned_rows
+    for sha, texts in edge_rows.items():
+        owned_rows[sha].extend(texts)
+    for sha, doc in rows.documents.items():
+        doc["digest"] = _digest(owned_rows[sha])
+    if not all(map(LABEL_PATTERN.match, rows.labels)):
+        raise NotPlain("a label the general path refuses")
+    prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
+                             rows.node_count, len(edge_texts), may_hold_nul=may_hold_nul)
+    return PlainGraph(prepared, groups)
+
+
+def _links(groups: dict[tuple[str, str, str], list[EdgeRow]]) -> Iterable[tuple[str, Iterable[tuple[str, str]]]]:
+    """The (source, target) ids of each group's edges, as link_counts reads them."""
+    ends_of = itemgetter(-3, -2)
+    return ((rel_type, map(ends_of, map(itemgetter(1), rows))) for (_source, rel_type, _target), rows in groups.items())
+
+
+def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
+                       node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int, may_hold_nul: bool,
+                       edges_to: EdgeCommands) -> PlainGraph:
+    """_read_plain with the edges read by a forked process (_edge_commands): it sends back the
+    load counts and each document's edge texts for its digest, then makes the edges' commands,
+    while this one makes the node rows; the counts are added to them when they come."""
+    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul, nodes, node_lines)
     try:
-        edge_texts = _edge_texts(data, edges_start, edges_end)
-        # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
-        # reads): every newline is one of these
-        if data.count(b"\n") != len(node_texts) + len(edge_texts) + 3:
-            raise NotPlain("blank lines, or elements not one a line")
-        groups: dict[tuple[str, str, str], list[EdgeRow]] = {}
-        if job is None:
-            groups, edge_rows = _edge_groups(edge_texts, node_of)
-            ends_of = itemgetter(-3, -2)
-            links: Iterable[tuple[str, Iterable[tuple[str, str]]]] = (
-                (rel_type, map(ends_of, map(itemgetter(1), rows)))
-                for (_source, rel_type, _target), rows in groups.items())
-        else:
-            links, edge_rows = _edge_links(edge_texts)
-        counts = link_counts(nodes, links)
-        rows = prepare_nodes(nodes, counts)
-        owned_rows = rows.owned_rows
-        for sha, texts in edge_rows.items():
-            owned_rows[sha].extend(texts)
+        rows = prepare_nodes(nodes, {}, canonical=False)
+        counts, parts, edge_count = job.message()
+        owned_by = rows.owned_by
+        owned_rows: dict[str, list[bytes]] = defaultdict(list)
+        for group in rows.node_groups.values():
+            for row in group:
+                node_id = row["id"]
+                found = counts.get(node_id)
+                if found:  # where prepare_nodes(nodes, counts) puts them: after the node's own
+                    row["props"].update(found)
+                sha = owned_by.get(node_id)
+                if sha:  # a Document or a Task: its row in the document's digest
+                    owned_rows[sha].append(_canonical(row))
+        # a document's rows sorted: its Document and Task rows (each `["",{…`) before its edges'
+        # texts (each `{…`, sorted and joined by the other process), as _digest sorts them all
         for sha, doc in rows.documents.items():
-            doc["digest"] = _digest(owned_rows[sha])
+            node_rows = owned_rows[sha]
+            node_rows.sort()
+            digest = hashlib.sha256(b"\n".join(node_rows) + b"\n")
+            if sha in parts:
+                digest.update(job.read(*parts[sha]))
+            doc["digest"] = digest.hexdigest()
         if not all(map(LABEL_PATTERN.match, rows.labels)):
             raise NotPlain("a label the general path refuses")
         prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
-                                 rows.node_count, len(edge_texts), may_hold_nul=may_hold_nul)
+                                 rows.node_count, edge_count, may_hold_nul=may_hold_nul)
     except BaseException:
-        if job is not None:
-            job.close()
+        job.close()
         raise
-    return PlainGraph(prepared, groups, job)
+    return PlainGraph(prepared, {}, job)
 
 
 def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
@@ -248,28 +282,6 @@ def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
     return dict(groups), edge_rows
 
 
-def _edge_links(edge_texts: list[bytes]) -> tuple[list[tuple[str, list[tuple[str, str]]]], dict[str, list[bytes]]]:
-    """What the counts and digests read of the edges (their commands made elsewhere): the
-    (source, target) of each type's edges, the texts of each document's edges. An edge the
-    commands' reader refuses makes it raise NotPlain, and the whole graph goes the general way."""
-    loads = orjson.loads
-    pairs: dict[str, list[tuple[str, str]]] = {}
-    edge_rows: dict[str, list[bytes]] = defaultdict(list)
-    for text in edge_texts:
-        element = loads(text)
-        rel_type = element["type"]
-        found = pairs.get(rel_type)
-        if found is None:
-            if type(rel_type) is not str or not REL_TYPE_PATTERN.match(rel_type):
-                raise NotPlain("a relationship type the general path refuses")
-            found = pairs[rel_type] = []
-        found.append((element["from"], element["to"]))
-        sha = element.get("docSha256")
-        if sha and type(sha) is str:
-            edge_rows[sha].append(text)
-    return list(pairs.items()), edge_rows
-
-
 @dataclass
 class EdgeCommands:
     """Where the edges' GRAPH.BULK commands go when a forked process makes them: the graph, the
@@ -280,19 +292,26 @@ class EdgeCommands:
     folder: Path
     max_bytes: int = MAX_COMMAND_BYTES
 
-    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]],
-              check_nul: bool) -> EdgeJob:
+    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
+              nodes: list[tuple[str, dict[str, Any]]], node_lines: int) -> EdgeJob:
         # gone when closed (EdgeJob.close: the file outlives this call)
         handle = tempfile.TemporaryFile(dir=self.folder, prefix=".edges-")  # noqa: SIM115
+        told, telling = os.pipe()  # where in the file the counts are: 16 bytes, never more than a pipe holds
         try:
-            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, check_nul, self, handle.fileno()))
+            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, check_nul, self, handle.fileno(),
+                                                      nodes, node_lines, telling))
         except BaseException:
             handle.close()
+            os.close(told)
             raise
-        return EdgeJob(job, handle)
+        finally:
+            os.close(telling)  # the child's copy is its own: its end (or death) ends what is read here
+        return EdgeJob(job, handle, told)
 
 
 Frame = tuple[int, int, str]  # (offset in the file, size, what the command holds)
+Counts = tuple[dict[str, dict[str, int]], dict[str, tuple[int, int]], int]  # counts, edge parts, edges
+_PLACE = struct.Struct("=QQ")
 
 
 @dataclass
@@ -301,6 +320,23 @@ class EdgeJob:
 
     job: Forked
     handle: IO[bytes]
+    told: int | None  # the pipe on which it says where the counts are
+
+    def message(self) -> Counts:
+        """The load counts, where each document's edge texts are (offset, size) and how many
+        edges there are, once the process has read every edge; NotPlain for a graph it found
+        not plain, or when it ended without saying."""
+        assert self.told is not None
+        place = b""
+        while len(place) < _PLACE.size:
+            chunk = os.read(self.told, _PLACE.size - len(place))
+            if not chunk:
+                raise NotPlain("the process reading the relationships ended without its counts")
+            place += chunk
+        ok, value = pickle.loads(self.read(*_PLACE.unpack(place)))
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
 
     def frames(self) -> tuple[list[Frame], int, int]:
         """(the commands, relationships, properties set) once the process is done; NotPlain
@@ -313,25 +349,59 @@ class EdgeJob:
     def close(self) -> None:
         self.job.stop()
         self.handle.close()
+        if self.told is not None:
+            os.close(self.told)
+            self.told = None
 
 
 def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
-                   spec: EdgeCommands, fd: int) -> tuple[list[Frame], int, int]:
-    """(In the forked process.) Every edge into GRAPH.BULK commands after the node commands
-    (no BEGIN), each written whole into fd as the Redis protocol sends it."""
+                   spec: EdgeCommands, fd: int, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
+                   telling: int) -> tuple[list[Frame], int, int]:
+    """(In the forked process.) Every edge read; the load counts and each document's edge texts
+    (sorted, joined as _digest joins them) written into fd and their place told on `telling`;
+    then the edges into GRAPH.BULK commands after the node commands (no BEGIN), each written
+    whole into fd as the Redis protocol sends it."""
     frames: list[Frame] = []
     offset = 0
 
-    def write(args: list[Any]) -> None:
+    def put(blob: bytes) -> tuple[int, int]:
         nonlocal offset
-        frame = command_frame(["GRAPH.BULK", *args])
-        view = memoryview(frame)
+        view = memoryview(blob)
         while view:
             view = view[os.write(fd, view):]
-        frames.append((offset, len(frame), command_step(args)))
-        offset += len(frame)
+        place = (offset, len(blob))
+        offset += len(blob)
+        return place
 
-    groups, _rows = _edge_groups(_edge_texts(data, start, end), node_of)
+    message: tuple[bool, Any]
+    try:
+        edge_texts = _edge_texts(data, start, end)
+        # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
+        # reads): every newline is one of these
+        if data.count(b"\n") != node_lines + len(edge_texts) + 3:
+            raise NotPlain("blank lines, or elements not one a line")
+        groups, edge_rows = _edge_groups(edge_texts, node_of)
+        counts = link_counts(nodes, _links(groups))
+        parts = {}
+        for sha, texts in edge_rows.items():
+            texts.sort()
+            if texts[0][:1] <= b"[":  # would sort among the node rows
+                raise NotPlain("an edge line that does not start with {")
+            parts[sha] = put(b"\n".join(texts) + b"\n")
+        message = (True, (counts, parts, len(edge_texts)))
+    except NotPlain as exc:
+        message = (False, exc)
+    except Exception as exc:  # what read_plain would have made of it
+        message = (False, NotPlain(f"{type(exc).__name__}: {exc}"))
+    os.write(telling, _PLACE.pack(*put(pickle.dumps(message))))
+    if not message[0]:
+        raise message[1]
+
+    def write(args: list[Any]) -> None:
+        frame = command_frame(["GRAPH.BULK", *args])
+        place = put(frame)
+        frames.append((*place, command_step(args)))
+
     writer = BulkWriter(spec.graph, write, spec.max_entities, spec.max_bytes, check_nul)
     writer.commands = 1  # the node commands come first, the first of them with BEGIN
     try:

@@ -235,8 +235,12 @@ def test_a_forked_edge_process_that_dies_leaves_the_graph_to_the_general_path(
     out = _write_graph(tmp_path / "out", *_plain_graph())
     plain = read_plain(out / "graph.json")
     # the edges' process dies before it says anything (as when killed): a real forked process
-    dying = EdgeJob(Forked.start(lambda: os._exit(3)), tempfile.TemporaryFile())  # noqa: SIM115
+    told, telling = os.pipe()
+    dying = EdgeJob(Forked.start(lambda: os._exit(3)), tempfile.TemporaryFile(), told)  # noqa: SIM115
+    os.close(telling)
     try:
+        with pytest.raises(NotPlain, match="ended without its counts"):
+            dying.message()
         with pytest.raises(NotPlain, match="the process encoding the relationships failed"):
             bulk_create_graph(server.engine("forked"), plain.prepared, 10_000,
                               plain=PlainGraph(plain.prepared, {}, dying))
