@@ -9,13 +9,14 @@ the types of its values: a graph has a few dozen), and encodes the edges group b
 encoders made for that shape (falkor_bulk.slot_encoder), while the server runs the command
 before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes as before.
 
-With EdgeCommands (the embedded load), the edges' commands are made by a forked process: once
-this process has read the nodes (and so knows every node's internal id), the child, which
-inherits them, cuts and parses the edge lines itself and writes the finished GRAPH.BULK commands
-into an unnamed file; this process meanwhile reads only what the load counts and the digests
-need of the edges, encodes the nodes and sends their commands, then the child's. Only the
-commands' places in the file come back (bytes, not objects: pickling parsed edges cost more
-than it saved).
+With EdgeCommands (the embedded load), the edges are read by a forked process: once this
+process has read the nodes (and so knows every node's internal id), the child, which inherits
+them, cuts and parses the edge lines itself, writes the load counts and each document's sorted
+edge texts (for its digest) into an unnamed file and says where, then writes the finished
+GRAPH.BULK commands of the edges there too. This process meanwhile makes the node rows, adds
+the counts and digests when they come, encodes and sends the node commands, then the child's.
+What comes back is bytes and a small dict of counts, never the parsed edges (pickling those
+cost more than it saved).
 
 Anything else (another layout, a line of another shape, a value this path does not carry, a
 missing endpoint, a duplicate id, a value GRAPH.BULK refuses) raises NotPlain, and the caller
