@@ -705,8 +705,9 @@ class EmbeddedServer:
         with without_cyclic_gc():
             try:  # the build's graph.json in one pass (graph/bulk_file.py); anything else as before
                 # (the edges' commands made meanwhile by a forked process, into a file in db_dir)
-                plain = read_plain(self.out_dir / "graph.json", EdgeCommands(STAGING_GRAPH_NAME, batch_size,
-                                                                             self.db_dir))
+                # (a second process only pays where it has a core of its own)
+                edges_to = EdgeCommands(STAGING_GRAPH_NAME, batch_size, self.db_dir) if usable_cores() > 1 else None
+                plain = read_plain(self.out_dir / "graph.json", edges_to)
                 prepared = plain.prepared
             except NotPlain:
                 prepared = prepare_file(self.out_dir)
@@ -774,6 +775,14 @@ class EmbeddedServer:
             connection = BulkConnection(str(self.socket_path), self._password, seconds)
             with contextlib.closing(connection):
                 connection.command(["GRAPH.DELETE", STAGING_GRAPH_NAME], seconds)
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def server_failure(exc: BaseException) -> bool:
