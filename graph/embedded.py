@@ -705,8 +705,7 @@ class EmbeddedServer:
         with without_cyclic_gc():
             try:  # the build's graph.json in one pass (graph/bulk_file.py); anything else as before
                 # (the edges' commands made meanwhile by a forked process, into a file in db_dir)
-                # (a second process only pays where it has a core of its own)
-                edges_to = EdgeCommands(STAGING_GRAPH_NAME, batch_size, self.db_dir) if usable_cores() > 1 else None
+                edges_to = EdgeCommands(STAGING_GRAPH_NAME, batch_size, self.db_dir) if core_to_spare() else None
                 plain = read_plain(self.out_dir / "graph.json", edges_to)
                 prepared = plain.prepared
             except NotPlain:
@@ -777,12 +776,20 @@ class EmbeddedServer:
                 connection.command(["GRAPH.DELETE", STAGING_GRAPH_NAME], seconds)
 
 
-def usable_cores() -> int:
-    """The CPUs this process may run on."""
+def core_to_spare() -> bool:
+    """Whether a second process would have a core of its own: this process may run on more than
+    one CPU and the machine is not already busier than its CPUs (the load average of the last
+    minute, as `make -l` reads it). Where every core is taken, the forked reader adds its CPU
+    (about a tenth more in all) and gains no time; the load is the same either way."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows)
+        busy = 0.0
+    return cores > 1 and busy < cores
 
 
 def server_failure(exc: BaseException) -> bool:
