@@ -249,11 +249,15 @@ def _element_lists(fh: IO[bytes]) -> Iterator[list[Any]]:
 
 def _list_end(block: bytes) -> int:
     """Where the line that ends a list of graph.json starts in `block` (whole lines), -1 if not
-    in it: the first "]" at the start of a line (memchr: a "]" inside an element is rare)."""
+    in it: the first "]" at the start of a line (a memchr where the block has no other "]", as
+    edges seldom have; else over the block at once in numpy: nodes have lists)."""
     at = block.find(b"]")
-    while at > 0 and block[at - 1] != 10:
-        at = block.find(b"]", at + 1)
-    return at
+    if at <= 0 or block[at - 1] == 10:
+        return at
+    text = np.frombuffer(block, dtype=np.uint8)
+    brackets = np.flatnonzero(text[1:] == 93) + 1
+    starts = brackets[text[brackets - 1] == 10]
+    return int(starts[0]) if len(starts) else -1
 
 
 def _parsed_lines(block: bytes) -> list[Any]:
