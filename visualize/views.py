@@ -283,11 +283,10 @@ _DOCUMENT_LINE = re.compile(rb'\n(\{"id":"[^"\\\n]*","label":"Document"[^\n]*)')
 
 class _EdgeReader:
     """A forked process that reads graph.json for a GraphIndex being made from it in this one:
-    the nodes' positions (the head of each line only), then every edge's type and ends, handed
-    over as soon as they are read (edge_ends), then the edges' rows of data.js, every field of
-    every edge parsed — the larger half of the work — into the spools `rows` and `strings`
-    (strings_json). The two cores the build has are both busy, and the bytes written are those
-    of a single process."""
+    the nodes' positions (the head of each line only), then every edge, each line parsed once
+    for its type and ends (handed over once all are read: edge_ends) and its row of data.js —
+    the larger half of the work — into the spools `rows` and `strings` (strings_json). The two
+    cores the build has are both busy, and the bytes written are those of a single process."""
 
     def __init__(self, path: Path, nodes_at: int) -> None:
         self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by GraphIndex.close)
