@@ -224,11 +224,11 @@ def _all_str(values: list[Any]) -> bool:
 
 def _element_lists(fh: IO[bytes]) -> Iterator[list[Any]]:
     """The elements of one list of graph.json (one element a line, as the build writes it) from
-    fh's position on, parsed a megabyte at a time: one orjson call for a few thousand lines,
+    fh's position on, parsed 256 kB at a time: one orjson call for several hundred lines,
     whose commas are those of a JSON list. fh is left after the line that ends the list."""
     at, rest = fh.tell(), b""
     while True:
-        read = fh.read(1 << 20)
+        read = fh.read(1 << 18)
         block, rest = rest + read, b""
         end = _list_end(block)  # where the line that ends the list starts (-1: not in this block)
         if end < 0 and read:  # the whole lines of the block
