@@ -8,8 +8,7 @@ a few tests on the way): no text of the document holds a character to clean (XML
 characters, a lone surrogate) — the quotes and task texts are slices of the original text (the
 model's contract), so the original text is checked whole rather than each of them —, a text with
 & < > has them escaped (R&D is common), no name (a unit, entity or indicator as written or named)
-holds what CSV quotes, no id what an XML attribute quotes, neither what JSON escapes; no two tasks
-share a path, no two
+holds what CSV quotes, no id what an XML attribute quotes; no two tasks share a path, no two
 MENTIONS or TARGETS edges share their ends and key, every number is an int or a float that orjson
 writes as json does. A document that is not plain in every one of these ways (a fuzzed file, a
 file name that is not UTF-8) is encoded the general way. tests/test_record.py compares both on
@@ -19,10 +18,6 @@ The GraphML elements and most CSV rows are written as bytes (`bytes % values` ov
 templates) from each value's UTF-8, right after the element's graph.json line: orjson caches the
 UTF-8 of every text it writes in the str itself, so that `.encode()` of a long quote, task text
 or paragraph is a copy, where encoding a str element made of it would encode the text again.
-The edges' graph.json lines are templates too, filled with the same UTF-8 (a name or id is its own
-JSON string, see above), and each kind's quotes are JSON-encoded by one orjson call over them all
-(_texts_encoded), whose bytes are also their GraphML and CSV where JSON escapes nothing: a value
-is encoded once for the three formats, and no dict is made per edge.
 """
 
 from __future__ import annotations
@@ -213,8 +208,7 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     json_nodes = [orjson.dumps(document) + b",\n"]
     graphml_nodes = [document_graphml]
     graphml_edges: list[bytes] = []
-    edge_lines: list[bytes] = []  # the graph.json lines of the edges, in order (a kind's at once: joined)
-    edge_count = 0  # (the lines more than edge_lines has)
+    edge_lines: list[bytes] = []  # the graph.json lines of the edges, in order
     dumps = orjson.dumps
     doc_utf8, sha_utf8 = doc_id.encode(), sha.encode()
     # every text written, to be checked at the end: the long ones (for what XML cannot carry), the
@@ -257,7 +251,6 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     # the CSV fields every row of the document starts with
     doc_field, sha_field = csv_field(name), csv_field(sha)
     title_field, jurisdiction_field = csv_field(meta.title), csv_field(meta.jurisdiction)
-    responsibility_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},".encode()
     # responsibilities.csv: each task's rows, the task's fields (long: its quote and text) encoded once
     responsibilities: list[bytes] = []
     responsibility_count = 0
@@ -290,7 +283,8 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         task_text = node["text"]
         lead, part, from_order = [], [], False  # (the 任务分工表's units of the task)
         with_text = with_text and bool(task_text)
-        task_head = b"%s%s,%s,%s," % (responsibility_head, tid_utf8, path_utf8, csv_field(task.title).encode())
+        task_head = f"{doc_field},{sha_field},{title_field},{jurisdiction_field},{tid},{path}," \
+                    f"{csv_field(task.title)},".encode()
         # (bytes from the texts' UTF-8 orjson cached: the task's quote and text are long)
         task_tail = b"%s,%d,%d,%s,%s,%s\r\n" % (
             csv_field(clause.quote).encode(), clause.start, clause.end, csv_field(task_text).encode(),
@@ -375,88 +369,62 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     doc_source = (doc_id, doc_utf8, orjson.dumps(doc_id))
     task_ids = {path: (tid, tid.encode(), b'"%s"' % tid.encode()) for path in paths if path
                 for tid in (task_prefix + path,)}
+    entity_rows = []
     row_head = f"{doc_field},{sha_field},".encode()  # (what every row of the document starts with)
     jurisdiction = meta.jurisdiction
-    entities = doc.entities
-    entity_rows = b""
-    if entities:
-        # each column of the entities' values taken and encoded at once, their rows and edges each
-        # written by one template over all (the same UTF-8 in each format)
-        writtens, entity_ids, task_paths, entity_kinds, subtypes, entity_names, generics, spans = \
-            zip(*map(_ENTITY_FIELDS, entities))
-        encode = str.encode  # (a value that is not a str: a TypeError)
-        written_utf8, entity_utf8, names_utf8 = [*map(encode, writtens)], [*map(encode, entity_ids)], \
-            [*map(encode, entity_names)]
-        starts, stops = [*map(_START, spans)], [*map(_END, spans)]
-        names += task_paths
-        names += entity_kinds
-        names += subtypes
-        names += writtens
-        names += entity_names
-        entity_rows = (_ENTITY_ROW * len(entities)) % tuple(itertools.chain.from_iterable(zip(
-            itertools.repeat(row_head), map(encode, task_paths), map(encode, entity_kinds), map(encode, subtypes),
-            written_utf8, [b"" if generic else found for generic, found in zip(generics, entity_utf8)], names_utf8,
-            mentions_csv, starts, stops)))
-        linked = [*map(bool, entity_ids)]
-        if not all(linked):  # (an entity without an id: a row, no node or edge)
-            writtens, entity_ids, task_paths, entity_kinds, subtypes, entity_names, generics, spans, written_utf8, \
-                entity_utf8, starts, stops, mentions_json, mentions_graphml = [
-                    [*itertools.compress(column, linked)] for column in (
-                        writtens, entity_ids, task_paths, entity_kinds, subtypes, entity_names, generics, spans,
-                        written_utf8, entity_utf8, starts, stops, mentions_json, mentions_graphml)]
-    if entities and entity_ids:
-        ids += entity_ids
-        sources = [task_ids.get(task_path, doc_source) for task_path in task_paths]
-        source_ids, source_utf8, source_json = zip(*sources)
-        ends.update(zip(source_ids, entity_ids, starts))  # (a MENTIONS key is its start: unique with its ends)
-        count = len(entity_ids)
-        edge_lines.append(((mentions_template + b",\n") * (count - 1) + mentions_template) % tuple(
-            itertools.chain.from_iterable(zip(written_utf8, starts, stops, mentions_json, source_json, entity_utf8,
-                                              starts))))
-        edge_count += count - 1
-        if escape:
-            written_utf8 = [xml_escape(written).encode() if "&" in written or "<" in written or ">" in written
-                            else utf8 for written, utf8 in zip(writtens, written_utf8)]
-        graphml_edges.append((_MENTIONS_BYTES * count) % tuple(itertools.chain.from_iterable(zip(
-            starts, source_utf8, entity_utf8, written_utf8, itertools.repeat(sha_utf8), starts, stops,
-            mentions_graphml))))
-        # the shared nodes they name: a mention's properties are made only for a node, or a kind of
-        # mention, new to the document
-        for written, entity_id, kind, subtype, entity_name, generic, span in zip(
-                writtens, entity_ids, entity_kinds, subtypes, entity_names, generics, spans):
-            start, end, quote = span.start, span.end, span.quote
-            if generic:
-                if (entity_id, "category", "Category", written) not in mentioned:
-                    if entity_id not in shared:  # mention()'s new node, written out (the most common case)
-                        mentioned.add((entity_id, "category", "Category", written))
-                        shared[entity_id] = [before, entity_id, "Category", ["Category"], {
-                            "name": entity_name or written, "kind": kind, "subtype": subtype, "aliases": [written],
-                            "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start, "end": end,
-                            "quote": quote}]
-                        kinds[entity_id] = {"category"}
-                    else:
-                        mention(entity_id, "Category", (), "category", written, before,
-                                lambda n=entity_name or written, k=kind, t=subtype, a=written, s=start, e=end,
-                                q=quote: {"name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
-                                          "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
-            elif kind == "Department":
-                if (entity_id, "department", "Department", written) not in mentioned:
-                    mention(entity_id, "Department", ("Unit",), "department", written, before,
-                            lambda w=written, n=entity_name, s=span: _department(w, n, s, jurisdiction, meta.province))
-            elif (entity_id, "entity", kind, written) not in mentioned:
-                if entity_id not in shared and kind != "Entity":  # mention()'s new node, written out
-                    mentioned.add((entity_id, "entity", kind, written))
-                    shared[entity_id] = [before, entity_id, kind, [kind, "Entity"], {
-                        "name": entity_name or written, "subtype": subtype, "jurisdiction": jurisdiction,
-                        "aliases": [written], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start,
-                        "end": end, "quote": quote}]
-                    kinds[entity_id] = {"entity"}
+    for index, entity in enumerate(doc.entities):
+        span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
+            entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, \
+            entity.name, entity.generic
+        start, end, quote = span.start, span.end, span.quote
+        names += (task_path, kind, subtype, written, entity_name)
+        written_utf8, entity_utf8 = written.encode(), entity_id.encode()
+        entity_rows.append(b"%s%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n" % (
+            row_head, task_path.encode(), kind.encode(), subtype.encode(), written_utf8,
+            b"" if generic else entity_utf8, entity_name.encode(), mentions_csv[index], start, end))
+        if not entity_id:
+            continue
+        ids.append(entity_id)
+        # (a mention's properties are made only for a node, or a kind of mention, new to the document)
+        if generic:
+            if (entity_id, "category", "Category", written) not in mentioned:
+                if entity_id not in shared:  # mention()'s new node, written out (the most common case)
+                    mentioned.add((entity_id, "category", "Category", written))
+                    shared[entity_id] = [before, entity_id, "Category", ["Category"], {
+                        "name": entity_name or written, "kind": kind, "subtype": subtype, "aliases": [written],
+                        "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start, "end": end,
+                        "quote": quote}]
+                    kinds[entity_id] = {"category"}
                 else:
-                    mention(entity_id, kind, ("Entity",), "entity", written, before,
-                            lambda n=entity_name or written, t=subtype, a=written, s=start, e=end, q=quote: {
-                                "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a],
-                                "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": s, "end": e,
-                                "quote": q})
+                    mention(entity_id, "Category", (), "category", written, before, lambda n=entity_name or written,
+                            k=kind, t=subtype, a=written, s=start, e=end, q=quote: {
+                                "name": n, "kind": k, "subtype": t, "aliases": [a], "docs": THIS_DOCUMENT,
+                                "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+        elif kind == "Department":
+            if (entity_id, "department", "Department", written) not in mentioned:
+                mention(entity_id, "Department", ("Unit",), "department", written, before,
+                        lambda e=entity, s=span: _department(e, s, jurisdiction, meta.province))
+        elif (entity_id, "entity", kind, written) not in mentioned:
+            if entity_id not in shared and kind != "Entity":  # mention()'s new node, written out
+                mentioned.add((entity_id, "entity", kind, written))
+                shared[entity_id] = [before, entity_id, kind, [kind, "Entity"], {
+                    "name": entity_name or written, "subtype": subtype, "jurisdiction": jurisdiction,
+                    "aliases": [written], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": start,
+                    "end": end, "quote": quote}]
+                kinds[entity_id] = {"entity"}
+            else:
+                mention(entity_id, kind, ("Entity",), "entity", written, before, lambda n=entity_name or written,
+                        t=subtype, a=written, s=start, e=end, q=quote: {
+                            "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a],
+                            "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
+        source, source_utf8, source_json = task_ids.get(task_path, doc_source)
+        ends.add((source, entity_id, start))  # (a MENTIONS key is its start: unique with its ends)
+        edge_lines.append(mentions_template % (written_utf8, start, end, mentions_json[index], source_json,
+                                               entity_utf8, start))
+        if escape and ("&" in written or "<" in written or ">" in written):
+            written_utf8 = xml_escape(written).encode()
+        graphml_edges.append(_MENTIONS_BYTES % (start, source_utf8, entity_utf8, written_utf8, sha_utf8, start, end,
+                                                mentions_graphml[index]))
 
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
@@ -534,7 +502,7 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     resolution_rows = [f"{head}{count}\r\n" for head, count in resolution.values()]
     sections.append(b"".join(responsibilities))
     sections.append("".join(resolution_rows).encode("utf-8"))
-    sections += (b"".join(target_rows), entity_rows)
+    sections += (b"".join(target_rows), b"".join(entity_rows))
     # the 任务分工表 reads the responsibilities.csv rows back from that section, unless a task has no
     # text (the sheet then shows the paragraph, which the CSV has not): see encode_document
     sections.append(b"" if with_text else json.dumps(list(responsibility_rows([doc])), ensure_ascii=False)
@@ -546,10 +514,10 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         "doc_id": doc_id, "sha256": sha, "head": document_head(document), "shared": mentions,
         "citations": document_citations(doc), "json_ends": list(itertools.accumulate(map(len, json_nodes))),
         "graphml_ends": list(itertools.accumulate(map(len, graphml_nodes))),
-        "sections": [len(s) for s in sections], "edges": len(edge_lines) + edge_count,
+        "sections": [len(s) for s in sections], "edges": len(edge_lines),
         "node_keys": sorted(node_keys), "edge_keys": sorted(edge_keys),
         "rows": dict(zip(TABLES, (responsibility_count, len(resolution_rows), len(target_rows),
-                                  len(doc.entities)))),
+                                  len(entity_rows)))),
     }
     return summary, b"".join(sections)
 
@@ -635,14 +603,13 @@ def _provenance(alias: str, span: Any) -> dict[str, Any]:
             "end": span.end, "quote": span.quote}
 
 
-def _department(written: str, name: str, span: Any, jurisdiction: str, province: str) -> dict[str, Any]:
-    """A department named in running text (as written, its name): the unit node its clauses lead
-    from (build.add_entity)."""
+def _department(entity: Any, span: Any, jurisdiction: str, province: str) -> dict[str, Any]:
+    """A department named in running text: the unit node its clauses lead from (build.add_entity)."""
     from policykg.extract.resolve import resolve_unit
 
-    unit = resolve_unit(written, jurisdiction, province=province)
-    return {"name": name or unit.name, "kind": "Department", "jurisdiction": unit.jurisdiction,
-            **_provenance(written, span)}
+    unit = resolve_unit(entity.text, jurisdiction, province=province)
+    return {"name": entity.name or unit.name, "kind": "Department", "jurisdiction": unit.jurisdiction,
+            **_provenance(entity.text, span)}
 
 
 def _texts_encoded(texts: list[Any], escape: bool) -> tuple[list[bytes], list[bytes], list[bytes]] | None:
@@ -671,16 +638,15 @@ def _texts_encoded(texts: list[Any], escape: bool) -> tuple[list[bytes], list[by
 
 
 _STR = frozenset({str})
-# an entity's values as encode_record writes them, and a span's offsets
-_ENTITY_FIELDS = operator.attrgetter("text", "entity_id", "task_path", "kind", "subtype", "name", "generic", "span")
-_START, _END = operator.attrgetter("start"), operator.attrgetter("end")
-# an entities.csv row: the document's fields, task_path, kind, subtype, text, entity_id, name, quote, start, end
-_ENTITY_ROW = b"%s%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n"
 
 
 def _escaped(text: str) -> str:
     """A text in XML, as export._graphml_data writes it."""
     return xml_escape(text) if "&" in text or "<" in text or ">" in text else text
+
+
+def _escaped_all(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple([xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values])
 
 
 def _unwritable(text: str) -> bool:
