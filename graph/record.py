@@ -106,8 +106,6 @@ _PART_OF_BYTES = _filled(_PART_OF, ["%s", "%s", "PART_OF", "%s", "%s", "%s", "%s
 # end, quote, label
 _UNIT_BYTES = _filled(_UNIT_EDGE, ["%s"] * 13)
 _RELATIONS = {"LEADS": b"LEADS", "PARTICIPATES_IN": b"PARTICIPATES_IN"}
-# the keys of a task's first unit edges of each relation (LEADS:0 …), made once
-_UNIT_KEYS = {rel: [b"%s:%d" % (relation, i) for i in range(32)] for rel, relation in _RELATIONS.items()}
 # MENTIONS: its start (its key), source, target, written, docSha256, start, end, quote
 _MENTIONS_BYTES = _filled('<edge id="MENTIONS:%s" source="%s" target="%s">'
                           + _data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"])
@@ -125,7 +123,7 @@ _TARGET_YEAR_BYTES, _TARGET_MAX_BYTES = _filled(_TARGET_YEAR, ["%d"]), _filled(_
 _PART_OF_JSON = b'{"type":"PART_OF","docSha256":"@S","start":%s,"end":%s,"quote":"%s","from":"%s","to":@D,' \
     b'"key":"PART_OF"}'
 _UNIT_JSON = {rel: b'{"type":"' + rel + b'","written":"%s","rule":"%s","flagged":%s,"taskPath":"%s",'
-              b'"docSha256":"@S","start":%s,"end":%s,"quote":"%s","from":"%s","to":"%s","key":"%s"}'
+              b'"docSha256":"@S","start":%s,"end":%s,"quote":"%s","from":"%s","to":"%s","key":"' + rel + b':%d"}'
               for rel in (b"LEADS", b"PARTICIPATES_IN")}
 _MENTIONS_JSON = b'{"type":"MENTIONS","written":"%s","docSha256":"@S","start":%s,"end":%s,"quote":"%s",' \
     b'"from":%s,"to":"%s","key":"MENTIONS:%s"}'
@@ -350,13 +348,11 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             written_utf8, rule_utf8, unit_utf8, flag_utf8 = written.encode(), rule.encode(), unit_id.encode(), \
                 flag.encode()
             quote_json, quote_graphml, start_digits, end_digits = next_unit()
-            keys = _UNIT_KEYS[rel]
-            key = keys[i] if i < len(keys) else b"%s:%d" % (_RELATIONS[rel], i)
             edge_lines.append(unit_templates[rel] % (written_utf8, rule_utf8, flag_utf8, path_utf8, start_digits,
-                                                     end_digits, quote_json, unit_utf8, tid_utf8, key))
+                                                     end_digits, quote_json, unit_utf8, tid_utf8, i))
             if escape:
                 written_utf8, rule_utf8 = _escaped(written).encode(), _escaped(rule).encode()
-            graphml_edges.append(_UNIT_BYTES % (key, unit_utf8, tid_utf8, _RELATIONS[rel],
+            graphml_edges.append(_UNIT_BYTES % (b"%s:%d" % (_RELATIONS[rel], i), unit_utf8, tid_utf8, _RELATIONS[rel],
                                                 written_utf8, rule_utf8, flag_utf8, path_utf8, sha_utf8,
                                                 start_digits, end_digits, quote_graphml, _RELATIONS[rel]))
         responsibility_count += len(unit_fields)
