@@ -101,34 +101,34 @@ def _filled(template: str, slots: list[str]) -> bytes:
 
 
 # PART_OF: source, target, its docSha256, start, end, quote (its type and label written in)
-_PART_OF_BYTES = _filled(_PART_OF, ["%s", "%s", "PART_OF", "%s", "%s", "%s", "%s", "PART_OF"])
+_PART_OF_BYTES = _filled(_PART_OF, ["%s", "%s", "PART_OF", "%s", "%d", "%d", "%s", "PART_OF"])
 # LEADS / PARTICIPATES_IN: key, source, target, type, written, rule, flagged, taskPath, docSha256, start,
 # end, quote, label
-_UNIT_BYTES = _filled(_UNIT_EDGE, ["%s"] * 13)
+_UNIT_BYTES = _filled(_UNIT_EDGE, ["%s"] * 9 + ["%d", "%d", "%s", "%s"])
 _RELATIONS = {"LEADS": b"LEADS", "PARTICIPATES_IN": b"PARTICIPATES_IN"}
 # MENTIONS: its start (its key), source, target, written, docSha256, start, end, quote
 _MENTIONS_BYTES = _filled('<edge id="MENTIONS:%s" source="%s" target="%s">'
                           + _data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"])
-                          + "</edge>\n", ["%s", "%s", "%s", "MENTIONS", "%s", "%s", "%s", "%s", "%s", "MENTIONS"])
+                          + "</edge>\n", ["%d", "%s", "%s", "MENTIONS", "%s", "%s", "%d", "%d", "%s", "MENTIONS"])
 # TARGETS: key, source, target, the year's <data> (or none), value, valueMax's <data> (or none), unit,
 # qualifier, source, written, taskPath, recurrence, docSha256, start, end, quote
 _TARGETS_BYTES = _filled('<edge id="%s" source="%s" target="%s">' + _data("edge", ["type"]) + "%s"
                          + _TARGET_VALUE + "%s" + _TARGET_REST,
-                         ["%s", "%s", "%s", "TARGETS", "%s", "%s", "%s"] + ["%s"] * 10 + ["TARGETS"])
+                         ["%s", "%s", "%s", "TARGETS", "%s", "%s", "%s"] + ["%s"] * 7 + ["%d", "%d", "%s", "TARGETS"])
 _TARGET_YEAR_BYTES, _TARGET_MAX_BYTES = _filled(_TARGET_YEAR, ["%d"]), _filled(_TARGET_MAX, ["%s"])
 # The edges' graph.json lines as orjson writes their dicts, by template: the document's sha256 (@S)
 # and its id's JSON (@D) filled in per document; the quotes' JSON from one orjson call over all of a
 # kind (_texts_encoded); the names and ids as their UTF-8 (what JSON would escape in them makes the
 # document not plain: _NAME_SPECIAL, _ID_SPECIAL); a float as repr writes it (checked at the end)
-_PART_OF_JSON = b'{"type":"PART_OF","docSha256":"@S","start":%s,"end":%s,"quote":"%s","from":"%s","to":@D,' \
+_PART_OF_JSON = b'{"type":"PART_OF","docSha256":"@S","start":%d,"end":%d,"quote":"%s","from":"%s","to":@D,' \
     b'"key":"PART_OF"}'
 _UNIT_JSON = {rel: b'{"type":"' + rel + b'","written":"%s","rule":"%s","flagged":%s,"taskPath":"%s",'
-              b'"docSha256":"@S","start":%s,"end":%s,"quote":"%s","from":"%s","to":"%s","key":"' + rel + b':%d"}'
+              b'"docSha256":"@S","start":%d,"end":%d,"quote":"%s","from":"%s","to":"%s","key":"' + rel + b':%d"}'
               for rel in (b"LEADS", b"PARTICIPATES_IN")}
-_MENTIONS_JSON = b'{"type":"MENTIONS","written":"%s","docSha256":"@S","start":%s,"end":%s,"quote":"%s",' \
-    b'"from":%s,"to":"%s","key":"MENTIONS:%s"}'
+_MENTIONS_JSON = b'{"type":"MENTIONS","written":"%s","docSha256":"@S","start":%d,"end":%d,"quote":"%s",' \
+    b'"from":%s,"to":"%s","key":"MENTIONS:%d"}'
 _TARGETS_JSON = b'{"type":"TARGETS","year":%s,"value":%s,"valueMax":%s,"unit":"%s","qualifier":"%s",' \
-    b'"source":"%s","written":"%s","taskPath":"%s","recurrence":"%s","docSha256":"@S","start":%s,"end":%s,' \
+    b'"source":"%s","written":"%s","taskPath":"%s","recurrence":"%s","docSha256":"@S","start":%d,"end":%d,' \
     b'"quote":"%s","from":%s,"to":"%s","key":"%s"}'
 _TASK_KEYS = [*_TASK_NAMES]
 # a Task node's texts among its values that are not slices of the original or normalised text (checked
@@ -186,24 +186,22 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     task_prefix = f"task:{sha[:16]}:"
     tasks = doc.tasks
     # the quotes of the PART_OF and unit edges, of the MENTIONS and TARGETS edges, each kind encoded at once
-    encoded = [_spans_encoded(spans, escape) for spans in (
-        [task.span for task in tasks],
-        [unit.span for task in tasks for unit in task.clause.units if unit.resolved is not None],
-        [entity.span for entity in doc.entities],
-        [target.span for target in doc.targets])]
+    encoded = [_texts_encoded(quotes, escape) for quotes in (
+        [task.span.quote for task in tasks],
+        [unit.span.quote for task in tasks for unit in task.clause.units if unit.resolved is not None],
+        [entity.span.quote for entity in doc.entities],
+        [target.span.quote for target in doc.targets])]
     if None in encoded:
         return None
-    (part_of_json, part_of_graphml, _, part_of_starts, part_of_ends), \
-        (unit_json, unit_graphml, _, unit_starts, unit_ends), \
-        (mentions_json, mentions_graphml, mentions_csv, mentions_starts, mentions_ends), \
-        (targets_json, targets_graphml, targets_csv, targets_starts, targets_ends) = encoded  # type: ignore[misc]
+    (part_of_json, part_of_graphml, _), (unit_json, unit_graphml, _), (mentions_json, mentions_graphml, mentions_csv), \
+        (targets_json, targets_graphml, targets_csv) = encoded  # type: ignore[misc]
     doc_json = orjson.dumps(doc_id).replace(b"%", b"%%")
     sha_template = sha.encode()
     part_of_template = _PART_OF_JSON.replace(b"@S", sha_template).replace(b"@D", doc_json)
     unit_templates = {rel.decode(): template.replace(b"@S", sha_template) for rel, template in _UNIT_JSON.items()}
     mentions_template = _MENTIONS_JSON.replace(b"@S", sha_template)
     targets_template = _TARGETS_JSON.replace(b"@S", sha_template)
-    next_unit = iter(zip(unit_json, unit_graphml, unit_starts, unit_ends)).__next__
+    next_unit_json, next_unit_graphml = iter(unit_json).__next__, iter(unit_graphml).__next__
     document = {"id": doc_id, "label": "Document", "labels": ["Document"], **document_properties(doc)}
     node_keys: set[str] = set()
     document_graphml = graphml_node(doc_id, document, node_keys, False).encode("utf-8")
@@ -275,9 +273,8 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             values = [xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values]
         graphml_nodes.append(_TASK_BYTES % (tid_utf8, *[v.encode() if type(v) is str else v for v in values]))
         span = task.span
-        start_digits, end_digits = part_of_starts[index], part_of_ends[index]
-        edge_lines.append(part_of_template % (start_digits, end_digits, part_of_json[index], tid_utf8))
-        graphml_edges.append(_PART_OF_BYTES % (tid_utf8, doc_utf8, sha_utf8, start_digits, end_digits,
+        edge_lines.append(part_of_template % (span.start, span.end, part_of_json[index], tid_utf8))
+        graphml_edges.append(_PART_OF_BYTES % (tid_utf8, doc_utf8, sha_utf8, span.start, span.end,
                                                part_of_graphml[index]))
         units = task.clause.units
         if not units:
@@ -347,14 +344,13 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             unit_edges = True
             written_utf8, rule_utf8, unit_utf8, flag_utf8 = written.encode(), rule.encode(), unit_id.encode(), \
                 flag.encode()
-            quote_json, quote_graphml, start_digits, end_digits = next_unit()
-            edge_lines.append(unit_templates[rel] % (written_utf8, rule_utf8, flag_utf8, path_utf8, start_digits,
-                                                     end_digits, quote_json, unit_utf8, tid_utf8, i))
+            edge_lines.append(unit_templates[rel] % (written_utf8, rule_utf8, flag_utf8, path_utf8, start, end,
+                                                     next_unit_json(), unit_utf8, tid_utf8, i))
             if escape:
                 written_utf8, rule_utf8 = _escaped(written).encode(), _escaped(rule).encode()
             graphml_edges.append(_UNIT_BYTES % (b"%s:%d" % (_RELATIONS[rel], i), unit_utf8, tid_utf8, _RELATIONS[rel],
                                                 written_utf8, rule_utf8, flag_utf8, path_utf8, sha_utf8,
-                                                start_digits, end_digits, quote_graphml, _RELATIONS[rel]))
+                                                start, end, next_unit_graphml(), _RELATIONS[rel]))
         responsibility_count += len(unit_fields)
         responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
         if sheet is not None:
@@ -383,10 +379,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         start, end, quote = span.start, span.end, span.quote
         names += (task_path, kind, subtype, written, entity_name)
         written_utf8, entity_utf8 = written.encode(), entity_id.encode()
-        start_digits, end_digits = mentions_starts[index], mentions_ends[index]
-        entity_rows.append(b"%s%s,%s,%s,%s,%s,%s,%s,%s,%s\r\n" % (
+        entity_rows.append(b"%s%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n" % (
             row_head, task_path.encode(), kind.encode(), subtype.encode(), written_utf8,
-            b"" if generic else entity_utf8, entity_name.encode(), mentions_csv[index], start_digits, end_digits))
+            b"" if generic else entity_utf8, entity_name.encode(), mentions_csv[index], start, end))
         if not entity_id:
             continue
         ids.append(entity_id)
@@ -424,12 +419,12 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                             "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
         source, source_utf8, source_json = task_ids.get(task_path, doc_source)
         ends.add((source, entity_id, start))  # (a MENTIONS key is its start: unique with its ends)
-        edge_lines.append(mentions_template % (written_utf8, start_digits, end_digits, mentions_json[index],
-                                               source_json, entity_utf8, start_digits))
+        edge_lines.append(mentions_template % (written_utf8, start, end, mentions_json[index], source_json,
+                                               entity_utf8, start))
         if escape and ("&" in written or "<" in written or ">" in written):
             written_utf8 = xml_escape(written).encode()
-        graphml_edges.append(_MENTIONS_BYTES % (start_digits, source_utf8, entity_utf8, written_utf8, sha_utf8,
-                                                start_digits, end_digits, mentions_graphml[index]))
+        graphml_edges.append(_MENTIONS_BYTES % (start, source_utf8, entity_utf8, written_utf8, sha_utf8, start, end,
+                                                mentions_graphml[index]))
 
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
@@ -451,11 +446,10 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             task_path.encode(), indicator.encode(), indicator_id.encode(), unit.encode(), qualifier.encode(), \
             source_of.encode(), recurrence.encode()
         year_field = b"" if year is None else b"%d" % year
-        start_digits, end_digits = targets_starts[index], targets_ends[index]
-        target_rows.append(b"%s%s,%s,%s,%s,%s,%s,%g,%s,%s,%s,%s,%s,%s,%s\r\n" % (
+        target_rows.append(b"%s%s,%s,%s,%s,%s,%s,%g,%s,%s,%s,%s,%d,%d,%s\r\n" % (
             row_head, path_utf8, indicator_utf8, indicator_id_utf8, indicator_name.encode(), unit_utf8, year_field,
             value, b"" if value_max is None else b"%g" % value_max, qualifier_utf8, source_of_utf8,
-            targets_csv[index], start_digits, end_digits, recurrence_utf8))
+            targets_csv[index], start, end, recurrence_utf8))
         if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
             if indicator_id not in shared:  # mention()'s new node, written out
                 mentioned.add((indicator_id, "indicator", "Indicator", indicator))
@@ -471,7 +465,7 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         source, source_utf8, source_json = task_ids.get(task_path, doc_source)
         # (str of a float is its repr: the key's, the JSON's and the GraphML's value alike; checked at the end)
         written_value = repr(value).encode()
-        key = b"TARGETS:%s:%s:%s" % (b"None" if year is None else year_field, start_digits, written_value)
+        key = b"TARGETS:%s:%d:%s" % (b"None" if year is None else year_field, start, written_value)
         ends.add((source, indicator_id, key))
         if year is None:
             graphml_year = b""
@@ -487,8 +481,7 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             edge_keys.add("valueMax")
         edge_lines.append(targets_template % (
             year_field or b"null", written_value, json_max, unit_utf8, qualifier_utf8, source_of_utf8, indicator_utf8,
-            path_utf8, recurrence_utf8, start_digits, end_digits, targets_json[index], source_json, indicator_id_utf8,
-            key))
+            path_utf8, recurrence_utf8, start, end, targets_json[index], source_json, indicator_id_utf8, key))
         if escape:
             unit_utf8, qualifier_utf8, source_of_utf8, indicator_utf8, path_utf8, recurrence_utf8 = [
                 xml_escape(v).encode() if "&" in v or "<" in v or ">" in v else u for v, u in (
@@ -496,8 +489,7 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                     (indicator, indicator_utf8), (task_path, path_utf8), (recurrence, recurrence_utf8))]
         graphml_edges.append(_TARGETS_BYTES % (
             key, source_utf8, indicator_id_utf8, graphml_year, written_value, graphml_max, unit_utf8, qualifier_utf8,
-            source_of_utf8, indicator_utf8, path_utf8, recurrence_utf8, sha_utf8, start_digits, end_digits,
-            targets_graphml[index]))
+            source_of_utf8, indicator_utf8, path_utf8, recurrence_utf8, sha_utf8, start, end, targets_graphml[index]))
     if doc.targets:
         edge_keys.update(_TARGET_KEYS)
     if len(ends) < sum(1 for e in doc.entities if e.entity_id) + len(doc.targets):
@@ -620,21 +612,16 @@ def _department(entity: Any, span: Any, jurisdiction: str, province: str) -> dic
             **_provenance(entity.text, span)}
 
 
-def _spans_encoded(spans: list[Any], escape: bool) -> tuple[list[bytes], ...] | None:
-    """The spans of one kind of element: their quotes as JSON strings (without their quotes), as
+def _texts_encoded(texts: list[Any], escape: bool) -> tuple[list[bytes], list[bytes], list[bytes]] | None:
+    """Texts (the quotes of one kind of element) as JSON strings (without their quotes), as
     GraphML writes them (escaped if `escape`) and as CSV fields, from one orjson call over them
-    all — where JSON escapes nothing (no quote, backslash or control character in any: most
-    documents), its UTF-8 is the other two's as well (a CSV field is quoted then only for a
-    comma) —, and their starts and ends as digits, from one more (each offset is written in
-    several places, a bytes template's %d costs more than a %s). None when the quotes are not
-    all str or the offsets not all int (a document that is not plain)."""
-    if not spans:
-        return [], [], [], [], []
-    texts = [*map(_QUOTE, spans)]
-    offsets = [*itertools.chain.from_iterable(map(_OFFSETS, spans))]
-    if not _STR.issuperset(map(type, texts)) or not _INT.issuperset(map(type, offsets)):
+    all: where JSON escapes nothing (no quote, backslash or control character in any: most
+    documents), its UTF-8 is the other two's as well (a CSV field is quoted then only for a comma).
+    None when not all are str (a document that is not plain)."""
+    if not texts:
+        return [], [], []
+    if not _STR.issuperset(map(type, texts)):
         return None
-    digits = orjson.dumps(offsets)[1:-1].split(b",")  # (an int beyond 64 bits: orjson's TypeError)
     data = orjson.dumps(texts)  # (a lone surrogate: orjson's TypeError, for encode_record)
     json_texts = data[2:-2].split(b'","')  # (a `"` inside a JSON string is always escaped)
     if b"\\" in data:
@@ -647,11 +634,10 @@ def _spans_encoded(spans: list[Any], escape: bool) -> tuple[list[bytes], ...] | 
             [csv_field(t).encode() if b"," in u else u for t, u in zip(texts, utf8)]
     graphml = [xml_escape(t).encode() if b"&" in u or b"<" in u or b">" in u else u for t, u in zip(texts, utf8)] \
         if escape else utf8
-    return json_texts, graphml, csv, digits[0::2], digits[1::2]
+    return json_texts, graphml, csv
 
 
-_STR, _INT = frozenset({str}), frozenset({int})
-_QUOTE, _OFFSETS = operator.attrgetter("quote"), operator.attrgetter("start", "end")
+_STR = frozenset({str})
 
 
 def _escaped(text: str) -> str:
