@@ -18,8 +18,10 @@ OUT/graph.json into a scratch OUT (so the load starts from an empty database) an
   a shared machine are the comparable figures;
 - a one-shot `policykg query` (a fresh process: imports, the unit directory from OUT/.cache, the
   query) in wall and CPU seconds of the command and of the server: first with no server running
-  (the command starts it from the dump and leaves it running), then calls that only connect to
-  it; the CPU of the query command's imports; a restart from the dump;
+  (the command starts it from the dump and leaves it running; when its server was spawned,
+  began reading the dump and its indexes, and was ready, from the server's log), then calls
+  that only connect to it; the CPU of the query command's imports, and whether policykg's
+  modules had cached bytecode; a restart from the dump;
 - for each canned query p50 and p95 of --repeat runs after one warm-up, rows returned and the
   total found, and the same for the statement as it was before it read the load counts and
   returned pages (tests/reference_queries/, all rows), on the same database.
@@ -35,6 +37,7 @@ tasks, units, indicators) and prints its load line instead of building a corpus.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import resource
@@ -142,11 +145,43 @@ def _server_cpu_now(out: Path) -> float | None:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def _one_shot(out: Path, params: dict[str, Any], env: dict[str, str]) -> tuple[float, float, float | None, int, int]:
+def _log_time(line: str) -> float:
+    """Epoch seconds of a redis log line ("pid:M 02 Dec 2026 01:35:41.577 * …")."""
+    stamp = line.split(" ", 1)[1][:24]
+    return time.mktime(time.strptime(stamp[:20], "%d %b %Y %H:%M:%S")) + float(stamp[20:24])
+
+
+def server_start_lines(out: Path, since: float) -> dict[str, float]:
+    """When the server started since `since` (epoch s) was spawned, began and ended reading its
+    dump, and was ready (its log's time stamps, as epoch s); {} when none started."""
+    from policykg.graph.embedded import LOG_NAME
+
+    try:
+        lines = (out / "falkordb" / LOG_NAME).read_text(errors="replace").splitlines()
+    except OSError:
+        return {}
+    marks = {"spawned": "Redis is starting", "dump read from": "Loading RDB produced",
+             "indexes from": "Constructing indexes", "ready": "Ready to accept connections"}
+    found: dict[str, float] = {}
+    for line in lines:
+        for name, text in marks.items():
+            if text in line:
+                with contextlib.suppress(ValueError, IndexError):
+                    when = _log_time(line)
+                    if when >= since - 0.001:
+                        found[name] = when
+    return found if "spawned" in found else {}
+
+
+OneShot = tuple[float, float, float | None, int, int, float]
+
+
+def _one_shot(out: Path, params: dict[str, Any], env: dict[str, str]) -> OneShot:
     """`policykg query tasks_led_by -p …` in a fresh process: (wall s, CPU s of the command,
-    CPU s of the server during it, exit code, rows)."""
+    CPU s of the server during it, exit code, rows, epoch s when it began)."""
     server_before = _server_cpu_now(out)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.time()
     started = time.perf_counter()
     args = [str(Path(sys.executable).with_name("policykg")), "query", "tasks_led_by", "--out", str(out),
             "--format", "csv", *(arg for key, value in params.items() for arg in ("-p", f"{key}={value}"))]
@@ -156,7 +191,7 @@ def _one_shot(out: Path, params: dict[str, Any], env: dict[str, str]) -> tuple[f
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     server_after = _server_cpu_now(out)
     server = None if server_after is None else server_after - (server_before or 0.0)
-    return wall, cpu, server, done.returncode, len(done.stdout.splitlines()) - 1
+    return wall, cpu, server, done.returncode, len(done.stdout.splitlines()) - 1, began
 
 
 def one_shot_lines(out: Path, params: dict[str, Any], repeat: int = 5) -> list[str]:
@@ -170,13 +205,22 @@ def one_shot_lines(out: Path, params: dict[str, Any], repeat: int = 5) -> list[s
     policykg = str(Path(sys.executable).with_name("policykg"))
     subprocess.run([policykg, "db", "stop", "--out", str(out)], capture_output=True, env=env)
 
-    def shown(figures: tuple[float, float, float | None, int, int]) -> str:
-        wall, cpu, server, code, rows = figures
+    def shown(figures: OneShot) -> str:
+        wall, cpu, server, code, rows, _began = figures
         server_text = "?" if server is None else f"{server:.2f}"
         return f"{wall:.2f} s wall, CPU {cpu:.2f} s command + {server_text} s server (exit {code}, {rows} rows)"
 
-    lines = [f"one-shot `policykg query tasks_led_by`, first (starts the server from the dump): "
-             f"{shown(_one_shot(out, params, env))}"]
+    dump = out / "falkordb" / "graph.rdb"
+    dump_mb = dump.stat().st_size / 1e6 if dump.is_file() else 0.0
+    first = _one_shot(out, params, env)
+    lines = [f"one-shot `policykg query tasks_led_by`, first (starts the server from the dump): {shown(first)}"]
+    began = first[5]
+    marks = server_start_lines(out, began)
+    if marks:
+        steps = ", ".join(f"{name} +{when - began:.2f}" for name, when in sorted(marks.items(), key=lambda m: m[1]))
+        lines.append(f"  the first call's server (its log, s after the command began): {steps}; the command exited "
+                     f"+{first[0]:.2f}; the dump {dump_mb:.1f} MB, read in "
+                     f"{marks.get('ready', began) - marks.get('dump read from', began):.2f} s")
     later = [_one_shot(out, params, env) for _ in range(repeat)]
     walls = sorted(figures[0] for figures in later)
     middle = sorted(later, key=lambda figures: figures[0])[len(later) // 2]
@@ -189,6 +233,14 @@ def one_shot_lines(out: Path, params: dict[str, Any], repeat: int = 5) -> list[s
              "sorted(m for m in ('redis', 'falkordb', 'networkx', 'spacy') if m in sys.modules) or 'none')")
     imports = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip()
     lines.append(f"imports of the query command (policykg.cli, cli_db, runner, embedded): {imports}")
+    from importlib.util import cache_from_source
+
+    import policykg.graph.embedded as embedded
+
+    cached = Path(cache_from_source(embedded.__file__)).is_file()
+    lines.append("policykg's modules: " + ("bytecode cached (__pycache__)" if cached else
+                 "compiled at every call (no __pycache__: PYTHONDONTWRITEBYTECODE=1 and an editable install; "
+                 "an installed package or a first run without it caches them: ~0.1 s less CPU a call)"))
     return lines
 
 

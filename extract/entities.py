@@ -17,6 +17,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from functools import cache, lru_cache
 from itertools import accumulate
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .entity_components import (
@@ -29,7 +30,7 @@ from .entity_components import (
     load_knowledge,
     register_spacy,
 )
-from .model import Entity, PolicyDocument, Span, _span
+from .model import Entity, PolicyDocument, Span
 from .resolve import jurisdiction_code, resolve_unit, review_generation
 
 if TYPE_CHECKING:  # spaCy is imported by entity_pipeline() only: extraction runs without it
@@ -156,7 +157,7 @@ class _Clauses:
     start at or before the span, the one reaching farthest must reach its end."""
 
     def __init__(self, clauses: list[Span]) -> None:
-        ordered = sorted(clauses, key=lambda c: c.start)
+        ordered = sorted(clauses, key=_START)
         self.starts = [c.start for c in ordered]
         self.reach = list(accumulate((c.end for c in ordered), max))
 
@@ -220,6 +221,7 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
     entities: list[Entity] = []
     append = entities.append
     task_path = ""
+    new, set_field = object.__new__, object.__setattr__  # model._span, inline: a span for every mention
     for ent in state.chosen:
         kind = ent.kind
         o_start = offsets[ent.start]
@@ -227,7 +229,10 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
         o_end = offsets[ent.end - 1] + 1 if ent.end > ent.start else o_start
         if kind == DEPARTMENT and (i := bisect_right(clause_starts, o_start)) and clause_reach[i - 1] >= o_end:
             continue  # a responsible unit: LEADS / PARTICIPATES_IN, not a mention (_Clauses.contain_range)
-        span = _span(o_start, o_end, original[o_start:o_end])
+        span = new(Span)
+        set_field(span, "start", o_start)
+        set_field(span, "end", o_end)
+        set_field(span, "quote", original[o_start:o_end])
         if o_start < swept_to:  # (never so: offsets only grow) the sweep starts again
             active, nxt, change_at = [], 0, -1
         swept_to = o_start
@@ -255,4 +260,5 @@ def extract_entities(doc: PolicyDocument) -> list[Entity]:
 
 
 _NEVER = float("inf")
+_START = attrgetter("start")
 _canonical_generation = [-1]  # resolve.review_generation when canonical_entity's memo was begun

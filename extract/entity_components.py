@@ -80,7 +80,7 @@ class EntityState:
     this, not on token objects: `extract_entities` runs them over a plan's text directly, and a
     spaCy Doc (the pipeline `entity_pipeline()`, for notebooks) carries one in its user_data."""
 
-    __slots__ = ("candidates", "chosen", "in_clause", "jurisdiction", "province", "text", "words")
+    __slots__ = ("candidates", "chosen", "in_clause", "jurisdiction", "list_steps", "province", "text", "words")
 
     def __init__(self, text: str, jurisdiction: str = "", province: str = "",
                  in_clause: Callable[[int, int], bool] | None = None) -> None:
@@ -90,6 +90,9 @@ class EntityState:
         self.candidates: list[Candidate] = []
         self.chosen: list[Candidate] = []
         self.words: TextWords | None = None  # the one scan for kind endings and department names
+        # the leftward reads of list items (list_items' steps), by where the item ends: the names
+        # of a list (entity_endings) and its cue (entity_lists) read the same items
+        self.list_steps: dict[int, tuple[int, int, bool]] = {}
         # whether text[start:end] lies in a responsibility clause, whose departments are the
         # clause stage's units and never mentions (extract_entities drops them): such a
         # department that touches no other candidate is no candidate at all (None: every
@@ -311,6 +314,7 @@ class EntityKnowledge:
     firm_short_context: tuple[str, ...]
     trigger_re: re.Pattern[str] = field(init=False)
     max_generic_len: int = field(init=False)
+    generic_scan: ahocorasick_rs.AhoCorasick = field(init=False, repr=False)  # the generic words
     blocking: tuple[str, ...] = field(init=False)  # endings that are no entity (事务中心)
     # the word lists as automata: `x.match(text, i)` is the first word of the list (in list order)
     # written at i, `x.search(text, i)` whether any is written from i on
@@ -333,6 +337,7 @@ class EntityKnowledge:
         alternation = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
         self.trigger_re = re.compile(f"(?:{alternation})")
         self.max_generic_len = max(len(w) for w in self.generic_words)
+        self.generic_scan = ahocorasick_rs.AhoCorasick(sorted(self.generic_words))
         self.blocking = tuple(e.suffix for e in self.endings.values() if e.kind == "-")
         self.leading_strip_re = _words_re(self.leading_strip)
         self.quantifier_re = _words_re(self.quantifiers)
@@ -362,6 +367,22 @@ class EntityKnowledge:
 
     def _is_generic_words(self, text: str) -> bool:
         text = _NOT_IN_WORDS.sub("", text)
+        if not text:
+            return True
+        # the generic words written in the text, found in C (by end): an end is reachable when a
+        # word starting at a reachable place ends there, and every word ending at a place comes
+        # before any word starting there
+        try:
+            found = self.generic_scan.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:  # a lone surrogate (a notebook's text): word by word
+            return self._is_generic_words_by_slices(text)
+        reach = {0}
+        for _, s, e in found:
+            if s in reach:
+                reach.add(e)
+        return len(text) in reach
+
+    def _is_generic_words_by_slices(self, text: str) -> bool:
         n = len(text)
         reach = [False] * (n + 1)
         reach[0] = True
@@ -552,9 +573,12 @@ def _bracket_start(text: str, i: int, closer: str, k: EntityKnowledge) -> int | 
     width = k.paren_max_chars if closer in _OPEN else k.quote_max_chars
     j = text.rfind(opener, max(0, i - 2 - width), i - 1)
     inner = text[j + 1 : i - 1] if j >= 0 else ""
-    if j < 0 or not inner or any(ch in "，。；：\n、" for ch in inner) or _OUTLINE_NUMBER.fullmatch(inner):
+    if j < 0 or not inner or not _CLAUSE_PUNCTUATION.isdisjoint(inner) or _OUTLINE_NUMBER.fullmatch(inner):
         return None
     return j
+
+
+_CLAUSE_PUNCTUATION = frozenset("，。；：\n、")  # a bracket or quote holding one is no part of a name
 
 
 def _scan_left_by_character(text: str, i: int, limit: int, k: EntityKnowledge, digits_stop: bool) -> int:
@@ -603,13 +627,18 @@ def _leading_cut(left: str, after_number: bool, k: EntityKnowledge) -> tuple[int
                 cut = len(w)
                 quantified = w not in ("年", "月", "日", "号")
                 break
-    for m in k.trigger_re.finditer(left, cut):
-        # a trigger inside brackets or quotes belongs to the name
-        if left.count("（", 0, m.start()) > left.count("）", 0, m.start()):
-            continue
-        if left.count("“", 0, m.start()) > left.count("”", 0, m.start()):
-            continue
-        cut = max(cut, m.end())
+    # a trigger inside brackets or quotes belongs to the name (the left context of most names
+    # holds no opening bracket or quote: no counting then); each trigger found ends after the
+    # ones before it
+    if "（" in left or "“" in left:
+        for m in k.trigger_re.finditer(left, cut):
+            at = m.start()
+            if left.count("（", 0, at) > left.count("）", 0, at) or left.count("“", 0, at) > left.count("”", 0, at):
+                continue
+            cut = m.end()
+    else:
+        for m in k.trigger_re.finditer(left, cut):
+            cut = m.end()
     for conj in k.conjunctions if k.conjunction_re.search(left, cut) else ():
         pos = left.rfind(conj)
         while pos >= cut:
@@ -629,15 +658,29 @@ def _leading_cut(left: str, after_number: bool, k: EntityKnowledge) -> tuple[int
     return cut, quantified
 
 
-def list_items(text: str, end: int, k: EntityKnowledge) -> tuple[list[tuple[int, int]], bool]:
+def _list_step(text: str, pos: int, k: EntityKnowledge, steps: dict[int, tuple[int, int, bool]] | None
+               ) -> tuple[int, int, bool]:
+    """(where the item ending at `pos` may start, where its name starts, quantified): one step of a
+    list's walk leftwards, read once per text when `steps` keeps them."""
+    if steps is not None and (step := steps.get(pos)) is not None:
+        return step
+    start = scan_left(text, pos, k)
+    step = (start, *trim_left(text, start, pos, k))
+    if steps is not None:
+        steps[pos] = step
+    return step
+
+
+def list_items(text: str, end: int, k: EntityKnowledge, steps: dict[int, tuple[int, int, bool]] | None = None
+               ) -> tuple[list[tuple[int, int]], bool]:
     """The 、-separated items of a list ending at `end`, the first one cut at the word that
-    introduces the list; and whether a quantifier introduces it (建设一批A、B、C)."""
+    introduces the list; and whether a quantifier introduces it (建设一批A、B、C). `steps`: the
+    reads of items kept over one text (_list_step)."""
     items: list[tuple[int, int]] = []
     pos = end
     quantified = False
     while True:
-        start = scan_left(text, pos, k)
-        first, quantified = trim_left(text, start, pos, k)
+        start, first, quantified = _list_step(text, pos, k, steps)
         if first == start and start > 0 and text[start - 1] == "、" and len(items) < 40:
             items.append((start, pos))
             pos = start - 1
@@ -656,20 +699,20 @@ def list_quantified(text: str, end: int, k: EntityKnowledge) -> bool:
 _MAX_LIST_ITEMS = 40  # list_items reads no further left
 
 
-def _list_quantified(text: str, end: int, k: EntityKnowledge, known: dict[int, tuple[bool, int]]) -> bool:
+def _list_quantified(text: str, end: int, k: EntityKnowledge, known: dict[int, tuple[bool, int]],
+                     steps: dict[int, tuple[int, int, bool]] | None = None) -> bool:
     """list_quantified(text, end, k), with `known` (list end -> (quantified, items read to the
     list's first)) kept over one text: the names of one list ask for the same first item, which
-    is read once instead of once per name."""
+    is read once instead of once per name (and `steps`, the reads of items, see _list_step)."""
     visited: list[int] = []
     pos = end
     while True:
         if pos in known:
             quantified, rest = known[pos]
             if len(visited) + rest > _MAX_LIST_ITEMS:
-                return list_quantified(text, end, k)  # the walk from `end` stops sooner
+                return list_items(text, end, k, steps)[1]  # the walk from `end` stops sooner
             break
-        start = scan_left(text, pos, k)
-        first, quantified = trim_left(text, start, pos, k)
+        start, first, quantified = _list_step(text, pos, k, steps)
         if first == start and start > 0 and text[start - 1] == "、" and len(visited) < _MAX_LIST_ITEMS:
             visited.append(pos)
             pos = start - 1
@@ -726,10 +769,10 @@ class EntityEndings(_Component):
         k = self.k
         text = doc_text(doc)
         size = len(text)
-        blocking = k.blocking
         slogan_joiners = k.slogan_joiners
         append = doc.candidates.append
         quantified_lists: dict[int, tuple[bool, int]] = {}
+        list_steps = doc.list_steps
         max_name = k.max_name_chars
         last_stop = k.last_stop_digit.match
         leading_cut = k.leading_cut
@@ -740,12 +783,16 @@ class EntityEndings(_Component):
         if len(cuts) > 1 << 16:
             cuts.clear()
         known_cut = cuts.get
-        for s_char, e_char, ending in _longest_endings(text_words(doc).endings):
+        endings = text_words(doc).endings
+        # where an ending that is no entity (事务中心) starts: text.startswith(k.blocking, i) is
+        # i in blocked, as the one scan found every such ending
+        blocked = {s for s, _, ending in endings if ending.kind == "-"}
+        for s_char, e_char, ending in _longest_endings(endings):
             if ending.kind == "-":
                 continue
             end = extend_right(text, e_char, k) if e_char < size and text[e_char] in "（(" else e_char
             # an ending glued to a longer word that blocks it (…中心的 is fine, …事务中心 is not)
-            if text.startswith(blocking, end):
+            if end in blocked:
                 continue
             # scan_left(text, s_char, k, digits_stop=True) where it stops at its first look (a
             # stop or a digit and no bracket or quote closed before it, no other digit after it)
@@ -753,15 +800,19 @@ class EntityEndings(_Component):
             if s_char > limit:
                 m = last_stop(text, limit, s_char)
                 left_start = m.end() if m is not None else -1
-                if left_start < 0 or text[left_start - 1] in _CLOSERS or _holds_digit(text[left_start:s_char]):
+                left = text[left_start:s_char]
+                # (_holds_digit(left), inline)
+                if left_start < 0 or text[left_start - 1] in _CLOSERS or (
+                        not left.isalpha() and any(map(str.isdigit, left))):
                     left_start = scan_left(text, s_char, k, digits_stop=True)
+                    left = text[left_start:s_char]
             else:
                 left_start = s_char
+                left = ""
             before = text[left_start - 1] if left_start > 0 else ""
             if before and before in slogan_joiners:
                 continue  # a term of a slogan formula: “广州总部+清远基地”
             # trim_left(text, left_start, s_char, k)
-            left = text[left_start:s_char]
             if left_start > 0 and (before.isdigit() or before == " "):  # after a number
                 cut, quantified = leading_cut(left, True)
             elif (found := known_cut(left)) is not None:
@@ -773,7 +824,7 @@ class EntityEndings(_Component):
                 start += 1
             clean = start == left_start and not before.isdigit()
             if start == left_start and before == "、" and not quantified:
-                quantified = _list_quantified(text, left_start - 1, k, quantified_lists)
+                quantified = _list_quantified(text, left_start - 1, k, quantified_lists, list_steps)
             name = text[start:end]
             append(Candidate(start, end, ending.kind, ending.subtype, "ending", name, name, quantified, clean))
 
@@ -813,6 +864,11 @@ class EntityLists(_Component):
         self.k = load_knowledge()
         # words that, right after a cue, show the cue was a modifier (科技企业集聚区)
         self.heads = tuple(e for e in self.k.endings if len(e) >= 2) + tuple(c.cue for c in self.k.cues)
+        # the heads by their first character: only those can start a text
+        by_first: dict[str, list[str]] = {}
+        for h in self.heads:
+            by_first.setdefault(h[0], []).append(h)
+        self.heads_by_first = {c: tuple(hs) for c, hs in by_first.items()}
         # words that hold the list marker (平等, 等级): where the marker is no list marker
         # looked for only around the text's markers: by where the marker stands in them and their
         # length, the words of that shape
@@ -847,10 +903,9 @@ class EntityLists(_Component):
         return self.cue_of(text[pos : pos + 14])
 
     def _cue_of(self, rest: str) -> ListCue | None:
-        for q in self.k.quantifiers:  # 等一批创新载体
-            if rest.startswith(q):
-                rest = rest[len(q) :]
-                break
+        q = self.k.quantifier_re.match(rest)  # 等一批创新载体: the first of the list written there
+        if q is not None:
+            rest = rest[q.end() :]
         limit = min(len(rest), 9)
         written = self.k.cue_re.search(rest, 0)
         while written is not None and written.start() < limit:
@@ -862,16 +917,18 @@ class EntityLists(_Component):
             cue = self.k.cue_by_text[written.group()]
             # the cue must be the head noun: 科技企业集聚区 is a park, not firms
             tail = rest[i + len(cue.cue) :]
-            if tail.startswith(self.heads) and any(
+            heads = self.heads_by_first.get(tail[:1], ())
+            if heads and tail.startswith(heads) and any(
                 tail.startswith(h) and not tail.startswith(self.k.modifier_endings, len(h))
-                for h in self.heads
+                for h in heads
             ):
                 return None
             return cue
         return None
 
-    def _items(self, text: str, end: int) -> list[tuple[int, int]]:
-        return list_items(text, end, self.k)[0]
+    def _items(self, text: str, end: int, steps: dict[int, tuple[int, int, bool]] | None = None
+               ) -> list[tuple[int, int]]:
+        return list_items(text, end, self.k, steps)[0]
 
     def _good_item(self, item: str) -> bool:
         k = self.k
@@ -898,7 +955,7 @@ class EntityLists(_Component):
             cue = self._cue_after(text, p + 1)
             if cue is None:
                 continue
-            for s, e in self._items(text, p):
+            for s, e in self._items(text, p, doc.list_steps):
                 item = text[s:e]
                 if not self._good_item(item):
                     continue
@@ -935,7 +992,7 @@ class EntityLists(_Component):
             if not m:
                 continue
             list_end = s - len(m.group(0))
-            for a, b in self._items(text, list_end):
+            for a, b in self._items(text, list_end, doc.list_steps):
                 item = text[a:b]
                 if self._good_item(item) and k.ending_of(item) is None:
                     _add(doc, a, b, cand.kind, cand.subtype, "count-list", written=item + cand.text, clean=True)
@@ -1210,7 +1267,11 @@ class EntityDepartments(_Component):
         """Whether a name may start at `p`: after punctuation, a line start, or an introducing word."""
         if p == 0 or not "\u4e00" <= text[p - 1] <= "\u9fff":  # (_CJK.match(text, p - 1), without the call)
             return True
-        return any(text[p - n : p] in self.d.introducers for n in self.d.introducer_lengths if n <= p)
+        introducers = self.d.introducers
+        for n in self.d.introducer_lengths:  # noqa: SIM110 (a loop: faster than any() over a generator)
+            if n <= p and text[p - n : p] in introducers:
+                return True
+        return False
 
     def run(self, doc: EntityState) -> None:
         d = self.d
@@ -1300,6 +1361,8 @@ _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 _PRIORITY = {"ending": 3, "list": 2, "count-list": 2, "repeat": 1}
+_NONE_NAMED: tuple[list[int], list[Candidate]] = ([], [])
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 _BY_PLACE = attrgetter("start", "end")
@@ -1412,16 +1475,24 @@ class EntitySelect(_Component):
         if not bares:
             return
         text = doc_text(doc)
-        named = [c for c in chosen if not c.generic and c.kind == "Park"]
+        # the named parks of each subtype by start (chosen is by start, no two at one start),
+        # and the names they are written with
+        named: dict[str, tuple[list[int], list[Candidate]]] = {}
+        for c in chosen:
+            if not c.generic and c.kind == "Park":
+                starts, same = named.setdefault(c.subtype, ([], []))
+                starts.append(c.start)
+                same.append(c)
+        names_of = {subtype: {n.written for n in same} for subtype, (_, same) in named.items()}
         short = jurisdiction_short(doc.jurisdiction)
         for c in bares:
             para_start = text.rfind("\n", 0, c.start) + 1
-            same = [n for n in named if n.subtype == c.subtype]
-            before = [n for n in same if para_start <= n.start < c.start]
-            names = {n.written for n in same}
+            starts, same = named.get(c.subtype, _NONE_NAMED)
+            before = bisect_left(starts, c.start) - 1  # the last named before c
+            names = names_of.get(c.subtype, _NO_NAMES)
             target = ""
-            if before:
-                target = before[-1].written
+            if before >= 0 and starts[before] >= para_start:  # named earlier in the paragraph
+                target = same[before].written
             elif len(names) == 1:
                 target = next(iter(names))
             elif not names and short:

@@ -31,6 +31,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -144,6 +145,27 @@ def command_idle_seconds() -> float:
     return seconds
 
 
+# The server `policykg query` began to start before its imports (policykg/early_start.py), by
+# OUT folder (resolved): the command's session takes it (claim_server) instead of starting another.
+_EARLY_SERVERS: dict[Path, EmbeddedServer] = {}
+
+
+def start_early(out_dir: str | Path, idle_timeout: float) -> EmbeddedServer:
+    """Start the server of OUT on a thread now (EmbeddedServer.start_soon), for claim_server."""
+    server = EmbeddedServer(out_dir, idle_timeout=idle_timeout).start_soon()
+    _EARLY_SERVERS[server.out_dir] = server
+    return server
+
+
+def claim_server(out_dir: str | Path, idle_timeout: float = 0.0) -> EmbeddedServer:
+    """The server start_early began for OUT (with this idle timeout), else a new EmbeddedServer."""
+    server = _EARLY_SERVERS.pop(Path(out_dir).resolve(), None)
+    if server is None:
+        return EmbeddedServer(out_dir, idle_timeout=idle_timeout)
+    server.idle_timeout = idle_timeout
+    return server
+
+
 def graph_file_stat(path: Path) -> str:
     """What identifies one written graph.json without reading it: device, inode, size, mtime (ns)."""
     st = os.stat(path)
@@ -189,6 +211,9 @@ class EmbeddedServer:
         # (OUT deleted or rebuilt) makes the server an orphan that must not unlink the new socket
         self._home: tuple[int, int] | None = None
         self._server_pid: int | None = None
+        # start_soon(): the thread running start() meanwhile, and what it raised
+        self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     def _socket_path(self) -> Path:
         path = self.db_dir / SOCKET_NAME
@@ -209,6 +234,7 @@ class EmbeddedServer:
 
     def client(self) -> Any:
         """The official client (falkordb) of the verified server: loads, saves, engine()."""
+        self._wait_started()
         if self._reader is None:
             raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
         if self._client is None:
@@ -218,11 +244,42 @@ class EmbeddedServer:
     def reader(self) -> FalkorReader:
         """The light client of the verified server (graph/falkor_reader.py): what a reading
         command needs, without importing the official client."""
+        self._wait_started()
         if self._reader is None:
             raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
         return self._reader
 
+    def start_soon(self) -> EmbeddedServer:
+        """Begin start() on a thread of its own and return: the server reads its dump while the
+        caller imports and prepares the rest; start() (or any use) then waits for it and raises
+        what it raised. The thread is not a daemon: a process that exits meanwhile still
+        finishes the start (the server gets its watchdog, which stops it when no one uses it)."""
+        if self._reader is None and self._starting is None:
+            self._starting = threading.Thread(target=self._start_in_background, name="policykg-server-start")
+            self._starting.start()
+        return self
+
+    def _wait_started(self) -> None:
+        """Wait for a start begun by start_soon (raising what it raised); nothing if none is running."""
+        if self._starting is not None and self._starting is not threading.current_thread():
+            self.start()
+
+    def _start_in_background(self) -> None:
+        try:
+            self._start()
+        except BaseException as exc:  # handed to the thread that waits in start()
+            self._start_error = exc
+
     def start(self) -> EmbeddedServer:
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            starting.join()
+            error, self._start_error = self._start_error, None
+            if error is not None:
+                raise error
+        return self._start()
+
+    def _start(self) -> EmbeddedServer:
         if self._reader is not None:
             return self
         if sys.platform == "win32":
@@ -415,6 +472,10 @@ class EmbeddedServer:
             "--dbfilename", DUMP_NAME,
             "--save", "",  # policykg saves after each load and at shutdown
             "--appendonly", "no",
+            # the dump uncompressed: a start reads it in about 0.7 of the CPU (LZF decompression
+            # was 30 % of the load). Its CRC64 stays (~0.1 s): a damaged dump is refused and moved
+            # aside (see _spawn_repairing), never read as a different graph
+            "--rdbcompression", "no",
             "--pidfile", str(self.pid_path),
             "--logfile", str(self.log_path),
             "--daemonize", "no",
@@ -434,7 +495,10 @@ class EmbeddedServer:
             self.process.stdin.close()
         except OSError as exc:
             raise EmbeddedError(f"{redis_server}: cannot start the embedded server ({exc.strerror})") from exc
-        state = {"pid": self.process.pid, "password": password, "socket": str(self.socket_path)}
+        # its watchdog starts now, while the server reads its dump (the starter holds a users lock
+        # meanwhile; a server that fails to start ends its watchdog too)
+        state = {"pid": self.process.pid, "password": password, "socket": str(self.socket_path),
+                 "watchdog": self._start_watchdog(self.process.pid)}
         deadline = time.monotonic() + self.start_timeout
         while True:
             code = self.process.poll()
@@ -468,13 +532,17 @@ class EmbeddedServer:
         watcher = state.get("watchdog")
         if not pid or (watcher and _process_alive(watcher) and _is_watchdog(watcher)):
             return
+        state["watchdog"] = self._start_watchdog(pid)
+        self._write_state(state)
+
+    def _start_watchdog(self, pid: int) -> int:
+        """The watchdog process of server `pid` (graph/watchdog.py); its pid."""
         script = Path(__file__).with_name("watchdog.py")
         home = ":".join(map(str, self._home)) if self._home else ""
         process = subprocess.Popen([sys.executable, "-S", str(script), str(self.db_dir), str(pid), home],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True, close_fds=True)
-        state["watchdog"] = process.pid
-        self._write_state(state)
+        return process.pid
 
     def _failure_reason(self, stderr: str) -> str:
         """The server's own error lines (log prefix and the memory-overcommit warning left out)."""
@@ -519,6 +587,8 @@ class EmbeddedServer:
         """Leave the server. With an idle timeout, keep it running that long for the next user
         (the watchdog stops it after); else the last user saves and shuts it down, unless a
         command asked to keep it."""
+        with contextlib.suppress(Exception):  # a start begun by start_soon: finish it, then leave as any user
+            self._wait_started()
         reader, self._reader = self._reader, None
         client, self._client = self._client, None
         if reader is None:
@@ -1131,10 +1201,12 @@ def _is_watchdog(pid: int) -> bool:
         return _process_alive(pid)
 
 
-def stop_server(out_dir: str | Path) -> bool:
+def stop_server(out_dir: str | Path, keep_unsaved: bool = False) -> bool:
     """Stop the embedded server that holds OUT_DIR, if one runs, whoever uses it: a rebuild
     replaces the folder it serves, and the database is reloaded from the new graph.json on
-    first use."""
+    first use. keep_unsaved (`policykg db stop`): a graph not saved yet (a load's background
+    save still running) is saved first, so that the next start reads the dump instead of
+    loading graph.json again."""
     server = EmbeddedServer(out_dir)
     if not server.db_dir.is_dir():
         return False
@@ -1145,8 +1217,13 @@ def stop_server(out_dir: str | Path) -> bool:
             return False
         client = server._verified_client(state)
         if client is not None:
+            mode = "NOSAVE"
+            if keep_unsaved:
+                with contextlib.suppress(Exception):
+                    if int(client.info("persistence").get("rdb_changes_since_last_save", 0)):
+                        mode = "SAVE"  # redis stops a background save and saves in the foreground
             with contextlib.suppress(Exception):  # the server closes the connection: no reply
-                client.command("SHUTDOWN", "NOSAVE")
+                client.command("SHUTDOWN", mode)
             client.close()
         else:
             with contextlib.suppress(OSError):

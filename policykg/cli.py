@@ -7,6 +7,9 @@ the commands that took OUT as an argument still do); short options mean one thin
 
 from __future__ import annotations
 
+# isort: off
+import policykg.early_start  # noqa: F401  first: `policykg query` starts its server before the imports below
+# isort: on
 import functools
 import importlib
 import os

@@ -349,7 +349,7 @@ def db_stop(out_dir: Path) -> None:
 
     try:
         status = server_status(out_dir)
-        stopped = stop_server(out_dir)
+        stopped = stop_server(out_dir, keep_unsaved=True)
     except EmbeddedError as exc:
         raise PolicykgError(str(exc)) from exc
     if stopped:

@@ -287,36 +287,59 @@ class ResolvedParam:
     rule: str
 
 
+def _norm_all(texts: Iterable[Any]) -> list[str]:
+    """[_norm(text) for text in texts] in one pass over them joined by NUL (which no stored text
+    holds: FalkorDB and the loader refuse it; a text that does is normalised on its own)."""
+    parts = [str(text or "") for text in texts]
+    joined = "\x00".join(parts)
+    if joined.count("\x00") != max(len(parts) - 1, 0):
+        return [_norm(part) for part in parts]
+    return "".join(joined.split()).replace("（", "(").replace("）", ")").split("\x00") if parts else []
+
+
 class UnitDirectory:
     """The graph's own units, to turn a unit as a user writes it into canonical ids."""
 
     def __init__(self, units: list[dict[str, Any]]) -> None:
         self.units = units
         self.by_id = {str(unit["id"]): unit for unit in units}
+        self._names: list[str] | None = None  # _norm of each unit's name, in the order of units
+        self._aliases: list[tuple[int, str]] = []  # (unit's position, _norm of one of its aliases)
+
+    def _normalised(self) -> tuple[list[str], list[tuple[int, str]]]:
+        """Every name and alias in the compared form, made once (by _norm_all) for all lookups."""
+        if self._names is None:
+            owners = [i for i, unit in enumerate(self.units) for _alias in unit.get("aliases") or []]
+            aliases = _norm_all(alias for unit in self.units for alias in unit.get("aliases") or [])
+            self._aliases = list(zip(owners, aliases))
+            self._names = _norm_all(unit.get("name") for unit in self.units)
+        return self._names, self._aliases
 
     def resolve(self, written: str, jurisdiction: str | None = None) -> tuple[list[dict[str, Any]], str]:
         """(matching units, rule): id, then name, then alias, then the resolver, then containment."""
         text = str(written).strip()
         key = _norm(text)
-        candidates = self.units
+        positions: Sequence[int] = range(len(self.units))
         if jurisdiction:
-            candidates = [unit for unit in self.units if jurisdiction in str(unit.get("jurisdiction") or "")] \
-                or self.units
+            positions = [i for i, unit in enumerate(self.units)
+                         if jurisdiction in str(unit.get("jurisdiction") or "")] or positions
         if text in self.by_id:
             return [self.by_id[text]], "id"
-        for rule, test in (
-            ("name", lambda unit: _norm(unit.get("name")) == key),
-            ("alias", lambda unit: any(_norm(alias) == key for alias in unit.get("aliases") or [])),
-        ):
-            found = [unit for unit in candidates if test(unit)]
-            if found:
-                return found, rule
+        names, aliases = self._normalised()
+        found = [self.units[i] for i in positions if names[i] == key]
+        if found:
+            return found, "name"
+        hits = {i for i, alias in aliases if alias == key}
+        found = [self.units[i] for i in positions if i in hits]
+        if found:
+            return found, "alias"
+        candidates = [self.units[i] for i in positions]
         found = self._by_resolver(text, candidates)
         if found:
             return found, "resolver"
         if len(key) >= 2:
-            found = [unit for unit in candidates if key in _norm(unit.get("name"))
-                     or any(key in _norm(alias) for alias in unit.get("aliases") or [])]
+            hits = {i for i, alias in aliases if key in alias}
+            found = [self.units[i] for i in positions if key in names[i] or i in hits]
             if found:
                 return found, "contains"
         return [], "none"
@@ -524,12 +547,12 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     of each load batch.
     """
     from policykg.graph.cypher_load import LoadError
-    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, EmbeddedServer
+    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, claim_server
 
     out_dir = Path(out)
     if not (out_dir / "graph.json").is_file():
         raise QueryError(f"{out_dir / 'graph.json'}: no graph file; run `policykg build DATA --out {out_dir}` first")
-    server = EmbeddedServer(out_dir, idle_timeout=idle_timeout)
+    server = claim_server(out_dir, idle_timeout)  # the one `policykg query` started early, if any
     try:
         server.start()
     except EmbeddedError as exc:

@@ -578,3 +578,39 @@ def test_the_list_markers_found_at_once_are_those_with_a_cue_after_them(file: st
         plain = [p for p in _occurrences(k.list_marker, text) if lists.cue_within(text, p + 1, p + 15) is not None]
         assert lists.cued_markers(text) == plain
     assert lists.cued_markers(document(file).text)  # the plans hold such lists
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_generic_words_found_by_the_scan_are_those_read_slice_by_slice(file: str) -> None:
+    """is_generic_words reads the generic words the automaton finds in a text (the ends reachable
+    word by word); the reading of every slice of it gives the same answer: for every stretch of a
+    sample document before a kind ending, each of its tails, and text built to trip it."""
+    from policykg.extract.entity_components import _NOT_IN_WORDS, EntityState, load_knowledge, text_words
+
+    k = load_knowledge()
+    text = document(file).text
+    pieces = {"", "“”", "（）", "省级省", "国家级国家", "科技企业科技"}
+    for s, _, _ in text_words(EntityState(text)).endings:
+        left = text[max(0, s - 12) : s]
+        pieces.update(left[i:] for i in range(len(left)))
+    answers = {piece: k._is_generic_words(piece) for piece in pieces}
+    assert answers == {piece: k._is_generic_words_by_slices(_NOT_IN_WORDS.sub("", piece)) for piece in pieces}
+    assert any(answers.values()) and not all(answers.values())
+
+
+@pytest.mark.parametrize("file", DOCUMENTS)
+def test_list_steps_kept_over_a_text_read_what_fresh_walks_read(file: str) -> None:
+    """The items of a list, read once per text for the names in it and its cue (the state's
+    list_steps), are the items a walk from each list end reads afresh."""
+    from policykg.extract.entity_components import _list_quantified, list_items, load_knowledge
+
+    k = load_knowledge()
+    text = document(file).text
+    steps: dict[int, tuple[int, int, bool]] = {}
+    known: dict[int, tuple[bool, int]] = {}
+    ends = [i for i, c in enumerate(text) if c in "、等"]
+    assert ends
+    for end in ends:
+        assert list_items(text, end, k, steps) == list_items(text, end, k)
+        assert _list_quantified(text, end, k, known, steps) == list_items(text, end, k)[1]
+    assert len(steps) < sum(len(list_items(text, end, k)[0]) for end in ends)  # the walks shared steps

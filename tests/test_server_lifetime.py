@@ -178,3 +178,80 @@ def test_a_bad_idle_timeout_is_one_clear_line(out: Path, tmp_path: Path) -> None
     assert done.returncode == 1
     assert "POLICYKG_SERVER_IDLE='soon': expected a number of seconds" in done.stderr
     assert not server_status(target)["running"]
+
+
+def test_db_stop_right_after_a_load_keeps_the_dump(out: Path, tmp_path: Path) -> None:
+    """`policykg db stop` while the load's background save may still run saves the graph
+    instead of dropping it: the next command starts from the dump, without loading graph.json."""
+    target = fresh_copy(out, tmp_path)
+    loaded = run("load", "--out", str(target), env=KEEP_TEN_MINUTES)
+    assert loaded.returncode == 0, loaded.stderr
+    stopped = run("db", "stop", "--out", str(target))
+    assert stopped.returncode == 0 and "stopped the embedded server" in stopped.stdout, stopped.stderr
+    assert (target / "falkordb" / "graph.rdb").is_file()
+    again = run("query", "documents", "--out", str(target), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert "loaded" not in again.stderr and json.loads(again.stdout)
+
+
+def test_query_starts_the_server_before_its_imports_and_uses_that_one(out: Path, tmp_path: Path) -> None:
+    """`policykg query NAME` starts the server from its dump first (policykg/early_start.py) and
+    its session takes that server: the first call starts it (no "already running" note, the same
+    answer as the next call, which only connects)."""
+    target = fresh_copy(out, tmp_path)
+    assert run("load", "--out", str(target)).returncode == 0  # a dump, no server left running
+    assert not server_status(target)["running"]
+    first = run("query", "documents", "--out", str(target), "--format", "json", env=KEEP_TEN_MINUTES)
+    assert first.returncode == 0, first.stderr
+    assert "already running" not in first.stderr and "loaded" not in first.stderr
+    pid = _running_pid(target)
+    try:
+        second = run("query", "documents", "--out", str(target), "--format", "json", env=KEEP_TEN_MINUTES)
+        assert f"using the embedded server already running (pid {pid})" in second.stderr
+        assert json.loads(second.stdout) == json.loads(first.stdout)
+    finally:
+        stop_server(target)
+
+
+def test_a_query_that_fails_before_using_its_early_server_leaves_it_to_the_watchdog(
+        out: Path, tmp_path: Path) -> None:
+    target = fresh_copy(out, tmp_path)
+    assert run("load", "--out", str(target)).returncode == 0
+    failed = run("query", "tasks_led_by", "--out", str(target), env=KEEP_TEN_MINUTES)  # no unit given
+    assert failed.returncode == 1 and "unit" in failed.stderr
+    status = server_status(target)
+    try:
+        if status["running"]:  # started early: nobody uses it, so the watchdog stops it
+            assert _gone(int(status["pid"])), "the server of a failed query kept running"
+    finally:
+        stop_server(target)
+    assert not server_status(target)["running"]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["query", "documents"], "out"),
+    (["query", "documents", "--out", "OUT", "--format", "csv"], "OUT"),
+    (["query", "tasks_led_by", "-p", "unit=市科技局", "--out=OUT"], "OUT"),
+    (["query", "no_such_query", "--out", "OUT"], None),
+    (["query", "documents", "--out", "OUT", "--neo4j"], None),
+    (["query", "documents", "--out", "OUT", "--uri=neo4j://127.0.0.1:7687"], None),
+    (["query", "documents", "--help", "--out", "OUT"], None),
+    (["query", "--list"], None),
+    (["cypher", "MATCH (n) RETURN count(n)", "--out", "OUT"], "OUT"),
+    (["cypher", "--out", "OUT", "MATCH (n) RETURN count(n)"], None),
+    (["load", "--out", "OUT"], None),
+    (["query", "documents", "--out", "EMPTY"], None),
+])
+def test_which_commands_start_their_server_early(
+        out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], expected: str | None) -> None:
+    from policykg.early_start import query_out_dir
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    shutil.copy(out / "graph.json", tmp_path / "graph.json")
+    for folder in ("out", "OUT"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "graph.json").symlink_to(tmp_path / "graph.json")
+    (tmp_path / "EMPTY").mkdir()  # no graph.json: the command says so, without a server
+    found = query_out_dir(args)
+    assert (None if found is None else str(found)) == expected
