@@ -9,6 +9,15 @@ the types of its values: a graph has a few dozen), and encodes the edges group b
 encoders made for that shape (falkor_bulk.slot_encoder), while the server runs the command
 before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes as before.
 
+With EdgeCommands (the embedded load), the edges are read by a forked process: once this
+process has read the nodes (and so knows every node's internal id), the child, which inherits
+them, cuts and parses the edge lines itself, writes the load counts and each document's sorted
+edge texts (for its digest) into an unnamed file and says where, then writes the finished
+GRAPH.BULK commands of the edges there too. This process meanwhile makes the node rows, adds
+the counts and digests when they come, encodes and sends the node commands, then the child's.
+What comes back is bytes and a small dict of counts, never the parsed edges (pickling those
+cost more than it saved).
+
 Anything else (another layout, a line of another shape, a value this path does not carry, a
 missing endpoint, a duplicate id, a value GRAPH.BULK refuses) raises NotPlain, and the caller
 loads by the general path, which reports any error in the file as it always has. The rows,
@@ -17,12 +26,17 @@ counts, digests and bytes sent are the general path's, value for value.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import struct
+import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from policykg.graph.cypher_load import (
@@ -30,12 +44,23 @@ from policykg.graph.cypher_load import (
     PROPERTY_PATTERN,
     REL_TYPE_PATTERN,
     PreparedGraph,
+    _canonical,
     _digest,
     link_counts,
     node_labels,
     prepare_nodes,
 )
-from policykg.graph.falkor_bulk import _ENDS, BulkWriter, merged_names, slot_encoder
+from policykg.graph.falkor_bulk import (
+    _ENDS,
+    MAX_COMMAND_BYTES,
+    BulkUnsupported,
+    BulkWriter,
+    command_frame,
+    command_step,
+    merged_names,
+    slot_encoder,
+)
+from policykg.graph.forked import Forked
 
 _NODES_HEAD = b',"nodes":['
 _EDGES_HEAD = b'\n],"edges":[\n'
@@ -86,15 +111,17 @@ EdgeRow = tuple[EdgeShape, list[Any], bytes]  # shape, the line's values, the en
 @dataclass
 class PlainGraph:
     """prepare_file's PreparedGraph (no edge rows) and the edges per (source label, type,
-    target label), each as read, its ends already the nodes' internal ids."""
+    target label), each as read, its ends already the nodes' internal ids; or, with edge_job,
+    none here: a forked process makes their commands."""
 
     prepared: PreparedGraph
     edge_groups: dict[tuple[str, str, str], list[EdgeRow]]
+    edge_job: EdgeJob | None = None
 
 
-def _sections(data: bytes) -> tuple[list[bytes], list[bytes]]:
-    """The node and edge texts of a plain graph.json (each line without its `,\\n`; the last of
-    each list keeps its newline, as iter_graph_lines yields it)."""
+def _sections(data: bytes) -> tuple[list[bytes], int, int]:
+    """The node texts of a plain graph.json (each line without its `,\\n`; the last keeps its
+    newline, as iter_graph_lines yields it) and where the edge lines are (_edge_texts cuts them)."""
     head_end = data.find(b"\n") + 1
     head = data[:head_end]
     if not head.startswith(b"{") or not head.endswith(_NODES_HEAD + b"\n") or b'"graph":' not in head:
@@ -106,29 +133,29 @@ def _sections(data: bytes) -> tuple[list[bytes], list[bytes]]:
     nodes_end = data.find(_EDGES_HEAD, head_end - 1)
     if nodes_end < 0 or not data.endswith(_TAIL):
         raise NotPlain("another layout")
-    edges_start = nodes_end + len(_EDGES_HEAD)
     nodes = data[head_end:nodes_end + 1].split(b",\n") if nodes_end >= head_end else []
-    edges = data[edges_start:len(data) - len(_TAIL) + 1].split(b",\n") if edges_start < len(data) - 3 else []
-    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
-    # reads): every newline is one of these
-    if data.count(b"\n") != len(nodes) + len(edges) + 3:
-        raise NotPlain("blank lines, or elements not one a line")
-    return nodes, edges
+    return nodes, nodes_end + len(_EDGES_HEAD), len(data) - len(_TAIL) + 1
 
 
-def read_plain(path: Path) -> PlainGraph:
+def _edge_texts(data: bytes, start: int, end: int) -> list[bytes]:
+    """The edge lines between start and end (as _sections gives them), each without its `,\\n`."""
+    return data[start:end].split(b",\n") if start < end else []
+
+
+def read_plain(path: Path, edges_to: EdgeCommands | None = None) -> PlainGraph:
     """The plain graph.json at path, or NotPlain (whatever else went wrong included: the
-    general path then says what, as it always has)."""
+    general path then says what, as it always has). edges_to: the edges are encoded into
+    GRAPH.BULK commands by a forked process meanwhile (PlainGraph.edge_job), not kept here."""
     try:
-        return _read_plain(path.read_bytes())
+        return _read_plain(path.read_bytes(), edges_to)
     except NotPlain:
         raise
     except Exception as exc:
         raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _read_plain(data: bytes) -> PlainGraph:
-    node_texts, edge_texts = _sections(data)
+def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph:
+    node_texts, edges_start, edges_end = _sections(data)
     loads = orjson.loads
     nodes = []
     for text in node_texts:
@@ -156,7 +183,80 @@ def _read_plain(data: bytes) -> PlainGraph:
             number += 1
     if len(node_of) != len(nodes):
         raise NotPlain("a node id given twice")
+    may_hold_nul = b"\\u0000" in data
+    if edges_to is not None:
+        return _read_plain_forked(data, nodes, len(node_texts), node_of, edges_start, edges_end, may_hold_nul,
+                                  edges_to)
+    edge_texts = _edge_texts(data, edges_start, edges_end)
+    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
+    # reads): every newline is one of these
+    if data.count(b"\n") != len(node_texts) + len(edge_texts) + 3:
+        raise NotPlain("blank lines, or elements not one a line")
+    groups, edge_rows = _edge_groups(edge_texts, node_of)
+    rows = prepare_nodes(nodes, link_counts(nodes, _links(groups)))
+    owned_rows = rows.owned_rows
+    for sha, texts in edge_rows.items():
+        owned_rows[sha].extend(texts)
+    for sha, doc in rows.documents.items():
+        doc["digest"] = _digest(owned_rows[sha])
+    if not all(map(LABEL_PATTERN.match, rows.labels)):
+        raise NotPlain("a label the general path refuses")
+    prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
+                             rows.node_count, len(edge_texts), may_hold_nul=may_hold_nul)
+    return PlainGraph(prepared, groups)
 
+
+def _links(groups: dict[tuple[str, str, str], list[EdgeRow]]) -> Iterable[tuple[str, Iterable[tuple[str, str]]]]:
+    """The (source, target) ids of each group's edges, as link_counts reads them."""
+    ends_of = itemgetter(-3, -2)
+    return ((rel_type, map(ends_of, map(itemgetter(1), rows))) for (_source, rel_type, _target), rows in groups.items())
+
+
+def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
+                       node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int, may_hold_nul: bool,
+                       edges_to: EdgeCommands) -> PlainGraph:
+    """_read_plain with the edges read by a forked process (_edge_commands): it sends back the
+    load counts and each document's edge texts for its digest, then makes the edges' commands,
+    while this one makes the node rows; the counts are added to them when they come."""
+    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul, nodes, node_lines)
+    try:
+        rows = prepare_nodes(nodes, {}, canonical=False)
+        counts, parts, edge_count = job.message()
+        owned_by = rows.owned_by
+        owned_rows: dict[str, list[bytes]] = defaultdict(list)
+        for group in rows.node_groups.values():
+            for row in group:
+                node_id = row["id"]
+                found = counts.get(node_id)
+                if found:  # where prepare_nodes(nodes, counts) puts them: after the node's own
+                    row["props"].update(found)
+                sha = owned_by.get(node_id)
+                if sha:  # a Document or a Task: its row in the document's digest
+                    owned_rows[sha].append(_canonical(row))
+        # a document's rows sorted: its Document and Task rows (each `["",{…`) before its edges'
+        # texts (each `{…`, sorted and joined by the other process), as _digest sorts them all
+        for sha, doc in rows.documents.items():
+            node_rows = owned_rows[sha]
+            node_rows.sort()
+            digest = hashlib.sha256(b"\n".join(node_rows) + b"\n")
+            if sha in parts:
+                digest.update(job.read(*parts[sha]))
+            doc["digest"] = digest.hexdigest()
+        if not all(map(LABEL_PATTERN.match, rows.labels)):
+            raise NotPlain("a label the general path refuses")
+        prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
+                                 rows.node_count, edge_count, may_hold_nul=may_hold_nul)
+    except BaseException:
+        job.close()
+        raise
+    return PlainGraph(prepared, {}, job)
+
+
+def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
+                 ) -> tuple[dict[tuple[str, str, str], list[EdgeRow]], dict[str, list[bytes]]]:
+    """The edges per (source label, type, target label), each as read with its ends as
+    GRAPH.BULK names them; and the texts of each document's edges (for its digest)."""
+    loads = orjson.loads
     shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], EdgeShape] = {}
     groups: dict[tuple[str, str, str], list[EdgeRow]] = defaultdict(list)
     edge_rows: dict[str, list[bytes]] = defaultdict(list)  # sha256 -> texts of the document's edges
@@ -180,21 +280,138 @@ def _read_plain(data: bytes) -> PlainGraph:
             sha = values[shape.sha]
             if sha:
                 edge_rows[sha].append(text)
+    return dict(groups), edge_rows
 
-    ends_of = itemgetter(-3, -2)
-    counts = link_counts(nodes, ((rel_type, map(ends_of, map(itemgetter(1), rows)))
-                                 for (_source, rel_type, _target), rows in groups.items()))
-    rows = prepare_nodes(nodes, counts)
-    owned_rows = rows.owned_rows
-    for sha, texts in edge_rows.items():
-        owned_rows[sha].extend(texts)
-    for sha, doc in rows.documents.items():
-        doc["digest"] = _digest(owned_rows[sha])
-    if not all(map(LABEL_PATTERN.match, rows.labels)):
-        raise NotPlain("a label the general path refuses")
-    prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
-                             rows.node_count, len(edge_texts), may_hold_nul=b"\\u0000" in data)
-    return PlainGraph(prepared, dict(groups))
+
+@dataclass
+class EdgeCommands:
+    """Where the edges' GRAPH.BULK commands go when a forked process makes them: the graph, the
+    commands' limits (BulkWriter's) and the folder of the file that holds them meanwhile."""
+
+    graph: str
+    max_entities: int
+    folder: Path
+    max_bytes: int = MAX_COMMAND_BYTES
+
+    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
+              nodes: list[tuple[str, dict[str, Any]]], node_lines: int) -> EdgeJob:
+        # gone when closed (EdgeJob.close: the file outlives this call)
+        handle = tempfile.TemporaryFile(dir=self.folder, prefix=".edges-")  # noqa: SIM115
+        told, telling = os.pipe()  # where in the file the counts are: 16 bytes, never more than a pipe holds
+        try:
+            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, check_nul, self, handle.fileno(),
+                                                      nodes, node_lines, telling))
+        except BaseException:
+            handle.close()
+            os.close(told)
+            raise
+        finally:
+            os.close(telling)  # the child's copy is its own: its end (or death) ends what is read here
+        return EdgeJob(job, handle, told)
+
+
+Frame = tuple[int, int, str]  # (offset in the file, size, what the command holds)
+Counts = tuple[dict[str, dict[str, int]], dict[str, tuple[int, int]], int]  # counts, edge parts, edges
+_PLACE = struct.Struct("=QQ")
+
+
+@dataclass
+class EdgeJob:
+    """The forked process making the edges' commands, and the file it writes them into."""
+
+    job: Forked
+    handle: IO[bytes]
+    told: int | None  # the pipe on which it says where the counts are
+
+    def message(self) -> Counts:
+        """The load counts, where each document's edge texts are (offset, size) and how many
+        edges there are, once the process has read every edge; NotPlain for a graph it found
+        not plain, or when it ended without saying."""
+        assert self.told is not None
+        place = b""
+        while len(place) < _PLACE.size:
+            chunk = os.read(self.told, _PLACE.size - len(place))
+            if not chunk:
+                raise NotPlain("the process reading the relationships ended without its counts")
+            place += chunk
+        ok, value = pickle.loads(self.read(*_PLACE.unpack(place)))
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def frames(self) -> tuple[list[Frame], int, int]:
+        """(the commands, relationships, properties set) once the process is done; NotPlain
+        for a graph it found not plain."""
+        return self.job.result()  # type: ignore[no-any-return]
+
+    def read(self, offset: int, size: int) -> bytes:
+        return os.pread(self.handle.fileno(), size, offset)
+
+    def close(self) -> None:
+        self.job.stop()
+        self.handle.close()
+        if self.told is not None:
+            os.close(self.told)
+            self.told = None
+
+
+def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
+                   spec: EdgeCommands, fd: int, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
+                   telling: int) -> tuple[list[Frame], int, int]:
+    """(In the forked process.) Every edge read; the load counts and each document's edge texts
+    (sorted, joined as _digest joins them) written into fd and their place told on `telling`;
+    then the edges into GRAPH.BULK commands after the node commands (no BEGIN), each written
+    whole into fd as the Redis protocol sends it."""
+    frames: list[Frame] = []
+    offset = 0
+
+    def put(blob: bytes) -> tuple[int, int]:
+        nonlocal offset
+        view = memoryview(blob)
+        while view:
+            view = view[os.write(fd, view):]
+        place = (offset, len(blob))
+        offset += len(blob)
+        return place
+
+    message: tuple[bool, Any]
+    try:
+        edge_texts = _edge_texts(data, start, end)
+        # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
+        # reads): every newline is one of these
+        if data.count(b"\n") != node_lines + len(edge_texts) + 3:
+            raise NotPlain("blank lines, or elements not one a line")
+        groups, edge_rows = _edge_groups(edge_texts, node_of)
+        counts = link_counts(nodes, _links(groups))
+        parts = {}
+        for sha, texts in edge_rows.items():
+            texts.sort()
+            if texts[0][:1] <= b"[":  # would sort among the node rows
+                raise NotPlain("an edge line that does not start with {")
+            parts[sha] = put(b"\n".join(texts) + b"\n")
+        message = (True, (counts, parts, len(edge_texts)))
+    except NotPlain as exc:
+        message = (False, exc)
+    except Exception as exc:  # what read_plain would have made of it
+        message = (False, NotPlain(f"{type(exc).__name__}: {exc}"))
+    os.write(telling, _PLACE.pack(*put(pickle.dumps(message))))
+    if not message[0]:
+        raise message[1]
+
+    def write(args: list[Any]) -> None:
+        frame = command_frame(["GRAPH.BULK", *args])
+        place = put(frame)
+        frames.append((*place, command_step(args)))
+
+    writer = BulkWriter(spec.graph, write, spec.max_entities, spec.max_bytes, check_nul)
+    writer.commands = 1  # the node commands come first, the first of them with BEGIN
+    try:
+        for _rel_type in encode_groups(writer, groups, check_nul):
+            pass
+    except (BulkUnsupported, UnicodeEncodeError, struct.error, OverflowError) as exc:
+        raise NotPlain(f"a value for the general path to report: {exc}") from exc
+    writer.flush()
+    return frames, writer.relationships, writer.properties
 
 
 def add_relationships(writer: BulkWriter, graph: PlainGraph, check_nul: bool) -> Iterator[str]:
@@ -203,9 +420,15 @@ def add_relationships(writer: BulkWriter, graph: PlainGraph, check_nul: bool) ->
     shape for that header (a property a shape lacks: null); a group with a shape whose names
     come in another order goes through _add itself. Each group is taken out of graph.edge_groups
     as it is encoded (its rows are freed while the server runs the commands, not after)."""
+    return encode_groups(writer, graph.edge_groups, check_nul)
+
+
+def encode_groups(writer: BulkWriter, edge_groups: dict[tuple[str, str, str], list[EdgeRow]],
+                  check_nul: bool) -> Iterator[str]:
+    """add_relationships of these groups (emptied as they are encoded)."""
     shape_of: Callable[[EdgeRow], EdgeShape] = itemgetter(0)  # type: ignore[assignment]
-    for key in sorted(graph.edge_groups):
-        rel_type, rows = key[1], graph.edge_groups.pop(key)
+    for key in sorted(edge_groups):
+        rel_type, rows = key[1], edge_groups.pop(key)
         shapes = list(dict.fromkeys(map(shape_of, rows)))
         header = tuple(merged_names(dict.fromkeys(shape.names for shape in shapes)))
         position = {name: number for number, name in enumerate(header)}

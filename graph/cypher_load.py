@@ -477,8 +477,10 @@ class NodeRows:
     node_count: int
 
 
-def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]]) -> NodeRows:
-    """The node part of prepare_elements: rows per label set, validated, with their counts."""
+def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]], canonical: bool = True) -> NodeRows:
+    """The node part of prepare_elements: rows per label set, validated, with their counts.
+    canonical=False: no canonical rows of the Documents and Tasks (owned_rows stays empty; a
+    caller whose counts come later makes them once it has added the counts)."""
     node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
@@ -523,12 +525,14 @@ def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]
             documents[sha] = {"id": node_id, "sha256": sha, "file": str(data.get("file") or ""),
                               "name": str(data.get("name") or data.get("file") or node_id)}
             owned_by[node_id] = sha
-            owned_rows[sha].append(_canonical(row))
+            if canonical:
+                owned_rows[sha].append(_canonical(row))
         elif primary == "Task":
             sha = str(data.get("docSha256") or "")
             if sha:
                 owned_by[node_id] = sha
-                owned_rows[sha].append(_canonical(row))
+                if canonical:
+                    owned_rows[sha].append(_canonical(row))
     return NodeRows(dict(node_groups), primary_of, documents, owned_by, owned_rows, all_labels, node_count)
 
 

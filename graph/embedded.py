@@ -9,10 +9,11 @@ command_idle_seconds), so that the next command only connects; the watchdog stop
 time has passed with no user, or at once when OUT is removed or replaced; a rebuild of OUT and
 `policykg db stop` stop it too. Loading reads graph.json into the rows of graph/cypher_load.py
 (the ones the Neo4j statements send; the build's layout in one pass by graph/bulk_file.py, into
-the same rows and bytes) and writes them by FalkorDB's GRAPH.BULK binary protocol
-(graph/falkor_bulk.py) into a staging graph that replaces the live one only when every command
-has succeeded and the uniqueness constraints hold, so a failed load leaves the previous graph
-untouched.
+the same rows and bytes; its edges' commands made by a forked process meanwhile) and writes them
+by FalkorDB's GRAPH.BULK binary protocol (graph/falkor_bulk.py, on a connection of its own whose
+every command has a reply deadline) into a staging graph that replaces the live one only when
+every command has succeeded and the uniqueness constraints hold, so a failed load leaves the
+previous graph untouched.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from policykg.graph.bulk_file import NotPlain, PlainGraph, read_plain
+from policykg.graph.bulk_file import EdgeCommands, NotPlain, PlainGraph, read_plain
 from policykg.graph.bulk_file import add_relationships as plain_relationships
 from policykg.graph.cypher_load import (
     EXISTING_DOCUMENTS,
@@ -56,7 +57,14 @@ from policykg.graph.cypher_load import (
     prepare_file,
     without_cyclic_gc,
 )
-from policykg.graph.falkor_bulk import BulkUnsupported, BulkWriter
+from policykg.graph.falkor_bulk import (
+    BulkConnection,
+    BulkReplyError,
+    BulkUnsupported,
+    BulkWriter,
+    bulk_reply_seconds,
+    command_step,
+)
 from policykg.graph.falkor_reader import FalkorReader, ServerError
 from policykg.graph.watchdog import KEEP_NAME, folder_identity
 from policykg.graph.watchdog import process_alive as _process_alive
@@ -766,10 +774,22 @@ class EmbeddedServer:
         plain: PlainGraph | None = None
         with without_cyclic_gc():
             try:  # the build's graph.json in one pass (graph/bulk_file.py); anything else as before
-                plain = read_plain(self.out_dir / "graph.json")
+                # (the edges' commands made meanwhile by a forked process, into a file in db_dir)
+                edges_to = EdgeCommands(STAGING_GRAPH_NAME, batch_size, self.db_dir) if core_to_spare() else None
+                plain = read_plain(self.out_dir / "graph.json", edges_to)
                 prepared = plain.prepared
             except NotPlain:
                 prepared = prepare_file(self.out_dir)
+        try:
+            return self._load_prepared(prepared, plain, graph_sha, stat_now, batch_size, progress, started)
+        finally:
+            if plain is not None and plain.edge_job is not None:
+                plain.edge_job.close()
+
+    def _load_prepared(self, prepared: PreparedGraph, plain: PlainGraph | None, graph_sha: Callable[[], str],
+                       stat_now: str, batch_size: int, progress: Callable[[int, int, str], None] | None,
+                       started: float) -> LoadSummary:
+        """_load once graph.json is read."""
         sha = graph_sha()
         client = self.client()
         names = self.graph_names()
@@ -792,6 +812,11 @@ class EmbeddedServer:
                     summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
                     summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
                                                                      source=source)
+        except BulkTimeout as exc:  # the server stopped answering: no command that would wait on it
+            self._drop_staging_graph()
+            raise BulkTimeout(f"{self.db_dir}: the embedded server stopped answering during the load ({exc}); "
+                              "the load was abandoned and the graph loaded before is kept; run the command "
+                              f"again, or `policykg db stop --out {self.out_dir}` first if it happens again") from exc
         except BaseException:
             with contextlib.suppress(Exception):
                 client.select_graph(STAGING_GRAPH_NAME).delete()
@@ -810,6 +835,31 @@ class EmbeddedServer:
         summary.engine = f"embedded FalkorDB ({self.db_dir})"
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+    def _drop_staging_graph(self, seconds: float = 5.0) -> None:
+        """The staging graph of an abandoned load deleted, if the server answers within seconds
+        (else the next load deletes it before it starts)."""
+        with contextlib.suppress(Exception):
+            connection = BulkConnection(str(self.socket_path), self._password, seconds)
+            with contextlib.closing(connection):
+                connection.command(["GRAPH.DELETE", STAGING_GRAPH_NAME], seconds)
+
+
+def core_to_spare() -> bool:
+    """Whether a second process would have a core of its own: this process may run on more than
+    one CPU and the machine is not already busier than its CPUs (the load average of the last
+    minute, as `make -l` reads it). Where every core is taken, the forked reader adds its CPU
+    (about a tenth more in all) and gains no time; the load is the same either way."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows)
+        busy = 0.0
+    return cores > 1 and busy < cores
 
 
 def server_failure(exc: BaseException) -> bool:
@@ -892,6 +942,13 @@ def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
 NodeEntities = list[tuple[tuple[str, ...], list[Any]]]  # (property names, values) per node
 
 
+SCHEMA_STEP = "the indexes and constraints"
+
+
+class BulkTimeout(LoadError):
+    """A GRAPH.BULK command the server did not answer in time (the connection is closed)."""
+
+
 def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...], NodeEntities]]:
     """(primary label, other labels, [(property names, values)]) per node group, in the order
     the nodes are created: a node's properties as its row has them, then `docs` and `aliases`,
@@ -930,36 +987,73 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     the last ones."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import ResponseError
-
     counters = WriteCounters()
-    edge_groups = len(plain.edge_groups) if plain is not None else len(prepared.edge_groups)
+    edge_groups = (1 if plain.edge_job is not None else len(plain.edge_groups)) if plain is not None \
+        else len(prepared.edge_groups)
     total = len(prepared.node_groups) + edge_groups + 1
     number = 0
-    pending: list[Future[Any]] = []
+    pending: list[tuple[Future[Any], str]] = []  # each command sent and what it held
     created = [0, 0]
 
-    def finished(future: Future[Any]) -> None:
+    def finished(future: Future[Any], step: str) -> None:
+        if step == SCHEMA_STEP:
+            try:
+                future.result()
+            except LoadError:
+                raise
+            except Exception as exc:  # the server refused or went away
+                raise LoadError(f"{step} of {engine.graph_name}: {' '.join(str(exc).split())}; "
+                                "the graph loaded before is kept") from exc
+            return
         try:
             reply = future.result()
-        except ResponseError as exc:
+        except BulkReplyError as exc:
             raise LoadError(f"GRAPH.BULK into {engine.graph_name} failed: {' '.join(str(exc).split())}; "
                             "the graph loaded before is kept") from exc
-        except RedisConnectionError as exc:
-            raise LoadError(f"the embedded server went away: {exc}") from exc
-        text = reply.decode() if isinstance(reply, bytes) else str(reply)
-        nodes, edges = (int(part.split()[0]) for part in text.split(","))
+        except TimeoutError as exc:
+            raise BulkTimeout(f"no reply to {step} within {exc.args[0] if exc.args else '?'} s") from exc
+        except OSError as exc:  # ConnectionError included
+            raise LoadError(f"the embedded server went away during {step}: {exc}") from exc
+        nodes, edges = (int(part.split()[0]) for part in str(reply).split(","))
         created[0] += nodes
         created[1] += edges
 
-    with ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
-        connection = engine.client.connection
+    # a connection of its own with a deadline for every command: a server that stops answering
+    # ends the load with one error instead of a wait without end
+    try:
+        seconds = bulk_reply_seconds(0)
+    except ValueError as exc:  # a bad POLICYKG_BULK_TIMEOUT
+        raise LoadError(str(exc)) from None
+    try:
+        bulk = BulkConnection.like(engine.client.connection, seconds)
+    except TimeoutError as exc:
+        raise BulkTimeout(f"no reply to the GRAPH.BULK connection's AUTH within {seconds:.0f} s") from exc
+    with contextlib.closing(bulk), ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
+        def timed_command(args: list[Any], seconds: float) -> Any:
+            try:
+                return bulk.command(["GRAPH.BULK", *args], seconds)
+            except TimeoutError as exc:
+                raise TimeoutError(round(seconds)) from exc
+
+        def timed_frame(frame: bytes, seconds: float) -> Any:
+            try:
+                return bulk.send_frame(frame, seconds)
+            except TimeoutError as exc:
+                raise TimeoutError(round(seconds)) from exc
 
         def send(args: list[Any]) -> None:
             while len(pending) >= 2:  # at most one command queued behind the one running
-                finished(pending.pop(0))
-            pending.append(executor.submit(connection.execute_command, "GRAPH.BULK", *args))
+                finished(*pending.pop(0))
+            size = sum(len(arg) for arg in args if isinstance(arg, bytes))
+            step = f"GRAPH.BULK command {writer.commands} ({command_step(args)}, {size / 1e6:.1f} MB)"
+            pending.append((executor.submit(timed_command, args, bulk_reply_seconds(size)), step))
+
+        def send_frame(frame: bytes, what: str) -> None:  # a command the edges' process made
+            while len(pending) >= 2:
+                finished(*pending.pop(0))
+            writer.commands += 1
+            step = f"GRAPH.BULK command {writer.commands} ({what}, {len(frame) / 1e6:.1f} MB)"
+            pending.append((executor.submit(timed_frame, frame, bulk_reply_seconds(len(frame))), step))
 
         writer = BulkWriter(engine.graph_name, send, batch_size, check_nul=prepared.may_hold_nul)
         internal: dict[str, int] = {}
@@ -973,7 +1067,33 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 number += 1
                 if progress:
                     progress(number, total, "nodes " + ":".join((primary, *extra)))
-            if plain is not None:
+            # the nodes in commands of their own, then the indexes and constraints (they are on
+            # nodes only), made by the server while the relationships are encoded
+            writer.flush()
+            schema_first = writer.commands > 0
+            if schema_first:
+                node_commands = [future for future, _step in pending]
+
+                def schema() -> None:  # runs after the node commands (one thread): not if one failed
+                    if not any(future.exception() is not None for future in node_commands):
+                        engine.ensure_schema(prepared.labels)
+
+                pending.append((executor.submit(schema), SCHEMA_STEP))
+            if plain is not None and plain.edge_job is not None:
+                try:
+                    frames, relationships, properties = plain.edge_job.frames()
+                except NotPlain:  # the general path loads the graph (and reports what the process found)
+                    raise
+                except Exception as exc:  # the process died (killed?): the general path loads it here
+                    raise NotPlain(f"the process encoding the relationships failed: {exc}") from exc
+                for offset, size, what in frames:
+                    send_frame(plain.edge_job.read(offset, size), what)
+                writer.relationships += relationships
+                writer.properties += properties
+                number += edge_groups
+                if progress:
+                    progress(number, total, "edges")
+            elif plain is not None:
                 try:
                     for rel_type in plain_relationships(writer, plain, prepared.may_hold_nul):
                         number += 1
@@ -994,9 +1114,9 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 meanwhile()
         finally:
             errors = []
-            for future in pending:
+            for future, step in pending:
                 try:
-                    finished(future)
+                    finished(future, step)
                 except LoadError as exc:
                     errors.append(exc)
             pending.clear()
@@ -1016,7 +1136,8 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     counters.nodes_created, counters.relationships_created = writer.nodes, writer.relationships
     counters.properties_set = writer.properties
     counters.labels_added = len(prepared.labels)
-    engine.ensure_schema(prepared.labels)
+    if not schema_first:  # no node: nothing was sent, the indexes make the graph
+        engine.ensure_schema(prepared.labels)
     number += 1
     if progress:
         progress(number, total, "indexes and constraints")

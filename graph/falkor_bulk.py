@@ -33,7 +33,10 @@ in another order goes into a token of its own.
 
 from __future__ import annotations
 
+import os
+import socket
 import struct
+import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +62,142 @@ MAX_COMMAND_BYTES = 32 << 20
 
 class BulkUnsupported(ValueError):
     """A value GRAPH.BULK cannot carry exactly; the message names it."""
+
+
+# How long a GRAPH.BULK command may wait for its reply (and for its bytes to be taken): generous
+# (the server runs a 32 MB command in well under a second), so that only a server that stopped
+# answering reaches it: BULK_REPLY_SECONDS, plus BULK_SECONDS_PER_MB for each MB of the command;
+# POLICYKG_BULK_TIMEOUT (seconds) replaces the first.
+BULK_REPLY_SECONDS = 60.0
+BULK_SECONDS_PER_MB = 2.0
+BULK_TIMEOUT_ENV = "POLICYKG_BULK_TIMEOUT"
+
+
+def bulk_reply_seconds(size: int) -> float:
+    """The reply timeout of a GRAPH.BULK command of `size` bytes (see BULK_REPLY_SECONDS)."""
+    base = BULK_REPLY_SECONDS
+    setting = os.environ.get(BULK_TIMEOUT_ENV, "").strip()
+    if setting:
+        try:
+            base = float(setting)
+        except ValueError:
+            raise ValueError(f"{BULK_TIMEOUT_ENV}={setting!r}: not a number of seconds") from None
+        if not base > 0:
+            raise ValueError(f"{BULK_TIMEOUT_ENV}={setting!r}: must be more than 0 seconds")
+    return base + BULK_SECONDS_PER_MB * size / 1e6
+
+
+def command_frame(args: Sequence[Any]) -> bytes:
+    """A command as the Redis protocol sends it (an array of bulk strings)."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts += [b"$%d\r\n" % len(data), data, b"\r\n"]
+    return b"".join(parts)
+
+
+def command_step(args: Sequence[Any]) -> str:
+    """What a GRAPH.BULK command's arguments hold, for an error message: "nodes Task, …;
+    relationships LEADS, …" (each token's label set or type, once; a few, then how many more)."""
+    start = 2 if len(args) > 1 and args[1] == "BEGIN" else 1
+    node_tokens = int(args[start + 2])
+    tokens = [arg[:arg.index(b"\x00")].decode(errors="replace") for arg in args[start + 4:]]
+    parts = []
+    for kind, names in (("nodes", tokens[:node_tokens]), ("relationships", tokens[node_tokens:])):
+        distinct = list(dict.fromkeys(names))
+        if distinct:
+            more = f" and {len(distinct) - 3} more" if len(distinct) > 4 else ""
+            parts.append(f"{kind} {', '.join(distinct[:3] if more else distinct)}{more}")
+    return "; ".join(parts) or "empty"
+
+
+class BulkReplyError(Exception):
+    """The server's error reply to a command (its message)."""
+
+
+class BulkConnection:
+    """A connection of its own for the GRAPH.BULK commands (the Redis protocol over the server's
+    socket), whose every command has a deadline: a server that stops answering (stopped,
+    wedged) raises TimeoutError after `bulk_reply_seconds` and the connection is closed (the
+    server never receives half a command from it afterwards), instead of a wait without end."""
+
+    def __init__(self, address: str | tuple[str, int], password: str | None, timeout: float) -> None:
+        family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        self._socket: socket.socket | None = socket.socket(family, socket.SOCK_STREAM)
+        self._buffer = b""
+        try:
+            self._socket.settimeout(timeout)
+            self._socket.connect(address)
+            if password:
+                self.command(["AUTH", password], timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def like(cls, redis_client: object, timeout: float = 60.0) -> BulkConnection:
+        """A connection to the server (and with the password) of an official (redis-py) client."""
+        kwargs = redis_client.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+        address = kwargs.get("path") or (kwargs.get("host", "localhost"), int(kwargs.get("port", 6379)))
+        return cls(address, kwargs.get("password"), timeout)
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    def command(self, args: Sequence[Any], timeout: float) -> Any:
+        """Send one command and read its reply within `timeout` seconds in all (TimeoutError
+        then, the connection closed); an error reply raises BulkReplyError."""
+        return self.send_frame(command_frame(args), timeout)
+
+    def send_frame(self, frame: bytes, timeout: float) -> Any:
+        """command() of a command already framed (command_frame)."""
+        if self._socket is None:
+            raise ConnectionError("the GRAPH.BULK connection was closed after an earlier failure")
+        deadline = time.monotonic() + timeout
+        try:
+            self._socket.settimeout(timeout)
+            self._socket.sendall(frame)
+            return self._reply(deadline)
+        except BaseException:
+            self.close()  # whatever was not read (or sent) of this command must never be taken for the next
+            raise
+
+    def _receive(self, deadline: float) -> None:
+        assert self._socket is not None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no reply in time")
+        self._socket.settimeout(left)
+        data = self._socket.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        self._buffer += data
+
+    def _reply(self, deadline: float) -> Any:
+        while b"\r\n" not in self._buffer:
+            self._receive(deadline)
+        line, self._buffer = self._buffer.split(b"\r\n", 1)
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise BulkReplyError(rest.decode(errors="replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            while len(self._buffer) < size + 2:
+                self._receive(deadline)
+            data, self._buffer = self._buffer[:size], self._buffer[size + 2:]
+            return data.decode(errors="replace")
+        if kind == b"*":
+            size = int(rest)
+            return None if size < 0 else [self._reply(deadline) for _ in range(size)]
+        raise ConnectionError(f"not a Redis protocol reply: {line[:40]!r}")
 
 
 def _array(items: list[Any]) -> bytes:

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest_db import build_sample, db_snapshot, fresh_copy, scratch_server
-from policykg.graph.bulk_file import NotPlain, read_plain
+from policykg.graph.bulk_file import EdgeCommands, EdgeJob, NotPlain, PlainGraph, read_plain
 from policykg.graph.cypher_load import LoadError, prepare_file
 from policykg.graph.embedded import EmbeddedServer, FalkorEngine, bulk_create_graph, create_graph_by_statements
 from policykg.graph.export import write_graph_elements
 from policykg.graph.falkor_bulk import BulkWriter, slot_encoder
+from policykg.graph.forked import Forked
 
 SHA = "cd" * 32
 DOC = "doc:" + SHA[:16]
@@ -205,6 +208,44 @@ def test_the_one_pass_reader_holds_what_the_general_path_held(
     assert (commands, counters) == (general_commands, general_counters)
     assert counters.relationships_created == len(_plain_graph()[1])
     assert _contents(one_pass) == _contents(reference)
+
+
+@pytest.mark.parametrize("batch_size", [10_000, 4])
+def test_the_edge_commands_made_by_a_forked_process_hold_what_the_one_pass_reader_held(
+        server: EmbeddedServer, tmp_path: Path, batch_size: int) -> None:
+    out = _write_graph(tmp_path / "out", *_plain_graph())
+    in_process = read_plain(out / "graph.json")
+    folder = tmp_path / "commands"
+    folder.mkdir()
+    forked = read_plain(out / "graph.json", EdgeCommands("forked", batch_size, folder))
+    assert forked.edge_job is not None and not forked.edge_groups
+    assert forked.prepared == in_process.prepared
+    one_pass, by_fork = server.engine("one_pass"), server.engine("forked")
+    try:
+        _commands, counters = bulk_create_graph(by_fork, forked.prepared, batch_size, plain=forked)
+    finally:
+        forked.edge_job.close()
+    assert counters == bulk_create_graph(one_pass, in_process.prepared, batch_size, plain=in_process)[1]
+    assert _contents(by_fork) == _contents(one_pass)
+    assert not [*folder.iterdir()]  # the commands' file is gone
+
+
+def test_a_forked_edge_process_that_dies_leaves_the_graph_to_the_general_path(
+        server: EmbeddedServer, tmp_path: Path) -> None:
+    out = _write_graph(tmp_path / "out", *_plain_graph())
+    plain = read_plain(out / "graph.json")
+    # the edges' process dies before it says anything (as when killed): a real forked process
+    told, telling = os.pipe()
+    dying = EdgeJob(Forked.start(lambda: os._exit(3)), tempfile.TemporaryFile(), told)  # noqa: SIM115
+    os.close(telling)
+    try:
+        with pytest.raises(NotPlain, match="ended without its counts"):
+            dying.message()
+        with pytest.raises(NotPlain, match="the process encoding the relationships failed"):
+            bulk_create_graph(server.engine("forked"), plain.prepared, 10_000,
+                              plain=PlainGraph(plain.prepared, {}, dying))
+    finally:
+        dying.close()
 
 
 def test_the_sample_build_is_read_in_one_pass_as_the_general_path_reads_it(
