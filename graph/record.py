@@ -46,10 +46,12 @@ from policykg.graph.task_sheet import SheetRows
 
 # what XML 1.0 cannot carry (sanitise.clean_text's characters)
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# in names: also what CSV quotes; in ids (XML attributes and CSV fields) what either would quote
-_NAME_SPECIAL = re.compile('[",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
-_NAME_OR_XML_SPECIAL = re.compile('[&<>",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
-_ID_SPECIAL = re.compile('[&<>",\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+# in names: also what CSV quotes; in ids (XML attributes and CSV fields) what either would quote; in
+# both what JSON escapes (a backslash, any control character), so that a name's or id's UTF-8 is also
+# its JSON string in the graph.json lines written by template
+_NAME_SPECIAL = re.compile('[",\\\\\x00-\x1f\ud800-\udfff\ufffe\uffff]')
+_NAME_OR_XML_SPECIAL = re.compile('[&<>",\\\\\x00-\x1f\ud800-\udfff\ufffe\uffff]')
+_ID_SPECIAL = re.compile('[&<>",\\\\\x00-\x1f\ud800-\udfff\ufffe\uffff]')
 
 
 def _bytes_template(template: str, numbers: set[int]) -> bytes:
@@ -114,6 +116,20 @@ _TARGETS_BYTES = _filled('<edge id="%s" source="%s" target="%s">' + _data("edge"
                          + _TARGET_VALUE + "%s" + _TARGET_REST,
                          ["%s", "%s", "%s", "TARGETS", "%s", "%s", "%s"] + ["%s"] * 7 + ["%d", "%d", "%s", "TARGETS"])
 _TARGET_YEAR_BYTES, _TARGET_MAX_BYTES = _filled(_TARGET_YEAR, ["%d"]), _filled(_TARGET_MAX, ["%s"])
+# The edges' graph.json lines as orjson writes their dicts, by template: the document's sha256 (@S)
+# and its id's JSON (@D) filled in per document; the quotes' JSON from one orjson call over all of a
+# kind (_texts_encoded); the names and ids as their UTF-8 (what JSON would escape in them makes the
+# document not plain: _NAME_SPECIAL, _ID_SPECIAL); a float as repr writes it (checked at the end)
+_PART_OF_JSON = b'{"type":"PART_OF","docSha256":"@S","start":%d,"end":%d,"quote":"%s","from":"%s","to":@D,' \
+    b'"key":"PART_OF"}'
+_UNIT_JSON = {rel: b'{"type":"' + rel + b'","written":"%s","rule":"%s","flagged":%s,"taskPath":"%s",'
+              b'"docSha256":"@S","start":%d,"end":%d,"quote":"%s","from":"%s","to":"%s","key":"' + rel + b':%d"}'
+              for rel in (b"LEADS", b"PARTICIPATES_IN")}
+_MENTIONS_JSON = b'{"type":"MENTIONS","written":"%s","docSha256":"@S","start":%d,"end":%d,"quote":"%s",' \
+    b'"from":%s,"to":"%s","key":"MENTIONS:%d"}'
+_TARGETS_JSON = b'{"type":"TARGETS","year":%s,"value":%s,"valueMax":%s,"unit":"%s","qualifier":"%s",' \
+    b'"source":"%s","written":"%s","taskPath":"%s","recurrence":"%s","docSha256":"@S","start":%d,"end":%d,' \
+    b'"quote":"%s","from":%s,"to":"%s","key":"%s"}'
 _TASK_KEYS = [*_TASK_NAMES]
 # a Task node's texts among its values that are not slices of the original or normalised text (checked
 # whole): name, title, titleOriginal, clauseForm, deadline, deadlineText, dueBy, sectionTitle
@@ -165,7 +181,27 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     # a text with & < or > (R&D): the GraphML texts escaped (checked at the end: an id has none)
     escape = "&" in original or "<" in original or ">" in original or "&" in text or "<" in text or ">" in text
     sha, doc_id, name = doc.sha256, doc.doc_id, doc.name
+    if not (sha.isascii() and sha.isalnum()):
+        return None  # (not a digest: it is written into the templates as it is)
     task_prefix = f"task:{sha[:16]}:"
+    tasks = doc.tasks
+    # the quotes of the PART_OF and unit edges, of the MENTIONS and TARGETS edges, each kind encoded at once
+    encoded = [_texts_encoded(quotes, escape) for quotes in (
+        [task.span.quote for task in tasks],
+        [unit.span.quote for task in tasks for unit in task.clause.units if unit.resolved is not None],
+        [entity.span.quote for entity in doc.entities],
+        [target.span.quote for target in doc.targets])]
+    if None in encoded:
+        return None
+    (part_of_json, part_of_graphml, _), (unit_json, unit_graphml, _), (mentions_json, mentions_graphml, mentions_csv), \
+        (targets_json, targets_graphml, targets_csv) = encoded  # type: ignore[misc]
+    doc_json = orjson.dumps(doc_id).replace(b"%", b"%%")
+    sha_template = sha.encode()
+    part_of_template = _PART_OF_JSON.replace(b"@S", sha_template).replace(b"@D", doc_json)
+    unit_templates = {rel.decode(): template.replace(b"@S", sha_template) for rel, template in _UNIT_JSON.items()}
+    mentions_template = _MENTIONS_JSON.replace(b"@S", sha_template)
+    targets_template = _TARGETS_JSON.replace(b"@S", sha_template)
+    next_unit_json, next_unit_graphml = iter(unit_json).__next__, iter(unit_graphml).__next__
     document = {"id": doc_id, "label": "Document", "labels": ["Document"], **document_properties(doc)}
     node_keys: set[str] = set()
     document_graphml = graphml_node(doc_id, document, node_keys, False).encode("utf-8")
@@ -178,8 +214,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     # every text written, to be checked at the end: the long ones (for what XML cannot carry), the
     # names (also for what CSV quotes: they are written as they are) and the ids (also for what an
     # XML attribute quotes)
-    texts = [original, text, name, doc.encoding, *(getattr(meta, n) for n in _META_TEXTS),
-             *meta.inferred.values(), *meta.inferred.keys(), *(section.title for section in doc.sections)]
+    long_texts = [original, text]
+    texts = [name, doc.encoding, *(getattr(meta, n) for n in _META_TEXTS), *meta.inferred.values(),
+             *meta.inferred.keys(), *(section.title for section in doc.sections)]
     if doc.display != text:
         texts.append(doc.display)
     names: list[str] = []
@@ -220,7 +257,7 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     resolution: dict[str, list[Any]] = {}  # written -> [row fields before the count, count]
     with_text, unit_edges = True, False
     task_values = _task_values(doc) if doc.tasks else None
-    for index, task in enumerate(doc.tasks):
+    for index, task in enumerate(tasks):
         path = task.path
         tid = task_prefix + path
         values = task_values(task, tid)  # type: ignore[misc]
@@ -236,11 +273,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             values = [xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values]
         graphml_nodes.append(_TASK_BYTES % (tid_utf8, *[v.encode() if type(v) is str else v for v in values]))
         span = task.span
-        quote = span.quote
-        edge_lines.append(dumps({"type": "PART_OF", "docSha256": sha, "start": span.start, "end": span.end,
-                                 "quote": quote, "from": tid, "to": doc_id, "key": "PART_OF"}))
+        edge_lines.append(part_of_template % (span.start, span.end, part_of_json[index], tid_utf8))
         graphml_edges.append(_PART_OF_BYTES % (tid_utf8, doc_utf8, sha_utf8, span.start, span.end,
-                                               (_escaped(quote) if escape else quote).encode()))
+                                               part_of_graphml[index]))
         units = task.clause.units
         if not units:
             continue
@@ -306,16 +341,16 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                     if written not in aliases:
                         aliases.append(written)
             rel = "LEADS" if role == "lead" else "PARTICIPATES_IN"
-            key = f"{rel}:{i}"
             unit_edges = True
-            edge_lines.append(dumps({"type": rel, "written": written, "rule": rule, "flagged": flagged,
-                                     "taskPath": path, "docSha256": sha, "start": start, "end": end, "quote": quote,
-                                     "from": unit_id, "to": tid, "key": key}))
+            written_utf8, rule_utf8, unit_utf8, flag_utf8 = written.encode(), rule.encode(), unit_id.encode(), \
+                flag.encode()
+            edge_lines.append(unit_templates[rel] % (written_utf8, rule_utf8, flag_utf8, path_utf8, start, end,
+                                                     next_unit_json(), unit_utf8, tid_utf8, i))
             if escape:
-                written, rule, quote = _escaped(written), _escaped(rule), _escaped(quote)
-            graphml_edges.append(_UNIT_BYTES % (key.encode(), unit_id.encode(), tid_utf8, _RELATIONS[rel],
-                                                written.encode(), rule.encode(), flag.encode(), path_utf8, sha_utf8,
-                                                start, end, quote.encode(), _RELATIONS[rel]))
+                written_utf8, rule_utf8 = _escaped(written).encode(), _escaped(rule).encode()
+            graphml_edges.append(_UNIT_BYTES % (b"%s:%d" % (_RELATIONS[rel], i), unit_utf8, tid_utf8, _RELATIONS[rel],
+                                                written_utf8, rule_utf8, flag_utf8, path_utf8, sha_utf8,
+                                                start, end, next_unit_graphml(), _RELATIONS[rel]))
         responsibility_count += len(unit_fields)
         responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
         if sheet is not None:
@@ -330,19 +365,23 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     before = len(doc.tasks) + 1
     ends: set[tuple[str, str, str]] = set()  # (source, target, key) of the MENTIONS and TARGETS edges
     # what an entity or target is linked from: the task of its path, else (none, or "") the document
-    task_ids = {path: task_prefix + path for path in paths if path}
+    # (its id, the id's UTF-8 and JSON)
+    doc_source = (doc_id, doc_utf8, orjson.dumps(doc_id))
+    task_ids = {path: (tid, tid.encode(), b'"%s"' % tid.encode()) for path in paths if path
+                for tid in (task_prefix + path,)}
     entity_rows = []
     row_head = f"{doc_field},{sha_field},".encode()  # (what every row of the document starts with)
     jurisdiction = meta.jurisdiction
-    for entity in doc.entities:
+    for index, entity in enumerate(doc.entities):
         span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
             entity.span, entity.text, entity.entity_id, entity.task_path, entity.kind, entity.subtype, \
             entity.name, entity.generic
         start, end, quote = span.start, span.end, span.quote
         names += (task_path, kind, subtype, written, entity_name)
+        written_utf8, entity_utf8 = written.encode(), entity_id.encode()
         entity_rows.append(b"%s%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n" % (
-            row_head, task_path.encode(), kind.encode(), subtype.encode(), written.encode(),
-            b"" if generic else entity_id.encode(), entity_name.encode(), csv_field(quote).encode(), start, end))
+            row_head, task_path.encode(), kind.encode(), subtype.encode(), written_utf8,
+            b"" if generic else entity_utf8, entity_name.encode(), mentions_csv[index], start, end))
         if not entity_id:
             continue
         ids.append(entity_id)
@@ -378,24 +417,20 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                         t=subtype, a=written, s=start, e=end, q=quote: {
                             "name": n, "subtype": t, "jurisdiction": jurisdiction, "aliases": [a],
                             "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT, "start": s, "end": e, "quote": q})
-        source = task_ids.get(task_path, doc_id)
+        source, source_utf8, source_json = task_ids.get(task_path, doc_source)
         ends.add((source, entity_id, start))  # (a MENTIONS key is its start: unique with its ends)
-        edge_lines.append(dumps({"type": "MENTIONS", "written": written, "docSha256": sha, "start": start,
-                                 "end": end, "quote": quote, "from": source, "to": entity_id,
-                                 "key": f"MENTIONS:{start}"}))
-        if escape:
-            if "&" in written or "<" in written or ">" in written:
-                written = xml_escape(written)
-            if "&" in quote or "<" in quote or ">" in quote:
-                quote = xml_escape(quote)
-        graphml_edges.append(_MENTIONS_BYTES % (start, source.encode(), entity_id.encode(), written.encode(),
-                                                sha_utf8, start, end, quote.encode()))
+        edge_lines.append(mentions_template % (written_utf8, start, end, mentions_json[index], source_json,
+                                               entity_utf8, start))
+        if escape and ("&" in written or "<" in written or ">" in written):
+            written_utf8 = xml_escape(written).encode()
+        graphml_edges.append(_MENTIONS_BYTES % (start, source_utf8, entity_utf8, written_utf8, sha_utf8, start, end,
+                                                mentions_graphml[index]))
 
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
     target_rows = []
     floats: list[float] = []
-    for target in doc.targets:
+    for index, target in enumerate(doc.targets):
         span, indicator_id, year, value, value_max = target.span, target.indicator_id, target.year, \
             target.value, target.value_max
         start, end, quote, task_path = span.start, span.end, span.quote, target.task_path
@@ -407,10 +442,14 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         floats.append(value)
         names += (task_path, indicator, indicator_name, unit, qualifier, source_of, recurrence)
         ids.append(indicator_id)
-        target_rows.append(row_head + (
-            f"{task_path},{indicator},{indicator_id},{indicator_name},{unit},"
-            f"{'' if year is None else year},{value:g},{'' if value_max is None else f'{value_max:g}'},{qualifier},"
-            f"{source_of},{csv_field(quote)},{start},{end},{recurrence}\r\n").encode())
+        path_utf8, indicator_utf8, indicator_id_utf8, unit_utf8, qualifier_utf8, source_of_utf8, recurrence_utf8 = \
+            task_path.encode(), indicator.encode(), indicator_id.encode(), unit.encode(), qualifier.encode(), \
+            source_of.encode(), recurrence.encode()
+        year_field = b"" if year is None else b"%d" % year
+        target_rows.append(b"%s%s,%s,%s,%s,%s,%s,%g,%s,%s,%s,%s,%d,%d,%s\r\n" % (
+            row_head, path_utf8, indicator_utf8, indicator_id_utf8, indicator_name.encode(), unit_utf8, year_field,
+            value, b"" if value_max is None else b"%g" % value_max, qualifier_utf8, source_of_utf8,
+            targets_csv[index], start, end, recurrence_utf8))
         if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
             if indicator_id not in shared:  # mention()'s new node, written out
                 mentioned.add((indicator_id, "indicator", "Indicator", indicator))
@@ -423,38 +462,39 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                         lambda n=indicator_name or indicator, u=unit, a=indicator, s=start, e=end, q=quote: {
                             "name": n, "unit": u, "aliases": [a], "docs": THIS_DOCUMENT, "docSha256": THIS_DOCUMENT,
                             "start": s, "end": e, "quote": q})
-        source = task_ids.get(task_path, doc_id)
-        written_value = repr(value)  # (str of a float is its repr: the key's and the GraphML's value alike)
-        key = f"TARGETS:{year}:{start}:{written_value}"
+        source, source_utf8, source_json = task_ids.get(task_path, doc_source)
+        # (str of a float is its repr: the key's, the JSON's and the GraphML's value alike; checked at the end)
+        written_value = repr(value).encode()
+        key = b"TARGETS:%s:%d:%s" % (b"None" if year is None else year_field, start, written_value)
         ends.add((source, indicator_id, key))
-        edge_lines.append(dumps({
-            "type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
-            "qualifier": qualifier, "source": source_of, "written": indicator, "taskPath": task_path,
-            "recurrence": recurrence, "docSha256": sha, "start": start, "end": end, "quote": quote, "from": source,
-            "to": indicator_id, "key": key}))
         if year is None:
             graphml_year = b""
         else:
             graphml_year = _TARGET_YEAR_BYTES % year
             edge_keys.add("year")
         if value_max is None:
-            graphml_max = b""
+            graphml_max, json_max = b"", b"null"
         else:
-            graphml_max = _TARGET_MAX_BYTES % repr(value_max).encode()
+            json_max = repr(value_max).encode()
+            graphml_max = _TARGET_MAX_BYTES % json_max
             floats.append(value_max)
             edge_keys.add("valueMax")
+        edge_lines.append(targets_template % (
+            year_field or b"null", written_value, json_max, unit_utf8, qualifier_utf8, source_of_utf8, indicator_utf8,
+            path_utf8, recurrence_utf8, start, end, targets_json[index], source_json, indicator_id_utf8, key))
         if escape:
-            unit, qualifier, source_of, indicator, task_path, recurrence, quote = _escaped_all(
-                (unit, qualifier, source_of, indicator, task_path, recurrence, quote))
+            unit_utf8, qualifier_utf8, source_of_utf8, indicator_utf8, path_utf8, recurrence_utf8 = [
+                xml_escape(v).encode() if "&" in v or "<" in v or ">" in v else u for v, u in (
+                    (unit, unit_utf8), (qualifier, qualifier_utf8), (source_of, source_of_utf8),
+                    (indicator, indicator_utf8), (task_path, path_utf8), (recurrence, recurrence_utf8))]
         graphml_edges.append(_TARGETS_BYTES % (
-            key.encode(), source.encode(), indicator_id.encode(), graphml_year, written_value.encode(), graphml_max,
-            unit.encode(), qualifier.encode(), source_of.encode(), indicator.encode(), task_path.encode(),
-            recurrence.encode(), sha_utf8, start, end, quote.encode()))
+            key, source_utf8, indicator_id_utf8, graphml_year, written_value, graphml_max, unit_utf8, qualifier_utf8,
+            source_of_utf8, indicator_utf8, path_utf8, recurrence_utf8, sha_utf8, start, end, targets_graphml[index]))
     if doc.targets:
         edge_keys.update(_TARGET_KEYS)
     if len(ends) < sum(1 for e in doc.entities if e.entity_id) + len(doc.targets):
         return None  # an edge repeated: merged the general way
-    if not _plain_texts(texts, names, ids, escape, floats):
+    if not _plain_texts(long_texts, texts, names, ids, escape, floats):
         return None
     json_node_bytes, graphml_node_bytes = b"".join(json_nodes), b"".join(graphml_nodes)
     json_edges = b",\n".join(edge_lines) + b",\n" if edge_lines else b""
@@ -572,6 +612,34 @@ def _department(entity: Any, span: Any, jurisdiction: str, province: str) -> dic
             **_provenance(entity.text, span)}
 
 
+def _texts_encoded(texts: list[Any], escape: bool) -> tuple[list[bytes], list[bytes], list[bytes]] | None:
+    """Texts (the quotes of one kind of element) as JSON strings (without their quotes), as
+    GraphML writes them (escaped if `escape`) and as CSV fields, from one orjson call over them
+    all: where JSON escapes nothing (no quote, backslash or control character in any: most
+    documents), its UTF-8 is the other two's as well (a CSV field is quoted then only for a comma).
+    None when not all are str (a document that is not plain)."""
+    if not texts:
+        return [], [], []
+    if not _STR.issuperset(map(type, texts)):
+        return None
+    data = orjson.dumps(texts)  # (a lone surrogate: orjson's TypeError, for encode_record)
+    json_texts = data[2:-2].split(b'","')  # (a `"` inside a JSON string is always escaped)
+    if b"\\" in data:
+        utf8 = [t.encode() for t in texts]
+        csv = [csv_field(t).encode() for t in texts]
+    else:
+        utf8 = json_texts
+        # (each comma of the list's JSON is then a separator, but those inside texts)
+        csv = json_texts if data.count(b",") == len(texts) - 1 else \
+            [csv_field(t).encode() if b"," in u else u for t, u in zip(texts, utf8)]
+    graphml = [xml_escape(t).encode() if b"&" in u or b"<" in u or b">" in u else u for t, u in zip(texts, utf8)] \
+        if escape else utf8
+    return json_texts, graphml, csv
+
+
+_STR = frozenset({str})
+
+
 def _escaped(text: str) -> str:
     """A text in XML, as export._graphml_data writes it."""
     return xml_escape(text) if "&" in text or "<" in text or ">" in text else text
@@ -590,19 +658,23 @@ def _unwritable(text: str) -> bool:
     return any(not line.isprintable() and search(line) for line in text.split("\n"))
 
 
-def _plain_texts(texts: list[Any], names: list[Any], ids: list[Any], escape: bool, floats: list[float]) -> bool:
+def _plain_texts(long_texts: list[str], texts: list[Any], names: list[Any], ids: list[Any], escape: bool,
+                 floats: list[float]) -> bool:
     """Whether the texts, names and ids of a document are written as encode_record wrote them:
     texts without a character XML cannot carry (nor & < > unless `escape`), names without one
     CSV quotes either, ids without one an XML attribute quotes; and the floats are written by
-    orjson as json writes them (as repr does: not so 1e-05, 1e+16, nan)."""
+    orjson as json writes them (as repr does: not so 1e-05, 1e+16, nan). `long_texts`: the
+    document's original and normalised texts, checked as they are;
+    the other texts, the names and ids are checked once each (most recur: a unit named in many
+    clauses, the kinds, the rules, a task's title as its name and title)."""
     try:
-        joined_texts, joined_names, joined_ids = "\n".join(texts), " ".join(names), " ".join(ids)
-    except TypeError:  # not all strings
+        joined_texts, joined_names, joined_ids = "\n".join(set(texts)), " ".join(set(names)), " ".join(set(ids))
+    except TypeError:  # not all strings (or a value that is not even hashable)
         return False
     if not escape and ("&" in joined_texts or "<" in joined_texts or ">" in joined_texts):
+        return False  # (the long texts have none: see encode_record's `escape`)
+    if _unwritable(joined_texts) or any(map(_unwritable, long_texts)):
         return False
-    if _unwritable(joined_texts) or (_NAME_SPECIAL if escape else _NAME_OR_XML_SPECIAL).search(joined_names):
-        return False
-    if _ID_SPECIAL.search(joined_ids):
+    if (_NAME_SPECIAL if escape else _NAME_OR_XML_SPECIAL).search(joined_names) or _ID_SPECIAL.search(joined_ids):
         return False
     return not floats or orjson.dumps(floats) == f"[{','.join(map(repr, floats))}]".encode()

@@ -177,3 +177,29 @@ def test_unwritable_characters_are_found_line_by_line_as_in_the_whole_text() -> 
     found = [_unwritable(text) for text in texts]
     assert found == [_UNWRITABLE.search(text) is not None for text in texts]
     assert any(found) and not all(found)
+
+
+def test_quotes_json_escapes_and_many_units_of_one_task_are_encoded_as_the_general_way() -> None:
+    # the quotes of each kind of element are JSON-encoded together, their UTF-8 shared with GraphML and
+    # CSV unless JSON escapes something in them (a quote mark, a backslash, a line break) or CSV quotes
+    # them (a comma); a unit edge's key is made once for the first positions of a task's units (more
+    # here); a name or id holding what JSON escapes leaves the document to the general way
+    from dataclasses import replace
+
+    doc = process_file(ROOT / "data" / "qingyuan_innovation_action_plan_2020-2022_draft.txt")
+    task = next(t for t in doc.tasks if t.clause.units)
+    # (no & < >: a quote is a slice of the original text, which decides whether they are escaped)
+    odd = ['甲"乙', "丙\\丁", "戊,己", "庚\n辛", "壬\t癸", "研发"]
+    units = [replace(unit, span=replace(unit.span, start=unit.span.start + k, quote=odd[k % len(odd)]))
+             for k in range(40) for unit in task.clause.units[:1]]
+    doc.tasks[doc.tasks.index(task)] = replace(task, clause=replace(task.clause, units=units))
+    doc.entities = [replace(e, span=replace(e.span, quote=odd[i % len(odd)])) for i, e in enumerate(doc.entities)]
+    doc.targets = [replace(t, span=replace(t.span, quote=odd[i % len(odd)])) for i, t in enumerate(doc.targets)]
+    assert assert_same_record(doc)
+    for name in ("科\\技局", "科\t技局"):  # a unit written so: JSON would escape it
+        renamed = [replace(unit, written=name) for unit in units]
+        doc.tasks[doc.tasks.index(next(t for t in doc.tasks if t.clause.units == units))] = \
+            replace(task, clause=replace(task.clause, units=renamed))
+        assert encode_record(doc) is None
+        assert document_files(doc)[1] == general(doc)[1]
+        units = renamed
