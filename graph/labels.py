@@ -9,6 +9,9 @@ from collections.abc import Callable, Iterable
 
 # bracketed groups at the end of a title: （2020-2022年）, (征求意见稿), 〔2021〕
 _TRAILING_GROUP = re.compile(r"(?:[（(〔\[【][^（）()〔〕\[\]【】]*[)）〕\]】]\s*)+$")
+# the last character of a text that has such groups (searched for only then: the search tries
+# every position of a long text)
+_GROUP_CLOSERS = frozenset(")）〕]】")
 ELLIPSIS = "…"
 
 
@@ -35,7 +38,8 @@ def shorten(text: str, width: int, width_of: Callable[[str], int] = display_widt
     text = " ".join(str(text).split())
     if width_of(text) <= width:
         return text
-    match = _TRAILING_GROUP.search(text)
+    # (the text has no trailing space, so a trailing group ends it)
+    match = _TRAILING_GROUP.search(text) if text[-1:] in _GROUP_CLOSERS else None
     tail = match.group(0).strip() if match and match.start() > 0 else ""
     body = text[: match.start()].rstrip() if tail else text
     room = width - width_of(tail) - 1

@@ -828,10 +828,10 @@ def test_views_from_the_stream_of_graph_json_are_those_of_the_graph(
 
 def test_views_of_ids_and_types_written_with_escapes_and_without_fork_are_those_of_the_graph(
         sample_graph: nx.MultiDiGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """graph.json's edges are read by a second process that finds each line's type and ends
-    without parsing the rest: ids and a type that graph.json writes with escapes (a quote, a
-    backslash, a tab) are read as written, and where the system cannot fork the views are read
-    in one process; either way the bytes are those write_views writes from the graph."""
+    """graph.json's edges are read by a second process that finds the nodes' ids from the head of
+    their lines only: ids and a type that graph.json writes with escapes (a quote, a backslash, a
+    tab) are read as written, and where the system cannot fork the views are read in one
+    process; either way the bytes are those write_views writes from the graph."""
     graph = nx.relabel_nodes(sample_graph, {n: f'{n}"\\\t' for i, n in enumerate(sample_graph) if i % 7 == 0})
     for i, (_, _, data) in enumerate(graph.edges(data=True)):
         if i % 11 == 0 and data.get("type") == "MENTIONS":
@@ -844,6 +844,33 @@ def test_views_of_ids_and_types_written_with_escapes_and_without_fork_are_those_
     assert [p.read_bytes() for p in write_views_from_out(out, tmp_path / "forked")] == expected
     monkeypatch.delattr(os, "fork")
     assert [p.read_bytes() for p in write_views_from_out(out, tmp_path / "one-process")] == expected
+
+
+def test_views_of_lines_orjson_refuses_and_of_brackets_in_texts_are_those_of_the_graph(
+        sample_graph: nx.MultiDiGraph, tmp_path: Path) -> None:
+    """graph.json's lists are parsed many lines at a time, and their end found as the first line
+    that starts with "]": a block with a value orjson refuses (NaN, which json writes and
+    reads) is parsed line by line, and a "]" inside a text (a name, a quote) does not end a
+    list; the bytes are those write_views writes from the graph."""
+    graph = sample_graph.copy()
+    nan = float("nan")
+    for i, (node, data) in enumerate(graph.nodes(data=True)):
+        if i % 5 == 0:
+            data["name"] = f"]{data.get('name') or node}]"
+        if i == 3:
+            data["population"] = nan
+    for i, (_, _, data) in enumerate(graph.edges(data=True)):
+        if i % 3 == 0:
+            data["quote"] = "]\n]" + str(data.get("quote") or "")
+        if i == 5:
+            data["weight"] = nan
+    out = tmp_path / "out"
+    out.mkdir()
+    write_graph_json(graph, out / "graph.json")
+    written = (out / "graph.json").read_bytes()
+    assert written.count(b":NaN") == 2 and b'"]' in written
+    expected = [p.read_bytes() for p in write_views(graph, tmp_path / "graph")]
+    assert [p.read_bytes() for p in write_views_from_out(out, tmp_path / "stream")] == expected
 
 
 def test_views_are_the_same_bytes_every_time_and_from_windows_line_ends(sample_out: Path, tmp_path: Path) -> None:

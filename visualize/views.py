@@ -37,7 +37,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -208,14 +208,6 @@ def _node_label(data: dict[str, Any], kind: str, display: str) -> str:
     return _short(display, 14)
 
 
-# An edge line of graph.json: its type (first, as the build writes it) and its ends (last but
-# the key), found by two expressions with a literal start (a scan in C, fast): a '"' inside a
-# string is written '\"', so the quotes and commas matched here are the line's own. An id or
-# type written with an escape is not matched (its block is then parsed line by line).
-_EDGE_TYPE = re.compile(rb'\n\{"type":"([^"\\\n]*)"')
-_EDGE_ENDS = re.compile(rb',"from":"([^"\\\n]*)","to":"([^"\\\n]*)","key":')
-
-
 def _loads(text: bytes) -> Any:
     """One element of graph.json: orjson, and json for what orjson refuses (NaN, integers beyond
     64 bits), which also reports a genuine error."""
@@ -225,16 +217,64 @@ def _loads(text: bytes) -> Any:
         return json.loads(text)
 
 
-def _edge_elements(path: Path, offset: int) -> Iterator[GraphElement]:
-    """The edges of graph.json from byte `offset` (the first edge line) on."""
+def _all_str(values: list[Any]) -> bool:
+    """Whether every value is a str (as graph.json's values of a field are, but for odd input)."""
+    return all(map(str.__instancecheck__, values)) if values else True
+
+
+def _element_lists(fh: IO[bytes]) -> Iterator[list[Any]]:
+    """The elements of one list of graph.json (one element a line, as the build writes it) from
+    fh's position on, parsed 256 kB at a time: one orjson call for several hundred lines,
+    whose commas are those of a JSON list. fh is left after the line that ends the list."""
+    at, rest = fh.tell(), b""
+    while True:
+        read = fh.read(1 << 18)
+        block, rest = rest + read, b""
+        end = _list_end(block)  # where the line that ends the list starts (-1: not in this block)
+        if end < 0 and read:  # the whole lines of the block
+            cut = block.rfind(b"\n") + 1
+            block, rest = block[:cut], block[cut:]
+            if block:
+                yield _parsed_lines(block)
+            at += cut
+            continue
+        if end < 0:
+            end = len(block)  # the file ends inside the list: what is there (an error, if cut in a line)
+        if end:
+            yield _parsed_lines(block[:end])
+        fh.seek(at + end)
+        fh.readline()
+        return
+
+
+def _list_end(block: bytes) -> int:
+    """Where the line that ends a list of graph.json starts in `block` (whole lines), -1 if not
+    in it: the first "]" at the start of a line (a memchr where the block has no other "]", as
+    edges seldom have; else over the block at once in numpy: nodes have lists)."""
+    at = block.find(b"]")
+    if at <= 0 or block[at - 1] == 10:
+        return at
+    text = np.frombuffer(block, dtype=np.uint8)
+    brackets = np.flatnonzero(text[1:] == 93) + 1
+    starts = brackets[text[brackets - 1] == 10]
+    return int(starts[0]) if len(starts) else -1
+
+
+def _parsed_lines(block: bytes) -> list[Any]:
+    """The elements of whole `element,` lines; line by line (_loads) where orjson refuses the
+    block (NaN, an integer beyond 64 bits), which also reports a genuine error."""
+    body = block.rstrip(b"\n")
+    try:
+        return orjson.loads(b"[" + (body[:-1] if body.endswith(b",") else body) + b"]")
+    except orjson.JSONDecodeError:
+        return [_loads(line[:-1] if line.endswith(b",") else line) for line in block.split(b"\n") if line]
+
+
+def _edge_lists(path: Path, offset: int) -> Iterator[list[Any]]:
+    """The edges of graph.json from byte `offset` (the first edge line) on, many at a time."""
     with path.open("rb") as fh:
         fh.seek(offset)
-        for line in fh:
-            if line == b"\n":
-                continue  # an empty list of edges
-            if line[0] == 93:  # "]": the end of the edges
-                return
-            yield "edge", _loads(line[:-2] if line.endswith(b",\n") else line)
+        yield from _element_lists(fh)
 
 
 _NODE_HEAD = re.compile(rb'\n\{"id":"([^"\\\n]*)","label":"([^"\\\n]*)"')
@@ -243,11 +283,10 @@ _DOCUMENT_LINE = re.compile(rb'\n(\{"id":"[^"\\\n]*","label":"Document"[^\n]*)')
 
 class _EdgeReader:
     """A forked process that reads graph.json for a GraphIndex being made from it in this one:
-    the nodes' positions (the head of each line only), then every edge's type and ends, handed
-    over as soon as they are read (edge_ends), then the edges' rows of data.js, every field of
-    every edge parsed — the larger half of the work — into the spools `rows` and `strings`
-    (strings_json). The two cores the build has are both busy, and the bytes written are those
-    of a single process."""
+    the nodes' positions (the head of each line only), then every edge, each line parsed once
+    for its type and ends (handed over once all are read: edge_ends) and its row of data.js —
+    the larger half of the work — into the spools `rows` and `strings` (strings_json). The two
+    cores the build has are both busy, and the bytes written are those of a single process."""
 
     def __init__(self, path: Path, nodes_at: int) -> None:
         self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by GraphIndex.close)
@@ -288,15 +327,16 @@ class _EdgeReader:
         index.edge_rows = self.rows
         edges_at = index._read_node_lines(path, nodes_at)
         index._order_documents()
-        index._read_edge_ends(path, edges_at)
+        index._position_of_written_ids()
+        # one pass over the edges: each line parsed once for its ends and its row of data.js
+        index._read_edge_lists(_edge_lists(path, edges_at))
+        self.rows.flush()
         self._ends.write(_encode(index.type_names) + b"\n" + index.edge_ends.tobytes())
         self._ends.flush()
-        os.write(self._ready, b"1")
-        os.close(self._ready)
-        index._rows_of_lines(path, edges_at)
-        self.rows.flush()
         self._strings.write(_encode(index.strings))
         self._strings.flush()
+        os.write(self._ready, b"1")
+        os.close(self._ready)
 
     def edge_ends(self) -> tuple[list[str], np.ndarray] | None:
         """The edges' type names (in the order of their numbers) and rows (source, target, type
@@ -387,6 +427,9 @@ class GraphIndex:
         for element, item in stream:
             if element == "node":
                 self._add_node(item)
+            elif element == "nodes":  # many at once (GraphIndex.of_graph_json)
+                for node in item:
+                    self._add_node(node)
             elif element == "edge":
                 self._order_documents()
                 self._read_edges(chain((("edge", item),), stream))
@@ -462,26 +505,33 @@ class GraphIndex:
         self._doc_number_of_sha = {s: self.doc_index[d] for s, d in self.doc_of_sha.items()}
 
     def _read_edges(self, stream: Iterable[GraphElement]) -> None:
-        """Every edge, once every node has been read, a few thousand at a time: their ends and
-        relations (_add_edges), then their rows of data.js (_add_edge_rows)."""
-        position = self.position
+        """Every edge of an element stream, once every node has been read, ten thousand at a time
+        (_read_edge_lists)."""
         chunk: list[dict[str, Any]] = []
-        for element, data in chain(stream, (("end", {}),)):
-            if element == "edge":
-                chunk.append(data)
-                if len(chunk) < 10_000:
-                    continue
-            elif element != "end":
+        for element, data in stream:
+            if element != "edge":
                 raise ValueError(f"a {element} after the edges")
-            ends = self._add_edges([data.get("type") for data in chunk], [position[data["from"]] for data in chunk],
-                                   [position[data["to"]] for data in chunk])
-            self._add_edge_rows(chunk, ends.tolist())
-            chunk.clear()
+            chunk.append(data)
+            if len(chunk) == 10_000:
+                self._read_edge_lists((chunk,))
+                chunk = []
+        self._read_edge_lists((chunk,))
 
-    def _add_edges(self, rels: list[Any], sources: list[int], targets: list[int]) -> np.ndarray:
+    def _read_edge_lists(self, lists: Iterable[list[dict[str, Any]]]) -> None:
+        """Edges, many at a time, once every node has been read: their ends and relations
+        (_add_edges), then their rows of data.js (_add_edge_rows)."""
+        position = self.position
+        for edges in lists:
+            if not edges:
+                continue
+            numbers = self._add_edges([data.get("type") for data in edges],
+                                      list(map(position.__getitem__, [data["from"] for data in edges])),
+                                      list(map(position.__getitem__, [data["to"] for data in edges])))
+            self._add_edge_rows(edges, numbers, self.edge_count - len(edges))
+
+    def _add_edges(self, rels: list[Any], sources: list[int], targets: list[int]) -> list[int]:
         """Edges as their types (as written) and source and target positions: their ends, type
-        counts and the responsibilities (_add_edge_ends); returns their rows (source, target,
-        type number)."""
+        counts and the responsibilities (_add_edge_ends); returns their type numbers."""
         type_index = self._type_index
         for rel in dict.fromkeys(rels):  # new types numbered in the order they first occur
             if rel not in type_index:
@@ -490,7 +540,7 @@ class GraphIndex:
         ends = np.empty((len(rels), 3), dtype=np.dtype("l"))
         ends[:, 0], ends[:, 1], ends[:, 2] = sources, targets, numbers
         self._add_edge_ends(ends)
-        return ends
+        return numbers
 
     def _add_edge_ends(self, ends: np.ndarray) -> None:
         """Edges as rows (source, target, type number): their ends, type counts, and the
@@ -516,64 +566,73 @@ class GraphIndex:
             elif kind.get(target) == "Document":
                 doc_of_task[source] = target
 
-    def _add_edge_rows(self, edges: Iterable[dict[str, Any]], ends: Iterable[list[int]]) -> None:
-        """The edges as the page draws them, encoded into the spool (edge_rows), their written
-        forms and quotes into `strings`: the hot loop of the views (hundreds of thousands of
-        edges), so written out with local names, one dict lookup per field. `ends`: the edges'
-        (source, target, type number), as _add_edges made them."""
-        targets_number = self.type_numbers.get("TARGETS", -1)
-        doc_number_of_sha = self._doc_number_of_sha
-        rows = self._rows
-        strings, string_number = self.strings, self._string_number
+    def _add_edge_rows(self, edges: list[dict[str, Any]], numbers: list[int], first: int) -> None:
+        """The edges as the page draws them (`numbers`: their type numbers; `first`: the number
+        of the first, whose ends are in edge_ends), encoded into the
+        spool (edge_rows), their written forms and quotes into `strings`: the hot part of the
+        views (hundreds of thousands of edges), so made a field at a time over many edges (list
+        comprehensions and map, few steps per edge). A row: ends, type, document, key, then the
+        raw fields of its tooltip (written, quote, task path, target value), trailing empty ones
+        left out. written and quote repeat (a unit's name, a clause naming several units):
+        numbers into one table of strings, numbered in the order they first occur (an edge's
+        written before its quote); a key "TYPE:n" is written as n (the keys of a type,
+        remembered: they repeat too)."""
+        ends = np.frombuffer(self.edge_ends, dtype=np.dtype("l"))[3 * first:3 * (first + len(edges))].reshape(-1, 3)
+        sources, targets = ends[:, 0].tolist(), ends[:, 1].tolist()
         short_keys = self._short_keys
-
-        def intern(text: str) -> int:
-            string_number[text] = len(strings)
-            strings.append(text)
-            return string_number[text]
-
-        for data, (s, t, type_number) in zip(edges, ends, strict=True):
-            get = data.get
-            # The edge as the page draws it: ends, type, document, key, then the raw fields of
-            # its tooltip (written, quote, task path, target value), trailing empty ones left out.
-            # written and quote repeat (a unit's name, a clause naming several units): numbers into
-            # one table of strings; a key "TYPE:n" is written as n (the keys of a type, remembered:
-            # they repeat too).
-            raw_key = get("key")
-            keys = short_keys[type_number]
-            key = keys.get(raw_key)
-            if key is None:
-                key = keys[raw_key] = self._short_key(raw_key, type_number)
-            sha = get("docSha256")
-            doc = doc_number_of_sha.get(sha if type(sha) is str else str(sha), -1)
-            written = get("written")
-            if written:
-                written = str(written)
-                written = string_number.get(written) or intern(written)
-            else:
-                written = 0
-            quote = get("quote")
-            if quote:
-                quote = str(quote)[:200]
-                quote = string_number.get(quote) or intern(quote)
-            else:
-                quote = 0
-            path = get("taskPath")
-            if type_number == targets_number:
-                row = [s, t, type_number, doc, key, written, quote, str(path) if path else "", _target_value(data)]
+        raw_keys = [data.get("key") for data in edges]
+        keys = list(map(dict.get, map(short_keys.__getitem__, numbers), raw_keys))
+        if None in keys:
+            for at in [at for at, key in enumerate(keys) if key is None]:
+                found = short_keys[numbers[at]]
+                key = found.get(raw_keys[at])
+                if key is None:
+                    key = found[raw_keys[at]] = self._short_key(raw_keys[at], numbers[at])
+                keys[at] = key
+        shas = [data.get("docSha256") for data in edges]
+        if not _all_str(shas):
+            shas = [sha if type(sha) is str else str(sha) for sha in shas]
+        docs = list(map(self._doc_number_of_sha.get, shas, repeat(-1)))
+        written = [data.get("written") or "" for data in edges]
+        if not _all_str(written):
+            written = [text if type(text) is str else str(text) for text in written]
+        quotes = [data.get("quote") or "" for data in edges]
+        if not _all_str(quotes):
+            quotes = [text if type(text) is str else str(text) for text in quotes]
+        # (slicing a string of 200 characters or fewer gives the string itself: no copy)
+        texts = list(chain.from_iterable(zip(written, [text[:200] for text in quotes])))
+        string_number = self._string_number
+        text_numbers = list(map(string_number.get, texts))
+        if None in text_numbers:
+            strings = self.strings
+            for at in [at for at, number in enumerate(text_numbers) if number is None]:
+                text = texts[at]
+                number = string_number.get(text)
+                if number is None:
+                    number = string_number[text] = len(strings)
+                    strings.append(text)
+                text_numbers[at] = number
+        paths = [data.get("taskPath") or "" for data in edges]
+        if not _all_str(paths):
+            paths = [path if type(path) is str else str(path) for path in paths]
+        targets_number = self.type_numbers.get("TARGETS", -1)
+        rows = self._rows
+        for data, s, t, number, doc, key, w, q, path in zip(edges, sources, targets, numbers, docs, keys,
+                                                           text_numbers[0::2], text_numbers[1::2], paths):
+            if number == targets_number:
+                row = [s, t, number, doc, key, w, q, path, _target_value(data)]
                 while len(row) > 5 and not row[-1]:
                     row.pop()
+                rows.append(row)
             elif path:
-                row = [s, t, type_number, doc, key, written, quote, str(path)]
-            elif quote:
-                row = [s, t, type_number, doc, key, written, quote]
-            elif written:
-                row = [s, t, type_number, doc, key, written]
+                rows.append((s, t, number, doc, key, w, q, path))
+            elif q:
+                rows.append((s, t, number, doc, key, w, q))
+            elif w:
+                rows.append((s, t, number, doc, key, w))
             else:
-                row = [s, t, type_number, doc, key]
-            rows.append(row)
-            if len(rows) >= 10_000:
-                self._flush_rows()
+                rows.append((s, t, number, doc, key))
+        self._flush_rows()
 
     @classmethod
     def of_graph_json(cls, path: Path) -> GraphIndex:
@@ -590,13 +649,9 @@ class GraphIndex:
             reader = _EdgeReader.start(path, fh.tell())
             try:
                 def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
-                    for line in fh:
-                        if line == b"\n":
-                            continue  # an empty list of nodes
-                        if line[0] == 93:  # "]": the end of the nodes; the edges follow from here
-                            yield "edge lines", (path, fh.tell(), reader)
-                            return
-                        yield "node", _loads(line[:-2] if line.endswith(b",\n") else line)
+                    for nodes in _element_lists(fh):
+                        yield "nodes", nodes
+                    yield "edge lines", (path, fh.tell(), reader)  # the edges follow from here
 
                 index = cls(nodes_then_edge_lines())
             except BaseException:
@@ -609,12 +664,12 @@ class GraphIndex:
 
     def _read_edge_lines(self, path: Path, offset: int, reader: _EdgeReader | None) -> None:
         """graph.json's edges from byte `offset` on: their ends and types from the reader (which
-        makes their rows of data.js meanwhile), else read here."""
+        has made their rows of data.js too), else read here."""
         ends = reader.edge_ends() if reader is not None else None
         if ends is None:
             if reader is not None:
                 reader.stop()
-            self._read_edges(_edge_elements(path, offset))
+            self._read_edge_lists(_edge_lists(path, offset))
             return
         self._reader, self._rows_source = reader, (path, offset)
         self.edge_rows.close()
@@ -635,10 +690,10 @@ class GraphIndex:
             while True:
                 read = fh.read(1 << 22)
                 block, rest = rest + read, b""
-                end = 0 if block.startswith(b"]") else block.find(b"\n]") + 1
-                done = end > 0 or block.startswith(b"]") or not read
+                end = _list_end(block)
+                done = end >= 0 or not read
                 if done:
-                    block = block[:end]
+                    block = block[:end] if end >= 0 else b""
                 else:
                     cut = block.rfind(b"\n") + 1
                     block, rest = block[:cut], block[cut:]
@@ -668,65 +723,22 @@ class GraphIndex:
         self.doc_facts[node] = {"sort": str(document.get("name", "")),
                                 "sha": document.get("sha256") or document.get("docSha256")}
 
-    def _read_edge_ends(self, path: Path, offset: int) -> None:
-        """The type and ends of every edge line (_add_edges), without parsing the rest of it; a
-        block with a line the expression does not read (an escaped type, a line that is not
-        one edge) is parsed line by line."""
-        ids = self._ids_as_written
-        by_json = dict(zip(ids, range(len(ids))))
-        number_of: dict[bytes, int] = {}
-        position: dict[str, int] = {}
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            rest = b""
-            while True:
-                read = fh.read(1 << 22)
-                block, rest = rest + read, b""
-                # the end of the edges: "]}" ends the file (searched for only there)
-                end = 0 if block.startswith(b"]") else block.find(b"\n]", max(0, len(block) - 16)) + 1
-                done = end > 0 or block.startswith(b"]") or not read
-                if end or block.startswith(b"]"):
-                    block = block[:end]
-                elif not done:
-                    cut = block.rfind(b"\n") + 1
-                    block, rest = block[:cut], block[cut:]
-                rows = None
-                types, ends = _EDGE_TYPE.findall(b"\n" + block), _EDGE_ENDS.findall(block)
-                if len(types) == len(ends) == block.count(b"\n"):  # one of each on every line
-                    for rel in dict.fromkeys(types):  # new types numbered in the order they first occur
-                        if rel not in number_of:
-                            number_of[rel] = self._new_type(rel.decode("utf-8"))
-                    with suppress(KeyError):  # (an id that is not a node's: as below, to say so)
-                        rows = np.empty((len(ends), 3), dtype=np.dtype("l"))
-                        rows[:, :2] = np.fromiter(map(by_json.__getitem__, chain.from_iterable(ends)),
-                                                  dtype=rows.dtype, count=2 * len(ends)).reshape(-1, 2)
-                        rows[:, 2] = np.fromiter(map(number_of.__getitem__, types), dtype=rows.dtype, count=len(types))
-                        self._add_edge_ends(rows)
-                if rows is None:
-                    if not position:  # (an id written with an escape: ids as they read)
-                        position.update((orjson.loads(b'"' + raw + b'"'), i) for i, raw in enumerate(ids))
-                    lines = [_loads(line[:-1] if line.endswith(b",") else line) for line in block.splitlines() if line]
-                    self._add_edges([data.get("type") for data in lines], [position[data["from"]] for data in lines],
-                                    [position[data["to"]] for data in lines])
-                if done:
-                    return
+    def _position_of_written_ids(self) -> None:
+        """The nodes' positions by id, from the ids as _read_node_lines found them written."""
+        self.position = {(raw.decode("utf-8") if b"\\" not in raw else orjson.loads(b'"' + raw + b'"')): i
+                         for i, raw in enumerate(self._ids_as_written)}
 
     def _rows_of_lines(self, path: Path, offset: int) -> None:
         """The rows of graph.json's edges from byte `offset` on, whose ends are read."""
-        ends = np.frombuffer(self.edge_ends, dtype=np.dtype("l")).reshape(-1, 3)
-        chunk: list[dict[str, Any]] = []
+        numbers = np.frombuffer(self.edge_ends, dtype=np.dtype("l"))[2::3]
         at = 0
-        for _, element in chain(_edge_elements(path, offset), (("end", None),)):
-            if element is not None:
-                chunk.append(element)
-                if len(chunk) < 10_000:
-                    continue
-            self._add_edge_rows(chunk, ends[at:at + len(chunk)].tolist())
-            at += len(chunk)
-            chunk.clear()
-        if at != len(ends):
-            raise ValueError(f"{path}: {at} edges, {len(ends)} before")
-        self._flush_rows()
+        for edges in _edge_lists(path, offset):
+            if at + len(edges) > len(numbers):
+                break
+            self._add_edge_rows(edges, numbers[at:at + len(edges)].tolist(), at)
+            at += len(edges)
+        if at != len(numbers):
+            raise ValueError(f"{path}: {at} edges, {len(numbers)} before")
 
     def edge_data(self) -> tuple[IO[bytes], bytes]:
         """The spool of the edges' rows (at its start) and the strings they number, as JSON: the
