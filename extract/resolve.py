@@ -106,6 +106,7 @@ class Tables:
     kind_prefix: tuple[tuple[str, str], ...]  # longest first
     kind_exact: dict[str, str]
     kind_suffix: tuple[tuple[str, str], ...]  # longest first
+    park_generic: frozenset[str]  # the suffixes of kind ParkCommittee: 高新区 alone is a kind of park
     park_strip: tuple[str, ...]  # committee suffixes
     park_short: tuple[tuple[str, str], ...]  # long form -> short form
     local: dict[tuple[str, str], str]  # (jurisdiction, canonical) -> local canonical
@@ -189,6 +190,7 @@ def tables() -> Tables:
         kind_prefix=tuple(sorted(prefix, key=lambda p: -len(p[0]))),
         kind_exact=exact,
         kind_suffix=tuple(sorted(suffix, key=lambda p: -len(p[0]))),
+        park_generic=frozenset(pattern for pattern, kind in suffix if kind == "ParkCommittee"),
         park_strip=tuple(sorted(strip, key=len, reverse=True)),
         park_short=tuple(sorted(short, key=lambda p: -len(p[0]))),
         local=local,
@@ -664,7 +666,7 @@ def _park(written: str, jur: Jurisdiction) -> ResolvedUnit:
     for long, short in t.park_short:
         if long in name:
             name = name.replace(long, short)
-    generic = {pattern for pattern, kind in t.kind_suffix if kind == "ParkCommittee"}
+    generic = t.park_generic
     where = jur.name
     named = re.match(r"^(.{2,6}?[市州盟])(.{2,})$", name)
     if named and (named.group(1) == jur.name or (jur.level in "国省" and _level_of_place(named.group(1)) == "市")):
