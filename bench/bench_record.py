@@ -25,8 +25,9 @@ from pathlib import Path
 from policykg.extract.meta import load_manifest, meta_from_manifest
 from policykg.extract.pipeline import process_file
 from policykg.extract.read import SourceError
+from policykg.graph.fd_writes import write_file
 from policykg.graph.fragments import prerender_sheet
-from policykg.graph.task_sheet import SheetRows, write_file
+from policykg.graph.task_sheet import SheetRows
 
 from policykg import api
 

@@ -60,6 +60,7 @@ from policykg.graph.falkor_bulk import (
     merged_names,
     slot_encoder,
 )
+from policykg.graph.fd_writes import write_all
 from policykg.graph.forked import Forked
 
 _NODES_HEAD = b',"nodes":['
@@ -367,9 +368,7 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
 
     def put(blob: bytes) -> tuple[int, int]:
         nonlocal offset
-        view = memoryview(blob)
-        while view:
-            view = view[os.write(fd, view):]
+        write_all(fd, blob)
         place = (offset, len(blob))
         offset += len(blob)
         return place

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
+from policykg.graph.fd_writes import write_all
+
 
 def fork() -> int:
     """os.fork() with this process's buffered output flushed first (else a child's exit could
@@ -74,9 +76,7 @@ class Forked:
                         outcome = pickle.dumps((False, exc))
                     except Exception:  # an exception that does not pickle: its message
                         outcome = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-                view = memoryview(outcome)
-                while view:
-                    view = view[os.write(writable, view):]
+                write_all(writable, outcome)
                 code = 0
             finally:
                 os._exit(code)

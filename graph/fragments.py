@@ -73,6 +73,7 @@ from policykg.graph.export import (
     graphml_node,
     orjson_bytes,
 )
+from policykg.graph.fd_writes import write_all
 from policykg.graph.forked import Forked
 from policykg.graph.sanitise import clean_value, has_unwritable
 from policykg.graph.task_sheet import SheetRows, TaskSheetWriter, cache_sheet, xlsx_document
@@ -363,10 +364,9 @@ class _Sink:
 
     def flush(self) -> None:
         if self._pending:
-            data = memoryview(b"".join(self._pending))
+            data = b"".join(self._pending)
             self._pending, self._size = [], 0
-            while data:
-                data = data[os.write(self.fd, data):]
+            write_all(self.fd, data)
 
     def copy(self, src: int, offset: int, size: int) -> None:
         """`size` bytes of the open file `src` from `offset`."""
@@ -388,10 +388,9 @@ class _Sink:
                     self._kernel_copy = False
                     continue
             else:
-                data = memoryview(_pread(src, min(size, 1 << 22), offset))
+                data = _pread(src, min(size, 1 << 22), offset)
                 n = len(data)
-                while data:
-                    data = data[os.write(self.fd, data):]
+                write_all(self.fd, data)
             if n <= 0:
                 raise OSError(f"{src}: a fragment file shorter than its summary says")
             offset, size = offset + n, size - n

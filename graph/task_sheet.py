@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
+from policykg.graph.fd_writes import write_file
 from policykg.graph.xlsx import CENTRED, HEADER, LINK, MAX_CELL, TEXT, RowFormat, Sheet, SheetPart, Workbook
 
 if TYPE_CHECKING:
@@ -393,24 +394,6 @@ def _write_cached(path: Path, part: SheetPart, count: int, from_order: int, in_p
             os.replace(tmp, path)
     except OSError:  # a cache that cannot be written costs time on the next build, nothing else
         tmp.unlink(missing_ok=True)
-
-
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-
-
-def write_file(path: Path, *parts: bytes) -> None:
-    """Path.write_bytes of the parts joined, by the system calls themselves (a worker writes a few
-    files a document: the io layers around them cost more than the writes)."""
-    fd = os.open(path, _WRITE_FLAGS, 0o666)
-    try:
-        size = sum(map(len, parts))
-        written = os.writev(fd, parts) if hasattr(os, "writev") else os.write(fd, b"".join(parts))
-        if written < size:  # (a short write: the rest, as write_bytes does)
-            data = memoryview(b"".join(parts))[written:]
-            while data:
-                data = data[os.write(fd, data):]
-    finally:
-        os.close(fd)
 
 
 def write_responsibilities_xlsx(rows: Iterable[dict[str, Any]], path: Path,

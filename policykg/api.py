@@ -26,11 +26,12 @@ from policykg.extract.model import PolicyDocument
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows
+from policykg.graph.fd_writes import write_file
 from policykg.graph.forked import Forked
 from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet, sent_summary
 from policykg.graph.fragments import parsed_summary as _parsed_summary
 from policykg.graph.record import encode_record
-from policykg.graph.task_sheet import SheetRows, write_file
+from policykg.graph.task_sheet import SheetRows
 from policykg.outdir import OUT_MARKER, OutError, OutFolder, is_policykg_folder
 from policykg.pool import ordered_results
 from policykg.progress import Progress

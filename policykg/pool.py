@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from typing import TypeVar
 
+from policykg.graph.fd_writes import write_all
 from policykg.graph.forked import fork
 
 J = TypeVar("J")
@@ -197,6 +198,4 @@ def _work(fn: Callable[[J], R], jobs: Sequence[J], work: int, out: int, lost: Ca
             result = pickle.dumps(fn(jobs[index]), pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # fn should not raise; this keeps the worker, and says what went wrong
             result = pickle.dumps(lost(jobs[index], f"{type(exc).__name__}: {exc}"), pickle.HIGHEST_PROTOCOL)
-        view = memoryview(_HEAD.pack(len(result)) + result)
-        while view:
-            view = view[os.write(out, view):]
+        write_all(out, _HEAD.pack(len(result)) + result)
