@@ -49,6 +49,7 @@ from policykg.graph.cypher_load import (
     link_counts,
     node_labels,
     prepare_nodes,
+    sorted_rows,
 )
 from policykg.graph.falkor_bulk import (
     _ENDS,
@@ -237,9 +238,7 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
         # a document's rows sorted: its Document and Task rows (each `["",{…`) before its edges'
         # texts (each `{…`, sorted and joined by the other process), as _digest sorts them all
         for sha, doc in rows.documents.items():
-            node_rows = owned_rows[sha]
-            node_rows.sort()
-            digest = hashlib.sha256(b"\n".join(node_rows) + b"\n")
+            digest = hashlib.sha256(sorted_rows(owned_rows[sha]))
             if sha in parts:
                 digest.update(job.read(*parts[sha]))
             doc["digest"] = digest.hexdigest()
@@ -384,10 +383,10 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
         counts = link_counts(nodes, _links(groups))
         parts = {}
         for sha, texts in edge_rows.items():
-            texts.sort()
+            joined = sorted_rows(texts)
             if texts[0][:1] <= b"[":  # would sort among the node rows
                 raise NotPlain("an edge line that does not start with {")
-            parts[sha] = put(b"\n".join(texts) + b"\n")
+            parts[sha] = put(joined)
         message = (True, (counts, parts, len(edge_texts)))
     except NotPlain as exc:
         message = (False, exc)

@@ -264,9 +264,15 @@ def _canonical(row: dict[str, Any], rel_type: str = "") -> bytes:
 
 def _digest(rows: list[bytes]) -> str:
     """Order-free hash of a document's rows (each already canonical)."""
+    return hashlib.sha256(sorted_rows(rows)).hexdigest()
+
+
+def sorted_rows(rows: list[bytes]) -> bytes:
+    """What _digest hashes of rows: sorted (in place), each ended by a newline. Two sorted runs
+    whose rows all sort below every row of the other (a document's node rows `["",{…` and its
+    edge texts `{…`) hash the same as their concatenation."""
     rows.sort()
-    rows.append(b"")
-    return hashlib.sha256(b"\n".join(rows)).hexdigest()
+    return b"\n".join(rows) + b"\n" if rows else b""
 
 
 @dataclass
