@@ -1029,31 +1029,26 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     except TimeoutError as exc:
         raise BulkTimeout(f"no reply to the GRAPH.BULK connection's AUTH within {seconds:.0f} s") from exc
     with contextlib.closing(bulk), ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
-        def timed_command(args: list[Any], seconds: float) -> Any:
+        def timed(call: Callable[[Any, float], Any], command: Any, seconds: float) -> Any:
             try:
-                return bulk.command(["GRAPH.BULK", *args], seconds)
+                return call(command, seconds)
             except TimeoutError as exc:
                 raise TimeoutError(round(seconds)) from exc
 
-        def timed_frame(frame: bytes, seconds: float) -> Any:
-            try:
-                return bulk.send_frame(frame, seconds)
-            except TimeoutError as exc:
-                raise TimeoutError(round(seconds)) from exc
-
-        def send(args: list[Any]) -> None:
+        def queue(call: Callable[[Any, float], Any], command: Any, size: int, what: str) -> None:
+            """command sent by call (on the bulk thread) with a deadline for its size's reply."""
             while len(pending) >= 2:  # at most one command queued behind the one running
                 finished(*pending.pop(0))
+            step = f"GRAPH.BULK command {writer.commands} ({what}, {size / 1e6:.1f} MB)"
+            pending.append((executor.submit(timed, call, command, bulk_reply_seconds(size)), step))
+
+        def send(args: list[Any]) -> None:
             size = sum(len(arg) for arg in args if isinstance(arg, bytes))
-            step = f"GRAPH.BULK command {writer.commands} ({command_step(args)}, {size / 1e6:.1f} MB)"
-            pending.append((executor.submit(timed_command, args, bulk_reply_seconds(size)), step))
+            queue(bulk.command, ["GRAPH.BULK", *args], size, command_step(args))
 
         def send_frame(frame: bytes, what: str) -> None:  # a command the edges' process made
-            while len(pending) >= 2:
-                finished(*pending.pop(0))
             writer.commands += 1
-            step = f"GRAPH.BULK command {writer.commands} ({what}, {len(frame) / 1e6:.1f} MB)"
-            pending.append((executor.submit(timed_frame, frame, bulk_reply_seconds(len(frame))), step))
+            queue(bulk.send_frame, frame, len(frame), what)
 
         writer = BulkWriter(engine.graph_name, send, batch_size, check_nul=prepared.may_hold_nul)
         internal: dict[str, int] = {}
