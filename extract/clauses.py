@@ -33,6 +33,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 from typing import Any
 
 try:  # the regex parser, to read the characters a pattern's matches start with
@@ -1215,11 +1216,16 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     """Task tables (任务分工表): a header row naming a task column and unit columns
     (牵头单位, 责任单位, 配合单位…), then one task per row; rows tab-separated (.docx, .xlsx,
     TSV, HTML), Markdown, or one cell per line. Offsets are normalised."""
-    lines: list[tuple[int, str]] = []
-    pos = 0
-    for line in text.split("\n"):
-        lines.append((pos, line))
-        pos += len(line) + 1
+    # the lines that may start a table (a cell, a Markdown row, a header cell): most plans have a
+    # few or none, found by one scan of the text; the other lines are passed over in one step
+    first_lines = [m.start() for m in _table_line_starts().finditer(text)]
+    if not first_lines:
+        return []
+    parts = text.split("\n")
+    # (each line with where it starts: its length and its newline summed, in C)
+    line_starts = list(accumulate(map((1).__add__, map(len, parts)), initial=0))
+    lines: list[tuple[int, str]] = list(zip(line_starts, parts))
+    candidates = [bisect_right(line_starts, at) - 1 for at in first_lines]
     found: list[TableRow] = []
     tables = 0
 
@@ -1238,7 +1244,10 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     while i < len(lines):
         start, line = lines[i]
         if "\t" not in line and line[:1] != "|" and line.lstrip()[:1] not in header_first:
-            i += 1  # no cells and no header cell (_cells, _is_header_cell): most lines of a plan
+            # no cells and no header cell (_cells, _is_header_cell): most lines of a plan; on to
+            # the next line that may be one
+            k = bisect_left(candidates, i + 1)
+            i = candidates[k] if k < len(candidates) else len(lines)
             continue
         cells = _cells(line)
         header = _header_columns(cells) if cells else None
@@ -1308,6 +1317,14 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
                 continue
         i += 1
     return found
+
+
+@lru_cache(maxsize=1)
+def _table_line_starts() -> re.Pattern[str]:
+    """Where a line find_table_tasks reads starts: a line holding a tab, opening with "|", or whose
+    first character after white space may open a header cell (white space as str.lstrip's: the
+    regex's \\s and str.isspace agree)."""
+    return re.compile(r"^(?:[^\n]*\t|\||[^\S\n]*" + _one_of(_patterns()["header_first"]) + ")", re.MULTILINE)
 
 
 @lru_cache(maxsize=4096)
