@@ -25,6 +25,7 @@ a clause but cannot be read is reported with its line.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from bisect import bisect_left, bisect_right
@@ -1452,6 +1453,18 @@ def _item_extents(doc: PolicyDocument) -> dict[str, tuple[int, int]]:
 
 def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
+    # The stage makes thousands of small tuples, mentions and spans, none in a reference cycle: the
+    # cyclic collector they would set off would walk them for nothing (refcounting frees them)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _extract_tasks(doc)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     by_path = {s.path: s for s in doc.sections}
     p = _patterns()
     first_leads = _holds(p["first_leads"], p["first_leads_firsts"], doc.text)
@@ -1616,6 +1629,7 @@ def _mentions(doc: PolicyDocument, units: list[ParsedUnit]) -> list[UnitMention]
     return out
 
 
+_LEAD_OR_PARTICIPANT = frozenset({"lead", "participant"})
 # a unit of a bracket's reading with its role assigned: (written, start, end, role lead | participant,
 # separator, lead from order), offsets relative to the content
 _AssignedUnit = tuple[str, int, int, str, str, bool]
@@ -1625,6 +1639,11 @@ _AssignedUnit = tuple[str, int, int, str, str, bool]
 def _assigned(reading: tuple[_RelativeUnit, ...], first_leads: bool) -> tuple[_AssignedUnit, ...]:
     """assign_roles of a bracket's reading, on its tuples (the same readings recur: each is assigned
     once): the same roles, lead-from-order marks and units named twice made one."""
+    if _LEAD_OR_PARTICIPANT.issuperset([u[3] for u in reading]) and len({u[0] for u in reading}) == len(reading):
+        # (most readings: every role as written is lead or participant, no unit named twice; then
+        # every unit keeps its role, a 及-joined one its neighbour's, which is its own, none leads
+        # from order)
+        return tuple([(w, s, e, role, sep, False) for w, s, e, role, sep in reading])
     conjunctions = _same_role_conjunctions()
     has_lead = any(u[3] == "lead" for u in reading)
     first = True
