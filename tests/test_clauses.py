@@ -528,3 +528,48 @@ def test_no_deadline_where_no_deadline_can_start() -> None:
                 assert got is None, piece
             found += got is not None
     assert found > 20
+
+
+def test_table_line_scan_finds_every_line_the_table_reader_looks_at() -> None:
+    """find_table_tasks passes over the lines its one scan of the text finds no table start in: on
+    every line of the sample plans, and on those lines with a tab, a "|", white space or a header
+    cell put in front, the scan finds a start exactly where the reader's own test of the line does."""
+    from policykg.extract import clauses
+
+    header_first = clauses._patterns()["header_first"]
+    lines: set[str] = set()
+    for f in sorted(Path(__file__).resolve().parents[1].joinpath("data").glob("*.txt")):
+        for line in load_document(f).text.split("\n"):
+            lines.update({line, "\t" + line, line + "\t", "|" + line, " \u3000" + line, "\x0c牵头单位" + line,
+                          "\r" + line, "序号" + line})
+    looked_at = [line for line in lines if "\t" in line or line[:1] == "|" or line.lstrip()[:1] in header_first]
+    assert len(lines) > 1000 and len(looked_at) > 500
+    text = "\n".join(sorted(lines))
+    starts = {m.start() for m in clauses._table_line_starts().finditer(text)}
+    at = 0
+    for line in sorted(lines):
+        assert (at in starts) == ("\t" in line or line[:1] == "|" or line.lstrip()[:1] in header_first), line
+        at += len(line) + 1
+
+
+def test_plain_role_readings_are_assigned_as_assign_roles_does() -> None:
+    """_assigned returns a reading whose roles are all lead or participant and whose units are all
+    different as it is: on every bracket of the sample plans read as a clause, with and without the
+    first-leads note, its units, roles and lead-from-order marks are those of assign_roles."""
+    from policykg.extract import clauses
+
+    readings: set[tuple[clauses._RelativeUnit, ...]] = set()
+    for f in sorted(Path(__file__).resolve().parents[1].joinpath("data").glob("*.txt")):
+        text = load_document(f).text
+        for start, end in clauses.bracket_groups(text):
+            reading = clauses._bracket_reading(text[start + 1 : end - 1])
+            if reading is not None and reading[1]:
+                units = reading[1]
+                readings.update({units, units + units[:1], units[::-1]})
+    plain = [r for r in readings if all(u[3] in ("lead", "participant") for u in r)]
+    assert len(plain) > 50 and len(readings) > len(plain)  # the plans hold both kinds
+    for reading in readings:
+        for first_leads in (False, True):
+            general = clauses.assign_roles(clauses._placed(reading, 0), first_leads)
+            assert clauses._assigned.__wrapped__(reading, first_leads) == tuple(
+                (u.written, u.start, u.end, u.role, u.separator, u.lead_from_order) for u in general), reading
