@@ -32,7 +32,6 @@ ResolvedUnit.rule says which rule decided:
 from __future__ import annotations
 
 import csv
-import gc
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -983,19 +982,11 @@ def resolve_unit_list(units: Sequence[str], jurisdiction: str, *, province: str 
 def resolve_mentions(mentions: Sequence[UnitMention], jurisdiction: str, province: str = "") -> None:
     """Set `resolved` on the mentions of ONE clause: resolve_unit_list of their names and
     separators, without building the lists (the pipeline calls it for every clause)."""
-    # (the resolutions and their copies hold no reference cycles: the cyclic collector they would
-    # set off would only walk them)
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        keys = tuple([unit_key(m.written) for m in mentions])
-        seps = tuple([_full_width_separator(m.separator) for m in mentions])
-        resolved = _resolved_list(keys, _without_spaces(jurisdiction), _without_spaces(province), seps)
-        for mention, unit in zip(mentions, resolved):
-            mention.resolved = _copy(unit)
-    finally:
-        if collecting:
-            gc.enable()
+    keys = tuple([unit_key(m.written) for m in mentions])
+    seps = tuple([_full_width_separator(m.separator) for m in mentions])
+    resolved = _resolved_list(keys, _without_spaces(jurisdiction), _without_spaces(province), seps)
+    for mention, unit in zip(mentions, resolved):
+        mention.resolved = _copy(unit)
 
 
 @lru_cache(maxsize=4096)
