@@ -1219,7 +1219,7 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     TSV, HTML), Markdown, or one cell per line. Offsets are normalised."""
     # the lines that may start a table (a cell, a Markdown row, a header cell): most plans have a
     # few or none, found by one scan of the text; the other lines are passed over in one step
-    first_lines = [m.start() for m in _table_line_starts().finditer(text)]
+    first_lines = _table_line_starts(text)
     if not first_lines:
         return []
     parts = text.split("\n")
@@ -1320,12 +1320,30 @@ def find_table_tasks(text: str, first_leads: bool = False) -> list[TableRow]:
     return found
 
 
+def _table_line_starts(text: str) -> list[int]:
+    """Where the lines find_table_tasks reads start, in order: a line holding a tab, opening with
+    "|", or whose first character after white space may open a header cell (white space as
+    str.lstrip's: the regex's \\s and str.isspace agree). Found from the tabs (str.find) and the
+    newlines (a pattern that opens with one is searched for at C speed)."""
+    starts: set[int] = set()
+    tab = text.find("\t")
+    while tab >= 0:
+        line_start = text.rfind("\n", 0, tab) + 1
+        starts.add(line_start)
+        line_end = text.find("\n", tab)
+        tab = text.find("\t", line_end) if line_end >= 0 else -1
+    first_line, later_lines = _table_line_heads()
+    if first_line.match(text):
+        starts.add(0)
+    starts.update(m.start() + 1 for m in later_lines.finditer(text))
+    return sorted(starts)
+
+
 @lru_cache(maxsize=1)
-def _table_line_starts() -> re.Pattern[str]:
-    """Where a line find_table_tasks reads starts: a line holding a tab, opening with "|", or whose
-    first character after white space may open a header cell (white space as str.lstrip's: the
-    regex's \\s and str.isspace agree)."""
-    return re.compile(r"^(?:[^\n]*\t|\||[^\S\n]*" + _one_of(_patterns()["header_first"]) + ")", re.MULTILINE)
+def _table_line_heads() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A line's head that may open a table row or a header cell: at the text's start, after a newline."""
+    head = r"(?:\||[^\S\n]*" + _one_of(_patterns()["header_first"]) + ")"
+    return re.compile(head), re.compile("\n" + head)
 
 
 @lru_cache(maxsize=4096)
