@@ -841,7 +841,9 @@ def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | Non
     """What a bracket's content reads as, offsets relative to it: (form, units, looks like a
     clause) with units None when no labelled or inline reading fits; None for a bare label
     (【牵头单位】, which labels the text after it)."""
-    if label_role(content):
+    # (no label word holds a colon: a content with one, as every labelled clause has, is no bare
+    # label, and is not asked for one, whose cache its many different contents would only fill)
+    if ("：" not in content and ":" not in content) and label_role(content):
         return None
     # (a label or a role verb the short paths read is a clue: they need no look for one)
     plain = _plain_labelled(content)

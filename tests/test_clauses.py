@@ -573,3 +573,17 @@ def test_plain_role_readings_are_assigned_as_assign_roles_does() -> None:
             general = clauses.assign_roles(clauses._placed(reading, 0), first_leads)
             assert clauses._assigned.__wrapped__(reading, first_leads) == tuple(
                 (u.written, u.start, u.end, u.role, u.separator, u.lead_from_order) for u in general), reading
+
+
+def test_no_label_word_holds_a_colon() -> None:
+    """A bracket's content with a colon is not looked up as a bare label (【牵头单位】): no word the
+    label grammar composes or lists holds one, so no such content is a label."""
+    from policykg.extract import clauses
+
+    words = clauses.clause_words()
+    grammar = words["label_grammar"]
+    every = [w for ws in words["labels"].values() for w in ws] + \
+        [w for ws in grammar["roles"].values() for w in ws] + grammar["modifiers"] + grammar["bodies"]
+    assert len(every) > 20
+    assert not [w for w in every if "：" in w or ":" in w]
+    assert clauses.label_role("牵头单位") == "lead" and clauses.label_role("牵头单位：") is None
