@@ -121,6 +121,11 @@ def _patterns() -> dict[str, Any]:
                                   rf"|(?:{_alternation(words['field_labels'])})\s*[：:]"
                                   r"|(?<=[，,；;。\s])[\u4e00-\u9fff]{2,8}[：:])"),
         "verb": verb_re,
+        # the characters a verb match starts with: 等, or the first of a word that may open it (an
+        # explicit verb, a prefix, a modifier or a core); None if a word is empty
+        "verb_start": re.compile(_one_of(["等", *(w[0] for w in [*verb_role, *vg["prefixes"], *vg["modifiers"],
+                                                                  *cores])]))
+        if all([*verb_role, *vg["prefixes"], *vg["modifiers"], *cores]) else None,
         # whether a verb may hold a 、 (then it may span a list's items)
         "verb_spans_items": any("、" in w for w in [*verb_role, *cores, *vg["prefixes"], *vg["modifiers"],
                                                     *vg["tails"]]),
@@ -206,7 +211,20 @@ def end_verb(text: str) -> re.Match[str] | None:
     p = _patterns()
     if text[-1:] not in p["verb_last"]:  # most parts end with a unit name: no verb can end there
         return None
-    return p["verb"].search(text, max(0, len(text) - 24))
+    start = max(0, len(text) - 24)
+    verb_start = p["verb_start"]
+    if verb_start is None:
+        return p["verb"].search(text, start)
+    # the verb pattern's search, tried only where a match may start (a character found by a C scan):
+    # elsewhere each of its words would be tried at every position
+    match, at = p["verb"].match, verb_start.search
+    s = at(text, start)
+    while s is not None:
+        m = match(text, s.start())
+        if m is not None:
+            return m
+        s = at(text, s.start() + 1)
+    return None
 
 
 @dataclass(slots=True)

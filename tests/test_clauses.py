@@ -587,3 +587,29 @@ def test_no_label_word_holds_a_colon() -> None:
     assert len(every) > 20
     assert not [w for w in every if "：" in w or ":" in w]
     assert clauses.label_role("牵头单位") == "lead" and clauses.label_role("牵头单位：") is None
+
+
+def test_end_verb_finds_what_the_verb_pattern_search_finds() -> None:
+    """end_verb tries the verb pattern only where one of its first characters stands: on the end of
+    every paragraph, bracket and list part of the sample plans (with 等, a line break or verbs added),
+    it finds the match a search from the last 24 characters finds, with the same groups."""
+    from policykg.extract import clauses
+
+    verb = clauses._patterns()["verb"]
+    texts: set[str] = set()
+    for f in sorted(Path(__file__).resolve().parents[1].joinpath("data").glob("*.txt")):
+        text = load_document(f).text
+        for paragraph in text.split("\n"):
+            texts.update({paragraph, paragraph.rstrip("。；"), paragraph + "\n"})
+        for start, end in clauses.bracket_groups(text):
+            content = text[start + 1 : end - 1]
+            for part in [content, *(p for p, *_ in clauses._split_nested(content, 0, clauses._PART_SEPARATORS, False))]:
+                texts.update({part, part + "等", "等" + part, part + "\n"})
+                texts.update(part + verb for verb in ("牵头", "等配合", "按职责分工负责", "负责落实", "协同推进\n"))
+    found = 0
+    for text in texts:
+        want = verb.search(text, max(0, len(text) - 24)) if text[-1:] in clauses._patterns()["verb_last"] else None
+        got = clauses.end_verb(text)
+        assert (got and (got.span(), got.groupdict())) == (want and (want.span(), want.groupdict())), text
+        found += got is not None
+    assert found > 100
