@@ -65,9 +65,39 @@ def _alternation(words: list[str]) -> str:
 
 
 def _starts(chars: Iterable[str]) -> str:
-    """A lookahead on the characters a match may start with: the regex engine then skips every
-    other position at C speed (an alternation of words alone is tried at each position)."""
+    """A lookahead on the characters a match may start with. (The regex engine still tries the
+    pattern at each position: _search_at and _finditer_at try it only where one of them stands.)"""
     return "(?=[" + re.escape("".join(sorted(set(chars)))) + "])"
+
+
+def _search_at(pattern: re.Pattern[str], at: re.Pattern[str], text: str, pos: int = 0,
+               endpos: int | None = None) -> re.Match[str] | None:
+    """pattern.search(text, pos, endpos) for a pattern that opens with a _starts lookahead on the
+    characters of `at` (a character class): the pattern is tried only where `at` finds one of them,
+    by a scan in C, and the first position it matches at is the search's."""
+    end = len(text) if endpos is None else endpos
+    find, match = at.search, pattern.match
+    s = find(text, pos, end)
+    while s is not None:
+        i = s.start()
+        m = match(text, i, end)
+        if m is not None:
+            return m
+        s = find(text, i + 1, end)
+    return None
+
+
+def _finditer_at(pattern: re.Pattern[str], at: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """list(pattern.finditer(text)) by _search_at (each match from the end of the one before; the
+    patterns it is used for never match the empty string, and would be read by finditer if one did)."""
+    out: list[re.Match[str]] = []
+    m = _search_at(pattern, at, text)
+    while m is not None:
+        if m.end() == m.start():
+            return list(pattern.finditer(text))
+        out.append(m)
+        m = _search_at(pattern, at, text, m.end())
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +133,12 @@ def _patterns() -> dict[str, Any]:
         "label_role": label_role,
         "role_words": role_words,
         "label_word": re.compile(f"{_starts(label_first)}(?:{label_word})"),
+        # the scans for the characters the patterns opening with a _starts lookahead start with
+        # (_search_at, _finditer_at)
+        "label_at": re.compile(_one_of(label_first | {"【"})),
+        "label_word_at": re.compile(_one_of(label_first)),
+        "label_bare_at": re.compile(_one_of({w[0] for w in role_words} | {"【"})),
+        "clue_at": re.compile(_one_of([*label_first, *(w[0] for w in [*verb_role, *cores])])),
         # what every labelled or inline clause holds: a label word or a role verb's core
         "clue": re.compile(f"{_starts([*label_first, *(w[0] for w in [*verb_role, *cores])])}"
                            f"(?:{label_word}|{_alternation(list(verb_role))}|{_alternation(list(cores))})"),
@@ -616,8 +652,8 @@ def _label_matches(content: str, bare: bool) -> list[re.Match[str]]:
     if not bare:
         if not p["label_end"].search(content):
             return []
-        return [m for m in p["label"].finditer(content) if label_role(m.group(1))]
-    return [m for m in p["label_bare"].finditer(content) if label_role(m.group(1))]
+        return [m for m in _finditer_at(p["label"], p["label_at"], content) if label_role(m.group(1))]
+    return [m for m in _finditer_at(p["label_bare"], p["label_bare_at"], content) if label_role(m.group(1))]
 
 
 def parse_labelled(content: str, base: int, bare: bool = False) -> list[ParsedUnit] | None:
@@ -870,7 +906,7 @@ def _bracket_reading(content: str) -> tuple[str, tuple[_RelativeUnit, ...] | Non
     plain = _plain_inline(content)
     if plain is not _UNUSUAL:
         return "inline", plain, False
-    if not _patterns()["clue"].search(content):
+    if _search_at(_patterns()["clue"], _patterns()["clue_at"], content) is None:
         return "", None, False  # no label and no role verb: a note such as （2018-2022年）, （一）
     return _parsed_reading(content)
 
@@ -952,7 +988,8 @@ def _raw_clauses(text: str, base: int = 0, problems: list[int] | None = None,
         # an unbracketed label: "…。牵头单位：A；配合单位：B" to the end of the paragraph
         m = None
         # (a label match holds a label end: without one, no scan for a label word)
-        if _patterns()["label_end"].search(text) and _patterns()["label_word"].search(text):
+        if _patterns()["label_end"].search(text) and \
+                _search_at(_patterns()["label_word"], _patterns()["label_word_at"], text) is not None:
             groups = [(s, e) for s, e in bracketed if not label_role(text[s + 1 : e - 1])]
             m = next((x for x in _label_matches(text, False) if not any(s <= x.start() < e for s, e in groups)),
                      None)
@@ -1404,7 +1441,7 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para | Sectio
     field = _patterns()["deadline_field"]
     # what every paragraph with a clause holds: a bracket or 由 (由A牵头), found by a scan of one
     # character class, else a label word (a slower scan, tried only without the former)
-    label_word = _patterns()["label_word"]
+    label_word, label_word_at = _patterns()["label_word"], _patterns()["label_word_at"]
     text = doc.text
     # the document's brackets and 由, found once (str.find), then looked up for each paragraph
     bracket_at, by_at = _positions(text, _BRACKET_CHARS), _positions(text, "由")
@@ -1434,7 +1471,7 @@ def _paragraphs(doc: PolicyDocument, problems: list[int]) -> list[_Para | Sectio
             # (with at most 6 closing characters the look at the end above sees what _bare_sentence
             # sees: a label word without a label end then leaves raw_clauses nothing to find)
             if (j < n_label_end and label_end_at[j] < end) or not _ends_within(text, start, end):
-                has_clue = label_word.search(text, start, end) is not None
+                has_clue = _search_at(label_word, label_word_at, text, start, end) is not None
         clauses = _raw_clauses(text[start:end], start, problems, [i - start for i in bracket_at[lo:hi]]) \
             if has_clue else None
         if not clauses:

@@ -613,3 +613,31 @@ def test_end_verb_finds_what_the_verb_pattern_search_finds() -> None:
         assert (got and (got.span(), got.groupdict())) == (want and (want.span(), want.groupdict())), text
         found += got is not None
     assert found > 100
+
+
+def test_scans_at_start_characters_find_what_the_patterns_find() -> None:
+    """The patterns that open with a lookahead on their first characters are tried only where one
+    stands (_search_at, _finditer_at): on the sample plans, their paragraphs and bracket contents,
+    every such pattern finds the matches its own search and finditer find, from any start."""
+    from policykg.extract import clauses
+
+    p = clauses._patterns()
+    texts: set[str] = set()
+    for f in sorted(Path(__file__).resolve().parents[1].joinpath("data").glob("*.txt")):
+        text = load_document(f).text
+        texts.update(text.split("\n"))
+        texts.update(text[s + 1 : e - 1] for s, e in clauses.bracket_groups(text))
+    assert len(texts) > 500
+    found = 0
+    for name in ("label", "label_word", "label_bare", "clue"):
+        pattern, at = p[name], p[f"{name}_at"]
+        assert pattern.pattern.startswith("(?=[" + at.pattern[1:-1] + "])")
+        for text in texts:
+            spans = [m.span() for m in pattern.finditer(text)]
+            assert [m.span() for m in clauses._finditer_at(pattern, at, text)] == spans, text
+            found += len(spans)
+            for pos, endpos in ((0, len(text)), (3, len(text)), (1, len(text) - 2)):
+                want = pattern.search(text, pos, endpos)
+                got = clauses._search_at(pattern, at, text, pos, endpos)
+                assert (got and (got.span(), got.groups())) == (want and (want.span(), want.groups())), text
+    assert found > 1000
