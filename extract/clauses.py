@@ -800,17 +800,21 @@ def _plain_units(names: str, start: int, role: str, first_separator: str, strict
                  out: list[_RelativeUnit]) -> bool:
     """The units of a 、-list of plain names at `start` appended to `out` (False, and `out` partly
     filled, when a name is not plain)."""
-    if "（" in names:  # a 、 may stand in a name's note: 各县（市、区）人民政府
-        if not _PLAIN_NAMES.fullmatch(names):
-            return False
-        items = [(m.group(), m.start()) for m in _PLAIN_NAME.finditer(names)]
-    else:
-        items, pos = [], 0
-        for name in names.split("、"):
-            items.append((name, pos))
-            pos += len(name) + 1
     separator = first_separator
-    for name, at in items:
+    if "（" not in names:  # the names are what lies between the 、
+        at = start
+        for name in names.split("、"):
+            if not _plain_name(name, strict):
+                return False
+            end = at + len(name)
+            out.append((name, at, end, role, separator))
+            separator, at = "、", end + 1
+        return True
+    # a 、 may stand in a name's note: 各县（市、区）人民政府
+    if not _PLAIN_NAMES.fullmatch(names):
+        return False
+    for m in _PLAIN_NAME.finditer(names):
+        name, at = m.group(), m.start()
         if not _plain_name(name, strict):
             return False
         out.append((name, start + at, start + at + len(name), role, separator))
