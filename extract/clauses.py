@@ -1756,15 +1756,26 @@ def _assigned(reading: tuple[_RelativeUnit, ...], first_leads: bool) -> tuple[_A
     return tuple((w, s, e, "lead" if role == "lead" else "participant", sep, lfo) for w, s, e, role, sep, lfo in out)
 
 
-def _reading_mentions(doc: PolicyDocument, units: tuple[_AssignedUnit, ...], base: int) -> list[UnitMention]:
-    """_mentions of a reading's assigned units, whose content starts at `base`."""
+def _reading_mentions(doc: PolicyDocument, units: tuple[_AssignedUnit, ...], base: int,
+                      _new: Any = object.__new__) -> list[UnitMention]:
+    """_mentions of a reading's assigned units, whose content starts at `base`. (Each mention's
+    fields set one by one, as UnitMention(...) sets them, without its __init__ frame: a mention is
+    made for every unit of every clause; a test checks that every field is set.)"""
     out = []
     offsets, original = doc.offsets, doc.original
     for written, s, e, role, separator, lead_from_order in units:
         start = offsets[s + base]
         end = offsets[e + base - 1] + 1 if e > s else start
         quote = original[start:end]
-        out.append(UnitMention(written, role, _span(start, end, quote), quote, None, separator, lead_from_order))
+        mention = _new(UnitMention)
+        mention.written = written
+        mention.role = role
+        mention.span = _span(start, end, quote)
+        mention.written_original = quote
+        mention.resolved = None
+        mention.separator = separator
+        mention.lead_from_order = lead_from_order
+        out.append(mention)
     return out
 
 

@@ -641,3 +641,27 @@ def test_scans_at_start_characters_find_what_the_patterns_find() -> None:
                 got = clauses._search_at(pattern, at, text, pos, endpos)
                 assert (got and (got.span(), got.groups())) == (want and (want.span(), want.groups())), text
     assert found > 1000
+
+
+def test_reading_mentions_are_the_mentions_unit_mention_makes() -> None:
+    """_reading_mentions sets each field of a mention itself: on a sample plan every field of
+    UnitMention is set, to what UnitMention(...) of the same values holds."""
+    import dataclasses
+
+    from policykg.extract import clauses
+    from policykg.extract.model import UnitMention
+
+    path = sorted(Path(__file__).resolve().parents[1].joinpath("data").glob("*.txt"))[0]
+    doc = extract_tasks(build_outline(load_document(path)))
+    mentions = [u for t in doc.tasks for u in t.clause.units]
+    assert len(mentions) > 50
+    fields = [f.name for f in dataclasses.fields(UnitMention)]
+    for u in mentions:
+        assert all(hasattr(u, name) for name in fields)
+        made = UnitMention(*(getattr(u, name) for name in fields))
+        assert made == u and repr(made) == repr(u)
+    text = doc.text
+    reading = next(r[1] for s, e in clauses.bracket_groups(text)
+                   if (r := clauses._bracket_reading(text[s + 1 : e - 1])) is not None and r[1])
+    for u in clauses._reading_mentions(doc, clauses._assigned(reading, False), 0):
+        assert all(hasattr(u, name) for name in fields)
