@@ -25,7 +25,6 @@ a clause but cannot be read is reported with its line.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from bisect import bisect_left, bisect_right
@@ -1532,18 +1531,6 @@ def _item_extents(doc: PolicyDocument) -> dict[str, tuple[int, int]]:
 
 def extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     """Fill doc.tasks from the outline: every paragraph clause becomes (part of) a task."""
-    # The stage makes thousands of small tuples, mentions and spans, none in a reference cycle: the
-    # cyclic collector they would set off would walk them for nothing (refcounting frees them)
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _extract_tasks(doc)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _extract_tasks(doc: PolicyDocument) -> PolicyDocument:
     by_path = {s.path: s for s in doc.sections}
     p = _patterns()
     first_leads = _holds(p["first_leads"], p["first_leads_firsts"], doc.text)
