@@ -247,8 +247,9 @@ def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | Non
         return
     _warm_up()
     # the first document extracted here, before the workers fork: the stages build many of their
-    # patterns and tables on first use (and import the modules they need then), ~0.1 CPU s that
-    # every worker would otherwise spend again on its first document
+    # patterns and tables on first use (and import the modules they need then, compiled from source
+    # where no bytecode is cached), 0.1-0.2 CPU s that every worker would otherwise spend again on
+    # its first document
     first_result = _extract_one(jobs[0])
     jobs = jobs[1:]
     # the tables and modules loaded so far live as long as the workers: the collector need not walk
