@@ -16,6 +16,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -214,18 +215,31 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
         return f"{path}: extraction failed ({type(exc).__name__}: {exc})"
 
 
+# a small plan of the usual forms (headings, clauses of each kind, targets in text and in a table,
+# parks and firms), extracted once before the workers fork
+WARM_UP_PLAN = "warm_up_plan.txt"  # in policykg.extract's resources
+
+
 def _warm_up() -> None:
     """Load the pipeline's models and tables once, before the workers fork, so that each
-    worker does not load them again."""
+    worker does not load them again: and what the stages build on first use (their patterns and
+    tables, the modules they import then, compiled from source where no bytecode is cached: 0.1 to
+    0.2 CPU s that every worker spent again on its first document), by extracting and encoding a
+    small plan of the package's own, whose result is dropped (a user's document is extracted only
+    in a worker, where a crash on it loses only that document)."""
     from policykg.extract.clauses import clause_words
     from policykg.extract.entity_components import components
+    from policykg.extract.meta import RESOURCES
     from policykg.extract.meta import load_tables as load_meta_tables
     from policykg.extract.normalise import load_tables
+    from policykg.extract.pipeline import process_file
 
     load_tables()  # opencc and what its t2s can change
     load_meta_tables()  # the gazetteer, the bodies of each level
     clause_words()
     components()  # the entity stage's tables (without spaCy: extraction does not use it)
+    with suppress(Exception):  # (a warm-up only: the workers build what it did not)
+        _document_record(process_file(RESOURCES / WARM_UP_PLAN), SheetRows())
 
 
 def _entry_by_content(sha256: str | None, manifest: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -246,19 +260,12 @@ def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | Non
         yield from map(_extract_one, jobs)
         return
     _warm_up()
-    # the first document extracted here, before the workers fork: the stages build many of their
-    # patterns and tables on first use (and import the modules they need then, compiled from source
-    # where no bytecode is cached), 0.1-0.2 CPU s that every worker would otherwise spend again on
-    # its first document
-    first_result = _extract_one(jobs[0])
-    jobs = jobs[1:]
     # the tables and modules loaded so far live as long as the workers: the collector need not walk
     # them on every full collection (and a worker's reads do not copy their pages); the parent, whose
     # caller may go on to make and drop objects of its own, collects as before once they are forked
     gc.freeze()
     if not hasattr(os, "fork"):  # (Windows) workers that import the pipeline afresh
         gc.unfreeze()
-        yield first_result
         yield from _spawned_results(jobs, workers)
         return
     # forked workers inherit the loaded vocabularies and the jobs; results in input order (stable
@@ -268,7 +275,6 @@ def _results(jobs: list[Job], workers: int) -> Iterator[tuple[bytes, bytes | Non
         first = next(results, None)
     finally:
         gc.unfreeze()
-    yield first_result
     if first is not None:
         yield first
         yield from results
