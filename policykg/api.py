@@ -16,6 +16,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -214,18 +215,31 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
         return f"{path}: extraction failed ({type(exc).__name__}: {exc})"
 
 
+# a small plan of the usual forms (headings, clauses of each kind, targets in text and in a table,
+# parks and firms), extracted once before the workers fork
+WARM_UP_PLAN = "warm_up_plan.txt"  # in policykg.extract's resources
+
+
 def _warm_up() -> None:
     """Load the pipeline's models and tables once, before the workers fork, so that each
-    worker does not load them again."""
+    worker does not load them again: and what the stages build on first use (their patterns and
+    tables, the modules they import then, compiled from source where no bytecode is cached: 0.1 to
+    0.2 CPU s that every worker spent again on its first document), by extracting and encoding a
+    small plan of the package's own, whose result is dropped (a user's document is extracted only
+    in a worker, where a crash on it loses only that document)."""
     from policykg.extract.clauses import clause_words
     from policykg.extract.entity_components import components
+    from policykg.extract.meta import RESOURCES
     from policykg.extract.meta import load_tables as load_meta_tables
     from policykg.extract.normalise import load_tables
+    from policykg.extract.pipeline import process_file
 
     load_tables()  # opencc and what its t2s can change
     load_meta_tables()  # the gazetteer, the bodies of each level
     clause_words()
     components()  # the entity stage's tables (without spaCy: extraction does not use it)
+    with suppress(Exception):  # (a warm-up only: the workers build what it did not)
+        _document_record(process_file(RESOURCES / WARM_UP_PLAN), SheetRows())
 
 
 def _entry_by_content(sha256: str | None, manifest: dict[str, dict[str, Any]]) -> dict[str, Any] | None:

@@ -149,14 +149,18 @@ def ordered_results(fn: Callable[[J], R], jobs: Sequence[J], workers: int, lost:
                         worker.buffer += chunk
                         _take_results(worker, done)
                 give(index + 1 + ahead)
+            if index == len(jobs) - 1:
+                # every job done: the end of its job pipe, then it exits. Before the last result is
+                # handed over: a caller that stops asking once it has them all (the build) would
+                # otherwise leave the workers to be killed when this generator is dropped
+                for worker in list(running.values()):
+                    os.close(worker.work)
+                    worker.work = -1
+                for worker in list(running.values()):
+                    os.waitpid(worker.pid, 0)
+                    del running[worker.pid]
+                    os.close(worker.results)
             yield done.pop(index)
-        for worker in list(running.values()):  # every job done: the end of its job pipe, then it exits
-            os.close(worker.work)
-            worker.work = -1
-        for worker in list(running.values()):
-            os.waitpid(worker.pid, 0)
-            del running[worker.pid]
-            os.close(worker.results)
     finally:
         for worker in running.values():  # stopped early (an error, or the caller's): no result wanted
             with suppress(OSError):

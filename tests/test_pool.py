@@ -68,6 +68,22 @@ def test_stopping_early_ends_every_worker() -> None:
             os.kill(pid, 0)
 
 
+def test_taking_every_result_leaves_no_worker_running() -> None:
+    """The build asks for exactly as many results as it gave jobs and then drops the generator:
+    by the last result the workers have ended (their jobs' pipes closed, each reaped), rather than
+    waiting to be killed when the generator goes."""
+    jobs = list(range(40))
+    results = ordered_results(digits, jobs, 2, lost, ahead=3)
+    taken = [next(results) for _ in jobs]
+    assert [r[:2] for r in taken] == [digits(job)[:2] for job in jobs]
+    workers = {r[2] for r in taken}
+    assert os.getpid() not in workers and 1 <= len(workers) <= 2
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert next(results, None) is None
+
+
 def test_a_build_on_forked_workers_writes_what_one_process_writes(tmp_path: Path) -> None:
     """The build's path through the pool (16 documents or more, two workers): every output file
     the same bytes as the build that extracts in its own process, and a rebuild takes them all
