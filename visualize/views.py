@@ -47,6 +47,7 @@ import numpy as np
 import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from policykg.graph.forked import Forked
 from policykg.graph.labels import shorten
 from policykg.visualize.layout import grouped_layout, seeded_igraph
 
@@ -1088,8 +1089,46 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
                       title: str) -> dict[str, Any]:
     """Write data.js: everything the pages draw from (nodes, edges, documents, communities and
     the layouts of the whole network and the co-operation network), one node at a time. Returns
-    what the index page shows of it (communities and the two layouts)."""
+    what the index page shows of it (communities and the two layouts' sizes). The layouts are
+    computed in a forked process (graph/forked.py) while this one writes the nodes and edges:
+    they depend on the structure alone, and are the larger half of what is left once the graph
+    has been read."""
     current = _current_docs(index)
+    layouts = Forked.start(lambda: _layouts(index, structure, current, max_nodes)) \
+        if len(index.ids) >= LAYOUT_FORK_NODES else None
+    try:
+        _write_nodes_and_edges(fh, index, structure, current, title)
+        network, cooperation, sizes = (layouts.result() if layouts is not None
+                                       else _layouts(index, structure, current, max_nodes))
+    except BaseException:
+        if layouts is not None:
+            layouts.stop()
+        raise
+    fh.write(b',"network":' + network + b',"cooperation":' + cooperation + f',"bigView":{BIG_VIEW}}};\n'.encode())
+    return {"communities": structure.communities, **sizes}
+
+
+# The fewest nodes for which the layouts are computed in a process of their own (a fork of a
+# large process costs a few milliseconds, more than a small graph's layouts).
+LAYOUT_FORK_NODES = 5000
+
+
+def _layouts(index: GraphIndex, structure: Structure, current: set[int],
+             max_nodes: int) -> tuple[bytes, bytes, dict[str, Any]]:
+    """The layouts of the whole network and of the co-operation network as data.js holds them,
+    and the sizes the index page shows of them."""
+    network = network_layout(index, structure, current, max_nodes)
+    cooperation = cooperation_layout(index, structure, max_nodes)
+    sizes = {"network": {"aggregated": network["aggregated"], "nodes": len(network["nodes"]),
+                         "edges": len(network["edges"]) if network["aggregated"] else index.edge_count},
+             "cooperation": {"subtitle": cooperation["subtitle"], "nodes": len(cooperation["nodes"]),
+                             "edges": len(cooperation["edges"])}}
+    return _encode(network), _encode(cooperation), sizes
+
+
+def _write_nodes_and_edges(fh: IO[bytes], index: GraphIndex, structure: Structure, current: set[int],
+                           title: str) -> None:
+    """data.js up to its layouts: the head, the documents, every node and edge, the strings."""
     led = Counter(u for u, tasks in index.tasks_of_unit.items() for _, r in tasks if r == "LEADS")
     tasks_per_doc = Counter(index.doc_index[d] for d in index.doc_of_task.values() if d in index.doc_index)
     docs = []
@@ -1098,8 +1137,6 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
         docs.append({"id": doc, "name": index.display_name(doc), "short": _short(index.display_name(doc), 16),
                      "jurisdiction": str(facts["jurisdiction"] or ""), "file": facts["file"],
                      "current": i in current, "tasks": tasks_per_doc[i], "period": facts["period"]})
-    network = network_layout(index, structure, current, max_nodes)
-    cooperation = cooperation_layout(index, structure, max_nodes)
     node_styles, edge_styles = styles()["nodes"], styles()["edges"]
     fh.write(b"window.policykgData = {")
     fh.write(b",".join(_encode(key) + b":" + _encode(value) for key, value in (
@@ -1137,9 +1174,7 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
     fh.write(b'],"edges":[')
     rows, strings = index.edge_data()
     shutil.copyfileobj(rows, fh)
-    fh.write(b'],"strings":' + strings + b',"network":' + _encode(network)
-             + b',"cooperation":' + _encode(cooperation) + f',"bigView":{BIG_VIEW}}};\n'.encode())
-    return {"communities": structure.communities, "network": network, "cooperation": cooperation}
+    fh.write(b'],"strings":' + strings)
 
 
 def _shown_by_default(index: GraphIndex, node: str, current: set[int]) -> bool:
@@ -1304,12 +1339,11 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         "edgeTypes": dict(edge_types.most_common()),
         "nodeKinds": dict(kinds.most_common()),
         "views": [{"kind": "network", "title": PAGE_TITLES["network"][0], "href": "network.html",
-                   "subtitle": f"{len(index.documents)} documents", "nodes": len(network["nodes"]),
-                   "edges": len(network["edges"]) if network["aggregated"] else index.edge_count,
-                   "aggregated": network["aggregated"]},
+                   "subtitle": f"{len(index.documents)} documents", "nodes": network["nodes"],
+                   "edges": network["edges"], "aggregated": network["aggregated"]},
                   {"kind": "cooperation", "title": PAGE_TITLES["cooperation"][0], "href": "cooperation.html",
-                   "subtitle": cooperation["subtitle"], "nodes": len(cooperation["nodes"]),
-                   "edges": len(cooperation["edges"]), "aggregated": False}],
+                   "subtitle": cooperation["subtitle"], "nodes": cooperation["nodes"],
+                   "edges": cooperation["edges"], "aggregated": False}],
         "communities": shared["communities"],
         "documents": [{"id": d, "name": index.display_name(d), "href": document_href(d),
                        "short": _short(index.display_name(d), 16), "tasks": tasks_per_doc[i],
