@@ -34,7 +34,7 @@ import tempfile
 import warnings
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
 from itertools import chain, repeat
@@ -1085,27 +1085,34 @@ def _edge_weight(rel: str) -> float:
     return 3.0 if rel == "PART_OF" else 1.0
 
 
-def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, max_nodes: int,
-                      title: str) -> dict[str, Any]:
+def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, max_nodes: int, title: str,
+                      with_layouts: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Write data.js: everything the pages draw from (nodes, edges, documents, communities and
     the layouts of the whole network and the co-operation network), one node at a time. Returns
-    what the index page shows of it (communities and the two layouts' sizes). The layouts are
+    what the index page shows of it (communities and the two layouts' sizes), which
+    `with_layouts` (the index page) is called with where the layouts are made. The layouts are
     computed in a forked process (graph/forked.py) while this one writes the nodes and edges:
-    they depend on the structure alone, and are the larger half of what is left once the graph
-    has been read."""
+    they depend on the structure alone, and with the index page they are half of what is left
+    once the graph has been read."""
     current = _current_docs(index)
-    layouts = Forked.start(lambda: _layouts(index, structure, current, max_nodes)) \
-        if len(index.ids) >= LAYOUT_FORK_NODES else None
+
+    def layouts_then() -> tuple[bytes, bytes, dict[str, Any]]:
+        network, cooperation, sizes = _layouts(index, structure, current, max_nodes)
+        shared = {"communities": structure.communities, **sizes}
+        if with_layouts is not None:
+            with_layouts(shared)
+        return network, cooperation, shared
+
+    layouts = Forked.start(layouts_then) if len(index.ids) >= LAYOUT_FORK_NODES else None
     try:
         _write_nodes_and_edges(fh, index, structure, current, title)
-        network, cooperation, sizes = (layouts.result() if layouts is not None
-                                       else _layouts(index, structure, current, max_nodes))
+        network, cooperation, shared = layouts.result() if layouts is not None else layouts_then()
     except BaseException:
         if layouts is not None:
             layouts.stop()
         raise
     fh.write(b',"network":' + network + b',"cooperation":' + cooperation + f',"bigView":{BIG_VIEW}}};\n'.encode())
-    return {"communities": structure.communities, **sizes}
+    return shared
 
 
 # The fewest nodes for which the layouts are computed in a process of their own (a fork of a
@@ -1447,8 +1454,13 @@ def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None
     work.mkdir(parents=True)
     written: list[str] = []
     try:
+        def index_page(shared: dict[str, Any]) -> None:  # (where the layouts are made: see write_shared_data)
+            _write(work / "index.html", _templates().get_template("index.html").render(
+                title=title, data=_script_json(_index_data(index, shared, title, unit_views)),
+                empty=empty, **_asset_context(inline_assets, "")))
+
         with open(work / "data.js", "wb") as fh:
-            shared = write_shared_data(fh, index, structure, max_nodes, title)
+            write_shared_data(fh, index, structure, max_nodes, title, with_layouts=index_page)
         data_js = None
         if inline_assets:
             data_js = (work / "data.js").read_text(encoding="utf-8")
@@ -1472,10 +1484,6 @@ def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None
             path = f"units/{_slug(index.display_name(unit), taken)}.html"
             _write(work / path, _unit_stub(unit))
             written.append(path)
-        index_page = _templates().get_template("index.html").render(
-            title=title, data=_script_json(_index_data(index, shared, title, unit_views)),
-            empty=empty, **_asset_context(inline_assets, ""))
-        _write(work / "index.html", index_page)
         written.insert(0, "index.html")
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
