@@ -289,7 +289,7 @@ class _EdgeReader:
     the larger half of the work — into the spools `rows` and `strings` (strings_json). The two
     cores the build has are both busy, and the bytes written are those of a single process."""
 
-    def __init__(self, path: Path, nodes_at: int) -> None:
+    def __init__(self, path: Path, nodes_at: int, complete: Callable[[], None] | None = None) -> None:
         self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by GraphIndex.close)
         self._ends = tempfile.TemporaryFile()  # noqa: SIM115
         self._strings = tempfile.TemporaryFile()  # noqa: SIM115
@@ -303,7 +303,7 @@ class _EdgeReader:
             code = 1
             try:
                 os.close(ready)
-                self._read(path, nodes_at)
+                self._read(path, nodes_at, complete)
                 code = 0
             finally:
                 os._exit(code)
@@ -311,17 +311,18 @@ class _EdgeReader:
         self._ready = ready
 
     @classmethod
-    def start(cls, path: Path, nodes_at: int) -> _EdgeReader | None:
-        """A reader of graph.json whose nodes start at byte `nodes_at`; None where the system
-        cannot fork (the index then reads everything itself)."""
+    def start(cls, path: Path, nodes_at: int, complete: Callable[[], None] | None = None) -> _EdgeReader | None:
+        """A reader of graph.json whose nodes start at byte `nodes_at` (its edges read once
+        `complete()` returns); None where the system cannot fork (the index then reads
+        everything itself)."""
         if not hasattr(os, "fork"):
             return None
         try:
-            return cls(path, nodes_at)
+            return cls(path, nodes_at, complete)
         except OSError:  # no process to be had (a limit): the index reads everything itself
             return None
 
-    def _read(self, path: Path, nodes_at: int) -> None:
+    def _read(self, path: Path, nodes_at: int, complete: Callable[[], None] | None) -> None:
         index = GraphIndex(())
         index.relations = False  # (this process makes none of the views' structure)
         index.edge_rows.close()
@@ -329,6 +330,8 @@ class _EdgeReader:
         edges_at = index._read_node_lines(path, nodes_at)
         index._order_documents()
         index._position_of_written_ids()
+        if complete is not None:
+            complete()  # (the edges may still be being written)
         # one pass over the edges: each line parsed once for its ends and its row of data.js
         index._read_edge_lists(_edge_lists(path, edges_at))
         self.rows.flush()
@@ -636,22 +639,28 @@ class GraphIndex:
         self._flush_rows()
 
     @classmethod
-    def of_graph_json(cls, path: Path) -> GraphIndex:
+    def of_graph_json(cls, path: Path, complete: Callable[[], None] | None = None) -> GraphIndex:
         """The index of a graph.json, its edges read by a second process at once where the
         system can fork (_EdgeReader). A graph.json in another layout than the one element a
-        line the build writes is read as a stream of elements."""
+        line the build writes is read as a stream of elements. `complete`: where the file is
+        still being written (its nodes are there, see CorpusWriter.close), a function that
+        returns once it is complete: its edges are read only then."""
         with path.open("rb") as fh:
             head = fh.readline()
             if not head.endswith(b'"nodes":[\n') or b'"graph":' not in head:
                 from policykg.graph.export import iter_graph_elements
 
+                if complete is not None:
+                    complete()
                 return cls(iter_graph_elements(path))
             json.loads(head[head.index(b'"graph":') + 8:-len(b',"nodes":[\n')])  # a broken head says so
-            reader = _EdgeReader.start(path, fh.tell())
+            reader = _EdgeReader.start(path, fh.tell(), complete)
             try:
                 def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
                     for nodes in _element_lists(fh):
                         yield "nodes", nodes
+                    if complete is not None:
+                        complete()
                     yield "edge lines", (path, fh.tell(), reader)  # the edges follow from here
 
                 index = cls(nodes_then_edge_lines())
@@ -1420,11 +1429,14 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None, **options: Any) -> list[Path]:
+def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None,
+                         complete: Callable[[], None] | None = None, **options: Any) -> list[Path]:
     """Write the views of the graph a build wrote to OUT_DIR/graph.json (into OUT_DIR/views
     unless `views_dir` says otherwise) reading it one element at a time, so that the graph is
     never held; the options are write_views'. A missing graph.json raises FileNotFoundError, one
-    that is not a policykg graph ValueError, both naming the file."""
+    that is not a policykg graph ValueError, both naming the file. `complete`: for a graph.json
+    still being written, whose nodes are there (the build starts the views then), a function
+    that returns once the file is complete."""
     from policykg.graph.export import GRAPH_JSON
 
     path = Path(out_dir) / GRAPH_JSON
@@ -1432,7 +1444,7 @@ def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = Non
         raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
     with _no_cycle_collection():
         try:
-            index = GraphIndex.of_graph_json(path)
+            index = GraphIndex.of_graph_json(path, complete)
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
         try:
