@@ -16,7 +16,8 @@ A selected node is in the URL hash (#node=ID), so a view can be shared as a link
 The graph is read once as the element stream of graph.json (write_views_from_out; a networkx
 graph is turned into the same stream), keeping only what the pages need (GraphIndex); where the
 system can fork, a second process reads graph.json at the same time and makes the edges' part of
-data.js (_EdgeReader), the same bytes in about half the time on two cores.
+data.js (_EdgeReader), and a third makes the layouts and the index page while this one writes the
+nodes (write_shared_data): the same bytes in about half the time on two cores.
 """
 
 from __future__ import annotations
