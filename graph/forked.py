@@ -43,14 +43,19 @@ class Forked:
         self._inline: tuple[bool, Any] | None = None
 
     @classmethod
-    def start(cls, fn: Callable[[], Any]) -> Forked:
+    def start(cls, fn: Callable[[], Any], inline: bool = True) -> Forked:
+        """fn started in a forked child; where none can be had, run here at once, or, with
+        inline=False, OSError raised (for work that must not run in this process now)."""
         job = cls()
         if hasattr(os, "fork"):
             try:
                 job._fork(fn)
                 return job
             except OSError:  # no process to be had (a limit): the work is done here
-                pass
+                if not inline:
+                    raise
+        elif not inline:
+            raise OSError("no fork on this system")
         try:
             job._inline = (True, fn())
         except Exception as exc:  # raised by result(), as a child's would be

@@ -782,12 +782,15 @@ class CorpusWriter:
         return sum(1 for data in self.shared.values() if "Unit" in data["labels"])
 
     def close(self, stage: Callable[[str], AbstractContextManager[Any]] | None = None,
-              graph_written: Callable[[], None] | None = None) -> dict[str, int]:
+              graph_written: Callable[[], None] | None = None,
+              nodes_written: Callable[[], None] | None = None) -> dict[str, int]:
         """Write every file; returns the row counts of the tables. graph.graphml is written by a
         forked process (graph/forked.py) while this one writes graph.json, then the CSV tables
         and the 任务分工表: each reads its own parts of the fragment files, so two cores share the
         work (copying the bytes, encoding the shared nodes). `graph_written` is called as soon
-        as graph.json is complete (the views can start from it while the rest is written)."""
+        as graph.json is complete (the views can start from it while the rest is written),
+        `nodes_written` as soon as its nodes are in the file, up to the line that starts its
+        edges (the views read the nodes while the edges are written)."""
         stage = stage or (lambda _name: nullcontext())
         heads = {d.doc_id: d.head for d in self.docs}
         families = plan_families(heads)
@@ -795,7 +798,7 @@ class CorpusWriter:
         with stage("graph.json, graph.graphml, the CSV tables, responsibilities.xlsx"):
             graphml = Forked.start(lambda: self._write_graph(heads, families, graph_json=False))
             try:
-                self._write_graph(heads, families, graph_json=True)
+                self._write_graph(heads, families, graph_json=True, nodes_written=nodes_written)
                 if graph_written is not None:
                     graph_written()
                 self.sheet_hits = self._write_tables()
@@ -808,7 +811,8 @@ class CorpusWriter:
         return dict(self.rows)
 
     def _write_graph(self, heads: dict[str, dict[str, Any]],
-                     families: tuple[list[dict[str, Any]], dict[str, bool], list[Any]], graph_json: bool) -> int:
+                     families: tuple[list[dict[str, Any]], dict[str, bool], list[Any]], graph_json: bool,
+                     nodes_written: Callable[[], None] | None = None) -> int:
         """graph.json (graph_json), else graph.graphml; returns how many
         shared and corpus-level elements' GraphML came from the encodings cache."""
         out = self.out_dir
@@ -859,6 +863,9 @@ class CorpusWriter:
                     self.edges += len(family_edges) + cites
                     sink.end_list(self.nodes)
                     sink.write(b'],"edges":[\n')
+                    if nodes_written is not None:
+                        sink.flush()
+                        nodes_written()
                 self._write_edges(sink, graph_json)
                 sink.copy(elements, family_start, family_end - family_start)
                 sink.copy(elements, cites_start, cites_end - cites_start)

@@ -510,12 +510,36 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
                              f"{out} was left as it was")
     finally:
         _forget_review_entries()
-    # the views are made from graph.json alone: in a forked process as soon as it is complete,
-    # while the writers go on with GraphML, the CSV tables and the 任务分工表
+    # the views are made from graph.json alone, in a forked process started as soon as its nodes
+    # are written: they read them while its edges are written, and its edges once the file is
+    # complete (the end of a pipe closed here says so), while the writers go on with GraphML, the
+    # CSV tables and the 任务分工表
     drawing: list[Forked] = []
+    gate: list[int] = []  # the write end of that pipe, open until graph.json is complete
+
+    def start_views() -> None:
+        read, write = os.pipe()
+
+        def views() -> None:
+            os.close(write)
+            _write_views(tmp, lambda: _wait_for_end(read))
+        try:
+            drawing.append(Forked.start(views, inline=False))
+        except OSError:  # no process to be had now: the views start once graph.json is complete
+            os.close(write)
+        else:
+            gate.append(write)
+        finally:
+            os.close(read)
+
+    def graph_complete() -> None:
+        if gate:
+            os.close(gate.pop())
+        elif not drawing:
+            drawing.append(Forked.start(lambda: _write_views(tmp)))
     try:
-        report.files = writer.close(stage=stages.stage, graph_written=(
-            (lambda: drawing.append(Forked.start(lambda: _write_views(tmp)))) if views else None))
+        report.files = writer.close(stage=stages.stage, nodes_written=start_views if views else None,
+                                    graph_written=graph_complete if views else None)
         if drawing:
             with stages.stage("views"):
                 drawing.pop().result()
@@ -523,6 +547,9 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
         for job in drawing:
             job.stop()
         raise
+    finally:
+        for fd in gate:
+            os.close(fd)
     if report.inferred:
         (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
     target.commit(tmp)
@@ -537,11 +564,19 @@ def _forget_review_entries() -> None:
         resolve.use_review_entries({})
 
 
-def _write_views(out: Path) -> None:
-    """The views of the graph just written to out/graph.json, read from there as a stream."""
+def _write_views(out: Path, complete: Callable[[], None] | None = None) -> None:
+    """The views of the graph written to out/graph.json, read from there as a stream (`complete`:
+    returns once the file, still being written, is complete)."""
     from policykg.visualize.views import write_views_from_out
 
-    write_views_from_out(out, out / "views")
+    write_views_from_out(out, out / "views", complete=complete)
+
+
+def _wait_for_end(fd: int) -> None:
+    """Until the other end of the pipe `fd` is closed (nothing is written into it: its end is
+    the signal, seen by every process that holds it)."""
+    while os.read(fd, 1):
+        pass
 
 
 # = policykg.extract.resolve.REVIEW_FILE, named here so that a build whose documents all come

@@ -16,7 +16,8 @@ A selected node is in the URL hash (#node=ID), so a view can be shared as a link
 The graph is read once as the element stream of graph.json (write_views_from_out; a networkx
 graph is turned into the same stream), keeping only what the pages need (GraphIndex); where the
 system can fork, a second process reads graph.json at the same time and makes the edges' part of
-data.js (_EdgeReader), the same bytes in about half the time on two cores.
+data.js (_EdgeReader), and a third makes the layouts and the index page while this one writes the
+nodes (write_shared_data): the same bytes in about half the time on two cores.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import tempfile
 import warnings
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
 from itertools import chain, repeat
@@ -47,6 +48,7 @@ import numpy as np
 import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from policykg.graph.forked import Forked
 from policykg.graph.labels import shorten
 from policykg.visualize.layout import grouped_layout, seeded_igraph
 
@@ -288,7 +290,7 @@ class _EdgeReader:
     the larger half of the work — into the spools `rows` and `strings` (strings_json). The two
     cores the build has are both busy, and the bytes written are those of a single process."""
 
-    def __init__(self, path: Path, nodes_at: int) -> None:
+    def __init__(self, path: Path, nodes_at: int, complete: Callable[[], None] | None = None) -> None:
         self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by GraphIndex.close)
         self._ends = tempfile.TemporaryFile()  # noqa: SIM115
         self._strings = tempfile.TemporaryFile()  # noqa: SIM115
@@ -302,7 +304,7 @@ class _EdgeReader:
             code = 1
             try:
                 os.close(ready)
-                self._read(path, nodes_at)
+                self._read(path, nodes_at, complete)
                 code = 0
             finally:
                 os._exit(code)
@@ -310,17 +312,18 @@ class _EdgeReader:
         self._ready = ready
 
     @classmethod
-    def start(cls, path: Path, nodes_at: int) -> _EdgeReader | None:
-        """A reader of graph.json whose nodes start at byte `nodes_at`; None where the system
-        cannot fork (the index then reads everything itself)."""
+    def start(cls, path: Path, nodes_at: int, complete: Callable[[], None] | None = None) -> _EdgeReader | None:
+        """A reader of graph.json whose nodes start at byte `nodes_at` (its edges read once
+        `complete()` returns); None where the system cannot fork (the index then reads
+        everything itself)."""
         if not hasattr(os, "fork"):
             return None
         try:
-            return cls(path, nodes_at)
+            return cls(path, nodes_at, complete)
         except OSError:  # no process to be had (a limit): the index reads everything itself
             return None
 
-    def _read(self, path: Path, nodes_at: int) -> None:
+    def _read(self, path: Path, nodes_at: int, complete: Callable[[], None] | None) -> None:
         index = GraphIndex(())
         index.relations = False  # (this process makes none of the views' structure)
         index.edge_rows.close()
@@ -328,6 +331,8 @@ class _EdgeReader:
         edges_at = index._read_node_lines(path, nodes_at)
         index._order_documents()
         index._position_of_written_ids()
+        if complete is not None:
+            complete()  # (the edges may still be being written)
         # one pass over the edges: each line parsed once for its ends and its row of data.js
         index._read_edge_lists(_edge_lists(path, edges_at))
         self.rows.flush()
@@ -635,22 +640,28 @@ class GraphIndex:
         self._flush_rows()
 
     @classmethod
-    def of_graph_json(cls, path: Path) -> GraphIndex:
+    def of_graph_json(cls, path: Path, complete: Callable[[], None] | None = None) -> GraphIndex:
         """The index of a graph.json, its edges read by a second process at once where the
         system can fork (_EdgeReader). A graph.json in another layout than the one element a
-        line the build writes is read as a stream of elements."""
+        line the build writes is read as a stream of elements. `complete`: where the file is
+        still being written (its nodes are there, see CorpusWriter.close), a function that
+        returns once it is complete: its edges are read only then."""
         with path.open("rb") as fh:
             head = fh.readline()
             if not head.endswith(b'"nodes":[\n') or b'"graph":' not in head:
                 from policykg.graph.export import iter_graph_elements
 
+                if complete is not None:
+                    complete()
                 return cls(iter_graph_elements(path))
             json.loads(head[head.index(b'"graph":') + 8:-len(b',"nodes":[\n')])  # a broken head says so
-            reader = _EdgeReader.start(path, fh.tell())
+            reader = _EdgeReader.start(path, fh.tell(), complete)
             try:
                 def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
                     for nodes in _element_lists(fh):
                         yield "nodes", nodes
+                    if complete is not None:
+                        complete()
                     yield "edge lines", (path, fh.tell(), reader)  # the edges follow from here
 
                 index = cls(nodes_then_edge_lines())
@@ -1084,12 +1095,57 @@ def _edge_weight(rel: str) -> float:
     return 3.0 if rel == "PART_OF" else 1.0
 
 
-def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, max_nodes: int,
-                      title: str) -> dict[str, Any]:
+def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, max_nodes: int, title: str,
+                      with_layouts: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Write data.js: everything the pages draw from (nodes, edges, documents, communities and
     the layouts of the whole network and the co-operation network), one node at a time. Returns
-    what the index page shows of it (communities and the two layouts)."""
+    what the index page shows of it (communities and the two layouts' sizes), which
+    `with_layouts` (the index page) is called with where the layouts are made. The layouts are
+    computed in a forked process (graph/forked.py) while this one writes the nodes and edges:
+    they depend on the structure alone, and with the index page they are half of what is left
+    once the graph has been read."""
     current = _current_docs(index)
+
+    def layouts_then() -> tuple[bytes, bytes, dict[str, Any]]:
+        network, cooperation, sizes = _layouts(index, structure, current, max_nodes)
+        shared = {"communities": structure.communities, **sizes}
+        if with_layouts is not None:
+            with_layouts(shared)
+        return network, cooperation, shared
+
+    layouts = Forked.start(layouts_then) if len(index.ids) >= LAYOUT_FORK_NODES else None
+    try:
+        _write_nodes_and_edges(fh, index, structure, current, title)
+        network, cooperation, shared = layouts.result() if layouts is not None else layouts_then()
+    except BaseException:
+        if layouts is not None:
+            layouts.stop()
+        raise
+    fh.write(b',"network":' + network + b',"cooperation":' + cooperation + f',"bigView":{BIG_VIEW}}};\n'.encode())
+    return shared
+
+
+# The fewest nodes for which the layouts are computed in a process of their own (a fork of a
+# large process costs a few milliseconds, more than a small graph's layouts).
+LAYOUT_FORK_NODES = 5000
+
+
+def _layouts(index: GraphIndex, structure: Structure, current: set[int],
+             max_nodes: int) -> tuple[bytes, bytes, dict[str, Any]]:
+    """The layouts of the whole network and of the co-operation network as data.js holds them,
+    and the sizes the index page shows of them."""
+    network = network_layout(index, structure, current, max_nodes)
+    cooperation = cooperation_layout(index, structure, max_nodes)
+    sizes = {"network": {"aggregated": network["aggregated"], "nodes": len(network["nodes"]),
+                         "edges": len(network["edges"]) if network["aggregated"] else index.edge_count},
+             "cooperation": {"subtitle": cooperation["subtitle"], "nodes": len(cooperation["nodes"]),
+                             "edges": len(cooperation["edges"])}}
+    return _encode(network), _encode(cooperation), sizes
+
+
+def _write_nodes_and_edges(fh: IO[bytes], index: GraphIndex, structure: Structure, current: set[int],
+                           title: str) -> None:
+    """data.js up to its layouts: the head, the documents, every node and edge, the strings."""
     led = Counter(u for u, tasks in index.tasks_of_unit.items() for _, r in tasks if r == "LEADS")
     tasks_per_doc = Counter(index.doc_index[d] for d in index.doc_of_task.values() if d in index.doc_index)
     docs = []
@@ -1098,8 +1154,6 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
         docs.append({"id": doc, "name": index.display_name(doc), "short": _short(index.display_name(doc), 16),
                      "jurisdiction": str(facts["jurisdiction"] or ""), "file": facts["file"],
                      "current": i in current, "tasks": tasks_per_doc[i], "period": facts["period"]})
-    network = network_layout(index, structure, current, max_nodes)
-    cooperation = cooperation_layout(index, structure, max_nodes)
     node_styles, edge_styles = styles()["nodes"], styles()["edges"]
     fh.write(b"window.policykgData = {")
     fh.write(b",".join(_encode(key) + b":" + _encode(value) for key, value in (
@@ -1137,9 +1191,7 @@ def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, ma
     fh.write(b'],"edges":[')
     rows, strings = index.edge_data()
     shutil.copyfileobj(rows, fh)
-    fh.write(b'],"strings":' + strings + b',"network":' + _encode(network)
-             + b',"cooperation":' + _encode(cooperation) + f',"bigView":{BIG_VIEW}}};\n'.encode())
-    return {"communities": structure.communities, "network": network, "cooperation": cooperation}
+    fh.write(b'],"strings":' + strings)
 
 
 def _shown_by_default(index: GraphIndex, node: str, current: set[int]) -> bool:
@@ -1304,12 +1356,11 @@ def _index_data(index: GraphIndex, shared: dict[str, Any], title: str, unit_link
         "edgeTypes": dict(edge_types.most_common()),
         "nodeKinds": dict(kinds.most_common()),
         "views": [{"kind": "network", "title": PAGE_TITLES["network"][0], "href": "network.html",
-                   "subtitle": f"{len(index.documents)} documents", "nodes": len(network["nodes"]),
-                   "edges": len(network["edges"]) if network["aggregated"] else index.edge_count,
-                   "aggregated": network["aggregated"]},
+                   "subtitle": f"{len(index.documents)} documents", "nodes": network["nodes"],
+                   "edges": network["edges"], "aggregated": network["aggregated"]},
                   {"kind": "cooperation", "title": PAGE_TITLES["cooperation"][0], "href": "cooperation.html",
-                   "subtitle": cooperation["subtitle"], "nodes": len(cooperation["nodes"]),
-                   "edges": len(cooperation["edges"]), "aggregated": False}],
+                   "subtitle": cooperation["subtitle"], "nodes": cooperation["nodes"],
+                   "edges": cooperation["edges"], "aggregated": False}],
         "communities": shared["communities"],
         "documents": [{"id": d, "name": index.display_name(d), "href": document_href(d),
                        "short": _short(index.display_name(d), 16), "tasks": tasks_per_doc[i],
@@ -1379,11 +1430,14 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None, **options: Any) -> list[Path]:
+def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None,
+                         complete: Callable[[], None] | None = None, **options: Any) -> list[Path]:
     """Write the views of the graph a build wrote to OUT_DIR/graph.json (into OUT_DIR/views
     unless `views_dir` says otherwise) reading it one element at a time, so that the graph is
     never held; the options are write_views'. A missing graph.json raises FileNotFoundError, one
-    that is not a policykg graph ValueError, both naming the file."""
+    that is not a policykg graph ValueError, both naming the file. `complete`: for a graph.json
+    still being written, whose nodes are there (the build starts the views then), a function
+    that returns once the file is complete."""
     from policykg.graph.export import GRAPH_JSON
 
     path = Path(out_dir) / GRAPH_JSON
@@ -1391,7 +1445,7 @@ def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = Non
         raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
     with _no_cycle_collection():
         try:
-            index = GraphIndex.of_graph_json(path)
+            index = GraphIndex.of_graph_json(path, complete)
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
         try:
@@ -1413,8 +1467,13 @@ def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None
     work.mkdir(parents=True)
     written: list[str] = []
     try:
+        def index_page(shared: dict[str, Any]) -> None:  # (where the layouts are made: see write_shared_data)
+            _write(work / "index.html", _templates().get_template("index.html").render(
+                title=title, data=_script_json(_index_data(index, shared, title, unit_views)),
+                empty=empty, **_asset_context(inline_assets, "")))
+
         with open(work / "data.js", "wb") as fh:
-            shared = write_shared_data(fh, index, structure, max_nodes, title)
+            write_shared_data(fh, index, structure, max_nodes, title, with_layouts=index_page)
         data_js = None
         if inline_assets:
             data_js = (work / "data.js").read_text(encoding="utf-8")
@@ -1438,10 +1497,6 @@ def _write_pages(index: GraphIndex, views_dir: Path, units: Iterable[str] | None
             path = f"units/{_slug(index.display_name(unit), taken)}.html"
             _write(work / path, _unit_stub(unit))
             written.append(path)
-        index_page = _templates().get_template("index.html").render(
-            title=title, data=_script_json(_index_data(index, shared, title, unit_views)),
-            empty=empty, **_asset_context(inline_assets, ""))
-        _write(work / "index.html", index_page)
         written.insert(0, "index.html")
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,86 @@
+"""How the views are scheduled beside the build's writers: started while graph.json is still
+being written (its nodes there, its edges to come), the layouts and the index page made by a
+forked process of their own. Each way writes the bytes one process writes from the complete
+file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from policykg.graph.export import write_graph_json
+from policykg.graph.forked import Forked
+from policykg.visualize import views as views_module
+from policykg.visualize import write_views_from_out
+from policykg.visualize.synthetic import synthetic_graph_of_size
+
+from policykg import api
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+EDGES_START = b'],"edges":[\n'
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def synthetic_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """graph.json of a synthetic corpus above LAYOUT_FORK_NODES nodes."""
+    graph = synthetic_graph_of_size(2 * views_module.LAYOUT_FORK_NODES, seed=5)
+    assert graph.number_of_nodes() >= views_module.LAYOUT_FORK_NODES
+    out = tmp_path_factory.mktemp("views_schedule") / "out"
+    out.mkdir()
+    write_graph_json(graph, out / "graph.json")
+    return out
+
+
+def test_layouts_made_in_a_forked_process_are_the_bytes_of_one_process(
+        synthetic_out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for options in ({}, {"max_nodes": 2000}):  # drawn whole, and aggregated
+        forked = write_views_from_out(synthetic_out, tmp_path / "forked", **options)
+        with monkeypatch.context() as patch:
+            patch.setattr(views_module, "LAYOUT_FORK_NODES", 1 << 40)  # no graph is that large: one process
+            alone = write_views_from_out(synthetic_out, tmp_path / "alone", **options)
+        assert [p.name for p in forked] == [p.name for p in alone] and forked[0].name == "index.html"
+        assert files_of(tmp_path / "forked") == files_of(tmp_path / "alone"), options
+
+
+def test_views_started_before_the_edges_are_written_read_them_once_the_file_is_complete(
+        synthetic_out: Path, tmp_path: Path) -> None:
+    """As the build does: a forked process draws (it holds the pipe's read end only) while this
+    one appends the edges, then closes the pipe."""
+    whole = (synthetic_out / "graph.json").read_bytes()
+    assert whole.startswith(b'{"directed"') and whole.count(EDGES_START) == 1
+    cut = whole.index(EDGES_START) + len(EDGES_START)
+    growing = tmp_path / "out"
+    growing.mkdir()
+    with open(growing / "graph.json", "wb") as fh:
+        fh.write(whole[:cut])  # the nodes, as CorpusWriter.close has them when it calls nodes_written
+    read, write = os.pipe()
+
+    def draw() -> int:
+        os.close(write)
+        return len(write_views_from_out(growing, tmp_path / "early", complete=lambda: api._wait_for_end(read)))
+    drawing = Forked.start(draw, inline=False)
+    os.close(read)
+    try:
+        with open(growing / "graph.json", "ab") as fh:  # the edges, while the views read the nodes
+            fh.write(whole[cut:])
+    finally:
+        os.close(write)  # graph.json is complete
+    written = drawing.result()
+    write_views_from_out(synthetic_out, tmp_path / "after")
+    assert written == len(files_of(tmp_path / "after"))
+    assert files_of(tmp_path / "early") == files_of(tmp_path / "after")
+
+
+def test_a_build_writes_the_views_that_its_graph_json_gives(tmp_path: Path) -> None:
+    """The build starts the views while it writes graph.json's edges; they are the views that
+    `policykg views` writes from the finished OUT."""
+    out = tmp_path / "out"
+    api.build(DATA, out, workers=1)
+    again = write_views_from_out(out, tmp_path / "again")
+    assert len(again) > 5
+    assert files_of(out / "views") == files_of(tmp_path / "again")
