@@ -26,14 +26,17 @@ counts, digests and bytes sent are the general path's, value for value.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import pickle
+import re
 import struct
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
@@ -59,6 +62,7 @@ from policykg.graph.falkor_bulk import (
     command_frame,
     command_step,
     merged_names,
+    raw_slot_encoder,
     slot_encoder,
 )
 from policykg.graph.fd_writes import write_all
@@ -78,11 +82,31 @@ class NotPlain(Exception):
 
 @dataclass(frozen=True, eq=False)
 class EdgeShape:
-    """What to do with an edge line of one shape (its property names and value types)."""
+    """What to do with an edge line of one shape (its property names and value types). A raw
+    shape (pattern set) takes a line as graph.json writes it: the line matched by the pattern,
+    its values (each string's bytes between its quotes, each number's digits) the match's
+    groups, without parsing it into Python values."""
 
     names: tuple[str, ...]  # the relationship's properties: no type, from, to or null value; key last
-    slots: tuple[tuple[int, type], ...]  # (place in the line's values, type) of each of `names`
-    sha: int  # place of docSha256 among the values, or -1
+    slots: tuple[tuple[int, type], ...]  # (place in the line's values, or raw: group, type) of each of `names`
+    sha: int  # place (raw: group) of docSha256 among the values, or -1
+    rel_type: str = ""  # raw shapes only: the line's type
+    pattern: Callable[[bytes], Any] | None = None  # raw shapes only: the line's fullmatch
+
+    def props(self, values: Sequence[Any]) -> list[Any]:
+        """The values of `names` (a raw shape's groups parsed as the general path parses them)."""
+        if self.pattern is None:
+            return [values[place] for place, _kind in self.slots]
+        return [_RAW_VALUE[kind](values[group]) for group, kind in self.slots]
+
+    def ends(self, values: Sequence[Any]) -> tuple[str, str]:
+        """The line's from and to ids."""
+        source, target = values[-3], values[-2]
+        return (source, target) if self.pattern is None else (source.decode(), target.decode())
+
+
+_RAW_VALUE: dict[type, Callable[[bytes], Any]] = {str: bytes.decode, int: int, float: float,
+                                                  bool: lambda text: text == b"true"}
 
 
 def _edge_shape(names: tuple[str, ...], types: tuple[type, ...]) -> EdgeShape:
@@ -107,7 +131,30 @@ def _edge_shape(names: tuple[str, ...], types: tuple[type, ...]) -> EdgeShape:
     return EdgeShape(tuple(names[place] for place, _kind in slots), tuple(slots), sha)
 
 
-EdgeRow = tuple[EdgeShape, list[Any], bytes]  # shape, the line's values, the ends as GRAPH.BULK names them
+# a JSON value as the raw patterns take it (anything else is parsed): a string without quote
+# (a line holding a backslash, so an escape, is parsed; that its bytes are UTF-8 and hold no
+# control character is checked once for all the lines: _check_text), an integer of 64 bits,
+# a decimal fraction without exponent
+_RAW_PATTERNS = {str: rb'"([^"]*)"', int: rb"(-?(?:0|[1-9][0-9]{0,17}))",
+                 float: rb"(-?(?:0|[1-9][0-9]{0,17})\.[0-9]{1,17})", bool: rb"(true|false)", _NoneType: b"null"}
+
+
+def _raw_shape(shape: EdgeShape, names: tuple[str, ...], types: tuple[type, ...], rel_type: str) -> EdgeShape:
+    """The raw shape of lines with these names and value types (as _edge_shape read them)."""
+    parts, group_of = [re.escape(b'{"type":' + orjson.dumps(rel_type))], {}
+    for place in range(1, len(names)):
+        kind = types[place]
+        if kind is not _NoneType:
+            group_of[place] = len(group_of)
+        parts.append(re.escape(b"," + orjson.dumps(names[place]) + b":") + _RAW_PATTERNS[kind])
+    pattern = re.compile(b"".join(parts) + rb"\}")
+    sha = group_of[shape.sha] if shape.sha >= 0 else -1
+    return EdgeShape(shape.names, tuple((group_of[place], kind) for place, kind in shape.slots), sha, rel_type,
+                     pattern.fullmatch)
+
+
+# shape, the line's values (raw: the match's groups), the ends as GRAPH.BULK names them
+EdgeRow = tuple[EdgeShape, Sequence[Any], bytes]
 
 
 @dataclass
@@ -195,7 +242,11 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     if data.count(b"\n") != len(node_texts) + len(edge_texts) + 3:
         raise NotPlain("blank lines, or elements not one a line")
     groups, edge_rows = _edge_groups(edge_texts, node_of)
-    rows = prepare_nodes(nodes, link_counts(nodes, _links(groups)))
+    _check_text(data, edges_start, edges_end)
+    counts, scanned = _scanned_counts(data, edges_start, edges_end, nodes)
+    if scanned != len(edge_texts):
+        raise NotPlain("an edge line whose type, from, to and key are not written as the build writes them")
+    rows = prepare_nodes(nodes, counts)
     owned_rows = rows.owned_rows
     for sha, texts in edge_rows.items():
         owned_rows[sha].extend(texts)
@@ -208,22 +259,37 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     return PlainGraph(prepared, groups)
 
 
-def _links(groups: dict[tuple[str, str, str], list[EdgeRow]]) -> Iterable[tuple[str, Iterable[tuple[str, str]]]]:
-    """The (source, target) ids of each group's edges, as link_counts reads them."""
-    ends_of = itemgetter(-3, -2)
-    return ((rel_type, map(ends_of, map(itemgetter(1), rows))) for (_source, rel_type, _target), rows in groups.items())
+_CONTROL = bytes(code for code in range(32) if code != ord("\n"))
+
+
+def _check_text(data: bytes, start: int, end: int) -> None:
+    """NotPlain unless the bytes between start and end are UTF-8 and hold no control
+    character but newlines (the raw patterns pass a string's bytes on as they are; the
+    parser would have refused either), checked a few MB at a time."""
+    decode = codecs.getincrementaldecoder("utf-8")().decode
+    step = 8 << 20
+    try:
+        for offset in range(start, end, step):
+            chunk = data[offset:min(offset + step, end)]
+            decode(chunk)
+            if len(chunk.translate(None, _CONTROL)) != len(chunk):
+                raise NotPlain("a control character in the relationships")
+        decode(b"", True)
+    except UnicodeDecodeError as exc:
+        raise NotPlain(f"the relationships are not UTF-8 ({exc.reason})") from None
 
 
 def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
                        node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int, may_hold_nul: bool,
                        edges_to: EdgeCommands) -> PlainGraph:
-    """_read_plain with the edges read by a forked process (_edge_commands): it sends back the
-    load counts and each document's edge texts for its digest, then makes the edges' commands,
-    while this one makes the node rows; the counts are added to them when they come."""
-    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul, nodes, node_lines)
+    """_read_plain with the edges read by a forked process (_edge_commands): it sends back
+    each document's edge texts for its digest, then makes the edges' commands, while this one
+    makes the node rows and the load counts (of the lines' types and ends, found without
+    parsing them)."""
+    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul, node_lines)
     try:
         rows = prepare_nodes(nodes, {}, canonical=False)
-        counts, parts, edge_count = job.message()
+        counts, scanned = _scanned_counts(data, edges_start, edges_end, nodes)
         owned_by = rows.owned_by
         owned_rows: dict[str, list[bytes]] = defaultdict(list)
         for group in rows.node_groups.values():
@@ -237,8 +303,12 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
                     owned_rows[sha].append(_canonical(row))
         # a document's rows sorted: its Document and Task rows (each `["",{…`) before its edges'
         # texts (each `{…`, sorted and joined by the other process), as _digest sorts them all
+        digests = {sha: hashlib.sha256(sorted_rows(owned_rows[sha])) for sha in rows.documents}
+        parts, edge_count = job.message()
+        if scanned != edge_count:
+            raise NotPlain("an edge line whose type, from, to and key are not written as the build writes them")
         for sha, doc in rows.documents.items():
-            digest = hashlib.sha256(sorted_rows(owned_rows[sha]))
+            digest = digests[sha]
             if sha in parts:
                 digest.update(job.read(*parts[sha]))
             doc["digest"] = digest.hexdigest()
@@ -255,25 +325,55 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
 def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
                  ) -> tuple[dict[tuple[str, str, str], list[EdgeRow]], dict[str, list[bytes]]]:
     """The edges per (source label, type, target label), each as read with its ends as
-    GRAPH.BULK names them; and the texts of each document's edges (for its digest)."""
+    GRAPH.BULK names them; and the texts of each document's edges (for its digest).
+
+    A line of a shape seen before is taken by that shape's raw pattern (most are: one match,
+    no parse); the others are parsed, and their shape's raw pattern is made for the lines
+    after them."""
     loads = orjson.loads
     shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], EdgeShape] = {}
+    raw_shapes: dict[bytes, list[EdgeShape]] = {}  # the line's start up to its type -> raw shapes
+    raw_made: set[tuple[tuple[tuple[str, ...], tuple[type, ...]], str]] = set()
     groups: dict[tuple[str, str, str], list[EdgeRow]] = defaultdict(list)
     edge_rows: dict[str, list[bytes]] = defaultdict(list)  # sha256 -> texts of the document's edges
+    raw_node_of = {node_id.encode(): found for node_id, found in node_of.items()}  # ids as the lines hold them
+    sha_of: dict[bytes, str] = {}
     rel_types: set[str] = set()
     ends = _ENDS
     for text in edge_texts:
+        candidates = raw_shapes.get(text[:text.find(b'"', 9)]) if b"\\" not in text else None
+        if candidates is not None:
+            for shape in candidates:
+                match = shape.pattern(text)  # type: ignore[misc]
+                if match is not None:
+                    values = match.groups()
+                    source, target = raw_node_of.get(values[-3]), raw_node_of.get(values[-2])
+                    if source is not None and target is not None:
+                        groups[(source[0], shape.rel_type, target[0])].append(
+                            (shape, values, ends(source[1], target[1])))
+                        if shape.sha >= 0:
+                            sha = values[shape.sha]
+                            if sha:
+                                edge_rows[sha_of.get(sha) or sha_of.setdefault(sha, sha.decode())].append(text)
+                        break
+            else:
+                candidates = None
+            if candidates is not None:
+                continue
         element = loads(text)
         values = [*element.values()]
         signature = (tuple(element), tuple(map(type, values)))
         shape = shapes.get(signature)
-        if shape is None:
-            shape = shapes[signature] = _edge_shape(*signature)
         rel_type = values[0]
         if rel_type not in rel_types:
             if not REL_TYPE_PATTERN.match(rel_type):
                 raise NotPlain("a relationship type the general path refuses")
             rel_types.add(rel_type)
+        if shape is None:
+            shape = shapes[signature] = _edge_shape(*signature)
+        if (signature, rel_type) not in raw_made:  # (several types share a shape)
+            raw_made.add((signature, rel_type))
+            raw_shapes.setdefault(text[:text.find(b'"', 9)], []).append(_raw_shape(shape, *signature, rel_type))
         source, target = node_of[values[-3]], node_of[values[-2]]
         groups[(source[0], rel_type, target[0])].append((shape, values, ends(source[1], target[1])))
         if shape.sha >= 0:
@@ -281,6 +381,35 @@ def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
             if sha:
                 edge_rows[sha].append(text)
     return dict(groups), edge_rows
+
+
+# an edge line's type, from and to (the ids as the line writes them: escapes left in), found
+# in the text without parsing it, so that the counts are made while another process parses
+# the lines (an id holding a quote is not found: the general path loads that graph)
+_EDGE_LINKS = re.compile(rb'^\{"type":"([A-Z][A-Z0-9_]*)".*,"from":"([^"]*)","to":"([^"]*)","key":"[^"]*"\},?$',
+                         re.MULTILINE)
+
+
+def _scanned_counts(data: bytes, start: int, end: int, nodes: list[tuple[str, dict[str, Any]]]
+                    ) -> tuple[dict[str, dict[str, int]], int]:
+    """The load counts of the edge lines between start and end (as _sections gives them),
+    made of each line's type, from and to as found in the text; and how many lines held
+    them (the caller checks that it is every edge: a line not found means a graph that is not
+    plain)."""
+    found = _EDGE_LINKS.findall(data, start, end)
+    pairs: dict[bytes, list[tuple[bytes, bytes]]] = defaultdict(list)
+    if b"\\" not in b"".join(chain.from_iterable(found)):  # no id written with escapes (one look at them all)
+        for rel_type, source, target in found:
+            pairs[rel_type].append((source, target))
+    else:  # an id written with escapes: as parsed, in UTF-8 (how the nodes' ids are keyed below)
+        def unescaped(text: bytes) -> bytes:
+            return orjson.loads(b'"' + text + b'"').encode() if b"\\" in text else text
+
+        for rel_type, source, target in found:
+            pairs[rel_type].append((unescaped(source), unescaped(target)))
+    counts = link_counts([(node_id.encode(), element) for node_id, element in nodes],
+                         [(rel_type.decode(), links) for rel_type, links in pairs.items()])
+    return {node_id.decode(): found_counts for node_id, found_counts in counts.items()}, len(found)
 
 
 @dataclass
@@ -294,13 +423,14 @@ class EdgeCommands:
     max_bytes: int = MAX_COMMAND_BYTES
 
     def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
-              nodes: list[tuple[str, dict[str, Any]]], node_lines: int) -> EdgeJob:
+              node_lines: int) -> EdgeJob:
         # gone when closed (EdgeJob.close: the file outlives this call)
         handle = tempfile.TemporaryFile(dir=self.folder, prefix=".edges-")  # noqa: SIM115
-        told, telling = os.pipe()  # where in the file the counts are: 16 bytes, never more than a pipe holds
+        told, telling = os.pipe()  # where in the file the digests' texts are, then each command as it is written
+        parent = os.getpid()
         try:
             job = Forked.start(lambda: _edge_commands(data, start, end, node_of, check_nul, self, handle.fileno(),
-                                                      nodes, node_lines, telling))
+                                                      node_lines, telling, os.getpid() != parent))
         except BaseException:
             handle.close()
             os.close(told)
@@ -311,8 +441,9 @@ class EdgeCommands:
 
 
 Frame = tuple[int, int, str]  # (offset in the file, size, what the command holds)
-Counts = tuple[dict[str, dict[str, int]], dict[str, tuple[int, int]], int]  # counts, edge parts, edges
+Parts = tuple[dict[str, tuple[int, int]], int]  # each document's edge texts (offset, size), edges
 _PLACE = struct.Struct("=QQ")
+_FRAME = struct.Struct("=QQI")  # a command's offset and size, the length of what it holds (UTF-8)
 
 
 @dataclass
@@ -321,28 +452,48 @@ class EdgeJob:
 
     job: Forked
     handle: IO[bytes]
-    told: int | None  # the pipe on which it says where the counts are
+    told: int | None  # the pipe on which it says where the digests' texts are, then each command
+    relationships: int = 0  # once frames() is done: relationships and properties set in the commands
+    properties: int = 0
 
-    def message(self) -> Counts:
-        """The load counts, where each document's edge texts are (offset, size) and how many
-        edges there are, once the process has read every edge; NotPlain for a graph it found
-        not plain, or when it ended without saying."""
+    def _told(self, size: int) -> bytes:
+        """size bytes from the pipe, or b"" at its end (NotPlain when it ends within them)."""
         assert self.told is not None
-        place = b""
-        while len(place) < _PLACE.size:
-            chunk = os.read(self.told, _PLACE.size - len(place))
+        data = b""
+        while len(data) < size:
+            chunk = os.read(self.told, size - len(data))
             if not chunk:
-                raise NotPlain("the process reading the relationships ended without its counts")
-            place += chunk
+                if data:
+                    raise NotPlain("the process encoding the relationships ended mid-message")
+                return b""
+            data += chunk
+        return data
+
+    def message(self) -> Parts:
+        """Where each document's edge texts are (offset, size) and how many edges there are,
+        once the process has read every edge; NotPlain for a graph it found not plain, or when
+        it ended without saying."""
+        place = self._told(_PLACE.size)
+        if not place:
+            raise NotPlain("the process reading the relationships ended without its counts")
         ok, value = pickle.loads(self.read(*_PLACE.unpack(place)))
         if not ok:
             raise value
         return value  # type: ignore[no-any-return]
 
-    def frames(self) -> tuple[list[Frame], int, int]:
-        """(the commands, relationships, properties set) once the process is done; NotPlain
-        for a graph it found not plain."""
-        return self.job.result()  # type: ignore[no-any-return]
+    def frames(self) -> Iterator[Frame]:
+        """Each command as soon as the process has written it (then relationships and
+        properties are set); NotPlain for a graph it found not plain, and what the process
+        raised when it failed."""
+        streamed = 0
+        while head := self._told(_FRAME.size):
+            offset, size, length = _FRAME.unpack(head)
+            yield offset, size, self._told(length).decode()
+            streamed += 1
+        kept, self.relationships, self.properties, told = self.job.result()
+        if told != streamed:
+            raise NotPlain("the process encoding the relationships ended mid-message")
+        yield from kept
 
     def read(self, offset: int, size: int) -> bytes:
         return os.pread(self.handle.fileno(), size, offset)
@@ -356,14 +507,18 @@ class EdgeJob:
 
 
 def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
-                   spec: EdgeCommands, fd: int, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
-                   telling: int) -> tuple[list[Frame], int, int]:
-    """(In the forked process.) Every edge read; the load counts and each document's edge texts
-    (sorted, joined as _digest joins them) written into fd and their place told on `telling`;
-    then the edges into GRAPH.BULK commands after the node commands (no BEGIN), each written
-    whole into fd as the Redis protocol sends it."""
+                   spec: EdgeCommands, fd: int, node_lines: int, telling: int, stream: bool
+                   ) -> tuple[list[Frame], int, int, int]:
+    """(In the forked process.) Every edge read; each document's edge texts (sorted, joined
+    as _digest joins them) written into fd and their place told on `telling`; then the edges
+    into GRAPH.BULK commands after the node commands (no BEGIN), each written whole into fd
+    as the Redis protocol sends it and told on `telling` at once (so that the server runs
+    one while the next is made); last, the check that the lines are UTF-8. Returns (the
+    commands not told, relationships, properties set, commands told); stream False (run in
+    this process, where nothing reads the pipe meanwhile): every command returned."""
     frames: list[Frame] = []
     offset = 0
+    told = 0
 
     def put(blob: bytes) -> tuple[int, int]:
         nonlocal offset
@@ -380,26 +535,32 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
         if data.count(b"\n") != node_lines + len(edge_texts) + 3:
             raise NotPlain("blank lines, or elements not one a line")
         groups, edge_rows = _edge_groups(edge_texts, node_of)
-        counts = link_counts(nodes, _links(groups))
         parts = {}
         for sha, texts in edge_rows.items():
             joined = sorted_rows(texts)
             if texts[0][:1] <= b"[":  # would sort among the node rows
                 raise NotPlain("an edge line that does not start with {")
             parts[sha] = put(joined)
-        message = (True, (counts, parts, len(edge_texts)))
+        message = (True, (parts, len(edge_texts)))
     except NotPlain as exc:
         message = (False, exc)
     except Exception as exc:  # what read_plain would have made of it
         message = (False, NotPlain(f"{type(exc).__name__}: {exc}"))
-    os.write(telling, _PLACE.pack(*put(pickle.dumps(message))))
+    write_all(telling, _PLACE.pack(*put(pickle.dumps(message))))
     if not message[0]:
         raise message[1]
 
     def write(args: list[Any]) -> None:
+        nonlocal told
         frame = command_frame(["GRAPH.BULK", *args])
+        what = command_step(args)
         place = put(frame)
-        frames.append((*place, command_step(args)))
+        if stream:
+            text = what.encode()
+            write_all(telling, _FRAME.pack(*place, len(text)) + text)
+            told += 1
+        else:
+            frames.append((*place, what))
 
     writer = BulkWriter(spec.graph, write, spec.max_entities, spec.max_bytes, check_nul)
     writer.commands = 1  # the node commands come first, the first of them with BEGIN
@@ -409,7 +570,8 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     except (BulkUnsupported, UnicodeEncodeError, struct.error, OverflowError) as exc:
         raise NotPlain(f"a value for the general path to report: {exc}") from exc
     writer.flush()
-    return frames, writer.relationships, writer.properties
+    _check_text(data, start, end)
+    return frames, writer.relationships, writer.properties, told
 
 
 def add_relationships(writer: BulkWriter, graph: PlainGraph, check_nul: bool) -> Iterator[str]:
@@ -438,7 +600,8 @@ def encode_groups(writer: BulkWriter, edge_groups: dict[tuple[str, str, str], li
             slots: list[tuple[int, type] | None] = [None] * len(header)
             for place, slot in zip(places, shape.slots):
                 slots[place] = slot
-            encoders[shape] = slot_encoder(tuple(slots), check_nul)
+            encoders[shape] = slot_encoder(tuple(slots), check_nul) if shape.pattern is None \
+                else raw_slot_encoder(tuple(slots))
         else:
             if len(shapes) == 1:
                 encode = encoders[shapes[0]]
@@ -450,7 +613,6 @@ def encode_groups(writer: BulkWriter, edge_groups: dict[tuple[str, str, str], li
             writer.add_encoded_relationships(rel_type, header, parts, properties)
             yield rel_type
             continue
-        writer._add(rel_type, ((shape.names, [values[place] for place, _kind in shape.slots], ends)
-                               for shape, values, ends in rows), edges=True)
+        writer._add(rel_type, ((shape.names, shape.props(values), ends) for shape, values, ends in rows), edges=True)
         writer.relationships += len(rows)
         yield rel_type

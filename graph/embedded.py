@@ -1075,16 +1075,18 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
 
                 pending.append((executor.submit(schema), SCHEMA_STEP))
             if plain is not None and plain.edge_job is not None:
-                try:
-                    frames, relationships, properties = plain.edge_job.frames()
+                job = plain.edge_job
+                try:  # each command sent as soon as the process has made it
+                    for offset, size, what in job.frames():
+                        send_frame(job.read(offset, size), what)
                 except NotPlain:  # the general path loads the graph (and reports what the process found)
+                    raise
+                except LoadError:  # a command the server refused, or did not answer
                     raise
                 except Exception as exc:  # the process died (killed?): the general path loads it here
                     raise NotPlain(f"the process encoding the relationships failed: {exc}") from exc
-                for offset, size, what in frames:
-                    send_frame(plain.edge_job.read(offset, size), what)
-                writer.relationships += relationships
-                writer.properties += properties
+                writer.relationships += job.relationships
+                writer.properties += job.properties
                 number += edge_groups
                 if progress:
                     progress(number, total, "edges")

@@ -255,7 +255,7 @@ def test_the_sample_build_is_read_in_one_pass_as_the_general_path_reads_it(
     assert plain.prepared.node_groups == general.node_groups and plain.prepared.documents == general.documents
     rows = {key: [(row["source"], row["target"], row["props"]) for row in group]
             for key, group in general.edge_groups.items()}
-    assert {key: [(values[-3], values[-2], dict(zip(shape.names, (values[place] for place, _ in shape.slots))))
+    assert {key: [(*shape.ends(values), dict(zip(shape.names, shape.props(values))))
                   for shape, values, _ends in group] for key, group in plain.edge_groups.items()} == rows
 
 
