@@ -26,7 +26,6 @@ counts, digests and bytes sent are the general path's, value for value.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import os
 import pickle
@@ -62,7 +61,6 @@ from policykg.graph.falkor_bulk import (
     command_frame,
     command_step,
     merged_names,
-    raw_slot_encoder,
     slot_encoder,
 )
 from policykg.graph.fd_writes import write_all
@@ -82,31 +80,20 @@ class NotPlain(Exception):
 
 @dataclass(frozen=True, eq=False)
 class EdgeShape:
-    """What to do with an edge line of one shape (its property names and value types). A raw
-    shape (pattern set) takes a line as graph.json writes it: the line matched by the pattern,
-    its values (each string's bytes between its quotes, each number's digits) the match's
-    groups, without parsing it into Python values."""
+    """What to do with an edge line of one shape (its property names and value types)."""
 
     names: tuple[str, ...]  # the relationship's properties: no type, from, to or null value; key last
-    slots: tuple[tuple[int, type], ...]  # (place in the line's values, or raw: group, type) of each of `names`
-    sha: int  # place (raw: group) of docSha256 among the values, or -1
-    rel_type: str = ""  # raw shapes only: the line's type
-    pattern: Callable[[bytes], Any] | None = None  # raw shapes only: the line's fullmatch
+    slots: tuple[tuple[int, type], ...]  # (place in the line's values, type) of each of `names`
+    sha: int  # place of docSha256 among the values, or -1
 
     def props(self, values: Sequence[Any]) -> list[Any]:
-        """The values of `names` (a raw shape's groups parsed as the general path parses them)."""
-        if self.pattern is None:
-            return [values[place] for place, _kind in self.slots]
-        return [_RAW_VALUE[kind](values[group]) for group, kind in self.slots]
+        """The values of `names` in a line's values."""
+        return [values[place] for place, _kind in self.slots]
 
-    def ends(self, values: Sequence[Any]) -> tuple[str, str]:
+    @staticmethod
+    def ends(values: Sequence[Any]) -> tuple[str, str]:
         """The line's from and to ids."""
-        source, target = values[-3], values[-2]
-        return (source, target) if self.pattern is None else (source.decode(), target.decode())
-
-
-_RAW_VALUE: dict[type, Callable[[bytes], Any]] = {str: bytes.decode, int: int, float: float,
-                                                  bool: lambda text: text == b"true"}
+        return values[-3], values[-2]
 
 
 def _edge_shape(names: tuple[str, ...], types: tuple[type, ...]) -> EdgeShape:
@@ -131,30 +118,7 @@ def _edge_shape(names: tuple[str, ...], types: tuple[type, ...]) -> EdgeShape:
     return EdgeShape(tuple(names[place] for place, _kind in slots), tuple(slots), sha)
 
 
-# a JSON value as the raw patterns take it (anything else is parsed): a string without quote
-# (a line holding a backslash, so an escape, is parsed; that its bytes are UTF-8 and hold no
-# control character is checked once for all the lines: _check_text), an integer of 64 bits,
-# a decimal fraction without exponent
-_RAW_PATTERNS = {str: rb'"([^"]*)"', int: rb"(-?(?:0|[1-9][0-9]{0,17}))",
-                 float: rb"(-?(?:0|[1-9][0-9]{0,17})\.[0-9]{1,17})", bool: rb"(true|false)", _NoneType: b"null"}
-
-
-def _raw_shape(shape: EdgeShape, names: tuple[str, ...], types: tuple[type, ...], rel_type: str) -> EdgeShape:
-    """The raw shape of lines with these names and value types (as _edge_shape read them)."""
-    parts, group_of = [re.escape(b'{"type":' + orjson.dumps(rel_type))], {}
-    for place in range(1, len(names)):
-        kind = types[place]
-        if kind is not _NoneType:
-            group_of[place] = len(group_of)
-        parts.append(re.escape(b"," + orjson.dumps(names[place]) + b":") + _RAW_PATTERNS[kind])
-    pattern = re.compile(b"".join(parts) + rb"\}")
-    sha = group_of[shape.sha] if shape.sha >= 0 else -1
-    return EdgeShape(shape.names, tuple((group_of[place], kind) for place, kind in shape.slots), sha, rel_type,
-                     pattern.fullmatch)
-
-
-# shape, the line's values (raw: the match's groups), the ends as GRAPH.BULK names them
-EdgeRow = tuple[EdgeShape, Sequence[Any], bytes]
+EdgeRow = tuple[EdgeShape, list[Any], bytes]  # shape, the line's values, the ends as GRAPH.BULK names them
 
 
 @dataclass
@@ -233,20 +197,18 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     if len(node_of) != len(nodes):
         raise NotPlain("a node id given twice")
     may_hold_nul = b"\\u0000" in data
+    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
+    # reads): every newline is one of these (the head's, the nodes' and the edges' head's
+    # here; the edges' in _check_text)
+    if data.count(b"\n", 0, edges_start) != len(node_texts) + 2:
+        raise NotPlain("blank lines, or elements not one a line")
     if edges_to is not None:
-        return _read_plain_forked(data, nodes, len(node_texts), node_of, edges_start, edges_end, may_hold_nul,
+        return _read_plain_forked(data, nodes, node_of, edges_start, edges_end, may_hold_nul,
                                   edges_to)
     edge_texts = _edge_texts(data, edges_start, edges_end)
-    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
-    # reads): every newline is one of these
-    if data.count(b"\n") != len(node_texts) + len(edge_texts) + 3:
-        raise NotPlain("blank lines, or elements not one a line")
+    _check_lines(data, edges_start, edges_end, len(edge_texts))
     groups, edge_rows = _edge_groups(edge_texts, node_of)
-    _check_text(data, edges_start, edges_end)
-    counts, scanned = _scanned_counts(data, edges_start, edges_end, nodes)
-    if scanned != len(edge_texts):
-        raise NotPlain("an edge line whose type, from, to and key are not written as the build writes them")
-    rows = prepare_nodes(nodes, counts)
+    rows = prepare_nodes(nodes, _numbered_counts(nodes, node_of, groups))
     owned_rows = rows.owned_rows
     for sha, texts in edge_rows.items():
         owned_rows[sha].extend(texts)
@@ -259,34 +221,36 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     return PlainGraph(prepared, groups)
 
 
-_CONTROL = bytes(code for code in range(32) if code != ord("\n"))
+def _numbered_counts(nodes: list[tuple[str, dict[str, Any]]], node_of: dict[str, tuple[str, int]],
+                     groups: dict[tuple[str, str, str], list[EdgeRow]]) -> dict[str, dict[str, int]]:
+    """The load counts of the edges as read, each node named by its internal id (an int is
+    hashed at once, a text is not; the counts are keyed by the ids again)."""
+    links: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for (_source, rel_type, _target), rows in groups.items():
+        links[rel_type] += map(_ENDS_OF, map(itemgetter(2), rows))
+    ids = {number: node_id for node_id, (_label, number) in node_of.items()}
+    counts = link_counts([(node_of[node_id][1], element) for node_id, element in nodes], links.items())
+    return {ids[number]: found for number, found in counts.items()}
 
 
-def _check_text(data: bytes, start: int, end: int) -> None:
-    """NotPlain unless the bytes between start and end are UTF-8 and hold no control
-    character but newlines (the raw patterns pass a string's bytes on as they are; the
-    parser would have refused either), checked a few MB at a time."""
-    decode = codecs.getincrementaldecoder("utf-8")().decode
-    step = 8 << 20
-    try:
-        for offset in range(start, end, step):
-            chunk = data[offset:min(offset + step, end)]
-            decode(chunk)
-            if len(chunk.translate(None, _CONTROL)) != len(chunk):
-                raise NotPlain("a control character in the relationships")
-        decode(b"", True)
-    except UnicodeDecodeError as exc:
-        raise NotPlain(f"the relationships are not UTF-8 ({exc.reason})") from None
+_ENDS_OF: Callable[[bytes], tuple[int, int]] = struct.Struct("=QQ").unpack  # a row's ends as GRAPH.BULK names them
 
 
-def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
+def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
+    """NotPlain unless the edge lines between start and end (`lines` of them, as _sections
+    gives them) hold no newline but the one after each: no blank line, no element over two."""
+    if data.count(b"\n", start, end) != lines:
+        raise NotPlain("blank lines, or elements not one a line")
+
+
+def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]],
                        node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int, may_hold_nul: bool,
                        edges_to: EdgeCommands) -> PlainGraph:
     """_read_plain with the edges read by a forked process (_edge_commands): it sends back
     each document's edge texts for its digest, then makes the edges' commands, while this one
     makes the node rows and the load counts (of the lines' types and ends, found without
     parsing them)."""
-    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul, node_lines)
+    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul)
     try:
         rows = prepare_nodes(nodes, {}, canonical=False)
         counts, scanned = _scanned_counts(data, edges_start, edges_end, nodes)
@@ -325,55 +289,25 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
 def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
                  ) -> tuple[dict[tuple[str, str, str], list[EdgeRow]], dict[str, list[bytes]]]:
     """The edges per (source label, type, target label), each as read with its ends as
-    GRAPH.BULK names them; and the texts of each document's edges (for its digest).
-
-    A line of a shape seen before is taken by that shape's raw pattern (most are: one match,
-    no parse); the others are parsed, and their shape's raw pattern is made for the lines
-    after them."""
+    GRAPH.BULK names them; and the texts of each document's edges (for its digest)."""
     loads = orjson.loads
     shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], EdgeShape] = {}
-    raw_shapes: dict[bytes, list[EdgeShape]] = {}  # the line's start up to its type -> raw shapes
-    raw_made: set[tuple[tuple[tuple[str, ...], tuple[type, ...]], str]] = set()
     groups: dict[tuple[str, str, str], list[EdgeRow]] = defaultdict(list)
     edge_rows: dict[str, list[bytes]] = defaultdict(list)  # sha256 -> texts of the document's edges
-    raw_node_of = {node_id.encode(): found for node_id, found in node_of.items()}  # ids as the lines hold them
-    sha_of: dict[bytes, str] = {}
     rel_types: set[str] = set()
     ends = _ENDS
     for text in edge_texts:
-        candidates = raw_shapes.get(text[:text.find(b'"', 9)]) if b"\\" not in text else None
-        if candidates is not None:
-            for shape in candidates:
-                match = shape.pattern(text)  # type: ignore[misc]
-                if match is not None:
-                    values = match.groups()
-                    source, target = raw_node_of.get(values[-3]), raw_node_of.get(values[-2])
-                    if source is not None and target is not None:
-                        groups[(source[0], shape.rel_type, target[0])].append(
-                            (shape, values, ends(source[1], target[1])))
-                        if shape.sha >= 0:
-                            sha = values[shape.sha]
-                            if sha:
-                                edge_rows[sha_of.get(sha) or sha_of.setdefault(sha, sha.decode())].append(text)
-                        break
-            else:
-                candidates = None
-            if candidates is not None:
-                continue
         element = loads(text)
         values = [*element.values()]
         signature = (tuple(element), tuple(map(type, values)))
         shape = shapes.get(signature)
+        if shape is None:
+            shape = shapes[signature] = _edge_shape(*signature)
         rel_type = values[0]
         if rel_type not in rel_types:
             if not REL_TYPE_PATTERN.match(rel_type):
                 raise NotPlain("a relationship type the general path refuses")
             rel_types.add(rel_type)
-        if shape is None:
-            shape = shapes[signature] = _edge_shape(*signature)
-        if (signature, rel_type) not in raw_made:  # (several types share a shape)
-            raw_made.add((signature, rel_type))
-            raw_shapes.setdefault(text[:text.find(b'"', 9)], []).append(_raw_shape(shape, *signature, rel_type))
         source, target = node_of[values[-3]], node_of[values[-2]]
         groups[(source[0], rel_type, target[0])].append((shape, values, ends(source[1], target[1])))
         if shape.sha >= 0:
@@ -422,15 +356,15 @@ class EdgeCommands:
     folder: Path
     max_bytes: int = MAX_COMMAND_BYTES
 
-    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
-              node_lines: int) -> EdgeJob:
+    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool
+              ) -> EdgeJob:
         # gone when closed (EdgeJob.close: the file outlives this call)
         handle = tempfile.TemporaryFile(dir=self.folder, prefix=".edges-")  # noqa: SIM115
         told, telling = os.pipe()  # where in the file the digests' texts are, then each command as it is written
         parent = os.getpid()
         try:
             job = Forked.start(lambda: _edge_commands(data, start, end, node_of, check_nul, self, handle.fileno(),
-                                                      node_lines, telling, os.getpid() != parent))
+                                                      telling, os.getpid() != parent))
         except BaseException:
             handle.close()
             os.close(told)
@@ -507,7 +441,7 @@ class EdgeJob:
 
 
 def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
-                   spec: EdgeCommands, fd: int, node_lines: int, telling: int, stream: bool
+                   spec: EdgeCommands, fd: int, telling: int, stream: bool
                    ) -> tuple[list[Frame], int, int, int]:
     """(In the forked process.) Every edge read; each document's edge texts (sorted, joined
     as _digest joins them) written into fd and their place told on `telling`; then the edges
@@ -530,10 +464,7 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     message: tuple[bool, Any]
     try:
         edge_texts = _edge_texts(data, start, end)
-        # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
-        # reads): every newline is one of these
-        if data.count(b"\n") != node_lines + len(edge_texts) + 3:
-            raise NotPlain("blank lines, or elements not one a line")
+        _check_lines(data, start, end, len(edge_texts))
         groups, edge_rows = _edge_groups(edge_texts, node_of)
         parts = {}
         for sha, texts in edge_rows.items():
@@ -570,7 +501,6 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     except (BulkUnsupported, UnicodeEncodeError, struct.error, OverflowError) as exc:
         raise NotPlain(f"a value for the general path to report: {exc}") from exc
     writer.flush()
-    _check_text(data, start, end)
     return frames, writer.relationships, writer.properties, told
 
 
@@ -600,8 +530,7 @@ def encode_groups(writer: BulkWriter, edge_groups: dict[tuple[str, str, str], li
             slots: list[tuple[int, type] | None] = [None] * len(header)
             for place, slot in zip(places, shape.slots):
                 slots[place] = slot
-            encoders[shape] = slot_encoder(tuple(slots), check_nul) if shape.pattern is None \
-                else raw_slot_encoder(tuple(slots))
+            encoders[shape] = slot_encoder(tuple(slots), check_nul)
         else:
             if len(shapes) == 1:
                 encode = encoders[shapes[0]]

@@ -297,43 +297,6 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool) -> Encoder:
     return found
 
 
-_RAW_PIECE = {int: "LONG(4, int(g[{0}]))", float: "DOUBLE(2, float(g[{0}]))",
-              bool: '(TRUE if g[{0}] == b"true" else FALSE)'}
-_RAW_ENCODERS: dict[tuple[Slot, ...], Encoder] = {}
-
-
-def raw_slot_encoder(slots: tuple[Slot, ...]) -> Encoder:
-    """slot_encoder's bytes from an entity's values as graph.json writes them rather than as
-    parsed: slot k is `g[place]`, the text of a JSON value (a string's UTF-8 between its quotes,
-    holding no quote, backslash or control character; a number's digits; true or false) of
-    that type, or null (None). A string's bytes go out as they are (no decoding and encoding
-    again), the constant bytes between them joined once into the code."""
-    found = _RAW_ENCODERS.get(slots)
-    if found is not None:
-        return found
-    pieces, constant = ["p"], b""
-    for slot in slots:
-        if slot is None:
-            constant += _NULL
-        elif slot[1] is str:
-            pieces += [repr(constant + _STRING), f"g[{slot[0]}]"]
-            constant = _NUL
-        elif slot[1] in _RAW_PIECE:
-            if constant:
-                pieces.append(repr(constant))
-            pieces.append(_RAW_PIECE[slot[1]].format(slot[0]))
-            constant = b""
-        else:
-            raise BulkUnsupported(f"a value of type {slot[1].__name__}")
-    if constant:
-        pieces.append(repr(constant))
-    source = f"def encode(p, g):\n    return b\"\".join([{', '.join(pieces)}])"
-    scope = dict(_SCOPE)
-    exec(compile(source, f"<GRAPH.BULK raw row {len(_RAW_ENCODERS)}>", "exec"), scope)  # code of our own making
-    found = _RAW_ENCODERS[slots] = scope["encode"]
-    return found
-
-
 def encode_row(values: list[Any], check_nul: bool = True) -> tuple[bytes, int]:
     """The values one after the other in the protocol's encoding (None: not set), and how many
     were not None."""
