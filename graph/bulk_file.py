@@ -11,12 +11,14 @@ before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes
 
 With EdgeCommands (the embedded load), the edges are read by a forked process: once this
 process has read the nodes (and so knows every node's internal id), the child, which inherits
-them, cuts and parses the edge lines itself, writes the load counts and each document's sorted
-edge texts (for its digest) into an unnamed file and says where, then writes the finished
-GRAPH.BULK commands of the edges there too. This process meanwhile makes the node rows, adds
-the counts and digests when they come, encodes and sends the node commands, then the child's.
-What comes back is bytes and a small dict of counts, never the parsed edges (pickling those
-cost more than it saved).
+them, cuts and parses the edge lines itself, writes each document's sorted edge texts (for its
+digest) into an unnamed file and says where, then writes the GRAPH.BULK commands of the edges
+there too, telling each as soon as it is written (this process sends it at once, so that the
+server runs one while the next is made). This process meanwhile makes the node rows and the
+load counts, of each edge line's type and ends as found in its text by one regular expression
+(no parse: the counts are ready when the child's texts come), adds the digests, and encodes
+and sends the node commands, then the child's. What comes back is bytes and a small dict,
+never the parsed edges (pickling those cost more than it saved).
 
 Anything else (another layout, a line of another shape, a value this path does not carry, a
 missing endpoint, a duplicate id, a value GRAPH.BULK refuses) raises NotPlain, and the caller
@@ -196,15 +198,10 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
             number += 1
     if len(node_of) != len(nodes):
         raise NotPlain("a node id given twice")
+    if edges_to is not None:  # the other process started first (what follows is done meanwhile)
+        return _read_plain_forked(data, nodes, len(node_texts), node_of, edges_start, edges_end, edges_to)
     may_hold_nul = b"\\u0000" in data
-    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
-    # reads): every newline is one of these (the head's, the nodes' and the edges' head's
-    # here; the edges' in _check_text)
-    if data.count(b"\n", 0, edges_start) != len(node_texts) + 2:
-        raise NotPlain("blank lines, or elements not one a line")
-    if edges_to is not None:
-        return _read_plain_forked(data, nodes, node_of, edges_start, edges_end, may_hold_nul,
-                                  edges_to)
+    _check_node_lines(data, edges_start, len(node_texts))
     edge_texts = _edge_texts(data, edges_start, edges_end)
     _check_lines(data, edges_start, edges_end, len(edge_texts))
     groups, edge_rows = _edge_groups(edge_texts, node_of)
@@ -236,6 +233,14 @@ def _numbered_counts(nodes: list[tuple[str, dict[str, Any]]], node_of: dict[str,
 _ENDS_OF: Callable[[bytes], tuple[int, int]] = struct.Struct("=QQ").unpack  # a row's ends as GRAPH.BULK names them
 
 
+def _check_node_lines(data: bytes, edges_start: int, lines: int) -> None:
+    """NotPlain unless the newlines before the edges are the head's, one after each node line
+    and the edges' head's (a line each, no blank one, no other line starting with "]": the
+    ends iter_graph_lines reads); the edges' are _check_lines'."""
+    if data.count(b"\n", 0, edges_start) != lines + 2:
+        raise NotPlain("blank lines, or elements not one a line")
+
+
 def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
     """NotPlain unless the edge lines between start and end (`lines` of them, as _sections
     gives them) hold no newline but the one after each: no blank line, no element over two."""
@@ -243,15 +248,17 @@ def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
         raise NotPlain("blank lines, or elements not one a line")
 
 
-def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]],
-                       node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int, may_hold_nul: bool,
+def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
+                       node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int,
                        edges_to: EdgeCommands) -> PlainGraph:
     """_read_plain with the edges read by a forked process (_edge_commands): it sends back
     each document's edge texts for its digest, then makes the edges' commands, while this one
     makes the node rows and the load counts (of the lines' types and ends, found without
     parsing them)."""
-    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul)
+    job = edges_to.start(data, edges_start, edges_end, node_of)
     try:
+        may_hold_nul = b"\\u0000" in data
+        _check_node_lines(data, edges_start, node_lines)
         rows = prepare_nodes(nodes, {}, canonical=False)
         counts, scanned = _scanned_counts(data, edges_start, edges_end, nodes)
         owned_by = rows.owned_by
@@ -356,14 +363,13 @@ class EdgeCommands:
     folder: Path
     max_bytes: int = MAX_COMMAND_BYTES
 
-    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool
-              ) -> EdgeJob:
+    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]]) -> EdgeJob:
         # gone when closed (EdgeJob.close: the file outlives this call)
         handle = tempfile.TemporaryFile(dir=self.folder, prefix=".edges-")  # noqa: SIM115
         told, telling = os.pipe()  # where in the file the digests' texts are, then each command as it is written
         parent = os.getpid()
         try:
-            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, check_nul, self, handle.fileno(),
+            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, self, handle.fileno(),
                                                       telling, os.getpid() != parent))
         except BaseException:
             handle.close()
@@ -440,7 +446,7 @@ class EdgeJob:
             self.told = None
 
 
-def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
+def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]],
                    spec: EdgeCommands, fd: int, telling: int, stream: bool
                    ) -> tuple[list[Frame], int, int, int]:
     """(In the forked process.) Every edge read; each document's edge texts (sorted, joined
@@ -493,6 +499,7 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
         else:
             frames.append((*place, what))
 
+    check_nul = data.find(b"\\u0000", start, end) >= 0  # (a NUL in a node's text is the other process's to find)
     writer = BulkWriter(spec.graph, write, spec.max_entities, spec.max_bytes, check_nul)
     writer.commands = 1  # the node commands come first, the first of them with BEGIN
     try:
