@@ -334,23 +334,22 @@ _EDGE_LINKS = re.compile(rb'^\{"type":"([A-Z][A-Z0-9_]*)".*,"from":"([^"]*)","to
 def _scanned_counts(data: bytes, start: int, end: int, nodes: list[tuple[str, dict[str, Any]]]
                     ) -> tuple[dict[str, dict[str, int]], int]:
     """The load counts of the edge lines between start and end (as _sections gives them),
-    made of each line's type, from and to as found in the text; and how many lines held
-    them (the caller checks that it is every edge: a line not found means a graph that is not
-    plain)."""
+    made of each line's type, from and to as found in the text (each node named by its place
+    in `nodes`: an int is hashed at once, a text is not); and how many lines held them (the
+    caller checks that it is every edge: a line not found means a graph that is not plain)."""
     found = _EDGE_LINKS.findall(data, start, end)
-    pairs: dict[bytes, list[tuple[bytes, bytes]]] = defaultdict(list)
-    if b"\\" not in b"".join(chain.from_iterable(found)):  # no id written with escapes (one look at them all)
-        for rel_type, source, target in found:
-            pairs[rel_type].append((source, target))
-    else:  # an id written with escapes: as parsed, in UTF-8 (how the nodes' ids are keyed below)
+    number_of = {node_id.encode(): number for number, (node_id, _element) in enumerate(nodes)}
+    if b"\\" in b"".join(chain.from_iterable(found)):  # an id written with escapes: as parsed, in UTF-8
         def unescaped(text: bytes) -> bytes:
             return orjson.loads(b'"' + text + b'"').encode() if b"\\" in text else text
 
-        for rel_type, source, target in found:
-            pairs[rel_type].append((unescaped(source), unescaped(target)))
-    counts = link_counts([(node_id.encode(), element) for node_id, element in nodes],
+        found = [(rel_type, unescaped(source), unescaped(target)) for rel_type, source, target in found]
+    pairs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
+    for rel_type, source, target in found:  # a KeyError for an end no node has (read_plain: NotPlain)
+        pairs[rel_type].append((number_of[source], number_of[target]))
+    counts = link_counts([(number, element) for number, (_node_id, element) in enumerate(nodes)],
                          [(rel_type.decode(), links) for rel_type, links in pairs.items()])
-    return {node_id.decode(): found_counts for node_id, found_counts in counts.items()}, len(found)
+    return {nodes[number][0]: found_counts for number, found_counts in counts.items()}, len(found)
 
 
 @dataclass
