@@ -452,9 +452,10 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     as _digest joins them) written into fd and their place told on `telling`; then the edges
     into GRAPH.BULK commands after the node commands (no BEGIN), each written whole into fd
     as the Redis protocol sends it and told on `telling` at once (so that the server runs
-    one while the next is made); last, the check that the lines are UTF-8. Returns (the
-    commands not told, relationships, properties set, commands told); stream False (run in
-    this process, where nothing reads the pipe meanwhile): every command returned."""
+    one while the next is made; a full pipe only holds this process back until the other
+    reads). Returns (the commands not told, relationships, properties set, commands told);
+    stream False (run in the same process, where nothing reads the pipe meanwhile): every
+    command returned instead."""
     frames: list[Frame] = []
     offset = 0
     told = 0
