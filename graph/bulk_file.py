@@ -11,12 +11,14 @@ before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes
 
 With EdgeCommands (the embedded load), the edges are read by a forked process: once this
 process has read the nodes (and so knows every node's internal id), the child, which inherits
-them, cuts and parses the edge lines itself, writes the load counts and each document's sorted
-edge texts (for its digest) into an unnamed file and says where, then writes the finished
-GRAPH.BULK commands of the edges there too. This process meanwhile makes the node rows, adds
-the counts and digests when they come, encodes and sends the node commands, then the child's.
-What comes back is bytes and a small dict of counts, never the parsed edges (pickling those
-cost more than it saved).
+them, cuts and parses the edge lines itself, writes each document's sorted edge texts (for its
+digest) into an unnamed file and says where, then writes the GRAPH.BULK commands of the edges
+there too, telling each as soon as it is written (this process sends it at once, so that the
+server runs one while the next is made). This process meanwhile makes the node rows and the
+load counts, of each edge line's type and ends as found in its text by one regular expression
+(no parse: the counts are ready when the child's texts come), adds the digests, and encodes
+and sends the node commands, then the child's. What comes back is bytes and a small dict,
+never the parsed edges (pickling those cost more than it saved).
 
 Anything else (another layout, a line of another shape, a value this path does not carry, a
 missing endpoint, a duplicate id, a value GRAPH.BULK refuses) raises NotPlain, and the caller
@@ -29,11 +31,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import struct
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
@@ -83,6 +87,15 @@ class EdgeShape:
     names: tuple[str, ...]  # the relationship's properties: no type, from, to or null value; key last
     slots: tuple[tuple[int, type], ...]  # (place in the line's values, type) of each of `names`
     sha: int  # place of docSha256 among the values, or -1
+
+    def props(self, values: Sequence[Any]) -> list[Any]:
+        """The values of `names` in a line's values."""
+        return [values[place] for place, _kind in self.slots]
+
+    @staticmethod
+    def ends(values: Sequence[Any]) -> tuple[str, str]:
+        """The line's from and to ids."""
+        return values[-3], values[-2]
 
 
 def _edge_shape(names: tuple[str, ...], types: tuple[type, ...]) -> EdgeShape:
@@ -185,17 +198,14 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
             number += 1
     if len(node_of) != len(nodes):
         raise NotPlain("a node id given twice")
+    if edges_to is not None:  # the other process started first (what follows is done meanwhile)
+        return _read_plain_forked(data, nodes, len(node_texts), node_of, edges_start, edges_end, edges_to)
     may_hold_nul = b"\\u0000" in data
-    if edges_to is not None:
-        return _read_plain_forked(data, nodes, len(node_texts), node_of, edges_start, edges_end, may_hold_nul,
-                                  edges_to)
+    _check_node_lines(data, edges_start, len(node_texts))
     edge_texts = _edge_texts(data, edges_start, edges_end)
-    # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
-    # reads): every newline is one of these
-    if data.count(b"\n") != len(node_texts) + len(edge_texts) + 3:
-        raise NotPlain("blank lines, or elements not one a line")
+    _check_lines(data, edges_start, edges_end, len(edge_texts))
     groups, edge_rows = _edge_groups(edge_texts, node_of)
-    rows = prepare_nodes(nodes, link_counts(nodes, _links(groups)))
+    rows = prepare_nodes(nodes, _numbered_counts(nodes, node_of, groups))
     owned_rows = rows.owned_rows
     for sha, texts in edge_rows.items():
         owned_rows[sha].extend(texts)
@@ -208,22 +218,49 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     return PlainGraph(prepared, groups)
 
 
-def _links(groups: dict[tuple[str, str, str], list[EdgeRow]]) -> Iterable[tuple[str, Iterable[tuple[str, str]]]]:
-    """The (source, target) ids of each group's edges, as link_counts reads them."""
-    ends_of = itemgetter(-3, -2)
-    return ((rel_type, map(ends_of, map(itemgetter(1), rows))) for (_source, rel_type, _target), rows in groups.items())
+def _numbered_counts(nodes: list[tuple[str, dict[str, Any]]], node_of: dict[str, tuple[str, int]],
+                     groups: dict[tuple[str, str, str], list[EdgeRow]]) -> dict[str, dict[str, int]]:
+    """The load counts of the edges as read, each node named by its internal id (an int is
+    hashed at once, a text is not; the counts are keyed by the ids again)."""
+    links: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for (_source, rel_type, _target), rows in groups.items():
+        links[rel_type] += map(_ENDS_OF, map(itemgetter(2), rows))
+    ids = {number: node_id for node_id, (_label, number) in node_of.items()}
+    counts = link_counts([(node_of[node_id][1], element) for node_id, element in nodes], links.items())
+    return {ids[number]: found for number, found in counts.items()}
+
+
+_ENDS_OF: Callable[[bytes], tuple[int, int]] = struct.Struct("=QQ").unpack  # a row's ends as GRAPH.BULK names them
+
+
+def _check_node_lines(data: bytes, edges_start: int, lines: int) -> None:
+    """NotPlain unless the newlines before the edges are the head's, one after each node line
+    and the edges' head's (a line each, no blank one, no other line starting with "]": the
+    ends iter_graph_lines reads); the edges' are _check_lines'."""
+    if data.count(b"\n", 0, edges_start) != lines + 2:
+        raise NotPlain("blank lines, or elements not one a line")
+
+
+def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
+    """NotPlain unless the edge lines between start and end (`lines` of them, as _sections
+    gives them) hold no newline but the one after each: no blank line, no element over two."""
+    if data.count(b"\n", start, end) != lines:
+        raise NotPlain("blank lines, or elements not one a line")
 
 
 def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
-                       node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int, may_hold_nul: bool,
+                       node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int,
                        edges_to: EdgeCommands) -> PlainGraph:
-    """_read_plain with the edges read by a forked process (_edge_commands): it sends back the
-    load counts and each document's edge texts for its digest, then makes the edges' commands,
-    while this one makes the node rows; the counts are added to them when they come."""
-    job = edges_to.start(data, edges_start, edges_end, node_of, may_hold_nul, nodes, node_lines)
+    """_read_plain with the edges read by a forked process (_edge_commands): it sends back
+    each document's edge texts for its digest, then makes the edges' commands, while this one
+    makes the node rows and the load counts (of the lines' types and ends, found without
+    parsing them)."""
+    job = edges_to.start(data, edges_start, edges_end, node_of)
     try:
+        may_hold_nul = b"\\u0000" in data
+        _check_node_lines(data, edges_start, node_lines)
         rows = prepare_nodes(nodes, {}, canonical=False)
-        counts, parts, edge_count = job.message()
+        counts, scanned = _scanned_counts(data, edges_start, edges_end, nodes)
         owned_by = rows.owned_by
         owned_rows: dict[str, list[bytes]] = defaultdict(list)
         for group in rows.node_groups.values():
@@ -237,8 +274,12 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
                     owned_rows[sha].append(_canonical(row))
         # a document's rows sorted: its Document and Task rows (each `["",{…`) before its edges'
         # texts (each `{…`, sorted and joined by the other process), as _digest sorts them all
+        digests = {sha: hashlib.sha256(sorted_rows(owned_rows[sha])) for sha in rows.documents}
+        parts, edge_count = job.message()
+        if scanned != edge_count:
+            raise NotPlain("an edge line whose type, from, to and key are not written as the build writes them")
         for sha, doc in rows.documents.items():
-            digest = hashlib.sha256(sorted_rows(owned_rows[sha]))
+            digest = digests[sha]
             if sha in parts:
                 digest.update(job.read(*parts[sha]))
             doc["digest"] = digest.hexdigest()
@@ -283,6 +324,34 @@ def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
     return dict(groups), edge_rows
 
 
+# an edge line's type, from and to (the ids as the line writes them: escapes left in), found
+# in the text without parsing it, so that the counts are made while another process parses
+# the lines (an id holding a quote is not found: the general path loads that graph)
+_EDGE_LINKS = re.compile(rb'^\{"type":"([A-Z][A-Z0-9_]*)".*,"from":"([^"]*)","to":"([^"]*)","key":"[^"]*"\},?$',
+                         re.MULTILINE)
+
+
+def _scanned_counts(data: bytes, start: int, end: int, nodes: list[tuple[str, dict[str, Any]]]
+                    ) -> tuple[dict[str, dict[str, int]], int]:
+    """The load counts of the edge lines between start and end (as _sections gives them),
+    made of each line's type, from and to as found in the text (each node named by its place
+    in `nodes`: an int is hashed at once, a text is not); and how many lines held them (the
+    caller checks that it is every edge: a line not found means a graph that is not plain)."""
+    found = _EDGE_LINKS.findall(data, start, end)
+    number_of = {node_id.encode(): number for number, (node_id, _element) in enumerate(nodes)}
+    if b"\\" in b"".join(chain.from_iterable(found)):  # an id written with escapes: as parsed, in UTF-8
+        def unescaped(text: bytes) -> bytes:
+            return orjson.loads(b'"' + text + b'"').encode() if b"\\" in text else text
+
+        found = [(rel_type, unescaped(source), unescaped(target)) for rel_type, source, target in found]
+    pairs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
+    for rel_type, source, target in found:  # a KeyError for an end no node has (read_plain: NotPlain)
+        pairs[rel_type].append((number_of[source], number_of[target]))
+    counts = link_counts([(number, element) for number, (_node_id, element) in enumerate(nodes)],
+                         [(rel_type.decode(), links) for rel_type, links in pairs.items()])
+    return {nodes[number][0]: found_counts for number, found_counts in counts.items()}, len(found)
+
+
 @dataclass
 class EdgeCommands:
     """Where the edges' GRAPH.BULK commands go when a forked process makes them: the graph, the
@@ -293,14 +362,14 @@ class EdgeCommands:
     folder: Path
     max_bytes: int = MAX_COMMAND_BYTES
 
-    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
-              nodes: list[tuple[str, dict[str, Any]]], node_lines: int) -> EdgeJob:
+    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]]) -> EdgeJob:
         # gone when closed (EdgeJob.close: the file outlives this call)
         handle = tempfile.TemporaryFile(dir=self.folder, prefix=".edges-")  # noqa: SIM115
-        told, telling = os.pipe()  # where in the file the counts are: 16 bytes, never more than a pipe holds
+        told, telling = os.pipe()  # where in the file the digests' texts are, then each command as it is written
+        parent = os.getpid()
         try:
-            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, check_nul, self, handle.fileno(),
-                                                      nodes, node_lines, telling))
+            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, self, handle.fileno(),
+                                                      telling, os.getpid() != parent))
         except BaseException:
             handle.close()
             os.close(told)
@@ -311,8 +380,9 @@ class EdgeCommands:
 
 
 Frame = tuple[int, int, str]  # (offset in the file, size, what the command holds)
-Counts = tuple[dict[str, dict[str, int]], dict[str, tuple[int, int]], int]  # counts, edge parts, edges
+Parts = tuple[dict[str, tuple[int, int]], int]  # each document's edge texts (offset, size), edges
 _PLACE = struct.Struct("=QQ")
+_FRAME = struct.Struct("=QQI")  # a command's offset and size, the length of what it holds (UTF-8)
 
 
 @dataclass
@@ -321,28 +391,48 @@ class EdgeJob:
 
     job: Forked
     handle: IO[bytes]
-    told: int | None  # the pipe on which it says where the counts are
+    told: int | None  # the pipe on which it says where the digests' texts are, then each command
+    relationships: int = 0  # once frames() is done: relationships and properties set in the commands
+    properties: int = 0
 
-    def message(self) -> Counts:
-        """The load counts, where each document's edge texts are (offset, size) and how many
-        edges there are, once the process has read every edge; NotPlain for a graph it found
-        not plain, or when it ended without saying."""
+    def _told(self, size: int) -> bytes:
+        """size bytes from the pipe, or b"" at its end (NotPlain when it ends within them)."""
         assert self.told is not None
-        place = b""
-        while len(place) < _PLACE.size:
-            chunk = os.read(self.told, _PLACE.size - len(place))
+        data = b""
+        while len(data) < size:
+            chunk = os.read(self.told, size - len(data))
             if not chunk:
-                raise NotPlain("the process reading the relationships ended without its counts")
-            place += chunk
+                if data:
+                    raise NotPlain("the process encoding the relationships ended mid-message")
+                return b""
+            data += chunk
+        return data
+
+    def message(self) -> Parts:
+        """Where each document's edge texts are (offset, size) and how many edges there are,
+        once the process has read every edge; NotPlain for a graph it found not plain, or when
+        it ended without saying."""
+        place = self._told(_PLACE.size)
+        if not place:
+            raise NotPlain("the process reading the relationships ended without its counts")
         ok, value = pickle.loads(self.read(*_PLACE.unpack(place)))
         if not ok:
             raise value
         return value  # type: ignore[no-any-return]
 
-    def frames(self) -> tuple[list[Frame], int, int]:
-        """(the commands, relationships, properties set) once the process is done; NotPlain
-        for a graph it found not plain."""
-        return self.job.result()  # type: ignore[no-any-return]
+    def frames(self) -> Iterator[Frame]:
+        """Each command as soon as the process has written it (then relationships and
+        properties are set); NotPlain for a graph it found not plain, and what the process
+        raised when it failed."""
+        streamed = 0
+        while head := self._told(_FRAME.size):
+            offset, size, length = _FRAME.unpack(head)
+            yield offset, size, self._told(length).decode()
+            streamed += 1
+        kept, self.relationships, self.properties, told = self.job.result()
+        if told != streamed:
+            raise NotPlain("the process encoding the relationships ended mid-message")
+        yield from kept
 
     def read(self, offset: int, size: int) -> bytes:
         return os.pread(self.handle.fileno(), size, offset)
@@ -355,15 +445,20 @@ class EdgeJob:
             self.told = None
 
 
-def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]], check_nul: bool,
-                   spec: EdgeCommands, fd: int, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
-                   telling: int) -> tuple[list[Frame], int, int]:
-    """(In the forked process.) Every edge read; the load counts and each document's edge texts
-    (sorted, joined as _digest joins them) written into fd and their place told on `telling`;
-    then the edges into GRAPH.BULK commands after the node commands (no BEGIN), each written
-    whole into fd as the Redis protocol sends it."""
+def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]],
+                   spec: EdgeCommands, fd: int, telling: int, stream: bool
+                   ) -> tuple[list[Frame], int, int, int]:
+    """(In the forked process.) Every edge read; each document's edge texts (sorted, joined
+    as _digest joins them) written into fd and their place told on `telling`; then the edges
+    into GRAPH.BULK commands after the node commands (no BEGIN), each written whole into fd
+    as the Redis protocol sends it and told on `telling` at once (so that the server runs
+    one while the next is made; a full pipe only holds this process back until the other
+    reads). Returns (the commands not told, relationships, properties set, commands told);
+    stream False (run in the same process, where nothing reads the pipe meanwhile): every
+    command returned instead."""
     frames: list[Frame] = []
     offset = 0
+    told = 0
 
     def put(blob: bytes) -> tuple[int, int]:
         nonlocal offset
@@ -375,32 +470,36 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     message: tuple[bool, Any]
     try:
         edge_texts = _edge_texts(data, start, end)
-        # a line each, no blank one, no other line starting with "]" (the ends iter_graph_lines
-        # reads): every newline is one of these
-        if data.count(b"\n") != node_lines + len(edge_texts) + 3:
-            raise NotPlain("blank lines, or elements not one a line")
+        _check_lines(data, start, end, len(edge_texts))
         groups, edge_rows = _edge_groups(edge_texts, node_of)
-        counts = link_counts(nodes, _links(groups))
         parts = {}
         for sha, texts in edge_rows.items():
             joined = sorted_rows(texts)
             if texts[0][:1] <= b"[":  # would sort among the node rows
                 raise NotPlain("an edge line that does not start with {")
             parts[sha] = put(joined)
-        message = (True, (counts, parts, len(edge_texts)))
+        message = (True, (parts, len(edge_texts)))
     except NotPlain as exc:
         message = (False, exc)
     except Exception as exc:  # what read_plain would have made of it
         message = (False, NotPlain(f"{type(exc).__name__}: {exc}"))
-    os.write(telling, _PLACE.pack(*put(pickle.dumps(message))))
+    write_all(telling, _PLACE.pack(*put(pickle.dumps(message))))
     if not message[0]:
         raise message[1]
 
     def write(args: list[Any]) -> None:
+        nonlocal told
         frame = command_frame(["GRAPH.BULK", *args])
+        what = command_step(args)
         place = put(frame)
-        frames.append((*place, command_step(args)))
+        if stream:
+            text = what.encode()
+            write_all(telling, _FRAME.pack(*place, len(text)) + text)
+            told += 1
+        else:
+            frames.append((*place, what))
 
+    check_nul = data.find(b"\\u0000", start, end) >= 0  # (a NUL in a node's text is the other process's to find)
     writer = BulkWriter(spec.graph, write, spec.max_entities, spec.max_bytes, check_nul)
     writer.commands = 1  # the node commands come first, the first of them with BEGIN
     try:
@@ -409,7 +508,7 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     except (BulkUnsupported, UnicodeEncodeError, struct.error, OverflowError) as exc:
         raise NotPlain(f"a value for the general path to report: {exc}") from exc
     writer.flush()
-    return frames, writer.relationships, writer.properties
+    return frames, writer.relationships, writer.properties, told
 
 
 def add_relationships(writer: BulkWriter, graph: PlainGraph, check_nul: bool) -> Iterator[str]:
@@ -450,7 +549,6 @@ def encode_groups(writer: BulkWriter, edge_groups: dict[tuple[str, str, str], li
             writer.add_encoded_relationships(rel_type, header, parts, properties)
             yield rel_type
             continue
-        writer._add(rel_type, ((shape.names, [values[place] for place, _kind in shape.slots], ends)
-                               for shape, values, ends in rows), edges=True)
+        writer._add(rel_type, ((shape.names, shape.props(values), ends) for shape, values, ends in rows), edges=True)
         writer.relationships += len(rows)
         yield rel_type

@@ -1028,7 +1028,9 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
         bulk = BulkConnection.like(engine.client.connection, seconds)
     except TimeoutError as exc:
         raise BulkTimeout(f"no reply to the GRAPH.BULK connection's AUTH within {seconds:.0f} s") from exc
-    with contextlib.closing(bulk), ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
+    schema_made: Future[Any] | None = None
+    with contextlib.closing(bulk), ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor, \
+            ThreadPoolExecutor(1, thread_name_prefix="graph-schema") as schema_maker:
         def timed(call: Callable[[Any, float], Any], command: Any, seconds: float) -> Any:
             try:
                 return call(command, seconds)
@@ -1063,28 +1065,32 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 if progress:
                     progress(number, total, "nodes " + ":".join((primary, *extra)))
             # the nodes in commands of their own, then the indexes and constraints (they are on
-            # nodes only), made by the server while the relationships are encoded
+            # nodes only), asked for on a thread of their own (the official client's connection)
+            # while the relationships' commands go on being sent: the server builds them while it
+            # runs those, rather than the relationships waiting for them
             writer.flush()
             schema_first = writer.commands > 0
             if schema_first:
                 node_commands = [future for future, _step in pending]
 
-                def schema() -> None:  # runs after the node commands (one thread): not if one failed
+                def schema() -> None:  # once the node commands are done: not if one failed
                     if not any(future.exception() is not None for future in node_commands):
                         engine.ensure_schema(prepared.labels)
 
-                pending.append((executor.submit(schema), SCHEMA_STEP))
+                schema_made = schema_maker.submit(schema)
             if plain is not None and plain.edge_job is not None:
-                try:
-                    frames, relationships, properties = plain.edge_job.frames()
+                job = plain.edge_job
+                try:  # each command sent as soon as the process has made it
+                    for offset, size, what in job.frames():
+                        send_frame(job.read(offset, size), what)
                 except NotPlain:  # the general path loads the graph (and reports what the process found)
+                    raise
+                except LoadError:  # a command the server refused, or did not answer
                     raise
                 except Exception as exc:  # the process died (killed?): the general path loads it here
                     raise NotPlain(f"the process encoding the relationships failed: {exc}") from exc
-                for offset, size, what in frames:
-                    send_frame(plain.edge_job.read(offset, size), what)
-                writer.relationships += relationships
-                writer.properties += properties
+                writer.relationships += job.relationships
+                writer.properties += job.properties
                 number += edge_groups
                 if progress:
                     progress(number, total, "edges")
@@ -1109,6 +1115,8 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 meanwhile()
         finally:
             errors = []
+            if schema_made is not None:  # it ran only if every node command succeeded: its error first
+                pending.insert(0, (schema_made, SCHEMA_STEP))
             for future, step in pending:
                 try:
                     finished(future, step)

@@ -255,7 +255,7 @@ def test_the_sample_build_is_read_in_one_pass_as_the_general_path_reads_it(
     assert plain.prepared.node_groups == general.node_groups and plain.prepared.documents == general.documents
     rows = {key: [(row["source"], row["target"], row["props"]) for row in group]
             for key, group in general.edge_groups.items()}
-    assert {key: [(values[-3], values[-2], dict(zip(shape.names, (values[place] for place, _ in shape.slots))))
+    assert {key: [(*shape.ends(values), dict(zip(shape.names, shape.props(values))))
                   for shape, values, _ends in group] for key, group in plain.edge_groups.items()} == rows
 
 
@@ -324,3 +324,54 @@ def test_encoded_relationships_are_cut_into_the_commands_rows_are_cut_into(max_e
         commands.append((writer.relationships, writer.properties, writer.commands))
     assert sent["encoded"] == sent["rows"]
     assert len(sent["rows"]) > 2 or max_entities == 10_000
+
+
+@pytest.mark.parametrize("damage", ["a tab inside a text", "a byte that is not UTF-8"])
+def test_an_edge_line_json_refuses_is_the_general_paths_error_and_keeps_the_graph(tmp_path: Path, damage: str) -> None:
+    nodes, edges = _plain_graph()
+    out = _write_graph(tmp_path / "out", nodes, edges)
+    with EmbeddedServer(out) as running:
+        assert running.sync() is not None
+        before = db_snapshot(running.engine())
+        data = (out / "graph.json").read_bytes()
+        at = data.rindex('"written":"市财政局"'.encode()) + len('"written":"市'.encode())
+        (out / "graph.json").write_bytes(data[:at] + {"a tab inside a text": b"\t",
+                                                      "a byte that is not UTF-8": b"\xff"}[damage] + data[at:])
+        folder = tmp_path / "commands"
+        folder.mkdir()
+        for edges_to in (None, EdgeCommands("forked", 10_000, folder)):
+            with pytest.raises(NotPlain):
+                read_plain(out / "graph.json", edges_to)
+        assert not [*folder.iterdir()]
+        with pytest.raises(LoadError, match=r"graph\.json: not a policykg graph file"):
+            running.sync()
+        assert db_snapshot(running.engine()) == before
+
+
+def test_ids_written_with_escapes_load_as_the_general_path_loads_them(server: EmbeddedServer, tmp_path: Path) -> None:
+    # an id holding a quote or a backslash: the counts the forked load finds in the text
+    # unparsed cannot find the ends of a line whose ids hold a quote (the general path loads
+    # that graph), those holding a backslash they unescape
+    for name, unit in (("quote", 'dept:1:"引号"局'), ("backslash", "dept:1:反\\斜杠局")):
+        nodes, edges = _plain_graph()
+        nodes.append((unit, {"label": "Department", "labels": ["Department", "Unit"], "name": unit}))
+        edges += [(unit, f"task:{SHA[:16]}:{number}", f"PARTICIPATES_IN:{number}",
+                   {"type": "PARTICIPATES_IN", "written": unit, "docSha256": SHA}) for number in range(3)]
+        out = _write_graph(tmp_path / name, nodes, edges)
+        general = prepare_file(out)
+        folder = tmp_path / f"commands-{name}"
+        folder.mkdir()
+        forked = read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder)) if name == "backslash" else None
+        for plain in (read_plain(out / "graph.json"), *([forked] if forked is not None else [])):
+            assert plain.prepared.node_groups == general.node_groups and plain.prepared.documents == general.documents
+        if forked is not None:
+            assert forked.edge_job is not None
+            forked.edge_job.close()
+        else:
+            with pytest.raises(NotPlain):
+                read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder))
+        with EmbeddedServer(out) as running:
+            assert running.sync() is not None
+            reference = server.engine(f"general_{name}")
+            bulk_create_graph(reference, general, 10_000)
+            assert _contents(running.engine()) == _contents(reference)
