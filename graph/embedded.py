@@ -812,6 +812,7 @@ class EmbeddedServer:
                     summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
                     summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
                                                                      source=source)
+            staging.keep_query_indexes()  # the ids are checked unique: what only the load needed goes
         except BulkTimeout as exc:  # the server stopped answering: no command that would wait on it
             self._drop_staging_graph()
             raise BulkTimeout(f"{self.db_dir}: the embedded server stopped answering during the load ({exc}); "
@@ -1216,6 +1217,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# The indexes the live graph keeps, (label, property): none. Every canned query runs within its
+# 50 ms on label scans (bench/bench_queries.py prints their p50), and each index costs every server
+# start its rebuild from the dump (FalkorDB stores an index's definition, not its entries).
+QUERY_INDEXES: frozenset[tuple[str, str]] = frozenset()
+
+
 class FalkorEngine:
     """CypherEngine over one FalkorDB graph: each GRAPH.QUERY is one atomic transaction."""
 
@@ -1257,6 +1264,20 @@ class FalkorEngine:
             pending = [label for label in pending if states.get(label) != "OPERATIONAL"]
             if pending:
                 time.sleep(0.02)
+
+    def keep_query_indexes(self) -> None:
+        """Drop the uniqueness constraints and every index but QUERY_INDEXES, once ensure_schema
+        has found the ids unique. The live graph is only read (each load builds a staging graph
+        of its own), and the server rebuilds every index of its dump at each start: 17 indexes
+        over ~40,000 nodes were ~40 % of a start's CPU for 1000 plans, for lookups that a scan of
+        the label does within the queries' 50 ms (see QUERY_INDEXES)."""
+        for row in self.read("CALL db.constraints()", {}):
+            properties = row.get("properties") or []
+            self.client.connection.execute_command(
+                "GRAPH.CONSTRAINT", "DROP", self.graph_name, str(row["type"]), str(row["entitytype"]),
+                str(row["label"]), "PROPERTIES", len(properties), *properties)
+        for label, prop in sorted(self._indexed() - QUERY_INDEXES):
+            self.graph.query(f"DROP INDEX FOR (n:`{label}`) ON (n.{prop})")
 
     def _indexed(self) -> set[tuple[str, str]]:
         if self.graph_name not in self.client.list_graphs():
