@@ -200,6 +200,11 @@ class FalkorServer:
             raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
         return self._reader
 
+    @property
+    def starting(self) -> bool:
+        """True while a start begun by start_soon runs on its thread."""
+        return self._starting is not None and self._starting.is_alive()
+
     def start_soon(self: Server) -> Server:
         """Begin start() on a thread of its own and return: the server reads its dump while the
         caller imports and prepares the rest; start() (or any use) then waits for it and raises
@@ -333,8 +338,22 @@ class FalkorServer:
     def _verified_client(self, state: dict[str, Any], pid: int | None = None) -> FalkorReader | None:
         """A (light) client when the socket answers, accepts the password and reports the run id
         (or, for the server just spawned, the pid) policykg recorded; else None. Also None while
-        the server is still reading its dump (it answers INFO then, but every graph command fails
-        with "loading the dataset in memory")."""
+        the server is still reading its dump."""
+        found = self._identified(state, pid)
+        if found is None:
+            return None
+        reader = found[0]
+        try:
+            if not self._still_loading(reader):
+                return reader
+        except Exception:
+            pass
+        reader.close()
+        return None
+
+    def _identified(self, state: dict[str, Any], pid: int | None = None) -> tuple[FalkorReader, str] | None:
+        """(a light client, the server's run id) when the socket answers, accepts the password and
+        reports the run id (or, for the server just spawned, the pid) policykg recorded; else None."""
         if not self.socket_path.exists():
             return None
         try:
@@ -348,13 +367,18 @@ class FalkorServer:
                 ours = process_id == pid
             else:
                 ours = bool(run_id) and run_id == state.get("run_id") and process_id == state.get("pid")
-            # a server still reading its dump refuses every other command (BusyLoadingError)
-            if ours and not int(reader.info("persistence").get("loading", 0)):
-                return reader
+            if ours:
+                return reader, run_id
         except Exception:
             pass
         reader.close()
         return None
+
+    @staticmethod
+    def _still_loading(reader: FalkorReader) -> bool:
+        """True while the server reads its dump: it answers INFO then, but refuses every graph
+        command ("loading the dataset in memory")."""
+        return bool(int(reader.info("persistence").get("loading", 0)))
 
     def _adopt_running_server(self) -> bool:
         state = self._read_state()
@@ -451,9 +475,12 @@ class FalkorServer:
         state = {"pid": self.process.pid, "password": password, "socket": str(self.socket_path),
                  "watchdog": self._start_watchdog(self.process.pid)}
         deadline = time.monotonic() + self.start_timeout
+        found: tuple[FalkorReader, str] | None = None  # the server, verified, while it reads its dump
         while True:
             code = self.process.poll()
             if code is not None:
+                if found is not None:
+                    found[0].close()
                 try:
                     stderr = stderr_path.read_text(errors="replace")
                 except OSError:
@@ -461,20 +488,32 @@ class FalkorServer:
                 self.process = None
                 raise EmbeddedError(f"{self.db_dir}: the embedded FalkorDB server failed to start "
                                     f"(exit {code}): {self._failure_reason(stderr)}")
-            client = self._verified_client(state, pid=self.process.pid)
-            if client is not None:
-                state["run_id"] = str(client.info("server").get("run_id", ""))
-                self._write_state(state)
-                self._reader, self._password, self._server_pid = client, password, self.process.pid
-                self.owned = True
-                return
+            if found is None:
+                found = self._identified(state, pid=self.process.pid)
+            if found is not None:
+                client, run_id = found
+                try:
+                    loading = self._still_loading(client)
+                except Exception:  # the connection failed: a new one next time
+                    client.close()
+                    found, loading = None, True
+                if not loading:
+                    state["run_id"] = run_id
+                    self._write_state(state)
+                    self._reader, self._password, self._server_pid = client, password, self.process.pid
+                    self.owned = True
+                    return
             if time.monotonic() > deadline:
+                if found is not None:
+                    found[0].close()
                 self.process.kill()
                 self.process.wait()
                 self.process = None
                 raise EmbeddedError(f"{self.db_dir}: the embedded FalkorDB server did not answer within "
                                     f"{self.start_timeout:.0f} s; see {self.log_path}")
-            time.sleep(0.02)
+            # asked often, on one connection: a loading server answers between blocks of its dump
+            # (each INFO waits for that), and the command waits for the end of the load
+            time.sleep(0.005 if found is not None else 0.02)
 
     def _ensure_watchdog(self) -> None:
         """A watchdog beside the server (one per server; restarted if it was killed)."""
