@@ -14,15 +14,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
-import secrets
 import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -48,6 +45,7 @@ IDLE_ENV = "POLICYKG_SERVER_IDLE"
 DEFAULT_IDLE_SECONDS = 600.0
 LOAD_WAIT_SECONDS = 600.0
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
+LAUNCH_WAIT_SECONDS = 0.5  # start_soon waits at most this long for its thread to spawn the server
 
 
 class EmbeddedError(Exception):
@@ -162,9 +160,11 @@ class FalkorServer:
         # (OUT deleted or rebuilt) makes the server an orphan that must not unlink the new socket
         self._home: tuple[int, int] | None = None
         self._server_pid: int | None = None
-        # start_soon(): the thread running start() meanwhile, and what it raised
+        # start_soon(): the thread running start() meanwhile, what it raised, and when it has
+        # spawned the server (or found one, or failed)
         self._starting: threading.Thread | None = None
         self._start_error: BaseException | None = None
+        self._launched = threading.Event()
 
     def _socket_path(self) -> Path:
         path = self.db_dir / SOCKET_NAME
@@ -172,6 +172,9 @@ class FalkorServer:
             return path
         # OUT is too deep for a Unix socket path: a short per-OUT path in a private folder
         # (created 0700 and checked before use: see private_folder).
+        import hashlib
+        import tempfile
+
         digest = hashlib.sha256(str(self.out_dir).encode()).hexdigest()[:16]
         runtime = os.environ.get("XDG_RUNTIME_DIR")
         base = Path(runtime) if runtime and Path(runtime).is_dir() else Path(tempfile.gettempdir())
@@ -213,6 +216,9 @@ class FalkorServer:
         if self._reader is None and self._starting is None:
             self._starting = threading.Thread(target=self._start_in_background, name="policykg-server-start")
             self._starting.start()
+            # the caller's imports would take the GIL from the thread's few steps to the spawn:
+            # wait for those (the server then reads its dump while the caller goes on)
+            self._launched.wait(LAUNCH_WAIT_SECONDS)
         return self
 
     def _wait_started(self) -> None:
@@ -225,6 +231,8 @@ class FalkorServer:
             self._start()
         except BaseException as exc:  # handed to the thread that waits in start()
             self._start_error = exc
+        finally:
+            self._launched.set()
 
     def start(self: Server) -> Server:
         starting, self._starting = self._starting, None
@@ -436,7 +444,7 @@ class FalkorServer:
                               f"it; moved it to {aside.name} and reloaded the graph from graph.json")
 
     def _spawn(self, redis_server: str, module: str) -> None:
-        password = secrets.token_hex(24)
+        password = os.urandom(24).hex()  # secrets.token_hex(24), without importing secrets (random, base64)
         args = [
             redis_server,
             "-",  # the rest of the configuration (the password) from stdin: never on a command line
@@ -468,6 +476,7 @@ class FalkorServer:
             assert self.process.stdin is not None
             self.process.stdin.write(f"requirepass {password}\n".encode())
             self.process.stdin.close()
+            self._launched.set()
         except OSError as exc:
             raise EmbeddedError(f"{redis_server}: cannot start the embedded server ({exc.strerror})") from exc
         # its watchdog starts now, while the server reads its dump (the starter holds a users lock
