@@ -2,7 +2,8 @@
 of their OUT before anything else is imported (policykg/cli.py imports this module first): the
 server reads its dump (the larger part of a first call after a reboot or the idle timeout) while
 the command imports click and its modules and checks its parameters; the session then takes
-that server (graph/embedded.py claim_server) instead of starting one.
+that server (graph/embedded.py claim_server) instead of starting one. What it imports for that is
+graph/falkor_server.py, the server's lifecycle, without the loaders.
 
 Only the plain forms are recognised — `policykg query NAME …` with a canned query of that name,
 `policykg cypher STATEMENT …` — with no --help/--list, no Neo4j (--neo4j, --uri, NEO4J_URI) and
@@ -60,7 +61,7 @@ def start_server_early() -> None:
         out_dir = query_out_dir(sys.argv[1:])
         if out_dir is None:
             return
-        from policykg.graph.embedded import command_idle_seconds, start_early
+        from policykg.graph.falkor_server import command_idle_seconds, start_early  # not the loaders
 
         start_early(out_dir, command_idle_seconds())
     except Exception:  # only a head start: the command itself reports whatever is wrong

@@ -393,6 +393,8 @@ class PolicyGraph:
         self.notes: list[str] = []  # how parameters were resolved in the last query
         self._units: UnitDirectory | None = None
         self._documents: DocumentDirectory | None = None
+        # directories read while the server still read its dump (open_embedded), by their path
+        self.prefetched: dict[Path, UnitDirectory | DocumentDirectory] = {}
         self._closed = False
 
     @property
@@ -407,33 +409,44 @@ class PolicyGraph:
     # -- parameter resolution
     def units(self) -> UnitDirectory:
         if self._units is None:
-            self._units = UnitDirectory(self._directory("units", UNITS_STATEMENT))
+            path = self._directory_path("units")
+            found = self.prefetched.get(path) if path is not None else None
+            self._units = found if isinstance(found, UnitDirectory) else \
+                UnitDirectory(self._directory("units", UNITS_STATEMENT, path))
         return self._units
 
     def documents(self) -> DocumentDirectory:
         if self._documents is None:
-            self._documents = DocumentDirectory(self._directory("documents", DOCUMENTS_STATEMENT))
+            path = self._directory_path("documents")
+            found = self.prefetched.get(path) if path is not None else None
+            self._documents = found if isinstance(found, DocumentDirectory) else \
+                DocumentDirectory(self._directory("documents", DOCUMENTS_STATEMENT, path))
         return self._documents
 
-    def _directory(self, name: str, statement: str) -> list[dict[str, Any]]:
-        """The rows of a directory statement. On the embedded engine they are kept in
+    def _directory_path(self, name: str) -> Path | None:
+        """OUT/.cache/<name>-<graph sha256>.json of the graph the embedded engine holds; None on
+        Neo4j or when the server cannot say."""
+        server = getattr(self.backend, "server", None)
+        if server is None or not hasattr(server, "loaded_from"):
+            return None
+        try:
+            loaded = server.loaded_from()
+        except Exception:  # the cache is a shortcut: without it, ask the database
+            return None
+        if not loaded:
+            return None
+        from policykg.graph.embedded import directory_path
+
+        return directory_path(server.out_dir, name, loaded)
+
+    def _directory(self, name: str, statement: str, path: Path | None) -> list[dict[str, Any]]:
+        """The rows of a directory statement. On the embedded engine they are kept in `path`,
         OUT/.cache/<name>-<graph sha256>.json, written when graph.json is loaded (or else the
         answer of the database, kept), so that a one-shot `policykg query` fetches no unit."""
-        path = None
-        server = getattr(self.backend, "server", None)
-        if server is not None and hasattr(server, "loaded_from"):
-            try:
-                loaded = server.loaded_from()
-            except Exception:  # the cache is a shortcut: without it, ask the database
-                loaded = None
-            if loaded:
-                from policykg.graph.embedded import directory_path
-
-                path = directory_path(server.out_dir, name, loaded)
-                try:
-                    return json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    pass
+        if path is not None:
+            rows = read_directory(path)
+            if rows is not None:
+                return rows
         rows = self.backend.read(statement, {})[1]
         if path is not None:
             try:
@@ -537,6 +550,40 @@ class PolicyGraph:
         return f"<PolicyGraph on {self.engine}>"
 
 
+def read_directory(path: Path) -> list[dict[str, Any]] | None:
+    """The rows of one directory file in OUT/.cache; None when it is missing or unreadable."""
+    import orjson
+
+    try:
+        return orjson.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def prefetch_directories(out_dir: Path) -> dict[Path, UnitDirectory | DocumentDirectory]:
+    """The newest unit and document directories in OUT/.cache, read (the units' names made
+    comparable) while the server still reads its dump, when the command has nothing else to do:
+    the session takes one only if it is the loaded graph's (the file name holds graph.json's
+    sha256, and a file of that name is written once, whole), else reads its own."""
+    found: dict[Path, UnitDirectory | DocumentDirectory] = {}
+    for name in ("units", "documents"):
+        try:
+            candidates = [(path.stat().st_mtime_ns, path) for path in (out_dir / ".cache").glob(f"{name}-*.json")]
+        except OSError:
+            continue
+        newest = max(candidates)[1] if candidates else None
+        rows = read_directory(newest) if newest is not None else None
+        if newest is None or not isinstance(rows, list):
+            continue
+        if name == "units":
+            units = UnitDirectory(rows)
+            units._normalised()
+            found[newest] = units
+        else:
+            found[newest] = DocumentDirectory(rows)
+    return found
+
+
 def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool = False, batch_size: int | None = None,
                   timeout_ms: int | None = None, progress: Any = None, idle_timeout: float = 0.0) -> PolicyGraph:
     """Start (or join) the embedded server of OUT, load OUT/graph.json if it changed; a PolicyGraph.
@@ -553,6 +600,7 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     if not (out_dir / "graph.json").is_file():
         raise QueryError(f"{out_dir / 'graph.json'}: no graph file; run `policykg build DATA --out {out_dir}` first")
     server = claim_server(out_dir, idle_timeout)  # the one `policykg query` started early, if any
+    prefetched = prefetch_directories(out_dir) if server.starting else {}
     try:
         server.start()
     except EmbeddedError as exc:
@@ -567,6 +615,7 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
         server.stop()
         raise
     session = PolicyGraph(EmbeddedBackend(server, timeout_ms), summary)
+    session.prefetched = prefetched
     session.notes = list(server.notes)
     atexit.register(session.close)
     return session
