@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from policykg.queries.catalog import CannedQuery, QueryError, canned_query, load_catalog
 
@@ -384,6 +384,10 @@ class DocumentDirectory:
 # --------------------------------------------------------------------------- the session
 
 
+# a directory of the graph's units or of its documents, read once a session
+D = TypeVar("D", "UnitDirectory", "DocumentDirectory")
+
+
 class PolicyGraph:
     """A loaded policy graph: `.query(name, **params)` and `.cypher(text, **params)` return Rows."""
 
@@ -409,19 +413,19 @@ class PolicyGraph:
     # -- parameter resolution
     def units(self) -> UnitDirectory:
         if self._units is None:
-            path = self._directory_path("units")
-            found = self.prefetched.get(path) if path is not None else None
-            self._units = found if isinstance(found, UnitDirectory) else \
-                UnitDirectory(self._directory("units", UNITS_STATEMENT, path))
+            self._units = self._directory_of("units", UNITS_STATEMENT, UnitDirectory)
         return self._units
 
     def documents(self) -> DocumentDirectory:
         if self._documents is None:
-            path = self._directory_path("documents")
-            found = self.prefetched.get(path) if path is not None else None
-            self._documents = found if isinstance(found, DocumentDirectory) else \
-                DocumentDirectory(self._directory("documents", DOCUMENTS_STATEMENT, path))
+            self._documents = self._directory_of("documents", DOCUMENTS_STATEMENT, DocumentDirectory)
         return self._documents
+
+    def _directory_of(self, name: str, statement: str, kind: type[D]) -> D:
+        """The directory `name`: the one prefetched for the loaded graph if any, else read."""
+        path = self._directory_path(name)
+        found = self.prefetched.get(path) if path is not None else None
+        return found if isinstance(found, kind) else kind(self._directory(name, statement, path))
 
     def _directory_path(self, name: str) -> Path | None:
         """OUT/.cache/<name>-<graph sha256>.json of the graph the embedded engine holds; None on
