@@ -1096,33 +1096,31 @@ def _edge_weight(rel: str) -> float:
 
 
 def write_shared_data(fh: IO[bytes], index: GraphIndex, structure: Structure, max_nodes: int, title: str,
-                      with_layouts: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                      with_layouts: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Write data.js: everything the pages draw from (nodes, edges, documents, communities and
-    the layouts of the whole network and the co-operation network), one node at a time. Returns
-    what the index page shows of it (communities and the two layouts' sizes), which
-    `with_layouts` (the index page) is called with where the layouts are made. The layouts are
+    the layouts of the whole network and the co-operation network), one node at a time.
+    `with_layouts` (the index page) is called, where the layouts are made, with what the index
+    page shows of them (communities and the two layouts' sizes). The layouts are
     computed in a forked process (graph/forked.py) while this one writes the nodes and edges:
     they depend on the structure alone, and with the index page they are half of what is left
     once the graph has been read."""
     current = _current_docs(index)
 
-    def layouts_then() -> tuple[bytes, bytes, dict[str, Any]]:
+    def layouts_then() -> tuple[bytes, bytes]:
         network, cooperation, sizes = _layouts(index, structure, current, max_nodes)
-        shared = {"communities": structure.communities, **sizes}
         if with_layouts is not None:
-            with_layouts(shared)
-        return network, cooperation, shared
+            with_layouts({"communities": structure.communities, **sizes})
+        return network, cooperation
 
     layouts = Forked.start(layouts_then) if len(index.ids) >= LAYOUT_FORK_NODES else None
     try:
         _write_nodes_and_edges(fh, index, structure, current, title)
-        network, cooperation, shared = layouts.result() if layouts is not None else layouts_then()
+        network, cooperation = layouts.result() if layouts is not None else layouts_then()
     except BaseException:
         if layouts is not None:
             layouts.stop()
         raise
     fh.write(b',"network":' + network + b',"cooperation":' + cooperation + f',"bigView":{BIG_VIEW}}};\n'.encode())
-    return shared
 
 
 # The fewest nodes for which the layouts are computed in a process of their own (a fork of a
