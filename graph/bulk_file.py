@@ -237,8 +237,7 @@ def _check_node_lines(data: bytes, edges_start: int, lines: int) -> None:
     """NotPlain unless the newlines before the edges are the head's, one after each node line
     and the edges' head's (a line each, no blank one, no other line starting with "]": the
     ends iter_graph_lines reads); the edges' are _check_lines'."""
-    if data.count(b"\n", 0, edges_start) != lines + 2:
-        raise NotPlain("blank lines, or elements not one a line")
+    _check_lines(data, 0, edges_start, lines + 2)
 
 
 def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
