@@ -201,6 +201,8 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
             return summary, fragment
         fragment_file, key, sheets = place
         write_file(fragment_file, fragment)
+        if _views_parts:
+            _write_views_part(fragment_file, values["sections"], fragment)
         if sheets is not None:
             if plain:  # the sheet's rows rendered by the encoding, no text of theirs to clean
                 prerender_sheet(sheets, values, fragment, key, rendered=sheet)
@@ -213,6 +215,23 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
         return str(exc)
     except Exception as exc:
         return f"{path}: extraction failed ({type(exc).__name__}: {exc})"
+
+
+# whether the extraction workers make each document's part of the views (set by a build with views)
+_views_parts = False
+
+
+def _write_views_part(fragment_file: Path, sections: list[int], fragment: bytes) -> None:
+    """The document's part of the views' edges (visualize/edge_rows.py) beside its fragment in
+    the build cache: made here, in the worker, so that the views only renumber it. Not fatal:
+    where it fails, the views make it again from the fragment (and report what is wrong)."""
+    from policykg.visualize.edge_rows import document_part, part_file
+
+    try:
+        write_file(part_file(fragment_file), document_part(memoryview(fragment)[sections[0]:sections[0] + sections[1]]))
+    except Exception:  # (the views make the part again, and raise there)
+        with suppress(OSError):
+            part_file(fragment_file).unlink()
 
 
 # a small plan of the usual forms (headings, clauses of each kind, targets in text and in a table,
@@ -314,6 +333,7 @@ def pipeline_version() -> str:
 
 CACHE_DIR = ".cache/documents"  # under OUT: each document's summary and fragment file, by what made them
 SUMMARY, FRAGMENT = ".json", ".frag"
+VIEWS_PART = ".views"  # = visualize.edge_rows.VIEWS_PART: a document's part of the views' edges, if made
 
 
 class RecordCache:
@@ -341,12 +361,16 @@ class RecordCache:
         its fragment beside it."""
         if self.old is None:
             return None
-        for suffix in (FRAGMENT, SUMMARY):  # the summary last: it is what says the entry is there
+        for suffix in (FRAGMENT, VIEWS_PART, SUMMARY):  # the summary last: it is what says the entry is there
             old, new = self.old / f"{key}{suffix}", self.new / f"{key}{suffix}"
             try:
                 os.link(old, new)
             except FileExistsError:
                 pass
+            except FileNotFoundError:
+                if suffix == VIEWS_PART:  # (a build without views made none: the views make it)
+                    continue
+                return None
             except OSError:
                 try:
                     shutil.copyfile(old, new)
@@ -377,10 +401,23 @@ def extract_records(
     writer: CorpusWriter,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
     workers: int = 1,
+    views: bool = False,
 ) -> int:
     """Run the extraction pipeline over the files not in the cache (in `workers` processes) and
     hand each document's summary to the writer, in input order; returns the documents added.
-    Unreadable files become report errors; a file with the content of an earlier one is skipped."""
+    Unreadable files become report errors; a file with the content of an earlier one is skipped.
+    views: the workers also make each document's part of the views (_write_views_part)."""
+    global _views_parts
+    _views_parts = views
+    try:
+        return _extract_records(files, manifest_dir, report, cache, writer, progress, workers)
+    finally:
+        _views_parts = False
+
+
+def _extract_records(files: Iterable[Path], manifest_dir: Path | None, report: BuildReport, cache: RecordCache,
+                     writer: CorpusWriter, progress: Callable[[Iterable[Any]], Iterable[Any]] | None,
+                     workers: int) -> int:
     manifest = load_manifest(manifest_dir) if manifest_dir else {}
     jobs: list[Job] = []
     planned: list[tuple[Path, str | None, Path | None]] = []  # (file, cache key, cached summary)
@@ -493,7 +530,7 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
     try:  # the review file's corrections hold for this build only
         try:
             workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-            added = extract_records(files, mdir, report, cache, writer, bar, workers=workers)
+            added = extract_records(files, mdir, report, cache, writer, bar, workers=workers, views=views)
         except ValueError as exc:  # a broken manifest
             raise BuildError(str(exc)) from exc
         if not added:
@@ -522,7 +559,7 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
 
         def views() -> None:
             os.close(write)
-            _write_views(tmp, lambda: _wait_for_end(read))
+            _write_views(tmp, lambda: _wait_for_end(read), writer)
         try:
             drawing.append(Forked.start(views, inline=False))
         except OSError:  # no process to be had now: the views start once graph.json is complete
@@ -536,7 +573,7 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
         if gate:
             os.close(gate.pop())
         elif not drawing:
-            drawing.append(Forked.start(lambda: _write_views(tmp)))
+            drawing.append(Forked.start(lambda: _write_views(tmp, None, writer)))
     try:
         report.files = writer.close(stage=stages.stage, nodes_written=start_views if views else None,
                                     graph_written=graph_complete if views else None)
@@ -564,12 +601,18 @@ def _forget_review_entries() -> None:
         resolve.use_review_entries({})
 
 
-def _write_views(out: Path, complete: Callable[[], None] | None = None) -> None:
+def _write_views(out: Path, complete: Callable[[], None] | None = None, writer: CorpusWriter | None = None) -> None:
     """The views of the graph written to out/graph.json, read from there as a stream (`complete`:
-    returns once the file, still being written, is complete)."""
+    returns once the file, still being written, is complete); the documents' edges from their
+    views parts (visualize/edge_rows.py) where the writer that wrote graph.json says where."""
+    from policykg.visualize.edge_rows import DocumentEdges
     from policykg.visualize.views import write_views_from_out
 
-    write_views_from_out(out, out / "views", complete=complete)
+    documents = None
+    if writer is not None:
+        files = [(d.fragment, d.sections[0], d.sections[1], d.edges) for d in writer.docs]
+        documents = DocumentEdges(files, writer.edges - sum(count for *_, count in files))
+    write_views_from_out(out, out / "views", complete=complete, documents=documents)
 
 
 def _wait_for_end(fd: int) -> None:

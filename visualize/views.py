@@ -50,6 +50,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from policykg.graph.forked import Forked
 from policykg.graph.labels import shorten
+from policykg.visualize.edge_rows import DocumentEdges, EdgeRows
 from policykg.visualize.layout import grouped_layout, seeded_igraph
 
 if TYPE_CHECKING:
@@ -290,7 +291,8 @@ class _EdgeReader:
     the larger half of the work — into the spools `rows` and `strings` (strings_json). The two
     cores the build has are both busy, and the bytes written are those of a single process."""
 
-    def __init__(self, path: Path, nodes_at: int, complete: Callable[[], None] | None = None) -> None:
+    def __init__(self, path: Path, nodes_at: int, complete: Callable[[], None] | None = None,
+                 documents: DocumentEdges | None = None) -> None:
         self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by GraphIndex.close)
         self._ends = tempfile.TemporaryFile()  # noqa: SIM115
         self._strings = tempfile.TemporaryFile()  # noqa: SIM115
@@ -304,7 +306,7 @@ class _EdgeReader:
             code = 1
             try:
                 os.close(ready)
-                self._read(path, nodes_at, complete)
+                self._read(path, nodes_at, complete, documents)
                 code = 0
             finally:
                 os._exit(code)
@@ -312,18 +314,21 @@ class _EdgeReader:
         self._ready = ready
 
     @classmethod
-    def start(cls, path: Path, nodes_at: int, complete: Callable[[], None] | None = None) -> _EdgeReader | None:
+    def start(cls, path: Path, nodes_at: int, complete: Callable[[], None] | None = None,
+              documents: DocumentEdges | None = None) -> _EdgeReader | None:
         """A reader of graph.json whose nodes start at byte `nodes_at` (its edges read once
-        `complete()` returns); None where the system cannot fork (the index then reads
-        everything itself)."""
+        `complete()` returns; with `documents`, the documents' edges from their parts at once,
+        and only the corpus's own edges after them from graph.json); None where the system
+        cannot fork (the index then reads everything itself)."""
         if not hasattr(os, "fork"):
             return None
         try:
-            return cls(path, nodes_at, complete)
+            return cls(path, nodes_at, complete, documents)
         except OSError:  # no process to be had (a limit): the index reads everything itself
             return None
 
-    def _read(self, path: Path, nodes_at: int, complete: Callable[[], None] | None) -> None:
+    def _read(self, path: Path, nodes_at: int, complete: Callable[[], None] | None,
+              documents: DocumentEdges | None) -> None:
         index = GraphIndex(())
         index.relations = False  # (this process makes none of the views' structure)
         index.edge_rows.close()
@@ -331,10 +336,21 @@ class _EdgeReader:
         edges_at = index._read_node_lines(path, nodes_at)
         index._order_documents()
         index._position_of_written_ids()
-        if complete is not None:
-            complete()  # (the edges may still be being written)
-        # one pass over the edges: each line parsed once for its ends and its row of data.js
-        index._read_edge_lists(_edge_lists(path, edges_at))
+        if documents is not None:
+            # the documents' edges from their parts, while the build is still writing them; then
+            # the corpus's own edges (plan families, citations) from graph.json, once complete
+            index._add_document_parts(documents)
+            if complete is not None:
+                complete()
+            if documents.tail:
+                index._read_edge_lists(_edge_lists(path, edges_at + sum(size for _, _, size, _ in documents.files)))
+            if index.edge_count != documents.edges:
+                raise ValueError(f"{path}: {index.edge_count} edges made of {documents.edges}")
+        else:
+            if complete is not None:
+                complete()  # (the edges may still be being written)
+            # one pass over the edges: each line parsed once for its ends and its row of data.js
+            index._read_edge_lists(_edge_lists(path, edges_at))
         self.rows.flush()
         self._ends.write(_encode(index.type_names) + b"\n" + index.edge_ends.tobytes())
         self._ends.flush()
@@ -410,7 +426,6 @@ class GraphIndex:
         self.doc_of_task: dict[str, str] = {}
         self.type_names: list[str] = []
         self._type_index: dict[Any, int] = {}  # edge type (as written) -> its number
-        self._key_prefixes: list[str] = []  # "TYPE:" of every type, for keys "TYPE:n"
         self._short_keys: list[dict[Any, str | int]] = []  # per type: key in graph.json -> in data.js
         self.type_numbers: dict[str, int] = {}  # edge type name -> its number in type_names
         self._type_counts: list[int] = []
@@ -534,6 +549,35 @@ class GraphIndex:
                                       list(map(position.__getitem__, [data["to"] for data in edges])))
             self._add_edge_rows(edges, numbers, self.edge_count - len(edges))
 
+    def _add_document_parts(self, documents: DocumentEdges) -> None:
+        """The documents' edges, from their parts (visualize/edge_rows.py), in graph.json's order:
+        their ends and rows renumbered, many documents at a time."""
+        rows = EdgeRows(self)
+        sources: list[int] = []
+        targets: list[int] = []
+        numbers: list[int] = []
+        for fragment, offset, size, count in documents.files:
+            part = documents.part(fragment, offset, size)
+            if part["edges"] != count:
+                raise ValueError(f"{fragment}: {part['edges']} edges in its views part, {count} in its summary")
+            more = rows.add(part)
+            sources += more[0]
+            targets += more[1]
+            numbers += more[2]
+            self._rows += more[3]
+            if len(sources) >= 16384:
+                self._add_document_ends(sources, targets, numbers)
+        self._add_document_ends(sources, targets, numbers)
+
+    def _add_document_ends(self, sources: list[int], targets: list[int], numbers: list[int]) -> None:
+        ends = np.empty((len(sources), 3), dtype=np.dtype("l"))
+        ends[:, 0], ends[:, 1], ends[:, 2] = sources, targets, numbers
+        self._add_edge_ends(ends)
+        self._flush_rows()
+        sources.clear()
+        targets.clear()
+        numbers.clear()
+
     def _add_edges(self, rels: list[Any], sources: list[int], targets: list[int]) -> list[int]:
         """Edges as their types (as written) and source and target positions: their ends, type
         counts and the responsibilities (_add_edge_ends); returns their type numbers."""
@@ -640,12 +684,14 @@ class GraphIndex:
         self._flush_rows()
 
     @classmethod
-    def of_graph_json(cls, path: Path, complete: Callable[[], None] | None = None) -> GraphIndex:
+    def of_graph_json(cls, path: Path, complete: Callable[[], None] | None = None,
+                      documents: DocumentEdges | None = None) -> GraphIndex:
         """The index of a graph.json, its edges read by a second process at once where the
         system can fork (_EdgeReader). A graph.json in another layout than the one element a
         line the build writes is read as a stream of elements. `complete`: where the file is
         still being written (its nodes are there, see CorpusWriter.close), a function that
-        returns once it is complete: its edges are read only then."""
+        returns once it is complete: its edges are read only then. `documents`: where the
+        documents' edges come from (a build's fragments and their views parts)."""
         with path.open("rb") as fh:
             head = fh.readline()
             if not head.endswith(b'"nodes":[\n') or b'"graph":' not in head:
@@ -655,7 +701,7 @@ class GraphIndex:
                     complete()
                 return cls(iter_graph_elements(path))
             json.loads(head[head.index(b'"graph":') + 8:-len(b',"nodes":[\n')])  # a broken head says so
-            reader = _EdgeReader.start(path, fh.tell(), complete)
+            reader = _EdgeReader.start(path, fh.tell(), complete, documents)
             try:
                 def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
                     for nodes in _element_lists(fh):
@@ -780,21 +826,13 @@ class GraphIndex:
         if number is None:
             number = self.type_numbers[name] = len(self.type_names)
             self.type_names.append(name)
-            self._key_prefixes.append(name + ":")
             self._type_counts.append(0)
             self._short_keys.append({})
         self._type_index[rel] = number
         return number
 
     def _short_key(self, raw_key: Any, type_number: int) -> str | int:
-        """An edge's key as data.js holds it: "TYPE:n" of an edge of that type as the number n."""
-        key = str(raw_key)
-        prefix = self._key_prefixes[type_number]
-        if key.startswith(prefix):
-            suffix = key[len(prefix):]
-            if suffix.isascii() and suffix.isdigit() and (len(suffix) == 1 or suffix[0] != "0"):
-                return int(suffix)
-        return key
+        return _short_key_of(raw_key, self.type_names[type_number])
 
     def _flush_rows(self) -> None:
         """Encode the buffered edge rows (one encoder call for many rows) into the spool."""
@@ -900,6 +938,17 @@ def _node_tooltip(index: GraphIndex, node: str) -> tuple[str, str]:
         doc_names = [index.display_name(index.documents[i]) for i in doc_indices[:4]]
         lines.append(f"{len(doc_indices)} document(s): " + _short("；".join(doc_names), 160))
     return "\n".join(lines), ""
+
+
+def _short_key_of(raw_key: Any, type_name: str) -> str | int:
+    """An edge's key as data.js holds it: "TYPE:n" of an edge of that type as the number n."""
+    key = str(raw_key)
+    prefix = type_name + ":"
+    if key.startswith(prefix):
+        suffix = key[len(prefix):]
+        if suffix.isascii() and suffix.isdigit() and (len(suffix) == 1 or suffix[0] != "0"):
+            return int(suffix)
+    return key
 
 
 def _target_value(data: dict[str, Any]) -> str:
@@ -1429,13 +1478,16 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None,
-                         complete: Callable[[], None] | None = None, **options: Any) -> list[Path]:
+                         complete: Callable[[], None] | None = None, documents: DocumentEdges | None = None,
+                         **options: Any) -> list[Path]:
     """Write the views of the graph a build wrote to OUT_DIR/graph.json (into OUT_DIR/views
     unless `views_dir` says otherwise) reading it one element at a time, so that the graph is
     never held; the options are write_views'. A missing graph.json raises FileNotFoundError, one
     that is not a policykg graph ValueError, both naming the file. `complete`: for a graph.json
     still being written, whose nodes are there (the build starts the views then), a function
-    that returns once the file is complete."""
+    that returns once the file is complete; `documents`: where a build's documents' edges are
+    (their fragments and views parts: see visualize/edge_rows.py), read from there, not from
+    graph.json."""
     from policykg.graph.export import GRAPH_JSON
 
     path = Path(out_dir) / GRAPH_JSON
@@ -1443,7 +1495,7 @@ def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = Non
         raise FileNotFoundError(f"{path}: no built graph here (run `policykg build DATA --out {out_dir}` first)")
     with _no_cycle_collection():
         try:
-            index = GraphIndex.of_graph_json(path, complete)
+            index = GraphIndex.of_graph_json(path, complete, documents)
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a policykg graph ({exc})") from exc
         try:
