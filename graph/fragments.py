@@ -327,13 +327,14 @@ def _props(line: bytes, sha: str) -> dict[str, Any]:
 class _Document:
     """What pass 2 needs of a document (small: no text)."""
 
-    __slots__ = ("doc_id", "edges", "ends", "fragment", "head", "key", "new_shared", "sections", "sha256")
+    __slots__ = ("doc_id", "edges", "ends", "fragment", "head", "key", "new_shared", "nodes", "sections", "sha256")
 
     def __init__(self, summary: dict[str, Any], fragment: Path, new_shared: list[tuple[int, str]],
                  key: str | None) -> None:
         self.doc_id, self.sha256, self.head = summary["doc_id"], summary["sha256"], summary["head"]
         self.sections = tuple(summary["sections"])
-        self.edges = summary["edges"]  # (how many of graph.json's edges are its own: the views' parts)
+        # how many of graph.json's nodes and edges are its own (the views read them from its parts)
+        self.nodes, self.edges = len(summary["json_ends"]), summary["edges"]
         # where its own nodes end: needed only to put shared nodes first seen here among them
         self.ends = (summary["json_ends"], summary["graphml_ends"]) if new_shared else ([], [])
         self.fragment = str(fragment)

@@ -222,13 +222,15 @@ _views_parts = False
 
 
 def _write_views_part(fragment_file: Path, sections: list[int], fragment: bytes) -> None:
-    """The document's part of the views' edges (visualize/edge_rows.py) beside its fragment in
+    """The document's part of the views' edges (visualize/document_parts.py) beside its fragment in
     the build cache: made here, in the worker, so that the views only renumber it. Not fatal:
     where it fails, the views make it again from the fragment (and report what is wrong)."""
-    from policykg.visualize.edge_rows import document_part, part_file
+    from policykg.visualize.document_parts import document_part, part_file
 
     try:
-        write_file(part_file(fragment_file), document_part(memoryview(fragment)[sections[0]:sections[0] + sections[1]]))
+        lines = memoryview(fragment)
+        write_file(part_file(fragment_file),
+                   document_part(lines[:sections[0]], lines[sections[0]:sections[0] + sections[1]]))
     except Exception:  # (the views make the part again, and raise there)
         with suppress(OSError):
             part_file(fragment_file).unlink()
@@ -333,7 +335,7 @@ def pipeline_version() -> str:
 
 CACHE_DIR = ".cache/documents"  # under OUT: each document's summary and fragment file, by what made them
 SUMMARY, FRAGMENT = ".json", ".frag"
-VIEWS_PART = ".views"  # = visualize.edge_rows.VIEWS_PART: a document's part of the views' edges, if made
+VIEWS_PART = ".views"  # = visualize.document_parts.VIEWS_PART: a document's part of the views, if made
 
 
 class RecordCache:
@@ -604,14 +606,15 @@ def _forget_review_entries() -> None:
 def _write_views(out: Path, complete: Callable[[], None] | None = None, writer: CorpusWriter | None = None) -> None:
     """The views of the graph written to out/graph.json, read from there as a stream (`complete`:
     returns once the file, still being written, is complete); the documents' edges from their
-    views parts (visualize/edge_rows.py) where the writer that wrote graph.json says where."""
-    from policykg.visualize.edge_rows import DocumentEdges
+    views parts (visualize/document_parts.py) where the writer that wrote graph.json says where."""
+    from policykg.visualize.document_parts import BuiltDocuments
     from policykg.visualize.views import write_views_from_out
 
     documents = None
     if writer is not None:
-        files = [(d.fragment, d.sections[0], d.sections[1], d.edges) for d in writer.docs]
-        documents = DocumentEdges(files, writer.edges - sum(count for *_, count in files))
+        files = [(d.fragment, d.sections[0], d.sections[1], d.edges, d.nodes, [before for before, _ in d.new_shared])
+                 for d in writer.docs]
+        documents = BuiltDocuments(files, writer.edges - sum(file[3] for file in files))
     write_views_from_out(out, out / "views", complete=complete, documents=documents)
 
 

@@ -50,7 +50,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from policykg.graph.forked import Forked
 from policykg.graph.labels import shorten
-from policykg.visualize.edge_rows import DocumentEdges, EdgeRows
+from policykg.visualize.document_parts import BuiltDocuments, EdgeRows
 from policykg.visualize.layout import grouped_layout, seeded_igraph
 
 if TYPE_CHECKING:
@@ -203,6 +203,23 @@ def _tip_head(data: dict[str, Any], kind: str, display: str) -> str:
     return "\n".join(lines)
 
 
+def task_record(data: dict[str, Any], node: str) -> list[Any]:
+    """What the views keep of a task node (`data`, its id `node`), as GraphIndex.add_task takes
+    it: made of the node alone (a task is one document's), so that the build's extraction worker
+    can make it (visualize/document_parts.py)."""
+    labels = data.get("labels") or ["Task"]
+    display = str(data.get("name") or data.get("title") or node)
+    shas = data.get("docs") or [data.get("docSha256")]
+    return [node, "Entity" in labels, "Unit" in labels, str(data.get("name", "")), display, _names(data, node),
+            _node_label(data, "Task", display), _tip_head(data, "Task", display),
+            str(data["jurisdiction"]) if data.get("jurisdiction") else None,
+            [str(a) for a in data["aliases"]] if data.get("aliases") else None,
+            [str(data.get("path") or ""), str(data.get("title") or data.get("name") or ""),
+             str(data["deadline"]) if data.get("deadline") else "", data.get("start"),
+             short_title(data.get("title") or display, 10)],
+            data.get("docId"), data.get("docSha256"), [s if type(s) is str else str(s) for s in shas]]
+
+
 def _node_label(data: dict[str, Any], kind: str, display: str) -> str:
     if kind == "Task":
         return short_title(data.get("title") or data.get("name") or data.get("path") or data["id"])
@@ -280,6 +297,49 @@ def _edge_lists(path: Path, offset: int) -> Iterator[list[Any]]:
         yield from _element_lists(fh)
 
 
+def _built_node_items(fh: IO[bytes], documents: BuiltDocuments) -> Iterator[list[Any]]:
+    """The nodes of a build's graph.json from fh's position on (as _element_lists), each a
+    parsed node or, for a task whose document's part has its record (views.task_record), that
+    record: its line is not parsed (a task's line is long, and its record is most of the views'
+    work on nodes). A record is taken only for a line that starts with its node's id."""
+    records = documents.lines()
+    at, rest = fh.tell(), b""
+    while True:
+        read = fh.read(1 << 18)
+        block, rest = rest + read, b""
+        cut = block.rfind(b"\n") + 1 if read else len(block)
+        block, rest = block[:cut], block[cut:]
+        at += cut
+        lines = block.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        end = next((i for i, line in enumerate(lines) if line.startswith(b"]")), -1)
+        if end >= 0:
+            at -= len(b"\n".join(lines[end:])) + 1
+            del lines[end:]
+        items: list[Any] = []
+        parsed: list[int] = []
+        for line in lines:
+            if line.endswith(b","):
+                line = line[:-1]
+            record = next(records)
+            if record is not None and line.startswith(b'{"id":' + _encode(record[0]) + b","):
+                items.append(record)
+            else:
+                parsed.append(len(items))
+                items.append(line)
+        if parsed:
+            nodes = _parsed_lines(b",\n".join([items[i] for i in parsed]))
+            for i, node in zip(parsed, nodes, strict=True):
+                items[i] = node
+        if items:
+            yield items
+        if end >= 0 or not read:
+            fh.seek(at)
+            fh.readline()  # the line that ends the list
+            return
+
+
 _NODE_HEAD = re.compile(rb'\n\{"id":"([^"\\\n]*)","label":"([^"\\\n]*)"')
 _DOCUMENT_LINE = re.compile(rb'\n(\{"id":"[^"\\\n]*","label":"Document"[^\n]*)')
 
@@ -292,7 +352,7 @@ class _EdgeReader:
     cores the build has are both busy, and the bytes written are those of a single process."""
 
     def __init__(self, path: Path, nodes_at: int, complete: Callable[[], None] | None = None,
-                 documents: DocumentEdges | None = None) -> None:
+                 documents: BuiltDocuments | None = None) -> None:
         self.rows = tempfile.TemporaryFile()  # noqa: SIM115 (closed by GraphIndex.close)
         self._ends = tempfile.TemporaryFile()  # noqa: SIM115
         self._strings = tempfile.TemporaryFile()  # noqa: SIM115
@@ -315,7 +375,7 @@ class _EdgeReader:
 
     @classmethod
     def start(cls, path: Path, nodes_at: int, complete: Callable[[], None] | None = None,
-              documents: DocumentEdges | None = None) -> _EdgeReader | None:
+              documents: BuiltDocuments | None = None) -> _EdgeReader | None:
         """A reader of graph.json whose nodes start at byte `nodes_at` (its edges read once
         `complete()` returns; with `documents`, the documents' edges from their parts at once,
         and only the corpus's own edges after them from graph.json); None where the system
@@ -328,7 +388,7 @@ class _EdgeReader:
             return None
 
     def _read(self, path: Path, nodes_at: int, complete: Callable[[], None] | None,
-              documents: DocumentEdges | None) -> None:
+              documents: BuiltDocuments | None) -> None:
         index = GraphIndex(())
         index.relations = False  # (this process makes none of the views' structure)
         index.edge_rows.close()
@@ -343,7 +403,7 @@ class _EdgeReader:
             if complete is not None:
                 complete()
             if documents.tail:
-                index._read_edge_lists(_edge_lists(path, edges_at + sum(size for _, _, size, _ in documents.files)))
+                index._read_edge_lists(_edge_lists(path, edges_at + sum(file[2] for file in documents.files)))
             if index.edge_count != documents.edges:
                 raise ValueError(f"{path}: {index.edge_count} edges made of {documents.edges}")
         else:
@@ -450,6 +510,13 @@ class GraphIndex:
             elif element == "nodes":  # many at once (GraphIndex.of_graph_json)
                 for node in item:
                     self._add_node(node)
+            elif element == "node items":  # nodes, and task records made by the build (_built_node_items)
+                add_node, add_task = self._add_node, self.add_task
+                for node in item:
+                    if type(node) is list:
+                        add_task(node)
+                    else:
+                        add_node(node)
             elif element == "edge":
                 self._order_documents()
                 self._read_edges(chain((("edge", item),), stream))
@@ -474,10 +541,13 @@ class GraphIndex:
 
     def _add_node(self, data: dict[str, Any]) -> None:
         node = str(data["id"]) if not isinstance(data["id"], str) else data["id"]
+        kind = str(data.get("label") or "_other")
+        if kind == "Task":
+            self.add_task(task_record(data, node))
+            return
         i = len(self.ids)
         self.ids.append(node)
         self.position[node] = i
-        kind = str(data.get("label") or "_other")
         self.kind[node] = kind
         labels = data.get("labels") or [kind]
         self.entities += "Entity" in labels
@@ -501,14 +571,34 @@ class GraphIndex:
                                     "period": _period(data),
                                     "current": str(data.get("current", True)).lower() not in ("false", "0")}
             return
-        if kind == "Task":
-            self.task_facts[i] = (str(data.get("path") or ""), str(data.get("title") or data.get("name") or ""),
-                                  str(data["deadline"]) if data.get("deadline") else "", data.get("start"),
-                                  short_title(data.get("title") or display, 10))
-            self._task_doc_hint[i] = (data.get("docId"), self._sha(data.get("docSha256")))
         shas = data.get("docs") or [data.get("docSha256")]
         sha_number = self._sha_number
         self._node_shas[i] = [sha_number.setdefault(s if type(s) is str else str(s), len(sha_number)) for s in shas]
+
+    def add_task(self, record: list[Any]) -> None:
+        """A task node as task_record made it (here, or in the build's extraction worker)."""
+        (node, entity, unit, sort_name, display, names, label, tip_head, jurisdiction, aliases, facts, doc_id, doc_sha,
+         shas) = record
+        i = len(self.ids)
+        self.ids.append(node)
+        self.position[node] = i
+        self.kind[node] = "Task"
+        self.entities += entity
+        if unit:
+            self.units.append(node)
+            self._unit_sort_names[node] = sort_name
+        self.display.append(display)
+        self.names_of.append(names)
+        self.labels.append(label)
+        self.tip_heads.append(tip_head)
+        if jurisdiction is not None:
+            self.jurisdiction_of[i] = jurisdiction
+        if aliases is not None:
+            self.aliases_of[i] = aliases
+        self.task_facts[i] = tuple(facts)
+        self._task_doc_hint[i] = (doc_id, self._sha(doc_sha))
+        sha_number = self._sha_number
+        self._node_shas[i] = [sha_number.setdefault(s, len(sha_number)) for s in shas]
 
     def _order_documents(self) -> None:
         """Documents sorted by name; once every node has been read (before the first edge)."""
@@ -549,15 +639,15 @@ class GraphIndex:
                                       list(map(position.__getitem__, [data["to"] for data in edges])))
             self._add_edge_rows(edges, numbers, self.edge_count - len(edges))
 
-    def _add_document_parts(self, documents: DocumentEdges) -> None:
-        """The documents' edges, from their parts (visualize/edge_rows.py), in graph.json's order:
+    def _add_document_parts(self, documents: BuiltDocuments) -> None:
+        """The documents' edges, from their parts (visualize/document_parts.py), in graph.json's order:
         their ends and rows renumbered, many documents at a time."""
         rows = EdgeRows(self)
         sources: list[int] = []
         targets: list[int] = []
         numbers: list[int] = []
-        for fragment, offset, size, count in documents.files:
-            part = documents.part(fragment, offset, size)
+        for fragment, nodes_size, edges_size, count, _, _ in documents.files:
+            part = documents.edge_part(fragment, nodes_size, edges_size)
             if part["edges"] != count:
                 raise ValueError(f"{fragment}: {part['edges']} edges in its views part, {count} in its summary")
             more = rows.add(part)
@@ -685,7 +775,7 @@ class GraphIndex:
 
     @classmethod
     def of_graph_json(cls, path: Path, complete: Callable[[], None] | None = None,
-                      documents: DocumentEdges | None = None) -> GraphIndex:
+                      documents: BuiltDocuments | None = None) -> GraphIndex:
         """The index of a graph.json, its edges read by a second process at once where the
         system can fork (_EdgeReader). A graph.json in another layout than the one element a
         line the build writes is read as a stream of elements. `complete`: where the file is
@@ -704,8 +794,12 @@ class GraphIndex:
             reader = _EdgeReader.start(path, fh.tell(), complete, documents)
             try:
                 def nodes_then_edge_lines() -> Iterator[tuple[str, Any]]:
-                    for nodes in _element_lists(fh):
-                        yield "nodes", nodes
+                    if documents is not None:
+                        for items in _built_node_items(fh, documents):
+                            yield "node items", items
+                    else:
+                        for nodes in _element_lists(fh):
+                            yield "nodes", nodes
                     if complete is not None:
                         complete()
                     yield "edge lines", (path, fh.tell(), reader)  # the edges follow from here
@@ -1478,7 +1572,7 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = None,
-                         complete: Callable[[], None] | None = None, documents: DocumentEdges | None = None,
+                         complete: Callable[[], None] | None = None, documents: BuiltDocuments | None = None,
                          **options: Any) -> list[Path]:
     """Write the views of the graph a build wrote to OUT_DIR/graph.json (into OUT_DIR/views
     unless `views_dir` says otherwise) reading it one element at a time, so that the graph is
@@ -1486,7 +1580,7 @@ def write_views_from_out(out_dir: Path | str, views_dir: Path | str | None = Non
     that is not a policykg graph ValueError, both naming the file. `complete`: for a graph.json
     still being written, whose nodes are there (the build starts the views then), a function
     that returns once the file is complete; `documents`: where a build's documents' edges are
-    (their fragments and views parts: see visualize/edge_rows.py), read from there, not from
+    (their fragments and views parts: see visualize/document_parts.py), read from there, not from
     graph.json."""
     from policykg.graph.export import GRAPH_JSON
 

@@ -1,26 +1,31 @@
-"""A document's edges as data.js draws them, made once per document (in the build's extraction
-worker, and kept in the build cache beside its fragment), so that the views of a build only
-renumber them: the rows of data.js's edges are the bulk of the views' work (hundreds of thousands
-of edges), and most of what is in a row depends on that edge alone.
+"""A document's part of the views, made once per document (in the build's extraction worker,
+and kept in the build cache beside its fragment), so that the views of a build mostly renumber
+and copy: its edges as data.js draws them (the rows of data.js's edges are the bulk of the
+views' work: hundreds of thousands of edges), and what the views keep of its task nodes
+(views.task_record: their labels, names and tooltips' own lines).
 
-What a row holds that depends on the whole graph is numbers: its ends (node positions in
+What an edge's row holds that depends on the whole graph is numbers: its ends (node positions in
 graph.json), its type (numbered in the order the types first occur), its document (the documents
 sorted by name) and its written form and quote (numbers into data.js's `strings`, in the order
 they first occur). A document's part numbers each of these in its own tables, in the order they
 first occur in its edges; `EdgeRows.add` maps its tables onto the graph's, which, taken in the
 order graph.json lists the documents' edges, gives every number the graph-wide numbering gives
 (first occurrences stay in the same order). The rest of a row (its key, task path and target
-value, and how many of its trailing fields are empty) is the document's alone.
+value, and how many of its trailing fields are empty) is the document's alone. A task node is
+one document's: its record is the one the views make of its line in graph.json.
 
-A part starts with a line naming the code that made it (`part_version`): a part of another
+A part is three lines: the code that made it (`part_version`), the edges' columns, the task
+records (one per node of the document's own, None for its Document). A part of another
 version, or none (a document cached by a build without views), is made again from the
-document's edge lines.
+document's fragment (by the views' edge reader; the views' main process then reads those
+nodes from graph.json itself).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
@@ -36,19 +41,22 @@ _TRIM = tuple(slice(0, n) for n in range(10))
 def part_version() -> bytes:
     """A digest of the code that makes a part (this module and the views' row code)."""
     here = Path(__file__).parent
-    digest = hashlib.sha256(b"policykg-edge-rows-1")
-    for name in ("edge_rows.py", "views.py"):
+    digest = hashlib.sha256(b"policykg-views-part-1")
+    for name in ("document_parts.py", "views.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16].encode()
 
 
-def document_part(edge_lines: bytes | memoryview) -> bytes:
-    """The part of a document whose graph.json edge lines (`element,\\n` lines, as its fragment
-    holds them) are `edge_lines`: a version line, then one JSON object of columns."""
-    from policykg.visualize.views import _parsed_lines
+def document_part(node_lines: bytes | memoryview, edge_lines: bytes | memoryview) -> bytes:
+    """The part of a document whose own nodes' and edges' graph.json lines (`element,\\n` lines,
+    as its fragment holds them) are `node_lines` and `edge_lines`."""
+    from policykg.visualize.views import _parsed_lines, task_record
 
     edges = _parsed_lines(bytes(edge_lines)) if edge_lines else []
-    return part_version() + b"\n" + _encode_part(_part_of(edges))
+    nodes = _parsed_lines(bytes(node_lines)) if node_lines else []
+    tasks = [task_record(data, data["id"]) if data.get("label") == "Task" and type(data["id"]) is str else None
+             for data in nodes]
+    return part_version() + b"\n" + _encode_part(_part_of(edges)) + b"\n" + _encode_part(tasks)
 
 
 def _encode_part(part: dict[str, Any]) -> bytes:
@@ -122,14 +130,14 @@ def _part_of(edges: list[dict[str, Any]]) -> dict[str, Any]:
             "text": texts, "path": paths, "value": values, "size": sizes}
 
 
-def read_part(data: bytes) -> dict[str, Any] | None:
-    """A part's columns, None if it was made by other code."""
+def read_part(data: bytes, line: int) -> Any:
+    """A part's edge columns (line 1) or task records (line 2), None if it was made by other code."""
     from policykg.visualize.views import _loads
 
-    version, _, body = data.partition(b"\n")
-    if version != part_version():
+    lines = data.split(b"\n")
+    if lines[0] != part_version() or len(lines) != 3:
         return None
-    return _loads(body)
+    return _loads(lines[line])
 
 
 def part_file(fragment: str | Path) -> Path:
@@ -138,39 +146,55 @@ def part_file(fragment: str | Path) -> Path:
 
 
 @dataclass
-class DocumentEdges:
-    """Where a build's graph.json has its edges from: each document's edge lines in its fragment
-    file (fragment, offset, size, how many edges), in graph.json's order, then `tail` edges of
-    the corpus's own (plan families, citations); `edges` in all."""
+class BuiltDocuments:
+    """Where a build's graph.json has its documents' nodes and edges from: each document's lines
+    in its fragment file, in graph.json's order, as (fragment, size of its node lines, size of
+    its edge lines (after them), how many edges, how many nodes of its own, and the shared nodes
+    graph.json puts among them: for each, how many own nodes come before it); then `tail` edges
+    of the corpus's own (plan families, citations); `edges` in all."""
 
-    files: list[tuple[str, int, int, int]]
+    files: list[tuple[str, int, int, int, int, list[int]]]
     tail: int
 
     @property
     def edges(self) -> int:
-        return sum(count for *_, count in self.files) + self.tail
+        return sum(file[3] for file in self.files) + self.tail
 
-    def part(self, fragment: str, offset: int, size: int) -> dict[str, Any]:
-        """A document's part: from the cache, else made from its edge lines (and kept there for
-        the next build)."""
+    def edge_part(self, fragment: str, nodes_size: int, edges_size: int) -> dict[str, Any]:
+        """A document's edge columns: from the cache, else made from its fragment (and kept
+        there for the next build)."""
         where = part_file(fragment)
         with suppress(OSError):
-            found = read_part(where.read_bytes())
+            found = read_part(where.read_bytes(), 1)
             if found is not None:
                 return found
         with open(fragment, "rb") as fh:
-            fh.seek(offset)
-            lines = fh.read(size)
-        if len(lines) != size:
+            lines = fh.read(nodes_size + edges_size)
+        if len(lines) != nodes_size + edges_size:
             raise ValueError(f"{fragment}: a fragment file shorter than its summary says")
-        made = document_part(lines)
+        made = document_part(memoryview(lines)[:nodes_size], memoryview(lines)[nodes_size:])
         with suppress(OSError):  # (a cache that cannot be written to is made again next time)
             temporary = where.with_suffix(f".tmp-{os.getpid()}")
             temporary.write_bytes(made)
             temporary.replace(where)
-        found = read_part(made)
+        found = read_part(made, 1)
         assert found is not None
         return found
+
+    def lines(self) -> Iterator[list[Any] | None]:
+        """For every node line of graph.json in order, the task record of it (a list) where its
+        document's part has one, else None (a line to read)."""
+        for fragment, _, _, _, own, inserted in self.files:
+            records = None
+            with suppress(OSError):
+                records = read_part(part_file(fragment).read_bytes(), 2)
+            if records is None or len(records) != own:
+                records = [None] * own
+            for shift, before in enumerate(inserted):
+                records.insert(before + shift, None)
+            yield from records
+        while True:
+            yield None
 
 
 class EdgeRows:
