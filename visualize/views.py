@@ -323,7 +323,8 @@ def _built_node_items(fh: IO[bytes], documents: BuiltDocuments) -> Iterator[list
             if line.endswith(b","):
                 line = line[:-1]
             record = next(records)
-            if record is not None and line.startswith(b'{"id":' + _encode(record[0]) + b","):
+            # (an id that JSON escapes is not found as it is: its line is read)
+            if record is not None and line.startswith(b'{"id":"' + record[0].encode("utf-8", "surrogatepass") + b'",'):
                 items.append(record)
             else:
                 parsed.append(len(items))
