@@ -17,7 +17,10 @@ The graph is read once as the element stream of graph.json (write_views_from_out
 graph is turned into the same stream), keeping only what the pages need (GraphIndex); where the
 system can fork, a second process reads graph.json at the same time and makes the edges' part of
 data.js (_EdgeReader), and a third makes the layouts and the index page while this one writes the
-nodes (write_shared_data): the same bytes in about half the time on two cores.
+nodes (write_shared_data): the same bytes in about half the time on two cores. In a build, the
+documents' edge rows and task nodes come mostly made from the extraction workers' parts
+(visualize/document_parts.py): the edge reader renumbers the rows, and this process takes the
+task records instead of parsing and rendering the tasks' lines.
 """
 
 from __future__ import annotations
