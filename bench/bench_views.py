@@ -16,6 +16,12 @@ and says whether both wrote the same data.js and index.html; then (unless --no-b
 index.html, network.html, cooperation.html, the busiest unit's view and the largest plan's view
 and prints the seconds until each has drawn (the 'usable' time, measured around page.goto +
 wait for the page's ready flag).
+--rebuild DOCS OUT: the views' share of a build, as a build makes them (from the extraction
+workers' parts of the views in OUT's build cache, visualize/document_parts.py): rebuilds of DOCS
+into OUT, every document from the cache (OUT: a build of DOCS, with views, so that the parts are
+there), alternately without and with views, each in a fresh process; prints wall and CPU seconds
+(the build's process and all its children: writers, views and their processes) of each and the
+difference, the median of --repeats pairs. (The workers' part: bench/bench_record.py's prints.)
 --tiny: synthetic corpora of N plans of two tasks each (policykg.visualize.synthetic): the time of
 write_views and the time per plan, which must stay flat as N grows (every cost is linear).
 --sizes: synthetic graphs of about N nodes, drawn whole: write time, page MB, usable, redraw.
@@ -75,6 +81,18 @@ print(json.dumps({"seconds": time.perf_counter() - wall, "cpu": time.process_tim
                   "reader_cpu": reader.ru_utime + reader.ru_stime,
                   "files": len(written), "mb": sum(p.stat().st_size for p in written) / 1e6,
                   "peak_mb": peak_mb(), "reader_peak_mb": reader.ru_maxrss / 1e3}))
+"""
+
+# The child that rebuilds DOCS into OUT from its cache and measures itself. argv: DOCS OUT views|no-views.
+REBUILD = """
+import json, resource, sys, time
+wall, cpu = time.perf_counter(), time.process_time()
+from policykg.api import build
+report = build(sys.argv[1], sys.argv[2], views=sys.argv[3] == "views", progress=False)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                  "children_cpu": children.ru_utime + children.ru_stime, "cached": report.cached,
+                  "documents": report.documents}))
 """
 
 REDRAW_JS = """() => {
@@ -150,6 +168,33 @@ def bench_built(outs: list[Path], repeats: int, before_rev: str | None, browser:
     return 0
 
 
+def bench_rebuild(docs: Path, out: Path, repeats: int) -> int:
+    """The views' wall and CPU seconds in rebuilds from the cache (see the module's docstring)."""
+    runs: dict[str, list[dict[str, float]]] = {"no-views": [], "views": []}
+    for _ in range(repeats):
+        for mode in runs:
+            child = subprocess.run([sys.executable, "-c", REBUILD, str(docs), str(out), mode],
+                                   capture_output=True, text=True)
+            if child.returncode:
+                raise SystemExit(f"rebuilding {out} failed:\n{child.stderr}")
+            row = json.loads(child.stdout.strip().splitlines()[-1])
+            if row["cached"] != row["documents"]:
+                print(f"note: {row['documents'] - row['cached']} documents were not in the cache (extracted)")
+            runs[mode].append(row)
+
+    def median(mode: str, key: str) -> float:
+        return statistics.median(r[key] if key != "cpu" else r["cpu"] + r["children_cpu"] for r in runs[mode])
+
+    print(f"rebuild of {docs} from the cache of {out}, median of {repeats}:")
+    print(f"{'mode':<9} {'wall s':>6} {'CPU s':>6} {'(children)':>10}")
+    for mode in runs:
+        print(f"{mode:<9} {median(mode, 'seconds'):>6.2f} {median(mode, 'cpu'):>6.2f} "
+              f"{median(mode, 'children_cpu'):>10.2f}")
+    print(f"{'views +':<9} {median('views', 'seconds') - median('no-views', 'seconds'):>6.2f} "
+          f"{median('views', 'cpu') - median('no-views', 'cpu'):>6.2f}")
+    return 0
+
+
 def _usable_times(views: Path, data: dict[str, object], repeats: int) -> list[float]:
     units = [n for n in data["nodes"] if n.get("unit")]
     busiest = max(units, key=lambda n: (n.get("led", 0) + n.get("joined", 0), n["id"]))
@@ -205,6 +250,8 @@ def bench_sizes(sizes: list[int], repeats: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--built", type=Path, nargs="+", metavar="OUT_DIR", help="built OUT folders (with graph.json)")
+    parser.add_argument("--rebuild", type=Path, nargs=2, metavar=("DOCS", "OUT"),
+                        help="the views' share of rebuilds of DOCS into OUT from its cache")
     parser.add_argument("--tiny", type=int, nargs="+", metavar="PLANS", help="synthetic corpora of tiny plans")
     parser.add_argument("--sizes", type=int, nargs="+", metavar="NODES", help="synthetic graphs drawn whole")
     parser.add_argument("--repeats", type=int, default=1)
@@ -212,11 +259,13 @@ def main() -> int:
                         "revision (e.g. main), back to back on the same OUT, and compare the data files")
     parser.add_argument("--no-browser", action="store_true", help="with --built: skip the time-to-usable")
     args = parser.parse_args()
-    if not (args.built or args.tiny or args.sizes):
+    if not (args.built or args.tiny or args.sizes or args.rebuild):
         args.sizes = [1000, 5000]
     if (args.sizes or (args.built and not args.no_browser)) and not CHROMIUM.exists():
         print(f"{CHROMIUM} not found: apt-get install -y chromium", file=sys.stderr)
         return 2
+    if args.rebuild:
+        bench_rebuild(*args.rebuild, max(args.repeats, 1))
     if args.tiny:
         bench_tiny(args.tiny)
     if args.built:
