@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -221,9 +221,21 @@ def _extract_one(job: Job) -> tuple[bytes, bytes | None] | str:
 _views_parts = False
 
 
+@contextmanager
+def _views_parts_made(wanted: bool) -> Iterator[None]:
+    """The extraction workers started inside make each document's part of the views if `wanted`."""
+    global _views_parts
+    _views_parts = wanted
+    try:
+        yield
+    finally:
+        _views_parts = False
+
+
 def _write_views_part(fragment_file: Path, sections: list[int], fragment: bytes) -> None:
-    """The document's part of the views' edges (visualize/document_parts.py) beside its fragment in
-    the build cache: made here, in the worker, so that the views only renumber it. Not fatal:
+    """The document's part of the views (its edges' rows and its task records, see
+    visualize/document_parts.py) beside its fragment in the build cache: made here, in the worker,
+    so that the views of the build mostly renumber and copy it. Not fatal:
     where it fails, the views make it again from the fragment (and report what is wrong)."""
     from policykg.visualize.document_parts import document_part, part_file
 
@@ -403,23 +415,10 @@ def extract_records(
     writer: CorpusWriter,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
     workers: int = 1,
-    views: bool = False,
 ) -> int:
     """Run the extraction pipeline over the files not in the cache (in `workers` processes) and
     hand each document's summary to the writer, in input order; returns the documents added.
-    Unreadable files become report errors; a file with the content of an earlier one is skipped.
-    views: the workers also make each document's part of the views (_write_views_part)."""
-    global _views_parts
-    _views_parts = views
-    try:
-        return _extract_records(files, manifest_dir, report, cache, writer, progress, workers)
-    finally:
-        _views_parts = False
-
-
-def _extract_records(files: Iterable[Path], manifest_dir: Path | None, report: BuildReport, cache: RecordCache,
-                     writer: CorpusWriter, progress: Callable[[Iterable[Any]], Iterable[Any]] | None,
-                     workers: int) -> int:
+    Unreadable files become report errors; a file with the content of an earlier one is skipped."""
     manifest = load_manifest(manifest_dir) if manifest_dir else {}
     jobs: list[Job] = []
     planned: list[tuple[Path, str | None, Path | None]] = []  # (file, cache key, cached summary)
@@ -532,7 +531,8 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
     try:  # the review file's corrections hold for this build only
         try:
             workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-            added = extract_records(files, mdir, report, cache, writer, bar, workers=workers, views=views)
+            with _views_parts_made(views):
+                added = extract_records(files, mdir, report, cache, writer, bar, workers=workers)
         except ValueError as exc:  # a broken manifest
             raise BuildError(str(exc)) from exc
         if not added:
