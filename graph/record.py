@@ -380,6 +380,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                 for tid in (task_prefix + path,)}
     entity_rows = []
     row_head = f"{doc_field},{sha_field},".encode()  # (what every row of the document starts with)
+    # the rows of entities.csv and targets.csv by templates that start with it (a % in a file name is text)
+    entity_row = row_head.replace(b"%", b"%%") + b"%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n"
+    target_row = row_head.replace(b"%", b"%%") + b"%s,%s,%s,%s,%s,%s,%g,%s,%s,%s,%s,%d,%d,%s\r\n"
     jurisdiction = meta.jurisdiction
     for index, entity in enumerate(doc.entities):
         span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
@@ -388,8 +391,8 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         start, end, quote = span.start, span.end, span.quote
         names += (task_path, kind, subtype, written, entity_name)
         written_utf8, entity_utf8 = written.encode(), entity_id.encode()
-        entity_rows.append(b"%s%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n" % (
-            row_head, task_path.encode(), kind.encode(), subtype.encode(), written_utf8,
+        entity_rows.append(entity_row % (
+            task_path.encode(), kind.encode(), subtype.encode(), written_utf8,
             b"" if generic else entity_utf8, entity_name.encode(), mentions_csv[index], start, end))
         if not entity_id:
             continue
@@ -455,8 +458,8 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             task_path.encode(), indicator.encode(), indicator_id.encode(), unit.encode(), qualifier.encode(), \
             source_of.encode(), recurrence.encode()
         year_field = b"" if year is None else b"%d" % year
-        target_rows.append(b"%s%s,%s,%s,%s,%s,%s,%g,%s,%s,%s,%s,%d,%d,%s\r\n" % (
-            row_head, path_utf8, indicator_utf8, indicator_id_utf8, indicator_name.encode(), unit_utf8, year_field,
+        target_rows.append(target_row % (
+            path_utf8, indicator_utf8, indicator_id_utf8, indicator_name.encode(), unit_utf8, year_field,
             value, b"" if value_max is None else b"%g" % value_max, qualifier_utf8, source_of_utf8,
             targets_csv[index], start, end, recurrence_utf8))
         if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
