@@ -157,7 +157,6 @@ def test_a_sample_build_loads_by_bulk_exactly(tmp_path_factory: pytest.TempPathF
         live = _contents(running.engine())
         reference = running.engine("by_statements")
         create_graph_by_statements(reference, prepare_file(out), 1000)
-        reference.keep_query_indexes()  # as sync() does once the ids are checked unique
         assert live == _contents(reference)
 
 
@@ -375,5 +374,4 @@ def test_ids_written_with_escapes_load_as_the_general_path_loads_them(server: Em
             assert running.sync() is not None
             reference = server.engine(f"general_{name}")
             bulk_create_graph(reference, general, 10_000)
-            reference.keep_query_indexes()  # as sync() does once the ids are checked unique
             assert _contents(running.engine()) == _contents(reference)
