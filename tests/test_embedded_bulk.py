@@ -414,3 +414,64 @@ def test_a_doc_sha256_written_with_an_escape_loads_as_the_general_path_loads_it(
         reference = server.engine("general")
         bulk_create_graph(reference, general, 10_000)
         assert _contents(running.engine()) == _contents(reference)
+
+
+def _numbers_graph() -> tuple[list[Any], list[Any]]:
+    """_plain_graph with relationships whose numbers take every form JSON writes (exponents,
+    -0.0, the smallest and largest doubles, 64-bit integers), in shapes that repeat."""
+    nodes, edges = _plain_graph()
+    values = [0.1, 1e-7, 1e22, -0.0, 5e-324, 1.7976931348623157e308, 3.0, -2.5, 123456789.12345679, 2.5e-5]
+    for number, value in enumerate(values * 2):
+        edges.append(("dept:1:财政局", f"task:{SHA[:16]}:{number % len(TEXTS)}", f"PARTICIPATES_IN:n{number}", {
+            "type": "PARTICIPATES_IN", "written": "市财政局😀", "share": value, "flagged": number % 3 == 0,
+            "year": None if number % 4 == 0 else 2020 + number, "end": [2**63 - 1, -(2**63), 0, -7][number % 4],
+            "docSha256": SHA}))
+    return nodes, edges
+
+
+def test_edge_lines_read_by_their_shapes_templates_hold_what_parsed_lines_hold(
+        server: EmbeddedServer, tmp_path: Path) -> None:
+    """The one-pass reader reads a line of a shape seen before by that shape's template (the
+    JSON texts of its values, no parse), others by a parse: the rows read back to the general
+    path's values and load the same graph, by both readers."""
+    out = _write_graph(tmp_path / "out", *_numbers_graph())
+    plain, general = read_plain(out / "graph.json"), prepare_file(out)
+    raw = [(key, shape) for key, group in plain.edge_groups.items() for shape, _values, _ends in group if shape.raw]
+    assert len(raw) >= len(_numbers_graph()[1]) // 2  # most lines: their shape's template
+    assert {key for key, _shape in raw} >= {("Department", "PARTICIPATES_IN", "Task"), ("Task", "PART_OF", "Document")}
+    rows = {key: [(row["source"], row["target"], row["props"]) for row in group]
+            for key, group in general.edge_groups.items()}
+    assert {key: [(*shape.ends(values), dict(zip(shape.names, shape.props(values))))
+                  for shape, values, _ends in group] for key, group in plain.edge_groups.items()} == rows
+    folder = tmp_path / "commands"
+    folder.mkdir()
+    forked = read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder))
+    try:
+        bulk_create_graph(server.engine("forked"), forked.prepared, 10_000, plain=forked)
+    finally:
+        assert forked.edge_job is not None
+        forked.edge_job.close()
+    bulk_create_graph(server.engine("one_pass"), plain.prepared, 10_000, plain=plain)
+    bulk_create_graph(server.engine("general"), general, 10_000)
+    assert _contents(server.engine("forked")) == _contents(server.engine("general"))
+    assert _contents(server.engine("one_pass")) == _contents(server.engine("general"))
+
+
+def test_a_number_beyond_the_doubles_in_an_edge_line_is_left_to_the_general_path(
+        server: EmbeddedServer, tmp_path: Path) -> None:
+    # float() reads 1e400 as infinity where orjson refuses it: a line read by its template
+    # refuses it too (the one-pass reader leaves the file to the general path, as a line it
+    # parsed would), and the graph loads as the general path loads it
+    out = _write_graph(tmp_path / "out", *_numbers_graph())
+    data = (out / "graph.json").read_bytes()
+    line = data.rindex(b"\n", 0, data.index(b'"key":"PARTICIPATES_IN:n12"'))  # not the last line: a template's
+    at = data.index(b'"share":', line) + len(b'"share":')
+    (out / "graph.json").write_bytes(data[:at] + b"1e400" + data[data.index(b",", at):])
+    plain = read_plain(out / "graph.json")  # the lines are read; the number is refused as it is encoded
+    with pytest.raises(NotPlain, match="infinite"):
+        bulk_create_graph(server.engine("one_pass"), plain.prepared, 10_000, plain=plain)
+    with EmbeddedServer(out) as running:
+        assert running.sync() is not None
+        reference = server.engine("general")
+        bulk_create_graph(reference, prepare_file(out), 10_000)
+        assert _contents(running.engine()) == _contents(reference)
