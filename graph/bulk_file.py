@@ -29,8 +29,6 @@ counts, digests and bytes sent are the general path's, value for value.
 
 from __future__ import annotations
 
-import codecs
-import dataclasses
 import hashlib
 import os
 import pickle
@@ -65,7 +63,6 @@ from policykg.graph.falkor_bulk import (
     BulkWriter,
     command_frame,
     command_step,
-    json_double,
     merged_names,
     slot_encoder,
 )
@@ -91,41 +88,15 @@ class EdgeShape:
     names: tuple[str, ...]  # the relationship's properties: no type, from, to or null value; key last
     slots: tuple[tuple[int, type], ...]  # (place in the line's values, type) of each of `names`
     sha: int  # place of docSha256 among the values, or -1
-    raw: bool = False  # the values are their JSON texts, as the shape's line template matched them
 
     def props(self, values: Sequence[Any]) -> list[Any]:
         """The values of `names` in a line's values."""
-        if self.raw:
-            return [_RAW_VALUE[kind](values[place]) for place, kind in self.slots]
         return [values[place] for place, _kind in self.slots]
 
-    def ends(self, values: Sequence[Any]) -> tuple[str, str]:
+    @staticmethod
+    def ends(values: Sequence[Any]) -> tuple[str, str]:
         """The line's from and to ids."""
-        if self.raw:
-            return values[-3].decode(), values[-2].decode()
         return values[-3], values[-2]
-
-
-# a value of a raw line (its JSON text, as _line_template matched it) as orjson parses it
-_RAW_VALUE: dict[type, Callable[[bytes], Any]] = {str: bytes.decode, int: int, float: json_double,
-                                                  bool: b"true".__eq__}
-# the JSON text of a value of each type, one group each: a text without escape or control
-# character (its UTF-8 as it stands), an integer (no point, no exponent), a double (with one),
-# a boolean, a null (an empty group: the values keep their places)
-_VALUE_TEXT = {str: rb'"([^"\\\x00-\x1f]*)"', int: rb"(-?(?:0|[1-9][0-9]*))",
-               float: rb"(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+))",
-               bool: rb"(true|false)", type(None): rb"()null"}
-
-
-def _line_template(names: tuple[str, ...], types: tuple[type, ...]) -> re.Pattern[bytes] | None:
-    """A pattern that matches exactly the lines of this shape (names in this order, values of
-    these types) as orjson writes them whose every value the raw encoders take as its text,
-    one group a value (None for a shape with a list, which only a parse reads). A line it
-    matches parses to the values its groups read (_RAW_VALUE), once its UTF-8 is checked."""
-    if not all(kind in _VALUE_TEXT for kind in types):
-        return None
-    return re.compile(rb"\{" + b",".join(re.escape(orjson.dumps(name)) + b":" + _VALUE_TEXT[kind]
-                                          for name, kind in zip(names, types)) + rb"\}")
 
 
 def _edge_shape(names: tuple[str, ...], types: tuple[type, ...]) -> EdgeShape:
@@ -235,7 +206,6 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     edge_texts = _edge_texts(data, edges_start, edges_end)
     _check_lines(data, edges_start, edges_end, len(edge_texts))
     edge_rows, shas = _document_texts(edge_texts)
-    _check_utf8(data, edges_start, edges_end)
     groups = _edge_groups(edge_texts, node_of, shas)
     rows = prepare_nodes(nodes, _numbered_counts(nodes, node_of, groups))
     owned_rows = rows.owned_rows
@@ -270,18 +240,6 @@ def _check_node_lines(data: bytes, edges_start: int, lines: int) -> None:
     and the edges' head's (a line each, no blank one, no other line starting with "]": the
     ends iter_graph_lines reads); the edges' are _check_lines'."""
     _check_lines(data, 0, edges_start, lines + 2)
-
-
-def _check_utf8(data: bytes, start: int, end: int) -> None:
-    """UnicodeDecodeError unless the bytes between start and end are UTF-8 (what orjson checks
-    of a line it parses; the lines read by their templates are taken as they stand), decoded a
-    few MB at a time."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    step = 1 << 22
-    for at in range(start, end, step):
-        decoder.decode(view[at:min(at + step, end)])
-    decoder.decode(b"", final=True)
 
 
 def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
@@ -339,13 +297,13 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
 _SHA_KEY = b'"docSha256":"'
 
 
-def _document_texts(edge_texts: list[bytes]) -> tuple[dict[str, list[bytes]], list[bytes | None]]:
+def _document_texts(edge_texts: list[bytes]) -> tuple[dict[str, list[bytes]], list[str | None]]:
     """The texts of each document's edges (for its digest), each edge's document found by the
     text of its docSha256 (no parse: the digests are ready long before the edges are parsed);
-    and that text of each line (None: none found), which _edge_groups checks against the
+    and that sha256 of each line (None: none found), which _edge_groups checks against the
     parsed value (a line that writes it otherwise, with escapes, say, is NotPlain there)."""
     edge_rows: dict[str, list[bytes]] = defaultdict(list)  # sha256 -> texts of the document's edges
-    shas: list[bytes | None] = []
+    shas: list[str | None] = []
     names: dict[bytes, str] = {}
     key, size = _SHA_KEY, len(_SHA_KEY)
     for text in edge_texts:
@@ -360,67 +318,37 @@ def _document_texts(edge_texts: list[bytes]) -> tuple[dict[str, list[bytes]], li
             sha = names[value] = value.decode(errors="replace")
         if sha:
             edge_rows[sha].append(text)
-            shas.append(value)
+            shas.append(sha)
         else:
             shas.append(None)
     return edge_rows, shas
 
 
-_TYPE_AT = len(b'{"type":"')  # where a plain line's type starts
-
-
-def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]], shas: list[bytes | None]
+def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]], shas: list[str | None]
                  ) -> dict[tuple[str, str, str], list[EdgeRow]]:
     """The edges per (source label, type, target label), each as read with its ends as
-    GRAPH.BULK names them; NotPlain for a line whose docSha256 is not the one _document_texts
-    found in its text (shas). The caller checks that the lines are UTF-8 (_check_utf8).
-
-    A line of a shape seen before (its type's first few, tried in turn) is read by that
-    shape's template (_line_template) without a parse: its values stay the JSON texts the
-    template's groups found, which the shape's raw encoder takes as they are; any other line
-    is parsed (orjson) and its values are the parsed ones (and its shape's template is made)."""
+    GRAPH.BULK names them; NotPlain for a line whose parsed docSha256 is not the one
+    _document_texts found in its text (shas)."""
     loads = orjson.loads
     shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], EdgeShape] = {}
-    templates: dict[bytes, list[tuple[Callable[[bytes], re.Match[bytes] | None], EdgeShape, str]]] = {}
-    templated: set[tuple[bytes, tuple[tuple[str, ...], tuple[type, ...]]]] = set()
     groups: dict[tuple[str, str, str], list[EdgeRow]] = defaultdict(list)
     rel_types: set[str] = set()
     ends = _ENDS
-    raw_ids = {node_id.encode(): found for node_id, found in node_of.items()}  # ids as the lines write them
-    type_at = _TYPE_AT
     for text, found in zip(edge_texts, shas):
-        type_text = text[type_at:text.find(b'"', type_at)]
-        for match, shape, template_type in templates.get(type_text, ()):
-            matched = match(text)
-            if matched is not None:
-                rel_type = template_type
-                values: Sequence[Any] = matched.groups()
-                source, target = raw_ids[values[-3]], raw_ids[values[-2]]
-                sha = values[shape.sha] if shape.sha >= 0 else None
-                break
-        else:
-            element = loads(text)
-            values = [*element.values()]
-            signature = (tuple(element), tuple(map(type, values)))
-            shape = shapes.get(signature)
-            if shape is None:
-                shape = shapes[signature] = _edge_shape(*signature)
-            if (type_text, signature) not in templated:  # (the types of a shape share its template)
-                templated.add((type_text, signature))
-                template = _line_template(*signature)
-                if template is not None and text.startswith(b'{"type":"') and values[0].encode() == type_text:
-                    templates.setdefault(type_text, []).append(
-                        (template.fullmatch, dataclasses.replace(shape, raw=True), values[0]))
-            rel_type = values[0]
-            source, target = node_of[values[-3]], node_of[values[-2]]
-            sha = values[shape.sha] if shape.sha >= 0 else None
-            sha = sha.encode() if sha else None
+        element = loads(text)
+        values = [*element.values()]
+        signature = (tuple(element), tuple(map(type, values)))
+        shape = shapes.get(signature)
+        if shape is None:
+            shape = shapes[signature] = _edge_shape(*signature)
+        rel_type = values[0]
         if rel_type not in rel_types:
             if not REL_TYPE_PATTERN.match(rel_type):
                 raise NotPlain("a relationship type the general path refuses")
             rel_types.add(rel_type)
+        source, target = node_of[values[-3]], node_of[values[-2]]
         groups[(source[0], rel_type, target[0])].append((shape, values, ends(source[1], target[1])))
-        if (sha or None) != found:
+        if (values[shape.sha] or None if shape.sha >= 0 else None) != found:
             raise NotPlain("an edge whose docSha256 is not written as the build writes it")
     return dict(groups)
 
@@ -588,7 +516,6 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     if not message[0]:
         raise message[1]
     try:  # (told the texts first: the other process makes the digests while these are parsed)
-        _check_utf8(data, start, end)
         groups = _edge_groups(edge_texts, node_of, shas)
     except NotPlain:
         raise
@@ -645,7 +572,7 @@ def encode_groups(writer: BulkWriter, edge_groups: dict[tuple[str, str, str], li
             slots: list[tuple[int, type] | None] = [None] * len(header)
             for place, slot in zip(places, shape.slots):
                 slots[place] = slot
-            encoders[shape] = slot_encoder(tuple(slots), check_nul, shape.raw)
+            encoders[shape] = slot_encoder(tuple(slots), check_nul)
         else:
             if len(shapes) == 1:
                 encode = encoders[shapes[0]]

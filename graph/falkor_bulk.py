@@ -215,19 +215,8 @@ _ONLY_TEXT = frozenset((str,))
 _NoneType = type(None)
 _PIECE = {int: "LONG(4, v[{0}])", float: "DOUBLE(2, v[{0}])", bool: "(TRUE if v[{0}] else FALSE)",
           list: "array(v[{0}])", _NoneType: "NULL"}
-
-
-def json_double(text: bytes) -> float:
-    """A JSON number's text as orjson parses it to a double: OverflowError where it would refuse
-    it (one beyond the doubles' range, which float() reads as infinity)."""
-    value = float(text)
-    if value - value != 0.0:  # inf (JSON has no NaN)
-        raise OverflowError(f"the number {text[:40]!r} is infinite as a double")
-    return value
-
-
 _SCOPE = {"LONG": _LONG, "DOUBLE": _DOUBLE, "TRUE": _TRUE, "FALSE": _FALSE, "NULL": _NULL, "array": _array,
-          "BulkUnsupported": BulkUnsupported, "json_double": json_double}
+          "BulkUnsupported": BulkUnsupported}
 # struct codes of a value packed with its type byte (a null: the type byte 0 alone)
 _FIXED = {int: ("Bq", 4), float: ("Bd", 2), bool: ("BB", 1), _NoneType: ("x", None)}
 Encoder = Callable[[bytes, list[Any]], bytes]  # (prefix, values) -> the prefix and the values encoded
@@ -242,15 +231,10 @@ def _encoder(types: tuple[type, ...], check_nul: bool) -> tuple[Encoder, int]:
 
 
 Slot = tuple[int, type] | None  # (place in the values, its type), or None: not set (null)
-_SLOT_ENCODERS: dict[tuple[bool, tuple[Slot, ...], bool], Encoder] = {}
-# a value as its JSON text (slot_encoder's raw values): texts without escapes, numbers, booleans
-_RAW_PIECE = {int: "LONG(4, int(v[{0}]))", float: "DOUBLE(2, json_double(v[{0}]))",
-              bool: '(TRUE if v[{0}] == b"true" else FALSE)', _NoneType: "NULL"}
-_RAW_ARGUMENT = {int: "int(v[{0}])", float: "json_double(v[{0}])", bool: 'v[{0}] == b"true"'}
+_SLOT_ENCODERS: dict[tuple[bool, tuple[Slot, ...]], Encoder] = {}
 
 
-
-def slot_encoder(slots: tuple[Slot, ...], check_nul: bool, raw: bool = False) -> Encoder:
+def slot_encoder(slots: tuple[Slot, ...], check_nul: bool) -> Encoder:
     """A function encoding a prefix (a relationship's ends) and the values of an entity picked
     out of a list: slot k is `values[place]` (of that type) or null (None). A reader that keeps
     an element's values as parsed encodes them without making a row of them first.
@@ -258,16 +242,10 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool, raw: bool = False) ->
     Made once per slot signature (a graph has a few dozen): each run of texts is joined and
     encoded at once ("\\x03" text NUL for each), each other value packed alone, all in one
     expression — a fraction of the work of deciding each value's type in a loop. check_nul:
-    refuse a text holding NUL (it would end early on the server). raw: the values are their
-    JSON texts as bytes (graph/bulk_file.py's lines read without a parse: a text with no escape
-    is its UTF-8 as it stands, true/false a boolean, a number as int() or float() reads it), and
-    the bytes are those of the parsed values; no list, and no NUL (a JSON text writes it as an
-    escape, which such a line has none of)."""
-    key = (check_nul, slots, raw)
-    found = _SLOT_ENCODERS.get(key)
+    refuse a text holding NUL (it would end early on the server)."""
+    found = _SLOT_ENCODERS.get((check_nul, slots))
     if found is not None:
         return found
-    check_nul = check_nul and not raw
     texts, pieces, runs = [], ["p"], 0
     fixed: dict[str, Callable[..., bytes]] = {}
     number = 0
@@ -282,23 +260,19 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool, raw: bool = False) ->
                 items = f"v[{places[0]}:{places[-1] + 1}]"
             else:
                 items = "(" + "".join(f"v[{place}], " for place in places) + ")"
-            if raw:
-                texts.append(f'    t{len(texts)} = b"\\x03" + b"\\x00\\x03".join({items}) + b"\\x00"')
-                pieces.append(f"t{len(texts) - 1}")
-            else:
-                texts.append(f'    t{len(texts)} = "\\x03" + "\\x00\\x03".join({items}) + "\\x00"')
-                pieces.append(f"t{len(texts) - 1}.encode()")
+            texts.append(f'    t{len(texts)} = "\\x03" + "\\x00\\x03".join({items}) + "\\x00"')
+            pieces.append(f"t{len(texts) - 1}.encode()")
             runs += end - number
             number = end
             continue
         kind = _NoneType if slot is None else slot[1]
-        if kind not in (_RAW_PIECE if raw else _PIECE):
+        if kind not in _PIECE:
             raise BulkUnsupported(f"a value of type {kind.__name__}")
         end = number
         while end < len(slots) and (slots[end] is None or slots[end][1] in _FIXED):  # type: ignore[index]
             end += 1
         if end - number < 2:
-            pieces.append((_RAW_PIECE if raw else _PIECE)[kind].format(0 if slot is None else slot[0]))
+            pieces.append(_PIECE[kind].format(0 if slot is None else slot[0]))
             number += 1
             continue
         # a run of numbers, booleans and nulls (start and end, say): one struct.pack for all
@@ -307,8 +281,7 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool, raw: bool = False) ->
             code, type_byte = _FIXED[_NoneType if other is None else other[1]]
             codes += code
             if type_byte is not None:
-                value = _RAW_ARGUMENT[other[1]].format(other[0]) if raw else f"v[{other[0]}]"  # type: ignore[index]
-                arguments.append(f"{type_byte}, {value}")
+                arguments.append(f"{type_byte}, v[{other[0]}]")  # type: ignore[index]
         name = f"F{len(fixed)}"
         fixed[name] = struct.Struct(codes).pack
         pieces.append(f"{name}({', '.join(arguments)})")
@@ -320,7 +293,7 @@ def slot_encoder(slots: tuple[Slot, ...], check_nul: bool, raw: bool = False) ->
     lines.append(f"    return b\"\".join([{', '.join(pieces)}])")
     scope = {**_SCOPE, **fixed}
     exec(compile("\n".join(lines), f"<GRAPH.BULK row {len(_SLOT_ENCODERS)}>", "exec"), scope)  # code of our own making
-    found = _SLOT_ENCODERS[key] = scope["encode"]
+    found = _SLOT_ENCODERS[(check_nul, slots)] = scope["encode"]
     return found
 
 
