@@ -38,7 +38,6 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
@@ -368,14 +367,26 @@ def _scanned_counts(data: bytes, start: int, end: int, nodes: list[tuple[str, di
     caller checks that it is every edge: a line not found means a graph that is not plain)."""
     found = _EDGE_LINKS.findall(data, start, end)
     number_of = {node_id.encode(): number for number, (node_id, _element) in enumerate(nodes)}
-    if b"\\" in b"".join(chain.from_iterable(found)):  # an id written with escapes: as parsed, in UTF-8
-        def unescaped(text: bytes) -> bytes:
+
+    def as_parsed(found: list[tuple[bytes, bytes, bytes]]) -> list[tuple[bytes, bytes, bytes]]:
+        def unescaped(text: bytes) -> bytes:  # an id written with escapes: as parsed, in UTF-8
             return orjson.loads(b'"' + text + b'"').encode() if b"\\" in text else text
 
-        found = [(rel_type, unescaped(source), unescaped(target)) for rel_type, source, target in found]
-    pairs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
-    for rel_type, source, target in found:  # a KeyError for an end no node has (read_plain: NotPlain)
-        pairs[rel_type].append((number_of[source], number_of[target]))
+        return [(rel_type, unescaped(source), unescaped(target)) for rel_type, source, target in found]
+
+    def ends_of(found: list[tuple[bytes, bytes, bytes]]) -> dict[bytes, list[tuple[int, int]]]:
+        pairs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
+        for rel_type, source, target in found:  # a KeyError for an end no node has (read_plain: NotPlain)
+            pairs[rel_type].append((number_of[source], number_of[target]))
+        return pairs
+
+    if any(b"\\" in node_id for node_id in number_of):
+        pairs = ends_of(as_parsed(found))
+    else:  # no end written with a backslash names a node as it stands: the ends as written, unless one is not found
+        try:
+            pairs = ends_of(found)
+        except KeyError:
+            pairs = ends_of(as_parsed(found))
     counts = link_counts([(number, element) for number, (_node_id, element) in enumerate(nodes)],
                          [(rel_type.decode(), links) for rel_type, links in pairs.items()])
     return {nodes[number][0]: found_counts for number, found_counts in counts.items()}, len(found)

@@ -357,10 +357,11 @@ def test_an_edge_line_json_refuses_is_the_general_paths_error_and_keeps_the_grap
 
 
 def test_ids_written_with_escapes_load_as_the_general_path_loads_them(server: EmbeddedServer, tmp_path: Path) -> None:
-    # an id holding a quote or a backslash: the counts the forked load finds in the text
+    # an id holding a quote, a backslash or a tab: the counts the forked load finds in the text
     # unparsed cannot find the ends of a line whose ids hold a quote (the general path loads
-    # that graph), those holding a backslash they unescape
-    for name, unit in (("quote", 'dept:1:"引号"局'), ("backslash", "dept:1:反\\斜杠局")):
+    # that graph), those written with a backslash they unescape (a tab: no node id holds a
+    # backslash, and the ends are looked up as written until one is not found)
+    for name, unit in (("quote", 'dept:1:"引号"局'), ("backslash", "dept:1:反\\斜杠局"), ("tab", "dept:1:制表\t局")):
         nodes, edges = _plain_graph()
         nodes.append((unit, {"label": "Department", "labels": ["Department", "Unit"], "name": unit}))
         edges += [(unit, f"task:{SHA[:16]}:{number}", f"PARTICIPATES_IN:{number}",
@@ -369,7 +370,7 @@ def test_ids_written_with_escapes_load_as_the_general_path_loads_them(server: Em
         general = prepare_file(out)
         folder = tmp_path / f"commands-{name}"
         folder.mkdir()
-        forked = read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder)) if name == "backslash" else None
+        forked = read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder)) if name != "quote" else None
         for plain in (read_plain(out / "graph.json"), *([forked] if forked is not None else [])):
             assert plain.prepared.node_groups == general.node_groups and plain.prepared.documents == general.documents
         if forked is not None:
