@@ -206,8 +206,8 @@ class EmbeddedServer(FalkorServer):
               progress: Callable[[int, int, str], None] | None) -> LoadSummary:
         """graph.json into a fresh staging graph (read as a stream, no networkx graph), which
         replaces the live graph once every command has succeeded (a node id given twice fails
-        it before the first); the summary compares its documents with the live graph's. graph_sha: the sha256 of
-        graph.json (waits for the hash if it is still being made)."""
+        it before the first); the summary compares its documents with the live graph's.
+        graph_sha: the sha256 of graph.json (waits for the hash if it is still being made)."""
         started = time.perf_counter()
         plain: PlainGraph | None = None
         with without_cyclic_gc():
