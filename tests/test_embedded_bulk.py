@@ -350,6 +350,7 @@ def test_an_edge_line_json_refuses_is_the_general_paths_error_and_keeps_the_grap
         finally:
             assert forked.edge_job is not None
             forked.edge_job.close()
+        running.engine("forked").graph.delete()  # what the node commands made
         assert not [*folder.iterdir()]
         with pytest.raises(LoadError, match=r"graph\.json: not a policykg graph file"):
             running.sync()
