@@ -11,13 +11,14 @@ before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes
 
 With EdgeCommands (the embedded load), the edges are read by a forked process: once this
 process has read the nodes (and so knows every node's internal id), the child, which inherits
-them, cuts and parses the edge lines itself, writes each document's sorted edge texts (for its
-digest) into an unnamed file and says where, then writes the GRAPH.BULK commands of the edges
-there too, telling each as soon as it is written (this process sends it at once, so that the
-server runs one while the next is made). This process meanwhile makes the node rows and the
-load counts, of each edge line's type and ends as found in its text by one regular expression
-(no parse: the counts are ready when the child's texts come), adds the digests, and encodes
-and sends the node commands, then the child's. What comes back is bytes and a small dict,
+them, cuts the edge lines itself, writes each document's sorted edge texts (for its digest;
+each line's document found by the text of its docSha256, before any parse) into an unnamed
+file and says where, then parses the lines (each docSha256 checked against the text's) and
+writes the GRAPH.BULK commands of the edges there too, telling each as soon as it is written
+(this process sends it at once, so that the server runs one while the next is made). This
+process meanwhile makes the node rows and the load counts, of each edge line's type and ends
+as found in its text by one regular expression (no parse), adds the digests, and encodes and
+sends the node commands, then the child's. What comes back is bytes and a small dict,
 never the parsed edges (pickling those cost more than it saved).
 
 Anything else (another layout, a line of another shape, a value this path does not carry, a
@@ -37,7 +38,6 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
@@ -204,7 +204,8 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     _check_node_lines(data, edges_start, len(node_texts))
     edge_texts = _edge_texts(data, edges_start, edges_end)
     _check_lines(data, edges_start, edges_end, len(edge_texts))
-    groups, edge_rows = _edge_groups(edge_texts, node_of)
+    edge_rows, shas = _document_texts(edge_texts)
+    groups = _edge_groups(edge_texts, node_of, shas)
     rows = prepare_nodes(nodes, _numbered_counts(nodes, node_of, groups))
     owned_rows = rows.owned_rows
     for sha, texts in edge_rows.items():
@@ -292,17 +293,47 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
     return PlainGraph(prepared, {}, job)
 
 
-def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
-                 ) -> tuple[dict[tuple[str, str, str], list[EdgeRow]], dict[str, list[bytes]]]:
+_SHA_KEY = b'"docSha256":"'
+
+
+def _document_texts(edge_texts: list[bytes]) -> tuple[dict[str, list[bytes]], list[str | None]]:
+    """The texts of each document's edges (for its digest), each edge's document found by the
+    text of its docSha256 (no parse: the digests are ready long before the edges are parsed);
+    and that sha256 of each line (None: none found), which _edge_groups checks against the
+    parsed value (a line that writes it otherwise, with escapes, say, is NotPlain there)."""
+    edge_rows: dict[str, list[bytes]] = defaultdict(list)  # sha256 -> texts of the document's edges
+    shas: list[str | None] = []
+    names: dict[bytes, str] = {}
+    key, size = _SHA_KEY, len(_SHA_KEY)
+    for text in edge_texts:
+        at = text.find(key)
+        if at < 0:
+            shas.append(None)
+            continue
+        at += size
+        value = text[at:text.find(b'"', at)]
+        sha = names.get(value)
+        if sha is None:
+            sha = names[value] = value.decode(errors="replace")
+        if sha:
+            edge_rows[sha].append(text)
+            shas.append(sha)
+        else:
+            shas.append(None)
+    return edge_rows, shas
+
+
+def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]], shas: list[str | None]
+                 ) -> dict[tuple[str, str, str], list[EdgeRow]]:
     """The edges per (source label, type, target label), each as read with its ends as
-    GRAPH.BULK names them; and the texts of each document's edges (for its digest)."""
+    GRAPH.BULK names them; NotPlain for a line whose parsed docSha256 is not the one
+    _document_texts found in its text (shas)."""
     loads = orjson.loads
     shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], EdgeShape] = {}
     groups: dict[tuple[str, str, str], list[EdgeRow]] = defaultdict(list)
-    edge_rows: dict[str, list[bytes]] = defaultdict(list)  # sha256 -> texts of the document's edges
     rel_types: set[str] = set()
     ends = _ENDS
-    for text in edge_texts:
+    for text, found in zip(edge_texts, shas):
         element = loads(text)
         values = [*element.values()]
         signature = (tuple(element), tuple(map(type, values)))
@@ -316,11 +347,9 @@ def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]]
             rel_types.add(rel_type)
         source, target = node_of[values[-3]], node_of[values[-2]]
         groups[(source[0], rel_type, target[0])].append((shape, values, ends(source[1], target[1])))
-        if shape.sha >= 0:
-            sha = values[shape.sha]
-            if sha:
-                edge_rows[sha].append(text)
-    return dict(groups), edge_rows
+        if (values[shape.sha] or None if shape.sha >= 0 else None) != found:
+            raise NotPlain("an edge whose docSha256 is not written as the build writes it")
+    return dict(groups)
 
 
 # an edge line's type, from and to (the ids as the line writes them: escapes left in), found
@@ -338,14 +367,26 @@ def _scanned_counts(data: bytes, start: int, end: int, nodes: list[tuple[str, di
     caller checks that it is every edge: a line not found means a graph that is not plain)."""
     found = _EDGE_LINKS.findall(data, start, end)
     number_of = {node_id.encode(): number for number, (node_id, _element) in enumerate(nodes)}
-    if b"\\" in b"".join(chain.from_iterable(found)):  # an id written with escapes: as parsed, in UTF-8
-        def unescaped(text: bytes) -> bytes:
+
+    def as_parsed(found: list[tuple[bytes, bytes, bytes]]) -> list[tuple[bytes, bytes, bytes]]:
+        def unescaped(text: bytes) -> bytes:  # an id written with escapes: as parsed, in UTF-8
             return orjson.loads(b'"' + text + b'"').encode() if b"\\" in text else text
 
-        found = [(rel_type, unescaped(source), unescaped(target)) for rel_type, source, target in found]
-    pairs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
-    for rel_type, source, target in found:  # a KeyError for an end no node has (read_plain: NotPlain)
-        pairs[rel_type].append((number_of[source], number_of[target]))
+        return [(rel_type, unescaped(source), unescaped(target)) for rel_type, source, target in found]
+
+    def ends_of(found: list[tuple[bytes, bytes, bytes]]) -> dict[bytes, list[tuple[int, int]]]:
+        pairs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
+        for rel_type, source, target in found:  # a KeyError for an end no node has (read_plain: NotPlain)
+            pairs[rel_type].append((number_of[source], number_of[target]))
+        return pairs
+
+    if any(b"\\" in node_id for node_id in number_of):
+        pairs = ends_of(as_parsed(found))
+    else:  # no end written with a backslash names a node as it stands: the ends as written, unless one is not found
+        try:
+            pairs = ends_of(found)
+        except KeyError:
+            pairs = ends_of(as_parsed(found))
     counts = link_counts([(number, element) for number, (_node_id, element) in enumerate(nodes)],
                          [(rel_type.decode(), links) for rel_type, links in pairs.items()])
     return {nodes[number][0]: found_counts for number, found_counts in counts.items()}, len(found)
@@ -447,8 +488,8 @@ class EdgeJob:
 def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]],
                    spec: EdgeCommands, fd: int, telling: int, stream: bool
                    ) -> tuple[list[Frame], int, int, int]:
-    """(In the forked process.) Every edge read; each document's edge texts (sorted, joined
-    as _digest joins them) written into fd and their place told on `telling`; then the edges
+    """(In the forked process.) Each document's edge texts (sorted, joined as _digest joins
+    them) written into fd and their place told on `telling`; then every edge parsed and encoded
     into GRAPH.BULK commands after the node commands (no BEGIN), each written whole into fd
     as the Redis protocol sends it and told on `telling` at once (so that the server runs
     one while the next is made; a full pipe only holds this process back until the other
@@ -470,7 +511,7 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     try:
         edge_texts = _edge_texts(data, start, end)
         _check_lines(data, start, end, len(edge_texts))
-        groups, edge_rows = _edge_groups(edge_texts, node_of)
+        edge_rows, shas = _document_texts(edge_texts)
         parts = {}
         for sha, texts in edge_rows.items():
             joined = sorted_rows(texts)
@@ -485,6 +526,12 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     write_all(telling, _PLACE.pack(*put(pickle.dumps(message))))
     if not message[0]:
         raise message[1]
+    try:  # (told the texts first: the other process makes the digests while these are parsed)
+        groups = _edge_groups(edge_texts, node_of, shas)
+    except NotPlain:
+        raise
+    except Exception as exc:  # what read_plain would have made of it
+        raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
 
     def write(args: list[Any]) -> None:
         nonlocal told

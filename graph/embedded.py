@@ -13,7 +13,7 @@ time has passed with no user, or at once when OUT is removed or replaced; a rebu
 the same rows and bytes; its edges' commands made by a forked process meanwhile) and writes them
 by FalkorDB's GRAPH.BULK binary protocol (graph/falkor_bulk.py, on a connection of its own whose
 every command has a reply deadline) into a staging graph that replaces the live one only when
-every command has succeeded and the uniqueness constraints hold, so a failed load leaves the
+every command has succeeded (its node ids checked unique first), so a failed load leaves the
 previous graph untouched.
 """
 
@@ -205,9 +205,9 @@ class EmbeddedServer(FalkorServer):
     def _load(self, graph_sha: Callable[[], str], stat_now: str, batch_size: int,
               progress: Callable[[int, int, str], None] | None) -> LoadSummary:
         """graph.json into a fresh staging graph (read as a stream, no networkx graph), which
-        replaces the live graph once every command has succeeded and the uniqueness constraints
-        hold; the summary compares its documents with the live graph's. graph_sha: the sha256 of
-        graph.json (waits for the hash if it is still being made)."""
+        replaces the live graph once every command has succeeded (a node id given twice fails
+        it before the first); the summary compares its documents with the live graph's.
+        graph_sha: the sha256 of graph.json (waits for the hash if it is still being made)."""
         started = time.perf_counter()
         plain: PlainGraph | None = None
         with without_cyclic_gc():
@@ -250,7 +250,6 @@ class EmbeddedServer(FalkorServer):
                     summary = compare_documents(prepared, existing, "embedded FalkorDB", prune=True)[0]
                     summary.batches, summary.counters = create_graph(staging, prepared, batch_size, progress,
                                                                      source=source)
-            staging.keep_query_indexes()  # the ids are checked unique: what only the load needed goes
         except BulkTimeout as exc:  # the server stopped answering: no command that would wait on it
             self._drop_staging_graph()
             raise BulkTimeout(f"{self.db_dir}: the embedded server stopped answering during the load ({exc}); "
@@ -366,13 +365,14 @@ def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
                  source: str = "", plain: PlainGraph | None = None,
                  meanwhile: Callable[[], None] | None = None) -> tuple[int, WriteCounters]:
     """The prepared graph into a graph that does NOT exist yet by GRAPH.BULK commands (graph/
-    falkor_bulk.py), then the indexes and uniqueness constraints (a duplicate id fails the load
-    here). (commands, counters). A value FalkorDB cannot store (a text holding NUL or a lone
-    surrogate, an integer beyond 64 bits; CREATE statements fail on them too) is a LoadError."""
+    falkor_bulk.py), once its node ids are found unique (a duplicate id fails the load before
+    anything is sent), then QUERY_INDEXES. (commands, counters). A value FalkorDB cannot store
+    (a text holding NUL or a lone surrogate, an integer beyond 64 bits; CREATE statements fail
+    on them too) is a LoadError."""
     if batch_size < 1:
         raise LoadError(f"batch size must be at least 1, not {batch_size}")
     try:
-        return bulk_create_graph(engine, prepared, batch_size, progress, plain, meanwhile)
+        return bulk_create_graph(engine, prepared, batch_size, progress, plain, meanwhile, source=source)
     except BulkUnsupported as exc:
         raise LoadError(f"{source}{exc}, which the embedded engine (FalkorDB) cannot store; the graph loaded "
                         "before is kept") from exc
@@ -381,7 +381,47 @@ def create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
 NodeEntities = list[tuple[tuple[str, ...], list[Any]]]  # (property names, values) per node
 
 
-SCHEMA_STEP = "the indexes and constraints"
+# the last step of a load (counted among its batches, as the indexes and constraints were)
+FINAL_STEP = "ids checked unique, query indexes"
+
+
+def check_unique_ids(prepared: PreparedGraph, source: str = "") -> None:
+    """LoadError when the graph names one node id more than once, whatever the labels (the
+    load's relationships name their ends by id, and a uniqueness constraint per label would
+    miss the same id under two label sets that share no label). Checked in Python before
+    anything is sent: a constraint made on the loaded graph (and dropped again, as the live
+    graph keeps none) cost the server a serial ~0.7 s for 1000 plans."""
+    groups = prepared.node_groups.items()
+    if len({row["id"] for _labels, rows in groups for row in rows}) == sum(len(rows) for _labels, rows in groups):
+        return
+    seen: dict[str, tuple[str, ...]] = {}
+    repeated: dict[str, list[tuple[str, ...]]] = {}  # id -> the label sets of each of its nodes
+    for (primary, extra), rows in groups:
+        for row in rows:
+            node_id = row["id"]
+            if node_id in seen:
+                repeated.setdefault(node_id, [seen[node_id]]).append((primary, *extra))
+            else:
+                seen[node_id] = (primary, *extra)
+    # the labels whose uniqueness constraint each repeated id breaks (those of its label sets in
+    # common), else every label it was given
+    broken = sorted({label for sets in repeated.values()
+                     for label in (set.intersection(*map(set, sets)) or set().union(*sets))})
+    examples = "; ".join(f"{node_id!r} as {' and '.join(':'.join(labels) for labels in sets)}"
+                         for node_id, sets in sorted(repeated.items())[:3])
+    more = f" and {len(repeated) - 3} more" if len(repeated) > 3 else ""
+    raise LoadError(f"{source}duplicate ids for {', '.join(broken)} ({examples}{more}): the uniqueness constraint "
+                    "on id fails; the graph loaded before is kept")
+
+
+def make_query_indexes(engine: FalkorEngine, labels: Sequence[str]) -> None:
+    """QUERY_INDEXES of these labels on a graph just loaded (which makes the graph when no
+    command was sent: a graph.json without nodes loads as an empty graph)."""
+    wanted = sorted((label, prop) for label, prop in QUERY_INDEXES if label in labels)
+    for label, prop in wanted:
+        engine.graph.query(f"CREATE INDEX FOR (n:{_label(label)}) ON (n.{prop})")
+    if not wanted and engine.graph_name not in engine.client.list_graphs():
+        engine.graph.query("RETURN 1")  # an empty graph, for the swap
 
 
 class BulkTimeout(LoadError):
@@ -414,8 +454,8 @@ def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...
 
 def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size: int,
                       progress: Callable[[int, int, str], None] | None = None,
-                      plain: PlainGraph | None = None, meanwhile: Callable[[], None] | None = None
-                      ) -> tuple[int, WriteCounters]:
+                      plain: PlainGraph | None = None, meanwhile: Callable[[], None] | None = None,
+                      source: str = "") -> tuple[int, WriteCounters]:
     """create_graph through GRAPH.BULK: nodes and relationships in the order (and so with the
     internal ids) the statements would create them; commands of at most batch_size entities,
     each sent on a thread of its own while the next is encoded. BulkUnsupported for a value the
@@ -423,9 +463,10 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     plain: the edges as graph/bulk_file.py read them (prepared then holds none), encoded by
     its add_relationships (NotPlain for a value it does not carry: the caller loads again by
     the general path). meanwhile: called once every command is sent, while the server runs
-    the last ones."""
+    the last ones. A node id given twice is a LoadError (check_unique_ids) before any command."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    check_unique_ids(prepared, source)
     counters = WriteCounters()
     edge_groups = (1 if plain.edge_job is not None else len(plain.edge_groups)) if plain is not None \
         else len(prepared.edge_groups)
@@ -435,15 +476,6 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     created = [0, 0]
 
     def finished(future: Future[Any], step: str) -> None:
-        if step == SCHEMA_STEP:
-            try:
-                future.result()
-            except LoadError:
-                raise
-            except Exception as exc:  # the server refused or went away
-                raise LoadError(f"{step} of {engine.graph_name}: {' '.join(str(exc).split())}; "
-                                "the graph loaded before is kept") from exc
-            return
         try:
             reply = future.result()
         except BulkReplyError as exc:
@@ -467,9 +499,7 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
         bulk = BulkConnection.like(engine.client.connection, seconds)
     except TimeoutError as exc:
         raise BulkTimeout(f"no reply to the GRAPH.BULK connection's AUTH within {seconds:.0f} s") from exc
-    schema_made: Future[Any] | None = None
-    with contextlib.closing(bulk), ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor, \
-            ThreadPoolExecutor(1, thread_name_prefix="graph-schema") as schema_maker:
+    with contextlib.closing(bulk), ThreadPoolExecutor(1, thread_name_prefix="graph-bulk") as executor:
         def timed(call: Callable[[Any, float], Any], command: Any, seconds: float) -> Any:
             try:
                 return call(command, seconds)
@@ -503,20 +533,7 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 number += 1
                 if progress:
                     progress(number, total, "nodes " + ":".join((primary, *extra)))
-            # the nodes in commands of their own, then the indexes and constraints (they are on
-            # nodes only), asked for on a thread of their own (the official client's connection)
-            # while the relationships' commands go on being sent: the server builds them while it
-            # runs those, rather than the relationships waiting for them
-            writer.flush()
-            schema_first = writer.commands > 0
-            if schema_first:
-                node_commands = [future for future, _step in pending]
-
-                def schema() -> None:  # once the node commands are done: not if one failed
-                    if not any(future.exception() is not None for future in node_commands):
-                        engine.ensure_schema(prepared.labels)
-
-                schema_made = schema_maker.submit(schema)
+            writer.flush()  # the nodes in commands of their own
             if plain is not None and plain.edge_job is not None:
                 job = plain.edge_job
                 try:  # each command sent as soon as the process has made it
@@ -554,8 +571,6 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
                 meanwhile()
         finally:
             errors = []
-            if schema_made is not None:  # it ran only if every node command succeeded: its error first
-                pending.insert(0, (schema_made, SCHEMA_STEP))
             for future, step in pending:
                 try:
                     finished(future, step)
@@ -578,11 +593,10 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     counters.nodes_created, counters.relationships_created = writer.nodes, writer.relationships
     counters.properties_set = writer.properties
     counters.labels_added = len(prepared.labels)
-    if not schema_first:  # no node: nothing was sent, the indexes make the graph
-        engine.ensure_schema(prepared.labels)
+    make_query_indexes(engine, prepared.labels)
     number += 1
     if progress:
-        progress(number, total, "indexes and constraints")
+        progress(number, total, FINAL_STEP)
     return writer.commands + 1, counters
 
 
@@ -591,10 +605,11 @@ def create_graph_by_statements(engine: FalkorEngine, prepared: PreparedGraph, ba
                                ) -> tuple[int, WriteCounters]:
     """create_graph by UNWIND … CREATE batches (how the embedded engine loaded before GRAPH.BULK,
     kept as the reference tests/test_embedded_bulk.py compares with): node batches (their
-    internal ids come back), edge batches between internal ids, then the indexes and
-    uniqueness constraints."""
+    internal ids come back), edge batches between internal ids, then QUERY_INDEXES; a node id
+    given twice is a LoadError first, as create_graph's."""
     if batch_size < 1:
         raise LoadError(f"batch size must be at least 1, not {batch_size}")
+    check_unique_ids(prepared)
     digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}
     counters = WriteCounters()
     node_batches = [(primary, extra, rows[start:start + batch_size])
@@ -638,9 +653,9 @@ def create_graph_by_statements(engine: FalkorEngine, prepared: PreparedGraph, ba
         if not created or int(created[0]["rows"]) != len(batch):
             raise LoadError(f"batch {number} of {total} (edges {rel_type}): an edge end was not created")
     number += 1
-    engine.ensure_schema(prepared.labels)
+    make_query_indexes(engine, prepared.labels)
     if progress:
-        progress(number, total, "indexes and constraints")
+        progress(number, total, FINAL_STEP)
     return total, counters
 
 
@@ -710,20 +725,6 @@ class FalkorEngine:
             pending = [label for label in pending if states.get(label) != "OPERATIONAL"]
             if pending:
                 time.sleep(0.02)
-
-    def keep_query_indexes(self) -> None:
-        """Drop the uniqueness constraints and every index but QUERY_INDEXES, once ensure_schema
-        has found the ids unique. The live graph is only read (each load builds a staging graph
-        of its own), and the server rebuilds every index of its dump at each start: 17 indexes
-        over ~40,000 nodes were ~40 % of a start's CPU for 1000 plans, for lookups that a scan of
-        the label does within the queries' 50 ms (see QUERY_INDEXES)."""
-        for row in self.read("CALL db.constraints()", {}):
-            properties = row.get("properties") or []
-            self.client.connection.execute_command(
-                "GRAPH.CONSTRAINT", "DROP", self.graph_name, str(row["type"]), str(row["entitytype"]),
-                str(row["label"]), "PROPERTIES", len(properties), *properties)
-        for label, prop in sorted(self._indexed() - QUERY_INDEXES):
-            self.graph.query(f"DROP INDEX FOR (n:`{label}`) ON (n.{prop})")
 
     def _indexed(self) -> set[tuple[str, str]]:
         if self.graph_name not in self.client.list_graphs():

@@ -5,6 +5,7 @@ lifecycle (persistence, a crash's leftovers, a server that cannot start), the ne
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import signal
@@ -198,6 +199,29 @@ def test_a_failed_embedded_load_keeps_the_previous_graph(out: Path, tmp_path: Pa
                                            encoding="utf-8")
         with pytest.raises(LoadError, match="duplicate ids for Department"):
             running.sync(batch_size=10)
+        assert db_snapshot(running.engine()) == before
+        assert "policykg_staging" not in running.graph_names()
+
+
+def test_an_id_given_to_nodes_of_labels_in_common_with_none_fails_the_embedded_load(out: Path, tmp_path: Path) -> None:
+    # a uniqueness constraint per label would let a Department and an Indicator share an id (and
+    # the load's relationships, which name their ends by id, would find one of them): the load
+    # checks every id unique whatever its labels, before anything is sent
+    target = fresh_copy(out, tmp_path)
+    with EmbeddedServer(target) as running:
+        running.sync()
+        before = db_snapshot(running.engine())
+        lines = (target / "graph.json").read_text(encoding="utf-8").splitlines(keepends=True)
+        unit = next(i for i, line in enumerate(lines) if '"id":"dept:441800:发展和改革局"' in line)
+        indicator = json.loads(lines[unit].rstrip().rstrip(","))
+        indicator.update(label="Indicator", labels=["Indicator"])
+        lines.insert(unit + 1, json.dumps(indicator, ensure_ascii=False) + ",\n")
+        (target / "graph.json").write_text("".join(lines), encoding="utf-8")
+        with pytest.raises(LoadError) as failure:
+            running.sync()
+        message = str(failure.value)
+        assert "duplicate ids for" in message and "uniqueness constraint" in message
+        assert "'dept:441800:发展和改革局' as Department:Unit and Indicator" in message
         assert db_snapshot(running.engine()) == before
         assert "policykg_staging" not in running.graph_names()
 

@@ -157,7 +157,6 @@ def test_a_sample_build_loads_by_bulk_exactly(tmp_path_factory: pytest.TempPathF
         live = _contents(running.engine())
         reference = running.engine("by_statements")
         create_graph_by_statements(reference, prepare_file(out), 1000)
-        reference.keep_query_indexes()  # as sync() does once the ids are checked unique
         assert live == _contents(reference)
 
 
@@ -340,9 +339,18 @@ def test_an_edge_line_json_refuses_is_the_general_paths_error_and_keeps_the_grap
                                                       "a byte that is not UTF-8": b"\xff"}[damage] + data[at:])
         folder = tmp_path / "commands"
         folder.mkdir()
-        for edges_to in (None, EdgeCommands("forked", 10_000, folder)):
+        with pytest.raises(NotPlain):
+            read_plain(out / "graph.json")
+        # the forked reader tells the digests' texts before it parses the lines: the line is
+        # refused as the edges' commands are drawn
+        forked = read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder))
+        try:
             with pytest.raises(NotPlain):
-                read_plain(out / "graph.json", edges_to)
+                bulk_create_graph(running.engine("forked"), forked.prepared, 10_000, plain=forked)
+        finally:
+            assert forked.edge_job is not None
+            forked.edge_job.close()
+        running.engine("forked").graph.delete()  # what the node commands made
         assert not [*folder.iterdir()]
         with pytest.raises(LoadError, match=r"graph\.json: not a policykg graph file"):
             running.sync()
@@ -350,10 +358,11 @@ def test_an_edge_line_json_refuses_is_the_general_paths_error_and_keeps_the_grap
 
 
 def test_ids_written_with_escapes_load_as_the_general_path_loads_them(server: EmbeddedServer, tmp_path: Path) -> None:
-    # an id holding a quote or a backslash: the counts the forked load finds in the text
+    # an id holding a quote, a backslash or a tab: the counts the forked load finds in the text
     # unparsed cannot find the ends of a line whose ids hold a quote (the general path loads
-    # that graph), those holding a backslash they unescape
-    for name, unit in (("quote", 'dept:1:"引号"局'), ("backslash", "dept:1:反\\斜杠局")):
+    # that graph), those written with a backslash they unescape (a tab: no node id holds a
+    # backslash, and the ends are looked up as written until one is not found)
+    for name, unit in (("quote", 'dept:1:"引号"局'), ("backslash", "dept:1:反\\斜杠局"), ("tab", "dept:1:制表\t局")):
         nodes, edges = _plain_graph()
         nodes.append((unit, {"label": "Department", "labels": ["Department", "Unit"], "name": unit}))
         edges += [(unit, f"task:{SHA[:16]}:{number}", f"PARTICIPATES_IN:{number}",
@@ -362,7 +371,7 @@ def test_ids_written_with_escapes_load_as_the_general_path_loads_them(server: Em
         general = prepare_file(out)
         folder = tmp_path / f"commands-{name}"
         folder.mkdir()
-        forked = read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder)) if name == "backslash" else None
+        forked = read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder)) if name != "quote" else None
         for plain in (read_plain(out / "graph.json"), *([forked] if forked is not None else [])):
             assert plain.prepared.node_groups == general.node_groups and plain.prepared.documents == general.documents
         if forked is not None:
@@ -375,5 +384,35 @@ def test_ids_written_with_escapes_load_as_the_general_path_loads_them(server: Em
             assert running.sync() is not None
             reference = server.engine(f"general_{name}")
             bulk_create_graph(reference, general, 10_000)
-            reference.keep_query_indexes()  # as sync() does once the ids are checked unique
             assert _contents(running.engine()) == _contents(reference)
+
+
+def test_a_doc_sha256_written_with_an_escape_loads_as_the_general_path_loads_it(
+        server: EmbeddedServer, tmp_path: Path) -> None:
+    # the forked load finds each edge's document by the text of its docSha256 before any parse
+    # (for the digests) and checks it once parsed: a line that escapes it leaves the graph to
+    # the general path, document digests included
+    out = _write_graph(tmp_path / "out", *_plain_graph())
+    data = (out / "graph.json").read_bytes()
+    written = f'"docSha256":"{SHA}"'.encode()
+    at = data.rindex(written)
+    assert at > data.index(b'"edges":[')
+    escaped = f'"docSha256":"\\u00{ord(SHA[0]):02x}{SHA[1:]}"'.encode()
+    (out / "graph.json").write_bytes(data[:at] + escaped + data[at + len(written):])
+    general = prepare_file(out)
+    with pytest.raises(NotPlain, match="docSha256"):
+        read_plain(out / "graph.json")
+    folder = tmp_path / "commands"
+    folder.mkdir()
+    forked = read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder))
+    try:  # the texts are told before the parse finds it
+        with pytest.raises(NotPlain, match="docSha256"):
+            bulk_create_graph(server.engine("forked"), forked.prepared, 10_000, plain=forked)
+    finally:
+        assert forked.edge_job is not None
+        forked.edge_job.close()
+    with EmbeddedServer(out) as running:
+        assert running.sync() is not None
+        reference = server.engine("general")
+        bulk_create_graph(reference, general, 10_000)
+        assert _contents(running.engine()) == _contents(reference)
