@@ -19,6 +19,7 @@ from conftest_db import (
     QINGYUAN_2020,
     build_sample,
     db_snapshot,
+    embedded_snapshot,
     fresh_copy,
     graph_snapshot,
     sample_graph,
@@ -82,7 +83,7 @@ def test_loaded_database_holds_exactly_the_graph(out: Path, tmp_path: Path) -> N
         assert summary is not None and len(summary.documents_new) == 5
         assert summary.counters.nodes_created == graph.number_of_nodes()
         assert summary.counters.relationships_created == graph.number_of_edges()
-        assert db_snapshot(running.engine()) == graph_snapshot(graph)
+        assert db_snapshot(running.engine()) == embedded_snapshot(graph)
 
 
 def test_loading_twice_changes_nothing(out: Path, server: EmbeddedServer) -> None:
@@ -161,7 +162,7 @@ def test_embedded_sync_follows_graph_json_and_prunes_removed_documents(
         shutil.copy2(changed_only_out / "graph.json", target / "graph.json")
         summary = running.sync()
         assert summary is not None and len(summary.documents_removed) == 4
-        assert db_snapshot(running.engine()) == graph_snapshot(sample_graph(changed_only_out))
+        assert db_snapshot(running.engine()) == embedded_snapshot(sample_graph(changed_only_out))
 
 
 # --------------------------------------------------------------------------- failures
