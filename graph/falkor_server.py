@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import signal
 import stat
@@ -24,11 +23,19 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
-from policykg.graph.falkor_reader import FalkorReader
 from policykg.graph.watchdog import KEEP_NAME, folder_identity
 from policykg.graph.watchdog import process_alive as _process_alive
+
+# What runs before the spawn is kept to what the spawn needs: typing, json and the reader (with
+# its socket module) are imported when first used, after it (policykg/early_start.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    from policykg.graph.falkor_reader import FalkorReader
+
+    Server = TypeVar("Server", bound="FalkorServer")  # what start() and `with` return: the subclass too
 
 SOCKET_NAME = "falkordb.sock"
 PID_NAME = "falkordb.pid"
@@ -117,9 +124,6 @@ def start_early(out_dir: str | Path, idle_timeout: float) -> FalkorServer:
 def take_early(out_dir: str | Path) -> FalkorServer | None:
     """The server start_early began for OUT (once), else None."""
     return _EARLY_SERVERS.pop(Path(out_dir).resolve(), None)
-
-
-Server = TypeVar("Server", bound="FalkorServer")  # what start() and `with` return: the subclass too
 
 
 class FalkorServer:
@@ -328,11 +332,15 @@ class FalkorServer:
             st = os.lstat(self.state_path)
             if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
                 return {}
+            import json
+
             return json.loads(self.state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
 
     def _write_state(self, state: dict[str, Any]) -> None:
+        import json
+
         tmp = self.state_path.with_name(f"{STATE_NAME}.{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -365,6 +373,8 @@ class FalkorServer:
         reports the run id (or, for the server just spawned, the pid) policykg recorded; else None."""
         if not self.socket_path.exists():
             return None
+        from policykg.graph.falkor_reader import FalkorReader
+
         try:
             reader = FalkorReader(str(self.socket_path), state.get("password"))
         except Exception:  # any failure to talk = not a usable server
