@@ -454,9 +454,9 @@ class FalkorServer:
             self.notes.append(f"the embedded store {dump} was damaged (truncated?) and the server could not read "
                               f"it; moved it to {aside.name} and reloaded the graph from graph.json")
 
-    def _spawn(self, redis_server: str, module: str) -> None:
-        password = os.urandom(24).hex()  # secrets.token_hex(24), without importing secrets (random, base64)
-        args = [
+    def server_args(self, redis_server: str, module: str) -> list[str]:
+        """The server's command line (the password comes on stdin, never here)."""
+        return [
             redis_server,
             "-",  # the rest of the configuration (the password) from stdin: never on a command line
             "--port", "0",  # no TCP listener at all
@@ -479,6 +479,10 @@ class FalkorServer:
             "--daemonize", "no",
             "--loadmodule", module,
         ]  # fmt: skip
+
+    def _spawn(self, redis_server: str, module: str) -> None:
+        password = os.urandom(24).hex()  # secrets.token_hex(24), without importing secrets (random, base64)
+        args = self.server_args(redis_server, module)
         self.socket_path.unlink(missing_ok=True)
         self.keep_path.unlink(missing_ok=True)  # left by a server that crashed: nobody asked to keep this one
         stderr_path = self.db_dir / STDERR_NAME
