@@ -56,6 +56,39 @@ LOADING_EVENTS_BYTES = 16 << 20  # how often (bytes of its dump) a loading serve
 LAUNCH_WAIT_SECONDS = 0.5  # start_soon waits at most this long for its thread to spawn the server
 
 
+GRAPH_NAME = "policykg"
+# A redis key next to the graph (so it is saved in the same snapshot): sha256 of the graph.json
+# the live graph was loaded from.
+LOADED_FROM_KEY = "policykg:loaded-from"
+# ... and the stat of that graph.json when it was hashed (device, inode, size, mtime in ns): a
+# command finds the graph current by one stat instead of hashing graph.json again (140 MB for
+# 1000 plans); a file with another stat is hashed.
+LOADED_STAT_KEY = "policykg:loaded-stat"
+
+
+def graph_file_stat(path: Path) -> str:
+    """What identifies one written graph.json without reading it: device, inode, size, mtime (ns)."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def directory_path(out_dir: str | Path, name: str, graph_sha: str) -> Path:
+    """OUT/.cache/<name>-<graph.json sha256>.json: the units or documents of the loaded graph, as
+    the query runner resolves names against them (written at load, so no query fetches them)."""
+    return Path(out_dir) / ".cache" / f"{name}-{graph_sha[:32]}.json"
+
+
+def server_failure(exc: BaseException) -> bool:
+    """True for an error of the server or of the connection to it, from either client (the
+    official one's RedisError only when it was imported: a reading command never imports it)."""
+    from policykg.graph.falkor_reader import ServerError
+
+    if isinstance(exc, (ServerError, ConnectionError, TimeoutError)):
+        return True
+    redis_exceptions = sys.modules.get("redis.exceptions")
+    return redis_exceptions is not None and isinstance(exc, redis_exceptions.RedisError)
+
+
 class EmbeddedError(Exception):
     """The embedded engine cannot be started, reached or used; the message says why."""
 
@@ -109,8 +142,8 @@ def command_idle_seconds() -> float:
 
 
 # The server `policykg query` began to start before its imports (policykg/early_start.py), by
-# OUT folder (resolved): the command's session takes it (embedded.claim_server) instead of
-# starting another.
+# OUT folder (resolved): the command's session takes it (queries/runner.py open_embedded) instead
+# of starting another.
 _EARLY_SERVERS: dict[Path, FalkorServer] = {}
 
 
@@ -207,6 +240,33 @@ class FalkorServer:
         if self._reader is None:
             raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
         return self._reader
+
+    # -- which graph.json the live graph came from (its loading: graph/embedded.py's sync)
+    def graph_names(self) -> list[str]:
+        return self.reader().list_graphs()
+
+    def loaded_from(self) -> str | None:
+        """sha256 of the graph.json the live graph was loaded from, or None."""
+        if GRAPH_NAME not in self.graph_names():
+            return None
+        return self.reader().get(LOADED_FROM_KEY)[0]
+
+    def _loaded(self) -> tuple[str | None, str | None]:
+        """(sha256, stat) of the graph.json the live graph was loaded from; (None, None) for none."""
+        if GRAPH_NAME not in self.graph_names():
+            return None, None
+        sha, stat_text = self.reader().get(LOADED_FROM_KEY, LOADED_STAT_KEY)
+        return sha, stat_text
+
+    def current_by_stat(self) -> bool:
+        """True when the live graph came from OUT/graph.json as it is now, by its stat (sync's
+        first test: a reading command then needs none of the loaders); False when that takes
+        the hash, a load, or an answer the server does not give."""
+        try:
+            sha, stat_text = self._loaded()
+            return bool(sha) and stat_text == graph_file_stat(self.out_dir / "graph.json")
+        except Exception:  # sync says what is wrong
+            return False
 
     @property
     def starting(self) -> bool:
