@@ -258,11 +258,13 @@ def one_shot_lines(out: Path, params: dict[str, Any], repeat: int = 5) -> list[s
             subprocess.run([policykg, "db", "stop", "--out", str(out)], capture_output=True, env=cached)
             lines += first_and_later(cached, " with bytecode cached")
     probe = ("import sys, time; started = time.process_time(); import policykg.cli, policykg.cli_db, "
-             "policykg.queries.runner, policykg.graph.embedded; cpu = time.process_time() - started; "
-             "print(f'{cpu * 1000:.0f} ms CPU;', 'modules of redis/falkordb/networkx/spacy imported:', "
-             "sorted(m for m in ('redis', 'falkordb', 'networkx', 'spacy') if m in sys.modules) or 'none')")
+             "policykg.queries.runner, policykg.graph.falkor_server; cpu = time.process_time() - started; "
+             "print(f'{cpu * 1000:.0f} ms CPU;', 'modules of redis/falkordb/networkx/spacy/the loaders imported:', "
+             "sorted(m for m in ('redis', 'falkordb', 'networkx', 'spacy', 'policykg.graph.embedded', "
+             "'policykg.graph.cypher_load') if m in sys.modules) or 'none')")
     imports = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip()
-    lines.append(f"imports of the query command (policykg.cli, cli_db, runner, embedded): {imports}")
+    lines.append(f"imports of the query command on a current graph (policykg.cli, cli_db, runner, falkor_server): "
+                 f"{imports}")
     from importlib.util import cache_from_source
 
     import policykg.graph.embedded as embedded
