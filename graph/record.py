@@ -54,18 +54,6 @@ _NAME_OR_XML_SPECIAL = re.compile('[&<>",\\\\\x00-\x1f\ud800-\udfff\ufffe\uffff]
 _ID_SPECIAL = re.compile('[&<>",\\\\\x00-\x1f\ud800-\udfff\ufffe\uffff]')
 
 
-def _bytes_template(template: str, numbers: set[int]) -> bytes:
-    """A template of %s slots as UTF-8 for `bytes % values`, the slots of these positions numbers
-    (%d: as str() writes an int). Elements are written as bytes from their values' UTF-8, which
-    orjson has cached in each text when it wrote the element's graph.json line just before: a
-    long text is then encoded once, not again inside every string it is part of."""
-    parts = template.split("%s")
-    if any("%" in part for part in parts):
-        raise ValueError(f"not a template of plain %s slots: {template!r}")
-    return "".join(part + ("" if i == len(parts) - 1 else "%d" if i in numbers else "%s")
-                   for i, part in enumerate(parts)).encode()
-
-
 def _data(scope: str, names: list[str]) -> str:
     """The <data> elements of these attributes, each value a %s slot."""
     return "".join(f'<data key="{graphml_key_id(scope, name)}">%s</data>' for name in names)
@@ -88,8 +76,6 @@ _TARGET_YEAR, _TARGET_VALUE, _TARGET_MAX = _data("edge", ["year"]), _data("edge"
     _data("edge", ["valueMax"])
 _TARGET_REST = _data("edge", ["unit", "qualifier", "source", "written", "taskPath", "recurrence", "docSha256",
                               "start", "end", "quote", "label"]) + "</edge>\n"
-# a Task node's values (after its id) that are numbers: start, end, paragraphStart/End, textStart/End
-_TASK_BYTES = _bytes_template(_TASK, {11, 12, 14, 15, 17, 18})
 
 
 def _filled(template: str, slots: list[str]) -> bytes:
@@ -100,21 +86,30 @@ def _filled(template: str, slots: list[str]) -> bytes:
     return "".join(part + (slots[i] if i < len(slots) else "") for i, part in enumerate(parts)).encode()
 
 
-# PART_OF: source, target, its docSha256, start, end, quote (its type and label written in)
-_PART_OF_BYTES = _filled(_PART_OF, ["%s", "%s", "PART_OF", "%s", "%d", "%d", "%s", "PART_OF"])
-# LEADS / PARTICIPATES_IN: key, source, target, type, written, rule, flagged, taskPath, docSha256, start,
-# end, quote, label
-_UNIT_BYTES = _filled(_UNIT_EDGE, ["%s"] * 9 + ["%d", "%d", "%s", "%s"])
-_RELATIONS = {"LEADS": b"LEADS", "PARTICIPATES_IN": b"PARTICIPATES_IN"}
-# MENTIONS: its start (its key), source, target, written, docSha256, start, end, quote
+# a Task node's GraphML: its id (twice), name, title, titleOriginal, path, clauseForm, start, end, quote,
+# paragraphStart, paragraphEnd, text, textStart, textEnd, deadline, deadlineText, dueBy, content,
+# sectionTitle, label; its kind, labels and current written in, its document's id (@D) and sha256 (@S)
+# filled in per document
+_TASK_BYTES = _filled(_TASK, ["%s", "%s", "Task", "Task", "%s", "%s", "%s", "%s", "@D", "@S", "%s", "%d", "%d", "%s",
+                              "%d", "%d", "%s", "%d", "%d", "%s", "%s", "%s", "%s", "%s", "true", "%s"])
+# The edges' GraphML elements by template, the document's sha256 (@S) and, in PART_OF's, its id (@D)
+# filled in per document (_encode_record): each element's values are then only its own.
+# PART_OF: source, start, end, quote (its target, docSha256, type and label written in)
+_PART_OF_BYTES = _filled(_PART_OF, ["%s", "@D", "PART_OF", "@S", "%d", "%d", "%s", "PART_OF"])
+# LEADS / PARTICIPATES_IN, by relation: the key's number, source, target, written, rule, flagged, taskPath,
+# start, end, quote
+_UNIT_BYTES = {rel: _filled(_UNIT_EDGE, [f"{rel}:%d", "%s", "%s", rel, "%s", "%s", "%s", "%s", "@S", "%d", "%d",
+                                         "%s", rel]) for rel in ("LEADS", "PARTICIPATES_IN")}
+# MENTIONS: its start (its key), source, target, written, start, end, quote
 _MENTIONS_BYTES = _filled('<edge id="MENTIONS:%s" source="%s" target="%s">'
                           + _data("edge", ["type", "written", "docSha256", "start", "end", "quote", "label"])
-                          + "</edge>\n", ["%d", "%s", "%s", "MENTIONS", "%s", "%s", "%d", "%d", "%s", "MENTIONS"])
+                          + "</edge>\n", ["%d", "%s", "%s", "MENTIONS", "%s", "@S", "%d", "%d", "%s", "MENTIONS"])
 # TARGETS: key, source, target, the year's <data> (or none), value, valueMax's <data> (or none), unit,
-# qualifier, source, written, taskPath, recurrence, docSha256, start, end, quote
+# qualifier, source, written, taskPath, recurrence, start, end, quote
 _TARGETS_BYTES = _filled('<edge id="%s" source="%s" target="%s">' + _data("edge", ["type"]) + "%s"
                          + _TARGET_VALUE + "%s" + _TARGET_REST,
-                         ["%s", "%s", "%s", "TARGETS", "%s", "%s", "%s"] + ["%s"] * 7 + ["%d", "%d", "%s", "TARGETS"])
+                         ["%s", "%s", "%s", "TARGETS", "%s", "%s", "%s"] + ["%s"] * 6 + ["@S", "%d", "%d", "%s",
+                                                                                         "TARGETS"])
 _TARGET_YEAR_BYTES, _TARGET_MAX_BYTES = _filled(_TARGET_YEAR, ["%d"]), _filled(_TARGET_MAX, ["%s"])
 # The edges' graph.json lines as orjson writes their dicts, by template: the document's sha256 (@S)
 # and its id's JSON (@D) filled in per document; the quotes' JSON from one orjson call over all of a
@@ -198,9 +193,17 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     doc_json = orjson.dumps(doc_id).replace(b"%", b"%%")
     sha_template = sha.encode()
     part_of_template = _PART_OF_JSON.replace(b"@S", sha_template).replace(b"@D", doc_json)
-    unit_templates = {rel.decode(): template.replace(b"@S", sha_template) for rel, template in _UNIT_JSON.items()}
     mentions_template = _MENTIONS_JSON.replace(b"@S", sha_template)
     targets_template = _TARGETS_JSON.replace(b"@S", sha_template)
+    doc_slot = doc_id.encode().replace(b"%", b"%%")  # (its UTF-8 written into templates)
+    part_of_graphml_template = _PART_OF_BYTES.replace(b"@S", sha_template).replace(b"@D", doc_slot)
+    lead_graphml_template, part_graphml_template = [_UNIT_BYTES[rel].replace(b"@S", sha_template)
+                                                    for rel in ("LEADS", "PARTICIPATES_IN")]
+    lead_json_template, part_json_template = [_UNIT_JSON[rel].replace(b"@S", sha_template)
+                                              for rel in (b"LEADS", b"PARTICIPATES_IN")]
+    mentions_graphml_template = _MENTIONS_BYTES.replace(b"@S", sha_template)
+    task_graphml_template = _TASK_BYTES.replace(b"@S", sha_template).replace(b"@D", doc_slot)
+    targets_graphml_template = _TARGETS_BYTES.replace(b"@S", sha_template)
     next_unit_json, next_unit_graphml = iter(unit_json).__next__, iter(unit_graphml).__next__
     document = {"id": doc_id, "label": "Document", "labels": ["Document"], **document_properties(doc)}
     node_keys: set[str] = set()
@@ -210,7 +213,7 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     graphml_edges: list[bytes] = []
     edge_lines: list[bytes] = []  # the graph.json lines of the edges, in order
     dumps = orjson.dumps
-    doc_utf8, sha_utf8 = doc_id.encode(), sha.encode()
+    doc_utf8 = doc_id.encode()
     # every text written, to be checked at the end: the long ones (for what XML cannot carry), the
     # names (also for what CSV quotes: they are written as they are) and the ids (also for what an
     # XML attribute quotes)
@@ -265,17 +268,25 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         json_nodes.append(dumps(node) + b",\n")
         tid_utf8, path_utf8 = tid.encode(), path.encode()
         texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
-        values[2] = "Task"
-        values[-1] = "true"
         label = f"{path} {task.title}".strip()
-        values.append(label)
         if escape:
             values = [xml_escape(v) if type(v) is str and ("&" in v or "<" in v or ">" in v) else v for v in values]
-        graphml_nodes.append(_TASK_BYTES % (tid_utf8, *[v.encode() if type(v) is str else v for v in values]))
+            shown = _escaped(label)
+        else:
+            shown = label
+        # (a value of another type than the template's: an AttributeError or TypeError, for encode_record)
+        _, _, _, _, title_value, title_original, path_value, _, _, form, clause_start, clause_end, clause_quote, \
+            paragraph_start, paragraph_end, text_value, text_start, text_end, deadline_value, deadline_text, due, \
+            content, section_title, _ = values
+        title_utf8 = title_value.encode()
+        graphml_nodes.append(task_graphml_template % (
+            tid_utf8, tid_utf8, title_utf8, title_utf8, title_original.encode(), path_value.encode(), form.encode(),
+            clause_start, clause_end, clause_quote.encode(), paragraph_start, paragraph_end, text_value.encode(),
+            text_start, text_end, deadline_value.encode(), deadline_text.encode(), due.encode(), content.encode(),
+            section_title.encode(), shown.encode()))
         span = task.span
         edge_lines.append(part_of_template % (span.start, span.end, part_of_json[index], tid_utf8))
-        graphml_edges.append(_PART_OF_BYTES % (tid_utf8, doc_utf8, sha_utf8, span.start, span.end,
-                                               part_of_graphml[index]))
+        graphml_edges.append(part_of_graphml_template % (tid_utf8, span.start, span.end, part_of_graphml[index]))
         units = task.clause.units
         if not units:
             continue
@@ -292,13 +303,14 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         unit_fields: list[bytes] = []
         before = index + 2  # the Document and the tasks so far
         for i, unit in enumerate(units):
-            res, written, role = unit.resolved, unit.written, unit.role
-            if role == "lead":
+            res, written, role, read_from_order = unit.resolved, unit.written, unit.role, unit.lead_from_order
+            leads = role == "lead"
+            if leads:
                 lead.append(written)
-                from_order = from_order or unit.lead_from_order
+                from_order = from_order or read_from_order
             else:
                 part.append(written)
-            lead_from_order = "yes" if unit.lead_from_order else ""
+            lead_from_order = "yes" if read_from_order else ""
             if res is None:
                 names += (written, role)
                 unit_fields.append(f"{role},{written},,,,,,{lead_from_order},".encode())
@@ -309,9 +321,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             unit_span = unit.span
             start, end, quote = unit_span.start, unit_span.end, unit_span.quote
             if flagged is True:
-                yes, flag = "yes", "true"
+                yes, flag = "yes", b"true"
             elif flagged is False:
-                yes, flag = "", "false"
+                yes, flag = "", b"false"
             else:
                 return None  # (a flag that is not a bool)
             unit_fields.append(f"{role},{written},{unit_id},{unit_name},{kind},{rule},{yes},{lead_from_order},"
@@ -340,17 +352,14 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                     aliases = found[4]["aliases"]
                     if written not in aliases:
                         aliases.append(written)
-            rel = "LEADS" if role == "lead" else "PARTICIPATES_IN"
             unit_edges = True
-            written_utf8, rule_utf8, unit_utf8, flag_utf8 = written.encode(), rule.encode(), unit_id.encode(), \
-                flag.encode()
-            edge_lines.append(unit_templates[rel] % (written_utf8, rule_utf8, flag_utf8, path_utf8, start, end,
-                                                     next_unit_json(), unit_utf8, tid_utf8, i))
+            written_utf8, rule_utf8, unit_utf8 = written.encode(), rule.encode(), unit_id.encode()
+            edge_lines.append((lead_json_template if leads else part_json_template) % (
+                written_utf8, rule_utf8, flag, path_utf8, start, end, next_unit_json(), unit_utf8, tid_utf8, i))
             if escape:
                 written_utf8, rule_utf8 = _escaped(written).encode(), _escaped(rule).encode()
-            graphml_edges.append(_UNIT_BYTES % (b"%s:%d" % (_RELATIONS[rel], i), unit_utf8, tid_utf8, _RELATIONS[rel],
-                                                written_utf8, rule_utf8, flag_utf8, path_utf8, sha_utf8,
-                                                start, end, next_unit_graphml(), _RELATIONS[rel]))
+            graphml_edges.append((lead_graphml_template if leads else part_graphml_template) % (
+                i, unit_utf8, tid_utf8, written_utf8, rule_utf8, flag, path_utf8, start, end, next_unit_graphml()))
         responsibility_count += len(unit_fields)
         responsibilities.append(task_head + (task_tail + task_head).join(unit_fields) + task_tail)
         if sheet is not None:
@@ -371,6 +380,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                 for tid in (task_prefix + path,)}
     entity_rows = []
     row_head = f"{doc_field},{sha_field},".encode()  # (what every row of the document starts with)
+    # the rows of entities.csv and targets.csv by templates that start with it (a % in a file name is text)
+    entity_row = row_head.replace(b"%", b"%%") + b"%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n"
+    target_row = row_head.replace(b"%", b"%%") + b"%s,%s,%s,%s,%s,%s,%g,%s,%s,%s,%s,%d,%d,%s\r\n"
     jurisdiction = meta.jurisdiction
     for index, entity in enumerate(doc.entities):
         span, written, entity_id, task_path, kind, subtype, entity_name, generic = \
@@ -379,8 +391,8 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         start, end, quote = span.start, span.end, span.quote
         names += (task_path, kind, subtype, written, entity_name)
         written_utf8, entity_utf8 = written.encode(), entity_id.encode()
-        entity_rows.append(b"%s%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n" % (
-            row_head, task_path.encode(), kind.encode(), subtype.encode(), written_utf8,
+        entity_rows.append(entity_row % (
+            task_path.encode(), kind.encode(), subtype.encode(), written_utf8,
             b"" if generic else entity_utf8, entity_name.encode(), mentions_csv[index], start, end))
         if not entity_id:
             continue
@@ -423,8 +435,8 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                                                entity_utf8, start))
         if escape and ("&" in written or "<" in written or ">" in written):
             written_utf8 = xml_escape(written).encode()
-        graphml_edges.append(_MENTIONS_BYTES % (start, source_utf8, entity_utf8, written_utf8, sha_utf8, start, end,
-                                                mentions_graphml[index]))
+        graphml_edges.append(mentions_graphml_template % (start, source_utf8, entity_utf8, written_utf8, start, end,
+                                                          mentions_graphml[index]))
 
     if ends:
         edge_keys.update(_MENTIONS_KEYS)
@@ -446,8 +458,8 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             task_path.encode(), indicator.encode(), indicator_id.encode(), unit.encode(), qualifier.encode(), \
             source_of.encode(), recurrence.encode()
         year_field = b"" if year is None else b"%d" % year
-        target_rows.append(b"%s%s,%s,%s,%s,%s,%s,%g,%s,%s,%s,%s,%d,%d,%s\r\n" % (
-            row_head, path_utf8, indicator_utf8, indicator_id_utf8, indicator_name.encode(), unit_utf8, year_field,
+        target_rows.append(target_row % (
+            path_utf8, indicator_utf8, indicator_id_utf8, indicator_name.encode(), unit_utf8, year_field,
             value, b"" if value_max is None else b"%g" % value_max, qualifier_utf8, source_of_utf8,
             targets_csv[index], start, end, recurrence_utf8))
         if (indicator_id, "indicator", "Indicator", indicator) not in mentioned:
@@ -487,9 +499,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
                 xml_escape(v).encode() if "&" in v or "<" in v or ">" in v else u for v, u in (
                     (unit, unit_utf8), (qualifier, qualifier_utf8), (source_of, source_of_utf8),
                     (indicator, indicator_utf8), (task_path, path_utf8), (recurrence, recurrence_utf8))]
-        graphml_edges.append(_TARGETS_BYTES % (
+        graphml_edges.append(targets_graphml_template % (
             key, source_utf8, indicator_id_utf8, graphml_year, written_value, graphml_max, unit_utf8, qualifier_utf8,
-            source_of_utf8, indicator_utf8, path_utf8, recurrence_utf8, sha_utf8, start, end, targets_graphml[index]))
+            source_of_utf8, indicator_utf8, path_utf8, recurrence_utf8, start, end, targets_graphml[index]))
     if doc.targets:
         edge_keys.update(_TARGET_KEYS)
     if len(ends) < sum(1 for e in doc.entities if e.entity_id) + len(doc.targets):

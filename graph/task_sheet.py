@@ -139,6 +139,7 @@ def _header_row() -> str:
 _TEXT_CELL, _END_CELL = f'<c s="{TEXT}" t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
 _EMPTY_TEXT, _EMPTY_CENTRED = f'<c s="{TEXT}"/>', f'<c s="{CENTRED}"/>'
 _CENTRED_CELL = f'<c s="{CENTRED}" t="inlineStr"><is><t xml:space="preserve">'
+_FROM_ORDER_CELL = _TEXT_CELL + LEAD_FROM_ORDER_MARK + _END_CELL
 
 
 def _writable_task_rows(first: int, tasks: Sequence[dict[str, Any]]) -> list[str]:
@@ -167,22 +168,25 @@ class SheetRows:
         ruby pinyin, white space folded), the units joined, the deadline, the mark."""
         text, quote = _clean_quote(text), _clean_quote(quote)
         cells = (title, text, lead, part, deadline, quote)
-        joined = "".join(cells)
-        if len(joined) > MAX_CELL or "&" in joined or "<" in joined or ">" in joined:  # (rare: cell by cell)
-            cells = tuple(escape(cell[:MAX_CELL]) for cell in cells)
-            title, text, lead, part, deadline, quote = cells
+        # (the cells tested where they are, not joined into a copy first)
+        if len(title) + len(text) + len(lead) + len(part) + len(deadline) + len(quote) > MAX_CELL or any(
+                "&" in cell or "<" in cell or ">" in cell for cell in cells):  # (rare: cell by cell)
+            title, text, lead, part, deadline, quote = (escape(cell[:MAX_CELL]) for cell in cells)
         n = len(self.rows) + 1
         if from_order:
             self.from_order += 1
+        # one f-string: the row made in one pass, not copied again at each cell (an empty cell is its
+        # empty element, then its text "" and no end)
+        start, end = _TEXT_CELL, _END_CELL
         self.rows.append(
             f'<row r="{self.first + n - 1}"><c s="{CENTRED}"><v>{n}</v></c>'
-            + (_TEXT_CELL + title + _END_CELL if title else _EMPTY_TEXT)
-            + (_TEXT_CELL + text + _END_CELL if text else _EMPTY_TEXT)
-            + (_TEXT_CELL + lead + _END_CELL if lead else _EMPTY_TEXT)
-            + (_TEXT_CELL + part + _END_CELL if part else _EMPTY_TEXT)
-            + (_CENTRED_CELL + deadline + _END_CELL if deadline else _EMPTY_CENTRED)
-            + (_TEXT_CELL + quote + _END_CELL if quote else _EMPTY_TEXT)
-            + (_TEXT_CELL + LEAD_FROM_ORDER_MARK + _END_CELL if from_order else _EMPTY_TEXT) + "</row>")
+            f'{start if title else _EMPTY_TEXT}{title}{end if title else ""}'
+            f'{start if text else _EMPTY_TEXT}{text}{end if text else ""}'
+            f'{start if lead else _EMPTY_TEXT}{lead}{end if lead else ""}'
+            f'{start if part else _EMPTY_TEXT}{part}{end if part else ""}'
+            f'{_CENTRED_CELL if deadline else _EMPTY_CENTRED}{deadline}{end if deadline else ""}'
+            f'{start if quote else _EMPTY_TEXT}{quote}{end if quote else ""}'
+            f'{_FROM_ORDER_CELL if from_order else _EMPTY_TEXT}</row>')
 
 
 def _encoded_key(version: bytes, title: str, encoded: Iterable[bytes | memoryview]) -> str:

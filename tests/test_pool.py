@@ -4,6 +4,7 @@ build in one process writes."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -104,3 +105,31 @@ def test_a_build_on_forked_workers_writes_what_one_process_writes(tmp_path: Path
         assert (tmp_path / "pooled" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes(), name
     again = api.build(docs, tmp_path / "pooled", views=False, workers=2)
     assert again.cached == 18
+
+
+def test_an_extraction_job_runs_without_the_collector_and_leaves_it_as_it_was() -> None:
+    """_extract_one turns the cyclic collector off for the job (the stages make no reference cycle,
+    so a collection during it would free nothing) and back to what it was after it; the job's
+    result is the document's record as document_files gives it."""
+    from policykg.extract.pipeline import process_file
+
+    plan = sorted((ROOT / "data").glob("*.txt"))[0]
+    want = api.document_files(process_file(plan))
+    started: list[int] = []
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+    job = (plan, None, None)
+    gc.callbacks.append(watch)
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            started.clear()
+            result = api._extract_one(job)
+            during = len(started)  # (before anything here allocates: the collector may run again now)
+            assert during == 0 and gc.isenabled() is enabled
+            assert result == want
+    finally:
+        gc.callbacks.remove(watch)
+        gc.enable()

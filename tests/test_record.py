@@ -106,6 +106,16 @@ def test_a_bench_corpus_plan_is_encoded_as_the_general_way(tmp_path: Path) -> No
     assert taken == len(docs)
 
 
+def test_a_plan_whose_file_name_holds_percent_signs_is_encoded_as_the_general_way(tmp_path: Path) -> None:
+    # the file name is written into the document's row and element templates: a % in it is text
+    source = sorted((ROOT / "data").glob("*.txt"))[0]
+    path = tmp_path / f"100%_{source.stem}_%s%d%%.txt"
+    path.write_bytes(source.read_bytes())
+    doc = process_file(path)
+    assert "%" in doc.name and doc.tasks and doc.entities and doc.targets
+    assert assert_same_record(doc)
+
+
 def test_fuzzed_documents_are_encoded_as_the_general_way_or_left_to_it(tmp_path: Path) -> None:
     taken = left = 0
     for i, mutation in enumerate(fuzz.mutations(400, seed=21, size=3000)):
