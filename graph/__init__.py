@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing's: `policykg query` imports this package before it spawns its server
 if TYPE_CHECKING:
+    from typing import Any
+
     from policykg.graph.build import build_graph
     from policykg.graph.export import read_graph, write_outputs
 

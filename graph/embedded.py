@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import struct
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -58,14 +57,16 @@ from policykg.graph.falkor_bulk import (
     bulk_reply_seconds,
     command_step,
 )
-from policykg.graph.falkor_reader import ServerError
-from policykg.graph.falkor_server import (  # the lifecycle's names, as they were imported from here
+from policykg.graph.falkor_server import (  # the lifecycle and a reading command's names, as imported from here
     DEFAULT_IDLE_SECONDS,
     DUMP_NAME,
+    GRAPH_NAME,
     IDLE_ENV,
     KEEP_NAME,
     LOAD_LOCK_NAME,
     LOAD_WAIT_SECONDS,
+    LOADED_FROM_KEY,
+    LOADED_STAT_KEY,
     LOCK_NAME,
     LOG_NAME,
     PID_NAME,
@@ -76,7 +77,10 @@ from policykg.graph.falkor_server import (  # the lifecycle's names, as they wer
     FalkorServer,
     command_idle_seconds,
     describe,
+    directory_path,
+    graph_file_stat,
     private_folder,
+    server_failure,
     server_status,
     start_early,
     stop_server,
@@ -85,26 +89,24 @@ from policykg.graph.falkor_server import (  # the lifecycle's names, as they wer
 
 __all__ = ["DEFAULT_IDLE_SECONDS", "DUMP_NAME", "EMBEDDED_BATCH_SIZE", "GRAPH_NAME", "IDLE_ENV", "KEEP_NAME",
            "LOAD_LOCK_NAME", "LOAD_WAIT_SECONDS", "LOCK_NAME", "LOG_NAME", "PID_NAME", "SOCKET_NAME", "STATE_NAME",
-           "USERS_NAME", "BulkTimeout", "EmbeddedError", "EmbeddedServer", "FalkorEngine", "FalkorServer",
-           "bulk_create_graph", "claim_server", "command_idle_seconds", "create_graph", "create_graph_by_statements",
-           "describe", "directory_path", "private_folder", "server_failure", "server_status", "start_early",
-           "stop_server"]
+           "STORE_LEFT_OUT", "USERS_NAME", "BulkTimeout", "EmbeddedError", "EmbeddedServer", "FalkorEngine",
+           "FalkorServer", "bulk_create_graph", "claim_server", "command_idle_seconds", "create_graph",
+           "create_graph_by_statements", "describe", "directory_path", "private_folder", "server_failure",
+           "server_status", "start_early", "stop_server"]
 
 log = logging.getLogger(__name__)
 
-GRAPH_NAME = "policykg"
 STAGING_GRAPH_NAME = "policykg_staging"
-# A redis key next to the graph (so it is saved in the same snapshot): sha256 of the graph.json
-# the live graph was loaded from.
-LOADED_FROM_KEY = "policykg:loaded-from"
-# ... and the stat of that graph.json when it was hashed (device, inode, size, mtime in ns): a
-# command finds the graph current by one stat instead of hashing graph.json again (140 MB for
-# 1000 plans); a file with another stat is hashed.
-LOADED_STAT_KEY = "policykg:loaded-stat"
 # Nodes and relationships per GRAPH.BULK command of the embedded load (the staging graph is
 # built fresh; one command is encoded while the server runs the one before; a failed command
 # leaves the staging graph to be deleted, the live graph untouched).
 EMBEDDED_BATCH_SIZE = 10000
+# Properties the embedded store leaves out, by primary label (docs/graph-schema.md): a task's
+# `text` and `content` are two more copies of (most of) its paragraph, which the store keeps
+# once, as the quote of the task's PART_OF edge (paragraphStart..paragraphEnd; the clause is the
+# task's own quote). No canned query reads them, and they were a fifth of the dump a server
+# reads at every start; graph.json (read_graph) and Neo4j keep them.
+STORE_LEFT_OUT: dict[str, frozenset[str]] = {"Task": frozenset(("text", "content"))}
 
 
 def claim_server(out_dir: str | Path, idle_timeout: float = 0.0) -> EmbeddedServer:
@@ -119,12 +121,6 @@ def claim_server(out_dir: str | Path, idle_timeout: float = 0.0) -> EmbeddedServ
     return server
 
 
-def graph_file_stat(path: Path) -> str:
-    """What identifies one written graph.json without reading it: device, inode, size, mtime (ns)."""
-    st = os.stat(path)
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
-
-
 class EmbeddedServer(FalkorServer):
     """The embedded server of one OUT (its lifecycle: FalkorServer) and the graph in it: loaded
     from OUT/graph.json when that changed (sync), read by the query runner."""
@@ -132,22 +128,6 @@ class EmbeddedServer(FalkorServer):
 
     def engine(self, graph_name: str = GRAPH_NAME) -> FalkorEngine:
         return FalkorEngine(self.client(), graph_name)
-
-    def graph_names(self) -> list[str]:
-        return self.reader().list_graphs()
-
-    def loaded_from(self) -> str | None:
-        """sha256 of the graph.json the live graph was loaded from, or None."""
-        if GRAPH_NAME not in self.graph_names():
-            return None
-        return self.reader().get(LOADED_FROM_KEY)[0]
-
-    def _loaded(self) -> tuple[str | None, str | None]:
-        """(sha256, stat) of the graph.json the live graph was loaded from; (None, None) for none."""
-        if GRAPH_NAME not in self.graph_names():
-            return None, None
-        sha, stat_text = self.reader().get(LOADED_FROM_KEY, LOADED_STAT_KEY)
-        return sha, stat_text
 
     def _current(self, sha: str, stat_now: str) -> bool:
         """True when the live graph came from a graph.json with this sha256 (then its stat is
@@ -300,21 +280,6 @@ def core_to_spare() -> bool:
     return cores > 1 and busy < cores
 
 
-def server_failure(exc: BaseException) -> bool:
-    """True for an error of the server or of the connection to it, from either client (the
-    official one's RedisError only when it was imported: a reading command never imports it)."""
-    if isinstance(exc, (ServerError, ConnectionError, TimeoutError)):
-        return True
-    redis_exceptions = sys.modules.get("redis.exceptions")
-    return redis_exceptions is not None and isinstance(exc, redis_exceptions.RedisError)
-
-
-def directory_path(out_dir: str | Path, name: str, graph_sha: str) -> Path:
-    """OUT/.cache/<name>-<graph.json sha256>.json: the units or documents of the loaded graph, as
-    the query runner resolves names against them (written at load, so no query fetches them)."""
-    return Path(out_dir) / ".cache" / f"{name}-{graph_sha[:32]}.json"
-
-
 def write_directories(out_dir: Path, graph_sha: str, prepared: PreparedGraph) -> None:
     """The unit and document directories of a loaded graph (the columns of the runner's
     UNITS_STATEMENT / DOCUMENTS_STATEMENT, in the order the database holds the nodes)."""
@@ -431,13 +396,19 @@ class BulkTimeout(LoadError):
 def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...], NodeEntities]]:
     """(primary label, other labels, [(property names, values)]) per node group, in the order
     the nodes are created: a node's properties as its row has them, then `docs` and `aliases`,
-    the Document's `loadDigest` and the `id` (what create_graph_by_statements sets)."""
+    the Document's `loadDigest` and the `id` (what create_graph_by_statements sets); none of
+    STORE_LEFT_OUT."""
     digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}
     for (primary, extra), rows in sorted(prepared.node_groups.items()):
+        left_out = STORE_LEFT_OUT.get(primary)
         entities = []
         for row in rows:
             props = row["props"]
-            keys, values = [*props], [*props.values()]
+            if left_out is None:
+                keys, values = [*props], [*props.values()]
+            else:
+                keys = [name for name in props if name not in left_out]
+                values = [props[name] for name in keys]
             for name in UNION_LIST_PROPERTIES:
                 if row.get(name) is not None:
                     keys.append(name)
@@ -637,8 +608,9 @@ def create_graph_by_statements(engine: FalkorEngine, prepared: PreparedGraph, ba
 
     for primary, extra, rows in node_batches:
         batch = []
+        left_out = STORE_LEFT_OUT.get(primary, ())
         for row in rows:
-            props = dict(row["props"])
+            props = {name: value for name, value in row["props"].items() if name not in left_out}
             for name in UNION_LIST_PROPERTIES:
                 if row.get(name) is not None:
                     props[name] = row[name]

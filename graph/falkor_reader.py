@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from typing import Any
+
+TYPE_CHECKING = False  # typing stays unimported until after the server's spawn (policykg/early_start.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 # compact result-set value types (FalkorDB's ResultSetScalarTypes)
 _NULL, _STRING, _INTEGER, _BOOLEAN, _DOUBLE, _ARRAY, _MAP, _POINT = 1, 2, 3, 4, 5, 6, 10, 11

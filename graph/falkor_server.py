@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import signal
 import stat
@@ -24,11 +23,19 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
-from policykg.graph.falkor_reader import FalkorReader
 from policykg.graph.watchdog import KEEP_NAME, folder_identity
 from policykg.graph.watchdog import process_alive as _process_alive
+
+# What runs before the spawn is kept to what the spawn needs: typing, json and the reader (with
+# its socket module) are imported when first used, after it (policykg/early_start.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    from policykg.graph.falkor_reader import FalkorReader
+
+    Server = TypeVar("Server", bound="FalkorServer")  # what start() and `with` return: the subclass too
 
 SOCKET_NAME = "falkordb.sock"
 PID_NAME = "falkordb.pid"
@@ -45,7 +52,41 @@ IDLE_ENV = "POLICYKG_SERVER_IDLE"
 DEFAULT_IDLE_SECONDS = 600.0
 LOAD_WAIT_SECONDS = 600.0
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
+LOADING_EVENTS_BYTES = 16 << 20  # how often (bytes of its dump) a loading server answers clients
 LAUNCH_WAIT_SECONDS = 0.5  # start_soon waits at most this long for its thread to spawn the server
+
+
+GRAPH_NAME = "policykg"
+# A redis key next to the graph (so it is saved in the same snapshot): sha256 of the graph.json
+# the live graph was loaded from.
+LOADED_FROM_KEY = "policykg:loaded-from"
+# ... and the stat of that graph.json when it was hashed (device, inode, size, mtime in ns): a
+# command finds the graph current by one stat instead of hashing graph.json again (140 MB for
+# 1000 plans); a file with another stat is hashed.
+LOADED_STAT_KEY = "policykg:loaded-stat"
+
+
+def graph_file_stat(path: Path) -> str:
+    """What identifies one written graph.json without reading it: device, inode, size, mtime (ns)."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def directory_path(out_dir: str | Path, name: str, graph_sha: str) -> Path:
+    """OUT/.cache/<name>-<graph.json sha256>.json: the units or documents of the loaded graph, as
+    the query runner resolves names against them (written at load, so no query fetches them)."""
+    return Path(out_dir) / ".cache" / f"{name}-{graph_sha[:32]}.json"
+
+
+def server_failure(exc: BaseException) -> bool:
+    """True for an error of the server or of the connection to it, from either client (the
+    official one's RedisError only when it was imported: a reading command never imports it)."""
+    from policykg.graph.falkor_reader import ServerError
+
+    if isinstance(exc, (ServerError, ConnectionError, TimeoutError)):
+        return True
+    redis_exceptions = sys.modules.get("redis.exceptions")
+    return redis_exceptions is not None and isinstance(exc, redis_exceptions.RedisError)
 
 
 class EmbeddedError(Exception):
@@ -101,8 +142,8 @@ def command_idle_seconds() -> float:
 
 
 # The server `policykg query` began to start before its imports (policykg/early_start.py), by
-# OUT folder (resolved): the command's session takes it (embedded.claim_server) instead of
-# starting another.
+# OUT folder (resolved): the command's session takes it (queries/runner.py open_embedded) instead
+# of starting another.
 _EARLY_SERVERS: dict[Path, FalkorServer] = {}
 
 
@@ -116,9 +157,6 @@ def start_early(out_dir: str | Path, idle_timeout: float) -> FalkorServer:
 def take_early(out_dir: str | Path) -> FalkorServer | None:
     """The server start_early began for OUT (once), else None."""
     return _EARLY_SERVERS.pop(Path(out_dir).resolve(), None)
-
-
-Server = TypeVar("Server", bound="FalkorServer")  # what start() and `with` return: the subclass too
 
 
 class FalkorServer:
@@ -202,6 +240,33 @@ class FalkorServer:
         if self._reader is None:
             raise EmbeddedError(f"{self.db_dir}: the embedded server is not running")
         return self._reader
+
+    # -- which graph.json the live graph came from (its loading: graph/embedded.py's sync)
+    def graph_names(self) -> list[str]:
+        return self.reader().list_graphs()
+
+    def loaded_from(self) -> str | None:
+        """sha256 of the graph.json the live graph was loaded from, or None."""
+        if GRAPH_NAME not in self.graph_names():
+            return None
+        return self.reader().get(LOADED_FROM_KEY)[0]
+
+    def _loaded(self) -> tuple[str | None, str | None]:
+        """(sha256, stat) of the graph.json the live graph was loaded from; (None, None) for none."""
+        if GRAPH_NAME not in self.graph_names():
+            return None, None
+        sha, stat_text = self.reader().get(LOADED_FROM_KEY, LOADED_STAT_KEY)
+        return sha, stat_text
+
+    def current_by_stat(self) -> bool:
+        """True when the live graph came from OUT/graph.json as it is now, by its stat (sync's
+        first test: a reading command then needs none of the loaders); False when that takes
+        the hash, a load, or an answer the server does not give."""
+        try:
+            sha, stat_text = self._loaded()
+            return bool(sha) and stat_text == graph_file_stat(self.out_dir / "graph.json")
+        except Exception:  # sync says what is wrong
+            return False
 
     @property
     def starting(self) -> bool:
@@ -327,11 +392,15 @@ class FalkorServer:
             st = os.lstat(self.state_path)
             if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
                 return {}
+            import json
+
             return json.loads(self.state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
 
     def _write_state(self, state: dict[str, Any]) -> None:
+        import json
+
         tmp = self.state_path.with_name(f"{STATE_NAME}.{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -364,6 +433,8 @@ class FalkorServer:
         reports the run id (or, for the server just spawned, the pid) policykg recorded; else None."""
         if not self.socket_path.exists():
             return None
+        from policykg.graph.falkor_reader import FalkorReader
+
         try:
             reader = FalkorReader(str(self.socket_path), state.get("password"))
         except Exception:  # any failure to talk = not a usable server
@@ -443,9 +514,9 @@ class FalkorServer:
             self.notes.append(f"the embedded store {dump} was damaged (truncated?) and the server could not read "
                               f"it; moved it to {aside.name} and reloaded the graph from graph.json")
 
-    def _spawn(self, redis_server: str, module: str) -> None:
-        password = os.urandom(24).hex()  # secrets.token_hex(24), without importing secrets (random, base64)
-        args = [
+    def server_args(self, redis_server: str, module: str) -> list[str]:
+        """The server's command line (the password comes on stdin, never here)."""
+        return [
             redis_server,
             "-",  # the rest of the configuration (the password) from stdin: never on a command line
             "--port", "0",  # no TCP listener at all
@@ -459,11 +530,19 @@ class FalkorServer:
             # was 30 % of the load). Its CRC64 stays (~0.1 s): a damaged dump is refused and moved
             # aside (see _spawn_repairing), never read as a different graph
             "--rdbcompression", "no",
+            # while it reads its dump, redis stops every so many bytes to answer clients and to
+            # refresh its memory statistics (jemalloc's, ~1.4 M instructions each time: ~10 % of a
+            # start at the default 2 MB); the starter only asks whether the load has ended
+            "--loading-process-events-interval-bytes", str(LOADING_EVENTS_BYTES),
             "--pidfile", str(self.pid_path),
             "--logfile", str(self.log_path),
             "--daemonize", "no",
             "--loadmodule", module,
         ]  # fmt: skip
+
+    def _spawn(self, redis_server: str, module: str) -> None:
+        password = os.urandom(24).hex()  # secrets.token_hex(24), without importing secrets (random, base64)
+        args = self.server_args(redis_server, module)
         self.socket_path.unlink(missing_ok=True)
         self.keep_path.unlink(missing_ok=True)  # left by a server that crashed: nobody asked to keep this one
         stderr_path = self.db_dir / STDERR_NAME

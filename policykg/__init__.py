@@ -8,7 +8,9 @@ The functions below are what the CLI commands call.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # not typing's: `policykg query` imports this before it spawns its server
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

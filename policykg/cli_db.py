@@ -83,7 +83,7 @@ def _parse_params(pairs: tuple[str, ...], typed: bool) -> dict[str, Any]:
 
 def _session(out: str, use_neo4j: bool, uri: str | None, username: str | None, password: str | None,
              database: str | None, reload: bool = False, timeout: float | None = None) -> Any:
-    from policykg.graph.embedded import EmbeddedError, command_idle_seconds
+    from policykg.graph.falkor_server import EmbeddedError, command_idle_seconds  # not the loaders
     from policykg.queries.runner import QueryError, connect_neo4j, open_embedded
 
     neo4j = wants_neo4j(use_neo4j, uri)

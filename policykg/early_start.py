@@ -2,8 +2,9 @@
 of their OUT before anything else is imported (policykg/cli.py imports this module first): the
 server reads its dump (the larger part of a first call after a reboot or the idle timeout) while
 the command imports click and its modules and checks its parameters; the session then takes
-that server (graph/embedded.py claim_server) instead of starting one. What it imports for that is
-graph/falkor_server.py, the server's lifecycle, without the loaders.
+that server (queries/runner.py open_embedded) instead of starting one, and imports the loaders
+only when graph.json changed. What it imports for that is graph/falkor_server.py, the server's
+lifecycle, without the loaders.
 
 Only the plain forms are recognised — `policykg query NAME …` with a canned query of that name,
 `policykg cypher STATEMENT …` — with no --help/--list, no Neo4j (--neo4j, --uri, NEO4J_URI) and

