@@ -89,7 +89,7 @@ from policykg.graph.falkor_server import (  # the lifecycle and a reading comman
 
 __all__ = ["DEFAULT_IDLE_SECONDS", "DUMP_NAME", "EMBEDDED_BATCH_SIZE", "GRAPH_NAME", "IDLE_ENV", "KEEP_NAME",
            "LOAD_LOCK_NAME", "LOAD_WAIT_SECONDS", "LOCK_NAME", "LOG_NAME", "PID_NAME", "SOCKET_NAME", "STATE_NAME",
-           "STORE_LEFT_OUT", "USERS_NAME", "BulkTimeout", "EmbeddedError", "EmbeddedServer", "FalkorEngine",
+           "USERS_NAME", "BulkTimeout", "EmbeddedError", "EmbeddedServer", "FalkorEngine",
            "FalkorServer", "bulk_create_graph", "claim_server", "command_idle_seconds", "create_graph",
            "create_graph_by_statements", "describe", "directory_path", "private_folder", "server_failure",
            "server_status", "start_early", "stop_server"]
@@ -101,12 +101,6 @@ STAGING_GRAPH_NAME = "policykg_staging"
 # built fresh; one command is encoded while the server runs the one before; a failed command
 # leaves the staging graph to be deleted, the live graph untouched).
 EMBEDDED_BATCH_SIZE = 10000
-# Properties the embedded store leaves out, by primary label (docs/graph-schema.md): a task's
-# `text` and `content` are two more copies of (most of) its paragraph, which the store keeps
-# once, as the quote of the task's PART_OF edge (paragraphStart..paragraphEnd; the clause is the
-# task's own quote). No canned query reads them, and they were a fifth of the dump a server
-# reads at every start; graph.json (read_graph) and Neo4j keep them.
-STORE_LEFT_OUT: dict[str, frozenset[str]] = {"Task": frozenset(("text", "content"))}
 
 
 def claim_server(out_dir: str | Path, idle_timeout: float = 0.0) -> EmbeddedServer:
@@ -396,19 +390,13 @@ class BulkTimeout(LoadError):
 def node_entities(prepared: PreparedGraph) -> Iterator[tuple[str, tuple[str, ...], NodeEntities]]:
     """(primary label, other labels, [(property names, values)]) per node group, in the order
     the nodes are created: a node's properties as its row has them, then `docs` and `aliases`,
-    the Document's `loadDigest` and the `id` (what create_graph_by_statements sets); none of
-    STORE_LEFT_OUT."""
+    the Document's `loadDigest` and the `id` (what create_graph_by_statements sets)."""
     digests = {doc["id"]: doc["digest"] for doc in prepared.documents.values()}
     for (primary, extra), rows in sorted(prepared.node_groups.items()):
-        left_out = STORE_LEFT_OUT.get(primary)
         entities = []
         for row in rows:
             props = row["props"]
-            if left_out is None:
-                keys, values = [*props], [*props.values()]
-            else:
-                keys = [name for name in props if name not in left_out]
-                values = [props[name] for name in keys]
+            keys, values = [*props], [*props.values()]
             for name in UNION_LIST_PROPERTIES:
                 if row.get(name) is not None:
                     keys.append(name)
@@ -608,9 +596,8 @@ def create_graph_by_statements(engine: FalkorEngine, prepared: PreparedGraph, ba
 
     for primary, extra, rows in node_batches:
         batch = []
-        left_out = STORE_LEFT_OUT.get(primary, ())
         for row in rows:
-            props = {name: value for name, value in row["props"].items() if name not in left_out}
+            props = dict(row["props"])
             for name in UNION_LIST_PROPERTIES:
                 if row.get(name) is not None:
                     props[name] = row[name]

@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 import pytest
 from policykg.graph.cypher_load import UNION_LIST_PROPERTIES, prepare_graph, read_graph_file
-from policykg.graph.embedded import STORE_LEFT_OUT, EmbeddedServer
+from policykg.graph.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -83,18 +83,13 @@ def _props(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def graph_snapshot(graph: nx.MultiDiGraph, left_out: dict[str, frozenset[str]] | None = None
-                   ) -> tuple[dict[str, Any], dict[tuple[str, str, str, str], Any]]:
-    """What a database loaded with `graph` must hold: nodes by id, edges by (source, type, target, key).
-    left_out: the node properties the store leaves out, by primary label (the embedded store's
-    sync: STORE_LEFT_OUT; see embedded_snapshot)."""
+def graph_snapshot(graph: nx.MultiDiGraph) -> tuple[dict[str, Any], dict[tuple[str, str, str, str], Any]]:
+    """What a database loaded with `graph` must hold: nodes by id, edges by (source, type, target, key)."""
     prepared = prepare_graph(graph)
     nodes: dict[str, Any] = {}
     for (primary, extra), rows in prepared.node_groups.items():
-        skipped = (left_out or {}).get(primary, frozenset())
         for row in rows:
-            props = {name: value for name, value in row["props"].items() if name not in skipped}
-            props["id"] = row["id"]
+            props = dict(row["props"], id=row["id"])
             for name in UNION_LIST_PROPERTIES:
                 if row.get(name) is not None:
                     props[name] = row[name]
@@ -104,11 +99,6 @@ def graph_snapshot(graph: nx.MultiDiGraph, left_out: dict[str, frozenset[str]] |
         for row in rows:
             edges[(row["source"], rel_type, row["target"], row["key"])] = _props(row["props"])
     return nodes, edges
-
-
-def embedded_snapshot(graph: nx.MultiDiGraph) -> tuple[dict[str, Any], dict[tuple[str, str, str, str], Any]]:
-    """What EmbeddedServer.sync must store of `graph`: all of it but STORE_LEFT_OUT (docs/graph-schema.md)."""
-    return graph_snapshot(graph, STORE_LEFT_OUT)
 
 
 def db_snapshot(engine: Any) -> tuple[dict[str, Any], dict[tuple[str, str, str, str], Any]]:

@@ -20,14 +20,13 @@ from conftest_db import (
     QINGYUAN_2020,
     build_sample,
     db_snapshot,
-    embedded_snapshot,
     fresh_copy,
     graph_snapshot,
     sample_graph,
     scratch_server,
 )
 from policykg.graph.cypher_load import LoadError, load_graph, prepare_graph
-from policykg.graph.embedded import STORE_LEFT_OUT, EmbeddedError, EmbeddedServer
+from policykg.graph.embedded import EmbeddedError, EmbeddedServer
 from policykg.graph.neo4j_admin import export_neo4j_admin
 
 ORIGINAL_CLAUSE = "（牵头单位：市科技局，参与单位：市发展改革局、市工业和信息化局、清远高新区、广清产业园）"
@@ -84,28 +83,7 @@ def test_loaded_database_holds_exactly_the_graph(out: Path, tmp_path: Path) -> N
         assert summary is not None and len(summary.documents_new) == 5
         assert summary.counters.nodes_created == graph.number_of_nodes()
         assert summary.counters.relationships_created == graph.number_of_edges()
-        assert db_snapshot(running.engine()) == embedded_snapshot(graph)
-
-
-def test_the_embedded_store_keeps_a_tasks_paragraph_once(out: Path, tmp_path: Path) -> None:
-    """docs/graph-schema.md: sync leaves out a Task's text and content (STORE_LEFT_OUT); its
-    paragraph stays, as its PART_OF edge's quote over paragraphStart..paragraphEnd."""
-    graph = sample_graph(out)
-    paragraphs = {source: data["quote"] for source, _target, data in graph.edges(data=True)
-                  if data.get("type") == "PART_OF"}
-    with EmbeddedServer(fresh_copy(out, tmp_path)) as running:
-        assert running.sync() is not None
-        rows = running.engine().read(
-            "MATCH (t:Task)-[p:PART_OF]->(:Document) RETURN t.id AS id, t.text AS text, t.content AS content, "
-            "p.quote AS paragraph, p.start AS start, p.end AS end, t.paragraphStart AS paragraphStart, "
-            "t.paragraphEnd AS paragraphEnd", {})
-    assert set(STORE_LEFT_OUT) == {"Task"} and STORE_LEFT_OUT["Task"] == {"text", "content"}  # as documented
-    assert len(rows) == len(paragraphs) == sum(1 for _n, d in graph.nodes(data=True) if d.get("label") == "Task")
-    for row in rows:
-        assert row["text"] is None and row["content"] is None
-        assert graph.nodes[row["id"]]["text"] and graph.nodes[row["id"]]["content"] is not None  # graph.json keeps them
-        assert row["paragraph"] == paragraphs[row["id"]]
-        assert (row["start"], row["end"]) == (row["paragraphStart"], row["paragraphEnd"])
+        assert db_snapshot(running.engine()) == graph_snapshot(graph)
 
 
 def test_loading_twice_changes_nothing(out: Path, server: EmbeddedServer) -> None:
@@ -184,7 +162,7 @@ def test_embedded_sync_follows_graph_json_and_prunes_removed_documents(
         shutil.copy2(changed_only_out / "graph.json", target / "graph.json")
         summary = running.sync()
         assert summary is not None and len(summary.documents_removed) == 4
-        assert db_snapshot(running.engine()) == embedded_snapshot(sample_graph(changed_only_out))
+        assert db_snapshot(running.engine()) == graph_snapshot(sample_graph(changed_only_out))
 
 
 # --------------------------------------------------------------------------- failures
