@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from policykg.graph.watchdog import KEEP_NAME, folder_identity
+from policykg.graph.watchdog import DIGEST_NAME, DUMP_NAME, KEEP_NAME, folder_identity
 from policykg.graph.watchdog import process_alive as _process_alive
 
 # What runs before the spawn is kept to what the spawn needs: typing, json and the reader (with
@@ -40,13 +40,13 @@ if TYPE_CHECKING:
 SOCKET_NAME = "falkordb.sock"
 PID_NAME = "falkordb.pid"
 LOG_NAME = "falkordb.log"
-DUMP_NAME = "graph.rdb"
 LOCK_NAME = "falkordb.lock"  # held while a process starts or stops the server
 USERS_NAME = "falkordb.users"  # every process using the server holds a shared lock on it
 STATE_NAME = "falkordb.state"  # pid, run id, password and watchdog of the running server (0600)
 LOAD_LOCK_NAME = "falkordb.load"  # one load at a time
 STDERR_NAME = "falkordb.stderr"  # the server's stderr (a file: a server that outlives its starter has no pipe)
-DIGEST_NAME = "graph.rdb.digest"  # xxh3-128 and stat of the dump as policykg saw it saved (0600; see DumpDigest)
+# DIGEST_NAME (graph.rdb.digest, 0600): xxh3-128, size and stat of the dump (DUMP_NAME) as policykg
+# saw it saved; a start checks the dump against it (_spawn_repairing)
 DIGEST_LOCK_NAME = "falkordb.digest-lock"  # held while the digest is compared with the dump and replaced
 # KEEP_NAME (falkordb.keep): until when (epoch seconds, text) the server stays up with no user,
 # written by a command that leaves it running for the next one; the watchdog reads it.
@@ -792,17 +792,33 @@ class FalkorServer:
             try:
                 connection.bgsave()
                 self._saving = True
+                # its digest recorded as soon as it has ended (the window in which a damaged dump
+                # could be recorded as sound is then milliseconds); stop() waits for it if needed
+                threading.Thread(target=self._record_when_saved, name="policykg-dump-digest", daemon=True).start()
                 return
             except Exception as exc:  # one still running (of an earlier load): another after it
                 if "in progress" not in str(exc) or time.monotonic() > deadline:
                     raise
             time.sleep(0.02)
 
+    def _record_when_saved(self) -> None:
+        """Wait (on a connection of its own) for the background save to end; record its digest."""
+        from policykg.graph.falkor_reader import FalkorReader
+
+        with contextlib.suppress(Exception):  # the server gone, the process ending: stop() or the watchdog records
+            reader = FalkorReader(str(self.socket_path), self._password)
+            try:
+                self._wait_saved_on(reader, LOAD_WAIT_SECONDS)
+            finally:
+                reader.close()
+
     def wait_saved(self, timeout: float = 60.0) -> bool:
         """Wait until no background save is running and nothing is unsaved, and record the digest
         of the dump so saved (the next start checks the dump against it); True if so. False at
         once when the last background save failed (a full disk: the dump on disk is the previous one)."""
-        connection = self.client().connection
+        return self._wait_saved_on(self.client().connection, timeout)
+
+    def _wait_saved_on(self, connection: Any, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             info = connection.info("persistence")

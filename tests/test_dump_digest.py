@@ -7,9 +7,12 @@ saved again and recorded by the next stop."""
 
 from __future__ import annotations
 
+import json
+import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,18 +107,39 @@ def test_a_dump_without_a_digest_or_with_another_dumps_digest_is_reloaded(out: P
     assert reloaded and again == titles and any("does not match" in note for note in notes)
 
 
-def test_a_dump_saved_after_its_loader_died_is_saved_again_and_recorded_at_stop(out: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stopped_by", ["db stop", "watchdog"])
+def test_a_dump_whose_loader_died_before_recording_it_is_recorded_when_the_server_stops(
+        out: Path, tmp_path: Path, stopped_by: str) -> None:
     target = fresh_copy(out, tmp_path)
-    # a load whose process dies right after it (its background save runs on in the server)
+    # a load whose process dies right after it (its background save runs on in the server) ...
     died = subprocess.run([sys.executable, "-c", "import os\n"
                            "from policykg.graph.embedded import EmbeddedServer\n"
                            f"server = EmbeddedServer({str(target)!r}).start()\n"
                            "server.sync()\n"
+                           "assert server.wait_saved()\n"
                            "os._exit(0)"], capture_output=True, text=True, timeout=300)
     assert died.returncode == 0, died.stderr
-    assert not (target / "falkordb" / DIGEST_NAME).exists()
-    stopped = run("db", "stop", "--out", str(target))
-    assert stopped.returncode == 0, stopped.stderr
+    # ... before it recorded the digest of that save
+    (target / "falkordb" / DIGEST_NAME).unlink()
+    state = json.loads((target / "falkordb" / "falkordb.state").read_text(encoding="utf-8"))
+    if stopped_by == "db stop":
+        (target / "falkordb" / "falkordb.keep").write_text(f"{time.time() + 600}\n", encoding="ascii")  # not the watchdog
+        stopped = run("db", "stop", "--out", str(target))
+        assert stopped.returncode == 0, stopped.stderr
+    else:  # nobody uses the server: its watchdog stops it (and records the dump once the server has exited)
+        deadline = time.monotonic() + 60
+        while (target / "falkordb" / "falkordb.state").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        while watchdog_alive(state["watchdog"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
     assert (target / "falkordb" / DIGEST_NAME).is_file()
     titles, notes, reloaded = titles_after_start(target)
     assert not reloaded and len(titles) == 5 and notes == []
+
+
+def watchdog_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return "\tZ" not in Path(f"/proc/{pid}/status").read_text()
