@@ -109,6 +109,16 @@ def _stat_text(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
+def _has_crc(dump: Path) -> bool:
+    """True when the dump ends with a CRC64 (not the zeros of a server with --rdbchecksum no)."""
+    try:
+        with open(dump, "rb") as handle:
+            handle.seek(-8, os.SEEK_END)
+            return handle.read(8) != bytes(8)
+    except OSError:
+        return False
+
+
 def _file_digest(fd: int) -> str:
     """xxh3-128 of the whole file open on fd (read from its start; the hash releases the GIL)."""
     import xxhash
@@ -234,6 +244,7 @@ class FalkorServer:
         self._start_error: BaseException | None = None
         self._launched = threading.Event()
         self._saving = False  # this object began a background save: its digest is recorded at stop()
+        self._recorder: threading.Thread | None = None  # records the digest when that save ends
 
     def _socket_path(self) -> Path:
         path = self.db_dir / SOCKET_NAME
@@ -593,13 +604,18 @@ class FalkorServer:
             size: int | None = dump.stat().st_size
         except FileNotFoundError:
             size = None
+        by_crc = False  # a dump of an older policykg (no digest, a CRC64 at its end): redis checks it, once
         if size is not None and recorded is None:
-            reason = "no digest of it was recorded when it was saved"
+            by_crc = _has_crc(dump)
+            if not by_crc:
+                reason = "no digest of it was recorded when it was saved"
         elif size is not None and recorded is not None and recorded[1] != size:
             reason = f"{size} bytes where {recorded[1]} were saved: truncated?"
         if reason is None:
             try:
-                self._spawn(redis_server, module, None if size is None else recorded)
+                self._spawn(redis_server, module, None if size is None or by_crc else recorded, redis_checksum=by_crc)
+                if by_crc:  # read whole and its CRC64 found right: its digest, so that the next start is fast
+                    self._record_digest()
                 return
             except DumpDamaged as exc:
                 reason = str(exc)
@@ -616,8 +632,9 @@ class FalkorServer:
         self.notes.append(f"the embedded store {dump} was damaged or could not be checked ({reason}); moved it to "
                           f"{aside.name} and reloaded the graph from graph.json")
 
-    def server_args(self, redis_server: str, module: str) -> list[str]:
-        """The server's command line (the password comes on stdin, never here)."""
+    def server_args(self, redis_server: str, module: str, redis_checksum: bool = False) -> list[str]:
+        """The server's command line (the password comes on stdin, never here); redis_checksum:
+        the server checks the dump's CRC64 itself (a dump of an older policykg, with no digest)."""
         return [
             redis_server,
             "-",  # the rest of the configuration (the password) from stdin: never on a command line
@@ -635,7 +652,7 @@ class FalkorServer:
             # itself against the digest it wrote after the save (DIGEST_NAME, xxh3: ~0.04 s of the
             # other core, while the server reads), and a dump that does not match is refused and
             # moved aside (_spawn_repairing), never read as a different graph
-            "--rdbchecksum", "no",
+            "--rdbchecksum", "yes" if redis_checksum else "no",
             # while it reads its dump, redis stops every so many bytes to answer clients and to
             # refresh its memory statistics (jemalloc's, ~1.4 M instructions each time: ~10 % of a
             # start at the default 2 MB); the starter only asks whether the load has ended
@@ -646,13 +663,14 @@ class FalkorServer:
             "--loadmodule", module,
         ]  # fmt: skip
 
-    def _spawn(self, redis_server: str, module: str, recorded: tuple[str, int, str] | None = None) -> None:
+    def _spawn(self, redis_server: str, module: str, recorded: tuple[str, int, str] | None = None,
+               redis_checksum: bool = False) -> None:
         """Spawn the server and wait until it has read its dump. With `recorded` (the dump's
         digest), the dump is hashed meanwhile, on this thread, from a descriptor opened before the
         spawn; a dump that does not match, or was replaced during the start, raises DumpDamaged
         (the server killed before it answered any client)."""
         password = os.urandom(24).hex()  # secrets.token_hex(24), without importing secrets (random, base64)
-        args = self.server_args(redis_server, module)
+        args = self.server_args(redis_server, module, redis_checksum)
         self.socket_path.unlink(missing_ok=True)
         self.keep_path.unlink(missing_ok=True)  # left by a server that crashed: nobody asked to keep this one
         stderr_path = self.db_dir / STDERR_NAME
@@ -794,7 +812,9 @@ class FalkorServer:
                 self._saving = True
                 # its digest recorded as soon as it has ended (the window in which a damaged dump
                 # could be recorded as sound is then milliseconds); stop() waits for it if needed
-                threading.Thread(target=self._record_when_saved, name="policykg-dump-digest", daemon=True).start()
+                self._recorder = threading.Thread(target=self._record_when_saved, name="policykg-dump-digest",
+                                                  daemon=True)
+                self._recorder.start()
                 return
             except Exception as exc:  # one still running (of an earlier load): another after it
                 if "in progress" not in str(exc) or time.monotonic() > deadline:
@@ -808,7 +828,16 @@ class FalkorServer:
         with contextlib.suppress(Exception):  # the server gone, the process ending: stop() or the watchdog records
             reader = FalkorReader(str(self.socket_path), self._password)
             try:
-                self._wait_saved_on(reader, LOAD_WAIT_SECONDS)
+                deadline = time.monotonic() + LOAD_WAIT_SECONDS
+                while time.monotonic() < deadline:
+                    info = reader.info("persistence")
+                    if not int(info.get("rdb_bgsave_in_progress", 0)):
+                        # ended: the dump on disk is whole (redis renames it when written); changes
+                        # made since are unsaved, not in it
+                        if str(info.get("rdb_last_bgsave_status", "ok")) == "ok":
+                            self._record_digest()
+                        return
+                    time.sleep(0.02)
             finally:
                 reader.close()
 
@@ -841,6 +870,9 @@ class FalkorServer:
             # the background save this object began: its digest, or the next start reloads graph.json
             with contextlib.suppress(Exception):
                 self.wait_saved(LOAD_WAIT_SECONDS)
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:  # done with the digest before the server is left (or shut down)
+            recorder.join(LOAD_WAIT_SECONDS)
         reader, self._reader = self._reader, None
         client, self._client = self._client, None
         if reader is None:
