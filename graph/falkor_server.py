@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from policykg.graph.watchdog import KEEP_NAME, folder_identity
+from policykg.graph.watchdog import DIGEST_NAME, DUMP_NAME, KEEP_NAME, folder_identity
 from policykg.graph.watchdog import process_alive as _process_alive
 
 # What runs before the spawn is kept to what the spawn needs: typing, json and the reader (with
@@ -40,12 +40,14 @@ if TYPE_CHECKING:
 SOCKET_NAME = "falkordb.sock"
 PID_NAME = "falkordb.pid"
 LOG_NAME = "falkordb.log"
-DUMP_NAME = "graph.rdb"
 LOCK_NAME = "falkordb.lock"  # held while a process starts or stops the server
 USERS_NAME = "falkordb.users"  # every process using the server holds a shared lock on it
 STATE_NAME = "falkordb.state"  # pid, run id, password and watchdog of the running server (0600)
 LOAD_LOCK_NAME = "falkordb.load"  # one load at a time
 STDERR_NAME = "falkordb.stderr"  # the server's stderr (a file: a server that outlives its starter has no pipe)
+# DIGEST_NAME (graph.rdb.digest, 0600): xxh3-128, size and stat of the dump (DUMP_NAME) as policykg
+# saw it saved; a start checks the dump against it (_spawn_repairing)
+DIGEST_LOCK_NAME = "falkordb.digest-lock"  # held while the digest is compared with the dump and replaced
 # KEEP_NAME (falkordb.keep): until when (epoch seconds, text) the server stays up with no user,
 # written by a command that leaves it running for the next one; the watchdog reads it.
 IDLE_ENV = "POLICYKG_SERVER_IDLE"
@@ -91,6 +93,34 @@ def server_failure(exc: BaseException) -> bool:
 
 class EmbeddedError(Exception):
     """The embedded engine cannot be started, reached or used; the message says why."""
+
+
+class DumpDamaged(EmbeddedError):
+    """The dump the server was started on does not match the digest policykg recorded when it was
+    saved (flipped bytes, another dump put in its place, replaced during the start)."""
+
+
+DIGEST_KIND = "xxh3-128"
+HASH_CHUNK_BYTES = 1 << 20  # read in L2-sized pieces: ~20 % less CPU than 4 MB ones
+
+
+def _stat_text(st: os.stat_result) -> str:
+    """What identifies one written file without reading it: device, inode, size, mtime (ns)."""
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _file_digest(fd: int) -> str:
+    """xxh3-128 of the whole file open on fd (read from its start; the hash releases the GIL)."""
+    import xxhash
+
+    digest = xxhash.xxh3_128()
+    buffer = bytearray(HASH_CHUNK_BYTES)
+    view = memoryview(buffer)
+    offset = 0
+    while read := os.preadv(fd, [buffer], offset):
+        digest.update(view[:read])
+        offset += read
+    return digest.hexdigest()
 
 
 def _is_redis_server(pid: int) -> bool:
@@ -203,6 +233,7 @@ class FalkorServer:
         self._starting: threading.Thread | None = None
         self._start_error: BaseException | None = None
         self._launched = threading.Event()
+        self._saving = False  # this object began a background save: its digest is recorded at stop()
 
     def _socket_path(self) -> Path:
         path = self.db_dir / SOCKET_NAME
@@ -495,24 +526,95 @@ class FalkorServer:
             return None
         return int(text) if text.isdigit() else None
 
+    # -- the dump's digest: the server reads its dump without a CRC (--rdbchecksum no), so policykg
+    # records a digest of every dump it saw saved and checks the dump against it at each start
+    def _recorded_digest(self) -> tuple[str, int, str] | None:
+        """(xxh3-128, size, stat) recorded for the dump, or None (no digest file, or not ours)."""
+        path = self.db_dir / DIGEST_NAME
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+                return None
+            kind, digest, size, stat_text = path.read_text(encoding="ascii").split()
+            return (digest, int(size), stat_text) if kind == DIGEST_KIND else None
+        except (OSError, ValueError):
+            return None
+
+    def _digest_current(self) -> bool:
+        """True when the recorded digest is of the dump as it is now (by its stat: nothing read)."""
+        recorded = self._recorded_digest()
+        try:
+            return recorded is not None and recorded[2] == _stat_text(os.stat(self.db_dir / DUMP_NAME))
+        except OSError:
+            return False
+
+    def _record_digest(self) -> bool:
+        """Hash the dump and record its digest (atomically, 0600); called when the server has just
+        completed a save of it (a background save waited for, a SHUTDOWN SAVE the server exited
+        after). A dump replaced while it was hashed is left to the save that replaced it."""
+        dump = self.db_dir / DUMP_NAME
+        if self._digest_current():
+            return True
+        try:
+            fd = os.open(dump, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            hashed = os.fstat(fd)
+            digest = _file_digest(fd)
+        finally:
+            os.close(fd)
+        path = self.db_dir / DIGEST_NAME
+        tmp = path.with_name(f"{DIGEST_NAME}.{os.getpid()}")
+        with self._lock(self.db_dir / DIGEST_LOCK_NAME, fcntl.LOCK_EX, self.start_timeout, "the digest lock is held"):
+            try:
+                if _stat_text(os.stat(dump)) != _stat_text(hashed):
+                    return False
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(f"{DIGEST_KIND} {digest} {hashed.st_size} {_stat_text(hashed)}\n")
+                os.replace(tmp, path)
+            except OSError:  # without it the next start reloads graph.json: slower, never wrong
+                tmp.unlink(missing_ok=True)
+                return False
+        return True
+
     def _spawn_repairing(self, redis_server: str, module: str) -> None:
-        """Start the server; when its dump is damaged (a truncated graph.rdb), move the dump aside
-        and start on an empty store: the graph is reloaded from graph.json."""
+        """Start the server; when its dump is damaged (truncated, flipped bytes: it does not match
+        the digest recorded when it was saved, or the server cannot read it) or cannot be checked
+        (no digest), move the dump aside and start on an empty store: the graph is reloaded from
+        graph.json. No client is answered before the verdict."""
+        dump = self.db_dir / DUMP_NAME
+        aside = dump.with_name(f"{DUMP_NAME}.damaged")
+        reason: str | None = None
+        failure: EmbeddedError | None = None
+        recorded = self._recorded_digest()
+        try:
+            size: int | None = dump.stat().st_size
+        except FileNotFoundError:
+            size = None
+        if size is not None and recorded is None:
+            reason = "no digest of it was recorded when it was saved"
+        elif size is not None and recorded is not None and recorded[1] != size:
+            reason = f"{size} bytes where {recorded[1]} were saved: truncated?"
+        if reason is None:
+            try:
+                self._spawn(redis_server, module, None if size is None else recorded)
+                return
+            except DumpDamaged as exc:
+                reason = str(exc)
+            except EmbeddedError as exc:
+                if not dump.exists():
+                    raise
+                reason, failure = "the server could not read it", exc
+        os.replace(dump, aside)
         try:
             self._spawn(redis_server, module)
         except EmbeddedError as exc:
-            dump = self.db_dir / DUMP_NAME
-            if not dump.exists():
-                raise
-            aside = dump.with_name(f"{DUMP_NAME}.damaged")
-            os.replace(dump, aside)
-            try:
-                self._spawn(redis_server, module)
-            except EmbeddedError:
-                os.replace(aside, dump)  # not the dump's fault: keep it where it was
-                raise exc from None
-            self.notes.append(f"the embedded store {dump} was damaged (truncated?) and the server could not read "
-                              f"it; moved it to {aside.name} and reloaded the graph from graph.json")
+            os.replace(aside, dump)  # not the dump's fault: keep it where it was
+            raise (failure or exc) from None
+        self.notes.append(f"the embedded store {dump} was damaged or could not be checked ({reason}); moved it to "
+                          f"{aside.name} and reloaded the graph from graph.json")
 
     def server_args(self, redis_server: str, module: str) -> list[str]:
         """The server's command line (the password comes on stdin, never here)."""
@@ -527,9 +629,13 @@ class FalkorServer:
             "--save", "",  # policykg saves after each load and at shutdown
             "--appendonly", "no",
             # the dump uncompressed: a start reads it in about 0.7 of the CPU (LZF decompression
-            # was 30 % of the load). Its CRC64 stays (~0.1 s): a damaged dump is refused and moved
-            # aside (see _spawn_repairing), never read as a different graph
+            # was 30 % of the load)
             "--rdbcompression", "no",
+            # and without its CRC64 (43 % of a start's instructions): policykg checks the dump
+            # itself against the digest it wrote after the save (DIGEST_NAME, xxh3: ~0.04 s of the
+            # other core, while the server reads), and a dump that does not match is refused and
+            # moved aside (_spawn_repairing), never read as a different graph
+            "--rdbchecksum", "no",
             # while it reads its dump, redis stops every so many bytes to answer clients and to
             # refresh its memory statistics (jemalloc's, ~1.4 M instructions each time: ~10 % of a
             # start at the default 2 MB); the starter only asks whether the load has ended
@@ -540,12 +646,22 @@ class FalkorServer:
             "--loadmodule", module,
         ]  # fmt: skip
 
-    def _spawn(self, redis_server: str, module: str) -> None:
+    def _spawn(self, redis_server: str, module: str, recorded: tuple[str, int, str] | None = None) -> None:
+        """Spawn the server and wait until it has read its dump. With `recorded` (the dump's
+        digest), the dump is hashed meanwhile, on this thread, from a descriptor opened before the
+        spawn; a dump that does not match, or was replaced during the start, raises DumpDamaged
+        (the server killed before it answered any client)."""
         password = os.urandom(24).hex()  # secrets.token_hex(24), without importing secrets (random, base64)
         args = self.server_args(redis_server, module)
         self.socket_path.unlink(missing_ok=True)
         self.keep_path.unlink(missing_ok=True)  # left by a server that crashed: nobody asked to keep this one
         stderr_path = self.db_dir / STDERR_NAME
+        dump_fd: int | None = None
+        if recorded is not None:
+            try:
+                dump_fd = os.open(self.db_dir / DUMP_NAME, os.O_RDONLY)
+            except OSError as exc:
+                raise DumpDamaged(f"it cannot be read: {exc.strerror}") from exc
         try:
             # A session of its own: Ctrl-C in a notebook or CLI does not kill it mid-save. Its
             # stderr goes to a file: the server may outlive this process (a command's idle timeout).
@@ -557,11 +673,26 @@ class FalkorServer:
             self.process.stdin.close()
             self._launched.set()
         except OSError as exc:
+            if dump_fd is not None:
+                os.close(dump_fd)
             raise EmbeddedError(f"{redis_server}: cannot start the embedded server ({exc.strerror})") from exc
         # its watchdog starts now, while the server reads its dump (the starter holds a users lock
         # meanwhile; a server that fails to start ends its watchdog too)
         state = {"pid": self.process.pid, "password": password, "socket": str(self.socket_path),
                  "watchdog": self._start_watchdog(self.process.pid)}
+        dump_stat = ""
+        if dump_fd is not None and recorded is not None:
+            try:  # the dump checked while the server reads it (the same file: nothing renames it meanwhile)
+                dump_stat = _stat_text(os.fstat(dump_fd))
+                same = _file_digest(dump_fd) == recorded[0]
+                damage = None if same else "it does not match the digest recorded when it was saved"
+            except OSError as exc:
+                damage = f"it cannot be read: {exc.strerror}"
+            finally:
+                os.close(dump_fd)
+            if damage is not None:
+                self._kill_spawned()
+                raise DumpDamaged(damage)
         deadline = time.monotonic() + self.start_timeout
         found: tuple[FalkorReader, str] | None = None  # the server, verified, while it reads its dump
         while True:
@@ -585,6 +716,15 @@ class FalkorServer:
                 except Exception:  # the connection failed: a new one next time
                     client.close()
                     found, loading = None, True
+                if not loading and dump_stat:
+                    try:  # the file hashed is the file the server read: the same before and after
+                        replaced = _stat_text(os.stat(self.db_dir / DUMP_NAME)) != dump_stat
+                    except OSError:
+                        replaced = True
+                    if replaced:
+                        client.close()
+                        self._kill_spawned()
+                        raise DumpDamaged("it was replaced while the server read it")
                 if not loading:
                     state["run_id"] = run_id
                     self._write_state(state)
@@ -602,6 +742,13 @@ class FalkorServer:
             # asked often, on one connection: a loading server answers between blocks of its dump
             # (each INFO waits for that), and the command waits for the end of the load
             time.sleep(0.005 if found is not None else 0.02)
+
+    def _kill_spawned(self) -> None:
+        """Kill the server just spawned (SIGKILL: nothing saved), before any client used it."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
 
     def _ensure_watchdog(self) -> None:
         """A watchdog beside the server (one per server; restarted if it was killed)."""
@@ -644,20 +791,43 @@ class FalkorServer:
         while True:
             try:
                 connection.bgsave()
+                self._saving = True
+                # its digest recorded as soon as it has ended (the window in which a damaged dump
+                # could be recorded as sound is then milliseconds); stop() waits for it if needed
+                threading.Thread(target=self._record_when_saved, name="policykg-dump-digest", daemon=True).start()
                 return
             except Exception as exc:  # one still running (of an earlier load): another after it
                 if "in progress" not in str(exc) or time.monotonic() > deadline:
                     raise
             time.sleep(0.02)
 
+    def _record_when_saved(self) -> None:
+        """Wait (on a connection of its own) for the background save to end; record its digest."""
+        from policykg.graph.falkor_reader import FalkorReader
+
+        with contextlib.suppress(Exception):  # the server gone, the process ending: stop() or the watchdog records
+            reader = FalkorReader(str(self.socket_path), self._password)
+            try:
+                self._wait_saved_on(reader, LOAD_WAIT_SECONDS)
+            finally:
+                reader.close()
+
     def wait_saved(self, timeout: float = 60.0) -> bool:
-        """Wait until no background save is running and nothing is unsaved; True if so."""
-        connection = self.client().connection
+        """Wait until no background save is running and nothing is unsaved, and record the digest
+        of the dump so saved (the next start checks the dump against it); True if so. False at
+        once when the last background save failed (a full disk: the dump on disk is the previous one)."""
+        return self._wait_saved_on(self.client().connection, timeout)
+
+    def _wait_saved_on(self, connection: Any, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             info = connection.info("persistence")
-            if not int(info.get("rdb_bgsave_in_progress", 0)) and not int(info.get("rdb_changes_since_last_save", 1)):
-                return True
+            if not int(info.get("rdb_bgsave_in_progress", 0)):
+                if not int(info.get("rdb_changes_since_last_save", 1)):
+                    self._saving = False
+                    return self._record_digest()
+                if str(info.get("rdb_last_bgsave_status", "ok")) != "ok":
+                    return False
             time.sleep(0.02)
         return False
 
@@ -667,6 +837,10 @@ class FalkorServer:
         command asked to keep it."""
         with contextlib.suppress(Exception):  # a start begun by start_soon: finish it, then leave as any user
             self._wait_started()
+        if self._saving and self._reader is not None:
+            # the background save this object began: its digest, or the next start reloads graph.json
+            with contextlib.suppress(Exception):
+                self.wait_saved(LOAD_WAIT_SECONDS)
         reader, self._reader = self._reader, None
         client, self._client = self._client, None
         if reader is None:
@@ -732,9 +906,11 @@ class FalkorServer:
             unsaved = int(client.connection.info("persistence").get("rdb_changes_since_last_save", 1))
         except Exception:
             unsaved = 1
-        dump_there = (self.db_dir / DUMP_NAME).is_file()
+        # ... unless its dump has no digest recorded (saved by a process that died before it
+        # recorded it): saved again, and recorded, or the next start reloads graph.json
+        save = bool(unsaved) or not (self.db_dir / DUMP_NAME).is_file() or not self._digest_current()
         try:
-            client.connection.shutdown(save=bool(unsaved) or not dump_there, nosave=not unsaved and dump_there)
+            client.connection.shutdown(save=save, nosave=not save)
         except Exception as exc:  # redis-py raises when the server closes the connection: expected
             if "Errors trying to SHUTDOWN" in str(exc):
                 raise EmbeddedError(f"{self.db_dir}: the embedded server could not save its dump: {exc}") from exc
@@ -750,6 +926,8 @@ class FalkorServer:
             deadline = time.monotonic() + 30
             while pid and _process_alive(pid) and _is_redis_server(pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
+        if save:  # the server has exited: the dump it saved is final
+            self._record_digest()
         self.state_path.unlink(missing_ok=True)
         self.pid_path.unlink(missing_ok=True)
         self.keep_path.unlink(missing_ok=True)
@@ -795,6 +973,8 @@ def stop_server(out_dir: str | Path, keep_unsaved: bool = False) -> bool:
                 with contextlib.suppress(Exception):
                     if int(client.info("persistence").get("rdb_changes_since_last_save", 0)):
                         mode = "SAVE"  # redis stops a background save and saves in the foreground
+                if not server._digest_current():
+                    mode = "SAVE"  # a dump whose digest nobody recorded: saved again and recorded
             with contextlib.suppress(Exception):  # the server closes the connection: no reply
                 client.command("SHUTDOWN", mode)
             client.close()
@@ -804,6 +984,8 @@ def stop_server(out_dir: str | Path, keep_unsaved: bool = False) -> bool:
         deadline = time.monotonic() + 30
         while _process_alive(pid) and _is_redis_server(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
+        if client is not None and mode == "SAVE" and not _process_alive(pid):
+            server._record_digest()
         server.state_path.unlink(missing_ok=True)
         server.pid_path.unlink(missing_ok=True)
         server.keep_path.unlink(missing_ok=True)

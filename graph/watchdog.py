@@ -31,6 +31,8 @@ from pathlib import Path
 GRACE_SECONDS = 2.0
 POLL_SECONDS = 0.5
 KEEP_NAME = "falkordb.keep"
+DUMP_NAME = "graph.rdb"
+DIGEST_NAME = "graph.rdb.digest"  # the dump's xxh3 and stat, recorded by policykg after each save (falkor_server.py)
 
 
 def process_alive(pid: int) -> bool:
@@ -108,10 +110,12 @@ def watch(db_dir: Path, pid: int, home: tuple[int, int] | None = None, grace: fl
         try:
             if _try_lock(users, fcntl.LOCK_EX):  # still nobody, and nobody can join now
                 ours = _same_folder(db_dir, home)
-                _kill(pid, signal.SIGTERM if ours else signal.SIGKILL)
+                exited = _kill(pid, signal.SIGTERM if ours else signal.SIGKILL)
                 if ours:  # not a new OUT's files (another server's)
                     for name in ("falkordb.pid", "falkordb.state", KEEP_NAME):
                         (db_dir / name).unlink(missing_ok=True)
+                    if exited and not _digest_current(db_dir):
+                        _record_digest(db_dir)
                 return 0
         finally:
             fcntl.flock(start, fcntl.LOCK_UN)
@@ -119,17 +123,49 @@ def watch(db_dir: Path, pid: int, home: tuple[int, int] | None = None, grace: fl
     return 0
 
 
-def _kill(pid: int, first: int) -> None:
-    """Send `first`, wait up to 30 s for the server to exit, then SIGKILL."""
+def _kill(pid: int, first: int) -> bool:
+    """Send `first`, wait up to 30 s for the server to exit, then SIGKILL; True if it exited by `first`."""
     try:
         os.kill(pid, first)
     except ProcessLookupError:
-        return
+        return True
     deadline = time.monotonic() + 30
     while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     if process_alive(pid):
         os.kill(pid, signal.SIGKILL)
+        return False
+    return True
+
+
+def _digest_current(db_dir: Path) -> bool:
+    """True when the dump's recorded digest is of the dump as it is (by its stat), or there is no dump."""
+    try:
+        st = os.stat(db_dir / DUMP_NAME)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        recorded = (db_dir / DIGEST_NAME).read_text(encoding="ascii").split()[3]
+    except (OSError, IndexError, ValueError):
+        return False
+    return recorded == f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _record_digest(db_dir: Path) -> None:
+    """The server saved a dump whose user died before it recorded the digest (a load's background
+    save that ended after its process was killed): the server has now exited, so that dump is
+    final; record it (in a process with the site packages: the hash is xxhash's), or the next
+    start would load graph.json again. Waited for, with the start lock held: no start meanwhile."""
+    import contextlib
+    import subprocess
+
+    code = ("import sys; from policykg.graph.falkor_server import FalkorServer; "
+            "FalkorServer(sys.argv[1])._record_digest()")
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run([sys.executable, "-c", code, str(db_dir.parent)], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
 
 
 def _identity(text: str) -> tuple[int, int] | None:
