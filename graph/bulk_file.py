@@ -206,7 +206,7 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     _check_lines(data, edges_start, edges_end, len(edge_texts))
     edge_rows, shas = _document_texts(edge_texts)
     groups = _edge_groups(edge_texts, node_of, shas)
-    rows = prepare_nodes(nodes, _numbered_counts(nodes, node_of, groups))
+    rows = prepare_nodes(nodes, _numbered_counts(nodes, node_of, groups), own_data=True)
     owned_rows = rows.owned_rows
     for sha, texts in edge_rows.items():
         owned_rows[sha].extend(texts)
@@ -257,10 +257,12 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
     parsing them)."""
     job = edges_to.start(data, edges_start, edges_end, node_of)
     try:
-        may_hold_nul = b"\\u0000" in data
+        # only the nodes' texts: the edges' commands are the other process's, which looks in theirs
+        may_hold_nul = data.find(b"\\u0000", 0, edges_start) >= 0
         _check_node_lines(data, edges_start, node_lines)
-        rows = prepare_nodes(nodes, {}, canonical=False)
+        # the counts first: they read the nodes' labels, which their rows then take out in place
         counts, scanned = _scanned_counts(data, edges_start, edges_end, nodes)
+        rows = prepare_nodes(nodes, {}, canonical=False, own_data=True)
         owned_by = rows.owned_by
         owned_rows: dict[str, list[bytes]] = defaultdict(list)
         for group in rows.node_groups.values():

@@ -483,10 +483,14 @@ class NodeRows:
     node_count: int
 
 
-def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]], canonical: bool = True) -> NodeRows:
+def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]], canonical: bool = True,
+                  own_data: bool = False) -> NodeRows:
     """The node part of prepare_elements: rows per label set, validated, with their counts.
     canonical=False: no canonical rows of the Documents and Tasks (owned_rows stays empty; a
-    caller whose counts come later makes them once it has added the counts)."""
+    caller whose counts come later makes them once it has added the counts). own_data: the
+    nodes' dicts are the caller's to reuse (fresh from the parser, read by nothing after):
+    each becomes its row's properties in place (the skipped names and nulls taken out, the
+    order kept), as _properties would copy it."""
     node_groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     primary_of: dict[str, str] = {}
     documents: dict[str, dict[str, Any]] = {}
@@ -511,12 +515,22 @@ def prepare_nodes(nodes: Iterable[NodeElement], counts: dict[str, dict[str, int]
             all_labels.update((found[0], *found[1]))
         primary, extra = found
         primary_of[node_id] = primary
-        props = _properties(data, _NODE_SKIP, (node_id,))
+        if own_data:
+            union = [data.pop(name, None) for name in UNION_LIST_PROPERTIES]
+            data.pop("labels", None)
+            data.pop("id", None)
+            if None in data.values():
+                for key in [key for key, value in data.items() if value is None]:
+                    del data[key]
+            props = data
+            _check_properties(props, (node_id,))
+        else:
+            union = [data.get(name) for name in UNION_LIST_PROPERTIES]
+            props = _properties(data, _NODE_SKIP, (node_id,))
         props["label"] = primary
         props.update(counts.get(node_id, ()))
         row: dict[str, Any] = {"id": node_id, "props": props}
-        for name in UNION_LIST_PROPERTIES:
-            value = data.get(name)
+        for name, value in zip(UNION_LIST_PROPERTIES, union):
             if value is None:
                 row[name] = None
             elif type(value) is list and _ONLY_TEXT.issuperset(map(type, value)):  # as below, in one step

@@ -569,7 +569,9 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
     # complete (the end of a pipe closed here says so), while the writers go on with GraphML, the
     # CSV tables and the 任务分工表
     drawing: list[Forked] = []
-    gate: list[int] = []  # the write end of that pipe, open until graph.json is complete
+    # the write end of that pipe, open until graph.json is complete; a process forked meanwhile
+    # would hold a copy of it, and the views would wait for that process to end: fork none then
+    gate: list[int] = []
 
     def start_views() -> None:
         read, write = os.pipe()

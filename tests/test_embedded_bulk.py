@@ -416,3 +416,29 @@ def test_a_doc_sha256_written_with_an_escape_loads_as_the_general_path_loads_it(
         reference = server.engine("general")
         bulk_create_graph(reference, general, 10_000)
         assert _contents(running.engine()) == _contents(reference)
+
+
+def test_node_rows_made_in_place_are_the_copied_rows_name_for_name_in_order(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """prepare_nodes(own_data=True), which the one-pass reader uses, makes each node's dict its
+    row's properties in place: the same rows as the copies, every property in the same order
+    (the order the server holds them in), nulls and the skipped names taken out."""
+    from policykg.graph.cypher_load import prepare_nodes
+    from policykg.graph.export import iter_graph_elements
+
+    sample = [(element.pop("id"), element) for kind, element in iter_graph_elements(build_sample(tmp_path_factory))
+              if kind == "node"]
+    every_kind = _every_kind_of_value()[0]
+    assert any(None in data.values() for _id, data in every_kind)  # nulls to take out
+    for nodes in (every_kind, sample):
+        counts = {node_id: {"tasks": number} for number, (node_id, _data) in enumerate(nodes) if number % 2}
+        copied = prepare_nodes(json.loads(json.dumps(nodes)), counts)
+        in_place = prepare_nodes(json.loads(json.dumps(nodes)), counts, own_data=True)
+
+        def ordered(rows: Any) -> Any:
+            return {labels: [(row["id"], [*row["props"].items()], row["docs"], row["aliases"]) for row in group]
+                    for labels, group in rows.node_groups.items()}
+
+        assert ordered(in_place) == ordered(copied)
+        assert (in_place.documents, in_place.owned_by, in_place.owned_rows, in_place.labels) == (
+            copied.documents, copied.owned_by, copied.owned_rows, copied.labels)
