@@ -578,7 +578,7 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
 
         def views() -> None:
             os.close(write)
-            _write_views(tmp, lambda: _wait_for_end(read), writer)
+            _write_views(tmp, lambda: _wait_for_end(read), writer, exiting=True)  # (a child: Forked, inline=False)
         try:
             drawing.append(Forked.start(views, inline=False))
         except OSError:  # no process to be had now: the views start once graph.json is complete
@@ -620,10 +620,12 @@ def _forget_review_entries() -> None:
         resolve.use_review_entries({})
 
 
-def _write_views(out: Path, complete: Callable[[], None] | None = None, writer: CorpusWriter | None = None) -> None:
+def _write_views(out: Path, complete: Callable[[], None] | None = None, writer: CorpusWriter | None = None,
+                 exiting: bool = False) -> None:
     """The views of the graph written to out/graph.json, read from there as a stream (`complete`:
     returns once the file, still being written, is complete); the documents' edges from their
-    views parts (visualize/document_parts.py) where the writer that wrote graph.json says where."""
+    views parts (visualize/document_parts.py) where the writer that wrote graph.json says where.
+    `exiting`: this is a forked child that exits right after (what the views hold is not freed)."""
     from policykg.visualize.document_parts import BuiltDocuments
     from policykg.visualize.views import write_views_from_out
 
@@ -632,7 +634,7 @@ def _write_views(out: Path, complete: Callable[[], None] | None = None, writer: 
         files = [(d.fragment, d.sections[0], d.sections[1], d.edges, d.nodes, [before for before, _ in d.new_shared])
                  for d in writer.docs]
         documents = BuiltDocuments(files, writer.edges - sum(file[3] for file in files))
-    write_views_from_out(out, out / "views", complete=complete, documents=documents)
+    write_views_from_out(out, out / "views", complete=complete, documents=documents, exiting=exiting)
 
 
 def _wait_for_end(fd: int) -> None:

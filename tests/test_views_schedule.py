@@ -5,6 +5,7 @@ file."""
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -84,3 +85,18 @@ def test_a_build_writes_the_views_that_its_graph_json_gives(tmp_path: Path) -> N
     again = write_views_from_out(out, tmp_path / "again")
     assert len(again) > 5
     assert files_of(out / "views") == files_of(tmp_path / "again")
+
+
+def test_views_of_a_process_that_exits_after_them_are_the_same_bytes(synthetic_out: Path, tmp_path: Path) -> None:
+    """exiting=True (the build's views process): nothing freed, the cycle collector left paused
+    for the exit; the same files."""
+    def draw() -> tuple[int, bool]:
+        gc.enable()
+        written = write_views_from_out(synthetic_out, tmp_path / "exiting", exiting=True)
+        return len(written), gc.isenabled()
+    written, collecting = Forked.start(draw, inline=False).result()
+    assert not collecting
+    write_views_from_out(synthetic_out, tmp_path / "usual")
+    assert gc.isenabled()
+    assert written == len(files_of(tmp_path / "usual"))
+    assert files_of(tmp_path / "exiting") == files_of(tmp_path / "usual")
