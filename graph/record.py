@@ -151,12 +151,23 @@ _MENTION_KEYS = {
 _META_TEXTS = ("title", "issuer", "jurisdiction", "province", "status", "doc_number", "date")
 
 
-def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[dict[str, Any], bytes] | None:
+def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None,
+                  views: list[Any] | None = None) -> tuple[dict[str, Any], bytes] | None:
     """The document's summary (without its report) and fragment file, as encode_document writes
     them; None when the document is not plain (see the module's docstring). `sheet`: the rows of
-    its 任务分工表 sheet are rendered into it on the way (those of sheet_tasks), for a plain document."""
+    its 任务分工表 sheet are rendered into it on the way (those of sheet_tasks), for a plain document.
+    `views` (a build with views): for a plain document, [its graph.json nodes (the dicts their
+    lines encode), its edges (dicts of the fields the views read, visualize/document_parts.py),
+    its edge lines] appended, so that the worker makes its part of the views without parsing the
+    fragment back."""
     try:
-        return _encode_record(doc, sheet)
+        encoded = _encode_record(doc, sheet, [] if views is not None else None)
+        if encoded is None:
+            return None
+        summary, fragment, parts = encoded
+        if views is not None:
+            views += parts
+        return summary, fragment
     except (TypeError, AttributeError, UnicodeEncodeError):
         # a value of another type than the templates write (None for a text, an integer beyond 64
         # bits, which orjson refuses), a lone surrogate (which neither orjson nor UTF-8 takes): such
@@ -164,7 +175,8 @@ def encode_record(doc: PolicyDocument, sheet: SheetRows | None = None) -> tuple[
         return None
 
 
-def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[str, Any], bytes] | None:
+def _encode_record(doc: PolicyDocument, sheet: SheetRows | None,
+                   views: list[Any] | None) -> tuple[dict[str, Any], bytes, list[Any]] | None:
     meta = doc.meta
     paths = {task.path for task in doc.tasks}
     if len(paths) < len(doc.tasks) or doc.extras or not all(type(getattr(meta, n)) is str for n in _META_TEXTS) \
@@ -209,6 +221,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
     node_keys: set[str] = set()
     document_graphml = graphml_node(doc_id, document, node_keys, False).encode("utf-8")
     json_nodes = [orjson.dumps(document) + b",\n"]
+    # (views: the nodes as dicts and the edges' fields the views read, as their lines give them)
+    view_nodes: list[dict[str, Any]] | None = [document] if views is not None else None
+    view_edges: list[dict[str, Any]] = []
     graphml_nodes = [document_graphml]
     graphml_edges: list[bytes] = []
     edge_lines: list[bytes] = []  # the graph.json lines of the edges, in order
@@ -266,6 +281,8 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         values = task_values(task, tid)  # type: ignore[misc]
         node = dict(zip(_TASK_NODE_KEYS, values))
         json_nodes.append(dumps(node) + b",\n")
+        if view_nodes is not None:
+            view_nodes.append(node)
         tid_utf8, path_utf8 = tid.encode(), path.encode()
         texts += _TASK_TEXTS(values)  # (a value that is not a str: a TypeError at the end)
         label = f"{path} {task.title}".strip()
@@ -286,6 +303,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             section_title.encode(), shown.encode()))
         span = task.span
         edge_lines.append(part_of_template % (span.start, span.end, part_of_json[index], tid_utf8))
+        if view_nodes is not None:
+            view_edges.append({"type": "PART_OF", "docSha256": sha, "quote": span.quote, "from": tid, "to": doc_id,
+                               "key": "PART_OF"})
         graphml_edges.append(part_of_graphml_template % (tid_utf8, span.start, span.end, part_of_graphml[index]))
         units = task.clause.units
         if not units:
@@ -356,6 +376,10 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
             written_utf8, rule_utf8, unit_utf8 = written.encode(), rule.encode(), unit_id.encode()
             edge_lines.append((lead_json_template if leads else part_json_template) % (
                 written_utf8, rule_utf8, flag, path_utf8, start, end, next_unit_json(), unit_utf8, tid_utf8, i))
+            if view_nodes is not None:
+                unit_rel = "LEADS" if leads else "PARTICIPATES_IN"
+                view_edges.append({"type": unit_rel, "written": written, "taskPath": path, "docSha256": sha,
+                                   "quote": quote, "from": unit_id, "to": tid, "key": f"{unit_rel}:{i}"})
             if escape:
                 written_utf8, rule_utf8 = _escaped(written).encode(), _escaped(rule).encode()
             graphml_edges.append((lead_graphml_template if leads else part_graphml_template) % (
@@ -433,6 +457,9 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         ends.add((source, entity_id, start))  # (a MENTIONS key is its start: unique with its ends)
         edge_lines.append(mentions_template % (written_utf8, start, end, mentions_json[index], source_json,
                                                entity_utf8, start))
+        if view_nodes is not None:
+            view_edges.append({"type": "MENTIONS", "written": written, "docSha256": sha, "quote": quote,
+                               "from": source, "to": entity_id, "key": f"MENTIONS:{start}"})
         if escape and ("&" in written or "<" in written or ">" in written):
             written_utf8 = xml_escape(written).encode()
         graphml_edges.append(mentions_graphml_template % (start, source_utf8, entity_utf8, written_utf8, start, end,
@@ -494,6 +521,11 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         edge_lines.append(targets_template % (
             year_field or b"null", written_value, json_max, unit_utf8, qualifier_utf8, source_of_utf8, indicator_utf8,
             path_utf8, recurrence_utf8, start, end, targets_json[index], source_json, indicator_id_utf8, key))
+        if view_nodes is not None:
+            view_edges.append({"type": "TARGETS", "year": year, "value": value, "valueMax": value_max, "unit": unit,
+                               "qualifier": qualifier, "written": indicator, "taskPath": task_path,
+                               "docSha256": sha, "quote": quote, "from": source, "to": indicator_id,
+                               "key": key.decode()})
         if escape:
             unit_utf8, qualifier_utf8, source_of_utf8, indicator_utf8, path_utf8, recurrence_utf8 = [
                 xml_escape(v).encode() if "&" in v or "<" in v or ">" in v else u for v, u in (
@@ -531,7 +563,7 @@ def _encode_record(doc: PolicyDocument, sheet: SheetRows | None) -> tuple[dict[s
         "rows": dict(zip(TABLES, (responsibility_count, len(resolution_rows), len(target_rows),
                                   len(entity_rows)))),
     }
-    return summary, b"".join(sections)
+    return summary, b"".join(sections), [view_nodes, view_edges, edge_lines] if view_nodes is not None else []
 
 
 def sheet_tasks(doc: PolicyDocument) -> list[dict[str, Any]]:

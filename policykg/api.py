@@ -146,11 +146,12 @@ def document_files(doc: PolicyDocument) -> tuple[bytes, bytes]:
     return summary_bytes, fragment
 
 
-def _document_record(doc: PolicyDocument,
-                     sheet: SheetRows | None = None) -> tuple[dict[str, Any], bytes, bytes, bool]:
+def _document_record(doc: PolicyDocument, sheet: SheetRows | None = None,
+                     views: list[Any] | None = None) -> tuple[dict[str, Any], bytes, bytes, bool]:
     """document_files, the summary as the values it was encoded from (the worker renders the
     document's sheet from them without parsing the bytes back), and whether graph/record.py
-    encoded it (then its sheet's rows were rendered into `sheet` on the way, if given)."""
+    encoded it (then its sheet's rows were rendered into `sheet` on the way, if given, and the
+    values of its views part put into `views`, if given: see encode_record)."""
     # The encoding makes thousands of small containers, none in a reference cycle: the cyclic
     # garbage collector, which they would set off, would walk the whole document's objects for
     # nothing (a fifth of this stage's time). Refcounting frees them as before.
@@ -158,7 +159,7 @@ def _document_record(doc: PolicyDocument,
     gc.disable()
     try:
         # straight from the document where its values allow (graph/record.py), else the general way
-        encoded = encode_record(doc, sheet)
+        encoded = encode_record(doc, sheet, views)
         summary, fragment = encoded or encode_document(document_graph(doc), document_rows(doc))
         summary["report"] = {
             "path": str(doc.path), "name": doc.name, "title": doc.meta.title, "jurisdiction": doc.meta.jurisdiction,
@@ -211,13 +212,14 @@ def _extracted(path: Path, entry: dict[str, Any] | None,
     try:
         doc = process_file(path, meta_from_manifest(entry) if entry else None)
         sheet = SheetRows() if place is not None and place[2] is not None else None
-        values, summary, fragment, plain = _document_record(doc, sheet)
+        views = [] if _views_parts and place is not None else None
+        values, summary, fragment, plain = _document_record(doc, sheet, views)
         if place is None:
             return summary, fragment
         fragment_file, key, sheets = place
         write_file(fragment_file, fragment)
         if _views_parts:
-            _write_views_part(fragment_file, values["sections"], fragment)
+            _write_views_part(fragment_file, values["sections"], fragment, views)
         if sheets is not None:
             if plain:  # the sheet's rows rendered by the encoding, no text of theirs to clean
                 prerender_sheet(sheets, values, fragment, key, rendered=sheet)
@@ -247,17 +249,21 @@ def _views_parts_made(wanted: bool) -> Iterator[None]:
         _views_parts = False
 
 
-def _write_views_part(fragment_file: Path, sections: list[int], fragment: bytes) -> None:
+def _write_views_part(fragment_file: Path, sections: list[int], fragment: bytes,
+                      values: list[Any] | None = None) -> None:
     """The document's part of the views (its edges' rows and its task records, see
     visualize/document_parts.py) beside its fragment in the build cache: made here, in the worker,
-    so that the views of the build mostly renumber and copy it. Not fatal:
+    so that the views of the build mostly renumber and copy it; from the values its lines were
+    encoded from where graph/record.py gave them (`values`), else from the lines. Not fatal:
     where it fails, the views make it again from the fragment (and report what is wrong)."""
-    from policykg.visualize.document_parts import document_part, part_file
+    from policykg.visualize.document_parts import document_part, encoded_part, part_file
 
     try:
-        lines = memoryview(fragment)
-        write_file(part_file(fragment_file),
-                   document_part(lines[:sections[0]], lines[sections[0]:sections[0] + sections[1]]))
+        part = encoded_part(*values) if values else None
+        if part is None:
+            lines = memoryview(fragment)
+            part = document_part(lines[:sections[0]], lines[sections[0]:sections[0] + sections[1]])
+        write_file(part_file(fragment_file), part)
     except Exception:  # (the views make the part again, and raise there)
         with suppress(OSError):
             part_file(fragment_file).unlink()

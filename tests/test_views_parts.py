@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from policykg.visualize import write_views_from_out
-from policykg.visualize.document_parts import VIEWS_PART, part_version
+from policykg.visualize.document_parts import VIEWS_PART, document_part, encoded_part, part_version
 
 from policykg import api
 
@@ -20,6 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import make_corpus  # noqa: E402
 
 CACHE = Path(api.CACHE_DIR)
+DATA = ROOT / "data"
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -95,3 +97,41 @@ def test_parts_of_other_code_or_that_do_not_fit_are_not_used(
     api.build(corpus, out, progress=False)
     assert files_of(out / "views") == from_graph_json
     assert parts_of(out)[0].read_bytes().split(b"\n")[0] == part_version()  # made again
+
+
+def _encoded(path: Path) -> tuple[list[int], bytes, list[Any]]:
+    """A document's sections, fragment and the values its part is made of (graph/record.py's `views`)."""
+    from policykg.extract.pipeline import process_file
+
+    views: list[Any] = []
+    values, _summary, fragment, plain = api._document_record(process_file(path), None, views)
+    assert plain and len(views) == 3
+    return values["sections"], fragment, views
+
+
+def test_the_workers_part_from_the_encoded_values_is_the_part_of_the_fragments_lines(corpus: Path) -> None:
+    """The extraction worker makes a document's part from the values its lines were encoded from
+    (encoded_part), not from the lines parsed back: the same bytes, for the sample plans and the
+    corpus's (every kind of edge: PART_OF, LEADS, PARTICIPATES_IN, MENTIONS, TARGETS)."""
+    files = [p for p in sorted(DATA.iterdir()) if p.suffix == ".txt"] + sorted(corpus.glob("*.txt"))[:12]
+    types: set[str] = set()
+    for path in files:
+        sections, fragment, views = _encoded(path)
+        lines = memoryview(fragment)
+        assert encoded_part(*views) == document_part(lines[:sections[0]], lines[sections[0]:sum(sections[:2])]), path
+        types.update(edge["type"] for edge in views[1])
+    assert types == {"PART_OF", "LEADS", "PARTICIPATES_IN", "MENTIONS", "TARGETS"}
+
+
+def test_encoded_values_that_differ_from_their_lines_are_not_used(corpus: Path) -> None:
+    """The first edge of each type and the last are checked against their lines: where one
+    differs in a field the views read, encoded_part makes no part (the worker then parses the lines)."""
+    _sections, _fragment, views = _encoded(next(p for p in sorted(DATA.iterdir()) if p.suffix == ".txt"))
+    nodes, edges, lines = views
+    assert encoded_part(nodes, edges, lines) is not None
+    for at in (0, len(edges) - 1, next(i for i, edge in enumerate(edges) if edge["type"] == "TARGETS")):
+        for field, value in (("written", "其他"), ("quote", None), ("key", "TARGETS:0")):
+            changed = [dict(edge) for edge in edges]
+            changed[at][field] = value
+            assert encoded_part(nodes, changed, lines) is None, (at, field)
+    assert encoded_part(nodes, edges[:-1], lines) is None  # not one value per line

@@ -33,6 +33,8 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 VIEWS_PART = ".views"  # the suffix of a document's part in the build cache, beside its fragment
 _TRIM = tuple(slice(0, n) for n in range(10))
 
@@ -50,10 +52,41 @@ def part_version() -> bytes:
 def document_part(node_lines: bytes | memoryview, edge_lines: bytes | memoryview) -> bytes:
     """The part of a document whose own nodes' and edges' graph.json lines (`element,\\n` lines,
     as its fragment holds them) are `node_lines` and `edge_lines`."""
-    from policykg.visualize.views import _parsed_lines, task_record
+    from policykg.visualize.views import _parsed_lines
 
     edges = _parsed_lines(bytes(edge_lines)) if edge_lines else []
     nodes = _parsed_lines(bytes(node_lines)) if node_lines else []
+    return _part(nodes, edges)
+
+
+# the fields of an edge the views read (_part_of, views._target_value)
+VIEWED_EDGE_FIELDS = ("from", "to", "type", "key", "docSha256", "written", "quote", "taskPath", "year", "qualifier",
+                      "value", "valueMax", "unit")
+
+
+def encoded_part(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], lines: list[bytes]) -> bytes | None:
+    """The part of a document from the values its fragment's lines were encoded from
+    (graph/record.py's `views`: its nodes, its edges as the fields the views read, its edge
+    lines), without parsing the lines back: the part document_part makes of them. The first
+    edge of each type and the last are checked against their lines, field by field; None if one
+    differs (the part is then made from the lines)."""
+    if len(edges) != len(lines):
+        return None
+    first: dict[Any, int] = {}
+    for at, data in enumerate(edges):
+        first.setdefault(data["type"], at)
+    get = dict.get
+    for at in {*first.values(), len(edges) - 1} - {-1}:
+        line, data = orjson.loads(lines[at]), edges[at]
+        if list(map(get, repeat(line), VIEWED_EDGE_FIELDS)) != list(map(get, repeat(data), VIEWED_EDGE_FIELDS)):
+            return None
+    return _part(nodes, edges)
+
+
+def _part(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> bytes:
+    """A part: its version line, its edges' columns, its task records (one per own node)."""
+    from policykg.visualize.views import task_record
+
     tasks = [task_record(data, data["id"]) if data.get("label") == "Task" and type(data["id"]) is str else None
              for data in nodes]
     return part_version() + b"\n" + _encode_part(_part_of(edges)) + b"\n" + _encode_part(tasks)
