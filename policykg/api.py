@@ -12,6 +12,7 @@ import gc
 import hashlib
 import json
 import os
+import select
 import shutil
 import sys
 import time
@@ -27,7 +28,7 @@ from policykg.extract.model import PolicyDocument
 from policykg.extract.read import SUPPORTED_SUFFIXES, SourceError
 from policykg.graph.build import document_graph
 from policykg.graph.export import document_rows
-from policykg.graph.fd_writes import write_file
+from policykg.graph.fd_writes import write_all, write_file
 from policykg.graph.forked import Forked
 from policykg.graph.fragments import CorpusWriter, encode_document, prerender_sheet, sent_summary
 from policykg.graph.fragments import parsed_summary as _parsed_summary
@@ -570,37 +571,43 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
                              f"{out} was left as it was")
     finally:
         _forget_review_entries()
-    # the views are made from graph.json alone, in a forked process started as soon as its nodes
-    # are written: they read them while its edges are written, and its edges once the file is
-    # complete (the end of a pipe closed here says so), while the writers go on with GraphML, the
-    # CSV tables and the 任务分工表
+    # the views are made from graph.json alone, in a forked process started before the writers
+    # (its modules imported meanwhile, a tenth of its CPU, where it would otherwise wait for them):
+    # it reads graph.json's nodes as soon as they are written, while the edges are written, and
+    # the edges once the file is complete, while the writers go on with GraphML, the CSV tables and
+    # the 任务分工表. The writers say when by messages down a pipe (not by its end: the writers'
+    # own forked processes hold copies of its write end): graph.json's count of edges once its
+    # nodes are written, then a byte once it is complete (seen, not read, by each process waiting).
     drawing: list[Forked] = []
-    # the write end of that pipe, open until graph.json is complete; a process forked meanwhile
-    # would hold a copy of it, and the views would wait for that process to end: fork none then
-    gate: list[int] = []
-
-    def start_views() -> None:
+    signals: list[int] = []  # the write end of that pipe
+    if views:
         read, write = os.pipe()
 
-        def views() -> None:
+        def draw() -> None:  # (a child: Forked, inline=False)
             os.close(write)
-            _write_views(tmp, lambda: _wait_for_end(read), writer, exiting=True)  # (a child: Forked, inline=False)
+            import policykg.visualize.views  # noqa: F401
+            edges = int.from_bytes(_message(read, 8), "little")
+            _write_views(tmp, lambda: _wait_for_data(read), writer, exiting=True, edges=edges)
         try:
-            drawing.append(Forked.start(views, inline=False))
+            drawing.append(Forked.start(draw, inline=False))
         except OSError:  # no process to be had now: the views start once graph.json is complete
             os.close(write)
         else:
-            gate.append(write)
+            signals.append(write)
         finally:
             os.close(read)
 
+    def nodes_written() -> None:
+        if signals:
+            write_all(signals[0], writer.edges.to_bytes(8, "little"))
+
     def graph_complete() -> None:
-        if gate:
-            os.close(gate.pop())
+        if signals:
+            write_all(signals[0], b"1")
         elif not drawing:
             drawing.append(Forked.start(lambda: _write_views(tmp, None, writer)))
     try:
-        report.files = writer.close(stage=stages.stage, nodes_written=start_views if views else None,
+        report.files = writer.close(stage=stages.stage, nodes_written=nodes_written if views else None,
                                     graph_written=graph_complete if views else None)
         if drawing:
             with stages.stage("views"):
@@ -610,7 +617,7 @@ def _build_into(target: OutFolder, data: Path, files: list[Path], report: BuildR
             job.stop()
         raise
     finally:
-        for fd in gate:
+        for fd in signals:
             os.close(fd)
     if report.inferred:
         (tmp / INFERRED_FILE).write_text("".join(f"{line}\n" for line in report.inferred), encoding="utf-8")
@@ -627,10 +634,11 @@ def _forget_review_entries() -> None:
 
 
 def _write_views(out: Path, complete: Callable[[], None] | None = None, writer: CorpusWriter | None = None,
-                 exiting: bool = False) -> None:
+                 exiting: bool = False, edges: int | None = None) -> None:
     """The views of the graph written to out/graph.json, read from there as a stream (`complete`:
     returns once the file, still being written, is complete); the documents' edges from their
-    views parts (visualize/document_parts.py) where the writer that wrote graph.json says where.
+    views parts (visualize/document_parts.py) where the writer that wrote graph.json says where
+    (`edges`: how many graph.json has, where the writer was copied before it counted them all).
     `exiting`: this is a forked child that exits right after (what the views hold is not freed)."""
     from policykg.visualize.document_parts import BuiltDocuments
     from policykg.visualize.views import write_views_from_out
@@ -639,8 +647,25 @@ def _write_views(out: Path, complete: Callable[[], None] | None = None, writer: 
     if writer is not None:
         files = [(d.fragment, d.sections[0], d.sections[1], d.edges, d.nodes, [before for before, _ in d.new_shared])
                  for d in writer.docs]
-        documents = BuiltDocuments(files, writer.edges - sum(file[3] for file in files))
+        documents = BuiltDocuments(files, (writer.edges if edges is None else edges) - sum(file[3] for file in files))
     write_views_from_out(out, out / "views", complete=complete, documents=documents, exiting=exiting)
+
+
+def _message(fd: int, size: int) -> bytes:
+    """The next `size` bytes from the pipe `fd` (an error if it ends before)."""
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            raise RuntimeError("the build's writers ended before graph.json's nodes were written")
+        data += chunk
+    return data
+
+
+def _wait_for_data(fd: int) -> None:
+    """Until the pipe `fd` has something to read, or is closed at its other end (nothing is read:
+    every process that waits on it sees it)."""
+    select.select([fd], [], [])
 
 
 def _wait_for_end(fd: int) -> None:

@@ -100,3 +100,26 @@ def test_views_of_a_process_that_exits_after_them_are_the_same_bytes(synthetic_o
     assert gc.isenabled()
     assert written == len(files_of(tmp_path / "usual"))
     assert files_of(tmp_path / "exiting") == files_of(tmp_path / "usual")
+
+
+def test_every_process_waiting_for_the_writers_byte_sees_it() -> None:
+    """The build's writers say "graph.json is complete" by one byte down a pipe that the views'
+    two processes (and the writers' own forked processes, which hold its write end) share: each
+    waiter sees it without reading it; the edge count before it is read once."""
+    read, write = os.pipe()
+
+    def wait() -> bool:
+        os.close(write)
+        api._wait_for_data(read)
+        return True
+    try:
+        holder = Forked.start(lambda: api._wait_for_data(read), inline=False)  # a writer's process: holds `write`
+        os.write(write, (1234).to_bytes(8, "little"))  # graph.json's nodes are written: its count of edges
+        assert int.from_bytes(api._message(read, 8), "little") == 1234
+        waiting = [Forked.start(wait, inline=False) for _ in range(2)]
+        os.write(write, b"1")  # graph.json is complete
+        assert [job.result() for job in waiting] == [True, True]
+        holder.result()
+    finally:
+        os.close(read)
+        os.close(write)
