@@ -507,6 +507,7 @@ class GraphIndex:
         self._ids_as_written: list[bytes] = []  # (_read_node_lines: ids as graph.json writes them)
         self._reader: _EdgeReader | None = None  # the process making the edges' rows (of_graph_json)
         self._rows_source: tuple[Path, int] | None = None
+        self._docs_cache: dict[int, list[int]] = {}  # node position -> node_docs
         stream = iter(elements)
         for element, item in stream:
             if element == "node":
@@ -538,7 +539,10 @@ class GraphIndex:
                 if doc is not None:
                     self.doc_of_task[node] = doc
         self.unit_set = frozenset(self.units)
-        self._docs_cache: dict[int, list[int]] = {}
+        # (a node's documents found before its edges were read, where they decide them after all)
+        kind, position, cache = self.kind, self.position, self._docs_cache
+        for node in [node for node in self.doc_of_task if kind[node] != "Task"]:
+            cache.pop(position[node], None)
 
     def _sha(self, sha: Any) -> int:
         return self._sha_number.setdefault(sha if type(sha) is str else str(sha), len(self._sha_number))
@@ -820,6 +824,8 @@ class GraphIndex:
     def _read_edge_lines(self, path: Path, offset: int, reader: _EdgeReader | None) -> None:
         """graph.json's edges from byte `offset` on: their ends and types from the reader (which
         has made their rows of data.js too), else read here."""
+        if reader is not None:  # while the reader ends its work: what this process can do before the edges
+            self._documents_of_nodes()
         ends = reader.edge_ends() if reader is not None else None
         if ends is None:
             if reader is not None:
@@ -833,6 +839,15 @@ class GraphIndex:
         for name in names:
             self._new_type(name)
         self._add_edge_ends(rows)
+
+    def _documents_of_nodes(self) -> None:
+        """node_docs of every node but tasks (whose documents their edges decide), once every
+        node has been read: by their own documents (made here while this process waits for the
+        edge reader; the few a PART_OF edge decides after all are made again: see __init__)."""
+        cache, kind, node_docs = self._docs_cache, self.kind, self._node_docs
+        for i, node in enumerate(self.ids):
+            if kind[node] != "Task":
+                cache[i] = node_docs(node, i)
 
     def _read_node_lines(self, path: Path, offset: int) -> int:
         """What the edges' rows need of graph.json's nodes from byte `offset` on (the nodes'
