@@ -123,3 +123,15 @@ def test_every_process_waiting_for_the_writers_byte_sees_it() -> None:
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_the_end_of_a_list_of_graph_json_is_found_at_the_start_of_a_line_only() -> None:
+    """_list_end: the first line that starts with "]" (the nodes' and edges' lines hold lists,
+    whose "]" are never at a line's start), as a scan of every "]" finds it."""
+    def every_bracket(block: bytes) -> int:
+        return next((at for at, byte in enumerate(block) if byte == 93 and (at == 0 or block[at - 1] == 10)), -1)
+    node = b'{"id":"a","label":"Task","labels":["Task"],"docs":["x","y"]},\n'
+    blocks = [b"", b"]", b'],"edges":[\n', node, node * 3, node * 2 + b'],"edges":[\n' + node,
+              b'{"id":"]","x":[1]},\n]}\n', node + b"]" + node, b"[]\n" * 4 + b"]\n"]
+    for block in blocks:
+        assert views_module._list_end(block) == every_bracket(block), block

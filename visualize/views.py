@@ -272,15 +272,12 @@ def _element_lists(fh: IO[bytes]) -> Iterator[list[Any]]:
 
 def _list_end(block: bytes) -> int:
     """Where the line that ends a list of graph.json starts in `block` (whole lines), -1 if not
-    in it: the first "]" at the start of a line (a memchr where the block has no other "]", as
-    edges seldom have; else over the block at once in numpy: nodes have lists)."""
-    at = block.find(b"]")
-    if at <= 0 or block[at - 1] == 10:
-        return at
-    text = np.frombuffer(block, dtype=np.uint8)
-    brackets = np.flatnonzero(text[1:] == 93) + 1
-    starts = brackets[text[brackets - 1] == 10]
-    return int(starts[0]) if len(starts) else -1
+    in it: the first "]" at the start of a line (one search for a newline followed by "]": the
+    nodes' lines have lists, whose "]" are never there)."""
+    if block[:1] == b"]":
+        return 0
+    at = block.find(b"\n]")
+    return at + 1 if at >= 0 else -1
 
 
 def _parsed_lines(block: bytes) -> list[Any]:
