@@ -984,8 +984,12 @@ class FalkorServer:
         # ... unless its dump has no digest recorded (saved by a process that left before it
         # recorded it) and is not the server's last save: saved again, and recorded, or the next
         # start reloads graph.json
-        save = bool(unsaved) or not (self.db_dir / DUMP_NAME).is_file() or not self._saved_on_disk(
-            client.connection, LOAD_WAIT_SECONDS)
+        save = bool(unsaved) or not (self.db_dir / DUMP_NAME).is_file()
+        if not save:
+            try:
+                save = not self._saved_on_disk(client.connection, LOAD_WAIT_SECONDS)
+            except Exception:  # the server did not say: saved again unless its digest is recorded
+                save = not self._digest_current()
         try:
             client.connection.shutdown(save=save, nosave=not save)
         except Exception as exc:  # redis-py raises when the server closes the connection: expected
