@@ -9,17 +9,20 @@ the types of its values: a graph has a few dozen), and encodes the edges group b
 encoders made for that shape (falkor_bulk.slot_encoder), while the server runs the command
 before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes as before.
 
-With EdgeCommands (the embedded load), the edges are read by a forked process: once this
-process has read the nodes (and so knows every node's internal id), the child, which inherits
-them, cuts the edge lines itself, writes each document's sorted edge texts (for its digest;
-each line's document found by the text of its docSha256, before any parse) into an unnamed
-file and says where, then parses the lines (each docSha256 checked against the text's) and
-writes the GRAPH.BULK commands of the edges there too, telling each as soon as it is written
-(this process sends it at once, so that the server runs one while the next is made). This
-process meanwhile makes the node rows and the load counts, of each edge line's type and ends
-as found in its text by one regular expression (no parse), adds the digests, and encodes and
-sends the node commands, then the child's. What comes back is bytes and a small dict,
-never the parsed edges (pickling those cost more than it saved).
+With EdgeCommands (the embedded load), the edges are read by a process forked as soon as
+graph.json is read: the child numbers the nodes itself (each node's internal id, from each
+node line's id and labels, which the build writes first: no parse of the node texts; this
+process checks a digest of that numbering against its own, made of the parsed lines), cuts
+the edge lines, writes each document's sorted edge texts (for its digest; each line's
+document found by the text of its docSha256, before any parse) into an unnamed file and says
+where, then parses the lines (each docSha256 checked against the text's) and writes the
+GRAPH.BULK commands of the edges there too, telling each as soon as it is written (this
+process sends it at once, so that the server runs one while the next is made), and last what
+they hold, so that nothing here waits for its exit. This process meanwhile parses the nodes,
+makes their rows and the load counts, of each edge line's type and ends as found in its text
+by one regular expression (no parse), adds the digests, and encodes and sends the node
+commands, then the child's. What comes back is bytes and a small dict, never the parsed
+edges (pickling those cost more than it saved).
 
 Anything else (another layout, a line of another shape, a value this path does not carry, a
 missing endpoint, a duplicate id, a value GRAPH.BULK refuses) raises NotPlain, and the caller
@@ -256,30 +259,34 @@ def _numbering_digest(node_of: dict[str, tuple[str, int]]) -> bytes:
     return hashlib.sha256(orjson.dumps([*node_of.items()])).digest()
 
 
-# a node line's id, label and labels as the build writes them first (plain texts, no escape);
-# a line that writes them otherwise is parsed whole (_head_numbers)
+# a node line's start (the newline before it), id, label and labels as the build writes them
+# first (plain texts, no escape); a line that writes them otherwise is parsed whole (_head_numbers)
 _NODE_HEAD = re.compile(rb'\n\{"id":"([^"\\]*)","label":"([^"\\]*)","labels":\[((?:"[^"\\]*"(?:,(?="))?)*)\]')
 
 
 def _head_numbers(data: bytes, head_end: int, nodes_end: int) -> dict[str, tuple[str, int]]:
     """_node_numbers of the node lines between the places _layout gives, each line's id and
-    labels found in its text by _NODE_HEAD (no parse of the rest: the node texts are most of a
-    node line); when a line does not match, every line parsed whole."""
-    lines = data.count(b"\n", head_end - 1, nodes_end) if nodes_end >= head_end else 0
-    found = _NODE_HEAD.findall(data, head_end - 1, nodes_end) if lines else []
-    if len(found) != lines:
-        heads: list[NodeHead] = []
-        for text in _node_texts(data, head_end, nodes_end):
-            element = orjson.loads(text)
-            heads.append((element.get("id"), element.get("label"), element.get("labels")))
-        return _node_numbers(heads)
+    labels found at its start by _NODE_HEAD (no parse of the rest: the node texts are most of
+    a node line); a line that does not start so is parsed whole."""
+    find, match, loads = data.find, _NODE_HEAD.match, orjson.loads
     labels_of: dict[tuple[bytes, bytes], tuple[str, list[str]]] = {}
-    heads = []
-    for node_id, label, labels in found:
+    heads: list[NodeHead] = []
+    at = head_end - 1  # the newline before each node line; the last line's ends at nodes_end
+    while 0 <= at < nodes_end:
+        found = match(data, at)
+        if found is None:
+            end = find(b"\n", at + 1, nodes_end + 1)
+            text = data[at + 1:end]
+            element = loads(text[:-1] if text.endswith(b",") else text)
+            heads.append((element.get("id"), element.get("label"), element.get("labels")))
+            at = end
+            continue
+        node_id, label, labels = found.groups()
         parsed = labels_of.get((label, labels))
         if parsed is None:
             parsed = labels_of[(label, labels)] = (label.decode(), orjson.loads(b"[" + labels + b"]"))
         heads.append((node_id.decode(), *parsed))
+        at = find(b"\n", found.end(), nodes_end + 1)
     return _node_numbers(heads)
 
 
@@ -421,8 +428,12 @@ def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]], s
 
 # an edge line's type, from and to (the ids as the line writes them: escapes left in), found
 # in the text without parsing it, so that the counts are made while another process parses
-# the lines (an id holding a quote is not found: the general path loads that graph)
-_EDGE_LINKS = re.compile(rb'^\{"type":"([A-Z][A-Z0-9_]*)".*,"from":"([^"]*)","to":"([^"]*)","key":"[^"]*"\},?$',
+# the lines (an id holding a quote is not found: the general path loads that graph). No "^":
+# the pattern's first characters are then searched for as a literal (a third less time), and
+# a match can start only where an object starts: a line's start, where it takes the whole
+# line, else inside a line that starts otherwise, which the other process finds not plain
+# (an edge line of another shape, or an object as a value)
+_EDGE_LINKS = re.compile(rb'\{"type":"([A-Z][A-Z0-9_]*)".*,"from":"([^"]*)","to":"([^"]*)","key":"[^"]*"\},?$',
                          re.MULTILINE)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 import tempfile
 import threading
@@ -18,7 +19,18 @@ from typing import Any
 
 import pytest
 from conftest_db import build_sample, db_snapshot, fresh_copy, scratch_server
-from policykg.graph.bulk_file import _NODE_HEAD, EdgeCommands, EdgeJob, NotPlain, PlainGraph, read_plain
+from policykg.graph.bulk_file import (
+    _NODE_HEAD,
+    EdgeCommands,
+    EdgeJob,
+    NotPlain,
+    PlainGraph,
+    _head_numbers,
+    _layout,
+    _node_numbers,
+    _node_texts,
+    read_plain,
+)
 from policykg.graph.cypher_load import LoadError, prepare_file
 from policykg.graph.embedded import EmbeddedServer, FalkorEngine, bulk_create_graph, create_graph_by_statements
 from policykg.graph.export import write_graph_elements
@@ -263,6 +275,32 @@ def test_the_forked_process_numbers_the_build_s_node_lines_from_their_heads_and_
     with pytest.raises(ChildProcessError):  # reaped already
         os.waitpid(pid, os.WNOHANG)
     assert not [*folder.iterdir()]
+
+
+def test_node_lines_that_do_not_start_with_id_and_labels_are_numbered_by_their_parse(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The forked process's numbering of the nodes (_head_numbers: each line's id and labels
+    at its start, a line that writes them otherwise parsed whole) is the parsed lines'
+    numbering, whichever lines start otherwise."""
+    data = (build_sample(tmp_path_factory) / "graph.json").read_bytes()
+
+    def by_parse(data: bytes) -> dict[str, tuple[str, int]]:
+        head_end, nodes_end, _start, _end = _layout(data)
+        nodes = [json.loads(text) for text in _node_texts(data, head_end, nodes_end)]
+        return _node_numbers([(node.get("id"), node.get("label"), node.get("labels")) for node in nodes])
+
+    nodes_end = data.index(b'\n],"edges":[\n')
+    lines = data[:nodes_end].split(b"\n")
+    for every in (1, 3):  # the label before the id on every line, on every third
+        changed = [*lines]
+        for number in range(1, len(lines), every):
+            changed[number] = re.sub(rb'^\{"id":("[^"]*"),("label":"[^"]*"),', rb'{\2,"id":\1,', lines[number])
+        assert changed != lines
+        other = b"\n".join(changed) + data[nodes_end:]
+        head_end, end, _start, _end = _layout(other)
+        assert _head_numbers(other, head_end, end) == by_parse(other) == by_parse(data)
+    head_end, end, _start, _end = _layout(data)
+    assert _head_numbers(data, head_end, end) == by_parse(data)
 
 
 def test_a_node_line_whose_parse_says_other_labels_than_its_head_leaves_the_forked_reader(
