@@ -161,14 +161,8 @@ def _node_texts(data: bytes, head_end: int, nodes_end: int) -> list[bytes]:
     return data[head_end:nodes_end + 1].split(b",\n") if nodes_end >= head_end else []
 
 
-def _sections(data: bytes) -> tuple[list[bytes], int, int]:
-    """The node texts of a plain graph.json and where the edge lines are (_edge_texts cuts them)."""
-    head_end, nodes_end, edges_start, edges_end = _layout(data)
-    return _node_texts(data, head_end, nodes_end), edges_start, edges_end
-
-
 def _edge_texts(data: bytes, start: int, end: int) -> list[bytes]:
-    """The edge lines between start and end (as _sections gives them), each without its `,\\n`."""
+    """The edge lines between start and end (as _layout gives them), each without its `,\\n`."""
     return data[start:end].split(b",\n") if start < end else []
 
 
@@ -271,7 +265,7 @@ def _head_numbers(data: bytes, head_end: int, nodes_end: int) -> dict[str, tuple
     find, match, loads = data.find, _NODE_HEAD.match, orjson.loads
     labels_of: dict[tuple[bytes, bytes], tuple[str, list[str]]] = {}
     heads: list[NodeHead] = []
-    at = head_end - 1  # the newline before each node line; the last line's ends at nodes_end
+    at = head_end - 1  # the newline before each node line (the last line ends at nodes_end)
     while 0 <= at < nodes_end:
         found = match(data, at)
         if found is None:
@@ -313,7 +307,7 @@ def _check_node_lines(data: bytes, edges_start: int, lines: int) -> None:
 
 
 def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
-    """NotPlain unless the edge lines between start and end (`lines` of them, as _sections
+    """NotPlain unless the edge lines between start and end (`lines` of them, as _layout
     gives them) hold no newline but the one after each: no blank line, no element over two."""
     if data.count(b"\n", start, end) != lines:
         raise NotPlain("blank lines, or elements not one a line")
@@ -439,7 +433,7 @@ _EDGE_LINKS = re.compile(rb'\{"type":"([A-Z][A-Z0-9_]*)".*,"from":"([^"]*)","to"
 
 def _scanned_counts(data: bytes, start: int, end: int, nodes: list[tuple[str, dict[str, Any]]]
                     ) -> tuple[dict[str, dict[str, int]], int]:
-    """The load counts of the edge lines between start and end (as _sections gives them),
+    """The load counts of the edge lines between start and end (as _layout gives them),
     made of each line's type, from and to as found in the text (each node named by its place
     in `nodes`: an int is hashed at once, a text is not); and how many lines held them (the
     caller checks that it is every edge: a line not found means a graph that is not plain)."""
