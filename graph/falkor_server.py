@@ -857,9 +857,10 @@ class FalkorServer:
                 reader.close()
 
     def wait_saved(self, timeout: float = 60.0) -> bool:
-        """Wait until no background save is running and nothing is unsaved, and record the digest
-        of the dump so saved (the next start checks the dump against it); True if so. False at
-        once when the last background save failed (a full disk: the dump on disk is the previous one)."""
+        """Wait until no background save is running and record the digest of the dump it saved
+        (the next start checks the dump against it); True if nothing is left unsaved. False when
+        the last background save failed (a full disk: the dump on disk is the previous one) or
+        changes came after it (a load that failed after its staging graph was made)."""
         return self._wait_saved_on(self.client().connection, timeout)
 
     def _wait_saved_on(self, connection: Any, timeout: float) -> bool:
@@ -867,11 +868,13 @@ class FalkorServer:
         while time.monotonic() < deadline:
             info = connection.info("persistence")
             if not int(info.get("rdb_bgsave_in_progress", 0)):
-                if not int(info.get("rdb_changes_since_last_save", 1)):
-                    self._saving = False
-                    return self._record_digest()
+                # ended: nothing more comes by waiting (changes made after it stay unsaved until
+                # the next save, which no one has asked for)
+                self._saving = False
                 if str(info.get("rdb_last_bgsave_status", "ok")) != "ok":
                     return False
+                recorded = self._record_digest()
+                return recorded and not int(info.get("rdb_changes_since_last_save", 1))
             time.sleep(0.02)
         return False
 
