@@ -131,6 +131,9 @@ class EmbeddedServer(FalkorServer):
             return False
         if loaded_stat != stat_now:
             self.client().connection.set(LOADED_STAT_KEY, stat_now)
+            # saved, or a server the watchdog stops (SIGTERM, no save) forgets it, and every later
+            # start on this OUT (a copy, a touched graph.json) hashes the whole graph.json again
+            self.save_in_background()
         return True
 
     def sync(self, force: bool = False, batch_size: int = EMBEDDED_BATCH_SIZE,
