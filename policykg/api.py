@@ -535,7 +535,7 @@ def _collector_paused() -> Iterator[Callable[[], None]]:
     """The cyclic garbage collector off while the build's parent merges the documents' summaries:
     the shared nodes and a few objects per document, kept to the end of the build and in no
     reference cycle, would set it off again and again as they grow, and it would walk them (and,
-    in its full collections, every table loaded for the workers) for nothing: 0.2-0.4 CPU s of a
+    in its full collections, every table loaded for the workers) for nothing: ~0.2 CPU s of a
     1000-plan build, taken from the cores that extract. The function it gives resumes the
     collector once extraction is over, with what is held by then frozen (never walked while the
     files are written); unfrozen at the end: the caller's collector as it was."""
