@@ -9,17 +9,20 @@ the types of its values: a graph has a few dozen), and encodes the edges group b
 encoders made for that shape (falkor_bulk.slot_encoder), while the server runs the command
 before. The nodes (a tenth of the elements) go through cypher_load.prepare_nodes as before.
 
-With EdgeCommands (the embedded load), the edges are read by a forked process: once this
-process has read the nodes (and so knows every node's internal id), the child, which inherits
-them, cuts the edge lines itself, writes each document's sorted edge texts (for its digest;
-each line's document found by the text of its docSha256, before any parse) into an unnamed
-file and says where, then parses the lines (each docSha256 checked against the text's) and
-writes the GRAPH.BULK commands of the edges there too, telling each as soon as it is written
-(this process sends it at once, so that the server runs one while the next is made). This
-process meanwhile makes the node rows and the load counts, of each edge line's type and ends
-as found in its text by one regular expression (no parse), adds the digests, and encodes and
-sends the node commands, then the child's. What comes back is bytes and a small dict,
-never the parsed edges (pickling those cost more than it saved).
+With EdgeCommands (the embedded load), the edges are read by a process forked as soon as
+graph.json is read: the child numbers the nodes itself (each node's internal id, from each
+node line's id and labels, which the build writes first: no parse of the node texts; this
+process checks a digest of that numbering against its own, made of the parsed lines), cuts
+the edge lines, writes each document's sorted edge texts (for its digest; each line's
+document found by the text of its docSha256, before any parse) into an unnamed file and says
+where, then parses the lines (each docSha256 checked against the text's) and writes the
+GRAPH.BULK commands of the edges there too, telling each as soon as it is written (this
+process sends it at once, so that the server runs one while the next is made), and last what
+they hold, so that nothing here waits for its exit. This process meanwhile parses the nodes,
+makes their rows and the load counts, of each edge line's type and ends as found in its text
+by one regular expression (no parse), adds the digests, and encodes and sends the node
+commands, then the child's. What comes back is bytes and a small dict, never the parsed
+edges (pickling those cost more than it saved).
 
 Anything else (another layout, a line of another shape, a value this path does not carry, a
 missing endpoint, a duplicate id, a value GRAPH.BULK refuses) raises NotPlain, and the caller
@@ -134,9 +137,10 @@ class PlainGraph:
     edge_job: EdgeJob | None = None
 
 
-def _sections(data: bytes) -> tuple[list[bytes], int, int]:
-    """The node texts of a plain graph.json (each line without its `,\\n`; the last keeps its
-    newline, as iter_graph_lines yields it) and where the edge lines are (_edge_texts cuts them)."""
+def _layout(data: bytes) -> tuple[int, int, int, int]:
+    """Where the parts of a plain graph.json are: the start of the first node line, the newline
+    that ends the node lines (the edges' head's first byte), and the edge lines' start and end
+    (as _edge_texts cuts them); NotPlain for another layout."""
     head_end = data.find(b"\n") + 1
     head = data[:head_end]
     if not head.startswith(b"{") or not head.endswith(_NODES_HEAD + b"\n") or b'"graph":' not in head:
@@ -148,12 +152,17 @@ def _sections(data: bytes) -> tuple[list[bytes], int, int]:
     nodes_end = data.find(_EDGES_HEAD, head_end - 1)
     if nodes_end < 0 or not data.endswith(_TAIL):
         raise NotPlain("another layout")
-    nodes = data[head_end:nodes_end + 1].split(b",\n") if nodes_end >= head_end else []
-    return nodes, nodes_end + len(_EDGES_HEAD), len(data) - len(_TAIL) + 1
+    return head_end, nodes_end, nodes_end + len(_EDGES_HEAD), len(data) - len(_TAIL) + 1
+
+
+def _node_texts(data: bytes, head_end: int, nodes_end: int) -> list[bytes]:
+    """The node texts (each line without its `,\\n`; the last keeps its newline, as
+    iter_graph_lines yields it) between the places _layout gives."""
+    return data[head_end:nodes_end + 1].split(b",\n") if nodes_end >= head_end else []
 
 
 def _edge_texts(data: bytes, start: int, end: int) -> list[bytes]:
-    """The edge lines between start and end (as _sections gives them), each without its `,\\n`."""
+    """The edge lines between start and end (as _layout gives them), each without its `,\\n`."""
     return data[start:end].split(b",\n") if start < end else []
 
 
@@ -170,36 +179,25 @@ def read_plain(path: Path, edges_to: EdgeCommands | None = None) -> PlainGraph:
 
 
 def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph:
-    node_texts, edges_start, edges_end = _sections(data)
-    loads = orjson.loads
-    nodes = []
-    for text in node_texts:
-        element = loads(text)
-        nodes.append((element.pop("id"), element))
-    # the internal id of each node: its label set's nodes in file order, the sets in sorted order
-    members: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
-    labels_of: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
-    for node_id, element in nodes:
-        if type(node_id) is not str or not node_id:
-            raise NotPlain("a node id that is not text")
-        label, labels = element.get("label"), element.get("labels")
-        if type(labels) is not list or type(label) is not str:
-            raise NotPlain("node labels of another shape")
-        key = (label, *labels)
-        found = labels_of.get(key)
-        if found is None:
-            found = labels_of[key] = node_labels(node_id, element)
-        members[found].append(node_id)
-    node_of: dict[str, tuple[str, int]] = {}
-    number = 0
-    for group in sorted(members):
-        for node_id in members[group]:
-            node_of[node_id] = (group[0], number)
-            number += 1
-    if len(node_of) != len(nodes):
-        raise NotPlain("a node id given twice")
-    if edges_to is not None:  # the other process started first (what follows is done meanwhile)
-        return _read_plain_forked(data, nodes, len(node_texts), node_of, edges_start, edges_end, edges_to)
+    head_end, nodes_end, edges_start, edges_end = _layout(data)
+    # the edges' process first (it numbers the nodes itself, from each line's id and labels):
+    # what follows is done meanwhile
+    job = edges_to.start(data, head_end, nodes_end, edges_start, edges_end) if edges_to is not None else None
+    try:
+        node_texts = _node_texts(data, head_end, nodes_end)
+        loads = orjson.loads
+        nodes = []
+        for text in node_texts:
+            element = loads(text)
+            nodes.append((element.pop("id"), element))
+        node_of = _node_numbers([(node_id, element.get("label"), element.get("labels"))
+                                 for node_id, element in nodes])
+        if job is not None:
+            return _read_plain_forked(data, nodes, len(node_texts), node_of, edges_start, edges_end, job)
+    except BaseException:
+        if job is not None:
+            job.close()
+        raise
     may_hold_nul = b"\\u0000" in data
     _check_node_lines(data, edges_start, len(node_texts))
     edge_texts = _edge_texts(data, edges_start, edges_end)
@@ -217,6 +215,73 @@ def _read_plain(data: bytes, edges_to: EdgeCommands | None = None) -> PlainGraph
     prepared = PreparedGraph(rows.node_groups, {}, rows.documents, rows.owned_by, sorted(rows.labels),
                              rows.node_count, len(edge_texts), may_hold_nul=may_hold_nul)
     return PlainGraph(prepared, groups)
+
+
+NodeHead = tuple[Any, Any, Any]  # a node's id, label and labels, as the line gives them
+
+
+def _node_numbers(heads: Sequence[NodeHead]) -> dict[str, tuple[str, int]]:
+    """Each node's primary label and internal id (its label set's nodes in file order, the sets
+    in sorted order: the order the load creates them in), of (id, label, labels) in file order;
+    NotPlain for an id that is not text, labels of another shape, an id given twice."""
+    members: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
+    labels_of: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
+    for node_id, label, labels in heads:
+        if type(node_id) is not str or not node_id:
+            raise NotPlain("a node id that is not text")
+        if type(labels) is not list or type(label) is not str:
+            raise NotPlain("node labels of another shape")
+        key = (label, *labels)
+        found = labels_of.get(key)
+        if found is None:
+            found = labels_of[key] = node_labels(node_id, {"label": label, "labels": labels})
+        members[found].append(node_id)
+    node_of: dict[str, tuple[str, int]] = {}
+    number = 0
+    for group in sorted(members):
+        for node_id in members[group]:
+            node_of[node_id] = (group[0], number)
+            number += 1
+    if len(node_of) != len(heads):
+        raise NotPlain("a node id given twice")
+    return node_of
+
+
+def _numbering_digest(node_of: dict[str, tuple[str, int]]) -> bytes:
+    """A digest of node_of (its order is the numbering): the edges' process's, which numbers the
+    nodes from each line's head alone, must be the one this process made from the parsed lines."""
+    return hashlib.sha256(orjson.dumps([*node_of.items()])).digest()
+
+
+# a node line's start (the newline before it), id, label and labels as the build writes them
+# first (plain texts, no escape); a line that writes them otherwise is parsed whole (_head_numbers)
+_NODE_HEAD = re.compile(rb'\n\{"id":"([^"\\]*)","label":"([^"\\]*)","labels":\[((?:"[^"\\]*"(?:,(?="))?)*)\]')
+
+
+def _head_numbers(data: bytes, head_end: int, nodes_end: int) -> dict[str, tuple[str, int]]:
+    """_node_numbers of the node lines between the places _layout gives, each line's id and
+    labels found at its start by _NODE_HEAD (no parse of the rest: the node texts are most of
+    a node line); a line that does not start so is parsed whole."""
+    find, match, loads = data.find, _NODE_HEAD.match, orjson.loads
+    labels_of: dict[tuple[bytes, bytes], tuple[str, list[str]]] = {}
+    heads: list[NodeHead] = []
+    at = head_end - 1  # the newline before each node line (the last line ends at nodes_end)
+    while 0 <= at < nodes_end:
+        found = match(data, at)
+        if found is None:
+            end = find(b"\n", at + 1, nodes_end + 1)
+            text = data[at + 1:end]
+            element = loads(text[:-1] if text.endswith(b",") else text)
+            heads.append((element.get("id"), element.get("label"), element.get("labels")))
+            at = end
+            continue
+        node_id, label, labels = found.groups()
+        parsed = labels_of.get((label, labels))
+        if parsed is None:
+            parsed = labels_of[(label, labels)] = (label.decode(), orjson.loads(b"[" + labels + b"]"))
+        heads.append((node_id.decode(), *parsed))
+        at = find(b"\n", found.end(), nodes_end + 1)
+    return _node_numbers(heads)
 
 
 def _numbered_counts(nodes: list[tuple[str, dict[str, Any]]], node_of: dict[str, tuple[str, int]],
@@ -242,7 +307,7 @@ def _check_node_lines(data: bytes, edges_start: int, lines: int) -> None:
 
 
 def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
-    """NotPlain unless the edge lines between start and end (`lines` of them, as _sections
+    """NotPlain unless the edge lines between start and end (`lines` of them, as _layout
     gives them) hold no newline but the one after each: no blank line, no element over two."""
     if data.count(b"\n", start, end) != lines:
         raise NotPlain("blank lines, or elements not one a line")
@@ -250,12 +315,11 @@ def _check_lines(data: bytes, start: int, end: int, lines: int) -> None:
 
 def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], node_lines: int,
                        node_of: dict[str, tuple[str, int]], edges_start: int, edges_end: int,
-                       edges_to: EdgeCommands) -> PlainGraph:
-    """_read_plain with the edges read by a forked process (_edge_commands): it sends back
-    each document's edge texts for its digest, then makes the edges' commands, while this one
-    makes the node rows and the load counts (of the lines' types and ends, found without
-    parsing them)."""
-    job = edges_to.start(data, edges_start, edges_end, node_of)
+                       job: EdgeJob) -> PlainGraph:
+    """_read_plain with the edges read by a forked process (_edge_commands, started before the
+    nodes were parsed here): it sends back each document's edge texts for its digest, then
+    makes the edges' commands, while this one makes the node rows and the load counts (of the
+    lines' types and ends, found without parsing them)."""
     try:
         # only the nodes' texts: the edges' commands are the other process's, which looks in theirs
         may_hold_nul = data.find(b"\\u0000", 0, edges_start) >= 0
@@ -277,7 +341,9 @@ def _read_plain_forked(data: bytes, nodes: list[tuple[str, dict[str, Any]]], nod
         # a document's rows sorted: its Document and Task rows (each `["",{…`) before its edges'
         # texts (each `{…`, sorted and joined by the other process), as _digest sorts them all
         digests = {sha: hashlib.sha256(sorted_rows(owned_rows[sha])) for sha in rows.documents}
-        parts, edge_count = job.message()
+        parts, edge_count, numbering = job.message()
+        if numbering != _numbering_digest(node_of):
+            raise NotPlain("a node line whose id and labels are not written as the build writes them")
         if scanned != edge_count:
             raise NotPlain("an edge line whose type, from, to and key are not written as the build writes them")
         for sha, doc in rows.documents.items():
@@ -356,14 +422,18 @@ def _edge_groups(edge_texts: list[bytes], node_of: dict[str, tuple[str, int]], s
 
 # an edge line's type, from and to (the ids as the line writes them: escapes left in), found
 # in the text without parsing it, so that the counts are made while another process parses
-# the lines (an id holding a quote is not found: the general path loads that graph)
-_EDGE_LINKS = re.compile(rb'^\{"type":"([A-Z][A-Z0-9_]*)".*,"from":"([^"]*)","to":"([^"]*)","key":"[^"]*"\},?$',
+# the lines (an id holding a quote is not found: the general path loads that graph). No "^":
+# the pattern's first characters are then searched for as a literal (a third less time), and
+# a match can start only where an object starts: a line's start, where it takes the whole
+# line, else inside a line that starts otherwise, which the other process finds not plain
+# (an edge line of another shape, or an object as a value)
+_EDGE_LINKS = re.compile(rb'\{"type":"([A-Z][A-Z0-9_]*)".*,"from":"([^"]*)","to":"([^"]*)","key":"[^"]*"\},?$',
                          re.MULTILINE)
 
 
 def _scanned_counts(data: bytes, start: int, end: int, nodes: list[tuple[str, dict[str, Any]]]
                     ) -> tuple[dict[str, dict[str, int]], int]:
-    """The load counts of the edge lines between start and end (as _sections gives them),
+    """The load counts of the edge lines between start and end (as _layout gives them),
     made of each line's type, from and to as found in the text (each node named by its place
     in `nodes`: an int is hashed at once, a text is not); and how many lines held them (the
     caller checks that it is every edge: a line not found means a graph that is not plain)."""
@@ -404,14 +474,15 @@ class EdgeCommands:
     folder: Path
     max_bytes: int = MAX_COMMAND_BYTES
 
-    def start(self, data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]]) -> EdgeJob:
+    def start(self, data: bytes, head_end: int, nodes_end: int, start: int, end: int) -> EdgeJob:
+        """The process started on graph.json's bytes and the places _layout found in them."""
         # gone when closed (EdgeJob.close: the file outlives this call)
         handle = tempfile.TemporaryFile(dir=self.folder, prefix=".edges-")  # noqa: SIM115
         told, telling = os.pipe()  # where in the file the digests' texts are, then each command as it is written
         parent = os.getpid()
         try:
-            job = Forked.start(lambda: _edge_commands(data, start, end, node_of, self, handle.fileno(),
-                                                      telling, os.getpid() != parent))
+            job = Forked.start(lambda: _edge_commands(data, (head_end, nodes_end), start, end, self,
+                                                      handle.fileno(), telling, os.getpid() != parent))
         except BaseException:
             handle.close()
             os.close(told)
@@ -422,7 +493,8 @@ class EdgeCommands:
 
 
 Frame = tuple[int, int, str]  # (offset in the file, size, what the command holds)
-Parts = tuple[dict[str, tuple[int, int]], int]  # each document's edge texts (offset, size), edges
+# each document's edge texts (offset, size), edges, the digest of the nodes' numbering (_numbering_digest)
+Parts = tuple[dict[str, tuple[int, int]], int, bytes]
 _PLACE = struct.Struct("=QQ")
 _FRAME = struct.Struct("=QQI")  # a command's offset and size, the length of what it holds (UTF-8)
 
@@ -436,6 +508,7 @@ class EdgeJob:
     told: int | None  # the pipe on which it says where the digests' texts are, then each command
     relationships: int = 0  # once frames() is done: relationships and properties set in the commands
     properties: int = 0
+    finished: bool = False  # the process told its last command and what they hold
 
     def _told(self, size: int) -> bytes:
         """size bytes from the pipe, or b"" at its end (NotPlain when it ends within them)."""
@@ -469,7 +542,15 @@ class EdgeJob:
         streamed = 0
         while head := self._told(_FRAME.size):
             offset, size, length = _FRAME.unpack(head)
-            yield offset, size, self._told(length).decode()
+            text = self._told(length)
+            if not size:  # its last word (a command is never empty): what the commands hold, told
+                # before it ends, so that nothing here waits for its exit (the kernel freeing its memory)
+                self.relationships, self.properties, told = pickle.loads(text)
+                if told != streamed:
+                    raise NotPlain("the process encoding the relationships ended mid-message")
+                self.finished = True
+                return
+            yield offset, size, text.decode()
             streamed += 1
         kept, self.relationships, self.properties, told = self.job.result()
         if told != streamed:
@@ -480,24 +561,29 @@ class EdgeJob:
         return os.pread(self.handle.fileno(), size, offset)
 
     def close(self) -> None:
-        self.job.stop()
+        if self.finished:  # it is ending by itself: reaped without waiting for it
+            self.job.release()
+        else:
+            self.job.stop()
         self.handle.close()
         if self.told is not None:
             os.close(self.told)
             self.told = None
 
 
-def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[str, int]],
+def _edge_commands(data: bytes, node_lines: tuple[int, int], start: int, end: int,
                    spec: EdgeCommands, fd: int, telling: int, stream: bool
                    ) -> tuple[list[Frame], int, int, int]:
-    """(In the forked process.) Each document's edge texts (sorted, joined as _digest joins
-    them) written into fd and their place told on `telling`; then every edge parsed and encoded
+    """(In the forked process.) The nodes numbered (_head_numbers of the node_lines' span, as
+    _layout gives it; the other process checks the numbering's digest against its own), each
+    document's edge texts (sorted, joined as _digest joins them) written into fd and their
+    place told on `telling`; then every edge parsed and encoded
     into GRAPH.BULK commands after the node commands (no BEGIN), each written whole into fd
     as the Redis protocol sends it and told on `telling` at once (so that the server runs
     one while the next is made; a full pipe only holds this process back until the other
-    reads). Returns (the commands not told, relationships, properties set, commands told);
-    stream False (run in the same process, where nothing reads the pipe meanwhile): every
-    command returned instead."""
+    reads), and last a record of no command (size 0) with what they hold. Returns (the
+    commands not told, relationships, properties set, commands told); stream False (run in the
+    same process, where nothing reads the pipe meanwhile): every command returned instead."""
     frames: list[Frame] = []
     offset = 0
     told = 0
@@ -511,6 +597,7 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
 
     message: tuple[bool, Any]
     try:
+        node_of = _head_numbers(data, *node_lines)
         edge_texts = _edge_texts(data, start, end)
         _check_lines(data, start, end, len(edge_texts))
         edge_rows, shas = _document_texts(edge_texts)
@@ -520,7 +607,7 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
             if texts[0][:1] <= b"[":  # would sort among the node rows
                 raise NotPlain("an edge line that does not start with {")
             parts[sha] = put(joined)
-        message = (True, (parts, len(edge_texts)))
+        message = (True, (parts, len(edge_texts), _numbering_digest(node_of)))
     except NotPlain as exc:
         message = (False, exc)
     except Exception as exc:  # what read_plain would have made of it
@@ -556,6 +643,9 @@ def _edge_commands(data: bytes, start: int, end: int, node_of: dict[str, tuple[s
     except (BulkUnsupported, UnicodeEncodeError, struct.error, OverflowError) as exc:
         raise NotPlain(f"a value for the general path to report: {exc}") from exc
     writer.flush()
+    if stream:
+        last = pickle.dumps((writer.relationships, writer.properties, told))
+        write_all(telling, _FRAME.pack(0, 0, len(last)) + last)
     return frames, writer.relationships, writer.properties, told
 
 

@@ -174,12 +174,21 @@ _last_index: tuple[PolicyDocument, int, dict[str | None, tuple[Any, list[Section
 
 
 def _sections_by_path(doc: PolicyDocument) -> dict[str | None, tuple[Any, list[Section]]]:
-    """The document's sections grouped by path, each group in outline order with its start
-    offsets (a list when they ascend, so that a lookup bisects; None otherwise). Built once per
-    document, not once per task: the tasks of one document are asked about one after another."""
+    """sections_by_path(doc), built once per document, not once per task: the tasks of one
+    document are asked about one after another."""
     global _last_index
     if _last_index is not None and _last_index[0] is doc and _last_index[1] == len(doc.sections):
         return _last_index[2]
+    index = sections_by_path(doc)
+    _last_index = (doc, len(doc.sections), index)
+    return index
+
+
+def sections_by_path(doc: PolicyDocument) -> dict[str | None, tuple[Any, list[Section]]]:
+    """The document's sections grouped by path, each group in outline order with its start
+    offsets (a list when they ascend, so that a lookup bisects; None otherwise). Not kept: a
+    caller that asks once per document (graph/record.py, in the extraction worker) holds no
+    document past its job (whose objects the worker's collector would then walk again)."""
     groups: dict[str | None, list[Section]] = {}
     for section in doc.sections:
         found = groups.get(section.path)
@@ -195,7 +204,6 @@ def _sections_by_path(doc: PolicyDocument) -> dict[str | None, tuple[Any, list[S
         starts = [s.span.start for s in sections]
         ascending = all(a <= b for a, b in pairwise(starts))
         index[path] = (starts if ascending else None, sections)
-    _last_index = (doc, len(doc.sections), index)
     return index
 
 

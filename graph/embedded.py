@@ -131,6 +131,9 @@ class EmbeddedServer(FalkorServer):
             return False
         if loaded_stat != stat_now:
             self.client().connection.set(LOADED_STAT_KEY, stat_now)
+            # saved, or a server the watchdog stops (SIGTERM, no save) forgets it, and every later
+            # start on this OUT (a copy, a touched graph.json) hashes the whole graph.json again
+            self.save_in_background()
         return True
 
     def sync(self, force: bool = False, batch_size: int = EMBEDDED_BATCH_SIZE,
@@ -422,7 +425,8 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
     plain: the edges as graph/bulk_file.py read them (prepared then holds none), encoded by
     its add_relationships (NotPlain for a value it does not carry: the caller loads again by
     the general path). meanwhile: called once every command is sent, while the server runs
-    the last ones. A node id given twice is a LoadError (check_unique_ids) before any command."""
+    the last ones (with the edges' process: once the node commands are sent, while it makes
+    the edges' ones). A node id given twice is a LoadError (check_unique_ids) before any command."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     check_unique_ids(prepared, source)
@@ -495,6 +499,9 @@ def bulk_create_graph(engine: FalkorEngine, prepared: PreparedGraph, batch_size:
             writer.flush()  # the nodes in commands of their own
             if plain is not None and plain.edge_job is not None:
                 job = plain.edge_job
+                if meanwhile is not None:  # while the server runs the node commands (the edges' are being made)
+                    meanwhile()
+                    meanwhile = None
                 try:  # each command sent as soon as the process has made it
                     for offset, size, what in job.frames():
                         send_frame(job.read(offset, size), what)

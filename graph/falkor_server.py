@@ -56,6 +56,9 @@ LOAD_WAIT_SECONDS = 600.0
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes on Linux, 104 on macOS
 LOADING_EVENTS_BYTES = 16 << 20  # how often (bytes of its dump) a loading server answers clients
 LAUNCH_WAIT_SECONDS = 0.5  # start_soon waits at most this long for its thread to spawn the server
+# a dump whose mtime is at most this long before the server's last save ended is that save's file
+# (redis renames it into place when written; the server notes the end at its next cron tick)
+SAVE_END_SECONDS = 5.0
 
 
 GRAPH_NAME = "policykg"
@@ -575,15 +578,21 @@ class FalkorServer:
             digest = _file_digest(fd)
         finally:
             os.close(fd)
+        return self._write_digest(digest, hashed.st_size, _stat_text(hashed))
+
+    def _write_digest(self, digest: str, size: int, stat_text: str) -> bool:
+        """Record (atomically, 0600) that the dump whose stat is stat_text has this digest; False,
+        and nothing written, when the dump now has another stat (replaced meanwhile)."""
+        dump = self.db_dir / DUMP_NAME
         path = self.db_dir / DIGEST_NAME
         tmp = path.with_name(f"{DIGEST_NAME}.{os.getpid()}")
         with self._lock(self.db_dir / DIGEST_LOCK_NAME, fcntl.LOCK_EX, self.start_timeout, "the digest lock is held"):
             try:
-                if _stat_text(os.stat(dump)) != _stat_text(hashed):
+                if _stat_text(os.stat(dump)) != stat_text:
                     return False
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w", encoding="ascii") as handle:
-                    handle.write(f"{DIGEST_KIND} {digest} {hashed.st_size} {_stat_text(hashed)}\n")
+                    handle.write(f"{DIGEST_KIND} {digest} {size} {stat_text}\n")
                 os.replace(tmp, path)
             except OSError:  # without it the next start reloads graph.json: slower, never wrong
                 tmp.unlink(missing_ok=True)
@@ -711,6 +720,12 @@ class FalkorServer:
             if damage is not None:
                 self._kill_spawned()
                 raise DumpDamaged(damage)
+            if recorded[2] != dump_stat:
+                # the bytes recorded, under another stat (OUT copied or moved): recorded under
+                # this one (while the server still reads), or the last user would save the
+                # unchanged graph again to get a digest it already has
+                with contextlib.suppress(EmbeddedError):
+                    self._write_digest(recorded[0], recorded[1], dump_stat)
         deadline = time.monotonic() + self.start_timeout
         found: tuple[FalkorReader, str] | None = None  # the server, verified, while it reads its dump
         while True:
@@ -842,9 +857,10 @@ class FalkorServer:
                 reader.close()
 
     def wait_saved(self, timeout: float = 60.0) -> bool:
-        """Wait until no background save is running and nothing is unsaved, and record the digest
-        of the dump so saved (the next start checks the dump against it); True if so. False at
-        once when the last background save failed (a full disk: the dump on disk is the previous one)."""
+        """Wait until no background save is running and record the digest of the dump it saved
+        (the next start checks the dump against it); True if nothing is left unsaved. False when
+        the last background save failed (a full disk: the dump on disk is the previous one) or
+        changes came after it (a load that failed after its staging graph was made)."""
         return self._wait_saved_on(self.client().connection, timeout)
 
     def _wait_saved_on(self, connection: Any, timeout: float) -> bool:
@@ -852,13 +868,38 @@ class FalkorServer:
         while time.monotonic() < deadline:
             info = connection.info("persistence")
             if not int(info.get("rdb_bgsave_in_progress", 0)):
-                if not int(info.get("rdb_changes_since_last_save", 1)):
-                    self._saving = False
-                    return self._record_digest()
+                # ended: nothing more comes by waiting (changes made after it stay unsaved until
+                # the next save, which no one has asked for)
+                self._saving = False
                 if str(info.get("rdb_last_bgsave_status", "ok")) != "ok":
                     return False
+                recorded = self._record_digest()
+                return recorded and not int(info.get("rdb_changes_since_last_save", 1))
             time.sleep(0.02)
         return False
+
+    def _saved_on_disk(self, connection: Any, timeout: float) -> bool:
+        """True when the dump on disk holds what the server holds and its digest is recorded:
+        recorded already, or the server's last save, seen complete here (a background save
+        still running is waited for, up to timeout) and recorded now. False when it has to be
+        saved again (changes since, a failed save, a dump that is not that save)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = connection.info("persistence")
+            if not int(info.get("rdb_bgsave_in_progress", 0)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        if int(info.get("rdb_bgsave_in_progress", 0)) or int(info.get("rdb_changes_since_last_save", 1)) \
+                or str(info.get("rdb_last_bgsave_status", "ok")) != "ok":
+            return False
+        if self._digest_current():
+            return True
+        try:  # the dump written by that save (redis renames it into place as it ends: its mtime is then)
+            written = os.stat(self.db_dir / DUMP_NAME).st_mtime
+            ended = float(info.get("rdb_last_save_time", 0))
+        except (OSError, ValueError):
+            return False
+        return -1.0 <= ended - written <= SAVE_END_SECONDS and self._record_digest()
 
     def stop(self) -> None:
         """Leave the server. With an idle timeout, keep it running that long for the next user
@@ -866,13 +907,18 @@ class FalkorServer:
         command asked to keep it."""
         with contextlib.suppress(Exception):  # a start begun by start_soon: finish it, then leave as any user
             self._wait_started()
-        if self._saving and self._reader is not None:
-            # the background save this object began: its digest, or the next start reloads graph.json
-            with contextlib.suppress(Exception):
-                self.wait_saved(LOAD_WAIT_SECONDS)
         recorder, self._recorder = self._recorder, None
-        if recorder is not None:  # done with the digest before the server is left (or shut down)
-            recorder.join(LOAD_WAIT_SECONDS)
+        if self.idle_timeout <= 0:
+            if self._saving and self._reader is not None:
+                # the background save this object began: its digest, or the next start reloads graph.json
+                with contextlib.suppress(Exception):
+                    self.wait_saved(LOAD_WAIT_SECONDS)
+            if recorder is not None:  # done with the digest before the server is left (or shut down)
+                recorder.join(LOAD_WAIT_SECONDS)
+        # else the server stays up for the next command and finishes the save on its own: the
+        # command (`policykg load`) does not wait for it. Its digest is recorded by whoever sees it
+        # complete: the recorder thread if it ends first, else whoever stops the server (db stop,
+        # the last user's shutdown: _saved_on_disk; the watchdog, once the server has exited)
         reader, self._reader = self._reader, None
         client, self._client = self._client, None
         if reader is None:
@@ -938,9 +984,15 @@ class FalkorServer:
             unsaved = int(client.connection.info("persistence").get("rdb_changes_since_last_save", 1))
         except Exception:
             unsaved = 1
-        # ... unless its dump has no digest recorded (saved by a process that died before it
-        # recorded it): saved again, and recorded, or the next start reloads graph.json
-        save = bool(unsaved) or not (self.db_dir / DUMP_NAME).is_file() or not self._digest_current()
+        # ... unless its dump has no digest recorded (saved by a process that left before it
+        # recorded it) and is not the server's last save: saved again, and recorded, or the next
+        # start reloads graph.json
+        save = bool(unsaved) or not (self.db_dir / DUMP_NAME).is_file()
+        if not save:
+            try:
+                save = not self._saved_on_disk(client.connection, LOAD_WAIT_SECONDS)
+            except Exception:  # the server did not say: saved again unless its digest is recorded
+                save = not self._digest_current()
         try:
             client.connection.shutdown(save=save, nosave=not save)
         except Exception as exc:  # redis-py raises when the server closes the connection: expected
@@ -1002,11 +1054,15 @@ def stop_server(out_dir: str | Path, keep_unsaved: bool = False) -> bool:
         if client is not None:
             mode = "NOSAVE"
             if keep_unsaved:
-                with contextlib.suppress(Exception):
-                    if int(client.info("persistence").get("rdb_changes_since_last_save", 0)):
-                        mode = "SAVE"  # redis stops a background save and saves in the foreground
-                if not server._digest_current():
-                    mode = "SAVE"  # a dump whose digest nobody recorded: saved again and recorded
+                # a load's background save still running is waited for (not stopped and made
+                # again: SAVE stops it), then the dump is that save's, recorded; saved again only
+                # with changes since, or a dump whose digest nobody recorded that is not that save
+                try:
+                    if not server._saved_on_disk(client, LOAD_WAIT_SECONDS):
+                        mode = "SAVE"
+                except Exception:
+                    if not server._digest_current():
+                        mode = "SAVE"
             with contextlib.suppress(Exception):  # the server closes the connection: no reply
                 client.command("SHUTDOWN", mode)
             client.close()

@@ -111,6 +111,20 @@ class Forked:
             raise value
         return value
 
+    def release(self) -> None:
+        """Let go of a child that is ending by itself (it said all that was wanted some other
+        way): its result is not read, and its exit is waited for on a thread of its own, as the
+        kernel frees its memory (a tenth of a second for a large one), not here."""
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+        pid, self.pid = self.pid, None
+        if pid is not None:
+            import threading
+
+            threading.Thread(target=_reap, args=(pid,), name="policykg-reap", daemon=True).start()
+        self._inline = None
+
     def stop(self) -> None:
         """End the child (if it still runs) without its result."""
         if self._pipe is not None:
@@ -122,3 +136,8 @@ class Forked:
                 os.waitpid(self.pid, 0)
             self.pid = None
         self._inline = None
+
+
+def _reap(pid: int) -> None:
+    with suppress(OSError):  # ChildProcessError: already waited for
+        os.waitpid(pid, 0)

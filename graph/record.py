@@ -594,11 +594,11 @@ def _task_values(doc: PolicyDocument) -> Callable[[Task, str], list[Any]]:
     its order, as a function of the task and its id: the document's lookups (the offset map, the
     outline by path) made once, not once per task (a document without extras: see encode_record)."""
     from policykg.extract.deadlines import due_by
-    from policykg.graph.compare import _sections_by_path
+    from policykg.graph.compare import sections_by_path
 
     sha, doc_id, text, original, offsets = doc.sha256, doc.doc_id, doc.text, doc.original, doc.offsets
     mapped, size = bool(text and offsets), len(text)
-    by_path = _sections_by_path(doc)
+    by_path = sections_by_path(doc)  # (once per document: the uncached builder)
     no_sections: tuple[Any, Any] = ((), ())
 
     def before(path: str | None, position: int) -> Any:

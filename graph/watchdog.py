@@ -6,7 +6,8 @@ Every policykg process that uses the server holds a shared flock on falkordb.use
 as it does; the kernel drops it when the process dies, however it dies. This watchdog, started
 beside the server, polls: when it can take that lock exclusively for GRACE_SECONDS in a row (and
 the start lock, so no process is joining at that moment), it stops the server with SIGTERM
-(every load saves its dump when it completes, so nothing is lost) and exits. It exits too when
+(every load saves its dump when it completes, so nothing is lost; a save still being written
+is waited for) and exits. It exits too when
 the server is gone. A command that leaves the server running for the next one writes until when
 (epoch seconds) into falkordb.keep: the idle server is stopped only after that time, or at once
 when its folder is removed or replaced (OUT deleted or rebuilt: nobody can reach the server any
@@ -32,6 +33,7 @@ GRACE_SECONDS = 2.0
 POLL_SECONDS = 0.5
 KEEP_NAME = "falkordb.keep"
 DUMP_NAME = "graph.rdb"
+SAVE_STALE_SECONDS = 60.0  # a temp-PID.rdb not written to for this long is left by a save that died
 DIGEST_NAME = "graph.rdb.digest"  # the dump's xxh3 and stat, recorded by policykg after each save (falkor_server.py)
 
 
@@ -84,6 +86,20 @@ def _kept(db_dir: Path, home: tuple[int, int]) -> bool:
         return False
 
 
+def _saving(db_dir: Path, home: tuple[int, int]) -> bool:
+    """True while the server writes a dump in the background (a load's save that its command did
+    not wait for: redis writes temp-PID.rdb and renames it into place at the end; one written to
+    within SAVE_STALE_SECONDS): a SIGTERM now would stop it, and the dump would stay the one before."""
+    if not _same_folder(db_dir, home):
+        return False
+    try:
+        with os.scandir(db_dir) as entries:
+            return any(entry.name.startswith("temp-") and entry.name.endswith(".rdb")
+                       and time.time() - entry.stat().st_mtime < SAVE_STALE_SECONDS for entry in entries)
+    except OSError:
+        return False
+
+
 def watch(db_dir: Path, pid: int, home: tuple[int, int] | None = None, grace: float = GRACE_SECONDS) -> int:
     home = home or folder_identity(db_dir)
     if home is None:
@@ -105,7 +121,8 @@ def watch(db_dir: Path, pid: int, home: tuple[int, int] | None = None, grace: fl
         fcntl.flock(users, fcntl.LOCK_UN)
         now = time.monotonic()
         idle_since = idle_since if idle_since is not None else now
-        if now - idle_since < grace or _kept(db_dir, home) or not _try_lock(start, fcntl.LOCK_EX):
+        if now - idle_since < grace or _kept(db_dir, home) or _saving(db_dir, home) \
+                or not _try_lock(start, fcntl.LOCK_EX):
             continue
         try:
             if _try_lock(users, fcntl.LOCK_EX):  # still nobody, and nobody can join now

@@ -181,3 +181,23 @@ def test_bench_build_prints_figures(tmp_path: Path, capsys: pytest.CaptureFixtur
     # a real reading of a Python process with the extraction stages loaded (a bare interpreter is ~10 MB;
     # the workers now load only what extraction needs, ~45 MB)
     assert float(max_proc) > 25
+
+
+def test_bench_timeline_prints_the_builds_marks_and_its_workers_jobs(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """bench_timeline.py: the marks of a real build through the pool (18 documents, two workers),
+    every document's job in one of the workers, the CPU table and the OUT it built."""
+    import bench_timeline
+
+    make_corpus.make_corpus(18, tmp_path / "corpus", seed=2)
+    out = tmp_path / "out"
+    assert bench_timeline.main([str(tmp_path / "corpus" / "docs"), "--keep", str(out), "--step", "0.2"]) == 0
+    printed = capsys.readouterr().out
+    marks = dict(re.findall(r"^  [Po] (\S+) +(\d+\.\d+)$", printed, flags=re.M))
+    for name in ("imported", "warm-up>", "warm-up<", "writers>", "graph.json<", "graphml<", "xlsx<", "built"):
+        assert name in marks, name
+    assert float(marks["warm-up<"]) <= float(marks["writers>"]) <= float(marks["built"])
+    jobs = [int(n) for n in re.findall(r"^  W \d+: (\d+) jobs", printed, flags=re.M)]
+    assert 1 <= len(jobs) <= 2 and sum(jobs) == 18
+    assert "18 summaries" in printed and "total CPU s: P " in printed
+    assert (out / "graph.json").is_file() and (out / "responsibilities.xlsx").is_file()

@@ -383,3 +383,25 @@ def test_every_kind_of_character_loads_as_written(tmp_path: Path) -> None:
         assert running.sync() is not None
         rows = running.engine().read("MATCH (t:Task) RETURN t.path AS path, t.quote AS quote", {})
         assert {int(row["path"]): row["quote"] for row in rows} == dict(enumerate(texts))
+
+
+def test_a_graph_json_found_current_by_its_hash_keeps_its_new_stat_past_a_watchdog_stop(out: Path,
+                                                                                         tmp_path: Path) -> None:
+    """graph.json touched (or OUT copied): the first command hashes it, finds the graph current
+    and records the new stat. That record is saved, so a server the watchdog stops (SIGTERM,
+    which does not save) still knows it, and the next start needs no hash."""
+    from policykg.graph.falkor_server import graph_file_stat
+
+    target = fresh_copy(out, tmp_path)
+    with EmbeddedServer(target) as first:
+        assert first.sync() is not None
+    graph_file = target / "graph.json"
+    os.utime(graph_file, ns=(graph_file.stat().st_atime_ns, graph_file.stat().st_mtime_ns + 10**9))
+    left = EmbeddedServer(target).start()
+    assert left.sync() is None  # current by its hash
+    assert left.wait_saved()
+    assert left.process is not None
+    left._leave()  # its user goes away: the watchdog's SIGTERM stops it
+    assert left.process.wait(timeout=30) == 0
+    with EmbeddedServer(target) as again:
+        assert again._loaded()[1] == graph_file_stat(graph_file) and again.current_by_stat()

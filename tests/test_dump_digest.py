@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import pytest
 from conftest_db import build_sample, fresh_copy
 from conftest_db import run_cli as run
 from policykg.graph.embedded import EmbeddedServer
-from policykg.graph.falkor_server import DIGEST_NAME, DUMP_NAME
+from policykg.graph.falkor_server import DIGEST_NAME, DUMP_NAME, FalkorServer
 
 TITLES = "MATCH (d:Document) RETURN d.name AS title ORDER BY title"
 
@@ -181,3 +182,52 @@ def watchdog_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return "\tZ" not in Path(f"/proc/{pid}/status").read_text()
+
+
+def dump_stat(target: Path) -> str:
+    st = (target / "falkordb" / DUMP_NAME).stat()
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def test_a_copied_outs_dump_is_recorded_under_its_new_stat_and_not_saved_again(out: Path, tmp_path: Path) -> None:
+    """A copy of OUT (another inode, the same bytes): the start that checks its dump against the
+    digest records it under the copy's stat, so the last user's stop does not save the
+    unchanged graph again to get a digest."""
+    (tmp_path / "first").mkdir()
+    first = fresh_copy(out, tmp_path / "first")
+    titles = loaded(first)
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)  # copy2: the same mtimes, other inodes
+    recorded = (first / "falkordb" / DIGEST_NAME).read_text(encoding="ascii").split()
+    before = dump_stat(copy)
+    assert (copy / "falkordb" / DIGEST_NAME).read_text(encoding="ascii").split()[3] != before
+    with FalkorServer(copy) as server:  # no sync: nothing in the graph changes
+        copied = (copy / "falkordb" / DIGEST_NAME).read_text(encoding="ascii").split()
+        assert copied[:3] == recorded[:3] and copied[3] == before  # recorded at the start
+        assert [row["title"] for row in server.reader().ro_query("policykg", TITLES)[1]] == titles
+    assert dump_stat(copy) == before  # stopped without a save
+    assert "DB saved on disk" not in (copy / "falkordb" / "falkordb.log").read_text(errors="replace").split(
+        "Redis is starting")[-1]
+    again, notes, reloaded = titles_after_start(copy)
+    assert again == titles and notes == [] and not reloaded
+
+
+def test_stop_after_a_change_that_came_after_the_loads_save_does_not_wait_for_a_save(out: Path,
+                                                                                      tmp_path: Path) -> None:
+    """A change after the load's background save (a later load that failed once its staging graph
+    was made) leaves something unsaved that no save is coming for: stop() once waited for one up
+    to LOAD_WAIT_SECONDS (600 s). It now shuts the server down with its dump saved and recorded.
+    The join bound is a liveness check (a hang), not a speed goal."""
+    import threading
+
+    target = fresh_copy(out, tmp_path)
+    server = EmbeddedServer(target).start()
+    assert server.sync() is not None
+    titles = [row["title"] for row in server.engine().read(TITLES, {})]
+    server.client().connection.execute_command("SET", "policykg:unsaved", "1")
+    stopping = threading.Thread(target=server.stop, daemon=True)
+    stopping.start()
+    stopping.join(120)
+    assert not stopping.is_alive()
+    again, notes, reloaded = titles_after_start(target)
+    assert again == titles and not reloaded and not any("damaged" in note for note in notes)

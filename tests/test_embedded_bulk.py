@@ -9,15 +9,28 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest_db import build_sample, db_snapshot, fresh_copy, scratch_server
-from policykg.graph.bulk_file import EdgeCommands, EdgeJob, NotPlain, PlainGraph, read_plain
+from policykg.graph.bulk_file import (
+    _NODE_HEAD,
+    EdgeCommands,
+    EdgeJob,
+    NotPlain,
+    PlainGraph,
+    _head_numbers,
+    _layout,
+    _node_numbers,
+    _node_texts,
+    read_plain,
+)
 from policykg.graph.cypher_load import LoadError, prepare_file
 from policykg.graph.embedded import EmbeddedServer, FalkorEngine, bulk_create_graph, create_graph_by_statements
 from policykg.graph.export import write_graph_elements
@@ -228,6 +241,96 @@ def test_the_edge_commands_made_by_a_forked_process_hold_what_the_one_pass_reade
     assert counters == bulk_create_graph(one_pass, in_process.prepared, batch_size, plain=in_process)[1]
     assert _contents(by_fork) == _contents(one_pass)
     assert not [*folder.iterdir()]  # the commands' file is gone
+
+
+def test_the_forked_process_numbers_the_build_s_node_lines_from_their_heads_and_is_reaped_unwaited(
+        server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """The edges' process starts before the nodes are parsed and numbers them from each line's
+    id and labels (every line of a build writes them first): the same rows and the same graph
+    as the one-pass reader in one process; its last word comes on its pipe, and its exit is
+    waited for on a thread of its own (no zombie left)."""
+    out = build_sample(tmp_path_factory)
+    data = (out / "graph.json").read_bytes()
+    nodes_end = data.index(b'\n],"edges":[\n')
+    assert len(_NODE_HEAD.findall(data, 0, nodes_end)) == data.count(b"\n", 0, nodes_end) > 0  # every head found
+    in_process = read_plain(out / "graph.json")
+    folder = tmp_path / "commands"
+    folder.mkdir()
+    forked = read_plain(out / "graph.json", EdgeCommands("forked", 500, folder))
+    assert forked.prepared == in_process.prepared
+    by_fork, one_pass = server.engine("forked"), server.engine("one_pass")
+    assert forked.edge_job is not None
+    try:
+        counters = bulk_create_graph(by_fork, forked.prepared, 500, plain=forked)[1]
+        assert forked.edge_job.finished
+        pid = forked.edge_job.job.pid
+    finally:
+        forked.edge_job.close()
+    assert counters == bulk_create_graph(one_pass, in_process.prepared, 500, plain=in_process)[1]
+    assert _contents(by_fork) == _contents(one_pass)
+    for thread in threading.enumerate():
+        if thread.name == "policykg-reap":
+            thread.join()
+    assert pid is not None
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(pid, os.WNOHANG)
+    assert not [*folder.iterdir()]
+
+
+def test_node_lines_that_do_not_start_with_id_and_labels_are_numbered_by_their_parse(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The forked process's numbering of the nodes (_head_numbers: each line's id and labels
+    at its start, a line that writes them otherwise parsed whole) is the parsed lines'
+    numbering, whichever lines start otherwise."""
+    data = (build_sample(tmp_path_factory) / "graph.json").read_bytes()
+
+    def by_parse(data: bytes) -> dict[str, tuple[str, int]]:
+        head_end, nodes_end, _start, _end = _layout(data)
+        nodes = [json.loads(text) for text in _node_texts(data, head_end, nodes_end)]
+        return _node_numbers([(node.get("id"), node.get("label"), node.get("labels")) for node in nodes])
+
+    nodes_end = data.index(b'\n],"edges":[\n')
+    lines = data[:nodes_end].split(b"\n")
+    for every in (1, 3):  # the label before the id on every line, on every third
+        changed = [*lines]
+        for number in range(1, len(lines), every):
+            changed[number] = re.sub(rb'^\{"id":("[^"]*"),("label":"[^"]*"),', rb'{\2,"id":\1,', lines[number])
+        assert changed != lines
+        other = b"\n".join(changed) + data[nodes_end:]
+        head_end, end, _start, _end = _layout(other)
+        assert _head_numbers(other, head_end, end) == by_parse(other) == by_parse(data)
+    head_end, end, _start, _end = _layout(data)
+    assert _head_numbers(data, head_end, end) == by_parse(data)
+
+
+def test_a_node_line_whose_parse_says_other_labels_than_its_head_leaves_the_forked_reader(
+        server: EmbeddedServer, tmp_path: Path) -> None:
+    """A node line whose labels come twice (its parse keeps the last, its head says the first):
+    the forked process's numbering differs from the parse's, so the forked reader is NotPlain
+    and what loads is what the general path reads (in one process the parse alone numbers)."""
+    nodes, edges = _plain_graph()
+    # each line's id and labels first, as the build writes them
+    nodes = [(node_id, {"id": node_id, "label": data["label"], "labels": data["labels"], **data})
+             for node_id, data in nodes]
+    out = _write_graph(tmp_path / "out", nodes, edges)
+    data = (out / "graph.json").read_bytes()
+    line = data.index('{"id":"dept:1:发展和改革局"'.encode())
+    end = data.index(b"}", data.index(b'"docs":[', line))
+    (out / "graph.json").write_bytes(data[:end] + b',"labels":["Department"]' + data[end:])
+    general = prepare_file(out)
+    assert ("Department", ()) in general.node_groups
+    plain = read_plain(out / "graph.json")
+    assert plain.prepared.node_groups == general.node_groups
+    folder = tmp_path / "commands"
+    folder.mkdir()
+    with pytest.raises(NotPlain, match="id and labels"):
+        read_plain(out / "graph.json", EdgeCommands("forked", 10_000, folder))
+    assert not [*folder.iterdir()]
+    with EmbeddedServer(out) as running:
+        assert running.sync() is not None
+        reference = server.engine("general")
+        bulk_create_graph(reference, general, 10_000)
+        assert _contents(running.engine()) == _contents(reference)
 
 
 def test_a_forked_edge_process_that_dies_leaves_the_graph_to_the_general_path(

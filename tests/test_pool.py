@@ -8,7 +8,9 @@ import gc
 import os
 import signal
 import sys
+import weakref
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,4 +134,61 @@ def test_an_extraction_job_runs_without_the_collector_and_leaves_it_as_it_was() 
             assert result == want
     finally:
         gc.callbacks.remove(watch)
+        gc.enable()
+
+
+class _Cycle:
+    """An object in a reference cycle (only the cyclic collector frees it)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+_left: list[Any] = []  # in a worker: a weak reference to the cycle each job left behind
+
+
+def leaves_a_cycle(job: int) -> tuple[int, bool, bool, int]:
+    """Leaves a cycle behind and says whether the one the worker's previous job left is freed by
+    now, and whether the automatic collector is on."""
+    cycle = _Cycle()
+    previous_freed = not _left or _left[-1]() is None
+    _left.append(weakref.ref(cycle))
+    del cycle
+    return job, previous_freed, gc.isenabled(), os.getpid()
+
+
+def test_a_worker_frees_each_jobs_cycles_after_it_with_the_automatic_collector_off() -> None:
+    """A worker runs the collector itself after each job (the automatic one off: it would walk
+    what outlives the jobs again and again): the reference cycles a job leaves are freed before
+    the next job of that worker."""
+    results = list(ordered_results(leaves_a_cycle, list(range(30)), 2, lost, ahead=3))
+    assert [r[0] for r in results] == list(range(30))
+    assert all(previous_freed for _, previous_freed, _, _ in results)
+    assert not any(enabled for _, _, enabled, _ in results)
+    assert os.getpid() not in {r[3] for r in results}
+
+
+def test_a_build_leaves_the_callers_collector_as_it_was(tmp_path: Path) -> None:
+    """The build pauses the collector while it merges the documents and freezes what it holds while
+    it writes the files: afterwards the collector is on or off as the caller had it, nothing frozen,
+    and a cycle the caller makes is freed by the collector as before."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import make_corpus
+
+    make_corpus.make_corpus(18, tmp_path / "corpus", seed=5)
+    docs = tmp_path / "corpus" / "docs"
+    try:
+        for enabled, workers in ((True, 2), (False, 2), (True, 1)):
+            gc.enable() if enabled else gc.disable()
+            out = tmp_path / f"out-{enabled}-{workers}"
+            report = api.build(docs, out, views=False, workers=workers)
+            assert report.documents == 18
+            assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
+        gc.enable()
+        cycle = _Cycle()
+        ref = weakref.ref(cycle)
+        del cycle
+        gc.collect()
+        assert ref() is None
+    finally:
         gc.enable()

@@ -194,6 +194,60 @@ def test_db_stop_right_after_a_load_keeps_the_dump(out: Path, tmp_path: Path) ->
     assert "loaded" not in again.stderr and json.loads(again.stdout)
 
 
+def test_a_loads_background_save_is_finished_by_the_server_and_recorded_once_by_db_stop(
+        out: Path, tmp_path: Path) -> None:
+    """`policykg load` leaves its background save to the server it leaves running (it does not
+    wait for it); `policykg db stop` waits for that save if it still runs, records its digest and
+    stops the server without saving the same graph again; the next start reads that dump."""
+    from policykg.graph.falkor_server import DIGEST_NAME, DUMP_NAME
+
+    target = fresh_copy(out, tmp_path)
+    loaded = run("load", "--out", str(target), env=KEEP_TEN_MINUTES)
+    assert loaded.returncode == 0, loaded.stderr
+    pid = _running_pid(target)
+    try:
+        stopped = run("db", "stop", "--out", str(target))
+    finally:
+        stop_server(target)
+    assert stopped.returncode == 0 and f"(pid {pid})" in stopped.stdout, stopped.stderr
+    log = (target / "falkordb" / "falkordb.log").read_text(errors="replace")
+    assert log.count("DB saved on disk") == 1  # the load's background save, and no other
+    st = (target / "falkordb" / DUMP_NAME).stat()
+    recorded = (target / "falkordb" / DIGEST_NAME).read_text(encoding="ascii").split()
+    assert recorded[3] == f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+    again = run("query", "documents", "--out", str(target), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert "loaded" not in again.stderr and "damaged" not in again.stderr and json.loads(again.stdout)
+
+
+def test_the_watchdog_waits_for_a_dump_being_written(tmp_path: Path) -> None:
+    """A save's temp-PID.rdb written to recently holds the watchdog's SIGTERM back; one left by a
+    save that died long ago does not; nor one in a folder that is no longer the server's."""
+    from policykg.graph.watchdog import SAVE_STALE_SECONDS, _saving, folder_identity
+
+    home = folder_identity(tmp_path)
+    assert home is not None and not _saving(tmp_path, home)
+    temp = tmp_path / "temp-4242.rdb"
+    temp.write_bytes(b"REDIS0012")
+    assert _saving(tmp_path, home)
+    stale = time.time() - SAVE_STALE_SECONDS - 10
+    os.utime(temp, (stale, stale))
+    assert not _saving(tmp_path, home)
+    os.utime(temp, None)
+    assert not _saving(tmp_path, (home[0], home[1] + 1))
+
+
+def test_a_one_shot_query_runs_without_the_cyclic_collector(tmp_path: Path) -> None:
+    """`policykg query` / `cypher` turn the cyclic garbage collector off as they start
+    (policykg/early_start.py); other commands keep it."""
+    code = ("import sys; sys.argv = ['policykg', *sys.argv[1:]]; import gc, policykg.cli; "
+            "print(gc.isenabled())")
+    for args, enabled in ((["query", "--list"], "False"), (["cypher", "RETURN 1", "--out", str(tmp_path)], "False"),
+                          (["build", "DATA"], "True")):
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and done.stdout.strip() == enabled, (args, done.stdout, done.stderr)
+
+
 def test_query_starts_the_server_before_its_imports_and_uses_that_one(out: Path, tmp_path: Path) -> None:
     """`policykg query NAME` starts the server from its dump first (policykg/early_start.py) and
     its session takes that server: the first call starts it (no "already running" note, the same
