@@ -704,11 +704,6 @@ def _wait_for_data(fd: int) -> None:
     select.select([fd], [], [])
 
 
-def _wait_for_end(fd: int) -> None:
-    """Until the other end of the pipe `fd` is closed (nothing is written into it: its end is
-    the signal, seen by every process that holds it)."""
-    while os.read(fd, 1):
-        pass
 
 
 # = policykg.extract.resolve.REVIEW_FILE, named here so that a build whose documents all come

@@ -63,7 +63,7 @@ def test_views_started_before_the_edges_are_written_read_them_once_the_file_is_c
 
     def draw() -> int:
         os.close(write)
-        return len(write_views_from_out(growing, tmp_path / "early", complete=lambda: api._wait_for_end(read)))
+        return len(write_views_from_out(growing, tmp_path / "early", complete=lambda: api._wait_for_data(read)))
     drawing = Forked.start(draw, inline=False)
     os.close(read)
     try:
