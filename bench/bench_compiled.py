@@ -49,13 +49,11 @@ if compiled:
     policykg.graph.__path__.insert(0, compiled + "/graph")
 sys.path.insert(0, sys.argv[2])
 import bench_stages
-from policykg.api import document_files, input_files
+from policykg.api import input_files
 from policykg.extract.meta import load_manifest
 docs = Path(sys.argv[3]); limit = int(sys.argv[4])
 files = input_files(docs)[: limit or None]
 manifest = load_manifest(docs)
-cpu = dict.fromkeys(bench_stages.STAGE_NAMES, 0.0)
-digest = hashlib.sha256()
 def timed(name, call):
     start = time.process_time()
     try:
@@ -72,8 +70,7 @@ digest = hashlib.sha256()
 for path in files:
     bench_stages._run(path, manifest.get(path.name), timed)
 loaded = sorted({m.__file__ for m in list(sys.modules.values())
-                if getattr(m, "__file__", "") and m.__file__.endswith(".so") and compiled
-                and m.__file__.startswith(compiled)})
+                 if (getattr(m, "__file__", None) or "").startswith(compiled + "/")}) if compiled else []
 print(json.dumps({"cpu": cpu, "digest": digest.hexdigest(), "documents": len(files), "compiled": loaded}))
 """
 
@@ -90,13 +87,13 @@ setup(name="policykg-compiled", ext_modules=cythonize([Extension(name, [source])
 """
 
 
-def compile_modules(modules: list[str], out: Path) -> tuple[list[str], list[str]]:
-    """Each module compiled into out/<package>/<module>.so; the modules compiled and those that failed
-    (with Cython's first error line)."""
+def compile_modules(modules: list[str], out: Path) -> list[str]:
+    """Each module compiled into out/<package>/<module>.so; those that failed, each with Cython's
+    first error line."""
     build = out / "build"
     build.mkdir(parents=True, exist_ok=True)
     (build / "setup.py").write_text(SETUP, encoding="utf-8")
-    done, failed = [], []
+    failed = []
     for module in modules:
         package, file = module.split("/")
         # a copy of the source, so that the generated C never lands in the checkout
@@ -106,16 +103,15 @@ def compile_modules(modules: list[str], out: Path) -> tuple[list[str], list[str]
         name = file.removesuffix(".py")
         run = subprocess.run([sys.executable, "setup.py", name, f"{package}/{file}", "build_ext", "--inplace"],
                              cwd=build, capture_output=True, text=True)
-        built = sorted(build.glob(f"{name}.cpython-*.so")) + sorted(build.glob(f"{name}.*.so"))
+        built = sorted(build.glob(f"{name}.*.so"))
         if run.returncode or not built:
             errors = [line for line in (run.stdout + run.stderr).splitlines() if f"{file}:" in line]
             failed.append(f"{module}: {errors[0] if errors else (run.stderr.strip().splitlines() or ['?'])[-1]}")
             continue
         (out / package).mkdir(exist_ok=True)
         shutil.move(str(built[0]), out / package / built[0].name)
-        done.append(module)
         print(f"  compiled {module}", file=sys.stderr)
-    return done, failed
+    return failed
 
 
 def _link_package_data(out: Path) -> None:
@@ -137,6 +133,11 @@ def run_child(compiled: Path | None, docs: Path, limit: int) -> dict:
         raise SystemExit(f"stage run failed ({'compiled' if compiled else 'pure'}): "
                          f"{(out.stderr.strip().splitlines() or ['?'])[-1]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _median_cpu(runs: list[dict], stage: str) -> float:
+    """The median CPU seconds of one stage ("total": of all) over runs."""
+    return statistics.median(sum(r["cpu"].values()) if stage == "total" else r["cpu"][stage] for r in runs)
 
 
 def main() -> int:
@@ -166,7 +167,7 @@ def main() -> int:
             print(f"reusing the compiled modules in {out}", file=sys.stderr)
             failed: list[str] = []
         else:
-            _done, failed = compile_modules(modules, out)
+            failed = compile_modules(modules, out)
         _link_package_data(out)
         for line in failed:
             print(f"left pure (Cython cannot compile it): {line}")
@@ -178,11 +179,8 @@ def main() -> int:
         print(f"{pure[0]['documents']} documents ({args.docs}); {args.pairs} alternating pairs; "
               f"compiled modules loaded: {len(compiled[0]['compiled'])}")
         print(f"  {'stage':<10} {'pure s':>8} {'compiled s':>11} {'compiled/pure':>14}")
-        names = list(pure[0]["cpu"])
-        for name in [*names, "total"]:
-            def median(rs: list[dict], name: str = name) -> float:
-                return statistics.median(sum(r["cpu"].values()) if name == "total" else r["cpu"][name] for r in rs)
-            p, c = median(pure), median(compiled)
+        for name in [*pure[0]["cpu"], "total"]:
+            p, c = _median_cpu(pure, name), _median_cpu(compiled, name)
             print(f"  {name:<10} {p:8.3f} {c:11.3f} {c / max(p, 1e-9):14.2f}")
         digests = {r["digest"] for r in pure + compiled}
         print("same summaries and fragments, pure and compiled: " + ("yes" if len(digests) == 1 else
