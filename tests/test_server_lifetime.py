@@ -93,6 +93,18 @@ def test_the_watchdog_stops_a_server_left_idle_past_its_time(out: Path, tmp_path
         assert not (target / "falkordb" / name).exists(), name
 
 
+def _wait_for_the_loads_save(out: Path, seconds: float = 30.0) -> None:
+    """Until the background save of the load a kept command left running has ended (the server
+    logs it when its save child has renamed the dump into place): until then the server still
+    creates files in OUT/falkordb (the dump; its log, which redis reopens for every line), and a
+    removal of the folder that races with them fails with "Directory not empty"."""
+    log = out / "falkordb" / "falkordb.log"
+    deadline = time.monotonic() + seconds
+    while "Background saving terminated" not in log.read_text(encoding="utf-8", errors="replace"):
+        assert time.monotonic() < deadline, f"the load's background save did not end: {log}"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("how", ["removed", "replaced"])
 def test_a_server_whose_out_is_removed_or_replaced_stops(out: Path, tmp_path: Path, how: str) -> None:
     target = fresh_copy(out, tmp_path)
@@ -102,6 +114,7 @@ def test_a_server_whose_out_is_removed_or_replaced_stops(out: Path, tmp_path: Pa
     moved = tmp_path / "moved"
     try:
         if how == "removed":
+            _wait_for_the_loads_save(target)
             shutil.rmtree(target)
         else:  # a new OUT at the same path: nobody can reach the old server any more
             target.rename(moved)
